@@ -1,0 +1,32 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { JwksKeyResolver } from '@reward/server-kit/access-token';
+import { JwtAuthModule } from '@reward/server-kit/jwt-auth.module';
+import { EventConfigModule } from './config/config.module.js';
+import type { EventConfig } from './config/event-config.js';
+import { HealthModule } from './health/health.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: EventConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        EventConfigModule.forRoot(config),
+        MongooseModule.forRoot(config.database.uri, {
+          dbName: config.database.dbName,
+          serverSelectionTimeoutMS: 5_000,
+          sanitizeFilter: true,
+        }),
+        JwtAuthModule.forRootAsync({
+          useFactory: () => ({
+            issuer: config.jwt.issuer,
+            audience: config.jwt.audience,
+            keys: new JwksKeyResolver(config.jwt.jwksUrl),
+          }),
+        }),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,32 @@
+import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
+
+export interface EventConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  database: { uri: string; dbName: string };
+  jwt: { jwksUrl: string; issuer: string; audience: string };
+}
+
+/** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
+export function loadEventConfig(env: Record<string, string | undefined>): EventConfig {
+  const reader = new EnvReader(env);
+  const config: EventConfig = {
+    nodeEnv: reader.oneOf('NODE_ENV', NODE_ENVS, { default: 'development' }),
+    host: reader.string('EVENT_HOST', { default: '127.0.0.1' }),
+    port: reader.port('EVENT_PORT', 3002),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    database: readDatabase(reader, 'EVENT', 'event'),
+    jwt: {
+      jwksUrl: reader.url('AUTH_JWKS_URL', {
+        default: 'http://127.0.0.1:3001/.well-known/jwks.json',
+        protocols: ['http:', 'https:'],
+      }),
+      issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
+      audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
+    },
+  };
+  reader.done();
+  return config;
+}

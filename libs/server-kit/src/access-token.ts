@@ -1,0 +1,115 @@
+import { type KeyObject, createPublicKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser, isRole } from './roles.js';
+
+/** Finds the public key for a token's `kid`; undefined when no such key is known. */
+export interface KeyResolver {
+  getKey(kid: string): Promise<KeyObject | undefined>;
+}
+
+export interface AccessTokenPolicy {
+  issuer: string;
+  audience: string;
+  keys: KeyResolver;
+}
+
+export class InvalidTokenError extends Error {
+  override name = 'InvalidTokenError';
+}
+
+interface JwkSet {
+  keys: Array<Record<string, unknown>>;
+}
+
+/**
+ * The auth server's JWKS over HTTP, cached. A token with an unknown `kid` triggers one refresh (at most
+ * every `minRefreshMs`, so a flood of forged kids cannot hammer the auth server).
+ */
+export class JwksKeyResolver implements KeyResolver {
+  private keys = new Map<string, KeyObject>();
+  private lastFetch = 0;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: { timeoutMs?: number; minRefreshMs?: number } = {},
+  ) {}
+
+  async getKey(kid: string): Promise<KeyObject | undefined> {
+    const known = this.keys.get(kid);
+    if (known) return known;
+    if (Date.now() - this.lastFetch >= (this.options.minRefreshMs ?? 10_000)) {
+      await this.refresh();
+    }
+    return this.keys.get(kid);
+  }
+
+  refresh(): Promise<void> {
+    this.inFlight ??= this.fetchKeys().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.lastFetch = Date.now();
+    const response = await fetch(this.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 2_000) });
+    if (!response.ok) throw new Error(`JWKS ${this.url} answered ${response.status}`);
+    const set = (await response.json()) as JwkSet;
+    const next = new Map<string, KeyObject>();
+    for (const jwk of set.keys ?? []) {
+      if (typeof jwk.kid !== 'string' || jwk.kty !== 'RSA') continue;
+      if (jwk.alg !== undefined && jwk.alg !== ACCESS_TOKEN_ALGORITHM) continue;
+      next.set(jwk.kid, createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' }));
+    }
+    this.keys = next;
+  }
+}
+
+function decodeHeader(token: string): { alg?: unknown; kid?: unknown } {
+  const [header] = token.split('.');
+  try {
+    return JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
+  } catch {
+    throw new InvalidTokenError('malformed token');
+  }
+}
+
+/** Picks the verification key for a raw token: RS256 only, and a `kid` the auth server published. */
+export async function keyForToken(token: string, keys: KeyResolver): Promise<KeyObject> {
+  const header = decodeHeader(token);
+  if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new InvalidTokenError(`algorithm ${String(header.alg)} is not accepted`);
+  if (typeof header.kid !== 'string' || header.kid.length === 0) throw new InvalidTokenError('token has no kid');
+  let key: KeyObject | undefined;
+  try {
+    key = await keys.getKey(header.kid);
+  } catch {
+    throw new InvalidTokenError('signing keys are unavailable');
+  }
+  if (!key) throw new InvalidTokenError('unknown signing key');
+  return key;
+}
+
+/** Turns verified claims into the caller; refuses tokens whose claims do not have our shape. */
+export function userFromClaims(payload: unknown): AuthenticatedUser {
+  const claims = payload as { sub?: unknown; roles?: unknown };
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
+  if (!Array.isArray(claims.roles) || !claims.roles.every(isRole)) throw new InvalidTokenError('token roles are malformed');
+  return { id: claims.sub, roles: [...claims.roles] };
+}
+
+/** Verifies an access token completely (signature, alg, kid, iss, aud, exp); used outside Passport. */
+export async function verifyAccessToken(token: string, policy: AccessTokenPolicy): Promise<AuthenticatedUser> {
+  const key = await keyForToken(token, policy.keys);
+  let payload: unknown;
+  try {
+    payload = jwt.verify(token, key, {
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      issuer: policy.issuer,
+      audience: policy.audience,
+    });
+  } catch (error) {
+    throw new InvalidTokenError((error as Error).message);
+  }
+  return userFromClaims(payload);
+}

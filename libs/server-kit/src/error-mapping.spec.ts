@@ -1,0 +1,45 @@
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { mapError } from './error-mapping.js';
+import { DomainError } from './errors.js';
+
+function fastifyError(code: string, statusCode: number, message: string): Error {
+  return Object.assign(new Error(message), { code, statusCode });
+}
+
+describe('mapError', () => {
+  it('maps a domain error to its status, code and details', () => {
+    const mapped = mapError(new DomainError(409, 'EMAIL_TAKEN', 'taken', { id: 'x' }));
+    expect(mapped).toEqual({
+      status: 409,
+      body: { id: 'x', statusCode: 409, error: 'Conflict', message: 'taken', code: 'EMAIL_TAKEN' },
+      internal: false,
+    });
+  });
+
+  it('maps Fastify body errors, bare or wrapped by Nest', () => {
+    const badJson = fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400, 'Body is not valid JSON');
+    expect(mapError(badJson).body.code).toBe('INVALID_JSON');
+    expect(mapError(new HttpException('x', 400, { cause: badJson })).body.code).toBe('INVALID_JSON');
+    const tooLarge = mapError(fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(mapError(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'nope')).body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('gives Nest exceptions a code by status', () => {
+    expect(mapError(new NotFoundException('Cannot GET /x')).body).toMatchObject({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      message: 'Cannot GET /x',
+    });
+    expect(mapError(new BadRequestException(['a', 'b'])).body).toMatchObject({ code: 'VALIDATION_FAILED', message: ['a', 'b'] });
+  });
+
+  it('hides anything unexpected behind a 500 that is marked for logging', () => {
+    const mapped = mapError(new TypeError('secret internals'));
+    expect(mapped.status).toBe(500);
+    expect(mapped.internal).toBe(true);
+    expect(JSON.stringify(mapped.body)).not.toContain('secret');
+  });
+});

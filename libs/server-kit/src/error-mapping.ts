@@ -1,0 +1,107 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { CommonErrorCode, DomainError, type ErrorBody, errorBody } from './errors.js';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: CommonErrorCode.VALIDATION_FAILED,
+  401: CommonErrorCode.UNAUTHORIZED,
+  403: CommonErrorCode.FORBIDDEN,
+  404: CommonErrorCode.NOT_FOUND,
+  405: CommonErrorCode.METHOD_NOT_ALLOWED,
+  409: CommonErrorCode.CONFLICT,
+  413: CommonErrorCode.PAYLOAD_TOO_LARGE,
+  415: CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  429: CommonErrorCode.TOO_MANY_REQUESTS,
+  503: CommonErrorCode.SERVICE_UNAVAILABLE,
+};
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyLikeError & { code: string } {
+  const candidate = error as FastifyLikeError | null | undefined;
+  return typeof candidate?.code === 'string' && candidate.code.startsWith('FST_');
+}
+
+/** A failure mapped to its status and the error body of API.md; `internal` marks what must be logged. */
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  internal: boolean;
+}
+
+/**
+ * The one mapping from anything thrown to the error body, used by the Nest exception filter and by
+ * Fastify's own error handler (body parsing fails before Nest sees the request).
+ */
+export function mapError(error: unknown): MappedError {
+  // Nest wraps Fastify's own 4xx errors (bad JSON, body too large) in an HttpException; map the original.
+  if (error instanceof HttpException && isFastifyError(error.cause)) return mapError(error.cause);
+  if (error instanceof DomainError) {
+    return { status: error.status, body: errorBody(error.status, error.code, error.messages, error.details), internal: false };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    let message: string | string[] = error.message;
+    let code = CODE_BY_STATUS[status] ?? (status >= 500 ? CommonErrorCode.INTERNAL_ERROR : 'HTTP_ERROR');
+    let details: Record<string, unknown> | undefined;
+    if (typeof response === 'object' && response !== null) {
+      const {
+        message: responseMessage,
+        code: responseCode,
+        statusCode: _s,
+        error: _e,
+        ...rest
+      } = response as Record<string, unknown>;
+      if (typeof responseMessage === 'string' || Array.isArray(responseMessage)) message = responseMessage as string | string[];
+      if (typeof responseCode === 'string') code = responseCode;
+      details = rest;
+    }
+    return { status, body: errorBody(status, code, message, details), internal: status >= 500 };
+  }
+  if (isFastifyError(error)) {
+    const fastifyError = error;
+    const status = fastifyError.statusCode ?? 500;
+    if (status === HttpStatus.PAYLOAD_TOO_LARGE) {
+      return {
+        status,
+        body: errorBody(status, CommonErrorCode.PAYLOAD_TOO_LARGE, 'Request body is larger than the limit'),
+        internal: false,
+      };
+    }
+    if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
+      return {
+        status,
+        body: errorBody(status, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, fastifyError.message ?? 'Unsupported media type'),
+        internal: false,
+      };
+    }
+    if (status === HttpStatus.BAD_REQUEST) {
+      const isJson = fastifyError.code.includes('JSON');
+      return {
+        status,
+        body: errorBody(
+          status,
+          isJson ? CommonErrorCode.INVALID_JSON : CommonErrorCode.VALIDATION_FAILED,
+          isJson ? 'Request body is not valid JSON' : (fastifyError.message ?? 'Bad request'),
+        ),
+        internal: false,
+      };
+    }
+    if (status >= 400 && status < 500) {
+      return {
+        status,
+        body: errorBody(status, CODE_BY_STATUS[status] ?? 'HTTP_ERROR', fastifyError.message ?? 'Bad request'),
+        internal: false,
+      };
+    }
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, CommonErrorCode.INTERNAL_ERROR, 'Internal server error'),
+    internal: true,
+  };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { DomainError, errorBody, statusText } from './errors.js';
+
+describe('error body', () => {
+  it('names the status the way HTTP does', () => {
+    expect(statusText(400)).toBe('Bad Request');
+    expect(statusText(413)).toBe('Payload Too Large');
+    expect(statusText(429)).toBe('Too Many Requests');
+    expect(statusText(504)).toBe('Gateway Timeout');
+  });
+
+  it('keeps statusCode, error, message and code over any detail of the same name', () => {
+    expect(errorBody(409, 'EMAIL_TAKEN', 'taken', { code: 'X', id: '1' })).toEqual({
+      id: '1',
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'taken',
+      code: 'EMAIL_TAKEN',
+    });
+  });
+
+  it('keeps a list of messages as a list', () => {
+    const error = new DomainError(400, 'VALIDATION_FAILED', ['a is bad', 'b is bad']);
+    expect(error.messages).toEqual(['a is bad', 'b is bad']);
+    expect(error.message).toBe('a is bad; b is bad');
+  });
+});

@@ -1,0 +1,69 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** Codes every server and the gateway share; features add their own next to their code. */
+export const CommonErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  INVALID_JSON: 'INVALID_JSON',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  INVALID_ID: 'INVALID_ID',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  CONFLICT: 'CONFLICT',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const;
+
+/** The error body of API.md, produced by every server and the gateway. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  code: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A failure the caller can act on. Services throw these (never HTTP exceptions); the one exception
+ * filter per server turns them into the error body.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string | string[],
+    /** Extra fields merged into the body (e.g. the recorded claim for a refused claim). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(Array.isArray(message) ? message.join('; ') : message);
+    this.messages = message;
+    this.name = 'DomainError';
+  }
+
+  readonly messages: string | string[];
+}
+
+export function statusText(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  if (!name) return status >= 500 ? 'Internal Server Error' : 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => (word === 'uri' ? 'URI' : word.charAt(0).toUpperCase() + word.slice(1)))
+    .join(' ');
+}
+
+export function errorBody(
+  status: number,
+  code: string,
+  message: string | string[],
+  details?: Record<string, unknown>,
+): ErrorBody {
+  return { ...details, statusCode: status, error: statusText(status), message, code };
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AllExceptionsFilter } from './all-exceptions.filter.js';
+import type { LogLevel } from './env.js';
+import { createValidationPipe } from './validation.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Accepts the caller's x-request-id when it is well-formed, otherwise makes one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && WELL_FORMED_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export interface HttpAppOptions {
+  service: string;
+  logLevel: LogLevel;
+  /** Addresses whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. */
+  trustedProxies?: string[];
+}
+
+/** Nest's own log lines go to the same JSON (pino) stream as the request logs. */
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string): void {
+    this.write('info', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
+    this.write('error', message, context);
+  }
+  warn(message: unknown, context?: string): void {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.write('trace', message, context);
+  }
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, context?: string): void {
+    if (typeof message === 'object' && message !== null) this.logger[level]({ context, ...message });
+    else this.logger[level]({ context }, String(message));
+  }
+}
+
+/**
+ * A Nest application on Fastify with the behaviour every server shares: JSON logs with the request id,
+ * a 1 MB body limit, whitelist validation, the one error body, and graceful shutdown on SIGTERM.
+ */
+export async function createHttpApp(
+  module: NonNullable<ModuleMetadata['imports']>[number],
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
+  const logger = pino({ level: options.logLevel, base: { service: options.service } });
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
+    genReqId: requestIdOf,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  configureFastify(app.getHttpAdapter().getInstance());
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Every reply names its request id, so a client can quote it and an operator can grep the logs for it. */
+export function configureFastify(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+}

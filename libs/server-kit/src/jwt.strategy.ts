@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { type AccessTokenPolicy, keyForToken, userFromClaims } from './access-token.js';
+import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
+
+export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
+export const JWT_STRATEGY = 'jwt';
+
+/**
+ * The one Passport strategy for access tokens, in every server and the gateway: RS256 only, the key
+ * picked by `kid` from the auth server's published keys, `iss`, `aud` and `exp` checked.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+  constructor(@Inject(ACCESS_TOKEN_POLICY) policy: AccessTokenPolicy) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      issuer: policy.issuer,
+      audience: policy.audience,
+      ignoreExpiration: false,
+      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
+        keyForToken(rawToken, policy.keys).then(
+          // passport-jwt's types take PEM text; algorithms: ['RS256'] keeps it from being used as an HMAC secret.
+          (key) => done(null, key.export({ type: 'spki', format: 'pem' }).toString()),
+          (error: unknown) => done(error),
+        );
+      },
+    });
+  }
+
+  validate(payload: unknown): AuthenticatedUser {
+    return userFromClaims(payload);
+  }
+}
+
+export type AuthenticationResult = { user: AuthenticatedUser } | { user: undefined; reason: string };
+
+/**
+ * Runs the registered Passport strategy on a raw request, for code outside Nest's guard pipeline
+ * (the gateway's proxy routes are plain Fastify routes).
+ */
+export function authenticateWithPassport(request: object): Promise<AuthenticationResult> {
+  return new Promise((resolve) => {
+    const handler = passport.authenticate(
+      JWT_STRATEGY,
+      { session: false },
+      (error: unknown, user: AuthenticatedUser | false, info: unknown) => {
+        if (error || !user) resolve({ user: undefined, reason: describeFailure(error ?? info) });
+        else resolve({ user });
+      },
+    ) as (req: object, res: object, next: (error?: unknown) => void) => void;
+    handler(request, {}, (error) => resolve({ user: undefined, reason: describeFailure(error) }));
+  });
+}
+
+export function describeFailure(info: unknown): string {
+  if (info instanceof Error) {
+    if (info.name === 'TokenExpiredError') return 'Access token has expired';
+    if (info.message === 'No auth token') return 'Missing bearer token';
+    return `Invalid access token: ${info.message}`;
+  }
+  return 'Missing or invalid bearer token';
+}

@@ -1,0 +1,31 @@
+/** Role names and the access-token claims: the only types the servers share besides errors. */
+export const Role = {
+  USER: 'USER',
+  OPERATOR: 'OPERATOR',
+  AUDITOR: 'AUDITOR',
+  ADMIN: 'ADMIN',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLES: readonly Role[] = Object.values(Role);
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** Who made the request, as proven by a verified access token. */
+export interface AuthenticatedUser {
+  id: string;
+  roles: Role[];
+}
+
+/**
+ * The one role rule: ADMIN may do everything; otherwise the caller needs one of the listed roles.
+ * An empty list means "any authenticated user".
+ */
+export function hasRequiredRole(userRoles: readonly Role[], required: readonly Role[]): boolean {
+  if (required.length === 0) return true;
+  if (userRoles.includes(Role.ADMIN)) return true;
+  return required.some((role) => userRoles.includes(role));
+}
+
+export const ACCESS_TOKEN_ALGORITHM = 'RS256';

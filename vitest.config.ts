@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests run the TypeScript sources directly: the workspace packages resolve to their src/ here,
+// to their built dist/ at run time.
+export default defineConfig({
+  plugins: [
+    swc.vite({
+      jsc: {
+        target: 'es2023',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+        keepClassNames: true,
+      },
+      module: { type: 'es6' },
+    }),
+  ],
+  resolve: {
+    alias: [
+      { find: /^@reward\/server-kit\/(.*)$/, replacement: here('./libs/server-kit/src/$1.ts') },
+      { find: /^@reward\/auth-server\/server$/, replacement: here('./auth-server/src/server.ts') },
+      { find: /^@reward\/event-server\/server$/, replacement: here('./event-server/src/server.ts') },
+      { find: /^@reward\/gateway\/server$/, replacement: here('./gateway/src/server.ts') },
+    ],
+  },
+  test: {
+    include: ['{libs/*,auth-server,event-server,gateway}/src/**/*.{spec,int-spec}.ts', 'e2e/**/*.e2e-spec.ts'],
+    globalSetup: ['./test-support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
