@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1.7
+# One image recipe for the three servers: docker-compose.yml builds it with SERVICE=auth-server,
+# event-server or gateway. Multi-stage: the toolchain and dev dependencies never reach the final image.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.base.json ./
+COPY libs/server-kit/package.json libs/server-kit/
+COPY auth-server/package.json auth-server/
+COPY event-server/package.json event-server/
+COPY gateway/package.json gateway/
+RUN npm ci --no-audit --no-fund
+COPY libs/server-kit libs/server-kit
+ARG SERVICE
+COPY ${SERVICE} ${SERVICE}
+RUN npm run build -w libs/server-kit && npm run build -w ${SERVICE}
+
+FROM ${NODE_IMAGE} AS runtime-deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY libs/server-kit/package.json libs/server-kit/
+COPY auth-server/package.json auth-server/
+COPY event-server/package.json event-server/
+COPY gateway/package.json gateway/
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+ARG SERVICE
+ARG PORT
+ENV NODE_ENV=production \
+    SERVICE_PORT=${PORT}
+WORKDIR /app
+COPY --from=runtime-deps --chown=node:node /app/node_modules node_modules
+COPY --from=runtime-deps --chown=node:node /app/package.json package.json
+COPY --from=build --chown=node:node /app/libs/server-kit/package.json libs/server-kit/package.json
+COPY --from=build --chown=node:node /app/libs/server-kit/dist libs/server-kit/dist
+COPY --from=build --chown=node:node /app/${SERVICE}/package.json ${SERVICE}/package.json
+COPY --from=build --chown=node:node /app/${SERVICE}/dist ${SERVICE}/dist
+RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
+USER node
+EXPOSE ${PORT}
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.SERVICE_PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "/app/main.js"]
