@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { type ActivityFact, activityTypesOf, evaluateCondition } from './condition.evaluator.js';
+import type { Condition } from './condition.types.js';
+
+const period = {
+  startAt: new Date('2025-12-01T00:00:00+09:00'),
+  endAt: new Date('2025-12-31T23:59:59+09:00'),
+  timezone: 'Asia/Seoul',
+};
+const login = (iso: string): ActivityFact => ({ type: 'LOGIN', occurredAt: new Date(iso) });
+
+describe('evaluateCondition', () => {
+  it('counts login days by the event zone: 23:30 and 00:30 Seoul time are two days', () => {
+    const activities = [login('2025-12-05T23:30:00+09:00'), login('2025-12-06T00:30:00+09:00')];
+    const result = evaluateCondition({ type: 'LOGIN_DAYS', days: 2 }, period, activities);
+    expect(result).toEqual({ eligible: true, conditions: [{ type: 'LOGIN_DAYS', required: 2, current: 2, met: true }] });
+    // The same two instants are one day in UTC (14:30 and 15:30 on Dec 5).
+    const utc = evaluateCondition({ type: 'LOGIN_DAYS', days: 2 }, { ...period, timezone: 'UTC' }, activities);
+    expect(utc.conditions[0]).toMatchObject({ current: 1, met: false });
+  });
+
+  it('reports every leaf of a nested condition, met or not', () => {
+    const condition: Condition = {
+      type: 'ALL',
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-17' },
+        {
+          type: 'ANY',
+          conditions: [
+            { type: 'LOGIN_STREAK', days: 3 },
+            { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 2 },
+          ],
+        },
+        { type: 'INVITE_FRIENDS', count: 1 },
+      ],
+    };
+    const activities: ActivityFact[] = [
+      { type: 'QUEST_CLEAR', occurredAt: new Date('2025-12-02T10:00:00+09:00'), attributes: { questId: 'Q-17' } },
+      { type: 'QUEST_CLEAR', occurredAt: new Date('2025-12-02T10:00:00+09:00'), attributes: { questId: 'Q-18' } },
+      login('2025-12-03T10:00:00+09:00'),
+      login('2025-12-04T10:00:00+09:00'),
+      login('2025-12-06T10:00:00+09:00'),
+      { type: 'BOSS_KILL', occurredAt: new Date('2025-12-07T10:00:00+09:00') },
+      { type: 'BOSS_KILL', occurredAt: new Date('2025-12-08T10:00:00+09:00') },
+      { type: 'FRIEND_INVITE', occurredAt: new Date('2025-11-30T10:00:00+09:00') },
+    ];
+    const result = evaluateCondition(condition, period, activities);
+    expect(result.conditions).toEqual([
+      { type: 'QUEST_CLEAR', required: 1, current: 1, met: true, questId: 'Q-17' },
+      { type: 'LOGIN_STREAK', required: 3, current: 2, met: false },
+      { type: 'ACTIVITY_COUNT', required: 2, current: 2, met: true, activity: 'BOSS_KILL' },
+      // The invite happened before the period: it does not count.
+      { type: 'INVITE_FRIENDS', required: 1, current: 0, met: false },
+    ]);
+    expect(result.eligible).toBe(false);
+  });
+
+  it('is not eligible on no activity at all', () => {
+    const result = evaluateCondition({ type: 'ANY', conditions: [{ type: 'LOGIN_DAYS', days: 1 }] }, period, []);
+    expect(result).toEqual({ eligible: false, conditions: [{ type: 'LOGIN_DAYS', required: 1, current: 0, met: false }] });
+  });
+
+  it('lists the activity types a condition reads', () => {
+    expect(
+      activityTypesOf({
+        type: 'ANY',
+        conditions: [
+          { type: 'LOGIN_STREAK', days: 2 },
+          { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 1 },
+          { type: 'QUEST_CLEAR', questId: 'Q' },
+        ],
+      }),
+    ).toEqual(['LOGIN', 'PVP_WIN', 'QUEST_CLEAR']);
+  });
+});

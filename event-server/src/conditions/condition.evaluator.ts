@@ -1,0 +1,117 @@
+import { ActivityType, type Condition, type LeafCondition } from './condition.types.js';
+import { LocalDays, countDistinctDays, longestStreak } from './local-days.js';
+
+/** What the evaluator needs of an activity. */
+export interface ActivityFact {
+  type: string;
+  occurredAt: Date;
+  attributes?: Record<string, unknown>;
+}
+
+export interface EventPeriod {
+  startAt: Date;
+  endAt: Date;
+  timezone: string;
+}
+
+/** The state of one leaf: how much is required, how much the player has, whether it is met. */
+export interface LeafProgress {
+  type: LeafCondition['type'];
+  required: number;
+  current: number;
+  met: boolean;
+  activity?: string;
+  questId?: string;
+}
+
+export interface Evaluation {
+  eligible: boolean;
+  conditions: LeafProgress[];
+}
+
+/** Activity types a condition reads, so only those need to be loaded. */
+export function activityTypesOf(condition: Condition): string[] {
+  const types = new Set<string>();
+  const walk = (node: Condition): void => {
+    switch (node.type) {
+      case 'ALL':
+      case 'ANY':
+        node.conditions.forEach(walk);
+        return;
+      case 'LOGIN_DAYS':
+      case 'LOGIN_STREAK':
+        types.add(ActivityType.LOGIN);
+        return;
+      case 'INVITE_FRIENDS':
+        types.add(ActivityType.FRIEND_INVITE);
+        return;
+      case 'QUEST_CLEAR':
+        types.add(ActivityType.QUEST_CLEAR);
+        return;
+      case 'ACTIVITY_COUNT':
+        types.add(node.activity);
+        return;
+    }
+  };
+  walk(condition);
+  return [...types].sort();
+}
+
+/**
+ * Decides whether a player meets an event's condition from their recorded activities. Pure: no clock,
+ * no database. A "day" is a calendar date in the event's time zone; only activities inside
+ * [startAt, endAt] count; a streak is consecutive local dates inside the period.
+ */
+export function evaluateCondition(condition: Condition, period: EventPeriod, activities: readonly ActivityFact[]): Evaluation {
+  const days = new LocalDays(period.startAt, period.endAt, period.timezone);
+  const byType = new Map<string, ActivityFact[]>();
+  for (const activity of activities) {
+    if (!days.contains(activity.occurredAt.getTime())) continue;
+    const list = byType.get(activity.type);
+    if (list) list.push(activity);
+    else byType.set(activity.type, [activity]);
+  }
+  const instantsOf = (type: string): number[] => (byType.get(type) ?? []).map((activity) => activity.occurredAt.getTime());
+  const leaves: LeafProgress[] = [];
+
+  const evaluateLeaf = (leaf: LeafCondition): LeafProgress => {
+    switch (leaf.type) {
+      case 'LOGIN_DAYS': {
+        const current = countDistinctDays(days, instantsOf(ActivityType.LOGIN));
+        return { type: leaf.type, required: leaf.days, current, met: current >= leaf.days };
+      }
+      case 'LOGIN_STREAK': {
+        const current = longestStreak(days, instantsOf(ActivityType.LOGIN));
+        return { type: leaf.type, required: leaf.days, current, met: current >= leaf.days };
+      }
+      case 'INVITE_FRIENDS': {
+        const current = (byType.get(ActivityType.FRIEND_INVITE) ?? []).length;
+        return { type: leaf.type, required: leaf.count, current, met: current >= leaf.count };
+      }
+      case 'QUEST_CLEAR': {
+        const cleared = (byType.get(ActivityType.QUEST_CLEAR) ?? []).some(
+          (activity) => activity.attributes?.questId === leaf.questId,
+        );
+        return { type: leaf.type, required: 1, current: cleared ? 1 : 0, met: cleared, questId: leaf.questId };
+      }
+      case 'ACTIVITY_COUNT': {
+        const current = (byType.get(leaf.activity) ?? []).length;
+        return { type: leaf.type, required: leaf.count, current, met: current >= leaf.count, activity: leaf.activity };
+      }
+    }
+  };
+
+  const evaluate = (node: Condition): boolean => {
+    if (node.type === 'ALL' || node.type === 'ANY') {
+      // Every child is evaluated (no short-circuit) so the progress lists every leaf.
+      const results = node.conditions.map(evaluate);
+      return node.type === 'ALL' ? results.every(Boolean) : results.some(Boolean);
+    }
+    const progress = evaluateLeaf(node);
+    leaves.push(progress);
+    return progress.met;
+  };
+
+  const eligible = evaluate(condition);
+  return { eligible, conditions: leaves };
+}
