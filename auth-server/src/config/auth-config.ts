@@ -1,0 +1,114 @@
+import { createPrivateKey } from 'node:crypto';
+import { isIP } from 'node:net';
+import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
+
+/** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_BYTES = 72;
+
+export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
+export const DEFAULT_ADMIN_PASSWORD = 'change-me-admin-password';
+
+export interface AuthConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  database: { uri: string; dbName: string };
+  jwt: {
+    issuer: string;
+    audience: string;
+    /** PEM of the RSA signing key; absent outside production means "generate once and keep it in the database". */
+    privateKeyPem: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+  };
+  bcryptRounds: number;
+  admin: { email: string; password: string; usingDefaults: boolean };
+  trustedProxies: string[];
+  loginThrottle: { limit: number; windowSeconds: number };
+}
+
+/** An IPv4/IPv6 address or CIDR block, as Fastify's trustProxy accepts them. */
+export function isAddressOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/** Accepts PEM as is or `\n`-escaped on one line (how most secret stores hand it over). */
+export function normalisePem(value: string): string {
+  return value.replace(/\\n/g, '\n').trim();
+}
+
+function readPrivateKey(reader: EnvReader): string | undefined {
+  const raw = reader.optionalString('JWT_PRIVATE_KEY');
+  if (raw === undefined) {
+    if (reader.isProduction) {
+      reader.problem('JWT_PRIVATE_KEY is required in production (PEM of an RSA key of at least 2048 bits)');
+    }
+    return undefined;
+  }
+  const pem = normalisePem(raw);
+  try {
+    const key = createPrivateKey(pem);
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (key.asymmetricKeyType !== 'rsa' || bits < 2048) {
+      reader.problem('JWT_PRIVATE_KEY must be an RSA private key of at least 2048 bits');
+    }
+  } catch {
+    // The parser's message could quote key material; say only what is wrong.
+    reader.problem('JWT_PRIVATE_KEY is not a readable PEM private key');
+  }
+  return pem;
+}
+
+/** The auth server's whole configuration, validated once at boot; nothing else reads process.env. */
+export function loadAuthConfig(env: Record<string, string | undefined>): AuthConfig {
+  const reader = new EnvReader(env);
+  const adminEmailGiven = reader.optionalString('ADMIN_EMAIL') !== undefined;
+  const adminPasswordGiven = reader.optionalString('ADMIN_PASSWORD') !== undefined;
+  const config: AuthConfig = {
+    nodeEnv: reader.oneOf('NODE_ENV', NODE_ENVS, { default: 'development' }),
+    host: reader.string('AUTH_HOST', { default: '127.0.0.1' }),
+    port: reader.port('AUTH_PORT', 3001),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    database: readDatabase(reader, 'AUTH', 'auth'),
+    jwt: {
+      issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
+      audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
+      privateKeyPem: readPrivateKey(reader),
+      accessTokenTtlSeconds: reader.int('ACCESS_TOKEN_TTL_SECONDS', { default: 900, min: 30, max: 86_400 }),
+      refreshTokenTtlSeconds: reader.int('REFRESH_TOKEN_TTL_SECONDS', { default: 30 * 86_400, min: 60, max: 365 * 86_400 }),
+    },
+    bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: 4, max: 15 }),
+    admin: {
+      email: reader.string('ADMIN_EMAIL', { default: DEFAULT_ADMIN_EMAIL, requiredInProduction: true }).toLowerCase(),
+      password: reader.string('ADMIN_PASSWORD', {
+        default: DEFAULT_ADMIN_PASSWORD,
+        requiredInProduction: true,
+        minLength: PASSWORD_MIN_LENGTH,
+      }),
+      usingDefaults: !adminEmailGiven || !adminPasswordGiven,
+    },
+    trustedProxies: reader.list('TRUSTED_PROXIES', ['127.0.0.1', '::1']),
+    loginThrottle: {
+      limit: reader.int('LOGIN_RATE_LIMIT', { default: 10, min: 1, max: 100_000 }),
+      windowSeconds: reader.int('LOGIN_RATE_WINDOW_SECONDS', { default: 60, min: 1, max: 86_400 }),
+    },
+  };
+  if (Buffer.byteLength(config.admin.password, 'utf8') > PASSWORD_MAX_BYTES) {
+    reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
+  }
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
+    reader.problem('ADMIN_EMAIL must be an email address');
+  }
+  for (const proxy of config.trustedProxies) {
+    if (!isAddressOrCidr(proxy)) reader.problem(`TRUSTED_PROXIES must list IP addresses or CIDR blocks, got "${proxy}"`);
+  }
+  reader.done();
+  return config;
+}

@@ -1,0 +1,21 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpApp } from '@reward/server-kit/http-app';
+import { AppModule } from './app.module.js';
+import type { AuthConfig } from './config/auth-config.js';
+
+export { loadAuthConfig } from './config/auth-config.js';
+export type { AuthConfig } from './config/auth-config.js';
+
+/**
+ * The auth server, configured and initialised but not yet listening (tests pick the port). Initialised
+ * means: unique indexes built, signing key loaded, admin account ensured.
+ */
+export async function createAuthServer(config: AuthConfig): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(AppModule.forRoot(config), {
+    service: 'auth-server',
+    logLevel: config.logLevel,
+    trustedProxies: config.trustedProxies,
+  });
+  await app.init();
+  return app;
+}

@@ -1,0 +1,26 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class JwkResponseDto {
+  @ApiProperty({ example: 'RSA' })
+  kty: 'RSA';
+
+  @ApiProperty({ description: 'RSA modulus, base64url' })
+  n: string;
+
+  @ApiProperty({ description: 'RSA public exponent, base64url', example: 'AQAB' })
+  e: string;
+
+  @ApiProperty({ description: 'RFC 7638 thumbprint of the key; the `kid` header of access tokens' })
+  kid: string;
+
+  @ApiProperty({ example: 'RS256' })
+  alg: 'RS256';
+
+  @ApiProperty({ example: 'sig' })
+  use: 'sig';
+}
+
+export class JwksResponseDto {
+  @ApiProperty({ type: [JwkResponseDto] })
+  keys: JwkResponseDto[];
+}

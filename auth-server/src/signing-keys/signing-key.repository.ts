@@ -1,0 +1,36 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import { type StoredSigningKey, toStoredSigningKey } from './signing-key.mapper.js';
+import { SigningKeyDocument } from './signing-key.schema.js';
+
+/** The one generated key lives under this id; its unique `_id` makes concurrent first starts agree. */
+export const CURRENT_SIGNING_KEY_ID = 'access-token-signing-key';
+
+@Injectable()
+export class SigningKeyRepository implements OnModuleInit {
+  constructor(@InjectModel(SigningKeyDocument.name) private readonly model: Model<SigningKeyDocument>) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.model.init();
+  }
+
+  async findCurrent(): Promise<StoredSigningKey | undefined> {
+    const document = await this.model.findById(CURRENT_SIGNING_KEY_ID).lean<SigningKeyDocument>().exec();
+    return document ? toStoredSigningKey(document) : undefined;
+  }
+
+  /** Stores the key unless another replica stored one first; returns whichever key is now the current one. */
+  async insertCurrentOrGetExisting(key: StoredSigningKey): Promise<StoredSigningKey> {
+    try {
+      await this.model.create({ _id: CURRENT_SIGNING_KEY_ID, privateKeyPem: key.privateKeyPem, createdAt: key.createdAt });
+      return key;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const winner = await this.findCurrent();
+      if (!winner) throw new Error('signing key insert collided but no stored key was found');
+      return winner;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+/**
+ * The generated access-token signing key (only used when JWT_PRIVATE_KEY is not configured, i.e. outside
+ * production). One document under a fixed `_id`: the unique `_id` decides which replica's key wins.
+ */
+@Schema({ collection: 'signing_keys', versionKey: false, _id: false })
+export class SigningKeyDocument {
+  @Prop({ type: String, required: true })
+  _id: string;
+
+  @Prop({ type: String, required: true })
+  privateKeyPem: string;
+
+  @Prop({ type: Date, required: true })
+  createdAt: Date;
+}
+
+export const SigningKeySchema = SchemaFactory.createForClass(SigningKeyDocument);

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { JwksController } from './jwks.controller.js';
+import { SigningKeyRepository } from './signing-key.repository.js';
+import { SigningKeyDocument, SigningKeySchema } from './signing-key.schema.js';
+import { SigningKeysService } from './signing-keys.service.js';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: SigningKeyDocument.name, schema: SigningKeySchema }])],
+  controllers: [JwksController],
+  providers: [SigningKeyRepository, SigningKeysService],
+  exports: [SigningKeysService],
+})
+export class SigningKeysModule {}

@@ -1,0 +1,13 @@
+import type { RefreshToken } from './refresh-token.js';
+import type { RefreshTokenDocument } from './refresh-token.schema.js';
+
+export function toRefreshToken(document: RefreshTokenDocument): RefreshToken {
+  return {
+    id: document._id.toHexString(),
+    userId: document.userId,
+    familyId: document.familyId,
+    parentId: document.parentId ?? null,
+    expiresAt: document.expiresAt,
+    createdAt: document.createdAt,
+  };
+}

@@ -1,0 +1,67 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { type Model, Types } from 'mongoose';
+import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import type { SuccessorInsertOutcome } from './refresh-rotation.js';
+import { toRefreshToken } from './refresh-token.mapper.js';
+import { RefreshTokenDocument, TokenFamilyRevocationDocument } from './refresh-token.schema.js';
+import type { NewRefreshToken, RefreshToken } from './refresh-token.js';
+
+export type FamilyRevocationReason = 'LOGOUT' | 'REUSE_DETECTED';
+
+@Injectable()
+export class RefreshTokenRepository implements OnModuleInit {
+  constructor(
+    @InjectModel(RefreshTokenDocument.name) private readonly tokens: Model<RefreshTokenDocument>,
+    @InjectModel(TokenFamilyRevocationDocument.name) private readonly revocations: Model<TokenFamilyRevocationDocument>,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.tokens.init(), this.revocations.init()]);
+  }
+
+  /** A fresh id for a token about to be inserted (the first token's id also names its family). */
+  newId(): string {
+    return new Types.ObjectId().toHexString();
+  }
+
+  /**
+   * Inserts a token. A duplicate key can only be the parent's one-successor index (the hash is 256
+   * random bits), i.e. the parent was already rotated.
+   */
+  async insert(token: NewRefreshToken): Promise<SuccessorInsertOutcome> {
+    try {
+      await this.tokens.create({
+        _id: new Types.ObjectId(token.id),
+        tokenHash: token.tokenHash,
+        userId: token.userId,
+        familyId: token.familyId,
+        ...(token.parentId !== null && { parentId: token.parentId }),
+        expiresAt: token.expiresAt,
+        createdAt: token.createdAt,
+      });
+      return 'inserted';
+    } catch (error) {
+      if (isDuplicateKeyError(error) && token.parentId !== null) return 'parent-already-has-successor';
+      throw error;
+    }
+  }
+
+  async findByHash(tokenHash: string): Promise<RefreshToken | undefined> {
+    const document = await this.tokens.findOne({ tokenHash }).lean<RefreshTokenDocument>().exec();
+    return document ? toRefreshToken(document) : undefined;
+  }
+
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
+    return (await this.revocations.exists({ _id: familyId }).exec()) !== null;
+  }
+
+  /** Idempotent: the first revocation is kept, later ones are no-ops. */
+  async revokeFamily(familyId: string, userId: string, reason: FamilyRevocationReason, at: Date): Promise<void> {
+    try {
+      await this.revocations.create({ _id: familyId, userId, reason, revokedAt: at });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+}

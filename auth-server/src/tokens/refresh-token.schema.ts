@@ -1,0 +1,50 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { Types } from 'mongoose';
+
+@Schema({ collection: 'refresh_tokens', versionKey: false })
+export class RefreshTokenDocument {
+  _id: Types.ObjectId;
+
+  @Prop({ type: String, required: true })
+  tokenHash: string;
+
+  @Prop({ type: String, required: true })
+  userId: string;
+
+  @Prop({ type: String, required: true })
+  familyId: string;
+
+  /** Absent on the first token of a login; unique where set: a token has at most one successor. */
+  @Prop({ type: String })
+  parentId?: string;
+
+  @Prop({ type: Date, required: true })
+  expiresAt: Date;
+
+  @Prop({ type: Date, required: true })
+  createdAt: Date;
+}
+
+export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshTokenDocument);
+RefreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'token_hash_unique' });
+// The rotation invariant: the one insert that wins this index is the one rotation.
+RefreshTokenSchema.index({ parentId: 1 }, { unique: true, sparse: true, name: 'one_successor_per_token' });
+RefreshTokenSchema.index({ familyId: 1 }, { name: 'by_family' });
+
+/** A revoked login: `_id` is the family id, so revoking twice is one record (idempotent insert). */
+@Schema({ collection: 'refresh_token_family_revocations', versionKey: false, _id: false })
+export class TokenFamilyRevocationDocument {
+  @Prop({ type: String, required: true })
+  _id: string;
+
+  @Prop({ type: String, required: true })
+  userId: string;
+
+  @Prop({ type: String, required: true })
+  reason: string;
+
+  @Prop({ type: Date, required: true })
+  revokedAt: Date;
+}
+
+export const TokenFamilyRevocationSchema = SchemaFactory.createForClass(TokenFamilyRevocationDocument);

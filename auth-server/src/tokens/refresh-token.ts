@@ -1,0 +1,25 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** A stored refresh token: the token itself is never stored, only its SHA-256. */
+export interface RefreshToken {
+  id: string;
+  userId: string;
+  /** Every token descending from one login; revoking the family ends that login everywhere. */
+  familyId: string;
+  /** The token this one replaced; null for the first token of a login. */
+  parentId: string | null;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export type NewRefreshToken = RefreshToken & { tokenHash: string };
+
+/** 32 random bytes, base64url: opaque, unguessable, and useless to whoever reads the database. */
+export function generateRefreshTokenValue(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** A plain SHA-256 suffices (no salt, no bcrypt): the input is 256 random bits, not a password. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('base64url');
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
+import { ThrottlingModule } from '../throttling/throttling.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AccessTokenIssuer } from './access-token.issuer.js';
+import { RefreshTokenRepository } from './refresh-token.repository.js';
+import {
+  RefreshTokenDocument,
+  RefreshTokenSchema,
+  TokenFamilyRevocationDocument,
+  TokenFamilyRevocationSchema,
+} from './refresh-token.schema.js';
+import { TokensController } from './tokens.controller.js';
+import { TokensService } from './tokens.service.js';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: RefreshTokenDocument.name, schema: RefreshTokenSchema },
+      { name: TokenFamilyRevocationDocument.name, schema: TokenFamilyRevocationSchema },
+    ]),
+    UsersModule,
+    SigningKeysModule,
+    ThrottlingModule,
+  ],
+  controllers: [TokensController],
+  providers: [RefreshTokenRepository, AccessTokenIssuer, TokensService],
+})
+export class TokensModule {}

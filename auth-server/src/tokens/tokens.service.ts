@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import type { AuthConfig } from '../config/auth-config.js';
+import { AUTH_CONFIG } from '../config/config.module.js';
+import { PasswordHasher } from '../users/password-hasher.js';
+import { UsersService } from '../users/users.service.js';
+import { AccessTokenIssuer } from './access-token.issuer.js';
+import type { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
+import { assessPresentedToken, rotationOutcome } from './refresh-rotation.js';
+import { RefreshTokenRepository } from './refresh-token.repository.js';
+import { generateRefreshTokenValue, hashRefreshToken } from './refresh-token.js';
+import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-errors.js';
+
+export type TokenPair = TokenPairResponseDto;
+
+@Injectable()
+export class TokensService {
+  constructor(
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordHasher,
+    private readonly refreshTokens: RefreshTokenRepository,
+    private readonly accessTokens: AccessTokenIssuer,
+  ) {}
+
+  /** Unknown email and wrong password cost the same bcrypt compare and get the same answer. */
+  async login(email: string, password: string): Promise<TokenPair> {
+    const credentials = await this.users.findCredentials(email);
+    const matches = await this.passwords.verify(password, credentials?.passwordHash);
+    if (!credentials || !matches) throw invalidCredentials();
+    const now = new Date();
+    const familyId = this.refreshTokens.newId();
+    const refreshToken = await this.storeRefreshToken({ id: familyId, userId: credentials.id, familyId, parentId: null }, now);
+    // Outbox seam: the LOGIN activity for credentials.id is recorded here, in this write path.
+    return this.pair(credentials, refreshToken, now);
+  }
+
+  /**
+   * Rotation: the successor is inserted under the unique "one successor per token" index; losing that
+   * insert means the presented token was already used, so the whole login (family) is revoked.
+   */
+  async refresh(presentedToken: string): Promise<TokenPair> {
+    const now = new Date();
+    const presented = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
+    const familyRevoked = presented ? await this.refreshTokens.isFamilyRevoked(presented.familyId) : false;
+    const verdict = assessPresentedToken(presented, { familyRevoked, now });
+    if (!verdict.usable) throw refreshRejected(verdict.rejection);
+    const { token } = verdict;
+
+    // Current roles, so a role change takes effect at the next access token.
+    const user = await this.users.find(token.userId);
+    if (!user) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
+
+    const value = generateRefreshTokenValue();
+    const outcome = rotationOutcome(
+      await this.refreshTokens.insert({
+        id: this.refreshTokens.newId(),
+        tokenHash: hashRefreshToken(value),
+        userId: token.userId,
+        familyId: token.familyId,
+        parentId: token.id,
+        expiresAt: this.refreshExpiry(now),
+        createdAt: now,
+      }),
+    );
+    if (!outcome.rotated) {
+      await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
+      throw refreshRejected(outcome.rejection);
+    }
+    // A logout or a detected reuse may have revoked the family while we rotated.
+    if (await this.refreshTokens.isFamilyRevoked(token.familyId)) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
+    return this.pair(user, value, now);
+  }
+
+  /** Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. */
+  async logout(caller: AuthenticatedUser, presentedToken: string): Promise<void> {
+    const token = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
+    if (!token || token.userId !== caller.id) return;
+    await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
+  }
+
+  private async storeRefreshToken(
+    token: { id: string; userId: string; familyId: string; parentId: string | null },
+    now: Date,
+  ): Promise<string> {
+    const value = generateRefreshTokenValue();
+    await this.refreshTokens.insert({
+      ...token,
+      tokenHash: hashRefreshToken(value),
+      expiresAt: this.refreshExpiry(now),
+      createdAt: now,
+    });
+    return value;
+  }
+
+  private refreshExpiry(now: Date): Date {
+    return new Date(now.getTime() + this.config.jwt.refreshTokenTtlSeconds * 1000);
+  }
+
+  private async pair(subject: { id: string; roles: Role[] }, refreshToken: string, now: Date): Promise<TokenPair> {
+    return {
+      accessToken: await this.accessTokens.issue(subject, now),
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.accessTokens.ttlSeconds,
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
+import { normaliseEmail } from '../user.js';
+
+const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+/** bcrypt reads at most 72 bytes; a longer password would be silently cut, so it is refused instead. */
+export function MaxUtf8Bytes(max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'maxUtf8Bytes',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${max} bytes (UTF-8)`,
+    },
+  });
+}
+
+export class RegisterUserDto {
+  @ApiProperty({ example: 'alice@example.com', description: 'Trimmed and lower-cased; one account per address' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
+  @IsString()
+  @MaxLength(254)
+  @IsEmail()
+  email: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8)` })
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
+  password: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 32, example: 'alice' })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(32)
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'nickname must not contain control characters' })
+  nickname?: string;
+
+  @ApiPropertyOptional({ description: "Another user's referral code", example: 'K7M2Q9XA' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  referralCode?: string;
+}

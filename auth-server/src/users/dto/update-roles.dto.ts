@@ -1,0 +1,13 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ROLES, type Role } from '@reward/server-kit/roles';
+import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsIn } from 'class-validator';
+
+export class UpdateRolesDto {
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['USER', 'OPERATOR'], description: "Replaces the user's roles" })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(ROLES.length)
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles: Role[];
+}

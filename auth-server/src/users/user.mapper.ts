@@ -1,0 +1,31 @@
+import type { UserResponseDto } from './dto/user-response.dto.js';
+import type { UserDocument } from './user.schema.js';
+import type { User, UserCredentials } from './user.js';
+
+export function toUser(document: UserDocument): User {
+  return {
+    id: document._id.toHexString(),
+    email: document.email,
+    nickname: document.nickname ?? null,
+    roles: [...document.roles],
+    referralCode: document.referralCode,
+    referredBy: document.referredBy ?? null,
+    createdAt: document.createdAt,
+  };
+}
+
+export function toUserCredentials(document: Pick<UserDocument, '_id' | 'roles' | 'passwordHash'>): UserCredentials {
+  return { id: document._id.toHexString(), roles: [...document.roles], passwordHash: document.passwordHash };
+}
+
+/** The public shape of API.md; `referredBy` stays internal. */
+export function toUserResponse(user: User): UserResponseDto {
+  return {
+    id: user.id,
+    email: user.email,
+    nickname: user.nickname,
+    roles: [...user.roles],
+    referralCode: user.referralCode,
+    createdAt: user.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,83 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Role } from '@reward/server-kit/roles';
+import { Types, type Model } from 'mongoose';
+import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import { toUser, toUserCredentials } from './user.mapper.js';
+import { UserDocument } from './user.schema.js';
+import type { NewUser, User, UserCredentials } from './user.js';
+
+/** Why an insert was refused: the two unique indexes of `users`. */
+export type UserInsertResult = { inserted: User } | { duplicate: 'email' | 'referralCode' };
+
+@Injectable()
+export class UserRepository implements OnModuleInit {
+  constructor(@InjectModel(UserDocument.name) private readonly model: Model<UserDocument>) {}
+
+  /** The unique indexes are the invariants: they must exist before the first request. */
+  async onModuleInit(): Promise<void> {
+    await this.model.init();
+  }
+
+  /**
+   * Inserts; the unique indexes decide. FerretDB does not name the index it refused on, so a refusal
+   * is attributed by reading afterwards (the insert already decided; the read only explains why).
+   */
+  async insert(user: NewUser): Promise<UserInsertResult> {
+    try {
+      const document = await this.model.create(user);
+      return { inserted: toUser(document.toObject()) };
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const emailTaken = await this.model.exists({ email: user.email }).exec();
+      return { duplicate: emailTaken ? 'email' : 'referralCode' };
+    }
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    if (!Types.ObjectId.isValid(id)) return undefined;
+    const document = await this.model.findById(id).lean<UserDocument>().exec();
+    return document ? toUser(document) : undefined;
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const document = await this.model.findOne({ email }).lean<UserDocument>().exec();
+    return document ? toUser(document) : undefined;
+  }
+
+  async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
+    const document = await this.model
+      .findOne({ email })
+      .select({ _id: 1, roles: 1, passwordHash: 1 })
+      .lean<Pick<UserDocument, '_id' | 'roles' | 'passwordHash'>>()
+      .exec();
+    return document ? toUserCredentials(document) : undefined;
+  }
+
+  async findIdByReferralCode(referralCode: string): Promise<string | undefined> {
+    const document = await this.model.findOne({ referralCode }).select({ _id: 1 }).lean<Pick<UserDocument, '_id'>>().exec();
+    return document?._id.toHexString();
+  }
+
+  /** Newest first; `role` matches users holding that role among others. */
+  async findPage(filter: { role?: Role }, skip: number, limit: number): Promise<{ items: User[]; total: number }> {
+    const query = filter.role ? { roles: filter.role } : {};
+    const [documents, total] = await Promise.all([
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<UserDocument[]>().exec(),
+      this.model.countDocuments(query).exec(),
+    ]);
+    return { items: documents.map(toUser), total };
+  }
+
+  /**
+   * A plain overwrite: role changes are an admin's decision, not a race with an invariant behind it,
+   * so the last admin's write wins.
+   */
+  async replaceRoles(id: string, roles: Role[]): Promise<User | undefined> {
+    const document = await this.model
+      .findByIdAndUpdate(id, { $set: { roles } }, { returnDocument: 'after' })
+      .lean<UserDocument>()
+      .exec();
+    return document ? toUser(document) : undefined;
+  }
+}

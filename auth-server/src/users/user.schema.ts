@@ -1,0 +1,37 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { ROLES, type Role } from '@reward/server-kit/roles';
+import type { Types } from 'mongoose';
+
+@Schema({ collection: 'users', versionKey: false, timestamps: true })
+export class UserDocument {
+  _id: Types.ObjectId;
+
+  /** Normalised (trimmed, lower-case); the unique index is what enforces one account per address. */
+  @Prop({ type: String, required: true })
+  email: string;
+
+  @Prop({ type: String, required: true })
+  passwordHash: string;
+
+  @Prop({ type: String, default: null })
+  nickname: string | null;
+
+  @Prop({ type: [String], enum: ROLES, required: true })
+  roles: Role[];
+
+  @Prop({ type: String, required: true })
+  referralCode: string;
+
+  /** The user whose referral code was used at registration. */
+  @Prop({ type: String, default: null })
+  referredBy: string | null;
+
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const UserSchema = SchemaFactory.createForClass(UserDocument);
+UserSchema.index({ email: 1 }, { unique: true, name: 'email_unique' });
+UserSchema.index({ referralCode: 1 }, { unique: true, name: 'referral_code_unique' });
+UserSchema.index({ createdAt: -1, _id: -1 }, { name: 'newest_first' });
+UserSchema.index({ roles: 1, createdAt: -1, _id: -1 }, { name: 'by_role_newest_first' });
