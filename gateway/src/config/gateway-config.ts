@@ -1,0 +1,73 @@
+import { isIP } from 'node:net';
+import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
+
+export interface GatewayConfig {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** Base URLs (origin only) of the servers the gateway proxies to. */
+  upstreams: { auth: string; event: string };
+  jwt: { jwksUrl: string; issuer: string; audience: string };
+  /** How long an upstream may take to answer (headers, then each body chunk) before the client gets 504. */
+  upstreamTimeoutMs: number;
+  /** How long connecting to an upstream may take before the client gets 503. */
+  upstreamConnectTimeoutMs: number;
+  /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
+  trustedProxies: string[];
+}
+
+const PROXY_ADDR_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (PROXY_ADDR_NAMES.includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
+}
+
+/** An upstream is named by its origin; a path would silently be prepended to every proxied path. */
+function readUpstream(reader: EnvReader, name: string, fallback: string): string {
+  const value = reader.url(name, { default: fallback, protocols: ['http:', 'https:'] });
+  try {
+    const url = new URL(value);
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+      reader.problem(`${name} must be a base URL without path or query (e.g. ${fallback}), got "${value}"`);
+    }
+    return url.origin;
+  } catch {
+    return value;
+  }
+}
+
+/** The gateway's whole configuration, validated once at boot; nothing else reads process.env. */
+export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  const reader = new EnvReader(env);
+  const auth = readUpstream(reader, 'AUTH_SERVICE_URL', 'http://127.0.0.1:3001');
+  const event = readUpstream(reader, 'EVENT_SERVICE_URL', 'http://127.0.0.1:3002');
+  const trustedProxies = reader.list('TRUSTED_PROXIES', []);
+  const badProxies = trustedProxies.filter((entry) => !isTrustedProxyEntry(entry));
+  if (badProxies.length > 0) {
+    reader.problem(`TRUSTED_PROXIES must list IP addresses or CIDRs, got "${badProxies.join('", "')}"`);
+  }
+  const config: GatewayConfig = {
+    nodeEnv: reader.oneOf('NODE_ENV', NODE_ENVS, { default: 'development' }),
+    host: reader.string('GATEWAY_HOST', { default: '127.0.0.1' }),
+    port: reader.port('GATEWAY_PORT', 3000),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
+    upstreams: { auth, event },
+    jwt: {
+      jwksUrl: reader.url('AUTH_JWKS_URL', { default: `${auth}/.well-known/jwks.json`, protocols: ['http:', 'https:'] }),
+      issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
+      audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
+    },
+    upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
+    upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
+    trustedProxies,
+  };
+  reader.done();
+  return config;
+}

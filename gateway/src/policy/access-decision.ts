@@ -1,0 +1,56 @@
+import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
+import { authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
+import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
+import type { RoutePolicy } from './route-policy.js';
+import type { RouteTable } from './route-table.js';
+
+export type AccessDecision =
+  | { allowed: true; policy: RoutePolicy; user: AuthenticatedUser | undefined }
+  | { allowed: false; status: number; body: ErrorBody; headers: Record<string, string> };
+
+function refused(status: number, code: string, message: string, headers: Record<string, string> = {}): AccessDecision {
+  return { allowed: false, status, body: errorBody(status, code, message), headers };
+}
+
+function shown(url: string): string {
+  const path = url.split('?', 1)[0] as string;
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path;
+}
+
+/** The answer for a request that no line of the table names. */
+export function routeNotFound(method: string, url: string): Extract<AccessDecision, { allowed: false }> {
+  return {
+    allowed: false,
+    status: 404,
+    body: errorBody(404, CommonErrorCode.ROUTE_NOT_FOUND, `No route ${method} ${shown(url)}`),
+    headers: {},
+  };
+}
+
+/** The route step alone: unknown path -> 404, known path with another method -> 405 with `Allow`. */
+export function decideRoute(table: RouteTable, method: string, url: string): AccessDecision {
+  const resolution = table.resolve(method, url);
+  if (resolution.kind === 'not-found') return routeNotFound(method, url);
+  if (resolution.kind === 'method-not-allowed') {
+    return refused(405, CommonErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed on ${shown(url)}`, {
+      allow: resolution.allowed.join(', '),
+    });
+  }
+  return { allowed: true, policy: resolution.policy, user: undefined };
+}
+
+/**
+ * The whole policy for one request, as the table says: the route, then (unless public) the access
+ * token checked by the same Passport strategy the servers' guards use (401), then the roles (403).
+ */
+export async function decideAccess(table: RouteTable, method: string, url: string, rawRequest: object): Promise<AccessDecision> {
+  const route = decideRoute(table, method, url);
+  if (!route.allowed || route.policy.access === 'public') return route;
+  const authentication = await authenticateWithPassport(rawRequest);
+  if (!authentication.user) return refused(401, CommonErrorCode.UNAUTHORIZED, authentication.reason);
+  const required = route.policy.access;
+  if (!hasRequiredRole(authentication.user.roles, required)) {
+    return refused(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);
+  }
+  return { allowed: true, policy: route.policy, user: authentication.user };
+}

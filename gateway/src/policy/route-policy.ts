@@ -1,0 +1,43 @@
+import { Role } from '@reward/server-kit/roles';
+
+/** Who serves a route: one of the upstream servers, or the gateway's own Nest controllers. */
+export type Upstream = 'auth' | 'event';
+export type RouteOwner = Upstream | 'gateway';
+
+export type PolicyMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `'public'`: no token needed. A list of roles: a valid token with one of them (ADMIN always may); `[]`: any valid token. */
+export type Access = 'public' | readonly Role[];
+
+export interface RoutePolicy {
+  method: PolicyMethod;
+  /** Exact segments and `:param` segments, e.g. `/users/:id/roles`; no trailing slash. */
+  path: string;
+  access: Access;
+  upstream: RouteOwner;
+}
+
+const ANY_USER: readonly Role[] = [];
+
+/**
+ * Every route the gateway answers, and who may call it. Nothing else is served or proxied (deny by
+ * default): a request that matches no line here gets 404 ROUTE_NOT_FOUND and never reaches an upstream.
+ * A GET line also allows HEAD with the same access.
+ */
+export const ROUTE_POLICIES: readonly RoutePolicy[] = [
+  // --- the gateway's own routes (Nest controllers in this package, never proxied) -----------------
+  { method: 'GET', path: '/health', access: 'public', upstream: 'gateway' },
+
+  // --- auth server ---------------------------------------------------------------------------------
+  { method: 'POST', path: '/auth/register', access: 'public', upstream: 'auth' },
+  { method: 'POST', path: '/auth/login', access: 'public', upstream: 'auth' },
+  { method: 'POST', path: '/auth/refresh', access: 'public', upstream: 'auth' },
+  { method: 'POST', path: '/auth/logout', access: ANY_USER, upstream: 'auth' },
+  { method: 'GET', path: '/users/me', access: ANY_USER, upstream: 'auth' },
+  { method: 'GET', path: '/users', access: [Role.ADMIN], upstream: 'auth' },
+  { method: 'PATCH', path: '/users/:id/roles', access: [Role.ADMIN], upstream: 'auth' },
+  { method: 'GET', path: '/.well-known/jwks.json', access: 'public', upstream: 'auth' },
+
+  // --- event server --------------------------------------------------------------------------------
+  // Its routes arrive with their issues: one line per route here is all it takes to serve one.
+];

@@ -1,0 +1,121 @@
+import type { PolicyMethod, RouteOwner, RoutePolicy } from './route-policy.js';
+
+export type RouteResolution =
+  | { kind: 'found'; policy: RoutePolicy; params: Record<string, string> }
+  | { kind: 'method-not-allowed'; allowed: string[] }
+  | { kind: 'not-found' };
+
+type Segment = { literal: string } | { param: string };
+
+interface CompiledRoute {
+  policy: RoutePolicy;
+  segments: Segment[];
+}
+
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+const PARAM_SEGMENT = /^:([A-Za-z][A-Za-z0-9]*)$/;
+// Control characters and path separators never belong inside one decoded path segment.
+// eslint-disable-next-line no-control-regex
+const UNSAFE_DECODED_PARAM = /[\u0000-\u001f\u007f/\\]/;
+
+function compile(policy: RoutePolicy): CompiledRoute {
+  if (!policy.path.startsWith('/') || policy.path === '/' || policy.path.endsWith('/')) {
+    throw new Error(`route policy path "${policy.path}" must start with "/" and not end with one`);
+  }
+  const segments = policy.path
+    .slice(1)
+    .split('/')
+    .map((part): Segment => {
+      const param = PARAM_SEGMENT.exec(part);
+      if (param) return { param: param[1] as string };
+      if (!LITERAL_SEGMENT.test(part)) throw new Error(`route policy path "${policy.path}" has an invalid segment "${part}"`);
+      return { literal: part };
+    });
+  return { policy, segments };
+}
+
+/**
+ * A parameter matches one non-empty segment that stays one segment once decoded: no encoded slash,
+ * no dot-segment, so a parameter can never walk the upstream's path.
+ */
+function paramValue(raw: string): string | undefined {
+  if (raw.length === 0) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  if (decoded === '.' || decoded === '..' || UNSAFE_DECODED_PARAM.test(decoded)) return undefined;
+  return decoded;
+}
+
+function matchSegments(route: CompiledRoute, parts: string[]): Record<string, string> | undefined {
+  if (parts.length !== route.segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, segment] of route.segments.entries()) {
+    const part = parts[index] as string;
+    if ('literal' in segment) {
+      // Compared as sent: an encoded or differently-cased spelling of a literal is not that route.
+      if (part !== segment.literal) return undefined;
+    } else {
+      const value = paramValue(part);
+      if (value === undefined) return undefined;
+      params[segment.param] = value;
+    }
+  }
+  return params;
+}
+
+/** The route policy table, checked once and compiled for matching. */
+export class RouteTable {
+  private readonly routes: CompiledRoute[];
+
+  constructor(readonly policies: readonly RoutePolicy[]) {
+    this.routes = policies.map(compile);
+    const lines = new Set<string>();
+    const ownerOfShape = new Map<string, RouteOwner>();
+    for (const route of this.routes) {
+      const shape = route.segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/');
+      const line = `${route.policy.method} ${shape}`;
+      if (lines.has(line)) throw new Error(`route policy table lists ${route.policy.method} ${route.policy.path} twice`);
+      lines.add(line);
+      // One path, one owner: the proxy registers each owner's paths for all of its methods.
+      const owner = ownerOfShape.get(shape) ?? route.policy.upstream;
+      if (owner !== route.policy.upstream) {
+        throw new Error(`route policy path ${route.policy.path} is given to both ${owner} and ${route.policy.upstream}`);
+      }
+      ownerOfShape.set(shape, owner);
+    }
+  }
+
+  /**
+   * Finds the policy for a request. The query string is ignored; the path must match a line exactly
+   * (a trailing slash, an empty or `..` segment, another case or an encoded literal is another path);
+   * HEAD is treated as GET.
+   */
+  resolve(method: string, url: string): RouteResolution {
+    const path = url.split('?', 1)[0] as string;
+    if (!path.startsWith('/')) return { kind: 'not-found' };
+    const parts = path.slice(1).split('/');
+    const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+    const allowed = new Set<string>();
+    for (const route of this.routes) {
+      const params = matchSegments(route, parts);
+      if (!params) continue;
+      if (route.policy.method === wanted) return { kind: 'found', policy: route.policy, params };
+      allowed.add(route.policy.method);
+      if (route.policy.method === 'GET') allowed.add('HEAD');
+    }
+    return allowed.size > 0 ? { kind: 'method-not-allowed', allowed: [...allowed].sort() } : { kind: 'not-found' };
+  }
+
+  /** The paths an owner serves and the methods used on them, for registering its routes. */
+  routesOf(owner: RouteOwner): { paths: string[]; methods: PolicyMethod[] } {
+    const mine = this.policies.filter((policy) => policy.upstream === owner);
+    return {
+      paths: [...new Set(mine.map((policy) => policy.path))],
+      methods: [...new Set(mine.map((policy) => policy.method))],
+    };
+  }
+}

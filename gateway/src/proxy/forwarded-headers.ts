@@ -1,0 +1,39 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { REQUEST_ID_HEADER } from '@reward/server-kit/http-app';
+
+/**
+ * Headers by which a caller could claim an identity, an address or an original URL that an upstream
+ * (or a proxy in front of it) might believe: user/role/auth headers, every X-Forwarded-*, Forwarded,
+ * the usual client-IP headers, and X-Original-* and X-Rewrite-URL. The one rule, applied to every proxied
+ * request; the gateway sets the ones it vouches for itself.
+ */
+const SPOOFABLE_HEADER =
+  /^(?:x-user(?:-.+)?|x-roles?|x-auth(?:-.+)?|x-authenticated-.+|x-remote-.+|remote-user|x-forwarded(?:-.+)?|forwarded|x-real-ip|x-client-ip|true-client-ip|x-original-.+|x-rewrite-url|x-internal-.+)$/i;
+
+export function isSpoofableHeader(name: string): boolean {
+  return SPOOFABLE_HEADER.test(name);
+}
+
+export interface ForwardingFacts {
+  requestId: string;
+  /** The client address as the gateway sees it (the socket, or a trusted proxy's X-Forwarded-For). */
+  clientIp: string;
+  /** The length of the buffered body; undefined when no body is forwarded. */
+  bodyLength: number | undefined;
+}
+
+/** The headers an upstream receives: the client's, minus the spoofable ones, plus what the gateway vouches for. */
+export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingFacts): IncomingHttpHeaders {
+  const result: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isSpoofableHeader(name)) result[name] = value;
+  }
+  result[REQUEST_ID_HEADER] = facts.requestId;
+  result['x-forwarded-for'] = facts.clientIp;
+  // The body was read completely (to enforce the size limit), so its length is known; framing headers
+  // the client sent for a body that is not forwarded (a GET's) would make the upstream wait for it.
+  delete result['transfer-encoding'];
+  if (facts.bodyLength === undefined) delete result['content-length'];
+  else result['content-length'] = String(facts.bodyLength);
+  return result;
+}

@@ -1,0 +1,107 @@
+import httpProxy from '@fastify/http-proxy';
+import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
+import { mapError } from '@reward/server-kit/error-mapping';
+import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
+import type { Upstream } from '../policy/route-policy.js';
+import type { RouteTable } from '../policy/route-table.js';
+import { upstreamHeaders } from './forwarded-headers.js';
+import { RawBody } from './raw-body.js';
+import { upstreamFailure } from './upstream-failure.js';
+
+export interface GatewayProxyOptions {
+  table: RouteTable;
+  /** Base URL (origin) per upstream. */
+  upstreams: Record<Upstream, string>;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
+
+function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed: false }>): FastifyReply {
+  return reply.code(decision.status).headers(decision.headers).send(decision.body);
+}
+
+/**
+ * Errors raised on the proxy routes (the body limit, a malformed body, anything unexpected): these are
+ * plain Fastify routes where Nest's exception filter does not run, so they get the error body here.
+ */
+function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const mapped = mapError(error);
+  if (!mapped.internal) return reply.code(mapped.status).send(mapped.body);
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return reply
+      .code(status)
+      .send(errorBody(status, status === 400 ? CommonErrorCode.VALIDATION_FAILED : 'HTTP_ERROR', error.message));
+  }
+  request.log.error({ err: error }, 'proxy request failed');
+  return reply.code(mapped.status).send(mapped.body);
+}
+
+/**
+ * The gateway's public surface for the upstreams: every request is first checked against the route
+ * policy table (unknown route -> 404, other method -> 405, before its body is read), and each upstream's
+ * table routes (and only those) are proxied, with the access policy enforced in the proxy's preHandler.
+ */
+export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
+  const { table } = options;
+
+  // Runs for every request, Nest's own routes and unmatched ones included: deny by default.
+  fastify.addHook('onRequest', async (request, reply) => {
+    const decision = decideRoute(table, request.method, request.url);
+    if (!decision.allowed) return refuse(reply, decision);
+  });
+
+  void fastify.register(async (scope) => {
+    // Bodies are read as bytes (bounded by the limit) and forwarded as they came, whatever their type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+      done(null, new RawBody(body as Buffer));
+    });
+    scope.setErrorHandler(proxyErrorHandler);
+
+    for (const upstream of UPSTREAMS) {
+      const { paths, methods } = table.routesOf(upstream);
+      if (paths.length === 0) continue;
+      await scope.register(httpProxy, {
+        upstream: options.upstreams[upstream],
+        routes: paths,
+        httpMethods: methods.includes('GET') ? [...methods, 'HEAD'] : methods,
+        proxyPayloads: false,
+        disableRequestLogging: true,
+        destroyAgent: true,
+        undici: {
+          connect: { timeout: options.connectTimeoutMs },
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        },
+        preHandler(request, reply, done) {
+          decideAccess(table, request.method, request.url, request.raw).then((decision) => {
+            if (!decision.allowed) return void refuse(reply, decision);
+            // The table gives each path one owner; never send a request to another one's server.
+            if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));
+            done();
+          }, done);
+        },
+        replyOptions: {
+          rewriteRequestHeaders: (request, headers) =>
+            upstreamHeaders(headers as Record<string, string | string[] | undefined>, {
+              requestId: request.id,
+              clientIp: request.ip,
+              bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
+            }),
+          onError: (reply, { error }) => {
+            const failure = upstreamFailure(error, upstream, options.timeoutMs);
+            reply.log.warn({ err: error, upstream, status: failure.status }, 'upstream request failed');
+            void reply.code(failure.status).send(failure.body);
+          },
+          // An upstream's answer (a 503 included) is the client's answer: never replay a request.
+          retryDelay: () => null,
+        },
+      });
+    }
+  });
+}

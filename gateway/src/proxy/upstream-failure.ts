@@ -1,0 +1,53 @@
+import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
+
+export const GatewayErrorCode = {
+  /** The upstream accepted the connection but broke it or answered something unusable. */
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+} as const;
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_TIMEOUT',
+]);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
+]);
+
+/** Error codes along the cause chain (reply-from wraps undici's errors, undici wraps the socket's). */
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') codes.push(code);
+    current = cause;
+  }
+  return codes;
+}
+
+/**
+ * What the client hears when an upstream fails before answering: 503 when it cannot be reached, 504 when
+ * it is too slow, 502 for anything else. Never a 500: the gateway itself did nothing wrong.
+ */
+export function upstreamFailure(error: unknown, upstream: string, timeoutMs: number): { status: number; body: ErrorBody } {
+  const codes = codesOf(error);
+  if (codes.some((code) => UNREACHABLE_CODES.has(code))) {
+    return { status: 503, body: errorBody(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, `${upstream} server is unavailable`) };
+  }
+  if (codes.some((code) => TIMEOUT_CODES.has(code))) {
+    return {
+      status: 504,
+      body: errorBody(504, CommonErrorCode.UPSTREAM_TIMEOUT, `${upstream} server did not answer within ${timeoutMs} ms`),
+    };
+  }
+  return { status: 502, body: errorBody(502, GatewayErrorCode.UPSTREAM_ERROR, `${upstream} server failed to answer`) };
+}

@@ -1,0 +1,27 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpApp } from '@reward/server-kit/http-app';
+import { AppModule } from './app.module.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { ROUTE_POLICIES } from './policy/route-policy.js';
+import { RouteTable } from './policy/route-table.js';
+import { installGatewayProxy } from './proxy/gateway-proxy.js';
+
+export { loadGatewayConfig } from './config/gateway-config.js';
+export type { GatewayConfig } from './config/gateway-config.js';
+
+/** The gateway, configured and initialised but not yet listening (tests pick the port). */
+export async function createGatewayServer(config: GatewayConfig): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(AppModule.forRoot(config), {
+    service: 'gateway',
+    logLevel: config.logLevel,
+    trustedProxies: config.trustedProxies,
+  });
+  installGatewayProxy(app.getHttpAdapter().getInstance(), {
+    table: new RouteTable(ROUTE_POLICIES),
+    upstreams: config.upstreams,
+    timeoutMs: config.upstreamTimeoutMs,
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+  });
+  await app.init();
+  return app;
+}
