@@ -1,0 +1,265 @@
+import { createHmac, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SignJWT, calculateJwkThumbprint } from 'jose';
+import type mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  login,
+  openTestDatabase,
+  register,
+  signedInUser,
+  startTestApp,
+  testConfig,
+  testDatabaseName,
+  testPrivateKeyPem,
+} from '../testing/auth-test-app.js';
+
+const dbName = testDatabaseName('tokens');
+const privateKeyPem = testPrivateKeyPem();
+let app: NestFastifyApplication;
+let db: mongoose.Connection;
+let kid: string;
+
+beforeAll(async () => {
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: privateKeyPem.replace(/\n/g, '\\n') }));
+  db = await openTestDatabase(dbName);
+  const jwks = await call(app, 'GET', '/.well-known/jwks.json');
+  kid = (jwks.body.keys as Array<{ kid: string }>)[0]!.kid;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.dropDatabase();
+  await db?.close();
+});
+
+const refresh = (refreshToken: unknown) => call(app, 'POST', '/auth/refresh', { body: { refreshToken } });
+const decode = (token: string, part: 0 | 1): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[part]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+describe('POST /auth/login', () => {
+  it('returns an RS256 access token with our claims and an opaque refresh token', async () => {
+    const user = await register(app);
+    const reply = await login(app, ` ${user.email.toUpperCase()} `, user.password);
+    expect(reply.status).toBe(200);
+    expect(Object.keys(reply.body).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']);
+    expect(reply.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    const accessToken = reply.body.accessToken as string;
+    expect(decode(accessToken, 0)).toMatchObject({ alg: 'RS256', kid });
+    const claims = decode(accessToken, 1);
+    expect(claims).toMatchObject({ sub: user.body.id, roles: ['USER'], iss: 'reward-platform-auth', aud: 'reward-platform' });
+    expect((claims.exp as number) - (claims.iat as number)).toBe(900);
+    expect(reply.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    // Only the SHA-256 of the refresh token is stored.
+    const stored = await db.collection('refresh_tokens').findOne({ userId: user.body.id });
+    expect(JSON.stringify(stored)).not.toContain(reply.body.refreshToken as string);
+  });
+
+  it('gives the same 401 for a wrong password and an unknown email', async () => {
+    const user = await register(app);
+    const wrong = await login(app, user.email, 'wrong-password');
+    const unknown = await login(app, 'nobody@example.com', 'wrong-password');
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.body).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+  });
+
+  it('refuses a password whose first 72 bytes match but that is longer', async () => {
+    const password = 'a'.repeat(72);
+    const user = await register(app, { password });
+    expect(user.status).toBe(201);
+    expect((await login(app, user.email, password)).status).toBe(200);
+    expect((await login(app, user.email, `${password}tail`)).status).toBe(401);
+  });
+
+  it.each([
+    ['an operator for email', { email: { $gt: '' }, password: 'x' }],
+    ['an operator for password', { email: 'a@example.com', password: { $ne: null } }],
+    ['an unknown field', { email: 'a@example.com', password: 'x', remember: true }],
+  ])('refuses %s with 400', async (_name, body) => {
+    const reply = await call(app, 'POST', '/auth/login', { body });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('POST /auth/refresh', () => {
+  it('rotates: the new pair works, the old refresh token does not', async () => {
+    const user = await signedInUser(app);
+    const first = await refresh(user.refreshToken);
+    expect(first.status).toBe(200);
+    expect(first.body.refreshToken).not.toBe(user.refreshToken);
+    expect((await call(app, 'GET', '/users/me', { token: first.body.accessToken as string })).status).toBe(200);
+    const second = await refresh(first.body.refreshToken);
+    expect(second.status).toBe(200);
+  });
+
+  it('treats reuse of a rotated token as theft: 401 REFRESH_TOKEN_REUSED and the newest token of the family dies too', async () => {
+    const user = await signedInUser(app);
+    const rotated = await refresh(user.refreshToken);
+    expect(rotated.status).toBe(200);
+
+    const replay = await refresh(user.refreshToken);
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('REFRESH_TOKEN_REUSED');
+
+    const newest = await refresh(rotated.body.refreshToken);
+    expect(newest.status).toBe(401);
+    expect(newest.body.code).toBe('INVALID_REFRESH_TOKEN');
+
+    // Another login of the same user is a different family and keeps working.
+    const other = await login(app, user.email, user.password);
+    expect((await refresh(other.body.refreshToken)).status).toBe(200);
+  });
+
+  it('lets exactly one of 20 parallel refreshes with one token succeed', async () => {
+    const user = await signedInUser(app);
+    const replies = await Promise.all(Array.from({ length: 20 }, () => refresh(user.refreshToken)));
+    expect(replies.filter((reply) => reply.status === 200)).toHaveLength(1);
+    expect(replies.filter((reply) => reply.status === 401)).toHaveLength(19);
+    expect(await db.collection('refresh_tokens').countDocuments({ parentId: { $exists: true }, userId: user.id })).toBe(1);
+  });
+
+  it.each([
+    ['an unknown token', 'A'.repeat(43)],
+    ['an empty token', ''],
+  ])('refuses %s', async (_name, token) => {
+    const reply = await refresh(token);
+    expect(reply.status).toBe(token === '' ? 400 : 401);
+    expect(reply.body.code).toBe(token === '' ? 'VALIDATION_FAILED' : 'INVALID_REFRESH_TOKEN');
+  });
+
+  it('refuses an expired refresh token', async () => {
+    const user = await signedInUser(app);
+    await db.collection('refresh_tokens').updateMany({ userId: user.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const reply = await refresh(user.refreshToken);
+    expect(reply.status).toBe(401);
+    expect(reply.body.code).toBe('INVALID_REFRESH_TOKEN');
+  });
+
+  it('refuses an operator instead of a token', async () => {
+    const reply = await refresh({ $ne: null });
+    expect(reply.status).toBe(400);
+  });
+});
+
+describe('POST /auth/logout', () => {
+  it('revokes the login: 204, then the refresh token is refused', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'POST', '/auth/logout', { token: user.accessToken, body: { refreshToken: user.refreshToken } });
+    expect(reply.status).toBe(204);
+    const after = await refresh(user.refreshToken);
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe('INVALID_REFRESH_TOKEN');
+  });
+
+  it("answers 204 for an unknown token and for someone else's token, and revokes nothing", async () => {
+    const alice = await signedInUser(app);
+    const bob = await signedInUser(app);
+    const unknown = await call(app, 'POST', '/auth/logout', { token: alice.accessToken, body: { refreshToken: 'A'.repeat(43) } });
+    expect(unknown.status).toBe(204);
+    const foreign = await call(app, 'POST', '/auth/logout', { token: alice.accessToken, body: { refreshToken: bob.refreshToken } });
+    expect(foreign.status).toBe(204);
+    expect((await refresh(bob.refreshToken)).status).toBe(200);
+  });
+
+  it('needs an access token', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'POST', '/auth/logout', { body: { refreshToken: user.refreshToken } });
+    expect(reply.status).toBe(401);
+    expect((await refresh(user.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('access tokens are verified (signature, alg, kid, iss, aud, exp)', () => {
+  const signer = () => createPrivateKey(privateKeyPem);
+  const sign = (
+    claims: Record<string, unknown>,
+    options: { kid?: string; key?: ReturnType<typeof createPrivateKey>; iat?: number; exp?: number } = {},
+  ) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ roles: ['ADMIN'], ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? kid })
+      .setSubject('0123456789abcdef01234567')
+      .setIssuer((claims.iss as string) ?? 'reward-platform-auth')
+      .setAudience((claims.aud as string) ?? 'reward-platform')
+      .setIssuedAt(options.iat ?? now)
+      .setExpirationTime(options.exp ?? now + 60)
+      .sign(options.key ?? signer());
+  };
+  const me = (token: string) => call(app, 'GET', '/users/me', { token });
+
+  it('a token we sign ourselves with the right key is accepted (control)', async () => {
+    const user = await signedInUser(app);
+    const token = await new SignJWT({ roles: ['USER'] })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setSubject(user.id)
+      .setIssuer('reward-platform-auth')
+      .setAudience('reward-platform')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(signer());
+    expect((await me(token)).status).toBe(200);
+  });
+
+  it('expired', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const reply = await me(await sign({}, { iat: now - 1000, exp: now - 100 }));
+    expect(reply.status).toBe(401);
+    expect(reply.body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('tampered payload', async () => {
+    const user = await signedInUser(app);
+    const [header, payload, signature] = user.accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url');
+    const reply = await call(app, 'GET', '/users', { token: `${header}.${forged}.${signature}` });
+    expect(reply.status).toBe(401);
+  });
+
+  it('alg none', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none', kid, typ: 'JWT' })).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const payload = Buffer.from(
+      JSON.stringify({ sub: '0123456789abcdef01234567', roles: ['ADMIN'], iss: 'reward-platform-auth', aud: 'reward-platform', iat: now, exp: now + 60 }),
+    ).toString('base64url');
+    expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.` })).status).toBe(401);
+  });
+
+  it('HS256 signed with the public key as the secret', async () => {
+    const jwks = await call(app, 'GET', '/.well-known/jwks.json');
+    const jwk = (jwks.body.keys as Array<Record<string, string>>)[0]!;
+    const { createPublicKey } = await import('node:crypto');
+    const publicPem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid, typ: 'JWT' })).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const payload = Buffer.from(
+      JSON.stringify({ sub: '0123456789abcdef01234567', roles: ['ADMIN'], iss: 'reward-platform-auth', aud: 'reward-platform', iat: now, exp: now + 60 }),
+    ).toString('base64url');
+    const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
+    expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.${signature}` })).status).toBe(401);
+  });
+
+  it('unknown kid, and a foreign key under its own kid', async () => {
+    expect((await me(await sign({}, { kid: 'some-other-kid' }))).status).toBe(401);
+    const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { n, e } = foreign.publicKey.export({ format: 'jwk' });
+    const foreignKid = await calculateJwkThumbprint({ kty: 'RSA', n: n!, e: e! });
+    expect((await me(await sign({}, { kid: foreignKid, key: foreign.privateKey }))).status).toBe(401);
+    expect((await me(await sign({}, { key: foreign.privateKey }))).status).toBe(401);
+  });
+
+  it('wrong issuer or audience', async () => {
+    expect((await me(await sign({ iss: 'someone-else' }))).status).toBe(401);
+    expect((await me(await sign({ aud: 'another-app' }))).status).toBe(401);
+  });
+
+  it('garbage and a missing scheme', async () => {
+    expect((await me('not.a.jwt')).status).toBe(401);
+    expect((await call(app, 'GET', '/users/me', { headers: { authorization: 'Basic abc' } })).status).toBe(401);
+  });
+});

@@ -1,0 +1,258 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  login,
+  openTestDatabase,
+  register,
+  signedInAdmin,
+  signedInUser,
+  startTestApp,
+  testConfig,
+  testDatabaseName,
+  testPrivateKeyPem,
+  uniqueEmail,
+} from '../testing/auth-test-app.js';
+
+const dbName = testDatabaseName('users');
+let app: NestFastifyApplication;
+let db: mongoose.Connection;
+let admin: { accessToken: string };
+
+beforeAll(async () => {
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: testPrivateKeyPem() }));
+  db = await openTestDatabase(dbName);
+  admin = await signedInAdmin(app);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.dropDatabase();
+  await db?.close();
+});
+
+const userCount = (filter: Record<string, unknown> = {}): Promise<number> => db.collection('users').countDocuments(filter);
+
+describe('POST /auth/register', () => {
+  it('creates a USER with a normalised email and a referral code, and never returns the hash', async () => {
+    const reply = await call(app, 'POST', '/auth/register', {
+      body: { email: '  Mixed.Case@Example.COM ', password: 'password-123', nickname: ' Alice ' },
+    });
+    expect(reply.status).toBe(201);
+    expect(Object.keys(reply.body).sort()).toEqual(['createdAt', 'email', 'id', 'nickname', 'referralCode', 'roles']);
+    expect(reply.body).toMatchObject({ email: 'mixed.case@example.com', nickname: 'Alice', roles: ['USER'] });
+    expect(reply.body.id).toMatch(/^[0-9a-f]{24}$/);
+    expect(reply.body.referralCode).toMatch(/^[A-Z0-9]{8}$/);
+    expect(new Date(reply.body.createdAt as string).toISOString()).toBe(reply.body.createdAt);
+
+    const stored = await db.collection('users').findOne({ email: 'mixed.case@example.com' });
+    expect(stored?.passwordHash).toMatch(/^\$2[aby]\$04\$/);
+    expect(stored?.passwordHash).not.toContain('password-123');
+  });
+
+  it('gives nickname null when none is given', async () => {
+    const reply = await register(app);
+    expect(reply.status).toBe(201);
+    expect(reply.body.nickname).toBeNull();
+  });
+
+  it('refuses the same email in another case with 409 EMAIL_TAKEN', async () => {
+    const first = await register(app, { email: 'taken@example.com' });
+    expect(first.status).toBe(201);
+    const second = await register(app, { email: 'TAKEN@example.com ' });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ statusCode: 409, error: 'Conflict', code: 'EMAIL_TAKEN' });
+  });
+
+  it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
+    const email = uniqueEmail('race');
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));
+    const statuses = replies.map((reply) => reply.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+    expect(replies.filter((reply) => reply.status === 409).every((reply) => reply.body.code === 'EMAIL_TAKEN')).toBe(true);
+    expect(await userCount({ email })).toBe(1);
+  });
+
+  it('gives every user a different referral code', async () => {
+    const replies = await Promise.all(Array.from({ length: 10 }, () => register(app)));
+    const codes = new Set(replies.map((reply) => reply.body.referralCode));
+    expect(codes.size).toBe(10);
+  });
+
+  it("accepts another user's referral code (any case) and records who referred", async () => {
+    const referrer = await register(app);
+    const code = referrer.body.referralCode as string;
+    const friend = await register(app, { referralCode: ` ${code.toLowerCase()} ` });
+    expect(friend.status).toBe(201);
+    const stored = await db.collection('users').findOne({ email: friend.email });
+    expect(stored?.referredBy).toBe(referrer.body.id);
+  });
+
+  it('refuses an unknown referral code with 400 INVALID_REFERRAL_CODE and records nothing', async () => {
+    const email = uniqueEmail('badref');
+    const reply = await register(app, { email, referralCode: 'NOSUCHCODE' });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('INVALID_REFERRAL_CODE');
+    expect(await userCount({ email })).toBe(0);
+  });
+
+  describe('bad input: 400 with a code, nothing written', () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['roles in the body', { email: 'x1@example.com', password: 'password-123', roles: ['ADMIN'] }, 'VALIDATION_FAILED'],
+      ['an unknown field', { email: 'x2@example.com', password: 'password-123', isAdmin: true }, 'VALIDATION_FAILED'],
+      ['an operator for email', { email: { $gt: '' }, password: 'password-123' }, 'VALIDATION_FAILED'],
+      ['an operator for the referral code', { email: 'x3@example.com', password: 'password-123', referralCode: { $ne: null } }, 'VALIDATION_FAILED'],
+      ['a short password', { email: 'x4@example.com', password: 'short' }, 'VALIDATION_FAILED'],
+      ['a password over 72 bytes', { email: 'x5@example.com', password: 'é'.repeat(37) }, 'VALIDATION_FAILED'],
+      ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
+      ['a missing password', { email: 'x6@example.com' }, 'VALIDATION_FAILED'],
+      ['an array body', [{ email: 'x7@example.com', password: 'password-123' }], 'VALIDATION_FAILED'],
+      ['malformed JSON', '{"email": "x8@example.com", "password": ', 'INVALID_JSON'],
+    ];
+    it.each(cases)('%s', async (_name, body, code) => {
+      const before = await userCount();
+      const reply = await call(app, 'POST', '/auth/register', { body });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatchObject({ statusCode: 400, code });
+      expect(await userCount()).toBe(before);
+    });
+
+    it('a body over 1 MB is 413 PAYLOAD_TOO_LARGE', async () => {
+      const before = await userCount();
+      const reply = await call(app, 'POST', '/auth/register', {
+        body: { email: uniqueEmail(), password: 'password-123', nickname: 'x'.repeat(1024 * 1024 + 10) },
+      });
+      expect(reply.status).toBe(413);
+      expect(reply.body.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(await userCount()).toBe(before);
+    });
+  });
+});
+
+describe('GET /users/me', () => {
+  it('returns the caller', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'GET', '/users/me', { token: user.accessToken });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ id: user.id, email: user.email, roles: ['USER'] });
+    expect(reply.body).not.toHaveProperty('passwordHash');
+    expect(reply.body).not.toHaveProperty('_id');
+  });
+
+  it('needs a token', async () => {
+    const reply = await call(app, 'GET', '/users/me');
+    expect(reply.status).toBe(401);
+    expect(reply.body.code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('GET /users (ADMIN)', () => {
+  it('is 403 for a USER', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'GET', '/users', { token: user.accessToken });
+    expect(reply.status).toBe(403);
+    expect(reply.body.code).toBe('FORBIDDEN');
+  });
+
+  it('lists newest first with page, limit and total', async () => {
+    const created = [];
+    for (let i = 0; i < 3; i += 1) created.push((await register(app)).body.id);
+    const total = await userCount();
+    const first = await call(app, 'GET', '/users?page=1&limit=2', { token: admin.accessToken });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ page: 1, limit: 2, total });
+    const items = first.body.items as Array<Record<string, unknown>>;
+    expect(items.map((item) => item.id)).toEqual([created[2], created[1]]);
+    expect(items[0]).not.toHaveProperty('passwordHash');
+    const second = await call(app, 'GET', '/users?page=2&limit=2', { token: admin.accessToken });
+    expect((second.body.items as Array<Record<string, unknown>>)[0]?.id).toBe(created[0]);
+  });
+
+  it('filters by role', async () => {
+    const reply = await call(app, 'GET', '/users?role=ADMIN', { token: admin.accessToken });
+    expect(reply.status).toBe(200);
+    const items = reply.body.items as Array<{ roles: string[]; email: string }>;
+    expect(items.length).toBeGreaterThanOrEqual(1);
+    expect(items.every((item) => item.roles.includes('ADMIN'))).toBe(true);
+    expect(reply.body.total).toBe(await userCount({ roles: 'ADMIN' }));
+  });
+
+  it.each(['role=KING', 'limit=0', 'limit=101', 'page=0', 'page=abc', 'role[$ne]=USER', 'extra=1'])(
+    'refuses the query %s with 400',
+    async (query) => {
+      const reply = await call(app, 'GET', `/users?${query}`, { token: admin.accessToken });
+      expect(reply.status).toBe(400);
+      expect(reply.body.code).toBe('VALIDATION_FAILED');
+    },
+  );
+});
+
+describe('PATCH /users/:id/roles (ADMIN)', () => {
+  it('replaces the roles; the change reaches the next access token via refresh', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'PATCH', `/users/${user.id}/roles`, {
+      token: admin.accessToken,
+      body: { roles: ['USER', 'OPERATOR'] },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ id: user.id, roles: ['USER', 'OPERATOR'] });
+
+    // The old access token still carries the old roles until it expires.
+    const before = await call(app, 'GET', '/users', { token: user.accessToken });
+    expect(before.status).toBe(403);
+
+    const refreshed = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    const claims = JSON.parse(Buffer.from((refreshed.body.accessToken as string).split('.')[1]!, 'base64url').toString());
+    expect(claims.roles).toEqual(['USER', 'OPERATOR']);
+
+    const promoted = await call(app, 'PATCH', `/users/${user.id}/roles`, { token: admin.accessToken, body: { roles: ['ADMIN'] } });
+    expect(promoted.status).toBe(200);
+    const relogin = await login(app, user.email, user.password);
+    const asAdmin = await call(app, 'GET', '/users', { token: relogin.body.accessToken as string });
+    expect(asAdmin.status).toBe(200);
+  });
+
+  it('is 403 for a USER, even on themselves', async () => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'PATCH', `/users/${user.id}/roles`, { token: user.accessToken, body: { roles: ['ADMIN'] } });
+    expect(reply.status).toBe(403);
+    expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['USER']);
+  });
+
+  it('is 400 INVALID_ID for a malformed id and 404 USER_NOT_FOUND for an unknown one', async () => {
+    const malformed = await call(app, 'PATCH', '/users/not-an-id/roles', { token: admin.accessToken, body: { roles: ['USER'] } });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.code).toBe('INVALID_ID');
+    const unknown = await call(app, 'PATCH', '/users/0123456789abcdef01234567/roles', {
+      token: admin.accessToken,
+      body: { roles: ['USER'] },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('USER_NOT_FOUND');
+  });
+
+  it.each([
+    ['empty roles', { roles: [] }],
+    ['an unknown role', { roles: ['KING'] }],
+    ['duplicate roles', { roles: ['USER', 'USER'] }],
+    ['not a list', { roles: 'ADMIN' }],
+    ['an extra field', { roles: ['USER'], email: 'x@example.com' }],
+  ])('refuses %s with 400 and changes nothing', async (_name, body) => {
+    const user = await signedInUser(app);
+    const reply = await call(app, 'PATCH', `/users/${user.id}/roles`, { token: admin.accessToken, body });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('VALIDATION_FAILED');
+    expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['USER']);
+  });
+});
+
+describe('GET /health', () => {
+  it('is public and reports the database', async () => {
+    const reply = await call(app, 'GET', '/health');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+});
