@@ -4,7 +4,11 @@ import { JwksKeyResolver } from '@reward/server-kit/access-token';
 import { JwtAuthModule } from '@reward/server-kit/jwt-auth.module';
 import { EventConfigModule } from './config/config.module.js';
 import type { EventConfig } from './config/event-config.js';
+import { ActivitiesModule } from './activities/activities.module.js';
+import { AuditLogModule } from './audit/audit-log.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { ProgressModule } from './progress/progress.module.js';
 
 @Module({})
 export class AppModule {
@@ -16,7 +20,6 @@ export class AppModule {
         MongooseModule.forRoot(config.database.uri, {
           dbName: config.database.dbName,
           serverSelectionTimeoutMS: 5_000,
-          sanitizeFilter: true,
         }),
         JwtAuthModule.forRootAsync({
           useFactory: () => ({
@@ -26,6 +29,10 @@ export class AppModule {
           }),
         }),
         HealthModule,
+        AuditLogModule,
+        EventsModule,
+        ActivitiesModule,
+        ProgressModule,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { ActivityType, type Condition, type LeafCondition } from './condition.types.js';
+import { ActivityType, type Condition, type LeafCondition, isComposite } from './condition.types.js';
 import { LocalDays, countDistinctDays, longestStreak } from './local-days.js';
 
 /** What the evaluator needs of an activity. */
@@ -102,7 +102,7 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
   };
 
   const evaluate = (node: Condition): boolean => {
-    if (node.type === 'ALL' || node.type === 'ANY') {
+    if (isComposite(node)) {
       // Every child is evaluated (no short-circuit) so the progress lists every leaf.
       const results = node.conditions.map(evaluate);
       return node.type === 'ALL' ? results.every(Boolean) : results.some(Boolean);

@@ -34,3 +34,7 @@ export const CONDITION_LIMITS = {
   maxDays: 3_660,
   maxQuestIdLength: 128,
 } as const;
+
+export function isComposite(condition: Condition): condition is CompositeCondition {
+  return condition.type === 'ALL' || condition.type === 'ANY';
+}

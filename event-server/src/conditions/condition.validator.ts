@@ -1,6 +1,5 @@
 import {
   ACTIVITY_TYPE_PATTERN,
-  COMPOSITE_TYPES,
   CONDITION_LIMITS,
   CONDITION_TYPES,
   type Condition,
@@ -113,8 +112,4 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
   }
   if (errors.length > 0 || !condition) return { ok: false, errors: errors.length > 0 ? errors : [`${path} is invalid`] };
   return { ok: true, condition };
-}
-
-export function isComposite(condition: Condition): condition is Extract<Condition, { type: 'ALL' | 'ANY' }> {
-  return (COMPOSITE_TYPES as readonly string[]).includes(condition.type);
 }

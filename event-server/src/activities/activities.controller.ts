@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import type { Page } from '@reward/server-kit/pagination';
+import { createValidationPipe } from '@reward/server-kit/validation';
+import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { type ActivityView, ActivitiesService, type ImportResult } from './activities.service.js';
+import { ActivityBatchDto, ActivityInputDto } from './dto/activity-input.dto.js';
+import { ActivityQueryDto } from './dto/activity-query.dto.js';
+
+const validation = createValidationPipe();
+
+/** The body is one activity or `{items: [...]}`; each shape is validated against its own DTO. */
+export async function parseActivityBody(body: unknown): Promise<{ items: ActivityInputDto[]; batch: boolean }> {
+  const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'items' in body;
+  if (isBatch) {
+    const batch = (await validation.transform(body, { type: 'body', metatype: ActivityBatchDto })) as ActivityBatchDto;
+    return { items: batch.items, batch: true };
+  }
+  const single = (await validation.transform(body ?? {}, { type: 'body', metatype: ActivityInputDto })) as ActivityInputDto;
+  return { items: [single], batch: false };
+}
+
+@Controller('activities')
+export class ActivitiesController {
+  constructor(private readonly activities: ActivitiesService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles(Role.OPERATOR)
+  async import(@Body() body: unknown, @CurrentUser() actor: AuthenticatedUser): Promise<ImportResult> {
+    const { items, batch } = await parseActivityBody(body);
+    return this.activities.import(items, batch, actor);
+  }
+
+  @Get()
+  @Roles(Role.OPERATOR, Role.AUDITOR)
+  list(@Query() query: ActivityQueryDto): Promise<Page<ActivityView>> {
+    return this.activities.list(query);
+  }
+}

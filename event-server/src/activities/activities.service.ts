@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { type Page, skipOf } from '@reward/server-kit/pagination';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { AuditLogService } from '../audit/audit-log.service.js';
+import { toTimeRange } from '../common/time-range.js';
+import { type ActivityRecord, ActivityRepository } from './activity.repository.js';
+import { type PreparedActivity, prepareActivities } from './activity.rules.js';
+import type { ActivityInputDto } from './dto/activity-input.dto.js';
+import type { ActivityQueryDto } from './dto/activity-query.dto.js';
+
+export interface ImportResult {
+  /** Activities in the request. */
+  received: number;
+  /** Newly recorded. */
+  inserted: number;
+  /** Already recorded under the same externalId (a repeated import), not recorded again. */
+  duplicates: number;
+}
+
+export interface ActivityView {
+  id: string;
+  userId: string;
+  type: string;
+  occurredAt: string;
+  attributes?: Record<string, unknown>;
+  externalId: string;
+  source: string;
+  recordedBy: string;
+  createdAt: string;
+}
+
+function toView(record: ActivityRecord): ActivityView {
+  return {
+    id: record.id,
+    userId: record.userId,
+    type: record.type,
+    occurredAt: record.occurredAt.toISOString(),
+    ...(record.attributes !== undefined && { attributes: record.attributes }),
+    externalId: record.externalId,
+    source: record.source,
+    recordedBy: record.recordedBy,
+    createdAt: record.createdAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class ActivitiesService {
+  constructor(
+    private readonly activities: ActivityRepository,
+    private readonly auditLog: AuditLogService,
+  ) {}
+
+  /** An operator's import: all items are checked first; one bad item writes nothing. */
+  async import(items: ActivityInputDto[], batch: boolean, actor: AuthenticatedUser): Promise<ImportResult> {
+    const prepared = prepareActivities(items, new Date(), (index) => (batch ? `items[${index}].` : ''));
+    const result = await this.record(prepared, 'IMPORT', actor.id);
+    await this.auditLog.record({
+      actorId: actor.id,
+      action: 'ACTIVITIES_IMPORTED',
+      targetType: 'ACTIVITY_IMPORT',
+      targetId:
+        prepared.length === 1
+          ? (prepared[0] as PreparedActivity).externalId
+          : `batch:${prepared[0]?.externalId ?? ''}+${prepared.length - 1}`,
+      changes: {
+        received: result.received,
+        inserted: result.inserted,
+        duplicates: result.duplicates,
+        types: [...new Set(prepared.map((activity) => activity.type))].sort(),
+        userCount: new Set(prepared.map((activity) => activity.userId)).size,
+      },
+    });
+    return result;
+  }
+
+  /** Activities the platform itself reports (the auth server's LOGIN and FRIEND_INVITE). */
+  async recordFromService(items: ActivityInputDto[], service: string): Promise<ImportResult> {
+    const prepared = prepareActivities(items, new Date(), (index) => `items[${index}].`);
+    return this.record(prepared, 'AUTH', service);
+  }
+
+  async list(query: ActivityQueryDto): Promise<Page<ActivityView>> {
+    const { from, to } = toTimeRange(query.from, query.to);
+    const { items, total } = await this.activities.findPage(
+      { userId: query.userId?.toLowerCase(), type: query.type, from, to },
+      skipOf(query),
+      query.limit,
+    );
+    return { items: items.map(toView), page: query.page, limit: query.limit, total };
+  }
+
+  private async record(prepared: PreparedActivity[], source: 'IMPORT' | 'AUTH', recordedBy: string): Promise<ImportResult> {
+    const { inserted, duplicates } = await this.activities.insertNew(
+      prepared.map((activity) => ({ ...activity, source, recordedBy })),
+    );
+    return { received: prepared.length, inserted, duplicates };
+  }
+}

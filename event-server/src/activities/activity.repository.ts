@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { type Model, type QueryFilter, mongo } from 'mongoose';
+import { type ActivitySource, ActivityEntity } from './activity.schema.js';
+
+export interface NewActivity {
+  userId: string;
+  type: string;
+  occurredAt: Date;
+  attributes?: Record<string, unknown>;
+  externalId: string;
+  source: ActivitySource;
+  recordedBy: string;
+}
+
+export interface ActivityRecord extends NewActivity {
+  id: string;
+  createdAt: Date;
+}
+
+export interface ActivityFilter {
+  userId?: string;
+  type?: string;
+  from?: Date;
+  to?: Date;
+}
+
+type Lean = ActivityEntity & { _id: { toString(): string } };
+
+const DUPLICATE_KEY = 11000;
+
+function toRecord(doc: Lean): ActivityRecord {
+  return {
+    id: doc._id.toString(),
+    userId: doc.userId,
+    type: doc.type,
+    occurredAt: doc.occurredAt,
+    ...(doc.attributes !== undefined && { attributes: doc.attributes }),
+    externalId: doc.externalId,
+    source: doc.source,
+    recordedBy: doc.recordedBy,
+    createdAt: doc.createdAt,
+  };
+}
+
+@Injectable()
+export class ActivityRepository {
+  constructor(@InjectModel(ActivityEntity.name) private readonly model: Model<ActivityEntity>) {}
+
+  /**
+   * Inserts every activity whose externalId is new; a known externalId is a duplicate, not an error
+   * (the unique index decides, so concurrent imports of one batch record each activity once).
+   */
+  async insertNew(activities: NewActivity[]): Promise<{ inserted: number; duplicates: number }> {
+    if (activities.length === 0) return { inserted: 0, duplicates: 0 };
+    const now = new Date();
+    const docs = activities.map((activity) => ({ ...activity, createdAt: now }));
+    try {
+      const result = await this.model.collection.insertMany(docs, { ordered: false });
+      return { inserted: result.insertedCount, duplicates: 0 };
+    } catch (error) {
+      if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
+      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      return { inserted: error.insertedCount, duplicates: writeErrors.length };
+    }
+  }
+
+  async findPage(filter: ActivityFilter, skip: number, limit: number): Promise<{ items: ActivityRecord[]; total: number }> {
+    const query: QueryFilter<ActivityEntity> = {};
+    if (filter.userId) query.userId = filter.userId;
+    if (filter.type) query.type = filter.type;
+    if (filter.from || filter.to) {
+      query.occurredAt = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
+    }
+    const [docs, total] = await Promise.all([
+      this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<Lean[]>().exec(),
+      this.model.countDocuments(query).exec(),
+    ]);
+    return { items: docs.map(toRecord), total };
+  }
+
+  /** What the condition evaluator needs of one user's activities of some types inside a period. */
+  async findFacts(
+    userId: string,
+    types: string[],
+    from: Date,
+    to: Date,
+  ): Promise<Array<{ type: string; occurredAt: Date; attributes?: Record<string, unknown> }>> {
+    if (types.length === 0) return [];
+    return this.model
+      .find(
+        { userId, type: { $in: types }, occurredAt: { $gte: from, $lte: to } },
+        { _id: 0, type: 1, occurredAt: 1, attributes: 1 },
+      )
+      .lean<Array<{ type: string; occurredAt: Date; attributes?: Record<string, unknown> }>>()
+      .exec();
+  }
+}

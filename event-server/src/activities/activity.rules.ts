@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { ActivityType } from '../conditions/condition.types.js';
+import type { ActivityInputDto } from './dto/activity-input.dto.js';
+
+/** Clock skew tolerated between a game server and us before "in the future" is refused. */
+export const FUTURE_TOLERANCE_MS = 5_000;
+/** Attributes are small facts (a quest id, a stage), not documents. */
+export const MAX_ATTRIBUTES_BYTES = 4_096;
+
+export interface PreparedActivity {
+  userId: string;
+  type: string;
+  occurredAt: Date;
+  attributes?: Record<string, unknown>;
+  externalId: string;
+}
+
+/**
+ * Checks the rules class-validator cannot express, for every item before anything is written, and
+ * names each bad item by its place in the batch (`items[3].occurredAt ...`).
+ */
+export function prepareActivities(items: ActivityInputDto[], now: Date, label: (index: number) => string): PreparedActivity[] {
+  const problems: string[] = [];
+  const prepared = items.map((item, index) => {
+    const at = label(index);
+    const occurredAt = item.occurredAt ? new Date(item.occurredAt) : now;
+    if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) problems.push(`${at}occurredAt must not be in the future`);
+    if (item.type === ActivityType.QUEST_CLEAR) {
+      const questId = item.attributes?.questId;
+      if (typeof questId !== 'string' || questId.trim().length === 0) {
+        problems.push(`${at}attributes.questId is required for a QUEST_CLEAR activity`);
+      }
+    }
+    if (item.attributes && JSON.stringify(item.attributes).length > MAX_ATTRIBUTES_BYTES) {
+      problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
+    }
+    if (item.attributes && Object.keys(item.attributes).some((key) => key.startsWith('$') || key.includes('.'))) {
+      problems.push(`${at}attributes keys may not start with $ or contain a dot`);
+    }
+    return {
+      userId: item.userId.toLowerCase(),
+      type: item.type,
+      occurredAt,
+      ...(item.attributes !== undefined && { attributes: item.attributes }),
+      externalId: item.externalId ?? `generated:${randomUUID()}`,
+    };
+  });
+  if (problems.length > 0) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, problems);
+  return prepared;
+}

@@ -1,0 +1,21 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { HydratedDocument } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
+
+/** One change made by staff. Written once; no route updates or deletes it. */
+@Schema({ collection: 'audit_logs', versionKey: false })
+export class AuditLogEntry {
+  @Prop({ required: true }) actorId!: string;
+  @Prop({ required: true }) action!: string;
+  @Prop({ required: true }) targetType!: string;
+  @Prop({ required: true }) targetId!: string;
+  @Prop({ required: true }) at!: Date;
+  @Prop({ type: MongooseSchema.Types.Mixed, default: {} }) changes!: Record<string, unknown>;
+}
+
+export type AuditLogDocument = HydratedDocument<AuditLogEntry>;
+export const AuditLogSchema = SchemaFactory.createForClass(AuditLogEntry);
+AuditLogSchema.index({ at: -1, _id: -1 });
+AuditLogSchema.index({ actorId: 1, at: -1 });
+AuditLogSchema.index({ action: 1, at: -1 });
+AuditLogSchema.index({ targetType: 1, targetId: 1, at: -1 });

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { type Page, skipOf } from '@reward/server-kit/pagination';
+import { type AuditLogFilter, type AuditLogRecord, AuditLogRepository } from './audit-log.repository.js';
+
+/** What changed: for each field, its value before and after. */
+export type AuditChanges = Record<string, { before: unknown; after: unknown }>;
+
+export interface AuditEntryInput {
+  actorId: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  changes: AuditChanges | Record<string, unknown>;
+}
+
+/** Before/after of the fields that differ (compared by value, so dates and objects compare right). */
+export function diffFields(
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown>,
+  fields?: readonly string[],
+): AuditChanges {
+  const changes: AuditChanges = {};
+  for (const field of fields ?? Object.keys(after)) {
+    const was = before?.[field];
+    const now = after[field];
+    if (JSON.stringify(was) !== JSON.stringify(now)) changes[field] = { before: was ?? null, after: now ?? null };
+  }
+  return changes;
+}
+
+/** The one place every staff change is recorded (events, rewards, activity imports, claim decisions). */
+@Injectable()
+export class AuditLogService {
+  constructor(private readonly repository: AuditLogRepository) {}
+
+  record(entry: AuditEntryInput): Promise<AuditLogRecord> {
+    return this.repository.insert(entry);
+  }
+
+  async list(filter: AuditLogFilter, page: { page: number; limit: number }): Promise<Page<AuditLogRecord>> {
+    const { items, total } = await this.repository.findPage(filter, skipOf(page), page.limit);
+    return { items, page: page.page, limit: page.limit, total };
+  }
+}

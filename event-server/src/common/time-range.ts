@@ -1,0 +1,15 @@
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+
+export interface TimeRange {
+  from?: Date;
+  to?: Date;
+}
+
+/** `from`/`to` query values (already checked as ISO-8601) as a range; `from` after `to` is a 400. */
+export function toTimeRange(from?: string, to?: string): TimeRange {
+  const range: TimeRange = { from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined };
+  if (range.from && range.to && range.from.getTime() > range.to.getTime()) {
+    throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, ['from must not be after to']);
+  }
+  return range;
+}

@@ -1,0 +1,27 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
+import type { Condition } from '../conditions/condition.types.js';
+
+export const EVENT_STATUSES = ['ACTIVE', 'INACTIVE'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+export const APPROVAL_MODES = ['AUTO', 'MANUAL'] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+
+@Schema({ collection: 'events', timestamps: true, versionKey: false })
+export class EventEntity {
+  @Prop({ required: true }) title!: string;
+  @Prop() description?: string;
+  @Prop({ required: true }) startAt!: Date;
+  @Prop({ required: true }) endAt!: Date;
+  @Prop({ type: String, required: true, enum: EVENT_STATUSES }) status!: EventStatus;
+  @Prop({ type: String, required: true, enum: APPROVAL_MODES }) approval!: ApprovalMode;
+  @Prop({ required: true }) timezone!: string;
+  @Prop({ type: MongooseSchema.Types.Mixed, required: true }) condition!: Condition;
+  @Prop({ required: true }) createdBy!: string;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const EventSchema = SchemaFactory.createForClass(EventEntity);
+EventSchema.index({ createdAt: -1, _id: -1 });
+EventSchema.index({ status: 1, startAt: 1, endAt: 1 });

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+const baseEvent = {
+  title: 'December login event',
+  startAt: '2025-12-01T00:00:00+09:00',
+  endAt: '2025-12-31T23:59:59+09:00',
+  status: 'ACTIVE',
+  approval: 'AUTO',
+  condition: { type: 'LOGIN_DAYS', days: 3 },
+};
+
+describe('events and rewards', () => {
+  let t: EventTestApp;
+  let operator: { id: string; token: string };
+
+  beforeAll(async () => {
+    t = await startEventTestApp('events');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('creates an event of every condition type, nested, with a default and a chosen time zone', async () => {
+    const conditions = [
+      { type: 'LOGIN_DAYS', days: 3 },
+      { type: 'LOGIN_STREAK', days: 5 },
+      { type: 'INVITE_FRIENDS', count: 3 },
+      { type: 'QUEST_CLEAR', questId: 'Q-17' },
+      { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 10 },
+      {
+        type: 'ALL',
+        conditions: [
+          { type: 'QUEST_CLEAR', questId: 'Q-17' },
+          {
+            type: 'ANY',
+            conditions: [
+              { type: 'LOGIN_STREAK', days: 5 },
+              { type: 'INVITE_FRIENDS', count: 1 },
+            ],
+          },
+        ],
+      },
+    ];
+    for (const condition of conditions) {
+      const created = await t.request('POST', '/events', { token: operator.token, body: { ...baseEvent, condition } });
+      expect(created.status, condition.type).toBe(201);
+      expect(created.body).toMatchObject({
+        condition,
+        timezone: 'Asia/Seoul',
+        createdBy: operator.id,
+        startAt: '2025-11-30T15:00:00.000Z',
+      });
+    }
+    const zoned = await t.request('POST', '/events', {
+      token: operator.token,
+      body: { ...baseEvent, timezone: 'America/New_York' },
+    });
+    expect(zoned.status).toBe(201);
+    expect(zoned.body.timezone).toBe('America/New_York');
+  });
+
+  it('refuses bad events with a 400 naming the field, and writes nothing', async () => {
+    const before = await t.request<{ total: number }>('GET', '/events?limit=1', { token: operator.token });
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ ...baseEvent, endAt: '2025-11-01T00:00:00Z' }, 'INVALID_PERIOD', /startAt must be before endAt/],
+      [{ ...baseEvent, timezone: 'Mars/Base' }, 'INVALID_TIMEZONE', /timezone/],
+      [{ ...baseEvent, condition: { type: 'LEVEL_UP' } }, 'INVALID_CONDITION', /condition\.type must be one of/],
+      [
+        { ...baseEvent, condition: { type: 'ALL', conditions: [{ type: 'LOGIN_DAYS', days: -1 }] } },
+        'INVALID_CONDITION',
+        /condition\.conditions\[0\]\.days must be a positive integer/,
+      ],
+      [{ ...baseEvent, extra: 1 }, 'VALIDATION_FAILED', /property extra should not exist/],
+      [{ ...baseEvent, title: 42 }, 'VALIDATION_FAILED', /title/],
+      [{ ...baseEvent, status: 'LIVE' }, 'VALIDATION_FAILED', /status/],
+      [{ ...baseEvent, startAt: 'yesterday' }, 'VALIDATION_FAILED', /startAt/],
+      [{ ...baseEvent, startAt: '2025-12-01T00:00:00' }, 'VALIDATION_FAILED', /startAt must name its zone/],
+    ];
+    for (const [body, code, message] of cases) {
+      const reply = await t.request('POST', '/events', { token: operator.token, body });
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.code, JSON.stringify(body)).toBe(code);
+      expect(JSON.stringify(reply.body.message)).toMatch(message);
+    }
+    const after = await t.request<{ total: number }>('GET', '/events?limit=1', { token: operator.token });
+    expect(after.body.total).toBe(before.body.total);
+  });
+
+  it('updates any subset, re-validating the whole event, and audits before/after', async () => {
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    const id = created.body.id;
+    const reversed = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: { startAt: '2026-01-15T00:00:00Z' },
+    });
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.code).toBe('INVALID_PERIOD');
+
+    const updated = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: { status: 'INACTIVE', title: 'Renamed' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ id, status: 'INACTIVE', title: 'Renamed', approval: 'AUTO' });
+
+    const auditor = t.as('AUDITOR');
+    const trail = await t.request<{ items: Array<Record<string, unknown>> }>('GET', `/audit-logs?targetId=${id}`, {
+      token: auditor.token,
+    });
+    expect(trail.status).toBe(200);
+    expect(trail.body.items.map((entry) => entry.action)).toEqual(['EVENT_UPDATED', 'EVENT_CREATED']);
+    expect(trail.body.items[0]).toMatchObject({
+      actorId: operator.id,
+      targetType: 'EVENT',
+      changes: { status: { before: 'ACTIVE', after: 'INACTIVE' }, title: { before: 'December login event', after: 'Renamed' } },
+    });
+  });
+
+  it('attaches rewards with stock and lists them with the event', async () => {
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    const id = created.body.id;
+    const coupon = await t.request('POST', `/events/${id}/rewards`, {
+      token: operator.token,
+      body: { type: 'COUPON', name: '10% off', quantity: 1, stock: 10, couponCode: 'XMAS-10' },
+    });
+    expect(coupon.status).toBe(201);
+    expect(coupon.body).toMatchObject({ eventId: id, type: 'COUPON', stock: 10, remaining: 10, couponCode: 'XMAS-10' });
+    const points = await t.request('POST', `/events/${id}/rewards`, {
+      token: operator.token,
+      body: { type: 'POINT', name: 'Points', quantity: 500 },
+    });
+    expect(points.body).toMatchObject({ stock: null, remaining: null });
+
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ type: 'POINT', name: 'x', quantity: 1, stock: 0 }, 'VALIDATION_FAILED'],
+      [{ type: 'POINT', name: 'x', quantity: 1.5 }, 'VALIDATION_FAILED'],
+      [{ type: 'POINT', name: 'x', quantity: -3 }, 'VALIDATION_FAILED'],
+      [{ type: 'POINT', name: 'x', quantity: 1, remaining: 5 }, 'VALIDATION_FAILED'],
+      [{ type: 'ITEM', name: 'Sword', quantity: 1 }, 'INVALID_REWARD'],
+      [{ type: 'POINT', name: 'x', quantity: 1, couponCode: 'C' }, 'INVALID_REWARD'],
+      [{ type: 'GEM', name: 'x', quantity: 1 }, 'VALIDATION_FAILED'],
+    ];
+    for (const [body, code] of bad) {
+      const reply = await t.request('POST', `/events/${id}/rewards`, { token: operator.token, body });
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.code, JSON.stringify(body)).toBe(code);
+    }
+    const event = await t.request<{ rewards: unknown[] }>('GET', `/events/${id}`, { token: t.as('USER').token });
+    expect(event.status).toBe(200);
+    expect(event.body.rewards).toHaveLength(2);
+    const rewards = await t.request<unknown[]>('GET', `/events/${id}/rewards`, { token: t.as('USER').token });
+    expect(rewards.body).toHaveLength(2);
+  });
+
+  it('filters the list by status and by the instant an event is active at', async () => {
+    const march = { ...baseEvent, title: 'March', startAt: '2031-03-01T00:00:00Z', endAt: '2031-03-31T00:00:00Z' };
+    await t.request('POST', '/events', { token: operator.token, body: march });
+    await t.request('POST', '/events', { token: operator.token, body: { ...march, status: 'INACTIVE' } });
+    const active = await t.request<{ items: Array<{ title: string; status: string }>; total: number }>(
+      'GET',
+      '/events?activeAt=2031-03-15T00:00:00Z&status=ACTIVE',
+      {
+        token: operator.token,
+      },
+    );
+    expect(active.status).toBe(200);
+    expect(active.body.total).toBe(1);
+    expect(active.body.items[0]).toMatchObject({ title: 'March', status: 'ACTIVE' });
+    expect((await t.request('GET', '/events?limit=0', { token: operator.token })).status).toBe(400);
+    expect((await t.request('GET', '/events?status=SOMETIMES', { token: operator.token })).status).toBe(400);
+  });
+
+  it('answers 400 for a malformed id, 404 for a missing event, 403 for USER and AUDITOR writes, 401 without a token', async () => {
+    expect((await t.request('GET', '/events/not-an-id', { token: operator.token })).body.code).toBe('INVALID_ID');
+    const missing = await t.request('GET', `/events/${newId()}`, { token: operator.token });
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('EVENT_NOT_FOUND');
+    for (const role of ['USER', 'AUDITOR']) {
+      const reply = await t.request('POST', '/events', { token: t.as(role).token, body: baseEvent });
+      expect(reply.status, role).toBe(403);
+    }
+    expect((await t.request('GET', '/events')).status).toBe(401);
+    expect((await t.request('GET', '/audit-logs', { token: operator.token })).status).toBe(403);
+  });
+});

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import type { Page } from '@reward/server-kit/pagination';
+import { skipOf } from '@reward/server-kit/pagination';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { RewardsService } from '../rewards/rewards.service.js';
+import type { CreateEventDto } from './dto/create-event.dto.js';
+import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
+import type { UpdateEventDto } from './dto/update-event.dto.js';
+import { EventErrorCode } from './event.errors.js';
+import { type EventFields, type EventRecord, EventRepository } from './event.repository.js';
+import { DEFAULT_TIMEZONE, checkEventDraft } from './event.rules.js';
+import { AUDITED_EVENT_FIELDS, type EventView, toEventView } from './event.view.js';
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly events: EventRepository,
+    private readonly rewards: RewardsService,
+    private readonly auditLog: AuditLogService,
+  ) {}
+
+  async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventView> {
+    const fields = this.fieldsFrom(input);
+    const created = await this.events.create({ ...fields, createdBy: actor.id });
+    const view = toEventView(created);
+    await this.auditLog.record({
+      actorId: actor.id,
+      action: 'EVENT_CREATED',
+      targetType: 'EVENT',
+      targetId: created.id,
+      changes: diffFields(undefined, view as unknown as Record<string, unknown>, AUDITED_EVENT_FIELDS),
+    });
+    return view;
+  }
+
+  /** Applies any subset of fields; the merged event is validated as a whole before anything is written. */
+  async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser): Promise<EventView> {
+    const existing = await this.require(id);
+    const merged: CreateEventDto = {
+      title: patch.title ?? existing.title,
+      description: patch.description ?? existing.description,
+      startAt: patch.startAt ?? existing.startAt.toISOString(),
+      endAt: patch.endAt ?? existing.endAt.toISOString(),
+      status: patch.status ?? existing.status,
+      approval: patch.approval ?? existing.approval,
+      timezone: patch.timezone ?? existing.timezone,
+      condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
+    };
+    const fields = this.fieldsFrom(merged);
+    const before = toEventView(existing) as unknown as Record<string, unknown>;
+    const changes = diffFields(
+      before,
+      toEventView({ ...existing, ...fields }) as unknown as Record<string, unknown>,
+      AUDITED_EVENT_FIELDS,
+    );
+    if (Object.keys(changes).length === 0) return toEventView(existing);
+    const updated = await this.events.replaceFields(id, fields);
+    if (!updated) throw this.notFound(id);
+    await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
+    return toEventView(updated);
+  }
+
+  async getWithRewards(id: string): Promise<EventView> {
+    const event = await this.require(id);
+    return toEventView(event, await this.rewards.listForEvent(id));
+  }
+
+  async list(query: ListEventsQueryDto): Promise<Page<EventView>> {
+    const { items, total } = await this.events.findPage(
+      { status: query.status, activeAt: query.activeAt ? new Date(query.activeAt) : undefined },
+      skipOf(query),
+      query.limit,
+    );
+    return { items: items.map((event) => toEventView(event)), page: query.page, limit: query.limit, total };
+  }
+
+  /** The event or a 404 EVENT_NOT_FOUND. */
+  async require(id: string): Promise<EventRecord> {
+    const event = await this.events.findById(id);
+    if (!event) throw this.notFound(id);
+    return event;
+  }
+
+  private notFound(id: string): DomainError {
+    return new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${id} does not exist`);
+  }
+
+  private fieldsFrom(input: CreateEventDto): EventFields {
+    const startAt = new Date(input.startAt);
+    const endAt = new Date(input.endAt);
+    const timezone = input.timezone ?? DEFAULT_TIMEZONE;
+    const condition = checkEventDraft({ startAt, endAt, timezone, condition: input.condition });
+    return {
+      title: input.title.trim(),
+      ...(input.description !== undefined && { description: input.description }),
+      startAt,
+      endAt,
+      status: input.status,
+      approval: input.approval,
+      timezone,
+      condition,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
+import { ActivityRepository } from '../activities/activity.repository.js';
+import { type LeafProgress, activityTypesOf, evaluateCondition } from '../conditions/condition.evaluator.js';
+import type { EventRecord } from '../events/event.repository.js';
+import { EventsService } from '../events/events.service.js';
+
+export interface ProgressView {
+  eventId: string;
+  userId: string;
+  eligible: boolean;
+  conditions: LeafProgress[];
+}
+
+@Injectable()
+export class ProgressService {
+  constructor(
+    private readonly events: EventsService,
+    private readonly activities: ActivityRepository,
+  ) {}
+
+  /** The caller's progress, or (OPERATOR/ADMIN only) another user's: a dry run of the claim check. */
+  async forCaller(eventId: string, caller: AuthenticatedUser, userId?: string): Promise<ProgressView> {
+    const subject = userId?.toLowerCase() ?? caller.id;
+    if (subject !== caller.id && !hasRequiredRole(caller.roles, [Role.OPERATOR])) {
+      throw new DomainError(403, CommonErrorCode.FORBIDDEN, "Only OPERATOR or ADMIN may see another user's progress");
+    }
+    const event = await this.events.require(eventId);
+    return this.evaluate(event, subject);
+  }
+
+  /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
+  async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {
+    const facts = await this.activities.findFacts(userId, activityTypesOf(event.condition), event.startAt, event.endAt);
+    const { eligible, conditions } = evaluateCondition(event.condition, event, facts);
+    return { eventId: event.id, userId, eligible, conditions };
+  }
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { TestTokenIssuer } from '../../../test-support/token-issuer.js';
+import { createEventServer, loadEventConfig } from '../server.js';
+import { inject } from 'vitest';
+
+export interface EventTestApp {
+  app: NestFastifyApplication;
+  issuer: TestTokenIssuer;
+  /** A token for a fresh user id with these roles. */
+  as(...roles: string[]): { id: string; token: string };
+  request<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    options?: { token?: string; body?: unknown; raw?: string },
+  ): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+export const newId = (): string => randomBytes(12).toString('hex');
+
+/** The event server on the real test database, with a stand-in auth server for its tokens. */
+export async function startEventTestApp(label: string): Promise<EventTestApp> {
+  const issuer = await TestTokenIssuer.start();
+  const app = await createEventServer(
+    loadEventConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      MONGODB_URI: inject('mongoUri'),
+      EVENT_DB_NAME: testDatabaseName(label),
+      AUTH_JWKS_URL: issuer.jwksUrl,
+    }),
+  );
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    issuer,
+    as(...roles) {
+      const id = newId();
+      return { id, token: issuer.token(id, roles) };
+    },
+    async request(method, url, options = {}) {
+      const headers: Record<string, string> = {};
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let payload: string | undefined;
+      if (options.raw !== undefined || options.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        payload = options.raw ?? JSON.stringify(options.body);
+      }
+      const response = await app.inject({ method, url, headers, payload });
+      return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
+    },
+    async close() {
+      await app.close();
+      await issuer.stop();
+    },
+  };
+}
