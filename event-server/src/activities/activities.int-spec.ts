@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+interface ImportReply {
+  received: number;
+  inserted: number;
+  duplicates: number;
+}
+
+describe('activities', () => {
+  let t: EventTestApp;
+  let operator: { id: string; token: string };
+
+  beforeAll(async () => {
+    t = await startEventTestApp('activities');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const countFor = async (userId: string): Promise<number> =>
+    (await t.request<{ total: number }>('GET', `/activities?userId=${userId}&limit=1`, { token: operator.token })).body.total;
+
+  it('records one activity, defaulting occurredAt to now', async () => {
+    const userId = newId();
+    const before = Date.now();
+    const reply = await t.request<ImportReply>('POST', '/activities', {
+      token: operator.token,
+      body: { userId, type: 'BOSS_KILL' },
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({ received: 1, inserted: 1, duplicates: 0 });
+    const listed = await t.request<{ items: Array<{ occurredAt: string; source: string; recordedBy: string }> }>(
+      'GET',
+      `/activities?userId=${userId}`,
+      {
+        token: operator.token,
+      },
+    );
+    expect(listed.body.items).toHaveLength(1);
+    expect(Date.parse(listed.body.items[0]!.occurredAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(listed.body.items[0]).toMatchObject({ source: 'IMPORT', recordedBy: operator.id });
+  });
+
+  it('imports a batch once: a repeated batch reports duplicates and records nothing new', async () => {
+    const userId = newId();
+    const items = Array.from({ length: 50 }, (_, index) => ({
+      userId,
+      type: 'LOGIN',
+      occurredAt: new Date(Date.UTC(2025, 11, 1 + (index % 28), 3)).toISOString(),
+      externalId: `sheet-${userId}-${index}`,
+    }));
+    const first = await t.request<ImportReply>('POST', '/activities', { token: operator.token, body: { items } });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ received: 50, inserted: 50, duplicates: 0 });
+    const again = await t.request<ImportReply>('POST', '/activities', { token: operator.token, body: { items } });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ received: 50, inserted: 0, duplicates: 50 });
+    // Two imports of the same batch at once still record each activity once.
+    const raced = items.map((item) => ({ ...item, externalId: `${item.externalId}-race` }));
+    const both = await Promise.all([
+      t.request<ImportReply>('POST', '/activities', { token: operator.token, body: { items: raced } }),
+      t.request<ImportReply>('POST', '/activities', { token: operator.token, body: { items: raced } }),
+    ]);
+    expect(both.map((reply) => reply.status)).toEqual([201, 201]);
+    expect(both[0]!.body.inserted + both[1]!.body.inserted).toBe(50);
+    expect(await countFor(userId)).toBe(100);
+  });
+
+  it('refuses a batch with one bad item, naming its index, and writes nothing', async () => {
+    const userId = newId();
+    const good = { userId, type: 'LOGIN', occurredAt: '2025-12-01T00:00:00Z' };
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { items: [good, { ...good, occurredAt: new Date(Date.now() + 86_400_000).toISOString() }] },
+        /items\[1\]\.occurredAt must not be in the future/,
+      ],
+      [{ items: [good, good, { ...good, type: 'QUEST_CLEAR' }] }, /items\[2\]\.attributes\.questId is required/],
+      [{ items: [good, { ...good, type: 'login' }] }, /items\.1\.type must be an upper-case word/],
+      [{ items: [good, { ...good, userId: 'bob' }] }, /items\.1\.userId must be a valid user id/],
+      [{ items: [{ ...good, extra: true }] }, /items\.0\.extra: property extra should not exist/],
+      [{ items: Array.from({ length: 1001 }, () => good) }, /items must contain no more than 1000 elements/],
+      [{ items: [] }, /items must contain at least 1 elements/],
+      [{ ...good, occurredAt: 'last tuesday' }, /occurredAt/],
+    ];
+    for (const [body, message] of cases) {
+      const reply = await t.request('POST', '/activities', { token: operator.token, body });
+      expect(reply.status, String(message)).toBe(400);
+      expect(reply.body.code).toBe('VALIDATION_FAILED');
+      expect(JSON.stringify(reply.body.message), String(message)).toMatch(message);
+    }
+    expect(await countFor(userId)).toBe(0);
+  });
+
+  it('accepts QUEST_CLEAR with a questId and lists with filters', async () => {
+    const userId = newId();
+    const reply = await t.request<ImportReply>('POST', '/activities', {
+      token: operator.token,
+      body: { userId, type: 'QUEST_CLEAR', occurredAt: '2025-12-02T00:00:00Z', attributes: { questId: 'Q-17' } },
+    });
+    expect(reply.status).toBe(201);
+    const filtered = await t.request<{ total: number }>(
+      'GET',
+      `/activities?userId=${userId}&type=QUEST_CLEAR&from=2025-12-01T00:00:00Z&to=2025-12-03T00:00:00Z`,
+      {
+        token: t.as('AUDITOR').token,
+      },
+    );
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.total).toBe(1);
+    const reversed = await t.request('GET', '/activities?from=2025-12-03T00:00:00Z&to=2025-12-01T00:00:00Z', {
+      token: operator.token,
+    });
+    expect(reversed.status).toBe(400);
+  });
+
+  it('lets only OPERATOR and ADMIN import, OPERATOR/AUDITOR/ADMIN list, and audits imports', async () => {
+    const body = { userId: newId(), type: 'LOGIN' };
+    expect((await t.request('POST', '/activities', { token: t.as('USER').token, body })).status).toBe(403);
+    expect((await t.request('POST', '/activities', { token: t.as('AUDITOR').token, body })).status).toBe(403);
+    expect((await t.request('GET', '/activities', { token: t.as('USER').token })).status).toBe(403);
+    const admin = t.as('ADMIN');
+    expect((await t.request('POST', '/activities', { token: admin.token, body })).status).toBe(201);
+    const trail = await t.request<{ items: Array<{ action: string; changes: Record<string, unknown> }> }>(
+      'GET',
+      `/audit-logs?actorId=${admin.id}&action=ACTIVITIES_IMPORTED`,
+      { token: admin.token },
+    );
+    expect(trail.body.items).toHaveLength(1);
+    expect(trail.body.items[0]!.changes).toMatchObject({ received: 1, inserted: 1, duplicates: 0 });
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+describe('progress', () => {
+  let t: EventTestApp;
+  let operator: { id: string; token: string };
+
+  beforeAll(async () => {
+    t = await startEventTestApp('progress');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function createEvent(condition: unknown, timezone = 'Asia/Seoul'): Promise<string> {
+    const reply = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'e',
+        startAt: '2025-12-01T00:00:00Z',
+        endAt: '2025-12-31T00:00:00Z',
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        timezone,
+        condition,
+      },
+    });
+    expect(reply.status).toBe(201);
+    return reply.body.id;
+  }
+
+  it("counts login days across a midnight of the event's zone, not of UTC", async () => {
+    const player = t.as('USER');
+    // 14:30Z and 15:30Z on Dec 5 are 23:30 on Dec 5 and 00:30 on Dec 6 in Seoul; one day in UTC.
+    await t.request('POST', '/activities', {
+      token: operator.token,
+      body: {
+        items: [
+          { userId: player.id, type: 'LOGIN', occurredAt: '2025-12-05T14:30:00Z' },
+          { userId: player.id, type: 'LOGIN', occurredAt: '2025-12-05T15:30:00Z' },
+          // Outside the period: does not count.
+          { userId: player.id, type: 'LOGIN', occurredAt: '2025-11-20T12:00:00Z' },
+        ],
+      },
+    });
+    const seoul = await createEvent({ type: 'LOGIN_DAYS', days: 2 });
+    const utc = await createEvent({ type: 'LOGIN_DAYS', days: 2 }, 'UTC');
+    const mine = await t.request('GET', `/events/${seoul}/progress`, { token: player.token });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toEqual({
+      eventId: seoul,
+      userId: player.id,
+      eligible: true,
+      conditions: [{ type: 'LOGIN_DAYS', required: 2, current: 2, met: true }],
+    });
+    const inUtc = await t.request('GET', `/events/${utc}/progress`, { token: player.token });
+    expect(inUtc.body).toMatchObject({ eligible: false, conditions: [{ current: 1, met: false }] });
+  });
+
+  it('lets OPERATOR dry-run another user, and refuses a USER asking about someone else', async () => {
+    const player = t.as('USER');
+    const event = await createEvent({
+      type: 'ALL',
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-17' },
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 2 },
+      ],
+    });
+    await t.request('POST', '/activities', {
+      token: operator.token,
+      body: {
+        items: [{ userId: player.id, type: 'QUEST_CLEAR', occurredAt: '2025-12-10T00:00:00Z', attributes: { questId: 'Q-17' } }],
+      },
+    });
+    const dryRun = await t.request('GET', `/events/${event}/progress?userId=${player.id}`, { token: operator.token });
+    expect(dryRun.status).toBe(200);
+    expect(dryRun.body).toMatchObject({
+      userId: player.id,
+      eligible: false,
+      conditions: [
+        { type: 'QUEST_CLEAR', met: true },
+        { type: 'ACTIVITY_COUNT', required: 2, current: 0, met: false },
+      ],
+    });
+    const nosy = await t.request('GET', `/events/${event}/progress?userId=${newId()}`, { token: player.token });
+    expect(nosy.status).toBe(403);
+    expect((await t.request('GET', `/events/${event}/progress?userId=${player.id}`, { token: player.token })).status).toBe(200);
+    expect((await t.request('GET', `/events/${newId()}/progress`, { token: player.token })).status).toBe(404);
+    expect((await t.request('GET', `/events/${event}/progress?userId=nope`, { token: operator.token })).status).toBe(400);
+  });
+});
