@@ -6,7 +6,9 @@ export interface SeenRequest {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The body as text, and as the exact bytes (base64) for binary checks. */
   body: string;
+  bodyBase64: string;
 }
 
 export interface FakeAnswer {
@@ -24,6 +26,7 @@ export class FakeUpstream {
   readonly seen: SeenRequest[] = [];
   answer: (request: SeenRequest) => FakeAnswer | undefined = () => undefined;
   healthy = true;
+  healthDelayMs = 0;
   private server: FastifyInstance | undefined;
 
   constructor(private readonly extraRoutes: (request: FastifyRequest) => FakeAnswer | undefined = () => undefined) {}
@@ -41,6 +44,7 @@ export class FakeUpstream {
     );
     server.all('*', async (request, reply) => {
       const path = request.url.split('?', 1)[0];
+      if (path === '/health' && this.healthDelayMs) await new Promise((resolve) => setTimeout(resolve, this.healthDelayMs));
       if (path === '/health') return reply.code(this.healthy ? 200 : 503).send({ status: this.healthy ? 'ok' : 'error' });
       const fixed = this.extraRoutes(request);
       if (fixed) return reply.code(fixed.status ?? 200).send(fixed.body);
@@ -49,6 +53,7 @@ export class FakeUpstream {
         url: request.url,
         headers: { ...request.headers },
         body: Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '',
+        bodyBase64: Buffer.isBuffer(request.body) ? request.body.toString('base64') : '',
       };
       this.seen.push(seen);
       const answer = this.answer(seen) ?? {};

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { loadGatewayConfig } from './gateway-config.js';
+
+describe('loadGatewayConfig', () => {
+  it('has safe defaults for local use', () => {
+    expect(loadGatewayConfig({})).toEqual({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      logLevel: 'info',
+      upstreams: { auth: 'http://127.0.0.1:3001', event: 'http://127.0.0.1:3002' },
+      jwt: {
+        jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
+        issuer: 'reward-platform-auth',
+        audience: 'reward-platform',
+      },
+      upstreamTimeoutMs: 10_000,
+      upstreamConnectTimeoutMs: 1_500,
+      trustedProxies: [],
+    });
+  });
+
+  it('derives the JWKS URL from the auth server unless given', () => {
+    expect(loadGatewayConfig({ AUTH_SERVICE_URL: 'http://auth:3001/' }).jwt.jwksUrl).toBe(
+      'http://auth:3001/.well-known/jwks.json',
+    );
+    expect(loadGatewayConfig({ AUTH_JWKS_URL: 'https://keys.example/jwks.json' }).jwt.jwksUrl).toBe(
+      'https://keys.example/jwks.json',
+    );
+  });
+
+  it('reads every variable', () => {
+    const config = loadGatewayConfig({
+      NODE_ENV: 'production',
+      GATEWAY_HOST: '0.0.0.0',
+      GATEWAY_PORT: '8080',
+      LOG_LEVEL: 'warn',
+      EVENT_SERVICE_URL: 'http://event:3002',
+      JWT_ISSUER: 'iss',
+      JWT_AUDIENCE: 'aud',
+      UPSTREAM_TIMEOUT_MS: '2500',
+      UPSTREAM_CONNECT_TIMEOUT_MS: '300',
+      TRUSTED_PROXIES: '10.0.0.1, 172.28.0.0/16,::1,loopback',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'warn',
+      upstreams: { event: 'http://event:3002' },
+      jwt: { issuer: 'iss', audience: 'aud' },
+      upstreamTimeoutMs: 2500,
+      upstreamConnectTimeoutMs: 300,
+      trustedProxies: ['10.0.0.1', '172.28.0.0/16', '::1', 'loopback'],
+    });
+  });
+
+  it('names every malformed variable at once', () => {
+    expect(() =>
+      loadGatewayConfig({
+        AUTH_SERVICE_URL: 'http://auth:3001/api',
+        EVENT_SERVICE_URL: 'ftp://event',
+        UPSTREAM_TIMEOUT_MS: 'soon',
+        TRUSTED_PROXIES: '10.0.0.1,everyone,10.0.0.0/99',
+      }),
+    ).toThrow(
+      /AUTH_SERVICE_URL must be a base URL[\s\S]*EVENT_SERVICE_URL must use[\s\S]*TRUSTED_PROXIES[\s\S]*everyone[\s\S]*10\.0\.0\.0\/99[\s\S]*UPSTREAM_TIMEOUT_MS/,
+    );
+  });
+});

@@ -1,0 +1,80 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSigner } from '../testing/fake-tokens.js';
+import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
+import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { rawRequest } from '../testing/raw-http.js';
+
+// Runs without a database: the gateway has none, and its upstreams here are fakes.
+const signer = new FakeSigner();
+const auth = fakeAuthServer(signer);
+const event = new FakeUpstream();
+let app: NestFastifyApplication;
+let gateway: string;
+
+beforeAll(async () => {
+  await Promise.all([auth.start(), event.start()]);
+  ({ app, url: gateway } = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url }));
+});
+
+afterEach(() => {
+  auth.healthy = true;
+  event.healthy = true;
+  event.healthDelayMs = 0;
+});
+
+afterAll(async () => {
+  await app.close();
+  await Promise.all([auth.stop(), event.stop()]);
+});
+
+describe('GET /health', () => {
+  it('is 200 with both services up, without a token', async () => {
+    const response = await rawRequest(gateway, 'GET', '/health');
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok', services: { auth: 'up', event: 'up' } });
+  });
+
+  it('is 503 with the error body naming the server that is not ready', async () => {
+    event.healthy = false;
+    const response = await rawRequest(gateway, 'GET', '/health');
+    expect(response.status).toBe(503);
+    expect(response.json()).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'event server is not ready',
+      services: { auth: 'up', event: 'down' },
+    });
+  });
+
+  it('names both when both are down', async () => {
+    auth.healthy = false;
+    event.healthy = false;
+    const response = await rawRequest(gateway, 'GET', '/health');
+    expect(response.status).toBe(503);
+    expect(response.json()).toMatchObject({
+      message: 'auth server and event server are not ready',
+      services: { auth: 'down', event: 'down' },
+    });
+  });
+
+  it('counts a server that answers too slowly as down, and answers within 2 s', async () => {
+    event.healthDelayMs = 3_000;
+    const response = await rawRequest(gateway, 'GET', '/health');
+    expect(response.status).toBe(503);
+    expect(response.json()).toMatchObject({ services: { auth: 'up', event: 'down' } });
+    expect(response.ms).toBeLessThan(2_000);
+  });
+
+  it('counts a server nobody listens for as down', async () => {
+    const orphan = await startGateway({ auth: await unusedUrl(), event: event.url, jwks: auth.url });
+    try {
+      const response = await rawRequest(orphan.url, 'GET', '/health');
+      expect(response.status).toBe(503);
+      expect(response.json()).toMatchObject({ message: 'auth server is not ready', services: { auth: 'down', event: 'up' } });
+    } finally {
+      await orphan.app.close();
+    }
+  });
+});

@@ -1,0 +1,121 @@
+import { JwtStrategy } from '@reward/server-kit/jwt.strategy';
+import { ROLES, type Role } from '@reward/server-kit/roles';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FakeSigner, TEST_AUDIENCE, TEST_ISSUER } from '../testing/fake-tokens.js';
+import { SAMPLE_ID, concretePath } from '../testing/policy-samples.js';
+import { decideAccess } from './access-decision.js';
+import { ROUTE_POLICIES, type RoutePolicy } from './route-policy.js';
+import { RouteTable } from './route-table.js';
+
+const signer = new FakeSigner();
+const table = new RouteTable(ROUTE_POLICIES);
+
+function request(token?: string): object {
+  return { headers: token ? { authorization: `Bearer ${token}` } : {} };
+}
+
+async function decide(policy: RoutePolicy, token?: string) {
+  return decideAccess(table, policy.method, concretePath(policy), request(token));
+}
+
+beforeAll(() => {
+  // Registers the one Passport strategy exactly as JwtAuthModule does, over the fake signer's key.
+  new JwtStrategy({
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    keys: { getKey: async (kid) => (kid === signer.kid ? signer.publicKey : undefined) },
+  });
+});
+
+describe('every line of the route policy table', () => {
+  it.each(ROUTE_POLICIES.map((policy) => [`${policy.method} ${policy.path}`, policy] as const))(
+    '%s resolves to itself and is enforced as written',
+    async (_name, policy) => {
+      expect(table.resolve(policy.method, concretePath(policy))).toMatchObject({ kind: 'found', policy });
+      expect(table.resolve(policy.method, `${concretePath(policy)}?page=2&x=%20y`)).toMatchObject({ kind: 'found', policy });
+
+      if (policy.access === 'public') {
+        expect(await decide(policy)).toMatchObject({ allowed: true, policy, user: undefined });
+        return;
+      }
+
+      const anonymous = await decide(policy);
+      expect(anonymous).toMatchObject({ allowed: false, status: 401, body: { statusCode: 401, code: 'UNAUTHORIZED' } });
+
+      const required = policy.access;
+      const lacking = ROLES.filter((role) => role !== 'ADMIN' && required.length > 0 && !required.includes(role));
+      for (const role of lacking) {
+        const decision = await decide(policy, signer.token([role]));
+        expect(decision, role).toMatchObject({ allowed: false, status: 403, body: { code: 'FORBIDDEN' } });
+      }
+      const sufficient: Role[] = required.length === 0 ? [...ROLES] : ['ADMIN', ...required];
+      for (const role of sufficient) {
+        const decision = await decide(policy, signer.token([role]));
+        expect(decision, role).toMatchObject({ allowed: true, policy, user: { id: SAMPLE_ID, roles: [role] } });
+      }
+    },
+  );
+
+  it('holds exactly the auth server routes of API.md plus the gateway health route', () => {
+    expect(ROUTE_POLICIES.map((policy) => `${policy.method} ${policy.path} ${policy.upstream} ${String(policy.access)}`)).toEqual(
+      [
+        'GET /health gateway public',
+        'POST /auth/register auth public',
+        'POST /auth/login auth public',
+        'POST /auth/refresh auth public',
+        'POST /auth/logout auth ',
+        'GET /users/me auth ',
+        'GET /users auth ADMIN',
+        'PATCH /users/:id/roles auth ADMIN',
+        'GET /.well-known/jwks.json auth public',
+      ],
+    );
+  });
+});
+
+describe('decideAccess', () => {
+  const usersMe = ROUTE_POLICIES.find((policy) => policy.path === '/users/me') as RoutePolicy;
+
+  it('refuses unknown paths with 404 ROUTE_NOT_FOUND, whatever the token', async () => {
+    for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/%2e%2e/users', '/internal', '/users/me/']) {
+      const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
+      expect(decision, url).toMatchObject({ allowed: false, status: 404, body: { statusCode: 404, code: 'ROUTE_NOT_FOUND' } });
+    }
+  });
+
+  it('refuses another method on a known path with 405 and Allow', async () => {
+    const decision = await decideAccess(table, 'DELETE', '/users/me', request(signer.token(['ADMIN'])));
+    expect(decision).toMatchObject({
+      allowed: false,
+      status: 405,
+      headers: { allow: 'GET, HEAD' },
+      body: { code: 'METHOD_NOT_ALLOWED' },
+    });
+  });
+
+  it('lets a user with no role at all through an any-user route, and ADMIN through every route', async () => {
+    expect(await decide(usersMe, signer.token([]))).toMatchObject({ allowed: true });
+    for (const policy of ROUTE_POLICIES) expect(await decide(policy, signer.token(['ADMIN']))).toMatchObject({ allowed: true });
+  });
+
+  it('refuses forged and foreign tokens with 401 and says why', async () => {
+    const other = new FakeSigner();
+    const cases: Array<[string, string, RegExp]> = [
+      ['expired', signer.token(['USER'], { expiresIn: -10 }), /expired/],
+      ['tampered', signer.tamperedToken(['USER']), /invalid signature/],
+      ['alg none', signer.unsignedToken(['USER']), /algorithm none/],
+      ['HS256 with the public key', signer.hmacWithPublicKeyToken(['USER']), /algorithm HS256/],
+      ['unknown kid', other.token(['USER'], { kid: 'unknown-kid' }), /unknown signing key/],
+      ['right kid, wrong key', other.token(['USER']), /invalid signature/],
+      ['wrong issuer', signer.token(['USER'], { issuer: 'someone-else' }), /issuer invalid/],
+      ['wrong audience', signer.token(['USER'], { audience: 'another-app' }), /audience invalid/],
+      ['garbage', 'not-a-jwt', /Invalid access token/],
+    ];
+    for (const [name, token, reason] of cases) {
+      const decision = await decide(usersMe, token);
+      expect(decision, name).toMatchObject({ allowed: false, status: 401, body: { code: 'UNAUTHORIZED' } });
+      expect(decision.allowed ? '' : String(decision.body.message), name).toMatch(reason);
+    }
+    expect(await decide(usersMe, signer.rawRs256(['USER']))).toMatchObject({ allowed: true });
+  });
+});

@@ -1,0 +1,123 @@
+import { Role } from '@reward/server-kit/roles';
+import { describe, expect, it } from 'vitest';
+import type { RoutePolicy } from './route-policy.js';
+import { RouteTable } from './route-table.js';
+
+const table = new RouteTable([
+  { method: 'GET', path: '/users/me', access: [], upstream: 'auth' },
+  { method: 'GET', path: '/users', access: [Role.ADMIN], upstream: 'auth' },
+  { method: 'PATCH', path: '/users/:id/roles', access: [Role.ADMIN], upstream: 'auth' },
+  { method: 'POST', path: '/events/:id/claims', access: [Role.USER], upstream: 'event' },
+  { method: 'GET', path: '/events/:id/claims', access: [], upstream: 'event' },
+  { method: 'GET', path: '/.well-known/jwks.json', access: 'public', upstream: 'auth' },
+]);
+
+function pathOf(method: string, url: string): string | undefined {
+  const resolution = table.resolve(method, url);
+  return resolution.kind === 'found' ? resolution.policy.path : undefined;
+}
+
+describe('RouteTable.resolve', () => {
+  it('matches exact segments', () => {
+    expect(pathOf('GET', '/users/me')).toBe('/users/me');
+    expect(pathOf('GET', '/users')).toBe('/users');
+    expect(pathOf('GET', '/.well-known/jwks.json')).toBe('/.well-known/jwks.json');
+  });
+
+  it('matches a :param against one non-empty segment and returns it decoded', () => {
+    const resolution = table.resolve('PATCH', '/users/64b7f0c2a1b2c3d4e5f60718/roles');
+    expect(resolution).toMatchObject({ kind: 'found', params: { id: '64b7f0c2a1b2c3d4e5f60718' } });
+    expect(table.resolve('PATCH', '/users/a%40b/roles')).toMatchObject({ kind: 'found', params: { id: 'a@b' } });
+    expect(pathOf('PATCH', '/users//roles')).toBeUndefined();
+    expect(pathOf('PATCH', '/users/a/b/roles')).toBeUndefined();
+  });
+
+  it('refuses parameters that would walk the upstream path once decoded', () => {
+    for (const id of ['..', '.', '%2e%2e', '%2E%2E', '%2e', 'a%2fb', 'a%2Fb', 'a%5cb', '%00', 'a%0d%0ab', '%zz']) {
+      expect(pathOf('PATCH', `/users/${id}/roles`), id).toBeUndefined();
+    }
+  });
+
+  it('ignores the query string', () => {
+    expect(pathOf('GET', '/users?role=ADMIN&page=2')).toBe('/users');
+    expect(pathOf('GET', '/users/me?')).toBe('/users/me');
+  });
+
+  it('treats a trailing slash, another case, an empty segment or an encoded literal as another path', () => {
+    for (const url of [
+      '/users/me/',
+      '/users/',
+      '/USERS/me',
+      '/Users',
+      '//users/me',
+      '/users//me',
+      '/%75sers/me',
+      '/users/m%65',
+    ]) {
+      expect(table.resolve('GET', url), url).toEqual({ kind: 'not-found' });
+    }
+  });
+
+  it('finds nothing for unknown paths', () => {
+    for (const url of [
+      '/',
+      '',
+      '*',
+      'users/me',
+      '/auth',
+      '/users/me/x',
+      '/internal',
+      '/%2e%2e/users',
+      '/users/me/../..',
+      '/.well-known',
+    ]) {
+      expect(table.resolve('GET', url), url).toEqual({ kind: 'not-found' });
+    }
+  });
+
+  it('tells a known path with another method apart, naming the allowed methods', () => {
+    expect(table.resolve('DELETE', '/users/me')).toEqual({ kind: 'method-not-allowed', allowed: ['GET', 'HEAD'] });
+    expect(table.resolve('GET', '/users/x/roles')).toEqual({ kind: 'method-not-allowed', allowed: ['PATCH'] });
+    expect(table.resolve('PUT', '/events/x/claims')).toEqual({ kind: 'method-not-allowed', allowed: ['GET', 'HEAD', 'POST'] });
+  });
+
+  it('picks the line of the request method when a path has several', () => {
+    expect(table.resolve('POST', '/events/x/claims')).toMatchObject({ policy: { method: 'POST', access: [Role.USER] } });
+    expect(table.resolve('GET', '/events/x/claims')).toMatchObject({ policy: { method: 'GET', access: [] } });
+  });
+
+  it('treats HEAD as the GET line, and nothing else as another', () => {
+    expect(table.resolve('HEAD', '/users/me')).toMatchObject({ kind: 'found', policy: { method: 'GET' } });
+    expect(table.resolve('HEAD', '/users/x/roles')).toMatchObject({ kind: 'method-not-allowed' });
+    expect(table.resolve('OPTIONS', '/users/me')).toMatchObject({ kind: 'method-not-allowed' });
+  });
+});
+
+describe('RouteTable construction', () => {
+  const line = (overrides: Partial<RoutePolicy>): RoutePolicy => ({
+    method: 'GET',
+    path: '/a',
+    access: 'public',
+    upstream: 'auth',
+    ...overrides,
+  });
+
+  it('refuses malformed paths', () => {
+    for (const path of ['a', '/', '/a/', '/a//b', '/a/:', '/a/b c', '/a/*']) {
+      expect(() => new RouteTable([line({ path })]), path).toThrow(/route policy path/);
+    }
+  });
+
+  it('refuses the same line twice, even with other parameter names', () => {
+    expect(() => new RouteTable([line({ path: '/a/:id' }), line({ path: '/a/:other' })])).toThrow(/twice/);
+  });
+
+  it('refuses one path given to two owners', () => {
+    expect(() => new RouteTable([line({}), line({ method: 'POST', upstream: 'event' })])).toThrow(/both auth and event/);
+  });
+
+  it('lists the paths and methods of each owner', () => {
+    expect(table.routesOf('event')).toEqual({ paths: ['/events/:id/claims'], methods: ['POST', 'GET'] });
+    expect(table.routesOf('gateway')).toEqual({ paths: [], methods: [] });
+  });
+});

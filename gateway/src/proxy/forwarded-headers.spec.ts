@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
+
+describe('isSpoofableHeader', () => {
+  it('catches every header a client could use to claim an identity, an address or an original URL', () => {
+    for (const name of [
+      'x-user',
+      'x-user-id',
+      'X-User-Roles',
+      'x-roles',
+      'x-role',
+      'x-auth-user',
+      'x-auth-request-email',
+      'x-authenticated-userid',
+      'x-forwarded-user',
+      'x-forwarded-email',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-forwarded-proto',
+      'forwarded',
+      'x-real-ip',
+      'x-client-ip',
+      'true-client-ip',
+      'x-remote-user',
+      'remote-user',
+      'x-original-url',
+      'x-rewrite-url',
+      'x-internal-token',
+    ]) {
+      expect(isSpoofableHeader(name), name).toBe(true);
+    }
+  });
+
+  it('leaves ordinary headers alone', () => {
+    for (const name of [
+      'authorization',
+      'content-type',
+      'accept',
+      'idempotency-key',
+      'x-request-id',
+      'user-agent',
+      'x-users',
+      'x-custom',
+    ]) {
+      expect(isSpoofableHeader(name), name).toBe(false);
+    }
+  });
+});
+
+describe('upstreamHeaders', () => {
+  const facts = { requestId: 'req-12345678', clientIp: '203.0.113.9', bodyLength: 2 };
+
+  it('strips spoofable headers, keeps the rest and sets what the gateway vouches for', () => {
+    const headers = upstreamHeaders(
+      {
+        authorization: 'Bearer t',
+        'content-type': 'application/json',
+        'x-user-id': 'admin',
+        'x-roles': 'ADMIN',
+        'x-forwarded-for': '1.2.3.4',
+        'x-request-id': 'client-chosen-id',
+        'idempotency-key': 'k1',
+      },
+      facts,
+    );
+    expect(headers).toEqual({
+      authorization: 'Bearer t',
+      'content-type': 'application/json',
+      'idempotency-key': 'k1',
+      'x-request-id': 'req-12345678',
+      'x-forwarded-for': '203.0.113.9',
+      'content-length': '2',
+    });
+  });
+
+  it('frames a buffered body by its length and drops framing for a body that is not forwarded', () => {
+    expect(upstreamHeaders({ 'transfer-encoding': 'chunked' }, facts)).toMatchObject({ 'content-length': '2' });
+    expect(upstreamHeaders({ 'transfer-encoding': 'chunked' }, facts)['transfer-encoding']).toBeUndefined();
+    const bodiless = upstreamHeaders({ 'content-length': '5' }, { ...facts, bodyLength: undefined });
+    expect(bodiless['content-length']).toBeUndefined();
+  });
+});

@@ -1,0 +1,373 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ROLES, type Role } from '@reward/server-kit/roles';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_POLICIES } from '../policy/route-policy.js';
+import { FakeSigner } from '../testing/fake-tokens.js';
+import { FakeUpstream, type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
+import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { concretePath } from '../testing/policy-samples.js';
+import { type RawResponse, rawRequest } from '../testing/raw-http.js';
+
+// Runs without a database: the gateway has none, and its upstreams here are fakes.
+const signer = new FakeSigner();
+const auth = fakeAuthServer(signer);
+const event = new FakeUpstream();
+const UPSTREAM_TIMEOUT_MS = 400;
+let app: NestFastifyApplication;
+let gateway: string;
+
+beforeAll(async () => {
+  await Promise.all([auth.start(), event.start()]);
+  ({ app, url: gateway } = await startGateway(
+    { auth: auth.url, event: event.url, jwks: auth.url },
+    { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+  ));
+});
+
+afterEach(() => {
+  auth.seen.length = 0;
+  event.seen.length = 0;
+  auth.answer = () => undefined;
+});
+
+afterAll(async () => {
+  await app.close();
+  await Promise.all([auth.stop(), event.stop()]);
+});
+
+function bearer(roles: Role[]): { authorization: string } {
+  return { authorization: `Bearer ${signer.token(roles)}` };
+}
+
+function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
+  return rawRequest(gateway, method, path, options);
+}
+
+function expectErrorBody(response: RawResponse, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  expect(response.json()).toMatchObject({ statusCode: status, code, error: expect.any(String), message: expect.anything() });
+}
+
+function lastSeen(): SeenRequest {
+  expect(auth.seen).toHaveLength(1);
+  return auth.seen[0] as SeenRequest;
+}
+
+describe('forwarding', () => {
+  it('forwards method, path, raw query, body bytes and Authorization unchanged', async () => {
+    const body = '{ "roles" : ["OPERATOR"],\n"z": 1, "a": 0.10 }';
+    const query = '?b=2&a=%20x+y&a=1&empty=&flag';
+    const headers = { ...bearer(['ADMIN']), 'content-type': 'application/json; charset=utf-8', 'idempotency-key': 'key-1' };
+    const response = await send('PATCH', `/users/64b7f0c2a1b2c3d4e5f60718/roles${query}`, { headers, body });
+
+    expect(response.status).toBe(200);
+    const seen = lastSeen();
+    expect(seen.method).toBe('PATCH');
+    expect(seen.url).toBe(`/users/64b7f0c2a1b2c3d4e5f60718/roles${query}`);
+    expect(seen.body).toBe(body);
+    expect(seen.headers).toMatchObject({
+      authorization: headers.authorization,
+      'content-type': 'application/json; charset=utf-8',
+      'idempotency-key': 'key-1',
+      'content-length': String(Buffer.byteLength(body)),
+    });
+  });
+
+  it('passes bodies of any content type (and none) through byte for byte', async () => {
+    const binary = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x7b, 0x22]);
+    const cases: Array<[Record<string, string>, string | Buffer]> = [
+      [{ 'content-type': 'text/plain' }, 'plain text'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'email=a%40b.c&password=x+y'],
+      [{ 'content-type': 'application/vnd.custom+json' }, '{"x":1}'],
+      [{ 'content-type': 'application/octet-stream' }, binary],
+      [{}, 'no content type'],
+    ];
+    for (const [headers, body] of cases) {
+      auth.seen.length = 0;
+      const response = await send('POST', '/auth/register', { headers, body });
+      expect(response.status).toBe(200);
+      const seen = lastSeen();
+      expect(seen.headers['content-type']).toBe(headers['content-type']);
+      expect(seen.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+      expect(Buffer.from(seen.bodyBase64, 'base64').equals(Buffer.from(body))).toBe(true);
+    }
+  });
+
+  it('passes malformed JSON to the upstream unchanged (the upstream answers it)', async () => {
+    auth.answer = (seen) => ({ status: 400, body: { statusCode: 400, code: 'INVALID_JSON', echoed: seen.body } });
+    const response = await send('POST', '/auth/login', { headers: { 'content-type': 'application/json' }, body: '{"email": ' });
+    expect(response.status).toBe(400);
+    expect(response.json()).toEqual({ statusCode: 400, code: 'INVALID_JSON', echoed: '{"email": ' });
+  });
+
+  it('forwards a chunked body with its length once read', async () => {
+    const response = await send('POST', '/auth/login', {
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      body: '{"email":"a@b.c"}',
+    });
+    expect(response.status).toBe(200);
+    const seen = lastSeen();
+    expect(seen.body).toBe('{"email":"a@b.c"}');
+    expect(seen.headers['content-length']).toBe('17');
+    expect(seen.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('forwards HEAD for a GET line with the same access', async () => {
+    expect((await send('HEAD', '/users/me')).status).toBe(401);
+    const response = await send('HEAD', '/users/me', { headers: bearer(['USER']) });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe('');
+    expect(lastSeen().method).toBe('HEAD');
+  });
+
+  it('passes upstream errors (4xx and 5xx) through unchanged, without retrying', async () => {
+    for (const [status, body] of [
+      [409, { statusCode: 409, error: 'Conflict', message: 'taken', code: 'EMAIL_TAKEN' }],
+      [429, { statusCode: 429, error: 'Too Many Requests', message: 'slow down', code: 'TOO_MANY_REQUESTS' }],
+      [503, { statusCode: 503, error: 'Service Unavailable', message: 'database down', code: 'SERVICE_UNAVAILABLE' }],
+    ] as const) {
+      auth.seen.length = 0;
+      auth.answer = () => ({ status, body, headers: { 'retry-after': '7', 'x-upstream': 'auth' } });
+      const response = await send('POST', '/auth/login', { headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(response.status).toBe(status);
+      expect(response.json()).toEqual(body);
+      expect(response.headers['retry-after']).toBe('7');
+      expect(response.headers['x-upstream']).toBe('auth');
+      expect(auth.seen).toHaveLength(1);
+    }
+    auth.seen.length = 0;
+    auth.answer = () => ({ status: 503, body: { code: 'SERVICE_UNAVAILABLE' } });
+    expect((await send('GET', '/users/me', { headers: bearer(['USER']) })).status).toBe(503);
+    expect(auth.seen).toHaveLength(1);
+  });
+});
+
+describe('headers', () => {
+  it('strips client-sent identity headers and replaces X-Forwarded-For with the client address', async () => {
+    await send('GET', '/users/me', {
+      headers: {
+        ...bearer(['USER']),
+        'x-user-id': 'someone-else',
+        'x-user-roles': 'ADMIN',
+        'x-roles': 'ADMIN',
+        'x-auth-user': 'admin',
+        'x-forwarded-user': 'admin',
+        'x-forwarded-for': '203.0.113.7',
+        'x-real-ip': '203.0.113.7',
+        forwarded: 'for=203.0.113.7',
+        'x-custom': 'kept',
+      },
+    });
+    const { headers } = lastSeen();
+    for (const name of ['x-user-id', 'x-user-roles', 'x-roles', 'x-auth-user', 'x-forwarded-user', 'x-real-ip', 'forwarded']) {
+      expect(headers[name], name).toBeUndefined();
+    }
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-custom']).toBe('kept');
+  });
+
+  it('generates an x-request-id, forwards it and echoes it', async () => {
+    const response = await send('GET', '/users/me', { headers: bearer(['USER']) });
+    const id = response.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lastSeen().headers['x-request-id']).toBe(id);
+  });
+
+  it('accepts a well-formed x-request-id and replaces a malformed one', async () => {
+    const accepted = await send('GET', '/users/me', { headers: { ...bearer(['USER']), 'x-request-id': 'client-req-0001' } });
+    expect(accepted.headers['x-request-id']).toBe('client-req-0001');
+    expect(lastSeen().headers['x-request-id']).toBe('client-req-0001');
+
+    auth.seen.length = 0;
+    const replaced = await send('GET', '/users/me', { headers: { ...bearer(['USER']), 'x-request-id': 'bad id with spaces' } });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(lastSeen().headers['x-request-id']).toBe(replaced.headers['x-request-id']);
+  });
+
+  it('echoes the request id on the gateway’s own refusals too', async () => {
+    const response = await send('GET', '/nowhere', { headers: { 'x-request-id': 'refused-req-0001' } });
+    expect(response.headers['x-request-id']).toBe('refused-req-0001');
+  });
+});
+
+describe('client address', () => {
+  it('believes a client-sent X-Forwarded-For only from a configured trusted proxy', async () => {
+    const behindProxy = await startGateway(
+      { auth: auth.url, event: event.url, jwks: auth.url },
+      { TRUSTED_PROXIES: '127.0.0.1' },
+    );
+    try {
+      await rawRequest(behindProxy.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': '203.0.113.7' }, body: '' });
+      expect(lastSeen().headers['x-forwarded-for']).toBe('203.0.113.7');
+    } finally {
+      await behindProxy.app.close();
+    }
+  });
+});
+
+describe('access tokens', () => {
+  it('refuses missing, expired, tampered and forged tokens with 401, before the upstream', async () => {
+    const other = new FakeSigner();
+    const tokens: Record<string, string | undefined> = {
+      missing: undefined,
+      expired: signer.token(['ADMIN'], { expiresIn: -10 }),
+      tampered: signer.tamperedToken(['USER']),
+      'alg none': signer.unsignedToken(['ADMIN']),
+      'HS256 signed with the public key': signer.hmacWithPublicKeyToken(['ADMIN']),
+      'unknown kid': other.token(['ADMIN'], { kid: 'not-published' }),
+      'wrong issuer': signer.token(['ADMIN'], { issuer: 'evil-issuer' }),
+      'wrong audience': signer.token(['ADMIN'], { audience: 'other-app' }),
+      garbage: 'abc.def.ghi',
+    };
+    for (const [name, token] of Object.entries(tokens)) {
+      const response = await send('GET', '/users', { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      expect(response.status, name).toBe(401);
+      expectErrorBody(response, 401, 'UNAUTHORIZED');
+    }
+    const basic = await send('GET', '/users/me', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
+    expectErrorBody(basic, 401, 'UNAUTHORIZED');
+    expect(auth.seen).toHaveLength(0);
+  });
+
+  it('refuses a valid token without the role with 403, and lets the role through', async () => {
+    const refused = await send('GET', '/users', { headers: bearer(['USER', 'OPERATOR', 'AUDITOR']) });
+    expectErrorBody(refused, 403, 'FORBIDDEN');
+    expect(refused.json()).toMatchObject({ message: 'Requires one of the roles: ADMIN' });
+    expect(auth.seen).toHaveLength(0);
+    expect((await send('GET', '/users?role=USER', { headers: bearer(['ADMIN']) })).status).toBe(200);
+    expect(lastSeen().url).toBe('/users?role=USER');
+  });
+});
+
+describe('the route policy table, walked over HTTP', () => {
+  it.each(ROUTE_POLICIES.map((policy) => [`${policy.method} ${policy.path}`, policy] as const))('%s', async (_name, policy) => {
+    const path = concretePath(policy);
+    const seenBefore = auth.seen.length + event.seen.length;
+    if (policy.access === 'public') {
+      const response = await send(policy.method, path);
+      expect(response.status).toBe(200);
+    } else {
+      expectErrorBody(await send(policy.method, path), 401, 'UNAUTHORIZED');
+      const required = policy.access;
+      for (const role of ROLES.filter(
+        (candidate) => candidate !== 'ADMIN' && required.length > 0 && !required.includes(candidate),
+      )) {
+        expectErrorBody(await send(policy.method, path, { headers: bearer([role]) }), 403, 'FORBIDDEN');
+      }
+      expect(auth.seen.length + event.seen.length).toBe(seenBefore);
+      const allowedRole: Role = required[0] ?? 'USER';
+      expect((await send(policy.method, path, { headers: bearer([allowedRole]) })).status).toBe(200);
+    }
+    if (policy.upstream === 'gateway' || policy.path === '/.well-known/jwks.json') return;
+    const upstream = policy.upstream === 'auth' ? auth : event;
+    expect(upstream.seen.at(-1)).toMatchObject({ method: policy.method, url: path });
+  });
+});
+
+describe('unknown routes', () => {
+  const UNKNOWN: Array<[string, string]> = [
+    ['GET', '/'],
+    ['GET', '/auth'],
+    ['POST', '/auth/'],
+    ['POST', '/auth/login/'],
+    ['GET', '/auth/../users'],
+    ['GET', '/auth/login/../../users'],
+    ['GET', '/users/me/x'],
+    ['GET', '/users/me/'],
+    ['GET', '/%2e%2e/users'],
+    ['GET', '/users/%2e%2e'],
+    ['PATCH', '/users/%2e%2e/roles'],
+    ['PATCH', '/users/a%2fb/roles'],
+    ['PATCH', '/users/../roles'],
+    ['GET', '/USERS/me'],
+    ['GET', '//users/me'],
+    ['GET', '/users/m%65'],
+    ['GET', '/internal'],
+    ['GET', '/internal/users'],
+    ['GET', '/.well-known'],
+    ['GET', '/.well-known/openid-configuration'],
+    ['GET', '/health/x'],
+    ['GET', '/events'],
+    ['POST', '/events/x/claims'],
+    ['GET', '/docs'],
+    ['GET', '*'],
+    ['GET', 'http://127.0.0.1:1/users/me'],
+  ];
+
+  it.each(UNKNOWN)('%s %s -> 404 ROUTE_NOT_FOUND, never proxied', async (method, path) => {
+    const response = await send(method, path, { headers: bearer(['ADMIN']) });
+    expectErrorBody(response, 404, 'ROUTE_NOT_FOUND');
+    expect(auth.seen).toHaveLength(0);
+    expect(event.seen).toHaveLength(0);
+  });
+
+  it('answers a known path with another method with 405, Allow and the error body', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/users/me', 'GET, HEAD'],
+      ['GET', '/auth/login', 'POST'],
+      ['PUT', '/users/64b7f0c2a1b2c3d4e5f60718/roles', 'PATCH'],
+      ['POST', '/health', 'GET, HEAD'],
+      ['OPTIONS', '/users', 'GET, HEAD'],
+    ] as const) {
+      const response = await send(method, path, { headers: bearer(['ADMIN']) });
+      expectErrorBody(response, 405, 'METHOD_NOT_ALLOWED');
+      expect(response.headers.allow).toBe(allow);
+    }
+    expect(auth.seen).toHaveLength(0);
+  });
+});
+
+describe('body size', () => {
+  it('refuses a body over 1 MB with 413 and the error body, and forwards one of exactly 1 MB', async () => {
+    const tooLarge = await send('POST', '/auth/register', {
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    });
+    expectErrorBody(tooLarge, 413, 'PAYLOAD_TOO_LARGE');
+
+    const chunked = await send('POST', '/auth/register', {
+      headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+      body: 'y'.repeat(1024 * 1024 + 1),
+    });
+    expectErrorBody(chunked, 413, 'PAYLOAD_TOO_LARGE');
+    expect(auth.seen).toHaveLength(0);
+
+    auth.answer = (seen) => ({ body: { length: seen.body.length } });
+    const fits = await send('POST', '/auth/register', {
+      headers: { 'content-type': 'text/plain' },
+      body: 'z'.repeat(1024 * 1024),
+    });
+    expect(fits.status).toBe(200);
+    expect(fits.json()).toEqual({ length: 1024 * 1024 });
+  });
+});
+
+describe('upstream failures', () => {
+  it('answers 504 UPSTREAM_TIMEOUT when the upstream is slower than UPSTREAM_TIMEOUT_MS', async () => {
+    auth.answer = () => ({ delayMs: UPSTREAM_TIMEOUT_MS + 600 });
+    const response = await send('POST', '/auth/login', { headers: { 'content-type': 'application/json' }, body: '{}' });
+    expectErrorBody(response, 504, 'UPSTREAM_TIMEOUT');
+    expect(response.ms).toBeGreaterThanOrEqual(UPSTREAM_TIMEOUT_MS - 50);
+    expect(response.ms).toBeLessThan(UPSTREAM_TIMEOUT_MS + 500);
+  });
+
+  it('answers 503 UPSTREAM_UNAVAILABLE fast when the upstream is down', async () => {
+    const down = await startGateway({ auth: await unusedUrl(), event: event.url, jwks: auth.url });
+    try {
+      const publicRoute = await rawRequest(down.url, 'POST', '/auth/login', {
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expectErrorBody(publicRoute, 503, 'UPSTREAM_UNAVAILABLE');
+      expect(publicRoute.json()).toMatchObject({ message: 'auth server is unavailable' });
+      expect(publicRoute.ms).toBeLessThan(2_000);
+
+      const protectedRoute = await rawRequest(down.url, 'GET', '/users/me', { headers: bearer(['USER']) });
+      expectErrorBody(protectedRoute, 503, 'UPSTREAM_UNAVAILABLE');
+      expect(protectedRoute.ms).toBeLessThan(2_000);
+    } finally {
+      await down.app.close();
+    }
+  });
+});

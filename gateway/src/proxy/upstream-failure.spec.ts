@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { upstreamFailure } from './upstream-failure.js';
+
+function failure(code: string, wrapped = true): Error {
+  const cause = Object.assign(new Error('low level'), { code });
+  return wrapped ? Object.assign(new Error('reply-from'), { code: 'FST_REPLY_FROM_INTERNAL_SERVER_ERROR', cause }) : cause;
+}
+
+describe('upstreamFailure', () => {
+  it('answers 503 UPSTREAM_UNAVAILABLE when the upstream cannot be reached', () => {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) {
+      const { status, body } = upstreamFailure(failure(code), 'auth', 10_000);
+      expect(status, code).toBe(503);
+      expect(body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'auth server is unavailable' });
+    }
+  });
+
+  it('answers 504 UPSTREAM_TIMEOUT when the upstream is too slow', () => {
+    for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT']) {
+      const { status, body } = upstreamFailure(failure(code, false), 'event', 500);
+      expect(status, code).toBe(504);
+      expect(body).toMatchObject({ code: 'UPSTREAM_TIMEOUT', message: 'event server did not answer within 500 ms' });
+    }
+  });
+
+  it('answers 502 for anything else, never 500', () => {
+    for (const error of [failure('ECONNRESET'), failure('UND_ERR_SOCKET'), new Error('odd'), 'not even an error']) {
+      const { status, body } = upstreamFailure(error, 'auth', 10_000);
+      expect(status).toBe(502);
+      expect(body).toMatchObject({ statusCode: 502, error: 'Bad Gateway', code: 'UPSTREAM_ERROR' });
+    }
+  });
+});
