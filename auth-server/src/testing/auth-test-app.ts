@@ -67,11 +67,17 @@ export async function call(
       ...(options.token && { authorization: `Bearer ${options.token}` }),
       ...options.headers,
     },
-    ...(options.body !== undefined && { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+    ...(options.body !== undefined && {
+      payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    }),
     ...(options.remoteAddress && { remoteAddress: options.remoteAddress }),
   });
   const text = response.body;
-  return { status: response.statusCode, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 let counter = 0;

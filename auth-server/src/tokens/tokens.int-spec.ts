@@ -121,6 +121,9 @@ describe('POST /auth/refresh', () => {
     expect(replies.filter((reply) => reply.status === 200)).toHaveLength(1);
     expect(replies.filter((reply) => reply.status === 401)).toHaveLength(19);
     expect(await db.collection('refresh_tokens').countDocuments({ parentId: { $exists: true }, userId: user.id })).toBe(1);
+    // The losers count as reuse, so the family is revoked: even the winner's new token is dead.
+    const winner = replies.find((reply) => reply.status === 200)!;
+    expect((await refresh(winner.body.refreshToken)).status).toBe(401);
   });
 
   it.each([
@@ -161,7 +164,10 @@ describe('POST /auth/logout', () => {
     const bob = await signedInUser(app);
     const unknown = await call(app, 'POST', '/auth/logout', { token: alice.accessToken, body: { refreshToken: 'A'.repeat(43) } });
     expect(unknown.status).toBe(204);
-    const foreign = await call(app, 'POST', '/auth/logout', { token: alice.accessToken, body: { refreshToken: bob.refreshToken } });
+    const foreign = await call(app, 'POST', '/auth/logout', {
+      token: alice.accessToken,
+      body: { refreshToken: bob.refreshToken },
+    });
     expect(foreign.status).toBe(204);
     expect((await refresh(bob.refreshToken)).status).toBe(200);
   });
@@ -225,7 +231,14 @@ describe('access tokens are verified (signature, alg, kid, iss, aud, exp)', () =
     const header = Buffer.from(JSON.stringify({ alg: 'none', kid, typ: 'JWT' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const payload = Buffer.from(
-      JSON.stringify({ sub: '0123456789abcdef01234567', roles: ['ADMIN'], iss: 'reward-platform-auth', aud: 'reward-platform', iat: now, exp: now + 60 }),
+      JSON.stringify({
+        sub: '0123456789abcdef01234567',
+        roles: ['ADMIN'],
+        iss: 'reward-platform-auth',
+        aud: 'reward-platform',
+        iat: now,
+        exp: now + 60,
+      }),
     ).toString('base64url');
     expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.` })).status).toBe(401);
   });
@@ -238,7 +251,14 @@ describe('access tokens are verified (signature, alg, kid, iss, aud, exp)', () =
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid, typ: 'JWT' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const payload = Buffer.from(
-      JSON.stringify({ sub: '0123456789abcdef01234567', roles: ['ADMIN'], iss: 'reward-platform-auth', aud: 'reward-platform', iat: now, exp: now + 60 }),
+      JSON.stringify({
+        sub: '0123456789abcdef01234567',
+        roles: ['ADMIN'],
+        iss: 'reward-platform-auth',
+        aud: 'reward-platform',
+        iat: now,
+        exp: now + 60,
+      }),
     ).toString('base64url');
     const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
     expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.${signature}` })).status).toBe(401);

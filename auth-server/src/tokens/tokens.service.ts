@@ -67,8 +67,8 @@ export class TokensService {
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
-    // A logout or a detected reuse may have revoked the family while we rotated.
-    if (await this.refreshTokens.isFamilyRevoked(token.familyId)) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
+    // The winner answers 200 even if a concurrent loser revokes the family a moment later: its new refresh
+    // token is then dead at its next use, and its access token lives no longer than any other.
     return this.pair(user, value, now);
   }
 

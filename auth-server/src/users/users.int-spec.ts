@@ -103,7 +103,11 @@ describe('POST /auth/register', () => {
       ['roles in the body', { email: 'x1@example.com', password: 'password-123', roles: ['ADMIN'] }, 'VALIDATION_FAILED'],
       ['an unknown field', { email: 'x2@example.com', password: 'password-123', isAdmin: true }, 'VALIDATION_FAILED'],
       ['an operator for email', { email: { $gt: '' }, password: 'password-123' }, 'VALIDATION_FAILED'],
-      ['an operator for the referral code', { email: 'x3@example.com', password: 'password-123', referralCode: { $ne: null } }, 'VALIDATION_FAILED'],
+      [
+        'an operator for the referral code',
+        { email: 'x3@example.com', password: 'password-123', referralCode: { $ne: null } },
+        'VALIDATION_FAILED',
+      ],
       ['a short password', { email: 'x4@example.com', password: 'short' }, 'VALIDATION_FAILED'],
       ['a password over 72 bytes', { email: 'x5@example.com', password: 'é'.repeat(37) }, 'VALIDATION_FAILED'],
       ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
@@ -208,7 +212,10 @@ describe('PATCH /users/:id/roles (ADMIN)', () => {
     const claims = JSON.parse(Buffer.from((refreshed.body.accessToken as string).split('.')[1]!, 'base64url').toString());
     expect(claims.roles).toEqual(['USER', 'OPERATOR']);
 
-    const promoted = await call(app, 'PATCH', `/users/${user.id}/roles`, { token: admin.accessToken, body: { roles: ['ADMIN'] } });
+    const promoted = await call(app, 'PATCH', `/users/${user.id}/roles`, {
+      token: admin.accessToken,
+      body: { roles: ['ADMIN'] },
+    });
     expect(promoted.status).toBe(200);
     const relogin = await login(app, user.email, user.password);
     const asAdmin = await call(app, 'GET', '/users', { token: relogin.body.accessToken as string });

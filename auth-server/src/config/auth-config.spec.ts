@@ -1,0 +1,138 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError } from '@reward/server-kit/env';
+import { describe, expect, it } from 'vitest';
+import { isAddressOrCidr, loadAuthConfig, normalisePem } from './auth-config.js';
+
+const rsaPem = (bits = 2048): string =>
+  generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadAuthConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadAuthConfig', () => {
+  it('has development defaults for everything', () => {
+    const config = loadAuthConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 3001,
+      database: { uri: 'mongodb://127.0.0.1:27017/', dbName: 'auth' },
+      jwt: {
+        issuer: 'reward-platform-auth',
+        audience: 'reward-platform',
+        privateKeyPem: undefined,
+        accessTokenTtlSeconds: 900,
+        refreshTokenTtlSeconds: 2_592_000,
+      },
+      bcryptRounds: 10,
+      admin: { email: 'admin@example.com', password: 'change-me-admin-password', usingDefaults: true },
+      trustedProxies: ['127.0.0.1', '::1'],
+      loginThrottle: { limit: 10, windowSeconds: 60 },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadAuthConfig({
+      AUTH_HOST: '0.0.0.0',
+      AUTH_PORT: '4001',
+      AUTH_DB_NAME: 'auth_x',
+      JWT_ISSUER: 'iss',
+      JWT_AUDIENCE: 'aud',
+      ACCESS_TOKEN_TTL_SECONDS: '300',
+      REFRESH_TOKEN_TTL_SECONDS: '3600',
+      BCRYPT_ROUNDS: '4',
+      ADMIN_EMAIL: 'Boss@Example.com',
+      ADMIN_PASSWORD: 'boss-password',
+      TRUSTED_PROXIES: '10.0.0.0/8, 172.16.0.1 ,fd00::/8',
+      LOGIN_RATE_LIMIT: '5',
+      LOGIN_RATE_WINDOW_SECONDS: '120',
+    });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 4001,
+      database: { dbName: 'auth_x' },
+      jwt: { issuer: 'iss', audience: 'aud', accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 3600 },
+      bcryptRounds: 4,
+      admin: { email: 'boss@example.com', password: 'boss-password', usingDefaults: false },
+      trustedProxies: ['10.0.0.0/8', '172.16.0.1', 'fd00::/8'],
+      loginThrottle: { limit: 5, windowSeconds: 120 },
+    });
+  });
+
+  it('accepts a \\n-escaped single-line private key', () => {
+    const pem = rsaPem();
+    const config = loadAuthConfig({ JWT_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') });
+    expect(config.jwt.privateKeyPem).toBe(pem.trim());
+  });
+
+  it('refuses to start in production without a key and admin credentials, naming each variable', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.some((p) => p.startsWith('JWT_PRIVATE_KEY'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('ADMIN_EMAIL'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('ADMIN_PASSWORD'))).toBe(true);
+  });
+
+  it('starts in production when all three are given', () => {
+    const config = loadAuthConfig({
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: rsaPem(),
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'a-long-secret',
+    });
+    expect(config.admin.usingDefaults).toBe(false);
+  });
+
+  it('names malformed values without quoting key material', () => {
+    const problems = problemsOf({
+      JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----',
+      BCRYPT_ROUNDS: '2',
+      LOGIN_RATE_LIMIT: 'ten',
+      TRUSTED_PROXIES: '127.0.0.1,gateway',
+      ADMIN_PASSWORD: 'short',
+      ADMIN_EMAIL: 'nobody',
+      ACCESS_TOKEN_TTL_SECONDS: '0',
+    });
+    expect(problems.join('\n')).not.toContain('not-a-key');
+    for (const name of [
+      'JWT_PRIVATE_KEY',
+      'BCRYPT_ROUNDS',
+      'LOGIN_RATE_LIMIT',
+      'TRUSTED_PROXIES',
+      'ADMIN_PASSWORD',
+      'ADMIN_EMAIL',
+      'ACCESS_TOKEN_TTL_SECONDS',
+    ]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('refuses an RSA key shorter than 2048 bits and an admin password over 72 bytes', () => {
+    const problems = problemsOf({ JWT_PRIVATE_KEY: rsaPem(1024), ADMIN_PASSWORD: 'ü'.repeat(40) });
+    expect(problems).toEqual([
+      'JWT_PRIVATE_KEY must be an RSA private key of at least 2048 bits',
+      'ADMIN_PASSWORD must be at most 72 bytes (bcrypt ignores the rest)',
+    ]);
+  });
+});
+
+describe('isAddressOrCidr', () => {
+  it.each(['127.0.0.1', '::1', '10.0.0.0/8', 'fd00::/8', '0.0.0.0/0'])('accepts %s', (value) => {
+    expect(isAddressOrCidr(value)).toBe(true);
+  });
+  it.each(['gateway', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '10.0.0/8', '1.2.3.4/x'])('refuses %s', (value) => {
+    expect(isAddressOrCidr(value)).toBe(false);
+  });
+});
+
+describe('normalisePem', () => {
+  it('unescapes \\n and trims', () => {
+    expect(normalisePem('  -----BEGIN X-----\\nabc\\n-----END X-----  ')).toBe('-----BEGIN X-----\nabc\n-----END X-----');
+  });
+});

@@ -1,0 +1,61 @@
+import { Types } from 'mongoose';
+import { describe, expect, it } from 'vitest';
+import { generateReferralCode, REFERRAL_CODE_ALPHABET } from './referral-code.js';
+import { toUser, toUserCredentials, toUserResponse } from './user.mapper.js';
+import type { UserDocument } from './user.schema.js';
+import { normaliseEmail } from './user.js';
+
+const document: UserDocument = {
+  _id: new Types.ObjectId('0123456789abcdef01234567'),
+  email: 'alice@example.com',
+  passwordHash: '$2b$04$hash',
+  nickname: null,
+  roles: ['USER'],
+  referralCode: 'ABCDEFGH',
+  referredBy: 'fedcba9876543210fedcba98',
+  createdAt: new Date('2030-01-02T03:04:05.678Z'),
+  updatedAt: new Date('2030-01-02T03:04:05.678Z'),
+};
+
+describe('user mapper', () => {
+  it('maps a document to the public response without internals', () => {
+    const response = toUserResponse(toUser({ ...document, __v: 0 } as UserDocument));
+    expect(response).toEqual({
+      id: '0123456789abcdef01234567',
+      email: 'alice@example.com',
+      nickname: null,
+      roles: ['USER'],
+      referralCode: 'ABCDEFGH',
+      createdAt: '2030-01-02T03:04:05.678Z',
+    });
+    expect(JSON.stringify(response)).not.toMatch(/passwordHash|_id|__v|referredBy|\$2b\$/);
+  });
+
+  it('keeps the hash only in credentials', () => {
+    expect(toUserCredentials(document)).toEqual({ id: '0123456789abcdef01234567', roles: ['USER'], passwordHash: '$2b$04$hash' });
+    expect(toUser(document)).not.toHaveProperty('passwordHash');
+  });
+
+  it('copies roles instead of sharing the array', () => {
+    const user = toUser(document);
+    user.roles.push('ADMIN');
+    expect(document.roles).toEqual(['USER']);
+  });
+});
+
+describe('normaliseEmail', () => {
+  it('trims and lower-cases', () => {
+    expect(normaliseEmail('  Alice@Example.COM\t')).toBe('alice@example.com');
+  });
+});
+
+describe('generateReferralCode', () => {
+  it('draws 8 characters from the unambiguous alphabet', () => {
+    for (let i = 0; i < 100; i += 1) expect(generateReferralCode()).toMatch(/^[ABCDEFGHJKMNPQRSTVWXYZ2-9]{8}$/);
+  });
+
+  it('uses the random source for every character', () => {
+    const picks = [0, 1, 2, 3, 4, 5, 6, REFERRAL_CODE_ALPHABET.length - 1];
+    expect(generateReferralCode(() => picks.shift()!)).toBe('ABCDEFG9');
+  });
+});
