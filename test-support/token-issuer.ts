@@ -29,12 +29,12 @@ export class TestTokenIssuer {
     return new TestTokenIssuer(privateKey, kid, server, `http://127.0.0.1:${port}/.well-known/jwks.json`);
   }
 
-  token(sub: string, roles: string[], options: { expiresInSeconds?: number } = {}): string {
+  token(sub: string, roles: string[], options: { expiresInSeconds?: number; audience?: string } = {}): string {
     return jwt.sign({ sub, roles }, this.privateKey, {
       algorithm: 'RS256',
       keyid: this.kid,
       issuer: 'reward-platform-auth',
-      audience: 'reward-platform',
+      audience: options.audience ?? 'reward-platform',
       expiresIn: options.expiresInSeconds ?? 900,
     });
   }

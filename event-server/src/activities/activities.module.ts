@@ -5,11 +5,13 @@ import { ActivitiesController } from './activities.controller.js';
 import { ActivitiesService } from './activities.service.js';
 import { ActivityRepository } from './activity.repository.js';
 import { ActivityEntity, ActivitySchema } from './activity.schema.js';
+import { InternalActivitiesController } from './internal-activities.controller.js';
+import { ServiceTokenGuard } from './service-token.guard.js';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: ActivityEntity.name, schema: ActivitySchema }]), AuditLogModule],
-  controllers: [ActivitiesController],
-  providers: [ActivityRepository, ActivitiesService],
+  controllers: [ActivitiesController, InternalActivitiesController],
+  providers: [ActivityRepository, ActivitiesService, ServiceTokenGuard],
   exports: [ActivityRepository, ActivitiesService],
 })
 export class ActivitiesModule {}

@@ -6,7 +6,7 @@ export interface EventConfig {
   port: number;
   logLevel: LogLevel;
   database: { uri: string; dbName: string };
-  jwt: { jwksUrl: string; issuer: string; audience: string };
+  jwt: { jwksUrl: string; issuer: string; audience: string; serviceAudience: string };
 }
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
@@ -25,6 +25,8 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       }),
       issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
+      // Service-to-service tokens (the auth server reporting activities) carry this audience instead.
+      serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
     },
   };
   reader.done();

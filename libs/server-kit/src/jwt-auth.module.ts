@@ -18,6 +18,7 @@ export class JwtAuthModule {
   }): DynamicModule {
     return {
       module: JwtAuthModule,
+      global: true,
       imports: [PassportModule, ...(options.imports ?? [])],
       providers: [
         { provide: ACCESS_TOKEN_POLICY, useFactory: options.useFactory, inject: options.inject ?? [] },
