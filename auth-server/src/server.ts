@@ -19,3 +19,5 @@ export async function createAuthServer(config: AuthConfig): Promise<NestFastifyA
   await app.init();
   return app;
 }
+
+export { buildAuthOpenApi } from './openapi.js';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
@@ -23,6 +23,8 @@ export class UsersController {
 
   @Get()
   @Roles(Role.ADMIN)
+  @ApiQuery({ name: 'page', required: false, type: Number, description: 'From 1 (default 1)' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..100 (default 20)' })
   @ApiOkResponse({ type: UserPageResponseDto })
   @ApiForbiddenResponse({ description: 'Not an ADMIN' })
   async list(@Query() query: ListUsersQueryDto): Promise<UserPageResponseDto> {

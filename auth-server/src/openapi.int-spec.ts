@@ -1,0 +1,43 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAuthOpenApi } from './openapi.js';
+import { openTestDatabase, startTestApp, testConfig, testDatabaseName, testPrivateKeyPem } from './testing/auth-test-app.js';
+
+const dbName = testDatabaseName('openapi');
+let app: NestFastifyApplication;
+
+beforeAll(async () => {
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: testPrivateKeyPem() }));
+});
+
+afterAll(async () => {
+  await app?.close();
+  const db = await openTestDatabase(dbName);
+  await db.dropDatabase();
+  await db.close();
+});
+
+describe('auth OpenAPI document', () => {
+  it('describes every route of the contract, and no secret field', () => {
+    const document = buildAuthOpenApi(app);
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations.sort()).toEqual(
+      [
+        'GET /.well-known/jwks.json',
+        'GET /health',
+        'GET /users',
+        'GET /users/me',
+        'PATCH /users/{id}/roles',
+        'POST /auth/login',
+        'POST /auth/logout',
+        'POST /auth/refresh',
+        'POST /auth/register',
+      ].sort(),
+    );
+    const schemas = document.components?.schemas ?? {};
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['RegisterUserDto', 'UserResponseDto', 'TokenPairResponseDto']));
+    expect(JSON.stringify(schemas)).not.toMatch(/passwordHash|privateKey/);
+  });
+});
