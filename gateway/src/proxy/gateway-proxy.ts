@@ -95,7 +95,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             }),
           onError: (reply, { error }) => {
             const failure = upstreamFailure(error, upstream, options.timeoutMs);
-            reply.log.warn({ err: error, upstream, status: failure.status }, 'upstream request failed');
+            // reply-from has already logged the error itself; this line says what the client was told.
+            reply.log.warn({ upstream, status: failure.status, code: failure.body.code }, 'upstream request failed');
             void reply.code(failure.status).send(failure.body);
           },
           // An upstream's answer (a 503 included) is the client's answer: never replay a request.
