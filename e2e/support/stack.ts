@@ -1,0 +1,92 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
+import { createEventServer, loadEventConfig } from '@reward/event-server/server';
+import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
+import { testDatabaseName } from '../../test-support/database.js';
+import { inject } from 'vitest';
+
+export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
+
+export interface Stack {
+  gatewayUrl: string;
+  authUrl: string;
+  eventUrl: string;
+  /** The auth server's signing key (PEM), so tests can forge tokens the way an attacker could not. */
+  privateKeyPem: string;
+  auth: NestFastifyApplication;
+  event: NestFastifyApplication;
+  gateway: NestFastifyApplication;
+  stopEvent(): Promise<void>;
+  stopAuth(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function listen(app: NestFastifyApplication): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
+}
+
+/** The three real servers on free ports against the test database server; tests talk to the gateway only. */
+export async function startStack(label: string, overrides: { auth?: Record<string, string> } = {}): Promise<Stack> {
+  const mongoUri = inject('mongoUri');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const common = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
+
+  const auth = await createAuthServer(
+    loadAuthConfig({
+      ...common,
+      AUTH_DB_NAME: testDatabaseName(`${label}_auth`),
+      JWT_PRIVATE_KEY: privateKeyPem,
+      BCRYPT_ROUNDS: '4',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT: '1000',
+      ...overrides.auth,
+    }),
+  );
+  const authUrl = await listen(auth);
+  const jwksUrl = `${authUrl}/.well-known/jwks.json`;
+
+  const event = await createEventServer(
+    loadEventConfig({ ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl }),
+  );
+  const eventUrl = await listen(event);
+
+  const gateway = await createGatewayServer(
+    loadGatewayConfig({
+      ...common,
+      AUTH_SERVICE_URL: authUrl,
+      EVENT_SERVICE_URL: eventUrl,
+      AUTH_JWKS_URL: jwksUrl,
+      UPSTREAM_TIMEOUT_MS: '5000',
+    }),
+  );
+  const gatewayUrl = await listen(gateway);
+
+  let eventOpen = true;
+  let authOpen = true;
+  return {
+    gatewayUrl,
+    authUrl,
+    eventUrl,
+    privateKeyPem,
+    auth,
+    event,
+    gateway,
+    async stopEvent() {
+      eventOpen = false;
+      await event.close();
+    },
+    async stopAuth() {
+      authOpen = false;
+      await auth.close();
+    },
+    async close() {
+      await gateway.close();
+      if (eventOpen) await event.close();
+      if (authOpen) await auth.close();
+    },
+  };
+}
