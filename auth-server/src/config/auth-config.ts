@@ -94,7 +94,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       }),
       usingDefaults: !adminEmailGiven || !adminPasswordGiven,
     },
-    trustedProxies: reader.list('TRUSTED_PROXIES', ['127.0.0.1', '::1']),
+    trustedProxies: reader.list('AUTH_TRUSTED_PROXIES', ['127.0.0.1', '::1']),
     loginThrottle: {
       limit: reader.int('LOGIN_RATE_LIMIT', { default: 10, min: 1, max: 100_000 }),
       windowSeconds: reader.int('LOGIN_RATE_WINDOW_SECONDS', { default: 60, min: 1, max: 86_400 }),
@@ -107,7 +107,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     reader.problem('ADMIN_EMAIL must be an email address');
   }
   for (const proxy of config.trustedProxies) {
-    if (!isAddressOrCidr(proxy)) reader.problem(`TRUSTED_PROXIES must list IP addresses or CIDR blocks, got "${proxy}"`);
+    if (!isAddressOrCidr(proxy)) reader.problem(`AUTH_TRUSTED_PROXIES must list IP addresses or CIDR blocks, got "${proxy}"`);
   }
   reader.done();
   return config;

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoginThrottleService } from './login-throttle.service.js';
 
 /**
- * Throttles the route per client IP (`request.ip`: X-Forwarded-For is believed only from TRUSTED_PROXIES).
+ * Throttles the route per client IP (`request.ip`: X-Forwarded-For is believed only from AUTH_TRUSTED_PROXIES).
  * A guard rather than service code because the answer needs a Retry-After header.
  */
 @Injectable()
