@@ -6,7 +6,7 @@ import { ActivitiesService } from './activities.service.js';
 import { ActivityRepository } from './activity.repository.js';
 import { ActivityEntity, ActivitySchema } from './activity.schema.js';
 import { InternalActivitiesController } from './internal-activities.controller.js';
-import { ServiceTokenGuard } from './service-token.guard.js';
+import { ServiceTokenGuard } from '../common/service-token.guard.js';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: ActivityEntity.name, schema: ActivitySchema }]), AuditLogModule],

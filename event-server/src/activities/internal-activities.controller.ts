@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common
 import { Public } from '@reward/server-kit/auth.guards';
 import { ActivitiesService, type ImportResult } from './activities.service.js';
 import { ActivityBatchDto } from './dto/activity-input.dto.js';
-import { ServiceTokenGuard } from './service-token.guard.js';
+import { ServiceTokenGuard } from '../common/service-token.guard.js';
 
 /**
  * Server-to-server ingestion (the auth server's outbox relay delivers LOGIN and FRIEND_INVITE here).

@@ -46,6 +46,17 @@ export class AuditLogRepository {
     return toRecord(created.toObject() as Lean);
   }
 
+  /** Inserts a reported entry unless its externalId is already recorded (the unique index decides). */
+  async insertOnce(entry: Omit<AuditLogEntry, 'externalId'> & { externalId: string }): Promise<{ inserted: boolean }> {
+    try {
+      await this.model.create(entry);
+      return { inserted: true };
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) return { inserted: false };
+      throw error;
+    }
+  }
+
   async findPage(filter: AuditLogFilter, skip: number, limit: number): Promise<{ items: AuditLogRecord[]; total: number }> {
     const query: QueryFilter<AuditLogEntry> = {};
     if (filter.actorId) query.actorId = filter.actorId;

@@ -11,6 +11,8 @@ export class AuditLogEntry {
   @Prop({ required: true }) targetId!: string;
   @Prop({ required: true }) at!: Date;
   @Prop({ type: MongooseSchema.Types.Mixed, default: {} }) changes!: Record<string, unknown>;
+  /** Set on entries reported by another server, so a redelivered report is recorded once. */
+  @Prop() externalId?: string;
 }
 
 export type AuditLogDocument = HydratedDocument<AuditLogEntry>;
@@ -19,3 +21,4 @@ AuditLogSchema.index({ at: -1, _id: -1 });
 AuditLogSchema.index({ actorId: 1, at: -1 });
 AuditLogSchema.index({ action: 1, at: -1 });
 AuditLogSchema.index({ targetType: 1, targetId: 1, at: -1 });
+AuditLogSchema.index({ externalId: 1 }, { unique: true, sparse: true });

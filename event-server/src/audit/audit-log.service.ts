@@ -37,6 +37,11 @@ export class AuditLogService {
     return this.repository.insert(entry);
   }
 
+  /** An entry reported by another server (its role changes); redelivery records nothing new. */
+  recordReported(entry: AuditEntryInput & { at: Date; externalId: string }): Promise<{ inserted: boolean }> {
+    return this.repository.insertOnce({ ...entry, changes: entry.changes as Record<string, unknown> });
+  }
+
   async list(filter: AuditLogFilter, page: { page: number; limit: number }): Promise<Page<AuditLogRecord>> {
     const { items, total } = await this.repository.findPage(filter, skipOf(page), page.limit);
     return { items, page: page.page, limit: page.limit, total };

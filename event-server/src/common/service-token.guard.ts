@@ -5,8 +5,8 @@ import { ACCESS_TOKEN_POLICY } from '@reward/server-kit/jwt.strategy';
 import type { EventConfig } from '../config/event-config.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 
-/** The services allowed to report activities server-to-server. */
-export const ACTIVITY_REPORTERS = ['auth-server'] as const;
+/** The services allowed to call the internal (server-to-server) routes. */
+export const INTERNAL_CALLERS = ['auth-server'] as const;
 
 /**
  * Admits server-to-server calls: a token signed by the auth server's key (same JWKS, RS256, iss, exp) for
@@ -31,8 +31,8 @@ export class ServiceTokenGuard implements CanActivate {
     } catch (error) {
       throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, `Invalid service token: ${(error as Error).message}`);
     }
-    if (!(ACTIVITY_REPORTERS as readonly string[]).includes(subject)) {
-      throw new DomainError(403, CommonErrorCode.FORBIDDEN, `${subject} may not report activities`);
+    if (!(INTERNAL_CALLERS as readonly string[]).includes(subject)) {
+      throw new DomainError(403, CommonErrorCode.FORBIDDEN, `${subject} may not call internal routes`);
     }
     request.service = subject;
     return true;
