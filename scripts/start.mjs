@@ -55,11 +55,13 @@ async function embeddedMongo() {
   return server;
 }
 
-const mongo = process.env.MONGODB_URI ? undefined : await embeddedMongo().catch((error) => {
-  say(`could not start an embedded MongoDB: ${error.message}`);
-  say('set MONGODB_URI to a running MongoDB (or FerretDB) and try again');
-  process.exit(1);
-});
+const mongo = process.env.MONGODB_URI
+  ? undefined
+  : await embeddedMongo().catch((error) => {
+      say(`could not start an embedded MongoDB: ${error.message}`);
+      say('set MONGODB_URI to a running MongoDB (or FerretDB) and try again');
+      process.exit(1);
+    });
 const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getUri() };
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
 else say(`using MONGODB_URI=${env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`);

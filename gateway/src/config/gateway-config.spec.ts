@@ -40,7 +40,7 @@ describe('loadGatewayConfig', () => {
       JWT_AUDIENCE: 'aud',
       UPSTREAM_TIMEOUT_MS: '2500',
       UPSTREAM_CONNECT_TIMEOUT_MS: '300',
-      TRUSTED_PROXIES: '10.0.0.1, 172.28.0.0/16,::1,loopback',
+      GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 172.28.0.0/16,::1,loopback',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -61,10 +61,10 @@ describe('loadGatewayConfig', () => {
         AUTH_SERVICE_URL: 'http://auth:3001/api',
         EVENT_SERVICE_URL: 'ftp://event',
         UPSTREAM_TIMEOUT_MS: 'soon',
-        TRUSTED_PROXIES: '10.0.0.1,everyone,10.0.0.0/99',
+        GATEWAY_TRUSTED_PROXIES: '10.0.0.1,everyone,10.0.0.0/99',
       }),
     ).toThrow(
-      /AUTH_SERVICE_URL must be a base URL[\s\S]*EVENT_SERVICE_URL must use[\s\S]*TRUSTED_PROXIES[\s\S]*everyone[\s\S]*10\.0\.0\.0\/99[\s\S]*UPSTREAM_TIMEOUT_MS/,
+      /AUTH_SERVICE_URL must be a base URL[\s\S]*EVENT_SERVICE_URL must use[\s\S]*GATEWAY_TRUSTED_PROXIES[\s\S]*everyone[\s\S]*10\.0\.0\.0\/99[\s\S]*UPSTREAM_TIMEOUT_MS/,
     );
   });
 });

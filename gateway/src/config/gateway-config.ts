@@ -48,10 +48,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
   const reader = new EnvReader(env);
   const auth = readUpstream(reader, 'AUTH_SERVICE_URL', 'http://127.0.0.1:3001');
   const event = readUpstream(reader, 'EVENT_SERVICE_URL', 'http://127.0.0.1:3002');
-  const trustedProxies = reader.list('TRUSTED_PROXIES', []);
+  const trustedProxies = reader.list('GATEWAY_TRUSTED_PROXIES', []);
   const badProxies = trustedProxies.filter((entry) => !isTrustedProxyEntry(entry));
   if (badProxies.length > 0) {
-    reader.problem(`TRUSTED_PROXIES must list IP addresses or CIDRs, got "${badProxies.join('", "')}"`);
+    reader.problem(`GATEWAY_TRUSTED_PROXIES must list IP addresses or CIDRs, got "${badProxies.join('", "')}"`);
   }
   const config: GatewayConfig = {
     nodeEnv: reader.oneOf('NODE_ENV', NODE_ENVS, { default: 'development' }),

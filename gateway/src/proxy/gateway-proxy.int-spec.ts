@@ -195,7 +195,7 @@ describe('client address', () => {
   it('believes a client-sent X-Forwarded-For only from a configured trusted proxy', async () => {
     const behindProxy = await startGateway(
       { auth: auth.url, event: event.url, jwks: auth.url },
-      { TRUSTED_PROXIES: '127.0.0.1' },
+      { GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
     );
     try {
       await rawRequest(behindProxy.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': '203.0.113.7' }, body: '' });
