@@ -34,6 +34,11 @@ describe('gateway when a server is down', () => {
 
   it('answers a proxied call to a stopped server with 502/503 fast, never 500', async () => {
     await stack.stopAuth();
+    // The gateway never needed the signing keys yet, and cannot fetch them now: 503, not 401.
+    const protectedCall = await api.get('/users/me', 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.e30.c2ln');
+    expect(protectedCall.status).toBe(503);
+    expect(protectedCall.body.code).toBe('UPSTREAM_UNAVAILABLE');
+
     const started = performance.now();
     const reply = await api.post('/auth/login', { email: 'a@b.co', password: 'whatever-long' });
     expect(performance.now() - started).toBeLessThan(2_000);

@@ -47,7 +47,12 @@ export async function decideAccess(table: RouteTable, method: string, url: strin
   const route = decideRoute(table, method, url);
   if (!route.allowed || route.policy.access === 'public') return route;
   const authentication = await authenticateWithPassport(rawRequest);
-  if (!authentication.user) return refused(401, CommonErrorCode.UNAUTHORIZED, authentication.reason);
+  if (!authentication.user) {
+    // Without the auth server's keys a token cannot be judged either way: unavailable, not unauthorized.
+    if (authentication.keysUnavailable)
+      return refused(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, authentication.reason, { 'retry-after': '5' });
+    return refused(401, CommonErrorCode.UNAUTHORIZED, authentication.reason);
+  }
   const required = route.policy.access;
   if (!hasRequiredRole(authentication.user.roles, required)) {
     return refused(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);

@@ -38,6 +38,19 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'PATCH', path: '/users/:id/roles', access: [Role.ADMIN], upstream: 'auth' },
   { method: 'GET', path: '/.well-known/jwks.json', access: 'public', upstream: 'auth' },
 
-  // --- event server --------------------------------------------------------------------------------
-  // Its routes arrive with their issues: one line per route here is all it takes to serve one.
+  // --- event server: events and rewards -------------------------------------------------------------
+  { method: 'POST', path: '/events', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'GET', path: '/events', access: ANY_USER, upstream: 'event' },
+  { method: 'GET', path: '/events/:id', access: ANY_USER, upstream: 'event' },
+  { method: 'PATCH', path: '/events/:id', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'POST', path: '/events/:id/rewards', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'GET', path: '/events/:id/rewards', access: ANY_USER, upstream: 'event' },
+  // Any role for oneself; ?userId of someone else is checked by the event server (OPERATOR/ADMIN only).
+  { method: 'GET', path: '/events/:id/progress', access: ANY_USER, upstream: 'event' },
+
+  // --- event server: activities and audit log ------------------------------------------------------
+  { method: 'POST', path: '/activities', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'GET', path: '/activities', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
+  { method: 'GET', path: '/audit-logs', access: [Role.AUDITOR], upstream: 'event' },
+  // /internal/** (server-to-server) is deliberately absent: unreachable from outside.
 ];

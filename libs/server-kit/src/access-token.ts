@@ -17,6 +17,11 @@ export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
 }
 
+/** The keys could not be fetched (the auth server is down): the token is not known to be bad, so this is a 503. */
+export class SigningKeysUnavailableError extends Error {
+  override name = 'SigningKeysUnavailableError';
+}
+
 interface JwkSet {
   keys: Array<Record<string, unknown>>;
 }
@@ -84,7 +89,7 @@ export async function keyForToken(token: string, keys: KeyResolver): Promise<Key
   try {
     key = await keys.getKey(header.kid);
   } catch {
-    throw new InvalidTokenError('signing keys are unavailable');
+    throw new SigningKeysUnavailableError('The keys that verify access tokens are unavailable; try again shortly');
   }
   if (!key) throw new InvalidTokenError('unknown signing key');
   return key;

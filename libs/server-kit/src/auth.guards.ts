@@ -2,7 +2,7 @@ import { type ExecutionContext, Injectable, SetMetadata, createParamDecorator } 
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
-import { JWT_STRATEGY, describeFailure } from './jwt.strategy.js';
+import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy.js';
 import { type AuthenticatedUser, type Role, hasRequiredRole } from './roles.js';
 
 const IS_PUBLIC = 'auth:public';
@@ -34,6 +34,8 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override handleRequest<TUser = AuthenticatedUser>(error: unknown, user: TUser | false, info: unknown): TUser {
+    if (isKeysUnavailable(error ?? info))
+      throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, describeFailure(error ?? info));
     if (error || !user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, describeFailure(error ?? info));
     return user;
   }

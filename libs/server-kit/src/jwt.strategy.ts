@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { type AccessTokenPolicy, keyForToken, userFromClaims } from './access-token.js';
+import { type AccessTokenPolicy, SigningKeysUnavailableError, keyForToken, userFromClaims } from './access-token.js';
 import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
@@ -36,7 +36,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 }
 
-export type AuthenticationResult = { user: AuthenticatedUser } | { user: undefined; reason: string };
+export type AuthenticationResult = { user: AuthenticatedUser } | { user: undefined; reason: string; keysUnavailable: boolean };
 
 /**
  * Runs the registered Passport strategy on a raw request, for code outside Nest's guard pipeline
@@ -48,15 +48,23 @@ export function authenticateWithPassport(request: object): Promise<Authenticatio
       JWT_STRATEGY,
       { session: false },
       (error: unknown, user: AuthenticatedUser | false, info: unknown) => {
-        if (error || !user) resolve({ user: undefined, reason: describeFailure(error ?? info) });
+        if (error || !user)
+          resolve({ user: undefined, reason: describeFailure(error ?? info), keysUnavailable: isKeysUnavailable(error ?? info) });
         else resolve({ user });
       },
     ) as (req: object, res: object, next: (error?: unknown) => void) => void;
-    handler(request, {}, (error) => resolve({ user: undefined, reason: describeFailure(error) }));
+    handler(request, {}, (error) =>
+      resolve({ user: undefined, reason: describeFailure(error), keysUnavailable: isKeysUnavailable(error) }),
+    );
   });
 }
 
+export function isKeysUnavailable(info: unknown): boolean {
+  return info instanceof SigningKeysUnavailableError;
+}
+
 export function describeFailure(info: unknown): string {
+  if (info instanceof SigningKeysUnavailableError) return info.message;
   if (info instanceof Error) {
     if (info.name === 'TokenExpiredError') return 'Access token has expired';
     if (info.message === 'No auth token') return 'Missing bearer token';
