@@ -26,11 +26,14 @@ export interface HttpAppOptions {
   trustedProxies?: string[];
 }
 
+/** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
+const BOOT_DETAIL_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+
 /** Nest's own log lines go to the same JSON (pino) stream as the request logs. */
 class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string): void {
-    this.write('info', message, context);
+    this.write(context && BOOT_DETAIL_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, ...rest: unknown[]): void {
     const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
