@@ -6,9 +6,11 @@ import { EventConfigModule } from './config/config.module.js';
 import type { EventConfig } from './config/event-config.js';
 import { ActivitiesModule } from './activities/activities.module.js';
 import { AuditLogModule } from './audit/audit-log.module.js';
+import { ClaimsModule } from './claims/claims.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProgressModule } from './progress/progress.module.js';
+import { StockModule } from './stock/stock.module.js';
 
 @Module({})
 export class AppModule {
@@ -29,10 +31,12 @@ export class AppModule {
           }),
         }),
         HealthModule,
+        StockModule,
         AuditLogModule,
         EventsModule,
         ActivitiesModule,
         ProgressModule,
+        ClaimsModule,
       ],
     };
   }

@@ -7,6 +7,8 @@ export interface EventConfig {
   logLevel: LogLevel;
   database: { uri: string; dbName: string };
   jwt: { jwksUrl: string; issuer: string; audience: string; serviceAudience: string };
+  /** The claim reconciler: how often it runs (0 = only at start) and when an unfinished claim counts as dead. */
+  claims: { reconcileIntervalMs: number; staleAfterMs: number };
 }
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
@@ -27,6 +29,10 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
       // Service-to-service tokens (the auth server reporting activities) carry this audience instead.
       serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
+    },
+    claims: {
+      reconcileIntervalMs: reader.int('CLAIM_RECONCILE_INTERVAL_MS', { default: 30_000, min: 0, max: 86_400_000 }),
+      staleAfterMs: reader.int('CLAIM_STALE_AFTER_MS', { default: 30_000, min: 1_000, max: 86_400_000 }),
     },
   };
   reader.done();

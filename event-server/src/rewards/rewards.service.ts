@@ -4,8 +4,9 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventRepository } from '../events/event.repository.js';
+import { StockService } from '../stock/stock.service.js';
 import type { CreateRewardDto } from './dto/create-reward.dto.js';
-import { RewardRepository } from './reward.repository.js';
+import { type RewardRecord, RewardRepository } from './reward.repository.js';
 import { checkRewardCodes } from './reward.rules.js';
 import { type RewardView, toRewardView } from './reward.view.js';
 
@@ -15,6 +16,7 @@ export class RewardsService {
     private readonly rewards: RewardRepository,
     private readonly events: EventRepository,
     private readonly auditLog: AuditLogService,
+    private readonly stock: StockService,
   ) {}
 
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardView> {
@@ -48,9 +50,16 @@ export class RewardsService {
     return view;
   }
 
+  /** The event's rewards with `remaining` derived from the units taken (stock minus units). */
   async listForEvent(eventId: string): Promise<RewardView[]> {
     const rewards = await this.rewards.findByEvent(eventId);
-    return rewards.map((reward) => toRewardView(reward, 0));
+    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
+    return rewards.map((reward) => toRewardView(reward, taken.get(reward.id) ?? 0));
+  }
+
+  /** The event's rewards as stored, in creation order (what a claim copies). */
+  findForEvent(eventId: string): Promise<RewardRecord[]> {
+    return this.rewards.findByEvent(eventId);
   }
 
   async listForExistingEvent(eventId: string): Promise<RewardView[]> {

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { CLAIM_CSV_HEADER, claimCsvRow, csvCell, csvRow } from './claim-csv.js';
+
+describe('csvCell', () => {
+  it('leaves plain values alone and writes nothing for a missing one', () => {
+    expect(csvCell('GRANTED')).toBe('GRANTED');
+    expect(csvCell('2025-12-01T00:00:00.000Z')).toBe('2025-12-01T00:00:00.000Z');
+    expect(csvCell(undefined)).toBe('');
+    expect(csvCell('')).toBe('');
+  });
+
+  it('quotes commas, quotes and line breaks (RFC 4180), doubling inner quotes', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    expect(csvCell('cr\r\nlf')).toBe('"cr\r\nlf"');
+  });
+
+  it.each(['=SUM(A1:A2)', '+1', '-1', '@cmd', '\tx', '\rx'])('escapes the formula-like %j with a leading quote', (value) => {
+    const cell = csvCell(value);
+    const unquoted = cell.startsWith('"') ? cell.slice(1, -1) : cell;
+    expect(unquoted.startsWith("'")).toBe(true);
+    expect(unquoted.slice(1)).toBe(value);
+  });
+
+  it('escapes and quotes together', () => {
+    expect(csvCell('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
+  });
+
+  it('does not escape a formula character later in the text', () => {
+    expect(csvCell('a=b')).toBe('a=b');
+  });
+});
+
+describe('rows', () => {
+  it('joins cells with commas and ends with CRLF', () => {
+    expect(csvRow(['a', undefined, 'b,c'])).toBe('a,,"b,c"\r\n');
+    expect(CLAIM_CSV_HEADER).toBe('id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy\r\n');
+  });
+
+  it('writes a claim with its rewards as quoted JSON', () => {
+    const row = claimCsvRow({
+      id: 'c1',
+      eventId: 'e1',
+      userId: 'u1',
+      status: 'REVOKED',
+      note: '-fraud, confirmed',
+      rewards: [{ rewardId: 'r1', type: 'POINT', name: 'Points', quantity: 5 }],
+      createdAt: '2025-12-01T00:00:00.000Z',
+      decidedAt: '2025-12-02T00:00:00.000Z',
+      decidedBy: 'op',
+    });
+    expect(row).toBe(
+      'c1,e1,u1,REVOKED,,"\'-fraud, confirmed","[{""rewardId"":""r1"",""type"":""POINT"",""name"":""Points"",""quantity"":5}]",' +
+        '2025-12-01T00:00:00.000Z,2025-12-02T00:00:00.000Z,op\r\n',
+    );
+  });
+});

@@ -1,0 +1,49 @@
+import type { ClaimView } from './claim.view.js';
+
+export const CLAIM_CSV_COLUMNS = [
+  'id',
+  'eventId',
+  'userId',
+  'status',
+  'reason',
+  'note',
+  'rewards',
+  'createdAt',
+  'decidedAt',
+  'decidedBy',
+] as const;
+
+/** A spreadsheet reads a cell starting with one of these as a formula (CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * One CSV cell: formula-like text is prefixed with `'` so spreadsheets show it as text, then RFC 4180
+ * quoting (quotes doubled, the cell quoted when it holds a quote, comma or line break).
+ */
+export function csvCell(value: string | undefined): string {
+  if (value === undefined || value === '') return '';
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+export function csvRow(values: ReadonlyArray<string | undefined>): string {
+  return `${values.map(csvCell).join(',')}\r\n`;
+}
+
+export function claimCsvRow(claim: ClaimView): string {
+  return csvRow([
+    claim.id,
+    claim.eventId,
+    claim.userId,
+    claim.status,
+    claim.reason,
+    claim.note,
+    JSON.stringify(claim.rewards),
+    claim.createdAt,
+    claim.decidedAt,
+    claim.decidedBy,
+  ]);
+}
+
+export const CLAIM_CSV_HEADER = csvRow(CLAIM_CSV_COLUMNS);

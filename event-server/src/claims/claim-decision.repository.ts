@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, Types } from 'mongoose';
+import { isDuplicateKey } from '../stock/duplicate-key.js';
+import { ClaimDecisionEntity } from './claim-decision.schema.js';
+import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
+
+export interface ClaimDecisionRecord {
+  id: string;
+  claimId: string;
+  fromStatus: ClaimStatus;
+  toStatus: ClaimStatus;
+  reason?: ClaimReason;
+  note?: string;
+  decidedBy: string;
+  at: Date;
+  appliedAt?: Date;
+}
+
+type LeanDecision = ClaimDecisionEntity & { _id: Types.ObjectId };
+
+function toDecision(doc: LeanDecision): ClaimDecisionRecord {
+  return {
+    id: doc._id.toString(),
+    claimId: doc.claimId,
+    fromStatus: doc.fromStatus,
+    toStatus: doc.toStatus,
+    ...(doc.reason != null && { reason: doc.reason }),
+    ...(doc.note != null && { note: doc.note }),
+    decidedBy: doc.decidedBy,
+    at: doc.at,
+    ...(doc.appliedAt != null && { appliedAt: doc.appliedAt }),
+  };
+}
+
+@Injectable()
+export class ClaimDecisionRepository {
+  constructor(@InjectModel(ClaimDecisionEntity.name) private readonly model: Model<ClaimDecisionEntity>) {}
+
+  /** The decision, or undefined when another decision out of the same status already won. */
+  async tryInsert(decision: Omit<ClaimDecisionRecord, 'id' | 'appliedAt'>): Promise<ClaimDecisionRecord | undefined> {
+    try {
+      const created = await this.model.create(decision);
+      return toDecision(created.toObject() as LeanDecision);
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async find(claimId: string, fromStatus: ClaimStatus): Promise<ClaimDecisionRecord | undefined> {
+    const doc = await this.model.findOne({ claimId, fromStatus }).lean<LeanDecision>().exec();
+    return doc ? toDecision(doc) : undefined;
+  }
+
+  async findManyFrom(claimIds: readonly string[], fromStatus: ClaimStatus): Promise<ClaimDecisionRecord[]> {
+    if (claimIds.length === 0) return [];
+    const docs = await this.model
+      .find({ claimId: { $in: claimIds }, fromStatus })
+      .lean<LeanDecision[]>()
+      .exec();
+    return docs.map(toDecision);
+  }
+
+  async markApplied(id: string): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $set: { appliedAt: new Date() } }).exec();
+  }
+
+  async findUnappliedBefore(cutoff: Date, limit: number): Promise<ClaimDecisionRecord[]> {
+    const docs = await this.model
+      .find({ appliedAt: { $exists: false }, at: { $lt: cutoff } })
+      .sort({ at: 1 })
+      .limit(limit)
+      .lean<LeanDecision[]>()
+      .exec();
+    return docs.map(toDecision);
+  }
+}

@@ -1,0 +1,19 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { type ClaimReason, CLAIM_REASONS, CLAIM_STATUSES, type ClaimStatus } from './claim.state-machine.js';
+
+/** One transition out of a state; unique on (claimId, fromStatus) so exactly one decision wins. */
+@Schema({ collection: 'claim_decisions', versionKey: false })
+export class ClaimDecisionEntity {
+  @Prop({ required: true }) claimId!: string;
+  @Prop({ type: String, required: true, enum: CLAIM_STATUSES }) fromStatus!: ClaimStatus;
+  @Prop({ type: String, required: true, enum: CLAIM_STATUSES }) toStatus!: ClaimStatus;
+  @Prop({ type: String, enum: CLAIM_REASONS }) reason?: ClaimReason;
+  @Prop() note?: string;
+  @Prop({ required: true }) decidedBy!: string;
+  @Prop({ required: true }) at!: Date;
+  @Prop() appliedAt?: Date;
+}
+
+export const ClaimDecisionSchema = SchemaFactory.createForClass(ClaimDecisionEntity);
+ClaimDecisionSchema.index({ claimId: 1, fromStatus: 1 }, { unique: true });
+ClaimDecisionSchema.index({ appliedAt: 1, at: 1 });

@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+
+/** The points between two writes of the claim path where a crash must leave nothing the reconciler cannot fix. */
+export const CLAIM_STEPS = [
+  'intent-inserted',
+  'unit-taken',
+  'out-of-stock-released',
+  'decision-inserted',
+  'claim-projected',
+  'units-released',
+  'claim-finished',
+] as const;
+export type ClaimStep = (typeof CLAIM_STEPS)[number];
+
+/**
+ * Fault-injection seam: a no-op in production; tests replace `at` to throw at one step, which is what a
+ * process dying there looks like to the database.
+ */
+@Injectable()
+export class ClaimFaults {
+  async at(_step: ClaimStep): Promise<void> {}
+}

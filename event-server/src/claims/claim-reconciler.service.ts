@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DomainError, errorBody } from '@reward/server-kit/errors';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import type { IdempotencyRecord } from '../idempotency/idempotency-key.repository.js';
+import { IDEMPOTENCY_STALE_MS } from '../idempotency/idempotency.rules.js';
+import { IdempotencyService, type StaleKeyResolution } from '../idempotency/idempotency.service.js';
+import { StockService } from '../stock/stock.service.js';
+import { ClaimDecisionRepository } from './claim-decision.repository.js';
+import { ClaimDecisionsService } from './claim-decisions.service.js';
+import { ClaimRepository } from './claim.repository.js';
+import { transitionFor } from './claim.state-machine.js';
+import { SYSTEM_ACTOR } from './claim.view.js';
+import { responseFor } from './claims.service.js';
+
+/** How long a decision may stay unapplied before the reconciler applies it (its request is likely dead). */
+const DECISION_GRACE_MS = 5_000;
+const BATCH = 500;
+
+export interface ReconcileOptions {
+  /** A PROCESSING claim older than this belongs to a request that died. */
+  staleAfterMs: number;
+  /** An IN_PROGRESS Idempotency-Key older than this belongs to a request that died (default 60 s). */
+  keyStaleAfterMs?: number;
+}
+
+/**
+ * Finishes or undoes what crashed requests left behind, on start and periodically. Safe next to live
+ * requests and other replicas: every step is a unique insert or an idempotent re-application.
+ */
+@Injectable()
+export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ClaimReconciler.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    private readonly claims: ClaimRepository,
+    private readonly decisionRecords: ClaimDecisionRepository,
+    private readonly decisions: ClaimDecisionsService,
+    private readonly stock: StockService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.tick();
+    const interval = this.config.claims.reconcileIntervalMs;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.tick(), interval);
+      this.timer.unref();
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async reconcile(options: ReconcileOptions): Promise<void> {
+    const now = Date.now();
+    // (a) Claims stuck in PROCESSING: apply their decision, or reject them as INTERRUPTED (frees the slot, gives stock back).
+    for (const claim of await this.claims.findProcessingBefore(new Date(now - options.staleAfterMs), BATCH)) {
+      const decided = await this.decisionRecords.find(claim.id, 'PROCESSING');
+      if (decided) await this.decisions.apply(decided);
+      else await this.decisions.decide(claim.id, transitionFor('FAIL', 'PROCESSING')!, { reason: 'INTERRUPTED', decidedBy: SYSTEM_ACTOR });
+    }
+    // (b) Decisions made but not (fully) applied.
+    const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);
+    for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH)) {
+      await this.decisions.apply(decision);
+    }
+    // (c) Claims whose stock was to be given back when their request stopped.
+    for (const claim of await this.claims.findReleasePending(BATCH)) {
+      await this.stock.release(claim.id);
+      await this.claims.clearReleasePending(claim.id);
+    }
+    // (d) Idempotency keys of dead requests, and keys past retention.
+    await this.idempotency.reconcile((record) => this.resolveKey(record), options.keyStaleAfterMs ?? IDEMPOTENCY_STALE_MS);
+  }
+
+  /** A dead request's key: answer with the claim it recorded, or forget the key when it recorded nothing lasting. */
+  private async resolveKey(record: IdempotencyRecord): Promise<StaleKeyResolution> {
+    const claim = await this.claims.findLatestByIdempotencyKey(record.userId, record.key);
+    if (!claim || (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED')) return 'forget';
+    if (claim.status === 'PROCESSING') return 'wait';
+    const response = responseFor(claim);
+    if (!(response instanceof DomainError)) return response;
+    return { status: response.status, body: errorBody(response.status, response.code, response.messages, response.details) };
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.reconcile({ staleAfterMs: this.config.claims.staleAfterMs })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Claim reconciliation failed'))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

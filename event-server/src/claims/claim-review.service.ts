@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { AuditLogService } from '../audit/audit-log.service.js';
+import { ClaimDecisionsService } from './claim-decisions.service.js';
+import { ClaimErrorCode } from './claim.errors.js';
+import { ClaimRepository } from './claim.repository.js';
+import { type ClaimStatus, transitionFor } from './claim.state-machine.js';
+import { type ClaimView, toClaimView } from './claim.view.js';
+
+export type ReviewAction = 'APPROVE' | 'REJECT' | 'REVOKE';
+
+const AUDIT_ACTION: Record<ReviewAction, string> = {
+  APPROVE: 'CLAIM_APPROVED',
+  REJECT: 'CLAIM_REJECTED',
+  REVOKE: 'CLAIM_REVOKED',
+};
+
+function invalidTransition(action: ReviewAction, status: ClaimStatus): DomainError {
+  const shown = status === 'PROCESSING' ? 'still being processed' : status;
+  return new DomainError(409, ClaimErrorCode.INVALID_TRANSITION, `Cannot ${action.toLowerCase()} a claim that is ${shown}`);
+}
+
+/** Approve, reject and revoke: each a decision record that only one reviewer (or the reconciler) can win. */
+@Injectable()
+export class ClaimReviewService {
+  constructor(
+    private readonly claims: ClaimRepository,
+    private readonly decisions: ClaimDecisionsService,
+    private readonly auditLog: AuditLogService,
+  ) {}
+
+  async review(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimView> {
+    const claim = await this.claims.findById(claimId);
+    if (!claim) throw new DomainError(404, ClaimErrorCode.CLAIM_NOT_FOUND, `Claim ${claimId} does not exist`);
+    const transition = transitionFor(action, claim.status);
+    if (!transition) throw invalidTransition(action, claim.status);
+    const outcome = await this.decisions.decide(
+      claimId,
+      transition,
+      { ...(action === 'REJECT' && { reason: 'REVIEW_REJECTED' as const }), ...(note !== undefined && { note }), decidedBy: actor.id },
+      // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
+      async (decision) => {
+        await this.auditLog.record({
+          actorId: actor.id,
+          action: AUDIT_ACTION[action],
+          targetType: 'CLAIM',
+          targetId: claimId,
+          changes: {
+            status: { before: decision.fromStatus, after: decision.toStatus },
+            ...(note !== undefined && { note: { before: claim.note ?? null, after: note } }),
+          },
+        });
+      },
+    );
+    if (!outcome.won) {
+      throw new DomainError(
+        409,
+        ClaimErrorCode.INVALID_TRANSITION,
+        `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,
+      );
+    }
+    return toClaimView(outcome.claim);
+  }
+}

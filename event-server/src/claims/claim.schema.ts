@@ -1,0 +1,43 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { type ClaimReason, CLAIM_REASONS, CLAIM_STATUSES, type ClaimStatus } from './claim.state-machine.js';
+
+export class ClaimRewardEntity {
+  @Prop({ required: true }) rewardId!: string;
+  @Prop({ required: true }) type!: string;
+  @Prop({ required: true }) name!: string;
+  @Prop({ required: true }) quantity!: number;
+}
+
+/** Every claim request, whatever its outcome, with the rewards as they were when it was made. */
+@Schema({ collection: 'claims', versionKey: false })
+export class ClaimEntity {
+  @Prop({ required: true }) eventId!: string;
+  @Prop({ required: true }) userId!: string;
+  @Prop({ type: String, required: true, enum: CLAIM_STATUSES }) status!: ClaimStatus;
+  @Prop({ type: String, enum: CLAIM_REASONS }) reason?: ClaimReason;
+  @Prop() note?: string;
+  @Prop({ type: [ClaimRewardEntity], _id: false, default: [] }) rewards!: ClaimRewardEntity[];
+  /**
+   * `eventId:userId` while the claim holds (or may hold) the user's one slot for the event, `own:<id>`
+   * otherwise. Unique: at most one claim holds a slot, decided by the index, not by the process.
+   */
+  @Prop({ required: true }) slotKey!: string;
+  @Prop() idempotencyKey?: string;
+  @Prop({ required: true }) createdAt!: Date;
+  @Prop() decidedAt?: Date;
+  @Prop() decidedBy?: string;
+  /** Set while a decision that gives stock back has not yet deleted the claim's units. */
+  @Prop() releasePending?: boolean;
+}
+
+export const ClaimSchema = SchemaFactory.createForClass(ClaimEntity);
+ClaimSchema.index({ slotKey: 1 }, { unique: true });
+// History is newest first with _id as the tie-break, so each filter has an index in that order.
+ClaimSchema.index({ userId: 1, createdAt: -1, _id: -1 });
+ClaimSchema.index({ eventId: 1, createdAt: -1, _id: -1 });
+ClaimSchema.index({ status: 1, createdAt: -1, _id: -1 });
+ClaimSchema.index({ createdAt: -1, _id: -1 });
+// The reconciler's scan for claims stuck in PROCESSING.
+ClaimSchema.index({ status: 1, createdAt: 1 });
+ClaimSchema.index({ userId: 1, idempotencyKey: 1, createdAt: -1 });
+ClaimSchema.index({ releasePending: 1 });

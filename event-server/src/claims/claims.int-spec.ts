@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Actor,
+  claim,
+  createClaimableEvent,
+  eligibleUsers,
+  remainingOf,
+} from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+describe('claims: outcomes, review, idempotency', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('grants an AUTO claim with the rewards copied, and takes stock', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'Points', quantity: 500 },
+        { type: 'COUPON', name: '10% off', quantity: 1, stock: 5, couponCode: 'C-10' },
+      ],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const reply = await claim(t, event.id, user!);
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({
+      eventId: event.id,
+      userId: user!.id,
+      status: 'GRANTED',
+      rewards: [
+        { rewardId: event.rewardIds[0], type: 'POINT', name: 'Points', quantity: 500 },
+        { rewardId: event.rewardIds[1], type: 'COUPON', name: '10% off', quantity: 1 },
+      ],
+    });
+    expect(reply.body.decidedAt).toEqual(expect.any(String));
+    expect(reply.body).not.toHaveProperty('reason');
+    expect(reply.body).not.toHaveProperty('decidedBy');
+    expect(await remainingOf(t, event.id, user!)).toEqual([null, 4]);
+    const shown = await t.request<{ rewards: Array<{ remaining: number | null }> }>('GET', `/events/${event.id}`, {
+      token: user!.token,
+    });
+    expect(shown.body.rewards.map((reward) => reward.remaining)).toEqual([null, 4]);
+
+    const again = await claim(t, event.id, user!);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'ALREADY_CLAIMED', status: 'REJECTED', reason: 'ALREADY_CLAIMED', statusCode: 409 });
+    expect(again.body.id).not.toBe(reply.body.id);
+  });
+
+  it('records refusals: conditions not met, event inactive / not started / ended, missing event', async () => {
+    const event = await createClaimableEvent(t, operator);
+    const stranger = t.as('USER');
+    const notMet = await claim(t, event.id, stranger);
+    expect(notMet.status).toBe(422);
+    expect(notMet.body).toMatchObject({ code: 'CONDITION_NOT_MET', status: 'REJECTED', reason: 'CONDITION_NOT_MET', userId: stranger.id });
+    const lookedUp = await t.request('GET', `/claims/${String(notMet.body.id)}`, { token: stranger.token });
+    expect(lookedUp.status).toBe(200);
+    expect(lookedUp.body).toMatchObject({ status: 'REJECTED', reason: 'CONDITION_NOT_MET' });
+
+    const [user] = await eligibleUsers(t, operator, 1);
+    const day = 24 * 60 * 60 * 1000;
+    const inactive = await createClaimableEvent(t, operator, { status: 'INACTIVE' });
+    const future = await createClaimableEvent(t, operator, { startAt: new Date(Date.now() + day), endAt: new Date(Date.now() + 2 * day) });
+    const past = await createClaimableEvent(t, operator, { startAt: new Date(Date.now() - 2 * day), endAt: new Date(Date.now() - day) });
+    for (const closed of [inactive, future, past]) {
+      const reply = await claim(t, closed.id, user!);
+      expect(reply.status).toBe(422);
+      expect(reply.body).toMatchObject({ code: 'EVENT_NOT_ACTIVE', status: 'REJECTED', reason: 'EVENT_NOT_ACTIVE' });
+    }
+    // A system rejection does not block: once eligible, the same user gets the reward.
+    await t.request('POST', '/activities', { token: operator.token, body: { userId: stranger.id, type: 'CLAIM_TEST' } });
+    expect((await claim(t, event.id, stranger)).status).toBe(201);
+
+    const missing = await claim(t, newId(), user!);
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('EVENT_NOT_FOUND');
+    const mine = await t.request<{ items: unknown[]; total: number }>('GET', '/claims/me', { token: user!.token });
+    expect(mine.body.total).toBe(3);
+  });
+
+  it('MANUAL: PENDING reserves stock, reject gives it back and still blocks; approve grants; revoke returns stock', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'ITEM', name: 'Sword', quantity: 1, stock: 2, itemCode: 'SW-1' }],
+    });
+    const [first, second, third] = await eligibleUsers(t, operator, 3);
+    const pending = await claim(t, event.id, first!);
+    expect(pending.status).toBe(201);
+    expect(pending.body.status).toBe('PENDING');
+    expect(await remainingOf(t, event.id, first!)).toEqual([1]);
+
+    const tooLong = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
+      token: operator.token,
+      body: { note: 'x'.repeat(1001) },
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.code).toBe('VALIDATION_FAILED');
+
+    const rejected = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
+      token: operator.token,
+      body: { note: 'duplicate account' },
+    });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({
+      status: 'REJECTED',
+      reason: 'REVIEW_REJECTED',
+      note: 'duplicate account',
+      decidedBy: operator.id,
+    });
+    expect(await remainingOf(t, event.id, first!)).toEqual([2]);
+    const blocked = await claim(t, event.id, first!);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.code).toBe('ALREADY_CLAIMED');
+
+    const second1 = await claim(t, event.id, second!);
+    expect(second1.body.status).toBe('PENDING');
+    const approved = await t.request('POST', `/claims/${String(second1.body.id)}/approve`, { token: operator.token });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'GRANTED', decidedBy: operator.id });
+    const twice = await t.request('POST', `/claims/${String(second1.body.id)}/approve`, { token: operator.token });
+    expect(twice.status).toBe(409);
+    expect(twice.body.code).toBe('INVALID_TRANSITION');
+    expect(await remainingOf(t, event.id, first!)).toEqual([1]);
+
+    const revoked = await t.request('POST', `/claims/${String(second1.body.id)}/revoke`, {
+      token: operator.token,
+      body: { note: '=cheating' },
+    });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ status: 'REVOKED', note: '=cheating' });
+    expect(await remainingOf(t, event.id, first!)).toEqual([2]);
+    expect((await claim(t, event.id, second!)).body.code).toBe('ALREADY_CLAIMED');
+    const revokeAgain = await t.request('POST', `/claims/${String(second1.body.id)}/revoke`, {
+      token: operator.token,
+      body: { note: 'again' },
+    });
+    expect(revokeAgain.body.code).toBe('INVALID_TRANSITION');
+
+    // The third user can still get one of the two units.
+    expect((await claim(t, event.id, third!)).body.status).toBe('PENDING');
+
+    const auditor = t.as('AUDITOR');
+    const trail = await t.request<{ items: Array<{ action: string; changes: Record<string, unknown> }> }>(
+      'GET',
+      `/audit-logs?targetId=${String(second1.body.id)}`,
+      { token: auditor.token },
+    );
+    expect(trail.body.items.map((entry) => entry.action)).toEqual(['CLAIM_REVOKED', 'CLAIM_APPROVED']);
+    expect(trail.body.items[0]!.changes).toMatchObject({
+      status: { before: 'GRANTED', after: 'REVOKED' },
+      note: { after: '=cheating' },
+    });
+    const rejectTrail = await t.request<{ items: Array<{ action: string }> }>(
+      'GET',
+      `/audit-logs?targetId=${String(pending.body.id)}`,
+      { token: auditor.token },
+    );
+    expect(rejectTrail.body.items.map((entry) => entry.action)).toEqual(['CLAIM_REJECTED']);
+  });
+
+  it('answers 404 CLAIM_NOT_FOUND for unknown claims and INVALID_TRANSITION for review of system rejections', async () => {
+    for (const action of ['approve', 'reject', 'revoke']) {
+      const reply = await t.request('POST', `/claims/${newId()}/${action}`, { token: operator.token, body: { note: 'n' } });
+      if (action === 'approve') expect(reply.status).toBe(400); // approve takes no body
+      const bare = await t.request('POST', `/claims/${newId()}/${action}`, {
+        token: operator.token,
+        ...(action !== 'approve' && { body: { note: 'n' } }),
+      });
+      expect(bare.status, action).toBe(404);
+      expect(bare.body.code).toBe('CLAIM_NOT_FOUND');
+    }
+    const event = await createClaimableEvent(t, operator);
+    const refused = await claim(t, event.id, t.as('USER'));
+    const approve = await t.request('POST', `/claims/${String(refused.body.id)}/approve`, { token: operator.token });
+    expect(approve.status).toBe(409);
+    expect(approve.body.code).toBe('INVALID_TRANSITION');
+  });
+
+  it('Idempotency-Key: replays the first answer, records nothing new; other event -> 422; bad key -> 400', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }],
+    });
+    const other = await createClaimableEvent(t, operator);
+    const [user, poor] = await eligibleUsers(t, operator, 2);
+    const first = await claim(t, event.id, user!, 'key-1');
+    expect(first.status).toBe(201);
+    const replay = await claim(t, event.id, user!, 'key-1');
+    expect(replay).toEqual(first);
+    const reused = await claim(t, other.id, user!, 'key-1');
+    expect(reused.status).toBe(422);
+    expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // Another user's same key is their own.
+    const stranger = t.as('USER');
+    const strangers = await claim(t, event.id, stranger, 'key-1');
+    expect(strangers.status).toBe(422);
+    expect(strangers.body.code).toBe('CONDITION_NOT_MET');
+    expect(await claim(t, event.id, stranger, 'key-1')).toEqual(strangers);
+
+    const mine = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: user!.token });
+    expect(mine.body.total).toBe(1);
+    expect(await remainingOf(t, event.id, user!)).toEqual([9]);
+
+    for (const key of ['k'.repeat(256), 'with space', '']) {
+      const reply = await claim(t, event.id, poor!, key);
+      expect(reply.status, key).toBe(400);
+      expect(reply.body.code).toBe('INVALID_IDEMPOTENCY_KEY');
+    }
+    expect((await claim(t, event.id, poor!, 'k'.repeat(255))).status).toBe(201);
+  });
+
+  it('refuses bad input with 400 and a code, writing nothing; enforces roles', async () => {
+    const event = await createClaimableEvent(t, operator);
+    const [user] = await eligibleUsers(t, operator, 1);
+    const unknownField = await t.request('POST', `/events/${event.id}/claims`, { token: user!.token, body: { extra: 1 } });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.code).toBe('VALIDATION_FAILED');
+    const badId = await t.request('POST', '/events/not-an-id/claims', { token: user!.token });
+    expect(badId.status).toBe(400);
+    expect(badId.body.code).toBe('INVALID_ID');
+    expect((await t.request('GET', '/claims/not-an-id', { token: user!.token })).body.code).toBe('INVALID_ID');
+    const mine = await t.request<{ total: number }>('GET', '/claims/me', { token: user!.token });
+    expect(mine.body.total).toBe(0);
+    expect((await t.request('POST', `/events/${event.id}/claims`, { token: user!.token, body: {} })).status).toBe(201);
+
+    for (const query of ['limit=0', 'limit=101', 'page=0', 'status=PROCESSING', 'from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z', 'userId=x', 'eventId=1', 'bogus=1']) {
+      const reply = await t.request('GET', `/claims?${query}`, { token: operator.token });
+      expect(reply.status, query).toBe(400);
+      expect(reply.body.code, query).toBe('VALIDATION_FAILED');
+    }
+    expect((await t.request('GET', '/claims/export?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z', { token: operator.token })).status).toBe(400);
+    expect((await t.request('GET', '/claims/me?limit=101', { token: user!.token })).status).toBe(400);
+
+    const auditor = t.as('AUDITOR');
+    const someClaim = (await t.request<{ items: Array<{ id: string }> }>('GET', '/claims/me', { token: user!.token })).body.items[0]!.id;
+    for (const [who, method, url] of [
+      [user!, 'POST', `/claims/${someClaim}/approve`],
+      [user!, 'POST', `/claims/${someClaim}/revoke`],
+      [user!, 'GET', '/claims/export'],
+      [user!, 'GET', '/claims'],
+      [auditor, 'POST', `/events/${event.id}/claims`],
+      [auditor, 'POST', `/claims/${someClaim}/approve`],
+      [auditor, 'POST', `/claims/${someClaim}/reject`],
+      [operator, 'POST', `/events/${event.id}/claims`],
+    ] as const) {
+      const reply = await t.request(method, url, { token: who.token, ...(url.endsWith('revoke') || url.endsWith('reject') ? { body: { note: 'n' } } : {}) });
+      expect(reply.status, `${url} as ${who === user ? 'USER' : who === auditor ? 'AUDITOR' : 'OPERATOR'}`).toBe(403);
+    }
+    expect((await t.request('GET', '/claims/me')).status).toBe(401);
+    const admin = t.as('ADMIN');
+    await t.request('POST', '/activities', { token: operator.token, body: { userId: admin.id, type: 'CLAIM_TEST' } });
+    expect((await t.request('POST', `/events/${event.id}/claims`, { token: admin.token })).status).toBe(201);
+  });
+});

@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import type { EventRecord } from '../events/event.repository.js';
+import { EventsService } from '../events/events.service.js';
+import { IdempotencyService, type StoredResponse } from '../idempotency/idempotency.service.js';
+import { requestHash } from '../idempotency/idempotency.rules.js';
+import { ProgressService } from '../progress/progress.service.js';
+import type { RewardRecord } from '../rewards/reward.repository.js';
+import { RewardsService } from '../rewards/rewards.service.js';
+import { StockService } from '../stock/stock.service.js';
+import { ClaimDecisionsService } from './claim-decisions.service.js';
+import { ClaimFaults } from './claim-faults.js';
+import { ClaimErrorCode } from './claim.errors.js';
+import { type ClaimRecord, ClaimRepository, type NewClaim, newClaimId } from './claim.repository.js';
+import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
+import { type ClaimView, SYSTEM_ACTOR, toClaimView } from './claim.view.js';
+
+const REFUSALS: Record<ClaimReason, { status: number; code: string; message: string }> = {
+  EVENT_NOT_ACTIVE: { status: 422, code: ClaimErrorCode.EVENT_NOT_ACTIVE, message: 'The event is not active now' },
+  CONDITION_NOT_MET: { status: 422, code: ClaimErrorCode.CONDITION_NOT_MET, message: "The event's conditions are not met" },
+  OUT_OF_STOCK: { status: 409, code: ClaimErrorCode.OUT_OF_STOCK, message: 'A reward of this event is out of stock' },
+  ALREADY_CLAIMED: {
+    status: 409,
+    code: ClaimErrorCode.ALREADY_CLAIMED,
+    message: 'You already have a claim for this event',
+  },
+  // Only when this request lost to the reconciler (it took longer than the stale limit): safe to retry.
+  INTERRUPTED: { status: 503, code: ClaimErrorCode.CLAIM_INTERRUPTED, message: 'The claim was interrupted; try again' },
+  REVIEW_REJECTED: { status: 409, code: ClaimErrorCode.ALREADY_CLAIMED, message: 'The claim was rejected by a reviewer' },
+};
+
+/** The answer a finished claim gives: 201 with the claim, or its refusal (status, code, the claim). */
+export function responseFor(claim: ClaimRecord): StoredResponse | DomainError {
+  const view = toClaimView(claim);
+  if (claim.status === 'REJECTED' && claim.reason !== undefined && claim.reason !== 'REVIEW_REJECTED') {
+    const refusal = REFUSALS[claim.reason];
+    return new DomainError(refusal.status, refusal.code, refusal.message, { ...view });
+  }
+  return { status: 201, body: { ...view } };
+}
+
+function isClaimable(event: EventRecord, now: Date): boolean {
+  return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
+}
+
+/**
+ * POST /events/{id}/claims. Every request leaves a claim. Exactly-once holds in the database: the intent
+ * claim's unique slot key admits one blocking claim per (event, user), unit documents admit at most
+ * `stock` grants, and a decision record admits one way out of PROCESSING. A crash anywhere leaves
+ * a PROCESSING claim that the reconciler finishes or undoes.
+ */
+@Injectable()
+export class ClaimsService {
+  constructor(
+    private readonly events: EventsService,
+    private readonly rewards: RewardsService,
+    private readonly progress: ProgressService,
+    private readonly claims: ClaimRepository,
+    private readonly decisions: ClaimDecisionsService,
+    private readonly stock: StockService,
+    private readonly idempotency: IdempotencyService,
+    private readonly faults: ClaimFaults,
+  ) {}
+
+  async claim(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimView> {
+    const response = await this.idempotency.execute(
+      { userId, key: idempotencyKey, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) },
+      async () => {
+        const outcome = responseFor(await this.run(eventId, userId, idempotencyKey));
+        if (outcome instanceof DomainError) throw outcome;
+        return outcome;
+      },
+    );
+    return response.body as unknown as ClaimView;
+  }
+
+  private async run(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimRecord> {
+    const event = await this.events.require(eventId);
+    const rewards = await this.rewards.findForEvent(eventId);
+    const base = {
+      eventId,
+      userId,
+      rewards: rewards.map((reward) => ({ rewardId: reward.id, type: reward.type, name: reward.name, quantity: reward.quantity })),
+      ...(idempotencyKey !== undefined && { idempotencyKey }),
+      createdAt: new Date(),
+    };
+    if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
+    const slotKey = slotKeyOf(eventId, userId);
+    // Cheap early answer only; the unique slot key below is what actually decides.
+    if (await this.claims.findBySlot(slotKey)) return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    const progress = await this.progress.evaluate(event, userId);
+    if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
+
+    const id = newClaimId();
+    if (!(await this.claims.tryInsert({ id, ...base, status: 'PROCESSING', slotKey }))) {
+      return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    }
+    await this.faults.at('intent-inserted');
+
+    if (!(await this.takeStock(id, rewards))) {
+      await this.stock.release(id);
+      await this.faults.at('out-of-stock-released');
+      const failed = transitionFor('FAIL', 'PROCESSING')!;
+      return (await this.decisions.decide(id, failed, { reason: 'OUT_OF_STOCK', decidedBy: SYSTEM_ACTOR })).claim;
+    }
+    const transition = transitionFor(event.approval === 'AUTO' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
+    const { claim } = await this.decisions.decide(id, transition, { decidedBy: SYSTEM_ACTOR });
+    await this.faults.at('claim-finished');
+    return claim;
+  }
+
+  /** One unit of every limited reward, in a fixed order (by id), or false at the first one that is out. */
+  private async takeStock(claimId: string, rewards: RewardRecord[]): Promise<boolean> {
+    const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    for (const reward of limited) {
+      if (!(await this.stock.takeUnit(reward.id, reward.stock!, claimId))) return false;
+      await this.faults.at('unit-taken');
+    }
+    return true;
+  }
+
+  /** A system rejection is born final and never holds the slot (its slot key is its own id). */
+  private async recordRefusal(base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>, reason: ClaimReason): Promise<ClaimRecord> {
+    const id = newClaimId();
+    const claim: NewClaim = {
+      ...base,
+      id,
+      status: 'REJECTED',
+      reason,
+      slotKey: ownSlotKey(id),
+      decidedAt: base.createdAt,
+      decidedBy: SYSTEM_ACTOR,
+    };
+    await this.claims.tryInsert(claim);
+    return claim;
+  }
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseIdempotencyKey, requestHash } from './idempotency.rules.js';
+
+describe('parseIdempotencyKey', () => {
+  it('accepts 1..255 visible ASCII characters and no header at all', () => {
+    expect(parseIdempotencyKey(undefined)).toBeUndefined();
+    expect(parseIdempotencyKey('a')).toBe('a');
+    expect(parseIdempotencyKey('k'.repeat(255))).toHaveLength(255);
+    expect(parseIdempotencyKey('4f1c-9b!~')).toBe('4f1c-9b!~');
+  });
+
+  it.each([[''], ['k'.repeat(256)], ['has space'], ['tab\there'], ['ünïcode']])('refuses %j with a 400', (value) => {
+    expect(() => parseIdempotencyKey(value)).toThrow(expect.objectContaining({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY' }));
+  });
+
+  it('refuses a repeated header', () => {
+    expect(() => parseIdempotencyKey(['a', 'b'])).toThrow(expect.objectContaining({ status: 400 }));
+  });
+});
+
+describe('requestHash', () => {
+  it('ignores key order and an absent body, but not the target or values', () => {
+    expect(requestHash('e1', { a: 1, b: 2 })).toBe(requestHash('e1', { b: 2, a: 1 }));
+    expect(requestHash('e1', undefined)).toBe(requestHash('e1', {}));
+    expect(requestHash('e1', {})).not.toBe(requestHash('e2', {}));
+    expect(requestHash('e1', { a: 1 })).not.toBe(requestHash('e1', { a: 2 }));
+  });
+});

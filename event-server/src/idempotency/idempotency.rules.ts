@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '@reward/server-kit/errors';
+
+export const IdempotencyErrorCode = {
+  INVALID_IDEMPOTENCY_KEY: 'INVALID_IDEMPOTENCY_KEY',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
+} as const;
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Kept at least 24 h; deleted once older than this. */
+export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;
+/** An IN_PROGRESS key older than this belongs to a request whose process died. */
+export const IDEMPOTENCY_STALE_MS = 60 * 1000;
+
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/** The header's value as a key, undefined when absent; anything else than 1..255 visible ASCII is a 400. */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? undefined : header;
+  const problem =
+    value === undefined
+      ? 'Idempotency-Key must be given once'
+      : value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH
+        ? `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`
+        : !VISIBLE_ASCII.test(value)
+          ? 'Idempotency-Key must contain only visible ASCII characters'
+          : undefined;
+  if (problem) throw new DomainError(400, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY, problem);
+  return value;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
+
+/** What a key is bound to: the target and the body with its keys in a fixed order. */
+export function requestHash(target: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${target}\n${JSON.stringify(canonical(body ?? {}))}`)
+    .digest('hex');
+}

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key.js';
+import { RewardUnitEntity } from './reward-unit.schema.js';
+
+@Injectable()
+export class RewardUnitRepository {
+  constructor(@InjectModel(RewardUnitEntity.name) private readonly model: Model<RewardUnitEntity>) {}
+
+  /** True when this claim now holds the unit; false when the unique index refused it (someone holds it). */
+  async tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
+    try {
+      await this.model.create({ rewardId, unit, claimId, createdAt: new Date() });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  countTaken(rewardId: string): Promise<number> {
+    return this.model.countDocuments({ rewardId }).exec();
+  }
+
+  /** The unit numbers held for a reward, ascending (projection only). */
+  async takenUnits(rewardId: string): Promise<number[]> {
+    const docs = await this.model.find({ rewardId }, { unit: 1, _id: 0 }).sort({ unit: 1 }).lean<{ unit: number }[]>().exec();
+    return docs.map((doc) => doc.unit);
+  }
+
+  async countHeldBy(claimId: string): Promise<number> {
+    return this.model.countDocuments({ claimId }).exec();
+  }
+
+  /** Deletes every unit a claim holds; deleting nothing is fine (release is idempotent). */
+  async deleteByClaim(claimId: string): Promise<number> {
+    const result = await this.model.deleteMany({ claimId }).exec();
+    return result.deletedCount;
+  }
+}
