@@ -68,7 +68,7 @@ export class ClaimDecisionsService {
     }
     await onDecided?.(inserted);
     await this.faults.at('decision-inserted');
-    return { won: true, decision: inserted, claim: await this.apply(inserted) };
+    return { won: true, decision: inserted, claim: await this.apply(inserted, { fresh: true }) };
   }
 
   /**
@@ -76,10 +76,13 @@ export class ClaimDecisionsService {
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
    * projecting we look for a decision out of the new status and apply that one too.
    */
-  async apply(decision: ClaimDecisionRecord): Promise<ClaimRecord> {
+  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean } = {}): Promise<ClaimRecord> {
     let current = decision;
+    // A decision this request has just made cannot have been followed yet: nobody has seen its status.
+    let checkFirst = !options.fresh;
     for (;;) {
-      const superseding = await this.next(current);
+      const superseding = checkFirst ? await this.next(current) : undefined;
+      checkFirst = true;
       if (superseding) {
         if (!current.appliedAt) await this.decisions.markApplied(current.id);
         current = superseding;

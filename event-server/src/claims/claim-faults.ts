@@ -4,7 +4,6 @@ import { Injectable } from '@nestjs/common';
 export const CLAIM_STEPS = [
   'intent-inserted',
   'unit-taken',
-  'out-of-stock-released',
   'decision-inserted',
   'claim-projected',
   'units-released',

@@ -98,8 +98,7 @@ export class ClaimsService {
     await this.faults.at('intent-inserted');
 
     if (!(await this.takeStock(id, rewards))) {
-      await this.stock.release(id);
-      await this.faults.at('out-of-stock-released');
+      // Applying the rejection gives back whatever this claim took (all or none).
       const failed = transitionFor('FAIL', 'PROCESSING')!;
       return (await this.decisions.decide(id, failed, { reason: 'OUT_OF_STOCK', decidedBy: SYSTEM_ACTOR })).claim;
     }

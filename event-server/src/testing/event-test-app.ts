@@ -21,7 +21,7 @@ export interface EventTestApp {
 export const newId = (): string => randomBytes(12).toString('hex');
 
 /** The event server on the real test database, with a stand-in auth server for its tokens. */
-export async function startEventTestApp(label: string): Promise<EventTestApp> {
+export async function startEventTestApp(label: string, env: Record<string, string> = {}): Promise<EventTestApp> {
   const issuer = await TestTokenIssuer.start();
   const app = await createEventServer(
     loadEventConfig({
@@ -30,6 +30,7 @@ export async function startEventTestApp(label: string): Promise<EventTestApp> {
       MONGODB_URI: inject('mongoUri'),
       EVENT_DB_NAME: testDatabaseName(label),
       AUTH_JWKS_URL: issuer.jwksUrl,
+      ...env,
     }),
   );
   await app.getHttpAdapter().getInstance().ready();

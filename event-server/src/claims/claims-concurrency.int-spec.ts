@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Actor, claim, countBy, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+
+describe('claims under concurrency', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_concurrency');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('200 parallel claims by one user: exactly one GRANTED, 199 ALREADY_CLAIMED, no 5xx', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 50 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const replies = await Promise.all(Array.from({ length: 200 }, () => claim(t, event.id, user!)));
+    expect(countBy(replies, (reply) => `${reply.status} ${String(reply.body.code ?? reply.body.status)}`)).toEqual({
+      '201 GRANTED': 1,
+      '409 ALREADY_CLAIMED': 199,
+    });
+    expect(await remainingOf(t, event.id, user!)).toEqual([49]);
+    const granted = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}&status=GRANTED`, { token: user!.token });
+    expect(granted.body.total).toBe(1);
+    const all = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: user!.token });
+    expect(all.body.total).toBe(200);
+  });
+
+  it('stock 20, 100 eligible users in parallel: exactly 20 GRANTED, 80 OUT_OF_STOCK, remaining 0', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'Last coupons', quantity: 1, stock: 20, couponCode: 'LAST' }],
+    });
+    const users = await eligibleUsers(t, operator, 100);
+    const replies = await Promise.all(users.map((user) => claim(t, event.id, user)));
+    expect(countBy(replies, (reply) => `${reply.status} ${String(reply.body.code ?? reply.body.status)}`)).toEqual({
+      '201 GRANTED': 20,
+      '409 OUT_OF_STOCK': 80,
+    });
+    expect(await remainingOf(t, event.id, operator)).toEqual([0]);
+    // Out of stock is a system rejection: it does not block, it just stays out of stock.
+    const retry = await claim(t, event.id, users.find((_, index) => replies[index]!.status === 409)!);
+    expect(retry.body.code).toBe('OUT_OF_STOCK');
+  });
+
+  it('two rewards, one with stock 1: all or none, the unit of the other reward is given back', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'Plenty', quantity: 10, stock: 100 },
+        { type: 'ITEM', name: 'Unique', quantity: 1, stock: 1, itemCode: 'ONE' },
+      ],
+    });
+    const users = await eligibleUsers(t, operator, 12);
+    const replies = await Promise.all(users.map((user) => claim(t, event.id, user)));
+    expect(countBy(replies, (reply) => String(reply.body.code ?? reply.body.status))).toEqual({ GRANTED: 1, OUT_OF_STOCK: 11 });
+    expect(await remainingOf(t, event.id, operator)).toEqual([99, 0]);
+  });
+
+  it('two operators approving at once: one 200, one 409 INVALID_TRANSITION; approve vs reject likewise', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }],
+    });
+    const users = await eligibleUsers(t, operator, 2);
+    const [a, b] = await Promise.all(users.map((user) => claim(t, event.id, user)));
+    const second = t.as('OPERATOR');
+    const approvals = await Promise.all(
+      [operator, second].map((who) => t.request('POST', `/claims/${String(a!.body.id)}/approve`, { token: who.token })),
+    );
+    expect(approvals.map((reply) => reply.status).sort()).toEqual([200, 409]);
+    expect(approvals.find((reply) => reply.status === 409)!.body.code).toBe('INVALID_TRANSITION');
+
+    const mixed = await Promise.all([
+      t.request('POST', `/claims/${String(b!.body.id)}/approve`, { token: operator.token }),
+      t.request('POST', `/claims/${String(b!.body.id)}/reject`, { token: second.token, body: { note: 'no' } }),
+    ]);
+    expect(mixed.map((reply) => reply.status).sort()).toEqual([200, 409]);
+    const final = await t.request('GET', `/claims/${String(b!.body.id)}`, { token: operator.token });
+    const winner = mixed.find((reply) => reply.status === 200)!;
+    expect(final.body.status).toBe(winner.body.status);
+    expect(await remainingOf(t, event.id, operator)).toEqual([final.body.status === 'GRANTED' ? 8 : 9]);
+    const auditor = t.as('AUDITOR');
+    for (const id of [a!.body.id, b!.body.id]) {
+      const trail = await t.request<{ total: number }>('GET', `/audit-logs?targetId=${String(id)}`, { token: auditor.token });
+      expect(trail.body.total).toBe(1);
+    }
+  });
+
+  it('50 parallel requests with one Idempotency-Key: one claim, the rest replay it or 409 IDEMPOTENCY_IN_PROGRESS', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const replies = await Promise.all(Array.from({ length: 50 }, () => claim(t, event.id, user!, 'tap-tap-tap')));
+    const granted = replies.filter((reply) => reply.status === 201);
+    expect(granted.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(granted.map((reply) => reply.body.id)).size).toBe(1);
+    for (const reply of replies.filter((r) => r.status !== 201)) {
+      expect(reply.status).toBe(409);
+      expect(reply.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    }
+    const mine = await t.request<{ total: number }>('GET', '/claims/me', { token: user!.token });
+    expect(mine.body.total).toBe(1);
+    expect(await remainingOf(t, event.id, user!)).toEqual([4]);
+    expect((await claim(t, event.id, user!, 'tap-tap-tap')).body.id).toBe(granted[0]!.body.id);
+  });
+});

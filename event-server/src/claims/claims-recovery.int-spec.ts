@@ -1,0 +1,209 @@
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
+import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
+import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { ClaimFaults, type ClaimStep } from './claim-faults.js';
+import { ClaimReconciler } from './claim-reconciler.service.js';
+import { ClaimEntity } from './claim.schema.js';
+import { holdsStock } from './claim.state-machine.js';
+
+/** A crash at each step of the claim path and of review, then the reconciler: stock and claims agree again. */
+describe('claims after a crash at any step', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+  let faults: ClaimFaults;
+  let reconciler: ClaimReconciler;
+  let claims: Model<ClaimEntity>;
+  let units: Model<RewardUnitEntity>;
+  let keys: Model<IdempotencyKeyEntity>;
+
+  beforeAll(async () => {
+    // No periodic pass: the test decides when the reconciler runs.
+    t = await startEventTestApp('claims_recovery', { CLAIM_RECONCILE_INTERVAL_MS: '0' });
+    operator = t.as('OPERATOR');
+    faults = t.app.get(ClaimFaults);
+    reconciler = t.app.get(ClaimReconciler);
+    claims = t.app.get(getModelToken(ClaimEntity.name));
+    units = t.app.get(getModelToken(RewardUnitEntity.name));
+    keys = t.app.get(getModelToken(IdempotencyKeyEntity.name));
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  function crashAt(step: ClaimStep): void {
+    vi.spyOn(faults, 'at').mockImplementation(async (at) => {
+      if (at === step) throw new Error(`injected crash at ${at}`);
+    });
+  }
+
+  async function recover(): Promise<void> {
+    vi.restoreAllMocks();
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+  }
+
+  /**
+   * Every unit belongs to a claim that holds stock, one per reward (every reward in this file is limited),
+   * across every event of the file; nothing is left in PROCESSING or waiting for its release.
+   */
+  async function expectConsistent(): Promise<void> {
+    const all = await claims.find({}).lean().exec();
+    expect(all.filter((c) => c.status === 'PROCESSING')).toEqual([]);
+    const held = await units.find({}).lean().exec();
+    const unitsByClaim = new Map<string, number>();
+    for (const unit of held) unitsByClaim.set(unit.claimId, (unitsByClaim.get(unit.claimId) ?? 0) + 1);
+    for (const c of all) {
+      const expected = holdsStock(c.status) ? c.rewards.length : 0;
+      expect(unitsByClaim.get(c._id.toString()) ?? 0, `${c.status} ${c.reason ?? ''}`).toBe(expected);
+    }
+    expect(held.every((unit) => all.some((c) => c._id.toString() === unit.claimId))).toBe(true);
+    expect(await claims.countDocuments({ releasePending: true })).toBe(0);
+  }
+
+  const claimSteps: Array<[ClaimStep, 'freed' | 'granted']> = [
+    ['intent-inserted', 'freed'],
+    ['unit-taken', 'freed'],
+    ['decision-inserted', 'granted'],
+    ['claim-projected', 'granted'],
+    ['claim-finished', 'granted'],
+  ];
+
+  it.each(claimSteps)('claim path, crash after %s -> reconciler leaves the slot %s and stock consistent', async (step, outcome) => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock: 10 },
+        { type: 'ITEM', name: 'B', quantity: 1, stock: 10, itemCode: 'B' },
+      ],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    crashAt(step);
+    const crashed = await claim(t, event.id, user!);
+    expect(crashed.status).toBe(500);
+    await recover();
+    await expectConsistent();
+    const retry = await claim(t, event.id, user!);
+    if (outcome === 'freed') {
+      // An interrupted claim granted nothing and frees the slot: the user simply claims again.
+      expect(retry.status).toBe(201);
+      const interrupted = await t.request<{ items: Array<{ status: string; reason?: string }> }>(
+        'GET',
+        `/claims/me?eventId=${event.id}&status=REJECTED`,
+        { token: user!.token },
+      );
+      expect(interrupted.body.items).toEqual([expect.objectContaining({ reason: 'INTERRUPTED' })]);
+    } else {
+      expect(retry.status).toBe(409);
+      expect(retry.body.code).toBe('ALREADY_CLAIMED');
+    }
+    expect(await remainingOf(t, event.id, user!)).toEqual([9, 9]);
+    await expectConsistent();
+  });
+
+  it.each(['decision-inserted', 'claim-projected', 'units-released'] as const)(
+    'out of stock on the second reward, crash after %s -> the first reward unit comes back',
+    async (step) => {
+      const event = await createClaimableEvent(t, operator, {
+        rewards: [
+          { type: 'POINT', name: 'A', quantity: 1, stock: 5 },
+          { type: 'ITEM', name: 'B', quantity: 1, stock: 1, itemCode: 'B' },
+        ],
+      });
+      const [winner, loser] = await eligibleUsers(t, operator, 2);
+      expect((await claim(t, event.id, winner!)).status).toBe(201);
+      crashAt(step);
+      expect((await claim(t, event.id, loser!)).status).toBe(500);
+      await recover();
+      await expectConsistent();
+      expect(await remainingOf(t, event.id, winner!)).toEqual([4, 0]);
+      const again = await claim(t, event.id, loser!);
+      expect(again.body.code).toBe('OUT_OF_STOCK');
+    },
+  );
+
+  it.each(['decision-inserted', 'claim-projected', 'units-released'] as const)(
+    'revoke and reject, crash after %s -> the decision stands and the stock comes back',
+    async (step) => {
+      const event = await createClaimableEvent(t, operator, {
+        approval: 'MANUAL',
+        rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }],
+      });
+      const [first, second] = await eligibleUsers(t, operator, 2);
+      const a = await claim(t, event.id, first!);
+      const b = await claim(t, event.id, second!);
+      expect((await t.request('POST', `/claims/${String(a.body.id)}/approve`, { token: operator.token })).status).toBe(200);
+      crashAt(step);
+      const revoke = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+      const reject = await t.request('POST', `/claims/${String(b.body.id)}/reject`, { token: operator.token, body: { note: 'no' } });
+      expect([revoke.status, reject.status]).toEqual([500, 500]);
+      await recover();
+      await expectConsistent();
+      expect((await t.request('GET', `/claims/${String(a.body.id)}`, { token: first!.token })).body).toMatchObject({
+        status: 'REVOKED',
+        note: 'fraud',
+      });
+      expect((await t.request('GET', `/claims/${String(b.body.id)}`, { token: second!.token })).body).toMatchObject({
+        status: 'REJECTED',
+        reason: 'REVIEW_REJECTED',
+      });
+      expect(await remainingOf(t, event.id, first!)).toEqual([5]);
+      // A retried review finds the decision made: 409, not a second transition.
+      const retried = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, { token: operator.token, body: { note: 'x' } });
+      expect(retried.body.code).toBe('INVALID_TRANSITION');
+    },
+  );
+
+  it('approve crashing after its decision: the reconciler finishes the grant', async () => {
+    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL', rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const pending = await claim(t, event.id, user!);
+    crashAt('decision-inserted');
+    expect((await t.request('POST', `/claims/${String(pending.body.id)}/approve`, { token: operator.token })).status).toBe(500);
+    await recover();
+    await expectConsistent();
+    expect((await t.request('GET', `/claims/${String(pending.body.id)}`, { token: user!.token })).body.status).toBe('GRANTED');
+    expect(await remainingOf(t, event.id, user!)).toEqual([2]);
+  });
+
+  it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    const [done, early] = await eligibleUsers(t, operator, 2);
+
+    crashAt('claim-finished');
+    expect((await claim(t, event.id, done!, 'k-done')).status).toBe(500);
+    vi.restoreAllMocks();
+    const whileStuck = await claim(t, event.id, done!, 'k-done');
+    expect(whileStuck.status).toBe(409);
+    expect(whileStuck.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    crashAt('intent-inserted');
+    expect((await claim(t, event.id, early!, 'k-early')).status).toBe(500);
+    await recover();
+
+    const replay = await claim(t, event.id, done!, 'k-done');
+    expect(replay.status).toBe(201);
+    expect(replay.body.status).toBe('GRANTED');
+    expect(await keys.countDocuments({ state: 'IN_PROGRESS' })).toBe(0);
+    const fresh = await claim(t, event.id, early!, 'k-early');
+    expect(fresh.status).toBe(201);
+    expect(await remainingOf(t, event.id, done!)).toEqual([1]);
+    await expectConsistent();
+  });
+
+  it('a claim in flight is shown by what its decision made of it, never as PROCESSING', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    crashAt('decision-inserted');
+    await claim(t, event.id, user!);
+    vi.restoreAllMocks();
+    const mine = await t.request<{ items: Array<{ status: string }> }>('GET', '/claims/me', { token: user!.token });
+    expect(mine.body.items.map((item) => item.status)).toEqual(['GRANTED']);
+    await recover();
+  });
+});
