@@ -35,7 +35,57 @@ describe('loadAuthConfig', () => {
       admin: { email: 'admin@example.com', password: 'change-me-admin-password', usingDefaults: true },
       trustedProxies: ['127.0.0.1', '::1'],
       loginThrottle: { limit: 10, windowSeconds: 60 },
+      outbox: {
+        enabled: true,
+        eventServiceUrl: 'http://127.0.0.1:3002',
+        intervalMs: 1000,
+        batchSize: 200,
+        retryBaseMs: 1000,
+        retryMaxMs: 30_000,
+      },
     });
+    expect(config.jwt.serviceAudience).toBe('reward-platform-internal');
+  });
+
+  it('reads the outbox relay settings', () => {
+    const config = loadAuthConfig({
+      OUTBOX_ENABLED: 'false',
+      EVENT_SERVICE_URL: 'https://events.internal:8443/',
+      OUTBOX_RELAY_INTERVAL_MS: '50',
+      OUTBOX_BATCH_SIZE: '1000',
+      OUTBOX_RETRY_BASE_MS: '20',
+      OUTBOX_RETRY_MAX_MS: '200',
+      JWT_SERVICE_AUDIENCE: 'internal-x',
+    });
+    expect(config.outbox).toEqual({
+      enabled: false,
+      eventServiceUrl: 'https://events.internal:8443',
+      intervalMs: 50,
+      batchSize: 1000,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+    });
+    expect(config.jwt.serviceAudience).toBe('internal-x');
+  });
+
+  it('refuses outbox settings the relay cannot honour, naming each variable', () => {
+    const problems = problemsOf({
+      OUTBOX_ENABLED: 'yes',
+      EVENT_SERVICE_URL: 'ftp://events',
+      OUTBOX_BATCH_SIZE: '1001',
+      OUTBOX_RELAY_INTERVAL_MS: '0',
+      OUTBOX_RETRY_BASE_MS: '5000',
+      OUTBOX_RETRY_MAX_MS: '1000',
+    });
+    for (const name of [
+      'OUTBOX_ENABLED',
+      'EVENT_SERVICE_URL',
+      'OUTBOX_BATCH_SIZE',
+      'OUTBOX_RELAY_INTERVAL_MS',
+      'OUTBOX_RETRY_MAX_MS',
+    ]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
   });
 
   it('reads every variable', () => {

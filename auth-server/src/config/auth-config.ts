@@ -22,11 +22,26 @@ export interface AuthConfig {
     privateKeyPem: string | undefined;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** Audience of the service tokens the outbox relay presents to the event server's internal routes. */
+    serviceAudience: string;
   };
   bcryptRounds: number;
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
   loginThrottle: { limit: number; windowSeconds: number };
+  outbox: OutboxConfig;
+}
+
+/** The relay that delivers LOGIN / FRIEND_INVITE activities and role-change audit entries to the event server. */
+export interface OutboxConfig {
+  /** Off only where nothing should be delivered (tests that are not about the outbox); rows are still written. */
+  enabled: boolean;
+  /** Base URL of the event server, server to server (not through the gateway); no trailing slash. */
+  eventServiceUrl: string;
+  intervalMs: number;
+  batchSize: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 /** An IPv4/IPv6 address or CIDR block, as Fastify's trustProxy accepts them. */
@@ -83,6 +98,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       privateKeyPem: readPrivateKey(reader),
       accessTokenTtlSeconds: reader.int('ACCESS_TOKEN_TTL_SECONDS', { default: 900, min: 30, max: 86_400 }),
       refreshTokenTtlSeconds: reader.int('REFRESH_TOKEN_TTL_SECONDS', { default: 30 * 86_400, min: 60, max: 365 * 86_400 }),
+      serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
     },
     bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: 4, max: 15 }),
     admin: {
@@ -99,12 +115,26 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       limit: reader.int('LOGIN_RATE_LIMIT', { default: 10, min: 1, max: 100_000 }),
       windowSeconds: reader.int('LOGIN_RATE_WINDOW_SECONDS', { default: 60, min: 1, max: 86_400 }),
     },
+    outbox: {
+      enabled: reader.oneOf('OUTBOX_ENABLED', ['true', 'false'], { default: 'true' }) === 'true',
+      eventServiceUrl: reader
+        .url('EVENT_SERVICE_URL', { default: 'http://127.0.0.1:3002', protocols: ['http:', 'https:'] })
+        .replace(/\/+$/, ''),
+      intervalMs: reader.int('OUTBOX_RELAY_INTERVAL_MS', { default: 1000, min: 10, max: 60_000 }),
+      // The event server takes at most 1000 activities per request.
+      batchSize: reader.int('OUTBOX_BATCH_SIZE', { default: 200, min: 1, max: 1000 }),
+      retryBaseMs: reader.int('OUTBOX_RETRY_BASE_MS', { default: 1000, min: 10, max: 60_000 }),
+      retryMaxMs: reader.int('OUTBOX_RETRY_MAX_MS', { default: 30_000, min: 10, max: 3_600_000 }),
+    },
   };
   if (Buffer.byteLength(config.admin.password, 'utf8') > PASSWORD_MAX_BYTES) {
     reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
   }
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
     reader.problem('ADMIN_EMAIL must be an email address');
+  }
+  if (config.outbox.retryMaxMs < config.outbox.retryBaseMs) {
+    reader.problem('OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_BASE_MS');
   }
   for (const proxy of config.trustedProxies) {
     if (!isAddressOrCidr(proxy)) reader.problem(`AUTH_TRUSTED_PROXIES must list IP addresses or CIDR blocks, got "${proxy}"`);

@@ -32,6 +32,8 @@ export function testConfig(dbName: string, env: Record<string, string | undefine
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,
     LOGIN_RATE_LIMIT: '1000',
+    // Rows are still written; only the outbox tests start a relay (against a fake event server).
+    OUTBOX_ENABLED: 'false',
     ...env,
   });
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { OutboxModule } from '../outbox/outbox.module.js';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module.js';
 import { ThrottlingModule } from '../throttling/throttling.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -22,6 +23,7 @@ import { TokensService } from './tokens.service.js';
     ]),
     UsersModule,
     SigningKeysModule,
+    OutboxModule,
     ThrottlingModule,
   ],
   controllers: [TokensController],

@@ -3,6 +3,7 @@ import type { AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordHasher } from '../users/password-hasher.js';
+import { OutboxService } from '../outbox/outbox.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AccessTokenIssuer } from './access-token.issuer.js';
 import type { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
@@ -21,6 +22,7 @@ export class TokensService {
     private readonly passwords: PasswordHasher,
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly accessTokens: AccessTokenIssuer,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** Unknown email and wrong password cost the same bcrypt compare and get the same answer. */
@@ -31,7 +33,8 @@ export class TokensService {
     const now = new Date();
     const familyId = this.refreshTokens.newId();
     const refreshToken = await this.storeRefreshToken({ id: familyId, userId: credentials.id, familyId, parentId: null }, now);
-    // Outbox seam: the LOGIN activity for credentials.id is recorded here, in this write path.
+    // In the write path, before answering: a login answered 200 always has its LOGIN row. Delivery is the relay's job.
+    await this.outbox.enqueueLogin(credentials.id, now);
     return this.pair(credentials, refreshToken, now);
   }
 

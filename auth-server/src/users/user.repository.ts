@@ -71,13 +71,18 @@ export class UserRepository implements OnModuleInit {
 
   /**
    * A plain overwrite: role changes are an admin's decision, not a race with an invariant behind it,
-   * so the last admin's write wins.
+   * so the last admin's write wins. Returns the roles this write replaced, for the audit entry.
    */
-  async replaceRoles(id: string, roles: Role[]): Promise<User | undefined> {
-    const document = await this.model
-      .findByIdAndUpdate(id, { $set: { roles } }, { returnDocument: 'after' })
+  async replaceRoles(id: string, roles: Role[]): Promise<{ user: User; before: Role[] } | undefined> {
+    const previous = await this.model
+      .findByIdAndUpdate(id, { $set: { roles } }, { returnDocument: 'before' })
       .lean<UserDocument>()
       .exec();
-    return document ? toUser(document) : undefined;
+    return previous ? { user: toUser({ ...previous, roles }), before: [...previous.roles] } : undefined;
+  }
+
+  /** Undoes a registration whose required side effect (its outbox row) could not be written. */
+  async deleteById(id: string): Promise<void> {
+    await this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec();
   }
 }

@@ -36,7 +36,11 @@ export class UsersController {
   @Roles(Role.ADMIN)
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
-  async replaceRoles(@Param('id', ParseObjectIdPipe) id: string, @Body() body: UpdateRolesDto): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.replaceRoles(id, body.roles));
+  async replaceRoles(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: UpdateRolesDto,
+  ): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.changeRoles(caller.id, id, body.roles));
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
+import { OutboxService } from '../outbox/outbox.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, userNotFound } from './user-errors.js';
@@ -22,6 +23,7 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly passwords: PasswordHasher,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** Public sign-up: always a plain USER; a referral code must name an existing user. */
@@ -38,8 +40,22 @@ export class UsersService {
       roles: [Role.USER],
       referredBy,
     });
-    // Outbox seam: when activities arrive, a FRIEND_INVITE for `referredBy` is recorded here, in this write path.
+    if (referredBy) await this.recordInvite(referredBy, user);
     return user;
+  }
+
+  /**
+   * The invite counts for the code's owner and is written before answering. Without it the request fails,
+   * and the account goes too, so that retrying the sign-up is not refused with EMAIL_TAKEN and the invite
+   * is not lost for good (best effort: if the database is gone, the delete fails as well).
+   */
+  private async recordInvite(referrerId: string, invitee: User): Promise<void> {
+    try {
+      await this.outbox.enqueueFriendInvite(referrerId, invitee.id, invitee.createdAt);
+    } catch (error) {
+      await this.users.deleteById(invitee.id).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -88,16 +104,35 @@ export class UsersService {
     return { items, page: query.page, limit: query.limit, total };
   }
 
-  /** Takes effect at the user's next access token (refresh reads the current roles). */
-  async replaceRoles(id: string, roles: Role[]): Promise<User> {
-    // Audit seam: the role change is an ADMIN's change and will be recorded when the audit log is reachable.
-    const user = await this.users.replaceRoles(id, [...new Set(roles)]);
-    if (!user) throw userNotFound(id);
+  /**
+   * An ADMIN's role change. Takes effect at the user's next access token (refresh reads the current roles).
+   * A change that changes something is reported to the audit log through the outbox, in this request; if
+   * that row cannot be written the request fails and the previous roles are put back (best effort), so an
+   * unaudited change does not stand.
+   */
+  async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
+    const change = await this.users.replaceRoles(id, [...new Set(roles)]);
+    if (!change) throw userNotFound(id);
+    const { user, before } = change;
+    if (sameRoles(before, user.roles)) return user;
+    try {
+      await this.outbox.enqueueRoleChange({ actorId, targetId: id, before, after: user.roles }, new Date());
+    } catch (error) {
+      await this.users.replaceRoles(id, before).catch(() => undefined);
+      throw error;
+    }
     return user;
   }
 
+  /** The configured admin account gaining ADMIN at boot: the server's own doing, not a staff change. */
   async grantRole(user: User, role: Role): Promise<User> {
     if (user.roles.includes(role)) return user;
-    return this.replaceRoles(user.id, [...user.roles, role]);
+    const change = await this.users.replaceRoles(user.id, [...user.roles, role]);
+    if (!change) throw userNotFound(user.id);
+    return change.user;
   }
+}
+
+function sameRoles(a: Role[], b: Role[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }

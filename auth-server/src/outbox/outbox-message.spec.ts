@@ -1,0 +1,62 @@
+import { Role } from '@reward/server-kit/roles';
+import { describe, expect, it } from 'vitest';
+import { friendInviteActivity, loginActivity, roleChangeAudit } from './outbox-message.js';
+
+const at = new Date('2025-03-01T09:30:00.123+09:00');
+const user = '65f1c0ffee0000000000000a';
+const friend = '65f1c0ffee0000000000000b';
+const admin = '65f1c0ffee0000000000000c';
+const outboxId = '65f1c0ffee00000000000099';
+
+describe('outbox payloads', () => {
+  it('maps a login to a LOGIN activity for the user, in UTC, keyed by the outbox row', () => {
+    expect(loginActivity(outboxId, user, at)).toEqual({
+      kind: 'ACTIVITY',
+      payload: { userId: user, type: 'LOGIN', occurredAt: '2025-03-01T00:30:00.123Z', externalId: `auth:LOGIN:${outboxId}` },
+    });
+  });
+
+  it('maps a referral to a FRIEND_INVITE for the code owner, naming the invitee, keyed by the invitee', () => {
+    expect(friendInviteActivity(user, friend, at)).toEqual({
+      kind: 'ACTIVITY',
+      payload: {
+        userId: user,
+        type: 'FRIEND_INVITE',
+        occurredAt: '2025-03-01T00:30:00.123Z',
+        externalId: `auth:FRIEND_INVITE:${friend}`,
+        attributes: { invitedUserId: friend },
+      },
+    });
+  });
+
+  it('maps a role change to the event server audit entry with before and after', () => {
+    const before = [Role.USER];
+    const after: Role[] = [Role.USER, Role.OPERATOR];
+    const envelope = roleChangeAudit(outboxId, { actorId: admin, targetId: user, before, after }, at);
+    expect(envelope).toEqual({
+      kind: 'AUDIT',
+      payload: {
+        actorId: admin,
+        action: 'USER_ROLES_CHANGED',
+        targetType: 'USER',
+        targetId: user,
+        at: '2025-03-01T00:30:00.123Z',
+        changes: { roles: { before: ['USER'], after: ['USER', 'OPERATOR'] } },
+        externalId: `auth:USER_ROLES_CHANGED:${outboxId}`,
+      },
+    });
+    // The stored payload does not alias the caller's arrays.
+    after.push(Role.ADMIN);
+    expect(envelope.kind === 'AUDIT' && envelope.payload.changes.roles.after).toEqual(['USER', 'OPERATOR']);
+  });
+
+  it('gives every payload an externalId within the event server limit of 128 characters', () => {
+    for (const envelope of [
+      loginActivity(outboxId, user, at),
+      friendInviteActivity(user, friend, at),
+      roleChangeAudit(outboxId, { actorId: admin, targetId: user, before: [], after: [Role.ADMIN] }, at),
+    ]) {
+      expect(envelope.payload.externalId.length).toBeLessThanOrEqual(128);
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import type { Role } from '@reward/server-kit/roles';
+
+export type OutboxKind = 'ACTIVITY' | 'AUDIT';
+
+/** One item of the event server's `POST /internal/activities` body, exactly as sent. */
+export interface ActivityItem {
+  userId: string;
+  type: 'LOGIN' | 'FRIEND_INVITE';
+  occurredAt: string;
+  externalId: string;
+  attributes?: { invitedUserId: string };
+}
+
+/** The event server's `POST /internal/audit-logs` body, exactly as sent. */
+export interface AuditEntry {
+  actorId: string;
+  action: 'USER_ROLES_CHANGED';
+  targetType: 'USER';
+  targetId: string;
+  at: string;
+  changes: { roles: { before: Role[]; after: Role[] } };
+  externalId: string;
+}
+
+/** The payload is stored ready to send, so what was decided in the request path is what gets delivered. */
+export type OutboxEnvelope = { kind: 'ACTIVITY'; payload: ActivityItem } | { kind: 'AUDIT'; payload: AuditEntry };
+
+export type NewOutboxMessage = OutboxEnvelope & { id: string; createdAt: Date };
+
+export type OutboxMessage = NewOutboxMessage & {
+  attempts: number;
+  nextAttemptAt: Date;
+  deliveredAt: Date | null;
+  failedAt: Date | null;
+  lastError: string | null;
+};
+
+/** One LOGIN per successful login; the outbox row's own id makes the externalId stable across redeliveries. */
+export function loginActivity(outboxId: string, userId: string, at: Date): OutboxEnvelope {
+  return {
+    kind: 'ACTIVITY',
+    payload: { userId, type: 'LOGIN', occurredAt: at.toISOString(), externalId: `auth:LOGIN:${outboxId}` },
+  };
+}
+
+/**
+ * Counts for the referral code's owner. Keyed by the invitee: an account registers once, so it can be
+ * somebody's invite at most once, whatever happens to the outbox row.
+ */
+export function friendInviteActivity(referrerId: string, inviteeId: string, at: Date): OutboxEnvelope {
+  return {
+    kind: 'ACTIVITY',
+    payload: {
+      userId: referrerId,
+      type: 'FRIEND_INVITE',
+      occurredAt: at.toISOString(),
+      externalId: `auth:FRIEND_INVITE:${inviteeId}`,
+      attributes: { invitedUserId: inviteeId },
+    },
+  };
+}
+
+export function roleChangeAudit(
+  outboxId: string,
+  change: { actorId: string; targetId: string; before: Role[]; after: Role[] },
+  at: Date,
+): OutboxEnvelope {
+  return {
+    kind: 'AUDIT',
+    payload: {
+      actorId: change.actorId,
+      action: 'USER_ROLES_CHANGED',
+      targetType: 'USER',
+      targetId: change.targetId,
+      at: at.toISOString(),
+      changes: { roles: { before: [...change.before], after: [...change.after] } },
+      externalId: `auth:USER_ROLES_CHANGED:${outboxId}`,
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { AuthConfig } from '../config/auth-config.js';
+import { AUTH_CONFIG } from '../config/config.module.js';
+import { type DeliveryResult, type DeliveryVerdict, backoffDelayMs, classifyDelivery } from './delivery-policy.js';
+import { EVENT_SERVER_TIMEOUT_MS, EventServerClient } from './event-server.client.js';
+import type { OutboxMessage } from './outbox-message.js';
+import { OutboxRepository, type RetrySchedule } from './outbox.repository.js';
+
+/** Longer than one request can take, so a row is not taken twice while it is in flight. */
+export const LEASE_MS = 3 * EVENT_SERVER_TIMEOUT_MS;
+export const DELIVERED_RETENTION_MS = 7 * 86_400_000;
+const SWEEP_EVERY_MS = 3_600_000;
+
+export interface RelayRunSummary {
+  taken: number;
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * Polls the outbox and delivers due rows to the event server: all due activities in one request per poll,
+ * audit entries one per request. Every replica runs one; a lease on each row keeps them from sending the
+ * same row twice in the common case, and the receiver's externalId makes the rare double send harmless.
+ * Timers are unref'd and cleared on shutdown; an in-flight request is aborted and its rows given back.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private readonly instanceId = randomUUID();
+  private readonly stopping = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastSweep = 0;
+  private takes = 0;
+
+  constructor(
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly eventServer: EventServerClient,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.outbox.enabled) {
+      this.logger.warn('OUTBOX_ENABLED=false: activities and audit entries are stored but not delivered');
+      return;
+    }
+    this.logger.log(`delivering the outbox to ${this.config.outbox.eventServiceUrl}`);
+    this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.timer);
+    // The in-flight poll sees the abort, gives its rows back and ends; the database is still open here.
+    await this.running;
+  }
+
+  /** One poll: take due rows, deliver them, record the outcome. Public so tests can drive it directly. */
+  async runOnce(now = new Date()): Promise<RelayRunSummary> {
+    const summary: RelayRunSummary = { taken: 0, delivered: 0, retried: 0, failed: 0 };
+    this.takes += 1;
+    const messages = await this.outbox.lease(
+      now,
+      this.config.outbox.batchSize,
+      `${this.instanceId}:${this.takes}`,
+      new Date(now.getTime() + LEASE_MS),
+    );
+    summary.taken = messages.length;
+    const activities = messages.filter((message) => message.kind === 'ACTIVITY');
+    const audits = messages.filter((message) => message.kind === 'AUDIT');
+    if (activities.length > 0) await this.deliverActivities(activities, summary);
+    for (const audit of audits) {
+      await this.deliver([audit], (signal) => this.eventServer.postAuditEntry(audit.payload, signal), summary);
+    }
+    await this.sweepDelivered(now);
+    return summary;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping.signal.aborted) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let next = this.config.outbox.intervalMs;
+    try {
+      const summary = await this.runOnce();
+      // A full batch means more is waiting: keep draining without the poll pause.
+      if (summary.taken >= this.config.outbox.batchSize && summary.retried === 0) next = 0;
+    } catch (error) {
+      if (!this.stopping.signal.aborted) this.logger.warn(`outbox poll failed: ${(error as Error).message}`);
+    }
+    this.schedule(next);
+  }
+
+  private async deliverActivities(messages: OutboxMessage[], summary: RelayRunSummary): Promise<void> {
+    const items = messages.flatMap((message) => (message.kind === 'ACTIVITY' ? [message.payload] : []));
+    const verdict = await this.deliver(messages, (signal) => this.eventServer.postActivities(items, signal), summary, {
+      recordPoison: messages.length === 1,
+    });
+    // The event server refuses a whole batch for one bad item: find it by sending the batch one by one.
+    if (verdict === 'poison' && messages.length > 1) {
+      for (const message of messages) await this.deliverActivities([message], summary);
+    }
+  }
+
+  private async deliver(
+    messages: OutboxMessage[],
+    send: (signal: AbortSignal) => Promise<DeliveryResult>,
+    summary: RelayRunSummary,
+    options: { recordPoison: boolean } = { recordPoison: true },
+  ): Promise<DeliveryVerdict['verdict']> {
+    const outcome = classifyDelivery(await send(this.stopping.signal));
+    const now = new Date();
+    const ids = messages.map((message) => message.id);
+    switch (outcome.verdict) {
+      case 'delivered':
+        await this.outbox.markDelivered(ids, now);
+        summary.delivered += messages.length;
+        break;
+      case 'abandoned':
+        await this.outbox.release(ids, now);
+        break;
+      case 'retry': {
+        const schedules: RetrySchedule[] = messages.map((message) => ({
+          id: message.id,
+          attempts: message.attempts + 1,
+          nextAttemptAt: new Date(now.getTime() + backoffDelayMs(message.attempts + 1, this.backoff)),
+          lastError: outcome.error,
+        }));
+        await this.outbox.scheduleRetries(schedules);
+        summary.retried += messages.length;
+        this.logger.warn(`event server did not take ${messages.length} outbox message(s), will retry: ${outcome.error}`);
+        break;
+      }
+      case 'poison':
+        if (!options.recordPoison) break;
+        for (const message of messages) {
+          await this.outbox.markFailed(message.id, message.attempts + 1, now, outcome.error);
+          this.logger.error(
+            `outbox message ${message.id} (${message.kind}) refused by the event server, not retried: ${outcome.error}`,
+          );
+        }
+        summary.failed += messages.length;
+        break;
+    }
+    return outcome.verdict;
+  }
+
+  private get backoff(): { baseMs: number; maxMs: number } {
+    return { baseMs: this.config.outbox.retryBaseMs, maxMs: this.config.outbox.retryMaxMs };
+  }
+
+  private async sweepDelivered(now: Date): Promise<void> {
+    if (now.getTime() - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now.getTime();
+    const deleted = await this.outbox.deleteDeliveredBefore(new Date(now.getTime() - DELIVERED_RETENTION_MS));
+    if (deleted > 0) this.logger.log(`removed ${deleted} outbox row(s) delivered over 7 days ago`);
+  }
+}

@@ -1,0 +1,15 @@
+import type { OutboxEnvelope, OutboxMessage } from './outbox-message.js';
+import type { OutboxDocument } from './outbox.schema.js';
+
+export function toOutboxMessage(document: OutboxDocument): OutboxMessage {
+  return {
+    ...({ kind: document.kind, payload: document.payload } as unknown as OutboxEnvelope),
+    id: document._id.toHexString(),
+    createdAt: document.createdAt,
+    attempts: document.attempts,
+    nextAttemptAt: document.nextAttemptAt,
+    deliveredAt: document.deliveredAt ?? null,
+    failedAt: document.failedAt ?? null,
+    lastError: document.lastError ?? null,
+  };
+}

@@ -1,0 +1,124 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { type Model, Types, trusted } from 'mongoose';
+import type { NewOutboxMessage, OutboxMessage } from './outbox-message.js';
+import { toOutboxMessage } from './outbox.mapper.js';
+import { OutboxDocument } from './outbox.schema.js';
+
+export interface RetrySchedule {
+  id: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string;
+}
+
+const PENDING = { deliveredAt: null, failedAt: null } as const;
+
+/** Operators are wrapped in `trusted()`: the connection sanitises filters (sanitizeFilter) against injection. */
+@Injectable()
+export class OutboxRepository implements OnModuleInit {
+  constructor(@InjectModel(OutboxDocument.name) private readonly model: Model<OutboxDocument>) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.model.init();
+  }
+
+  newId(): string {
+    return new Types.ObjectId().toHexString();
+  }
+
+  /** Due at once: the relay picks it up at its next poll. */
+  async insert(message: NewOutboxMessage): Promise<void> {
+    await this.model.create({
+      _id: new Types.ObjectId(message.id),
+      kind: message.kind,
+      payload: { ...message.payload },
+      createdAt: message.createdAt,
+      attempts: 0,
+      nextAttemptAt: message.createdAt,
+      leasedBy: null,
+      deliveredAt: null,
+      failedAt: null,
+      lastError: null,
+    });
+  }
+
+  /**
+   * Takes up to `limit` due rows for `leaseUntil`: a plain update marks them with this take's token, and a
+   * re-read returns the rows that still carry it. Two relays racing on FerretDB's read-then-write update
+   * can both believe they won a row; that only means one harmless duplicate send (externalId dedupes).
+   */
+  async lease(now: Date, limit: number, token: string, leaseUntil: Date): Promise<OutboxMessage[]> {
+    const due = await this.model
+      .find({ ...PENDING, nextAttemptAt: trusted({ $lte: now }) })
+      .sort({ nextAttemptAt: 1 })
+      .limit(limit)
+      .select({ _id: 1 })
+      .lean<Array<Pick<OutboxDocument, '_id'>>>()
+      .exec();
+    if (due.length === 0) return [];
+    const ids = due.map((row) => row._id);
+    await this.model
+      .updateMany(
+        { _id: trusted({ $in: ids }), ...PENDING, nextAttemptAt: trusted({ $lte: now }) },
+        { $set: { nextAttemptAt: leaseUntil, leasedBy: token } },
+      )
+      .exec();
+    const taken = await this.model
+      .find({ _id: trusted({ $in: ids }), leasedBy: token, ...PENDING })
+      .sort({ nextAttemptAt: 1, _id: 1 })
+      .lean<OutboxDocument[]>()
+      .exec();
+    return taken.map(toOutboxMessage);
+  }
+
+  async markDelivered(ids: string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model
+      .updateMany({ _id: trusted({ $in: ids.map(toObjectId) }) }, { $set: { deliveredAt: now, leasedBy: null } })
+      .exec();
+  }
+
+  async scheduleRetries(schedules: RetrySchedule[]): Promise<void> {
+    if (schedules.length === 0) return;
+    await this.model.bulkWrite(
+      schedules.map((schedule) => ({
+        updateOne: {
+          filter: { _id: toObjectId(schedule.id) },
+          update: {
+            $set: {
+              attempts: schedule.attempts,
+              nextAttemptAt: schedule.nextAttemptAt,
+              lastError: schedule.lastError,
+              leasedBy: null,
+            },
+          },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async markFailed(id: string, attempts: number, now: Date, error: string): Promise<void> {
+    await this.model
+      .updateOne({ _id: toObjectId(id) }, { $set: { failedAt: now, attempts, lastError: error, leasedBy: null } })
+      .exec();
+  }
+
+  /** Gives rows back without counting an attempt (the relay stopped mid-delivery). */
+  async release(ids: string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model
+      .updateMany({ _id: trusted({ $in: ids.map(toObjectId) }), ...PENDING }, { $set: { nextAttemptAt: now, leasedBy: null } })
+      .exec();
+  }
+
+  async deleteDeliveredBefore(cutoff: Date): Promise<number> {
+    const result = await this.model.deleteMany({ deliveredAt: trusted({ $ne: null, $lt: cutoff }) }).exec();
+    return result.deletedCount;
+  }
+}
+
+function toObjectId(id: string): Types.ObjectId {
+  return new Types.ObjectId(id);
+}

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import type { Role } from '@reward/server-kit/roles';
+import { type OutboxEnvelope, friendInviteActivity, loginActivity, roleChangeAudit } from './outbox-message.js';
+import { OutboxRepository } from './outbox.repository.js';
+
+/**
+ * The one way services report something to the event server: a row in this server's own database, written
+ * in the caller's request path (a failure here fails the request), delivered later by the relay.
+ */
+@Injectable()
+export class OutboxService {
+  constructor(private readonly outbox: OutboxRepository) {}
+
+  enqueueLogin(userId: string, at: Date): Promise<void> {
+    return this.enqueue((id) => loginActivity(id, userId, at), at);
+  }
+
+  enqueueFriendInvite(referrerId: string, inviteeId: string, at: Date): Promise<void> {
+    return this.enqueue(() => friendInviteActivity(referrerId, inviteeId, at), at);
+  }
+
+  enqueueRoleChange(change: { actorId: string; targetId: string; before: Role[]; after: Role[] }, at: Date): Promise<void> {
+    return this.enqueue((id) => roleChangeAudit(id, change, at), at);
+  }
+
+  private async enqueue(build: (outboxId: string) => OutboxEnvelope, at: Date): Promise<void> {
+    const id = this.outbox.newId();
+    await this.outbox.insert({ ...build(id), id, createdAt: at });
+  }
+}
