@@ -63,7 +63,11 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     for (const claim of await this.claims.findProcessingBefore(new Date(now - options.staleAfterMs), BATCH)) {
       const decided = await this.decisionRecords.find(claim.id, 'PROCESSING');
       if (decided) await this.decisions.apply(decided);
-      else await this.decisions.decide(claim.id, transitionFor('FAIL', 'PROCESSING')!, { reason: 'INTERRUPTED', decidedBy: SYSTEM_ACTOR });
+      else
+        await this.decisions.decide(claim.id, transitionFor('FAIL', 'PROCESSING')!, {
+          reason: 'INTERRUPTED',
+          decidedBy: SYSTEM_ACTOR,
+        });
     }
     // (b) Decisions made but not (fully) applied.
     const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);

@@ -38,7 +38,11 @@ export class ClaimReviewService {
     const outcome = await this.decisions.decide(
       claimId,
       transition,
-      { ...(action === 'REJECT' && { reason: 'REVIEW_REJECTED' as const }), ...(note !== undefined && { note }), decidedBy: actor.id },
+      {
+        ...(action === 'REJECT' && { reason: 'REVIEW_REJECTED' as const }),
+        ...(note !== undefined && { note }),
+        decidedBy: actor.id,
+      },
       // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
       async (decision) => {
         await this.auditLog.record({

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CLAIM_STATUSES,
-  type ClaimAction,
-  holdsSlot,
-  holdsStock,
-  releasesStock,
-  transitionFor,
-} from './claim.state-machine.js';
+import { CLAIM_STATUSES, type ClaimAction, holdsSlot, holdsStock, releasesStock, transitionFor } from './claim.state-machine.js';
 
 describe('claim state machine', () => {
   const allowed: Array<[ClaimAction, string, string]> = [

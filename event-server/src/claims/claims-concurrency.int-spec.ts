@@ -24,7 +24,9 @@ describe('claims under concurrency', () => {
       '409 ALREADY_CLAIMED': 199,
     });
     expect(await remainingOf(t, event.id, user!)).toEqual([49]);
-    const granted = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}&status=GRANTED`, { token: user!.token });
+    const granted = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}&status=GRANTED`, {
+      token: user!.token,
+    });
     expect(granted.body.total).toBe(1);
     const all = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: user!.token });
     expect(all.body.total).toBe(200);
@@ -42,7 +44,11 @@ describe('claims under concurrency', () => {
     });
     expect(await remainingOf(t, event.id, operator)).toEqual([0]);
     // Out of stock is a system rejection: it does not block, it just stays out of stock.
-    const retry = await claim(t, event.id, users.find((_, index) => replies[index]!.status === 409)!);
+    const retry = await claim(
+      t,
+      event.id,
+      users.find((_, index) => replies[index]!.status === 409)!,
+    );
     expect(retry.body.code).toBe('OUT_OF_STOCK');
   });
 

@@ -76,36 +76,39 @@ describe('claims after a crash at any step', () => {
     ['claim-finished', 'granted'],
   ];
 
-  it.each(claimSteps)('claim path, crash after %s -> reconciler leaves the slot %s and stock consistent', async (step, outcome) => {
-    const event = await createClaimableEvent(t, operator, {
-      rewards: [
-        { type: 'POINT', name: 'A', quantity: 1, stock: 10 },
-        { type: 'ITEM', name: 'B', quantity: 1, stock: 10, itemCode: 'B' },
-      ],
-    });
-    const [user] = await eligibleUsers(t, operator, 1);
-    crashAt(step);
-    const crashed = await claim(t, event.id, user!);
-    expect(crashed.status).toBe(500);
-    await recover();
-    await expectConsistent();
-    const retry = await claim(t, event.id, user!);
-    if (outcome === 'freed') {
-      // An interrupted claim granted nothing and frees the slot: the user simply claims again.
-      expect(retry.status).toBe(201);
-      const interrupted = await t.request<{ items: Array<{ status: string; reason?: string }> }>(
-        'GET',
-        `/claims/me?eventId=${event.id}&status=REJECTED`,
-        { token: user!.token },
-      );
-      expect(interrupted.body.items).toEqual([expect.objectContaining({ reason: 'INTERRUPTED' })]);
-    } else {
-      expect(retry.status).toBe(409);
-      expect(retry.body.code).toBe('ALREADY_CLAIMED');
-    }
-    expect(await remainingOf(t, event.id, user!)).toEqual([9, 9]);
-    await expectConsistent();
-  });
+  it.each(claimSteps)(
+    'claim path, crash after %s -> reconciler leaves the slot %s and stock consistent',
+    async (step, outcome) => {
+      const event = await createClaimableEvent(t, operator, {
+        rewards: [
+          { type: 'POINT', name: 'A', quantity: 1, stock: 10 },
+          { type: 'ITEM', name: 'B', quantity: 1, stock: 10, itemCode: 'B' },
+        ],
+      });
+      const [user] = await eligibleUsers(t, operator, 1);
+      crashAt(step);
+      const crashed = await claim(t, event.id, user!);
+      expect(crashed.status).toBe(500);
+      await recover();
+      await expectConsistent();
+      const retry = await claim(t, event.id, user!);
+      if (outcome === 'freed') {
+        // An interrupted claim granted nothing and frees the slot: the user simply claims again.
+        expect(retry.status).toBe(201);
+        const interrupted = await t.request<{ items: Array<{ status: string; reason?: string }> }>(
+          'GET',
+          `/claims/me?eventId=${event.id}&status=REJECTED`,
+          { token: user!.token },
+        );
+        expect(interrupted.body.items).toEqual([expect.objectContaining({ reason: 'INTERRUPTED' })]);
+      } else {
+        expect(retry.status).toBe(409);
+        expect(retry.body.code).toBe('ALREADY_CLAIMED');
+      }
+      expect(await remainingOf(t, event.id, user!)).toEqual([9, 9]);
+      await expectConsistent();
+    },
+  );
 
   it.each(['decision-inserted', 'claim-projected', 'units-released'] as const)(
     'out of stock on the second reward, crash after %s -> the first reward unit comes back',
@@ -140,8 +143,14 @@ describe('claims after a crash at any step', () => {
       const b = await claim(t, event.id, second!);
       expect((await t.request('POST', `/claims/${String(a.body.id)}/approve`, { token: operator.token })).status).toBe(200);
       crashAt(step);
-      const revoke = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, { token: operator.token, body: { note: 'fraud' } });
-      const reject = await t.request('POST', `/claims/${String(b.body.id)}/reject`, { token: operator.token, body: { note: 'no' } });
+      const revoke = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, {
+        token: operator.token,
+        body: { note: 'fraud' },
+      });
+      const reject = await t.request('POST', `/claims/${String(b.body.id)}/reject`, {
+        token: operator.token,
+        body: { note: 'no' },
+      });
       expect([revoke.status, reject.status]).toEqual([500, 500]);
       await recover();
       await expectConsistent();
@@ -155,13 +164,19 @@ describe('claims after a crash at any step', () => {
       });
       expect(await remainingOf(t, event.id, first!)).toEqual([5]);
       // A retried review finds the decision made: 409, not a second transition.
-      const retried = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, { token: operator.token, body: { note: 'x' } });
+      const retried = await t.request('POST', `/claims/${String(a.body.id)}/revoke`, {
+        token: operator.token,
+        body: { note: 'x' },
+      });
       expect(retried.body.code).toBe('INVALID_TRANSITION');
     },
   );
 
   it('approve crashing after its decision: the reconciler finishes the grant', async () => {
-    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL', rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }],
+    });
     const [user] = await eligibleUsers(t, operator, 1);
     const pending = await claim(t, event.id, user!);
     crashAt('decision-inserted');

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Actor,
-  claim,
-  createClaimableEvent,
-  eligibleUsers,
-  remainingOf,
-} from '../testing/claim-test-kit.js';
+import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 describe('claims: outcomes, review, idempotency', () => {
@@ -60,7 +54,12 @@ describe('claims: outcomes, review, idempotency', () => {
     const stranger = t.as('USER');
     const notMet = await claim(t, event.id, stranger);
     expect(notMet.status).toBe(422);
-    expect(notMet.body).toMatchObject({ code: 'CONDITION_NOT_MET', status: 'REJECTED', reason: 'CONDITION_NOT_MET', userId: stranger.id });
+    expect(notMet.body).toMatchObject({
+      code: 'CONDITION_NOT_MET',
+      status: 'REJECTED',
+      reason: 'CONDITION_NOT_MET',
+      userId: stranger.id,
+    });
     const lookedUp = await t.request('GET', `/claims/${String(notMet.body.id)}`, { token: stranger.token });
     expect(lookedUp.status).toBe(200);
     expect(lookedUp.body).toMatchObject({ status: 'REJECTED', reason: 'CONDITION_NOT_MET' });
@@ -68,8 +67,14 @@ describe('claims: outcomes, review, idempotency', () => {
     const [user] = await eligibleUsers(t, operator, 1);
     const day = 24 * 60 * 60 * 1000;
     const inactive = await createClaimableEvent(t, operator, { status: 'INACTIVE' });
-    const future = await createClaimableEvent(t, operator, { startAt: new Date(Date.now() + day), endAt: new Date(Date.now() + 2 * day) });
-    const past = await createClaimableEvent(t, operator, { startAt: new Date(Date.now() - 2 * day), endAt: new Date(Date.now() - day) });
+    const future = await createClaimableEvent(t, operator, {
+      startAt: new Date(Date.now() + day),
+      endAt: new Date(Date.now() + 2 * day),
+    });
+    const past = await createClaimableEvent(t, operator, {
+      startAt: new Date(Date.now() - 2 * day),
+      endAt: new Date(Date.now() - day),
+    });
     for (const closed of [inactive, future, past]) {
       const reply = await claim(t, closed.id, user!);
       expect(reply.status).toBe(422);
@@ -230,16 +235,29 @@ describe('claims: outcomes, review, idempotency', () => {
     expect(mine.body.total).toBe(0);
     expect((await t.request('POST', `/events/${event.id}/claims`, { token: user!.token, body: {} })).status).toBe(201);
 
-    for (const query of ['limit=0', 'limit=101', 'page=0', 'status=PROCESSING', 'from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z', 'userId=x', 'eventId=1', 'bogus=1']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'page=0',
+      'status=PROCESSING',
+      'from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z',
+      'userId=x',
+      'eventId=1',
+      'bogus=1',
+    ]) {
       const reply = await t.request('GET', `/claims?${query}`, { token: operator.token });
       expect(reply.status, query).toBe(400);
       expect(reply.body.code, query).toBe('VALIDATION_FAILED');
     }
-    expect((await t.request('GET', '/claims/export?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z', { token: operator.token })).status).toBe(400);
+    expect(
+      (await t.request('GET', '/claims/export?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z', { token: operator.token }))
+        .status,
+    ).toBe(400);
     expect((await t.request('GET', '/claims/me?limit=101', { token: user!.token })).status).toBe(400);
 
     const auditor = t.as('AUDITOR');
-    const someClaim = (await t.request<{ items: Array<{ id: string }> }>('GET', '/claims/me', { token: user!.token })).body.items[0]!.id;
+    const someClaim = (await t.request<{ items: Array<{ id: string }> }>('GET', '/claims/me', { token: user!.token })).body
+      .items[0]!.id;
     for (const [who, method, url] of [
       [user!, 'POST', `/claims/${someClaim}/approve`],
       [user!, 'POST', `/claims/${someClaim}/revoke`],
@@ -250,7 +268,10 @@ describe('claims: outcomes, review, idempotency', () => {
       [auditor, 'POST', `/claims/${someClaim}/reject`],
       [operator, 'POST', `/events/${event.id}/claims`],
     ] as const) {
-      const reply = await t.request(method, url, { token: who.token, ...(url.endsWith('revoke') || url.endsWith('reject') ? { body: { note: 'n' } } : {}) });
+      const reply = await t.request(method, url, {
+        token: who.token,
+        ...(url.endsWith('revoke') || url.endsWith('reject') ? { body: { note: 'n' } } : {}),
+      });
       expect(reply.status, `${url} as ${who === user ? 'USER' : who === auditor ? 'AUDITOR' : 'OPERATOR'}`).toBe(403);
     }
     expect((await t.request('GET', '/claims/me')).status).toBe(401);

@@ -80,7 +80,12 @@ export class ClaimsService {
     const base = {
       eventId,
       userId,
-      rewards: rewards.map((reward) => ({ rewardId: reward.id, type: reward.type, name: reward.name, quantity: reward.quantity })),
+      rewards: rewards.map((reward) => ({
+        rewardId: reward.id,
+        type: reward.type,
+        name: reward.name,
+        quantity: reward.quantity,
+      })),
       ...(idempotencyKey !== undefined && { idempotencyKey }),
       createdAt: new Date(),
     };

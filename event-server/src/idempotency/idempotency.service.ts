@@ -72,7 +72,11 @@ export class IdempotencyService {
     }
     // Missing: the reconciler forgot the key between our insert and our read; the client may retry.
     if (!existing || existing.state === 'IN_PROGRESS' || existing.responseStatus === undefined || !existing.responseBody) {
-      throw new DomainError(409, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, 'A request with this Idempotency-Key is still running');
+      throw new DomainError(
+        409,
+        IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS,
+        'A request with this Idempotency-Key is still running',
+      );
     }
     if (existing.responseStatus >= 400) {
       const { statusCode: _status, error: _error, message, code, ...details } = existing.responseBody;

@@ -71,13 +71,18 @@ export async function claim(
   const response = await t.app.inject({
     method: 'POST',
     url: `/events/${eventId}/claims`,
-    headers: { authorization: `Bearer ${user.token}`, ...(idempotencyKey !== undefined && { 'idempotency-key': idempotencyKey }) },
+    headers: {
+      authorization: `Bearer ${user.token}`,
+      ...(idempotencyKey !== undefined && { 'idempotency-key': idempotencyKey }),
+    },
   });
   return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
 }
 
 export async function remainingOf(t: EventTestApp, eventId: string, user: Actor): Promise<Array<number | null>> {
-  const rewards = await t.request<Array<{ remaining: number | null }>>('GET', `/events/${eventId}/rewards`, { token: user.token });
+  const rewards = await t.request<Array<{ remaining: number | null }>>('GET', `/events/${eventId}/rewards`, {
+    token: user.token,
+  });
   return rewards.body.map((reward) => reward.remaining);
 }
 

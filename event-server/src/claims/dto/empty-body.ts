@@ -11,6 +11,10 @@ export function requireEmptyBody(body: unknown): void {
   }
   const fields = Object.keys(body);
   if (fields.length > 0) {
-    throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, fields.map((field) => `property ${field} should not exist`));
+    throw new DomainError(
+      400,
+      CommonErrorCode.VALIDATION_FAILED,
+      fields.map((field) => `property ${field} should not exist`),
+    );
   }
 }

@@ -1,0 +1,226 @@
+import { getModelToken } from '@nestjs/mongoose';
+import { type Model, Types } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { CLAIM_CSV_COLUMNS } from './claim-csv.js';
+import { ClaimEntity } from './claim.schema.js';
+
+interface ClaimItem {
+  id: string;
+  eventId: string;
+  userId: string;
+  status: string;
+  reason?: string;
+  createdAt: string;
+}
+interface ClaimPage {
+  items: ClaimItem[];
+  page: number;
+  limit: number;
+  total: number;
+}
+
+/** RFC 4180 reader for checking the export (quoted cells, doubled quotes, CRLF inside quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += ch;
+  }
+  if (cell || row.length) rows.push([...row, cell]);
+  return rows;
+}
+
+describe('claim history and export', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+  let auditor: Actor;
+  let users: Actor[];
+  let manual: { id: string };
+  let auto: { id: string };
+  let ids: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_history');
+    operator = t.as('OPERATOR');
+    auditor = t.as('AUDITOR');
+    auto = await createClaimableEvent(t, operator);
+    manual = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+    users = await eligibleUsers(t, operator, 3);
+    const [a, b, c] = users;
+    ids = {};
+    // In order, so createdAt orders them: a/auto GRANTED, a/manual PENDING, b/auto GRANTED, b/manual REJECTED (review), stranger CONDITION_NOT_MET.
+    ids.aAuto = String((await claim(t, auto.id, a!)).body.id);
+    ids.aManual = String((await claim(t, manual.id, a!)).body.id);
+    ids.bAuto = String((await claim(t, auto.id, b!)).body.id);
+    ids.bManual = String((await claim(t, manual.id, b!)).body.id);
+    const rejected = await t.request('POST', `/claims/${ids.bManual}/reject`, {
+      token: operator.token,
+      body: { note: '=HYPERLINK("http://evil","click"), see "ticket" 42\nsecond line' },
+    });
+    expect(rejected.status).toBe(200);
+    ids.cAutoRefused = String((await claim(t, auto.id, t.as('USER'))).body.id);
+    ids.cAuto = String((await claim(t, auto.id, c!)).body.id);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('GET /claims/me: own claims, newest first, filtered by event and status, paginated', async () => {
+    const [a] = users;
+    const mine = await t.request<ClaimPage>('GET', '/claims/me', { token: a!.token });
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ page: 1, limit: 20, total: 2 });
+    expect(mine.body.items.map((item) => item.id)).toEqual([ids.aManual, ids.aAuto]);
+    const pending = await t.request<ClaimPage>('GET', '/claims/me?status=PENDING', { token: a!.token });
+    expect(pending.body.items.map((item) => item.id)).toEqual([ids.aManual]);
+    const byEvent = await t.request<ClaimPage>(`GET`, `/claims/me?eventId=${auto.id}`, { token: a!.token });
+    expect(byEvent.body.items.map((item) => item.id)).toEqual([ids.aAuto]);
+    const page2 = await t.request<ClaimPage>('GET', '/claims/me?limit=1&page=2', { token: a!.token });
+    expect(page2.body).toMatchObject({ page: 2, limit: 1, total: 2, items: [{ id: ids.aAuto }] });
+    // userId is not a filter here: one's own claims only.
+    expect((await t.request('GET', `/claims/me?userId=${users[1]!.id}`, { token: a!.token })).status).toBe(400);
+  });
+
+  it('GET /claims: staff see everything, filter by event, status, user and time range', async () => {
+    const all = await t.request<ClaimPage>('GET', '/claims?limit=100', { token: auditor.token });
+    expect(all.status).toBe(200);
+    expect(all.body.total).toBe(6);
+    expect(all.body.items.map((item) => item.id)).toEqual([
+      ids.cAuto,
+      ids.cAutoRefused,
+      ids.bManual,
+      ids.bAuto,
+      ids.aManual,
+      ids.aAuto,
+    ]);
+    const granted = await t.request<ClaimPage>('GET', `/claims?eventId=${auto.id}&status=GRANTED`, { token: operator.token });
+    expect(granted.body.items.map((item) => item.id)).toEqual([ids.cAuto, ids.bAuto, ids.aAuto]);
+    const ofB = await t.request<ClaimPage>('GET', `/claims?userId=${users[1]!.id}`, { token: operator.token });
+    expect(ofB.body.items.map((item) => item.id)).toEqual([ids.bManual, ids.bAuto]);
+    const rejected = await t.request<ClaimPage>('GET', '/claims?status=REJECTED', { token: operator.token });
+    expect(rejected.body.items.map((item) => item.reason)).toEqual(['CONDITION_NOT_MET', 'REVIEW_REJECTED']);
+
+    const byId = new Map(all.body.items.map((item) => [item.id, item]));
+    const from = byId.get(ids.bAuto)!.createdAt;
+    const to = byId.get(ids.cAutoRefused)!.createdAt;
+    const range = await t.request<ClaimPage>('GET', `/claims?from=${from}&to=${to}`, { token: auditor.token });
+    expect(range.body.items.map((item) => item.id)).toEqual([ids.cAutoRefused, ids.bManual, ids.bAuto]);
+    const none = await t.request<ClaimPage>('GET', `/claims?eventId=${newId()}`, { token: auditor.token });
+    expect(none.body).toEqual({ items: [], page: 1, limit: 20, total: 0 });
+  });
+
+  it("GET /claims/{id}: the owner and staff see it; another user's claim and a missing one are the same 404", async () => {
+    const [a, b] = users;
+    expect((await t.request('GET', `/claims/${ids.aAuto}`, { token: a!.token })).body).toMatchObject({
+      id: ids.aAuto,
+      status: 'GRANTED',
+    });
+    for (const staff of [operator, auditor]) {
+      expect((await t.request('GET', `/claims/${ids.aAuto}`, { token: staff.token })).status).toBe(200);
+    }
+    const foreign = await t.request('GET', `/claims/${ids.aAuto}`, { token: b!.token });
+    const missing = await t.request('GET', `/claims/${newId()}`, { token: b!.token });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe('CLAIM_NOT_FOUND');
+    expect(missing.status).toBe(404);
+    expect(Object.keys(foreign.body).sort()).toEqual(Object.keys(missing.body).sort());
+  });
+
+  it('GET /claims/export: CSV with a header, RFC 4180 quoting, formula-safe cells, the same filters', async () => {
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/claims/export',
+      headers: { authorization: `Bearer ${auditor.token}` },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const rows = parseCsv(response.body);
+    expect(rows[0]).toEqual([...CLAIM_CSV_COLUMNS]);
+    expect(rows).toHaveLength(7);
+    expect(rows.slice(1).map((row) => row[0])).toEqual([
+      ids.cAuto,
+      ids.cAutoRefused,
+      ids.bManual,
+      ids.bAuto,
+      ids.aManual,
+      ids.aAuto,
+    ]);
+    const rejected = rows.find((row) => row[0] === ids.bManual)!;
+    expect(rejected.slice(3, 6)).toEqual([
+      'REJECTED',
+      'REVIEW_REJECTED',
+      `'=HYPERLINK("http://evil","click"), see "ticket" 42\nsecond line`,
+    ]);
+    expect(rejected[9]).toBe(operator.id);
+    expect(JSON.parse(rejected[6]!)).toEqual([expect.objectContaining({ type: 'POINT', name: 'Points', quantity: 100 })]);
+    expect(response.body).toContain(`"'=HYPERLINK(""http://evil"",""click""), see ""ticket"" 42\nsecond line"`);
+
+    const filtered = await t.app.inject({
+      method: 'GET',
+      url: `/claims/export?eventId=${auto.id}&status=GRANTED&userId=${users[0]!.id}`,
+      headers: { authorization: `Bearer ${operator.token}` },
+    });
+    const filteredRows = parseCsv(filtered.body);
+    expect(filteredRows.map((row) => row[0])).toEqual(['id', ids.aAuto]);
+    const bad = await t.app.inject({
+      method: 'GET',
+      url: '/claims/export?page=1',
+      headers: { authorization: `Bearer ${operator.token}` },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('streams a large export row by row from the cursor', async () => {
+    const claims: Model<ClaimEntity> = t.app.get(getModelToken(ClaimEntity.name));
+    const eventId = newId();
+    const base = Date.parse('2020-01-01T00:00:00Z');
+    const docs = Array.from({ length: 1200 }, (_, i) => {
+      const id = new Types.ObjectId();
+      return {
+        _id: id,
+        eventId,
+        userId: newId(),
+        status: 'REJECTED',
+        reason: 'CONDITION_NOT_MET',
+        note: i % 2 ? '@bulk' : undefined,
+        rewards: [],
+        slotKey: `own:${id.toString()}`,
+        createdAt: new Date(base + i * 1000),
+        decidedAt: new Date(base + i * 1000),
+      };
+    });
+    await claims.insertMany(docs);
+    const response = await t.app.inject({
+      method: 'GET',
+      url: `/claims/export?eventId=${eventId}`,
+      headers: { authorization: `Bearer ${auditor.token}` },
+    });
+    const rows = parseCsv(response.body);
+    expect(rows).toHaveLength(1201);
+    expect(rows[1]![0]).toBe(docs[1199]!._id.toString());
+    expect(rows[1200]![0]).toBe(docs[0]!._id.toString());
+    expect(rows.filter((row) => row[5] === "'@bulk")).toHaveLength(600);
+  });
+});
