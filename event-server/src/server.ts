@@ -1,5 +1,7 @@
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@reward/server-kit/http-app';
+import type { Connection } from 'mongoose';
 import { AppModule } from './app.module.js';
 import type { EventConfig } from './config/event-config.js';
 
@@ -8,6 +10,10 @@ export { loadEventConfig } from './config/event-config.js';
 /** The event server, configured and initialised but not yet listening (tests pick the port). */
 export async function createEventServer(config: EventConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), { service: 'event-server', logLevel: config.logLevel });
+  // The invariants (one claim per slot, stock units, activity externalIds) are unique indexes: they must
+  // exist before the reconciler or the first request runs, not whenever Mongoose's background build gets there.
+  const connection = app.get<Connection>(getConnectionToken());
+  await Promise.all(Object.values(connection.models).map((model) => model.init()));
   await app.init();
   return app;
 }

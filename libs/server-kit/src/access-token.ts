@@ -43,9 +43,9 @@ export class JwksKeyResolver implements KeyResolver {
   async getKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
-    if (Date.now() - this.lastFetch >= (this.options.minRefreshMs ?? 10_000)) {
-      await this.refresh();
-    }
+    // Callers arriving while a fetch is under way wait for it rather than judging the old key set.
+    if (this.inFlight) await this.inFlight;
+    else if (Date.now() - this.lastFetch >= (this.options.minRefreshMs ?? 10_000)) await this.refresh();
     return this.keys.get(kid);
   }
 
