@@ -48,6 +48,17 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   // Any role for oneself; ?userId of someone else is checked by the event server (OPERATOR/ADMIN only).
   { method: 'GET', path: '/events/:id/progress', access: ANY_USER, upstream: 'event' },
 
+  // --- event server: claims -------------------------------------------------------------------------
+  { method: 'POST', path: '/events/:id/claims', access: [Role.USER], upstream: 'event' },
+  { method: 'GET', path: '/claims/me', access: ANY_USER, upstream: 'event' },
+  { method: 'GET', path: '/claims/export', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
+  { method: 'GET', path: '/claims', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
+  // The owner or staff; the event server answers 404 for another user's claim.
+  { method: 'GET', path: '/claims/:id', access: ANY_USER, upstream: 'event' },
+  { method: 'POST', path: '/claims/:id/approve', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'POST', path: '/claims/:id/reject', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'POST', path: '/claims/:id/revoke', access: [Role.OPERATOR], upstream: 'event' },
+
   // --- event server: activities and audit log ------------------------------------------------------
   { method: 'POST', path: '/activities', access: [Role.OPERATOR], upstream: 'event' },
   { method: 'GET', path: '/activities', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },

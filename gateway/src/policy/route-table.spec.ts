@@ -86,6 +86,18 @@ describe('RouteTable.resolve', () => {
     expect(table.resolve('GET', '/events/x/claims')).toMatchObject({ policy: { method: 'GET', access: [] } });
   });
 
+  it('prefers a literal segment over a parameter, whatever the order of the lines', () => {
+    const claims = new RouteTable([
+      { method: 'GET', path: '/claims/:id', access: [], upstream: 'event' },
+      { method: 'GET', path: '/claims/export', access: [Role.AUDITOR], upstream: 'event' },
+    ]);
+    expect(claims.resolve('GET', '/claims/export')).toMatchObject({ kind: 'found', policy: { path: '/claims/export' } });
+    expect(claims.resolve('GET', '/claims/64b7f0c2a1b2c3d4e5f60718')).toMatchObject({
+      kind: 'found',
+      policy: { path: '/claims/:id' },
+    });
+  });
+
   it('treats HEAD as the GET line, and nothing else as another', () => {
     expect(table.resolve('HEAD', '/users/me')).toMatchObject({ kind: 'found', policy: { method: 'GET' } });
     expect(table.resolve('HEAD', '/users/x/roles')).toMatchObject({ kind: 'method-not-allowed' });

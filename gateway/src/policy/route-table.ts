@@ -72,7 +72,11 @@ export class RouteTable {
   private readonly routes: CompiledRoute[];
 
   constructor(readonly policies: readonly RoutePolicy[]) {
-    this.routes = policies.map(compile);
+    // A literal segment wins over a parameter at the same place (`/claims/export` before `/claims/:id`),
+    // whatever the order of the table's lines.
+    const specificity = (route: CompiledRoute): string =>
+      route.segments.map((segment) => ('literal' in segment ? '0' : '1')).join('');
+    this.routes = policies.map(compile).sort((a, b) => specificity(a).localeCompare(specificity(b)));
     const lines = new Set<string>();
     const ownerOfShape = new Map<string, RouteOwner>();
     for (const route of this.routes) {
