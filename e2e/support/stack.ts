@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -18,13 +19,24 @@ export interface Stack {
   event: NestFastifyApplication;
   gateway: NestFastifyApplication;
   stopEvent(): Promise<void>;
+  /** Starts the event server again on its old port, against the same database. */
+  restartEvent(): Promise<void>;
   stopAuth(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function listen(app: NestFastifyApplication): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
+async function listen(app: NestFastifyApplication, port = 0): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port });
   return (await app.getUrl()).replace('[::1]', '127.0.0.1');
+}
+
+/** A port nobody listens on right now, so servers that must know each other's address can be wired first. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The three real servers on free ports against the test database server; tests talk to the gateway only. */
@@ -33,6 +45,7 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const common = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
+  const [authPort, eventPort] = [await freePort(), await freePort()];
 
   const auth = await createAuthServer(
     loadAuthConfig({
@@ -43,16 +56,20 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       LOGIN_RATE_LIMIT: '1000',
+      // The outbox relay delivers LOGIN / FRIEND_INVITE / role-change audit entries to the real event server.
+      EVENT_SERVICE_URL: `http://127.0.0.1:${eventPort}`,
+      OUTBOX_RELAY_INTERVAL_MS: '50',
+      OUTBOX_RETRY_BASE_MS: '50',
+      OUTBOX_RETRY_MAX_MS: '300',
       ...overrides.auth,
     }),
   );
-  const authUrl = await listen(auth);
+  const authUrl = await listen(auth, authPort);
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
-  const event = await createEventServer(
-    loadEventConfig({ ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl }),
-  );
-  const eventUrl = await listen(event);
+  const eventConfig = loadEventConfig({ ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl });
+  let event = await createEventServer(eventConfig);
+  const eventUrl = await listen(event, eventPort);
 
   const gateway = await createGatewayServer(
     loadGatewayConfig({
@@ -73,11 +90,18 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
     eventUrl,
     privateKeyPem,
     auth,
-    event,
+    get event() {
+      return event;
+    },
     gateway,
     async stopEvent() {
       eventOpen = false;
       await event.close();
+    },
+    async restartEvent() {
+      event = await createEventServer(eventConfig);
+      await listen(event, eventPort);
+      eventOpen = true;
     },
     async stopAuth() {
       authOpen = false;
