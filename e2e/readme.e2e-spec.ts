@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type Stack, startStack } from './support/stack.js';
+
+const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+/** Every bash block of the README that talks to the platform, in order. */
+const curlBlocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)]
+  .map((match) => match[1] as string)
+  .filter((block) => block.includes('curl '));
+
+describe("the README's curl commands", () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack('readme');
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('are there: the first-screen session and the whole walkthrough', () => {
+    expect(curlBlocks.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('work as written, pasted into bash against a running gateway', async () => {
+    const script = ['set -eo pipefail', ...curlBlocks.map((block) => `${block}\necho`)].join('\n');
+    // Asynchronous on purpose: the servers answering these requests run in this very process.
+    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('bash', ['-c', script], {
+        env: { ...process.env, API: stack.gatewayUrl, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const out = run.stdout;
+    // First screen: registered, then /users/me with the login's token.
+    expect(out).toMatch(/"email":"player@example.com"[\s\S]*"email":"player@example.com","nickname":"Player One"/);
+    // Walkthrough: roles given, the import repeated, progress met, the claim approved, the history exported.
+    expect(out).toContain('"roles":["OPERATOR"]');
+    expect(out).toContain('"roles":["AUDITOR"]');
+    expect(out).toContain('{"received":4,"inserted":4,"duplicates":0}');
+    expect(out).toContain('{"received":4,"inserted":0,"duplicates":4}');
+    expect(out).toMatch(/"eligible":true/);
+    expect(out).toMatch(/"status":"GRANTED"/);
+    expect(out).toMatch(
+      /id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy\r?\n[0-9a-f]{24},[0-9a-f]{24},[0-9a-f]{24},GRANTED,/,
+    );
+    expect(out).toContain('CLAIM_APPROVED');
+    expect(out).not.toMatch(/"statusCode":[45]\d\d/);
+  });
+});
