@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'sdk/src/generated/**', '.data/**', 'scripts/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.tmp/**', 'sdk/src/generated/**', '.data/**', 'scripts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
