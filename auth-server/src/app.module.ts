@@ -4,7 +4,7 @@ import { JwtAuthModule } from '@reward/server-kit/jwt-auth.module';
 import { BootstrapModule } from './bootstrap/bootstrap.module.js';
 import type { AuthConfig } from './config/auth-config.js';
 import { AuthConfigModule } from './config/config.module.js';
-import { HealthModule } from './health/health.module.js';
+import { DatabaseHealthModule } from '@reward/server-kit/database-health.module';
 import { SigningKeysModule } from './signing-keys/signing-keys.module.js';
 import { SigningKeysService } from './signing-keys/signing-keys.service.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
@@ -29,7 +29,7 @@ export class AppModule {
           inject: [SigningKeysService],
           useFactory: (keys: SigningKeysService) => ({ issuer: config.jwt.issuer, audience: config.jwt.audience, keys }),
         }),
-        HealthModule,
+        DatabaseHealthModule,
         SigningKeysModule,
         UsersModule,
         ThrottlingModule,

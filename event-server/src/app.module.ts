@@ -8,7 +8,7 @@ import { ActivitiesModule } from './activities/activities.module.js';
 import { AuditLogModule } from './audit/audit-log.module.js';
 import { ClaimsModule } from './claims/claims.module.js';
 import { EventsModule } from './events/events.module.js';
-import { HealthModule } from './health/health.module.js';
+import { DatabaseHealthModule } from '@reward/server-kit/database-health.module';
 import { ProgressModule } from './progress/progress.module.js';
 import { StockModule } from './stock/stock.module.js';
 
@@ -30,7 +30,7 @@ export class AppModule {
             keys: new JwksKeyResolver(config.jwt.jwksUrl),
           }),
         }),
-        HealthModule,
+        DatabaseHealthModule,
         StockModule,
         AuditLogModule,
         EventsModule,

@@ -1,4 +1,5 @@
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { IsISO8601, IsOptional } from 'class-validator';
 
 export interface TimeRange {
   from?: Date;
@@ -12,4 +13,15 @@ export function toTimeRange(from?: string, to?: string): TimeRange {
     throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, ['from must not be after to']);
   }
   return range;
+}
+
+/** `from`/`to` query filters (ISO-8601 instants, both ends included); combine with the list's own filters. */
+export class TimeRangeQueryDto {
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
 }

@@ -1,7 +1,9 @@
+import { IntersectionType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '@reward/server-kit/pagination';
-import { IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { TimeRangeQueryDto } from '../../common/time-range.js';
 
-export class AuditLogQueryDto extends PaginationQueryDto {
+export class AuditLogQueryDto extends IntersectionType(PaginationQueryDto, TimeRangeQueryDto) {
   @IsOptional()
   @Matches(/^[0-9a-f]{24}$/i, { message: 'actorId must be a valid id' })
   actorId?: string;
@@ -20,12 +22,4 @@ export class AuditLogQueryDto extends PaginationQueryDto {
   @IsString()
   @MaxLength(64)
   targetId?: string;
-
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  from?: string;
-
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  to?: string;
 }

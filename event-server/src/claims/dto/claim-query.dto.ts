@@ -1,6 +1,7 @@
 import { IntersectionType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '@reward/server-kit/pagination';
-import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { TimeRangeQueryDto } from '../../common/time-range.js';
 import { PUBLIC_CLAIM_STATUSES, type PublicClaimStatus } from '../claim.state-machine.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
@@ -16,21 +17,11 @@ export class MyClaimFilterDto {
   status?: PublicClaimStatus;
 }
 
-/** Filters of GET /claims and GET /claims/export. */
-export class ClaimFilterDto extends MyClaimFilterDto {
+/** Filters of GET /claims and GET /claims/export; `from`/`to` bound the claim's creation time. */
+export class ClaimFilterDto extends IntersectionType(MyClaimFilterDto, TimeRangeQueryDto) {
   @IsOptional()
   @Matches(OBJECT_ID, { message: 'userId must be a valid user id' })
   userId?: string;
-
-  /** Claims created at or after this instant. */
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  from?: string;
-
-  /** Claims created at or before this instant. */
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  to?: string;
 }
 
 export class MyClaimsQueryDto extends IntersectionType(PaginationQueryDto, MyClaimFilterDto) {}
