@@ -1,0 +1,289 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { ModulesContainer } from '@nestjs/core';
+import { applyDecorators } from '@nestjs/common';
+import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
+import { Public, Roles } from './auth.guards.js';
+import { CommonErrorCode } from './errors.js';
+import { ParseObjectIdPipe } from './object-id.pipe.js';
+import { ROLES, Role } from './roles.js';
+
+/**
+ * OpenAPI helpers shared by the servers and the gateway. Controllers state what only they know (the
+ * operationId, a summary, the domain error codes their services throw); everything the framework decides
+ * (bearer security and roles from the same @Public/@Roles metadata the guards read, 400 for validation,
+ * malformed JSON and malformed ids, 401/403) is derived here, so the document cannot drift from the guards.
+ */
+
+export const ERROR_BODY_SCHEMA_NAME = 'ErrorBody';
+export const BEARER_SCHEME = 'bearer';
+const ENDPOINT_METADATA = 'openapi:endpoint';
+
+/** Statuses and the `code` values a route's services can answer with (the shared error body). */
+export type ErrorCodes = Partial<Record<number, readonly string[]>>;
+
+export interface EndpointDoc {
+  /** Stable and readable: it becomes the SDK method name. */
+  operationId: string;
+  summary: string;
+  description?: string;
+  /** Domain errors the route's services throw; the framework's own (400, 401, 403) are added. */
+  errors?: ErrorCodes;
+  /** Per status: a schema whose fields some of that status's bodies carry besides the error body. */
+  errorExtras?: Partial<Record<number, { schema: string; description: string }>>;
+}
+
+/** Names a route in the OpenAPI document and lists the domain errors it can answer with. */
+export function ApiEndpoint(doc: EndpointDoc): MethodDecorator {
+  const operation = ApiOperation({
+    operationId: doc.operationId,
+    summary: doc.summary,
+    ...(doc.description !== undefined && { description: doc.description }),
+  });
+  return (target, key, descriptor) => {
+    operation(target, key, descriptor);
+    Reflect.defineMetadata(ENDPOINT_METADATA, doc, descriptor.value as object);
+    return descriptor;
+  };
+}
+
+/** `page` and `limit` of PaginationQueryDto (which carries no OpenAPI metadata of its own). */
+export function ApiPageQuery(): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({ name: 'page', required: false, schema: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 } }),
+    ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } }),
+  );
+}
+
+/** The error body of API.md, as every server and the gateway send it. */
+export const ERROR_BODY_SCHEMA = {
+  type: 'object',
+  description: 'The error body every server and the gateway answer with',
+  required: ['statusCode', 'error', 'message', 'code'],
+  properties: {
+    statusCode: { type: 'integer', example: 400 },
+    error: { type: 'string', example: 'Bad Request' },
+    message: {
+      description: 'What is wrong; a list of messages for validation errors',
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    },
+    code: { type: 'string', description: 'Machine-readable error code', example: CommonErrorCode.VALIDATION_FAILED },
+  },
+} as const;
+
+type JsonObject = Record<string, unknown>;
+interface Operation extends JsonObject {
+  operationId?: string;
+  description?: string;
+  parameters?: Array<{ in: string; name: string; schema?: JsonObject }>;
+  requestBody?: unknown;
+  responses: Record<string, JsonObject>;
+  security?: Array<Record<string, string[]>>;
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$';
+const PUBLIC_KEY = (Public() as unknown as { KEY: string }).KEY;
+const ROLES_KEY = (Roles() as unknown as { KEY: string }).KEY;
+
+const SUCCESS_TEXT: Record<string, string> = { '200': 'OK', '201': 'Created', '204': 'No content' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Missing, invalid or expired bearer token',
+  403: 'The caller lacks a required role',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Body larger than 1 MB',
+  415: 'Unsupported body media type',
+  422: 'Unprocessable',
+  429: 'Too many requests',
+  503: 'Service unavailable, try again',
+};
+
+interface Handler {
+  doc: EndpointDoc;
+  access: 'public' | readonly Role[];
+  objectIdParams: string[];
+}
+
+function metadataOf<T>(key: string, handler: object, controller: object): T | undefined {
+  return (Reflect.getMetadata(key, handler) as T | undefined) ?? (Reflect.getMetadata(key, controller) as T | undefined);
+}
+
+/** Path parameters that go through ParseObjectIdPipe (a malformed one is a 400 INVALID_ID). */
+function objectIdParamsOf(controller: Type, methodName: string): string[] {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, methodName) ?? {}) as Record<
+    string,
+    { data?: unknown; pipes?: unknown[] }
+  >;
+  return Object.values(args)
+    .filter((arg) => typeof arg.data === 'string' && (arg.pipes ?? []).includes(ParseObjectIdPipe))
+    .map((arg) => arg.data as string);
+}
+
+/** Every route handler documented with @ApiEndpoint, by operationId. */
+function documentedHandlers(app: INestApplication): Map<string, Handler> {
+  const handlers = new Map<string, Handler>();
+  for (const module of app.get(ModulesContainer, { strict: false }).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const method = prototype[name];
+        if (name === 'constructor' || typeof method !== 'function') continue;
+        const doc = Reflect.getMetadata(ENDPOINT_METADATA, method) as EndpointDoc | undefined;
+        if (!doc) continue;
+        if (handlers.has(doc.operationId)) throw new Error(`operationId ${doc.operationId} is used twice`);
+        const isPublic = metadataOf<boolean>(PUBLIC_KEY, method, controller) === true;
+        const roles = metadataOf<Role[]>(ROLES_KEY, method, controller) ?? [];
+        handlers.set(doc.operationId, {
+          doc,
+          access: isPublic ? 'public' : roles,
+          objectIdParams: objectIdParamsOf(controller, name),
+        });
+      }
+    }
+  }
+  return handlers;
+}
+
+/** The roles that pass the guard: the listed ones and ADMIN, or every role when none is listed. */
+export function rolesAllowed(required: readonly Role[]): Role[] {
+  if (required.length === 0) return [...ROLES];
+  return ROLES.filter((role) => role === Role.ADMIN || required.includes(role));
+}
+
+function errorResponse(status: number, codes: readonly string[], extra?: { schema: string; description: string }): JsonObject {
+  const sorted = [...new Set(codes)].sort();
+  const errorSchema = {
+    allOf: [
+      { $ref: `#/components/schemas/${ERROR_BODY_SCHEMA_NAME}` },
+      { type: 'object', properties: { statusCode: { type: 'integer', enum: [status] }, code: { type: 'string', enum: sorted } } },
+    ],
+  };
+  const schema = extra
+    ? { anyOf: [{ allOf: [...errorSchema.allOf, { $ref: `#/components/schemas/${extra.schema}` }] }, errorSchema] }
+    : errorSchema;
+  const description = `${STATUS_TEXT[status] ?? 'Error'}: ${sorted.join(', ')}${extra ? `. ${extra.description}` : ''}`;
+  return { description, content: { 'application/json': { schema } } };
+}
+
+function addCodes(errors: Map<number, Set<string>>, status: number, ...codes: string[]): void {
+  const set = errors.get(status) ?? new Set<string>();
+  codes.forEach((code) => set.add(code));
+  errors.set(status, set);
+}
+
+function complete(operation: Operation, handler: Handler): void {
+  const errors = new Map<number, Set<string>>();
+  if (operation.requestBody !== undefined) {
+    addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON);
+    addCodes(errors, 413, CommonErrorCode.PAYLOAD_TOO_LARGE);
+    addCodes(errors, 415, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE);
+  }
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in === 'query' || parameter.in === 'header') addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
+    if (parameter.in === 'path' && handler.objectIdParams.includes(parameter.name)) {
+      parameter.schema = { type: 'string', pattern: OBJECT_ID_PATTERN, example: '665f1c2b9d3e4a0012345678' };
+      addCodes(errors, 400, CommonErrorCode.INVALID_ID);
+    }
+  }
+  const roleLine =
+    handler.access === 'public'
+      ? 'Access: public (no token).'
+      : handler.access.length === 0
+        ? `Access: any authenticated user (${ROLES.join(', ')}).`
+        : `Access: roles ${rolesAllowed(handler.access).join(', ')}.`;
+  operation.description = operation.description ? `${operation.description}\n\n${roleLine}` : roleLine;
+  if (handler.access === 'public') {
+    delete operation.security;
+  } else {
+    operation.security = [{ [BEARER_SCHEME]: [] }];
+    operation['x-roles'] = rolesAllowed(handler.access);
+    addCodes(errors, 401, CommonErrorCode.UNAUTHORIZED);
+    if (handler.access.length > 0) addCodes(errors, 403, CommonErrorCode.FORBIDDEN);
+  }
+  for (const [status, codes] of Object.entries(handler.doc.errors ?? {})) addCodes(errors, Number(status), ...(codes ?? []));
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (!response.description) response.description = SUCCESS_TEXT[status] ?? 'Success';
+  }
+  for (const [status, codes] of errors) {
+    operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status]);
+  }
+}
+
+/**
+ * Request bodies are validated with a whitelist (an unknown field is a 400), so every schema a body
+ * refers to, at any depth, says `additionalProperties: false` unless it states otherwise.
+ */
+function closeRequestSchemas(document: OpenAPIObject): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, JsonObject>;
+  const seen = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    const ref = (node as JsonObject).$ref;
+    if (typeof ref === 'string') {
+      const name = ref.replace('#/components/schemas/', '');
+      const schema = schemas[name];
+      if (seen.has(name) || !schema) return;
+      seen.add(name);
+      if (schema.properties !== undefined && schema.additionalProperties === undefined) schema.additionalProperties = false;
+      return visit(schema);
+    }
+    Object.values(node).forEach(visit);
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) visit((item as Record<string, Operation | undefined>)[method]?.requestBody);
+  }
+}
+
+/**
+ * Completes a document made by SwaggerModule.createDocument: security, `x-roles` and error responses
+ * for every operation. A route without @ApiEndpoint is an error, so no route goes undocumented.
+ */
+export function completeOpenApi(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
+  const handlers = documentedHandlers(app);
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = (item as Record<string, Operation | undefined>)[method];
+      if (!operation) continue;
+      const handler = operation.operationId === undefined ? undefined : handlers.get(operation.operationId);
+      if (!handler) throw new Error(`${method.toUpperCase()} ${path} has no @ApiEndpoint`);
+      complete(operation, handler);
+    }
+  }
+  closeRequestSchemas(document);
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, [ERROR_BODY_SCHEMA_NAME]: structuredClone(ERROR_BODY_SCHEMA) as never },
+    securitySchemes: {
+      [BEARER_SCHEME]: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'The accessToken from POST /auth/login (15 minutes); refresh it with POST /auth/refresh',
+      },
+    },
+  };
+  return document;
+}
+
+/** Objects with their keys sorted at every level (arrays keep their order): a stable file. */
+export function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeysDeep((value as JsonObject)[key])]),
+    );
+  }
+  return value;
+}
+
+/** The committed form of a document: sorted keys, two-space indent, one trailing newline. */
+export function stableJson(document: unknown): string {
+  return `${JSON.stringify(sortKeysDeep(document), null, 2)}\n`;
+}
