@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { stableJson } from '@reward/server-kit/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuthOpenApi } from './openapi.js';
+import { buildAuthOpenApi, generateAuthOpenApi } from './openapi.js';
 import { openTestDatabase, startTestApp, testConfig, testDatabaseName, testPrivateKeyPem } from './testing/auth-test-app.js';
 
 const dbName = testDatabaseName('openapi');
@@ -26,7 +28,6 @@ describe('auth OpenAPI document', () => {
     expect(operations.sort()).toEqual(
       [
         'GET /.well-known/jwks.json',
-        'GET /health',
         'GET /users',
         'GET /users/me',
         'PATCH /users/{id}/roles',
@@ -39,5 +40,11 @@ describe('auth OpenAPI document', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['RegisterUserDto', 'UserResponseDto', 'TokenPairResponseDto']));
     expect(JSON.stringify(schemas)).not.toMatch(/passwordHash|privateKey/);
+  });
+
+  it('is what npm run openapi committed (openapi/auth.json), and what a database-less build produces', async () => {
+    const committed = readFileSync(new URL('../../openapi/auth.json', import.meta.url), 'utf8');
+    expect(stableJson(buildAuthOpenApi(app))).toBe(committed);
+    expect(stableJson(await generateAuthOpenApi())).toBe(committed);
   });
 });

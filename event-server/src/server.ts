@@ -17,3 +17,5 @@ export async function createEventServer(config: EventConfig): Promise<NestFastif
   await app.init();
   return app;
 }
+
+export { buildEventOpenApi } from './openapi.js';

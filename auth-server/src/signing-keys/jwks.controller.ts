@@ -1,6 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { JwksResponseDto } from './dto/jwks-response.dto.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
@@ -13,6 +14,7 @@ export class JwksController {
   @Public()
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
+  @ApiEndpoint({ operationId: 'getJwks', summary: 'The public keys (JWKS) that verify access tokens' })
   @ApiOkResponse({ type: JwksResponseDto })
   jwks(): JwksResponseDto {
     return this.keys.publicJwks();

@@ -1,13 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint } from '@reward/server-kit/openapi';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { LoginThrottleGuard } from '../throttling/login-throttle.guard.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -24,9 +18,15 @@ export class TokensController {
   @Post('login')
   @HttpCode(200)
   @UseGuards(LoginThrottleGuard)
+  @ApiEndpoint({
+    operationId: 'login',
+    summary: 'Exchange email and password for an access and a refresh token',
+    description:
+      'The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Attempts are throttled per ' +
+      'client address: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.',
+    errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'] },
+  })
   @ApiOkResponse({ type: TokenPairResponseDto })
-  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (same answer for unknown email and wrong password)' })
-  @ApiTooManyRequestsResponse({ description: 'TOO_MANY_REQUESTS, with a Retry-After header (seconds)' })
   login(@Body() body: LoginDto): Promise<TokenPairResponseDto> {
     return this.tokens.login(body.email, body.password);
   }
@@ -34,16 +34,25 @@ export class TokensController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
+  @ApiEndpoint({
+    operationId: 'refreshTokens',
+    summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
+    description: 'Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED).',
+    errors: { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
+  })
   @ApiOkResponse({ type: TokenPairResponseDto })
-  @ApiUnauthorizedResponse({ description: 'INVALID_REFRESH_TOKEN, or REFRESH_TOKEN_REUSED (the whole login is revoked)' })
   refresh(@Body() body: RefreshTokenDto): Promise<TokenPairResponseDto> {
     return this.tokens.refresh(body.refreshToken);
   }
 
   @Post('logout')
   @HttpCode(204)
-  @ApiBearerAuth()
-  @ApiNoContentResponse({ description: "Ends the login the refresh token belongs to (if it is the caller's)" })
+  @ApiEndpoint({
+    operationId: 'logout',
+    summary: 'End the login a refresh token belongs to',
+    description: "A token that is unknown or not the caller's changes nothing (still 204).",
+  })
+  @ApiNoContentResponse({ description: 'Logged out' })
   logout(@CurrentUser() caller: AuthenticatedUser, @Body() body: RefreshTokenDto): Promise<void> {
     return this.tokens.logout(caller, body.refreshToken);
   }

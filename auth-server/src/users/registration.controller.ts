@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { RegisterUserDto } from './dto/register-user.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
 import { toUserResponse } from './user.mapper.js';
@@ -14,9 +15,13 @@ export class RegistrationController {
   @Public()
   @Post('register')
   @HttpCode(201)
-  @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiConflictResponse({ description: 'EMAIL_TAKEN' })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED or INVALID_REFERRAL_CODE' })
+  @ApiEndpoint({
+    operationId: 'register',
+    summary: 'Create an account (roles ["USER"])',
+    description: "With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user.",
+    errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'] },
+  })
+  @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })
   async register(@Body() body: RegisterUserDto): Promise<UserResponseDto> {
     return toUserResponse(await this.users.register(body));
   }

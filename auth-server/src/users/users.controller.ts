@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -10,12 +11,12 @@ import { toUserResponse } from './user.mapper.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
-@ApiBearerAuth()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
+  @ApiEndpoint({ operationId: 'getMe', summary: "The caller's account", errors: { 404: ['USER_NOT_FOUND'] } })
   @ApiOkResponse({ type: UserResponseDto })
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserResponseDto> {
     return toUserResponse(await this.users.get(caller.id));
@@ -23,10 +24,9 @@ export class UsersController {
 
   @Get()
   @Roles(Role.ADMIN)
-  @ApiQuery({ name: 'page', required: false, type: Number, description: 'From 1 (default 1)' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..100 (default 20)' })
+  @ApiEndpoint({ operationId: 'listUsers', summary: 'Users, newest first, optionally only those holding a role' })
+  @ApiPageQuery()
   @ApiOkResponse({ type: UserPageResponseDto })
-  @ApiForbiddenResponse({ description: 'Not an ADMIN' })
   async list(@Query() query: ListUsersQueryDto): Promise<UserPageResponseDto> {
     const page = await this.users.list(query);
     return { ...page, items: page.items.map(toUserResponse) };
@@ -34,8 +34,13 @@ export class UsersController {
 
   @Patch(':id/roles')
   @Roles(Role.ADMIN)
+  @ApiEndpoint({
+    operationId: 'updateUserRoles',
+    summary: "Replace a user's roles",
+    description: 'The change is recorded in the audit log.',
+    errors: { 404: ['USER_NOT_FOUND'] },
+  })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiNotFoundResponse({ description: 'USER_NOT_FOUND' })
   async replaceRoles(
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', ParseObjectIdPipe) id: string,

@@ -1,11 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import type { Page } from '@reward/server-kit/pagination';
 import { createValidationPipe } from '@reward/server-kit/validation';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { type ActivityView, ActivitiesService, type ImportResult } from './activities.service.js';
 import { ActivityBatchDto, ActivityInputDto } from './dto/activity-input.dto.js';
 import { ActivityQueryDto } from './dto/activity-query.dto.js';
+import { ActivityPageResponseDto, ImportResultResponseDto } from './dto/activity-response.dto.js';
 
 const validation = createValidationPipe();
 
@@ -20,6 +23,8 @@ export async function parseActivityBody(body: unknown): Promise<{ items: Activit
   return { items: [single], batch: false };
 }
 
+@ApiTags('activities')
+@ApiExtraModels(ActivityInputDto, ActivityBatchDto)
 @Controller('activities')
 export class ActivitiesController {
   constructor(private readonly activities: ActivitiesService) {}
@@ -27,6 +32,17 @@ export class ActivitiesController {
   @Post()
   @HttpCode(201)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'importActivities',
+    summary: 'Record player activities: one, or a batch of up to 1000',
+    description:
+      'All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice ' +
+      'records one activity. Recorded in the audit log.',
+  })
+  @ApiBody({
+    schema: { oneOf: [{ $ref: getSchemaPath(ActivityInputDto) }, { $ref: getSchemaPath(ActivityBatchDto) }] },
+  })
+  @ApiCreatedResponse({ type: ImportResultResponseDto })
   async import(@Body() body: unknown, @CurrentUser() actor: AuthenticatedUser): Promise<ImportResult> {
     const { items, batch } = await parseActivityBody(body);
     return this.activities.import(items, batch, actor);
@@ -34,6 +50,9 @@ export class ActivitiesController {
 
   @Get()
   @Roles(Role.OPERATOR, Role.AUDITOR)
+  @ApiEndpoint({ operationId: 'listActivities', summary: 'Recorded activities, most recent first, with filters' })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: ActivityPageResponseDto })
   list(@Query() query: ActivityQueryDto): Promise<Page<ActivityView>> {
     return this.activities.list(query);
   }

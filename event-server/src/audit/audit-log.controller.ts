@@ -1,18 +1,25 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { toTimeRange } from '../common/time-range.js';
 import type { AuditLogRecord } from './audit-log.repository.js';
 import { AuditLogService } from './audit-log.service.js';
 import { AuditLogQueryDto } from './dto/audit-log-query.dto.js';
+import { AuditLogPageResponseDto } from './dto/audit-log-response.dto.js';
 
+@ApiTags('audit-logs')
 @Controller('audit-logs')
 export class AuditLogController {
   constructor(private readonly auditLog: AuditLogService) {}
 
   @Get()
   @Roles(Role.AUDITOR)
+  @ApiEndpoint({ operationId: 'listAuditLogs', summary: 'Changes made by staff, most recent first, with filters' })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: AuditLogPageResponseDto })
   list(@Query() query: AuditLogQueryDto): Promise<Page<AuditLogRecord>> {
     const { from, to } = toTimeRange(query.from, query.to);
     return this.auditLog.list(

@@ -1,16 +1,27 @@
 import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiProduces, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { toTimeRange } from '../common/time-range.js';
-import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '../idempotency/idempotency.rules.js';
+import { EventErrorCode } from '../events/event.errors.js';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyErrorCode,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  parseIdempotencyKey,
+} from '../idempotency/idempotency.rules.js';
+import { ClaimErrorCode } from './claim.errors.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter } from './claim.repository.js';
 import { ClaimReviewService } from './claim-review.service.js';
 import type { ClaimView } from './claim.view.js';
 import { ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
+import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 import { requireEmptyBody } from './dto/empty-body.js';
 import { ReviewNoteDto } from './dto/review-note.dto.js';
 
@@ -25,6 +36,10 @@ function filterOf(query: ClaimFilterDto): ClaimFilter {
   };
 }
 
+/** A body-less route still parses a JSON body when one is sent, and refuses any field in it. */
+const EMPTY_BODY_ERRORS = [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON];
+
+@ApiTags('claims')
 @Controller('events')
 export class EventClaimsController {
   constructor(private readonly claims: ClaimsService) {}
@@ -33,6 +48,33 @@ export class EventClaimsController {
   @Post(':id/claims')
   @HttpCode(201)
   @Roles(Role.USER)
+  @ApiEndpoint({
+    operationId: 'claimReward',
+    summary: "Claim an event's rewards",
+    description:
+      'Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
+      'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
+      'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
+      'the first answer and records nothing new. No body (or `{}`).',
+    errors: {
+      400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
+      404: [EventErrorCode.EVENT_NOT_FOUND],
+      409: [ClaimErrorCode.ALREADY_CLAIMED, ClaimErrorCode.OUT_OF_STOCK, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS],
+      422: [ClaimErrorCode.CONDITION_NOT_MET, ClaimErrorCode.EVENT_NOT_ACTIVE, IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED],
+      503: [ClaimErrorCode.CLAIM_INTERRUPTED],
+    },
+    errorExtras: {
+      409: { schema: 'ClaimResponseDto', description: 'ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim' },
+      422: { schema: 'ClaimResponseDto', description: 'CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim' },
+    },
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Repeat a request safely: the same key from the same user returns the first answer (kept 24 h at least)',
+    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH, pattern: '^[\\x21-\\x7e]+$' },
+  })
+  @ApiCreatedResponse({ type: ClaimResponseDto, description: 'GRANTED or PENDING' })
   claim(
     @Param('id', ParseObjectIdPipe) eventId: string,
     @Body() body: unknown,
@@ -44,6 +86,7 @@ export class EventClaimsController {
   }
 }
 
+@ApiTags('claims')
 @Controller('claims')
 export class ClaimsController {
   constructor(
@@ -52,6 +95,9 @@ export class ClaimsController {
   ) {}
 
   @Get('me')
+  @ApiEndpoint({ operationId: 'listMyClaims', summary: "The caller's claims, newest first" })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: ClaimPageResponseDto })
   mine(@Query() query: MyClaimsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<ClaimView>> {
     return this.history.list({ ...filterOf(query), userId: user.id }, query);
   }
@@ -59,17 +105,34 @@ export class ClaimsController {
   @Get('export')
   @Roles(Role.OPERATOR, Role.AUDITOR)
   @Header('content-disposition', 'attachment; filename="claims.csv"')
+  @ApiEndpoint({
+    operationId: 'exportClaims',
+    summary: 'All claims matching the filters as CSV, one row per claim',
+    description: 'Streamed; cells that a spreadsheet would read as a formula are escaped.',
+  })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'CSV with a header row', content: { 'text/csv': { schema: { type: 'string' } } } })
   export(@Query() query: ClaimFilterDto): StreamableFile {
     return new StreamableFile(this.history.exportCsv(filterOf(query)), { type: 'text/csv; charset=utf-8' });
   }
 
   @Get()
   @Roles(Role.OPERATOR, Role.AUDITOR)
+  @ApiEndpoint({ operationId: 'listClaims', summary: 'All claims, newest first, with filters' })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: ClaimPageResponseDto })
   list(@Query() query: ListClaimsQueryDto): Promise<Page<ClaimView>> {
     return this.history.list(filterOf(query), query);
   }
 
   @Get(':id')
+  @ApiEndpoint({
+    operationId: 'getClaim',
+    summary: 'A claim',
+    description: "The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404.",
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND] },
+  })
+  @ApiOkResponse({ type: ClaimResponseDto })
   get(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<ClaimView> {
     return this.history.get(id, user);
   }
@@ -77,6 +140,13 @@ export class ClaimsController {
   @Post(':id/approve')
   @HttpCode(200)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'approveClaim',
+    summary: 'Approve a PENDING claim (-> GRANTED)',
+    description: 'No body (or `{}`). Recorded in the audit log.',
+    errors: { 400: EMPTY_BODY_ERRORS, 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+  })
+  @ApiOkResponse({ type: ClaimResponseDto })
   approve(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
@@ -89,6 +159,13 @@ export class ClaimsController {
   @Post(':id/reject')
   @HttpCode(200)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'rejectClaim',
+    summary: 'Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)',
+    description: 'The rejection blocks later claims of the user for this event. Recorded in the audit log.',
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+  })
+  @ApiOkResponse({ type: ClaimResponseDto })
   reject(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,
@@ -100,6 +177,13 @@ export class ClaimsController {
   @Post(':id/revoke')
   @HttpCode(200)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'revokeClaim',
+    summary: 'Revoke a GRANTED claim (-> REVOKED, its stock returned)',
+    description: 'The revocation blocks later claims of the user for this event. Recorded in the audit log.',
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+  })
+  @ApiOkResponse({ type: ClaimResponseDto })
   revoke(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,

@@ -1,4 +1,5 @@
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional } from 'class-validator';
 
 export interface TimeRange {
@@ -17,10 +18,12 @@ export function toTimeRange(from?: string, to?: string): TimeRange {
 
 /** `from`/`to` query filters (ISO-8601 instants, both ends included); combine with the list's own filters. */
 export class TimeRangeQueryDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'From this instant (included); not after `to`' })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
 
+  @ApiPropertyOptional({ format: 'date-time', description: 'Up to this instant (included)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;

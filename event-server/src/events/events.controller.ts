@@ -1,17 +1,25 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { CreateRewardDto } from '../rewards/dto/create-reward.dto.js';
+import { RewardResponseDto } from '../rewards/dto/reward-response.dto.js';
 import type { RewardView } from '../rewards/reward.view.js';
 import { RewardsService } from '../rewards/rewards.service.js';
 import { CreateEventDto } from './dto/create-event.dto.js';
+import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from './dto/event-response.dto.js';
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import { UpdateEventDto } from './dto/update-event.dto.js';
 import type { EventView } from './event.view.js';
+import { EventErrorCode } from './event.errors.js';
 import { EventsService } from './events.service.js';
 
+const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIMEZONE, EventErrorCode.INVALID_CONDITION];
+
+@ApiTags('events')
 @Controller('events')
 export class EventsController {
   constructor(
@@ -22,22 +30,48 @@ export class EventsController {
   @Post()
   @HttpCode(201)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'createEvent',
+    summary: 'Create an event with its condition',
+    description: 'Recorded in the audit log.',
+    errors: { 400: INVALID_EVENT },
+  })
+  @ApiCreatedResponse({ type: EventResponseDto })
   create(@Body() body: CreateEventDto, @CurrentUser() actor: AuthenticatedUser): Promise<EventView> {
     return this.events.create(body, actor);
   }
 
   @Get()
+  @ApiEndpoint({
+    operationId: 'listEvents',
+    summary: 'Events, newest first; filter by status or by an instant within their period',
+  })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: EventPageResponseDto })
   list(@Query() query: ListEventsQueryDto): Promise<Page<EventView>> {
     return this.events.list(query);
   }
 
   @Get(':id')
+  @ApiEndpoint({
+    operationId: 'getEvent',
+    summary: 'An event with its rewards',
+    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
+  })
+  @ApiOkResponse({ type: EventDetailResponseDto })
   get(@Param('id', ParseObjectIdPipe) id: string): Promise<EventView> {
     return this.events.getWithRewards(id);
   }
 
   @Patch(':id')
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'updateEvent',
+    summary: 'Change any fields of an event',
+    description: 'The event as changed is checked as a whole (period, zone, condition). Recorded in the audit log.',
+    errors: { 400: INVALID_EVENT, 404: [EventErrorCode.EVENT_NOT_FOUND] },
+  })
+  @ApiOkResponse({ type: EventResponseDto })
   update(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateEventDto,
@@ -49,6 +83,13 @@ export class EventsController {
   @Post(':id/rewards')
   @HttpCode(201)
   @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'addReward',
+    summary: 'Add a reward to an event',
+    description: 'ITEM rewards need `itemCode`, COUPON rewards `couponCode`. Recorded in the audit log.',
+    errors: { 400: [EventErrorCode.INVALID_REWARD], 404: [EventErrorCode.EVENT_NOT_FOUND] },
+  })
+  @ApiCreatedResponse({ type: RewardResponseDto })
   addReward(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: CreateRewardDto,
@@ -58,6 +99,12 @@ export class EventsController {
   }
 
   @Get(':id/rewards')
+  @ApiEndpoint({
+    operationId: 'listRewards',
+    summary: "An event's rewards with their remaining stock, in creation order",
+    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
+  })
+  @ApiOkResponse({ type: [RewardResponseDto] })
   listRewards(@Param('id', ParseObjectIdPipe) id: string): Promise<RewardView[]> {
     return this.rewards.listForExistingEvent(id);
   }

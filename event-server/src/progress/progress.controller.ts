@@ -1,15 +1,28 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { EventErrorCode } from '../events/event.errors.js';
 import { ProgressQueryDto } from './progress-query.dto.js';
+import { ProgressResponseDto } from './progress-response.dto.js';
 import { type ProgressView, ProgressService } from './progress.service.js';
 
+@ApiTags('events')
 @Controller('events')
 export class ProgressController {
   constructor(private readonly progress: ProgressService) {}
 
   @Get(':id/progress')
+  @ApiEndpoint({
+    operationId: 'getProgress',
+    summary: "How far a player is with an event's condition (a dry run of the claim check)",
+    description: "The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise).",
+    errors: { 403: [CommonErrorCode.FORBIDDEN], 404: [EventErrorCode.EVENT_NOT_FOUND] },
+  })
+  @ApiOkResponse({ type: ProgressResponseDto })
   get(
     @Param('id', ParseObjectIdPipe) id: string,
     @Query() query: ProgressQueryDto,

@@ -4,14 +4,14 @@ import { IsString, MaxLength, MinLength } from 'class-validator';
 import { normaliseEmail } from '../../users/user.js';
 
 export class LoginDto {
-  @ApiProperty({ example: 'alice@example.com' })
+  @ApiProperty({ minLength: 1, maxLength: 254, example: 'alice@example.com' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
   @IsString()
   @MinLength(1)
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
+  @ApiProperty({ minLength: 1, maxLength: 1024, example: 'correct horse battery staple' })
   @IsString()
   @MinLength(1)
   @MaxLength(1024)

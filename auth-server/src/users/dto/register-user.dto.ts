@@ -18,20 +18,30 @@ export function MaxUtf8Bytes(max: number): PropertyDecorator {
 }
 
 export class RegisterUserDto {
-  @ApiProperty({ example: 'alice@example.com', description: 'Trimmed and lower-cased; one account per address' })
+  @ApiProperty({
+    format: 'email',
+    maxLength: 254,
+    example: 'alice@example.com',
+    description: 'Trimmed and lower-cased; one account per address',
+  })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
   @IsString()
   @MaxLength(254)
   @IsEmail()
   email: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8)` })
+  @ApiProperty({
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_BYTES,
+    example: 'correct horse battery staple',
+    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8)`,
+  })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
   password: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 32, example: 'alice' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 32, example: 'alice', description: 'Trimmed; no control characters' })
   @IsOptional()
   @Transform(trimmed)
   @IsString()
@@ -40,7 +50,7 @@ export class RegisterUserDto {
   @Matches(/^[^\p{Cc}]*$/u, { message: 'nickname must not contain control characters' })
   nickname?: string;
 
-  @ApiPropertyOptional({ description: "Another user's referral code", example: 'K7M2Q9XA' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: "Another user's referral code", example: 'K7M2Q9XA' })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value))
   @IsString()

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -18,23 +19,42 @@ import { INSTANT_WITH_ZONE } from '../../events/dto/create-event.dto.js';
 export const MAX_BATCH_SIZE = 1000;
 
 export class ActivityInputDto {
+  @ApiProperty({ pattern: '^[0-9a-fA-F]{24}$', description: 'The player' })
   @Matches(/^[0-9a-f]{24}$/i, { message: 'userId must be a valid user id' })
   userId!: string;
 
+  @ApiProperty({
+    pattern: ACTIVITY_TYPE_PATTERN.source,
+    example: 'QUEST_CLEAR',
+    description: 'LOGIN, FRIEND_INVITE, QUEST_CLEAR (needs attributes.questId) or any other upper-case word',
+  })
   @Matches(ACTIVITY_TYPE_PATTERN, { message: 'type must be an upper-case word such as LOGIN or BOSS_KILL' })
   type!: string;
 
   /** Defaults to now; may not be in the future. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'Default now; not in the future; with its zone (Z or an offset)' })
   @IsOptional()
   @IsISO8601({ strict: true })
   @Matches(INSTANT_WITH_ZONE, { message: 'occurredAt must name its zone (Z or an offset)' })
   occurredAt?: string;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { questId: 'main-quest-3' },
+    description: 'Small facts (at most 4096 bytes of JSON; keys may not start with $ or contain a dot)',
+  })
   @IsOptional()
   @IsObject()
   attributes?: Record<string, unknown>;
 
   /** Makes the write idempotent: the same externalId twice records one activity. */
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 128,
+    example: 'game-7:quest:123',
+    description: 'Makes the import idempotent: the same externalId twice records one activity',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -43,6 +63,7 @@ export class ActivityInputDto {
 }
 
 export class ActivityBatchDto {
+  @ApiProperty({ type: [ActivityInputDto], minItems: 1, maxItems: MAX_BATCH_SIZE })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_SIZE)

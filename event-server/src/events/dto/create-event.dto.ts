@@ -1,41 +1,55 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CONDITION_PROPERTY } from '../../conditions/dto/condition.openapi.js';
 import { APPROVAL_MODES, type ApprovalMode, EVENT_STATUSES, type EventStatus } from '../event.schema.js';
 
 /** An instant with an explicit zone (Z or ±hh:mm): a bare local time would depend on the server's clock zone. */
 export const INSTANT_WITH_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
 
 export class CreateEventDto {
+  @ApiProperty({ minLength: 1, maxLength: 200, example: '7-day login event' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   title!: string;
 
+  @ApiPropertyOptional({ maxLength: 2000, example: 'Log in on 3 days of the week to get 100 points' })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
+  @ApiProperty({
+    format: 'date-time',
+    example: '2030-01-01T00:00:00Z',
+    description: 'Before endAt; with its zone (Z or an offset)',
+  })
   @IsISO8601({ strict: true })
   @Matches(INSTANT_WITH_ZONE, { message: 'startAt must name its zone (Z or an offset)' })
   startAt!: string;
 
+  @ApiProperty({ format: 'date-time', example: '2030-01-08T00:00:00Z', description: 'At most 1830 days after startAt' })
   @IsISO8601({ strict: true })
   @Matches(INSTANT_WITH_ZONE, { message: 'endAt must name its zone (Z or an offset)' })
   endAt!: string;
 
+  @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus', description: 'Only ACTIVE events can be claimed' })
   @IsIn(EVENT_STATUSES)
   status!: EventStatus;
 
+  @ApiProperty({ enum: APPROVAL_MODES, enumName: 'ApprovalMode', description: 'MANUAL: claims wait for an OPERATOR' })
   @IsIn(APPROVAL_MODES)
   approval!: ApprovalMode;
 
   /** IANA zone deciding where a "day" starts; default Asia/Seoul. Checked by the service. */
+  @ApiPropertyOptional({ maxLength: 64, default: 'Asia/Seoul', example: 'Asia/Seoul', description: 'IANA time zone' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   timezone?: string;
 
   /** The condition DSL; checked in depth by the condition validator, which names the exact path. */
+  @ApiProperty(CONDITION_PROPERTY)
   @IsObject()
   condition!: Record<string, unknown>;
 }

@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ACTIVITY_SOURCES } from '../activity.schema.js';
+
+export class ActivityResponseDto {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty()
+  userId!: string;
+
+  @ApiProperty({ example: 'LOGIN' })
+  type!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  occurredAt!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { questId: 'main-quest-3' } })
+  attributes?: Record<string, unknown>;
+
+  @ApiProperty({ description: "The importer's id, or a generated one" })
+  externalId!: string;
+
+  @ApiProperty({
+    enum: ACTIVITY_SOURCES,
+    enumName: 'ActivitySource',
+    description: 'IMPORT (POST /activities) or AUTH (logins, invites)',
+  })
+  source!: string;
+
+  @ApiProperty({ description: 'Id of the operator or the name of the server that recorded it' })
+  recordedBy!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+}
+
+export class ActivityPageResponseDto {
+  @ApiProperty({ type: [ActivityResponseDto] })
+  items!: ActivityResponseDto[];
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  page!: number;
+
+  @ApiProperty({ type: 'integer', example: 20 })
+  limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  total!: number;
+}
+
+export class ImportResultResponseDto {
+  @ApiProperty({ type: 'integer', description: 'Activities in the request' })
+  received!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Newly recorded' })
+  inserted!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Already recorded under the same externalId, not recorded again' })
+  duplicates!: number;
+}

@@ -1,0 +1,63 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { REWARD_TYPES } from '../../rewards/reward.schema.js';
+import { CLAIM_REASONS, PUBLIC_CLAIM_STATUSES } from '../claim.state-machine.js';
+
+export class ClaimRewardResponseDto {
+  @ApiProperty({ example: '665f1c2b9d3e4a0012345679' })
+  rewardId!: string;
+
+  @ApiProperty({ enum: REWARD_TYPES, enumName: 'RewardType' })
+  type!: string;
+
+  @ApiProperty({ example: '100 points' })
+  name!: string;
+
+  @ApiProperty({ type: 'integer', example: 100 })
+  quantity!: number;
+}
+
+export class ClaimResponseDto {
+  @ApiProperty({ example: '665f1c2b9d3e4a001234567a' })
+  id!: string;
+
+  @ApiProperty({ example: '665f1c2b9d3e4a0012345678' })
+  eventId!: string;
+
+  @ApiProperty({ example: '665f1c2b9d3e4a0012340000' })
+  userId!: string;
+
+  @ApiProperty({ enum: PUBLIC_CLAIM_STATUSES, enumName: 'ClaimStatus' })
+  status!: string;
+
+  @ApiPropertyOptional({ enum: CLAIM_REASONS, enumName: 'ClaimReason', description: 'Why the claim was rejected' })
+  reason?: string;
+
+  @ApiPropertyOptional({ description: "The reviewer's note (reject, revoke)" })
+  note?: string;
+
+  @ApiProperty({ type: [ClaimRewardResponseDto], description: 'What the claim grants (a copy taken when it was made)' })
+  rewards!: ClaimRewardResponseDto[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  decidedAt?: string;
+
+  @ApiPropertyOptional({ description: 'Id of the reviewer (absent for decisions the system made)' })
+  decidedBy?: string;
+}
+
+export class ClaimPageResponseDto {
+  @ApiProperty({ type: [ClaimResponseDto] })
+  items!: ClaimResponseDto[];
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  page!: number;
+
+  @ApiProperty({ type: 'integer', example: 20 })
+  limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  total!: number;
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { stableJson } from '@reward/server-kit/openapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildEventOpenApi, generateEventOpenApi } from './openapi.js';
+import { type EventTestApp, newId, startEventTestApp } from './testing/event-test-app.js';
+
+let t: EventTestApp;
+
+beforeAll(async () => {
+  t = await startEventTestApp('openapi');
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('event OpenAPI document', () => {
+  it('is what npm run openapi committed (openapi/event.json), and what a database-less build produces', async () => {
+    const committed = readFileSync(new URL('../../openapi/event.json', import.meta.url), 'utf8');
+    expect(stableJson(buildEventOpenApi(t.app))).toBe(committed);
+    expect(stableJson(await generateEventOpenApi())).toBe(committed);
+  });
+
+  it('leaves the server-to-server routes out', () => {
+    expect(Object.keys(buildEventOpenApi(t.app).paths).filter((path) => path.startsWith('/internal'))).toEqual([]);
+  });
+});
+
+describe('requests the document calls invalid', () => {
+  const event = {
+    title: 'Spec check',
+    startAt: '2030-01-01T00:00:00Z',
+    endAt: '2030-01-08T00:00:00Z',
+    status: 'ACTIVE',
+    approval: 'AUTO',
+    condition: { type: 'LOGIN_DAYS', days: 3 },
+  };
+
+  it.each([
+    ['limit above its maximum', 'GET', '/events?limit=101', undefined, 'VALIDATION_FAILED'],
+    ['a malformed id (pattern)', 'GET', '/events/not-an-id', undefined, 'INVALID_ID'],
+    ['a field the body schema does not have', 'POST', '/events', { ...event, extra: 1 }, 'VALIDATION_FAILED'],
+    ['a condition type outside the oneOf', 'POST', '/events', { ...event, condition: { type: 'NOPE' } }, 'INVALID_CONDITION'],
+    [
+      'days above the maximum',
+      'POST',
+      '/events',
+      { ...event, condition: { type: 'LOGIN_DAYS', days: 100_000 } },
+      'INVALID_CONDITION',
+    ],
+    [
+      'a batch above maxItems',
+      'POST',
+      '/activities',
+      { items: Array.from({ length: 1001 }, () => ({ userId: newId(), type: 'LOGIN' })) },
+      'VALIDATION_FAILED',
+    ],
+  ] as const)('%s is a 400 with a documented code', async (_name, method, url, body, code) => {
+    const operator = t.as('OPERATOR');
+    const response = await t.request(method, url, { token: operator.token, ...(body !== undefined && { body }) });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ statusCode: 400, code });
+  });
+});

@@ -1,0 +1,46 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { completeOpenApi } from '@reward/server-kit/openapi';
+import { AppModule } from './app.module.js';
+import { CONDITION_SCHEMAS } from './conditions/dto/condition.openapi.js';
+import { loadEventConfig } from './config/event-config.js';
+
+/** The event server's OpenAPI document, built from the controllers and DTOs (for the gateway's merged docs). */
+export function buildEventOpenApi(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Reward platform: event server')
+    .setDescription('Events, rewards, conditions, activities, progress, claims and the audit log')
+    .setVersion('1')
+    .addTag('events', "Events, their rewards and each player's progress")
+    .addTag('claims', 'Reward claims and their review')
+    .addTag('activities', 'Player behaviour that conditions are checked against')
+    .addTag('audit-logs', 'Every change made by staff')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  // The readiness probe of this one server (the gateway's /health reports on it); not part of the API.
+  delete document.paths['/health'];
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ...(CONDITION_SCHEMAS as NonNullable<OpenAPIObject['components']>['schemas']) },
+  };
+  return completeOpenApi(app, document);
+}
+
+/**
+ * The same document without a database or network: Nest's preview mode registers the modules and
+ * controllers but runs no provider factory, so no connection is ever opened.
+ */
+export async function generateEventOpenApi(): Promise<OpenAPIObject> {
+  const app = await NestFactory.create(AppModule.forRoot(loadEventConfig({ NODE_ENV: 'development' })), new FastifyAdapter(), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  try {
+    return buildEventOpenApi(app);
+  } finally {
+    await app.close();
+  }
+}
