@@ -14,6 +14,8 @@ RUN npm ci --no-audit --no-fund
 COPY libs/server-kit libs/server-kit
 ARG SERVICE
 COPY ${SERVICE} ${SERVICE}
+# The committed OpenAPI documents: the gateway serves openapi/openapi.json at /openapi.json and /docs.
+COPY openapi openapi
 RUN npm run build -w libs/server-kit && npm run build -w ${SERVICE}
 
 FROM ${NODE_IMAGE} AS runtime-deps
@@ -37,6 +39,7 @@ COPY --from=build --chown=node:node /app/libs/server-kit/package.json libs/serve
 COPY --from=build --chown=node:node /app/libs/server-kit/dist libs/server-kit/dist
 COPY --from=build --chown=node:node /app/${SERVICE}/package.json ${SERVICE}/package.json
 COPY --from=build --chown=node:node /app/${SERVICE}/dist ${SERVICE}/dist
+COPY --from=build --chown=node:node /app/openapi openapi
 RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
 USER node
 EXPOSE ${PORT}

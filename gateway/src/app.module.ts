@@ -3,6 +3,7 @@ import { JwksKeyResolver } from '@reward/server-kit/access-token';
 import { JwtAuthModule } from '@reward/server-kit/jwt-auth.module';
 import { GatewayConfigModule } from './config/config.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
+import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 
 /**
@@ -24,6 +25,7 @@ export class AppModule {
           }),
         }),
         HealthModule,
+        DocsModule,
       ],
     };
   }

@@ -1,7 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { HealthReportDto } from './health-report.dto.js';
 import { type HealthReport, HealthService } from './health.service.js';
 
+@ApiTags('gateway')
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
@@ -9,6 +14,13 @@ export class HealthController {
   /** 200 when the gateway and both servers answer; 503 with the error body naming the ones that do not. */
   @Public()
   @Get()
+  @ApiEndpoint({
+    operationId: 'getHealth',
+    summary: 'Whether the gateway and both servers are ready',
+    description: '503 names the servers that are not ready (`services`).',
+    errors: { 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
+  })
+  @ApiOkResponse({ type: HealthReportDto })
   check(): Promise<HealthReport> {
     return this.health.check();
   }

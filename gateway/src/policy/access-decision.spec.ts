@@ -56,10 +56,16 @@ describe('every line of the route policy table', () => {
     },
   );
 
-  it('holds exactly the routes of API.md built so far plus the gateway health route', () => {
+  it('holds exactly the routes of API.md plus the gateway routes (health, OpenAPI, Swagger UI)', () => {
     expect(ROUTE_POLICIES.map((policy) => `${policy.method} ${policy.path} ${policy.upstream} ${String(policy.access)}`)).toEqual(
       [
         'GET /health gateway public',
+        'GET /openapi.json gateway public',
+        'GET /docs gateway public',
+        'GET /docs/swagger-ui.css gateway public',
+        'GET /docs/swagger-ui-bundle.js gateway public',
+        'GET /docs/favicon-32x32.png gateway public',
+        'GET /docs/docs-init.js gateway public',
         'POST /auth/register auth public',
         'POST /auth/login auth public',
         'POST /auth/refresh auth public',

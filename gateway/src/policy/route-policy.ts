@@ -1,4 +1,5 @@
 import { Role } from '@reward/server-kit/roles';
+import { SWAGGER_UI_FILES } from '../docs/swagger-ui-assets.js';
 
 /** Who serves a route: one of the upstream servers, or the gateway's own Nest controllers. */
 export type Upstream = 'auth' | 'event';
@@ -27,6 +28,15 @@ const ANY_USER: readonly Role[] = [];
 export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   // --- the gateway's own routes (Nest controllers in this package, never proxied) -----------------
   { method: 'GET', path: '/health', access: 'public', upstream: 'gateway' },
+  { method: 'GET', path: '/openapi.json', access: 'public', upstream: 'gateway' },
+  // Swagger UI: its page and its files (not API operations, so not in the OpenAPI document).
+  { method: 'GET', path: '/docs', access: 'public', upstream: 'gateway' },
+  ...SWAGGER_UI_FILES.map((name): RoutePolicy => ({
+    method: 'GET',
+    path: `/docs/${name}`,
+    access: 'public',
+    upstream: 'gateway',
+  })),
 
   // --- auth server ---------------------------------------------------------------------------------
   { method: 'POST', path: '/auth/register', access: 'public', upstream: 'auth' },

@@ -291,7 +291,9 @@ describe('unknown routes', () => {
     ['GET', '/events/x/y'],
     ['POST', '/internal/activities'],
     ['POST', '/internal/audit-logs'],
-    ['GET', '/docs'],
+    ['GET', '/docs/'],
+    ['GET', '/docs/package.json'],
+    ['GET', '/docs/swagger-ui.css/x'],
     ['GET', '*'],
     ['GET', 'http://127.0.0.1:1/users/me'],
   ];

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { stableJson } from '@reward/server-kit/openapi';
+import { describe, expect, it } from 'vitest';
+import { generateGatewayOpenApi } from './gateway-openapi.js';
+import { mergeOpenApi } from './merge-openapi.js';
+import { MERGED_OPENAPI_FILE, OPENAPI_DIR } from './openapi-file.js';
+
+const text = (name: string): string => readFileSync(`${OPENAPI_DIR}${name}`, 'utf8');
+const json = (name: string): OpenAPIObject => JSON.parse(text(name)) as OpenAPIObject;
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+type Operation = { operationId: string; tags?: string[]; responses: Record<string, { content?: Record<string, unknown> }> };
+function operations(document: OpenAPIObject): Array<[string, Operation]> {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    METHODS.flatMap((method) => {
+      const operation = (item as Record<string, Operation | undefined>)[method];
+      return operation ? [[`${method.toUpperCase()} ${path}`, operation] as [string, Operation]] : [];
+    }),
+  );
+}
+
+describe('the committed OpenAPI documents', () => {
+  it.each(['auth.json', 'event.json', 'openapi.json'])('%s is a valid OpenAPI 3 document, in its stable form', async (name) => {
+    const document = json(name);
+    expect(document.openapi).toMatch(/^3\./);
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
+    expect(text(name)).toBe(stableJson(document));
+  });
+
+  it('openapi.json is the merge of the committed server documents and the gateway routes (not stale)', async () => {
+    const merged = mergeOpenApi([await generateGatewayOpenApi(), json('auth.json'), json('event.json')]);
+    expect(stableJson(merged)).toBe(readFileSync(MERGED_OPENAPI_FILE, 'utf8'));
+    expect(merged.servers).toEqual([{ url: 'http://localhost:3000', description: 'The gateway' }]);
+  });
+
+  it('names every operation with a stable operationId and a tag', () => {
+    const ids = operations(json('openapi.json')).map(([, operation]) => operation.operationId);
+    expect(ids.sort()).toEqual(
+      [
+        'register',
+        'login',
+        'refreshTokens',
+        'logout',
+        'getMe',
+        'listUsers',
+        'updateUserRoles',
+        'getJwks',
+        'createEvent',
+        'listEvents',
+        'getEvent',
+        'updateEvent',
+        'addReward',
+        'listRewards',
+        'getProgress',
+        'claimReward',
+        'listMyClaims',
+        'listClaims',
+        'getClaim',
+        'approveClaim',
+        'rejectClaim',
+        'revokeClaim',
+        'exportClaims',
+        'importActivities',
+        'listActivities',
+        'listAuditLogs',
+        'getHealth',
+        'getOpenApi',
+      ].sort(),
+    );
+    for (const [name, operation] of operations(json('openapi.json'))) expect(operation.tags?.length, name).toBeGreaterThan(0);
+  });
+
+  it('documents every error with the shared error body and its codes', () => {
+    for (const [name, operation] of operations(json('openapi.json'))) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) < 400) continue;
+        const body = JSON.stringify(response.content?.['application/json']);
+        expect(body, `${name} ${status}`).toContain('#/components/schemas/ErrorBody');
+        expect(body, `${name} ${status}`).toMatch(/"code":\{"enum":\["[A-Z_]+/);
+      }
+    }
+  });
+
+  it('lists the 4xx answers the servers give: validation, malformed ids, missing resources, conflicts', () => {
+    const document = json('openapi.json');
+    const responses = (path: string, method: string): Record<string, unknown> =>
+      (document.paths[path] as Record<string, Operation>)[method]!.responses;
+    const codes = (path: string, method: string, status: number): unknown =>
+      JSON.parse(JSON.stringify(responses(path, method)[status])).content['application/json'].schema.allOf?.[1].properties.code
+        .enum ??
+      JSON.parse(JSON.stringify(responses(path, method)[status])).content['application/json'].schema.anyOf[1].allOf[1].properties
+        .code.enum;
+    expect(codes('/events', 'post', 400)).toEqual([
+      'INVALID_CONDITION',
+      'INVALID_JSON',
+      'INVALID_PERIOD',
+      'INVALID_TIMEZONE',
+      'VALIDATION_FAILED',
+    ]);
+    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID']);
+    expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND']);
+    expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(['200', '400', '401', '404']);
+    expect(codes('/events/{id}/claims', 'post', 409)).toEqual(['ALREADY_CLAIMED', 'IDEMPOTENCY_IN_PROGRESS', 'OUT_OF_STOCK']);
+    expect(codes('/events/{id}/claims', 'post', 422)).toEqual([
+      'CONDITION_NOT_MET',
+      'EVENT_NOT_ACTIVE',
+      'IDEMPOTENCY_KEY_REUSED',
+    ]);
+    expect(codes('/claims/{id}/approve', 'post', 409)).toEqual(['INVALID_TRANSITION']);
+    expect(codes('/users', 'get', 403)).toEqual(['FORBIDDEN']);
+    expect(Object.keys(responses('/auth/login', 'post'))).not.toContain('403');
+  });
+
+  it('gives the condition DSL a real schema and the activity body both of its shapes', () => {
+    const document = json('openapi.json');
+    const schemas = document.components!.schemas as Record<string, { oneOf?: Array<{ $ref: string }> }>;
+    expect(schemas.Condition!.oneOf!.map((ref) => ref.$ref.split('/').at(-1)).sort()).toEqual(
+      [
+        'ActivityCountCondition',
+        'CompositeCondition',
+        'InviteFriendsCondition',
+        'LoginDaysCondition',
+        'LoginStreakCondition',
+        'QuestClearCondition',
+      ].sort(),
+    );
+    expect(JSON.stringify(schemas.CompositeCondition)).toContain('#/components/schemas/Condition');
+    const body = (document.paths['/activities'] as Record<string, { requestBody: unknown }>).post!.requestBody;
+    expect(JSON.stringify(body)).toContain(
+      '"oneOf":[{"$ref":"#/components/schemas/ActivityInputDto"},{"$ref":"#/components/schemas/ActivityBatchDto"}]',
+    );
+  });
+});
