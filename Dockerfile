@@ -39,6 +39,8 @@ COPY --from=build --chown=node:node /app/libs/server-kit/package.json libs/serve
 COPY --from=build --chown=node:node /app/libs/server-kit/dist libs/server-kit/dist
 COPY --from=build --chown=node:node /app/${SERVICE}/package.json ${SERVICE}/package.json
 COPY --from=build --chown=node:node /app/${SERVICE}/dist ${SERVICE}/dist
+# The gateway serves the committed merged OpenAPI document at /openapi.json and /docs.
+COPY --chown=node:node openapi/openapi.json openapi/openapi.json
 COPY --from=build --chown=node:node /app/openapi openapi
 RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
 USER node
