@@ -14,8 +14,6 @@ RUN npm ci --no-audit --no-fund
 COPY libs/server-kit libs/server-kit
 ARG SERVICE
 COPY ${SERVICE} ${SERVICE}
-# The committed OpenAPI documents: the gateway serves openapi/openapi.json at /openapi.json and /docs.
-COPY openapi openapi
 RUN npm run build -w libs/server-kit && npm run build -w ${SERVICE}
 
 FROM ${NODE_IMAGE} AS runtime-deps
@@ -41,7 +39,6 @@ COPY --from=build --chown=node:node /app/${SERVICE}/package.json ${SERVICE}/pack
 COPY --from=build --chown=node:node /app/${SERVICE}/dist ${SERVICE}/dist
 # The gateway serves the committed merged OpenAPI document at /openapi.json and /docs.
 COPY --chown=node:node openapi/openapi.json openapi/openapi.json
-COPY --from=build --chown=node:node /app/openapi openapi
 RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
 USER node
 EXPOSE ${PORT}
