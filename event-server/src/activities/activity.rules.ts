@@ -8,6 +8,17 @@ export const FUTURE_TOLERANCE_MS = 5_000;
 /** Attributes are small facts (a quest id, a stage), not documents. */
 export const MAX_ATTRIBUTES_BYTES = 4_096;
 
+/** A key MongoDB-compatible stores refuse or read as an operator/path, anywhere in a nested value. */
+export function hasUnstorableKey(value: unknown, depth = 0): boolean {
+  if (depth > 20) return true;
+  if (Array.isArray(value)) return value.some((element) => hasUnstorableKey(element, depth + 1));
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(
+    ([key, nested]) =>
+      key === '' || key.startsWith('$') || key.includes('.') || key.includes('\0') || hasUnstorableKey(nested, depth + 1),
+  );
+}
+
 export interface PreparedActivity {
   userId: string;
   type: string;
@@ -35,8 +46,8 @@ export function prepareActivities(items: ActivityInputDto[], now: Date, label: (
     if (item.attributes && JSON.stringify(item.attributes).length > MAX_ATTRIBUTES_BYTES) {
       problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
     }
-    if (item.attributes && Object.keys(item.attributes).some((key) => key.startsWith('$') || key.includes('.'))) {
-      problems.push(`${at}attributes keys may not start with $ or contain a dot`);
+    if (item.attributes && hasUnstorableKey(item.attributes)) {
+      problems.push(`${at}attributes keys (at any depth) must be non-empty, not start with $ and contain no dot`);
     }
     return {
       userId: item.userId.toLowerCase(),

@@ -1,0 +1,29 @@
+import { DomainError } from '@reward/server-kit/errors';
+import { describe, expect, it } from 'vitest';
+import { hasUnstorableKey, prepareActivities } from './activity.rules.js';
+
+describe('activity rules', () => {
+  it('finds keys a store would refuse at any depth', () => {
+    expect(hasUnstorableKey({ questId: 'Q', stage: { boss: 'ok' }, list: [{ a: 1 }] })).toBe(false);
+    expect(hasUnstorableKey({ 'a.b': 1 })).toBe(true);
+    expect(hasUnstorableKey({ nested: { $gt: 1 } })).toBe(true);
+    expect(hasUnstorableKey({ list: [{ 'x.y': 1 }] })).toBe(true);
+    expect(hasUnstorableKey({ '': 1 })).toBe(true);
+  });
+
+  it('refuses such attributes with a 400 naming the item, before anything is written', () => {
+    const now = new Date('2025-12-01T00:00:00Z');
+    const good = { userId: '0123456789abcdef01234567', type: 'BOSS_KILL', occurredAt: '2025-11-30T00:00:00Z' };
+    expect(prepareActivities([good], now, () => '')).toHaveLength(1);
+    try {
+      prepareActivities([good, { ...good, attributes: { deep: { '.{': 1 } } }], now, (index) => `items[${index}].`);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).status).toBe(400);
+      expect((error as DomainError).messages).toEqual([
+        'items[1].attributes keys (at any depth) must be non-empty, not start with $ and contain no dot',
+      ]);
+    }
+  });
+});
