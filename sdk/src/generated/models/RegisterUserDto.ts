@@ -1,0 +1,22 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+export type RegisterUserDto = {
+  /**
+   * Trimmed and lower-cased; one account per address
+   */
+  email: string;
+  /**
+   * Trimmed; no control characters
+   */
+  nickname?: string;
+  /**
+   * At most 72 bytes (UTF-8)
+   */
+  password: string;
+  /**
+   * Another user's referral code
+   */
+  referralCode?: string;
+};

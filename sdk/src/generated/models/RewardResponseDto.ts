@@ -1,0 +1,26 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { RewardType } from './RewardType.js';
+export type RewardResponseDto = {
+  couponCode?: string;
+  createdAt: string;
+  eventId: string;
+  id: string;
+  itemCode?: string;
+  name: string;
+  /**
+   * How much one grant gives
+   */
+  quantity: number;
+  /**
+   * Grants still available; null = unlimited
+   */
+  remaining: number | null;
+  /**
+   * Total grants; null = unlimited
+   */
+  stock: number | null;
+  type: RewardType;
+};

@@ -1,0 +1,85 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { ActivityBatchDto } from '../models/ActivityBatchDto.js';
+import type { ActivityInputDto } from '../models/ActivityInputDto.js';
+import type { ActivityPageResponseDto } from '../models/ActivityPageResponseDto.js';
+import type { ImportResultResponseDto } from '../models/ImportResultResponseDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class ActivitiesService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Recorded activities, most recent first, with filters
+   * Access: roles OPERATOR, AUDITOR, ADMIN.
+   * @returns ActivityPageResponseDto OK
+   * @throws ApiError
+   */
+  public listActivities({
+    from,
+    to,
+    userId,
+    type,
+    page = 1,
+    limit = 20,
+  }: {
+    /**
+     * From this instant (included); not after `to`
+     */
+    from?: string;
+    /**
+     * Up to this instant (included)
+     */
+    to?: string;
+    userId?: string;
+    type?: string;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<ActivityPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/activities',
+      query: {
+        from: from,
+        to: to,
+        userId: userId,
+        type: type,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * Record player activities: one, or a batch of up to 1000
+   * All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice records one activity. Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns ImportResultResponseDto Created
+   * @throws ApiError
+   */
+  public importActivities({
+    requestBody,
+  }: {
+    requestBody: ActivityInputDto | ActivityBatchDto;
+  }): CancelablePromise<ImportResultResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/activities',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { AuditLogPageResponseDto } from '../models/AuditLogPageResponseDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class AuditLogsService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Changes made by staff, most recent first, with filters
+   * Access: roles AUDITOR, ADMIN.
+   * @returns AuditLogPageResponseDto OK
+   * @throws ApiError
+   */
+  public listAuditLogs({
+    from,
+    to,
+    actorId,
+    action,
+    targetType,
+    targetId,
+    page = 1,
+    limit = 20,
+  }: {
+    /**
+     * From this instant (included); not after `to`
+     */
+    from?: string;
+    /**
+     * Up to this instant (included)
+     */
+    to?: string;
+    /**
+     * Who made the change
+     */
+    actorId?: string;
+    action?: string;
+    targetType?: string;
+    targetId?: string;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<AuditLogPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/audit-logs',
+      query: {
+        from: from,
+        to: to,
+        actorId: actorId,
+        action: action,
+        targetType: targetType,
+        targetId: targetId,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { JwksResponseDto } from '../models/JwksResponseDto.js';
+import type { LoginDto } from '../models/LoginDto.js';
+import type { RefreshTokenDto } from '../models/RefreshTokenDto.js';
+import type { RegisterUserDto } from '../models/RegisterUserDto.js';
+import type { TokenPairResponseDto } from '../models/TokenPairResponseDto.js';
+import type { UserResponseDto } from '../models/UserResponseDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class AuthService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * The public keys (JWKS) that verify access tokens
+   * Access: public (no token).
+   * @returns JwksResponseDto OK
+   * @throws ApiError
+   */
+  public getJwks(): CancelablePromise<JwksResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/.well-known/jwks.json',
+    });
+  }
+  /**
+   * Exchange email and password for an access and a refresh token
+   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Attempts are throttled per client address: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.
+   *
+   * Access: public (no token).
+   * @returns TokenPairResponseDto OK
+   * @throws ApiError
+   */
+  public login({ requestBody }: { requestBody: LoginDto }): CancelablePromise<TokenPairResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/auth/login',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: INVALID_CREDENTIALS`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
+      },
+    });
+  }
+  /**
+   * End the login a refresh token belongs to
+   * A token that is unknown or not the caller's changes nothing (still 204).
+   *
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns void
+   * @throws ApiError
+   */
+  public logout({ requestBody }: { requestBody: RefreshTokenDto }): CancelablePromise<void> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/auth/logout',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Exchange a refresh token for a new pair (the old refresh token stops working)
+   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED).
+   *
+   * Access: public (no token).
+   * @returns TokenPairResponseDto OK
+   * @throws ApiError
+   */
+  public refreshTokens({ requestBody }: { requestBody: RefreshTokenDto }): CancelablePromise<TokenPairResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/auth/refresh',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Create an account (roles ["USER"])
+   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user.
+   *
+   * Access: public (no token).
+   * @returns UserResponseDto The new account
+   * @throws ApiError
+   */
+  public register({ requestBody }: { requestBody: RegisterUserDto }): CancelablePromise<UserResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/auth/register',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, INVALID_REFERRAL_CODE, VALIDATION_FAILED`,
+        409: `Conflict: EMAIL_TAKEN`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+}

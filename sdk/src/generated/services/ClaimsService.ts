@@ -1,0 +1,292 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { ClaimPageResponseDto } from '../models/ClaimPageResponseDto.js';
+import type { ClaimResponseDto } from '../models/ClaimResponseDto.js';
+import type { ClaimStatus } from '../models/ClaimStatus.js';
+import type { ReviewNoteDto } from '../models/ReviewNoteDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class ClaimsService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * All claims, newest first, with filters
+   * Access: roles OPERATOR, AUDITOR, ADMIN.
+   * @returns ClaimPageResponseDto OK
+   * @throws ApiError
+   */
+  public listClaims({
+    eventId,
+    status,
+    from,
+    to,
+    userId,
+    page = 1,
+    limit = 20,
+  }: {
+    /**
+     * Only claims for this event
+     */
+    eventId?: string;
+    status?: ClaimStatus;
+    /**
+     * From this instant (included); not after `to`
+     */
+    from?: string;
+    /**
+     * Up to this instant (included)
+     */
+    to?: string;
+    /**
+     * Only this user's claims
+     */
+    userId?: string;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<ClaimPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/claims',
+      query: {
+        eventId: eventId,
+        status: status,
+        from: from,
+        to: to,
+        userId: userId,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * All claims matching the filters as CSV, one row per claim
+   * Streamed; cells that a spreadsheet would read as a formula are escaped.
+   *
+   * Access: roles OPERATOR, AUDITOR, ADMIN.
+   * @returns string CSV with a header row
+   * @throws ApiError
+   */
+  public exportClaims({
+    eventId,
+    status,
+    from,
+    to,
+    userId,
+  }: {
+    /**
+     * Only claims for this event
+     */
+    eventId?: string;
+    status?: ClaimStatus;
+    /**
+     * From this instant (included); not after `to`
+     */
+    from?: string;
+    /**
+     * Up to this instant (included)
+     */
+    to?: string;
+    /**
+     * Only this user's claims
+     */
+    userId?: string;
+  }): CancelablePromise<string> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/claims/export',
+      query: {
+        eventId: eventId,
+        status: status,
+        from: from,
+        to: to,
+        userId: userId,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * The caller's claims, newest first
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns ClaimPageResponseDto OK
+   * @throws ApiError
+   */
+  public listMyClaims({
+    eventId,
+    status,
+    page = 1,
+    limit = 20,
+  }: {
+    /**
+     * Only claims for this event
+     */
+    eventId?: string;
+    status?: ClaimStatus;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<ClaimPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/claims/me',
+      query: {
+        eventId: eventId,
+        status: status,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+      },
+    });
+  }
+  /**
+   * A claim
+   * The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404.
+   *
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns ClaimResponseDto OK
+   * @throws ApiError
+   */
+  public getClaim({ id }: { id: string }): CancelablePromise<ClaimResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/claims/{id}',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        404: `Not found: CLAIM_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * Approve a PENDING claim (-> GRANTED)
+   * No body (or `{}`). Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns ClaimResponseDto OK
+   * @throws ApiError
+   */
+  public approveClaim({ id }: { id: string }): CancelablePromise<ClaimResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/claims/{id}/approve',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: CLAIM_NOT_FOUND`,
+        409: `Conflict: INVALID_TRANSITION`,
+      },
+    });
+  }
+  /**
+   * Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)
+   * The rejection blocks later claims of the user for this event. Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns ClaimResponseDto OK
+   * @throws ApiError
+   */
+  public rejectClaim({ id, requestBody }: { id: string; requestBody: ReviewNoteDto }): CancelablePromise<ClaimResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/claims/{id}/reject',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: CLAIM_NOT_FOUND`,
+        409: `Conflict: INVALID_TRANSITION`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Revoke a GRANTED claim (-> REVOKED, its stock returned)
+   * The revocation blocks later claims of the user for this event. Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns ClaimResponseDto OK
+   * @throws ApiError
+   */
+  public revokeClaim({ id, requestBody }: { id: string; requestBody: ReviewNoteDto }): CancelablePromise<ClaimResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/claims/{id}/revoke',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: CLAIM_NOT_FOUND`,
+        409: `Conflict: INVALID_TRANSITION`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Claim an event's rewards
+   * Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays the first answer and records nothing new. No body (or `{}`).
+   *
+   * Access: roles USER, ADMIN.
+   * @returns ClaimResponseDto GRANTED or PENDING
+   * @throws ApiError
+   */
+  public claimReward({
+    id,
+    idempotencyKey,
+  }: {
+    id: string;
+    /**
+     * Repeat a request safely: the same key from the same user returns the first answer (kept 24 h at least)
+     */
+    idempotencyKey?: string;
+  }): CancelablePromise<ClaimResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/events/{id}/claims',
+      path: {
+        id: id,
+      },
+      headers: {
+        'Idempotency-Key': idempotencyKey,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: EVENT_NOT_FOUND`,
+        409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,
+        422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
+        503: `Service unavailable, try again: CLAIM_INTERRUPTED`,
+      },
+    });
+  }
+}

@@ -1,0 +1,205 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { CreateEventDto } from '../models/CreateEventDto.js';
+import type { CreateRewardDto } from '../models/CreateRewardDto.js';
+import type { EventDetailResponseDto } from '../models/EventDetailResponseDto.js';
+import type { EventPageResponseDto } from '../models/EventPageResponseDto.js';
+import type { EventResponseDto } from '../models/EventResponseDto.js';
+import type { EventStatus } from '../models/EventStatus.js';
+import type { ProgressResponseDto } from '../models/ProgressResponseDto.js';
+import type { RewardResponseDto } from '../models/RewardResponseDto.js';
+import type { UpdateEventDto } from '../models/UpdateEventDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class EventsService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Events, newest first; filter by status or by an instant within their period
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns EventPageResponseDto OK
+   * @throws ApiError
+   */
+  public listEvents({
+    status,
+    activeAt,
+    page = 1,
+    limit = 20,
+  }: {
+    status?: EventStatus;
+    /**
+     * Only events whose period contains this instant
+     */
+    activeAt?: string;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<EventPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/events',
+      query: {
+        status: status,
+        activeAt: activeAt,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+      },
+    });
+  }
+  /**
+   * Create an event with its condition
+   * Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns EventResponseDto Created
+   * @throws ApiError
+   */
+  public createEvent({ requestBody }: { requestBody: CreateEventDto }): CancelablePromise<EventResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/events',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * An event with its rewards
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns EventDetailResponseDto OK
+   * @throws ApiError
+   */
+  public getEvent({ id }: { id: string }): CancelablePromise<EventDetailResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/events/{id}',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        404: `Not found: EVENT_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * Change any fields of an event
+   * The event as changed is checked as a whole (period, zone, condition). Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns EventResponseDto OK
+   * @throws ApiError
+   */
+  public updateEvent({ id, requestBody }: { id: string; requestBody: UpdateEventDto }): CancelablePromise<EventResponseDto> {
+    return this.httpRequest.request({
+      method: 'PATCH',
+      url: '/events/{id}',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: EVENT_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * How far a player is with an event's condition (a dry run of the claim check)
+   * The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise).
+   *
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns ProgressResponseDto OK
+   * @throws ApiError
+   */
+  public getProgress({
+    id,
+    userId,
+  }: {
+    id: string;
+    /**
+     * OPERATOR/ADMIN only: another user's progress (a dry run of their claim); default: the caller
+     */
+    userId?: string;
+  }): CancelablePromise<ProgressResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/events/{id}/progress',
+      path: {
+        id: id,
+      },
+      query: {
+        userId: userId,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: EVENT_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * An event's rewards with their remaining stock, in creation order
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns RewardResponseDto OK
+   * @throws ApiError
+   */
+  public listRewards({ id }: { id: string }): CancelablePromise<Array<RewardResponseDto>> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/events/{id}/rewards',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        404: `Not found: EVENT_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * Add a reward to an event
+   * ITEM rewards need `itemCode`, COUPON rewards `couponCode`. Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns RewardResponseDto Created
+   * @throws ApiError
+   */
+  public addReward({ id, requestBody }: { id: string; requestBody: CreateRewardDto }): CancelablePromise<RewardResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/events/{id}/rewards',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: EVENT_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+}

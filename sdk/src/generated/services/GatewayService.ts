@@ -1,0 +1,39 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { HealthReportDto } from '../models/HealthReportDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class GatewayService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Whether the gateway and both servers are ready
+   * 503 names the servers that are not ready (`services`).
+   *
+   * Access: public (no token).
+   * @returns HealthReportDto OK
+   * @throws ApiError
+   */
+  public getHealth(): CancelablePromise<HealthReportDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/health',
+      errors: {
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+      },
+    });
+  }
+  /**
+   * This document: the merged OpenAPI of the whole platform
+   * Access: public (no token).
+   * @returns any OpenAPI 3 document
+   * @throws ApiError
+   */
+  public getOpenApi(): CancelablePromise<Record<string, any>> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/openapi.json',
+    });
+  }
+}

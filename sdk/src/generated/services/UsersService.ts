@@ -1,0 +1,88 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { UpdateRolesDto } from '../models/UpdateRolesDto.js';
+import type { UserPageResponseDto } from '../models/UserPageResponseDto.js';
+import type { UserResponseDto } from '../models/UserResponseDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class UsersService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Users, newest first, optionally only those holding a role
+   * Access: roles ADMIN.
+   * @returns UserPageResponseDto OK
+   * @throws ApiError
+   */
+  public listUsers({
+    role,
+    page = 1,
+    limit = 20,
+  }: {
+    /**
+     * Only users holding this role
+     */
+    role?: 'USER' | 'OPERATOR' | 'AUDITOR' | 'ADMIN';
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<UserPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/users',
+      query: {
+        role: role,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * The caller's account
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns UserResponseDto OK
+   * @throws ApiError
+   */
+  public getMe(): CancelablePromise<UserResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/users/me',
+      errors: {
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        404: `Not found: USER_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * Replace a user's roles
+   * The change is recorded in the audit log.
+   *
+   * Access: roles ADMIN.
+   * @returns UserResponseDto OK
+   * @throws ApiError
+   */
+  public updateUserRoles({ id, requestBody }: { id: string; requestBody: UpdateRolesDto }): CancelablePromise<UserResponseDto> {
+    return this.httpRequest.request({
+      method: 'PATCH',
+      url: '/users/{id}/roles',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: USER_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+}

@@ -1,0 +1,105 @@
+// The hand-written entry of @reward/sdk: a generated RewardApiClient whose bearer token it manages.
+import { ApiError } from './generated/core/ApiError.js';
+import type { ApiRequestOptions } from './generated/core/ApiRequestOptions.js';
+import { CancelablePromise } from './generated/core/CancelablePromise.js';
+import { FetchHttpRequest } from './generated/core/FetchHttpRequest.js';
+import type { OpenAPIConfig } from './generated/core/OpenAPI.js';
+import type { TokenPairResponseDto } from './generated/models/TokenPairResponseDto.js';
+import { RewardApiClient } from './generated/RewardApiClient.js';
+
+export * from './generated/index.js';
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+}
+
+export interface RewardClientOptions {
+  /** The gateway, e.g. `http://localhost:3000`. */
+  baseUrl: string;
+  /** An access token to start with (otherwise call `login`). */
+  token?: string;
+  /** A refresh token: on a 401 the client refreshes the access token once and retries the call once. */
+  refreshToken?: string;
+  /** Called whenever the client obtains new tokens (login or refresh), e.g. to persist them. */
+  onTokens?: (tokens: TokenPairResponseDto) => void;
+}
+
+export interface RewardClient extends RewardApiClient {
+  /** Logs in, keeps the token pair for the following calls and returns it. */
+  login(email: string, password: string): Promise<TokenPairResponseDto>;
+  /** The tokens the client currently sends (undefined before login when none were given). */
+  readonly tokens: Tokens | undefined;
+}
+
+/** The one retry after a refresh only happens for calls that sent a token and got 401 back. */
+class RefreshingHttpRequest extends FetchHttpRequest {
+  constructor(
+    config: OpenAPIConfig,
+    private readonly refresh: () => Promise<boolean>,
+  ) {
+    super(config);
+  }
+
+  public override request<T>(options: ApiRequestOptions): CancelablePromise<T> {
+    return new CancelablePromise<T>((resolve, reject, onCancel) => {
+      let current = super.request<T>(options);
+      onCancel(() => current.cancel());
+      current.then(resolve, async (error: unknown) => {
+        try {
+          if (!(error instanceof ApiError && error.status === 401) || !(await this.refresh())) throw error;
+          current = super.request<T>(options);
+          resolve(await current);
+        } catch (failure) {
+          reject(failure);
+        }
+      });
+    });
+  }
+}
+
+export function createRewardClient(options: RewardClientOptions): RewardClient {
+  let tokens: Tokens | undefined = options.token ? { accessToken: options.token, refreshToken: options.refreshToken } : undefined;
+  let refreshing: Promise<boolean> | undefined;
+  const config: Partial<OpenAPIConfig> = {
+    BASE: options.baseUrl.replace(/\/+$/, ''),
+    // Resolved per request, so a refreshed token is used from then on.
+    TOKEN: () => Promise.resolve(tokens?.accessToken ?? ''),
+  };
+  const store = (pair: TokenPairResponseDto): TokenPairResponseDto => {
+    tokens = { accessToken: pair.accessToken, refreshToken: pair.refreshToken };
+    options.onTokens?.(pair);
+    return pair;
+  };
+
+  // A plain client for login/refresh, so a failing refresh never recurses into another refresh.
+  const plain = new RewardApiClient({ BASE: config.BASE });
+  const refresh = (): Promise<boolean> => {
+    const refreshToken = tokens?.refreshToken;
+    if (!refreshToken) return Promise.resolve(false);
+    // Concurrent 401s share one refresh: refresh tokens are single use.
+    refreshing ??= plain.auth
+      .refreshTokens({ requestBody: { refreshToken } })
+      .then(
+        (pair) => (store(pair), true),
+        () => false,
+      )
+      .finally(() => (refreshing = undefined));
+    return refreshing;
+  };
+
+  const client = new RewardApiClient(
+    config,
+    class extends RefreshingHttpRequest {
+      constructor(resolved: OpenAPIConfig) {
+        super(resolved, refresh);
+      }
+    },
+  );
+  const login = async (email: string, password: string): Promise<TokenPairResponseDto> =>
+    store(await plain.auth.login({ requestBody: { email, password } }));
+  return Object.defineProperties(client as RewardClient, {
+    login: { value: login },
+    tokens: { get: () => tokens },
+  });
+}
