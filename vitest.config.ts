@@ -24,6 +24,7 @@ export default defineConfig({
       { find: /^@reward\/auth-server\/server$/, replacement: here('./auth-server/src/server.ts') },
       { find: /^@reward\/event-server\/server$/, replacement: here('./event-server/src/server.ts') },
       { find: /^@reward\/gateway\/server$/, replacement: here('./gateway/src/server.ts') },
+      { find: /^@reward\/sdk$/, replacement: here('./sdk/src/index.ts') },
     ],
   },
   test: {

@@ -1,0 +1,59 @@
+import { ApiError, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, type Stack, startStack } from './support/stack.js';
+
+describe('@reward/sdk against the gateway', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack('sdk');
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('logs in, keeps the tokens and sends the access token', async () => {
+    const seen: TokenPairResponseDto[] = [];
+    const client = createRewardClient({ baseUrl: `${stack.gatewayUrl}/`, onTokens: (pair) => seen.push(pair) });
+    const pair = await client.login(ADMIN.email, ADMIN.password);
+    expect(seen).toEqual([pair]);
+    expect(client.tokens).toEqual({ accessToken: pair.accessToken, refreshToken: pair.refreshToken });
+    expect(await client.users.getMe()).toMatchObject({ email: ADMIN.email, roles: ['ADMIN'] });
+  });
+
+  it('refreshes a rejected access token once, retries the call and shares one refresh between concurrent calls', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    const seen: TokenPairResponseDto[] = [];
+    const client = createRewardClient({
+      baseUrl: stack.gatewayUrl,
+      token: 'not-a-valid-token',
+      refreshToken: start.refreshToken,
+      onTokens: (pair) => seen.push(pair),
+    });
+    const [me, again] = await Promise.all([client.users.getMe(), client.users.getMe()]);
+    expect(me.email).toBe(ADMIN.email);
+    expect(again.email).toBe(ADMIN.email);
+    expect(seen).toHaveLength(1);
+    expect(client.tokens?.refreshToken).toBe(seen[0]?.refreshToken);
+    expect(client.tokens?.refreshToken).not.toBe(start.refreshToken);
+  });
+
+  it('surfaces the 401 as an ApiError when there is no way to refresh', async () => {
+    const withoutRefresh = createRewardClient({ baseUrl: stack.gatewayUrl, token: 'not-a-valid-token' });
+    const failure = await withoutRefresh.users.getMe().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+
+    const staleRefresh = createRewardClient({ baseUrl: stack.gatewayUrl, token: 'not-a-valid-token', refreshToken: 'used-up' });
+    await expect(staleRefresh.users.getMe()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('reports API errors with their status and error body', async () => {
+    const client = createRewardClient({ baseUrl: stack.gatewayUrl });
+    const failure = await client.login(ADMIN.email, 'wrong-password').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ status: 401, body: { code: 'INVALID_CREDENTIALS' } });
+    expect(client.tokens).toBeUndefined();
+  });
+});
