@@ -1,14 +1,16 @@
 import { DomainError } from '@reward/server-kit/errors';
 import { describe, expect, it } from 'vitest';
-import { hasUnstorableKey, prepareActivities } from './activity.rules.js';
+import { attributesProblem, prepareActivities } from './activity.rules.js';
 
 describe('activity rules', () => {
-  it('finds keys a store would refuse at any depth', () => {
-    expect(hasUnstorableKey({ questId: 'Q', stage: { boss: 'ok' }, list: [{ a: 1 }] })).toBe(false);
-    expect(hasUnstorableKey({ 'a.b': 1 })).toBe(true);
-    expect(hasUnstorableKey({ nested: { $gt: 1 } })).toBe(true);
-    expect(hasUnstorableKey({ list: [{ 'x.y': 1 }] })).toBe(true);
-    expect(hasUnstorableKey({ '': 1 })).toBe(true);
+  it('finds what a store would refuse at any depth', () => {
+    expect(attributesProblem({ questId: 'Q', stage: { boss: 'ok' }, list: [{ a: 1 }, 2, [3].length] })).toBeUndefined();
+    expect(attributesProblem({ 'a.b': 1 })).toMatch(/keys/);
+    expect(attributesProblem({ nested: { $gt: 1 } })).toMatch(/keys/);
+    expect(attributesProblem({ list: [{ 'x.y': 1 }] })).toMatch(/keys/);
+    expect(attributesProblem({ '': 1 })).toMatch(/keys/);
+    expect(attributesProblem({ grid: [[false]] })).toMatch(/array directly inside an array/);
+    expect(attributesProblem({ grid: [{ row: [1, 2] }] })).toBeUndefined();
   });
 
   it('refuses such attributes with a 400 naming the item, before anything is written', () => {

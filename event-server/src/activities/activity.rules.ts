@@ -8,15 +8,29 @@ export const FUTURE_TOLERANCE_MS = 5_000;
 /** Attributes are small facts (a quest id, a stage), not documents. */
 export const MAX_ATTRIBUTES_BYTES = 4_096;
 
-/** A key MongoDB-compatible stores refuse or read as an operator/path, anywhere in a nested value. */
-export function hasUnstorableKey(value: unknown, depth = 0): boolean {
-  if (depth > 20) return true;
-  if (Array.isArray(value)) return value.some((element) => hasUnstorableKey(element, depth + 1));
-  if (typeof value !== 'object' || value === null) return false;
-  return Object.entries(value).some(
-    ([key, nested]) =>
-      key === '' || key.startsWith('$') || key.includes('.') || key.includes('\0') || hasUnstorableKey(nested, depth + 1),
-  );
+/**
+ * Why a nested value cannot be stored as activity attributes, or undefined when it can: keys that stores
+ * refuse or read as operators/paths, and arrays directly inside arrays (FerretDB v1 refuses those).
+ */
+export function attributesProblem(value: unknown, depth = 0, insideArray = false): string | undefined {
+  if (depth > 20) return 'must not nest deeper than 20 levels';
+  if (Array.isArray(value)) {
+    if (insideArray) return 'must not hold an array directly inside an array';
+    for (const element of value) {
+      const problem = attributesProblem(element, depth + 1, true);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, nested] of Object.entries(value)) {
+    if (key === '' || key.startsWith('$') || key.includes('.') || key.includes('\0')) {
+      return 'keys (at any depth) must be non-empty, not start with $ and contain no dot';
+    }
+    const problem = attributesProblem(nested, depth + 1, false);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export interface PreparedActivity {
@@ -46,9 +60,8 @@ export function prepareActivities(items: ActivityInputDto[], now: Date, label: (
     if (item.attributes && JSON.stringify(item.attributes).length > MAX_ATTRIBUTES_BYTES) {
       problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
     }
-    if (item.attributes && hasUnstorableKey(item.attributes)) {
-      problems.push(`${at}attributes keys (at any depth) must be non-empty, not start with $ and contain no dot`);
-    }
+    const attributesIssue = item.attributes && attributesProblem(item.attributes);
+    if (attributesIssue) problems.push(`${at}attributes ${attributesIssue}`);
     return {
       userId: item.userId.toLowerCase(),
       type: item.type,
