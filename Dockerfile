@@ -10,6 +10,7 @@ COPY libs/server-kit/package.json libs/server-kit/
 COPY auth-server/package.json auth-server/
 COPY event-server/package.json event-server/
 COPY gateway/package.json gateway/
+COPY sdk/package.json sdk/
 RUN npm ci --no-audit --no-fund
 COPY libs/server-kit libs/server-kit
 ARG SERVICE
@@ -23,6 +24,7 @@ COPY libs/server-kit/package.json libs/server-kit/
 COPY auth-server/package.json auth-server/
 COPY event-server/package.json event-server/
 COPY gateway/package.json gateway/
+COPY sdk/package.json sdk/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
