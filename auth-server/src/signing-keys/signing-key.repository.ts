@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { type StoredSigningKey, toStoredSigningKey } from './signing-key.mapper.js';
 import { SigningKeyDocument } from './signing-key.schema.js';
 

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { SuccessorInsertOutcome } from './refresh-rotation.js';
 import { toRefreshToken } from './refresh-token.mapper.js';
 import { RefreshTokenDocument, TokenFamilyRevocationDocument } from './refresh-token.schema.js';

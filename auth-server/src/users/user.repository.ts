@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Role } from '@reward/server-kit/roles';
 import { Types, type Model } from 'mongoose';
-import { isDuplicateKeyError } from '../persistence/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { toUser, toUserCredentials } from './user.mapper.js';
 import { UserDocument } from './user.schema.js';
 import type { NewUser, User, UserCredentials } from './user.js';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter, mongo } from 'mongoose';
 import { type ActivitySource, ActivityEntity } from './activity.schema.js';
 
@@ -26,8 +27,6 @@ export interface ActivityFilter {
 }
 
 type Lean = ActivityEntity & { _id: { toString(): string } };
-
-const DUPLICATE_KEY = 11000;
 
 function toRecord(doc: Lean): ActivityRecord {
   return {
@@ -61,7 +60,7 @@ export class ActivityRepository {
     } catch (error) {
       if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
       const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY_CODE)) throw error;
       return { inserted: error.insertedCount, duplicates: writeErrors.length };
     }
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { Model } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
 import { AuditLogEntry } from './audit-log.schema.js';
@@ -52,7 +53,7 @@ export class AuditLogRepository {
       await this.model.create(entry);
       return { inserted: true };
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) return { inserted: false };
+      if (isDuplicateKeyError(error)) return { inserted: false };
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, Types } from 'mongoose';
-import { isDuplicateKey } from '../stock/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
@@ -43,7 +43,7 @@ export class ClaimDecisionRepository {
       const created = await this.model.create(decision);
       return toDecision(created.toObject() as LeanDecision);
     } catch (error) {
-      if (isDuplicateKey(error)) return undefined;
+      if (isDuplicateKeyError(error)) return undefined;
       throw error;
     }
   }

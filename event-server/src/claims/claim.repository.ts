@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
-import { isDuplicateKey } from '../stock/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { ClaimEntity } from './claim.schema.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
@@ -102,7 +102,7 @@ export class ClaimRepository {
       await this.model.create({ _id: new Types.ObjectId(id), ...fields });
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }

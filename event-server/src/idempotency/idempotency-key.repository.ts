@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { isDuplicateKey } from '../stock/duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { IdempotencyKeyEntity, type IdempotencyState } from './idempotency-key.schema.js';
 
 export interface IdempotencyRecord {
@@ -40,7 +40,7 @@ export class IdempotencyKeyRepository {
       const created = await this.model.create({ userId, key, requestHash, state: 'IN_PROGRESS', createdAt: new Date() });
       return toRecord(created.toObject() as Lean);
     } catch (error) {
-      if (isDuplicateKey(error)) return undefined;
+      if (isDuplicateKeyError(error)) return undefined;
       throw error;
     }
   }

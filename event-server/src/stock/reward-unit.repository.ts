@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { isDuplicateKey } from './duplicate-key.js';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { RewardUnitEntity } from './reward-unit.schema.js';
 
 @Injectable()
@@ -14,7 +14,7 @@ export class RewardUnitRepository {
       await this.model.create({ rewardId, unit, claimId, createdAt: new Date() });
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
   }
