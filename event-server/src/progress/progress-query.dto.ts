@@ -1,13 +1,14 @@
+import { OBJECT_ID_PATTERN, OBJECT_ID_SCHEMA_PATTERN } from '@reward/server-kit/object-id.pipe';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 
 export class ProgressQueryDto {
   /** OPERATOR/ADMIN only: whose progress to show (a dry run for another player). */
   @ApiPropertyOptional({
-    pattern: '^[0-9a-fA-F]{24}$',
+    pattern: OBJECT_ID_SCHEMA_PATTERN,
     description: "OPERATOR/ADMIN only: another user's progress (a dry run of their claim); default: the caller",
   })
   @IsOptional()
-  @Matches(/^[0-9a-f]{24}$/i, { message: 'userId must be a valid user id' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'userId must be a valid user id' })
   userId?: string;
 }

@@ -5,7 +5,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
 import { CommonErrorCode } from './errors.js';
-import { ParseObjectIdPipe } from './object-id.pipe.js';
+import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
 import { ROLES, Role } from './roles.js';
 
 /**
@@ -82,7 +82,6 @@ interface Operation extends JsonObject {
 }
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-const OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$';
 const PUBLIC_KEY = (Public() as unknown as { KEY: string }).KEY;
 const ROLES_KEY = (Roles() as unknown as { KEY: string }).KEY;
 
@@ -185,7 +184,7 @@ function complete(operation: Operation, handler: Handler): void {
   for (const parameter of operation.parameters ?? []) {
     if (parameter.in === 'query' || parameter.in === 'header') addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
     if (parameter.in === 'path' && handler.objectIdParams.includes(parameter.name)) {
-      parameter.schema = { type: 'string', pattern: OBJECT_ID_PATTERN, example: '665f1c2b9d3e4a0012345678' };
+      parameter.schema = { type: 'string', pattern: OBJECT_ID_SCHEMA_PATTERN, example: '665f1c2b9d3e4a0012345678' };
       addCodes(errors, 400, CommonErrorCode.INVALID_ID);
     }
   }

@@ -1,3 +1,4 @@
+import { OBJECT_ID_PATTERN, OBJECT_ID_SCHEMA_PATTERN } from '@reward/server-kit/object-id.pipe';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -19,8 +20,8 @@ import { INSTANT_WITH_ZONE } from '../../events/dto/create-event.dto.js';
 export const MAX_BATCH_SIZE = 1000;
 
 export class ActivityInputDto {
-  @ApiProperty({ pattern: '^[0-9a-fA-F]{24}$', description: 'The player' })
-  @Matches(/^[0-9a-f]{24}$/i, { message: 'userId must be a valid user id' })
+  @ApiProperty({ pattern: OBJECT_ID_SCHEMA_PATTERN, description: 'The player' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'userId must be a valid user id' })
   userId!: string;
 
   @ApiProperty({

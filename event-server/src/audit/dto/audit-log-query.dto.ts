@@ -1,12 +1,13 @@
+import { OBJECT_ID_PATTERN, OBJECT_ID_SCHEMA_PATTERN } from '@reward/server-kit/object-id.pipe';
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '@reward/server-kit/pagination';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TimeRangeQueryDto } from '../../common/time-range.js';
 
 export class AuditLogQueryDto extends IntersectionType(PaginationQueryDto, TimeRangeQueryDto) {
-  @ApiPropertyOptional({ pattern: '^[0-9a-fA-F]{24}$', description: 'Who made the change' })
+  @ApiPropertyOptional({ pattern: OBJECT_ID_SCHEMA_PATTERN, description: 'Who made the change' })
   @IsOptional()
-  @Matches(/^[0-9a-f]{24}$/i, { message: 'actorId must be a valid id' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'actorId must be a valid id' })
   actorId?: string;
 
   @ApiPropertyOptional({ maxLength: 64, example: 'EVENT_CREATED' })

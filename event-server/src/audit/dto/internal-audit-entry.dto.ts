@@ -1,8 +1,9 @@
+import { OBJECT_ID_PATTERN } from '@reward/server-kit/object-id.pipe';
 import { IsISO8601, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 
 /** A staff change made on another server (the auth server's role changes), reported server-to-server. */
 export class InternalAuditEntryDto {
-  @Matches(/^[0-9a-f]{24}$/i, { message: 'actorId must be a valid id' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'actorId must be a valid id' })
   actorId!: string;
 
   @Matches(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'action must be an upper-case word such as USER_ROLES_CHANGED' })

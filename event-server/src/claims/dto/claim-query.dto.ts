@@ -1,17 +1,15 @@
+import { OBJECT_ID_PATTERN, OBJECT_ID_SCHEMA_PATTERN } from '@reward/server-kit/object-id.pipe';
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '@reward/server-kit/pagination';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { TimeRangeQueryDto } from '../../common/time-range.js';
 import { PUBLIC_CLAIM_STATUSES, type PublicClaimStatus } from '../claim.state-machine.js';
 
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$';
-
 /** Filters of GET /claims/me. */
 export class MyClaimFilterDto {
-  @ApiPropertyOptional({ pattern: OBJECT_ID_PATTERN, description: 'Only claims for this event' })
+  @ApiPropertyOptional({ pattern: OBJECT_ID_SCHEMA_PATTERN, description: 'Only claims for this event' })
   @IsOptional()
-  @Matches(OBJECT_ID, { message: 'eventId must be a valid id' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'eventId must be a valid id' })
   eventId?: string;
 
   @ApiPropertyOptional({ enum: PUBLIC_CLAIM_STATUSES, enumName: 'ClaimStatus' })
@@ -22,9 +20,9 @@ export class MyClaimFilterDto {
 
 /** Filters of GET /claims and GET /claims/export; `from`/`to` bound the claim's creation time. */
 export class ClaimFilterDto extends IntersectionType(MyClaimFilterDto, TimeRangeQueryDto) {
-  @ApiPropertyOptional({ pattern: OBJECT_ID_PATTERN, description: "Only this user's claims" })
+  @ApiPropertyOptional({ pattern: OBJECT_ID_SCHEMA_PATTERN, description: "Only this user's claims" })
   @IsOptional()
-  @Matches(OBJECT_ID, { message: 'userId must be a valid user id' })
+  @Matches(OBJECT_ID_PATTERN, { message: 'userId must be a valid user id' })
   userId?: string;
 }
 
