@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
@@ -6,6 +7,17 @@ import { type AccessTokenPolicy, SigningKeysUnavailableError, keyForToken, userF
 import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
+
+/** PEM text of each verification key, computed once per key rather than on every request. */
+const pemByKey = new WeakMap<KeyObject, string>();
+function pemOf(key: KeyObject): string {
+  let pem = pemByKey.get(key);
+  if (pem === undefined) {
+    pem = key.export({ type: 'spki', format: 'pem' }).toString();
+    pemByKey.set(key, pem);
+  }
+  return pem;
+}
 export const JWT_STRATEGY = 'jwt';
 
 /**
@@ -24,7 +36,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
         keyForToken(rawToken, policy.keys).then(
           // passport-jwt's types take PEM text; algorithms: ['RS256'] keeps it from being used as an HMAC secret.
-          (key) => done(null, key.export({ type: 'spki', format: 'pem' }).toString()),
+          (key) => done(null, pemOf(key)),
           (error: unknown) => done(error),
         );
       },
