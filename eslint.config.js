@@ -1,5 +1,6 @@
 // Lint with type information where it matters most: promises that are never awaited or handled.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -22,4 +23,5 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['**/*.mjs'], languageOptions: { globals: globals.node } },
 );

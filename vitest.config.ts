@@ -1,23 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
+import { swcOptions } from './test-support/swc-options.mjs';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
 // Tests run the TypeScript sources directly: the workspace packages resolve to their src/ here,
 // to their built dist/ at run time.
 export default defineConfig({
-  plugins: [
-    swc.vite({
-      jsc: {
-        target: 'es2023',
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-        keepClassNames: true,
-      },
-      module: { type: 'es6' },
-    }),
-  ],
+  plugins: [swc.vite(swcOptions)],
   resolve: {
     alias: [
       { find: /^@reward\/server-kit\/(.*)$/, replacement: here('./libs/server-kit/src/$1.ts') },

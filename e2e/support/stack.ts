@@ -5,6 +5,7 @@ import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 import { testDatabaseName } from '../../test-support/database.js';
+import { eventServerProcess } from './event-process.js';
 import { inject } from 'vitest';
 
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
@@ -15,12 +16,12 @@ export interface Stack {
   eventUrl: string;
   /** The auth server's signing key (PEM), so tests can forge tokens the way an attacker could not. */
   privateKeyPem: string;
-  auth: NestFastifyApplication;
-  event: NestFastifyApplication;
-  gateway: NestFastifyApplication;
+  /** Stops the event server: gracefully in-process, or with SIGKILL when it runs as a process of its own. */
   stopEvent(): Promise<void>;
   /** Starts the event server again on its old port, against the same database. */
   restartEvent(): Promise<void>;
+  /** The event server's database (for tests that check what a crash left behind in the store itself). */
+  eventDatabase: { uri: string; name: string };
   stopAuth(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,7 +41,40 @@ async function freePort(): Promise<number> {
 }
 
 /** The three real servers on free ports against the test database server; tests talk to the gateway only. */
-export async function startStack(label: string, overrides: { auth?: Record<string, string> } = {}): Promise<Stack> {
+export interface StackOptions {
+  auth?: Record<string, string>;
+  /**
+   * Runs the event server as a child process (from its TypeScript sources) with these extra variables,
+   * so a test can SIGKILL it mid-request the way a crash would, instead of closing it gracefully.
+   */
+  eventProcess?: Record<string, string>;
+}
+
+/** A running event server that can be stopped and started again on the same port. */
+interface EventServerHandle {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+function inProcessEventServer(env: Record<string, string>, port: number): EventServerHandle {
+  const config = loadEventConfig(env);
+  let app: NestFastifyApplication | undefined;
+  return {
+    async start() {
+      app = await createEventServer(config);
+      await listen(app, port);
+    },
+    async stop() {
+      await app?.close();
+      app = undefined;
+    },
+  };
+}
+
+/** The "[::1]"-free base URL a server listens on. */
+const local = (port: number): string => `http://127.0.0.1:${port}`;
+
+export async function startStack(label: string, overrides: StackOptions = {}): Promise<Stack> {
   const mongoUri = inject('mongoUri');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -57,7 +91,7 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
       ADMIN_PASSWORD: ADMIN.password,
       LOGIN_RATE_LIMIT: '1000',
       // The outbox relay delivers LOGIN / FRIEND_INVITE / role-change audit entries to the real event server.
-      EVENT_SERVICE_URL: `http://127.0.0.1:${eventPort}`,
+      EVENT_SERVICE_URL: local(eventPort),
       OUTBOX_RELAY_INTERVAL_MS: '50',
       OUTBOX_RETRY_BASE_MS: '50',
       OUTBOX_RETRY_MAX_MS: '300',
@@ -67,9 +101,12 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
   const authUrl = await listen(auth, authPort);
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
-  const eventConfig = loadEventConfig({ ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl });
-  let event = await createEventServer(eventConfig);
-  const eventUrl = await listen(event, eventPort);
+  const eventEnv = { ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl };
+  const event = overrides.eventProcess
+    ? eventServerProcess({ ...eventEnv, ...overrides.eventProcess }, eventPort)
+    : inProcessEventServer(eventEnv, eventPort);
+  await event.start();
+  const eventUrl = local(eventPort);
 
   const gateway = await createGatewayServer(
     loadGatewayConfig({
@@ -89,18 +126,13 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
     authUrl,
     eventUrl,
     privateKeyPem,
-    auth,
-    get event() {
-      return event;
-    },
-    gateway,
+    eventDatabase: { uri: mongoUri, name: eventEnv.EVENT_DB_NAME },
     async stopEvent() {
       eventOpen = false;
-      await event.close();
+      await event.stop();
     },
     async restartEvent() {
-      event = await createEventServer(eventConfig);
-      await listen(event, eventPort);
+      await event.start();
       eventOpen = true;
     },
     async stopAuth() {
@@ -109,7 +141,7 @@ export async function startStack(label: string, overrides: { auth?: Record<strin
     },
     async close() {
       await gateway.close();
-      if (eventOpen) await event.close();
+      if (eventOpen) await event.stop();
       if (authOpen) await auth.close();
     },
   };
