@@ -63,7 +63,7 @@ export function activityTypesOf(condition: Condition): string[] {
  * [startAt, endAt] count; a streak is consecutive local dates inside the period.
  */
 export function evaluateCondition(condition: Condition, period: EventPeriod, activities: readonly ActivityFact[]): Evaluation {
-  const days = new LocalDays(period.startAt, period.endAt, period.timezone);
+  const days = LocalDays.of(period.startAt, period.endAt, period.timezone);
   const byType = new Map<string, ActivityFact[]>();
   for (const activity of activities) {
     if (!days.contains(activity.occurredAt.getTime())) continue;

@@ -105,3 +105,33 @@ describe('LocalDays', () => {
     expect(longestStreak(days, [])).toBe(0);
   });
 });
+
+describe('LocalDays.of', () => {
+  const from = new Date(Date.UTC(2024, 2, 1));
+  const to = new Date(Date.UTC(2029, 1, 28));
+
+  it('builds the day table of a period once and hands the same one to every later evaluation', () => {
+    const first = LocalDays.of(from, to, 'America/New_York');
+    expect(LocalDays.of(new Date(from), new Date(to), 'America/New_York')).toBe(first);
+    expect(first.dayCount).toBe(new LocalDays(from, to, 'America/New_York').dayCount);
+  });
+
+  it('keeps periods apart by zone and by either end', () => {
+    const base = LocalDays.of(from, to, 'Asia/Seoul');
+    expect(LocalDays.of(from, to, 'Europe/London')).not.toBe(base);
+    expect(LocalDays.of(from, new Date(to.getTime() + 1), 'Asia/Seoul')).not.toBe(base);
+    expect(LocalDays.of(new Date(from.getTime() - 1), to, 'Asia/Seoul')).not.toBe(base);
+    expect(LocalDays.of(from, to, 'Asia/Seoul')).toBe(base);
+  });
+
+  it('drops the least recently used tables, so many events cannot grow memory without bound', () => {
+    const kept = LocalDays.of(from, to, 'UTC');
+    const dropped = LocalDays.of(from, to, 'Asia/Tokyo');
+    for (let i = 1; i <= 300; i += 1) {
+      LocalDays.of(from, new Date(from.getTime() + i * DAY), 'UTC');
+      LocalDays.of(from, to, 'UTC'); // used all along: stays
+    }
+    expect(LocalDays.of(from, to, 'UTC')).toBe(kept);
+    expect(LocalDays.of(from, to, 'Asia/Tokyo')).not.toBe(dropped);
+  });
+});

@@ -4,12 +4,32 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
+/** How many periods' day tables are kept: one per event being claimed or checked at a time, roughly. */
+const CACHED_PERIODS = 256;
+const cache = new Map<string, LocalDays>();
+
 /**
  * The calendar days of an event's period in its time zone, as the instants at which each local day
  * starts. Luxon decides where a day starts (DST included: a local day may last 23 or 25 hours); after
  * that, finding the day of an activity is a binary search, so 10,000 activities cost microseconds.
+ * Building the table costs a luxon step per day (tens of ms for a period of years), so `LocalDays.of`
+ * keeps the tables of recent periods: they are immutable and every claim of an event needs the same one.
  */
 export class LocalDays {
+  /** The day table of a period, built once and then reused (least recently used tables are dropped). */
+  static of(from: Date, to: Date, zone: string): LocalDays {
+    const key = `${zone}|${from.getTime()}|${to.getTime()}`;
+    let days = cache.get(key);
+    if (days) {
+      cache.delete(key);
+    } else {
+      days = new LocalDays(from, to, zone);
+      if (cache.size >= CACHED_PERIODS) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(key, days);
+    return days;
+  }
+
   /** dayStarts[i] = epoch ms at which local day i of the period begins; one extra entry ends the last day. */
   private readonly dayStarts: number[];
   readonly from: number;
