@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter, mongo } from 'mongoose';
+import type { ActivityFact } from '../conditions/condition.evaluator.js';
+import { ActivityType } from '../conditions/condition.types.js';
 import { type ActivitySource, ActivityEntity } from './activity.schema.js';
 
 export interface NewActivity {
@@ -79,20 +81,33 @@ export class ActivityRepository {
     return { items: docs.map(toRecord), total };
   }
 
-  /** What the condition evaluator needs of one user's activities of some types inside a period. */
-  async findFacts(
-    userId: string,
-    types: string[],
-    from: Date,
-    to: Date,
-  ): Promise<Array<{ type: string; occurredAt: Date; attributes?: Record<string, unknown> }>> {
-    if (types.length === 0) return [];
-    return this.model
-      .find(
-        { userId, type: { $in: types }, occurredAt: { $gte: from, $lte: to } },
-        { _id: 0, type: 1, occurredAt: 1, attributes: 1 },
-      )
-      .lean<Array<{ type: string; occurredAt: Date; attributes?: Record<string, unknown> }>>()
-      .exec();
+  /**
+   * What the condition evaluator needs of one user's activities of some types inside a period. Only the
+   * type and instant are read, which the (userId, type, occurredAt) index holds on its own: on MongoDB the
+   * query is covered (no document is fetched). Quest clears also need their questId, so they are read
+   * apart, and only when the condition asks for them.
+   */
+  async findFacts(userId: string, types: string[], from: Date, to: Date): Promise<ActivityFact[]> {
+    const plain = types.filter((type) => type !== ActivityType.QUEST_CLEAR);
+    const withQuests = plain.length < types.length;
+    const period = { $gte: from, $lte: to };
+    const [facts, quests] = await Promise.all([
+      plain.length === 0
+        ? []
+        : this.model
+            .find({ userId, type: { $in: plain }, occurredAt: period }, { _id: 0, type: 1, occurredAt: 1 })
+            .lean<ActivityFact[]>()
+            .exec(),
+      withQuests
+        ? this.model
+            .find(
+              { userId, type: ActivityType.QUEST_CLEAR, occurredAt: period },
+              { _id: 0, type: 1, occurredAt: 1, 'attributes.questId': 1 },
+            )
+            .lean<ActivityFact[]>()
+            .exec()
+        : [],
+    ]);
+    return quests.length === 0 ? facts : [...facts, ...quests];
   }
 }

@@ -35,9 +35,10 @@ ClaimSchema.index({ slotKey: 1 }, { unique: true });
 // History is newest first with _id as the tie-break, so each filter has an index in that order.
 ClaimSchema.index({ userId: 1, createdAt: -1, _id: -1 });
 ClaimSchema.index({ eventId: 1, createdAt: -1, _id: -1 });
+// An event's review queue (eventId + status), page and total both from the index.
+ClaimSchema.index({ eventId: 1, status: 1, createdAt: -1, _id: -1 });
+// Also the reconciler's scan for claims stuck in PROCESSING (status + createdAt range).
 ClaimSchema.index({ status: 1, createdAt: -1, _id: -1 });
 ClaimSchema.index({ createdAt: -1, _id: -1 });
-// The reconciler's scan for claims stuck in PROCESSING.
-ClaimSchema.index({ status: 1, createdAt: 1 });
 ClaimSchema.index({ userId: 1, idempotencyKey: 1, createdAt: -1 });
 ClaimSchema.index({ releasePending: 1 });
