@@ -12,6 +12,10 @@ import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
+// Internals of the built event server, to time the store's share and the evaluator's share on their own.
+import { ActivityRepository } from '../event-server/dist/activities/activity.repository.js';
+import { ClaimRepository } from '../event-server/dist/claims/claim.repository.js';
+import { activityTypesOf, evaluateCondition } from '../event-server/dist/conditions/condition.evaluator.js';
 
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const run = `bench_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
@@ -93,31 +97,71 @@ const login = await fetch(`${gatewayUrl}/auth/login`, {
 const token = login.accessToken;
 const objectId = () => randomBytes(12).toString('hex');
 
+/** Milliseconds each of `samples` sequential calls of `fn` takes, sorted. */
+async function latencies(samples, fn) {
+  const times = [];
+  for (let i = 0; i < samples; i += 1) {
+    const started = performance.now();
+    await fn(i);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}
+const latencyRow = (label, times) =>
+  console.log(`  ${label.padEnd(52)}  ${fmt(percentile(times, 50), 2)} ${fmt(percentile(times, 99), 2)}`);
+const rateRow = (label, value, digits = 0) => console.log(`  ${label.padEnd(52)}  ${fmt(value, digits)}`);
+
 // --- Batch import: 1000-item batches, 4 in flight ---------------------------------------------------
-async function importThroughput(base, batches, label) {
+const importItems = (label) =>
+  Array.from({ length: 1000 }, () => ({
+    userId: objectId(),
+    type: 'BOSS_KILL',
+    occurredAt: new Date(Date.now() - Math.floor(Math.random() * 86_400_000)).toISOString(),
+    externalId: `${label}-${objectId()}`,
+  }));
+async function importThroughput(batches, importBatch) {
   const started = performance.now();
   let next = 0;
   let inserted = 0;
   const worker = async () => {
     while (next < batches) {
       next += 1;
-      const items = Array.from({ length: 1000 }, () => ({
-        userId: objectId(),
-        type: 'BOSS_KILL',
-        occurredAt: new Date(Date.now() - Math.floor(Math.random() * 86_400_000)).toISOString(),
-        externalId: `${label}-${objectId()}`,
-      }));
-      inserted += (await call(base, 'POST', '/activities', token, { items })).inserted;
+      inserted += await importBatch();
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return inserted / ((performance.now() - started) / 1000);
 }
+const overHttp = (base, label) => async () =>
+  (await call(base, 'POST', '/activities', token, { items: importItems(label) })).inserted;
 
 const BATCHES = Number(process.env.BENCH_IMPORT_BATCHES ?? 20);
-await importThroughput(gatewayUrl, 2, 'warmup');
-const viaGateway = await importThroughput(gatewayUrl, BATCHES, 'gw');
-const direct = await importThroughput(eventUrl, BATCHES, 'direct');
+await importThroughput(2, overHttp(gatewayUrl, 'warmup'));
+const viaGateway = await importThroughput(BATCHES, overHttp(gatewayUrl, 'gw'));
+const cpuBefore = process.cpuUsage();
+const direct = await importThroughput(BATCHES, overHttp(eventUrl, 'direct'));
+// CPU of this process per batch while importing directly: the event server's work plus the bench client's
+// (building and sending the batch), so an upper bound on what the server's code costs per 1000 items.
+const { user: cpuUser, system: cpuSystem } = process.cpuUsage(cpuBefore);
+const cpuPerBatchMs = (cpuUser + cpuSystem) / 1000 / BATCHES;
+// The store alone: the same documents inserted with the driver into a collection with the same indexes,
+// no HTTP, no validation. The import can be no faster than this on this store.
+const store = await mongoose.createConnection(mongoUri, { dbName: `${run}_event` }).asPromise();
+const storeOnly = store.collection('activities_store_baseline');
+for (const { key, name, unique } of await store.collection('activities').listIndexes().toArray()) {
+  if (name !== '_id_') await storeOnly.createIndex(key, { unique: Boolean(unique) });
+}
+const storeImport = await importThroughput(BATCHES, async () => {
+  const now = new Date();
+  const docs = importItems('store').map((item) => ({
+    ...item,
+    occurredAt: new Date(item.occurredAt),
+    source: 'IMPORT',
+    recordedBy: 'bench',
+    createdAt: now,
+  }));
+  return (await storeOnly.insertMany(docs, { ordered: false })).insertedCount;
+});
 
 // --- Progress for a user with 10,000 activities in the period -----------------------------------------
 const player = objectId();
@@ -149,19 +193,19 @@ const created = await call(gatewayUrl, 'POST', '/events', token, {
     ],
   },
 });
-async function progressLatency(base, samples) {
-  const times = [];
-  for (let i = 0; i < samples; i += 1) {
-    const started = performance.now();
-    await call(base, 'GET', `/events/${created.id}/progress?userId=${player}`, token);
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b);
-}
+const progressLatency = (base, samples) =>
+  latencies(samples, () => call(base, 'GET', `/events/${created.id}/progress?userId=${player}`, token));
 const SAMPLES = Number(process.env.BENCH_PROGRESS_SAMPLES ?? 200);
 await progressLatency(gatewayUrl, 20);
 const progressGw = await progressLatency(gatewayUrl, SAMPLES);
 const progressDirect = await progressLatency(eventUrl, SAMPLES);
+// Its two parts alone: the store's read (the server's own repository call) and the evaluation (CPU).
+const activities = event.get(ActivityRepository);
+const period = { startAt: new Date(startAt), endAt: new Date(endAt), timezone: created.timezone };
+const readFacts = () => activities.findFacts(player, activityTypesOf(created.condition), period.startAt, period.endAt);
+const progressStore = await latencies(SAMPLES, readFacts);
+const facts = await readFacts();
+const progressCpu = await latencies(SAMPLES, () => evaluateCondition(created.condition, period, facts));
 
 // --- Claims/s for distinct eligible players ----------------------------------------------------------
 async function claimThroughput(base, players) {
@@ -206,7 +250,6 @@ const claimsDirect = await claimThroughput(eventUrl, CLAIM_PLAYERS);
 
 // --- GET /claims with a filter over 100,000 claims ----------------------------------------------------
 const HISTORY = Number(process.env.BENCH_HISTORY_CLAIMS ?? 100_000);
-const seed = await mongoose.createConnection(mongoUri, { dbName: `${run}_event` }).asPromise();
 const eventIds = Array.from({ length: 20 }, objectId);
 const historyUsers = Array.from({ length: 5_000 }, objectId);
 const statuses = ['GRANTED', 'REJECTED', 'PENDING', 'REVOKED'];
@@ -226,54 +269,56 @@ for (let start = 0; start < HISTORY; start += 5_000) {
       decidedAt: new Date(now - n * 1000),
     };
   });
-  await seed.collection('claims').insertMany(docs, { ordered: false });
+  await store.collection('claims').insertMany(docs, { ordered: false });
 }
-await seed.close();
-async function historyLatency(base, samples) {
-  const times = [];
-  for (let i = 0; i < samples; i += 1) {
-    const query =
-      i % 2 === 0
-        ? `eventId=${eventIds[i % eventIds.length]}&status=GRANTED&limit=20&page=${1 + (i % 5)}`
-        : `userId=${historyUsers[i % historyUsers.length]}&limit=20`;
-    const started = performance.now();
-    await call(base, 'GET', `/claims?${query}`, token);
-    times.push(performance.now() - started);
-  }
-  return times.sort((a, b) => a - b);
-}
+// Alternately an event's GRANTED claims (pages 1-5) and one player's claims, 20 per page.
+const historyFilter = (i) =>
+  i % 2 === 0
+    ? { eventId: eventIds[i % eventIds.length], status: 'GRANTED', page: 1 + (i % 5) }
+    : { userId: historyUsers[i % historyUsers.length], page: 1 };
+const historyLatency = (base, samples) =>
+  latencies(samples, (i) => {
+    const { page, ...filter } = historyFilter(i);
+    return call(base, 'GET', `/claims?${new URLSearchParams({ ...filter, limit: '20', page: String(page) })}`, token);
+  });
 await historyLatency(gatewayUrl, 20);
 const historyGw = await historyLatency(gatewayUrl, SAMPLES);
 const historyDirect = await historyLatency(eventUrl, SAMPLES);
+const claimsRepository = event.get(ClaimRepository);
+const historyStore = await latencies(SAMPLES, (i) => {
+  const { page, ...filter } = historyFilter(i);
+  return claimsRepository.findPage(filter, (page - 1) * 20, 20);
+});
 
 console.log(`\nbench run ${run} on ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}${embedded ? ' (embedded mongod)' : ''}`);
-console.log('\nactivity import, 1000-item batches, 4 in flight          activities/s');
-console.log(`  through the gateway                                   ${fmt(viaGateway, 0)}`);
-console.log(`  direct to the event server (baseline)                 ${fmt(direct, 0)}`);
-console.log(`  gateway / direct                                      ${fmt(viaGateway / direct, 2)}`);
-console.log(`\nprogress, 10,000 activities in the period, ${SAMPLES} sequential calls   p50 ms   p99 ms`);
-console.log(
-  `  through the gateway                                   ${fmt(percentile(progressGw, 50), 2)} ${fmt(percentile(progressGw, 99), 2)}`,
-);
-console.log(
-  `  direct to the event server (baseline)                 ${fmt(percentile(progressDirect, 50), 2)} ${fmt(percentile(progressDirect, 99), 2)}`,
-);
-
+console.log('Each figure is shown beside its baselines from the same run: the same call made directly to the');
+console.log("event server (the gateway's share), and the store's own work alone (what no server code can beat).");
+console.log(`\nactivity import, ${BATCHES} batches of 1000 items, 4 in flight    activities/s`);
+rateRow('through the gateway', viaGateway);
+rateRow('direct to the event server', direct);
+rateRow('the store alone (driver insertMany, same indexes)', storeImport);
+rateRow('gateway / direct', viaGateway / direct, 2);
+rateRow('gateway / store alone', viaGateway / storeImport, 2);
+rateRow('CPU ms per batch in Node (server + client, direct)', cpuPerBatchMs, 1);
+rateRow('  = activities/s one core of server code could take', 1_000_000 / cpuPerBatchMs);
+console.log(`\nprogress, 10,000 activities in the period, ${SAMPLES} calls          p50 ms   p99 ms`);
+latencyRow('through the gateway', progressGw);
+latencyRow('direct to the event server', progressDirect);
+latencyRow("the store alone (the server's activity read)", progressStore);
+latencyRow('the evaluation alone (CPU, no I/O)', progressCpu);
 console.log(`\nclaims by ${CLAIM_PLAYERS} distinct eligible players, 8 in flight       claims/s`);
-console.log(`  through the gateway                                   ${fmt(claimsGw, 0)}`);
-console.log(`  direct to the event server (baseline)                 ${fmt(claimsDirect, 0)}`);
-console.log(`  gateway / direct                                      ${fmt(claimsGw / claimsDirect, 2)}`);
-console.log(`\nGET /claims with a filter over ${HISTORY} claims, ${SAMPLES} calls          p50 ms   p99 ms`);
-console.log(
-  `  through the gateway                                   ${fmt(percentile(historyGw, 50), 2)} ${fmt(percentile(historyGw, 99), 2)}`,
-);
-console.log(
-  `  direct to the event server (baseline)                 ${fmt(percentile(historyDirect, 50), 2)} ${fmt(percentile(historyDirect, 99), 2)}`,
-);
+rateRow('through the gateway', claimsGw);
+rateRow('direct to the event server', claimsDirect);
+rateRow('gateway / direct', claimsGw / claimsDirect, 2);
+console.log(`\nGET /claims with a filter over ${HISTORY} claims, ${SAMPLES} calls   p50 ms   p99 ms`);
+latencyRow('through the gateway', historyGw);
+latencyRow('direct to the event server', historyDirect);
+latencyRow("the store alone (the server's page + total read)", historyStore);
 
 await gateway.close();
 await event.close();
 await auth.close();
+await store.close();
 const cleanup = await mongoose.createConnection(mongoUri).asPromise();
 for (const name of [`${run}_auth`, `${run}_event`]) await cleanup.useDb(name).dropDatabase();
 await cleanup.close();
