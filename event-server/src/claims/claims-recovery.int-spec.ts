@@ -120,8 +120,18 @@ describe('claims after a crash at any step', () => {
         ],
       });
       const [winner, loser] = await eligibleUsers(t, operator, 2);
-      expect((await claim(t, event.id, winner!)).status).toBe(201);
-      crashAt(step);
+      // A race made deterministic: the winner takes B's only unit after the loser saw stock left and
+      // recorded its intent, so the loser takes A, is refused B, and gives A back (crashing at `step`).
+      let phase: 'loser-checked' | 'winner-claiming' | 'loser-taking' = 'loser-checked';
+      vi.spyOn(faults, 'at').mockImplementation(async (at) => {
+        if (phase === 'loser-checked' && at === 'intent-inserted') {
+          phase = 'winner-claiming';
+          expect((await claim(t, event.id, winner!)).status).toBe(201);
+          phase = 'loser-taking';
+        } else if (phase === 'loser-taking' && at === step) {
+          throw new Error(`injected crash at ${at}`);
+        }
+      });
       expect((await claim(t, event.id, loser!)).status).toBe(500);
       await recover();
       await expectConsistent();

@@ -13,10 +13,11 @@ export class StockService {
   /**
    * Takes one unit of the reward for the claim; false when every unit is held. Every refused insert means
    * another claim got that unit, so the loop always makes progress and ends at `taken >= stock`.
+   * `counted` is the caller's recent count of taken units, which saves the first count.
    */
-  async takeUnit(rewardId: string, stock: number, claimId: string): Promise<boolean> {
+  async takeUnit(rewardId: string, stock: number, claimId: string, counted?: number): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
-      const taken = await this.units.countTaken(rewardId);
+      const taken = attempt === 0 && counted !== undefined ? counted : await this.units.countTaken(rewardId);
       if (taken >= stock) return false;
       const probe = nextProbe(attempt, taken, stock);
       if (probe.kind === 'unit') {
