@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Client, type TokenPair, signUp } from './support/client.js';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -63,16 +63,14 @@ describe('a claim burst survives the event server being killed', () => {
   /** Waits until the reconciler has finished what the crash left: no claim mid-way, no decision unapplied. */
   async function settled(eventId: string): Promise<void> {
     const db = store.db(stack.eventDatabase.name);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const unfinished =
-        (await db.collection('claims').countDocuments({ eventId, status: 'PROCESSING' })) +
-        (await db.collection('claims').countDocuments({ eventId, releasePending: true })) +
-        (await db.collection('claim_decisions').countDocuments({ appliedAt: { $exists: false } }));
-      if (unfinished === 0) return;
-      if (Date.now() > deadline) throw new Error(`${unfinished} claim steps still unfinished after the restart`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await vi.waitFor(
+      async () => {
+        expect(await db.collection('claims').countDocuments({ eventId, status: 'PROCESSING' })).toBe(0);
+        expect(await db.collection('claims').countDocuments({ eventId, releasePending: true })).toBe(0);
+        expect(await db.collection('claim_decisions').countDocuments({ appliedAt: { $exists: false } })).toBe(0);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
   }
 
   it('loses no grant and no stock, and leaves nobody with two blocking claims', async () => {

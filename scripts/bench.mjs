@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: prints throughput and latency figures of the real servers on a real database.
-// Numbers, not assertions: these machines are shared and noisy, so each figure is shown beside a
-// baseline measured in the same run (the same call made directly to the event server, skipping the
-// gateway), and the ratio between them is what to compare across runs.
+// Numbers, not assertions: these machines are shared and noisy, so each figure is shown beside baselines
+// measured in the same run (the same call made directly to the event server, skipping the gateway; the
+// store's own work alone), and the ratios between them are what to compare across runs.
 //
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -233,22 +233,22 @@ const importItems = (label) =>
     occurredAt: new Date(Date.now() - Math.floor(Math.random() * 86_400_000)).toISOString(),
     externalId: `${label}-${objectId()}`,
   }));
-/** Runs `batches` imports, 4 in flight, adding the activities inserted and the time taken to `tally`. */
-async function importRound(batches, importBatch, tally) {
+/** Runs `batches` of `runs.importBatch`, 4 in flight, adding the activities inserted, time and CPU to `runs`. */
+async function importRound(batches, runs) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   let next = 0;
   const worker = async () => {
     while (next < batches) {
       next += 1;
-      tally.inserted += await importBatch();
+      runs.inserted += await runs.importBatch();
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   const { user, system } = process.cpuUsage(cpuBefore);
-  tally.seconds += (performance.now() - started) / 1000;
-  tally.cpuMs += (user + system) / 1000;
-  tally.batches += batches;
+  runs.seconds += (performance.now() - started) / 1000;
+  runs.cpuMs += (user + system) / 1000;
+  runs.batches += batches;
 }
 const overHttp = (base, label) => async () =>
   (await call(base, 'POST', '/activities', token, { items: importItems(label) })).inserted;
@@ -269,16 +269,17 @@ const straightIntoTheStore = async () => {
 
 const BATCHES = Number(process.env.BENCH_IMPORT_BATCHES ?? 20);
 const ROUNDS = 4;
-await importRound(2, overHttp(gatewayUrl, 'warmup'), { inserted: 0, seconds: 0, cpuMs: 0, batches: 0 });
+const tally = (importBatch) => ({ importBatch, inserted: 0, seconds: 0, cpuMs: 0, batches: 0 });
+await importRound(2, tally(overHttp(gatewayUrl, 'warmup')));
 // Interleaved rounds, so that none of the three gets an emptier (on some stores faster) collection.
 const imports = {
-  gateway: { importBatch: overHttp(gatewayUrl, 'gw'), inserted: 0, seconds: 0, cpuMs: 0, batches: 0 },
-  direct: { importBatch: overHttp(eventUrl, 'direct'), inserted: 0, seconds: 0, cpuMs: 0, batches: 0 },
-  store: { importBatch: straightIntoTheStore, inserted: 0, seconds: 0, cpuMs: 0, batches: 0 },
+  gateway: tally(overHttp(gatewayUrl, 'gw')),
+  direct: tally(overHttp(eventUrl, 'direct')),
+  store: tally(straightIntoTheStore),
 };
 for (let round = 0; round < ROUNDS; round += 1) {
-  for (const tally of Object.values(imports)) {
-    await importRound(Math.ceil(BATCHES / ROUNDS), tally.importBatch, tally);
+  for (const runs of Object.values(imports)) {
+    await importRound(Math.ceil(BATCHES / ROUNDS), runs);
   }
 }
 const rate = ({ inserted, seconds }) => inserted / seconds;

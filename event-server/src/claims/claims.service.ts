@@ -96,10 +96,10 @@ export class ClaimsService {
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
     // Cheap early answer only (a burst for the last units is mostly refusals); the unit inserts decide.
-    const taken = await this.takenCounts(rewards);
-    if (rewards.some((reward) => reward.stock !== undefined && taken.get(reward.id)! >= reward.stock)) {
-      return this.recordRefusal(base, 'OUT_OF_STOCK');
-    }
+    // Limited rewards in a fixed order (by id): the order their units are taken in, by every claim.
+    const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    const taken = await this.stock.takenCounts(limited.map((reward) => reward.id));
+    if (limited.some((reward) => taken.get(reward.id)! >= reward.stock!)) return this.recordRefusal(base, 'OUT_OF_STOCK');
 
     const id = newClaimId();
     if (!(await this.claims.tryInsert({ id, ...base, status: 'PROCESSING', slotKey }))) {
@@ -107,7 +107,7 @@ export class ClaimsService {
     }
     await this.faults.at('intent-inserted');
 
-    if (!(await this.takeStock(id, rewards, taken))) {
+    if (!(await this.takeStock(id, limited, taken))) {
       // Applying the rejection gives back whatever this claim took (all or none).
       const failed = transitionFor('FAIL', 'PROCESSING')!;
       return (await this.decisions.decide(id, failed, { reason: 'OUT_OF_STOCK', decidedBy: SYSTEM_ACTOR })).claim;
@@ -119,21 +119,15 @@ export class ClaimsService {
   }
 
   /**
-   * One unit of every limited reward, in a fixed order (by id), or false at the first one that is out.
+   * One unit of each limited reward, in the order given, or false at the first one that is out.
    * `taken` (counted a moment ago) only picks the first unit to try.
    */
-  private async takeStock(claimId: string, rewards: RewardRecord[], taken: Map<string, number>): Promise<boolean> {
-    const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+  private async takeStock(claimId: string, limited: RewardRecord[], taken: Map<string, number>): Promise<boolean> {
     for (const reward of limited) {
       if (!(await this.stock.takeUnit(reward.id, reward.stock!, claimId, taken.get(reward.id)))) return false;
       await this.faults.at('unit-taken');
     }
     return true;
-  }
-
-  /** Units taken of each limited reward. */
-  private takenCounts(rewards: RewardRecord[]): Promise<Map<string, number>> {
-    return this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
   }
 
   /** A system rejection is born final and never holds the slot (its slot key is its own id). */
