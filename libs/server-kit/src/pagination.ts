@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -16,6 +17,18 @@ export class PaginationQueryDto {
   @Min(1)
   @Max(100)
   limit: number = 20;
+}
+
+/** The fields every list response has besides its `items`; each list's response DTO adds those, typed. */
+export abstract class PageResponseDto {
+  @ApiProperty({ type: 'integer', example: 1 })
+  page!: number;
+
+  @ApiProperty({ type: 'integer', example: 20 })
+  limit!: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  total!: number;
 }
 
 export interface Page<T> {

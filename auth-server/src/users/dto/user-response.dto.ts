@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageResponseDto } from '@reward/server-kit/pagination';
 import { ROLES, type Role } from '@reward/server-kit/roles';
 
 export class UserResponseDto {
@@ -21,16 +22,7 @@ export class UserResponseDto {
   createdAt: string;
 }
 
-export class UserPageResponseDto {
+export class UserPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [UserResponseDto] })
   items: UserResponseDto[];
-
-  @ApiProperty({ example: 1 })
-  page: number;
-
-  @ApiProperty({ example: 20 })
-  limit: number;
-
-  @ApiProperty({ example: 1 })
-  total: number;
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageResponseDto } from '@reward/server-kit/pagination';
 import { ACTIVITY_SOURCES } from '../activity.schema.js';
 
 export class ActivityResponseDto {
@@ -34,18 +35,9 @@ export class ActivityResponseDto {
   createdAt!: string;
 }
 
-export class ActivityPageResponseDto {
+export class ActivityPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [ActivityResponseDto] })
   items!: ActivityResponseDto[];
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  page!: number;
-
-  @ApiProperty({ type: 'integer', example: 20 })
-  limit!: number;
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  total!: number;
 }
 
 export class ImportResultResponseDto {

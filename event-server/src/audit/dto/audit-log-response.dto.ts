@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageResponseDto } from '@reward/server-kit/pagination';
 
 export class AuditLogResponseDto {
   @ApiProperty()
@@ -27,16 +28,7 @@ export class AuditLogResponseDto {
   changes!: Record<string, unknown>;
 }
 
-export class AuditLogPageResponseDto {
+export class AuditLogPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [AuditLogResponseDto] })
   items!: AuditLogResponseDto[];
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  page!: number;
-
-  @ApiProperty({ type: 'integer', example: 20 })
-  limit!: number;
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  total!: number;
 }

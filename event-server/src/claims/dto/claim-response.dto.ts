@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageResponseDto } from '@reward/server-kit/pagination';
 import { REWARD_TYPES } from '../../rewards/reward.schema.js';
 import { CLAIM_REASONS, PUBLIC_CLAIM_STATUSES } from '../claim.state-machine.js';
 
@@ -48,16 +49,7 @@ export class ClaimResponseDto {
   decidedBy?: string;
 }
 
-export class ClaimPageResponseDto {
+export class ClaimPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [ClaimResponseDto] })
   items!: ClaimResponseDto[];
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  page!: number;
-
-  @ApiProperty({ type: 'integer', example: 20 })
-  limit!: number;
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  total!: number;
 }

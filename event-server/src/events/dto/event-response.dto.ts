@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageResponseDto } from '@reward/server-kit/pagination';
 import { CONDITION_PROPERTY } from '../../conditions/dto/condition.openapi.js';
 import { RewardResponseDto } from '../../rewards/dto/reward-response.dto.js';
 import { APPROVAL_MODES, EVENT_STATUSES } from '../event.schema.js';
@@ -47,16 +48,7 @@ export class EventDetailResponseDto extends EventResponseDto {
   rewards!: RewardResponseDto[];
 }
 
-export class EventPageResponseDto {
+export class EventPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [EventResponseDto] })
   items!: EventResponseDto[];
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  page!: number;
-
-  @ApiProperty({ type: 'integer', example: 20 })
-  limit!: number;
-
-  @ApiProperty({ type: 'integer', example: 1 })
-  total!: number;
 }
