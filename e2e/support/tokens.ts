@@ -4,6 +4,21 @@ import jwt from 'jsonwebtoken';
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** The header and payload of a token as the auth server issues it, encoded, for a hand-made signature. */
+function encodedParts(alg: string, options: ForgeOptions, kid: string): { header: string; payload: string } {
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64({ alg, typ: 'JWT', kid });
+  const payload = b64({
+    sub: options.sub,
+    roles: options.roles,
+    iss: 'reward-platform-auth',
+    aud: 'reward-platform',
+    iat: now,
+    exp: now + 900,
+  });
+  return { header, payload };
+}
+
 export interface ForgeOptions {
   sub: string;
   roles: string[];
@@ -59,31 +74,13 @@ export class TokenForge {
   }
 
   static unsigned(options: ForgeOptions, kid: string): string {
-    const now = Math.floor(Date.now() / 1000);
-    const header = b64({ alg: 'none', typ: 'JWT', kid });
-    const payload = b64({
-      sub: options.sub,
-      roles: options.roles,
-      iss: 'reward-platform-auth',
-      aud: 'reward-platform',
-      iat: now,
-      exp: now + 900,
-    });
+    const { header, payload } = encodedParts('none', options, kid);
     return `${header}.${payload}.`;
   }
 
   /** The classic confusion attack: HS256 with the public key (as published) used as the HMAC secret. */
   static hmacWithPublicKey(options: ForgeOptions, kid: string, publicKeyPem: string): string {
-    const now = Math.floor(Date.now() / 1000);
-    const header = b64({ alg: 'HS256', typ: 'JWT', kid });
-    const payload = b64({
-      sub: options.sub,
-      roles: options.roles,
-      iss: 'reward-platform-auth',
-      aud: 'reward-platform',
-      iat: now,
-      exp: now + 900,
-    });
+    const { header, payload } = encodedParts('HS256', options, kid);
     const signature = createHmac('sha256', publicKeyPem).update(`${header}.${payload}`).digest('base64url');
     return `${header}.${payload}.${signature}`;
   }
