@@ -40,7 +40,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The three real servers on free ports against the test database server; tests talk to the gateway only. */
 export interface StackOptions {
   auth?: Record<string, string>;
   /**
@@ -50,7 +49,7 @@ export interface StackOptions {
   eventProcess?: Record<string, string>;
 }
 
-/** A running event server that can be stopped and started again on the same port. */
+/** A running event server that can be stopped (idempotently) and started again on the same port. */
 interface EventServerHandle {
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -74,6 +73,7 @@ function inProcessEventServer(env: Record<string, string>, port: number): EventS
 /** The "[::1]"-free base URL a server listens on. */
 const local = (port: number): string => `http://127.0.0.1:${port}`;
 
+/** The three real servers on free ports against the test database server; tests talk to the gateway only. */
 export async function startStack(label: string, overrides: StackOptions = {}): Promise<Stack> {
   const mongoUri = inject('mongoUri');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -119,7 +119,6 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
   );
   const gatewayUrl = await listen(gateway);
 
-  let eventOpen = true;
   let authOpen = true;
   return {
     gatewayUrl,
@@ -127,21 +126,15 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
     eventUrl,
     privateKeyPem,
     eventDatabase: { uri: mongoUri, name: eventEnv.EVENT_DB_NAME },
-    async stopEvent() {
-      eventOpen = false;
-      await event.stop();
-    },
-    async restartEvent() {
-      await event.start();
-      eventOpen = true;
-    },
+    stopEvent: () => event.stop(),
+    restartEvent: () => event.start(),
     async stopAuth() {
       authOpen = false;
       await auth.close();
     },
     async close() {
       await gateway.close();
-      if (eventOpen) await event.stop();
+      await event.stop();
       if (authOpen) await auth.close();
     },
   };
