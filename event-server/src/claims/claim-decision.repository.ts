@@ -38,7 +38,7 @@ export class ClaimDecisionRepository {
   constructor(@InjectModel(ClaimDecisionEntity.name) private readonly model: Model<ClaimDecisionEntity>) {}
 
   /** The decision, or undefined when another decision out of the same status already won. */
-  async tryInsert(decision: Omit<ClaimDecisionRecord, 'id' | 'appliedAt'>): Promise<ClaimDecisionRecord | undefined> {
+  async tryInsert(decision: Omit<ClaimDecisionRecord, 'id'>): Promise<ClaimDecisionRecord | undefined> {
     try {
       const created = await this.model.create(decision);
       return toDecision(created.toObject() as LeanDecision);

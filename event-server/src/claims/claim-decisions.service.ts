@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StockService } from '../stock/stock.service.js';
 import { type ClaimDecisionRecord, ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimFaults } from './claim-faults.js';
-import { type ClaimRecord, ClaimRepository } from './claim.repository.js';
+import { type ClaimProjection, type ClaimRecord, ClaimRepository } from './claim.repository.js';
 import {
   type ClaimReason,
   type ClaimStatus,
@@ -23,6 +23,19 @@ export interface DecisionOutcome {
   won: boolean;
   decision: ClaimDecisionRecord;
   claim: ClaimRecord;
+}
+
+/** The fields a decision writes onto its claim. */
+function projectionOf(decision: ClaimDecisionRecord, release: boolean): ClaimProjection {
+  return {
+    status: decision.toStatus,
+    ...(decision.reason !== undefined && { reason: decision.reason }),
+    ...(decision.note !== undefined && { note: decision.note }),
+    decidedAt: decision.at,
+    decidedBy: decision.decidedBy,
+    ...(!holdsSlot(decision.toStatus, decision.reason) && { slotKey: ownSlotKey(decision.claimId) }),
+    ...(release && { releasePending: true }),
+  };
 }
 
 /** Statuses a claim can still leave: after a decision into one of them, a later decision may follow. */
@@ -72,6 +85,47 @@ export class ClaimDecisionsService {
   }
 
   /**
+   * The live claim path's own decision out of PROCESSING, in two writes: the decision record (unique on
+   * claimId + fromStatus), then the claim projected from it while it is still PROCESSING. The decision is
+   * born applied: until the projection lands, the claim's PROCESSING status is what tells the reconciler
+   * to apply it. `tookUnits` false (the request knows it holds no unit) skips the release of a rejection;
+   * the reconciler, which cannot know, always releases.
+   */
+  async decideOwn(
+    claim: ClaimRecord,
+    transition: Transition,
+    input: DecisionInput & { tookUnits: boolean },
+  ): Promise<ClaimRecord> {
+    const at = new Date();
+    const inserted = await this.decisions.tryInsert({
+      claimId: claim.id,
+      fromStatus: transition.from,
+      toStatus: transition.to,
+      ...(input.reason !== undefined && { reason: input.reason }),
+      decidedBy: input.decidedBy,
+      at,
+      appliedAt: at,
+    });
+    // The reconciler decided first (this request was slower than the stale limit): its decision stands.
+    if (!inserted) return (await this.decide(claim.id, transition, input)).claim;
+    await this.faults.at('decision-inserted');
+    const release = input.tookUnits && releasesStock(inserted.toStatus);
+    const projection = projectionOf(inserted, release);
+    if (!(await this.claims.projectIfStatus(claim.id, transition.from, projection))) return this.apply(inserted);
+    await this.faults.at('claim-projected');
+    const { releasePending: _pending, ...fields } = projection;
+    const projected: ClaimRecord = { ...claim, ...fields };
+    if (!release) return projected;
+    await this.stock.release(
+      claim.id,
+      claim.rewards.map((reward) => reward.rewardId),
+    );
+    await this.faults.at('units-released');
+    await this.claims.clearReleasePending(claim.id);
+    return projected;
+  }
+
+  /**
    * Brings the claim document in line with the decision, or with the latest decision after it: a stale
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
    * projecting we look for a decision out of the new status and apply that one too.
@@ -106,19 +160,14 @@ export class ClaimDecisionsService {
 
   private async project(decision: ClaimDecisionRecord): Promise<ClaimRecord> {
     const release = releasesStock(decision.toStatus);
-    const claim = await this.claims.project(decision.claimId, {
-      status: decision.toStatus,
-      ...(decision.reason !== undefined && { reason: decision.reason }),
-      ...(decision.note !== undefined && { note: decision.note }),
-      decidedAt: decision.at,
-      decidedBy: decision.decidedBy,
-      ...(!holdsSlot(decision.toStatus, decision.reason) && { slotKey: ownSlotKey(decision.claimId) }),
-      ...(release && { releasePending: true }),
-    });
+    const claim = await this.claims.project(decision.claimId, projectionOf(decision, release));
     if (!claim) throw new Error(`Claim ${decision.claimId} of decision ${decision.id} does not exist`);
     await this.faults.at('claim-projected');
     if (!release) return claim;
-    await this.stock.release(decision.claimId);
+    await this.stock.release(
+      decision.claimId,
+      claim.rewards.map((reward) => reward.rewardId),
+    );
     await this.faults.at('units-released');
     await this.claims.clearReleasePending(decision.claimId);
     const { releasePending: _done, ...released } = claim;

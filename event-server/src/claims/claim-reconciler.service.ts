@@ -76,7 +76,10 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     }
     // (c) Claims whose stock was to be given back when their request stopped.
     for (const claim of await this.claims.findReleasePending(BATCH)) {
-      await this.stock.release(claim.id);
+      await this.stock.release(
+        claim.id,
+        claim.rewards.map((reward) => reward.rewardId),
+      );
       await this.claims.clearReleasePending(claim.id);
     }
     // (d) Idempotency keys of dead requests, and keys past retention.

@@ -125,6 +125,18 @@ export class ClaimRepository {
     return doc ? toRecord(doc) : undefined;
   }
 
+  /**
+   * Writes a decision's outcome only while the claim is still in `from`: the live request's projection of
+   * its own decision, which must not overwrite a later one that the reconciler and a reviewer may already
+   * have applied. False when the claim has moved on (then the caller applies the decision the long way).
+   */
+  async projectIfStatus(id: string, from: ClaimStatus, projection: ClaimProjection): Promise<boolean> {
+    const { releasePending, ...set } = projection;
+    const update = releasePending ? { $set: { ...set, releasePending: true } } : { $set: set };
+    const result = await this.model.updateOne({ _id: id, status: from }, update).exec();
+    return result.matchedCount === 1;
+  }
+
   async clearReleasePending(id: string): Promise<void> {
     await this.model.updateOne({ _id: id }, { $unset: { releasePending: 1 } }).exec();
   }

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiHeader, ApiOkResponse, ApiProduces, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
-import { CommonErrorCode } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
@@ -19,7 +20,7 @@ import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter } from './claim.repository.js';
 import { ClaimReviewService } from './claim-review.service.js';
 import type { ClaimView } from './claim.view.js';
-import { ClaimsService } from './claims.service.js';
+import { CLAIMS_BUSY_RETRY_AFTER_SECONDS, ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 import { requireEmptyBody } from './dto/empty-body.js';
@@ -55,13 +56,14 @@ export class EventClaimsController {
       'Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
       'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
       'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
-      'the first answer and records nothing new. No body (or `{}`).',
+      'the first answer and records nothing new. 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
+      'nothing was recorded, retry (with the same `Idempotency-Key`). No body (or `{}`).',
     errors: {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
       404: [EventErrorCode.EVENT_NOT_FOUND],
       409: [ClaimErrorCode.ALREADY_CLAIMED, ClaimErrorCode.OUT_OF_STOCK, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS],
       422: [ClaimErrorCode.CONDITION_NOT_MET, ClaimErrorCode.EVENT_NOT_ACTIVE, IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED],
-      503: [ClaimErrorCode.CLAIM_INTERRUPTED],
+      503: [ClaimErrorCode.CLAIM_INTERRUPTED, ClaimErrorCode.CLAIMS_BUSY],
     },
     errorExtras: {
       409: { schema: 'ClaimResponseDto', description: 'ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim' },
@@ -80,9 +82,15 @@ export class EventClaimsController {
     @Body() body: unknown,
     @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ClaimView> {
     requireEmptyBody(body);
-    return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey));
+    return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey)).catch((error: unknown) => {
+      // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
+      if (error instanceof DomainError && error.status === 503)
+        void reply.header('retry-after', String(CLAIMS_BUSY_RETRY_AFTER_SECONDS));
+      throw error;
+    });
   }
 }
 

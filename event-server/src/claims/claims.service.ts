@@ -1,13 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.repository.js';
-import { EventsService } from '../events/events.service.js';
 import { IdempotencyService, type StoredResponse } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.repository.js';
-import { RewardsService } from '../rewards/rewards.service.js';
 import { StockService } from '../stock/stock.service.js';
+import { AdmissionGate, ShedError } from './claim-admission.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
 import { ClaimErrorCode } from './claim.errors.js';
@@ -39,6 +41,9 @@ export function responseFor(claim: ClaimRecord): StoredResponse | DomainError {
   return { status: 201, body: { ...view } };
 }
 
+/** What a shed claim tells the client to wait before retrying (the queue drains within a few seconds). */
+export const CLAIMS_BUSY_RETRY_AFTER_SECONDS = 1;
+
 function isClaimable(event: EventRecord, now: Date): boolean {
   return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
 }
@@ -52,17 +57,37 @@ function isClaimable(event: EventRecord, now: Date): boolean {
 @Injectable()
 export class ClaimsService {
   constructor(
-    private readonly events: EventsService,
-    private readonly rewards: RewardsService,
+    private readonly catalog: EventCatalog,
     private readonly progress: ProgressService,
     private readonly claims: ClaimRepository,
     private readonly decisions: ClaimDecisionsService,
     private readonly stock: StockService,
     private readonly idempotency: IdempotencyService,
     private readonly faults: ClaimFaults,
-  ) {}
+    @Inject(EVENT_CONFIG) config: EventConfig,
+  ) {
+    this.admission = new AdmissionGate(config.claims);
+  }
+
+  private readonly admission: AdmissionGate;
 
   async claim(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimView> {
+    try {
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey));
+    } catch (error) {
+      if (!(error instanceof ShedError)) throw error;
+      throw new DomainError(
+        503,
+        ClaimErrorCode.CLAIMS_BUSY,
+        'Too many claims are being processed; nothing was recorded, retry later',
+        {
+          retryAfterSeconds: CLAIMS_BUSY_RETRY_AFTER_SECONDS,
+        },
+      );
+    }
+  }
+
+  private async admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimView> {
     const response = await this.idempotency.execute(
       { userId, key: idempotencyKey, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) },
       async () => {
@@ -75,8 +100,7 @@ export class ClaimsService {
   }
 
   private async run(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimRecord> {
-    const event = await this.events.require(eventId);
-    const rewards = await this.rewards.findForEvent(eventId);
+    const { event, rewards, limited } = await this.catalog.require(eventId);
     const base = {
       eventId,
       userId,
@@ -90,44 +114,40 @@ export class ClaimsService {
       createdAt: new Date(),
     };
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
-    const slotKey = slotKeyOf(eventId, userId);
-    // Cheap early answer only; the unique slot key below is what actually decides.
-    if (await this.claims.findBySlot(slotKey)) return this.recordRefusal(base, 'ALREADY_CLAIMED');
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
-    // Cheap early answer only (a burst for the last units is mostly refusals); the unit inserts decide.
-    // Limited rewards in a fixed order (by id): the order their units are taken in, by every claim.
-    const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
-    const taken = await this.stock.takenCounts(limited.map((reward) => reward.id));
-    if (limited.some((reward) => taken.get(reward.id)! >= reward.stock!)) return this.recordRefusal(base, 'OUT_OF_STOCK');
+    // An early answer from this process's memory only (no store command); the unit inserts decide.
+    if (limited.some((reward) => this.stock.believedSoldOut(reward.id))) return this.recordRefusal(base, 'OUT_OF_STOCK');
 
-    const id = newClaimId();
-    if (!(await this.claims.tryInsert({ id, ...base, status: 'PROCESSING', slotKey }))) {
-      return this.recordRefusal(base, 'ALREADY_CLAIMED');
-    }
+    // The unique slot key admits one blocking claim per (event, user): a second tap is refused here.
+    const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey: slotKeyOf(eventId, userId) };
+    if (!(await this.claims.tryInsert(claim))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
     await this.faults.at('intent-inserted');
 
-    if (!(await this.takeStock(id, limited, taken))) {
-      // Applying the rejection gives back whatever this claim took (all or none).
-      const failed = transitionFor('FAIL', 'PROCESSING')!;
-      return (await this.decisions.decide(id, failed, { reason: 'OUT_OF_STOCK', decidedBy: SYSTEM_ACTOR })).claim;
+    const took = await this.takeStock(claim.id, limited);
+    if (took < limited.length) {
+      // The rejection gives back whatever this claim took (all or none).
+      return this.decisions.decideOwn(claim, transitionFor('FAIL', 'PROCESSING')!, {
+        reason: 'OUT_OF_STOCK',
+        decidedBy: SYSTEM_ACTOR,
+        tookUnits: took > 0,
+      });
     }
     const transition = transitionFor(event.approval === 'AUTO' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
-    const { claim } = await this.decisions.decide(id, transition, { decidedBy: SYSTEM_ACTOR });
+    const decided = await this.decisions.decideOwn(claim, transition, { decidedBy: SYSTEM_ACTOR, tookUnits: took > 0 });
     await this.faults.at('claim-finished');
-    return claim;
+    return decided;
   }
 
-  /**
-   * One unit of each limited reward, in the order given, or false at the first one that is out.
-   * `taken` (counted a moment ago) only picks the first unit to try.
-   */
-  private async takeStock(claimId: string, limited: RewardRecord[], taken: Map<string, number>): Promise<boolean> {
+  /** One unit of each limited reward, in the order given; how many it took before the first that was out. */
+  private async takeStock(claimId: string, limited: readonly RewardRecord[]): Promise<number> {
+    let took = 0;
     for (const reward of limited) {
-      if (!(await this.stock.takeUnit(reward.id, reward.stock!, claimId, taken.get(reward.id)))) return false;
+      if (!(await this.stock.takeUnit(reward.id, reward.stock!, claimId))) return took;
+      took++;
       await this.faults.at('unit-taken');
     }
-    return true;
+    return took;
   }
 
   /** A system rejection is born final and never holds the slot (its slot key is its own id). */

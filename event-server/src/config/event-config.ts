@@ -7,8 +7,19 @@ export interface EventConfig {
   logLevel: LogLevel;
   database: { uri: string; dbName: string };
   jwt: { jwksUrl: string; issuer: string; audience: string; serviceAudience: string };
-  /** The claim reconciler: how often it runs (0 = only at start) and when an unfinished claim counts as dead. */
-  claims: { reconcileIntervalMs: number; staleAfterMs: number };
+  claims: {
+    /** The claim reconciler: how often it runs (0 = only at start) and when an unfinished claim counts as dead. */
+    reconcileIntervalMs: number;
+    staleAfterMs: number;
+    /** How long an event and its rewards are served from this process's cache (0 = always read). */
+    catalogTtlMs: number;
+    /** How long a reward found with every unit held is believed sold out without looking again. */
+    soldOutTtlMs: number;
+    /** Claims worked on at once by this process; more wait in a queue of `maxQueued` for `queueTimeoutMs`. */
+    maxInFlight: number;
+    maxQueued: number;
+    queueTimeoutMs: number;
+  };
 }
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
@@ -33,6 +44,11 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     claims: {
       reconcileIntervalMs: reader.int('CLAIM_RECONCILE_INTERVAL_MS', { default: 30_000, min: 0, max: 86_400_000 }),
       staleAfterMs: reader.int('CLAIM_STALE_AFTER_MS', { default: 30_000, min: 1_000, max: 86_400_000 }),
+      catalogTtlMs: reader.int('CLAIM_CATALOG_TTL_MS', { default: 2_000, min: 0, max: 60_000 }),
+      soldOutTtlMs: reader.int('CLAIM_SOLD_OUT_TTL_MS', { default: 1_000, min: 0, max: 60_000 }),
+      maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 32, min: 1, max: 10_000 }),
+      maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 256, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
     },
   };
   reader.done();

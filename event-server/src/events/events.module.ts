@@ -4,6 +4,7 @@ import { AuditLogModule } from '../audit/audit-log.module.js';
 import { RewardRepository } from '../rewards/reward.repository.js';
 import { RewardEntity, RewardSchema } from '../rewards/reward.schema.js';
 import { RewardsService } from '../rewards/rewards.service.js';
+import { EventCatalog } from './event-catalog.js';
 import { EventRepository } from './event.repository.js';
 import { EventEntity, EventSchema } from './event.schema.js';
 import { EventsController } from './events.controller.js';
@@ -19,7 +20,7 @@ import { EventsService } from './events.service.js';
     AuditLogModule,
   ],
   controllers: [EventsController],
-  providers: [EventRepository, EventsService, RewardRepository, RewardsService],
-  exports: [EventsService, RewardsService],
+  providers: [EventRepository, EventsService, RewardRepository, RewardsService, EventCatalog],
+  exports: [EventsService, RewardsService, EventCatalog],
 })
 export class EventsModule {}

@@ -8,6 +8,7 @@ import { RewardsService } from '../rewards/rewards.service.js';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import type { UpdateEventDto } from './dto/update-event.dto.js';
+import { EventCatalog } from './event-catalog.js';
 import { EventErrorCode } from './event.errors.js';
 import { type EventFields, type EventRecord, EventRepository } from './event.repository.js';
 import { DEFAULT_TIMEZONE, checkEventDraft } from './event.rules.js';
@@ -19,6 +20,7 @@ export class EventsService {
     private readonly events: EventRepository,
     private readonly rewards: RewardsService,
     private readonly auditLog: AuditLogService,
+    private readonly catalog: EventCatalog,
   ) {}
 
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventView> {
@@ -57,6 +59,7 @@ export class EventsService {
     );
     if (Object.keys(changes).length === 0) return toEventView(existing);
     const updated = await this.events.replaceFields(id, fields);
+    this.catalog.invalidate(id);
     if (!updated) throw this.notFound(id);
     await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
     return toEventView(updated);

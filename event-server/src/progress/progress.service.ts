@@ -4,7 +4,7 @@ import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-ki
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { type LeafProgress, activityTypesOf, evaluateCondition } from '../conditions/condition.evaluator.js';
 import type { EventRecord } from '../events/event.repository.js';
-import { EventsService } from '../events/events.service.js';
+import { EventCatalog } from '../events/event-catalog.js';
 
 export interface ProgressView {
   eventId: string;
@@ -16,7 +16,7 @@ export interface ProgressView {
 @Injectable()
 export class ProgressService {
   constructor(
-    private readonly events: EventsService,
+    private readonly catalog: EventCatalog,
     private readonly activities: ActivityRepository,
   ) {}
 
@@ -26,7 +26,7 @@ export class ProgressService {
     if (subject !== caller.id && !hasRequiredRole(caller.roles, [Role.OPERATOR])) {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, "Only OPERATOR or ADMIN may see another user's progress");
     }
-    const event = await this.events.require(eventId);
+    const { event } = await this.catalog.require(eventId);
     return this.evaluate(event, subject);
   }
 

@@ -3,10 +3,11 @@ import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
+import { EventCatalog } from '../events/event-catalog.js';
 import { EventRepository } from '../events/event.repository.js';
 import { StockService } from '../stock/stock.service.js';
 import type { CreateRewardDto } from './dto/create-reward.dto.js';
-import { type RewardRecord, RewardRepository } from './reward.repository.js';
+import { RewardRepository } from './reward.repository.js';
 import { checkRewardCodes } from './reward.rules.js';
 import { type RewardView, toRewardView } from './reward.view.js';
 
@@ -17,6 +18,7 @@ export class RewardsService {
     private readonly events: EventRepository,
     private readonly auditLog: AuditLogService,
     private readonly stock: StockService,
+    private readonly catalog: EventCatalog,
   ) {}
 
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardView> {
@@ -31,6 +33,7 @@ export class RewardsService {
       ...(input.itemCode !== undefined && { itemCode: input.itemCode }),
       ...(input.couponCode !== undefined && { couponCode: input.couponCode }),
     });
+    this.catalog.invalidate(eventId);
     const view = toRewardView(created, 0);
     await this.auditLog.record({
       actorId: actor.id,
@@ -55,11 +58,6 @@ export class RewardsService {
     const rewards = await this.rewards.findByEvent(eventId);
     const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
     return rewards.map((reward) => toRewardView(reward, taken.get(reward.id) ?? 0));
-  }
-
-  /** The event's rewards as stored, in creation order (what a claim copies). */
-  findForEvent(eventId: string): Promise<RewardRecord[]> {
-    return this.rewards.findByEvent(eventId);
   }
 
   async listForExistingEvent(eventId: string): Promise<RewardView[]> {

@@ -19,6 +19,11 @@ export class RewardUnitRepository {
     }
   }
 
+  /** Whether the unit is held: a point read on the unique (rewardId, unit) index. */
+  async exists(rewardId: string, unit: number): Promise<boolean> {
+    return (await this.model.exists({ rewardId, unit }).exec()) !== null;
+  }
+
   countTaken(rewardId: string): Promise<number> {
     return this.model.countDocuments({ rewardId }).exec();
   }

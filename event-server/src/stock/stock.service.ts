@@ -1,46 +1,43 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
 import { RewardUnitRepository } from './reward-unit.repository.js';
-import { freeUnits, nextProbe } from './unit-probe.js';
-
-/** Free units tried per scan round before counting again. */
-const SCAN_BATCH = 8;
+import { UnitAllocator } from './unit-allocator.js';
 
 /** Limited stock as unit documents: taking is an insert a unique index decides, releasing is a delete. */
 @Injectable()
 export class StockService {
-  constructor(private readonly units: RewardUnitRepository) {}
+  private readonly allocator: UnitAllocator;
 
-  /**
-   * Takes one unit of the reward for the claim; false when every unit is held. Every refused insert means
-   * another claim got that unit, so the loop always makes progress and ends at `taken >= stock`.
-   * `counted` is the caller's recent count of taken units, which saves the first count.
-   */
-  async takeUnit(rewardId: string, stock: number, claimId: string, counted?: number): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      const taken = attempt === 0 && counted !== undefined ? counted : await this.units.countTaken(rewardId);
-      if (taken >= stock) return false;
-      const probe = nextProbe(attempt, taken, stock);
-      if (probe.kind === 'unit') {
-        if (await this.units.tryInsert(rewardId, probe.unit, claimId)) return true;
-        continue;
-      }
-      const candidates = freeUnits(await this.units.takenUnits(rewardId), stock, SCAN_BATCH);
-      for (const unit of candidates) {
-        if (await this.units.tryInsert(rewardId, unit, claimId)) return true;
-      }
-    }
+  constructor(
+    private readonly units: RewardUnitRepository,
+    @Inject(EVENT_CONFIG) config: EventConfig,
+  ) {
+    this.allocator = new UnitAllocator(units, { soldOutTtlMs: config.claims.soldOutTtlMs, maxCollisions: 4 });
+  }
+
+  /** True while this process believes every unit of the reward is held (no store command). */
+  believedSoldOut(rewardId: string): boolean {
+    return this.allocator.isSoldOut(rewardId);
+  }
+
+  /** Takes one unit of the reward for the claim; false when every unit is held. Never counts the taken units. */
+  takeUnit(rewardId: string, stock: number, claimId: string): Promise<boolean> {
+    return this.allocator.take(rewardId, stock, claimId);
   }
 
   /** Gives back every unit the claim holds (idempotent). */
-  release(claimId: string): Promise<number> {
-    return this.units.deleteByClaim(claimId);
+  async release(claimId: string, rewardIds: readonly string[] = []): Promise<number> {
+    const released = await this.units.deleteByClaim(claimId);
+    if (released > 0) for (const rewardId of rewardIds) this.allocator.released(rewardId);
+    return released;
   }
 
   heldBy(claimId: string): Promise<number> {
     return this.units.countHeldBy(claimId);
   }
 
-  /** Units taken per reward id. */
+  /** Units taken per reward id (for reports such as an event's `remaining`; never on the claim path). */
   async takenCounts(rewardIds: readonly string[]): Promise<Map<string, number>> {
     const counts = await Promise.all(rewardIds.map(async (id) => [id, await this.units.countTaken(id)] as const));
     return new Map(counts);

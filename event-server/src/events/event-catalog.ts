@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { type RewardRecord, RewardRepository } from '../rewards/reward.repository.js';
+import { EventErrorCode } from './event.errors.js';
+import { type EventRecord, EventRepository } from './event.repository.js';
+
+/** An event as the claim and progress paths need it: the event, its rewards, its limited rewards by id. */
+export interface CatalogEntry {
+  event: EventRecord;
+  rewards: RewardRecord[];
+  /** The limited rewards sorted by id: the order in which every claim takes their units. */
+  limited: RewardRecord[];
+}
+
+interface Cached {
+  entry: Promise<CatalogEntry | undefined>;
+  expiresAt: number;
+}
+
+/** Entries kept at most; the oldest is dropped first. */
+const MAX_ENTRIES = 1_000;
+
+/**
+ * Read-mostly data of the hot paths (an event and its rewards), kept in this process for
+ * `CLAIM_CATALOG_TTL_MS` (2 s by default). Writes made by this process drop the entry at once; a write made
+ * by another replica is seen within the TTL. Nothing correct depends on it: a status or period change
+ * reaches claims at most one TTL late, and the unique inserts (slot, units, decisions) still decide every
+ * claim. Concurrent misses for one event share one read.
+ */
+@Injectable()
+export class EventCatalog {
+  private readonly entries = new Map<string, Cached>();
+
+  constructor(
+    private readonly events: EventRepository,
+    private readonly rewards: RewardRepository,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+  ) {}
+
+  /** The event with its rewards, or a 404 EVENT_NOT_FOUND. */
+  async require(eventId: string): Promise<CatalogEntry> {
+    const entry = await this.get(eventId);
+    if (!entry) throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
+    return entry;
+  }
+
+  /** Called after this process changed an event or its rewards. */
+  invalidate(eventId: string): void {
+    this.entries.delete(eventId);
+  }
+
+  private get(eventId: string): Promise<CatalogEntry | undefined> {
+    const now = Date.now();
+    const cached = this.entries.get(eventId);
+    if (cached && cached.expiresAt > now) return cached.entry;
+    const entry = this.load(eventId);
+    const ttl = this.config.claims.catalogTtlMs;
+    if (ttl > 0) {
+      this.entries.delete(eventId);
+      if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+      const fresh: Cached = { entry, expiresAt: now + ttl };
+      this.entries.set(eventId, fresh);
+      // A failed or empty read is not kept: the next request reads again.
+      entry.then(
+        (found) => {
+          if (!found && this.entries.get(eventId) === fresh) this.entries.delete(eventId);
+        },
+        () => {
+          if (this.entries.get(eventId) === fresh) this.entries.delete(eventId);
+        },
+      );
+    }
+    return entry;
+  }
+
+  private async load(eventId: string): Promise<CatalogEntry | undefined> {
+    const [event, rewards] = await Promise.all([this.events.findById(eventId), this.rewards.findByEvent(eventId)]);
+    if (!event) return undefined;
+    const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
+    return { event, rewards, limited };
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { UnitAllocator, type UnitStore, freeUnits } from './unit-allocator.js';
+
+/** The unique (rewardId, unit) index as a set, counting what the allocator asks of it. */
+class SetStore implements UnitStore {
+  readonly held = new Map<string, string>();
+  calls = { insert: 0, exists: 0, list: 0 };
+
+  tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
+    this.calls.insert++;
+    const key = `${rewardId}:${unit}`;
+    if (this.held.has(key)) return Promise.resolve(false);
+    this.held.set(key, claimId);
+    return Promise.resolve(true);
+  }
+
+  exists(rewardId: string, unit: number): Promise<boolean> {
+    this.calls.exists++;
+    return Promise.resolve(this.held.has(`${rewardId}:${unit}`));
+  }
+
+  takenUnits(rewardId: string): Promise<number[]> {
+    this.calls.list++;
+    const units = [...this.held.keys()].filter((key) => key.startsWith(`${rewardId}:`)).map((key) => Number(key.split(':')[1]));
+    return Promise.resolve(units.sort((a, b) => a - b));
+  }
+
+  holdUnits(rewardId: string, from: number, to: number): void {
+    for (let unit = from; unit <= to; unit++) this.held.set(`${rewardId}:${unit}`, 'earlier');
+  }
+}
+
+function allocator(store: UnitStore, now = () => 0): UnitAllocator {
+  return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, now });
+}
+
+describe('UnitAllocator', () => {
+  it('takes units 1, 2, 3… with one insert each and never reads the taken units', async () => {
+    const store = new SetStore();
+    const units = allocator(store);
+    for (let claim = 1; claim <= 50; claim++) expect(await units.take('r', 100, `c${claim}`)).toBe(true);
+    expect(store.calls).toEqual({ insert: 50, exists: 0, list: 0 });
+    expect(store.held.get('r:50')).toBe('c50');
+  });
+
+  it('after a restart with 100,000 units held, finds the frontier in a few point reads, then one insert per take', async () => {
+    const store = new SetStore();
+    store.holdUnits('r', 1, 100_000);
+    const units = allocator(store);
+    expect(await units.take('r', 1_000_000, 'first')).toBe(true);
+    expect(store.held.get('r:100001')).toBe('first');
+    expect(store.calls.exists).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100_000)) + 2);
+    expect(store.calls.list).toBe(0);
+    const before = { ...store.calls };
+    expect(await units.take('r', 1_000_000, 'second')).toBe(true);
+    expect(store.calls).toEqual({ ...before, insert: before.insert + 1 });
+  });
+
+  it('concurrent takers of one process get distinct units; exactly `stock` succeed', async () => {
+    const store = new SetStore();
+    const units = allocator(store);
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => units.take('r', 20, `c${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(20);
+    expect(store.held.size).toBe(20);
+  });
+
+  it('two processes sharing one store never hand out a unit twice', async () => {
+    const store = new SetStore();
+    const [a, b] = [allocator(store), allocator(store)];
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take('r', 25, `c${i}`)));
+    expect(results.filter(Boolean)).toHaveLength(25);
+    expect(new Set(store.held.values()).size).toBe(25);
+  });
+
+  it('past the stock, lists the held units once to find released holes, then believes it sold out for the TTL', async () => {
+    let clock = 0;
+    const store = new SetStore();
+    const units = allocator(store, () => clock);
+    for (let i = 0; i < 5; i++) await units.take('r', 5, `c${i}`);
+    store.held.delete('r:3'); // a rejected claim gave its unit back
+    expect(await units.take('r', 5, 'hole')).toBe(true);
+    expect(store.held.get('r:3')).toBe('hole');
+    expect(await units.take('r', 5, 'late')).toBe(false);
+    expect(units.isSoldOut('r')).toBe(true);
+    const listed = store.calls.list;
+    expect(await units.take('r', 5, 'later')).toBe(false);
+    expect(store.calls.list).toBe(listed);
+    clock = 1_001;
+    expect(units.isSoldOut('r')).toBe(false);
+    store.held.delete('r:1');
+    expect(await units.take('r', 5, 'after-ttl')).toBe(true);
+  });
+
+  it('a release in this process ends the sold-out belief at once', async () => {
+    const store = new SetStore();
+    const units = allocator(store);
+    await units.take('r', 1, 'c1');
+    expect(await units.take('r', 1, 'c2')).toBe(false);
+    store.held.delete('r:1');
+    units.released('r');
+    expect(await units.take('r', 1, 'c3')).toBe(true);
+  });
+});
+
+describe('freeUnits', () => {
+  it('lists the gaps in ascending order, up to max', () => {
+    expect(freeUnits([1, 2, 4, 7], 8, 10)).toEqual([3, 5, 6, 8]);
+    expect(freeUnits([1, 2, 4, 7], 8, 2)).toEqual([3, 5]);
+  });
+
+  it('is empty when every unit is taken, everything when none is, and ignores numbers outside 1..stock', () => {
+    expect(freeUnits([1, 2, 3], 3, 10)).toEqual([]);
+    expect(freeUnits([], 3, 10)).toEqual([1, 2, 3]);
+    expect(freeUnits([0, 2, 9], 3, 10)).toEqual([1, 3]);
+  });
+});

@@ -1,0 +1,153 @@
+/** What the allocator needs of the store: one unique insert and a probe by (rewardId, unit). */
+export interface UnitStore {
+  /** True when the claim now holds the unit; false when the unique index refused it (someone holds it). */
+  tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean>;
+  /** Whether the unit is held (one point read on the unique index). */
+  exists(rewardId: string, unit: number): Promise<boolean>;
+  /** The held unit numbers, ascending: only read when the frontier has passed the stock (sold out or holes). */
+  takenUnits(rewardId: string): Promise<number[]>;
+}
+
+export interface AllocatorOptions {
+  /** How long "every unit is held" is believed without looking again. */
+  soldOutTtlMs: number;
+  /** Refused inserts in a row (another replica is ahead) before the frontier is searched again. */
+  maxCollisions: number;
+  now?: () => number;
+}
+
+interface Cursor {
+  /** The next unit number to try; units below it are believed held. */
+  next: number;
+  /** Units seen free below `next` (holes from released claims, found by the last scan). */
+  free: number[];
+  soldOutUntil: number;
+  /** A frontier search in progress: concurrent first takers share it. */
+  searching?: Promise<void>;
+  /** A scan for holes in progress: concurrent takers at the end of the stock share it. */
+  refilling?: Promise<boolean>;
+}
+
+/**
+ * Takes units of limited rewards without counting them. Each process keeps, per reward, a frontier: the
+ * next unit number believed free. A take is one insert at the frontier (the unique index decides); a
+ * refusal means another process took that unit, so the frontier moves on. The frontier is found once per
+ * process and reward when inserts keep colliding (a restart, another replica ahead), by probing single units
+ * (galloping, then bisecting: about 2·log2(taken) point reads), so a claim's cost does not grow with the
+ * units already taken. Only when the frontier passes the stock
+ * are the taken units listed, to find the holes released claims left; when there are none, the reward is
+ * believed sold out for `soldOutTtlMs` (a refusal then costs no store command). Which unit to try is only
+ * a hint: the unique insert is what makes overselling impossible.
+ */
+export class UnitAllocator {
+  private readonly cursors = new Map<string, Cursor>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: UnitStore,
+    private readonly options: AllocatorOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True while the reward is believed sold out (an early, free answer; a take still checks). */
+  isSoldOut(rewardId: string): boolean {
+    const cursor = this.cursors.get(rewardId);
+    return cursor !== undefined && cursor.soldOutUntil > this.now();
+  }
+
+  /** Takes one unit of the reward for the claim; false when every unit is held. */
+  async take(rewardId: string, stock: number, claimId: string): Promise<boolean> {
+    const cursor = await this.cursorFor(rewardId);
+    if (cursor.soldOutUntil > this.now()) return false;
+    let collisions = 0;
+    for (;;) {
+      const unit = cursor.free.shift() ?? (cursor.next <= stock ? cursor.next++ : undefined);
+      if (unit === undefined) {
+        if (cursor.soldOutUntil > this.now()) return false;
+        cursor.refilling ??= this.refill(rewardId, stock, cursor).finally(() => {
+          cursor.refilling = undefined;
+        });
+        if (await cursor.refilling) continue;
+        return false;
+      }
+      if (await this.store.tryInsert(rewardId, unit, claimId)) return true;
+      if (++collisions >= this.options.maxCollisions) {
+        // Units are held beyond this process's frontier (another process, or a restart): find the frontier
+        // instead of walking to it. Concurrent takers share one search.
+        collisions = 0;
+        cursor.searching ??= this.search(rewardId, stock, cursor, cursor.next).finally(() => {
+          cursor.searching = undefined;
+        });
+        await cursor.searching;
+      }
+    }
+  }
+
+  /** A claim of this process gave units back: they may be taken again (found by the next scan). */
+  released(rewardId: string): void {
+    const cursor = this.cursors.get(rewardId);
+    if (cursor) cursor.soldOutUntil = 0;
+  }
+
+  /** Forgets everything about a reward (its stock changed, or it is gone). */
+  forget(rewardId: string): void {
+    this.cursors.delete(rewardId);
+  }
+
+  private async cursorFor(rewardId: string): Promise<Cursor> {
+    let cursor = this.cursors.get(rewardId);
+    if (!cursor) {
+      // Optimistic: a reward is usually new when its first claims come. Collisions find the frontier.
+      cursor = { next: 1, free: [], soldOutUntil: 0 };
+      this.cursors.set(rewardId, cursor);
+    }
+    if (cursor.searching) await cursor.searching;
+    return cursor;
+  }
+
+  /**
+   * Moves the frontier to a unit that is free and whose predecessor is held, at or after `from`: gallop
+   * (from, from+1, from+3, from+7, …) to the first free probe, then bisect back to the boundary.
+   */
+  private async search(rewardId: string, stock: number, cursor: Cursor, from: number): Promise<void> {
+    let held = from - 1;
+    let step = 1;
+    let probe = from;
+    while (probe <= stock && (await this.store.exists(rewardId, probe))) {
+      held = probe;
+      probe = Math.min(stock + 1, probe + step);
+      step *= 2;
+    }
+    let free = probe; // free, or stock + 1
+    while (free - held > 1) {
+      const middle = held + Math.floor((free - held) / 2);
+      if (await this.store.exists(rewardId, middle)) held = middle;
+      else free = middle;
+    }
+    cursor.next = Math.max(cursor.next, free);
+  }
+
+  /** The frontier passed the stock: list the holes, or believe the reward sold out for a while. */
+  private async refill(rewardId: string, stock: number, cursor: Cursor): Promise<boolean> {
+    const taken = await this.store.takenUnits(rewardId);
+    const holes = freeUnits(taken, stock, 64).filter((unit) => !cursor.free.includes(unit));
+    if (holes.length === 0) {
+      cursor.soldOutUntil = this.now() + this.options.soldOutTtlMs;
+      return false;
+    }
+    cursor.free.push(...holes);
+    return true;
+  }
+}
+
+/** The unit numbers in 1..stock missing from `takenSorted` (ascending), at most `max` of them. */
+export function freeUnits(takenSorted: readonly number[], stock: number, max: number): number[] {
+  const free: number[] = [];
+  let index = 0;
+  for (let unit = 1; unit <= stock && free.length < max; unit++) {
+    while (index < takenSorted.length && takenSorted[index]! < unit) index++;
+    if (takenSorted[index] !== unit) free.push(unit);
+  }
+  return free;
+}
