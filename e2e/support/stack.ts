@@ -101,7 +101,14 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
   const authUrl = await listen(auth, authPort);
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
-  const eventEnv = { ...common, EVENT_DB_NAME: testDatabaseName(`${label}_event`), AUTH_JWKS_URL: jwksUrl };
+  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
+  const eventEnv = {
+    ...common,
+    EVENT_DB_NAME: testDatabaseName(`${label}_event`),
+    AUTH_JWKS_URL: jwksUrl,
+    CLAIM_QUEUE_TIMEOUT_MS: '60000',
+    CLAIM_MAX_QUEUED: '100000',
+  };
   const event = overrides.eventProcess
     ? eventServerProcess({ ...eventEnv, ...overrides.eventProcess }, eventPort)
     : inProcessEventServer(eventEnv, eventPort);

@@ -112,3 +112,54 @@ describe('claims under concurrency', () => {
     expect((await claim(t, event.id, user!, 'tap-tap-tap')).body.id).toBe(granted[0]!.body.id);
   });
 });
+
+describe('claims beyond what the server works on at once', () => {
+  let t: EventTestApp;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_shedding', { CLAIM_MAX_IN_FLIGHT: '1', CLAIM_MAX_QUEUED: '0' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('are shed with 503 CLAIMS_BUSY and Retry-After before anything is recorded; a retry gets the real answer', async () => {
+    const operator = t.as('OPERATOR');
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 30 }] });
+    const users = await eligibleUsers(t, operator, 40);
+    const replies = await Promise.all(
+      users.map(async (user) => {
+        const response = await t.app.inject({
+          method: 'POST',
+          url: `/events/${event.id}/claims`,
+          headers: { authorization: `Bearer ${user.token}` },
+        });
+        return {
+          user,
+          status: response.statusCode,
+          body: JSON.parse(response.body) as Record<string, unknown>,
+          retryAfter: response.headers['retry-after'],
+        };
+      }),
+    );
+    const shed = replies.filter((reply) => reply.status === 503);
+    expect(shed.length).toBeGreaterThan(0);
+    for (const reply of shed) {
+      expect(reply.body.code).toBe('CLAIMS_BUSY');
+      expect(Number(reply.retryAfter)).toBeGreaterThanOrEqual(1);
+    }
+    expect(replies.every((reply) => reply.status === 201 || reply.status === 409 || reply.status === 503)).toBe(true);
+    // Nothing was recorded for a shed request: each player's claims are exactly the answers that were not shed.
+    for (const reply of replies) {
+      const mine = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: reply.user.token });
+      expect(mine.body.total).toBe(reply.status === 503 ? 0 : 1);
+    }
+    // Retried one at a time, every shed player gets a final answer.
+    for (const reply of shed) {
+      const retry = await claim(t, event.id, reply.user);
+      expect([201, 409]).toContain(retry.status);
+    }
+    expect(await remainingOf(t, event.id, operator)).toEqual([0]);
+  });
+});

@@ -30,6 +30,9 @@ export async function startEventTestApp(label: string, env: Record<string, strin
       MONGODB_URI: inject('mongoUri'),
       EVENT_DB_NAME: testDatabaseName(label),
       AUTH_JWKS_URL: issuer.jwksUrl,
+      // Claims queue without a time limit: a busy test machine must not turn a slow claim into a shed one.
+      CLAIM_QUEUE_TIMEOUT_MS: '60000',
+      CLAIM_MAX_QUEUED: '100000',
       ...env,
     }),
   );

@@ -1,0 +1,127 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+function withOption(uri: string, option: string): string {
+  return `${uri}${uri.includes('?') ? '&' : '?'}${option}`;
+}
+
+interface Counted<T> {
+  result: T;
+  commands: string[];
+}
+
+/**
+ * The claim path's budget in store commands (each a round trip on MongoDB, a query on FerretDB), counted
+ * with the driver's command monitoring: a number, not a time, so it holds on any machine and any store.
+ */
+describe('store commands per claim', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+  let seen: string[] | undefined;
+
+  async function counted<T>(work: () => Promise<T>): Promise<Counted<T>> {
+    seen = [];
+    const result = await work();
+    const commands = seen;
+    seen = undefined;
+    return { result, commands };
+  }
+
+  beforeAll(async () => {
+    // No periodic reconciliation: its reads would land between the commands of a request.
+    t = await startEventTestApp('claims_commands', {
+      CLAIM_RECONCILE_INTERVAL_MS: '0',
+      MONGODB_URI: withOption(inject('mongoUri'), 'monitorCommands=true'),
+    });
+    operator = t.as('OPERATOR');
+    const client = t.app.get<Connection>(getConnectionToken()).getClient();
+    client.on('commandStarted', (event) => {
+      const collection = (event.command as Record<string, unknown>)[event.commandName];
+      seen?.push(`${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim());
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('AUTO with one limited reward: at most 5; +2 with an Idempotency-Key; a second tap, a non-eligible player and a sold-out reward at most 3', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 3, couponCode: 'X' }],
+    });
+    const [warm, first, keyed, last] = await eligibleUsers(t, operator, 4);
+    expect((await claim(t, event.id, warm!)).status).toBe(201);
+
+    const granted = await counted(() => claim(t, event.id, first!));
+    expect(granted.result.body.status).toBe('GRANTED');
+    // Monitoring is on: the claim and its decision are among the commands seen.
+    expect(granted.commands).toEqual(expect.arrayContaining(['insert claims', 'insert claim_decisions']));
+    expect(granted.commands.length, granted.commands.join(', ')).toBeLessThanOrEqual(5);
+    expect(
+      granted.commands.filter((command) => /count|aggregate|reward_units/.test(command) && !command.startsWith('insert')),
+    ).toEqual([]);
+
+    const withKey = await counted(() => claim(t, event.id, keyed!, 'key-1'));
+    expect(withKey.result.body.status).toBe('GRANTED');
+    expect(withKey.commands.length, withKey.commands.join(', ')).toBeLessThanOrEqual(7);
+
+    const again = await counted(() => claim(t, event.id, first!));
+    expect(again.result.body.code).toBe('ALREADY_CLAIMED');
+    expect(again.commands.length, again.commands.join(', ')).toBeLessThanOrEqual(3);
+
+    const stranger = t.as('USER');
+    const notEligible = await counted(() => claim(t, event.id, stranger));
+    expect(notEligible.result.body.code).toBe('CONDITION_NOT_MET');
+    expect(notEligible.commands.length, notEligible.commands.join(', ')).toBeLessThanOrEqual(3);
+
+    // The stock (3) is gone: the first one to find out lists the units once; after that refusals are cheap.
+    const [late, later] = await eligibleUsers(t, operator, 2);
+    expect((await claim(t, event.id, last!)).body.code).toBe('OUT_OF_STOCK');
+    expect((await claim(t, event.id, late!)).body.code).toBe('OUT_OF_STOCK');
+    const soldOut = await counted(() => claim(t, event.id, later!));
+    expect(soldOut.result.body.code).toBe('OUT_OF_STOCK');
+    expect(soldOut.commands.length, soldOut.commands.join(', ')).toBeLessThanOrEqual(3);
+  });
+
+  it('MANUAL: at most 5; a progress check at most 2', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'ITEM', name: 'Sword', quantity: 1, stock: 10, itemCode: 'SWORD' }],
+    });
+    const [warm, player] = await eligibleUsers(t, operator, 2);
+    expect((await claim(t, event.id, warm!)).status).toBe(201);
+    const pending = await counted(() => claim(t, event.id, player!));
+    expect(pending.result.body.status).toBe('PENDING');
+    expect(pending.commands.length, pending.commands.join(', ')).toBeLessThanOrEqual(5);
+
+    const progress = await counted(() => t.request('GET', `/events/${event.id}/progress`, { token: player!.token }));
+    expect(progress.result.status).toBe(200);
+    expect(progress.commands.length, progress.commands.join(', ')).toBeLessThanOrEqual(2);
+  });
+
+  it('cost independent of history: with 20,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'POINT', name: 'Gems', quantity: 5, stock: 1_000_000 }],
+    });
+    const rewardId = event.rewardIds[0]!;
+    const [opener, fresh, warm, player] = await eligibleUsers(t, operator, 4);
+    expect((await claim(t, event.id, opener!)).body.status).toBe('GRANTED'); // reads the event into the cache
+    const first = await counted(() => claim(t, event.id, fresh!));
+    expect(first.result.body.status).toBe('GRANTED');
+
+    // Units taken by earlier claims (another replica, before a restart): written straight into the store.
+    const units = t.app.get<Connection>(getConnectionToken()).collection('reward_units');
+    const taken = Array.from({ length: 20_000 }, (_, i) => ({ rewardId, unit: i + 3, claimId: newId(), createdAt: new Date() }));
+    for (let start = 0; start < taken.length; start += 5_000) await units.insertMany(taken.slice(start, start + 5_000));
+
+    expect((await claim(t, event.id, warm!)).body.status).toBe('GRANTED'); // finds the new frontier once
+    const later = await counted(() => claim(t, event.id, player!));
+    expect(later.result.body.status).toBe('GRANTED');
+    expect(first.commands).toContain('insert reward_units');
+    expect(later.commands).toEqual(first.commands);
+    expect(await units.countDocuments({ rewardId })).toBe(20_004);
+  });
+});
