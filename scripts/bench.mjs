@@ -8,6 +8,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
+import { getConnectionToken } from '@nestjs/mongoose';
 import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -64,12 +65,34 @@ const authUrl = await listen(auth);
 const event = await createEventServer(
   loadEventConfig({
     ...quiet,
+    // The driver's command monitoring, to count the store commands each operation makes.
+    MONGODB_URI: `${mongoUri}${mongoUri.includes('?') ? '&' : '?'}monitorCommands=true`,
     EVENT_DB_NAME: `${run}_event`,
     AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
     CLAIM_RECONCILE_INTERVAL_MS: '0',
   }),
 );
 const eventUrl = await listen(event);
+let commandLog;
+let commandTimes;
+const eventClient = event.get(getConnectionToken()).getClient();
+eventClient.on('commandStarted', (started) => commandLog?.push(`${started.commandName} ${started.command[started.commandName]}`));
+eventClient.on('commandSucceeded', (done) => {
+  if (!commandTimes) return;
+  const entry = (commandTimes[done.commandName] ??= { count: 0, ms: 0 });
+  entry.count += 1;
+  entry.ms += done.duration;
+});
+/** The store commands the event server makes while `fn` runs (run it alone). */
+async function commandsOf(fn) {
+  commandLog = [];
+  try {
+    await fn();
+    return commandLog;
+  } finally {
+    commandLog = undefined;
+  }
+}
 const gateway = await createGatewayServer(
   loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventUrl }),
 );
@@ -84,6 +107,24 @@ async function call(base, method, path, token, body) {
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : undefined;
+}
+
+/** One request, whatever its answer: status, body, headers and the time it took. */
+async function send(base, method, path, token, headers = {}) {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...headers } });
+    const text = await response.text();
+    let body;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = { raw: text.slice(0, 100) };
+    }
+    return { status: response.status, body, retryAfter: response.headers.get('retry-after'), ms: performance.now() - started };
+  } catch (error) {
+    return { status: 0, body: { code: String(error.cause?.code ?? error.message) }, ms: performance.now() - started };
+  }
 }
 
 function percentile(sorted, p) {
@@ -136,27 +177,42 @@ const SAMPLES = Number(process.env.BENCH_PROGRESS_SAMPLES ?? 200);
 // A plain connection to the event database: to seed claims and to time the store's own work.
 const store = await mongoose.createConnection(mongoUri, { dbName: `${run}_event` }).asPromise();
 
-// --- Claims/s for distinct eligible players ----------------------------------------------------------
-async function claimThroughput(base, players) {
-  const claimable = await call(gatewayUrl, 'POST', '/events', token, {
+// --- Claims ------------------------------------------------------------------------------------------
+/** An AUTO (or MANUAL) event whose condition is one BENCH_ELIGIBLE activity, with one reward of `stock`. */
+async function claimableEvent(stock, approval = 'AUTO') {
+  const created = await call(gatewayUrl, 'POST', '/events', token, {
     title: 'bench claims',
     startAt: new Date(now - 3_600_000).toISOString(),
     endAt: new Date(now + 86_400_000).toISOString(),
     status: 'ACTIVE',
-    approval: 'AUTO',
+    approval,
     condition: { type: 'ACTIVITY_COUNT', activity: 'BENCH_ELIGIBLE', count: 1 },
   });
-  await call(gatewayUrl, 'POST', `/events/${claimable.id}/rewards`, token, {
+  const reward = await call(gatewayUrl, 'POST', `/events/${created.id}/rewards`, token, {
     type: 'POINT',
     name: 'Points',
     quantity: 10,
-    stock: players,
+    stock,
   });
-  const ids = Array.from({ length: players }, objectId);
+  return { id: created.id, rewardId: reward.id };
+}
+/** `count` fresh player ids, each with the one activity that makes them eligible. */
+async function eligiblePlayers(count) {
+  const ids = Array.from({ length: count }, objectId);
   for (let start = 0; start < ids.length; start += 1000) {
     const items = ids.slice(start, start + 1000).map((userId) => ({ userId, type: 'BENCH_ELIGIBLE' }));
     await call(gatewayUrl, 'POST', '/activities', token, { items });
   }
+  return ids;
+}
+const claimOnce = (base, eventId, userId, headers) =>
+  send(base, 'POST', `/events/${eventId}/claims`, playerToken(userId), headers);
+
+/** Claims/s with `concurrency` players in flight, each player claiming once. */
+async function claimThroughput(base, players, concurrency) {
+  const claimable = await claimableEvent(players);
+  const ids = await eligiblePlayers(players);
+  await claimOnce(base, claimable.id, ids.pop()); // fills the event cache
   let next = 0;
   let granted = 0;
   const outcome = { failures: 0, lastError: undefined };
@@ -165,23 +221,158 @@ async function claimThroughput(base, players) {
     while (next < ids.length) {
       const userId = ids[next];
       next += 1;
-      try {
-        const claim = await call(base, 'POST', `/events/${claimable.id}/claims`, playerToken(userId));
-        if (claim.status === 'GRANTED') granted += 1;
-      } catch (error) {
+      const reply = await claimOnce(base, claimable.id, userId);
+      if (reply.body?.status === 'GRANTED') granted += 1;
+      else {
         outcome.failures += 1;
-        outcome.lastError = error;
+        outcome.lastError = new Error(`${reply.status} ${reply.body?.code}`);
       }
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  if (granted + outcome.failures !== players) throw new Error(`expected ${players} grants, got ${granted}`);
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return { rate: granted / ((performance.now() - started) / 1000), ...outcome };
 }
+
+/** The store's floor: single-document inserts by the driver (unique index, like a claim's), `concurrency` in flight. */
+async function storeInsertRate(count, concurrency) {
+  const collection = store.collection('bench_floor');
+  await collection.createIndex({ key: 1 }, { unique: true });
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      await collection.insertOne({ key: objectId(), userId: objectId(), createdAt: new Date() });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return count / ((performance.now() - started) / 1000);
+}
+
+// Store commands per operation, each request alone (the event server's own driver, command monitoring).
+const counts = {};
+{
+  const auto = await claimableEvent(1_000);
+  const manual = await claimableEvent(1_000, 'MANUAL');
+  const single = await claimableEvent(1);
+  const [a0, a1, a2, m0, m1, s0, s1, s2] = await eligiblePlayers(8);
+  await claimOnce(gatewayUrl, auto.id, a0);
+  await claimOnce(gatewayUrl, manual.id, m0);
+  await claimOnce(gatewayUrl, single.id, s0);
+  await claimOnce(gatewayUrl, single.id, s1); // finds the reward sold out
+  counts['AUTO claim, one limited reward'] = await commandsOf(() => claimOnce(gatewayUrl, auto.id, a1));
+  counts['AUTO claim with an Idempotency-Key'] = await commandsOf(() =>
+    claimOnce(gatewayUrl, auto.id, a2, { 'idempotency-key': `k-${a2}` }),
+  );
+  counts['MANUAL claim (PENDING, stock reserved)'] = await commandsOf(() => claimOnce(gatewayUrl, manual.id, m1));
+  counts['progress check'] = await commandsOf(() => send(gatewayUrl, 'GET', `/events/${auto.id}/progress`, playerToken(a1)));
+  counts['refusal: already claimed'] = await commandsOf(() => claimOnce(gatewayUrl, auto.id, a1));
+  counts['refusal: condition not met'] = await commandsOf(() => claimOnce(gatewayUrl, auto.id, objectId()));
+  counts['refusal: out of stock'] = await commandsOf(() => claimOnce(gatewayUrl, single.id, s2));
+}
+
+// History: the same claim on a fresh reward and on one with 1,000,000 units of which HISTORY_UNITS are taken.
+const HISTORY_UNITS = Number(process.env.BENCH_TAKEN_UNITS ?? 100_000);
+const HISTORY_SAMPLES = Number(process.env.BENCH_HISTORY_SAMPLES ?? 100);
+const freshReward = await claimableEvent(1_000_000);
+const heavyReward = await claimableEvent(1_000_000);
+for (let start = 0; start < HISTORY_UNITS; start += 10_000) {
+  const units = Array.from({ length: Math.min(10_000, HISTORY_UNITS - start) }, (_, i) => ({
+    rewardId: heavyReward.rewardId,
+    unit: start + i + 1,
+    claimId: objectId(),
+    createdAt: new Date(),
+  }));
+  await store.collection('reward_units').insertMany(units, { ordered: false });
+}
+const historyPlayers = await eligiblePlayers(2 * HISTORY_SAMPLES + 2);
+await claimOnce(gatewayUrl, freshReward.id, historyPlayers.pop());
+await claimOnce(gatewayUrl, heavyReward.id, historyPlayers.pop()); // finds the frontier once
+counts['AUTO claim, fresh reward (stock 1,000,000)'] = await commandsOf(() =>
+  claimOnce(gatewayUrl, freshReward.id, historyPlayers.pop()),
+);
+counts[`AUTO claim, ${HISTORY_UNITS.toLocaleString('en')} of 1,000,000 taken`] = await commandsOf(() =>
+  claimOnce(gatewayUrl, heavyReward.id, historyPlayers.pop()),
+);
+const historyTimes = { fresh: [], heavy: [] };
+for (let i = 0; i < HISTORY_SAMPLES - 1; i += 1) {
+  for (const [name, reward] of [
+    ['fresh', freshReward],
+    ['heavy', heavyReward],
+  ]) {
+    const reply = await claimOnce(gatewayUrl, reward.id, historyPlayers.pop());
+    if (reply.body?.status === 'GRANTED') historyTimes[name].push(reply.ms);
+  }
+}
+for (const times of Object.values(historyTimes)) times.sort((a, b) => a - b);
+
+// Claims/s at 16 players in flight against the store's own insert rate at 16 in flight, interleaved.
 const CLAIM_PLAYERS = Number(process.env.BENCH_CLAIM_PLAYERS ?? 400);
-await claimThroughput(gatewayUrl, 50);
-const claimsGw = await claimThroughput(gatewayUrl, CLAIM_PLAYERS);
-const claimsDirect = await claimThroughput(eventUrl, CLAIM_PLAYERS);
+await claimThroughput(gatewayUrl, 50, 16);
+const claimRounds = { gateway: [], direct: [], store: [] };
+for (let round = 0; round < 2; round += 1) {
+  commandTimes = {};
+  claimRounds.gateway.push(await claimThroughput(gatewayUrl, CLAIM_PLAYERS / 2, 16));
+  claimRounds.commandTimes = commandTimes;
+  commandTimes = undefined;
+  claimRounds.direct.push(await claimThroughput(eventUrl, CLAIM_PLAYERS / 2, 16));
+  claimRounds.store.push({ rate: await storeInsertRate(CLAIM_PLAYERS * 2, 16) });
+}
+const meanRate = (rounds) => rounds.reduce((sum, round) => sum + round.rate, 0) / rounds.length;
+const claimFailures = (rounds) => ({
+  failures: rounds.reduce((sum, round) => sum + (round.failures ?? 0), 0),
+  lastError: rounds.find((round) => round.lastError)?.lastError,
+});
+
+// The launch burst: BURST_PLAYERS players tap twice at once for a reward of stock BURST_STOCK; every
+// player retries what was not final (503/429 honouring Retry-After, IDEMPOTENCY_IN_PROGRESS, a lost
+// connection) with the same Idempotency-Key until it has a final answer.
+const BURST_PLAYERS = Number(process.env.BENCH_BURST_PLAYERS ?? 500);
+const BURST_STOCK = Number(process.env.BENCH_BURST_STOCK ?? 100);
+async function burst(base) {
+  const launch = await claimableEvent(BURST_STOCK);
+  const players = await eligiblePlayers(BURST_PLAYERS);
+  await send(base, 'GET', `/events/${launch.id}/progress`, playerToken(players[0])); // the event is read once
+  const final = (reply) => [201, 409, 422].includes(reply.status) && reply.body?.code !== 'IDEMPOTENCY_IN_PROGRESS';
+  const firstWave = [];
+  const started = performance.now();
+  let lastFinal = 0;
+  const tap = async (userId, tapIndex) => {
+    const headers = { 'idempotency-key': `launch-${userId}-${tapIndex}` };
+    let reply = await claimOnce(base, launch.id, userId, headers);
+    firstWave.push(reply);
+    for (let attempt = 0; !final(reply) && attempt < 100; attempt += 1) {
+      const wait = reply.retryAfter ? Number(reply.retryAfter) * 1000 : 200;
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+      reply = await claimOnce(base, launch.id, userId, headers);
+    }
+    lastFinal = Math.max(lastFinal, performance.now() - started);
+    return reply;
+  };
+  const finals = await Promise.all(players.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
+  const wall = performance.now() - started;
+  const byAnswer = {};
+  for (const reply of firstWave) {
+    const key = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
+    byAnswer[key] = (byAnswer[key] ?? 0) + 1;
+  }
+  const granted = await call(
+    base === eventUrl ? eventUrl : gatewayUrl,
+    'GET',
+    `/claims?eventId=${launch.id}&status=GRANTED&limit=1`,
+    token,
+  );
+  const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
+  return {
+    wall,
+    lastFinal,
+    byAnswer,
+    times,
+    unanswered: finals.filter((reply) => !final(reply)).length,
+    granted: granted.total,
+  };
+}
+const launch = await burst(gatewayUrl);
 
 // --- GET /claims with a filter over 100,000 claims ----------------------------------------------------
 const HISTORY = Number(process.env.BENCH_HISTORY_CLAIMS ?? 100_000);
@@ -346,10 +537,31 @@ latencyRow('through the gateway', progressGw);
 latencyRow('direct to the event server', progressDirect);
 latencyRow("the store alone (the server's activity read)", progressStore);
 latencyRow('the evaluation alone (CPU, no I/O)', progressCpu);
-console.log(`\nclaims by ${CLAIM_PLAYERS} distinct eligible players, 8 in flight       claims/s`);
-rateRow('through the gateway', claimsGw.rate, 0, failed(claimsGw));
-rateRow('direct to the event server', claimsDirect.rate, 0, failed(claimsDirect));
-rateRow('gateway / direct', claimsGw.rate / claimsDirect.rate, 2);
+console.log("\nstore commands per operation (command monitoring on the event server's driver)");
+for (const [label, commands] of Object.entries(counts)) {
+  console.log(`  ${label.padEnd(52)}  ${String(commands.length).padStart(8)}   ${commands.join(', ')}`);
+}
+console.log(`\nclaim latency, sequential, ${HISTORY_SAMPLES} each, interleaved       p50 ms   p99 ms`);
+latencyRow('fresh reward (stock 1,000,000)', historyTimes.fresh);
+latencyRow(`${HISTORY_UNITS.toLocaleString('en')} of 1,000,000 units taken`, historyTimes.heavy);
+rateRow('p50 ratio (taken / fresh)', percentile(historyTimes.heavy, 50) / percentile(historyTimes.fresh, 50), 2);
+console.log(`\nclaims by ${CLAIM_PLAYERS} distinct eligible players, 16 in flight      claims/s`);
+rateRow('through the gateway', meanRate(claimRounds.gateway), 0, failed(claimFailures(claimRounds.gateway)));
+rateRow('direct to the event server', meanRate(claimRounds.direct), 0, failed(claimFailures(claimRounds.direct)));
+rateRow('the store alone (driver insertOne, unique index)', meanRate(claimRounds.store));
+rateRow('gateway / direct', meanRate(claimRounds.gateway) / meanRate(claimRounds.direct), 2);
+rateRow('gateway / store alone (goal >= 0.25)', meanRate(claimRounds.gateway) / meanRate(claimRounds.store), 2);
+console.log('  store time per command during the claims through the gateway (driver-measured, 16 in flight):');
+for (const [name, { count, ms }] of Object.entries(claimRounds.commandTimes)) {
+  rateRow(`    ${name} x ${count}, mean ms`, ms / count, 2);
+}
+console.log(`\nlaunch burst: ${BURST_PLAYERS} players x 2 taps at once, stock ${BURST_STOCK}, through the gateway`);
+rateRow('wall time of the first wave + retries (s)', launch.wall / 1000, 1);
+rateRow('until the last player had a final answer (s)', launch.lastFinal / 1000, 1);
+latencyRow('first answers                                   p50/p99 ms', launch.times);
+for (const [answer, count] of Object.entries(launch.byAnswer).sort()) rateRow(`  first answer ${answer}`, count);
+rateRow('players without a final answer', launch.unanswered);
+rateRow(`GRANTED (must be ${BURST_STOCK})`, launch.granted);
 console.log(`\nGET /claims with a filter over ${HISTORY} claims, ${SAMPLES} calls   p50 ms   p99 ms`);
 latencyRow('through the gateway', historyGw);
 latencyRow('direct to the event server', historyDirect);
