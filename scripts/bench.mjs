@@ -16,7 +16,7 @@ import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 // Internals of the built event server, to time the store's share and the evaluator's share on their own.
 import { ActivityRepository } from '../event-server/dist/activities/activity.repository.js';
 import { ClaimRepository } from '../event-server/dist/claims/claim.repository.js';
-import { activityTypesOf, evaluateCondition } from '../event-server/dist/conditions/condition.evaluator.js';
+import { evaluateCondition, factPlanOf } from '../event-server/dist/conditions/condition.evaluator.js';
 
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const run = `bench_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
@@ -516,7 +516,7 @@ const progressDirect = await progressLatency(eventUrl, SAMPLES);
 // Its two parts alone: the store's read (the server's own repository call) and the evaluation (CPU).
 const activities = event.get(ActivityRepository);
 const period = { startAt: new Date(startAt), endAt: new Date(endAt), timezone: created.timezone };
-const readFacts = () => activities.findFacts(player, activityTypesOf(created.condition), period.startAt, period.endAt);
+const readFacts = () => activities.findFacts(player, factPlanOf(created.condition), period.startAt, period.endAt);
 const progressStore = await latencies(SAMPLES, readFacts);
 const facts = await readFacts();
 const progressCpu = await latencies(SAMPLES, () => evaluateCondition(created.condition, period, facts));

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter, mongo } from 'mongoose';
-import type { ActivityFact } from '../conditions/condition.evaluator.js';
+import type { ActivityFact, FactPlan } from '../conditions/condition.evaluator.js';
 import { ActivityType } from '../conditions/condition.types.js';
 import { type ActivitySource, ActivityEntity } from './activity.schema.js';
 
@@ -82,32 +82,40 @@ export class ActivityRepository {
   }
 
   /**
-   * What the condition evaluator needs of one user's activities of some types inside a period. Only the
-   * type and instant are read, which the (userId, type, occurredAt) index holds on its own: on MongoDB the
-   * query is covered (no document is fetched). Quest clears also need their questId, so they are read
-   * apart, and only when the condition asks for them.
+   * What the condition evaluator needs of one user's activities inside a period, as the plan says: only
+   * the type and instant are read, which the (userId, type, occurredAt) index holds on its own (on MongoDB
+   * the query is covered: no document is fetched). Types that are only counted are read up to the count a
+   * leaf requires. Quest clears also need their questId, so they are read apart. One query per part, in
+   * parallel: one or two for most conditions.
    */
-  async findFacts(userId: string, types: string[], from: Date, to: Date): Promise<ActivityFact[]> {
-    const plain = types.filter((type) => type !== ActivityType.QUEST_CLEAR);
-    const withQuests = plain.length < types.length;
+  async findFacts(userId: string, plan: FactPlan, from: Date, to: Date): Promise<ActivityFact[]> {
     const period = { $gte: from, $lte: to };
-    const [facts, quests] = await Promise.all([
-      plain.length === 0
-        ? []
-        : this.model
-            .find({ userId, type: { $in: plain }, occurredAt: period }, { _id: 0, type: 1, occurredAt: 1 })
-            .lean<ActivityFact[]>()
-            .exec(),
-      withQuests
-        ? this.model
-            .find(
-              { userId, type: ActivityType.QUEST_CLEAR, occurredAt: period },
-              { _id: 0, type: 1, occurredAt: 1, 'attributes.questId': 1 },
-            )
-            .lean<ActivityFact[]>()
-            .exec()
-        : [],
-    ]);
-    return quests.length === 0 ? facts : [...facts, ...quests];
+    const typeAndInstant = { _id: 0, type: 1, occurredAt: 1 };
+    const reads: Array<Promise<ActivityFact[]>> = [];
+    if (plan.instants.length > 0) {
+      reads.push(
+        this.model
+          .find(
+            { userId, type: plan.instants.length === 1 ? plan.instants[0]! : { $in: plan.instants }, occurredAt: period },
+            typeAndInstant,
+          )
+          .lean<ActivityFact[]>()
+          .exec(),
+      );
+    }
+    for (const [type, required] of plan.counts) {
+      reads.push(
+        this.model.find({ userId, type, occurredAt: period }, typeAndInstant).limit(required).lean<ActivityFact[]>().exec(),
+      );
+    }
+    if (plan.quests) {
+      reads.push(
+        this.model
+          .find({ userId, type: ActivityType.QUEST_CLEAR, occurredAt: period }, { ...typeAndInstant, 'attributes.questId': 1 })
+          .lean<ActivityFact[]>()
+          .exec(),
+      );
+    }
+    return (await Promise.all(reads)).flat();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ActivityFact, activityTypesOf, evaluateCondition } from './condition.evaluator.js';
+import { type ActivityFact, evaluateCondition, factPlanOf } from './condition.evaluator.js';
 import type { Condition } from './condition.types.js';
 
 const period = {
@@ -60,16 +60,33 @@ describe('evaluateCondition', () => {
     expect(result).toEqual({ eligible: false, conditions: [{ type: 'LOGIN_DAYS', required: 1, current: 0, met: false }] });
   });
 
-  it('lists the activity types a condition reads', () => {
+  it('plans the reads: every login instant for days and streaks, counted types up to the largest count asked, quests apart', () => {
     expect(
-      activityTypesOf({
+      factPlanOf({
         type: 'ANY',
         conditions: [
           { type: 'LOGIN_STREAK', days: 2 },
-          { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 1 },
+          { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 3 },
+          {
+            type: 'ALL',
+            conditions: [
+              { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 10 },
+              { type: 'INVITE_FRIENDS', count: 2 },
+            ],
+          },
           { type: 'QUEST_CLEAR', questId: 'Q' },
+          // Counted, but also read whole for another leaf: not capped.
+          { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 1 },
+          { type: 'ACTIVITY_COUNT', activity: 'QUEST_CLEAR', count: 1 },
         ],
       }),
-    ).toEqual(['LOGIN', 'PVP_WIN', 'QUEST_CLEAR']);
+    ).toEqual({
+      instants: ['LOGIN'],
+      quests: true,
+      counts: new Map([
+        ['PVP_WIN', 10],
+        ['FRIEND_INVITE', 2],
+      ]),
+    });
   });
 });

@@ -29,9 +29,27 @@ export interface Evaluation {
   conditions: LeafProgress[];
 }
 
-/** Activity types a condition reads, so only those need to be loaded. */
-export function activityTypesOf(condition: Condition): string[] {
-  const types = new Set<string>();
+/**
+ * What to read of a player's activities for a condition, and how much of it:
+ * - `instants`: types whose every instant in the period matters (LOGIN for days and streaks);
+ * - `quests`: whether quest clears (with their questId) are read;
+ * - `counts`: types only ever counted, each with the largest count a leaf requires. Reading stops there
+ *   (a limit): a player with 50,000 BOSS_KILLs and a leaf asking for 5 costs 5 documents, and the progress
+ *   shows 5 of 5 — the answer is the same. A type also in `instants` or read as quests is not capped.
+ */
+export interface FactPlan {
+  instants: string[];
+  quests: boolean;
+  counts: Map<string, number>;
+}
+
+export function factPlanOf(condition: Condition): FactPlan {
+  const instants = new Set<string>();
+  const counts = new Map<string, number>();
+  let quests = false;
+  const count = (type: string, required: number): void => {
+    counts.set(type, Math.max(counts.get(type) ?? 0, required));
+  };
   const walk = (node: Condition): void => {
     switch (node.type) {
       case 'ALL':
@@ -40,21 +58,23 @@ export function activityTypesOf(condition: Condition): string[] {
         return;
       case 'LOGIN_DAYS':
       case 'LOGIN_STREAK':
-        types.add(ActivityType.LOGIN);
+        instants.add(ActivityType.LOGIN);
         return;
       case 'INVITE_FRIENDS':
-        types.add(ActivityType.FRIEND_INVITE);
+        count(ActivityType.FRIEND_INVITE, node.count);
         return;
       case 'QUEST_CLEAR':
-        types.add(ActivityType.QUEST_CLEAR);
+        quests = true;
         return;
       case 'ACTIVITY_COUNT':
-        types.add(node.activity);
+        count(node.activity, node.count);
         return;
     }
   };
   walk(condition);
-  return [...types].sort();
+  for (const type of instants) counts.delete(type);
+  if (quests) counts.delete(ActivityType.QUEST_CLEAR);
+  return { instants: [...instants].sort(), quests, counts };
 }
 
 /**

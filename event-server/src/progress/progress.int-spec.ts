@@ -90,4 +90,27 @@ describe('progress', () => {
     expect((await t.request('GET', `/events/${newId()}/progress`, { token: player.token })).status).toBe(404);
     expect((await t.request('GET', `/events/${event}/progress?userId=nope`, { token: operator.token })).status).toBe(400);
   });
+
+  it('counts a counted type only up to what the condition asks (the answer is the same), and reads none outside the period', async () => {
+    const player = t.as('USER');
+    const event = await createEvent({ type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 3 });
+    const wins = (day: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        userId: player.id,
+        type: 'PVP_WIN',
+        occurredAt: `2025-12-${String(day).padStart(2, '0')}T0${i % 10}:00:00Z`,
+      }));
+    await t.request('POST', '/activities', { token: operator.token, body: { items: [...wins(10, 2)] } });
+    const short = await t.request('GET', `/events/${event}/progress`, { token: player.token });
+    expect(short.body).toMatchObject({
+      eligible: false,
+      conditions: [{ type: 'ACTIVITY_COUNT', required: 3, current: 2, met: false }],
+    });
+    await t.request('POST', '/activities', { token: operator.token, body: { items: [...wins(11, 8)] } });
+    const plenty = await t.request('GET', `/events/${event}/progress`, { token: player.token });
+    expect(plenty.body).toMatchObject({
+      eligible: true,
+      conditions: [{ type: 'ACTIVITY_COUNT', required: 3, current: 3, met: true }],
+    });
+  });
 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import { ActivityRepository } from '../activities/activity.repository.js';
-import { type LeafProgress, activityTypesOf, evaluateCondition } from '../conditions/condition.evaluator.js';
+import { type LeafProgress, evaluateCondition, factPlanOf } from '../conditions/condition.evaluator.js';
 import type { EventRecord } from '../events/event.repository.js';
 import { EventCatalog } from '../events/event-catalog.js';
 
@@ -32,7 +32,7 @@ export class ProgressService {
 
   /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
   async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {
-    const facts = await this.activities.findFacts(userId, activityTypesOf(event.condition), event.startAt, event.endAt);
+    const facts = await this.activities.findFacts(userId, factPlanOf(event.condition), event.startAt, event.endAt);
     const { eligible, conditions } = evaluateCondition(event.condition, event, facts);
     return { eventId: event.id, userId, eligible, conditions };
   }
