@@ -88,6 +88,10 @@ describe('store commands per claim', () => {
     const soldOut = await counted(() => claim(t, event.id, later!));
     expect(soldOut.result.body.code).toBe('OUT_OF_STOCK');
     expect(soldOut.commands.length, soldOut.commands.join(', ')).toBeLessThanOrEqual(3);
+    // A player who holds a claim is told so, not that the stock is gone.
+    const grantedAgain = await counted(() => claim(t, event.id, first!));
+    expect(grantedAgain.result.body.code).toBe('ALREADY_CLAIMED');
+    expect(grantedAgain.commands.length, grantedAgain.commands.join(', ')).toBeLessThanOrEqual(3);
   });
 
   it('MANUAL: at most 5; a progress check at most 2', async () => {

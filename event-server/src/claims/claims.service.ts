@@ -116,11 +116,15 @@ export class ClaimsService {
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
-    // An early answer from this process's memory only (no store command); the unit inserts decide.
-    if (limited.some((reward) => this.stock.believedSoldOut(reward.id))) return this.recordRefusal(base, 'OUT_OF_STOCK');
+    const slotKey = slotKeyOf(eventId, userId);
+    // An early answer from this process's memory (the unit inserts decide), but a player who already holds
+    // a claim is told so, not that the stock is gone: one read of their slot.
+    if (limited.some((reward) => this.stock.believedSoldOut(reward.id))) {
+      return this.recordRefusal(base, (await this.claims.findBySlot(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
+    }
 
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here.
-    const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey: slotKeyOf(eventId, userId) };
+    const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey };
     if (!(await this.claims.tryInsert(claim))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
     await this.faults.at('intent-inserted');
 
