@@ -97,6 +97,20 @@ const gateway = await createGatewayServer(
   loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventUrl }),
 );
 const gatewayUrl = await listen(gateway);
+// A second event-server replica on the same database, and a gateway that balances over both.
+const eventReplica = await createEventServer(
+  loadEventConfig({
+    ...quiet,
+    EVENT_DB_NAME: `${run}_event`,
+    AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
+    CLAIM_RECONCILE_INTERVAL_MS: '0',
+  }),
+);
+const eventReplicaUrl = await listen(eventReplica);
+const twoReplicaGateway = await createGatewayServer(
+  loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: `${eventUrl},${eventReplicaUrl}` }),
+);
+const twoReplicaUrl = await listen(twoReplicaGateway);
 
 async function call(base, method, path, token, body) {
   const response = await fetch(`${base}${path}`, {
@@ -309,13 +323,14 @@ for (const times of Object.values(historyTimes)) times.sort((a, b) => a - b);
 // Claims/s at 16 players in flight against the store's own insert rate at 16 in flight, interleaved.
 const CLAIM_PLAYERS = Number(process.env.BENCH_CLAIM_PLAYERS ?? 400);
 await claimThroughput(gatewayUrl, 50, 16);
-const claimRounds = { gateway: [], direct: [], store: [] };
+const claimRounds = { gateway: [], direct: [], twoReplicas: [], store: [] };
 for (let round = 0; round < 2; round += 1) {
   commandTimes = {};
   claimRounds.gateway.push(await claimThroughput(gatewayUrl, CLAIM_PLAYERS / 2, 16));
   claimRounds.commandTimes = commandTimes;
   commandTimes = undefined;
   claimRounds.direct.push(await claimThroughput(eventUrl, CLAIM_PLAYERS / 2, 16));
+  claimRounds.twoReplicas.push(await claimThroughput(twoReplicaUrl, CLAIM_PLAYERS / 2, 16));
   claimRounds.store.push({ rate: await storeInsertRate(CLAIM_PLAYERS * 2, 16) });
 }
 const meanRate = (rounds) => rounds.reduce((sum, round) => sum + round.rate, 0) / rounds.length;
@@ -548,6 +563,12 @@ rateRow('p50 ratio (taken / fresh)', percentile(historyTimes.heavy, 50) / percen
 console.log(`\nclaims by ${CLAIM_PLAYERS} distinct eligible players, 16 in flight      claims/s`);
 rateRow('through the gateway', meanRate(claimRounds.gateway), 0, failed(claimFailures(claimRounds.gateway)));
 rateRow('direct to the event server', meanRate(claimRounds.direct), 0, failed(claimFailures(claimRounds.direct)));
+rateRow(
+  'through the gateway, two event-server replicas',
+  meanRate(claimRounds.twoReplicas),
+  0,
+  failed(claimFailures(claimRounds.twoReplicas)),
+);
 rateRow('the store alone (driver insertOne, unique index)', meanRate(claimRounds.store));
 rateRow('gateway / direct', meanRate(claimRounds.gateway) / meanRate(claimRounds.direct), 2);
 rateRow('gateway / store alone (goal >= 0.25)', meanRate(claimRounds.gateway) / meanRate(claimRounds.store), 2);
@@ -567,7 +588,9 @@ latencyRow('through the gateway', historyGw);
 latencyRow('direct to the event server', historyDirect);
 latencyRow("the store alone (the server's page + total read)", historyStore);
 
+await twoReplicaGateway.close();
 await gateway.close();
+await eventReplica.close();
 await event.close();
 await auth.close();
 await store.close();
