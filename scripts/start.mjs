@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs the platform locally: auth server, event server and gateway as three separate processes, each
-// with its own readable log prefix. One process dying leaves the others running, and this supervisor says
-// which one stopped and why. Ctrl-C (or SIGTERM) stops them all gracefully.
+// with its own readable log prefix. First it compiles what changed with SWC (scripts/build-fast.mjs), then
+// it starts the servers and prints the time to ready. A server that dies is restarted by this supervisor
+// (after 1 s, doubling up to 30 s while it keeps dying; the others keep running); only a server that crashes
+// again and again right after starting makes it give up and stop the stack. Ctrl-C (or SIGTERM) stops
+// them all gracefully.
 //
 // MONGODB_URI names the MongoDB server to use. Without it, an embedded MongoDB (mongodb-memory-server,
 // a real mongod) is started with its data under .data/mongo, so a restart keeps users and events.
@@ -10,6 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildServers } from './build-fast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = [
@@ -45,6 +49,14 @@ function readable(service, line) {
   return `${time} ${paint(tint, level)} ${paint(service.color, `[${service.name}]`.padEnd(10))} ${parts.join(' ')}`;
 }
 
+const buildStartedAt = performance.now();
+const built = (await buildServers()).filter((result) => result.built).map((result) => result.pkg);
+say(
+  built.length > 0
+    ? `compiled ${built.join(', ')} with SWC in ${Math.round(performance.now() - buildStartedAt)} ms (npm run check type-checks)`
+    : 'sources unchanged since the last start: nothing to compile',
+);
+
 async function embeddedMongo() {
   const dbPath = join(root, '.data', 'mongo');
   mkdirSync(dbPath, { recursive: true });
@@ -66,32 +78,118 @@ const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getU
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
 else say(`using MONGODB_URI=${env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`);
 
-const running = new Map();
-let stopping = false;
+/** Restart policy: the first restart after 1 s, doubling up to 30 s while the server keeps dying. */
+const FIRST_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 30_000;
+/** A run shorter than this is a crash "right after starting" (a bad setting, a port in use, ...). */
+const IMMEDIATE_CRASH_MS = 10_000;
+/** This many immediate crashes in a row and restarting is pointless: give up and stop the stack. */
+const GIVE_UP_AFTER = 5;
+/** A server that ran this long before dying starts over at the first delay. */
+const STABLE_MS = 60_000;
 
-for (const service of services) {
-  const child = spawn(process.execPath, [join(root, service.entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+const gatewayHost = !env.GATEWAY_HOST || ['0.0.0.0', '::'].includes(env.GATEWAY_HOST) ? '127.0.0.1' : env.GATEWAY_HOST;
+const gatewayUrl = `http://${gatewayHost.includes(':') ? `[${gatewayHost}]` : gatewayHost}:${env.GATEWAY_PORT || 3000}`;
+const state = new Map(services.map((service) => [service.name, { delay: FIRST_DELAY_MS, immediateCrashes: 0 }]));
+const running = new Map();
+const timers = new Set();
+let stopping = false;
+let stackReady = false;
+
+function launch(service) {
+  const entry = state.get(service.name);
+  entry.startedAt = performance.now();
+  entry.ready = false;
+  entry.lastLines = [];
+  const child = spawn(process.execPath, ['--enable-source-maps', join(root, service.entry)], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.set(service.name, child);
-  const lastLines = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
-      lastLines.push(line);
-      if (lastLines.length > 5) lastLines.shift();
-      process.stdout.write(`${readable(service, line)}\n`);
+      const text = readable(service, line);
+      entry.lastLines.push(text);
+      if (entry.lastLines.length > 5) entry.lastLines.shift();
+      process.stdout.write(`${text}\n`);
+      if (!entry.ready && / ready in \d+ ms on /.test(line)) onReady(service);
     });
   }
-  child.on('exit', (code, signal) => {
-    running.delete(service.name);
-    if (stopping) return;
-    const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
-    say(paint(31, `${service.name} server stopped (${why}); the others keep running. Restart with npm start.`));
-    if (running.size === 0) shutdown(1);
-  });
+  child.on('exit', (code, signal) => onExit(service, code, signal));
 }
+
+function onReady(service) {
+  const entry = state.get(service.name);
+  entry.ready = true;
+  if (entry.restarts > 0) say(paint(32, `${service.name} server is back (restart ${entry.restarts})`));
+  if (!stackReady && [...state.values()].every((other) => other.ready)) void announceReady();
+}
+
+/** Once every server said it listens, one look at the gateway's /health confirms the stack answers. */
+async function announceReady() {
+  stackReady = true;
+  const response = await fetch(`${gatewayUrl}/health`).catch(() => undefined);
+  const seconds = (performance.now() / 1000).toFixed(1);
+  if (response?.ok) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
+  else
+    say(
+      paint(
+        33,
+        `all three servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`,
+      ),
+    );
+}
+
+function onExit(service, code, signal) {
+  running.delete(service.name);
+  if (stopping) return;
+  const entry = state.get(service.name);
+  const ranForMs = performance.now() - entry.startedAt;
+  const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
+  entry.immediateCrashes = ranForMs < IMMEDIATE_CRASH_MS ? entry.immediateCrashes + 1 : 0;
+  if (ranForMs >= STABLE_MS) entry.delay = FIRST_DELAY_MS;
+  if (entry.immediateCrashes >= GIVE_UP_AFTER) {
+    say(
+      paint(
+        31,
+        `${service.name} server crashed ${entry.immediateCrashes} times in a row within ${IMMEDIATE_CRASH_MS / 1000} s of starting ` +
+          `(last: ${why}); restarting it again would not help. Its last output:`,
+      ),
+    );
+    for (const line of entry.lastLines) process.stdout.write(`  ${line}\n`);
+    say(
+      paint(
+        31,
+        'giving up: stopping the stack. Fix the cause above (a setting, a port in use, the database), then start it again.',
+      ),
+    );
+    void shutdown(1);
+    return;
+  }
+  const delay = entry.delay;
+  entry.delay = Math.min(delay * 2, MAX_DELAY_MS);
+  entry.restarts = (entry.restarts ?? 0) + 1;
+  say(
+    paint(
+      31,
+      `${service.name} server stopped (${why}) after ${(ranForMs / 1000).toFixed(1)} s; restarting it in ${delay / 1000} s ` +
+        '(the other servers keep running)',
+    ),
+  );
+  const timer = setTimeout(() => {
+    timers.delete(timer);
+    if (!stopping) launch(service);
+  }, delay);
+  timers.add(timer);
+}
+
+for (const service of services) launch(service);
 
 async function shutdown(exitCode = 0) {
   if (stopping) return;
   stopping = true;
+  for (const timer of timers) clearTimeout(timer);
   say('stopping all servers (in-flight requests finish first)');
   const exits = [...running.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
   for (const child of running.values()) child.kill('SIGTERM');
