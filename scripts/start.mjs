@@ -9,6 +9,7 @@
 // MONGODB_URI names the MongoDB server to use. Without it, an embedded MongoDB (mongodb-memory-server,
 // a real mongod) is started with its data under .data/mongo, so a restart keeps users and events.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,9 +18,9 @@ import { buildServers } from './build-fast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = [
-  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36 },
-  { name: 'event', entry: 'event-server/dist/main.js', color: 35 },
-  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33 },
+  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: ['AUTH_PORT', 3001] },
+  { name: 'event', entry: 'event-server/dist/main.js', color: 35, host: 'EVENT_HOST', port: ['EVENT_PORT', 3002] },
+  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: ['GATEWAY_PORT', 3000] },
 ];
 const useColor = process.stdout.isTTY;
 const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : text);
@@ -43,6 +44,8 @@ function readable(service, line) {
   if (entry.req) parts.push(`${entry.req.method} ${entry.req.url}`);
   if (entry.res) parts.push(`${entry.res.statusCode} ${Math.round(entry.responseTime ?? 0)}ms`);
   if (entry.context) parts.unshift(`${entry.context}:`);
+  if (entry.upstream) parts.push(`upstream=${entry.upstream}`);
+  if (entry.code) parts.push(`code=${entry.code}`);
   if (entry.reqId) parts.push(paint(2, `reqId=${entry.reqId}`));
   if (entry.err?.stack) parts.push(`\n${entry.err.stack}`);
   const tint = entry.level >= 50 ? 31 : entry.level >= 40 ? 33 : 0;
@@ -88,8 +91,32 @@ const GIVE_UP_AFTER = 5;
 /** A server that ran this long before dying starts over at the first delay. */
 const STABLE_MS = 60_000;
 
-const gatewayHost = !env.GATEWAY_HOST || ['0.0.0.0', '::'].includes(env.GATEWAY_HOST) ? '127.0.0.1' : env.GATEWAY_HOST;
-const gatewayUrl = `http://${gatewayHost.includes(':') ? `[${gatewayHost}]` : gatewayHost}:${env.GATEWAY_PORT || 3000}`;
+/** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
+function addressOf(service) {
+  const host = !env[service.host] || ['0.0.0.0', '::'].includes(env[service.host]) ? '127.0.0.1' : env[service.host];
+  return { host, port: Number(env[service.port[0]] || service.port[1]) };
+}
+const gateway = addressOf(services[2]);
+const gatewayUrl = `http://${gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host}:${gateway.port}`;
+
+/** Resolves once the port accepts a connection (the server listens), without a request in its log. */
+function listening({ host, port }, isCurrent) {
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (!isCurrent()) return;
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
 const state = new Map(services.map((service) => [service.name, { delay: FIRST_DELAY_MS, immediateCrashes: 0 }]));
 const running = new Map();
 const timers = new Set();
@@ -113,10 +140,10 @@ function launch(service) {
       entry.lastLines.push(text);
       if (entry.lastLines.length > 5) entry.lastLines.shift();
       process.stdout.write(`${text}\n`);
-      if (!entry.ready && / ready in \d+ ms on /.test(line)) onReady(service);
     });
   }
   child.on('exit', (code, signal) => onExit(service, code, signal));
+  void listening(addressOf(service), () => running.get(service.name) === child && !stopping).then(() => onReady(service));
 }
 
 function onReady(service) {
@@ -184,6 +211,23 @@ function onExit(service, code, signal) {
   timers.add(timer);
 }
 
+/** A port already answering means another stack (another npm start?) runs there: two would fight over it. */
+function answers({ host, port }) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => resolve(true));
+    socket.once('error', () => resolve(false));
+    socket.once('connect', () => socket.destroy());
+  });
+}
+const taken = [];
+for (const service of services) if (await answers(addressOf(service))) taken.push(`${service.name} ${addressOf(service).port}`);
+if (taken.length > 0) {
+  say(paint(31, `port already in use (${taken.join(', ')}): is the stack already running? Stop it first, or move this one with`));
+  say(paint(31, 'GATEWAY_PORT, AUTH_PORT and EVENT_PORT.'));
+  if (mongo) await mongo.stop({ doCleanup: false });
+  process.exit(1);
+}
 for (const service of services) launch(service);
 
 async function shutdown(exitCode = 0) {
