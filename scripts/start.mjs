@@ -249,3 +249,5 @@ async function shutdown(exitCode = 0) {
 
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
+// The terminal closed: nobody is left to press Ctrl-C, so stop rather than leave servers behind.
+process.on('SIGHUP', () => void shutdown());
