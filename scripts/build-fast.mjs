@@ -5,8 +5,8 @@
 // of record (`npm run build`: declarations for the workspaces, the Docker image, `npm run openapi`).
 //
 // A package whose sources, SWC options and SWC version are unchanged since its last build is skipped: the
-// stamp is a hash of all of them, kept in dist/.build-stamp. A changed package gets a clean dist/ first, so a
-// deleted source file never leaves a stale module behind.
+// stamp is a hash of all of them, kept in dist/.build-stamp. A changed package loses the modules no source
+// emits any more, so a deleted source file never leaves a stale module behind.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -59,7 +59,17 @@ export async function buildPackage(pkg) {
   const previous = await readFile(join(distDir, STAMP), 'utf8').catch(() => '');
   if (previous === stamp) return { pkg, built: false, files: files.length };
 
-  await rm(distDir, { recursive: true, force: true });
+  // What no source emits any more goes (a deleted or renamed file); the declarations `tsc` wrote stay for
+  // the type check, which rebuilds them anyway.
+  const emitted = new Set(files.flatMap((file) => [file.replace(/\.ts$/, '.js'), file.replace(/\.ts$/, '.js.map')]));
+  const existing = await readdir(distDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  await Promise.all(
+    existing
+      .filter((entry) => entry.isFile() && /\.js(\.map)?$/.test(entry.name))
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((path) => !emitted.has(relative(distDir, path).split('\\').join('/')))
+      .map((path) => rm(path, { force: true })),
+  );
   await Promise.all(
     files.map(async (file, i) => {
       const filename = join(srcDir, file);

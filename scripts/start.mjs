@@ -134,6 +134,8 @@ function launch(service) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.set(service.name, child);
+  if (entry.restarts > 0) say(`${service.name} server restarting (pid ${child.pid})`);
+  else say(`${service.name} server starting (pid ${child.pid})`);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       const text = readable(service, line);
