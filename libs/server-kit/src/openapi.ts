@@ -166,24 +166,33 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
 };
 
-function sampleMessage(code: string): string | string[] {
-  const known = SAMPLE_MESSAGES[code];
+function sampleMessage(code: string, messages: Record<string, string>): string | string[] {
+  const known = messages[code] ?? SAMPLE_MESSAGES[code];
   if (known !== undefined) return known;
   const words = code.toLowerCase().split('_').join(' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** One named example per code, each that status's own body (Swagger UI offers them in a list). */
-export function errorExamples(status: number, codes: readonly string[]): Record<string, { summary: string; value: JsonObject }> {
+export function errorExamples(
+  status: number,
+  codes: readonly string[],
+  messages: Record<string, string> = {},
+): Record<string, { summary: string; value: JsonObject }> {
   return Object.fromEntries(
     codes.map((code) => [
       code,
-      { summary: code, value: { statusCode: status, error: statusText(status), message: sampleMessage(code), code } },
+      { summary: code, value: { statusCode: status, error: statusText(status), message: sampleMessage(code, messages), code } },
     ]),
   );
 }
 
-function errorResponse(status: number, codes: readonly string[], extra?: { schema: string; description: string }): JsonObject {
+function errorResponse(
+  status: number,
+  codes: readonly string[],
+  extra?: { schema: string; description: string },
+  messages: Record<string, string> = {},
+): JsonObject {
   const sorted = [...new Set(codes)].sort();
   const errorSchema = {
     allOf: [
@@ -195,7 +204,7 @@ function errorResponse(status: number, codes: readonly string[], extra?: { schem
     ? { anyOf: [{ allOf: [...errorSchema.allOf, { $ref: `#/components/schemas/${extra.schema}` }] }, errorSchema] }
     : errorSchema;
   const description = `${STATUS_TEXT[status] ?? 'Error'}: ${sorted.join(', ')}${extra ? `. ${extra.description}` : ''}`;
-  return { description, content: { 'application/json': { schema, examples: errorExamples(status, sorted) } } };
+  return { description, content: { 'application/json': { schema, examples: errorExamples(status, sorted, messages) } } };
 }
 
 /**
@@ -259,8 +268,13 @@ function complete(operation: Operation, handler: Handler): void {
   for (const [status, response] of Object.entries(operation.responses)) {
     if (!response.description) response.description = SUCCESS_TEXT[status] ?? 'Success';
   }
+  // The roles guard's own words for this route.
+  const messages: Record<string, string> =
+    handler.access === 'public' || handler.access.length === 0
+      ? {}
+      : { [CommonErrorCode.FORBIDDEN]: `Requires one of the roles: ${handler.access.join(', ')}` };
   for (const [status, codes] of errors) {
-    operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status]);
+    operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status], messages);
   }
 }
 
