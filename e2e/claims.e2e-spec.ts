@@ -137,6 +137,14 @@ describe('claims through the gateway', () => {
     expect(csv).toContain(claimed.body.id);
     // The reward's name starts with "=": it must not reach a spreadsheet as a formula.
     expect(csv).not.toMatch(/(^|,)"?=HYPERLINK/m);
+    // For Excel: the same file behind a UTF-8 byte order mark (fetch's text() would hide it: read bytes).
+    const forExcel = await fetch(`${stack.gatewayUrl}/claims/export?eventId=${event.id}&bom=true`, {
+      headers: { authorization: `Bearer ${auditor.accessToken}` },
+    });
+    const bytes = Buffer.from(await forExcel.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toBe(csv);
+    expect((await api.get(`/claims/export?bom=yes`, auditor.accessToken)).status).toBe(400);
     expect((await api.get('/claims/export', player!.tokens.accessToken)).status).toBe(403);
   });
 });

@@ -25,10 +25,11 @@ describe("the README's curl commands", () => {
     expect(curlBlocks.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('work as written, pasted into bash against a running gateway', async () => {
+  /** The blocks pasted into a fresh bash, as a reader would. */
+  async function paste(): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const script = ['set -eo pipefail', ...curlBlocks.map((block) => `${block}\necho`)].join('\n');
     // Asynchronous on purpose: the servers answering these requests run in this very process.
-    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    return new Promise((resolve) => {
       const child = spawn('bash', ['-c', script], {
         env: { ...process.env, API: stack.gatewayUrl, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
       });
@@ -38,22 +39,34 @@ describe("the README's curl commands", () => {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('close', (status) => resolve({ status, stdout, stderr }));
     });
+  }
+
+  function expectTheWholeStory(run: { status: number | null; stdout: string; stderr: string }): void {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const out = run.stdout;
     // First screen: registered, then /users/me with the login's token.
-    expect(out).toMatch(/"email":"player@example.com"[\s\S]*"email":"player@example.com","nickname":"Player One"/);
-    // Walkthrough: roles given, the import repeated, progress met, the claim approved, the history exported.
+    expect(out).toMatch(/"email":"(player-\d+@example\.com)"[\s\S]*"email":"\1","nickname":"Player One"/);
+    // Walkthrough: roles given, the import repeated, progress met, the claim PENDING, then approved, the history exported.
     expect(out).toContain('"roles":["OPERATOR"]');
     expect(out).toContain('"roles":["AUDITOR"]');
     expect(out).toContain('{"received":4,"inserted":4,"duplicates":0}');
     expect(out).toContain('{"received":4,"inserted":0,"duplicates":4}');
     expect(out).toMatch(/"eligible":true/);
-    expect(out).toMatch(/"status":"GRANTED"/);
+    expect(out).toMatch(/"id":"([0-9a-f]{24})"[^\n]*"status":"PENDING"[\s\S]*"id":"\1"[^\n]*"status":"GRANTED"/);
     expect(out).toMatch(
       /id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy\r?\n[0-9a-f]{24},[0-9a-f]{24},[0-9a-f]{24},GRANTED,/,
     );
     expect(out).toContain('CLAIM_APPROVED');
     expect(out).not.toMatch(/"statusCode":[45]\d\d/);
+  }
+
+  it('work as written, pasted into bash against a running gateway, and again on the same database', async () => {
+    const first = await paste();
+    expectTheWholeStory(first);
+    const second = await paste();
+    expectTheWholeStory(second);
+    const playerOf = (out: string): string | undefined => /"email":"(player-\d+@example\.com)"/.exec(out)?.[1];
+    expect(playerOf(second.stdout)).not.toBe(playerOf(first.stdout));
   });
 });

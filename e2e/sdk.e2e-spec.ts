@@ -1,4 +1,4 @@
-import { ApiError, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
+import { ApiError, claimRefusalOf, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -55,5 +55,32 @@ describe('@reward/sdk against the gateway', () => {
     expect(failure).toBeInstanceOf(ApiError);
     expect(failure).toMatchObject({ status: 401, body: { code: 'INVALID_CREDENTIALS' } });
     expect(client.tokens).toBeUndefined();
+  });
+
+  it('types a refused claim: the recorded claim with its code, and nothing for other failures', async () => {
+    const admin = createRewardClient({ baseUrl: stack.gatewayUrl });
+    await admin.login(ADMIN.email, ADMIN.password);
+    const event = await admin.events.createEvent({
+      requestBody: {
+        title: 'Win 3 matches',
+        startAt: new Date(Date.now() - 86_400_000).toISOString(),
+        endAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: { type: 'ACTIVITY_COUNT', activity: 'MATCH_WON', count: 3 },
+      },
+    });
+    const email = `sdk-refusal-${Date.now()}@example.com`;
+    await admin.auth.register({ requestBody: { email, password: 'player-password' } });
+    const player = createRewardClient({ baseUrl: stack.gatewayUrl });
+    await player.login(email, 'player-password');
+
+    const failure = await player.claims.claimReward({ id: event.id }).catch((error: unknown) => error);
+    const refusal = claimRefusalOf(failure);
+    expect(refusal).toMatchObject({ statusCode: 422, code: 'CONDITION_NOT_MET', status: 'REJECTED', eventId: event.id });
+    expect((await player.claims.getClaim({ id: refusal!.id })).status).toBe('REJECTED');
+
+    expect(claimRefusalOf(await player.users.listUsers({}).catch((error: unknown) => error))).toBeUndefined();
+    expect(claimRefusalOf(new Error('network down'))).toBeUndefined();
   });
 });

@@ -1,21 +1,26 @@
 #!/usr/bin/env node
 // Runs the platform locally: auth server, event server and gateway as three separate processes, each
-// with its own readable log prefix. One process dying leaves the others running, and this supervisor says
-// which one stopped and why. Ctrl-C (or SIGTERM) stops them all gracefully.
+// with its own readable log prefix. First it compiles what changed with SWC (scripts/build-fast.mjs), then
+// it starts the servers and prints the time to ready. A server that dies is restarted by this supervisor
+// (after 1 s, doubling up to 30 s while it keeps dying; the others keep running); only a server that crashes
+// again and again right after starting makes it give up and stop the stack. Ctrl-C (or SIGTERM) stops
+// them all gracefully.
 //
 // MONGODB_URI names the MongoDB server to use. Without it, an embedded MongoDB (mongodb-memory-server,
 // a real mongod) is started with its data under .data/mongo, so a restart keeps users and events.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { buildServers } from './build-fast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const services = [
-  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36 },
-  { name: 'event', entry: 'event-server/dist/main.js', color: 35 },
-  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33 },
+  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: ['AUTH_PORT', 3001] },
+  { name: 'event', entry: 'event-server/dist/main.js', color: 35, host: 'EVENT_HOST', port: ['EVENT_PORT', 3002] },
+  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: ['GATEWAY_PORT', 3000] },
 ];
 const useColor = process.stdout.isTTY;
 const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : text);
@@ -39,11 +44,21 @@ function readable(service, line) {
   if (entry.req) parts.push(`${entry.req.method} ${entry.req.url}`);
   if (entry.res) parts.push(`${entry.res.statusCode} ${Math.round(entry.responseTime ?? 0)}ms`);
   if (entry.context) parts.unshift(`${entry.context}:`);
+  if (entry.upstream) parts.push(`upstream=${entry.upstream}`);
+  if (entry.code) parts.push(`code=${entry.code}`);
   if (entry.reqId) parts.push(paint(2, `reqId=${entry.reqId}`));
   if (entry.err?.stack) parts.push(`\n${entry.err.stack}`);
   const tint = entry.level >= 50 ? 31 : entry.level >= 40 ? 33 : 0;
   return `${time} ${paint(tint, level)} ${paint(service.color, `[${service.name}]`.padEnd(10))} ${parts.join(' ')}`;
 }
+
+const buildStartedAt = performance.now();
+const built = (await buildServers()).filter((result) => result.built).map((result) => result.pkg);
+say(
+  built.length > 0
+    ? `compiled ${built.join(', ')} with SWC in ${Math.round(performance.now() - buildStartedAt)} ms (npm run check type-checks)`
+    : 'sources unchanged since the last start: nothing to compile',
+);
 
 async function embeddedMongo() {
   const dbPath = join(root, '.data', 'mongo');
@@ -66,32 +81,161 @@ const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getU
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
 else say(`using MONGODB_URI=${env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`);
 
-const running = new Map();
-let stopping = false;
+/** Restart policy: the first restart after 1 s, doubling up to 30 s while the server keeps dying. */
+const FIRST_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 30_000;
+/** A run shorter than this is a crash "right after starting" (a bad setting, a port in use, ...). */
+const IMMEDIATE_CRASH_MS = 10_000;
+/** This many immediate crashes in a row and restarting is pointless: give up and stop the stack. */
+const GIVE_UP_AFTER = 5;
+/** A server that ran this long before dying starts over at the first delay. */
+const STABLE_MS = 60_000;
 
-for (const service of services) {
-  const child = spawn(process.execPath, [join(root, service.entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.set(service.name, child);
-  const lastLines = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      lastLines.push(line);
-      if (lastLines.length > 5) lastLines.shift();
-      process.stdout.write(`${readable(service, line)}\n`);
-    });
-  }
-  child.on('exit', (code, signal) => {
-    running.delete(service.name);
-    if (stopping) return;
-    const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
-    say(paint(31, `${service.name} server stopped (${why}); the others keep running. Restart with npm start.`));
-    if (running.size === 0) shutdown(1);
+/** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
+function addressOf(service) {
+  const host = !env[service.host] || ['0.0.0.0', '::'].includes(env[service.host]) ? '127.0.0.1' : env[service.host];
+  return { host, port: Number(env[service.port[0]] || service.port[1]) };
+}
+const gateway = addressOf(services[2]);
+const gatewayUrl = `http://${gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host}:${gateway.port}`;
+
+/** Resolves once the port accepts a connection (the server listens), without a request in its log. */
+function listening({ host, port }, isCurrent) {
+  return new Promise((resolve) => {
+    const attempt = () => {
+      if (!isCurrent()) return;
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        setTimeout(attempt, 100);
+      });
+    };
+    attempt();
   });
 }
+const state = new Map(services.map((service) => [service.name, { delay: FIRST_DELAY_MS, immediateCrashes: 0 }]));
+const running = new Map();
+const timers = new Set();
+let stopping = false;
+let stackReady = false;
+
+function launch(service) {
+  const entry = state.get(service.name);
+  entry.startedAt = performance.now();
+  entry.ready = false;
+  entry.lastLines = [];
+  const child = spawn(process.execPath, ['--enable-source-maps', join(root, service.entry)], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.set(service.name, child);
+  if (entry.restarts > 0) say(`${service.name} server restarting (pid ${child.pid})`);
+  else say(`${service.name} server starting (pid ${child.pid})`);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      const text = readable(service, line);
+      entry.lastLines.push(text);
+      if (entry.lastLines.length > 5) entry.lastLines.shift();
+      process.stdout.write(`${text}\n`);
+    });
+  }
+  child.on('exit', (code, signal) => onExit(service, code, signal));
+  void listening(addressOf(service), () => running.get(service.name) === child && !stopping).then(() => onReady(service));
+}
+
+function onReady(service) {
+  const entry = state.get(service.name);
+  entry.ready = true;
+  if (entry.restarts > 0) say(paint(32, `${service.name} server is back (restart ${entry.restarts})`));
+  if (!stackReady && [...state.values()].every((other) => other.ready)) void announceReady();
+}
+
+/** Once every server said it listens, one look at the gateway's /health confirms the stack answers. */
+async function announceReady() {
+  stackReady = true;
+  const response = await fetch(`${gatewayUrl}/health`).catch(() => undefined);
+  const seconds = (performance.now() / 1000).toFixed(1);
+  if (response?.ok) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
+  else
+    say(
+      paint(
+        33,
+        `all three servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`,
+      ),
+    );
+}
+
+function onExit(service, code, signal) {
+  running.delete(service.name);
+  if (stopping) return;
+  const entry = state.get(service.name);
+  const ranForMs = performance.now() - entry.startedAt;
+  const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
+  entry.immediateCrashes = ranForMs < IMMEDIATE_CRASH_MS ? entry.immediateCrashes + 1 : 0;
+  if (ranForMs >= STABLE_MS) entry.delay = FIRST_DELAY_MS;
+  if (entry.immediateCrashes >= GIVE_UP_AFTER) {
+    say(
+      paint(
+        31,
+        `${service.name} server crashed ${entry.immediateCrashes} times in a row within ${IMMEDIATE_CRASH_MS / 1000} s of starting ` +
+          `(last: ${why}); restarting it again would not help. Its last output:`,
+      ),
+    );
+    for (const line of entry.lastLines) process.stdout.write(`  ${line}\n`);
+    say(
+      paint(
+        31,
+        'giving up: stopping the stack. Fix the cause above (a setting, a port in use, the database), then start it again.',
+      ),
+    );
+    void shutdown(1);
+    return;
+  }
+  const delay = entry.delay;
+  entry.delay = Math.min(delay * 2, MAX_DELAY_MS);
+  entry.restarts = (entry.restarts ?? 0) + 1;
+  say(
+    paint(
+      31,
+      `${service.name} server stopped (${why}) after ${(ranForMs / 1000).toFixed(1)} s; restarting it in ${delay / 1000} s ` +
+        '(the other servers keep running)',
+    ),
+  );
+  const timer = setTimeout(() => {
+    timers.delete(timer);
+    if (!stopping) launch(service);
+  }, delay);
+  timers.add(timer);
+}
+
+/** A port already answering means another stack (another npm start?) runs there: two would fight over it. */
+function answers({ host, port }) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => resolve(true));
+    socket.once('error', () => resolve(false));
+    socket.once('connect', () => socket.destroy());
+  });
+}
+const taken = [];
+for (const service of services) if (await answers(addressOf(service))) taken.push(`${service.name} ${addressOf(service).port}`);
+if (taken.length > 0) {
+  say(paint(31, `port already in use (${taken.join(', ')}): is the stack already running? Stop it first, or move this one with`));
+  say(paint(31, 'GATEWAY_PORT, AUTH_PORT and EVENT_PORT.'));
+  if (mongo) await mongo.stop({ doCleanup: false });
+  process.exit(1);
+}
+for (const service of services) launch(service);
 
 async function shutdown(exitCode = 0) {
   if (stopping) return;
   stopping = true;
+  for (const timer of timers) clearTimeout(timer);
   say('stopping all servers (in-flight requests finish first)');
   const exits = [...running.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
   for (const child of running.values()) child.kill('SIGTERM');
@@ -107,3 +251,5 @@ async function shutdown(exitCode = 0) {
 
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
+// The terminal closed: nobody is left to press Ctrl-C, so stop rather than leave servers behind.
+process.on('SIGHUP', () => void shutdown());

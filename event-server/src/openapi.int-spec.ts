@@ -62,3 +62,46 @@ describe('requests the document calls invalid', () => {
     expect(response.body).toMatchObject({ statusCode: 400, code });
   });
 });
+
+describe('examples in the document', () => {
+  const document = (): ReturnType<typeof buildEventOpenApi> => buildEventOpenApi(t.app);
+  const exampleOf = (path: string, method: 'post' | 'patch'): unknown =>
+    (document().paths[path]?.[method]?.requestBody as { content: Record<string, { example?: unknown }> }).content[
+      'application/json'
+    ]?.example;
+
+  it('are request bodies the server accepts', async () => {
+    const operator = t.as('OPERATOR');
+    const created = await t.request('POST', '/events', { token: operator.token, body: exampleOf('/events', 'post') });
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    const reward = await t.request('POST', `/events/${id}/rewards`, {
+      token: operator.token,
+      body: exampleOf('/events/{id}/rewards', 'post'),
+    });
+    expect(reward.status).toBe(201);
+    const imported = await t.request('POST', '/activities', { token: operator.token, body: exampleOf('/activities', 'post') });
+    expect(imported.status).toBeLessThan(300);
+    const updated = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: exampleOf('/events/{id}', 'patch'),
+    });
+    expect(updated.status).toBe(200);
+  });
+
+  it("show each error status's own body", () => {
+    for (const item of Object.values(document().paths)) {
+      for (const operation of Object.values(item as Record<string, { responses?: Record<string, unknown> }>)) {
+        for (const [status, response] of Object.entries(operation.responses ?? {})) {
+          if (Number(status) < 400) continue;
+          const media = (response as { content: Record<string, { examples: Record<string, { value: unknown }> }> }).content[
+            'application/json'
+          ];
+          const examples = Object.entries(media?.examples ?? {});
+          expect(examples.length).toBeGreaterThan(0);
+          for (const [code, { value }] of examples) expect(value).toMatchObject({ statusCode: Number(status), code });
+        }
+      }
+    }
+  });
+});

@@ -2,10 +2,34 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { completeOpenApi } from '@reward/server-kit/openapi';
+import { completeOpenApi, setRequestExamples } from '@reward/server-kit/openapi';
 import { AppModule } from './app.module.js';
 import { CONDITION_SCHEMAS } from './conditions/dto/condition.openapi.js';
 import { loadEventConfig } from './config/event-config.js';
+
+/** What an operator would send first (an event that is open now and for years, so it can be claimed). */
+const REQUEST_EXAMPLES: Record<string, unknown> = {
+  createEvent: {
+    title: 'Log in on 3 days',
+    description: 'Log in on 3 different days (Seoul time) to get 100 points',
+    startAt: '2026-01-01T00:00:00+09:00',
+    endAt: '2030-12-31T00:00:00+09:00',
+    status: 'ACTIVE',
+    approval: 'AUTO',
+    timezone: 'Asia/Seoul',
+    condition: { type: 'LOGIN_DAYS', days: 3 },
+  },
+  updateEvent: { status: 'INACTIVE' },
+  addReward: { type: 'POINT', name: '100 points', quantity: 100, stock: 1000 },
+  importActivities: {
+    items: [
+      { userId: '665f1c2b9d3e4a0012345678', type: 'QUEST_CLEAR', attributes: { questId: 'Q-17' }, externalId: 'sheet-1' },
+      { userId: '665f1c2b9d3e4a0012345678', type: 'BOSS_KILL', externalId: 'sheet-2' },
+    ],
+  },
+  rejectClaim: { note: 'Duplicate account' },
+  revokeClaim: { note: 'Granted by mistake: the quest was cleared after the event ended' },
+};
 
 /** The event server's OpenAPI document, built from the controllers and DTOs (for the gateway's merged docs). */
 export function buildEventOpenApi(app: INestApplication): OpenAPIObject {
@@ -25,6 +49,7 @@ export function buildEventOpenApi(app: INestApplication): OpenAPIObject {
     ...document.components,
     schemas: { ...document.components?.schemas, ...(CONDITION_SCHEMAS as NonNullable<OpenAPIObject['components']>['schemas']) },
   };
+  setRequestExamples(document, REQUEST_EXAMPLES);
   return completeOpenApi(app, document);
 }
 

@@ -4,10 +4,42 @@ import type { ApiRequestOptions } from './generated/core/ApiRequestOptions.js';
 import { CancelablePromise } from './generated/core/CancelablePromise.js';
 import { FetchHttpRequest } from './generated/core/FetchHttpRequest.js';
 import type { OpenAPIConfig } from './generated/core/OpenAPI.js';
+import type { ClaimResponseDto } from './generated/models/ClaimResponseDto.js';
+import type { ErrorBody } from './generated/models/ErrorBody.js';
 import type { TokenPairResponseDto } from './generated/models/TokenPairResponseDto.js';
 import { RewardApiClient } from './generated/RewardApiClient.js';
 
 export * from './generated/index.js';
+
+/** Refusals that were recorded as a claim (status REJECTED): their answer carries that claim. */
+export const CLAIM_REFUSAL_CODES = ['ALREADY_CLAIMED', 'OUT_OF_STOCK', 'CONDITION_NOT_MET', 'EVENT_NOT_ACTIVE'] as const;
+export type ClaimRefusalCode = (typeof CLAIM_REFUSAL_CODES)[number];
+
+/**
+ * The body of a refused `claims.claimReward` call: the recorded claim plus the error fields, 409 for
+ * ALREADY_CLAIMED and OUT_OF_STOCK, 422 for CONDITION_NOT_MET and EVENT_NOT_ACTIVE.
+ */
+export type ClaimRefusal = ClaimResponseDto &
+  Omit<ErrorBody, 'statusCode' | 'code'> & { statusCode: 409 | 422; code: ClaimRefusalCode };
+
+/**
+ * The typed refusal behind a failed `claims.claimReward` call, or undefined when the failure is something
+ * else (another status, IDEMPOTENCY_IN_PROGRESS, a network error, ...):
+ *
+ *     const claim = await api.claims.claimReward({ id }).catch((error: unknown) => {
+ *       const refusal = claimRefusalOf(error);
+ *       if (!refusal) throw error;
+ *       return refusal; // refusal.code, refusal.status === 'REJECTED', refusal.reason, refusal.id
+ *     });
+ */
+export function claimRefusalOf(error: unknown): ClaimRefusal | undefined {
+  if (!(error instanceof ApiError) || (error.status !== 409 && error.status !== 422)) return undefined;
+  const body: unknown = error.body;
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { code, id } = body as { code?: unknown; id?: unknown };
+  const recorded = (CLAIM_REFUSAL_CODES as readonly unknown[]).includes(code) && typeof id === 'string';
+  return recorded ? (body as ClaimRefusal) : undefined;
+}
 
 export interface Tokens {
   accessToken: string;

@@ -88,6 +88,13 @@ describe('loadAuthConfig', () => {
     }
   });
 
+  it('delivers to the event server at EVENT_PORT unless EVENT_SERVICE_URL is given', () => {
+    expect(loadAuthConfig({ EVENT_PORT: '4002' }).outbox.eventServiceUrl).toBe('http://127.0.0.1:4002');
+    expect(loadAuthConfig({ EVENT_PORT: '4002', EVENT_SERVICE_URL: 'http://event:3002' }).outbox.eventServiceUrl).toBe(
+      'http://event:3002',
+    );
+  });
+
   it('reads every variable', () => {
     const config = loadAuthConfig({
       AUTH_HOST: '0.0.0.0',

@@ -118,7 +118,11 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     outbox: {
       enabled: reader.oneOf('OUTBOX_ENABLED', ['true', 'false'], { default: 'true' }) === 'true',
       eventServiceUrl: reader
-        .url('EVENT_SERVICE_URL', { default: 'http://127.0.0.1:3002', protocols: ['http:', 'https:'] })
+        // Follows EVENT_PORT unless named explicitly, so moving the stack takes one setting per port.
+        .url('EVENT_SERVICE_URL', {
+          default: `http://127.0.0.1:${reader.port('EVENT_PORT', 3002)}`,
+          protocols: ['http:', 'https:'],
+        })
         .replace(/\/+$/, ''),
       intervalMs: reader.int('OUTBOX_RELAY_INTERVAL_MS', { default: 1000, min: 10, max: 60_000 }),
       // The event server takes at most 1000 activities per request.

@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CLAIM_CSV_HEADER, claimCsvRow, csvCell, csvRow } from './claim-csv.js';
+import { CLAIM_CSV_HEADER, claimCsvRow, csvCell, csvRow, UTF8_BOM, withUtf8Bom } from './claim-csv.js';
 
 describe('csvCell', () => {
   it('leaves plain values alone and writes nothing for a missing one', () => {
@@ -54,5 +55,21 @@ describe('rows', () => {
       'c1,e1,u1,REVOKED,,"\'-fraud, confirmed","[{""rewardId"":""r1"",""type"":""POINT"",""name"":""Points"",""quantity"":5}]",' +
         '2025-12-01T00:00:00.000Z,2025-12-02T00:00:00.000Z,op\r\n',
     );
+  });
+});
+
+describe('withUtf8Bom', () => {
+  it('puts the UTF-8 byte order mark in front of the CSV, which stays byte for byte the same', async () => {
+    const csv = `${CLAIM_CSV_HEADER}${csvRow(['id-1', '보상 지급'])}`;
+    const chunks: Buffer[] = [];
+    for await (const chunk of withUtf8Bom(
+      Readable.from([CLAIM_CSV_HEADER, csvRow(['id-1', '보상 지급'])], { objectMode: false }),
+    )) {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    }
+    const bytes = Buffer.concat(chunks);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8')).toBe(csv);
+    expect(UTF8_BOM).toBe('\uFEFF');
   });
 });

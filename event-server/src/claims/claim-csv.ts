@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { ClaimView } from './claim.view.js';
 
 export const CLAIM_CSV_COLUMNS = [
@@ -47,3 +48,15 @@ export function claimCsvRow(claim: ClaimView): string {
 }
 
 export const CLAIM_CSV_HEADER = csvRow(CLAIM_CSV_COLUMNS);
+
+/** The UTF-8 byte order mark: Excel reads a CSV as UTF-8 only when the file starts with it. */
+export const UTF8_BOM = '\uFEFF';
+
+/** The CSV with a byte order mark in front (GET /claims/export?bom=true), for Excel. */
+export function withUtf8Bom(csv: Readable): Readable {
+  async function* chunks(): AsyncGenerator<string | Buffer> {
+    yield Buffer.from(UTF8_BOM, 'utf8');
+    yield* csv as AsyncIterable<string | Buffer>;
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

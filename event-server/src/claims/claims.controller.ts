@@ -16,12 +16,13 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
 import { ClaimErrorCode } from './claim.errors.js';
+import { withUtf8Bom } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter } from './claim.repository.js';
 import { ClaimReviewService } from './claim-review.service.js';
 import type { ClaimView } from './claim.view.js';
 import { CLAIMS_BUSY_RETRY_AFTER_SECONDS, ClaimsService } from './claims.service.js';
-import { ClaimFilterDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
+import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 import { requireEmptyBody } from './dto/empty-body.js';
 import { ReviewNoteDto } from './dto/review-note.dto.js';
@@ -116,12 +117,15 @@ export class ClaimsController {
   @ApiEndpoint({
     operationId: 'exportClaims',
     summary: 'All claims matching the filters as CSV, one row per claim',
-    description: 'Streamed; cells that a spreadsheet would read as a formula are escaped.',
+    description:
+      'Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: ' +
+      'the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text.',
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV with a header row', content: { 'text/csv': { schema: { type: 'string' } } } })
-  export(@Query() query: ClaimFilterDto): StreamableFile {
-    return new StreamableFile(this.history.exportCsv(filterOf(query)), { type: 'text/csv; charset=utf-8' });
+  export(@Query() query: ExportClaimsQueryDto): StreamableFile {
+    const csv = this.history.exportCsv(filterOf(query));
+    return new StreamableFile(query.bom === 'true' ? withUtf8Bom(csv) : csv, { type: 'text/csv; charset=utf-8' });
   }
 
   @Get()

@@ -58,6 +58,10 @@ describe('validateCondition', () => {
       depth === 1 ? { type: 'LOGIN_DAYS', days: 1 } : { type: 'ALL', conditions: [nest(depth - 1)] };
     expect(validateCondition(nest(5)).ok).toBe(true);
     expect(errorsOf(nest(6)).join()).toMatch(/nested too deeply/);
+    // What the documents say "depth 5" counts: the top condition is level 1, the leaf of nest(6) is level 6.
+    expect(errorsOf(nest(6))).toEqual([
+      `condition${'.conditions[0]'.repeat(5)} is nested too deeply (at most 5 levels: the top condition is level 1, each ALL/ANY adds one)`,
+    ]);
 
     const leaves = (count: number): unknown => ({
       type: 'ANY',

@@ -58,7 +58,9 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
       if (!FIELDS[conditionType].includes(key)) errors.push(`${at}.${key} is not allowed for ${conditionType}`);
     }
     if (depth > CONDITION_LIMITS.maxDepth) {
-      errors.push(`${at} is nested too deeply (at most ${CONDITION_LIMITS.maxDepth} levels)`);
+      errors.push(
+        `${at} is nested too deeply (at most ${CONDITION_LIMITS.maxDepth} levels: the top condition is level 1, each ALL/ANY adds one)`,
+      );
       return undefined;
     }
     switch (conditionType) {

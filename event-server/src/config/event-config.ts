@@ -33,7 +33,8 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     database: readDatabase(reader, 'EVENT', 'event'),
     jwt: {
       jwksUrl: reader.url('AUTH_JWKS_URL', {
-        default: 'http://127.0.0.1:3001/.well-known/jwks.json',
+        // Follows AUTH_PORT unless named explicitly, so moving the stack takes one setting per port.
+        default: `http://127.0.0.1:${reader.port('AUTH_PORT', 3001)}/.well-known/jwks.json`,
         protocols: ['http:', 'https:'],
       }),
       issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),

@@ -29,6 +29,26 @@ describe('loadGatewayConfig', () => {
     );
   });
 
+  it('follows AUTH_PORT and EVENT_PORT for the upstreams and the JWKS unless they are named', () => {
+    const config = loadGatewayConfig({ AUTH_PORT: '4001', EVENT_PORT: '4002', GATEWAY_PORT: '4000' });
+    expect(config.upstreams).toEqual({ auth: 'http://127.0.0.1:4001', event: 'http://127.0.0.1:4002' });
+    expect(config.jwt.jwksUrl).toBe('http://127.0.0.1:4001/.well-known/jwks.json');
+    expect(loadGatewayConfig({ AUTH_PORT: '4001', AUTH_SERVICE_URL: 'http://auth:3001' }).upstreams.auth).toBe(
+      'http://auth:3001',
+    );
+  });
+
+  it("refuses an upstream that points at the gateway's own port", () => {
+    expect(() => loadGatewayConfig({ GATEWAY_PORT: '3001' })).toThrow(
+      /AUTH_SERVICE_URL \(http:\/\/127\.0\.0\.1:3001\) points at the gateway's own port 3001/,
+    );
+    expect(() => loadGatewayConfig({ GATEWAY_PORT: '4000', EVENT_SERVICE_URL: 'http://localhost:4000' })).toThrow(
+      /EVENT_SERVICE_URL .* points at the gateway's own port 4000/,
+    );
+    // Another host on the same port number is another server.
+    expect(loadGatewayConfig({ GATEWAY_PORT: '3001', AUTH_SERVICE_URL: 'http://auth:3001' }).port).toBe(3001);
+  });
+
   it('reads every variable', () => {
     const config = loadGatewayConfig({
       NODE_ENV: 'production',

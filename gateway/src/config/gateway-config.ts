@@ -43,11 +43,27 @@ function readUpstream(reader: EnvReader, name: string, fallback: string): string
   }
 }
 
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]']);
+
+/** An upstream on this machine at the gateway's own port would be the gateway proxying to itself. */
+function pointsAtItself(upstream: string, config: Pick<GatewayConfig, 'host' | 'port'>): boolean {
+  if (config.port === 0) return false;
+  try {
+    const url = new URL(upstream);
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    const host = url.hostname.toLowerCase();
+    return port === config.port && (LOCAL_HOSTS.has(host) || host === config.host.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
 /** The gateway's whole configuration, validated once at boot; nothing else reads process.env. */
 export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   const reader = new EnvReader(env);
-  const auth = readUpstream(reader, 'AUTH_SERVICE_URL', 'http://127.0.0.1:3001');
-  const event = readUpstream(reader, 'EVENT_SERVICE_URL', 'http://127.0.0.1:3002');
+  // One setting per port: the upstreams follow AUTH_PORT / EVENT_PORT unless named explicitly.
+  const auth = readUpstream(reader, 'AUTH_SERVICE_URL', `http://127.0.0.1:${reader.port('AUTH_PORT', 3001)}`);
+  const event = readUpstream(reader, 'EVENT_SERVICE_URL', `http://127.0.0.1:${reader.port('EVENT_PORT', 3002)}`);
   const trustedProxies = reader.list('GATEWAY_TRUSTED_PROXIES', []);
   const badProxies = trustedProxies.filter((entry) => !isTrustedProxyEntry(entry));
   if (badProxies.length > 0) {
@@ -68,6 +84,14 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     trustedProxies,
   };
+  for (const [name, upstream] of [
+    ['AUTH_SERVICE_URL', auth],
+    ['EVENT_SERVICE_URL', event],
+  ] as const) {
+    if (pointsAtItself(upstream, config)) {
+      reader.problem(`${name} (${upstream}) points at the gateway's own port ${config.port}: it would proxy to itself`);
+    }
+  }
   reader.done();
   return config;
 }

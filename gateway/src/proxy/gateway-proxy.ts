@@ -2,7 +2,7 @@ import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
@@ -42,6 +42,24 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
 }
 
 /**
+ * reply-from logs every failed upstream call as a warn line with the error's stack; the gateway says it
+ * once instead, on the request's own line (status, upstream and error code, no stack): see onError below.
+ */
+export function withoutReplyFromFailureLine(log: FastifyBaseLogger): FastifyBaseLogger {
+  return new Proxy(log, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'warn' || typeof value !== 'function') return value;
+      // `receiver`, not `target`: a child logger made from this one keeps its own bindings.
+      return function warn(this: unknown, ...args: unknown[]) {
+        if (args[1] === 'response errored') return;
+        return (value as (...rest: unknown[]) => void).apply(this ?? receiver, args);
+      };
+    },
+  });
+}
+
+/**
  * The gateway's public surface for the upstreams: every request is first checked against the route
  * policy table (unknown route -> 404, other method -> 405, before its body is read), and each upstream's
  * table routes (and only those) are proxied, with the access policy enforced in the proxy's preHandler.
@@ -62,6 +80,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
+    scope.addHook('onRequest', async (request, reply) => {
+      request.log = withoutReplyFromFailureLine(request.log);
+      reply.log = request.log;
+    });
 
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);
@@ -95,8 +117,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             }),
           onError: (reply, { error }) => {
             const failure = upstreamFailure(error, upstream, options.timeoutMs);
-            // reply-from has already logged the error itself; this line says what the client was told.
-            reply.log.warn({ upstream, status: failure.status, code: failure.body.code }, 'upstream request failed');
+            // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
+            reply.log = reply.log.child({ upstream, code: failure.body.code });
             void reply.code(failure.status).send(failure.body);
           },
           // An upstream's answer (a 503 included) is the client's answer: never replay a request.

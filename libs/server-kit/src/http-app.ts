@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
@@ -27,7 +27,24 @@ export interface HttpAppOptions {
 }
 
 /** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
-const BOOT_DETAIL_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer']);
+const BOOT_DETAIL_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+/**
+ * One line per request, written when it is answered: method, url, status and time (Fastify's default is
+ * two, "incoming request" and "request completed"). A 5xx answer is a warn line (the exception filter
+ * logs an unexpected error itself, with its stack); fields a handler bound to `reply.log` (the gateway's
+ * upstream and error code) ride along.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else if (reply.statusCode >= 500) reply.log.warn(line, 'request completed');
+    else reply.log.info(line, 'request completed');
+  }
+}
 
 /** Nest's own log lines go to the same JSON (pino) stream as the request logs. */
 class PinoNestLogger implements LoggerService {
@@ -65,6 +82,7 @@ export async function createHttpApp(
   const logger = pino({ level: options.logLevel, base: { service: options.service } });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    logController: new OneLinePerRequest(),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     genReqId: requestIdOf,

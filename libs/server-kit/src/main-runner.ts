@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigError } from './env.js';
 
 /**
@@ -11,9 +11,8 @@ export async function runServer(service: string, start: () => Promise<INestAppli
   try {
     const app = await start();
     const ms = Math.round(performance.now() - startedAt);
-    process.stdout.write(
-      `${JSON.stringify({ level: 30, time: Date.now(), service, msg: `${service} ready in ${ms} ms on ${await app.getUrl()}` })}\n`,
-    );
+    // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other.
+    new Logger(service).log(`ready in ${ms} ms on ${await app.getUrl()}`);
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `failed to start: ${(error as Error).stack ?? String(error)}`;
     process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), service, msg: message })}\n`);

@@ -4,7 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
-import { CommonErrorCode } from './errors.js';
+import { CommonErrorCode, statusText } from './errors.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
 import { ROLES, Role } from './roles.js';
 
@@ -153,7 +153,46 @@ export function rolesAllowed(required: readonly Role[]): Role[] {
   return ROLES.filter((role) => role === Role.ADMIN || required.includes(role));
 }
 
-function errorResponse(status: number, codes: readonly string[], extra?: { schema: string; description: string }): JsonObject {
+/** What the servers really say for the codes they all share (a domain code's example reads its name). */
+const SAMPLE_MESSAGES: Record<string, string | string[]> = {
+  [CommonErrorCode.VALIDATION_FAILED]: ['email must be an email'],
+  [CommonErrorCode.INVALID_JSON]: 'Body is not valid JSON',
+  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type: text/plain',
+  [CommonErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is larger than the limit',
+  [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
+  [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
+  [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR',
+  [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many login attempts; try again in 9 s',
+  [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
+};
+
+function sampleMessage(code: string, messages: Record<string, string>): string | string[] {
+  const known = messages[code] ?? SAMPLE_MESSAGES[code];
+  if (known !== undefined) return known;
+  const words = code.toLowerCase().split('_').join(' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** One named example per code, each that status's own body (Swagger UI offers them in a list). */
+export function errorExamples(
+  status: number,
+  codes: readonly string[],
+  messages: Record<string, string> = {},
+): Record<string, { summary: string; value: JsonObject }> {
+  return Object.fromEntries(
+    codes.map((code) => [
+      code,
+      { summary: code, value: { statusCode: status, error: statusText(status), message: sampleMessage(code, messages), code } },
+    ]),
+  );
+}
+
+function errorResponse(
+  status: number,
+  codes: readonly string[],
+  extra?: { schema: string; description: string },
+  messages: Record<string, string> = {},
+): JsonObject {
   const sorted = [...new Set(codes)].sort();
   const errorSchema = {
     allOf: [
@@ -165,7 +204,29 @@ function errorResponse(status: number, codes: readonly string[], extra?: { schem
     ? { anyOf: [{ allOf: [...errorSchema.allOf, { $ref: `#/components/schemas/${extra.schema}` }] }, errorSchema] }
     : errorSchema;
   const description = `${STATUS_TEXT[status] ?? 'Error'}: ${sorted.join(', ')}${extra ? `. ${extra.description}` : ''}`;
-  return { description, content: { 'application/json': { schema } } };
+  return { description, content: { 'application/json': { schema, examples: errorExamples(status, sorted, messages) } } };
+}
+
+/**
+ * Request bodies as a person would send them, by operationId: Swagger UI's "Try it out" starts from
+ * these instead of a sample assembled from every optional field (which the server may refuse).
+ */
+export function setRequestExamples(document: OpenAPIObject, examples: Record<string, unknown>): void {
+  const unused = new Set(Object.keys(examples));
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = (item as Record<string, Operation | undefined>)[method];
+      const id = operation?.operationId;
+      if (id === undefined || !(id in examples)) continue;
+      const media = (operation?.requestBody as { content?: Record<string, JsonObject> } | undefined)?.content?.[
+        'application/json'
+      ];
+      if (!media) throw new Error(`${id} has no JSON request body to give an example to`);
+      media.example = examples[id];
+      unused.delete(id);
+    }
+  }
+  if (unused.size > 0) throw new Error(`request examples for unknown operations: ${[...unused].join(', ')}`);
 }
 
 function addCodes(errors: Map<number, Set<string>>, status: number, ...codes: string[]): void {
@@ -207,8 +268,13 @@ function complete(operation: Operation, handler: Handler): void {
   for (const [status, response] of Object.entries(operation.responses)) {
     if (!response.description) response.description = SUCCESS_TEXT[status] ?? 'Success';
   }
+  // The roles guard's own words for this route.
+  const messages: Record<string, string> =
+    handler.access === 'public' || handler.access.length === 0
+      ? {}
+      : { [CommonErrorCode.FORBIDDEN]: `Requires one of the roles: ${handler.access.join(', ')}` };
   for (const [status, codes] of errors) {
-    operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status]);
+    operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status], messages);
   }
 }
 

@@ -26,6 +26,20 @@ export class ClaimFilterDto extends IntersectionType(MyClaimFilterDto, TimeRange
   userId?: string;
 }
 
+/** GET /claims/export: the filters, and whether the file starts with a byte order mark. */
+export class ExportClaimsQueryDto extends ClaimFilterDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description:
+      'true: the file starts with a UTF-8 byte order mark, so Excel reads it as UTF-8 (Korean or other non-Latin ' +
+      'text shows as written instead of mojibake). Other tools do not need it.',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  bom?: 'true' | 'false';
+}
+
 export class MyClaimsQueryDto extends IntersectionType(PaginationQueryDto, MyClaimFilterDto) {}
 
 export class ListClaimsQueryDto extends IntersectionType(PaginationQueryDto, ClaimFilterDto) {}

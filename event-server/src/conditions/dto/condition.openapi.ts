@@ -64,12 +64,21 @@ const LEAVES: Record<string, { type: string; schema: Record<string, unknown> }> 
 
 const COMPOSITE = 'CompositeCondition';
 
+/** What "depth 5" counts, in the words the validator (condition.validator.ts) applies it. */
+export const DEPTH_RULE =
+  `Depth counts condition objects from the top: the event's \`condition\` is level 1 and each ALL/ANY puts its ` +
+  `\`conditions\` one level deeper; a condition (leaf or ALL/ANY) deeper than level ${CONDITION_LIMITS.maxDepth} is refused ` +
+  `(400). So at most ${CONDITION_LIMITS.maxDepth - 1} ALL/ANY can be nested around a leaf: ` +
+  `ALL > ANY > ALL > ANY > LOGIN_DAYS is the deepest accepted chain.`;
+
 /** Every schema of the DSL, to add to the document's components. */
 export const CONDITION_SCHEMAS: Record<string, Record<string, unknown>> = {
   ...Object.fromEntries(Object.entries(LEAVES).map(([name, { schema }]) => [name, schema])),
   [COMPOSITE]: {
     type: 'object',
-    description: `ALL: every sub-condition holds; ANY: at least one does. Nestable up to ${CONDITION_LIMITS.maxDepth} levels, at most ${CONDITION_LIMITS.maxLeaves} leaves in all`,
+    description:
+      `ALL: every sub-condition holds; ANY: at least one does. ${DEPTH_RULE} At most ${CONDITION_LIMITS.maxLeaves} ` +
+      `entries in one \`conditions\` list and at most ${CONDITION_LIMITS.maxLeaves} leaf (non-ALL/ANY) conditions in the whole tree.`,
     required: ['type', 'conditions'],
     additionalProperties: false,
     properties: {
@@ -83,7 +92,7 @@ export const CONDITION_SCHEMAS: Record<string, Record<string, unknown>> = {
     },
   },
   [CONDITION_SCHEMA_NAME]: {
-    description: 'What a player must have done within the event period to claim its rewards',
+    description: `What a player must have done within the event period to claim its rewards. ${DEPTH_RULE}`,
     oneOf: [...Object.keys(LEAVES), COMPOSITE].map((name) => ({ $ref: getSchemaPath(name) })),
     discriminator: {
       propertyName: 'type',

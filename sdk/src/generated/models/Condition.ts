@@ -9,7 +9,7 @@ import type { LoginDaysCondition } from './LoginDaysCondition.js';
 import type { LoginStreakCondition } from './LoginStreakCondition.js';
 import type { QuestClearCondition } from './QuestClearCondition.js';
 /**
- * What a player must have done within the event period to claim its rewards
+ * What a player must have done within the event period to claim its rewards. Depth counts condition objects from the top: the event's `condition` is level 1 and each ALL/ANY puts its `conditions` one level deeper; a condition (leaf or ALL/ANY) deeper than level 5 is refused (400). So at most 4 ALL/ANY can be nested around a leaf: ALL > ANY > ALL > ANY > LOGIN_DAYS is the deepest accepted chain.
  */
 export type Condition =
   | LoginDaysCondition

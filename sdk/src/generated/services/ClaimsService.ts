@@ -66,7 +66,7 @@ export class ClaimsService {
   }
   /**
    * All claims matching the filters as CSV, one row per claim
-   * Streamed; cells that a spreadsheet would read as a formula are escaped.
+   * Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text.
    *
    * Access: roles OPERATOR, AUDITOR, ADMIN.
    * @returns string CSV with a header row
@@ -78,6 +78,7 @@ export class ClaimsService {
     from,
     to,
     userId,
+    bom = 'false',
   }: {
     /**
      * Only claims for this event
@@ -96,6 +97,10 @@ export class ClaimsService {
      * Only this user's claims
      */
     userId?: string;
+    /**
+     * true: the file starts with a UTF-8 byte order mark, so Excel reads it as UTF-8 (Korean or other non-Latin text shows as written instead of mojibake). Other tools do not need it.
+     */
+    bom?: 'true' | 'false';
   }): CancelablePromise<string> {
     return this.httpRequest.request({
       method: 'GET',
@@ -106,6 +111,7 @@ export class ClaimsService {
         from: from,
         to: to,
         userId: userId,
+        bom: bom,
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { testDatabaseName } from '../test-support/database.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.once('error', reject);
+  });
+}
+
+async function startSupervisor(extraEnv: Record<string, string> = {}) {
+  const [gateway, auth, event] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: root,
+    // Three ports move the whole stack: the servers find each other through AUTH_PORT and EVENT_PORT.
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      MONGODB_URI: inject('mongoUri'),
+      GATEWAY_PORT: String(gateway),
+      AUTH_PORT: String(auth),
+      EVENT_PORT: String(event),
+      AUTH_DB_NAME: testDatabaseName('start_auth'),
+      EVENT_DB_NAME: testDatabaseName('start_event'),
+      BCRYPT_ROUNDS: '4',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = { child, output: '', gatewayUrl: `http://127.0.0.1:${gateway}` };
+  const keep = (chunk: Buffer) => (run.output += chunk.toString());
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return run;
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGINT');
+  await exited;
+}
+
+// `npm start` itself (scripts/start.mjs): it compiles, starts the three servers as processes and supervises them.
+describe('npm start', () => {
+  let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+
+  beforeAll(async () => {
+    run = await startSupervisor();
+    await vi.waitFor(() => expect(run!.output).toMatch(/\[supervisor\] ready in \d+\.\d s: http:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 60_000,
+      interval: 100,
+    });
+  }, 90_000);
+
+  afterAll(() => stop(run?.child));
+
+  it('answers through the gateway once it says ready', async () => {
+    expect((await fetch(`${run!.gatewayUrl}/health`)).status).toBe(200);
+  });
+
+  it('restarts a server that died, says so, and never asks for another npm start', async () => {
+    const pid = Number(/event server starting \(pid (\d+)\)/.exec(run!.output)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    await vi.waitFor(
+      () => expect(run!.output).toMatch(/event server stopped \(killed by SIGKILL\) after [\d.]+ s; restarting it in 1 s/),
+      { timeout: 10_000, interval: 50 },
+    );
+    await vi.waitFor(() => expect(run!.output).toMatch(/event server is back \(restart 1\)/), { timeout: 60_000, interval: 100 });
+    await vi.waitFor(async () => expect((await fetch(`${run!.gatewayUrl}/health`)).status).toBe(200), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    expect(run!.output).not.toMatch(/npm start/);
+  }, 120_000);
+});
+
+describe('npm start with a server that cannot start', () => {
+  it('retries with a doubling delay, then gives up with the reason and stops the stack', async () => {
+    const run = await startSupervisor({ CLAIM_STALE_AFTER_MS: '1' });
+    try {
+      const [code] = (await once(run.child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(run.output).toMatch(/event server stopped \(exited with code 1\) after [\d.]+ s; restarting it in 1 s/);
+      expect(run.output).toMatch(/restarting it in 2 s[\s\S]*restarting it in 4 s[\s\S]*restarting it in 8 s/);
+      expect(run.output).toMatch(/event server crashed 5 times in a row within 10 s of starting/);
+      expect(run.output).toMatch(/CLAIM_STALE_AFTER_MS must be an integer/);
+      expect(run.output).toMatch(/giving up: stopping the stack/);
+      expect(run.output).not.toMatch(/npm start/);
+    } finally {
+      await stop(run.child);
+    }
+  }, 150_000);
+});

@@ -1,0 +1,24 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { withoutReplyFromFailureLine } from './gateway-proxy.js';
+
+describe('withoutReplyFromFailureLine', () => {
+  it("drops reply-from's stack-carrying failure line and keeps everything else, child bindings included", () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    });
+    const log = withoutReplyFromFailureLine(pino({ level: 'info' }, stream));
+    log.warn(new Error('headers timeout'), 'response errored');
+    log.warn('something else');
+    log.child({ upstream: 'event', code: 'UPSTREAM_TIMEOUT' }).warn({ res: { statusCode: 504 } }, 'request completed');
+    expect(lines.map((line) => [line.msg, line.upstream, line.code, line.err])).toEqual([
+      ['something else', undefined, undefined, undefined],
+      ['request completed', 'event', 'UPSTREAM_TIMEOUT', undefined],
+    ]);
+  });
+});
