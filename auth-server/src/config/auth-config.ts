@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
+import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
@@ -28,6 +29,7 @@ export interface AuthConfig {
   bcryptRounds: number;
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
+  securityHeaders: SecurityHeadersConfig;
   loginThrottle: { limit: number; windowSeconds: number };
   outbox: OutboxConfig;
 }
@@ -115,6 +117,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       limit: reader.int('LOGIN_RATE_LIMIT', { default: 10, min: 1, max: 100_000 }),
       windowSeconds: reader.int('LOGIN_RATE_WINDOW_SECONDS', { default: 60, min: 1, max: 86_400 }),
     },
+    securityHeaders: readSecurityHeadersConfig(reader),
     outbox: {
       enabled: reader.oneOf('OUTBOX_ENABLED', ['true', 'false'], { default: 'true' }) === 'true',
       eventServiceUrl: reader

@@ -1,3 +1,4 @@
+import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
 
 export interface EventConfig {
@@ -9,6 +10,7 @@ export interface EventConfig {
   jwt: { jwksUrl: string; issuer: string; audience: string; serviceAudience: string };
   /** The claim reconciler: how often it runs (0 = only at start) and when an unfinished claim counts as dead. */
   claims: { reconcileIntervalMs: number; staleAfterMs: number };
+  securityHeaders: SecurityHeadersConfig;
 }
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
@@ -34,6 +36,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       reconcileIntervalMs: reader.int('CLAIM_RECONCILE_INTERVAL_MS', { default: 30_000, min: 0, max: 86_400_000 }),
       staleAfterMs: reader.int('CLAIM_STALE_AFTER_MS', { default: 30_000, min: 1_000, max: 86_400_000 }),
     },
+    securityHeaders: readSecurityHeadersConfig(reader),
   };
   reader.done();
   return config;
