@@ -133,6 +133,9 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   if (Buffer.byteLength(config.admin.password, 'utf8') > PASSWORD_MAX_BYTES) {
     reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
   }
+  if (/\p{Cc}/u.test(config.admin.password)) {
+    reader.problem('ADMIN_PASSWORD must not contain control characters (bcrypt stops at a NUL)');
+  }
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
     reader.problem('ADMIN_EMAIL must be an email address');
   }
