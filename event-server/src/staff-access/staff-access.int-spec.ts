@@ -10,7 +10,7 @@ const event = {
   condition: { type: 'LOGIN_DAYS', days: 3 },
 };
 
-describe('staff writes from tokens older than the newest access version', () => {
+describe('staff tokens older than the newest access version', () => {
   let t: EventTestApp;
   let service: string;
 
@@ -33,14 +33,15 @@ describe('staff writes from tokens older than the newest access version', () => 
   const eventCount = async (token: string): Promise<number> =>
     (await t.request<{ total: number }>('GET', '/events?limit=1', { token })).body.total;
 
-  it('after a notice, every staff write from an older token is 401 STALE_ACCESS_TOKEN and writes nothing', async () => {
+  it('after a notice, every staff write and read from an older token is 401 STALE_ACCESS_TOKEN and writes nothing', async () => {
     const operator = newId();
     const old = tokenOf(operator, ['OPERATOR']);
     const created = await t.request<{ id: string }>('POST', '/events', { token: old, body: event });
     expect(created.status).toBe(201);
+    const reader = tokenOf(newId(), ['AUDITOR']);
 
     expect((await notify(operator, 1)).body).toEqual({ inserted: true });
-    const before = await eventCount(old);
+    const before = await eventCount(reader);
     const writes: Array<[string, string, unknown]> = [
       ['POST', '/events', event],
       ['PATCH', `/events/${created.body.id}`, { title: 'changed' }],
@@ -55,10 +56,18 @@ describe('staff writes from tokens older than the newest access version', () => 
       expect(reply.status, `${method} ${url}`).toBe(401);
       expect(reply.body).toMatchObject({ statusCode: 401, code: 'STALE_ACCESS_TOKEN' });
     }
-    expect(await eventCount(old)).toBe(before);
-    const detail = await t.request<{ title: string; rewards: unknown[] }>('GET', `/events/${created.body.id}`, { token: old });
-    // Reads are not staff writes: the old token still reads, and saw nothing change.
-    expect(detail.status).toBe(200);
+    for (const url of [
+      '/claims',
+      '/activities',
+      `/events/${created.body.id}`,
+      `/events/${created.body.id}/progress?userId=${newId()}`,
+    ]) {
+      const reply = await t.request('GET', url, { token: old });
+      expect(reply.status, url).toBe(401);
+      expect(reply.body).toMatchObject({ code: 'STALE_ACCESS_TOKEN' });
+    }
+    expect(await eventCount(reader)).toBe(before);
+    const detail = await t.request<{ title: string; rewards: unknown[] }>('GET', `/events/${created.body.id}`, { token: reader });
     expect(detail.body).toMatchObject({ title: event.title, rewards: [] });
 
     // A token issued after the change (carrying the new version) writes again.
@@ -75,12 +84,13 @@ describe('staff writes from tokens older than the newest access version', () => 
     expect((await t.request('POST', '/events', { token: tokenOf(admin, ['ADMIN'], 3), body: event })).status).toBe(201);
   });
 
-  it('leaves users nobody reported and player routes alone', async () => {
+  it('leaves users nobody reported, and player tokens, alone', async () => {
     expect((await t.request('POST', '/events', { token: tokenOf(newId(), ['OPERATOR']), body: event })).status).toBe(201);
     const player = newId();
     await notify(player, 5);
     const claim = await t.request('POST', `/events/${newId()}/claims`, { token: tokenOf(player, ['USER']) });
     expect(claim.status).toBe(404);
+    expect((await t.request('GET', '/claims/me', { token: tokenOf(player, ['USER']) })).status).toBe(200);
   });
 
   it('takes notices only from the auth server, and only well-formed ones', async () => {
