@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench:hardening: is the auth server still answering while anonymous clients flood /auth/login with
 // the largest bodies they may send? Prints /health and a normal login's latency under 50 parallel
-// maximum-size deeply nested JSON bodies, next to the same under 50 parallel flat bodies of the same size.
+// maximum-size deeply nested JSON bodies (and as many values as fit), next to the same under 50 parallel flat
+// bodies of the same size.
 // Numbers, not assertions (shared, noisy machines): the ratio deep/flat is what to compare.
 //
 // The three servers run as their own processes (as in production), so the load generator here does not share
@@ -80,12 +81,14 @@ async function waitHealthy() {
   throw new Error('the servers did not become healthy');
 }
 
-// A body of exactly the size limit: a password, then padding that is either one deep nest or flat. No email,
-// so the login throttle (which counts per named account) leaves both kinds to the parser and validation.
+// A body of exactly the size limit: a password, then padding that is one deep nest (refused at the 33rd level),
+// half a million values (refused past 100,000), or one long string (flat: parsed and validated in full, the
+// baseline). No email, so the login throttle (which counts per named account) leaves all three alone.
 const prefix = '{"password":"not-the-password","pad":';
 const room = BODY_LIMIT - prefix.length - 1;
 const deepBody = `${prefix}${'['.repeat(Math.floor(room / 2))}${']'.repeat(Math.floor(room / 2))}}`;
-const flatBody = `${prefix}[${'0,'.repeat(Math.floor((room - 3) / 2))}0]}`;
+const wideBody = `${prefix}[${'0,'.repeat(Math.floor((room - 3) / 2))}0]}`;
+const flatBody = `${prefix}"${'a'.repeat(room - 2)}"}`;
 
 /** Sends `body` to /auth/login from `PARALLEL` clients back to back until `stop` resolves; counts the answers. */
 async function flood(base, body, stop) {
@@ -187,6 +190,7 @@ try {
   for (const target of ['auth', 'gateway']) {
     for (const [kind, body] of [
       ['deep', deepBody],
+      ['wide', wideBody],
       ['flat', flatBody],
     ]) {
       // Each row starts on a server that finished the previous row's backlog.

@@ -33,6 +33,14 @@ describe('bodies', () => {
     expect(await db.collection('users').countDocuments({ email })).toBe(0);
   });
 
+  it('refuses a body with more than 100,000 values with 400 JSON_TOO_MANY_VALUES', async () => {
+    const wide = `{"email":"wide@example.com","password":"password-123","nickname":[${'0,'.repeat(100_000)}0]}`;
+    const reply = await post('/auth/register', wide, 'application/json');
+    expect(reply.statusCode).toBe(400);
+    expect(reply.json()).toMatchObject({ statusCode: 400, code: 'JSON_TOO_MANY_VALUES' });
+    expect(await db.collection('users').countDocuments({ email: 'wide@example.com' })).toBe(0);
+  });
+
   it('still parses a body exactly 32 levels deep (and then validates it)', async () => {
     const body = `{"email":"x@example.com","password":${'['.repeat(31)}${']'.repeat(31)}}`;
     const reply = await post('/auth/login', body, 'application/json; charset=utf-8');

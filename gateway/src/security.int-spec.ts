@@ -45,6 +45,13 @@ describe('JSON depth at the gateway', () => {
     expect(auth.seen).toHaveLength(0);
   });
 
+  it('refuses a JSON body of more than 100,000 values with 400 JSON_TOO_MANY_VALUES before proxying it', async () => {
+    const reply = await login(`{"email":"a@example.com","password":[${'0,'.repeat(100_000)}0]}`, 'application/json');
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toMatchObject({ statusCode: 400, code: 'JSON_TOO_MANY_VALUES' });
+    expect(auth.seen).toHaveLength(0);
+  });
+
   it('forwards a 32-level JSON body byte for byte', async () => {
     const body = nested(32);
     const reply = await login(body, 'application/json');
