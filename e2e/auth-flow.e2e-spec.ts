@@ -163,8 +163,11 @@ describe('auth through the gateway', () => {
     expect((await direct.get('/users', attempts['alg none'])).status).toBe(401);
     expect((await direct.get('/users', attempts['HS256 with the public key'])).status).toBe(401);
     expect((await direct.get('/users', player.tokens.accessToken)).status).toBe(403);
-    // A correctly signed token is accepted, which shows the refusals above are about the token.
-    expect((await api.get('/users', forge.sign(who))).status).toBe(200);
+    // A correctly signed token is accepted, which shows the refusals above are about the token; the staff route
+    // then goes by the caller's current roles (the player's token claiming ADMIN is 403, the admin's is 200).
+    expect((await api.get('/users', forge.sign(who))).status).toBe(403);
+    const adminId = (await api.get<{ id: string }>('/users/me', admin.accessToken)).body.id;
+    expect((await api.get('/users', forge.sign({ sub: adminId, roles: ['ADMIN'] }))).status).toBe(200);
   });
 
   it('answers unknown routes with 404 and the error body', async () => {

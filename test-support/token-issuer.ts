@@ -29,8 +29,12 @@ export class TestTokenIssuer {
     return new TestTokenIssuer(privateKey, kid, server, `http://127.0.0.1:${port}/.well-known/jwks.json`);
   }
 
-  token(sub: string, roles: string[], options: { expiresInSeconds?: number; audience?: string } = {}): string {
-    return jwt.sign({ sub, roles }, this.privateKey, {
+  token(
+    sub: string,
+    roles: string[],
+    options: { expiresInSeconds?: number; audience?: string; claims?: Record<string, unknown> } = {},
+  ): string {
+    return jwt.sign({ ...options.claims, sub, roles }, this.privateKey, {
       algorithm: 'RS256',
       keyid: this.kid,
       issuer: 'reward-platform-auth',

@@ -35,6 +35,7 @@ describe('auth OpenAPI document', () => {
         'POST /auth/logout',
         'POST /auth/refresh',
         'POST /auth/register',
+        'POST /users/{id}/logout-all',
       ].sort(),
     );
     const schemas = document.components?.schemas ?? {};

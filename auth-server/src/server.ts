@@ -15,6 +15,7 @@ export async function createAuthServer(config: AuthConfig): Promise<NestFastifyA
     service: 'auth-server',
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
+    securityHeaders: config.securityHeaders,
   });
   await app.init();
   return app;

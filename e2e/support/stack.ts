@@ -89,7 +89,10 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
       BCRYPT_ROUNDS: '4',
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT: '1000',
+      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
+      LOGIN_FAILURES_PER_ACCOUNT: '1000',
+      LOGIN_FAILURES_PER_ADDRESS: '100000',
+      REGISTRATIONS_PER_ADDRESS: '100000',
       // The outbox relay delivers LOGIN / FRIEND_INVITE / role-change audit entries to the real event server.
       EVENT_SERVICE_URL: local(eventPort),
       OUTBOX_RELAY_INTERVAL_MS: '50',

@@ -10,6 +10,7 @@ import { ClaimsModule } from './claims/claims.module.js';
 import { EventsModule } from './events/events.module.js';
 import { DatabaseHealthModule } from '@reward/server-kit/database-health.module';
 import { ProgressModule } from './progress/progress.module.js';
+import { StaffAccessModule } from './staff-access/staff-access.module.js';
 import { StockModule } from './stock/stock.module.js';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         ActivitiesModule,
         ProgressModule,
         ClaimsModule,
+        StaffAccessModule,
       ],
     };
   }

@@ -9,7 +9,11 @@ export { loadEventConfig } from './config/event-config.js';
 
 /** The event server, configured and initialised but not yet listening (tests pick the port). */
 export async function createEventServer(config: EventConfig): Promise<NestFastifyApplication> {
-  const app = await createHttpApp(AppModule.forRoot(config), { service: 'event-server', logLevel: config.logLevel });
+  const app = await createHttpApp(AppModule.forRoot(config), {
+    service: 'event-server',
+    logLevel: config.logLevel,
+    securityHeaders: config.securityHeaders,
+  });
   // The invariants (one claim per slot, stock units, activity externalIds) are unique indexes: they must
   // exist before the reconciler or the first request runs, not whenever Mongoose's background build gets there.
   const connection = app.get<Connection>(getConnectionToken());

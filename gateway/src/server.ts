@@ -15,6 +15,7 @@ export async function createGatewayServer(config: GatewayConfig): Promise<NestFa
     service: 'gateway',
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
+    securityHeaders: config.securityHeaders,
   });
   installGatewayProxy(app.getHttpAdapter().getInstance(), {
     table: new RouteTable(ROUTE_POLICIES),

@@ -34,7 +34,9 @@ describe('loadAuthConfig', () => {
       bcryptRounds: 10,
       admin: { email: 'admin@example.com', password: 'change-me-admin-password', usingDefaults: true },
       trustedProxies: ['127.0.0.1', '::1'],
-      loginThrottle: { limit: 10, windowSeconds: 60 },
+      loginThrottle: { windowSeconds: 900, failuresPerAccountAndAddress: 5, failuresPerAccount: 20, failuresPerAddress: 200 },
+      registrationThrottle: { perAddress: 100, windowSeconds: 3600 },
+      securityHeaders: { hstsMaxAgeSeconds: 0 },
       outbox: {
         enabled: true,
         eventServiceUrl: 'http://127.0.0.1:3002',
@@ -45,6 +47,18 @@ describe('loadAuthConfig', () => {
       },
     });
     expect(config.jwt.serviceAudience).toBe('reward-platform-internal');
+  });
+
+  it('trusts no proxy in production unless told, and the local gateway (loopback) elsewhere', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: rsaPem(),
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'a-long-secret',
+    };
+    expect(loadAuthConfig(production).trustedProxies).toEqual([]);
+    expect(loadAuthConfig({ ...production, AUTH_TRUSTED_PROXIES: '10.0.0.5' }).trustedProxies).toEqual(['10.0.0.5']);
+    expect(loadAuthConfig({ NODE_ENV: 'test' }).trustedProxies).toEqual(['127.0.0.1', '::1']);
   });
 
   it('reads the outbox relay settings', () => {
@@ -108,8 +122,13 @@ describe('loadAuthConfig', () => {
       ADMIN_EMAIL: 'Boss@Example.com',
       ADMIN_PASSWORD: 'boss-password',
       AUTH_TRUSTED_PROXIES: '10.0.0.0/8, 172.16.0.1 ,fd00::/8',
-      LOGIN_RATE_LIMIT: '5',
-      LOGIN_RATE_WINDOW_SECONDS: '120',
+      LOGIN_THROTTLE_WINDOW_SECONDS: '120',
+      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+      LOGIN_FAILURES_PER_ACCOUNT: '10',
+      LOGIN_FAILURES_PER_ADDRESS: '50',
+      REGISTRATIONS_PER_ADDRESS: '7',
+      REGISTRATION_WINDOW_SECONDS: '60',
+      HSTS_MAX_AGE_SECONDS: '86400',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -119,7 +138,9 @@ describe('loadAuthConfig', () => {
       bcryptRounds: 4,
       admin: { email: 'boss@example.com', password: 'boss-password', usingDefaults: false },
       trustedProxies: ['10.0.0.0/8', '172.16.0.1', 'fd00::/8'],
-      loginThrottle: { limit: 5, windowSeconds: 120 },
+      loginThrottle: { windowSeconds: 120, failuresPerAccountAndAddress: 3, failuresPerAccount: 10, failuresPerAddress: 50 },
+      registrationThrottle: { perAddress: 7, windowSeconds: 60 },
+      securityHeaders: { hstsMaxAgeSeconds: 86_400 },
     });
   });
 
@@ -150,7 +171,7 @@ describe('loadAuthConfig', () => {
     const problems = problemsOf({
       JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----',
       BCRYPT_ROUNDS: '2',
-      LOGIN_RATE_LIMIT: 'ten',
+      LOGIN_FAILURES_PER_ACCOUNT: 'ten',
       AUTH_TRUSTED_PROXIES: '127.0.0.1,gateway',
       ADMIN_PASSWORD: 'short',
       ADMIN_EMAIL: 'nobody',
@@ -160,7 +181,7 @@ describe('loadAuthConfig', () => {
     for (const name of [
       'JWT_PRIVATE_KEY',
       'BCRYPT_ROUNDS',
-      'LOGIN_RATE_LIMIT',
+      'LOGIN_FAILURES_PER_ACCOUNT',
       'AUTH_TRUSTED_PROXIES',
       'ADMIN_PASSWORD',
       'ADMIN_EMAIL',

@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
+import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
@@ -28,7 +29,15 @@ export interface AuthConfig {
   bcryptRounds: number;
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
-  loginThrottle: { limit: number; windowSeconds: number };
+  securityHeaders: SecurityHeadersConfig;
+  /** Failed logins allowed per window; see LoginThrottleService. */
+  loginThrottle: {
+    windowSeconds: number;
+    failuresPerAccountAndAddress: number;
+    failuresPerAccount: number;
+    failuresPerAddress: number;
+  };
+  registrationThrottle: { perAddress: number; windowSeconds: number };
   outbox: OutboxConfig;
 }
 
@@ -110,11 +119,20 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       }),
       usingDefaults: !adminEmailGiven || !adminPasswordGiven,
     },
-    trustedProxies: reader.list('AUTH_TRUSTED_PROXIES', ['127.0.0.1', '::1']),
+    // Production trusts nobody unless told (the gateway's address there is the deployment's to name); elsewhere
+    // the gateway runs on the same machine (`npm start`), so loopback is its address.
+    trustedProxies: reader.list('AUTH_TRUSTED_PROXIES', reader.isProduction ? [] : ['127.0.0.1', '::1']),
     loginThrottle: {
-      limit: reader.int('LOGIN_RATE_LIMIT', { default: 10, min: 1, max: 100_000 }),
-      windowSeconds: reader.int('LOGIN_RATE_WINDOW_SECONDS', { default: 60, min: 1, max: 86_400 }),
+      windowSeconds: reader.int('LOGIN_THROTTLE_WINDOW_SECONDS', { default: 900, min: 1, max: 86_400 }),
+      failuresPerAccountAndAddress: reader.int('LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS', { default: 5, min: 1, max: 100_000 }),
+      failuresPerAccount: reader.int('LOGIN_FAILURES_PER_ACCOUNT', { default: 20, min: 1, max: 100_000 }),
+      failuresPerAddress: reader.int('LOGIN_FAILURES_PER_ADDRESS', { default: 200, min: 1, max: 1_000_000 }),
     },
+    registrationThrottle: {
+      perAddress: reader.int('REGISTRATIONS_PER_ADDRESS', { default: 100, min: 1, max: 1_000_000 }),
+      windowSeconds: reader.int('REGISTRATION_WINDOW_SECONDS', { default: 3600, min: 1, max: 86_400 }),
+    },
+    securityHeaders: readSecurityHeadersConfig(reader),
     outbox: {
       enabled: reader.oneOf('OUTBOX_ENABLED', ['true', 'false'], { default: 'true' }) === 'true',
       eventServiceUrl: reader
@@ -133,6 +151,9 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   };
   if (Buffer.byteLength(config.admin.password, 'utf8') > PASSWORD_MAX_BYTES) {
     reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
+  }
+  if (/\p{Cc}/u.test(config.admin.password)) {
+    reader.problem('ADMIN_PASSWORD must not contain control characters (bcrypt stops at a NUL)');
   }
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
     reader.problem('ADMIN_EMAIL must be an email address');

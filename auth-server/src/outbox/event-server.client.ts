@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import type { DeliveryResult } from './delivery-policy.js';
-import type { ActivityItem, AuditEntry } from './outbox-message.js';
+import type { AccessVersionNotice, ActivityItem, AuditEntry } from './outbox-message.js';
 import { ServiceTokenIssuer } from './service-token.issuer.js';
 
 /** Long enough for a 1000-item batch on a busy event server, short enough to stay well inside the lease. */
@@ -23,6 +23,10 @@ export class EventServerClient {
 
   postAuditEntry(entry: AuditEntry, signal: AbortSignal): Promise<DeliveryResult> {
     return this.post('/internal/audit-logs', entry, signal);
+  }
+
+  postAccessVersion(notice: AccessVersionNotice, signal: AbortSignal): Promise<DeliveryResult> {
+    return this.post('/internal/access-versions', notice, signal);
   }
 
   private async post(path: string, body: unknown, signal: AbortSignal): Promise<DeliveryResult> {

@@ -1,6 +1,6 @@
 import type { Role } from '@reward/server-kit/roles';
 
-export type OutboxKind = 'ACTIVITY' | 'AUDIT';
+export type OutboxKind = 'ACTIVITY' | 'AUDIT' | 'ACCESS';
 
 /** One item of the event server's `POST /internal/activities` body, exactly as sent. */
 export interface ActivityItem {
@@ -22,8 +22,22 @@ export interface AuditEntry {
   externalId: string;
 }
 
+/**
+ * The event server's `POST /internal/access-versions` body: from `accessVersion` on, the user's older access
+ * tokens may no longer make staff writes (their roles changed, or they logged out everywhere).
+ */
+export interface AccessVersionNotice {
+  userId: string;
+  accessVersion: number;
+  reason: 'ROLES_CHANGED' | 'LOGGED_OUT_EVERYWHERE';
+  at: string;
+}
+
 /** The payload is stored ready to send, so what was decided in the request path is what gets delivered. */
-export type OutboxEnvelope = { kind: 'ACTIVITY'; payload: ActivityItem } | { kind: 'AUDIT'; payload: AuditEntry };
+export type OutboxEnvelope =
+  | { kind: 'ACTIVITY'; payload: ActivityItem }
+  | { kind: 'AUDIT'; payload: AuditEntry }
+  | { kind: 'ACCESS'; payload: AccessVersionNotice };
 
 export type NewOutboxMessage = OutboxEnvelope & { id: string; createdAt: Date };
 
@@ -77,4 +91,13 @@ export function roleChangeAudit(
       externalId: `auth:USER_ROLES_CHANGED:${outboxId}`,
     },
   };
+}
+
+export function accessVersionNotice(
+  userId: string,
+  accessVersion: number,
+  reason: AccessVersionNotice['reason'],
+  at: Date,
+): OutboxEnvelope {
+  return { kind: 'ACCESS', payload: { userId, accessVersion, reason, at: at.toISOString() } };
 }

@@ -141,6 +141,9 @@ describe('outbox relay to the event server', () => {
       changes: { roles: { before: ['USER'], after: ['USER', 'OPERATOR'] } },
     });
     expect(entry.externalId).toMatch(/^auth:USER_ROLES_CHANGED:[0-9a-f]{24}$/);
+    // The new access version reaches the event server too (staff writes from older tokens stop there).
+    await vi.waitFor(() => expect(receiver.accessVersions.get(`${targetId}:1`)).toBeDefined(), WAIT);
+    expect(receiver.accessVersions.get(`${targetId}:1`)).toMatchObject({ userId: targetId, reason: 'ROLES_CHANGED' });
     // The same roles again change nothing and report nothing.
     const again = await call(app, 'PATCH', `/users/${targetId}/roles`, {
       token: admin.accessToken,
@@ -148,6 +151,19 @@ describe('outbox relay to the event server', () => {
     });
     expect(again.status).toBe(200);
     expect(await outboxRows(db, { kind: 'AUDIT', 'payload.targetId': targetId })).toHaveLength(1);
+    expect(await outboxRows(db, { kind: 'ACCESS', 'payload.userId': targetId })).toHaveLength(1);
+  });
+
+  it('delivers "log out everywhere" as a new access version for the user', async () => {
+    const user = await signedInUser(app);
+    expect((await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken })).status).toBe(204);
+    await vi.waitFor(() => expect(receiver.accessVersions.get(`${user.id}:1`)).toBeDefined(), WAIT);
+    expect(receiver.accessVersions.get(`${user.id}:1`)).toMatchObject({ reason: 'LOGGED_OUT_EVERYWHERE' });
+    await vi.waitFor(
+      async () =>
+        expect((await outboxRows(db, { kind: 'ACCESS', 'payload.userId': user.id }))[0]?.deliveredAt).toBeInstanceOf(Date),
+      WAIT,
+    );
   });
 
   it('answers logins fast while the event server is down, and delivers each of them exactly once when it is back', async () => {

@@ -70,6 +70,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     summary.taken = messages.length;
     const activities = messages.filter((message) => message.kind === 'ACTIVITY');
     const audits = messages.filter((message) => message.kind === 'AUDIT');
+    // First: the event server's 60-second bound on stale staff tokens rests on these arriving promptly.
+    for (const notice of messages) {
+      if (notice.kind !== 'ACCESS') continue;
+      await this.deliver([notice], (signal) => this.eventServer.postAccessVersion(notice.payload, signal), summary);
+    }
     if (activities.length > 0) await this.deliverActivities(activities, summary);
     for (const audit of audits) {
       await this.deliver([audit], (signal) => this.eventServer.postAuditEntry(audit.payload, signal), summary);

@@ -11,7 +11,7 @@ import type { OutboxKind } from './outbox-message.js';
 export class OutboxDocument {
   _id: Types.ObjectId;
 
-  @Prop({ type: String, required: true, enum: ['ACTIVITY', 'AUDIT'] })
+  @Prop({ type: String, required: true, enum: ['ACTIVITY', 'AUDIT', 'ACCESS'] })
   kind: OutboxKind;
 
   @Prop({ type: MongooseSchema.Types.Mixed, required: true })

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@reward/server-kit/roles';
-import { type OutboxEnvelope, friendInviteActivity, loginActivity, roleChangeAudit } from './outbox-message.js';
+import {
+  type AccessVersionNotice,
+  type OutboxEnvelope,
+  accessVersionNotice,
+  friendInviteActivity,
+  loginActivity,
+  roleChangeAudit,
+} from './outbox-message.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 /**
@@ -21,6 +28,10 @@ export class OutboxService {
 
   enqueueRoleChange(change: { actorId: string; targetId: string; before: Role[]; after: Role[] }, at: Date): Promise<void> {
     return this.enqueue((id) => roleChangeAudit(id, change, at), at);
+  }
+
+  enqueueAccessVersion(userId: string, accessVersion: number, reason: AccessVersionNotice['reason'], at: Date): Promise<void> {
+    return this.enqueue(() => accessVersionNotice(userId, accessVersion, reason, at), at);
   }
 
   private async enqueue(build: (outboxId: string) => OutboxEnvelope, at: Date): Promise<void> {

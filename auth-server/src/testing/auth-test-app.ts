@@ -31,7 +31,10 @@ export function testConfig(dbName: string, env: Record<string, string | undefine
     BCRYPT_ROUNDS: '4',
     ADMIN_EMAIL: TEST_ADMIN.email,
     ADMIN_PASSWORD: TEST_ADMIN.password,
-    LOGIN_RATE_LIMIT: '1000',
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
+    LOGIN_FAILURES_PER_ACCOUNT: '1000',
+    LOGIN_FAILURES_PER_ADDRESS: '100000',
+    REGISTRATIONS_PER_ADDRESS: '100000',
     // Rows are still written; only the outbox tests start a relay (against a fake event server).
     OUTBOX_ENABLED: 'false',
     ...env,

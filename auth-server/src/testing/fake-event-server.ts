@@ -20,6 +20,13 @@ export interface ReceivedAuditEntry {
   externalId: string;
 }
 
+export interface ReceivedAccessVersion {
+  userId: string;
+  accessVersion: number;
+  reason: string;
+  at: string;
+}
+
 /**
  * Stands in for the event server's internal routes: checks the service token against the auth server's
  * JWKS like the real one, stores by externalId (a redelivery is a duplicate, not a second row), and
@@ -28,6 +35,8 @@ export interface ReceivedAuditEntry {
 export class FakeEventServer {
   readonly activities = new Map<string, ReceivedActivity>();
   readonly auditEntries = new Map<string, ReceivedAuditEntry>();
+  /** By `userId:accessVersion`. */
+  readonly accessVersions = new Map<string, ReceivedAccessVersion>();
   /** How many times each externalId was sent (accepted or not). */
   readonly sends = new Map<string, number>();
   readonly requests: Array<{ path: string; status: number; items: number }> = [];
@@ -128,6 +137,14 @@ export class FakeEventServer {
       const inserted = !this.auditEntries.has(entry.externalId);
       if (inserted) this.auditEntries.set(entry.externalId, entry);
       if (this.answeredWithFailure()) return reply(500, { statusCode: 500 }, 1);
+      reply(201, { inserted }, 1);
+      return;
+    }
+    if (request.method === 'POST' && request.url === '/internal/access-versions') {
+      const notice = body as unknown as ReceivedAccessVersion;
+      const key = `${notice.userId}:${notice.accessVersion}`;
+      const inserted = !this.accessVersions.has(key);
+      if (inserted) this.accessVersions.set(key, notice);
       reply(201, { inserted }, 1);
       return;
     }

@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type Reply,
   call,
   openTestDatabase,
   register,
@@ -9,20 +10,27 @@ import {
   testConfig,
   testDatabaseName,
   testPrivateKeyPem,
+  uniqueEmail,
 } from '../testing/auth-test-app.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 
 const dbName = testDatabaseName('throttle');
 let app: NestFastifyApplication;
 let db: mongoose.Connection;
-let user: { email: string; password: string };
 
+// Small limits so each rule shows within a few requests; the window is long enough never to pass mid-test.
 beforeAll(async () => {
   app = await startTestApp(
-    testConfig(dbName, { JWT_PRIVATE_KEY: testPrivateKeyPem(), LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60' }),
+    testConfig(dbName, {
+      JWT_PRIVATE_KEY: testPrivateKeyPem(),
+      LOGIN_THROTTLE_WINDOW_SECONDS: '600',
+      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+      LOGIN_FAILURES_PER_ACCOUNT: '6',
+      LOGIN_FAILURES_PER_ADDRESS: '10',
+      REGISTRATIONS_PER_ADDRESS: '1000',
+    }),
   );
   db = await openTestDatabase(dbName);
-  user = await register(app);
 });
 
 afterAll(async () => {
@@ -32,50 +40,146 @@ afterAll(async () => {
 });
 
 // The gateway (127.0.0.1, trusted) forwards the client address in X-Forwarded-For.
-const loginFrom = (clientIp: string, password = user.password, remoteAddress = '127.0.0.1') =>
-  call(app, 'POST', '/auth/login', {
-    body: { email: user.email, password },
-    headers: { 'x-forwarded-for': clientIp },
-    remoteAddress,
+const loginFrom = (clientIp: string, email: string, password: string, remoteAddress = '127.0.0.1'): Promise<Reply> =>
+  call(app, 'POST', '/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': clientIp }, remoteAddress });
+
+async function account(): Promise<{ email: string; password: string }> {
+  const user = await register(app, { email: uniqueEmail('throttle') });
+  expect(user.status).toBe(201);
+  return user;
+}
+
+function expectThrottled(reply: Reply): void {
+  expect(reply.status).toBe(429);
+  expect(reply.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
+  const retryAfter = Number(reply.headers['retry-after']);
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(600);
+}
+
+describe('login throttling (failures only, per account and address, per account, per address)', () => {
+  it('30 players logging in correctly from one address all succeed (successes never count)', async () => {
+    const players = [];
+    for (let i = 0; i < 30; i += 1) players.push(await account());
+    const replies = await Promise.all(players.map((player) => loginFrom('198.51.100.30', player.email, player.password)));
+    expect(replies.map((reply) => reply.status)).toEqual(Array(30).fill(200));
+    // And again: 60 successes from the address, far over its failure ceiling of 10.
+    const again = await Promise.all(players.map((player) => loginFrom('198.51.100.30', player.email, player.password)));
+    expect(again.map((reply) => reply.status)).toEqual(Array(30).fill(200));
+    await vi.waitFor(async () =>
+      expect(await db.collection('throttle_attempts').countDocuments({ ip: '198.51.100.30' })).toBe(0),
+    );
   });
 
-describe('login throttling per client IP', () => {
-  it('allows LOGIN_RATE_LIMIT attempts per window, then 429 TOO_MANY_REQUESTS with Retry-After', async () => {
+  it('locks an account at one address after its failures; other accounts there, and the account elsewhere, still log in', async () => {
     const ip = '203.0.113.10';
-    expect((await loginFrom(ip, 'wrong-password')).status).toBe(401);
-    expect((await loginFrom(ip)).status).toBe(200);
-    expect((await loginFrom(ip, 'wrong-password')).status).toBe(401);
-    const blocked = await loginFrom(ip);
-    expect(blocked.status).toBe(429);
-    expect(blocked.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
-    const retryAfter = Number(blocked.headers['retry-after']);
-    expect(Number.isInteger(retryAfter)).toBe(true);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-
-    // Another client is not affected.
-    expect((await loginFrom('203.0.113.11')).status).toBe(200);
+    const victim = await account();
+    const neighbour = await account();
+    for (let i = 0; i < 3; i += 1) expect((await loginFrom(ip, victim.email, 'wrong-password')).status).toBe(401);
+    // Locked at this address, even with the right password (checking it would be a fourth guess).
+    expectThrottled(await loginFrom(ip, victim.email, victim.password));
+    expect((await loginFrom(ip, neighbour.email, neighbour.password)).status).toBe(200);
+    expect((await loginFrom('203.0.113.11', victim.email, victim.password)).status).toBe(200);
+    // A refused attempt is not a failure: the lock does not grow by hammering it.
+    for (let i = 0; i < 5; i += 1) expectThrottled(await loginFrom(ip, victim.email, 'wrong-password'));
+    expect(await db.collection('throttle_attempts').countDocuments({ ip, account: victim.email })).toBe(3);
   });
 
-  it('holds under parallel attempts: at most LOGIN_RATE_LIMIT get through', async () => {
-    const replies = await Promise.all(Array.from({ length: 12 }, () => loginFrom('203.0.113.20')));
-    expect(replies.filter((reply) => reply.status === 200).length).toBeLessThanOrEqual(3);
-    expect(replies.filter((reply) => reply.status === 429).length).toBeGreaterThanOrEqual(9);
+  it('caps failures on one account from many addresses (a distributed guess)', async () => {
+    const target = await account();
+    for (let i = 0; i < 6; i += 1) expect((await loginFrom(`192.0.2.${i + 1}`, target.email, 'wrong-password')).status).toBe(401);
+    expectThrottled(await loginFrom('192.0.2.100', target.email, 'wrong-password'));
+  });
+
+  it('caps failures from one address over many accounts; other addresses are not affected', async () => {
+    const ip = '203.0.113.40';
+    for (let i = 0; i < 10; i += 1) expect((await loginFrom(ip, uniqueEmail('nobody'), 'wrong-password')).status).toBe(401);
+    const player = await account();
+    expectThrottled(await loginFrom(ip, player.email, player.password));
+    expect((await loginFrom('203.0.113.41', player.email, player.password)).status).toBe(200);
+  });
+
+  it('holds under parallel guesses: at most the limit of them test a password', async () => {
+    const target = await account();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => loginFrom('203.0.113.50', target.email, 'wrong-password')),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+  });
+
+  it('does not count bad input (no password was tested)', async () => {
+    const target = await account();
+    for (let i = 0; i < 5; i += 1) {
+      const reply = await call(app, 'POST', '/auth/login', {
+        body: { email: target.email, password: 'x', remember: true },
+        headers: { 'x-forwarded-for': '203.0.113.60' },
+      });
+      expect(reply.status).toBe(400);
+    }
+    expect((await loginFrom('203.0.113.60', target.email, target.password)).status).toBe(200);
   });
 
   it('does not believe X-Forwarded-For from an untrusted address', async () => {
+    const target = await account();
     // A client at 198.51.100.7 rotating spoofed X-Forwarded-For values is still counted as 198.51.100.7.
     const statuses = [];
-    for (let i = 0; i < 4; i += 1) statuses.push((await loginFrom(`192.0.2.${i}`, user.password, '198.51.100.7')).status);
-    expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(await db.collection('login_attempts').countDocuments({ ip: '198.51.100.7' })).toBe(4);
-    expect(await db.collection('login_attempts').countDocuments({ ip: '192.0.2.0' })).toBe(0);
+    for (let i = 0; i < 4; i += 1)
+      statuses.push((await loginFrom(`192.0.2.${200 + i}`, target.email, 'wrong', '198.51.100.7')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect(await db.collection('throttle_attempts').countDocuments({ ip: '198.51.100.7' })).toBe(3);
+    expect(await db.collection('throttle_attempts').countDocuments({ ip: '192.0.2.200' })).toBe(0);
   });
 
   it('deletes attempts that left the window', async () => {
-    await db.collection('login_attempts').insertOne({ ip: '203.0.113.99', at: new Date(Date.now() - 3_600_000) });
+    await db
+      .collection('throttle_attempts')
+      .insertOne({ scope: 'LOGIN', ip: '203.0.113.99', account: null, at: new Date(Date.now() - 86_400_000), settled: true });
     const deleted = await app.get(LoginThrottleService).deleteExpired();
     expect(deleted).toBeGreaterThanOrEqual(1);
-    expect(await db.collection('login_attempts').countDocuments({ ip: '203.0.113.99' })).toBe(0);
+    expect(await db.collection('throttle_attempts').countDocuments({ ip: '203.0.113.99' })).toBe(0);
+  });
+});
+
+describe('registration throttling per address', () => {
+  let limited: NestFastifyApplication;
+  const limitedDb = testDatabaseName('throttle_reg');
+
+  beforeAll(async () => {
+    limited = await startTestApp(testConfig(limitedDb, { REGISTRATIONS_PER_ADDRESS: '40', REGISTRATION_WINDOW_SECONDS: '600' }));
+  });
+
+  afterAll(async () => {
+    await limited?.close();
+    const connection = await openTestDatabase(limitedDb);
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('answers 100 parallel registrations from one address with 201, 409 or 429 only, and admits at most the limit', async () => {
+    // 70 distinct addresses, some sent twice: a race on one email is a 409, never a 5xx.
+    const emails = Array.from({ length: 100 }, (_, i) => `reg-${i % 70}@throttle.test`);
+    const replies = await Promise.all(
+      emails.map((email) =>
+        call(limited, 'POST', '/auth/register', {
+          body: { email, password: 'password-123' },
+          headers: { 'x-forwarded-for': '198.51.100.80' },
+        }),
+      ),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => ![201, 409, 429].includes(status))).toEqual([]);
+    expect(statuses.filter((status) => status === 201 || status === 409).length).toBeLessThanOrEqual(40);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(60);
+    const throttled = replies.find((reply) => reply.status === 429)!;
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another address registers normally.
+    const other = await call(limited, 'POST', '/auth/register', {
+      body: { email: 'other@throttle.test', password: 'password-123' },
+      headers: { 'x-forwarded-for': '198.51.100.81' },
+    });
+    expect(other.status).toBe(201);
   });
 });

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { LoginAttemptRepository } from './login-attempt.repository.js';
-import { LoginAttemptDocument, LoginAttemptSchema } from './login-attempt.schema.js';
-import { LoginThrottleGuard } from './login-throttle.guard.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { ThrottleAttemptRepository } from './throttle-attempt.repository.js';
+import { ThrottleAttemptDocument, ThrottleAttemptSchema } from './throttle-attempt.schema.js';
+import { LoginThrottleInterceptor, RegistrationThrottleInterceptor } from './throttle.interceptor.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: LoginAttemptDocument.name, schema: LoginAttemptSchema }])],
-  providers: [LoginAttemptRepository, LoginThrottleService, LoginThrottleGuard],
-  exports: [LoginThrottleService, LoginThrottleGuard],
+  imports: [MongooseModule.forFeature([{ name: ThrottleAttemptDocument.name, schema: ThrottleAttemptSchema }])],
+  providers: [ThrottleAttemptRepository, LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
+  exports: [LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
 })
 export class ThrottlingModule {}

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ACCESS_TOKEN_ALGORITHM, type Role } from '@reward/server-kit/roles';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_VERSION_CLAIM, type Role } from '@reward/server-kit/roles';
 import { SignJWT } from 'jose';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
@@ -17,10 +17,10 @@ export class AccessTokenIssuer {
     return this.config.jwt.accessTokenTtlSeconds;
   }
 
-  async issue(subject: { id: string; roles: Role[] }, now = new Date()): Promise<string> {
+  async issue(subject: { id: string; roles: Role[]; accessVersion: number }, now = new Date()): Promise<string> {
     const key = this.keys.signingKey();
     const issuedAt = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ roles: subject.roles })
+    return new SignJWT({ roles: subject.roles, [ACCESS_VERSION_CLAIM]: subject.accessVersion })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: 'JWT' })
       .setSubject(subject.id)
       .setIssuer(this.config.jwt.issuer)

@@ -8,6 +8,7 @@ const token: RefreshToken = {
   userId: 'b'.repeat(24),
   familyId: 'a'.repeat(24),
   parentId: null,
+  sessionEpoch: 0,
   expiresAt: new Date(now.getTime() + 1000),
   createdAt: new Date(now.getTime() - 1000),
 };

@@ -7,6 +7,7 @@ export function toRefreshToken(document: RefreshTokenDocument): RefreshToken {
     userId: document.userId,
     familyId: document.familyId,
     parentId: document.parentId ?? null,
+    sessionEpoch: document.sessionEpoch ?? 0,
     expiresAt: document.expiresAt,
     createdAt: document.createdAt,
   };

@@ -37,6 +37,7 @@ export class RefreshTokenRepository implements OnModuleInit {
         userId: token.userId,
         familyId: token.familyId,
         ...(token.parentId !== null && { parentId: token.parentId }),
+        sessionEpoch: token.sessionEpoch,
         expiresAt: token.expiresAt,
         createdAt: token.createdAt,
       });

@@ -18,6 +18,9 @@ export class RefreshTokenDocument {
   @Prop({ type: String })
   parentId?: string;
 
+  @Prop({ type: Number, default: 0 })
+  sessionEpoch: number;
+
   @Prop({ type: Date, required: true })
   expiresAt: Date;
 

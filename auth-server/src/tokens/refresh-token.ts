@@ -8,6 +8,8 @@ export interface RefreshToken {
   familyId: string;
   /** The token this one replaced; null for the first token of a login. */
   parentId: string | null;
+  /** The user's session epoch when the login began; "log out everywhere" makes older epochs unusable. */
+  sessionEpoch: number;
   expiresAt: Date;
   createdAt: Date;
 }

@@ -1,9 +1,9 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { LoginThrottleGuard } from '../throttling/login-throttle.guard.js';
+import { LoginThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
@@ -17,13 +17,14 @@ export class TokensController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @UseGuards(LoginThrottleGuard)
+  @UseInterceptors(LoginThrottleInterceptor)
   @ApiEndpoint({
     operationId: 'login',
     summary: 'Exchange email and password for an access and a refresh token',
     description:
-      'The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Attempts are throttled per ' +
-      'client address: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.',
+      'The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are ' +
+      'throttled per account and address, per account, and (a much higher ceiling) per address; a successful login ' +
+      'never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.',
     errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'] },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })

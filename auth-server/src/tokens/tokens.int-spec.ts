@@ -79,6 +79,7 @@ describe('POST /auth/login', () => {
     ['an operator for email', { email: { $gt: '' }, password: 'x' }],
     ['an operator for password', { email: 'a@example.com', password: { $ne: null } }],
     ['an unknown field', { email: 'a@example.com', password: 'x', remember: true }],
+    ['a password with NUL', { email: 'a@example.com', password: 'pass\u0000pass\u0000pass' }],
   ])('refuses %s with 400', async (_name, body) => {
     const reply = await call(app, 'POST', '/auth/login', { body });
     expect(reply.status).toBe(400);

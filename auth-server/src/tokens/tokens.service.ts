@@ -32,7 +32,10 @@ export class TokensService {
     if (!credentials || !matches) throw invalidCredentials();
     const now = new Date();
     const familyId = this.refreshTokens.newId();
-    const refreshToken = await this.storeRefreshToken({ id: familyId, userId: credentials.id, familyId, parentId: null }, now);
+    const refreshToken = await this.storeRefreshToken(
+      { id: familyId, userId: credentials.id, familyId, parentId: null, sessionEpoch: credentials.sessionEpoch },
+      now,
+    );
     // In the write path, before answering: a login answered 200 always has its LOGIN row. Delivery is the relay's job.
     await this.outbox.enqueueLogin(credentials.id, now);
     return this.pair(credentials, refreshToken, now);
@@ -53,6 +56,8 @@ export class TokensService {
     // Current roles, so a role change takes effect at the next access token.
     const user = await this.users.find(token.userId);
     if (!user) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
+    // "Log out everywhere" bumped the epoch after this login began.
+    if (token.sessionEpoch < user.sessionEpoch) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
 
     const value = generateRefreshTokenValue();
     const outcome = rotationOutcome(
@@ -62,6 +67,7 @@ export class TokensService {
         userId: token.userId,
         familyId: token.familyId,
         parentId: token.id,
+        sessionEpoch: token.sessionEpoch,
         expiresAt: this.refreshExpiry(now),
         createdAt: now,
       }),
@@ -83,7 +89,7 @@ export class TokensService {
   }
 
   private async storeRefreshToken(
-    token: { id: string; userId: string; familyId: string; parentId: string | null },
+    token: { id: string; userId: string; familyId: string; parentId: string | null; sessionEpoch: number },
     now: Date,
   ): Promise<string> {
     const value = generateRefreshTokenValue();
@@ -100,7 +106,11 @@ export class TokensService {
     return new Date(now.getTime() + this.config.jwt.refreshTokenTtlSeconds * 1000);
   }
 
-  private async pair(subject: { id: string; roles: Role[] }, refreshToken: string, now: Date): Promise<TokenPair> {
+  private async pair(
+    subject: { id: string; roles: Role[]; accessVersion: number },
+    refreshToken: string,
+    now: Date,
+  ): Promise<TokenPair> {
     return {
       accessToken: await this.accessTokens.issue(subject, now),
       refreshToken,

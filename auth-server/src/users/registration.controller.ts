@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { RegistrationThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { RegisterUserDto } from './dto/register-user.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
 import { toUserResponse } from './user.mapper.js';
@@ -15,11 +16,14 @@ export class RegistrationController {
   @Public()
   @Post('register')
   @HttpCode(201)
+  @UseInterceptors(RegistrationThrottleInterceptor)
   @ApiEndpoint({
     operationId: 'register',
     summary: 'Create an account (roles ["USER"])',
-    description: "With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user.",
-    errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'] },
+    description:
+      "With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited " +
+      'per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`.',
+    errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'], 429: ['TOO_MANY_REQUESTS'] },
   })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })
   async register(@Body() body: RegisterUserDto): Promise<UserResponseDto> {

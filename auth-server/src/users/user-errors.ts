@@ -1,10 +1,17 @@
-import { DomainError } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 
 export const UserErrorCode = {
   EMAIL_TAKEN: 'EMAIL_TAKEN',
   INVALID_REFERRAL_CODE: 'INVALID_REFERRAL_CODE',
   USER_NOT_FOUND: 'USER_NOT_FOUND',
+  LAST_ADMIN: 'LAST_ADMIN',
 } as const;
+
+export const lastAdmin = (): DomainError =>
+  new DomainError(409, UserErrorCode.LAST_ADMIN, 'This change would leave the platform without an ADMIN');
+
+export const notAdminAnymore = (): DomainError =>
+  new DomainError(403, CommonErrorCode.FORBIDDEN, 'Requires one of the roles: ADMIN');
 
 export const emailTaken = (): DomainError =>
   new DomainError(409, UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists');

@@ -13,6 +13,8 @@ const document: UserDocument = {
   roles: ['USER'],
   referralCode: 'ABCDEFGH',
   referredBy: 'fedcba9876543210fedcba98',
+  accessVersion: 3,
+  sessionEpoch: 1,
   createdAt: new Date('2030-01-02T03:04:05.678Z'),
   updatedAt: new Date('2030-01-02T03:04:05.678Z'),
 };
@@ -32,7 +34,13 @@ describe('user mapper', () => {
   });
 
   it('keeps the hash only in credentials', () => {
-    expect(toUserCredentials(document)).toEqual({ id: '0123456789abcdef01234567', roles: ['USER'], passwordHash: '$2b$04$hash' });
+    expect(toUserCredentials(document)).toEqual({
+      id: '0123456789abcdef01234567',
+      roles: ['USER'],
+      passwordHash: '$2b$04$hash',
+      accessVersion: 3,
+      sessionEpoch: 1,
+    });
     expect(toUser(document)).not.toHaveProperty('passwordHash');
   });
 

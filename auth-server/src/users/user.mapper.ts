@@ -11,11 +11,21 @@ export function toUser(document: UserDocument): User {
     referralCode: document.referralCode,
     referredBy: document.referredBy ?? null,
     createdAt: document.createdAt,
+    accessVersion: document.accessVersion ?? 0,
+    sessionEpoch: document.sessionEpoch ?? 0,
   };
 }
 
-export function toUserCredentials(document: Pick<UserDocument, '_id' | 'roles' | 'passwordHash'>): UserCredentials {
-  return { id: document._id.toHexString(), roles: [...document.roles], passwordHash: document.passwordHash };
+export function toUserCredentials(
+  document: Pick<UserDocument, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>,
+): UserCredentials {
+  return {
+    id: document._id.toHexString(),
+    roles: [...document.roles],
+    passwordHash: document.passwordHash,
+    accessVersion: document.accessVersion ?? 0,
+    sessionEpoch: document.sessionEpoch ?? 0,
+  };
 }
 
 /** The public shape of API.md; `referredBy` stays internal. */

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Role } from '@reward/server-kit/roles';
-import { Types, type Model } from 'mongoose';
+import { Role } from '@reward/server-kit/roles';
+import { Types, type Model, trusted } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { toUser, toUserCredentials } from './user.mapper.js';
 import { UserDocument } from './user.schema.js';
@@ -48,8 +48,8 @@ export class UserRepository implements OnModuleInit {
   async findCredentialsByEmail(email: string): Promise<UserCredentials | undefined> {
     const document = await this.model
       .findOne({ email })
-      .select({ _id: 1, roles: 1, passwordHash: 1 })
-      .lean<Pick<UserDocument, '_id' | 'roles' | 'passwordHash'>>()
+      .select({ _id: 1, roles: 1, passwordHash: 1, accessVersion: 1, sessionEpoch: 1 })
+      .lean<Pick<UserDocument, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>>()
       .exec();
     return document ? toUserCredentials(document) : undefined;
   }
@@ -69,16 +69,39 @@ export class UserRepository implements OnModuleInit {
     return { items: documents.map(toUser), total };
   }
 
+  /** Whether any user other than `exceptId` holds ADMIN (one indexed probe, not a count). */
+  async anotherAdminExists(exceptId: string): Promise<boolean> {
+    const found = await this.model.exists({ roles: Role.ADMIN, _id: trusted({ $ne: new Types.ObjectId(exceptId) }) }).exec();
+    return found !== null;
+  }
+
   /**
-   * A plain overwrite: role changes are an admin's decision, not a race with an invariant behind it,
-   * so the last admin's write wins. Returns the roles this write replaced, for the audit entry.
+   * A plain overwrite, and a bump of the access version (tokens issued before carry an older one). Callers
+   * hold the role-change mutex, which is what keeps "at least one ADMIN" true; the write itself need not be
+   * atomic. Returns the roles this write replaced, for the audit entry.
    */
   async replaceRoles(id: string, roles: Role[]): Promise<{ user: User; before: Role[] } | undefined> {
     const previous = await this.model
-      .findByIdAndUpdate(id, { $set: { roles } }, { returnDocument: 'before' })
+      .findByIdAndUpdate(id, { $set: { roles }, $inc: { accessVersion: 1 } }, { returnDocument: 'before' })
       .lean<UserDocument>()
       .exec();
-    return previous ? { user: toUser({ ...previous, roles }), before: [...previous.roles] } : undefined;
+    if (!previous) return undefined;
+    const user = toUser({ ...previous, roles, accessVersion: (previous.accessVersion ?? 0) + 1 });
+    return { user, before: [...previous.roles] };
+  }
+
+  /** "Log out everywhere": refresh tokens of older epochs and access tokens of older versions stop working. */
+  async bumpSessions(id: string): Promise<User | undefined> {
+    const previous = await this.model
+      .findByIdAndUpdate(id, { $inc: { accessVersion: 1, sessionEpoch: 1 } }, { returnDocument: 'before' })
+      .lean<UserDocument>()
+      .exec();
+    if (!previous) return undefined;
+    return toUser({
+      ...previous,
+      accessVersion: (previous.accessVersion ?? 0) + 1,
+      sessionEpoch: (previous.sessionEpoch ?? 0) + 1,
+    });
   }
 
   /** Undoes a registration whose required side effect (its outbox row) could not be written. */

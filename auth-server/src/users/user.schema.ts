@@ -26,6 +26,18 @@ export class UserDocument {
   @Prop({ type: String, default: null })
   referredBy: string | null;
 
+  /**
+   * Bumped by every role change and every "log out everywhere"; access tokens carry it (claim `av`) and the
+   * event server refuses staff writes from a token older than the newest it was told of. A plain $inc: two
+   * racing bumps may both write n+1, which still makes every token issued before them stale.
+   */
+  @Prop({ type: Number, default: 0 })
+  accessVersion: number;
+
+  /** Bumped by "log out everywhere": refresh tokens of an older epoch are refused. */
+  @Prop({ type: Number, default: 0 })
+  sessionEpoch: number;
+
   createdAt: Date;
   updatedAt: Date;
 }

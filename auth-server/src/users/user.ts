@@ -9,6 +9,8 @@ export interface User {
   referralCode: string;
   referredBy: string | null;
   createdAt: Date;
+  accessVersion: number;
+  sessionEpoch: number;
 }
 
 /** What a login needs and nothing else reads: the hash stays inside the login path. */
@@ -16,6 +18,8 @@ export interface UserCredentials {
   id: string;
   roles: Role[];
   passwordHash: string;
+  accessVersion: number;
+  sessionEpoch: number;
 }
 
 export interface NewUser {

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
@@ -7,11 +7,13 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateRolesDto } from './dto/update-roles.dto.js';
 import { UserPageResponseDto, UserResponseDto } from './dto/user-response.dto.js';
+import { CurrentRolesGuard } from './current-roles.guard.js';
 import { toUserResponse } from './user.mapper.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
 @Controller('users')
+@UseGuards(CurrentRolesGuard)
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
@@ -24,7 +26,12 @@ export class UsersController {
 
   @Get()
   @Roles(Role.ADMIN)
-  @ApiEndpoint({ operationId: 'listUsers', summary: 'Users, newest first, optionally only those holding a role' })
+  @ApiEndpoint({
+    operationId: 'listUsers',
+    summary: 'Users, newest first, optionally only those holding a role',
+    description: "Authorized against the caller's current roles, not the token's.",
+    errors: { 401: ['STALE_ACCESS_TOKEN'] },
+  })
   @ApiPageQuery()
   @ApiOkResponse({ type: UserPageResponseDto })
   async list(@Query() query: ListUsersQueryDto): Promise<UserPageResponseDto> {
@@ -37,8 +44,11 @@ export class UsersController {
   @ApiEndpoint({
     operationId: 'updateUserRoles',
     summary: "Replace a user's roles",
-    description: 'The change is recorded in the audit log.',
-    errors: { 404: ['USER_NOT_FOUND'] },
+    description:
+      "The change is recorded in the audit log. Authorized against the caller's current roles, not the token's. " +
+      'A change that would leave no ADMIN is refused (409 LAST_ADMIN), also when two admins demote each other at ' +
+      "once. The user's older access tokens can make no staff write on the event server from 60 s after the change.",
+    errors: { 401: ['STALE_ACCESS_TOKEN'], 404: ['USER_NOT_FOUND'], 409: ['LAST_ADMIN'], 503: ['SERVICE_UNAVAILABLE'] },
   })
   @ApiOkResponse({ type: UserResponseDto })
   async replaceRoles(
@@ -47,5 +57,20 @@ export class UsersController {
     @Body() body: UpdateRolesDto,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.changeRoles(caller.id, id, body.roles));
+  }
+
+  @Post(':id/logout-all')
+  @HttpCode(204)
+  @ApiEndpoint({
+    operationId: 'logoutEverywhere',
+    summary: 'End every session of a user (the caller themselves, or any user for an ADMIN)',
+    description:
+      "Every refresh token of the user stops working at once; the user's access tokens can make no staff write on " +
+      "the event server from 60 s later, nor use the auth server's staff routes. An ADMIN is judged by current roles.",
+    errors: { 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] },
+  })
+  @ApiNoContentResponse({ description: 'Logged out everywhere' })
+  logoutEverywhere(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    return this.users.logoutEverywhere(caller.id, id);
   }
 }

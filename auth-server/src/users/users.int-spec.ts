@@ -110,6 +110,16 @@ describe('POST /auth/register', () => {
       ],
       ['a short password', { email: 'x4@example.com', password: 'short' }, 'VALIDATION_FAILED'],
       ['a password over 72 bytes', { email: 'x5@example.com', password: 'é'.repeat(37) }, 'VALIDATION_FAILED'],
+      [
+        'a password with NUL (bcrypt would stop there)',
+        { email: 'x9@example.com', password: 'pass\u0000pass\u0000pass' },
+        'VALIDATION_FAILED',
+      ],
+      [
+        'a password with another control character',
+        { email: 'x10@example.com', password: 'password\u001b[0m' },
+        'VALIDATION_FAILED',
+      ],
       ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
       ['a missing password', { email: 'x6@example.com' }, 'VALIDATION_FAILED'],
       ['an array body', [{ email: 'x7@example.com', password: 'password-123' }], 'VALIDATION_FAILED'],

@@ -1,17 +1,25 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OutboxModule } from '../outbox/outbox.module.js';
+import { RoleLockModule } from '../role-lock/role-lock.module.js';
+import { ThrottlingModule } from '../throttling/throttling.module.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RegistrationController } from './registration.controller.js';
+import { CurrentRolesGuard } from './current-roles.guard.js';
 import { UserRepository } from './user.repository.js';
 import { UserDocument, UserSchema } from './user.schema.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }]), OutboxModule],
+  imports: [
+    MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }]),
+    OutboxModule,
+    RoleLockModule,
+    ThrottlingModule,
+  ],
   controllers: [RegistrationController, UsersController],
-  providers: [UserRepository, UsersService, PasswordHasher],
+  providers: [UserRepository, UsersService, PasswordHasher, CurrentRolesGuard],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

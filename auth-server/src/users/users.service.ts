@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
+import { RoleChangeLock } from '../role-lock/role-change-lock.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
-import { emailTaken, invalidReferralCode, userNotFound } from './user-errors.js';
+import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound } from './user-errors.js';
 import { UserRepository } from './user.repository.js';
 import { type User, type UserCredentials, normaliseEmail } from './user.js';
 
@@ -24,6 +25,7 @@ export class UsersService {
     private readonly users: UserRepository,
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxService,
+    private readonly roleLock: RoleChangeLock,
   ) {}
 
   /** Public sign-up: always a plain USER; a referral code must name an existing user. */
@@ -105,23 +107,53 @@ export class UsersService {
   }
 
   /**
-   * An ADMIN's role change. Takes effect at the user's next access token (refresh reads the current roles).
-   * A change that changes something is reported to the audit log through the outbox, in this request; if
-   * that row cannot be written the request fails and the previous roles are put back (best effort), so an
-   * unaudited change does not stand.
+   * An ADMIN's role change. Every role change holds the one role-change mutex (a unique insert, see
+   * RoleChangeLock), so "does another ADMIN exist?" and the write cannot interleave with another change:
+   * two admins demoting each other at once leave one of them ADMIN (the second gets 409 LAST_ADMIN), and an
+   * actor demoted a moment ago is refused. The access version is bumped with the roles and relayed to the
+   * event server (staff writes from older tokens stop within 60 s). A change that changes something is
+   * reported to the audit log through the outbox, in this request; if a row cannot be written the request
+   * fails and the previous roles are put back (best effort), so an unaudited change does not stand.
    */
   async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
-    const change = await this.users.replaceRoles(id, [...new Set(roles)]);
-    if (!change) throw userNotFound(id);
-    const { user, before } = change;
-    if (sameRoles(before, user.roles)) return user;
-    try {
-      await this.outbox.enqueueRoleChange({ actorId, targetId: id, before, after: user.roles }, new Date());
-    } catch (error) {
-      await this.users.replaceRoles(id, before).catch(() => undefined);
-      throw error;
+    const after = [...new Set(roles)];
+    return this.roleLock.runExclusive(async (lease) => {
+      const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
+      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+      if (!target) throw userNotFound(id);
+      if (sameRoles(target.roles, after)) return target;
+      if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
+        throw lastAdmin();
+      }
+      lease.assertHeld();
+      const change = await this.users.replaceRoles(id, after);
+      if (!change) throw userNotFound(id);
+      const { user, before } = change;
+      const now = new Date();
+      try {
+        await this.outbox.enqueueRoleChange({ actorId, targetId: id, before, after: user.roles }, now);
+        await this.outbox.enqueueAccessVersion(id, user.accessVersion, 'ROLES_CHANGED', now);
+      } catch (error) {
+        await this.users.replaceRoles(id, before).catch(() => undefined);
+        throw error;
+      }
+      return user;
+    });
+  }
+
+  /**
+   * "Log out everywhere" for `targetId`, by the user themselves or by an ADMIN (current roles, not the
+   * token's): every refresh token stops working now, and the new access version reaches the event server
+   * through the outbox, which then refuses staff writes from older access tokens.
+   */
+  async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
+    if (actorId !== targetId) {
+      const actor = await this.users.findById(actorId);
+      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
     }
-    return user;
+    const user = await this.users.bumpSessions(targetId);
+    if (!user) throw userNotFound(targetId);
+    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
   }
 
   /** The configured admin account gaining ADMIN at boot: the server's own doing, not a staff change. */

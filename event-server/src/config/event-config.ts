@@ -1,3 +1,4 @@
+import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
 
 export interface EventConfig {
@@ -20,6 +21,7 @@ export interface EventConfig {
     maxQueued: number;
     queueTimeoutMs: number;
   };
+  securityHeaders: SecurityHeadersConfig;
 }
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
@@ -51,6 +53,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 256, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
     },
+    securityHeaders: readSecurityHeadersConfig(reader),
   };
   reader.done();
   return config;

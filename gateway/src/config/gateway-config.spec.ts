@@ -17,6 +17,7 @@ describe('loadGatewayConfig', () => {
       upstreamTimeoutMs: 10_000,
       upstreamConnectTimeoutMs: 1_500,
       trustedProxies: [],
+      securityHeaders: { hstsMaxAgeSeconds: 0 },
     });
   });
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 
 export interface GatewayConfig {
@@ -15,6 +16,7 @@ export interface GatewayConfig {
   upstreamConnectTimeoutMs: number;
   /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
   trustedProxies: string[];
+  securityHeaders: SecurityHeadersConfig;
 }
 
 const PROXY_ADDR_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -83,6 +85,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     trustedProxies,
+    securityHeaders: readSecurityHeadersConfig(reader),
   };
   for (const [name, upstream] of [
     ['AUTH_SERVICE_URL', auth],

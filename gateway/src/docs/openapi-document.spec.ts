@@ -46,6 +46,7 @@ describe('the committed OpenAPI documents', () => {
         'getMe',
         'listUsers',
         'updateUserRoles',
+        'logoutEverywhere',
         'getJwks',
         'createEvent',
         'listEvents',

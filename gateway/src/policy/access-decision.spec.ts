@@ -73,6 +73,7 @@ describe('every line of the route policy table', () => {
         'GET /users/me auth ',
         'GET /users auth ADMIN',
         'PATCH /users/:id/roles auth ADMIN',
+        'POST /users/:id/logout-all auth ',
         'GET /.well-known/jwks.json auth public',
         'POST /events event OPERATOR',
         'GET /events event ',

@@ -46,6 +46,8 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/users/me', access: ANY_USER, upstream: 'auth' },
   { method: 'GET', path: '/users', access: [Role.ADMIN], upstream: 'auth' },
   { method: 'PATCH', path: '/users/:id/roles', access: [Role.ADMIN], upstream: 'auth' },
+  // The user themselves or an ADMIN: the auth server decides on the caller's current roles.
+  { method: 'POST', path: '/users/:id/logout-all', access: ANY_USER, upstream: 'auth' },
   { method: 'GET', path: '/.well-known/jwks.json', access: 'public', upstream: 'auth' },
 
   // --- event server: events and rewards -------------------------------------------------------------

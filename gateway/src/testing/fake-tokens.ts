@@ -28,7 +28,8 @@ export class FakeSigner {
   /** A genuine access token (RS256, kid, iss, aud, 15 min), with claims or options overridden as asked. */
   token(
     roles: Role[],
-    options: { sub?: string; issuer?: string; audience?: string; expiresIn?: number; kid?: string; key?: KeyObject } = {},
+    /** `expiresIn: null` signs a token without `exp`. */
+    options: { sub?: string; issuer?: string; audience?: string; expiresIn?: number | null; kid?: string; key?: KeyObject } = {},
   ): string {
     return jwt.sign({ roles }, options.key ?? this.privateKey, {
       algorithm: 'RS256',
@@ -36,7 +37,7 @@ export class FakeSigner {
       subject: options.sub ?? '64b7f0c2a1b2c3d4e5f60718',
       issuer: options.issuer ?? TEST_ISSUER,
       audience: options.audience ?? TEST_AUDIENCE,
-      expiresIn: options.expiresIn ?? 900,
+      ...(options.expiresIn !== null && { expiresIn: options.expiresIn ?? 900 }),
     });
   }
 

@@ -1,6 +1,6 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser, isRole } from './roles.js';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_VERSION_CLAIM, type AuthenticatedUser, isRole } from './roles.js';
 
 /** Finds the public key for a token's `kid`; undefined when no such key is known. */
 export interface KeyResolver {
@@ -97,10 +97,25 @@ export async function keyForToken(token: string, keys: KeyResolver): Promise<Key
 
 /** Turns verified claims into the caller; refuses tokens whose claims do not have our shape. */
 export function userFromClaims(payload: unknown): AuthenticatedUser {
-  const claims = payload as { sub?: unknown; roles?: unknown };
+  const claims = payload as { sub?: unknown; roles?: unknown; exp?: unknown } & Record<string, unknown>;
+  // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new InvalidTokenError('token has no expiry');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
   if (!Array.isArray(claims.roles) || !claims.roles.every(isRole)) throw new InvalidTokenError('token roles are malformed');
-  return { id: claims.sub, roles: [...claims.roles] };
+  const version = claims[ACCESS_VERSION_CLAIM];
+  if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) >= 0))
+    throw new InvalidTokenError('token access version is malformed');
+  return { id: claims.sub, roles: [...claims.roles], accessVersion: (version as number | undefined) ?? 0 };
+}
+
+/**
+ * What a client is told about a token the verifier refused: the reason, never the expected issuer or
+ * audience (jsonwebtoken's messages quote them).
+ */
+export function publicTokenReason(message: string): string {
+  // "jwt issuer invalid. expected: <issuer>" and the like: keep what failed, drop what was expected.
+  const expected = message.indexOf('. expected');
+  return expected === -1 ? message : message.slice(0, expected);
 }
 
 /** Verifies an access token completely (signature, alg, kid, iss, aud, exp); used outside Passport. */
@@ -114,7 +129,7 @@ export async function verifyAccessToken(token: string, policy: AccessTokenPolicy
       audience: policy.audience,
     });
   } catch (error) {
-    throw new InvalidTokenError((error as Error).message);
+    throw new InvalidTokenError(publicTokenReason((error as Error).message));
   }
   return userFromClaims(payload);
 }

@@ -18,7 +18,12 @@ export const CurrentUser = createParamDecorator((_data: unknown, context: Execut
   return context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
 });
 
-function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
+/** The roles a route's @Roles() names (empty: any authenticated user, or no decorator at all). */
+export function requiredRolesOf(reflector: Reflector, context: ExecutionContext): Role[] {
+  return reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]) ?? [];
+}
+
+export function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
   return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
 }
 
@@ -47,8 +52,7 @@ export class RolesGuard {
 
   canActivate(context: ExecutionContext): boolean {
     if (isPublic(this.reflector, context)) return true;
-    const required =
-      this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]) ?? [];
+    const required = requiredRolesOf(this.reflector, context);
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
     if (!user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, 'Missing or invalid bearer token');
     if (!hasRequiredRole(user.roles, required)) {

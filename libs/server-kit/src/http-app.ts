@@ -4,6 +4,8 @@ import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
+import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
 import pino, { type Logger } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
@@ -24,6 +26,7 @@ export interface HttpAppOptions {
   logLevel: LogLevel;
   /** Addresses whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. */
   trustedProxies?: string[];
+  securityHeaders?: SecurityHeadersConfig;
 }
 
 /** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
@@ -73,7 +76,8 @@ class PinoNestLogger implements LoggerService {
 
 /**
  * A Nest application on Fastify with the behaviour every server shares: JSON logs with the request id,
- * a 1 MB body limit, whitelist validation, the one error body, and graceful shutdown on SIGTERM.
+ * a 1 MB body limit, JSON bodies only (415 otherwise) and at most 32 levels deep, security headers,
+ * whitelist validation, the one error body, and graceful shutdown on SIGTERM.
  */
 export async function createHttpApp(
   module: NonNullable<ModuleMetadata['imports']>[number],
@@ -92,8 +96,13 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // Nest would add its own JSON and form parsers; the one JSON parser below is the only one.
+    bodyParser: false,
   });
-  configureFastify(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  await installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
+  configureFastify(fastify);
+  acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
@@ -105,4 +114,33 @@ export function configureFastify(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
+}
+
+/**
+ * Every JSON body's depth is checked while its bytes arrive (linear, before JSON.parse, validation or
+ * transformation see it): deeper than MAX_JSON_DEPTH is 400 JSON_TOO_DEEP. A hook rather than a parser, so
+ * that the gateway, which forwards bodies as raw bytes, refuses the same bodies before proxying them.
+ */
+export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    if (!isJsonMediaType(request.headers['content-type'])) return payload;
+    const checked = depthCheckedStream(maxDepth);
+    // pipe() does not forward a source error (a client that hangs up); the reader must still hear of it.
+    payload.on('error', (error) => checked.destroy(error));
+    return payload.pipe(checked);
+  });
+}
+
+/**
+ * `application/json` is the only body type (anything else, form-encoded and text/plain included, is 415);
+ * `__proto__` and `constructor.prototype` keys are refused as Fastify does by default.
+ */
+function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
+  guardJsonDepth(fastify);
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    fastify.getDefaultJsonParser('error', 'error'),
+  );
 }

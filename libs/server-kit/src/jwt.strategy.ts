@@ -3,7 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { type AccessTokenPolicy, SigningKeysUnavailableError, keyForToken, userFromClaims } from './access-token.js';
+import {
+  type AccessTokenPolicy,
+  SigningKeysUnavailableError,
+  keyForToken,
+  publicTokenReason,
+  userFromClaims,
+} from './access-token.js';
 import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
@@ -80,7 +86,7 @@ export function describeFailure(info: unknown): string {
   if (info instanceof Error) {
     if (info.name === 'TokenExpiredError') return 'Access token has expired';
     if (info.message === 'No auth token') return 'Missing bearer token';
-    return `Invalid access token: ${info.message}`;
+    return `Invalid access token: ${publicTokenReason(info.message)}`;
   }
   return 'Missing or invalid bearer token';
 }

@@ -16,7 +16,15 @@ export function isRole(value: unknown): value is Role {
 export interface AuthenticatedUser {
   id: string;
   roles: Role[];
+  /**
+   * The user's access version when the token was issued (claim `av`; 0 when absent). The auth server bumps
+   * it at every role change and "log out everywhere"; a server that knows a newer one refuses staff writes.
+   */
+  accessVersion?: number;
 }
+
+/** The access token claim that carries AuthenticatedUser.accessVersion. */
+export const ACCESS_VERSION_CLAIM = 'av';
 
 /**
  * The one role rule: ADMIN may do everything; otherwise the caller needs one of the listed roles.

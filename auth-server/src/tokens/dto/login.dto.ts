@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { NoControlCharacters } from '../../users/dto/register-user.dto.js';
 import { normaliseEmail } from '../../users/user.js';
 
 export class LoginDto {
@@ -11,9 +12,15 @@ export class LoginDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 1024, example: 'correct horse battery staple' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 1024,
+    example: 'correct horse battery staple',
+    description: 'No control characters (no account can have them)',
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @NoControlCharacters()
   password: string;
 }

@@ -17,6 +17,16 @@ export function MaxUtf8Bytes(max: number): PropertyDecorator {
   });
 }
 
+/**
+ * bcrypt reads a password as a C string: a NUL ends it, so "pass\u0000anything" would be the password "pass".
+ * Control characters (NUL included) are refused outright rather than hashed.
+ */
+export const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]*$/u;
+
+export function NoControlCharacters(): PropertyDecorator {
+  return Matches(NO_CONTROL_CHARACTERS, { message: ({ property }) => `${property} must not contain control characters` });
+}
+
 export class RegisterUserDto {
   @ApiProperty({
     format: 'email',
@@ -34,11 +44,12 @@ export class RegisterUserDto {
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_BYTES,
     example: 'correct horse battery staple',
-    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8)`,
+    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters`,
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
+  @NoControlCharacters()
   password: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 32, example: 'alice', description: 'Trimmed; no control characters' })
@@ -47,7 +58,7 @@ export class RegisterUserDto {
   @IsString()
   @MinLength(1)
   @MaxLength(32)
-  @Matches(/^[^\p{Cc}]*$/u, { message: 'nickname must not contain control characters' })
+  @NoControlCharacters()
   nickname?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: "Another user's referral code", example: 'K7M2Q9XA' })

@@ -4,5 +4,8 @@
 /* eslint-disable */
 export type LoginDto = {
   email: string;
+  /**
+   * No control characters (no account can have them)
+   */
   password: string;
 };

@@ -12,7 +12,7 @@ export type RegisterUserDto = {
    */
   nickname?: string;
   /**
-   * At most 72 bytes (UTF-8)
+   * At most 72 bytes (UTF-8); no control characters
    */
   password: string;
   /**

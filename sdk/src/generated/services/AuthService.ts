@@ -26,7 +26,7 @@ export class AuthService {
   }
   /**
    * Exchange email and password for an access and a refresh token
-   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Attempts are throttled per client address: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.
+   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
@@ -93,7 +93,7 @@ export class AuthService {
   }
   /**
    * Create an account (roles ["USER"])
-   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user.
+   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`.
    *
    * Access: public (no token).
    * @returns UserResponseDto The new account
@@ -110,6 +110,7 @@ export class AuthService {
         409: `Conflict: EMAIL_TAKEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
       },
     });
   }

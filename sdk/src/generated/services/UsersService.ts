@@ -11,6 +11,8 @@ export class UsersService {
   constructor(public readonly httpRequest: BaseHttpRequest) {}
   /**
    * Users, newest first, optionally only those holding a role
+   * Authorized against the caller's current roles, not the token's.
+   *
    * Access: roles ADMIN.
    * @returns UserPageResponseDto OK
    * @throws ApiError
@@ -37,7 +39,7 @@ export class UsersService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
       },
     });
@@ -59,8 +61,31 @@ export class UsersService {
     });
   }
   /**
+   * End every session of a user (the caller themselves, or any user for an ADMIN)
+   * Every refresh token of the user stops working at once; the user's access tokens can make no staff write on the event server from 60 s later, nor use the auth server's staff routes. An ADMIN is judged by current roles.
+   *
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns void
+   * @throws ApiError
+   */
+  public logoutEverywhere({ id }: { id: string }): CancelablePromise<void> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/users/{id}/logout-all',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: USER_NOT_FOUND`,
+      },
+    });
+  }
+  /**
    * Replace a user's roles
-   * The change is recorded in the audit log.
+   * The change is recorded in the audit log. Authorized against the caller's current roles, not the token's. A change that would leave no ADMIN is refused (409 LAST_ADMIN), also when two admins demote each other at once. The user's older access tokens can make no staff write on the event server from 60 s after the change.
    *
    * Access: roles ADMIN.
    * @returns UserResponseDto OK
@@ -77,11 +102,13 @@ export class UsersService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: USER_NOT_FOUND`,
+        409: `Conflict: LAST_ADMIN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }

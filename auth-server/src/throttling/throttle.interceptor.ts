@@ -1,0 +1,63 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Observable, catchError, from, mergeMap } from 'rxjs';
+import { TokenErrorCode } from '../tokens/token-errors.js';
+import { normaliseEmail } from '../users/user.js';
+import { type AttemptVerdict, LoginThrottleService } from './login-throttle.service.js';
+
+function tooMany(reply: FastifyReply, retryAfterSeconds: number, what: string): DomainError {
+  void reply.header('Retry-After', String(retryAfterSeconds));
+  return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many ${what}; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
+}
+
+/**
+ * Throttles `POST /auth/login` (see LoginThrottleService) by the client address (`request.ip`: X-Forwarded-For
+ * is believed only from AUTH_TRUSTED_PROXIES) and the email the body names. An interceptor, not a guard: it
+ * must see how the login ended (only INVALID_CREDENTIALS counts), and it runs before validation and bcrypt.
+ */
+@Injectable()
+export class LoginThrottleInterceptor implements NestInterceptor {
+  constructor(private readonly throttle: LoginThrottleService) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest<{ Body: { email?: unknown } | undefined }>>();
+    const email = request.body?.email;
+    // Without an email there is no password to test: validation refuses it.
+    if (typeof email !== 'string') return next.handle();
+    const verdict: AttemptVerdict = await this.throttle.beginLogin(normaliseEmail(email).slice(0, 254), request.ip);
+    if (!verdict.allowed) throw tooMany(http.getResponse<FastifyReply>(), verdict.retryAfterSeconds, 'failed logins');
+    const { attemptId } = verdict;
+    return next.handle().pipe(
+      mergeMap(async (value: unknown) => {
+        await this.throttle.forget(attemptId);
+        return value;
+      }),
+      catchError((error: unknown) =>
+        from(
+          (async () => {
+            const failed = error instanceof DomainError && error.code === TokenErrorCode.INVALID_CREDENTIALS;
+            await (failed ? this.throttle.failed(attemptId) : this.throttle.forget(attemptId));
+            throw error;
+          })(),
+        ),
+      ),
+    );
+  }
+}
+
+/** Throttles `POST /auth/register` per client address; every attempt counts (it also limits email probing). */
+@Injectable()
+export class RegistrationThrottleInterceptor implements NestInterceptor {
+  constructor(private readonly throttle: LoginThrottleService) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const verdict = await this.throttle.beginRegistration(http.getRequest<FastifyRequest>().ip);
+    if (!verdict.allowed) throw tooMany(http.getResponse<FastifyReply>(), verdict.retryAfterSeconds, 'registrations');
+    return next.handle();
+  }
+}

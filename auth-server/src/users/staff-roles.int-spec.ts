@@ -1,0 +1,201 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Types, type default as mongoose } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  TEST_ADMIN,
+  call,
+  login,
+  openTestDatabase,
+  signedInAdmin,
+  signedInUser,
+  startTestApp,
+  testConfig,
+  testDatabaseName,
+} from '../testing/auth-test-app.js';
+
+// Against the test store (FerretDB in CI), whose conditional updates are not atomic: what holds here holds
+// because of the role-change mutex's unique insert, not because of update atomicity.
+const dbName = testDatabaseName('staff_roles');
+let app: NestFastifyApplication;
+let db: mongoose.Connection;
+let root: { accessToken: string; refreshToken: string };
+
+beforeAll(async () => {
+  app = await startTestApp(testConfig(dbName));
+  db = await openTestDatabase(dbName);
+  root = await signedInAdmin(app);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.dropDatabase();
+  await db?.close();
+});
+
+type Session = Awaited<ReturnType<typeof signedInUser>>;
+
+const adminCount = (): Promise<number> => db.collection('users').countDocuments({ roles: 'ADMIN' });
+const rootId = async (): Promise<string> => String((await db.collection('users').findOne({ email: TEST_ADMIN.email }))?._id);
+const setRoles = (token: string, id: string, roles: string[]) =>
+  call(app, 'PATCH', `/users/${id}/roles`, { token, body: { roles } });
+const accessNotices = (userId: string) => db.collection('outbox').find({ kind: 'ACCESS', 'payload.userId': userId }).toArray();
+
+/** A fresh user promoted to ADMIN by `by`, signed in again so the token carries ADMIN and the new version. */
+async function newAdmin(by: string): Promise<Session> {
+  const user = await signedInUser(app);
+  expect((await setRoles(by, user.id, ['ADMIN'])).status).toBe(200);
+  const session = await login(app, user.email, user.password);
+  return { ...user, accessToken: session.body.accessToken as string, refreshToken: session.body.refreshToken as string };
+}
+
+describe('the last ADMIN', () => {
+  it('cannot demote themselves: 409 LAST_ADMIN, roles unchanged', async () => {
+    expect(await adminCount()).toBe(1);
+    const reply = await setRoles(root.accessToken, await rootId(), ['USER']);
+    expect(reply.status).toBe(409);
+    expect(reply.body).toMatchObject({ statusCode: 409, code: 'LAST_ADMIN' });
+    expect(await adminCount()).toBe(1);
+    expect((await db.collection('outbox').countDocuments({ kind: 'AUDIT' })) + (await accessNotices(await rootId())).length).toBe(
+      0,
+    );
+  });
+
+  it('two admins demoting each other at the same moment leave exactly one ADMIN (repeated rounds)', async () => {
+    let pair = [await newAdmin(root.accessToken), await newAdmin(root.accessToken)] as const;
+    expect((await setRoles(pair[0].accessToken, await rootId(), ['USER'])).status).toBe(200);
+    for (let round = 0; round < 4; round += 1) {
+      expect(await adminCount()).toBe(2);
+      const [a, b] = pair;
+      const replies = await Promise.all([setRoles(a.accessToken, b.id, ['USER']), setRoles(b.accessToken, a.id, ['USER'])]);
+      const statuses = replies.map((reply) => reply.status).sort();
+      // The second change sees the first: its actor is no ADMIN any more (403) or the target is the last one (409).
+      expect(statuses[0]).toBe(200);
+      expect([403, 409]).toContain(statuses[1]);
+      expect(await adminCount()).toBe(1);
+      const survivor = replies[0].status === 200 ? a : b;
+      pair = [await newAdmin(survivor.accessToken), await newAdmin(survivor.accessToken)] as const;
+      expect((await setRoles(pair[0].accessToken, survivor.id, ['USER'])).status).toBe(200);
+    }
+  });
+
+  it('five admins each demoting themselves at once leave exactly one', async () => {
+    const admins = [] as Session[];
+    for (let i = 0; i < 5; i += 1) admins.push(await newAdmin(await adminToken()));
+    // Only these five are ADMIN now.
+    const ids = admins.map((admin) => new Types.ObjectId(admin.id));
+    await db.collection('users').updateMany({ roles: 'ADMIN', _id: { $nin: ids } }, { $set: { roles: ['USER'] } });
+    expect(await adminCount()).toBe(5);
+    const replies = await Promise.all(admins.map((admin) => setRoles(admin.accessToken, admin.id, ['USER'])));
+    expect(replies.filter((reply) => reply.status === 200)).toHaveLength(4);
+    expect(replies.filter((reply) => reply.status === 409).map((reply) => reply.body.code)).toEqual(['LAST_ADMIN']);
+    expect(await adminCount()).toBe(1);
+  });
+
+  it('a lease left by a crashed holder expires and is taken over; a held one makes the change wait', async () => {
+    const admin = await newAdmin(await adminToken());
+    const user = await signedInUser(app);
+    const locks = db.collection<{ _id: string; holder: string; expiresAt: Date }>('role_change_locks');
+    await locks.insertOne({ _id: 'admin-roles', holder: 'crashed', expiresAt: new Date(Date.now() - 1000) });
+    expect((await setRoles(admin.accessToken, user.id, ['OPERATOR'])).status).toBe(200);
+    expect(await locks.countDocuments()).toBe(0);
+
+    await locks.insertOne({ _id: 'admin-roles', holder: 'busy', expiresAt: new Date(Date.now() + 60_000) });
+    const pending = setRoles(admin.accessToken, user.id, ['AUDITOR']);
+    await vi.waitFor(async () => expect(await locks.countDocuments({ holder: 'busy' })).toBe(1));
+    expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['OPERATOR']);
+    await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
+    expect((await pending).status).toBe(200);
+    expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['AUDITOR']);
+  });
+});
+
+/** A token of a fresh ADMIN, promoted directly in the store (whoever the tests above left as ADMIN). */
+async function adminToken(): Promise<string> {
+  const user = await signedInUser(app);
+  await db.collection('users').updateOne({ email: user.email }, { $set: { roles: ['ADMIN'] } });
+  return (await login(app, user.email, user.password)).body.accessToken as string;
+}
+
+describe("staff routes follow the caller's current roles", () => {
+  it('a demoted ADMIN is refused at the next request, whatever the token says', async () => {
+    const demoted = await newAdmin(await adminToken());
+    expect((await call(app, 'GET', '/users', { token: demoted.accessToken })).status).toBe(200);
+    expect((await setRoles(await adminToken(), demoted.id, ['USER'])).status).toBe(200);
+    const list = await call(app, 'GET', '/users', { token: demoted.accessToken });
+    expect(list.status).toBe(401);
+    expect(list.body.code).toBe('STALE_ACCESS_TOKEN');
+    // Re-promoting themselves with the old token is refused too, and changes nothing.
+    const again = await setRoles(demoted.accessToken, demoted.id, ['ADMIN']);
+    expect(again.status).toBe(401);
+    expect((await db.collection('users').findOne({ email: demoted.email }))?.roles).toEqual(['USER']);
+    // A fresh token carries the new roles: 403.
+    const fresh = await login(app, demoted.email, demoted.password);
+    expect((await call(app, 'GET', '/users', { token: fresh.body.accessToken as string })).status).toBe(403);
+  });
+
+  it('a deleted ADMIN is refused', async () => {
+    const gone = await newAdmin(await adminToken());
+    await db.collection('users').deleteOne({ email: gone.email });
+    const reply = await call(app, 'GET', '/users', { token: gone.accessToken });
+    expect(reply.status).toBe(401);
+    expect(reply.body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+  });
+
+  it('a role change bumps the access version in new tokens and relays it through the outbox', async () => {
+    const user = await signedInUser(app);
+    const before = decode(user.accessToken).av as number;
+    expect((await setRoles(await adminToken(), user.id, ['OPERATOR'])).status).toBe(200);
+    const after = decode((await login(app, user.email, user.password)).body.accessToken as string).av as number;
+    expect(after).toBe(before + 1);
+    expect((await accessNotices(user.id)).map((row) => row.payload)).toEqual([
+      expect.objectContaining({ userId: user.id, accessVersion: after, reason: 'ROLES_CHANGED' }),
+    ]);
+  });
+});
+
+describe('POST /users/:id/logout-all', () => {
+  it('by the user: every refresh token stops working, and the new version is relayed', async () => {
+    const user = await signedInUser(app);
+    const second = await login(app, user.email, user.password);
+    const reply = await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken });
+    expect(reply.status).toBe(204);
+    for (const refreshToken of [user.refreshToken, second.body.refreshToken as string]) {
+      const refreshed = await call(app, 'POST', '/auth/refresh', { body: { refreshToken } });
+      expect(refreshed.status).toBe(401);
+      expect(refreshed.body.code).toBe('INVALID_REFRESH_TOKEN');
+    }
+    const notices = await accessNotices(user.id);
+    expect(notices.map((row) => row.payload)).toEqual([
+      expect.objectContaining({ userId: user.id, accessVersion: 1, reason: 'LOGGED_OUT_EVERYWHERE' }),
+    ]);
+    // A new login works and carries the new version.
+    const fresh = await login(app, user.email, user.password);
+    expect(fresh.status).toBe(200);
+    expect(decode(fresh.body.accessToken as string).av).toBe(1);
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: fresh.body.refreshToken } })).status).toBe(200);
+  });
+
+  it('by an ADMIN on another user: 204; by a USER on another user: 403 and nothing changes', async () => {
+    const user = await signedInUser(app);
+    const other = await signedInUser(app);
+    const refused = await call(app, 'POST', `/users/${user.id}/logout-all`, { token: other.accessToken });
+    expect(refused.status).toBe(403);
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(200);
+    const done = await call(app, 'POST', `/users/${other.id}/logout-all`, { token: await adminToken() });
+    expect(done.status).toBe(204);
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: other.refreshToken } })).status).toBe(401);
+  });
+
+  it('is 400 for a malformed id, 404 for an unknown one, 401 without a token', async () => {
+    const token = await adminToken();
+    expect((await call(app, 'POST', '/users/nope/logout-all', { token })).status).toBe(400);
+    const unknown = await call(app, 'POST', '/users/0123456789abcdef01234567/logout-all', { token });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('USER_NOT_FOUND');
+    expect((await call(app, 'POST', '/users/0123456789abcdef01234567/logout-all')).status).toBe(401);
+  });
+});
+
+function decode(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+}

@@ -1,0 +1,126 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DOCS_CSP } from '@reward/server-kit/security-headers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSigner, TEST_AUDIENCE, TEST_ISSUER } from './testing/fake-tokens.js';
+import { FakeUpstream } from './testing/fake-upstream.js';
+import { fakeAuthServer, startGateway } from './testing/gateway-harness.js';
+import { type RawResponse, rawRequest } from './testing/raw-http.js';
+
+// Runs without a database: the upstreams are fakes that record what reached them.
+const signer = new FakeSigner();
+const auth = fakeAuthServer(signer);
+const event = new FakeUpstream();
+let app: NestFastifyApplication;
+let gateway: string;
+
+beforeAll(async () => {
+  await Promise.all([auth.start(), event.start()]);
+  ({ app, url: gateway } = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url }));
+});
+
+afterEach(() => {
+  auth.seen.length = 0;
+  event.seen.length = 0;
+});
+
+afterAll(async () => {
+  await app.close();
+  await Promise.all([auth.stop(), event.stop()]);
+});
+
+const nested = (levels: number): string =>
+  `{"email":"a@example.com","password":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+
+function login(body: string, contentType: string): Promise<RawResponse> {
+  return rawRequest(gateway, 'POST', '/auth/login', { headers: { 'content-type': contentType }, body });
+}
+
+describe('JSON depth at the gateway', () => {
+  it('refuses a JSON body deeper than 32 levels with 400 JSON_TOO_DEEP before proxying it', async () => {
+    for (const type of ['application/json', 'Application/JSON; charset=utf-8', 'application/merge-patch+json']) {
+      const reply = await login(nested(1500), type);
+      expect(reply.status).toBe(400);
+      expect(reply.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'JSON_TOO_DEEP' });
+    }
+    expect(auth.seen).toHaveLength(0);
+  });
+
+  it('refuses a JSON body of more than 100,000 values with 400 JSON_TOO_MANY_VALUES before proxying it', async () => {
+    const reply = await login(`{"email":"a@example.com","password":[${'0,'.repeat(100_000)}0]}`, 'application/json');
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toMatchObject({ statusCode: 400, code: 'JSON_TOO_MANY_VALUES' });
+    expect(auth.seen).toHaveLength(0);
+  });
+
+  it('forwards a 32-level JSON body byte for byte', async () => {
+    const body = nested(32);
+    const reply = await login(body, 'application/json');
+    expect(reply.status).toBe(200);
+    expect(auth.seen).toHaveLength(1);
+    expect(auth.seen[0]?.body).toBe(body);
+  });
+
+  it('forwards other media types as they came (the upstream decides about them)', async () => {
+    const body = Buffer.concat([Buffer.from('['.repeat(2000)), Buffer.from([0, 255, 254])]);
+    const reply = await rawRequest(gateway, 'POST', '/auth/login', {
+      headers: { 'content-type': 'application/octet-stream' },
+      body,
+    });
+    expect(reply.status).toBe(200);
+    expect(auth.seen[0]?.bodyBase64).toBe(body.toString('base64'));
+  });
+});
+
+describe('security headers at the gateway', () => {
+  const expectSecurityHeaders = (reply: RawResponse): void => {
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers['x-frame-options']).toBe('DENY');
+    expect(reply.headers['referrer-policy']).toBe('no-referrer');
+    expect(reply.headers['strict-transport-security']).toBeUndefined();
+  };
+
+  it('on its own answers, its refusals and proxied answers; no-store unless the answer says otherwise', async () => {
+    for (const path of ['/health', '/no-such-route', '/users/me', '/openapi.json']) {
+      const reply = await rawRequest(gateway, 'GET', path, {});
+      expectSecurityHeaders(reply);
+      expect(reply.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(reply.headers['cache-control']).toBe('no-store');
+    }
+    const proxied = await rawRequest(gateway, 'GET', '/users/me', {
+      headers: { authorization: `Bearer ${signer.token(['USER'])}` },
+    });
+    expect(proxied.status).toBe(200);
+    expectSecurityHeaders(proxied);
+  });
+
+  it('gives /docs the policy under which Swagger UI runs (same-origin scripts only, no inline script)', async () => {
+    const page = await rawRequest(gateway, 'GET', '/docs', {});
+    expect(page.status).toBe(200);
+    expectSecurityHeaders(page);
+    expect(page.headers['content-security-policy']).toBe(DOCS_CSP);
+    expect(DOCS_CSP).toContain("script-src 'self'");
+    expect(DOCS_CSP).not.toMatch(/script-src[^;]*unsafe-inline/);
+    const asset = await rawRequest(gateway, 'GET', '/docs/swagger-ui-bundle.js', {});
+    expect(asset.headers['cache-control']).toBe('public, max-age=3600');
+  });
+});
+
+describe('access tokens at the gateway', () => {
+  const me = (token: string) => rawRequest(gateway, 'GET', '/users/me', { headers: { authorization: `Bearer ${token}` } });
+
+  it('refuses a genuine token without exp', async () => {
+    const reply = await me(signer.token(['ADMIN'], { expiresIn: null }));
+    expect(reply.status).toBe(401);
+    expect(reply.json()).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+    expect(auth.seen).toHaveLength(0);
+  });
+
+  it('does not tell the caller the expected issuer or audience', async () => {
+    for (const token of [signer.token(['USER'], { issuer: 'someone-else' }), signer.token(['USER'], { audience: 'other' })]) {
+      const reply = await me(token);
+      expect(reply.status).toBe(401);
+      expect(reply.text).not.toContain(TEST_ISSUER);
+      expect(reply.text).not.toContain(TEST_AUDIENCE);
+    }
+  });
+});

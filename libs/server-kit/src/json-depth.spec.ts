@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { JsonDepthScanner, MAX_JSON_SEPARATORS, isJsonMediaType } from './json-depth.js';
+
+const depthOk = (text: string, max = 3, chunkSize = text.length || 1): boolean => {
+  const scanner = new JsonDepthScanner(max);
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 0; i < bytes.length; i += chunkSize) if (!scanner.feed(bytes.subarray(i, i + chunkSize))) return false;
+  return true;
+};
+
+describe('JsonDepthScanner', () => {
+  it('accepts nesting up to the bound and refuses one level more', () => {
+    expect(depthOk('{"a":[{"b":1}]}')).toBe(true);
+    expect(depthOk('{"a":[{"b":[1]}]}')).toBe(false);
+    expect(depthOk('[[[]],[[]],{"x":{"y":2}}]')).toBe(true);
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    expect(depthOk('{"a":"[[[[[[{{{{"}')).toBe(true);
+    expect(depthOk('{"a":"\\"[[[[[[\\\\"}')).toBe(true);
+    expect(depthOk('{"a":"\\\\","b":[[[[1]]]]}')).toBe(false);
+    expect(depthOk('{"\u00e9[[[[":"\ud83d\ude00{{{{"}')).toBe(true);
+  });
+
+  it('gives the same verdict whatever the chunking', () => {
+    const deep = `${'['.repeat(40)}"]]]\\"[["${']'.repeat(40)}`;
+    for (const size of [1, 2, 3, 7, 1000]) {
+      expect(depthOk(deep, 40, size)).toBe(true);
+      expect(depthOk(deep, 39, size)).toBe(false);
+    }
+  });
+
+  it('refuses a 1,500-level body at the 33rd bracket', () => {
+    expect(depthOk('['.repeat(1500) + ']'.repeat(1500), 32)).toBe(false);
+    expect(depthOk('['.repeat(32) + ']'.repeat(32), 32)).toBe(true);
+  });
+});
+
+describe('JsonDepthScanner: how many values', () => {
+  it('counts separators outside strings only, and refuses one over the bound', () => {
+    expect(new JsonDepthScanner(32, 3).scan(Buffer.from('{"a":1,"b":2}'))).toBe('ok');
+    expect(new JsonDepthScanner(32, 3).scan(Buffer.from('{"a":1,"b":[2,3]}'))).toBe('too-many-values');
+    expect(new JsonDepthScanner(32, 1).scan(Buffer.from('{"a,b:c,d":"1,2,3"}'))).toBe('ok');
+  });
+
+  it('lets a 1,000-activity import through and refuses one separator over the bound', () => {
+    const item = {
+      userId: '0123456789abcdef01234567',
+      type: 'QUEST_CLEAR',
+      occurredAt: '2025-12-01T00:00:00Z',
+      attributes: { questId: 'Q-1', score: 10, level: 3 },
+      externalId: 'x',
+    };
+    const importBody = JSON.stringify({ items: Array.from({ length: 1000 }, () => item) });
+    expect(new JsonDepthScanner().scan(Buffer.from(importBody))).toBe('ok');
+    const zeros = `[${'0,'.repeat(MAX_JSON_SEPARATORS + 1)}0]`;
+    expect(new JsonDepthScanner().scan(Buffer.from(zeros))).toBe('too-many-values');
+  });
+});
+
+describe('isJsonMediaType', () => {
+  it('knows JSON whatever the case and parameters', () => {
+    expect(isJsonMediaType('application/json')).toBe(true);
+    expect(isJsonMediaType('Application/JSON; charset=utf-8')).toBe(true);
+    expect(isJsonMediaType('application/merge-patch+json')).toBe(true);
+    expect(isJsonMediaType('text/plain')).toBe(false);
+    expect(isJsonMediaType('application/x-www-form-urlencoded')).toBe(false);
+    expect(isJsonMediaType(undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,110 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { CommonErrorCode, DomainError } from './errors.js';
+
+/** The deepest nesting of objects and arrays any server accepts in a JSON body. */
+export const MAX_JSON_DEPTH = 32;
+/**
+ * The most separators (`,` and `:` outside strings, about one per value) a JSON body may hold: validation
+ * and transformation cost grows with the number of values, and a 1 MB body of `0,0,0,…` has half a million.
+ * The largest legitimate body (1,000 activities in one import) needs a tenth of this.
+ */
+export const MAX_JSON_SEPARATORS = 100_000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+export type JsonShapeVerdict = 'ok' | 'too-deep' | 'too-many-values';
+
+/**
+ * Counts the nesting of a JSON text as its bytes arrive, one pass, no allocation: brackets inside strings
+ * do not count (in UTF-8 the bytes of `"` and `\` never occur inside a multi-byte character). It does not
+ * validate; JSON.parse does that afterwards, on a text that is known to be shallow enough for every later
+ * step (validation and transformation recurse once per level).
+ */
+export class JsonDepthScanner {
+  private depth = 0;
+  private separators = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(
+    readonly maxDepth = MAX_JSON_DEPTH,
+    readonly maxSeparators = MAX_JSON_SEPARATORS,
+  ) {}
+
+  /** False as soon as the text has gone deeper than `maxDepth` (or holds too many values: see `verdict`). */
+  feed(bytes: Uint8Array): boolean {
+    return this.scan(bytes) === 'ok';
+  }
+
+  scan(bytes: Uint8Array): JsonShapeVerdict {
+    let { depth, separators, inString, escaped } = this;
+    const max = this.maxDepth;
+    let verdict: JsonShapeVerdict = 'ok';
+    for (let i = 0; i < bytes.length; i += 1) {
+      const byte = bytes[i];
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === BACKSLASH) escaped = true;
+        else if (byte === QUOTE) inString = false;
+      } else if (byte === QUOTE) inString = true;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        depth += 1;
+        if (depth > max) {
+          verdict = 'too-deep';
+          break;
+        }
+      } else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && depth > 0) depth -= 1;
+      else if (byte === COMMA || byte === COLON) {
+        separators += 1;
+        if (separators > this.maxSeparators) {
+          verdict = 'too-many-values';
+          break;
+        }
+      }
+    }
+    this.depth = depth;
+    this.separators = separators;
+    this.inString = inString;
+    this.escaped = escaped;
+    return verdict;
+  }
+}
+
+export function jsonTooDeep(maxDepth = MAX_JSON_DEPTH): DomainError {
+  return new DomainError(400, CommonErrorCode.JSON_TOO_DEEP, `JSON body is nested deeper than ${maxDepth} levels`);
+}
+
+export function jsonTooManyValues(maxSeparators = MAX_JSON_SEPARATORS): DomainError {
+  return new DomainError(400, CommonErrorCode.JSON_TOO_MANY_VALUES, `JSON body holds more than ${maxSeparators} values`);
+}
+
+/** `application/json` and the `+json` types, parameters ignored: what a server would parse as JSON. */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/**
+ * Passes a request body through unchanged while scanning its shape; errors (400 JSON_TOO_DEEP or
+ * JSON_TOO_MANY_VALUES) as soon as a bound is passed, so such a body is refused after reading at most its own
+ * bytes, before any parser.
+ */
+export function depthCheckedStream(maxDepth = MAX_JSON_DEPTH, maxSeparators = MAX_JSON_SEPARATORS): Transform {
+  const scanner = new JsonDepthScanner(maxDepth, maxSeparators);
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      const verdict = scanner.scan(chunk);
+      if (verdict === 'too-deep') callback(jsonTooDeep(maxDepth));
+      else if (verdict === 'too-many-values') callback(jsonTooManyValues(maxSeparators));
+      else callback(null, chunk);
+    },
+  });
+}
