@@ -101,9 +101,20 @@ describe('decideAccess', () => {
   const usersMe = ROUTE_POLICIES.find((policy) => policy.path === '/users/me') as RoutePolicy;
 
   it('refuses unknown paths with 404 ROUTE_NOT_FOUND, whatever the token', async () => {
-    for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/%2e%2e/users', '/internal', '/users/me/']) {
+    for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/internal', '/users/me/']) {
       const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
       expect(decision, url).toMatchObject({ allowed: false, status: 404, body: { statusCode: 404, code: 'ROUTE_NOT_FOUND' } });
+    }
+  });
+
+  it('refuses a path with a percent-encoded unreserved character with 400, before looking at the token', async () => {
+    for (const url of ['/claims/%65xport', '/%2e%2e/users', '/users/m%65']) {
+      const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
+      expect(decision, url).toMatchObject({
+        allowed: false,
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', code: 'ENCODED_UNRESERVED_CHARACTER' },
+      });
     }
   });
 

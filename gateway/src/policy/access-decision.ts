@@ -2,7 +2,12 @@ import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/e
 import { authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
-import type { RouteTable } from './route-table.js';
+import { type RouteTable, pathOfUrl } from './route-table.js';
+
+export const PathErrorCode = {
+  /** The path spells a letter, digit or `-._~` percent-encoded (see RouteTable.resolve). */
+  ENCODED_UNRESERVED_CHARACTER: 'ENCODED_UNRESERVED_CHARACTER',
+} as const;
 
 export type AccessDecision =
   | { allowed: true; policy: RoutePolicy; user: AuthenticatedUser | undefined }
@@ -13,7 +18,7 @@ function refused(status: number, code: string, message: string, headers: Record<
 }
 
 function shown(url: string): string {
-  const path = url.split('?', 1)[0] as string;
+  const path = pathOfUrl(url);
   return path.length > 200 ? `${path.slice(0, 200)}...` : path;
 }
 
@@ -31,6 +36,13 @@ export function routeNotFound(method: string, url: string): Extract<AccessDecisi
 export function decideRoute(table: RouteTable, method: string, url: string): AccessDecision {
   const resolution = table.resolve(method, url);
   if (resolution.kind === 'not-found') return routeNotFound(method, url);
+  if (resolution.kind === 'encoded-unreserved') {
+    return refused(
+      400,
+      PathErrorCode.ENCODED_UNRESERVED_CHARACTER,
+      'The path must not percent-encode letters, digits or "-._~"; send them as they are',
+    );
+  }
   if (resolution.kind === 'method-not-allowed') {
     return refused(405, CommonErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed on ${shown(url)}`, {
       allow: resolution.allowed.join(', '),
