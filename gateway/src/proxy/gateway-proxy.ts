@@ -6,6 +6,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
+import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
+import { installAccessLog } from './access-log.js';
 import { upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -48,6 +50,7 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
  */
 export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
   const { table } = options;
+  const tokens = new VerifiedTokenCache();
 
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default.
   fastify.addHook('onRequest', async (request, reply) => {
@@ -62,6 +65,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
+    installAccessLog(scope, fastify.log);
 
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);
@@ -79,7 +83,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
           bodyTimeout: options.timeoutMs,
         },
         preHandler(request, reply, done) {
-          decideAccess(table, request.method, request.url, request.raw).then((decision) => {
+          decideAccess(table, request.method, request.url, request.raw, tokens).then((decision) => {
             if (!decision.allowed) return void refuse(reply, decision);
             // The table gives each path one owner; never send a request to another one's server.
             if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));
