@@ -66,6 +66,9 @@ export class ReplicaPool {
       origin,
       downUntil: 0,
       pool: new Pool(origin, {
+        // reply-from's own defaults for its agent: at most 128 connections per replica, one request each.
+        connections: 128,
+        pipelining: 1,
         connect: { timeout: options.connectTimeoutMs },
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
