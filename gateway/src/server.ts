@@ -22,6 +22,7 @@ export async function createGatewayServer(config: GatewayConfig): Promise<NestFa
     upstreams: config.upstreams,
     timeoutMs: config.upstreamTimeoutMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    replicaCooldownMs: config.replicaCooldownMs,
   });
   await app.init();
   return app;

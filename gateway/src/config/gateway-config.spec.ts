@@ -8,7 +8,7 @@ describe('loadGatewayConfig', () => {
       host: '127.0.0.1',
       port: 3000,
       logLevel: 'info',
-      upstreams: { auth: 'http://127.0.0.1:3001', event: 'http://127.0.0.1:3002' },
+      upstreams: { auth: ['http://127.0.0.1:3001'], event: ['http://127.0.0.1:3002'] },
       jwt: {
         jwksUrl: 'http://127.0.0.1:3001/.well-known/jwks.json',
         issuer: 'reward-platform-auth',
@@ -16,6 +16,7 @@ describe('loadGatewayConfig', () => {
       },
       upstreamTimeoutMs: 10_000,
       upstreamConnectTimeoutMs: 1_500,
+      replicaCooldownMs: 5_000,
       trustedProxies: [],
       securityHeaders: { hstsMaxAgeSeconds: 0 },
     });
@@ -61,6 +62,7 @@ describe('loadGatewayConfig', () => {
       JWT_AUDIENCE: 'aud',
       UPSTREAM_TIMEOUT_MS: '2500',
       UPSTREAM_CONNECT_TIMEOUT_MS: '300',
+      UPSTREAM_REPLICA_COOLDOWN_MS: '2000',
       GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 172.28.0.0/16,::1,loopback',
     });
     expect(config).toMatchObject({
@@ -68,12 +70,33 @@ describe('loadGatewayConfig', () => {
       host: '0.0.0.0',
       port: 8080,
       logLevel: 'warn',
-      upstreams: { event: 'http://event:3002' },
+      upstreams: { event: ['http://event:3002'] },
       jwt: { issuer: 'iss', audience: 'aud' },
       upstreamTimeoutMs: 2500,
       upstreamConnectTimeoutMs: 300,
+      replicaCooldownMs: 2000,
       trustedProxies: ['10.0.0.1', '172.28.0.0/16', '::1', 'loopback'],
     });
+  });
+
+  it('takes several replicas per upstream, comma-separated, as origins', () => {
+    const config = loadGatewayConfig({
+      AUTH_SERVICE_URL: 'http://auth-1:3001, http://auth-2:3001/',
+      EVENT_SERVICE_URL: 'http://10.0.0.5:3002,http://10.0.0.6:3002,https://event.example',
+    });
+    expect(config.upstreams).toEqual({
+      auth: ['http://auth-1:3001', 'http://auth-2:3001'],
+      event: ['http://10.0.0.5:3002', 'http://10.0.0.6:3002', 'https://event.example'],
+    });
+    expect(config.jwt.jwksUrl).toBe('http://auth-1:3001/.well-known/jwks.json');
+  });
+
+  it('refuses an empty list, a repeated replica and a bad entry among good ones', () => {
+    expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: ' , ' })).toThrow(/EVENT_SERVICE_URL must name at least one URL/);
+    expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: 'http://a:1,http://a:1/' })).toThrow(/lists http:\/\/a:1 twice/);
+    expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: 'http://a:1,nope' })).toThrow(/EVENT_SERVICE_URL must be a URL/);
+    expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: 'http://a:1,http://b:1/x' })).toThrow(/without path/);
+    expect(() => loadGatewayConfig({ UPSTREAM_REPLICA_COOLDOWN_MS: '-1' })).toThrow(/UPSTREAM_REPLICA_COOLDOWN_MS/);
   });
 
   it('names every malformed variable at once', () => {

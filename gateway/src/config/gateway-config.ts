@@ -7,13 +7,15 @@ export interface GatewayConfig {
   host: string;
   port: number;
   logLevel: LogLevel;
-  /** Base URLs (origin only) of the servers the gateway proxies to. */
-  upstreams: { auth: string; event: string };
+  /** Base URLs (origin only) of the servers the gateway proxies to: one or more replicas each. */
+  upstreams: { auth: string[]; event: string[] };
   jwt: { jwksUrl: string; issuer: string; audience: string };
   /** How long an upstream may take to answer (headers, then each body chunk) before the client gets 504. */
   upstreamTimeoutMs: number;
   /** How long connecting to an upstream may take before the client gets 503. */
   upstreamConnectTimeoutMs: number;
+  /** How long a replica that refused a connection is left out of rotation. */
+  replicaCooldownMs: number;
   /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
@@ -31,18 +33,33 @@ function isTrustedProxyEntry(entry: string): boolean {
   return /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
 }
 
-/** An upstream is named by its origin; a path would silently be prepended to every proxied path. */
-function readUpstream(reader: EnvReader, name: string, fallback: string): string {
-  const value = reader.url(name, { default: fallback, protocols: ['http:', 'https:'] });
-  try {
-    const url = new URL(value);
-    if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-      reader.problem(`${name} must be a base URL without path or query (e.g. ${fallback}), got "${value}"`);
+/**
+ * An upstream is one or more replicas (comma-separated), each named by its origin; a path would
+ * silently be prepended to every proxied path.
+ */
+function readUpstreams(reader: EnvReader, name: string, fallback: string): string[] {
+  const values = reader.list(name, [fallback]);
+  if (values.length === 0) reader.problem(`${name} must name at least one URL (e.g. ${fallback})`);
+  const origins: string[] = [];
+  for (const value of values) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      reader.problem(`${name} must be a URL or a comma-separated list of URLs, got "${value}"`);
+      continue;
     }
-    return url.origin;
-  } catch {
-    return value;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      reader.problem(`${name} must use http: or https:, got "${url.protocol}"`);
+    } else if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      reader.problem(`${name} must be a base URL (or a list of them) without path or query (e.g. ${fallback}), got "${value}"`);
+    } else if (origins.includes(url.origin)) {
+      reader.problem(`${name} lists ${url.origin} twice`);
+    } else {
+      origins.push(url.origin);
+    }
   }
+  return origins;
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]']);
@@ -64,8 +81,8 @@ function pointsAtItself(upstream: string, config: Pick<GatewayConfig, 'host' | '
 export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
   const reader = new EnvReader(env);
   // One setting per port: the upstreams follow AUTH_PORT / EVENT_PORT unless named explicitly.
-  const auth = readUpstream(reader, 'AUTH_SERVICE_URL', `http://127.0.0.1:${reader.port('AUTH_PORT', 3001)}`);
-  const event = readUpstream(reader, 'EVENT_SERVICE_URL', `http://127.0.0.1:${reader.port('EVENT_PORT', 3002)}`);
+  const auth = readUpstreams(reader, 'AUTH_SERVICE_URL', `http://127.0.0.1:${reader.port('AUTH_PORT', 3001)}`);
+  const event = readUpstreams(reader, 'EVENT_SERVICE_URL', `http://127.0.0.1:${reader.port('EVENT_PORT', 3002)}`);
   const trustedProxies = reader.list('GATEWAY_TRUSTED_PROXIES', []);
   const badProxies = trustedProxies.filter((entry) => !isTrustedProxyEntry(entry));
   if (badProxies.length > 0) {
@@ -78,19 +95,24 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, { default: 'info' }),
     upstreams: { auth, event },
     jwt: {
-      jwksUrl: reader.url('AUTH_JWKS_URL', { default: `${auth}/.well-known/jwks.json`, protocols: ['http:', 'https:'] }),
+      // The first auth replica's keys unless given (every replica publishes the same keys).
+      jwksUrl: reader.url('AUTH_JWKS_URL', {
+        default: `${auth[0] ?? 'http://127.0.0.1:3001'}/.well-known/jwks.json`,
+        protocols: ['http:', 'https:'],
+      }),
       issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
     },
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
+    replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
     trustedProxies,
     securityHeaders: readSecurityHeadersConfig(reader),
   };
   for (const [name, upstream] of [
-    ['AUTH_SERVICE_URL', auth],
-    ['EVENT_SERVICE_URL', event],
-  ] as const) {
+    ...auth.map((url) => ['AUTH_SERVICE_URL', url] as const),
+    ...event.map((url) => ['EVENT_SERVICE_URL', url] as const),
+  ]) {
     if (pointsAtItself(upstream, config)) {
       reader.problem(`${name} (${upstream}) points at the gateway's own port ${config.port}: it would proxy to itself`);
     }

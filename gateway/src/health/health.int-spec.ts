@@ -77,4 +77,17 @@ describe('GET /health', () => {
       await orphan.app.close();
     }
   });
+
+  it('counts an upstream with several replicas as up while one of them is', async () => {
+    const spare = await new FakeUpstream().start();
+    const replicated = await startGateway({ auth: auth.url, event: `${await unusedUrl()},${spare.url}`, jwks: auth.url });
+    try {
+      expect((await rawRequest(replicated.url, 'GET', '/health')).json()).toMatchObject({ services: { event: 'up' } });
+      spare.healthy = false;
+      expect((await rawRequest(replicated.url, 'GET', '/health')).status).toBe(503);
+    } finally {
+      await replicated.app.close();
+      await spare.stop();
+    }
+  });
 });

@@ -10,9 +10,15 @@ export const HEALTH_PROBE_TIMEOUT_MS = 1_500;
 export class UpstreamProbe {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  /** Up when at least one of the upstream's replicas is (the proxy sends requests to those in rotation). */
   async isUp(upstream: Upstream): Promise<boolean> {
+    const states = await Promise.all(this.config.upstreams[upstream].map((origin) => this.isReplicaUp(origin)));
+    return states.includes(true);
+  }
+
+  private async isReplicaUp(origin: string): Promise<boolean> {
     try {
-      const response = await fetch(`${this.config.upstreams[upstream]}/health`, {
+      const response = await fetch(`${origin}/health`, {
         signal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS),
         redirect: 'manual',
       });

@@ -6,6 +6,7 @@ import { SAMPLE_ID, concretePath } from '../testing/policy-samples.js';
 import { decideAccess } from './access-decision.js';
 import { ROUTE_POLICIES, type RoutePolicy } from './route-policy.js';
 import { RouteTable } from './route-table.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const signer = new FakeSigner();
 const table = new RouteTable(ROUTE_POLICIES);
@@ -102,9 +103,20 @@ describe('decideAccess', () => {
   const usersMe = ROUTE_POLICIES.find((policy) => policy.path === '/users/me') as RoutePolicy;
 
   it('refuses unknown paths with 404 ROUTE_NOT_FOUND, whatever the token', async () => {
-    for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/%2e%2e/users', '/internal', '/users/me/']) {
+    for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/internal', '/users/me/']) {
       const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
       expect(decision, url).toMatchObject({ allowed: false, status: 404, body: { statusCode: 404, code: 'ROUTE_NOT_FOUND' } });
+    }
+  });
+
+  it('refuses a path with a percent-encoded unreserved character with 400, before looking at the token', async () => {
+    for (const url of ['/claims/%65xport', '/%2e%2e/users', '/users/m%65']) {
+      const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
+      expect(decision, url).toMatchObject({
+        allowed: false,
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', code: 'ENCODED_UNRESERVED_CHARACTER' },
+      });
     }
   });
 
@@ -142,5 +154,32 @@ describe('decideAccess', () => {
       expect(decision.allowed ? '' : String(decision.body.message), name).toMatch(reason);
     }
     expect(await decide(usersMe, signer.rawRs256(['USER']))).toMatchObject({ allowed: true });
+  });
+});
+
+describe('decideAccess with a cache of verified tokens', () => {
+  const byPath = (method: string, path: string) =>
+    ROUTE_POLICIES.find((policy) => policy.method === method && policy.path === path) as RoutePolicy;
+
+  it('remembers only tokens that passed, and still checks the roles on every request', async () => {
+    const tokens = new VerifiedTokenCache();
+    const user = signer.token(['USER']);
+    const check = (policy: RoutePolicy, token: string) =>
+      decideAccess(table, policy.method, concretePath(policy), request(token), tokens);
+
+    expect(await check(byPath('GET', '/users/me'), user)).toMatchObject({ allowed: true, user: { roles: ['USER'] } });
+    expect(tokens.size).toBe(1);
+    expect(await check(byPath('GET', '/users/me'), user)).toMatchObject({ allowed: true, user: { roles: ['USER'] } });
+    expect(await check(byPath('GET', '/users'), user)).toMatchObject({ allowed: false, status: 403 });
+
+    for (const forged of [
+      signer.tamperedToken(['USER']),
+      signer.unsignedToken(['ADMIN']),
+      signer.hmacWithPublicKeyToken(['ADMIN']),
+    ]) {
+      expect(await check(byPath('GET', '/users/me'), forged)).toMatchObject({ allowed: false, status: 401 });
+    }
+    expect(await check(byPath('GET', '/users/me'), signer.token(['USER'], { expiresIn: -10 }))).toMatchObject({ status: 401 });
+    expect(tokens.size).toBe(1);
   });
 });

@@ -2,7 +2,13 @@ import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/e
 import { authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
-import type { RouteTable } from './route-table.js';
+import { type RouteTable, pathOfUrl } from './route-table.js';
+import { type VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
+
+export const PathErrorCode = {
+  /** The path spells a letter, digit or `-._~` percent-encoded (see RouteTable.resolve). */
+  ENCODED_UNRESERVED_CHARACTER: 'ENCODED_UNRESERVED_CHARACTER',
+} as const;
 
 export type AccessDecision =
   | { allowed: true; policy: RoutePolicy; user: AuthenticatedUser | undefined }
@@ -13,7 +19,7 @@ function refused(status: number, code: string, message: string, headers: Record<
 }
 
 function shown(url: string): string {
-  const path = url.split('?', 1)[0] as string;
+  const path = pathOfUrl(url);
   return path.length > 200 ? `${path.slice(0, 200)}...` : path;
 }
 
@@ -31,6 +37,13 @@ export function routeNotFound(method: string, url: string): Extract<AccessDecisi
 export function decideRoute(table: RouteTable, method: string, url: string): AccessDecision {
   const resolution = table.resolve(method, url);
   if (resolution.kind === 'not-found') return routeNotFound(method, url);
+  if (resolution.kind === 'encoded-unreserved') {
+    return refused(
+      400,
+      PathErrorCode.ENCODED_UNRESERVED_CHARACTER,
+      'The path must not percent-encode letters, digits or "-._~"; send them as they are',
+    );
+  }
   if (resolution.kind === 'method-not-allowed') {
     return refused(405, CommonErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed on ${shown(url)}`, {
       allow: resolution.allowed.join(', '),
@@ -39,14 +52,31 @@ export function decideRoute(table: RouteTable, method: string, url: string): Acc
   return { allowed: true, policy: resolution.policy, user: undefined };
 }
 
+/** The caller: a token verified before (from the cache), or the Passport strategy's verdict now. */
+async function authenticate(rawRequest: { headers?: Record<string, unknown> }, tokens: VerifiedTokenCache | undefined) {
+  const token = tokens && bearerTokenOf(rawRequest.headers?.authorization);
+  const known = token === undefined ? undefined : tokens?.get(token);
+  if (known) return { user: known };
+  const authentication = await authenticateWithPassport(rawRequest);
+  if (authentication.user && token !== undefined) tokens?.remember(token, authentication.user);
+  return authentication;
+}
+
 /**
  * The whole policy for one request, as the table says: the route, then (unless public) the access
  * token checked by the same Passport strategy the servers' guards use (401), then the roles (403).
+ * With a cache, a token already verified completely is not verified again until it expires.
  */
-export async function decideAccess(table: RouteTable, method: string, url: string, rawRequest: object): Promise<AccessDecision> {
+export async function decideAccess(
+  table: RouteTable,
+  method: string,
+  url: string,
+  rawRequest: { headers?: Record<string, unknown> },
+  tokens?: VerifiedTokenCache,
+): Promise<AccessDecision> {
   const route = decideRoute(table, method, url);
   if (!route.allowed || route.policy.access === 'public') return route;
-  const authentication = await authenticateWithPassport(rawRequest);
+  const authentication = await authenticate(rawRequest, tokens);
   if (!authentication.user) {
     // Without the auth server's keys a token cannot be judged either way: unavailable, not unauthorized.
     if (authentication.keysUnavailable)

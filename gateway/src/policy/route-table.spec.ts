@@ -43,34 +43,44 @@ describe('RouteTable.resolve', () => {
     expect(pathOf('GET', '/users/me?')).toBe('/users/me');
   });
 
-  it('treats a trailing slash, another case, an empty segment or an encoded literal as another path', () => {
-    for (const url of [
-      '/users/me/',
-      '/users/',
-      '/USERS/me',
-      '/Users',
-      '//users/me',
-      '/users//me',
-      '/%75sers/me',
-      '/users/m%65',
-    ]) {
+  it('treats a trailing slash, another case or an empty segment as another path', () => {
+    for (const url of ['/users/me/', '/users/', '/USERS/me', '/Users', '//users/me', '/users//me']) {
       expect(table.resolve('GET', url), url).toEqual({ kind: 'not-found' });
     }
   });
 
+  it('refuses any path that percent-encodes an unreserved character, wherever it is', () => {
+    const claims = new RouteTable([
+      { method: 'GET', path: '/claims/:id', access: [], upstream: 'event' },
+      { method: 'GET', path: '/claims/export', access: [Role.AUDITOR], upstream: 'event' },
+    ]);
+    // The upstream's router decodes these before matching: /claims/%65xport is its /claims/export.
+    for (const url of ['/claims/%65xport', '/claims/%65%78%70%6F%72%74', '/claims/EXPOR%54', '/claims/a%2Db', '/claims/%7e']) {
+      expect(claims.resolve('GET', url), url).toEqual({ kind: 'encoded-unreserved' });
+    }
+    for (const url of ['/%75sers/me', '/users/m%65', '/users/M%45', '/%2e%2e/users', '/users/%5F/roles', '/users/%30/roles']) {
+      expect(table.resolve('GET', url), url).toEqual({ kind: 'encoded-unreserved' });
+    }
+    // Reserved and non-ASCII characters stay encoded in a parameter; an encoded "%" is not an unreserved one.
+    expect(claims.resolve('GET', '/claims/a%40b')).toMatchObject({ kind: 'found', params: { id: 'a@b' } });
+    expect(claims.resolve('GET', '/claims/%C3%A9')).toMatchObject({ kind: 'found', params: { id: 'é' } });
+    expect(claims.resolve('GET', '/claims/%2565xport')).toMatchObject({ kind: 'found', params: { id: '%65xport' } });
+    // Only the path counts: the query may encode what it likes.
+    expect(claims.resolve('GET', '/claims/export?q=%65')).toMatchObject({ kind: 'found', policy: { path: '/claims/export' } });
+  });
+
+  it('ends the path where the upstream router does: at "?" or "#"', () => {
+    const claims = new RouteTable([
+      { method: 'GET', path: '/claims/:id', access: [], upstream: 'event' },
+      { method: 'GET', path: '/claims/export', access: [Role.AUDITOR], upstream: 'event' },
+    ]);
+    expect(claims.resolve('GET', '/claims/export#x')).toMatchObject({ policy: { path: '/claims/export' } });
+    expect(claims.resolve('GET', '/claims/export#/../x?y')).toMatchObject({ policy: { path: '/claims/export' } });
+    expect(claims.resolve('GET', '/claims/abc?x#y')).toMatchObject({ policy: { path: '/claims/:id' }, params: { id: 'abc' } });
+  });
+
   it('finds nothing for unknown paths', () => {
-    for (const url of [
-      '/',
-      '',
-      '*',
-      'users/me',
-      '/auth',
-      '/users/me/x',
-      '/internal',
-      '/%2e%2e/users',
-      '/users/me/../..',
-      '/.well-known',
-    ]) {
+    for (const url of ['/', '', '*', 'users/me', '/auth', '/users/me/x', '/internal', '/users/me/../..', '/.well-known']) {
       expect(table.resolve('GET', url), url).toEqual({ kind: 'not-found' });
     }
   });

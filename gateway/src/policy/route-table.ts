@@ -3,7 +3,8 @@ import type { PolicyMethod, RouteOwner, RoutePolicy } from './route-policy.js';
 export type RouteResolution =
   | { kind: 'found'; policy: RoutePolicy; params: Record<string, string> }
   | { kind: 'method-not-allowed'; allowed: string[] }
-  | { kind: 'not-found' };
+  | { kind: 'not-found' }
+  | { kind: 'encoded-unreserved' };
 
 type Segment = { literal: string } | { param: string };
 
@@ -17,6 +18,31 @@ const PARAM_SEGMENT = /^:([A-Za-z][A-Za-z0-9]*)$/;
 // Control characters and path separators never belong inside one decoded path segment.
 // eslint-disable-next-line no-control-regex
 const UNSAFE_DECODED_PARAM = /[\u0000-\u001f\u007f/\\]/;
+// A percent-encoded unreserved character (RFC 3986 §2.3: ALPHA DIGIT - . _ ~): %2D %2E %30-%39 %41-%5A
+// %5F %61-%7A %7E, in either case.
+const ENCODED_UNRESERVED = /%(?:2[DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|5[Ff]|6[1-9A-Fa-f]|7[0-9Aa]|7[Ee])/;
+
+/**
+ * The path part of a request target, cut where the upstream's router (find-my-way) cuts it: at the
+ * first `?` or `#`, so the policy is decided on the very path the upstream routes on.
+ */
+export function pathOfUrl(url: string): string {
+  for (let index = 0; index < url.length; index++) {
+    const char = url.charCodeAt(index);
+    if (char === 63 || char === 35) return url.slice(0, index);
+  }
+  return url;
+}
+
+/**
+ * Whether a path spells an unreserved character percent-encoded. The upstream's router decodes those
+ * before matching (`/claims/%65xport` is its `/claims/export`), so such a path could be judged here as
+ * one route and served there as another; no client needs to encode them (RFC 3986 §2.3), so they are
+ * refused instead of being interpreted.
+ */
+export function hasEncodedUnreserved(path: string): boolean {
+  return path.includes('%') && ENCODED_UNRESERVED.test(path);
+}
 
 function compile(policy: RoutePolicy): CompiledRoute {
   if (!policy.path.startsWith('/') || policy.path === '/' || policy.path.endsWith('/')) {
@@ -94,13 +120,15 @@ export class RouteTable {
   }
 
   /**
-   * Finds the policy for a request. The query string is ignored; the path must match a line exactly
-   * (a trailing slash, an empty or `..` segment, another case or an encoded literal is another path);
-   * HEAD is treated as GET.
+   * Finds the policy for a request. The query string (and anything after `#`) is ignored; the path
+   * must match a line exactly (a trailing slash, an empty or `..` segment, another case is another
+   * path); a path with a percent-encoded unreserved character is refused whatever it names; HEAD is
+   * treated as GET.
    */
   resolve(method: string, url: string): RouteResolution {
-    const path = url.split('?', 1)[0] as string;
+    const path = pathOfUrl(url);
     if (!path.startsWith('/')) return { kind: 'not-found' };
+    if (hasEncodedUnreserved(path)) return { kind: 'encoded-unreserved' };
     const parts = path.slice(1).split('/');
     const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
     const allowed = new Set<string>();

@@ -6,16 +6,20 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, Fa
 import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
+import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
 import { upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
+import { ReplicaPool } from './replica-pool.js';
 import { upstreamFailure } from './upstream-failure.js';
 
 export interface GatewayProxyOptions {
   table: RouteTable;
-  /** Base URL (origin) per upstream. */
-  upstreams: Record<Upstream, string>;
+  /** Base URLs (origins) of each upstream's replicas. */
+  upstreams: Record<Upstream, readonly string[]>;
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** How long a replica that refused a connection stays out of rotation. */
+  replicaCooldownMs: number;
 }
 
 const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
@@ -66,6 +70,7 @@ export function withoutReplyFromFailureLine(log: FastifyBaseLogger): FastifyBase
  */
 export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
   const { table } = options;
+  const tokens = new VerifiedTokenCache();
 
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default.
   fastify.addHook('onRequest', async (request, reply) => {
@@ -88,20 +93,32 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);
       if (paths.length === 0) continue;
+      const origins = options.upstreams[upstream];
+      const replicas = new ReplicaPool({
+        origins,
+        cooldownMs: options.replicaCooldownMs,
+        connectTimeoutMs: options.connectTimeoutMs,
+        timeoutMs: options.timeoutMs,
+        onReplicaDown: (origin, error) =>
+          fastify.log.warn(
+            { upstream, replica: origin, code: (error as { code?: unknown }).code, cooldownMs: options.replicaCooldownMs },
+            'upstream replica out of rotation: it could not be connected to',
+          ),
+      });
       await scope.register(httpProxy, {
-        upstream: options.upstreams[upstream],
+        // reply-from needs a base URL; the replica pool decides which replica each request goes to.
+        upstream: origins[0] as string,
         routes: paths,
         httpMethods: methods.includes('GET') ? [...methods, 'HEAD'] : methods,
         proxyPayloads: false,
         disableRequestLogging: true,
+        // Destroys the replica pool's connections when the gateway closes.
         destroyAgent: true,
-        undici: {
-          connect: { timeout: options.connectTimeoutMs },
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
-        },
+        // reply-from only calls request(options, callback) on it (lib/request.js); its type asks for the
+        // whole overloaded Dispatcher.request of its own undici major.
+        undici: replicas as never,
         preHandler(request, reply, done) {
-          decideAccess(table, request.method, request.url, request.raw).then((decision) => {
+          decideAccess(table, request.method, request.url, request.raw, tokens).then((decision) => {
             if (!decision.allowed) return void refuse(reply, decision);
             // The table gives each path one owner; never send a request to another one's server.
             if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));

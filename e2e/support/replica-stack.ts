@@ -1,0 +1,96 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
+import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
+import { inject } from 'vitest';
+import { testDatabaseName } from '../../test-support/database.js';
+import { eventServerProcess } from './event-process.js';
+import { ADMIN } from './stack.js';
+
+export interface ReplicaStack {
+  gatewayUrl: string;
+  /** The event-server replicas (real processes on one database), by index. */
+  eventUrls: string[];
+  eventDatabase: { uri: string; name: string };
+  /** SIGKILLs one event-server replica and waits until its process is gone. */
+  killEvent(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const local = (port: number): string => `http://127.0.0.1:${port}`;
+
+/**
+ * The auth server and the gateway in this process, and `replicas` event servers as processes of their
+ * own on one database, all listed in the gateway's EVENT_SERVICE_URL, as a scaled deployment runs them.
+ */
+export async function startReplicaStack(
+  label: string,
+  options: { replicas: number; event?: Record<string, string>; gateway?: Record<string, string> },
+): Promise<ReplicaStack> {
+  const mongoUri = inject('mongoUri');
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const common = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
+  const eventPorts: number[] = [];
+  for (let index = 0; index < options.replicas; index++) eventPorts.push(await freePort());
+  const authPort = await freePort();
+
+  const auth: NestFastifyApplication = await createAuthServer(
+    loadAuthConfig({
+      ...common,
+      AUTH_DB_NAME: testDatabaseName(`${label}_auth`),
+      JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      BCRYPT_ROUNDS: '4',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT: '1000',
+      // The relay needs one event server; any replica will do.
+      EVENT_SERVICE_URL: local(eventPorts[0] as number),
+      OUTBOX_RELAY_INTERVAL_MS: '50',
+      OUTBOX_RETRY_BASE_MS: '50',
+      OUTBOX_RETRY_MAX_MS: '300',
+    }),
+  );
+  await auth.listen({ host: '127.0.0.1', port: authPort });
+  const authUrl = local(authPort);
+  const jwksUrl = `${authUrl}/.well-known/jwks.json`;
+
+  const eventDbName = testDatabaseName(`${label}_event`);
+  const eventEnv = { ...common, EVENT_DB_NAME: eventDbName, AUTH_JWKS_URL: jwksUrl, ...options.event };
+  const events = eventPorts.map((port) => eventServerProcess(eventEnv, port));
+  await Promise.all(events.map((event) => event.start()));
+  const eventUrls = eventPorts.map(local);
+
+  const gateway = await createGatewayServer(
+    loadGatewayConfig({
+      ...common,
+      AUTH_SERVICE_URL: authUrl,
+      EVENT_SERVICE_URL: eventUrls.join(','),
+      AUTH_JWKS_URL: jwksUrl,
+      UPSTREAM_TIMEOUT_MS: '5000',
+      ...options.gateway,
+    }),
+  );
+  await gateway.listen({ host: '127.0.0.1', port: 0 });
+  const gatewayUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
+
+  return {
+    gatewayUrl,
+    eventUrls,
+    eventDatabase: { uri: mongoUri, name: eventDbName },
+    killEvent: (index) => (events[index] as (typeof events)[number]).stop(),
+    async close() {
+      await gateway.close();
+      await Promise.all(events.map((event) => event.stop()));
+      await auth.close();
+    },
+  };
+}

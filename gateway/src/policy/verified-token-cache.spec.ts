@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { FakeSigner } from '../testing/fake-tokens.js';
+import { VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
+
+const signer = new FakeSigner();
+const user = { id: '64b7f0c2a1b2c3d4e5f60718', roles: ['USER' as const] };
+
+function clock(start = Date.now()) {
+  const state = { now: start };
+  return { state, now: () => state.now };
+}
+
+describe('VerifiedTokenCache', () => {
+  it('answers a remembered token with a copy of its caller, and nothing for any other string', () => {
+    const cache = new VerifiedTokenCache();
+    const token = signer.token(['USER']);
+    cache.remember(token, user);
+    const found = cache.get(token);
+    expect(found).toEqual(user);
+    found?.roles.push('ADMIN');
+    expect(cache.get(token)).toEqual(user);
+    expect(cache.get(`${token}x`)).toBeUndefined();
+    expect(cache.get(signer.tamperedToken(['USER']))).toBeUndefined();
+  });
+
+  it('never answers once the token has expired', () => {
+    const { state, now } = clock();
+    const cache = new VerifiedTokenCache({ now, maxAgeMs: 3_600_000 });
+    const token = signer.token(['USER'], { expiresIn: 30 });
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
+    cache.remember(token, user);
+    state.now = exp * 1000 - 1;
+    expect(cache.get(token)).toEqual(user);
+    state.now = exp * 1000;
+    expect(cache.get(token)).toBeUndefined();
+  });
+
+  it('forgets a verification after maxAgeMs even when the token lives longer', () => {
+    const { state, now } = clock();
+    const cache = new VerifiedTokenCache({ now, maxAgeMs: 1_000 });
+    const token = signer.token(['USER'], { expiresIn: 900 });
+    cache.remember(token, user);
+    state.now += 999;
+    expect(cache.get(token)).toEqual(user);
+    state.now += 1;
+    expect(cache.get(token)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('does not remember tokens without exp or already expired', () => {
+    const cache = new VerifiedTokenCache();
+    const noExp = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{"sub":"a"}').toString('base64url')}.sig`;
+    cache.remember(noExp, user);
+    cache.remember(signer.token(['USER'], { expiresIn: -1 }), user);
+    cache.remember('not-a-jwt', user);
+    expect(cache.size).toBe(0);
+  });
+
+  it('holds at most `capacity` tokens, forgetting the least recently used', () => {
+    const cache = new VerifiedTokenCache({ capacity: 2 });
+    const [a, b, c] = [1, 2, 3].map((n) => signer.token(['USER'], { sub: `user-${n}` })) as [string, string, string];
+    cache.remember(a, user);
+    cache.remember(b, user);
+    expect(cache.get(a)).toBeDefined();
+    cache.remember(c, user);
+    expect(cache.size).toBe(2);
+    expect(cache.get(b)).toBeUndefined();
+    expect(cache.get(a)).toBeDefined();
+    expect(cache.get(c)).toBeDefined();
+  });
+});
+
+describe('bearerTokenOf', () => {
+  it('takes the token of a plain "Bearer <token>" header only', () => {
+    expect(bearerTokenOf('Bearer a.b.c')).toBe('a.b.c');
+    expect(bearerTokenOf('bearer a.b-_c')).toBe('a.b-_c');
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer a.b.c d',
+      'Basic a.b.c',
+      ' Bearer a.b.c',
+      'Bearer a b',
+      ['Bearer a'],
+    ]) {
+      expect(bearerTokenOf(header), String(header)).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,196 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Dispatcher } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSigner } from '../testing/fake-tokens.js';
+import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
+import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { rawRequest } from '../testing/raw-http.js';
+import { RawBody } from './raw-body.js';
+import { ReplicaPool, isConnectFailure } from './replica-pool.js';
+
+// Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
+// a replica that reads a request and then drops the connection without answering (a crash mid-request).
+const signer = new FakeSigner();
+const auth = fakeAuthServer(signer);
+const [one, two] = [new FakeUpstream(), new FakeUpstream()];
+let dead: string;
+let dropper: Server;
+let dropped = 0;
+const pools: ReplicaPool[] = [];
+
+function url(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  await Promise.all([auth.start(), one.start(), two.start()]);
+  dead = await unusedUrl();
+  dropper = createServer((request) => {
+    request.resume();
+    request.on('end', () => {
+      dropped++;
+      request.socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+});
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+  one.seen.length = 0;
+  two.seen.length = 0;
+  dropped = 0;
+});
+
+afterAll(async () => {
+  await Promise.all([auth.stop(), one.stop(), two.stop()]);
+  await new Promise((resolve) => dropper.close(resolve));
+});
+
+function poolOf(origins: string[], options: { cooldownMs?: number; now?: () => number } = {}) {
+  const downs: string[] = [];
+  const pool = new ReplicaPool({
+    origins,
+    cooldownMs: options.cooldownMs ?? 5_000,
+    connectTimeoutMs: 1_000,
+    timeoutMs: 5_000,
+    now: options.now,
+    onReplicaDown: (origin) => downs.push(origin),
+  });
+  pools.push(pool);
+  return { pool, downs };
+}
+
+function send(
+  pool: ReplicaPool,
+  options: Partial<Dispatcher.RequestOptions> = {},
+): Promise<{ status: number; text: string } | { error: Error }> {
+  return new Promise((resolve) => {
+    pool.request({ method: 'GET', path: '/x', ...options } as Dispatcher.RequestOptions, (error, data) => {
+      if (error || !data) return resolve({ error: error as Error });
+      data.body.text().then(
+        (text) => resolve({ status: data.statusCode, text }),
+        (failure: Error) => resolve({ error: failure }),
+      );
+    });
+  });
+}
+
+describe('ReplicaPool', () => {
+  it('takes turns over the replicas', async () => {
+    const { pool } = poolOf([one.url, two.url]);
+    for (let index = 0; index < 6; index++) expect(await send(pool, { path: `/n/${index}` })).toMatchObject({ status: 200 });
+    expect(one.seen.map((request) => request.url)).toEqual(['/n/0', '/n/2', '/n/4']);
+    expect(two.seen.map((request) => request.url)).toEqual(['/n/1', '/n/3', '/n/5']);
+  });
+
+  it('sends a request a refusing replica never received to the next one, and leaves that replica out for the cooldown', async () => {
+    const clock = { now: 1_000_000 };
+    const { pool, downs } = poolOf([dead, one.url], { cooldownMs: 5_000, now: () => clock.now });
+    expect(await send(pool, { path: '/first' })).toMatchObject({ status: 200 });
+    expect(downs).toEqual([dead]);
+    expect(pool.inRotation()).toEqual([one.url]);
+    for (let index = 0; index < 3; index++) expect(await send(pool)).toMatchObject({ status: 200 });
+    expect(one.seen).toHaveLength(4);
+
+    // Back in rotation after the cooldown: tried again (and, still refusing, out again).
+    clock.now += 5_000;
+    expect(pool.inRotation()).toEqual([dead, one.url]);
+    expect(await send(pool)).toMatchObject({ status: 200 });
+    expect(await send(pool)).toMatchObject({ status: 200 });
+    expect(downs).toEqual([dead, dead]);
+    expect(one.seen).toHaveLength(6);
+  });
+
+  it('sends the same body bytes once to the replica that received the request, POST included', async () => {
+    const { pool } = poolOf([dead, one.url]);
+    const bytes = Buffer.from('{"a":1,"b":[0,255]}');
+    const answer = await send(pool, {
+      method: 'POST',
+      path: '/claims',
+      headers: { 'content-type': 'application/json', 'content-length': String(bytes.length) },
+      body: new RawBody(bytes),
+    });
+    expect(answer).toMatchObject({ status: 200 });
+    expect(one.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/claims', body: bytes.toString() })]);
+  });
+
+  it('answers 503-worthy errors only once every replica refused, trying each once', async () => {
+    const otherDead = await unusedUrl();
+    const { pool, downs } = poolOf([dead, otherDead]);
+    const answer = await send(pool);
+    expect(answer).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+    expect(downs.sort()).toEqual([dead, otherDead].sort());
+    // Every replica out of rotation: the next request still tries one (it may be back), not none.
+    expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+  });
+
+  it('never sends again a request a replica may have received, whatever the method', async () => {
+    for (const method of ['GET', 'POST'] as const) {
+      const { pool, downs } = poolOf([url(dropper), one.url]);
+      const answer = await send(pool, { method, body: method === 'POST' ? Buffer.from('{}') : undefined });
+      expect(answer, method).toMatchObject({ error: expect.any(Error) });
+      expect(isConnectFailure((answer as { error: Error }).error), method).toBe(false);
+      expect(dropped, method).toBe(1);
+      expect(one.seen, method).toHaveLength(0);
+      expect(downs, method).toEqual([]);
+      dropped = 0;
+    }
+  });
+
+  it('counts only connect-phase errors as "never received"', () => {
+    for (const code of ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']) {
+      expect(isConnectFailure(Object.assign(new Error(code), { code })), code).toBe(true);
+    }
+    for (const code of ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'EPIPE', undefined]) {
+      expect(isConnectFailure(Object.assign(new Error(String(code)), { code })), String(code)).toBe(false);
+    }
+  });
+});
+
+describe('the gateway with several replicas per upstream', () => {
+  let app: NestFastifyApplication;
+  let gateway: string;
+
+  beforeAll(async () => {
+    ({ app, url: gateway } = await startGateway({ auth: auth.url, event: `${one.url},${dead},${two.url}`, jwks: auth.url }));
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('spreads requests over the live replicas and answers every one, a refusing replica notwithstanding', async () => {
+    const headers = { authorization: `Bearer ${signer.token(['USER'])}`, 'content-type': 'application/json' };
+    const answers = [];
+    for (let index = 0; index < 6; index++) answers.push(await rawRequest(gateway, 'GET', `/events/e${index}`, { headers }));
+    answers.push(await rawRequest(gateway, 'POST', '/events/e6/claims', { headers, body: '{"x":1}' }));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+    expect(one.seen.length + two.seen.length).toBe(7);
+    expect(one.seen.length).toBeGreaterThanOrEqual(2);
+    expect(two.seen.length).toBeGreaterThanOrEqual(2);
+    expect([...one.seen, ...two.seen].filter((seen) => seen.method === 'POST')).toEqual([
+      expect.objectContaining({ url: '/events/e6/claims', body: '{"x":1}' }),
+    ]);
+  });
+
+  it('answers 502 (not a retry) when a replica drops a request it received', async () => {
+    const { app: other, url: otherGateway } = await startGateway({
+      auth: auth.url,
+      event: `${url(dropper)},${one.url}`,
+      jwks: auth.url,
+    });
+    try {
+      const headers = { authorization: `Bearer ${signer.token(['USER'])}`, 'content-type': 'application/json' };
+      const answer = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers, body: '{}' });
+      expect(answer.status).toBe(502);
+      expect(answer.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
+      expect(dropped).toBe(1);
+      expect(one.seen).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import { Readable } from 'node:stream';
+import { type Dispatcher, Pool } from 'undici';
+import { RawBody } from './raw-body.js';
+
+/**
+ * Errors that mean the connection to a replica was never made, so the request was never written to it:
+ * refused, unreachable, unresolvable, or not connected within the connect timeout. Anything else (a
+ * reset, a socket closed mid-request, a timeout waiting for the answer) may come after the replica
+ * received the request, and is never retried.
+ */
+const CONNECT_FAILURE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+export function isConnectFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECT_FAILURE_CODES.has(code);
+}
+
+export interface ReplicaPoolOptions {
+  /** The replicas' origins, in the order the rotation starts with. */
+  origins: readonly string[];
+  /** How long a replica that could not be connected to is left out of rotation. */
+  cooldownMs: number;
+  connectTimeoutMs: number;
+  /** Per request: the answer's headers, then each body chunk. */
+  timeoutMs: number;
+  now?: () => number;
+  /** Told when a replica is taken out of rotation (for the log). */
+  onReplicaDown?: (origin: string, error: Error) => void;
+}
+
+interface Replica {
+  origin: string;
+  pool: Pool;
+  /** Out of rotation until then (ms); 0 when in rotation. */
+  downUntil: number;
+}
+
+type RequestOptions = Dispatcher.RequestOptions & { origin?: string | URL };
+type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => void;
+
+/**
+ * One upstream served by several replicas, as reply-from sees a dispatcher (`request(options, callback)`):
+ * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
+ * leaves the rotation for `cooldownMs`, and the request it never received is sent to the next replica in
+ * rotation, each replica at most once. A request that may have reached a replica is never sent again,
+ * whatever its method: the caller gets that replica's answer or error.
+ */
+export class ReplicaPool {
+  private readonly replicas: Replica[];
+  private readonly now: () => number;
+  private turn = 0;
+
+  constructor(private readonly options: ReplicaPoolOptions) {
+    if (options.origins.length === 0) throw new Error('a replica pool needs at least one origin');
+    this.now = options.now ?? Date.now;
+    this.replicas = options.origins.map((origin) => ({
+      origin,
+      downUntil: 0,
+      pool: new Pool(origin, {
+        // reply-from's own defaults for its agent: at most 128 connections per replica, one request each.
+        connections: 128,
+        pipelining: 1,
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      }),
+    }));
+  }
+
+  /** The replicas now in rotation (for health reports and tests). */
+  inRotation(): string[] {
+    const now = this.now();
+    return this.replicas.filter((replica) => replica.downUntil <= now).map((replica) => replica.origin);
+  }
+
+  request(options: RequestOptions, callback: RequestCallback): void {
+    // A buffered body is sent as bytes, which can be sent again if the first replica never got them.
+    const body = options.body instanceof RawBody ? options.body.bytes : options.body;
+    const replayable = !(body instanceof Readable);
+    const tried = new Set<Replica>();
+    const attempt = (replica: Replica): void => {
+      tried.add(replica);
+      const { origin: _ignored, ...rest } = options;
+      replica.pool.request({ ...rest, body }, (error, data) => {
+        if (error && isConnectFailure(error)) {
+          this.takeOut(replica, error);
+          const next = replayable ? this.pick(tried, false) : undefined;
+          if (next) return attempt(next);
+        }
+        if (error) callback(error);
+        else callback(null, data);
+      });
+    };
+    attempt(this.pick(tried, true) as Replica);
+  }
+
+  /**
+   * The next replica in rotation that was not tried yet. For a first attempt with every replica out of
+   * rotation, the one whose time out ends first (it may be back; answering 503 without trying would
+   * keep a recovered upstream unused for a whole cooldown).
+   */
+  private pick(tried: Set<Replica>, first: boolean): Replica | undefined {
+    const now = this.now();
+    const count = this.replicas.length;
+    for (let step = 0; step < count; step++) {
+      const replica = this.replicas[(this.turn + step) % count] as Replica;
+      if (tried.has(replica) || replica.downUntil > now) continue;
+      this.turn = (this.turn + step + 1) % count;
+      return replica;
+    }
+    if (!first) return undefined;
+    return this.replicas.reduce((soonest, replica) => (replica.downUntil < soonest.downUntil ? replica : soonest));
+  }
+
+  private takeOut(replica: Replica, error: Error): void {
+    const wasIn = replica.downUntil <= this.now();
+    replica.downUntil = this.now() + this.options.cooldownMs;
+    if (wasIn) this.options.onReplicaDown?.(replica.origin, error);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((replica) => replica.pool.close()));
+  }
+
+  /** reply-from's `destroyAgent` calls this when the gateway closes. */
+  destroy(): Promise<void> {
+    return Promise.all(this.replicas.map((replica) => replica.pool.destroy())).then(() => undefined);
+  }
+}
