@@ -51,7 +51,10 @@ export async function startReplicaStack(
       BCRYPT_ROUNDS: '4',
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT: '1000',
+      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
+      LOGIN_FAILURES_PER_ACCOUNT: '1000',
+      LOGIN_FAILURES_PER_ADDRESS: '100000',
+      REGISTRATIONS_PER_ADDRESS: '100000',
       // The relay needs one event server; any replica will do.
       EVENT_SERVICE_URL: local(eventPorts[0] as number),
       OUTBOX_RELAY_INTERVAL_MS: '50',
@@ -64,7 +67,15 @@ export async function startReplicaStack(
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
   const eventDbName = testDatabaseName(`${label}_event`);
-  const eventEnv = { ...common, EVENT_DB_NAME: eventDbName, AUTH_JWKS_URL: jwksUrl, ...options.event };
+  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
+  const eventEnv = {
+    ...common,
+    EVENT_DB_NAME: eventDbName,
+    AUTH_JWKS_URL: jwksUrl,
+    CLAIM_QUEUE_TIMEOUT_MS: '60000',
+    CLAIM_MAX_QUEUED: '100000',
+    ...options.event,
+  };
   const events = eventPorts.map((port) => eventServerProcess(eventEnv, port));
   await Promise.all(events.map((event) => event.start()));
   const eventUrls = eventPorts.map(local);
