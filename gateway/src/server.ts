@@ -23,6 +23,7 @@ export async function createGatewayServer(config: GatewayConfig): Promise<NestFa
     timeoutMs: config.upstreamTimeoutMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     replicaCooldownMs: config.replicaCooldownMs,
+    maxConnectionsPerReplica: config.upstreamMaxConnections,
   });
   await app.init();
   return app;

@@ -17,6 +17,7 @@ describe('loadGatewayConfig', () => {
       upstreamTimeoutMs: 10_000,
       upstreamConnectTimeoutMs: 1_500,
       replicaCooldownMs: 5_000,
+      upstreamMaxConnections: 1_024,
       trustedProxies: [],
       securityHeaders: { hstsMaxAgeSeconds: 0 },
     });
@@ -33,11 +34,11 @@ describe('loadGatewayConfig', () => {
 
   it('follows AUTH_PORT and EVENT_PORT for the upstreams and the JWKS unless they are named', () => {
     const config = loadGatewayConfig({ AUTH_PORT: '4001', EVENT_PORT: '4002', GATEWAY_PORT: '4000' });
-    expect(config.upstreams).toEqual({ auth: 'http://127.0.0.1:4001', event: 'http://127.0.0.1:4002' });
+    expect(config.upstreams).toEqual({ auth: ['http://127.0.0.1:4001'], event: ['http://127.0.0.1:4002'] });
     expect(config.jwt.jwksUrl).toBe('http://127.0.0.1:4001/.well-known/jwks.json');
-    expect(loadGatewayConfig({ AUTH_PORT: '4001', AUTH_SERVICE_URL: 'http://auth:3001' }).upstreams.auth).toBe(
+    expect(loadGatewayConfig({ AUTH_PORT: '4001', AUTH_SERVICE_URL: 'http://auth:3001' }).upstreams.auth).toEqual([
       'http://auth:3001',
-    );
+    ]);
   });
 
   it("refuses an upstream that points at the gateway's own port", () => {

@@ -16,6 +16,8 @@ export interface GatewayConfig {
   upstreamConnectTimeoutMs: number;
   /** How long a replica that refused a connection is left out of rotation. */
   replicaCooldownMs: number;
+  /** Connections (one request each) the gateway opens to each upstream replica at most. */
+  upstreamMaxConnections: number;
   /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
@@ -106,6 +108,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
+    upstreamMaxConnections: reader.int('UPSTREAM_MAX_CONNECTIONS', { default: 1_024, min: 1, max: 65_536 }),
     trustedProxies,
     securityHeaders: readSecurityHeadersConfig(reader),
   };

@@ -20,6 +20,8 @@ export interface GatewayProxyOptions {
   connectTimeoutMs: number;
   /** How long a replica that refused a connection stays out of rotation. */
   replicaCooldownMs: number;
+  /** Connections per upstream replica. */
+  maxConnectionsPerReplica?: number;
 }
 
 const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
@@ -99,6 +101,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         cooldownMs: options.replicaCooldownMs,
         connectTimeoutMs: options.connectTimeoutMs,
         timeoutMs: options.timeoutMs,
+        ...(options.maxConnectionsPerReplica !== undefined && { maxConnections: options.maxConnectionsPerReplica }),
         onReplicaDown: (origin, error) =>
           fastify.log.warn(
             { upstream, replica: origin, code: (error as { code?: unknown }).code, cooldownMs: options.replicaCooldownMs },

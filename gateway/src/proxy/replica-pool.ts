@@ -24,6 +24,8 @@ export function isConnectFailure(error: unknown): boolean {
   return typeof code === 'string' && CONNECT_FAILURE_CODES.has(code);
 }
 
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
 export interface ReplicaPoolOptions {
   /** The replicas' origins, in the order the rotation starts with. */
   origins: readonly string[];
@@ -32,6 +34,8 @@ export interface ReplicaPoolOptions {
   connectTimeoutMs: number;
   /** Per request: the answer's headers, then each body chunk. */
   timeoutMs: number;
+  /** Connections per replica (one request each); requests beyond them wait in the gateway. */
+  maxConnections?: number;
   now?: () => number;
   /** Told when a replica is taken out of rotation (for the log). */
   onReplicaDown?: (origin: string, error: Error) => void;
@@ -66,8 +70,10 @@ export class ReplicaPool {
       origin,
       downUntil: 0,
       pool: new Pool(origin, {
-        // reply-from's own defaults for its agent: at most 128 connections per replica, one request each.
-        connections: 128,
+        // One request per connection. Enough connections that a burst reaches the upstream, which decides
+        // what to work on and sheds the rest at once (503 + Retry-After), instead of waiting here unseen
+        // until the gateway's timeout answers 504.
+        connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
         pipelining: 1,
         connect: { timeout: options.connectTimeoutMs },
         headersTimeout: options.timeoutMs,
