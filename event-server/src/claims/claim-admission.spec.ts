@@ -54,3 +54,13 @@ describe('AdmissionGate', () => {
     await expect(gate.run(() => Promise.resolve(1))).resolves.toBe(1);
   });
 });
+
+describe('AdmissionGate and time already spent', () => {
+  it('sheds a request that already waited the whole time limit before it arrived, and shortens the wait of one that waited part of it', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 50 });
+    let ran = false;
+    await expect(gate.run(async () => void (ran = true), 51)).rejects.toMatchObject({ why: 'QUEUE_TIMEOUT' });
+    expect(ran).toBe(false);
+    await expect(gate.run(() => Promise.resolve('fresh'), 10)).resolves.toBe('fresh');
+  });
+});

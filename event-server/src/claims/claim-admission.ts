@@ -33,9 +33,13 @@ export class AdmissionGate {
 
   constructor(private readonly limits: AdmissionLimits) {}
 
-  /** Runs `work` when admitted; rejects with ShedError when not, without running it. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    await this.enter();
+  /**
+   * Runs `work` when admitted; rejects with ShedError when not, without running it. `waitedMs` is how long
+   * the request has already waited before it got here (in the event loop, reading its body): it counts
+   * against the queue's time limit, so a request that arrives late in a burst is shed, not started late.
+   */
+  async run<T>(work: () => Promise<T>, waitedMs = 0): Promise<T> {
+    await this.enter(Math.max(0, waitedMs));
     try {
       return await work();
     } finally {
@@ -47,7 +51,8 @@ export class AdmissionGate {
     return { inFlight: this.inFlight, queued: this.queue.length };
   }
 
-  private enter(): Promise<void> {
+  private enter(waitedMs: number): Promise<void> {
+    if (waitedMs > this.limits.queueTimeoutMs) return Promise.reject(new ShedError('QUEUE_TIMEOUT'));
     if (this.inFlight < this.limits.maxInFlight) {
       this.inFlight++;
       return Promise.resolve();
@@ -63,7 +68,7 @@ export class AdmissionGate {
           const index = this.queue.indexOf(waiter);
           if (index >= 0) this.queue.splice(index, 1);
           reject(new ShedError('QUEUE_TIMEOUT'));
-        }, this.limits.queueTimeoutMs),
+        }, this.limits.queueTimeoutMs - waitedMs),
       };
       this.queue.push(waiter);
     });

@@ -86,7 +86,8 @@ export class EventClaimsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ClaimView> {
     requireEmptyBody(body);
-    return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey)).catch((error: unknown) => {
+    // Time since the request arrived (authentication and a busy event loop included).
+    return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey), reply.elapsedTime).catch((error: unknown) => {
       // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
       if (error instanceof DomainError && error.status === 503)
         void reply.header('retry-after', String(CLAIMS_BUSY_RETRY_AFTER_SECONDS));

@@ -71,9 +71,10 @@ export class ClaimsService {
 
   private readonly admission: AdmissionGate;
 
-  async claim(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimView> {
+  /** `waitedMs`: how long the request waited before it reached the claim path (it counts against the queue's limit). */
+  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimView> {
     try {
-      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey));
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs);
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
       throw new DomainError(

@@ -49,9 +49,9 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       staleAfterMs: reader.int('CLAIM_STALE_AFTER_MS', { default: 30_000, min: 1_000, max: 86_400_000 }),
       catalogTtlMs: reader.int('CLAIM_CATALOG_TTL_MS', { default: 2_000, min: 0, max: 60_000 }),
       soldOutTtlMs: reader.int('CLAIM_SOLD_OUT_TTL_MS', { default: 1_000, min: 0, max: 60_000 }),
-      maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 32, min: 1, max: 10_000 }),
-      maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 256, min: 0, max: 100_000 }),
-      queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
+      maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
+      maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 128, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
   };

@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+// npm run bench:burst — an event's launch through the real stack: the auth server, one or two event-server
+// replicas and the gateway each run as a process of their own (built dist/, as deployed), on MONGODB_URI.
+// PLAYERS players tap twice at once for a reward of stock STOCK; each player retries what was not final
+// (503/429 honouring Retry-After, IDEMPOTENCY_IN_PROGRESS, a lost connection) with the same
+// Idempotency-Key until it has a final answer. Prints the first answers by status and code, p50/p99, the
+// time until the last player had a final answer, and the GRANTED count. Exported as benchBurst() for
+// `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
+// [--kill] (SIGKILL one replica once a tenth of the stock is granted).
+import { spawn } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { calculateJwkThumbprint } from 'jose';
+import jwt from 'jsonwebtoken';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A built server as a child process, ready when its /health answers 200. */
+function serverProcess(entry, env, port) {
+  const child = spawn(process.execPath, [entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (chunk) => {
+    errors = (errors + chunk.toString()).slice(-5_000);
+  });
+  const exited = once(child, 'exit');
+  const url = `http://127.0.0.1:${port}`;
+  const ready = (async () => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${entry} exited:\n${errors}`);
+      const ok = await fetch(`${url}/health`)
+        .then((response) => response.ok)
+        .catch(() => false);
+      if (ok) return url;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    throw new Error(`${entry} not healthy within 60 s:\n${errors}`);
+  })();
+  return {
+    url,
+    ready,
+    kill: () => child.kill('SIGKILL'),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock = 100, kill = false } = {}) {
+  if (!mongoUri) throw new Error('benchBurst needs a MongoDB URI');
+  const run = `burst_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = await calculateJwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
+  const mint = (sub, roles) =>
+    jwt.sign({ sub, roles }, privateKey, {
+      algorithm: 'RS256',
+      keyid: kid,
+      issuer: 'reward-platform-auth',
+      audience: 'reward-platform',
+      expiresIn: 3600,
+    });
+  const children = [];
+  try {
+    const authPort = await freePort();
+    const eventPorts = await Promise.all(Array.from({ length: replicas }, freePort));
+    const gatewayPort = await freePort();
+    const common = { MONGODB_URI: mongoUri };
+    const auth = serverProcess(
+      'auth-server/dist/main.js',
+      {
+        ...common,
+        AUTH_PORT: String(authPort),
+        AUTH_DB_NAME: `${run}_auth`,
+        JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        BCRYPT_ROUNDS: '4',
+        ADMIN_EMAIL: 'burst-admin@example.com',
+        ADMIN_PASSWORD: 'burst-admin-password',
+        EVENT_SERVICE_URL: `http://127.0.0.1:${eventPorts[0]}`,
+      },
+      authPort,
+    );
+    children.push(auth);
+    await auth.ready;
+    const events = eventPorts.map((port) =>
+      serverProcess(
+        'event-server/dist/main.js',
+        {
+          ...common,
+          EVENT_PORT: String(port),
+          EVENT_DB_NAME: `${run}_event`,
+          AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+          CLAIM_RECONCILE_INTERVAL_MS: '1000',
+          CLAIM_STALE_AFTER_MS: '5000',
+        },
+        port,
+      ),
+    );
+    children.push(...events);
+    await Promise.all(events.map((event) => event.ready));
+    const gateway = serverProcess(
+      'gateway/dist/main.js',
+      {
+        GATEWAY_PORT: String(gatewayPort),
+        AUTH_SERVICE_URL: auth.url,
+        EVENT_SERVICE_URL: events.map((event) => event.url).join(','),
+      },
+      gatewayPort,
+    );
+    children.push(gateway);
+    const base = await gateway.ready;
+
+    const admin = mint(randomBytes(12).toString('hex'), ['ADMIN']);
+    const staff = async (method, path, body) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, ...(body && { 'content-type': 'application/json' }) },
+        body: body && JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 200)}`);
+      return JSON.parse(text);
+    };
+    const now = Date.now();
+    const launch = await staff('POST', '/events', {
+      title: 'launch burst',
+      startAt: new Date(now - 3_600_000).toISOString(),
+      endAt: new Date(now + 86_400_000).toISOString(),
+      status: 'ACTIVE',
+      approval: 'AUTO',
+      condition: { type: 'ACTIVITY_COUNT', activity: 'BURST_ELIGIBLE', count: 1 },
+    });
+    await staff('POST', `/events/${launch.id}/rewards`, {
+      type: 'COUPON',
+      name: 'Launch',
+      quantity: 1,
+      stock,
+      couponCode: 'LAUNCH',
+    });
+    const ids = Array.from({ length: players }, () => randomBytes(12).toString('hex'));
+    for (let start = 0; start < ids.length; start += 1000) {
+      const items = ids.slice(start, start + 1000).map((userId) => ({ userId, type: 'BURST_ELIGIBLE' }));
+      await staff('POST', '/activities', { items });
+    }
+    const tokens = new Map(ids.map((id) => [id, mint(id, ['USER'])]));
+
+    const send = async (userId, key) => {
+      const started = performance.now();
+      try {
+        const response = await fetch(`${base}/events/${launch.id}/claims`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens.get(userId)}`, 'idempotency-key': key },
+        });
+        const body = await response.json().catch(() => undefined);
+        return {
+          status: response.status,
+          body,
+          retryAfter: response.headers.get('retry-after'),
+          ms: performance.now() - started,
+        };
+      } catch (error) {
+        return { status: 0, body: { code: String(error.cause?.code ?? error.message) }, ms: performance.now() - started };
+      }
+    };
+    const final = (reply) => [201, 409, 422].includes(reply.status) && reply.body?.code !== 'IDEMPOTENCY_IN_PROGRESS';
+    const firstWave = [];
+    const later = {};
+    let granted = 0;
+    let killedAt;
+    let lastFinal = 0;
+    const started = performance.now();
+    const tap = async (userId, index) => {
+      const key = `launch-${userId}-${index}`;
+      let reply = await send(userId, key);
+      firstWave.push(reply);
+      for (let attempt = 0; !final(reply) && attempt < 200; attempt += 1) {
+        const wait = reply.retryAfter ? Number(reply.retryAfter) * 1000 : 250;
+        await new Promise((done) => setTimeout(done, wait * (0.5 + Math.random())));
+        reply = await send(userId, key);
+        const answer = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
+        later[answer] = (later[answer] ?? 0) + 1;
+      }
+      if (reply.status === 201) granted += 1;
+      if (kill && killedAt === undefined && granted >= Math.ceil(stock / 10) && events.length > 1) {
+        killedAt = performance.now() - started;
+        events[events.length - 1].kill();
+      }
+      lastFinal = Math.max(lastFinal, performance.now() - started);
+      return reply;
+    };
+    const finals = await Promise.all(ids.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
+    const wall = performance.now() - started;
+    const byAnswer = {};
+    for (const reply of firstWave) {
+      const answer = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
+      byAnswer[answer] = (byAnswer[answer] ?? 0) + 1;
+    }
+    const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
+    const grantedClaims = await staff('GET', `/claims?eventId=${launch.id}&status=GRANTED&limit=1`);
+    const rewards = await staff('GET', `/events/${launch.id}/rewards`);
+    return {
+      replicas,
+      players,
+      stock,
+      wallMs: wall,
+      lastFinalMs: lastFinal,
+      killedAtMs: killedAt,
+      firstAnswers: byAnswer,
+      retryAnswers: later,
+      p50Ms: percentile(times, 50),
+      p99Ms: percentile(times, 99),
+      withoutFinalAnswer: finals.filter((reply) => !final(reply)).length,
+      granted: grantedClaims.total,
+      remaining: rewards[0]?.remaining,
+    };
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+  }
+}
+
+/** Prints one burst's figures as rows. */
+export function printBurst(result, row = (label, value) => console.log(`  ${label.padEnd(52)}  ${value}`)) {
+  console.log(
+    `\nlaunch burst: ${result.players} players x 2 taps at once, stock ${result.stock}, ${result.replicas} event-server ` +
+      `replica(s)${result.killedAtMs !== undefined ? `, one SIGKILLed at ${(result.killedAtMs / 1000).toFixed(1)} s` : ''}`,
+  );
+  row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
+  for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
+  for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
+  row('until the last player had a final answer (s)', (result.lastFinalMs / 1000).toFixed(1));
+  row('players without a final answer', result.withoutFinalAnswer);
+  row(`GRANTED (must be ${result.stock}), remaining (must be 0)`, `${result.granted}, ${result.remaining}`);
+}
+
+if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
+  const flag = (name) => {
+    const index = process.argv.indexOf(name);
+    return index >= 0 ? process.argv[index + 1] : undefined;
+  };
+  const result = await benchBurst({
+    mongoUri: process.env.MONGODB_URI,
+    replicas: Number(flag('--replicas') ?? 1),
+    players: Number(flag('--players') ?? 500),
+    stock: Number(flag('--stock') ?? 100),
+    kill: process.argv.includes('--kill'),
+  });
+  printBurst(result);
+}
