@@ -32,7 +32,9 @@ function freePort() {
 
 /** A built server as a child process, ready when its /health answers 200. */
 function serverProcess(entry, env, port) {
-  const child = spawn(process.execPath, [entry], {
+  // BURST_PROFILE_DIR=dir: each server runs under node --cpu-prof and writes its profile there on stop.
+  const profile = process.env.BURST_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BURST_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
