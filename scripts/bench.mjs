@@ -9,6 +9,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
+import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchGateway } from './bench-gateway.mjs';
 import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
@@ -341,55 +342,17 @@ const claimFailures = (rounds) => ({
   lastError: rounds.find((round) => round.lastError)?.lastError,
 });
 
-// The launch burst: BURST_PLAYERS players tap twice at once for a reward of stock BURST_STOCK; every
-// player retries what was not final (503/429 honouring Retry-After, IDEMPOTENCY_IN_PROGRESS, a lost
-// connection) with the same Idempotency-Key until it has a final answer.
+// The launch burst against the real processes (one and two event-server replicas, then two with one killed).
 const BURST_PLAYERS = Number(process.env.BENCH_BURST_PLAYERS ?? 500);
 const BURST_STOCK = Number(process.env.BENCH_BURST_STOCK ?? 100);
-async function burst(base) {
-  const launch = await claimableEvent(BURST_STOCK);
-  const players = await eligiblePlayers(BURST_PLAYERS);
-  await send(base, 'GET', `/events/${launch.id}/progress`, playerToken(players[0])); // the event is read once
-  const final = (reply) => [201, 409, 422].includes(reply.status) && reply.body?.code !== 'IDEMPOTENCY_IN_PROGRESS';
-  const firstWave = [];
-  const started = performance.now();
-  let lastFinal = 0;
-  const tap = async (userId, tapIndex) => {
-    const headers = { 'idempotency-key': `launch-${userId}-${tapIndex}` };
-    let reply = await claimOnce(base, launch.id, userId, headers);
-    firstWave.push(reply);
-    for (let attempt = 0; !final(reply) && attempt < 100; attempt += 1) {
-      const wait = reply.retryAfter ? Number(reply.retryAfter) * 1000 : 200;
-      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
-      reply = await claimOnce(base, launch.id, userId, headers);
-    }
-    lastFinal = Math.max(lastFinal, performance.now() - started);
-    return reply;
-  };
-  const finals = await Promise.all(players.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
-  const wall = performance.now() - started;
-  const byAnswer = {};
-  for (const reply of firstWave) {
-    const key = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
-    byAnswer[key] = (byAnswer[key] ?? 0) + 1;
-  }
-  const granted = await call(
-    base === eventUrl ? eventUrl : gatewayUrl,
-    'GET',
-    `/claims?eventId=${launch.id}&status=GRANTED&limit=1`,
-    token,
-  );
-  const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
-  return {
-    wall,
-    lastFinal,
-    byAnswer,
-    times,
-    unanswered: finals.filter((reply) => !final(reply)).length,
-    granted: granted.total,
-  };
+const bursts = [];
+for (const [replicas, kill] of [
+  [1, false],
+  [2, false],
+  [2, true],
+]) {
+  bursts.push(await benchBurst({ mongoUri, replicas, kill, players: BURST_PLAYERS, stock: BURST_STOCK }));
 }
-const launch = await burst(gatewayUrl);
 
 // --- GET /claims with a filter over 100,000 claims ----------------------------------------------------
 const HISTORY = Number(process.env.BENCH_HISTORY_CLAIMS ?? 100_000);
@@ -578,13 +541,8 @@ console.log('  store time per command during the claims through the gateway (dri
 for (const [name, { count, ms }] of Object.entries(claimRounds.commandTimes)) {
   rateRow(`    ${name} x ${count}, mean ms`, ms / count, 2);
 }
-console.log(`\nlaunch burst: ${BURST_PLAYERS} players x 2 taps at once, stock ${BURST_STOCK}, through the gateway`);
-rateRow('wall time of the first wave + retries (s)', launch.wall / 1000, 1);
-rateRow('until the last player had a final answer (s)', launch.lastFinal / 1000, 1);
-latencyRow('first answers                                   p50/p99 ms', launch.times);
-for (const [answer, count] of Object.entries(launch.byAnswer).sort()) rateRow(`  first answer ${answer}`, count);
-rateRow('players without a final answer', launch.unanswered);
-rateRow(`GRANTED (must be ${BURST_STOCK})`, launch.granted);
+for (const result of bursts)
+  printBurst(result, (label, value) => console.log(`  ${label.padEnd(52)}  ${String(value).padStart(8)}`));
 console.log(`\nGET /claims with a filter over ${HISTORY} claims, ${SAMPLES} calls   p50 ms   p99 ms`);
 latencyRow('through the gateway', historyGw);
 latencyRow('direct to the event server', historyDirect);
