@@ -1,0 +1,192 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ClaimRepository } from '../claims/claim.repository.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { type WebhookEndpointRecord, WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import { webhookEventFor } from '../webhooks/webhook-events.js';
+import { signingSecrets } from '../webhooks/webhook-secret.js';
+import { type DeliveryRecord, DeliveryRepository, type NewDelivery } from './delivery.repository.js';
+import { ClaimPayoutService } from './claim-payout.service.js';
+import { type OutboxEntry, PayoutOutboxRepository } from './payout-outbox.repository.js';
+import { type AttemptResult, outcomeOf } from './payout.rules.js';
+import { webhookHeaders } from './webhook-signature.js';
+import { sendWebhook } from './webhook-sender.js';
+
+const OUTBOX_BATCH = 500;
+/** A lease older than the send timeout plus this belongs to a relay that died while sending. */
+const LEASE_GRACE_MS = 30_000;
+
+/**
+ * Turns outbox entries (decisions marked payoutPending) into deliveries and sends the due ones. Safe on
+ * every replica at once: deliveries are unique per (decision, endpoint) and each attempt is sent by the
+ * one relay whose lease insert the unique index accepted.
+ */
+@Injectable()
+export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PayoutRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    private readonly outbox: PayoutOutboxRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly claims: ClaimRepository,
+    private readonly endpoints: WebhookEndpointRepository,
+    private readonly directory: WebhookEndpointDirectory,
+    private readonly claimPayout: ClaimPayoutService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.payout.relayIntervalMs === 0) return;
+    this.schedule();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((error: unknown) => this.logger.error(`Payout relay round failed: ${String(error)}`))
+        .finally(() => this.schedule());
+    }, this.config.payout.relayIntervalMs);
+  }
+
+  /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
+  async runOnce(now = new Date()): Promise<void> {
+    await this.expandOutbox();
+    await this.sendDue(now);
+  }
+
+  async expandOutbox(): Promise<void> {
+    // Wait until the decision is applied (by its request or by the reconciler) and projected: the
+    // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
+    const entries = (await this.outbox.findPending(OUTBOX_BATCH)).filter((entry) => entry.applied);
+    for (const entry of entries) await this.expand(entry);
+  }
+
+  private async expand(entry: OutboxEntry): Promise<void> {
+    const type = webhookEventFor(entry.toStatus);
+    const claim = await this.claims.findById(entry.claimId);
+    // A live claim's decision is born applied, its projection lands a moment later: wait for it (or for the
+    // reconciler), so that the projection's payout PENDING never lands after the relay's own summary.
+    if (claim?.status === 'PROCESSING') return;
+    if (type && claim) {
+      const body = JSON.stringify({
+        id: entry.decisionId,
+        type,
+        createdAt: entry.at.toISOString(),
+        data: {
+          id: claim.id,
+          eventId: claim.eventId,
+          userId: claim.userId,
+          status: entry.toStatus,
+          ...(entry.reason !== undefined && { reason: entry.reason }),
+          ...(entry.note !== undefined && { note: entry.note }),
+          rewards: claim.rewards,
+          createdAt: claim.createdAt.toISOString(),
+          decidedAt: entry.at.toISOString(),
+        },
+      });
+      const deliveries: NewDelivery[] = entry.endpointIds.map((endpointId) => ({
+        decisionId: entry.decisionId,
+        endpointId,
+        claimId: entry.claimId,
+        type,
+        webhookId: entry.decisionId,
+        body,
+        status: 'PENDING',
+        attempts: 0,
+        retryBase: 0,
+        nextAttemptAt: entry.at,
+        createdAt: entry.at,
+      }));
+      await this.deliveries.insertMissing(deliveries);
+      await this.claimPayout.refresh(entry.claimId);
+    }
+    await this.outbox.markExpanded(entry.decisionId);
+  }
+
+  async sendDue(now: Date): Promise<void> {
+    const due = await this.deliveries.findDue(now, this.config.payout.concurrency * 8);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < due.length && !this.stopped) {
+        const delivery = due[next++] as DeliveryRecord;
+        try {
+          await this.attempt(delivery);
+        } catch (error) {
+          this.logger.error(`Delivery ${delivery.id} attempt failed to run: ${String(error)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.config.payout.concurrency, due.length) }, worker));
+  }
+
+  /** Sends attempt N+1 if this relay wins its lease; recovers an attempt whose sender died. */
+  async attempt(delivery: DeliveryRecord): Promise<void> {
+    const number = delivery.attempts + 1;
+    const startedAt = new Date();
+    if (!(await this.deliveries.tryLease(delivery.id, number, startedAt))) {
+      const takenAt = await this.deliveries.leaseTakenAt(delivery.id, number);
+      const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
+      if (takenAt && startedAt.getTime() - takenAt.getTime() > deadAfter) {
+        await this.finish(delivery, number, startedAt, { latencyMs: 0, error: 'the sending process stopped mid-attempt' });
+      }
+      return;
+    }
+    const endpoint = await this.endpointOf(delivery.endpointId);
+    let result: AttemptResult;
+    if (!endpoint) result = { latencyMs: 0, error: 'the endpoint was deleted' };
+    else if (!endpoint.enabled)
+      result = {
+        latencyMs: 0,
+        error: `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`,
+      };
+    else {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = webhookHeaders(signingSecrets(endpoint.secrets, new Date()), delivery.webhookId, timestamp, delivery.body);
+      result = await sendWebhook(endpoint.url, headers, delivery.body, {
+        timeoutMs: this.config.payout.timeoutMs,
+        allowPrivate: this.config.payout.allowPrivateNetworks,
+      });
+    }
+    // Nothing more will come of a deleted or disabled endpoint: no retry schedule for those.
+    await this.finish(delivery, number, startedAt, result, !endpoint || !endpoint.enabled);
+  }
+
+  private async finish(delivery: DeliveryRecord, number: number, at: Date, result: AttemptResult, final = false): Promise<void> {
+    const now = new Date();
+    const retriesDone = number - delivery.retryBase - 1;
+    const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
+    const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
+    await this.deliveries.recordAttempt(delivery.id, {
+      attempt: {
+        attempt: number,
+        at,
+        ...(result.statusCode !== undefined && { statusCode: result.statusCode }),
+        latencyMs: result.latencyMs,
+        ...(error !== undefined && { error }),
+      },
+      status: outcome.status,
+      ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
+      ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
+    });
+    if (outcome.status === 'FAILED' && outcome.disableEndpoint) {
+      await this.endpoints.update(delivery.endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+      await this.directory.refresh();
+    }
+    await this.claimPayout.refresh(delivery.claimId);
+  }
+
+  private async endpointOf(id: string): Promise<WebhookEndpointRecord | undefined> {
+    return this.directory.cached(id) ?? (await this.endpoints.findById(id));
+  }
+}
