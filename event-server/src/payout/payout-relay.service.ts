@@ -16,6 +16,8 @@ import { sendWebhook } from './webhook-sender.js';
 const OUTBOX_BATCH = 500;
 /** A lease older than the send timeout plus this belongs to a relay that died while sending. */
 const LEASE_GRACE_MS = 30_000;
+/** Between polls while no endpoint is enabled and nothing was waiting (leftovers of deleted endpoints). */
+const IDLE_POLL_MS = 30_000;
 
 /**
  * Turns outbox entries (decisions marked payoutPending) into deliveries and sends the due ones. Safe on
@@ -28,6 +30,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  private idleUntil = 0;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -61,73 +64,92 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
   async runOnce(now = new Date()): Promise<void> {
-    await this.expandOutbox();
-    await this.sendDue(now);
+    // With no endpoint enabled anywhere (as far as the directory knows) and nothing left the last time,
+    // poll rarely: a platform without webhooks should not pay two queries every interval.
+    if (!this.directory.hasEndpoints() && now.getTime() < this.idleUntil) return;
+    const work = (await this.expandOutbox()) + (await this.sendDue(now));
+    this.idleUntil = work === 0 ? now.getTime() + IDLE_POLL_MS : 0;
   }
 
-  async expandOutbox(): Promise<void> {
+  /** How many outbox entries were waiting. */
+  async expandOutbox(): Promise<number> {
+    const pending = await this.outbox.findPending(OUTBOX_BATCH);
     // Wait until the decision is applied (by its request or by the reconciler) and projected: the
     // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
-    const entries = (await this.outbox.findPending(OUTBOX_BATCH)).filter((entry) => entry.applied);
-    for (const entry of entries) await this.expand(entry);
+    const ready = pending.filter((candidate) => candidate.applied);
+    const built = await this.inParallel(ready, (entry) => this.deliveriesOf(entry));
+    const expanded = ready.filter((_entry, index) => built[index] !== undefined);
+    // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
+    await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
+    await this.inParallel(expanded, (entry) => this.outbox.markExpanded(entry.decisionId));
+    return pending.length;
   }
 
-  private async expand(entry: OutboxEntry): Promise<void> {
-    const type = webhookEventFor(entry.toStatus);
+  /** The deliveries of one decision, or undefined while its claim is not projected yet. */
+  private async deliveriesOf(entry: OutboxEntry): Promise<NewDelivery[] | undefined> {
     const claim = await this.claims.findById(entry.claimId);
-    // A live claim's decision is born applied, its projection lands a moment later: wait for it (or for the
-    // reconciler), so that the projection's payout PENDING never lands after the relay's own summary.
-    if (claim?.status === 'PROCESSING') return;
-    if (type && claim) {
-      const body = JSON.stringify({
-        id: entry.decisionId,
-        type,
-        createdAt: entry.at.toISOString(),
-        data: {
-          id: claim.id,
-          eventId: claim.eventId,
-          userId: claim.userId,
-          status: entry.toStatus,
-          ...(entry.reason !== undefined && { reason: entry.reason }),
-          ...(entry.note !== undefined && { note: entry.note }),
-          rewards: claim.rewards,
-          createdAt: claim.createdAt.toISOString(),
-          decidedAt: entry.at.toISOString(),
-        },
-      });
-      const deliveries: NewDelivery[] = entry.endpointIds.map((endpointId) => ({
-        decisionId: entry.decisionId,
-        endpointId,
-        claimId: entry.claimId,
-        type,
-        webhookId: entry.decisionId,
-        body,
-        status: 'PENDING',
-        attempts: 0,
-        retryBase: 0,
-        nextAttemptAt: entry.at,
-        createdAt: entry.at,
-      }));
-      await this.deliveries.insertMissing(deliveries);
-      await this.claimPayout.refresh(entry.claimId);
-    }
-    await this.outbox.markExpanded(entry.decisionId);
+    // A live claim's decision is born applied and its projection lands a moment later: wait for it (or
+    // for the reconciler), so that the projection's payout PENDING never lands after the relay's summary.
+    if (claim?.status === 'PROCESSING') return undefined;
+    const type = webhookEventFor(entry.toStatus);
+    if (!type || !claim) return [];
+    const body = JSON.stringify({
+      id: entry.decisionId,
+      type,
+      createdAt: entry.at.toISOString(),
+      data: {
+        id: claim.id,
+        eventId: claim.eventId,
+        userId: claim.userId,
+        status: entry.toStatus,
+        ...(entry.reason !== undefined && { reason: entry.reason }),
+        ...(entry.note !== undefined && { note: entry.note }),
+        rewards: claim.rewards,
+        createdAt: claim.createdAt.toISOString(),
+        decidedAt: entry.at.toISOString(),
+      },
+    });
+    return entry.endpointIds.map((endpointId) => ({
+      decisionId: entry.decisionId,
+      endpointId,
+      claimId: entry.claimId,
+      type,
+      webhookId: entry.decisionId,
+      body,
+      status: 'PENDING',
+      attempts: 0,
+      retryBase: 0,
+      nextAttemptAt: entry.at,
+      createdAt: entry.at,
+    }));
   }
 
-  async sendDue(now: Date): Promise<void> {
-    const due = await this.deliveries.findDue(now, this.config.payout.concurrency * 8);
+  /** `work` over the items with at most `concurrency` at a time; results in the items' order. */
+  private async inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array<R>(items.length);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < due.length && !this.stopped) {
-        const delivery = due[next++] as DeliveryRecord;
-        try {
-          await this.attempt(delivery);
-        } catch (error) {
-          this.logger.error(`Delivery ${delivery.id} attempt failed to run: ${String(error)}`);
-        }
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.config.payout.concurrency, due.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.config.payout.concurrency, items.length) }, worker));
+    return results;
+  }
+
+  /** How many deliveries were due. */
+  async sendDue(now: Date): Promise<number> {
+    const due = await this.deliveries.findDue(now, this.config.payout.concurrency * 8);
+    await this.inParallel(due, async (delivery) => {
+      if (this.stopped) return;
+      try {
+        await this.attempt(delivery);
+      } catch (error) {
+        this.logger.error(`Delivery ${delivery.id} attempt failed to run: ${String(error)}`);
+      }
+    });
+    return due.length;
   }
 
   /** Sends attempt N+1 if this relay wins its lease; recovers an attempt whose sender died. */

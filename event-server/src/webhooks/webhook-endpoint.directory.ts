@@ -38,6 +38,10 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     return ids;
   }
 
+  hasEndpoints(): boolean {
+    return this.endpoints.size > 0;
+  }
+
   /** The cached enabled endpoint, if this process knows it as enabled. */
   cached(id: string): WebhookEndpointRecord | undefined {
     return this.endpoints.get(id);
