@@ -12,7 +12,7 @@ import { PayoutRelay } from './payout-relay.service.js';
 
 const ENV = {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05,0.05,0.05,0.05',
   WEBHOOK_TIMEOUT_MS: '2000',
   CLAIM_RECONCILE_INTERVAL_MS: '0',
 };
@@ -102,5 +102,28 @@ describe('payout across crashes and replicas', () => {
     expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
     const after = await live.app.get(DeliveryRepository).findById(delivery.id);
     expect(after).toMatchObject({ status: 'DELIVERED', attempts: delivery.attempts + 1 });
+  });
+
+  it('an attempt whose sender died (its lease left behind) is counted as failed and retried, not lost', async () => {
+    const repository = live.app.get(DeliveryRepository);
+    const delivery = (await repository.findPage({}, 0, 1)).items[0]!;
+    const number = delivery.attempts + 1;
+    // A relay took the lease of the next attempt a minute ago and never wrote its result.
+    expect(await repository.tryLease(delivery.id, number, new Date(Date.now() - 60_000))).toBe(true);
+    const before = receiver.withId(delivery.webhookId).length;
+    await live.app.get(PayoutRelay).attempt({ ...delivery, status: 'PENDING' });
+    expect(receiver.withId(delivery.webhookId)).toHaveLength(before);
+    expect(await repository.findById(delivery.id)).toMatchObject({
+      status: 'PENDING',
+      attempts: number,
+      lastError: 'the sending process stopped mid-attempt',
+    });
+    // The next attempt has a lease of its own: the running relay sends it.
+    await vi.waitFor(
+      async () => expect(await repository.findById(delivery.id)).toMatchObject({ status: 'DELIVERED', attempts: number + 1 }),
+      {
+        timeout: 10_000,
+      },
+    );
   });
 });
