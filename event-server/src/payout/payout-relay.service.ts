@@ -189,6 +189,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const retriesDone = number - delivery.retryBase - 1;
     const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
     const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
+    // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
+    if (outcome.status === 'FAILED' && outcome.disableEndpoint) {
+      await this.endpoints.update(delivery.endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+      await this.directory.refresh();
+    }
     await this.deliveries.recordAttempt(delivery.id, {
       attempt: {
         attempt: number,
@@ -201,10 +206,6 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
       ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
     });
-    if (outcome.status === 'FAILED' && outcome.disableEndpoint) {
-      await this.endpoints.update(delivery.endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
-      await this.directory.refresh();
-    }
     await this.claimPayout.refresh(delivery.claimId);
   }
 
