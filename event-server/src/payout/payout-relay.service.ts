@@ -31,6 +31,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private idleUntil = 0;
+  private lastSent = 0;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -55,20 +56,30 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private schedule(): void {
     if (this.stopped) return;
+    // After a round that sent something, the next one starts at once: a backlog is worked off without
+    // a pause per batch; rounds that find nothing due wait the interval.
+    const delay = this.lastSent > 0 ? 0 : this.config.payout.relayIntervalMs;
     this.timer = setTimeout(() => {
       this.running = this.runOnce()
-        .catch((error: unknown) => this.logger.error(`Payout relay round failed: ${String(error)}`))
+        .catch((error: unknown) => {
+          this.lastSent = 0;
+          this.logger.error(`Payout relay round failed: ${String(error)}`);
+        })
         .finally(() => this.schedule());
-    }, this.config.payout.relayIntervalMs);
+    }, delay);
   }
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
   async runOnce(now = new Date()): Promise<void> {
     // With no endpoint enabled anywhere (as far as the directory knows) and nothing left the last time,
     // poll rarely: a platform without webhooks should not pay two queries every interval.
-    if (!this.directory.hasEndpoints() && now.getTime() < this.idleUntil) return;
-    const work = (await this.expandOutbox()) + (await this.sendDue(now));
-    this.idleUntil = work === 0 ? now.getTime() + IDLE_POLL_MS : 0;
+    if (!this.directory.hasEndpoints() && now.getTime() < this.idleUntil) {
+      this.lastSent = 0;
+      return;
+    }
+    const waiting = await this.expandOutbox();
+    this.lastSent = await this.sendDue(now);
+    this.idleUntil = waiting + this.lastSent === 0 ? now.getTime() + IDLE_POLL_MS : 0;
   }
 
   /** How many outbox entries were waiting. */
@@ -138,22 +149,22 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return results;
   }
 
-  /** How many deliveries were due. */
+  /** How many attempts this relay made (due deliveries another relay holds the lease of do not count). */
   async sendDue(now: Date): Promise<number> {
     const due = await this.deliveries.findDue(now, this.config.payout.concurrency * 8);
+    let made = 0;
     await this.inParallel(due, async (delivery) => {
       if (this.stopped) return;
       try {
-        await this.attempt(delivery);
+        if (await this.attempt(delivery)) made += 1;
       } catch (error) {
         this.logger.error(`Delivery ${delivery.id} attempt failed to run: ${String(error)}`);
       }
     });
-    return due.length;
+    return made;
   }
 
-  /** Sends attempt N+1 if this relay wins its lease; recovers an attempt whose sender died. */
-  async attempt(delivery: DeliveryRecord): Promise<void> {
+  async attempt(delivery: DeliveryRecord): Promise<boolean> {
     const number = delivery.attempts + 1;
     const startedAt = new Date();
     if (!(await this.deliveries.tryLease(delivery.id, number, startedAt))) {
@@ -161,8 +172,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
       if (takenAt && startedAt.getTime() - takenAt.getTime() > deadAfter) {
         await this.finish(delivery, number, startedAt, { latencyMs: 0, error: 'the sending process stopped mid-attempt' });
+        return true;
       }
-      return;
+      return false;
     }
     const endpoint = await this.endpointOf(delivery.endpointId);
     let result: AttemptResult;
@@ -182,6 +194,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Nothing more will come of a deleted or disabled endpoint: no retry schedule for those.
     await this.finish(delivery, number, startedAt, result, !endpoint || !endpoint.enabled);
+    return true;
   }
 
   private async finish(delivery: DeliveryRecord, number: number, at: Date, result: AttemptResult, final = false): Promise<void> {
