@@ -55,7 +55,7 @@ describe("the README's curl commands", () => {
     expect(out).toMatch(/"eligible":true/);
     expect(out).toMatch(/"id":"([0-9a-f]{24})"[^\n]*"status":"PENDING"[\s\S]*"id":"\1"[^\n]*"status":"GRANTED"/);
     expect(out).toMatch(
-      /id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy\r?\n[0-9a-f]{24},[0-9a-f]{24},[0-9a-f]{24},GRANTED,/,
+      /id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy,payoutStatus\r?\n[0-9a-f]{24},[0-9a-f]{24},[0-9a-f]{24},GRANTED,/,
     );
     expect(out).toContain('CLAIM_APPROVED');
     expect(out).not.toMatch(/"statusCode":[45]\d\d/);

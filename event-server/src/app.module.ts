@@ -9,9 +9,11 @@ import { AuditLogModule } from './audit/audit-log.module.js';
 import { ClaimsModule } from './claims/claims.module.js';
 import { EventsModule } from './events/events.module.js';
 import { DatabaseHealthModule } from '@reward/server-kit/database-health.module';
+import { PayoutModule } from './payout/payout.module.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { StaffAccessModule } from './staff-access/staff-access.module.js';
 import { StockModule } from './stock/stock.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -39,6 +41,8 @@ export class AppModule {
         ProgressModule,
         ClaimsModule,
         StaffAccessModule,
+        WebhooksModule,
+        PayoutModule,
       ],
     };
   }

@@ -10,6 +10,7 @@ import type { TokenPairResponseDto } from './generated/models/TokenPairResponseD
 import { RewardApiClient } from './generated/RewardApiClient.js';
 
 export * from './generated/index.js';
+export * from './webhooks.js';
 
 /** Refusals that were recorded as a claim (status REJECTED): their answer carries that claim. */
 export const CLAIM_REFUSAL_CODES = ['ALREADY_CLAIMED', 'OUT_OF_STOCK', 'CONDITION_NOT_MET', 'EVENT_NOT_ACTIVE'] as const;

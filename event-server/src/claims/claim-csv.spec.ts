@@ -36,7 +36,7 @@ describe('csvCell', () => {
 describe('rows', () => {
   it('joins cells with commas and ends with CRLF', () => {
     expect(csvRow(['a', undefined, 'b,c'])).toBe('a,,"b,c"\r\n');
-    expect(CLAIM_CSV_HEADER).toBe('id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy\r\n');
+    expect(CLAIM_CSV_HEADER).toBe('id,eventId,userId,status,reason,note,rewards,createdAt,decidedAt,decidedBy,payoutStatus\r\n');
   });
 
   it('writes a claim with its rewards as quoted JSON', () => {
@@ -50,10 +50,11 @@ describe('rows', () => {
       createdAt: '2025-12-01T00:00:00.000Z',
       decidedAt: '2025-12-02T00:00:00.000Z',
       decidedBy: 'op',
+      payout: { status: 'FAILED', attempts: 8 },
     });
     expect(row).toBe(
       'c1,e1,u1,REVOKED,,"\'-fraud, confirmed","[{""rewardId"":""r1"",""type"":""POINT"",""name"":""Points"",""quantity"":5}]",' +
-        '2025-12-01T00:00:00.000Z,2025-12-02T00:00:00.000Z,op\r\n',
+        '2025-12-01T00:00:00.000Z,2025-12-02T00:00:00.000Z,op,FAILED\r\n',
     );
   });
 });

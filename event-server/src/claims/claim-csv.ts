@@ -12,6 +12,7 @@ export const CLAIM_CSV_COLUMNS = [
   'createdAt',
   'decidedAt',
   'decidedBy',
+  'payoutStatus',
 ] as const;
 
 /** A spreadsheet reads a cell starting with one of these as a formula (CSV injection). */
@@ -44,6 +45,7 @@ export function claimCsvRow(claim: ClaimView): string {
     claim.createdAt,
     claim.decidedAt,
     claim.decidedBy,
+    claim.payout.status,
   ]);
 }
 

@@ -15,6 +15,8 @@ export interface ClaimDecisionRecord {
   decidedBy: string;
   at: Date;
   appliedAt?: Date;
+  payoutPending?: boolean;
+  payoutEndpointIds?: string[];
 }
 
 type LeanDecision = ClaimDecisionEntity & { _id: Types.ObjectId };
@@ -30,6 +32,7 @@ function toDecision(doc: LeanDecision): ClaimDecisionRecord {
     decidedBy: doc.decidedBy,
     at: doc.at,
     ...(doc.appliedAt != null && { appliedAt: doc.appliedAt }),
+    ...(doc.payoutPending === true && { payoutPending: true, payoutEndpointIds: [...(doc.payoutEndpointIds ?? [])] }),
   };
 }
 

@@ -12,8 +12,16 @@ export class ClaimDecisionEntity {
   @Prop({ required: true }) decidedBy!: string;
   @Prop({ required: true }) at!: Date;
   @Prop() appliedAt?: Date;
+  /**
+   * The payout outbox: true while the webhook deliveries of this decision (one per endpoint in
+   * payoutEndpointIds, subscribed when it was made) are not yet recorded. Written by the decision's own
+   * insert, so a grant and its webhooks are recorded together; the relay clears it.
+   */
+  @Prop() payoutPending?: boolean;
+  @Prop({ type: [String], default: undefined }) payoutEndpointIds?: string[];
 }
 
 export const ClaimDecisionSchema = SchemaFactory.createForClass(ClaimDecisionEntity);
 ClaimDecisionSchema.index({ claimId: 1, fromStatus: 1 }, { unique: true });
 ClaimDecisionSchema.index({ appliedAt: 1, at: 1 });
+ClaimDecisionSchema.index({ payoutPending: 1 });

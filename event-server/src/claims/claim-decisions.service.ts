@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StockService } from '../stock/stock.service.js';
+import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { type ClaimDecisionRecord, ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimFaults } from './claim-faults.js';
 import { type ClaimProjection, type ClaimRecord, ClaimRepository } from './claim.repository.js';
@@ -35,6 +37,7 @@ function projectionOf(decision: ClaimDecisionRecord, release: boolean): ClaimPro
     decidedBy: decision.decidedBy,
     ...(!holdsSlot(decision.toStatus, decision.reason) && { slotKey: ownSlotKey(decision.claimId) }),
     ...(release && { releasePending: true }),
+    ...(decision.payoutPending && { payout: { status: 'PENDING', attempts: 0 } }),
   };
 }
 
@@ -53,6 +56,7 @@ export class ClaimDecisionsService {
     private readonly decisions: ClaimDecisionRepository,
     private readonly stock: StockService,
     private readonly faults: ClaimFaults,
+    private readonly webhooks: WebhookEndpointDirectory,
   ) {}
 
   /**
@@ -73,6 +77,7 @@ export class ClaimDecisionsService {
       ...(input.note !== undefined && { note: input.note }),
       decidedBy: input.decidedBy,
       at: new Date(),
+      ...this.payoutOutbox(transition),
     });
     if (!inserted) {
       const winner = await this.decisions.find(claimId, transition.from);
@@ -105,6 +110,7 @@ export class ClaimDecisionsService {
       decidedBy: input.decidedBy,
       at,
       appliedAt: at,
+      ...this.payoutOutbox(transition),
     });
     // The reconciler decided first (this request was slower than the stale limit): its decision stands.
     if (!inserted) return (await this.decide(claim.id, transition, input)).claim;
@@ -151,6 +157,16 @@ export class ClaimDecisionsService {
       if (!current.appliedAt) await this.decisions.markApplied(current.id);
       return claim;
     }
+  }
+
+  /**
+   * The payout outbox rides on the decision's own insert: the endpoints subscribed to this transition
+   * (from the in-memory directory, no store command), none when nobody is subscribed.
+   */
+  private payoutOutbox(transition: Transition): { payoutPending?: true; payoutEndpointIds?: string[] } {
+    const event = webhookEventFor(transition.to);
+    const payoutEndpointIds = event ? this.webhooks.subscribers(event) : [];
+    return payoutEndpointIds.length > 0 ? { payoutPending: true, payoutEndpointIds } : {};
   }
 
   private next(decision: ClaimDecisionRecord): Promise<ClaimDecisionRecord | undefined> {

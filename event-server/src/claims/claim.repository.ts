@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import type { ClaimPayout, PayoutStatus } from '../payout/payout.rules.js';
 import { ClaimEntity } from './claim.schema.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
@@ -26,6 +27,7 @@ export interface ClaimRecord {
   decidedAt?: Date;
   decidedBy?: string;
   releasePending?: boolean;
+  payout?: ClaimPayout;
 }
 
 export type NewClaim = Omit<ClaimRecord, 'id'> & { id: string };
@@ -34,6 +36,7 @@ export interface ClaimFilter {
   userId?: string;
   eventId?: string;
   status?: ClaimStatus;
+  payoutStatus?: PayoutStatus;
   from?: Date;
   to?: Date;
 }
@@ -47,6 +50,8 @@ export interface ClaimProjection {
   decidedBy?: string;
   slotKey?: string;
   releasePending?: boolean;
+  /** Set when the decision has webhooks to send: the claim shows payout PENDING from its first answer. */
+  payout?: ClaimPayout;
 }
 
 type Lean = ClaimEntity & { _id: Types.ObjectId };
@@ -71,6 +76,17 @@ function toRecord(doc: Lean): ClaimRecord {
     ...(doc.decidedAt != null && { decidedAt: doc.decidedAt }),
     ...(doc.decidedBy != null && { decidedBy: doc.decidedBy }),
     ...(doc.releasePending === true && { releasePending: true }),
+    ...(doc.payout != null && { payout: payoutOf(doc.payout) }),
+  };
+}
+
+function payoutOf(payout: NonNullable<ClaimEntity['payout']>): ClaimPayout {
+  return {
+    status: payout.status,
+    attempts: payout.attempts,
+    ...(payout.lastAttemptAt != null && { lastAttemptAt: payout.lastAttemptAt }),
+    ...(payout.lastError != null && { lastError: payout.lastError }),
+    ...(payout.deliveredAt != null && { deliveredAt: payout.deliveredAt }),
   };
 }
 
@@ -79,6 +95,9 @@ function queryOf(filter: ClaimFilter): QueryFilter<ClaimEntity> {
   if (filter.userId) query.userId = filter.userId;
   if (filter.eventId) query.eventId = filter.eventId;
   if (filter.status) query.status = filter.status;
+  // A claim without a payout field never had anything to deliver.
+  if (filter.payoutStatus === 'NOT_REQUIRED') query.payout = { $exists: false };
+  else if (filter.payoutStatus) query['payout.status'] = filter.payoutStatus;
   if (filter.from || filter.to) {
     query.createdAt = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
   }

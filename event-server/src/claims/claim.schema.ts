@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { PAYOUT_STATUSES, type PayoutStatus } from '../payout/payout.rules.js';
 import { type ClaimReason, CLAIM_REASONS, CLAIM_STATUSES, type ClaimStatus } from './claim.state-machine.js';
 
 export class ClaimRewardEntity {
@@ -6,6 +7,14 @@ export class ClaimRewardEntity {
   @Prop({ required: true }) type!: string;
   @Prop({ required: true }) name!: string;
   @Prop({ required: true }) quantity!: number;
+}
+
+export class ClaimPayoutEntity {
+  @Prop({ type: String, required: true, enum: PAYOUT_STATUSES }) status!: PayoutStatus;
+  @Prop({ required: true }) attempts!: number;
+  @Prop() lastAttemptAt?: Date;
+  @Prop() lastError?: string;
+  @Prop() deliveredAt?: Date;
 }
 
 /** Every claim request, whatever its outcome, with the rewards as they were when it was made. */
@@ -28,6 +37,8 @@ export class ClaimEntity {
   @Prop() decidedBy?: string;
   /** Set while a decision that gives stock back has not yet deleted the claim's units. */
   @Prop() releasePending?: boolean;
+  /** Delivery of its webhooks, kept by the payout relay; absent = NOT_REQUIRED. */
+  @Prop({ type: ClaimPayoutEntity, _id: false }) payout?: ClaimPayoutEntity;
 }
 
 export const ClaimSchema = SchemaFactory.createForClass(ClaimEntity);
@@ -42,3 +53,4 @@ ClaimSchema.index({ status: 1, createdAt: -1, _id: -1 });
 ClaimSchema.index({ createdAt: -1, _id: -1 });
 ClaimSchema.index({ userId: 1, idempotencyKey: 1, createdAt: -1 });
 ClaimSchema.index({ releasePending: 1 });
+ClaimSchema.index({ 'payout.status': 1, createdAt: -1, _id: -1 });

@@ -35,7 +35,28 @@ describe('toClaimView', () => {
       rewards: processing.rewards,
       createdAt: '2025-12-01T00:00:00.000Z',
       decidedAt: '2025-12-01T00:00:01.000Z',
+      payout: { status: 'NOT_REQUIRED', attempts: 0 },
     });
+  });
+
+  it('shows payout PENDING as soon as the decision carries webhooks, then what the relay recorded', () => {
+    const grant: ClaimDecisionRecord = {
+      id: 'd2',
+      claimId: 'c1',
+      fromStatus: 'PROCESSING',
+      toStatus: 'GRANTED',
+      decidedBy: SYSTEM_ACTOR,
+      at: new Date('2025-12-01T00:00:01Z'),
+      payoutPending: true,
+      payoutEndpointIds: ['w1'],
+    };
+    expect(toClaimView(processing, grant).payout).toEqual({ status: 'PENDING', attempts: 0 });
+    const delivered = toClaimView({
+      ...processing,
+      status: 'GRANTED',
+      payout: { status: 'DELIVERED', attempts: 2, deliveredAt: new Date('2025-12-01T00:00:03Z') },
+    });
+    expect(delivered.payout).toEqual({ status: 'DELIVERED', attempts: 2, deliveredAt: '2025-12-01T00:00:03.000Z' });
   });
 
   it('keeps internal fields out and names a reviewer, not the system', () => {

@@ -1,6 +1,15 @@
 import type { ClaimDecisionRecord } from './claim-decision.repository.js';
 import type { ClaimRecord, ClaimReward } from './claim.repository.js';
 import type { ClaimReason, PublicClaimStatus } from './claim.state-machine.js';
+import type { PayoutStatus } from '../payout/payout.rules.js';
+
+export interface ClaimPayoutView {
+  status: PayoutStatus;
+  attempts: number;
+  lastAttemptAt?: string;
+  lastError?: string;
+  deliveredAt?: string;
+}
 
 /** Who decided when no person did (automatic grants, system rejections, the reconciler). */
 export const SYSTEM_ACTOR = 'system';
@@ -16,6 +25,7 @@ export interface ClaimView {
   createdAt: string;
   decidedAt?: string;
   decidedBy?: string;
+  payout: ClaimPayoutView;
 }
 
 /**
@@ -39,5 +49,19 @@ export function toClaimView(claim: ClaimRecord, processingDecision?: ClaimDecisi
     createdAt: claim.createdAt.toISOString(),
     ...(decidedAt !== undefined && { decidedAt: decidedAt.toISOString() }),
     ...(decidedBy !== undefined && decidedBy !== SYSTEM_ACTOR && { decidedBy }),
+    payout: payoutView(claim, decided),
+  };
+}
+
+/** Before its decision is projected, a claim's webhooks are already due when the decision carries some. */
+function payoutView(claim: ClaimRecord, decided: ClaimDecisionRecord | undefined): ClaimPayoutView {
+  const payout = claim.payout ?? (decided?.payoutPending ? { status: 'PENDING' as const, attempts: 0 } : undefined);
+  if (!payout) return { status: 'NOT_REQUIRED', attempts: 0 };
+  return {
+    status: payout.status,
+    attempts: payout.attempts,
+    ...(payout.lastAttemptAt && { lastAttemptAt: payout.lastAttemptAt.toISOString() }),
+    ...(payout.lastError !== undefined && { lastError: payout.lastError }),
+    ...(payout.deliveredAt && { deliveredAt: payout.deliveredAt.toISOString() }),
   };
 }

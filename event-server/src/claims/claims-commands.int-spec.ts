@@ -38,6 +38,9 @@ describe('store commands per claim', () => {
       // The event cache outlives a slow machine's pause between two requests of one test.
       CLAIM_CATALOG_TTL_MS: '60000',
       CLAIM_SOLD_OUT_TTL_MS: '60000',
+      // Nor the payout relay's polls and the webhook directory's refresh (within the test's minute).
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      WEBHOOK_ENDPOINT_CACHE_MS: '60000',
       MONGODB_URI: withOption(inject('mongoUri'), 'monitorCommands=true'),
     });
     operator = t.as('OPERATOR');

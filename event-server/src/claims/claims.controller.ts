@@ -33,6 +33,7 @@ function filterOf(query: ClaimFilterDto): ClaimFilter {
     ...(query.eventId && { eventId: query.eventId.toLowerCase() }),
     ...(query.userId && { userId: query.userId.toLowerCase() }),
     ...(query.status && { status: query.status }),
+    ...(query.payoutStatus && { payoutStatus: query.payoutStatus }),
     ...(from && { from }),
     ...(to && { to }),
   };

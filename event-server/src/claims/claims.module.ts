@@ -4,6 +4,7 @@ import { AuditLogModule } from '../audit/audit-log.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ProgressModule } from '../progress/progress.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionEntity, ClaimDecisionSchema } from './claim-decision.schema.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
@@ -27,6 +28,7 @@ import { ClaimsService } from './claims.service.js';
     ProgressModule,
     AuditLogModule,
     IdempotencyModule,
+    WebhooksModule,
   ],
   controllers: [EventClaimsController, ClaimsController],
   providers: [
@@ -39,5 +41,7 @@ import { ClaimsService } from './claims.service.js';
     ClaimReconciler,
     ClaimFaults,
   ],
+  // The payout relay reads claims and decisions (the outbox) and keeps each claim's payout field.
+  exports: [MongooseModule, ClaimRepository, ClaimDecisionRepository],
 })
 export class ClaimsModule {}

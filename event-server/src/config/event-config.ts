@@ -22,7 +22,26 @@ export interface EventConfig {
     queueTimeoutMs: number;
   };
   securityHeaders: SecurityHeadersConfig;
+  payout: PayoutConfig;
 }
+
+export interface PayoutConfig {
+  /** Loopback/private/link-local webhook URLs allowed (metadata addresses never are). */
+  allowPrivateNetworks: boolean;
+  /** How long a process trusts its copy of the enabled endpoints (other replicas' changes show after this). */
+  endpointCacheMs: number;
+  /** How often the relay looks for work (ms); 0 = this process sends nothing (the outbox still fills). */
+  relayIntervalMs: number;
+  /** Deliveries in flight at once per process. */
+  concurrency: number;
+  /** A receiver's answer must come within this (ms). */
+  timeoutMs: number;
+  /** Delay before each retry (ms), jittered by up to ±20 %; after the last one the delivery is FAILED. */
+  retryScheduleMs: number[];
+}
+
+/** Svix's schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about 27.6 h of retries before FAILED. */
+const DEFAULT_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
 
 /** The event server's whole configuration, validated once at boot; nothing else reads process.env. */
 export function loadEventConfig(env: Record<string, string | undefined>): EventConfig {
@@ -54,7 +73,28 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
+    payout: {
+      allowPrivateNetworks:
+        reader.oneOf('WEBHOOK_ALLOW_PRIVATE_NETWORKS', ['true', 'false'], {
+          default: reader.isProduction ? 'false' : 'true',
+        }) === 'true',
+      endpointCacheMs: reader.int('WEBHOOK_ENDPOINT_CACHE_MS', { default: 5_000, min: 100, max: 60_000 }),
+      relayIntervalMs: reader.int('PAYOUT_RELAY_INTERVAL_MS', { default: 250, min: 0, max: 60_000 }),
+      concurrency: reader.int('PAYOUT_RELAY_CONCURRENCY', { default: 16, min: 1, max: 256 }),
+      timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', { default: 5_000, min: 100, max: 60_000 }),
+      retryScheduleMs: retrySchedule(reader),
+    },
   };
   reader.done();
   return config;
+}
+
+function retrySchedule(reader: EnvReader): number[] {
+  const raw = reader.list('WEBHOOK_RETRY_SCHEDULE_SECONDS', DEFAULT_RETRY_SCHEDULE.split(','));
+  const seconds = raw.map(Number);
+  if (seconds.length === 0 || seconds.length > 50 || seconds.some((value) => !(value >= 0.01 && value <= 604_800))) {
+    reader.problem(`WEBHOOK_RETRY_SCHEDULE_SECONDS must list 1..50 delays of 0.01..604800 seconds, got "${raw.join(',')}"`);
+    return [];
+  }
+  return seconds.map((value) => Math.round(value * 1000));
 }

@@ -94,6 +94,14 @@ describe('every line of the route policy table', () => {
         'POST /activities event OPERATOR',
         'GET /activities event OPERATOR,AUDITOR',
         'GET /audit-logs event AUDITOR',
+        'POST /webhook-endpoints event ADMIN',
+        'GET /webhook-endpoints event ADMIN',
+        'GET /webhook-endpoints/:id event ADMIN',
+        'PATCH /webhook-endpoints/:id event ADMIN',
+        'DELETE /webhook-endpoints/:id event ADMIN',
+        'POST /webhook-endpoints/:id/rotate-secret event ADMIN',
+        'GET /deliveries event OPERATOR,AUDITOR',
+        'POST /deliveries/:id/retry event OPERATOR',
       ],
     );
   });

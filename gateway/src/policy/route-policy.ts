@@ -75,5 +75,15 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'POST', path: '/activities', access: [Role.OPERATOR], upstream: 'event' },
   { method: 'GET', path: '/activities', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
   { method: 'GET', path: '/audit-logs', access: [Role.AUDITOR], upstream: 'event' },
+
+  // --- event server: payout (webhook endpoints and their deliveries) --------------------------------
+  { method: 'POST', path: '/webhook-endpoints', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'GET', path: '/webhook-endpoints', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'GET', path: '/webhook-endpoints/:id', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'PATCH', path: '/webhook-endpoints/:id', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'DELETE', path: '/webhook-endpoints/:id', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'POST', path: '/webhook-endpoints/:id/rotate-secret', access: [Role.ADMIN], upstream: 'event' },
+  { method: 'GET', path: '/deliveries', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
+  { method: 'POST', path: '/deliveries/:id/retry', access: [Role.OPERATOR], upstream: 'event' },
   // /internal/** (server-to-server) is deliberately absent: unreachable from outside.
 ];

@@ -12,6 +12,7 @@ import { ClaimsService } from './services/ClaimsService.js';
 import { EventsService } from './services/EventsService.js';
 import { GatewayService } from './services/GatewayService.js';
 import { UsersService } from './services/UsersService.js';
+import { WebhooksService } from './services/WebhooksService.js';
 type HttpRequestConstructor = new (config: OpenAPIConfig) => BaseHttpRequest;
 export class RewardApiClient {
   public readonly activities: ActivitiesService;
@@ -21,6 +22,7 @@ export class RewardApiClient {
   public readonly events: EventsService;
   public readonly gateway: GatewayService;
   public readonly users: UsersService;
+  public readonly webhooks: WebhooksService;
   public readonly request: BaseHttpRequest;
   constructor(config?: Partial<OpenAPIConfig>, HttpRequest: HttpRequestConstructor = FetchHttpRequest) {
     this.request = new HttpRequest({
@@ -41,5 +43,6 @@ export class RewardApiClient {
     this.events = new EventsService(this.request);
     this.gateway = new GatewayService(this.request);
     this.users = new UsersService(this.request);
+    this.webhooks = new WebhooksService(this.request);
   }
 }

@@ -3,6 +3,7 @@ import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { PaginationQueryDto } from '@reward/server-kit/pagination';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { TimeRangeQueryDto } from '../../common/time-range.js';
+import { PAYOUT_STATUSES, type PayoutStatus } from '../../payout/payout.rules.js';
 import { PUBLIC_CLAIM_STATUSES, type PublicClaimStatus } from '../claim.state-machine.js';
 
 /** Filters of GET /claims/me. */
@@ -24,6 +25,11 @@ export class ClaimFilterDto extends IntersectionType(MyClaimFilterDto, TimeRange
   @IsOptional()
   @Matches(OBJECT_ID_PATTERN, { message: 'userId must be a valid user id' })
   userId?: string;
+
+  @ApiPropertyOptional({ enum: PAYOUT_STATUSES, enumName: 'PayoutStatus', description: 'Only claims with this payout status' })
+  @IsOptional()
+  @IsIn(PAYOUT_STATUSES)
+  payoutStatus?: PayoutStatus;
 }
 
 /** GET /claims/export: the filters, and whether the file starts with a byte order mark. */

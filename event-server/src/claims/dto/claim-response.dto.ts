@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PageResponseDto } from '@reward/server-kit/pagination';
 import { REWARD_TYPES } from '../../rewards/reward.schema.js';
+import { PAYOUT_STATUSES } from '../../payout/payout.rules.js';
 import { CLAIM_REASONS, PUBLIC_CLAIM_STATUSES } from '../claim.state-machine.js';
 
 export class ClaimRewardResponseDto {
@@ -15,6 +16,27 @@ export class ClaimRewardResponseDto {
 
   @ApiProperty({ type: 'integer', example: 100 })
   quantity!: number;
+}
+
+export class ClaimPayoutResponseDto {
+  @ApiProperty({
+    enum: PAYOUT_STATUSES,
+    enumName: 'PayoutStatus',
+    description: 'NOT_REQUIRED when no webhook endpoint was subscribed to what happened to the claim',
+  })
+  status!: string;
+
+  @ApiProperty({ type: 'integer', description: 'Delivery attempts so far, over all its webhooks' })
+  attempts!: number;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  lastAttemptAt?: string;
+
+  @ApiPropertyOptional({ description: 'Why the latest unsuccessful attempt failed' })
+  lastError?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the last of its webhooks was received' })
+  deliveredAt?: string;
 }
 
 export class ClaimResponseDto {
@@ -47,6 +69,9 @@ export class ClaimResponseDto {
 
   @ApiPropertyOptional({ description: 'Id of the reviewer (absent for decisions the system made)' })
   decidedBy?: string;
+
+  @ApiProperty({ type: ClaimPayoutResponseDto, description: "Delivery of the claim's webhooks to the game" })
+  payout!: ClaimPayoutResponseDto;
 }
 
 export class ClaimPageResponseDto extends PageResponseDto {

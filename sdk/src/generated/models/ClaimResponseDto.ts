@@ -2,6 +2,7 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
+import type { ClaimPayoutResponseDto } from './ClaimPayoutResponseDto.js';
 import type { ClaimReason } from './ClaimReason.js';
 import type { ClaimRewardResponseDto } from './ClaimRewardResponseDto.js';
 import type { ClaimStatus } from './ClaimStatus.js';
@@ -18,6 +19,10 @@ export type ClaimResponseDto = {
    * The reviewer's note (reject, revoke)
    */
   note?: string;
+  /**
+   * Delivery of the claim's webhooks to the game
+   */
+  payout: ClaimPayoutResponseDto;
   /**
    * Why the claim was rejected
    */

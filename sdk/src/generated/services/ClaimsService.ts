@@ -5,6 +5,7 @@
 import type { ClaimPageResponseDto } from '../models/ClaimPageResponseDto.js';
 import type { ClaimResponseDto } from '../models/ClaimResponseDto.js';
 import type { ClaimStatus } from '../models/ClaimStatus.js';
+import type { PayoutStatus } from '../models/PayoutStatus.js';
 import type { ReviewNoteDto } from '../models/ReviewNoteDto.js';
 import type { CancelablePromise } from '../core/CancelablePromise.js';
 import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
@@ -22,6 +23,7 @@ export class ClaimsService {
     from,
     to,
     userId,
+    payoutStatus,
     page = 1,
     limit = 20,
   }: {
@@ -42,6 +44,10 @@ export class ClaimsService {
      * Only this user's claims
      */
     userId?: string;
+    /**
+     * Only claims with this payout status
+     */
+    payoutStatus?: PayoutStatus;
     page?: number;
     limit?: number;
   }): CancelablePromise<ClaimPageResponseDto> {
@@ -54,6 +60,7 @@ export class ClaimsService {
         from: from,
         to: to,
         userId: userId,
+        payoutStatus: payoutStatus,
         page: page,
         limit: limit,
       },
@@ -78,6 +85,7 @@ export class ClaimsService {
     from,
     to,
     userId,
+    payoutStatus,
     bom = 'false',
   }: {
     /**
@@ -98,6 +106,10 @@ export class ClaimsService {
      */
     userId?: string;
     /**
+     * Only claims with this payout status
+     */
+    payoutStatus?: PayoutStatus;
+    /**
      * true: the file starts with a UTF-8 byte order mark, so Excel reads it as UTF-8 (Korean or other non-Latin text shows as written instead of mojibake). Other tools do not need it.
      */
     bom?: 'true' | 'false';
@@ -111,6 +123,7 @@ export class ClaimsService {
         from: from,
         to: to,
         userId: userId,
+        payoutStatus: payoutStatus,
         bom: bom,
       },
       errors: {

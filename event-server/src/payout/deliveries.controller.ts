@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
+import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
+import type { Page } from '@reward/server-kit/pagination';
+import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { requireEmptyBody } from '../claims/dto/empty-body.js';
+import { DeliveriesService } from './deliveries.service.js';
+import type { DeliveryView } from './delivery.view.js';
+import { ListDeliveriesQueryDto } from './dto/delivery-query.dto.js';
+import { DeliveryPageResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto.js';
+import { PayoutErrorCode } from './payout.errors.js';
+
+@ApiTags('webhooks')
+@Controller('deliveries')
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Get()
+  @Roles(Role.OPERATOR, Role.AUDITOR)
+  @ApiEndpoint({
+    operationId: 'listDeliveries',
+    summary: 'Webhook deliveries, newest first, with every attempt (status code, latency, error)',
+  })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: DeliveryPageResponseDto })
+  list(@Query() query: ListDeliveriesQueryDto): Promise<Page<DeliveryView>> {
+    const { page, limit, status, endpointId, claimId } = query;
+    return this.deliveries.list(
+      {
+        ...(status && { status }),
+        ...(endpointId && { endpointId: endpointId.toLowerCase() }),
+        ...(claimId && { claimId: claimId.toLowerCase() }),
+      },
+      { page, limit },
+    );
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'retryDelivery',
+    summary: 'Send a FAILED delivery again (a fresh retry schedule)',
+    description: 'Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log.',
+    errors: {
+      400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
+      404: [PayoutErrorCode.DELIVERY_NOT_FOUND],
+      409: [PayoutErrorCode.DELIVERY_NOT_FAILED],
+    },
+  })
+  @ApiOkResponse({ type: DeliveryResponseDto })
+  retry(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<DeliveryView> {
+    requireEmptyBody(body);
+    return this.deliveries.retry(id, actor);
+  }
+}

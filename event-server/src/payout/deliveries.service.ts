@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import { type Page, skipOf } from '@reward/server-kit/pagination';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { AuditLogService } from '../audit/audit-log.service.js';
+import { ClaimPayoutService } from './claim-payout.service.js';
+import { type DeliveryFilter, DeliveryRepository } from './delivery.repository.js';
+import { type DeliveryView, toDeliveryView } from './delivery.view.js';
+import { PayoutErrorCode } from './payout.errors.js';
+
+@Injectable()
+export class DeliveriesService {
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly claimPayout: ClaimPayoutService,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  async list(filter: DeliveryFilter, page: { page: number; limit: number }): Promise<Page<DeliveryView>> {
+    const { items, total } = await this.deliveries.findPage(filter, skipOf(page), page.limit);
+    return { items: items.map(toDeliveryView), page: page.page, limit: page.limit, total };
+  }
+
+  /** A FAILED delivery is due again at once with a fresh retry schedule; the relay's lease still decides who sends. */
+  async retry(id: string, actor: AuthenticatedUser): Promise<DeliveryView> {
+    const delivery = await this.deliveries.findById(id);
+    if (!delivery) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
+    if (delivery.status !== 'FAILED') {
+      throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is ${delivery.status}, not FAILED`);
+    }
+    const rescheduled = await this.deliveries.reschedule(id, new Date());
+    if (!rescheduled) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
+    await this.audit.record({
+      actorId: actor.id,
+      action: 'DELIVERY_RETRIED',
+      targetType: 'Delivery',
+      targetId: id,
+      changes: { status: { before: 'FAILED', after: 'PENDING' }, claimId: delivery.claimId, endpointId: delivery.endpointId },
+    });
+    await this.claimPayout.refresh(delivery.claimId);
+    return toDeliveryView(rescheduled);
+  }
+}

@@ -1,0 +1,59 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { DELIVERY_STATUSES, type DeliveryStatus } from './payout.rules.js';
+
+export class DeliveryAttemptEntity {
+  @Prop({ required: true }) attempt!: number;
+  @Prop({ required: true }) at!: Date;
+  @Prop() statusCode?: number;
+  @Prop({ required: true }) latencyMs!: number;
+  @Prop() error?: string;
+}
+
+/**
+ * One webhook of one claim decision to one endpoint. Unique on (decisionId, endpointId): the outbox can be
+ * expanded twice (two relays, a crash in between) and still records each delivery once.
+ */
+@Schema({ collection: 'payout_deliveries', versionKey: false })
+export class DeliveryEntity {
+  @Prop({ required: true }) decisionId!: string;
+  @Prop({ required: true }) endpointId!: string;
+  @Prop({ required: true }) claimId!: string;
+  @Prop({ required: true }) type!: string;
+  /** The `webhook-id` header: the same on every attempt, the receiver's dedupe key. */
+  @Prop({ required: true }) webhookId!: string;
+  /** The exact JSON sent on every attempt. */
+  @Prop({ required: true }) body!: string;
+  @Prop({ type: String, required: true, enum: DELIVERY_STATUSES }) status!: DeliveryStatus;
+  @Prop({ required: true }) attempts!: number;
+  /** Attempts made before the latest manual retry: the backoff schedule starts again from there. */
+  @Prop({ required: true }) retryBase!: number;
+  @Prop({ required: true }) nextAttemptAt!: Date;
+  @Prop() lastAttemptAt?: Date;
+  @Prop() lastStatusCode?: number;
+  @Prop() lastLatencyMs?: number;
+  @Prop() lastError?: string;
+  @Prop() deliveredAt?: Date;
+  @Prop({ type: [DeliveryAttemptEntity], _id: false, default: [] }) log!: DeliveryAttemptEntity[];
+  @Prop({ required: true }) createdAt!: Date;
+}
+
+export const DeliverySchema = SchemaFactory.createForClass(DeliveryEntity);
+DeliverySchema.index({ decisionId: 1, endpointId: 1 }, { unique: true });
+// The relay's due query: status is an equality (pushed down on FerretDB), the time is compared after.
+DeliverySchema.index({ status: 1, nextAttemptAt: 1 });
+DeliverySchema.index({ claimId: 1 });
+DeliverySchema.index({ endpointId: 1, createdAt: -1, _id: -1 });
+DeliverySchema.index({ status: 1, createdAt: -1, _id: -1 });
+DeliverySchema.index({ createdAt: -1, _id: -1 });
+
+/**
+ * Who sends attempt N of a delivery: `_id` is `<deliveryId>:<N>`, so of two relays (replicas) only one
+ * insert succeeds and only that one sends. A lease whose holder died is recognised by its age.
+ */
+@Schema({ collection: 'payout_delivery_leases', versionKey: false })
+export class DeliveryLeaseEntity {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) at!: Date;
+}
+
+export const DeliveryLeaseSchema = SchemaFactory.createForClass(DeliveryLeaseEntity);

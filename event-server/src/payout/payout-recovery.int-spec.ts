@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ClaimFaults } from '../claims/claim-faults.js';
+import { ClaimReconciler } from '../claims/claim-reconciler.service.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutRelay } from './payout-relay.service.js';
+
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05,0.05,0.05,0.05',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  CLAIM_RECONCILE_INTERVAL_MS: '0',
+};
+
+/** Three event servers on one database, as replicas: one whose relay runs, two whose relays do not. */
+describe('payout across crashes and replicas', () => {
+  let live: EventTestApp;
+  let doomed: EventTestApp;
+  let replica: EventTestApp;
+  let receiver: TestReceiver;
+  let token: (...roles: string[]) => Actor;
+
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+    live = await startEventTestApp('payout_recovery', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '20' });
+    const dbName = live.app.get<EventConfig>(EVENT_CONFIG).database.dbName;
+    replica = await startEventTestApp('payout_replica', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0', EVENT_DB_NAME: dbName });
+    doomed = await startEventTestApp('payout_doomed', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0', EVENT_DB_NAME: dbName });
+    // The JWT strategy is registered process-wide, so the last server started decides whose tokens verify.
+    token = (...roles) => {
+      const id = newId();
+      return { id, token: doomed.issuer.token(id, roles) };
+    };
+  });
+
+  afterAll(async () => {
+    await doomed?.close().catch(() => undefined);
+    await replica?.close();
+    await live?.close();
+    await receiver?.stop();
+  });
+
+  it('a grant whose process dies right after its decision is delivered by another process, once', async () => {
+    const admin = token('ADMIN');
+    const operator = token('OPERATOR');
+    const created = await live.request('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    // The doomed server learns of the endpoint the way another replica would: its directory refreshes.
+    await doomed.app.get(WebhookEndpointDirectory).refresh();
+
+    const event = await createClaimableEvent(doomed, operator);
+    const [user] = await eligibleUsers(doomed, operator, 1);
+    vi.spyOn(doomed.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step === 'decision-inserted') throw new Error('injected crash');
+    });
+    expect((await claim(doomed, event.id, { ...user!, token: doomed.issuer.token(user!.id, ['USER']) })).status).toBe(500);
+    vi.restoreAllMocks();
+    await doomed.close();
+
+    // Nothing was sent yet: the decision is not applied, so the live relay leaves it alone...
+    expect(receiver.received).toHaveLength(0);
+    // ...until the reconciler (on any replica) applies it; then the relay records and sends the webhook.
+    await live.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    const claims = await live.request<{ items: Array<{ id: string; status: string }> }>('GET', `/claims?eventId=${event.id}`, {
+      token: operator.token,
+    });
+    const granted = claims.body.items[0]!;
+    expect(granted.status).toBe('GRANTED');
+    const delivered = await vi.waitFor(
+      async () => {
+        const claimNow = await live.request<{ payout: { status: string } }>('GET', `/claims/${granted.id}`, {
+          token: operator.token,
+        });
+        expect(claimNow.body.payout.status).toBe('DELIVERED');
+        const list = await live.request<{ items: Array<{ id: string; webhookId: string; status: string }> }>(
+          'GET',
+          `/deliveries?claimId=${granted.id}`,
+          { token: operator.token },
+        );
+        return list.body.items;
+      },
+      { timeout: 10_000, interval: 30 },
+    );
+    expect(delivered).toHaveLength(1);
+    expect(receiver.withId(delivered[0]!.webhookId)).toHaveLength(1);
+  });
+
+  it('two relays handed the same due attempt at once send it once (the lease insert decides)', async () => {
+    const delivery = (await live.app.get(DeliveryRepository).findPage({}, 0, 1)).items[0]!;
+    const before = receiver.withId(delivery.webhookId).length;
+    receiver.answer = (_i, _w, res) => setTimeout(() => res.writeHead(200).end(), 50);
+    const due = { ...delivery, status: 'PENDING' as const };
+    await Promise.all([live.app.get(PayoutRelay).attempt(due), replica.app.get(PayoutRelay).attempt(due)]);
+    expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
+    const after = await live.app.get(DeliveryRepository).findById(delivery.id);
+    expect(after).toMatchObject({ status: 'DELIVERED', attempts: delivery.attempts + 1 });
+  });
+
+  it('an attempt whose sender died (its lease left behind) is counted as failed and retried, not lost', async () => {
+    const repository = live.app.get(DeliveryRepository);
+    const delivery = (await repository.findPage({}, 0, 1)).items[0]!;
+    const number = delivery.attempts + 1;
+    // A relay took the lease of the next attempt a minute ago and never wrote its result.
+    expect(await repository.tryLease(delivery.id, number, new Date(Date.now() - 60_000))).toBe(true);
+    const before = receiver.withId(delivery.webhookId).length;
+    await live.app.get(PayoutRelay).attempt({ ...delivery, status: 'PENDING' });
+    expect(receiver.withId(delivery.webhookId)).toHaveLength(before);
+    expect(await repository.findById(delivery.id)).toMatchObject({
+      status: 'PENDING',
+      attempts: number,
+      lastError: 'the sending process stopped mid-attempt',
+    });
+    // The next attempt has a lease of its own: the running relay sends it.
+    await vi.waitFor(
+      async () => expect(await repository.findById(delivery.id)).toMatchObject({ status: 'DELIVERED', attempts: number + 1 }),
+      {
+        timeout: 10_000,
+      },
+    );
+  });
+});

@@ -1,0 +1,4 @@
+export const PayoutErrorCode = {
+  DELIVERY_NOT_FOUND: 'DELIVERY_NOT_FOUND',
+  DELIVERY_NOT_FAILED: 'DELIVERY_NOT_FAILED',
+} as const;

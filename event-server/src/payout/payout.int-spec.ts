@@ -1,0 +1,362 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { sendWebhook } from './webhook-sender.js';
+
+/** Fast relay and a short retry schedule (three retries) so the whole life of a delivery fits in a test. */
+const FAST = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  PAYOUT_RELAY_INTERVAL_MS: '20',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05,0.05,0.05',
+  WEBHOOK_TIMEOUT_MS: '500',
+  WEBHOOK_ENDPOINT_CACHE_MS: '100',
+};
+
+interface Endpoint {
+  id: string;
+  secret: string;
+}
+
+interface Delivery {
+  id: string;
+  status: string;
+  attempts: number;
+  webhookId: string;
+  type: string;
+  attemptLog: Array<{ statusCode?: number; error?: string; latencyMs: number }>;
+  lastError?: string;
+}
+
+describe('payout webhooks', () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('payout', FAST);
+    admin = t.as('ADMIN');
+    operator = t.as('OPERATOR');
+    receiver = await TestReceiver.start();
+  });
+
+  afterEach(async () => {
+    // Each test subscribes its own endpoints; none may leak deliveries into the next test.
+    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+    for (const endpoint of list.body.items) {
+      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    }
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  async function subscribe(events = ['claim.granted', 'claim.revoked', 'claim.pending'], url = receiver.url): Promise<Endpoint> {
+    const created = await t.request<Endpoint>('POST', '/webhook-endpoints', { token: admin.token, body: { url, events } });
+    expect(created.status).toBe(201);
+    return created.body;
+  }
+
+  async function grantedClaim(
+    options: { approval?: 'AUTO' | 'MANUAL' } = {},
+  ): Promise<{ id: string; body: Record<string, unknown> }> {
+    const event = await createClaimableEvent(t, operator, options);
+    const [user] = await eligibleUsers(t, operator, 1);
+    const answer = await claim(t, event.id, user!);
+    expect(answer.status).toBe(201);
+    return { id: answer.body.id as string, body: answer.body };
+  }
+
+  async function deliveriesOf(claimId: string): Promise<Delivery[]> {
+    const list = await t.request<{ items: Delivery[] }>('GET', `/deliveries?claimId=${claimId}`, { token: operator.token });
+    expect(list.status).toBe(200);
+    return list.body.items;
+  }
+
+  async function settled(claimId: string, count = 1): Promise<Delivery[]> {
+    return vi.waitFor(
+      async () => {
+        const deliveries = await deliveriesOf(claimId);
+        expect(deliveries).toHaveLength(count);
+        for (const delivery of deliveries) expect(delivery.status).not.toBe('PENDING');
+        return deliveries;
+      },
+      { timeout: 10_000, interval: 30 },
+    );
+  }
+
+  describe('endpoints', () => {
+    it('creates with a secret shown once, lists, changes, rotates and deletes, each change audited', async () => {
+      const created = await t.request<Record<string, unknown>>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'], description: 'game A' },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(created.body).toMatchObject({ url: receiver.url, events: ['claim.granted'], enabled: true });
+      const id = created.body.id as string;
+      const got = await t.request('GET', `/webhook-endpoints/${id}`, { token: admin.token });
+      expect(got.status).toBe(200);
+      expect(got.body).not.toHaveProperty('secret');
+      expect(got.body).not.toHaveProperty('secrets');
+      const patched = await t.request('PATCH', `/webhook-endpoints/${id}`, {
+        token: admin.token,
+        body: { events: ['claim.granted', 'claim.revoked'], enabled: false },
+      });
+      expect(patched.body).toMatchObject({ events: ['claim.granted', 'claim.revoked'], enabled: false });
+      const rotated = await t.request<Record<string, unknown>>('POST', `/webhook-endpoints/${id}/rotate-secret`, {
+        token: admin.token,
+      });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.secret).not.toBe(created.body.secret);
+      expect(Date.parse(rotated.body.previousSecretExpiresAt as string) - Date.now()).toBeGreaterThan(23 * 3600_000);
+      expect((await t.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token })).status).toBe(204);
+      expect((await t.request('GET', `/webhook-endpoints/${id}`, { token: admin.token })).status).toBe(404);
+      const audit = await t.request<{ items: Array<{ action: string; targetId: string; changes: unknown }> }>(
+        'GET',
+        `/audit-logs?actorId=${admin.id}&limit=100`,
+        { token: admin.token },
+      );
+      const mine = audit.body.items.filter((entry) => entry.targetId === id);
+      expect(mine.map((entry) => entry.action).sort()).toEqual([
+        'WEBHOOK_ENDPOINT_CREATED',
+        'WEBHOOK_ENDPOINT_DELETED',
+        'WEBHOOK_ENDPOINT_UPDATED',
+        'WEBHOOK_SECRET_ROTATED',
+      ]);
+      expect(JSON.stringify(mine)).not.toContain('whsec_');
+    });
+
+    it('refuses bad input with a code and writes nothing; only ADMIN manages endpoints', async () => {
+      const before = await t.request<{ total: number }>('GET', '/webhook-endpoints', { token: admin.token });
+      const cases: Array<[unknown, string]> = [
+        [{ url: 'not a url', events: ['claim.granted'] }, 'INVALID_WEBHOOK_URL'],
+        [{ url: 'ftp://example.com/x', events: ['claim.granted'] }, 'INVALID_WEBHOOK_URL'],
+        [{ url: 'http://user:pw@127.0.0.1/x', events: ['claim.granted'] }, 'INVALID_WEBHOOK_URL'],
+        [{ url: receiver.url, events: ['claim.exploded'] }, 'VALIDATION_FAILED'],
+        [{ url: receiver.url, events: [] }, 'VALIDATION_FAILED'],
+        [{ url: receiver.url, events: ['claim.granted'], secret: 'mine' }, 'VALIDATION_FAILED'],
+        // Metadata addresses are refused even where private networks are allowed.
+        [{ url: 'http://169.254.169.254/latest/meta-data', events: ['claim.granted'] }, 'WEBHOOK_URL_REFUSED'],
+        [{ url: 'http://[fd00:ec2::254]/', events: ['claim.granted'] }, 'WEBHOOK_URL_REFUSED'],
+        [{ url: 'http://[::ffff:169.254.169.254]/', events: ['claim.granted'] }, 'WEBHOOK_URL_REFUSED'],
+      ];
+      for (const [body, code] of cases) {
+        const answer = await t.request('POST', '/webhook-endpoints', { token: admin.token, body });
+        expect(answer.status, JSON.stringify(body)).toBe(400);
+        expect(answer.body.code, JSON.stringify(body)).toBe(code);
+      }
+      const forbidden = await t.request('POST', '/webhook-endpoints', {
+        token: operator.token,
+        body: { url: receiver.url, events: ['claim.granted'] },
+      });
+      expect(forbidden.status).toBe(403);
+      expect((await t.request('GET', '/webhook-endpoints', { token: operator.token })).status).toBe(403);
+      expect((await t.request('GET', '/deliveries', { token: t.as('USER').token })).status).toBe(403);
+      expect(
+        (await t.request('PATCH', '/webhook-endpoints/665f1c2b9d3e4a00123456aa', { token: admin.token, body: {} })).status,
+      ).toBe(404);
+      const after = await t.request<{ total: number }>('GET', '/webhook-endpoints', { token: admin.token });
+      expect(after.body.total).toBe(before.body.total);
+    });
+  });
+
+  describe('delivery', () => {
+    it('delivers a grant signed per Standard Webhooks (checked by the SDK and by an independent library)', async () => {
+      const endpoint = await subscribe();
+      const granted = await grantedClaim();
+      expect(granted.body.payout).toEqual({ status: 'PENDING', attempts: 0 });
+      const [delivery] = await settled(granted.id);
+      expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 1, type: 'claim.granted' });
+      const [webhook] = receiver.withId(delivery!.webhookId);
+      const payload = verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body);
+      expect(payload).toMatchObject({
+        id: delivery!.webhookId,
+        type: 'claim.granted',
+        data: { id: granted.id, status: 'GRANTED' },
+      });
+      expect(payload.data.rewards).toEqual(granted.body.rewards);
+      expect(new Webhook(endpoint.secret).verify(webhook!.body, webhook!.headers as Record<string, string>)).toEqual(payload);
+      expect(() =>
+        verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body.replace('GRANTED', 'REVOKED')),
+      ).toThrow(WebhookVerificationError);
+      expect(() =>
+        verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body, { now: Date.now() + 3600_000 }),
+      ).toThrow(/tolerance/);
+
+      await vi.waitFor(async () => {
+        const claimNow = await t.request<Record<string, unknown>>('GET', `/claims/${granted.id}`, { token: operator.token });
+        expect(claimNow.body.payout).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      });
+      const filtered = await t.request<{ items: Array<{ id: string }> }>('GET', '/claims?payoutStatus=DELIVERED&limit=100', {
+        token: operator.token,
+      });
+      expect(filtered.body.items.map((item) => item.id)).toContain(granted.id);
+      const pending = await t.request<{ items: Array<{ id: string }> }>('GET', '/claims?payoutStatus=PENDING&limit=100', {
+        token: operator.token,
+      });
+      expect(pending.body.items.map((item) => item.id)).not.toContain(granted.id);
+      const csv = await t.app.inject({
+        method: 'GET',
+        url: `/claims/export`,
+        headers: { authorization: `Bearer ${operator.token}` },
+      });
+      expect(csv.body.split('\r\n')[0]).toMatch(/,payoutStatus$/);
+      expect(csv.body).toContain(`${granted.id},`);
+      expect(csv.body.split('\r\n').find((line) => line.startsWith(granted.id))).toMatch(/,DELIVERED$/);
+    });
+
+    it('without a subscribed endpoint a grant needs no payout', async () => {
+      const granted = await grantedClaim();
+      expect(granted.body.payout).toEqual({ status: 'NOT_REQUIRED', attempts: 0 });
+      const filtered = await t.request<{ items: Array<{ id: string }> }>('GET', '/claims?payoutStatus=NOT_REQUIRED&limit=100', {
+        token: operator.token,
+      });
+      expect(filtered.body.items.map((item) => item.id)).toContain(granted.id);
+    });
+
+    it('retries a failing receiver with the same webhook-id until it answers 2xx', async () => {
+      await subscribe(['claim.granted']);
+      receiver.answer = (index, webhook, res) => {
+        const mine = receiver.withId(webhook.headers['webhook-id'] as string).length;
+        res.writeHead(mine <= 2 ? 503 : 200).end(mine <= 2 ? 'busy' : 'ok');
+        void index;
+      };
+      const granted = await grantedClaim();
+      const [delivery] = await settled(granted.id);
+      expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+      expect(delivery!.attemptLog.map((entry) => entry.statusCode)).toEqual([503, 503, 200]);
+      expect(delivery!.attemptLog[0]!.error).toBe('the receiver answered 503: busy');
+      const sent = receiver.withId(delivery!.webhookId);
+      expect(sent).toHaveLength(3);
+      expect(new Set(sent.map((webhook) => webhook.body)).size).toBe(1);
+    });
+
+    it('gives up after the schedule, times out a silent receiver, and sends a FAILED one again on retry', async () => {
+      await subscribe(['claim.granted']);
+      receiver.answer = () => {}; // never answers
+      const granted = await grantedClaim();
+      const [failed] = await settled(granted.id);
+      expect(failed).toMatchObject({ status: 'FAILED', attempts: 4, lastError: 'no answer within 500 ms' });
+      await vi.waitFor(async () => {
+        const claimNow = await t.request<Record<string, unknown>>('GET', `/claims/${granted.id}`, { token: operator.token });
+        expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 4, lastError: 'no answer within 500 ms' });
+      });
+
+      receiver.answer = (_i, _w, res) => res.writeHead(200).end();
+      expect((await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: t.as('AUDITOR').token })).status).toBe(403);
+      const retried = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      expect(retried.status).toBe(200);
+      const [delivered] = await settled(granted.id);
+      expect(delivered).toMatchObject({ status: 'DELIVERED', attempts: 5 });
+      const again = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('DELIVERY_NOT_FAILED');
+      expect((await t.request('POST', '/deliveries/665f1c2b9d3e4a00123456aa/retry', { token: operator.token })).status).toBe(404);
+    });
+
+    it('a 410 Gone disables the endpoint and fails the delivery', async () => {
+      const endpoint = await subscribe(['claim.granted']);
+      receiver.answer = (_i, _w, res) => res.writeHead(410).end();
+      const granted = await grantedClaim();
+      const [delivery] = await settled(granted.id);
+      expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, lastError: 'the receiver answered 410 Gone' });
+      const now = await t.request('GET', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+      expect(now.body).toMatchObject({ enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+    });
+
+    it('sends approvals (pending, then granted) and revocations; a rotation signs with both secrets', async () => {
+      const endpoint = await subscribe();
+      const pending = await grantedClaim({ approval: 'MANUAL' });
+      expect(pending.body.status).toBe('PENDING');
+      await settled(pending.id, 1);
+      const approved = await t.request('POST', `/claims/${pending.id}/approve`, { token: operator.token });
+      expect(approved.status).toBe(200);
+      await settled(pending.id, 2);
+
+      const rotated = await t.request<{ secret: string }>('POST', `/webhook-endpoints/${endpoint.id}/rotate-secret`, {
+        token: admin.token,
+      });
+      const revoked = await t.request('POST', `/claims/${pending.id}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+      expect(revoked.status).toBe(200);
+      expect(revoked.body.payout).toMatchObject({ status: 'PENDING' });
+      const deliveries = await settled(pending.id, 3);
+      expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.granted', 'claim.pending', 'claim.revoked']);
+      const revocation = deliveries.find((delivery) => delivery.type === 'claim.revoked')!;
+      const [webhook] = receiver.withId(revocation.webhookId);
+      expect((webhook!.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
+      const headers = webhook!.headers as Record<string, string>;
+      expect(verifyWebhook(endpoint.secret, headers, webhook!.body).data).toMatchObject({ status: 'REVOKED', note: 'fraud' });
+      expect(verifyWebhook(rotated.body.secret, headers, webhook!.body).type).toBe('claim.revoked');
+      expect(new Webhook(rotated.body.secret).verify(webhook!.body, headers)).toMatchObject({ type: 'claim.revoked' });
+    });
+  });
+});
+
+describe('SSRF', () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('payout-ssrf', { PAYOUT_RELAY_INTERVAL_MS: '0', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
+    admin = t.as('ADMIN');
+    receiver = await TestReceiver.start();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  it('refuses loopback, private, link-local and mapped addresses and names resolving to them', async () => {
+    for (const url of [
+      receiver.url,
+      'http://localhost:8080/x',
+      'http://10.1.2.3/x',
+      'http://172.16.0.1/x',
+      'http://192.168.1.1/x',
+      'http://169.254.1.1/x',
+      'http://[::1]/x',
+      'http://[fe80::1]/x',
+      'http://[fd12::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://0.0.0.0/x',
+      'http://2130706433/x', // 127.0.0.1 spelled as a number
+    ]) {
+      const answer = await t.request('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url, events: ['claim.granted'] },
+      });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.code, url).toBe('WEBHOOK_URL_REFUSED');
+    }
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('checks the address again when sending: nothing reaches a name that now resolves to loopback', async () => {
+    const byName = await sendWebhook(receiver.url.replace('127.0.0.1', 'localhost'), {}, '{}', {
+      timeoutMs: 500,
+      allowPrivate: false,
+    });
+    expect(byName.error).toMatch(/refused: .*loopback/);
+    const byAddress = await sendWebhook(receiver.url, {}, '{}', { timeoutMs: 500, allowPrivate: false });
+    expect(byAddress.error).toMatch(/refused: .*loopback/);
+    expect(receiver.received).toHaveLength(0);
+    const allowed = await sendWebhook(receiver.url, {}, '{}', { timeoutMs: 500, allowPrivate: true });
+    expect(allowed.statusCode).toBe(204);
+  });
+
+  it('does not follow redirects', async () => {
+    receiver.answer = (_i, _w, res) => res.writeHead(302, { location: 'http://169.254.169.254/' }).end();
+    const result = await sendWebhook(receiver.url, {}, '{}', { timeoutMs: 500, allowPrivate: true });
+    expect(result).toMatchObject({ statusCode: 302, error: 'the receiver answered 302 (redirects are not followed)' });
+    expect(receiver.received).toHaveLength(2);
+  });
+});

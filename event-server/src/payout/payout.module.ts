@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuditLogModule } from '../audit/audit-log.module.js';
+import { ClaimsModule } from '../claims/claims.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { ClaimPayoutService } from './claim-payout.service.js';
+import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveriesService } from './deliveries.service.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { DeliveryEntity, DeliveryLeaseEntity, DeliveryLeaseSchema, DeliverySchema } from './delivery.schema.js';
+import { PayoutOutboxRepository } from './payout-outbox.repository.js';
+import { PayoutRelay } from './payout-relay.service.js';
+
+/** Payout: the outbox (on claim decisions), its relay, the deliveries and their retry. */
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: DeliveryEntity.name, schema: DeliverySchema },
+      { name: DeliveryLeaseEntity.name, schema: DeliveryLeaseSchema },
+    ]),
+    ClaimsModule,
+    WebhooksModule,
+    AuditLogModule,
+  ],
+  controllers: [DeliveriesController],
+  providers: [DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
+})
+export class PayoutModule {}

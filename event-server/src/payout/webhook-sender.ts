@@ -1,0 +1,104 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { addressProblem, hostOf } from '../webhooks/webhook-url.rules.js';
+import type { AttemptResult } from './payout.rules.js';
+
+/** At most this much of an error answer is kept (its start says what went wrong). */
+const BODY_EXCERPT = 200;
+
+/**
+ * The connection's own DNS lookup refuses forbidden addresses, so what is checked is what is dialled
+ * (a name re-pointed to 127.0.0.1 after the endpoint was saved is caught here: DNS rebinding).
+ */
+function guardedLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 4);
+      for (const entry of addresses) {
+        const problem = addressProblem(entry.address, allowPrivate);
+        if (problem) return callback(new Error(`refused: ${problem}`), '', 4);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** One POST, no redirects followed, a hard timeout; never throws (every failure is a result). */
+export function sendWebhook(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: { timeoutMs: number; allowPrivate: boolean },
+): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      resolve({ latencyMs: 0, error: 'the endpoint url is malformed' });
+      return;
+    }
+    const host = hostOf(target);
+    // An IP literal is never looked up, so it is checked here.
+    const literalProblem = isIP(host) ? addressProblem(host, options.allowPrivate) : undefined;
+    if (literalProblem) {
+      resolve({ latencyMs: 0, error: `refused: ${literalProblem}` });
+      return;
+    }
+    let settled = false;
+    const finish = (result: AttemptResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      target,
+      {
+        method: 'POST',
+        lookup: guardedLookup(options.allowPrivate),
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          'user-agent': 'reward-platform-webhooks/1',
+        },
+      },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size < BODY_EXCERPT) chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) return finish({ statusCode: code, latencyMs: elapsed() });
+          const excerpt = Buffer.concat(chunks).toString('utf8').slice(0, BODY_EXCERPT).trim();
+          const redirect = code >= 300 && code < 400 ? ' (redirects are not followed)' : '';
+          finish({
+            statusCode: code,
+            latencyMs: elapsed(),
+            error: `the receiver answered ${code}${redirect}${excerpt ? `: ${excerpt}` : ''}`,
+          });
+        });
+        res.on('error', (error) => finish({ statusCode: res.statusCode, latencyMs: elapsed(), error: error.message }));
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ latencyMs: elapsed(), error: `no answer within ${options.timeoutMs} ms` });
+      req.destroy();
+    }, options.timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ latencyMs: elapsed(), error: error.code ? `${error.code}: ${error.message}` : error.message }),
+    );
+    req.end(body);
+  });
+}

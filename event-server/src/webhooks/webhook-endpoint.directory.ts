@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { type WebhookEndpointRecord, WebhookEndpointRepository } from './webhook-endpoint.repository.js';
+
+/**
+ * This process's copy of the enabled endpoints, so that the claim path learns who is subscribed without
+ * a store command. Refreshed in the background every `WEBHOOK_ENDPOINT_CACHE_MS` (5 s by default) and
+ * at once after a change made through this process; another replica's change shows within that time.
+ */
+@Injectable()
+export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(WebhookEndpointDirectory.name);
+  private endpoints: ReadonlyMap<string, WebhookEndpointRecord> = new Map();
+  private timer?: NodeJS.Timeout;
+  private refreshing?: Promise<void>;
+
+  constructor(
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    private readonly repository: WebhookEndpointRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.config.payout.endpointCacheMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): Promise<void> | undefined {
+    clearInterval(this.timer);
+    return this.refreshing;
+  }
+
+  /** Ids of the enabled endpoints subscribed to this event type (no I/O). */
+  subscribers(type: string): string[] {
+    const ids: string[] = [];
+    for (const endpoint of this.endpoints.values()) if (endpoint.events.includes(type)) ids.push(endpoint.id);
+    return ids;
+  }
+
+  hasEndpoints(): boolean {
+    return this.endpoints.size > 0;
+  }
+
+  /** The cached enabled endpoint, if this process knows it as enabled. */
+  cached(id: string): WebhookEndpointRecord | undefined {
+    return this.endpoints.get(id);
+  }
+
+  /** Reloads now (after a local change); concurrent calls share one read. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.repository
+      .findEnabled()
+      .then((list) => {
+        this.endpoints = new Map(list.map((endpoint) => [endpoint.id, endpoint]));
+      })
+      .catch((error: unknown) => this.logger.warn(`Webhook endpoint refresh failed: ${String(error)}`))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+}

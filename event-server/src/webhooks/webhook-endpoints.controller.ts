@@ -1,0 +1,111 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
+import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
+import { type Page, PaginationQueryDto } from '@reward/server-kit/pagination';
+import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { requireEmptyBody } from '../claims/dto/empty-body.js';
+import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
+import {
+  WebhookEndpointPageResponseDto,
+  WebhookEndpointResponseDto,
+  WebhookEndpointWithSecretResponseDto,
+} from './dto/webhook-endpoint-response.dto.js';
+import type { WebhookEndpointView } from './webhook-endpoint.view.js';
+import { WebhookEndpointsService } from './webhook-endpoints.service.js';
+import { WebhookErrorCode } from './webhook.errors.js';
+
+const URL_ERRORS = [WebhookErrorCode.INVALID_WEBHOOK_URL, WebhookErrorCode.WEBHOOK_URL_REFUSED];
+const NOT_FOUND = { 404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND] };
+
+@ApiTags('webhooks')
+@Controller('webhook-endpoints')
+@Roles(Role.ADMIN)
+export class WebhookEndpointsController {
+  constructor(private readonly endpoints: WebhookEndpointsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiEndpoint({
+    operationId: 'createWebhookEndpoint',
+    summary: 'Subscribe a receiver to claim events (payout webhooks)',
+    description:
+      'The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and ' +
+      'link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. ' +
+      'Recorded in the audit log.',
+    errors: { 400: URL_ERRORS },
+  })
+  @ApiCreatedResponse({ type: WebhookEndpointWithSecretResponseDto })
+  create(
+    @Body() body: CreateWebhookEndpointDto,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<WebhookEndpointView & { secret: string }> {
+    return this.endpoints.create(body, actor);
+  }
+
+  @Get()
+  @ApiEndpoint({ operationId: 'listWebhookEndpoints', summary: 'Webhook endpoints, newest first (without secrets)' })
+  @ApiPageQuery()
+  @ApiOkResponse({ type: WebhookEndpointPageResponseDto })
+  list(@Query() query: PaginationQueryDto): Promise<Page<WebhookEndpointView>> {
+    return this.endpoints.list(query);
+  }
+
+  @Get(':id')
+  @ApiEndpoint({ operationId: 'getWebhookEndpoint', summary: 'A webhook endpoint (without its secret)', errors: NOT_FOUND })
+  @ApiOkResponse({ type: WebhookEndpointResponseDto })
+  get(@Param('id', ParseObjectIdPipe) id: string): Promise<WebhookEndpointView> {
+    return this.endpoints.get(id);
+  }
+
+  @Patch(':id')
+  @ApiEndpoint({
+    operationId: 'updateWebhookEndpoint',
+    summary: 'Change the url, events, description, or enable/disable an endpoint',
+    description: 'A new url is checked like on creation. Recorded in the audit log.',
+    errors: { 400: URL_ERRORS, ...NOT_FOUND },
+  })
+  @ApiOkResponse({ type: WebhookEndpointResponseDto })
+  update(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: UpdateWebhookEndpointDto,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<WebhookEndpointView> {
+    return this.endpoints.update(id, body, actor);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiEndpoint({
+    operationId: 'rotateWebhookSecret',
+    summary: 'Replace the signing secret (shown once); the previous one still signs for 24 h',
+    description:
+      'Until `previousSecretExpiresAt` every request carries two signatures, one per secret, so the receiver can ' +
+      'switch without a gap. No body (or `{}`). Recorded in the audit log.',
+    errors: { 400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON], ...NOT_FOUND },
+  })
+  @ApiOkResponse({ type: WebhookEndpointWithSecretResponseDto })
+  rotate(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<WebhookEndpointView & { secret: string }> {
+    requireEmptyBody(body);
+    return this.endpoints.rotateSecret(id, actor);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiEndpoint({
+    operationId: 'deleteWebhookEndpoint',
+    summary: 'Delete an endpoint; its pending deliveries end as FAILED',
+    description: 'Recorded in the audit log.',
+    errors: NOT_FOUND,
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  async remove(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() actor: AuthenticatedUser): Promise<void> {
+    await this.endpoints.remove(id, actor);
+  }
+}

@@ -1,0 +1,113 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@reward/server-kit/errors';
+import { type Page, skipOf } from '@reward/server-kit/pagination';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
+import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
+import { type WebhookEndpointRecord, WebhookEndpointRepository } from './webhook-endpoint.repository.js';
+import { toWebhookEndpointView, type WebhookEndpointView } from './webhook-endpoint.view.js';
+import { WebhookErrorCode } from './webhook.errors.js';
+import { checkWebhookUrl } from './webhook-url.rules.js';
+import { newWebhookSecret, rotate } from './webhook-secret.js';
+
+const TARGET = 'WebhookEndpoint';
+const AUDITED = ['url', 'events', 'description', 'enabled'] as const;
+
+/** Endpoints managed by ADMIN: every change audited (never with the secret in it). */
+@Injectable()
+export class WebhookEndpointsService {
+  constructor(
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    private readonly repository: WebhookEndpointRepository,
+    private readonly directory: WebhookEndpointDirectory,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  async create(input: CreateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointView & { secret: string }> {
+    await this.checkUrl(input.url);
+    const now = new Date();
+    const secret = newWebhookSecret();
+    const endpoint = await this.repository.insert({
+      url: input.url,
+      events: input.events,
+      ...(input.description !== undefined && { description: input.description }),
+      enabled: true,
+      secrets: [{ value: secret, createdAt: now }],
+      createdBy: actor.id,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.record(actor, 'WEBHOOK_ENDPOINT_CREATED', endpoint.id, diffFields(undefined, pick(endpoint)));
+    await this.directory.refresh();
+    return { ...toWebhookEndpointView(endpoint), secret };
+  }
+
+  async list(page: { page: number; limit: number }): Promise<Page<WebhookEndpointView>> {
+    const { items, total } = await this.repository.findPage(skipOf(page), page.limit);
+    return { items: items.map((endpoint) => toWebhookEndpointView(endpoint)), page: page.page, limit: page.limit, total };
+  }
+
+  async get(id: string): Promise<WebhookEndpointView> {
+    return toWebhookEndpointView(await this.found(id));
+  }
+
+  async update(id: string, input: UpdateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointView> {
+    const before = await this.found(id);
+    if (input.url !== undefined) await this.checkUrl(input.url);
+    const updated = await this.repository.update(id, {
+      ...input,
+      ...(input.enabled === true && { disabledReason: null }),
+    });
+    if (!updated) throw this.notFound(id);
+    await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
+    await this.directory.refresh();
+    return toWebhookEndpointView(updated);
+  }
+
+  async rotateSecret(id: string, actor: AuthenticatedUser): Promise<WebhookEndpointView & { secret: string }> {
+    const before = await this.found(id);
+    const now = new Date();
+    const secrets = rotate(before.secrets, now);
+    const updated = await this.repository.update(id, { secrets });
+    if (!updated) throw this.notFound(id);
+    const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
+    await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
+    await this.directory.refresh();
+    return { ...toWebhookEndpointView(updated, now), secret: (secrets[0] as { value: string }).value };
+  }
+
+  async remove(id: string, actor: AuthenticatedUser): Promise<void> {
+    const deleted = await this.repository.delete(id);
+    if (!deleted) throw this.notFound(id);
+    await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
+    await this.directory.refresh();
+  }
+
+  private async checkUrl(url: string): Promise<void> {
+    const problem = await checkWebhookUrl(url, this.config.payout.allowPrivateNetworks);
+    if (!problem) return;
+    const code = problem.kind === 'refused' ? WebhookErrorCode.WEBHOOK_URL_REFUSED : WebhookErrorCode.INVALID_WEBHOOK_URL;
+    throw new DomainError(400, code, problem.message);
+  }
+
+  private async found(id: string): Promise<WebhookEndpointRecord> {
+    const endpoint = await this.repository.findById(id);
+    if (!endpoint) throw this.notFound(id);
+    return endpoint;
+  }
+
+  private notFound(id: string): DomainError {
+    return new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${id} not found`);
+  }
+
+  private async record(actor: AuthenticatedUser, action: string, targetId: string, changes: Record<string, unknown>) {
+    await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes });
+  }
+}
+
+function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {
+  return { url: endpoint.url, events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
+}

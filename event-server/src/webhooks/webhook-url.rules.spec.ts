@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { addressProblem, parseWebhookUrl } from './webhook-url.rules.js';
+import { rotate, signingSecrets } from './webhook-secret.js';
+
+describe('addressProblem', () => {
+  it('refuses metadata addresses always, private ranges unless allowed, and allows public ones', () => {
+    for (const address of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254']) {
+      expect(addressProblem(address, true), address).toMatch(/metadata/);
+    }
+    for (const address of [
+      '127.0.0.1',
+      '10.0.0.1',
+      '172.31.255.255',
+      '192.168.0.1',
+      '169.254.10.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fc00::1',
+      '::ffff:10.0.0.1',
+      '100.64.0.1',
+    ]) {
+      expect(addressProblem(address, false), address).toMatch(/loopback, private or link-local/);
+      expect(addressProblem(address, true), address).toBeUndefined();
+    }
+    for (const address of ['93.184.215.14', '172.32.0.1', '2606:4700::1111'])
+      expect(addressProblem(address, false), address).toBeUndefined();
+  });
+});
+
+describe('parseWebhookUrl', () => {
+  it('takes absolute http(s) URLs without credentials or fragment', () => {
+    expect(parseWebhookUrl('https://game.example.com/hooks')).toBeInstanceOf(URL);
+    expect(parseWebhookUrl('relative/path')).toMatchObject({ kind: 'invalid' });
+    expect(parseWebhookUrl('file:///etc/passwd')).toMatchObject({ kind: 'invalid' });
+    expect(parseWebhookUrl('https://a:b@example.com/')).toMatchObject({ kind: 'invalid' });
+    expect(parseWebhookUrl('https://example.com/#x')).toMatchObject({ kind: 'invalid' });
+  });
+});
+
+describe('secret rotation', () => {
+  it('keeps the previous secret signing for 24 hours, then only the new one', () => {
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const first = [{ value: 'whsec_old', createdAt: t0 }];
+    const rotated = rotate(first, t0);
+    expect(rotated).toHaveLength(2);
+    expect(signingSecrets(rotated, new Date(t0.getTime() + 23 * 3600_000))).toEqual([rotated[0]!.value, 'whsec_old']);
+    expect(signingSecrets(rotated, new Date(t0.getTime() + 24 * 3600_000))).toEqual([rotated[0]!.value]);
+    expect(rotate(rotated, new Date(t0.getTime() + 3600_000)).map((secret) => secret.value)).toEqual([
+      expect.stringMatching(/^whsec_/),
+      rotated[0]!.value,
+    ]);
+  });
+});

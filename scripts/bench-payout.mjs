@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+// npm run bench:payout: the payout webhooks of the real event server on a real database. Prints figures,
+// asserts nothing (the machines are shared and noisy; compare the side-by-side figures of one run):
+//   1. a claim's latency with no webhook endpoint vs two endpoints subscribed, in alternating rounds;
+//   2. a burst of 1,000 grants all delivered to a receiver that answers at once: deliveries/s and the lag
+//      from each grant's answer to its webhook's arrival (p50/p99).
+// Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { calculateJwkThumbprint } from 'jose';
+import jwt from 'jsonwebtoken';
+import { createEventServer, loadEventConfig } from '@reward/event-server/server';
+
+const BURST = Number(process.env.BENCH_PAYOUT_GRANTS ?? 1000);
+const IN_FLIGHT = 16;
+const LATENCY_ROUNDS = 4;
+const LATENCY_CLAIMS_PER_ROUND = 50;
+const RELAY_INTERVAL_MS = process.env.PAYOUT_RELAY_INTERVAL_MS ?? '100';
+const run = `benchpay_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+
+let embedded;
+let mongoUri = process.env.MONGODB_URI;
+if (!mongoUri) {
+  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+  embedded = await MongoMemoryServer.create();
+  mongoUri = embedded.getUri();
+}
+
+// A stand-in auth server: only its JWKS, so the bench can mint tokens for thousands of players.
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+const kid = await calculateJwkThumbprint(jwk);
+const jwks = createServer((_req, res) => {
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] }));
+});
+await new Promise((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+const mint = (sub, roles) =>
+  jwt.sign({ sub, roles }, privateKey, {
+    algorithm: 'RS256',
+    keyid: kid,
+    issuer: 'reward-platform-auth',
+    audience: 'reward-platform',
+    expiresIn: 24 * 3600,
+  });
+const newId = () => randomBytes(12).toString('hex');
+
+// The game's receiver: answers 204 at once and notes when each claim's webhook arrived.
+const arrivals = new Map();
+let received = 0;
+const receiver = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    received += 1;
+    const claimId = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.id;
+    if (!arrivals.has(claimId)) arrivals.set(claimId, performance.now());
+    res.writeHead(204).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const receiverUrl = `http://127.0.0.1:${receiver.address().port}`;
+
+const app = await createEventServer(
+  loadEventConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    MONGODB_URI: mongoUri,
+    EVENT_DB_NAME: run,
+    AUTH_JWKS_URL: `http://127.0.0.1:${jwks.address().port}/.well-known/jwks.json`,
+    CLAIM_RECONCILE_INTERVAL_MS: '0',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    PAYOUT_RELAY_INTERVAL_MS: RELAY_INTERVAL_MS,
+  }),
+);
+await app.listen({ host: '127.0.0.1', port: 0 });
+const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+const admin = mint(newId(), ['ADMIN']);
+
+async function call(method, path, token, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body && { 'content-type': 'application/json' }) },
+    body: body && JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** A claim by a fresh eligible player: its answer and how long it took. */
+async function claimOnce(eventId, userId) {
+  const started = performance.now();
+  const response = await fetch(`${base}/events/${eventId}/claims`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${mint(userId, ['USER'])}` },
+  });
+  const body = await response.json();
+  const ended = performance.now();
+  if (response.status !== 201) throw new Error(`claim -> ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { id: body.id, ms: ended - started, at: ended };
+}
+
+async function eligiblePlayers(count) {
+  const users = Array.from({ length: count }, newId);
+  for (let start = 0; start < users.length; start += 1000) {
+    await call('POST', '/activities', admin, {
+      items: users.slice(start, start + 1000).map((userId) => ({ userId, type: 'BENCH_PAYOUT' })),
+    });
+  }
+  return users;
+}
+
+const now = Date.now();
+const event = await call('POST', '/events', admin, {
+  title: 'Payout bench',
+  startAt: new Date(now - 3600_000).toISOString(),
+  endAt: new Date(now + 24 * 3600_000).toISOString(),
+  status: 'ACTIVE',
+  approval: 'AUTO',
+  condition: { type: 'ACTIVITY_COUNT', activity: 'BENCH_PAYOUT', count: 1 },
+});
+await call('POST', `/events/${event.id}/rewards`, admin, { type: 'POINT', name: 'Gems', quantity: 10 });
+const players = await eligiblePlayers(BURST + LATENCY_ROUNDS * LATENCY_CLAIMS_PER_ROUND * 2 + 10);
+let nextPlayer = 0;
+const player = () => players[nextPlayer++];
+await claimOnce(event.id, player()); // warms the event cache and the connection pool
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const fmt = (value) => value.toFixed(1).padStart(8);
+
+// 1. Claim latency, side by side: rounds alternate between no endpoint and two endpoints subscribed.
+const latency = { none: [], two: [] };
+for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+  for (const mode of round % 2 === 0 ? ['none', 'two'] : ['two', 'none']) {
+    const endpoints = [];
+    if (mode === 'two') {
+      for (const path of ['/a', '/b']) {
+        endpoints.push(
+          await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}${path}`, events: ['claim.granted'] }),
+        );
+      }
+    }
+    for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) latency[mode].push((await claimOnce(event.id, player())).ms);
+    for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
+  }
+}
+
+// 2. The burst: one endpoint, BURST grants with IN_FLIGHT claims at a time, every webhook awaited.
+const endpoint = await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}/burst`, events: ['claim.granted'] });
+arrivals.clear();
+const grants = [];
+const burstStart = performance.now();
+const burstPlayers = Array.from({ length: BURST }, player);
+let cursor = 0;
+await Promise.all(
+  Array.from({ length: IN_FLIGHT }, async () => {
+    while (cursor < burstPlayers.length) grants.push(await claimOnce(event.id, burstPlayers[cursor++]));
+  }),
+);
+const grantsDone = performance.now();
+const deadline = Date.now() + 10 * 60_000;
+while (grants.some((grant) => !arrivals.has(grant.id)) && Date.now() < deadline) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+const lastArrival = Math.max(...grants.map((grant) => arrivals.get(grant.id) ?? 0));
+const delivered = grants.filter((grant) => arrivals.has(grant.id));
+const lags = delivered.map((grant) => arrivals.get(grant.id) - grant.at);
+const payoutDelivered = (await call('GET', `/claims?eventId=${event.id}&payoutStatus=DELIVERED&limit=1`, admin)).total;
+await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
+
+console.log(
+  `\npayout bench  (store: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded MongoDB'}, relay every ${RELAY_INTERVAL_MS} ms)`,
+);
+console.log('\nclaim latency (ms), sequential claims, rounds alternating          p50      p99');
+console.log(
+  `  no webhook endpoint (${latency.none.length} claims)                              ${fmt(percentile(latency.none, 50))} ${fmt(percentile(latency.none, 99))}`,
+);
+console.log(
+  `  two endpoints subscribed (${latency.two.length} claims)                         ${fmt(percentile(latency.two, 50))} ${fmt(percentile(latency.two, 99))}`,
+);
+console.log(
+  `  ratio two / none                                                ${fmt(percentile(latency.two, 50) / percentile(latency.none, 50))} ${fmt(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
+);
+console.log(`\nburst of ${BURST} grants (${IN_FLIGHT} claims in flight), one endpoint answering at once`);
+console.log(`  grants/s                                  ${fmt(BURST / ((grantsDone - burstStart) / 1000))}`);
+console.log(
+  `  delivered                                 ${String(delivered.length).padStart(8)} of ${BURST} (requests received: ${received}, claims with payout DELIVERED: ${payoutDelivered})`,
+);
+console.log(`  deliveries/s (burst start -> last webhook) ${fmt(delivered.length / ((lastArrival - burstStart) / 1000))}`);
+console.log(`  grant -> delivery lag (ms)          p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}`);
+
+await app.close();
+await new Promise((resolve) => receiver.close(resolve));
+await new Promise((resolve) => jwks.close(resolve));
+await embedded?.stop();

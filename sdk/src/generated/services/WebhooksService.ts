@@ -1,0 +1,237 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+import type { CreateWebhookEndpointDto } from '../models/CreateWebhookEndpointDto.js';
+import type { DeliveryPageResponseDto } from '../models/DeliveryPageResponseDto.js';
+import type { DeliveryResponseDto } from '../models/DeliveryResponseDto.js';
+import type { DeliveryStatus } from '../models/DeliveryStatus.js';
+import type { UpdateWebhookEndpointDto } from '../models/UpdateWebhookEndpointDto.js';
+import type { WebhookEndpointPageResponseDto } from '../models/WebhookEndpointPageResponseDto.js';
+import type { WebhookEndpointResponseDto } from '../models/WebhookEndpointResponseDto.js';
+import type { WebhookEndpointWithSecretResponseDto } from '../models/WebhookEndpointWithSecretResponseDto.js';
+import type { CancelablePromise } from '../core/CancelablePromise.js';
+import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
+export class WebhooksService {
+  constructor(public readonly httpRequest: BaseHttpRequest) {}
+  /**
+   * Webhook deliveries, newest first, with every attempt (status code, latency, error)
+   * Access: roles OPERATOR, AUDITOR, ADMIN.
+   * @returns DeliveryPageResponseDto OK
+   * @throws ApiError
+   */
+  public listDeliveries({
+    status,
+    endpointId,
+    claimId,
+    page = 1,
+    limit = 20,
+  }: {
+    status?: DeliveryStatus;
+    /**
+     * Only deliveries to this endpoint
+     */
+    endpointId?: string;
+    /**
+     * Only this claim's deliveries
+     */
+    claimId?: string;
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<DeliveryPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/deliveries',
+      query: {
+        status: status,
+        endpointId: endpointId,
+        claimId: claimId,
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * Send a FAILED delivery again (a fresh retry schedule)
+   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns DeliveryResponseDto OK
+   * @throws ApiError
+   */
+  public retryDelivery({ id }: { id: string }): CancelablePromise<DeliveryResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/deliveries/{id}/retry',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: DELIVERY_NOT_FOUND`,
+        409: `Conflict: DELIVERY_NOT_FAILED`,
+      },
+    });
+  }
+  /**
+   * Webhook endpoints, newest first (without secrets)
+   * Access: roles ADMIN.
+   * @returns WebhookEndpointPageResponseDto OK
+   * @throws ApiError
+   */
+  public listWebhookEndpoints({
+    page = 1,
+    limit = 20,
+  }: {
+    page?: number;
+    limit?: number;
+  }): CancelablePromise<WebhookEndpointPageResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/webhook-endpoints',
+      query: {
+        page: page,
+        limit: limit,
+      },
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+      },
+    });
+  }
+  /**
+   * Subscribe a receiver to claim events (payout webhooks)
+   * The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. Recorded in the audit log.
+   *
+   * Access: roles ADMIN.
+   * @returns WebhookEndpointWithSecretResponseDto Created
+   * @throws ApiError
+   */
+  public createWebhookEndpoint({
+    requestBody,
+  }: {
+    requestBody: CreateWebhookEndpointDto;
+  }): CancelablePromise<WebhookEndpointWithSecretResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/webhook-endpoints',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Delete an endpoint; its pending deliveries end as FAILED
+   * Recorded in the audit log.
+   *
+   * Access: roles ADMIN.
+   * @returns void
+   * @throws ApiError
+   */
+  public deleteWebhookEndpoint({ id }: { id: string }): CancelablePromise<void> {
+    return this.httpRequest.request({
+      method: 'DELETE',
+      url: '/webhook-endpoints/{id}',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * A webhook endpoint (without its secret)
+   * Access: roles ADMIN.
+   * @returns WebhookEndpointResponseDto OK
+   * @throws ApiError
+   */
+  public getWebhookEndpoint({ id }: { id: string }): CancelablePromise<WebhookEndpointResponseDto> {
+    return this.httpRequest.request({
+      method: 'GET',
+      url: '/webhook-endpoints/{id}',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+      },
+    });
+  }
+  /**
+   * Change the url, events, description, or enable/disable an endpoint
+   * A new url is checked like on creation. Recorded in the audit log.
+   *
+   * Access: roles ADMIN.
+   * @returns WebhookEndpointResponseDto OK
+   * @throws ApiError
+   */
+  public updateWebhookEndpoint({
+    id,
+    requestBody,
+  }: {
+    id: string;
+    requestBody: UpdateWebhookEndpointDto;
+  }): CancelablePromise<WebhookEndpointResponseDto> {
+    return this.httpRequest.request({
+      method: 'PATCH',
+      url: '/webhook-endpoints/{id}',
+      path: {
+        id: id,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+      },
+    });
+  }
+  /**
+   * Replace the signing secret (shown once); the previous one still signs for 24 h
+   * Until `previousSecretExpiresAt` every request carries two signatures, one per secret, so the receiver can switch without a gap. No body (or `{}`). Recorded in the audit log.
+   *
+   * Access: roles ADMIN.
+   * @returns WebhookEndpointWithSecretResponseDto OK
+   * @throws ApiError
+   */
+  public rotateWebhookSecret({ id }: { id: string }): CancelablePromise<WebhookEndpointWithSecretResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/webhook-endpoints/{id}/rotate-secret',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+      },
+    });
+  }
+}
