@@ -98,7 +98,10 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
 
   private tick(): void {
     if (this.running) return;
-    this.running = this.reconcile({ staleAfterMs: this.config.claims.staleAfterMs })
+    const staleAfterMs = this.config.claims.staleAfterMs;
+    // A key's request is as dead as its claim would be: after a crash, players retrying with their key get
+    // the recorded answer once the claim is settled, not IDEMPOTENCY_IN_PROGRESS for a whole minute.
+    this.running = this.reconcile({ staleAfterMs, keyStaleAfterMs: Math.min(staleAfterMs, IDEMPOTENCY_STALE_MS) })
       .catch((error: unknown) => this.logger.error({ err: error }, 'Claim reconciliation failed'))
       .finally(() => {
         this.running = undefined;
