@@ -121,13 +121,7 @@ export class ClaimDecisionsService {
     await this.faults.at('claim-projected');
     const { releasePending: _pending, ...fields } = projection;
     const projected: ClaimRecord = { ...claim, ...fields };
-    if (!release) return projected;
-    await this.stock.release(
-      claim.id,
-      claim.rewards.map((reward) => reward.rewardId),
-    );
-    await this.faults.at('units-released');
-    await this.claims.clearReleasePending(claim.id);
+    if (release) await this.releaseUnits(claim);
     return projected;
   }
 
@@ -180,13 +174,18 @@ export class ClaimDecisionsService {
     if (!claim) throw new Error(`Claim ${decision.claimId} of decision ${decision.id} does not exist`);
     await this.faults.at('claim-projected');
     if (!release) return claim;
+    await this.releaseUnits(claim);
+    const { releasePending: _done, ...released } = claim;
+    return released;
+  }
+
+  /** Gives back the claim's units, then clears the marker that asks the reconciler to do it. */
+  private async releaseUnits(claim: ClaimRecord): Promise<void> {
     await this.stock.release(
-      decision.claimId,
+      claim.id,
       claim.rewards.map((reward) => reward.rewardId),
     );
     await this.faults.at('units-released');
-    await this.claims.clearReleasePending(decision.claimId);
-    const { releasePending: _done, ...released } = claim;
-    return released;
+    await this.claims.clearReleasePending(claim.id);
   }
 }
