@@ -7,66 +7,30 @@
 // time until the last player had a final answer, and the GRANTED count. Exported as benchBurst() for
 // `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
 // [--kill] (SIGKILL one replica once a tenth of the stock is granted).
-import { spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
+import { freePort, startChild } from './bench-gateway.mjs';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A built server as a child process, ready when its /health answers 200. */
 function serverProcess(entry, env, port) {
   // BURST_PROFILE_DIR=dir: each server runs under node --cpu-prof and writes its profile there on stop.
   const profile = process.env.BURST_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BURST_PROFILE_DIR] : [];
-  const child = spawn(process.execPath, [...profile, entry], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let errors = '';
-  child.stderr.on('data', (chunk) => {
-    errors = (errors + chunk.toString()).slice(-5_000);
-  });
-  const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
-  const ready = (async () => {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${entry} exited:\n${errors}`);
-      const ok = await fetch(`${url}/health`)
-        .then((response) => response.ok)
-        .catch(() => false);
-      if (ok) return url;
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    throw new Error(`${entry} not healthy within 60 s:\n${errors}`);
-  })();
-  return {
-    url,
-    ready,
-    kill: () => child.kill('SIGKILL'),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
+  const child = startChild(
+    [...profile, entry],
+    { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    {
+      readPort: false,
+      healthUrl: `${url}/health`,
+      readyWithinMs: 60_000,
     },
-  };
+  );
+  return { ...child, url };
 }
 
 function percentile(sorted, p) {

@@ -63,7 +63,8 @@ async function serveChild(role) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-function startChild(args, env, { readPort, healthUrl }) {
+/** A node process of the bench; ready when it prints its port (`readPort`) or when `healthUrl` answers 200. */
+export function startChild(args, env, { readPort, healthUrl, readyWithinMs = 30_000 }) {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
@@ -86,7 +87,7 @@ function startChild(args, env, { readPort, healthUrl }) {
       if (!Number.isInteger(port)) throw new Error(`${args.join(' ')} did not start:\n${errors}`);
       return `http://127.0.0.1:${port}`;
     }
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + readyWithinMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited:\n${errors}`);
       const ok = await fetch(healthUrl)
@@ -99,6 +100,7 @@ function startChild(args, env, { readPort, healthUrl }) {
   })();
   return {
     ready,
+    kill: () => child.kill('SIGKILL'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -107,7 +109,7 @@ function startChild(args, env, { readPort, healthUrl }) {
   };
 }
 
-async function freePort() {
+export async function freePort() {
   const server = createServer();
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address();

@@ -138,7 +138,7 @@ async function send(base, method, path, token, headers = {}) {
     } catch {
       body = { raw: text.slice(0, 100) };
     }
-    return { status: response.status, body, retryAfter: response.headers.get('retry-after'), ms: performance.now() - started };
+    return { status: response.status, body, ms: performance.now() - started };
   } catch (error) {
     return { status: 0, body: { code: String(error.cause?.code ?? error.message) }, ms: performance.now() - started };
   }
