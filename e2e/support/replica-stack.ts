@@ -100,8 +100,9 @@ export async function startReplicaStack(
     killEvent: (index) => (events[index] as (typeof events)[number]).stop(),
     async close() {
       await gateway.close();
-      await Promise.all(events.map((event) => event.stop()));
+      // The auth server first: its outbox relay keeps posting to the event servers while they close.
       await auth.close();
+      await Promise.all(events.map((event) => event.stop()));
     },
   };
 }

@@ -144,8 +144,10 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
     },
     async close() {
       await gateway.close();
-      await event.stop();
+      // The auth server first: its outbox relay keeps posting to the event server every few milliseconds,
+      // and an event server closing under that traffic could wait for its connections for a minute.
       if (authOpen) await auth.close();
+      await event.stop();
     },
   };
 }
