@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, Types } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
@@ -42,9 +42,25 @@ export class ClaimDecisionRepository {
 
   /** The decision, or undefined when another decision out of the same status already won. */
   async tryInsert(decision: Omit<ClaimDecisionRecord, 'id'>): Promise<ClaimDecisionRecord | undefined> {
+    // The driver's own insert (no Mongoose document): this runs on every claim's path.
+    const doc: LeanDecision = {
+      _id: new Types.ObjectId(),
+      claimId: decision.claimId,
+      fromStatus: decision.fromStatus,
+      toStatus: decision.toStatus,
+      ...(decision.reason !== undefined && { reason: decision.reason }),
+      ...(decision.note !== undefined && { note: decision.note }),
+      decidedBy: decision.decidedBy,
+      at: decision.at,
+      ...(decision.appliedAt !== undefined && { appliedAt: decision.appliedAt }),
+      ...(decision.payoutPending === true && {
+        payoutPending: true,
+        payoutEndpointIds: [...(decision.payoutEndpointIds ?? [])],
+      }),
+    };
     try {
-      const created = await this.model.create(decision);
-      return toDecision(created.toObject() as LeanDecision);
+      await this.model.collection.insertOne(doc);
+      return toDecision(doc);
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;

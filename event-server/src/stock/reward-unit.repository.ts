@@ -11,7 +11,8 @@ export class RewardUnitRepository {
   /** True when this claim now holds the unit; false when the unique index refused it (someone holds it). */
   async tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
     try {
-      await this.model.create({ rewardId, unit, claimId, createdAt: new Date() });
+      // The driver's own insert (no Mongoose document): this runs on every claim's path.
+      await this.model.collection.insertOne({ rewardId, unit, claimId, createdAt: new Date() });
       return true;
     } catch (error) {
       if (isDuplicateKeyError(error)) return false;
