@@ -30,8 +30,8 @@ class SetStore implements UnitStore {
   }
 }
 
-function allocator(store: UnitStore, now = () => 0): UnitAllocator {
-  return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, now });
+function allocator(store: UnitStore, now = () => 0, random = () => 0.5): UnitAllocator {
+  return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, collisionJump: 64, now, random });
 }
 
 describe('UnitAllocator', () => {
@@ -70,6 +70,19 @@ describe('UnitAllocator', () => {
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take('r', 25, `c${i}`)));
     expect(results.filter(Boolean)).toHaveLength(25);
     expect(new Set(store.held.values()).size).toBe(25);
+  });
+
+  it('two processes taking in turn spread apart after a collision instead of refusing each other every other unit', async () => {
+    const store = new SetStore();
+    const [first, second] = [allocator(store), allocator(store)];
+    for (let round = 1; round <= 100; round++) {
+      expect(await first.take('r', 1_000, `a${round}`)).toBe(true);
+      expect(await second.take('r', 1_000, `b${round}`)).toBe(true);
+    }
+    expect(store.held.size).toBe(200);
+    // Without the jump, the second process would be refused once for every unit it takes (200 more inserts).
+    expect(store.calls.insert).toBeLessThanOrEqual(200 + 10);
+    expect(store.calls.list).toBe(0);
   });
 
   it('past the stock, lists the held units once to find released holes, then believes it sold out for the TTL', async () => {

@@ -13,7 +13,13 @@ export interface AllocatorOptions {
   soldOutTtlMs: number;
   /** Refused inserts in a row (another replica is ahead) before the frontier is searched again. */
   maxCollisions: number;
+  /**
+   * After a refused insert at the frontier, the frontier moves past the refused unit by a random 1..jump:
+   * replicas that start at one frontier spread apart instead of refusing each other every other unit.
+   */
+  collisionJump?: number;
   now?: () => number;
+  random?: () => number;
 }
 
 interface Cursor {
@@ -31,7 +37,8 @@ interface Cursor {
 /**
  * Takes units of limited rewards without counting them. Each process keeps, per reward, a frontier: the
  * next unit number believed free. A take is one insert at the frontier (the unique index decides); a
- * refusal means another process took that unit, so the frontier moves on. The frontier is found once per
+ * refusal means another process took that unit, so the frontier moves on, by a random jump so that
+ * replicas starting together spread apart. The frontier is found once per
  * process and reward when inserts keep colliding (a restart, another replica ahead), by probing single units
  * (galloping, then bisecting: about 2·log2(taken) point reads), so a claim's cost does not grow with the
  * units already taken. Only when the frontier passes the stock
@@ -42,12 +49,16 @@ interface Cursor {
 export class UnitAllocator {
   private readonly cursors = new Map<string, Cursor>();
   private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly jump: number;
 
   constructor(
     private readonly store: UnitStore,
     private readonly options: AllocatorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.jump = Math.max(1, options.collisionJump ?? 64);
   }
 
   /** True while the reward is believed sold out (an early, free answer; a take still checks). */
@@ -62,7 +73,8 @@ export class UnitAllocator {
     if (cursor.soldOutUntil > this.now()) return false;
     let collisions = 0;
     for (;;) {
-      const unit = cursor.free.shift() ?? (cursor.next <= stock ? cursor.next++ : undefined);
+      const hole = cursor.free.shift();
+      const unit = hole ?? (cursor.next <= stock ? cursor.next++ : undefined);
       if (unit === undefined) {
         if (cursor.soldOutUntil > this.now()) return false;
         cursor.refilling ??= this.refill(rewardId, stock, cursor).finally(() => {
@@ -72,6 +84,8 @@ export class UnitAllocator {
         return false;
       }
       if (await this.store.tryInsert(rewardId, unit, claimId)) return true;
+      // Another process took it: jump ahead (the units skipped are taken by it, or found later as holes).
+      if (hole === undefined) cursor.next = Math.max(cursor.next, unit + 1 + Math.floor(this.random() * this.jump));
       if (++collisions >= this.options.maxCollisions) {
         // Units are held beyond this process's frontier (another process, or a restart): find the frontier
         // instead of walking to it. Concurrent takers share one search.
@@ -136,9 +150,18 @@ export class UnitAllocator {
       cursor.soldOutUntil = this.now() + this.options.soldOutTtlMs;
       return false;
     }
-    cursor.free.push(...holes);
+    // In random order: every process that scans finds the same holes, and would refuse each other in turn.
+    cursor.free.push(...shuffled(holes, this.random));
     return true;
   }
+}
+
+function shuffled<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
 }
 
 /** The unit numbers in 1..stock missing from `takenSorted` (ascending), at most `max` of them. */
