@@ -64,3 +64,48 @@ describe('AdmissionGate and time already spent', () => {
     await expect(gate.run(() => Promise.resolve('fresh'), 10)).resolves.toBe('fresh');
   });
 });
+
+describe('AdmissionGate Retry-After', () => {
+  /** A gate that has finished 10 claims, one every 100 ms (10/s), and now holds one in flight at t = 1000. */
+  async function busyGate(random: () => number): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<number> }> {
+    let now = 0;
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 60_000, now: () => now, random });
+    for (let i = 0; i < 10; i++) {
+      now = i * 100;
+      await gate.run(() => Promise.resolve());
+    }
+    now = 1_000;
+    void gate.run(() => new Promise(() => undefined));
+    const shedOnce = async (): Promise<number> => {
+      const error = await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ShedError);
+      return (error as ShedError).retryAfterSeconds;
+    };
+    return { gate, shedOnce };
+  }
+
+  it('spreads a shed crowd over the time the gate needs to serve it, at the rate it finishes claims', async () => {
+    const { shedOnce } = await busyGate(() => 0.999);
+    const delays: number[] = [];
+    for (let i = 0; i < 40; i++) delays.push(await shedOnce());
+    // The first one shed has one claim in front of it: 0.2 s at 10/s, so 1 s. The 40th has 41: up to 5 s.
+    expect(delays[0]).toBe(1);
+    expect(delays[39]).toBe(5);
+    expect(delays).toEqual([...delays].sort((a, b) => a - b));
+  });
+
+  it('draws each delay at random from 1 s up to that bound, and never beyond 30 s', async () => {
+    const low = await busyGate(() => 0);
+    for (let i = 0; i < 500; i++) expect(await low.shedOnce()).toBe(1);
+    const high = await busyGate(() => 0.999);
+    let last = 0;
+    for (let i = 0; i < 500; i++) last = await high.shedOnce();
+    expect(last).toBe(30);
+  });
+
+  it('says 1 s when it has not finished enough claims to know its rate', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 60_000, random: () => 0.999 });
+    void gate.run(() => new Promise(() => undefined));
+    await expect(gate.run(() => Promise.resolve())).rejects.toMatchObject({ retryAfterSeconds: 1 });
+  });
+});

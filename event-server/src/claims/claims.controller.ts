@@ -21,7 +21,7 @@ import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter } from './claim.repository.js';
 import { ClaimReviewService } from './claim-review.service.js';
 import type { ClaimView } from './claim.view.js';
-import { CLAIMS_BUSY_RETRY_AFTER_SECONDS, ClaimsService } from './claims.service.js';
+import { ClaimsService, retryAfterOf } from './claims.service.js';
 import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 import { requireEmptyBody } from './dto/empty-body.js';
@@ -90,8 +90,7 @@ export class EventClaimsController {
     // Time since the request arrived (authentication and a busy event loop included).
     return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey), reply.elapsedTime).catch((error: unknown) => {
       // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
-      if (error instanceof DomainError && error.status === 503)
-        void reply.header('retry-after', String(CLAIMS_BUSY_RETRY_AFTER_SECONDS));
+      if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
       throw error;
     });
   }

@@ -41,8 +41,14 @@ export function responseFor(claim: ClaimRecord): StoredResponse | DomainError {
   return { status: 201, body: { ...view } };
 }
 
-/** What a shed claim tells the client to wait before retrying (the queue drains within a few seconds). */
-export const CLAIMS_BUSY_RETRY_AFTER_SECONDS = 1;
+/** Retry-After of a claim interrupted by the reconciler (a shed claim's comes from the admission gate). */
+export const INTERRUPTED_RETRY_AFTER_SECONDS = 1;
+
+/** The Retry-After a 503 of the claim path carries, in seconds. */
+export function retryAfterOf(error: DomainError): number {
+  const seconds = error.details?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : INTERRUPTED_RETRY_AFTER_SECONDS;
+}
 
 function isClaimable(event: EventRecord, now: Date): boolean {
   return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
@@ -81,9 +87,7 @@ export class ClaimsService {
         503,
         ClaimErrorCode.CLAIMS_BUSY,
         'Too many claims are being processed; nothing was recorded, retry later',
-        {
-          retryAfterSeconds: CLAIMS_BUSY_RETRY_AFTER_SECONDS,
-        },
+        { retryAfterSeconds: error.retryAfterSeconds },
       );
     }
   }
