@@ -6,6 +6,7 @@
 //
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
@@ -225,6 +226,39 @@ async function eligiblePlayers(count) {
 const claimOnce = (base, eventId, userId, headers, token = playerToken(userId)) =>
   send(base, 'POST', `/events/${eventId}/claims`, token, headers);
 
+/**
+ * CPU milliseconds used so far by this process (bench client, gateway and servers share it) and by every
+ * local store process (FerretDB, PostgreSQL, mongod; Linux /proc only, else undefined). On a small machine
+ * they share the cores, so CPU per claim is what bounds claims/s there, whatever the commands' count.
+ */
+function cpuNow() {
+  const own = process.cpuUsage();
+  let store;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (!/^(ferretdb|postgres|mongod)/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'))) continue;
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        store = (store ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    // no /proc here
+  }
+  return { node: (own.user + own.system) / 1000, store };
+}
+/** CPU ms per operation since `before` (see cpuNow). */
+function cpuPer(before, operations) {
+  const after = cpuNow();
+  return {
+    node: (after.node - before.node) / operations,
+    store: before.store === undefined || after.store === undefined ? undefined : (after.store - before.store) / operations,
+  };
+}
+
 /** Claims/s with `concurrency` players in flight, each player claiming once. */
 async function claimThroughput(base, players, concurrency) {
   const claimable = await claimableEvent(players);
@@ -235,6 +269,7 @@ async function claimThroughput(base, players, concurrency) {
   let next = 0;
   let granted = 0;
   const outcome = { failures: 0, lastError: undefined };
+  const cpu = cpuNow();
   const started = performance.now();
   const worker = async () => {
     while (next < ids.length) {
@@ -250,7 +285,7 @@ async function claimThroughput(base, players, concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { rate: granted / ((performance.now() - started) / 1000), ...outcome };
+  return { rate: granted / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, ids.length), ...outcome };
 }
 
 /** The store's floor: single-document inserts by the driver (unique index, like a claim's), `concurrency` in flight. */
@@ -258,6 +293,7 @@ async function storeInsertRate(count, concurrency) {
   const collection = store.collection('bench_floor');
   await collection.createIndex({ key: 1 }, { unique: true });
   let next = 0;
+  const cpu = cpuNow();
   const started = performance.now();
   const worker = async () => {
     while (next < count) {
@@ -266,7 +302,7 @@ async function storeInsertRate(count, concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return count / ((performance.now() - started) / 1000);
+  return { rate: count / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, count) };
 }
 
 // Store commands per operation, each request alone (the event server's own driver, command monitoring).
@@ -337,8 +373,64 @@ for (let round = 0; round < 2; round += 1) {
   commandTimes = undefined;
   claimRounds.direct.push(await claimThroughput(eventUrl, CLAIM_PLAYERS / 2, 16));
   claimRounds.twoReplicas.push(await claimThroughput(twoReplicaUrl, CLAIM_PLAYERS / 2, 16));
-  claimRounds.store.push({ rate: await storeInsertRate(CLAIM_PLAYERS * 2, 16) });
+  claimRounds.store.push(await storeInsertRate(CLAIM_PLAYERS * 2, 16));
 }
+// The store's own cost of each kind of command a claim makes, the driver alone, 16 in flight: what a claim
+// costs the store in units of the floor's insert. Claim-shaped documents go to a scratch collection with the
+// claims collection's own indexes; the activity read is the claim's own query on the real collection.
+const COMMAND_SAMPLES = Number(process.env.BENCH_COMMAND_SAMPLES ?? 600);
+async function storeCommandCost(operations, fn) {
+  let next = 0;
+  const cpu = cpuNow();
+  const started = performance.now();
+  const worker = async () => {
+    while (next < operations) {
+      const index = next;
+      next += 1;
+      await fn(index);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return { rate: operations / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, operations) };
+}
+const commandCosts = {};
+{
+  const shaped = store.collection('bench_claim_shape');
+  for (const { key, unique } of await store.collection('claims').listIndexes().toArray()) {
+    if (key._id === undefined) await shaped.createIndex(key, { unique: unique === true });
+  }
+  const claimShaped = () => {
+    const userId = objectId();
+    return {
+      eventId: objectId(),
+      userId,
+      status: 'PROCESSING',
+      rewards: [{ rewardId: objectId(), type: 'POINT', name: 'Points', quantity: 10 }],
+      slotKey: `${objectId()}:${userId}`,
+      createdAt: new Date(),
+    };
+  };
+  const players = await eligiblePlayers(COMMAND_SAMPLES);
+  commandCosts['insert, floor (one unique index)'] = await storeCommandCost(COMMAND_SAMPLES, () =>
+    store.collection('bench_floor').insertOne({ key: objectId(), userId: objectId(), createdAt: new Date() }),
+  );
+  const ids = [];
+  commandCosts["insert, a claim (the claims' indexes)"] = await storeCommandCost(COMMAND_SAMPLES, async () => {
+    ids.push((await shaped.insertOne(claimShaped())).insertedId);
+  });
+  commandCosts['update by _id and status (the projection)'] = await storeCommandCost(COMMAND_SAMPLES, (index) =>
+    shaped.updateOne({ _id: ids[index], status: 'PROCESSING' }, { $set: { status: 'GRANTED', decidedAt: new Date() } }),
+  );
+  commandCosts["find a player's activities of one type"] = await storeCommandCost(COMMAND_SAMPLES, (index) =>
+    store
+      .collection('activities')
+      .find({ userId: players[index], type: 'BENCH_ELIGIBLE' }, { projection: { type: 1, occurredAt: 1, _id: 0 } })
+      .limit(1)
+      .toArray(),
+  );
+  await shaped.drop();
+}
+
 const meanRate = (rounds) => rounds.reduce((sum, round) => sum + round.rate, 0) / rounds.length;
 const claimFailures = (rounds) => ({
   failures: rounds.reduce((sum, round) => sum + (round.failures ?? 0), 0),
@@ -540,6 +632,30 @@ rateRow(
 rateRow('the store alone (driver insertOne, unique index)', meanRate(claimRounds.store));
 rateRow('gateway / direct', meanRate(claimRounds.gateway) / meanRate(claimRounds.direct), 2);
 rateRow('gateway / store alone (goal >= 0.25)', meanRate(claimRounds.gateway) / meanRate(claimRounds.store), 2);
+const meanCpu = (rounds, side) => {
+  const values = rounds.map((round) => round.cpu?.[side]).filter((value) => value !== undefined);
+  return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : undefined;
+};
+console.log('  CPU ms per operation (this process: client, gateway and servers | local store processes):');
+for (const [label, rounds] of [
+  ['    claim through the gateway', claimRounds.gateway],
+  ['    claim direct to the event server', claimRounds.direct],
+  ['    the store alone, one insertOne', claimRounds.store],
+]) {
+  const store = meanCpu(rounds, 'store');
+  console.log(`  ${label.padEnd(52)}  ${fmt(meanCpu(rounds, 'node'), 2)} | ${store === undefined ? '     n/a' : fmt(store, 2)}`);
+}
+console.log("  the store's own cost per command a claim makes (driver alone, 16 in flight)   /s   CPU ms: node | store");
+for (const [label, { rate, cpu }] of Object.entries(commandCosts)) {
+  console.log(
+    `    ${label.padEnd(50)}  ${fmt(rate, 0)}   ${fmt(cpu.node, 2)} | ${cpu.store === undefined ? '     n/a' : fmt(cpu.store, 2)}`,
+  );
+}
+{
+  const floorCost = commandCosts['insert, floor (one unique index)'].cpu.store;
+  const claimCost = meanCpu(claimRounds.direct, 'store');
+  if (floorCost && claimCost) rateRow('  a claim costs the store, in floor inserts (CPU)', claimCost / floorCost, 1);
+}
 console.log('  store time per command during the claims through the gateway (driver-measured, 16 in flight):');
 for (const [name, { count, ms }] of Object.entries(claimRounds.commandTimes)) {
   rateRow(`    ${name} x ${count}, mean ms`, ms / count, 2);
