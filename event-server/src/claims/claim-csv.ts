@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ClaimView } from './claim.view.js';
+import type { ClaimResponseDto } from './dto/claim-response.dto.js';
 
 export const CLAIM_CSV_COLUMNS = [
   'id',
@@ -33,7 +33,7 @@ export function csvRow(values: ReadonlyArray<string | undefined>): string {
   return `${values.map(csvCell).join(',')}\r\n`;
 }
 
-export function claimCsvRow(claim: ClaimView): string {
+export function claimCsvRow(claim: ClaimResponseDto): string {
   return csvRow([
     claim.id,
     claim.eventId,

@@ -4,7 +4,8 @@ import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { type ClaimDecisionRecord, ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimFaults } from './claim-faults.js';
-import { type ClaimProjection, type ClaimRecord, ClaimRepository } from './claim.repository.js';
+import type { ClaimProjection, ClaimRecord } from './claim.js';
+import { ClaimRepository } from './claim.repository.js';
 import {
   type ClaimReason,
   type ClaimStatus,

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DomainError, errorBody } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import type { IdempotencyRecord } from '../idempotency/idempotency-key.repository.js';
@@ -8,10 +7,9 @@ import { IdempotencyService, type StaleKeyResolution } from '../idempotency/idem
 import { StockService } from '../stock/stock.service.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
+import { type ClaimOutcome, SYSTEM_ACTOR, outcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { transitionFor } from './claim.state-machine.js';
-import { SYSTEM_ACTOR } from './claim.view.js';
-import { responseFor } from './claims.service.js';
 
 /** How long a decision may stay unapplied before the reconciler applies it (its request is likely dead). */
 const DECISION_GRACE_MS = 5_000;
@@ -87,13 +85,11 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** A dead request's key: answer with the claim it recorded, or forget the key when it recorded nothing lasting. */
-  private async resolveKey(record: IdempotencyRecord): Promise<StaleKeyResolution> {
+  private async resolveKey(record: IdempotencyRecord): Promise<StaleKeyResolution<ClaimOutcome>> {
     const claim = await this.claims.findLatestByIdempotencyKey(record.userId, record.key);
     if (!claim || (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED')) return 'forget';
     if (claim.status === 'PROCESSING') return 'wait';
-    const response = responseFor(claim);
-    if (!(response instanceof DomainError)) return response;
-    return { status: response.status, body: errorBody(response.status, response.code, response.messages, response.details) };
+    return outcomeOf(claim);
   }
 
   private tick(): void {

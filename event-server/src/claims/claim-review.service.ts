@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
-import { ClaimErrorCode } from './claim.errors.js';
+import { claimError } from './claim.errors.js';
+import type { ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimStatus, transitionFor } from './claim.state-machine.js';
-import { type ClaimView, toClaimView } from './claim.view.js';
 
 export type ReviewAction = 'APPROVE' | 'REJECT' | 'REVOKE';
 
@@ -16,9 +15,9 @@ const AUDIT_ACTION: Record<ReviewAction, string> = {
   REVOKE: 'CLAIM_REVOKED',
 };
 
-function invalidTransition(action: ReviewAction, status: ClaimStatus): DomainError {
+function invalidTransition(action: ReviewAction, status: ClaimStatus): Error {
   const shown = status === 'PROCESSING' ? 'still being processed' : status;
-  return new DomainError(409, ClaimErrorCode.INVALID_TRANSITION, `Cannot ${action.toLowerCase()} a claim that is ${shown}`);
+  return claimError('INVALID_TRANSITION', `Cannot ${action.toLowerCase()} a claim that is ${shown}`);
 }
 
 /** Approve, reject and revoke: each a decision record that only one reviewer (or the reconciler) can win. */
@@ -30,9 +29,9 @@ export class ClaimReviewService {
     private readonly auditLog: AuditLogService,
   ) {}
 
-  async review(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimView> {
+  async review(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimRecord> {
     const claim = await this.claims.findById(claimId);
-    if (!claim) throw new DomainError(404, ClaimErrorCode.CLAIM_NOT_FOUND, `Claim ${claimId} does not exist`);
+    if (!claim) throw claimError('CLAIM_NOT_FOUND', `Claim ${claimId} does not exist`);
     const transition = transitionFor(action, claim.status);
     if (!transition) throw invalidTransition(action, claim.status);
     const outcome = await this.decisions.decide(
@@ -58,12 +57,11 @@ export class ClaimReviewService {
       },
     );
     if (!outcome.won) {
-      throw new DomainError(
-        409,
-        ClaimErrorCode.INVALID_TRANSITION,
+      throw claimError(
+        'INVALID_TRANSITION',
         `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,
       );
     }
-    return toClaimView(outcome.claim);
+    return outcome.claim;
   }
 }

@@ -1,3 +1,5 @@
+import { DomainError } from '@reward/server-kit/errors';
+
 export const ClaimErrorCode = {
   CLAIM_NOT_FOUND: 'CLAIM_NOT_FOUND',
   INVALID_TRANSITION: 'INVALID_TRANSITION',
@@ -8,3 +10,22 @@ export const ClaimErrorCode = {
   CLAIM_INTERRUPTED: 'CLAIM_INTERRUPTED',
   CLAIMS_BUSY: 'CLAIMS_BUSY',
 } as const;
+export type ClaimErrorCode = (typeof ClaimErrorCode)[keyof typeof ClaimErrorCode];
+
+/** The one table from a claim code to its HTTP status. */
+export const CLAIM_ERROR_STATUS: Record<ClaimErrorCode, number> = {
+  CLAIM_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  EVENT_NOT_ACTIVE: 422,
+  CONDITION_NOT_MET: 422,
+  OUT_OF_STOCK: 409,
+  ALREADY_CLAIMED: 409,
+  // The request lost to the reconciler, or was shed before anything was recorded: retry (Retry-After).
+  CLAIM_INTERRUPTED: 503,
+  CLAIMS_BUSY: 503,
+};
+
+/** A claim error with the status the table gives its code. */
+export function claimError(code: ClaimErrorCode, message: string, details?: Record<string, unknown>): DomainError {
+  return new DomainError(CLAIM_ERROR_STATUS[code], code, message, details);
+}

@@ -15,13 +15,13 @@ import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
-import { ClaimErrorCode } from './claim.errors.js';
+import { CLAIM_ERROR_STATUS, ClaimErrorCode } from './claim.errors.js';
 import { withUtf8Bom } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
-import type { ClaimFilter } from './claim.repository.js';
+import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
+import { toClaimResponse } from './claim.mapper.js';
 import { ClaimReviewService } from './claim-review.service.js';
-import type { ClaimView } from './claim.view.js';
-import { ClaimsService, retryAfterOf } from './claims.service.js';
+import { ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 import { requireEmptyBody } from './dto/empty-body.js';
@@ -37,6 +37,31 @@ function filterOf(query: ClaimFilterDto): ClaimFilter {
     ...(from && { from }),
     ...(to && { to }),
   };
+}
+
+const REFUSAL_MESSAGE: Record<ClaimRefusal, string> = {
+  EVENT_NOT_ACTIVE: 'The event is not active now',
+  CONDITION_NOT_MET: "The event's conditions are not met",
+  OUT_OF_STOCK: 'A reward of this event is out of stock',
+  ALREADY_CLAIMED: 'You already have a claim for this event',
+  CLAIM_INTERRUPTED: 'The claim was interrupted; try again',
+};
+
+/** A claim the request was refused is answered with its code's status and carries the recorded claim. */
+function answer(outcome: ClaimOutcome): ClaimResponseDto {
+  const claim = toClaimResponse(outcome.claim);
+  if (!outcome.refusal) return claim;
+  throw new DomainError(CLAIM_ERROR_STATUS[outcome.refusal], outcome.refusal, REFUSAL_MESSAGE[outcome.refusal], { ...claim });
+}
+
+/** Seconds a 503 of the claim path asks the client to wait: the shed claim's own estimate, else 1. */
+function retryAfterOf(error: DomainError): number {
+  const seconds = error.details?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : 1;
+}
+
+function pageOf(page: Page<ClaimRecord>): Page<ClaimResponseDto> {
+  return { ...page, items: page.items.map(toClaimResponse) };
 }
 
 /** A body-less route still parses a JSON body when one is sent, and refuses any field in it. */
@@ -85,14 +110,17 @@ export class EventClaimsController {
     @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ClaimView> {
+  ): Promise<ClaimResponseDto> {
     requireEmptyBody(body);
     // Time since the request arrived (authentication and a busy event loop included).
-    return this.claims.claim(eventId, user.id, parseIdempotencyKey(idempotencyKey), reply.elapsedTime).catch((error: unknown) => {
-      // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
-      if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
-      throw error;
-    });
+    return this.claims
+      .claim(eventId, user.id, parseIdempotencyKey(idempotencyKey), reply.elapsedTime)
+      .then(answer)
+      .catch((error: unknown) => {
+        // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
+        if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
+        throw error;
+      });
   }
 }
 
@@ -108,8 +136,8 @@ export class ClaimsController {
   @ApiEndpoint({ operationId: 'listMyClaims', summary: "The caller's claims, newest first" })
   @ApiPageQuery()
   @ApiOkResponse({ type: ClaimPageResponseDto })
-  mine(@Query() query: MyClaimsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<ClaimView>> {
-    return this.history.list({ ...filterOf(query), userId: user.id }, query);
+  async mine(@Query() query: MyClaimsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<ClaimResponseDto>> {
+    return pageOf(await this.history.list({ ...filterOf(query), userId: user.id }, query));
   }
 
   @Get('export')
@@ -134,8 +162,8 @@ export class ClaimsController {
   @ApiEndpoint({ operationId: 'listClaims', summary: 'All claims, newest first, with filters' })
   @ApiPageQuery()
   @ApiOkResponse({ type: ClaimPageResponseDto })
-  list(@Query() query: ListClaimsQueryDto): Promise<Page<ClaimView>> {
-    return this.history.list(filterOf(query), query);
+  async list(@Query() query: ListClaimsQueryDto): Promise<Page<ClaimResponseDto>> {
+    return pageOf(await this.history.list(filterOf(query), query));
   }
 
   @Get(':id')
@@ -146,8 +174,8 @@ export class ClaimsController {
     errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
-  get(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<ClaimView> {
-    return this.history.get(id, user);
+  async get(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<ClaimResponseDto> {
+    return toClaimResponse(await this.history.get(id, user));
   }
 
   @Post(':id/approve')
@@ -160,13 +188,13 @@ export class ClaimsController {
     errors: { 400: EMPTY_BODY_ERRORS, 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
-  approve(
+  async approve(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<ClaimView> {
+  ): Promise<ClaimResponseDto> {
     requireEmptyBody(body);
-    return this.review.review(id, 'APPROVE', actor);
+    return toClaimResponse(await this.review.review(id, 'APPROVE', actor));
   }
 
   @Post(':id/reject')
@@ -179,12 +207,12 @@ export class ClaimsController {
     errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
-  reject(
+  async reject(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<ClaimView> {
-    return this.review.review(id, 'REJECT', actor, body.note);
+  ): Promise<ClaimResponseDto> {
+    return toClaimResponse(await this.review.review(id, 'REJECT', actor, body.note));
   }
 
   @Post(':id/revoke')
@@ -197,11 +225,11 @@ export class ClaimsController {
     errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
-  revoke(
+  async revoke(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<ClaimView> {
-    return this.review.review(id, 'REVOKE', actor, body.note);
+  ): Promise<ClaimResponseDto> {
+    return toClaimResponse(await this.review.review(id, 'REVOKE', actor, body.note));
   }
 }

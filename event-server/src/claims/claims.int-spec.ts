@@ -208,6 +208,12 @@ describe('claims: outcomes, review, idempotency', () => {
     expect(strangers.status).toBe(422);
     expect(strangers.body.code).toBe('CONDITION_NOT_MET');
     expect(await claim(t, event.id, stranger, 'key-1')).toEqual(strangers);
+    // A refusal thrown before any claim is recorded (no such event) is replayed the same way.
+    const nowhere = newId();
+    const missing = await claim(t, nowhere, user!, 'key-missing');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('EVENT_NOT_FOUND');
+    expect(await claim(t, nowhere, user!, 'key-missing')).toEqual(missing);
 
     const mine = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: user!.token });
     expect(mine.body.total).toBe(1);

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.repository.js';
-import { IdempotencyService, type StoredResponse } from '../idempotency/idempotency.service.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.repository.js';
@@ -12,43 +11,10 @@ import { StockService } from '../stock/stock.service.js';
 import { AdmissionGate, ShedError } from './claim-admission.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
-import { ClaimErrorCode } from './claim.errors.js';
-import { type ClaimRecord, ClaimRepository, type NewClaim, newClaimId } from './claim.repository.js';
+import { claimError } from './claim.errors.js';
+import { type ClaimOutcome, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, newClaimId, outcomeOf } from './claim.js';
+import { ClaimRepository } from './claim.repository.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
-import { type ClaimView, SYSTEM_ACTOR, toClaimView } from './claim.view.js';
-
-const REFUSALS: Record<ClaimReason, { status: number; code: string; message: string }> = {
-  EVENT_NOT_ACTIVE: { status: 422, code: ClaimErrorCode.EVENT_NOT_ACTIVE, message: 'The event is not active now' },
-  CONDITION_NOT_MET: { status: 422, code: ClaimErrorCode.CONDITION_NOT_MET, message: "The event's conditions are not met" },
-  OUT_OF_STOCK: { status: 409, code: ClaimErrorCode.OUT_OF_STOCK, message: 'A reward of this event is out of stock' },
-  ALREADY_CLAIMED: {
-    status: 409,
-    code: ClaimErrorCode.ALREADY_CLAIMED,
-    message: 'You already have a claim for this event',
-  },
-  // Only when this request lost to the reconciler (it took longer than the stale limit): safe to retry.
-  INTERRUPTED: { status: 503, code: ClaimErrorCode.CLAIM_INTERRUPTED, message: 'The claim was interrupted; try again' },
-  REVIEW_REJECTED: { status: 409, code: ClaimErrorCode.ALREADY_CLAIMED, message: 'The claim was rejected by a reviewer' },
-};
-
-/** The answer a finished claim gives: 201 with the claim, or its refusal (status, code, the claim). */
-export function responseFor(claim: ClaimRecord): StoredResponse | DomainError {
-  const view = toClaimView(claim);
-  if (claim.status === 'REJECTED' && claim.reason !== undefined && claim.reason !== 'REVIEW_REJECTED') {
-    const refusal = REFUSALS[claim.reason];
-    return new DomainError(refusal.status, refusal.code, refusal.message, { ...view });
-  }
-  return { status: 201, body: { ...view } };
-}
-
-/** Retry-After of a claim interrupted by the reconciler (a shed claim's comes from the admission gate). */
-export const INTERRUPTED_RETRY_AFTER_SECONDS = 1;
-
-/** The Retry-After a 503 of the claim path carries, in seconds. */
-export function retryAfterOf(error: DomainError): number {
-  const seconds = error.details?.retryAfterSeconds;
-  return typeof seconds === 'number' ? seconds : INTERRUPTED_RETRY_AFTER_SECONDS;
-}
 
 function isClaimable(event: EventRecord, now: Date): boolean {
   return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
@@ -77,31 +43,29 @@ export class ClaimsService {
 
   private readonly admission: AdmissionGate;
 
-  /** `waitedMs`: how long the request waited before it reached the claim path (it counts against the queue's limit). */
-  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimView> {
+  /**
+   * The recorded claim and, when the request was refused, why (an Idempotency-Key replays the first
+   * outcome). Throws CLAIMS_BUSY (nothing recorded) when the request is shed. `waitedMs`: how long the
+   * request waited before it reached the claim path (it counts against the queue's limit).
+   */
+  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimOutcome> {
     try {
       return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs);
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
-      throw new DomainError(
-        503,
-        ClaimErrorCode.CLAIMS_BUSY,
-        'Too many claims are being processed; nothing was recorded, retry later',
-        { retryAfterSeconds: error.retryAfterSeconds },
-      );
+      throw claimError('CLAIMS_BUSY', 'Too many claims are being processed; nothing was recorded, retry later', {
+        retryAfterSeconds: error.retryAfterSeconds,
+      });
     }
   }
 
-  private async admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimView> {
-    const response = await this.idempotency.execute(
+  private admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimOutcome> {
+    return this.idempotency.execute(
       { userId, key: idempotencyKey, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) },
-      async () => {
-        const outcome = responseFor(await this.run(eventId, userId, idempotencyKey));
-        if (outcome instanceof DomainError) throw outcome;
-        return outcome;
-      },
+      async () => outcomeOf(await this.run(eventId, userId, idempotencyKey)),
+      // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
+      { final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED' },
     );
-    return response.body as unknown as ClaimView;
   }
 
   private async run(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimRecord> {

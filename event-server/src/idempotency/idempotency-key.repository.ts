@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import { IdempotencyKeyEntity, type IdempotencyState } from './idempotency-key.schema.js';
+import { IdempotencyKeyEntity, type IdempotencyState, type StoredError } from './idempotency-key.schema.js';
 
 export interface IdempotencyRecord {
   id: string;
@@ -10,10 +10,13 @@ export interface IdempotencyRecord {
   key: string;
   requestHash: string;
   state: IdempotencyState;
-  responseStatus?: number;
-  responseBody?: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: StoredError;
   createdAt: Date;
 }
+
+/** A finished request's outcome: what its use case returned, or the refusal it threw. */
+export type StoredOutcome = { result: Record<string, unknown> } | { error: StoredError };
 
 type Lean = IdempotencyKeyEntity & { _id: { toString(): string } };
 
@@ -24,8 +27,8 @@ function toRecord(doc: Lean): IdempotencyRecord {
     key: doc.key,
     requestHash: doc.requestHash,
     state: doc.state,
-    ...(doc.responseStatus !== undefined && doc.responseStatus !== null && { responseStatus: doc.responseStatus }),
-    ...(doc.responseBody !== undefined && doc.responseBody !== null && { responseBody: doc.responseBody }),
+    ...(doc.result != null && { result: doc.result }),
+    ...(doc.error != null && { error: doc.error }),
     createdAt: doc.createdAt,
   };
 }
@@ -50,9 +53,9 @@ export class IdempotencyKeyRepository {
     return doc ? toRecord(doc) : undefined;
   }
 
-  /** Stores the answer. Only the request that inserted the key (or the reconciler after it died) writes here. */
-  async complete(id: string, responseStatus: number, responseBody: Record<string, unknown>): Promise<void> {
-    await this.model.updateOne({ _id: id }, { $set: { state: 'DONE', responseStatus, responseBody } }).exec();
+  /** Stores the outcome. Only the request that inserted the key (or the reconciler after it died) writes here. */
+  async complete(id: string, outcome: StoredOutcome): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $set: { state: 'DONE', ...outcome } }).exec();
   }
 
   async delete(id: string): Promise<void> {

@@ -4,7 +4,15 @@ import { Schema as MongooseSchema } from 'mongoose';
 export const IDEMPOTENCY_STATES = ['IN_PROGRESS', 'DONE'] as const;
 export type IdempotencyState = (typeof IDEMPOTENCY_STATES)[number];
 
-/** The first answer to a request made with an Idempotency-Key; unique per (user, key). */
+/** A refusal a request's use case threw (a DomainError below 500), stored to be thrown again on replay. */
+export interface StoredError {
+  status: number;
+  code: string;
+  message: string | string[];
+  details?: Record<string, unknown>;
+}
+
+/** The first outcome of a request made with an Idempotency-Key; unique per (user, key). */
 @Schema({ collection: 'idempotency_keys', versionKey: false })
 export class IdempotencyKeyEntity {
   @Prop({ required: true }) userId!: string;
@@ -12,8 +20,10 @@ export class IdempotencyKeyEntity {
   /** What the key was first used for (event + normalised body): another request under the key is a 422. */
   @Prop({ required: true }) requestHash!: string;
   @Prop({ type: String, required: true, enum: IDEMPOTENCY_STATES }) state!: IdempotencyState;
-  @Prop() responseStatus?: number;
-  @Prop({ type: MongooseSchema.Types.Mixed }) responseBody?: Record<string, unknown>;
+  /** What the use case returned (not an HTTP body: the controller maps it again on replay)… */
+  @Prop({ type: MongooseSchema.Types.Mixed }) result?: Record<string, unknown>;
+  /** …or the refusal it threw. */
+  @Prop({ type: MongooseSchema.Types.Mixed }) error?: StoredError;
   @Prop({ required: true }) createdAt!: Date;
 }
 

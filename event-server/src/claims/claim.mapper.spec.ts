@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimDecisionRecord } from './claim-decision.repository.js';
-import type { ClaimRecord } from './claim.repository.js';
-import { SYSTEM_ACTOR, toClaimView } from './claim.view.js';
+import { type ClaimRecord, SYSTEM_ACTOR, outcomeOf, settled } from './claim.js';
+import { toClaimResponse } from './claim.mapper.js';
+
+/** What the API shows of a claim, after its PROCESSING decision (if any) is taken into account. */
+const toClaimView = (claim: ClaimRecord, decision?: ClaimDecisionRecord) => toClaimResponse(settled(claim, decision));
 
 const processing: ClaimRecord = {
   id: 'c1',
@@ -14,7 +17,7 @@ const processing: ClaimRecord = {
   createdAt: new Date('2025-12-01T00:00:00Z'),
 };
 
-describe('toClaimView', () => {
+describe('toClaimResponse of a settled claim', () => {
   it('never shows PROCESSING: an undecided claim is PENDING, a decided one shows its decision', () => {
     expect(toClaimView(processing).status).toBe('PENDING');
     const decision: ClaimDecisionRecord = {
@@ -73,5 +76,18 @@ describe('toClaimView', () => {
     expect(reviewed).not.toHaveProperty('idempotencyKey');
     expect(reviewed).not.toHaveProperty('releasePending');
     expect(toClaimView({ ...processing, status: 'GRANTED', decidedBy: SYSTEM_ACTOR })).not.toHaveProperty('decidedBy');
+  });
+});
+
+describe('outcomeOf', () => {
+  it("is a refusal for the system's rejections (INTERRUPTED as CLAIM_INTERRUPTED), never for a reviewer's or a grant", () => {
+    const rejected = (reason: ClaimRecord['reason']): ClaimRecord => ({ ...processing, status: 'REJECTED', reason });
+    expect(outcomeOf(rejected('OUT_OF_STOCK')).refusal).toBe('OUT_OF_STOCK');
+    expect(outcomeOf(rejected('ALREADY_CLAIMED')).refusal).toBe('ALREADY_CLAIMED');
+    expect(outcomeOf(rejected('CONDITION_NOT_MET')).refusal).toBe('CONDITION_NOT_MET');
+    expect(outcomeOf(rejected('EVENT_NOT_ACTIVE')).refusal).toBe('EVENT_NOT_ACTIVE');
+    expect(outcomeOf(rejected('INTERRUPTED')).refusal).toBe('CLAIM_INTERRUPTED');
+    expect(outcomeOf(rejected('REVIEW_REJECTED'))).not.toHaveProperty('refusal');
+    expect(outcomeOf({ ...processing, status: 'GRANTED' })).toEqual({ claim: { ...processing, status: 'GRANTED' } });
   });
 });

@@ -1,0 +1,99 @@
+import { Types } from 'mongoose';
+import type { ClaimPayout } from '../payout/payout.rules.js';
+import type { ClaimEntity } from './claim.schema.js';
+import { type ClaimRecord, type NewClaim, SYSTEM_ACTOR } from './claim.js';
+import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
+
+/** A claim's stored document, as a lean read returns it. */
+export type ClaimDocument = ClaimEntity & { _id: Types.ObjectId };
+
+/** The claim a stored document holds. */
+export function toClaim(doc: ClaimDocument): ClaimRecord {
+  return {
+    id: doc._id.toString(),
+    eventId: doc.eventId,
+    userId: doc.userId,
+    status: doc.status,
+    ...(doc.reason != null && { reason: doc.reason }),
+    ...(doc.note != null && { note: doc.note }),
+    rewards: (doc.rewards ?? []).map((reward) => ({
+      rewardId: reward.rewardId,
+      type: reward.type,
+      name: reward.name,
+      quantity: reward.quantity,
+    })),
+    slotKey: doc.slotKey,
+    ...(doc.idempotencyKey != null && { idempotencyKey: doc.idempotencyKey }),
+    createdAt: doc.createdAt,
+    ...(doc.decidedAt != null && { decidedAt: doc.decidedAt }),
+    ...(doc.decidedBy != null && { decidedBy: doc.decidedBy }),
+    ...(doc.releasePending === true && { releasePending: true }),
+    ...(doc.payout != null && { payout: payoutOf(doc.payout) }),
+  };
+}
+
+function payoutOf(payout: NonNullable<ClaimEntity['payout']>): ClaimPayout {
+  return {
+    status: payout.status,
+    attempts: payout.attempts,
+    ...(payout.lastAttemptAt != null && { lastAttemptAt: payout.lastAttemptAt }),
+    ...(payout.lastError != null && { lastError: payout.lastError }),
+    ...(payout.deliveredAt != null && { deliveredAt: payout.deliveredAt }),
+  };
+}
+
+/** The stored document of a new claim: the record's fields, absent ones left out (never stored as null). */
+export function toClaimDocument(claim: NewClaim): ClaimDocument {
+  return {
+    _id: new Types.ObjectId(claim.id),
+    eventId: claim.eventId,
+    userId: claim.userId,
+    status: claim.status,
+    ...(claim.reason !== undefined && { reason: claim.reason }),
+    ...(claim.note !== undefined && { note: claim.note }),
+    rewards: claim.rewards.map((reward) => ({
+      rewardId: reward.rewardId,
+      type: reward.type,
+      name: reward.name,
+      quantity: reward.quantity,
+    })),
+    slotKey: claim.slotKey,
+    ...(claim.idempotencyKey !== undefined && { idempotencyKey: claim.idempotencyKey }),
+    createdAt: claim.createdAt,
+    ...(claim.decidedAt !== undefined && { decidedAt: claim.decidedAt }),
+    ...(claim.decidedBy !== undefined && { decidedBy: claim.decidedBy }),
+    ...(claim.releasePending === true && { releasePending: true }),
+    ...(claim.payout !== undefined && { payout: { ...claim.payout } }),
+  };
+}
+
+/**
+ * A claim as the API shows it. PROCESSING never leaves the server: a claim still in it is PENDING until
+ * its decision is applied (pass it through `settled` first to show what its decision made of it).
+ */
+export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
+  return {
+    id: claim.id,
+    eventId: claim.eventId,
+    userId: claim.userId,
+    status: claim.status === 'PROCESSING' ? 'PENDING' : claim.status,
+    ...(claim.reason !== undefined && { reason: claim.reason }),
+    ...(claim.note !== undefined && { note: claim.note }),
+    rewards: claim.rewards.map((reward) => ({ ...reward })),
+    createdAt: claim.createdAt.toISOString(),
+    ...(claim.decidedAt !== undefined && { decidedAt: claim.decidedAt.toISOString() }),
+    ...(claim.decidedBy !== undefined && claim.decidedBy !== SYSTEM_ACTOR && { decidedBy: claim.decidedBy }),
+    payout: payoutResponse(claim.payout),
+  };
+}
+
+function payoutResponse(payout: ClaimPayout | undefined): ClaimPayoutResponseDto {
+  if (!payout) return { status: 'NOT_REQUIRED', attempts: 0 };
+  return {
+    status: payout.status,
+    attempts: payout.attempts,
+    ...(payout.lastAttemptAt && { lastAttemptAt: payout.lastAttemptAt.toISOString() }),
+    ...(payout.lastError !== undefined && { lastError: payout.lastError }),
+    ...(payout.deliveredAt && { deliveredAt: payout.deliveredAt.toISOString() }),
+  };
+}

@@ -1,0 +1,101 @@
+import { Types } from 'mongoose';
+import type { ClaimPayout, PayoutStatus } from '../payout/payout.rules.js';
+import type { ClaimDecisionRecord } from './claim-decision.repository.js';
+import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
+
+/** A claim as the event server works with it: every claim request, whatever its outcome. */
+export interface ClaimReward {
+  rewardId: string;
+  type: string;
+  name: string;
+  quantity: number;
+}
+
+export interface ClaimRecord {
+  id: string;
+  eventId: string;
+  userId: string;
+  status: ClaimStatus;
+  reason?: ClaimReason;
+  note?: string;
+  rewards: ClaimReward[];
+  slotKey: string;
+  idempotencyKey?: string;
+  createdAt: Date;
+  decidedAt?: Date;
+  decidedBy?: string;
+  releasePending?: boolean;
+  payout?: ClaimPayout;
+}
+
+export type NewClaim = Omit<ClaimRecord, 'id'> & { id: string };
+
+export interface ClaimFilter {
+  userId?: string;
+  eventId?: string;
+  status?: ClaimStatus;
+  payoutStatus?: PayoutStatus;
+  from?: Date;
+  to?: Date;
+}
+
+/** The fields a decision writes onto the claim. */
+export interface ClaimProjection {
+  status: ClaimStatus;
+  reason?: ClaimReason;
+  note?: string;
+  decidedAt: Date;
+  decidedBy?: string;
+  slotKey?: string;
+  releasePending?: boolean;
+  /** Set when the decision has webhooks to send: the claim shows payout PENDING from its first answer. */
+  payout?: ClaimPayout;
+}
+
+/** Who decided when no person did (automatic grants, system rejections, the reconciler). */
+export const SYSTEM_ACTOR = 'system';
+
+export function newClaimId(): string {
+  return new Types.ObjectId().toString();
+}
+
+/**
+ * The claim as it stands: a claim still PROCESSING whose decision is already made (its projection has
+ * not landed yet) is what that decision made of it.
+ */
+export function settled(claim: ClaimRecord, processingDecision?: ClaimDecisionRecord): ClaimRecord {
+  if (claim.status !== 'PROCESSING' || !processingDecision) return claim;
+  const { reason: _reason, decidedBy: _decidedBy, ...rest } = claim;
+  return {
+    ...rest,
+    status: processingDecision.toStatus,
+    ...(processingDecision.reason !== undefined && { reason: processingDecision.reason }),
+    decidedAt: processingDecision.at,
+    decidedBy: processingDecision.decidedBy,
+    ...(!claim.payout && processingDecision.payoutPending && { payout: { status: 'PENDING', attempts: 0 } }),
+  };
+}
+
+/** Why a claim request was refused (its claim is recorded as REJECTED), or that it was interrupted. */
+export type ClaimRefusal = 'EVENT_NOT_ACTIVE' | 'CONDITION_NOT_MET' | 'OUT_OF_STOCK' | 'ALREADY_CLAIMED' | 'CLAIM_INTERRUPTED';
+
+/** What a claim request comes to: the recorded claim, and the refusal when it was refused. */
+export interface ClaimOutcome {
+  claim: ClaimRecord;
+  refusal?: ClaimRefusal;
+}
+
+const REFUSAL_OF: Partial<Record<ClaimReason, ClaimRefusal>> = {
+  EVENT_NOT_ACTIVE: 'EVENT_NOT_ACTIVE',
+  CONDITION_NOT_MET: 'CONDITION_NOT_MET',
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
+  ALREADY_CLAIMED: 'ALREADY_CLAIMED',
+  // Only when the request lost to the reconciler (it took longer than the stale limit): safe to retry.
+  INTERRUPTED: 'CLAIM_INTERRUPTED',
+};
+
+/** A finished claim's outcome. A reviewer's rejection is not a refusal of the request: it was answered. */
+export function outcomeOf(claim: ClaimRecord): ClaimOutcome {
+  const refusal = claim.status === 'REJECTED' && claim.reason !== undefined ? REFUSAL_OF[claim.reason] : undefined;
+  return refusal ? { claim, refusal } : { claim };
+}
