@@ -16,10 +16,8 @@ import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
-// Internals of the built event server, to time the store's share and the evaluator's share on their own.
-import { ActivityRepository } from '../event-server/dist/activities/activity.repository.js';
-import { ClaimRepository } from '../event-server/dist/claims/claim.repository.js';
-import { evaluateCondition, factPlanOf } from '../event-server/dist/conditions/condition.evaluator.js';
+// The event server's own diagnostics entry, to time the store's share and the evaluator's share on their own.
+import { ActivityRepository, ClaimRepository, evaluateCondition, factPlanOf } from '@reward/event-server/diagnostics';
 
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const run = `bench_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
