@@ -35,10 +35,6 @@ export class RewardUnitRepository {
     return docs.map((doc) => doc.unit);
   }
 
-  async countHeldBy(claimId: string): Promise<number> {
-    return this.model.countDocuments({ claimId }).exec();
-  }
-
   /** Deletes every unit a claim holds; deleting nothing is fine (release is idempotent). */
   async deleteByClaim(claimId: string): Promise<number> {
     const result = await this.model.deleteMany({ claimId }).exec();

@@ -33,10 +33,6 @@ export class StockService {
     return released;
   }
 
-  heldBy(claimId: string): Promise<number> {
-    return this.units.countHeldBy(claimId);
-  }
-
   /** Units taken per reward id (for reports such as an event's `remaining`; never on the claim path). */
   async takenCounts(rewardIds: readonly string[]): Promise<Map<string, number>> {
     const counts = await Promise.all(rewardIds.map(async (id) => [id, await this.units.countTaken(id)] as const));
