@@ -1,40 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, Types } from 'mongoose';
+import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
-import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
-
-export interface ClaimDecisionRecord {
-  id: string;
-  claimId: string;
-  fromStatus: ClaimStatus;
-  toStatus: ClaimStatus;
-  reason?: ClaimReason;
-  note?: string;
-  decidedBy: string;
-  at: Date;
-  appliedAt?: Date;
-  payoutPending?: boolean;
-  payoutEndpointIds?: string[];
-}
-
-type LeanDecision = ClaimDecisionEntity & { _id: Types.ObjectId };
-
-function toDecision(doc: LeanDecision): ClaimDecisionRecord {
-  return {
-    id: doc._id.toString(),
-    claimId: doc.claimId,
-    fromStatus: doc.fromStatus,
-    toStatus: doc.toStatus,
-    ...(doc.reason != null && { reason: doc.reason }),
-    ...(doc.note != null && { note: doc.note }),
-    decidedBy: doc.decidedBy,
-    at: doc.at,
-    ...(doc.appliedAt != null && { appliedAt: doc.appliedAt }),
-    ...(doc.payoutPending === true && { payoutPending: true, payoutEndpointIds: [...(doc.payoutEndpointIds ?? [])] }),
-  };
-}
+import type { ClaimDecisionRecord } from './claim.js';
+import { type StoredDecision, toDecision, toDecisionDocument } from './claim.mapper.js';
+import type { ClaimStatus } from './claim.state-machine.js';
 
 @Injectable()
 export class ClaimDecisionRepository {
@@ -43,21 +14,7 @@ export class ClaimDecisionRepository {
   /** The decision, or undefined when another decision out of the same status already won. */
   async tryInsert(decision: Omit<ClaimDecisionRecord, 'id'>): Promise<ClaimDecisionRecord | undefined> {
     // The driver's own insert (no Mongoose document): this runs on every claim's path.
-    const doc: LeanDecision = {
-      _id: new Types.ObjectId(),
-      claimId: decision.claimId,
-      fromStatus: decision.fromStatus,
-      toStatus: decision.toStatus,
-      ...(decision.reason !== undefined && { reason: decision.reason }),
-      ...(decision.note !== undefined && { note: decision.note }),
-      decidedBy: decision.decidedBy,
-      at: decision.at,
-      ...(decision.appliedAt !== undefined && { appliedAt: decision.appliedAt }),
-      ...(decision.payoutPending === true && {
-        payoutPending: true,
-        payoutEndpointIds: [...(decision.payoutEndpointIds ?? [])],
-      }),
-    };
+    const doc = toDecisionDocument(decision);
     try {
       await this.model.collection.insertOne(doc);
       return toDecision(doc);
@@ -68,7 +25,7 @@ export class ClaimDecisionRepository {
   }
 
   async find(claimId: string, fromStatus: ClaimStatus): Promise<ClaimDecisionRecord | undefined> {
-    const doc = await this.model.findOne({ claimId, fromStatus }).lean<LeanDecision>().exec();
+    const doc = await this.model.findOne({ claimId, fromStatus }).lean<StoredDecision>().exec();
     return doc ? toDecision(doc) : undefined;
   }
 
@@ -76,7 +33,7 @@ export class ClaimDecisionRepository {
     if (claimIds.length === 0) return [];
     const docs = await this.model
       .find({ claimId: { $in: claimIds }, fromStatus })
-      .lean<LeanDecision[]>()
+      .lean<StoredDecision[]>()
       .exec();
     return docs.map(toDecision);
   }
@@ -90,7 +47,7 @@ export class ClaimDecisionRepository {
       .find({ appliedAt: { $exists: false }, at: { $lt: cutoff } })
       .sort({ at: 1 })
       .limit(limit)
-      .lean<LeanDecision[]>()
+      .lean<StoredDecision[]>()
       .exec();
     return docs.map(toDecision);
   }

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { StockService } from '../stock/stock.service.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
-import { type ClaimDecisionRecord, ClaimDecisionRepository } from './claim-decision.repository.js';
+import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimFaults } from './claim-faults.js';
-import type { ClaimProjection, ClaimRecord } from './claim.js';
+import type { ClaimDecisionRecord, ClaimProjection, ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import {
   type ClaimReason,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClaimDecisionRecord } from './claim-decision.repository.js';
-import { type ClaimRecord, SYSTEM_ACTOR, outcomeOf, settled } from './claim.js';
+import { type ClaimDecisionRecord, type ClaimRecord, SYSTEM_ACTOR, outcomeOf, settled } from './claim.js';
 import { toClaimResponse } from './claim.mapper.js';
 
 /** What the API shows of a claim, after its PROCESSING decision (if any) is taken into account. */

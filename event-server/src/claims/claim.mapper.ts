@@ -1,14 +1,15 @@
 import { Types } from 'mongoose';
 import type { ClaimPayout } from '../payout/payout.rules.js';
+import type { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimEntity } from './claim.schema.js';
-import { type ClaimRecord, type NewClaim, SYSTEM_ACTOR } from './claim.js';
+import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR } from './claim.js';
 import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 
 /** A claim's stored document, as a lean read returns it. */
-export type ClaimDocument = ClaimEntity & { _id: Types.ObjectId };
+export type StoredClaim = ClaimEntity & { _id: Types.ObjectId };
 
 /** The claim a stored document holds. */
-export function toClaim(doc: ClaimDocument): ClaimRecord {
+export function toClaim(doc: StoredClaim): ClaimRecord {
   return {
     id: doc._id.toString(),
     eventId: doc.eventId,
@@ -43,7 +44,7 @@ function payoutOf(payout: NonNullable<ClaimEntity['payout']>): ClaimPayout {
 }
 
 /** The stored document of a new claim: the record's fields, absent ones left out (never stored as null). */
-export function toClaimDocument(claim: NewClaim): ClaimDocument {
+export function toClaimDocument(claim: NewClaim): StoredClaim {
   return {
     _id: new Types.ObjectId(claim.id),
     eventId: claim.eventId,
@@ -95,5 +96,42 @@ function payoutResponse(payout: ClaimPayout | undefined): ClaimPayoutResponseDto
     ...(payout.lastAttemptAt && { lastAttemptAt: payout.lastAttemptAt.toISOString() }),
     ...(payout.lastError !== undefined && { lastError: payout.lastError }),
     ...(payout.deliveredAt && { deliveredAt: payout.deliveredAt.toISOString() }),
+  };
+}
+
+/** A decision's stored document, as a lean read returns it. */
+export type StoredDecision = ClaimDecisionEntity & { _id: Types.ObjectId };
+
+export function toDecision(doc: StoredDecision): ClaimDecisionRecord {
+  return {
+    id: doc._id.toString(),
+    claimId: doc.claimId,
+    fromStatus: doc.fromStatus,
+    toStatus: doc.toStatus,
+    ...(doc.reason != null && { reason: doc.reason }),
+    ...(doc.note != null && { note: doc.note }),
+    decidedBy: doc.decidedBy,
+    at: doc.at,
+    ...(doc.appliedAt != null && { appliedAt: doc.appliedAt }),
+    ...(doc.payoutPending === true && { payoutPending: true, payoutEndpointIds: [...(doc.payoutEndpointIds ?? [])] }),
+  };
+}
+
+/** The stored document of a new decision (absent fields left out). */
+export function toDecisionDocument(decision: Omit<ClaimDecisionRecord, 'id'>): StoredDecision {
+  return {
+    _id: new Types.ObjectId(),
+    claimId: decision.claimId,
+    fromStatus: decision.fromStatus,
+    toStatus: decision.toStatus,
+    ...(decision.reason !== undefined && { reason: decision.reason }),
+    ...(decision.note !== undefined && { note: decision.note }),
+    decidedBy: decision.decidedBy,
+    at: decision.at,
+    ...(decision.appliedAt !== undefined && { appliedAt: decision.appliedAt }),
+    ...(decision.payoutPending === true && {
+      payoutPending: true,
+      payoutEndpointIds: [...(decision.payoutEndpointIds ?? [])],
+    }),
   };
 }

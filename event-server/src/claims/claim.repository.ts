@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { ClaimFilter, ClaimProjection, ClaimRecord, NewClaim } from './claim.js';
-import { type ClaimDocument, toClaim, toClaimDocument } from './claim.mapper.js';
+import { type StoredClaim, toClaim, toClaimDocument } from './claim.mapper.js';
 import { ClaimEntity } from './claim.schema.js';
 import type { ClaimStatus } from './claim.state-machine.js';
 
@@ -41,12 +41,12 @@ export class ClaimRepository {
   }
 
   async findById(id: string): Promise<ClaimRecord | undefined> {
-    const doc = await this.model.findById(id).lean<ClaimDocument>().exec();
+    const doc = await this.model.findById(id).lean<StoredClaim>().exec();
     return doc ? toClaim(doc) : undefined;
   }
 
   async findBySlot(slotKey: string): Promise<ClaimRecord | undefined> {
-    const doc = await this.model.findOne({ slotKey }).lean<ClaimDocument>().exec();
+    const doc = await this.model.findOne({ slotKey }).lean<StoredClaim>().exec();
     return doc ? toClaim(doc) : undefined;
   }
 
@@ -54,7 +54,7 @@ export class ClaimRepository {
   async project(id: string, projection: ClaimProjection): Promise<ClaimRecord | undefined> {
     const { releasePending, ...set } = projection;
     const update = releasePending ? { $set: { ...set, releasePending: true } } : { $set: set, $unset: { releasePending: 1 } };
-    const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<ClaimDocument>().exec();
+    const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredClaim>().exec();
     return doc ? toClaim(doc) : undefined;
   }
 
@@ -80,25 +80,25 @@ export class ClaimRepository {
       .find({ status: 'PROCESSING', createdAt: { $lt: cutoff } })
       .sort({ createdAt: 1 })
       .limit(limit)
-      .lean<ClaimDocument[]>()
+      .lean<StoredClaim[]>()
       .exec();
     return docs.map(toClaim);
   }
 
   async findReleasePending(limit: number): Promise<ClaimRecord[]> {
-    const docs = await this.model.find({ releasePending: true }).limit(limit).lean<ClaimDocument[]>().exec();
+    const docs = await this.model.find({ releasePending: true }).limit(limit).lean<StoredClaim[]>().exec();
     return docs.map(toClaim);
   }
 
   async findLatestByIdempotencyKey(userId: string, idempotencyKey: string): Promise<ClaimRecord | undefined> {
-    const doc = await this.model.findOne({ userId, idempotencyKey }).sort(NEWEST_FIRST).lean<ClaimDocument>().exec();
+    const doc = await this.model.findOne({ userId, idempotencyKey }).sort(NEWEST_FIRST).lean<StoredClaim>().exec();
     return doc ? toClaim(doc) : undefined;
   }
 
   async findPage(filter: ClaimFilter, skip: number, limit: number): Promise<{ items: ClaimRecord[]; total: number }> {
     const query = queryOf(filter);
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<ClaimDocument[]>().exec(),
+      this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<StoredClaim[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
     return { items: docs.map(toClaim), total };
@@ -106,9 +106,9 @@ export class ClaimRepository {
 
   /** Every matching claim, newest first, one at a time from a cursor (never all in memory). */
   async *stream(filter: ClaimFilter): AsyncGenerator<ClaimRecord> {
-    const cursor = this.model.find(queryOf(filter)).sort(NEWEST_FIRST).lean<ClaimDocument[]>().cursor({ batchSize: 1000 });
+    const cursor = this.model.find(queryOf(filter)).sort(NEWEST_FIRST).lean<StoredClaim[]>().cursor({ batchSize: 1000 });
     try {
-      for await (const doc of cursor) yield toClaim(doc as unknown as ClaimDocument);
+      for await (const doc of cursor) yield toClaim(doc as unknown as StoredClaim);
     } finally {
       await cursor.close();
     }

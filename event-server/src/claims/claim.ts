@@ -1,6 +1,5 @@
 import { Types } from 'mongoose';
 import type { ClaimPayout, PayoutStatus } from '../payout/payout.rules.js';
-import type { ClaimDecisionRecord } from './claim-decision.repository.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
 /** A claim as the event server works with it: every claim request, whatever its outcome. */
@@ -50,6 +49,21 @@ export interface ClaimProjection {
   releasePending?: boolean;
   /** Set when the decision has webhooks to send: the claim shows payout PENDING from its first answer. */
   payout?: ClaimPayout;
+}
+
+/** One transition of a claim; unique on (claimId, fromStatus), so exactly one decision wins. */
+export interface ClaimDecisionRecord {
+  id: string;
+  claimId: string;
+  fromStatus: ClaimStatus;
+  toStatus: ClaimStatus;
+  reason?: ClaimReason;
+  note?: string;
+  decidedBy: string;
+  at: Date;
+  appliedAt?: Date;
+  payoutPending?: boolean;
+  payoutEndpointIds?: string[];
 }
 
 /** Who decided when no person did (automatic grants, system rejections, the reconciler). */
