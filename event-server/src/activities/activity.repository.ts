@@ -4,45 +4,9 @@ import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter, mongo } from 'mongoose';
 import type { ActivityFact, FactPlan } from '../conditions/condition.evaluator.js';
 import { ActivityType } from '../conditions/condition.types.js';
-import { type ActivitySource, ActivityEntity } from './activity.schema.js';
-
-export interface NewActivity {
-  userId: string;
-  type: string;
-  occurredAt: Date;
-  attributes?: Record<string, unknown>;
-  externalId: string;
-  source: ActivitySource;
-  recordedBy: string;
-}
-
-export interface ActivityRecord extends NewActivity {
-  id: string;
-  createdAt: Date;
-}
-
-export interface ActivityFilter {
-  userId?: string;
-  type?: string;
-  from?: Date;
-  to?: Date;
-}
-
-type Lean = ActivityEntity & { _id: { toString(): string } };
-
-function toRecord(doc: Lean): ActivityRecord {
-  return {
-    id: doc._id.toString(),
-    userId: doc.userId,
-    type: doc.type,
-    occurredAt: doc.occurredAt,
-    ...(doc.attributes !== undefined && { attributes: doc.attributes }),
-    externalId: doc.externalId,
-    source: doc.source,
-    recordedBy: doc.recordedBy,
-    createdAt: doc.createdAt,
-  };
-}
+import type { ActivityFilter, ActivityRecord, NewActivity } from './activity.js';
+import { type StoredActivity, toActivity } from './activity.mapper.js';
+import { ActivityEntity } from './activity.schema.js';
 
 @Injectable()
 export class ActivityRepository {
@@ -75,10 +39,10 @@ export class ActivityRepository {
       query.occurredAt = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<Lean[]>().exec(),
+      this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredActivity[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
-    return { items: docs.map(toRecord), total };
+    return { items: docs.map(toActivity), total };
   }
 
   /**

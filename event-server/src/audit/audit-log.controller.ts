@@ -5,7 +5,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { toTimeRange } from '../common/time-range.js';
-import type { AuditLogRecord } from './audit-log.repository.js';
+import type { AuditLogRecord } from './audit-log.js';
 import { AuditLogService } from './audit-log.service.js';
 import { AuditLogQueryDto } from './dto/audit-log-query.dto.js';
 import { AuditLogPageResponseDto } from './dto/audit-log-response.dto.js';

@@ -3,40 +3,9 @@ import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { Model } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
+import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
+import { type StoredAuditLogEntry, toAuditLogRecord } from './audit-log.mapper.js';
 import { AuditLogEntry } from './audit-log.schema.js';
-
-export interface AuditLogRecord {
-  id: string;
-  actorId: string;
-  action: string;
-  targetType: string;
-  targetId: string;
-  at: string;
-  changes: Record<string, unknown>;
-}
-
-export interface AuditLogFilter {
-  actorId?: string;
-  action?: string;
-  targetType?: string;
-  targetId?: string;
-  from?: Date;
-  to?: Date;
-}
-
-type Lean = AuditLogEntry & { _id: { toString(): string } };
-
-function toRecord(doc: Lean): AuditLogRecord {
-  return {
-    id: doc._id.toString(),
-    actorId: doc.actorId,
-    action: doc.action,
-    targetType: doc.targetType,
-    targetId: doc.targetId,
-    at: doc.at.toISOString(),
-    changes: doc.changes ?? {},
-  };
-}
 
 @Injectable()
 export class AuditLogRepository {
@@ -44,7 +13,7 @@ export class AuditLogRepository {
 
   async insert(entry: Omit<AuditLogEntry, 'at'> & { at?: Date }): Promise<AuditLogRecord> {
     const created = await this.model.create({ ...entry, at: entry.at ?? new Date() });
-    return toRecord(created.toObject() as Lean);
+    return toAuditLogRecord(created.toObject() as StoredAuditLogEntry);
   }
 
   /** Inserts a reported entry unless its externalId is already recorded (the unique index decides). */
@@ -68,9 +37,9 @@ export class AuditLogRepository {
       query.at = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<Lean[]>().exec(),
+      this.model.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredAuditLogEntry[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
-    return { items: docs.map(toRecord), total };
+    return { items: docs.map(toAuditLogRecord), total };
   }
 }

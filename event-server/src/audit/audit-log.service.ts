@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
-import { type AuditLogFilter, type AuditLogRecord, AuditLogRepository } from './audit-log.repository.js';
+import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 
 /** What changed: for each field, its value before and after. */
 export type AuditChanges = Record<string, { before: unknown; after: unknown }>;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import type { IdempotencyRecord } from '../idempotency/idempotency-key.repository.js';
+import type { IdempotencyRecord } from '../idempotency/idempotency-key.js';
 import { IDEMPOTENCY_STALE_MS } from '../idempotency/idempotency.rules.js';
 import { IdempotencyService, type StaleKeyResolution } from '../idempotency/idempotency.service.js';
 import { StockService } from '../stock/stock.service.js';

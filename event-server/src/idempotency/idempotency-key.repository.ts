@@ -2,36 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import { IdempotencyKeyEntity, type IdempotencyState, type StoredError } from './idempotency-key.schema.js';
-
-export interface IdempotencyRecord {
-  id: string;
-  userId: string;
-  key: string;
-  requestHash: string;
-  state: IdempotencyState;
-  result?: Record<string, unknown>;
-  error?: StoredError;
-  createdAt: Date;
-}
-
-/** A finished request's outcome: what its use case returned, or the refusal it threw. */
-export type StoredOutcome = { result: Record<string, unknown> } | { error: StoredError };
-
-type Lean = IdempotencyKeyEntity & { _id: { toString(): string } };
-
-function toRecord(doc: Lean): IdempotencyRecord {
-  return {
-    id: doc._id.toString(),
-    userId: doc.userId,
-    key: doc.key,
-    requestHash: doc.requestHash,
-    state: doc.state,
-    ...(doc.result != null && { result: doc.result }),
-    ...(doc.error != null && { error: doc.error }),
-    createdAt: doc.createdAt,
-  };
-}
+import type { IdempotencyRecord, StoredOutcome } from './idempotency-key.js';
+import { type StoredIdempotencyKey, toIdempotencyRecord } from './idempotency-key.mapper.js';
+import { IdempotencyKeyEntity } from './idempotency-key.schema.js';
 
 @Injectable()
 export class IdempotencyKeyRepository {
@@ -41,7 +14,7 @@ export class IdempotencyKeyRepository {
   async tryStart(userId: string, key: string, requestHash: string): Promise<IdempotencyRecord | undefined> {
     try {
       const created = await this.model.create({ userId, key, requestHash, state: 'IN_PROGRESS', createdAt: new Date() });
-      return toRecord(created.toObject() as Lean);
+      return toIdempotencyRecord(created.toObject() as StoredIdempotencyKey);
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;
@@ -49,8 +22,8 @@ export class IdempotencyKeyRepository {
   }
 
   async find(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const doc = await this.model.findOne({ userId, key }).lean<Lean>().exec();
-    return doc ? toRecord(doc) : undefined;
+    const doc = await this.model.findOne({ userId, key }).lean<StoredIdempotencyKey>().exec();
+    return doc ? toIdempotencyRecord(doc) : undefined;
   }
 
   /** Stores the outcome. Only the request that inserted the key (or the reconciler after it died) writes here. */
@@ -67,9 +40,9 @@ export class IdempotencyKeyRepository {
       .find({ state: 'IN_PROGRESS', createdAt: { $lt: cutoff } })
       .sort({ createdAt: 1 })
       .limit(limit)
-      .lean<Lean[]>()
+      .lean<StoredIdempotencyKey[]>()
       .exec();
-    return docs.map(toRecord);
+    return docs.map(toIdempotencyRecord);
   }
 
   async deleteCreatedBefore(cutoff: Date): Promise<number> {

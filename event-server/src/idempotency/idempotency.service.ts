@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
-import { type IdempotencyRecord, IdempotencyKeyRepository } from './idempotency-key.repository.js';
+import type { IdempotencyRecord } from './idempotency-key.js';
+import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_STALE_MS, IdempotencyErrorCode } from './idempotency.rules.js';
 
 export interface IdempotentRequest {

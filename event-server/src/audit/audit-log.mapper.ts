@@ -1,0 +1,17 @@
+import type { AuditLogRecord } from './audit-log.js';
+import type { AuditLogEntry } from './audit-log.schema.js';
+
+/** An audit entry's stored document, as a lean read returns it. */
+export type StoredAuditLogEntry = AuditLogEntry & { _id: { toString(): string } };
+
+export function toAuditLogRecord(doc: StoredAuditLogEntry): AuditLogRecord {
+  return {
+    id: doc._id.toString(),
+    actorId: doc.actorId,
+    action: doc.action,
+    targetType: doc.targetType,
+    targetId: doc.targetId,
+    at: doc.at.toISOString(),
+    changes: doc.changes ?? {},
+  };
+}

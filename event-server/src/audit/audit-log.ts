@@ -1,0 +1,18 @@
+export interface AuditLogRecord {
+  id: string;
+  actorId: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  at: string;
+  changes: Record<string, unknown>;
+}
+
+export interface AuditLogFilter {
+  actorId?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  from?: Date;
+  to?: Date;
+}

@@ -1,0 +1,15 @@
+import type { IdempotencyState, StoredError } from './idempotency-key.schema.js';
+
+export interface IdempotencyRecord {
+  id: string;
+  userId: string;
+  key: string;
+  requestHash: string;
+  state: IdempotencyState;
+  result?: Record<string, unknown>;
+  error?: StoredError;
+  createdAt: Date;
+}
+
+/** A finished request's outcome: what its use case returned, or the refusal it threw. */
+export type StoredOutcome = { result: Record<string, unknown> } | { error: StoredError };
