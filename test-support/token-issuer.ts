@@ -23,10 +23,6 @@ export class TestTokenIssuer {
     return new TestTokenIssuer(forge, server, `http://127.0.0.1:${port}/.well-known/jwks.json`);
   }
 
-  get kid(): string {
-    return this.forge.kid;
-  }
-
   token(
     sub: string,
     roles: string[],
