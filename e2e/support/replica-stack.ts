@@ -3,6 +3,7 @@ import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 import { inject } from 'vitest';
 import { testDatabaseName } from '../../test-support/database.js';
+import { UNHURRIED_CLAIM_QUEUE } from '../../test-support/event-env.js';
 import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
 import { eventServerProcess } from './event-process.js';
 import { authEnv, freePort, local } from './stack.js';
@@ -44,13 +45,11 @@ export async function startReplicaStack(
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
   const eventDbName = testDatabaseName(`${label}_event`);
-  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
   const eventEnv = {
     ...common,
     EVENT_DB_NAME: eventDbName,
     AUTH_JWKS_URL: jwksUrl,
-    CLAIM_QUEUE_TIMEOUT_MS: '60000',
-    CLAIM_MAX_QUEUED: '100000',
+    ...UNHURRIED_CLAIM_QUEUE,
     ...options.event,
   };
   const events = eventPorts.map((port) => eventServerProcess(eventEnv, port));

@@ -4,6 +4,7 @@ import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 import { testDatabaseName } from '../../test-support/database.js';
+import { UNHURRIED_CLAIM_QUEUE } from '../../test-support/event-env.js';
 import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
 import { eventServerProcess } from './event-process.js';
 import { inject } from 'vitest';
@@ -113,13 +114,11 @@ export async function startStack(label: string, overrides: StackOptions = {}): P
   const authUrl = await listen(auth, authPort);
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
-  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
   const eventEnv = {
     ...common,
     EVENT_DB_NAME: testDatabaseName(`${label}_event`),
     AUTH_JWKS_URL: jwksUrl,
-    CLAIM_QUEUE_TIMEOUT_MS: '60000',
-    CLAIM_MAX_QUEUED: '100000',
+    ...UNHURRIED_CLAIM_QUEUE,
   };
   const event = overrides.eventProcess
     ? eventServerProcess({ ...eventEnv, ...overrides.eventProcess }, eventPort)
