@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClaimableEvent, makeEligible } from '../test-support/claimable-event.js';
 import { Client, type TokenPair, signUp } from './support/client.js';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -26,37 +27,23 @@ describe('claims through the gateway', () => {
 
   /** An event running now that every player with one E2E_CLAIM activity meets. */
   async function claimableEvent(approval: 'AUTO' | 'MANUAL', stock?: number): Promise<{ id: string; rewardId: string }> {
-    const now = Date.now();
-    const event = await api.post<{ id: string }>(
-      '/events',
-      {
-        title: `Claimable ${approval}`,
-        startAt: new Date(now - 3_600_000).toISOString(),
-        endAt: new Date(now + 86_400_000).toISOString(),
-        status: 'ACTIVE',
-        approval,
-        condition: { type: 'ACTIVITY_COUNT', activity: 'E2E_CLAIM', count: 1 },
-      },
-      operator.accessToken,
-    );
-    expect(event.status).toBe(201);
-    const reward = await api.post<{ id: string }>(
-      `/events/${event.body.id}/rewards`,
-      { type: 'COUPON', name: '=HYPERLINK("x")', quantity: 1, couponCode: 'WINTER-1', ...(stock && { stock }) },
-      operator.accessToken,
-    );
-    expect(reward.status).toBe(201);
-    return { id: event.body.id, rewardId: reward.body.id };
+    const event = await createClaimableEvent(api, operator.accessToken, {
+      title: `Claimable ${approval}`,
+      activity: 'E2E_CLAIM',
+      approval,
+      rewards: [{ type: 'COUPON', name: '=HYPERLINK("x")', quantity: 1, couponCode: 'WINTER-1', ...(stock && { stock }) }],
+    });
+    return { id: event.id, rewardId: event.rewardIds[0] as string };
   }
 
   async function players(count: number): Promise<Array<Awaited<ReturnType<typeof signUp>>>> {
     const accounts = await Promise.all(Array.from({ length: count }, () => signUp(api)));
-    const imported = await api.post(
-      '/activities',
-      { items: accounts.map((player) => ({ userId: player.id, type: 'E2E_CLAIM' })) },
+    await makeEligible(
+      api,
       operator.accessToken,
+      'E2E_CLAIM',
+      accounts.map((player) => player.id),
     );
-    expect(imported.status).toBe(201);
     return accounts;
   }
 

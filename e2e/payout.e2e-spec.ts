@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook } from '@reward/sdk';
+import { createClaimableEvent, makeEligible } from '../test-support/claimable-event.js';
 import { Client, type TokenPair, signUp } from './support/client.js';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -64,23 +65,14 @@ describe('payout webhooks through the gateway', () => {
     );
     expect(endpoint.status).toBe(201);
 
-    const now = Date.now();
-    const event = await api.post<{ id: string }>(
-      '/events',
-      {
-        title: 'Payout e2e',
-        startAt: new Date(now - 3_600_000).toISOString(),
-        endAt: new Date(now + 86_400_000).toISOString(),
-        status: 'ACTIVE',
-        approval: 'AUTO',
-        condition: { type: 'ACTIVITY_COUNT', activity: 'E2E_PAYOUT', count: 1 },
-      },
-      admin.accessToken,
-    );
-    await api.post(`/events/${event.body.id}/rewards`, { type: 'POINT', name: 'Gems', quantity: 50 }, admin.accessToken);
-    await api.post('/activities', { userId: player.id, type: 'E2E_PAYOUT' }, admin.accessToken);
+    const event = await createClaimableEvent(api, admin.accessToken, {
+      title: 'Payout e2e',
+      activity: 'E2E_PAYOUT',
+      rewards: [{ type: 'POINT', name: 'Gems', quantity: 50 }],
+    });
+    await makeEligible(api, admin.accessToken, event.activity, [player.id]);
     const claimed = await api.post<{ id: string; payout: { status: string } }>(
-      `/events/${event.body.id}/claims`,
+      `/events/${event.id}/claims`,
       undefined,
       player.tokens.accessToken,
     );
@@ -106,7 +98,7 @@ describe('payout webhooks through the gateway', () => {
     const payload = verifyWebhook(endpoint.body.secret, headers, last.body);
     expect(payload).toMatchObject({
       type: 'claim.granted',
-      data: { id: claimed.body.id, userId: player.id, eventId: event.body.id },
+      data: { id: claimed.body.id, userId: player.id, eventId: event.id },
     });
     expect(new Webhook(endpoint.body.secret).verify(last.body, headers)).toEqual(payload);
 

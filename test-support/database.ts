@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
 
-/** The test server's URI with a database name of its own, so test files can run in parallel. */
-export function testDatabaseUri(label: string): string {
-  const base = new URL(inject('mongoUri'));
-  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
-  base.pathname = `/${name}`;
-  return base.toString();
-}
-
+/**
+ * A database name of the caller's own on the test server (from a label and a random suffix), so test files
+ * and the servers they start can run in parallel without seeing each other's data.
+ */
 export function testDatabaseName(label: string): string {
-  return new URL(testDatabaseUri(label)).pathname.slice(1);
+  return `t_${label.replace(/[^a-z0-9]/gi, '_').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
 }

@@ -1,32 +1,26 @@
-import { type KeyObject, generateKeyPairSync } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
-import jwt from 'jsonwebtoken';
+import { TokenForge } from './tokens.js';
 
 /**
- * Stands in for the auth server in tests of a single server: an RSA key, its JWKS on a local port, and
- * tokens signed with it the way the auth server signs them.
+ * Stands in for the auth server in tests of a single server: the forge's JWKS on a local port, and tokens
+ * signed with its key the way the auth server signs them.
  */
 export class TestTokenIssuer {
   private constructor(
-    private readonly privateKey: KeyObject,
-    readonly kid: string,
+    readonly forge: TokenForge,
     private readonly server: Server,
     readonly jwksUrl: string,
   ) {}
 
-  static async start(): Promise<TestTokenIssuer> {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const jwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(jwk);
-    const body = JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] });
+  static async start(forge = TokenForge.generate()): Promise<TestTokenIssuer> {
+    const body = JSON.stringify(forge.jwks);
     const server = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return new TestTokenIssuer(privateKey, kid, server, `http://127.0.0.1:${port}/.well-known/jwks.json`);
+    return new TestTokenIssuer(forge, server, `http://127.0.0.1:${port}/.well-known/jwks.json`);
   }
 
   token(
@@ -34,13 +28,10 @@ export class TestTokenIssuer {
     roles: string[],
     options: { expiresInSeconds?: number; audience?: string; claims?: Record<string, unknown> } = {},
   ): string {
-    return jwt.sign({ ...options.claims, sub, roles }, this.privateKey, {
-      algorithm: 'RS256',
-      keyid: this.kid,
-      issuer: 'reward-platform-auth',
-      audience: options.audience ?? 'reward-platform',
-      expiresIn: options.expiresInSeconds ?? 900,
-    });
+    return this.forge.sign(
+      { ...options.claims, sub, roles },
+      { expiresInSeconds: options.expiresInSeconds, audience: options.audience },
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, register, startTestApp, testConfig, testDatabaseName } from './testing/auth-test-app.js';
+import { testDatabaseName } from '../../test-support/database.js';
+import { openTestDatabase, register, startTestApp, testConfig } from './testing/auth-test-app.js';
 
 const dbName = testDatabaseName('http_hardening');
 let app: NestFastifyApplication;

@@ -3,13 +3,15 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { stableJson } from '@reward/server-kit/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuthOpenApi, generateAuthOpenApi } from './openapi.js';
-import { openTestDatabase, startTestApp, testConfig, testDatabaseName, testPrivateKeyPem } from './testing/auth-test-app.js';
+import { testDatabaseName } from '../../test-support/database.js';
+import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
+import { openTestDatabase, startTestApp, testConfig } from './testing/auth-test-app.js';
 
 const dbName = testDatabaseName('openapi');
 let app: NestFastifyApplication;
 
 beforeAll(async () => {
-  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: testPrivateKeyPem() }));
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem() }));
 });
 
 afterAll(async () => {

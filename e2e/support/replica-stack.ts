@@ -1,12 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 import { inject } from 'vitest';
 import { testDatabaseName } from '../../test-support/database.js';
+import { UNHURRIED_CLAIM_QUEUE } from '../../test-support/event-env.js';
+import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
 import { eventServerProcess } from './event-process.js';
-import { ADMIN } from './stack.js';
+import { authEnv, freePort, local } from './stack.js';
 
 export interface ReplicaStack {
   gatewayUrl: string;
@@ -18,16 +18,6 @@ export interface ReplicaStack {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const local = (port: number): string => `http://127.0.0.1:${port}`;
-
 /**
  * The auth server and the gateway in this process, and `replicas` event servers as processes of their
  * own on one database, all listed in the gateway's EVENT_SERVICE_URL, as a scaled deployment runs them.
@@ -37,7 +27,6 @@ export async function startReplicaStack(
   options: { replicas: number; event?: Record<string, string>; gateway?: Record<string, string> },
 ): Promise<ReplicaStack> {
   const mongoUri = inject('mongoUri');
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const common = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
   const eventPorts: number[] = [];
   for (let index = 0; index < options.replicas; index++) eventPorts.push(await freePort());
@@ -46,20 +35,9 @@ export async function startReplicaStack(
   const auth: NestFastifyApplication = await createAuthServer(
     loadAuthConfig({
       ...common,
-      AUTH_DB_NAME: testDatabaseName(`${label}_auth`),
-      JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      BCRYPT_ROUNDS: '4',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
-      LOGIN_FAILURES_PER_ACCOUNT: '1000',
-      LOGIN_FAILURES_PER_ADDRESS: '100000',
-      REGISTRATIONS_PER_ADDRESS: '100000',
+      ...authEnv(label, rsaPrivateKeyPem()),
       // The relay needs one event server; any replica will do.
       EVENT_SERVICE_URL: local(eventPorts[0] as number),
-      OUTBOX_RELAY_INTERVAL_MS: '50',
-      OUTBOX_RETRY_BASE_MS: '50',
-      OUTBOX_RETRY_MAX_MS: '300',
     }),
   );
   await auth.listen({ host: '127.0.0.1', port: authPort });
@@ -67,13 +45,11 @@ export async function startReplicaStack(
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
   const eventDbName = testDatabaseName(`${label}_event`);
-  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
   const eventEnv = {
     ...common,
     EVENT_DB_NAME: eventDbName,
     AUTH_JWKS_URL: jwksUrl,
-    CLAIM_QUEUE_TIMEOUT_MS: '60000',
-    CLAIM_MAX_QUEUED: '100000',
+    ...UNHURRIED_CLAIM_QUEUE,
     ...options.event,
   };
   const events = eventPorts.map((port) => eventServerProcess(eventEnv, port));

@@ -1,10 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 import { testDatabaseName } from '../../test-support/database.js';
+import { UNHURRIED_CLAIM_QUEUE } from '../../test-support/event-env.js';
+import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
 import { eventServerProcess } from './event-process.js';
 import { inject } from 'vitest';
 
@@ -32,7 +33,7 @@ async function listen(app: NestFastifyApplication, port = 0): Promise<string> {
 }
 
 /** A port nobody listens on right now, so servers that must know each other's address can be wired first. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -70,47 +71,54 @@ function inProcessEventServer(env: Record<string, string>, port: number): EventS
   };
 }
 
+/**
+ * The auth server's settings in an e2e stack: its own database, the given key, the bootstrap ADMIN, cheap
+ * hashing, throttles no test reaches, and an outbox relay that delivers within milliseconds.
+ */
+export function authEnv(label: string, privateKeyPem: string): Record<string, string> {
+  return {
+    AUTH_DB_NAME: testDatabaseName(`${label}_auth`),
+    JWT_PRIVATE_KEY: privateKeyPem,
+    BCRYPT_ROUNDS: '4',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
+    LOGIN_FAILURES_PER_ACCOUNT: '1000',
+    LOGIN_FAILURES_PER_ADDRESS: '100000',
+    REGISTRATIONS_PER_ADDRESS: '100000',
+    OUTBOX_RELAY_INTERVAL_MS: '50',
+    OUTBOX_RETRY_BASE_MS: '50',
+    OUTBOX_RETRY_MAX_MS: '300',
+  };
+}
+
 /** The "[::1]"-free base URL a server listens on. */
-const local = (port: number): string => `http://127.0.0.1:${port}`;
+export const local = (port: number): string => `http://127.0.0.1:${port}`;
 
 /** The three real servers on free ports against the test database server; tests talk to the gateway only. */
 export async function startStack(label: string, overrides: StackOptions = {}): Promise<Stack> {
   const mongoUri = inject('mongoUri');
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const privateKeyPem = rsaPrivateKeyPem();
   const common = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
   const [authPort, eventPort] = [await freePort(), await freePort()];
 
   const auth = await createAuthServer(
     loadAuthConfig({
       ...common,
-      AUTH_DB_NAME: testDatabaseName(`${label}_auth`),
-      JWT_PRIVATE_KEY: privateKeyPem,
-      BCRYPT_ROUNDS: '4',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '1000',
-      LOGIN_FAILURES_PER_ACCOUNT: '1000',
-      LOGIN_FAILURES_PER_ADDRESS: '100000',
-      REGISTRATIONS_PER_ADDRESS: '100000',
+      ...authEnv(label, privateKeyPem),
       // The outbox relay delivers LOGIN / FRIEND_INVITE / role-change audit entries to the real event server.
       EVENT_SERVICE_URL: local(eventPort),
-      OUTBOX_RELAY_INTERVAL_MS: '50',
-      OUTBOX_RETRY_BASE_MS: '50',
-      OUTBOX_RETRY_MAX_MS: '300',
       ...overrides.auth,
     }),
   );
   const authUrl = await listen(auth, authPort);
   const jwksUrl = `${authUrl}/.well-known/jwks.json`;
 
-  // Claims queue without a time limit here: a busy test machine must not turn a slow claim into a shed one.
   const eventEnv = {
     ...common,
     EVENT_DB_NAME: testDatabaseName(`${label}_event`),
     AUTH_JWKS_URL: jwksUrl,
-    CLAIM_QUEUE_TIMEOUT_MS: '60000',
-    CLAIM_MAX_QUEUED: '100000',
+    ...UNHURRIED_CLAIM_QUEUE,
   };
   const event = overrides.eventProcess
     ? eventServerProcess({ ...eventEnv, ...overrides.eventProcess }, eventPort)

@@ -11,6 +11,7 @@ import { EventsModule } from './events/events.module.js';
 import { DatabaseHealthModule } from '@reward/server-kit/database-health.module';
 import { PayoutModule } from './payout/payout.module.js';
 import { ProgressModule } from './progress/progress.module.js';
+import { RewardsModule } from './rewards/rewards.module.js';
 import { StaffAccessModule } from './staff-access/staff-access.module.js';
 import { StockModule } from './stock/stock.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         StockModule,
         AuditLogModule,
         EventsModule,
+        RewardsModule,
         ActivitiesModule,
         ProgressModule,
         ClaimsModule,

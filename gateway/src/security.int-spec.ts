@@ -1,13 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DOCS_CSP } from '@reward/server-kit/security-headers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSigner, TEST_AUDIENCE, TEST_ISSUER } from './testing/fake-tokens.js';
+import { TokenForge } from '../../test-support/tokens.js';
 import { FakeUpstream } from './testing/fake-upstream.js';
-import { fakeAuthServer, startGateway } from './testing/gateway-harness.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from './testing/gateway-harness.js';
 import { type RawResponse, rawRequest } from './testing/raw-http.js';
 
 // Runs without a database: the upstreams are fakes that record what reached them.
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const auth = fakeAuthServer(signer);
 const event = new FakeUpstream();
 let app: NestFastifyApplication;
@@ -87,7 +87,7 @@ describe('security headers at the gateway', () => {
       expect(reply.headers['cache-control']).toBe('no-store');
     }
     const proxied = await rawRequest(gateway, 'GET', '/users/me', {
-      headers: { authorization: `Bearer ${signer.token(['USER'])}` },
+      headers: { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}` },
     });
     expect(proxied.status).toBe(200);
     expectSecurityHeaders(proxied);
@@ -109,14 +109,17 @@ describe('access tokens at the gateway', () => {
   const me = (token: string) => rawRequest(gateway, 'GET', '/users/me', { headers: { authorization: `Bearer ${token}` } });
 
   it('refuses a genuine token without exp', async () => {
-    const reply = await me(signer.token(['ADMIN'], { expiresIn: null }));
+    const reply = await me(signer.sign({ roles: ['ADMIN'] }, { expiresInSeconds: null }));
     expect(reply.status).toBe(401);
     expect(reply.json()).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
     expect(auth.seen).toHaveLength(0);
   });
 
   it('does not tell the caller the expected issuer or audience', async () => {
-    for (const token of [signer.token(['USER'], { issuer: 'someone-else' }), signer.token(['USER'], { audience: 'other' })]) {
+    for (const token of [
+      signer.sign({ roles: ['USER'] }, { issuer: 'someone-else' }),
+      signer.sign({ roles: ['USER'] }, { audience: 'other' }),
+    ]) {
       const reply = await me(token);
       expect(reply.status).toBe(401);
       expect(reply.text).not.toContain(TEST_ISSUER);

@@ -1,21 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  login,
-  openTestDatabase,
-  register,
-  startTestApp,
-  testConfig,
-  testDatabaseName,
-  testPrivateKeyPem,
-  TEST_ADMIN,
-} from '../testing/auth-test-app.js';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
+import { call, login, openTestDatabase, register, startTestApp, testConfig, TEST_ADMIN } from '../testing/auth-test-app.js';
 import { AdminBootstrapService } from './admin-bootstrap.service.js';
 
 const dbName = testDatabaseName('bootstrap');
-const keyPem = testPrivateKeyPem();
+const keyPem = rsaPrivateKeyPem();
 const apps: NestFastifyApplication[] = [];
 let db: mongoose.Connection;
 

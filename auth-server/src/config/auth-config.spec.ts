@@ -1,10 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError } from '@reward/server-kit/env';
 import { describe, expect, it } from 'vitest';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import { isAddressOrCidr, loadAuthConfig, normalisePem } from './auth-config.js';
-
-const rsaPem = (bits = 2048): string =>
-  generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -52,7 +49,7 @@ describe('loadAuthConfig', () => {
   it('trusts no proxy in production unless told, and the local gateway (loopback) elsewhere', () => {
     const production = {
       NODE_ENV: 'production',
-      JWT_PRIVATE_KEY: rsaPem(),
+      JWT_PRIVATE_KEY: rsaPrivateKeyPem(),
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'a-long-secret',
     };
@@ -145,7 +142,7 @@ describe('loadAuthConfig', () => {
   });
 
   it('accepts a \\n-escaped single-line private key', () => {
-    const pem = rsaPem();
+    const pem = rsaPrivateKeyPem();
     const config = loadAuthConfig({ JWT_PRIVATE_KEY: pem.trim().replace(/\n/g, '\\n') });
     expect(config.jwt.privateKeyPem).toBe(pem.trim());
   });
@@ -160,7 +157,7 @@ describe('loadAuthConfig', () => {
   it('starts in production when all three are given', () => {
     const config = loadAuthConfig({
       NODE_ENV: 'production',
-      JWT_PRIVATE_KEY: rsaPem(),
+      JWT_PRIVATE_KEY: rsaPrivateKeyPem(),
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'a-long-secret',
     });
@@ -192,7 +189,7 @@ describe('loadAuthConfig', () => {
   });
 
   it('refuses an RSA key shorter than 2048 bits and an admin password over 72 bytes', () => {
-    const problems = problemsOf({ JWT_PRIVATE_KEY: rsaPem(1024), ADMIN_PASSWORD: 'ü'.repeat(40) });
+    const problems = problemsOf({ JWT_PRIVATE_KEY: rsaPrivateKeyPem(1024), ADMIN_PASSWORD: 'ü'.repeat(40) });
     expect(problems).toEqual([
       'JWT_PRIVATE_KEY must be an RSA private key of at least 2048 bits',
       'ADMIN_PASSWORD must be at most 72 bytes (bcrypt ignores the rest)',

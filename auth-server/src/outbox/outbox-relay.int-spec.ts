@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { testDatabaseName } from '../../../test-support/database.js';
 import {
   call,
   login,
@@ -10,7 +11,6 @@ import {
   signedInUser,
   startTestApp,
   testConfig,
-  testDatabaseName,
 } from '../testing/auth-test-app.js';
 import { FakeEventServer } from '../testing/fake-event-server.js';
 import { OutboxRelay } from './outbox-relay.service.js';

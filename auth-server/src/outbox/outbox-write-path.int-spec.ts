@@ -1,16 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  login,
-  openTestDatabase,
-  register,
-  signedInAdmin,
-  startTestApp,
-  testConfig,
-  testDatabaseName,
-} from '../testing/auth-test-app.js';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { call, login, openTestDatabase, register, signedInAdmin, startTestApp, testConfig } from '../testing/auth-test-app.js';
 
 /**
  * The request path's half of "never lost": the outbox row is written before the answer, and a request

@@ -1,6 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import { loadAuthConfig } from '../config/auth-config.js';
 import { signingKeyFromPem } from '../signing-keys/signing-key.js';
 import { ServiceTokenIssuer } from './service-token.issuer.js';
@@ -10,7 +10,7 @@ async function issuerWithKey(): Promise<{
   kid: string;
   verify: (token: string) => Promise<unknown>;
 }> {
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pem = rsaPrivateKeyPem();
   const key = await signingKeyFromPem(pem);
   const config = loadAuthConfig({ JWT_ISSUER: 'iss-x' });
   const issuer = new ServiceTokenIssuer(config, { signingKey: () => key });

@@ -1,16 +1,9 @@
 import { createPublicKey } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  login,
-  openTestDatabase,
-  startTestApp,
-  testConfig,
-  testDatabaseName,
-  testPrivateKeyPem,
-  TEST_ADMIN,
-} from '../testing/auth-test-app.js';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
+import { call, login, openTestDatabase, startTestApp, testConfig, TEST_ADMIN } from '../testing/auth-test-app.js';
 import { signingKeyFromPem } from './signing-key.js';
 
 const apps: NestFastifyApplication[] = [];
@@ -38,7 +31,7 @@ const kidOf = async (app: NestFastifyApplication): Promise<string> => {
 
 describe('signing keys', () => {
   it('publishes only public RSA parameters, with the RFC 7638 thumbprint as kid', async () => {
-    const pem = testPrivateKeyPem();
+    const pem = rsaPrivateKeyPem();
     const dbName = testDatabaseName('keys_cfg');
     databases.push(dbName);
     const app = await start(dbName, { JWT_PRIVATE_KEY: pem });

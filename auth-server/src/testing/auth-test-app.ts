@@ -1,24 +1,9 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import mongoose from 'mongoose';
 import { inject } from 'vitest';
 import { type AuthConfig, loadAuthConfig } from '../config/auth-config.js';
 import { createAuthServer } from '../server.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    mongoUri: string;
-  }
-}
-
-/** A database of the test file's own on the test server (FerretDB in CI), so files run in parallel. */
-export function testDatabaseName(label: string): string {
-  return `t_auth_${label.replace(/[^a-z0-9]/gi, '_').slice(0, 24)}_${randomBytes(4).toString('hex')}`;
-}
-
-export function testPrivateKeyPem(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-}
 
 export const TEST_ADMIN = { email: 'root@example.com', password: 'root-password-123' };
 

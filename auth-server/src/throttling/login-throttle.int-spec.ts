@@ -1,17 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  type Reply,
-  call,
-  openTestDatabase,
-  register,
-  startTestApp,
-  testConfig,
-  testDatabaseName,
-  testPrivateKeyPem,
-  uniqueEmail,
-} from '../testing/auth-test-app.js';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
+import { type Reply, call, openTestDatabase, register, startTestApp, testConfig, uniqueEmail } from '../testing/auth-test-app.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 
 const dbName = testDatabaseName('throttle');
@@ -22,7 +14,7 @@ let db: mongoose.Connection;
 beforeAll(async () => {
   app = await startTestApp(
     testConfig(dbName, {
-      JWT_PRIVATE_KEY: testPrivateKeyPem(),
+      JWT_PRIVATE_KEY: rsaPrivateKeyPem(),
       LOGIN_THROTTLE_WINDOW_SECONDS: '600',
       LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
       LOGIN_FAILURES_PER_ACCOUNT: '6',

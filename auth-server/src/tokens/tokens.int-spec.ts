@@ -1,22 +1,12 @@
-import { createHmac, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SignJWT, calculateJwkThumbprint } from 'jose';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  call,
-  login,
-  openTestDatabase,
-  register,
-  signedInUser,
-  startTestApp,
-  testConfig,
-  testDatabaseName,
-  testPrivateKeyPem,
-} from '../testing/auth-test-app.js';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { TokenForge, rsaPrivateKeyPem } from '../../../test-support/tokens.js';
+import { call, login, openTestDatabase, register, signedInUser, startTestApp, testConfig } from '../testing/auth-test-app.js';
 
 const dbName = testDatabaseName('tokens');
-const privateKeyPem = testPrivateKeyPem();
+const privateKeyPem = rsaPrivateKeyPem();
 let app: NestFastifyApplication;
 let db: mongoose.Connection;
 let kid: string;
@@ -182,101 +172,47 @@ describe('POST /auth/logout', () => {
 });
 
 describe('access tokens are verified (signature, alg, kid, iss, aud, exp)', () => {
-  const signer = () => createPrivateKey(privateKeyPem);
-  const sign = (
-    claims: Record<string, unknown>,
-    options: { kid?: string; key?: ReturnType<typeof createPrivateKey>; iat?: number; exp?: number } = {},
-  ) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ roles: ['ADMIN'], ...claims })
-      .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? kid })
-      .setSubject('0123456789abcdef01234567')
-      .setIssuer((claims.iss as string) ?? 'reward-platform-auth')
-      .setAudience((claims.aud as string) ?? 'reward-platform')
-      .setIssuedAt(options.iat ?? now)
-      .setExpirationTime(options.exp ?? now + 60)
-      .sign(options.key ?? signer());
-  };
+  // The server's own key: the forgeries below differ from a valid token only where they say.
+  const forge = TokenForge.fromPrivateKey(privateKeyPem);
+  const admin = { sub: '0123456789abcdef01234567', roles: ['ADMIN'] };
   const me = (token: string) => call(app, 'GET', '/users/me', { token });
 
   it('a token we sign ourselves with the right key is accepted (control)', async () => {
+    expect(forge.kid).toBe(kid);
     const user = await signedInUser(app);
-    const token = await new SignJWT({ roles: ['USER'] })
-      .setProtectedHeader({ alg: 'RS256', kid })
-      .setSubject(user.id)
-      .setIssuer('reward-platform-auth')
-      .setAudience('reward-platform')
-      .setIssuedAt()
-      .setExpirationTime('1m')
-      .sign(signer());
-    expect((await me(token)).status).toBe(200);
+    expect((await me(forge.sign({ sub: user.id, roles: ['USER'] }, { expiresInSeconds: 60 }))).status).toBe(200);
   });
 
   it('expired', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const reply = await me(await sign({}, { iat: now - 1000, exp: now - 100 }));
+    const reply = await me(forge.expired(admin));
     expect(reply.status).toBe(401);
     expect(reply.body.code).toBe('UNAUTHORIZED');
   });
 
   it('tampered payload', async () => {
     const user = await signedInUser(app);
-    const [header, payload, signature] = user.accessToken.split('.');
-    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-    const forged = Buffer.from(JSON.stringify({ ...claims, roles: ['ADMIN'] })).toString('base64url');
-    const reply = await call(app, 'GET', '/users', { token: `${header}.${forged}.${signature}` });
+    const reply = await call(app, 'GET', '/users', { token: TokenForge.tampered(user.accessToken, { roles: ['ADMIN'] }) });
     expect(reply.status).toBe(401);
   });
 
   it('alg none', async () => {
-    const header = Buffer.from(JSON.stringify({ alg: 'none', kid, typ: 'JWT' })).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(
-      JSON.stringify({
-        sub: '0123456789abcdef01234567',
-        roles: ['ADMIN'],
-        iss: 'reward-platform-auth',
-        aud: 'reward-platform',
-        iat: now,
-        exp: now + 60,
-      }),
-    ).toString('base64url');
-    expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.` })).status).toBe(401);
+    expect((await call(app, 'GET', '/users', { token: forge.unsigned(admin) })).status).toBe(401);
   });
 
   it('HS256 signed with the public key as the secret', async () => {
-    const jwks = await call(app, 'GET', '/.well-known/jwks.json');
-    const jwk = (jwks.body.keys as Array<Record<string, string>>)[0]!;
-    const { createPublicKey } = await import('node:crypto');
-    const publicPem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid, typ: 'JWT' })).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const payload = Buffer.from(
-      JSON.stringify({
-        sub: '0123456789abcdef01234567',
-        roles: ['ADMIN'],
-        iss: 'reward-platform-auth',
-        aud: 'reward-platform',
-        iat: now,
-        exp: now + 60,
-      }),
-    ).toString('base64url');
-    const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
-    expect((await call(app, 'GET', '/users', { token: `${header}.${payload}.${signature}` })).status).toBe(401);
+    expect((await call(app, 'GET', '/users', { token: forge.hmacWithPublicKey(admin) })).status).toBe(401);
   });
 
   it('unknown kid, and a foreign key under its own kid', async () => {
-    expect((await me(await sign({}, { kid: 'some-other-kid' }))).status).toBe(401);
-    const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const { n, e } = foreign.publicKey.export({ format: 'jwk' });
-    const foreignKid = await calculateJwkThumbprint({ kty: 'RSA', n: n!, e: e! });
-    expect((await me(await sign({}, { kid: foreignKid, key: foreign.privateKey }))).status).toBe(401);
-    expect((await me(await sign({}, { key: foreign.privateKey }))).status).toBe(401);
+    expect((await me(forge.sign(admin, { kid: 'some-other-kid' }))).status).toBe(401);
+    expect((await me(TokenForge.generate().sign(admin))).status).toBe(401);
+    expect((await me(forge.unknownKid(admin))).status).toBe(401);
+    expect((await me(forge.wrongKeySameKid(admin))).status).toBe(401);
   });
 
   it('wrong issuer or audience', async () => {
-    expect((await me(await sign({ iss: 'someone-else' }))).status).toBe(401);
-    expect((await me(await sign({ aud: 'another-app' }))).status).toBe(401);
+    expect((await me(forge.sign(admin, { issuer: 'someone-else' }))).status).toBe(401);
+    expect((await me(forge.sign(admin, { audience: 'another-app' }))).status).toBe(401);
   });
 
   it('garbage and a missing scheme', async () => {

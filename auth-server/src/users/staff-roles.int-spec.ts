@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Types, type default as mongoose } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { testDatabaseName } from '../../../test-support/database.js';
 import {
   TEST_ADMIN,
   call,
@@ -10,7 +11,6 @@ import {
   signedInUser,
   startTestApp,
   testConfig,
-  testDatabaseName,
 } from '../testing/auth-test-app.js';
 
 // Against the test store (FerretDB in CI), whose conditional updates are not atomic: what holds here holds

@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseName } from '../../../test-support/database.js';
+import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import {
   call,
   login,
@@ -10,8 +12,6 @@ import {
   signedInUser,
   startTestApp,
   testConfig,
-  testDatabaseName,
-  testPrivateKeyPem,
   uniqueEmail,
 } from '../testing/auth-test-app.js';
 
@@ -21,7 +21,7 @@ let db: mongoose.Connection;
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: testPrivateKeyPem() }));
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem() }));
   db = await openTestDatabase(dbName);
   admin = await signedInAdmin(app);
 });

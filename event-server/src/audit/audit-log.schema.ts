@@ -1,5 +1,4 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { HydratedDocument } from 'mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
 
 /** One change made by staff. Written once; no route updates or deletes it. */
@@ -15,7 +14,6 @@ export class AuditLogEntry {
   @Prop() externalId?: string;
 }
 
-export type AuditLogDocument = HydratedDocument<AuditLogEntry>;
 export const AuditLogSchema = SchemaFactory.createForClass(AuditLogEntry);
 AuditLogSchema.index({ at: -1, _id: -1 });
 AuditLogSchema.index({ actorId: 1, at: -1 });

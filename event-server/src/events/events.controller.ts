@@ -5,10 +5,6 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
-import { CreateRewardDto } from '../rewards/dto/create-reward.dto.js';
-import { RewardResponseDto } from '../rewards/dto/reward-response.dto.js';
-import type { RewardView } from '../rewards/reward.view.js';
-import { RewardsService } from '../rewards/rewards.service.js';
 import { CreateEventDto } from './dto/create-event.dto.js';
 import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from './dto/event-response.dto.js';
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
@@ -22,10 +18,7 @@ const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIM
 @ApiTags('events')
 @Controller('events')
 export class EventsController {
-  constructor(
-    private readonly events: EventsService,
-    private readonly rewards: RewardsService,
-  ) {}
+  constructor(private readonly events: EventsService) {}
 
   @Post()
   @HttpCode(201)
@@ -78,34 +71,5 @@ export class EventsController {
     @CurrentUser() actor: AuthenticatedUser,
   ): Promise<EventView> {
     return this.events.update(id, body, actor);
-  }
-
-  @Post(':id/rewards')
-  @HttpCode(201)
-  @Roles(Role.OPERATOR)
-  @ApiEndpoint({
-    operationId: 'addReward',
-    summary: 'Add a reward to an event',
-    description: 'ITEM rewards need `itemCode`, COUPON rewards `couponCode`. Recorded in the audit log.',
-    errors: { 400: [EventErrorCode.INVALID_REWARD], 404: [EventErrorCode.EVENT_NOT_FOUND] },
-  })
-  @ApiCreatedResponse({ type: RewardResponseDto })
-  addReward(
-    @Param('id', ParseObjectIdPipe) id: string,
-    @Body() body: CreateRewardDto,
-    @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<RewardView> {
-    return this.rewards.create(id, body, actor);
-  }
-
-  @Get(':id/rewards')
-  @ApiEndpoint({
-    operationId: 'listRewards',
-    summary: "An event's rewards with their remaining stock, in creation order",
-    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
-  })
-  @ApiOkResponse({ type: [RewardResponseDto] })
-  listRewards(@Param('id', ParseObjectIdPipe) id: string): Promise<RewardView[]> {
-    return this.rewards.listForExistingEvent(id);
   }
 }

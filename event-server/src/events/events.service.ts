@@ -4,7 +4,7 @@ import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
-import { RewardsService } from '../rewards/rewards.service.js';
+import { RewardListing } from '../rewards/reward-listing.js';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import type { UpdateEventDto } from './dto/update-event.dto.js';
@@ -18,7 +18,7 @@ import { AUDITED_EVENT_FIELDS, type EventView, toEventView } from './event.view.
 export class EventsService {
   constructor(
     private readonly events: EventRepository,
-    private readonly rewards: RewardsService,
+    private readonly rewards: RewardListing,
     private readonly auditLog: AuditLogService,
     private readonly catalog: EventCatalog,
   ) {}
@@ -67,7 +67,7 @@ export class EventsService {
 
   async getWithRewards(id: string): Promise<EventView> {
     const event = await this.require(id);
-    return toEventView(event, await this.rewards.listForEvent(id));
+    return toEventView(event, await this.rewards.forEvent(id));
   }
 
   async list(query: ListEventsQueryDto): Promise<Page<EventView>> {

@@ -44,9 +44,4 @@ export class RewardRepository {
     const docs = await this.model.find({ eventId }).sort({ createdAt: 1, _id: 1 }).lean<Lean[]>().exec();
     return docs.map(toRecord);
   }
-
-  async findById(id: string): Promise<RewardRecord | undefined> {
-    const doc = await this.model.findById(id).lean<Lean>().exec();
-    return doc ? toRecord(doc) : undefined;
-  }
 }

@@ -5,10 +5,10 @@ import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import { EventRepository } from '../events/event.repository.js';
-import { StockService } from '../stock/stock.service.js';
 import type { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardRepository } from './reward.repository.js';
 import { checkRewardCodes } from './reward.rules.js';
+import { RewardListing } from './reward-listing.js';
 import { type RewardView, toRewardView } from './reward.view.js';
 
 @Injectable()
@@ -17,7 +17,7 @@ export class RewardsService {
     private readonly rewards: RewardRepository,
     private readonly events: EventRepository,
     private readonly auditLog: AuditLogService,
-    private readonly stock: StockService,
+    private readonly listing: RewardListing,
     private readonly catalog: EventCatalog,
   ) {}
 
@@ -53,16 +53,9 @@ export class RewardsService {
     return view;
   }
 
-  /** The event's rewards with `remaining` derived from the units taken (stock minus units). */
-  async listForEvent(eventId: string): Promise<RewardView[]> {
-    const rewards = await this.rewards.findByEvent(eventId);
-    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
-    return rewards.map((reward) => toRewardView(reward, taken.get(reward.id) ?? 0));
-  }
-
   async listForExistingEvent(eventId: string): Promise<RewardView[]> {
     await this.requireEvent(eventId);
-    return this.listForEvent(eventId);
+    return this.listing.forEvent(eventId);
   }
 
   private async requireEvent(eventId: string): Promise<void> {

@@ -1,4 +1,9 @@
-import { expect } from 'vitest';
+import {
+  type ClaimableEventOptions,
+  ELIGIBLE_ACTIVITY,
+  createClaimableEvent as createEvent,
+  makeEligible,
+} from '../../../test-support/claimable-event.js';
 import type { EventTestApp } from '../testing/event-test-app.js';
 
 /** Test-only helpers shared by the claim integration specs (not part of the server). */
@@ -7,58 +12,27 @@ export interface Actor {
   token: string;
 }
 
-export const ELIGIBLE_ACTIVITY = 'CLAIM_TEST';
-const HOUR = 60 * 60 * 1000;
+type EventOptions = Omit<ClaimableEventOptions, 'activity'>;
 
-export interface EventOptions {
-  approval?: 'AUTO' | 'MANUAL';
-  status?: 'ACTIVE' | 'INACTIVE';
-  startAt?: Date;
-  endAt?: Date;
-  rewards?: Array<{ type: string; name: string; quantity: number; stock?: number; couponCode?: string; itemCode?: string }>;
-}
-
-/** An event running now whose condition is one CLAIM_TEST activity, with the given rewards. */
+/** An event running now whose condition is one ELIGIBLE_ACTIVITY, with the given rewards (the shared fixture). */
 export async function createClaimableEvent(
   t: EventTestApp,
   operator: Actor,
   options: EventOptions = {},
 ): Promise<{ id: string; rewardIds: string[] }> {
-  const created = await t.request<{ id: string }>('POST', '/events', {
-    token: operator.token,
-    body: {
-      title: 'Claim test',
-      startAt: (options.startAt ?? new Date(Date.now() - HOUR)).toISOString(),
-      endAt: (options.endAt ?? new Date(Date.now() + 24 * HOUR)).toISOString(),
-      status: options.status ?? 'ACTIVE',
-      approval: options.approval ?? 'AUTO',
-      condition: { type: 'ACTIVITY_COUNT', activity: ELIGIBLE_ACTIVITY, count: 1 },
-    },
-  });
-  expect(created.status).toBe(201);
-  const rewardIds: string[] = [];
-  for (const reward of options.rewards ?? [{ type: 'POINT', name: 'Points', quantity: 100 }]) {
-    const added = await t.request<{ id: string }>('POST', `/events/${created.body.id}/rewards`, {
-      token: operator.token,
-      body: reward,
-    });
-    expect(added.status).toBe(201);
-    rewardIds.push(added.body.id);
-  }
-  return { id: created.body.id, rewardIds };
+  const { id, rewardIds } = await createEvent(t, operator.token, options);
+  return { id, rewardIds };
 }
 
-/** Fresh USER accounts that meet createClaimableEvent's condition (one activity each, one import). */
+/** Fresh USER accounts that meet createClaimableEvent's condition (one activity each). */
 export async function eligibleUsers(t: EventTestApp, operator: Actor, count: number): Promise<Actor[]> {
   const users = Array.from({ length: count }, () => t.as('USER'));
-  for (let start = 0; start < users.length; start += 1000) {
-    const batch = users.slice(start, start + 1000);
-    const reply = await t.request('POST', '/activities', {
-      token: operator.token,
-      body: { items: batch.map((user) => ({ userId: user.id, type: ELIGIBLE_ACTIVITY })) },
-    });
-    expect(reply.status).toBe(201);
-  }
+  await makeEligible(
+    t,
+    operator.token,
+    ELIGIBLE_ACTIVITY,
+    users.map((user) => user.id),
+  );
   return users;
 }
 

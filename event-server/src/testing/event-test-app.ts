@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { testDatabaseName } from '../../../test-support/database.js';
+import { UNHURRIED_CLAIM_QUEUE } from '../../../test-support/event-env.js';
 import { TestTokenIssuer } from '../../../test-support/token-issuer.js';
 import { createEventServer, loadEventConfig } from '../server.js';
 import { inject } from 'vitest';
@@ -30,9 +31,7 @@ export async function startEventTestApp(label: string, env: Record<string, strin
       MONGODB_URI: inject('mongoUri'),
       EVENT_DB_NAME: testDatabaseName(label),
       AUTH_JWKS_URL: issuer.jwksUrl,
-      // Claims queue without a time limit: a busy test machine must not turn a slow claim into a shed one.
-      CLAIM_QUEUE_TIMEOUT_MS: '60000',
-      CLAIM_MAX_QUEUED: '100000',
+      ...UNHURRIED_CLAIM_QUEUE,
       ...env,
     }),
   );

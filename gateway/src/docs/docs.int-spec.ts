@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSigner } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream } from '../testing/fake-upstream.js';
-import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
 import { MERGED_OPENAPI_FILE } from './openapi-file.js';
 
 // The upstreams here are fakes that never see these requests: the gateway serves its docs on its own.
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const auth = fakeAuthServer(signer);
 const event = new FakeUpstream();
 let app: NestFastifyApplication;

@@ -1,12 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSigner } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
-import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const auth = fakeAuthServer(signer);
 const event = new FakeUpstream();
 let app: NestFastifyApplication;

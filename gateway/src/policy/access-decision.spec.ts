@@ -1,14 +1,15 @@
 import { JwtStrategy } from '@reward/server-kit/jwt.strategy';
 import { ROLES, type Role } from '@reward/server-kit/roles';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FakeSigner, TEST_AUDIENCE, TEST_ISSUER } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
+import { TEST_AUDIENCE, TEST_ISSUER } from '../testing/gateway-harness.js';
 import { SAMPLE_ID, concretePath } from '../testing/policy-samples.js';
 import { decideAccess } from './access-decision.js';
 import { ROUTE_POLICIES, type RoutePolicy } from './route-policy.js';
 import { RouteTable } from './route-table.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const table = new RouteTable(ROUTE_POLICIES);
 
 function request(token?: string): object {
@@ -46,12 +47,12 @@ describe('every line of the route policy table', () => {
       const required = policy.access;
       const lacking = ROLES.filter((role) => role !== 'ADMIN' && required.length > 0 && !required.includes(role));
       for (const role of lacking) {
-        const decision = await decide(policy, signer.token([role]));
+        const decision = await decide(policy, signer.sign({ roles: [role] }));
         expect(decision, role).toMatchObject({ allowed: false, status: 403, body: { code: 'FORBIDDEN' } });
       }
       const sufficient: Role[] = required.length === 0 ? [...ROLES] : ['ADMIN', ...required];
       for (const role of sufficient) {
-        const decision = await decide(policy, signer.token([role]));
+        const decision = await decide(policy, signer.sign({ roles: [role] }));
         expect(decision, role).toMatchObject({ allowed: true, policy, user: { id: SAMPLE_ID, roles: [role] } });
       }
     },
@@ -112,14 +113,14 @@ describe('decideAccess', () => {
 
   it('refuses unknown paths with 404 ROUTE_NOT_FOUND, whatever the token', async () => {
     for (const url of ['/', '/auth', '/auth/', '/auth/../users', '/users/me/x', '/internal', '/users/me/']) {
-      const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
+      const decision = await decideAccess(table, 'GET', url, request(signer.sign({ roles: ['ADMIN'] })));
       expect(decision, url).toMatchObject({ allowed: false, status: 404, body: { statusCode: 404, code: 'ROUTE_NOT_FOUND' } });
     }
   });
 
   it('refuses a path with a percent-encoded unreserved character with 400, before looking at the token', async () => {
     for (const url of ['/claims/%65xport', '/%2e%2e/users', '/users/m%65']) {
-      const decision = await decideAccess(table, 'GET', url, request(signer.token(['ADMIN'])));
+      const decision = await decideAccess(table, 'GET', url, request(signer.sign({ roles: ['ADMIN'] })));
       expect(decision, url).toMatchObject({
         allowed: false,
         status: 400,
@@ -129,7 +130,7 @@ describe('decideAccess', () => {
   });
 
   it('refuses another method on a known path with 405 and Allow', async () => {
-    const decision = await decideAccess(table, 'DELETE', '/users/me', request(signer.token(['ADMIN'])));
+    const decision = await decideAccess(table, 'DELETE', '/users/me', request(signer.sign({ roles: ['ADMIN'] })));
     expect(decision).toMatchObject({
       allowed: false,
       status: 405,
@@ -139,21 +140,21 @@ describe('decideAccess', () => {
   });
 
   it('lets a user with no role at all through an any-user route, and ADMIN through every route', async () => {
-    expect(await decide(usersMe, signer.token([]))).toMatchObject({ allowed: true });
-    for (const policy of ROUTE_POLICIES) expect(await decide(policy, signer.token(['ADMIN']))).toMatchObject({ allowed: true });
+    expect(await decide(usersMe, signer.sign({ roles: [] }))).toMatchObject({ allowed: true });
+    for (const policy of ROUTE_POLICIES)
+      expect(await decide(policy, signer.sign({ roles: ['ADMIN'] }))).toMatchObject({ allowed: true });
   });
 
   it('refuses forged and foreign tokens with 401 and says why', async () => {
-    const other = new FakeSigner();
     const cases: Array<[string, string, RegExp]> = [
-      ['expired', signer.token(['USER'], { expiresIn: -10 }), /expired/],
-      ['tampered', signer.tamperedToken(['USER']), /invalid signature/],
-      ['alg none', signer.unsignedToken(['USER']), /algorithm none/],
-      ['HS256 with the public key', signer.hmacWithPublicKeyToken(['USER']), /algorithm HS256/],
-      ['unknown kid', other.token(['USER'], { kid: 'unknown-kid' }), /unknown signing key/],
-      ['right kid, wrong key', other.token(['USER']), /invalid signature/],
-      ['wrong issuer', signer.token(['USER'], { issuer: 'someone-else' }), /issuer invalid/],
-      ['wrong audience', signer.token(['USER'], { audience: 'another-app' }), /audience invalid/],
+      ['expired', signer.sign({ roles: ['USER'] }, { expiresInSeconds: -10 }), /expired/],
+      ['tampered', TokenForge.tampered(signer.sign({ roles: ['USER'] }), { roles: ['ADMIN'] }), /invalid signature/],
+      ['alg none', signer.unsigned({ roles: ['USER'] }), /algorithm none/],
+      ['HS256 with the public key', signer.hmacWithPublicKey({ roles: ['USER'] }), /algorithm HS256/],
+      ['unknown kid', signer.unknownKid({ roles: ['USER'] }), /unknown signing key/],
+      ['right kid, wrong key', signer.wrongKeySameKid({ roles: ['USER'] }), /invalid signature/],
+      ['wrong issuer', signer.sign({ roles: ['USER'] }, { issuer: 'someone-else' }), /issuer invalid/],
+      ['wrong audience', signer.sign({ roles: ['USER'] }, { audience: 'another-app' }), /audience invalid/],
       ['garbage', 'not-a-jwt', /Invalid access token/],
     ];
     for (const [name, token, reason] of cases) {
@@ -161,7 +162,7 @@ describe('decideAccess', () => {
       expect(decision, name).toMatchObject({ allowed: false, status: 401, body: { code: 'UNAUTHORIZED' } });
       expect(decision.allowed ? '' : String(decision.body.message), name).toMatch(reason);
     }
-    expect(await decide(usersMe, signer.rawRs256(['USER']))).toMatchObject({ allowed: true });
+    expect(await decide(usersMe, signer.handSigned({ roles: ['USER'] }))).toMatchObject({ allowed: true });
   });
 });
 
@@ -171,7 +172,7 @@ describe('decideAccess with a cache of verified tokens', () => {
 
   it('remembers only tokens that passed, and still checks the roles on every request', async () => {
     const tokens = new VerifiedTokenCache();
-    const user = signer.token(['USER']);
+    const user = signer.sign({ roles: ['USER'] });
     const check = (policy: RoutePolicy, token: string) =>
       decideAccess(table, policy.method, concretePath(policy), request(token), tokens);
 
@@ -181,13 +182,15 @@ describe('decideAccess with a cache of verified tokens', () => {
     expect(await check(byPath('GET', '/users'), user)).toMatchObject({ allowed: false, status: 403 });
 
     for (const forged of [
-      signer.tamperedToken(['USER']),
-      signer.unsignedToken(['ADMIN']),
-      signer.hmacWithPublicKeyToken(['ADMIN']),
+      TokenForge.tampered(signer.sign({ roles: ['USER'] }), { roles: ['ADMIN'] }),
+      signer.unsigned({ roles: ['ADMIN'] }),
+      signer.hmacWithPublicKey({ roles: ['ADMIN'] }),
     ]) {
       expect(await check(byPath('GET', '/users/me'), forged)).toMatchObject({ allowed: false, status: 401 });
     }
-    expect(await check(byPath('GET', '/users/me'), signer.token(['USER'], { expiresIn: -10 }))).toMatchObject({ status: 401 });
+    expect(await check(byPath('GET', '/users/me'), signer.sign({ roles: ['USER'] }, { expiresInSeconds: -10 }))).toMatchObject({
+      status: 401,
+    });
     expect(tokens.size).toBe(1);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FakeSigner } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
+import { TEST_AUDIENCE, TEST_ISSUER } from '../testing/gateway-harness.js';
 import { VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
 
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const user = { id: '64b7f0c2a1b2c3d4e5f60718', roles: ['USER' as const] };
 
 function clock(start = Date.now()) {
@@ -13,20 +14,20 @@ function clock(start = Date.now()) {
 describe('VerifiedTokenCache', () => {
   it('answers a remembered token with a copy of its caller, and nothing for any other string', () => {
     const cache = new VerifiedTokenCache();
-    const token = signer.token(['USER']);
+    const token = signer.sign({ roles: ['USER'] });
     cache.remember(token, user);
     const found = cache.get(token);
     expect(found).toEqual(user);
     found?.roles.push('ADMIN');
     expect(cache.get(token)).toEqual(user);
     expect(cache.get(`${token}x`)).toBeUndefined();
-    expect(cache.get(signer.tamperedToken(['USER']))).toBeUndefined();
+    expect(cache.get(TokenForge.tampered(signer.sign({ roles: ['USER'] }), { roles: ['ADMIN'] }))).toBeUndefined();
   });
 
   it('never answers once the token has expired', () => {
     const { state, now } = clock();
     const cache = new VerifiedTokenCache({ now, maxAgeMs: 3_600_000 });
-    const token = signer.token(['USER'], { expiresIn: 30 });
+    const token = signer.sign({ roles: ['USER'] }, { expiresInSeconds: 30 });
     const exp = (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
     cache.remember(token, user);
     state.now = exp * 1000 - 1;
@@ -38,7 +39,7 @@ describe('VerifiedTokenCache', () => {
   it('forgets a verification after maxAgeMs even when the token lives longer', () => {
     const { state, now } = clock();
     const cache = new VerifiedTokenCache({ now, maxAgeMs: 1_000 });
-    const token = signer.token(['USER'], { expiresIn: 900 });
+    const token = signer.sign({ roles: ['USER'] }, { expiresInSeconds: 900 });
     cache.remember(token, user);
     state.now += 999;
     expect(cache.get(token)).toEqual(user);
@@ -51,14 +52,14 @@ describe('VerifiedTokenCache', () => {
     const cache = new VerifiedTokenCache();
     const noExp = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from('{"sub":"a"}').toString('base64url')}.sig`;
     cache.remember(noExp, user);
-    cache.remember(signer.token(['USER'], { expiresIn: -1 }), user);
+    cache.remember(signer.sign({ roles: ['USER'] }, { expiresInSeconds: -1 }), user);
     cache.remember('not-a-jwt', user);
     expect(cache.size).toBe(0);
   });
 
   it('holds at most `capacity` tokens, forgetting the least recently used', () => {
     const cache = new VerifiedTokenCache({ capacity: 2 });
-    const [a, b, c] = [1, 2, 3].map((n) => signer.token(['USER'], { sub: `user-${n}` })) as [string, string, string];
+    const [a, b, c] = [1, 2, 3].map((n) => signer.sign({ roles: ['USER'], sub: `user-${n}` })) as [string, string, string];
     cache.remember(a, user);
     cache.remember(b, user);
     expect(cache.get(a)).toBeDefined();

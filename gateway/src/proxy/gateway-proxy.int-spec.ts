@@ -2,14 +2,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ROLES, type Role } from '@reward/server-kit/roles';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
-import { FakeSigner } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
-import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { concretePath } from '../testing/policy-samples.js';
 import { type RawResponse, rawRequest } from '../testing/raw-http.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const auth = fakeAuthServer(signer);
 const event = new FakeUpstream();
 const UPSTREAM_TIMEOUT_MS = 400;
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 function bearer(roles: Role[]): { authorization: string } {
-  return { authorization: `Bearer ${signer.token(roles)}` };
+  return { authorization: `Bearer ${signer.sign({ roles })}` };
 }
 
 function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
@@ -208,16 +208,15 @@ describe('client address', () => {
 
 describe('access tokens', () => {
   it('refuses missing, expired, tampered and forged tokens with 401, before the upstream', async () => {
-    const other = new FakeSigner();
     const tokens: Record<string, string | undefined> = {
       missing: undefined,
-      expired: signer.token(['ADMIN'], { expiresIn: -10 }),
-      tampered: signer.tamperedToken(['USER']),
-      'alg none': signer.unsignedToken(['ADMIN']),
-      'HS256 signed with the public key': signer.hmacWithPublicKeyToken(['ADMIN']),
-      'unknown kid': other.token(['ADMIN'], { kid: 'not-published' }),
-      'wrong issuer': signer.token(['ADMIN'], { issuer: 'evil-issuer' }),
-      'wrong audience': signer.token(['ADMIN'], { audience: 'other-app' }),
+      expired: signer.sign({ roles: ['ADMIN'] }, { expiresInSeconds: -10 }),
+      tampered: TokenForge.tampered(signer.sign({ roles: ['USER'] }), { roles: ['ADMIN'] }),
+      'alg none': signer.unsigned({ roles: ['ADMIN'] }),
+      'HS256 signed with the public key': signer.hmacWithPublicKey({ roles: ['ADMIN'] }),
+      'unknown kid': signer.unknownKid({ roles: ['ADMIN'] }),
+      'wrong issuer': signer.sign({ roles: ['ADMIN'] }, { issuer: 'evil-issuer' }),
+      'wrong audience': signer.sign({ roles: ['ADMIN'] }, { audience: 'other-app' }),
       garbage: 'abc.def.ghi',
     };
     for (const [name, token] of Object.entries(tokens)) {

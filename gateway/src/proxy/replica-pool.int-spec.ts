@@ -3,16 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Dispatcher } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeSigner } from '../testing/fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
-import { fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool, isConnectFailure } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const auth = fakeAuthServer(signer);
 const [one, two] = [new FakeUpstream(), new FakeUpstream()];
 let dead: string;
@@ -163,7 +163,7 @@ describe('the gateway with several replicas per upstream', () => {
   });
 
   it('spreads requests over the live replicas and answers every one, a refusing replica notwithstanding', async () => {
-    const headers = { authorization: `Bearer ${signer.token(['USER'])}`, 'content-type': 'application/json' };
+    const headers = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
     const answers = [];
     for (let index = 0; index < 6; index++) answers.push(await rawRequest(gateway, 'GET', `/events/e${index}`, { headers }));
     answers.push(await rawRequest(gateway, 'POST', '/events/e6/claims', { headers, body: '{"x":1}' }));
@@ -183,7 +183,7 @@ describe('the gateway with several replicas per upstream', () => {
       jwks: auth.url,
     });
     try {
-      const headers = { authorization: `Bearer ${signer.token(['USER'])}`, 'content-type': 'application/json' };
+      const headers = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
       const answer = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers, body: '{}' });
       expect(answer.status).toBe(502);
       expect(answer.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { RouteTable } from '../policy/route-table.js';
-import { FakeSigner } from '../testing/fake-tokens.js';
-import { startGateway } from '../testing/gateway-harness.js';
+import { TokenForge } from '../../../test-support/tokens.js';
+import { TEST_AUDIENCE, TEST_ISSUER, startGateway } from '../testing/gateway-harness.js';
 import { SAMPLE_ID, concretePath } from '../testing/policy-samples.js';
 import { rawRequest } from '../testing/raw-http.js';
 
@@ -13,7 +13,7 @@ import { rawRequest } from '../testing/raw-http.js';
 // routes the same request target. Here the upstream is a real Fastify app with every proxied line of the
 // table as a route that names itself, so any disagreement between the two shows as a different route.
 const table = new RouteTable(ROUTE_POLICIES);
-const signer = new FakeSigner();
+const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const proxied = ROUTE_POLICIES.filter((policy) => policy.upstream !== 'gateway');
 let upstream: FastifyInstance;
 let app: NestFastifyApplication;
@@ -44,7 +44,7 @@ afterAll(async () => {
   await upstream.close();
 });
 
-const admin = { authorization: `Bearer ${signer.token(['ADMIN'])}` };
+const admin = { authorization: `Bearer ${signer.sign({ roles: ['ADMIN'] })}` };
 
 /** Sends a request target through the gateway and checks that both sides meant the same route. */
 async function expectAgreement(method: string, target: string): Promise<void> {

@@ -1,10 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createGatewayServer, loadGatewayConfig } from '../server.js';
-import { FakeSigner, TEST_AUDIENCE, TEST_ISSUER } from './fake-tokens.js';
+import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream } from './fake-upstream.js';
 
+export const TEST_ISSUER = 'test-issuer';
+export const TEST_AUDIENCE = 'test-audience';
+
 /** A fake auth server that also publishes the signer's JWKS (as the real one does). */
-export function fakeAuthServer(signer: FakeSigner): FakeUpstream {
+export function fakeAuthServer(signer: TokenForge): FakeUpstream {
   return new FakeUpstream((request) => (request.url === '/.well-known/jwks.json' ? { body: signer.jwks } : undefined));
 }
 

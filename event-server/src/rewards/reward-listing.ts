@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { StockService } from '../stock/stock.service.js';
+import { RewardRepository } from './reward.repository.js';
+import { type RewardView, toRewardView } from './reward.view.js';
+
+/** An event's rewards as the API shows them, with `remaining` derived from the units taken (stock minus units). */
+@Injectable()
+export class RewardListing {
+  constructor(
+    private readonly rewards: RewardRepository,
+    private readonly stock: StockService,
+  ) {}
+
+  async forEvent(eventId: string): Promise<RewardView[]> {
+    const rewards = await this.rewards.findByEvent(eventId);
+    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
+    return rewards.map((reward) => toRewardView(reward, taken.get(reward.id) ?? 0));
+  }
+}
