@@ -1,7 +1,7 @@
 import type { OutboxEnvelope, OutboxMessage } from './outbox-message.js';
-import type { OutboxDocument } from './outbox.schema.js';
+import type { OutboxEntity } from './outbox.schema.js';
 
-export function toOutboxMessage(document: OutboxDocument): OutboxMessage {
+export function toOutboxMessage(document: OutboxEntity): OutboxMessage {
   return {
     ...({ kind: document.kind, payload: document.payload } as unknown as OutboxEnvelope),
     id: document._id.toHexString(),

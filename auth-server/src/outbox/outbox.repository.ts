@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types, trusted } from 'mongoose';
 import type { NewOutboxMessage, OutboxMessage } from './outbox-message.js';
 import { toOutboxMessage } from './outbox.mapper.js';
-import { OutboxDocument } from './outbox.schema.js';
+import { OutboxEntity } from './outbox.schema.js';
 
 export interface RetrySchedule {
   id: string;
@@ -17,7 +17,7 @@ const PENDING = { deliveredAt: null, failedAt: null } as const;
 /** Operators are wrapped in `trusted()`: the connection sanitises filters (sanitizeFilter) against injection. */
 @Injectable()
 export class OutboxRepository implements OnModuleInit {
-  constructor(@InjectModel(OutboxDocument.name) private readonly model: Model<OutboxDocument>) {}
+  constructor(@InjectModel(OutboxEntity.name) private readonly model: Model<OutboxEntity>) {}
 
   async onModuleInit(): Promise<void> {
     await this.model.init();
@@ -54,7 +54,7 @@ export class OutboxRepository implements OnModuleInit {
       .sort({ nextAttemptAt: 1 })
       .limit(limit)
       .select({ _id: 1 })
-      .lean<Array<Pick<OutboxDocument, '_id'>>>()
+      .lean<Array<Pick<OutboxEntity, '_id'>>>()
       .exec();
     if (due.length === 0) return [];
     const ids = due.map((row) => row._id);
@@ -67,7 +67,7 @@ export class OutboxRepository implements OnModuleInit {
     const taken = await this.model
       .find({ _id: trusted({ $in: ids }), leasedBy: token, ...PENDING })
       .sort({ nextAttemptAt: 1, _id: 1 })
-      .lean<OutboxDocument[]>()
+      .lean<OutboxEntity[]>()
       .exec();
     return taken.map(toOutboxMessage);
   }

@@ -8,7 +8,7 @@ import type { OutboxKind } from './outbox-message.js';
  * pushes it into the future, so other relays skip it until the lease runs out.
  */
 @Schema({ collection: 'outbox', versionKey: false })
-export class OutboxDocument {
+export class OutboxEntity {
   _id: Types.ObjectId;
 
   @Prop({ type: String, required: true, enum: ['ACTIVITY', 'AUDIT', 'ACCESS'] })
@@ -41,6 +41,6 @@ export class OutboxDocument {
   lastError: string | null;
 }
 
-export const OutboxSchema = SchemaFactory.createForClass(OutboxDocument);
+export const OutboxSchema = SchemaFactory.createForClass(OutboxEntity);
 // Pending rows are `deliveredAt: null, failedAt: null` ordered by due time; delivered ones are swept by deliveredAt.
 OutboxSchema.index({ deliveredAt: 1, failedAt: 1, nextAttemptAt: 1 }, { name: 'pending_by_due_time' });

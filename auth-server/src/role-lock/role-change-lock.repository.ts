@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { Model } from 'mongoose';
-import { RoleChangeLockDocument } from './role-change-lock.schema.js';
+import { RoleChangeLockEntity } from './role-change-lock.schema.js';
 
 export interface LockLease {
   holder: string;
@@ -11,7 +11,7 @@ export interface LockLease {
 
 @Injectable()
 export class RoleChangeLockRepository implements OnModuleInit {
-  constructor(@InjectModel(RoleChangeLockDocument.name) private readonly model: Model<RoleChangeLockDocument>) {}
+  constructor(@InjectModel(RoleChangeLockEntity.name) private readonly model: Model<RoleChangeLockEntity>) {}
 
   async onModuleInit(): Promise<void> {
     await this.model.init();
@@ -29,7 +29,7 @@ export class RoleChangeLockRepository implements OnModuleInit {
   }
 
   async find(key: string): Promise<LockLease | undefined> {
-    const document = await this.model.findById(key).lean<RoleChangeLockDocument>().exec();
+    const document = await this.model.findById(key).lean<RoleChangeLockEntity>().exec();
     return document ? { holder: document.holder, expiresAt: document.expiresAt } : undefined;
   }
 

@@ -5,7 +5,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
  * time), or `<mutex>:takeover:<holder>` for the one right to clear that holder's expired lease.
  */
 @Schema({ collection: 'role_change_locks', versionKey: false, _id: false })
-export class RoleChangeLockDocument {
+export class RoleChangeLockEntity {
   @Prop({ type: String, required: true })
   _id: string;
 
@@ -16,4 +16,4 @@ export class RoleChangeLockDocument {
   expiresAt: Date;
 }
 
-export const RoleChangeLockSchema = SchemaFactory.createForClass(RoleChangeLockDocument);
+export const RoleChangeLockSchema = SchemaFactory.createForClass(RoleChangeLockEntity);

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { RoleChangeLockRepository } from './role-change-lock.repository.js';
-import { RoleChangeLockDocument, RoleChangeLockSchema } from './role-change-lock.schema.js';
+import { RoleChangeLockEntity, RoleChangeLockSchema } from './role-change-lock.schema.js';
 import { RoleChangeLock } from './role-change-lock.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: RoleChangeLockDocument.name, schema: RoleChangeLockSchema }])],
+  imports: [MongooseModule.forFeature([{ name: RoleChangeLockEntity.name, schema: RoleChangeLockSchema }])],
   providers: [RoleChangeLockRepository, RoleChangeLock],
   exports: [RoleChangeLock],
 })

@@ -1,10 +1,10 @@
-import type { SigningKeyDocument } from './signing-key.schema.js';
+import type { SigningKeyEntity } from './signing-key.schema.js';
 
 export interface StoredSigningKey {
   privateKeyPem: string;
   createdAt: Date;
 }
 
-export function toStoredSigningKey(document: SigningKeyDocument): StoredSigningKey {
+export function toStoredSigningKey(document: SigningKeyEntity): StoredSigningKey {
   return { privateKeyPem: document.privateKeyPem, createdAt: document.createdAt };
 }

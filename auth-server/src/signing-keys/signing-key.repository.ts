@@ -3,21 +3,21 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { type StoredSigningKey, toStoredSigningKey } from './signing-key.mapper.js';
-import { SigningKeyDocument } from './signing-key.schema.js';
+import { SigningKeyEntity } from './signing-key.schema.js';
 
 /** The one generated key lives under this id; its unique `_id` makes concurrent first starts agree. */
 export const CURRENT_SIGNING_KEY_ID = 'access-token-signing-key';
 
 @Injectable()
 export class SigningKeyRepository implements OnModuleInit {
-  constructor(@InjectModel(SigningKeyDocument.name) private readonly model: Model<SigningKeyDocument>) {}
+  constructor(@InjectModel(SigningKeyEntity.name) private readonly model: Model<SigningKeyEntity>) {}
 
   async onModuleInit(): Promise<void> {
     await this.model.init();
   }
 
   async findCurrent(): Promise<StoredSigningKey | undefined> {
-    const document = await this.model.findById(CURRENT_SIGNING_KEY_ID).lean<SigningKeyDocument>().exec();
+    const document = await this.model.findById(CURRENT_SIGNING_KEY_ID).lean<SigningKeyEntity>().exec();
     return document ? toStoredSigningKey(document) : undefined;
   }
 

@@ -5,7 +5,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
  * production). One document under a fixed `_id`: the unique `_id` decides which replica's key wins.
  */
 @Schema({ collection: 'signing_keys', versionKey: false, _id: false })
-export class SigningKeyDocument {
+export class SigningKeyEntity {
   @Prop({ type: String, required: true })
   _id: string;
 
@@ -16,4 +16,4 @@ export class SigningKeyDocument {
   createdAt: Date;
 }
 
-export const SigningKeySchema = SchemaFactory.createForClass(SigningKeyDocument);
+export const SigningKeySchema = SchemaFactory.createForClass(SigningKeyEntity);

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types, trusted } from 'mongoose';
-import { ThrottleAttemptDocument, type ThrottleScope } from './throttle-attempt.schema.js';
+import { ThrottleAttemptEntity, type ThrottleScope } from './throttle-attempt.schema.js';
 
 /** Which attempts a limit counts: of one scope, and of an address, an account, or both. */
 export interface AttemptKey {
@@ -15,7 +15,7 @@ export interface AttemptKey {
 /** Operators are wrapped in `trusted()`: the connection sanitises filters (sanitizeFilter) against injection. */
 @Injectable()
 export class ThrottleAttemptRepository implements OnModuleInit {
-  constructor(@InjectModel(ThrottleAttemptDocument.name) private readonly model: Model<ThrottleAttemptDocument>) {}
+  constructor(@InjectModel(ThrottleAttemptEntity.name) private readonly model: Model<ThrottleAttemptEntity>) {}
 
   async onModuleInit(): Promise<void> {
     await this.model.init();
@@ -54,7 +54,7 @@ export class ThrottleAttemptRepository implements OnModuleInit {
       .sort({ at: -1 })
       .limit(max)
       .select({ at: 1, _id: 0 })
-      .lean<Array<Pick<ThrottleAttemptDocument, 'at'>>>()
+      .lean<Array<Pick<ThrottleAttemptEntity, 'at'>>>()
       .exec();
     return documents.map((document) => document.at);
   }

@@ -9,7 +9,7 @@ export type ThrottleScope = 'LOGIN' | 'REGISTER';
  * (FerretDB v1 has no TTL indexes).
  */
 @Schema({ collection: 'throttle_attempts', versionKey: false })
-export class ThrottleAttemptDocument {
+export class ThrottleAttemptEntity {
   @Prop({ type: String, required: true })
   scope: ThrottleScope;
 
@@ -28,7 +28,7 @@ export class ThrottleAttemptDocument {
   settled: boolean;
 }
 
-export const ThrottleAttemptSchema = SchemaFactory.createForClass(ThrottleAttemptDocument);
+export const ThrottleAttemptSchema = SchemaFactory.createForClass(ThrottleAttemptEntity);
 ThrottleAttemptSchema.index({ scope: 1, account: 1, ip: 1, at: -1 }, { name: 'by_account_and_ip_newest_first' });
 ThrottleAttemptSchema.index({ scope: 1, account: 1, at: -1 }, { name: 'by_account_newest_first' });
 ThrottleAttemptSchema.index({ scope: 1, ip: 1, at: -1 }, { name: 'by_ip_newest_first' });

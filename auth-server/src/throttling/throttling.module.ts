@@ -2,11 +2,11 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { ThrottleAttemptRepository } from './throttle-attempt.repository.js';
-import { ThrottleAttemptDocument, ThrottleAttemptSchema } from './throttle-attempt.schema.js';
+import { ThrottleAttemptEntity, ThrottleAttemptSchema } from './throttle-attempt.schema.js';
 import { LoginThrottleInterceptor, RegistrationThrottleInterceptor } from './throttle.interceptor.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: ThrottleAttemptDocument.name, schema: ThrottleAttemptSchema }])],
+  imports: [MongooseModule.forFeature([{ name: ThrottleAttemptEntity.name, schema: ThrottleAttemptSchema }])],
   providers: [ThrottleAttemptRepository, LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
   exports: [LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
 })

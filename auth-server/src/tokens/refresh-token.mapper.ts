@@ -1,7 +1,7 @@
 import type { RefreshToken } from './refresh-token.js';
-import type { RefreshTokenDocument } from './refresh-token.schema.js';
+import type { RefreshTokenEntity } from './refresh-token.schema.js';
 
-export function toRefreshToken(document: RefreshTokenDocument): RefreshToken {
+export function toRefreshToken(document: RefreshTokenEntity): RefreshToken {
   return {
     id: document._id.toHexString(),
     userId: document.userId,

@@ -4,7 +4,7 @@ import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { SuccessorInsertOutcome } from './refresh-rotation.js';
 import { toRefreshToken } from './refresh-token.mapper.js';
-import { RefreshTokenDocument, TokenFamilyRevocationDocument } from './refresh-token.schema.js';
+import { RefreshTokenEntity, TokenFamilyRevocationEntity } from './refresh-token.schema.js';
 import type { NewRefreshToken, RefreshToken } from './refresh-token.js';
 
 export type FamilyRevocationReason = 'LOGOUT' | 'REUSE_DETECTED';
@@ -12,8 +12,8 @@ export type FamilyRevocationReason = 'LOGOUT' | 'REUSE_DETECTED';
 @Injectable()
 export class RefreshTokenRepository implements OnModuleInit {
   constructor(
-    @InjectModel(RefreshTokenDocument.name) private readonly tokens: Model<RefreshTokenDocument>,
-    @InjectModel(TokenFamilyRevocationDocument.name) private readonly revocations: Model<TokenFamilyRevocationDocument>,
+    @InjectModel(RefreshTokenEntity.name) private readonly tokens: Model<RefreshTokenEntity>,
+    @InjectModel(TokenFamilyRevocationEntity.name) private readonly revocations: Model<TokenFamilyRevocationEntity>,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -49,7 +49,7 @@ export class RefreshTokenRepository implements OnModuleInit {
   }
 
   async findByHash(tokenHash: string): Promise<RefreshToken | undefined> {
-    const document = await this.tokens.findOne({ tokenHash }).lean<RefreshTokenDocument>().exec();
+    const document = await this.tokens.findOne({ tokenHash }).lean<RefreshTokenEntity>().exec();
     return document ? toRefreshToken(document) : undefined;
   }
 

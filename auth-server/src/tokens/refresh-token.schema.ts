@@ -2,7 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { Types } from 'mongoose';
 
 @Schema({ collection: 'refresh_tokens', versionKey: false })
-export class RefreshTokenDocument {
+export class RefreshTokenEntity {
   _id: Types.ObjectId;
 
   @Prop({ type: String, required: true })
@@ -28,7 +28,7 @@ export class RefreshTokenDocument {
   createdAt: Date;
 }
 
-export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshTokenDocument);
+export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshTokenEntity);
 RefreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'token_hash_unique' });
 // The rotation invariant: the one insert that wins this index is the one rotation.
 RefreshTokenSchema.index({ parentId: 1 }, { unique: true, sparse: true, name: 'one_successor_per_token' });
@@ -36,7 +36,7 @@ RefreshTokenSchema.index({ familyId: 1 }, { name: 'by_family' });
 
 /** A revoked login: `_id` is the family id, so revoking twice is one record (idempotent insert). */
 @Schema({ collection: 'refresh_token_family_revocations', versionKey: false, _id: false })
-export class TokenFamilyRevocationDocument {
+export class TokenFamilyRevocationEntity {
   @Prop({ type: String, required: true })
   _id: string;
 
@@ -50,4 +50,4 @@ export class TokenFamilyRevocationDocument {
   revokedAt: Date;
 }
 
-export const TokenFamilyRevocationSchema = SchemaFactory.createForClass(TokenFamilyRevocationDocument);
+export const TokenFamilyRevocationSchema = SchemaFactory.createForClass(TokenFamilyRevocationEntity);

@@ -7,9 +7,9 @@ import { UsersModule } from '../users/users.module.js';
 import { AccessTokenIssuer } from './access-token.issuer.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
 import {
-  RefreshTokenDocument,
+  RefreshTokenEntity,
   RefreshTokenSchema,
-  TokenFamilyRevocationDocument,
+  TokenFamilyRevocationEntity,
   TokenFamilyRevocationSchema,
 } from './refresh-token.schema.js';
 import { TokensController } from './tokens.controller.js';
@@ -18,8 +18,8 @@ import { TokensService } from './tokens.service.js';
 @Module({
   imports: [
     MongooseModule.forFeature([
-      { name: RefreshTokenDocument.name, schema: RefreshTokenSchema },
-      { name: TokenFamilyRevocationDocument.name, schema: TokenFamilyRevocationSchema },
+      { name: RefreshTokenEntity.name, schema: RefreshTokenSchema },
+      { name: TokenFamilyRevocationEntity.name, schema: TokenFamilyRevocationSchema },
     ]),
     UsersModule,
     SigningKeysModule,

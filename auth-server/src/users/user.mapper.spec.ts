@@ -2,10 +2,10 @@ import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { generateReferralCode, REFERRAL_CODE_ALPHABET } from './referral-code.js';
 import { toUser, toUserCredentials, toUserResponse } from './user.mapper.js';
-import type { UserDocument } from './user.schema.js';
+import type { UserEntity } from './user.schema.js';
 import { normaliseEmail } from './user.js';
 
-const document: UserDocument = {
+const document: UserEntity = {
   _id: new Types.ObjectId('0123456789abcdef01234567'),
   email: 'alice@example.com',
   passwordHash: '$2b$04$hash',
@@ -21,7 +21,7 @@ const document: UserDocument = {
 
 describe('user mapper', () => {
   it('maps a document to the public response without internals', () => {
-    const response = toUserResponse(toUser({ ...document, __v: 0 } as UserDocument));
+    const response = toUserResponse(toUser({ ...document, __v: 0 } as UserEntity));
     expect(response).toEqual({
       id: '0123456789abcdef01234567',
       email: 'alice@example.com',

@@ -1,8 +1,8 @@
 import type { UserResponseDto } from './dto/user-response.dto.js';
-import type { UserDocument } from './user.schema.js';
+import type { UserEntity } from './user.schema.js';
 import type { User, UserCredentials } from './user.js';
 
-export function toUser(document: UserDocument): User {
+export function toUser(document: UserEntity): User {
   return {
     id: document._id.toHexString(),
     email: document.email,
@@ -17,7 +17,7 @@ export function toUser(document: UserDocument): User {
 }
 
 export function toUserCredentials(
-  document: Pick<UserDocument, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>,
+  document: Pick<UserEntity, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>,
 ): UserCredentials {
   return {
     id: document._id.toHexString(),

@@ -4,7 +4,7 @@ import { Role } from '@reward/server-kit/roles';
 import { Types, type Model, trusted } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { toUser, toUserCredentials } from './user.mapper.js';
-import { UserDocument } from './user.schema.js';
+import { UserEntity } from './user.schema.js';
 import type { NewUser, User, UserCredentials } from './user.js';
 
 /** Why an insert was refused: the two unique indexes of `users`. */
@@ -12,7 +12,7 @@ export type UserInsertResult = { inserted: User } | { duplicate: 'email' | 'refe
 
 @Injectable()
 export class UserRepository implements OnModuleInit {
-  constructor(@InjectModel(UserDocument.name) private readonly model: Model<UserDocument>) {}
+  constructor(@InjectModel(UserEntity.name) private readonly model: Model<UserEntity>) {}
 
   /** The unique indexes are the invariants: they must exist before the first request. */
   async onModuleInit(): Promise<void> {
@@ -36,12 +36,12 @@ export class UserRepository implements OnModuleInit {
 
   async findById(id: string): Promise<User | undefined> {
     if (!Types.ObjectId.isValid(id)) return undefined;
-    const document = await this.model.findById(id).lean<UserDocument>().exec();
+    const document = await this.model.findById(id).lean<UserEntity>().exec();
     return document ? toUser(document) : undefined;
   }
 
   async findByEmail(email: string): Promise<User | undefined> {
-    const document = await this.model.findOne({ email }).lean<UserDocument>().exec();
+    const document = await this.model.findOne({ email }).lean<UserEntity>().exec();
     return document ? toUser(document) : undefined;
   }
 
@@ -49,13 +49,13 @@ export class UserRepository implements OnModuleInit {
     const document = await this.model
       .findOne({ email })
       .select({ _id: 1, roles: 1, passwordHash: 1, accessVersion: 1, sessionEpoch: 1 })
-      .lean<Pick<UserDocument, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>>()
+      .lean<Pick<UserEntity, '_id' | 'roles' | 'passwordHash' | 'accessVersion' | 'sessionEpoch'>>()
       .exec();
     return document ? toUserCredentials(document) : undefined;
   }
 
   async findIdByReferralCode(referralCode: string): Promise<string | undefined> {
-    const document = await this.model.findOne({ referralCode }).select({ _id: 1 }).lean<Pick<UserDocument, '_id'>>().exec();
+    const document = await this.model.findOne({ referralCode }).select({ _id: 1 }).lean<Pick<UserEntity, '_id'>>().exec();
     return document?._id.toHexString();
   }
 
@@ -63,7 +63,7 @@ export class UserRepository implements OnModuleInit {
   async findPage(filter: { role?: Role }, skip: number, limit: number): Promise<{ items: User[]; total: number }> {
     const query = filter.role ? { roles: filter.role } : {};
     const [documents, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<UserDocument[]>().exec(),
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<UserEntity[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
     return { items: documents.map(toUser), total };
@@ -83,7 +83,7 @@ export class UserRepository implements OnModuleInit {
   async replaceRoles(id: string, roles: Role[]): Promise<{ user: User; before: Role[] } | undefined> {
     const previous = await this.model
       .findByIdAndUpdate(id, { $set: { roles }, $inc: { accessVersion: 1 } }, { returnDocument: 'before' })
-      .lean<UserDocument>()
+      .lean<UserEntity>()
       .exec();
     if (!previous) return undefined;
     const user = toUser({ ...previous, roles, accessVersion: (previous.accessVersion ?? 0) + 1 });
@@ -94,7 +94,7 @@ export class UserRepository implements OnModuleInit {
   async bumpSessions(id: string): Promise<User | undefined> {
     const previous = await this.model
       .findByIdAndUpdate(id, { $inc: { accessVersion: 1, sessionEpoch: 1 } }, { returnDocument: 'before' })
-      .lean<UserDocument>()
+      .lean<UserEntity>()
       .exec();
     if (!previous) return undefined;
     return toUser({

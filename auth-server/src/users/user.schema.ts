@@ -3,7 +3,7 @@ import { ROLES, type Role } from '@reward/server-kit/roles';
 import type { Types } from 'mongoose';
 
 @Schema({ collection: 'users', versionKey: false, timestamps: true })
-export class UserDocument {
+export class UserEntity {
   _id: Types.ObjectId;
 
   /** Normalised (trimmed, lower-case); the unique index is what enforces one account per address. */
@@ -42,7 +42,7 @@ export class UserDocument {
   updatedAt: Date;
 }
 
-export const UserSchema = SchemaFactory.createForClass(UserDocument);
+export const UserSchema = SchemaFactory.createForClass(UserEntity);
 UserSchema.index({ email: 1 }, { unique: true, name: 'email_unique' });
 UserSchema.index({ referralCode: 1 }, { unique: true, name: 'referral_code_unique' });
 UserSchema.index({ createdAt: -1, _id: -1 }, { name: 'newest_first' });

@@ -7,13 +7,13 @@ import { PasswordHasher } from './password-hasher.js';
 import { RegistrationController } from './registration.controller.js';
 import { CurrentRolesGuard } from './current-roles.guard.js';
 import { UserRepository } from './user.repository.js';
-import { UserDocument, UserSchema } from './user.schema.js';
+import { UserEntity, UserSchema } from './user.schema.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }]),
+    MongooseModule.forFeature([{ name: UserEntity.name, schema: UserSchema }]),
     OutboxModule,
     RoleLockModule,
     ThrottlingModule,

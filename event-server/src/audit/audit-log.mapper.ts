@@ -1,8 +1,8 @@
 import type { AuditLogRecord } from './audit-log.js';
-import type { AuditLogEntry } from './audit-log.schema.js';
+import type { AuditLogEntity } from './audit-log.schema.js';
 
 /** An audit entry's stored document, as a lean read returns it. */
-export type StoredAuditLogEntry = AuditLogEntry & { _id: { toString(): string } };
+export type StoredAuditLogEntry = AuditLogEntity & { _id: { toString(): string } };
 
 export function toAuditLogRecord(doc: StoredAuditLogEntry): AuditLogRecord {
   return {

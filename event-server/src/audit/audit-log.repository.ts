@@ -5,19 +5,19 @@ import type { Model } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
 import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
 import { type StoredAuditLogEntry, toAuditLogRecord } from './audit-log.mapper.js';
-import { AuditLogEntry } from './audit-log.schema.js';
+import { AuditLogEntity } from './audit-log.schema.js';
 
 @Injectable()
 export class AuditLogRepository {
-  constructor(@InjectModel(AuditLogEntry.name) private readonly model: Model<AuditLogEntry>) {}
+  constructor(@InjectModel(AuditLogEntity.name) private readonly model: Model<AuditLogEntity>) {}
 
-  async insert(entry: Omit<AuditLogEntry, 'at'> & { at?: Date }): Promise<AuditLogRecord> {
+  async insert(entry: Omit<AuditLogEntity, 'at'> & { at?: Date }): Promise<AuditLogRecord> {
     const created = await this.model.create({ ...entry, at: entry.at ?? new Date() });
     return toAuditLogRecord(created.toObject() as StoredAuditLogEntry);
   }
 
   /** Inserts a reported entry unless its externalId is already recorded (the unique index decides). */
-  async insertOnce(entry: Omit<AuditLogEntry, 'externalId'> & { externalId: string }): Promise<{ inserted: boolean }> {
+  async insertOnce(entry: Omit<AuditLogEntity, 'externalId'> & { externalId: string }): Promise<{ inserted: boolean }> {
     try {
       await this.model.create(entry);
       return { inserted: true };
@@ -28,7 +28,7 @@ export class AuditLogRepository {
   }
 
   async findPage(filter: AuditLogFilter, skip: number, limit: number): Promise<{ items: AuditLogRecord[]; total: number }> {
-    const query: QueryFilter<AuditLogEntry> = {};
+    const query: QueryFilter<AuditLogEntity> = {};
     if (filter.actorId) query.actorId = filter.actorId;
     if (filter.action) query.action = filter.action;
     if (filter.targetType) query.targetType = filter.targetType;

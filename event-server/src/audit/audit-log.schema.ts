@@ -3,7 +3,7 @@ import { Schema as MongooseSchema } from 'mongoose';
 
 /** One change made by staff. Written once; no route updates or deletes it. */
 @Schema({ collection: 'audit_logs', versionKey: false })
-export class AuditLogEntry {
+export class AuditLogEntity {
   @Prop({ required: true }) actorId!: string;
   @Prop({ required: true }) action!: string;
   @Prop({ required: true }) targetType!: string;
@@ -14,7 +14,7 @@ export class AuditLogEntry {
   @Prop() externalId?: string;
 }
 
-export const AuditLogSchema = SchemaFactory.createForClass(AuditLogEntry);
+export const AuditLogSchema = SchemaFactory.createForClass(AuditLogEntity);
 AuditLogSchema.index({ at: -1, _id: -1 });
 AuditLogSchema.index({ actorId: 1, at: -1 });
 AuditLogSchema.index({ action: 1, at: -1 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { Model } from 'mongoose';
-import { AccessVersionDocument } from './access-version.schema.js';
+import { AccessVersionEntity } from './access-version.schema.js';
 
 export interface AccessVersionNotice {
   userId: string;
@@ -13,7 +13,7 @@ export interface AccessVersionNotice {
 
 @Injectable()
 export class AccessVersionRepository {
-  constructor(@InjectModel(AccessVersionDocument.name) private readonly model: Model<AccessVersionDocument>) {}
+  constructor(@InjectModel(AccessVersionEntity.name) private readonly model: Model<AccessVersionEntity>) {}
 
   /** False when this (user, version) was recorded before: a redelivery. */
   async record(notice: AccessVersionNotice): Promise<boolean> {
@@ -32,7 +32,7 @@ export class AccessVersionRepository {
       .findOne({ userId })
       .sort({ version: -1 })
       .select({ version: 1, _id: 0 })
-      .lean<Pick<AccessVersionDocument, 'version'>>()
+      .lean<Pick<AccessVersionEntity, 'version'>>()
       .exec();
     return newest?.version ?? 0;
   }

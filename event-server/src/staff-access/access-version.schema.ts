@@ -5,7 +5,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
  * Inserted only (unique per user and version, so redelivery is harmless); the newest is the one that counts.
  */
 @Schema({ collection: 'staff_access_versions', versionKey: false })
-export class AccessVersionDocument {
+export class AccessVersionEntity {
   @Prop({ type: String, required: true })
   userId: string;
 
@@ -19,6 +19,6 @@ export class AccessVersionDocument {
   at: Date;
 }
 
-export const AccessVersionSchema = SchemaFactory.createForClass(AccessVersionDocument);
+export const AccessVersionSchema = SchemaFactory.createForClass(AccessVersionEntity);
 // Also the index of "the newest version of this user" (read backwards).
 AccessVersionSchema.index({ userId: 1, version: 1 }, { unique: true, name: 'user_version_unique' });
