@@ -13,7 +13,6 @@ import { PayoutModule } from './payout/payout.module.js';
 import { ProgressModule } from './progress/progress.module.js';
 import { RewardsModule } from './rewards/rewards.module.js';
 import { StaffAccessModule } from './staff-access/staff-access.module.js';
-import { StockModule } from './stock/stock.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
@@ -35,7 +34,6 @@ export class AppModule {
           }),
         }),
         DatabaseHealthModule,
-        StockModule,
         AuditLogModule,
         EventsModule,
         RewardsModule,

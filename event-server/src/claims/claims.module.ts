@@ -4,6 +4,7 @@ import { AuditLogModule } from '../audit/audit-log.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ProgressModule } from '../progress/progress.module.js';
+import { StockModule } from '../stock/stock.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionEntity, ClaimDecisionSchema } from './claim-decision.schema.js';
@@ -17,7 +18,7 @@ import { ClaimEntity, ClaimSchema } from './claim.schema.js';
 import { ClaimsController, EventClaimsController } from './claims.controller.js';
 import { ClaimsService } from './claims.service.js';
 
-/** Reward claims: the claim path, review, history, export and the reconciler. Stock lives in StockModule. */
+/** Reward claims: the claim path, review, history, export and the reconciler. Stock is StockModule's. */
 @Module({
   imports: [
     MongooseModule.forFeature([
@@ -29,6 +30,7 @@ import { ClaimsService } from './claims.service.js';
     AuditLogModule,
     IdempotencyModule,
     WebhooksModule,
+    StockModule,
   ],
   controllers: [EventClaimsController, ClaimsController],
   providers: [

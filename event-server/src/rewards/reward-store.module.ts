@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { StockModule } from '../stock/stock.module.js';
 import { RewardListing } from './reward-listing.js';
 import { RewardRepository } from './reward.repository.js';
 import { RewardEntity, RewardSchema } from './reward.schema.js';
@@ -10,7 +11,7 @@ import { RewardEntity, RewardSchema } from './reward.schema.js';
  * EventsModule and RewardsModule import each other.
  */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: RewardEntity.name, schema: RewardSchema }])],
+  imports: [MongooseModule.forFeature([{ name: RewardEntity.name, schema: RewardSchema }]), StockModule],
   providers: [RewardRepository, RewardListing],
   exports: [RewardRepository, RewardListing],
 })

@@ -1,14 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { RewardUnitRepository } from './reward-unit.repository.js';
 import { RewardUnitEntity, RewardUnitSchema } from './reward-unit.schema.js';
 import { StockService } from './stock.service.js';
 
-/**
- * Global so that RewardsService (provided by EventsModule) can derive `remaining` from the units without
- * EventsModule and ClaimsModule importing each other.
- */
-@Global()
+/** Limited stock as unit documents; imported by the modules that take, release or count units. */
 @Module({
   imports: [MongooseModule.forFeature([{ name: RewardUnitEntity.name, schema: RewardUnitSchema }])],
   providers: [RewardUnitRepository, StockService],
