@@ -12,6 +12,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
+import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { freePort, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -111,27 +112,15 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 200)}`);
       return JSON.parse(text);
     };
-    const now = Date.now();
-    const launch = await staff('POST', '/events', {
+    // The tests' own fixture, through the gateway: an event whose stock is the prize, and eligible players.
+    const api = fetchApi(base);
+    const launch = await createClaimableEvent(api, admin, {
       title: 'launch burst',
-      startAt: new Date(now - 3_600_000).toISOString(),
-      endAt: new Date(now + 86_400_000).toISOString(),
-      status: 'ACTIVE',
-      approval: 'AUTO',
-      condition: { type: 'ACTIVITY_COUNT', activity: 'BURST_ELIGIBLE', count: 1 },
-    });
-    await staff('POST', `/events/${launch.id}/rewards`, {
-      type: 'COUPON',
-      name: 'Launch',
-      quantity: 1,
-      stock,
-      couponCode: 'LAUNCH',
+      activity: 'BURST_ELIGIBLE',
+      rewards: [{ type: 'COUPON', name: 'Launch', quantity: 1, stock, couponCode: 'LAUNCH' }],
     });
     const ids = Array.from({ length: players }, () => randomBytes(12).toString('hex'));
-    for (let start = 0; start < ids.length; start += 1000) {
-      const items = ids.slice(start, start + 1000).map((userId) => ({ userId, type: 'BURST_ELIGIBLE' }));
-      await staff('POST', '/activities', { items });
-    }
+    await makeEligible(api, admin, launch.activity, ids);
     const tokens = new Map(ids.map((id) => [id, mint(id, ['USER'])]));
 
     const send = async (userId, key) => {

@@ -12,6 +12,7 @@ import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchGateway } from './bench-gateway.mjs';
+import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -194,31 +195,24 @@ const SAMPLES = Number(process.env.BENCH_PROGRESS_SAMPLES ?? 200);
 const store = await mongoose.createConnection(mongoUri, { dbName: `${run}_event` }).asPromise();
 
 // --- Claims ------------------------------------------------------------------------------------------
+// Events and eligible players come from the tests' own fixture, through the gateway like any client.
+const fixtureApi = fetchApi(gatewayUrl);
 /** An AUTO (or MANUAL) event whose condition is one BENCH_ELIGIBLE activity, with one reward of `stock`. */
 async function claimableEvent(stock, approval = 'AUTO') {
-  const created = await call(gatewayUrl, 'POST', '/events', token, {
+  const created = await createClaimableEvent(fixtureApi, token, {
     title: 'bench claims',
-    startAt: new Date(now - 3_600_000).toISOString(),
-    endAt: new Date(now + 86_400_000).toISOString(),
-    status: 'ACTIVE',
+    activity: 'BENCH_ELIGIBLE',
     approval,
-    condition: { type: 'ACTIVITY_COUNT', activity: 'BENCH_ELIGIBLE', count: 1 },
+    startAt: new Date(now - 3_600_000),
+    endAt: new Date(now + 86_400_000),
+    rewards: [{ type: 'POINT', name: 'Points', quantity: 10, stock }],
   });
-  const reward = await call(gatewayUrl, 'POST', `/events/${created.id}/rewards`, token, {
-    type: 'POINT',
-    name: 'Points',
-    quantity: 10,
-    stock,
-  });
-  return { id: created.id, rewardId: reward.id };
+  return { id: created.id, rewardId: created.rewardIds[0] };
 }
 /** `count` fresh player ids, each with the one activity that makes them eligible. */
 async function eligiblePlayers(count) {
   const ids = Array.from({ length: count }, objectId);
-  for (let start = 0; start < ids.length; start += 1000) {
-    const items = ids.slice(start, start + 1000).map((userId) => ({ userId, type: 'BENCH_ELIGIBLE' }));
-    await call(gatewayUrl, 'POST', '/activities', token, { items });
-  }
+  await makeEligible(fixtureApi, token, 'BENCH_ELIGIBLE', ids);
   return ids;
 }
 const claimOnce = (base, eventId, userId, headers, token = playerToken(userId)) =>

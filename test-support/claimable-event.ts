@@ -86,3 +86,21 @@ export async function makeEligible(
     await expectCreated(api, '/activities', { items }, operatorToken);
   }
 }
+
+/** The fixture's client over plain fetch, for scripts (the bench) that have no test client of their own. */
+export function fetchApi(base: string): FixtureApi {
+  return {
+    async request<T>(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
+          ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+  };
+}
