@@ -2,9 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import { type RewardRecord, RewardRepository } from '../rewards/reward.repository.js';
+import type { RewardRecord } from '../rewards/reward.js';
+import { RewardRepository } from '../rewards/reward.repository.js';
 import { EventErrorCode } from './event.errors.js';
-import { type EventRecord, EventRepository } from './event.repository.js';
+import type { EventRecord } from './event.js';
+import { EventRepository } from './event.repository.js';
 
 /** An event as the claim and progress paths need it: the event, its rewards, its limited rewards by id. */
 export interface CatalogEntry {

@@ -1,45 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, QueryFilter } from 'mongoose';
-import type { Condition } from '../conditions/condition.types.js';
-import { type ApprovalMode, EventEntity, type EventStatus } from './event.schema.js';
-
-/** An event as the rest of the server sees it: plain data, string id. */
-export interface EventRecord {
-  id: string;
-  title: string;
-  description?: string;
-  startAt: Date;
-  endAt: Date;
-  status: EventStatus;
-  approval: ApprovalMode;
-  timezone: string;
-  condition: Condition;
-  createdBy: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy'>;
-
-type Lean = EventEntity & { _id: { toString(): string } };
-
-function toRecord(doc: Lean): EventRecord {
-  return {
-    id: doc._id.toString(),
-    title: doc.title,
-    ...(doc.description !== undefined && { description: doc.description }),
-    startAt: doc.startAt,
-    endAt: doc.endAt,
-    status: doc.status,
-    approval: doc.approval,
-    timezone: doc.timezone,
-    condition: doc.condition,
-    createdBy: doc.createdBy,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
-}
+import type { EventFields, EventRecord } from './event.js';
+import { type StoredEvent, toEvent } from './event.mapper.js';
+import { EventEntity, type EventStatus } from './event.schema.js';
 
 @Injectable()
 export class EventRepository {
@@ -47,12 +11,12 @@ export class EventRepository {
 
   async create(fields: EventFields & { createdBy: string }): Promise<EventRecord> {
     const created = await this.model.create(fields);
-    return toRecord(created.toObject() as Lean);
+    return toEvent(created.toObject() as StoredEvent);
   }
 
   async findById(id: string): Promise<EventRecord | undefined> {
-    const doc = await this.model.findById(id).lean<Lean>().exec();
-    return doc ? toRecord(doc) : undefined;
+    const doc = await this.model.findById(id).lean<StoredEvent>().exec();
+    return doc ? toEvent(doc) : undefined;
   }
 
   /** Replaces the editable fields (the service has validated the merged event as a whole). */
@@ -60,8 +24,8 @@ export class EventRepository {
     const unset = fields.description === undefined ? { $unset: { description: 1 } } : {};
     const { description, ...rest } = fields;
     const update = { $set: { ...rest, ...(description !== undefined && { description }) }, ...unset };
-    const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<Lean>().exec();
-    return doc ? toRecord(doc) : undefined;
+    const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredEvent>().exec();
+    return doc ? toEvent(doc) : undefined;
   }
 
   async findPage(
@@ -76,9 +40,9 @@ export class EventRepository {
       query.endAt = { $gte: filter.activeAt };
     }
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<Lean[]>().exec(),
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
-    return { items: docs.map(toRecord), total };
+    return { items: docs.map(toEvent), total };
   }
 }

@@ -9,7 +9,6 @@ import { CreateEventDto } from './dto/create-event.dto.js';
 import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from './dto/event-response.dto.js';
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import { UpdateEventDto } from './dto/update-event.dto.js';
-import type { EventView } from './event.view.js';
 import { EventErrorCode } from './event.errors.js';
 import { EventsService } from './events.service.js';
 
@@ -30,7 +29,7 @@ export class EventsController {
     errors: { 400: INVALID_EVENT },
   })
   @ApiCreatedResponse({ type: EventResponseDto })
-  create(@Body() body: CreateEventDto, @CurrentUser() actor: AuthenticatedUser): Promise<EventView> {
+  create(@Body() body: CreateEventDto, @CurrentUser() actor: AuthenticatedUser): Promise<EventResponseDto> {
     return this.events.create(body, actor);
   }
 
@@ -41,7 +40,7 @@ export class EventsController {
   })
   @ApiPageQuery()
   @ApiOkResponse({ type: EventPageResponseDto })
-  list(@Query() query: ListEventsQueryDto): Promise<Page<EventView>> {
+  list(@Query() query: ListEventsQueryDto): Promise<Page<EventResponseDto>> {
     return this.events.list(query);
   }
 
@@ -52,7 +51,7 @@ export class EventsController {
     errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
   })
   @ApiOkResponse({ type: EventDetailResponseDto })
-  get(@Param('id', ParseObjectIdPipe) id: string): Promise<EventView> {
+  get(@Param('id', ParseObjectIdPipe) id: string): Promise<EventDetailResponseDto> {
     return this.events.getWithRewards(id);
   }
 
@@ -69,7 +68,7 @@ export class EventsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateEventDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<EventView> {
+  ): Promise<EventResponseDto> {
     return this.events.update(id, body, actor);
   }
 }

@@ -10,9 +10,11 @@ import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import type { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventCatalog } from './event-catalog.js';
 import { EventErrorCode } from './event.errors.js';
-import { type EventFields, type EventRecord, EventRepository } from './event.repository.js';
+import type { EventFields, EventRecord } from './event.js';
+import { EventRepository } from './event.repository.js';
 import { DEFAULT_TIMEZONE, checkEventDraft } from './event.rules.js';
-import { AUDITED_EVENT_FIELDS, type EventView, toEventView } from './event.view.js';
+import type { EventDetailResponseDto, EventResponseDto } from './dto/event-response.dto.js';
+import { AUDITED_EVENT_FIELDS, toEventDetailResponse, toEventResponse } from './event.mapper.js';
 
 @Injectable()
 export class EventsService {
@@ -23,10 +25,10 @@ export class EventsService {
     private readonly catalog: EventCatalog,
   ) {}
 
-  async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventView> {
+  async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
     const fields = this.fieldsFrom(input);
     const created = await this.events.create({ ...fields, createdBy: actor.id });
-    const view = toEventView(created);
+    const view = toEventResponse(created);
     await this.auditLog.record({
       actorId: actor.id,
       action: 'EVENT_CREATED',
@@ -38,7 +40,7 @@ export class EventsService {
   }
 
   /** Applies any subset of fields; the merged event is validated as a whole before anything is written. */
-  async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser): Promise<EventView> {
+  async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
     const existing = await this.require(id);
     const merged: CreateEventDto = {
       title: patch.title ?? existing.title,
@@ -51,32 +53,32 @@ export class EventsService {
       condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
     };
     const fields = this.fieldsFrom(merged);
-    const before = toEventView(existing) as unknown as Record<string, unknown>;
+    const before = toEventResponse(existing) as unknown as Record<string, unknown>;
     const changes = diffFields(
       before,
-      toEventView({ ...existing, ...fields }) as unknown as Record<string, unknown>,
+      toEventResponse({ ...existing, ...fields }) as unknown as Record<string, unknown>,
       AUDITED_EVENT_FIELDS,
     );
-    if (Object.keys(changes).length === 0) return toEventView(existing);
+    if (Object.keys(changes).length === 0) return toEventResponse(existing);
     const updated = await this.events.replaceFields(id, fields);
     this.catalog.invalidate(id);
     if (!updated) throw this.notFound(id);
     await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
-    return toEventView(updated);
+    return toEventResponse(updated);
   }
 
-  async getWithRewards(id: string): Promise<EventView> {
+  async getWithRewards(id: string): Promise<EventDetailResponseDto> {
     const event = await this.require(id);
-    return toEventView(event, await this.rewards.forEvent(id));
+    return toEventDetailResponse(event, await this.rewards.forEvent(id));
   }
 
-  async list(query: ListEventsQueryDto): Promise<Page<EventView>> {
+  async list(query: ListEventsQueryDto): Promise<Page<EventResponseDto>> {
     const { items, total } = await this.events.findPage(
       { status: query.status, activeAt: query.activeAt ? new Date(query.activeAt) : undefined },
       skipOf(query),
       query.limit,
     );
-    return { items: items.map((event) => toEventView(event)), page: query.page, limit: query.limit, total };
+    return { items: items.map((event) => toEventResponse(event)), page: query.page, limit: query.limit, total };
   }
 
   /** The event or a 404 EVENT_NOT_FOUND. */

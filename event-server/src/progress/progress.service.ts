@@ -3,7 +3,7 @@ import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { type LeafProgress, evaluateCondition, factPlanOf } from '../conditions/condition.evaluator.js';
-import type { EventRecord } from '../events/event.repository.js';
+import type { EventRecord } from '../events/event.js';
 import { EventCatalog } from '../events/event-catalog.js';
 
 export interface ProgressView {

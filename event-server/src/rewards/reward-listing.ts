@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { StockService } from '../stock/stock.service.js';
 import { RewardRepository } from './reward.repository.js';
-import { type RewardView, toRewardView } from './reward.view.js';
+import type { RewardResponseDto } from './dto/reward-response.dto.js';
+import { toRewardResponse } from './reward.mapper.js';
 
 /** An event's rewards as the API shows them, with `remaining` derived from the units taken (stock minus units). */
 @Injectable()
@@ -11,9 +12,9 @@ export class RewardListing {
     private readonly stock: StockService,
   ) {}
 
-  async forEvent(eventId: string): Promise<RewardView[]> {
+  async forEvent(eventId: string): Promise<RewardResponseDto[]> {
     const rewards = await this.rewards.findByEvent(eventId);
     const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
-    return rewards.map((reward) => toRewardView(reward, taken.get(reward.id) ?? 0));
+    return rewards.map((reward) => toRewardResponse(reward, taken.get(reward.id) ?? 0));
   }
 }

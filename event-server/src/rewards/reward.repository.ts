@@ -1,35 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { RewardEntity, type RewardType } from './reward.schema.js';
-
-export interface RewardRecord {
-  id: string;
-  eventId: string;
-  type: RewardType;
-  name: string;
-  quantity: number;
-  stock?: number;
-  itemCode?: string;
-  couponCode?: string;
-  createdAt: Date;
-}
-
-type Lean = RewardEntity & { _id: { toString(): string } };
-
-function toRecord(doc: Lean): RewardRecord {
-  return {
-    id: doc._id.toString(),
-    eventId: doc.eventId,
-    type: doc.type,
-    name: doc.name,
-    quantity: doc.quantity,
-    ...(doc.stock !== undefined && doc.stock !== null && { stock: doc.stock }),
-    ...(doc.itemCode !== undefined && { itemCode: doc.itemCode }),
-    ...(doc.couponCode !== undefined && { couponCode: doc.couponCode }),
-    createdAt: doc.createdAt,
-  };
-}
+import type { RewardRecord } from './reward.js';
+import { type StoredReward, toReward } from './reward.mapper.js';
+import { RewardEntity } from './reward.schema.js';
 
 @Injectable()
 export class RewardRepository {
@@ -37,11 +11,11 @@ export class RewardRepository {
 
   async create(fields: Omit<RewardRecord, 'id' | 'createdAt'>): Promise<RewardRecord> {
     const created = await this.model.create(fields);
-    return toRecord(created.toObject() as Lean);
+    return toReward(created.toObject() as StoredReward);
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {
-    const docs = await this.model.find({ eventId }).sort({ createdAt: 1, _id: 1 }).lean<Lean[]>().exec();
-    return docs.map(toRecord);
+    const docs = await this.model.find({ eventId }).sort({ createdAt: 1, _id: 1 }).lean<StoredReward[]>().exec();
+    return docs.map(toReward);
   }
 }

@@ -7,7 +7,6 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
-import type { RewardView } from './reward.view.js';
 import { RewardsService } from './rewards.service.js';
 
 // A reward exists only inside its event: the routes are the event's, and so is the OpenAPI tag.
@@ -30,7 +29,7 @@ export class RewardsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: CreateRewardDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<RewardView> {
+  ): Promise<RewardResponseDto> {
     return this.rewards.create(id, body, actor);
   }
 
@@ -41,7 +40,7 @@ export class RewardsController {
     errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
   })
   @ApiOkResponse({ type: [RewardResponseDto] })
-  list(@Param('id', ParseObjectIdPipe) id: string): Promise<RewardView[]> {
+  list(@Param('id', ParseObjectIdPipe) id: string): Promise<RewardResponseDto[]> {
     return this.rewards.listForExistingEvent(id);
   }
 }

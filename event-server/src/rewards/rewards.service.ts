@@ -9,7 +9,8 @@ import type { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardRepository } from './reward.repository.js';
 import { checkRewardCodes } from './reward.rules.js';
 import { RewardListing } from './reward-listing.js';
-import { type RewardView, toRewardView } from './reward.view.js';
+import type { RewardResponseDto } from './dto/reward-response.dto.js';
+import { toRewardResponse } from './reward.mapper.js';
 
 @Injectable()
 export class RewardsService {
@@ -21,7 +22,7 @@ export class RewardsService {
     private readonly catalog: EventCatalog,
   ) {}
 
-  async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardView> {
+  async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
     checkRewardCodes(input);
     await this.requireEvent(eventId);
     const created = await this.rewards.create({
@@ -34,7 +35,7 @@ export class RewardsService {
       ...(input.couponCode !== undefined && { couponCode: input.couponCode }),
     });
     this.catalog.invalidate(eventId);
-    const view = toRewardView(created, 0);
+    const view = toRewardResponse(created, 0);
     await this.auditLog.record({
       actorId: actor.id,
       action: 'REWARD_CREATED',
@@ -53,7 +54,7 @@ export class RewardsService {
     return view;
   }
 
-  async listForExistingEvent(eventId: string): Promise<RewardView[]> {
+  async listForExistingEvent(eventId: string): Promise<RewardResponseDto[]> {
     await this.requireEvent(eventId);
     return this.listing.forEvent(eventId);
   }

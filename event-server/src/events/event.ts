@@ -1,0 +1,20 @@
+import type { Condition } from '../conditions/condition.types.js';
+import type { ApprovalMode, EventStatus } from './event.schema.js';
+
+/** An event as the rest of the server sees it: plain data, string id. */
+export interface EventRecord {
+  id: string;
+  title: string;
+  description?: string;
+  startAt: Date;
+  endAt: Date;
+  status: EventStatus;
+  approval: ApprovalMode;
+  timezone: string;
+  condition: Condition;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy'>;

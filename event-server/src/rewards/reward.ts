@@ -1,0 +1,14 @@
+import type { RewardType } from './reward.schema.js';
+
+/** A reward of an event as the rest of the server sees it. */
+export interface RewardRecord {
+  id: string;
+  eventId: string;
+  type: RewardType;
+  name: string;
+  quantity: number;
+  stock?: number;
+  itemCode?: string;
+  couponCode?: string;
+  createdAt: Date;
+}
