@@ -7,12 +7,11 @@
 // time until the last player had a final answer, and the GRANTED count. Exported as benchBurst() for
 // `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
 // [--kill] (SIGKILL one replica once a tenth of the stock is granted).
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { calculateJwkThumbprint } from 'jose';
-import jwt from 'jsonwebtoken';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
+import { TokenForge } from '../test-support/tokens.ts';
 import { freePort, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -41,16 +40,8 @@ function percentile(sorted, p) {
 export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock = 100, kill = false } = {}) {
   if (!mongoUri) throw new Error('benchBurst needs a MongoDB URI');
   const run = `burst_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = await calculateJwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
-  const mint = (sub, roles) =>
-    jwt.sign({ sub, roles }, privateKey, {
-      algorithm: 'RS256',
-      keyid: kid,
-      issuer: 'reward-platform-auth',
-      audience: 'reward-platform',
-      expiresIn: 3600,
-    });
+  const forge = TokenForge.generate();
+  const mint = (sub, roles) => forge.sign({ sub, roles }, { expiresInSeconds: 3600 });
   const children = [];
   try {
     const authPort = await freePort();
@@ -63,7 +54,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
         ...common,
         AUTH_PORT: String(authPort),
         AUTH_DB_NAME: `${run}_auth`,
-        JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        JWT_PRIVATE_KEY: forge.privateKeyPem,
         BCRYPT_ROUNDS: '4',
         ADMIN_EMAIL: 'burst-admin@example.com',
         ADMIN_PASSWORD: 'burst-admin-password',

@@ -5,14 +5,14 @@
 // store's own work alone), and the ratios between them are what to compare across runs.
 //
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchGateway } from './bench-gateway.mjs';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
+import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -38,17 +38,10 @@ async function listen(app) {
 }
 
 // The bench holds the signing key so it can mint tokens for thousands of players without registering them.
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const kid = await calculateJwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
+// The tests' token forge: the auth server is given its key.
+const forge = TokenForge.generate();
 // Valid for a day: a full run on a slow store outlasts the 15 minutes of a real access token.
-const mintToken = (sub, roles) =>
-  jwt.sign({ sub, roles }, privateKey, {
-    algorithm: 'RS256',
-    keyid: kid,
-    issuer: 'reward-platform-auth',
-    audience: 'reward-platform',
-    expiresIn: 24 * 3600,
-  });
+const mintToken = (sub, roles) => forge.sign({ sub, roles }, { expiresInSeconds: 24 * 3600 });
 const playerToken = (userId) => mintToken(userId, ['USER']);
 
 const auth = await createAuthServer(
@@ -61,7 +54,7 @@ const auth = await createAuthServer(
     LOGIN_FAILURES_PER_ADDRESS: '100000',
     REGISTRATIONS_PER_ADDRESS: '100000',
     OUTBOX_ENABLED: 'false',
-    JWT_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    JWT_PRIVATE_KEY: forge.privateKeyPem,
   }),
 );
 const authUrl = await listen(auth);

@@ -54,14 +54,14 @@ export interface SignOptions {
  */
 export class TokenForge {
   readonly kid: string;
+  readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly issuer: string;
   readonly audience: string;
 
-  private constructor(
-    readonly privateKey: KeyObject,
-    options: { issuer?: string; audience?: string },
-  ) {
+  // No parameter properties: plain scripts (the bench) import this file with Node's type stripping.
+  private constructor(privateKey: KeyObject, options: { issuer?: string; audience?: string }) {
+    this.privateKey = privateKey;
     this.publicKey = createPublicKey(privateKey);
     this.kid = thumbprint(this.publicKey);
     this.issuer = options.issuer ?? TOKEN_ISSUER;
