@@ -9,6 +9,7 @@ import { type SecurityHeadersConfig, installSecurityHeaders } from './security-h
 import pino, { type Logger } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
+import { BatchedLogDestination } from './log-destination.js';
 import { createValidationPipe } from './validation.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -83,7 +84,9 @@ export async function createHttpApp(
   module: NonNullable<ModuleMetadata['imports']>[number],
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const logger = pino({ level: options.logLevel, base: { service: options.service } });
+  // Lines are written in batches (one system call per batch, not per request): see BatchedLogDestination.
+  const logs = new BatchedLogDestination();
+  const logger = pino({ level: options.logLevel, base: { service: options.service } }, logs);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new OneLinePerRequest(),
@@ -100,6 +103,10 @@ export async function createHttpApp(
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onClose', (_instance, done) => {
+    logs.close();
+    done();
+  });
   await installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
   acceptJsonBodiesOnly(fastify);
