@@ -107,7 +107,7 @@ export async function createHttpApp(
     logs.close();
     done();
   });
-  await installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
+  installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
@@ -118,8 +118,10 @@ export async function createHttpApp(
 
 /** Every reply names its request id, so a client can quote it and an operator can grep the logs for it. */
 export function configureFastify(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A plain callback, not an async function: it runs on every request, and a promise per hook costs.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
 }
 
@@ -129,12 +131,14 @@ export function configureFastify(fastify: FastifyInstance): void {
  * that the gateway, which forwards bodies as raw bytes, refuses the same bodies before proxying them.
  */
 export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    if (!isJsonMediaType(request.headers['content-type'])) return payload;
+  // A plain callback: Fastify's body reader then listens on the checked stream before this tick ends. (As
+  // an async hook, a body already received could fail the check before anyone listened for its error.)
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!isJsonMediaType(request.headers['content-type'])) return done(null, payload);
     const checked = depthCheckedStream(maxDepth);
     // pipe() does not forward a source error (a client that hangs up); the reader must still hear of it.
     payload.on('error', (error) => checked.destroy(error));
-    return payload.pipe(checked);
+    done(null, payload.pipe(checked));
   });
 }
 
