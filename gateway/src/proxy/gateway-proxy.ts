@@ -3,7 +3,7 @@ import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
+import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
 import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
@@ -25,6 +25,13 @@ export interface GatewayProxyOptions {
 }
 
 const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route step's decision for this request, made once (onRequest) and read again by the proxy's preHandler. */
+    gatewayRoute: AccessDecision | null;
+  }
+}
 
 function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed: false }>): FastifyReply {
   return reply.code(decision.status).headers(decision.headers).send(decision.body);
@@ -74,10 +81,14 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
   const { table } = options;
   const tokens = new VerifiedTokenCache();
 
-  // Runs for every request, Nest's own routes and unmatched ones included: deny by default.
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
+  // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.
+  fastify.decorateRequest('gatewayRoute', null);
+  fastify.addHook('onRequest', (request, reply, done) => {
     const decision = decideRoute(table, request.method, request.url);
-    if (!decision.allowed) return refuse(reply, decision);
+    request.gatewayRoute = decision;
+    if (!decision.allowed) return void refuse(reply, decision);
+    done();
   });
 
   void fastify.register(async (scope) => {
@@ -87,9 +98,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
-    scope.addHook('onRequest', async (request, reply) => {
+    scope.addHook('onRequest', (request, reply, done) => {
       request.log = withoutReplyFromFailureLine(request.log);
       reply.log = request.log;
+      done();
     });
 
     for (const upstream of UPSTREAMS) {
@@ -121,12 +133,16 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         // whole overloaded Dispatcher.request of its own undici major.
         undici: replicas as never,
         preHandler(request, reply, done) {
-          decideAccess(table, request.method, request.url, request.raw, tokens).then((decision) => {
+          const proceed = (decision: AccessDecision): void => {
             if (!decision.allowed) return void refuse(reply, decision);
             // The table gives each path one owner; never send a request to another one's server.
             if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));
             done();
-          }, done);
+          };
+          const route = request.gatewayRoute ?? decideRoute(table, request.method, request.url);
+          const decision = authorize(route, request.raw, tokens);
+          if (decision instanceof Promise) decision.then(proceed, done);
+          else proceed(decision);
         },
         replyOptions: {
           rewriteRequestHeaders: (request, headers) =>
