@@ -2,7 +2,7 @@ import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
@@ -57,20 +57,9 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
 /**
  * reply-from logs every failed upstream call as a warn line with the error's stack; the gateway says it
  * once instead, on the request's own line (status, upstream and error code, no stack): see onError below.
+ * The gateway's logger drops this message (createHttpApp's droppedLogMessages).
  */
-export function withoutReplyFromFailureLine(log: FastifyBaseLogger): FastifyBaseLogger {
-  return new Proxy(log, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property !== 'warn' || typeof value !== 'function') return value;
-      // `receiver`, not `target`: a child logger made from this one keeps its own bindings.
-      return function warn(this: unknown, ...args: unknown[]) {
-        if (args[1] === 'response errored') return;
-        return (value as (...rest: unknown[]) => void).apply(this ?? receiver, args);
-      };
-    },
-  });
-}
+export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
 
 /**
  * The gateway's public surface for the upstreams: every request is first checked against the route
@@ -98,11 +87,6 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
-    scope.addHook('onRequest', (request, reply, done) => {
-      request.log = withoutReplyFromFailureLine(request.log);
-      reply.log = request.log;
-      done();
-    });
 
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);

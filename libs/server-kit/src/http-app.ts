@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
 import { BatchedLogDestination } from './log-destination.js';
@@ -28,6 +28,22 @@ export interface HttpAppOptions {
   /** Addresses whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. */
   trustedProxies?: string[];
   securityHeaders?: SecurityHeadersConfig;
+  /** Messages of lines never written: a library's line that the server says better itself. */
+  droppedLogMessages?: readonly string[];
+}
+
+/**
+ * A pino `logMethod` hook that drops the lines whose message is one of `messages`, whether the line was
+ * written with an object first or not; children of the logger drop them too. Cheaper than wrapping each
+ * request's logger: it runs only for lines the level lets through.
+ */
+export function droppingMessages(messages: readonly string[]): NonNullable<NonNullable<LoggerOptions['hooks']>['logMethod']> {
+  const dropped = new Set(messages);
+  return function logMethod(args, method) {
+    const message = typeof args[0] === 'string' ? args[0] : args[1];
+    if (typeof message === 'string' && dropped.has(message)) return;
+    method.apply(this, args);
+  };
 }
 
 /** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
@@ -86,7 +102,14 @@ export async function createHttpApp(
 ): Promise<NestFastifyApplication> {
   // Lines are written in batches (one system call per batch, not per request): see BatchedLogDestination.
   const logs = new BatchedLogDestination();
-  const logger = pino({ level: options.logLevel, base: { service: options.service } }, logs);
+  const logger = pino(
+    {
+      level: options.logLevel,
+      base: { service: options.service },
+      ...(options.droppedLogMessages && { hooks: { logMethod: droppingMessages(options.droppedLogMessages) } }),
+    },
+    logs,
+  );
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new OneLinePerRequest(),
