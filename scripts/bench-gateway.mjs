@@ -9,7 +9,7 @@
 // import { benchGateway } from './bench-gateway.mjs' returns the figures as an object; run directly, it
 // prints them. Options (and flags): rounds (--rounds), seconds per round (--seconds), requests in flight
 // (--connections), profileDir (--cpu-prof DIR: the gateway and the bare proxy run with node --cpu-prof,
-// gateway.cpuprofile and bare.cpuprofile are written there when they stop), withoutLogging (default true; --no-quiet turns it off: a second gateway at
+// gateway.cpuprofile, gateway-warn.cpuprofile and bare.cpuprofile are written there when they stop), withoutLogging (default true; --no-quiet turns it off: a second gateway at
 // LOG_LEVEL=warn, which writes no line per request, runs in the same rounds, so the cost of logging shows).
 // Besides req/s and latency, each proxy's own CPU time per request is read from /proc (Linux): on a shared
 // machine it moves far less than req/s, and says which process the time goes to.
@@ -230,10 +230,10 @@ export async function benchGateway(options = {}) {
       { readPort: true },
     );
     children.push(bare);
-    const startGateway = async (logLevel, withProfile) => {
+    const startGateway = async (logLevel, profileName) => {
       const port = await freePort();
       const gateway = startChild(
-        [...(withProfile ? profile('gateway') : []), 'gateway/dist/main.js'],
+        [...profile(profileName), 'gateway/dist/main.js'],
         {
           NODE_ENV: 'production',
           GATEWAY_HOST: '127.0.0.1',
@@ -251,10 +251,10 @@ export async function benchGateway(options = {}) {
       return gateway;
     };
     // The deployed default: the gateway's own log lines are part of what it costs.
-    const gateway = await startGateway(process.env.LOG_LEVEL ?? 'info', true);
+    const gateway = await startGateway(process.env.LOG_LEVEL ?? 'info', 'gateway');
     const processes = { bare, gateway };
     // The same gateway writing no line per request: how much of its cost is the logging.
-    if (withoutLogging) processes.gatewayWithoutLogging = await startGateway('warn', false);
+    if (withoutLogging) processes.gatewayWithoutLogging = await startGateway('warn', 'gateway-warn');
     const targets = {};
     for (const [name, child] of Object.entries(processes)) targets[name] = await child.ready;
 
