@@ -8,11 +8,15 @@
 //
 // import { benchGateway } from './bench-gateway.mjs' returns the figures as an object; run directly, it
 // prints them. Options (and flags): rounds (--rounds), seconds per round (--seconds), requests in flight
-// (--connections), profileDir (--cpu-prof DIR: the gateway runs with node --cpu-prof, a profile is
-// written there when it stops).
+// (--connections), profileDir (--cpu-prof DIR: the gateway and the bare proxy run with node --cpu-prof,
+// gateway.cpuprofile, gateway-warn.cpuprofile and bare.cpuprofile are written there when they stop), withoutLogging (default true; --no-quiet turns it off: a second gateway at
+// LOG_LEVEL=warn, which writes no line per request, runs in the same rounds, so the cost of logging shows).
+// Besides req/s and latency, each proxy's own CPU time per request is read from /proc (Linux): on a shared
+// machine it moves far less than req/s, and says which process the time goes to.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +104,7 @@ export function startChild(args, env, { readPort, healthUrl, readyWithinMs = 30_
   })();
   return {
     ready,
+    pid: child.pid,
     kill: () => child.kill('SIGKILL'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -117,8 +122,26 @@ export async function freePort() {
   return port;
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. Unlike
+ * req/s on a shared machine, CPU time per request hardly moves with what the neighbours are doing.
+ */
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so cut at its closing parenthesis): utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `connections` requests in flight for `seconds`, each answered before the next is sent on its connection. */
-async function load(baseUrl, headers, { seconds, connections }) {
+async function load(baseUrl, headers, { seconds, connections, pid }) {
+  const cpuBefore = pid === undefined ? undefined : cpuMsOf(pid);
   const pool = new Pool(baseUrl, { connections, pipelining: 1 });
   const latencies = [];
   let errors = 0;
@@ -140,8 +163,10 @@ async function load(baseUrl, headers, { seconds, connections }) {
     }),
   );
   const elapsed = (performance.now() - startedAt) / 1000;
+  const cpuAfter = pid === undefined ? undefined : cpuMsOf(pid);
   await pool.close();
-  return { latencies, errors, elapsed };
+  const cpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { latencies, errors, elapsed, cpuMs };
 }
 
 function percentile(sorted, p) {
@@ -152,7 +177,12 @@ function percentile(sorted, p) {
 function summarize(rounds) {
   const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
   const elapsed = rounds.reduce((sum, round) => sum + round.elapsed, 0);
+  const cpuMs = rounds.every((round) => round.cpuMs !== undefined)
+    ? rounds.reduce((sum, round) => sum + round.cpuMs, 0)
+    : undefined;
   return {
+    // The proxy process's own CPU time per answered request (µs): what it costs, whatever the machine's load.
+    cpuUsPerRequest: cpuMs === undefined ? undefined : (cpuMs * 1000) / latencies.length,
     requests: latencies.length,
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
     reqPerSec: latencies.length / elapsed,
@@ -166,7 +196,15 @@ function summarize(rounds) {
  * `{ bare, gateway, ratio }` (req/s, p50/p99 in ms; ratio.throughput = gateway / bare, ratio.p50DeltaMs).
  */
 export async function benchGateway(options = {}) {
-  const { rounds = 5, seconds = 3, connections = 16, warmupSeconds = 2, profileDir, log = () => {} } = options;
+  const {
+    rounds = 5,
+    seconds = 3,
+    connections = 16,
+    warmupSeconds = 2,
+    profileDir,
+    withoutLogging = true,
+    log = () => {},
+  } = options;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] };
   const token = jwt.sign({ roles: ['USER'] }, privateKey, {
@@ -184,55 +222,72 @@ export async function benchGateway(options = {}) {
     const stub = startChild([SELF, '--serve', 'stub'], { BENCH_CHILD: JSON.stringify({ jwks }) }, { readPort: true });
     children.push(stub);
     const upstream = await stub.ready;
-    const bare = startChild([SELF, '--serve', 'bare'], { BENCH_CHILD: JSON.stringify({ upstream }) }, { readPort: true });
-    children.push(bare);
-    const port = await freePort();
-    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolvePath(profileDir)] : [];
-    const gateway = startChild(
-      [...profile, 'gateway/dist/main.js'],
-      {
-        NODE_ENV: 'production',
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: String(port),
-        AUTH_SERVICE_URL: upstream,
-        EVENT_SERVICE_URL: upstream,
-        AUTH_JWKS_URL: `${upstream}/.well-known/jwks.json`,
-        JWT_ISSUER: ISSUER,
-        JWT_AUDIENCE: AUDIENCE,
-        // The deployed default: the gateway's own log lines are part of what it costs.
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-      },
-      { readPort: false, healthUrl: `http://127.0.0.1:${port}/health` },
+    const profile = (name) =>
+      profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolvePath(profileDir), '--cpu-prof-name', `${name}.cpuprofile`] : [];
+    const bare = startChild(
+      [...profile('bare'), SELF, '--serve', 'bare'],
+      { BENCH_CHILD: JSON.stringify({ upstream }) },
+      { readPort: true },
     );
-    children.push(gateway);
-    const targets = { bare: await bare.ready, gateway: await gateway.ready };
+    children.push(bare);
+    const startGateway = async (logLevel, profileName) => {
+      const port = await freePort();
+      const gateway = startChild(
+        [...profile(profileName), 'gateway/dist/main.js'],
+        {
+          NODE_ENV: 'production',
+          GATEWAY_HOST: '127.0.0.1',
+          GATEWAY_PORT: String(port),
+          AUTH_SERVICE_URL: upstream,
+          EVENT_SERVICE_URL: upstream,
+          AUTH_JWKS_URL: `${upstream}/.well-known/jwks.json`,
+          JWT_ISSUER: ISSUER,
+          JWT_AUDIENCE: AUDIENCE,
+          LOG_LEVEL: logLevel,
+        },
+        { readPort: false, healthUrl: `http://127.0.0.1:${port}/health` },
+      );
+      children.push(gateway);
+      return gateway;
+    };
+    // The deployed default: the gateway's own log lines are part of what it costs.
+    const gateway = await startGateway(process.env.LOG_LEVEL ?? 'info', 'gateway');
+    const processes = { bare, gateway };
+    // The same gateway writing no line per request: how much of its cost is the logging.
+    if (withoutLogging) processes.gatewayWithoutLogging = await startGateway('warn', 'gateway-warn');
+    const targets = {};
+    for (const [name, child] of Object.entries(processes)) targets[name] = await child.ready;
 
     for (const [name, url] of Object.entries(targets)) {
       const check = await fetch(`${url}${PATH}`, { headers });
       if (check.status !== 200) throw new Error(`${name} answered ${check.status}: ${await check.text()}`);
       await load(url, headers, { seconds: warmupSeconds, connections });
     }
-    const results = { bare: [], gateway: [] };
+    const names = Object.keys(targets);
+    const results = Object.fromEntries(names.map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {
-      // Interleaved, and in alternating order, so that drift in the machine's load hits both alike.
-      const order = round % 2 === 0 ? ['bare', 'gateway'] : ['gateway', 'bare'];
+      // Interleaved, and in alternating order, so that drift in the machine's load hits all alike.
+      const order = round % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
-        const result = await load(targets[name], headers, { seconds, connections });
+        const result = await load(targets[name], headers, { seconds, connections, pid: processes[name].pid });
         results[name].push(result);
         log(`round ${round + 1}/${rounds} ${name}: ${(result.latencies.length / result.elapsed).toFixed(0)} req/s`);
       }
     }
-    const figures = { bare: summarize(results.bare), gateway: summarize(results.gateway) };
+    const figures = Object.fromEntries(names.map((name) => [name, summarize(results[name])]));
+    const versusBare = (f) => ({
+      throughput: f.reqPerSec / figures.bare.reqPerSec,
+      p50DeltaMs: f.p50Ms - figures.bare.p50Ms,
+      p99DeltaMs: f.p99Ms - figures.bare.p99Ms,
+      cpu: f.cpuUsPerRequest === undefined ? undefined : f.cpuUsPerRequest / figures.bare.cpuUsPerRequest,
+    });
     return {
       connections,
       rounds,
       secondsPerRound: seconds,
       ...figures,
-      ratio: {
-        throughput: figures.gateway.reqPerSec / figures.bare.reqPerSec,
-        p50DeltaMs: figures.gateway.p50Ms - figures.bare.p50Ms,
-        p99DeltaMs: figures.gateway.p99Ms - figures.bare.p99Ms,
-      },
+      ratio: versusBare(figures.gateway),
+      ...(withoutLogging && { ratioWithoutLogging: versusBare(figures.gatewayWithoutLogging) }),
     };
   } finally {
     // The gateway stops on SIGTERM gracefully, which is also when --cpu-prof writes its profile.
@@ -256,17 +311,22 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
       seconds: number('--seconds'),
       connections: number('--connections'),
       profileDir: flag('--cpu-prof'),
+      withoutLogging: !process.argv.includes('--no-quiet'),
       log: (line) => console.log(line),
     });
+    const signed = (value, digits) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
+    const cpu = (f) => (f.cpuUsPerRequest === undefined ? '' : `   cpu ${f.cpuUsPerRequest.toFixed(0)} µs/request`);
     const row = (name, f) =>
-      `${name.padEnd(22)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${f.p50Ms.toFixed(2)} ms   p99 ${f.p99Ms.toFixed(2)} ms   (${f.requests} requests, ${f.errors} errors)`;
+      `${name.padEnd(30)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${f.p50Ms.toFixed(2)} ms   p99 ${f.p99Ms.toFixed(2)} ms${cpu(f)}   (${f.requests} requests, ${f.errors} errors)`;
+    const ratioLine = (name, r) =>
+      `${name.padEnd(30)} throughput ${(r.throughput * 100).toFixed(1)} %, p50 ${signed(r.p50DeltaMs, 2)} ms, p99 ${signed(r.p99DeltaMs, 2)} ms${r.cpu === undefined ? '' : `, cpu per request x${r.cpu.toFixed(2)}`}`;
     console.log(
       `\nauthenticated GET ${PATH}, ${figures.connections} in flight, ${figures.rounds} interleaved rounds of ${figures.secondsPerRound} s`,
     );
     console.log(row('bare @fastify/http-proxy', figures.bare));
-    console.log(row('gateway', figures.gateway));
-    console.log(
-      `gateway / bare: throughput ${(figures.ratio.throughput * 100).toFixed(1)} %, p50 ${figures.ratio.p50DeltaMs >= 0 ? '+' : ''}${figures.ratio.p50DeltaMs.toFixed(2)} ms, p99 ${figures.ratio.p99DeltaMs >= 0 ? '+' : ''}${figures.ratio.p99DeltaMs.toFixed(2)} ms`,
-    );
+    console.log(row(`gateway (LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'})`, figures.gateway));
+    if (figures.gatewayWithoutLogging) console.log(row('gateway (LOG_LEVEL=warn)', figures.gatewayWithoutLogging));
+    console.log(ratioLine('gateway / bare:', figures.ratio));
+    if (figures.ratioWithoutLogging) console.log(ratioLine('gateway without logging / bare:', figures.ratioWithoutLogging));
   }
 }

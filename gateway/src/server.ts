@@ -4,7 +4,7 @@ import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ROUTE_POLICIES } from './policy/route-policy.js';
 import { RouteTable } from './policy/route-table.js';
-import { installGatewayProxy } from './proxy/gateway-proxy.js';
+import { REPLY_FROM_FAILURE_MESSAGE, installGatewayProxy } from './proxy/gateway-proxy.js';
 
 export { loadGatewayConfig } from './config/gateway-config.js';
 export type { GatewayConfig } from './config/gateway-config.js';
@@ -16,6 +16,7 @@ export async function createGatewayServer(config: GatewayConfig): Promise<NestFa
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
     securityHeaders: config.securityHeaders,
+    droppedLogMessages: [REPLY_FROM_FAILURE_MESSAGE],
   });
   installGatewayProxy(app.getHttpAdapter().getInstance(), {
     table: new RouteTable(ROUTE_POLICIES),

@@ -1,5 +1,5 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
-import { authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
+import { type AuthenticationResult, authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
@@ -52,31 +52,8 @@ export function decideRoute(table: RouteTable, method: string, url: string): Acc
   return { allowed: true, policy: resolution.policy, user: undefined };
 }
 
-/** The caller: a token verified before (from the cache), or the Passport strategy's verdict now. */
-async function authenticate(rawRequest: { headers?: Record<string, unknown> }, tokens: VerifiedTokenCache | undefined) {
-  const token = tokens && bearerTokenOf(rawRequest.headers?.authorization);
-  const known = token === undefined ? undefined : tokens?.get(token);
-  if (known) return { user: known };
-  const authentication = await authenticateWithPassport(rawRequest);
-  if (authentication.user && token !== undefined) tokens?.remember(token, authentication.user);
-  return authentication;
-}
-
-/**
- * The whole policy for one request, as the table says: the route, then (unless public) the access
- * token checked by the same Passport strategy the servers' guards use (401), then the roles (403).
- * With a cache, a token already verified completely is not verified again until it expires.
- */
-export async function decideAccess(
-  table: RouteTable,
-  method: string,
-  url: string,
-  rawRequest: { headers?: Record<string, unknown> },
-  tokens?: VerifiedTokenCache,
-): Promise<AccessDecision> {
-  const route = decideRoute(table, method, url);
-  if (!route.allowed || route.policy.access === 'public') return route;
-  const authentication = await authenticate(rawRequest, tokens);
+/** The route decision, then what the caller is allowed: 401 without a valid token, 403 without a role. */
+function judged(route: Extract<AccessDecision, { allowed: true }>, authentication: AuthenticationResult): AccessDecision {
   if (!authentication.user) {
     // Without the auth server's keys a token cannot be judged either way: unavailable, not unauthorized.
     if (authentication.keysUnavailable)
@@ -84,8 +61,41 @@ export async function decideAccess(
     return refused(401, CommonErrorCode.UNAUTHORIZED, authentication.reason);
   }
   const required = route.policy.access;
-  if (!hasRequiredRole(authentication.user.roles, required)) {
+  if (required !== 'public' && !hasRequiredRole(authentication.user.roles, required)) {
     return refused(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);
   }
   return { allowed: true, policy: route.policy, user: authentication.user };
+}
+
+/**
+ * The access step for a request whose route was decided already (`decideRoute`): a public route is
+ * allowed as it is; otherwise the access token is checked by the same Passport strategy the servers'
+ * guards use (401), then the roles (403). With a cache, a token already verified completely is not
+ * verified again until it expires, and the answer is given at once rather than as a promise (the proxy
+ * asks for every request).
+ */
+export function authorize(
+  route: AccessDecision,
+  rawRequest: { headers?: Record<string, unknown> },
+  tokens?: VerifiedTokenCache,
+): AccessDecision | Promise<AccessDecision> {
+  if (!route.allowed || route.policy.access === 'public') return route;
+  const token = tokens && bearerTokenOf(rawRequest.headers?.authorization);
+  const known = token === undefined ? undefined : tokens?.get(token);
+  if (known) return judged(route, { user: known });
+  return authenticateWithPassport(rawRequest).then((authentication) => {
+    if (authentication.user && token !== undefined) tokens?.remember(token, authentication.user);
+    return judged(route, authentication);
+  });
+}
+
+/** The whole policy for one request, as the table says: the route (`decideRoute`), then `authorize`. */
+export async function decideAccess(
+  table: RouteTable,
+  method: string,
+  url: string,
+  rawRequest: { headers?: Record<string, unknown> },
+  tokens?: VerifiedTokenCache,
+): Promise<AccessDecision> {
+  return authorize(decideRoute(table, method, url), rawRequest, tokens);
 }

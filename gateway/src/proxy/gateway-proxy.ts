@@ -2,8 +2,8 @@ import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type AccessDecision, decideAccess, decideRoute, routeNotFound } from '../policy/access-decision.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
 import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
@@ -25,6 +25,13 @@ export interface GatewayProxyOptions {
 }
 
 const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The route step's decision for this request, made once (onRequest) and read again by the proxy's preHandler. */
+    gatewayRoute: AccessDecision | null;
+  }
+}
 
 function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed: false }>): FastifyReply {
   return reply.code(decision.status).headers(decision.headers).send(decision.body);
@@ -50,20 +57,9 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
 /**
  * reply-from logs every failed upstream call as a warn line with the error's stack; the gateway says it
  * once instead, on the request's own line (status, upstream and error code, no stack): see onError below.
+ * The gateway's logger drops this message (createHttpApp's droppedLogMessages).
  */
-export function withoutReplyFromFailureLine(log: FastifyBaseLogger): FastifyBaseLogger {
-  return new Proxy(log, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property !== 'warn' || typeof value !== 'function') return value;
-      // `receiver`, not `target`: a child logger made from this one keeps its own bindings.
-      return function warn(this: unknown, ...args: unknown[]) {
-        if (args[1] === 'response errored') return;
-        return (value as (...rest: unknown[]) => void).apply(this ?? receiver, args);
-      };
-    },
-  });
-}
+export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
 
 /**
  * The gateway's public surface for the upstreams: every request is first checked against the route
@@ -74,10 +70,14 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
   const { table } = options;
   const tokens = new VerifiedTokenCache();
 
-  // Runs for every request, Nest's own routes and unmatched ones included: deny by default.
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
+  // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.
+  fastify.decorateRequest('gatewayRoute', null);
+  fastify.addHook('onRequest', (request, reply, done) => {
     const decision = decideRoute(table, request.method, request.url);
-    if (!decision.allowed) return refuse(reply, decision);
+    request.gatewayRoute = decision;
+    if (!decision.allowed) return void refuse(reply, decision);
+    done();
   });
 
   void fastify.register(async (scope) => {
@@ -87,10 +87,6 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
-    scope.addHook('onRequest', async (request, reply) => {
-      request.log = withoutReplyFromFailureLine(request.log);
-      reply.log = request.log;
-    });
 
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);
@@ -121,12 +117,16 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         // whole overloaded Dispatcher.request of its own undici major.
         undici: replicas as never,
         preHandler(request, reply, done) {
-          decideAccess(table, request.method, request.url, request.raw, tokens).then((decision) => {
+          const proceed = (decision: AccessDecision): void => {
             if (!decision.allowed) return void refuse(reply, decision);
             // The table gives each path one owner; never send a request to another one's server.
             if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));
             done();
-          }, done);
+          };
+          const route = request.gatewayRoute ?? decideRoute(table, request.method, request.url);
+          const decision = authorize(route, request.raw, tokens);
+          if (decision instanceof Promise) decision.then(proceed, done);
+          else proceed(decision);
         },
         replyOptions: {
           rewriteRequestHeaders: (request, headers) =>

@@ -6,9 +6,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
-import pino, { type Logger } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
+import { BatchedLogDestination } from './log-destination.js';
 import { createValidationPipe } from './validation.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -27,6 +28,22 @@ export interface HttpAppOptions {
   /** Addresses whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. */
   trustedProxies?: string[];
   securityHeaders?: SecurityHeadersConfig;
+  /** Messages of lines never written: a library's line that the server says better itself. */
+  droppedLogMessages?: readonly string[];
+}
+
+/**
+ * A pino `logMethod` hook that drops the lines whose message is one of `messages`, whether the line was
+ * written with an object first or not; children of the logger drop them too. Cheaper than wrapping each
+ * request's logger: it runs only for lines the level lets through.
+ */
+export function droppingMessages(messages: readonly string[]): NonNullable<NonNullable<LoggerOptions['hooks']>['logMethod']> {
+  const dropped = new Set(messages);
+  return function logMethod(args, method) {
+    const message = typeof args[0] === 'string' ? args[0] : args[1];
+    if (typeof message === 'string' && dropped.has(message)) return;
+    method.apply(this, args);
+  };
 }
 
 /** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
@@ -83,7 +100,16 @@ export async function createHttpApp(
   module: NonNullable<ModuleMetadata['imports']>[number],
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const logger = pino({ level: options.logLevel, base: { service: options.service } });
+  // Lines are written in batches (one system call per batch, not per request): see BatchedLogDestination.
+  const logs = new BatchedLogDestination();
+  const logger = pino(
+    {
+      level: options.logLevel,
+      base: { service: options.service },
+      ...(options.droppedLogMessages && { hooks: { logMethod: droppingMessages(options.droppedLogMessages) } }),
+    },
+    logs,
+  );
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new OneLinePerRequest(),
@@ -100,7 +126,11 @@ export async function createHttpApp(
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  await installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
+  fastify.addHook('onClose', (_instance, done) => {
+    logs.close();
+    done();
+  });
+  installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
@@ -111,8 +141,10 @@ export async function createHttpApp(
 
 /** Every reply names its request id, so a client can quote it and an operator can grep the logs for it. */
 export function configureFastify(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', async (request, reply) => {
+  // A plain callback, not an async function: it runs on every request, and a promise per hook costs.
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
   });
 }
 
@@ -122,12 +154,14 @@ export function configureFastify(fastify: FastifyInstance): void {
  * that the gateway, which forwards bodies as raw bytes, refuses the same bodies before proxying them.
  */
 export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
-    if (!isJsonMediaType(request.headers['content-type'])) return payload;
+  // A plain callback: Fastify's body reader then listens on the checked stream before this tick ends. (As
+  // an async hook, a body already received could fail the check before anyone listened for its error.)
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!isJsonMediaType(request.headers['content-type'])) return done(null, payload);
     const checked = depthCheckedStream(maxDepth);
     // pipe() does not forward a source error (a client that hangs up); the reader must still hear of it.
     payload.on('error', (error) => checked.destroy(error));
-    return payload.pipe(checked);
+    done(null, payload.pipe(checked));
   });
 }
 

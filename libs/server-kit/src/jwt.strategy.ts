@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
@@ -14,16 +13,6 @@ import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
 
-/** PEM text of each verification key, computed once per key rather than on every request. */
-const pemByKey = new WeakMap<KeyObject, string>();
-function pemOf(key: KeyObject): string {
-  let pem = pemByKey.get(key);
-  if (pem === undefined) {
-    pem = key.export({ type: 'spki', format: 'pem' }).toString();
-    pemByKey.set(key, pem);
-  }
-  return pem;
-}
 export const JWT_STRATEGY = 'jwt';
 
 /**
@@ -41,8 +30,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       ignoreExpiration: false,
       secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
         keyForToken(rawToken, policy.keys).then(
-          // passport-jwt's types take PEM text; algorithms: ['RS256'] keeps it from being used as an HMAC secret.
-          (key) => done(null, pemOf(key)),
+          // The resolver's KeyObject itself: jsonwebtoken uses a KeyObject as it is, whereas from PEM text
+          // (all that passport-jwt's types admit) it parsed a new public key on every verification.
+          // algorithms: ['RS256'] keeps a key from being used as an HMAC secret either way.
+          (key) => done(null, key as unknown as string),
           (error: unknown) => done(error),
         );
       },

@@ -1,5 +1,6 @@
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { EnvReader } from './env.js';
 
 /** The prefix under which a server serves Swagger UI (the gateway's /docs); only there may a page run scripts. */
@@ -39,23 +40,49 @@ function isDocsPath(url: string): boolean {
 }
 
 /**
- * Security headers on every answer (helmet, registered before any other hook so that even a request refused
- * in an early hook carries them), Swagger UI's own CSP under /docs, and `Cache-Control: no-store` on every
- * answer that does not say otherwise (token answers included, RFC 6749 §5.1; static assets set their own).
+ * The headers helmet sets for this configuration, computed once. They do not depend on the request, and
+ * @fastify/helmet rebuilt helmet's middleware on every request (then set each header on the raw response):
+ * measured at the gateway, about 10 µs of CPU per request, in front of an upstream that costs little more.
  */
-export async function installSecurityHeaders(fastify: FastifyInstance, config: SecurityHeadersConfig): Promise<void> {
-  await fastify.register(helmet, {
-    global: true,
+export function securityHeadersFor(config: SecurityHeadersConfig): Record<string, string> {
+  const options: HelmetOptions = {
     contentSecurityPolicy: { useDefaults: false, directives: parseDirectives(API_CSP) },
     hsts: config.hstsMaxAgeSeconds > 0 ? { maxAge: config.hstsMaxAgeSeconds, includeSubDomains: true } : false,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
+  };
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: unknown) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error;
   });
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  return headers;
+}
+
+/**
+ * Security headers on every answer (helmet's, set by the first hook of all so that even a request refused
+ * in an early hook carries them), Swagger UI's own CSP under /docs, and `Cache-Control: no-store` on every
+ * answer that does not say otherwise (token answers included, RFC 6749 §5.1; static assets set their own).
+ * Both hooks are plain callbacks: they run on every request, a proxied one included.
+ */
+export function installSecurityHeaders(fastify: FastifyInstance, config: SecurityHeadersConfig): void {
+  const headers = securityHeadersFor(config);
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (isDocsPath(request.url)) void reply.header('content-security-policy', DOCS_CSP);
     if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
 }
 

@@ -1,0 +1,57 @@
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DOCS_CSP, installSecurityHeaders, securityHeadersFor } from './security-headers.js';
+
+describe('security headers', () => {
+  const apps: Array<ReturnType<typeof Fastify>> = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  async function appWith(hstsMaxAgeSeconds: number) {
+    const app = Fastify();
+    apps.push(app);
+    installSecurityHeaders(app, { hstsMaxAgeSeconds });
+    app.get('/ok', async () => ({ ok: true }));
+    app.get('/cached', async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send('x'));
+    app.get('/docs/page', async () => 'page');
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.url === '/refused') return reply.code(401).send({ refused: true });
+    });
+    app.get('/refused', async () => 'never');
+    await app.ready();
+    return app;
+  }
+
+  it("are helmet's headers for an API: nothing loads, nothing frames, no referrer, no HSTS unless configured", () => {
+    const headers = securityHeadersFor({ hstsMaxAgeSeconds: 0 });
+    expect(headers).toMatchObject({
+      'content-security-policy': "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    expect(headers).not.toHaveProperty('strict-transport-security');
+    expect(headers).not.toHaveProperty('cross-origin-embedder-policy');
+    expect(securityHeadersFor({ hstsMaxAgeSeconds: 86_400 })['strict-transport-security']).toBe(
+      'max-age=86400; includeSubDomains',
+    );
+  });
+
+  it('are on every answer, a refusal included, with no-store unless the route caches', async () => {
+    const app = await appWith(0);
+    const expected = securityHeadersFor({ hstsMaxAgeSeconds: 0 });
+    for (const url of ['/ok', '/refused', '/missing']) {
+      const reply = await app.inject({ method: 'GET', url });
+      expect(reply.headers).toMatchObject({ ...expected, 'cache-control': 'no-store' });
+    }
+    expect((await app.inject({ method: 'GET', url: '/cached' })).headers['cache-control']).toBe('public, max-age=60');
+  });
+
+  it("give Swagger UI's pages their own CSP", async () => {
+    const app = await appWith(0);
+    expect((await app.inject({ method: 'GET', url: '/docs/page' })).headers['content-security-policy']).toBe(DOCS_CSP);
+  });
+});
