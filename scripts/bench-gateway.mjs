@@ -14,20 +14,18 @@
 // Besides req/s and latency, each proxy's own CPU time per request is read from /proc (Linux): on a shared
 // machine it moves far less than req/s, and says which process the time goes to.
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import jwt from 'jsonwebtoken';
+import { TokenForge } from '../test-support/tokens.ts';
 import { Pool } from 'undici';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const ISSUER = 'bench-issuer';
 const AUDIENCE = 'bench-audience';
-const KID = 'bench-key';
 const PATH = '/events/64b7f0c2a1b2c3d4e5f60718';
 
 /** The upstream: answers every request at once with a small JSON body, and the JWKS the tokens verify with. */
@@ -205,16 +203,10 @@ export async function benchGateway(options = {}) {
     withoutLogging = true,
     log = () => {},
   } = options;
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] };
-  const token = jwt.sign({ roles: ['USER'] }, privateKey, {
-    algorithm: 'RS256',
-    keyid: KID,
-    subject: '64b7f0c2a1b2c3d4e5f60718',
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    expiresIn: 3600,
-  });
+  // The tests' token forge: the stub upstream publishes its JWKS, the gateway verifies with it.
+  const forge = TokenForge.generate({ issuer: ISSUER, audience: AUDIENCE });
+  const jwks = forge.jwks;
+  const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 3600 });
   const headers = { authorization: `Bearer ${token}` };
 
   const children = [];
