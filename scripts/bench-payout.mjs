@@ -9,6 +9,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { calculateJwkThumbprint } from 'jose';
 import jwt from 'jsonwebtoken';
+import { getConnectionToken } from '@nestjs/mongoose';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
 
 const BURST = Number(process.env.BENCH_PAYOUT_GRANTS ?? 1000);
@@ -48,6 +49,7 @@ const newId = () => randomBytes(12).toString('hex');
 
 // The game's receiver: answers 204 at once and notes when each claim's webhook arrived.
 const arrivals = new Map();
+const copies = new Map();
 let received = 0;
 const receiver = createServer((req, res) => {
   const chunks = [];
@@ -56,6 +58,7 @@ const receiver = createServer((req, res) => {
     received += 1;
     const claimId = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.id;
     if (!arrivals.has(claimId)) arrivals.set(claimId, performance.now());
+    copies.set(claimId, (copies.get(claimId) ?? 0) + 1);
     res.writeHead(204).end();
   });
 });
@@ -66,7 +69,7 @@ const app = await createEventServer(
   loadEventConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    MONGODB_URI: mongoUri,
+    MONGODB_URI: `${mongoUri}${mongoUri.includes('?') ? '&' : '?'}monitorCommands=true`,
     EVENT_DB_NAME: run,
     AUTH_JWKS_URL: `http://127.0.0.1:${jwks.address().port}/.well-known/jwks.json`,
     CLAIM_RECONCILE_INTERVAL_MS: '0',
@@ -75,6 +78,31 @@ const app = await createEventServer(
   }),
 );
 await app.listen({ host: '127.0.0.1', port: 0 });
+// Every store command the server makes (claim path and relay alike), by "command collection": each is a
+// round trip on MongoDB and a table scan on FerretDB, so the relay's count per delivery is its cost.
+const commands = new Map();
+let counting = false;
+app
+  .get(getConnectionToken())
+  .getClient()
+  .on('commandStarted', (event) => {
+    if (!counting) return;
+    const collection = event.command[event.commandName];
+    const key = `${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim();
+    commands.set(key, (commands.get(key) ?? 0) + 1);
+  });
+/** The commands counted while `work` ran, by kind, and their total. */
+async function countCommands(work) {
+  commands.clear();
+  counting = true;
+  try {
+    await work();
+  } finally {
+    counting = false;
+  }
+  const byKind = new Map(commands);
+  return { byKind, total: [...byKind.values()].reduce((sum, n) => sum + n, 0) };
+}
 const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 const admin = mint(newId(), ['ADMIN']);
 
@@ -91,11 +119,10 @@ async function call(method, path, token, body) {
 
 /** A claim by a fresh eligible player: its answer and how long it took. */
 async function claimOnce(eventId, userId) {
+  // The token is signed before the clock starts: RS256 signing is the bench's cost, not the claim's.
+  const authorization = `Bearer ${mint(userId, ['USER'])}`;
   const started = performance.now();
-  const response = await fetch(`${base}/events/${eventId}/claims`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${mint(userId, ['USER'])}` },
-  });
+  const response = await fetch(`${base}/events/${eventId}/claims`, { method: 'POST', headers: { authorization } });
   const body = await response.json();
   const ended = performance.now();
   if (response.status !== 201) throw new Error(`claim -> ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
@@ -133,8 +160,23 @@ const percentile = (values, p) => {
 };
 const fmt = (value) => value.toFixed(1).padStart(8);
 
-// 1. Claim latency, side by side: rounds alternate between no endpoint and two endpoints subscribed.
+/** Waits until every claim has `count` webhooks and no claim of the event shows payout PENDING. */
+async function settle(claimIds, count) {
+  const deadline = Date.now() + 5 * 60_000;
+  const done = async () =>
+    claimIds.every((id) => (copies.get(id) ?? 0) >= count) &&
+    (await call('GET', `/claims?eventId=${event.id}&payoutStatus=PENDING&limit=1`, admin)).total === 0;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('the webhooks of a latency round did not settle within 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// 1. Claim latency, side by side: rounds alternate between no endpoint and two endpoints subscribed. Each
+// round's webhooks are all delivered (and its claims' payout summaries written) before the next round
+// starts, so the relay's work lands in the round that caused it and never in a "none" round.
 const latency = { none: [], two: [] };
+const latencyCommands = { none: { total: 0, byKind: new Map() }, two: { total: 0, byKind: new Map() } };
 for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
   for (const mode of round % 2 === 0 ? ['none', 'two'] : ['two', 'none']) {
     const endpoints = [];
@@ -145,7 +187,18 @@ for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
         );
       }
     }
-    for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) latency[mode].push((await claimOnce(event.id, player())).ms);
+    const ids = [];
+    const counted = await countCommands(async () => {
+      for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) {
+        const grant = await claimOnce(event.id, player());
+        latency[mode].push(grant.ms);
+        ids.push(grant.id);
+      }
+      if (mode === 'two') await settle(ids, endpoints.length);
+    });
+    latencyCommands[mode].total += counted.total;
+    for (const [kind, n] of counted.byKind)
+      latencyCommands[mode].byKind.set(kind, (latencyCommands[mode].byKind.get(kind) ?? 0) + n);
     for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
   }
 }
@@ -154,6 +207,8 @@ for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
 const endpoint = await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}/burst`, events: ['claim.granted'] });
 arrivals.clear();
 const grants = [];
+commands.clear();
+counting = true;
 const burstStart = performance.now();
 const burstPlayers = Array.from({ length: BURST }, player);
 let cursor = 0;
@@ -167,6 +222,12 @@ const deadline = Date.now() + 10 * 60_000;
 while (grants.some((grant) => !arrivals.has(grant.id)) && Date.now() < deadline) {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
+await settle(
+  grants.map((grant) => grant.id),
+  1,
+).catch(() => undefined);
+counting = false;
+const burstCommands = new Map(commands);
 const lastArrival = Math.max(...grants.map((grant) => arrivals.get(grant.id) ?? 0));
 const delivered = grants.filter((grant) => arrivals.has(grant.id));
 const lags = delivered.map((grant) => arrivals.get(grant.id) - grant.at);
@@ -186,6 +247,16 @@ console.log(
 console.log(
   `  ratio two / none                                                ${fmt(percentile(latency.two, 50) / percentile(latency.none, 50))} ${fmt(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
 );
+const perClaim = (mode) => latencyCommands[mode].total / latency[mode].length;
+console.log(`  store commands per claim, incl. the relay's work (none / two)   ${fmt(perClaim('none'))} ${fmt(perClaim('two'))}`);
+console.log(`  the relay's commands per delivery (two - none, / 2)             ${fmt((perClaim('two') - perClaim('none')) / 2)}`);
+const kinds = (byKind, per) =>
+  [...byKind]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`)
+    .join(', ');
+console.log(`    none, per claim: ${kinds(latencyCommands.none.byKind, latency.none.length)}`);
+console.log(`    two, per claim:  ${kinds(latencyCommands.two.byKind, latency.two.length)}`);
 console.log(`\nburst of ${BURST} grants (${IN_FLIGHT} claims in flight), one endpoint answering at once`);
 console.log(`  grants/s                                  ${fmt(BURST / ((grantsDone - burstStart) / 1000))}`);
 console.log(
@@ -193,6 +264,9 @@ console.log(
 );
 console.log(`  deliveries/s (burst start -> last webhook) ${fmt(delivered.length / ((lastArrival - burstStart) / 1000))}`);
 console.log(`  grant -> delivery lag (ms)          p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}`);
+const burstTotal = [...burstCommands.values()].reduce((sum, n) => sum + n, 0);
+console.log(`  store commands per grant, claim and delivery together  ${fmt(burstTotal / BURST)}`);
+console.log(`    per grant: ${kinds(burstCommands, BURST)}`);
 
 await app.close();
 await new Promise((resolve) => receiver.close(resolve));

@@ -1,37 +1,80 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DeliveryRepository } from './delivery.repository.js';
+import { fewAtATime } from './few-at-a-time.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
-import { payoutOf } from './payout.rules.js';
+import { type ClaimPayout, payoutOf } from './payout.rules.js';
+
+/** A summary lease older than this belongs to a process that died while recomputing (it takes milliseconds). */
+const SUMMARY_LEASE_LAPSE_MS = 30_000;
+/** How soon a summary another process was recomputing is tried again. */
+const DEFERRED_RETRY_MS = 50;
 
 /**
- * Keeps the claim's payout field (a cached summary) equal to its deliveries. Recomputations of one claim
- * run one after another in this process, so a slower one never overwrites a newer summary.
+ * Keeps the claim's payout field (a cached summary) equal to its deliveries, recomputed from all of them
+ * after every change. Concurrent recomputations of one claim (two replicas finishing its two deliveries)
+ * could leave the slower one's older summary last; so each recomputation holds the claim's summary lease
+ * (a unique insert), and a change whose recomputation finds the lease taken recomputes again once it is
+ * free: the summary written last was always read after the last change.
  */
 @Injectable()
-export class ClaimPayoutService {
-  private readonly queues = new Map<string, Promise<void>>();
+export class ClaimPayoutService implements OnModuleDestroy {
+  private readonly logger = new Logger(ClaimPayoutService.name);
+  private readonly deferred = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly outbox: PayoutOutboxRepository,
   ) {}
 
-  refresh(claimId: string): Promise<void> {
-    const previous = this.queues.get(claimId) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const deliveries = await this.deliveries.findByClaim(claimId);
-      await this.outbox.setClaimPayout(claimId, payoutOf(deliveries));
-    });
-    // The queue holds a promise that never rejects; the caller gets the real outcome.
-    const settled: Promise<void> = run.then(
-      () => this.forget(claimId, settled),
-      () => this.forget(claimId, settled),
-    );
-    this.queues.set(claimId, settled);
-    return run;
+  onModuleDestroy(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
-  private forget(claimId: string, settled: Promise<void>): void {
-    if (this.queues.get(claimId) === settled) this.queues.delete(claimId);
+  /** Recomputes the summaries of these claims: one lease insert, a read and a write per claim, one release. */
+  async refresh(claimIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set([...claimIds, ...this.deferred])];
+    this.deferred.clear();
+    if (ids.length === 0) return;
+    const at = new Date();
+    let won: boolean[];
+    try {
+      won = await this.outbox.trySummaryLeases(ids, at);
+    } catch (error) {
+      this.defer(ids);
+      throw error;
+    }
+    const mine = ids.filter((_id, index) => won[index]);
+    const busy = ids.filter((_id, index) => !won[index]);
+    try {
+      const summaries = await fewAtATime(mine, async (id): Promise<[string, ClaimPayout]> => [
+        id,
+        payoutOf(await this.deliveries.findByClaim(id)),
+      ]);
+      await this.outbox.setClaimPayouts(new Map(summaries));
+    } catch (error) {
+      this.defer(mine);
+      throw error;
+    } finally {
+      await this.outbox.releaseSummaryLeases(mine.map((claimId) => ({ claimId })));
+    }
+    if (busy.length > 0) {
+      this.defer(busy);
+      const taken = await this.outbox.summaryLeasesTakenAt(busy);
+      const lapsed = [...taken].filter(([, takenAt]) => at.getTime() - takenAt.getTime() > SUMMARY_LEASE_LAPSE_MS);
+      await this.outbox.releaseSummaryLeases(lapsed.map(([claimId, takenAt]) => ({ claimId, at: takenAt })));
+    }
+  }
+
+  private defer(ids: readonly string[]): void {
+    for (const id of ids) this.deferred.add(id);
+    if (this.stopped || this.timer || this.deferred.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refresh([]).catch((error: unknown) => this.logger.warn(`Payout summary refresh failed: ${String(error)}`));
+    }, DEFERRED_RETRY_MS);
+    this.timer.unref();
   }
 }

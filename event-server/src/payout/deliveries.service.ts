@@ -6,6 +6,7 @@ import { AuditLogService } from '../audit/audit-log.service.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import { type DeliveryFilter, DeliveryRepository } from './delivery.repository.js';
 import { type DeliveryView, toDeliveryView } from './delivery.view.js';
+import { PayoutRelay } from './payout-relay.service.js';
 import { PayoutErrorCode } from './payout.errors.js';
 
 @Injectable()
@@ -14,6 +15,7 @@ export class DeliveriesService {
     private readonly deliveries: DeliveryRepository,
     private readonly claimPayout: ClaimPayoutService,
     private readonly audit: AuditLogService,
+    private readonly relay: PayoutRelay,
   ) {}
 
   async list(filter: DeliveryFilter, page: { page: number; limit: number }): Promise<Page<DeliveryView>> {
@@ -37,7 +39,8 @@ export class DeliveriesService {
       targetId: id,
       changes: { status: { before: 'FAILED', after: 'PENDING' }, claimId: delivery.claimId, endpointId: delivery.endpointId },
     });
-    await this.claimPayout.refresh(delivery.claimId);
+    await this.claimPayout.refresh([delivery.claimId]);
+    this.relay.wake();
     return toDeliveryView(rescheduled);
   }
 }

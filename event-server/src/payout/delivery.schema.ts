@@ -48,7 +48,10 @@ DeliverySchema.index({ createdAt: -1, _id: -1 });
 
 /**
  * Who sends attempt N of a delivery: `_id` is `<deliveryId>:<N>`, so of two relays (replicas) only one
- * insert succeeds and only that one sends. A lease whose holder died is recognised by its age.
+ * insert succeeds and only that one sends. A lease whose holder died is recognised by its age. The holder
+ * removes its lease once the attempt is recorded, so the collection holds only attempts in flight; a relay
+ * that wins a lease re-reads the delivery before sending (a lease of an attempt already recorded and
+ * removed can be taken again, and must then send nothing).
  */
 @Schema({ collection: 'payout_delivery_leases', versionKey: false })
 export class DeliveryLeaseEntity {
@@ -57,3 +60,16 @@ export class DeliveryLeaseEntity {
 }
 
 export const DeliveryLeaseSchema = SchemaFactory.createForClass(DeliveryLeaseEntity);
+
+/**
+ * Who recomputes a claim's payout summary right now: `_id` is the claim id. Holders run one after another,
+ * so the last summary written was computed after every delivery change before it (a later change's relay
+ * waits for the lease and recomputes). Removed when done; one whose holder died is removed by its age.
+ */
+@Schema({ collection: 'payout_summary_leases', versionKey: false })
+export class PayoutSummaryLeaseEntity {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) at!: Date;
+}
+
+export const PayoutSummaryLeaseSchema = SchemaFactory.createForClass(PayoutSummaryLeaseEntity);

@@ -3,6 +3,9 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { ClaimDecisionEntity } from '../claims/claim-decision.schema.js';
 import { ClaimEntity } from '../claims/claim.schema.js';
+import { insertEach } from './delivery.repository.js';
+import { PayoutSummaryLeaseEntity } from './delivery.schema.js';
+import { fewAtATime } from './few-at-a-time.js';
 import type { ClaimPayout } from './payout.rules.js';
 
 export interface OutboxEntry {
@@ -17,7 +20,36 @@ export interface OutboxEntry {
   endpointIds: string[];
 }
 
+/** What a webhook's payload needs of its claim. */
+export interface PayoutClaim {
+  id: string;
+  eventId: string;
+  userId: string;
+  status: string;
+  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
+  createdAt: Date;
+}
+
 type LeanDecision = ClaimDecisionEntity & { _id: { toString(): string } };
+type LeanClaim = Pick<ClaimEntity, 'eventId' | 'userId' | 'status' | 'rewards' | 'createdAt'> & { _id: { toString(): string } };
+
+const CLAIM_FIELDS = { eventId: 1, userId: 1, status: 1, rewards: 1, createdAt: 1 } as const;
+
+function toPayoutClaim(doc: LeanClaim): PayoutClaim {
+  return {
+    id: doc._id.toString(),
+    eventId: doc.eventId,
+    userId: doc.userId,
+    status: doc.status,
+    rewards: (doc.rewards ?? []).map((reward) => ({
+      rewardId: reward.rewardId,
+      type: reward.type,
+      name: reward.name,
+      quantity: reward.quantity,
+    })),
+    createdAt: doc.createdAt,
+  };
+}
 
 /** The outbox is the claim decisions still marked payoutPending; the claim's payout field is kept here. */
 @Injectable()
@@ -25,6 +57,7 @@ export class PayoutOutboxRepository {
   constructor(
     @InjectModel(ClaimDecisionEntity.name) private readonly decisions: Model<ClaimDecisionEntity>,
     @InjectModel(ClaimEntity.name) private readonly claims: Model<ClaimEntity>,
+    @InjectModel(PayoutSummaryLeaseEntity.name) private readonly summaryLeases: Model<PayoutSummaryLeaseEntity>,
   ) {}
 
   /** Decisions whose deliveries are not recorded yet: an equality filter, so FerretDB pushes it down too. */
@@ -43,13 +76,64 @@ export class PayoutOutboxRepository {
     }));
   }
 
-  async markExpanded(decisionId: string): Promise<void> {
-    await this.decisions.updateOne({ _id: decisionId }, { $unset: { payoutPending: 1 } }).exec();
+  /**
+   * The claims of a batch of outbox entries. Their projection marked them payout PENDING, an equality
+   * FerretDB filters in the database (few claims are), so one command reads the batch; a claim not found
+   * that way (not projected yet, or its summary rewritten meanwhile) is read by its id.
+   */
+  async findClaims(ids: readonly string[]): Promise<Map<string, PayoutClaim>> {
+    const found = new Map<string, PayoutClaim>();
+    if (ids.length === 0) return found;
+    const docs = await this.claims
+      .find({ 'payout.status': 'PENDING', _id: { $in: ids } }, CLAIM_FIELDS)
+      .lean<LeanClaim[]>()
+      .exec();
+    for (const doc of docs) found.set(doc._id.toString(), toPayoutClaim(doc));
+    const missing = ids.filter((id) => !found.has(id));
+    await fewAtATime(missing, async (id) => {
+      const doc = await this.claims.findById(id, CLAIM_FIELDS).lean<LeanClaim>().exec();
+      if (doc) found.set(id, toPayoutClaim(doc));
+    });
+    return found;
   }
 
-  /** A cached summary of the claim's deliveries, recomputed after every change (absent = NOT_REQUIRED). */
-  async setClaimPayout(claimId: string, payout: ClaimPayout): Promise<void> {
-    const update = payout.status === 'NOT_REQUIRED' ? { $unset: { payout: 1 } } : { $set: { payout } };
-    await this.claims.updateOne({ _id: claimId }, update).exec();
+  /** Clears the outbox mark of these decisions in one command (pushed down on the mark, matched by id). */
+  async markExpanded(decisionIds: readonly string[]): Promise<void> {
+    if (decisionIds.length === 0) return;
+    await this.decisions.updateMany({ payoutPending: true, _id: { $in: decisionIds } }, { $unset: { payoutPending: 1 } }).exec();
+  }
+
+  /** Cached summaries of the claims' deliveries, one update each, in turn (absent = NOT_REQUIRED). */
+  async setClaimPayouts(payouts: ReadonlyMap<string, ClaimPayout>): Promise<void> {
+    await fewAtATime(payouts, async ([claimId, payout]) => {
+      const update = payout.status === 'NOT_REQUIRED' ? { $unset: { payout: 1 } } : { $set: { payout } };
+      await this.claims.updateOne({ _id: claimId }, update).exec();
+    });
+  }
+
+  /** One insert for the summary leases of a batch: true where this caller now recomputes that claim. */
+  async trySummaryLeases(claimIds: readonly string[], at: Date): Promise<boolean[]> {
+    if (claimIds.length === 0) return [];
+    const docs = claimIds.map((_id) => ({ _id, at }));
+    return insertEach(() => this.summaryLeases.collection.insertMany(docs as never[], { ordered: false }), docs.length);
+  }
+
+  /** When these summary leases were taken (the collection holds only summaries being recomputed). */
+  async summaryLeasesTakenAt(claimIds: readonly string[]): Promise<Map<string, Date>> {
+    if (claimIds.length === 0) return new Map();
+    const docs = await this.summaryLeases
+      .find({ _id: { $in: claimIds } })
+      .lean<Array<{ _id: string; at: Date }>>()
+      .exec();
+    return new Map(docs.map((doc) => [doc._id, doc.at]));
+  }
+
+  /** Removes summary leases: this caller's own when done, or one a dead holder left (matched by when it was taken). */
+  async releaseSummaryLeases(leases: ReadonlyArray<{ claimId: string; at?: Date }>): Promise<void> {
+    if (leases.length === 0) return;
+    const own = leases.filter((lease) => lease.at === undefined).map((lease) => lease.claimId);
+    const lapsed = leases.filter((lease) => lease.at !== undefined);
+    if (own.length > 0) await this.summaryLeases.deleteMany({ _id: { $in: own } }).exec();
+    await fewAtATime(lapsed, (lease) => this.summaryLeases.deleteOne({ _id: lease.claimId, at: lease.at }).exec());
   }
 }

@@ -8,6 +8,7 @@ import { type EventTestApp, newId, startEventTestApp } from '../testing/event-te
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
 const ENV = {
@@ -91,39 +92,74 @@ describe('payout across crashes and replicas', () => {
     );
     expect(delivered).toHaveLength(1);
     expect(receiver.withId(delivered[0]!.webhookId)).toHaveLength(1);
+    // Leases exist only while an attempt is in flight: once recorded, the relay removes them.
+    await vi.waitFor(async () => expect(await live.app.get(DeliveryRepository).countLeases()).toBe(0));
   });
 
   it('two relays handed the same due attempt at once send it once (the lease insert decides)', async () => {
-    const delivery = (await live.app.get(DeliveryRepository).findPage({}, 0, 1)).items[0]!;
+    const repository = live.app.get(DeliveryRepository);
+    const delivery = (await repository.findPage({}, 0, 1)).items[0]!;
     const before = receiver.withId(delivery.webhookId).length;
     receiver.answer = (_i, _w, res) => setTimeout(() => res.writeHead(200).end(), 50);
-    const due = { ...delivery, status: 'PENDING' as const };
+    // Pending again, due only in an hour: the running relay leaves it to the two handed it here.
+    const due = (await repository.reschedule(delivery.id, new Date(Date.now() + 3600_000)))!;
     await Promise.all([live.app.get(PayoutRelay).attempt(due), replica.app.get(PayoutRelay).attempt(due)]);
     expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
-    const after = await live.app.get(DeliveryRepository).findById(delivery.id);
+    const after = await repository.findById(delivery.id);
     expect(after).toMatchObject({ status: 'DELIVERED', attempts: delivery.attempts + 1 });
+    // A relay still holding the stale copy wins the attempt's lease again (it was removed when recorded)
+    // and sends nothing: the delivery has moved past that attempt.
+    expect(await live.app.get(PayoutRelay).attempt(due)).toBe(false);
+    expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
+    expect(await repository.countLeases()).toBe(0);
   });
 
   it('an attempt whose sender died (its lease left behind) is counted as failed and retried, not lost', async () => {
     const repository = live.app.get(DeliveryRepository);
-    const delivery = (await repository.findPage({}, 0, 1)).items[0]!;
+    const found = (await repository.findPage({}, 0, 1)).items[0]!;
+    const delivery = (await repository.reschedule(found.id, new Date(Date.now() + 3600_000)))!;
     const number = delivery.attempts + 1;
     // A relay took the lease of the next attempt a minute ago and never wrote its result.
     expect(await repository.tryLease(delivery.id, number, new Date(Date.now() - 60_000))).toBe(true);
     const before = receiver.withId(delivery.webhookId).length;
-    await live.app.get(PayoutRelay).attempt({ ...delivery, status: 'PENDING' });
+    await live.app.get(PayoutRelay).attempt(delivery);
     expect(receiver.withId(delivery.webhookId)).toHaveLength(before);
-    expect(await repository.findById(delivery.id)).toMatchObject({
-      status: 'PENDING',
-      attempts: number,
-      lastError: 'the sending process stopped mid-attempt',
-    });
-    // The next attempt has a lease of its own: the running relay sends it.
-    await vi.waitFor(
-      async () => expect(await repository.findById(delivery.id)).toMatchObject({ status: 'DELIVERED', attempts: number + 1 }),
-      {
-        timeout: 10_000,
+    // The dead attempt is recorded as failed; the next one has a lease of its own and the running relay
+    // sends it (it may already have, a retry is due 50 ms later: the log shows both).
+    const settled = await vi.waitFor(
+      async () => {
+        const now = await repository.findById(delivery.id);
+        expect(now).toMatchObject({ status: 'DELIVERED', attempts: number + 1 });
+        return now!;
       },
+      { timeout: 10_000 },
+    );
+    expect(settled.log.slice(-2)).toMatchObject([
+      { attempt: number, error: 'the sending process stopped mid-attempt' },
+      { attempt: number + 1, statusCode: 200 },
+    ]);
+    expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
+  });
+
+  it('a summary another process was recomputing is recomputed again after it: the one written last is current', async () => {
+    const repository = live.app.get(DeliveryRepository);
+    const outbox = live.app.get(PayoutOutboxRepository);
+    const found = (await repository.findPage({}, 0, 1)).items[0]!;
+    const delivery = (await repository.reschedule(found.id, new Date(Date.now() + 3600_000)))!;
+    receiver.answer = (_i, _w, res) => res.writeHead(200).end();
+    // Another replica is recomputing this claim's summary from deliveries it read before this attempt...
+    expect(await outbox.trySummaryLeases([delivery.claimId], new Date())).toEqual([true]);
+    expect(await replica.app.get(PayoutRelay).attempt(delivery)).toBe(true);
+    // ...and writes its older summary after the attempt was recorded, then lets go.
+    await outbox.setClaimPayouts(new Map([[delivery.claimId, { status: 'PENDING' as const, attempts: delivery.attempts }]]));
+    await outbox.releaseSummaryLeases([{ claimId: delivery.claimId }]);
+    const operator = token('OPERATOR');
+    await vi.waitFor(
+      async () => {
+        const claimNow = await live.request<{ payout: unknown }>('GET', `/claims/${delivery.claimId}`, { token: operator.token });
+        expect(claimNow.body.payout).toMatchObject({ status: 'DELIVERED', attempts: delivery.attempts + 1 });
+      },
+      { timeout: 10_000, interval: 30 },
     );
   });
 });

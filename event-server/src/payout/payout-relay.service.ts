@@ -1,14 +1,20 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { ClaimRepository } from '../claims/claim.repository.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { type WebhookEndpointRecord, WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
-import { type DeliveryRecord, DeliveryRepository, type NewDelivery } from './delivery.repository.js';
+import {
+  type AttemptUpdate,
+  type DeliveryRecord,
+  DeliveryRepository,
+  type LeaseKey,
+  leaseId,
+  type NewDelivery,
+} from './delivery.repository.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
-import { type OutboxEntry, PayoutOutboxRepository } from './payout-outbox.repository.js';
+import { type OutboxEntry, type PayoutClaim, PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
@@ -16,36 +22,64 @@ import { sendWebhook } from './webhook-sender.js';
 const OUTBOX_BATCH = 500;
 /** A lease older than the send timeout plus this belongs to a relay that died while sending. */
 const LEASE_GRACE_MS = 30_000;
-/** Between polls while no endpoint is enabled and nothing was waiting (leftovers of deleted endpoints). */
+/** The longest pause between polls while no endpoint is enabled (leftovers of deleted endpoints). */
 const IDLE_POLL_MS = 30_000;
+/**
+ * While nothing is waiting, the pause between polls doubles up to this many relay intervals: decisions
+ * recorded by this process wake the relay at once, so polling is only for other replicas' decisions
+ * and retries, which it finds within that time.
+ */
+const IDLE_BACKOFF_FACTOR = 16;
+
+interface Finished {
+  delivery: DeliveryRecord;
+  result: AttemptResult;
+  /** Nothing more will come of this attempt's endpoint (deleted or disabled): no retry schedule. */
+  final: boolean;
+}
 
 /**
  * Turns outbox entries (decisions marked payoutPending) into deliveries and sends the due ones. Safe on
  * every replica at once: deliveries are unique per (decision, endpoint) and each attempt is sent by the
  * one relay whose lease insert the unique index accepted.
+ *
+ * Its store work is batched per round, not per delivery (the relay shares the store, and on a 2-core
+ * machine the CPU, with the claim path): one read of the outbox, one of its claims, one insert of the
+ * deliveries, one update of the outbox; then one insert of the leases, one re-read of the leased
+ * deliveries, one write of all attempts, one removal of the leases, and the claims' payout summaries.
  */
 @Injectable()
 export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PayoutRelay.name);
   private timer?: NodeJS.Timeout;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private inRound = false;
+  /** A wake during a round: the next round starts within this delay. */
+  private nextDelayCap = Number.POSITIVE_INFINITY;
   private running?: Promise<void>;
   private stopped = false;
-  private idleUntil = 0;
-  private lastSent = 0;
+  private idleDelay: number;
+  /** Set by each round: whether work was found, and whether more was left than one round takes. */
+  private lastRound = { busy: false, backlog: false };
+  private lastDueCheck = 0;
+  /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
+  private retryTimes: number[] = [];
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
     private readonly outbox: PayoutOutboxRepository,
     private readonly deliveries: DeliveryRepository,
-    private readonly claims: ClaimRepository,
     private readonly endpoints: WebhookEndpointRepository,
     private readonly directory: WebhookEndpointDirectory,
     private readonly claimPayout: ClaimPayoutService,
-  ) {}
+  ) {
+    this.idleDelay = config.payout.relayIntervalMs;
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.payout.relayIntervalMs === 0) return;
-    this.schedule();
+    this.directory.onSubscribed(() => this.wake());
+    this.scheduleIn(this.config.payout.relayIntervalMs);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -54,51 +88,109 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     await this.running;
   }
 
-  private schedule(): void {
+  /**
+   * Work is coming (a decision with webhooks is being recorded in this process, or a delivery was
+   * retried): a round starts within one interval, which lets the decision's projection land and gathers
+   * the decisions of that interval into one batch.
+   */
+  wake(): void {
+    if (this.config.payout.relayIntervalMs === 0) return;
+    this.idleDelay = this.config.payout.relayIntervalMs;
+    this.scheduleIn(this.config.payout.relayIntervalMs);
+  }
+
+  private scheduleIn(delay: number): void {
     if (this.stopped) return;
-    // After a round that sent something, the next one starts at once: a backlog is worked off without
-    // a pause per batch; rounds that find nothing due wait the interval.
-    const delay = this.lastSent > 0 ? 0 : this.config.payout.relayIntervalMs;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((error: unknown) => {
-          this.lastSent = 0;
+    if (this.inRound) {
+      this.nextDelayCap = Math.min(this.nextDelayCap, delay);
+      return;
+    }
+    const at = Date.now() + delay;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.round(), delay);
+  }
+
+  private round(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.inRound = true;
+    this.nextDelayCap = Number.POSITIVE_INFINITY;
+    this.running = this.runOnce()
+      .then(
+        () => this.nextDelay(),
+        (error: unknown) => {
           this.logger.error(`Payout relay round failed: ${String(error)}`);
-        })
-        .finally(() => this.schedule());
-    }, delay);
+          return this.config.payout.relayIntervalMs;
+        },
+      )
+      .then((delay) => {
+        this.inRound = false;
+        this.scheduleIn(Math.min(delay, this.nextDelayCap));
+      });
+  }
+
+  /** A backlog is worked off without a pause; after work, one interval; while idle, a growing pause. */
+  private nextDelay(): number {
+    const interval = this.config.payout.relayIntervalMs;
+    if (this.lastRound.backlog) return 0;
+    if (this.lastRound.busy) {
+      this.idleDelay = interval;
+      return interval;
+    }
+    const delay = this.idleDelay;
+    const longest = this.directory.hasEndpoints() ? interval * IDLE_BACKOFF_FACTOR : IDLE_POLL_MS;
+    this.idleDelay = Math.min(this.idleDelay * 2, Math.max(longest, interval));
+    const nextRetry = this.retryTimes.reduce((soonest, time) => Math.min(soonest, time), Number.POSITIVE_INFINITY) - Date.now();
+    return Math.max(0, Math.min(delay, nextRetry));
   }
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
   async runOnce(now = new Date()): Promise<void> {
-    // With no endpoint enabled anywhere (as far as the directory knows) and nothing left the last time,
-    // poll rarely: a platform without webhooks should not pay two queries every interval.
-    if (!this.directory.hasEndpoints() && now.getTime() < this.idleUntil) {
-      this.lastSent = 0;
-      return;
+    const { waiting, fresh } = await this.expandOutbox();
+    const limit = this.config.payout.concurrency * 8;
+    const due = fresh.slice(0, limit);
+    const interval = this.config.payout.relayIntervalMs;
+    // The deliveries just recorded are due now and known; the store is asked for other due ones (other
+    // replicas' decisions, retries) when this round has none of its own, and otherwise now and then.
+    const retryDue = this.retryTimes.some((time) => time <= now.getTime());
+    let foundFull = false;
+    if (fresh.length === 0 || retryDue || now.getTime() - this.lastDueCheck >= interval * IDLE_BACKOFF_FACTOR) {
+      this.lastDueCheck = now.getTime();
+      this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
+      const known = new Set(due.map((delivery) => delivery.id));
+      const found = await this.deliveries.findDue(now, limit);
+      foundFull = found.length === limit;
+      for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
-    const waiting = await this.expandOutbox();
-    this.lastSent = await this.sendDue(now);
-    this.idleUntil = waiting + this.lastSent === 0 ? now.getTime() + IDLE_POLL_MS : 0;
+    const made = await this.attemptAll(due);
+    // More fresh deliveries than one round sends are found by the next round's due query.
+    if (fresh.length > limit) this.lastDueCheck = 0;
+    this.lastRound = {
+      busy: waiting + made > 0,
+      backlog: waiting === OUTBOX_BATCH || fresh.length > limit || (foundFull && made > 0),
+    };
   }
 
-  /** How many outbox entries were waiting. */
-  async expandOutbox(): Promise<number> {
+  /** Records the deliveries of the waiting outbox entries; returns how many entries waited and the deliveries this call recorded. */
+  async expandOutbox(): Promise<{ waiting: number; fresh: DeliveryRecord[] }> {
     const pending = await this.outbox.findPending(OUTBOX_BATCH);
+    if (pending.length === 0) return { waiting: 0, fresh: [] };
     // Wait until the decision is applied (by its request or by the reconciler) and projected: the
     // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
-    const ready = pending.filter((candidate) => candidate.applied);
-    const built = await this.inParallel(ready, (entry) => this.deliveriesOf(entry));
-    const expanded = ready.filter((_entry, index) => built[index] !== undefined);
+    const applied = pending.filter((candidate) => candidate.applied);
+    const claims = await this.outbox.findClaims([...new Set(applied.map((entry) => entry.claimId))]);
+    const built = applied.map((entry) => this.deliveriesOf(entry, claims.get(entry.claimId)));
+    const expanded = applied.filter((_entry, index) => built[index] !== undefined);
     // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
-    await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
-    await this.inParallel(expanded, (entry) => this.outbox.markExpanded(entry.decisionId));
-    return pending.length;
+    const fresh = await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
+    await this.outbox.markExpanded(expanded.map((entry) => entry.decisionId));
+    return { waiting: pending.length, fresh };
   }
 
   /** The deliveries of one decision, or undefined while its claim is not projected yet. */
-  private async deliveriesOf(entry: OutboxEntry): Promise<NewDelivery[] | undefined> {
-    const claim = await this.claims.findById(entry.claimId);
+  private deliveriesOf(entry: OutboxEntry, claim: PayoutClaim | undefined): NewDelivery[] | undefined {
     // A live claim's decision is born applied and its projection lands a moment later: wait for it (or
     // for the reconciler), so that the projection's payout PENDING never lands after the relay's summary.
     if (claim?.status === 'PROCESSING') return undefined;
@@ -135,6 +227,134 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }));
   }
 
+  /** How many attempts this relay made (due deliveries another relay holds the lease of do not count). */
+  async sendDue(now: Date): Promise<number> {
+    return this.attemptAll(await this.deliveries.findDue(now, this.config.payout.concurrency * 8));
+  }
+
+  /** One attempt of one delivery, if this relay wins its lease; true when an attempt was made. */
+  async attempt(delivery: DeliveryRecord): Promise<boolean> {
+    return (await this.attemptAll([delivery])) > 0;
+  }
+
+  /** One attempt of each delivery whose lease this relay wins, all written together; returns how many were made. */
+  async attemptAll(candidates: readonly DeliveryRecord[]): Promise<number> {
+    if (candidates.length === 0 || this.stopped) return 0;
+    const startedAt = new Date();
+    const keys = candidates.map((delivery) => ({ deliveryId: delivery.id, attempt: delivery.attempts + 1 }));
+    const won = await this.deliveries.tryLeases(keys, startedAt);
+    const held = candidates.filter((_delivery, index) => won[index]);
+    const lost = candidates.filter((_delivery, index) => !won[index]);
+    // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
+    let lapsed: DeliveryRecord[] = [];
+    if (lost.length > 0) {
+      const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
+      const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
+      lapsed = lost.filter((delivery) => {
+        const takenAt = taken.get(leaseId(this.keyOf(delivery)));
+        return takenAt !== undefined && startedAt.getTime() - takenAt.getTime() > deadAfter;
+      });
+    }
+    // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
+    // delivery must still be pending at the attempt the lease names (one read for the whole round).
+    const current = new Map(
+      (await this.deliveries.findPendingByIds([...held, ...lapsed].map((delivery) => delivery.id))).map((delivery) => [
+        delivery.id,
+        delivery,
+      ]),
+    );
+    const stillDue = (delivery: DeliveryRecord): DeliveryRecord | undefined => {
+      const now = current.get(delivery.id);
+      return now && now.attempts === delivery.attempts ? now : undefined;
+    };
+    const toSend = held.map(stillDue).filter((delivery) => delivery !== undefined);
+    const abandoned = held.filter((delivery) => stillDue(delivery) === undefined);
+    const dead = lapsed.map(stillDue).filter((delivery) => delivery !== undefined);
+
+    const endpoints = new Map<string, Promise<WebhookEndpointRecord | undefined>>();
+    const sent = await this.inParallel(toSend, (delivery) => this.send(delivery, endpoints));
+    const finished: Finished[] = [
+      ...sent,
+      ...dead.map((delivery) => ({
+        delivery,
+        result: { latencyMs: 0, error: 'the sending process stopped mid-attempt' },
+        final: false,
+      })),
+    ];
+    try {
+      await this.finishAll(finished, startedAt);
+    } finally {
+      await this.deliveries.releaseLeases([...toSend, ...abandoned, ...dead].map((delivery) => this.keyOf(delivery)));
+    }
+    return finished.length;
+  }
+
+  private keyOf(delivery: DeliveryRecord): LeaseKey {
+    return { deliveryId: delivery.id, attempt: delivery.attempts + 1 };
+  }
+
+  private async send(
+    delivery: DeliveryRecord,
+    endpoints: Map<string, Promise<WebhookEndpointRecord | undefined>>,
+  ): Promise<Finished> {
+    let lookup = endpoints.get(delivery.endpointId);
+    if (!lookup) {
+      lookup = this.endpointOf(delivery.endpointId);
+      endpoints.set(delivery.endpointId, lookup);
+    }
+    const endpoint = await lookup;
+    if (!endpoint) return { delivery, result: { latencyMs: 0, error: 'the endpoint was deleted' }, final: true };
+    if (!endpoint.enabled) {
+      const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
+      return { delivery, result: { latencyMs: 0, error: why }, final: true };
+    }
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = webhookHeaders(signingSecrets(endpoint.secrets, new Date()), delivery.webhookId, timestamp, delivery.body);
+    const result = await sendWebhook(endpoint.url, headers, delivery.body, {
+      timeoutMs: this.config.payout.timeoutMs,
+      allowPrivate: this.config.payout.allowPrivateNetworks,
+    });
+    return { delivery, result, final: false };
+  }
+
+  /** Records the attempts (one write), then the payout summaries of their claims. */
+  private async finishAll(finished: readonly Finished[], at: Date): Promise<void> {
+    if (finished.length === 0) return;
+    const now = new Date();
+    const records: Array<{ id: string; update: AttemptUpdate }> = [];
+    const disable = new Set<string>();
+    for (const { delivery, result, final } of finished) {
+      const number = delivery.attempts + 1;
+      const retriesDone = number - delivery.retryBase - 1;
+      const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
+      const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
+      if (outcome.status === 'FAILED' && outcome.disableEndpoint) disable.add(delivery.endpointId);
+      if (outcome.status === 'PENDING') this.retryTimes.push(outcome.nextAttemptAt.getTime());
+      records.push({
+        id: delivery.id,
+        update: {
+          attempt: {
+            attempt: number,
+            at,
+            ...(result.statusCode !== undefined && { statusCode: result.statusCode }),
+            latencyMs: result.latencyMs,
+            ...(error !== undefined && { error }),
+          },
+          status: outcome.status,
+          ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
+          ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
+        },
+      });
+    }
+    // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
+    for (const endpointId of disable) {
+      await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+    }
+    if (disable.size > 0) await this.directory.refresh();
+    await this.deliveries.recordAttempts(records);
+    await this.claimPayout.refresh(finished.map(({ delivery }) => delivery.claimId));
+  }
+
   /** `work` over the items with at most `concurrency` at a time; results in the items' order. */
   private async inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
     const results: R[] = new Array<R>(items.length);
@@ -147,79 +367,6 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     };
     await Promise.all(Array.from({ length: Math.min(this.config.payout.concurrency, items.length) }, worker));
     return results;
-  }
-
-  /** How many attempts this relay made (due deliveries another relay holds the lease of do not count). */
-  async sendDue(now: Date): Promise<number> {
-    const due = await this.deliveries.findDue(now, this.config.payout.concurrency * 8);
-    let made = 0;
-    await this.inParallel(due, async (delivery) => {
-      if (this.stopped) return;
-      try {
-        if (await this.attempt(delivery)) made += 1;
-      } catch (error) {
-        this.logger.error(`Delivery ${delivery.id} attempt failed to run: ${String(error)}`);
-      }
-    });
-    return made;
-  }
-
-  async attempt(delivery: DeliveryRecord): Promise<boolean> {
-    const number = delivery.attempts + 1;
-    const startedAt = new Date();
-    if (!(await this.deliveries.tryLease(delivery.id, number, startedAt))) {
-      const takenAt = await this.deliveries.leaseTakenAt(delivery.id, number);
-      const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
-      if (takenAt && startedAt.getTime() - takenAt.getTime() > deadAfter) {
-        await this.finish(delivery, number, startedAt, { latencyMs: 0, error: 'the sending process stopped mid-attempt' });
-        return true;
-      }
-      return false;
-    }
-    const endpoint = await this.endpointOf(delivery.endpointId);
-    let result: AttemptResult;
-    if (!endpoint) result = { latencyMs: 0, error: 'the endpoint was deleted' };
-    else if (!endpoint.enabled)
-      result = {
-        latencyMs: 0,
-        error: `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`,
-      };
-    else {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const headers = webhookHeaders(signingSecrets(endpoint.secrets, new Date()), delivery.webhookId, timestamp, delivery.body);
-      result = await sendWebhook(endpoint.url, headers, delivery.body, {
-        timeoutMs: this.config.payout.timeoutMs,
-        allowPrivate: this.config.payout.allowPrivateNetworks,
-      });
-    }
-    // Nothing more will come of a deleted or disabled endpoint: no retry schedule for those.
-    await this.finish(delivery, number, startedAt, result, !endpoint || !endpoint.enabled);
-    return true;
-  }
-
-  private async finish(delivery: DeliveryRecord, number: number, at: Date, result: AttemptResult, final = false): Promise<void> {
-    const now = new Date();
-    const retriesDone = number - delivery.retryBase - 1;
-    const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
-    const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
-    // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
-    if (outcome.status === 'FAILED' && outcome.disableEndpoint) {
-      await this.endpoints.update(delivery.endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
-      await this.directory.refresh();
-    }
-    await this.deliveries.recordAttempt(delivery.id, {
-      attempt: {
-        attempt: number,
-        at,
-        ...(result.statusCode !== undefined && { statusCode: result.statusCode }),
-        latencyMs: result.latencyMs,
-        ...(error !== undefined && { error }),
-      },
-      status: outcome.status,
-      ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
-      ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
-    });
-    await this.claimPayout.refresh(delivery.claimId);
   }
 
   private async endpointOf(id: string): Promise<WebhookEndpointRecord | undefined> {

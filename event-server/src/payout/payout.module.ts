@@ -7,7 +7,14 @@ import { ClaimPayoutService } from './claim-payout.service.js';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
-import { DeliveryEntity, DeliveryLeaseEntity, DeliveryLeaseSchema, DeliverySchema } from './delivery.schema.js';
+import {
+  DeliveryEntity,
+  DeliveryLeaseEntity,
+  DeliveryLeaseSchema,
+  DeliverySchema,
+  PayoutSummaryLeaseEntity,
+  PayoutSummaryLeaseSchema,
+} from './delivery.schema.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -17,6 +24,7 @@ import { PayoutRelay } from './payout-relay.service.js';
     MongooseModule.forFeature([
       { name: DeliveryEntity.name, schema: DeliverySchema },
       { name: DeliveryLeaseEntity.name, schema: DeliveryLeaseSchema },
+      { name: PayoutSummaryLeaseEntity.name, schema: PayoutSummaryLeaseSchema },
     ]),
     ClaimsModule,
     WebhooksModule,

@@ -14,6 +14,7 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private endpoints: ReadonlyMap<string, WebhookEndpointRecord> = new Map();
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
+  private readonly subscribedListeners = new Set<() => void>();
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -31,11 +32,21 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     return this.refreshing;
   }
 
-  /** Ids of the enabled endpoints subscribed to this event type (no I/O). */
+  /**
+   * Ids of the enabled endpoints subscribed to this event type (no I/O). The claim path asks this for
+   * every decision it records, so a non-empty answer also tells the listeners (the payout relay) that
+   * webhooks are about to be waiting: the relay wakes for them instead of polling.
+   */
   subscribers(type: string): string[] {
     const ids: string[] = [];
     for (const endpoint of this.endpoints.values()) if (endpoint.events.includes(type)) ids.push(endpoint.id);
+    if (ids.length > 0) for (const listener of this.subscribedListeners) listener();
     return ids;
+  }
+
+  /** `listener` runs (synchronously; it must not throw or wait) whenever `subscribers` names an endpoint. */
+  onSubscribed(listener: () => void): void {
+    this.subscribedListeners.add(listener);
   }
 
   hasEndpoints(): boolean {
