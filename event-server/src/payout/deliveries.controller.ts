@@ -8,7 +8,6 @@ import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { requireEmptyBody } from '../claims/dto/empty-body.js';
 import { DeliveriesService } from './deliveries.service.js';
-import type { DeliveryView } from './delivery.view.js';
 import { ListDeliveriesQueryDto } from './dto/delivery-query.dto.js';
 import { DeliveryPageResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto.js';
 import { PayoutErrorCode } from './payout.errors.js';
@@ -26,7 +25,7 @@ export class DeliveriesController {
   })
   @ApiPageQuery()
   @ApiOkResponse({ type: DeliveryPageResponseDto })
-  list(@Query() query: ListDeliveriesQueryDto): Promise<Page<DeliveryView>> {
+  list(@Query() query: ListDeliveriesQueryDto): Promise<Page<DeliveryResponseDto>> {
     const { page, limit, status, endpointId, claimId } = query;
     return this.deliveries.list(
       {
@@ -56,7 +55,7 @@ export class DeliveriesController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<DeliveryView> {
+  ): Promise<DeliveryResponseDto> {
     requireEmptyBody(body);
     return this.deliveries.retry(id, actor);
   }

@@ -4,8 +4,10 @@ import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
-import { type DeliveryFilter, DeliveryRepository } from './delivery.repository.js';
-import { type DeliveryView, toDeliveryView } from './delivery.view.js';
+import type { DeliveryFilter } from './delivery.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import type { DeliveryResponseDto } from './dto/delivery-response.dto.js';
+import { toDeliveryResponse } from './delivery.mapper.js';
 import { PayoutRelay } from './payout-relay.service.js';
 import { PayoutErrorCode } from './payout.errors.js';
 
@@ -18,13 +20,13 @@ export class DeliveriesService {
     private readonly relay: PayoutRelay,
   ) {}
 
-  async list(filter: DeliveryFilter, page: { page: number; limit: number }): Promise<Page<DeliveryView>> {
+  async list(filter: DeliveryFilter, page: { page: number; limit: number }): Promise<Page<DeliveryResponseDto>> {
     const { items, total } = await this.deliveries.findPage(filter, skipOf(page), page.limit);
-    return { items: items.map(toDeliveryView), page: page.page, limit: page.limit, total };
+    return { items: items.map(toDeliveryResponse), page: page.page, limit: page.limit, total };
   }
 
   /** A FAILED delivery is due again at once with a fresh retry schedule; the relay's lease still decides who sends. */
-  async retry(id: string, actor: AuthenticatedUser): Promise<DeliveryView> {
+  async retry(id: string, actor: AuthenticatedUser): Promise<DeliveryResponseDto> {
     const delivery = await this.deliveries.findById(id);
     if (!delivery) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
     if (delivery.status !== 'FAILED') {
@@ -41,6 +43,6 @@ export class DeliveriesService {
     });
     await this.claimPayout.refresh([delivery.claimId]);
     this.relay.wake();
-    return toDeliveryView(rescheduled);
+    return toDeliveryResponse(rescheduled);
   }
 }

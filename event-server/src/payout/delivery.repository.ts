@@ -2,91 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose';
 import { DUPLICATE_KEY_CODE, isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
+import { type StoredDelivery, toDelivery } from './delivery.mapper.js';
 import { DeliveryEntity, DeliveryLeaseEntity } from './delivery.schema.js';
 import { fewAtATime } from './few-at-a-time.js';
-import type { DeliveryStatus } from './payout.rules.js';
-
-export interface DeliveryAttempt {
-  attempt: number;
-  at: Date;
-  statusCode?: number;
-  latencyMs: number;
-  error?: string;
-}
-
-export interface DeliveryRecord {
-  id: string;
-  decisionId: string;
-  endpointId: string;
-  claimId: string;
-  type: string;
-  webhookId: string;
-  body: string;
-  status: DeliveryStatus;
-  attempts: number;
-  retryBase: number;
-  nextAttemptAt: Date;
-  lastAttemptAt?: Date;
-  lastStatusCode?: number;
-  lastLatencyMs?: number;
-  lastError?: string;
-  deliveredAt?: Date;
-  log: DeliveryAttempt[];
-  createdAt: Date;
-}
-
-export type NewDelivery = Omit<DeliveryRecord, 'id' | 'log'>;
-
-export interface DeliveryFilter {
-  status?: DeliveryStatus;
-  endpointId?: string;
-  claimId?: string;
-}
-
-/** Attempt `attempt` of a delivery: whoever inserts its lease first sends it. */
-export interface LeaseKey {
-  deliveryId: string;
-  attempt: number;
-}
-
-/** What one attempt changes on its delivery. */
-export interface AttemptUpdate {
-  attempt: DeliveryAttempt;
-  status: DeliveryStatus;
-  nextAttemptAt?: Date;
-  deliveredAt?: Date;
-}
-
-type Lean = DeliveryEntity & { _id: Types.ObjectId };
-
-function toRecord(doc: Lean): DeliveryRecord {
-  return {
-    id: doc._id.toString(),
-    decisionId: doc.decisionId,
-    endpointId: doc.endpointId,
-    claimId: doc.claimId,
-    type: doc.type,
-    webhookId: doc.webhookId,
-    body: doc.body,
-    status: doc.status,
-    attempts: doc.attempts,
-    retryBase: doc.retryBase,
-    nextAttemptAt: doc.nextAttemptAt,
-    ...(doc.lastAttemptAt != null && { lastAttemptAt: doc.lastAttemptAt }),
-    ...(doc.lastStatusCode != null && { lastStatusCode: doc.lastStatusCode }),
-    ...(doc.lastLatencyMs != null && { lastLatencyMs: doc.lastLatencyMs }),
-    ...(doc.lastError != null && { lastError: doc.lastError }),
-    ...(doc.deliveredAt != null && { deliveredAt: doc.deliveredAt }),
-    log: (doc.log ?? []).map((entry) => ({
-      attempt: entry.attempt,
-      at: entry.at,
-      ...(entry.statusCode != null && { statusCode: entry.statusCode }),
-      latencyMs: entry.latencyMs,
-      ...(entry.error != null && { error: entry.error }),
-    })),
-    createdAt: doc.createdAt,
-  };
-}
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
 
@@ -161,12 +80,12 @@ export class DeliveryRepository {
     if (deliveries.length === 0) return [];
     const docs = deliveries.map((delivery) => ({ _id: new Types.ObjectId(), ...delivery, log: [] }));
     const stored = await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
-    return docs.filter((_doc, index) => stored[index]).map((doc) => toRecord(doc as Lean));
+    return docs.filter((_doc, index) => stored[index]).map((doc) => toDelivery(doc as StoredDelivery));
   }
 
   async findById(id: string): Promise<DeliveryRecord | undefined> {
-    const doc = await this.model.findById(id).lean<Lean>().exec();
-    return doc ? toRecord(doc) : undefined;
+    const doc = await this.model.findById(id).lean<StoredDelivery>().exec();
+    return doc ? toDelivery(doc) : undefined;
   }
 
   /** Pending deliveries whose time has come, oldest due first (bounded: at most `limit`). */
@@ -175,14 +94,14 @@ export class DeliveryRepository {
       .find({ status: 'PENDING', nextAttemptAt: { $lte: now } })
       .sort({ nextAttemptAt: 1 })
       .limit(limit)
-      .lean<Lean[]>()
+      .lean<StoredDelivery[]>()
       .exec();
-    return docs.map(toRecord);
+    return docs.map(toDelivery);
   }
 
   async findByClaim(claimId: string): Promise<DeliveryRecord[]> {
-    const docs = await this.model.find({ claimId }).lean<Lean[]>().exec();
-    return docs.map(toRecord);
+    const docs = await this.model.find({ claimId }).lean<StoredDelivery[]>().exec();
+    return docs.map(toDelivery);
   }
 
   /**
@@ -193,18 +112,18 @@ export class DeliveryRepository {
     if (ids.length === 0) return [];
     const docs = await this.model
       .find({ status: 'PENDING', _id: { $in: ids.map((id) => new Types.ObjectId(id)) } })
-      .lean<Lean[]>()
+      .lean<StoredDelivery[]>()
       .exec();
-    return docs.map(toRecord);
+    return docs.map(toDelivery);
   }
 
   async findPage(filter: DeliveryFilter, skip: number, limit: number): Promise<{ items: DeliveryRecord[]; total: number }> {
     const query = queryOf(filter);
     const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<Lean[]>().exec(),
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredDelivery[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
-    return { items: docs.map(toRecord), total };
+    return { items: docs.map(toDelivery), total };
   }
 
   /** Written only by the holder of the attempt's lease, so a plain update by _id is enough. */
@@ -230,9 +149,9 @@ export class DeliveryRepository {
         { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: current.attempts } },
         { returnDocument: 'after' },
       )
-      .lean<Lean>()
+      .lean<StoredDelivery>()
       .exec();
-    return doc ? toRecord(doc) : undefined;
+    return doc ? toDelivery(doc) : undefined;
   }
 
   /** True when this caller now holds attempt `attempt` of the delivery (the unique _id decides). */

@@ -2,17 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import type { WebhookEndpointRecord } from '../webhooks/webhook-endpoint.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
-import {
-  type AttemptUpdate,
-  type DeliveryRecord,
-  DeliveryRepository,
-  type LeaseKey,
-  leaseId,
-  type NewDelivery,
-} from './delivery.repository.js';
+import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
+import { DeliveryRepository, leaseId } from './delivery.repository.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import { type OutboxEntry, type PayoutClaim, PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';

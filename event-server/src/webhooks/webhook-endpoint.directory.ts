@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import { type WebhookEndpointRecord, WebhookEndpointRepository } from './webhook-endpoint.repository.js';
+import type { WebhookEndpointRecord } from './webhook-endpoint.js';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 
 /**
  * This process's copy of the enabled endpoints, so that the claim path learns who is subscribed without

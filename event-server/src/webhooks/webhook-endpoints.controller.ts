@@ -13,7 +13,6 @@ import {
   WebhookEndpointResponseDto,
   WebhookEndpointWithSecretResponseDto,
 } from './dto/webhook-endpoint-response.dto.js';
-import type { WebhookEndpointView } from './webhook-endpoint.view.js';
 import { WebhookEndpointsService } from './webhook-endpoints.service.js';
 import { WebhookErrorCode } from './webhook.errors.js';
 
@@ -41,7 +40,7 @@ export class WebhookEndpointsController {
   create(
     @Body() body: CreateWebhookEndpointDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<WebhookEndpointView & { secret: string }> {
+  ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     return this.endpoints.create(body, actor);
   }
 
@@ -49,14 +48,14 @@ export class WebhookEndpointsController {
   @ApiEndpoint({ operationId: 'listWebhookEndpoints', summary: 'Webhook endpoints, newest first (without secrets)' })
   @ApiPageQuery()
   @ApiOkResponse({ type: WebhookEndpointPageResponseDto })
-  list(@Query() query: PaginationQueryDto): Promise<Page<WebhookEndpointView>> {
+  list(@Query() query: PaginationQueryDto): Promise<Page<WebhookEndpointResponseDto>> {
     return this.endpoints.list(query);
   }
 
   @Get(':id')
   @ApiEndpoint({ operationId: 'getWebhookEndpoint', summary: 'A webhook endpoint (without its secret)', errors: NOT_FOUND })
   @ApiOkResponse({ type: WebhookEndpointResponseDto })
-  get(@Param('id', ParseObjectIdPipe) id: string): Promise<WebhookEndpointView> {
+  get(@Param('id', ParseObjectIdPipe) id: string): Promise<WebhookEndpointResponseDto> {
     return this.endpoints.get(id);
   }
 
@@ -72,7 +71,7 @@ export class WebhookEndpointsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateWebhookEndpointDto,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<WebhookEndpointView> {
+  ): Promise<WebhookEndpointResponseDto> {
     return this.endpoints.update(id, body, actor);
   }
 
@@ -91,7 +90,7 @@ export class WebhookEndpointsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
-  ): Promise<WebhookEndpointView & { secret: string }> {
+  ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     requireEmptyBody(body);
     return this.endpoints.rotateSecret(id, actor);
   }

@@ -7,8 +7,10 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, WebhookEndpointRepository } from './webhook-endpoint.repository.js';
-import { toWebhookEndpointView, type WebhookEndpointView } from './webhook-endpoint.view.js';
+import type { WebhookEndpointRecord } from './webhook-endpoint.js';
+import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
+import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
+import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
 import { WebhookErrorCode } from './webhook.errors.js';
 import { checkWebhookUrl } from './webhook-url.rules.js';
 import { newWebhookSecret, rotate } from './webhook-secret.js';
@@ -26,7 +28,10 @@ export class WebhookEndpointsService {
     private readonly audit: AuditLogService,
   ) {}
 
-  async create(input: CreateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointView & { secret: string }> {
+  async create(
+    input: CreateWebhookEndpointDto,
+    actor: AuthenticatedUser,
+  ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     await this.checkUrl(input.url);
     const now = new Date();
     const secret = newWebhookSecret();
@@ -42,19 +47,19 @@ export class WebhookEndpointsService {
     });
     await this.record(actor, 'WEBHOOK_ENDPOINT_CREATED', endpoint.id, diffFields(undefined, pick(endpoint)));
     await this.directory.refresh();
-    return { ...toWebhookEndpointView(endpoint), secret };
+    return { ...toWebhookEndpointResponse(endpoint), secret };
   }
 
-  async list(page: { page: number; limit: number }): Promise<Page<WebhookEndpointView>> {
+  async list(page: { page: number; limit: number }): Promise<Page<WebhookEndpointResponseDto>> {
     const { items, total } = await this.repository.findPage(skipOf(page), page.limit);
-    return { items: items.map((endpoint) => toWebhookEndpointView(endpoint)), page: page.page, limit: page.limit, total };
+    return { items: items.map((endpoint) => toWebhookEndpointResponse(endpoint)), page: page.page, limit: page.limit, total };
   }
 
-  async get(id: string): Promise<WebhookEndpointView> {
-    return toWebhookEndpointView(await this.found(id));
+  async get(id: string): Promise<WebhookEndpointResponseDto> {
+    return toWebhookEndpointResponse(await this.found(id));
   }
 
-  async update(id: string, input: UpdateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointView> {
+  async update(id: string, input: UpdateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto> {
     const before = await this.found(id);
     if (input.url !== undefined) await this.checkUrl(input.url);
     const updated = await this.repository.update(id, {
@@ -64,10 +69,10 @@ export class WebhookEndpointsService {
     if (!updated) throw this.notFound(id);
     await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
     await this.directory.refresh();
-    return toWebhookEndpointView(updated);
+    return toWebhookEndpointResponse(updated);
   }
 
-  async rotateSecret(id: string, actor: AuthenticatedUser): Promise<WebhookEndpointView & { secret: string }> {
+  async rotateSecret(id: string, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto & { secret: string }> {
     const before = await this.found(id);
     const now = new Date();
     const secrets = rotate(before.secrets, now);
@@ -76,7 +81,7 @@ export class WebhookEndpointsService {
     const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
     await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
     await this.directory.refresh();
-    return { ...toWebhookEndpointView(updated, now), secret: (secrets[0] as { value: string }).value };
+    return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
   }
 
   async remove(id: string, actor: AuthenticatedUser): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WebhookSecret } from './webhook-endpoint.repository.js';
+import type { WebhookSecret } from './webhook-endpoint.js';
 
 /** How long the previous secret still signs after a rotation, so receivers can switch without a gap. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;

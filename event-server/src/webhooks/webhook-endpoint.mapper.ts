@@ -1,0 +1,42 @@
+import type { Types } from 'mongoose';
+import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
+import type { WebhookEndpointRecord } from './webhook-endpoint.js';
+import type { WebhookEndpointEntity } from './webhook-endpoint.schema.js';
+
+/** An endpoint's stored document, as a lean read returns it. */
+export type StoredWebhookEndpoint = WebhookEndpointEntity & { _id: Types.ObjectId };
+
+export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRecord {
+  return {
+    id: doc._id.toString(),
+    url: doc.url,
+    events: [...doc.events],
+    ...(doc.description != null && { description: doc.description }),
+    enabled: doc.enabled,
+    ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
+    secrets: doc.secrets.map((secret) => ({
+      value: secret.value,
+      createdAt: secret.createdAt,
+      ...(secret.expiresAt != null && { expiresAt: secret.expiresAt }),
+    })),
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** An endpoint without its secrets (only creation and rotation show the new secret, once). */
+export function toWebhookEndpointResponse(endpoint: WebhookEndpointRecord, now = new Date()): WebhookEndpointResponseDto {
+  const previous = endpoint.secrets.find((secret) => secret.expiresAt && secret.expiresAt > now);
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    events: endpoint.events,
+    ...(endpoint.description !== undefined && { description: endpoint.description }),
+    enabled: endpoint.enabled,
+    ...(endpoint.disabledReason !== undefined && { disabledReason: endpoint.disabledReason }),
+    ...(previous?.expiresAt && { previousSecretExpiresAt: previous.expiresAt.toISOString() }),
+    createdAt: endpoint.createdAt.toISOString(),
+    updatedAt: endpoint.updatedAt.toISOString(),
+  };
+}
