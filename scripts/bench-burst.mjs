@@ -74,6 +74,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
           AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
           CLAIM_RECONCILE_INTERVAL_MS: '1000',
           CLAIM_STALE_AFTER_MS: '5000',
+          ...(process.env.CLAIM_MAX_RETRY_AFTER_S && { CLAIM_MAX_RETRY_AFTER_S: process.env.CLAIM_MAX_RETRY_AFTER_S }),
         },
         port,
       ),

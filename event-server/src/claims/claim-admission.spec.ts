@@ -69,7 +69,14 @@ describe('AdmissionGate Retry-After', () => {
   /** A gate that has finished 10 claims, one every 100 ms (10/s), and now holds one in flight at t = 1000. */
   async function busyGate(random: () => number): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<number> }> {
     let now = 0;
-    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 60_000, now: () => now, random });
+    const gate = new AdmissionGate({
+      maxInFlight: 1,
+      maxQueued: 0,
+      queueTimeoutMs: 60_000,
+      maxRetryAfterSeconds: 30,
+      now: () => now,
+      random,
+    });
     for (let i = 0; i < 10; i++) {
       now = i * 100;
       await gate.run(() => Promise.resolve());
@@ -94,7 +101,7 @@ describe('AdmissionGate Retry-After', () => {
     expect(delays).toEqual([...delays].sort((a, b) => a - b));
   });
 
-  it('draws each delay at random from 1 s up to that bound, and never beyond 30 s', async () => {
+  it('draws each delay at random from 1 s up to that bound, and never beyond its maximum (30 s here)', async () => {
     const low = await busyGate(() => 0);
     for (let i = 0; i < 500; i++) expect(await low.shedOnce()).toBe(1);
     const high = await busyGate(() => 0.999);

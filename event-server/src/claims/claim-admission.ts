@@ -3,7 +3,7 @@ export interface AdmissionLimits {
   maxInFlight: number;
   maxQueued: number;
   queueTimeoutMs: number;
-  /** The longest Retry-After a shed claim is given (default 30 s). */
+  /** The longest Retry-After a shed claim is given (default 5 s). */
   maxRetryAfterSeconds?: number;
   now?: () => number;
   random?: () => number;
@@ -83,7 +83,7 @@ export class AdmissionGate {
     const rate = this.finishRate(now);
     const backlog = this.inFlight + this.queue.length + this.shedWindow.current + this.shedWindow.previous;
     const drainSeconds = rate > 0 ? backlog / rate : 1;
-    const limit = Math.max(1, Math.min(this.limits.maxRetryAfterSeconds ?? 30, Math.ceil(drainSeconds)));
+    const limit = Math.max(1, Math.min(this.limits.maxRetryAfterSeconds ?? 5, Math.ceil(drainSeconds)));
     return 1 + Math.floor(this.random() * limit);
   }
 

@@ -73,7 +73,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
       maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 128, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
-      maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
+      maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 5, min: 1, max: 300 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     payout: {
