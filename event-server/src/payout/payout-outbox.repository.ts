@@ -7,49 +7,14 @@ import { insertEach } from './delivery.repository.js';
 import { PayoutSummaryLeaseEntity } from './delivery.schema.js';
 import { fewAtATime } from './few-at-a-time.js';
 import type { ClaimPayout } from './payout.rules.js';
-
-export interface OutboxEntry {
-  decisionId: string;
-  claimId: string;
-  toStatus: string;
-  reason?: string;
-  note?: string;
-  decidedBy: string;
-  at: Date;
-  applied: boolean;
-  endpointIds: string[];
-}
-
-/** What a webhook's payload needs of its claim. */
-export interface PayoutClaim {
-  id: string;
-  eventId: string;
-  userId: string;
-  status: string;
-  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
-  createdAt: Date;
-}
-
-type LeanDecision = ClaimDecisionEntity & { _id: { toString(): string } };
-type LeanClaim = Pick<ClaimEntity, 'eventId' | 'userId' | 'status' | 'rewards' | 'createdAt'> & { _id: { toString(): string } };
-
-const CLAIM_FIELDS = { eventId: 1, userId: 1, status: 1, rewards: 1, createdAt: 1 } as const;
-
-function toPayoutClaim(doc: LeanClaim): PayoutClaim {
-  return {
-    id: doc._id.toString(),
-    eventId: doc.eventId,
-    userId: doc.userId,
-    status: doc.status,
-    rewards: (doc.rewards ?? []).map((reward) => ({
-      rewardId: reward.rewardId,
-      type: reward.type,
-      name: reward.name,
-      quantity: reward.quantity,
-    })),
-    createdAt: doc.createdAt,
-  };
-}
+import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
+import {
+  CLAIM_FIELDS,
+  type StoredClaimFields,
+  type StoredOutboxDecision,
+  toOutboxEntry,
+  toPayoutClaim,
+} from './payout-outbox.mapper.js';
 
 /** The outbox is the claim decisions still marked payoutPending; the claim's payout field is kept here. */
 @Injectable()
@@ -62,18 +27,8 @@ export class PayoutOutboxRepository {
 
   /** Decisions whose deliveries are not recorded yet: an equality filter, so FerretDB pushes it down too. */
   async findPending(limit: number): Promise<OutboxEntry[]> {
-    const docs = await this.decisions.find({ payoutPending: true }).limit(limit).lean<LeanDecision[]>().exec();
-    return docs.map((doc) => ({
-      decisionId: doc._id.toString(),
-      claimId: doc.claimId,
-      toStatus: doc.toStatus,
-      ...(doc.reason != null && { reason: doc.reason }),
-      ...(doc.note != null && { note: doc.note }),
-      decidedBy: doc.decidedBy,
-      at: doc.at,
-      applied: doc.appliedAt != null,
-      endpointIds: [...(doc.payoutEndpointIds ?? [])],
-    }));
+    const docs = await this.decisions.find({ payoutPending: true }).limit(limit).lean<StoredOutboxDecision[]>().exec();
+    return docs.map(toOutboxEntry);
   }
 
   /**
@@ -86,12 +41,12 @@ export class PayoutOutboxRepository {
     if (ids.length === 0) return found;
     const docs = await this.claims
       .find({ 'payout.status': 'PENDING', _id: { $in: ids } }, CLAIM_FIELDS)
-      .lean<LeanClaim[]>()
+      .lean<StoredClaimFields[]>()
       .exec();
     for (const doc of docs) found.set(doc._id.toString(), toPayoutClaim(doc));
     const missing = ids.filter((id) => !found.has(id));
     await fewAtATime(missing, async (id) => {
-      const doc = await this.claims.findById(id, CLAIM_FIELDS).lean<LeanClaim>().exec();
+      const doc = await this.claims.findById(id, CLAIM_FIELDS).lean<StoredClaimFields>().exec();
       if (doc) found.set(id, toPayoutClaim(doc));
     });
     return found;

@@ -1,0 +1,21 @@
+export interface OutboxEntry {
+  decisionId: string;
+  claimId: string;
+  toStatus: string;
+  reason?: string;
+  note?: string;
+  decidedBy: string;
+  at: Date;
+  applied: boolean;
+  endpointIds: string[];
+}
+
+/** What a webhook's payload needs of its claim. */
+export interface PayoutClaim {
+  id: string;
+  eventId: string;
+  userId: string;
+  status: string;
+  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
+  createdAt: Date;
+}
