@@ -104,11 +104,6 @@ export class UnitAllocator {
     if (cursor) cursor.soldOutUntil = 0;
   }
 
-  /** Forgets everything about a reward (its stock changed, or it is gone). */
-  forget(rewardId: string): void {
-    this.cursors.delete(rewardId);
-  }
-
   private async cursorFor(rewardId: string): Promise<Cursor> {
     let cursor = this.cursors.get(rewardId);
     if (!cursor) {
