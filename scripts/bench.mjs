@@ -66,6 +66,8 @@ const event = await createEventServer(
     EVENT_DB_NAME: `${run}_event`,
     AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
     CLAIM_RECONCILE_INTERVAL_MS: '0',
+    // No webhook endpoint exists here: a relay poll landing during a counted request would be counted as its.
+    PAYOUT_RELAY_INTERVAL_MS: '0',
   }),
 );
 const eventUrl = await listen(event);
@@ -100,6 +102,8 @@ const eventReplica = await createEventServer(
     EVENT_DB_NAME: `${run}_event`,
     AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
     CLAIM_RECONCILE_INTERVAL_MS: '0',
+    // No webhook endpoint exists here: a relay poll landing during a counted request would be counted as its.
+    PAYOUT_RELAY_INTERVAL_MS: '0',
   }),
 );
 const eventReplicaUrl = await listen(eventReplica);
