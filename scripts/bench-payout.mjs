@@ -5,12 +5,12 @@
 //   2. a burst of 1,000 grants all delivered to a receiver that answers at once: deliveries/s and the lag
 //      from each grant's answer to its webhook's arrival (p50/p99).
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { calculateJwkThumbprint } from 'jose';
-import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
+import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
+import { TokenForge } from '../test-support/tokens.ts';
 
 const BURST = Number(process.env.BENCH_PAYOUT_GRANTS ?? 1000);
 const IN_FLIGHT = 16;
@@ -27,24 +27,13 @@ if (!mongoUri) {
   mongoUri = embedded.getUri();
 }
 
-// A stand-in auth server: only its JWKS, so the bench can mint tokens for thousands of players.
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-const kid = await calculateJwkThumbprint(jwk);
+// A stand-in auth server: only its JWKS (the tests' token forge), so the bench can mint tokens for thousands of players.
+const forge = TokenForge.generate();
 const jwks = createServer((_req, res) => {
-  res
-    .writeHead(200, { 'content-type': 'application/json' })
-    .end(JSON.stringify({ keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] }));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(forge.jwks));
 });
 await new Promise((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-const mint = (sub, roles) =>
-  jwt.sign({ sub, roles }, privateKey, {
-    algorithm: 'RS256',
-    keyid: kid,
-    issuer: 'reward-platform-auth',
-    audience: 'reward-platform',
-    expiresIn: 24 * 3600,
-  });
+const mint = (sub, roles) => forge.sign({ sub, roles }, { expiresInSeconds: 24 * 3600 });
 const newId = () => randomBytes(12).toString('hex');
 
 // The game's receiver: answers 204 at once and notes when each claim's webhook arrived.
@@ -129,26 +118,19 @@ async function claimOnce(eventId, userId) {
   return { id: body.id, ms: ended - started, at: ended };
 }
 
+// The tests' claimable-event fixture, straight to the event server: an AUTO event with one unlimited reward.
+const api = fetchApi(base);
 async function eligiblePlayers(count) {
   const users = Array.from({ length: count }, newId);
-  for (let start = 0; start < users.length; start += 1000) {
-    await call('POST', '/activities', admin, {
-      items: users.slice(start, start + 1000).map((userId) => ({ userId, type: 'BENCH_PAYOUT' })),
-    });
-  }
+  await makeEligible(api, admin, 'BENCH_PAYOUT', users);
   return users;
 }
 
-const now = Date.now();
-const event = await call('POST', '/events', admin, {
+const event = await createClaimableEvent(api, admin, {
   title: 'Payout bench',
-  startAt: new Date(now - 3600_000).toISOString(),
-  endAt: new Date(now + 24 * 3600_000).toISOString(),
-  status: 'ACTIVE',
-  approval: 'AUTO',
-  condition: { type: 'ACTIVITY_COUNT', activity: 'BENCH_PAYOUT', count: 1 },
+  activity: 'BENCH_PAYOUT',
+  rewards: [{ type: 'POINT', name: 'Gems', quantity: 10 }],
 });
-await call('POST', `/events/${event.id}/rewards`, admin, { type: 'POINT', name: 'Gems', quantity: 10 });
 const players = await eligiblePlayers(BURST + LATENCY_ROUNDS * LATENCY_CLAIMS_PER_ROUND * 2 + 10);
 let nextPlayer = 0;
 const player = () => players[nextPlayer++];
