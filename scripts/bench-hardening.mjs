@@ -7,6 +7,7 @@
 //
 // The three servers run as their own processes (as in production), so the load generator here does not share
 // their event loop. Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
+import { benchStore } from './bench-store.mjs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -19,13 +20,8 @@ const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 8_000);
 const BODY_LIMIT = 1024 * 1024;
 const run = `benchh_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
-let embedded;
-let mongoUri = process.env.MONGODB_URI;
-if (!mongoUri) {
-  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-  embedded = await MongoMemoryServer.create();
-  mongoUri = embedded.getUri();
-}
+const benchDb = await benchStore();
+const mongoUri = benchDb.uri;
 
 async function freePort() {
   const server = createServer();
@@ -66,7 +62,7 @@ async function stopAll() {
       child.exitCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')),
     ),
   );
-  await embedded?.stop();
+  await benchDb.stop();
 }
 
 async function waitHealthy() {

@@ -5,6 +5,7 @@
 //   2. a burst of 1,000 grants all delivered to a receiver that answers at once: deliveries/s and the lag
 //      from each grant's answer to its webhook's arrival (p50/p99).
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
+import { benchStore } from './bench-store.mjs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { getConnectionToken } from '@nestjs/mongoose';
@@ -19,13 +20,8 @@ const LATENCY_CLAIMS_PER_ROUND = 50;
 const RELAY_INTERVAL_MS = process.env.PAYOUT_RELAY_INTERVAL_MS ?? '100';
 const run = `benchpay_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
-let embedded;
-let mongoUri = process.env.MONGODB_URI;
-if (!mongoUri) {
-  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-  embedded = await MongoMemoryServer.create();
-  mongoUri = embedded.getUri();
-}
+const benchDb = await benchStore();
+const mongoUri = benchDb.uri;
 
 // A stand-in auth server: only its JWKS (the tests' token forge), so the bench can mint tokens for thousands of players.
 const forge = TokenForge.generate();
@@ -253,4 +249,4 @@ console.log(`    per grant: ${kinds(burstCommands, BURST)}`);
 await app.close();
 await new Promise((resolve) => receiver.close(resolve));
 await new Promise((resolve) => jwks.close(resolve));
-await embedded?.stop();
+await benchDb.stop();

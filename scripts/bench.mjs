@@ -5,6 +5,7 @@
 // store's own work alone), and the ratios between them are what to compare across runs.
 //
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
+import { benchStore } from './bench-store.mjs';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
@@ -23,13 +24,8 @@ import { ActivityRepository, ClaimRepository, evaluateCondition, factPlanOf } fr
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const run = `bench_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
-let embedded;
-let mongoUri = process.env.MONGODB_URI;
-if (!mongoUri) {
-  const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-  embedded = await MongoMemoryServer.create();
-  mongoUri = embedded.getUri();
-}
+const benchDb = await benchStore();
+const mongoUri = benchDb.uri;
 
 const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
 async function listen(app) {
@@ -587,7 +583,7 @@ const progressStore = await latencies(SAMPLES, readFacts);
 const facts = await readFacts();
 const progressCpu = await latencies(SAMPLES, () => evaluateCondition(created.condition, period, facts));
 
-console.log(`\nbench run ${run} on ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}${embedded ? ' (embedded mongod)' : ''}`);
+console.log(`\nbench run ${run} on ${mongoUri.replace(/\/\/[^@/]*@/, '//***@')}${benchDb.embedded ? ' (embedded mongod)' : ''}`);
 console.log('Each figure is shown beside its baselines from the same run: the same call made directly to the');
 console.log("event server (the gateway's share), and the store's own work alone (what no server code can beat).");
 console.log(`\nactivity import, ${imports.direct.batches} batches of 1000 items each, 4 in flight    activities/s`);
@@ -681,4 +677,4 @@ await store.close();
 const cleanup = await mongoose.createConnection(mongoUri).asPromise();
 for (const name of [`${run}_auth`, `${run}_event`]) await cleanup.useDb(name).dropDatabase();
 await cleanup.close();
-if (embedded) await embedded.stop();
+await benchDb.stop();
