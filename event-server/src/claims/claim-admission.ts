@@ -77,7 +77,7 @@ export class AdmissionGate {
    * everything in front of it and the crowd shed in the last second or two, at the rate it has been
    * finishing claims. So the crowd returns about as fast as it can be served.
    */
-  retryAfterSeconds(): number {
+  private retryAfterSeconds(): number {
     const now = this.now();
     this.countShed(now);
     const rate = this.finishRate(now);
