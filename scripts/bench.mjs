@@ -273,21 +273,31 @@ async function claimThroughput(base, players, concurrency) {
   return { rate: granted / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, ids.length), ...outcome };
 }
 
-/** The store's floor: single-document inserts by the driver (unique index, like a claim's), `concurrency` in flight. */
-async function storeInsertRate(count, concurrency) {
-  const collection = store.collection('bench_floor');
-  await collection.createIndex({ key: 1 }, { unique: true });
+/** `operations` calls of `fn(index)`, `concurrency` in flight: the rate and the CPU per call (see cpuNow). */
+async function storeCommandCost(operations, fn, concurrency = 16) {
   let next = 0;
   const cpu = cpuNow();
   const started = performance.now();
   const worker = async () => {
-    while (next < count) {
+    while (next < operations) {
+      const index = next;
       next += 1;
-      await collection.insertOne({ key: objectId(), userId: objectId(), createdAt: new Date() });
+      await fn(index);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { rate: count / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, count) };
+  return { rate: operations / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, operations) };
+}
+
+/** The store's floor: single-document inserts by the driver (unique index, like a claim's), `concurrency` in flight. */
+async function storeInsertRate(count, concurrency) {
+  const collection = store.collection('bench_floor');
+  await collection.createIndex({ key: 1 }, { unique: true });
+  return storeCommandCost(
+    count,
+    () => collection.insertOne({ key: objectId(), userId: objectId(), createdAt: new Date() }),
+    concurrency,
+  );
 }
 
 // Store commands per operation, each request alone (the event server's own driver, command monitoring).
@@ -366,20 +376,6 @@ for (let round = 0; round < 2; round += 1) {
 // costs the store in units of the floor's insert. Claim-shaped documents go to a scratch collection with the
 // claims collection's own indexes; the activity read is the claim's own query on the real collection.
 const COMMAND_SAMPLES = Number(process.env.BENCH_COMMAND_SAMPLES ?? 600);
-async function storeCommandCost(operations, fn) {
-  let next = 0;
-  const cpu = cpuNow();
-  const started = performance.now();
-  const worker = async () => {
-    while (next < operations) {
-      const index = next;
-      next += 1;
-      await fn(index);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return { rate: operations / ((performance.now() - started) / 1000), cpu: cpuPer(cpu, operations) };
-}
 const commandCosts = {};
 {
   const shaped = store.collection('bench_claim_shape');
@@ -398,9 +394,7 @@ const commandCosts = {};
     };
   };
   const players = await eligiblePlayers(COMMAND_SAMPLES);
-  commandCosts['insert, floor (one unique index)'] = await storeCommandCost(COMMAND_SAMPLES, () =>
-    store.collection('bench_floor').insertOne({ key: objectId(), userId: objectId(), createdAt: new Date() }),
-  );
+  commandCosts['insert, floor (one unique index)'] = await storeInsertRate(COMMAND_SAMPLES, 16);
   const ids = [];
   commandCosts["insert, a claim (the claims' indexes)"] = await storeCommandCost(COMMAND_SAMPLES, async () => {
     ids.push((await shaped.insertOne(claimShaped())).insertedId);
