@@ -190,7 +190,7 @@ const store = await mongoose.createConnection(mongoUri, { dbName: `${run}_event`
 // --- Claims ------------------------------------------------------------------------------------------
 // Events and eligible players come from the tests' own fixture, through the gateway like any client.
 const fixtureApi = fetchApi(gatewayUrl);
-/** An AUTO (or MANUAL) event whose condition is one BENCH_ELIGIBLE activity, with one reward of `stock`. */
+/** An AUTO (or MANUAL) event whose condition is one BENCH_ELIGIBLE activity, with one reward of `stock` (undefined: unlimited). */
 async function claimableEvent(stock, approval = 'AUTO') {
   const created = await createClaimableEvent(fixtureApi, token, {
     title: 'bench claims',
@@ -198,7 +198,7 @@ async function claimableEvent(stock, approval = 'AUTO') {
     approval,
     startAt: new Date(now - 3_600_000),
     endAt: new Date(now + 86_400_000),
-    rewards: [{ type: 'POINT', name: 'Points', quantity: 10, stock }],
+    rewards: [{ type: 'POINT', name: 'Points', quantity: 10, ...(stock !== undefined && { stock }) }],
   });
   return { id: created.id, rewardId: created.rewardIds[0] };
 }
@@ -244,9 +244,9 @@ function cpuPer(before, operations) {
   };
 }
 
-/** Claims/s with `concurrency` players in flight, each player claiming once. */
-async function claimThroughput(base, players, concurrency) {
-  const claimable = await claimableEvent(players);
+/** Claims/s with `concurrency` players in flight, each player claiming once (`unlimited`: a reward without stock). */
+async function claimThroughput(base, players, concurrency, { unlimited = false } = {}) {
+  const claimable = await claimableEvent(unlimited ? undefined : players);
   const ids = await eligiblePlayers(players);
   await claimOnce(base, claimable.id, ids.pop()); // fills the event cache
   // The players' tokens are signed before the clock starts: an RS256 signature is the client's work, not the server's.
@@ -306,7 +306,9 @@ const counts = {};
   const auto = await claimableEvent(1_000);
   const manual = await claimableEvent(1_000, 'MANUAL');
   const single = await claimableEvent(1);
-  const [a0, a1, a2, m0, m1, s0, s1, s2] = await eligiblePlayers(8);
+  const unlimited = await claimableEvent(undefined);
+  const [a0, a1, a2, m0, m1, s0, s1, s2, u0, u1] = await eligiblePlayers(10);
+  await claimOnce(gatewayUrl, unlimited.id, u0);
   await claimOnce(gatewayUrl, auto.id, a0);
   await claimOnce(gatewayUrl, manual.id, m0);
   await claimOnce(gatewayUrl, single.id, s0);
@@ -315,6 +317,7 @@ const counts = {};
   counts['AUTO claim with an Idempotency-Key'] = await commandsOf(() =>
     claimOnce(gatewayUrl, auto.id, a2, { 'idempotency-key': `k-${a2}` }),
   );
+  counts['AUTO claim, no limited reward (born decided)'] = await commandsOf(() => claimOnce(gatewayUrl, unlimited.id, u1));
   counts['MANUAL claim (PENDING, stock reserved)'] = await commandsOf(() => claimOnce(gatewayUrl, manual.id, m1));
   counts['progress check'] = await commandsOf(() => send(gatewayUrl, 'GET', `/events/${auto.id}/progress`, playerToken(a1)));
   counts['refusal: already claimed'] = await commandsOf(() => claimOnce(gatewayUrl, auto.id, a1));
@@ -362,7 +365,7 @@ for (const times of Object.values(historyTimes)) times.sort((a, b) => a - b);
 // Claims/s at 16 players in flight against the store's own insert rate at 16 in flight, interleaved.
 const CLAIM_PLAYERS = Number(process.env.BENCH_CLAIM_PLAYERS ?? 400);
 await claimThroughput(gatewayUrl, 50, 16);
-const claimRounds = { gateway: [], direct: [], twoReplicas: [], store: [] };
+const claimRounds = { gateway: [], direct: [], twoReplicas: [], unlimited: [], store: [] };
 for (let round = 0; round < 2; round += 1) {
   commandTimes = {};
   claimRounds.gateway.push(await claimThroughput(gatewayUrl, CLAIM_PLAYERS / 2, 16));
@@ -370,6 +373,7 @@ for (let round = 0; round < 2; round += 1) {
   commandTimes = undefined;
   claimRounds.direct.push(await claimThroughput(eventUrl, CLAIM_PLAYERS / 2, 16));
   claimRounds.twoReplicas.push(await claimThroughput(twoReplicaUrl, CLAIM_PLAYERS / 2, 16));
+  claimRounds.unlimited.push(await claimThroughput(gatewayUrl, CLAIM_PLAYERS / 2, 16, { unlimited: true }));
   claimRounds.store.push(await storeInsertRate(CLAIM_PLAYERS * 2, 16));
 }
 // The store's own cost of each kind of command a claim makes, the driver alone, 16 in flight: what a claim
@@ -610,9 +614,16 @@ rateRow(
   0,
   failed(claimFailures(claimRounds.twoReplicas)),
 );
+rateRow(
+  'through the gateway, no limited reward (born decided)',
+  meanRate(claimRounds.unlimited),
+  0,
+  failed(claimFailures(claimRounds.unlimited)),
+);
 rateRow('the store alone (driver insertOne, unique index)', meanRate(claimRounds.store));
 rateRow('gateway / direct', meanRate(claimRounds.gateway) / meanRate(claimRounds.direct), 2);
 rateRow('gateway / store alone (goal >= 0.25)', meanRate(claimRounds.gateway) / meanRate(claimRounds.store), 2);
+rateRow('  the same, no limited reward', meanRate(claimRounds.unlimited) / meanRate(claimRounds.store), 2);
 const meanCpu = (rounds, side) => {
   const values = rounds.map((round) => round.cpu?.[side]).filter((value) => value !== undefined);
   return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : undefined;
@@ -621,6 +632,7 @@ console.log('  CPU ms per operation (this process: client, gateway and servers |
 for (const [label, rounds] of [
   ['    claim through the gateway', claimRounds.gateway],
   ['    claim direct to the event server', claimRounds.direct],
+  ['    claim through the gateway, no limited reward', claimRounds.unlimited],
   ['    the store alone, one insertOne', claimRounds.store],
 ]) {
   const store = meanCpu(rounds, 'store');

@@ -159,9 +159,14 @@ export class ClaimDecisionsService {
    * (from the in-memory directory, no store command), none when nobody is subscribed.
    */
   private payoutOutbox(transition: Transition): { payoutPending?: true; payoutEndpointIds?: string[] } {
-    const event = webhookEventFor(transition.to);
-    const payoutEndpointIds = event ? this.webhooks.subscribers(event) : [];
+    const payoutEndpointIds = this.subscribersOf(transition.to);
     return payoutEndpointIds.length > 0 ? { payoutPending: true, payoutEndpointIds } : {};
+  }
+
+  /** The enabled endpoints subscribed to a move into this status (no store command). */
+  subscribersOf(status: ClaimStatus): string[] {
+    const event = webhookEventFor(status);
+    return event ? this.webhooks.subscribers(event) : [];
   }
 
   private next(decision: ClaimDecisionRecord): Promise<ClaimDecisionRecord | undefined> {

@@ -65,6 +65,8 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
     ...(claim.decidedBy !== undefined && { decidedBy: claim.decidedBy }),
     ...(claim.releasePending === true && { releasePending: true }),
     ...(claim.payout !== undefined && { payout: { ...claim.payout } }),
+    ...(claim.payoutEndpointIds !== undefined &&
+      claim.payoutEndpointIds.length > 0 && { payoutPending: true, payoutEndpointIds: [...claim.payoutEndpointIds] }),
   };
 }
 

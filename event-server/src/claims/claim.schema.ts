@@ -39,6 +39,13 @@ export class ClaimEntity {
   @Prop() releasePending?: boolean;
   /** Delivery of its webhooks, kept by the payout relay; absent = NOT_REQUIRED. */
   @Prop({ type: ClaimPayoutEntity, _id: false }) payout?: ClaimPayoutEntity;
+  /**
+   * The payout outbox of a claim born decided (it has no decision record): true while the deliveries
+   * to the endpoints in payoutEndpointIds (subscribed when it was made) are not yet recorded. Written by
+   * the claim's own insert; the relay clears it.
+   */
+  @Prop() payoutPending?: boolean;
+  @Prop({ type: [String], default: undefined }) payoutEndpointIds?: string[];
 }
 
 export const ClaimSchema = SchemaFactory.createForClass(ClaimEntity);
@@ -54,3 +61,4 @@ ClaimSchema.index({ createdAt: -1, _id: -1 });
 ClaimSchema.index({ userId: 1, idempotencyKey: 1, createdAt: -1 });
 ClaimSchema.index({ releasePending: 1 });
 ClaimSchema.index({ 'payout.status': 1, createdAt: -1, _id: -1 });
+ClaimSchema.index({ payoutPending: 1 });

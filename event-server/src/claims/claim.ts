@@ -27,7 +27,11 @@ export interface ClaimRecord {
   payout?: ClaimPayout;
 }
 
-export type NewClaim = Omit<ClaimRecord, 'id'> & { id: string };
+/**
+ * A claim as it is inserted. A claim born decided (no limited reward to take first) carries the payout
+ * outbox of its decision itself: the endpoints subscribed to it when it was made (see PayoutOutbox).
+ */
+export type NewClaim = ClaimRecord & { payoutEndpointIds?: string[] };
 
 export interface ClaimFilter {
   userId?: string;

@@ -97,6 +97,20 @@ describe('store commands per claim', () => {
     expect(grantedAgain.commands.length, grantedAgain.commands.join(', ')).toBeLessThanOrEqual(3);
   });
 
+  it('no limited reward: the claim is born decided, 2 commands (AUTO and MANUAL); a second tap 3; no decision, no update', async () => {
+    for (const approval of ['AUTO', 'MANUAL'] as const) {
+      const event = await createClaimableEvent(t, operator, { approval });
+      const [warm, player] = await eligibleUsers(t, operator, 2);
+      expect((await claim(t, event.id, warm!)).status).toBe(201);
+      const born = await counted(() => claim(t, event.id, player!));
+      expect(born.result.body.status).toBe(approval === 'AUTO' ? 'GRANTED' : 'PENDING');
+      expect(born.commands).toEqual(['find activities', 'insert claims']);
+      const again = await counted(() => claim(t, event.id, player!));
+      expect(again.result.body.code).toBe('ALREADY_CLAIMED');
+      expect(again.commands).toEqual(['find activities', 'insert claims', 'insert claims']);
+    }
+  });
+
   it('MANUAL: at most 5; a progress check at most 2', async () => {
     const event = await createClaimableEvent(t, operator, {
       approval: 'MANUAL',

@@ -15,15 +15,18 @@ describe('claims under concurrency', () => {
     await t?.close();
   });
 
-  it('200 parallel claims by one user: exactly one GRANTED, 199 ALREADY_CLAIMED, no 5xx', async () => {
-    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 50 }] });
+  it.each([
+    ['a limited reward', [{ type: 'POINT', name: 'P', quantity: 1, stock: 50 }]],
+    ['no limited reward (the claim is born decided)', [{ type: 'POINT', name: 'P', quantity: 1 }]],
+  ])('200 parallel claims by one user, %s: exactly one GRANTED, 199 ALREADY_CLAIMED, no 5xx', async (_kind, rewards) => {
+    const event = await createClaimableEvent(t, operator, { rewards });
     const [user] = await eligibleUsers(t, operator, 1);
     const replies = await Promise.all(Array.from({ length: 200 }, () => claim(t, event.id, user!)));
     expect(countBy(replies, (reply) => `${reply.status} ${String(reply.body.code ?? reply.body.status)}`)).toEqual({
       '201 GRANTED': 1,
       '409 ALREADY_CLAIMED': 199,
     });
-    expect(await remainingOf(t, event.id, user!)).toEqual([49]);
+    expect(await remainingOf(t, event.id, user!)).toEqual(rewards[0]!.stock === undefined ? [null] : [49]);
     const granted = await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}&status=GRANTED`, {
       token: user!.token,
     });

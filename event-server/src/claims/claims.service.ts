@@ -21,10 +21,11 @@ function isClaimable(event: EventRecord, now: Date): boolean {
 }
 
 /**
- * POST /events/{id}/claims. Every request leaves a claim. Exactly-once holds in the database: the intent
- * claim's unique slot key admits one blocking claim per (event, user), unit documents admit at most
- * `stock` grants, and a decision record admits one way out of PROCESSING. A crash anywhere leaves
- * a PROCESSING claim that the reconciler finishes or undoes.
+ * POST /events/{id}/claims. Every request leaves a claim. Exactly-once holds in the database: the claim's
+ * unique slot key admits one blocking claim per (event, user). Without limited rewards the claim is born
+ * decided (one insert). With them, the claim is inserted PROCESSING (holding the slot), unit documents
+ * admit at most `stock` grants, and a decision record admits one way out of PROCESSING; a crash anywhere
+ * leaves a PROCESSING claim that the reconciler finishes or undoes.
  */
 @Injectable()
 export class ClaimsService {
@@ -92,6 +93,9 @@ export class ClaimsService {
       return this.recordRefusal(base, (await this.claims.findBySlot(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
     }
 
+    const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
+    if (limited.length === 0) return this.recordBornDecided(base, slotKey, outcome);
+
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here.
     const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey };
     if (!(await this.claims.tryInsert(claim))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
@@ -106,7 +110,7 @@ export class ClaimsService {
         tookUnits: took > 0,
       });
     }
-    const transition = transitionFor(event.approval === 'AUTO' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
+    const transition = transitionFor(outcome === 'GRANTED' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
     const decided = await this.decisions.decideOwn(claim, transition, { decidedBy: SYSTEM_ACTOR, tookUnits: took > 0 });
     await this.faults.at('claim-finished');
     return decided;
@@ -121,6 +125,32 @@ export class ClaimsService {
       await this.faults.at('unit-taken');
     }
     return took;
+  }
+
+  /**
+   * Nothing can fail after the claim is recorded when it takes no limited stock, so it is born decided:
+   * one insert, which the unique slot key decides (a second tap is refused here), carrying its payout
+   * outbox. No PROCESSING state, no decision record, no projection: a crash before the insert leaves
+   * nothing, after it the claim is final. Later moves (approval, rejection, revoke) are decisions as usual.
+   */
+  private async recordBornDecided(
+    base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>,
+    slotKey: string,
+    status: 'GRANTED' | 'PENDING',
+  ): Promise<ClaimRecord> {
+    const payoutEndpointIds = this.decisions.subscribersOf(status);
+    const claim: ClaimRecord = {
+      ...base,
+      id: newClaimId(),
+      status,
+      slotKey,
+      decidedAt: base.createdAt,
+      decidedBy: SYSTEM_ACTOR,
+      ...(payoutEndpointIds.length > 0 && { payout: { status: 'PENDING', attempts: 0 } }),
+    };
+    if (!(await this.claims.tryInsert({ ...claim, payoutEndpointIds }))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    await this.faults.at('claim-finished');
+    return claim;
   }
 
   /** A system rejection is born final and never holds the slot (its slot key is its own id). */

@@ -8,6 +8,12 @@ export type StoredClaimFields = Pick<ClaimEntity, 'eventId' | 'userId' | 'status
   _id: { toString(): string };
 };
 
+/** A claim born decided, as the outbox reads it (the claims still marked payoutPending). */
+export type StoredOutboxClaim = Pick<
+  ClaimEntity,
+  'status' | 'reason' | 'note' | 'decidedAt' | 'decidedBy' | 'createdAt' | 'payoutEndpointIds'
+> & { _id: { toString(): string } };
+
 export const CLAIM_FIELDS = { eventId: 1, userId: 1, status: 1, rewards: 1, createdAt: 1 } as const;
 
 export function toPayoutClaim(doc: StoredClaimFields): PayoutClaim {
@@ -28,6 +34,7 @@ export function toPayoutClaim(doc: StoredClaimFields): PayoutClaim {
 
 export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
   return {
+    source: 'decision',
     decisionId: doc._id.toString(),
     claimId: doc.claimId,
     toStatus: doc.toStatus,
@@ -36,6 +43,33 @@ export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
     decidedBy: doc.decidedBy,
     at: doc.at,
     applied: doc.appliedAt != null,
+    endpointIds: [...(doc.payoutEndpointIds ?? [])],
+  };
+}
+
+export const OUTBOX_CLAIM_FIELDS = {
+  status: 1,
+  reason: 1,
+  note: 1,
+  decidedAt: 1,
+  decidedBy: 1,
+  createdAt: 1,
+  payoutEndpointIds: 1,
+} as const;
+
+/** A claim born decided is its own first decision: born applied, its id the webhook's id. */
+export function claimOutboxEntry(doc: StoredOutboxClaim): OutboxEntry {
+  const id = doc._id.toString();
+  return {
+    source: 'claim',
+    decisionId: id,
+    claimId: id,
+    toStatus: doc.status,
+    ...(doc.reason != null && { reason: doc.reason }),
+    ...(doc.note != null && { note: doc.note }),
+    decidedBy: doc.decidedBy ?? 'system',
+    at: doc.decidedAt ?? doc.createdAt,
+    applied: true,
     endpointIds: [...(doc.payoutEndpointIds ?? [])],
   };
 }

@@ -11,7 +11,10 @@ import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import {
   CLAIM_FIELDS,
   type StoredClaimFields,
+  OUTBOX_CLAIM_FIELDS,
+  type StoredOutboxClaim,
   type StoredOutboxDecision,
+  claimOutboxEntry,
   toOutboxEntry,
   toPayoutClaim,
 } from './payout-outbox.mapper.js';
@@ -25,10 +28,20 @@ export class PayoutOutboxRepository {
     @InjectModel(PayoutSummaryLeaseEntity.name) private readonly summaryLeases: Model<PayoutSummaryLeaseEntity>,
   ) {}
 
-  /** Decisions whose deliveries are not recorded yet: an equality filter, so FerretDB pushes it down too. */
+  /**
+   * Transitions whose deliveries are not recorded yet: decisions, then claims born decided. Equality
+   * filters, so FerretDB pushes them down too.
+   */
   async findPending(limit: number): Promise<OutboxEntry[]> {
     const docs = await this.decisions.find({ payoutPending: true }).limit(limit).lean<StoredOutboxDecision[]>().exec();
-    return docs.map(toOutboxEntry);
+    const entries = docs.map(toOutboxEntry);
+    if (entries.length >= limit) return entries;
+    const claims = await this.claims
+      .find({ payoutPending: true }, OUTBOX_CLAIM_FIELDS)
+      .limit(limit - entries.length)
+      .lean<StoredOutboxClaim[]>()
+      .exec();
+    return [...entries, ...claims.map(claimOutboxEntry)];
   }
 
   /**
@@ -52,10 +65,16 @@ export class PayoutOutboxRepository {
     return found;
   }
 
-  /** Clears the outbox mark of these decisions in one command (pushed down on the mark, matched by id). */
-  async markExpanded(decisionIds: readonly string[]): Promise<void> {
-    if (decisionIds.length === 0) return;
-    await this.decisions.updateMany({ payoutPending: true, _id: { $in: decisionIds } }, { $unset: { payoutPending: 1 } }).exec();
+  /** Clears the outbox mark of these entries, one command per source (pushed down on the mark, matched by id). */
+  async markExpanded(entries: ReadonlyArray<Pick<OutboxEntry, 'source' | 'decisionId'>>): Promise<void> {
+    const of = (source: OutboxEntry['source']) =>
+      entries.filter((entry) => entry.source === source).map((entry) => entry.decisionId);
+    const decisionIds = of('decision');
+    const claimIds = of('claim');
+    const unmark = { $unset: { payoutPending: 1 } };
+    if (decisionIds.length > 0)
+      await this.decisions.updateMany({ payoutPending: true, _id: { $in: decisionIds } }, unmark).exec();
+    if (claimIds.length > 0) await this.claims.updateMany({ payoutPending: true, _id: { $in: claimIds } }, unmark).exec();
   }
 
   /** Cached summaries of the claims' deliveries, one update each, in turn (absent = NOT_REQUIRED). */

@@ -1,4 +1,9 @@
+/**
+ * One transition whose webhooks are not recorded yet: a claim decision marked payoutPending, or a claim
+ * born decided (`source: 'claim'`, decisionId = the claim's id: it is its own first decision).
+ */
 export interface OutboxEntry {
+  source: 'decision' | 'claim';
   decisionId: string;
   claimId: string;
   toStatus: string;

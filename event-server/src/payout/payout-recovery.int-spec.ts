@@ -46,7 +46,7 @@ describe('payout across crashes and replicas', () => {
     await receiver?.stop();
   });
 
-  it('a grant whose process dies right after its decision is delivered by another process, once', async () => {
+  it('grants whose process dies right after recording them are delivered by another process, once', async () => {
     const admin = token('ADMIN');
     const operator = token('OPERATOR');
     const created = await live.request('POST', '/webhook-endpoints', {
@@ -57,41 +57,52 @@ describe('payout across crashes and replicas', () => {
     // The doomed server learns of the endpoint the way another replica would: its directory refreshes.
     await doomed.app.get(WebhookEndpointDirectory).refresh();
 
-    const event = await createClaimableEvent(doomed, operator);
-    const [user] = await eligibleUsers(doomed, operator, 1);
-    vi.spyOn(doomed.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
-      if (step === 'decision-inserted') throw new Error('injected crash');
+    // A limited reward: the claim is PROCESSING, then decided; the crash comes right after the decision.
+    const limited = await createClaimableEvent(doomed, operator, {
+      rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }],
     });
-    expect((await claim(doomed, event.id, { ...user!, token: doomed.issuer.token(user!.id, ['USER']) })).status).toBe(500);
+    // No limited reward: the claim is born decided; the crash comes right after its one insert.
+    const unlimited = await createClaimableEvent(doomed, operator);
+    const [user] = await eligibleUsers(doomed, operator, 1);
+    const player = { ...user!, token: doomed.issuer.token(user!.id, ['USER']) };
+    vi.spyOn(doomed.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step === 'decision-inserted' || step === 'claim-finished') throw new Error('injected crash');
+    });
+    expect((await claim(doomed, limited.id, player)).status).toBe(500);
+    expect((await claim(doomed, unlimited.id, player)).status).toBe(500);
     vi.restoreAllMocks();
     await doomed.close();
 
-    // Nothing was sent yet: the decision is not applied, so the live relay leaves it alone...
-    expect(receiver.received).toHaveLength(0);
-    // ...until the reconciler (on any replica) applies it; then the relay records and sends the webhook.
+    // Nothing was sent for the limited grant: its decision is not applied, so the live relay leaves it
+    // alone until the reconciler (on any replica) applies it. The born grant needs nobody: it is final.
     await live.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
-    const claims = await live.request<{ items: Array<{ id: string; status: string }> }>('GET', `/claims?eventId=${event.id}`, {
-      token: operator.token,
-    });
-    const granted = claims.body.items[0]!;
-    expect(granted.status).toBe('GRANTED');
-    const delivered = await vi.waitFor(
-      async () => {
-        const claimNow = await live.request<{ payout: { status: string } }>('GET', `/claims/${granted.id}`, {
-          token: operator.token,
-        });
-        expect(claimNow.body.payout.status).toBe('DELIVERED');
-        const list = await live.request<{ items: Array<{ id: string; webhookId: string; status: string }> }>(
-          'GET',
-          `/deliveries?claimId=${granted.id}`,
-          { token: operator.token },
-        );
-        return list.body.items;
-      },
-      { timeout: 10_000, interval: 30 },
-    );
-    expect(delivered).toHaveLength(1);
-    expect(receiver.withId(delivered[0]!.webhookId)).toHaveLength(1);
+    for (const event of [limited, unlimited]) {
+      const claims = await live.request<{ items: Array<{ id: string; status: string }> }>('GET', `/claims?eventId=${event.id}`, {
+        token: operator.token,
+      });
+      expect(claims.body.items).toHaveLength(1);
+      const granted = claims.body.items[0]!;
+      expect(granted.status).toBe('GRANTED');
+      const delivered = await vi.waitFor(
+        async () => {
+          const claimNow = await live.request<{ payout: { status: string } }>('GET', `/claims/${granted.id}`, {
+            token: operator.token,
+          });
+          expect(claimNow.body.payout.status).toBe('DELIVERED');
+          const list = await live.request<{ items: Array<{ id: string; webhookId: string; status: string }> }>(
+            'GET',
+            `/deliveries?claimId=${granted.id}`,
+            { token: operator.token },
+          );
+          return list.body.items;
+        },
+        { timeout: 10_000, interval: 30 },
+      );
+      expect(delivered).toHaveLength(1);
+      const [sent] = receiver.withId(delivered[0]!.webhookId);
+      expect(receiver.withId(delivered[0]!.webhookId)).toHaveLength(1);
+      expect(JSON.parse(sent!.body)).toMatchObject({ type: 'claim.granted', data: { id: granted.id, status: 'GRANTED' } });
+    }
     // Leases exist only while an attempt is in flight: once recorded, the relay removes them.
     await vi.waitFor(async () => expect(await live.app.get(DeliveryRepository).countLeases()).toBe(0));
   });

@@ -181,7 +181,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const expanded = applied.filter((_entry, index) => built[index] !== undefined);
     // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
     const fresh = await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
-    await this.outbox.markExpanded(expanded.map((entry) => entry.decisionId));
+    await this.outbox.markExpanded(expanded);
     return { waiting: pending.length, fresh };
   }
 
