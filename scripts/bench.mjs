@@ -598,8 +598,14 @@ latencyRow('direct to the event server', progressDirect);
 latencyRow("the store alone (the server's activity read)", progressStore);
 latencyRow('the evaluation alone (CPU, no I/O)', progressCpu);
 console.log("\nstore commands per operation (command monitoring on the event server's driver)");
-for (const [label, commands] of Object.entries(counts)) {
-  console.log(`  ${label.padEnd(52)}  ${String(commands.length).padStart(8)}   ${commands.join(', ')}`);
+// The event and webhook caches are read again once per TTL (2 s, 5 s) by whichever request finds them
+// expired; on a busy machine that can be a counted one. Shown apart: they are not that request's cost.
+const CACHE_REFRESH = new Set(['find events', 'find rewards', 'find webhook_endpoints']);
+for (const [label, all] of Object.entries(counts)) {
+  const commands = all.filter((command) => !CACHE_REFRESH.has(command));
+  const refresh = all.filter((command) => CACHE_REFRESH.has(command));
+  const extra = refresh.length > 0 ? `   (+ cache refresh: ${refresh.join(', ')})` : '';
+  console.log(`  ${label.padEnd(52)}  ${String(commands.length).padStart(8)}   ${commands.join(', ')}${extra}`);
 }
 console.log(`\nclaim latency, sequential, ${HISTORY_SAMPLES} each, interleaved       p50 ms   p99 ms`);
 latencyRow('fresh reward (stock 1,000,000)', historyTimes.fresh);
