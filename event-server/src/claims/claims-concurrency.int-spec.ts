@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Actor, claim, countBy, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import {
+  type Actor,
+  type RewardInput,
+  claim,
+  countBy,
+  createClaimableEvent,
+  eligibleUsers,
+  remainingOf,
+} from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 
 describe('claims under concurrency', () => {
@@ -15,7 +23,7 @@ describe('claims under concurrency', () => {
     await t?.close();
   });
 
-  it.each([
+  it.each<[string, RewardInput[]]>([
     ['a limited reward', [{ type: 'POINT', name: 'P', quantity: 1, stock: 50 }]],
     ['no limited reward (the claim is born decided)', [{ type: 'POINT', name: 'P', quantity: 1 }]],
   ])('200 parallel claims by one user, %s: exactly one GRANTED, 199 ALREADY_CLAIMED, no 5xx', async (_kind, rewards) => {

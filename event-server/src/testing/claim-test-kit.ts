@@ -3,8 +3,11 @@ import {
   ELIGIBLE_ACTIVITY,
   createClaimableEvent as createEvent,
   makeEligible,
+  type RewardInput,
 } from '../../../test-support/claimable-event.js';
 import type { EventTestApp } from '../testing/event-test-app.js';
+
+export type { RewardInput };
 
 /** Test-only helpers shared by the claim integration specs (not part of the server). */
 export interface Actor {
