@@ -8,6 +8,7 @@ import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
 import { DeliveryRepository, leaseId } from './delivery.repository.js';
+import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
@@ -26,6 +27,12 @@ const IDLE_POLL_MS = 30_000;
  * and retries, which it finds within that time.
  */
 const IDLE_BACKOFF_FACTOR = 16;
+/**
+ * The longest a round waits for the claim path to be quiet (in total, over all its steps). Claims first,
+ * but under sustained claims a round still runs this long after it was due, and then works without
+ * pausing until its backlog is gone: webhooks run late by about this much, never indefinitely.
+ */
+export const MAX_CLAIM_DEFER_MS = 1_500;
 
 interface Finished {
   delivery: DeliveryRecord;
@@ -60,6 +67,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private lastDueCheck = 0;
   /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
   private retryTimes: number[] = [];
+  /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
+  private yieldUntil = 0;
+  /** A round was held back as long as allowed and left a backlog: rounds work without pausing until it is gone. */
+  private owed = false;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -68,6 +79,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly endpoints: WebhookEndpointRepository,
     private readonly directory: WebhookEndpointDirectory,
     private readonly claimPayout: ClaimPayoutService,
+    private readonly load: ClaimLoad,
   ) {
     this.idleDelay = config.payout.relayIntervalMs;
   }
@@ -143,7 +155,24 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
-  async runOnce(now = new Date()): Promise<void> {
+  async runOnce(): Promise<void> {
+    this.yieldUntil = this.owed ? 0 : Date.now() + MAX_CLAIM_DEFER_MS;
+    try {
+      // Claims first: the round starts once no claim has run for a moment (or when it may wait no longer).
+      await this.load.quiet(this.yieldUntil, true);
+      await this.work(new Date());
+    } finally {
+      this.owed = this.lastRound.backlog && (this.owed || Date.now() >= this.yieldUntil);
+      this.yieldUntil = 0;
+    }
+  }
+
+  /** Before each step of store work: wait while claims run in this process, within the round's bound. */
+  private async yieldToClaims(): Promise<void> {
+    await this.load.quiet(this.yieldUntil);
+  }
+
+  private async work(now: Date): Promise<void> {
     const { waiting, fresh } = await this.expandOutbox();
     const limit = this.config.payout.concurrency * 8;
     const due = fresh.slice(0, limit);
@@ -156,6 +185,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.lastDueCheck = now.getTime();
       this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
       const known = new Set(due.map((delivery) => delivery.id));
+      await this.yieldToClaims();
       const found = await this.deliveries.findDue(now, limit);
       foundFull = found.length === limit;
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
@@ -176,11 +206,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     // Wait until the decision is applied (by its request or by the reconciler) and projected: the
     // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
     const applied = pending.filter((candidate) => candidate.applied);
+    await this.yieldToClaims();
     const claims = await this.outbox.findClaims([...new Set(applied.map((entry) => entry.claimId))]);
     const built = applied.map((entry) => this.deliveriesOf(entry, claims.get(entry.claimId)));
     const expanded = applied.filter((_entry, index) => built[index] !== undefined);
     // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
+    await this.yieldToClaims();
     const fresh = await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
+    await this.yieldToClaims();
     await this.outbox.markExpanded(expanded.map((entry) => entry.decisionId));
     return { waiting: pending.length, fresh };
   }
@@ -238,12 +271,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if (candidates.length === 0 || this.stopped) return 0;
     const startedAt = new Date();
     const keys = candidates.map((delivery) => ({ deliveryId: delivery.id, attempt: delivery.attempts + 1 }));
+    await this.yieldToClaims();
     const won = await this.deliveries.tryLeases(keys, startedAt);
     const held = candidates.filter((_delivery, index) => won[index]);
     const lost = candidates.filter((_delivery, index) => !won[index]);
     // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
     let lapsed: DeliveryRecord[] = [];
     if (lost.length > 0) {
+      await this.yieldToClaims();
       const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
       const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
       lapsed = lost.filter((delivery) => {
@@ -253,6 +288,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
     // delivery must still be pending at the attempt the lease names (one read for the whole round).
+    await this.yieldToClaims();
     const current = new Map(
       (await this.deliveries.findPendingByIds([...held, ...lapsed].map((delivery) => delivery.id))).map((delivery) => [
         delivery.id,
@@ -280,6 +316,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.finishAll(finished, startedAt);
     } finally {
+      await this.yieldToClaims();
       await this.deliveries.releaseLeases([...toSend, ...abandoned, ...dead].map((delivery) => this.keyOf(delivery)));
     }
     return finished.length;
@@ -347,7 +384,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
     }
     if (disable.size > 0) await this.directory.refresh();
+    await this.yieldToClaims();
     await this.deliveries.recordAttempts(records);
+    await this.yieldToClaims();
     await this.claimPayout.refresh(finished.map(({ delivery }) => delivery.claimId));
   }
 

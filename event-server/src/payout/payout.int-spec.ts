@@ -4,6 +4,7 @@ import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { ClaimLoad } from './claim-load.js';
 import { sendWebhook } from './webhook-sender.js';
 
 /** Fast relay and a short retry schedule (three retries) so the whole life of a delivery fits in a test. */
@@ -210,6 +211,47 @@ describe('payout webhooks', () => {
       expect(csv.body.split('\r\n')[0]).toMatch(/,payoutStatus$/);
       expect(csv.body).toContain(`${granted.id},`);
       expect(csv.body.split('\r\n').find((line) => line.startsWith(granted.id))).toMatch(/,DELIVERED$/);
+    });
+
+    it('waits while claims run in this process, then delivers once they are quiet', async () => {
+      await subscribe(['claim.granted']);
+      const load = t.app.get(ClaimLoad);
+      let claimsRunning = true;
+      let samples = 0;
+      load.useProbe(() => {
+        samples += 1;
+        return { inFlight: claimsRunning ? 1 : 0, queued: 0 };
+      });
+      try {
+        const granted = await grantedClaim();
+        const webhooksOf = (): number => receiver.received.filter((webhook) => webhook.body.includes(granted.id)).length;
+        // The relay is waiting for a quiet moment (it keeps looking), and has sent nothing meanwhile.
+        const waitingSince = samples;
+        await vi.waitFor(() => expect(samples).toBeGreaterThan(waitingSince + 20));
+        expect(webhooksOf()).toBe(0);
+        claimsRunning = false;
+        await vi.waitFor(() => expect(webhooksOf()).toBe(1), { timeout: 5_000 });
+      } finally {
+        load.useProbe();
+      }
+    });
+
+    it('under claims that never pause, still delivers (its wait is bounded)', async () => {
+      await subscribe(['claim.granted']);
+      const load = t.app.get(ClaimLoad);
+      let samples = 0;
+      load.useProbe(() => {
+        samples += 1;
+        return { inFlight: 1, queued: 0 };
+      });
+      try {
+        const granted = await grantedClaim();
+        const [delivery] = await settled(granted.id);
+        expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+        expect(samples).toBeGreaterThan(0);
+      } finally {
+        load.useProbe();
+      }
     });
 
     it('without a subscribed endpoint a grant needs no payout', async () => {

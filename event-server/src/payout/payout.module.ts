@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
 import { ClaimsModule } from '../claims/claims.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
@@ -31,6 +32,6 @@ import { PayoutRelay } from './payout-relay.service.js';
     AuditLogModule,
   ],
   controllers: [DeliveriesController],
-  providers: [DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
+  providers: [ClaimLoad, DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
 })
 export class PayoutModule {}
