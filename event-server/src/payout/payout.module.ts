@@ -9,6 +9,8 @@ import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import {
+  DeliveryAttemptLogEntity,
+  DeliveryAttemptLogSchema,
   DeliveryEntity,
   DeliveryLeaseEntity,
   DeliveryLeaseSchema,
@@ -25,6 +27,7 @@ import { PayoutRelay } from './payout-relay.service.js';
     MongooseModule.forFeature([
       { name: DeliveryEntity.name, schema: DeliverySchema },
       { name: DeliveryLeaseEntity.name, schema: DeliveryLeaseSchema },
+      { name: DeliveryAttemptLogEntity.name, schema: DeliveryAttemptLogSchema },
       { name: PayoutSummaryLeaseEntity.name, schema: PayoutSummaryLeaseSchema },
     ]),
     ClaimsModule,
