@@ -99,6 +99,15 @@ export class PayoutOutboxRepository {
     return new Map(docs.map((doc) => [doc._id, doc.at]));
   }
 
+  /** The summary leases taken before `cutoff`, by claim (few: the collection holds only recomputations in flight). */
+  async summaryLeasesTakenBefore(cutoff: Date): Promise<Map<string, Date>> {
+    const docs = await this.summaryLeases
+      .find({ at: { $lt: cutoff } })
+      .lean<Array<{ _id: string; at: Date }>>()
+      .exec();
+    return new Map(docs.map((doc) => [doc._id, doc.at]));
+  }
+
   /** Removes summary leases: this caller's own when done, or one a dead holder left (matched by when it was taken). */
   async releaseSummaryLeases(leases: ReadonlyArray<{ claimId: string; at?: Date }>): Promise<void> {
     if (leases.length === 0) return;

@@ -9,7 +9,7 @@ import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
 import { DeliveryRepository, leaseId } from './delivery.repository.js';
 import { ClaimLoad } from './claim-load.js';
-import { ClaimPayoutService } from './claim-payout.service.js';
+import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';
@@ -65,6 +65,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Set by each round: whether work was found, and whether more was left than one round takes. */
   private lastRound = { busy: false, backlog: false };
   private lastDueCheck = 0;
+  private lastSweep = 0;
   /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
   private retryTimes: number[] = [];
   /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
@@ -191,6 +192,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
     const made = await this.attemptAll(due);
+    if (now.getTime() - this.lastSweep >= SUMMARY_SWEEP_MS) {
+      this.lastSweep = now.getTime();
+      await this.yieldToClaims();
+      await this.claimPayout.sweep(now);
+    }
     // More fresh deliveries than one round sends are found by the next round's due query.
     if (fresh.length > limit) this.lastDueCheck = 0;
     this.lastRound = {
@@ -350,7 +356,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return { delivery, result, final: false };
   }
 
-  /** Records the attempts (one write), then the payout summaries of their claims. */
+  /** Records the attempts (grouped writes) under their claims' summary leases, then the claims' payout summaries. */
   private async finishAll(finished: readonly Finished[], at: Date): Promise<void> {
     if (finished.length === 0) return;
     const now = new Date();
@@ -385,9 +391,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (disable.size > 0) await this.directory.refresh();
     await this.yieldToClaims();
-    await this.deliveries.recordAttempts(records);
-    await this.yieldToClaims();
-    await this.claimPayout.refresh(finished.map(({ delivery }) => delivery.claimId));
+    // The summary leases are taken before the attempts are written: a crash in between leaves them for the sweep.
+    await this.claimPayout.refresh(
+      finished.map(({ delivery }) => delivery.claimId),
+      async () => {
+        await this.deliveries.recordAttempts(records);
+        await this.yieldToClaims();
+      },
+    );
   }
 
   /** `work` over the items with at most `concurrency` at a time; results in the items' order. */
