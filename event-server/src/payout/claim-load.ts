@@ -44,6 +44,11 @@ export class ClaimLoad implements OnApplicationBootstrap {
     return inFlight + queued > 0;
   }
 
+  /** Resolves as soon as no claim is in flight (at once when none is), or at `until` (epoch ms) at the latest. */
+  async gap(until: number): Promise<void> {
+    while (this.busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
+  }
+
   /**
    * Resolves once no claim has run for CLAIM_QUIET_MS, or at `until` (epoch ms) at the latest; true when
    * it had to wait. `fromNow`: count the quiet time from now even when no claim is running (the start of
