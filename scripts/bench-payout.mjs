@@ -192,7 +192,7 @@ for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
       );
     for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
   }
-  roundRatios.push(percentile(inRound.two, 50) / percentile(inRound.none, 50));
+  roundRatios.push({ none: percentile(inRound.none, 50), two: percentile(inRound.two, 50) });
 }
 
 // 2. The burst: one endpoint, BURST grants with IN_FLIGHT claims at a time, every webhook awaited.
@@ -242,7 +242,7 @@ console.log(
   `  ratio two / none                                                ${ratio(percentile(latency.two, 50) / percentile(latency.none, 50))} ${ratio(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
 );
 console.log(
-  `  p50 ratio of each round pair                                    ${roundRatios.map((value) => value.toFixed(2)).join('  ')}`,
+  `  each round pair, p50 none / two = ratio                        ${roundRatios.map(({ none, two }) => `${none.toFixed(1)}/${two.toFixed(1)}=${(two / none).toFixed(2)}`).join('  ')}`,
 );
 const perClaim = (mode) => latencyCommands[mode].total / latency[mode].length;
 console.log(`  store commands per claim, incl. the relay's work (none / two)   ${fmt(perClaim('none'))} ${fmt(perClaim('two'))}`);
