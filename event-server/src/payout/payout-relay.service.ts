@@ -17,6 +17,11 @@ import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
 
 const OUTBOX_BATCH = 500;
+/**
+ * A round that could not wait for quiet claims takes this many outbox entries (and twice as many due
+ * deliveries): its store commands then stay small enough to slip between claims.
+ */
+const PRESSED_OUTBOX_BATCH = 32;
 /** A lease older than the send timeout plus this belongs to a relay that died while sending. */
 const LEASE_GRACE_MS = 30_000;
 /** The longest pause between polls while no endpoint is enabled (leftovers of deleted endpoints). */
@@ -163,7 +168,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       // Claims first: the round starts once no claim has run for a moment (or when it may wait no longer).
       await this.load.quiet(this.yieldUntil, true);
-      await this.work(new Date());
+      await this.work(new Date(), this.load.busy());
     } finally {
       this.owed = this.lastRound.backlog && (this.owed || Date.now() >= this.yieldUntil);
       this.yieldUntil = 0;
@@ -179,9 +184,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     else await this.load.gap(Date.now() + GAP_WAIT_MS);
   }
 
-  private async work(now: Date): Promise<void> {
-    const { waiting, fresh } = await this.expandOutbox();
-    const limit = this.config.payout.concurrency * 8;
+  private async work(now: Date, pressed: boolean): Promise<void> {
+    const batch = pressed ? PRESSED_OUTBOX_BATCH : OUTBOX_BATCH;
+    const { waiting, fresh } = await this.expandOutbox(batch);
+    const limit = pressed ? PRESSED_OUTBOX_BATCH * 2 : this.config.payout.concurrency * 8;
     const due = fresh.slice(0, limit);
     const interval = this.config.payout.relayIntervalMs;
     // The deliveries just recorded are due now and known; the store is asked for other due ones (other
@@ -207,13 +213,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if (fresh.length > limit) this.lastDueCheck = 0;
     this.lastRound = {
       busy: waiting + made > 0,
-      backlog: waiting === OUTBOX_BATCH || fresh.length > limit || (foundFull && made > 0),
+      backlog: waiting === batch || fresh.length > limit || (foundFull && made > 0),
     };
   }
 
   /** Records the deliveries of the waiting outbox entries; returns how many entries waited and the deliveries this call recorded. */
-  async expandOutbox(): Promise<{ waiting: number; fresh: DeliveryRecord[] }> {
-    const pending = await this.outbox.findPending(OUTBOX_BATCH);
+  async expandOutbox(batch = OUTBOX_BATCH): Promise<{ waiting: number; fresh: DeliveryRecord[] }> {
+    const pending = await this.outbox.findPending(batch);
     if (pending.length === 0) return { waiting: 0, fresh: [] };
     // Wait until the decision is applied (by its request or by the reconciler) and projected: the
     // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
