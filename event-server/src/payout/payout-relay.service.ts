@@ -34,8 +34,9 @@ const IDLE_POLL_MS = 30_000;
 const IDLE_BACKOFF_FACTOR = 16;
 /**
  * The longest a round waits for the claim path to be quiet (in total, over all its steps). Claims first,
- * but under sustained claims a round still runs this long after it was due, and then works without
- * pausing until its backlog is gone: webhooks run late by about this much, never indefinitely.
+ * but under sustained claims a round still runs this long after it was due, and the rounds after it do
+ * not wait for quiet again until the backlog is gone (they work in small batches, between claims): under
+ * load webhooks run late, never indefinitely.
  */
 export const MAX_CLAIM_DEFER_MS = 1_500;
 /** Past that bound, the longest one step waits for a moment with no claim in flight. */
@@ -56,7 +57,10 @@ interface Finished {
  * Its store work is batched per round, not per delivery (the relay shares the store, and on a 2-core
  * machine the CPU, with the claim path): one read of the outbox, one of its claims, one insert of the
  * deliveries, one update of the outbox; then one insert of the leases, one re-read of the leased
- * deliveries, one write of all attempts, one removal of the leases, and the claims' payout summaries.
+ * deliveries, one insert of the attempts and one update per group of attempts that ended alike, one
+ * removal of the leases, and the claims' payout summaries (a read each, one update per group of alike
+ * summaries). And it gives way to claims in this process (ClaimLoad): each store step waits for a quiet
+ * moment, within a bound per round.
  */
 @Injectable()
 export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -77,7 +81,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private retryTimes: number[] = [];
   /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
   private yieldUntil = 0;
-  /** A round was held back as long as allowed and left a backlog: rounds work without pausing until it is gone. */
+  /** A round was held back as long as allowed and left a backlog: rounds do not wait for quiet until it is gone. */
   private owed = false;
 
   constructor(
