@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // npm run bench:payout: the payout webhooks of the real event server on a real database. Prints figures,
 // asserts nothing (the machines are shared and noisy; compare the side-by-side figures of one run):
-//   1. a claim's latency with no webhook endpoint vs two endpoints subscribed, in alternating rounds;
+//   1. a claim's latency with no webhook endpoint vs two endpoints subscribed, in alternating rounds (each
+//      longer than the relay's longest wait for quiet claims, so its work under sustained claims is in them);
 //   2. a burst of 1,000 grants all delivered to a receiver that answers at once: deliveries/s and the lag
 //      from each grant's answer to its webhook's arrival (p50/p99).
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
 import { benchStore } from './bench-store.mjs';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { createServer } from 'node:http';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -16,7 +18,7 @@ import { TokenForge } from '../test-support/tokens.ts';
 const BURST = Number(process.env.BENCH_PAYOUT_GRANTS ?? 1000);
 const IN_FLIGHT = 16;
 const LATENCY_ROUNDS = 4;
-const LATENCY_CLAIMS_PER_ROUND = 50;
+const LATENCY_CLAIMS_PER_ROUND = Number(process.env.BENCH_PAYOUT_ROUND_CLAIMS ?? 200);
 const RELAY_INTERVAL_MS = process.env.PAYOUT_RELAY_INTERVAL_MS ?? '100';
 const run = `benchpay_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
@@ -137,13 +139,17 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 const fmt = (value) => value.toFixed(1).padStart(8);
+const ratio = (value) => value.toFixed(2).padStart(8);
+
+// The bench's own status polls are store commands too: counted once here, subtracted from the relay's.
+const pendingPoll = () => call('GET', `/claims?eventId=${event.id}&payoutStatus=PENDING&limit=1`, admin);
+const pollCost = await countCommands(pendingPoll);
+let polls = 0;
 
 /** Waits until every claim has `count` webhooks and no claim of the event shows payout PENDING. */
 async function settle(claimIds, count) {
   const deadline = Date.now() + 5 * 60_000;
-  const done = async () =>
-    claimIds.every((id) => (copies.get(id) ?? 0) >= count) &&
-    (await call('GET', `/claims?eventId=${event.id}&payoutStatus=PENDING&limit=1`, admin)).total === 0;
+  const done = async () => claimIds.every((id) => (copies.get(id) ?? 0) >= count) && (polls++, (await pendingPoll()).total === 0);
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('the webhooks of a latency round did not settle within 5 minutes');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -154,8 +160,10 @@ async function settle(claimIds, count) {
 // round's webhooks are all delivered (and its claims' payout summaries written) before the next round
 // starts, so the relay's work lands in the round that caused it and never in a "none" round.
 const latency = { none: [], two: [] };
+const roundRatios = [];
 const latencyCommands = { none: { total: 0, byKind: new Map() }, two: { total: 0, byKind: new Map() } };
 for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+  const inRound = { none: [], two: [] };
   for (const mode of round % 2 === 0 ? ['none', 'two'] : ['two', 'none']) {
     const endpoints = [];
     if (mode === 'two') {
@@ -166,19 +174,25 @@ for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
       }
     }
     const ids = [];
+    polls = 0;
     const counted = await countCommands(async () => {
       for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) {
         const grant = await claimOnce(event.id, player());
         latency[mode].push(grant.ms);
+        inRound[mode].push(grant.ms);
         ids.push(grant.id);
       }
       if (mode === 'two') await settle(ids, endpoints.length);
     });
-    latencyCommands[mode].total += counted.total;
+    latencyCommands[mode].total += counted.total - polls * pollCost.total;
     for (const [kind, n] of counted.byKind)
-      latencyCommands[mode].byKind.set(kind, (latencyCommands[mode].byKind.get(kind) ?? 0) + n);
+      latencyCommands[mode].byKind.set(
+        kind,
+        (latencyCommands[mode].byKind.get(kind) ?? 0) + n - polls * (pollCost.byKind.get(kind) ?? 0),
+      );
     for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
   }
+  roundRatios.push({ none: percentile(inRound.none, 50), two: percentile(inRound.two, 50) });
 }
 
 // 2. The burst: one endpoint, BURST grants with IN_FLIGHT claims at a time, every webhook awaited.
@@ -213,7 +227,9 @@ const payoutDelivered = (await call('GET', `/claims?eventId=${event.id}&payoutSt
 await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
 
 console.log(
-  `\npayout bench  (store: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded MongoDB'}, relay every ${RELAY_INTERVAL_MS} ms)`,
+  `\npayout bench  (store: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded MongoDB'}, relay every ${RELAY_INTERVAL_MS} ms, load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')})`,
 );
 console.log('\nclaim latency (ms), sequential claims, rounds alternating          p50      p99');
 console.log(
@@ -223,13 +239,17 @@ console.log(
   `  two endpoints subscribed (${latency.two.length} claims)                         ${fmt(percentile(latency.two, 50))} ${fmt(percentile(latency.two, 99))}`,
 );
 console.log(
-  `  ratio two / none                                                ${fmt(percentile(latency.two, 50) / percentile(latency.none, 50))} ${fmt(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
+  `  ratio two / none                                                ${ratio(percentile(latency.two, 50) / percentile(latency.none, 50))} ${ratio(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
+);
+console.log(
+  `  each round pair, p50 none / two = ratio                        ${roundRatios.map(({ none, two }) => `${none.toFixed(1)}/${two.toFixed(1)}=${(two / none).toFixed(2)}`).join('  ')}`,
 );
 const perClaim = (mode) => latencyCommands[mode].total / latency[mode].length;
 console.log(`  store commands per claim, incl. the relay's work (none / two)   ${fmt(perClaim('none'))} ${fmt(perClaim('two'))}`);
 console.log(`  the relay's commands per delivery (two - none, / 2)             ${fmt((perClaim('two') - perClaim('none')) / 2)}`);
 const kinds = (byKind, per) =>
   [...byKind]
+    .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
     .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`)
     .join(', ');

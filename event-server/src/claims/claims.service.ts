@@ -43,6 +43,7 @@ export class ClaimsService {
   }
 
   private readonly admission: AdmissionGate;
+  readonly load = (): { inFlight: number; queued: number } => this.admission.load;
 
   /**
    * The recorded claim and, when the request was refused, why (an Idempotency-Key replays the first

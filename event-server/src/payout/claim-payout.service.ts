@@ -8,6 +8,8 @@ import { type ClaimPayout, payoutOf } from './payout.rules.js';
 const SUMMARY_LEASE_LAPSE_MS = 30_000;
 /** How soon a summary another process was recomputing is tried again. */
 const DEFERRED_RETRY_MS = 50;
+/** How often the relay looks for summary leases whose holder died (see sweep). */
+export const SUMMARY_SWEEP_MS = 30_000;
 
 /**
  * Keeps the claim's payout field (a cached summary) equal to its deliveries, recomputed from all of them
@@ -33,11 +35,18 @@ export class ClaimPayoutService implements OnModuleDestroy {
     clearTimeout(this.timer);
   }
 
-  /** Recomputes the summaries of these claims: one lease insert, a read and a write per claim, one release. */
-  async refresh(claimIds: Iterable<string>): Promise<void> {
+  /**
+   * Recomputes the summaries of these claims: one lease insert, a read per claim, the writes, one release.
+   * `change` (the deliveries' own writes) runs once the leases are taken, so a process that dies between
+   * changing deliveries and writing their summaries leaves the lease behind, and the sweep finds it.
+   */
+  async refresh(claimIds: Iterable<string>, change?: () => Promise<void>): Promise<void> {
     const ids = [...new Set([...claimIds, ...this.deferred])];
     this.deferred.clear();
-    if (ids.length === 0) return;
+    if (ids.length === 0) {
+      await change?.();
+      return;
+    }
     const at = new Date();
     let won: boolean[];
     try {
@@ -49,6 +58,7 @@ export class ClaimPayoutService implements OnModuleDestroy {
     const mine = ids.filter((_id, index) => won[index]);
     const busy = ids.filter((_id, index) => !won[index]);
     try {
+      await change?.();
       const summaries = await fewAtATime(mine, async (id): Promise<[string, ClaimPayout]> => [
         id,
         payoutOf(await this.deliveries.findByClaim(id)),
@@ -66,6 +76,19 @@ export class ClaimPayoutService implements OnModuleDestroy {
       const lapsed = [...taken].filter(([, takenAt]) => at.getTime() - takenAt.getTime() > SUMMARY_LEASE_LAPSE_MS);
       await this.outbox.releaseSummaryLeases(lapsed.map(([claimId, takenAt]) => ({ claimId, at: takenAt })));
     }
+  }
+
+  /**
+   * Summaries whose recomputation a dead process left unfinished (its lease older than the lapse):
+   * the lease is removed and the summary recomputed. The lease collection holds only recomputations
+   * in flight, so this read is small.
+   */
+  async sweep(now = new Date()): Promise<number> {
+    const lapsed = await this.outbox.summaryLeasesTakenBefore(new Date(now.getTime() - SUMMARY_LEASE_LAPSE_MS));
+    if (lapsed.size === 0) return 0;
+    await this.outbox.releaseSummaryLeases([...lapsed].map(([claimId, at]) => ({ claimId, at })));
+    await this.refresh(lapsed.keys());
+    return lapsed.size;
   }
 
   private defer(ids: readonly string[]): void {

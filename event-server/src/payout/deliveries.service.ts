@@ -43,6 +43,6 @@ export class DeliveriesService {
     });
     await this.claimPayout.refresh([delivery.claimId]);
     this.relay.wake();
-    return toDeliveryResponse(rescheduled);
+    return toDeliveryResponse({ ...rescheduled, log: delivery.log });
   }
 }

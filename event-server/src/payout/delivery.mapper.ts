@@ -1,10 +1,28 @@
 import type { Types } from 'mongoose';
 import type { DeliveryResponseDto } from './dto/delivery-response.dto.js';
-import type { DeliveryRecord } from './delivery.js';
-import type { DeliveryEntity } from './delivery.schema.js';
+import type { DeliveryAttempt, DeliveryRecord, DeliveryWithAttempts } from './delivery.js';
+import type { DeliveryAttemptLogEntity, DeliveryEntity } from './delivery.schema.js';
 
 /** A delivery's stored document, as a lean read returns it. */
 export type StoredDelivery = DeliveryEntity & { _id: Types.ObjectId };
+
+function toAttempt(entry: Omit<DeliveryAttemptLogEntity, '_id' | 'deliveryId'>): DeliveryAttempt {
+  return {
+    attempt: entry.attempt,
+    at: entry.at,
+    ...(entry.statusCode != null && { statusCode: entry.statusCode }),
+    latencyMs: entry.latencyMs,
+    ...(entry.error != null && { error: entry.error }),
+  };
+}
+
+/** The delivery with its attempts: those kept on the document before the attempts log, then the log's. */
+export function withAttempts(doc: StoredDelivery, logged: readonly DeliveryAttemptLogEntity[]): DeliveryWithAttempts {
+  const byNumber = new Map<number, DeliveryAttempt>();
+  for (const entry of [...(doc.log ?? []), ...logged])
+    if (!byNumber.has(entry.attempt)) byNumber.set(entry.attempt, toAttempt(entry));
+  return { ...toDelivery(doc), log: [...byNumber.values()].sort((a, b) => a.attempt - b.attempt) };
+}
 
 export function toDelivery(doc: StoredDelivery): DeliveryRecord {
   return {
@@ -21,22 +39,15 @@ export function toDelivery(doc: StoredDelivery): DeliveryRecord {
     nextAttemptAt: doc.nextAttemptAt,
     ...(doc.lastAttemptAt != null && { lastAttemptAt: doc.lastAttemptAt }),
     ...(doc.lastStatusCode != null && { lastStatusCode: doc.lastStatusCode }),
-    ...(doc.lastLatencyMs != null && { lastLatencyMs: doc.lastLatencyMs }),
     ...(doc.lastError != null && { lastError: doc.lastError }),
     ...(doc.deliveredAt != null && { deliveredAt: doc.deliveredAt }),
-    log: (doc.log ?? []).map((entry) => ({
-      attempt: entry.attempt,
-      at: entry.at,
-      ...(entry.statusCode != null && { statusCode: entry.statusCode }),
-      latencyMs: entry.latencyMs,
-      ...(entry.error != null && { error: entry.error }),
-    })),
     createdAt: doc.createdAt,
   };
 }
 
 /** A delivery as the API shows it (its signed body stays inside). */
-export function toDeliveryResponse(delivery: DeliveryRecord): DeliveryResponseDto {
+export function toDeliveryResponse(delivery: DeliveryWithAttempts): DeliveryResponseDto {
+  const lastLatencyMs = delivery.log.at(-1)?.latencyMs;
   return {
     id: delivery.id,
     claimId: delivery.claimId,
@@ -48,7 +59,7 @@ export function toDeliveryResponse(delivery: DeliveryRecord): DeliveryResponseDt
     ...(delivery.status === 'PENDING' && { nextAttemptAt: delivery.nextAttemptAt.toISOString() }),
     ...(delivery.lastAttemptAt && { lastAttemptAt: delivery.lastAttemptAt.toISOString() }),
     ...(delivery.lastStatusCode !== undefined && { lastStatusCode: delivery.lastStatusCode }),
-    ...(delivery.lastLatencyMs !== undefined && { lastLatencyMs: delivery.lastLatencyMs }),
+    ...(lastLatencyMs !== undefined && { lastLatencyMs }),
     ...(delivery.lastError !== undefined && { lastError: delivery.lastError }),
     ...(delivery.deliveredAt && { deliveredAt: delivery.deliveredAt.toISOString() }),
     attemptLog: delivery.log.map((entry) => ({

@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose';
 import { DUPLICATE_KEY_CODE, isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
-import { type StoredDelivery, toDelivery } from './delivery.mapper.js';
-import { DeliveryEntity, DeliveryLeaseEntity } from './delivery.schema.js';
+import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, DeliveryWithAttempts, LeaseKey, NewDelivery } from './delivery.js';
+import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
+import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity } from './delivery.schema.js';
 import { fewAtATime } from './few-at-a-time.js';
+
+/** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
+const LOG_READS_AT_ONCE = 4;
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
 
@@ -28,32 +31,28 @@ export async function insertEach(insert: () => Promise<unknown>, count: number):
   return stored;
 }
 
-function attemptOperation(
-  id: string,
-  update: AttemptUpdate,
-): { filter: QueryFilter<DeliveryEntity>; update: UpdateQuery<DeliveryEntity> } {
+/**
+ * What an attempt changes on its delivery document. Attempts that ended alike (same status, attempt number,
+ * answer and next time) change their deliveries alike: the round's writes are grouped by this.
+ */
+function attemptChange(update: AttemptUpdate): UpdateQuery<DeliveryEntity> {
   const { attempt, status, nextAttemptAt, deliveredAt } = update;
   return {
-    filter: { _id: id },
-    update: {
-      $set: {
-        status,
-        attempts: attempt.attempt,
-        lastAttemptAt: attempt.at,
-        lastLatencyMs: attempt.latencyMs,
-        ...(nextAttemptAt && { nextAttemptAt }),
-        ...(deliveredAt && { deliveredAt }),
-        ...(attempt.statusCode !== undefined && { lastStatusCode: attempt.statusCode }),
-        ...(attempt.error !== undefined && { lastError: attempt.error }),
-      },
-      ...((attempt.statusCode === undefined || attempt.error === undefined) && {
-        $unset: {
-          ...(attempt.statusCode === undefined && { lastStatusCode: 1 }),
-          ...(attempt.error === undefined && { lastError: 1 }),
-        },
-      }),
-      $push: { log: attempt },
+    $set: {
+      status,
+      attempts: attempt.attempt,
+      lastAttemptAt: attempt.at,
+      ...(nextAttemptAt && { nextAttemptAt }),
+      ...(deliveredAt && { deliveredAt }),
+      ...(attempt.statusCode !== undefined && { lastStatusCode: attempt.statusCode }),
+      ...(attempt.error !== undefined && { lastError: attempt.error }),
     },
+    ...((attempt.statusCode === undefined || attempt.error === undefined) && {
+      $unset: {
+        ...(attempt.statusCode === undefined && { lastStatusCode: 1 }),
+        ...(attempt.error === undefined && { lastError: 1 }),
+      },
+    }),
   };
 }
 
@@ -70,6 +69,7 @@ export class DeliveryRepository {
   constructor(
     @InjectModel(DeliveryEntity.name) private readonly model: Model<DeliveryEntity>,
     @InjectModel(DeliveryLeaseEntity.name) private readonly leases: Model<DeliveryLeaseEntity>,
+    @InjectModel(DeliveryAttemptLogEntity.name) private readonly attemptLog: Model<DeliveryAttemptLogEntity>,
   ) {}
 
   /**
@@ -78,14 +78,27 @@ export class DeliveryRepository {
    */
   async insertMissing(deliveries: readonly NewDelivery[]): Promise<DeliveryRecord[]> {
     if (deliveries.length === 0) return [];
-    const docs = deliveries.map((delivery) => ({ _id: new Types.ObjectId(), ...delivery, log: [] }));
+    const docs = deliveries.map((delivery) => ({ _id: new Types.ObjectId(), ...delivery }));
     const stored = await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
     return docs.filter((_doc, index) => stored[index]).map((doc) => toDelivery(doc as StoredDelivery));
   }
 
-  async findById(id: string): Promise<DeliveryRecord | undefined> {
+  async findById(id: string): Promise<DeliveryWithAttempts | undefined> {
     const doc = await this.model.findById(id).lean<StoredDelivery>().exec();
-    return doc ? toDelivery(doc) : undefined;
+    return doc ? (await this.withAttempts([doc]))[0] : undefined;
+  }
+
+  /** The documents with their attempts: one read of the attempts log per delivery (an equality, so few rows are read). */
+  private async withAttempts(docs: readonly StoredDelivery[]): Promise<DeliveryWithAttempts[]> {
+    return fewAtATime(
+      docs,
+      async (doc) =>
+        withAttempts(
+          doc,
+          await this.attemptLog.find({ deliveryId: doc._id.toString() }).lean<DeliveryAttemptLogEntity[]>().exec(),
+        ),
+      LOG_READS_AT_ONCE,
+    );
   }
 
   /** Pending deliveries whose time has come, oldest due first (bounded: at most `limit`). */
@@ -117,25 +130,50 @@ export class DeliveryRepository {
     return docs.map(toDelivery);
   }
 
-  async findPage(filter: DeliveryFilter, skip: number, limit: number): Promise<{ items: DeliveryRecord[]; total: number }> {
+  async findPage(filter: DeliveryFilter, skip: number, limit: number): Promise<{ items: DeliveryWithAttempts[]; total: number }> {
     const query = queryOf(filter);
     const [docs, total] = await Promise.all([
       this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredDelivery[]>().exec(),
       this.model.countDocuments(query).exec(),
     ]);
-    return { items: docs.map(toDelivery), total };
+    return { items: await this.withAttempts(docs), total };
   }
 
-  /** Written only by the holder of the attempt's lease, so a plain update by _id is enough. */
+  /** Written only by the holder of the attempt's lease. */
   async recordAttempt(id: string, update: AttemptUpdate): Promise<void> {
     await this.recordAttempts([{ id, update }]);
   }
 
-  /** The attempts of one round, each written only by the holder of its lease (one update each, in turn). */
+  /**
+   * The attempts of one round, each written only by the holder of its lease: one insert into the attempts
+   * log, then one update per group of deliveries whose attempts ended alike (a round whose receivers all
+   * answered 2xx at once is one group). The log comes first: an attempt recorded again after a crash keeps
+   * its first answer there. The update's status equality is what FerretDB filters in the database (the
+   * pending deliveries are few), the ids are then matched among those.
+   */
   async recordAttempts(attempts: ReadonlyArray<{ id: string; update: AttemptUpdate }>): Promise<void> {
-    await fewAtATime(attempts, async ({ id, update }) => {
-      const { filter, update: change } = attemptOperation(id, update);
-      await this.model.updateOne(filter, change).exec();
+    if (attempts.length === 0) return;
+    const log = attempts.map(({ id, update: { attempt } }) => ({
+      _id: `${id}:${attempt.attempt}`,
+      deliveryId: id,
+      attempt: attempt.attempt,
+      at: attempt.at,
+      ...(attempt.statusCode !== undefined && { statusCode: attempt.statusCode }),
+      latencyMs: attempt.latencyMs,
+      ...(attempt.error !== undefined && { error: attempt.error }),
+    }));
+    await insertEach(() => this.attemptLog.collection.insertMany(log as never[], { ordered: false }), log.length);
+    const groups = new Map<string, { change: UpdateQuery<DeliveryEntity>; ids: Types.ObjectId[] }>();
+    for (const { id, update } of attempts) {
+      const change = attemptChange(update);
+      const key = JSON.stringify(change);
+      const group = groups.get(key) ?? { change, ids: [] };
+      group.ids.push(new Types.ObjectId(id));
+      groups.set(key, group);
+    }
+    await fewAtATime(groups.values(), async ({ change, ids }) => {
+      const filter: QueryFilter<DeliveryEntity> = { status: 'PENDING', _id: { $in: ids } };
+      await this.model.updateMany(filter, change).exec();
     });
   }
 

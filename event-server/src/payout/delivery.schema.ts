@@ -30,10 +30,14 @@ export class DeliveryEntity {
   @Prop({ required: true }) nextAttemptAt!: Date;
   @Prop() lastAttemptAt?: Date;
   @Prop() lastStatusCode?: number;
-  @Prop() lastLatencyMs?: number;
   @Prop() lastError?: string;
   @Prop() deliveredAt?: Date;
-  @Prop({ type: [DeliveryAttemptEntity], _id: false, default: [] }) log!: DeliveryAttemptEntity[];
+  /**
+   * Attempts made before the attempts log existed (deliveries recorded then kept their log and latency
+   * here); later attempts are in payout_delivery_attempts only.
+   */
+  @Prop({ type: [DeliveryAttemptEntity], _id: false, default: undefined }) log?: DeliveryAttemptEntity[];
+  @Prop() lastLatencyMs?: number;
   @Prop({ required: true }) createdAt!: Date;
 }
 
@@ -45,6 +49,26 @@ DeliverySchema.index({ claimId: 1 });
 DeliverySchema.index({ endpointId: 1, createdAt: -1, _id: -1 });
 DeliverySchema.index({ status: 1, createdAt: -1, _id: -1 });
 DeliverySchema.index({ createdAt: -1, _id: -1 });
+
+/**
+ * One attempt of one delivery, insert-only: `_id` is `<deliveryId>:<N>`, so a repeat (an attempt recorded
+ * again after a crash) is refused and the first answer stays. The delivery itself keeps only its status
+ * and the fields its list filters and the claim's summary need, so that a round's attempts that ended
+ * alike are recorded by one update of many deliveries, not one update each.
+ */
+@Schema({ collection: 'payout_delivery_attempts', versionKey: false })
+export class DeliveryAttemptLogEntity {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) deliveryId!: string;
+  @Prop({ required: true }) attempt!: number;
+  @Prop({ required: true }) at!: Date;
+  @Prop() statusCode?: number;
+  @Prop({ required: true }) latencyMs!: number;
+  @Prop() error?: string;
+}
+
+export const DeliveryAttemptLogSchema = SchemaFactory.createForClass(DeliveryAttemptLogEntity);
+DeliveryAttemptLogSchema.index({ deliveryId: 1, attempt: 1 });
 
 /**
  * Who sends attempt N of a delivery: `_id` is `<deliveryId>:<N>`, so of two relays (replicas) only one

@@ -22,14 +22,17 @@ export interface DeliveryRecord {
   nextAttemptAt: Date;
   lastAttemptAt?: Date;
   lastStatusCode?: number;
-  lastLatencyMs?: number;
   lastError?: string;
   deliveredAt?: Date;
-  log: DeliveryAttempt[];
   createdAt: Date;
 }
 
-export type NewDelivery = Omit<DeliveryRecord, 'id' | 'log'>;
+/** A delivery with its attempts, oldest first (what the API shows; the relay never reads the log). */
+export interface DeliveryWithAttempts extends DeliveryRecord {
+  log: DeliveryAttempt[];
+}
+
+export type NewDelivery = Omit<DeliveryRecord, 'id'>;
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;

@@ -77,11 +77,27 @@ export class PayoutOutboxRepository {
     if (claimIds.length > 0) await this.claims.updateMany({ payoutPending: true, _id: { $in: claimIds } }, unmark).exec();
   }
 
-  /** Cached summaries of the claims' deliveries, one update each, in turn (absent = NOT_REQUIRED). */
+  /**
+   * Cached summaries of the claims' deliveries (absent = NOT_REQUIRED). Claims whose summaries came out
+   * alike (a round's deliveries that all succeeded at once) are written by one update: it filters on the
+   * payout status PENDING, an equality FerretDB filters in the database, and matches the ids among those.
+   * A group that update did not wholly match (a summary that was not PENDING) is written claim by claim.
+   */
   async setClaimPayouts(payouts: ReadonlyMap<string, ClaimPayout>): Promise<void> {
-    await fewAtATime(payouts, async ([claimId, payout]) => {
+    const groups = new Map<string, { payout: ClaimPayout; claimIds: string[] }>();
+    for (const [claimId, payout] of payouts) {
+      const key = JSON.stringify(payout);
+      const group = groups.get(key) ?? { payout, claimIds: [] };
+      group.claimIds.push(claimId);
+      groups.set(key, group);
+    }
+    await fewAtATime(groups.values(), async ({ payout, claimIds }) => {
       const update = payout.status === 'NOT_REQUIRED' ? { $unset: { payout: 1 } } : { $set: { payout } };
-      await this.claims.updateOne({ _id: claimId }, update).exec();
+      if (claimIds.length > 1) {
+        const result = await this.claims.updateMany({ 'payout.status': 'PENDING', _id: { $in: claimIds } }, update).exec();
+        if (result.matchedCount === claimIds.length) return;
+      }
+      await fewAtATime(claimIds, (claimId) => this.claims.updateOne({ _id: claimId }, update).exec());
     });
   }
 
@@ -97,6 +113,15 @@ export class PayoutOutboxRepository {
     if (claimIds.length === 0) return new Map();
     const docs = await this.summaryLeases
       .find({ _id: { $in: claimIds } })
+      .lean<Array<{ _id: string; at: Date }>>()
+      .exec();
+    return new Map(docs.map((doc) => [doc._id, doc.at]));
+  }
+
+  /** The summary leases taken before `cutoff`, by claim (few: the collection holds only recomputations in flight). */
+  async summaryLeasesTakenBefore(cutoff: Date): Promise<Map<string, Date>> {
+    const docs = await this.summaryLeases
+      .find({ at: { $lt: cutoff } })
       .lean<Array<{ _id: string; at: Date }>>()
       .exec();
     return new Map(docs.map((doc) => [doc._id, doc.at]));

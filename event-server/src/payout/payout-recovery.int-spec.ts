@@ -7,7 +7,9 @@ import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testi
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { ClaimPayoutService } from './claim-payout.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
+import { payoutOf } from './payout.rules.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -172,5 +174,30 @@ describe('payout across crashes and replicas', () => {
       },
       { timeout: 10_000, interval: 30 },
     );
+  });
+
+  it('a summary whose recomputing process died (its lease left behind) is recomputed by the sweep', async () => {
+    const repository = live.app.get(DeliveryRepository);
+    const outbox = live.app.get(PayoutOutboxRepository);
+    const stale = (await repository.findPage({}, 0, 1)).items[0]!.claimId;
+    const busy = newId();
+    // A process took the summary lease, changed a delivery, and died before writing the summary.
+    await outbox.setClaimPayouts(new Map([[stale, { status: 'PENDING' as const, attempts: 0 }]]));
+    expect(await outbox.trySummaryLeases([stale], new Date(Date.now() - 60_000))).toEqual([true]);
+    // Another is recomputing right now: its lease is not the sweep's to take.
+    expect(await outbox.trySummaryLeases([busy], new Date())).toEqual([true]);
+
+    // (The live relay sweeps too, every 30 s: whichever sweep gets there, the outcome is the same.)
+    await live.app.get(ClaimPayoutService).sweep();
+    const operator = token('OPERATOR');
+    const claimNow = await live.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${stale}`, {
+      token: operator.token,
+    });
+    const expected = payoutOf(await repository.findByClaim(stale));
+    expect(expected.status).not.toBe('PENDING');
+    expect(claimNow.body.payout).toMatchObject({ status: expected.status, attempts: expected.attempts });
+    const left = await outbox.summaryLeasesTakenBefore(new Date(Date.now() + 1_000));
+    expect([...left.keys()]).toEqual([busy]);
+    await outbox.releaseSummaryLeases([{ claimId: busy }]);
   });
 });

@@ -8,7 +8,8 @@ import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
 import { DeliveryRepository, leaseId } from './delivery.repository.js';
-import { ClaimPayoutService } from './claim-payout.service.js';
+import { ClaimLoad } from './claim-load.js';
+import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';
@@ -16,6 +17,11 @@ import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
 
 const OUTBOX_BATCH = 500;
+/**
+ * A round that could not wait for quiet claims takes this many outbox entries (and twice as many due
+ * deliveries): its store commands then stay small enough to slip between claims.
+ */
+const PRESSED_OUTBOX_BATCH = 32;
 /** A lease older than the send timeout plus this belongs to a relay that died while sending. */
 const LEASE_GRACE_MS = 30_000;
 /** The longest pause between polls while no endpoint is enabled (leftovers of deleted endpoints). */
@@ -26,6 +32,15 @@ const IDLE_POLL_MS = 30_000;
  * and retries, which it finds within that time.
  */
 const IDLE_BACKOFF_FACTOR = 16;
+/**
+ * The longest a round waits for the claim path to be quiet (in total, over all its steps). Claims first,
+ * but under sustained claims a round still runs this long after it was due, and the rounds after it do
+ * not wait for quiet again until the backlog is gone (they work in small batches, between claims): under
+ * load webhooks run late, never indefinitely.
+ */
+export const MAX_CLAIM_DEFER_MS = 1_500;
+/** Past that bound, the longest one step waits for a moment with no claim in flight. */
+const GAP_WAIT_MS = 50;
 
 interface Finished {
   delivery: DeliveryRecord;
@@ -42,7 +57,10 @@ interface Finished {
  * Its store work is batched per round, not per delivery (the relay shares the store, and on a 2-core
  * machine the CPU, with the claim path): one read of the outbox, one of its claims, one insert of the
  * deliveries, one update of the outbox; then one insert of the leases, one re-read of the leased
- * deliveries, one write of all attempts, one removal of the leases, and the claims' payout summaries.
+ * deliveries, one insert of the attempts and one update per group of attempts that ended alike, one
+ * removal of the leases, and the claims' payout summaries (a read each, one update per group of alike
+ * summaries). And it gives way to claims in this process (ClaimLoad): each store step waits for a quiet
+ * moment, within a bound per round.
  */
 @Injectable()
 export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -58,8 +76,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Set by each round: whether work was found, and whether more was left than one round takes. */
   private lastRound = { busy: false, backlog: false };
   private lastDueCheck = 0;
+  private lastSweep = 0;
   /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
   private retryTimes: number[] = [];
+  /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
+  private yieldUntil = 0;
+  /** A round was held back as long as allowed and left a backlog: rounds do not wait for quiet until it is gone. */
+  private owed = false;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -68,6 +91,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly endpoints: WebhookEndpointRepository,
     private readonly directory: WebhookEndpointDirectory,
     private readonly claimPayout: ClaimPayoutService,
+    private readonly load: ClaimLoad,
   ) {
     this.idleDelay = config.payout.relayIntervalMs;
   }
@@ -143,9 +167,31 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
-  async runOnce(now = new Date()): Promise<void> {
-    const { waiting, fresh } = await this.expandOutbox();
-    const limit = this.config.payout.concurrency * 8;
+  async runOnce(): Promise<void> {
+    this.yieldUntil = this.owed ? 0 : Date.now() + MAX_CLAIM_DEFER_MS;
+    try {
+      // Claims first: the round starts once no claim has run for a moment (or when it may wait no longer).
+      await this.load.quiet(this.yieldUntil, true);
+      await this.work(new Date(), this.load.busy());
+    } finally {
+      this.owed = this.lastRound.backlog && (this.owed || Date.now() >= this.yieldUntil);
+      this.yieldUntil = 0;
+    }
+  }
+
+  /**
+   * Before each step of store work: wait while claims run in this process, within the round's bound. Past
+   * the bound the relay still slips its steps between claims, waiting a moment at most for each gap.
+   */
+  private async yieldToClaims(): Promise<void> {
+    if (Date.now() < this.yieldUntil) await this.load.quiet(this.yieldUntil);
+    else await this.load.gap(Date.now() + GAP_WAIT_MS);
+  }
+
+  private async work(now: Date, pressed: boolean): Promise<void> {
+    const batch = pressed ? PRESSED_OUTBOX_BATCH : OUTBOX_BATCH;
+    const { waiting, fresh } = await this.expandOutbox(batch);
+    const limit = pressed ? PRESSED_OUTBOX_BATCH * 2 : this.config.payout.concurrency * 8;
     const due = fresh.slice(0, limit);
     const interval = this.config.payout.relayIntervalMs;
     // The deliveries just recorded are due now and known; the store is asked for other due ones (other
@@ -156,31 +202,40 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.lastDueCheck = now.getTime();
       this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
       const known = new Set(due.map((delivery) => delivery.id));
+      await this.yieldToClaims();
       const found = await this.deliveries.findDue(now, limit);
       foundFull = found.length === limit;
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
     const made = await this.attemptAll(due);
+    if (now.getTime() - this.lastSweep >= SUMMARY_SWEEP_MS) {
+      this.lastSweep = now.getTime();
+      await this.yieldToClaims();
+      await this.claimPayout.sweep(now);
+    }
     // More fresh deliveries than one round sends are found by the next round's due query.
     if (fresh.length > limit) this.lastDueCheck = 0;
     this.lastRound = {
       busy: waiting + made > 0,
-      backlog: waiting === OUTBOX_BATCH || fresh.length > limit || (foundFull && made > 0),
+      backlog: waiting === batch || fresh.length > limit || (foundFull && made > 0),
     };
   }
 
   /** Records the deliveries of the waiting outbox entries; returns how many entries waited and the deliveries this call recorded. */
-  async expandOutbox(): Promise<{ waiting: number; fresh: DeliveryRecord[] }> {
-    const pending = await this.outbox.findPending(OUTBOX_BATCH);
+  async expandOutbox(batch = OUTBOX_BATCH): Promise<{ waiting: number; fresh: DeliveryRecord[] }> {
+    const pending = await this.outbox.findPending(batch);
     if (pending.length === 0) return { waiting: 0, fresh: [] };
     // Wait until the decision is applied (by its request or by the reconciler) and projected: the
     // projection that marks the claim PENDING must come before the relay's own payout writes, never after.
     const applied = pending.filter((candidate) => candidate.applied);
+    await this.yieldToClaims();
     const claims = await this.outbox.findClaims([...new Set(applied.map((entry) => entry.claimId))]);
     const built = applied.map((entry) => this.deliveriesOf(entry, claims.get(entry.claimId)));
     const expanded = applied.filter((_entry, index) => built[index] !== undefined);
     // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
+    await this.yieldToClaims();
     const fresh = await this.deliveries.insertMissing(built.flatMap((deliveries) => deliveries ?? []));
+    await this.yieldToClaims();
     await this.outbox.markExpanded(expanded);
     return { waiting: pending.length, fresh };
   }
@@ -238,12 +293,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if (candidates.length === 0 || this.stopped) return 0;
     const startedAt = new Date();
     const keys = candidates.map((delivery) => ({ deliveryId: delivery.id, attempt: delivery.attempts + 1 }));
+    await this.yieldToClaims();
     const won = await this.deliveries.tryLeases(keys, startedAt);
     const held = candidates.filter((_delivery, index) => won[index]);
     const lost = candidates.filter((_delivery, index) => !won[index]);
     // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
     let lapsed: DeliveryRecord[] = [];
     if (lost.length > 0) {
+      await this.yieldToClaims();
       const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
       const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
       lapsed = lost.filter((delivery) => {
@@ -253,6 +310,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
     // delivery must still be pending at the attempt the lease names (one read for the whole round).
+    await this.yieldToClaims();
     const current = new Map(
       (await this.deliveries.findPendingByIds([...held, ...lapsed].map((delivery) => delivery.id))).map((delivery) => [
         delivery.id,
@@ -280,6 +338,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.finishAll(finished, startedAt);
     } finally {
+      await this.yieldToClaims();
       await this.deliveries.releaseLeases([...toSend, ...abandoned, ...dead].map((delivery) => this.keyOf(delivery)));
     }
     return finished.length;
@@ -313,7 +372,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return { delivery, result, final: false };
   }
 
-  /** Records the attempts (one write), then the payout summaries of their claims. */
+  /** Records the attempts (grouped writes) under their claims' summary leases, then the claims' payout summaries. */
   private async finishAll(finished: readonly Finished[], at: Date): Promise<void> {
     if (finished.length === 0) return;
     const now = new Date();
@@ -347,8 +406,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
     }
     if (disable.size > 0) await this.directory.refresh();
-    await this.deliveries.recordAttempts(records);
-    await this.claimPayout.refresh(finished.map(({ delivery }) => delivery.claimId));
+    await this.yieldToClaims();
+    // The summary leases are taken before the attempts are written: a crash in between leaves them for the sweep.
+    await this.claimPayout.refresh(
+      finished.map(({ delivery }) => delivery.claimId),
+      async () => {
+        await this.deliveries.recordAttempts(records);
+        await this.yieldToClaims();
+      },
+    );
   }
 
   /** `work` over the items with at most `concurrency` at a time; results in the items' order. */

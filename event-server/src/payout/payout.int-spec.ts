@@ -4,6 +4,9 @@ import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { ClaimLoad } from './claim-load.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { sendWebhook } from './webhook-sender.js';
 
 /** Fast relay and a short retry schedule (three retries) so the whole life of a delivery fits in a test. */
@@ -26,8 +29,10 @@ interface Delivery {
   attempts: number;
   webhookId: string;
   type: string;
-  attemptLog: Array<{ statusCode?: number; error?: string; latencyMs: number }>;
+  attemptLog: Array<{ attempt: number; statusCode?: number; error?: string; latencyMs: number }>;
   lastError?: string;
+  lastStatusCode?: number;
+  lastLatencyMs?: number;
 }
 
 describe('payout webhooks', () => {
@@ -210,6 +215,100 @@ describe('payout webhooks', () => {
       expect(csv.body.split('\r\n')[0]).toMatch(/,payoutStatus$/);
       expect(csv.body).toContain(`${granted.id},`);
       expect(csv.body.split('\r\n').find((line) => line.startsWith(granted.id))).toMatch(/,DELIVERED$/);
+    });
+
+    it('waits while claims run in this process, then delivers once they are quiet', async () => {
+      await subscribe(['claim.granted']);
+      const load = t.app.get(ClaimLoad);
+      let claimsRunning = true;
+      let samples = 0;
+      load.useProbe(() => {
+        samples += 1;
+        return { inFlight: claimsRunning ? 1 : 0, queued: 0 };
+      });
+      try {
+        const granted = await grantedClaim();
+        const webhooksOf = (): number => receiver.received.filter((webhook) => webhook.body.includes(granted.id)).length;
+        // The relay is waiting for a quiet moment (it keeps looking), and has sent nothing meanwhile.
+        const waitingSince = samples;
+        await vi.waitFor(() => expect(samples).toBeGreaterThan(waitingSince + 20));
+        expect(webhooksOf()).toBe(0);
+        claimsRunning = false;
+        await vi.waitFor(() => expect(webhooksOf()).toBe(1), { timeout: 5_000 });
+      } finally {
+        load.useProbe();
+      }
+    });
+
+    it('under claims that never pause, still delivers (its wait is bounded)', async () => {
+      await subscribe(['claim.granted']);
+      const load = t.app.get(ClaimLoad);
+      let samples = 0;
+      load.useProbe(() => {
+        samples += 1;
+        return { inFlight: 1, queued: 0 };
+      });
+      try {
+        const granted = await grantedClaim();
+        const [delivery] = await settled(granted.id);
+        expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+        expect(samples).toBeGreaterThan(0);
+      } finally {
+        load.useProbe();
+      }
+    });
+
+    it('records the attempts of a round together, each delivery keeping its own log; a repeated attempt keeps its first answer', async () => {
+      await subscribe(['claim.granted']);
+      await subscribe(['claim.granted'], `${receiver.url}/second`);
+      const load = t.app.get(ClaimLoad);
+      let claimsRunning = true;
+      load.useProbe(() => ({ inFlight: claimsRunning ? 1 : 0, queued: 0 }));
+      let granted: Array<{ id: string }>;
+      try {
+        // Held back while the grants are made, the relay finds all six deliveries in one round.
+        granted = [await grantedClaim(), await grantedClaim(), await grantedClaim()];
+      } finally {
+        claimsRunning = false;
+        load.useProbe();
+      }
+      for (const { id } of granted) {
+        const deliveries = await settled(id, 2);
+        for (const delivery of deliveries) {
+          expect(delivery).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 204 });
+          expect(delivery.attemptLog).toEqual([expect.objectContaining({ attempt: 1, statusCode: 204 })]);
+          expect(delivery.lastLatencyMs).toBe(delivery.attemptLog[0]!.latencyMs);
+        }
+        await vi.waitFor(async () => {
+          const claimNow = await t.request<Record<string, unknown>>('GET', `/claims/${id}`, { token: operator.token });
+          expect(claimNow.body.payout).toMatchObject({ status: 'DELIVERED', attempts: 2 });
+        });
+      }
+      const [first] = await deliveriesOf(granted[0]!.id);
+      await t.app.get(DeliveryRepository).recordAttempt(first!.id, {
+        attempt: { attempt: 1, at: new Date(), statusCode: 500, latencyMs: 1, error: 'a repeat' },
+        status: 'PENDING',
+        nextAttemptAt: new Date(),
+      });
+      const [again] = (await deliveriesOf(granted[0]!.id)).filter((delivery) => delivery.id === first!.id);
+      expect(again).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 204 });
+      expect(again!.attemptLog).toEqual(first!.attemptLog);
+    });
+
+    it('writes alike summaries together, and one by one the claims whose summary was not pending', async () => {
+      const [a, b] = [await grantedClaim(), await grantedClaim()];
+      expect(a.body.payout).toEqual({ status: 'NOT_REQUIRED', attempts: 0 });
+      const payout = { status: 'FAILED' as const, attempts: 3, lastError: 'set by the test' };
+      await t.app.get(PayoutOutboxRepository).setClaimPayouts(
+        new Map([
+          [a.id, payout],
+          [b.id, payout],
+        ]),
+      );
+      for (const { id } of [a, b]) {
+        const claimNow = await t.request<Record<string, unknown>>('GET', `/claims/${id}`, { token: operator.token });
+        expect(claimNow.body.payout).toEqual(payout);
+      }
     });
 
     it('without a subscribed endpoint a grant needs no payout', async () => {

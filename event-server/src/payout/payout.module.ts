@@ -3,11 +3,14 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
 import { ClaimsModule } from '../claims/claims.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import {
+  DeliveryAttemptLogEntity,
+  DeliveryAttemptLogSchema,
   DeliveryEntity,
   DeliveryLeaseEntity,
   DeliveryLeaseSchema,
@@ -24,6 +27,7 @@ import { PayoutRelay } from './payout-relay.service.js';
     MongooseModule.forFeature([
       { name: DeliveryEntity.name, schema: DeliverySchema },
       { name: DeliveryLeaseEntity.name, schema: DeliveryLeaseSchema },
+      { name: DeliveryAttemptLogEntity.name, schema: DeliveryAttemptLogSchema },
       { name: PayoutSummaryLeaseEntity.name, schema: PayoutSummaryLeaseSchema },
     ]),
     ClaimsModule,
@@ -31,6 +35,6 @@ import { PayoutRelay } from './payout-relay.service.js';
     AuditLogModule,
   ],
   controllers: [DeliveriesController],
-  providers: [DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
+  providers: [ClaimLoad, DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
 })
 export class PayoutModule {}
