@@ -1,28 +1,16 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ROLES, type Role } from '@reward/server-kit/roles';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { TokenForge } from '../../../test-support/tokens.js';
-import { FakeUpstream, type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
-import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
+import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { concretePath } from '../testing/policy-samples.js';
 import { type RawResponse, rawRequest } from '../testing/raw-http.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
-const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-const auth = fakeAuthServer(signer);
-const event = new FakeUpstream();
 const UPSTREAM_TIMEOUT_MS = 400;
-let app: NestFastifyApplication;
-let gateway: string;
-
-beforeAll(async () => {
-  await Promise.all([auth.start(), event.start()]);
-  ({ app, url: gateway } = await startGateway(
-    { auth: auth.url, event: event.url, jwks: auth.url },
-    { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
-  ));
-});
+const gateway = useGatewayWithFakes({ UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) });
+const { signer, auth, event } = gateway;
 
 afterEach(() => {
   auth.seen.length = 0;
@@ -30,17 +18,12 @@ afterEach(() => {
   auth.answer = () => undefined;
 });
 
-afterAll(async () => {
-  await app.close();
-  await Promise.all([auth.stop(), event.stop()]);
-});
-
 function bearer(roles: Role[]): { authorization: string } {
   return { authorization: `Bearer ${signer.sign({ roles })}` };
 }
 
 function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
-  return rawRequest(gateway, method, path, options);
+  return rawRequest(gateway.url, method, path, options);
 }
 
 function expectErrorBody(response: RawResponse, status: number, code: string): void {
