@@ -1,5 +1,5 @@
 import { ROLES, type Role } from '@reward/server-kit/roles';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
@@ -185,6 +185,57 @@ describe('client address', () => {
       expect(lastSeen().headers['x-forwarded-for']).toBe('203.0.113.7');
     } finally {
       await behindProxy.app.close();
+    }
+  });
+});
+
+describe('the request log', () => {
+  it("writes one line per proxied request with the caller's id, never the token; a failed upstream is named on it", async () => {
+    const written: string[] = [];
+    const logged = await startGateway(
+      { auth: await unusedUrl(), event: gateway.event.url, jwks: gateway.auth.url },
+      { LOG_LEVEL: 'info' },
+      { logDestination: { write: (text: string) => written.push(text) } },
+    );
+    try {
+      const token = signer.sign({ sub: '64b7f0c2a1b2c3d4e5f60799', roles: ['USER'] });
+      const headers = { authorization: `Bearer ${token}`, 'x-request-id': 'logged-req-0001' };
+      expect((await rawRequest(logged.url, 'GET', '/events/64b7f0c2a1b2c3d4e5f60718?page=2', { headers })).status).toBe(200);
+      const login = await rawRequest(logged.url, 'POST', '/auth/login', {
+        headers: { 'content-type': 'application/json', 'x-request-id': 'logged-req-0002' },
+        body: '{}',
+      });
+      expect(login.status).toBe(503);
+      const lines = () =>
+        written
+          .join('')
+          .split('\n')
+          .filter((line) => line.includes('"request completed"'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      await vi.waitFor(() => expect(lines()).toHaveLength(2));
+      expect(lines()).toEqual([
+        expect.objectContaining({
+          level: 30,
+          service: 'gateway',
+          reqId: 'logged-req-0001',
+          req: { method: 'GET', url: '/events/64b7f0c2a1b2c3d4e5f60718?page=2', remoteAddress: '127.0.0.1' },
+          res: { statusCode: 200 },
+          responseTime: expect.any(Number),
+          userId: '64b7f0c2a1b2c3d4e5f60799',
+        }),
+        expect.objectContaining({
+          level: 40,
+          reqId: 'logged-req-0002',
+          res: { statusCode: 503 },
+          upstream: 'auth',
+          code: 'UPSTREAM_UNAVAILABLE',
+        }),
+      ]);
+      expect(lines()[1]).not.toHaveProperty('userId');
+      expect(written.join('')).not.toContain(token);
+      expect(written.join('')).not.toContain('response errored');
+    } finally {
+      await logged.app.close();
     }
   });
 });

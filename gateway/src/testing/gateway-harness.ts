@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { HttpAppOptions } from '@reward/server-kit/http-app';
 import { afterAll, beforeAll } from 'vitest';
 import { createGatewayServer, loadGatewayConfig } from '../server.js';
 import { TokenForge } from '../../../test-support/tokens.js';
@@ -16,6 +17,7 @@ export function fakeAuthServer(signer: TokenForge): FakeUpstream {
 export async function startGateway(
   upstreams: { auth: string; event: string; jwks: string },
   env: Record<string, string> = {},
+  options: Pick<HttpAppOptions, 'logDestination'> = {},
 ): Promise<{ app: NestFastifyApplication; url: string }> {
   const config = loadGatewayConfig({
     AUTH_SERVICE_URL: upstreams.auth,
@@ -27,7 +29,7 @@ export async function startGateway(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await createGatewayServer(config);
+  const app = await createGatewayServer(config, options);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url: await app.getUrl() };
 }
