@@ -195,7 +195,7 @@ describe('the request log', () => {
     const logged = await startGateway(
       { auth: await unusedUrl(), event: gateway.event.url, jwks: gateway.auth.url },
       { LOG_LEVEL: 'info' },
-      { logDestination: { write: (text: string) => written.push(text) } },
+      { logDestination: { write: (chunk) => written.push(Buffer.from(chunk).toString('utf8')) } },
     );
     try {
       const token = signer.sign({ sub: '64b7f0c2a1b2c3d4e5f60799', roles: ['USER'] });

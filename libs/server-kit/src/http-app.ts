@@ -9,7 +9,7 @@ import { type SecurityHeadersConfig, installSecurityHeaders } from './security-h
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
-import { BatchedLogDestination } from './log-destination.js';
+import { BatchedLogDestination, type LogOutput } from './log-destination.js';
 import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
 
@@ -32,7 +32,7 @@ export interface HttpAppOptions {
   /** Messages of lines never written: a library's line that the server says better itself. */
   droppedLogMessages?: readonly string[];
   /** Where the JSON lines go (in batches): standard output unless given (tests read the lines). */
-  logDestination?: { write(text: string): unknown };
+  logDestination?: LogOutput;
 }
 
 /**
