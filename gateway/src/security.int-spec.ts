@@ -1,38 +1,22 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DOCS_CSP } from '@reward/server-kit/security-headers';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TokenForge } from '../../test-support/tokens.js';
-import { FakeUpstream } from './testing/fake-upstream.js';
-import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from './testing/gateway-harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_AUDIENCE, TEST_ISSUER, useGatewayWithFakes } from './testing/gateway-harness.js';
 import { type RawResponse, rawRequest } from './testing/raw-http.js';
 
 // Runs without a database: the upstreams are fakes that record what reached them.
-const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-const auth = fakeAuthServer(signer);
-const event = new FakeUpstream();
-let app: NestFastifyApplication;
-let gateway: string;
-
-beforeAll(async () => {
-  await Promise.all([auth.start(), event.start()]);
-  ({ app, url: gateway } = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url }));
-});
+const gateway = useGatewayWithFakes();
+const { signer, auth, event } = gateway;
 
 afterEach(() => {
   auth.seen.length = 0;
   event.seen.length = 0;
 });
 
-afterAll(async () => {
-  await app.close();
-  await Promise.all([auth.stop(), event.stop()]);
-});
-
 const nested = (levels: number): string =>
   `{"email":"a@example.com","password":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
 
 function login(body: string, contentType: string): Promise<RawResponse> {
-  return rawRequest(gateway, 'POST', '/auth/login', { headers: { 'content-type': contentType }, body });
+  return rawRequest(gateway.url, 'POST', '/auth/login', { headers: { 'content-type': contentType }, body });
 }
 
 describe('JSON depth at the gateway', () => {
@@ -62,7 +46,7 @@ describe('JSON depth at the gateway', () => {
 
   it('forwards other media types as they came (the upstream decides about them)', async () => {
     const body = Buffer.concat([Buffer.from('['.repeat(2000)), Buffer.from([0, 255, 254])]);
-    const reply = await rawRequest(gateway, 'POST', '/auth/login', {
+    const reply = await rawRequest(gateway.url, 'POST', '/auth/login', {
       headers: { 'content-type': 'application/octet-stream' },
       body,
     });
@@ -81,12 +65,12 @@ describe('security headers at the gateway', () => {
 
   it('on its own answers, its refusals and proxied answers; no-store unless the answer says otherwise', async () => {
     for (const path of ['/health', '/no-such-route', '/users/me', '/openapi.json']) {
-      const reply = await rawRequest(gateway, 'GET', path, {});
+      const reply = await rawRequest(gateway.url, 'GET', path, {});
       expectSecurityHeaders(reply);
       expect(reply.headers['content-security-policy']).toContain("default-src 'none'");
       expect(reply.headers['cache-control']).toBe('no-store');
     }
-    const proxied = await rawRequest(gateway, 'GET', '/users/me', {
+    const proxied = await rawRequest(gateway.url, 'GET', '/users/me', {
       headers: { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}` },
     });
     expect(proxied.status).toBe(200);
@@ -94,19 +78,19 @@ describe('security headers at the gateway', () => {
   });
 
   it('gives /docs the policy under which Swagger UI runs (same-origin scripts only, no inline script)', async () => {
-    const page = await rawRequest(gateway, 'GET', '/docs', {});
+    const page = await rawRequest(gateway.url, 'GET', '/docs', {});
     expect(page.status).toBe(200);
     expectSecurityHeaders(page);
     expect(page.headers['content-security-policy']).toBe(DOCS_CSP);
     expect(DOCS_CSP).toContain("script-src 'self'");
     expect(DOCS_CSP).not.toMatch(/script-src[^;]*unsafe-inline/);
-    const asset = await rawRequest(gateway, 'GET', '/docs/swagger-ui-bundle.js', {});
+    const asset = await rawRequest(gateway.url, 'GET', '/docs/swagger-ui-bundle.js', {});
     expect(asset.headers['cache-control']).toBe('public, max-age=3600');
   });
 });
 
 describe('access tokens at the gateway', () => {
-  const me = (token: string) => rawRequest(gateway, 'GET', '/users/me', { headers: { authorization: `Bearer ${token}` } });
+  const me = (token: string) => rawRequest(gateway.url, 'GET', '/users/me', { headers: { authorization: `Bearer ${token}` } });
 
   it('refuses a genuine token without exp', async () => {
     const reply = await me(signer.sign({ roles: ['ADMIN'] }, { expiresInSeconds: null }));

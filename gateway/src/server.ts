@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp } from '@reward/server-kit/http-app';
+import { type HttpAppOptions, createHttpApp } from '@reward/server-kit/http-app';
 import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ROUTE_POLICIES } from './policy/route-policy.js';
@@ -9,9 +9,13 @@ import { REPLY_FROM_FAILURE_MESSAGE, installGatewayProxy } from './proxy/gateway
 export { loadGatewayConfig } from './config/gateway-config.js';
 export type { GatewayConfig } from './config/gateway-config.js';
 
-/** The gateway, configured and initialised but not yet listening (tests pick the port). */
-export async function createGatewayServer(config: GatewayConfig): Promise<NestFastifyApplication> {
+/** The gateway, configured and initialised but not yet listening (tests pick the port and may read the logs). */
+export async function createGatewayServer(
+  config: GatewayConfig,
+  options: Pick<HttpAppOptions, 'logDestination'> = {},
+): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
+    ...options,
     service: 'gateway',
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,

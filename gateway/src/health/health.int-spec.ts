@@ -1,21 +1,11 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TokenForge } from '../../../test-support/tokens.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
-import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
-const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-const auth = fakeAuthServer(signer);
-const event = new FakeUpstream();
-let app: NestFastifyApplication;
-let gateway: string;
-
-beforeAll(async () => {
-  await Promise.all([auth.start(), event.start()]);
-  ({ app, url: gateway } = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url }));
-});
+const gateway = useGatewayWithFakes();
+const { auth, event } = gateway;
 
 afterEach(() => {
   auth.healthy = true;
@@ -23,21 +13,16 @@ afterEach(() => {
   event.healthDelayMs = 0;
 });
 
-afterAll(async () => {
-  await app.close();
-  await Promise.all([auth.stop(), event.stop()]);
-});
-
 describe('GET /health', () => {
   it('is 200 with both services up, without a token', async () => {
-    const response = await rawRequest(gateway, 'GET', '/health');
+    const response = await rawRequest(gateway.url, 'GET', '/health');
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ status: 'ok', services: { auth: 'up', event: 'up' } });
   });
 
   it('is 503 with the error body naming the server that is not ready', async () => {
     event.healthy = false;
-    const response = await rawRequest(gateway, 'GET', '/health');
+    const response = await rawRequest(gateway.url, 'GET', '/health');
     expect(response.status).toBe(503);
     expect(response.json()).toEqual({
       statusCode: 503,
@@ -51,7 +36,7 @@ describe('GET /health', () => {
   it('names both when both are down', async () => {
     auth.healthy = false;
     event.healthy = false;
-    const response = await rawRequest(gateway, 'GET', '/health');
+    const response = await rawRequest(gateway.url, 'GET', '/health');
     expect(response.status).toBe(503);
     expect(response.json()).toMatchObject({
       message: 'auth server and event server are not ready',
@@ -61,7 +46,7 @@ describe('GET /health', () => {
 
   it('counts a server that answers too slowly as down, and answers within 2 s', async () => {
     event.healthDelayMs = 3_000;
-    const response = await rawRequest(gateway, 'GET', '/health');
+    const response = await rawRequest(gateway.url, 'GET', '/health');
     expect(response.status).toBe(503);
     expect(response.json()).toMatchObject({ services: { auth: 'up', event: 'down' } });
     expect(response.ms).toBeLessThan(2_000);

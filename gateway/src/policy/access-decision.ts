@@ -3,7 +3,7 @@ import { type AuthenticationResult, authenticateWithPassport } from '@reward/ser
 import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
-import { type VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
+import { type VerifiedTokenCache, bearerTokenOf, lookupKeyOf } from './verified-token-cache.js';
 
 export const PathErrorCode = {
   /** The path spells a letter, digit or `-._~` percent-encoded (see RouteTable.resolve). */
@@ -80,10 +80,12 @@ export function authorize(
   tokens?: VerifiedTokenCache,
 ): AccessDecision | Promise<AccessDecision> {
   if (!route.allowed || route.policy.access === 'public') return route;
-  const token = tokens && bearerTokenOf(rawRequest.headers?.authorization);
-  const known = token === undefined ? undefined : tokens?.get(token);
+  const authorization = rawRequest.headers?.authorization;
+  const key = tokens && lookupKeyOf(authorization);
+  const known = key === undefined ? undefined : tokens?.get(key);
   if (known) return judged(route, { user: known });
   return authenticateWithPassport(rawRequest).then((authentication) => {
+    const token = tokens && bearerTokenOf(authorization);
     if (authentication.user && token !== undefined) tokens?.remember(token, authentication.user);
     return judged(route, authentication);
   });

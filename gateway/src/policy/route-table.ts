@@ -66,29 +66,35 @@ function compile(policy: RoutePolicy): CompiledRoute {
  */
 function paramValue(raw: string): string | undefined {
   if (raw.length === 0) return undefined;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    return undefined;
+  let decoded = raw;
+  // Without a `%` there is nothing to decode (and nothing decodeURIComponent could refuse).
+  if (raw.includes('%')) {
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
   }
   if (decoded === '.' || decoded === '..' || UNSAFE_DECODED_PARAM.test(decoded)) return undefined;
   return decoded;
 }
 
 function matchSegments(route: CompiledRoute, parts: string[]): Record<string, string> | undefined {
-  if (parts.length !== route.segments.length) return undefined;
+  const { segments } = route;
+  if (parts.length !== segments.length) return undefined;
+  // Literals first (a comparison each), so a route that differs in one costs no decoding and no object.
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as Segment;
+    // Compared as sent: an encoded or differently-cased spelling of a literal is not that route.
+    if ('literal' in segment && parts[index] !== segment.literal) return undefined;
+  }
   const params: Record<string, string> = {};
-  for (const [index, segment] of route.segments.entries()) {
-    const part = parts[index] as string;
-    if ('literal' in segment) {
-      // Compared as sent: an encoded or differently-cased spelling of a literal is not that route.
-      if (part !== segment.literal) return undefined;
-    } else {
-      const value = paramValue(part);
-      if (value === undefined) return undefined;
-      params[segment.param] = value;
-    }
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index] as Segment;
+    if ('literal' in segment) continue;
+    const value = paramValue(parts[index] as string);
+    if (value === undefined) return undefined;
+    params[segment.param] = value;
   }
   return params;
 }
@@ -96,6 +102,8 @@ function matchSegments(route: CompiledRoute, parts: string[]): Record<string, st
 /** The route policy table, checked once and compiled for matching. */
 export class RouteTable {
   private readonly routes: CompiledRoute[];
+  /** The routes by their number of segments (in the same order): a path is only compared with those. */
+  private readonly routesByLength = new Map<number, CompiledRoute[]>();
 
   constructor(readonly policies: readonly RoutePolicy[]) {
     // A literal segment wins over a parameter at the same place (`/claims/export` before `/claims/:id`),
@@ -116,6 +124,9 @@ export class RouteTable {
         throw new Error(`route policy path ${route.policy.path} is given to both ${owner} and ${route.policy.upstream}`);
       }
       ownerOfShape.set(shape, owner);
+      const sameLength = this.routesByLength.get(route.segments.length) ?? [];
+      sameLength.push(route);
+      this.routesByLength.set(route.segments.length, sameLength);
     }
   }
 
@@ -131,15 +142,16 @@ export class RouteTable {
     if (hasEncodedUnreserved(path)) return { kind: 'encoded-unreserved' };
     const parts = path.slice(1).split('/');
     const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
-    const allowed = new Set<string>();
-    for (const route of this.routes) {
+    let allowed: Set<string> | undefined;
+    for (const route of this.routesByLength.get(parts.length) ?? []) {
       const params = matchSegments(route, parts);
       if (!params) continue;
       if (route.policy.method === wanted) return { kind: 'found', policy: route.policy, params };
+      allowed ??= new Set<string>();
       allowed.add(route.policy.method);
       if (route.policy.method === 'GET') allowed.add('HEAD');
     }
-    return allowed.size > 0 ? { kind: 'method-not-allowed', allowed: [...allowed].sort() } : { kind: 'not-found' };
+    return allowed ? { kind: 'method-not-allowed', allowed: [...allowed].sort() } : { kind: 'not-found' };
   }
 
   /** The paths an owner serves and the methods used on them, for registering its routes. */

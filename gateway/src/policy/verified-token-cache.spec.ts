@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { TEST_AUDIENCE, TEST_ISSUER } from '../testing/gateway-harness.js';
-import { VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
+import { VerifiedTokenCache, bearerTokenOf, lookupKeyOf } from './verified-token-cache.js';
 
 const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const user = { id: '64b7f0c2a1b2c3d4e5f60718', roles: ['USER' as const] };
@@ -68,6 +68,31 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get(b)).toBeUndefined();
     expect(cache.get(a)).toBeDefined();
     expect(cache.get(c)).toBeDefined();
+  });
+
+  it('gives every entry asked for a second chance before forgetting it, and forgets one per token beyond capacity', () => {
+    const cache = new VerifiedTokenCache({ capacity: 3 });
+    const tokens = [1, 2, 3, 4, 5].map((n) => signer.sign({ roles: ['USER'], sub: `user-${n}` }));
+    const [a, b, c, d, e] = tokens as [string, string, string, string, string];
+    for (const token of [a, b, c]) cache.remember(token, user);
+    for (const token of [a, b, c]) expect(cache.get(token)).toBeDefined();
+    cache.remember(d, user);
+    expect(cache.size).toBe(3);
+    // All three were asked for: each is passed over once, then the oldest of them goes.
+    expect(cache.get(a)).toBeUndefined();
+    cache.remember(e, user);
+    expect(cache.size).toBe(3);
+    expect([b, c, d, e].filter((token) => cache.get(token) !== undefined)).toHaveLength(3);
+  });
+});
+
+describe('lookupKeyOf', () => {
+  it('is the text after "Bearer " unchecked, and bearerTokenOf for any other spelling', () => {
+    expect(lookupKeyOf('Bearer a.b.c')).toBe('a.b.c');
+    expect(lookupKeyOf('Bearer a b')).toBe('a b');
+    expect(lookupKeyOf('bearer a.b.c')).toBe('a.b.c');
+    expect(lookupKeyOf('Basic a.b.c')).toBeUndefined();
+    expect(lookupKeyOf(undefined)).toBeUndefined();
   });
 });
 

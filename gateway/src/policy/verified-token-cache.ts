@@ -1,7 +1,7 @@
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 
 export interface VerifiedTokenCacheOptions {
-  /** The most tokens remembered; the least recently used one is forgotten first. */
+  /** The most tokens remembered; beyond it, one not asked for lately is forgotten (see evictOne). */
   capacity?: number;
   /** The longest a verification is reused, so a key withdrawn from the JWKS stops counting soon. */
   maxAgeMs?: number;
@@ -12,6 +12,8 @@ interface Entry {
   user: AuthenticatedUser;
   /** Until when (ms) the verification may be reused: never past the token's own `exp`. */
   until: number;
+  /** Asked for since it was last passed over for eviction (it then gets a second chance). */
+  recent: boolean;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/i;
@@ -19,6 +21,16 @@ const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/i;
 /** The token of an `Authorization: Bearer <token>` header written the one plain way, else undefined. */
 export function bearerTokenOf(authorization: unknown): string | undefined {
   return typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : undefined;
+}
+
+/**
+ * What to look a header up by: the text after `Bearer ` without checking it, so a remembered token costs no
+ * scan of its ~700 characters (only a token that passed `bearerTokenOf` and the whole verification is ever
+ * remembered, so a malformed one is never found); any other spelling goes through `bearerTokenOf`.
+ */
+export function lookupKeyOf(authorization: unknown): string | undefined {
+  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return authorization.slice(7);
+  return bearerTokenOf(authorization);
 }
 
 /** The `exp` (seconds) of a token whose signature was already verified; undefined when it has none. */
@@ -58,10 +70,13 @@ export class VerifiedTokenCache {
   get(token: string): AuthenticatedUser | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
-    this.entries.delete(token);
-    if (entry.until <= this.now()) return undefined;
-    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
-    this.entries.set(token, entry);
+    if (entry.until <= this.now()) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    // Marked rather than moved to the end of the Map (a delete and an insert on every request): eviction
+    // gives a marked entry a second chance instead.
+    entry.recent = true;
     return { id: entry.user.id, roles: [...entry.user.roles] };
   }
 
@@ -73,10 +88,22 @@ export class VerifiedTokenCache {
     const until = Math.min(exp * 1000, now + this.maxAgeMs);
     if (until <= now) return;
     this.entries.delete(token);
-    this.entries.set(token, { user: { id: user.id, roles: [...user.roles] }, until });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    // Room is made first, so the newcomer (not asked for yet) is not the one forgotten.
+    if (this.entries.size >= this.capacity) this.evictOne();
+    this.entries.set(token, { user: { id: user.id, roles: [...user.roles] }, until, recent: false });
+  }
+
+  /**
+   * Forgets the oldest entry not asked for since it was last passed over (the "second chance" or clock
+   * approximation of least recently used): a Map iterates in insertion order, and an entry passed over
+   * is moved to the end unmarked. Each mark is cleared once, so this costs one step per hit at most.
+   */
+  private evictOne(): void {
+    for (const [token, entry] of this.entries) {
+      this.entries.delete(token);
+      if (!entry.recent) return;
+      entry.recent = false;
+      this.entries.set(token, entry);
     }
   }
 }

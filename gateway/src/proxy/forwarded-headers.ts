@@ -25,8 +25,8 @@ export interface ForwardingFacts {
 /** The headers an upstream receives: the client's, minus the spoofable ones, plus what the gateway vouches for. */
 export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingFacts): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!isSpoofableHeader(name)) result[name] = value;
+  for (const name in headers) {
+    if (!isSpoofableHeader(name)) result[name] = headers[name];
   }
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;

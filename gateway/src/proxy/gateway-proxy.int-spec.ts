@@ -1,28 +1,16 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ROLES, type Role } from '@reward/server-kit/roles';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { TokenForge } from '../../../test-support/tokens.js';
-import { FakeUpstream, type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
-import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
+import { type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
+import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { concretePath } from '../testing/policy-samples.js';
 import { type RawResponse, rawRequest } from '../testing/raw-http.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
-const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-const auth = fakeAuthServer(signer);
-const event = new FakeUpstream();
 const UPSTREAM_TIMEOUT_MS = 400;
-let app: NestFastifyApplication;
-let gateway: string;
-
-beforeAll(async () => {
-  await Promise.all([auth.start(), event.start()]);
-  ({ app, url: gateway } = await startGateway(
-    { auth: auth.url, event: event.url, jwks: auth.url },
-    { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
-  ));
-});
+const gateway = useGatewayWithFakes({ UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) });
+const { signer, auth, event } = gateway;
 
 afterEach(() => {
   auth.seen.length = 0;
@@ -30,17 +18,12 @@ afterEach(() => {
   auth.answer = () => undefined;
 });
 
-afterAll(async () => {
-  await app.close();
-  await Promise.all([auth.stop(), event.stop()]);
-});
-
 function bearer(roles: Role[]): { authorization: string } {
   return { authorization: `Bearer ${signer.sign({ roles })}` };
 }
 
 function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
-  return rawRequest(gateway, method, path, options);
+  return rawRequest(gateway.url, method, path, options);
 }
 
 function expectErrorBody(response: RawResponse, status: number, code: string): void {
@@ -202,6 +185,57 @@ describe('client address', () => {
       expect(lastSeen().headers['x-forwarded-for']).toBe('203.0.113.7');
     } finally {
       await behindProxy.app.close();
+    }
+  });
+});
+
+describe('the request log', () => {
+  it("writes one line per proxied request with the caller's id, never the token; a failed upstream is named on it", async () => {
+    const written: string[] = [];
+    const logged = await startGateway(
+      { auth: await unusedUrl(), event: gateway.event.url, jwks: gateway.auth.url },
+      { LOG_LEVEL: 'info' },
+      { logDestination: { write: (chunk) => written.push(Buffer.from(chunk).toString('utf8')) } },
+    );
+    try {
+      const token = signer.sign({ sub: '64b7f0c2a1b2c3d4e5f60799', roles: ['USER'] });
+      const headers = { authorization: `Bearer ${token}`, 'x-request-id': 'logged-req-0001' };
+      expect((await rawRequest(logged.url, 'GET', '/events/64b7f0c2a1b2c3d4e5f60718?page=2', { headers })).status).toBe(200);
+      const login = await rawRequest(logged.url, 'POST', '/auth/login', {
+        headers: { 'content-type': 'application/json', 'x-request-id': 'logged-req-0002' },
+        body: '{}',
+      });
+      expect(login.status).toBe(503);
+      const lines = () =>
+        written
+          .join('')
+          .split('\n')
+          .filter((line) => line.includes('"request completed"'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      await vi.waitFor(() => expect(lines()).toHaveLength(2));
+      expect(lines()).toEqual([
+        expect.objectContaining({
+          level: 30,
+          service: 'gateway',
+          reqId: 'logged-req-0001',
+          req: { method: 'GET', url: '/events/64b7f0c2a1b2c3d4e5f60718?page=2', remoteAddress: '127.0.0.1' },
+          res: { statusCode: 200 },
+          responseTime: expect.any(Number),
+          userId: '64b7f0c2a1b2c3d4e5f60799',
+        }),
+        expect.objectContaining({
+          level: 40,
+          reqId: 'logged-req-0002',
+          res: { statusCode: 503 },
+          upstream: 'auth',
+          code: 'UPSTREAM_UNAVAILABLE',
+        }),
+      ]);
+      expect(lines()[1]).not.toHaveProperty('userId');
+      expect(written.join('')).not.toContain(token);
+      expect(written.join('')).not.toContain('response errored');
+    } finally {
+      await logged.app.close();
     }
   });
 });

@@ -2,6 +2,8 @@ import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
+import { addRequestLineFields } from '@reward/server-kit/request-log';
+import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
@@ -30,6 +32,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The route step's decision for this request, made once (onRequest) and read again by the proxy's preHandler. */
     gatewayRoute: AccessDecision | null;
+    /** The caller of a proxied request whose token was verified (its id goes on the request's log line). */
+    user: AuthenticatedUser | undefined;
   }
 }
 
@@ -73,6 +77,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
   // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.
   fastify.decorateRequest('gatewayRoute', null);
+  fastify.decorateRequest('user', undefined);
   fastify.addHook('onRequest', (request, reply, done) => {
     const decision = decideRoute(table, request.method, request.url);
     request.gatewayRoute = decision;
@@ -121,6 +126,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             if (!decision.allowed) return void refuse(reply, decision);
             // The table gives each path one owner; never send a request to another one's server.
             if (decision.policy.upstream !== upstream) return void refuse(reply, routeNotFound(request.method, request.url));
+            request.user = decision.user;
             done();
           };
           const route = request.gatewayRoute ?? decideRoute(table, request.method, request.url);
@@ -138,7 +144,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
           onError: (reply, { error }) => {
             const failure = upstreamFailure(error, upstream, options.timeoutMs);
             // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
-            reply.log = reply.log.child({ upstream, code: failure.body.code });
+            addRequestLineFields(reply.request, { upstream, code: failure.body.code });
             void reply.code(failure.status).send(failure.body);
           },
           // An upstream's answer (a 503 included) is the client's answer: never replay a request.

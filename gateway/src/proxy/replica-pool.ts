@@ -92,11 +92,14 @@ export class ReplicaPool {
     // A buffered body is sent as bytes, which can be sent again if the first replica never got them.
     const body = options.body instanceof RawBody ? options.body.bytes : options.body;
     const replayable = !(body instanceof Readable);
+    // reply-from builds these options for this one request, so they are changed in place rather than
+    // copied per attempt: without an origin, each replica's Pool sends to its own.
+    options.origin = undefined;
+    options.body = body;
     const tried = new Set<Replica>();
     const attempt = (replica: Replica): void => {
       tried.add(replica);
-      const { origin: _ignored, ...rest } = options;
-      replica.pool.request({ ...rest, body }, (error, data) => {
+      replica.pool.request(options, (error, data) => {
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           const next = replayable ? this.pick(tried, false) : undefined;

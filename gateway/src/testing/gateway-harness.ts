@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { HttpAppOptions } from '@reward/server-kit/http-app';
+import { afterAll, beforeAll } from 'vitest';
 import { createGatewayServer, loadGatewayConfig } from '../server.js';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream } from './fake-upstream.js';
@@ -15,6 +17,7 @@ export function fakeAuthServer(signer: TokenForge): FakeUpstream {
 export async function startGateway(
   upstreams: { auth: string; event: string; jwks: string },
   env: Record<string, string> = {},
+  options: Pick<HttpAppOptions, 'logDestination'> = {},
 ): Promise<{ app: NestFastifyApplication; url: string }> {
   const config = loadGatewayConfig({
     AUTH_SERVICE_URL: upstreams.auth,
@@ -26,7 +29,52 @@ export async function startGateway(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await createGatewayServer(config);
+  const app = await createGatewayServer(config, options);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url: await app.getUrl() };
+}
+
+export interface GatewayWithFakes {
+  /** Signs the tokens the gateway accepts (its keys are the fake auth server's JWKS). */
+  readonly signer: TokenForge;
+  /** The fake auth server (it publishes the JWKS) and the fake event server: they record what reached them. */
+  readonly auth: FakeUpstream;
+  readonly event: FakeUpstream;
+  /** The gateway in front of them, once the suite's beforeAll ran. */
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+}
+
+/**
+ * A suite's gateway in front of a fake auth server and a fake event server, started before its tests
+ * (beforeAll) and stopped after them (afterAll); `env` adds to the gateway's test configuration.
+ */
+export function useGatewayWithFakes(env: Record<string, string> = {}): GatewayWithFakes {
+  const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const auth = fakeAuthServer(signer);
+  const event = new FakeUpstream();
+  let gateway: { app: NestFastifyApplication; url: string } | undefined;
+  const started = () => {
+    if (!gateway) throw new Error('the gateway starts in beforeAll: use it inside a test or hook');
+    return gateway;
+  };
+  beforeAll(async () => {
+    await Promise.all([auth.start(), event.start()]);
+    gateway = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url }, env);
+  });
+  afterAll(async () => {
+    await gateway?.app.close();
+    await Promise.all([auth.stop(), event.stop()]);
+  });
+  return {
+    signer,
+    auth,
+    event,
+    get app() {
+      return started().app;
+    },
+    get url() {
+      return started().url;
+    },
+  };
 }

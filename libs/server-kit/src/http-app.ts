@@ -3,13 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
-import { BatchedLogDestination } from './log-destination.js';
+import { BatchedLogDestination, type LogOutput } from './log-destination.js';
+import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -30,6 +31,8 @@ export interface HttpAppOptions {
   securityHeaders?: SecurityHeadersConfig;
   /** Messages of lines never written: a library's line that the server says better itself. */
   droppedLogMessages?: readonly string[];
+  /** Where the JSON lines go (in batches): standard output unless given (tests read the lines). */
+  logDestination?: LogOutput;
 }
 
 /**
@@ -48,23 +51,6 @@ export function droppingMessages(messages: readonly string[]): NonNullable<NonNu
 
 /** Nest's start-up chatter (one line per module and route) is debug detail, not news. */
 const BOOT_DETAIL_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
-
-/**
- * One line per request, written when it is answered: method, url, status and time (Fastify's default is
- * two, "incoming request" and "request completed"). A 5xx answer is a warn line (the exception filter
- * logs an unexpected error itself, with its stack); fields a handler bound to `reply.log` (the gateway's
- * upstream and error code) ride along.
- */
-export class OneLinePerRequest extends LogController {
-  override incomingRequest(): void {}
-
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else if (reply.statusCode >= 500) reply.log.warn(line, 'request completed');
-    else reply.log.info(line, 'request completed');
-  }
-}
 
 /** Nest's own log lines go to the same JSON (pino) stream as the request logs. */
 class PinoNestLogger implements LoggerService {
@@ -101,7 +87,7 @@ export async function createHttpApp(
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
   // Lines are written in batches (one system call per batch, not per request): see BatchedLogDestination.
-  const logs = new BatchedLogDestination();
+  const logs = new BatchedLogDestination(options.logDestination);
   const logger = pino(
     {
       level: options.logLevel,
@@ -112,7 +98,9 @@ export async function createHttpApp(
   );
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    logController: new OneLinePerRequest(),
+    // One hand-built line per request (request-log.ts), and no pino child per request unless one is used.
+    logController: new OneLinePerRequest(logger),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     genReqId: requestIdOf,

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { BatchedLogDestination, LOG_BATCH_CHARS } from './log-destination.js';
+import { BatchedLogDestination, LOG_BATCH_BYTES, type LogOutput } from './log-destination.js';
 
-function recording(): { writes: string[]; out: { write(text: string): void } } {
+function recording(): { writes: string[]; out: LogOutput } {
   const writes: string[] = [];
-  return { writes, out: { write: (text) => void writes.push(text) } };
+  return { writes, out: { write: (chunk) => void writes.push(Buffer.from(chunk).toString('utf8')) } };
 }
 
 describe('BatchedLogDestination', () => {
@@ -12,7 +12,7 @@ describe('BatchedLogDestination', () => {
     const { writes, out } = recording();
     const destination = new BatchedLogDestination(out);
     const line = `${'x'.repeat(99)}\n`;
-    const perBatch = Math.ceil(LOG_BATCH_CHARS / line.length);
+    const perBatch = Math.ceil(LOG_BATCH_BYTES / line.length);
     for (let index = 0; index < perBatch - 1; index++) destination.write(line);
     expect(writes).toEqual([]);
     destination.write(line);
@@ -38,5 +38,15 @@ describe('BatchedLogDestination', () => {
     expect(writes).toEqual(['a\nb\n']);
     destination.write('c\n');
     expect(writes).toEqual(['a\nb\n', 'c\n']);
+  });
+
+  it('keeps every byte of every line in order: non-ASCII text, a line larger than a batch, chunks kept by the output', () => {
+    const chunks: Uint8Array[] = [];
+    const destination = new BatchedLogDestination({ write: (chunk) => void chunks.push(chunk) });
+    const lines = ['"café" ☕ 𝄞\n', `${'y'.repeat(40 * 1024)}\n`, 'after\n'];
+    for (let round = 0; round < 3; round++) for (const line of lines) destination.write(line);
+    destination.close();
+    // Chunks are decoded only now: one the destination kept must not have been overwritten since.
+    expect(chunks.map((chunk) => Buffer.from(chunk).toString('utf8')).join('')).toBe(lines.join('').repeat(3));
   });
 });

@@ -71,18 +71,15 @@ export function securityHeadersFor(config: SecurityHeadersConfig): Record<string
  * Security headers on every answer (helmet's, set by the first hook of all so that even a request refused
  * in an early hook carries them), Swagger UI's own CSP under /docs, and `Cache-Control: no-store` on every
  * answer that does not say otherwise (token answers included, RFC 6749 §5.1; static assets set their own).
- * Both hooks are plain callbacks: they run on every request, a proxied one included.
+ * One plain-callback hook sets them all before the handler runs, so whatever the handler (or a proxied
+ * upstream's answer) sets itself, its own Cache-Control included, replaces them; no hook at send time.
  */
 export function installSecurityHeaders(fastify: FastifyInstance, config: SecurityHeadersConfig): void {
-  const headers = securityHeadersFor(config);
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
+  const api = { ...securityHeadersFor(config), 'cache-control': 'no-store' };
+  const docs = { ...api, 'content-security-policy': DOCS_CSP };
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(isDocsPath(request.url) ? docs : api);
     done();
-  });
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    if (isDocsPath(request.url)) void reply.header('content-security-policy', DOCS_CSP);
-    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
-    done(null, payload);
   });
 }
 
