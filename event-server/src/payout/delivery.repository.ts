@@ -5,7 +5,7 @@ import { DUPLICATE_KEY_CODE, isDuplicateKeyError } from '@reward/server-kit/dupl
 import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, DeliveryWithAttempts, LeaseKey, NewDelivery } from './delivery.js';
 import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
 import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity } from './delivery.schema.js';
-import { fewAtATime } from './few-at-a-time.js';
+import { fewAtATime, groupAlike } from './few-at-a-time.js';
 
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
 const LOG_READS_AT_ONCE = 4;
@@ -163,15 +163,8 @@ export class DeliveryRepository {
       ...(attempt.error !== undefined && { error: attempt.error }),
     }));
     await insertEach(() => this.attemptLog.collection.insertMany(log as never[], { ordered: false }), log.length);
-    const groups = new Map<string, { change: UpdateQuery<DeliveryEntity>; ids: Types.ObjectId[] }>();
-    for (const { id, update } of attempts) {
-      const change = attemptChange(update);
-      const key = JSON.stringify(change);
-      const group = groups.get(key) ?? { change, ids: [] };
-      group.ids.push(new Types.ObjectId(id));
-      groups.set(key, group);
-    }
-    await fewAtATime(groups.values(), async ({ change, ids }) => {
+    const groups = groupAlike(attempts.map(({ id, update }) => [new Types.ObjectId(id), attemptChange(update)] as const));
+    await fewAtATime(groups, async ({ value: change, keys: ids }) => {
       const filter: QueryFilter<DeliveryEntity> = { status: 'PENDING', _id: { $in: ids } };
       await this.model.updateMany(filter, change).exec();
     });

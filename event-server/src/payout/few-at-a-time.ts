@@ -6,6 +6,21 @@
 export const STORE_COMMANDS_AT_ONCE = 1;
 
 /**
+ * The entries grouped by their value (values alike when they serialise alike), each group with its keys
+ * in order: the relay writes each group with one command.
+ */
+export function groupAlike<K, V>(entries: Iterable<readonly [K, V]>): Array<{ value: V; keys: K[] }> {
+  const groups = new Map<string, { value: V; keys: K[] }>();
+  for (const [key, value] of entries) {
+    const id = JSON.stringify(value);
+    const group = groups.get(id);
+    if (group) group.keys.push(key);
+    else groups.set(id, { value, keys: [key] });
+  }
+  return [...groups.values()];
+}
+
+/**
  * Runs `work` over the items, at most `width` at a time; results in the items' order. The relay's
  * per-item store commands go through this: FerretDB v1 stalls for good (every later command with it) when
  * many updates arrive at once, and a narrow width leaves the claim path little relay work to queue behind.

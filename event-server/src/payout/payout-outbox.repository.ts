@@ -5,7 +5,7 @@ import { ClaimDecisionEntity } from '../claims/claim-decision.schema.js';
 import { ClaimEntity } from '../claims/claim.schema.js';
 import { insertEach } from './delivery.repository.js';
 import { PayoutSummaryLeaseEntity } from './delivery.schema.js';
-import { fewAtATime } from './few-at-a-time.js';
+import { fewAtATime, groupAlike } from './few-at-a-time.js';
 import type { ClaimPayout } from './payout.rules.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import {
@@ -84,14 +84,7 @@ export class PayoutOutboxRepository {
    * A group that update did not wholly match (a summary that was not PENDING) is written claim by claim.
    */
   async setClaimPayouts(payouts: ReadonlyMap<string, ClaimPayout>): Promise<void> {
-    const groups = new Map<string, { payout: ClaimPayout; claimIds: string[] }>();
-    for (const [claimId, payout] of payouts) {
-      const key = JSON.stringify(payout);
-      const group = groups.get(key) ?? { payout, claimIds: [] };
-      group.claimIds.push(claimId);
-      groups.set(key, group);
-    }
-    await fewAtATime(groups.values(), async ({ payout, claimIds }) => {
+    await fewAtATime(groupAlike(payouts), async ({ value: payout, keys: claimIds }) => {
       const update = payout.status === 'NOT_REQUIRED' ? { $unset: { payout: 1 } } : { $set: { payout } };
       if (claimIds.length > 1) {
         const result = await this.claims.updateMany({ 'payout.status': 'PENDING', _id: { $in: claimIds } }, update).exec();
