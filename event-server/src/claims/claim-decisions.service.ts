@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { payoutRecorded } from '../payout/payout.rules.js';
 import { StockService } from '../stock/stock.service.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
@@ -38,7 +39,7 @@ function projectionOf(decision: ClaimDecisionRecord, release: boolean): ClaimPro
     decidedBy: decision.decidedBy,
     ...(!holdsSlot(decision.toStatus, decision.reason) && { slotKey: ownSlotKey(decision.claimId) }),
     ...(release && { releasePending: true }),
-    ...(decision.payoutPending && { payout: { status: 'PENDING', attempts: 0 } }),
+    ...(decision.payoutPending && { payout: payoutRecorded() }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { ClaimPayout, PayoutStatus } from '../payout/payout.rules.js';
+import { type ClaimPayout, type PayoutStatus, payoutRecorded } from '../payout/payout.rules.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
 /** A claim as the event server works with it: every claim request, whatever its outcome. */
@@ -90,7 +90,7 @@ export function settled(claim: ClaimRecord, processingDecision?: ClaimDecisionRe
     ...(processingDecision.reason !== undefined && { reason: processingDecision.reason }),
     decidedAt: processingDecision.at,
     decidedBy: processingDecision.decidedBy,
-    ...(!claim.payout && processingDecision.payoutPending && { payout: { status: 'PENDING', attempts: 0 } }),
+    ...(!claim.payout && processingDecision.payoutPending && { payout: payoutRecorded() }),
   };
 }
 

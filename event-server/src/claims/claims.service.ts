@@ -5,6 +5,7 @@ import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { requestHash } from '../idempotency/idempotency.rules.js';
+import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
 import { StockService } from '../stock/stock.service.js';
@@ -147,7 +148,7 @@ export class ClaimsService {
       slotKey,
       decidedAt: base.createdAt,
       decidedBy: SYSTEM_ACTOR,
-      ...(payoutEndpointIds.length > 0 && { payout: { status: 'PENDING', attempts: 0 } }),
+      ...(payoutEndpointIds.length > 0 && { payout: payoutRecorded() }),
     };
     if (!(await this.claims.tryInsert({ ...claim, payoutEndpointIds }))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
     await this.faults.at('claim-finished');

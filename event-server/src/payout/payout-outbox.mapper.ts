@@ -1,4 +1,5 @@
 import type { ClaimDecisionEntity } from '../claims/claim-decision.schema.js';
+import { SYSTEM_ACTOR } from '../claims/claim.js';
 import type { ClaimEntity } from '../claims/claim.schema.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 
@@ -67,7 +68,7 @@ export function claimOutboxEntry(doc: StoredOutboxClaim): OutboxEntry {
     toStatus: doc.status,
     ...(doc.reason != null && { reason: doc.reason }),
     ...(doc.note != null && { note: doc.note }),
-    decidedBy: doc.decidedBy ?? 'system',
+    decidedBy: doc.decidedBy ?? SYSTEM_ACTOR,
     at: doc.decidedAt ?? doc.createdAt,
     applied: true,
     endpointIds: [...(doc.payoutEndpointIds ?? [])],

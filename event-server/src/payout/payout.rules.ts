@@ -14,6 +14,11 @@ export interface ClaimPayout {
   deliveredAt?: Date;
 }
 
+/** A claim's payout from the moment its webhooks are recorded until the first attempt ends. */
+export function payoutRecorded(): ClaimPayout {
+  return { status: 'PENDING', attempts: 0 };
+}
+
 export interface AttemptResult {
   statusCode?: number;
   latencyMs: number;
