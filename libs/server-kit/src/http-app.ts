@@ -4,6 +4,7 @@ import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import { SHUTDOWN_GRACE_MS, boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
@@ -33,6 +34,8 @@ export interface HttpAppOptions {
   droppedLogMessages?: readonly string[];
   /** Where the JSON lines go (in batches): standard output unless given (tests read the lines). */
   logDestination?: LogOutput;
+  /** How long a close waits for requests in flight before it drops their connections (SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs?: number;
 }
 
 /**
@@ -80,7 +83,7 @@ class PinoNestLogger implements LoggerService {
 /**
  * A Nest application on Fastify with the behaviour every server shares: JSON logs with the request id,
  * a 1 MB body limit, JSON bodies only (415 otherwise) and at most 32 levels deep, security headers,
- * whitelist validation, the one error body, and graceful shutdown on SIGTERM.
+ * whitelist validation, the one error body, and graceful shutdown on SIGTERM (bounded: graceful-close.ts).
  */
 export async function createHttpApp(
   module: NonNullable<ModuleMetadata['imports']>[number],
@@ -118,6 +121,7 @@ export async function createHttpApp(
     logs.close();
     done();
   });
+  boundGracefulClose(fastify, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
   installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
   acceptJsonBodiesOnly(fastify);

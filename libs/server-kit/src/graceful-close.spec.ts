@@ -1,0 +1,75 @@
+import { once } from 'node:events';
+import { type AddressInfo, connect } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { boundGracefulClose } from './graceful-close.js';
+
+describe('boundGracefulClose', () => {
+  const apps: FastifyInstance[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  async function serve(graceMs: number, handler: () => Promise<unknown>): Promise<{ app: FastifyInstance; port: number }> {
+    const app = Fastify({ return503OnClosing: true, forceCloseConnections: 'idle' });
+    boundGracefulClose(app, graceMs);
+    app.get('/work', handler);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return { app, port: (app.server.address() as AddressInfo).port };
+  }
+
+  /** A raw connection that has been accepted by the server (so the close has to deal with it). */
+  async function accepted(app: FastifyInstance, port: number) {
+    const accepting = once(app.server, 'connection');
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await accepting;
+    return socket;
+  }
+
+  it('ends at once a connection that has sent nothing (Node would wait a minute for its headers)', async () => {
+    // A grace period longer than any test: only the at-once rule can let this close finish.
+    const { app, port } = await serve(600_000, async () => ({ ok: true }));
+    const silent = await accepted(app, port);
+    const ended = once(silent, 'close');
+    await app.close();
+    await ended;
+    expect(silent.destroyed).toBe(true);
+  });
+
+  it('lets a request in flight finish, then closes', async () => {
+    let entered!: () => void;
+    let finish!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const { app, port } = await serve(600_000, async () => {
+      entered();
+      await new Promise<void>((resolve) => (finish = resolve));
+      return { done: true };
+    });
+    const answer = fetch(`http://127.0.0.1:${port}/work`).then(async (response) => ({
+      status: response.status,
+      body: (await response.json()) as unknown,
+    }));
+    await inHandler;
+    const closing = app.close();
+    finish();
+    expect(await answer).toEqual({ status: 200, body: { done: true } });
+    await closing;
+  });
+
+  it('drops the connection of a request that never finishes once the grace period is over', async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const { app, port } = await serve(50, () => {
+      entered();
+      return new Promise<never>(() => undefined);
+    });
+    const answer = fetch(`http://127.0.0.1:${port}/work`).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await inHandler;
+    await app.close();
+    expect(await answer).toBe('dropped');
+  });
+});
