@@ -86,14 +86,16 @@ export class ClaimsService {
       createdAt: new Date(),
     };
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
-    const progress = await this.progress.evaluate(event, userId);
-    if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
     const slotKey = slotKeyOf(eventId, userId);
-    // An early answer from this process's memory (the unit inserts decide), but a player who already holds
-    // a claim is told so, not that the stock is gone: one read of their slot.
+    // An early answer from this process's memory (the unit inserts decide), before the player's activities
+    // are read: once the stock is gone, most of a launch crowd is told so, and eligible or not, there is
+    // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
+    // gone: one read of their slot.
     if (limited.some((reward) => this.stock.believedSoldOut(reward.id))) {
       return this.recordRefusal(base, (await this.claims.findBySlot(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
     }
+    const progress = await this.progress.evaluate(event, userId);
+    if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
 
     const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
     if (limited.length === 0) return this.recordBornDecided(base, slotKey, outcome);
