@@ -668,7 +668,7 @@ for (const [label, { rate, cpu }] of Object.entries(commandCosts)) {
   const claimCost = meanCpu(claimRounds.direct, 'store');
   if (floorCost && claimCost) rateRow('  a claim costs the store, in floor inserts (CPU)', claimCost / floorCost, 1);
 }
-// Under load, claims' inserts into one collection share commands (GroupedInserts): fewer than one per claim.
+// Each kind of command per claim while the claims ran (a cache refresh shows as a small fraction), and its mean time.
 for (const [kind, label, rounds] of [
   ['limited', 'one limited reward', claimRounds.gateway],
   ['born', 'no limited reward (born decided)', claimRounds.unlimited],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { GroupedInserts } from '@reward/server-kit/grouped-inserts';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimDecisionRecord } from './claim.js';
 import { type StoredDecision, toDecision, toDecisionDocument } from './claim.mapper.js';
@@ -9,18 +9,19 @@ import type { ClaimStatus } from './claim.state-machine.js';
 
 @Injectable()
 export class ClaimDecisionRepository {
-  private readonly inserts: GroupedInserts;
-
-  constructor(@InjectModel(ClaimDecisionEntity.name) private readonly model: Model<ClaimDecisionEntity>) {
-    this.inserts = new GroupedInserts(model.collection);
-  }
+  constructor(@InjectModel(ClaimDecisionEntity.name) private readonly model: Model<ClaimDecisionEntity>) {}
 
   /** The decision, or undefined when another decision out of the same status already won. */
   async tryInsert(decision: Omit<ClaimDecisionRecord, 'id'>): Promise<ClaimDecisionRecord | undefined> {
     // The driver's own insert (no Mongoose document): this runs on every claim's path.
     const doc = toDecisionDocument(decision);
-    // Under load, decisions made together share one insert command (each still decided on its own).
-    return (await this.inserts.insert(doc)) ? toDecision(doc) : undefined;
+    try {
+      await this.model.collection.insertOne(doc);
+      return toDecision(doc);
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return undefined;
+      throw error;
+    }
   }
 
   async find(claimId: string, fromStatus: ClaimStatus): Promise<ClaimDecisionRecord | undefined> {

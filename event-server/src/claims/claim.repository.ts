@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
-import { GroupedInserts } from '@reward/server-kit/grouped-inserts';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { ClaimFilter, ClaimProjection, ClaimRecord, NewClaim } from './claim.js';
 import { type StoredClaim, toClaim, toClaimDocument } from './claim.mapper.js';
 import { ClaimEntity } from './claim.schema.js';
@@ -25,18 +25,19 @@ const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
 @Injectable()
 export class ClaimRepository {
-  private readonly inserts: GroupedInserts;
-
-  constructor(@InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>) {
-    this.inserts = new GroupedInserts(model.collection);
-  }
+  constructor(@InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>) {}
 
   /** Inserts the claim; false when its slot key is already held (the unique index decides). */
-  tryInsert(claim: NewClaim): Promise<boolean> {
-    // The driver's own insert: on the claim path Mongoose's document machinery (casting, validation,
-    // defaults) cost more CPU than the command; the record is already typed, so its document is built here.
-    // Under load, claims arriving together share one insert command (each still decided on its own).
-    return this.inserts.insert(toClaimDocument(claim));
+  async tryInsert(claim: NewClaim): Promise<boolean> {
+    try {
+      // The driver's own insert: on the claim path Mongoose's document machinery (casting, validation,
+      // defaults) cost more CPU than the command; the record is already typed, so its document is built here.
+      await this.model.collection.insertOne(toClaimDocument(claim));
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   async findById(id: string): Promise<ClaimRecord | undefined> {

@@ -1,22 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { GroupedInserts } from '@reward/server-kit/grouped-inserts';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { RewardUnitEntity } from './reward-unit.schema.js';
 
 @Injectable()
 export class RewardUnitRepository {
-  private readonly inserts: GroupedInserts;
-
-  constructor(@InjectModel(RewardUnitEntity.name) private readonly model: Model<RewardUnitEntity>) {
-    this.inserts = new GroupedInserts(model.collection);
-  }
+  constructor(@InjectModel(RewardUnitEntity.name) private readonly model: Model<RewardUnitEntity>) {}
 
   /** True when this claim now holds the unit; false when the unique index refused it (someone holds it). */
-  tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
-    // The driver's own insert (no Mongoose document): this runs on every claim's path. Under load, units
-    // taken together share one insert command (the unique (rewardId, unit) index decides each on its own).
-    return this.inserts.insert({ rewardId, unit, claimId, createdAt: new Date() });
+  async tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
+    try {
+      // The driver's own insert (no Mongoose document): this runs on every claim's path.
+      await this.model.collection.insertOne({ rewardId, unit, claimId, createdAt: new Date() });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   /** Whether the unit is held: a point read on the unique (rewardId, unit) index. */
