@@ -55,7 +55,7 @@ describe('store commands per claim', () => {
     await t?.close();
   });
 
-  it('AUTO with one limited reward: at most 5; +2 with an Idempotency-Key; a second tap, a non-eligible player and a sold-out reward at most 3', async () => {
+  it('AUTO with one limited reward: at most 5; +2 with an Idempotency-Key; a second tap and a non-eligible player at most 3; known sold out 2', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 3, couponCode: 'X' }],
     });

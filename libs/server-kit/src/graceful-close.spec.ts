@@ -10,9 +10,19 @@ describe('boundGracefulClose', () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
 
-  async function serve(graceMs: number, handler: () => Promise<unknown>): Promise<{ app: FastifyInstance; port: number }> {
+  async function serve(
+    graceMs: number,
+    handler: () => Promise<unknown>,
+    onPreClose?: () => void,
+  ): Promise<{ app: FastifyInstance; port: number }> {
     const app = Fastify({ return503OnClosing: true, forceCloseConnections: 'idle' });
     boundGracefulClose(app, graceMs);
+    if (onPreClose) {
+      app.addHook('preClose', (done) => {
+        onPreClose();
+        done();
+      });
+    }
     app.get('/work', handler);
     await app.listen({ host: '127.0.0.1', port: 0 });
     return { app, port: (app.server.address() as AddressInfo).port };
@@ -37,24 +47,34 @@ describe('boundGracefulClose', () => {
     expect(silent.destroyed).toBe(true);
   });
 
-  it('lets a request in flight finish, then closes', async () => {
+  it('lets a request in flight finish after the close began, then ends its keep-alive connection', async () => {
     let entered!: () => void;
     let finish!: () => void;
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
-    const { app, port } = await serve(600_000, async () => {
-      entered();
-      await new Promise<void>((resolve) => (finish = resolve));
-      return { done: true };
-    });
+    // A grace period longer than any test: only ending the connection once its answer is sent lets the close finish.
+    let closeBegan!: () => void;
+    const closing = new Promise<void>((resolve) => (closeBegan = resolve));
+    const { app, port } = await serve(
+      600_000,
+      async () => {
+        entered();
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { done: true };
+      },
+      () => closeBegan(),
+    );
     const answer = fetch(`http://127.0.0.1:${port}/work`).then(async (response) => ({
       status: response.status,
       body: (await response.json()) as unknown,
     }));
     await inHandler;
-    const closing = app.close();
+    const closed = app.close();
+    await closing;
+    await new Promise((resolve) => setImmediate(resolve));
+    // The close has begun (the hooks ran) and is waiting for this request, which is still answered.
     finish();
     expect(await answer).toEqual({ status: 200, body: { done: true } });
-    await closing;
+    await closed;
   });
 
   it('drops the connection of a request that never finishes once the grace period is over', async () => {

@@ -7,16 +7,22 @@ import type { FastifyInstance } from 'fastify';
  */
 export const SHUTDOWN_GRACE_MS = 8_000;
 
+/** While closing, how often connections that have become idle (their answer sent) are ended. */
+const IDLE_SWEEP_MS = 50;
+
 /**
  * Bounds a graceful close. Node's `server.close()` (Fastify's `forceCloseConnections: 'idle'`) ends the
- * idle keep-alive connections but waits for every other one, and a connection that was opened but has not
- * sent a byte yet counts as a request on its way: a client that connected just before the close (a pool
- * opening a connection it never used) holds the close for Node's `headersTimeout`, a minute. So on close:
- * - connections that have sent nothing are ended at once (no request of theirs exists; a client retries
- *   on another replica, since the request was never received);
- * - after `graceMs`, whatever is still open is dropped (a request that never finishes cannot keep the
- *   process up until the orchestrator kills it).
- * Requests already being handled are left to finish within the grace period.
+ * keep-alive connections that are idle at that moment and then waits for every other one:
+ * - a connection opened but silent counts as a request whose headers are on their way, so a client that
+ *   connected just before the close (a pool's spare connection) would hold it for Node's `headersTimeout`,
+ *   a minute;
+ * - a connection whose answer is sent after the close began stays open as keep-alive until its client
+ *   leaves.
+ * So while closing: connections that have sent nothing are ended (no request of theirs was read; the client
+ * sees a reset, safe to retry), connections that became idle are ended every IDLE_SWEEP_MS, and after
+ * `graceMs` whatever is still open is dropped (a request that never finishes cannot keep the process up
+ * until the orchestrator kills it; a claim cut off that way is finished by the reconciler, like a crash).
+ * Requests being answered are left to finish within the grace period.
  */
 export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): void {
   const sockets = new Set<Socket>();
@@ -24,9 +30,18 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  const endSilent = (): void => {
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+  };
+  let sweep: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   fastify.addHook('preClose', (done) => {
-    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    endSilent();
+    sweep = setInterval(() => {
+      endSilent();
+      fastify.server.closeIdleConnections();
+    }, IDLE_SWEEP_MS);
+    sweep.unref();
     deadline = setTimeout(() => {
       for (const socket of sockets) socket.destroy();
     }, graceMs);
@@ -34,6 +49,7 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
     done();
   });
   fastify.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep);
     clearTimeout(deadline);
     done();
   });

@@ -4,7 +4,7 @@ import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { SHUTDOWN_GRACE_MS, boundGracefulClose } from './graceful-close.js';
+import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
@@ -34,8 +34,6 @@ export interface HttpAppOptions {
   droppedLogMessages?: readonly string[];
   /** Where the JSON lines go (in batches): standard output unless given (tests read the lines). */
   logDestination?: LogOutput;
-  /** How long a close waits for requests in flight before it drops their connections (SHUTDOWN_GRACE_MS). */
-  shutdownGraceMs?: number;
 }
 
 /**
@@ -121,7 +119,7 @@ export async function createHttpApp(
     logs.close();
     done();
   });
-  boundGracefulClose(fastify, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
+  boundGracefulClose(fastify);
   installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
   acceptJsonBodiesOnly(fastify);
