@@ -15,6 +15,10 @@ describe('security headers', () => {
     app.get('/ok', async () => ({ ok: true }));
     app.get('/cached', async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send('x'));
     app.get('/docs/page', async () => 'page');
+    app.get('/framed', async (_request, reply) => {
+      const seen = { frameOptions: reply.getHeader('x-frame-options'), has: reply.hasHeader('X-Content-Type-Options') };
+      return reply.removeHeader('x-frame-options').header('cross-origin-resource-policy', 'cross-origin').send(seen);
+    });
     app.addHook('preHandler', async (request, reply) => {
       if (request.url === '/refused') return reply.code(401).send({ refused: true });
     });
@@ -48,6 +52,15 @@ describe('security headers', () => {
       expect(reply.headers).toMatchObject({ ...expected, 'cache-control': 'no-store' });
     }
     expect((await app.inject({ method: 'GET', url: '/cached' })).headers['cache-control']).toBe('public, max-age=60');
+  });
+
+  it("are the reply's headers to read, replace or remove, like any the route sets itself", async () => {
+    const app = await appWith(0);
+    const reply = await app.inject({ method: 'GET', url: '/framed' });
+    expect(reply.json()).toEqual({ frameOptions: 'DENY', has: true });
+    expect(reply.headers['x-frame-options']).toBeUndefined();
+    expect(reply.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it("give Swagger UI's pages their own CSP", async () => {
