@@ -3,7 +3,7 @@ import { type AuthenticationResult, authenticateWithPassport } from '@reward/ser
 import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
-import { type VerifiedTokenCache, bearerTokenOf, lookupKeyOf } from './verified-token-cache.js';
+import { type VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
 
 export const PathErrorCode = {
   /** The path spells a letter, digit or `-._~` percent-encoded (see RouteTable.resolve). */
@@ -76,13 +76,12 @@ function judged(route: Extract<AccessDecision, { allowed: true }>, authenticatio
  */
 export function authorize(
   route: AccessDecision,
-  rawRequest: { headers?: Record<string, unknown> },
+  rawRequest: { headers?: Record<string, unknown>; socket?: object | null },
   tokens?: VerifiedTokenCache,
 ): AccessDecision | Promise<AccessDecision> {
   if (!route.allowed || route.policy.access === 'public') return route;
   const authorization = rawRequest.headers?.authorization;
-  const key = tokens && lookupKeyOf(authorization);
-  const known = key === undefined ? undefined : tokens?.get(key);
+  const known = tokens?.getByHeader(authorization, rawRequest.socket ?? undefined);
   if (known) return judged(route, { user: known });
   return authenticateWithPassport(rawRequest).then((authentication) => {
     const token = tokens && bearerTokenOf(authorization);

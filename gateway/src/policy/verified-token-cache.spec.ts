@@ -86,6 +86,61 @@ describe('VerifiedTokenCache', () => {
   });
 });
 
+describe('VerifiedTokenCache.getByHeader', () => {
+  it("answers as get(lookupKeyOf(header)) does, whether the connection's last header is kept or not", () => {
+    const cache = new VerifiedTokenCache();
+    const token = signer.sign({ roles: ['USER'] });
+    const connection = {};
+    expect(cache.getByHeader(`Bearer ${token}`, connection)).toBeUndefined();
+    cache.remember(token, user);
+    for (const header of [`Bearer ${token}`, `Bearer ${token}`, `bearer ${token}`, `Bearer ${token}`]) {
+      expect(cache.getByHeader(header, connection)).toEqual(user);
+      expect(cache.getByHeader(header, undefined)).toEqual(user);
+    }
+    const found = cache.getByHeader(`Bearer ${token}`, connection);
+    found?.roles.push('ADMIN');
+    expect(cache.getByHeader(`Bearer ${token}`, connection)).toEqual(user);
+    expect(cache.getByHeader(`Bearer ${token}x`, connection)).toBeUndefined();
+    expect(cache.getByHeader(`Basic ${token}`, connection)).toBeUndefined();
+    expect(cache.getByHeader(undefined, connection)).toBeUndefined();
+    expect(cache.getByHeader(`Bearer ${token}`, connection)).toEqual(user);
+  });
+
+  it('finds nothing on a connection once the token expired there, and nothing once the cache forgot it', () => {
+    const { state, now } = clock();
+    const cache = new VerifiedTokenCache({ now, maxAgeMs: 1_000, capacity: 1 });
+    const [a, b] = [1, 2].map((n) => signer.sign({ roles: ['USER'], sub: `user-${n}` })) as [string, string];
+    const connection = {};
+    cache.remember(a, user);
+    expect(cache.getByHeader(`Bearer ${a}`, connection)).toEqual(user);
+    state.now += 1_000;
+    expect(cache.getByHeader(`Bearer ${a}`, connection)).toBeUndefined();
+    expect(cache.size).toBe(0);
+
+    cache.remember(a, user);
+    expect(cache.getByHeader(`Bearer ${a}`, connection)).toEqual(user);
+    // Capacity 1: b takes a's place, so a is not found on the connection that kept it either.
+    cache.remember(b, user);
+    expect(cache.get(a)).toBeUndefined();
+    expect(cache.getByHeader(`Bearer ${a}`, connection)).toBeUndefined();
+    expect(cache.getByHeader(`Bearer ${b}`, connection)).toEqual(user);
+  });
+
+  it("takes a token's newer entry once it is remembered again", () => {
+    const { state, now } = clock();
+    const cache = new VerifiedTokenCache({ now, maxAgeMs: 1_000 });
+    const token = signer.sign({ roles: ['USER'] }, { expiresInSeconds: 900 });
+    const connection = {};
+    cache.remember(token, user);
+    expect(cache.getByHeader(`Bearer ${token}`, connection)).toEqual(user);
+    state.now += 500;
+    cache.remember(token, { ...user, roles: ['ADMIN'] });
+    state.now += 600;
+    // The first entry would have lapsed by now; the second lives until 1,500.
+    expect(cache.getByHeader(`Bearer ${token}`, connection)).toEqual({ ...user, roles: ['ADMIN'] });
+  });
+});
+
 describe('lookupKeyOf', () => {
   it('is the text after "Bearer " unchecked, and bearerTokenOf for any other spelling', () => {
     expect(lookupKeyOf('Bearer a.b.c')).toBe('a.b.c');
