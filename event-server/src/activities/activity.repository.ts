@@ -55,29 +55,19 @@ export class ActivityRepository {
   async findFacts(userId: string, plan: FactPlan, from: Date, to: Date): Promise<ActivityFact[]> {
     const period = { $gte: from, $lte: to };
     const typeAndInstant = { _id: 0, type: 1, occurredAt: 1 };
+    // The driver's own finds (no Mongoose query): this runs on every claim's path, and building, casting
+    // and wrapping a Mongoose query cost more CPU than the command; the filter is already typed.
+    const read = (filter: Record<string, unknown>, projection: Record<string, number>, limit = 0): Promise<ActivityFact[]> =>
+      this.model.collection.find<ActivityFact>(filter, { projection, limit }).toArray();
     const reads: Array<Promise<ActivityFact[]>> = [];
     if (plan.instants.length > 0) {
-      reads.push(
-        this.model
-          .find(
-            { userId, type: plan.instants.length === 1 ? plan.instants[0]! : { $in: plan.instants }, occurredAt: period },
-            typeAndInstant,
-          )
-          .lean<ActivityFact[]>()
-          .exec(),
-      );
+      const type = plan.instants.length === 1 ? plan.instants[0]! : { $in: plan.instants };
+      reads.push(read({ userId, type, occurredAt: period }, typeAndInstant));
     }
-    for (const [type, required] of plan.counts) {
-      reads.push(
-        this.model.find({ userId, type, occurredAt: period }, typeAndInstant).limit(required).lean<ActivityFact[]>().exec(),
-      );
-    }
+    for (const [type, required] of plan.counts) reads.push(read({ userId, type, occurredAt: period }, typeAndInstant, required));
     if (plan.quests) {
       reads.push(
-        this.model
-          .find({ userId, type: ActivityType.QUEST_CLEAR, occurredAt: period }, { ...typeAndInstant, 'attributes.questId': 1 })
-          .lean<ActivityFact[]>()
-          .exec(),
+        read({ userId, type: ActivityType.QUEST_CLEAR, occurredAt: period }, { ...typeAndInstant, 'attributes.questId': 1 }),
       );
     }
     return (await Promise.all(reads)).flat();
