@@ -74,7 +74,8 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
           AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
           CLAIM_RECONCILE_INTERVAL_MS: '1000',
           CLAIM_STALE_AFTER_MS: '5000',
-          ...(process.env.CLAIM_MAX_RETRY_AFTER_S && { CLAIM_MAX_RETRY_AFTER_S: process.env.CLAIM_MAX_RETRY_AFTER_S }),
+          // The claim path's limits (CLAIM_MAX_IN_FLIGHT, CLAIM_MAX_QUEUED, ...) as set for this run, to try others.
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^CLAIM_(MAX_|QUEUE_)/.test(name))),
         },
         port,
       ),
