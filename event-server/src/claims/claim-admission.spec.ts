@@ -66,53 +66,73 @@ describe('AdmissionGate and time already spent', () => {
 });
 
 describe('AdmissionGate Retry-After', () => {
-  /** A gate that has finished 10 claims, one every 100 ms (10/s), and now holds one in flight at t = 1000. */
-  async function busyGate(random: () => number): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<number> }> {
-    let now = 0;
+  /**
+   * A gate whose claims each took 100 ms with one at a time (10/s), followed by a quiet spell of 10 s, and
+   * now one claim in flight: shedOnce() is turned away and says when to come back.
+   */
+  async function busyGate(
+    options: { maxQueued?: number; queueTimeoutMs?: number; maxRetryAfterSeconds?: number } = {},
+  ): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<ShedError>; clock: { now: number } }> {
+    const clock = { now: 0 };
     const gate = new AdmissionGate({
       maxInFlight: 1,
-      maxQueued: 0,
-      queueTimeoutMs: 60_000,
-      maxRetryAfterSeconds: 30,
-      now: () => now,
-      random,
+      maxQueued: options.maxQueued ?? 0,
+      queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
+      maxRetryAfterSeconds: options.maxRetryAfterSeconds ?? 30,
+      now: () => clock.now,
+      random: () => 0.999,
     });
-    for (let i = 0; i < 10; i++) {
-      now = i * 100;
-      await gate.run(() => Promise.resolve());
-    }
-    now = 1_000;
+    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
+    clock.now += 10_000;
     void gate.run(() => new Promise(() => undefined));
-    const shedOnce = async (): Promise<number> => {
+    const shedOnce = async (): Promise<ShedError> => {
       const error = await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ShedError);
-      return (error as ShedError).retryAfterSeconds;
+      return error as ShedError;
     };
-    return { gate, shedOnce };
+    return { gate, shedOnce, clock };
   }
 
-  it('spreads a shed crowd over the time the gate needs to serve it, at the rate it finishes claims', async () => {
-    const { shedOnce } = await busyGate(() => 0.999);
+  it('gives each shed claim its turn behind the crowd already shed, at the rate claims are finished, and never beyond its maximum', async () => {
+    const { shedOnce } = await busyGate();
     const delays: number[] = [];
-    for (let i = 0; i < 40; i++) delays.push(await shedOnce());
-    // The first one shed has one claim in front of it: 0.2 s at 10/s, so 1 s. The 40th has 41: up to 5 s.
-    expect(delays[0]).toBe(1);
-    expect(delays[39]).toBe(5);
+    for (let i = 0; i < 400; i++) delays.push((await shedOnce()).retryAfterSeconds);
+    // At 10/s (100 ms a claim, learnt from the work, not from the quiet spell), the k-th claim shed (from 0)
+    // has the one in flight and k shed claims in front: its turn is (k + 1) x 100 ms away, in whole seconds
+    // rounded down, at least 1.
+    expect(delays.slice(0, 20)).toEqual([...Array(19).fill(1), 2]);
+    expect(delays[39]).toBe(4);
+    expect(delays[49]).toBe(5);
     expect(delays).toEqual([...delays].sort((a, b) => a - b));
+    expect(delays[299]).toBe(30);
+    expect(delays[399]).toBe(30);
   });
 
-  it('draws each delay at random from 1 s up to that bound, and never beyond its maximum (30 s here)', async () => {
-    const low = await busyGate(() => 0);
-    for (let i = 0; i < 500; i++) expect(await low.shedOnce()).toBe(1);
-    const high = await busyGate(() => 0.999);
-    let last = 0;
-    for (let i = 0; i < 500; i++) last = await high.shedOnce();
-    expect(last).toBe(30);
+  it('promises nothing beyond its maximum: once the crowd is served, the next one shed is told the short delay again', async () => {
+    const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 5 });
+    for (let i = 0; i < 200; i++) await shedOnce();
+    expect((await shedOnce()).retryAfterSeconds).toBe(5);
+    clock.now += 5_000;
+    expect((await shedOnce()).retryAfterSeconds).toBe(1);
   });
 
-  it('says 1 s when it has not finished enough claims to know its rate', async () => {
-    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 60_000, random: () => 0.999 });
-    void gate.run(() => new Promise(() => undefined));
-    await expect(gate.run(() => Promise.resolve())).rejects.toMatchObject({ retryAfterSeconds: 1 });
+  it('draws a random delay over the whole allowed range while it has not finished enough claims to know its rate', async () => {
+    for (const [random, expected] of [
+      [0, 1],
+      [0.999, 5],
+    ] as const) {
+      const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 60_000, random: () => random });
+      void gate.run(() => new Promise(() => undefined));
+      await expect(gate.run(() => Promise.resolve())).rejects.toMatchObject({ retryAfterSeconds: expected });
+    }
+  });
+
+  it('turns a claim away at once when its wait in the queue, at the rate claims are finished, would outlast the time limit', async () => {
+    // 10/s and a 1 s limit: ten can wait (the tenth for 1 s), the eleventh would wait 1.1 s.
+    const { gate, shedOnce } = await busyGate({ maxQueued: 100, queueTimeoutMs: 1_000 });
+    for (let i = 0; i < 10; i++) void gate.run(() => Promise.resolve()).catch(() => undefined);
+    expect(gate.load).toEqual({ inFlight: 1, queued: 10 });
+    expect((await shedOnce()).why).toBe('QUEUE_FULL');
+    expect(gate.load).toEqual({ inFlight: 1, queued: 10 });
   });
 });

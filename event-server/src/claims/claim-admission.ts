@@ -23,7 +23,12 @@ export class ShedError extends Error {
   }
 }
 
+/** Claims timed before the finish rate is trusted, and the weight of the newest in the moving average (1/n). */
+const TIMED_BEFORE_RATE = 8;
+const SERVICE_SMOOTHING = 16;
+/** The last finishes kept, and how far back they count for the current pace. */
 const FINISHED_RING = 64;
+const RECENT_MS = 2_000;
 
 interface Waiter {
   admit: () => void;
@@ -40,11 +45,14 @@ interface Waiter {
 export class AdmissionGate {
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
-  /** When the last claims finished (a ring), to know the rate at which this process finishes them. */
+  /** How long a claim takes once admitted (a moving average), and how many were timed. */
+  private serviceMs = 0;
+  private timed = 0;
+  /** When the last claims finished (a ring), for the pace at which they are finished right now. */
   private readonly finished: number[] = [];
   private finishedNext = 0;
-  /** Claims shed in the current and the previous second: the crowd that will come back. */
-  private shedWindow = { start: 0, current: 0, previous: 0 };
+  /** When the crowd already told to come back will have been served (ms): later shed claims queue behind it. */
+  private promisedUntil = 0;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -60,10 +68,11 @@ export class AdmissionGate {
    */
   async run<T>(work: () => Promise<T>, waitedMs = 0): Promise<T> {
     await this.enter(Math.max(0, waitedMs));
+    const admittedAt = this.now();
     try {
       return await work();
     } finally {
-      this.leave();
+      this.leave(admittedAt);
     }
   }
 
@@ -72,39 +81,50 @@ export class AdmissionGate {
   }
 
   /**
-   * Retry-After for a claim shed now. A fixed second sends the whole crowd back at once, to be shed again
-   * (a retry storm); instead each client gets a random delay up to the time this process needs to work off
-   * everything in front of it and the crowd shed in the last second or two, at the rate it has been
-   * finishing claims. So the crowd returns about as fast as it can be served.
+   * Retry-After for a claim shed now: its turn in a virtual queue. It comes after the claims running and
+   * queued here and after the crowd already told to come back, each taking 1/rate at the rate this process
+   * has been finishing claims; so the shed crowd returns about as fast as it can be served, neither all at
+   * once (to be shed again) nor later than needed (leaving the server idle). Whole seconds, rounded down:
+   * a client that comes back a little early waits in the queue, one that comes late leaves a gap. Until the
+   * rate is known (the first claims of a process), each gets a random delay over the whole allowed range.
    */
-  private retryAfterSeconds(): number {
+  private retryAfterSeconds(ahead: number): number {
     const now = this.now();
-    this.countShed(now);
-    const rate = this.finishRate(now);
-    const backlog = this.inFlight + this.queue.length + this.shedWindow.current + this.shedWindow.previous;
-    const drainSeconds = rate > 0 ? backlog / rate : 1;
-    const limit = Math.max(1, Math.min(this.limits.maxRetryAfterSeconds ?? 5, Math.ceil(drainSeconds)));
-    return 1 + Math.floor(this.random() * limit);
+    const max = Math.max(1, this.limits.maxRetryAfterSeconds ?? 5);
+    const rate = this.finishRate();
+    if (rate <= 0) return 1 + Math.floor(this.random() * max);
+    const perClaimMs = 1000 / rate;
+    const turn = Math.max(now + ahead * perClaimMs, this.promisedUntil);
+    // Never promised beyond the longest delay given: past it, every shed claim is told that longest delay.
+    this.promisedUntil = Math.min(turn + perClaimMs, now + max * 1000);
+    return Math.min(max, Math.max(1, Math.floor((turn - now) / 1000)));
   }
 
-  private countShed(now: number): void {
-    const window = this.shedWindow;
-    const elapsed = now - window.start;
-    if (elapsed >= 2_000) this.shedWindow = { start: now, current: 1, previous: 0 };
-    else if (elapsed >= 1_000) this.shedWindow = { start: now, current: 1, previous: window.current };
-    else window.current++;
+  /**
+   * Claims per second this process finishes, 0 until TIMED_BEFORE_RATE claims were timed: the pace of the
+   * last claims finished within RECENT_MS when there were enough of them, and at least what `maxInFlight`
+   * at once would finish at the recent average time per claim (Little's law). The latter is measured from
+   * the work itself, so a quiet spell before a burst does not make the process look slow; the former
+   * follows the mix of a burst (a refusal once the stock is gone is cheaper than a grant).
+   */
+  private finishRate(): number {
+    if (this.timed < TIMED_BEFORE_RATE) return 0;
+    const now = this.now();
+    const capacity = (this.limits.maxInFlight * 1000) / Math.max(1, this.serviceMs);
+    let recent = 0;
+    let oldest = now;
+    for (const at of this.finished) {
+      if (at <= now - RECENT_MS) continue;
+      recent++;
+      oldest = Math.min(oldest, at);
+    }
+    const pace = recent >= TIMED_BEFORE_RATE ? (recent * 1000) / Math.max(1, now - oldest) : 0;
+    return Math.max(capacity, pace);
   }
 
-  /** Claims finished per second over the last (up to) 64, or 0 when too few are known. */
-  private finishRate(now: number): number {
-    const count = this.finished.length;
-    if (count < 2) return 0;
-    const oldest = count < FINISHED_RING ? this.finished[0]! : this.finished[this.finishedNext]!;
-    return (count * 1000) / Math.max(1, now - oldest);
-  }
-
-  private shed(why: Shed): ShedError {
-    return new ShedError(why, this.retryAfterSeconds());
+  /** `ahead`: the claims in front of the shed one (all running and queued, or those queued before it). */
+  private shed(why: Shed, ahead = this.inFlight + this.queue.length): ShedError {
+    return new ShedError(why, this.retryAfterSeconds(ahead));
   }
 
   private enter(waitedMs: number): Promise<void> {
@@ -114,6 +134,12 @@ export class AdmissionGate {
       return Promise.resolve();
     }
     if (this.queue.length >= this.limits.maxQueued) return Promise.reject(this.shed('QUEUE_FULL'));
+    // A claim that would wait out its time in the queue at the rate claims are finished is told at once,
+    // rather than after the whole wait, when its turn would have come no sooner.
+    const rate = this.finishRate();
+    if (rate > 0 && waitedMs + ((this.queue.length + 1) * 1000) / rate > this.limits.queueTimeoutMs) {
+      return Promise.reject(this.shed('QUEUE_FULL'));
+    }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         admit: () => {
@@ -123,14 +149,18 @@ export class AdmissionGate {
         timer: setTimeout(() => {
           const index = this.queue.indexOf(waiter);
           if (index >= 0) this.queue.splice(index, 1);
-          reject(this.shed('QUEUE_TIMEOUT'));
+          // Those queued after it are not in front of it (they are shed after it, or served).
+          reject(this.shed('QUEUE_TIMEOUT', this.inFlight + Math.max(0, index)));
         }, this.limits.queueTimeoutMs - waitedMs),
       };
       this.queue.push(waiter);
     });
   }
 
-  private leave(): void {
+  private leave(admittedAt: number): void {
+    const took = Math.max(0, this.now() - admittedAt);
+    this.serviceMs = this.timed === 0 ? took : this.serviceMs + (took - this.serviceMs) / SERVICE_SMOOTHING;
+    this.timed++;
     if (this.finished.length < FINISHED_RING) this.finished.push(this.now());
     else {
       this.finished[this.finishedNext] = this.now();
