@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@reward/server-kit/http-app';
 import type { Connection } from 'mongoose';
 import { AppModule } from './app.module.js';
+import { shedClaimsOnArrival } from './claims/claim-shedding.js';
 import type { EventConfig } from './config/event-config.js';
 
 export { loadEventConfig } from './config/event-config.js';
@@ -18,6 +19,8 @@ export async function createEventServer(config: EventConfig): Promise<NestFastif
   // exist before the reconciler or the first request runs, not whenever Mongoose's background build gets there.
   const connection = app.get<Connection>(getConnectionToken());
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
+  // Before init: the hook must be there when the routes are.
+  shedClaimsOnArrival(app);
   await app.init();
   return app;
 }

@@ -127,19 +127,34 @@ export class AdmissionGate {
     return new ShedError(why, this.retryAfterSeconds(ahead));
   }
 
+  /**
+   * For a claim whose request has only just arrived (not yet authenticated nor parsed): the ShedError it
+   * would get at the gate now, counted as shed; undefined when it may go on to the gate, which decides again.
+   * Turning a crowd away here costs none of the work a request does before it reaches the gate.
+   */
+  shedOnArrival(waitedMs = 0): ShedError | undefined {
+    if (waitedMs > this.limits.queueTimeoutMs) return this.shed('QUEUE_TIMEOUT');
+    if (this.inFlight < this.limits.maxInFlight || !this.queueRefuses(waitedMs)) return undefined;
+    return this.shed('QUEUE_FULL');
+  }
+
+  /**
+   * The queue is full, or a claim joining it would wait out its time limit at the rate claims are
+   * finished: better told at once than after the whole wait, when its turn would have come no sooner.
+   */
+  private queueRefuses(waitedMs: number): boolean {
+    if (this.queue.length >= this.limits.maxQueued) return true;
+    const rate = this.finishRate();
+    return rate > 0 && waitedMs + ((this.queue.length + 1) * 1000) / rate > this.limits.queueTimeoutMs;
+  }
+
   private enter(waitedMs: number): Promise<void> {
     if (waitedMs > this.limits.queueTimeoutMs) return Promise.reject(this.shed('QUEUE_TIMEOUT'));
     if (this.inFlight < this.limits.maxInFlight) {
       this.inFlight++;
       return Promise.resolve();
     }
-    if (this.queue.length >= this.limits.maxQueued) return Promise.reject(this.shed('QUEUE_FULL'));
-    // A claim that would wait out its time in the queue at the rate claims are finished is told at once,
-    // rather than after the whole wait, when its turn would have come no sooner.
-    const rate = this.finishRate();
-    if (rate > 0 && waitedMs + ((this.queue.length + 1) * 1000) / rate > this.limits.queueTimeoutMs) {
-      return Promise.reject(this.shed('QUEUE_FULL'));
-    }
+    if (this.queueRefuses(waitedMs)) return Promise.reject(this.shed('QUEUE_FULL'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         admit: () => {

@@ -9,6 +9,7 @@ import {
   remainingOf,
 } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { ClaimFaults, type ClaimStep } from './claim-faults.js';
 
 describe('claims under concurrency', () => {
   let t: EventTestApp;
@@ -172,5 +173,44 @@ describe('claims beyond what the server works on at once', () => {
       expect([201, 409]).toContain(retry.status);
     }
     expect(await remainingOf(t, event.id, operator)).toEqual([0]);
+  });
+
+  it('while the gate is full, a claim request is turned away as soon as it arrives, before its token is even read', async () => {
+    const operator = t.as('OPERATOR');
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [holder] = await eligibleUsers(t, operator, 1);
+    const faults = t.app.get(ClaimFaults);
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    faults.at = async (step: ClaimStep) => {
+      if (step !== 'intent-inserted') return;
+      entered();
+      await held;
+    };
+    const forged = { authorization: 'Bearer not-a-token' };
+    try {
+      // The one claim this server works on at once is held; nothing may queue (CLAIM_MAX_QUEUED=0).
+      const holding = claim(t, event.id, holder!);
+      await inside;
+      const busy = await t.app.inject({ method: 'POST', url: `/events/${event.id}/claims`, headers: forged });
+      expect(busy.statusCode).toBe(503);
+      expect(busy.json()).toMatchObject({ statusCode: 503, code: 'CLAIMS_BUSY' });
+      expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(busy.json().retryAfterSeconds).toBe(Number(busy.headers['retry-after']));
+      expect(busy.headers['x-request-id']).toBeTruthy();
+      // Only the claim route is answered early: any other request is authenticated as usual.
+      const other = await t.app.inject({ method: 'GET', url: `/events/${event.id}/progress`, headers: forged });
+      expect(other.statusCode).toBe(401);
+      release();
+      expect((await holding).status).toBe(201);
+    } finally {
+      release();
+      faults.at = async () => undefined;
+    }
+    // With the gate free again the same request reaches authentication.
+    const refused = await t.app.inject({ method: 'POST', url: `/events/${event.id}/claims`, headers: forged });
+    expect(refused.statusCode).toBe(401);
   });
 });

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { DomainError } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
@@ -16,6 +17,12 @@ import { claimError } from './claim.errors.js';
 import { type ClaimOutcome, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, newClaimId, outcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
+
+function busy(shed: ShedError): DomainError {
+  return claimError('CLAIMS_BUSY', 'Too many claims are being processed; nothing was recorded, retry later', {
+    retryAfterSeconds: shed.retryAfterSeconds,
+  });
+}
 
 function isClaimable(event: EventRecord, now: Date): boolean {
   return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
@@ -56,10 +63,17 @@ export class ClaimsService {
       return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs);
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
-      throw claimError('CLAIMS_BUSY', 'Too many claims are being processed; nothing was recorded, retry later', {
-        retryAfterSeconds: error.retryAfterSeconds,
-      });
+      throw busy(error);
     }
+  }
+
+  /**
+   * CLAIMS_BUSY for a claim request that has only just arrived, when the gate would shed it now; undefined
+   * when it may go on (see AdmissionGate.shedOnArrival).
+   */
+  shedOnArrival(waitedMs: number): DomainError | undefined {
+    const shed = this.admission.shedOnArrival(waitedMs);
+    return shed && busy(shed);
   }
 
   private admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimOutcome> {

@@ -1,0 +1,32 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mapError } from '@reward/server-kit/error-mapping';
+import { ClaimsService } from './claims.service.js';
+
+/** The claim route as Fastify knows it (the controller's `events` + `:id/claims`). */
+export const CLAIM_ROUTE = '/events/:id/claims';
+
+/**
+ * At an event's launch most taps are turned away (503 CLAIMS_BUSY with Retry-After, nothing recorded). This
+ * answers them as soon as their request line and headers are read, before the token is verified and the
+ * request goes through Nest, when the claims gate would shed them now: a crowd of a thousand costs the
+ * server the answers, not a thousand RSA verifications and pipelines. The gate still decides for every
+ * request let through. Such a request is answered 503 whatever its token: it would be told the same after
+ * a wait, and learns nothing about its token either way.
+ */
+export function shedClaimsOnArrival(app: NestFastifyApplication): void {
+  const claims = app.get(ClaimsService);
+  // A plain callback (no promise per request); answering from the hook ends the request's lifecycle here.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
+      const busy = claims.shedOnArrival(reply.elapsedTime);
+      if (!busy) return done();
+      const { status, body } = mapError(busy);
+      void reply
+        .header('retry-after', String(busy.details?.retryAfterSeconds ?? 1))
+        .code(status)
+        .send(body);
+    });
+}
