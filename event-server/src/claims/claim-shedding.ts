@@ -24,9 +24,16 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
       const busy = claims.shedOnArrival(reply.elapsedTime);
       if (!busy) return done();
       const { status, body } = mapError(busy);
+      // A body is never read here: the connection ends with the answer rather than reading it to stay open.
+      if (hasBody(request.headers)) void reply.header('connection', 'close');
       void reply
         .header('retry-after', String(busy.details?.retryAfterSeconds ?? 1))
         .code(status)
         .send(body);
     });
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -200,6 +200,16 @@ describe('claims beyond what the server works on at once', () => {
       expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(busy.json().retryAfterSeconds).toBe(Number(busy.headers['retry-after']));
       expect(busy.headers['x-request-id']).toBeTruthy();
+      expect(busy.headers.connection).not.toBe('close');
+      // A body is not read while busy: the connection is not kept for a body that may be large.
+      const withBody = await t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: { ...forged, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      expect(withBody.statusCode).toBe(503);
+      expect(withBody.headers.connection).toBe('close');
       // Only the claim route is answered early: any other request is authenticated as usual.
       const other = await t.app.inject({ method: 'GET', url: `/events/${event.id}/progress`, headers: forged });
       expect(other.statusCode).toBe(401);
