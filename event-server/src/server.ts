@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@reward/server-kit/http-app';
 import type { Connection } from 'mongoose';
 import { AppModule } from './app.module.js';
-import { shedClaimsOnArrival } from './claims/claim-shedding.js';
+import { shedClaimsOnArrival } from './claims/claim-shedding.hook.js';
 import type { EventConfig } from './config/event-config.js';
 
 export { loadEventConfig } from './config/event-config.js';

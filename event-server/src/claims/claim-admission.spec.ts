@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AdmissionGate, ShedError } from './claim-admission.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -66,12 +66,16 @@ describe('AdmissionGate and time already spent', () => {
 });
 
 describe('AdmissionGate Retry-After', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   /**
-   * A gate whose claims each took 100 ms with one at a time (10/s), followed by a quiet spell of 10 s, and
-   * now one claim in flight: shedOnce() is turned away and says when to come back.
+   * A gate whose claims each took 100 ms with one at a time (10/s, the gate full each time), followed by a
+   * quiet spell of 10 s, and now one claim in flight: shedOnce() is turned away and says when to come back.
    */
   async function busyGate(
-    options: { maxQueued?: number; queueTimeoutMs?: number; maxRetryAfterSeconds?: number } = {},
+    options: { maxQueued?: number; queueTimeoutMs?: number; maxRetryAfterSeconds?: number; random?: number } = {},
   ): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<ShedError>; clock: { now: number } }> {
     const clock = { now: 0 };
     const gate = new AdmissionGate({
@@ -80,7 +84,7 @@ describe('AdmissionGate Retry-After', () => {
       queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
       maxRetryAfterSeconds: options.maxRetryAfterSeconds ?? 30,
       now: () => clock.now,
-      random: () => 0.999,
+      random: () => options.random ?? 0,
     });
     for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
     clock.now += 10_000;
@@ -99,13 +103,21 @@ describe('AdmissionGate Retry-After', () => {
     for (let i = 0; i < 400; i++) delays.push((await shedOnce()).retryAfterSeconds);
     // At 10/s (100 ms a claim, learnt from the work, not from the quiet spell), the k-th claim shed (from 0)
     // has the one in flight and k shed claims in front: its turn is (k + 1) x 100 ms away, in whole seconds
-    // rounded down, at least 1.
+    // (rounded down here, where the random draw is 0), at least 1.
     expect(delays.slice(0, 20)).toEqual([...Array(19).fill(1), 2]);
     expect(delays[39]).toBe(4);
     expect(delays[49]).toBe(5);
     expect(delays).toEqual([...delays].sort((a, b) => a - b));
     expect(delays[299]).toBe(30);
     expect(delays[399]).toBe(30);
+  });
+
+  it("rounds a turn up with the probability of its fraction of a second, so one second's crowd does not come back at once", async () => {
+    const up = await busyGate({ random: 0.999 });
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) delays.push((await up.shedOnce()).retryAfterSeconds);
+    // Turns 0.1 s ... 2.0 s: with a draw of 0.999 each fraction is rounded up (0.1 -> 1, 1.1 -> 2; 1.0 -> 1).
+    expect(delays).toEqual([...Array(10).fill(1), ...Array(10).fill(2)]);
   });
 
   it('promises nothing beyond its maximum: once the crowd is served, the next one shed is told the short delay again', async () => {
@@ -127,12 +139,69 @@ describe('AdmissionGate Retry-After', () => {
     }
   });
 
+  it('does not learn its rate from claims that ran alone: they are faster than claims sharing a full gate', async () => {
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({
+      maxInFlight: 2,
+      maxQueued: 0,
+      queueTimeoutMs: 60_000,
+      now: () => clock.now,
+      random: () => 0.999,
+    });
+    // 20 claims of 5 ms, each alone (one of two places taken): at 2 x 200/s they would promise 400/s.
+    for (let i = 0; i < 20; i++) await gate.run(async () => void (clock.now += 5));
+    clock.now += 60_000;
+    void gate.run(() => new Promise(() => undefined));
+    void gate.run(() => new Promise(() => undefined));
+    // Rate unknown: a random delay over 1-5 s (5 with this draw), not 1 s for everyone.
+    await expect(gate.run(() => Promise.resolve())).rejects.toMatchObject({ retryAfterSeconds: 5 });
+  });
+
+  it('follows the pace of the claims finished in the last seconds', async () => {
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({
+      maxInFlight: 2,
+      maxQueued: 0,
+      queueTimeoutMs: 60_000,
+      now: () => clock.now,
+      random: () => 0,
+    });
+    // Ten claims finished 100 ms apart, each alone (so only their pace is known): 10 in 0.9 s.
+    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
+    void gate.run(() => new Promise(() => undefined));
+    void gate.run(() => new Promise(() => undefined));
+    const delays: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      delays.push(((await gate.run(() => Promise.resolve()).catch((error: unknown) => error)) as ShedError).retryAfterSeconds);
+    }
+    // 90 ms a claim: the k-th shed has 2 running and k shed in front, its turn (k + 2) x 90 ms away.
+    expect(delays.slice(0, 21)).toEqual(Array(21).fill(1));
+    expect(delays.slice(21)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('a claim that waited out its time counts only the claims queued before it, not those behind', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { gate } = await busyGate({ maxQueued: 100, queueTimeoutMs: 10_000 });
+    const waiting = Array.from({ length: 30 }, () =>
+      gate.run(() => Promise.resolve()).catch((error: unknown) => error as ShedError),
+    );
+    expect(gate.load).toEqual({ inFlight: 1, queued: 30 });
+    vi.advanceTimersByTime(10_000);
+    const delays = (await Promise.all(waiting)).map((error) => (error as ShedError).retryAfterSeconds);
+    // Each times out first in the queue: the one in flight and the crowd shed before it are in front, so
+    // turns of 0.1 s ... 3.0 s at 10/s (with the 29 behind it counted, the first alone would be 3 s away).
+    expect(delays[0]).toBe(1);
+    expect(delays[29]).toBe(3);
+  });
+
   it('turns a claim away at once when its wait in the queue, at the rate claims are finished, would outlast the time limit', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     // 10/s and a 1 s limit: ten can wait (the tenth for 1 s), the eleventh would wait 1.1 s.
     const { gate, shedOnce } = await busyGate({ maxQueued: 100, queueTimeoutMs: 1_000 });
     for (let i = 0; i < 10; i++) void gate.run(() => Promise.resolve()).catch(() => undefined);
     expect(gate.load).toEqual({ inFlight: 1, queued: 10 });
     expect((await shedOnce()).why).toBe('QUEUE_FULL');
     expect(gate.load).toEqual({ inFlight: 1, queued: 10 });
+    expect(gate.shedOnArrival()?.why).toBe('QUEUE_FULL');
   });
 });

@@ -23,8 +23,8 @@ export class ShedError extends Error {
   }
 }
 
-/** Claims timed before the finish rate is trusted, and the weight of the newest in the moving average (1/n). */
-const TIMED_BEFORE_RATE = 8;
+/** Claims seen before a rate is trusted, and the weight of the newest in the moving average (1/n). */
+const RATE_SAMPLES = 8;
 const SERVICE_SMOOTHING = 16;
 /** The last finishes kept, and how far back they count for the current pace. */
 const FINISHED_RING = 64;
@@ -45,7 +45,11 @@ interface Waiter {
 export class AdmissionGate {
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
-  /** How long a claim takes once admitted (a moving average), and how many were timed. */
+  /**
+   * How long a claim takes once admitted while the gate is full (a moving average), and how many such
+   * claims were timed. Only those: a claim that ran alone is much faster than one of `maxInFlight` sharing
+   * the event loop and the store, and would make the process look faster than it is under a burst.
+   */
   private serviceMs = 0;
   private timed = 0;
   /** When the last claims finished (a ring), for the pace at which they are finished right now. */
@@ -57,7 +61,8 @@ export class AdmissionGate {
   private readonly random: () => number;
 
   constructor(private readonly limits: AdmissionLimits) {
-    this.now = limits.now ?? Date.now;
+    // Monotonic: a wall clock stepped back (NTP) would make past finishes look recent.
+    this.now = limits.now ?? (() => performance.now());
     this.random = limits.random ?? Math.random;
   }
 
@@ -69,10 +74,11 @@ export class AdmissionGate {
   async run<T>(work: () => Promise<T>, waitedMs = 0): Promise<T> {
     await this.enter(Math.max(0, waitedMs));
     const admittedAt = this.now();
+    const full = this.inFlight >= this.limits.maxInFlight;
     try {
       return await work();
     } finally {
-      this.leave(admittedAt);
+      this.leave(admittedAt, full);
     }
   }
 
@@ -84,9 +90,8 @@ export class AdmissionGate {
    * Retry-After for a claim shed now: its turn in a virtual queue. It comes after the claims running and
    * queued here and after the crowd already told to come back, each taking 1/rate at the rate this process
    * has been finishing claims; so the shed crowd returns about as fast as it can be served, neither all at
-   * once (to be shed again) nor later than needed (leaving the server idle). Whole seconds, rounded down:
-   * a client that comes back a little early waits in the queue, one that comes late leaves a gap. Until the
-   * rate is known (the first claims of a process), each gets a random delay over the whole allowed range.
+   * once (to be shed again) nor later than needed (leaving the server idle). Until the rate is known (a
+   * fresh process, or one that has not been busy lately), each gets a random delay over the allowed range.
    */
   private retryAfterSeconds(ahead: number): number {
     const now = this.now();
@@ -97,20 +102,21 @@ export class AdmissionGate {
     const turn = Math.max(now + ahead * perClaimMs, this.promisedUntil);
     // Never promised beyond the longest delay given: past it, every shed claim is told that longest delay.
     this.promisedUntil = Math.min(turn + perClaimMs, now + max * 1000);
-    return Math.min(max, Math.max(1, Math.floor((turn - now) / 1000)));
+    // Whole seconds, rounded at random (up with the probability of the fraction): those whose turns fall in
+    // one second do not all come back at its start, and on average each comes back at its turn.
+    return Math.min(max, Math.max(1, Math.floor((turn - now) / 1000 + this.random())));
   }
 
   /**
-   * Claims per second this process finishes, 0 until TIMED_BEFORE_RATE claims were timed: the pace of the
-   * last claims finished within RECENT_MS when there were enough of them, and at least what `maxInFlight`
-   * at once would finish at the recent average time per claim (Little's law). The latter is measured from
-   * the work itself, so a quiet spell before a burst does not make the process look slow; the former
+   * Claims per second this process finishes, 0 while unknown: the pace of the last claims finished within
+   * RECENT_MS when there were at least RATE_SAMPLES of them, and at least what `maxInFlight` at once finish
+   * at the recent time per claim of a full gate (Little's law) once RATE_SAMPLES such claims were timed.
+   * The latter holds across a quiet spell before a burst (when the recent pace says little); the former
    * follows the mix of a burst (a refusal once the stock is gone is cheaper than a grant).
    */
   private finishRate(): number {
-    if (this.timed < TIMED_BEFORE_RATE) return 0;
     const now = this.now();
-    const capacity = (this.limits.maxInFlight * 1000) / Math.max(1, this.serviceMs);
+    const capacity = this.timed >= RATE_SAMPLES ? (this.limits.maxInFlight * 1000) / Math.max(1, this.serviceMs) : 0;
     let recent = 0;
     let oldest = now;
     for (const at of this.finished) {
@@ -118,7 +124,7 @@ export class AdmissionGate {
       recent++;
       oldest = Math.min(oldest, at);
     }
-    const pace = recent >= TIMED_BEFORE_RATE ? (recent * 1000) / Math.max(1, now - oldest) : 0;
+    const pace = recent >= RATE_SAMPLES ? (recent * 1000) / Math.max(1, now - oldest) : 0;
     return Math.max(capacity, pace);
   }
 
@@ -132,9 +138,8 @@ export class AdmissionGate {
    * would get at the gate now, counted as shed; undefined when it may go on to the gate, which decides again.
    * Turning a crowd away here costs none of the work a request does before it reaches the gate.
    */
-  shedOnArrival(waitedMs = 0): ShedError | undefined {
-    if (waitedMs > this.limits.queueTimeoutMs) return this.shed('QUEUE_TIMEOUT');
-    if (this.inFlight < this.limits.maxInFlight || !this.queueRefuses(waitedMs)) return undefined;
+  shedOnArrival(): ShedError | undefined {
+    if (this.inFlight < this.limits.maxInFlight || !this.queueRefuses(0)) return undefined;
     return this.shed('QUEUE_FULL');
   }
 
@@ -172,10 +177,13 @@ export class AdmissionGate {
     });
   }
 
-  private leave(admittedAt: number): void {
-    const took = Math.max(0, this.now() - admittedAt);
-    this.serviceMs = this.timed === 0 ? took : this.serviceMs + (took - this.serviceMs) / SERVICE_SMOOTHING;
-    this.timed++;
+  private leave(admittedAt: number, full: boolean): void {
+    if (full) {
+      // The mean of the first ones, then a moving average: one slow first claim does not count in full.
+      this.timed++;
+      const took = Math.max(0, this.now() - admittedAt);
+      this.serviceMs += (took - this.serviceMs) / Math.min(this.timed, SERVICE_SMOOTHING);
+    }
     if (this.finished.length < FINISHED_RING) this.finished.push(this.now());
     else {
       this.finished[this.finishedNext] = this.now();

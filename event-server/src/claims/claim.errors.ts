@@ -29,3 +29,9 @@ export const CLAIM_ERROR_STATUS: Record<ClaimErrorCode, number> = {
 export function claimError(code: ClaimErrorCode, message: string, details?: Record<string, unknown>): DomainError {
   return new DomainError(CLAIM_ERROR_STATUS[code], code, message, details);
 }
+
+/** Seconds a 503 of the claim path asks the client to wait: the shed claim's own estimate, else 1. */
+export function retryAfterOf(error: DomainError): number {
+  const seconds = error.details?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : 1;
+}

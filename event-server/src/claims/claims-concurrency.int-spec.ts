@@ -175,7 +175,7 @@ describe('claims beyond what the server works on at once', () => {
     expect(await remainingOf(t, event.id, operator)).toEqual([0]);
   });
 
-  it('while the gate is full, a claim request is turned away as soon as it arrives, before its token is even read', async () => {
+  it('while the gate is full, a claim request is turned away as soon as it arrives, before its token, id or body is checked', async () => {
     const operator = t.as('OPERATOR');
     const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
     const [holder] = await eligibleUsers(t, operator, 1);
@@ -196,10 +196,24 @@ describe('claims beyond what the server works on at once', () => {
       await inside;
       const busy = await t.app.inject({ method: 'POST', url: `/events/${event.id}/claims`, headers: forged });
       expect(busy.statusCode).toBe(503);
-      expect(busy.json()).toMatchObject({ statusCode: 503, code: 'CLAIMS_BUSY' });
-      expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect(busy.json().retryAfterSeconds).toBe(Number(busy.headers['retry-after']));
+      const retryAfter = Number(busy.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(5);
+      // The error body of API.md, as the gate's own 503 inside Nest gives it, and the headers every answer has.
+      expect(busy.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'CLAIMS_BUSY',
+        message: 'Too many claims are being processed; nothing was recorded, retry later',
+        retryAfterSeconds: retryAfter,
+      });
       expect(busy.headers['x-request-id']).toBeTruthy();
+      expect(busy.headers['x-content-type-options']).toBe('nosniff');
+      expect(busy.headers['cache-control']).toBe('no-store');
+      // The route, whatever its query string or id (the id is not checked either).
+      for (const url of [`/events/${event.id}/claims?from=app`, '/events/not-an-id/claims']) {
+        expect((await t.app.inject({ method: 'POST', url, headers: forged })).statusCode).toBe(503);
+      }
       expect(busy.headers.connection).not.toBe('close');
       // A body is not read while busy: the connection is not kept for a body that may be large.
       const withBody = await t.app.inject({

@@ -15,7 +15,7 @@ import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
-import { ClaimErrorCode, claimError } from './claim.errors.js';
+import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
 import { withUtf8Bom } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
@@ -52,12 +52,6 @@ function answer(outcome: ClaimOutcome): ClaimResponseDto {
   const claim = toClaimResponse(outcome.claim);
   if (!outcome.refusal) return claim;
   throw claimError(outcome.refusal, REFUSAL_MESSAGE[outcome.refusal], { ...claim });
-}
-
-/** Seconds a 503 of the claim path asks the client to wait: the shed claim's own estimate, else 1. */
-function retryAfterOf(error: DomainError): number {
-  const seconds = error.details?.retryAfterSeconds;
-  return typeof seconds === 'number' ? seconds : 1;
 }
 
 function pageOf(page: Page<ClaimRecord>): Page<ClaimResponseDto> {

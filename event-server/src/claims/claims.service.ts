@@ -71,8 +71,8 @@ export class ClaimsService {
    * CLAIMS_BUSY for a claim request that has only just arrived, when the gate would shed it now; undefined
    * when it may go on (see AdmissionGate.shedOnArrival).
    */
-  shedOnArrival(waitedMs: number): DomainError | undefined {
-    const shed = this.admission.shedOnArrival(waitedMs);
+  shedOnArrival(): DomainError | undefined {
+    const shed = this.admission.shedOnArrival();
     return shed && busy(shed);
   }
 

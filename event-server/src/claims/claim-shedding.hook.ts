@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mapError } from '@reward/server-kit/error-mapping';
+import { retryAfterOf } from './claim.errors.js';
 import { ClaimsService } from './claims.service.js';
 
 /** The claim route as Fastify knows it (the controller's `events` + `:id/claims`). */
@@ -10,8 +11,8 @@ export const CLAIM_ROUTE = '/events/:id/claims';
  * answers them as soon as their request line and headers are read, before the token is verified and the
  * request goes through Nest, when the claims gate would shed them now: a crowd of a thousand costs the
  * server the answers, not a thousand RSA verifications and pipelines. The gate still decides for every
- * request let through. Such a request is answered 503 whatever its token: it would be told the same after
- * a wait, and learns nothing about its token either way.
+ * request let through. Such a request is answered 503 before its token, id or body is checked: it learns
+ * only that claims are saturated (through the gateway, only an authenticated player reaches this).
  */
 export function shedClaimsOnArrival(app: NestFastifyApplication): void {
   const claims = app.get(ClaimsService);
@@ -21,13 +22,13 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
-      const busy = claims.shedOnArrival(reply.elapsedTime);
+      const busy = claims.shedOnArrival();
       if (!busy) return done();
       const { status, body } = mapError(busy);
       // A body is never read here: the connection ends with the answer rather than reading it to stay open.
       if (hasBody(request.headers)) void reply.header('connection', 'close');
       void reply
-        .header('retry-after', String(busy.details?.retryAfterSeconds ?? 1))
+        .header('retry-after', String(retryAfterOf(busy)))
         .code(status)
         .send(body);
     });
