@@ -37,3 +37,19 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingF
   else result['content-length'] = String(facts.bodyLength);
   return result;
 }
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer'];
+
+/**
+ * The headers a client receives of an upstream's answer: the upstream's, minus those that describe the
+ * gateway's own connection to it (the hop-by-hop ones and any the upstream names in its Connection header).
+ * Copied, the upstream's "Connection: keep-alive" overrode the client's "Connection: close" (Node keeps a
+ * connection open when the answer sets that header itself) and its Keep-Alive timeout was told to clients.
+ */
+export function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const result: IncomingHttpHeaders = { ...headers };
+  const named = typeof headers.connection === 'string' ? headers.connection.split(',') : [];
+  for (const name of [...HOP_BY_HOP, ...named.map((token) => token.trim().toLowerCase())]) delete result[name];
+  return result;
+}

@@ -172,6 +172,24 @@ describe('headers', () => {
     const response = await send('GET', '/nowhere', { headers: { 'x-request-id': 'refused-req-0001' } });
     expect(response.headers['x-request-id']).toBe('refused-req-0001');
   });
+
+  it("keeps the upstream's hop-by-hop headers to its own connection: a client's Connection: close is honoured", async () => {
+    // The upstream answers "Connection: keep-alive, X-Hop" with "Keep-Alive" and "X-Hop": they describe the
+    // gateway's connection to it, not the client's; copied, they kept open a connection the client closes.
+    auth.answer = () => ({
+      headers: { connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=3', 'x-hop': '1', 'x-end': 'kept' },
+    });
+    const closing = await send('GET', '/users/me', { headers: { ...bearer(['USER']), connection: 'close' } });
+    expect(closing.status).toBe(200);
+    expect(closing.headers.connection).toBe('close');
+    expect(closing.headers['keep-alive']).toBeUndefined();
+    expect(closing.headers['x-hop']).toBeUndefined();
+    expect(closing.headers['x-end']).toBe('kept');
+
+    const kept = await send('GET', '/users/me', { headers: bearer(['USER']) });
+    expect(kept.headers['keep-alive']).not.toBe('timeout=3');
+    expect(kept.headers['x-end']).toBe('kept');
+  });
 });
 
 describe('client address', () => {

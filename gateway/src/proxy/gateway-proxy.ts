@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
@@ -9,7 +10,7 @@ import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../p
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
 import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
-import { upstreamHeaders } from './forwarded-headers.js';
+import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool } from './replica-pool.js';
 import { upstreamFailure } from './upstream-failure.js';
@@ -141,6 +142,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               clientIp: request.ip,
               bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
             }),
+          rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {
             const failure = upstreamFailure(error, upstream, options.timeoutMs);
             // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
