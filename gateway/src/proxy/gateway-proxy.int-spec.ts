@@ -127,6 +127,17 @@ describe('forwarding', () => {
 });
 
 describe('headers', () => {
+  it.each([
+    ['a path segment over 100 characters', `/events/${'a'.repeat(200)}/claims`, 414, 'URI_TOO_LONG'],
+    ['a bad percent-encoding', '/events/%E0%A4%A/claims', 400, 'VALIDATION_FAILED'],
+  ])("a URL refused before routing (%s) gets the error body and every answer's headers", async (_case, path, status, code) => {
+    const response = await send('POST', path, { headers: bearer(['USER']) });
+    expectErrorBody(response, status, code);
+    expect(response.headers['x-request-id']).toBeTruthy();
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
   it('strips client-sent identity headers and replaces X-Forwarded-For with the client address', async () => {
     await send('GET', '/users/me', {
       headers: {

@@ -91,6 +91,9 @@ export function mapError(error: unknown): MappedError {
         internal: false,
       };
     }
+    if (status === HttpStatus.URI_TOO_LONG) {
+      return { status, body: errorBody(status, CommonErrorCode.URI_TOO_LONG, 'A part of the path is too long'), internal: false };
+    }
     if (status >= 400 && status < 500) {
       return {
         status,

@@ -3,10 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { answerClientError } from './client-error.js';
 import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
-import { type SecurityHeadersConfig, installSecurityHeaders } from './security-headers.js';
+import { type SecurityHeadersConfig, installSecurityHeaders, securityHeadersFor } from './security-headers.js';
+import { mapError } from './error-mapping.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
@@ -97,6 +99,10 @@ export async function createHttpApp(
     },
     logs,
   );
+  const frameworkHeaders = Object.entries({
+    ...securityHeadersFor(options.securityHeaders ?? { hstsMaxAgeSeconds: 0 }),
+    'cache-control': 'no-store',
+  });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One hand-built line per request (request-log.ts), and no pino child per request unless one is used.
@@ -107,6 +113,15 @@ export async function createHttpApp(
     genReqId: requestIdOf,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
+    // A URL Fastify refuses before routing (a path segment over 100 characters, bad percent-encoding): the
+    // error body of API.md with every answer's headers, not Fastify's own body echoing the path.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      for (const [name, value] of frameworkHeaders) reply.raw.setHeader(name, value);
+      reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+      const { status, body } = mapError(error);
+      void reply.code(status).send(body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(module as never, adapter, {
     logger: new PinoNestLogger(logger),
