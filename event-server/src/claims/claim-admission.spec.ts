@@ -139,37 +139,43 @@ describe('AdmissionGate Retry-After', () => {
     }
   });
 
-  it('does not learn its rate from claims that ran alone: they are faster than claims sharing a full gate', async () => {
+  /** A gate of two places on a fake clock, after `claims` claims of `ms` each, run alone (one place taken). */
+  async function twoPlaceGate(
+    claims: number,
+    ms: number,
+    random: number,
+  ): Promise<{ gate: AdmissionGate; clock: { now: number } }> {
     const clock = { now: 0 };
     const gate = new AdmissionGate({
       maxInFlight: 2,
       maxQueued: 0,
       queueTimeoutMs: 60_000,
       now: () => clock.now,
-      random: () => 0.999,
+      random: () => random,
     });
-    // 20 claims of 5 ms, each alone (one of two places taken): at 2 x 200/s they would promise 400/s.
-    for (let i = 0; i < 20; i++) await gate.run(async () => void (clock.now += 5));
+    for (let i = 0; i < claims; i++) await gate.run(async () => void (clock.now += ms));
+    return { gate, clock };
+  }
+
+  /** Fills both places of the gate with claims that never end. */
+  function fill(gate: AdmissionGate): void {
+    void gate.run(() => new Promise(() => undefined));
+    void gate.run(() => new Promise(() => undefined));
+  }
+
+  it('does not learn its rate from claims that ran alone: they are faster than claims sharing a full gate', async () => {
+    // 20 claims of 5 ms, each alone: at 2 x 200/s they would promise 400/s.
+    const { gate, clock } = await twoPlaceGate(20, 5, 0.999);
     clock.now += 60_000;
-    void gate.run(() => new Promise(() => undefined));
-    void gate.run(() => new Promise(() => undefined));
+    fill(gate);
     // Rate unknown: a random delay over 1-5 s (5 with this draw), not 1 s for everyone.
     await expect(gate.run(() => Promise.resolve())).rejects.toMatchObject({ retryAfterSeconds: 5 });
   });
 
   it('follows the pace of the claims finished in the last seconds', async () => {
-    const clock = { now: 0 };
-    const gate = new AdmissionGate({
-      maxInFlight: 2,
-      maxQueued: 0,
-      queueTimeoutMs: 60_000,
-      now: () => clock.now,
-      random: () => 0,
-    });
     // Ten claims finished 100 ms apart, each alone (so only their pace is known): 10 in 0.9 s.
-    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
-    void gate.run(() => new Promise(() => undefined));
-    void gate.run(() => new Promise(() => undefined));
+    const { gate } = await twoPlaceGate(10, 100, 0);
+    fill(gate);
     const delays: number[] = [];
     for (let i = 0; i < 25; i++) {
       delays.push(((await gate.run(() => Promise.resolve()).catch((error: unknown) => error)) as ShedError).retryAfterSeconds);
