@@ -15,7 +15,7 @@ describe('boundGracefulClose', () => {
     handler: () => Promise<unknown>,
     onPreClose?: () => void,
   ): Promise<{ app: FastifyInstance; port: number }> {
-    const app = Fastify({ return503OnClosing: true, forceCloseConnections: 'idle' });
+    const app = Fastify({ return503OnClosing: false, forceCloseConnections: 'idle' });
     boundGracefulClose(app, graceMs);
     if (onPreClose) {
       app.addHook('preClose', (done) => {
@@ -74,6 +74,45 @@ describe('boundGracefulClose', () => {
     // The close has begun (the hooks ran) and is waiting for this request, which is still answered.
     finish();
     expect(await answer).toEqual({ status: 200, body: { done: true } });
+    await closed;
+  });
+
+  it('answers a request that arrives once the close has begun 503 with Retry-After, without working on it', async () => {
+    let entered!: () => void;
+    let finish!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    let calls = 0;
+    const { app, port } = await serve(600_000, async () => {
+      calls++;
+      entered();
+      await new Promise<void>((resolve) => (finish = resolve));
+      return { done: true };
+    });
+    // A request in flight keeps the close waiting; a second connection has sent part of its request.
+    const first = fetch(`http://127.0.0.1:${port}/work`).then((response) => response.status);
+    await inHandler;
+    const serverSide = once(app.server, 'connection') as Promise<[import('node:net').Socket]>;
+    const late = connect(port, '127.0.0.1');
+    const [socket] = await serverSide;
+    const read = once(socket, 'data');
+    late.write('GET /work HTTP/1.1\r\nHost: x\r\n');
+    await read;
+    let answer = '';
+    late.setEncoding('utf8');
+    late.on('data', (chunk: string) => (answer += chunk));
+    const ended = once(late, 'close');
+    const closed = app.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    late.write('\r\n');
+    await ended;
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 503 /);
+    expect(head).toMatch(/\r\nretry-after: 1/i);
+    expect(head).toMatch(/\r\nconnection: close/i);
+    expect(JSON.parse(body!)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect(calls).toBe(1);
+    finish();
+    expect(await first).toBe(200);
     await closed;
   });
 

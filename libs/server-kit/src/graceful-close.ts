@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { CommonErrorCode, errorBody } from './errors.js';
 
 /**
  * How long a closing server waits for requests in flight before it drops their connections. Below Docker's
@@ -22,7 +23,9 @@ const IDLE_SWEEP_MS = 50;
  * sees a reset, safe to retry), connections that became idle are ended every IDLE_SWEEP_MS, and after
  * `graceMs` whatever is still open is dropped (a request that never finishes cannot keep the process up
  * until the orchestrator kills it; a claim cut off that way is finished by the reconciler, like a crash).
- * Requests being answered are left to finish within the grace period.
+ * Requests being answered are left to finish within the grace period; a request that arrives once the close
+ * has begun is answered 503 SERVICE_UNAVAILABLE with Retry-After. Install it after the hooks that set every
+ * answer's headers (its onRequest hook answers from there).
  */
 export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): void {
   const sockets = new Set<Socket>();
@@ -35,7 +38,24 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
   };
   let sweep: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  let closing = false;
+  // A request that arrives on an open connection once the close has begun is not worked on: it is told to
+  // retry (nothing was done), in the error body of API.md, and its connection ends with the answer. (Fastify's
+  // own `return503OnClosing` answers before any hook, without a code, Retry-After or the answer headers.)
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply
+      .header('connection', 'close')
+      .header('retry-after', '1')
+      .code(503)
+      .send(
+        errorBody(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down; nothing was done, retry', {
+          retryAfterSeconds: 1,
+        }),
+      );
+  });
   fastify.addHook('preClose', (done) => {
+    closing = true;
     endSilent();
     sweep = setInterval(() => {
       endSilent();

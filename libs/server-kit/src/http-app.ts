@@ -111,7 +111,8 @@ export async function createHttpApp(
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     genReqId: requestIdOf,
-    return503OnClosing: true,
+    // A request arriving while closing is answered by boundGracefulClose's hook, with the error body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
     // A URL Fastify refuses before routing (a path segment over 100 characters, bad percent-encoding): the
@@ -134,9 +135,9 @@ export async function createHttpApp(
     logs.close();
     done();
   });
-  boundGracefulClose(fastify);
   installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   configureFastify(fastify);
+  boundGracefulClose(fastify);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
