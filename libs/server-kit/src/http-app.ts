@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { answerClientError } from './client-error.js';
 import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
-import { type SecurityHeadersConfig, installSecurityHeaders, securityHeadersFor } from './security-headers.js';
+import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
 import { mapError } from './error-mapping.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -99,10 +99,7 @@ export async function createHttpApp(
     },
     logs,
   );
-  const frameworkHeaders = Object.entries({
-    ...securityHeadersFor(options.securityHeaders ?? { hstsMaxAgeSeconds: 0 }),
-    'cache-control': 'no-store',
-  });
+  const answerHeaders = answerHeadersFor(options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One hand-built line per request (request-log.ts), and no pino child per request unless one is used.
@@ -118,7 +115,7 @@ export async function createHttpApp(
     // A URL Fastify refuses before routing (a path segment over 100 characters, bad percent-encoding): the
     // error body of API.md with every answer's headers, not Fastify's own body echoing the path.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      for (const [name, value] of frameworkHeaders) reply.raw.setHeader(name, value);
+      setHeaders(reply.raw, answerHeaders.api);
       reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
       const { status, body } = mapError(error);
       void reply.code(status).send(body);
@@ -135,7 +132,7 @@ export async function createHttpApp(
     logs.close();
     done();
   });
-  installSecurityHeaders(fastify, options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
+  installSecurityHeaders(fastify, answerHeaders);
   configureFastify(fastify);
   boundGracefulClose(fastify);
   acceptJsonBodiesOnly(fastify);

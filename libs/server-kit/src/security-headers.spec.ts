@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DOCS_CSP, installSecurityHeaders, securityHeadersFor } from './security-headers.js';
+import { DOCS_CSP, answerHeadersFor, installSecurityHeaders, securityHeadersFor } from './security-headers.js';
 
 describe('security headers', () => {
   const apps: Array<ReturnType<typeof Fastify>> = [];
@@ -11,7 +11,7 @@ describe('security headers', () => {
   async function appWith(hstsMaxAgeSeconds: number) {
     const app = Fastify();
     apps.push(app);
-    installSecurityHeaders(app, { hstsMaxAgeSeconds });
+    installSecurityHeaders(app, answerHeadersFor({ hstsMaxAgeSeconds }));
     app.get('/ok', async () => ({ ok: true }));
     app.get('/cached', async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send('x'));
     app.get('/docs/page', async () => 'page');

@@ -79,19 +79,31 @@ export function securityHeadersFor(config: SecurityHeadersConfig): Record<string
  * stored once more in the reply's own table and copied from there header by header at send time, for
  * every answer (on the gateway's proxied path, a third of what its answer's headers cost).
  */
-export function installSecurityHeaders(fastify: FastifyInstance, config: SecurityHeadersConfig): void {
-  const api = { ...securityHeadersFor(config), 'cache-control': 'no-store' };
-  const apiEntries = Object.entries(api);
-  const docsEntries = Object.entries({ ...api, 'content-security-policy': DOCS_CSP });
+export function installSecurityHeaders(fastify: FastifyInstance, headers: AnswerHeaders): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const entries = isDocsPath(request.url) ? docsEntries : apiEntries;
-    const response = reply.raw;
-    for (let index = 0; index < entries.length; index++) {
-      const [name, value] = entries[index] as [string, string];
-      response.setHeader(name, value);
-    }
+    setHeaders(reply.raw, isDocsPath(request.url) ? headers.docs : headers.api);
     done();
   });
+}
+
+/** Every answer's headers as entries, computed once: an API answer's, and a page's under /docs. */
+export interface AnswerHeaders {
+  api: ReadonlyArray<readonly [string, string]>;
+  docs: ReadonlyArray<readonly [string, string]>;
+}
+
+/** The security headers of this configuration plus `Cache-Control: no-store`, and /docs' own CSP. */
+export function answerHeadersFor(config: SecurityHeadersConfig): AnswerHeaders {
+  const api = { ...securityHeadersFor(config), 'cache-control': 'no-store' };
+  return { api: Object.entries(api), docs: Object.entries({ ...api, 'content-security-policy': DOCS_CSP }) };
+}
+
+/** Sets the entries on a raw response (a plain loop: this runs for every answer). */
+export function setHeaders(response: ServerResponse, entries: AnswerHeaders['api']): void {
+  for (let index = 0; index < entries.length; index++) {
+    const [name, value] = entries[index]!;
+    response.setHeader(name, value);
+  }
 }
 
 function parseDirectives(policy: string): Record<string, string[]> {
