@@ -49,7 +49,9 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', '
  */
 export function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = { ...headers };
-  const named = typeof headers.connection === 'string' ? headers.connection.split(',') : [];
-  for (const name of [...HOP_BY_HOP, ...named.map((token) => token.trim().toLowerCase())]) delete result[name];
+  for (const name of HOP_BY_HOP) delete result[name];
+  if (typeof headers.connection === 'string') {
+    for (const token of headers.connection.split(',')) delete result[token.trim().toLowerCase()];
+  }
   return result;
 }
