@@ -129,19 +129,21 @@ async function call(base, method, path, token, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
+/** An answer's body: its JSON, nothing when empty, or its first 100 characters when not JSON. */
+function bodyOf(text) {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return { raw: text.slice(0, 100) };
+  }
+}
+
 /** One request, whatever its answer: status, body, headers and the time it took. */
 async function send(base, method, path, token, headers = {}) {
   const started = performance.now();
   try {
     const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...headers } });
-    const text = await response.text();
-    let body;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = { raw: text.slice(0, 100) };
-    }
-    return { status: response.status, body, ms: performance.now() - started };
+    return { status: response.status, body: bodyOf(await response.text()), ms: performance.now() - started };
   } catch (error) {
     return { status: 0, body: { code: String(error.cause?.code ?? error.message) }, ms: performance.now() - started };
   }
@@ -234,14 +236,7 @@ async function claimFast(base, eventId, token) {
       path: `/events/${eventId}/claims`,
       headers: { authorization: `Bearer ${token}` },
     });
-    const text = await response.body.text();
-    let body;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = { raw: text.slice(0, 100) };
-    }
-    return { status: response.statusCode, body };
+    return { status: response.statusCode, body: bodyOf(await response.body.text()) };
   } catch (error) {
     return { status: 0, body: { code: String(error.code ?? error.message) } };
   }
