@@ -82,12 +82,18 @@ describe('boundGracefulClose', () => {
     let finish!: () => void;
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
     let calls = 0;
-    const { app, port } = await serve(600_000, async () => {
-      calls++;
-      entered();
-      await new Promise<void>((resolve) => (finish = resolve));
-      return { done: true };
-    });
+    let closeBegan!: () => void;
+    const closing = new Promise<void>((resolve) => (closeBegan = resolve));
+    const { app, port } = await serve(
+      600_000,
+      async () => {
+        calls++;
+        entered();
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { done: true };
+      },
+      () => closeBegan(),
+    );
     // A request in flight keeps the close waiting; a second connection has sent part of its request.
     const first = fetch(`http://127.0.0.1:${port}/work`).then((response) => response.status);
     await inHandler;
@@ -102,7 +108,8 @@ describe('boundGracefulClose', () => {
     late.on('data', (chunk: string) => (answer += chunk));
     const ended = once(late, 'close');
     const closed = app.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    // The close has begun (its preClose hooks ran): the rest of the late request arrives now.
+    await closing;
     late.write('\r\n');
     await ended;
     const [head, body] = answer.split('\r\n\r\n');
