@@ -133,6 +133,13 @@ export class ClaimDrill {
     expect(rewards.status).toBe(200);
     const remaining = Object.fromEntries(rewards.body.map((reward) => [reward.name, reward.remaining]));
     expect(remaining).toEqual({ [`${label} coupon`]: 0, [`${label} gem`]: gems - coupons });
-    expect(await this.store.collection('reward_units').countDocuments()).toBe(2 * granted.length);
+    // Each grant holds two units: one on the claim itself (the event's first limited reward), one document.
+    expect(await this.store.collection('reward_units').countDocuments()).toBe(granted.length);
+    const held = await this.store
+      .collection('claims')
+      .find({ eventId: this.eventId, unitKey: { $exists: true } })
+      .toArray();
+    expect(held.map((claim) => claim._id.toString()).sort()).toEqual(granted.map((claim) => claim.id).sort());
+    expect(new Set(held.map((claim) => claim.unitKey)).size).toBe(granted.length);
   }
 }

@@ -39,6 +39,7 @@ function projectionOf(decision: ClaimDecisionRecord, release: boolean): ClaimPro
     decidedBy: decision.decidedBy,
     ...(!holdsSlot(decision.toStatus, decision.reason) && { slotKey: ownSlotKey(decision.claimId) }),
     ...(release && { releasePending: true }),
+    ...(releasesStock(decision.toStatus) && { freeUnit: true }),
     ...(decision.payoutPending && { payout: payoutRecorded() }),
   };
 }
@@ -121,8 +122,9 @@ export class ClaimDecisionsService {
     const projection = projectionOf(inserted, release);
     if (!(await this.claims.projectIfStatus(claim.id, transition.from, projection))) return this.apply(inserted);
     await this.faults.at('claim-projected');
-    const { releasePending: _pending, ...fields } = projection;
-    const projected: ClaimRecord = { ...claim, ...fields };
+    const { releasePending: _pending, freeUnit, ...fields } = projection;
+    const { unit: _freed, ...unitless } = claim;
+    const projected: ClaimRecord = { ...(freeUnit ? unitless : claim), ...fields };
     if (release) await this.releaseUnits(claim);
     return projected;
   }

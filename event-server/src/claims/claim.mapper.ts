@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import type { ClaimPayout } from '../payout/payout.rules.js';
 import type { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimEntity } from './claim.schema.js';
-import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR } from './claim.js';
+import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, unitKeyOf } from './claim.js';
 import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 
 /** A claim's stored document, as a lean read returns it. */
@@ -30,7 +30,12 @@ export function toClaim(doc: StoredClaim): ClaimRecord {
     ...(doc.decidedBy != null && { decidedBy: doc.decidedBy }),
     ...(doc.releasePending === true && { releasePending: true }),
     ...(doc.payout != null && { payout: payoutOf(doc.payout) }),
+    ...(doc.unitKey != null && doc.unitRewardId != null && { unit: unitOf(doc.unitKey, doc.unitRewardId) }),
   };
+}
+
+function unitOf(unitKey: string, rewardId: string): ClaimRecord['unit'] {
+  return { rewardId, unit: Number(unitKey.slice(rewardId.length + 1)) };
 }
 
 function payoutOf(payout: NonNullable<ClaimEntity['payout']>): ClaimPayout {
@@ -67,6 +72,10 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
     ...(claim.payout !== undefined && { payout: { ...claim.payout } }),
     ...(claim.payoutEndpointIds !== undefined &&
       claim.payoutEndpointIds.length > 0 && { payoutPending: true, payoutEndpointIds: [...claim.payoutEndpointIds] }),
+    ...(claim.unit !== undefined && {
+      unitKey: unitKeyOf(claim.unit.rewardId, claim.unit.unit),
+      unitRewardId: claim.unit.rewardId,
+    }),
   };
 }
 

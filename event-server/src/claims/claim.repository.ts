@@ -21,13 +21,35 @@ function queryOf(filter: ClaimFilter): QueryFilter<ClaimEntity> {
   return query;
 }
 
+interface ProjectionUpdate {
+  $set: Record<string, unknown>;
+  $unset?: Record<string, 1>;
+}
+
+/**
+ * The update of a projection: its fields, the release marker set (or, when `clearRelease`, removed), and the
+ * claim-held unit removed when the decision gives the stock back.
+ */
+function updateOf(projection: ClaimProjection, clearRelease: boolean): ProjectionUpdate {
+  const { releasePending, freeUnit, ...fields } = projection;
+  const set: Record<string, unknown> = { ...fields };
+  const unset: Record<string, 1> = {};
+  if (releasePending) set.releasePending = true;
+  else if (clearRelease) unset.releasePending = 1;
+  if (freeUnit) Object.assign(unset, { unitKey: 1, unitRewardId: 1 });
+  return Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set };
+}
+
 const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
 @Injectable()
 export class ClaimRepository {
   constructor(@InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>) {}
 
-  /** Inserts the claim; false when its slot key is already held (the unique index decides). */
+  /**
+   * Inserts the claim; false when the unique index refused it: its slot key is already held, or (when it
+   * carries a unit) that unit is.
+   */
   async tryInsert(claim: NewClaim): Promise<boolean> {
     try {
       // The driver's own insert: on the claim path Mongoose's document machinery (casting, validation,
@@ -52,8 +74,7 @@ export class ClaimRepository {
 
   /** Writes a decision's outcome by _id: the decision record already settled the race. */
   async project(id: string, projection: ClaimProjection): Promise<ClaimRecord | undefined> {
-    const { releasePending, ...set } = projection;
-    const update = releasePending ? { $set: { ...set, releasePending: true } } : { $set: set, $unset: { releasePending: 1 } };
+    const update = updateOf(projection, true);
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredClaim>().exec();
     return doc ? toClaim(doc) : undefined;
   }
@@ -64,8 +85,7 @@ export class ClaimRepository {
    * have applied. False when the claim has moved on (then the caller applies the decision the long way).
    */
   async projectIfStatus(id: string, from: ClaimStatus, projection: ClaimProjection): Promise<boolean> {
-    const { releasePending, ...set } = projection;
-    const update = releasePending ? { $set: { ...set, releasePending: true } } : { $set: set };
+    const update = updateOf(projection, false);
     // The driver's own update (the projection is already typed): this runs on every claim's path.
     const result = await this.model.collection.updateOne({ _id: new Types.ObjectId(id), status: from }, update);
     return result.matchedCount === 1;

@@ -46,6 +46,14 @@ export class ClaimEntity {
    */
   @Prop() payoutPending?: boolean;
   @Prop({ type: [String], default: undefined }) payoutEndpointIds?: string[];
+  /**
+   * `rewardId:unit` while the claim holds a unit of its event's claim-held reward; unique (sparse): a unit
+   * is held by one claim at most, decided by the claim's own insert. Removed, with unitRewardId, by the
+   * decision that gives the stock back.
+   */
+  @Prop() unitKey?: string;
+  /** The reward of unitKey (counts an event's remaining stock). */
+  @Prop() unitRewardId?: string;
 }
 
 export const ClaimSchema = SchemaFactory.createForClass(ClaimEntity);
@@ -62,3 +70,5 @@ ClaimSchema.index({ userId: 1, idempotencyKey: 1, createdAt: -1 });
 ClaimSchema.index({ releasePending: 1 });
 ClaimSchema.index({ 'payout.status': 1, createdAt: -1, _id: -1 });
 ClaimSchema.index({ payoutPending: 1 });
+ClaimSchema.index({ unitKey: 1 }, { unique: true, sparse: true });
+ClaimSchema.index({ unitRewardId: 1 });

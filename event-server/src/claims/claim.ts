@@ -25,6 +25,22 @@ export interface ClaimRecord {
   decidedBy?: string;
   releasePending?: boolean;
   payout?: ClaimPayout;
+  /**
+   * The unit this claim holds of its event's claim-held reward (see RewardRecord.unitsOnClaims): taken by
+   * the claim's own insert, given back by the decision that releases its stock.
+   */
+  unit?: ClaimUnit;
+}
+
+/** A unit of a limited reward recorded on the claim that holds it. */
+export interface ClaimUnit {
+  rewardId: string;
+  unit: number;
+}
+
+/** The unique key of a unit held on a claim. */
+export function unitKeyOf(rewardId: string, unit: number): string {
+  return `${rewardId}:${unit}`;
 }
 
 /**
@@ -51,6 +67,8 @@ export interface ClaimProjection {
   decidedBy?: string;
   slotKey?: string;
   releasePending?: boolean;
+  /** The decision gives the claim's stock back: the unit it holds on itself goes with the same write. */
+  freeUnit?: boolean;
   /** Set when the decision has webhooks to send: the claim shows payout PENDING from its first answer. */
   payout?: ClaimPayout;
 }

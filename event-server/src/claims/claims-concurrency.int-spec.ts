@@ -185,7 +185,7 @@ describe('claims beyond what the server works on at once', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     faults.at = async (step: ClaimStep) => {
-      if (step !== 'intent-inserted') return;
+      if (step !== 'claim-finished') return;
       entered();
       await held;
     };

@@ -52,7 +52,8 @@ describe('claims after a crash at any step', () => {
 
   /**
    * Every unit belongs to a claim that holds stock, one per reward (every reward in this file is limited),
-   * across every event of the file; nothing is left in PROCESSING or waiting for its release.
+   * across every event of the file, counting the unit a claim holds on itself (its event's first limited
+   * reward) and its `reward_units` documents; nothing is left in PROCESSING or waiting for its release.
    */
   async function expectConsistent(): Promise<void> {
     const all = await claims.find({}).lean().exec();
@@ -62,7 +63,10 @@ describe('claims after a crash at any step', () => {
     for (const unit of held) unitsByClaim.set(unit.claimId, (unitsByClaim.get(unit.claimId) ?? 0) + 1);
     for (const c of all) {
       const expected = holdsStock(c.status) ? c.rewards.length : 0;
-      expect(unitsByClaim.get(c._id.toString()) ?? 0, `${c.status} ${c.reason ?? ''}`).toBe(expected);
+      const onClaim = c.unitKey === undefined ? 0 : 1;
+      expect((unitsByClaim.get(c._id.toString()) ?? 0) + onClaim, `${c.status} ${c.reason ?? ''}`).toBe(expected);
+      // A unit on a claim is one of its own rewards' (the claim-held one), and only while it holds stock.
+      if (c.unitKey !== undefined) expect(c.rewards.map((r) => `${r.rewardId}:`)).toContain(c.unitKey.replace(/\d+$/, ''));
     }
     expect(held.every((unit) => all.some((c) => c._id.toString() === unit.claimId))).toBe(true);
     expect(await claims.countDocuments({ releasePending: true })).toBe(0);
@@ -106,6 +110,34 @@ describe('claims after a crash at any step', () => {
         expect(retry.body.code).toBe('ALREADY_CLAIMED');
       }
       expect(await remainingOf(t, event.id, user!)).toEqual([9, 9]);
+      await expectConsistent();
+    },
+  );
+
+  it.each(['intent-inserted', 'claim-finished'] as const)(
+    'one limited reward (its unit rides on the claim), crash after %s -> nothing recorded or a grant that stands',
+    async (step) => {
+      const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 4 }] });
+      const [user] = await eligibleUsers(t, operator, 1);
+      crashAt(step);
+      const crashed = await claim(t, event.id, user!);
+      await recover();
+      await expectConsistent();
+      const retry = await claim(t, event.id, user!);
+      if (step === 'claim-finished') {
+        // The one insert recorded the grant and its unit together: there is nothing for the reconciler to do.
+        expect(crashed.status).toBe(500);
+        expect(retry.body.code).toBe('ALREADY_CLAIMED');
+      } else {
+        // Born decided: no PROCESSING step, so no crash there; the claim is simply granted.
+        expect(crashed.status).toBe(201);
+        expect(retry.body.code).toBe('ALREADY_CLAIMED');
+      }
+      expect(await remainingOf(t, event.id, user!)).toEqual([3]);
+      const mine = await t.request<{ items: Array<{ status: string }> }>('GET', `/claims/me?eventId=${event.id}`, {
+        token: user!.token,
+      });
+      expect(mine.body.items.map((item) => item.status).sort()).toEqual(['GRANTED', 'REJECTED']);
       await expectConsistent();
     },
   );
@@ -198,7 +230,13 @@ describe('claims after a crash at any step', () => {
   });
 
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
-    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    // Two limited rewards: the claim takes the long path (PROCESSING, units, decision), with every step to crash at.
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
+        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
+      ],
+    });
     const [done, early] = await eligibleUsers(t, operator, 2);
 
     crashAt('claim-finished');
@@ -217,12 +255,17 @@ describe('claims after a crash at any step', () => {
     expect(await keys.countDocuments({ state: 'IN_PROGRESS' })).toBe(0);
     const fresh = await claim(t, event.id, early!, 'k-early');
     expect(fresh.status).toBe(201);
-    expect(await remainingOf(t, event.id, done!)).toEqual([1]);
+    expect(await remainingOf(t, event.id, done!)).toEqual([1, 1]);
     await expectConsistent();
   });
 
   it('a claim in flight is shown by what its decision made of it, never as PROCESSING', async () => {
-    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }] });
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
+        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
+      ],
+    });
     const [user] = await eligibleUsers(t, operator, 1);
     crashAt('decision-inserted');
     await claim(t, event.id, user!);

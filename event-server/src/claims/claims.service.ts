@@ -18,6 +18,9 @@ import { type ClaimOutcome, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, newCl
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
 
+/** Slot keys remembered as held for good (about 100 bytes each). */
+const HELD_SLOTS_KEPT = 100_000;
+
 function busy(shed: ShedError): DomainError {
   return claimError('CLAIMS_BUSY', 'Too many claims are being processed; nothing was recorded, retry later', {
     retryAfterSeconds: shed.retryAfterSeconds,
@@ -51,6 +54,14 @@ export class ClaimsService {
   }
 
   private readonly admission: AdmissionGate;
+  /** Per slot key, the claim request of this process in flight for it (settles, never rejects). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Slot keys this process has seen held by a decided claim (GRANTED or PENDING). Such a claim keeps its
+   * slot for good (a review rejection and a revoke keep it too), so a later tap is refused without asking
+   * the store; the refusal is still recorded. Bounded: the oldest are forgotten first.
+   */
+  private readonly heldSlots = new Set<string>();
   readonly load = (): { inFlight: number; queued: number } => this.admission.load;
 
   /**
@@ -59,6 +70,36 @@ export class ClaimsService {
    * request waited before it reached the claim path (it counts against the queue's limit).
    */
   async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimOutcome> {
+    // A player's taps in this process go one after the other: a second tap while the first is in flight
+    // waits for it (outside the gate), then is usually told at once that the slot is held.
+    const slotKey = slotKeyOf(eventId, userId);
+    const earlier = this.inFlight.get(slotKey);
+    let waited = waitedMs;
+    if (earlier) {
+      // The wait counts against the gate's queue limit: a tap kept waiting that long is shed, unrecorded.
+      const since = performance.now();
+      await earlier;
+      waited += performance.now() - since;
+    }
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited);
+    const settledAttempt = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.set(slotKey, settledAttempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.inFlight.get(slotKey) === settledAttempt) this.inFlight.delete(slotKey);
+    }
+  }
+
+  private async attempt(
+    eventId: string,
+    userId: string,
+    idempotencyKey: string | undefined,
+    waitedMs: number,
+  ): Promise<ClaimOutcome> {
     try {
       return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs);
     } catch (error) {
@@ -101,44 +142,97 @@ export class ClaimsService {
     };
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
     const slotKey = slotKeyOf(eventId, userId);
+    if (this.heldSlots.has(slotKey)) return this.recordRefusal(base, 'ALREADY_CLAIMED');
     // An early answer from this process's memory (the unit inserts decide), before the player's activities
     // are read: once the stock is gone, most of a launch crowd is told so, and eligible or not, there is
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
-    if (limited.some((reward) => this.stock.believedSoldOut(reward.id))) {
-      return this.recordRefusal(base, (await this.claims.findBySlot(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
+    if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
+      return this.recordRefusal(base, (await this.holderOf(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
     }
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
 
     const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
-    if (limited.length === 0) return this.recordBornDecided(base, slotKey, outcome);
+    // At most one limited reward of an event has its units recorded on the claims themselves.
+    const onClaim = limited.find((reward) => reward.unitsOnClaims);
+    const inUnits = limited.filter((reward) => !reward.unitsOnClaims);
+    if (inUnits.length === 0) return this.recordBornDecided(base, slotKey, outcome, onClaim);
 
-    // The unique slot key admits one blocking claim per (event, user): a second tap is refused here.
+    // The unique slot key admits one blocking claim per (event, user): a second tap is refused here. The
+    // claim takes the unit it holds on itself with this same insert.
     const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey };
-    if (!(await this.claims.tryInsert(claim))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    const inserted = await this.insertHolding(claim, onClaim);
+    if (inserted !== 'INSERTED') return this.recordRefusal(base, await this.refusalOf(inserted, slotKey));
     await this.faults.at('intent-inserted');
 
-    const took = await this.takeStock(claim.id, limited);
-    if (took < limited.length) {
-      // The rejection gives back whatever this claim took (all or none).
+    const took = await this.takeStock(claim.id, inUnits);
+    if (took < inUnits.length) {
+      // The rejection gives back whatever this claim took (all or none), the unit on the claim included.
       return this.decisions.decideOwn(claim, transitionFor('FAIL', 'PROCESSING')!, {
         reason: 'OUT_OF_STOCK',
         decidedBy: SYSTEM_ACTOR,
-        tookUnits: took > 0,
+        tookUnits: took > 0 || claim.unit !== undefined,
       });
     }
     const transition = transitionFor(outcome === 'GRANTED' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
-    const decided = await this.decisions.decideOwn(claim, transition, { decidedBy: SYSTEM_ACTOR, tookUnits: took > 0 });
+    const decided = await this.decisions.decideOwn(claim, transition, {
+      decidedBy: SYSTEM_ACTOR,
+      tookUnits: took > 0 || claim.unit !== undefined,
+    });
+    this.noteHeld(decided);
     await this.faults.at('claim-finished');
     return decided;
   }
 
-  /** One unit of each limited reward, in the order given; how many it took before the first that was out. */
+  /**
+   * Why an insert was refused. Sold out is found before the insert, and a player who already holds a claim
+   * is told so, not that the stock is gone: one read of their slot.
+   */
+  private async refusalOf(refused: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK', slotKey: string): Promise<ClaimReason> {
+    if (refused === 'ALREADY_CLAIMED') return refused;
+    return (await this.holderOf(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK';
+  }
+
+  /** The claim holding the slot, if any (one read); remembered when it holds the slot for good. */
+  private async holderOf(slotKey: string): Promise<ClaimRecord | undefined> {
+    const holder = await this.claims.findBySlot(slotKey);
+    if (holder) this.noteHeld(holder);
+    return holder;
+  }
+
+  private noteHeld(claim: ClaimRecord): void {
+    if (claim.status !== 'GRANTED' && claim.status !== 'PENDING') return;
+    if (this.heldSlots.size >= HELD_SLOTS_KEPT) this.heldSlots.delete(this.heldSlots.values().next().value!);
+    this.heldSlots.add(claim.slotKey);
+  }
+
+  /**
+   * Inserts the claim, holding a unit of `onClaim` when given (the claim carries it, and the unique
+   * `unitKey` decides it): INSERTED (then `claim.unit` is set), ALREADY_CLAIMED (the slot is held), or
+   * OUT_OF_STOCK. A refused insert names no index on every store, so when the claim carries a unit, one
+   * read of the slot tells which was held: the slot (the player holds a claim) or the unit (try the next).
+   */
+  private async insertHolding(
+    claim: NewClaim,
+    onClaim: RewardRecord | undefined,
+  ): Promise<'INSERTED' | 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'> {
+    if (!onClaim) return (await this.claims.tryInsert(claim)) ? 'INSERTED' : 'ALREADY_CLAIMED';
+    const taken = await this.stock.takeOnClaim(onClaim, async (unit) => {
+      claim.unit = { rewardId: onClaim.id, unit };
+      if (await this.claims.tryInsert(claim)) return 'TAKEN';
+      delete claim.unit;
+      return (await this.holderOf(claim.slotKey)) ? 'STOP' : 'HELD';
+    });
+    if (taken === 'STOPPED') return 'ALREADY_CLAIMED';
+    return taken === 'SOLD_OUT' ? 'OUT_OF_STOCK' : 'INSERTED';
+  }
+
+  /** One `reward_units` unit of each reward, in the order given; how many it took before the first that was out. */
   private async takeStock(claimId: string, limited: readonly RewardRecord[]): Promise<number> {
     let took = 0;
     for (const reward of limited) {
-      if (!(await this.stock.takeUnit(reward.id, reward.stock!, claimId))) return took;
+      if (!(await this.stock.takeUnit(reward, claimId))) return took;
       took++;
       await this.faults.at('unit-taken');
     }
@@ -146,18 +240,20 @@ export class ClaimsService {
   }
 
   /**
-   * Nothing can fail after the claim is recorded when it takes no limited stock, so it is born decided:
-   * one insert, which the unique slot key decides (a second tap is refused here), carrying its payout
-   * outbox. No PROCESSING state, no decision record, no projection: a crash before the insert leaves
-   * nothing, after it the claim is final. Later moves (approval, rejection, revoke) are decisions as usual.
+   * Nothing can fail after the claim is recorded when it takes no `reward_units` unit, so it is born
+   * decided: one insert, which the unique slot key decides (a second tap is refused here) and which takes
+   * the unit of the claim-held reward with it (its unique `unitKey`), carrying its payout outbox. No
+   * PROCESSING state, no decision record, no projection: a crash before the insert leaves nothing, after
+   * it the claim is final. Later moves (approval, rejection, revoke) are decisions as usual.
    */
   private async recordBornDecided(
     base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>,
     slotKey: string,
     status: 'GRANTED' | 'PENDING',
+    onClaim: RewardRecord | undefined,
   ): Promise<ClaimRecord> {
     const payoutEndpointIds = this.decisions.subscribersOf(status);
-    const claim: ClaimRecord = {
+    const claim: NewClaim = {
       ...base,
       id: newClaimId(),
       status,
@@ -165,10 +261,14 @@ export class ClaimsService {
       decidedAt: base.createdAt,
       decidedBy: SYSTEM_ACTOR,
       ...(payoutEndpointIds.length > 0 && { payout: payoutRecorded() }),
+      payoutEndpointIds,
     };
-    if (!(await this.claims.tryInsert({ ...claim, payoutEndpointIds }))) return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    const inserted = await this.insertHolding(claim, onClaim);
+    if (inserted !== 'INSERTED') return this.recordRefusal(base, await this.refusalOf(inserted, slotKey));
+    this.noteHeld(claim);
     await this.faults.at('claim-finished');
-    return claim;
+    const { payoutEndpointIds: _outbox, ...recorded } = claim;
+    return recorded;
   }
 
   /** A system rejection is born final and never holds the slot (its slot key is its own id). */

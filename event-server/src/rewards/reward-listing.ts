@@ -14,7 +14,7 @@ export class RewardListing {
 
   async forEvent(eventId: string): Promise<RewardResponseDto[]> {
     const rewards = await this.rewards.findByEvent(eventId);
-    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined).map((reward) => reward.id));
+    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined));
     return rewards.map((reward) => toRewardResponse(reward, taken.get(reward.id) ?? 0));
   }
 }

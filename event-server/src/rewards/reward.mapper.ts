@@ -15,6 +15,7 @@ export function toReward(doc: StoredReward): RewardRecord {
     ...(doc.stock !== undefined && doc.stock !== null && { stock: doc.stock }),
     ...(doc.itemCode !== undefined && { itemCode: doc.itemCode }),
     ...(doc.couponCode !== undefined && { couponCode: doc.couponCode }),
+    ...(doc.claimUnitsOf != null && { unitsOnClaims: true }),
     createdAt: doc.createdAt,
   };
 }

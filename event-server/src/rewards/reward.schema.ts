@@ -13,8 +13,16 @@ export class RewardEntity {
   @Prop() stock?: number;
   @Prop() itemCode?: string;
   @Prop() couponCode?: string;
+  /**
+   * The event's id on the one limited reward per event whose units are recorded on the claims themselves
+   * (a claim's `unitKey`), so that a claim taking only that reward is one insert. Unique: the first limited
+   * reward created for an event wins it, and the choice never changes (every replica agrees where a reward's
+   * units live). Absent on every other reward, whose units are `reward_units` documents.
+   */
+  @Prop() claimUnitsOf?: string;
   createdAt!: Date;
 }
 
 export const RewardSchema = SchemaFactory.createForClass(RewardEntity);
 RewardSchema.index({ eventId: 1, createdAt: 1 });
+RewardSchema.index({ claimUnitsOf: 1 }, { unique: true, sparse: true });

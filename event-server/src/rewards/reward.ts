@@ -10,5 +10,7 @@ export interface RewardRecord {
   stock?: number;
   itemCode?: string;
   couponCode?: string;
+  /** This limited reward's units are recorded on the claims (`unitKey`), not as `reward_units` documents. */
+  unitsOnClaims?: true;
   createdAt: Date;
 }

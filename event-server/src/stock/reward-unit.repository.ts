@@ -3,9 +3,10 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { RewardUnitEntity } from './reward-unit.schema.js';
+import type { UnitStore } from './unit-allocator.js';
 
 @Injectable()
-export class RewardUnitRepository {
+export class RewardUnitRepository implements UnitStore {
   constructor(@InjectModel(RewardUnitEntity.name) private readonly model: Model<RewardUnitEntity>) {}
 
   /** True when this claim now holds the unit; false when the unique index refused it (someone holds it). */

@@ -1,41 +1,76 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
+import type { RewardRecord } from '../rewards/reward.js';
+import { ClaimUnitRepository } from './claim-unit.repository.js';
 import { RewardUnitRepository } from './reward-unit.repository.js';
-import { UnitAllocator } from './unit-allocator.js';
+import { type TakeResult, UnitAllocator, type UnitAttempt } from './unit-allocator.js';
 
-/** Limited stock as unit documents: taking is an insert a unique index decides, releasing is a delete. */
+/**
+ * Limited stock as units a unique index decides. A reward's units are recorded in one place for good: on
+ * the claims (`unitKey`) for the claim-held reward of an event (RewardRecord.unitsOnClaims), as
+ * `reward_units` documents for the others. Taking is an insert, releasing a delete or the claim's projection.
+ */
 @Injectable()
 export class StockService {
-  private readonly allocator: UnitAllocator;
+  private readonly documents: UnitAllocator;
+  private readonly onClaims: UnitAllocator;
 
   constructor(
     private readonly units: RewardUnitRepository,
+    private readonly claimUnits: ClaimUnitRepository,
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
-    this.allocator = new UnitAllocator(units, { soldOutTtlMs: config.claims.soldOutTtlMs, maxCollisions: 4 });
+    const options = { soldOutTtlMs: config.claims.soldOutTtlMs, maxCollisions: 4 };
+    this.documents = new UnitAllocator(units, options);
+    this.onClaims = new UnitAllocator(claimUnits, options);
   }
 
   /** True while this process believes every unit of the reward is held (no store command). */
-  believedSoldOut(rewardId: string): boolean {
-    return this.allocator.isSoldOut(rewardId);
+  believedSoldOut(reward: RewardRecord): boolean {
+    return this.allocatorOf(reward).isSoldOut(reward.id);
   }
 
-  /** Takes one unit of the reward for the claim; false when every unit is held. Never counts the taken units. */
-  takeUnit(rewardId: string, stock: number, claimId: string): Promise<boolean> {
-    return this.allocator.take(rewardId, stock, claimId);
+  /** Takes one `reward_units` unit of the reward for the claim; false when every unit is held. Never counts the taken units. */
+  async takeUnit(reward: RewardRecord, claimId: string): Promise<boolean> {
+    const taken = await this.documents.take(reward.id, reward.stock!, async (unit) =>
+      (await this.units.tryInsert(reward.id, unit, claimId)) ? 'TAKEN' : 'HELD',
+    );
+    return typeof taken === 'number';
   }
 
-  /** Gives back every unit the claim holds (idempotent). */
+  /**
+   * Takes one unit of a claim-held reward, each attempt being the insert of the claim that carries it
+   * (see UnitAttempt): the unit number, SOLD_OUT, or STOPPED when an attempt said so.
+   */
+  takeOnClaim(reward: RewardRecord, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
+    return this.onClaims.take(reward.id, reward.stock!, attempt);
+  }
+
+  /**
+   * Gives back every `reward_units` unit the claim holds (idempotent); the unit a claim holds on itself goes
+   * with its projection. Either way, the rewards may have stock again: this process looks again.
+   */
   async release(claimId: string, rewardIds: readonly string[] = []): Promise<number> {
     const released = await this.units.deleteByClaim(claimId);
-    if (released > 0) for (const rewardId of rewardIds) this.allocator.released(rewardId);
+    for (const rewardId of rewardIds) {
+      this.documents.released(rewardId);
+      this.onClaims.released(rewardId);
+    }
     return released;
   }
 
-  /** Units taken per reward id (for reports such as an event's `remaining`; never on the claim path). */
-  async takenCounts(rewardIds: readonly string[]): Promise<Map<string, number>> {
-    const counts = await Promise.all(rewardIds.map(async (id) => [id, await this.units.countTaken(id)] as const));
+  /** Units taken per limited reward (for reports such as an event's `remaining`; never on the claim path). */
+  async takenCounts(rewards: readonly RewardRecord[]): Promise<Map<string, number>> {
+    const counts = await Promise.all(
+      rewards.map(
+        async (reward) => [reward.id, await (reward.unitsOnClaims ? this.claimUnits : this.units).countTaken(reward.id)] as const,
+      ),
+    );
     return new Map(counts);
+  }
+
+  private allocatorOf(reward: RewardRecord): UnitAllocator {
+    return reward.unitsOnClaims ? this.onClaims : this.documents;
   }
 }

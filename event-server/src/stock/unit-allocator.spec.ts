@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { UnitAllocator, type UnitStore, freeUnits } from './unit-allocator.js';
+import { UnitAllocator, type UnitAttempt, type UnitStore, freeUnits } from './unit-allocator.js';
 
 /** The unique (rewardId, unit) index as a set, counting what the allocator asks of it. */
 class SetStore implements UnitStore {
+  /** The unique insert a caller makes for each attempt, as TAKEN or HELD. */
+  insert(rewardId: string, claimId: string): (unit: number) => Promise<UnitAttempt> {
+    return async (unit) => ((await this.tryInsert(rewardId, unit, claimId)) ? 'TAKEN' : 'HELD');
+  }
+
   readonly held = new Map<string, string>();
   calls = { insert: 0, exists: 0, list: 0 };
 
@@ -30,6 +35,11 @@ class SetStore implements UnitStore {
   }
 }
 
+/** One take through the store's unique insert: whether the claim got a unit. */
+async function take(units: UnitAllocator, store: SetStore, stock: number, claimId: string): Promise<boolean> {
+  return typeof (await units.take('r', stock, store.insert('r', claimId))) === 'number';
+}
+
 function allocator(store: UnitStore, now = () => 0, random = () => 0.5): UnitAllocator {
   return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, collisionJump: 64, now, random });
 }
@@ -38,7 +48,7 @@ describe('UnitAllocator', () => {
   it('takes units 1, 2, 3… with one insert each and never reads the taken units', async () => {
     const store = new SetStore();
     const units = allocator(store);
-    for (let claim = 1; claim <= 50; claim++) expect(await units.take('r', 100, `c${claim}`)).toBe(true);
+    for (let claim = 1; claim <= 50; claim++) expect(await take(units, store, 100, `c${claim}`)).toBe(true);
     expect(store.calls).toEqual({ insert: 50, exists: 0, list: 0 });
     expect(store.held.get('r:50')).toBe('c50');
   });
@@ -47,19 +57,19 @@ describe('UnitAllocator', () => {
     const store = new SetStore();
     store.holdUnits('r', 1, 100_000);
     const units = allocator(store);
-    expect(await units.take('r', 1_000_000, 'first')).toBe(true);
+    expect(await take(units, store, 1_000_000, 'first')).toBe(true);
     expect(store.held.get('r:100001')).toBe('first');
     expect(store.calls.exists).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100_000)) + 2);
     expect(store.calls.list).toBe(0);
     const before = { ...store.calls };
-    expect(await units.take('r', 1_000_000, 'second')).toBe(true);
+    expect(await take(units, store, 1_000_000, 'second')).toBe(true);
     expect(store.calls).toEqual({ ...before, insert: before.insert + 1 });
   });
 
   it('concurrent takers of one process get distinct units; exactly `stock` succeed', async () => {
     const store = new SetStore();
     const units = allocator(store);
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => units.take('r', 20, `c${i}`)));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => take(units, store, 20, `c${i}`)));
     expect(results.filter(Boolean)).toHaveLength(20);
     expect(store.held.size).toBe(20);
   });
@@ -67,7 +77,7 @@ describe('UnitAllocator', () => {
   it('two processes sharing one store never hand out a unit twice', async () => {
     const store = new SetStore();
     const [a, b] = [allocator(store), allocator(store)];
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).take('r', 25, `c${i}`)));
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => take(i % 2 ? a : b, store, 25, `c${i}`)));
     expect(results.filter(Boolean)).toHaveLength(25);
     expect(new Set(store.held.values()).size).toBe(25);
   });
@@ -76,8 +86,8 @@ describe('UnitAllocator', () => {
     const store = new SetStore();
     const [first, second] = [allocator(store), allocator(store)];
     for (let round = 1; round <= 100; round++) {
-      expect(await first.take('r', 1_000, `a${round}`)).toBe(true);
-      expect(await second.take('r', 1_000, `b${round}`)).toBe(true);
+      expect(await take(first, store, 1_000, `a${round}`)).toBe(true);
+      expect(await take(second, store, 1_000, `b${round}`)).toBe(true);
     }
     expect(store.held.size).toBe(200);
     // Without the jump, the second process would be refused once for every unit it takes (200 more inserts).
@@ -89,29 +99,48 @@ describe('UnitAllocator', () => {
     let clock = 0;
     const store = new SetStore();
     const units = allocator(store, () => clock);
-    for (let i = 0; i < 5; i++) await units.take('r', 5, `c${i}`);
+    for (let i = 0; i < 5; i++) await take(units, store, 5, `c${i}`);
     store.held.delete('r:3'); // a rejected claim gave its unit back
-    expect(await units.take('r', 5, 'hole')).toBe(true);
+    expect(await take(units, store, 5, 'hole')).toBe(true);
     expect(store.held.get('r:3')).toBe('hole');
-    expect(await units.take('r', 5, 'late')).toBe(false);
+    expect(await take(units, store, 5, 'late')).toBe(false);
     expect(units.isSoldOut('r')).toBe(true);
     const listed = store.calls.list;
-    expect(await units.take('r', 5, 'later')).toBe(false);
+    expect(await take(units, store, 5, 'later')).toBe(false);
     expect(store.calls.list).toBe(listed);
     clock = 1_001;
     expect(units.isSoldOut('r')).toBe(false);
     store.held.delete('r:1');
-    expect(await units.take('r', 5, 'after-ttl')).toBe(true);
+    expect(await take(units, store, 5, 'after-ttl')).toBe(true);
   });
 
   it('a release in this process ends the sold-out belief at once', async () => {
     const store = new SetStore();
     const units = allocator(store);
-    await units.take('r', 1, 'c1');
-    expect(await units.take('r', 1, 'c2')).toBe(false);
+    await take(units, store, 1, 'c1');
+    expect(await take(units, store, 1, 'c2')).toBe(false);
     store.held.delete('r:1');
     units.released('r');
-    expect(await units.take('r', 1, 'c3')).toBe(true);
+    expect(await take(units, store, 1, 'c3')).toBe(true);
+  });
+});
+
+describe('UnitAllocator attempts', () => {
+  it('an attempt that says STOP ends the take and gives its unit to the next taker', async () => {
+    const store = new SetStore();
+    const units = allocator(store);
+    expect(await units.take('r', 10, async () => 'STOP')).toBe('STOPPED');
+    expect(await units.take('r', 10, store.insert('r', 'next'))).toBe(1);
+    expect(await units.take('r', 10, store.insert('r', 'after'))).toBe(2);
+  });
+
+  it('an attempt refused as HELD moves on to another unit', async () => {
+    const store = new SetStore();
+    const units = allocator(store);
+    let refused = 0;
+    const taken = await units.take('r', 10, async (unit) => (refused++ < 2 ? 'HELD' : store.insert('r', 'c')(unit)));
+    expect(taken).toBeGreaterThan(2);
+    expect(store.held.get(`r:${String(taken)}`)).toBe('c');
   });
 });
 

@@ -1,7 +1,5 @@
-/** What the allocator needs of the store: one unique insert and a probe by (rewardId, unit). */
+/** What the allocator needs to read of where a reward's units are recorded: a probe and the list of held units. */
 export interface UnitStore {
-  /** True when the claim now holds the unit; false when the unique index refused it (someone holds it). */
-  tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean>;
   /** Whether the unit is held (one point read on the unique index). */
   exists(rewardId: string, unit: number): Promise<boolean>;
   /** The held unit numbers, ascending: only read when the frontier has passed the stock (sold out or holes). */
@@ -21,6 +19,16 @@ export interface AllocatorOptions {
   now?: () => number;
   random?: () => number;
 }
+
+/**
+ * One attempt to take a unit, made by the caller with the unique insert that records it: TAKEN (the caller
+ * holds it now), HELD (the unique index refused it: someone holds it), or STOP (the insert was refused for a
+ * reason of the caller's own, such as the claim's slot being held: the unit goes back and taking ends).
+ */
+export type UnitAttempt = 'TAKEN' | 'HELD' | 'STOP';
+
+/** What a take came to: the unit taken, SOLD_OUT (every unit is held), or STOPPED (an attempt said STOP). */
+export type TakeResult = number | 'SOLD_OUT' | 'STOPPED';
 
 interface Cursor {
   /** The next unit number to try; units below it are believed held. */
@@ -67,23 +75,29 @@ export class UnitAllocator {
     return cursor !== undefined && cursor.soldOutUntil > this.now();
   }
 
-  /** Takes one unit of the reward for the claim; false when every unit is held. */
-  async take(rewardId: string, stock: number, claimId: string): Promise<boolean> {
+  /** Takes one unit of the reward, each attempt an insert made by `attempt` (see UnitAttempt). */
+  async take(rewardId: string, stock: number, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
     const cursor = await this.cursorFor(rewardId);
-    if (cursor.soldOutUntil > this.now()) return false;
+    if (cursor.soldOutUntil > this.now()) return 'SOLD_OUT';
     let collisions = 0;
     for (;;) {
       const hole = cursor.free.shift();
       const unit = hole ?? (cursor.next <= stock ? cursor.next++ : undefined);
       if (unit === undefined) {
-        if (cursor.soldOutUntil > this.now()) return false;
+        if (cursor.soldOutUntil > this.now()) return 'SOLD_OUT';
         cursor.refilling ??= this.refill(rewardId, stock, cursor).finally(() => {
           cursor.refilling = undefined;
         });
         if (await cursor.refilling) continue;
-        return false;
+        return 'SOLD_OUT';
       }
-      if (await this.store.tryInsert(rewardId, unit, claimId)) return true;
+      const outcome = await attempt(unit);
+      if (outcome === 'TAKEN') return unit;
+      if (outcome === 'STOP') {
+        // The unit may be free: the next taker tries it first (a collision there costs one refused insert).
+        cursor.free.unshift(unit);
+        return 'STOPPED';
+      }
       // Another process took it: jump ahead (the units skipped are taken by it, or found later as holes).
       if (hole === undefined) cursor.next = Math.max(cursor.next, unit + 1 + Math.floor(this.random() * this.jump));
       if (++collisions >= this.options.maxCollisions) {
