@@ -96,13 +96,14 @@ export class ClaimDecisionsService {
    * The live claim path's own decision out of PROCESSING, in two writes: the decision record (unique on
    * claimId + fromStatus), then the claim projected from it while it is still PROCESSING. The decision is
    * born applied: until the projection lands, the claim's PROCESSING status is what tells the reconciler
-   * to apply it. `tookUnits` false (the request knows it holds no unit) skips the release of a rejection;
-   * the reconciler, which cannot know, always releases.
+   * to apply it. `unitDocuments`: the rewards whose unit documents the request took (none: a rejection's
+   * release is skipped; the reconciler, which cannot know, always releases). A unit the claim holds on itself
+   * goes with the projection either way.
    */
   async decideOwn(
     claim: ClaimRecord,
     transition: Transition,
-    input: DecisionInput & { tookUnits: boolean },
+    input: DecisionInput & { unitDocuments: readonly string[] },
   ): Promise<ClaimRecord> {
     const at = new Date();
     const inserted = await this.decisions.tryInsert({
@@ -118,14 +119,16 @@ export class ClaimDecisionsService {
     // The reconciler decided first (this request was slower than the stale limit): its decision stands.
     if (!inserted) return (await this.decide(claim.id, transition, input)).claim;
     await this.faults.at('decision-inserted');
-    const release = input.tookUnits && releasesStock(inserted.toStatus);
+    const release = input.unitDocuments.length > 0 && releasesStock(inserted.toStatus);
     const projection = projectionOf(inserted, release);
     if (!(await this.claims.projectIfStatus(claim.id, transition.from, projection))) return this.apply(inserted);
     await this.faults.at('claim-projected');
     const { releasePending: _pending, freeUnit, ...fields } = projection;
     const { unit: _freed, ...unitless } = claim;
     const projected: ClaimRecord = { ...(freeUnit ? unitless : claim), ...fields };
-    if (release) await this.releaseUnits(claim);
+    // Only the rewards given back may have stock again (a reward found sold out stays believed so).
+    if (freeUnit && claim.unit) this.stock.reopened([claim.unit.rewardId]);
+    if (release) await this.releaseUnits(claim, input.unitDocuments);
     return projected;
   }
 
@@ -189,11 +192,11 @@ export class ClaimDecisionsService {
   }
 
   /** Gives back the claim's units, then clears the marker that asks the reconciler to do it. */
-  private async releaseUnits(claim: ClaimRecord): Promise<void> {
-    await this.stock.release(
-      claim.id,
-      claim.rewards.map((reward) => reward.rewardId),
-    );
+  private async releaseUnits(
+    claim: ClaimRecord,
+    rewardIds: readonly string[] = claim.rewards.map((reward) => reward.rewardId),
+  ): Promise<void> {
+    await this.stock.release(claim.id, rewardIds);
     await this.faults.at('units-released');
     await this.claims.clearReleasePending(claim.id);
   }

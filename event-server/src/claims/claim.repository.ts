@@ -42,6 +42,8 @@ function updateOf(projection: ClaimProjection, clearRelease: boolean): Projectio
 
 const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
+export type ClaimInsert = 'INSERTED' | 'SLOT_HELD' | 'UNIT_HELD' | 'DUPLICATE';
+
 @Injectable()
 export class ClaimRepository {
   constructor(@InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>) {}
@@ -51,14 +53,25 @@ export class ClaimRepository {
    * carries a unit) that unit is.
    */
   async tryInsert(claim: NewClaim): Promise<boolean> {
+    return (await this.insert(claim)) === 'INSERTED';
+  }
+
+  /**
+   * Inserts the claim: INSERTED, or the unique key that refused it when the store names it (MongoDB's
+   * `keyPattern`: SLOT_HELD or UNIT_HELD), else DUPLICATE (FerretDB names no index).
+   */
+  async insert(claim: NewClaim): Promise<ClaimInsert> {
     try {
       // The driver's own insert: on the claim path Mongoose's document machinery (casting, validation,
       // defaults) cost more CPU than the command; the record is already typed, so its document is built here.
       await this.model.collection.insertOne(toClaimDocument(claim));
-      return true;
+      return 'INSERTED';
     } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
+      if (!isDuplicateKeyError(error)) throw error;
+      const keys = Object.keys((error as { keyPattern?: Record<string, unknown> }).keyPattern ?? {});
+      if (keys.includes('slotKey')) return 'SLOT_HELD';
+      if (keys.includes('unitKey')) return 'UNIT_HELD';
+      return 'DUPLICATE';
     }
   }
 

@@ -1,7 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 function withOption(uri: string, option: string): string {
@@ -129,6 +129,36 @@ describe('store commands per claim', () => {
       expect(again.result.body.code).toBe('ALREADY_CLAIMED');
       expect(again.commands).toEqual(['insert claims']);
     }
+  });
+
+  it('two taps of one player at once in one process: the second waits for the first, then records its refusal in one command', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }] });
+    const [warm, player] = await eligibleUsers(t, operator, 2);
+    expect((await claim(t, event.id, warm!)).status).toBe(201);
+    const both = await counted(() => Promise.all([claim(t, event.id, player!), claim(t, event.id, player!)]));
+    expect(both.result.map((reply) => String(reply.body.code ?? reply.body.status)).sort()).toEqual([
+      'ALREADY_CLAIMED',
+      'GRANTED',
+    ]);
+    expect(both.commands).toEqual(['find activities', 'insert claims', 'insert claims']);
+  });
+
+  it('two limited rewards, the second sold out: once found out, later claims are refused from memory (2 commands)', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'Plenty', quantity: 1, stock: 100 },
+        { type: 'ITEM', name: 'Rare', quantity: 1, stock: 1, itemCode: 'RARE' },
+      ],
+    });
+    const [winner, finder, late] = await eligibleUsers(t, operator, 3);
+    expect((await claim(t, event.id, winner!)).body.status).toBe('GRANTED');
+    // The first to find the rare reward gone takes the plentiful one and gives it back with its rejection.
+    expect((await claim(t, event.id, finder!)).body.code).toBe('OUT_OF_STOCK');
+    // That give-back does not make this process forget that the rare one is gone.
+    const refused = await counted(() => claim(t, event.id, late!));
+    expect(refused.result.body.code).toBe('OUT_OF_STOCK');
+    expect(refused.commands).toEqual(['find claims', 'insert claims']);
+    expect(await remainingOf(t, event.id, late!)).toEqual([99, 0]);
   });
 
   it('MANUAL with one limited reward: 2, born PENDING holding its unit; a progress check at most 2', async () => {

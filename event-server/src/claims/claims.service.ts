@@ -21,6 +21,17 @@ import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.
 /** Slot keys remembered as held for good (about 100 bytes each). */
 const HELD_SLOTS_KEPT = 100_000;
 
+/** Resolves when `done` settles or after `ms`, whichever comes first. */
+async function settledWithin(done: Promise<void>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function busy(shed: ShedError): DomainError {
   return claimError('CLAIMS_BUSY', 'Too many claims are being processed; nothing was recorded, retry later', {
     retryAfterSeconds: shed.retryAfterSeconds,
@@ -51,18 +62,28 @@ export class ClaimsService {
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.admission = new AdmissionGate(config.claims);
+    this.queueTimeoutMs = config.claims.queueTimeoutMs;
   }
 
   private readonly admission: AdmissionGate;
-  /** Per slot key, the claim request of this process in flight for it (settles, never rejects). */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Per slot key, the claim request of this process in flight for it (`done` settles, never rejects) and
+   * whether another tap already waits for it (one may; any more go their own way).
+   */
+  private readonly inFlight = new Map<string, { done: Promise<void>; waited: boolean }>();
+  /** Taps waiting for their player's claim in flight (counted as queued). */
+  private waiting = 0;
+  private readonly queueTimeoutMs: number;
   /**
    * Slot keys this process has seen held by a decided claim (GRANTED or PENDING). Such a claim keeps its
    * slot for good (a review rejection and a revoke keep it too), so a later tap is refused without asking
    * the store; the refusal is still recorded. Bounded: the oldest are forgotten first.
    */
   private readonly heldSlots = new Set<string>();
-  readonly load = (): { inFlight: number; queued: number } => this.admission.load;
+  readonly load = (): { inFlight: number; queued: number } => {
+    const { inFlight, queued } = this.admission.load;
+    return { inFlight, queued: queued + this.waiting };
+  };
 
   /**
    * The recorded claim and, when the request was refused, why (an Idempotency-Key replays the first
@@ -70,27 +91,36 @@ export class ClaimsService {
    * request waited before it reached the claim path (it counts against the queue's limit).
    */
   async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimOutcome> {
-    // A player's taps in this process go one after the other: a second tap while the first is in flight
-    // waits for it (outside the gate), then is usually told at once that the slot is held.
+    // A second tap of a player while their first is in flight in this process waits for it (outside the
+    // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
+    // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
     const slotKey = slotKeyOf(eventId, userId);
     const earlier = this.inFlight.get(slotKey);
     let waited = waitedMs;
-    if (earlier) {
-      // The wait counts against the gate's queue limit: a tap kept waiting that long is shed, unrecorded.
+    if (earlier && !earlier.waited) {
+      earlier.waited = true;
+      this.waiting++;
       const since = performance.now();
-      await earlier;
+      try {
+        await settledWithin(earlier.done, this.queueTimeoutMs - waited);
+      } finally {
+        this.waiting--;
+      }
       waited += performance.now() - since;
     }
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited);
-    const settledAttempt = attempt.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.inFlight.set(slotKey, settledAttempt);
+    const entry = {
+      done: attempt.then(
+        () => undefined,
+        () => undefined,
+      ),
+      waited: false,
+    };
+    if (!this.inFlight.has(slotKey)) this.inFlight.set(slotKey, entry);
     try {
       return await attempt;
     } finally {
-      if (this.inFlight.get(slotKey) === settledAttempt) this.inFlight.delete(slotKey);
+      if (this.inFlight.get(slotKey) === entry) this.inFlight.delete(slotKey);
     }
   }
 
@@ -161,25 +191,23 @@ export class ClaimsService {
 
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here. The
     // claim takes the unit it holds on itself with this same insert.
-    const claim: ClaimRecord = { id: newClaimId(), ...base, status: 'PROCESSING', slotKey };
-    const inserted = await this.insertHolding(claim, onClaim);
-    if (inserted !== 'INSERTED') return this.recordRefusal(base, await this.refusalOf(inserted, slotKey));
+    const inserted = await this.insertHolding({ id: newClaimId(), ...base, status: 'PROCESSING', slotKey }, onClaim);
+    if ('refused' in inserted) return this.recordRefusal(base, await this.refusalOf(inserted.refused, slotKey));
+    const claim: ClaimRecord = inserted.claim;
     await this.faults.at('intent-inserted');
 
     const took = await this.takeStock(claim.id, inUnits);
+    const unitDocuments = inUnits.slice(0, took).map((reward) => reward.id);
     if (took < inUnits.length) {
       // The rejection gives back whatever this claim took (all or none), the unit on the claim included.
       return this.decisions.decideOwn(claim, transitionFor('FAIL', 'PROCESSING')!, {
         reason: 'OUT_OF_STOCK',
         decidedBy: SYSTEM_ACTOR,
-        tookUnits: took > 0 || claim.unit !== undefined,
+        unitDocuments,
       });
     }
     const transition = transitionFor(outcome === 'GRANTED' ? 'GRANT' : 'HOLD_FOR_REVIEW', 'PROCESSING')!;
-    const decided = await this.decisions.decideOwn(claim, transition, {
-      decidedBy: SYSTEM_ACTOR,
-      tookUnits: took > 0 || claim.unit !== undefined,
-    });
+    const decided = await this.decisions.decideOwn(claim, transition, { decidedBy: SYSTEM_ACTOR, unitDocuments });
     this.noteHeld(decided);
     await this.faults.at('claim-finished');
     return decided;
@@ -208,24 +236,30 @@ export class ClaimsService {
   }
 
   /**
-   * Inserts the claim, holding a unit of `onClaim` when given (the claim carries it, and the unique
-   * `unitKey` decides it): INSERTED (then `claim.unit` is set), ALREADY_CLAIMED (the slot is held), or
-   * OUT_OF_STOCK. A refused insert names no index on every store, so when the claim carries a unit, one
-   * read of the slot tells which was held: the slot (the player holds a claim) or the unit (try the next).
+   * Inserts the claim, holding a unit of `onClaim` when given (the inserted claim carries it, and the unique
+   * `unitKey` decides it); else refused: ALREADY_CLAIMED (the slot is held) or OUT_OF_STOCK. When a claim
+   * carrying a unit is refused and the store does not name the index (FerretDB), one read of the slot tells
+   * which was held: the slot (the player holds a claim) or the unit (try another).
    */
-  private async insertHolding(
-    claim: NewClaim,
+  private async insertHolding<T extends NewClaim>(
+    claim: T,
     onClaim: RewardRecord | undefined,
-  ): Promise<'INSERTED' | 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'> {
-    if (!onClaim) return (await this.claims.tryInsert(claim)) ? 'INSERTED' : 'ALREADY_CLAIMED';
+  ): Promise<{ claim: T } | { refused: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK' }> {
+    if (!onClaim) return (await this.claims.tryInsert(claim)) ? { claim } : { refused: 'ALREADY_CLAIMED' };
+    let inserted: T | undefined;
     const taken = await this.stock.takeOnClaim(onClaim, async (unit) => {
-      claim.unit = { rewardId: onClaim.id, unit };
-      if (await this.claims.tryInsert(claim)) return 'TAKEN';
-      delete claim.unit;
+      const holding = { ...claim, unit: { rewardId: onClaim.id, unit } };
+      const result = await this.claims.insert(holding);
+      if (result === 'INSERTED') {
+        inserted = holding;
+        return 'TAKEN';
+      }
+      if (result === 'SLOT_HELD') return 'STOP';
+      if (result === 'UNIT_HELD') return 'HELD';
       return (await this.holderOf(claim.slotKey)) ? 'STOP' : 'HELD';
     });
-    if (taken === 'STOPPED') return 'ALREADY_CLAIMED';
-    return taken === 'SOLD_OUT' ? 'OUT_OF_STOCK' : 'INSERTED';
+    if (inserted) return { claim: inserted };
+    return { refused: taken === 'STOPPED' ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK' };
   }
 
   /** One `reward_units` unit of each reward, in the order given; how many it took before the first that was out. */
@@ -264,10 +298,10 @@ export class ClaimsService {
       payoutEndpointIds,
     };
     const inserted = await this.insertHolding(claim, onClaim);
-    if (inserted !== 'INSERTED') return this.recordRefusal(base, await this.refusalOf(inserted, slotKey));
-    this.noteHeld(claim);
+    if ('refused' in inserted) return this.recordRefusal(base, await this.refusalOf(inserted.refused, slotKey));
+    this.noteHeld(inserted.claim);
     await this.faults.at('claim-finished');
-    const { payoutEndpointIds: _outbox, ...recorded } = claim;
+    const { payoutEndpointIds: _outbox, ...recorded } = inserted.claim;
     return recorded;
   }
 

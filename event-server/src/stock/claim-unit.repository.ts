@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
+import { unitKeyOf } from '../claims/claim.js';
 import type { UnitStore } from './unit-allocator.js';
 
 /**
@@ -17,7 +18,7 @@ export class ClaimUnitRepository implements UnitStore {
   }
 
   async exists(rewardId: string, unit: number): Promise<boolean> {
-    return (await this.claims.findOne({ unitKey: `${rewardId}:${unit}` }, { projection: { _id: 1 } })) !== null;
+    return (await this.claims.findOne({ unitKey: unitKeyOf(rewardId, unit) }, { projection: { _id: 1 } })) !== null;
   }
 
   async takenUnits(rewardId: string): Promise<number[]> {

@@ -5,7 +5,7 @@ import { RewardUnitRepository } from './reward-unit.repository.js';
 import { RewardUnitEntity, RewardUnitSchema } from './reward-unit.schema.js';
 import { StockService } from './stock.service.js';
 
-/** Limited stock as unit documents; imported by the modules that take, release or count units. */
+/** Limited stock (unit documents, and units held on claims); imported by the modules that take, release or count units. */
 @Module({
   imports: [MongooseModule.forFeature([{ name: RewardUnitEntity.name, schema: RewardUnitSchema }])],
   providers: [RewardUnitRepository, ClaimUnitRepository, StockService],

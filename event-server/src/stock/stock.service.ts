@@ -48,16 +48,21 @@ export class StockService {
   }
 
   /**
-   * Gives back every `reward_units` unit the claim holds (idempotent); the unit a claim holds on itself goes
-   * with its projection. Either way, the rewards may have stock again: this process looks again.
+   * Gives back every `reward_units` unit the claim holds (idempotent; the unit a claim holds on itself goes
+   * with its projection), then reopens `rewardIds`, the rewards given back.
    */
   async release(claimId: string, rewardIds: readonly string[] = []): Promise<number> {
     const released = await this.units.deleteByClaim(claimId);
+    this.reopened(rewardIds);
+    return released;
+  }
+
+  /** Units of these rewards were given back: this process looks again instead of believing them sold out. */
+  reopened(rewardIds: readonly string[]): void {
     for (const rewardId of rewardIds) {
       this.documents.released(rewardId);
       this.onClaims.released(rewardId);
     }
-    return released;
   }
 
   /** Units taken per limited reward (for reports such as an event's `remaining`; never on the claim path). */
