@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
+import { downstreamHeaders, isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
 
 describe('isSpoofableHeader', () => {
   it('catches every header a client could use to claim an identity, an address or an original URL', () => {
@@ -78,5 +78,29 @@ describe('upstreamHeaders', () => {
     expect(upstreamHeaders({ 'transfer-encoding': 'chunked' }, facts)['transfer-encoding']).toBeUndefined();
     const bodiless = upstreamHeaders({ 'content-length': '5' }, { ...facts, bodyLength: undefined });
     expect(bodiless['content-length']).toBeUndefined();
+  });
+});
+
+describe('downstreamHeaders', () => {
+  it('drops the hop-by-hop headers and those the Connection header names (any case), keeps the rest', () => {
+    const answer = {
+      'content-type': 'application/json',
+      connection: 'keep-alive, X-Hop , Upgrade',
+      'keep-alive': 'timeout=72',
+      'x-hop': '1',
+      upgrade: 'h2c',
+      te: 'trailers',
+      trailer: 'x-sum',
+      'proxy-connection': 'keep-alive',
+      'x-request-id': 'r1',
+      'set-cookie': ['a=1', 'b=2'],
+    };
+    expect(downstreamHeaders(answer)).toEqual({
+      'content-type': 'application/json',
+      'x-request-id': 'r1',
+      'set-cookie': ['a=1', 'b=2'],
+    });
+    expect(downstreamHeaders({ connection: 'close', 'x-end': 'kept' })).toEqual({ 'x-end': 'kept' });
+    expect(answer['x-hop']).toBe('1');
   });
 });

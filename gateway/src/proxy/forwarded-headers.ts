@@ -22,24 +22,28 @@ export interface ForwardingFacts {
   bodyLength: number | undefined;
 }
 
+/**
+ * Framing headers of the client's request that the gateway sets itself: its body was read completely (to
+ * enforce the size limit), so its length is known, and a body that is not forwarded (a GET's) must not be
+ * announced, or the upstream would wait for it.
+ */
+const REFRAMED = new Set(['transfer-encoding', 'content-length']);
+
 /** The headers an upstream receives: the client's, minus the spoofable ones, plus what the gateway vouches for. */
 export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingFacts): IncomingHttpHeaders {
+  // Built by copying what passes (a `delete` per request would turn the object into a slow dictionary).
   const result: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (!isSpoofableHeader(name)) result[name] = headers[name];
+    if (!REFRAMED.has(name) && !isSpoofableHeader(name)) result[name] = headers[name];
   }
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;
-  // The body was read completely (to enforce the size limit), so its length is known; framing headers
-  // the client sent for a body that is not forwarded (a GET's) would make the upstream wait for it.
-  delete result['transfer-encoding'];
-  if (facts.bodyLength === undefined) delete result['content-length'];
-  else result['content-length'] = String(facts.bodyLength);
+  if (facts.bodyLength !== undefined) result['content-length'] = String(facts.bodyLength);
   return result;
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer'];
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
 /**
  * The headers a client receives of an upstream's answer: the upstream's, minus those that describe the
@@ -48,10 +52,16 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'upgrade', '
  * connection open when the answer sets that header itself) and its Keep-Alive timeout was told to clients.
  */
 export function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const result: IncomingHttpHeaders = { ...headers };
-  for (const name of HOP_BY_HOP) delete result[name];
-  if (typeof headers.connection === 'string') {
-    for (const token of headers.connection.split(',')) delete result[token.trim().toLowerCase()];
+  const named = typeof headers.connection === 'string' ? connectionTokens(headers.connection) : undefined;
+  const result: IncomingHttpHeaders = {};
+  for (const name in headers) {
+    if (!HOP_BY_HOP.has(name) && !named?.has(name)) result[name] = headers[name];
   }
   return result;
+}
+
+/** The header names a Connection header lists, lower-cased ("keep-alive" alone, the usual case, names no other). */
+function connectionTokens(connection: string): Set<string> | undefined {
+  if (connection === 'keep-alive' || connection === 'close') return undefined;
+  return new Set(connection.split(',').map((token) => token.trim().toLowerCase()));
 }
