@@ -20,6 +20,13 @@ export interface DecisionInput {
   reason?: ClaimReason;
   note?: string;
   decidedBy: string;
+  /**
+   * Leave the decision unmarked once applied, so that the reconciler applies it once more after its grace
+   * (a reviewer's decision). On a store whose updates are read-then-write (FerretDB), an update of the claim
+   * that read it before this projection (the payout relay's) can write the old status and unit back; the
+   * second application, seconds later, puts them right. Applying is idempotent.
+   */
+  confirmLater?: boolean;
 }
 
 export interface DecisionOutcome {
@@ -89,7 +96,8 @@ export class ClaimDecisionsService {
     }
     await onDecided?.(inserted);
     await this.faults.at('decision-inserted');
-    return { won: true, decision: inserted, claim: await this.apply(inserted, { fresh: true }) };
+    const claim = await this.apply(inserted, { fresh: true, confirmLater: input.confirmLater === true });
+    return { won: true, decision: inserted, claim };
   }
 
   /**
@@ -137,7 +145,7 @@ export class ClaimDecisionsService {
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
    * projecting we look for a decision out of the new status and apply that one too.
    */
-  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean } = {}): Promise<ClaimRecord> {
+  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean; confirmLater?: boolean } = {}): Promise<ClaimRecord> {
     let current = decision;
     // A decision this request has just made cannot have been followed yet: nobody has seen its status.
     let checkFirst = !options.fresh;
@@ -155,7 +163,9 @@ export class ClaimDecisionsService {
         current = later;
         continue;
       }
-      if (!current.appliedAt) await this.decisions.markApplied(current.id);
+      if (!current.appliedAt && !(options.confirmLater && current.id === decision.id)) {
+        await this.decisions.markApplied(current.id);
+      }
       return claim;
     }
   }

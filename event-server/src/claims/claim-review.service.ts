@@ -41,6 +41,7 @@ export class ClaimReviewService {
         ...(action === 'REJECT' && { reason: 'REVIEW_REJECTED' as const }),
         ...(note !== undefined && { note }),
         decidedBy: actor.id,
+        confirmLater: true,
       },
       // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
       async (decision) => {

@@ -6,6 +6,7 @@ import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { ClaimFaults, type ClaimStep } from './claim-faults.js';
+import { ClaimDecisionEntity } from './claim-decision.schema.js';
 import { ClaimReconciler } from './claim-reconciler.service.js';
 import { ClaimEntity } from './claim.schema.js';
 import { holdsStock } from './claim.state-machine.js';
@@ -203,6 +204,34 @@ describe('claims after a crash at any step', () => {
       expect(retried.body.code).toBe('INVALID_TRANSITION');
     },
   );
+
+  it("a reviewer's decision undone by a stale write-back of its claim (FerretDB's read-then-write updates) is applied again by the reconciler", async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const granted = await claim(t, event.id, user!);
+    expect(granted.body.status).toBe('GRANTED');
+    // The claim as an update running alongside (the payout relay's) read it before the revoke.
+    const stale = await claims.collection.findOne({ slotKey: `${event.id}:${user!.id}` });
+    expect(stale?.unitKey).toBeDefined();
+    const revoke = await t.request('POST', `/claims/${String(granted.body.id)}/revoke`, {
+      token: operator.token,
+      body: { note: 'fraud' },
+    });
+    expect(revoke.status).toBe(200);
+    expect(await remainingOf(t, event.id, user!)).toEqual([5]);
+    // That update writes the whole document it read back, as FerretDB v1 does: the revoke is undone.
+    await claims.collection.replaceOne({ _id: stale!._id }, stale!);
+    expect(await remainingOf(t, event.id, user!)).toEqual([4]);
+    const decisions = t.app.get<Model<ClaimDecisionEntity>>(getModelToken(ClaimDecisionEntity.name));
+    expect(await decisions.countDocuments({ claimId: String(granted.body.id), appliedAt: { $exists: false } })).toBe(1);
+
+    await recover();
+    const mine = await t.request('GET', `/claims/${String(granted.body.id)}`, { token: user!.token });
+    expect(mine.body).toMatchObject({ status: 'REVOKED', note: 'fraud' });
+    expect(await remainingOf(t, event.id, user!)).toEqual([5]);
+    expect(await decisions.countDocuments({ claimId: String(granted.body.id), appliedAt: { $exists: false } })).toBe(0);
+    await expectConsistent();
+  });
 
   it('approve crashing after its decision: the reconciler finishes the grant', async () => {
     const event = await createClaimableEvent(t, operator, {
