@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchGateway } from './bench-gateway.mjs';
-import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
+import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
 import { Pool } from 'undici';
@@ -609,19 +609,9 @@ const freshReward = await claimableEvent(1_000_000);
 const heavyReward = await claimableEvent(1_000_000);
 // The event's only limited reward keeps its units on the claims: the taken units are claims holding them.
 for (let start = 0; start < HISTORY_UNITS; start += 10_000) {
-  const holders = Array.from({ length: Math.min(10_000, HISTORY_UNITS - start) }, (_, i) => {
-    const userId = objectId();
-    return {
-      eventId: heavyReward.id,
-      userId,
-      status: 'GRANTED',
-      rewards: [],
-      slotKey: `${heavyReward.id}:${userId}`,
-      createdAt: new Date(),
-      unitKey: `${heavyReward.rewardId}:${start + i + 1}`,
-      unitRewardId: heavyReward.rewardId,
-    };
-  });
+  const holders = Array.from({ length: Math.min(10_000, HISTORY_UNITS - start) }, (_, i) =>
+    grantedClaimHolding(heavyReward.id, objectId(), heavyReward.rewardId, start + i + 1),
+  );
   await store.collection('claims').insertMany(holders, { ordered: false });
 }
 const historyPlayers = await eligiblePlayers(2 * HISTORY_SAMPLES + 2);

@@ -104,3 +104,20 @@ export function fetchApi(base: string): FixtureApi {
     },
   };
 }
+
+/**
+ * The stored document of a GRANTED claim by another process (another replica, or before a restart) that
+ * holds unit `unit` of a claim-held reward: written straight into the store, to set up units already taken.
+ */
+export function grantedClaimHolding(eventId: string, userId: string, rewardId: string, unit: number): Record<string, unknown> {
+  return {
+    eventId,
+    userId,
+    status: 'GRANTED',
+    rewards: [],
+    slotKey: `${eventId}:${userId}`,
+    createdAt: new Date(),
+    unitKey: `${rewardId}:${unit}`,
+    unitRewardId: rewardId,
+  };
+}

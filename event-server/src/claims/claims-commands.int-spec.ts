@@ -2,6 +2,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import { grantedClaimHolding } from '../../../test-support/claimable-event.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 function withOption(uri: string, option: string): string {
@@ -190,19 +191,7 @@ describe('store commands per claim', () => {
     // Units taken by earlier claims (another replica, before a restart): claims holding them, written
     // straight into the store.
     const claimsCollection = t.app.get<Connection>(getConnectionToken()).collection('claims');
-    const taken = Array.from({ length: 10_000 }, (_, i) => {
-      const userId = newId();
-      return {
-        eventId: event.id,
-        userId,
-        status: 'GRANTED',
-        rewards: [],
-        slotKey: `${event.id}:${userId}`,
-        createdAt: new Date(),
-        unitKey: `${rewardId}:${i + 3}`,
-        unitRewardId: rewardId,
-      };
-    });
+    const taken = Array.from({ length: 10_000 }, (_, i) => grantedClaimHolding(event.id, newId(), rewardId, i + 3));
     for (let start = 0; start < taken.length; start += 5_000)
       await claimsCollection.insertMany(taken.slice(start, start + 5_000));
 
