@@ -42,6 +42,20 @@ export class ClaimDecisionRepository {
     await this.model.updateOne({ _id: id }, { $set: { appliedAt: new Date() } }).exec();
   }
 
+  /** Reviewers' decisions made before the cutoff that are still to be projected once more. */
+  async findConfirmPendingBefore(cutoff: Date, limit: number): Promise<ClaimDecisionRecord[]> {
+    const docs = await this.model
+      .find({ confirmPending: true, at: { $lt: cutoff } })
+      .limit(limit)
+      .lean<StoredDecision[]>()
+      .exec();
+    return docs.map(toDecision);
+  }
+
+  async clearConfirmPending(id: string): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $unset: { confirmPending: 1 } }).exec();
+  }
+
   async findUnappliedBefore(cutoff: Date, limit: number): Promise<ClaimDecisionRecord[]> {
     const docs = await this.model
       .find({ appliedAt: { $exists: false }, at: { $lt: cutoff } })

@@ -18,6 +18,11 @@ export class ClaimDecisionEntity {
    * insert, so a grant and its webhooks are recorded together; the relay clears it.
    */
   @Prop() payoutPending?: boolean;
+  /**
+   * A reviewer's decision, to be projected once more by the reconciler after its grace: on a store whose
+   * updates are read-then-write, a concurrent update of the claim may have written its old fields back.
+   */
+  @Prop() confirmPending?: boolean;
   @Prop({ type: [String], default: undefined }) payoutEndpointIds?: string[];
 }
 
@@ -25,3 +30,4 @@ export const ClaimDecisionSchema = SchemaFactory.createForClass(ClaimDecisionEnt
 ClaimDecisionSchema.index({ claimId: 1, fromStatus: 1 }, { unique: true });
 ClaimDecisionSchema.index({ appliedAt: 1, at: 1 });
 ClaimDecisionSchema.index({ payoutPending: 1 });
+ClaimDecisionSchema.index({ confirmPending: 1 });

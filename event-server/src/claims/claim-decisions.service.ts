@@ -21,10 +21,10 @@ export interface DecisionInput {
   note?: string;
   decidedBy: string;
   /**
-   * Leave the decision unmarked once applied, so that the reconciler applies it once more after its grace
-   * (a reviewer's decision). On a store whose updates are read-then-write (FerretDB), an update of the claim
-   * that read it before this projection (the payout relay's) can write the old status and unit back; the
-   * second application, seconds later, puts them right. Applying is idempotent.
+   * Ask the reconciler to project the decision once more after its grace (a reviewer's decision). On a
+   * store whose updates are read-then-write (FerretDB), an update of the claim that read it before this
+   * projection (the payout relay's) can write the old status and unit back; the second projection puts them
+   * right. Projecting is idempotent.
    */
   confirmLater?: boolean;
 }
@@ -88,6 +88,7 @@ export class ClaimDecisionsService {
       decidedBy: input.decidedBy,
       at: new Date(),
       ...this.payoutOutbox(transition),
+      ...(input.confirmLater === true && { confirmPending: true }),
     });
     if (!inserted) {
       const winner = await this.decisions.find(claimId, transition.from);
@@ -96,8 +97,7 @@ export class ClaimDecisionsService {
     }
     await onDecided?.(inserted);
     await this.faults.at('decision-inserted');
-    const claim = await this.apply(inserted, { fresh: true, confirmLater: input.confirmLater === true });
-    return { won: true, decision: inserted, claim };
+    return { won: true, decision: inserted, claim: await this.apply(inserted, { fresh: true }) };
   }
 
   /**
@@ -145,7 +145,7 @@ export class ClaimDecisionsService {
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
    * projecting we look for a decision out of the new status and apply that one too.
    */
-  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean; confirmLater?: boolean } = {}): Promise<ClaimRecord> {
+  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean } = {}): Promise<ClaimRecord> {
     let current = decision;
     // A decision this request has just made cannot have been followed yet: nobody has seen its status.
     let checkFirst = !options.fresh;
@@ -163,11 +163,24 @@ export class ClaimDecisionsService {
         current = later;
         continue;
       }
-      if (!current.appliedAt && !(options.confirmLater && current.id === decision.id)) {
-        await this.decisions.markApplied(current.id);
-      }
+      if (!current.appliedAt) await this.decisions.markApplied(current.id);
       return claim;
     }
+  }
+
+  /**
+   * Projects a reviewer's decision once more (see DecisionInput.confirmLater), or the latest decision after
+   * it, so that a later decision is never undone. The payout field is left alone: the relay keeps it once
+   * the decision is applied. Then the decision's mark is cleared.
+   */
+  async confirm(decision: ClaimDecisionRecord): Promise<void> {
+    let current = decision;
+    for (let later = await this.next(current); later; later = await this.next(current)) current = later;
+    const release = releasesStock(current.toStatus);
+    const { payout: _kept, ...projection } = projectionOf(current, release);
+    const claim = await this.claims.project(current.claimId, projection);
+    if (claim && release) await this.releaseUnits(claim);
+    await this.decisions.clearConfirmPending(decision.id);
   }
 
   /**

@@ -72,6 +72,10 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH)) {
       await this.decisions.apply(decision);
     }
+    // (b2) Reviewers' decisions projected once more: a concurrent update may have written the claim back.
+    for (const decision of await this.decisionRecords.findConfirmPendingBefore(new Date(now - grace), BATCH)) {
+      await this.decisions.confirm(decision);
+    }
     // (c) Claims whose stock was to be given back when their request stopped.
     for (const claim of await this.claims.findReleasePending(BATCH)) {
       await this.stock.release(

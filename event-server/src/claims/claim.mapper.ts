@@ -125,6 +125,7 @@ export function toDecision(doc: StoredDecision): ClaimDecisionRecord {
     at: doc.at,
     ...(doc.appliedAt != null && { appliedAt: doc.appliedAt }),
     ...(doc.payoutPending === true && { payoutPending: true, payoutEndpointIds: [...(doc.payoutEndpointIds ?? [])] }),
+    ...(doc.confirmPending === true && { confirmPending: true }),
   };
 }
 
@@ -144,5 +145,6 @@ export function toDecisionDocument(decision: Omit<ClaimDecisionRecord, 'id'>): S
       payoutPending: true,
       payoutEndpointIds: [...(decision.payoutEndpointIds ?? [])],
     }),
+    ...(decision.confirmPending === true && { confirmPending: true }),
   };
 }

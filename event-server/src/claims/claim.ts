@@ -86,6 +86,8 @@ export interface ClaimDecisionRecord {
   appliedAt?: Date;
   payoutPending?: boolean;
   payoutEndpointIds?: string[];
+  /** To be projected once more by the reconciler (a reviewer's decision; see ClaimDecisionEntity). */
+  confirmPending?: boolean;
 }
 
 /** Who decided when no person did (automatic grants, system rejections, the reconciler). */

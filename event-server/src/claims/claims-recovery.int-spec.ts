@@ -223,13 +223,31 @@ describe('claims after a crash at any step', () => {
     await claims.collection.replaceOne({ _id: stale!._id }, stale!);
     expect(await remainingOf(t, event.id, user!)).toEqual([4]);
     const decisions = t.app.get<Model<ClaimDecisionEntity>>(getModelToken(ClaimDecisionEntity.name));
-    expect(await decisions.countDocuments({ claimId: String(granted.body.id), appliedAt: { $exists: false } })).toBe(1);
+    // The revoke is applied (the payout relay may go on) and marked to be projected once more.
+    expect(await decisions.countDocuments({ claimId: String(granted.body.id), confirmPending: true })).toBe(1);
+    expect(await decisions.countDocuments({ claimId: String(granted.body.id), appliedAt: { $exists: false } })).toBe(0);
 
     await recover();
     const mine = await t.request('GET', `/claims/${String(granted.body.id)}`, { token: user!.token });
     expect(mine.body).toMatchObject({ status: 'REVOKED', note: 'fraud' });
     expect(await remainingOf(t, event.id, user!)).toEqual([5]);
-    expect(await decisions.countDocuments({ claimId: String(granted.body.id), appliedAt: { $exists: false } })).toBe(0);
+    expect(await decisions.countDocuments({ claimId: String(granted.body.id), confirmPending: true })).toBe(0);
+    await expectConsistent();
+  });
+
+  it("projecting a reviewer's decision once more never undoes a later one (approve, then revoke)", async () => {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const pending = await claim(t, event.id, user!);
+    const id = String(pending.body.id);
+    expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(200);
+    expect((await t.request('POST', `/claims/${id}/revoke`, { token: operator.token, body: { note: 'x' } })).status).toBe(200);
+    await recover();
+    expect((await t.request('GET', `/claims/${id}`, { token: user!.token })).body.status).toBe('REVOKED');
+    expect(await remainingOf(t, event.id, user!)).toEqual([3]);
     await expectConsistent();
   });
 
