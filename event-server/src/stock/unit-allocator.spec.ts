@@ -134,6 +134,43 @@ describe('UnitAllocator attempts', () => {
     expect(await units.take('r', 10, store.insert('r', 'after'))).toBe(2);
   });
 
+  it('a unit given back by a stopped take while the taken units are being listed is not mistaken for sold out', async () => {
+    const store = new SetStore();
+    store.holdUnits('r', 1, 2);
+    const units = allocator(store);
+    // P finds unit 3 free (past the frontier, by listing) and tries it; its attempt is still in flight.
+    let stopP!: () => void;
+    const pStopped = new Promise<void>((resolve) => (stopP = resolve));
+    let pTrying!: () => void;
+    const pHolds3 = new Promise<void>((resolve) => (pTrying = resolve));
+    const p = units.take('r', 3, async (unit) => {
+      if (unit !== 3) return store.insert('r', 'p')(unit);
+      pTrying();
+      await pStopped;
+      return 'STOP'; // its player holds a claim already: 3 goes back
+    });
+    await pHolds3;
+    // L finds nothing to try and lists the taken units; while it reads, P stops and gives 3 back.
+    let listed!: () => void;
+    const listing = new Promise<void>((resolve) => (listed = resolve));
+    let listingStarted!: () => void;
+    const listingBegun = new Promise<void>((resolve) => (listingStarted = resolve));
+    const list = store.takenUnits.bind(store);
+    store.takenUnits = async (rewardId) => {
+      listingStarted();
+      await listing;
+      return list(rewardId);
+    };
+    const l = units.take('r', 3, store.insert('r', 'l'));
+    await listingBegun;
+    stopP();
+    expect(await p).toBe('STOPPED');
+    listed();
+    // 3 is free: L takes it, and nobody believes the reward sold out on the way.
+    expect(await l).toBe(3);
+    expect(store.held.get('r:3')).toBe('l');
+  });
+
   it('an attempt refused as HELD moves on to another unit', async () => {
     const store = new SetStore();
     const units = allocator(store);

@@ -72,13 +72,13 @@ export class UnitAllocator {
   /** True while the reward is believed sold out (an early, free answer; a take still checks). */
   isSoldOut(rewardId: string): boolean {
     const cursor = this.cursors.get(rewardId);
-    return cursor !== undefined && cursor.soldOutUntil > this.now();
+    return cursor !== undefined && this.believedSoldOut(cursor);
   }
 
   /** Takes one unit of the reward, each attempt an insert made by `attempt` (see UnitAttempt). */
   async take(rewardId: string, stock: number, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
     const cursor = await this.cursorFor(rewardId);
-    if (cursor.soldOutUntil > this.now()) return 'SOLD_OUT';
+    if (this.believedSoldOut(cursor)) return 'SOLD_OUT';
     let collisions = 0;
     for (;;) {
       const hole = cursor.free.shift();
@@ -110,6 +110,11 @@ export class UnitAllocator {
         await cursor.searching;
       }
     }
+  }
+
+  /** Sold out for now: believed so, and no unit is waiting in `free` (one a stopped take gave back may be free). */
+  private believedSoldOut(cursor: Cursor): boolean {
+    return cursor.soldOutUntil > this.now() && cursor.free.length === 0;
   }
 
   /** A claim of this process gave units back: they may be taken again (found by the next scan). */
@@ -155,7 +160,8 @@ export class UnitAllocator {
   private async refill(rewardId: string, stock: number, cursor: Cursor): Promise<boolean> {
     const taken = await this.store.takenUnits(rewardId);
     const holes = freeUnits(taken, stock, 64).filter((unit) => !cursor.free.includes(unit));
-    if (holes.length === 0) {
+    // Units given back by a stopped take while the list was read are in `free` already: not sold out.
+    if (holes.length === 0 && cursor.free.length === 0) {
       cursor.soldOutUntil = this.now() + this.options.soldOutTtlMs;
       return false;
     }
