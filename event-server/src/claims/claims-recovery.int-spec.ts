@@ -73,6 +73,18 @@ describe('claims after a crash at any step', () => {
     expect(await claims.countDocuments({ releasePending: true })).toBe(0);
   }
 
+  /** A MANUAL event with one limited reward of `stock`, and one player's PENDING claim on it. */
+  async function pendingClaim(stock: number): Promise<{ event: { id: string }; user: Actor; id: string }> {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock }],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const pending = await claim(t, event.id, user!);
+    expect(pending.body.status).toBe('PENDING');
+    return { event, user: user!, id: String(pending.body.id) };
+  }
+
   const claimSteps: Array<[ClaimStep, 'freed' | 'granted']> = [
     ['intent-inserted', 'freed'],
     ['unit-taken', 'freed'],
@@ -236,13 +248,7 @@ describe('claims after a crash at any step', () => {
   });
 
   it("projecting a reviewer's decision once more never undoes a later one (approve, then revoke)", async () => {
-    const event = await createClaimableEvent(t, operator, {
-      approval: 'MANUAL',
-      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }],
-    });
-    const [user] = await eligibleUsers(t, operator, 1);
-    const pending = await claim(t, event.id, user!);
-    const id = String(pending.body.id);
+    const { event, user, id } = await pendingClaim(3);
     expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(200);
     expect((await t.request('POST', `/claims/${id}/revoke`, { token: operator.token, body: { note: 'x' } })).status).toBe(200);
     await recover();
@@ -252,17 +258,12 @@ describe('claims after a crash at any step', () => {
   });
 
   it('approve crashing after its decision: the reconciler finishes the grant', async () => {
-    const event = await createClaimableEvent(t, operator, {
-      approval: 'MANUAL',
-      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 3 }],
-    });
-    const [user] = await eligibleUsers(t, operator, 1);
-    const pending = await claim(t, event.id, user!);
+    const { event, user, id } = await pendingClaim(3);
     crashAt('decision-inserted');
-    expect((await t.request('POST', `/claims/${String(pending.body.id)}/approve`, { token: operator.token })).status).toBe(500);
+    expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(500);
     await recover();
     await expectConsistent();
-    expect((await t.request('GET', `/claims/${String(pending.body.id)}`, { token: user!.token })).body.status).toBe('GRANTED');
+    expect((await t.request('GET', `/claims/${id}`, { token: user.token })).body.status).toBe('GRANTED');
     expect(await remainingOf(t, event.id, user!)).toEqual([2]);
   });
 
