@@ -176,10 +176,7 @@ export class ClaimDecisionsService {
   async confirm(decision: ClaimDecisionRecord): Promise<void> {
     let current = decision;
     for (let later = await this.next(current); later; later = await this.next(current)) current = later;
-    const release = releasesStock(current.toStatus);
-    const { payout: _kept, ...projection } = projectionOf(current, release);
-    const claim = await this.claims.project(current.claimId, projection);
-    if (claim && release) await this.releaseUnits(claim);
+    await this.project(current, { keepPayout: true });
     await this.decisions.clearConfirmPending(decision.id);
   }
 
@@ -203,9 +200,12 @@ export class ClaimDecisionsService {
     return this.decisions.find(decision.claimId, decision.toStatus);
   }
 
-  private async project(decision: ClaimDecisionRecord): Promise<ClaimRecord> {
+  /** Projects the decision onto its claim and gives back its stock if it releases it; `keepPayout`: leaves the payout field as it is. */
+  private async project(decision: ClaimDecisionRecord, options: { keepPayout?: boolean } = {}): Promise<ClaimRecord> {
     const release = releasesStock(decision.toStatus);
-    const claim = await this.claims.project(decision.claimId, projectionOf(decision, release));
+    const { payout, ...fields } = projectionOf(decision, release);
+    const projection = payout && !options.keepPayout ? { ...fields, payout } : fields;
+    const claim = await this.claims.project(decision.claimId, projection);
     if (!claim) throw new Error(`Claim ${decision.claimId} of decision ${decision.id} does not exist`);
     await this.faults.at('claim-projected');
     if (!release) return claim;

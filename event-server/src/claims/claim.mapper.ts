@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import type { ClaimPayout } from '../payout/payout.rules.js';
 import type { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimEntity } from './claim.schema.js';
-import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, unitKeyOf } from './claim.js';
+import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, unitKeyOf, unitNumberOf } from './claim.js';
 import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 
 /** A claim's stored document, as a lean read returns it. */
@@ -30,12 +30,9 @@ export function toClaim(doc: StoredClaim): ClaimRecord {
     ...(doc.decidedBy != null && { decidedBy: doc.decidedBy }),
     ...(doc.releasePending === true && { releasePending: true }),
     ...(doc.payout != null && { payout: payoutOf(doc.payout) }),
-    ...(doc.unitKey != null && doc.unitRewardId != null && { unit: unitOf(doc.unitKey, doc.unitRewardId) }),
+    ...(doc.unitKey != null &&
+      doc.unitRewardId != null && { unit: { rewardId: doc.unitRewardId, unit: unitNumberOf(doc.unitKey, doc.unitRewardId) } }),
   };
-}
-
-function unitOf(unitKey: string, rewardId: string): ClaimRecord['unit'] {
-  return { rewardId, unit: Number(unitKey.slice(rewardId.length + 1)) };
 }
 
 function payoutOf(payout: NonNullable<ClaimEntity['payout']>): ClaimPayout {

@@ -43,6 +43,11 @@ export function unitKeyOf(rewardId: string, unit: number): string {
   return `${rewardId}:${unit}`;
 }
 
+/** The unit number in a unit key of the reward (the inverse of unitKeyOf). */
+export function unitNumberOf(unitKey: string, rewardId: string): number {
+  return Number(unitKey.slice(rewardId.length + 1));
+}
+
 /**
  * A claim as it is inserted. A claim born decided (no limited reward to take first) carries the payout
  * outbox of its decision itself: the endpoints subscribed to it when it was made (see PayoutOutbox).

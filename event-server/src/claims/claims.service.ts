@@ -177,9 +177,8 @@ export class ClaimsService {
     // are read: once the stock is gone, most of a launch crowd is told so, and eligible or not, there is
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
-    if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
-      return this.recordRefusal(base, (await this.holderOf(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK');
-    }
+    if (limited.some((reward) => this.stock.believedSoldOut(reward)))
+      return this.recordRefusal(base, await this.soldOut(slotKey));
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
 
@@ -192,7 +191,7 @@ export class ClaimsService {
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here. The
     // claim takes the unit it holds on itself with this same insert.
     const inserted = await this.insertHolding({ id: newClaimId(), ...base, status: 'PROCESSING', slotKey }, onClaim);
-    if ('refused' in inserted) return this.recordRefusal(base, await this.refusalOf(inserted.refused, slotKey));
+    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused);
     const claim: ClaimRecord = inserted.claim;
     await this.faults.at('intent-inserted');
 
@@ -213,12 +212,8 @@ export class ClaimsService {
     return decided;
   }
 
-  /**
-   * Why an insert was refused. Sold out is found before the insert, and a player who already holds a claim
-   * is told so, not that the stock is gone: one read of their slot.
-   */
-  private async refusalOf(refused: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK', slotKey: string): Promise<ClaimReason> {
-    if (refused === 'ALREADY_CLAIMED') return refused;
+  /** The stock is gone: a player who already holds a claim is told so, not that (one read of their slot). */
+  private async soldOut(slotKey: string): Promise<'ALREADY_CLAIMED' | 'OUT_OF_STOCK'> {
     return (await this.holderOf(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK';
   }
 
@@ -237,7 +232,7 @@ export class ClaimsService {
 
   /**
    * Inserts the claim, holding a unit of `onClaim` when given (the inserted claim carries it, and the unique
-   * `unitKey` decides it); else refused: ALREADY_CLAIMED (the slot is held) or OUT_OF_STOCK. When a claim
+   * `unitKey` decides it); else refused: ALREADY_CLAIMED (the slot is held) or OUT_OF_STOCK (see soldOut). When a claim
    * carrying a unit is refused and the store does not name the index (FerretDB), one read of the slot tells
    * which was held: the slot (the player holds a claim) or the unit (try another).
    */
@@ -259,7 +254,7 @@ export class ClaimsService {
       return (await this.holderOf(claim.slotKey)) ? 'STOP' : 'HELD';
     });
     if (inserted) return { claim: inserted };
-    return { refused: taken === 'STOPPED' ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK' };
+    return { refused: taken === 'STOPPED' ? 'ALREADY_CLAIMED' : await this.soldOut(claim.slotKey) };
   }
 
   /** One `reward_units` unit of each reward, in the order given; how many it took before the first that was out. */
@@ -298,7 +293,7 @@ export class ClaimsService {
       payoutEndpointIds,
     };
     const inserted = await this.insertHolding(claim, onClaim);
-    if ('refused' in inserted) return this.recordRefusal(base, await this.refusalOf(inserted.refused, slotKey));
+    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused);
     this.noteHeld(inserted.claim);
     await this.faults.at('claim-finished');
     const { payoutEndpointIds: _outbox, ...recorded } = inserted.claim;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Collection, Connection } from 'mongoose';
-import { unitKeyOf } from '../claims/claim.js';
+import { unitKeyOf, unitNumberOf } from '../claims/claim.js';
 import type { UnitStore } from './unit-allocator.js';
 
 /**
@@ -23,8 +23,7 @@ export class ClaimUnitRepository implements UnitStore {
 
   async takenUnits(rewardId: string): Promise<number[]> {
     const docs = await this.claims.find({ unitRewardId: rewardId }, { projection: { unitKey: 1, _id: 0 } }).toArray();
-    const prefix = rewardId.length + 1;
-    return docs.map((doc) => Number(String(doc.unitKey).slice(prefix))).sort((a, b) => a - b);
+    return docs.map((doc) => unitNumberOf(String(doc.unitKey), rewardId)).sort((a, b) => a - b);
   }
 
   countTaken(rewardId: string): Promise<number> {
