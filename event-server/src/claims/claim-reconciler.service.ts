@@ -7,7 +7,7 @@ import { IdempotencyService, type StaleKeyResolution } from '../idempotency/idem
 import { StockService } from '../stock/stock.service.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
-import { type ClaimOutcome, SYSTEM_ACTOR, outcomeOf } from './claim.js';
+import { type ClaimOutcome, SYSTEM_ACTOR, recordedOutcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { transitionFor } from './claim.state-machine.js';
 
@@ -90,10 +90,7 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** A dead request's key: answer with the claim it recorded, or forget the key when it recorded nothing lasting. */
   private async resolveKey(record: IdempotencyRecord): Promise<StaleKeyResolution<ClaimOutcome>> {
-    const claim = await this.claims.findLatestByIdempotencyKey(record.userId, record.key);
-    if (!claim || (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED')) return 'forget';
-    if (claim.status === 'PROCESSING') return 'wait';
-    return outcomeOf(claim);
+    return recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key));
   }
 
   private tick(): void {

@@ -142,3 +142,14 @@ export function outcomeOf(claim: ClaimRecord): ClaimOutcome {
   const refusal = claim.status === 'REJECTED' && claim.reason !== undefined ? REFUSAL_OF[claim.reason] : undefined;
   return refusal ? { claim, refusal } : { claim };
 }
+
+/**
+ * What a claim request with an Idempotency-Key recorded, judged from the newest claim carrying the key:
+ * its outcome once that claim is settled; 'wait' while it is PROCESSING; 'forget' when the request recorded
+ * nothing lasting (no claim, or one the reconciler rejected as INTERRUPTED, which the client is to retry).
+ */
+export function recordedOutcomeOf(claim: ClaimRecord | undefined): ClaimOutcome | 'wait' | 'forget' {
+  if (!claim || (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED')) return 'forget';
+  if (claim.status === 'PROCESSING') return 'wait';
+  return outcomeOf(claim);
+}

@@ -277,23 +277,71 @@ describe('claims after a crash at any step', () => {
     });
     const [done, early] = await eligibleUsers(t, operator, 2);
 
+    // Decided before the crash: its key is still IN_PROGRESS, but its claim is settled, so the retry gets it.
     crashAt('claim-finished');
     expect((await claim(t, event.id, done!, 'k-done')).status).toBe(500);
     vi.restoreAllMocks();
-    const whileStuck = await claim(t, event.id, done!, 'k-done');
-    expect(whileStuck.status).toBe(409);
-    expect(whileStuck.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
-    crashAt('intent-inserted');
+    const retried = await claim(t, event.id, done!, 'k-done');
+    expect(retried.status).toBe(201);
+    expect(retried.body.status).toBe('GRANTED');
+    expect(await keys.countDocuments({ key: 'k-done', state: 'DONE' })).toBe(1);
+    // Stuck in PROCESSING: the retry cannot know yet (409 with Retry-After) until the reconciler settles it.
+    crashAt('decision-inserted');
     expect((await claim(t, event.id, early!, 'k-early')).status).toBe(500);
+    vi.restoreAllMocks();
+    const whileStuck = await t.app.inject({
+      method: 'POST',
+      url: `/events/${event.id}/claims`,
+      headers: { authorization: `Bearer ${early!.token}`, 'idempotency-key': 'k-early' },
+    });
+    expect(whileStuck.statusCode).toBe(409);
+    expect(whileStuck.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(whileStuck.headers['retry-after']).toBe('1');
     await recover();
 
-    const replay = await claim(t, event.id, done!, 'k-done');
+    const replay = await claim(t, event.id, early!, 'k-early');
     expect(replay.status).toBe(201);
     expect(replay.body.status).toBe('GRANTED');
     expect(await keys.countDocuments({ state: 'IN_PROGRESS' })).toBe(0);
+    expect((await claim(t, event.id, done!, 'k-done')).body.id).toBe(retried.body.id);
+    expect(await remainingOf(t, event.id, done!)).toEqual([1, 1]);
+    await expectConsistent();
+  });
+
+  it('Idempotency-Key of a request that died before recording anything lasting: forgotten, and the retry claims afresh', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
+        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
+      ],
+    });
+    const [early] = await eligibleUsers(t, operator, 1);
+    crashAt('intent-inserted');
+    expect((await claim(t, event.id, early!, 'k-early')).status).toBe(500);
+    await recover();
     const fresh = await claim(t, event.id, early!, 'k-early');
     expect(fresh.status).toBe(201);
-    expect(await remainingOf(t, event.id, done!)).toEqual([1, 1]);
+    expect(fresh.body.status).toBe('GRANTED');
+    expect(await remainingOf(t, event.id, early!)).toEqual([2, 2]);
+    await expectConsistent();
+  });
+
+  it('one limited reward: a retry with the key of a request that died right after its insert gets that grant at once', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 2, couponCode: 'C' }],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    crashAt('claim-finished');
+    expect((await claim(t, event.id, user!, 'k-born')).status).toBe(500);
+    vi.restoreAllMocks();
+    // No reconciler pass: the claim the insert recorded is the answer.
+    const retried = await claim(t, event.id, user!, 'k-born');
+    expect(retried.status).toBe(201);
+    expect(retried.body.status).toBe('GRANTED');
+    expect(await keys.countDocuments({ key: 'k-born', state: 'IN_PROGRESS' })).toBe(0);
+    const again = await claim(t, event.id, user!, 'k-born');
+    expect(again.body).toEqual(retried.body);
+    expect(await remainingOf(t, event.id, user!)).toEqual([1]);
     await expectConsistent();
   });
 

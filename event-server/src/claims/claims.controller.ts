@@ -77,7 +77,8 @@ export class EventClaimsController {
       'Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
       'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
       'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
-      'the first answer and records nothing new. 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
+      'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +
+      'request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
       'nothing was recorded, retry (with the same `Idempotency-Key`). No body (or `{}`).',
     errors: {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
@@ -113,6 +114,10 @@ export class EventClaimsController {
       .catch((error: unknown) => {
         // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
         if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
+        // The key's first request is still running (or died before recording its claim): ask again shortly.
+        if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
+          void reply.header('retry-after', '1');
+        }
         throw error;
       });
   }

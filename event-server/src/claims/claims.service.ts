@@ -14,7 +14,15 @@ import { AdmissionGate, ShedError } from './claim-admission.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
 import { claimError } from './claim.errors.js';
-import { type ClaimOutcome, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, newClaimId, outcomeOf } from './claim.js';
+import {
+  type ClaimOutcome,
+  type ClaimRecord,
+  type NewClaim,
+  SYSTEM_ACTOR,
+  newClaimId,
+  outcomeOf,
+  recordedOutcomeOf,
+} from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
 
@@ -44,9 +52,10 @@ function isClaimable(event: EventRecord, now: Date): boolean {
 
 /**
  * POST /events/{id}/claims. Every request leaves a claim. Exactly-once holds in the database: the claim's
- * unique slot key admits one blocking claim per (event, user). Without limited rewards the claim is born
- * decided (one insert). With them, the claim is inserted PROCESSING (holding the slot), unit documents
- * admit at most `stock` grants, and a decision record admits one way out of PROCESSING; a crash anywhere
+ * unique slot key admits one blocking claim per (event, user). With at most one limited reward the claim is
+ * born decided (one insert; that reward's unit rides on the claim, under its own unique key). With more, the
+ * claim is inserted PROCESSING (holding the slot and the first reward's unit), unit documents admit at most
+ * `stock` grants of the others, and a decision record admits one way out of PROCESSING; a crash anywhere
  * leaves a PROCESSING claim that the reconciler finishes or undoes.
  */
 @Injectable()
@@ -151,8 +160,15 @@ export class ClaimsService {
     return this.idempotency.execute(
       { userId, key: idempotencyKey, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) },
       async () => outcomeOf(await this.run(eventId, userId, idempotencyKey)),
-      // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
-      { final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED' },
+      {
+        // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
+        final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
+        // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
+        recorded: async (record) => {
+          const recorded = recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key));
+          return typeof recorded === 'string' ? undefined : recorded;
+        },
+      },
     );
   }
 

@@ -17,6 +17,14 @@ export type StaleKeyResolution<T> = T | 'forget' | 'wait';
 export interface ExecuteOptions<T> {
   /** False for an outcome that must not be replayed (the client should retry it): the key is left for the reconciler. */
   final?: (outcome: T) => boolean;
+  /**
+   * For a key whose first request is still IN_PROGRESS: the outcome that request already recorded for good,
+   * read from the database, or undefined while there is none (the answer is then IDEMPOTENCY_IN_PROGRESS).
+   * A request whose process died after recording its outcome (a replica killed mid-request) leaves its key
+   * IN_PROGRESS until the reconciler finds it stale; with this, a client retrying with the key gets the
+   * recorded answer at once, and the key is completed with it.
+   */
+  recorded?: (record: IdempotencyRecord) => Promise<T | undefined>;
 }
 
 /**
@@ -36,7 +44,7 @@ export class IdempotencyService {
   ): Promise<T> {
     if (request.key === undefined) return work();
     const started = await this.keys.tryStart(request.userId, request.key, request.requestHash);
-    if (!started) return this.replay<T>(request, await this.keys.find(request.userId, request.key));
+    if (!started) return this.replay<T>(request, await this.keys.find(request.userId, request.key), options);
     let outcome: T;
     try {
       outcome = await work();
@@ -74,7 +82,11 @@ export class IdempotencyService {
     await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
   }
 
-  private replay<T>(request: IdempotentRequest, existing: IdempotencyRecord | undefined): T {
+  private async replay<T extends object>(
+    request: IdempotentRequest,
+    existing: IdempotencyRecord | undefined,
+    options: ExecuteOptions<T>,
+  ): Promise<T> {
     if (existing && existing.requestHash !== request.requestHash) {
       throw new DomainError(
         422,
@@ -85,6 +97,14 @@ export class IdempotencyService {
     if (existing?.state === 'DONE' && existing.error) {
       const { status, code, message, details } = existing.error;
       throw new DomainError(status, code, message, details);
+    }
+    if (existing?.state === 'IN_PROGRESS' && options.recorded) {
+      const outcome = await options.recorded(existing);
+      if (outcome !== undefined && (options.final?.(outcome) ?? true)) {
+        // The first request, if it still runs, completes the key with this same outcome.
+        await this.keys.complete(existing.id, { result: outcome as Record<string, unknown> });
+        return outcome;
+      }
     }
     // Missing: the reconciler forgot the key between our insert and our read; the client may retry.
     if (!existing || existing.state === 'IN_PROGRESS' || !existing.result) {
