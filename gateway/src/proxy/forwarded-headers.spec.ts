@@ -79,6 +79,24 @@ describe('upstreamHeaders', () => {
     const bodiless = upstreamHeaders({ 'content-length': '5' }, { ...facts, bodyLength: undefined });
     expect(bodiless['content-length']).toBeUndefined();
   });
+
+  it("never forwards the client's connection headers: hop-by-hop, Expect, and those its Connection header names", () => {
+    const headers = upstreamHeaders(
+      {
+        accept: 'application/json',
+        connection: 'keep-alive, X-Hop',
+        'keep-alive': 'timeout=5',
+        'x-hop': '1',
+        upgrade: 'websocket',
+        te: 'trailers',
+        trailer: 'x-sum',
+        'proxy-connection': 'keep-alive',
+        expect: '100-continue',
+      },
+      { ...facts, bodyLength: undefined },
+    );
+    expect(headers).toEqual({ accept: 'application/json', 'x-request-id': 'req-12345678', 'x-forwarded-for': '203.0.113.9' });
+  });
 });
 
 describe('downstreamHeaders', () => {

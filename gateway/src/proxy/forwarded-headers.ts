@@ -22,28 +22,35 @@ export interface ForwardingFacts {
   bodyLength: number | undefined;
 }
 
-/**
- * Framing headers of the client's request that the gateway sets itself: its body was read completely (to
- * enforce the size limit), so its length is known, and a body that is not forwarded (a GET's) must not be
- * announced, or the upstream would wait for it.
- */
-const REFRAMED = new Set(['transfer-encoding', 'content-length']);
+/** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
-/** The headers an upstream receives: the client's, minus the spoofable ones, plus what the gateway vouches for. */
+/**
+ * Headers of the client's request that are about its connection with the gateway, not the request, and are
+ * never forwarded (forwarded, undici refused to send the request, and the client got a 502 that blamed the
+ * upstream): the hop-by-hop ones, `Expect` (the gateway answered `100 Continue` itself and read the whole
+ * body), and the framing headers the gateway sets itself (the body was read completely to enforce the size
+ * limit, so its length is known, and a body that is not forwarded, a GET's, must not be announced, or the
+ * upstream would wait for it).
+ */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'transfer-encoding', 'content-length']);
+
+/**
+ * The headers an upstream receives: the client's, minus those of its connection with the gateway (and any
+ * its Connection header names) and the spoofable ones, plus what the gateway vouches for.
+ */
 export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingFacts): IncomingHttpHeaders {
+  const named = typeof headers.connection === 'string' ? connectionTokens(headers.connection) : undefined;
   // Built by copying what passes (a `delete` per request would turn the object into a slow dictionary).
   const result: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (!REFRAMED.has(name) && !isSpoofableHeader(name)) result[name] = headers[name];
+    if (!NOT_FORWARDED.has(name) && !named?.has(name) && !isSpoofableHeader(name)) result[name] = headers[name];
   }
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;
   if (facts.bodyLength !== undefined) result['content-length'] = String(facts.bodyLength);
   return result;
 }
-
-/** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer']);
 
 /**
  * The headers a client receives of an upstream's answer: the upstream's, minus those that describe the

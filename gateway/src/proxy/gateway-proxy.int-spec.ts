@@ -161,6 +161,28 @@ describe('headers', () => {
     expect(headers['x-custom']).toBe('kept');
   });
 
+  it("keeps the client's connection headers to its own connection: Keep-Alive, Upgrade, Expect and what Connection names", async () => {
+    // Forwarded, undici refused to send the request: the client got a 502 for a request no upstream saw.
+    const body = '{"roles":["OPERATOR"]}';
+    const response = await send('PATCH', '/users/64b7f0c2a1b2c3d4e5f60718/roles', {
+      headers: {
+        ...bearer(['ADMIN']),
+        'content-type': 'application/json',
+        connection: 'keep-alive, x-hop',
+        'keep-alive': 'timeout=5',
+        'x-hop': '1',
+        upgrade: 'websocket',
+        te: 'trailers',
+        expect: '100-continue',
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const { headers, body: seenBody } = lastSeen();
+    expect(seenBody).toBe(body);
+    for (const name of ['keep-alive', 'x-hop', 'upgrade', 'te', 'expect']) expect(headers[name], name).toBeUndefined();
+  });
+
   it('generates an x-request-id, forwards it and echoes it', async () => {
     const response = await send('GET', '/users/me', { headers: bearer(['USER']) });
     const id = response.headers['x-request-id'];
