@@ -9,6 +9,7 @@ import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
 import { mapError } from './error-mapping.js';
+import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
 import type { LogLevel } from './env.js';
@@ -142,12 +143,22 @@ export async function createHttpApp(
   return app;
 }
 
-/** Every reply names its request id, so a client can quote it and an operator can grep the logs for it. */
+/**
+ * Every reply names its request id, so a client can quote it and an operator can grep the logs for it. A
+ * URL that spells the NUL character (`%00`, in the path or the query) is refused (400 VALIDATION_FAILED):
+ * no id, filter or parameter of the API holds it, and a store on PostgreSQL (FerretDB) fails on it (a 500).
+ */
 export function configureFastify(fastify: FastifyInstance): void {
   // A plain callback, not an async function: it runs on every request, and a promise per hook costs. Set on
   // the raw response, as the security headers are (see installSecurityHeaders): no copy at send time.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+    if (request.url.includes('%00')) {
+      void reply
+        .code(400)
+        .send(errorBody(400, CommonErrorCode.VALIDATION_FAILED, 'The URL must not contain the NUL character (%00)'));
+      return;
+    }
     done();
   });
 }

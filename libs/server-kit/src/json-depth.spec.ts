@@ -68,3 +68,32 @@ describe('isJsonMediaType', () => {
     expect(isJsonMediaType(undefined)).toBe(false);
   });
 });
+
+describe('JsonDepthScanner: the NUL character', () => {
+  const verdictOf = (text: string, chunkSize = text.length || 1): string => {
+    const scanner = new JsonDepthScanner();
+    const bytes = Buffer.from(text, 'utf8');
+    for (let i = 0; i < bytes.length; i += chunkSize) {
+      const verdict = scanner.scan(bytes.subarray(i, i + chunkSize));
+      if (verdict !== 'ok') return verdict;
+    }
+    return 'ok';
+  };
+
+  it('refuses \\u0000 in a value or a key, whatever the chunking', () => {
+    for (const text of ['{"a":"x\\u0000y"}', '{"k\\u0000":1}', '["\\u0000"]', '{"a":"\\n\\u0000"}']) {
+      expect(JSON.parse(text)).toBeTruthy();
+      for (const size of [1, 2, 3, 1000]) expect(verdictOf(text, size), `${text} by ${size}`).toBe('nul-character');
+    }
+  });
+
+  it('accepts every other escape, and a backslash followed by u0000 as text', () => {
+    for (const text of ['{"a":"\\u0001\\u0100\\u1000\\u00e9"}', '{"a":"\\\\u0000"}', '{"u0000":"\\"u0000"}', '{"a":"\\u000"}']) {
+      for (const size of [1, 3, 1000]) expect(verdictOf(text, size), `${text} by ${size}`).toBe('ok');
+    }
+  });
+
+  it('still counts the depth after a malformed escape with a quote in it', () => {
+    expect(verdictOf(`{"a":"\\u0"}${'['.repeat(40)}`)).toBe('too-deep');
+  });
+});

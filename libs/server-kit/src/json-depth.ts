@@ -18,20 +18,28 @@ const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const LETTER_U = 0x75;
+const DIGIT_ZERO = 0x30;
 
-export type JsonShapeVerdict = 'ok' | 'too-deep' | 'too-many-values';
+export type JsonShapeVerdict = 'ok' | 'too-deep' | 'too-many-values' | 'nul-character';
 
 /**
  * Counts the nesting of a JSON text as its bytes arrive, one pass, no allocation: brackets inside strings
  * do not count (in UTF-8 the bytes of `"` and `\` never occur inside a multi-byte character). It does not
  * validate; JSON.parse does that afterwards, on a text that is known to be shallow enough for every later
  * step (validation and transformation recurse once per level).
+ *
+ * It also refuses a string (a value or a key) holding the NUL character, `\u0000` (JSON cannot carry it
+ * otherwise): no field of the API needs it, and a store on PostgreSQL (FerretDB) cannot keep it, so such a
+ * body failed there with a 500, or, in a batch, with the other documents written.
  */
 export class JsonDepthScanner {
   private depth = 0;
   private separators = 0;
   private inString = false;
   private escaped = false;
+  /** Inside a `\u` escape: how many `0` digits came after the `u` (-1: not in one, or not all zeros). */
+  private unicodeZeros = -1;
 
   constructor(
     readonly maxDepth = MAX_JSON_DEPTH,
@@ -44,15 +52,31 @@ export class JsonDepthScanner {
   }
 
   scan(bytes: Uint8Array): JsonShapeVerdict {
-    let { depth, separators, inString, escaped } = this;
+    let { depth, separators, inString, escaped, unicodeZeros } = this;
     const max = this.maxDepth;
     let verdict: JsonShapeVerdict = 'ok';
     for (let i = 0; i < bytes.length; i += 1) {
       const byte = bytes[i];
       if (inString) {
-        if (escaped) escaped = false;
-        else if (byte === BACKSLASH) escaped = true;
-        else if (byte === QUOTE) inString = false;
+        if (unicodeZeros >= 0 && byte !== QUOTE && byte !== BACKSLASH) {
+          // The four hex digits of `\uXXXX`: `\u0000` is NUL. (A quote or backslash there is malformed JSON,
+          // which JSON.parse refuses; it is read as usual so the depth is still counted right.)
+          unicodeZeros = byte === DIGIT_ZERO ? unicodeZeros + 1 : -1;
+          if (unicodeZeros === 4) {
+            verdict = 'nul-character';
+            break;
+          }
+        } else if (escaped) {
+          unicodeZeros = -1;
+          escaped = false;
+          if (byte === LETTER_U) unicodeZeros = 0;
+        } else if (byte === BACKSLASH) {
+          escaped = true;
+          unicodeZeros = -1;
+        } else if (byte === QUOTE) {
+          inString = false;
+          unicodeZeros = -1;
+        }
       } else if (byte === QUOTE) inString = true;
       else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
         depth += 1;
@@ -73,12 +97,17 @@ export class JsonDepthScanner {
     this.separators = separators;
     this.inString = inString;
     this.escaped = escaped;
+    this.unicodeZeros = unicodeZeros;
     return verdict;
   }
 }
 
 export function jsonTooDeep(maxDepth = MAX_JSON_DEPTH): DomainError {
   return new DomainError(400, CommonErrorCode.JSON_TOO_DEEP, `JSON body is nested deeper than ${maxDepth} levels`);
+}
+
+export function jsonNulCharacter(): DomainError {
+  return new DomainError(400, CommonErrorCode.VALIDATION_FAILED, 'Strings must not contain the NUL character (\\u0000)');
 }
 
 export function jsonTooManyValues(maxSeparators = MAX_JSON_SEPARATORS): DomainError {
@@ -93,8 +122,8 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 }
 
 /**
- * Passes a request body through unchanged while scanning its shape; errors (400 JSON_TOO_DEEP or
- * JSON_TOO_MANY_VALUES) as soon as a bound is passed, so such a body is refused after reading at most its own
+ * Passes a request body through unchanged while scanning its shape; errors (400 JSON_TOO_DEEP,
+ * JSON_TOO_MANY_VALUES, or VALIDATION_FAILED for a NUL character) as soon as a bound is passed, so such a body is refused after reading at most its own
  * bytes, before any parser.
  */
 export function depthCheckedStream(maxDepth = MAX_JSON_DEPTH, maxSeparators = MAX_JSON_SEPARATORS): Transform {
@@ -104,6 +133,7 @@ export function depthCheckedStream(maxDepth = MAX_JSON_DEPTH, maxSeparators = MA
       const verdict = scanner.scan(chunk);
       if (verdict === 'too-deep') callback(jsonTooDeep(maxDepth));
       else if (verdict === 'too-many-values') callback(jsonTooManyValues(maxSeparators));
+      else if (verdict === 'nul-character') callback(jsonNulCharacter());
       else callback(null, chunk);
     },
   });
