@@ -10,6 +10,7 @@ import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from '
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventErrorCode } from './event.errors.js';
+import { rewardsFor } from '../rewards/reward.mapper.js';
 import { EventsService } from './events.service.js';
 
 const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIMEZONE, EventErrorCode.INVALID_CONDITION];
@@ -48,11 +49,16 @@ export class EventsController {
   @ApiEndpoint({
     operationId: 'getEvent',
     summary: 'An event with its rewards',
+    description: 'A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).',
     errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
   })
   @ApiOkResponse({ type: EventDetailResponseDto })
-  get(@Param('id', ParseObjectIdPipe) id: string): Promise<EventDetailResponseDto> {
-    return this.events.getWithRewards(id);
+  async get(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @CurrentUser() caller: AuthenticatedUser,
+  ): Promise<EventDetailResponseDto> {
+    const event = await this.events.getWithRewards(id);
+    return { ...event, rewards: rewardsFor(caller, event.rewards) };
   }
 
   @Patch(':id')

@@ -148,11 +148,22 @@ describe('events and rewards', () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body.code, JSON.stringify(body)).toBe(code);
     }
-    const event = await t.request<{ rewards: unknown[] }>('GET', `/events/${id}`, { token: t.as('USER').token });
+    type Shown = Array<{ type: string; couponCode?: string }>;
+    const codesOf = (rewards: Shown) => rewards.map((reward) => reward.couponCode);
+    // A player sees the rewards but not the coupon's code (the code is the reward); staff see it.
+    const event = await t.request<{ rewards: Shown }>('GET', `/events/${id}`, { token: t.as('USER').token });
     expect(event.status).toBe(200);
-    expect(event.body.rewards).toHaveLength(2);
-    const rewards = await t.request<unknown[]>('GET', `/events/${id}/rewards`, { token: t.as('USER').token });
+    expect(event.body.rewards.map((reward) => reward.type)).toEqual(['COUPON', 'POINT']);
+    expect(codesOf(event.body.rewards)).toEqual([undefined, undefined]);
+    const rewards = await t.request<Shown>('GET', `/events/${id}/rewards`, { token: t.as('USER').token });
     expect(rewards.body).toHaveLength(2);
+    expect(codesOf(rewards.body)).toEqual([undefined, undefined]);
+    for (const role of ['OPERATOR', 'AUDITOR', 'ADMIN'] as const) {
+      const staff = await t.request<Shown>('GET', `/events/${id}/rewards`, { token: t.as(role).token });
+      expect(codesOf(staff.body), role).toEqual(['XMAS-10', undefined]);
+      const detail = await t.request<{ rewards: Shown }>('GET', `/events/${id}`, { token: t.as(role).token });
+      expect(codesOf(detail.body.rewards), role).toEqual(['XMAS-10', undefined]);
+    }
   });
 
   it('filters the list by status and by the instant an event is active at', async () => {

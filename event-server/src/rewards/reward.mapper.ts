@@ -1,3 +1,4 @@
+import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import type { RewardRecord } from './reward.js';
 import type { RewardEntity } from './reward.schema.js';
 import type { RewardResponseDto } from './dto/reward-response.dto.js';
@@ -34,4 +35,19 @@ export function toRewardResponse(reward: RewardRecord, unitsTaken: number): Rewa
     ...(reward.couponCode !== undefined && { couponCode: reward.couponCode }),
     createdAt: reward.createdAt.toISOString(),
   };
+}
+
+/**
+ * The rewards as a caller may see them: a coupon's code only to staff (OPERATOR, AUDITOR, ADMIN). For a
+ * shared code the code is the reward itself; the game learns which reward a grant gave from the payout
+ * webhook (`rewardId`) and reads the codes as staff. Shown to everyone, any registered player could read every
+ * event's codes, inactive and future ones included, without claiming.
+ */
+export function rewardsFor(caller: AuthenticatedUser, rewards: RewardResponseDto[]): RewardResponseDto[] {
+  if (hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR])) return rewards;
+  return rewards.map((reward) => {
+    if (reward.couponCode === undefined) return reward;
+    const { couponCode: _hidden, ...shown } = reward;
+    return shown;
+  });
 }

@@ -7,6 +7,7 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
+import { rewardsFor } from './reward.mapper.js';
 import { RewardsService } from './rewards.service.js';
 
 // A reward exists only inside its event: the routes are the event's, and so is the OpenAPI tag.
@@ -37,10 +38,11 @@ export class RewardsController {
   @ApiEndpoint({
     operationId: 'listRewards',
     summary: "An event's rewards with their remaining stock, in creation order",
+    description: 'A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).',
     errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
   })
   @ApiOkResponse({ type: [RewardResponseDto] })
-  list(@Param('id', ParseObjectIdPipe) id: string): Promise<RewardResponseDto[]> {
-    return this.rewards.listForExistingEvent(id);
+  async list(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() caller: AuthenticatedUser): Promise<RewardResponseDto[]> {
+    return rewardsFor(caller, await this.rewards.listForExistingEvent(id));
   }
 }

@@ -26,7 +26,7 @@ export class RewardResponseDto {
   @ApiPropertyOptional({ example: 'SWORD_01' })
   itemCode?: string;
 
-  @ApiPropertyOptional({ example: 'WELCOME10' })
+  @ApiPropertyOptional({ example: 'WELCOME10', description: 'COUPON rewards; shown to staff only (OPERATOR, AUDITOR, ADMIN)' })
   couponCode?: string;
 
   @ApiProperty({ format: 'date-time' })

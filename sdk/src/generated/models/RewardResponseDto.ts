@@ -4,6 +4,9 @@
 /* eslint-disable */
 import type { RewardType } from './RewardType.js';
 export type RewardResponseDto = {
+  /**
+   * COUPON rewards; shown to staff only (OPERATOR, AUDITOR, ADMIN)
+   */
   couponCode?: string;
   createdAt: string;
   eventId: string;

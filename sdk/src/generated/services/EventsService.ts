@@ -75,6 +75,8 @@ export class EventsService {
   }
   /**
    * An event with its rewards
+   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).
+   *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns EventDetailResponseDto OK
    * @throws ApiError
@@ -157,6 +159,8 @@ export class EventsService {
   }
   /**
    * An event's rewards with their remaining stock, in creation order
+   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).
+   *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns RewardResponseDto OK
    * @throws ApiError
