@@ -17,12 +17,15 @@ describe('csvCell', () => {
     expect(csvCell('cr\r\nlf')).toBe('"cr\r\nlf"');
   });
 
-  it.each(['=SUM(A1:A2)', '+1', '-1', '@cmd', '\tx', '\rx'])('escapes the formula-like %j with a leading quote', (value) => {
-    const cell = csvCell(value);
-    const unquoted = cell.startsWith('"') ? cell.slice(1, -1) : cell;
-    expect(unquoted.startsWith("'")).toBe(true);
-    expect(unquoted.slice(1)).toBe(value);
-  });
+  it.each(['=SUM(A1:A2)', '+1', '-1', '@cmd', '\tx', '\rx', '\nx', ' =1+1', '\n=HYPERLINK(A1)', ' \t @cmd'])(
+    'escapes the formula-like %j with a leading quote',
+    (value) => {
+      const cell = csvCell(value);
+      const unquoted = cell.startsWith('"') ? cell.slice(1, -1) : cell;
+      expect(unquoted.startsWith("'")).toBe(true);
+      expect(unquoted.slice(1)).toBe(value);
+    },
+  );
 
   it('escapes and quotes together', () => {
     expect(csvCell('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');

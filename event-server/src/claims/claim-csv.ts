@@ -15,8 +15,11 @@ export const CLAIM_CSV_COLUMNS = [
   'payoutStatus',
 ] as const;
 
-/** A spreadsheet reads a cell starting with one of these as a formula (CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A spreadsheet reads a cell starting with one of these as a formula (CSV injection), also after leading
+ * spaces or line breaks, which some of them trim first.
+ */
+const FORMULA_START = /^[\s]*[=+\-@]|^[\t\r\n]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /**
