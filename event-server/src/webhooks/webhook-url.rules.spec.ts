@@ -18,12 +18,20 @@ describe('addressProblem', () => {
       'fe80::1',
       'fc00::1',
       '::ffff:10.0.0.1',
+      '::ffff:7f00:1',
       '100.64.0.1',
+      // IPv6 addresses that carry an IPv4 one: compatible, translated, NAT64, 6to4, Teredo.
+      '::127.0.0.1',
+      '::',
+      '::ffff:0:127.0.0.1',
+      '64:ff9b::7f00:1',
+      '2002:7f00:1::',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
     ]) {
       expect(addressProblem(address, false), address).toMatch(/loopback, private or link-local/);
       expect(addressProblem(address, true), address).toBeUndefined();
     }
-    for (const address of ['93.184.215.14', '172.32.0.1', '2606:4700::1111'])
+    for (const address of ['93.184.215.14', '172.32.0.1', '2606:4700::1111', '2001:db8::1', '2003::1', '::ffff:93.184.215.14'])
       expect(addressProblem(address, false), address).toBeUndefined();
   });
 });

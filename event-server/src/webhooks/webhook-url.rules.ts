@@ -23,9 +23,15 @@ for (const [net, prefix] of [
 ] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv4');
 }
+// Besides the IPv6 ranges of their own, those that carry an IPv4 address (which may be a private one) are
+// refused whole: IPv4-compatible (::a.b.c.d, deprecated, ::/96 also holds :: and ::1), IPv4-translated
+// (::ffff:0:a.b.c.d), NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32). IPv4-mapped addresses
+// (::ffff:a.b.c.d) are judged as the IPv4 address they carry (BlockList does so).
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['2002::', 16],
+  ['2001::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
