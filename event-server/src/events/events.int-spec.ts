@@ -98,6 +98,20 @@ describe('events and rewards', () => {
     });
     expect(reversed.status).toBe(400);
     expect(reversed.body.code).toBe('INVALID_PERIOD');
+    // No field takes null: it is not "leave as it is" (that is leaving the field out), nor "clear it".
+    for (const body of [
+      { description: null },
+      { title: null },
+      { condition: null },
+      { condition: { type: 'ALL', conditions: [null] } },
+    ]) {
+      const nulled = await t.request('PATCH', `/events/${id}`, { token: operator.token, body });
+      expect(nulled.status, JSON.stringify(body)).toBe(400);
+      expect(nulled.body.code, JSON.stringify(body)).toBe('VALIDATION_FAILED');
+    }
+    const created2 = await t.request('POST', '/events', { token: operator.token, body: { ...baseEvent, description: null } });
+    expect(created2.status).toBe(400);
+    expect(created2.body.message).toEqual(['description must not be null']);
 
     const updated = await t.request('PATCH', `/events/${id}`, {
       token: operator.token,
