@@ -76,6 +76,14 @@ describe('toClaimResponse of a settled claim', () => {
     expect(reviewed).not.toHaveProperty('releasePending');
     expect(toClaimView({ ...processing, status: 'GRANTED', decidedBy: SYSTEM_ACTOR })).not.toHaveProperty('decidedBy');
   });
+
+  it('shows no decidedAt while a claim waits for review (PENDING), and the review once made', () => {
+    const filed = { ...processing, status: 'PENDING' as const, decidedAt: processing.createdAt, decidedBy: SYSTEM_ACTOR };
+    expect(toClaimView(filed)).not.toHaveProperty('decidedAt');
+    expect(toClaimView(processing)).not.toHaveProperty('decidedAt');
+    const approved = toClaimView({ ...filed, status: 'GRANTED', decidedAt: new Date('2025-12-03T00:00:00Z'), decidedBy: 'op1' });
+    expect(approved).toMatchObject({ decidedAt: '2025-12-03T00:00:00.000Z', decidedBy: 'op1' });
+  });
 });
 
 describe('outcomeOf', () => {

@@ -81,6 +81,8 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
  * its decision is applied (pass it through `settled` first to show what its decision made of it).
  */
 export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
+  // A claim waiting for review is not decided yet: it shows no decidedAt (the store keeps when it was filed).
+  const decided = claim.status !== 'PENDING' && claim.status !== 'PROCESSING';
   return {
     id: claim.id,
     eventId: claim.eventId,
@@ -90,8 +92,8 @@ export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
     ...(claim.note !== undefined && { note: claim.note }),
     rewards: claim.rewards.map((reward) => ({ ...reward })),
     createdAt: claim.createdAt.toISOString(),
-    ...(claim.decidedAt !== undefined && { decidedAt: claim.decidedAt.toISOString() }),
-    ...(claim.decidedBy !== undefined && claim.decidedBy !== SYSTEM_ACTOR && { decidedBy: claim.decidedBy }),
+    ...(decided && claim.decidedAt !== undefined && { decidedAt: claim.decidedAt.toISOString() }),
+    ...(decided && claim.decidedBy !== undefined && claim.decidedBy !== SYSTEM_ACTOR && { decidedBy: claim.decidedBy }),
     payout: payoutResponse(claim.payout),
   };
 }

@@ -64,7 +64,7 @@ export class ClaimResponseDto {
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiPropertyOptional({ format: 'date-time' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the claim was decided; absent while it is PENDING' })
   decidedAt?: string;
 
   @ApiPropertyOptional({ description: 'Id of the reviewer (absent for decisions the system made)' })

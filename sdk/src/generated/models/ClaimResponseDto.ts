@@ -8,6 +8,9 @@ import type { ClaimRewardResponseDto } from './ClaimRewardResponseDto.js';
 import type { ClaimStatus } from './ClaimStatus.js';
 export type ClaimResponseDto = {
   createdAt: string;
+  /**
+   * When the claim was decided; absent while it is PENDING
+   */
   decidedAt?: string;
   /**
    * Id of the reviewer (absent for decisions the system made)
