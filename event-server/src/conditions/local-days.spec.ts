@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { LocalDays, countDistinctDays, longestStreak } from './local-days.js';
+import { LocalDays, countDistinctDays, isValidTimeZone, longestStreak } from './local-days.js';
 
 const ZONES = ['Asia/Seoul', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Pacific/Chatham', 'UTC'];
 const DAY = 86_400_000;
@@ -133,5 +133,15 @@ describe('LocalDays.of', () => {
     }
     expect(LocalDays.of(from, to, 'UTC')).toBe(kept);
     expect(LocalDays.of(from, to, 'Asia/Tokyo')).not.toBe(dropped);
+  });
+});
+
+describe('isValidTimeZone', () => {
+  it('takes IANA zone names and refuses offsets and unknown names', () => {
+    for (const zone of ['Asia/Seoul', 'America/Los_Angeles', 'UTC', 'Etc/GMT+12', 'America/Argentina/Buenos_Aires']) {
+      expect(isValidTimeZone(zone), zone).toBe(true);
+    }
+    for (const zone of ['+09:00', '-0500', 'UTC+9', 'Mars/Olympus', '', 'Asia/Seoul '])
+      expect(isValidTimeZone(zone), zone).toBe(false);
   });
 });

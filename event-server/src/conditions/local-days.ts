@@ -1,7 +1,11 @@
 import { DateTime, IANAZone } from 'luxon';
 
+/** An IANA zone is named (`Asia/Seoul`, `UTC`, `Etc/GMT+12`); an offset such as `+09:00` is not one. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  // The platform's Intl accepts a bare offset as a zone too; an event's day needs a named zone (DST rules).
+  return ZONE_NAME.test(zone) && IANAZone.isValidZone(zone);
 }
 
 /** How many periods' day tables are kept: one per event being claimed or checked at a time, roughly. */

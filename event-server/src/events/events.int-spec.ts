@@ -196,6 +196,19 @@ describe('events and rewards', () => {
     expect(active.body.items[0]).toMatchObject({ title: 'March', status: 'ACTIVE' });
     expect((await t.request('GET', '/events?limit=0', { token: operator.token })).status).toBe(400);
     expect((await t.request('GET', '/events?status=SOMETIMES', { token: operator.token })).status).toBe(400);
+    // An instant without its zone would mean whatever the server's clock zone is.
+    for (const path of [
+      '/events?activeAt=2031-03-15T00:00:00',
+      '/activities?from=2031-03-15T00:00:00',
+      '/claims?to=2031-03-15',
+    ]) {
+      const unzoned = await t.request('GET', path, { token: operator.token });
+      expect(unzoned.status, path).toBe(400);
+      expect(unzoned.body.message, path).toEqual([expect.stringMatching(/must name its zone/)]);
+    }
+    const offset = await t.request('POST', '/events', { token: operator.token, body: { ...baseEvent, timezone: '+09:00' } });
+    expect(offset.status).toBe(400);
+    expect(offset.body.code).toBe('INVALID_TIMEZONE');
   });
 
   it('answers 400 for a malformed id, 404 for a missing event, 403 for USER and AUDITOR writes, 401 without a token', async () => {
