@@ -108,7 +108,8 @@ describe('the committed OpenAPI documents', () => {
       'INVALID_TIMEZONE',
       'VALIDATION_FAILED',
     ]);
-    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID']);
+    // VALIDATION_FAILED: a URL that spells the NUL character (%00), on every operation.
+    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID', 'VALIDATION_FAILED']);
     expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND']);
     expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(['200', '400', '401', '404']);
     expect(codes('/events/{id}/claims', 'post', 409)).toEqual(['ALREADY_CLAIMED', 'IDEMPOTENCY_IN_PROGRESS', 'OUT_OF_STOCK']);
@@ -118,6 +119,14 @@ describe('the committed OpenAPI documents', () => {
       'IDEMPOTENCY_KEY_REUSED',
     ]);
     expect(codes('/claims/{id}/approve', 'post', 409)).toEqual(['INVALID_TRANSITION']);
+    // Bodies are read (bounded, JSON only) on a POST that takes none too.
+    for (const [path, method] of [
+      ['/events/{id}/claims', 'post'],
+      ['/claims/{id}/approve', 'post'],
+    ] as const) {
+      expect(codes(path, method, 413), path).toEqual(['PAYLOAD_TOO_LARGE']);
+      expect(codes(path, method, 415), path).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
+    }
     expect(codes('/users', 'get', 403)).toEqual(['FORBIDDEN']);
     expect(Object.keys(responses('/auth/login', 'post'))).not.toContain('403');
   });

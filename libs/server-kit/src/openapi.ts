@@ -235,9 +235,12 @@ function addCodes(errors: Map<number, Set<string>>, status: number, ...codes: st
   errors.set(status, set);
 }
 
-function complete(operation: Operation, handler: Handler): void {
+function complete(operation: Operation, handler: Handler, method: string): void {
   const errors = new Map<number, Set<string>>();
-  if (operation.requestBody !== undefined) {
+  // Any URL spelling the NUL character (%00) is refused (createHttpApp).
+  addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
+  // A body is read (and bounded, and must be JSON) on every POST, PUT and PATCH, one the route ignores too.
+  if (operation.requestBody !== undefined || ['post', 'put', 'patch'].includes(method)) {
     addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON);
     addCodes(errors, 413, CommonErrorCode.PAYLOAD_TOO_LARGE);
     addCodes(errors, 415, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE);
@@ -316,7 +319,7 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
       if (!operation) continue;
       const handler = operation.operationId === undefined ? undefined : handlers.get(operation.operationId);
       if (!handler) throw new Error(`${method.toUpperCase()} ${path} has no @ApiEndpoint`);
-      complete(operation, handler);
+      complete(operation, handler, method);
     }
   }
   closeRequestSchemas(document);

@@ -22,6 +22,9 @@ export class AuthService {
     return this.httpRequest.request({
       method: 'GET',
       url: '/.well-known/jwks.json',
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+      },
     });
   }
   /**

@@ -184,7 +184,7 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: CLAIM_NOT_FOUND`,
       },
@@ -211,6 +211,8 @@ export class ClaimsService {
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
         409: `Conflict: INVALID_TRANSITION`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },
     });
   }
@@ -303,6 +305,8 @@ export class ClaimsService {
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
         409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
         503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED`,
       },

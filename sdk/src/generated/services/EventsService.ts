@@ -89,7 +89,7 @@ export class EventsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
       },
@@ -173,7 +173,7 @@ export class EventsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
       },

@@ -20,6 +20,7 @@ export class GatewayService {
       method: 'GET',
       url: '/health',
       errors: {
+        400: `Bad request: VALIDATION_FAILED`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -34,6 +35,9 @@ export class GatewayService {
     return this.httpRequest.request({
       method: 'GET',
       url: '/openapi.json',
+      errors: {
+        400: `Bad request: VALIDATION_FAILED`,
+      },
     });
   }
 }

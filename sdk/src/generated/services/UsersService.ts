@@ -55,6 +55,7 @@ export class UsersService {
       method: 'GET',
       url: '/users/me',
       errors: {
+        400: `Bad request: VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: USER_NOT_FOUND`,
       },
@@ -76,10 +77,12 @@ export class UsersService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: USER_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },
     });
   }

@@ -77,6 +77,8 @@ export class WebhooksService {
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND`,
         409: `Conflict: DELIVERY_NOT_FAILED`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },
     });
   }
@@ -150,7 +152,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -171,7 +173,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID`,
+        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -231,6 +233,8 @@ export class WebhooksService {
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },
     });
   }
