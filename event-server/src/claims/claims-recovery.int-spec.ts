@@ -85,6 +85,16 @@ describe('claims after a crash at any step', () => {
     return { event, user: user!, id: String(pending.body.id) };
   }
 
+  /** An AUTO event with two limited rewards of `stock` each: its claims take the long path (PROCESSING, units, decision). */
+  function twoLimitedRewards(stock: number): Promise<{ id: string }> {
+    return createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock },
+        { type: 'ITEM', name: 'B', quantity: 1, stock, itemCode: 'B' },
+      ],
+    });
+  }
+
   const claimSteps: Array<[ClaimStep, 'freed' | 'granted']> = [
     ['intent-inserted', 'freed'],
     ['unit-taken', 'freed'],
@@ -96,12 +106,7 @@ describe('claims after a crash at any step', () => {
   it.each(claimSteps)(
     'claim path, crash after %s -> reconciler leaves the slot %s and stock consistent',
     async (step, outcome) => {
-      const event = await createClaimableEvent(t, operator, {
-        rewards: [
-          { type: 'POINT', name: 'A', quantity: 1, stock: 10 },
-          { type: 'ITEM', name: 'B', quantity: 1, stock: 10, itemCode: 'B' },
-        ],
-      });
+      const event = await twoLimitedRewards(10);
       const [user] = await eligibleUsers(t, operator, 1);
       crashAt(step);
       const crashed = await claim(t, event.id, user!);
@@ -269,12 +274,7 @@ describe('claims after a crash at any step', () => {
 
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
     // Two limited rewards: the claim takes the long path (PROCESSING, units, decision), with every step to crash at.
-    const event = await createClaimableEvent(t, operator, {
-      rewards: [
-        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
-        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
-      ],
-    });
+    const event = await twoLimitedRewards(3);
     const [done, early] = await eligibleUsers(t, operator, 2);
 
     // Decided before the crash: its key is still IN_PROGRESS, but its claim is settled, so the retry gets it.
@@ -309,12 +309,7 @@ describe('claims after a crash at any step', () => {
   });
 
   it('Idempotency-Key of a request that died before recording anything lasting: forgotten, and the retry claims afresh', async () => {
-    const event = await createClaimableEvent(t, operator, {
-      rewards: [
-        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
-        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
-      ],
-    });
+    const event = await twoLimitedRewards(3);
     const [early] = await eligibleUsers(t, operator, 1);
     crashAt('intent-inserted');
     expect((await claim(t, event.id, early!, 'k-early')).status).toBe(500);
@@ -346,12 +341,7 @@ describe('claims after a crash at any step', () => {
   });
 
   it('a claim in flight is shown by what its decision made of it, never as PROCESSING', async () => {
-    const event = await createClaimableEvent(t, operator, {
-      rewards: [
-        { type: 'POINT', name: 'A', quantity: 1, stock: 3 },
-        { type: 'ITEM', name: 'B', quantity: 1, stock: 3, itemCode: 'B' },
-      ],
-    });
+    const event = await twoLimitedRewards(3);
     const [user] = await eligibleUsers(t, operator, 1);
     crashAt('decision-inserted');
     await claim(t, event.id, user!);
