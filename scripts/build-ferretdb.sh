@@ -14,6 +14,7 @@ trap 'chmod -R u+w "$SRC"; rm -rf "$SRC"' EXIT
 cp -r "$MODDIR/." "$SRC/"
 chmod -R u+w "$SRC"
 echo "$VERSION" >"$SRC/build/version/version.txt"
-(cd "$SRC" && go build -trimpath -o "$OUT.tmp" ./cmd/ferretdb)
-mv "$OUT.tmp" "$OUT"
+# A name of this build's own: two builds at once (a dev store and CI) must not move each other's file.
+(cd "$SRC" && go build -trimpath -o "$OUT.$$.tmp" ./cmd/ferretdb)
+mv -f "$OUT.$$.tmp" "$OUT"
 "$OUT" --version | head -n 1
