@@ -51,22 +51,33 @@ describe('two event-server replicas, one killed during a claim burst', () => {
     // The burst, spread by the gateway over both replicas; replica 0 dies after the first few answers.
     let answers = 0;
     let killed: Promise<void> | undefined;
-    const burst = await drill.burst(TAPS_PER_PLAYER, () => {
-      answers += 1;
-      if (answers >= KILL_AFTER_ANSWERS && !killed) killed = stack.killEvent(0);
-    });
+    // Every other player's taps carry an Idempotency-Key (one per tap).
+    const keyOf = (player: number, tap: number) => (player % 2 === 0 ? `replica-drill-${player}-${tap}` : undefined);
+    const burst = await drill.burst(
+      TAPS_PER_PLAYER,
+      () => {
+        answers += 1;
+        if (answers >= KILL_AFTER_ANSWERS && !killed) killed = stack.killEvent(0);
+      },
+      keyOf,
+    );
     await killed;
     expect(killed).toBeDefined();
 
-    // Answers: a decision; the event server's own "try again" (429/503, e.g. CLAIM_INTERRUPTED);
-    // or, only for requests the dead replica had received, the gateway's 502/504. Never the gateway's 503
+    // Answers: a decision; the event server's own "try again" (429/503, e.g. CLAIM_INTERRUPTED; 409
+    // IDEMPOTENCY_IN_PROGRESS for a key the dead replica was working on); or, only for requests without a
+    // key that the dead replica had received, the gateway's 502/504. A tap with a key that the dead replica
+    // dropped is sent to the survivor, which answers for the key: never a 502. Never the gateway's 503
     // UPSTREAM_UNAVAILABLE (a survivor exists, so no request goes unserved for want of a replica), never 500.
-    for (const { reply } of burst) {
+    for (const { reply, idempotencyKey } of burst) {
       if (reply.status === 201) continue;
       expect(reply.body, `${reply.status}`).toMatchObject({ code: expect.any(String) });
-      if (reply.status === 409) expect(['ALREADY_CLAIMED', 'OUT_OF_STOCK']).toContain(reply.body.code);
+      if (reply.status === 409) expect(['ALREADY_CLAIMED', 'OUT_OF_STOCK', 'IDEMPOTENCY_IN_PROGRESS']).toContain(reply.body.code);
       else if (reply.status === 429 || reply.status === 503) expect(reply.body.code).not.toBe('UPSTREAM_UNAVAILABLE');
-      else expect([502, 504]).toContain(reply.status);
+      else
+        expect(idempotencyKey === undefined ? [502, 504] : [504], `${reply.status} with key ${idempotencyKey}`).toContain(
+          reply.status,
+        );
     }
     const grantedInBurst = burst.filter(({ reply }) => reply.status === 201).map(({ reply }) => reply.body.id);
 

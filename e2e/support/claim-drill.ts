@@ -63,18 +63,30 @@ export class ClaimDrill {
     return new ClaimDrill(api, operator, store, options, event.id, players);
   }
 
-  claim(player: Player): Promise<Reply<Claim>> {
-    return this.api.post<Claim>(`/events/${this.eventId}/claims`, undefined, player.tokens.accessToken);
+  /** One tap; with `idempotencyKey`, sent with that Idempotency-Key. */
+  claim(player: Player, idempotencyKey?: string): Promise<Reply<Claim>> {
+    return this.api.request<Claim>('POST', `/events/${this.eventId}/claims`, {
+      token: player.tokens.accessToken,
+      ...(idempotencyKey !== undefined && { headers: { 'idempotency-key': idempotencyKey } }),
+    });
   }
 
-  /** Every player taps `taps` times at once; `onReply` sees each answer as it arrives (to time the crash). */
-  burst(taps: number, onReply: (reply: Reply<Claim>) => void): Promise<Array<{ player: Player; reply: Reply<Claim> }>> {
+  /**
+   * Every player taps `taps` times at once; `onReply` sees each answer as it arrives (to time the crash).
+   * `keyOf` gives a tap its Idempotency-Key (undefined: none).
+   */
+  burst(
+    taps: number,
+    onReply: (reply: Reply<Claim>) => void,
+    keyOf: (playerIndex: number, tap: number) => string | undefined = () => undefined,
+  ): Promise<Array<{ player: Player; reply: Reply<Claim>; idempotencyKey: string | undefined }>> {
     return Promise.all(
-      this.players.flatMap((player) =>
-        Array.from({ length: taps }, async () => {
-          const reply = await this.claim(player);
+      this.players.flatMap((player, playerIndex) =>
+        Array.from({ length: taps }, async (_, tap) => {
+          const idempotencyKey = keyOf(playerIndex, tap);
+          const reply = await this.claim(player, idempotencyKey);
           onReply(reply);
-          return { player, reply };
+          return { player, reply, idempotencyKey };
         }),
       ),
     );

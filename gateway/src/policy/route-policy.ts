@@ -16,6 +16,13 @@ export interface RoutePolicy {
   path: string;
   access: Access;
   upstream: RouteOwner;
+  /**
+   * The upstream honours an `Idempotency-Key` on this route: the same key from the same caller is one
+   * request, however often it is sent (a second send is answered with the first's recorded outcome, or
+   * 409 IDEMPOTENCY_IN_PROGRESS while it has none). So a request carrying one may be sent to another
+   * replica when the first dropped the connection without answering (see ReplicaPool).
+   */
+  idempotencyKey?: true;
 }
 
 const ANY_USER: readonly Role[] = [];
@@ -61,7 +68,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/events/:id/progress', access: ANY_USER, upstream: 'event' },
 
   // --- event server: claims -------------------------------------------------------------------------
-  { method: 'POST', path: '/events/:id/claims', access: [Role.USER], upstream: 'event' },
+  { method: 'POST', path: '/events/:id/claims', access: [Role.USER], upstream: 'event', idempotencyKey: true },
   { method: 'GET', path: '/claims/me', access: ANY_USER, upstream: 'event' },
   { method: 'GET', path: '/claims/export', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
   { method: 'GET', path: '/claims', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },

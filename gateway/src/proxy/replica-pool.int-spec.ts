@@ -8,7 +8,7 @@ import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
 import { RawBody } from './raw-body.js';
-import { ReplicaPool, isConnectFailure } from './replica-pool.js';
+import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
@@ -49,8 +49,12 @@ afterAll(async () => {
   await new Promise((resolve) => dropper.close(resolve));
 });
 
-function poolOf(origins: string[], options: { cooldownMs?: number; now?: () => number } = {}) {
+function poolOf(
+  origins: string[],
+  options: { cooldownMs?: number; now?: () => number; mayResendAfterDrop?: (request: { headers: unknown }) => boolean } = {},
+) {
   const downs: string[] = [];
+  const resent: string[] = [];
   const pool = new ReplicaPool({
     origins,
     cooldownMs: options.cooldownMs ?? 5_000,
@@ -58,9 +62,11 @@ function poolOf(origins: string[], options: { cooldownMs?: number; now?: () => n
     timeoutMs: 5_000,
     now: options.now,
     onReplicaDown: (origin) => downs.push(origin),
+    mayResendAfterDrop: options.mayResendAfterDrop,
+    onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
-  return { pool, downs };
+  return { pool, downs, resent };
 }
 
 function send(
@@ -127,7 +133,7 @@ describe('ReplicaPool', () => {
     expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
   });
 
-  it('never sends again a request a replica may have received, whatever the method', async () => {
+  it('never sends again a request a replica may have received, whatever the method, unless idempotent by its key', async () => {
     for (const method of ['GET', 'POST'] as const) {
       const { pool, downs } = poolOf([url(dropper), one.url]);
       const answer = await send(pool, { method, body: method === 'POST' ? Buffer.from('{}') : undefined });
@@ -137,6 +143,48 @@ describe('ReplicaPool', () => {
       expect(one.seen, method).toHaveLength(0);
       expect(downs, method).toEqual([]);
       dropped = 0;
+    }
+  });
+
+  it('sends a request that is idempotent by its key, dropped unanswered, to another replica: each at most once', async () => {
+    const keyed = (request: { headers: unknown }) => (request.headers as Record<string, unknown>)['idempotency-key'] === 'k1';
+    const bytes = Buffer.from('{"tap":1}');
+    const post = (key: string) => ({
+      method: 'POST' as const,
+      path: '/events/e1/claims',
+      headers: { 'idempotency-key': key, 'content-length': String(bytes.length) },
+      body: new RawBody(bytes),
+    });
+    const { pool, downs, resent } = poolOf([url(dropper), one.url], { mayResendAfterDrop: keyed });
+    expect(await send(pool, post('k1'))).toMatchObject({ status: 200 });
+    expect(dropped).toBe(1);
+    expect(resent).toEqual([url(dropper)]);
+    // The dropping replica still accepts connections: it stays in rotation.
+    expect(downs).toEqual([]);
+    expect(one.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/events/e1/claims', body: bytes.toString() })]);
+    expect(one.seen[0]?.headers['idempotency-key']).toBe('k1');
+
+    // The predicate says no (another key here): the drop is the answer, nothing is sent again.
+    dropped = 0;
+    const other = poolOf([url(dropper), one.url], { mayResendAfterDrop: keyed });
+    expect(await send(other.pool, post('k2'))).toMatchObject({ error: expect.any(Error) });
+    expect(dropped).toBe(1);
+    expect(one.seen).toHaveLength(1);
+
+    // Every replica drops it: each is tried once, then the caller gets the error.
+    dropped = 0;
+    const dropping = poolOf([url(dropper), url(dropper)], { mayResendAfterDrop: keyed });
+    expect(await send(dropping.pool, post('k1'))).toMatchObject({ error: expect.any(Error) });
+    expect(dropped).toBe(2);
+    expect(dropping.resent).toHaveLength(1);
+  });
+
+  it('counts a closed or reset connection (not a timeout) as "dropped without an answer"', () => {
+    for (const code of ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']) {
+      expect(isDroppedWithoutAnswer(Object.assign(new Error(code), { code })), code).toBe(true);
+    }
+    for (const code of ['ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', undefined]) {
+      expect(isDroppedWithoutAnswer(Object.assign(new Error(String(code)), { code })), String(code)).toBe(false);
     }
   });
 
@@ -189,6 +237,43 @@ describe('the gateway with several replicas per upstream', () => {
       expect(answer.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
       expect(dropped).toBe(1);
       expect(one.seen).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends a claim with an Idempotency-Key that a replica dropped unanswered to another replica (only there)', async () => {
+    const { app: other, url: otherGateway } = await startGateway({
+      auth: auth.url,
+      event: `${url(dropper)},${one.url}`,
+      jwks: auth.url,
+    });
+    try {
+      const user = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
+      const keyed = { ...user, 'idempotency-key': 'launch-1' };
+      // Round robin: the first request of this gateway goes to the dropping replica, then to the live one.
+      const claim = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers: keyed, body: '{}' });
+      expect(claim.status).toBe(200);
+      expect(dropped).toBe(1);
+      expect(one.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/events/e1/claims' })]);
+      expect(one.seen[0]?.headers['idempotency-key']).toBe('launch-1');
+
+      // A route whose upstream does not honour the key: the drop is answered 502, never sent again.
+      const operator = {
+        authorization: `Bearer ${signer.sign({ roles: ['OPERATOR'] })}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'create-1',
+      };
+      // Sent until one reaches the dropping replica (round robin: within two).
+      const answers = [];
+      while (dropped === 1 && answers.length < 2) {
+        answers.push(await rawRequest(otherGateway, 'POST', '/events', { headers: operator, body: '{}' }));
+      }
+      expect(dropped).toBe(2);
+      expect(answers.at(-1)?.status).toBe(502);
+      expect(answers.at(-1)?.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
+      // The live replica saw only the /events requests answered 200 by it, not the dropped one.
+      expect(one.seen.filter((seen) => seen.url === '/events')).toHaveLength(answers.filter((a) => a.status === 200).length);
     } finally {
       await other.close();
     }

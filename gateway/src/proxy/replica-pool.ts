@@ -24,6 +24,18 @@ export function isConnectFailure(error: unknown): boolean {
   return typeof code === 'string' && CONNECT_FAILURE_CODES.has(code);
 }
 
+/**
+ * Errors that mean the replica's connection went away before any answer came: the other side closed or
+ * reset it, or it broke while the request was being written (a replica that crashed). The replica may
+ * have received the request and acted on it. A timeout is not one of them: the replica may still be at it.
+ */
+const DROPPED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+export function isDroppedWithoutAnswer(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DROPPED_CODES.has(code);
+}
+
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 export interface ReplicaPoolOptions {
@@ -39,6 +51,14 @@ export interface ReplicaPoolOptions {
   now?: () => number;
   /** Told when a replica is taken out of rotation (for the log). */
   onReplicaDown?: (origin: string, error: Error) => void;
+  /**
+   * Whether a request that a replica may have received, and dropped without answering, may be sent to
+   * another replica: only when sending it twice is the same as sending it once (the upstream honours its
+   * Idempotency-Key). Asked only after such a drop. Without it, no such request is sent again.
+   */
+  mayResendAfterDrop?: (request: { method: string; path: string; headers: unknown }) => boolean;
+  /** Told when a request is sent again after a drop (for the log). */
+  onResent?: (origin: string, error: Error) => void;
 }
 
 interface Replica {
@@ -55,8 +75,11 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * One upstream served by several replicas, as reply-from sees a dispatcher (`request(options, callback)`):
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
  * leaves the rotation for `cooldownMs`, and the request it never received is sent to the next replica in
- * rotation, each replica at most once. A request that may have reached a replica is never sent again,
- * whatever its method: the caller gets that replica's answer or error.
+ * rotation, each replica at most once. A request that may have reached a replica is not sent again,
+ * whatever its method: the caller gets that replica's answer or error. The one exception is a request
+ * that is idempotent by its key (`mayResendAfterDrop`), when the replica dropped the connection without
+ * answering (it crashed): it goes to another replica in rotation not tried yet, whose answer is the
+ * recorded outcome of the key (or a 409 IDEMPOTENCY_IN_PROGRESS), never a second effect.
  */
 export class ReplicaPool {
   private readonly replicas: Replica[];
@@ -104,12 +127,26 @@ export class ReplicaPool {
           this.takeOut(replica, error);
           const next = replayable ? this.pick(tried, false) : undefined;
           if (next) return attempt(next);
+        } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
+          const next = this.pick(tried, false);
+          if (next) {
+            this.options.onResent?.(replica.origin, error);
+            return attempt(next);
+          }
         }
         if (error) callback(error);
         else callback(null, data);
       });
     };
     attempt(this.pick(tried, true) as Replica);
+  }
+
+  private mayResend(options: RequestOptions): boolean {
+    const { mayResendAfterDrop } = this.options;
+    return (
+      mayResendAfterDrop !== undefined &&
+      mayResendAfterDrop({ method: options.method, path: options.path, headers: options.headers })
+    );
   }
 
   /**
