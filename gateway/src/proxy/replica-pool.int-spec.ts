@@ -177,6 +177,16 @@ describe('ReplicaPool', () => {
     expect(await send(dropping.pool, post('k1'))).toMatchObject({ error: expect.any(Error) });
     expect(dropped).toBe(2);
     expect(dropping.resent).toHaveLength(1);
+
+    // Dropped, then refused by the only other replica: the caller is told of the drop (the request may
+    // have been acted on), not of the refusal (which would say it never was: a 503 instead of a 502).
+    dropped = 0;
+    const refusing = poolOf([url(dropper), dead], { mayResendAfterDrop: keyed });
+    const answer = await send(refusing.pool, post('k1'));
+    expect(answer).toMatchObject({ error: expect.any(Error) });
+    expect(isDroppedWithoutAnswer((answer as { error: Error }).error)).toBe(true);
+    expect(dropped).toBe(1);
+    expect(refusing.downs).toEqual([dead]);
   });
 
   it('counts a closed or reset connection (not a timeout) as "dropped without an answer"', () => {

@@ -120,6 +120,9 @@ export class ReplicaPool {
     options.origin = undefined;
     options.body = body;
     const tried = new Set<Replica>();
+    // The first drop of a request sent again: if no later replica answers it, that is the caller's error
+    // (the request may have been acted on), not a later replica's refusal (which would say it never was).
+    let dropped: Error | undefined;
     const attempt = (replica: Replica): void => {
       tried.add(replica);
       replica.pool.request(options, (error, data) => {
@@ -128,13 +131,14 @@ export class ReplicaPool {
           const next = replayable ? this.pick(tried, false) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
+          dropped ??= error;
           const next = this.pick(tried, false);
           if (next) {
             this.options.onResent?.(replica.origin, error);
             return attempt(next);
           }
         }
-        if (error) callback(error);
+        if (error) callback(dropped ?? error);
         else callback(null, data);
       });
     };
