@@ -115,11 +115,14 @@ const plainEventServer = () =>
       PAYOUT_RELAY_INTERVAL_MS: '0',
     }),
   );
-const eventReplicaUrl = await listen(await plainEventServer());
-const secondReplicaUrl = await listen(await plainEventServer());
-const plainGatewayUrl = await listen(
-  await createGatewayServer(loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventReplicaUrl })),
+const eventReplica = await plainEventServer();
+const eventReplicaUrl = await listen(eventReplica);
+const secondReplica = await plainEventServer();
+const secondReplicaUrl = await listen(secondReplica);
+const plainGateway = await createGatewayServer(
+  loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventReplicaUrl }),
 );
+const plainGatewayUrl = await listen(plainGateway);
 const twoReplicaGateway = await createGatewayServer(
   loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: `${eventReplicaUrl},${secondReplicaUrl}` }),
 );
@@ -823,8 +826,10 @@ rateRow('gateway - bare p50 ms (goal <= +1)', proxy.ratio.p50DeltaMs, 2);
 
 for (const pool of claimPools.values()) await pool.close();
 await twoReplicaGateway.close();
+await plainGateway.close();
 await gateway.close();
 await eventReplica.close();
+await secondReplica.close();
 await event.close();
 await auth.close();
 await store.close();

@@ -10,7 +10,7 @@ echo "building FerretDB $VERSION (one-off, cached at $OUT)"
 export GOFLAGS=-mod=mod
 MODDIR="$(go mod download -json "github.com/FerretDB/FerretDB@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 SRC="$(mktemp -d)"
-trap 'chmod -R u+w "$SRC"; rm -rf "$SRC"' EXIT
+trap 'chmod -R u+w "$SRC"; rm -rf "$SRC"; rm -f "$OUT.$$.tmp"' EXIT
 cp -r "$MODDIR/." "$SRC/"
 chmod -R u+w "$SRC"
 echo "$VERSION" >"$SRC/build/version/version.txt"
