@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
+import { carriesHonouredKey } from '../policy/idempotent-resend.js';
 import { VerifiedTokenCache } from '../policy/verified-token-cache.js';
 import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
@@ -67,18 +68,6 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
 export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
 
 /**
- * Whether a request sent upstream carries an Idempotency-Key on a route whose upstream honours it (the
- * table's `idempotencyKey`), so that sending it again is the same as sending it once.
- */
-export function carriesHonouredKey(table: RouteTable, request: { method: string; path: string; headers: unknown }): boolean {
-  const headers = request.headers as Record<string, unknown> | null | undefined;
-  const key = headers?.['idempotency-key'];
-  if (typeof key !== 'string' || key.length === 0) return false;
-  const route = table.resolve(request.method, request.path);
-  return route.kind === 'found' && route.policy.idempotencyKey === true;
-}
-
-/**
  * The gateway's public surface for the upstreams: every request is first checked against the route
  * policy table (unknown route -> 404, other method -> 405, before its body is read), and each upstream's
  * table routes (and only those) are proxied, with the access policy enforced in the proxy's preHandler.
@@ -122,9 +111,9 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             'upstream replica out of rotation: it could not be connected to',
           ),
         mayResendAfterDrop: (request) => carriesHonouredKey(table, request),
-        onResent: (origin, error) =>
+        onResent: (origin, error, requestId) =>
           fastify.log.warn(
-            { upstream, replica: origin, code: (error as { code?: unknown }).code },
+            { upstream, replica: origin, code: (error as { code?: unknown }).code, reqId: requestId },
             'upstream replica dropped a request with an Idempotency-Key unanswered: sent to another replica',
           ),
       });

@@ -18,6 +18,8 @@ const [one, two] = [new FakeUpstream(), new FakeUpstream()];
 let dead: string;
 let dropper: Server;
 let dropped = 0;
+/** Reads a request and never answers (a replica stuck on it). */
+let silent: Server;
 const pools: ReplicaPool[] = [];
 
 function url(server: Server): string {
@@ -35,6 +37,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+  silent = createServer((request) => request.resume());
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 });
 
 afterEach(async () => {
@@ -47,11 +51,18 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all([auth.stop(), one.stop(), two.stop()]);
   await new Promise((resolve) => dropper.close(resolve));
+  silent.closeAllConnections();
+  await new Promise((resolve) => silent.close(resolve));
 });
 
 function poolOf(
   origins: string[],
-  options: { cooldownMs?: number; now?: () => number; mayResendAfterDrop?: (request: { headers: unknown }) => boolean } = {},
+  options: {
+    cooldownMs?: number;
+    timeoutMs?: number;
+    now?: () => number;
+    mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
+  } = {},
 ) {
   const downs: string[] = [];
   const resent: string[] = [];
@@ -59,7 +70,7 @@ function poolOf(
     origins,
     cooldownMs: options.cooldownMs ?? 5_000,
     connectTimeoutMs: 1_000,
-    timeoutMs: 5_000,
+    timeoutMs: options.timeoutMs ?? 5_000,
     now: options.now,
     onReplicaDown: (origin) => downs.push(origin),
     mayResendAfterDrop: options.mayResendAfterDrop,
@@ -187,6 +198,13 @@ describe('ReplicaPool', () => {
     expect(isDroppedWithoutAnswer((answer as { error: Error }).error)).toBe(true);
     expect(dropped).toBe(1);
     expect(refusing.downs).toEqual([dead]);
+
+    // Dropped, then received by a replica that does not answer in time: that replica's timeout is the answer.
+    dropped = 0;
+    const slow = poolOf([url(dropper), url(silent)], { mayResendAfterDrop: keyed, timeoutMs: 200 });
+    const late = await send(slow.pool, post('k1'));
+    expect(late).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+    expect(dropped).toBe(1);
   });
 
   it('counts a closed or reset connection (not a timeout) as "dropped without an answer"', () => {

@@ -6,7 +6,8 @@ import { RawBody } from './raw-body.js';
  * Errors that mean the connection to a replica was never made, so the request was never written to it:
  * refused, unreachable, unresolvable, or not connected within the connect timeout. Anything else (a
  * reset, a socket closed mid-request, a timeout waiting for the answer) may come after the replica
- * received the request, and is never retried.
+ * received the request, and is not retried, save a drop (isDroppedWithoutAnswer) of a request that is
+ * idempotent by its key (ReplicaPoolOptions.mayResendAfterDrop).
  */
 const CONNECT_FAILURE_CODES = new Set([
   'ECONNREFUSED',
@@ -57,8 +58,8 @@ export interface ReplicaPoolOptions {
    * Idempotency-Key). Asked only after such a drop. Without it, no such request is sent again.
    */
   mayResendAfterDrop?: (request: { method: string; path: string; headers: unknown }) => boolean;
-  /** Told when a request is sent again after a drop (for the log). */
-  onResent?: (origin: string, error: Error) => void;
+  /** Told when a request is sent again after a drop (for the log), with the request's x-request-id. */
+  onResent?: (origin: string, error: Error, requestId: string | undefined) => void;
 }
 
 interface Replica {
@@ -78,8 +79,9 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * rotation, each replica at most once. A request that may have reached a replica is not sent again,
  * whatever its method: the caller gets that replica's answer or error. The one exception is a request
  * that is idempotent by its key (`mayResendAfterDrop`), when the replica dropped the connection without
- * answering (it crashed): it goes to another replica in rotation not tried yet, whose answer is the
- * recorded outcome of the key (or a 409 IDEMPOTENCY_IN_PROGRESS), never a second effect.
+ * answering (it crashed): it goes to another replica in rotation not tried yet, which answers for the
+ * key (its recorded outcome, 409 IDEMPOTENCY_IN_PROGRESS while it has none, or a fresh decision when the
+ * key never reached the store), never with a second effect.
  */
 export class ReplicaPool {
   private readonly replicas: Replica[];
@@ -120,8 +122,9 @@ export class ReplicaPool {
     options.origin = undefined;
     options.body = body;
     const tried = new Set<Replica>();
-    // The first drop of a request sent again: if no later replica answers it, that is the caller's error
-    // (the request may have been acted on), not a later replica's refusal (which would say it never was).
+    // The first drop of a request sent again: if every later replica refuses it, that is the caller's error
+    // (the request may have been acted on), not the refusal (which would say it never was); a later
+    // replica's own failure after receiving it (a timeout, another drop) is reported as it is.
     let dropped: Error | undefined;
     const attempt = (replica: Replica): void => {
       tried.add(replica);
@@ -134,11 +137,13 @@ export class ReplicaPool {
           dropped ??= error;
           const next = this.pick(tried, false);
           if (next) {
-            this.options.onResent?.(replica.origin, error);
+            const requestId = (options.headers as Record<string, unknown> | undefined)?.['x-request-id'];
+            this.options.onResent?.(replica.origin, error, typeof requestId === 'string' ? requestId : undefined);
             return attempt(next);
           }
         }
-        if (error) callback(dropped ?? error);
+        // A later replica's refusal would say the request was never received; the drop says it may have been.
+        if (error) callback(dropped !== undefined && isConnectFailure(error) ? dropped : error);
         else callback(null, data);
       });
     };
