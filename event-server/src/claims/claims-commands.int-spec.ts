@@ -42,6 +42,8 @@ describe('store commands per claim', () => {
       // Nor the payout relay's polls and the webhook directory's refresh (within the test's minute).
       PAYOUT_RELAY_INTERVAL_MS: '0',
       WEBHOOK_ENDPOINT_CACHE_MS: '60000',
+      // Nor this process's heartbeat (its keys then name no owner, as with CLAIM_HEARTBEAT_MS=0 anywhere).
+      CLAIM_HEARTBEAT_MS: '0',
       MONGODB_URI: withOption(inject('mongoUri'), 'monitorCommands=true'),
     });
     operator = t.as('OPERATOR');

@@ -2,6 +2,8 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
+import { requestHash } from '../idempotency/idempotency.rules.js';
+import { InstanceEntity, InstanceLiveness } from '../idempotency/instance-liveness.js';
 import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
@@ -319,6 +321,71 @@ describe('claims after a crash at any step', () => {
     expect(fresh.body.status).toBe('GRANTED');
     expect(await remainingOf(t, event.id, early!)).toEqual([2, 2]);
     await expectConsistent();
+  });
+
+  it("Idempotency-Key of a replica that died before recording its claim: a retry takes it over at once; a live owner's is still in progress", async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [gone, missing, alive, legacy] = await eligibleUsers(t, operator, 4);
+    const instances = t.app.get<Model<InstanceEntity>>(getModelToken(InstanceEntity.name));
+    const long = new Date(Date.now() - 60_000);
+    await instances.create([
+      { _id: 'replica-gone', startedAt: long, beatAt: long, heartbeatMs: 1_000 },
+      { _id: 'replica-alive', startedAt: long, beatAt: new Date(), heartbeatMs: 60_000 },
+    ]);
+    // Keys as a replica leaves them when it dies after taking the key and before its claim insert.
+    const leftBy = (user: Actor, key: string, owner?: string) =>
+      keys.create({
+        userId: user.id,
+        key,
+        requestHash: requestHash(`POST /events/${event.id}/claims`, {}),
+        state: 'IN_PROGRESS',
+        createdAt: new Date(),
+        ...(owner !== undefined && { owner }),
+      });
+    await leftBy(gone!, 'k-gone', 'replica-gone');
+    await leftBy(missing!, 'k-missing', 'replica-never-recorded');
+    await leftBy(alive!, 'k-alive', 'replica-alive');
+    await leftBy(legacy!, 'k-legacy');
+
+    // Owner silent for a minute, or with no record at all: decided now, no reconciler pass needed.
+    for (const [user, key] of [
+      [gone!, 'k-gone'],
+      [missing!, 'k-missing'],
+    ] as const) {
+      const taken = await claim(t, event.id, user, key);
+      expect(taken.status, key).toBe(201);
+      expect(taken.body.status, key).toBe('GRANTED');
+      const record = await keys.findOne({ key }).lean().exec();
+      expect(record, key).toMatchObject({ state: 'DONE', owner: t.app.get(InstanceLiveness).id });
+      expect((await claim(t, event.id, user, key)).body, key).toEqual(taken.body);
+    }
+    // Owner alive (it may still record its claim), or a key that names no owner: still in progress.
+    for (const [user, key] of [
+      [alive!, 'k-alive'],
+      [legacy!, 'k-legacy'],
+    ] as const) {
+      const reply = await t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: { authorization: `Bearer ${user.token}`, 'idempotency-key': key },
+      });
+      expect(reply.statusCode, key).toBe(409);
+      expect(reply.json<{ code: string }>().code, key).toBe('IDEMPOTENCY_IN_PROGRESS');
+    }
+    expect(await remainingOf(t, event.id, gone!)).toEqual([3]);
+    await expectConsistent();
+
+    // This process's own record: it beats (a state to wait for, not a time).
+    const own = t.app.get(InstanceLiveness).id;
+    const first = await instances.findOne({ _id: own }).lean().exec();
+    expect(first).toMatchObject({ heartbeatMs: 1_000 });
+    await vi.waitFor(
+      async () =>
+        expect((await instances.findOne({ _id: own }).lean().exec())!.beatAt.getTime()).toBeGreaterThan(first!.beatAt.getTime()),
+      { timeout: 30_000, interval: 100 },
+    );
   });
 
   it('one limited reward: a retry with the key of a request that died right after its insert gets that grant at once', async () => {

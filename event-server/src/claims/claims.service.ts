@@ -164,10 +164,7 @@ export class ClaimsService {
         // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
         final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
         // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
-        recorded: async (record) => {
-          const recorded = recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key));
-          return typeof recorded === 'string' ? undefined : recorded;
-        },
+        recorded: async (record) => recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key)),
       },
     );
   }

@@ -12,6 +12,12 @@ export interface EventConfig {
     /** The claim reconciler: how often it runs (0 = only at start) and when an unfinished claim counts as dead. */
     reconcileIntervalMs: number;
     staleAfterMs: number;
+    /**
+     * How often this process records that it is alive (0 = never: its Idempotency-Keys then name no owner and
+     * only the reconciler's staleAfterMs finishes them). A key whose owner has not done so for five of these
+     * is abandoned: a retry with it is decided at once by the replica it reaches.
+     */
+    heartbeatMs: number;
     /** How long an event and its rewards are served from this process's cache (0 = always read). */
     catalogTtlMs: number;
     /** How long a reward found with every unit held is believed sold out without looking again. */
@@ -68,6 +74,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     claims: {
       reconcileIntervalMs: reader.int('CLAIM_RECONCILE_INTERVAL_MS', { default: 30_000, min: 0, max: 86_400_000 }),
       staleAfterMs: reader.int('CLAIM_STALE_AFTER_MS', { default: 30_000, min: 1_000, max: 86_400_000 }),
+      heartbeatMs: reader.int('CLAIM_HEARTBEAT_MS', { default: 1_000, min: 0, max: 60_000 }),
       catalogTtlMs: reader.int('CLAIM_CATALOG_TTL_MS', { default: 2_000, min: 0, max: 60_000 }),
       soldOutTtlMs: reader.int('CLAIM_SOLD_OUT_TTL_MS', { default: 1_000, min: 0, max: 60_000 }),
       maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),

@@ -14,5 +14,6 @@ export function toIdempotencyRecord(doc: StoredIdempotencyKey): IdempotencyRecor
     ...(doc.result != null && { result: doc.result }),
     ...(doc.error != null && { error: doc.error }),
     createdAt: doc.createdAt,
+    ...(doc.owner != null && { owner: doc.owner }),
   };
 }

@@ -11,9 +11,16 @@ export class IdempotencyKeyRepository {
   constructor(@InjectModel(IdempotencyKeyEntity.name) private readonly model: Model<IdempotencyKeyEntity>) {}
 
   /** Claims the key for a request; undefined when the unique index says it is already used. */
-  async tryStart(userId: string, key: string, requestHash: string): Promise<IdempotencyRecord | undefined> {
+  async tryStart(userId: string, key: string, requestHash: string, owner?: string): Promise<IdempotencyRecord | undefined> {
     try {
-      const created = await this.model.create({ userId, key, requestHash, state: 'IN_PROGRESS', createdAt: new Date() });
+      const created = await this.model.create({
+        userId,
+        key,
+        requestHash,
+        state: 'IN_PROGRESS',
+        createdAt: new Date(),
+        ...(owner !== undefined && { owner }),
+      });
       return toIdempotencyRecord(created.toObject() as StoredIdempotencyKey);
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;

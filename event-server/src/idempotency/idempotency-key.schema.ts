@@ -25,6 +25,8 @@ export class IdempotencyKeyEntity {
   /** …or the refusal it threw. */
   @Prop({ type: MongooseSchema.Types.Mixed }) error?: StoredError;
   @Prop({ required: true }) createdAt!: Date;
+  /** The process that took the key (InstanceLiveness), when it records that it is alive. */
+  @Prop() owner?: string;
 }
 
 export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyEntity);

@@ -9,6 +9,8 @@ export interface IdempotencyRecord {
   result?: Record<string, unknown>;
   error?: StoredError;
   createdAt: Date;
+  /** The process that took the key, when it records that it is alive. */
+  owner?: string;
 }
 
 /** A finished request's outcome: what its use case returned, or the refusal it threw. */

@@ -3,10 +3,16 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import { IdempotencyKeyEntity, IdempotencyKeySchema } from './idempotency-key.schema.js';
 import { IdempotencyService } from './idempotency.service.js';
+import { InstanceEntity, InstanceLiveness, InstanceSchema } from './instance-liveness.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: IdempotencyKeyEntity.name, schema: IdempotencyKeySchema }])],
-  providers: [IdempotencyKeyRepository, IdempotencyService],
+  imports: [
+    MongooseModule.forFeature([
+      { name: IdempotencyKeyEntity.name, schema: IdempotencyKeySchema },
+      { name: InstanceEntity.name, schema: InstanceSchema },
+    ]),
+  ],
+  providers: [IdempotencyKeyRepository, IdempotencyService, InstanceLiveness],
   exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

@@ -3,6 +3,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_STALE_MS, IdempotencyErrorCode } from './idempotency.rules.js';
+import { InstanceLiveness } from './instance-liveness.js';
 
 export interface IdempotentRequest {
   userId: string;
@@ -19,13 +20,18 @@ export interface ExecuteOptions<T> {
   final?: (outcome: T) => boolean;
   /**
    * For a key whose first request is still IN_PROGRESS: the outcome that request already recorded for good,
-   * read from the database, or undefined while there is none (the answer is then IDEMPOTENCY_IN_PROGRESS).
-   * A request whose process died after recording its outcome (a replica killed mid-request) leaves its key
-   * IN_PROGRESS until the reconciler finds it stale; with this, a client retrying with the key gets the
-   * recorded answer at once, and the key is completed with it.
+   * read from the database; 'wait' while what it recorded is unfinished; 'forget' when it recorded nothing
+   * lasting. A request whose process died after recording its outcome (a replica killed mid-request) leaves
+   * its key IN_PROGRESS until the reconciler finds it stale; with this, a client retrying with the key gets
+   * the recorded answer at once, and the key is completed with it. When it recorded nothing and the key's
+   * owner is dead (InstanceLiveness), the key is taken over: the retry is decided now, as a first request.
+   * Otherwise the answer is IDEMPOTENCY_IN_PROGRESS.
    */
-  recorded?: (record: IdempotencyRecord) => Promise<T | undefined>;
+  recorded?: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>;
 }
+
+/** replay's answer for a key to take over (see ExecuteOptions.recorded). */
+const TAKE_OVER = Symbol('take over the key');
 
 /**
  * Idempotency-Key handling: the unique (userId, key) insert decides which request runs; the others get
@@ -35,16 +41,28 @@ export interface ExecuteOptions<T> {
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(private readonly keys: IdempotencyKeyRepository) {}
+  constructor(
+    private readonly keys: IdempotencyKeyRepository,
+    private readonly liveness: InstanceLiveness,
+  ) {}
 
   async execute<T extends object>(
     request: IdempotentRequest,
     work: () => Promise<T>,
     options: ExecuteOptions<T> = {},
+    mayTakeOver = true,
   ): Promise<T> {
     if (request.key === undefined) return work();
-    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash);
-    if (!started) return this.replay<T>(request, await this.keys.find(request.userId, request.key), options);
+    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
+    if (!started) {
+      const existing = await this.keys.find(request.userId, request.key);
+      const replayed = await this.replay<T>(request, existing, options, mayTakeOver);
+      if (replayed !== TAKE_OVER) return replayed;
+      // The key's owner died before recording anything lasting: the key goes (by its id: a key taken over
+      // meanwhile by another retry is a new document and stays), and this request starts afresh, once.
+      await this.keys.delete((existing as IdempotencyRecord).id);
+      return this.execute(request, work, options, false);
+    }
     let outcome: T;
     try {
       outcome = await work();
@@ -86,7 +104,8 @@ export class IdempotencyService {
     request: IdempotentRequest,
     existing: IdempotencyRecord | undefined,
     options: ExecuteOptions<T>,
-  ): Promise<T> {
+    mayTakeOver: boolean,
+  ): Promise<T | typeof TAKE_OVER> {
     if (existing && existing.requestHash !== request.requestHash) {
       throw new DomainError(
         422,
@@ -100,7 +119,9 @@ export class IdempotencyService {
     }
     if (existing?.state === 'IN_PROGRESS' && options.recorded) {
       const outcome = await options.recorded(existing);
-      if (outcome !== undefined && (options.final?.(outcome) ?? true)) {
+      if (outcome === 'forget') {
+        if (mayTakeOver && (await this.liveness.isDead(existing.owner))) return TAKE_OVER;
+      } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {
         // The first request, if it still runs, completes the key with this same outcome.
         await this.keys.complete(existing.id, { result: outcome as Record<string, unknown> });
         return outcome;
