@@ -3,7 +3,8 @@ import type { Model } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
 import { requestHash } from '../idempotency/idempotency.rules.js';
-import { InstanceEntity, InstanceLiveness } from '../idempotency/instance-liveness.js';
+import { InstanceLiveness } from '../idempotency/instance-liveness.js';
+import { InstanceEntity } from '../idempotency/instance.schema.js';
 import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
@@ -358,7 +359,8 @@ describe('claims after a crash at any step', () => {
       expect(taken.status, key).toBe(201);
       expect(taken.body.status, key).toBe('GRANTED');
       const record = await keys.findOne({ key }).lean().exec();
-      expect(record, key).toMatchObject({ state: 'DONE', owner: t.app.get(InstanceLiveness).id });
+      expect(record, key).toMatchObject({ state: 'DONE' });
+      expect(record?.owner, key).not.toBe(key === 'k-gone' ? 'replica-gone' : 'replica-never-recorded');
       expect((await claim(t, event.id, user, key)).body, key).toEqual(taken.body);
     }
     // Owner alive (it may still record its claim), or a key that names no owner: still in progress.
@@ -386,6 +388,30 @@ describe('claims after a crash at any step', () => {
         expect((await instances.findOne({ _id: own }).lean().exec())!.beatAt.getTime()).toBeGreaterThan(first!.beatAt.getTime()),
       { timeout: 30_000, interval: 100 },
     );
+  });
+
+  it('a key taken over (or released) while its first run goes on to record the claim: the retry answers with that claim, records nothing new', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [user, other] = await eligibleUsers(t, operator, 2);
+    const first = await claim(t, event.id, user!, 'k-raced');
+    expect(first.status).toBe(201);
+    // As when a retry took the key over from a stalled replica that then recorded its claim anyway.
+    await keys.deleteOne({ key: 'k-raced' }).exec();
+    const retried = await claim(t, event.id, user!, 'k-raced');
+    expect(retried.status).toBe(201);
+    expect(retried.body).toEqual(first.body);
+    expect(await claims.countDocuments({ userId: user!.id })).toBe(1);
+    expect(await keys.findOne({ key: 'k-raced' }).lean().exec()).toMatchObject({ state: 'DONE' });
+    expect((await claim(t, event.id, user!, 'k-raced')).body).toEqual(first.body);
+    // Another key (another intent) is refused as always, and so is a claim under someone else's key.
+    const again = await claim(t, event.id, user!, 'k-another');
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ALREADY_CLAIMED');
+    expect((await claim(t, event.id, other!, 'k-raced')).status).toBe(201);
+    expect(await remainingOf(t, event.id, user!)).toEqual([3]);
+    await expectConsistent();
   });
 
   it('one limited reward: a retry with the key of a request that died right after its insert gets that grant at once', async () => {

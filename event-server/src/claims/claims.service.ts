@@ -313,8 +313,18 @@ export class ClaimsService {
     return recorded;
   }
 
-  /** A system rejection is born final and never holds the slot (its slot key is its own id). */
+  /**
+   * A system rejection is born final and never holds the slot (its slot key is its own id). A request with
+   * an Idempotency-Key told ALREADY_CLAIMED first reads the slot: when the claim holding it carries the same
+   * key, it is this very request's claim, recorded by an earlier run of it (one whose key was taken over
+   * after its replica fell silent, see InstanceLiveness, or released by the reconciler), and it is the
+   * answer: nothing new is recorded, so the key and the claim say the same.
+   */
   private async recordRefusal(base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>, reason: ClaimReason): Promise<ClaimRecord> {
+    if (reason === 'ALREADY_CLAIMED' && base.idempotencyKey !== undefined) {
+      const holder = await this.claims.findBySlot(slotKeyOf(base.eventId, base.userId));
+      if (holder && holder.idempotencyKey === base.idempotencyKey && holder.status !== 'PROCESSING') return holder;
+    }
     const id = newClaimId();
     const claim: NewClaim = {
       ...base,

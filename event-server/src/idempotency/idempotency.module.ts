@@ -3,7 +3,8 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import { IdempotencyKeyEntity, IdempotencyKeySchema } from './idempotency-key.schema.js';
 import { IdempotencyService } from './idempotency.service.js';
-import { InstanceEntity, InstanceLiveness, InstanceSchema } from './instance-liveness.js';
+import { InstanceLiveness } from './instance-liveness.js';
+import { InstanceEntity, InstanceSchema } from './instance.schema.js';
 
 @Module({
   imports: [

@@ -30,8 +30,8 @@ export interface ExecuteOptions<T> {
   recorded?: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>;
 }
 
-/** replay's answer for a key to take over (see ExecuteOptions.recorded). */
-const TAKE_OVER = Symbol('take over the key');
+/** What replay found: an outcome to answer with, or a key whose dead owner recorded nothing, to take over. */
+type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord };
 
 /**
  * Idempotency-Key handling: the unique (userId, key) insert decides which request runs; the others get
@@ -46,22 +46,25 @@ export class IdempotencyService {
     private readonly liveness: InstanceLiveness,
   ) {}
 
-  async execute<T extends object>(
+  execute<T extends object>(request: IdempotentRequest, work: () => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
+    return this.attempt(request, work, options, true);
+  }
+
+  private async attempt<T extends object>(
     request: IdempotentRequest,
     work: () => Promise<T>,
-    options: ExecuteOptions<T> = {},
-    mayTakeOver = true,
+    options: ExecuteOptions<T>,
+    mayTakeOver: boolean,
   ): Promise<T> {
     if (request.key === undefined) return work();
     const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
     if (!started) {
-      const existing = await this.keys.find(request.userId, request.key);
-      const replayed = await this.replay<T>(request, existing, options, mayTakeOver);
-      if (replayed !== TAKE_OVER) return replayed;
+      const replayed = await this.replay<T>(request, await this.keys.find(request.userId, request.key), options, mayTakeOver);
+      if ('outcome' in replayed) return replayed.outcome;
       // The key's owner died before recording anything lasting: the key goes (by its id: a key taken over
       // meanwhile by another retry is a new document and stays), and this request starts afresh, once.
-      await this.keys.delete((existing as IdempotencyRecord).id);
-      return this.execute(request, work, options, false);
+      await this.keys.delete(replayed.takeOver.id);
+      return this.attempt(request, work, options, false);
     }
     let outcome: T;
     try {
@@ -105,7 +108,7 @@ export class IdempotencyService {
     existing: IdempotencyRecord | undefined,
     options: ExecuteOptions<T>,
     mayTakeOver: boolean,
-  ): Promise<T | typeof TAKE_OVER> {
+  ): Promise<Replayed<T>> {
     if (existing && existing.requestHash !== request.requestHash) {
       throw new DomainError(
         422,
@@ -120,11 +123,11 @@ export class IdempotencyService {
     if (existing?.state === 'IN_PROGRESS' && options.recorded) {
       const outcome = await options.recorded(existing);
       if (outcome === 'forget') {
-        if (mayTakeOver && (await this.liveness.isDead(existing.owner))) return TAKE_OVER;
+        if (mayTakeOver && (await this.liveness.isDead(existing.owner))) return { takeOver: existing };
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {
         // The first request, if it still runs, completes the key with this same outcome.
         await this.keys.complete(existing.id, { result: outcome as Record<string, unknown> });
-        return outcome;
+        return { outcome };
       }
     }
     // Missing: the reconciler forgot the key between our insert and our read; the client may retry.
@@ -135,6 +138,6 @@ export class IdempotencyService {
         'A request with this Idempotency-Key is still running',
       );
     }
-    return existing.result as T;
+    return { outcome: existing.result as T };
   }
 }
