@@ -74,8 +74,9 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
           AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
           CLAIM_RECONCILE_INTERVAL_MS: '1000',
           CLAIM_STALE_AFTER_MS: '5000',
-          // The claim path's limits (CLAIM_MAX_IN_FLIGHT, CLAIM_MAX_QUEUED, ...) as set for this run, to try others.
-          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^CLAIM_(MAX_|QUEUE_)/.test(name))),
+          // Any CLAIM_* setting of this run's environment (the claim path's limits, the reconciler's timing,
+          // CLAIM_HEARTBEAT_MS, ...) replaces the above, to try others.
+          ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CLAIM_'))),
         },
         port,
       ),
