@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import { errorBody } from './errors.js';
 
 /** Codes of the answers Node gives a request it could not parse as HTTP (no route ever sees it). */
@@ -7,6 +7,7 @@ export const ClientErrorCode = {
   MALFORMED_REQUEST: 'MALFORMED_REQUEST',
   HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  EXPECTATION_FAILED: 'EXPECTATION_FAILED',
 } as const;
 
 function answerOf(error: NodeJS.ErrnoException): [status: number, code: string, message: string] {
@@ -34,4 +35,24 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * The server's `checkExpectation` listener: a request whose `Expect` header is not `100-continue` (the one
+ * expectation HTTP/1.1 defines) is answered 417 with the error body, where Node alone sends an empty 417.
+ * No route sees it; the connection is closed, as its body (if any) was never read.
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(
+    errorBody(417, ClientErrorCode.EXPECTATION_FAILED, 'Only the expectation 100-continue is supported (the Expect header)'),
+  );
+  response.writeHead(417, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    connection: 'close',
+  });
+  response.end(body);
+  request.resume();
 }

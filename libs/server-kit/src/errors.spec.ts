@@ -7,6 +7,8 @@ describe('error body', () => {
     expect(statusText(413)).toBe('Payload Too Large');
     expect(statusText(429)).toBe('Too Many Requests');
     expect(statusText(504)).toBe('Gateway Timeout');
+    // Not in Nest's HttpStatus: Node's name.
+    expect(statusText(431)).toBe('Request Header Fields Too Large');
   });
 
   it('keeps statusCode, error, message and code over any detail of the same name', () => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpStatus } from '@nestjs/common';
 
 /** Codes every server and the gateway share; features add their own next to their code. */
@@ -54,7 +55,8 @@ export class DomainError extends Error {
 
 export function statusText(status: number): string {
   const name = HttpStatus[status] as string | undefined;
-  if (!name) return status >= 500 ? 'Internal Server Error' : 'Error';
+  // Nest's enum lacks a few (431 Request Header Fields Too Large): Node's table has them.
+  if (!name) return STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
   return name
     .toLowerCase()
     .split('_')
