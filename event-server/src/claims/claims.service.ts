@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DomainError } from '@reward/server-kit/errors';
+import { DomainError } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { requestHash } from '../idempotency/idempotency.rules.js';
+import { IDEMPOTENCY_RETENTION_MS, IdempotencyErrorCode, requestHash } from '../idempotency/idempotency.rules.js';
 import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
@@ -86,9 +86,10 @@ export class ClaimsService {
   /**
    * Slot keys this process has seen held by a decided claim (GRANTED or PENDING). Such a claim keeps its
    * slot for good (a review rejection and a revoke keep it too), so a later tap is refused without asking
-   * the store; the refusal is still recorded. Bounded: the oldest are forgotten first.
+   * the store; the refusal is still recorded. Each is kept with the Idempotency-Key of the claim holding it
+   * (see recordRefusal). Bounded: the oldest are forgotten first.
    */
-  private readonly heldSlots = new Set<string>();
+  private readonly heldSlots = new Map<string, string | undefined>();
   readonly load = (): { inFlight: number; queued: number } => {
     const { inFlight, queued } = this.admission.load;
     return { inFlight, queued: queued + this.waiting };
@@ -185,13 +186,19 @@ export class ClaimsService {
     };
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
     const slotKey = slotKeyOf(eventId, userId);
-    if (this.heldSlots.has(slotKey)) return this.recordRefusal(base, 'ALREADY_CLAIMED');
+    if (this.heldSlots.has(slotKey)) {
+      // Held by another request (another key, or none): refused without a read; by this very key: see recordRefusal.
+      const sameKey = idempotencyKey !== undefined && this.heldSlots.get(slotKey) === idempotencyKey;
+      return this.recordRefusal(base, 'ALREADY_CLAIMED', sameKey ? undefined : null);
+    }
     // An early answer from this process's memory (the unit inserts decide), before the player's activities
     // are read: once the stock is gone, most of a launch crowd is told so, and eligible or not, there is
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
-    if (limited.some((reward) => this.stock.believedSoldOut(reward)))
-      return this.recordRefusal(base, await this.soldOut(slotKey));
+    if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
+      const { reason, holder } = await this.soldOut(slotKey);
+      return this.recordRefusal(base, reason, holder);
+    }
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
 
@@ -204,7 +211,7 @@ export class ClaimsService {
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here. The
     // claim takes the unit it holds on itself with this same insert.
     const inserted = await this.insertHolding({ id: newClaimId(), ...base, status: 'PROCESSING', slotKey }, onClaim);
-    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused);
+    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused, inserted.holder);
     const claim: ClaimRecord = inserted.claim;
     await this.faults.at('intent-inserted');
 
@@ -226,8 +233,9 @@ export class ClaimsService {
   }
 
   /** The stock is gone: a player who already holds a claim is told so, not that (one read of their slot). */
-  private async soldOut(slotKey: string): Promise<'ALREADY_CLAIMED' | 'OUT_OF_STOCK'> {
-    return (await this.holderOf(slotKey)) ? 'ALREADY_CLAIMED' : 'OUT_OF_STOCK';
+  private async soldOut(slotKey: string): Promise<{ reason: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
+    const holder = await this.holderOf(slotKey);
+    return holder ? { reason: 'ALREADY_CLAIMED', holder } : { reason: 'OUT_OF_STOCK' };
   }
 
   /** The claim holding the slot, if any (one read); remembered when it holds the slot for good. */
@@ -239,8 +247,8 @@ export class ClaimsService {
 
   private noteHeld(claim: ClaimRecord): void {
     if (claim.status !== 'GRANTED' && claim.status !== 'PENDING') return;
-    if (this.heldSlots.size >= HELD_SLOTS_KEPT) this.heldSlots.delete(this.heldSlots.values().next().value!);
-    this.heldSlots.add(claim.slotKey);
+    if (this.heldSlots.size >= HELD_SLOTS_KEPT) this.heldSlots.delete(this.heldSlots.keys().next().value!);
+    this.heldSlots.set(claim.slotKey, claim.idempotencyKey);
   }
 
   /**
@@ -252,9 +260,10 @@ export class ClaimsService {
   private async insertHolding<T extends NewClaim>(
     claim: T,
     onClaim: RewardRecord | undefined,
-  ): Promise<{ claim: T } | { refused: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK' }> {
+  ): Promise<{ claim: T } | { refused: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
     if (!onClaim) return (await this.claims.tryInsert(claim)) ? { claim } : { refused: 'ALREADY_CLAIMED' };
     let inserted: T | undefined;
+    let holder: ClaimRecord | undefined;
     const taken = await this.stock.takeOnClaim(onClaim, async (unit) => {
       const holding = { ...claim, unit: { rewardId: onClaim.id, unit } };
       const result = await this.claims.insert(holding);
@@ -264,10 +273,13 @@ export class ClaimsService {
       }
       if (result === 'SLOT_HELD') return 'STOP';
       if (result === 'UNIT_HELD') return 'HELD';
-      return (await this.holderOf(claim.slotKey)) ? 'STOP' : 'HELD';
+      holder = await this.holderOf(claim.slotKey);
+      return holder ? 'STOP' : 'HELD';
     });
     if (inserted) return { claim: inserted };
-    return { refused: taken === 'STOPPED' ? 'ALREADY_CLAIMED' : await this.soldOut(claim.slotKey) };
+    if (taken === 'STOPPED') return { refused: 'ALREADY_CLAIMED', holder };
+    const { reason, holder: found } = await this.soldOut(claim.slotKey);
+    return { refused: reason, holder: found };
   }
 
   /** One `reward_units` unit of each reward, in the order given; how many it took before the first that was out. */
@@ -306,7 +318,7 @@ export class ClaimsService {
       payoutEndpointIds,
     };
     const inserted = await this.insertHolding(claim, onClaim);
-    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused);
+    if ('refused' in inserted) return this.recordRefusal(base, inserted.refused, inserted.holder);
     this.noteHeld(inserted.claim);
     await this.faults.at('claim-finished');
     const { payoutEndpointIds: _outbox, ...recorded } = inserted.claim;
@@ -315,15 +327,32 @@ export class ClaimsService {
 
   /**
    * A system rejection is born final and never holds the slot (its slot key is its own id). A request with
-   * an Idempotency-Key told ALREADY_CLAIMED first reads the slot: when the claim holding it carries the same
-   * key, it is this very request's claim, recorded by an earlier run of it (one whose key was taken over
-   * after its replica fell silent, see InstanceLiveness, or released by the reconciler), and it is the
-   * answer: nothing new is recorded, so the key and the claim say the same.
+   * an Idempotency-Key told ALREADY_CLAIMED looks at the claim holding the slot (`holder`: undefined = not
+   * read yet, null = known to be another request's): when it carries the same key, it is this very
+   * request's claim, recorded by an earlier run of it whose key was taken over after its replica fell
+   * silent (see InstanceLiveness) or released by the reconciler. A GRANTED or PENDING one (within the keys'
+   * retention: the same key text long after is another intent) is the answer, and nothing new is recorded,
+   * so the key and the claim say the same; one still PROCESSING makes this request IDEMPOTENCY_IN_PROGRESS
+   * (not stored on the key: a retry then gets that claim's outcome once it is decided).
    */
-  private async recordRefusal(base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>, reason: ClaimReason): Promise<ClaimRecord> {
-    if (reason === 'ALREADY_CLAIMED' && base.idempotencyKey !== undefined) {
-      const holder = await this.claims.findBySlot(slotKeyOf(base.eventId, base.userId));
-      if (holder && holder.idempotencyKey === base.idempotencyKey && holder.status !== 'PROCESSING') return holder;
+  private async recordRefusal(
+    base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>,
+    reason: ClaimReason,
+    holder?: ClaimRecord | null,
+  ): Promise<ClaimRecord> {
+    if (reason === 'ALREADY_CLAIMED' && base.idempotencyKey !== undefined && holder !== null) {
+      const held = holder ?? (await this.claims.findBySlot(slotKeyOf(base.eventId, base.userId)));
+      if (held?.idempotencyKey === base.idempotencyKey) {
+        if (held.status === 'PROCESSING') {
+          throw new DomainError(
+            409,
+            IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS,
+            'A request with this Idempotency-Key is still running',
+          );
+        }
+        const recent = held.createdAt.getTime() >= Date.now() - IDEMPOTENCY_RETENTION_MS;
+        if ((held.status === 'GRANTED' || held.status === 'PENDING') && recent) return held;
+      }
     }
     const id = newClaimId();
     const claim: NewClaim = {

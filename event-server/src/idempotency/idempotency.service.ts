@@ -72,7 +72,8 @@ export class IdempotencyService {
     } catch (error) {
       // A refusal is an outcome like any other; anything else leaves the key IN_PROGRESS for the reconciler,
       // which can tell from the database whether the request got as far as recording something.
-      if (error instanceof DomainError && error.status < 500) {
+      // Except "still in progress" (an earlier run of this request is unfinished): not an outcome at all.
+      if (error instanceof DomainError && error.status < 500 && error.code !== IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
         await this.keys.complete(started.id, {
           error: {
             status: error.status,

@@ -40,7 +40,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
 /**
  * The server's `checkExpectation` listener: a request whose `Expect` header is not `100-continue` (the one
  * expectation HTTP/1.1 defines) is answered 417 with the error body, where Node alone sends an empty 417.
- * No route sees it; the connection is closed, as its body (if any) was never read.
+ * No route sees it; its body (if any) is discarded and the connection closed.
  */
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
   const body = JSON.stringify(
