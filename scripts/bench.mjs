@@ -349,6 +349,15 @@ async function storeInsertRate(count, concurrency) {
   );
 }
 
+/** A scratch collection with the claims collection's own indexes (unique and sparse as there). */
+async function claimShapedCollection(name) {
+  const shaped = store.collection(name);
+  for (const { key, unique, sparse } of await store.collection('claims').listIndexes().toArray()) {
+    if (key._id === undefined) await shaped.createIndex(key, { unique: unique === true, sparse: sparse === true });
+  }
+  return shaped;
+}
+
 /**
  * The store alone doing what a claim makes it do, `concurrency` in flight: the claim's activity read for a
  * fresh eligible player (its own filter, projection and limit), then the insert of a claim-shaped document
@@ -356,10 +365,7 @@ async function storeInsertRate(count, concurrency) {
  * this on the store at hand, so it tells how much of the floor's rate a claim can reach at best here.
  */
 async function storeClaimCommandsRate(players, concurrency) {
-  const shaped = store.collection(`bench_claim_commands_${objectId()}`);
-  for (const { key, unique, sparse } of await store.collection('claims').listIndexes().toArray()) {
-    if (key._id === undefined) await shaped.createIndex(key, { unique: unique === true, sparse: sparse === true });
-  }
+  const shaped = await claimShapedCollection(`bench_claim_commands_${objectId()}`);
   const ids = await eligiblePlayers(players);
   const eventId = objectId();
   const period = { $gte: new Date(now - 3_600_000), $lte: new Date(now + 86_400_000) };
@@ -470,10 +476,7 @@ for (let round = 0; round < 2; round += 1) {
 const COMMAND_SAMPLES = Number(process.env.BENCH_COMMAND_SAMPLES ?? 600);
 const commandCosts = {};
 {
-  const shaped = store.collection('bench_claim_shape');
-  for (const { key, unique } of await store.collection('claims').listIndexes().toArray()) {
-    if (key._id === undefined) await shaped.createIndex(key, { unique: unique === true });
-  }
+  const shaped = await claimShapedCollection('bench_claim_shape');
   const claimShaped = () => {
     const userId = objectId();
     return {
