@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '@reward/server-kit/errors';
+import type { DomainError } from '@reward/server-kit/errors';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { IDEMPOTENCY_RETENTION_MS, IdempotencyErrorCode, requestHash } from '../idempotency/idempotency.rules.js';
+import { IDEMPOTENCY_RETENTION_MS, idempotencyInProgress, requestHash } from '../idempotency/idempotency.rules.js';
 import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
@@ -344,11 +344,7 @@ export class ClaimsService {
       const held = holder ?? (await this.claims.findBySlot(slotKeyOf(base.eventId, base.userId)));
       if (held?.idempotencyKey === base.idempotencyKey) {
         if (held.status === 'PROCESSING') {
-          throw new DomainError(
-            409,
-            IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS,
-            'A request with this Idempotency-Key is still running',
-          );
+          throw idempotencyInProgress();
         }
         const recent = held.createdAt.getTime() >= Date.now() - IDEMPOTENCY_RETENTION_MS;
         if ((held.status === 'GRANTED' || held.status === 'PENDING') && recent) return held;

@@ -8,6 +8,15 @@ export const IdempotencyErrorCode = {
 } as const;
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** 409: the first request with this key has not recorded its outcome yet (the client retries, Retry-After). */
+export function idempotencyInProgress(): DomainError {
+  return new DomainError(
+    409,
+    IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS,
+    'A request with this Idempotency-Key is still running',
+  );
+}
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Kept at least 24 h; deleted once older than this. */
 export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;

@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
-import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_STALE_MS, IdempotencyErrorCode } from './idempotency.rules.js';
+import {
+  IDEMPOTENCY_RETENTION_MS,
+  IDEMPOTENCY_STALE_MS,
+  IdempotencyErrorCode,
+  idempotencyInProgress,
+} from './idempotency.rules.js';
 import { InstanceLiveness } from './instance-liveness.js';
 
 export interface IdempotentRequest {
@@ -133,11 +138,7 @@ export class IdempotencyService {
     }
     // Missing: the reconciler forgot the key between our insert and our read; the client may retry.
     if (!existing || existing.state === 'IN_PROGRESS' || !existing.result) {
-      throw new DomainError(
-        409,
-        IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS,
-        'A request with this Idempotency-Key is still running',
-      );
+      throw idempotencyInProgress();
     }
     return { outcome: existing.result as T };
   }
