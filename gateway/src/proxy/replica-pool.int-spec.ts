@@ -226,6 +226,16 @@ describe('ReplicaPool', () => {
   });
 });
 
+/** A gateway whose event replicas are the dropping one, then a live one (round robin starts with the dropper). */
+async function withDroppingFirst(test: (gateway: string) => Promise<void>): Promise<void> {
+  const { app, url: gateway } = await startGateway({ auth: auth.url, event: `${url(dropper)},${one.url}`, jwks: auth.url });
+  try {
+    await test(gateway);
+  } finally {
+    await app.close();
+  }
+}
+
 describe('the gateway with several replicas per upstream', () => {
   let app: NestFastifyApplication;
   let gateway: string;
@@ -253,30 +263,18 @@ describe('the gateway with several replicas per upstream', () => {
   });
 
   it('answers 502 (not a retry) when a replica drops a request it received', async () => {
-    const { app: other, url: otherGateway } = await startGateway({
-      auth: auth.url,
-      event: `${url(dropper)},${one.url}`,
-      jwks: auth.url,
-    });
-    try {
+    await withDroppingFirst(async (otherGateway) => {
       const headers = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
       const answer = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers, body: '{}' });
       expect(answer.status).toBe(502);
       expect(answer.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
       expect(dropped).toBe(1);
       expect(one.seen).toHaveLength(0);
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('sends a claim with an Idempotency-Key that a replica dropped unanswered to another replica (only there)', async () => {
-    const { app: other, url: otherGateway } = await startGateway({
-      auth: auth.url,
-      event: `${url(dropper)},${one.url}`,
-      jwks: auth.url,
-    });
-    try {
+    await withDroppingFirst(async (otherGateway) => {
       const user = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
       const keyed = { ...user, 'idempotency-key': 'launch-1' };
       // Round robin: the first request of this gateway goes to the dropping replica, then to the live one.
@@ -302,8 +300,6 @@ describe('the gateway with several replicas per upstream', () => {
       expect(answers.at(-1)?.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
       // The live replica saw only the /events requests answered 200 by it, not the dropped one.
       expect(one.seen.filter((seen) => seen.url === '/events')).toHaveLength(answers.filter((a) => a.status === 200).length);
-    } finally {
-      await other.close();
-    }
+    });
   });
 });

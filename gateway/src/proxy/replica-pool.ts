@@ -20,9 +20,14 @@ const CONNECT_FAILURE_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-export function isConnectFailure(error: unknown): boolean {
+/** Whether an error's `code` is one of `codes`. */
+function hasCodeIn(error: unknown, codes: ReadonlySet<string>): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CONNECT_FAILURE_CODES.has(code);
+  return typeof code === 'string' && codes.has(code);
+}
+
+export function isConnectFailure(error: unknown): boolean {
+  return hasCodeIn(error, CONNECT_FAILURE_CODES);
 }
 
 /**
@@ -33,8 +38,7 @@ export function isConnectFailure(error: unknown): boolean {
 const DROPPED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 export function isDroppedWithoutAnswer(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && DROPPED_CODES.has(code);
+  return hasCodeIn(error, DROPPED_CODES);
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
