@@ -80,8 +80,9 @@ export class ClaimRepository {
     return doc ? toClaim(doc) : undefined;
   }
 
+  /** The driver's own read: a launch crowd told ALREADY_CLAIMED or OUT_OF_STOCK makes it once per tap. */
   async findBySlot(slotKey: string): Promise<ClaimRecord | undefined> {
-    const doc = await this.model.findOne({ slotKey }).lean<StoredClaim>().exec();
+    const doc = await this.model.collection.findOne<StoredClaim>({ slotKey });
     return doc ? toClaim(doc) : undefined;
   }
 

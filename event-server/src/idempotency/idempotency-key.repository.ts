@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { IdempotencyRecord, StoredOutcome } from './idempotency-key.js';
 import { type StoredIdempotencyKey, toIdempotencyRecord } from './idempotency-key.mapper.js';
@@ -10,32 +10,46 @@ import { IdempotencyKeyEntity } from './idempotency-key.schema.js';
 export class IdempotencyKeyRepository {
   constructor(@InjectModel(IdempotencyKeyEntity.name) private readonly model: Model<IdempotencyKeyEntity>) {}
 
-  /** Claims the key for a request; undefined when the unique index says it is already used. */
+  /**
+   * Claims the key for a request; undefined when the unique index says it is already used. This and
+   * `complete` run on every keyed claim (every tap of a launch crowd that retries safely), so they are the
+   * driver's own commands: Mongoose's document machinery (casting, validation, defaults, hooks) cost more
+   * CPU than the command, and the record is already typed, its document built here.
+   */
   async tryStart(userId: string, key: string, requestHash: string, owner?: string): Promise<IdempotencyRecord | undefined> {
+    const doc: StoredIdempotencyKey & { _id: Types.ObjectId } = {
+      _id: new Types.ObjectId(),
+      userId,
+      key,
+      requestHash,
+      state: 'IN_PROGRESS',
+      createdAt: new Date(),
+      ...(owner !== undefined && { owner }),
+    };
     try {
-      const created = await this.model.create({
-        userId,
-        key,
-        requestHash,
-        state: 'IN_PROGRESS',
-        createdAt: new Date(),
-        ...(owner !== undefined && { owner }),
-      });
-      return toIdempotencyRecord(created.toObject() as StoredIdempotencyKey);
+      await this.model.collection.insertOne(doc);
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;
     }
+    return toIdempotencyRecord(doc);
   }
 
   async find(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const doc = await this.model.findOne({ userId, key }).lean<StoredIdempotencyKey>().exec();
+    const doc = await this.model.collection.findOne<StoredIdempotencyKey>({ userId, key });
     return doc ? toIdempotencyRecord(doc) : undefined;
   }
 
-  /** Stores the outcome. Only the request that inserted the key (or the reconciler after it died) writes here. */
+  /**
+   * Stores the outcome. Only the request that inserted the key (or the reconciler after it died) writes here.
+   * `ignoreUndefined`: a field left undefined in the outcome is absent when replayed, as it was when answered.
+   */
   async complete(id: string, outcome: StoredOutcome): Promise<void> {
-    await this.model.updateOne({ _id: id }, { $set: { state: 'DONE', ...outcome } }).exec();
+    await this.model.collection.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { state: 'DONE', ...outcome } },
+      { ignoreUndefined: true },
+    );
   }
 
   async delete(id: string): Promise<void> {
