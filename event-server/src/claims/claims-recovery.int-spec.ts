@@ -2,7 +2,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
-import { requestHash } from '../idempotency/idempotency.rules.js';
+import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_SWEEP_EVERY_MS, requestHash } from '../idempotency/idempotency.rules.js';
 import { InstanceLiveness } from '../idempotency/instance-liveness.js';
 import { InstanceEntity } from '../idempotency/instance.schema.js';
 import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
@@ -457,5 +457,31 @@ describe('claims after a crash at any step', () => {
     const mine = await t.request<{ items: Array<{ status: string }> }>('GET', '/claims/me', { token: user!.token });
     expect(mine.body.items.map((item) => item.status)).toEqual(['GRANTED']);
     await recover();
+  });
+  it('deletes the keys past their retention, at most once every IDEMPOTENCY_SWEEP_EVERY_MS', async () => {
+    const user = 'retention-user';
+    const expired = (key: string) => ({
+      userId: user,
+      key,
+      requestHash: 'h',
+      state: 'DONE',
+      result: {},
+      createdAt: new Date(Date.now() - IDEMPOTENCY_RETENTION_MS - 60_000),
+    });
+    const left = () => keys.countDocuments({ userId: user });
+    // Later than any sweep so far in this file (the one of the pass at start included).
+    const start = Date.now() + 2 * IDEMPOTENCY_SWEEP_EVERY_MS;
+    await keys.collection.insertOne(expired('first'));
+    const now = vi.spyOn(Date, 'now').mockReturnValue(start);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await left()).toBe(0);
+    now.mockRestore();
+    await keys.collection.insertOne(expired('second'));
+    vi.spyOn(Date, 'now').mockReturnValue(start + IDEMPOTENCY_SWEEP_EVERY_MS - 1);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await left()).toBe(1);
+    vi.spyOn(Date, 'now').mockReturnValue(start + IDEMPOTENCY_SWEEP_EVERY_MS);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await left()).toBe(0);
   });
 });

@@ -20,6 +20,12 @@ export function idempotencyInProgress(): DomainError {
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Kept at least 24 h; deleted once older than this. */
 export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;
+/**
+ * How often a process deletes the keys past retention (at most). Each sweep reads every finished key on a
+ * store that cannot use the (state, createdAt) index (FerretDB v1 decodes each one): every reconciler pass
+ * (30 s) it cost more CPU the more keys a launch left, for keys that only need to go within hours.
+ */
+export const IDEMPOTENCY_SWEEP_EVERY_MS = 10 * 60 * 1000;
 /** An IN_PROGRESS key older than this belongs to a request whose process died. */
 export const IDEMPOTENCY_STALE_MS = 60 * 1000;
 

@@ -5,6 +5,7 @@ import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import {
   IDEMPOTENCY_RETENTION_MS,
   IDEMPOTENCY_STALE_MS,
+  IDEMPOTENCY_SWEEP_EVERY_MS,
   IdempotencyErrorCode,
   idempotencyInProgress,
 } from './idempotency.rules.js';
@@ -94,7 +95,10 @@ export class IdempotencyService {
     return outcome;
   }
 
-  /** Finishes keys left IN_PROGRESS by a dead request and deletes keys past their retention. */
+  /** When this process next deletes the keys past retention (see IDEMPOTENCY_SWEEP_EVERY_MS): the first pass does. */
+  private nextSweepAt = 0;
+
+  /** Finishes keys left IN_PROGRESS by a dead request and, every IDEMPOTENCY_SWEEP_EVERY_MS, deletes keys past their retention. */
   async reconcile<T extends object>(
     resolve: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>,
     staleAfterMs: number = IDEMPOTENCY_STALE_MS,
@@ -106,7 +110,10 @@ export class IdempotencyService {
       if (resolution === 'forget') await this.keys.delete(record.id);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
-    await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
+    if (now >= this.nextSweepAt) {
+      this.nextSweepAt = now + IDEMPOTENCY_SWEEP_EVERY_MS;
+      await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
+    }
   }
 
   private async replay<T extends object>(
