@@ -429,6 +429,36 @@ describe('claims after a crash at any step', () => {
     await expectConsistent();
   });
 
+  it('a key taken over while its first run left its claim PROCESSING: the retry is told IDEMPOTENCY_IN_PROGRESS, records nothing, and gets the grant once the claim is settled', async () => {
+    const event = await twoLimitedRewards(3);
+    const [user] = await eligibleUsers(t, operator, 1);
+    // The first run stops after its claim took the slot (PROCESSING, carrying the key), before any decision.
+    crashAt('intent-inserted');
+    expect((await claim(t, event.id, user!, 'k-stuck')).status).toBe(500);
+    vi.restoreAllMocks();
+    // As when a retry took the key over from a replica judged dead: the retry runs afresh and meets that claim.
+    await keys.deleteOne({ key: 'k-stuck', userId: user!.id }).exec();
+    const retried = await t.app.inject({
+      method: 'POST',
+      url: `/events/${event.id}/claims`,
+      headers: { authorization: `Bearer ${user!.token}`, 'idempotency-key': 'k-stuck' },
+    });
+    expect(retried.statusCode).toBe(409);
+    expect(retried.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(retried.headers['retry-after']).toBe('1');
+    // No refusal recorded, and the key keeps no outcome: its answer is the stuck claim's, once settled.
+    expect(await claims.countDocuments({ userId: user!.id })).toBe(1);
+    expect(await keys.findOne({ key: 'k-stuck', userId: user!.id }).lean().exec()).toMatchObject({ state: 'IN_PROGRESS' });
+    expect(await keys.countDocuments({ key: 'k-stuck', error: { $exists: true } })).toBe(0);
+    // The reconciler settles the stuck claim (INTERRUPTED: nothing was decided) and forgets the key; the retry claims.
+    await recover();
+    const settled = await claim(t, event.id, user!, 'k-stuck');
+    expect(settled.status).toBe(201);
+    expect(settled.body.status).toBe('GRANTED');
+    expect(await remainingOf(t, event.id, user!)).toEqual([2, 2]);
+    await expectConsistent();
+  });
+
   it('one limited reward: a retry with the key of a request that died right after its insert gets that grant at once', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 2, couponCode: 'C' }],
