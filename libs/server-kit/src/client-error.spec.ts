@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_CODES } from 'node:http';
-import { answerClientError, answerUnmetExpectation } from './client-error.js';
+import { rawAnswers } from './client-error.js';
+import { answerHeadersFor } from './security-headers.js';
 
 /** Sends raw bytes and reads until the server closes the connection. */
 function raw(port: number, bytes: string): Promise<string> {
@@ -16,13 +17,24 @@ function raw(port: number, bytes: string): Promise<string> {
   });
 }
 
+/** The headers every answer carries: the security headers, no caching, and a request id. */
+function expectEveryAnswersHeaders(head: string): void {
+  expect(head).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+  expect(head).toMatch(/\r\nx-frame-options: DENY\r\n/i);
+  expect(head).toMatch(/\r\ncontent-security-policy: default-src 'none'/i);
+  expect(head).toMatch(/\r\ncache-control: no-store\r\n/i);
+  expect(head).toMatch(/\r\nx-request-id: [A-Za-z0-9._:-]{8,128}\r\n/i);
+  expect(head.match(/\r\ncontent-type: /gi)).toHaveLength(1);
+}
+
 describe('a request Node cannot parse as HTTP', () => {
   let app: FastifyInstance;
   let port: number;
 
   beforeAll(async () => {
-    app = Fastify({ clientErrorHandler: answerClientError });
-    app.server.on('checkExpectation', answerUnmetExpectation);
+    const answers = rawAnswers(answerHeadersFor({ hstsMaxAgeSeconds: 0 }).api);
+    app = Fastify({ clientErrorHandler: answers.clientError });
+    app.server.on('checkExpectation', answers.unmetExpectation);
     app.get('/', () => ({ ok: true }));
     app.post('/', () => ({ ok: true }));
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -52,14 +64,21 @@ describe('a request Node cannot parse as HTTP', () => {
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head).toMatch(/\r\nconnection: close/i);
+    expectEveryAnswersHeaders(head!);
     expect(JSON.parse(body!)).toEqual({ statusCode: status, error: STATUS_CODES[status], code, message: expect.any(String) });
   });
 
   it('an Expect header other than 100-continue: 417 with the error body, the connection closed; 100-continue still works', async () => {
-    const answer = await raw(port, 'POST / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n{}');
+    const answer = await raw(
+      port,
+      'POST / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nX-Request-Id: client-chosen-id\r\nContent-Length: 2\r\n\r\n{}',
+    );
     const [head, body] = answer.split('\r\n\r\n');
     expect(head).toMatch(/^HTTP\/1.1 417 /);
     expect(head).toMatch(/\r\nconnection: close/i);
+    expectEveryAnswersHeaders(head!);
+    // The request could be read: the caller's well-formed request id is the answer's, as on any route.
+    expect(head).toMatch(/\r\nx-request-id: client-chosen-id\r\n/i);
     expect(JSON.parse(body!)).toEqual({
       statusCode: 417,
       error: 'Expectation Failed',

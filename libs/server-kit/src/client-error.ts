@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import { errorBody } from './errors.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 /** Codes of the answers Node gives a request it could not parse as HTTP (no route ever sees it). */
 export const ClientErrorCode = {
@@ -17,42 +19,64 @@ function answerOf(error: NodeJS.ErrnoException): [status: number, code: string, 
   return [400, ClientErrorCode.MALFORMED_REQUEST, 'The request is not valid HTTP'];
 }
 
-/**
- * Fastify's `clientErrorHandler`: a request Node's parser refused (a NUL in a header, both Content-Length
- * and Transfer-Encoding, headers over the size limit, a request that never finished arriving) is answered
- * with the error body of API.md, `code` included, like every other error, and the connection is closed
- * (what follows the bad bytes cannot be trusted to be a request).
- */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] = answerOf(error);
-  const body = JSON.stringify(errorBody(status, code, message));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n` +
-        `Connection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(error);
+/** Header entries (lower-case names), as `answerHeadersFor` gives every API answer's. */
+export type HeaderEntries = ReadonlyArray<readonly [string, string]>;
+
+/** The two answers to a request no route sees, each with the error body of API.md. */
+export interface RawAnswers {
+  /**
+   * Fastify's `clientErrorHandler`: a request Node's parser refused (a NUL in a header, both Content-Length
+   * and Transfer-Encoding, headers over the size limit, a request that never finished arriving), and the
+   * connection closed (what follows the bad bytes cannot be trusted to be a request).
+   */
+  clientError(error: NodeJS.ErrnoException, socket: Socket): void;
+  /**
+   * The server's `checkExpectation` listener: a request whose `Expect` header is not `100-continue` (the one
+   * expectation HTTP/1.1 defines) is answered 417, where Node alone sends an empty 417. Its body (if any) is
+   * discarded and the connection closed.
+   */
+  unmetExpectation(request: IncomingMessage, response: ServerResponse): void;
 }
 
 /**
- * The server's `checkExpectation` listener: a request whose `Expect` header is not `100-continue` (the one
- * expectation HTTP/1.1 defines) is answered 417 with the error body, where Node alone sends an empty 417.
- * No route sees it; its body (if any) is discarded and the connection closed.
+ * The answers to requests no route sees, carrying `headers` (every API answer's: the security headers and
+ * `Cache-Control: no-store`) and a request id like every other answer: the caller's well-formed one where
+ * the request could be read (417), a new one where it could not.
  */
-export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
-  const body = JSON.stringify(
-    errorBody(417, ClientErrorCode.EXPECTATION_FAILED, 'Only the expectation 100-continue is supported (the Expect header)'),
-  );
-  response.writeHead(417, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    connection: 'close',
-  });
-  response.end(body);
-  request.resume();
+export function rawAnswers(headers: HeaderEntries): RawAnswers {
+  const others = headers.filter(([name]) => !FRAMING.has(name));
+  // Written as bytes on the socket for a request that is not HTTP: the same lines, in the same order.
+  const headerLines = others.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return {
+    clientError(error, socket) {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] = answerOf(error);
+      const body = JSON.stringify(errorBody(status, code, message));
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\n${headerLines}${REQUEST_ID_HEADER}: ${randomUUID()}\r\n` +
+            `connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
+    },
+    unmetExpectation(request, response) {
+      const body = JSON.stringify(
+        errorBody(417, ClientErrorCode.EXPECTATION_FAILED, 'Only the expectation 100-continue is supported (the Expect header)'),
+      );
+      response.writeHead(417, {
+        ...Object.fromEntries(others),
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        [REQUEST_ID_HEADER]: requestIdOf(request),
+        connection: 'close',
+      });
+      response.end(body);
+      request.resume();
+    },
+  };
 }
+
+/** Headers these answers set themselves. */
+const FRAMING = new Set(['content-type', 'content-length', 'connection', REQUEST_ID_HEADER]);

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { answerClientError, answerUnmetExpectation } from './client-error.js';
+import { rawAnswers } from './client-error.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
@@ -17,15 +16,9 @@ import { BatchedLogDestination, type LogOutput } from './log-destination.js';
 import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+// Kept in their own module (client-error.ts needs them too); exported here, where the servers import them from.
+export { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-
-/** Accepts the caller's x-request-id when it is well-formed, otherwise makes one. */
-export function requestIdOf(request: IncomingMessage): string {
-  const given = request.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && WELL_FORMED_REQUEST_ID.test(given) ? given : randomUUID();
-}
 
 export interface HttpAppOptions {
   service: string;
@@ -101,6 +94,8 @@ export async function createHttpApp(
     logs,
   );
   const answerHeaders = answerHeadersFor(options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
+  // The answers to requests no route sees (not HTTP, or an unmet Expect) carry every answer's headers too.
+  const unrouted = rawAnswers(answerHeaders.api);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One hand-built line per request (request-log.ts), and no pino child per request unless one is used.
@@ -112,7 +107,7 @@ export async function createHttpApp(
     // A request arriving while closing is answered by boundGracefulClose's hook, with the error body.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: unrouted.clientError,
     // A URL Fastify refuses before routing (a path segment over 100 characters, bad percent-encoding): the
     // error body of API.md with every answer's headers, not Fastify's own body echoing the path.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -129,7 +124,7 @@ export async function createHttpApp(
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.server.on('checkExpectation', answerUnmetExpectation);
+  fastify.server.on('checkExpectation', unrouted.unmetExpectation);
   fastify.addHook('onClose', (_instance, done) => {
     logs.close();
     done();
