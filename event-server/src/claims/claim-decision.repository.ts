@@ -39,7 +39,7 @@ export class ClaimDecisionRepository {
   }
 
   async markApplied(id: string): Promise<void> {
-    await this.model.updateOne({ _id: id }, { $set: { appliedAt: new Date() } }).exec();
+    await this.model.updateOne({ _id: id }, { $set: { appliedAt: new Date() }, $unset: { applyPending: 1 } }).exec();
   }
 
   /** Reviewers' decisions made before the cutoff that are still to be projected once more. */
@@ -56,13 +56,23 @@ export class ClaimDecisionRepository {
     await this.model.updateOne({ _id: id }, { $unset: { confirmPending: 1 } }).exec();
   }
 
+  /**
+   * Whether every unapplied decision carries `applyPending` as far as this process knows: not until one
+   * search by the absence of `appliedAt` came back short, which also finds decisions written unapplied by
+   * an earlier version, before the marker existed.
+   */
+  private unmarkedSearched = false;
+
+  /** Decisions made before the cutoff and not applied yet, oldest first. */
   async findUnappliedBefore(cutoff: Date, limit: number): Promise<ClaimDecisionRecord[]> {
+    const unapplied = this.unmarkedSearched ? { applyPending: true } : { appliedAt: { $exists: false } };
     const docs = await this.model
-      .find({ appliedAt: { $exists: false }, at: { $lt: cutoff } })
+      .find({ ...unapplied, at: { $lt: cutoff } })
       .sort({ at: 1 })
       .limit(limit)
       .lean<StoredDecision[]>()
       .exec();
+    if (docs.length < limit) this.unmarkedSearched = true;
     return docs.map(toDecision);
   }
 }

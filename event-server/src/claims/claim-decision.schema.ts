@@ -13,6 +13,12 @@ export class ClaimDecisionEntity {
   @Prop({ required: true }) at!: Date;
   @Prop() appliedAt?: Date;
   /**
+   * True while the decision is not applied (written with the decision when it is not born applied, removed
+   * with the same update that sets appliedAt): the reconciler finds these by an equality that every store
+   * can serve (FerretDB v1 cannot push `appliedAt: {$exists: false}` down, and decoded every decision).
+   */
+  @Prop() applyPending?: boolean;
+  /**
    * The payout outbox: true while the webhook deliveries of this decision (one per endpoint in
    * payoutEndpointIds, subscribed when it was made) are not yet recorded. Written by the decision's own
    * insert, so a grant and its webhooks are recorded together; the relay clears it.
@@ -29,5 +35,6 @@ export class ClaimDecisionEntity {
 export const ClaimDecisionSchema = SchemaFactory.createForClass(ClaimDecisionEntity);
 ClaimDecisionSchema.index({ claimId: 1, fromStatus: 1 }, { unique: true });
 ClaimDecisionSchema.index({ appliedAt: 1, at: 1 });
+ClaimDecisionSchema.index({ applyPending: 1, at: 1 });
 ClaimDecisionSchema.index({ payoutPending: 1 });
 ClaimDecisionSchema.index({ confirmPending: 1 });

@@ -139,7 +139,7 @@ export function toDecisionDocument(decision: Omit<ClaimDecisionRecord, 'id'>): S
     ...(decision.note !== undefined && { note: decision.note }),
     decidedBy: decision.decidedBy,
     at: decision.at,
-    ...(decision.appliedAt !== undefined && { appliedAt: decision.appliedAt }),
+    ...(decision.appliedAt !== undefined ? { appliedAt: decision.appliedAt } : { applyPending: true }),
     ...(decision.payoutPending === true && {
       payoutPending: true,
       payoutEndpointIds: [...(decision.payoutEndpointIds ?? [])],

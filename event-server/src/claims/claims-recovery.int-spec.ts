@@ -9,6 +9,7 @@ import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { ClaimFaults, type ClaimStep } from './claim-faults.js';
+import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
 import { ClaimReconciler } from './claim-reconciler.service.js';
 import { ClaimEntity } from './claim.schema.js';
@@ -488,6 +489,37 @@ describe('claims after a crash at any step', () => {
     expect(mine.body.items.map((item) => item.status)).toEqual(['GRANTED']);
     await recover();
   });
+  it('finds unapplied decisions by their applyPending mark, and a fresh process also finds those written before the mark existed', async () => {
+    const decisions = t.app.get<Model<ClaimDecisionEntity>>(getModelToken(ClaimDecisionEntity.name));
+    const at = new Date(Date.now() - 60_000);
+    const decision = (claimId: string) => ({
+      claimId,
+      fromStatus: 'PENDING' as const,
+      toStatus: 'GRANTED' as const,
+      decidedBy: 'legacy-test',
+      at,
+    });
+    // Written unapplied by this version: marked; by an earlier one: neither marked nor applied.
+    const marked = await new ClaimDecisionRepository(decisions).tryInsert(decision('marked-claim'));
+    expect(await decisions.countDocuments({ claimId: 'marked-claim', applyPending: true })).toBe(1);
+    await decisions.collection.insertOne(decision('legacy-claim'));
+    const ids = (found: Array<{ claimId: string }>) =>
+      found
+        .map((d) => d.claimId)
+        .filter((id) => id.endsWith('-claim'))
+        .sort();
+
+    const fresh = new ClaimDecisionRepository(decisions);
+    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['legacy-claim', 'marked-claim']);
+    // Once that search came back short, the mark alone is searched.
+    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['marked-claim']);
+    await fresh.markApplied(marked!.id);
+    expect(await decisions.findOne({ claimId: 'marked-claim' }).lean().exec()).toMatchObject({ appliedAt: expect.any(Date) });
+    expect(await decisions.countDocuments({ claimId: 'marked-claim', applyPending: { $exists: true } })).toBe(0);
+    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual([]);
+    await decisions.deleteMany({ claimId: { $in: ['marked-claim', 'legacy-claim'] } }).exec();
+  });
+
   it('deletes the keys past their retention, at most once every IDEMPOTENCY_SWEEP_EVERY_MS', async () => {
     const user = 'retention-user';
     const expired = (key: string) => ({
