@@ -72,7 +72,17 @@ export class ClaimDecisionRepository {
       .limit(limit)
       .lean<StoredDecision[]>()
       .exec();
-    if (docs.length < limit) this.unmarkedSearched = true;
+    if (!this.unmarkedSearched) {
+      // Those found unmarked are marked, so a later pass finds them even if this one fails to apply them.
+      const unmarked = docs.filter((doc) => doc.applyPending !== true).map((doc) => doc._id);
+      if (unmarked.length > 0) {
+        await this.model.collection.updateMany(
+          { _id: { $in: unmarked }, appliedAt: { $exists: false } },
+          { $set: { applyPending: true } },
+        );
+      }
+      if (docs.length < limit) this.unmarkedSearched = true;
+    }
     return docs.map(toDecision);
   }
 }

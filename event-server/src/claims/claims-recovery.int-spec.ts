@@ -511,13 +511,18 @@ describe('claims after a crash at any step', () => {
 
     const fresh = new ClaimDecisionRepository(decisions);
     expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['legacy-claim', 'marked-claim']);
-    // Once that search came back short, the mark alone is searched.
+    // The one found unmarked is marked by that search; once it came back short, the mark alone is searched.
+    expect(await decisions.countDocuments({ claimId: 'legacy-claim', applyPending: true })).toBe(1);
+    // (An unmarked one written now, which no version does any more, shows which search runs.)
+    await decisions.collection.insertOne(decision('unmarked-claim'));
+    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['legacy-claim', 'marked-claim']);
+    await decisions.deleteOne({ claimId: 'legacy-claim' }).exec();
     expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['marked-claim']);
     await fresh.markApplied(marked!.id);
     expect(await decisions.findOne({ claimId: 'marked-claim' }).lean().exec()).toMatchObject({ appliedAt: expect.any(Date) });
     expect(await decisions.countDocuments({ claimId: 'marked-claim', applyPending: { $exists: true } })).toBe(0);
     expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual([]);
-    await decisions.deleteMany({ claimId: { $in: ['marked-claim', 'legacy-claim'] } }).exec();
+    await decisions.deleteMany({ claimId: { $in: ['marked-claim', 'legacy-claim', 'unmarked-claim'] } }).exec();
   });
 
   it('deletes the keys past their retention, at most once every IDEMPOTENCY_SWEEP_EVERY_MS', async () => {
