@@ -89,6 +89,18 @@ describe('claims after a crash at any step', () => {
     return { event, user: user!, id: String(pending.body.id) };
   }
 
+  /** A claim retried with `key` while its first run is unsettled: 409 IDEMPOTENCY_IN_PROGRESS, retry in 1 s. */
+  async function expectInProgress(eventId: string, user: Actor, key: string): Promise<void> {
+    const answer = await t.app.inject({
+      method: 'POST',
+      url: `/events/${eventId}/claims`,
+      headers: { authorization: `Bearer ${user.token}`, 'idempotency-key': key },
+    });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(answer.headers['retry-after']).toBe('1');
+  }
+
   /** An AUTO event with two limited rewards of `stock` each: its claims take the long path (PROCESSING, units, decision). */
   function twoLimitedRewards(stock: number): Promise<{ id: string }> {
     return createClaimableEvent(t, operator, {
@@ -293,14 +305,7 @@ describe('claims after a crash at any step', () => {
     crashAt('decision-inserted');
     expect((await claim(t, event.id, early!, 'k-early')).status).toBe(500);
     vi.restoreAllMocks();
-    const whileStuck = await t.app.inject({
-      method: 'POST',
-      url: `/events/${event.id}/claims`,
-      headers: { authorization: `Bearer ${early!.token}`, 'idempotency-key': 'k-early' },
-    });
-    expect(whileStuck.statusCode).toBe(409);
-    expect(whileStuck.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
-    expect(whileStuck.headers['retry-after']).toBe('1');
+    await expectInProgress(event.id, early!, 'k-early');
     await recover();
 
     const replay = await claim(t, event.id, early!, 'k-early');
@@ -439,14 +444,7 @@ describe('claims after a crash at any step', () => {
     vi.restoreAllMocks();
     // As when a retry took the key over from a replica judged dead: the retry runs afresh and meets that claim.
     await keys.deleteOne({ key: 'k-stuck', userId: user!.id }).exec();
-    const retried = await t.app.inject({
-      method: 'POST',
-      url: `/events/${event.id}/claims`,
-      headers: { authorization: `Bearer ${user!.token}`, 'idempotency-key': 'k-stuck' },
-    });
-    expect(retried.statusCode).toBe(409);
-    expect(retried.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
-    expect(retried.headers['retry-after']).toBe('1');
+    await expectInProgress(event.id, user!, 'k-stuck');
     // No refusal recorded, and the key keeps no outcome: its answer is the stuck claim's, once settled.
     expect(await claims.countDocuments({ userId: user!.id })).toBe(1);
     expect(await keys.findOne({ key: 'k-stuck', userId: user!.id }).lean().exec()).toMatchObject({ state: 'IN_PROGRESS' });
