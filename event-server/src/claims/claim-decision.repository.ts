@@ -57,32 +57,18 @@ export class ClaimDecisionRepository {
   }
 
   /**
-   * Whether every unapplied decision carries `applyPending` as far as this process knows: not until one
-   * search by the absence of `appliedAt` came back short, which also finds decisions written unapplied by
-   * an earlier version, before the marker existed.
+   * Decisions made before the cutoff and not applied yet, oldest first: those marked `applyPending`, a search
+   * every store serves; with `unmarkedToo`, every decision without `appliedAt`, which also finds any written
+   * unapplied by a version before the mark (FerretDB v1 decodes every decision record for that one).
    */
-  private unmarkedSearched = false;
-
-  /** Decisions made before the cutoff and not applied yet, oldest first. */
-  async findUnappliedBefore(cutoff: Date, limit: number): Promise<ClaimDecisionRecord[]> {
-    const unapplied = this.unmarkedSearched ? { applyPending: true } : { appliedAt: { $exists: false } };
+  async findUnappliedBefore(cutoff: Date, limit: number, { unmarkedToo = false } = {}): Promise<ClaimDecisionRecord[]> {
+    const unapplied = unmarkedToo ? { appliedAt: { $exists: false } } : { applyPending: true };
     const docs = await this.model
       .find({ ...unapplied, at: { $lt: cutoff } })
       .sort({ at: 1 })
       .limit(limit)
       .lean<StoredDecision[]>()
       .exec();
-    if (!this.unmarkedSearched) {
-      // Those found unmarked are marked, so a later pass finds them even if this one fails to apply them.
-      const unmarked = docs.filter((doc) => doc.applyPending !== true).map((doc) => doc._id);
-      if (unmarked.length > 0) {
-        await this.model.collection.updateMany(
-          { _id: { $in: unmarked }, appliedAt: { $exists: false } },
-          { $set: { applyPending: true } },
-        );
-      }
-      if (docs.length < limit) this.unmarkedSearched = true;
-    }
     return docs.map(toDecision);
   }
 }

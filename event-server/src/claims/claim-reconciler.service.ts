@@ -14,6 +14,12 @@ import { transitionFor } from './claim.state-machine.js';
 /** How long a decision may stay unapplied before the reconciler applies it (its request is likely dead). */
 const DECISION_GRACE_MS = 5_000;
 const BATCH = 500;
+/**
+ * How often (at most) a pass also looks for unapplied decisions without the `applyPending` mark (written by
+ * a version before it, on a rolling deploy or before a restart): the search by the absence of `appliedAt`
+ * decodes every decision record on FerretDB v1, so not every pass.
+ */
+export const UNMARKED_DECISIONS_EVERY_MS = 10 * 60 * 1000;
 
 export interface ReconcileOptions {
   /** A PROCESSING claim older than this belongs to a request that died. */
@@ -31,6 +37,8 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(ClaimReconciler.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** When a pass next looks for unmarked unapplied decisions too: the first pass does. */
+  private nextUnmarkedSearchAt = 0;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -69,7 +77,9 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     }
     // (b) Decisions made but not (fully) applied.
     const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);
-    for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH)) {
+    const unmarkedToo = now >= this.nextUnmarkedSearchAt;
+    if (unmarkedToo) this.nextUnmarkedSearchAt = now + UNMARKED_DECISIONS_EVERY_MS;
+    for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH, { unmarkedToo })) {
       await this.decisions.apply(decision);
     }
     // (b2) Reviewers' decisions projected once more: a concurrent update may have written the claim back.

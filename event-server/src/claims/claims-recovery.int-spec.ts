@@ -11,7 +11,7 @@ import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.
 import { ClaimFaults, type ClaimStep } from './claim-faults.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionEntity } from './claim-decision.schema.js';
-import { ClaimReconciler } from './claim-reconciler.service.js';
+import { ClaimReconciler, UNMARKED_DECISIONS_EVERY_MS } from './claim-reconciler.service.js';
 import { ClaimEntity } from './claim.schema.js';
 import { holdsStock } from './claim.state-machine.js';
 
@@ -487,40 +487,55 @@ describe('claims after a crash at any step', () => {
     expect(mine.body.items.map((item) => item.status)).toEqual(['GRANTED']);
     await recover();
   });
-  it('finds unapplied decisions by their applyPending mark, and a fresh process also finds those written before the mark existed', async () => {
+  it('finds unapplied decisions by their applyPending mark, and every UNMARKED_DECISIONS_EVERY_MS those without it too (an earlier version wrote them)', async () => {
     const decisions = t.app.get<Model<ClaimDecisionEntity>>(getModelToken(ClaimDecisionEntity.name));
-    const at = new Date(Date.now() - 60_000);
-    const decision = (claimId: string) => ({
-      claimId,
-      fromStatus: 'PENDING' as const,
-      toStatus: 'GRANTED' as const,
-      decidedBy: 'legacy-test',
-      at,
-    });
-    // Written unapplied by this version: marked; by an earlier one: neither marked nor applied.
-    const marked = await new ClaimDecisionRepository(decisions).tryInsert(decision('marked-claim'));
-    expect(await decisions.countDocuments({ claimId: 'marked-claim', applyPending: true })).toBe(1);
-    await decisions.collection.insertOne(decision('legacy-claim'));
-    const ids = (found: Array<{ claimId: string }>) =>
-      found
-        .map((d) => d.claimId)
-        .filter((id) => id.endsWith('-claim'))
-        .sort();
+    const repository = new ClaimDecisionRepository(decisions);
+    const seen = new Set<string>();
+    /** A reviewer's approval of a PENDING claim, written but not applied: marked by this version, or not. */
+    const approval = async (marked: boolean): Promise<{ claimId: string }> => {
+      const { id } = await pendingClaim(2);
+      seen.add(id);
+      const decision = {
+        claimId: id,
+        fromStatus: 'PENDING' as const,
+        toStatus: 'GRANTED' as const,
+        decidedBy: 'reviewer',
+        at: new Date(Date.now() - 60_000),
+      };
+      if (marked) await repository.tryInsert(decision);
+      else await decisions.collection.insertOne(decision);
+      return { claimId: id };
+    };
+    const found = async (unmarkedToo: boolean) =>
+      (await repository.findUnappliedBefore(new Date(), 500, { unmarkedToo })).map((d) => d.claimId).filter((id) => seen.has(id));
+    // Read from the store: with the clock moved on, the players' tokens would have expired.
+    const statusOf = async ({ claimId }: { claimId: string }) => (await claims.findById(claimId).lean().exec())?.status;
 
-    const fresh = new ClaimDecisionRepository(decisions);
-    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['legacy-claim', 'marked-claim']);
-    // The one found unmarked is marked by that search; once it came back short, the mark alone is searched.
-    expect(await decisions.countDocuments({ claimId: 'legacy-claim', applyPending: true })).toBe(1);
-    // (An unmarked one written now, which no version does any more, shows which search runs.)
-    await decisions.collection.insertOne(decision('unmarked-claim'));
-    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['legacy-claim', 'marked-claim']);
-    await decisions.deleteOne({ claimId: 'legacy-claim' }).exec();
-    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual(['marked-claim']);
-    await fresh.markApplied(marked!.id);
-    expect(await decisions.findOne({ claimId: 'marked-claim' }).lean().exec()).toMatchObject({ appliedAt: expect.any(Date) });
-    expect(await decisions.countDocuments({ claimId: 'marked-claim', applyPending: { $exists: true } })).toBe(0);
-    expect(ids(await fresh.findUnappliedBefore(new Date(), 500))).toEqual([]);
-    await decisions.deleteMany({ claimId: { $in: ['marked-claim', 'legacy-claim', 'unmarked-claim'] } }).exec();
+    const marked = await approval(true);
+    const legacy = await approval(false);
+    expect(await decisions.countDocuments({ claimId: marked.claimId, applyPending: true })).toBe(1);
+    expect(await found(false)).toEqual([marked.claimId]);
+    expect((await found(true)).sort()).toEqual([marked.claimId, legacy.claimId].sort());
+
+    // The reconciler's schedule: a pass later than any search so far looks for both and applies both...
+    const start = Date.now() + 2 * UNMARKED_DECISIONS_EVERY_MS;
+    vi.spyOn(Date, 'now').mockReturnValue(start);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await statusOf(marked)).toBe('GRANTED');
+    expect(await statusOf(legacy)).toBe('GRANTED');
+    expect(await decisions.countDocuments({ claimId: marked.claimId, applyPending: { $exists: true } })).toBe(0);
+    // ...then only marked ones until UNMARKED_DECISIONS_EVERY_MS has passed.
+    vi.restoreAllMocks();
+    const [laterMarked, laterLegacy] = [await approval(true), await approval(false)];
+    vi.spyOn(Date, 'now').mockReturnValue(start + UNMARKED_DECISIONS_EVERY_MS - 1);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await statusOf(laterMarked)).toBe('GRANTED');
+    expect(await statusOf(laterLegacy)).toBe('PENDING');
+    vi.spyOn(Date, 'now').mockReturnValue(start + UNMARKED_DECISIONS_EVERY_MS);
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(await statusOf(laterLegacy)).toBe('GRANTED');
+    vi.restoreAllMocks();
+    await expectConsistent();
   });
 
   it('deletes the keys past their retention, at most once every IDEMPOTENCY_SWEEP_EVERY_MS', async () => {
@@ -534,8 +549,8 @@ describe('claims after a crash at any step', () => {
       createdAt: new Date(Date.now() - IDEMPOTENCY_RETENTION_MS - 60_000),
     });
     const left = () => keys.countDocuments({ userId: user });
-    // Later than any sweep so far in this file (the one of the pass at start included).
-    const start = Date.now() + 2 * IDEMPOTENCY_SWEEP_EVERY_MS;
+    // Later than any sweep so far in this file (the pass at start, and those of passes on a clock moved on).
+    const start = Date.now() + 10 * IDEMPOTENCY_SWEEP_EVERY_MS;
     await keys.collection.insertOne(expired('first'));
     const now = vi.spyOn(Date, 'now').mockReturnValue(start);
     await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
