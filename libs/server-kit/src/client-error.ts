@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import { errorBody } from './errors.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import type { AnswerHeaders } from './security-headers.js';
 
 /** Codes of the answers Node gives a request it could not parse as HTTP (no route ever sees it). */
 export const ClientErrorCode = {
@@ -19,8 +20,8 @@ function answerOf(error: NodeJS.ErrnoException): [status: number, code: string, 
   return [400, ClientErrorCode.MALFORMED_REQUEST, 'The request is not valid HTTP'];
 }
 
-/** Header entries (lower-case names), as `answerHeadersFor` gives every API answer's. */
-export type HeaderEntries = ReadonlyArray<readonly [string, string]>;
+/** Headers these answers set themselves. */
+const FRAMING = new Set(['content-type', 'content-length', 'connection', REQUEST_ID_HEADER]);
 
 /** The two answers to a request no route sees, each with the error body of API.md. */
 export interface RawAnswers {
@@ -43,7 +44,7 @@ export interface RawAnswers {
  * `Cache-Control: no-store`) and a request id like every other answer: the caller's well-formed one where
  * the request could be read (417), a new one where it could not.
  */
-export function rawAnswers(headers: HeaderEntries): RawAnswers {
+export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
   const others = headers.filter(([name]) => !FRAMING.has(name));
   // Written as bytes on the socket for a request that is not HTTP: the same lines, in the same order.
   const headerLines = others.map(([name, value]) => `${name}: ${value}\r\n`).join('');
@@ -77,6 +78,3 @@ export function rawAnswers(headers: HeaderEntries): RawAnswers {
     },
   };
 }
-
-/** Headers these answers set themselves. */
-const FRAMING = new Set(['content-type', 'content-length', 'connection', REQUEST_ID_HEADER]);
