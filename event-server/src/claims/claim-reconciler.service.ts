@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import type { IdempotencyRecord } from '../idempotency/idempotency-key.js';
@@ -37,8 +38,8 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(ClaimReconciler.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  /** When a pass next looks for unmarked unapplied decisions too: the first pass does. */
-  private nextUnmarkedSearchAt = 0;
+  /** The search for unmarked unapplied decisions too: the first pass makes it. */
+  private readonly unmarkedSearch = new AtMostEvery(UNMARKED_DECISIONS_EVERY_MS);
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -77,8 +78,7 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     }
     // (b) Decisions made but not (fully) applied.
     const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);
-    const unmarkedToo = now >= this.nextUnmarkedSearchAt;
-    if (unmarkedToo) this.nextUnmarkedSearchAt = now + UNMARKED_DECISIONS_EVERY_MS;
+    const unmarkedToo = this.unmarkedSearch.due(now);
     for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH, { unmarkedToo })) {
       await this.decisions.apply(decision);
     }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
+import { AtMostEvery } from '../common/at-most-every.js';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import {
@@ -95,8 +96,8 @@ export class IdempotencyService {
     return outcome;
   }
 
-  /** When this process next deletes the keys past retention (see IDEMPOTENCY_SWEEP_EVERY_MS): the first pass does. */
-  private nextSweepAt = 0;
+  /** The deletion of keys past retention (see IDEMPOTENCY_SWEEP_EVERY_MS): the first pass makes it. */
+  private readonly sweep = new AtMostEvery(IDEMPOTENCY_SWEEP_EVERY_MS);
 
   /** Finishes keys left IN_PROGRESS by a dead request and, every IDEMPOTENCY_SWEEP_EVERY_MS, deletes keys past their retention. */
   async reconcile<T extends object>(
@@ -110,10 +111,7 @@ export class IdempotencyService {
       if (resolution === 'forget') await this.keys.delete(record.id);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
-    if (now >= this.nextSweepAt) {
-      this.nextSweepAt = now + IDEMPOTENCY_SWEEP_EVERY_MS;
-      await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
-    }
+    if (this.sweep.due(now)) await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
   }
 
   private async replay<T extends object>(

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
@@ -76,7 +77,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Set by each round: whether work was found, and whether more was left than one round takes. */
   private lastRound = { busy: false, backlog: false };
   private lastDueCheck = 0;
-  private lastSweep = 0;
+  private readonly summarySweep = new AtMostEvery(SUMMARY_SWEEP_MS);
   /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
   private retryTimes: number[] = [];
   /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
@@ -208,8 +209,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
     const made = await this.attemptAll(due);
-    if (now.getTime() - this.lastSweep >= SUMMARY_SWEEP_MS) {
-      this.lastSweep = now.getTime();
+    if (this.summarySweep.due(now.getTime())) {
       await this.yieldToClaims();
       await this.claimPayout.sweep(now);
     }

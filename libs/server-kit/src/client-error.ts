@@ -46,6 +46,7 @@ export interface RawAnswers {
  */
 export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
   const others = headers.filter(([name]) => !FRAMING.has(name));
+  const otherHeaders = Object.fromEntries(others);
   // Written as bytes on the socket for a request that is not HTTP: the same lines, in the same order.
   const headerLines = others.map(([name, value]) => `${name}: ${value}\r\n`).join('');
   return {
@@ -67,7 +68,7 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
         errorBody(417, ClientErrorCode.EXPECTATION_FAILED, 'Only the expectation 100-continue is supported (the Expect header)'),
       );
       response.writeHead(417, {
-        ...Object.fromEntries(others),
+        ...otherHeaders,
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         [REQUEST_ID_HEADER]: requestIdOf(request),
