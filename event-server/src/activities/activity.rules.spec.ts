@@ -11,6 +11,19 @@ describe('activity rules', () => {
     expect(attributesProblem({ '': 1 })).toMatch(/keys/);
     expect(attributesProblem({ grid: [[false]] })).toMatch(/array directly inside an array/);
     expect(attributesProblem({ grid: [{ row: [1, 2] }] })).toBeUndefined();
+    // 1e309 in a JSON body parses as Infinity, which FerretDB refused after the batch's other items were written.
+    expect(attributesProblem(JSON.parse('{"score": 1e309}'))).toMatch(/finite numbers/);
+    expect(attributesProblem({ list: [{ low: -Infinity }] })).toMatch(/finite numbers/);
+    expect(attributesProblem({ big: 1.7e308, small: -5e-324 })).toBeUndefined();
+  });
+
+  it('bounds attributes by their bytes in UTF-8, not by their characters', () => {
+    const now = new Date('2025-12-01T00:00:00Z');
+    const item = (text: string) => ({ userId: '0123456789abcdef01234567', type: 'KOR', attributes: { n: text } });
+    // {"n":"…"} is 8 bytes around the text; 가 is 3 bytes in UTF-8.
+    expect(prepareActivities([item('a'.repeat(4_088))], now, () => '')).toHaveLength(1);
+    expect(() => prepareActivities([item('가'.repeat(1_400))], now, () => '')).toThrow(/at most 4096 bytes/);
+    expect(() => prepareActivities([item('a'.repeat(4_089))], now, () => '')).toThrow(/at most 4096 bytes/);
   });
 
   it('refuses such attributes with a 400 naming the item, before anything is written', () => {

@@ -10,7 +10,8 @@ export const MAX_ATTRIBUTES_BYTES = 4_096;
 
 /**
  * Why a nested value cannot be stored as activity attributes, or undefined when it can: keys that stores
- * refuse or read as operators/paths, and arrays directly inside arrays (FerretDB v1 refuses those).
+ * refuse or read as operators/paths, arrays directly inside arrays (FerretDB v1 refuses those), and numbers
+ * too large for a double.
  */
 export function attributesProblem(value: unknown, depth = 0, insideArray = false): string | undefined {
   if (depth > 20) return 'must not nest deeper than 20 levels';
@@ -22,6 +23,8 @@ export function attributesProblem(value: unknown, depth = 0, insideArray = false
     }
     return undefined;
   }
+  // JSON has no infinity, but a number too large for a double (1e309) parses as one, which no store keeps.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'must hold only finite numbers (at most about 1.8e308)';
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, nested] of Object.entries(value)) {
     if (key === '' || key.startsWith('$') || key.includes('.') || key.includes('\0')) {
@@ -57,7 +60,7 @@ export function prepareActivities(items: ActivityInputDto[], now: Date, label: (
         problems.push(`${at}attributes.questId is required for a QUEST_CLEAR activity`);
       }
     }
-    if (item.attributes && JSON.stringify(item.attributes).length > MAX_ATTRIBUTES_BYTES) {
+    if (item.attributes && Buffer.byteLength(JSON.stringify(item.attributes), 'utf8') > MAX_ATTRIBUTES_BYTES) {
       problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
     }
     const attributesIssue = item.attributes && attributesProblem(item.attributes);

@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ACTIVITY_TYPE_PATTERN } from '../../conditions/condition.types.js';
-import { INSTANT_WITH_ZONE } from '../../events/dto/create-event.dto.js';
+import { INSTANT_WITH_ZONE, instantMessage } from '../../events/dto/create-event.dto.js';
 
 export const MAX_BATCH_SIZE = 1000;
 
@@ -36,7 +36,7 @@ export class ActivityInputDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Default now; not in the future; with its zone (Z or an offset)' })
   @IsOptional()
   @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: 'occurredAt must name its zone (Z or an offset)' })
+  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('occurredAt') })
   occurredAt?: string;
 
   @ApiPropertyOptional({
