@@ -1,7 +1,7 @@
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, Matches } from 'class-validator';
-import { INSTANT_WITH_ZONE } from '../events/dto/create-event.dto.js';
+import { INSTANT_WITH_ZONE, instantMessage } from '../events/dto/create-event.dto.js';
 
 export interface TimeRange {
   from?: Date;
@@ -22,12 +22,12 @@ export class TimeRangeQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'From this instant (included); not after `to`' })
   @IsOptional()
   @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: 'from must name its zone (Z or an offset)' })
+  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('from') })
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Up to this instant (included)' })
   @IsOptional()
   @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: 'to must name its zone (Z or an offset)' })
+  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('to') })
   to?: string;
 }

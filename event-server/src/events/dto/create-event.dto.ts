@@ -3,8 +3,18 @@ import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, M
 import { CONDITION_PROPERTY } from '../../conditions/dto/condition.openapi.js';
 import { APPROVAL_MODES, type ApprovalMode, EVENT_STATUSES, type EventStatus } from '../event.schema.js';
 
-/** An instant with an explicit zone (Z or ±hh:mm): a bare local time would depend on the server's clock zone. */
-export const INSTANT_WITH_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
+/**
+ * An instant in ISO-8601's extended form with an explicit zone (Z or ±hh:mm): a bare local time would depend
+ * on the server's clock zone. The other forms IsISO8601 accepts (basic `20260101T000000Z`, week
+ * `2026-W01-1T00:00:00Z`, ordinal `2026-001T00:00:00Z`, hour only `2026-01-01T00Z`) are not read by
+ * JavaScript's Date: they became an Invalid Date (a 500 on a list's filter, 1970 on a stored time).
+ */
+export const INSTANT_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/** The refusal of a value that is not such an instant. */
+export function instantMessage(field: string): string {
+  return `${field} must be an ISO-8601 date-time that names its zone, like 2030-01-01T00:00:00Z or 2030-01-01T09:00:00+09:00`;
+}
 
 export class CreateEventDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: '7-day login event' })
@@ -25,12 +35,12 @@ export class CreateEventDto {
     description: 'Before endAt; with its zone (Z or an offset)',
   })
   @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: 'startAt must name its zone (Z or an offset)' })
+  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('startAt') })
   startAt!: string;
 
   @ApiProperty({ format: 'date-time', example: '2030-01-08T00:00:00Z', description: 'At most 1830 days after startAt' })
   @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: 'endAt must name its zone (Z or an offset)' })
+  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('endAt') })
   endAt!: string;
 
   @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus', description: 'Only ACTIVE events can be claimed' })
