@@ -17,9 +17,10 @@ export function instantMessage(field: string): string {
 }
 
 export class CreateEventDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: '7-day login event' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: '7-day login event', description: 'Stored trimmed; not only spaces' })
   @IsString()
   @IsNotEmpty()
+  @Matches(/\S/, { message: 'title must not be blank' })
   @MaxLength(200)
   title!: string;
 

@@ -9,9 +9,10 @@ export class CreateRewardDto {
   @IsIn(REWARD_TYPES)
   type!: RewardType;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, example: '100 points' })
+  @ApiProperty({ minLength: 1, maxLength: 100, example: '100 points', description: 'Stored trimmed; not only spaces' })
   @IsString()
   @IsNotEmpty()
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(100)
   name!: string;
 
