@@ -8,6 +8,14 @@ export function isValidTimeZone(zone: string): boolean {
   return ZONE_NAME.test(zone) && IANAZone.isValidZone(zone);
 }
 
+/**
+ * A valid zone's canonical IANA name, as stored and shown: zone names are matched without regard to case
+ * (`asia/seoul` is `Asia/Seoul`), and an alias is its zone's name (`US/Pacific` is `America/Los_Angeles`).
+ */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
 /** How many periods' day tables are kept: one per event being claimed or checked at a time, roughly. */
 const CACHED_PERIODS = 256;
 const cache = new Map<string, LocalDays>();

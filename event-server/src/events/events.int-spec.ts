@@ -75,6 +75,7 @@ describe('events and rewards', () => {
       ],
       [{ ...baseEvent, extra: 1 }, 'VALIDATION_FAILED', /property extra should not exist/],
       [{ ...baseEvent, title: 42 }, 'VALIDATION_FAILED', /title/],
+      [{ ...baseEvent, title: '   ' }, 'VALIDATION_FAILED', /title must not be blank/],
       [{ ...baseEvent, status: 'LIVE' }, 'VALIDATION_FAILED', /status/],
       [{ ...baseEvent, startAt: 'yesterday' }, 'VALIDATION_FAILED', /startAt/],
       [
@@ -109,6 +110,8 @@ describe('events and rewards', () => {
     for (const body of [
       { description: null },
       { title: null },
+      // Only spaces: stored trimmed, the title would be empty (it was saved so).
+      { title: '   ' },
       { condition: null },
       { condition: { type: 'ALL', conditions: [null] } },
     ]) {
@@ -163,6 +166,8 @@ describe('events and rewards', () => {
       [{ type: 'ITEM', name: 'Sword', quantity: 1 }, 'INVALID_REWARD'],
       [{ type: 'POINT', name: 'x', quantity: 1, couponCode: 'C' }, 'INVALID_REWARD'],
       [{ type: 'GEM', name: 'x', quantity: 1 }, 'VALIDATION_FAILED'],
+      // Only spaces: stored trimmed, it would be empty (it was a 500).
+      [{ type: 'POINT', name: '  \t ', quantity: 1 }, 'VALIDATION_FAILED'],
     ];
     for (const [body, code] of bad) {
       const reply = await t.request('POST', `/events/${id}/rewards`, { token: operator.token, body });
@@ -223,6 +228,15 @@ describe('events and rewards', () => {
     }
     // An offset without its colon is read as usual.
     expect((await t.request('GET', '/events?activeAt=2031-03-15T09:00:00%2b0900', { token: operator.token })).status).toBe(200);
+    // A zone is stored by its canonical name, whatever case or alias it was given in.
+    for (const [given, stored] of [
+      ['asia/seoul', 'Asia/Seoul'],
+      ['US/Pacific', 'America/Los_Angeles'],
+    ]) {
+      const zoned = await t.request('POST', '/events', { token: operator.token, body: { ...baseEvent, timezone: given } });
+      expect(zoned.status, given).toBe(201);
+      expect(zoned.body.timezone, given).toBe(stored);
+    }
     const offset = await t.request('POST', '/events', { token: operator.token, body: { ...baseEvent, timezone: '+09:00' } });
     expect(offset.status).toBe(400);
     expect(offset.body.code).toBe('INVALID_TIMEZONE');

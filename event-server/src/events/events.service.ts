@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { canonicalTimeZone } from '../conditions/local-days.js';
 import { DomainError } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
@@ -104,7 +105,8 @@ export class EventsService {
       endAt,
       status: input.status,
       approval: input.approval,
-      timezone,
+      // Valid once checked: stored by its canonical name.
+      timezone: canonicalTimeZone(timezone),
       condition,
     };
   }
