@@ -102,3 +102,19 @@ describe('npm start with a server that cannot start', () => {
     }
   }, 150_000);
 });
+
+describe('npm start with a MONGODB_URI nobody answers on', () => {
+  it('says so at once, naming the URI and the reason, and starts nothing', async () => {
+    // A port nothing listens on (freed just before): the driver is refused at once.
+    const run = await startSupervisor({ MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/` });
+    try {
+      const [code] = (await once(run.child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(run.output).toMatch(/MONGODB_URI=mongodb:\/\/127\.0\.0\.1:\d+\/ does not answer: .*ECONNREFUSED/);
+      expect(run.output).toMatch(/set MONGODB_URI to one that runs/);
+      expect(run.output).not.toMatch(/\[(auth|event|gateway)\]/);
+    } finally {
+      await stop(run.child);
+    }
+  }, 60_000);
+});

@@ -78,8 +78,29 @@ const mongo = process.env.MONGODB_URI
       process.exit(1);
     });
 const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getUri() };
+const shownUri = env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@');
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
-else say(`using MONGODB_URI=${env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@')}`);
+else {
+  say(`using MONGODB_URI=${shownUri}`);
+  await reachable(env.MONGODB_URI).catch((error) => {
+    // Otherwise each server retries for over a minute, saying only "Unable to connect", then dies and is
+    // restarted, again and again: a wrong URI is a bad setting, told at once.
+    say(paint(31, `MONGODB_URI=${shownUri} does not answer: ${error.message}`));
+    say('start a MongoDB (or FerretDB) there, or set MONGODB_URI to one that runs, and try again');
+    process.exit(1);
+  });
+}
+
+/** Resolves once the MongoDB server at `uri` answers a ping (within 5 s); rejects with the driver's reason. */
+async function reachable(uri) {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
 
 /** Restart policy: the first restart after 1 s, doubling up to 30 s while the server keeps dying. */
 const FIRST_DELAY_MS = 1_000;
