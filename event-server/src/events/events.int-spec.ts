@@ -174,6 +174,27 @@ describe('events and rewards', () => {
       expect(reply.status, JSON.stringify(body)).toBe(400);
       expect(reply.body.code, JSON.stringify(body)).toBe(code);
     }
+    // At most 20 rewards: added at once, exactly as many as there is room for, the others 409.
+    const full = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    await t.request('POST', `/events/${full.body.id}/rewards`, {
+      token: operator.token,
+      body: { type: 'POINT', name: 'first', quantity: 1, stock: 5 },
+    });
+    const racing = await Promise.all(
+      Array.from({ length: 25 }, (_, index) =>
+        t.request('POST', `/events/${full.body.id}/rewards`, {
+          token: operator.token,
+          body: { type: 'POINT', name: `r${index}`, quantity: 1, ...(index % 2 === 0 && { stock: 3 }) },
+        }),
+      ),
+    );
+    expect(racing.filter((reply) => reply.status === 201)).toHaveLength(19);
+    for (const refused of racing.filter((reply) => reply.status !== 201)) {
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('TOO_MANY_REWARDS');
+    }
+    const listed = await t.request<unknown[]>('GET', `/events/${full.body.id}/rewards`, { token: operator.token });
+    expect(listed.body).toHaveLength(20);
     type Shown = Array<{ type: string; couponCode?: string }>;
     const codesOf = (rewards: Shown) => rewards.map((reward) => reward.couponCode);
     // A player sees the rewards but not the coupon's code (the code is the reward); staff see it.

@@ -11,21 +11,32 @@ export class RewardRepository {
   constructor(@InjectModel(RewardEntity.name) private readonly model: Model<RewardEntity>) {}
 
   /**
-   * Inserts the reward. The first limited reward of an event gets its units recorded on the claims: the
-   * unique `claimUnitsOf` index decides which one when two are created at once; the other is inserted
-   * without it (its units are `reward_units` documents).
+   * Inserts the reward at the next place among its event's rewards, or answers undefined when the event
+   * already has `max`: the unique `position` decides between rewards added at once (the loser counts again).
+   * The first limited reward of an event gets its units recorded on the claims: the unique `claimUnitsOf`
+   * index decides which one when two are created at once; the other is inserted without it (its units are
+   * `reward_units` documents). A store that does not name the index a duplicate broke (FerretDB) is asked
+   * which: whether the place was taken.
    */
-  async create(fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>): Promise<RewardRecord> {
-    if (fields.stock !== undefined) {
+  async create(fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>, max: number): Promise<RewardRecord | undefined> {
+    let unitsOnClaims = fields.stock !== undefined;
+    // Each lost race means one more reward: at most `max` rounds before the event is full.
+    for (let round = 0; round <= max; round++) {
+      const taken = await this.model.countDocuments({ eventId: fields.eventId }).exec();
+      if (taken >= max) return undefined;
+      const position = `${fields.eventId}:${taken}`;
       try {
-        const created = await this.model.create({ ...fields, claimUnitsOf: fields.eventId });
+        const created = await this.model.create({ ...fields, position, ...(unitsOnClaims && { claimUnitsOf: fields.eventId }) });
         return toReward(created.toObject() as StoredReward);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
+        // The place was taken: count again. Otherwise only the claim-held units were (another limited reward has them).
+        if (!unitsOnClaims || (await this.model.exists({ position }).exec())) continue;
+        unitsOnClaims = false;
+        round--;
       }
     }
-    const created = await this.model.create(fields);
-    return toReward(created.toObject() as StoredReward);
+    return undefined;
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {

@@ -20,9 +20,15 @@ export class RewardEntity {
    * units live). Absent on every other reward, whose units are `reward_units` documents.
    */
   @Prop() claimUnitsOf?: string;
+  /**
+   * `<eventId>:<n>`, the reward's place among its event's rewards: unique, so that two rewards added at once
+   * cannot both take the last place under MAX_REWARDS_PER_EVENT. Absent on rewards created before it existed.
+   */
+  @Prop() position?: string;
   createdAt!: Date;
 }
 
 export const RewardSchema = SchemaFactory.createForClass(RewardEntity);
 RewardSchema.index({ eventId: 1, createdAt: 1 });
 RewardSchema.index({ claimUnitsOf: 1 }, { unique: true, sparse: true });
+RewardSchema.index({ position: 1 }, { unique: true, sparse: true });

@@ -22,8 +22,14 @@ export class RewardsController {
   @ApiEndpoint({
     operationId: 'addReward',
     summary: 'Add a reward to an event',
-    description: 'ITEM rewards need `itemCode`, COUPON rewards `couponCode`. Recorded in the audit log.',
-    errors: { 400: [EventErrorCode.INVALID_REWARD], 404: [EventErrorCode.EVENT_NOT_FOUND] },
+    description:
+      'ITEM rewards need `itemCode`, COUPON rewards `couponCode`. An event has at most 20 rewards (409 ' +
+      'TOO_MANY_REWARDS). Recorded in the audit log.',
+    errors: {
+      400: [EventErrorCode.INVALID_REWARD],
+      404: [EventErrorCode.EVENT_NOT_FOUND],
+      409: [EventErrorCode.TOO_MANY_REWARDS],
+    },
   })
   @ApiCreatedResponse({ type: RewardResponseDto })
   add(
