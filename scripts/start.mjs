@@ -65,7 +65,15 @@ async function embeddedMongo() {
   mkdirSync(dbPath, { recursive: true });
   say(`MONGODB_URI is not set: starting an embedded MongoDB (mongodb-memory-server), data kept in ${dbPath}`);
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
-  const server = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+  // On a failure the library prints its error with a stack trace (console.warn); the reason is said below, once.
+  const warn = console.warn;
+  console.warn = () => {};
+  let server;
+  try {
+    server = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
+  } finally {
+    console.warn = warn;
+  }
   say(`embedded MongoDB ready at ${server.getUri()}`);
   return server;
 }
@@ -74,6 +82,7 @@ const mongo = process.env.MONGODB_URI
   ? undefined
   : await embeddedMongo().catch((error) => {
       say(`could not start an embedded MongoDB: ${error.message}`);
+      say('(the first start downloads a mongod, which needs the internet)');
       say('set MONGODB_URI to a running MongoDB (or FerretDB) and try again');
       process.exit(1);
     });
