@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import { call, login, openTestDatabase, register, startTestApp, testConfig, TEST_ADMIN } from '../testing/auth-test-app.js';
@@ -46,16 +47,50 @@ describe('admin bootstrap', () => {
     expect(await db.collection('users').countDocuments({ email: TEST_ADMIN.email })).toBe(1);
   });
 
-  it('makes an existing non-admin account ADMIN, keeping its password', async () => {
+  it('never makes an existing non-admin account ADMIN: it logs why at ERROR level and starts', async () => {
     const app = apps[0]!;
-    const user = await register(app, { email: 'later-admin@example.com', password: 'users-own-password' });
+    const user = await register(app, { email: 'squatter@example.com', password: 'users-own-password' });
     expect(user.status).toBe(201);
-    const restarted = await start({ ADMIN_EMAIL: 'Later-Admin@example.com', ADMIN_PASSWORD: 'configured-password' });
-    expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toBe('unchanged');
-    const session = await login(restarted, 'later-admin@example.com', 'users-own-password');
-    expect(session.status).toBe(200);
-    const me = await call(restarted, 'GET', '/users/me', { token: session.body.accessToken as string });
-    expect(me.body.roles).toEqual(['USER', 'ADMIN']);
+    const before = await db.collection('users').findOne({ email: 'squatter@example.com' });
+    const errors = vi.spyOn(Logger.prototype, 'error');
+    try {
+      const restarted = await start({ ADMIN_EMAIL: 'Squatter@example.com', ADMIN_PASSWORD: 'configured-password' });
+      const refusal = errors.mock.calls.map(([message]) => String(message)).find((line) => line.includes('squatter@'));
+      expect(refusal).toContain('exists and is not an ADMIN');
+      expect(refusal).toContain(`id ${String(user.body.id)}`);
+      expect(refusal).toContain('its password was not set by this configuration');
+      expect(refusal).toContain('PATCH /users/{id}/roles');
+      expect(refusal).toContain('another ADMIN_EMAIL');
+      expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toEqual({ outcome: 'not-admin', userId: user.body.id });
+      const after = await db.collection('users').findOne({ email: 'squatter@example.com' });
+      expect(after?.roles).toEqual(['USER']);
+      expect(after?.passwordHash).toBe(before?.passwordHash);
+      expect(after?.accessVersion).toEqual(before?.accessVersion);
+      expect((await login(restarted, 'squatter@example.com', 'configured-password')).status).toBe(401);
+      // The server is up and the platform's other admins can still act.
+      const admin = await login(restarted, TEST_ADMIN.email, TEST_ADMIN.password);
+      expect(admin.status).toBe(200);
+      const list = await call(restarted, 'GET', '/users', { token: admin.body.accessToken as string });
+      expect(list.status).toBe(200);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('does not re-promote a bootstrap admin that another ADMIN demoted', async () => {
+    const email = 'demoted-bootstrap-admin@example.com';
+    const first = await start({ ADMIN_EMAIL: email });
+    const created = await db.collection('users').findOne({ email });
+    expect(created?.roles).toEqual(['ADMIN']);
+    const root = await login(first, TEST_ADMIN.email, TEST_ADMIN.password);
+    const demoted = await call(first, 'PATCH', `/users/${String(created?._id)}/roles`, {
+      token: root.body.accessToken as string,
+      body: { roles: ['USER'] },
+    });
+    expect(demoted.status).toBe(200);
+    const restarted = await start({ ADMIN_EMAIL: email });
+    expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toMatchObject({ outcome: 'not-admin' });
+    expect((await db.collection('users').findOne({ email }))?.roles).toEqual(['USER']);
   });
 
   it('tolerates several instances bootstrapping a new admin at once', async () => {

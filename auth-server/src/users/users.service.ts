@@ -155,14 +155,6 @@ export class UsersService {
     if (!user) throw userNotFound(targetId);
     await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
   }
-
-  /** The configured admin account gaining ADMIN at boot: the server's own doing, not a staff change. */
-  async grantRole(user: User, role: Role): Promise<User> {
-    if (user.roles.includes(role)) return user;
-    const change = await this.users.replaceRoles(user.id, [...user.roles, role]);
-    if (!change) throw userNotFound(user.id);
-    return change.user;
-  }
 }
 
 function sameRoles(a: Role[], b: Role[]): boolean {
