@@ -191,6 +191,33 @@ describe('POST /users/:id/logout-all', () => {
     expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: other.refreshToken } })).status).toBe(401);
   });
 
+  it('refuses a token made stale by an earlier logout-all with 401 STALE_ACCESS_TOKEN, for the user themselves', async () => {
+    const user = await signedInUser(app);
+    expect((await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken })).status).toBe(204);
+    const fresh = await login(app, user.email, user.password);
+    const again = await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken });
+    expect(again.status).toBe(401);
+    expect(again.body).toMatchObject({ statusCode: 401, code: 'STALE_ACCESS_TOKEN' });
+    // Nothing happened: the session opened since still works, and no second version was relayed.
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: fresh.body.refreshToken } })).status).toBe(200);
+    expect(await accessNotices(user.id)).toHaveLength(1);
+  });
+
+  it("refuses a stale ADMIN token on another user's sessions with 401 STALE_ACCESS_TOKEN, and changes nothing", async () => {
+    const admin = await newAdmin(await adminToken());
+    const victim = await signedInUser(app);
+    expect((await call(app, 'POST', `/users/${admin.id}/logout-all`, { token: admin.accessToken })).status).toBe(204);
+    const reply = await call(app, 'POST', `/users/${victim.id}/logout-all`, { token: admin.accessToken });
+    expect(reply.status).toBe(401);
+    expect(reply.body).toMatchObject({ statusCode: 401, code: 'STALE_ACCESS_TOKEN' });
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: victim.refreshToken } })).status).toBe(200);
+    expect(await accessNotices(victim.id)).toHaveLength(0);
+    // The same ADMIN signed in again may.
+    const fresh = await login(app, admin.email, admin.password);
+    const done = await call(app, 'POST', `/users/${victim.id}/logout-all`, { token: fresh.body.accessToken as string });
+    expect(done.status).toBe(204);
+  });
+
   it('is 400 for a malformed id, 404 for an unknown one, 401 without a token', async () => {
     const token = await adminToken();
     expect((await call(app, 'POST', '/users/nope/logout-all', { token })).status).toBe(400);

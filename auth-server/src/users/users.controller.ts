@@ -7,7 +7,7 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateRolesDto } from './dto/update-roles.dto.js';
 import { UserPageResponseDto, UserResponseDto } from './dto/user-response.dto.js';
-import { CurrentRolesGuard } from './current-roles.guard.js';
+import { CurrentAccount, CurrentRolesGuard } from './current-roles.guard.js';
 import { toUserResponse } from './user.mapper.js';
 import { UsersService } from './users.service.js';
 
@@ -61,13 +61,16 @@ export class UsersController {
 
   @Post(':id/logout-all')
   @HttpCode(204)
+  // A token made stale by an earlier "log out everywhere" (or a role change) must not start another one.
+  @CurrentAccount()
   @ApiEndpoint({
     operationId: 'logoutEverywhere',
     summary: 'End every session of a user (the caller themselves, or any user for an ADMIN)',
     description:
       "Every refresh token of the user stops working at once; the user's access tokens can make no staff write on " +
-      "the event server from 60 s later, nor use the auth server's staff routes. An ADMIN is judged by current roles.",
-    errors: { 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] },
+      "the event server from 60 s later, nor use the auth server's staff routes (this one included: 401 " +
+      'STALE_ACCESS_TOKEN). An ADMIN is judged by current roles.',
+    errors: { 401: ['STALE_ACCESS_TOKEN'], 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] },
   })
   @ApiNoContentResponse({ description: 'Logged out everywhere' })
   logoutEverywhere(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {

@@ -122,6 +122,8 @@ describe('POST /auth/register', () => {
       ],
       ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
       ['a missing password', { email: 'x6@example.com' }, 'VALIDATION_FAILED'],
+      ['a field named toString', { email: 'x11@example.com', password: 'password-123', toString: 1 }, 'VALIDATION_FAILED'],
+      ['a field named constructor', { email: 'x12@example.com', password: 'password-123', constructor: 1 }, 'VALIDATION_FAILED'],
       ['an array body', [{ email: 'x7@example.com', password: 'password-123' }], 'VALIDATION_FAILED'],
       ['malformed JSON', '{"email": "x8@example.com", "password": ', 'INVALID_JSON'],
     ];
@@ -193,7 +195,7 @@ describe('GET /users (ADMIN)', () => {
     expect(reply.body.total).toBe(await userCount({ roles: 'ADMIN' }));
   });
 
-  it.each(['role=KING', 'limit=0', 'limit=101', 'page=0', 'page=abc', 'role[$ne]=USER', 'extra=1'])(
+  it.each(['role=KING', 'limit=0', 'limit=101', 'page=0', 'page=abc', 'role[$ne]=USER', 'extra=1', 'toString=1', 'valueOf=1'])(
     'refuses the query %s with 400',
     async (query) => {
       const reply = await call(app, 'GET', `/users?${query}`, { token: admin.accessToken });
