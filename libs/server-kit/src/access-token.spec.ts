@@ -2,7 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JwksKeyResolver, SigningKeysUnavailableError, keyForToken } from './access-token.js';
+import {
+  InvalidTokenError,
+  JwksKeyResolver,
+  type KeyResolver,
+  SigningKeysUnavailableError,
+  keyForToken,
+  userFromClaims,
+} from './access-token.js';
+import { describeFailure } from './jwt.strategy.js';
 
 describe('JwksKeyResolver', () => {
   let server: Server;
@@ -46,5 +54,42 @@ describe('JwksKeyResolver', () => {
     const resolver = new JwksKeyResolver('http://127.0.0.1:1/jwks', { timeoutMs: 500 });
     const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k1' })).toString('base64url')}.e30.sig`;
     await expect(keyForToken(token, resolver)).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+  });
+});
+
+describe('tokens whose header or claims are JSON but no object', () => {
+  const segment = (json: string): string => Buffer.from(json).toString('base64url');
+  const noKeys: KeyResolver = {
+    getKey: () => Promise.reject(new Error('no key should be looked up for a malformed token')),
+  };
+
+  it.each([
+    ['null', 'bnVsbA.eyJzdWIiOiJ4In0.AAAA'],
+    ['an array', `${segment('[]')}.e30.sig`],
+    ['a number', `${segment('1')}.e30.sig`],
+    ['a string', `${segment('"RS256"')}.e30.sig`],
+    ['invalid JSON', `${segment('{')}.e30.sig`],
+  ])('refuses a header that is %s as a malformed token, without an internal error text', async (_name, token) => {
+    const refusal = keyForToken(token, noKeys);
+    await expect(refusal).rejects.toBeInstanceOf(InvalidTokenError);
+    await expect(refusal).rejects.toThrow(/^malformed token$/);
+    expect(describeFailure(await refusal.catch((error: unknown) => error))).toBe('Invalid access token: malformed token');
+  });
+
+  it.each([
+    ['null', null],
+    ['an array', [{ sub: 'x', roles: ['USER'], exp: 1 }]],
+    ['a number', 1],
+    ['a string', 'null'],
+  ])('refuses claims that are %s as a malformed token', (_name, payload) => {
+    expect(() => userFromClaims(payload)).toThrow(new InvalidTokenError('malformed token'));
+  });
+
+  it('still accepts well-formed claims', () => {
+    expect(userFromClaims({ sub: 'u1', roles: ['USER'], exp: 4_000_000_000, av: 2 })).toEqual({
+      id: 'u1',
+      roles: ['USER'],
+      accessVersion: 2,
+    });
   });
 });

@@ -71,13 +71,24 @@ export class JwksKeyResolver implements KeyResolver {
   }
 }
 
+/** A JSON object, or undefined for anything else (`null`, an array, a number, a string). */
+function asJsonObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
 function decodeHeader(token: string): { alg?: unknown; kid?: unknown } {
   const [header] = token.split('.');
+  let decoded: unknown;
   try {
-    return JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown };
+    decoded = JSON.parse(Buffer.from(header ?? '', 'base64url').toString('utf8'));
   } catch {
     throw new InvalidTokenError('malformed token');
   }
+  // Valid JSON that is no object (`null`, `[]`, `1`) is as malformed as invalid JSON, and reading it must not
+  // throw a TypeError whose text would reach the client.
+  const object = asJsonObject(decoded);
+  if (!object) throw new InvalidTokenError('malformed token');
+  return object;
 }
 
 /** Picks the verification key for a raw token: RS256 only, and a `kid` the auth server published. */
@@ -97,7 +108,9 @@ export async function keyForToken(token: string, keys: KeyResolver): Promise<Key
 
 /** Turns verified claims into the caller; refuses tokens whose claims do not have our shape. */
 export function userFromClaims(payload: unknown): AuthenticatedUser {
-  const claims = payload as { sub?: unknown; roles?: unknown; exp?: unknown } & Record<string, unknown>;
+  const object = asJsonObject(payload);
+  if (!object) throw new InvalidTokenError('malformed token');
+  const claims = object as { sub?: unknown; roles?: unknown; exp?: unknown } & Record<string, unknown>;
   // jsonwebtoken checks `exp` only when present: a token without one would never expire.
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new InvalidTokenError('token has no expiry');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
