@@ -1,0 +1,135 @@
+import type { ArgumentMetadata } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsArray, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { describe, expect, it } from 'vitest';
+import { DomainError } from './errors.js';
+import { createValidationPipe, shadowedKeysOf } from './validation.js';
+
+class ItemDto {
+  @IsString()
+  type!: string;
+
+  @IsOptional()
+  @IsObject()
+  attributes?: Record<string, unknown>;
+}
+
+class OwnerDto {
+  @IsString()
+  name!: string;
+}
+
+class BatchDto {
+  @IsOptional()
+  @IsString()
+  note?: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OwnerDto)
+  owner?: OwnerDto;
+
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => ItemDto)
+  items?: ItemDto[];
+}
+
+class QueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  page?: number;
+}
+
+const pipe = createValidationPipe();
+const body: ArgumentMetadata = { type: 'body', metatype: BatchDto };
+
+/** The body as Fastify's JSON parser gives it: `__proto__` and friends as own keys. */
+const parsed = (json: string): unknown => JSON.parse(json) as unknown;
+
+async function refusal(value: unknown, metadata: ArgumentMetadata = body): Promise<DomainError> {
+  const error: unknown = await pipe.transform(value, metadata).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  return error;
+}
+
+const OBJECT_PROTOTYPE_KEYS = [
+  'toString',
+  'valueOf',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'toLocaleString',
+  '__defineGetter__',
+  '__lookupSetter__',
+  '__proto__',
+  'prototype',
+];
+
+describe('the validation pipe and keys named after Object.prototype members', () => {
+  it.each(OBJECT_PROTOTYPE_KEYS)('refuses a top-level "%s" like any unknown field', async (key) => {
+    const error = await refusal(parsed(`{"note":"n",${JSON.stringify(key)}:1}`));
+    expect(error).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(error.messages).toEqual([`${key}: property ${key} should not exist`]);
+  });
+
+  it('refuses them inside a nested DTO object and inside each DTO of an array', async () => {
+    const owner = await refusal(parsed('{"owner":{"name":"a","valueOf":"x"}}'));
+    expect(owner.messages).toEqual(['owner.valueOf: property valueOf should not exist']);
+    const items = await refusal(parsed('{"items":[{"type":"A"},{"type":"B","toString":1,"constructor":{}}]}'));
+    expect(items).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(items.messages).toEqual(
+      expect.arrayContaining([
+        'items.1.toString: property toString should not exist',
+        'items.1.constructor: property constructor should not exist',
+      ]),
+    );
+  });
+
+  it('refuses them in a query string (a null-prototype object, as Fastify parses it)', async () => {
+    const query = Object.assign(Object.create(null) as Record<string, string>, { page: '2', toString: '1' });
+    const error = await refusal(query, { type: 'query', metatype: QueryDto });
+    expect(error.messages).toEqual(['toString: property toString should not exist']);
+    const plain = Object.assign(Object.create(null) as Record<string, string>, { page: '2' });
+    expect(await pipe.transform(plain, { type: 'query', metatype: QueryDto })).toEqual(
+      Object.assign(new QueryDto(), { page: 2 }),
+    );
+  });
+
+  it('does not walk into free-form fields, which are validated elsewhere', async () => {
+    const value = parsed('{"items":[{"type":"A","attributes":{"toString":"x","valueOf":{"hasOwnProperty":1}}}]}');
+    const result = (await pipe.transform(value, body)) as BatchDto;
+    expect(result).toBeInstanceOf(BatchDto);
+    expect(result.items?.[0]).toBeInstanceOf(ItemDto);
+  });
+
+  it('keeps refusing ordinary unknown fields and accepting known ones', async () => {
+    expect((await refusal(parsed('{"note":"n","foo":1}'))).messages).toEqual(['foo: property foo should not exist']);
+    const result = await pipe.transform(parsed('{"note":"n","owner":{"name":"a"},"items":[{"type":"A"}]}'), body);
+    expect(result).toMatchObject({ note: 'n', owner: { name: 'a' }, items: [{ type: 'A' }] });
+  });
+});
+
+describe('shadowedKeysOf', () => {
+  it('finds nothing in an ordinary body, so the transformed value is not walked', () => {
+    const items = Array.from({ length: 1000 }, (_, index) => ({
+      type: 'LOGIN',
+      attributes: { n: index },
+      externalId: `x-${index}`,
+    }));
+    expect(shadowedKeysOf({ items }).size).toBe(0);
+  });
+
+  it('records the own keys that the transform would drop, per object', () => {
+    const inner = parsed('{"__proto__":{"a":1},"name":"x"}') as object;
+    const found = shadowedKeysOf({ list: [inner], toString: 1, valueOfX: 2 });
+    expect([...found.values()]).toEqual(expect.arrayContaining([['toString'], ['__proto__']]));
+    expect(found.get(inner)).toEqual(['__proto__']);
+  });
+});
