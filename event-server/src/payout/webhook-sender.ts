@@ -12,9 +12,9 @@ const BODY_EXCERPT = 200;
  * The connection's own DNS lookup refuses forbidden addresses, so what is checked is what is dialled
  * (a name re-pointed to 127.0.0.1 after the endpoint was saved is caught here: DNS rebinding).
  */
-function guardedLookup(allowPrivate: boolean): LookupFunction {
+export function guardedLookup(allowPrivate: boolean, resolve: typeof dnsLookup = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 4);
       for (const entry of addresses) {
         const problem = addressProblem(entry.address, allowPrivate);

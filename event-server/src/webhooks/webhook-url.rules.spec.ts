@@ -4,8 +4,32 @@ import { rotate, signingSecrets } from './webhook-secret.js';
 
 describe('addressProblem', () => {
   it('refuses metadata addresses always, private ranges unless allowed, and allows public ones', () => {
-    for (const address of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254']) {
+    for (const address of [
+      '169.254.169.254',
+      'fd00:ec2::254',
+      '::ffff:169.254.169.254',
+      '::ffff:a9fe:a9fe',
+      '169.254.170.2', // AWS ECS task credentials
+      '100.100.100.200', // Alibaba
+      // IPv6 forms that carry 169.254.169.254: NAT64 (well-known and local-use), compatible, translated,
+      // 6to4, Teredo, ISATAP, link-local.
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::169.254.169.254',
+      '64:ff9b:1::a9fe:a9fe',
+      '::a9fe:a9fe',
+      '::169.254.169.254',
+      '::ffff:0:a9fe:a9fe',
+      '2002:a9fe:a9fe::1',
+      '2001:0:a9fe:a9fe::1',
+      '2001:0:4136:e378:8000:63bf:5601:5601',
+      '2606:4700::5efe:a9fe:a9fe',
+      'fe80::a9fe:a9fe',
+      'fe80::a9fe:a9fe%eth0',
+      '64:ff9b::a9fe:aa02',
+      '64:ff9b::6464:64c8',
+    ]) {
       expect(addressProblem(address, true), address).toMatch(/metadata/);
+      expect(addressProblem(address, false), address).toMatch(/metadata/);
     }
     for (const address of [
       '127.0.0.1',
@@ -25,13 +49,24 @@ describe('addressProblem', () => {
       '::',
       '::ffff:0:127.0.0.1',
       '64:ff9b::7f00:1',
+      '64:ff9b:1::7f00:1',
+      '64:ff9b:1:a00:1::',
+      '2606:4700::5efe:a00:1', // ISATAP carrying 10.0.0.1
       '2002:7f00:1::',
       '2001:0:4136:e378:8000:63bf:3fff:fdd2',
     ]) {
       expect(addressProblem(address, false), address).toMatch(/loopback, private or link-local/);
       expect(addressProblem(address, true), address).toBeUndefined();
     }
-    for (const address of ['93.184.215.14', '172.32.0.1', '2606:4700::1111', '2001:db8::1', '2003::1', '::ffff:93.184.215.14'])
+    for (const address of [
+      '93.184.215.14',
+      '172.32.0.1',
+      '2606:4700::1111',
+      '2001:db8::1',
+      '2003::1',
+      '::ffff:93.184.215.14',
+      '2606:4700::a9fe:a9fe',
+    ])
       expect(addressProblem(address, false), address).toBeUndefined();
   });
 });

@@ -1,10 +1,22 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
-/** Cloud instance-metadata addresses: refused whatever the configuration says. */
+/**
+ * Cloud instance-metadata and credential addresses: refused whatever the configuration says, also when an
+ * IPv6 address carries one of them (see `carriedIPv4`).
+ */
 const METADATA = new BlockList();
-METADATA.addAddress('169.254.169.254', 'ipv4');
-METADATA.addAddress('fd00:ec2::254', 'ipv6');
+for (const address of [
+  '169.254.169.254', // AWS, GCP, Azure, OpenStack, Oracle
+  '169.254.170.2', // AWS ECS task credentials
+  '169.254.170.23', // AWS EKS pod identity
+  '100.100.100.200', // Alibaba Cloud
+  '192.0.0.192', // Oracle Cloud
+  '168.63.129.16', // Azure platform (WireServer)
+]) {
+  METADATA.addAddress(address, 'ipv4');
+}
+for (const address of ['fd00:ec2::254', 'fd00:ec2::23']) METADATA.addAddress(address, 'ipv6');
 
 /** Loopback, private, link-local, unspecified, shared and multicast ranges (IPv4 and IPv6). */
 const PRIVATE = new BlockList();
@@ -25,8 +37,8 @@ for (const [net, prefix] of [
 }
 // Besides the IPv6 ranges of their own, those that carry an IPv4 address (which may be a private one) are
 // refused whole: IPv4-compatible (::a.b.c.d, deprecated, ::/96 also holds :: and ::1), IPv4-translated
-// (::ffff:0:a.b.c.d), NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32). IPv4-mapped addresses
-// (::ffff:a.b.c.d) are judged as the IPv4 address they carry (BlockList does so).
+// (::ffff:0:a.b.c.d), NAT64 (64:ff9b::/96 and the local-use 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo
+// (2001::/32). IPv4-mapped addresses (::ffff:a.b.c.d) are judged as the IPv4 address they carry.
 for (const [net, prefix] of [
   ['::', 96],
   ['::ffff:0:0:0', 96],
@@ -36,24 +48,75 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
 ] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
 export type UrlProblem = { kind: 'invalid'; message: string } | { kind: 'refused'; message: string };
 
-/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
-function normalize(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return { address: mapped[1] as string, family: 'ipv4' };
-  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
+/** The eight 16-bit groups of an IPv6 address (a zone index is dropped), or undefined if it is not one. */
+function groupsOf(address: string): number[] | undefined {
+  let text = address.replace(/%.*$/, '');
+  if (isIP(text) !== 6) return undefined;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string | undefined): number[] => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const front = parse(head);
+  const back = parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
-/** Why this address may not receive webhooks, or undefined when it may. */
+function ipv4Of(high: number, low: number): string {
+  return [high >>> 8, high & 0xff, low >>> 8, low & 0xff].join('.');
+}
+
+/**
+ * The IPv4 addresses an IPv6 address carries in the forms that reach them: IPv4-mapped, -compatible and
+ * -translated, NAT64 (64:ff9b::/96; for the local-use 64:ff9b:1::/48 each RFC 6052 prefix length), 6to4,
+ * Teredo (server and client), ISATAP interface ids, and link-local addresses (fe80::/10) read by their low
+ * 32 bits. Metadata is refused in any of them, and a private IPv4 inside makes the address private.
+ */
+function carriedIPv4(address: string): string[] {
+  const g = groupsOf(address);
+  if (!g) return [];
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
+  const low = ipv4Of(g6, g7);
+  const byte = (index: number): number => ((g[index >> 1] as number) >> (index % 2 === 0 ? 8 : 0)) & 0xff;
+  const bytes = (...indexes: number[]): string => indexes.map(byte).join('.');
+  const carried: string[] = [];
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && (g4 === 0 || g4 === 0xffff) && (g5 === 0 || g5 === 0xffff))
+    carried.push(low);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) carried.push(low);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) carried.push(bytes(6, 7, 9, 10), bytes(7, 9, 10, 11), bytes(9, 10, 11, 12), low);
+  if (g0 === 0x2002) carried.push(ipv4Of(g1, g2));
+  if (g0 === 0x2001 && g1 === 0) carried.push(ipv4Of(g2, g3), ipv4Of(~g6 & 0xffff, ~g7 & 0xffff));
+  if (g5 === 0x5efe && (g4 & 0xfcff) === 0) carried.push(low);
+  if ((g0 & 0xffc0) === 0xfe80) carried.push(low);
+  return carried;
+}
+
+function familyOf(address: string): 'ipv4' | 'ipv6' {
+  return isIP(address) === 6 ? 'ipv6' : 'ipv4';
+}
+
+/**
+ * Why this address may not receive webhooks, or undefined when it may. The one rule for a URL's literal
+ * address, for what its host resolves to when the endpoint is saved, and for what the sender's own lookup
+ * resolves it to when sending.
+ */
 export function addressProblem(raw: string, allowPrivate: boolean): string | undefined {
-  const { address, family } = normalize(raw);
-  if (METADATA.check(address, family)) return `${raw} is a cloud metadata address`;
-  if (!allowPrivate && PRIVATE.check(address, family)) return `${raw} is a loopback, private or link-local address`;
+  const address = raw.replace(/%.*$/, '');
+  const family = familyOf(address);
+  const carried = family === 'ipv6' ? carriedIPv4(address) : [];
+  if (METADATA.check(address, family) || carried.some((ipv4) => METADATA.check(ipv4, 'ipv4')))
+    return `${raw} is a cloud metadata address`;
+  if (!allowPrivate && (PRIVATE.check(address, family) || carried.some((ipv4) => PRIVATE.check(ipv4, 'ipv4'))))
+    return `${raw} is a loopback, private or link-local address`;
   return undefined;
 }
 

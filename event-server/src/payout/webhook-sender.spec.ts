@@ -1,0 +1,33 @@
+import type { LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { describe, expect, it } from 'vitest';
+import { guardedLookup } from './webhook-sender.js';
+
+/** A resolver that answers every name with these addresses. */
+function resolvingTo(...addresses: string[]): typeof dnsLookup {
+  const answer = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  return ((_host: string, _options: unknown, callback: (e: null, a: LookupAddress[]) => void) =>
+    callback(null, answer)) as unknown as typeof dnsLookup;
+}
+
+function lookUp(allowPrivate: boolean, ...addresses: string[]): Promise<{ error?: Error; address?: string }> {
+  return new Promise((resolve) =>
+    guardedLookup(allowPrivate, resolvingTo(...addresses))('receiver.example', {}, (error, address) =>
+      resolve(error ? { error } : { address: address as string }),
+    ),
+  );
+}
+
+describe('the sender lookup', () => {
+  it('refuses a name resolving to a metadata address in any form, even where private networks are allowed', async () => {
+    for (const address of ['169.254.170.2', '100.100.100.200', '64:ff9b::a9fe:a9fe', '::a9fe:a9fe', 'fe80::a9fe:a9fe']) {
+      const answer = await lookUp(true, '93.184.215.14', address);
+      expect(answer.error?.message, address).toMatch(/^refused: .*metadata/);
+    }
+  });
+
+  it('refuses private addresses (local-use NAT64 too) unless allowed, and passes public ones', async () => {
+    expect((await lookUp(false, '64:ff9b:1::7f00:1')).error?.message).toMatch(/^refused: .*private/);
+    expect(await lookUp(true, '64:ff9b:1::7f00:1')).toEqual({ address: '64:ff9b:1::7f00:1' });
+    expect(await lookUp(false, '93.184.215.14')).toEqual({ address: '93.184.215.14' });
+  });
+});
