@@ -43,11 +43,14 @@ export class DeliveriesController {
   @ApiEndpoint({
     operationId: 'retryDelivery',
     summary: 'Send a FAILED delivery again (a fresh retry schedule)',
-    description: 'Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log.',
+    description:
+      'Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of ' +
+      'one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted ' +
+      'is 409 `DELIVERY_ENDPOINT_DELETED`.',
     errors: {
       400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
       404: [PayoutErrorCode.DELIVERY_NOT_FOUND],
-      409: [PayoutErrorCode.DELIVERY_NOT_FAILED],
+      409: [PayoutErrorCode.DELIVERY_NOT_FAILED, PayoutErrorCode.DELIVERY_ENDPOINT_DELETED],
     },
   })
   @ApiOkResponse({ type: DeliveryResponseDto })

@@ -3,6 +3,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { DeliveryFilter } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -18,6 +19,7 @@ export class DeliveriesService {
     private readonly claimPayout: ClaimPayoutService,
     private readonly audit: AuditLogService,
     private readonly relay: PayoutRelay,
+    private readonly endpoints: WebhookEndpointRepository,
   ) {}
 
   async list(filter: DeliveryFilter, page: { page: number; limit: number }): Promise<Page<DeliveryResponseDto>> {
@@ -25,14 +27,28 @@ export class DeliveriesService {
     return { items: items.map(toDeliveryResponse), page: page.page, limit: page.limit, total };
   }
 
-  /** A FAILED delivery is due again at once with a fresh retry schedule; the relay's lease still decides who sends. */
+  /**
+   * A FAILED delivery is due again at once with a fresh retry schedule. Of concurrent retries of one failure
+   * the retry record's unique insert lets one through; the relay's lease still decides who sends.
+   */
   async retry(id: string, actor: AuthenticatedUser): Promise<DeliveryResponseDto> {
     const delivery = await this.deliveries.findById(id);
     if (!delivery) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
     if (delivery.status !== 'FAILED') {
       throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is ${delivery.status}, not FAILED`);
     }
-    const rescheduled = await this.deliveries.reschedule(id, new Date());
+    if (!(await this.endpoints.findById(delivery.endpointId))) {
+      throw new DomainError(
+        409,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DELETED,
+        `Delivery ${id} cannot be sent again: its webhook endpoint ${delivery.endpointId} was deleted`,
+      );
+    }
+    const now = new Date();
+    if (!(await this.deliveries.tryRetry(id, delivery.attempts, actor.id, now))) {
+      throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is already being retried, not FAILED`);
+    }
+    const rescheduled = await this.deliveries.reschedule(id, now, delivery.attempts);
     if (!rescheduled) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
     await this.audit.record({
       actorId: actor.id,

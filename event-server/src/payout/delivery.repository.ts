@@ -4,11 +4,13 @@ import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose'
 import { DUPLICATE_KEY_CODE, isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, DeliveryWithAttempts, LeaseKey, NewDelivery } from './delivery.js';
 import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
-import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity } from './delivery.schema.js';
+import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity, DeliveryRetryEntity } from './delivery.schema.js';
 import { fewAtATime, groupAlike } from './few-at-a-time.js';
 
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
 const LOG_READS_AT_ONCE = 4;
+/** A retry whose delivery is still FAILED this long after its record was inserted was abandoned by a dead process. */
+const RETRY_ABANDONED_MS = 30_000;
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
 
@@ -70,6 +72,7 @@ export class DeliveryRepository {
     @InjectModel(DeliveryEntity.name) private readonly model: Model<DeliveryEntity>,
     @InjectModel(DeliveryLeaseEntity.name) private readonly leases: Model<DeliveryLeaseEntity>,
     @InjectModel(DeliveryAttemptLogEntity.name) private readonly attemptLog: Model<DeliveryAttemptLogEntity>,
+    @InjectModel(DeliveryRetryEntity.name) private readonly retries: Model<DeliveryRetryEntity>,
   ) {}
 
   /**
@@ -101,10 +104,14 @@ export class DeliveryRepository {
     );
   }
 
-  /** Pending deliveries whose time has come, oldest due first (bounded: at most `limit`). */
-  async findDue(now: Date, limit: number): Promise<DeliveryRecord[]> {
+  /** Pending deliveries whose time has come, oldest due first (bounded: at most `limit`), except those to `skipEndpoints`. */
+  async findDue(now: Date, limit: number, skipEndpoints: readonly string[] = []): Promise<DeliveryRecord[]> {
     const docs = await this.model
-      .find({ status: 'PENDING', nextAttemptAt: { $lte: now } })
+      .find({
+        status: 'PENDING',
+        nextAttemptAt: { $lte: now },
+        ...(skipEndpoints.length > 0 && { endpointId: { $nin: [...skipEndpoints] } }),
+      })
       .sort({ nextAttemptAt: 1 })
       .limit(limit)
       .lean<StoredDelivery[]>()
@@ -170,16 +177,30 @@ export class DeliveryRepository {
     });
   }
 
-  /** A FAILED delivery due again now, its backoff schedule started over. */
-  async reschedule(id: string, now: Date): Promise<DeliveryRecord | undefined> {
-    const current = await this.findById(id);
-    if (!current) return undefined;
+  /**
+   * True when this caller now holds the retry of the delivery's failure after `fromAttempt` attempts (the
+   * unique _id decides between concurrent callers). Called only while the delivery was seen FAILED there.
+   */
+  async tryRetry(deliveryId: string, fromAttempt: number, actorId: string, at: Date): Promise<boolean> {
+    const latest = await this.retries.findOne({ deliveryId, fromAttempt }).sort({ take: -1 }).lean<DeliveryRetryEntity>().exec();
+    // A retry taken recently is in progress (or done): this one lost. An old one's holder died before rescheduling.
+    if (latest && at.getTime() - latest.at.getTime() < RETRY_ABANDONED_MS) return false;
+    const take = (latest?.take ?? 0) + 1;
+    const doc = { _id: `${deliveryId}:${fromAttempt}:${take}`, deliveryId, fromAttempt, take, actorId, at };
+    const [won] = await insertEach(() => this.retries.collection.insertOne(doc as never), 1);
+    return won === true;
+  }
+
+  /** A FAILED delivery due again now, its backoff schedule started over after `retryBase` attempts (by default its own). */
+  async reschedule(id: string, now: Date, retryBase?: number): Promise<DeliveryRecord | undefined> {
+    let base = retryBase;
+    if (base === undefined) {
+      const current = await this.findById(id);
+      if (!current) return undefined;
+      base = current.attempts;
+    }
     const doc = await this.model
-      .findByIdAndUpdate(
-        id,
-        { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: current.attempts } },
-        { returnDocument: 'after' },
-      )
+      .findByIdAndUpdate(id, { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: base } }, { returnDocument: 'after' })
       .lean<StoredDelivery>()
       .exec();
     return doc ? toDelivery(doc) : undefined;

@@ -86,6 +86,25 @@ export class DeliveryLeaseEntity {
 export const DeliveryLeaseSchema = SchemaFactory.createForClass(DeliveryLeaseEntity);
 
 /**
+ * One manual retry of a FAILED delivery: `_id` is `<deliveryId>:<fromAttempt>:<take>`, where `fromAttempt`
+ * is the number of attempts the delivery had when it failed. Of concurrent retries of one failure only one
+ * insert succeeds and only that one reschedules the delivery (a conditional update would not decide it on
+ * FerretDB). `take` is 1, or one more when the previous holder died before rescheduling (found by its age).
+ */
+@Schema({ collection: 'payout_delivery_retries', versionKey: false })
+export class DeliveryRetryEntity {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) deliveryId!: string;
+  @Prop({ required: true }) fromAttempt!: number;
+  @Prop({ required: true }) take!: number;
+  @Prop({ required: true }) actorId!: string;
+  @Prop({ required: true }) at!: Date;
+}
+
+export const DeliveryRetrySchema = SchemaFactory.createForClass(DeliveryRetryEntity);
+DeliveryRetrySchema.index({ deliveryId: 1, fromAttempt: 1, take: -1 });
+
+/**
  * Who recomputes a claim's payout summary right now: `_id` is the claim id. Holders run one after another,
  * so the last summary written was computed after every delivery change before it (a later change's relay
  * waits for the lease and recomputes). Removed when done; one whose holder died is removed by its age.

@@ -25,6 +25,15 @@ const OUTBOX_BATCH = 500;
 const PRESSED_OUTBOX_BATCH = 32;
 /** A lease older than the send timeout plus this belongs to a relay that died while sending. */
 const LEASE_GRACE_MS = 30_000;
+/**
+ * A leased delivery waits at most this long for a free slot, then lets its lease go: well inside the grace,
+ * so that no other relay takes a waiting lease for one whose holder died.
+ */
+const QUEUE_WAIT_MS = LEASE_GRACE_MS / 2;
+/** The relay holds (sending or waiting for a slot) at most this many leased deliveries per slot. */
+const HELD_PER_SLOT = 8;
+/** One endpoint's deliveries held at most this many times its share of the slots. */
+const HELD_PER_ENDPOINT_SHARE = 4;
 /** The longest pause between polls while no endpoint is enabled (leftovers of deleted endpoints). */
 const IDLE_POLL_MS = 30_000;
 /**
@@ -48,12 +57,19 @@ interface Finished {
   result: AttemptResult;
   /** Nothing more will come of this attempt's endpoint (deleted or disabled): no retry schedule. */
   final: boolean;
+  /** When the attempt's lease was taken: what the attempt is recorded at (alike within one take, so grouped). */
+  at: Date;
 }
 
 /**
  * Turns outbox entries (decisions marked payoutPending) into deliveries and sends the due ones. Safe on
  * every replica at once: deliveries are unique per (decision, endpoint) and each attempt is sent by the
  * one relay whose lease insert the unique index accepted.
+ *
+ * Sends run in a pool of PAYOUT_RELAY_CONCURRENCY slots that rounds feed without waiting for them: a finished
+ * send frees its slot for the next due delivery, and one endpoint holds at most half of the slots, so a
+ * receiver that hangs until the timeout delays only its own webhooks. Attempts that end while others are
+ * being recorded are recorded together next.
  *
  * Its store work is batched per round, not per delivery (the relay shares the store, and on a 2-core
  * machine the CPU, with the claim path): one read of the outbox, one of its claims, one insert of the
@@ -84,6 +100,20 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private yieldUntil = 0;
   /** A round was held back as long as allowed and left a backlog: rounds do not wait for quiet until it is gone. */
   private owed = false;
+  /** The most sends one endpoint has in flight at once. */
+  private readonly endpointShare: number;
+  /** Leased deliveries this relay holds (waiting, sending or being recorded), by id: their endpoint. */
+  private readonly held = new Map<string, string>();
+  private readonly heldPerEndpoint = new Map<string, number>();
+  /** Leased deliveries waiting for a slot, oldest first. */
+  private readonly waiting: Waiting[] = [];
+  private readonly sending = new Set<Promise<void>>();
+  private readonly sendingTo = new Map<string, number>();
+  private toRecord: Array<{ delivery: DeliveryRecord; finished: Finished | undefined; resolve: (made: boolean) => void }> = [];
+  private flushing?: Promise<void>;
+  /** A round left due work for want of a slot: a slot that frees starts the next round. */
+  private starved = false;
+  private readonly endpointReads = new Map<string, Promise<WebhookEndpointRecord | undefined>>();
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -95,6 +125,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly load: ClaimLoad,
   ) {
     this.idleDelay = config.payout.relayIntervalMs;
+    this.endpointShare = Math.max(1, Math.floor(config.payout.concurrency / 2));
   }
 
   onApplicationBootstrap(): void {
@@ -107,6 +138,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    // Waiting deliveries let their leases go; those being sent finish and are recorded.
+    this.pump();
+    while (this.sending.size > 0 || this.flushing) {
+      await Promise.all([...this.sending]);
+      await this.flushing;
+    }
   }
 
   /**
@@ -192,7 +229,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async work(now: Date, pressed: boolean): Promise<void> {
     const batch = pressed ? PRESSED_OUTBOX_BATCH : OUTBOX_BATCH;
     const { waiting, fresh } = await this.expandOutbox(batch);
-    const limit = pressed ? PRESSED_OUTBOX_BATCH * 2 : this.config.payout.concurrency * 8;
+    const limit = pressed ? PRESSED_OUTBOX_BATCH * 2 : this.config.payout.concurrency * HELD_PER_SLOT;
     const due = fresh.slice(0, limit);
     const interval = this.config.payout.relayIntervalMs;
     // The deliveries just recorded are due now and known; the store is asked for other due ones (other
@@ -204,21 +241,51 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
       const known = new Set(due.map((delivery) => delivery.id));
       await this.yieldToClaims();
-      const found = await this.deliveries.findDue(now, limit);
+      // Endpoints whose share this relay holds already are left out: their backlog must not hide the others'.
+      const found = await this.deliveries.findDue(now, limit, this.fullEndpoints());
       foundFull = found.length === limit;
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
-    const made = await this.attemptAll(due);
+    const { taken: made } = await this.take(this.room(due));
     if (this.summarySweep.due(now.getTime())) {
       await this.yieldToClaims();
       await this.claimPayout.sweep(now);
     }
-    // More fresh deliveries than one round sends are found by the next round's due query.
-    if (fresh.length > limit) this.lastDueCheck = 0;
+    // More fresh deliveries than one round sends (or than the pool had room for) are found by the next round's due query.
+    if (fresh.length > limit || this.starved) this.lastDueCheck = 0;
     this.lastRound = {
       busy: waiting + made > 0,
       backlog: waiting === batch || fresh.length > limit || (foundFull && made > 0),
     };
+  }
+
+  private get heldPerEndpointLimit(): number {
+    return this.endpointShare * HELD_PER_ENDPOINT_SHARE;
+  }
+
+  /** Endpoints of which this relay holds as many deliveries as one endpoint may. */
+  private fullEndpoints(): string[] {
+    const limit = this.heldPerEndpointLimit;
+    return [...this.heldPerEndpoint].filter(([, count]) => count >= limit).map(([endpointId]) => endpointId);
+  }
+
+  /** The due deliveries the pool has room for (in all, and per endpoint); leaving any marks the relay starved. */
+  private room(due: readonly DeliveryRecord[]): DeliveryRecord[] {
+    let free = this.config.payout.concurrency * HELD_PER_SLOT - this.held.size;
+    const perEndpoint = new Map(this.heldPerEndpoint);
+    const chosen: DeliveryRecord[] = [];
+    for (const delivery of due) {
+      if (this.held.has(delivery.id)) continue;
+      const count = perEndpoint.get(delivery.endpointId) ?? 0;
+      if (free <= 0 || count >= this.heldPerEndpointLimit) {
+        this.starved = true;
+        continue;
+      }
+      free -= 1;
+      perEndpoint.set(delivery.endpointId, count + 1);
+      chosen.push(delivery);
+    }
+    return chosen;
   }
 
   /** Records the deliveries of the waiting outbox entries; returns how many entries waited and the deliveries this call recorded. */
@@ -280,7 +347,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** How many attempts this relay made (due deliveries another relay holds the lease of do not count). */
   async sendDue(now: Date): Promise<number> {
-    return this.attemptAll(await this.deliveries.findDue(now, this.config.payout.concurrency * 8));
+    return this.attemptAll(await this.deliveries.findDue(now, this.config.payout.concurrency * HELD_PER_SLOT));
   }
 
   /** One attempt of one delivery, if this relay wins its lease; true when an attempt was made. */
@@ -288,76 +355,184 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     return (await this.attemptAll([delivery])) > 0;
   }
 
-  /** One attempt of each delivery whose lease this relay wins, all written together; returns how many were made. */
+  /** One attempt of each delivery whose lease this relay wins; resolves once they are recorded, with how many were made. */
   async attemptAll(candidates: readonly DeliveryRecord[]): Promise<number> {
-    if (candidates.length === 0 || this.stopped) return 0;
-    const startedAt = new Date();
-    const keys = candidates.map((delivery) => ({ deliveryId: delivery.id, attempt: delivery.attempts + 1 }));
-    await this.yieldToClaims();
-    const won = await this.deliveries.tryLeases(keys, startedAt);
-    const held = candidates.filter((_delivery, index) => won[index]);
-    const lost = candidates.filter((_delivery, index) => !won[index]);
-    // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
-    let lapsed: DeliveryRecord[] = [];
-    if (lost.length > 0) {
-      await this.yieldToClaims();
-      const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
-      const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
-      lapsed = lost.filter((delivery) => {
-        const takenAt = taken.get(leaseId(this.keyOf(delivery)));
-        return takenAt !== undefined && startedAt.getTime() - takenAt.getTime() > deadAfter;
-      });
-    }
-    // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
-    // delivery must still be pending at the attempt the lease names (one read for the whole round).
-    await this.yieldToClaims();
-    const current = new Map(
-      (await this.deliveries.findPendingByIds([...held, ...lapsed].map((delivery) => delivery.id))).map((delivery) => [
-        delivery.id,
-        delivery,
-      ]),
-    );
-    const stillDue = (delivery: DeliveryRecord): DeliveryRecord | undefined => {
-      const now = current.get(delivery.id);
-      return now && now.attempts === delivery.attempts ? now : undefined;
-    };
-    const toSend = held.map(stillDue).filter((delivery) => delivery !== undefined);
-    const abandoned = held.filter((delivery) => stillDue(delivery) === undefined);
-    const dead = lapsed.map(stillDue).filter((delivery) => delivery !== undefined);
+    const { done } = await this.take(candidates);
+    return (await done).filter(Boolean).length;
+  }
 
-    const endpoints = new Map<string, Promise<WebhookEndpointRecord | undefined>>();
-    const sent = await this.inParallel(toSend, (delivery) => this.send(delivery, endpoints));
-    const finished: Finished[] = [
-      ...sent,
-      ...dead.map((delivery) => ({
-        delivery,
-        result: { latencyMs: 0, error: 'the sending process stopped mid-attempt' },
-        final: false,
-      })),
-    ];
+  /**
+   * Takes the leases of the candidates (one insert) and hands those this relay won to the send pool; resolves
+   * once they are handed over, with how many were, and `done`: whether each was attempted, once recorded.
+   */
+  private async take(candidates: readonly DeliveryRecord[]): Promise<{ taken: number; done: Promise<boolean[]> }> {
+    const unheld = [...new Map(candidates.map((delivery) => [delivery.id, delivery])).values()].filter(
+      (delivery) => !this.held.has(delivery.id),
+    );
+    if (unheld.length === 0 || this.stopped) return { taken: 0, done: Promise.resolve([]) };
+    const startedAt = new Date();
+    await this.yieldToClaims();
+    const won = await this.deliveries.tryLeases(
+      unheld.map((delivery) => this.keyOf(delivery)),
+      startedAt,
+    );
+    const leased = unheld.filter((_delivery, index) => won[index]);
+    const lost = unheld.filter((_delivery, index) => !won[index]);
+    for (const delivery of leased) this.hold(delivery);
+    let lapsed: DeliveryRecord[] = [];
     try {
-      await this.finishAll(finished, startedAt);
-    } finally {
+      // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
+      if (lost.length > 0) {
+        await this.yieldToClaims();
+        const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
+        const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
+        lapsed = lost.filter((delivery) => {
+          const takenAt = taken.get(leaseId(this.keyOf(delivery)));
+          return !this.held.has(delivery.id) && takenAt !== undefined && startedAt.getTime() - takenAt.getTime() > deadAfter;
+        });
+      }
+      for (const delivery of lapsed) this.hold(delivery);
+      // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
+      // delivery must still be pending at the attempt the lease names (one read for all of them).
       await this.yieldToClaims();
-      await this.deliveries.releaseLeases([...toSend, ...abandoned, ...dead].map((delivery) => this.keyOf(delivery)));
+      const current = new Map(
+        (await this.deliveries.findPendingByIds([...leased, ...lapsed].map((delivery) => delivery.id))).map((delivery) => [
+          delivery.id,
+          delivery,
+        ]),
+      );
+      const stillDue = (delivery: DeliveryRecord): DeliveryRecord | undefined => {
+        const now = current.get(delivery.id);
+        return now && now.attempts === delivery.attempts ? now : undefined;
+      };
+      const done: Array<Promise<boolean>> = [];
+      for (const delivery of [...leased, ...lapsed]) {
+        const due = stillDue(delivery);
+        const dead = lapsed.includes(delivery);
+        if (!due) done.push(this.settle(delivery, undefined));
+        else if (dead) {
+          const result = { latencyMs: 0, error: 'the sending process stopped mid-attempt' };
+          done.push(this.settle(due, { delivery: due, result, final: false, at: startedAt }));
+        } else done.push(this.enqueue(due, startedAt));
+      }
+      this.pump();
+      return { taken: leased.length + lapsed.length, done: Promise.all(done) };
+    } catch (error) {
+      // Nothing was handed over (only the reads above can fail): the leases won are let go, the deliveries stay due.
+      for (const delivery of [...leased, ...lapsed]) this.unhold(delivery);
+      await this.deliveries.releaseLeases(leased.map((delivery) => this.keyOf(delivery)));
+      throw error;
     }
-    return finished.length;
   }
 
   private keyOf(delivery: DeliveryRecord): LeaseKey {
     return { deliveryId: delivery.id, attempt: delivery.attempts + 1 };
   }
 
-  private async send(
-    delivery: DeliveryRecord,
-    endpoints: Map<string, Promise<WebhookEndpointRecord | undefined>>,
-  ): Promise<Finished> {
-    let lookup = endpoints.get(delivery.endpointId);
-    if (!lookup) {
-      lookup = this.endpointOf(delivery.endpointId);
-      endpoints.set(delivery.endpointId, lookup);
+  private hold(delivery: DeliveryRecord): void {
+    this.held.set(delivery.id, delivery.endpointId);
+    this.heldPerEndpoint.set(delivery.endpointId, (this.heldPerEndpoint.get(delivery.endpointId) ?? 0) + 1);
+  }
+
+  private unhold(delivery: DeliveryRecord): void {
+    if (!this.held.delete(delivery.id)) return;
+    const left = (this.heldPerEndpoint.get(delivery.endpointId) ?? 1) - 1;
+    if (left > 0) this.heldPerEndpoint.set(delivery.endpointId, left);
+    else this.heldPerEndpoint.delete(delivery.endpointId);
+  }
+
+  /** A leased delivery waits for a free slot; resolves once its attempt is recorded (false: let go unsent). */
+  private enqueue(delivery: DeliveryRecord, leasedAt: Date): Promise<boolean> {
+    return new Promise((resolve) => this.waiting.push({ delivery, leasedAt, resolve }));
+  }
+
+  /**
+   * Starts sends while slots are free: the oldest waiting delivery whose endpoint has fewer than its share
+   * of sends in flight, so that a receiver that hangs holds at most that share and the others keep flowing.
+   * A delivery that waited too long lets its lease go (it is taken again, by whichever relay is free).
+   */
+  private pump(): void {
+    const now = Date.now();
+    for (let index = 0; index < this.waiting.length && this.sending.size < this.config.payout.concurrency;) {
+      const item = this.waiting[index] as Waiting;
+      if (this.stopped || now - item.leasedAt.getTime() > QUEUE_WAIT_MS) {
+        this.waiting.splice(index, 1);
+        void this.settle(item.delivery, undefined).then(item.resolve);
+        continue;
+      }
+      if ((this.sendingTo.get(item.delivery.endpointId) ?? 0) >= this.endpointShare) {
+        index += 1;
+        continue;
+      }
+      this.waiting.splice(index, 1);
+      this.start(item);
     }
-    const endpoint = await lookup;
+  }
+
+  private start({ delivery, leasedAt, resolve }: Waiting): void {
+    const endpointId = delivery.endpointId;
+    this.sendingTo.set(endpointId, (this.sendingTo.get(endpointId) ?? 0) + 1);
+    const sending: Promise<void> = this.send(delivery)
+      .catch((error: unknown) => {
+        this.logger.error(`Payout send failed: ${String(error)}`);
+        return undefined;
+      })
+      .then((sent) => {
+        this.sending.delete(sending);
+        const left = (this.sendingTo.get(endpointId) ?? 1) - 1;
+        if (left > 0) this.sendingTo.set(endpointId, left);
+        else this.sendingTo.delete(endpointId);
+        void this.settle(delivery, sent && { ...sent, at: leasedAt }).then(resolve);
+        this.pump();
+        // A slot is free: due work a round had to leave for lack of one is taken now.
+        if (this.starved) {
+          this.starved = false;
+          this.scheduleIn(this.waiting.length === 0 ? 0 : this.config.payout.relayIntervalMs);
+        }
+      });
+    this.sending.add(sending);
+  }
+
+  /**
+   * Records the attempt (undefined: none was made) and lets its lease go. Attempts that end while others are
+   * being recorded are recorded together next, so their writes stay grouped.
+   */
+  private settle(delivery: DeliveryRecord, finished: Finished | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.toRecord.push({ delivery, finished, resolve });
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.toRecord.length > 0) {
+      const batch = this.toRecord.splice(0);
+      let recorded = false;
+      try {
+        await this.finishAll(batch.flatMap(({ finished }) => (finished ? [finished] : [])));
+        recorded = true;
+      } catch (error) {
+        this.logger.error(`Payout relay could not record attempts: ${String(error)}`);
+      }
+      try {
+        await this.yieldToClaims();
+        await this.deliveries.releaseLeases(batch.map(({ delivery }) => this.keyOf(delivery)));
+      } catch (error) {
+        // A lease left behind is taken over once it is old enough to belong to a dead relay.
+        this.logger.error(`Payout relay could not release leases: ${String(error)}`);
+      }
+      for (const { delivery, finished, resolve } of batch) {
+        this.unhold(delivery);
+        resolve(recorded && finished !== undefined);
+      }
+    }
+  }
+
+  /** One attempt, with the endpoint as it is right before sending (a change made through this process shows at once). */
+  private async send(delivery: DeliveryRecord): Promise<Omit<Finished, 'at'>> {
+    const endpoint = await this.endpointOf(delivery.endpointId);
     if (!endpoint) return { delivery, result: { latencyMs: 0, error: 'the endpoint was deleted' }, final: true };
     if (!endpoint.enabled) {
       const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
@@ -373,12 +548,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Records the attempts (grouped writes) under their claims' summary leases, then the claims' payout summaries. */
-  private async finishAll(finished: readonly Finished[], at: Date): Promise<void> {
+  private async finishAll(finished: readonly Finished[]): Promise<void> {
     if (finished.length === 0) return;
     const now = new Date();
     const records: Array<{ id: string; update: AttemptUpdate }> = [];
     const disable = new Set<string>();
-    for (const { delivery, result, final } of finished) {
+    for (const { delivery, result, final, at } of finished) {
       const number = delivery.attempts + 1;
       const retriesDone = number - delivery.retryBase - 1;
       const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
@@ -405,7 +580,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     for (const endpointId of disable) {
       await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
     }
-    if (disable.size > 0) await this.directory.refresh();
+    for (const endpointId of disable) await this.directory.changed(endpointId);
     await this.yieldToClaims();
     // The summary leases are taken before the attempts are written: a crash in between leaves them for the sweep.
     await this.claimPayout.refresh(
@@ -417,21 +592,25 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  /** `work` over the items with at most `concurrency` at a time; results in the items' order. */
-  private async inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array<R>(items.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index] as T);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.config.payout.concurrency, items.length) }, worker));
-    return results;
+  /**
+   * The endpoint as this process knows it: the directory's copy of an enabled one (no I/O; dropped at once
+   * when changed through this process, else within WEBHOOK_ENDPOINT_CACHE_MS), otherwise the store's. Sends
+   * that start together share one read.
+   */
+  private endpointOf(id: string): Promise<WebhookEndpointRecord | undefined> {
+    const cached = this.directory.cached(id);
+    if (cached) return Promise.resolve(cached);
+    let read = this.endpointReads.get(id);
+    if (!read) {
+      read = this.endpoints.findById(id).finally(() => this.endpointReads.delete(id));
+      this.endpointReads.set(id, read);
+    }
+    return read;
   }
+}
 
-  private async endpointOf(id: string): Promise<WebhookEndpointRecord | undefined> {
-    return this.directory.cached(id) ?? (await this.endpoints.findById(id));
-  }
+interface Waiting {
+  delivery: DeliveryRecord;
+  leasedAt: Date;
+  resolve: (made: boolean) => void;
 }

@@ -360,6 +360,48 @@ describe('payout webhooks', () => {
       expect((await t.request('POST', '/deliveries/665f1c2b9d3e4a00123456aa/retry', { token: operator.token })).status).toBe(404);
     });
 
+    it('of concurrent retries of one failure exactly one succeeds and is audited once', async () => {
+      await subscribe(['claim.granted']);
+      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+      const granted = await grantedClaim();
+      const [failed] = await settled(granted.id);
+      expect(failed).toMatchObject({ status: 'FAILED', attempts: 4 });
+      receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token })),
+      );
+      expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+      for (const answer of answers.filter((one) => one.status !== 200)) {
+        expect(answer.status).toBe(409);
+        expect(answer.body.code).toBe('DELIVERY_NOT_FAILED');
+      }
+      const [delivered] = await settled(granted.id);
+      expect(delivered).toMatchObject({ status: 'DELIVERED', attempts: 5 });
+      expect(receiver.withId(delivered!.webhookId)).toHaveLength(5);
+      const audit = await t.request<{ items: Array<{ action: string; targetId: string }> }>(
+        'GET',
+        `/audit-logs?actorId=${operator.id}&limit=100`,
+        { token: admin.token },
+      );
+      const retried = audit.body.items.filter((entry) => entry.targetId === failed!.id && entry.action === 'DELIVERY_RETRIED');
+      expect(retried).toHaveLength(1);
+    });
+
+    it('a delivery whose endpoint was deleted is not retried: 409 DELIVERY_ENDPOINT_DELETED', async () => {
+      const endpoint = await subscribe(['claim.granted']);
+      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+      const granted = await grantedClaim();
+      const [failed] = await settled(granted.id);
+      expect(failed).toMatchObject({ status: 'FAILED' });
+      expect((await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token })).status).toBe(204);
+      const retried = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      expect(retried.status).toBe(409);
+      expect(retried.body.code).toBe('DELIVERY_ENDPOINT_DELETED');
+      expect(retried.body.message).toMatch(/endpoint .* was deleted/);
+      const [after] = await deliveriesOf(granted.id);
+      expect(after).toMatchObject({ status: 'FAILED', attempts: failed!.attempts });
+    });
+
     it('a 410 Gone disables the endpoint and fails the delivery', async () => {
       const endpoint = await subscribe(['claim.granted']);
       receiver.answer = (_i, _w, res) => res.writeHead(410).end();

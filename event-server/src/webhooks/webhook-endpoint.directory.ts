@@ -16,6 +16,9 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
   private readonly subscribedListeners = new Set<() => void>();
+  /** Counts the changes made through this process, so that a reload begun before one is not kept. */
+  private changes = 0;
+  private stopped = false;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -29,6 +32,7 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   }
 
   onModuleDestroy(): Promise<void> | undefined {
+    this.stopped = true;
     clearInterval(this.timer);
     return this.refreshing;
   }
@@ -59,17 +63,40 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     return this.endpoints.get(id);
   }
 
-  /** Reloads now (after a local change); concurrent calls share one read. */
-  refresh(): Promise<void> {
-    this.refreshing ??= this.repository
+  /**
+   * An endpoint was changed (or deleted) through this process: it is forgotten at once, so that the relay
+   * reads it from the store before its next send, and the copy is reloaded by a read that starts after the
+   * change (a reload already in flight may have read the endpoint as it was).
+   */
+  async changed(id: string): Promise<void> {
+    this.changes += 1;
+    const endpoints = new Map(this.endpoints);
+    endpoints.delete(id);
+    this.endpoints = endpoints;
+    await this.refresh();
+  }
+
+  /** Reloads now; concurrent calls share one read, and a change made during a read is followed by another. */
+  async refresh(): Promise<void> {
+    for (;;) {
+      const changesBefore = this.changes;
+      this.refreshing ??= this.load();
+      await this.refreshing;
+      if (this.changes === changesBefore || this.stopped) return;
+    }
+  }
+
+  private load(): Promise<void> {
+    const changesAtStart = this.changes;
+    return this.repository
       .findEnabled()
       .then((list) => {
-        this.endpoints = new Map(list.map((endpoint) => [endpoint.id, endpoint]));
+        // A read that started before a local change may show the endpoint as it was: it is not kept.
+        if (this.changes === changesAtStart) this.endpoints = new Map(list.map((endpoint) => [endpoint.id, endpoint]));
       })
       .catch((error: unknown) => this.logger.warn(`Webhook endpoint refresh failed: ${String(error)}`))
       .finally(() => {
         this.refreshing = undefined;
       });
-    return this.refreshing;
   }
 }

@@ -67,8 +67,8 @@ export class WebhookEndpointsService {
       ...(input.enabled === true && { disabledReason: null }),
     });
     if (!updated) throw this.notFound(id);
+    await this.directory.changed(id);
     await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
-    await this.directory.refresh();
     return toWebhookEndpointResponse(updated);
   }
 
@@ -79,16 +79,16 @@ export class WebhookEndpointsService {
     const updated = await this.repository.update(id, { secrets });
     if (!updated) throw this.notFound(id);
     const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
+    await this.directory.changed(id);
     await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
-    await this.directory.refresh();
     return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
   }
 
   async remove(id: string, actor: AuthenticatedUser): Promise<void> {
     const deleted = await this.repository.delete(id);
     if (!deleted) throw this.notFound(id);
+    await this.directory.changed(id);
     await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
-    await this.directory.refresh();
   }
 
   private async checkUrl(url: string): Promise<void> {

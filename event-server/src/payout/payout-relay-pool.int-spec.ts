@@ -1,0 +1,121 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+
+/** Two send slots (one per endpoint at most) and a timeout long enough to tell "waited for it" from "did not". */
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  PAYOUT_RELAY_INTERVAL_MS: '20',
+  PAYOUT_RELAY_CONCURRENCY: '2',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '60',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_ENDPOINT_CACHE_MS: '60000',
+};
+
+interface Delivery {
+  id: string;
+  endpointId: string;
+  status: string;
+  attempts: number;
+  lastError?: string;
+}
+
+describe('payout relay: a hanging receiver delays only its own webhooks', () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let hanging: TestReceiver;
+  let answering: TestReceiver;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('payout_pool', ENV);
+    admin = t.as('ADMIN');
+    operator = t.as('OPERATOR');
+    hanging = await TestReceiver.start();
+    hanging.answer = () => {}; // never answers: every send to it waits for the timeout
+    answering = await TestReceiver.start();
+  });
+
+  afterEach(async () => {
+    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+    for (const endpoint of list.body.items)
+      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+  });
+
+  afterAll(async () => {
+    // The receivers go first: the sends they hold end at once, so the server need not wait for the timeout.
+    await hanging?.stop();
+    await answering?.stop();
+    await t?.close();
+  });
+
+  async function subscribe(url: string, events: string[]): Promise<string> {
+    const created = await t.request<{ id: string }>('POST', '/webhook-endpoints', { token: admin.token, body: { url, events } });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  }
+
+  async function claimOf(approval: 'AUTO' | 'MANUAL'): Promise<string> {
+    const event = await createClaimableEvent(t, operator, { approval });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const answer = await claim(t, event.id, user!);
+    expect(answer.status).toBe(201);
+    return answer.body.id as string;
+  }
+
+  async function deliveriesTo(endpointId: string): Promise<Delivery[]> {
+    const list = await t.request<{ items: Delivery[] }>('GET', `/deliveries?endpointId=${endpointId}&limit=100`, {
+      token: operator.token,
+    });
+    return list.body.items;
+  }
+
+  it('another endpoint is delivered while sends to a hanging one wait for their timeout', async () => {
+    const slow = await subscribe(hanging.url, ['claim.granted']);
+    await subscribe(answering.url, ['claim.pending']);
+    for (let i = 0; i < 3; i += 1) await claimOf('AUTO');
+    await vi.waitFor(() => expect(hanging.received.length).toBeGreaterThan(0), { timeout: 2_000, interval: 10 });
+
+    // A grant for the other endpoint, decided while the hanging sends are in flight.
+    const pending = await claimOf('MANUAL');
+    await vi.waitFor(() => expect(answering.received.filter((webhook) => webhook.body.includes(pending))).toHaveLength(1), {
+      timeout: 1_500,
+      interval: 10,
+    });
+    // Still inside the first timeout: the hanging endpoint holds at most its share of the slots.
+    const slowDeliveries = await deliveriesTo(slow);
+    expect(slowDeliveries).toHaveLength(3);
+    for (const delivery of slowDeliveries) expect(delivery).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect(hanging.received).toHaveLength(1);
+  });
+
+  it('disabling an endpoint stops its sends at once, also those already taken by the relay', async () => {
+    const slow = await subscribe(hanging.url, ['claim.granted']);
+    const before = hanging.received.length;
+    for (let i = 0; i < 3; i += 1) await claimOf('AUTO');
+    await vi.waitFor(() => expect(hanging.received.length).toBeGreaterThan(before), { timeout: 2_000, interval: 10 });
+    // The relay holds all three (one sending, two waiting for the endpoint's slot).
+    const patched = await t.request('PATCH', `/webhook-endpoints/${slow}`, { token: admin.token, body: { enabled: false } });
+    expect(patched.status).toBe(200);
+    const sentBeforeDisabling = hanging.received.length;
+
+    // Each attempt ends: the ones sent before by their timeout (a retry is scheduled, which will find the
+    // endpoint disabled), the others without a request, as FAILED.
+    const settled = await vi.waitFor(
+      async () => {
+        const deliveries = await deliveriesTo(slow);
+        expect(deliveries).toHaveLength(3);
+        for (const delivery of deliveries) expect(delivery.attempts).toBe(1);
+        return deliveries;
+      },
+      { timeout: 10_000, interval: 30 },
+    );
+    expect(hanging.received).toHaveLength(sentBeforeDisabling);
+    const sent = sentBeforeDisabling - before;
+    expect(settled.filter((delivery) => delivery.lastError === 'no answer within 3000 ms')).toHaveLength(sent);
+    const stopped = settled.filter((delivery) => delivery.lastError === 'the endpoint is disabled');
+    expect(stopped).toHaveLength(3 - sent);
+    for (const delivery of stopped) expect(delivery.status).toBe('FAILED');
+  });
+});
