@@ -28,5 +28,8 @@ export type CreateEventDto = {
    * IANA time zone
    */
   timezone?: string;
+  /**
+   * Stored trimmed; not only spaces
+   */
   title: string;
 };

@@ -12,6 +12,9 @@ export type CreateRewardDto = {
    * Required for ITEM rewards, refused for the others
    */
   itemCode?: string;
+  /**
+   * Stored trimmed; not only spaces
+   */
   name: string;
   /**
    * How much one grant gives

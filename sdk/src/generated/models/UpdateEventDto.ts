@@ -28,5 +28,8 @@ export type UpdateEventDto = {
    * IANA time zone
    */
   timezone?: string;
+  /**
+   * Stored trimmed; not only spaces
+   */
   title?: string;
 };

@@ -181,7 +181,7 @@ export class EventsService {
   }
   /**
    * Add a reward to an event
-   * ITEM rewards need `itemCode`, COUPON rewards `couponCode`. Recorded in the audit log.
+   * ITEM rewards need `itemCode`, COUPON rewards `couponCode`. An event has at most 20 rewards (409 TOO_MANY_REWARDS). Recorded in the audit log.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns RewardResponseDto Created
@@ -201,6 +201,7 @@ export class EventsService {
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
+        409: `Conflict: TOO_MANY_REWARDS`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },

@@ -63,7 +63,7 @@ export class UsersService {
   }
   /**
    * End every session of a user (the caller themselves, or any user for an ADMIN)
-   * Every refresh token of the user stops working at once; the user's access tokens can make no staff write on the event server from 60 s later, nor use the auth server's staff routes. An ADMIN is judged by current roles.
+   * Every refresh token of the user stops working at once; the user's access tokens can make no staff write on the event server from 60 s later, nor use the auth server's staff routes (this one included: 401 STALE_ACCESS_TOKEN). An ADMIN is judged by current roles.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns void
@@ -78,7 +78,7 @@ export class UsersService {
       },
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: USER_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,

@@ -58,7 +58,7 @@ export class WebhooksService {
   }
   /**
    * Send a FAILED delivery again (a fresh retry schedule)
-   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log.
+   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted is 409 `DELIVERY_ENDPOINT_DELETED`.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns DeliveryResponseDto OK
@@ -76,7 +76,7 @@ export class WebhooksService {
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND`,
-        409: `Conflict: DELIVERY_NOT_FAILED`,
+        409: `Conflict: DELIVERY_ENDPOINT_DELETED, DELIVERY_NOT_FAILED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
       },
