@@ -55,7 +55,11 @@ export class UpdateWebhookEndpointDto {
   @MaxLength(500)
   description?: string;
 
-  @ApiPropertyOptional({ description: 'false stops deliveries to it; true starts them again' })
+  @ApiPropertyOptional({
+    description:
+      'false stops deliveries to it: those pending end FAILED, and decisions made meanwhile are not sent to it. ' +
+      'true sends the decisions made from then on; FAILED deliveries are sent again by POST /deliveries/{id}/retry',
+  })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;
