@@ -9,11 +9,14 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 /**
- * A valid zone's canonical IANA name, as stored and shown: zone names are matched without regard to case
- * (`asia/seoul` is `Asia/Seoul`), and an alias is its zone's name (`US/Pacific` is `America/Los_Angeles`).
+ * A valid zone's name as stored and shown: zone names are matched without regard to case, so one given in
+ * another case is written as the platform spells it (`asia/seoul` is `Asia/Seoul`). Any other valid name is
+ * kept as given: the platform's (ICU's) own name for a zone can be an older one (`Asia/Calcutta` for
+ * `Asia/Kolkata`), and an alias (`US/Pacific`) is the operator's choice.
  */
 export function canonicalTimeZone(zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
 /** How many periods' day tables are kept: one per event being claimed or checked at a time, roughly. */
