@@ -580,7 +580,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     for (const endpointId of disable) {
       await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
     }
-    for (const endpointId of disable) await this.directory.changed(endpointId);
+    for (const endpointId of disable) await this.directory.changed(endpointId, null);
     await this.yieldToClaims();
     // The summary leases are taken before the attempts are written: a crash in between leaves them for the sweep.
     await this.claimPayout.refresh(

@@ -64,14 +64,17 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   }
 
   /**
-   * An endpoint was changed (or deleted) through this process: it is forgotten at once, so that the relay
-   * reads it from the store before its next send, and the copy is reloaded by a read that starts after the
-   * change (a reload already in flight may have read the endpoint as it was).
+   * An endpoint was changed (or deleted) through this process, and `now` is what it became (null: deleted):
+   * the copy holds that at once, enabled, or leaves the endpoint out, so that neither the claim path nor the
+   * relay acts on what it was (an endpoint left out while still enabled would miss the decisions recorded
+   * meanwhile). Then the whole copy is reloaded by a read that starts after the change (a reload already in
+   * flight may have read the endpoint as it was).
    */
-  async changed(id: string): Promise<void> {
+  async changed(id: string, now: WebhookEndpointRecord | null): Promise<void> {
     this.changes += 1;
     const endpoints = new Map(this.endpoints);
-    endpoints.delete(id);
+    if (now?.enabled) endpoints.set(id, now);
+    else endpoints.delete(id);
     this.endpoints = endpoints;
     await this.refresh();
   }

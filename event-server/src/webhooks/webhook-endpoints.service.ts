@@ -67,7 +67,7 @@ export class WebhookEndpointsService {
       ...(input.enabled === true && { disabledReason: null }),
     });
     if (!updated) throw this.notFound(id);
-    await this.directory.changed(id);
+    await this.directory.changed(id, updated);
     await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
     return toWebhookEndpointResponse(updated);
   }
@@ -79,7 +79,7 @@ export class WebhookEndpointsService {
     const updated = await this.repository.update(id, { secrets });
     if (!updated) throw this.notFound(id);
     const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
-    await this.directory.changed(id);
+    await this.directory.changed(id, updated);
     await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
     return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
   }
@@ -87,7 +87,7 @@ export class WebhookEndpointsService {
   async remove(id: string, actor: AuthenticatedUser): Promise<void> {
     const deleted = await this.repository.delete(id);
     if (!deleted) throw this.notFound(id);
-    await this.directory.changed(id);
+    await this.directory.changed(id, null);
     await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
   }
 
