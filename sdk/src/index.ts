@@ -13,18 +13,12 @@ export * from './generated/index.js';
 export * from './webhooks.js';
 
 /** Refusals that were recorded as a claim (status REJECTED): their answer carries that claim. */
-export const CLAIM_REFUSAL_CODES = [
-  'ALREADY_CLAIMED',
-  'OUT_OF_STOCK',
-  'CONDITION_NOT_MET',
-  'EVENT_NOT_ACTIVE',
-  'NO_REWARDS',
-] as const;
+export const CLAIM_REFUSAL_CODES = ['ALREADY_CLAIMED', 'OUT_OF_STOCK', 'CONDITION_NOT_MET', 'EVENT_NOT_ACTIVE'] as const;
 export type ClaimRefusalCode = (typeof CLAIM_REFUSAL_CODES)[number];
 
 /**
  * The body of a refused `claims.claimReward` call: the recorded claim plus the error fields, 409 for
- * ALREADY_CLAIMED and OUT_OF_STOCK, 422 for CONDITION_NOT_MET, EVENT_NOT_ACTIVE and NO_REWARDS.
+ * ALREADY_CLAIMED and OUT_OF_STOCK, 422 for CONDITION_NOT_MET and EVENT_NOT_ACTIVE.
  */
 export type ClaimRefusal = ClaimResponseDto &
   Omit<ErrorBody, 'statusCode' | 'code'> & { statusCode: 409 | 422; code: ClaimRefusalCode };

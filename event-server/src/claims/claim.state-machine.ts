@@ -9,7 +9,6 @@ export type PublicClaimStatus = (typeof PUBLIC_CLAIM_STATUSES)[number];
 
 export const CLAIM_REASONS = [
   'EVENT_NOT_ACTIVE',
-  'NO_REWARDS',
   'CONDITION_NOT_MET',
   'OUT_OF_STOCK',
   'ALREADY_CLAIMED',
@@ -21,7 +20,6 @@ export type ClaimReason = (typeof CLAIM_REASONS)[number];
 /** Rejections made by the system: they never hold the slot, so the user may claim again. */
 export const SYSTEM_REJECTIONS: readonly ClaimReason[] = [
   'EVENT_NOT_ACTIVE',
-  'NO_REWARDS',
   'CONDITION_NOT_MET',
   'OUT_OF_STOCK',
   'ALREADY_CLAIMED',

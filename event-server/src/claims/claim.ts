@@ -120,8 +120,7 @@ export function settled(claim: ClaimRecord, processingDecision?: ClaimDecisionRe
 }
 
 /** Why a claim request was refused (its claim is recorded as REJECTED), or that it was interrupted. */
-export type ClaimRefusal =
-  'EVENT_NOT_ACTIVE' | 'NO_REWARDS' | 'CONDITION_NOT_MET' | 'OUT_OF_STOCK' | 'ALREADY_CLAIMED' | 'CLAIM_INTERRUPTED';
+export type ClaimRefusal = 'EVENT_NOT_ACTIVE' | 'CONDITION_NOT_MET' | 'OUT_OF_STOCK' | 'ALREADY_CLAIMED' | 'CLAIM_INTERRUPTED';
 
 /** What a claim request comes to: the recorded claim, and the refusal when it was refused. */
 export interface ClaimOutcome {
@@ -131,7 +130,6 @@ export interface ClaimOutcome {
 
 const REFUSAL_OF: Partial<Record<ClaimReason, ClaimRefusal>> = {
   EVENT_NOT_ACTIVE: 'EVENT_NOT_ACTIVE',
-  NO_REWARDS: 'NO_REWARDS',
   CONDITION_NOT_MET: 'CONDITION_NOT_MET',
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   ALREADY_CLAIMED: 'ALREADY_CLAIMED',

@@ -41,7 +41,6 @@ function filterOf(query: ClaimFilterDto): ClaimFilter {
 
 const REFUSAL_MESSAGE: Record<ClaimRefusal, string> = {
   EVENT_NOT_ACTIVE: 'The event is not active now',
-  NO_REWARDS: 'The event has no rewards to grant yet',
   CONDITION_NOT_MET: "The event's conditions are not met",
   OUT_OF_STOCK: 'A reward of this event is out of stock',
   ALREADY_CLAIMED: 'You already have a claim for this event',
@@ -76,8 +75,8 @@ export class EventClaimsController {
     summary: "Claim an event's rewards",
     description:
       'Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
-      'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET, ' +
-      'EVENT_NOT_ACTIVE or NO_REWARDS (the event has no reward yet; nothing would be granted), 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
+      'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
+      'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
       'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +
       'request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
       'nothing was recorded, retry (with the same `Idempotency-Key`). No body (or `{}`).',
@@ -85,20 +84,12 @@ export class EventClaimsController {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
       404: [EventErrorCode.EVENT_NOT_FOUND],
       409: [ClaimErrorCode.ALREADY_CLAIMED, ClaimErrorCode.OUT_OF_STOCK, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS],
-      422: [
-        ClaimErrorCode.CONDITION_NOT_MET,
-        ClaimErrorCode.EVENT_NOT_ACTIVE,
-        ClaimErrorCode.NO_REWARDS,
-        IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED,
-      ],
+      422: [ClaimErrorCode.CONDITION_NOT_MET, ClaimErrorCode.EVENT_NOT_ACTIVE, IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED],
       503: [ClaimErrorCode.CLAIM_INTERRUPTED, ClaimErrorCode.CLAIMS_BUSY],
     },
     errorExtras: {
       409: { schema: 'ClaimResponseDto', description: 'ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim' },
-      422: {
-        schema: 'ClaimResponseDto',
-        description: 'CONDITION_NOT_MET, EVENT_NOT_ACTIVE and NO_REWARDS carry the recorded claim',
-      },
+      422: { schema: 'ClaimResponseDto', description: 'CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim' },
     },
   })
   @ApiHeader({

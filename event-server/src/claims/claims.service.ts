@@ -185,8 +185,6 @@ export class ClaimsService {
       createdAt: new Date(),
     };
     if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
-    // Granting nothing would take the player's slot for good: a reward added later could never be theirs.
-    if (rewards.length === 0) return this.recordRefusal(base, 'NO_REWARDS');
     const slotKey = slotKeyOf(eventId, userId);
     if (this.heldSlots.has(slotKey)) {
       // Held by another request (another key, or none): refused without a read; by this very key: see recordRefusal.

@@ -117,7 +117,6 @@ describe('the committed OpenAPI documents', () => {
       'CONDITION_NOT_MET',
       'EVENT_NOT_ACTIVE',
       'IDEMPOTENCY_KEY_REUSED',
-      'NO_REWARDS',
     ]);
     expect(codes('/claims/{id}/approve', 'post', 409)).toEqual(['INVALID_TRANSITION']);
     // Bodies are read (bounded, JSON only) on a POST that takes none too.

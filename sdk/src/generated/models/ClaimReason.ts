@@ -6,10 +6,4 @@
  * Why the claim was rejected
  */
 export type ClaimReason =
-  | 'EVENT_NOT_ACTIVE'
-  | 'NO_REWARDS'
-  | 'CONDITION_NOT_MET'
-  | 'OUT_OF_STOCK'
-  | 'ALREADY_CLAIMED'
-  | 'INTERRUPTED'
-  | 'REVIEW_REJECTED';
+  'EVENT_NOT_ACTIVE' | 'CONDITION_NOT_MET' | 'OUT_OF_STOCK' | 'ALREADY_CLAIMED' | 'INTERRUPTED' | 'REVIEW_REJECTED';
