@@ -47,7 +47,7 @@ describe('admin bootstrap', () => {
     expect(await db.collection('users').countDocuments({ email: TEST_ADMIN.email })).toBe(1);
   });
 
-  it('never makes an existing non-admin account ADMIN: it logs why at ERROR level and starts', async () => {
+  it('never makes an existing account with another password ADMIN: it logs why at ERROR level and starts', async () => {
     const app = apps[0]!;
     const user = await register(app, { email: 'squatter@example.com', password: 'users-own-password' });
     expect(user.status).toBe(201);
@@ -58,7 +58,7 @@ describe('admin bootstrap', () => {
       const refusal = errors.mock.calls.map(([message]) => String(message)).find((line) => line.includes('squatter@'));
       expect(refusal).toContain('exists and is not an ADMIN');
       expect(refusal).toContain(`id ${String(user.body.id)}`);
-      expect(refusal).toContain('its password was not set by this configuration');
+      expect(refusal).toContain('its password is not ADMIN_PASSWORD');
       expect(refusal).toContain('PATCH /users/{id}/roles');
       expect(refusal).toContain('another ADMIN_EMAIL');
       expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toEqual({ outcome: 'not-admin', userId: user.body.id });
@@ -77,20 +77,16 @@ describe('admin bootstrap', () => {
     }
   });
 
-  it('does not re-promote a bootstrap admin that another ADMIN demoted', async () => {
-    const email = 'demoted-bootstrap-admin@example.com';
-    const first = await start({ ADMIN_EMAIL: email });
-    const created = await db.collection('users').findOne({ email });
-    expect(created?.roles).toEqual(['ADMIN']);
-    const root = await login(first, TEST_ADMIN.email, TEST_ADMIN.password);
-    const demoted = await call(first, 'PATCH', `/users/${String(created?._id)}/roles`, {
-      token: root.body.accessToken as string,
-      body: { roles: ['USER'] },
-    });
-    expect(demoted.status).toBe(200);
-    const restarted = await start({ ADMIN_EMAIL: email });
-    expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toMatchObject({ outcome: 'not-admin' });
-    expect((await db.collection('users').findOne({ email }))?.roles).toEqual(['USER']);
+  it('makes an existing account ADMIN when its password is ADMIN_PASSWORD, keeping it', async () => {
+    const email = 'registered-first-by-the-operator@example.com';
+    const user = await register(apps[0]!, { email, password: 'the-configured-password' });
+    expect(user.status).toBe(201);
+    const before = await db.collection('users').findOne({ email });
+    const restarted = await start({ ADMIN_EMAIL: email, ADMIN_PASSWORD: 'the-configured-password' });
+    const after = await db.collection('users').findOne({ email });
+    expect(after?.roles).toEqual(['USER', 'ADMIN']);
+    expect(after?.passwordHash).toBe(before?.passwordHash);
+    expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toEqual({ outcome: 'unchanged', userId: user.body.id });
   });
 
   it('tolerates several instances bootstrapping a new admin at once', async () => {

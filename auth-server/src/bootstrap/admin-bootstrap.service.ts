@@ -7,8 +7,11 @@ import { UserErrorCode } from '../users/user-errors.js';
 import type { User } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 
-/** `not-admin`: the address belongs to an account without ADMIN, which is left as it is. */
-export type AdminBootstrapOutcome = 'created' | 'unchanged' | 'not-admin';
+/**
+ * `promoted`: an existing account whose password is ADMIN_PASSWORD gained ADMIN; `not-admin`: the address
+ * belongs to an account without ADMIN whose password is another, which is left as it is.
+ */
+export type AdminBootstrapOutcome = 'created' | 'promoted' | 'unchanged' | 'not-admin';
 
 export interface AdminBootstrapResult {
   outcome: AdminBootstrapOutcome;
@@ -17,10 +20,10 @@ export interface AdminBootstrapResult {
 
 /**
  * Makes sure the configured ADMIN account exists before the server takes requests, by creating it. An
- * existing account is never changed: its password was not set by this configuration (anyone may have signed
- * up with the address first), and an ADMIN may have demoted it on purpose, so making it ADMIN at boot would
- * hand the role to whoever holds that password, with no audit entry. The server starts either way: other
- * admins can still give the role through the audited role change.
+ * existing account keeps its password (never overwritten), and gains ADMIN only when that password is
+ * ADMIN_PASSWORD: anyone may have signed up with the address first, with a password of their own, and
+ * making that account ADMIN would hand the role to them. Otherwise it is left as it is and the log says why
+ * at error level; the server starts either way (other admins can give the role through the audited change).
  */
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
@@ -39,10 +42,9 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     const { outcome, userId } = await this.ensureAdmin();
     if (outcome === 'not-admin') {
       this.logger.error(
-        `admin account ${email} (id ${userId}): the account exists and is not an ADMIN; it was not promoted, because its password ` +
-          'was not set by this configuration (ADMIN_PASSWORD is only the initial password of an account the server ' +
-          'creates). To make it an ADMIN, an ADMIN gives it the role with PATCH /users/{id}/roles; or choose another ' +
-          'ADMIN_EMAIL.',
+        `admin account ${email} (id ${userId}): the account exists and is not an ADMIN; it was not promoted, because its ` +
+          'password is not ADMIN_PASSWORD (anyone may have registered the address). To make it an ADMIN, an ADMIN ' +
+          'gives it the role with PATCH /users/{id}/roles; or choose another ADMIN_EMAIL.',
       );
     } else {
       this.logger.log(`admin account ${email}: ${outcome}`);
@@ -51,7 +53,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
 
   async ensureAdmin(): Promise<AdminBootstrapResult> {
     const existing = await this.users.findByEmail(this.config.admin.email);
-    if (existing) return resultFor(existing);
+    if (existing) return this.promote(existing);
     try {
       const created = await this.users.createAccount({
         email: this.config.admin.email,
@@ -65,11 +67,13 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       if (!(error instanceof DomainError && error.code === UserErrorCode.EMAIL_TAKEN)) throw error;
       const winner = await this.users.findByEmail(this.config.admin.email);
       if (!winner) throw error;
-      return resultFor(winner);
+      return this.promote(winner);
     }
   }
-}
 
-function resultFor(user: User): AdminBootstrapResult {
-  return { outcome: user.roles.includes(Role.ADMIN) ? 'unchanged' : 'not-admin', userId: user.id };
+  private async promote(user: User): Promise<AdminBootstrapResult> {
+    if (user.roles.includes(Role.ADMIN)) return { outcome: 'unchanged', userId: user.id };
+    const granted = await this.users.grantRoleToHolderOf(user, Role.ADMIN, this.config.admin.password);
+    return { outcome: granted ? 'promoted' : 'not-admin', userId: user.id };
+  }
 }

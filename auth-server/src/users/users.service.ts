@@ -101,6 +101,18 @@ export class UsersService {
     return this.users.findByEmail(normaliseEmail(email));
   }
 
+  /**
+   * The configured admin account gaining ADMIN at boot (the server's own doing, not a staff change), only when
+   * `password` (ADMIN_PASSWORD) is its password: whoever set it holds the deployment's secret. True if granted.
+   */
+  async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
+    const credentials = await this.users.findCredentialsByEmail(user.email);
+    if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
+    const change = await this.users.replaceRoles(user.id, [...new Set([...user.roles, role])]);
+    if (!change) throw userNotFound(user.id);
+    return true;
+  }
+
   async list(query: { role?: Role; page: number; limit: number }): Promise<Page<User>> {
     const { items, total } = await this.users.findPage({ role: query.role }, (query.page - 1) * query.limit, query.limit);
     return { items, page: query.page, limit: query.limit, total };
