@@ -133,6 +133,31 @@ describe('payout relay: a hanging receiver delays only its own webhooks', () => 
     for (const delivery of stopped) expect(delivery.status).toBe('FAILED');
   });
 
+  it('a backlog larger than what the relay holds for one endpoint drains, to an enabled and to a disabled endpoint', async () => {
+    // The relay holds at most 4 deliveries of one endpoint here (its share, 1 slot, times 4): 12 need 3 takes,
+    // each started when the previous ones are recorded (before, the next waited for the relay's idle pause).
+    const fast = await subscribe(answering.url, ['claim.granted']);
+    for (let i = 0; i < 12; i += 1) await claimOf('AUTO');
+    await vi.waitFor(
+      async () => expect((await deliveriesTo(fast)).filter((delivery) => delivery.status === 'DELIVERED')).toHaveLength(12),
+      { timeout: 20_000, interval: 50 },
+    );
+    await t.request('DELETE', `/webhook-endpoints/${fast}`, { token: admin.token });
+    const slow = await subscribe(hanging.url, ['claim.granted']);
+    const before = hanging.received.length;
+    for (let i = 0; i < 12; i += 1) await claimOf('AUTO');
+    await vi.waitFor(() => expect(hanging.received.length).toBeGreaterThan(before), { timeout: 20_000, interval: 10 });
+    const patched = await t.request('PATCH', `/webhook-endpoints/${slow}`, { token: admin.token, body: { enabled: false } });
+    expect(patched.status).toBe(200);
+    const sent = hanging.received.length - before;
+    release();
+    // The one sent before the PATCH gets a retry (which will find the endpoint disabled); the others end FAILED.
+    await vi.waitFor(
+      async () => expect((await deliveriesTo(slow)).filter((delivery) => delivery.status === 'FAILED')).toHaveLength(12 - sent),
+      { timeout: 20_000, interval: 50 },
+    );
+  });
+
   it('a change to an endpoint made here never leaves it out of the subscribers while the copy reloads', async () => {
     const directory = t.app.get(WebhookEndpointDirectory);
     const id = await subscribe(answering.url, ['claim.granted']);

@@ -242,7 +242,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const known = new Set(due.map((delivery) => delivery.id));
       await this.yieldToClaims();
       // Endpoints whose share this relay holds already are left out: their backlog must not hide the others'.
-      const found = await this.deliveries.findDue(now, limit, this.fullEndpoints());
+      // Their due deliveries wait for held ones to be let go, which starts the next round (see flush).
+      const full = this.fullEndpoints();
+      if (full.length > 0) this.starved = true;
+      const found = await this.deliveries.findDue(now, limit, full);
       foundFull = found.length === limit;
       for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
@@ -484,11 +487,6 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         else this.sendingTo.delete(endpointId);
         void this.settle(delivery, sent && { ...sent, at: leasedAt }).then(resolve);
         this.pump();
-        // A slot is free: due work a round had to leave for lack of one is taken now.
-        if (this.starved) {
-          this.starved = false;
-          this.scheduleIn(this.waiting.length === 0 ? 0 : this.config.payout.relayIntervalMs);
-        }
       });
     this.sending.add(sending);
   }
@@ -527,6 +525,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.unhold(delivery);
         resolve(recorded && finished !== undefined);
       }
+      // Room is made (only now: a delivery counts against its endpoint until its attempt is recorded): due work
+      // a round had to leave for lack of it is taken now, not after the relay's idle pause (up to 30 s).
+      // While others still wait for a slot, one interval; once none does, at once (then it is no longer owed).
+      if (this.starved && this.waiting.length === 0) {
+        this.starved = false;
+        this.scheduleIn(0);
+      } else if (this.starved) this.scheduleIn(this.config.payout.relayIntervalMs);
     }
   }
 
