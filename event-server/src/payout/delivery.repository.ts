@@ -191,16 +191,10 @@ export class DeliveryRepository {
     return won === true;
   }
 
-  /** A FAILED delivery due again now, its backoff schedule started over after `retryBase` attempts (by default its own). */
-  async reschedule(id: string, now: Date, retryBase?: number): Promise<DeliveryRecord | undefined> {
-    let base = retryBase;
-    if (base === undefined) {
-      const current = await this.findById(id);
-      if (!current) return undefined;
-      base = current.attempts;
-    }
+  /** A FAILED delivery due again at `now`, its backoff schedule started over after `retryBase` attempts. */
+  async reschedule(id: string, now: Date, retryBase: number): Promise<DeliveryRecord | undefined> {
     const doc = await this.model
-      .findByIdAndUpdate(id, { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: base } }, { returnDocument: 'after' })
+      .findByIdAndUpdate(id, { $set: { status: 'PENDING', nextAttemptAt: now, retryBase } }, { returnDocument: 'after' })
       .lean<StoredDelivery>()
       .exec();
     return doc ? toDelivery(doc) : undefined;
