@@ -20,8 +20,8 @@ export class RewardRepository {
    */
   async create(fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>, max: number): Promise<RewardRecord | undefined> {
     let unitsOnClaims = fields.stock !== undefined;
-    // Each lost race means one more reward: at most `max` rounds before the event is full.
-    for (let round = 0; round <= max; round++) {
+    // Ends: each lost place means one more reward counted (until `max`), and the claim-held units are lost once.
+    for (;;) {
       const taken = await this.model.countDocuments({ eventId: fields.eventId }).exec();
       if (taken >= max) return undefined;
       const position = `${fields.eventId}:${taken}`;
@@ -31,12 +31,9 @@ export class RewardRepository {
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         // The place was taken: count again. Otherwise only the claim-held units were (another limited reward has them).
-        if (!unitsOnClaims || (await this.model.exists({ position }).exec())) continue;
-        unitsOnClaims = false;
-        round--;
+        if (unitsOnClaims && !(await this.model.exists({ position }).exec())) unitsOnClaims = false;
       }
     }
-    return undefined;
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {

@@ -8,7 +8,7 @@ import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
 import { rewardsFor } from './reward.mapper.js';
-import { RewardsService } from './rewards.service.js';
+import { MAX_REWARDS_PER_EVENT, RewardsService } from './rewards.service.js';
 
 // A reward exists only inside its event: the routes are the event's, and so is the OpenAPI tag.
 @ApiTags('events')
@@ -23,8 +23,8 @@ export class RewardsController {
     operationId: 'addReward',
     summary: 'Add a reward to an event',
     description:
-      'ITEM rewards need `itemCode`, COUPON rewards `couponCode`. An event has at most 20 rewards (409 ' +
-      'TOO_MANY_REWARDS). Recorded in the audit log.',
+      `ITEM rewards need \`itemCode\`, COUPON rewards \`couponCode\`. An event has at most ${MAX_REWARDS_PER_EVENT} ` +
+      'rewards (409 TOO_MANY_REWARDS). Recorded in the audit log.',
     errors: {
       400: [EventErrorCode.INVALID_REWARD],
       404: [EventErrorCode.EVENT_NOT_FOUND],
