@@ -1,7 +1,7 @@
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, Matches } from 'class-validator';
-import { INSTANT_WITH_ZONE, instantMessage } from '../events/dto/create-event.dto.js';
+import { IsOptional } from 'class-validator';
+import { IsInstant } from '../events/dto/create-event.dto.js';
 
 export interface TimeRange {
   from?: Date;
@@ -21,13 +21,11 @@ export function toTimeRange(from?: string, to?: string): TimeRange {
 export class TimeRangeQueryDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'From this instant (included); not after `to`' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('from') })
+  @IsInstant()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Up to this instant (included)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('to') })
+  @IsInstant()
   to?: string;
 }

@@ -5,7 +5,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -15,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ACTIVITY_TYPE_PATTERN } from '../../conditions/condition.types.js';
-import { INSTANT_WITH_ZONE, instantMessage } from '../../events/dto/create-event.dto.js';
+import { IsInstant } from '../../events/dto/create-event.dto.js';
 
 export const MAX_BATCH_SIZE = 1000;
 
@@ -35,8 +34,7 @@ export class ActivityInputDto {
   /** Defaults to now; may not be in the future. */
   @ApiPropertyOptional({ format: 'date-time', description: 'Default now; not in the future; with its zone (Z or an offset)' })
   @IsOptional()
-  @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('occurredAt') })
+  @IsInstant()
   occurredAt?: string;
 
   @ApiPropertyOptional({

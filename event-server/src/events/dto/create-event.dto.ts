@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { CONDITION_PROPERTY } from '../../conditions/dto/condition.openapi.js';
@@ -11,9 +12,15 @@ import { APPROVAL_MODES, type ApprovalMode, EVENT_STATUSES, type EventStatus } f
  */
 export const INSTANT_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
-/** The refusal of a value that is not such an instant. */
-export function instantMessage(field: string): string {
-  return `${field} must be an ISO-8601 date-time that names its zone, like 2030-01-01T00:00:00Z or 2030-01-01T09:00:00+09:00`;
+/** An instant field: ISO-8601 (strict: a real date) in the extended form with its zone (INSTANT_WITH_ZONE). */
+export function IsInstant(): PropertyDecorator {
+  return applyDecorators(
+    IsISO8601({ strict: true }),
+    Matches(INSTANT_WITH_ZONE, {
+      message:
+        '$property must be an ISO-8601 date-time that names its zone, like 2030-01-01T00:00:00Z or 2030-01-01T09:00:00+09:00',
+    }),
+  );
 }
 
 export class CreateEventDto {
@@ -35,13 +42,11 @@ export class CreateEventDto {
     example: '2030-01-01T00:00:00Z',
     description: 'Before endAt; with its zone (Z or an offset)',
   })
-  @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('startAt') })
+  @IsInstant()
   startAt!: string;
 
   @ApiProperty({ format: 'date-time', example: '2030-01-08T00:00:00Z', description: 'At most 1830 days after startAt' })
-  @IsISO8601({ strict: true })
-  @Matches(INSTANT_WITH_ZONE, { message: instantMessage('endAt') })
+  @IsInstant()
   endAt!: string;
 
   @ApiProperty({ enum: EVENT_STATUSES, enumName: 'EventStatus', description: 'Only ACTIVE events can be claimed' })
