@@ -55,9 +55,9 @@ for (const [net, prefix] of [
 
 export type UrlProblem = { kind: 'invalid'; message: string } | { kind: 'refused'; message: string };
 
-/** The eight 16-bit groups of an IPv6 address (a zone index is dropped), or undefined if it is not one. */
+/** The eight 16-bit groups of an IPv6 address (without its zone index), or undefined if it is not one. */
 function groupsOf(address: string): number[] | undefined {
-  let text = address.replace(/%.*$/, '');
+  let text = address;
   if (isIP(text) !== 6) return undefined;
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
   if (dotted) {
