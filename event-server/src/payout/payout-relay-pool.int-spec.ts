@@ -103,16 +103,25 @@ describe('payout relay: a hanging receiver delays only its own webhooks', () => 
     expect(hanging.received).toHaveLength(1);
   });
 
-  it('disabling an endpoint stops its sends at once, also those already taken by the relay', async () => {
+  /**
+   * `count` grants to a new endpoint on the hanging receiver, disabled once the relay has sent it one, then the
+   * receiver answers what it holds: the endpoint, the receiver's count before, and how many it was sent.
+   */
+  async function grantThenDisable(count: number): Promise<{ slow: string; before: number; sent: number }> {
     const slow = await subscribe(hanging.url, ['claim.granted']);
     const before = hanging.received.length;
-    for (let i = 0; i < 3; i += 1) await claimOf('AUTO');
+    for (let i = 0; i < count; i += 1) await claimOf('AUTO');
     await vi.waitFor(() => expect(hanging.received.length).toBeGreaterThan(before), { timeout: 20_000, interval: 10 });
-    // The relay holds all three (one sending, two waiting for the endpoint's slot).
     const patched = await t.request('PATCH', `/webhook-endpoints/${slow}`, { token: admin.token, body: { enabled: false } });
     expect(patched.status).toBe(200);
-    const sentBeforeDisabling = hanging.received.length;
+    const sent = hanging.received.length - before;
     release();
+    return { slow, before, sent };
+  }
+
+  it('disabling an endpoint stops its sends at once, also those already taken by the relay', async () => {
+    // When disabled, the relay holds all three (one sending, two waiting for the endpoint's slot).
+    const { slow, before, sent } = await grantThenDisable(3);
 
     // Each attempt ends: the ones sent before with the receiver's answer (a retry is scheduled, which will
     // find the endpoint disabled), the others without a request, as FAILED.
@@ -125,8 +134,7 @@ describe('payout relay: a hanging receiver delays only its own webhooks', () => 
       },
       { timeout: 20_000, interval: 30 },
     );
-    expect(hanging.received).toHaveLength(sentBeforeDisabling);
-    const sent = sentBeforeDisabling - before;
+    expect(hanging.received).toHaveLength(before + sent);
     expect(settled.filter((delivery) => delivery.lastError?.startsWith('the receiver answered 503'))).toHaveLength(sent);
     const stopped = settled.filter((delivery) => delivery.lastError === 'the endpoint is disabled');
     expect(stopped).toHaveLength(3 - sent);
@@ -143,14 +151,7 @@ describe('payout relay: a hanging receiver delays only its own webhooks', () => 
       { timeout: 20_000, interval: 50 },
     );
     await t.request('DELETE', `/webhook-endpoints/${fast}`, { token: admin.token });
-    const slow = await subscribe(hanging.url, ['claim.granted']);
-    const before = hanging.received.length;
-    for (let i = 0; i < 12; i += 1) await claimOf('AUTO');
-    await vi.waitFor(() => expect(hanging.received.length).toBeGreaterThan(before), { timeout: 20_000, interval: 10 });
-    const patched = await t.request('PATCH', `/webhook-endpoints/${slow}`, { token: admin.token, body: { enabled: false } });
-    expect(patched.status).toBe(200);
-    const sent = hanging.received.length - before;
-    release();
+    const { slow, sent } = await grantThenDisable(12);
     // The one sent before the PATCH gets a retry (which will find the endpoint disabled); the others end FAILED.
     await vi.waitFor(
       async () => expect((await deliveriesTo(slow)).filter((delivery) => delivery.status === 'FAILED')).toHaveLength(12 - sent),
