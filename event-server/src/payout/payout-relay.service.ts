@@ -434,14 +434,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private hold(delivery: DeliveryRecord): void {
     this.held.set(delivery.id, delivery.endpointId);
-    this.heldPerEndpoint.set(delivery.endpointId, (this.heldPerEndpoint.get(delivery.endpointId) ?? 0) + 1);
+    count(this.heldPerEndpoint, delivery.endpointId, 1);
   }
 
   private unhold(delivery: DeliveryRecord): void {
-    if (!this.held.delete(delivery.id)) return;
-    const left = (this.heldPerEndpoint.get(delivery.endpointId) ?? 1) - 1;
-    if (left > 0) this.heldPerEndpoint.set(delivery.endpointId, left);
-    else this.heldPerEndpoint.delete(delivery.endpointId);
+    if (this.held.delete(delivery.id)) count(this.heldPerEndpoint, delivery.endpointId, -1);
   }
 
   /** A leased delivery waits for a free slot; resolves once its attempt is recorded (false: let go unsent). */
@@ -474,7 +471,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private start({ delivery, leasedAt, resolve }: Waiting): void {
     const endpointId = delivery.endpointId;
-    this.sendingTo.set(endpointId, (this.sendingTo.get(endpointId) ?? 0) + 1);
+    count(this.sendingTo, endpointId, 1);
     const sending: Promise<void> = this.send(delivery)
       .catch((error: unknown) => {
         this.logger.error(`Payout send failed: ${String(error)}`);
@@ -482,9 +479,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       })
       .then((sent) => {
         this.sending.delete(sending);
-        const left = (this.sendingTo.get(endpointId) ?? 1) - 1;
-        if (left > 0) this.sendingTo.set(endpointId, left);
-        else this.sendingTo.delete(endpointId);
+        count(this.sendingTo, endpointId, -1);
         void this.settle(delivery, sent && { ...sent, at: leasedAt }).then(resolve);
         this.pump();
       });
@@ -612,6 +607,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     return read;
   }
+}
+
+/** Adds `by` to a per-endpoint count; a count back at 0 leaves the map (so its keys are the endpoints counted). */
+function count(counts: Map<string, number>, endpointId: string, by: 1 | -1): void {
+  const now = (counts.get(endpointId) ?? 0) + by;
+  if (now > 0) counts.set(endpointId, now);
+  else counts.delete(endpointId);
 }
 
 interface Waiting {
