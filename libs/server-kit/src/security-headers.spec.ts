@@ -46,10 +46,25 @@ describe('security headers', () => {
 
   it('are on every answer, a refusal included, with no-store unless the route caches', async () => {
     const app = await appWith(0);
-    const expected = securityHeadersFor({ hstsMaxAgeSeconds: 0 });
     for (const url of ['/ok', '/refused', '/missing']) {
       const reply = await app.inject({ method: 'GET', url });
-      expect(reply.headers).toMatchObject({ ...expected, 'cache-control': 'no-store' });
+      expect(reply.headers).toMatchObject({
+        'content-security-policy': "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'cache-control': 'no-store',
+      });
+      // Headers that act only on an HTML document (or IE8, or Flash) are left to the /docs pages.
+      for (const documentOnly of [
+        'cross-origin-opener-policy',
+        'origin-agent-cluster',
+        'x-xss-protection',
+        'x-download-options',
+      ]) {
+        expect(reply.headers).not.toHaveProperty(documentOnly);
+      }
     }
     expect((await app.inject({ method: 'GET', url: '/cached' })).headers['cache-control']).toBe('public, max-age=60');
   });
@@ -63,8 +78,20 @@ describe('security headers', () => {
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it("give Swagger UI's pages their own CSP", async () => {
+  it("give Swagger UI's pages their own CSP and all of helmet's headers", async () => {
     const app = await appWith(0);
-    expect((await app.inject({ method: 'GET', url: '/docs/page' })).headers['content-security-policy']).toBe(DOCS_CSP);
+    const page = await app.inject({ method: 'GET', url: '/docs/page' });
+    expect(page.headers).toMatchObject({
+      ...securityHeadersFor({ hstsMaxAgeSeconds: 0 }),
+      'content-security-policy': DOCS_CSP,
+      'cache-control': 'no-store',
+    });
+  });
+
+  it('carry HSTS on API answers and pages alike when it is configured', () => {
+    const { api, docs } = answerHeadersFor({ hstsMaxAgeSeconds: 86_400 });
+    const hsts = ['strict-transport-security', 'max-age=86400; includeSubDomains'];
+    expect(api).toContainEqual(hsts);
+    expect(docs).toContainEqual(hsts);
   });
 });
