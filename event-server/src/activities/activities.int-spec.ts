@@ -116,6 +116,32 @@ describe('activities', () => {
     expect(reversed.status).toBe(400);
   });
 
+  it('keeps attribute keys named after Object.prototype members exactly as given, at any depth', async () => {
+    const userId = newId();
+    const attributes =
+      '{"toString":"x","questId":"q1","constructor":"c","valueOf":1,"hasOwnProperty":{"isPrototypeOf":true},' +
+      '"prototype":"p","list":[{"__defineGetter__":"g","toLocaleString":"l"}],"constructorX":{"constructor":{"a":1}}}';
+    const raw = `{"userId":"${userId}","type":"QUEST_CLEAR","occurredAt":"2025-12-02T00:00:00Z","attributes":${attributes}}`;
+    const reply = await t.request<ImportReply>('POST', '/activities', { token: operator.token, raw });
+    expect(reply.status).toBe(201);
+    const listed = await t.request<{ items: Array<{ attributes: unknown }> }>('GET', `/activities?userId=${userId}`, {
+      token: operator.token,
+    });
+    // Compared as JSON text: every key, its value and its place.
+    expect(JSON.stringify(listed.body.items.map((item) => item.attributes))).toBe(`[${attributes}]`);
+  });
+
+  it('still refuses __proto__ and constructor.prototype inside attributes, and stores nothing', async () => {
+    const userId = newId();
+    for (const attributes of ['{"__proto__":{"admin":true}}', '{"a":{"constructor":{"prototype":{"admin":true}}}}']) {
+      const raw = `{"userId":"${userId}","type":"LOGIN","attributes":${attributes}}`;
+      const reply = await t.request('POST', '/activities', { token: operator.token, raw });
+      expect(reply.status, attributes).toBe(400);
+    }
+    expect(await countFor(userId)).toBe(0);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
   it('lets only OPERATOR and ADMIN import, OPERATOR/AUDITOR/ADMIN list, and audits imports', async () => {
     const body = { userId: newId(), type: 'LOGIN' };
     expect((await t.request('POST', '/activities', { token: t.as('USER').token, body })).status).toBe(403);

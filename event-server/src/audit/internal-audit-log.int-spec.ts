@@ -43,4 +43,18 @@ describe('audit entries reported by the auth server', () => {
     const bad = await t.request('POST', '/internal/audit-logs', { token, body: { ...entry, action: 'lower case' } });
     expect(bad.status).toBe(400);
   });
+
+  it('keeps keys of changes named after Object.prototype members', async () => {
+    const token = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
+    const admin = newId();
+    const changes = '{"toString":{"before":"a","after":"b"},"constructor":"c","roles":{"before":["USER"],"after":["USER"]}}';
+    const raw =
+      `{"actorId":"${admin}","action":"USER_ROLES_CHANGED","targetType":"USER","targetId":"${newId()}",` +
+      `"at":"2025-12-01T10:00:00.000Z","changes":${changes},"externalId":"auth:audit:${newId()}"}`;
+    expect((await t.request('POST', '/internal/audit-logs', { token, raw })).status).toBe(201);
+    const trail = await t.request<{ items: Array<{ changes: unknown }> }>('GET', `/audit-logs?actorId=${admin}`, {
+      token: t.as('AUDITOR').token,
+    });
+    expect(JSON.stringify(trail.body.items.map((item) => item.changes))).toBe(`[${changes}]`);
+  });
 });

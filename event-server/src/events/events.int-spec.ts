@@ -73,6 +73,17 @@ describe('events and rewards', () => {
         'INVALID_CONDITION',
         /condition\.conditions\[0\]\.days must be a positive integer/,
       ],
+      // Keys named after Object.prototype members reach the condition validator like any other unknown field.
+      [
+        { ...baseEvent, condition: { type: 'LOGIN_DAYS', days: 3, toString: 'x' } },
+        'INVALID_CONDITION',
+        /condition\.toString is not allowed for LOGIN_DAYS/,
+      ],
+      [
+        { ...baseEvent, condition: { type: 'ANY', conditions: [{ type: 'LOGIN_DAYS', days: 3, constructor: 'x' }] } },
+        'INVALID_CONDITION',
+        /condition\.conditions\[0\]\.constructor is not allowed for LOGIN_DAYS/,
+      ],
       [{ ...baseEvent, extra: 1 }, 'VALIDATION_FAILED', /property extra should not exist/],
       [{ ...baseEvent, title: 42 }, 'VALIDATION_FAILED', /title/],
       [{ ...baseEvent, title: '   ' }, 'VALIDATION_FAILED', /title must not be blank/],

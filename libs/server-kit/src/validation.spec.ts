@@ -102,11 +102,29 @@ describe('the validation pipe and keys named after Object.prototype members', ()
     );
   });
 
-  it('does not walk into free-form fields, which are validated elsewhere', async () => {
-    const value = parsed('{"items":[{"type":"A","attributes":{"toString":"x","valueOf":{"hasOwnProperty":1}}}]}');
+  it('gives a free-form field back as parsed, keys named after Object.prototype members included, in place', async () => {
+    const attributes =
+      '{"toString":"x","a":1,"constructor":"c","valueOf":{"hasOwnProperty":1,"prototype":[{"isPrototypeOf":2}]},' +
+      '"b":{"constructor":{"c":3}}}';
+    const value = parsed(`{"note":"n","owner":{"name":"a"},"items":[{"type":"A","attributes":${attributes}},{"type":"B"}]}`);
     const result = (await pipe.transform(value, body)) as BatchDto;
     expect(result).toBeInstanceOf(BatchDto);
+    expect(result.owner).toBeInstanceOf(OwnerDto);
     expect(result.items?.[0]).toBeInstanceOf(ItemDto);
+    expect(JSON.stringify(result.items?.[0]?.attributes)).toBe(attributes);
+    expect(Object.getPrototypeOf(result.items?.[0]?.attributes)).toBe(Object.prototype);
+    expect(JSON.stringify(result)).toBe(
+      `{"note":"n","owner":{"name":"a"},"items":[{"type":"A","attributes":${attributes}},{"type":"B"}]}`,
+    );
+  });
+
+  it('refuses __proto__ and constructor.prototype inside a free-form field, naming them', async () => {
+    const proto = await refusal(parsed('{"items":[{"type":"A","attributes":{"a":[{"__proto__":{"admin":true}}]}}]}'));
+    expect(proto).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(proto.messages).toEqual(['items.0.attributes.a.0.__proto__ is not allowed']);
+    const constructor = await refusal(parsed('{"items":[{"type":"A","attributes":{"constructor":{"prototype":{}}}}]}'));
+    expect(constructor.messages).toEqual(['items.0.attributes.constructor.prototype is not allowed']);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
   it('keeps refusing ordinary unknown fields and accepting known ones', async () => {
@@ -126,10 +144,16 @@ describe('shadowedKeysOf', () => {
     expect(shadowedKeysOf({ items }).size).toBe(0);
   });
 
-  it('records the own keys that the transform would drop, per object', () => {
+  it('records the own keys that the transform would drop, per object, with its entries as parsed', () => {
     const inner = parsed('{"__proto__":{"a":1},"name":"x"}') as object;
     const found = shadowedKeysOf({ list: [inner], toString: 1, valueOfX: 2 });
-    expect([...found.values()]).toEqual(expect.arrayContaining([['toString'], ['__proto__']]));
-    expect(found.get(inner)).toEqual(['__proto__']);
+    expect([...found.values()].map((object) => object.keys)).toEqual(expect.arrayContaining([['toString'], ['__proto__']]));
+    expect(found.get(inner)).toEqual({
+      keys: ['__proto__'],
+      entries: [
+        ['__proto__', { a: 1 }],
+        ['name', 'x'],
+      ],
+    });
   });
 });

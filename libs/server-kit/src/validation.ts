@@ -52,14 +52,26 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** A key that the transform drops without a word (see shadowedKeysOf). */
+function isShadowedKey(key: string): boolean {
+  return key in Object.prototype || key === 'prototype';
+}
+
+/** An object of a parsed body that holds shadowed keys: those keys, and all its own entries as parsed, in order. */
+export interface ShadowedObject {
+  keys: string[];
+  entries: Array<[string, unknown]>;
+}
+
 /**
- * Own keys that the transform drops without a word, so that `forbidNonWhitelisted` never sees them:
- * class-transformer skips a key the new instance already answers with a function or getter (`toString`,
+ * The objects that hold own keys the transform drops without a word, so that `forbidNonWhitelisted` never sees
+ * them: class-transformer skips a key the new instance already answers with a function or getter (`toString`,
  * `valueOf`, `hasOwnProperty`, `__defineGetter__`, ... from Object.prototype) and `__proto__`/`constructor`;
- * Nest deletes `__proto__`, `constructor` and `prototype` before it. Recorded per object before the transform.
+ * Nest deletes `__proto__`, `constructor` and `prototype` before it (in place). Recorded per object before the
+ * transform, with the object's entries, so that a free-form field can be given back as it was parsed.
  */
-export function shadowedKeysOf(value: unknown): Map<object, string[]> {
-  const found = new Map<object, string[]>();
+export function shadowedKeysOf(value: unknown): Map<object, ShadowedObject> {
+  const found = new Map<object, ShadowedObject>();
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const current = stack.pop();
@@ -70,11 +82,11 @@ export function shadowedKeysOf(value: unknown): Map<object, string[]> {
     }
     let shadowed: string[] | undefined;
     for (const key of Object.keys(current)) {
-      if (key in Object.prototype || key === 'prototype') (shadowed ??= []).push(key);
+      if (isShadowedKey(key)) (shadowed ??= []).push(key);
       const item = (current as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null) stack.push(item);
     }
-    if (shadowed) found.set(current, shadowed);
+    if (shadowed) found.set(current, { keys: shadowed, entries: Object.entries(current) });
   }
   return found;
 }
@@ -86,32 +98,77 @@ function isDtoInstance(value: unknown): value is Record<string, unknown> {
   return prototype !== Object.prototype && prototype !== null;
 }
 
+/** A plain object, as JSON.parse and class-transformer make them. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function refusedKey(path: string): ValidationError {
+  return { property: path, constraints: { prototypeKey: `${path} is not allowed` }, children: [] };
+}
+
 /**
- * The shadowed keys of `plain` at the levels that became DTO instances in `dto`, as whitelist errors. Free-form
- * fields (plain objects in the DTO, such as an activity's `attributes`) are left to their own validation.
+ * Gives a free-form value back, in place, as it was parsed: the keys Nest deleted (`constructor`, `prototype`)
+ * in their places. `__proto__` and `constructor.prototype` are refused, as Fastify's JSON parser refuses them.
  */
-function unknownShadowedKeys(
+function restoreParsed(value: unknown, shadowed: Map<object, ShadowedObject>, path: string, errors: ValidationError[]): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    value.forEach((item: unknown, index) => restoreParsed(item, shadowed, `${path}.${index}`, errors));
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  const found = shadowed.get(object);
+  if (found) {
+    for (const [key, item] of found.entries) {
+      if (key === '__proto__') errors.push(refusedKey(`${path}.__proto__`));
+      else if (key === 'constructor' && typeof item === 'object' && item !== null && Object.hasOwn(item, 'prototype')) {
+        errors.push(refusedKey(`${path}.constructor.prototype`));
+      }
+    }
+    for (const key of Object.keys(object)) delete object[key];
+    // Defined, not assigned: an own data property whatever the key (no setter such as __proto__'s is called).
+    for (const [key, item] of found.entries) {
+      Object.defineProperty(object, key, { value: item, writable: true, enumerable: true, configurable: true });
+    }
+  }
+  for (const [key, item] of Object.entries(object)) restoreParsed(item, shadowed, `${path}.${key}`, errors);
+}
+
+/**
+ * Walks the DTO levels of `dto` alongside `plain`. The shadowed keys found at a DTO level are whitelist errors.
+ * A free-form field (a plain object in the DTO, such as an activity's `attributes` or an event's `condition`)
+ * is set to the value as parsed, keys named after Object.prototype members included, instead of
+ * class-transformer's copy without them: its own validation then sees every key.
+ */
+function settleShadowedKeys(
   dto: Record<string, unknown>,
   plain: unknown,
-  shadowed: Map<object, string[]>,
+  shadowed: Map<object, ShadowedObject>,
   path: string,
 ): ValidationError[] {
   if (typeof plain !== 'object' || plain === null) return [];
-  const errors: ValidationError[] = (shadowed.get(plain) ?? []).map((key) => ({
+  const errors: ValidationError[] = (shadowed.get(plain)?.keys ?? []).map((key) => ({
     property: path ? `${path}.${key}` : key,
     constraints: { whitelistValidation: `property ${key} should not exist` },
     children: [],
   }));
+  const freeForm = (parsed: unknown, at: string): unknown => {
+    restoreParsed(parsed, shadowed, at, errors);
+    return parsed;
+  };
   for (const key of Object.keys(dto)) {
     const child = dto[key];
     const plainChild = (plain as Record<string, unknown>)[key];
     const at = path ? `${path}.${key}` : key;
-    if (isDtoInstance(child)) errors.push(...unknownShadowedKeys(child, plainChild, shadowed, at));
+    if (isDtoInstance(child)) errors.push(...settleShadowedKeys(child, plainChild, shadowed, at));
     else if (Array.isArray(child) && Array.isArray(plainChild)) {
       child.forEach((item: unknown, index) => {
-        if (isDtoInstance(item)) errors.push(...unknownShadowedKeys(item, plainChild[index], shadowed, `${at}.${index}`));
+        const itemAt = `${at}.${index}`;
+        if (isDtoInstance(item)) errors.push(...settleShadowedKeys(item, plainChild[index], shadowed, itemAt));
+        else if (isPlainObject(item) && isPlainObject(plainChild[index])) child[index] = freeForm(plainChild[index], itemAt);
       });
-    }
+    } else if (isPlainObject(child) && isPlainObject(plainChild)) dto[key] = freeForm(plainChild, at);
   }
   return errors;
 }
@@ -126,7 +183,7 @@ class NullRefusingValidationPipe extends ValidationPipe {
     const shadowed = metadata.metatype && this.toValidate(metadata) ? shadowedKeysOf(value) : undefined;
     const transformed = await super.transform(value, metadata);
     if (shadowed && shadowed.size > 0 && isDtoInstance(transformed)) {
-      const errors = unknownShadowedKeys(transformed, value, shadowed, '');
+      const errors = settleShadowedKeys(transformed, value, shadowed, '');
       if (errors.length > 0) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, flatten(errors));
     }
     return transformed;
