@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsArray, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from './errors.js';
-import { createValidationPipe, shadowedKeysOf } from './validation.js';
+import { createValidationPipe, parsedValueFacts } from './validation.js';
 
 class ItemDto {
   @IsString()
@@ -134,19 +134,41 @@ describe('the validation pipe and keys named after Object.prototype members', ()
   });
 });
 
-describe('shadowedKeysOf', () => {
+describe('the validation pipe and null', () => {
+  it.each([
+    ['{"note":null}', 'note'],
+    ['{"owner":{"name":null}}', 'owner.name'],
+    ['{"items":[{"type":"A"},{"type":"B","attributes":{"a":[1,null]}}]}', 'items[1].attributes.a[1]'],
+    // The first null in document order, before any later one and before a shadowed key after it.
+    ['{"items":[{"type":"A","attributes":{"x":{"y":null},"z":null}}],"note":null,"toString":1}', 'items[0].attributes.x.y'],
+    ['{"toString":1,"owner":{"valueOf":2,"name":null}}', 'owner.name'],
+  ])('refuses %s, naming %s', async (json, path) => {
+    const error = await refusal(parsed(json));
+    expect(error).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(error.messages).toEqual([`${path} must not be null`]);
+  });
+
+  it('refuses a null in a body that no DTO describes, and lets one through in a query', async () => {
+    const error = await refusal(parsed('{"a":[{"b":null}]}'), { type: 'body', metatype: Object });
+    expect(error.messages).toEqual(['a[0].b must not be null']);
+    const query = { page: null };
+    expect(await pipe.transform(query, { type: 'query', metatype: Object })).toBe(query);
+  });
+});
+
+describe('parsedValueFacts', () => {
   it('finds nothing in an ordinary body, so the transformed value is not walked', () => {
     const items = Array.from({ length: 1000 }, (_, index) => ({
       type: 'LOGIN',
       attributes: { n: index },
       externalId: `x-${index}`,
     }));
-    expect(shadowedKeysOf({ items }).size).toBe(0);
+    expect(parsedValueFacts({ items }, { nulls: true, shadowed: true })).toEqual({ shadowed: new Map() });
   });
 
   it('records the own keys that the transform would drop, per object, with its entries as parsed', () => {
     const inner = parsed('{"__proto__":{"a":1},"name":"x"}') as object;
-    const found = shadowedKeysOf({ list: [inner], toString: 1, valueOfX: 2 });
+    const found = parsedValueFacts({ list: [inner], toString: 1, valueOfX: 2 }, { nulls: true, shadowed: true }).shadowed;
     expect([...found.values()].map((object) => object.keys)).toEqual(expect.arrayContaining([['toString'], ['__proto__']]));
     expect(found.get(inner)).toEqual({
       keys: ['__proto__'],
@@ -155,5 +177,16 @@ describe('shadowedKeysOf', () => {
         ['name', 'x'],
       ],
     });
+  });
+
+  it('looks only for what it is asked, in one walk that stops at the first null', () => {
+    const value = parsed('{"a":{"valueOf":1},"b":[{"c":null}],"toString":2}') as Record<string, unknown>;
+    const both = parsedValueFacts(value, { nulls: true, shadowed: true });
+    expect(both.nullPath).toBe('b[0].c');
+    expect([...both.shadowed.keys()]).toEqual([value.a]);
+    const shadowedOnly = parsedValueFacts(value, { nulls: false, shadowed: true });
+    expect(shadowedOnly.nullPath).toBeUndefined();
+    expect([...shadowedOnly.shadowed.values()].map((object) => object.keys)).toEqual([['valueOf'], ['toString']]);
+    expect(parsedValueFacts(value, { nulls: true, shadowed: false })).toEqual({ nullPath: 'b[0].c', shadowed: new Map() });
   });
 });

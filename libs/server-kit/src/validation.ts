@@ -12,28 +12,6 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   });
 }
 
-/** The path of the first `null` inside a parsed JSON body (bounded: bodies are at most 32 levels deep). */
-export function nullPathOf(value: unknown, path = ''): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const item: unknown = value[index];
-      const at = `${path}[${index}]`;
-      if (item === null) return at;
-      const inner = nullPathOf(item, at);
-      if (inner !== undefined) return inner;
-    }
-    return undefined;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (item === null) return at;
-    const inner = nullPathOf(item, at);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
-}
-
 /**
  * Whitelist validation: unknown fields are a 400, never silently dropped; values are converted to
  * the DTO's types only where the DTO says so (query strings). No field of the API takes `null`: inside a
@@ -52,7 +30,7 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** A key that the transform drops without a word (see shadowedKeysOf). */
+/** A key that the transform drops without a word (see ParsedValueFacts.shadowed). */
 function isShadowedKey(key: string): boolean {
   return key in Object.prototype || key === 'prototype';
 }
@@ -63,32 +41,52 @@ export interface ShadowedObject {
   entries: Array<[string, unknown]>;
 }
 
+/** What the pipe looks for in a value before the transform. */
+export interface ParsedValueFacts {
+  /** The path of the first `null`, in document order (looked for in bodies: no field of the API takes null). */
+  nullPath?: string;
+  /**
+   * The objects that hold own keys the transform drops without a word, so that `forbidNonWhitelisted` never sees
+   * them: class-transformer skips a key the new instance already answers with a function or getter (`toString`,
+   * `valueOf`, `hasOwnProperty`, `__defineGetter__`, ... from Object.prototype) and `__proto__`/`constructor`;
+   * Nest deletes `__proto__`, `constructor` and `prototype` before it (in place). Recorded with each object's
+   * entries, so that a free-form field can be given back as it was parsed (looked for in values validated
+   * against a DTO).
+   */
+  shadowed: Map<object, ShadowedObject>;
+}
+
 /**
- * The objects that hold own keys the transform drops without a word, so that `forbidNonWhitelisted` never sees
- * them: class-transformer skips a key the new instance already answers with a function or getter (`toString`,
- * `valueOf`, `hasOwnProperty`, `__defineGetter__`, ... from Object.prototype) and `__proto__`/`constructor`;
- * Nest deletes `__proto__`, `constructor` and `prototype` before it (in place). Recorded per object before the
- * transform, with the object's entries, so that a free-form field can be given back as it was parsed.
+ * One walk over a value before the transform (bounded: bodies are at most 32 levels deep), for the nulls, the
+ * shadowed keys or both. It stops at the first null: the value is then refused, whatever else it holds.
  */
-export function shadowedKeysOf(value: unknown): Map<object, ShadowedObject> {
-  const found = new Map<object, ShadowedObject>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const current = stack.pop();
-    if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) continue;
+export function parsedValueFacts(value: unknown, find: { nulls: boolean; shadowed: boolean }): ParsedValueFacts {
+  const shadowed = new Map<object, ShadowedObject>();
+  const walk = (current: unknown, path: string): string | undefined => {
+    if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) return undefined;
     if (Array.isArray(current)) {
-      for (const item of current as unknown[]) if (typeof item === 'object' && item !== null) stack.push(item);
-      continue;
+      for (let index = 0; index < current.length; index++) {
+        const item: unknown = current[index];
+        const at = `${path}[${index}]`;
+        if (item === null && find.nulls) return at;
+        const inner = walk(item, at);
+        if (inner !== undefined) return inner;
+      }
+      return undefined;
     }
-    let shadowed: string[] | undefined;
-    for (const key of Object.keys(current)) {
-      if (isShadowedKey(key)) (shadowed ??= []).push(key);
-      const item = (current as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) stack.push(item);
+    let keys: string[] | undefined;
+    for (const [key, item] of Object.entries(current)) {
+      if (find.shadowed && isShadowedKey(key)) (keys ??= []).push(key);
+      const at = path ? `${path}.${key}` : key;
+      if (item === null && find.nulls) return at;
+      const inner = walk(item, at);
+      if (inner !== undefined) return inner;
     }
-    if (shadowed) found.set(current, { keys: shadowed, entries: Object.entries(current) });
-  }
-  return found;
+    if (keys) shadowed.set(current, { keys, entries: Object.entries(current) });
+    return undefined;
+  };
+  const nullPath = find.nulls || find.shadowed ? walk(value, '') : undefined;
+  return { ...(nullPath !== undefined && { nullPath }), shadowed };
 }
 
 /** An instance of a DTO class (not a plain object, array or built-in value such as a Date). */
@@ -175,14 +173,15 @@ function settleShadowedKeys(
 
 class NullRefusingValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body') {
-      const path = nullPathOf(value);
-      if (path !== undefined) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, [`${path} must not be null`]);
-    }
-    // Only for values validated against a DTO. Almost always empty: then the transformed value is not walked.
-    const shadowed = metadata.metatype && this.toValidate(metadata) ? shadowedKeysOf(value) : undefined;
+    // One walk, for what this value needs: nulls in a body, shadowed keys in a value validated against a DTO.
+    const { nullPath, shadowed } = parsedValueFacts(value, {
+      nulls: metadata.type === 'body',
+      shadowed: this.toValidate(metadata),
+    });
+    if (nullPath !== undefined) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, [`${nullPath} must not be null`]);
     const transformed = await super.transform(value, metadata);
-    if (shadowed && shadowed.size > 0 && isDtoInstance(transformed)) {
+    // Almost always empty: then the transformed value is not walked.
+    if (shadowed.size > 0 && isDtoInstance(transformed)) {
       const errors = settleShadowedKeys(transformed, value, shadowed, '');
       if (errors.length > 0) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, flatten(errors));
     }
