@@ -131,6 +131,21 @@ describe('activities', () => {
     expect(JSON.stringify(listed.body.items.map((item) => item.attributes))).toBe(`[${attributes}]`);
   });
 
+  it('checks the kept keys like any other: too big, not finite, or a $ key under toString is a 400, nothing stored', async () => {
+    const userId = newId();
+    for (const attributes of [
+      `{"toString":"${'x'.repeat(5000)}"}`,
+      '{"valueOf":1e309}',
+      '{"hasOwnProperty":{"$where":"1"}}',
+      '{"constructor":{"a.b":1}}',
+    ]) {
+      const raw = `{"items":[{"userId":"${userId}","type":"LOGIN"},{"userId":"${userId}","type":"LOGIN","attributes":${attributes}}]}`;
+      const reply = await t.request('POST', '/activities', { token: operator.token, raw });
+      expect(reply.status, attributes.slice(0, 40)).toBe(400);
+    }
+    expect(await countFor(userId)).toBe(0);
+  });
+
   it('still refuses __proto__ and constructor.prototype inside attributes, and stores nothing', async () => {
     const userId = newId();
     for (const attributes of ['{"__proto__":{"admin":true}}', '{"a":{"constructor":{"prototype":{"admin":true}}}}']) {
