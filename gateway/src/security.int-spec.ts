@@ -36,6 +36,14 @@ describe('JSON depth at the gateway', () => {
     expect(auth.seen).toHaveLength(0);
   });
 
+  it('refuses a JSON object of more than 256 fields with 400 JSON_TOO_MANY_VALUES before proxying it', async () => {
+    const fields = Array.from({ length: 257 }, (_, index) => `"f${index}":1`).join(',');
+    const reply = await login(`{"email":"a@example.com","password":"password-123","extra":{${fields}}}`, 'application/json');
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toMatchObject({ statusCode: 400, code: 'JSON_TOO_MANY_VALUES' });
+    expect(auth.seen).toHaveLength(0);
+  });
+
   it('forwards a 32-level JSON body byte for byte', async () => {
     const body = nested(32);
     const reply = await login(body, 'application/json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonDepthScanner, MAX_JSON_SEPARATORS, isJsonMediaType } from './json-depth.js';
+import { JsonDepthScanner, MAX_JSON_OBJECT_KEYS, MAX_JSON_SEPARATORS, isJsonMediaType } from './json-depth.js';
 
 const depthOk = (text: string, max = 3, chunkSize = text.length || 1): boolean => {
   const scanner = new JsonDepthScanner(max);
@@ -55,6 +55,29 @@ describe('JsonDepthScanner: how many values', () => {
     expect(new JsonDepthScanner().scan(Buffer.from(importBody))).toBe('ok');
     const zeros = `[${'0,'.repeat(MAX_JSON_SEPARATORS + 1)}0]`;
     expect(new JsonDepthScanner().scan(Buffer.from(zeros))).toBe('too-many-values');
+  });
+});
+
+describe('JsonDepthScanner: how many fields in one object', () => {
+  const objectOf = (keys: number): string => `{${Array.from({ length: keys }, (_, index) => `"k${index}":1`).join(',')}}`;
+
+  it('refuses an object with one field over the bound, at any depth, and counts each object on its own', () => {
+    expect(new JsonDepthScanner().scan(Buffer.from(objectOf(MAX_JSON_OBJECT_KEYS)))).toBe('ok');
+    expect(new JsonDepthScanner().scan(Buffer.from(objectOf(MAX_JSON_OBJECT_KEYS + 1)))).toBe('too-many-keys');
+    expect(new JsonDepthScanner().scan(Buffer.from(`{"a":[{"b":${objectOf(MAX_JSON_OBJECT_KEYS + 1)}}]}`))).toBe('too-many-keys');
+    // Many objects at the bound each, side by side and nested: the count is per object, not per body.
+    const siblings = `[${Array.from({ length: 20 }, () => objectOf(MAX_JSON_OBJECT_KEYS)).join(',')}]`;
+    expect(new JsonDepthScanner().scan(Buffer.from(siblings))).toBe('ok');
+    const nested = `{"inner":${objectOf(MAX_JSON_OBJECT_KEYS - 1)},${objectOf(MAX_JSON_OBJECT_KEYS - 1).slice(1)}`;
+    expect(new JsonDepthScanner().scan(Buffer.from(nested))).toBe('ok');
+  });
+
+  it('counts only colons between keys: not array items, not inside strings, and across chunks', () => {
+    expect(new JsonDepthScanner(32, 100_000, 2).scan(Buffer.from('{"a":[1,2,3,4],"b":"x:y:z"}'))).toBe('ok');
+    expect(new JsonDepthScanner(32, 100_000, 2).scan(Buffer.from('{"a":1,"b":2,"c":3}'))).toBe('too-many-keys');
+    const scanner = new JsonDepthScanner(32, 100_000, 2);
+    expect(scanner.scan(Buffer.from('{"a":1,"b"'))).toBe('ok');
+    expect(scanner.scan(Buffer.from(':2,"c":3}'))).toBe('too-many-keys');
   });
 });
 

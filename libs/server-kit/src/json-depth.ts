@@ -9,6 +9,14 @@ export const MAX_JSON_DEPTH = 32;
  * The largest legitimate body (1,000 activities in one import) needs a tenth of this.
  */
 export const MAX_JSON_SEPARATORS = 100_000;
+/**
+ * The most fields one JSON object may hold. class-transformer (run on every body validated against a DTO,
+ * public ones such as the login included) removes duplicate keys with an `indexOf` per key, so its cost grows
+ * with the square of an object's keys: 30,000 keys in one object cost 0.6 s of CPU, 100,000 (within the
+ * separator bound) several seconds. No object of the API comes near this: an activity's attributes fit in
+ * 4,096 bytes, a condition or an audit entry's changes hold a few fields.
+ */
+export const MAX_JSON_OBJECT_KEYS = 256;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -21,7 +29,7 @@ const COLON = 0x3a;
 const LETTER_U = 0x75;
 const DIGIT_ZERO = 0x30;
 
-export type JsonShapeVerdict = 'ok' | 'too-deep' | 'too-many-values' | 'nul-character';
+export type JsonShapeVerdict = 'ok' | 'too-deep' | 'too-many-values' | 'too-many-keys' | 'nul-character';
 
 /**
  * Counts the nesting of a JSON text as its bytes arrive, one pass, no allocation: brackets inside strings
@@ -40,11 +48,16 @@ export class JsonDepthScanner {
   private escaped = false;
   /** Inside a `\u` escape: how many `0` digits came after the `u` (-1: not in one, or not all zeros). */
   private unicodeZeros = -1;
+  /** Per open level (index = depth): the keys seen so far if it is an object, -1 if it is an array. */
+  private readonly keysAt: Int32Array;
 
   constructor(
     readonly maxDepth = MAX_JSON_DEPTH,
     readonly maxSeparators = MAX_JSON_SEPARATORS,
-  ) {}
+    readonly maxObjectKeys = MAX_JSON_OBJECT_KEYS,
+  ) {
+    this.keysAt = new Int32Array(maxDepth + 2);
+  }
 
   /** False as soon as the text has gone deeper than `maxDepth` (or holds too many values: see `verdict`). */
   feed(bytes: Uint8Array): boolean {
@@ -53,6 +66,7 @@ export class JsonDepthScanner {
 
   scan(bytes: Uint8Array): JsonShapeVerdict {
     let { depth, separators, inString, escaped, unicodeZeros } = this;
+    const { keysAt, maxObjectKeys } = this;
     const max = this.maxDepth;
     let verdict: JsonShapeVerdict = 'ok';
     for (let i = 0; i < bytes.length; i += 1) {
@@ -84,6 +98,7 @@ export class JsonDepthScanner {
           verdict = 'too-deep';
           break;
         }
+        keysAt[depth] = byte === OPEN_BRACE ? 0 : -1;
       } else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && depth > 0) depth -= 1;
       else if (byte === COMMA || byte === COLON) {
         separators += 1;
@@ -91,6 +106,13 @@ export class JsonDepthScanner {
           verdict = 'too-many-values';
           break;
         }
+        // One colon per key of the object it is in (a colon outside any object is malformed JSON).
+        const keys = byte === COLON && depth > 0 ? (keysAt[depth] as number) : -1;
+        if (keys >= maxObjectKeys) {
+          verdict = 'too-many-keys';
+          break;
+        }
+        if (keys >= 0) keysAt[depth] = keys + 1;
       }
     }
     this.depth = depth;
@@ -104,6 +126,14 @@ export class JsonDepthScanner {
 
 export function jsonTooDeep(maxDepth = MAX_JSON_DEPTH): DomainError {
   return new DomainError(400, CommonErrorCode.JSON_TOO_DEEP, `JSON body is nested deeper than ${maxDepth} levels`);
+}
+
+export function jsonTooManyKeys(maxObjectKeys = MAX_JSON_OBJECT_KEYS): DomainError {
+  return new DomainError(
+    400,
+    CommonErrorCode.JSON_TOO_MANY_VALUES,
+    `A JSON object in the body holds more than ${maxObjectKeys} fields`,
+  );
 }
 
 export function jsonNulCharacter(): DomainError {
@@ -123,16 +153,22 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
 
 /**
  * Passes a request body through unchanged while scanning its shape; errors (400 JSON_TOO_DEEP,
- * JSON_TOO_MANY_VALUES, or VALIDATION_FAILED for a NUL character) as soon as a bound is passed, so such a body is refused after reading at most its own
- * bytes, before any parser.
+ * JSON_TOO_MANY_VALUES for too many values or too many fields in one object, or VALIDATION_FAILED for a NUL
+ * character) as soon as a bound is passed, so such a body is refused after reading at most its own bytes,
+ * before any parser.
  */
-export function depthCheckedStream(maxDepth = MAX_JSON_DEPTH, maxSeparators = MAX_JSON_SEPARATORS): Transform {
-  const scanner = new JsonDepthScanner(maxDepth, maxSeparators);
+export function depthCheckedStream(
+  maxDepth = MAX_JSON_DEPTH,
+  maxSeparators = MAX_JSON_SEPARATORS,
+  maxObjectKeys = MAX_JSON_OBJECT_KEYS,
+): Transform {
+  const scanner = new JsonDepthScanner(maxDepth, maxSeparators, maxObjectKeys);
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       const verdict = scanner.scan(chunk);
       if (verdict === 'too-deep') callback(jsonTooDeep(maxDepth));
       else if (verdict === 'too-many-values') callback(jsonTooManyValues(maxSeparators));
+      else if (verdict === 'too-many-keys') callback(jsonTooManyKeys(maxObjectKeys));
       else if (verdict === 'nul-character') callback(jsonNulCharacter());
       else callback(null, chunk);
     },
