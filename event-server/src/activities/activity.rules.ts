@@ -1,40 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ActivityType } from '../conditions/condition.types.js';
+import { freeFormProblem } from '../common/free-form.rules.js';
 import type { ActivityInputDto } from './dto/activity-input.dto.js';
 
 /** Clock skew tolerated between a game server and us before "in the future" is refused. */
 export const FUTURE_TOLERANCE_MS = 5_000;
 /** Attributes are small facts (a quest id, a stage), not documents. */
 export const MAX_ATTRIBUTES_BYTES = 4_096;
-
-/**
- * Why a nested value cannot be stored as activity attributes, or undefined when it can: keys that stores
- * refuse or read as operators/paths, arrays directly inside arrays (FerretDB v1 refuses those), and numbers
- * too large for a double.
- */
-export function attributesProblem(value: unknown, depth = 0, insideArray = false): string | undefined {
-  if (depth > 20) return 'must not nest deeper than 20 levels';
-  if (Array.isArray(value)) {
-    if (insideArray) return 'must not hold an array directly inside an array';
-    for (const element of value) {
-      const problem = attributesProblem(element, depth + 1, true);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  // JSON has no infinity, but a number too large for a double (1e309) parses as one, which no store keeps.
-  if (typeof value === 'number' && !Number.isFinite(value)) return 'must hold only finite numbers (at most about 1.8e308)';
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, nested] of Object.entries(value)) {
-    if (key === '' || key.startsWith('$') || key.includes('.') || key.includes('\0')) {
-      return 'keys (at any depth) must be non-empty, not start with $ and contain no dot';
-    }
-    const problem = attributesProblem(nested, depth + 1, false);
-    if (problem) return problem;
-  }
-  return undefined;
-}
 
 export interface PreparedActivity {
   userId: string;
@@ -63,7 +36,7 @@ export function prepareActivities(items: ActivityInputDto[], now: Date, label: (
     if (item.attributes && Buffer.byteLength(JSON.stringify(item.attributes), 'utf8') > MAX_ATTRIBUTES_BYTES) {
       problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
     }
-    const attributesIssue = item.attributes && attributesProblem(item.attributes);
+    const attributesIssue = item.attributes && freeFormProblem(item.attributes);
     if (attributesIssue) problems.push(`${at}attributes ${attributesIssue}`);
     return {
       userId: item.userId.toLowerCase(),
