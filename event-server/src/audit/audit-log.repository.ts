@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import type { Model } from 'mongoose';
-import type { QueryFilter } from 'mongoose';
+import { type Model, type QueryFilter, mongo } from 'mongoose';
 import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
 import { type StoredAuditLogEntry, toAuditLogRecord } from './audit-log.mapper.js';
 import { AuditLogEntity } from './audit-log.schema.js';
@@ -16,10 +15,24 @@ export class AuditLogRepository {
     return toAuditLogRecord(created.toObject() as StoredAuditLogEntry);
   }
 
-  /** Inserts a reported entry unless its externalId is already recorded (the unique index decides). */
+  /**
+   * Inserts a reported entry unless its externalId is already recorded (the unique index decides). Written with
+   * the driver, the document built here: its `changes` come from another server as parsed JSON, and Mongoose's
+   * copy of a Mixed value reads a `constructor` key as the class to copy with (a 500, a regex, or the key
+   * lost), drops empty objects and unwraps `{$__, _doc}` as a document. The driver stores them as sent.
+   */
   async insertOnce(entry: Omit<AuditLogEntity, 'externalId'> & { externalId: string }): Promise<{ inserted: boolean }> {
     try {
-      await this.model.create(entry);
+      await this.model.collection.insertOne({
+        _id: new mongo.ObjectId(),
+        actorId: entry.actorId,
+        action: entry.action,
+        targetType: entry.targetType,
+        targetId: entry.targetId,
+        at: entry.at,
+        changes: entry.changes,
+        externalId: entry.externalId,
+      });
       return { inserted: true };
     } catch (error) {
       if (isDuplicateKeyError(error)) return { inserted: false };

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
+import { freeFormProblem } from '../common/free-form.rules.js';
 import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
 import { AuditLogRepository } from './audit-log.repository.js';
 
@@ -38,8 +40,13 @@ export class AuditLogService {
     return this.repository.insert(entry);
   }
 
-  /** An entry reported by another server (its role changes); redelivery records nothing new. */
-  recordReported(entry: AuditEntryInput & { at: Date; externalId: string }): Promise<{ inserted: boolean }> {
+  /**
+   * An entry reported by another server (its role changes); redelivery records nothing new. Its changes are
+   * stored as sent, so what no store keeps as sent (`$` or dotted keys, arrays in arrays, 1e309) is a 400.
+   */
+  async recordReported(entry: AuditEntryInput & { at: Date; externalId: string }): Promise<{ inserted: boolean }> {
+    const problem = freeFormProblem(entry.changes);
+    if (problem) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, [`changes ${problem}`]);
     return this.repository.insertOnce({ ...entry, changes: entry.changes as Record<string, unknown> });
   }
 

@@ -57,4 +57,54 @@ describe('audit entries reported by the auth server', () => {
     });
     expect(JSON.stringify(trail.body.items.map((item) => item.changes))).toBe(`[${changes}]`);
   });
+
+  const report = (changes: string, actorId = newId()): string =>
+    `{"actorId":"${actorId}","action":"USER_ROLES_CHANGED","targetType":"USER","targetId":"${newId()}",` +
+    `"at":"2025-12-01T10:00:00.000Z","changes":${changes},"externalId":"auth:audit:${newId()}"}`;
+
+  it('stores changes exactly as sent, whatever their keys are named and however empty their objects', async () => {
+    const token = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
+    // Mongoose's clone read `constructor` as the class to copy with: a 500, a regex, or the key lost; it also
+    // dropped empty objects and unwrapped `{$__, _doc}` as if it were a document.
+    for (const changes of [
+      '{"constructor":{"name":"Date"}}',
+      '{"roles":{"constructor":{"name":"Date"}}}',
+      '{"constructor":{"toString":1}}',
+      '{"constructor":{"name":"RegExp"}}',
+      '{"constructor":"c","valueOf":1}',
+      '{"prototype":{"name":"Object"},"isMongooseArray":true,"toBSON":{"a":1}}',
+      '{"roles":{"before":[],"after":{}},"empty":{}}',
+    ]) {
+      const admin = newId();
+      const reply = await t.request('POST', '/internal/audit-logs', { token, raw: report(changes, admin) });
+      expect(reply.status, changes).toBe(201);
+      const trail = await t.request<{ items: Array<{ changes: unknown }> }>('GET', `/audit-logs?actorId=${admin}`, {
+        token: t.as('AUDITOR').token,
+      });
+      expect(JSON.stringify(trail.body.items.map((item) => item.changes)), changes).toBe(`[${changes}]`);
+    }
+  });
+
+  it('refuses changes no store keeps as sent with a 400 naming changes, and stores nothing', async () => {
+    const token = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
+    for (const [changes, message] of [
+      ['{"$gt":1}', /^changes keys \(at any depth\) must be non-empty, not start with \$ and contain no dot$/],
+      ['{"roles":{"a.b":1}}', /^changes keys/],
+      ['{"x":{"$__":1,"_doc":{"a":1}}}', /^changes keys/],
+      ['{"roles":{"before":[["USER"]]}}', /^changes must not hold an array directly inside an array$/],
+      ['{"constructor":{"n":1e309}}', /^changes must hold only finite numbers/],
+    ] as const) {
+      const admin = newId();
+      const reply = await t.request('POST', '/internal/audit-logs', { token, raw: report(changes, admin) });
+      expect(reply.status, changes).toBe(400);
+      expect(reply.body, changes).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'VALIDATION_FAILED',
+        message: [expect.stringMatching(message)],
+      });
+      const trail = await t.request<{ total: number }>('GET', `/audit-logs?actorId=${admin}`, { token: t.as('AUDITOR').token });
+      expect(trail.body.total, changes).toBe(0);
+    }
+  });
 });
