@@ -157,6 +157,39 @@ describe('activities', () => {
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
+  it('refuses a _bsontype key anywhere in attributes with a 400 naming the item and the path, and stores nothing', async () => {
+    // The BSON encoder reads _bsontype as the type of the value it must encode and throws: it was a 500.
+    const userId = newId();
+    const good = { userId, type: 'LOGIN' };
+    const cases: Array<[unknown, string]> = [
+      [{ ...good, attributes: { _bsontype: 'x' } }, 'attributes must not hold a key named _bsontype (at _bsontype)'],
+      [
+        { ...good, attributes: { a: { _bsontype: 'ObjectId' } } },
+        'attributes must not hold a key named _bsontype (at a._bsontype)',
+      ],
+      [
+        { items: [good, { ...good, attributes: { list: [{ _bsontype: 1 }] } }] },
+        'items[1].attributes must not hold a key named _bsontype (at list[0]._bsontype)',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const reply = await t.request('POST', '/activities', { token: operator.token, body });
+      expect(reply.status, message).toBe(400);
+      expect(reply.body, message).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'VALIDATION_FAILED',
+        message: [message],
+      });
+    }
+    // Under a key kept by the validation pipe (constructor) too.
+    const raw = `{"userId":"${userId}","type":"LOGIN","attributes":{"constructor":{"_bsontype":"Date"}}}`;
+    const kept = await t.request('POST', '/activities', { token: operator.token, raw });
+    expect(kept.status).toBe(400);
+    expect(kept.body.message).toEqual(['attributes must not hold a key named _bsontype (at constructor._bsontype)']);
+    expect(await countFor(userId)).toBe(0);
+  });
+
   it('lets only OPERATOR and ADMIN import, OPERATOR/AUDITOR/ADMIN list, and audits imports', async () => {
     const body = { userId: newId(), type: 'LOGIN' };
     expect((await t.request('POST', '/activities', { token: t.as('USER').token, body })).status).toBe(403);

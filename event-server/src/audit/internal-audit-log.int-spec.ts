@@ -93,6 +93,12 @@ describe('audit entries reported by the auth server', () => {
       ['{"x":{"$__":1,"_doc":{"a":1}}}', /^changes keys/],
       ['{"roles":{"before":[["USER"]]}}', /^changes must not hold an array directly inside an array$/],
       ['{"constructor":{"n":1e309}}', /^changes must hold only finite numbers/],
+      ['{"_bsontype":"x"}', /^changes must not hold a key named _bsontype \(at _bsontype\)$/],
+      [
+        '{"roles":{"before":[{"_bsontype":"ObjectId"}]}}',
+        /^changes must not hold a key named _bsontype \(at roles\.before\[0\]\._bsontype\)$/,
+      ],
+      ['{"constructor":{"_bsontype":"Date"}}', /^changes must not hold a key named _bsontype \(at constructor\._bsontype\)$/],
     ] as const) {
       const admin = newId();
       const reply = await t.request('POST', '/internal/audit-logs', { token, raw: report(changes, admin) });

@@ -15,4 +15,11 @@ describe('free-form rules', () => {
     expect(freeFormProblem({ list: [{ low: -Infinity }] })).toMatch(/finite numbers/);
     expect(freeFormProblem({ big: 1.7e308, small: -5e-324 })).toBeUndefined();
   });
+
+  it('refuses a _bsontype key at any depth, naming where (the BSON encoder throws on it)', () => {
+    expect(freeFormProblem({ _bsontype: 'x' })).toBe('must not hold a key named _bsontype (at _bsontype)');
+    expect(freeFormProblem({ a: { _bsontype: 'ObjectId' } })).toBe('must not hold a key named _bsontype (at a._bsontype)');
+    expect(freeFormProblem({ list: [1, { _bsontype: 1 }] })).toBe('must not hold a key named _bsontype (at list[1]._bsontype)');
+    expect(freeFormProblem({ _bsontypes: 'x', bsontype: 1, _BSONTYPE: 2 })).toBeUndefined();
+  });
 });
