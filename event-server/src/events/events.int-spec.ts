@@ -84,6 +84,18 @@ describe('events and rewards', () => {
         'INVALID_CONDITION',
         /condition\.conditions\[0\]\.constructor is not allowed for LOGIN_DAYS/,
       ],
+      // A _bsontype key (the BSON encoder throws on it) never reaches the store: the validator keeps known fields only.
+      [
+        { ...baseEvent, condition: { type: 'LOGIN_DAYS', days: 3, _bsontype: 'x' } },
+        'INVALID_CONDITION',
+        /condition\._bsontype is not allowed for LOGIN_DAYS/,
+      ],
+      [
+        { ...baseEvent, condition: { type: 'QUEST_CLEAR', questId: { _bsontype: 'ObjectId' } } },
+        'INVALID_CONDITION',
+        /condition\.questId must be a non-empty string/,
+      ],
+      [{ ...baseEvent, condition: { _bsontype: 'x' } }, 'INVALID_CONDITION', /condition\.type must be one of/],
       [{ ...baseEvent, extra: 1 }, 'VALIDATION_FAILED', /property extra should not exist/],
       [{ ...baseEvent, title: 42 }, 'VALIDATION_FAILED', /title/],
       [{ ...baseEvent, title: '   ' }, 'VALIDATION_FAILED', /title must not be blank/],
@@ -117,6 +129,13 @@ describe('events and rewards', () => {
     });
     expect(reversed.status).toBe(400);
     expect(reversed.body.code).toBe('INVALID_PERIOD');
+    const marked = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: { condition: { type: 'ANY', conditions: [{ type: 'LOGIN_DAYS', days: 2, _bsontype: 'x' }] } },
+    });
+    expect(marked.status).toBe(400);
+    expect(marked.body.code).toBe('INVALID_CONDITION');
+    expect(JSON.stringify(marked.body.message)).toMatch(/condition\.conditions\[0\]\._bsontype is not allowed for LOGIN_DAYS/);
     // No field takes null: it is not "leave as it is" (that is leaving the field out), nor "clear it".
     for (const body of [
       { description: null },
