@@ -137,7 +137,9 @@ function restoreParsed(value: unknown, shadowed: Map<object, ShadowedObject>, pa
  * Walks the DTO levels of `dto` alongside `plain`. The shadowed keys found at a DTO level are whitelist errors.
  * A free-form field (a plain object in the DTO, such as an activity's `attributes` or an event's `condition`)
  * is set to the value as parsed, keys named after Object.prototype members included, instead of
- * class-transformer's copy without them: its own validation then sees every key.
+ * class-transformer's copy without them: its own validation then sees every key. This runs after class-validator,
+ * so a rule on a free-form field's content belongs in the service (as the attribute and condition rules are),
+ * and an `@Transform` on a free-form field would be undone here whenever the body holds such a key anywhere.
  */
 function settleShadowedKeys(
   dto: Record<string, unknown>,
