@@ -35,10 +35,12 @@ function isShadowedKey(key: string): boolean {
   return key in Object.prototype || key === 'prototype';
 }
 
-/** An object of a parsed body that holds shadowed keys: those keys, and all its own entries as parsed, in order. */
-export interface ShadowedObject {
-  keys: string[];
-  entries: Array<[string, unknown]>;
+/** An object's own entries as parsed, in order. */
+type ParsedEntries = Array<[string, unknown]>;
+
+/** The shadowed keys among an object's entries as parsed. */
+export function shadowedKeysOf(entries: ParsedEntries): string[] {
+  return entries.filter(([key]) => isShadowedKey(key)).map(([key]) => key);
 }
 
 /** What the pipe looks for in a value before the transform. */
@@ -49,11 +51,11 @@ export interface ParsedValueFacts {
    * The objects that hold own keys the transform drops without a word, so that `forbidNonWhitelisted` never sees
    * them: class-transformer skips a key the new instance already answers with a function or getter (`toString`,
    * `valueOf`, `hasOwnProperty`, `__defineGetter__`, ... from Object.prototype) and `__proto__`/`constructor`;
-   * Nest deletes `__proto__`, `constructor` and `prototype` before it (in place). Recorded with each object's
-   * entries, so that a free-form field can be given back as it was parsed (looked for in values validated
-   * against a DTO).
+   * Nest deletes `__proto__`, `constructor` and `prototype` before it (in place). Each such object is recorded
+   * with its entries (`shadowedKeysOf` names its shadowed keys), so that a free-form field can be given back as
+   * it was parsed (looked for in values validated against a DTO).
    */
-  shadowed: Map<object, ShadowedObject>;
+  shadowed: Map<object, ParsedEntries>;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface ParsedValueFacts {
  * shadowed keys or both. It stops at the first null: the value is then refused, whatever else it holds.
  */
 export function parsedValueFacts(value: unknown, find: { nulls: boolean; shadowed: boolean }): ParsedValueFacts {
-  const shadowed = new Map<object, ShadowedObject>();
+  const shadowed = new Map<object, ParsedEntries>();
   const walk = (current: unknown, path: string): string | undefined => {
     if (typeof current !== 'object' || current === null || ArrayBuffer.isView(current)) return undefined;
     if (Array.isArray(current)) {
@@ -74,15 +76,15 @@ export function parsedValueFacts(value: unknown, find: { nulls: boolean; shadowe
       }
       return undefined;
     }
-    let keys: string[] | undefined;
+    let holdsShadowed = false;
     for (const [key, item] of Object.entries(current)) {
-      if (find.shadowed && isShadowedKey(key)) (keys ??= []).push(key);
+      if (find.shadowed && isShadowedKey(key)) holdsShadowed = true;
       const at = path ? `${path}.${key}` : key;
       if (item === null && find.nulls) return at;
       const inner = walk(item, at);
       if (inner !== undefined) return inner;
     }
-    if (keys) shadowed.set(current, { keys, entries: Object.entries(current) });
+    if (holdsShadowed) shadowed.set(current, Object.entries(current));
     return undefined;
   };
   const nullPath = find.nulls || find.shadowed ? walk(value, '') : undefined;
@@ -109,16 +111,16 @@ function refusedKey(path: string): ValidationError {
  * Gives a free-form value back, in place, as it was parsed: the keys Nest deleted (`constructor`, `prototype`)
  * in their places. `__proto__` and `constructor.prototype` are refused, as Fastify's JSON parser refuses them.
  */
-function restoreParsed(value: unknown, shadowed: Map<object, ShadowedObject>, path: string, errors: ValidationError[]): void {
+function restoreParsed(value: unknown, shadowed: Map<object, ParsedEntries>, path: string, errors: ValidationError[]): void {
   if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
     value.forEach((item: unknown, index) => restoreParsed(item, shadowed, `${path}.${index}`, errors));
     return;
   }
   const object = value as Record<string, unknown>;
-  const found = shadowed.get(object);
-  if (found) {
-    for (const [key, item] of found.entries) {
+  const entries = shadowed.get(object);
+  if (entries) {
+    for (const [key, item] of entries) {
       if (key === '__proto__') errors.push(refusedKey(`${path}.__proto__`));
       else if (key === 'constructor' && typeof item === 'object' && item !== null && Object.hasOwn(item, 'prototype')) {
         errors.push(refusedKey(`${path}.constructor.prototype`));
@@ -126,7 +128,7 @@ function restoreParsed(value: unknown, shadowed: Map<object, ShadowedObject>, pa
     }
     for (const key of Object.keys(object)) delete object[key];
     // Defined, not assigned: an own data property whatever the key (no setter such as __proto__'s is called).
-    for (const [key, item] of found.entries) {
+    for (const [key, item] of entries) {
       Object.defineProperty(object, key, { value: item, writable: true, enumerable: true, configurable: true });
     }
   }
@@ -144,11 +146,11 @@ function restoreParsed(value: unknown, shadowed: Map<object, ShadowedObject>, pa
 function settleShadowedKeys(
   dto: Record<string, unknown>,
   plain: unknown,
-  shadowed: Map<object, ShadowedObject>,
+  shadowed: Map<object, ParsedEntries>,
   path: string,
 ): ValidationError[] {
   if (typeof plain !== 'object' || plain === null) return [];
-  const errors: ValidationError[] = (shadowed.get(plain)?.keys ?? []).map((key) => ({
+  const errors: ValidationError[] = shadowedKeysOf(shadowed.get(plain) ?? []).map((key) => ({
     property: path ? `${path}.${key}` : key,
     constraints: { whitelistValidation: `property ${key} should not exist` },
     children: [],
