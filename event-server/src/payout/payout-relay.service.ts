@@ -408,15 +408,18 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         const now = current.get(delivery.id);
         return now && now.attempts === delivery.attempts ? now : undefined;
       };
+      // A delivery no longer due lets its lease go unsent; a lapsed one is recorded as cut off, the others wait for a slot.
       const done: Array<Promise<boolean>> = [];
-      for (const delivery of [...leased, ...lapsed]) {
+      for (const delivery of leased) {
         const due = stillDue(delivery);
-        const dead = lapsed.includes(delivery);
-        if (!due) done.push(this.settle(delivery, undefined));
-        else if (dead) {
-          const result = { latencyMs: 0, error: 'the sending process stopped mid-attempt' };
-          done.push(this.settle(due, { delivery: due, result, final: false, at: startedAt }));
-        } else done.push(this.enqueue(due, startedAt));
+        done.push(due ? this.enqueue(due, startedAt) : this.settle(delivery, undefined));
+      }
+      for (const delivery of lapsed) {
+        const due = stillDue(delivery);
+        const result = { latencyMs: 0, error: 'the sending process stopped mid-attempt' };
+        done.push(
+          due ? this.settle(due, { delivery: due, result, final: false, at: startedAt }) : this.settle(delivery, undefined),
+        );
       }
       this.pump();
       return { taken: leased.length + lapsed.length, done: Promise.all(done) };
