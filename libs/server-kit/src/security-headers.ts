@@ -70,8 +70,8 @@ export function securityHeadersFor(config: SecurityHeadersConfig): Record<string
 /**
  * Security headers on every answer (those of helmet's that act on a JSON answer, all of them on a /docs page;
  * set by the first hook of all so that even a request refused in an early hook carries them), Swagger UI's
- * own CSP under /docs, and `Cache-Control: no-store` on every
- * answer that does not say otherwise (token answers included, RFC 6749 §5.1; static assets set their own).
+ * own CSP under /docs, and `Cache-Control: no-store` on every answer that does not say otherwise (token
+ * answers included, RFC 6749 §5.1; static assets set their own).
  * One plain-callback hook sets them all before the handler runs, so whatever the handler (or a proxied
  * upstream's answer) sets itself, its own Cache-Control included, replaces them; no hook at send time.
  *
