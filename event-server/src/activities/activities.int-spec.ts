@@ -94,6 +94,29 @@ describe('activities', () => {
     expect(await countFor(userId)).toBe(0);
   });
 
+  it('lists the first 100 problems of a batch and counts the rest, whatever their number', async () => {
+    const userId = newId();
+    // Three unknown fields on each of 1,000 items: 3,000 problems (the answer listed them all, about 130 KB).
+    const items = Array.from({ length: 1000 }, (_, index) => ({
+      userId,
+      type: 'LOGIN',
+      externalId: `x-${index}`,
+      a: 1,
+      b: 2,
+      c: 3,
+    }));
+    const reply = await t.request<{ code: string; message: string[] }>('POST', '/activities', {
+      token: operator.token,
+      body: { items },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('VALIDATION_FAILED');
+    expect(reply.body.message).toHaveLength(101);
+    expect(reply.body.message[0]).toBe('items.0.a: property a should not exist');
+    expect(reply.body.message[100]).toBe('...and 2900 more problems (only the first 100 are listed)');
+    expect(await countFor(userId)).toBe(0);
+  });
+
   it('accepts QUEST_CLEAR with a questId and lists with filters', async () => {
     const userId = newId();
     const reply = await t.request<ImportReply>('POST', '/activities', {

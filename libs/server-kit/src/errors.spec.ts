@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError, errorBody, statusText } from './errors.js';
+import { DomainError, MAX_LISTED_PROBLEMS, errorBody, listedProblems, statusText } from './errors.js';
 
 describe('error body', () => {
   it('names the status the way HTTP does', () => {
@@ -25,5 +25,20 @@ describe('error body', () => {
     const error = new DomainError(400, 'VALIDATION_FAILED', ['a is bad', 'b is bad']);
     expect(error.messages).toEqual(['a is bad', 'b is bad']);
     expect(error.message).toBe('a is bad; b is bad');
+  });
+
+  it('lists at most MAX_LISTED_PROBLEMS problems, then counts the rest in one line', () => {
+    const problems = (count: number) => Array.from({ length: count }, (_, index) => `items[${index}] is bad`);
+    expect(listedProblems(problems(MAX_LISTED_PROBLEMS))).toEqual(problems(MAX_LISTED_PROBLEMS));
+    expect(listedProblems(problems(MAX_LISTED_PROBLEMS + 1))).toEqual([
+      ...problems(MAX_LISTED_PROBLEMS),
+      `...and 1 more problem (only the first ${MAX_LISTED_PROBLEMS} are listed)`,
+    ]);
+    const error = new DomainError(400, 'VALIDATION_FAILED', problems(20_000));
+    expect(error.messages).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(error.messages.at(-1)).toBe(
+      `...and ${20_000 - MAX_LISTED_PROBLEMS} more problems (only the first ${MAX_LISTED_PROBLEMS} are listed)`,
+    );
+    expect(error.message.split('; ')).toEqual(error.messages);
   });
 });

@@ -33,9 +33,26 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
+/** The most problems an error body lists one by one; the rest are counted in one more line. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * A list of problems as an error body gives it: the first MAX_LISTED_PROBLEMS, then how many more there
+ * are. A 1 MB import of 1,000 items with a few unknown fields each made about 20,000 messages, an answer of
+ * almost 1 MB; a client fixes the first ones and sends again.
+ */
+export function listedProblems(problems: readonly string[]): string[] {
+  if (problems.length <= MAX_LISTED_PROBLEMS) return [...problems];
+  const more = problems.length - MAX_LISTED_PROBLEMS;
+  return [
+    ...problems.slice(0, MAX_LISTED_PROBLEMS),
+    `...and ${more} more problem${more === 1 ? '' : 's'} (only the first ${MAX_LISTED_PROBLEMS} are listed)`,
+  ];
+}
+
 /**
  * A failure the caller can act on. Services throw these (never HTTP exceptions); the one exception
- * filter per server turns them into the error body.
+ * filter per server turns them into the error body. A list of messages is bounded (listedProblems).
  */
 export class DomainError extends Error {
   constructor(
@@ -45,8 +62,9 @@ export class DomainError extends Error {
     /** Extra fields merged into the body (e.g. the recorded claim for a refused claim). */
     readonly details?: Record<string, unknown>,
   ) {
-    super(Array.isArray(message) ? message.join('; ') : message);
-    this.messages = message;
+    const listed = Array.isArray(message) ? listedProblems(message) : message;
+    super(Array.isArray(listed) ? listed.join('; ') : listed);
+    this.messages = listed;
     this.name = 'DomainError';
   }
 

@@ -64,7 +64,7 @@ export const ERROR_BODY_SCHEMA = {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
     message: {
-      description: 'What is wrong; a list of messages for validation errors',
+      description: 'What is wrong; for validation errors a list of messages: at most 100, then one line counting the rest',
       oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     },
     code: { type: 'string', description: 'Machine-readable error code', example: CommonErrorCode.VALIDATION_FAILED },

@@ -12,7 +12,7 @@ export type ErrorBody = {
   code: string;
   error: string;
   /**
-   * What is wrong; a list of messages for validation errors
+   * What is wrong; for validation errors a list of messages: at most 100, then one line counting the rest
    */
   message: string | Array<string>;
   statusCode: number;
