@@ -86,6 +86,17 @@ describe('two event-server replicas, one killed during a claim burst', () => {
     ).toBeGreaterThan(0);
     const grantedInBurst = burst.filter(({ reply }) => reply.status === 201).map(({ reply }) => reply.body.id);
 
+    // A keyed tap told to come back later (429/503: nothing was recorded) has no claim under its key: had
+    // the dead replica recorded one, the survivor answered for the key (the gateway marks the resend, and a
+    // marked claim is never shed), it did not shed it.
+    const claims = store.db(stack.eventDatabase.name).collection('claims');
+    for (const { player, reply, idempotencyKey } of burst) {
+      if (idempotencyKey === undefined || (reply.status !== 429 && reply.status !== 503)) continue;
+      if (reply.body.code === 'CLAIM_INTERRUPTED') continue;
+      const recorded = await claims.countDocuments({ userId: player.id, idempotencyKey });
+      expect(recorded, `${reply.status} ${reply.body.code} with key ${idempotencyKey}`).toBe(0);
+    }
+
     // The survivor's reconciler settles every claim the dead replica left in PROCESSING (a state, not a time).
     await drill.settled();
 

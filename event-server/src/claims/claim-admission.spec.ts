@@ -48,6 +48,37 @@ describe('AdmissionGate', () => {
     expect(gate.load).toEqual({ inFlight: 0, queued: 0 });
   });
 
+  it('runs a claim that must be answered at once, beyond the limit, and gives its slot up rather than passing it on', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 60_000 });
+    const first = deferred();
+    const running = gate.run(() => first.promise);
+    const queued = gate.run(() => Promise.resolve('queued'));
+    // Full (one running, one queued): another claim is shed, one that must be answered runs now.
+    await expect(gate.run(() => Promise.resolve('shed'))).rejects.toBeInstanceOf(ShedError);
+    const urgent = deferred();
+    let urgentRan = false;
+    const atOnce = gate.run(
+      async () => {
+        urgentRan = true;
+        await urgent.promise;
+        return 'answered';
+      },
+      0,
+      true,
+    );
+    await Promise.resolve();
+    expect(urgentRan).toBe(true);
+    expect(gate.load).toEqual({ inFlight: 2, queued: 1 });
+    // It ends first: the queued claim still waits for the one slot of the limit.
+    urgent.resolve();
+    await expect(atOnce).resolves.toBe('answered');
+    expect(gate.load).toEqual({ inFlight: 1, queued: 1 });
+    first.resolve();
+    await running;
+    await expect(queued).resolves.toBe('queued');
+    expect(gate.load).toEqual({ inFlight: 0, queued: 0 });
+  });
+
   it('a failing claim frees its slot too', async () => {
     const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 0, queueTimeoutMs: 0 });
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -70,9 +70,12 @@ export class AdmissionGate {
    * Runs `work` when admitted; rejects with ShedError when not, without running it. `waitedMs` is how long
    * the request has already waited before it got here (in the event loop, reading its body): it counts
    * against the queue's time limit, so a request that arrives late in a burst is shed, not started late.
+   * `atOnce`: runs now, even beyond `maxInFlight`, never shed (a claim another replica may have recorded
+   * before it died, which must be answered for; there are at most as many as the dead replica had).
    */
-  async run<T>(work: () => Promise<T>, waitedMs = 0): Promise<T> {
-    await this.enter(Math.max(0, waitedMs));
+  async run<T>(work: () => Promise<T>, waitedMs = 0, atOnce = false): Promise<T> {
+    if (atOnce) this.inFlight++;
+    else await this.enter(Math.max(0, waitedMs));
     const admittedAt = this.now();
     const full = this.inFlight >= this.limits.maxInFlight;
     try {
@@ -189,7 +192,8 @@ export class AdmissionGate {
       this.finished[this.finishedNext] = this.now();
       this.finishedNext = (this.finishedNext + 1) % FINISHED_RING;
     }
-    const next = this.queue.shift();
+    // Beyond the limit (claims run at once): the slot is given up, not passed on.
+    const next = this.inFlight > this.limits.maxInFlight ? undefined : this.queue.shift();
     // The slot passes straight to the next waiter: inFlight stays the same.
     if (next) next.admit();
     else this.inFlight--;

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mapError } from '@reward/server-kit/error-mapping';
+import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { retryAfterOf } from './claim.errors.js';
 import { ClaimsService } from './claims.service.js';
 
@@ -12,7 +13,8 @@ export const CLAIM_ROUTE = '/events/:id/claims';
  * request goes through Nest, when the claims gate would shed them now: a crowd of a thousand costs the
  * server the answers, not a thousand RSA verifications and pipelines. The gate still decides for every
  * request let through. Such a request is answered 503 before its token, id or body is checked: it learns
- * only that claims are saturated (through the gateway, only an authenticated player reaches this).
+ * only that claims are saturated (through the gateway, only an authenticated player reaches this). A keyed
+ * claim the gateway resent after another replica dropped it is never shed (see RESENT_AFTER_DROP_HEADER).
  */
 export function shedClaimsOnArrival(app: NestFastifyApplication): void {
   const claims = app.get(ClaimsService);
@@ -22,6 +24,8 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
+      // A keyed claim another replica dropped unanswered may have been recorded there: it is answered for.
+      if (isResentAfterDrop(request.headers)) return done();
       const busy = claims.shedOnArrival();
       if (!busy) return done();
       const { status, body } = mapError(busy);

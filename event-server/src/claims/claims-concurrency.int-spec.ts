@@ -9,6 +9,7 @@ import {
   remainingOf,
 } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { ClaimFaults, type ClaimStep } from './claim-faults.js';
 
 describe('claims under concurrency', () => {
@@ -236,5 +237,56 @@ describe('claims beyond what the server works on at once', () => {
     // With the gate free again the same request reaches authentication.
     const refused = await t.app.inject({ method: 'POST', url: `/events/${event.id}/claims`, headers: forged });
     expect(refused.statusCode).toBe(401);
+  });
+
+  it('answers a keyed claim the gateway resent after a drop even while the gate is full: the first replica may have recorded it', async () => {
+    const operator = t.as('OPERATOR');
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [holder, recorded, fresh, keyless] = await eligibleUsers(t, operator, 4);
+    // The claim a dead replica recorded before it could answer (its key names it).
+    const first = await claim(t, event.id, recorded!, 'dropped-tap');
+    expect(first.status).toBe(201);
+    const faults = t.app.get(ClaimFaults);
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    faults.at = async (step: ClaimStep) => {
+      if (step !== 'claim-finished') return;
+      entered();
+      await held;
+    };
+    const resent = (user: { token: string }, key?: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          [RESENT_AFTER_DROP_HEADER]: '1',
+          ...(key !== undefined && { 'idempotency-key': key }),
+        },
+      });
+    try {
+      const holding = claim(t, event.id, holder!);
+      await inside;
+      // The gate is full (one at once, none queued): a plain keyed claim is shed...
+      expect((await claim(t, event.id, recorded!, 'dropped-tap')).status).toBe(503);
+      // ...a resent one is answered for its key: the recorded claim, not CLAIMS_BUSY.
+      const replayed = await resent(recorded!, 'dropped-tap');
+      expect(replayed.statusCode).toBe(201);
+      expect(replayed.json()).toMatchObject({ id: first.body.id, status: 'GRANTED' });
+      // A key the dead replica never stored is decided now (once it is past the held claim).
+      faults.at = async () => undefined;
+      const decided = await resent(fresh!, 'never-stored');
+      expect(decided.statusCode).toBe(201);
+      // The mark counts only on a keyed request: without a key it is shed like any other (the gate is still full).
+      expect((await resent(keyless!)).statusCode).toBe(503);
+      release();
+      expect((await holding).status).toBe(201);
+    } finally {
+      release();
+      faults.at = async () => undefined;
+    }
+    expect(await remainingOf(t, event.id, operator)).toEqual([2]);
   });
 });

@@ -7,6 +7,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { toTimeRange } from '../common/time-range.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import {
@@ -108,8 +109,11 @@ export class EventClaimsController {
   ): Promise<ClaimResponseDto> {
     requireEmptyBody(body);
     // Time since the request arrived (authentication and a busy event loop included).
+    const key = parseIdempotencyKey(idempotencyKey);
+    // A keyed claim another replica dropped unanswered: it may have been recorded there, so it is never shed.
+    const resent = key !== undefined && isResentAfterDrop(reply.request.headers);
     return this.claims
-      .claim(eventId, user.id, parseIdempotencyKey(idempotencyKey), reply.elapsedTime)
+      .claim(eventId, user.id, key, reply.elapsedTime, resent)
       .then(answer)
       .catch((error: unknown) => {
         // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.

@@ -98,9 +98,10 @@ export class ClaimsService {
   /**
    * The recorded claim and, when the request was refused, why (an Idempotency-Key replays the first
    * outcome). Throws CLAIMS_BUSY (nothing recorded) when the request is shed. `waitedMs`: how long the
-   * request waited before it reached the claim path (it counts against the queue's limit).
+   * request waited before it reached the claim path (it counts against the queue's limit). `mustAnswer`: a
+   * keyed claim another replica dropped unanswered (it may have been recorded there): it is not shed.
    */
-  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0): Promise<ClaimOutcome> {
+  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0, mustAnswer = false): Promise<ClaimOutcome> {
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
@@ -118,7 +119,7 @@ export class ClaimsService {
       }
       waited += performance.now() - since;
     }
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited);
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, mustAnswer);
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -139,9 +140,10 @@ export class ClaimsService {
     userId: string,
     idempotencyKey: string | undefined,
     waitedMs: number,
+    mustAnswer: boolean,
   ): Promise<ClaimOutcome> {
     try {
-      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs);
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs, mustAnswer);
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
       throw busy(error);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downstreamHeaders, isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 
 describe('isSpoofableHeader', () => {
   it('catches every header a client could use to claim an identity, an address or an original URL', () => {
@@ -26,6 +27,8 @@ describe('isSpoofableHeader', () => {
       'x-original-url',
       'x-rewrite-url',
       'x-internal-token',
+      // Only the gateway marks a claim it resent after a drop: a client's mark would skip the claims gate.
+      RESENT_AFTER_DROP_HEADER,
     ]) {
       expect(isSpoofableHeader(name), name).toBe(true);
     }

@@ -7,6 +7,7 @@ import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer } from './replica-pool.js';
 
@@ -174,6 +175,13 @@ describe('ReplicaPool', () => {
     expect(downs).toEqual([]);
     expect(one.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/events/e1/claims', body: bytes.toString() })]);
     expect(one.seen[0]?.headers['idempotency-key']).toBe('k1');
+    // Marked as resent, so that the replica answers for the key instead of shedding it (503: nothing recorded).
+    expect(one.seen[0]?.headers[RESENT_AFTER_DROP_HEADER]).toBe('1');
+    // A request received by the first replica it was sent to carries no such mark.
+    const direct = poolOf([one.url], { mayResendAfterDrop: keyed });
+    expect(await send(direct.pool, post('k1'))).toMatchObject({ status: 200 });
+    expect(one.seen[1]?.headers[RESENT_AFTER_DROP_HEADER]).toBeUndefined();
+    one.seen.length = 1;
 
     // The predicate says no (another key here): the drop is the answer, nothing is sent again.
     dropped = 0;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
 
 /**
@@ -141,8 +142,11 @@ export class ReplicaPool {
           dropped ??= error;
           const next = this.pick(tried, false);
           if (next) {
-            const requestId = (options.headers as Record<string, unknown> | undefined)?.['x-request-id'];
+            const headers = options.headers as Record<string, unknown> | undefined;
+            const requestId = headers?.['x-request-id'];
             this.options.onResent?.(replica.origin, error, typeof requestId === 'string' ? requestId : undefined);
+            // The next replica must answer for the key, not shed it (503 would say nothing was recorded).
+            options.headers = { ...headers, [RESENT_AFTER_DROP_HEADER]: '1' } as RequestOptions['headers'];
             return attempt(next);
           }
         }
