@@ -126,6 +126,24 @@ describe('claims under concurrency', () => {
   });
 });
 
+/**
+ * Holds every claim that starts from now on just before it finishes (its gate slot still taken): `inside`
+ * resolves once one is held, `release` lets them all go; reset `faults.at` to stop holding new ones.
+ */
+function holdClaimsAtTheirEnd(t: EventTestApp): { faults: ClaimFaults; inside: Promise<void>; release: () => void } {
+  const faults = t.app.get(ClaimFaults);
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => (entered = resolve));
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  faults.at = async (step: ClaimStep) => {
+    if (step !== 'claim-finished') return;
+    entered();
+    await held;
+  };
+  return { faults, inside, release };
+}
+
 describe('claims beyond what the server works on at once', () => {
   let t: EventTestApp;
 
@@ -180,16 +198,7 @@ describe('claims beyond what the server works on at once', () => {
     const operator = t.as('OPERATOR');
     const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
     const [holder] = await eligibleUsers(t, operator, 1);
-    const faults = t.app.get(ClaimFaults);
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    faults.at = async (step: ClaimStep) => {
-      if (step !== 'claim-finished') return;
-      entered();
-      await held;
-    };
+    const { faults, inside, release } = holdClaimsAtTheirEnd(t);
     const forged = { authorization: 'Bearer not-a-token' };
     try {
       // The one claim this server works on at once is held; nothing may queue (CLAIM_MAX_QUEUED=0).
@@ -246,16 +255,7 @@ describe('claims beyond what the server works on at once', () => {
     // The claim a dead replica recorded before it could answer (its key names it).
     const first = await claim(t, event.id, recorded!, 'dropped-tap');
     expect(first.status).toBe(201);
-    const faults = t.app.get(ClaimFaults);
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    faults.at = async (step: ClaimStep) => {
-      if (step !== 'claim-finished') return;
-      entered();
-      await held;
-    };
+    const { faults, inside, release } = holdClaimsAtTheirEnd(t);
     const resent = (user: { token: string }, key?: string) =>
       t.app.inject({
         method: 'POST',
