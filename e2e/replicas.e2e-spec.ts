@@ -24,8 +24,16 @@ describe('two event-server replicas, one killed during a claim burst', () => {
   beforeAll(async () => {
     stack = await startReplicaStack('replicas', {
       replicas: 2,
-      // A claim unfinished for 2 s belongs to a request that died with its replica.
-      event: { CLAIM_RECONCILE_INTERVAL_MS: '200', CLAIM_STALE_AFTER_MS: '2000' },
+      // A claim unfinished for 2 s belongs to a request that died with its replica. A small claims gate, so
+      // that replicas shed part of the burst: the dead replica's keyed taps are resent to a survivor that sheds.
+      event: {
+        CLAIM_RECONCILE_INTERVAL_MS: '200',
+        CLAIM_STALE_AFTER_MS: '2000',
+        CLAIM_MAX_IN_FLIGHT: '4',
+        CLAIM_MAX_QUEUED: '8',
+        // Well inside the gateway's UPSTREAM_TIMEOUT_MS (5 s here): a queued claim is shed, not answered 504.
+        CLAIM_QUEUE_TIMEOUT_MS: '1000',
+      },
       // Longer than the test: once refused, the dead replica is not tried again.
       gateway: { UPSTREAM_REPLICA_COOLDOWN_MS: '600000' },
     });
@@ -102,12 +110,16 @@ describe('two event-server replicas, one killed during a claim burst', () => {
 
     // Every player tries again, through the gateway, with one replica left, until the answer is final: the
     // event server may say "try again" (a claim that outlived CLAIM_STALE_AFTER_MS on a busy machine is
-    // interrupted, 503 CLAIM_INTERRUPTED), but no request goes unserved for want of a replica.
+    // interrupted, 503 CLAIM_INTERRUPTED; or shed, 503 CLAIMS_BUSY), but no request goes unserved for want of
+    // a replica.
     const finalAnswer = async (player: Player) => {
       for (let attempt = 1; ; attempt++) {
         const reply = await drill.claim(player);
-        const tryAgain = reply.status === 429 || (reply.status === 503 && reply.body.code === 'CLAIM_INTERRUPTED');
+        const busy = reply.status === 503 && reply.body.code === 'CLAIMS_BUSY';
+        const tryAgain = reply.status === 429 || busy || (reply.status === 503 && reply.body.code === 'CLAIM_INTERRUPTED');
         if (!tryAgain || attempt === 20) return reply;
+        // A shed claim comes back when the server says (its Retry-After), as a client does.
+        if (busy) await new Promise((resolve) => setTimeout(resolve, Number(reply.headers.get('retry-after')) * 1000));
       }
     };
     for (let i = 0; i < drill.players.length; i += 10) {

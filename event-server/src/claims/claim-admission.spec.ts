@@ -63,8 +63,7 @@ describe('AdmissionGate', () => {
         await urgent.promise;
         return 'answered';
       },
-      0,
-      true,
+      { atOnce: true },
     );
     await Promise.resolve();
     expect(urgentRan).toBe(true);
@@ -90,9 +89,9 @@ describe('AdmissionGate and time already spent', () => {
   it('sheds a request that already waited the whole time limit before it arrived, and shortens the wait of one that waited part of it', async () => {
     const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 50 });
     let ran = false;
-    await expect(gate.run(async () => void (ran = true), 51)).rejects.toMatchObject({ why: 'QUEUE_TIMEOUT' });
+    await expect(gate.run(async () => void (ran = true), { waitedMs: 51 })).rejects.toMatchObject({ why: 'QUEUE_TIMEOUT' });
     expect(ran).toBe(false);
-    await expect(gate.run(() => Promise.resolve('fresh'), 10)).resolves.toBe('fresh');
+    await expect(gate.run(() => Promise.resolve('fresh'), { waitedMs: 10 })).resolves.toBe('fresh');
   });
 });
 

@@ -248,7 +248,7 @@ describe('claims beyond what the server works on at once', () => {
     expect(refused.statusCode).toBe(401);
   });
 
-  it('answers a keyed claim the gateway resent after a drop even while the gate is full: the first replica may have recorded it', async () => {
+  it('answers for its key a claim the gateway resent after a drop, even while the gate is full, when the first replica took the key', async () => {
     const operator = t.as('OPERATOR');
     const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
     const [holder, recorded, fresh, keyless] = await eligibleUsers(t, operator, 4);
@@ -275,11 +275,11 @@ describe('claims beyond what the server works on at once', () => {
       const replayed = await resent(recorded!, 'dropped-tap');
       expect(replayed.statusCode).toBe(201);
       expect(replayed.json()).toMatchObject({ id: first.body.id, status: 'GRANTED' });
-      // A key the dead replica never stored is decided now (once it is past the held claim).
-      faults.at = async () => undefined;
-      const decided = await resent(fresh!, 'never-stored');
-      expect(decided.statusCode).toBe(201);
-      // The mark counts only on a keyed request: without a key it is shed like any other (the gate is still full).
+      // A key the dead replica never stored: nothing was recorded under it, so the gate sheds it truthfully.
+      const neverStored = await resent(fresh!, 'never-stored');
+      expect(neverStored.statusCode).toBe(503);
+      expect(neverStored.json()).toMatchObject({ code: 'CLAIMS_BUSY' });
+      // The mark counts only on a keyed request: without a key it is shed like any other.
       expect((await resent(keyless!)).statusCode).toBe(503);
       release();
       expect((await holding).status).toBe(201);
@@ -287,6 +287,11 @@ describe('claims beyond what the server works on at once', () => {
       release();
       faults.at = async () => undefined;
     }
-    expect(await remainingOf(t, event.id, operator)).toEqual([2]);
+    for (const user of [fresh!, keyless!]) {
+      expect(
+        (await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: user.token })).body.total,
+      ).toBe(0);
+    }
+    expect(await remainingOf(t, event.id, operator)).toEqual([3]);
   });
 });

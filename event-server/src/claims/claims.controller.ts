@@ -108,12 +108,13 @@ export class EventClaimsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ClaimResponseDto> {
     requireEmptyBody(body);
-    // Time since the request arrived (authentication and a busy event loop included).
-    const key = parseIdempotencyKey(idempotencyKey);
-    // A keyed claim another replica dropped unanswered: it may have been recorded there, so it is never shed.
-    const resent = key !== undefined && isResentAfterDrop(reply.request.headers);
     return this.claims
-      .claim(eventId, user.id, key, reply.elapsedTime, resent)
+      .claim(eventId, user.id, {
+        idempotencyKey: parseIdempotencyKey(idempotencyKey),
+        // Time since the request arrived (authentication and a busy event loop included).
+        waitedMs: reply.elapsedTime,
+        resentAfterDrop: isResentAfterDrop(reply.request.headers),
+      })
       .then(answer)
       .catch((error: unknown) => {
         // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.

@@ -98,10 +98,19 @@ export class ClaimsService {
   /**
    * The recorded claim and, when the request was refused, why (an Idempotency-Key replays the first
    * outcome). Throws CLAIMS_BUSY (nothing recorded) when the request is shed. `waitedMs`: how long the
-   * request waited before it reached the claim path (it counts against the queue's limit). `mustAnswer`: a
-   * keyed claim another replica dropped unanswered (it may have been recorded there): it is not shed.
+   * request waited before it reached the claim path (it counts against the queue's limit).
+   * `resentAfterDrop`: the gateway sent this keyed claim here after another replica dropped it unanswered
+   * (see attempt).
    */
-  async claim(eventId: string, userId: string, idempotencyKey?: string, waitedMs = 0, mustAnswer = false): Promise<ClaimOutcome> {
+  async claim(
+    eventId: string,
+    userId: string,
+    {
+      idempotencyKey,
+      waitedMs = 0,
+      resentAfterDrop = false,
+    }: { idempotencyKey?: string; waitedMs?: number; resentAfterDrop?: boolean } = {},
+  ): Promise<ClaimOutcome> {
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
@@ -119,7 +128,7 @@ export class ClaimsService {
       }
       waited += performance.now() - since;
     }
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, mustAnswer);
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop);
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -140,10 +149,16 @@ export class ClaimsService {
     userId: string,
     idempotencyKey: string | undefined,
     waitedMs: number,
-    mustAnswer: boolean,
+    resentAfterDrop: boolean,
   ): Promise<ClaimOutcome> {
+    // A claim another replica dropped unanswered, whose key that replica took, may have been recorded there:
+    // it runs at once, beyond the gate, and is answered for its key (the recorded outcome, IDEMPOTENCY_IN_PROGRESS
+    // or, the owner being dead, a decision), since 503 CLAIMS_BUSY would say that nothing was recorded. A key
+    // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
+    // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
+    const atOnce = resentAfterDrop && idempotencyKey !== undefined && (await this.idempotency.isStored(userId, idempotencyKey));
     try {
-      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), waitedMs, mustAnswer);
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), { waitedMs, atOnce });
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
       throw busy(error);

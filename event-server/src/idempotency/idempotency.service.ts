@@ -53,6 +53,11 @@ export class IdempotencyService {
     private readonly liveness: InstanceLiveness,
   ) {}
 
+  /** Whether a request with this key was ever started (the key is stored, whatever its state). */
+  async isStored(userId: string, key: string): Promise<boolean> {
+    return (await this.keys.find(userId, key)) !== undefined;
+  }
+
   execute<T extends object>(request: IdempotentRequest, work: () => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
     return this.attempt(request, work, options, true);
   }

@@ -1,4 +1,5 @@
 import { ROLES, type Role } from '@reward/server-kit/roles';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { TokenForge } from '../../../test-support/tokens.js';
@@ -150,11 +151,22 @@ describe('headers', () => {
         'x-forwarded-for': '203.0.113.7',
         'x-real-ip': '203.0.113.7',
         forwarded: 'for=203.0.113.7',
+        // Only the gateway marks a claim it resent after a drop (a client's mark would skip the claims gate).
+        [RESENT_AFTER_DROP_HEADER]: '1',
         'x-custom': 'kept',
       },
     });
     const { headers } = lastSeen();
-    for (const name of ['x-user-id', 'x-user-roles', 'x-roles', 'x-auth-user', 'x-forwarded-user', 'x-real-ip', 'forwarded']) {
+    for (const name of [
+      'x-user-id',
+      'x-user-roles',
+      'x-roles',
+      'x-auth-user',
+      'x-forwarded-user',
+      'x-real-ip',
+      'forwarded',
+      RESENT_AFTER_DROP_HEADER,
+    ]) {
       expect(headers[name], name).toBeUndefined();
     }
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');

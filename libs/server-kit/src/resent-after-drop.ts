@@ -4,8 +4,9 @@
  * The first replica may have recorded the claim before it died, so the second must answer for the key (the
  * recorded outcome, IDEMPOTENCY_IN_PROGRESS or a new decision) rather than shed the request with 503
  * CLAIMS_BUSY, which tells a client that nothing was recorded. The gateway removes this header from every
- * client request (all `x-internal-*` headers are spoofable there), and only the gateway is published; all
- * it changes at an event server is that the request is not shed, and only for a request with a key.
+ * client request (all `x-internal-*` headers are spoofable there), and only the gateway is published
+ * (anything else on the servers' network could set it). What it changes at an event server, only for a
+ * request with a key that is already stored: the claim is not shed and runs beyond the claims gate's limit.
  */
 export const RESENT_AFTER_DROP_HEADER = 'x-internal-resent-after-drop';
 
