@@ -1,7 +1,7 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { mapError } from './error-mapping.js';
-import { DomainError } from './errors.js';
+import { DomainError, MAX_LISTED_PROBLEMS } from './errors.js';
 
 function fastifyError(code: string, statusCode: number, message: string): Error {
   return Object.assign(new Error(message), { code, statusCode });
@@ -34,6 +34,13 @@ describe('mapError', () => {
       message: 'Cannot GET /x',
     });
     expect(mapError(new BadRequestException(['a', 'b'])).body).toMatchObject({ code: 'VALIDATION_FAILED', message: ['a', 'b'] });
+  });
+
+  it("bounds a Nest exception's list of messages as a domain error's", () => {
+    const messages = Array.from({ length: MAX_LISTED_PROBLEMS + 50 }, (_, index) => `field${index} is bad`);
+    const { body } = mapError(new BadRequestException(messages));
+    expect(body.message).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect((body.message as string[]).at(-1)).toBe(`...and 50 more problems (only the first ${MAX_LISTED_PROBLEMS} are listed)`);
   });
 
   it('hides anything unexpected behind a 500 that is marked for logging', () => {

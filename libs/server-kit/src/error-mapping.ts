@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { CommonErrorCode, DomainError, type ErrorBody, errorBody } from './errors.js';
+import { CommonErrorCode, DomainError, type ErrorBody, errorBody, listedProblems } from './errors.js';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: CommonErrorCode.VALIDATION_FAILED,
@@ -56,7 +56,9 @@ export function mapError(error: unknown): MappedError {
         error: _e,
         ...rest
       } = response as Record<string, unknown>;
-      if (typeof responseMessage === 'string' || Array.isArray(responseMessage)) message = responseMessage as string | string[];
+      if (typeof responseMessage === 'string') message = responseMessage;
+      // A list is bounded as a DomainError's is.
+      else if (Array.isArray(responseMessage)) message = listedProblems(responseMessage.map(String));
       if (typeof responseCode === 'string') code = responseCode;
       details = rest;
     }

@@ -4,7 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
-import { CommonErrorCode, statusText } from './errors.js';
+import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
 import { ROLES, Role } from './roles.js';
 
@@ -64,7 +64,7 @@ export const ERROR_BODY_SCHEMA = {
     statusCode: { type: 'integer', example: 400 },
     error: { type: 'string', example: 'Bad Request' },
     message: {
-      description: 'What is wrong; for validation errors a list of messages: at most 100, then one line counting the rest',
+      description: `What is wrong; for validation errors a list of messages: at most ${MAX_LISTED_PROBLEMS}, then one line counting the rest`,
       oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     },
     code: { type: 'string', description: 'Machine-readable error code', example: CommonErrorCode.VALIDATION_FAILED },
