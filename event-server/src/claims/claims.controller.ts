@@ -80,7 +80,8 @@ export class EventClaimsController {
       'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
       'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +
       'request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
-      'nothing was recorded, retry (with the same `Idempotency-Key`). No body (or `{}`).',
+      'this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. ' +
+      'No body (or `{}`).',
     errors: {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
       404: [EventErrorCode.EVENT_NOT_FOUND],
