@@ -1,5 +1,7 @@
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
 import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_SWEEP_EVERY_MS, requestHash } from '../idempotency/idempotency.rules.js';
@@ -397,6 +399,76 @@ describe('claims after a crash at any step', () => {
     const [fresh] = await eligibleUsers(t, operator, 1);
     expect((await claim(t, event.id, fresh!, 'k-fresh')).status).toBe(201);
     expect(await keys.findOne({ key: 'k-fresh' }).lean().exec()).toMatchObject({ owner: own });
+  });
+
+  it('a claim that reaches this replica after its start-by time decides nothing: a resent one is answered for its key, any other is shed', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [orphaned, finished, fresh] = await eligibleUsers(t, operator, 3);
+    const instances = t.app.get<Model<InstanceEntity>>(getModelToken(InstanceEntity.name));
+    const long = new Date(Date.now() - 60_000);
+    await instances.create({ _id: 'replica-gone-late', startedAt: long, beatAt: long, heartbeatMs: 1_000 });
+    // A key the dead replica took before its claim insert: in time, a retry would take it over and decide.
+    await keys.create({
+      userId: orphaned!.id,
+      key: 'k-orphaned',
+      requestHash: requestHash(`POST /events/${event.id}/claims`, {}),
+      state: 'IN_PROGRESS',
+      createdAt: new Date(),
+      owner: 'replica-gone-late',
+    });
+    const granted = await claim(t, event.id, finished!, 'k-finished');
+    expect(granted.status).toBe(201);
+
+    const late = (user: Actor, key: string | undefined, startBy: number, resent: boolean) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          [START_BY_HEADER]: String(startBy),
+          ...(key !== undefined && { 'idempotency-key': key }),
+          ...(resent && { [RESENT_AFTER_DROP_HEADER]: '1' }),
+        },
+      });
+    const past = Date.now() - 1;
+    // Resent after a drop, too late: a dead owner's key stays as it was, nothing is decided.
+    const orphanedAnswer = await late(orphaned!, 'k-orphaned', past, true);
+    expect(orphanedAnswer.statusCode).toBe(409);
+    expect(orphanedAnswer.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    expect(orphanedAnswer.headers['retry-after']).toBe('1');
+    expect(await keys.findOne({ key: 'k-orphaned' }).lean().exec()).toMatchObject({
+      state: 'IN_PROGRESS',
+      owner: 'replica-gone-late',
+    });
+    expect(await claims.countDocuments({ userId: orphaned!.id })).toBe(0);
+    // ...and a finished key's outcome is the answer, as in time.
+    const finishedAnswer = await late(finished!, 'k-finished', past, true);
+    expect(finishedAnswer.statusCode).toBe(201);
+    expect(finishedAnswer.json()).toEqual(granted.body);
+    // Any other claim that late is shed: 503, nothing recorded (its key neither).
+    for (const [key, resent] of [
+      [undefined, false],
+      ['k-fresh', false],
+      ['k-fresh', true],
+    ] as const) {
+      const shed = await late(fresh!, key, past, resent);
+      expect(shed.statusCode, `${key} ${resent}`).toBe(503);
+      expect(shed.json<{ code: string }>().code).toBe('CLAIMS_BUSY');
+      expect(shed.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+    }
+    expect(await claims.countDocuments({ userId: fresh!.id })).toBe(0);
+    expect(await keys.countDocuments({ userId: fresh!.id })).toBe(0);
+
+    // In time, the same requests decide: the dead owner's key is taken over, the fresh player claims.
+    const future = Date.now() + 60_000;
+    const takenOver = await late(orphaned!, 'k-orphaned', future, true);
+    expect(takenOver.statusCode).toBe(201);
+    expect(takenOver.json<{ status: string }>().status).toBe('GRANTED');
+    expect((await late(fresh!, 'k-fresh', future, false)).statusCode).toBe(201);
+    expect(await remainingOf(t, event.id, fresh!)).toEqual([2]);
+    await expectConsistent();
   });
 
   it('a key taken over (or released) while its first run goes on to record the claim: the retry answers with that claim, records nothing new', async () => {

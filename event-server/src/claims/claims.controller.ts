@@ -8,6 +8,7 @@ import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { msLeftToStart } from '@reward/server-kit/start-by';
 import { toTimeRange } from '../common/time-range.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import {
@@ -115,6 +116,7 @@ export class EventClaimsController {
         // Time since the request arrived (authentication and a busy event loop included).
         waitedMs: reply.elapsedTime,
         resentAfterDrop: isResentAfterDrop(reply.request.headers),
+        startWithinMs: msLeftToStart(reply.request.headers),
       })
       .then(answer)
       .catch((error: unknown) => {

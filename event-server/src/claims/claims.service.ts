@@ -4,7 +4,7 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { type ExecuteOptions, type IdempotentRequest, IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IDEMPOTENCY_RETENTION_MS, idempotencyInProgress, requestHash } from '../idempotency/idempotency.rules.js';
 import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
@@ -100,7 +100,8 @@ export class ClaimsService {
    * outcome). Throws CLAIMS_BUSY (nothing recorded) when the request is shed. `waitedMs`: how long the
    * request waited before it reached the claim path (it counts against the queue's limit).
    * `resentAfterDrop`: the gateway sent this keyed claim here after another replica dropped it unanswered
-   * (see attempt).
+   * (see attempt). `startWithinMs`: how long the claim may still be started, by the gateway's clock
+   * (START_BY_HEADER); none for a request that did not come through the gateway.
    */
   async claim(
     eventId: string,
@@ -109,14 +110,17 @@ export class ClaimsService {
       idempotencyKey,
       waitedMs = 0,
       resentAfterDrop = false,
-    }: { idempotencyKey?: string; waitedMs?: number; resentAfterDrop?: boolean } = {},
+      startWithinMs,
+    }: { idempotencyKey?: string; waitedMs?: number; resentAfterDrop?: boolean; startWithinMs?: number } = {},
   ): Promise<ClaimOutcome> {
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
     const slotKey = slotKeyOf(eventId, userId);
     const earlier = this.inFlight.get(slotKey);
-    let waited = waitedMs;
+    // A claim that reached this process late (sent long ago: see START_BY_HEADER) waits only for what is left
+    // of the time to start it, and is shed when none is: the queue's limit counts it as already waited.
+    let waited = startWithinMs === undefined ? waitedMs : Math.max(waitedMs, this.queueTimeoutMs - startWithinMs);
     if (earlier && !earlier.waited) {
       earlier.waited = true;
       this.waiting++;
@@ -128,7 +132,8 @@ export class ClaimsService {
       }
       waited += performance.now() - since;
     }
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop);
+    const tooLate = startWithinMs !== undefined && startWithinMs <= 0;
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, tooLate);
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -150,15 +155,23 @@ export class ClaimsService {
     idempotencyKey: string | undefined,
     waitedMs: number,
     resentAfterDrop: boolean,
+    tooLate: boolean,
   ): Promise<ClaimOutcome> {
     // A claim another replica dropped unanswered, whose key that replica took, may have been recorded there:
     // it runs at once, beyond the gate, and is answered for its key (the recorded outcome, IDEMPOTENCY_IN_PROGRESS
     // or, the owner being dead, a decision), since 503 CLAIMS_BUSY would say that nothing was recorded. A key
     // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
-    const atOnce = resentAfterDrop && idempotencyKey !== undefined && (await this.idempotency.isStored(userId, idempotencyKey));
+    const stored =
+      resentAfterDrop && idempotencyKey !== undefined ? await this.idempotency.find(userId, idempotencyKey) : undefined;
+    // Too late to start (the gateway may have answered 504 by the time a decision is made): answered for its
+    // key without deciding anything; a retry with the key gets the claim once it is settled.
+    if (stored && tooLate) return this.idempotency.answerStored(this.keyed(eventId, userId, stored.key), stored, this.keyOptions);
     try {
-      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), { waitedMs, atOnce });
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), {
+        waitedMs,
+        atOnce: stored !== undefined,
+      });
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
       throw busy(error);
@@ -176,16 +189,22 @@ export class ClaimsService {
 
   private admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimOutcome> {
     return this.idempotency.execute(
-      { userId, key: idempotencyKey, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) },
+      this.keyed(eventId, userId, idempotencyKey),
       async () => outcomeOf(await this.run(eventId, userId, idempotencyKey)),
-      {
-        // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
-        final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
-        // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
-        recorded: async (record) => recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key)),
-      },
+      this.keyOptions,
     );
   }
+
+  private keyed(eventId: string, userId: string, key: string | undefined): IdempotentRequest {
+    return { userId, key, requestHash: requestHash(`POST /events/${eventId}/claims`, {}) };
+  }
+
+  private readonly keyOptions: ExecuteOptions<ClaimOutcome> = {
+    // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
+    final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
+    // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
+    recorded: async (record) => recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key)),
+  };
 
   private async run(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimRecord> {
     const { event, rewards, limited } = await this.catalog.require(eventId);

@@ -53,9 +53,24 @@ export class IdempotencyService {
     private readonly liveness: InstanceLiveness,
   ) {}
 
-  /** Whether a request with this key was ever started (the key is stored, whatever its state). */
-  async isStored(userId: string, key: string): Promise<boolean> {
-    return (await this.keys.find(userId, key)) !== undefined;
+  /** The key's record when a request with it was ever started (stored, whatever its state). */
+  find(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    return this.keys.find(userId, key);
+  }
+
+  /**
+   * The answer for a stored key (`record`, from find) without running anything: its stored outcome, the
+   * outcome its first request recorded (options.recorded), or IDEMPOTENCY_IN_PROGRESS. A dead owner's key is
+   * not taken over. For a request that may no longer start work but must be answered for its key.
+   */
+  async answerStored<T extends object>(
+    request: IdempotentRequest,
+    record: IdempotencyRecord,
+    options: ExecuteOptions<T> = {},
+  ): Promise<T> {
+    const replayed = await this.replay<T>(request, record, options, false);
+    if ('outcome' in replayed) return replayed.outcome;
+    throw idempotencyInProgress();
   }
 
   execute<T extends object>(request: IdempotentRequest, work: () => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { downstreamHeaders, isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 
 describe('isSpoofableHeader', () => {
   it('catches every header a client could use to claim an identity, an address or an original URL', () => {
@@ -29,6 +30,8 @@ describe('isSpoofableHeader', () => {
       'x-internal-token',
       // Only the gateway marks a claim it resent after a drop: a client's mark would skip the claims gate.
       RESENT_AFTER_DROP_HEADER,
+      // Only the gateway says until when an upstream may start on a request: a client's would move it.
+      START_BY_HEADER,
     ]) {
       expect(isSpoofableHeader(name), name).toBe(true);
     }
@@ -51,7 +54,7 @@ describe('isSpoofableHeader', () => {
 });
 
 describe('upstreamHeaders', () => {
-  const facts = { requestId: 'req-12345678', clientIp: '203.0.113.9', bodyLength: 2 };
+  const facts = { requestId: 'req-12345678', clientIp: '203.0.113.9', bodyLength: 2, startBy: '1796300000000' };
 
   it('strips spoofable headers, keeps the rest and sets what the gateway vouches for', () => {
     const headers = upstreamHeaders(
@@ -63,6 +66,7 @@ describe('upstreamHeaders', () => {
         'x-forwarded-for': '1.2.3.4',
         'x-request-id': 'client-chosen-id',
         'idempotency-key': 'k1',
+        [START_BY_HEADER]: '9999999999999',
       },
       facts,
     );
@@ -72,6 +76,7 @@ describe('upstreamHeaders', () => {
       'idempotency-key': 'k1',
       'x-request-id': 'req-12345678',
       'x-forwarded-for': '203.0.113.9',
+      [START_BY_HEADER]: '1796300000000',
       'content-length': '2',
     });
   });
@@ -98,7 +103,12 @@ describe('upstreamHeaders', () => {
       },
       { ...facts, bodyLength: undefined },
     );
-    expect(headers).toEqual({ accept: 'application/json', 'x-request-id': 'req-12345678', 'x-forwarded-for': '203.0.113.9' });
+    expect(headers).toEqual({
+      accept: 'application/json',
+      'x-request-id': 'req-12345678',
+      'x-forwarded-for': '203.0.113.9',
+      [START_BY_HEADER]: '1796300000000',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '@reward/server-kit/http-app';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 
 /**
  * Headers by which a caller could claim an identity, an address or an original URL that an upstream
@@ -20,6 +21,8 @@ export interface ForwardingFacts {
   clientIp: string;
   /** The length of the buffered body; undefined when no body is forwarded. */
   bodyLength: number | undefined;
+  /** When the upstream should no longer start work on the request (START_BY_HEADER's value). */
+  startBy: string;
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
@@ -48,6 +51,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingF
   }
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;
+  result[START_BY_HEADER] = facts.startBy;
   if (facts.bodyLength !== undefined) result['content-length'] = String(facts.bodyLength);
   return result;
 }

@@ -1,5 +1,6 @@
 import { ROLES, type Role } from '@reward/server-kit/roles';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
 import { TokenForge } from '../../../test-support/tokens.js';
@@ -140,6 +141,7 @@ describe('headers', () => {
   });
 
   it('strips client-sent identity headers and replaces X-Forwarded-For with the client address', async () => {
+    const sentAfter = Date.now();
     await send('GET', '/users/me', {
       headers: {
         ...bearer(['USER']),
@@ -153,9 +155,12 @@ describe('headers', () => {
         forwarded: 'for=203.0.113.7',
         // Only the gateway marks a claim it resent after a drop (a client's mark would skip the claims gate).
         [RESENT_AFTER_DROP_HEADER]: '1',
+        // Only the gateway says until when an upstream may start on a request (a client's would move it).
+        [START_BY_HEADER]: '9999999999999',
         'x-custom': 'kept',
       },
     });
+    const sentBefore = Date.now();
     const { headers } = lastSeen();
     for (const name of [
       'x-user-id',
@@ -171,6 +176,10 @@ describe('headers', () => {
     }
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-custom']).toBe('kept');
+    // The gateway's own: half its upstream timeout after it sent the request.
+    const startBy = Number(headers[START_BY_HEADER]);
+    expect(startBy).toBeGreaterThanOrEqual(sentAfter + UPSTREAM_TIMEOUT_MS / 2);
+    expect(startBy).toBeLessThanOrEqual(sentBefore + UPSTREAM_TIMEOUT_MS / 2);
   });
 
   it("keeps the client's connection headers to its own connection: Keep-Alive, Upgrade, Expect and what Connection names", async () => {

@@ -4,6 +4,7 @@ import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
+import { startByValue } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
@@ -148,6 +149,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               requestId: request.id,
               clientIp: request.ip,
               bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
+              // Sent now, waited for timeoutMs (a resend to another replica keeps it: ReplicaPool).
+              startBy: startByValue(Date.now(), options.timeoutMs),
             }),
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {

@@ -215,6 +215,48 @@ describe('ReplicaPool', () => {
     expect(dropped).toBe(1);
   });
 
+  it('gives a request sent again after a drop only what is left of its time, and none once it is up', async () => {
+    const keyed = () => true;
+    // The clock moves by `spent` while the first replica holds the request, then that replica drops it.
+    const clock = { now: 1_000_000, spent: 0 };
+    const slowDropper = createServer((request) => {
+      request.resume();
+      request.on('end', () => {
+        clock.now += clock.spent;
+        request.socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => slowDropper.listen(0, '127.0.0.1', resolve));
+    try {
+      const post = {
+        method: 'POST' as const,
+        path: '/events/e1/claims',
+        headers: { 'idempotency-key': 'k1' },
+        body: Buffer.from('{}'),
+      };
+      // 50 ms of a minute left: the replica that does not answer gets those 50 ms, not another minute.
+      clock.spent = 59_950;
+      const first = poolOf([url(slowDropper), url(silent)], {
+        mayResendAfterDrop: keyed,
+        timeoutMs: 60_000,
+        now: () => clock.now,
+      });
+      expect(await send(first.pool, post)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(first.resent).toEqual([url(slowDropper)]);
+
+      // No time left: not sent again; the caller is told of the drop (the request may have been acted on).
+      clock.spent = 60_000;
+      const second = poolOf([url(slowDropper), one.url], { mayResendAfterDrop: keyed, timeoutMs: 60_000, now: () => clock.now });
+      const answer = await send(second.pool, post);
+      expect(isDroppedWithoutAnswer((answer as { error: Error }).error)).toBe(true);
+      expect(second.resent).toEqual([]);
+      expect(one.seen).toEqual([]);
+    } finally {
+      slowDropper.closeAllConnections();
+      await new Promise((resolve) => slowDropper.close(resolve));
+    }
+  });
+
   it('counts a closed or reset connection (not a timeout) as "dropped without an answer"', () => {
     for (const code of ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']) {
       expect(isDroppedWithoutAnswer(Object.assign(new Error(code), { code })), code).toBe(true);

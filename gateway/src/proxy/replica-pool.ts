@@ -50,7 +50,10 @@ export interface ReplicaPoolOptions {
   /** How long a replica that could not be connected to is left out of rotation. */
   cooldownMs: number;
   connectTimeoutMs: number;
-  /** Per request: the answer's headers, then each body chunk. */
+  /**
+   * Per request: the answer's headers (across every replica it is sent to: a second attempt waits only for
+   * what is left), then each body chunk.
+   */
   timeoutMs: number;
   /** Connections per replica (one request each); requests beyond them wait in the gateway. */
   maxConnections?: number;
@@ -126,12 +129,16 @@ export class ReplicaPool {
     // copied per attempt: without an origin, each replica's Pool sends to its own.
     options.origin = undefined;
     options.body = body;
+    // The request's whole time: a second attempt gets what is left of it, so the client hears within timeoutMs.
+    const deadline = this.now() + this.options.timeoutMs;
     const tried = new Set<Replica>();
     // The first drop of a request sent again: if every later replica refuses it, that is the caller's error
     // (the request may have been acted on), not the refusal (which would say it never was); a later
     // replica's own failure after receiving it (a timeout, another drop) is reported as it is.
     let dropped: Error | undefined;
     const attempt = (replica: Replica): void => {
+      // Never 0, which undici reads as "no limit".
+      if (tried.size > 0) options.headersTimeout = Math.max(1, deadline - this.now());
       tried.add(replica);
       replica.pool.request(options, (error, data) => {
         if (error && isConnectFailure(error)) {
@@ -140,7 +147,8 @@ export class ReplicaPool {
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
           dropped ??= error;
-          const next = this.pick(tried, false);
+          // Not when the time is up: the client is told of the drop (the request may have been acted on).
+          const next = deadline > this.now() ? this.pick(tried, false) : undefined;
           if (next) {
             const headers = options.headers as Record<string, unknown> | undefined;
             const requestId = headers?.['x-request-id'];

@@ -1,0 +1,34 @@
+/**
+ * Set by the gateway, and only by it, on every request it proxies: the time (ms since the epoch) after which
+ * the upstream should not start work on the request that records something, because the gateway may no longer
+ * be waiting for the answer when that work is done. It is half the gateway's upstream timeout after the gateway
+ * sent the request (UPSTREAM_TIMEOUT_MS): half of it to wait for a turn, half to do the work. On a saturated
+ * machine a request can reach an upstream's handler seconds after it was sent (in the kernel's queues, behind a
+ * busy event loop); the upstream's own clock for it starts only then. A claim started that late would be recorded
+ * after the gateway had answered 504, telling the client nothing of it. With this, the event server sheds such a
+ * claim instead (503 CLAIMS_BUSY: nothing recorded), or, for a claim resent after another replica dropped it,
+ * answers for its key without deciding it (see ClaimsService).
+ *
+ * The gateway removes every `x-internal-*` header of a client's request (they are spoofable there). The gateway
+ * and the upstreams compare wall clocks: a skew between their hosts shifts the limit by as much, and half the
+ * budget is left on each side so that a skew of seconds still sheds nothing that would have been answered in time.
+ */
+export const START_BY_HEADER = 'x-internal-start-by';
+
+/** The header's value for a request the gateway sends now (`nowMs`) and waits `timeoutMs` for. */
+export function startByValue(nowMs: number, timeoutMs: number): string {
+  return String(nowMs + Math.floor(timeoutMs / 2));
+}
+
+/** An epoch time in ms: digits only, at most 15 of them (until the year 33658). */
+const EPOCH_MS = /^\d{1,15}$/;
+
+/**
+ * The ms left before a request's start-by time (zero or less once it has passed), or undefined when the request
+ * has none (a direct call to the server, or a malformed value: no limit then).
+ */
+export function msLeftToStart(headers: Record<string, string | string[] | undefined>, nowMs = Date.now()): number | undefined {
+  const value = headers[START_BY_HEADER];
+  if (typeof value !== 'string' || !EPOCH_MS.test(value)) return undefined;
+  return Number(value) - nowMs;
+}
