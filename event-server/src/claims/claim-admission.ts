@@ -150,6 +150,11 @@ export class AdmissionGate {
     return this.shed('QUEUE_FULL');
   }
 
+  /** The ShedError for a claim that may no longer be started (its time to start is up), counted as shed. */
+  shedLate(): ShedError {
+    return this.shed('QUEUE_TIMEOUT');
+  }
+
   /**
    * The queue is full, or a claim joining it would wait out its time limit at the rate claims are
    * finished: better told at once than after the whole wait, when its turn would have come no sooner.

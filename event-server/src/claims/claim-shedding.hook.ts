@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { msLeftToStart } from '@reward/server-kit/start-by';
 import { retryAfterOf } from './claim.errors.js';
 import { ClaimsService } from './claims.service.js';
 
@@ -11,7 +12,8 @@ export const CLAIM_ROUTE = '/events/:id/claims';
  * At an event's launch most taps are turned away (503 CLAIMS_BUSY with Retry-After, nothing recorded). This
  * answers them as soon as their request line and headers are read, before the token is verified and the
  * request goes through Nest, when the claims gate would shed them now: a crowd of a thousand costs the
- * server the answers, not a thousand RSA verifications and pipelines. The gate still decides for every
+ * server the answers, not a thousand RSA verifications and pipelines. So is a claim that arrives past its
+ * start-by time (the gateway may have stopped waiting for it: START_BY_HEADER). The gate still decides for every
  * request let through. Such a request is answered 503 before its token, id or body is checked: it learns
  * only that claims are saturated (through the gateway, only an authenticated player reaches this). A keyed
  * claim the gateway resent after another replica dropped it is never shed (see RESENT_AFTER_DROP_HEADER).
@@ -26,7 +28,8 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
       if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
       // A keyed claim another replica dropped unanswered may have been recorded there: it is answered for.
       if (isResentAfterDrop(request.headers)) return done();
-      const busy = claims.shedOnArrival();
+      // Shed too when it reached this process past its start-by time (see START_BY_HEADER).
+      const busy = claims.shedOnArrival(msLeftToStart(request.headers));
       if (!busy) return done();
       const { status, body } = mapError(busy);
       // A body is never read here: the connection ends with the answer rather than reading it to stay open.

@@ -460,6 +460,9 @@ describe('claims after a crash at any step', () => {
     }
     expect(await claims.countDocuments({ userId: fresh!.id })).toBe(0);
     expect(await keys.countDocuments({ userId: fresh!.id })).toBe(0);
+    // Shed as soon as it arrives (not resent): before its token is even verified.
+    const unverified = await late({ ...fresh!, token: 'not-a-token' }, 'k-fresh', past, false);
+    expect(unverified.statusCode).toBe(503);
 
     // In time, the same requests decide: the dead owner's key is taken over, the fresh player claims.
     const future = Date.now() + 60_000;

@@ -179,11 +179,12 @@ export class ClaimsService {
   }
 
   /**
-   * CLAIMS_BUSY for a claim request that has only just arrived, when the gate would shed it now; undefined
-   * when it may go on (see AdmissionGate.shedOnArrival).
+   * CLAIMS_BUSY for a claim request that has only just arrived, when the gate would shed it now or it is past
+   * its start-by time (`startWithinMs` zero or less: see claim); undefined when it may go on (see
+   * AdmissionGate.shedOnArrival).
    */
-  shedOnArrival(): DomainError | undefined {
-    const shed = this.admission.shedOnArrival();
+  shedOnArrival(startWithinMs?: number): DomainError | undefined {
+    const shed = startWithinMs !== undefined && startWithinMs <= 0 ? this.admission.shedLate() : this.admission.shedOnArrival();
     return shed && busy(shed);
   }
 
