@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
@@ -432,6 +433,7 @@ describe('claims after a crash at any step', () => {
           ...(resent && { [RESENT_AFTER_DROP_HEADER]: '1' }),
         },
       });
+    const warned = vi.spyOn(Logger.prototype, 'warn');
     const past = Date.now() - 1;
     // Resent after a drop, too late: a dead owner's key stays as it was, nothing is decided.
     const orphanedAnswer = await late(orphaned!, 'k-orphaned', past, true);
@@ -463,6 +465,9 @@ describe('claims after a crash at any step', () => {
     // Shed as soon as it arrives (not resent): before its token is even verified.
     const unverified = await late({ ...fresh!, token: 'not-a-token' }, 'k-fresh', past, false);
     expect(unverified.statusCode).toBe(503);
+    // Said in the log (at most every 10 s): on an idle server it means the clocks disagree.
+    expect(warned).toHaveBeenCalledWith(expect.stringContaining('arrived past their start-by time'));
+    warned.mockRestore();
 
     // In time, the same requests decide: the dead owner's key is taken over, the fresh player claims.
     const future = Date.now() + 60_000;

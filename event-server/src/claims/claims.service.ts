@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DomainError } from '@reward/server-kit/errors';
+import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
@@ -25,6 +26,9 @@ import {
 } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
+
+/** How often, at most, claims that arrived past their start-by time are reported in the log (ms). */
+const LATE_WARNING_EVERY_MS = 10_000;
 
 /** Slot keys remembered as held for good (about 100 bytes each). */
 const HELD_SLOTS_KEPT = 100_000;
@@ -75,6 +79,7 @@ export class ClaimsService {
   }
 
   private readonly admission: AdmissionGate;
+  private readonly logger = new Logger(ClaimsService.name);
   /**
    * Per slot key, the claim request of this process in flight for it (`done` settles, never rejects) and
    * whether another tap already waits for it (one may; any more go their own way).
@@ -133,6 +138,7 @@ export class ClaimsService {
       waited += performance.now() - since;
     }
     const tooLate = startWithinMs !== undefined && startWithinMs <= 0;
+    if (tooLate) this.noteLate(startWithinMs);
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, tooLate);
     const entry = {
       done: attempt.then(
@@ -184,8 +190,30 @@ export class ClaimsService {
    * AdmissionGate.shedOnArrival).
    */
   shedOnArrival(startWithinMs?: number): DomainError | undefined {
-    const shed = startWithinMs !== undefined && startWithinMs <= 0 ? this.admission.shedLate() : this.admission.shedOnArrival();
+    const late = startWithinMs !== undefined && startWithinMs <= 0;
+    if (late) this.noteLate(startWithinMs);
+    const shed = late ? this.admission.shedLate() : this.admission.shedOnArrival();
     return shed && busy(shed);
+  }
+
+  /** Claims that arrived past their start-by time since the last warning, and the latest of them (ms past it). */
+  private late = { count: 0, worstMs: 0 };
+  private readonly lateWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
+
+  /**
+   * Counts a claim that arrived past its start-by time and says so in the log at most every
+   * LATE_WARNING_EVERY_MS: expected on a saturated machine, but on an idle one it means that this host's clock
+   * is ahead of the gateway's by more than half its timeout, and every claim through the gateway is shed.
+   */
+  private noteLate(startWithinMs: number): void {
+    this.late.count++;
+    this.late.worstMs = Math.max(this.late.worstMs, -startWithinMs);
+    if (!this.lateWarning.due(Date.now())) return;
+    this.logger.warn(
+      `${this.late.count} claim(s) arrived past their start-by time (up to ${Math.round(this.late.worstMs)} ms) and were not ` +
+        "started: this server is saturated, or its clock is ahead of the gateway's (see X-Internal-Start-By)",
+    );
+    this.late = { count: 0, worstMs: 0 };
   }
 
   private admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimOutcome> {
