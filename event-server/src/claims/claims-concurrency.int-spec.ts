@@ -10,6 +10,7 @@ import {
 } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { ClaimFaults, type ClaimStep } from './claim-faults.js';
 
 describe('claims under concurrency', () => {
@@ -293,5 +294,55 @@ describe('claims beyond what the server works on at once', () => {
       ).toBe(0);
     }
     expect(await remainingOf(t, event.id, operator)).toEqual([3]);
+  });
+});
+
+describe('a queued claim and its start-by time', () => {
+  let t: EventTestApp;
+
+  beforeAll(async () => {
+    // One claim at once, room to queue, and a queue limit longer than any test: only the start-by time ends a wait.
+    t = await startEventTestApp('claims_start_by', {
+      CLAIM_MAX_IN_FLIGHT: '1',
+      CLAIM_MAX_QUEUED: '4',
+      CLAIM_QUEUE_TIMEOUT_MS: '60000',
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is shed at its start-by time, with the queue limit far off, and records nothing', async () => {
+    const operator = t.as('OPERATOR');
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [holder, queued] = await eligibleUsers(t, operator, 2);
+    const { faults, inside, release } = holdClaimsAtTheirEnd(t);
+    try {
+      const holding = claim(t, event.id, holder!);
+      await inside;
+      // Queued behind the held claim, which is released only after this answer: its start-by time ended the wait.
+      const answer = await t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: {
+          authorization: `Bearer ${queued!.token}`,
+          'idempotency-key': 'queued-tap',
+          [START_BY_HEADER]: String(Date.now() + 300),
+        },
+      });
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toMatchObject({ code: 'CLAIMS_BUSY' });
+      release();
+      expect((await holding).status).toBe(201);
+    } finally {
+      release();
+      faults.at = async () => undefined;
+    }
+    expect(
+      (await t.request<{ total: number }>('GET', `/claims/me?eventId=${event.id}`, { token: queued!.token })).body.total,
+    ).toBe(0);
+    // Nothing under its key either: a retry with it is decided as a first request.
+    expect((await claim(t, event.id, queued!, 'queued-tap')).status).toBe(201);
   });
 });

@@ -422,7 +422,7 @@ describe('claims after a crash at any step', () => {
     const granted = await claim(t, event.id, finished!, 'k-finished');
     expect(granted.status).toBe(201);
 
-    const late = (user: Actor, key: string | undefined, startBy: number, resent: boolean) =>
+    const claimWith = (user: Actor, key: string | undefined, startBy: number, resent: boolean) =>
       t.app.inject({
         method: 'POST',
         url: `/events/${event.id}/claims`,
@@ -436,7 +436,7 @@ describe('claims after a crash at any step', () => {
     const warned = vi.spyOn(Logger.prototype, 'warn');
     const past = Date.now() - 1;
     // Resent after a drop, too late: a dead owner's key stays as it was, nothing is decided.
-    const orphanedAnswer = await late(orphaned!, 'k-orphaned', past, true);
+    const orphanedAnswer = await claimWith(orphaned!, 'k-orphaned', past, true);
     expect(orphanedAnswer.statusCode).toBe(409);
     expect(orphanedAnswer.json<{ code: string }>().code).toBe('IDEMPOTENCY_IN_PROGRESS');
     expect(orphanedAnswer.headers['retry-after']).toBe('1');
@@ -446,7 +446,7 @@ describe('claims after a crash at any step', () => {
     });
     expect(await claims.countDocuments({ userId: orphaned!.id })).toBe(0);
     // ...and a finished key's outcome is the answer, as in time.
-    const finishedAnswer = await late(finished!, 'k-finished', past, true);
+    const finishedAnswer = await claimWith(finished!, 'k-finished', past, true);
     expect(finishedAnswer.statusCode).toBe(201);
     expect(finishedAnswer.json()).toEqual(granted.body);
     // Any other claim that late is shed: 503, nothing recorded (its key neither).
@@ -455,7 +455,7 @@ describe('claims after a crash at any step', () => {
       ['k-fresh', false],
       ['k-fresh', true],
     ] as const) {
-      const shed = await late(fresh!, key, past, resent);
+      const shed = await claimWith(fresh!, key, past, resent);
       expect(shed.statusCode, `${key} ${resent}`).toBe(503);
       expect(shed.json<{ code: string }>().code).toBe('CLAIMS_BUSY');
       expect(shed.headers['retry-after']).toMatch(/^[1-9]\d*$/);
@@ -463,18 +463,17 @@ describe('claims after a crash at any step', () => {
     expect(await claims.countDocuments({ userId: fresh!.id })).toBe(0);
     expect(await keys.countDocuments({ userId: fresh!.id })).toBe(0);
     // Shed as soon as it arrives (not resent): before its token is even verified.
-    const unverified = await late({ ...fresh!, token: 'not-a-token' }, 'k-fresh', past, false);
+    const unverified = await claimWith({ ...fresh!, token: 'not-a-token' }, 'k-fresh', past, false);
     expect(unverified.statusCode).toBe(503);
     // Said in the log (at most every 10 s): on an idle server it means the clocks disagree.
     expect(warned).toHaveBeenCalledWith(expect.stringContaining('arrived past their start-by time'));
-    warned.mockRestore();
 
     // In time, the same requests decide: the dead owner's key is taken over, the fresh player claims.
     const future = Date.now() + 60_000;
-    const takenOver = await late(orphaned!, 'k-orphaned', future, true);
+    const takenOver = await claimWith(orphaned!, 'k-orphaned', future, true);
     expect(takenOver.statusCode).toBe(201);
     expect(takenOver.json<{ status: string }>().status).toBe('GRANTED');
-    expect((await late(fresh!, 'k-fresh', future, false)).statusCode).toBe(201);
+    expect((await claimWith(fresh!, 'k-fresh', future, false)).statusCode).toBe(201);
     expect(await remainingOf(t, event.id, fresh!)).toEqual([2]);
     await expectConsistent();
   });

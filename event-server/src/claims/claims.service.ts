@@ -80,6 +80,9 @@ export class ClaimsService {
 
   private readonly admission: AdmissionGate;
   private readonly logger = new Logger(ClaimsService.name);
+  /** Claims that arrived past their start-by time since the last warning, and the most any was past it (ms). */
+  private late = { count: 0, worstMs: 0 };
+  private readonly lateWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
   /**
    * Per slot key, the claim request of this process in flight for it (`done` settles, never rejects) and
    * whether another tap already waits for it (one may; any more go their own way).
@@ -123,9 +126,10 @@ export class ClaimsService {
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
     const slotKey = slotKeyOf(eventId, userId);
     const earlier = this.inFlight.get(slotKey);
-    // A claim that reached this process late (sent long ago: see START_BY_HEADER) waits only for what is left
-    // of the time to start it, and is shed when none is: the queue's limit counts it as already waited.
-    let waited = startWithinMs === undefined ? waitedMs : Math.max(waitedMs, this.queueTimeoutMs - startWithinMs);
+    // The moment after which the claim may not be started (see START_BY_HEADER), on this process's clock.
+    const startBy = startWithinMs === undefined ? undefined : performance.now() + startWithinMs;
+    if (startWithinMs !== undefined && startWithinMs <= 0) this.noteLate(startWithinMs);
+    let waited = this.waitedFor(waitedMs, startBy);
     if (earlier && !earlier.waited) {
       earlier.waited = true;
       this.waiting++;
@@ -137,9 +141,7 @@ export class ClaimsService {
       }
       waited += performance.now() - since;
     }
-    const tooLate = startWithinMs !== undefined && startWithinMs <= 0;
-    if (tooLate) this.noteLate(startWithinMs);
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, tooLate);
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy);
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -161,7 +163,7 @@ export class ClaimsService {
     idempotencyKey: string | undefined,
     waitedMs: number,
     resentAfterDrop: boolean,
-    tooLate: boolean,
+    startBy: number | undefined,
   ): Promise<ClaimOutcome> {
     // A claim another replica dropped unanswered, whose key that replica took, may have been recorded there:
     // it runs at once, beyond the gate, and is answered for its key (the recorded outcome, IDEMPOTENCY_IN_PROGRESS
@@ -170,18 +172,31 @@ export class ClaimsService {
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
     const stored =
       resentAfterDrop && idempotencyKey !== undefined ? await this.idempotency.find(userId, idempotencyKey) : undefined;
-    // Too late to start (the gateway may have answered 504 by the time a decision is made): answered for its
-    // key without deciding anything; a retry with the key gets the claim once it is settled.
-    if (stored && tooLate) return this.idempotency.answerStored(this.keyed(eventId, userId, stored.key), stored, this.keyOptions);
+    // Too late to start (the gateway may have answered 504 by the time a decision is made), judged after the
+    // waits and the read above: a resent claim is answered for its key without deciding anything (a retry with
+    // the key gets the claim once it is settled); any other is shed, having recorded nothing.
+    if (startBy !== undefined && performance.now() >= startBy) {
+      if (stored) return this.idempotency.answerStored(this.keyed(eventId, userId, stored.key), stored, this.keyOptions);
+      throw busy(this.admission.shedLate());
+    }
     try {
       return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), {
-        waitedMs,
+        waitedMs: this.waitedFor(waitedMs, startBy),
         atOnce: stored !== undefined,
       });
     } catch (error) {
       if (!(error instanceof ShedError)) throw error;
       throw busy(error);
     }
+  }
+
+  /**
+   * How long a claim counts as having waited, for the queue's limit: at least `waitedMs`, and so much that what
+   * is left of the limit ends at its start-by time (a claim that reached this process late, sent long ago,
+   * waits only for what is left of the time to start it).
+   */
+  private waitedFor(waitedMs: number, startBy: number | undefined): number {
+    return startBy === undefined ? waitedMs : Math.max(waitedMs, this.queueTimeoutMs - (startBy - performance.now()));
   }
 
   /**
@@ -195,10 +210,6 @@ export class ClaimsService {
     const shed = late ? this.admission.shedLate() : this.admission.shedOnArrival();
     return shed && busy(shed);
   }
-
-  /** Claims that arrived past their start-by time since the last warning, and the latest of them (ms past it). */
-  private late = { count: 0, worstMs: 0 };
-  private readonly lateWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
 
   /**
    * Counts a claim that arrived past its start-by time and says so in the log at most every

@@ -257,6 +257,24 @@ describe('ReplicaPool', () => {
     }
   });
 
+  it('does not send a request on to another replica once its time is up, even one the first never received', async () => {
+    const clock = { now: 1_000_000 };
+    const pool = new ReplicaPool({
+      origins: [dead, one.url],
+      cooldownMs: 5_000,
+      connectTimeoutMs: 1_000,
+      timeoutMs: 60_000,
+      now: () => clock.now,
+      // The refusal is learnt only when the request's whole time is spent (a connect that hung, say).
+      onReplicaDown: () => {
+        clock.now += 60_000;
+      },
+    });
+    pools.push(pool);
+    expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+    expect(one.seen).toEqual([]);
+  });
+
   it('counts a closed or reset connection (not a timeout) as "dropped without an answer"', () => {
     for (const code of ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']) {
       expect(isDroppedWithoutAnswer(Object.assign(new Error(code), { code })), code).toBe(true);

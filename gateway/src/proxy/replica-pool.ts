@@ -89,7 +89,9 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * that is idempotent by its key (`mayResendAfterDrop`), when the replica dropped the connection without
  * answering (it crashed): it goes to another replica in rotation not tried yet, which answers for the
  * key (its recorded outcome, 409 IDEMPOTENCY_IN_PROGRESS while it has none, or a fresh decision when the
- * key never reached the store), never with a second effect.
+ * key never reached the store), never with a second effect. A request sent again waits for its answer only
+ * for what is left of `timeoutMs`, and is not sent again once that is up (the replica that gets it also
+ * checks the request's start-by time before deciding anything: START_BY_HEADER).
  */
 export class ReplicaPool {
   private readonly replicas: Replica[];
@@ -143,7 +145,8 @@ export class ReplicaPool {
       replica.pool.request(options, (error, data) => {
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
-          const next = replayable ? this.pick(tried, false) : undefined;
+          // Not when the time is up: the client is told of the refusal (nothing received it).
+          const next = replayable && deadline > this.now() ? this.pick(tried, false) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
           dropped ??= error;
