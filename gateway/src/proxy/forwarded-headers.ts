@@ -21,8 +21,8 @@ export interface ForwardingFacts {
   clientIp: string;
   /** The length of the buffered body; undefined when no body is forwarded. */
   bodyLength: number | undefined;
-  /** When the upstream should no longer start work on the request (START_BY_HEADER's value). */
-  startBy: string;
+  /** When the upstream should no longer start work on the request (START_BY_HEADER's value); none for a read. */
+  startBy: string | undefined;
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
@@ -51,7 +51,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingF
   }
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;
-  result[START_BY_HEADER] = facts.startBy;
+  if (facts.startBy !== undefined) result[START_BY_HEADER] = facts.startBy;
   if (facts.bodyLength !== undefined) result['content-length'] = String(facts.bodyLength);
   return result;
 }

@@ -141,7 +141,6 @@ describe('headers', () => {
   });
 
   it('strips client-sent identity headers and replaces X-Forwarded-For with the client address', async () => {
-    const sentAfter = Date.now();
     await send('GET', '/users/me', {
       headers: {
         ...bearer(['USER']),
@@ -160,7 +159,6 @@ describe('headers', () => {
         'x-custom': 'kept',
       },
     });
-    const sentBefore = Date.now();
     const { headers } = lastSeen();
     for (const name of [
       'x-user-id',
@@ -176,8 +174,19 @@ describe('headers', () => {
     }
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-custom']).toBe('kept');
-    // The gateway's own: half its upstream timeout after it sent the request.
-    const startBy = Number(headers[START_BY_HEADER]);
+    // A read records nothing: it gets no start-by time (and the client's is gone).
+    expect(headers[START_BY_HEADER]).toBeUndefined();
+  });
+
+  it('stamps a request that may record something with its start-by time: half its upstream timeout after sending it', async () => {
+    const sentAfter = Date.now();
+    const response = await send('PATCH', '/users/64b7f0c2a1b2c3d4e5f60718/roles', {
+      headers: { ...bearer(['ADMIN']), 'content-type': 'application/json', [START_BY_HEADER]: '9999999999999' },
+      body: '{"roles":["OPERATOR"]}',
+    });
+    const sentBefore = Date.now();
+    expect(response.status).toBe(200);
+    const startBy = Number(lastSeen().headers[START_BY_HEADER]);
     expect(startBy).toBeGreaterThanOrEqual(sentAfter + UPSTREAM_TIMEOUT_MS / 2);
     expect(startBy).toBeLessThanOrEqual(sentBefore + UPSTREAM_TIMEOUT_MS / 2);
   });

@@ -149,8 +149,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               requestId: request.id,
               clientIp: request.ip,
               bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
-              // Sent now, waited for timeoutMs (a resend to another replica keeps it: ReplicaPool).
-              startBy: startByValue(Date.now(), options.timeoutMs),
+              // For a request that may record something (a read records nothing): sent now, waited for
+              // timeoutMs (a resend to another replica keeps it: ReplicaPool).
+              startBy:
+                request.method === 'GET' || request.method === 'HEAD' ? undefined : startByValue(Date.now(), options.timeoutMs),
             }),
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {

@@ -1,5 +1,6 @@
 /**
- * Set by the gateway, and only by it, on every request it proxies: the time (ms since the epoch) after which
+ * Set by the gateway, and only by it, on every request it proxies that may record something (any but GET and
+ * HEAD): the time (ms since the epoch) after which
  * the upstream should not start work on the request that records something, because the gateway may no longer
  * be waiting for the answer when that work is done. It is half the gateway's upstream timeout after the gateway
  * sent the request (UPSTREAM_TIMEOUT_MS): half of it to wait for a turn, half to do the work. On a saturated
