@@ -161,7 +161,7 @@ describe('payout across crashes and replicas', () => {
     const delivery = (await repository.reschedule(found.id, new Date(Date.now() + 3600_000), found.attempts))!;
     receiver.answer = (_i, _w, res) => res.writeHead(200).end();
     // Another replica is recomputing this claim's summary from deliveries it read before this attempt...
-    expect(await outbox.trySummaryLeases([delivery.claimId], new Date())).toEqual([true]);
+    await takeSummaryLease(outbox, delivery.claimId, () => new Date());
     expect(await replica.app.get(PayoutRelay).attempt(delivery)).toBe(true);
     // ...and writes its older summary after the attempt was recorded, then lets go.
     await outbox.setClaimPayouts(new Map([[delivery.claimId, { status: 'PENDING' as const, attempts: delivery.attempts }]]));
@@ -183,7 +183,7 @@ describe('payout across crashes and replicas', () => {
     const busy = newId();
     // A process took the summary lease, changed a delivery, and died before writing the summary.
     await outbox.setClaimPayouts(new Map([[stale, { status: 'PENDING' as const, attempts: 0 }]]));
-    expect(await outbox.trySummaryLeases([stale], new Date(Date.now() - 60_000))).toEqual([true]);
+    await takeSummaryLease(outbox, stale, () => new Date(Date.now() - 60_000));
     // Another is recomputing right now: its lease is not the sweep's to take.
     expect(await outbox.trySummaryLeases([busy], new Date())).toEqual([true]);
 
@@ -201,3 +201,15 @@ describe('payout across crashes and replicas', () => {
     await outbox.releaseSummaryLeases([{ claimId: busy }]);
   });
 });
+
+/**
+ * Takes a claim's summary lease as another process would. The live relay recomputes the summary of every
+ * claim whose delivery it recorded (an earlier test's), under that same lease, and lets go when it is done,
+ * later on a busy machine: the test waits for the lease to be free rather than assuming it is.
+ */
+async function takeSummaryLease(outbox: PayoutOutboxRepository, claimId: string, at: () => Date): Promise<void> {
+  await vi.waitFor(async () => expect(await outbox.trySummaryLeases([claimId], at())).toEqual([true]), {
+    timeout: 10_000,
+    interval: 20,
+  });
+}
