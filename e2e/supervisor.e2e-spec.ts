@@ -87,20 +87,44 @@ describe('npm start', () => {
 
 describe('npm start with a server that cannot start', () => {
   it('retries with a doubling delay, then gives up with the reason and stops the stack', async () => {
-    const run = await startSupervisor({ CLAIM_STALE_AFTER_MS: '1' });
+    // The event server's port is held on 127.0.0.2 only: free as the supervisor sees it (on 127.0.0.1),
+    // but the event server, listening on every address, is refused it at each start.
+    const port = await freePort();
+    const holder = createServer().listen(port, '127.0.0.2');
+    await once(holder, 'listening');
+    const run = await startSupervisor({ EVENT_HOST: '0.0.0.0', EVENT_PORT: String(port) });
     try {
       const [code] = (await once(run.child, 'exit')) as [number | null];
       expect(code).toBe(1);
       expect(run.output).toMatch(/event server stopped \(exited with code 1\) after [\d.]+ s; restarting it in 1 s/);
       expect(run.output).toMatch(/restarting it in 2 s[\s\S]*restarting it in 4 s[\s\S]*restarting it in 8 s/);
-      expect(run.output).toMatch(/event server crashed 5 times in a row within 10 s of starting/);
-      expect(run.output).toMatch(/CLAIM_STALE_AFTER_MS must be an integer/);
+      expect(run.output).toMatch(
+        /event server crashed 5 times in a row right after starting \(before it listened, or within 10 s\)/,
+      );
+      expect(run.output).toMatch(/EADDRINUSE/);
       expect(run.output).toMatch(/giving up: stopping the stack/);
       expect(run.output).not.toMatch(/npm start/);
     } finally {
       await stop(run.child);
+      holder.close();
     }
-  }, 150_000);
+    // Five full starts of the event server (each fails only once it listens) and 15 s of delays: generous,
+    // for a busy machine.
+  }, 300_000);
+
+  it('stops the stack at once when a server refuses its settings: starting it again would not help', async () => {
+    const run = await startSupervisor({ CLAIM_STALE_AFTER_MS: '1' });
+    try {
+      const [code] = (await once(run.child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(run.output).toMatch(/event server refused its settings \(exit code 78\); restarting it would not help/);
+      expect(run.output).toMatch(/CLAIM_STALE_AFTER_MS must be an integer/);
+      expect(run.output).toMatch(/stopping the stack\. Fix the setting named above/);
+      expect(run.output).not.toMatch(/restarting it in/);
+    } finally {
+      await stop(run.child);
+    }
+  }, 60_000);
 });
 
 describe('npm start with a MONGODB_URI nobody answers on', () => {

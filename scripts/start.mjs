@@ -114,12 +114,18 @@ async function reachable(uri) {
 /** Restart policy: the first restart after 1 s, doubling up to 30 s while the server keeps dying. */
 const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
-/** A run shorter than this is a crash "right after starting" (a bad setting, a port in use, ...). */
+/**
+ * A run shorter than this, or one that ended before the server listened, is a crash "right after starting"
+ * (a port in use, the database, ...): before it listened however long it took, since a busy machine may
+ * take longer than this to start one.
+ */
 const IMMEDIATE_CRASH_MS = 10_000;
 /** This many immediate crashes in a row and restarting is pointless: give up and stop the stack. */
 const GIVE_UP_AFTER = 5;
 /** A server that ran this long before dying starts over at the first delay. */
 const STABLE_MS = 60_000;
+/** A server's exit code when its settings are wrong (CONFIG_ERROR_EXIT_CODE in libs/server-kit/src/main-runner.ts). */
+const CONFIG_ERROR_EXIT_CODE = 78;
 
 /** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
 function addressOf(service) {
@@ -206,13 +212,27 @@ function onExit(service, code, signal) {
   const entry = state.get(service.name);
   const ranForMs = performance.now() - entry.startedAt;
   const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
-  entry.immediateCrashes = ranForMs < IMMEDIATE_CRASH_MS ? entry.immediateCrashes + 1 : 0;
+  entry.immediateCrashes = !entry.ready || ranForMs < IMMEDIATE_CRASH_MS ? entry.immediateCrashes + 1 : 0;
   if (ranForMs >= STABLE_MS) entry.delay = FIRST_DELAY_MS;
+  // A server that refused its settings (main-runner's CONFIG_ERROR_EXIT_CODE) would refuse them again.
+  if (code === CONFIG_ERROR_EXIT_CODE) {
+    say(
+      paint(
+        31,
+        `${service.name} server refused its settings (exit code ${code}); restarting it would not help. Its last output:`,
+      ),
+    );
+    for (const line of entry.lastLines) process.stdout.write(`  ${line}\n`);
+    say(paint(31, 'stopping the stack. Fix the setting named above (see .env.example), then start it again.'));
+    void shutdown(1);
+    return;
+  }
   if (entry.immediateCrashes >= GIVE_UP_AFTER) {
     say(
       paint(
         31,
-        `${service.name} server crashed ${entry.immediateCrashes} times in a row within ${IMMEDIATE_CRASH_MS / 1000} s of starting ` +
+        `${service.name} server crashed ${entry.immediateCrashes} times in a row right after starting ` +
+          `(before it listened, or within ${IMMEDIATE_CRASH_MS / 1000} s) ` +
           `(last: ${why}); restarting it again would not help. Its last output:`,
       ),
     );

@@ -2,9 +2,15 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigError } from './env.js';
 
 /**
- * Starts a server process: a configuration problem or a failed start stops the process with a clear
- * message (exit code 1) instead of a stack trace; SIGTERM/SIGINT close it gracefully (Nest's shutdown
- * hooks let in-flight requests finish).
+ * The exit code of a server whose settings are wrong (sysexits' EX_CONFIG): starting it again cannot help,
+ * so a supervisor (`npm start`) stops at once instead of restarting it.
+ */
+export const CONFIG_ERROR_EXIT_CODE = 78;
+
+/**
+ * Starts a server process: a configuration problem (exit code CONFIG_ERROR_EXIT_CODE) or a failed start
+ * (exit code 1) stops the process with a clear message instead of a stack trace; SIGTERM/SIGINT close it
+ * gracefully (Nest's shutdown hooks let in-flight requests finish).
  */
 export async function runServer(service: string, start: () => Promise<INestApplication>): Promise<void> {
   const startedAt = performance.now();
@@ -14,8 +20,9 @@ export async function runServer(service: string, start: () => Promise<INestAppli
     // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other.
     new Logger(service).log(`ready in ${ms} ms on ${await app.getUrl()}`);
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : `failed to start: ${(error as Error).stack ?? String(error)}`;
+    const config = error instanceof ConfigError;
+    const message = config ? error.message : `failed to start: ${(error as Error).stack ?? String(error)}`;
     process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), service, msg: message })}\n`);
-    process.exit(1);
+    process.exit(config ? CONFIG_ERROR_EXIT_CODE : 1);
   }
 }
