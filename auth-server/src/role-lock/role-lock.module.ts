@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { RoleChangeLockRepository } from './role-change-lock.repository.js';
-import { RoleChangeLockEntity, RoleChangeLockSchema } from './role-change-lock.schema.js';
-import { RoleChangeLock } from './role-change-lock.js';
+import { leaseSchema } from '@reward/server-kit/lease-mutex';
+import { ROLE_CHANGE_LOCKS, RoleChangeLock } from './role-change-lock.js';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: RoleChangeLockEntity.name, schema: RoleChangeLockSchema }])],
-  providers: [RoleChangeLockRepository, RoleChangeLock],
+  imports: [MongooseModule.forFeature([{ name: ROLE_CHANGE_LOCKS, schema: leaseSchema('role_change_locks') }])],
+  providers: [RoleChangeLock],
   exports: [RoleChangeLock],
 })
 export class RoleLockModule {}

@@ -173,6 +173,37 @@ describe('events and rewards', () => {
     });
   });
 
+  it('applies concurrent changes to one event one after the other: both stand, each audited as it happened', async () => {
+    const other = t.as('ADMIN');
+    const auditor = t.as('AUDITOR');
+    // Several rounds: without one writer at a time, each round is a coin toss between the two changes.
+    for (let round = 0; round < 5; round++) {
+      const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+      const id = created.body.id;
+      const [deactivated, renamed] = await Promise.all([
+        t.request('PATCH', `/events/${id}`, { token: other.token, body: { status: 'INACTIVE' } }),
+        t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: `Renamed ${round}` } }),
+      ]);
+      expect([deactivated.status, renamed.status]).toEqual([200, 200]);
+      const stored = await t.request('GET', `/events/${id}`, { token: operator.token });
+      expect(stored.body, `round ${round}`).toMatchObject({ status: 'INACTIVE', title: `Renamed ${round}` });
+      const trail = await t.request<{ items: Array<{ action: string; changes: Record<string, unknown> }> }>(
+        'GET',
+        `/audit-logs?targetId=${id}`,
+        { token: auditor.token },
+      );
+      const changes = trail.body.items.filter((entry) => entry.action === 'EVENT_UPDATED').map((entry) => entry.changes);
+      // Each entry holds only its own field: the second was merged into what the first wrote.
+      expect(changes).toHaveLength(2);
+      expect(changes).toEqual(
+        expect.arrayContaining([
+          { status: { before: 'ACTIVE', after: 'INACTIVE' } },
+          { title: { before: 'December login event', after: `Renamed ${round}` } },
+        ]),
+      );
+    }
+  });
+
   it('attaches rewards with stock and lists them with the event', async () => {
     const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
     const id = created.body.id;

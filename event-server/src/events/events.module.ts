@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
+import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { RewardStoreModule } from '../rewards/reward-store.module.js';
 import { EventCatalog } from './event-catalog.js';
 import { EventRepository } from './event.repository.js';
@@ -10,7 +11,12 @@ import { EventsService } from './events.service.js';
 
 /** Events: their routes, their data, and the catalog the claim and progress paths read them from. */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: EventEntity.name, schema: EventSchema }]), RewardStoreModule, AuditLogModule],
+  imports: [
+    MongooseModule.forFeature([{ name: EventEntity.name, schema: EventSchema }]),
+    RewardStoreModule,
+    AuditLogModule,
+    EditLockModule,
+  ],
   controllers: [EventsController],
   providers: [EventRepository, EventsService, EventCatalog],
   exports: [EventRepository, EventCatalog],

@@ -5,6 +5,7 @@ import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
@@ -24,6 +25,7 @@ export class EventsService {
     private readonly rewards: RewardListing,
     private readonly auditLog: AuditLogService,
     private readonly catalog: EventCatalog,
+    private readonly editLock: EditLock,
   ) {}
 
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
@@ -40,32 +42,40 @@ export class EventsService {
     return view;
   }
 
-  /** Applies any subset of fields; the merged event is validated as a whole before anything is written. */
+  /**
+   * Applies any subset of fields; the merged event is validated as a whole before anything is written.
+   * One change at a time per event (EditLock): the patch is merged into the event as it is when this change
+   * has it, so two operators' changes at once both stand (a deactivation racing a rename is not undone by it),
+   * and the audit log says what each changed, in order.
+   */
   async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
-    const existing = await this.require(id);
-    const merged: CreateEventDto = {
-      title: patch.title ?? existing.title,
-      description: patch.description ?? existing.description,
-      startAt: patch.startAt ?? existing.startAt.toISOString(),
-      endAt: patch.endAt ?? existing.endAt.toISOString(),
-      status: patch.status ?? existing.status,
-      approval: patch.approval ?? existing.approval,
-      timezone: patch.timezone ?? existing.timezone,
-      condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
-    };
-    const fields = this.fieldsFrom(merged);
-    const before = toEventResponse(existing) as unknown as Record<string, unknown>;
-    const changes = diffFields(
-      before,
-      toEventResponse({ ...existing, ...fields }) as unknown as Record<string, unknown>,
-      AUDITED_EVENT_FIELDS,
-    );
-    if (Object.keys(changes).length === 0) return toEventResponse(existing);
-    const updated = await this.events.replaceFields(id, fields);
-    this.catalog.invalidate(id);
-    if (!updated) throw this.notFound(id);
-    await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
-    return toEventResponse(updated);
+    return this.editLock.runExclusive(`event:${id}`, async (lease) => {
+      const existing = await this.require(id);
+      const merged: CreateEventDto = {
+        title: patch.title ?? existing.title,
+        description: patch.description ?? existing.description,
+        startAt: patch.startAt ?? existing.startAt.toISOString(),
+        endAt: patch.endAt ?? existing.endAt.toISOString(),
+        status: patch.status ?? existing.status,
+        approval: patch.approval ?? existing.approval,
+        timezone: patch.timezone ?? existing.timezone,
+        condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
+      };
+      const fields = this.fieldsFrom(merged);
+      const before = toEventResponse(existing) as unknown as Record<string, unknown>;
+      const changes = diffFields(
+        before,
+        toEventResponse({ ...existing, ...fields }) as unknown as Record<string, unknown>,
+        AUDITED_EVENT_FIELDS,
+      );
+      if (Object.keys(changes).length === 0) return toEventResponse(existing);
+      lease.assertHeld();
+      const updated = await this.events.replaceFields(id, fields);
+      this.catalog.invalidate(id);
+      if (!updated) throw this.notFound(id);
+      await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
+      return toEventResponse(updated);
+    });
   }
 
   async getWithRewards(id: string): Promise<EventDetailResponseDto> {

@@ -5,6 +5,7 @@ import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import type { WebhookEndpointRecord } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import { WebhookEndpointsService } from '../webhooks/webhook-endpoints.service.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
@@ -120,6 +121,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: PayoutOutboxRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly endpoints: WebhookEndpointRepository,
+    private readonly endpointSettings: WebhookEndpointsService,
     private readonly directory: WebhookEndpointDirectory,
     private readonly claimPayout: ClaimPayoutService,
     private readonly load: ClaimLoad,
@@ -581,7 +583,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
     for (const endpointId of disable) {
-      await this.endpoints.update(endpointId, { enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+      await this.endpointSettings.disable(endpointId, 'the receiver answered 410 Gone');
     }
     for (const endpointId of disable) await this.directory.changed(endpointId, null);
     await this.yieldToClaims();

@@ -8,6 +8,7 @@ import { ClaimLoad } from './claim-load.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { sendWebhook } from './webhook-sender.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 
 /** Fast relay and a short retry schedule (three retries) so the whole life of a delivery fits in a test. */
 const FAST = {
@@ -136,6 +137,28 @@ describe('payout webhooks', () => {
         'WEBHOOK_SECRET_ROTATED',
       ]);
       expect(JSON.stringify(mine)).not.toContain('whsec_');
+    });
+
+    it('keeps every secret it hands out when rotations and changes race: each admin gets one that signs', async () => {
+      const created = await t.request<{ id: string; secret: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'] },
+      });
+      const id = created.body.id;
+      const [first, second, patched] = await Promise.all([
+        t.request<{ secret: string }>('POST', `/webhook-endpoints/${id}/rotate-secret`, { token: admin.token }),
+        t.request<{ secret: string }>('POST', `/webhook-endpoints/${id}/rotate-secret`, { token: admin.token }),
+        t.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { description: 'raced' } }),
+      ]);
+      expect([first.status, second.status, patched.status]).toEqual([200, 200, 200]);
+      // One rotation after the other: the later one's secret is current, the earlier one's still verifies
+      // for the overlap, and the description set in between is kept.
+      const stored = (await t.app.get(WebhookEndpointRepository).findById(id))!;
+      const values = stored.secrets.map((secret) => secret.value);
+      expect(values).toHaveLength(2);
+      expect(values).toEqual(expect.arrayContaining([first.body.secret, second.body.secret]));
+      expect(stored.description).toBe('raced');
+      expect((await t.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token })).status).toBe(204);
     });
 
     it('refuses bad input with a code and writes nothing; only ADMIN manages endpoints', async () => {

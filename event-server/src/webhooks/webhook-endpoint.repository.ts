@@ -32,7 +32,7 @@ export class WebhookEndpointRepository {
     return { items: docs.map(toWebhookEndpoint), total };
   }
 
-  /** A plain update by _id: endpoint settings are changed by one admin at a time, nobody races on them. */
+  /** A plain update by _id: its callers hold the endpoint's EditLock (WebhookEndpointsService). */
   async update(id: string, changes: WebhookEndpointChanges): Promise<WebhookEndpointRecord | undefined> {
     const { disabledReason, ...set } = changes;
     const update = {

@@ -5,6 +5,7 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
+import { EditLock } from '../edit-lock/edit-lock.js';
 import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
 import type { WebhookEndpointRecord } from './webhook-endpoint.js';
@@ -26,6 +27,7 @@ export class WebhookEndpointsService {
     private readonly repository: WebhookEndpointRepository,
     private readonly directory: WebhookEndpointDirectory,
     private readonly audit: AuditLogService,
+    private readonly editLock: EditLock,
   ) {}
 
   async create(
@@ -59,36 +61,57 @@ export class WebhookEndpointsService {
     return toWebhookEndpointResponse(await this.found(id));
   }
 
+  /**
+   * Settings, secrets and removal change an endpoint one at a time (EditLock): two rotations at once would each
+   * write back their own secret list, and the secret handed to one of the admins would never sign anything.
+   */
   async update(id: string, input: UpdateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto> {
-    const before = await this.found(id);
     if (input.url !== undefined) await this.checkUrl(input.url);
-    const updated = await this.repository.update(id, {
-      ...input,
-      ...(input.enabled === true && { disabledReason: null }),
+    return this.editLock.runExclusive(lockKey(id), async (lease) => {
+      const before = await this.found(id);
+      lease.assertHeld();
+      const updated = await this.repository.update(id, {
+        ...input,
+        ...(input.enabled === true && { disabledReason: null }),
+      });
+      if (!updated) throw this.notFound(id);
+      await this.directory.changed(id, updated);
+      await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
+      return toWebhookEndpointResponse(updated);
     });
-    if (!updated) throw this.notFound(id);
-    await this.directory.changed(id, updated);
-    await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
-    return toWebhookEndpointResponse(updated);
   }
 
   async rotateSecret(id: string, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto & { secret: string }> {
-    const before = await this.found(id);
-    const now = new Date();
-    const secrets = rotate(before.secrets, now);
-    const updated = await this.repository.update(id, { secrets });
-    if (!updated) throw this.notFound(id);
-    const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
-    await this.directory.changed(id, updated);
-    await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
-    return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
+    return this.editLock.runExclusive(lockKey(id), async (lease) => {
+      const before = await this.found(id);
+      const now = new Date();
+      const secrets = rotate(before.secrets, now);
+      lease.assertHeld();
+      const updated = await this.repository.update(id, { secrets });
+      if (!updated) throw this.notFound(id);
+      const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
+      await this.directory.changed(id, updated);
+      await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
+      return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
+    });
+  }
+
+  /** The relay's: a receiver that answered 410 Gone gets nothing more until an ADMIN enables it again. */
+  async disable(id: string, reason: string): Promise<void> {
+    await this.editLock.runExclusive(lockKey(id), async (lease) => {
+      lease.assertHeld();
+      await this.repository.update(id, { enabled: false, disabledReason: reason });
+    });
   }
 
   async remove(id: string, actor: AuthenticatedUser): Promise<void> {
-    const deleted = await this.repository.delete(id);
-    if (!deleted) throw this.notFound(id);
-    await this.directory.changed(id, null);
-    await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
+    await this.editLock.runExclusive(lockKey(id), async (lease) => {
+      lease.assertHeld();
+      const deleted = await this.repository.delete(id);
+      if (!deleted) throw this.notFound(id);
+      await this.directory.changed(id, null);
+      await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
+    });
   }
 
   private async checkUrl(url: string): Promise<void> {
@@ -111,6 +134,10 @@ export class WebhookEndpointsService {
   private async record(actor: AuthenticatedUser, action: string, targetId: string, changes: Record<string, unknown>) {
     await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes });
   }
+}
+
+function lockKey(id: string): string {
+  return `webhook-endpoint:${id}`;
 }
 
 function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
+import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import { WebhookEndpointEntity, WebhookEndpointSchema } from './webhook-endpoint.schema.js';
@@ -9,9 +10,13 @@ import { WebhookEndpointsService } from './webhook-endpoints.service.js';
 
 /** Where payout webhooks go: endpoints, their secrets, the SSRF rule, and the in-process directory. */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: WebhookEndpointEntity.name, schema: WebhookEndpointSchema }]), AuditLogModule],
+  imports: [
+    MongooseModule.forFeature([{ name: WebhookEndpointEntity.name, schema: WebhookEndpointSchema }]),
+    AuditLogModule,
+    EditLockModule,
+  ],
   controllers: [WebhookEndpointsController],
   providers: [WebhookEndpointRepository, WebhookEndpointsService, WebhookEndpointDirectory],
-  exports: [WebhookEndpointDirectory, WebhookEndpointRepository],
+  exports: [WebhookEndpointDirectory, WebhookEndpointRepository, WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { type Lease, LeaseMutex, type LeaseStore } from './lease-mutex.js';
+
+/** The store's contract in memory: an insert refused while the key is held, a delete only by its holder. */
+class MemoryLeaseStore implements LeaseStore {
+  readonly leases = new Map<string, Lease>();
+
+  async tryInsert(key: string, lease: Lease): Promise<boolean> {
+    await Promise.resolve();
+    if (this.leases.has(key)) return false;
+    this.leases.set(key, lease);
+    return true;
+  }
+
+  async find(key: string): Promise<Lease | undefined> {
+    await Promise.resolve();
+    return this.leases.get(key);
+  }
+
+  async deleteHeld(key: string, holder: string): Promise<void> {
+    await Promise.resolve();
+    if (this.leases.get(key)?.holder === holder) this.leases.delete(key);
+  }
+}
+
+const busy = () => new Error('busy');
+
+describe('LeaseMutex', () => {
+  it('runs the works for one key one at a time, in turn, and lets go after each', async () => {
+    const store = new MemoryLeaseStore();
+    const mutex = new LeaseMutex(store, { leaseMs: 10_000, safetyMs: 1_000, waitMs: 10_000, busy });
+    let inside = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5 }, (_, index) =>
+        mutex.runExclusive('event:1', async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await new Promise((resolve) => setImmediate(resolve));
+          order.push(index);
+          inside--;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+    expect(order.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(store.leases.size).toBe(0);
+  });
+
+  it('does not make different keys wait for each other', async () => {
+    const store = new MemoryLeaseStore();
+    const mutex = new LeaseMutex(store, { leaseMs: 10_000, safetyMs: 1_000, waitMs: 10_000, busy });
+    let release!: () => void;
+    const held = mutex.runExclusive('event:1', () => new Promise<void>((resolve) => (release = resolve)));
+    await expect(mutex.runExclusive('event:2', async () => 'other')).resolves.toBe('other');
+    release();
+    await held;
+  });
+
+  it('lets go when the work throws', async () => {
+    const store = new MemoryLeaseStore();
+    const mutex = new LeaseMutex(store, { leaseMs: 10_000, safetyMs: 1_000, waitMs: 10_000, busy });
+    await expect(mutex.runExclusive('event:1', () => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    expect(store.leases.size).toBe(0);
+  });
+
+  it('takes over a lease a crashed holder left once it has expired, and only then', async () => {
+    const store = new MemoryLeaseStore();
+    store.leases.set('event:1', { holder: 'crashed', expiresAt: new Date(Date.now() - 1) });
+    const mutex = new LeaseMutex(store, { leaseMs: 10_000, safetyMs: 1_000, waitMs: 0, busy });
+    await expect(mutex.runExclusive('event:1', async () => 'mine')).resolves.toBe('mine');
+    expect(store.leases.size).toBe(0);
+
+    store.leases.set('event:1', { holder: 'alive', expiresAt: new Date(Date.now() + 60_000) });
+    await expect(mutex.runExclusive('event:1', async () => 'never')).rejects.toThrow('busy');
+    expect(store.leases.get('event:1')?.holder).toBe('alive');
+  });
+
+  it('refuses to write once too little is left of the lease', async () => {
+    const store = new MemoryLeaseStore();
+    // A lease shorter than its safety margin: the holder may already have lost it.
+    const mutex = new LeaseMutex(store, { leaseMs: 1, safetyMs: 1_000, waitMs: 0, busy });
+    await expect(mutex.runExclusive('event:1', async (lease) => lease.assertHeld())).rejects.toThrow('busy');
+    const roomy = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 0, busy });
+    await expect(roomy.runExclusive('event:1', async (lease) => lease.assertHeld())).resolves.toBeUndefined();
+  });
+});
