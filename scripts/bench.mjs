@@ -67,6 +67,8 @@ const event = await createEventServer(
     PAYOUT_RELAY_INTERVAL_MS: '0',
     // Nor a heartbeat (its keys then name no owner; the plain servers below beat as deployed).
     CLAIM_HEARTBEAT_MS: '0',
+    // The command counts repeat one player's refusals many times: none may be a 429 (which reads nothing).
+    CLAIM_PLAYER_BURST: '0',
   }),
 );
 const eventUrl = await listen(event);

@@ -82,12 +82,15 @@ export class EventClaimsController {
       'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +
       'request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
       'this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. ' +
+      '429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows ' +
+      '(CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. ' +
       'No body (or `{}`).',
     errors: {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
       404: [EventErrorCode.EVENT_NOT_FOUND],
       409: [ClaimErrorCode.ALREADY_CLAIMED, ClaimErrorCode.OUT_OF_STOCK, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS],
       422: [ClaimErrorCode.CONDITION_NOT_MET, ClaimErrorCode.EVENT_NOT_ACTIVE, IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED],
+      429: [CommonErrorCode.TOO_MANY_REQUESTS],
       503: [ClaimErrorCode.CLAIM_INTERRUPTED, ClaimErrorCode.CLAIMS_BUSY],
     },
     errorExtras: {
@@ -120,8 +123,11 @@ export class EventClaimsController {
       })
       .then(answer)
       .catch((error: unknown) => {
-        // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this.
-        if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
+        // Nothing was recorded (shed, or the player over their rate) or the claim was undone (interrupted): the
+        // client may retry, after this.
+        if (error instanceof DomainError && (error.status === 503 || error.status === 429)) {
+          void reply.header('retry-after', String(retryAfterOf(error)));
+        }
         // The key's first request is still running (or died before recording its claim): ask again shortly.
         if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
           void reply.header('retry-after', '1');

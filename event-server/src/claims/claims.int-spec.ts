@@ -286,3 +286,46 @@ describe('claims: outcomes, review, idempotency', () => {
     expect((await t.request('POST', `/events/${event.id}/claims`, { token: admin.token })).status).toBe(201);
   });
 });
+
+describe('claims: a player over their claim rate', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+
+  beforeAll(async () => {
+    // A burst of 3, then one a minute: the fourth request in a row is over the rate.
+    t = await startEventTestApp('claims_rate', { CLAIM_PLAYER_BURST: '3', CLAIM_PLAYER_PER_MINUTE: '1' });
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is answered 429 with Retry-After and nothing recorded; other players are not held back', async () => {
+    const event = await createClaimableEvent(t, operator);
+    // Not eligible: each request let through is a recorded CONDITION_NOT_MET refusal.
+    const looping = t.as('USER');
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const reply = await t.app.inject({
+        method: 'POST',
+        url: `/events/${event.id}/claims`,
+        headers: { authorization: `Bearer ${looping.token}` },
+      });
+      answers.push({
+        status: reply.statusCode,
+        code: (JSON.parse(reply.body) as { code?: string }).code,
+        retryAfter: reply.headers['retry-after'],
+      });
+    }
+    expect(answers.slice(0, 3)).toEqual(Array(3).fill({ status: 422, code: 'CONDITION_NOT_MET', retryAfter: undefined }));
+    expect(answers.slice(3)).toEqual(Array(2).fill({ status: 429, code: 'TOO_MANY_REQUESTS', retryAfter: '60' }));
+    const recorded = await t.request<{ total: number }>('GET', `/claims?eventId=${event.id}&userId=${looping.id}`, {
+      token: operator.token,
+    });
+    expect(recorded.body.total).toBe(3);
+
+    const [eligible] = await eligibleUsers(t, operator, 1);
+    expect((await claim(t, event.id, eligible!)).status).toBe(201);
+  });
+});

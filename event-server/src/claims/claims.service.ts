@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { DomainError } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -14,6 +14,7 @@ import { StockService } from '../stock/stock.service.js';
 import { AdmissionGate, ShedError } from './claim-admission.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
+import { PlayerClaimRate } from './player-claim-rate.js';
 import { claimError } from './claim.errors.js';
 import {
   type ClaimOutcome,
@@ -42,6 +43,13 @@ async function settledWithin(done: Promise<void>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** 429 for a player over their claim rate (see PlayerClaimRate): nothing was recorded. */
+function tooManyClaims(retryAfterSeconds: number): DomainError {
+  return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many claim requests; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
 }
 
 function busy(shed: ShedError): DomainError {
@@ -76,7 +84,10 @@ export class ClaimsService {
   ) {
     this.admission = new AdmissionGate(config.claims);
     this.queueTimeoutMs = config.claims.queueTimeoutMs;
+    this.playerRate = new PlayerClaimRate(config.claims.playerBurst, config.claims.playerPerMinute);
   }
+
+  private readonly playerRate: PlayerClaimRate;
 
   private readonly admission: AdmissionGate;
   private readonly logger = new Logger(ClaimsService.name);
@@ -121,6 +132,10 @@ export class ClaimsService {
       startWithinMs,
     }: { idempotencyKey?: string; waitedMs?: number; resentAfterDrop?: boolean; startWithinMs?: number } = {},
   ): Promise<ClaimOutcome> {
+    // A player over their rate is told when to come back, before anything is read or recorded. A claim the
+    // gateway resent after another replica dropped it is that replica's request, answered for its key.
+    const wait = resentAfterDrop ? undefined : this.playerRate.take(userId);
+    if (wait !== undefined) throw tooManyClaims(wait);
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.

@@ -28,6 +28,12 @@ export interface EventConfig {
     queueTimeoutMs: number;
     /** The longest Retry-After a shed claim is told (seconds); 1 = retry every second. */
     maxRetryAfterSeconds: number;
+    /**
+     * Claim requests one player may make to this process: a burst of `playerBurst` (0 = no limit), then
+     * `playerPerMinute` a minute; more are answered 429 with Retry-After before anything is recorded.
+     */
+    playerBurst: number;
+    playerPerMinute: number;
   };
   securityHeaders: SecurityHeadersConfig;
   payout: PayoutConfig;
@@ -81,6 +87,8 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 128, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
       maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 5, min: 1, max: 300 }),
+      playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
+      playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     payout: {

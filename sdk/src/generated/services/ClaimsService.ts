@@ -274,7 +274,7 @@ export class ClaimsService {
   }
   /**
    * Claim an event's rewards
-   * Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. No body (or `{}`).
+   * Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. 429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows (CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. No body (or `{}`).
    *
    * Access: roles USER, ADMIN.
    * @returns ClaimResponseDto GRANTED or PENDING
@@ -308,6 +308,7 @@ export class ClaimsService {
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
         503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED`,
       },
     });
