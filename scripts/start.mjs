@@ -98,6 +98,14 @@ else {
     say('start a MongoDB (or FerretDB) there, or set MONGODB_URI to one that runs, and try again');
     process.exit(1);
   });
+  // mongodb://host/name: the servers do not keep their data in `name` (it is where the driver authenticates).
+  const named = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(env.MONGODB_URI)?.[1];
+  if (named) {
+    say(
+      `note: the data goes to the databases ${env.AUTH_DB_NAME ?? 'auth'} and ${env.EVENT_DB_NAME ?? 'event'} ` +
+        `(AUTH_DB_NAME, EVENT_DB_NAME), not to "${decodeURIComponent(named)}" named in MONGODB_URI`,
+    );
+  }
 }
 
 /** Resolves once the MongoDB server at `uri` answers a ping (within 5 s); rejects with the driver's reason. */

@@ -46,7 +46,7 @@ function roundedMs(ms: number): number {
  *
  * Built by hand and handed to the logger's destination, not through pino: on the gateway's proxied path
  * the request line through pino (request and reply serialisers, the per-request child logger, the object
- * walk) cost more CPU per request than checking the token and rewriting the headers (see the README).
+ * walk) cost more CPU per request than checking the token and rewriting the headers (see docs/benchmarks.md).
  * The strings that come from the client (url, user id, request id) are escaped by JSON.stringify.
  */
 export class OneLinePerRequest extends LogController {
