@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from
 import { Reflector } from '@nestjs/core';
 import { isPublic, requiredRolesOf } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
-import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
+import { type AuthenticatedUser, hasRequiredRole, requiresRolesMessage } from '@reward/server-kit/roles';
 import { UserRepository } from './user.repository.js';
 
 export const STALE_ACCESS_TOKEN = 'STALE_ACCESS_TOKEN';
@@ -43,7 +43,7 @@ export class CurrentRolesGuard implements CanActivate {
       throw new DomainError(401, STALE_ACCESS_TOKEN, 'Roles or sessions changed since this token was issued; sign in again');
     }
     if (required.length > 0 && !hasRequiredRole(current.roles, required)) {
-      throw new DomainError(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);
+      throw new DomainError(403, CommonErrorCode.FORBIDDEN, requiresRolesMessage(required));
     }
     request.user = { ...caller, roles: [...current.roles] };
     return true;

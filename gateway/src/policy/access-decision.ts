@@ -1,6 +1,6 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
 import { type AuthenticationResult, authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
-import { type AuthenticatedUser, hasRequiredRole } from '@reward/server-kit/roles';
+import { type AuthenticatedUser, hasRequiredRole, requiresRolesMessage } from '@reward/server-kit/roles';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
 import { type VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
@@ -62,7 +62,7 @@ function judged(route: Extract<AccessDecision, { allowed: true }>, authenticatio
   }
   const required = route.policy.access;
   if (required !== 'public' && !hasRequiredRole(authentication.user.roles, required)) {
-    return refused(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);
+    return refused(403, CommonErrorCode.FORBIDDEN, requiresRolesMessage(required));
   }
   return { allowed: true, policy: route.policy, user: authentication.user };
 }

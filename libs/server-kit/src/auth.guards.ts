@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
 import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy.js';
-import { type AuthenticatedUser, type Role, hasRequiredRole } from './roles.js';
+import { type AuthenticatedUser, type Role, hasRequiredRole, requiresRolesMessage } from './roles.js';
 
 const IS_PUBLIC = 'auth:public';
 const REQUIRED_ROLES = 'auth:roles';
@@ -56,7 +56,7 @@ export class RolesGuard {
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
     if (!user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, 'Missing or invalid bearer token');
     if (!hasRequiredRole(user.roles, required)) {
-      throw new DomainError(403, CommonErrorCode.FORBIDDEN, `Requires one of the roles: ${required.join(', ')}`);
+      throw new DomainError(403, CommonErrorCode.FORBIDDEN, requiresRolesMessage(required));
     }
     return true;
   }

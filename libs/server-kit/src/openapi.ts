@@ -6,7 +6,7 @@ import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
 import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
-import { ROLES, Role } from './roles.js';
+import { ROLES, Role, requiresRolesMessage } from './roles.js';
 
 /**
  * OpenAPI helpers shared by the servers and the gateway. Controllers state what only they know (the
@@ -161,7 +161,7 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is larger than the limit',
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
   [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
-  [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR',
+  [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR, ADMIN',
   [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many login attempts; try again in 9 s',
   [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
 };
@@ -275,7 +275,7 @@ function complete(operation: Operation, handler: Handler, method: string): void 
   const messages: Record<string, string> =
     handler.access === 'public' || handler.access.length === 0
       ? {}
-      : { [CommonErrorCode.FORBIDDEN]: `Requires one of the roles: ${handler.access.join(', ')}` };
+      : { [CommonErrorCode.FORBIDDEN]: requiresRolesMessage(handler.access) };
   for (const [status, codes] of errors) {
     operation.responses[String(status)] = errorResponse(status, [...codes], handler.doc.errorExtras?.[status], messages);
   }

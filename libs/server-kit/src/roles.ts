@@ -36,4 +36,10 @@ export function hasRequiredRole(userRoles: readonly Role[], required: readonly R
   return required.some((role) => userRoles.includes(role));
 }
 
+/** The 403 message for a route that `required` roles may call: ADMIN may call every route, so it is named too. */
+export function requiresRolesMessage(required: readonly Role[]): string {
+  const allowed = required.includes(Role.ADMIN) ? required : [...required, Role.ADMIN];
+  return `Requires one of the roles: ${allowed.join(', ')}`;
+}
+
 export const ACCESS_TOKEN_ALGORITHM = 'RS256';
