@@ -287,6 +287,46 @@ describe('claims: outcomes, review, idempotency', () => {
   });
 });
 
+describe('claims: bodies of body-less requests', () => {
+  let t: EventTestApp;
+  let operator: Actor;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_bodies');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('takes an empty body sent as JSON as no body; a route that needs one says so; a prototype key is named', async () => {
+    const event = await createClaimableEvent(t, operator);
+    const [player] = await eligibleUsers(t, operator, 1);
+    const send = async (url: string, token: string, payload: string) => {
+      const reply = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload,
+      });
+      return { status: reply.statusCode, body: JSON.parse(reply.body) as { code?: string; message?: unknown } };
+    };
+    expect(await send(`/events/${event.id}/claims`, player!.token, '')).toMatchObject({ status: 201 });
+    const noEvent = await send('/events', operator.token, '');
+    expect(noEvent).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(JSON.stringify(noEvent.body.message)).toMatch(/title/);
+    expect(await send('/events', operator.token, '{"__proto__":{"x":1}}')).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_JSON', message: 'Request body has a forbidden key (__proto__ or constructor.prototype)' },
+    });
+    expect(await send('/events', operator.token, '{"title":')).toMatchObject({
+      status: 400,
+      body: { code: 'INVALID_JSON', message: 'Request body is not valid JSON' },
+    });
+  });
+});
+
 describe('claims: a player over their claim rate', () => {
   let t: EventTestApp;
   let operator: Actor;

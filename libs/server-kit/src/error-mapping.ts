@@ -88,7 +88,7 @@ export function mapError(error: unknown): MappedError {
         body: errorBody(
           status,
           isJson ? CommonErrorCode.INVALID_JSON : CommonErrorCode.VALIDATION_FAILED,
-          isJson ? 'Request body is not valid JSON' : (fastifyError.message ?? 'Bad request'),
+          isJson ? jsonProblem(fastifyError.message) : (fastifyError.message ?? 'Bad request'),
         ),
         internal: false,
       };
@@ -109,4 +109,12 @@ export function mapError(error: unknown): MappedError {
     body: errorBody(HttpStatus.INTERNAL_SERVER_ERROR, CommonErrorCode.INTERNAL_ERROR, 'Internal server error'),
     internal: true,
   };
+}
+
+/** The parser's message for valid JSON with a `__proto__` or `constructor.prototype` key (see http-app). */
+export const FORBIDDEN_JSON_KEY = 'Request body has a forbidden key (__proto__ or constructor.prototype)';
+
+/** What is wrong with a body the JSON parser refused: a prototype key is valid JSON, refused on purpose. */
+function jsonProblem(message: string | undefined): string {
+  return message === FORBIDDEN_JSON_KEY ? FORBIDDEN_JSON_KEY : 'Request body is not valid JSON';
 }

@@ -7,7 +7,7 @@ import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { boundGracefulClose } from './graceful-close.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
-import { mapError } from './error-mapping.js';
+import { FORBIDDEN_JSON_KEY, mapError } from './error-mapping.js';
 import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -178,14 +178,37 @@ export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
 
 /**
  * `application/json` is the only body type (anything else, form-encoded and text/plain included, is 415);
- * `__proto__` and `constructor.prototype` keys are refused as Fastify does by default.
+ * `__proto__` and `constructor.prototype` keys are refused as Fastify does by default. An empty body sent
+ * as JSON is no body, as without the header (many clients send the header on every POST): a route that
+ * takes no body (a claim, an approval, a rotation) accepts it, one that needs a body says what it lacks.
  */
 function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
   guardJsonDepth(fastify);
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    fastify.getDefaultJsonParser('error', 'error'),
-  );
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, (error, parsed) => {
+      if (!error) return done(null, parsed);
+      // Fastify says "not valid JSON" for a prototype key too: say which, when the JSON itself is valid.
+      if (isValidJson(body as string))
+        return done(
+          Object.assign(new Error(FORBIDDEN_JSON_KEY), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+          undefined,
+        );
+      done(error, undefined);
+    });
+  });
+}
+
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
