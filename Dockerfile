@@ -30,8 +30,14 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
 ARG PORT
+# In a container a server listens on every interface (outside one its default is 127.0.0.1), so the image
+# also serves under a plain `docker run -p`. SERVICE names the server, whose port variable the healthcheck reads.
 ENV NODE_ENV=production \
-    SERVICE_PORT=${PORT}
+    SERVICE=${SERVICE} \
+    SERVICE_PORT=${PORT} \
+    AUTH_HOST=0.0.0.0 \
+    EVENT_HOST=0.0.0.0 \
+    GATEWAY_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=runtime-deps --chown=node:node /app/node_modules node_modules
 COPY --from=runtime-deps --chown=node:node /app/package.json package.json
@@ -44,7 +50,9 @@ COPY --chown=node:node openapi/openapi.json openapi/openapi.json
 RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
 USER node
 EXPOSE ${PORT}
+# The port the server really listens on: its own variable (AUTH_PORT, EVENT_PORT or GATEWAY_PORT) when set at
+# run time, else the one the image was built for.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.SERVICE_PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const own = { 'auth-server': 'AUTH_PORT', 'event-server': 'EVENT_PORT', gateway: 'GATEWAY_PORT' }[process.env.SERVICE]; fetch('http://127.0.0.1:' + (process.env[own] || process.env.SERVICE_PORT) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 CMD ["node", "/app/main.js"]
