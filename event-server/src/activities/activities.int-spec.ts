@@ -44,6 +44,23 @@ describe('activities', () => {
     expect(listed.body.items[0]).toMatchObject({ source: 'IMPORT', recordedBy: operator.id });
   });
 
+  it("refuses an import under the platform's own keys (auth:...), which would take the place of a login", async () => {
+    const userId = newId();
+    const items = [
+      { userId, type: 'BOSS_KILL', externalId: 'mine-1' },
+      { userId, type: 'BOSS_KILL', externalId: `auth:LOGIN:${userId}:2026-12-03T10:15:00.000Z` },
+    ];
+    const reply = await t.request<{ code: string; message: string[] }>('POST', '/activities', {
+      token: operator.token,
+      body: { items },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toEqual([
+      'items[1].externalId must not start with "auth:" (the platform\'s own activities use it)',
+    ]);
+    expect(await countFor(userId)).toBe(0);
+  });
+
   it('imports a batch once: a repeated batch reports duplicates and records nothing new', async () => {
     const userId = newId();
     const items = Array.from({ length: 50 }, (_, index) => ({

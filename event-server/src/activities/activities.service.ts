@@ -76,7 +76,7 @@ export class ActivitiesService {
 
   /** Activities the platform itself reports (the auth server's LOGIN and FRIEND_INVITE). */
   async recordFromService(items: ActivityInputDto[], service: string): Promise<ImportResult> {
-    const prepared = prepareActivities(items, new Date(), (index) => `items[${index}].`);
+    const prepared = prepareActivities(items, new Date(), (index) => `items[${index}].`, { fromService: true });
     return this.record(prepared, 'AUTH', service);
   }
 

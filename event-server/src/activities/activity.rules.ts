@@ -17,14 +17,27 @@ export interface PreparedActivity {
   externalId: string;
 }
 
+/** The externalId prefix of the activities the auth server records (LOGIN, FRIEND_INVITE). */
+export const SERVICE_ID_PREFIX = 'auth:';
+
 /**
  * Checks the rules class-validator cannot express, for every item before anything is written, and
  * names each bad item by its place in the batch (`items[3].occurredAt ...`).
  */
-export function prepareActivities(items: ActivityInputDto[], now: Date, label: (index: number) => string): PreparedActivity[] {
+export function prepareActivities(
+  items: ActivityInputDto[],
+  now: Date,
+  label: (index: number) => string,
+  { fromService = false }: { fromService?: boolean } = {},
+): PreparedActivity[] {
   const problems: string[] = [];
   const prepared = items.map((item, index) => {
     const at = label(index);
+    // The platform's own activities are keyed `auth:...` (a login's key is its player and quarter hour, easy to
+    // guess): an import under such a key would take the place of a login or an invite still to be recorded.
+    if (!fromService && item.externalId?.startsWith(SERVICE_ID_PREFIX)) {
+      problems.push(`${at}externalId must not start with "${SERVICE_ID_PREFIX}" (the platform's own activities use it)`);
+    }
     const occurredAt = item.occurredAt ? new Date(item.occurredAt) : now;
     if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) problems.push(`${at}occurredAt must not be in the future`);
     if (item.type === ActivityType.QUEST_CLEAR) {

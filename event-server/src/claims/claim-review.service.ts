@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
@@ -32,6 +33,10 @@ export class ClaimReviewService {
   async review(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimRecord> {
     const claim = await this.claims.findById(claimId);
     if (!claim) throw claimError('CLAIM_NOT_FOUND', `Claim ${claimId} does not exist`);
+    // Separation of duties: staff who also play do not decide their own claims.
+    if (claim.userId === actor.id) {
+      throw new DomainError(403, CommonErrorCode.FORBIDDEN, 'A claim is not reviewed by the player who made it');
+    }
     const transition = transitionFor(action, claim.status);
     if (!transition) throw invalidTransition(action, claim.status);
     const outcome = await this.decisions.decide(

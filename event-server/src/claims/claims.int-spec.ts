@@ -91,6 +91,23 @@ describe('claims: outcomes, review, idempotency', () => {
     expect(mine.body.total).toBe(3);
   });
 
+  it('lets no staff member review their own claim (separation of duties)', async () => {
+    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+    // Staff who also play: an operator with the USER role, eligible like any player.
+    const [player] = await eligibleUsers(t, operator, 1);
+    const playingOperator = { id: player!.id, token: t.issuer.token(player!.id, ['USER', 'OPERATOR']) };
+    const pending = await claim(t, event.id, playingOperator);
+    expect(pending.body.status).toBe('PENDING');
+    const id = String(pending.body.id);
+    const own = await t.request('POST', `/claims/${id}/approve`, { token: playingOperator.token });
+    expect(own).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    const ownReject = await t.request('POST', `/claims/${id}/reject`, { token: playingOperator.token, body: { note: 'n' } });
+    expect(ownReject.status).toBe(403);
+    expect((await t.request('GET', `/claims/${id}`, { token: operator.token })).body).toMatchObject({ status: 'PENDING' });
+    const approved = await t.request('POST', `/claims/${id}/approve`, { token: operator.token });
+    expect(approved).toMatchObject({ status: 200, body: { status: 'GRANTED', decidedBy: operator.id } });
+  });
+
   it('MANUAL: PENDING reserves stock, reject gives it back and still blocks; approve grants; revoke returns stock', async () => {
     const event = await createClaimableEvent(t, operator, {
       approval: 'MANUAL',
