@@ -49,22 +49,11 @@ export type OutboxMessage = NewOutboxMessage & {
   lastError: string | null;
 };
 
-/** The span in which a player's logins are one LOGIN activity (see loginActivity). */
-export const LOGIN_SPAN_MS = 15 * 60_000;
-
-/**
- * A successful login as a LOGIN activity, keyed by the user and the quarter hour (UTC) it falls in: the event
- * server's unique externalId records the first login of each quarter hour and refuses the rest as duplicates
- * (and a redelivery of the same row). A player who logs in a thousand times then costs every progress check
- * and login-day claim at most 96 instants a day, not a thousand. Nothing a condition asks is lost: every time
- * zone's offset is a whole number of quarter hours, so a quarter hour never straddles a local midnight and the
- * local days with a login are the same; an ACTIVITY_COUNT of LOGIN counts quarter hours with a login.
- */
-export function loginActivity(userId: string, at: Date): OutboxEnvelope {
-  const span = new Date(Math.floor(at.getTime() / LOGIN_SPAN_MS) * LOGIN_SPAN_MS);
+/** One LOGIN per successful login; the outbox row's own id makes the externalId stable across redeliveries. */
+export function loginActivity(outboxId: string, userId: string, at: Date): OutboxEnvelope {
   return {
     kind: 'ACTIVITY',
-    payload: { userId, type: 'LOGIN', occurredAt: at.toISOString(), externalId: `auth:LOGIN:${userId}:${span.toISOString()}` },
+    payload: { userId, type: 'LOGIN', occurredAt: at.toISOString(), externalId: `auth:LOGIN:${outboxId}` },
   };
 }
 

@@ -19,7 +19,7 @@ export class OutboxService {
   constructor(private readonly outbox: OutboxRepository) {}
 
   enqueueLogin(userId: string, at: Date): Promise<void> {
-    return this.enqueue(() => loginActivity(userId, at), at);
+    return this.enqueue((id) => loginActivity(id, userId, at), at);
   }
 
   enqueueFriendInvite(referrerId: string, inviteeId: string, at: Date): Promise<void> {
