@@ -1,11 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
-import { type HeldLease, type LeaseDocument, LeaseMutex, ModelLeaseStore } from '@reward/server-kit/lease-mutex';
-import type { Model } from 'mongoose';
-
-/** The model of the edit leases (collection `edit_locks`, see EditLockModule). */
-export const EDIT_LOCKS = 'EditLock';
+import { Injectable, Logger } from '@nestjs/common';
+import { type HeldLease, LeaseMutex, SHORT_WORK_LEASE, busyWith } from '@reward/server-kit/lease-mutex';
+import { EditLockRepository } from './edit-lock.repository.js';
 
 /**
  * One writer at a time per document that is changed by reading it, merging and writing it back (an event's
@@ -18,17 +13,14 @@ export const EDIT_LOCKS = 'EditLock';
  */
 @Injectable()
 export class EditLock {
+  private readonly logger = new Logger(EditLock.name);
   private readonly mutex: LeaseMutex;
 
-  constructor(@InjectModel(EDIT_LOCKS) model: Model<LeaseDocument>) {
-    this.mutex = new LeaseMutex(new ModelLeaseStore(model), {
-      leaseMs: 10_000,
-      safetyMs: 2_000,
-      waitMs: 5_000,
-      busy: () =>
-        new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'Another change to this resource is in progress; try again', {
-          retryAfterSeconds: 1,
-        }),
+  constructor(leases: EditLockRepository) {
+    this.mutex = new LeaseMutex(leases, {
+      ...SHORT_WORK_LEASE,
+      busy: busyWith('Another change to this resource is in progress; try again'),
+      onReleaseFailed: (error) => this.logger.warn(`An edit lease was not let go (it expires in 10 s): ${String(error)}`),
     });
   }
 

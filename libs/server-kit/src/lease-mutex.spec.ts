@@ -83,6 +83,28 @@ describe('LeaseMutex', () => {
     const mutex = new LeaseMutex(store, { leaseMs: 1, safetyMs: 1_000, waitMs: 0, busy });
     await expect(mutex.runExclusive('event:1', async (lease) => lease.assertHeld())).rejects.toThrow('busy');
     const roomy = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 0, busy });
-    await expect(roomy.runExclusive('event:1', async (lease) => lease.assertHeld())).resolves.toBeUndefined();
+    await expect(roomy.runExclusive('event:2', async (lease) => lease.assertHeld())).resolves.toBeUndefined();
+  });
+
+  it('leaves a lease that may have lapsed to expire: a takeover, not its late holder, clears it', async () => {
+    const store = new MemoryLeaseStore();
+    const mutex = new LeaseMutex(store, { leaseMs: 1, safetyMs: 1_000, waitMs: 0, busy });
+    await mutex.runExclusive('event:1', async () => undefined);
+    expect(store.leases.has('event:1')).toBe(true);
+  });
+
+  it('answers for the work when letting go fails, and says so', async () => {
+    const store = new MemoryLeaseStore();
+    store.deleteHeld = () => Promise.reject(new Error('store down'));
+    const failures: unknown[] = [];
+    const mutex = new LeaseMutex(store, {
+      leaseMs: 10_000,
+      safetyMs: 1_000,
+      waitMs: 0,
+      busy,
+      onReleaseFailed: (error) => failures.push(error),
+    });
+    await expect(mutex.runExclusive('event:1', async () => 'done')).resolves.toBe('done');
+    expect(failures).toHaveLength(1);
   });
 });

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Schema, type Model } from 'mongoose';
-import { isDuplicateKeyError } from './duplicate-key.js';
+import { CommonErrorCode, DomainError } from './errors.js';
 
 /** Who holds a mutex, and until when a crashed holder keeps it. */
 export interface Lease {
@@ -18,47 +17,15 @@ export interface LeaseStore {
   deleteHeld(key: string, holder: string): Promise<void>;
 }
 
-/** A lease document: `_id` is the mutex (or `<mutex>:takeover:<holder>`), the unique `_id` index admits one holder. */
-export interface LeaseDocument {
-  _id: string;
-  holder: string;
-  expiresAt: Date;
-}
+/**
+ * A mutex's usual timing: a lease far longer than the guarded work (a few store round trips) takes, which is
+ * what a crashed holder can block at most; no write with less than 2 s of it left; a caller waits 5 s.
+ */
+export const SHORT_WORK_LEASE = { leaseMs: 10_000, safetyMs: 2_000, waitMs: 5_000 } as const;
 
-/** The schema of a collection of leases (one document per mutex held). */
-export function leaseSchema(collection: string): Schema<LeaseDocument> {
-  return new Schema<LeaseDocument>(
-    {
-      _id: { type: String, required: true },
-      holder: { type: String, required: true },
-      expiresAt: { type: Date, required: true },
-    },
-    { collection, versionKey: false, _id: false },
-  );
-}
-
-/** A LeaseStore over a Mongoose model of lease documents (see leaseSchema). */
-export class ModelLeaseStore implements LeaseStore {
-  constructor(private readonly model: Model<LeaseDocument>) {}
-
-  async tryInsert(key: string, lease: Lease): Promise<boolean> {
-    try {
-      await this.model.create({ _id: key, holder: lease.holder, expiresAt: lease.expiresAt });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
-  }
-
-  async find(key: string): Promise<Lease | undefined> {
-    const document = await this.model.findById(key).lean<LeaseDocument>().exec();
-    return document ? { holder: document.holder, expiresAt: document.expiresAt } : undefined;
-  }
-
-  async deleteHeld(key: string, holder: string): Promise<void> {
-    await this.model.deleteOne({ _id: key, holder }).exec();
-  }
+/** The 503 (with Retry-After: 1) of a change that could not have its mutex, having changed nothing. */
+export function busyWith(message: string): () => DomainError {
+  return () => new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds: 1 });
 }
 
 export interface LeaseMutexOptions {
@@ -70,6 +37,8 @@ export interface LeaseMutexOptions {
   waitMs: number;
   /** The error thrown when the mutex cannot be had in time, or a holder's lease is about to run out. */
   busy: () => Error;
+  /** Told when letting go failed (the work is done; the lease then expires and is cleared by takeover). */
+  onReleaseFailed?: (error: unknown) => void;
 }
 
 export interface HeldLease {
@@ -92,24 +61,33 @@ export class LeaseMutex {
   async runExclusive<T>(mutex: string, work: (lease: HeldLease) => Promise<T>): Promise<T> {
     const holder = randomUUID();
     const acquiredAt = await this.acquire(mutex, holder);
+    const mayHaveLapsed = () => Date.now() > acquiredAt + this.options.leaseMs - this.options.safetyMs;
     const lease: HeldLease = {
       assertHeld: () => {
-        if (Date.now() > acquiredAt + this.options.leaseMs - this.options.safetyMs) throw this.options.busy();
+        if (mayHaveLapsed()) throw this.options.busy();
       },
     };
     try {
       return await work(lease);
     } finally {
-      await this.store.deleteHeld(mutex, holder);
+      // A delete by holder is a read, then a delete by _id, on our store: once the lease may have lapsed, a
+      // takeover and a new holder could come in between, and the delete would remove the newer lease. So a
+      // late holder leaves its lease to expire: of all parties only a takeover (a unique insert) clears it.
+      if (!mayHaveLapsed()) {
+        await this.store.deleteHeld(mutex, holder).catch((error: unknown) => this.options.onReleaseFailed?.(error));
+      }
     }
   }
 
   private async acquire(mutex: string, holder: string): Promise<number> {
     const giveUpAt = Date.now() + this.options.waitMs;
-    for (let attempt = 0; ; attempt += 1) {
+    const tryNow = async (): Promise<number | undefined> => {
       const now = Date.now();
-      if (await this.store.tryInsert(mutex, { holder, expiresAt: new Date(now + this.options.leaseMs) })) return now;
-      if (await this.clearIfExpired(mutex, holder)) continue;
+      return (await this.store.tryInsert(mutex, { holder, expiresAt: new Date(now + this.options.leaseMs) })) ? now : undefined;
+    };
+    for (let attempt = 0; ; attempt += 1) {
+      const acquired = (await tryNow()) ?? ((await this.clearIfExpired(mutex, holder)) ? await tryNow() : undefined);
+      if (acquired !== undefined) return acquired;
       if (Date.now() >= giveUpAt) throw this.options.busy();
       // The guarded work takes milliseconds: a short, growing, jittered pause.
       await sleep(Math.min(5 * 2 ** Math.min(attempt, 5), 100) + Math.random() * 10);
