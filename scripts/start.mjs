@@ -123,9 +123,9 @@ async function reachable(uri) {
 const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
 /**
- * A run shorter than this, or one that ended before the server listened, is a crash "right after starting"
- * (a port in use, the database, ...): before it listened however long it took, since a busy machine may
- * take longer than this to start one.
+ * A run shorter than this, or one that ended before the server listened (within STABLE_MS), is a crash
+ * "right after starting" (a port in use, the database, ...): a busy machine may take longer than this to
+ * start one.
  */
 const IMMEDIATE_CRASH_MS = 10_000;
 /** This many immediate crashes in a row and restarting is pointless: give up and stop the stack. */
@@ -220,7 +220,8 @@ function onExit(service, code, signal) {
   const entry = state.get(service.name);
   const ranForMs = performance.now() - entry.startedAt;
   const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
-  entry.immediateCrashes = !entry.ready || ranForMs < IMMEDIATE_CRASH_MS ? entry.immediateCrashes + 1 : 0;
+  const immediate = ranForMs < IMMEDIATE_CRASH_MS || (!entry.ready && ranForMs < STABLE_MS);
+  entry.immediateCrashes = immediate ? entry.immediateCrashes + 1 : 0;
   if (ranForMs >= STABLE_MS) entry.delay = FIRST_DELAY_MS;
   // A server that refused its settings (main-runner's CONFIG_ERROR_EXIT_CODE) would refuse them again.
   if (code === CONFIG_ERROR_EXIT_CODE) {

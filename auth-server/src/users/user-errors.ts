@@ -1,4 +1,5 @@
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { Role, requiresRolesMessage } from '@reward/server-kit/roles';
 
 export const UserErrorCode = {
   EMAIL_TAKEN: 'EMAIL_TAKEN',
@@ -11,7 +12,7 @@ export const lastAdmin = (): DomainError =>
   new DomainError(409, UserErrorCode.LAST_ADMIN, 'This change would leave the platform without an ADMIN');
 
 export const notAdminAnymore = (): DomainError =>
-  new DomainError(403, CommonErrorCode.FORBIDDEN, 'Requires one of the roles: ADMIN');
+  new DomainError(403, CommonErrorCode.FORBIDDEN, requiresRolesMessage([Role.ADMIN]));
 
 export const emailTaken = (): DomainError =>
   new DomainError(409, UserErrorCode.EMAIL_TAKEN, 'An account with this email already exists');

@@ -76,7 +76,7 @@ export class EventClaimsController {
     operationId: 'claimReward',
     summary: "Claim an event's rewards",
     description:
-      'Every request is recorded as a claim. 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
+      'Every request that is decided is recorded as a claim (one turned away with 429 or 503 records nothing). 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
       'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
       'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
       'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { createClaimableEvent as createEvent } from '../../../test-support/claimable-event.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 describe('claims: outcomes, review, idempotency', () => {
@@ -384,5 +386,32 @@ describe('claims: a player over their claim rate', () => {
 
     const [eligible] = await eligibleUsers(t, operator, 1);
     expect((await claim(t, event.id, eligible!)).status).toBe(201);
+  });
+
+  it('counts only requests that decide: replays of a key answer as often as asked; a resent claim is not counted', async () => {
+    const event = await createClaimableEvent(t, operator);
+    const [player] = await eligibleUsers(t, operator, 1);
+    const first = await claim(t, event.id, player!, 'key-1');
+    expect(first.status).toBe(201);
+    // Replays decide nothing: they give their token back (the burst is 3).
+    for (let i = 0; i < 5; i++)
+      expect(await claim(t, event.id, player!, 'key-1')).toMatchObject({ status: 201, body: { id: first.body.id } });
+    // An event whose condition the player does not meet: each decision there is a recorded refusal.
+    const other = await createEvent(t, operator.token, { activity: 'NEVER_DONE' });
+    const send = async (key: string, resent: boolean) =>
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: `/events/${other.id}/claims`,
+          headers: {
+            authorization: `Bearer ${player!.token}`,
+            'idempotency-key': key,
+            ...(resent && { [RESENT_AFTER_DROP_HEADER]: '1' }),
+          },
+        })
+      ).statusCode;
+    // Two decisions use up what is left; the third is over the rate, a resent one is not counted.
+    expect([await send('a', false), await send('b', false), await send('c', false)]).toEqual([422, 422, 429]);
+    expect(await send('d', true)).toBe(422);
   });
 });

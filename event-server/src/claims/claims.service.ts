@@ -45,7 +45,7 @@ async function settledWithin(done: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-/** 429 for a player over their claim rate (see PlayerClaimRate): nothing was recorded. */
+/** 429 for a player over their claim rate (see PlayerClaimRate): this request recorded nothing. */
 function tooManyClaims(retryAfterSeconds: number): DomainError {
   return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many claim requests; try again in ${retryAfterSeconds} s`, {
     retryAfterSeconds,
@@ -134,8 +134,12 @@ export class ClaimsService {
   ): Promise<ClaimOutcome> {
     // A player over their rate is told when to come back, before anything is read or recorded. A claim the
     // gateway resent after another replica dropped it is that replica's request, answered for its key.
-    const wait = resentAfterDrop ? undefined : this.playerRate.take(userId);
+    const charged = !resentAfterDrop;
+    const wait = charged ? this.playerRate.take(userId) : undefined;
     if (wait !== undefined) throw tooManyClaims(wait);
+    // Only a request that decides (and so records) a claim uses up the player's rate: a replay of a key's
+    // answer, a poll of a key in progress and a shed request give theirs back.
+    const run = { decided: false };
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
@@ -156,7 +160,9 @@ export class ClaimsService {
       }
       waited += performance.now() - since;
     }
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy);
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
+      if (charged && !run.decided) this.playerRate.refund(userId);
+    });
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -179,6 +185,7 @@ export class ClaimsService {
     waitedMs: number,
     resentAfterDrop: boolean,
     startBy: number | undefined,
+    run: { decided: boolean },
   ): Promise<ClaimOutcome> {
     // A claim another replica dropped unanswered, whose key that replica took, may have been recorded there:
     // it runs at once, beyond the gate, and is answered for its key (the recorded outcome, IDEMPOTENCY_IN_PROGRESS
@@ -195,7 +202,7 @@ export class ClaimsService {
       throw busy(this.admission.shedLate());
     }
     try {
-      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey), {
+      return await this.admission.run(() => this.admitted(eventId, userId, idempotencyKey, run), {
         waitedMs: this.waitedFor(waitedMs, startBy),
         atOnce: stored !== undefined,
       });
@@ -242,10 +249,19 @@ export class ClaimsService {
     this.late = { count: 0, worstMs: 0 };
   }
 
-  private admitted(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimOutcome> {
+  private admitted(
+    eventId: string,
+    userId: string,
+    idempotencyKey: string | undefined,
+    run: { decided: boolean },
+  ): Promise<ClaimOutcome> {
     return this.idempotency.execute(
       this.keyed(eventId, userId, idempotencyKey),
-      async () => outcomeOf(await this.run(eventId, userId, idempotencyKey)),
+      async () => {
+        // This request decides (the key is its own, or there is none), rather than replaying an answer.
+        run.decided = true;
+        return outcomeOf(await this.run(eventId, userId, idempotencyKey));
+      },
       this.keyOptions,
     );
   }

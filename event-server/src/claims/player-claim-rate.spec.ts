@@ -17,6 +17,18 @@ describe('PlayerClaimRate', () => {
     expect([rate.take('p1'), rate.take('p1'), rate.take('p1'), rate.take('p1')]).toEqual([undefined, undefined, undefined, 1]);
   });
 
+  it('takes back a request that decided nothing, up to the burst', () => {
+    const rate = new PlayerClaimRate(2, 60, () => 0);
+    expect([rate.take('p1'), rate.take('p1')]).toEqual([undefined, undefined]);
+    rate.refund('p1');
+    expect(rate.take('p1')).toBeUndefined();
+    expect(rate.take('p1')).toBe(1);
+    rate.refund('p1');
+    rate.refund('p1');
+    rate.refund('p1');
+    expect([rate.take('p1'), rate.take('p1'), rate.take('p1')]).toEqual([undefined, undefined, 1]);
+  });
+
   it('asks a slow refill to wait as long as it takes', () => {
     let now = 0;
     const rate = new PlayerClaimRate(1, 6, () => now);

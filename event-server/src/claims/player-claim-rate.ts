@@ -41,6 +41,12 @@ export class PlayerClaimRate {
     return Math.max(1, Math.ceil(((1 - tokens) * 60) / this.perMinute));
   }
 
+  /** Gives back the token of a request that turned out to decide nothing (a replay, a shed request). */
+  refund(userId: string): void {
+    const bucket = this.buckets.get(userId);
+    if (bucket) bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
+  }
+
   private tokensAt(bucket: Bucket, now: number): number {
     return Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000);
   }

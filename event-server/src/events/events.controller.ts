@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
@@ -67,7 +68,8 @@ export class EventsController {
     operationId: 'updateEvent',
     summary: 'Change any fields of an event',
     description: 'The event as changed is checked as a whole (period, zone, condition). Recorded in the audit log.',
-    errors: { 400: INVALID_EVENT, 404: [EventErrorCode.EVENT_NOT_FOUND] },
+    // 503: another change to the same event held it for 5 s (EditLock); nothing changed.
+    errors: { 400: INVALID_EVENT, 404: [EventErrorCode.EVENT_NOT_FOUND], 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
   })
   @ApiOkResponse({ type: EventResponseDto })
   update(

@@ -1,3 +1,5 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
@@ -202,6 +204,27 @@ describe('events and rewards', () => {
         ]),
       );
     }
+  });
+
+  it('answers a change that cannot have the event within 5 s 503 with Retry-After, and changes nothing', async () => {
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    const id = created.body.id;
+    // Another change holds the event (a live lease), longer than this one waits.
+    const leases = t.app
+      .get<Connection>(getConnectionToken())
+      .collection<{ _id: string; holder: string; expiresAt: Date }>('edit_locks');
+    await leases.insertOne({ _id: `event:${id}`, holder: 'another change', expiresAt: new Date(Date.now() + 60_000) });
+    const busy = await t.app.inject({
+      method: 'PATCH',
+      url: `/events/${id}`,
+      headers: { authorization: `Bearer ${operator.token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ title: 'Never applied' }),
+    });
+    await leases.deleteOne({ _id: `event:${id}` });
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(JSON.parse(busy.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect((await t.request('GET', `/events/${id}`, { token: operator.token })).body).toMatchObject({ title: baseEvent.title });
   });
 
   it('attaches rewards with stock and lists them with the event', async () => {

@@ -583,7 +583,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
     for (const endpointId of disable) {
-      await this.endpointSettings.disable(endpointId, 'the receiver answered 410 Gone');
+      // An admin changing this endpoint right now holds it: the attempts are still recorded, and the next 410 disables it.
+      await this.endpointSettings
+        .disable(endpointId, 'the receiver answered 410 Gone')
+        .catch((error: unknown) =>
+          this.logger.warn(`Endpoint ${endpointId} answered 410 but was not disabled: ${String(error)}`),
+        );
     }
     for (const endpointId of disable) await this.directory.changed(endpointId, null);
     await this.yieldToClaims();

@@ -18,6 +18,8 @@ import { WebhookErrorCode } from './webhook.errors.js';
 
 const URL_ERRORS = [WebhookErrorCode.INVALID_WEBHOOK_URL, WebhookErrorCode.WEBHOOK_URL_REFUSED];
 const NOT_FOUND = { 404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND] };
+/** A change that waited 5 s for another change to the same endpoint (EditLock), having changed nothing. */
+const EDIT_BUSY = { 503: [CommonErrorCode.SERVICE_UNAVAILABLE] };
 
 @ApiTags('webhooks')
 @Controller('webhook-endpoints')
@@ -64,7 +66,7 @@ export class WebhookEndpointsController {
     operationId: 'updateWebhookEndpoint',
     summary: 'Change the url, events, description, or enable/disable an endpoint',
     description: 'A new url is checked like on creation. Recorded in the audit log.',
-    errors: { 400: URL_ERRORS, ...NOT_FOUND },
+    errors: { 400: URL_ERRORS, ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiOkResponse({ type: WebhookEndpointResponseDto })
   update(
@@ -83,7 +85,7 @@ export class WebhookEndpointsController {
     description:
       'Until `previousSecretExpiresAt` every request carries two signatures, one per secret, so the receiver can ' +
       'switch without a gap. No body (or `{}`). Recorded in the audit log.',
-    errors: { 400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON], ...NOT_FOUND },
+    errors: { 400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON], ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiOkResponse({ type: WebhookEndpointWithSecretResponseDto })
   rotate(
@@ -101,7 +103,7 @@ export class WebhookEndpointsController {
     operationId: 'deleteWebhookEndpoint',
     summary: 'Delete an endpoint; its pending deliveries end as FAILED',
     description: 'Recorded in the audit log.',
-    errors: NOT_FOUND,
+    errors: { ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiNoContentResponse({ description: 'Deleted' })
   async remove(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() actor: AuthenticatedUser): Promise<void> {

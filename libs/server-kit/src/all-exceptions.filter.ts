@@ -16,6 +16,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, reqId: request.id, url: request.url }, 'request failed');
     }
     if (reply.sent) return;
+    // "Come back later" answers (429, 503) that say when carry it as Retry-After too, whoever threw them.
+    const retryAfter = (mapped.body as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(retryAfter));
     void reply.status(mapped.status).send(mapped.body);
   }
 }

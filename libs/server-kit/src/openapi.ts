@@ -162,7 +162,7 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
   [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
   [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR, ADMIN',
-  [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many login attempts; try again in 9 s',
+  [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many requests; try again in 9 s',
   [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
 };
 

@@ -7,7 +7,8 @@
  * client request (all `x-internal-*` headers are spoofable there), and only the gateway is published
  * (anything else on the servers' network could set it). What it changes at an event server, only for a
  * request with a key that is already stored: the claim is not shed and runs beyond the claims gate's limit
- * (past its start-by time, START_BY_HEADER, it is answered for its key without a decision instead).
+ * (past its start-by time, START_BY_HEADER, it is answered for its key without a decision instead). For any
+ * such request: it does not count against the player's claim rate (it is the first replica's request).
  */
 export const RESENT_AFTER_DROP_HEADER = 'x-internal-resent-after-drop';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Role, hasRequiredRole, isRole } from './roles.js';
+import { Role, hasRequiredRole, isRole, requiresRolesMessage } from './roles.js';
 
 describe('hasRequiredRole', () => {
   it('lets any authenticated user through when no role is required', () => {
@@ -22,5 +22,13 @@ describe('hasRequiredRole', () => {
     expect(['USER', 'OPERATOR', 'AUDITOR', 'ADMIN'].every(isRole)).toBe(true);
     expect(isRole('ROOT')).toBe(false);
     expect(isRole('admin')).toBe(false);
+  });
+});
+
+describe('requiresRolesMessage', () => {
+  it('names ADMIN among the roles that may call a route, once', () => {
+    expect(requiresRolesMessage([Role.OPERATOR])).toBe('Requires one of the roles: OPERATOR, ADMIN');
+    expect(requiresRolesMessage([Role.OPERATOR, Role.AUDITOR])).toBe('Requires one of the roles: OPERATOR, AUDITOR, ADMIN');
+    expect(requiresRolesMessage([Role.ADMIN])).toBe('Requires one of the roles: ADMIN');
   });
 });

@@ -156,6 +156,7 @@ export class WebhooksService {
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -210,6 +211,7 @@ export class WebhooksService {
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -235,6 +237,7 @@ export class WebhooksService {
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
