@@ -304,20 +304,6 @@ describe('claims: outcomes, review, idempotency', () => {
     await t.request('POST', '/activities', { token: operator.token, body: { userId: admin.id, type: 'CLAIM_TEST' } });
     expect((await t.request('POST', `/events/${event.id}/claims`, { token: admin.token })).status).toBe(201);
   });
-});
-
-describe('claims: bodies of body-less requests', () => {
-  let t: EventTestApp;
-  let operator: Actor;
-
-  beforeAll(async () => {
-    t = await startEventTestApp('claims_bodies');
-    operator = t.as('OPERATOR');
-  });
-
-  afterAll(async () => {
-    await t?.close();
-  });
 
   it('takes an empty body sent as JSON as no body; a route that needs one says so; a prototype key is named', async () => {
     const event = await createClaimableEvent(t, operator);
