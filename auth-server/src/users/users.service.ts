@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { RoleChangeLock } from '../role-lock/role-change-lock.js';
+import { ADMIN_ROLES_MUTEX, RoleChangeLock } from '../role-lock/role-change-lock.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound } from './user-errors.js';
@@ -129,7 +129,7 @@ export class UsersService {
    */
   async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
     const after = [...new Set(roles)];
-    return this.roleLock.runExclusive(async (lease) => {
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
       const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
       if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
       if (!target) throw userNotFound(id);

@@ -18,14 +18,18 @@ export interface LeaseStore {
 }
 
 /**
- * A mutex's usual timing: a lease far longer than the guarded work (a few store round trips) takes, which is
- * what a crashed holder can block at most; no write with less than 2 s of it left; a caller waits 5 s.
+ * A mutex around short work (a few store round trips): a lease of 10 s, far longer than the work, which is what
+ * a crashed holder can block at most; no write with less than 2 s of it left; a caller waits 5 s, then gets a
+ * 503 (with Retry-After: 1) saying `busyMessage`, having changed nothing. A failed release is told to `log`.
  */
-export const SHORT_WORK_LEASE = { leaseMs: 10_000, safetyMs: 2_000, waitMs: 5_000 } as const;
-
-/** The 503 (with Retry-After: 1) of a change that could not have its mutex, having changed nothing. */
-export function busyWith(message: string): () => DomainError {
-  return () => new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds: 1 });
+export function shortWorkLease(busyMessage: string, log: { warn(message: string): void }): LeaseMutexOptions {
+  return {
+    leaseMs: 10_000,
+    safetyMs: 2_000,
+    waitMs: 5_000,
+    busy: () => new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, busyMessage, { retryAfterSeconds: 1 }),
+    onReleaseFailed: (error) => log.warn(`A lease was not let go (it expires in 10 s): ${String(error)}`),
+  };
 }
 
 export interface LeaseMutexOptions {
