@@ -123,11 +123,9 @@ export class EventClaimsController {
       })
       .then(answer)
       .catch((error: unknown) => {
-        // Nothing was recorded (shed, or the player over their rate) or the claim was undone (interrupted): the
-        // client may retry, after this.
-        if (error instanceof DomainError && (error.status === 503 || error.status === 429)) {
-          void reply.header('retry-after', String(retryAfterOf(error)));
-        }
+        // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this
+        // (1 s for a 503 that does not say; a 429 says, and the exception filter sends it as Retry-After).
+        if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
         // The key's first request is still running (or died before recording its claim): ask again shortly.
         if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
           void reply.header('retry-after', '1');
