@@ -28,6 +28,7 @@ export async function createGatewayServer(
     timeoutMs: config.upstreamTimeoutMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     replicaCooldownMs: config.replicaCooldownMs,
+    resolveIntervalMs: config.upstreamResolveIntervalMs,
     maxConnectionsPerReplica: config.upstreamMaxConnections,
   });
   await app.init();

@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
-import { isIP } from 'node:net';
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
+import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -51,16 +51,6 @@ export interface OutboxConfig {
   batchSize: number;
   retryBaseMs: number;
   retryMaxMs: number;
-}
-
-/** An IPv4/IPv6 address or CIDR block, as Fastify's trustProxy accepts them. */
-export function isAddressOrCidr(value: string): boolean {
-  const [address, prefix, ...rest] = value.split('/');
-  const version = isIP(address ?? '');
-  if (version === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 /** Accepts PEM as is or `\n`-escaped on one line (how most secret stores hand it over). */
@@ -162,7 +152,9 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     reader.problem('OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_BASE_MS');
   }
   for (const proxy of config.trustedProxies) {
-    if (!isAddressOrCidr(proxy)) reader.problem(`AUTH_TRUSTED_PROXIES must list IP addresses or CIDR blocks, got "${proxy}"`);
+    if (!isProxyAddressEntry(proxy) && !isHostName(proxy)) {
+      reader.problem(`AUTH_TRUSTED_PROXIES must list IP addresses, CIDR blocks or host names, got "${proxy}"`);
+    }
   }
   reader.done();
   return config;

@@ -135,6 +135,40 @@ describe('login throttling (failures only, per account and address, per account,
   });
 });
 
+describe('the gateway named by its host name (AUTH_TRUSTED_PROXIES=localhost, as Compose names the service)', () => {
+  let named: NestFastifyApplication;
+
+  beforeAll(async () => {
+    named = await startTestApp(
+      testConfig(dbName, {
+        JWT_PRIVATE_KEY: rsaPrivateKeyPem(),
+        AUTH_TRUSTED_PROXIES: 'localhost',
+        REGISTRATIONS_PER_ADDRESS: '1000',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await named?.close();
+  });
+
+  it('believes X-Forwarded-For from the addresses the name resolves to, and from nobody else', async () => {
+    const target = await account();
+    const attempt = (clientIp: string, remoteAddress: string) =>
+      call(named, 'POST', '/auth/login', {
+        body: { email: target.email, password: 'wrong' },
+        headers: { 'x-forwarded-for': clientIp },
+        remoteAddress,
+      });
+    expect((await attempt('203.0.113.90', '127.0.0.1')).status).toBe(401);
+    expect((await attempt('203.0.113.91', '198.51.100.9')).status).toBe(401);
+    const attempts = db.collection('throttle_attempts');
+    expect(await attempts.countDocuments({ ip: '203.0.113.90' })).toBe(1);
+    expect(await attempts.countDocuments({ ip: '198.51.100.9' })).toBe(1);
+    expect(await attempts.countDocuments({ ip: '203.0.113.91' })).toBe(0);
+  });
+});
+
 describe('registration throttling per address', () => {
   let limited: NestFastifyApplication;
   const limitedDb = testDatabaseName('throttle_reg');

@@ -17,6 +17,7 @@ describe('loadGatewayConfig', () => {
       upstreamTimeoutMs: 10_000,
       upstreamConnectTimeoutMs: 1_500,
       replicaCooldownMs: 5_000,
+      upstreamResolveIntervalMs: 5_000,
       upstreamMaxConnections: 1_024,
       trustedProxies: [],
       securityHeaders: { hstsMaxAgeSeconds: 0 },
@@ -64,6 +65,7 @@ describe('loadGatewayConfig', () => {
       UPSTREAM_TIMEOUT_MS: '2500',
       UPSTREAM_CONNECT_TIMEOUT_MS: '300',
       UPSTREAM_REPLICA_COOLDOWN_MS: '2000',
+      UPSTREAM_RESOLVE_INTERVAL_MS: '0',
       GATEWAY_TRUSTED_PROXIES: '10.0.0.1, 172.28.0.0/16,::1,loopback',
     });
     expect(config).toMatchObject({
@@ -76,6 +78,7 @@ describe('loadGatewayConfig', () => {
       upstreamTimeoutMs: 2500,
       upstreamConnectTimeoutMs: 300,
       replicaCooldownMs: 2000,
+      upstreamResolveIntervalMs: 0,
       trustedProxies: ['10.0.0.1', '172.28.0.0/16', '::1', 'loopback'],
     });
   });

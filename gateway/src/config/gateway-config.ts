@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
+import { isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
 
 export interface GatewayConfig {
   nodeEnv: NodeEnv;
@@ -16,23 +16,13 @@ export interface GatewayConfig {
   upstreamConnectTimeoutMs: number;
   /** How long a replica that refused a connection is left out of rotation. */
   replicaCooldownMs: number;
+  /** How often upstream host names are resolved again, each address a replica (0: never expanded). */
+  upstreamResolveIntervalMs: number;
   /** Connections (one request each) the gateway opens to each upstream replica at most. */
   upstreamMaxConnections: number;
   /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
-}
-
-const PROXY_ADDR_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
-
-function isTrustedProxyEntry(entry: string): boolean {
-  if (PROXY_ADDR_NAMES.includes(entry)) return true;
-  const [address, bits, ...rest] = entry.split('/');
-  const family = isIP(address ?? '');
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const prefix = Number(bits);
-  return /^\d+$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
 }
 
 /**
@@ -86,7 +76,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
   const auth = readUpstreams(reader, 'AUTH_SERVICE_URL', `http://127.0.0.1:${reader.port('AUTH_PORT', 3001)}`);
   const event = readUpstreams(reader, 'EVENT_SERVICE_URL', `http://127.0.0.1:${reader.port('EVENT_PORT', 3002)}`);
   const trustedProxies = reader.list('GATEWAY_TRUSTED_PROXIES', []);
-  const badProxies = trustedProxies.filter((entry) => !isTrustedProxyEntry(entry));
+  const badProxies = trustedProxies.filter((entry) => !isProxyAddressEntry(entry));
   if (badProxies.length > 0) {
     reader.problem(`GATEWAY_TRUSTED_PROXIES must list IP addresses or CIDRs, got "${badProxies.join('", "')}"`);
   }
@@ -108,6 +98,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
+    upstreamResolveIntervalMs: reader.int('UPSTREAM_RESOLVE_INTERVAL_MS', { default: 5_000, min: 0, max: 600_000 }),
     upstreamMaxConnections: reader.int('UPSTREAM_MAX_CONNECTIONS', { default: 1_024, min: 1, max: 65_536 }),
     trustedProxies,
     securityHeaders: readSecurityHeadersConfig(reader),

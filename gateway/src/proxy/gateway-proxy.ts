@@ -25,6 +25,8 @@ export interface GatewayProxyOptions {
   connectTimeoutMs: number;
   /** How long a replica that refused a connection stays out of rotation. */
   replicaCooldownMs: number;
+  /** How often upstream host names are resolved again, each address a replica (0 or absent: never). */
+  resolveIntervalMs?: number;
   /** Connections per upstream replica. */
   maxConnectionsPerReplica?: number;
 }
@@ -103,6 +105,15 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       const replicas = new ReplicaPool({
         origins,
         cooldownMs: options.replicaCooldownMs,
+        resolveIntervalMs: options.resolveIntervalMs ?? 0,
+        onResolved: (origin, resolved, error) => {
+          if (error) {
+            fastify.log.warn(
+              { upstream, origin, code: (error as { code?: unknown }).code, replicas: resolved },
+              'upstream host name did not resolve: its replicas stay as they were',
+            );
+          } else fastify.log.info({ upstream, origin, replicas: resolved }, 'upstream replicas resolved');
+        },
         connectTimeoutMs: options.connectTimeoutMs,
         timeoutMs: options.timeoutMs,
         ...(options.maxConnectionsPerReplica !== undefined && { maxConnections: options.maxConnectionsPerReplica }),

@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Dispatcher } from 'undici';
@@ -9,7 +9,7 @@ import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../tes
 import { rawRequest } from '../testing/raw-http.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
-import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer } from './replica-pool.js';
+import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, systemLookup } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
@@ -18,6 +18,8 @@ const auth = fakeAuthServer(signer);
 const [one, two] = [new FakeUpstream(), new FakeUpstream()];
 let dead: string;
 let dropper: Server;
+/** Another dropping replica (the same handler at another address). */
+let secondDropper: Server;
 let dropped = 0;
 /** Reads a request and never answers (a replica stuck on it). */
 let silent: Server;
@@ -30,14 +32,17 @@ function url(server: Server): string {
 beforeAll(async () => {
   await Promise.all([auth.start(), one.start(), two.start()]);
   dead = await unusedUrl();
-  dropper = createServer((request) => {
+  const dropOnce = (request: IncomingMessage): void => {
     request.resume();
     request.on('end', () => {
       dropped++;
       request.socket.destroy();
     });
-  });
+  };
+  dropper = createServer(dropOnce);
   await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+  secondDropper = createServer(dropOnce);
+  await new Promise<void>((resolve) => secondDropper.listen(0, '127.0.0.1', resolve));
   silent = createServer((request) => request.resume());
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 });
@@ -52,6 +57,7 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all([auth.stop(), one.stop(), two.stop()]);
   await new Promise((resolve) => dropper.close(resolve));
+  await new Promise((resolve) => secondDropper.close(resolve));
   silent.closeAllConnections();
   await new Promise((resolve) => silent.close(resolve));
 });
@@ -192,7 +198,7 @@ describe('ReplicaPool', () => {
 
     // Every replica drops it: each is tried once, then the caller gets the error.
     dropped = 0;
-    const dropping = poolOf([url(dropper), url(dropper)], { mayResendAfterDrop: keyed });
+    const dropping = poolOf([url(dropper), url(secondDropper)], { mayResendAfterDrop: keyed });
     expect(await send(dropping.pool, post('k1'))).toMatchObject({ error: expect.any(Error) });
     expect(dropped).toBe(2);
     expect(dropping.resent).toHaveLength(1);
@@ -291,6 +297,129 @@ describe('ReplicaPool', () => {
     for (const code of ['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'EPIPE', undefined]) {
       expect(isConnectFailure(Object.assign(new Error(String(code)), { code })), String(code)).toBe(false);
     }
+  });
+});
+
+describe('ReplicaPool with an origin named by a host name (a Compose service: one name, an address per replica)', () => {
+  // Two servers on one port at two loopback addresses: the addresses a service name resolves to.
+  const [first, second] = [new FakeUpstream(), new FakeUpstream()];
+  let port: number;
+  let name: string;
+  /** What the fake resolver answers for the name now: addresses, or an error code. */
+  let answer: string[] | string;
+  const lookedUp: string[] = [];
+  const lookup = async (hostname: string): Promise<string[]> => {
+    lookedUp.push(hostname);
+    if (typeof answer === 'string') throw Object.assign(new Error(`getaddrinfo ${answer} ${hostname}`), { code: answer });
+    return answer;
+  };
+
+  beforeAll(async () => {
+    await first.start();
+    port = first.port;
+    await second.start({ host: '127.0.0.2', port });
+    name = `http://event-server.test:${port}`;
+  });
+
+  afterEach(() => {
+    first.seen.length = 0;
+    second.seen.length = 0;
+    lookedUp.length = 0;
+  });
+
+  afterAll(async () => {
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
+  function namedPool(origins: string[], resolveIntervalMs = 60_000) {
+    const resolved: Array<{ origin: string; replicas: readonly string[]; code?: unknown }> = [];
+    const downs: string[] = [];
+    const pool = new ReplicaPool({
+      origins,
+      cooldownMs: 5_000,
+      connectTimeoutMs: 1_000,
+      timeoutMs: 5_000,
+      resolveIntervalMs,
+      lookup,
+      onReplicaDown: (origin) => downs.push(origin),
+      onResolved: (origin, replicas, error) =>
+        resolved.push({ origin, replicas, ...(error && { code: (error as { code?: unknown }).code }) }),
+    });
+    pools.push(pool);
+    return { pool, resolved, downs };
+  }
+
+  it('takes turns over every address the name resolves to, and follows the name as its addresses change', async () => {
+    answer = ['127.0.0.1'];
+    const { pool, resolved } = namedPool([name]);
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://127.0.0.1:${port}`]);
+    for (let index = 0; index < 2; index++) expect(await send(pool)).toMatchObject({ status: 200 });
+    expect([first.seen.length, second.seen.length]).toEqual([2, 0]);
+
+    // A second replica starts (docker compose up --scale event-server=2): it joins the rotation.
+    answer = ['127.0.0.2', '127.0.0.1'];
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`]);
+    for (let index = 0; index < 4; index++) expect(await send(pool, { path: `/n/${index}` })).toMatchObject({ status: 200 });
+    expect([first.seen.length, second.seen.length]).toEqual([4, 2]);
+
+    // The resolver fails for a while: the replicas stay as they were, and the failure is told once.
+    answer = 'EAI_AGAIN';
+    await pool.resolveNames();
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`]);
+
+    // The first replica is gone (stopped, its name withdrawn): only the second is sent to.
+    answer = ['127.0.0.2'];
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://127.0.0.2:${port}`]);
+    for (let index = 0; index < 3; index++) expect(await send(pool)).toMatchObject({ status: 200 });
+    expect([first.seen.length, second.seen.length]).toEqual([4, 5]);
+    expect(resolved).toEqual([
+      { origin: name, replicas: [`http://127.0.0.1:${port}`] },
+      { origin: name, replicas: [`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`] },
+      { origin: name, replicas: [`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`], code: 'EAI_AGAIN' },
+      { origin: name, replicas: [`http://127.0.0.2:${port}`] },
+    ]);
+  });
+
+  it('leaves an address that refuses connections out of rotation and sends its request to another', async () => {
+    // 127.0.0.3: nothing listens there (a replica that died, its address not yet withdrawn).
+    answer = ['127.0.0.3', '127.0.0.1'];
+    const { pool, downs } = namedPool([name]);
+    await pool.resolveNames();
+    for (let index = 0; index < 4; index++) expect(await send(pool)).toMatchObject({ status: 200 });
+    expect(first.seen).toHaveLength(4);
+    expect(downs).toEqual([`http://127.0.0.3:${port}`]);
+    expect(pool.inRotation()).toEqual([`http://127.0.0.1:${port}`]);
+  });
+
+  it('resolves names on its own every interval, and only names: not addresses, localhost or https origins', async () => {
+    answer = ['127.0.0.2'];
+    const { pool } = namedPool([name, `http://127.0.0.1:${port}`, `http://localhost:${port}`, `https://auth.test:${port}`], 20);
+    while (!pool.inRotation().includes(`http://127.0.0.2:${port}`)) await new Promise((resolve) => setTimeout(resolve, 5));
+    const before = lookedUp.length;
+    while (lookedUp.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(new Set(lookedUp)).toEqual(new Set(['event-server.test']));
+    expect(pool.inRotation()).toEqual([
+      `http://127.0.0.2:${port}`,
+      `http://127.0.0.1:${port}`,
+      `http://localhost:${port}`,
+      `https://auth.test:${port}`,
+    ]);
+  });
+
+  it('sends to the name as it stands until it first resolves, and never expands it with an interval of 0', async () => {
+    answer = ['127.0.0.2'];
+    const { pool } = namedPool([`http://localhost:${port}`, name], 0);
+    await pool.resolveNames();
+    expect(lookedUp).toEqual([]);
+    expect(pool.inRotation()).toEqual([`http://localhost:${port}`, name]);
+  });
+
+  it('resolves a real name with the system resolver', async () => {
+    expect(await systemLookup('localhost')).toContain('127.0.0.1');
   });
 });
 

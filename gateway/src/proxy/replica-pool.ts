@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
@@ -44,9 +46,51 @@ export function isDroppedWithoutAnswer(error: unknown): boolean {
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
+/** Every address a host name resolves to (the system resolver: /etc/hosts, then DNS). */
+export type HostLookup = (hostname: string) => Promise<string[]>;
+
+export const systemLookup: HostLookup = async (hostname) =>
+  (await lookup(hostname, { all: true, order: 'verbatim' })).map((entry) => entry.address);
+
+/**
+ * The host name of an origin whose addresses are each a replica: an `http:` origin named by a host name
+ * other than localhost (one machine: its 127.0.0.1 and ::1 are one server). An `https:` origin keeps its
+ * name, which its certificate is checked against. Undefined for every other origin.
+ */
+function expandableName(origin: string): string | undefined {
+  const url = new URL(origin);
+  const hostname = url.hostname.toLowerCase();
+  if (url.protocol !== 'http:' || hostname === 'localhost' || isIP(hostname.replace(/^\[|\]$/g, '')) !== 0) {
+    return undefined;
+  }
+  return hostname;
+}
+
+/** The origin of one address of a named origin: same scheme and port. */
+function originAt(origin: string, address: string): string {
+  const url = new URL(origin);
+  const host = isIP(address) === 6 ? `[${address}]` : address;
+  return `${url.protocol}//${host}:${url.port === '' ? '80' : url.port}`;
+}
+
 export interface ReplicaPoolOptions {
-  /** The replicas' origins, in the order the rotation starts with. */
+  /**
+   * The replicas' origins, in the order the rotation starts with. An `http:` origin named by a host name
+   * (not localhost) stands for every address the name resolves to, each a replica (resolveIntervalMs).
+   */
   origins: readonly string[];
+  /**
+   * How often the host names of `origins` are resolved again (ms): a replica whose address appears is
+   * added to the rotation, one whose address is gone leaves it (the requests it has finish). Until a name
+   * first resolves, or when it no longer does, its origin is one replica as it stands (the last addresses
+   * it had are kept when it no longer resolves). 0: names are never expanded (undici resolves each
+   * connection's address itself, one address per name).
+   */
+  resolveIntervalMs?: number;
+  /** Resolves a host name into its addresses (default: the system resolver). */
+  lookup?: HostLookup;
+  /** Told when a named origin's replicas change (for the log), or when resolving it failed (`error`). */
+  onResolved?: (origin: string, replicas: readonly string[], error?: Error) => void;
   /** How long a replica that could not be connected to is left out of rotation. */
   cooldownMs: number;
   connectTimeoutMs: number;
@@ -77,6 +121,17 @@ interface Replica {
   downUntil: number;
 }
 
+/** One configured origin and the replicas it stands for now. */
+interface Source {
+  origin: string;
+  /** The host name whose addresses are the replicas, if it is expanded. */
+  hostname: string | undefined;
+  /** The replicas' origins: its resolved addresses, or the origin itself until (and unless) it resolves. */
+  replicas: string[];
+  /** Whether the last attempt to resolve it failed (so a failure is told once, not every interval). */
+  failing: boolean;
+}
+
 type RequestOptions = Dispatcher.RequestOptions & { origin?: string | URL };
 type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => void;
 
@@ -94,14 +149,83 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * checks the request's start-by time before deciding anything: START_BY_HEADER).
  */
 export class ReplicaPool {
-  private readonly replicas: Replica[];
+  private replicas: Replica[] = [];
+  private readonly sources: Source[];
   private readonly now: () => number;
   private turn = 0;
+  private resolveTimer: NodeJS.Timeout | undefined;
+  private resolving: Promise<void> | undefined;
+  private closed = false;
 
   constructor(private readonly options: ReplicaPoolOptions) {
     if (options.origins.length === 0) throw new Error('a replica pool needs at least one origin');
     this.now = options.now ?? Date.now;
-    this.replicas = options.origins.map((origin) => ({
+    const expand = (options.resolveIntervalMs ?? 0) > 0;
+    this.sources = options.origins.map((origin) => ({
+      origin,
+      hostname: expand ? expandableName(origin) : undefined,
+      replicas: [origin],
+      failing: false,
+    }));
+    this.rebuild();
+    if (this.sources.some((source) => source.hostname !== undefined)) {
+      void this.resolveNames();
+      this.resolveTimer = setInterval(() => void this.resolveNames(), options.resolveIntervalMs);
+      this.resolveTimer.unref();
+    }
+  }
+
+  /**
+   * Resolves the named origins again and updates the rotation (also run every resolveIntervalMs). Settles
+   * when done; a call while one is under way waits for that one.
+   */
+  resolveNames(): Promise<void> {
+    this.resolving ??= this.resolveEach().finally(() => {
+      this.resolving = undefined;
+    });
+    return this.resolving;
+  }
+
+  private async resolveEach(): Promise<void> {
+    const lookupAll = this.options.lookup ?? systemLookup;
+    let changed = false;
+    await Promise.all(
+      this.sources.map(async (source) => {
+        if (source.hostname === undefined) return;
+        let addresses: string[];
+        try {
+          addresses = await lookupAll(source.hostname);
+        } catch (error) {
+          if (!source.failing) this.options.onResolved?.(source.origin, source.replicas, error as Error);
+          source.failing = true;
+          return;
+        }
+        source.failing = false;
+        const replicas = [...new Set(addresses.map((address) => originAt(source.origin, address)))].sort();
+        if (replicas.length === 0 || replicas.join() === source.replicas.join()) return;
+        source.replicas = replicas;
+        changed = true;
+        this.options.onResolved?.(source.origin, replicas);
+      }),
+    );
+    if (changed && !this.closed) this.rebuild();
+  }
+
+  /** The rotation from the sources' replicas: a replica that stays keeps its connections and its cooldown. */
+  private rebuild(): void {
+    const current = new Map(this.replicas.map((replica) => [replica.origin, replica]));
+    const origins = [...new Set(this.sources.flatMap((source) => source.replicas))];
+    this.replicas = origins.map((origin) => current.get(origin) ?? this.replicaAt(origin));
+    this.turn %= this.replicas.length;
+    for (const [origin, replica] of current) {
+      // Gone: the requests it has under way finish, then its connections close.
+      if (!origins.includes(origin)) replica.pool.close().catch(() => undefined);
+    }
+  }
+
+  private replicaAt(origin: string): Replica {
+    const { options } = this;
+    return {
       origin,
       downUntil: 0,
       pool: new Pool(origin, {
@@ -114,7 +238,7 @@ export class ReplicaPool {
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
       }),
-    }));
+    };
   }
 
   /** The replicas now in rotation (for health reports and tests). */
@@ -202,11 +326,18 @@ export class ReplicaPool {
   }
 
   async close(): Promise<void> {
+    this.stopResolving();
     await Promise.all(this.replicas.map((replica) => replica.pool.close()));
   }
 
   /** reply-from's `destroyAgent` calls this when the gateway closes. */
   destroy(): Promise<void> {
+    this.stopResolving();
     return Promise.all(this.replicas.map((replica) => replica.pool.destroy())).then(() => undefined);
+  }
+
+  private stopResolving(): void {
+    this.closed = true;
+    clearInterval(this.resolveTimer);
   }
 }

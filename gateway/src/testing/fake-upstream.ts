@@ -33,10 +33,15 @@ export class FakeUpstream {
 
   get url(): string {
     const address = this.server?.server.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
+    return `http://${address.address}:${address.port}`;
   }
 
-  async start(): Promise<this> {
+  get port(): number {
+    return (this.server?.server.address() as AddressInfo).port;
+  }
+
+  /** On 127.0.0.1 and a free port unless told (another loopback address serves as another host). */
+  async start(at: { host?: string; port?: number } = {}): Promise<this> {
     const server = Fastify({ logger: false });
     server.removeAllContentTypeParsers();
     server.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 10 * 1024 * 1024 }, (_request, body, done) =>
@@ -63,7 +68,7 @@ export class FakeUpstream {
         .headers(answer.headers ?? {})
         .send(answer.body ?? seen);
     });
-    await server.listen({ host: '127.0.0.1', port: 0 });
+    await server.listen({ host: at.host ?? '127.0.0.1', port: at.port ?? 0 });
     this.server = server;
     return this;
   }

@@ -15,6 +15,7 @@ import type { LogLevel } from './env.js';
 import { BatchedLogDestination, type LogOutput } from './log-destination.js';
 import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
+import { type TrustProxySetting, TrustedProxies } from './trusted-proxies.js';
 
 // Kept in their own module (client-error.ts needs them too); exported here, where the servers import them from.
 export { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
@@ -23,7 +24,11 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 export interface HttpAppOptions {
   service: string;
   logLevel: LogLevel;
-  /** Addresses whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. */
+  /**
+   * Proxies whose X-Forwarded-For is believed (the gateway); nobody else can pick their IP. Addresses, CIDR
+   * blocks, proxy-addr's range names, and host names (each stands for the addresses it resolves to:
+   * TrustedProxies).
+   */
   trustedProxies?: string[];
   securityHeaders?: SecurityHeadersConfig;
   /** Messages of lines never written: a library's line that the server says better itself. */
@@ -96,13 +101,14 @@ export async function createHttpApp(
   const answerHeaders = answerHeadersFor(options.securityHeaders ?? { hstsMaxAgeSeconds: 0 });
   // The answers to requests no route sees (not HTTP, or an unmet Expect) carry every answer's headers too.
   const unrouted = rawAnswers(answerHeaders.api);
+  const proxies = await trustedProxiesFor(options.trustedProxies ?? [], logger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One hand-built line per request (request-log.ts), and no pino child per request unless one is used.
     logController: new OneLinePerRequest(logger),
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
+    trustProxy: proxies.setting,
     genReqId: requestIdOf,
     // A request arriving while closing is answered by boundGracefulClose's hook, with the error body.
     return503OnClosing: false,
@@ -126,6 +132,7 @@ export async function createHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', unrouted.unmetExpectation);
   fastify.addHook('onClose', (_instance, done) => {
+    proxies.resolver?.stop();
     logs.close();
     done();
   });
@@ -137,6 +144,30 @@ export async function createHttpApp(
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Fastify's trustProxy for the entries: their list as it is, unless one is a host name; then a judgement
+ * per address by TrustedProxies, whose names are resolved before the server starts and kept up to date.
+ */
+async function trustedProxiesFor(
+  entries: readonly string[],
+  logger: Logger,
+): Promise<{ setting: TrustProxySetting; resolver?: TrustedProxies }> {
+  const resolver = new TrustedProxies(entries, {
+    onResolved: (name, addresses, error) => {
+      const code = (error as { code?: unknown } | undefined)?.code;
+      if (!error) logger.info({ name, addresses }, 'trusted proxy resolved: its X-Forwarded-For is believed');
+      // A proxy started after this server (Compose starts the gateway last) is not an error yet.
+      else if (addresses.length === 0) {
+        logger.info({ name, code }, 'trusted proxy name does not resolve yet: its X-Forwarded-For is believed once it does');
+      } else
+        logger.warn({ name, addresses, code }, 'trusted proxy name does not resolve: the addresses it last had stay trusted');
+    },
+  });
+  if (!resolver.hasNames) return { setting: entries.length > 0 ? [...entries] : false };
+  await resolver.start();
+  return { setting: (address) => resolver.trusts(address), resolver };
 }
 
 /**
