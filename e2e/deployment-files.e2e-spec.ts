@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { loadAuthConfig } from '../auth-server/src/config/auth-config.js';
+import { loadEventConfig } from '../event-server/src/config/event-config.js';
+import { loadGatewayConfig } from '../gateway/src/config/gateway-config.js';
+
+// What can be checked of docker-compose.yml and the Dockerfile without a Docker engine (none runs on CI):
+// the shape a scaled, side-by-side deployment needs, and that each server accepts the settings Compose
+// gives it. `docker compose config` would check the file against Compose's schema; these check our intent.
+
+interface ComposeService {
+  build?: { args?: Record<string, string | number> };
+  environment?: Record<string, string | number>;
+  ports?: string[];
+  container_name?: string;
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
+  healthcheck?: unknown;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  networks?: Record<string, { ipam?: unknown } | null>;
+}
+
+const compose = load(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8')) as ComposeFile;
+const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+
+/** A service's environment as Compose hands it over with no .env and nothing exported: `${X:-d}` is d. */
+function environmentOf(service: string): Record<string, string> {
+  const entries = Object.entries(compose.services[service]?.environment ?? {});
+  return Object.fromEntries(entries.map(([name, value]) => [name, String(value).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1')]));
+}
+
+describe('docker-compose.yml', () => {
+  it('publishes the gateway alone', () => {
+    const published = Object.entries(compose.services).filter(([, service]) => (service.ports ?? []).length > 0);
+    expect(published.map(([name]) => name)).toEqual(['gateway']);
+  });
+
+  it('fixes no subnet or address, which would collide with a network already on the host', () => {
+    for (const network of Object.values(compose.networks ?? {})) expect(network?.ipam).toBeUndefined();
+    for (const [name, service] of Object.entries(compose.services)) {
+      const networks = Array.isArray(service.networks) ? [] : Object.values(service.networks ?? {});
+      expect(
+        networks.some((network) => network?.ipv4_address !== undefined),
+        name,
+      ).toBe(false);
+      expect(service.container_name, name).toBeUndefined();
+    }
+  });
+
+  it('names the servers by their service names, so any project name and any --scale works', () => {
+    const gateway = environmentOf('gateway');
+    const auth = environmentOf('auth');
+    const event = environmentOf('event-server');
+    expect(gateway.AUTH_SERVICE_URL).toBe(`http://auth:${auth.AUTH_PORT}`);
+    // One name for every event-server replica: the gateway resolves it into each replica's address.
+    expect(gateway.EVENT_SERVICE_URL).toBe(`http://event-server:${event.EVENT_PORT}`);
+    expect(auth.EVENT_SERVICE_URL).toBe(`http://event-server:${event.EVENT_PORT}`);
+    expect(event.AUTH_JWKS_URL).toBe(`http://auth:${auth.AUTH_PORT}/.well-known/jwks.json`);
+    // Only the gateway may speak for a client's address, named by its service (resolved, not fixed).
+    expect(auth.AUTH_TRUSTED_PROXIES).toBe('gateway');
+  });
+
+  it('gives each server settings it accepts, listening on every interface at the port its image was built for', () => {
+    const gateway = loadGatewayConfig(environmentOf('gateway'));
+    const auth = loadAuthConfig(environmentOf('auth'));
+    const event = loadEventConfig(environmentOf('event-server'));
+    expect([gateway.host, auth.host, event.host]).toEqual(['0.0.0.0', '0.0.0.0', '0.0.0.0']);
+    expect(gateway.upstreamResolveIntervalMs).toBeGreaterThan(0);
+    const builtFor = (service: string) => Number(compose.services[service]?.build?.args?.PORT);
+    expect([gateway.port, auth.port, event.port]).toEqual([builtFor('gateway'), builtFor('auth'), builtFor('event-server')]);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds in stages and runs as a non-root user with a healthcheck', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK /m);
+  });
+});
