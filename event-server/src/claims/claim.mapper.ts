@@ -98,6 +98,16 @@ export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
   };
 }
 
+/**
+ * A claim as its player sees it: the payout without `lastError`, which quotes the game's receiver (its
+ * answers, addresses and ports) and is staff's to read (here and at /deliveries).
+ */
+export function toPlayerClaimResponse(claim: ClaimRecord): ClaimResponseDto {
+  const response = toClaimResponse(claim);
+  delete response.payout.lastError;
+  return response;
+}
+
 function payoutResponse(payout: ClaimPayout | undefined): ClaimPayoutResponseDto {
   if (!payout) return { status: 'NOT_REQUIRED', attempts: 0 };
   return {

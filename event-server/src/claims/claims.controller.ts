@@ -21,7 +21,8 @@ import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
 import { withUtf8Bom } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
-import { toClaimResponse } from './claim.mapper.js';
+import { toClaimResponse, toPlayerClaimResponse } from './claim.mapper.js';
+import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
 import { ClaimReviewService } from './claim-review.service.js';
 import { ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
@@ -49,15 +50,26 @@ const REFUSAL_MESSAGE: Record<ClaimRefusal, string> = {
   CLAIM_INTERRUPTED: 'The claim was interrupted; try again',
 };
 
-/** A claim the request was refused is answered with its code's status and carries the recorded claim. */
-function answer(outcome: ClaimOutcome): ClaimResponseDto {
-  const claim = toClaimResponse(outcome.claim);
-  if (!outcome.refusal) return claim;
-  throw claimError(outcome.refusal, REFUSAL_MESSAGE[outcome.refusal], { ...claim });
+/** A claim as the caller may see it: staff see why a payout failed, players only how it stands. */
+function viewFor(user: AuthenticatedUser): (claim: ClaimRecord) => ClaimResponseDto {
+  return claimsStaffRole(user.roles) ? toClaimResponse : toPlayerClaimResponse;
 }
 
-function pageOf(page: Page<ClaimRecord>): Page<ClaimResponseDto> {
-  return { ...page, items: page.items.map(toClaimResponse) };
+/** A claim the request was refused is answered with its code's status and carries the recorded claim. */
+function answerFor(user: AuthenticatedUser): (outcome: ClaimOutcome) => ClaimResponseDto {
+  const view = viewFor(user);
+  return (outcome) => {
+    const claim = view(outcome.claim);
+    if (!outcome.refusal) return claim;
+    throw claimError(outcome.refusal, REFUSAL_MESSAGE[outcome.refusal], { ...claim });
+  };
+}
+
+function pageOf(
+  page: Page<ClaimRecord>,
+  view: (claim: ClaimRecord) => ClaimResponseDto = toClaimResponse,
+): Page<ClaimResponseDto> {
+  return { ...page, items: page.items.map(view) };
 }
 
 /** A body-less route still parses a JSON body when one is sent, and refuses any field in it. */
@@ -121,7 +133,7 @@ export class EventClaimsController {
         resentAfterDrop: isResentAfterDrop(reply.request.headers),
         startWithinMs: msLeftToStart(reply.request.headers),
       })
-      .then(answer)
+      .then(answerFor(user))
       .catch((error: unknown) => {
         // Nothing was recorded (shed) or the claim was undone (interrupted): the client may retry, after this
         // (1 s for a 503 that does not say; a 429 says, and the exception filter sends it as Retry-After).
@@ -148,7 +160,7 @@ export class ClaimsController {
   @ApiPageQuery()
   @ApiOkResponse({ type: ClaimPageResponseDto })
   async mine(@Query() query: MyClaimsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<ClaimResponseDto>> {
-    return pageOf(await this.history.list({ ...filterOf(query), userId: user.id }, query));
+    return pageOf(await this.history.list({ ...filterOf(query), userId: user.id }, query), viewFor(user));
   }
 
   @Get('export')
@@ -186,7 +198,7 @@ export class ClaimsController {
   })
   @ApiOkResponse({ type: ClaimResponseDto })
   async get(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<ClaimResponseDto> {
-    return toClaimResponse(await this.history.get(id, user));
+    return viewFor(user)(await this.history.get(id, user));
   }
 
   @Post(':id/approve')

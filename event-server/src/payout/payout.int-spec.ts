@@ -71,12 +71,12 @@ describe('payout webhooks', () => {
 
   async function grantedClaim(
     options: { approval?: 'AUTO' | 'MANUAL' } = {},
-  ): Promise<{ id: string; body: Record<string, unknown> }> {
+  ): Promise<{ id: string; body: Record<string, unknown>; player: { token: string } }> {
     const event = await createClaimableEvent(t, operator, options);
     const [user] = await eligibleUsers(t, operator, 1);
     const answer = await claim(t, event.id, user!);
     expect(answer.status).toBe(201);
-    return { id: answer.body.id as string, body: answer.body };
+    return { id: answer.body.id as string, body: answer.body, player: user! };
   }
 
   async function deliveriesOf(claimId: string): Promise<Delivery[]> {
@@ -373,6 +373,16 @@ describe('payout webhooks', () => {
         const claimNow = await t.request<Record<string, unknown>>('GET', `/claims/${granted.id}`, { token: operator.token });
         expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 4, lastError: 'no answer within 500 ms' });
       });
+      // The player sees how the payout stands, not what the game's receiver did (staff's to read).
+      const own = await t.request<{ payout: Record<string, unknown> }>('GET', `/claims/${granted.id}`, {
+        token: granted.player.token,
+      });
+      expect(own.body.payout).toMatchObject({ status: 'FAILED', attempts: 4 });
+      expect(own.body.payout).not.toHaveProperty('lastError');
+      const mine = await t.request<{ items: Array<{ id: string; payout: Record<string, unknown> }> }>('GET', '/claims/me', {
+        token: granted.player.token,
+      });
+      expect(mine.body.items.find((item) => item.id === granted.id)?.payout).toEqual(own.body.payout);
 
       receiver.answer = (_i, _w, res) => res.writeHead(200).end();
       expect((await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: t.as('AUDITOR').token })).status).toBe(403);

@@ -32,7 +32,10 @@ export class ClaimPayoutResponseDto {
   @ApiPropertyOptional({ format: 'date-time' })
   lastAttemptAt?: string;
 
-  @ApiPropertyOptional({ description: 'Why the latest unsuccessful attempt failed' })
+  @ApiPropertyOptional({
+    description:
+      "Why the latest unsuccessful attempt failed; shown to staff (OPERATOR, AUDITOR, ADMIN) only: it quotes the game's receiver",
+  })
   lastError?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the last of its webhooks was received' })

@@ -14,7 +14,7 @@ export type ClaimPayoutResponseDto = {
   deliveredAt?: string;
   lastAttemptAt?: string;
   /**
-   * Why the latest unsuccessful attempt failed
+   * Why the latest unsuccessful attempt failed; shown to staff (OPERATOR, AUDITOR, ADMIN) only: it quotes the game's receiver
    */
   lastError?: string;
   /**
