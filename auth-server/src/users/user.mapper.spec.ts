@@ -55,6 +55,17 @@ describe('normaliseEmail', () => {
   it('trims and lower-cases', () => {
     expect(normaliseEmail('  Alice@Example.COM\t')).toBe('alice@example.com');
   });
+
+  it('gives look-alike spellings of one mailbox one form: NFC, and an IDN domain whether Unicode or punycode', () => {
+    expect(normaliseEmail('jose\u0301@example.com')).toBe(normaliseEmail('jos\u00e9@example.com'));
+    expect(normaliseEmail('jos\u00e9@example.com')).toBe('jos\u00e9@example.com');
+    expect(normaliseEmail('p@xn--exmple-cua.com')).toBe('p@ex\u00e4mple.com');
+    expect(normaliseEmail('p@EXA\u0308MPLE.com')).toBe('p@ex\u00e4mple.com');
+    expect(normaliseEmail('p@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com')).toBe('p@example.com');
+    // Not a valid domain: kept as it came (validation says what is wrong with it).
+    expect(normaliseEmail('p@ex ample.com')).toBe('p@ex ample.com');
+    expect(normaliseEmail('no-at-sign')).toBe('no-at-sign');
+  });
 });
 
 describe('generateReferralCode', () => {

@@ -1,3 +1,4 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
 import type { Role } from '@reward/server-kit/roles';
 
 /** A user as the rest of the server sees it: no password hash, no Mongo internals. */
@@ -31,7 +32,17 @@ export interface NewUser {
   referredBy: string | null;
 }
 
-/** Trimmed and lower-cased: `Alice@Example.com ` and `alice@example.com` are one account. */
+/**
+ * One spelling per mailbox: trimmed, lower-cased and in Unicode NFC (`é` typed as one character or as `e`
+ * plus a combining accent), and an internationalised domain in its Unicode form whether it came as such or
+ * in punycode (`exämple.com` and `xn--exmple-cua.com` are one domain). So `Alice@Example.com ` and
+ * `alice@example.com` are one account, and so are two spellings that look alike but differ in code points.
+ */
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  const lowered = email.trim().normalize('NFC').toLowerCase();
+  const at = lowered.lastIndexOf('@');
+  if (at < 0) return lowered;
+  // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came).
+  const ascii = domainToASCII(lowered.slice(at + 1));
+  return ascii === '' ? lowered : `${lowered.slice(0, at + 1)}${domainToUnicode(ascii)}`;
 }

@@ -65,6 +65,17 @@ describe('POST /auth/register', () => {
     expect(second.body).toMatchObject({ statusCode: 409, error: 'Conflict', code: 'EMAIL_TAKEN' });
   });
 
+  it('refuses a look-alike spelling of a taken email (combining accent, punycode domain) with 409, and logs in with either', async () => {
+    const first = await register(app, { email: 'jos\u00e9@ex\u00e4mple.com', password: 'first-password' });
+    expect(first.status).toBe(201);
+    for (const email of ['jose\u0301@ex\u00e4mple.com', 'jos\u00e9@xn--exmple-cua.com']) {
+      const again = await register(app, { email });
+      expect(again.status, email).toBe(409);
+      expect(again.body).toMatchObject({ code: 'EMAIL_TAKEN' });
+    }
+    expect((await login(app, 'JOSE\u0301@XN--EXMPLE-CUA.COM', 'first-password')).status).toBe(200);
+  });
+
   it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));
