@@ -264,6 +264,13 @@ describe('claims: outcomes, review, idempotency', () => {
       'limit=0',
       'limit=101',
       'page=0',
+      // Decimal digits only: not what Number() would also take.
+      'limit=0x10',
+      'limit=1e1',
+      'limit=',
+      'limit=%205',
+      'page=1.0',
+      'page=+1',
       'status=PROCESSING',
       'from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z',
       'userId=x',
@@ -279,6 +286,10 @@ describe('claims: outcomes, review, idempotency', () => {
         .status,
     ).toBe(400);
     expect((await t.request('GET', '/claims/me?limit=101', { token: user!.token })).status).toBe(400);
+    expect((await t.request('GET', '/claims?limit=007&page=1', { token: operator.token })).body).toMatchObject({
+      limit: 7,
+      page: 1,
+    });
 
     const auditor = t.as('AUDITOR');
     const someClaim = (await t.request<{ items: Array<{ id: string }> }>('GET', '/claims/me', { token: user!.token })).body

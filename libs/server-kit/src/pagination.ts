@@ -1,18 +1,26 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+/**
+ * A query parameter that is a whole number written in decimal digits, as a number; anything else is left
+ * as it came, for IsInt to refuse (`Number()` would take `0x10`, `1e2`, ` 5` and `` as numbers).
+ */
+export function decimalInteger({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+}
 
 /** `page` (from 1) and `limit` (1..100, default 20), as API.md fixes them for every list. */
 export class PaginationQueryDto {
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimalInteger)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
   page: number = 1;
 
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimalInteger)
   @IsInt()
   @Min(1)
   @Max(100)
