@@ -1,6 +1,13 @@
 import { Role } from '@reward/server-kit/roles';
 import { describe, expect, it } from 'vitest';
-import { type ActivityItem, type AuditEntry, friendInviteActivity, loginActivity, roleChangeAudit } from './outbox-message.js';
+import {
+  type ActivityItem,
+  type AuditEntry,
+  friendInviteActivity,
+  loginActivity,
+  logoutEverywhereAudit,
+  roleChangeAudit,
+} from './outbox-message.js';
 
 const at = new Date('2025-03-01T09:30:00.123+09:00');
 const user = '65f1c0ffee0000000000000a';
@@ -47,7 +54,9 @@ describe('outbox payloads', () => {
     });
     // The stored payload does not alias the caller's arrays.
     after.push(Role.ADMIN);
-    expect(envelope.kind === 'AUDIT' && envelope.payload.changes.roles.after).toEqual(['USER', 'OPERATOR']);
+    expect(
+      envelope.kind === 'AUDIT' && envelope.payload.action === 'USER_ROLES_CHANGED' && envelope.payload.changes.roles.after,
+    ).toEqual(['USER', 'OPERATOR']);
   });
 
   it('gives every activity and audit payload an externalId within the event server limit of 128 characters', () => {
@@ -56,6 +65,7 @@ describe('outbox payloads', () => {
       loginActivity(outboxId, user, at).payload as ActivityItem,
       friendInviteActivity(user, friend, at).payload as ActivityItem,
       roleChangeAudit(outboxId, { actorId: admin, targetId: user, before: [], after: [Role.ADMIN] }, at).payload as AuditEntry,
+      logoutEverywhereAudit(outboxId, { actorId: admin, targetId: user, before: 4, after: 5 }, at).payload as AuditEntry,
     ];
     for (const payload of payloads) {
       expect(payload.externalId.length).toBeLessThanOrEqual(128);

@@ -12,15 +12,16 @@ export interface ActivityItem {
 }
 
 /** The event server's `POST /internal/audit-logs` body, exactly as sent. */
-export interface AuditEntry {
+export type AuditEntry = {
   actorId: string;
-  action: 'USER_ROLES_CHANGED';
   targetType: 'USER';
   targetId: string;
   at: string;
-  changes: { roles: { before: Role[]; after: Role[] } };
   externalId: string;
-}
+} & (
+  | { action: 'USER_ROLES_CHANGED'; changes: { roles: { before: Role[]; after: Role[] } } }
+  | { action: 'USER_LOGGED_OUT_EVERYWHERE'; changes: { accessVersion: { before: number; after: number } } }
+);
 
 /**
  * The event server's `POST /internal/access-versions` body: from `accessVersion` on, the user's older access
@@ -89,6 +90,26 @@ export function roleChangeAudit(
       at: at.toISOString(),
       changes: { roles: { before: [...change.before], after: [...change.after] } },
       externalId: `auth:USER_ROLES_CHANGED:${outboxId}`,
+    },
+  };
+}
+
+/** An ADMIN ended every session of another user: the access version that made their tokens stale. */
+export function logoutEverywhereAudit(
+  outboxId: string,
+  change: { actorId: string; targetId: string; before: number; after: number },
+  at: Date,
+): OutboxEnvelope {
+  return {
+    kind: 'AUDIT',
+    payload: {
+      actorId: change.actorId,
+      action: 'USER_LOGGED_OUT_EVERYWHERE',
+      targetType: 'USER',
+      targetId: change.targetId,
+      at: at.toISOString(),
+      changes: { accessVersion: { before: change.before, after: change.after } },
+      externalId: `auth:USER_LOGGED_OUT_EVERYWHERE:${outboxId}`,
     },
   };
 }

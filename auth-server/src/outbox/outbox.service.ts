@@ -6,6 +6,7 @@ import {
   accessVersionNotice,
   friendInviteActivity,
   loginActivity,
+  logoutEverywhereAudit,
   roleChangeAudit,
 } from './outbox-message.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -28,6 +29,10 @@ export class OutboxService {
 
   enqueueRoleChange(change: { actorId: string; targetId: string; before: Role[]; after: Role[] }, at: Date): Promise<void> {
     return this.enqueue((id) => roleChangeAudit(id, change, at), at);
+  }
+
+  enqueueLogoutEverywhere(change: { actorId: string; targetId: string; before: number; after: number }, at: Date): Promise<void> {
+    return this.enqueue((id) => logoutEverywhereAudit(id, change, at), at);
   }
 
   enqueueAccessVersion(userId: string, accessVersion: number, reason: AccessVersionNotice['reason'], at: Date): Promise<void> {

@@ -38,6 +38,8 @@ const adminCount = (): Promise<number> => db.collection('users').countDocuments(
 const rootId = async (): Promise<string> => String((await db.collection('users').findOne({ email: TEST_ADMIN.email }))?._id);
 const setRoles = (token: string, id: string, roles: string[]) =>
   call(app, 'PATCH', `/users/${id}/roles`, { token, body: { roles } });
+const audits = async (targetId: string) =>
+  (await db.collection('outbox').find({ kind: 'AUDIT', 'payload.targetId': targetId }).toArray()).map((row) => row.payload);
 const accessNotices = (userId: string) => db.collection('outbox').find({ kind: 'ACCESS', 'payload.userId': userId }).toArray();
 
 /** A fresh user promoted to ADMIN by `by`, signed in again so the token carries ADMIN and the new version. */
@@ -164,6 +166,8 @@ describe('POST /users/:id/logout-all', () => {
     const second = await login(app, user.email, user.password);
     const reply = await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken });
     expect(reply.status).toBe(204);
+    // Their own sessions: not a staff change, nothing to audit.
+    expect(await audits(user.id)).toEqual([]);
     for (const refreshToken of [user.refreshToken, second.body.refreshToken as string]) {
       const refreshed = await call(app, 'POST', '/auth/refresh', { body: { refreshToken } });
       expect(refreshed.status).toBe(401);
@@ -186,9 +190,22 @@ describe('POST /users/:id/logout-all', () => {
     const refused = await call(app, 'POST', `/users/${user.id}/logout-all`, { token: other.accessToken });
     expect(refused.status).toBe(403);
     expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(200);
-    const done = await call(app, 'POST', `/users/${other.id}/logout-all`, { token: await adminToken() });
+    expect(await audits(user.id)).toEqual([]);
+    const admin = await adminToken();
+    const done = await call(app, 'POST', `/users/${other.id}/logout-all`, { token: admin });
     expect(done.status).toBe(204);
     expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: other.refreshToken } })).status).toBe(401);
+    // A staff change: audited with who did it and the access version that made the user's tokens stale.
+    expect(await audits(other.id)).toEqual([
+      expect.objectContaining({
+        actorId: decode(admin).sub,
+        action: 'USER_LOGGED_OUT_EVERYWHERE',
+        targetType: 'USER',
+        targetId: other.id,
+        changes: { accessVersion: { before: 0, after: 1 } },
+        externalId: expect.stringMatching(/^auth:USER_LOGGED_OUT_EVERYWHERE:/),
+      }),
+    ]);
   });
 
   it('refuses a token made stale by an earlier logout-all with 401 STALE_ACCESS_TOKEN, for the user themselves', async () => {

@@ -165,7 +165,13 @@ export class UsersService {
     }
     const user = await this.users.bumpSessions(targetId);
     if (!user) throw userNotFound(targetId);
-    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+    const now = new Date();
+    // An ADMIN ending another user's sessions is a staff change: it goes to the audit log (outbox) too.
+    if (actorId !== targetId) {
+      const change = { actorId, targetId, before: user.accessVersion - 1, after: user.accessVersion };
+      await this.outbox.enqueueLogoutEverywhere(change, now);
+    }
+    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', now);
   }
 }
 
