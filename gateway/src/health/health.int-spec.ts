@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
+import { loadGatewayConfig } from '../config/gateway-config.js';
+import { UpstreamProbe } from './upstream-probe.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
 const gateway = useGatewayWithFakes();
@@ -73,6 +75,39 @@ describe('GET /health', () => {
     } finally {
       await replicated.app.close();
       await spare.stop();
+    }
+  });
+});
+
+describe('UpstreamProbe with an upstream named by a host name (a Compose service)', () => {
+  it('asks every address the name resolves to: up while one answers, down when none does', async () => {
+    // Two replicas on one port at two loopback addresses, as one service name's addresses.
+    const first = await new FakeUpstream().start();
+    const second = await new FakeUpstream().start({ host: '127.0.0.2', port: first.port });
+    const asked: string[] = [];
+    const config = loadGatewayConfig({ EVENT_SERVICE_URL: `http://event-server.test:${first.port}` });
+    const probe = new UpstreamProbe(config, async (name) => {
+      asked.push(name);
+      return ['127.0.0.2', '127.0.0.1'];
+    });
+    try {
+      first.healthy = false;
+      expect(await probe.isUp('event')).toBe(true);
+      [first.healthy, second.healthy] = [true, false];
+      expect(await probe.isUp('event')).toBe(true);
+      first.healthy = false;
+      expect(await probe.isUp('event')).toBe(false);
+      expect(asked).toEqual(['event-server.test', 'event-server.test', 'event-server.test']);
+      // With names not expanded (UPSTREAM_RESOLVE_INTERVAL_MS=0), the name is asked as it stands.
+      const plain = new UpstreamProbe(
+        loadGatewayConfig({ EVENT_SERVICE_URL: `http://event-server.test:${first.port}`, UPSTREAM_RESOLVE_INTERVAL_MS: '0' }),
+        async () => {
+          throw new Error('not asked');
+        },
+      );
+      expect(await plain.isUp('event')).toBe(false);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
     }
   });
 });

@@ -1,18 +1,35 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Upstream } from '../policy/route-policy.js';
+import { type HostLookup, replicaOrigins, systemLookup } from '../proxy/replica-pool.js';
+
+/** The resolver the probe expands upstream host names with (tests give their own). */
+export const UPSTREAM_LOOKUP = Symbol('UPSTREAM_LOOKUP');
 
 export const HEALTH_PROBE_TIMEOUT_MS = 1_500;
 
 /** Asks an upstream's own /health: up only when it answers 200 in time. */
 @Injectable()
 export class UpstreamProbe {
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Optional() @Inject(UPSTREAM_LOOKUP) private readonly lookup: HostLookup = systemLookup,
+  ) {}
 
-  /** Up when at least one of the upstream's replicas is (the proxy sends requests to those in rotation). */
+  /**
+   * Up when at least one of the upstream's replicas is (the proxy sends requests to those in rotation). A
+   * URL named by a host name is every address the name resolves to, as the proxy sees it (a Compose service
+   * with a replica down: asking the name would reach whichever address the resolver gave first).
+   */
   async isUp(upstream: Upstream): Promise<boolean> {
-    const states = await Promise.all(this.config.upstreams[upstream].map((origin) => this.isReplicaUp(origin)));
+    const expand = this.config.upstreamResolveIntervalMs > 0;
+    const origins = await Promise.all(
+      this.config.upstreams[upstream].map(async (origin) =>
+        expand ? replicaOrigins(origin, this.lookup).catch(() => [origin]) : [origin],
+      ),
+    );
+    const states = await Promise.all(origins.flat().map((origin) => this.isReplicaUp(origin)));
     return states.includes(true);
   }
 

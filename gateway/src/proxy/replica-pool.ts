@@ -73,6 +73,16 @@ function originAt(origin: string, address: string): string {
   return `${url.protocol}//${host}:${url.port === '' ? '80' : url.port}`;
 }
 
+/**
+ * The replicas an origin stands for now: one per address its host name resolves to (sorted, none twice),
+ * or the origin itself when it is not expanded (expandableName). Rejects when the name does not resolve.
+ */
+export async function replicaOrigins(origin: string, lookupAll: HostLookup = systemLookup): Promise<string[]> {
+  const hostname = expandableName(origin);
+  if (hostname === undefined) return [origin];
+  return [...new Set((await lookupAll(hostname)).map((address) => originAt(origin, address)))].sort();
+}
+
 export interface ReplicaPoolOptions {
   /**
    * The replicas' origins, in the order the rotation starts with. An `http:` origin named by a host name
@@ -192,16 +202,15 @@ export class ReplicaPool {
     await Promise.all(
       this.sources.map(async (source) => {
         if (source.hostname === undefined) return;
-        let addresses: string[];
+        let replicas: string[];
         try {
-          addresses = await lookupAll(source.hostname);
+          replicas = await replicaOrigins(source.origin, lookupAll);
         } catch (error) {
           if (!source.failing) this.options.onResolved?.(source.origin, source.replicas, error as Error);
           source.failing = true;
           return;
         }
         source.failing = false;
-        const replicas = [...new Set(addresses.map((address) => originAt(source.origin, address)))].sort();
         if (replicas.length === 0 || replicas.join() === source.replicas.join()) return;
         source.replicas = replicas;
         changed = true;
