@@ -33,13 +33,21 @@ export interface NewUser {
 }
 
 /**
+ * How emails were stored before normaliseEmail did more than this (trimmed and lower-cased): accounts stored
+ * so before are still found by it (UsersService), since no migration rewrote them.
+ */
+export function legacyEmailSpelling(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
  * One spelling per mailbox: trimmed, lower-cased and in Unicode NFC (`é` typed as one character or as `e`
  * plus a combining accent), and an internationalised domain in its Unicode form whether it came as such or
  * in punycode (`exämple.com` and `xn--exmple-cua.com` are one domain). So `Alice@Example.com ` and
  * `alice@example.com` are one account, and so are two spellings that look alike but differ in code points.
  */
 export function normaliseEmail(email: string): string {
-  const lowered = email.trim().normalize('NFC').toLowerCase();
+  const lowered = legacyEmailSpelling(email).normalize('NFC');
   const at = lowered.lastIndexOf('@');
   if (at < 0) return lowered;
   // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came).

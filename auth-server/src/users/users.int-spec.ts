@@ -76,6 +76,20 @@ describe('POST /auth/register', () => {
     expect((await login(app, 'JOSE\u0301@XN--EXMPLE-CUA.COM', 'first-password')).status).toBe(200);
   });
 
+  it('still finds an account stored before emails were normalised as now, by the spelling it was stored under', async () => {
+    // Stored as registrations stored it before (trimmed and lower-cased only): no migration rewrote it.
+    const created = await register(app, { email: 'legacy@xn--exmple-cua.com', password: 'legacy-password' });
+    expect(created.status).toBe(201);
+    await db
+      .collection('users')
+      .updateOne({ email: 'legacy@ex\u00e4mple.com' }, { $set: { email: 'legacy@xn--exmple-cua.com' } });
+    expect((await login(app, ' LEGACY@xn--exmple-cua.com', 'legacy-password')).status).toBe(200);
+    const again = await register(app, { email: 'Legacy@XN--EXMPLE-CUA.com' });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ code: 'EMAIL_TAKEN' });
+    expect(await db.collection('users').countDocuments({ email: /^legacy@/ })).toBe(1);
+  });
+
   it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));

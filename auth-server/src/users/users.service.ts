@@ -7,7 +7,7 @@ import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound } from './user-errors.js';
 import { UserRepository } from './user.repository.js';
-import { type User, type UserCredentials, normaliseEmail } from './user.js';
+import { type User, type UserCredentials, legacyEmailSpelling, normaliseEmail } from './user.js';
 
 const REFERRAL_CODE_ATTEMPTS = 5;
 
@@ -66,6 +66,9 @@ export class UsersService {
    */
   async createAccount(account: NewAccount): Promise<User> {
     const email = normaliseEmail(account.email);
+    // An account stored before emails were normalised as now, under this very spelling (no unique index
+    // sees it: its stored form differs from the normalised one).
+    if (await this.findStoredLegacy(account.email, (legacy) => this.users.findByEmail(legacy))) throw emailTaken();
     const passwordHash = await this.passwords.hash(account.password);
     for (let attempt = 0; attempt < REFERRAL_CODE_ATTEMPTS; attempt += 1) {
       const result = await this.users.insert({
@@ -93,12 +96,28 @@ export class UsersService {
   }
 
   /** Only the login path sees the hash. */
-  findCredentials(email: string): Promise<UserCredentials | undefined> {
-    return this.users.findCredentialsByEmail(normaliseEmail(email));
+  async findCredentials(email: string): Promise<UserCredentials | undefined> {
+    return (
+      (await this.users.findCredentialsByEmail(normaliseEmail(email))) ??
+      this.findStoredLegacy(email, (legacy) => this.users.findCredentialsByEmail(legacy))
+    );
   }
 
-  findByEmail(email: string): Promise<User | undefined> {
-    return this.users.findByEmail(normaliseEmail(email));
+  async findByEmail(email: string): Promise<User | undefined> {
+    return (
+      (await this.users.findByEmail(normaliseEmail(email))) ??
+      this.findStoredLegacy(email, (legacy) => this.users.findByEmail(legacy))
+    );
+  }
+
+  /**
+   * An account stored under the email's legacy spelling (legacyEmailSpelling) before emails were normalised
+   * as now: looked up only when that spelling differs from the normalised one (a non-ASCII or punycode
+   * address), so an ASCII address costs one read, as before.
+   */
+  private async findStoredLegacy<T>(email: string, find: (legacy: string) => Promise<T | undefined>): Promise<T | undefined> {
+    const legacy = legacyEmailSpelling(email);
+    return legacy === normaliseEmail(email) ? undefined : find(legacy);
   }
 
   /**

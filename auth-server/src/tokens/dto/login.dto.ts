@@ -2,11 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { NoControlCharacters } from '../../users/dto/register-user.dto.js';
-import { normaliseEmail } from '../../users/user.js';
+import { legacyEmailSpelling } from '../../users/user.js';
 
 export class LoginDto {
   @ApiProperty({ minLength: 1, maxLength: 254, example: 'alice@example.com' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? legacyEmailSpelling(value) : value))
   @IsString()
   @MinLength(1)
   @MaxLength(254)

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
-import { normaliseEmail } from '../user.js';
+import { legacyEmailSpelling } from '../user.js';
 
 const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -32,9 +32,10 @@ export class RegisterUserDto {
     format: 'email',
     maxLength: 254,
     example: 'alice@example.com',
-    description: 'Trimmed and lower-cased; one account per address',
+    description:
+      'One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode)',
   })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? legacyEmailSpelling(value) : value))
   @IsString()
   @MaxLength(254)
   @IsEmail()
