@@ -418,6 +418,35 @@ describe('ReplicaPool with an origin named by a host name (a Compose service: on
     expect(pool.inRotation()).toEqual([`http://localhost:${port}`, name]);
   });
 
+  it('counts a server with an IPv4 and an IPv6 address once (IPv6 only for a name without IPv4)', async () => {
+    answer = ['127.0.0.1', '::1', '127.0.0.1'];
+    const { pool } = namedPool([name]);
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://127.0.0.1:${port}`]);
+    answer = ['::1'];
+    await pool.resolveNames();
+    expect(pool.inRotation()).toEqual([`http://[::1]:${port}`]);
+  });
+
+  it('ends the requests of a replica that left the rotation when the pool is destroyed (the gateway closing)', async () => {
+    answer = ['127.0.0.1'];
+    const { pool } = namedPool([name]);
+    await pool.resolveNames();
+    first.answer = () => ({ delayMs: 3_000 });
+    try {
+      const pending = send(pool, { path: '/slow' });
+      while (first.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // Its address is withdrawn while the request is under way: the replica leaves, its request goes on.
+      answer = ['127.0.0.2'];
+      await pool.resolveNames();
+      expect(pool.inRotation()).toEqual([`http://127.0.0.2:${port}`]);
+      await pool.destroy();
+      expect(await pending).toMatchObject({ error: { code: 'UND_ERR_DESTROYED' } });
+    } finally {
+      first.answer = () => undefined;
+    }
+  });
+
   it('resolves a real name with the system resolver', async () => {
     expect(await systemLookup('localhost')).toContain('127.0.0.1');
   });

@@ -80,7 +80,11 @@ function originAt(origin: string, address: string): string {
 export async function replicaOrigins(origin: string, lookupAll: HostLookup = systemLookup): Promise<string[]> {
   const hostname = expandableName(origin);
   if (hostname === undefined) return [origin];
-  return [...new Set((await lookupAll(hostname)).map((address) => originAt(origin, address)))].sort();
+  const addresses = await lookupAll(hostname);
+  // A server on a dual-stack network has an IPv4 and an IPv6 address: one replica, not two. IPv6 is
+  // taken only for a name that has no IPv4 address.
+  const v4 = addresses.filter((address) => isIP(address) === 4);
+  return [...new Set((v4.length > 0 ? v4 : addresses).map((address) => originAt(origin, address)))].sort();
 }
 
 export interface ReplicaPoolOptions {
@@ -164,6 +168,8 @@ export class ReplicaPool {
   private readonly now: () => number;
   private turn = 0;
   private resolveTimer: NodeJS.Timeout | undefined;
+  /** Replicas' pools that left the rotation and are finishing their requests (closed with the pool). */
+  private readonly retiring = new Set<Pool>();
   private resolving: Promise<void> | undefined;
   private closed = false;
 
@@ -228,8 +234,16 @@ export class ReplicaPool {
     this.turn %= this.replicas.length;
     for (const [origin, replica] of current) {
       // Gone: the requests it has under way finish, then its connections close.
-      if (!origins.includes(origin)) replica.pool.close().catch(() => undefined);
+      if (!origins.includes(origin)) this.retire(replica.pool);
     }
+  }
+
+  private retire(pool: Pool): void {
+    this.retiring.add(pool);
+    pool
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(pool));
   }
 
   private replicaAt(origin: string): Replica {
@@ -336,13 +350,18 @@ export class ReplicaPool {
 
   async close(): Promise<void> {
     this.stopResolving();
-    await Promise.all(this.replicas.map((replica) => replica.pool.close()));
+    await Promise.all([...this.pools()].map((pool) => pool.close().catch(() => undefined)));
   }
 
   /** reply-from's `destroyAgent` calls this when the gateway closes. */
   destroy(): Promise<void> {
     this.stopResolving();
-    return Promise.all(this.replicas.map((replica) => replica.pool.destroy())).then(() => undefined);
+    return Promise.all([...this.pools()].map((pool) => pool.destroy())).then(() => undefined);
+  }
+
+  /** Every pool with connections: the replicas' and those of replicas that left the rotation. */
+  private pools(): Set<Pool> {
+    return new Set([...this.replicas.map((replica) => replica.pool), ...this.retiring]);
   }
 
   private stopResolving(): void {
