@@ -181,16 +181,16 @@ export class UsersService {
     if (actorId !== targetId) {
       const actor = await this.users.findById(actorId);
       if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+      // A staff change goes to the audit log (outbox) before it is made: if the entry cannot be written,
+      // nothing changed. Undoing it instead would bring the ended sessions back.
+      const target = await this.users.findById(targetId);
+      if (!target) throw userNotFound(targetId);
+      const change = { actorId, targetId, before: target.accessVersion, after: target.accessVersion + 1 };
+      await this.outbox.enqueueLogoutEverywhere(change, new Date());
     }
     const user = await this.users.bumpSessions(targetId);
     if (!user) throw userNotFound(targetId);
-    const now = new Date();
-    // An ADMIN ending another user's sessions is a staff change: it goes to the audit log (outbox) too.
-    if (actorId !== targetId) {
-      const change = { actorId, targetId, before: user.accessVersion - 1, after: user.accessVersion };
-      await this.outbox.enqueueLogoutEverywhere(change, now);
-    }
-    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', now);
+    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
   }
 }
 
