@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { loadAuthConfig } from '../auth-server/src/config/auth-config.js';
-import { loadEventConfig } from '../event-server/src/config/event-config.js';
-import { loadGatewayConfig } from '../gateway/src/config/gateway-config.js';
+import { loadAuthConfig } from '../../auth-server/src/config/auth-config.js';
+import { loadEventConfig } from '../../event-server/src/config/event-config.js';
+import { loadGatewayConfig } from './config/gateway-config.js';
 
 // What can be checked of docker-compose.yml and the Dockerfile without a Docker engine (none runs on CI):
 // the shape a scaled, side-by-side deployment needs, and that each server accepts the settings Compose
@@ -22,8 +22,8 @@ interface ComposeFile {
   networks?: Record<string, { ipam?: unknown } | null>;
 }
 
-const compose = load(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8')) as ComposeFile;
-const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+const compose = load(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as ComposeFile;
+const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 
 /** A service's environment as Compose hands it over with no .env and nothing exported: `${X:-d}` is d. */
 function environmentOf(service: string): Record<string, string> {
