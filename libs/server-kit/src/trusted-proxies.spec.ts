@@ -46,7 +46,7 @@ describe('TrustedProxies', () => {
     expect(lookedUp).toEqual([]);
   });
 
-  it('trusts every address a name resolves to, follows the name, and keeps its last addresses while it fails', async () => {
+  it('trusts every address a name resolves to, follows the name, keeps its last addresses while the resolver fails, and drops them when the name is gone', async () => {
     const { proxies, clock, told, answers } = resolver(['gateway', '10.9.9.9'], { gateway: ['172.18.0.4', '172.18.0.5'] });
     await proxies.start();
     proxies.stop();
@@ -68,6 +68,10 @@ describe('TrustedProxies', () => {
     await proxies.resolve();
     await proxies.resolve();
     expect(proxies.trusts('172.18.0.9')).toBe(true);
+    // The name no longer exists (the gateway's container is gone): its address is trusted no longer.
+    answers.gateway = 'ENOTFOUND';
+    await proxies.resolve();
+    expect(proxies.trusts('172.18.0.9')).toBe(false);
     expect(told).toEqual([
       ['gateway', ['172.18.0.4', '172.18.0.5']],
       ['gateway', ['172.18.0.9']],

@@ -67,8 +67,8 @@ function blockListOf(entries: readonly string[]): BlockList {
  * (the gateway's Compose service name, say) stands for every address it resolves to, resolved when the
  * server starts and every TRUSTED_PROXY_RESOLVE_INTERVAL_MS after, and again (at most once a second) when
  * a request comes from an address not trusted: a proxy whose container was replaced (a new address) is
- * believed again within about a second. A name that does not resolve (yet) trusts nobody new, and the
- * addresses it last had stay trusted until it resolves to others.
+ * believed again within about a second. A name that does not exist (ENOTFOUND: not yet, or no more)
+ * trusts nobody; while the resolver fails otherwise, the addresses it last had stay trusted.
  */
 export class TrustedProxies {
   private readonly fixed: BlockList;
@@ -137,6 +137,9 @@ export class TrustedProxies {
         try {
           found = [...new Set(await this.lookup(name))].filter((address) => isIP(address) !== 0).sort();
         } catch (error) {
+          // The name no longer exists (its container is gone): its addresses may go to another container,
+          // so they are trusted no longer. Any other failure (the resolver busy or away) keeps them.
+          if ((error as { code?: unknown }).code === 'ENOTFOUND' && this.addresses.delete(name)) changed = true;
           if (!this.failing.has(name)) this.options.onResolved?.(name, this.addresses.get(name) ?? [], error as Error);
           this.failing.add(name);
           return;
