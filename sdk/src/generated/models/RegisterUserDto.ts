@@ -4,7 +4,7 @@
 /* eslint-disable */
 export type RegisterUserDto = {
   /**
-   * Trimmed and lower-cased; one account per address
+   * One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode)
    */
   email: string;
   /**
