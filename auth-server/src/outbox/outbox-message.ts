@@ -12,16 +12,18 @@ export interface ActivityItem {
 }
 
 /** The event server's `POST /internal/audit-logs` body, exactly as sent. */
+/** What an audit entry says happened to a user. */
+export type AuditFacts =
+  | { action: 'USER_ROLES_CHANGED'; changes: { roles: { before: Role[]; after: Role[] } } }
+  | { action: 'USER_LOGGED_OUT_EVERYWHERE'; changes: { accessVersion: { before: number; after: number } } };
+
 export type AuditEntry = {
   actorId: string;
   targetType: 'USER';
   targetId: string;
   at: string;
   externalId: string;
-} & (
-  | { action: 'USER_ROLES_CHANGED'; changes: { roles: { before: Role[]; after: Role[] } } }
-  | { action: 'USER_LOGGED_OUT_EVERYWHERE'; changes: { accessVersion: { before: number; after: number } } }
-);
+} & AuditFacts;
 
 /**
  * The event server's `POST /internal/access-versions` body: from `accessVersion` on, the user's older access
@@ -80,18 +82,10 @@ export function roleChangeAudit(
   change: { actorId: string; targetId: string; before: Role[]; after: Role[] },
   at: Date,
 ): OutboxEnvelope {
-  return {
-    kind: 'AUDIT',
-    payload: {
-      actorId: change.actorId,
-      action: 'USER_ROLES_CHANGED',
-      targetType: 'USER',
-      targetId: change.targetId,
-      at: at.toISOString(),
-      changes: { roles: { before: [...change.before], after: [...change.after] } },
-      externalId: `auth:USER_ROLES_CHANGED:${outboxId}`,
-    },
-  };
+  return userAudit(outboxId, change, at, {
+    action: 'USER_ROLES_CHANGED',
+    changes: { roles: { before: [...change.before], after: [...change.after] } },
+  });
 }
 
 /** An ADMIN ended every session of another user: the access version that made their tokens stale. */
@@ -100,16 +94,23 @@ export function logoutEverywhereAudit(
   change: { actorId: string; targetId: string; before: number; after: number },
   at: Date,
 ): OutboxEnvelope {
+  return userAudit(outboxId, change, at, {
+    action: 'USER_LOGGED_OUT_EVERYWHERE',
+    changes: { accessVersion: { before: change.before, after: change.after } },
+  });
+}
+
+/** A staff change to a user, keyed by its outbox row (so a redelivery is recorded once). */
+function userAudit(outboxId: string, who: { actorId: string; targetId: string }, at: Date, facts: AuditFacts): OutboxEnvelope {
   return {
     kind: 'AUDIT',
     payload: {
-      actorId: change.actorId,
-      action: 'USER_LOGGED_OUT_EVERYWHERE',
+      actorId: who.actorId,
       targetType: 'USER',
-      targetId: change.targetId,
+      targetId: who.targetId,
       at: at.toISOString(),
-      changes: { accessVersion: { before: change.before, after: change.after } },
-      externalId: `auth:USER_LOGGED_OUT_EVERYWHERE:${outboxId}`,
+      externalId: `auth:${facts.action}:${outboxId}`,
+      ...facts,
     },
   };
 }
