@@ -2,7 +2,8 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../config/config.module.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Upstream } from '../policy/route-policy.js';
-import { type HostLookup, replicaOrigins, systemLookup } from '../proxy/replica-pool.js';
+import { type HostLookup, systemLookup } from '@reward/server-kit/host-lookup';
+import { replicaOrigins } from '../proxy/replica-pool.js';
 
 /** The resolver the probe expands upstream host names with (tests give their own). */
 export const UPSTREAM_LOOKUP = Symbol('UPSTREAM_LOOKUP');

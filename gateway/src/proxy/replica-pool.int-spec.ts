@@ -7,9 +7,10 @@ import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
+import { systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
-import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, systemLookup } from './replica-pool.js';
+import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).

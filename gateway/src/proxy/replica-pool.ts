@@ -1,7 +1,7 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
+import { type HostLookup, systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
 
@@ -45,12 +45,6 @@ export function isDroppedWithoutAnswer(error: unknown): boolean {
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
-
-/** Every address a host name resolves to (the system resolver: /etc/hosts, then DNS). */
-export type HostLookup = (hostname: string) => Promise<string[]>;
-
-export const systemLookup: HostLookup = async (hostname) =>
-  (await lookup(hostname, { all: true, order: 'verbatim' })).map((entry) => entry.address);
 
 /**
  * The host name of an origin whose addresses are each a replica: an `http:` origin named by a host name
@@ -138,8 +132,8 @@ interface Replica {
 /** One configured origin and the replicas it stands for now. */
 interface Source {
   origin: string;
-  /** The host name whose addresses are the replicas, if it is expanded. */
-  hostname: string | undefined;
+  /** Whether its host name's addresses are the replicas (expandableName), rather than the origin itself. */
+  named: boolean;
   /** The replicas' origins: its resolved addresses, or the origin itself until (and unless) it resolves. */
   replicas: string[];
   /** Whether the last attempt to resolve it failed (so a failure is told once, not every interval). */
@@ -179,12 +173,12 @@ export class ReplicaPool {
     const expand = (options.resolveIntervalMs ?? 0) > 0;
     this.sources = options.origins.map((origin) => ({
       origin,
-      hostname: expand ? expandableName(origin) : undefined,
+      named: expand && expandableName(origin) !== undefined,
       replicas: [origin],
       failing: false,
     }));
     this.rebuild();
-    if (this.sources.some((source) => source.hostname !== undefined)) {
+    if (this.sources.some((source) => source.named)) {
       void this.resolveNames();
       this.resolveTimer = setInterval(() => void this.resolveNames(), options.resolveIntervalMs);
       this.resolveTimer.unref();
@@ -207,7 +201,7 @@ export class ReplicaPool {
     let changed = false;
     await Promise.all(
       this.sources.map(async (source) => {
-        if (source.hostname === undefined) return;
+        if (!source.named) return;
         let replicas: string[];
         try {
           replicas = await replicaOrigins(source.origin, lookupAll);

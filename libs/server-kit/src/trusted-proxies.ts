@@ -1,14 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { type HostLookup, systemLookup } from './host-lookup.js';
 
 /** What Fastify's `trustProxy` takes: addresses/CIDRs, nobody, or a judgement per address. */
 export type TrustProxySetting = string[] | false | ((address: string, hop: number) => boolean);
-
-/** Every address a host name resolves to (the system resolver: /etc/hosts, then DNS). */
-export type AddressLookup = (hostname: string) => Promise<string[]>;
-
-const systemLookup: AddressLookup = async (hostname) =>
-  (await lookup(hostname, { all: true, order: 'verbatim' })).map((entry) => entry.address);
 
 /** How often trusted proxies named by host name are resolved again. */
 export const TRUSTED_PROXY_RESOLVE_INTERVAL_MS = 5_000;
@@ -44,7 +38,7 @@ export function isHostName(value: string): boolean {
 }
 
 export interface TrustedProxiesOptions {
-  lookup?: AddressLookup;
+  lookup?: HostLookup;
   intervalMs?: number;
   now?: () => number;
   /** Told when a name's resolution fails (once until it resolves again) and when the addresses change. */
@@ -73,7 +67,7 @@ function blockListOf(entries: readonly string[]): BlockList {
 export class TrustedProxies {
   private readonly fixed: BlockList;
   private readonly names: string[];
-  private readonly lookup: AddressLookup;
+  private readonly lookup: HostLookup;
   private readonly now: () => number;
   private resolved = new BlockList();
   private addresses = new Map<string, string[]>();
