@@ -1,17 +1,10 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import type { FastifyRequest } from 'fastify';
 import { type Observable, catchError, from, mergeMap } from 'rxjs';
 import { TokenErrorCode } from '../tokens/token-errors.js';
 import { normaliseEmail } from '../users/user.js';
 import { type AttemptVerdict, LoginThrottleService } from './login-throttle.service.js';
-
-/** 429 with when to come back (the exception filter sends `retryAfterSeconds` as Retry-After too). */
-function tooMany(retryAfterSeconds: number, what: string): DomainError {
-  return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many ${what}; try again in ${retryAfterSeconds} s`, {
-    retryAfterSeconds,
-  });
-}
 
 /**
  * Throttles `POST /auth/login` (see LoginThrottleService) by the client address (`request.ip`: X-Forwarded-For
@@ -29,7 +22,7 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     // Without an email there is no password to test: validation refuses it.
     if (typeof email !== 'string') return next.handle();
     const verdict: AttemptVerdict = await this.throttle.beginLogin(normaliseEmail(email).slice(0, 254), request.ip);
-    if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds, 'failed logins');
+    if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
     return next.handle().pipe(
       mergeMap(async (value: unknown) => {
@@ -57,7 +50,7 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
     const verdict = await this.throttle.beginRegistration(http.getRequest<FastifyRequest>().ip);
-    if (!verdict.allowed) throw tooMany(verdict.retryAfterSeconds, 'registrations');
+    if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
     return next.handle();
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { type DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -43,13 +43,6 @@ async function settledWithin(done: Promise<void>, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** 429 for a player over their claim rate (see PlayerClaimRate): this request recorded nothing. */
-function tooManyClaims(retryAfterSeconds: number): DomainError {
-  return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many claim requests; try again in ${retryAfterSeconds} s`, {
-    retryAfterSeconds,
-  });
 }
 
 function busy(shed: ShedError): DomainError {
@@ -136,7 +129,7 @@ export class ClaimsService {
     // gateway resent after another replica dropped it is that replica's request, answered for its key.
     const charged = !resentAfterDrop;
     const wait = charged ? this.playerRate.take(userId) : undefined;
-    if (wait !== undefined) throw tooManyClaims(wait);
+    if (wait !== undefined) throw tooManyRequests('claim requests', wait);
     // Only a request that decides (and so records) a claim uses up the player's rate: a replay of a key's
     // answer, a poll of a key in progress and a shed request give theirs back.
     const run = { decided: false };

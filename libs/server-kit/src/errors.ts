@@ -71,6 +71,16 @@ export class DomainError extends Error {
   readonly messages: string | string[];
 }
 
+/**
+ * 429 for too many `what` (`failed logins`, `claim requests`), saying when to come back; the exception
+ * filter sends `retryAfterSeconds` as Retry-After too.
+ */
+export function tooManyRequests(what: string, retryAfterSeconds: number): DomainError {
+  return new DomainError(429, CommonErrorCode.TOO_MANY_REQUESTS, `Too many ${what}; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
+}
+
 export function statusText(status: number): string {
   const name = HttpStatus[status] as string | undefined;
   // Nest's enum lacks a few (431 Request Header Fields Too Large): Node's table has them.
