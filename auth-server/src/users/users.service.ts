@@ -68,7 +68,8 @@ export class UsersService {
     const email = normaliseEmail(account.email);
     // An account stored before emails were normalised as now, under this very spelling (no unique index
     // sees it: its stored form differs from the normalised one).
-    if (await this.findStoredLegacy(account.email, (legacy) => this.users.findByEmail(legacy))) throw emailTaken();
+    const legacy = legacyEmailSpelling(account.email);
+    if (legacy !== email && (await this.users.findByEmail(legacy))) throw emailTaken();
     const passwordHash = await this.passwords.hash(account.password);
     for (let attempt = 0; attempt < REFERRAL_CODE_ATTEMPTS; attempt += 1) {
       const result = await this.users.insert({
@@ -96,28 +97,12 @@ export class UsersService {
   }
 
   /** Only the login path sees the hash. */
-  async findCredentials(email: string): Promise<UserCredentials | undefined> {
-    return (
-      (await this.users.findCredentialsByEmail(normaliseEmail(email))) ??
-      this.findStoredLegacy(email, (legacy) => this.users.findCredentialsByEmail(legacy))
-    );
+  findCredentials(email: string): Promise<UserCredentials | undefined> {
+    return findBySpellings(email, (spelling) => this.users.findCredentialsByEmail(spelling));
   }
 
-  async findByEmail(email: string): Promise<User | undefined> {
-    return (
-      (await this.users.findByEmail(normaliseEmail(email))) ??
-      this.findStoredLegacy(email, (legacy) => this.users.findByEmail(legacy))
-    );
-  }
-
-  /**
-   * An account stored under the email's legacy spelling (legacyEmailSpelling) before emails were normalised
-   * as now: looked up only when that spelling differs from the normalised one (a non-ASCII or punycode
-   * address), so an ASCII address costs one read, as before.
-   */
-  private async findStoredLegacy<T>(email: string, find: (legacy: string) => Promise<T | undefined>): Promise<T | undefined> {
-    const legacy = legacyEmailSpelling(email);
-    return legacy === normaliseEmail(email) ? undefined : find(legacy);
+  findByEmail(email: string): Promise<User | undefined> {
+    return findBySpellings(email, (spelling) => this.users.findByEmail(spelling));
   }
 
   /**
@@ -192,6 +177,17 @@ export class UsersService {
     if (!user) throw userNotFound(targetId);
     await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
   }
+}
+
+/**
+ * The account of an email: under its normalised spelling, else under its legacy one (legacyEmailSpelling),
+ * as accounts were stored before emails were normalised as now. The second read happens only when the
+ * spellings differ (a non-ASCII or punycode address), so an ASCII address costs one read, as before.
+ */
+async function findBySpellings<T>(email: string, find: (spelling: string) => Promise<T | undefined>): Promise<T | undefined> {
+  const normalised = normaliseEmail(email);
+  const legacy = legacyEmailSpelling(email);
+  return (await find(normalised)) ?? (legacy === normalised ? undefined : find(legacy));
 }
 
 function sameRoles(a: Role[], b: Role[]): boolean {
