@@ -11,12 +11,12 @@ export interface ActivityItem {
   attributes?: { invitedUserId: string };
 }
 
-/** The event server's `POST /internal/audit-logs` body, exactly as sent. */
 /** What an audit entry says happened to a user. */
 export type AuditFacts =
   | { action: 'USER_ROLES_CHANGED'; changes: { roles: { before: Role[]; after: Role[] } } }
   | { action: 'USER_LOGGED_OUT_EVERYWHERE'; changes: { accessVersion: { before: number; after: number } } };
 
+/** The event server's `POST /internal/audit-logs` body, exactly as sent. */
 export type AuditEntry = {
   actorId: string;
   targetType: 'USER';
