@@ -96,6 +96,9 @@ export class EventClaimsController {
       'this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. ' +
       '429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows ' +
       '(CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. ' +
+      '503 SERVICE_UNAVAILABLE (with `Retry-After`) when the database cannot be reached, fails mid-request or does not let the claim ' +
+      'finish before the gateway would stop waiting (a request with an `Idempotency-Key` is then answered 409 IDEMPOTENCY_IN_PROGRESS): ' +
+      'this request may have recorded its claim; retry with the same `Idempotency-Key`, which answers with that claim or decides. ' +
       'No body (or `{}`).',
     errors: {
       400: [...EMPTY_BODY_ERRORS, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY],
@@ -103,7 +106,7 @@ export class EventClaimsController {
       409: [ClaimErrorCode.ALREADY_CLAIMED, ClaimErrorCode.OUT_OF_STOCK, IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS],
       422: [ClaimErrorCode.CONDITION_NOT_MET, ClaimErrorCode.EVENT_NOT_ACTIVE, IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED],
       429: [CommonErrorCode.TOO_MANY_REQUESTS],
-      503: [ClaimErrorCode.CLAIM_INTERRUPTED, ClaimErrorCode.CLAIMS_BUSY],
+      503: [ClaimErrorCode.CLAIM_INTERRUPTED, ClaimErrorCode.CLAIMS_BUSY, CommonErrorCode.SERVICE_UNAVAILABLE],
     },
     errorExtras: {
       409: { schema: 'ClaimResponseDto', description: 'ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim' },

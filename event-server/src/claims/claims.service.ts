@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type DomainError, tooManyRequests } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -30,6 +30,19 @@ import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.
 
 /** How often, at most, claims that arrived past their start-by time are reported in the log (ms). */
 const LATE_WARNING_EVERY_MS = 10_000;
+
+/**
+ * How long before the gateway stops waiting a claim that has not finished is answered anyway (ms): the
+ * answer's way back, and a little of the hosts' clock skew (see answeredInTime).
+ */
+const ANSWER_MARGIN_MS = 500;
+const LATE = Symbol('late');
+
+/** How far a claim request got: admitted past the gate, and deciding (rather than replaying a key's answer). */
+interface ClaimRun {
+  decided: boolean;
+  admitted: boolean;
+}
 
 /** Slot keys remembered as held for good (about 100 bytes each). */
 const HELD_SLOTS_KEPT = 100_000;
@@ -87,6 +100,9 @@ export class ClaimsService {
   /** Claims that arrived past their start-by time since the last warning, and the most any was past it (ms). */
   private late = { count: 0, worstMs: 0 };
   private readonly lateWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
+  /** Claims answered before they finished since the last warning (see answeredInTime). */
+  private unfinished = 0;
+  private readonly unfinishedWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
   /**
    * Per slot key, the claim request of this process in flight for it (`done` settles, never rejects) and
    * whether another tap already waits for it (one may; any more go their own way).
@@ -132,7 +148,7 @@ export class ClaimsService {
     if (wait !== undefined) throw tooManyRequests('claim requests', wait);
     // Only a request that decides (and so records) a claim uses up the player's rate: a replay of a key's
     // answer, a poll of a key in progress and a shed request give theirs back.
-    const run = { decided: false };
+    const run = { decided: false, admitted: false };
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
@@ -140,6 +156,9 @@ export class ClaimsService {
     const earlier = this.inFlight.get(slotKey);
     // The moment after which the claim may not be started (see START_BY_HEADER), on this process's clock.
     const startBy = startWithinMs === undefined ? undefined : performance.now() + startWithinMs;
+    // And the moment to answer a claim that has not finished (see answeredInTime): before the gateway stops
+    // waiting, and after the start-by time, when a claim still queued has been shed.
+    const answerBy = startBy === undefined ? undefined : startBy + Math.max(startWithinMs! - ANSWER_MARGIN_MS, ANSWER_MARGIN_MS);
     if (startWithinMs !== undefined && startWithinMs <= 0) this.noteLate(startWithinMs);
     let waited = this.waitedFor(waitedMs, startBy);
     if (earlier && !earlier.waited) {
@@ -164,11 +183,66 @@ export class ClaimsService {
       waited: false,
     };
     if (!this.inFlight.has(slotKey)) this.inFlight.set(slotKey, entry);
-    try {
-      return await attempt;
-    } finally {
+    // Forgotten when the attempt ends, which may be after this request was answered (see answeredInTime).
+    void entry.done.then(() => {
       if (this.inFlight.get(slotKey) === entry) this.inFlight.delete(slotKey);
+    });
+    return this.answeredInTime(attempt, answerBy, idempotencyKey !== undefined, run);
+  }
+
+  /**
+   * The attempt's outcome, or, when the store has not let it finish by the time the gateway stops waiting for
+   * the answer (`answerBy`), an answer that says what is known: the claim may still be recorded. The gateway
+   * waits for twice the time it gave the claim to start (START_BY_HEADER: half its timeout to start, half to
+   * finish), so `answerBy` is ANSWER_MARGIN_MS before that (and never less than that margin after the start-by
+   * time, when a claim still queued has been shed), and this answer comes instead of the gateway's 504 after
+   * which a claim would appear. Only an admitted claim is answered so. Like the start-by time it reads the
+   * gateway's clock: a host whose clock is ahead answers an unfinished claim so much earlier, one whose clock
+   * is behind leaves it to the 504.
+   * A store that has stopped answering (hung, partitioned away, failing over) is what gets here: the attempt
+   * goes on holding its place in the gate and completes its key when the store answers. With a key, 409
+   * IDEMPOTENCY_IN_PROGRESS, which is exactly so (a retry with the key gets the outcome once it is recorded);
+   * without one, 503 SERVICE_UNAVAILABLE saying that the claim may be recorded (a retry is refused
+   * ALREADY_CLAIMED once it is, or decides).
+   */
+  private async answeredInTime(
+    attempt: Promise<ClaimOutcome>,
+    answerBy: number | undefined,
+    keyed: boolean,
+    run: ClaimRun,
+  ): Promise<ClaimOutcome> {
+    const answerWithinMs = answerBy === undefined ? 0 : answerBy - performance.now();
+    // None, or already past (a claim that arrived too late to start is shed, or answered for its key, at once).
+    if (answerWithinMs <= 0) return attempt;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), answerWithinMs)));
+    try {
+      const first = await Promise.race([attempt, late]);
+      if (first !== LATE) return first;
+    } finally {
+      clearTimeout(timer);
     }
+    // Never admitted (it is being shed, or answered for a resent key): that answer comes at once.
+    if (!run.admitted) return attempt;
+    this.noteUnfinished();
+    if (keyed) throw idempotencyInProgress();
+    throw new DomainError(
+      503,
+      CommonErrorCode.SERVICE_UNAVAILABLE,
+      'The database did not answer in time; this claim may still be recorded: claim again shortly to learn its outcome',
+      { retryAfterSeconds: 1 },
+    );
+  }
+
+  /** Counts a claim answered before it finished (see answeredInTime), and says so at most every LATE_WARNING_EVERY_MS. */
+  private noteUnfinished(): void {
+    this.unfinished++;
+    if (!this.unfinishedWarning.due(Date.now())) return;
+    this.logger.warn(
+      `${this.unfinished} claim(s) were answered before they finished, the database not answering in time ` +
+        '(IDEMPOTENCY_IN_PROGRESS or SERVICE_UNAVAILABLE: each finishes when it answers)',
+    );
+    this.unfinished = 0;
   }
 
   private async attempt(
@@ -178,7 +252,7 @@ export class ClaimsService {
     waitedMs: number,
     resentAfterDrop: boolean,
     startBy: number | undefined,
-    run: { decided: boolean },
+    run: ClaimRun,
   ): Promise<ClaimOutcome> {
     // A claim another replica dropped unanswered, whose key that replica took, may have been recorded there:
     // it runs at once, beyond the gate, and is answered for its key (the recorded outcome, IDEMPOTENCY_IN_PROGRESS
@@ -242,12 +316,8 @@ export class ClaimsService {
     this.late = { count: 0, worstMs: 0 };
   }
 
-  private admitted(
-    eventId: string,
-    userId: string,
-    idempotencyKey: string | undefined,
-    run: { decided: boolean },
-  ): Promise<ClaimOutcome> {
+  private admitted(eventId: string, userId: string, idempotencyKey: string | undefined, run: ClaimRun): Promise<ClaimOutcome> {
+    run.admitted = true;
     return this.idempotency.execute(
       this.keyed(eventId, userId, idempotencyKey),
       async () => {

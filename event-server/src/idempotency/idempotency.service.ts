@@ -53,6 +53,34 @@ export class IdempotencyService {
     private readonly liveness: InstanceLiveness,
   ) {}
 
+  /**
+   * The keys (user and key) whose first request this process is running now, with how many such runs
+   * there are. A key that names this process as its owner and is not among them was left IN_PROGRESS by a
+   * request of this process that failed (the store went away under it): like a dead owner's, it is taken
+   * over by the next request with it, instead of answering IDEMPOTENCY_IN_PROGRESS until the reconciler
+   * finds the key stale (a minute).
+   */
+  private readonly running = new Map<string, number>();
+
+  private static runKey(userId: string, key: string): string {
+    return `${userId}\u0000${key}`;
+  }
+
+  private enter(runKey: string): void {
+    this.running.set(runKey, (this.running.get(runKey) ?? 0) + 1);
+  }
+
+  private leave(runKey: string): void {
+    const left = (this.running.get(runKey) ?? 1) - 1;
+    if (left === 0) this.running.delete(runKey);
+    else this.running.set(runKey, left);
+  }
+
+  /** Whether the key's first request ran in this process and ended without recording its outcome (see running). */
+  private abandonedHere(record: IdempotencyRecord): boolean {
+    return record.owner === this.liveness.id && !this.running.has(IdempotencyService.runKey(record.userId, record.key));
+  }
+
   /** The key's record when a request with it was ever started (stored, whatever its state). */
   find(userId: string, key: string): Promise<IdempotencyRecord | undefined> {
     return this.keys.find(userId, key);
@@ -84,7 +112,15 @@ export class IdempotencyService {
     mayTakeOver: boolean,
   ): Promise<T> {
     if (request.key === undefined) return work();
-    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
+    // Counted as running from before the key's insert, so that no other request sees the key unowned here.
+    const runKey = IdempotencyService.runKey(request.userId, request.key);
+    this.enter(runKey);
+    let started: IdempotencyRecord | undefined;
+    try {
+      started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
+    } finally {
+      if (!started) this.leave(runKey);
+    }
     if (!started) {
       const replayed = await this.replay<T>(request, await this.keys.find(request.userId, request.key), options, mayTakeOver);
       if ('outcome' in replayed) return replayed.outcome;
@@ -93,6 +129,19 @@ export class IdempotencyService {
       await this.keys.delete(replayed.takeOver.id);
       return this.attempt(request, work, options, false);
     }
+    try {
+      return await this.runStarted(started, work, options);
+    } finally {
+      this.leave(runKey);
+    }
+  }
+
+  /** Runs the request whose key it inserted (`started`), and stores its outcome on the key. */
+  private async runStarted<T extends object>(
+    started: IdempotencyRecord,
+    work: () => Promise<T>,
+    options: ExecuteOptions<T>,
+  ): Promise<T> {
     let outcome: T;
     try {
       outcome = await work();
@@ -154,7 +203,9 @@ export class IdempotencyService {
     if (existing?.state === 'IN_PROGRESS' && options.recorded) {
       const outcome = await options.recorded(existing);
       if (outcome === 'forget') {
-        if (mayTakeOver && (await this.liveness.isDead(existing.owner))) return { takeOver: existing };
+        if (mayTakeOver && (this.abandonedHere(existing) || (await this.liveness.isDead(existing.owner)))) {
+          return { takeOver: existing };
+        }
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {
         // The first request, if it still runs, completes the key with this same outcome.
         await this.keys.complete(existing.id, { result: outcome as Record<string, unknown> });

@@ -2,10 +2,16 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapError } from './error-mapping.js';
 
+/** How often, at most, requests the database could not serve are reported in the log (ms). */
+const STORE_WARNING_EVERY_MS = 5_000;
+
 /** The one exception filter of a server: everything thrown leaves as the error body of API.md. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
+  /** Requests answered 503 because the database was unavailable, since the last warning, and when that was. */
+  private storeFailures = 0;
+  private storeWarnedAt = Number.NEGATIVE_INFINITY;
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -15,10 +21,26 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (mapped.internal) {
       this.logger.error({ err: exception, reqId: request.id, url: request.url }, 'request failed');
     }
+    if (mapped.storeUnavailable) this.noteStoreUnavailable(exception as Error);
     if (reply.sent) return;
     // "Come back later" answers (429, 503) that say when carry it as Retry-After too, whoever threw them.
     const retryAfter = (mapped.body as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(retryAfter));
     void reply.status(mapped.status).send(mapped.body);
+  }
+
+  /**
+   * An outage of the database fails every request at once: one warning line at most every
+   * STORE_WARNING_EVERY_MS, with the count and the driver's message, instead of a stack trace per request.
+   */
+  private noteStoreUnavailable(error: Error): void {
+    this.storeFailures++;
+    const now = performance.now();
+    if (now - this.storeWarnedAt < STORE_WARNING_EVERY_MS) return;
+    this.logger.warn(
+      `${this.storeFailures} request(s) answered 503: the database is unavailable (${error.name}: ${error.message})`,
+    );
+    this.storeFailures = 0;
+    this.storeWarnedAt = now;
   }
 }

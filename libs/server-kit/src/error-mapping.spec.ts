@@ -1,4 +1,5 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { MongooseError, mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { mapError } from './error-mapping.js';
 import { DomainError, MAX_LISTED_PROBLEMS } from './errors.js';
@@ -48,5 +49,44 @@ describe('mapError', () => {
     expect(mapped.status).toBe(500);
     expect(mapped.internal).toBe(true);
     expect(JSON.stringify(mapped.body)).not.toContain('secret');
+  });
+
+  it('answers 503 with Retry-After when the database is unavailable, for every way the driver says so', () => {
+    const selection = new mongo.MongoServerSelectionError('Server selection timed out after 5000 ms', {
+      type: 'Unknown',
+    } as unknown as mongo.TopologyDescription);
+    const unavailable: Error[] = [
+      new mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017'),
+      new mongo.MongoNetworkTimeoutError('connection 3 to 127.0.0.1:27017 timed out'),
+      selection,
+      new mongo.MongoNotConnectedError('Client must be connected before running operations'),
+      new mongo.MongoServerError({ message: 'not primary', code: 10107 }),
+      new MongooseError('Operation `claims.insertOne()` buffering timed out after 10000ms'),
+      Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write', errno: -104 }),
+    ];
+    for (const error of unavailable) {
+      expect(mapError(error), error.message).toEqual({
+        status: 503,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'The database is unavailable; try again shortly',
+          code: 'SERVICE_UNAVAILABLE',
+          retryAfterSeconds: 2,
+        },
+        internal: false,
+        storeUnavailable: true,
+      });
+    }
+  });
+
+  it("keeps the database's other errors (and other system errors) a 500 marked for logging", () => {
+    for (const error of [
+      new mongo.MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }),
+      new MongooseError('Cast to ObjectId failed'),
+      Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' }),
+    ]) {
+      expect(mapError(error), error.message).toMatchObject({ status: 500, internal: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { CommonErrorCode, DomainError, type ErrorBody, errorBody, listedProblems } from './errors.js';
+import { STORE_RETRY_AFTER_SECONDS, isStoreUnavailable } from './store-unavailable.js';
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: CommonErrorCode.VALIDATION_FAILED,
@@ -25,12 +26,20 @@ function isFastifyError(error: unknown): error is FastifyLikeError & { code: str
   return typeof candidate?.code === 'string' && candidate.code.startsWith('FST_');
 }
 
-/** A failure mapped to its status and the error body of API.md; `internal` marks what must be logged. */
+/**
+ * A failure mapped to its status and the error body of API.md; `internal` marks what must be logged (with
+ * its stack), `storeUnavailable` a request the database could not serve (logged in summary: see
+ * AllExceptionsFilter).
+ */
 export interface MappedError {
   status: number;
   body: ErrorBody;
   internal: boolean;
+  storeUnavailable?: boolean;
 }
+
+/** The message of a request the database could not serve. */
+export const STORE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again shortly';
 
 /**
  * The one mapping from anything thrown to the error body, used by the Nest exception filter and by
@@ -103,6 +112,18 @@ export function mapError(error: unknown): MappedError {
         internal: false,
       };
     }
+  }
+  // A store restarting, failing over or unreachable is not a fault of the request or of the code: the client
+  // is told to come back (a 500 would say neither), and the log says it once in a while, not per request.
+  if (isStoreUnavailable(error)) {
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: errorBody(HttpStatus.SERVICE_UNAVAILABLE, CommonErrorCode.SERVICE_UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE, {
+        retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+      }),
+      internal: false,
+      storeUnavailable: true,
+    };
   }
   return {
     status: HttpStatus.INTERNAL_SERVER_ERROR,

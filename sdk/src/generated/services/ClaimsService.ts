@@ -274,7 +274,7 @@ export class ClaimsService {
   }
   /**
    * Claim an event's rewards
-   * Every request that is decided is recorded as a claim (one turned away with 429 or 503 records nothing). 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. 429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows (CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. No body (or `{}`).
+   * Every request that is decided is recorded as a claim (one turned away with 429 or 503 records nothing). 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. 429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows (CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. 503 SERVICE_UNAVAILABLE (with `Retry-After`) when the database cannot be reached, fails mid-request or does not let the claim finish before the gateway would stop waiting (a request with an `Idempotency-Key` is then answered 409 IDEMPOTENCY_IN_PROGRESS): this request may have recorded its claim; retry with the same `Idempotency-Key`, which answers with that claim or decides. No body (or `{}`).
    *
    * Access: roles USER, ADMIN.
    * @returns ClaimResponseDto GRANTED or PENDING
@@ -309,7 +309,7 @@ export class ClaimsService {
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
-        503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED`,
+        503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED, SERVICE_UNAVAILABLE`,
       },
     });
   }

@@ -1,0 +1,76 @@
+import { MongooseError, mongo } from 'mongoose';
+
+/** How long a client is told to wait before it retries a request the database could not serve (Retry-After, s). */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Driver errors that say the database could not be reached or did not answer, by name (each class's own
+ * `name`, so that the check holds whichever copy of the driver threw it): a connection refused, reset or
+ * timed out, no server selectable (a store restarting, a replica set electing), a pool cleared or closed
+ * under the request, a client closed while stopping, an operation's time limit.
+ */
+const UNAVAILABLE_NAMES = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoPoolClearedError',
+  'MongoPoolClosedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoClientClosedError',
+  'MongoServerClosedError',
+  'MongoOperationTimeoutError',
+]);
+
+/**
+ * Server error codes of a replica set between primaries or a server shutting down (the driver retries a
+ * retryable read or write once; these reach us when that retry failed too).
+ */
+const TRANSIENT_SERVER_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/**
+ * A socket's own error, which the driver lets through at times unwrapped (a command written to a pooled
+ * connection that the store has reset fails with `write ECONNRESET`). The servers make no other network
+ * calls while they answer a request (a webhook URL's lookup handles its own failure), so on a request's
+ * path such an error is the store's.
+ */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SOCKET_CALLS = new Set(['read', 'write', 'connect']);
+
+function isSocketError(error: Error): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof code === 'string' && SOCKET_CODES.has(code) && typeof syscall === 'string' && SOCKET_CALLS.has(syscall);
+}
+
+/** Mongoose's own: a command waited for a connection longer than `bufferTimeoutMS`. */
+const BUFFERING_TIMED_OUT = /buffering timed out after/;
+
+/**
+ * Whether `error` says that the database is unavailable right now (a store restarting, failing over or
+ * unreachable), rather than that the request or the code is wrong: such a request is answered 503 with
+ * Retry-After, not 500. What the request did before the failure stands as it would after any failure.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNAVAILABLE_NAMES.has(error.name) || isSocketError(error)) return true;
+  if (error instanceof mongo.MongoServerError) {
+    return (
+      (typeof error.code === 'number' && TRANSIENT_SERVER_CODES.has(error.code)) || error.hasErrorLabel('RetryableWriteError')
+    );
+  }
+  return error instanceof MongooseError && BUFFERING_TIMED_OUT.test(error.message);
+}
