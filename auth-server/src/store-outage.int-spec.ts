@@ -1,0 +1,47 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { testDatabaseName } from '../../test-support/database.js';
+import { type StoreProxy, startStoreProxy } from '../../test-support/store-proxy.js';
+import { call, login, register, startTestApp, testConfig } from './testing/auth-test-app.js';
+
+/**
+ * The auth server with its database gone (a store restarting or failing over): sign-ins and registrations
+ * are answered 503 SERVICE_UNAVAILABLE with Retry-After, never 500, and work again once it is back.
+ */
+describe('the auth server while its database is unavailable', () => {
+  let proxy: StoreProxy;
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    proxy = await startStoreProxy(inject('mongoUri'));
+    app = await startTestApp(testConfig(testDatabaseName('auth_store_outage'), { MONGODB_URI: proxy.uri }));
+  });
+
+  afterAll(async () => {
+    proxy?.restore();
+    await app?.close();
+    await proxy?.close();
+  });
+
+  it('answers 503 with Retry-After while the store is cut, and signs in again once it is back', async () => {
+    const user = await register(app);
+    expect(user.status).toBe(201);
+
+    proxy.cut();
+    for (const reply of [
+      await login(app, user.email, user.password),
+      await call(app, 'POST', '/auth/register', { body: { email: `x-${user.email}`, password: 'password-123' } }),
+    ]) {
+      expect(reply.status).toBe(503);
+      expect(reply.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    expect((await call(app, 'GET', '/health')).status).toBe(503);
+
+    proxy.restore();
+    let signedIn = await login(app, user.email, user.password);
+    while (signedIn.status === 503) signedIn = await login(app, user.email, user.password);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body).toMatchObject({ accessToken: expect.any(String) });
+  });
+});
