@@ -11,6 +11,7 @@ import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { type ClaimOutcome, SYSTEM_ACTOR, recordedOutcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { transitionFor } from './claim.state-machine.js';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 
 /** How long a decision may stay unapplied before the reconciler applies it (its request is likely dead). */
 const DECISION_GRACE_MS = 5_000;
@@ -109,7 +110,11 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     // A key's request is as dead as its claim would be: after a crash, players retrying with their key get
     // the recorded answer once the claim is settled, not IDEMPOTENCY_IN_PROGRESS for a whole minute.
     this.running = this.reconcile({ staleAfterMs, keyStaleAfterMs: Math.min(staleAfterMs, IDEMPOTENCY_STALE_MS) })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Claim reconciliation failed'))
+      .catch((error: unknown) => {
+        // The database away is said in a line (the next pass tries again); anything else with its stack.
+        if (isStoreUnavailable(error)) this.logger.warn(`Claim reconciliation failed: ${String(error)}`);
+        else this.logger.error({ err: error }, 'Claim reconciliation failed');
+      })
       .finally(() => {
         this.running = undefined;
       });

@@ -17,6 +17,7 @@ import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 
 const OUTBOX_BATCH = 500;
 /**
@@ -86,6 +87,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private timerAt = Number.POSITIVE_INFINITY;
   private inRound = false;
+  /** Rounds failed in a row (the log says so at the first and when one succeeds again). */
+  private failedRounds = 0;
   /** A wake during a round: the next round starts within this delay. */
   private nextDelayCap = Number.POSITIVE_INFINITY;
   private running?: Promise<void>;
@@ -179,9 +182,19 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.nextDelayCap = Number.POSITIVE_INFINITY;
     this.running = this.runOnce()
       .then(
-        () => this.nextDelay(),
+        () => {
+          if (this.failedRounds > 0) this.logger.log(`Payout relay rounds succeed again (${this.failedRounds} failed)`);
+          this.failedRounds = 0;
+          return this.nextDelay();
+        },
         (error: unknown) => {
-          this.logger.error(`Payout relay round failed: ${String(error)}`);
+          // Said once per failing spell (a round runs every PAYOUT_RELAY_INTERVAL_MS), and its end above.
+          if (this.failedRounds === 0) {
+            const message = `Payout relay round failed, and is retried every round until one succeeds: ${String(error)}`;
+            if (isStoreUnavailable(error)) this.logger.warn(message);
+            else this.logger.error(message);
+          }
+          this.failedRounds++;
           return this.config.payout.relayIntervalMs;
         },
       )
