@@ -11,7 +11,7 @@ import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
 import { StockService } from '../stock/stock.service.js';
-import { AdmissionGate, ShedError } from './claim-admission.js';
+import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
 import { PlayerClaimRate } from './player-claim-rate.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AdmissionGate, ShedError } from './claim-admission.js';
+import { AdmissionGate, ShedError } from './admission-gate.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -36,11 +36,13 @@ interface Waiter {
 }
 
 /**
- * A counting semaphore with a bounded, time-limited queue. At an event's launch the store, not this
- * process, is the bottleneck: letting every tap in at once only makes every claim slow (and the gateway
- * answers 504 while claims go on being granted). So at most `maxInFlight` claims run; up to `maxQueued`
- * wait, each for at most `queueTimeoutMs`; the rest are shed at once. A shed claim has recorded nothing,
- * so the client may retry it (503 with Retry-After).
+ * A counting semaphore with a bounded, time-limited queue, for work that a crowd arriving at once would
+ * only make slow for everyone: claims on the event server, password hashing on the auth server. At an
+ * event's launch the store, not this process, is the bottleneck for claims: letting every tap in at once
+ * only makes every claim slow (and the gateway answers 504 while claims go on being granted). So at most
+ * `maxInFlight` run; up to `maxQueued` wait, each for at most `queueTimeoutMs`; the rest are shed at once.
+ * A shed request has done nothing, so the client may retry it (503 with Retry-After). The comments below
+ * speak of claims, the first use.
  */
 export class AdmissionGate {
   private inFlight = 0;
