@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError } from '@reward/server-kit/env';
 import { describe, expect, it } from 'vitest';
 import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
@@ -29,6 +30,7 @@ describe('loadAuthConfig', () => {
         refreshTokenTtlSeconds: 2_592_000,
       },
       bcryptRounds: 10,
+      passwordGate: { maxInFlight: Math.min(availableParallelism(), 4), maxQueued: 1000, queueTimeoutMs: 3000 },
       admin: { email: 'admin@example.com', password: 'change-me-admin-password', usingDefaults: true },
       trustedProxies: ['127.0.0.1', '::1'],
       loginThrottle: { windowSeconds: 900, failuresPerAccountAndAddress: 5, failuresPerAccount: 20, failuresPerAddress: 200 },
@@ -131,6 +133,9 @@ describe('loadAuthConfig', () => {
       REGISTRATIONS_PER_ADDRESS: '7',
       REGISTRATION_WINDOW_SECONDS: '60',
       HSTS_MAX_AGE_SECONDS: '86400',
+      PASSWORD_HASH_MAX_IN_FLIGHT: '2',
+      PASSWORD_HASH_MAX_QUEUED: '50',
+      PASSWORD_HASH_QUEUE_TIMEOUT_MS: '1500',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -138,6 +143,7 @@ describe('loadAuthConfig', () => {
       database: { dbName: 'auth_x' },
       jwt: { issuer: 'iss', audience: 'aud', accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 3600 },
       bcryptRounds: 4,
+      passwordGate: { maxInFlight: 2, maxQueued: 50, queueTimeoutMs: 1500 },
       admin: { email: 'boss@example.com', password: 'boss-password', usingDefaults: false },
       trustedProxies: ['10.0.0.0/8', '172.16.0.1', 'fd00::/8'],
       loginThrottle: { windowSeconds: 120, failuresPerAccountAndAddress: 3, failuresPerAccount: 10, failuresPerAddress: 50 },

@@ -1,4 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
 import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
@@ -27,6 +28,8 @@ export interface AuthConfig {
     serviceAudience: string;
   };
   bcryptRounds: number;
+  /** bcrypt work at once and waiting (see PasswordHasher); past them a sign-in or registration is shed. */
+  passwordGate: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
@@ -100,6 +103,12 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
     },
     bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: 4, max: 15 }),
+    passwordGate: {
+      // bcrypt runs on libuv's thread pool (4 threads): one hash per core at most, and room left in the pool.
+      maxInFlight: reader.int('PASSWORD_HASH_MAX_IN_FLIGHT', { default: Math.min(availableParallelism(), 4), min: 1, max: 64 }),
+      maxQueued: reader.int('PASSWORD_HASH_MAX_QUEUED', { default: 1000, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('PASSWORD_HASH_QUEUE_TIMEOUT_MS', { default: 3000, min: 1, max: 60_000 }),
+    },
     admin: {
       email: reader.string('ADMIN_EMAIL', { default: DEFAULT_ADMIN_EMAIL, requiredInProduction: true }).toLowerCase(),
       password: reader.string('ADMIN_PASSWORD', {

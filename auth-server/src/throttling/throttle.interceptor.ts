@@ -42,7 +42,11 @@ export class LoginThrottleInterceptor implements NestInterceptor {
   }
 }
 
-/** Throttles `POST /auth/register` per client address; every attempt counts (it also limits email probing). */
+/**
+ * Throttles `POST /auth/register` per client address; every attempt counts (it also limits email probing),
+ * except one shed before its password was hashed (503 AUTH_BUSY: nothing was done, and its client is told
+ * to come back).
+ */
 @Injectable()
 export class RegistrationThrottleInterceptor implements NestInterceptor {
   constructor(private readonly throttle: LoginThrottleService) {}
@@ -51,6 +55,16 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const verdict = await this.throttle.beginRegistration(http.getRequest<FastifyRequest>().ip);
     if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
-    return next.handle();
+    const { attemptId } = verdict;
+    return next.handle().pipe(
+      catchError((error: unknown) =>
+        from(
+          (async () => {
+            if (error instanceof DomainError && error.code === TokenErrorCode.AUTH_BUSY) await this.throttle.forget(attemptId);
+            throw error;
+          })(),
+        ),
+      ),
+    );
   }
 }

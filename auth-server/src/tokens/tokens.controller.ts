@@ -24,8 +24,10 @@ export class TokensController {
     description:
       'The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are ' +
       'throttled per account and address, per account, and (a much higher ceiling) per address; a successful login ' +
-      'never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.',
-    errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'] },
+      'never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity. ' +
+      '503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing ' +
+      'in at once): nothing was done and nothing counts; retry then.',
+    errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })
   login(@Body() body: LoginDto): Promise<TokenPairResponseDto> {

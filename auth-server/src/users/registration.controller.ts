@@ -22,8 +22,10 @@ export class RegistrationController {
     summary: 'Create an account (roles ["USER"])',
     description:
       "With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited " +
-      'per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`.',
-    errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'], 429: ['TOO_MANY_REQUESTS'] },
+      'per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`. ' +
+      '503 AUTH_BUSY with `Retry-After` when the server is already hashing as many passwords as it can: nothing was ' +
+      'done and the attempt does not count; retry then.',
+    errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })
   async register(@Body() body: RegisterUserDto): Promise<UserResponseDto> {

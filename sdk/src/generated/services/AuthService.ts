@@ -29,7 +29,7 @@ export class AuthService {
   }
   /**
    * Exchange email and password for an access and a refresh token
-   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity.
+   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity. 503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing in at once): nothing was done and nothing counts; retry then.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
@@ -47,6 +47,7 @@ export class AuthService {
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
+        503: `Service unavailable, try again: AUTH_BUSY`,
       },
     });
   }
@@ -96,7 +97,7 @@ export class AuthService {
   }
   /**
    * Create an account (roles ["USER"])
-   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`.
+   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`. 503 AUTH_BUSY with `Retry-After` when the server is already hashing as many passwords as it can: nothing was done and the attempt does not count; retry then.
    *
    * Access: public (no token).
    * @returns UserResponseDto The new account
@@ -114,6 +115,7 @@ export class AuthService {
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
+        503: `Service unavailable, try again: AUTH_BUSY`,
       },
     });
   }

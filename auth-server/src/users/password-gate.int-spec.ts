@@ -1,0 +1,93 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import bcrypt from 'bcrypt';
+import type mongoose from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { testDatabaseName } from '../../../test-support/database.js';
+import {
+  type Reply,
+  call,
+  login,
+  openTestDatabase,
+  register,
+  startTestApp,
+  testConfig,
+  uniqueEmail,
+} from '../testing/auth-test-app.js';
+
+/**
+ * A crowd signing in at once: the server checks at most PASSWORD_HASH_MAX_IN_FLIGHT passwords at a time and
+ * answers the rest 503 AUTH_BUSY with Retry-After at once (nothing done, nothing counted), instead of making
+ * every one wait until the gateway gives up.
+ */
+describe('the password gate', () => {
+  const dbName = testDatabaseName('password_gate');
+  let app: NestFastifyApplication;
+  let db: mongoose.Connection;
+
+  beforeAll(async () => {
+    // One password at a time and no queue: while one is held, every other is shed.
+    app = await startTestApp(testConfig(dbName, { PASSWORD_HASH_MAX_IN_FLIGHT: '1', PASSWORD_HASH_MAX_QUEUED: '0' }));
+    db = await openTestDatabase(dbName);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.dropDatabase();
+    await db?.close();
+  });
+
+  /**
+   * Holds the next password comparison (that of `password` against the account's stored hash) until `release`
+   * is called; `held` resolves once it has begun.
+   */
+  async function holdNextComparison(email: string, password: string): Promise<{ held: Promise<void>; release: () => void }> {
+    const stored = await db.collection('users').findOne({ email });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Once its one value is taken, the spy calls bcrypt itself again.
+    const compare = vi
+      .spyOn(bcrypt, 'compare')
+      .mockReturnValueOnce(released.then(() => bcrypt.compare(password, String(stored?.passwordHash))) as never);
+    const held = (async () => {
+      while (compare.mock.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    })();
+    return { held, release };
+  }
+
+  const attempts = (scope: 'LOGIN' | 'REGISTER') => db.collection('throttle_attempts').countDocuments({ scope });
+
+  it('sheds sign-ins and registrations beyond it with 503 AUTH_BUSY and Retry-After, doing and counting nothing', async () => {
+    const first = await register(app, { email: uniqueEmail('gate') });
+    const second = await register(app, { email: uniqueEmail('gate') });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const registrationsBefore = await attempts('REGISTER');
+
+    const { held, release } = await holdNextComparison(first.email, first.password);
+    const holding = login(app, first.email, first.password);
+    await held;
+    const shed: Reply[] = [
+      await login(app, second.email, second.password),
+      await login(app, second.email, 'a-wrong-password'),
+      await call(app, 'POST', '/auth/register', { body: { email: uniqueEmail('gate'), password: 'password-123' } }),
+    ];
+    for (const reply of shed) {
+      expect(reply.status).toBe(503);
+      expect(reply.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+      expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    // Nothing was done for them: no account, no failed login, no registration attempt counted.
+    expect(await db.collection('users').countDocuments({ email: { $regex: /^gate-/ } })).toBe(2);
+    expect(await attempts('REGISTER')).toBe(registrationsBefore);
+
+    release();
+    expect((await holding).status).toBe(200);
+    expect(await attempts('LOGIN')).toBe(0);
+    // Once the crowd is gone, the same requests are served.
+    expect((await login(app, second.email, second.password)).status).toBe(200);
+    expect((await login(app, second.email, 'a-wrong-password')).status).toBe(401);
+  });
+});
