@@ -11,6 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
+import { benchLogins, printLogins } from './bench-logins.mjs';
 import { benchGateway } from './bench-gateway.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
@@ -526,6 +527,8 @@ for (const [replicas, kill] of [
 ]) {
   bursts.push(await benchBurst({ mongoUri, replicas, kill, players: BURST_PLAYERS, stock: BURST_STOCK }));
 }
+// The crowd signing in before it claims: BURST_PLAYERS sign-ins at once, at the production bcrypt cost.
+const logins = await benchLogins({ mongoUri, players: BURST_PLAYERS });
 
 // --- GET /claims with a filter over 100,000 claims ----------------------------------------------------
 const HISTORY = Number(process.env.BENCH_HISTORY_CLAIMS ?? 100_000);
@@ -814,6 +817,7 @@ for (const [kind, label, rounds] of [
 }
 for (const result of bursts)
   printBurst(result, (label, value) => console.log(`  ${label.padEnd(52)}  ${String(value).padStart(8)}`));
+printLogins(logins, (label, value) => console.log(`  ${label.padEnd(52)}  ${String(value).padStart(8)}`));
 console.log(`\nGET /claims with a filter over ${HISTORY} claims, ${SAMPLES} calls   p50 ms   p99 ms`);
 latencyRow('through the gateway', historyGw);
 latencyRow('direct to the event server', historyDirect);

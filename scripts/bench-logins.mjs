@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// npm run bench:logins — a crowd signing in at once, through the real auth server and gateway (each a process
+// of its own, built dist/, as deployed), on MONGODB_URI, at the production bcrypt cost (BCRYPT_ROUNDS, 10).
+// PLAYERS accounts are registered first (16 at a time); then every player signs in at once, and retries what
+// was not 200 (a 503 or 429 after its Retry-After, anything else after a second, as a client would) until
+// signed in or DEADLINE_S after the start. Prints the first answers by status and code, p50/p99, the time
+// until the last player was signed in, who was not by the deadline, and how many requests it took. Exported
+// as benchLogins() for `npm run bench`; run directly: node scripts/bench-logins.mjs [--players 500]
+// [--deadline 120].
+import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startChild } from './bench-gateway.mjs';
+
+const SELF = fileURLToPath(import.meta.url);
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } = {}) {
+  if (!mongoUri) throw new Error('benchLogins needs a MongoDB URI');
+  const run = `logins_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  const children = [];
+  try {
+    const authPort = await freePort();
+    const gatewayPort = await freePort();
+    const auth = startChild(
+      ['auth-server/dist/main.js'],
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        MONGODB_URI: mongoUri,
+        AUTH_PORT: String(authPort),
+        AUTH_DB_NAME: `${run}_auth`,
+        BCRYPT_ROUNDS: process.env.BCRYPT_ROUNDS ?? '10',
+        // The crowd comes from one address here (the gateway forwards this machine's): no address limit may bite.
+        REGISTRATIONS_PER_ADDRESS: String(players * 2),
+        OUTBOX_ENABLED: 'false',
+        // Any PASSWORD_HASH_* setting of this run's environment replaces the defaults, to try others.
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PASSWORD_HASH_'))),
+      },
+      { readPort: false, healthUrl: `http://127.0.0.1:${authPort}/health`, readyWithinMs: 60_000 },
+    );
+    children.push(auth);
+    await auth.ready;
+    const gateway = startChild(
+      ['gateway/dist/main.js'],
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        GATEWAY_PORT: String(gatewayPort),
+        AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
+        // No event server in this run (a port where nothing listens): so the gateway is ready when it serves its OpenAPI.
+        EVENT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`,
+      },
+      { readPort: false, healthUrl: `http://127.0.0.1:${gatewayPort}/openapi.json`, readyWithinMs: 60_000 },
+    );
+    children.push(gateway);
+    await gateway.ready;
+    const base = `http://127.0.0.1:${gatewayPort}`;
+
+    const post = async (path, body) => {
+      const started = performance.now();
+      try {
+        const response = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const answer = await response.json().catch(() => undefined);
+        return {
+          status: response.status,
+          code: answer?.code,
+          retryAfter: response.headers.get('retry-after'),
+          ms: performance.now() - started,
+        };
+      } catch (error) {
+        return { status: 0, code: String(error.cause?.code ?? error.message), ms: performance.now() - started };
+      }
+    };
+    const accounts = Array.from({ length: players }, (_, index) => ({
+      email: `${run}-${index}@example.com`,
+      password: `password-${randomBytes(4).toString('hex')}`,
+    }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < accounts.length) {
+          const account = accounts[next++];
+          for (;;) {
+            const reply = await post('/auth/register', account);
+            if (reply.status === 201) break;
+            if (reply.status !== 503) throw new Error(`register -> ${reply.status} ${reply.code}`);
+            await new Promise((done) => setTimeout(done, Number(reply.retryAfter ?? 1) * 1000));
+          }
+        }
+      }),
+    );
+
+    const firstWave = [];
+    const later = {};
+    const signedInAt = [];
+    let requests = 0;
+    const started = performance.now();
+    await Promise.all(
+      accounts.map(async (account) => {
+        let reply = await post('/auth/login', account);
+        requests++;
+        firstWave.push(reply);
+        while (reply.status !== 200) {
+          if (reply.status === 401) throw new Error('a correct password was refused');
+          const wait = reply.retryAfter && [429, 503].includes(reply.status) ? Number(reply.retryAfter) * 1000 : 1000;
+          if (performance.now() + wait - started > deadlineS * 1000) return;
+          await new Promise((done) => setTimeout(done, wait));
+          reply = await post('/auth/login', account);
+          requests++;
+          const answer = `${reply.status} ${reply.code ?? ''}`.trim();
+          later[answer] = (later[answer] ?? 0) + 1;
+        }
+        signedInAt.push(performance.now() - started);
+      }),
+    );
+    const byAnswer = {};
+    for (const reply of firstWave) {
+      const answer = `${reply.status} ${reply.code ?? ''}`.trim();
+      byAnswer[answer] = (byAnswer[answer] ?? 0) + 1;
+    }
+    const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
+    return {
+      players,
+      deadlineS,
+      firstAnswers: byAnswer,
+      retryAnswers: later,
+      p50Ms: percentile(times, 50),
+      p99Ms: percentile(times, 99),
+      signedIn: signedInAt.length,
+      lastSignedInMs: Math.max(0, ...signedInAt),
+      requests,
+    };
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+  }
+}
+
+/** Prints one sign-in burst's figures as rows. */
+export function printLogins(result, row = (label, value) => console.log(`  ${label.padEnd(52)}  ${value}`)) {
+  console.log(`\nsign-in burst: ${result.players} players sign in at once through the gateway (bcrypt as configured)`);
+  row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
+  for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
+  for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
+  row('until the last player was signed in (s)', (result.lastSignedInMs / 1000).toFixed(1));
+  row(`players not signed in within ${result.deadlineS} s`, result.players - result.signedIn);
+  row('sign-in requests in all', result.requests);
+}
+
+if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
+  const flag = (name) => {
+    const index = process.argv.indexOf(name);
+    return index >= 0 ? process.argv[index + 1] : undefined;
+  };
+  printLogins(
+    await benchLogins({
+      mongoUri: process.env.MONGODB_URI,
+      players: Number(flag('--players') ?? 500),
+      deadlineS: Number(flag('--deadline') ?? 120),
+    }),
+  );
+}
