@@ -36,11 +36,12 @@ export async function startStoreProxy(storeUri: string): Promise<StoreProxy> {
     }
     const upstream = createConnection({ host: target.hostname, port: targetPort });
     track(upstream);
+    client.pipe(upstream).pipe(client);
+    // After pipe(), which resumes its sources.
     if (paused) {
       client.pause();
       upstream.pause();
     }
-    client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -72,4 +73,24 @@ export async function startStoreProxy(storeUri: string): Promise<StoreProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Calls `attempt` until `isDone` says its result is the awaited state (the driver reconnects, a claim left
+ * running finishes: on their own time), a short pause between calls; fails naming `what` and the last result
+ * if that state has not come within `deadlineMs`, rather than looping until the test's own time limit.
+ */
+export async function until<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  isDone: (result: T) => boolean,
+  { deadlineMs = 20_000, pauseMs = 50 } = {},
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const result = await attempt();
+    if (isDone(result)) return result;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${deadlineMs} ms; last: ${JSON.stringify(result)}`);
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
 }

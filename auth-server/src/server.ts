@@ -14,6 +14,7 @@ export async function createAuthServer(config: AuthConfig): Promise<NestFastifyA
   const app = await createHttpApp(AppModule.forRoot(config), {
     service: 'auth-server',
     logLevel: config.logLevel,
+    storeErrors: true,
     trustedProxies: config.trustedProxies,
     securityHeaders: config.securityHeaders,
   });

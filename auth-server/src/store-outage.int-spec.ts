@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { testDatabaseName } from '../../test-support/database.js';
-import { type StoreProxy, startStoreProxy } from '../../test-support/store-proxy.js';
+import { type StoreProxy, startStoreProxy, until } from '../../test-support/store-proxy.js';
 import { call, login, register, startTestApp, testConfig } from './testing/auth-test-app.js';
 
 /**
@@ -39,8 +39,11 @@ describe('the auth server while its database is unavailable', () => {
     expect((await call(app, 'GET', '/health')).status).toBe(503);
 
     proxy.restore();
-    let signedIn = await login(app, user.email, user.password);
-    while (signedIn.status === 503) signedIn = await login(app, user.email, user.password);
+    const signedIn = await until(
+      'a sign-in served once the store is back',
+      () => login(app, user.email, user.password),
+      (reply) => reply.status !== 503,
+    );
     expect(signedIn.status).toBe(200);
     expect(signedIn.body).toMatchObject({ accessToken: expect.any(String) });
   });

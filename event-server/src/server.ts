@@ -13,6 +13,7 @@ export async function createEventServer(config: EventConfig): Promise<NestFastif
   const app = await createHttpApp(AppModule.forRoot(config), {
     service: 'event-server',
     logLevel: config.logLevel,
+    storeErrors: true,
     securityHeaders: config.securityHeaders,
   });
   // The invariants (one claim per slot, stock units, activity externalIds) are unique indexes: they must

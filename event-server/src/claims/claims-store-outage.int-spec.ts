@@ -2,7 +2,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import { type Model, mongo } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
-import { type StoreProxy, startStoreProxy } from '../../../test-support/store-proxy.js';
+import { type StoreProxy, startStoreProxy, until } from '../../../test-support/store-proxy.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
 import { ProgressService } from '../progress/progress.service.js';
 import { type Actor, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
@@ -57,12 +57,12 @@ describe('claims while the database is unavailable', () => {
   }
 
   /** Taps with the key until the answer is not the outage's 503 (the driver reconnects on its own time). */
-  async function tapUntilServed(eventId: string, user: Actor, key: string) {
-    for (;;) {
-      const answer = await tap(eventId, user, key);
-      if (answer.status !== 503) return answer;
-      expect(answer.body.code).toBe('SERVICE_UNAVAILABLE');
-    }
+  function tapUntilServed(eventId: string, user: Actor, key: string) {
+    return until(
+      'a claim served once the store is back',
+      () => tap(eventId, user, key),
+      (answer) => !(answer.status === 503 && answer.body.code === 'SERVICE_UNAVAILABLE'),
+    );
   }
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After while the store is cut, records nothing, and decides the retry once', async () => {
@@ -121,9 +121,11 @@ describe('claims while the database is unavailable', () => {
     expect(unfinished.retryAfter).toBe('1');
 
     proxy.resume();
-    let answer = await tap(event.id, player!, 'k-hung');
-    while (answer.status === 409 && answer.body.code === 'IDEMPOTENCY_IN_PROGRESS')
-      answer = await tap(event.id, player!, 'k-hung');
+    const answer = await until(
+      'the key answering with its claim',
+      () => tap(event.id, player!, 'k-hung'),
+      (reply) => !(reply.status === 409 && reply.body.code === 'IDEMPOTENCY_IN_PROGRESS'),
+    );
     expect(answer.status).toBe(201);
     expect(answer.body.status).toBe('GRANTED');
     expect(await claims.countDocuments({ eventId: event.id, userId: player!.id })).toBe(1);
@@ -141,9 +143,11 @@ describe('claims while the database is unavailable', () => {
 
     proxy.resume();
     // The first request goes on once the store answers, and records its claim.
-    while ((await claims.countDocuments({ eventId: event.id, userId: player!.id })) === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(
+      'the first claim recorded',
+      () => claims.countDocuments({ eventId: event.id, userId: player!.id }),
+      (count) => count > 0,
+    );
     const again = await tap(event.id, player!, undefined);
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'ALREADY_CLAIMED' });

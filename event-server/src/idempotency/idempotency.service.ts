@@ -37,6 +37,9 @@ export interface ExecuteOptions<T> {
   recorded?: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>;
 }
 
+/** Abandoned keys remembered (see IdempotencyService.abandoned; about 50 bytes each). */
+const ABANDONED_KEYS_KEPT = 10_000;
+
 /** What replay found: an outcome to answer with, or a key whose dead owner recorded nothing, to take over. */
 type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord };
 
@@ -54,31 +57,17 @@ export class IdempotencyService {
   ) {}
 
   /**
-   * The keys (user and key) whose first request this process is running now, with how many such runs
-   * there are. A key that names this process as its owner and is not among them was left IN_PROGRESS by a
-   * request of this process that failed (the store went away under it): like a dead owner's, it is taken
-   * over by the next request with it, instead of answering IDEMPOTENCY_IN_PROGRESS until the reconciler
-   * finds the key stale (a minute).
+   * Keys (by id) that a request of this process took and that it left IN_PROGRESS when it failed (the store
+   * went away under it, say), oldest first, at most ABANDONED_KEYS_KEPT. Nothing runs for such a key any more:
+   * like a dead owner's, it is taken over by the next request with it (which reaches this process), instead
+   * of answering IDEMPOTENCY_IN_PROGRESS until the reconciler finds it stale (a minute). Kept here rather than
+   * judged by the key's owner, which a process whose heartbeats fail (the store away) writes on no key.
    */
-  private readonly running = new Map<string, number>();
+  private readonly abandoned = new Set<string>();
 
-  private static runKey(userId: string, key: string): string {
-    return `${userId}\u0000${key}`;
-  }
-
-  private enter(runKey: string): void {
-    this.running.set(runKey, (this.running.get(runKey) ?? 0) + 1);
-  }
-
-  private leave(runKey: string): void {
-    const left = (this.running.get(runKey) ?? 1) - 1;
-    if (left === 0) this.running.delete(runKey);
-    else this.running.set(runKey, left);
-  }
-
-  /** Whether the key's first request ran in this process and ended without recording its outcome (see running). */
-  private abandonedHere(record: IdempotencyRecord): boolean {
-    return record.owner === this.liveness.id && !this.running.has(IdempotencyService.runKey(record.userId, record.key));
+  private noteAbandoned(keyId: string): void {
+    if (this.abandoned.size >= ABANDONED_KEYS_KEPT) this.abandoned.delete(this.abandoned.values().next().value!);
+    this.abandoned.add(keyId);
   }
 
   /** The key's record when a request with it was ever started (stored, whatever its state). */
@@ -112,36 +101,16 @@ export class IdempotencyService {
     mayTakeOver: boolean,
   ): Promise<T> {
     if (request.key === undefined) return work();
-    // Counted as running from before the key's insert, so that no other request sees the key unowned here.
-    const runKey = IdempotencyService.runKey(request.userId, request.key);
-    this.enter(runKey);
-    let started: IdempotencyRecord | undefined;
-    try {
-      started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
-    } finally {
-      if (!started) this.leave(runKey);
-    }
+    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
     if (!started) {
       const replayed = await this.replay<T>(request, await this.keys.find(request.userId, request.key), options, mayTakeOver);
       if ('outcome' in replayed) return replayed.outcome;
       // The key's owner died before recording anything lasting: the key goes (by its id: a key taken over
       // meanwhile by another retry is a new document and stays), and this request starts afresh, once.
       await this.keys.delete(replayed.takeOver.id);
+      this.abandoned.delete(replayed.takeOver.id);
       return this.attempt(request, work, options, false);
     }
-    try {
-      return await this.runStarted(started, work, options);
-    } finally {
-      this.leave(runKey);
-    }
-  }
-
-  /** Runs the request whose key it inserted (`started`), and stores its outcome on the key. */
-  private async runStarted<T extends object>(
-    started: IdempotencyRecord,
-    work: () => Promise<T>,
-    options: ExecuteOptions<T>,
-  ): Promise<T> {
     let outcome: T;
     try {
       outcome = await work();
@@ -158,6 +127,9 @@ export class IdempotencyService {
             ...(error.details !== undefined && { details: error.details }),
           },
         });
+      } else if (!(error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS)) {
+        // Nothing runs for the key any more: its next request here takes it over (see abandoned).
+        this.noteAbandoned(started.id);
       }
       throw error;
     }
@@ -203,7 +175,7 @@ export class IdempotencyService {
     if (existing?.state === 'IN_PROGRESS' && options.recorded) {
       const outcome = await options.recorded(existing);
       if (outcome === 'forget') {
-        if (mayTakeOver && (this.abandonedHere(existing) || (await this.liveness.isDead(existing.owner)))) {
+        if (mayTakeOver && (this.abandoned.has(existing.id) || (await this.liveness.isDead(existing.owner)))) {
           return { takeOver: existing };
         }
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {

@@ -51,7 +51,7 @@ describe('mapError', () => {
     expect(JSON.stringify(mapped.body)).not.toContain('secret');
   });
 
-  it('answers 503 with Retry-After when the database is unavailable, for every way the driver says so', () => {
+  it('answers 503 with Retry-After when the database is unavailable, for every way the driver says so (servers with a store)', () => {
     const selection = new mongo.MongoServerSelectionError('Server selection timed out after 5000 ms', {
       type: 'Unknown',
     } as unknown as mongo.TopologyDescription);
@@ -65,7 +65,9 @@ describe('mapError', () => {
       Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write', errno: -104 }),
     ];
     for (const error of unavailable) {
-      expect(mapError(error), error.message).toEqual({
+      // Only for a server that owns a store: the gateway's raw socket errors are not its database's.
+      expect(mapError(error).status, error.message).toBe(500);
+      expect(mapError(error, { storeErrors: true }), error.message).toEqual({
         status: 503,
         body: {
           statusCode: 503,
@@ -86,7 +88,7 @@ describe('mapError', () => {
       new MongooseError('Cast to ObjectId failed'),
       Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' }),
     ]) {
-      expect(mapError(error), error.message).toMatchObject({ status: 500, internal: true });
+      expect(mapError(error, { storeErrors: true }), error.message).toMatchObject({ status: 500, internal: true });
     }
   });
 });

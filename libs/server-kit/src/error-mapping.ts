@@ -45,9 +45,9 @@ export const STORE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again
  * The one mapping from anything thrown to the error body, used by the Nest exception filter and by
  * Fastify's own error handler (body parsing fails before Nest sees the request).
  */
-export function mapError(error: unknown): MappedError {
+export function mapError(error: unknown, { storeErrors = false }: { storeErrors?: boolean } = {}): MappedError {
   // Nest wraps Fastify's own 4xx errors (bad JSON, body too large) in an HttpException; map the original.
-  if (error instanceof HttpException && isFastifyError(error.cause)) return mapError(error.cause);
+  if (error instanceof HttpException && isFastifyError(error.cause)) return mapError(error.cause, { storeErrors });
   if (error instanceof DomainError) {
     return { status: error.status, body: errorBody(error.status, error.code, error.messages, error.details), internal: false };
   }
@@ -113,9 +113,10 @@ export function mapError(error: unknown): MappedError {
       };
     }
   }
-  // A store restarting, failing over or unreachable is not a fault of the request or of the code: the client
-  // is told to come back (a 500 would say neither), and the log says it once in a while, not per request.
-  if (isStoreUnavailable(error)) {
+  // A server with a store (`storeErrors`): the store restarting, failing over or unreachable is not a fault
+  // of the request or of the code; the client is told to come back (a 500 would say neither), and the log
+  // says it in summary, not per request.
+  if (storeErrors && isStoreUnavailable(error)) {
     return {
       status: HttpStatus.SERVICE_UNAVAILABLE,
       body: errorBody(HttpStatus.SERVICE_UNAVAILABLE, CommonErrorCode.SERVICE_UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE, {

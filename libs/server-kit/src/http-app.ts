@@ -35,6 +35,8 @@ export interface HttpAppOptions {
   droppedLogMessages?: readonly string[];
   /** Where the JSON lines go (in batches): standard output unless given (tests read the lines). */
   logDestination?: LogOutput;
+  /** The server owns a database: its being unavailable is answered 503 with Retry-After, not 500 (see mapError). */
+  storeErrors?: boolean;
 }
 
 /**
@@ -119,7 +121,7 @@ export async function createHttpApp(
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       setHeaders(reply.raw, answerHeaders.api);
       reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
-      const { status, body } = mapError(error);
+      const { status, body } = mapError(error, { storeErrors: options.storeErrors });
       void reply.code(status).send(body);
     },
   });
@@ -141,7 +143,7 @@ export async function createHttpApp(
   boundGracefulClose(fastify);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter({ storeErrors: options.storeErrors }));
   app.enableShutdownHooks();
   return app;
 }

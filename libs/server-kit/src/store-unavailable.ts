@@ -1,11 +1,9 @@
-import { MongooseError, mongo } from 'mongoose';
-
 /** How long a client is told to wait before it retries a request the database could not serve (Retry-After, s). */
 export const STORE_RETRY_AFTER_SECONDS = 2;
 
 /**
  * Driver errors that say the database could not be reached or did not answer, by name (each class's own
- * `name`, so that the check holds whichever copy of the driver threw it): a connection refused, reset or
+ * `name`, so that the check holds whichever copy of the driver threw it, and needs neither loaded): a connection refused, reset or
  * timed out, no server selectable (a store restarting, a replica set electing), a pool cleared or closed
  * under the request, a client closed while stopping, an operation's time limit.
  */
@@ -40,13 +38,16 @@ const TRANSIENT_SERVER_CODES = new Set([
   11602, // InterruptedDueToReplStateChange
   13435, // NotPrimaryNoSecondaryOk
   13436, // NotPrimaryOrSecondary
+  64, // WriteConcernTimeout (the write may or may not stand, as after any of these)
+  262, // ExceededTimeLimit
 ]);
 
 /**
  * A socket's own error, which the driver lets through at times unwrapped (a command written to a pooled
- * connection that the store has reset fails with `write ECONNRESET`). The servers make no other network
- * calls while they answer a request (a webhook URL's lookup handles its own failure), so on a request's
- * path such an error is the store's.
+ * connection that the store has reset fails with `write ECONNRESET`). The auth and event servers make no
+ * other network calls while they answer a request (a webhook URL's lookup handles its own failure), so on
+ * their requests' path such an error is the store's; the gateway, which has no store, does not use this
+ * check (see mapError's `storeErrors`).
  */
 const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 const SOCKET_CALLS = new Set(['read', 'write', 'connect']);
@@ -67,10 +68,12 @@ const BUFFERING_TIMED_OUT = /buffering timed out after/;
 export function isStoreUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (UNAVAILABLE_NAMES.has(error.name) || isSocketError(error)) return true;
-  if (error instanceof mongo.MongoServerError) {
+  if (error.name === 'MongoServerError') {
+    const { code, errorLabels } = error as Error & { code?: unknown; errorLabels?: unknown };
     return (
-      (typeof error.code === 'number' && TRANSIENT_SERVER_CODES.has(error.code)) || error.hasErrorLabel('RetryableWriteError')
+      (typeof code === 'number' && TRANSIENT_SERVER_CODES.has(code)) ||
+      (Array.isArray(errorLabels) && errorLabels.includes('RetryableWriteError'))
     );
   }
-  return error instanceof MongooseError && BUFFERING_TIMED_OUT.test(error.message);
+  return error.name === 'MongooseError' && BUFFERING_TIMED_OUT.test(error.message);
 }
