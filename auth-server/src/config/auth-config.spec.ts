@@ -30,7 +30,7 @@ describe('loadAuthConfig', () => {
         refreshTokenTtlSeconds: 2_592_000,
       },
       bcryptRounds: 10,
-      passwordGate: { maxInFlight: Math.min(availableParallelism(), 4), maxQueued: 1000, queueTimeoutMs: 3000 },
+      passwordGate: { maxInFlight: Math.min(availableParallelism(), 3), maxQueued: 1000, queueTimeoutMs: 3000 },
       admin: { email: 'admin@example.com', password: 'change-me-admin-password', usingDefaults: true },
       trustedProxies: ['127.0.0.1', '::1'],
       loginThrottle: { windowSeconds: 900, failuresPerAccountAndAddress: 5, failuresPerAccount: 20, failuresPerAddress: 200 },

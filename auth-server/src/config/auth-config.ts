@@ -104,8 +104,9 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     },
     bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: 4, max: 15 }),
     passwordGate: {
-      // bcrypt runs on libuv's thread pool (4 threads): one hash per core at most, and room left in the pool.
-      maxInFlight: reader.int('PASSWORD_HASH_MAX_IN_FLIGHT', { default: Math.min(availableParallelism(), 4), min: 1, max: 64 }),
+      // bcrypt runs on libuv's thread pool (4 threads): one hash per core at most, and a thread left in the
+      // pool for the rest (DNS lookups, the file system).
+      maxInFlight: reader.int('PASSWORD_HASH_MAX_IN_FLIGHT', { default: Math.min(availableParallelism(), 3), min: 1, max: 64 }),
       maxQueued: reader.int('PASSWORD_HASH_MAX_QUEUED', { default: 1000, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('PASSWORD_HASH_QUEUE_TIMEOUT_MS', { default: 3000, min: 1, max: 60_000 }),
     },

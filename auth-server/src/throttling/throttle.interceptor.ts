@@ -5,6 +5,7 @@ import { type Observable, catchError, from, mergeMap } from 'rxjs';
 import { TokenErrorCode } from '../tokens/token-errors.js';
 import { normaliseEmail } from '../users/user.js';
 import { type AttemptVerdict, LoginThrottleService } from './login-throttle.service.js';
+import { PasswordGate } from './password-gate.js';
 
 /**
  * Throttles `POST /auth/login` (see LoginThrottleService) by the client address (`request.ip`: X-Forwarded-For
@@ -13,7 +14,10 @@ import { type AttemptVerdict, LoginThrottleService } from './login-throttle.serv
  */
 @Injectable()
 export class LoginThrottleInterceptor implements NestInterceptor {
-  constructor(private readonly throttle: LoginThrottleService) {}
+  constructor(
+    private readonly throttle: LoginThrottleService,
+    private readonly passwords: PasswordGate,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
@@ -21,6 +25,9 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     const email = request.body?.email;
     // Without an email there is no password to test: validation refuses it.
     if (typeof email !== 'string') return next.handle();
+    // A crowd already ahead: turned away before any attempt is recorded (see PasswordGate).
+    const busy = this.passwords.shedOnArrival();
+    if (busy) throw busy;
     const verdict: AttemptVerdict = await this.throttle.beginLogin(normaliseEmail(email).slice(0, 254), request.ip);
     if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
@@ -49,10 +56,15 @@ export class LoginThrottleInterceptor implements NestInterceptor {
  */
 @Injectable()
 export class RegistrationThrottleInterceptor implements NestInterceptor {
-  constructor(private readonly throttle: LoginThrottleService) {}
+  constructor(
+    private readonly throttle: LoginThrottleService,
+    private readonly passwords: PasswordGate,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
+    const busy = this.passwords.shedOnArrival();
+    if (busy) throw busy;
     const verdict = await this.throttle.beginRegistration(http.getRequest<FastifyRequest>().ip);
     if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
     const { attemptId } = verdict;

@@ -1,13 +1,20 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { PasswordGate } from './password-gate.js';
 import { ThrottleAttemptRepository } from './throttle-attempt.repository.js';
 import { ThrottleAttemptEntity, ThrottleAttemptSchema } from './throttle-attempt.schema.js';
 import { LoginThrottleInterceptor, RegistrationThrottleInterceptor } from './throttle.interceptor.js';
 
 @Module({
   imports: [MongooseModule.forFeature([{ name: ThrottleAttemptEntity.name, schema: ThrottleAttemptSchema }])],
-  providers: [ThrottleAttemptRepository, LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
-  exports: [LoginThrottleService, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
+  providers: [
+    ThrottleAttemptRepository,
+    LoginThrottleService,
+    PasswordGate,
+    LoginThrottleInterceptor,
+    RegistrationThrottleInterceptor,
+  ],
+  exports: [LoginThrottleService, PasswordGate, LoginThrottleInterceptor, RegistrationThrottleInterceptor],
 })
 export class ThrottlingModule {}

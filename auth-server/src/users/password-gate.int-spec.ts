@@ -79,7 +79,9 @@ describe('the password gate', () => {
       expect(reply.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
       expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
-    // Nothing was done for them: no account, no failed login, no registration attempt counted.
+    // Nothing was done for them, not even for a moment: turned away before the throttle recorded an attempt
+    // (the one sign-in attempt recorded is the held one's), no account, no registration attempt counted.
+    expect(await attempts('LOGIN')).toBe(1);
     expect(await db.collection('users').countDocuments({ email: { $regex: /^gate-/ } })).toBe(2);
     expect(await attempts('REGISTER')).toBe(registrationsBefore);
 

@@ -18,7 +18,7 @@ export class ShedError extends Error {
     /** When to come back: spread so that the shed clients return at the rate claims are finished. */
     readonly retryAfterSeconds = 1,
   ) {
-    super(`Claim not admitted: ${why}`);
+    super(`Not admitted: ${why}`);
     this.name = 'ShedError';
   }
 }

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import type { DomainError } from '@reward/server-kit/errors';
+import type { AuthConfig } from '../config/auth-config.js';
+import { AUTH_CONFIG } from '../config/config.module.js';
+import { authBusy } from '../tokens/token-errors.js';
+
+/**
+ * The admission gate of password work (bcrypt: PasswordHasher), PASSWORD_HASH_MAX_IN_FLIGHT at once,
+ * PASSWORD_HASH_MAX_QUEUED waiting, each at most PASSWORD_HASH_QUEUE_TIMEOUT_MS. A crowd signing in at an
+ * event's launch costs about 50 ms of CPU per player (cost 10), and letting every request in at once only
+ * makes every one slow, until the gateway answers 504 to most of them while the server goes on hashing for
+ * clients that left (500 sign-ins at once on two cores: 53 answered 200, 447 got 504 after 10 s). Shed
+ * requests are answered 503 AUTH_BUSY at once, with a Retry-After paced to when they can be served; nothing
+ * was done for them. The throttle's interceptors ask first (shedOnArrival), before they record an attempt.
+ */
+@Injectable()
+export class PasswordGate {
+  private readonly gate: AdmissionGate;
+
+  constructor(@Inject(AUTH_CONFIG) config: AuthConfig) {
+    this.gate = new AdmissionGate(config.passwordGate);
+  }
+
+  /** `work` once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await this.gate.run(work);
+    } catch (error) {
+      if (error instanceof ShedError) throw authBusy(error.retryAfterSeconds);
+      throw error;
+    }
+  }
+
+  /**
+   * AUTH_BUSY for a sign-in or registration that has only just arrived, when the gate would shed it now:
+   * turned away before anything is read or recorded for it. Undefined when it may go on (the gate decides
+   * again when its password is checked).
+   */
+  shedOnArrival(): DomainError | undefined {
+    const shed = this.gate.shedOnArrival();
+    return shed && authBusy(shed.retryAfterSeconds);
+  }
+}
