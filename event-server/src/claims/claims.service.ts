@@ -36,7 +36,6 @@ const LATE_WARNING_EVERY_MS = 10_000;
  * answer's way back, and a little of the hosts' clock skew (see answeredInTime).
  */
 const ANSWER_MARGIN_MS = 500;
-const LATE = Symbol('late');
 
 /** How far a claim request got: admitted past the gate, and deciding (rather than replaying a key's answer). */
 interface ClaimRun {
@@ -187,7 +186,7 @@ export class ClaimsService {
     void entry.done.then(() => {
       if (this.inFlight.get(slotKey) === entry) this.inFlight.delete(slotKey);
     });
-    return this.answeredInTime(attempt, answerBy, idempotencyKey !== undefined, run);
+    return this.answeredInTime(attempt, entry.done, answerBy, idempotencyKey !== undefined, run);
   }
 
   /**
@@ -203,27 +202,26 @@ export class ClaimsService {
    * goes on holding its place in the gate and completes its key when the store answers. With a key, 409
    * IDEMPOTENCY_IN_PROGRESS, which is exactly so (a retry with the key gets the outcome once it is recorded);
    * without one, 503 SERVICE_UNAVAILABLE saying that the claim may be recorded (a retry is refused
-   * ALREADY_CLAIMED once it is, or decides).
+   * ALREADY_CLAIMED once it is, or decides). `done` settles with the attempt and never rejects.
    */
   private async answeredInTime(
     attempt: Promise<ClaimOutcome>,
+    done: Promise<void>,
     answerBy: number | undefined,
     keyed: boolean,
     run: ClaimRun,
   ): Promise<ClaimOutcome> {
-    const answerWithinMs = answerBy === undefined ? 0 : answerBy - performance.now();
     // None, or already past (a claim that arrived too late to start is shed, or answered for its key, at once).
-    if (answerWithinMs <= 0) return attempt;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), answerWithinMs)));
-    try {
-      const first = await Promise.race([attempt, late]);
-      if (first !== LATE) return first;
-    } finally {
-      clearTimeout(timer);
-    }
-    // Never admitted (it is being shed, or answered for a resent key): that answer comes at once.
-    if (!run.admitted) return attempt;
+    if (answerBy === undefined || answerBy <= performance.now()) return attempt;
+    let finished = false;
+    await settledWithin(
+      done.then(() => {
+        finished = true;
+      }),
+      answerBy - performance.now(),
+    );
+    // Finished, or never admitted (it is being shed, or answered for a resent key): that answer comes at once.
+    if (finished || !run.admitted) return attempt;
     this.noteUnfinished();
     if (keyed) throw idempotencyInProgress();
     throw new DomainError(
