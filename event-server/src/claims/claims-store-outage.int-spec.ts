@@ -5,7 +5,7 @@ import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { type StoreProxy, startStoreProxy, until } from '../../../test-support/store-proxy.js';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
 import { ProgressService } from '../progress/progress.service.js';
-import { type Actor, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { ClaimEntity } from './claim.schema.js';
 
@@ -43,17 +43,14 @@ describe('claims while the database is unavailable', () => {
   });
 
   /** A claim request; `startWithinMs`: sent as the gateway sends it (START_BY_HEADER), with that long to start. */
-  async function tap(eventId: string, user: Actor, key: string | undefined, startWithinMs?: number) {
-    const response = await t.app.inject({
-      method: 'POST',
-      url: `/events/${eventId}/claims`,
-      headers: {
-        authorization: `Bearer ${user.token}`,
-        ...(key !== undefined && { 'idempotency-key': key }),
-        ...(startWithinMs !== undefined && { [START_BY_HEADER]: String(Date.now() + startWithinMs) }),
-      },
-    });
-    return { status: response.statusCode, retryAfter: response.headers['retry-after'], body: response.json() };
+  function tap(eventId: string, user: Actor, key: string | undefined, startWithinMs?: number) {
+    return claim(
+      t,
+      eventId,
+      user,
+      key,
+      startWithinMs === undefined ? {} : { [START_BY_HEADER]: String(Date.now() + startWithinMs) },
+    );
   }
 
   /** Taps with the key until the answer is not the outage's 503 (the driver reconnects on its own time). */

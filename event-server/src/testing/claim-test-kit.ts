@@ -39,21 +39,29 @@ export async function eligibleUsers(t: EventTestApp, operator: Actor, count: num
   return users;
 }
 
+/** A claim request by `user`, with its Idempotency-Key and any `headers` more; its status, body and Retry-After. */
 export async function claim(
   t: EventTestApp,
   eventId: string,
   user: Actor,
   idempotencyKey?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; retryAfter?: string }> {
   const response = await t.app.inject({
     method: 'POST',
     url: `/events/${eventId}/claims`,
     headers: {
       authorization: `Bearer ${user.token}`,
       ...(idempotencyKey !== undefined && { 'idempotency-key': idempotencyKey }),
+      ...headers,
     },
   });
-  return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+  const retryAfter = response.headers['retry-after'];
+  return {
+    status: response.statusCode,
+    body: JSON.parse(response.body) as Record<string, unknown>,
+    ...(typeof retryAfter === 'string' && { retryAfter }),
+  };
 }
 
 export async function remainingOf(t: EventTestApp, eventId: string, user: Actor): Promise<Array<number | null>> {
