@@ -1,11 +1,22 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import type { FastifyRequest } from 'fastify';
-import { type Observable, catchError, from, mergeMap } from 'rxjs';
+import { type Observable, type OperatorFunction, catchError, from, mergeMap } from 'rxjs';
 import { TokenErrorCode } from '../tokens/token-errors.js';
 import { normaliseEmail } from '../users/user.js';
 import { type AttemptVerdict, LoginThrottleService } from './login-throttle.service.js';
 import { PasswordGate } from './password-gate.js';
+
+/** Runs `settle` on a failure of the handler (to settle its attempt), then passes the failure on. */
+function settlingFailures<T>(settle: (error: unknown) => Promise<void>): OperatorFunction<T, T> {
+  return catchError((error: unknown) =>
+    from(
+      settle(error).then(() => {
+        throw error;
+      }),
+    ),
+  );
+}
 
 /**
  * Throttles `POST /auth/login` (see LoginThrottleService) by the client address (`request.ip`: X-Forwarded-For
@@ -36,15 +47,10 @@ export class LoginThrottleInterceptor implements NestInterceptor {
         await this.throttle.forget(attemptId);
         return value;
       }),
-      catchError((error: unknown) =>
-        from(
-          (async () => {
-            const failed = error instanceof DomainError && error.code === TokenErrorCode.INVALID_CREDENTIALS;
-            await (failed ? this.throttle.failed(attemptId) : this.throttle.forget(attemptId));
-            throw error;
-          })(),
-        ),
-      ),
+      settlingFailures(async (error) => {
+        const failed = error instanceof DomainError && error.code === TokenErrorCode.INVALID_CREDENTIALS;
+        await (failed ? this.throttle.failed(attemptId) : this.throttle.forget(attemptId));
+      }),
     );
   }
 }
@@ -69,14 +75,9 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
     return next.handle().pipe(
-      catchError((error: unknown) =>
-        from(
-          (async () => {
-            if (error instanceof DomainError && error.code === TokenErrorCode.AUTH_BUSY) await this.throttle.forget(attemptId);
-            throw error;
-          })(),
-        ),
-      ),
+      settlingFailures(async (error) => {
+        if (error instanceof DomainError && error.code === TokenErrorCode.AUTH_BUSY) await this.throttle.forget(attemptId);
+      }),
     );
   }
 }
