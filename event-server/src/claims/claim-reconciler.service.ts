@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -11,7 +12,6 @@ import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { type ClaimOutcome, SYSTEM_ACTOR, recordedOutcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { transitionFor } from './claim.state-machine.js';
-import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 
 /** How long a decision may stay unapplied before the reconciler applies it (its request is likely dead). */
 const DECISION_GRACE_MS = 5_000;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -17,7 +18,6 @@ import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { type AttemptResult, outcomeOf } from './payout.rules.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
-import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 
 const OUTBOX_BATCH = 500;
 /**

@@ -3,9 +3,10 @@ export const STORE_RETRY_AFTER_SECONDS = 2;
 
 /**
  * Driver errors that say the database could not be reached or did not answer, by name (each class's own
- * `name`, so that the check holds whichever copy of the driver threw it, and needs neither loaded): a connection refused, reset or
- * timed out, no server selectable (a store restarting, a replica set electing), a pool cleared or closed
- * under the request, a client closed while stopping, an operation's time limit.
+ * `name`, so that the check holds whichever copy of the driver threw it, and needs neither loaded): a
+ * connection refused, reset or timed out, no server selectable (a store restarting, a replica set
+ * electing), a pool cleared or closed under the request, a client closed while stopping, an operation's
+ * time limit.
  */
 const UNAVAILABLE_NAMES = new Set([
   'MongoNetworkError',
