@@ -1,5 +1,6 @@
 import { JwtStrategy } from '@reward/server-kit/jwt.strategy';
 import { ROLES, type Role } from '@reward/server-kit/roles';
+import { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { TEST_AUDIENCE, TEST_ISSUER } from '../testing/gateway-harness.js';
@@ -7,7 +8,6 @@ import { SAMPLE_ID, concretePath } from '../testing/policy-samples.js';
 import { decideAccess } from './access-decision.js';
 import { ROUTE_POLICIES, type RoutePolicy } from './route-policy.js';
 import { RouteTable } from './route-table.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
 const table = new RouteTable(ROUTE_POLICIES);

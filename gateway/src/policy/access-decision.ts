@@ -1,9 +1,9 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
 import { type AuthenticationResult, authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole, requiresRolesMessage } from '@reward/server-kit/roles';
+import { type VerifiedTokenCache, bearerTokenOf } from '@reward/server-kit/verified-token-cache';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
-import { type VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
 
 export const PathErrorCode = {
   /** The path spells a letter, digit or `-._~` percent-encoded (see RouteTable.resolve). */

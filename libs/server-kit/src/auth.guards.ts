@@ -1,9 +1,10 @@
-import { type ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
 import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy.js';
 import { type AuthenticatedUser, type Role, hasRequiredRole, requiresRolesMessage } from './roles.js';
+import { VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
 
 const IS_PUBLIC = 'auth:public';
 const REQUIRED_ROLES = 'auth:roles';
@@ -27,15 +28,42 @@ export function isPublic(reflector: Reflector, context: ExecutionContext): boole
   return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
 }
 
+interface GuardedRequest {
+  headers: Record<string, unknown>;
+  raw?: { socket?: object | null };
+  user?: AuthenticatedUser;
+}
+
+/**
+ * The access token of every request (not @Public()) is verified by the Passport strategy, once: a token
+ * verified completely before is answered from the app's VerifiedTokenCache until it expires (at most a
+ * minute), so a player's burst of requests costs one RSA verification. What the token is allowed is still
+ * judged on every request (RolesGuard, and the staff checks against the user's current access version).
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(VerifiedTokenCache) private readonly tokens: VerifiedTokenCache,
+  ) {
     super();
   }
 
   override canActivate(context: ExecutionContext): ReturnType<ReturnType<typeof AuthGuard>['prototype']['canActivate']> {
     if (isPublic(this.reflector, context)) return true;
-    return super.canActivate(context);
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const authorization = request.headers.authorization;
+    const known = this.tokens.getByHeader(authorization, request.raw?.socket ?? undefined);
+    if (known) {
+      request.user = known;
+      return true;
+    }
+    // Verified by Passport (which sets request.user, or throws through handleRequest), then remembered.
+    return (super.canActivate(context) as Promise<boolean>).then((allowed) => {
+      const token = bearerTokenOf(authorization);
+      if (allowed && request.user && token !== undefined) this.tokens.remember(token, request.user);
+      return allowed;
+    });
   }
 
   override handleRequest<TUser = AuthenticatedUser>(error: unknown, user: TUser | false, info: unknown): TUser {

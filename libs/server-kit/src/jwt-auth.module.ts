@@ -4,10 +4,11 @@ import { PassportModule } from '@nestjs/passport';
 import type { AccessTokenPolicy } from './access-token.js';
 import { JwtAuthGuard, RolesGuard } from './auth.guards.js';
 import { ACCESS_TOKEN_POLICY, JwtStrategy } from './jwt.strategy.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /**
  * Verifies access tokens on every route of the importing app (global guards: a route is protected
- * unless marked @Public()), then checks @Roles().
+ * unless marked @Public()), each token once until it expires (VerifiedTokenCache), then checks @Roles().
  */
 @Module({})
 export class JwtAuthModule {
@@ -23,6 +24,8 @@ export class JwtAuthModule {
       providers: [
         { provide: ACCESS_TOKEN_POLICY, useFactory: options.useFactory, inject: options.inject ?? [] },
         JwtStrategy,
+        // One per app: the tokens its guard has verified (see JwtAuthGuard).
+        { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache() },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
       ],

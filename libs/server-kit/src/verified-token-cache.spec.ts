@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
-import { TEST_AUDIENCE, TEST_ISSUER } from '../testing/gateway-harness.js';
 import { VerifiedTokenCache, bearerTokenOf, lookupKeyOf } from './verified-token-cache.js';
 
-const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+const signer = TokenForge.generate({ issuer: 'test-issuer', audience: 'test-audience' });
 const user = { id: '64b7f0c2a1b2c3d4e5f60718', roles: ['USER' as const] };
 
 function clock(start = Date.now()) {

@@ -1,4 +1,4 @@
-import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import type { AuthenticatedUser } from './roles.js';
 
 export interface VerifiedTokenCacheOptions {
   /** The most tokens remembered; beyond it, one not asked for lately is forgotten (see evictOne). */
@@ -35,6 +35,11 @@ export function lookupKeyOf(authorization: unknown): string | undefined {
   return bearerTokenOf(authorization);
 }
 
+/** A copy of a caller (the token's claims, access version included): what a request does with it stays its own. */
+function copyOf(user: AuthenticatedUser): AuthenticatedUser {
+  return { id: user.id, roles: [...user.roles], ...(user.accessVersion !== undefined && { accessVersion: user.accessVersion }) };
+}
+
 /** The `exp` (seconds) of a token whose signature was already verified; undefined when it has none. */
 function expiryOf(token: string): number | undefined {
   try {
@@ -46,9 +51,9 @@ function expiryOf(token: string): number | undefined {
 }
 
 /**
- * Access tokens the gateway has verified completely (signature, alg, kid, iss, aud, exp), keyed by the
- * whole token string, so a burst of requests with one token costs one RSA verification instead of one
- * per request. Any change to a token (one byte of its signature or claims) is another key and is
+ * Access tokens a server has verified completely (signature, alg, kid, iss, aud, exp and the claims' shape),
+ * keyed by the whole token string, so a burst of requests with one token costs one RSA verification instead
+ * of one per request (the gateway's proxy and every server's JwtAuthGuard keep one). Any change to a token (one byte of its signature or claims) is another key and is
  * verified from scratch; an entry never outlives the token's `exp` (nor `maxAgeMs`); roles are still
  * checked on every request against the remembered claims, which are the token's own.
  */
@@ -104,7 +109,7 @@ export class VerifiedTokenCache {
     // Marked rather than moved to the end of the Map (a delete and an insert on every request): eviction
     // gives a marked entry a second chance instead.
     entry.recent = true;
-    return { id: entry.user.id, roles: [...entry.user.roles] };
+    return copyOf(entry.user);
   }
 
   /** Remembers a token that was just verified; one without `exp` is never remembered. */
@@ -117,7 +122,7 @@ export class VerifiedTokenCache {
     this.forget(token);
     // Room is made first, so the newcomer (not asked for yet) is not the one forgotten.
     if (this.entries.size >= this.capacity) this.evictOne();
-    this.entries.set(token, { user: { id: user.id, roles: [...user.roles] }, until, recent: false, forgotten: false });
+    this.entries.set(token, { user: copyOf(user), until, recent: false, forgotten: false });
   }
 
   private forget(token: string): void {

@@ -1,0 +1,114 @@
+import 'reflect-metadata';
+import type { KeyObject } from 'node:crypto';
+import { Controller, Get, Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenForge } from '../../../test-support/tokens.js';
+import type { KeyResolver } from './access-token.js';
+import { CurrentUser, Roles } from './auth.guards.js';
+import { createHttpApp } from './http-app.js';
+import { JwtAuthModule } from './jwt-auth.module.js';
+import type { AuthenticatedUser } from './roles.js';
+
+const forge = TokenForge.generate({ issuer: 'guard-issuer', audience: 'guard-audience' });
+
+/** The forge's key, counting how often a verification asked for it (once per RSA verification). */
+class CountingKeys implements KeyResolver {
+  lookups = 0;
+  getKey(kid: string): Promise<KeyObject | undefined> {
+    this.lookups += 1;
+    return Promise.resolve(kid === forge.kid ? forge.publicKey : undefined);
+  }
+}
+
+@Controller()
+class ProbeController {
+  @Get('me')
+  me(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    // What a handler does with its caller stays its own: the next request's caller is a fresh copy.
+    const answer = { ...user, roles: [...user.roles] };
+    user.roles.push('ADMIN');
+    return answer;
+  }
+
+  @Roles('OPERATOR')
+  @Get('staff')
+  staff(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+describe('JwtAuthGuard', () => {
+  const keys = new CountingKeys();
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    @Module({
+      imports: [JwtAuthModule.forRootAsync({ useFactory: () => ({ issuer: forge.issuer, audience: forge.audience, keys }) })],
+      controllers: [ProbeController],
+    })
+    class ProbeModule {}
+    app = await createHttpApp(ProbeModule, { service: 'guard-spec', logLevel: 'silent' });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const get = (url: string, authorization?: string) =>
+    app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } });
+
+  it('verifies a token once, then answers from what it verified, access version included', async () => {
+    const token = forge.sign({ sub: '64b7f0c2a1b2c3d4e5f60719', roles: ['USER'], av: 3 });
+    const before = keys.lookups;
+    for (let i = 0; i < 3; i++) {
+      const reply = await get('/me', `Bearer ${token}`);
+      expect(reply.statusCode).toBe(200);
+      expect(reply.json()).toEqual({ id: '64b7f0c2a1b2c3d4e5f60719', roles: ['USER'], accessVersion: 3 });
+    }
+    expect(keys.lookups - before).toBe(1);
+  });
+
+  it('still judges the roles of a remembered token on every request', async () => {
+    const token = forge.sign({ roles: ['USER'] });
+    expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
+    const refused = await get('/staff', `Bearer ${token}`);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('verifies a token that differs in any byte from scratch, and remembers no refused one', async () => {
+    const token = forge.sign({ roles: ['USER'] });
+    expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
+    const forgeries = [
+      TokenForge.tampered(token, { roles: ['ADMIN'] }),
+      // One character of the signature changed (well inside it: the last one carries padding bits).
+      `${token.slice(0, -10)}${token.at(-10) === 'A' ? 'B' : 'A'}${token.slice(-9)}`,
+      forge.expired({ roles: ['USER'] }),
+      forge.hmacWithPublicKey({ roles: ['ADMIN'] }),
+      forge.unsigned({ roles: ['ADMIN'] }),
+    ];
+    for (const forged of forgeries) {
+      // Twice each: a refusal is not remembered either way.
+      for (let i = 0; i < 2; i++) {
+        const reply = await get('/staff', `Bearer ${forged}`);
+        expect(reply.statusCode).toBe(401);
+        expect(reply.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+      }
+    }
+    expect((await get('/me')).statusCode).toBe(401);
+  });
+
+  it('forgets a token when it expires', async () => {
+    const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 1 });
+    expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
+    // Waits for the state (the token's exp has passed), not for a time.
+    const expiredAt = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp * 1000;
+    while (Date.now() <= expiredAt) await new Promise((resolve) => setTimeout(resolve, 50));
+    const reply = await get('/me', `Bearer ${token}`);
+    expect(reply.statusCode).toBe(401);
+    expect(reply.json().message).toMatch(/expired/i);
+  });
+});
