@@ -68,7 +68,11 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
     ...(claim.releasePending === true && { releasePending: true }),
     ...(claim.payout !== undefined && { payout: { ...claim.payout } }),
     ...(claim.payoutEndpointIds !== undefined &&
-      claim.payoutEndpointIds.length > 0 && { payoutPending: true, payoutEndpointIds: [...claim.payoutEndpointIds] }),
+      claim.payoutEndpointIds.length > 0 && {
+        payoutPending: true,
+        payoutEndpointIds: [...claim.payoutEndpointIds],
+        bornStatus: claim.status,
+      }),
     ...(claim.unit !== undefined && {
       unitKey: unitKeyOf(claim.unit.rewardId, claim.unit.unit),
       unitRewardId: claim.unit.rewardId,

@@ -47,6 +47,12 @@ export class ClaimEntity {
   @Prop() payoutPending?: boolean;
   @Prop({ type: [String], default: undefined }) payoutEndpointIds?: string[];
   /**
+   * The status a claim with a payout outbox was born with (GRANTED or PENDING), which its own webhook
+   * announces. Written once by the insert: a decision may change `status` before the relay reads the
+   * outbox, and the later move is the decision's own webhook, not this one's.
+   */
+  @Prop() bornStatus?: string;
+  /**
    * `rewardId:unit` while the claim holds a unit of its event's claim-held reward; unique (sparse): a unit
    * is held by one claim at most, decided by the claim's own insert. Removed, with unitRewardId, by the
    * decision that gives the stock back.

@@ -10,10 +10,9 @@ export type StoredClaimFields = Pick<ClaimEntity, 'eventId' | 'userId' | 'status
 };
 
 /** A claim born decided, as the outbox reads it (the claims still marked payoutPending). */
-export type StoredOutboxClaim = Pick<
-  ClaimEntity,
-  'status' | 'reason' | 'note' | 'decidedAt' | 'decidedBy' | 'createdAt' | 'payoutEndpointIds'
-> & { _id: { toString(): string } };
+export type StoredOutboxClaim = Pick<ClaimEntity, 'status' | 'bornStatus' | 'createdAt' | 'payoutEndpointIds'> & {
+  _id: { toString(): string };
+};
 
 export const CLAIM_FIELDS = { eventId: 1, userId: 1, status: 1, rewards: 1, createdAt: 1 } as const;
 
@@ -48,28 +47,24 @@ export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
   };
 }
 
-export const OUTBOX_CLAIM_FIELDS = {
-  status: 1,
-  reason: 1,
-  note: 1,
-  decidedAt: 1,
-  decidedBy: 1,
-  createdAt: 1,
-  payoutEndpointIds: 1,
-} as const;
+export const OUTBOX_CLAIM_FIELDS = { status: 1, bornStatus: 1, createdAt: 1, payoutEndpointIds: 1 } as const;
 
-/** A claim born decided is its own first decision: born applied, its id the webhook's id. */
+/**
+ * A claim born decided is its own first decision: born applied, its id the webhook's id, decided by the
+ * system when it was made, with no reason or note. It announces the status it was born with, whatever the
+ * claim's status is by the time the relay reads it: an approval or a revocation made a moment after the
+ * claim is a decision with its own webhook (reading the status now sent that move twice and never the first).
+ */
 export function claimOutboxEntry(doc: StoredOutboxClaim): OutboxEntry {
   const id = doc._id.toString();
   return {
     source: 'claim',
     decisionId: id,
     claimId: id,
-    toStatus: doc.status,
-    ...(doc.reason != null && { reason: doc.reason }),
-    ...(doc.note != null && { note: doc.note }),
-    decidedBy: doc.decidedBy ?? SYSTEM_ACTOR,
-    at: doc.decidedAt ?? doc.createdAt,
+    // Claims recorded before bornStatus was written: their status now, as it was read then.
+    toStatus: doc.bornStatus ?? doc.status,
+    decidedBy: SYSTEM_ACTOR,
+    at: doc.createdAt,
     applied: true,
     endpointIds: [...(doc.payoutEndpointIds ?? [])],
   };

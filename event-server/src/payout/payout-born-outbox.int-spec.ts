@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { PayoutRelay } from './payout-relay.service.js';
+
+interface Delivery {
+  type: string;
+  webhookId: string;
+  status: string;
+}
+
+/**
+ * A claim born decided carries its own webhook; a decision made on it before the relay has read that
+ * outbox (an operator approving or revoking at once) must not change what the first webhook announces.
+ * The relay's loop is off here, so the decision always comes first: each test runs the relay by hand.
+ */
+describe('payout of a claim decided again before the relay read it', () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let receiver: TestReceiver;
+  let relay: PayoutRelay;
+
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+    t = await startEventTestApp('payout_born', {
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      WEBHOOK_TIMEOUT_MS: '2000',
+    });
+    admin = t.as('ADMIN');
+    operator = t.as('OPERATOR');
+    relay = t.app.get(PayoutRelay);
+    const endpoint = await t.request('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted', 'claim.revoked', 'claim.pending'] },
+    });
+    expect(endpoint.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  /** Runs the relay by hand until its outbox is empty and every delivery was attempted; the claim's deliveries. */
+  async function relayed(claimId: string): Promise<Delivery[]> {
+    for (let round = 0; round < 10 && (await relay.expandOutbox()).waiting > 0; round++);
+    expect((await relay.expandOutbox()).waiting).toBe(0);
+    await relay.sendDue(new Date(Date.now() + 1_000));
+    const list = await t.request<{ items: Delivery[] }>('GET', `/deliveries?claimId=${claimId}`, { token: operator.token });
+    expect(list.status).toBe(200);
+    return list.body.items;
+  }
+
+  /** The payload a delivery sent, as the receiver got it. */
+  function sent(delivery: Delivery): { type: string; data: { status: string; decidedAt: string; createdAt: string } } {
+    const [webhook] = receiver.withId(delivery.webhookId);
+    expect(webhook).toBeDefined();
+    return JSON.parse(webhook!.body);
+  }
+
+  it('a MANUAL claim approved at once: claim.pending (the claim) then claim.granted (the approval), each once', async () => {
+    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+    const [player] = await eligibleUsers(t, operator, 1);
+    const made = await claim(t, event.id, player!);
+    expect(made.body.status).toBe('PENDING');
+    const claimId = made.body.id as string;
+    const approved = await t.request('POST', `/claims/${claimId}/approve`, { token: operator.token });
+    expect(approved.status).toBe(200);
+
+    const deliveries = await relayed(claimId);
+    expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.granted', 'claim.pending']);
+    const pending = deliveries.find((delivery) => delivery.type === 'claim.pending')!;
+    const granted = deliveries.find((delivery) => delivery.type === 'claim.granted')!;
+    expect(pending.webhookId).toBe(claimId);
+    expect(granted.webhookId).not.toBe(claimId);
+    for (const delivery of deliveries) expect(delivery.status).toBe('DELIVERED');
+    const born = sent(pending);
+    expect(born).toMatchObject({ type: 'claim.pending', data: { status: 'PENDING' } });
+    expect(born.data.decidedAt).toBe(born.data.createdAt);
+    expect(sent(granted)).toMatchObject({ type: 'claim.granted', data: { status: 'GRANTED' } });
+  });
+
+  it('an AUTO grant revoked at once: claim.granted (the claim) then claim.revoked (the revocation), each once', async () => {
+    const event = await createClaimableEvent(t, operator);
+    const [player] = await eligibleUsers(t, operator, 1);
+    const made = await claim(t, event.id, player!);
+    expect(made.body.status).toBe('GRANTED');
+    const claimId = made.body.id as string;
+    const revoked = await t.request('POST', `/claims/${claimId}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+    expect(revoked.status).toBe(200);
+
+    const deliveries = await relayed(claimId);
+    expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.granted', 'claim.revoked']);
+    const granted = deliveries.find((delivery) => delivery.type === 'claim.granted')!;
+    const revocation = deliveries.find((delivery) => delivery.type === 'claim.revoked')!;
+    expect(granted.webhookId).toBe(claimId);
+    expect(sent(granted)).toMatchObject({ type: 'claim.granted', data: { status: 'GRANTED' } });
+    expect(sent(granted).data).not.toHaveProperty('note');
+    expect(sent(revocation)).toMatchObject({ type: 'claim.revoked', data: { status: 'REVOKED', note: 'fraud' } });
+  });
+});
