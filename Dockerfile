@@ -39,14 +39,15 @@ ENV NODE_ENV=production \
     EVENT_HOST=0.0.0.0 \
     GATEWAY_HOST=0.0.0.0
 WORKDIR /app
-COPY --from=runtime-deps --chown=node:node /app/node_modules node_modules
-COPY --from=runtime-deps --chown=node:node /app/package.json package.json
-COPY --from=build --chown=node:node /app/libs/server-kit/package.json libs/server-kit/package.json
-COPY --from=build --chown=node:node /app/libs/server-kit/dist libs/server-kit/dist
-COPY --from=build --chown=node:node /app/${SERVICE}/package.json ${SERVICE}/package.json
-COPY --from=build --chown=node:node /app/${SERVICE}/dist ${SERVICE}/dist
+# The files stay root's: the server runs as `node`, which can read them but not change its own code.
+COPY --from=runtime-deps /app/node_modules node_modules
+COPY --from=runtime-deps /app/package.json package.json
+COPY --from=build /app/libs/server-kit/package.json libs/server-kit/package.json
+COPY --from=build /app/libs/server-kit/dist libs/server-kit/dist
+COPY --from=build /app/${SERVICE}/package.json ${SERVICE}/package.json
+COPY --from=build /app/${SERVICE}/dist ${SERVICE}/dist
 # The gateway serves the committed merged OpenAPI document at /openapi.json and /docs.
-COPY --chown=node:node openapi/openapi.json openapi/openapi.json
+COPY openapi/openapi.json openapi/openapi.json
 RUN ln -s /app/${SERVICE}/dist/main.js /app/main.js
 USER node
 EXPOSE ${PORT}

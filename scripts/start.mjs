@@ -52,6 +52,13 @@ function readable(service, line) {
   return `${time} ${paint(tint, level)} ${paint(service.color, `[${service.name}]`.padEnd(10))} ${parts.join(' ')}`;
 }
 
+// npm ci refuses an older Node (engines), but npm start would run the servers on it anyway.
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+if (nodeMajor !== 24) {
+  say(paint(31, `this is Node ${process.versions.node}; the platform runs on Node 24 (see .nvmrc: nvm use)`));
+  process.exit(1);
+}
+
 const buildStartedAt = performance.now();
 const built = (await buildServers()).filter((result) => result.built).map((result) => result.pkg);
 say(
@@ -83,7 +90,8 @@ const mongo = process.env.MONGODB_URI
   : await embeddedMongo().catch((error) => {
       say(`could not start an embedded MongoDB: ${error.message}`);
       say('(the first start downloads a mongod, which needs the internet)');
-      say('set MONGODB_URI to a running MongoDB (or FerretDB) and try again');
+      say('set MONGODB_URI to a running MongoDB (or FerretDB) and try again; without the internet,');
+      say('`bash scripts/ferretdb-store.sh` builds and starts a FerretDB and prints its MONGODB_URI');
       process.exit(1);
     });
 const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getUri() };

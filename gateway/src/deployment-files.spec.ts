@@ -49,6 +49,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("takes the stack's database from COMPOSE_MONGODB_URI, never from a MONGODB_URI exported for npm start", () => {
+    for (const service of ['auth', 'event-server']) {
+      const uri = String(compose.services[service]?.environment?.MONGODB_URI);
+      expect(uri, service).toBe('${COMPOSE_MONGODB_URI:-mongodb://mongo:27017/}');
+    }
+  });
+
   it('names the servers by their service names, so any project name and any --scale works', () => {
     const gateway = environmentOf('gateway');
     const auth = environmentOf('auth');
@@ -80,5 +87,7 @@ describe('Dockerfile', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK /m);
+    // The code stays root's: the user the server runs as cannot rewrite it.
+    expect(runtime).not.toMatch(/--chown/);
   });
 });
