@@ -12,7 +12,7 @@ export type { GatewayConfig } from './config/gateway-config.js';
 /** The gateway, configured and initialised but not yet listening (tests pick the port and may read the logs). */
 export async function createGatewayServer(
   config: GatewayConfig,
-  options: Pick<HttpAppOptions, 'logDestination'> = {},
+  options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts'> = {},
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
     ...options,
@@ -20,6 +20,7 @@ export async function createGatewayServer(
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
     securityHeaders: config.securityHeaders,
+    connectionLimits: config.connectionLimits,
     droppedLogMessages: [REPLY_FROM_FAILURE_MESSAGE],
   });
   installGatewayProxy(app.getHttpAdapter().getInstance(), {

@@ -20,6 +20,7 @@ describe('loadGatewayConfig', () => {
       upstreamResolveIntervalMs: 5_000,
       upstreamMaxConnections: 1_024,
       trustedProxies: [],
+      connectionLimits: { total: 10_000, perAddress: 1_000 },
       securityHeaders: { hstsMaxAgeSeconds: 0 },
     });
   });

@@ -22,6 +22,8 @@ export interface GatewayConfig {
   upstreamMaxConnections: number;
   /** Addresses whose X-Forwarded-For the gateway believes; empty = the socket's address is the client. */
   trustedProxies: string[];
+  /** Client connections open at once, in all and from one address (0: no limit). */
+  connectionLimits: { total: number; perAddress: number };
   securityHeaders: SecurityHeadersConfig;
 }
 
@@ -101,6 +103,10 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamResolveIntervalMs: reader.int('UPSTREAM_RESOLVE_INTERVAL_MS', { default: 5_000, min: 0, max: 600_000 }),
     upstreamMaxConnections: reader.int('UPSTREAM_MAX_CONNECTIONS', { default: 1_024, min: 1, max: 65_536 }),
     trustedProxies,
+    connectionLimits: {
+      total: reader.int('GATEWAY_MAX_CONNECTIONS', { default: 10_000, min: 0, max: 1_000_000 }),
+      perAddress: reader.int('GATEWAY_MAX_CONNECTIONS_PER_ADDRESS', { default: 1_000, min: 0, max: 1_000_000 }),
+    },
     securityHeaders: readSecurityHeadersConfig(reader),
   };
   for (const [name, upstream] of [

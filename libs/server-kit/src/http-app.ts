@@ -5,6 +5,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rawAnswers } from './client-error.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { boundGracefulClose } from './graceful-close.js';
+import {
+  CONNECTIONS_CHECK_INTERVAL_MS,
+  type ConnectionLimits,
+  HEADERS_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+  limitConnections,
+} from './connection-limits.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
 import { FORBIDDEN_JSON_KEY, mapError } from './error-mapping.js';
@@ -37,6 +44,10 @@ export interface HttpAppOptions {
   logDestination?: LogOutput;
   /** The server owns a database: its being unavailable is answered 503 with Retry-After, not 500 (see mapError). */
   storeErrors?: boolean;
+  /** Open connections at most, in all and per client address (the public gateway's): see limitConnections. */
+  connectionLimits?: ConnectionLimits;
+  /** How long a client may take to send its headers and its whole request (default: connection-limits.ts). */
+  requestTimeouts?: { headersMs: number; requestMs: number };
 }
 
 /**
@@ -110,6 +121,12 @@ export async function createHttpApp(
     logController: new OneLinePerRequest(logger),
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client trickling its headers or body holds its connection this long at most (connection-limits.ts).
+    requestTimeout: options.requestTimeouts?.requestMs ?? REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: options.requestTimeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+    },
     trustProxy: proxies.setting,
     genReqId: requestIdOf,
     // A request arriving while closing is answered by boundGracefulClose's hook, with the error body.
@@ -138,6 +155,22 @@ export async function createHttpApp(
     logs.close();
     done();
   });
+  if (options.connectionLimits) {
+    const limits = options.connectionLimits;
+    const { refused } = limitConnections(fastify.server, limits);
+    // One line every 10 s at most while connections are being refused, not one per connection.
+    let told = 0;
+    const report = setInterval(() => {
+      const now = refused();
+      if (now > told) logger.warn({ refused: now - told, ...limits }, 'connections over the limits closed at once');
+      told = now;
+    }, 10_000);
+    report.unref();
+    fastify.addHook('onClose', (_instance, done) => {
+      clearInterval(report);
+      done();
+    });
+  }
   installSecurityHeaders(fastify, answerHeaders);
   configureFastify(fastify);
   boundGracefulClose(fastify);

@@ -1,0 +1,105 @@
+import { type Socket, connect } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TokenForge } from '../../test-support/tokens.js';
+import { FakeUpstream } from './testing/fake-upstream.js';
+import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from './testing/gateway-harness.js';
+import { rawRequest } from './testing/raw-http.js';
+
+/** A raw connection to the gateway: what it received and whether the gateway closed it. */
+interface Probe {
+  socket: Socket;
+  received: () => string;
+  closed: Promise<void>;
+}
+
+function open(url: string): Promise<Probe> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(Number(port), hostname);
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, received: () => received, closed }));
+    socket.once('error', reject);
+  });
+}
+
+// Runs without a database: the upstreams are fakes that record what reached them.
+describe('connections at the gateway', () => {
+  const signer = TokenForge.generate({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const auth = fakeAuthServer(signer);
+  const event = new FakeUpstream();
+  let limited: { app: NestFastifyApplication; url: string };
+  let impatient: { app: NestFastifyApplication; url: string };
+  const probes: Probe[] = [];
+
+  beforeAll(async () => {
+    await Promise.all([auth.start(), event.start()]);
+    const upstreams = { auth: auth.url, event: event.url, jwks: auth.url };
+    limited = await startGateway(upstreams, { GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '3' });
+    impatient = await startGateway(upstreams, {}, { requestTimeouts: { headersMs: 500, requestMs: 1_000 } });
+  });
+
+  afterEach(() => {
+    for (const probe of probes.splice(0)) probe.socket.destroy();
+    auth.seen.length = 0;
+  });
+
+  afterAll(async () => {
+    await limited?.app.close();
+    await impatient?.app.close();
+    await Promise.all([auth.stop(), event.stop()]);
+  });
+
+  it('closes at once a connection over the per-address limit, and takes one again when another closed', async () => {
+    for (let i = 0; i < 3; i++) probes.push(await open(limited.url));
+    const over = await open(limited.url);
+    probes.push(over);
+    // Closed by the gateway before any byte: no answer, no request.
+    await over.closed;
+    expect(over.received()).toBe('');
+
+    const [first] = probes;
+    first!.socket.destroy();
+    await first!.closed;
+    // The gateway sees the close a moment after the client: wait for that state, not for a time.
+    const deadline = Date.now() + 10_000;
+    let health = await rawRequest(limited.url, 'GET', '/health').catch(() => undefined);
+    while (health?.status !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      health = await rawRequest(limited.url, 'GET', '/health').catch(() => undefined);
+    }
+    expect(health?.status).toBe(200);
+  });
+
+  it('answers 408 REQUEST_TIMEOUT to a body trickled a byte at a time, without proxying it', async () => {
+    const probe = await open(impatient.url);
+    probes.push(probe);
+    probe.socket.write('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    // A byte every 100 ms: never idle, never done.
+    const trickle = setInterval(() => probe.socket.writable && probe.socket.write(' '), 100);
+    try {
+      await probe.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(probe.received()).toContain('"code":"REQUEST_TIMEOUT"');
+    expect(auth.seen).toHaveLength(0);
+  });
+
+  it('answers 408 REQUEST_TIMEOUT to headers that never end', async () => {
+    const probe = await open(impatient.url);
+    probes.push(probe);
+    probe.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+    const trickle = setInterval(() => probe.socket.writable && probe.socket.write('X-A: b\r\n'), 100);
+    try {
+      await probe.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
