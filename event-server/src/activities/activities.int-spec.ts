@@ -5,6 +5,7 @@ interface ImportReply {
   received: number;
   inserted: number;
   duplicates: number;
+  conflicts?: string[];
 }
 
 describe('activities', () => {
@@ -59,6 +60,34 @@ describe('activities', () => {
       'items[1].externalId must not start with "auth:" (the platform\'s own activities use it)',
     ]);
     expect(await countFor(userId)).toBe(0);
+  });
+
+  it('reports an externalId already recorded for another user or type as a conflict, not as a duplicate', async () => {
+    const [first, second] = [newId(), newId()];
+    const importer = t.as('OPERATOR');
+    const known = `game-event-${first}`;
+    const recorded = await t.request<ImportReply>('POST', '/activities', {
+      token: importer.token,
+      body: { userId: first, type: 'BOSS_KILL', externalId: known },
+    });
+    expect(recorded.body).toEqual({ received: 1, inserted: 1, duplicates: 0 });
+    const items = [
+      { userId: first, type: 'BOSS_KILL', externalId: known }, // the same activity again
+      { userId: second, type: 'BOSS_KILL', externalId: known }, // another user's, under a taken id
+      { userId: first, type: 'QUEST_CLEAR', externalId: known, attributes: { questId: 'q1' } }, // another type
+      { userId: second, type: 'BOSS_KILL', externalId: `game-event-${second}` }, // new
+    ];
+    const reply = await t.request<ImportReply>('POST', '/activities', { token: importer.token, body: { items } });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toEqual({ received: 4, inserted: 1, duplicates: 1, conflicts: [known, known] });
+    expect(await countFor(first)).toBe(1);
+    expect(await countFor(second)).toBe(1);
+    const trail = await t.request<{ items: Array<{ changes: Record<string, unknown> }> }>(
+      'GET',
+      `/audit-logs?actorId=${importer.id}&action=ACTIVITIES_IMPORTED&limit=1`,
+      { token: t.as('AUDITOR').token },
+    );
+    expect(trail.body.items[0]!.changes).toMatchObject({ received: 4, inserted: 1, duplicates: 1, conflicts: 2 });
   });
 
   it('imports a batch once: a repeated batch reports duplicates and records nothing new', async () => {

@@ -14,8 +14,13 @@ export interface ImportResult {
   received: number;
   /** Newly recorded. */
   inserted: number;
-  /** Already recorded under the same externalId (a repeated import), not recorded again. */
+  /** Already recorded under the same externalId, for the same user and type (a repeated import), not recorded again. */
   duplicates: number;
+  /**
+   * Present when some were not recorded because their externalId is already recorded for another user or
+   * another type: their externalIds, in the request's order (received = inserted + duplicates + these).
+   */
+  conflicts?: string[];
 }
 
 export interface ActivityView {
@@ -67,6 +72,7 @@ export class ActivitiesService {
         received: result.received,
         inserted: result.inserted,
         duplicates: result.duplicates,
+        ...(result.conflicts && { conflicts: result.conflicts.length }),
         types: [...new Set(prepared.map((activity) => activity.type))].sort(),
         userCount: new Set(prepared.map((activity) => activity.userId)).size,
       },
@@ -91,9 +97,9 @@ export class ActivitiesService {
   }
 
   private async record(prepared: PreparedActivity[], source: 'IMPORT' | 'AUTH', recordedBy: string): Promise<ImportResult> {
-    const { inserted, duplicates } = await this.activities.insertNew(
+    const { inserted, duplicates, conflicts } = await this.activities.insertNew(
       prepared.map((activity) => ({ ...activity, source, recordedBy })),
     );
-    return { received: prepared.length, inserted, duplicates };
+    return { received: prepared.length, inserted, duplicates, ...(conflicts.length > 0 && { conflicts }) };
   }
 }

@@ -14,21 +14,44 @@ export class ActivityRepository {
 
   /**
    * Inserts every activity whose externalId is new; a known externalId is a duplicate, not an error
-   * (the unique index decides, so concurrent imports of one batch record each activity once).
+   * (the unique index decides, so concurrent imports of one batch record each activity once). A known
+   * externalId recorded for another user or type is not this activity repeated: it is a conflict, and its
+   * externalId is returned (one more read, only when an import met known ids), so that nothing is dropped
+   * unseen.
    */
-  async insertNew(activities: NewActivity[]): Promise<{ inserted: number; duplicates: number }> {
-    if (activities.length === 0) return { inserted: 0, duplicates: 0 };
+  async insertNew(activities: NewActivity[]): Promise<{ inserted: number; duplicates: number; conflicts: string[] }> {
+    if (activities.length === 0) return { inserted: 0, duplicates: 0, conflicts: [] };
     const now = new Date();
     const docs = activities.map((activity) => ({ ...activity, createdAt: now }));
     try {
       const result = await this.model.collection.insertMany(docs, { ordered: false });
-      return { inserted: result.insertedCount, duplicates: 0 };
+      return { inserted: result.insertedCount, duplicates: 0, conflicts: [] };
     } catch (error) {
       if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
       const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
       if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY_CODE)) throw error;
-      return { inserted: error.insertedCount, duplicates: writeErrors.length };
+      const refused = writeErrors.map((writeError) => activities[writeError.index] as NewActivity);
+      const conflicts = await this.conflictsAmong(refused);
+      return { inserted: error.insertedCount, duplicates: refused.length - conflicts.length, conflicts };
     }
+  }
+
+  /** The externalIds of `refused` that are recorded for another user or another type. */
+  private async conflictsAmong(refused: NewActivity[]): Promise<string[]> {
+    const recorded = await this.model
+      .find(
+        { externalId: { $in: [...new Set(refused.map((activity) => activity.externalId))] } },
+        { externalId: 1, userId: 1, type: 1 },
+      )
+      .lean<Array<{ externalId: string; userId: string; type: string }>>()
+      .exec();
+    const byId = new Map(recorded.map((doc) => [doc.externalId, doc]));
+    return refused
+      .filter((activity) => {
+        const known = byId.get(activity.externalId);
+        return known !== undefined && (known.userId !== activity.userId || known.type !== activity.type);
+      })
+      .map((activity) => activity.externalId);
   }
 
   async findPage(filter: ActivityFilter, skip: number, limit: number): Promise<{ items: ActivityRecord[]; total: number }> {

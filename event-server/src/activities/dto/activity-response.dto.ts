@@ -47,6 +47,17 @@ export class ImportResultResponseDto {
   @ApiProperty({ type: 'integer', description: 'Newly recorded' })
   inserted!: number;
 
-  @ApiProperty({ type: 'integer', description: 'Already recorded under the same externalId, not recorded again' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Already recorded under the same externalId, for the same user and type (a repeat), not recorded again',
+  })
   duplicates!: number;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Present when some items were not recorded because their externalId is already recorded for another user or ' +
+      "another activity type: their externalIds, in the request's order (received = inserted + duplicates + these)",
+  })
+  conflicts?: string[];
 }

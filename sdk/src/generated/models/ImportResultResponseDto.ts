@@ -4,7 +4,11 @@
 /* eslint-disable */
 export type ImportResultResponseDto = {
   /**
-   * Already recorded under the same externalId, not recorded again
+   * Present when some items were not recorded because their externalId is already recorded for another user or another activity type: their externalIds, in the request's order (received = inserted + duplicates + these)
+   */
+  conflicts?: Array<string>;
+  /**
+   * Already recorded under the same externalId, for the same user and type (a repeat), not recorded again
    */
   duplicates: number;
   /**
