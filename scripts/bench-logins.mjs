@@ -50,6 +50,8 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
         NODE_ENV: 'test',
         LOG_LEVEL: 'warn',
         GATEWAY_PORT: String(gatewayPort),
+        // Every player signing in is this one address: no per-address limit (the platform's own is 1,000).
+        GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0',
         AUTH_SERVICE_URL: `http://127.0.0.1:${authPort}`,
         // No event server in this run (a port where nothing listens): so the gateway is ready when it serves its OpenAPI.
         EVENT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`,

@@ -30,6 +30,8 @@ const benchDb = await benchStore();
 const mongoUri = benchDb.uri;
 
 const quiet = { NODE_ENV: 'test', LOG_LEVEL: 'silent', MONGODB_URI: mongoUri };
+// The gateways' settings: every bench player is this one address, so no per-address connection limit.
+const gatewayQuiet = { ...quiet, GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0' };
 async function listen(app) {
   await app.listen({ host: '127.0.0.1', port: 0 });
   return (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -103,7 +105,7 @@ async function commandsOf(fn) {
   }
 }
 const gateway = await createGatewayServer(
-  loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventUrl }),
+  loadGatewayConfig({ ...gatewayQuiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventUrl }),
 );
 const gatewayUrl = await listen(gateway);
 // The claims/s rounds run against event servers without the driver's command monitoring, as deployed: it
@@ -125,11 +127,11 @@ const eventReplicaUrl = await listen(eventReplica);
 const secondReplica = await plainEventServer();
 const secondReplicaUrl = await listen(secondReplica);
 const plainGateway = await createGatewayServer(
-  loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventReplicaUrl }),
+  loadGatewayConfig({ ...gatewayQuiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: eventReplicaUrl }),
 );
 const plainGatewayUrl = await listen(plainGateway);
 const twoReplicaGateway = await createGatewayServer(
-  loadGatewayConfig({ ...quiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: `${eventReplicaUrl},${secondReplicaUrl}` }),
+  loadGatewayConfig({ ...gatewayQuiet, AUTH_SERVICE_URL: authUrl, EVENT_SERVICE_URL: `${eventReplicaUrl},${secondReplicaUrl}` }),
 );
 const twoReplicaUrl = await listen(twoReplicaGateway);
 

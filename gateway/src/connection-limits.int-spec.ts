@@ -1,6 +1,7 @@
 import { type Socket, connect } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../test-support/store-proxy.js';
 import { TokenForge } from '../../test-support/tokens.js';
 import { FakeUpstream } from './testing/fake-upstream.js';
 import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from './testing/gateway-harness.js';
@@ -60,17 +61,26 @@ describe('connections at the gateway', () => {
     // Closed by the gateway before any byte: no answer, no request.
     await over.closed;
     expect(over.received()).toBe('');
+    // The three admitted are open and served.
+    for (const probe of probes.slice(0, 3)) {
+      probe.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      await until(
+        'an answer on an admitted connection',
+        async () => probe.received(),
+        (text) => text.includes('\r\n\r\n'),
+      );
+      expect(probe.received()).toMatch(/^HTTP\/1\.1 200 /);
+    }
 
     const [first] = probes;
     first!.socket.destroy();
     await first!.closed;
     // The gateway sees the close a moment after the client: wait for that state, not for a time.
-    const deadline = Date.now() + 10_000;
-    let health = await rawRequest(limited.url, 'GET', '/health').catch(() => undefined);
-    while (health?.status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      health = await rawRequest(limited.url, 'GET', '/health').catch(() => undefined);
-    }
+    const health = await until(
+      'a connection taken again',
+      () => rawRequest(limited.url, 'GET', '/health').catch(() => undefined),
+      (reply) => reply?.status === 200,
+    );
     expect(health?.status).toBe(200);
   });
 

@@ -151,13 +151,14 @@ export async function createHttpApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', unrouted.unmetExpectation);
   fastify.addHook('onClose', (_instance, done) => {
-    proxies.resolver?.stop();
+    proxies.resolver.stop();
     logs.close();
     done();
   });
   if (options.connectionLimits) {
     const limits = options.connectionLimits;
-    const { refused } = limitConnections(fastify.server, limits);
+    // Many clients come through a trusted proxy: its connections are not counted per address.
+    const { refused } = limitConnections(fastify.server, limits, (address) => proxies.resolver.trusts(address));
     // One line every 10 s at most while connections are being refused, not one per connection.
     let told = 0;
     const report = setInterval(() => {
@@ -188,7 +189,7 @@ export async function createHttpApp(
 async function trustedProxiesFor(
   entries: readonly string[],
   logger: Logger,
-): Promise<{ setting: TrustProxySetting; resolver?: TrustedProxies }> {
+): Promise<{ setting: TrustProxySetting; resolver: TrustedProxies }> {
   const resolver = new TrustedProxies(entries, {
     onResolved: (name, addresses, error) => {
       const code = (error as { code?: unknown } | undefined)?.code;
@@ -200,7 +201,7 @@ async function trustedProxiesFor(
         logger.warn({ name, addresses, code }, 'trusted proxy name does not resolve: the addresses it last had stay trusted');
     },
   });
-  if (!resolver.hasNames) return { setting: entries.length > 0 ? [...entries] : false };
+  if (!resolver.hasNames) return { setting: entries.length > 0 ? [...entries] : false, resolver };
   await resolver.start();
   return { setting: (address) => resolver.trusts(address), resolver };
 }

@@ -1,0 +1,93 @@
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { clientKeyOf, isLoopback, limitConnections } from './connection-limits.js';
+
+/** A socket as limitConnections sees one: its address, destroy() (which closes it), close. */
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  constructor(readonly remoteAddress: string) {
+    super();
+  }
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+function limitedServer(total: number, perAddress: number, unlimited?: (address: string) => boolean) {
+  const server = new EventEmitter();
+  const { refused } = limitConnections(server as unknown as Server, { total, perAddress }, unlimited);
+  const connect = (address: string) => {
+    const socket = new FakeSocket(address);
+    server.emit('connection', socket);
+    return socket;
+  };
+  return { connect, refused };
+}
+
+describe('clientKeyOf', () => {
+  it('counts an IPv4 address as it is, also when an IPv6 listener writes it IPv4-mapped', () => {
+    expect(clientKeyOf('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKeyOf('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKeyOf('::FFFF:203.0.113.7')).toBe('203.0.113.7');
+  });
+
+  it('counts an IPv6 address by its /64, however it is written', () => {
+    const key = '2001:db8:0:1::/64';
+    expect(clientKeyOf('2001:db8:0:1::1')).toBe(key);
+    expect(clientKeyOf('2001:0db8:0000:0001:ffff:ffff:ffff:ffff')).toBe(key);
+    expect(clientKeyOf('2001:db8:0:1:a:b:c:d%eth0')).toBe(key);
+    expect(clientKeyOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientKeyOf('2001:db8:0:2::1')).not.toBe(key);
+    expect(clientKeyOf('::1')).toBe('0:0:0:0::/64');
+    expect(clientKeyOf('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+  });
+
+  it('knows loopback in either family', () => {
+    for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) expect(isLoopback(address), address).toBe(true);
+    for (const address of ['10.0.0.1', '::2', '::ffff:10.0.0.1', '']) expect(isLoopback(address), address).toBe(false);
+  });
+});
+
+describe('limitConnections', () => {
+  it('closes at once the connection over the per-address limit, and takes one again when another closed', () => {
+    const { connect, refused } = limitedServer(0, 2);
+    const [a, b] = [connect('203.0.113.7'), connect('::ffff:203.0.113.7')];
+    const over = connect('203.0.113.7');
+    expect([a.destroyed, b.destroyed, over.destroyed]).toEqual([false, false, true]);
+    expect(connect('198.51.100.1').destroyed).toBe(false);
+    expect(refused()).toBe(1);
+    a.destroy(); // a client reset closes it too
+    expect(connect('203.0.113.7').destroyed).toBe(false);
+    expect(connect('203.0.113.7').destroyed).toBe(true);
+  });
+
+  it('counts an IPv6 client by its /64', () => {
+    const { connect } = limitedServer(0, 2);
+    expect(connect('2001:db8:0:1::1').destroyed).toBe(false);
+    expect(connect('2001:db8:0:1::2').destroyed).toBe(false);
+    expect(connect('2001:db8:0:1:ffff::3').destroyed).toBe(true);
+    expect(connect('2001:db8:0:2::1').destroyed).toBe(false);
+  });
+
+  it('keeps the total, leaving room for loopback (the health check)', () => {
+    const { connect, refused } = limitedServer(2, 0);
+    const first = connect('203.0.113.1');
+    connect('203.0.113.2');
+    expect(connect('203.0.113.3').destroyed).toBe(true);
+    expect(connect('127.0.0.1').destroyed).toBe(false);
+    expect(connect('::1').destroyed).toBe(false);
+    expect(refused()).toBe(1);
+    first.destroy();
+    expect(connect('203.0.113.3').destroyed).toBe(true); // the loopback ones count towards the total too
+  });
+
+  it('does not count per address the connections of a trusted proxy, through which many clients come', () => {
+    const { connect } = limitedServer(0, 1, (address) => address === '10.0.0.5');
+    for (let i = 0; i < 5; i++) expect(connect('10.0.0.5').destroyed).toBe(false);
+    expect(connect('10.0.0.6').destroyed).toBe(false);
+    expect(connect('10.0.0.6').destroyed).toBe(true);
+  });
+});
