@@ -5,7 +5,7 @@ interface ImportReply {
   received: number;
   inserted: number;
   duplicates: number;
-  conflicts?: string[];
+  conflicts?: Array<{ index: number; externalId: string }>;
 }
 
 describe('activities', () => {
@@ -79,7 +79,15 @@ describe('activities', () => {
     ];
     const reply = await t.request<ImportReply>('POST', '/activities', { token: importer.token, body: { items } });
     expect(reply.status).toBe(201);
-    expect(reply.body).toEqual({ received: 4, inserted: 1, duplicates: 1, conflicts: [known, known] });
+    expect(reply.body).toEqual({
+      received: 4,
+      inserted: 1,
+      duplicates: 1,
+      conflicts: [
+        { index: 1, externalId: known },
+        { index: 2, externalId: known },
+      ],
+    });
     expect(await countFor(first)).toBe(1);
     expect(await countFor(second)).toBe(1);
     const trail = await t.request<{ items: Array<{ changes: Record<string, unknown> }> }>(

@@ -18,9 +18,10 @@ export interface ImportResult {
   duplicates: number;
   /**
    * Present when some were not recorded because their externalId is already recorded for another user or
-   * another type: their externalIds, in the request's order (received = inserted + duplicates + these).
+   * another type: each one's place in the request (0 for a single activity) and externalId, in the request's
+   * order (received = inserted + duplicates + these).
    */
-  conflicts?: string[];
+  conflicts?: Array<{ index: number; externalId: string }>;
 }
 
 export interface ActivityView {
@@ -100,6 +101,13 @@ export class ActivitiesService {
     const { inserted, duplicates, conflicts } = await this.activities.insertNew(
       prepared.map((activity) => ({ ...activity, source, recordedBy })),
     );
-    return { received: prepared.length, inserted, duplicates, ...(conflicts.length > 0 && { conflicts }) };
+    return {
+      received: prepared.length,
+      inserted,
+      duplicates,
+      ...(conflicts.length > 0 && {
+        conflicts: conflicts.map((index) => ({ index, externalId: (prepared[index] as PreparedActivity).externalId })),
+      }),
+    };
   }
 }

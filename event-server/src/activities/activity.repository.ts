@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
-import { type Model, type QueryFilter, mongo } from 'mongoose';
+import { insertEach } from '@reward/server-kit/duplicate-key';
+import { type Model, type QueryFilter } from 'mongoose';
 import type { ActivityFact, FactPlan } from '../conditions/condition.evaluator.js';
 import { ActivityType } from '../conditions/condition.types.js';
 import type { ActivityFilter, ActivityRecord, NewActivity } from './activity.js';
@@ -15,43 +15,33 @@ export class ActivityRepository {
   /**
    * Inserts every activity whose externalId is new; a known externalId is a duplicate, not an error
    * (the unique index decides, so concurrent imports of one batch record each activity once). A known
-   * externalId recorded for another user or type is not this activity repeated: it is a conflict, and its
-   * externalId is returned (one more read, only when an import met known ids), so that nothing is dropped
-   * unseen.
+   * externalId recorded for another user or type is not this activity repeated: it is a conflict, returned
+   * by its index in `activities` (one more read, only when an import met known ids), so that nothing is
+   * dropped unseen.
    */
-  async insertNew(activities: NewActivity[]): Promise<{ inserted: number; duplicates: number; conflicts: string[] }> {
+  async insertNew(activities: NewActivity[]): Promise<{ inserted: number; duplicates: number; conflicts: number[] }> {
     if (activities.length === 0) return { inserted: 0, duplicates: 0, conflicts: [] };
     const now = new Date();
     const docs = activities.map((activity) => ({ ...activity, createdAt: now }));
-    try {
-      const result = await this.model.collection.insertMany(docs, { ordered: false });
-      return { inserted: result.insertedCount, duplicates: 0, conflicts: [] };
-    } catch (error) {
-      if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY_CODE)) throw error;
-      const refused = writeErrors.map((writeError) => activities[writeError.index] as NewActivity);
-      const conflicts = await this.conflictsAmong(refused);
-      return { inserted: error.insertedCount, duplicates: refused.length - conflicts.length, conflicts };
-    }
+    const stored = await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
+    const refused = stored.flatMap((wasStored, index) => (wasStored ? [] : [index]));
+    const conflicts = refused.length === 0 ? [] : await this.conflictsAmong(activities, refused);
+    return { inserted: activities.length - refused.length, duplicates: refused.length - conflicts.length, conflicts };
   }
 
-  /** The externalIds of `refused` that are recorded for another user or another type. */
-  private async conflictsAmong(refused: NewActivity[]): Promise<string[]> {
+  /** Those of the `refused` indexes whose externalId is recorded for another user or another type. */
+  private async conflictsAmong(activities: NewActivity[], refused: number[]): Promise<number[]> {
+    const ids = [...new Set(refused.map((index) => (activities[index] as NewActivity).externalId))];
     const recorded = await this.model
-      .find(
-        { externalId: { $in: [...new Set(refused.map((activity) => activity.externalId))] } },
-        { externalId: 1, userId: 1, type: 1 },
-      )
+      .find({ externalId: { $in: ids } }, { externalId: 1, userId: 1, type: 1 })
       .lean<Array<{ externalId: string; userId: string; type: string }>>()
       .exec();
     const byId = new Map(recorded.map((doc) => [doc.externalId, doc]));
-    return refused
-      .filter((activity) => {
-        const known = byId.get(activity.externalId);
-        return known !== undefined && (known.userId !== activity.userId || known.type !== activity.type);
-      })
-      .map((activity) => activity.externalId);
+    return refused.filter((index) => {
+      const activity = activities[index] as NewActivity;
+      const known = byId.get(activity.externalId);
+      return known !== undefined && (known.userId !== activity.userId || known.type !== activity.type);
+    });
   }
 
   async findPage(filter: ActivityFilter, skip: number, limit: number): Promise<{ items: ActivityRecord[]; total: number }> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose';
-import { DUPLICATE_KEY_CODE, isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import { insertEach } from '@reward/server-kit/duplicate-key';
 import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, DeliveryWithAttempts, LeaseKey, NewDelivery } from './delivery.js';
 import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
 import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity, DeliveryRetryEntity } from './delivery.schema.js';
@@ -13,25 +13,6 @@ const LOG_READS_AT_ONCE = 4;
 const RETRY_ABANDONED_MS = 30_000;
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
-
-/**
- * Which of the documents an unordered insert stored: the others a unique index refused (anything else
- * is thrown). One command for the whole list.
- */
-export async function insertEach(insert: () => Promise<unknown>, count: number): Promise<boolean[]> {
-  const stored = new Array<boolean>(count).fill(true);
-  try {
-    await insert();
-  } catch (error) {
-    type WriteError = { index?: number; code?: number };
-    const writeErrors = (error as { writeErrors?: WriteError[] | WriteError }).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (list.length === 0 && count === 1 && isDuplicateKeyError(error)) return [false];
-    if (list.length === 0 || list.some((entry) => entry.code !== DUPLICATE_KEY_CODE || entry.index === undefined)) throw error;
-    for (const entry of list) stored[entry.index as number] = false;
-  }
-  return stored;
-}
 
 /**
  * What an attempt changes on its delivery document. Attempts that ended alike (same status, attempt number,

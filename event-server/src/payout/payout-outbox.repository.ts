@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { insertEach } from '@reward/server-kit/duplicate-key';
 import { ClaimDecisionEntity } from '../claims/claim-decision.schema.js';
 import { ClaimEntity } from '../claims/claim.schema.js';
-import { insertEach } from './delivery.repository.js';
 import { PayoutSummaryLeaseEntity } from './delivery.schema.js';
 import { fewAtATime, groupAlike } from './few-at-a-time.js';
 import type { ClaimPayout } from './payout.rules.js';
@@ -71,10 +71,14 @@ export class PayoutOutboxRepository {
       entries.filter((entry) => entry.source === source).map((entry) => entry.decisionId);
     const decisionIds = of('decision');
     const claimIds = of('claim');
-    const unmark = { $unset: { payoutPending: 1 } };
     if (decisionIds.length > 0)
-      await this.decisions.updateMany({ payoutPending: true, _id: { $in: decisionIds } }, unmark).exec();
-    if (claimIds.length > 0) await this.claims.updateMany({ payoutPending: true, _id: { $in: claimIds } }, unmark).exec();
+      await this.decisions
+        .updateMany({ payoutPending: true, _id: { $in: decisionIds } }, { $unset: { payoutPending: 1 } })
+        .exec();
+    if (claimIds.length > 0) {
+      const unmark = { $unset: { payoutPending: 1, bornStatus: 1 } };
+      await this.claims.updateMany({ payoutPending: true, _id: { $in: claimIds } }, unmark).exec();
+    }
   }
 
   /**

@@ -40,6 +40,7 @@ export type { EventPageResponseDto } from './models/EventPageResponseDto.js';
 export type { EventResponseDto } from './models/EventResponseDto.js';
 export type { EventStatus } from './models/EventStatus.js';
 export type { HealthReportDto } from './models/HealthReportDto.js';
+export type { ImportConflictResponseDto } from './models/ImportConflictResponseDto.js';
 export type { ImportResultResponseDto } from './models/ImportResultResponseDto.js';
 export type { InviteFriendsCondition } from './models/InviteFriendsCondition.js';
 export type { JwkResponseDto } from './models/JwkResponseDto.js';

@@ -40,6 +40,14 @@ export class ActivityPageResponseDto extends PageResponseDto {
   items!: ActivityResponseDto[];
 }
 
+export class ImportConflictResponseDto {
+  @ApiProperty({ type: 'integer', description: "The item's place in the request (0 for a single activity)" })
+  index!: number;
+
+  @ApiProperty()
+  externalId!: string;
+}
+
 export class ImportResultResponseDto {
   @ApiProperty({ type: 'integer', description: 'Activities in the request' })
   received!: number;
@@ -54,10 +62,10 @@ export class ImportResultResponseDto {
   duplicates!: number;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: () => [ImportConflictResponseDto],
     description:
       'Present when some items were not recorded because their externalId is already recorded for another user or ' +
-      "another activity type: their externalIds, in the request's order (received = inserted + duplicates + these)",
+      "another activity type, in the request's order (received = inserted + duplicates + these)",
   })
-  conflicts?: string[];
+  conflicts?: ImportConflictResponseDto[];
 }

@@ -2,11 +2,12 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
+import type { ImportConflictResponseDto } from './ImportConflictResponseDto.js';
 export type ImportResultResponseDto = {
   /**
-   * Present when some items were not recorded because their externalId is already recorded for another user or another activity type: their externalIds, in the request's order (received = inserted + duplicates + these)
+   * Present when some items were not recorded because their externalId is already recorded for another user or another activity type, in the request's order (received = inserted + duplicates + these)
    */
-  conflicts?: Array<string>;
+  conflicts?: Array<ImportConflictResponseDto>;
   /**
    * Already recorded under the same externalId, for the same user and type (a repeat), not recorded again
    */
