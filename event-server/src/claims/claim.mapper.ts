@@ -71,7 +71,8 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
       claim.payoutEndpointIds.length > 0 && {
         payoutPending: true,
         payoutEndpointIds: [...claim.payoutEndpointIds],
-        bornStatus: claim.status,
+        // Only a claim born decided carries an outbox of its own: born GRANTED or PENDING.
+        ...((claim.status === 'GRANTED' || claim.status === 'PENDING') && { bornStatus: claim.status }),
       }),
     ...(claim.unit !== undefined && {
       unitKey: unitKeyOf(claim.unit.rewardId, claim.unit.unit),

@@ -49,9 +49,9 @@ export class ClaimEntity {
   /**
    * The status a claim with a payout outbox was born with (GRANTED or PENDING), which its own webhook
    * announces. Written once by the insert: a decision may change `status` before the relay reads the
-   * outbox, and the later move is the decision's own webhook, not this one's.
+   * outbox, and the later move is the decision's own webhook, not this one's. Cleared with payoutPending.
    */
-  @Prop() bornStatus?: string;
+  @Prop({ type: String, enum: ['GRANTED', 'PENDING'] }) bornStatus?: 'GRANTED' | 'PENDING';
   /**
    * `rewardId:unit` while the claim holds a unit of its event's claim-held reward; unique (sparse): a unit
    * is held by one claim at most, decided by the claim's own insert. Removed, with unitRewardId, by the

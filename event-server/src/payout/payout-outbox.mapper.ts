@@ -10,7 +10,7 @@ export type StoredClaimFields = Pick<ClaimEntity, 'eventId' | 'userId' | 'status
 };
 
 /** A claim born decided, as the outbox reads it (the claims still marked payoutPending). */
-export type StoredOutboxClaim = Pick<ClaimEntity, 'status' | 'bornStatus' | 'createdAt' | 'payoutEndpointIds'> & {
+export type StoredOutboxClaim = Pick<ClaimEntity, 'status' | 'bornStatus' | 'decidedBy' | 'createdAt' | 'payoutEndpointIds'> & {
   _id: { toString(): string };
 };
 
@@ -47,7 +47,19 @@ export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
   };
 }
 
-export const OUTBOX_CLAIM_FIELDS = { status: 1, bornStatus: 1, createdAt: 1, payoutEndpointIds: 1 } as const;
+export const OUTBOX_CLAIM_FIELDS = { status: 1, bornStatus: 1, decidedBy: 1, createdAt: 1, payoutEndpointIds: 1 } as const;
+
+/**
+ * The status a claim recorded before bornStatus was written was born with (GRANTED or PENDING), from where it
+ * is now: a rejection is only of a PENDING claim, an approval leaves a reviewer as decidedBy, a revocation is
+ * only of a GRANTED claim (born so, as an AUTO grant is; one approved and then revoked cannot be told apart).
+ */
+function inferredBornStatus(doc: StoredOutboxClaim): string {
+  if (doc.status === 'REJECTED') return 'PENDING';
+  if (doc.status === 'GRANTED' && doc.decidedBy !== undefined && doc.decidedBy !== SYSTEM_ACTOR) return 'PENDING';
+  if (doc.status === 'REVOKED') return 'GRANTED';
+  return doc.status;
+}
 
 /**
  * A claim born decided is its own first decision: born applied, its id the webhook's id, decided by the
@@ -61,8 +73,7 @@ export function claimOutboxEntry(doc: StoredOutboxClaim): OutboxEntry {
     source: 'claim',
     decisionId: id,
     claimId: id,
-    // Claims recorded before bornStatus was written: their status now, as it was read then.
-    toStatus: doc.bornStatus ?? doc.status,
+    toStatus: doc.bornStatus ?? inferredBornStatus(doc),
     decidedBy: SYSTEM_ACTOR,
     at: doc.createdAt,
     applied: true,
