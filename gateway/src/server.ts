@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type HttpAppOptions, createHttpApp } from '@reward/server-kit/http-app';
+import { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { ROUTE_POLICIES } from './policy/route-policy.js';
@@ -31,6 +32,7 @@ export async function createGatewayServer(
     replicaCooldownMs: config.replicaCooldownMs,
     resolveIntervalMs: config.upstreamResolveIntervalMs,
     maxConnectionsPerReplica: config.upstreamMaxConnections,
+    tokens: app.get(VerifiedTokenCache),
   });
   await app.init();
   return app;

@@ -6,7 +6,7 @@ import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
 import { startByValue } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
+import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import type { Upstream } from '../policy/route-policy.js';
@@ -29,6 +29,8 @@ export interface GatewayProxyOptions {
   resolveIntervalMs?: number;
   /** Connections per upstream replica. */
   maxConnectionsPerReplica?: number;
+  /** The tokens verified so far: the app's own (JwtAuthModule's), so one verification serves both. */
+  tokens: VerifiedTokenCache;
 }
 
 const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
@@ -76,8 +78,7 @@ export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
  * table routes (and only those) are proxied, with the access policy enforced in the proxy's preHandler.
  */
 export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
-  const { table } = options;
-  const tokens = new VerifiedTokenCache();
+  const { table, tokens } = options;
 
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
   // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.

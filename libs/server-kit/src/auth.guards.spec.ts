@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import type { KeyObject } from 'node:crypto';
 import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pool } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
 import type { KeyResolver } from './access-token.js';
 import { CurrentUser, Roles } from './auth.guards.js';
@@ -102,13 +103,37 @@ describe('JwtAuthGuard', () => {
   });
 
   it('forgets a token when it expires', async () => {
-    const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 1 });
+    const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 60 });
     expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
-    // Waits for the state (the token's exp has passed), not for a time.
-    const expiredAt = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp * 1000;
-    while (Date.now() <= expiredAt) await new Promise((resolve) => setTimeout(resolve, 50));
-    const reply = await get('/me', `Bearer ${token}`);
-    expect(reply.statusCode).toBe(401);
-    expect(reply.json().message).toMatch(/expired/i);
+    const exp = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp as number;
+    // The clock (read by jsonwebtoken and the cache alike) moved past the token's exp.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(exp * 1000 + 1);
+      const reply = await get('/me', `Bearer ${token}`);
+      expect(reply.statusCode).toBe(401);
+      expect(reply.json().message).toMatch(/expired/i);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('answers each request on one keep-alive connection with its own caller', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const pool = new Pool(await app.getUrl(), { connections: 1 });
+    try {
+      const [a, b] = ['64b7f0c2a1b2c3d4e5f6071a', '64b7f0c2a1b2c3d4e5f6071b'];
+      const tokens = { [a]: forge.sign({ sub: a, roles: ['USER'] }), [b]: forge.sign({ sub: b, roles: ['OPERATOR'] }) };
+      const before = keys.lookups;
+      for (const caller of [a, b, a, b, a]) {
+        const reply = await pool.request({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${tokens[caller]}` } });
+        expect(reply.statusCode).toBe(200);
+        expect(((await reply.body.json()) as AuthenticatedUser).id).toBe(caller);
+      }
+      // One verification each; the other three answered from the cache, on the same connection.
+      expect(keys.lookups - before).toBe(2);
+    } finally {
+      await pool.close();
+    }
   });
 });

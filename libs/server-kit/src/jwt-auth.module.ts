@@ -29,7 +29,7 @@ export class JwtAuthModule {
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
       ],
-      exports: [ACCESS_TOKEN_POLICY],
+      exports: [ACCESS_TOKEN_POLICY, VerifiedTokenCache],
     };
   }
 }

@@ -53,9 +53,10 @@ function expiryOf(token: string): number | undefined {
 /**
  * Access tokens a server has verified completely (signature, alg, kid, iss, aud, exp and the claims' shape),
  * keyed by the whole token string, so a burst of requests with one token costs one RSA verification instead
- * of one per request (the gateway's proxy and every server's JwtAuthGuard keep one). Any change to a token (one byte of its signature or claims) is another key and is
- * verified from scratch; an entry never outlives the token's `exp` (nor `maxAgeMs`); roles are still
- * checked on every request against the remembered claims, which are the token's own.
+ * of one per request (every server's JwtAuthGuard keeps one; the gateway's proxy shares its app's). Any
+ * change to a token (one byte of its signature or claims) is another key and is verified from scratch; an
+ * entry never outlives the token's `exp` (nor `maxAgeMs`); roles are still checked on every request against
+ * the remembered claims, which are the token's own.
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -68,7 +69,8 @@ export class VerifiedTokenCache {
   constructor(options: VerifiedTokenCacheOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
-    this.now = options.now ?? Date.now;
+    // Read at each use (not Date.now itself kept): a test's fake clock is the clock.
+    this.now = options.now ?? (() => Date.now());
   }
 
   get size(): number {
