@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-
-/** What every test database's name starts with, then the run's id (see global-setup.ts). */
-export const TEST_DATABASE_PREFIX = 't_';
+import { TEST_DATABASE_PREFIX } from './database-prefix.js';
 
 /**
  * A database name of the caller's own on the test server (from a label and a random suffix), so test files

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import type { TestProject } from 'vitest/node';
-import { TEST_DATABASE_PREFIX } from './database.js';
+import { TEST_DATABASE_PREFIX } from './database-prefix.js';
 
 // Every test talks to a real MongoDB wire-protocol server: the one MONGODB_URI names (FerretDB in CI),
 // otherwise a real mongod started by mongodb-memory-server (needs internet on first use to fetch it).
