@@ -84,32 +84,32 @@ describe('connections at the gateway', () => {
     expect(health?.status).toBe(200);
   });
 
-  it('answers 408 REQUEST_TIMEOUT to a body trickled a byte at a time, without proxying it', async () => {
+  /** Sends `start` to the impatient gateway, then `more` every 100 ms (never idle, never done) until it closes. */
+  async function trickledUntilClosed(start: string, more: string): Promise<Probe> {
     const probe = await open(impatient.url);
     probes.push(probe);
-    probe.socket.write('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
-    // A byte every 100 ms: never idle, never done.
-    const trickle = setInterval(() => probe.socket.writable && probe.socket.write(' '), 100);
+    probe.socket.write(start);
+    const trickle = setInterval(() => probe.socket.writable && probe.socket.write(more), 100);
     try {
       await probe.closed;
     } finally {
       clearInterval(trickle);
     }
+    return probe;
+  }
+
+  it('answers 408 REQUEST_TIMEOUT to a body trickled a byte at a time, without proxying it', async () => {
+    const probe = await trickledUntilClosed(
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+      ' ',
+    );
     expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(probe.received()).toContain('"code":"REQUEST_TIMEOUT"');
     expect(auth.seen).toHaveLength(0);
   });
 
   it('answers 408 REQUEST_TIMEOUT to headers that never end', async () => {
-    const probe = await open(impatient.url);
-    probes.push(probe);
-    probe.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
-    const trickle = setInterval(() => probe.socket.writable && probe.socket.write('X-A: b\r\n'), 100);
-    try {
-      await probe.closed;
-    } finally {
-      clearInterval(trickle);
-    }
+    const probe = await trickledUntilClosed('GET /health HTTP/1.1\r\nHost: x\r\n', 'X-A: b\r\n');
     expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
