@@ -61,15 +61,25 @@ describe('payout of a claim decided again before the relay read it', () => {
     return JSON.parse(webhook!.body);
   }
 
-  it('a MANUAL claim approved at once: claim.pending (the claim) then claim.granted (the approval), each once', async () => {
-    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+  /** A player's claim (born `born`), then at once the operator's `decision` on it, before any relay ran; its id. */
+  async function decidedAtOnce(
+    approval: 'AUTO' | 'MANUAL',
+    born: string,
+    decision: 'approve' | 'revoke',
+    body?: Record<string, unknown>,
+  ): Promise<string> {
+    const event = await createClaimableEvent(t, operator, { approval });
     const [player] = await eligibleUsers(t, operator, 1);
     const made = await claim(t, event.id, player!);
-    expect(made.body.status).toBe('PENDING');
+    expect(made.body.status).toBe(born);
     const claimId = made.body.id as string;
-    const approved = await t.request('POST', `/claims/${claimId}/approve`, { token: operator.token });
-    expect(approved.status).toBe(200);
+    const decided = await t.request('POST', `/claims/${claimId}/${decision}`, { token: operator.token, ...(body && { body }) });
+    expect(decided.status).toBe(200);
+    return claimId;
+  }
 
+  it('a MANUAL claim approved at once: claim.pending (the claim) then claim.granted (the approval), each once', async () => {
+    const claimId = await decidedAtOnce('MANUAL', 'PENDING', 'approve');
     const deliveries = await relayed(claimId);
     expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.granted', 'claim.pending']);
     const pending = deliveries.find((delivery) => delivery.type === 'claim.pending')!;
@@ -84,14 +94,7 @@ describe('payout of a claim decided again before the relay read it', () => {
   });
 
   it('an AUTO grant revoked at once: claim.granted (the claim) then claim.revoked (the revocation), each once', async () => {
-    const event = await createClaimableEvent(t, operator);
-    const [player] = await eligibleUsers(t, operator, 1);
-    const made = await claim(t, event.id, player!);
-    expect(made.body.status).toBe('GRANTED');
-    const claimId = made.body.id as string;
-    const revoked = await t.request('POST', `/claims/${claimId}/revoke`, { token: operator.token, body: { note: 'fraud' } });
-    expect(revoked.status).toBe(200);
-
+    const claimId = await decidedAtOnce('AUTO', 'GRANTED', 'revoke', { note: 'fraud' });
     const deliveries = await relayed(claimId);
     expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.granted', 'claim.revoked']);
     const granted = deliveries.find((delivery) => delivery.type === 'claim.granted')!;

@@ -1,7 +1,7 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
 import { type AuthenticationResult, authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole, requiresRolesMessage } from '@reward/server-kit/roles';
-import { type VerifiedTokenCache, bearerTokenOf } from '@reward/server-kit/verified-token-cache';
+import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import type { RoutePolicy } from './route-policy.js';
 import { type RouteTable, pathOfUrl } from './route-table.js';
 
@@ -84,8 +84,7 @@ export function authorize(
   const known = tokens?.getByHeader(authorization, rawRequest.socket ?? undefined);
   if (known) return judged(route, { user: known });
   return authenticateWithPassport(rawRequest).then((authentication) => {
-    const token = tokens && bearerTokenOf(authorization);
-    if (authentication.user && token !== undefined) tokens?.remember(token, authentication.user);
+    if (authentication.user) tokens?.rememberByHeader(authorization, authentication.user);
     return judged(route, authentication);
   });
 }

@@ -4,7 +4,7 @@ import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
 import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy.js';
 import { type AuthenticatedUser, type Role, hasRequiredRole, requiresRolesMessage } from './roles.js';
-import { VerifiedTokenCache, bearerTokenOf } from './verified-token-cache.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const IS_PUBLIC = 'auth:public';
 const REQUIRED_ROLES = 'auth:roles';
@@ -60,8 +60,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     }
     // Verified by Passport (which sets request.user, or throws through handleRequest), then remembered.
     return (super.canActivate(context) as Promise<boolean>).then((allowed) => {
-      const token = bearerTokenOf(authorization);
-      if (allowed && request.user && token !== undefined) this.tokens.remember(token, request.user);
+      if (allowed && request.user) this.tokens.rememberByHeader(authorization, request.user);
       return allowed;
     });
   }

@@ -114,6 +114,15 @@ export class VerifiedTokenCache {
     return copyOf(entry.user);
   }
 
+  /**
+   * Remembers the token of an `Authorization` header whose request was just verified completely, for
+   * getByHeader to find: a header written any way but the one plain `Bearer <token>` is not remembered.
+   */
+  rememberByHeader(header: unknown, user: AuthenticatedUser): void {
+    const token = bearerTokenOf(header);
+    if (token !== undefined) this.remember(token, user);
+  }
+
   /** Remembers a token that was just verified; one without `exp` is never remembered. */
   remember(token: string, user: AuthenticatedUser): void {
     const exp = expiryOf(token);
