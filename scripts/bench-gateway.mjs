@@ -8,9 +8,12 @@
 //
 // import { benchGateway } from './bench-gateway.mjs' returns the figures as an object; run directly, it
 // prints them. Options (and flags): rounds (--rounds), seconds per round (--seconds), requests in flight
-// (--connections), profileDir (--cpu-prof DIR: the gateway and the bare proxy run with node --cpu-prof,
-// gateway.cpuprofile, gateway-warn.cpuprofile and bare.cpuprofile are written there when they stop), withoutLogging (default true; --no-quiet turns it off: a second gateway at
-// LOG_LEVEL=warn, which writes no line per request, runs in the same rounds, so the cost of logging shows).
+// (--connections), processes of each kind (--processes, default 2: each kind's figures pool them, and the
+// CPU per request of each is printed too), profileDir (--cpu-prof DIR: the gateways and the bare proxies run
+// with node --cpu-prof; gateway.cpuprofile, gateway-warn.cpuprofile and bare.cpuprofile, then -2, -3... for
+// the other processes of a kind, are written there when they stop), withoutLogging (default true;
+// --no-quiet turns it off: a second kind of gateway at LOG_LEVEL=warn, which writes no line per request,
+// runs in the same rounds, so the cost of logging shows).
 // Besides req/s and latency, each proxy's own CPU time per request is read from /proc (Linux): on a shared
 // machine it moves far less than req/s, and says which process the time goes to.
 import { spawn } from 'node:child_process';
@@ -201,6 +204,7 @@ export async function benchGateway(options = {}) {
     warmupSeconds = 2,
     profileDir,
     withoutLogging = true,
+    processes = 2,
     log = () => {},
   } = options;
   // The tests' token forge: the stub upstream publishes its JWKS, the gateway verifies with it.
@@ -214,18 +218,27 @@ export async function benchGateway(options = {}) {
     const stub = startChild([SELF, '--serve', 'stub'], { BENCH_CHILD: JSON.stringify({ jwks }) }, { readPort: true });
     children.push(stub);
     const upstream = await stub.ready;
-    const profile = (name) =>
-      profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolvePath(profileDir), '--cpu-prof-name', `${name}.cpuprofile`] : [];
-    const bare = startChild(
-      [...profile('bare'), SELF, '--serve', 'bare'],
-      { BENCH_CHILD: JSON.stringify({ upstream }) },
-      { readPort: true },
-    );
-    children.push(bare);
-    const startGateway = async (logLevel, profileName) => {
+    // The first process of a kind writes `<kind>.cpuprofile`, the others `<kind>-2.cpuprofile` and so on.
+    const profile = (name, index) =>
+      profileDir
+        ? [
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            resolvePath(profileDir),
+            '--cpu-prof-name',
+            `${name}${index === 0 ? '' : `-${index + 1}`}.cpuprofile`,
+          ]
+        : [];
+    const startBare = (index) =>
+      startChild(
+        [...profile('bare', index), SELF, '--serve', 'bare'],
+        { BENCH_CHILD: JSON.stringify({ upstream }) },
+        { readPort: true },
+      );
+    const startGateway = async (logLevel, profileName, index) => {
       const port = await freePort();
-      const gateway = startChild(
-        [...profile(profileName), 'gateway/dist/main.js'],
+      return startChild(
+        [...profile(profileName, index), 'gateway/dist/main.js'],
         {
           NODE_ENV: 'production',
           GATEWAY_HOST: '127.0.0.1',
@@ -239,34 +252,60 @@ export async function benchGateway(options = {}) {
         },
         { readPort: false, healthUrl: `http://127.0.0.1:${port}/health` },
       );
-      children.push(gateway);
-      return gateway;
     };
-    // The deployed default: the gateway's own log lines are part of what it costs.
-    const gateway = await startGateway(process.env.LOG_LEVEL ?? 'info', 'gateway');
-    const processes = { bare, gateway };
-    // The same gateway writing no line per request: how much of its cost is the logging.
-    if (withoutLogging) processes.gatewayWithoutLogging = await startGateway('warn', 'gateway-warn');
-    const targets = {};
-    for (const [name, child] of Object.entries(processes)) targets[name] = await child.ready;
-
-    for (const [name, url] of Object.entries(targets)) {
-      const check = await fetch(`${url}${PATH}`, { headers });
-      if (check.status !== 200) throw new Error(`${name} answered ${check.status}: ${await check.text()}`);
-      await load(url, headers, { seconds: warmupSeconds, connections });
+    // Several processes of each kind: two processes of one build differ by up to ~20 % in CPU per request on
+    // a shared machine (where their code and heap landed), so one process per kind measures the process as
+    // much as the code. Each kind's figures pool all its processes.
+    const kinds = {
+      bare: (index) => startBare(index),
+      // The deployed default: the gateway's own log lines are part of what it costs.
+      gateway: (index) => startGateway(process.env.LOG_LEVEL ?? 'info', 'gateway', index),
+      // The same gateway writing no line per request: how much of its cost is the logging.
+      ...(withoutLogging && { gatewayWithoutLogging: (index) => startGateway('warn', 'gateway-warn', index) }),
+    };
+    const instances = {};
+    for (const [name, start] of Object.entries(kinds)) {
+      instances[name] = [];
+      for (let index = 0; index < processes; index++) {
+        const child = await start(index);
+        children.push(child);
+        instances[name].push({ child, url: undefined });
+      }
     }
-    const names = Object.keys(targets);
+    for (const list of Object.values(instances)) for (const instance of list) instance.url = await instance.child.ready;
+
+    for (const [name, list] of Object.entries(instances)) {
+      for (const { url } of list) {
+        const check = await fetch(`${url}${PATH}`, { headers });
+        if (check.status !== 200) throw new Error(`${name} answered ${check.status}: ${await check.text()}`);
+        await load(url, headers, { seconds: warmupSeconds, connections });
+      }
+    }
+    const names = Object.keys(instances);
     const results = Object.fromEntries(names.map((name) => [name, []]));
+    const perProcess = Object.fromEntries(names.map((name) => [name, instances[name].map(() => [])]));
     for (let round = 0; round < rounds; round++) {
       // Interleaved, and in alternating order, so that drift in the machine's load hits all alike.
       const order = round % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
-        const result = await load(targets[name], headers, { seconds, connections, pid: processes[name].pid });
-        results[name].push(result);
-        log(`round ${round + 1}/${rounds} ${name}: ${(result.latencies.length / result.elapsed).toFixed(0)} req/s`);
+        for (const [index, { child, url }] of instances[name].entries()) {
+          const result = await load(url, headers, { seconds, connections, pid: child.pid });
+          results[name].push(result);
+          perProcess[name][index].push(result);
+          const which = processes > 1 ? ` #${index + 1}` : '';
+          log(`round ${round + 1}/${rounds} ${name}${which}: ${(result.latencies.length / result.elapsed).toFixed(0)} req/s`);
+        }
       }
     }
-    const figures = Object.fromEntries(names.map((name) => [name, summarize(results[name])]));
+    const figures = Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          ...summarize(results[name]),
+          cpuUsPerRequestByProcess: perProcess[name].map((list) => summarize(list).cpuUsPerRequest),
+        },
+      ]),
+    );
     const versusBare = (f) => ({
       throughput: f.reqPerSec / figures.bare.reqPerSec,
       p50DeltaMs: f.p50Ms - figures.bare.p50Ms,
@@ -277,6 +316,7 @@ export async function benchGateway(options = {}) {
       connections,
       rounds,
       secondsPerRound: seconds,
+      processes,
       ...figures,
       ratio: versusBare(figures.gateway),
       ...(withoutLogging && { ratioWithoutLogging: versusBare(figures.gatewayWithoutLogging) }),
@@ -304,16 +344,24 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
       connections: number('--connections'),
       profileDir: flag('--cpu-prof'),
       withoutLogging: !process.argv.includes('--no-quiet'),
+      processes: number('--processes'),
       log: (line) => console.log(line),
     });
     const signed = (value, digits) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
-    const cpu = (f) => (f.cpuUsPerRequest === undefined ? '' : `   cpu ${f.cpuUsPerRequest.toFixed(0)} µs/request`);
+    const cpu = (f) => {
+      if (f.cpuUsPerRequest === undefined) return '';
+      const each =
+        f.cpuUsPerRequestByProcess.length > 1
+          ? ` (by process: ${f.cpuUsPerRequestByProcess.map((us) => us.toFixed(0)).join(', ')})`
+          : '';
+      return `   cpu ${f.cpuUsPerRequest.toFixed(0)} µs/request${each}`;
+    };
     const row = (name, f) =>
       `${name.padEnd(30)} ${f.reqPerSec.toFixed(0).padStart(8)} req/s   p50 ${f.p50Ms.toFixed(2)} ms   p99 ${f.p99Ms.toFixed(2)} ms${cpu(f)}   (${f.requests} requests, ${f.errors} errors)`;
     const ratioLine = (name, r) =>
       `${name.padEnd(30)} throughput ${(r.throughput * 100).toFixed(1)} %, p50 ${signed(r.p50DeltaMs, 2)} ms, p99 ${signed(r.p99DeltaMs, 2)} ms${r.cpu === undefined ? '' : `, cpu per request x${r.cpu.toFixed(2)}`}`;
     console.log(
-      `\nauthenticated GET ${PATH}, ${figures.connections} in flight, ${figures.rounds} interleaved rounds of ${figures.secondsPerRound} s`,
+      `\nauthenticated GET ${PATH}, ${figures.connections} in flight, ${figures.rounds} interleaved rounds of ${figures.secondsPerRound} s, ${figures.processes} process(es) of each`,
     );
     console.log(row('bare @fastify/http-proxy', figures.bare));
     console.log(row(`gateway (LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'})`, figures.gateway));

@@ -828,7 +828,7 @@ latencyRow("the store alone (the server's page + total read)", historyStore);
 // The gateway's own cost: in front of a stub upstream that answers at once, beside a bare @fastify/http-proxy.
 const proxy = await benchGateway({ rounds: Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5) });
 console.log(
-  `\nthe gateway before an instant upstream, authenticated GET, ${proxy.connections} in flight     req/s   p50 ms   p99 ms`,
+  `\nthe gateway before an instant upstream, authenticated GET, ${proxy.connections} in flight, ${proxy.processes} processes of each     req/s   p50 ms   p99 ms`,
 );
 for (const [label, f] of [
   ['a bare @fastify/http-proxy', proxy.bare],
@@ -838,6 +838,7 @@ for (const [label, f] of [
 }
 rateRow('gateway / bare throughput (goal >= 0.85)', proxy.ratio.throughput, 2);
 rateRow('gateway - bare p50 ms (goal <= +1)', proxy.ratio.p50DeltaMs, 2);
+if (proxy.ratio.cpu !== undefined) rateRow('gateway / bare CPU per request (each process: /proc)', proxy.ratio.cpu, 2);
 
 for (const pool of claimPools.values()) await pool.close();
 await twoReplicaGateway.close();
