@@ -25,11 +25,21 @@ export function startByValue(nowMs: number, timeoutMs: number): string {
 const EPOCH_MS = /^\d{1,15}$/;
 
 /**
+ * How far from the server's clock a start-by time can be and still be one the gateway set: the gateway sets it at
+ * most 150 s ahead (half the largest UPSTREAM_TIMEOUT_MS) and gives up on a request within 300 s. A value further
+ * off is a direct caller's (`0`, say) or a clock set wrong by more than minutes; it sets no limit, rather than
+ * shedding every claim of a gateway whose clock is behind, or logging a lateness of decades.
+ */
+export const START_BY_PLAUSIBLE_MS = 10 * 60_000;
+
+/**
  * The ms left before a request's start-by time (zero or less once it has passed), or undefined when the request
- * has none (a direct call to the server, or a malformed value: no limit then).
+ * has none (a direct call to the server, a malformed value, or one further than START_BY_PLAUSIBLE_MS from
+ * `nowMs`: no limit then).
  */
 export function msLeftToStart(headers: Record<string, string | string[] | undefined>, nowMs = Date.now()): number | undefined {
   const value = headers[START_BY_HEADER];
   if (typeof value !== 'string' || !EPOCH_MS.test(value)) return undefined;
-  return Number(value) - nowMs;
+  const left = Number(value) - nowMs;
+  return Math.abs(left) > START_BY_PLAUSIBLE_MS ? undefined : left;
 }
