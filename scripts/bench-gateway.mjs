@@ -207,6 +207,7 @@ export async function benchGateway(options = {}) {
     processes = 2,
     log = () => {},
   } = options;
+  if (!Number.isInteger(processes) || processes < 1) throw new Error(`processes must be a whole number from 1, got ${processes}`);
   // The tests' token forge: the stub upstream publishes its JWKS, the gateway verifies with it.
   const forge = TokenForge.generate({ issuer: ISSUER, audience: AUDIENCE });
   const jwks = forge.jwks;
