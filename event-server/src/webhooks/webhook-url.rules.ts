@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { ipv6Groups } from '@reward/server-kit/ip-address';
 
 /**
  * Cloud instance-metadata and credential addresses: refused whatever the configuration says, also when an
@@ -55,22 +56,6 @@ for (const [net, prefix] of [
 
 export type UrlProblem = { kind: 'invalid'; message: string } | { kind: 'refused'; message: string };
 
-/** The eight 16-bit groups of an IPv6 address (without its zone index), or undefined if it is not one. */
-function groupsOf(address: string): number[] | undefined {
-  let text = address;
-  if (isIP(text) !== 6) return undefined;
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string | undefined): number[] => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
-  const front = parse(head);
-  const back = parse(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
 function ipv4Of(high: number, low: number): string {
   return [high >>> 8, high & 0xff, low >>> 8, low & 0xff].join('.');
 }
@@ -82,7 +67,7 @@ function ipv4Of(high: number, low: number): string {
  * 32 bits. Metadata is refused in any of them, and a private IPv4 inside makes the address private.
  */
 function carriedIPv4(address: string): string[] {
-  const g = groupsOf(address);
+  const g = ipv6Groups(address);
   if (!g) return [];
   const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
   const low = ipv4Of(g6, g7);

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { type Socket, isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { ipv6Groups } from './ip-address.js';
 
 /**
  * How long a client may take to send a request: its headers, then the whole request (body included). A
@@ -34,16 +35,11 @@ export function isLoopback(address: string): boolean {
 export function clientKeyOf(address: string): string {
   const mapped = IPV4_MAPPED.exec(address);
   if (mapped) return mapped[1] as string;
-  if (isIP(address) !== 6) return address;
-  const [head = '', tail] = (address.split('%')[0] as string).split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  // A trailing dotted IPv4 part stands for two groups.
-  const width = (groups: string[]) => groups.reduce((sum, group) => sum + (group.includes('.') ? 2 : 1), 0);
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right];
+  const groups = ipv6Groups(address);
+  if (groups === undefined) return address;
   return `${groups
     .slice(0, 4)
-    .map((group) => (group.includes('.') ? group : Number.parseInt(group, 16).toString(16)))
+    .map((group) => group.toString(16))
     .join(':')}::/64`;
 }
 
