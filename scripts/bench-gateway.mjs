@@ -129,7 +129,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. Unlike
  * req/s on a shared machine, CPU time per request hardly moves with what the neighbours are doing.
  */
-function cpuMsOf(pid) {
+export function cpuMsOf(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces, so cut at its closing parenthesis): utime is 14th, stime 15th.

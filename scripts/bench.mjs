@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchLogins, printLogins } from './bench-logins.mjs';
-import { benchGateway } from './bench-gateway.mjs';
+import { benchGateway, cpuMsOf, freePort, startChild } from './bench-gateway.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
@@ -263,8 +263,15 @@ async function claimFast(base, eventId, token) {
   }
 }
 
+/** The server processes of the claim paths "as processes" while they run (see serverProcess). */
+const serverProcesses = [];
+process.on('exit', () => {
+  for (const child of serverProcesses) child.kill();
+});
+
 /**
- * CPU milliseconds used so far by this process (bench client, gateway and servers share it) and by every
+ * CPU milliseconds used so far by this process (bench client, gateway and servers share it; `servers`: the
+ * server processes of the claim paths "as processes", see serverProcess) and by every
  * local store process (FerretDB, PostgreSQL, mongod; Linux /proc only, else undefined). On a small machine
  * they share the cores, so CPU per claim is what bounds claims/s there, whatever the commands' count.
  */
@@ -285,13 +292,16 @@ function cpuNow() {
   } catch {
     // no /proc here
   }
-  return { node: (own.user + own.system) / 1000, store };
+  // The servers that run as processes of their own (see serverProcess): their CPU counts as this process's.
+  let servers = 0;
+  for (const { pid } of serverProcesses) servers += cpuMsOf(pid) ?? 0;
+  return { node: (own.user + own.system) / 1000, store, servers };
 }
 /** CPU ms per operation since `before` (see cpuNow). */
 function cpuPer(before, operations) {
   const after = cpuNow();
   return {
-    node: (after.node - before.node) / operations,
+    node: (after.node - before.node + (after.servers ?? 0) - (before.servers ?? 0)) / operations,
     store: before.store === undefined || after.store === undefined ? undefined : (after.store - before.store) / operations,
   };
 }
@@ -462,6 +472,39 @@ const counts = {};
   counts['refusal: out of stock'] = await commandsOf(() => claimOnce(gatewayUrl, single.id, s2));
 }
 
+// The claim path as deployed: the event server (one or two replicas) and the gateway each a process of its
+// own (built dist/, LOG_LEVEL=warn), on this run's database and the auth server above; the load generator
+// stays here. In this process the client, the gateway and the event server share one thread, so a claim
+// waits for the others' work; these rows show the same claims on the platform's own topology.
+async function serverProcess(entry, portVariable, env) {
+  const port = await freePort();
+  const child = startChild(
+    [entry],
+    { NODE_ENV: 'test', LOG_LEVEL: 'warn', MONGODB_URI: mongoUri, [portVariable]: String(port), ...env },
+    { readPort: false, healthUrl: `http://127.0.0.1:${port}/health`, readyWithinMs: 60_000 },
+  );
+  serverProcesses.push(child);
+  return child.ready;
+}
+const eventProcessEnv = {
+  EVENT_DB_NAME: `${run}_event`,
+  AUTH_JWKS_URL: `${authUrl}/.well-known/jwks.json`,
+  CLAIM_RECONCILE_INTERVAL_MS: '0',
+  PAYOUT_RELAY_INTERVAL_MS: '0',
+};
+const eventProcessUrls = [
+  await serverProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
+  await serverProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
+];
+const gatewayProcess = (upstreams) =>
+  serverProcess('gateway/dist/main.js', 'GATEWAY_PORT', {
+    GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0',
+    AUTH_SERVICE_URL: authUrl,
+    EVENT_SERVICE_URL: upstreams.join(','),
+  });
+const processGatewayUrl = await gatewayProcess(eventProcessUrls.slice(0, 1));
+const processTwoReplicaUrl = await gatewayProcess(eventProcessUrls);
+
 // Claims/s at 16 players in flight against the store's own insert rate at 16 in flight, interleaved.
 // BENCH_CLAIM_PLAYERS players claim through each path in all, over BENCH_CLAIM_ROUNDS rounds. A round of 200
 // claims lasted about 0.3 s, and one pause in it (a collection of the old generation, a server's timer)
@@ -472,12 +515,26 @@ const CLAIM_PLAYERS = Number(process.env.BENCH_CLAIM_PLAYERS ?? 1600);
 const perRound = Math.max(16, Math.round(CLAIM_PLAYERS / CLAIM_ROUNDS));
 // Warm-up: the first few hundred claims of a fresh process run code V8 has not optimised yet (a profile saw
 // its CPU per claim fall from 3.1 to 1.8 ms over three rounds of 400); a server at a launch has been up for a while.
-for (const base of [plainGatewayUrl, eventReplicaUrl, twoReplicaUrl, gatewayUrl]) await claimThroughput(base, 300, 16);
+// The server processes started just now get two rounds (the two-replica gateway spreads them over both).
+for (const base of [
+  plainGatewayUrl,
+  eventReplicaUrl,
+  twoReplicaUrl,
+  gatewayUrl,
+  processGatewayUrl,
+  processTwoReplicaUrl,
+  processGatewayUrl,
+  processTwoReplicaUrl,
+]) {
+  await claimThroughput(base, 300, 16);
+}
 await claimThroughput(plainGatewayUrl, 300, 16, { unlimited: true });
 const claimRounds = {
   gateway: [],
   direct: [],
   twoReplicas: [],
+  processes: [],
+  processesTwoReplicas: [],
   unlimited: [],
   store: [],
   storeClaim: [],
@@ -491,6 +548,8 @@ const claimSteps = [
   ['storeClaim', () => storeClaimCommandsRate(perRound, 16)],
   ['direct', () => claimThroughput(eventReplicaUrl, perRound, 16)],
   ['twoReplicas', () => claimThroughput(twoReplicaUrl, perRound, 16)],
+  ['processes', () => claimThroughput(processGatewayUrl, perRound, 16)],
+  ['processesTwoReplicas', () => claimThroughput(processTwoReplicaUrl, perRound, 16)],
   ['unlimited', () => claimThroughput(plainGatewayUrl, perRound, 16, { unlimited: true })],
   // The same claims through the monitored server: the commands each makes while 16 are in flight.
   ['monitored', () => claimThroughput(gatewayUrl, perRound, 16, { commands: claimCommands.limited })],
@@ -503,6 +562,7 @@ const claimSteps = [
 for (let round = 0; round < CLAIM_ROUNDS; round += 1) {
   for (const [kind, step] of round % 2 === 0 ? claimSteps : [...claimSteps].reverse()) claimRounds[kind].push(await step());
 }
+for (const child of serverProcesses.splice(0)) await child.stop();
 // The store's own cost of each kind of command a claim makes, the driver alone, 16 in flight: what a claim
 // costs the store in units of the floor's insert. Claim-shaped documents go to a scratch collection with the
 // claims collection's own indexes; the activity read is the claim's own query on the real collection.
@@ -795,6 +855,18 @@ rateRow(
   failed(claimFailures(claimRounds.twoReplicas)) || '   (both in this one process: see the bursts for processes)',
 );
 rateRow(
+  'through the gateway, servers as processes (as deployed)',
+  medianRate(claimRounds.processes),
+  0,
+  failed(claimFailures(claimRounds.processes)),
+);
+rateRow(
+  '  the same, two event-server replicas',
+  medianRate(claimRounds.processesTwoReplicas),
+  0,
+  failed(claimFailures(claimRounds.processesTwoReplicas)),
+);
+rateRow(
   'through the gateway, no limited reward (born decided)',
   medianRate(claimRounds.unlimited),
   0,
@@ -811,6 +883,7 @@ rateRow(
 rateRow('gateway / direct', medianRate(claimRounds.gateway) / medianRate(claimRounds.direct), 2);
 rateRow('gateway / store alone (goal >= 0.25)', medianRate(claimRounds.gateway) / medianRate(claimRounds.store), 2);
 rateRow('  the same, no limited reward', medianRate(claimRounds.unlimited) / medianRate(claimRounds.store), 2);
+rateRow('  the same, servers as processes', medianRate(claimRounds.processes) / medianRate(claimRounds.store), 2);
 rateRow(
   '  the best possible here: its two commands / alone',
   medianRate(claimRounds.storeClaim) / medianRate(claimRounds.store),
@@ -825,10 +898,11 @@ const medianCpu = (rounds, side) => {
   const values = rounds.map((round) => round.cpu?.[side]).filter((value) => value !== undefined);
   return values.length ? median(values) : undefined;
 };
-console.log('  CPU ms per operation (this process: client, gateway and servers | local store processes):');
+console.log('  CPU ms per operation (Node: this process, and the server processes where they run | local store processes):');
 for (const [label, rounds] of [
   ['    claim through the gateway', claimRounds.gateway],
   ['    claim direct to the event server', claimRounds.direct],
+  ['    claim through the gateway, servers as processes', claimRounds.processes],
   ['    claim through the gateway, no limited reward', claimRounds.unlimited],
   ['    the store alone, one insertOne', claimRounds.store],
   ["    the store alone, a claim's find + insert", claimRounds.storeClaim],
