@@ -5,6 +5,9 @@ export const LOG_BATCH_BYTES = 8 * 1024;
 /** ...or this long after its first line, whichever comes first. */
 export const LOG_FLUSH_DELAY_MS = 200;
 
+/** Lines held as their values (writeLater) are made into text once this many are held, or with the batch. */
+export const HELD_LINES_MAX = 32;
+
 /** Room for a full batch and a line of up to 8 K characters after it (3 bytes each at most in UTF-8). */
 const BATCH_CAPACITY = LOG_BATCH_BYTES + 3 * 8 * 1024;
 
@@ -34,6 +37,9 @@ export class BatchedLogDestination {
   private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private buffered = true;
+  /** Lines held as their values (writeLater), in order, and what makes each one's text. */
+  private held: unknown[] = [];
+  private heldFormats: Array<(values: never) => string> = [];
 
   /** By default standard output, each batch written synchronously (one system call); tests pass their own. */
   constructor(out?: LogOutput) {
@@ -48,8 +54,49 @@ export class BatchedLogDestination {
     }
   }
 
-  /** Called by pino (and the request line) with one serialised line, newline included. */
+  /** Called by pino with one serialised line, newline included. */
   write(line: string): void {
+    // After the lines held before it.
+    if (this.held.length > 0) this.makeHeld();
+    this.append(line);
+  }
+
+  /**
+   * Holds a line as the values it is made of; `format` makes its text (newline included) when its batch
+   * is written, in order with the lines written as text. A busy server so makes its request lines in runs
+   * of HELD_LINES_MAX: measured at the gateway, about 9 µs less CPU per proxied request (of ~80) than
+   * making each line as its request ends (docs/benchmarks.md). The values must not change once handed over.
+   */
+  writeLater<T>(values: T, format: (values: T) => string): void {
+    if (!this.buffered) {
+      this.append(format(values));
+      return;
+    }
+    this.held.push(values);
+    this.heldFormats.push(format as (values: never) => string);
+    if (this.held.length >= HELD_LINES_MAX) this.makeHeld();
+    else this.timer ??= setTimeout(() => this.flush(), LOG_FLUSH_DELAY_MS).unref();
+  }
+
+  /** The held lines made into text, into the batch (which is written whenever it fills). */
+  private makeHeld(): void {
+    const values = this.held;
+    const formats = this.heldFormats;
+    this.held = [];
+    this.heldFormats = [];
+    for (let index = 0; index < values.length; index++) {
+      let line: string;
+      try {
+        line = (formats[index] as (values: unknown) => string)(values[index]);
+      } catch (error) {
+        // A line that cannot be made is said, not lost silently, and the lines after it are still made.
+        line = `{"level":50,"time":${Date.now()},"msg":"a log line could not be made: ${JSON.stringify(String(error)).slice(1, -1)}"}\n`;
+      }
+      this.append(line);
+    }
+  }
+
+  private append(line: string): void {
     // At most 3 bytes per UTF-16 unit: a line that might not fit is written after what is held.
     if (this.used + 3 * line.length > BATCH_CAPACITY) this.flush();
     if (!this.buffered || 3 * line.length > BATCH_CAPACITY) {
@@ -63,6 +110,7 @@ export class BatchedLogDestination {
 
   /** Writes the held lines now. */
   flush(): void {
+    if (this.held.length > 0) this.makeHeld();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.used === 0) return;

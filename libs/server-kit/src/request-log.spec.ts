@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BatchedLogDestination } from './log-destination.js';
 import { OneLinePerRequest, addRequestLineFields, lazyRequestLogger } from './request-log.js';
 
 function capture(level: pino.Level): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
@@ -127,6 +128,67 @@ describe('OneLinePerRequest', () => {
         msg: 'request errored',
       }),
     ]);
+  });
+});
+
+describe('OneLinePerRequest on a BatchedLogDestination (the servers)', () => {
+  it('makes the same lines later, in order with the lines written through pino in between', async () => {
+    const chunks: string[] = [];
+    const destination = new BatchedLogDestination({ write: (chunk) => void chunks.push(Buffer.from(chunk).toString('utf8')) });
+    const logger = pino({ level: 'info', base: { service: 'test' } }, destination);
+    const app = Fastify({
+      loggerInstance: logger,
+      logController: new OneLinePerRequest(logger),
+      childLoggerFactory: lazyRequestLogger,
+      requestIdHeader: 'x-request-id',
+    });
+    try {
+      app.get('/signed-in', async (request) => {
+        (request as unknown as { user: { id: string } }).user = { id: 'user-"7"' };
+        request.log.warn('said while answering');
+        return { ok: true };
+      });
+      app.get('/refused', async (request, reply) => {
+        addRequestLineFields(request, { upstream: 'event', code: 'UPSTREAM_TIMEOUT' });
+        return reply.code(504).send({ late: true });
+      });
+      await app.ready();
+      await app.inject({ method: 'GET', url: '/refused', headers: { 'x-request-id': 'request-0011' } });
+      await app.inject({ method: 'GET', url: '/signed-in?q=a\\b', headers: { 'x-request-id': 'request-0012' } });
+      // Held as values until the batch is written (or LOG_FLUSH_DELAY_MS has passed).
+      expect(chunks).toEqual([]);
+      destination.flush();
+      const lines = chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((text) => JSON.parse(text) as Record<string, unknown>);
+      expect(lines).toEqual([
+        {
+          level: 40,
+          time: expect.any(Number),
+          service: 'test',
+          reqId: 'request-0011',
+          req: { method: 'GET', url: '/refused', remoteAddress: '127.0.0.1' },
+          res: { statusCode: 504 },
+          responseTime: expect.any(Number),
+          upstream: 'event',
+          code: 'UPSTREAM_TIMEOUT',
+          msg: 'request completed',
+        },
+        expect.objectContaining({ level: 40, reqId: 'request-0012', msg: 'said while answering' }),
+        expect.objectContaining({
+          level: 30,
+          reqId: 'request-0012',
+          req: { method: 'GET', url: '/signed-in?q=a\\b', remoteAddress: '127.0.0.1' },
+          userId: 'user-"7"',
+          msg: 'request completed',
+        }),
+      ]);
+    } finally {
+      await app.close();
+      destination.close();
+    }
   });
 });
 

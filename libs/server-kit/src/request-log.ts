@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
+import type { BatchedLogDestination } from './log-destination.js';
 
 /** Where the extra fields of a request's line are kept (set only on the few requests that have any). */
 const LINE_FIELDS = Symbol('request line fields');
@@ -26,6 +27,34 @@ function userIdOf(request: FastifyRequest): unknown {
   return (request as FastifyRequest & { user?: { id?: unknown } }).user?.id;
 }
 
+/** What a request's line is made of: level, time, request id, method, url, client address, status, ms, user id, extra fields. */
+type RequestLineValues = [
+  level: number,
+  time: number,
+  reqId: string,
+  method: string,
+  url: string,
+  remoteAddress: string,
+  statusCode: number,
+  responseTime: number,
+  userId: unknown,
+  extra: Record<string, LineFieldValue> | undefined,
+];
+
+/** Makes a request's line, as pino would write it, after the logger's serialised base bindings. */
+function requestLineFormat(bindings: string): (values: RequestLineValues) => string {
+  return ([level, time, reqId, method, url, remoteAddress, statusCode, responseTime, userId, extra]) => {
+    let line =
+      `{"level":${level},"time":${time}${bindings},"reqId":${JSON.stringify(reqId)}` +
+      `,"req":{"method":${JSON.stringify(method)},"url":${JSON.stringify(url)}` +
+      `,"remoteAddress":${JSON.stringify(remoteAddress)}},"res":{"statusCode":${statusCode}}` +
+      `,"responseTime":${responseTime}`;
+    if (userId !== undefined) line += `,"userId":${JSON.stringify(userId)}`;
+    if (extra) for (const [name, value] of Object.entries(extra)) line += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
+    return `${line},"msg":"request completed"}\n`;
+  };
+}
+
 /** Milliseconds with three decimals (a microsecond): enough, and a short number to print. */
 function roundedMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
@@ -47,22 +76,29 @@ function roundedMs(ms: number): number {
  * Built by hand and handed to the logger's destination, not through pino: on the gateway's proxied path
  * the request line through pino (request and reply serialisers, the per-request child logger, the object
  * walk) cost more CPU per request than checking the token and rewriting the headers (see docs/benchmarks.md).
+ * Its values are taken when the request is answered, and the text made later, with the lines of other
+ * requests, by the destination (BatchedLogDestination.writeLater; at once on any other destination).
  * The strings that come from the client (url, user id, request id) are escaped by JSON.stringify.
  */
 export class OneLinePerRequest extends LogController {
   private readonly logger: Logger;
-  private readonly write: (line: string) => unknown;
-  /** The logger's base bindings as pino writes them (`,"service":"gateway"`). */
-  private readonly bindings: string;
+  /** Hands a request line's values to the destination: made into text there, in runs, if it can hold them. */
+  private readonly writeLine: (values: RequestLineValues) => void;
 
   constructor(logger: Logger) {
     super();
     this.logger = logger;
     // pino's own destination and its serialised base bindings: the line goes where pino's lines go.
     const internals = logger as unknown as Record<symbol, unknown>;
-    const stream = internals[pino.symbols.streamSym] as { write(line: string): unknown };
-    this.write = (line) => stream.write(line);
-    this.bindings = (internals[pino.symbols.chindingsSym] as string | undefined) ?? '';
+    const stream = internals[pino.symbols.streamSym] as {
+      write(line: string): unknown;
+      writeLater?: BatchedLogDestination['writeLater'];
+    };
+    const format = requestLineFormat((internals[pino.symbols.chindingsSym] as string | undefined) ?? '');
+    this.writeLine =
+      typeof stream.writeLater === 'function'
+        ? (values) => stream.writeLater?.(values, format)
+        : (values) => void stream.write(format(values));
   }
 
   override incomingRequest(): void {}
@@ -74,16 +110,19 @@ export class OneLinePerRequest extends LogController {
     }
     const level = reply.statusCode >= 500 ? 'warn' : 'info';
     if (!this.logger.isLevelEnabled(level)) return;
-    let line =
-      `{"level":${level === 'warn' ? 40 : 30},"time":${Date.now()}${this.bindings},"reqId":${JSON.stringify(request.id)}` +
-      `,"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(request.url)}` +
-      `,"remoteAddress":${JSON.stringify(request.ip)}},"res":{"statusCode":${reply.statusCode}}` +
-      `,"responseTime":${roundedMs(reply.elapsedTime)}`;
-    const userId = userIdOf(request);
-    if (userId !== undefined) line += `,"userId":${JSON.stringify(userId)}`;
-    const extra = (request as FastifyRequest & WithLineFields)[LINE_FIELDS];
-    if (extra) for (const [name, value] of Object.entries(extra)) line += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
-    this.write(`${line},"msg":"request completed"}\n`);
+    // Values only (no request or reply kept): the line is made from them later, with others (BatchedLogDestination).
+    this.writeLine([
+      level === 'warn' ? 40 : 30,
+      Date.now(),
+      request.id,
+      request.method,
+      request.url,
+      request.ip,
+      reply.statusCode,
+      roundedMs(reply.elapsedTime),
+      userIdOf(request),
+      (request as FastifyRequest & WithLineFields)[LINE_FIELDS],
+    ]);
   }
 
   /** The line's fields as an object (for the rare line that goes through pino). */
