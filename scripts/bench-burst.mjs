@@ -12,25 +12,13 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
-import { freePort, startChild } from './bench-gateway.mjs';
+import { freePort, serverProcess as startServer } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** A built server as a child process, ready when its /health answers 200. */
+/** A built server as a child process (bench-gateway.mjs); BURST_PROFILE_DIR=dir: each writes a CPU profile there. */
 function serverProcess(entry, env, port) {
-  // BURST_PROFILE_DIR=dir: each server runs under node --cpu-prof and writes its profile there on stop.
-  const profile = process.env.BURST_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BURST_PROFILE_DIR] : [];
-  const url = `http://127.0.0.1:${port}`;
-  const child = startChild(
-    [...profile, entry],
-    { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
-    {
-      readPort: false,
-      healthUrl: `${url}/health`,
-      readyWithinMs: 60_000,
-    },
-  );
-  return { ...child, url };
+  return startServer(entry, env, port, { profileDir: process.env.BURST_PROFILE_DIR });
 }
 
 function percentile(sorted, p) {

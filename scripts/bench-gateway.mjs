@@ -115,6 +115,22 @@ export function startChild(args, env, { readPort, healthUrl, readyWithinMs = 30_
   };
 }
 
+/**
+ * A built server (its dist/ entry) as a child process on `port`, at NODE_ENV=test and LOG_LEVEL=warn unless
+ * `env` says otherwise, ready (`ready` gives its base URL) once its /health answers 200. With `profileDir`
+ * it runs under node --cpu-prof and writes its profile there when it stops.
+ */
+export function serverProcess(entry, env, port, { profileDir } = {}) {
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const url = `http://127.0.0.1:${port}`;
+  const child = startChild(
+    [...profile, entry],
+    { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
+    { readPort: false, healthUrl: `${url}/health`, readyWithinMs: 60_000 },
+  );
+  return { ...child, url };
+}
+
 export async function freePort() {
   const server = createServer();
   await new Promise((done) => server.listen(0, '127.0.0.1', done));

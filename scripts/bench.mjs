@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchLogins, printLogins } from './bench-logins.mjs';
-import { benchGateway, cpuMsOf, freePort, startChild } from './bench-gateway.mjs';
+import { benchGateway, cpuMsOf, freePort, serverProcess } from './bench-gateway.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
@@ -263,7 +263,7 @@ async function claimFast(base, eventId, token) {
   }
 }
 
-/** The server processes of the claim paths "as processes" while they run (see serverProcess). */
+/** The server processes of the claim paths "as processes" while they run (see claimPathProcess). */
 const serverProcesses = [];
 process.on('exit', () => {
   for (const child of serverProcesses) child.kill();
@@ -271,7 +271,7 @@ process.on('exit', () => {
 
 /**
  * CPU milliseconds used so far by this process (bench client, gateway and servers share it; `servers`: the
- * server processes of the claim paths "as processes", see serverProcess) and by every
+ * server processes of the claim paths "as processes", see claimPathProcess) and by every
  * local store process (FerretDB, PostgreSQL, mongod; Linux /proc only, else undefined). On a small machine
  * they share the cores, so CPU per claim is what bounds claims/s there, whatever the commands' count.
  */
@@ -284,7 +284,11 @@ function cpuNow() {
       try {
         if (!/^(ferretdb|postgres|mongod)/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'))) continue;
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        store = (store ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+        // Its own CPU and that of its children which have ended (cutime, cstime): a PostgreSQL backend that
+        // exits between two readings has its CPU moved to the postmaster's, rather than lost (which made
+        // the store's CPU per command print negative).
+        const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+        store = (store ?? 0) + ticks * 10; // clock ticks of 10 ms
       } catch {
         // the process ended while we looked
       }
@@ -292,7 +296,7 @@ function cpuNow() {
   } catch {
     // no /proc here
   }
-  // The servers that run as processes of their own (see serverProcess): their CPU counts as this process's.
+  // The servers that run as processes of their own (see claimPathProcess): their CPU counts as this process's.
   let servers = 0;
   for (const { pid } of serverProcesses) servers += cpuMsOf(pid) ?? 0;
   return { node: (own.user + own.system) / 1000, store, servers };
@@ -476,13 +480,9 @@ const counts = {};
 // own (built dist/, LOG_LEVEL=warn), on this run's database and the auth server above; the load generator
 // stays here. In this process the client, the gateway and the event server share one thread, so a claim
 // waits for the others' work; these rows show the same claims on the platform's own topology.
-async function serverProcess(entry, portVariable, env) {
+async function claimPathProcess(entry, portVariable, env) {
   const port = await freePort();
-  const child = startChild(
-    [entry],
-    { NODE_ENV: 'test', LOG_LEVEL: 'warn', MONGODB_URI: mongoUri, [portVariable]: String(port), ...env },
-    { readPort: false, healthUrl: `http://127.0.0.1:${port}/health`, readyWithinMs: 60_000 },
-  );
+  const child = serverProcess(entry, { MONGODB_URI: mongoUri, [portVariable]: String(port), ...env }, port);
   serverProcesses.push(child);
   return child.ready;
 }
@@ -493,11 +493,11 @@ const eventProcessEnv = {
   PAYOUT_RELAY_INTERVAL_MS: '0',
 };
 const eventProcessUrls = [
-  await serverProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
-  await serverProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
+  await claimPathProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
+  await claimPathProcess('event-server/dist/main.js', 'EVENT_PORT', eventProcessEnv),
 ];
 const gatewayProcess = (upstreams) =>
-  serverProcess('gateway/dist/main.js', 'GATEWAY_PORT', {
+  claimPathProcess('gateway/dist/main.js', 'GATEWAY_PORT', {
     GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0',
     AUTH_SERVICE_URL: authUrl,
     EVENT_SERVICE_URL: upstreams.join(','),
@@ -851,8 +851,8 @@ rateRow(
   medianRate(claimRounds.twoReplicas),
   0,
   // Both replicas run in this process, on its one thread, with the client and the gateways: this shows what
-  // spreading over replicas costs, not what it gains. The launch bursts below run each replica as a process.
-  failed(claimFailures(claimRounds.twoReplicas)) || '   (both in this one process: see the bursts for processes)',
+  // spreading over replicas costs, not what it gains. The rows below (and the bursts) run each as a process.
+  failed(claimFailures(claimRounds.twoReplicas)) || '   (both in this one process: processes below)',
 );
 rateRow(
   'through the gateway, servers as processes (as deployed)',
