@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
 import pino, { type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
-import type { BatchedLogDestination } from './log-destination.js';
+import { BatchedLogDestination } from './log-destination.js';
 
 /** Where the extra fields of a request's line are kept (set only on the few requests that have any). */
 const LINE_FIELDS = Symbol('request line fields');
@@ -36,19 +36,19 @@ type RequestLineValues = [
   url: string,
   remoteAddress: string,
   statusCode: number,
-  responseTime: number,
+  elapsedMs: number,
   userId: unknown,
   extra: Record<string, LineFieldValue> | undefined,
 ];
 
 /** Makes a request's line, as pino would write it, after the logger's serialised base bindings. */
 function requestLineFormat(bindings: string): (values: RequestLineValues) => string {
-  return ([level, time, reqId, method, url, remoteAddress, statusCode, responseTime, userId, extra]) => {
+  return ([level, time, reqId, method, url, remoteAddress, statusCode, elapsedMs, userId, extra]) => {
     let line =
       `{"level":${level},"time":${time}${bindings},"reqId":${JSON.stringify(reqId)}` +
       `,"req":{"method":${JSON.stringify(method)},"url":${JSON.stringify(url)}` +
       `,"remoteAddress":${JSON.stringify(remoteAddress)}},"res":{"statusCode":${statusCode}}` +
-      `,"responseTime":${responseTime}`;
+      `,"responseTime":${roundedMs(elapsedMs)}`;
     if (userId !== undefined) line += `,"userId":${JSON.stringify(userId)}`;
     if (extra) for (const [name, value] of Object.entries(extra)) line += `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
     return `${line},"msg":"request completed"}\n`;
@@ -90,14 +90,11 @@ export class OneLinePerRequest extends LogController {
     this.logger = logger;
     // pino's own destination and its serialised base bindings: the line goes where pino's lines go.
     const internals = logger as unknown as Record<symbol, unknown>;
-    const stream = internals[pino.symbols.streamSym] as {
-      write(line: string): unknown;
-      writeLater?: BatchedLogDestination['writeLater'];
-    };
+    const stream = internals[pino.symbols.streamSym] as { write(line: string): unknown };
     const format = requestLineFormat((internals[pino.symbols.chindingsSym] as string | undefined) ?? '');
     this.writeLine =
-      typeof stream.writeLater === 'function'
-        ? (values) => stream.writeLater?.(values, format)
+      stream instanceof BatchedLogDestination
+        ? (values) => stream.writeLater(values, format)
         : (values) => void stream.write(format(values));
   }
 
@@ -119,7 +116,7 @@ export class OneLinePerRequest extends LogController {
       request.url,
       request.ip,
       reply.statusCode,
-      roundedMs(reply.elapsedTime),
+      reply.elapsedTime,
       userIdOf(request),
       (request as FastifyRequest & WithLineFields)[LINE_FIELDS],
     ]);
