@@ -38,7 +38,8 @@ export class ActivitiesController {
     description:
       'All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice ' +
       'records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their ' +
-      'attributes average under about 900 bytes; split larger imports. Recorded in the audit log.',
+      'attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the ' +
+      "caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities).",
   })
   @ApiBody({
     schema: { oneOf: [{ $ref: getSchemaPath(ActivityInputDto) }, { $ref: getSchemaPath(ActivityBatchDto) }] },

@@ -267,6 +267,38 @@ describe('activities', () => {
     expect(await countFor(userId)).toBe(0);
   });
 
+  it("refuses activities for the caller's own id (staff who also play), a batch as a whole, and writes nothing", async () => {
+    const other = newId();
+    const single = await t.request<{ statusCode: number; code: string; message: string }>('POST', '/activities', {
+      token: operator.token,
+      body: { userId: operator.id.toUpperCase(), type: 'BOSS_KILL' },
+    });
+    expect(single.status).toBe(403);
+    expect(single.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+    expect(single.body.message).toMatch(/^userId is your own/);
+    const batch = await t.request<{ code: string; message: string }>('POST', '/activities', {
+      token: operator.token,
+      body: {
+        items: [
+          { userId: other, type: 'BOSS_KILL' },
+          { userId: operator.id, type: 'BOSS_KILL' },
+        ],
+      },
+    });
+    expect(batch.status).toBe(403);
+    expect(batch.body.message).toMatch(/^items\[1\]\.userId is your own/);
+    expect(await countFor(other)).toBe(0);
+    expect(await countFor(operator.id)).toBe(0);
+    // Another operator may record them.
+    const colleague = t.as('OPERATOR');
+    const recorded = await t.request('POST', '/activities', {
+      token: colleague.token,
+      body: { userId: operator.id, type: 'BOSS_KILL' },
+    });
+    expect(recorded.status).toBe(201);
+    expect(await countFor(operator.id)).toBe(1);
+  });
+
   it('lets only OPERATOR and ADMIN import, OPERATOR/AUDITOR/ADMIN list, and audits imports', async () => {
     const body = { userId: newId(), type: 'LOGIN' };
     expect((await t.request('POST', '/activities', { token: t.as('USER').token, body })).status).toBe(403);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { toTimeRange } from '../common/time-range.js';
@@ -60,6 +61,16 @@ export class ActivitiesService {
   /** An operator's import: all items are checked first; one bad item writes nothing. */
   async import(items: ActivityInputDto[], batch: boolean, actor: AuthenticatedUser): Promise<ImportResult> {
     const prepared = prepareActivities(items, new Date(), (index) => (batch ? `items[${index}].` : ''));
+    // Separation of duties, as for reviews: staff who also play do not record what their own claims are
+    // checked against. The whole request is refused, nothing written.
+    const own = prepared.findIndex((activity) => activity.userId === actor.id.toLowerCase());
+    if (own !== -1) {
+      throw new DomainError(
+        403,
+        CommonErrorCode.FORBIDDEN,
+        `${batch ? `items[${own}].` : ''}userId is your own: activities are not recorded by the player they are for`,
+      );
+    }
     const result = await this.record(prepared, 'IMPORT', actor.id);
     await this.auditLog.record({
       actorId: actor.id,

@@ -57,7 +57,7 @@ export class ActivitiesService {
   }
   /**
    * Record player activities: one, or a batch of up to 1000
-   * All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their attributes average under about 900 bytes; split larger imports. Recorded in the audit log.
+   * All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities).
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ImportResultResponseDto Created
