@@ -41,6 +41,7 @@ describe('addressProblem', () => {
       '::1',
       'fe80::1',
       'fc00::1',
+      'fec0::1', // site-local (deprecated, still routed inside some networks)
       '::ffff:10.0.0.1',
       '::ffff:7f00:1',
       '100.64.0.1',

@@ -47,6 +47,8 @@ for (const [net, prefix] of [
   ['2001::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
+  // Site-local (RFC 3879 deprecated it, but some networks still route it internally).
+  ['fec0::', 10],
   ['ff00::', 8],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
