@@ -17,6 +17,23 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A free port whose next one is free too (for two event-server replicas: EVENT_PORT and EVENT_PORT + 1). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port >= 65_535) continue;
+    const next = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      next.once('error', () => resolve(false));
+      next.listen(port + 1, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => next.close(resolve));
+      return port;
+    }
+  }
+}
+
 async function startSupervisor(extraEnv: Record<string, string> = {}) {
   const [gateway, auth, event] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
@@ -83,6 +100,74 @@ describe('npm start', () => {
     });
     expect(run!.output).not.toMatch(/npm start/);
   }, 120_000);
+});
+
+describe('npm start with EVENT_REPLICAS=2', () => {
+  let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+
+  beforeAll(async () => {
+    run = await startSupervisor({ EVENT_REPLICAS: '2', EVENT_PORT: String(await freePortPair()) });
+    await vi.waitFor(() => expect(run!.output).toMatch(/\[supervisor\] ready in \d+\.\d s: http:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 60_000,
+      interval: 100,
+    });
+  }, 90_000);
+
+  afterAll(() => stop(run?.child));
+
+  it('runs two event servers behind the gateway, balances over both, and keeps answering when one is killed', async () => {
+    expect(run!.output).toMatch(/2 event servers \(EVENT_REPLICAS\) on ports (\d+), (\d+): the gateway balances over them/);
+    const second = Number(/event-2 server starting \(pid (\d+)\)/.exec(run!.output)?.[1]);
+    expect(second).toBeGreaterThan(0);
+    expect(second).not.toBe(Number(/event server starting \(pid (\d+)\)/.exec(run!.output)?.[1]));
+
+    // A player, through the gateway.
+    const credentials = { email: `replicas-${Date.now()}@example.com`, password: 'replicas-password' };
+    const post = (path: string) =>
+      fetch(`${run!.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(credentials),
+      });
+    expect((await post('/auth/register')).status).toBe(201);
+    const { accessToken } = (await (await post('/auth/login')).json()) as { accessToken: string };
+    const listEvents = () => fetch(`${run!.gatewayUrl}/events`, { headers: { authorization: `Bearer ${accessToken}` } });
+
+    // Both replicas answer (each writes its own request line).
+    await vi.waitFor(
+      async () => {
+        expect((await listEvents()).status).toBe(200);
+        expect(run!.output).toMatch(/\[event\]\s+request completed GET \/events 200/);
+        expect(run!.output).toMatch(/\[event-2\]\s+request completed GET \/events 200/);
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+
+    // One is killed: every request still gets its answer from the other one.
+    process.kill(second, 'SIGKILL');
+    await vi.waitFor(() => expect(run!.output).toMatch(/event-2 server stopped \(killed by SIGKILL\)/), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    for (let i = 0; i < 6; i++) expect((await listEvents()).status).toBe(200);
+    await vi.waitFor(() => expect(run!.output).toMatch(/event-2 server is back \(restart 1\)/), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    expect((await listEvents()).status).toBe(200);
+  }, 180_000);
+
+  it('refuses an EVENT_REPLICAS it cannot run, saying why, and starts nothing', async () => {
+    const bad = await startSupervisor({ EVENT_REPLICAS: '0' });
+    try {
+      const [code] = (await once(bad.child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(bad.output).toMatch(/EVENT_REPLICAS must be a whole number from 1 to 8, got "0"/);
+      expect(bad.output).not.toMatch(/\[(auth|event|gateway)\]/);
+    } finally {
+      await stop(bad.child);
+    }
+  }, 60_000);
 });
 
 describe('npm start with a server that cannot start', () => {

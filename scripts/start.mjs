@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the platform locally: auth server, event server and gateway as three separate processes, each
-// with its own readable log prefix. First it compiles what changed with SWC (scripts/build-fast.mjs), then
+// Runs the platform locally: auth server, event server (EVENT_REPLICAS of them) and gateway as separate
+// processes, each with its own readable log prefix. First it compiles what changed with SWC (scripts/build-fast.mjs), then
 // it starts the servers and prints the time to ready. A server that dies is restarted by this supervisor
 // (after 1 s, doubling up to 30 s while it keeps dying; the others keep running); only a server that crashes
 // again and again right after starting makes it give up and stop the stack. Ctrl-C (or SIGTERM) stops
@@ -17,13 +17,43 @@ import { fileURLToPath } from 'node:url';
 import { buildServers } from './build-fast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const services = [
-  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: ['AUTH_PORT', 3001] },
-  { name: 'event', entry: 'event-server/dist/main.js', color: 35, host: 'EVENT_HOST', port: ['EVENT_PORT', 3002] },
-  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: ['GATEWAY_PORT', 3000] },
-];
 const useColor = process.stdout.isTTY;
 const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : text);
+
+/**
+ * EVENT_REPLICAS=N runs N event servers (default 1, at most 8) on EVENT_PORT, EVENT_PORT+1, ...: the
+ * gateway balances over them (EVENT_SERVICE_URL lists them all, unless set), and the auth server's relay
+ * delivers to the first. Each is supervised on its own: killing one leaves the others serving.
+ */
+function eventReplicas() {
+  const text = process.env.EVENT_REPLICAS ?? '1';
+  const replicas = /^\d+$/.test(text) ? Number(text) : NaN;
+  const basePort = /^\d+$/.test(process.env.EVENT_PORT ?? '3002') ? Number(process.env.EVENT_PORT ?? '3002') : NaN;
+  if (!(replicas >= 1 && replicas <= 8)) return { problem: `EVENT_REPLICAS must be a whole number from 1 to 8, got "${text}"` };
+  if (replicas > 1 && !(basePort >= 1 && basePort + replicas - 1 <= 65_535)) {
+    return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${process.env.EVENT_PORT}"` };
+  }
+  return { replicas, basePort };
+}
+const replicaPlan = eventReplicas();
+if (replicaPlan.problem) {
+  process.stdout.write(`${paint(31, replicaPlan.problem)}\n`);
+  process.exit(1);
+}
+const eventServers = Array.from({ length: replicaPlan.replicas }, (_, index) => ({
+  name: index === 0 ? 'event' : `event-${index + 1}`,
+  entry: 'event-server/dist/main.js',
+  color: 35,
+  host: 'EVENT_HOST',
+  port: ['EVENT_PORT', 3002],
+  // With one replica, EVENT_PORT stays as given (the server itself judges it).
+  ...(replicaPlan.replicas > 1 && { ownPort: replicaPlan.basePort + index }),
+}));
+const services = [
+  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: ['AUTH_PORT', 3001] },
+  ...eventServers,
+  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: ['GATEWAY_PORT', 3000] },
+];
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 
 function say(message) {
@@ -146,10 +176,21 @@ const CONFIG_ERROR_EXIT_CODE = 78;
 /** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
 function addressOf(service) {
   const host = !env[service.host] || ['0.0.0.0', '::'].includes(env[service.host]) ? '127.0.0.1' : env[service.host];
-  return { host, port: Number(env[service.port[0]] || service.port[1]) };
+  return { host, port: service.ownPort ?? Number(env[service.port[0]] || service.port[1]) };
 }
-const gateway = addressOf(services[2]);
-const gatewayUrl = `http://${gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host}:${gateway.port}`;
+function urlOf({ host, port }) {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+const gatewayUrl = urlOf(addressOf(services.at(-1)));
+
+/** What a server's process is given besides the supervisor's environment: its port, the event replicas. */
+function envOf(service) {
+  if (service.ownPort !== undefined) return { ...env, [service.port[0]]: String(service.ownPort) };
+  if (service.name === 'gateway' && eventServers.length > 1 && !process.env.EVENT_SERVICE_URL) {
+    return { ...env, EVENT_SERVICE_URL: eventServers.map((replica) => urlOf(addressOf(replica))).join(',') };
+  }
+  return env;
+}
 
 /** Resolves once the port accepts a connection (the server listens), without a request in its log. */
 function listening({ host, port }, isCurrent) {
@@ -182,7 +223,7 @@ function launch(service) {
   entry.lastLines = [];
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, service.entry)], {
     cwd: root,
-    env,
+    env: envOf(service),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.set(service.name, child);
@@ -214,12 +255,7 @@ async function announceReady() {
   const seconds = (performance.now() / 1000).toFixed(1);
   if (response?.ok) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
   else
-    say(
-      paint(
-        33,
-        `all three servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`,
-      ),
-    );
+    say(paint(33, `all servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`));
 }
 
 function onExit(service, code, signal) {
@@ -296,6 +332,10 @@ if (taken.length > 0) {
   say(paint(31, 'GATEWAY_PORT, AUTH_PORT and EVENT_PORT.'));
   if (mongo) await mongo.stop({ doCleanup: false });
   process.exit(1);
+}
+if (eventServers.length > 1) {
+  const ports = eventServers.map((replica) => addressOf(replica).port).join(', ');
+  say(`${eventServers.length} event servers (EVENT_REPLICAS) on ports ${ports}: the gateway balances over them`);
 }
 for (const service of services) launch(service);
 
