@@ -60,6 +60,21 @@ async function startSupervisor(extraEnv: Record<string, string> = {}) {
   return run;
 }
 
+/** A stack started by `npm start`, once it says it is ready (stopped again if it never does). */
+async function readySupervisor(extraEnv: Record<string, string> = {}) {
+  const run = await startSupervisor(extraEnv);
+  try {
+    await vi.waitFor(() => expect(run.output).toMatch(/\[supervisor\] ready in \d+\.\d s: http:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 60_000,
+      interval: 100,
+    });
+  } catch (error) {
+    await stop(run.child);
+    throw error;
+  }
+  return run;
+}
+
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -72,11 +87,7 @@ describe('npm start', () => {
   let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
 
   beforeAll(async () => {
-    run = await startSupervisor();
-    await vi.waitFor(() => expect(run!.output).toMatch(/\[supervisor\] ready in \d+\.\d s: http:\/\/127\.0\.0\.1:\d+/), {
-      timeout: 60_000,
-      interval: 100,
-    });
+    run = await readySupervisor();
   }, 90_000);
 
   afterAll(() => stop(run?.child));
@@ -106,11 +117,7 @@ describe('npm start with EVENT_REPLICAS=2', () => {
   let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
 
   beforeAll(async () => {
-    run = await startSupervisor({ EVENT_REPLICAS: '2', EVENT_PORT: String(await freePortPair()) });
-    await vi.waitFor(() => expect(run!.output).toMatch(/\[supervisor\] ready in \d+\.\d s: http:\/\/127\.0\.0\.1:\d+/), {
-      timeout: 60_000,
-      interval: 100,
-    });
+    run = await readySupervisor({ EVENT_REPLICAS: '2', EVENT_PORT: String(await freePortPair()) });
   }, 90_000);
 
   afterAll(() => stop(run?.child));
