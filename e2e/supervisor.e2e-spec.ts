@@ -75,6 +75,17 @@ async function readySupervisor(extraEnv: Record<string, string> = {}) {
   return run;
 }
 
+/** A `npm start` that must stop by itself: its exit code and everything it printed. */
+async function runToExit(extraEnv: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const run = await startSupervisor(extraEnv);
+  try {
+    const [code] = (await once(run.child, 'exit')) as [number | null];
+    return { code, output: run.output };
+  } finally {
+    await stop(run.child);
+  }
+}
+
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -165,15 +176,10 @@ describe('npm start with EVENT_REPLICAS=2', () => {
   }, 180_000);
 
   it('refuses an EVENT_REPLICAS it cannot run, saying why, and starts nothing', async () => {
-    const bad = await startSupervisor({ EVENT_REPLICAS: '0' });
-    try {
-      const [code] = (await once(bad.child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(bad.output).toMatch(/EVENT_REPLICAS must be a whole number from 1 to 8, got "0"/);
-      expect(bad.output).not.toMatch(/\[(auth|event|gateway)\]/);
-    } finally {
-      await stop(bad.child);
-    }
+    const { code, output } = await runToExit({ EVENT_REPLICAS: '0' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/EVENT_REPLICAS must be a whole number from 1 to 8, got "0"/);
+    expect(output).not.toMatch(/\[(auth|event|gateway)\]/);
   }, 60_000);
 });
 
@@ -184,20 +190,16 @@ describe('npm start with a server that cannot start', () => {
     const port = await freePort();
     const holder = createServer().listen(port, '127.0.0.2');
     await once(holder, 'listening');
-    const run = await startSupervisor({ EVENT_HOST: '0.0.0.0', EVENT_PORT: String(port) });
     try {
-      const [code] = (await once(run.child, 'exit')) as [number | null];
+      const { code, output } = await runToExit({ EVENT_HOST: '0.0.0.0', EVENT_PORT: String(port) });
       expect(code).toBe(1);
-      expect(run.output).toMatch(/event server stopped \(exited with code 1\) after [\d.]+ s; restarting it in 1 s/);
-      expect(run.output).toMatch(/restarting it in 2 s[\s\S]*restarting it in 4 s[\s\S]*restarting it in 8 s/);
-      expect(run.output).toMatch(
-        /event server crashed 5 times in a row right after starting \(before it listened, or within 10 s\)/,
-      );
-      expect(run.output).toMatch(/EADDRINUSE/);
-      expect(run.output).toMatch(/giving up: stopping the stack/);
-      expect(run.output).not.toMatch(/npm start/);
+      expect(output).toMatch(/event server stopped \(exited with code 1\) after [\d.]+ s; restarting it in 1 s/);
+      expect(output).toMatch(/restarting it in 2 s[\s\S]*restarting it in 4 s[\s\S]*restarting it in 8 s/);
+      expect(output).toMatch(/event server crashed 5 times in a row right after starting \(before it listened, or within 10 s\)/);
+      expect(output).toMatch(/EADDRINUSE/);
+      expect(output).toMatch(/giving up: stopping the stack/);
+      expect(output).not.toMatch(/npm start/);
     } finally {
-      await stop(run.child);
       holder.close();
     }
     // Five full starts of the event server (each fails only once it listens) and 15 s of delays: generous,
@@ -205,32 +207,22 @@ describe('npm start with a server that cannot start', () => {
   }, 300_000);
 
   it('stops the stack at once when a server refuses its settings: starting it again would not help', async () => {
-    const run = await startSupervisor({ CLAIM_STALE_AFTER_MS: '1' });
-    try {
-      const [code] = (await once(run.child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(run.output).toMatch(/event server refused its settings \(exit code 78\); restarting it would not help/);
-      expect(run.output).toMatch(/CLAIM_STALE_AFTER_MS must be an integer/);
-      expect(run.output).toMatch(/stopping the stack\. Fix the setting named above/);
-      expect(run.output).not.toMatch(/restarting it in/);
-    } finally {
-      await stop(run.child);
-    }
+    const { code, output } = await runToExit({ CLAIM_STALE_AFTER_MS: '1' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/event server refused its settings \(exit code 78\); restarting it would not help/);
+    expect(output).toMatch(/CLAIM_STALE_AFTER_MS must be an integer/);
+    expect(output).toMatch(/stopping the stack\. Fix the setting named above/);
+    expect(output).not.toMatch(/restarting it in/);
   }, 60_000);
 });
 
 describe('npm start with a MONGODB_URI nobody answers on', () => {
   it('says so at once, naming the URI and the reason, and starts nothing', async () => {
     // A port nothing listens on (freed just before): the driver is refused at once.
-    const run = await startSupervisor({ MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/` });
-    try {
-      const [code] = (await once(run.child, 'exit')) as [number | null];
-      expect(code).toBe(1);
-      expect(run.output).toMatch(/MONGODB_URI=mongodb:\/\/127\.0\.0\.1:\d+\/ does not answer: .*ECONNREFUSED/);
-      expect(run.output).toMatch(/set MONGODB_URI to one that runs/);
-      expect(run.output).not.toMatch(/\[(auth|event|gateway)\]/);
-    } finally {
-      await stop(run.child);
-    }
+    const { code, output } = await runToExit({ MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/` });
+    expect(code).toBe(1);
+    expect(output).toMatch(/MONGODB_URI=mongodb:\/\/127\.0\.0\.1:\d+\/ does not answer: .*ECONNREFUSED/);
+    expect(output).toMatch(/set MONGODB_URI to one that runs/);
+    expect(output).not.toMatch(/\[(auth|event|gateway)\]/);
   }, 60_000);
 });
