@@ -26,12 +26,14 @@ const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : 
  * delivers to the first. Each is supervised on its own: killing one leaves the others serving.
  */
 function eventReplicas() {
+  const whole = (text) => (/^\d+$/.test(text) ? Number(text) : NaN);
   const text = process.env.EVENT_REPLICAS ?? '1';
-  const replicas = /^\d+$/.test(text) ? Number(text) : NaN;
-  const basePort = /^\d+$/.test(process.env.EVENT_PORT ?? '3002') ? Number(process.env.EVENT_PORT ?? '3002') : NaN;
+  const portText = process.env.EVENT_PORT ?? '3002';
+  const replicas = whole(text);
+  const basePort = whole(portText);
   if (!(replicas >= 1 && replicas <= 8)) return { problem: `EVENT_REPLICAS must be a whole number from 1 to 8, got "${text}"` };
   if (replicas > 1 && !(basePort >= 1 && basePort + replicas - 1 <= 65_535)) {
-    return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${process.env.EVENT_PORT}"` };
+    return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${portText}"` };
   }
   return { replicas, basePort };
 }
@@ -186,7 +188,7 @@ const gatewayUrl = urlOf(addressOf(services.at(-1)));
 /** What a server's process is given besides the supervisor's environment: its port, the event replicas. */
 function envOf(service) {
   if (service.ownPort !== undefined) return { ...env, [service.port[0]]: String(service.ownPort) };
-  if (service.name === 'gateway' && eventServers.length > 1 && !process.env.EVENT_SERVICE_URL) {
+  if (service.name === 'gateway' && eventServers.length > 1 && !env.EVENT_SERVICE_URL) {
     return { ...env, EVENT_SERVICE_URL: eventServers.map((replica) => urlOf(addressOf(replica))).join(',') };
   }
   return env;

@@ -60,7 +60,8 @@ export class ActivitiesService {
 
   /** An operator's import: all items are checked first; one bad item writes nothing. */
   async import(items: ActivityInputDto[], batch: boolean, actor: AuthenticatedUser): Promise<ImportResult> {
-    const prepared = prepareActivities(items, new Date(), (index) => (batch ? `items[${index}].` : ''));
+    const where = (index: number): string => (batch ? `items[${index}].` : '');
+    const prepared = prepareActivities(items, new Date(), where);
     // Separation of duties, as for reviews: staff who also play do not record what their own claims are
     // checked against. The whole request is refused, nothing written.
     const own = prepared.findIndex((activity) => activity.userId === actor.id.toLowerCase());
@@ -68,7 +69,7 @@ export class ActivitiesService {
       throw new DomainError(
         403,
         CommonErrorCode.FORBIDDEN,
-        `${batch ? `items[${own}].` : ''}userId is your own: activities are not recorded by the player they are for`,
+        `${where(own)}userId is your own: activities are not recorded by the player they are for`,
       );
     }
     const result = await this.record(prepared, 'IMPORT', actor.id);
