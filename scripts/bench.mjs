@@ -769,7 +769,7 @@ const progressDirect = await progressLatency(eventUrl, SAMPLES);
 // Its two parts alone: the store's read (the server's own repository call) and the evaluation (CPU).
 const activities = event.get(ActivityRepository);
 const period = { startAt: new Date(startAt), endAt: new Date(endAt), timezone: created.timezone };
-const readFacts = () => activities.findFacts(player, factPlanOf(created.condition), period.startAt, period.endAt);
+const readFacts = () => activities.findFacts(player, factPlanOf(created.condition), period);
 const progressStore = await latencies(SAMPLES, readFacts);
 const facts = await readFacts();
 const progressCpu = await latencies(SAMPLES, () => evaluateCondition(created.condition, period, facts));

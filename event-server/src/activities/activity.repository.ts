@@ -2,15 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter } from 'mongoose';
-import type { ActivityFact, FactPlan } from '../conditions/condition.evaluator.js';
+import type { ActivityFact, EventPeriod, FactPlan } from '../conditions/condition.evaluator.js';
 import { ActivityType } from '../conditions/condition.types.js';
+import { LocalDays } from '../conditions/local-days.js';
 import type { ActivityFilter, ActivityRecord, NewActivity } from './activity.js';
 import { type StoredActivity, toActivity } from './activity.mapper.js';
 import { ActivityEntity } from './activity.schema.js';
+import { LoginQuarterRepository } from './login-quarter.repository.js';
+import { readMarks } from './login-quarter.rules.js';
+
+type Recorded = Pick<NewActivity, 'externalId' | 'userId' | 'type' | 'occurredAt'>;
+
+const TYPE_AND_INSTANT = { _id: 0, type: 1, occurredAt: 1 };
 
 @Injectable()
 export class ActivityRepository {
-  constructor(@InjectModel(ActivityEntity.name) private readonly model: Model<ActivityEntity>) {}
+  constructor(
+    @InjectModel(ActivityEntity.name) private readonly model: Model<ActivityEntity>,
+    private readonly loginQuarters: LoginQuarterRepository,
+  ) {}
 
   /**
    * Inserts every activity whose externalId is new; a known externalId is a duplicate, not an error
@@ -25,23 +35,34 @@ export class ActivityRepository {
     const docs = activities.map((activity) => ({ ...activity, createdAt: now }));
     const stored = await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
     const refused = stored.flatMap((wasStored, index) => (wasStored ? [] : [index]));
-    const conflicts = refused.length === 0 ? [] : await this.conflictsAmong(activities, refused);
+    const recorded = refused.length === 0 ? new Map<string, Recorded>() : await this.recordedAmong(activities, refused);
+    const conflicts = refused.filter((index) => {
+      const activity = activities[index] as NewActivity;
+      const known = recorded.get(activity.externalId);
+      return known !== undefined && (known.userId !== activity.userId || known.type !== activity.type);
+    });
+    // The quarter hours of every LOGIN now recorded, those recorded before included (with the instant
+    // recorded then): the marks come after the activities, so a crash in between leaves a login unmarked
+    // until the import is retried (the auth server's relay retries until it is answered), never a mark
+    // without its login.
+    const logins = activities.flatMap((activity, index) => {
+      if (activity.type !== ActivityType.LOGIN) return [];
+      if (stored[index]) return [activity];
+      const known = recorded.get(activity.externalId);
+      return known?.userId === activity.userId && known.type === activity.type ? [known] : [];
+    });
+    await this.loginQuarters.mark(logins);
     return { inserted: activities.length - refused.length, duplicates: refused.length - conflicts.length, conflicts };
   }
 
-  /** Those of the `refused` indexes whose externalId is recorded for another user or another type. */
-  private async conflictsAmong(activities: NewActivity[], refused: number[]): Promise<number[]> {
+  /** What is recorded under the externalIds of the `refused` indexes (one more read, only when an import met known ids). */
+  private async recordedAmong(activities: NewActivity[], refused: number[]): Promise<Map<string, Recorded>> {
     const ids = [...new Set(refused.map((index) => (activities[index] as NewActivity).externalId))];
     const recorded = await this.model
-      .find({ externalId: { $in: ids } }, { externalId: 1, userId: 1, type: 1 })
-      .lean<Array<{ externalId: string; userId: string; type: string }>>()
+      .find({ externalId: { $in: ids } }, { _id: 0, externalId: 1, userId: 1, type: 1, occurredAt: 1 })
+      .lean<Recorded[]>()
       .exec();
-    const byId = new Map(recorded.map((doc) => [doc.externalId, doc]));
-    return refused.filter((index) => {
-      const activity = activities[index] as NewActivity;
-      const known = byId.get(activity.externalId);
-      return known !== undefined && (known.userId !== activity.userId || known.type !== activity.type);
-    });
+    return new Map(recorded.map((doc) => [doc.externalId, doc]));
   }
 
   async findPage(filter: ActivityFilter, skip: number, limit: number): Promise<{ items: ActivityRecord[]; total: number }> {
@@ -59,30 +80,64 @@ export class ActivityRepository {
   }
 
   /**
-   * What the condition evaluator needs of one user's activities inside a period, as the plan says: only
-   * the type and instant are read, which the (userId, type, occurredAt) index holds on its own (on MongoDB
-   * the query is covered: no document is fetched). Types that are only counted are read up to the count a
-   * leaf requires. Quest clears also need their questId, so they are read apart. One query per part, in
-   * parallel: one or two for most conditions.
+   * What the condition evaluator needs of one user's activities inside an event's period, as the plan says:
+   * only the type and instant are read, which the (userId, type, occurredAt) index holds on its own (on
+   * MongoDB the query is covered: no document is fetched). Types that are only counted are read up to the
+   * count a leaf requires. Quest clears also need their questId, so they are read apart. Logins read for
+   * their days only are read from their quarter-hour marks. One query per part, in parallel: one or two
+   * for most conditions.
    */
-  async findFacts(userId: string, plan: FactPlan, from: Date, to: Date): Promise<ActivityFact[]> {
-    const period = { $gte: from, $lte: to };
-    const typeAndInstant = { _id: 0, type: 1, occurredAt: 1 };
-    // The driver's own finds (no Mongoose query): this runs on every claim's path, and building, casting
-    // and wrapping a Mongoose query cost more CPU than the command; the filter is already typed.
-    const read = (filter: Record<string, unknown>, projection: Record<string, number>, limit = 0): Promise<ActivityFact[]> =>
-      this.model.collection.find<ActivityFact>(filter, { projection, limit }).toArray();
+  async findFacts(userId: string, plan: FactPlan, event: EventPeriod): Promise<ActivityFact[]> {
+    const period = { $gte: event.startAt, $lte: event.endAt };
     const reads: Array<Promise<ActivityFact[]>> = [];
-    if (plan.instants.length > 0) {
-      const type = plan.instants.length === 1 ? plan.instants[0]! : { $in: plan.instants };
-      reads.push(read({ userId, type, occurredAt: period }, typeAndInstant));
+    const days = plan.loginDaysOnly ? LocalDays.of(event.startAt, event.endAt, event.timezone) : undefined;
+    const instants = days?.quarterAligned ? plan.instants.filter((type) => type !== ActivityType.LOGIN) : plan.instants;
+    if (instants.length !== plan.instants.length) reads.push(this.loginsByQuarter(userId, days as LocalDays));
+    if (instants.length > 0) {
+      const type = instants.length === 1 ? instants[0]! : { $in: instants };
+      reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT));
     }
-    for (const [type, required] of plan.counts) reads.push(read({ userId, type, occurredAt: period }, typeAndInstant, required));
+    for (const [type, required] of plan.counts)
+      reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT, required));
     if (plan.quests) {
       reads.push(
-        read({ userId, type: ActivityType.QUEST_CLEAR, occurredAt: period }, { ...typeAndInstant, 'attributes.questId': 1 }),
+        this.read(
+          { userId, type: ActivityType.QUEST_CLEAR, occurredAt: period },
+          { ...TYPE_AND_INSTANT, 'attributes.questId': 1 },
+        ),
       );
     }
     return (await Promise.all(reads)).flat();
+  }
+
+  /**
+   * One LOGIN per quarter hour of the period in which the player logged in (readMarks), at most 96 a day
+   * however often the player logs in, and a probe (a limit of 1) for a quarter hour cut in two by the
+   * period's start or end whose mark's login lies outside it. That is what login days and streaks need.
+   */
+  private async loginsByQuarter(userId: string, days: LocalDays): Promise<ActivityFact[]> {
+    const marks = await this.loginQuarters.within(userId, new Date(days.from), new Date(days.to));
+    const { instants, probes } = readMarks(
+      marks.map(({ quarter, at }) => ({ quarter: quarter.getTime(), at: at.getTime() })),
+      days,
+    );
+    const facts = instants.map((instant): ActivityFact => ({ type: ActivityType.LOGIN, occurredAt: new Date(instant) }));
+    if (probes.length === 0) return facts;
+    const found = await Promise.all(
+      probes.map(({ from, to }) =>
+        this.read(
+          { userId, type: ActivityType.LOGIN, occurredAt: { $gte: new Date(from), $lte: new Date(to) } },
+          TYPE_AND_INSTANT,
+          1,
+        ),
+      ),
+    );
+    return facts.concat(...found);
+  }
+
+  // The driver's own finds (no Mongoose query): this runs on every claim's path, and building, casting and
+  // wrapping a Mongoose query cost more CPU than the command; the filter is already typed.
+  private read(filter: Record<string, unknown>, projection: Record<string, number>, limit = 0): Promise<ActivityFact[]> {
+    return this.model.collection.find<ActivityFact>(filter, { projection, limit }).toArray();
   }
 }

@@ -180,6 +180,31 @@ describe('store commands per claim', () => {
     expect(progress.commands.length, progress.commands.join(', ')).toBeLessThanOrEqual(2);
   });
 
+  it("a login-days progress reads the player's quarter-hour marks: 1 command, however many logins", async () => {
+    const player = t.as('USER');
+    const logins = Array.from({ length: 200 }, (_, i) => ({
+      userId: player.id,
+      type: 'LOGIN',
+      occurredAt: new Date(Date.now() - 3_600_000 + i * 1000).toISOString(),
+    }));
+    expect((await t.request('POST', '/activities', { token: operator.token, body: { items: logins } })).status).toBe(201);
+    const event = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'logins',
+        startAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: { type: 'LOGIN_DAYS', days: 1 },
+      },
+    });
+    expect(event.status).toBe(201);
+    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+    expect(progress.result.body).toMatchObject({ eligible: true, conditions: [{ type: 'LOGIN_DAYS', current: 1, met: true }] });
+    expect(progress.commands).toEqual(['find login_quarters']);
+  });
+
   it('cost independent of history: with 10,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'POINT', name: 'Gems', quantity: 5, stock: 1_000_000 }],

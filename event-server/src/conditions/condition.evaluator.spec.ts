@@ -82,11 +82,31 @@ describe('evaluateCondition', () => {
       }),
     ).toEqual({
       instants: ['LOGIN'],
+      // A leaf counts logins: every instant is read, not one per quarter hour.
+      loginDaysOnly: false,
       quests: true,
       counts: new Map([
         ['PVP_WIN', 10],
         ['FRIEND_INVITE', 2],
       ]),
+    });
+  });
+
+  it('plans login days and streaks alone as read from one login per quarter hour', () => {
+    const plan = factPlanOf({
+      type: 'ALL',
+      conditions: [
+        { type: 'LOGIN_DAYS', days: 3 },
+        { type: 'LOGIN_STREAK', days: 2 },
+        { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 4 },
+      ],
+    });
+    expect(plan).toEqual({ instants: ['LOGIN'], loginDaysOnly: true, quests: false, counts: new Map([['PVP_WIN', 4]]) });
+    expect(factPlanOf({ type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 5 })).toEqual({
+      instants: [],
+      loginDaysOnly: false,
+      quests: false,
+      counts: new Map([['LOGIN', 5]]),
     });
   });
 });

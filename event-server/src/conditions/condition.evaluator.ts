@@ -33,12 +33,16 @@ export interface Evaluation {
  * What to read of a player's activities for a condition, and how much of it:
  * - `instants`: types whose every instant in the period matters (LOGIN for days and streaks);
  * - `quests`: whether quest clears (with their questId) are read;
+ * - `loginDaysOnly`: LOGIN is read for its local days only (no leaf counts logins), so one login per
+ *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity);
+ * - `quests`: whether quest clears (with their questId) are read;
  * - `counts`: types only ever counted, each with the largest count a leaf requires. Reading stops there
  *   (a limit): a player with 50,000 BOSS_KILLs and a leaf asking for 5 costs 5 documents, and the progress
  *   shows 5 of 5 — the answer is the same. A type also in `instants` or read as quests is not capped.
  */
 export interface FactPlan {
   instants: string[];
+  loginDaysOnly: boolean;
   quests: boolean;
   counts: Map<string, number>;
 }
@@ -72,9 +76,10 @@ export function factPlanOf(condition: Condition): FactPlan {
     }
   };
   walk(condition);
+  const loginDaysOnly = instants.has(ActivityType.LOGIN) && !counts.has(ActivityType.LOGIN);
   for (const type of instants) counts.delete(type);
   if (quests) counts.delete(ActivityType.QUEST_CLEAR);
-  return { instants: [...instants].sort(), quests, counts };
+  return { instants: [...instants].sort(), loginDaysOnly, quests, counts };
 }
 
 /**

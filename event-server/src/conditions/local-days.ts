@@ -19,6 +19,9 @@ export function canonicalTimeZone(zone: string): string {
   return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
+/** A quarter of an hour in ms. Every time zone in use today has an offset that is a whole number of them. */
+export const QUARTER_HOUR_MS = 15 * 60 * 1000;
+
 /** How many periods' day tables are kept: one per event being claimed or checked at a time, roughly. */
 const CACHED_PERIODS = 256;
 const cache = new Map<string, LocalDays>();
@@ -49,6 +52,11 @@ export class LocalDays {
   private readonly dayStarts: number[];
   readonly from: number;
   readonly to: number;
+  /**
+   * True when every local day of the period starts on a UTC quarter hour (every zone in use today; a
+   * historical local mean time such as +00:19:32 does not): a quarter hour then lies in one local day.
+   */
+  readonly quarterAligned: boolean;
 
   constructor(from: Date, to: Date, zone: string) {
     this.from = from.getTime();
@@ -61,6 +69,7 @@ export class LocalDays {
     }
     starts.push(day.toMillis());
     this.dayStarts = starts;
+    this.quarterAligned = starts.every((start) => start % QUARTER_HOUR_MS === 0);
   }
 
   /** True when the instant lies inside the period, both ends included. */

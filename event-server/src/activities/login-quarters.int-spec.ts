@@ -1,0 +1,165 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+/**
+ * Login conditions read one mark per quarter hour in which a player logged in, not every login. The marks
+ * must answer exactly what every login would: on the quarter hours an event's start or end cuts in two,
+ * after a repeated import, and for logins recorded before the marks existed.
+ */
+describe('login quarter-hour marks', () => {
+  let t: EventTestApp;
+  let operator: { id: string; token: string };
+
+  beforeAll(async () => {
+    t = await startEventTestApp('login_quarters');
+    operator = t.as('OPERATOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const db = (app: EventTestApp) => app.app.get<Connection>(getConnectionToken()).db!;
+
+  async function logins(items: Array<{ userId: string; occurredAt: string; externalId?: string }>): Promise<void> {
+    const reply = await t.request('POST', '/activities', {
+      token: operator.token,
+      body: { items: items.map((item) => ({ type: 'LOGIN', ...item })) },
+    });
+    expect(reply.status).toBe(201);
+  }
+
+  async function loginEvent(startAt: string, endAt: string, days: number, timezone = 'UTC'): Promise<string> {
+    const reply = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'logins',
+        startAt,
+        endAt,
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        timezone,
+        condition: { type: 'LOGIN_DAYS', days },
+      },
+    });
+    expect(reply.status).toBe(201);
+    return reply.body.id;
+  }
+
+  async function daysOf(app: EventTestApp, eventId: string, userId: string): Promise<number> {
+    const reply = await app.request<{ conditions: Array<{ current: number }> }>(
+      'GET',
+      `/events/${eventId}/progress?userId=${userId}`,
+      {
+        token: app.as('OPERATOR').token,
+      },
+    );
+    expect(reply.status).toBe(200);
+    return reply.body.conditions[0]!.current;
+  }
+
+  it('marks many logins of a quarter hour once, and counts the same local days', async () => {
+    const player = newId();
+    // 120 logins in two quarter hours of Dec 3 and one on Dec 4.
+    await logins([
+      ...Array.from({ length: 60 }, (_, i) => ({
+        userId: player,
+        occurredAt: `2025-12-03T10:00:${String(i).padStart(2, '0')}Z`,
+      })),
+      ...Array.from({ length: 60 }, (_, i) => ({
+        userId: player,
+        occurredAt: `2025-12-03T10:${String(15 + (i % 15)).padStart(2, '0')}:00Z`,
+      })),
+      { userId: player, occurredAt: '2025-12-04T23:59:59.999Z' },
+    ]);
+    expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(3);
+    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 2);
+    expect(await daysOf(t, event, player)).toBe(2);
+  });
+
+  it("decides the quarter hours the event's start and end cut in two by the logins inside the period", async () => {
+    // Starts at 00:07 on Dec 1 (inside the quarter hour 00:00–00:15), ends at 10:07 on Dec 3.
+    const event = await loginEvent('2025-12-01T00:07:00Z', '2025-12-03T10:07:00Z', 3);
+    const [before, beforeThenIn, inside, afterThenIn, after] = Array.from({ length: 5 }, () => newId());
+    const fullDay = (userId: string) => ({ userId, occurredAt: '2025-12-02T12:00:00Z' });
+    // Imported in this order, the first login of each quarter hour is its mark's.
+    await logins([{ userId: before, occurredAt: '2025-12-01T00:02:00Z' }, fullDay(before)]);
+    await logins([{ userId: beforeThenIn, occurredAt: '2025-12-01T00:02:00Z' }]);
+    await logins([{ userId: beforeThenIn, occurredAt: '2025-12-01T00:10:00Z' }, fullDay(beforeThenIn)]);
+    await logins([
+      { userId: inside, occurredAt: '2025-12-01T00:07:00Z' },
+      { userId: inside, occurredAt: '2025-12-03T10:07:00Z' },
+    ]);
+    await logins([{ userId: afterThenIn, occurredAt: '2025-12-03T10:12:00Z' }]);
+    await logins([{ userId: afterThenIn, occurredAt: '2025-12-03T10:01:00Z' }, fullDay(afterThenIn)]);
+    await logins([{ userId: after, occurredAt: '2025-12-03T10:12:00Z' }, fullDay(after)]);
+
+    expect(await daysOf(t, event, before)).toBe(1);
+    expect(await daysOf(t, event, beforeThenIn)).toBe(2);
+    expect(await daysOf(t, event, inside)).toBe(2);
+    expect(await daysOf(t, event, afterThenIn)).toBe(2);
+    expect(await daysOf(t, event, after)).toBe(1);
+  });
+
+  it('reads every login of a period whose local days do not start on quarter hours', async () => {
+    const player = newId();
+    // Liberia kept UTC-0:44:30 until 1972: 00:31Z and 00:44:40Z on June 1 are 23:46:30 on May 31 and
+    // 00:00:10 on June 1 there, two local days in one UTC quarter hour.
+    await logins([
+      { userId: player, occurredAt: '1971-06-01T00:31:00Z' },
+      { userId: player, occurredAt: '1971-06-01T00:44:40Z' },
+    ]);
+    const event = await loginEvent('1971-05-20T00:00:00Z', '1971-06-10T00:00:00Z', 2, 'Africa/Monrovia');
+    expect(await daysOf(t, event, player)).toBe(2);
+  });
+
+  it('marks a repeated login with the instant recorded first, not the one repeated', async () => {
+    const player = newId();
+    const externalId = `login-${newId()}`;
+    await logins([{ userId: player, occurredAt: '2025-11-30T23:00:00Z', externalId }]);
+    // The same login sent again with another instant is a duplicate: nothing recorded inside the period.
+    await logins([{ userId: player, occurredAt: '2025-12-02T09:00:00Z', externalId }]);
+    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 1);
+    expect(await daysOf(t, event, player)).toBe(0);
+    const marks = await db(t).collection('login_quarters').find({ userId: player }).toArray();
+    expect(marks.map((mark) => (mark.at as Date).toISOString())).toEqual(['2025-11-30T23:00:00.000Z']);
+  });
+
+  it('marks, on its first start, the logins a database recorded before marks existed', async () => {
+    const player = newId();
+    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 3);
+    // Written straight into the store, as a version without marks did, and the backfill's record removed.
+    await db(t)
+      .collection('activities')
+      .insertMany(
+        ['2025-12-05T01:00:00Z', '2025-12-05T02:00:00Z', '2025-12-06T01:00:00Z', '2025-12-07T01:00:00Z'].map((at, i) => ({
+          userId: player,
+          type: 'LOGIN',
+          occurredAt: new Date(at),
+          externalId: `legacy-${player}-${i}`,
+          source: 'IMPORT',
+          recordedBy: operator.id,
+          createdAt: new Date(),
+        })),
+      );
+    await db(t)
+      .collection('migrations')
+      .deleteOne({ _id: 'login-quarters' as never });
+    expect(await daysOf(t, event, player)).toBe(0);
+
+    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName });
+    try {
+      expect(await daysOf(restarted, event, player)).toBe(3);
+      expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(4);
+      expect(
+        await db(t)
+          .collection('migrations')
+          .countDocuments({ _id: 'login-quarters' as never }),
+      ).toBe(1);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
