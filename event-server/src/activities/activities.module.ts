@@ -5,6 +5,7 @@ import { ActivitiesController } from './activities.controller.js';
 import { ActivitiesService } from './activities.service.js';
 import { ActivityRepository } from './activity.repository.js';
 import { ActivityEntity, ActivitySchema } from './activity.schema.js';
+import { LoginMarkSweep } from './login-mark-sweep.js';
 import { LoginQuarterRepository } from './login-quarter.repository.js';
 import { LoginQuarterEntity, LoginQuarterSchema } from './login-quarter.schema.js';
 import { InternalActivitiesController } from './internal-activities.controller.js';
@@ -19,7 +20,7 @@ import { ServiceTokenGuard } from '../common/service-token.guard.js';
     AuditLogModule,
   ],
   controllers: [ActivitiesController, InternalActivitiesController],
-  providers: [ActivityRepository, LoginQuarterRepository, ActivitiesService, ServiceTokenGuard],
+  providers: [ActivityRepository, LoginQuarterRepository, LoginMarkSweep, ActivitiesService, ServiceTokenGuard],
   exports: [ActivityRepository, ActivitiesService],
 })
 export class ActivitiesModule {}

@@ -27,3 +27,5 @@ ActivitySchema.index({ externalId: 1 }, { unique: true });
 ActivitySchema.index({ userId: 1, type: 1, occurredAt: 1 });
 ActivitySchema.index({ occurredAt: -1, _id: -1 });
 ActivitySchema.index({ type: 1, occurredAt: -1 });
+// The login mark sweep: the LOGINs recorded since its last run.
+ActivitySchema.index({ type: 1, createdAt: 1 });

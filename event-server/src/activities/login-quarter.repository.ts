@@ -1,8 +1,7 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
 import type { Model } from 'mongoose';
-import { ActivityType } from '../conditions/condition.types.js';
 import { quarterHourOf } from './login-quarter.rules.js';
 import { LoginQuarterEntity } from './login-quarter.schema.js';
 
@@ -16,31 +15,29 @@ export interface LoginQuarter {
   at: Date;
 }
 
-/** The record that every LOGIN recorded before the marks existed has its mark (see `onApplicationBootstrap`). */
-const BACKFILL_DONE = 'login-quarters';
-const BACKFILL_BATCH = 1000;
+/** The record of how far back every recorded LOGIN is known to be marked (see LoginMarkSweep). */
+const SWEPT = 'login-quarters';
 
 /** The login marks of LoginQuarterEntity: made when a LOGIN is recorded, read by login conditions. */
 @Injectable()
-export class LoginQuarterRepository implements OnApplicationBootstrap {
-  private readonly logger = new Logger(LoginQuarterRepository.name);
-
+export class LoginQuarterRepository {
   constructor(@InjectModel(LoginQuarterEntity.name) private readonly model: Model<LoginQuarterEntity>) {}
 
   /**
    * Marks the quarter hours of these logins: one unordered insert, marks already there refused by the
-   * unique index (whichever login was recorded first keeps its instant).
+   * unique index (whichever login was recorded first keeps its instant). How many marks were new.
    */
-  async mark(logins: readonly Login[]): Promise<void> {
+  async mark(logins: readonly Login[]): Promise<number> {
     const marks = new Map<string, { userId: string; quarter: Date; at: Date }>();
     for (const { userId, occurredAt } of logins) {
       const quarter = quarterHourOf(occurredAt.getTime());
       const key = `${userId}|${quarter}`;
       if (!marks.has(key)) marks.set(key, { userId, quarter: new Date(quarter), at: occurredAt });
     }
-    if (marks.size === 0) return;
+    if (marks.size === 0) return 0;
     const docs = [...marks.values()];
-    await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
+    const stored = await insertEach(() => this.model.collection.insertMany(docs, { ordered: false }), docs.length);
+    return stored.filter(Boolean).length;
   }
 
   /** The player's marks of the quarter hours that overlap [from, to]. */
@@ -51,32 +48,24 @@ export class LoginQuarterRepository implements OnApplicationBootstrap {
   }
 
   /**
-   * Marks every LOGIN recorded before marks existed, once per database: a store upgraded from a version
-   * without them would otherwise count none of its past logins. It reads every LOGIN once, before the
-   * server takes requests, then records that it is done; a second replica starting meanwhile does the
-   * same work, its marks refused as duplicates. A fresh database has nothing to read.
+   * Every LOGIN recorded (its `createdAt`) before this instant has its mark; undefined while no sweep has
+   * finished on this database (one upgraded from a version without marks, or a fresh one).
    */
-  async onApplicationBootstrap(): Promise<void> {
-    const migrations = this.model.db.collection<{ _id: string; at: Date }>('migrations');
-    if (await migrations.findOne({ _id: BACKFILL_DONE })) return;
-    const activities = this.model.db.collection<Login>('activities');
-    const cursor = activities.find(
-      { type: ActivityType.LOGIN },
-      { projection: { _id: 0, userId: 1, occurredAt: 1 }, batchSize: BACKFILL_BATCH },
-    );
-    let batch: Login[] = [];
-    let read = 0;
-    for await (const login of cursor) {
-      batch.push(login);
-      read += 1;
-      if (batch.length === BACKFILL_BATCH) {
-        await this.mark(batch);
-        batch = [];
-      }
-    }
-    await this.mark(batch);
-    // An insert, not an upsert: another replica that got there first is a refused duplicate, not a race.
-    await insertEach(() => migrations.insertOne({ _id: BACKFILL_DONE, at: new Date() }), 1);
-    if (read > 0) this.logger.log(`marked the quarter hours of ${read} LOGIN activities recorded before login marks`);
+  async sweptUpTo(): Promise<Date | undefined> {
+    const record = await this.swept().findOne({ _id: SWEPT });
+    return record?.upTo;
+  }
+
+  /**
+   * Records a finished sweep. Replicas sweeping at once may write in any order, so the record can go back
+   * to an earlier instant: the next sweep then reads a little more, never less.
+   */
+  async recordSweptUpTo(upTo: Date): Promise<void> {
+    const [inserted] = await insertEach(() => this.swept().insertOne({ _id: SWEPT, upTo }), 1);
+    if (!inserted) await this.swept().updateOne({ _id: SWEPT }, { $set: { upTo } });
+  }
+
+  private swept() {
+    return this.model.db.collection<{ _id: string; upTo: Date }>('migrations');
   }
 }

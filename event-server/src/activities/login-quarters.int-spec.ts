@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 /**
@@ -56,7 +56,7 @@ describe('login quarter-hour marks', () => {
         token: app.as('OPERATOR').token,
       },
     );
-    expect(reply.status).toBe(200);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     return reply.body.conditions[0]!.current;
   }
 
@@ -127,23 +127,33 @@ describe('login quarter-hour marks', () => {
     expect(marks.map((mark) => (mark.at as Date).toISOString())).toEqual(['2025-11-30T23:00:00.000Z']);
   });
 
-  it('marks, on its first start, the logins a database recorded before marks existed', async () => {
-    const player = newId();
-    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 3);
-    // Written straight into the store, as a version without marks did, and the backfill's record removed.
-    await db(t)
+  /** LOGINs written straight into the store, without their marks, as a version without marks recorded them. */
+  async function unmarkedLogins(app: EventTestApp, userId: string, instants: string[]): Promise<void> {
+    await db(app)
       .collection('activities')
       .insertMany(
-        ['2025-12-05T01:00:00Z', '2025-12-05T02:00:00Z', '2025-12-06T01:00:00Z', '2025-12-07T01:00:00Z'].map((at, i) => ({
-          userId: player,
+        instants.map((at, i) => ({
+          userId,
           type: 'LOGIN',
           occurredAt: new Date(at),
-          externalId: `legacy-${player}-${i}`,
+          externalId: `unmarked-${userId}-${i}`,
           source: 'IMPORT',
           recordedBy: operator.id,
           createdAt: new Date(),
         })),
       );
+  }
+
+  it('marks, on its first start, the logins a database recorded before marks existed', async () => {
+    const player = newId();
+    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 3);
+    await unmarkedLogins(t, player, [
+      '2025-12-05T01:00:00Z',
+      '2025-12-05T02:00:00Z',
+      '2025-12-06T01:00:00Z',
+      '2025-12-07T01:00:00Z',
+    ]);
+    // As on a database where no sweep ever ran.
     await db(t)
       .collection('migrations')
       .deleteOne({ _id: 'login-quarters' as never });
@@ -160,6 +170,36 @@ describe('login quarter-hour marks', () => {
       ).toBe(1);
     } finally {
       await restarted.close();
+    }
+  });
+
+  it('marks a login recorded without its mark since the last sweep (a crash between the two inserts, an older replica)', async () => {
+    const player = newId();
+    const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 1);
+    await unmarkedLogins(t, player, ['2025-12-09T08:00:00Z']);
+    expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(0);
+    // The next start's sweep reads what was recorded since the last one.
+    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName });
+    try {
+      expect(await daysOf(restarted, event, player)).toBe(1);
+    } finally {
+      await restarted.close();
+    }
+    // And a running server's own sweep, every LOGIN_MARK_SWEEP_MS, without a restart.
+    const sweeping = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName, LOGIN_MARK_SWEEP_MS: '50' });
+    try {
+      const later = newId();
+      await unmarkedLogins(sweeping, later, ['2025-12-10T08:00:00Z']);
+      await vi.waitFor(
+        async () => expect(await db(sweeping).collection('login_quarters').countDocuments({ userId: later })).toBe(1),
+        {
+          timeout: 60_000,
+          interval: 50,
+        },
+      );
+      expect(await daysOf(sweeping, event, later)).toBe(1);
+    } finally {
+      await sweeping.close();
     }
   });
 });

@@ -35,6 +35,10 @@ export interface EventConfig {
     playerBurst: number;
     playerPerMinute: number;
   };
+  activities: {
+    /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
+    loginMarkSweepMs: number;
+  };
   securityHeaders: SecurityHeadersConfig;
   payout: PayoutConfig;
 }
@@ -89,6 +93,9 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 5, min: 1, max: 300 }),
       playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
       playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
+    },
+    activities: {
+      loginMarkSweepMs: reader.int('LOGIN_MARK_SWEEP_MS', { default: 600_000, min: 0, max: 86_400_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     payout: {
