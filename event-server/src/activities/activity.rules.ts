@@ -33,8 +33,8 @@ export function prepareActivities(
   const problems: string[] = [];
   const prepared = items.map((item, index) => {
     const at = label(index);
-    // The platform's own activities are keyed `auth:...` (a login's key is its player and quarter hour, easy to
-    // guess): an import under such a key would take the place of a login or an invite still to be recorded.
+    // The platform's own activities are keyed `auth:...` (an invite's key is its invitee's id, easy to guess):
+    // an import under such a key would take the place of a login or an invite still to be recorded.
     if (!fromService && item.externalId?.startsWith(SERVICE_ID_PREFIX)) {
       problems.push(`${at}externalId must not start with "${SERVICE_ID_PREFIX}" (the platform's own activities use it)`);
     }

@@ -42,6 +42,8 @@ describe('store commands per claim', () => {
       // Nor the payout relay's polls and the webhook directory's refresh (within the test's minute).
       PAYOUT_RELAY_INTERVAL_MS: '0',
       WEBHOOK_ENDPOINT_CACHE_MS: '60000',
+      // Nor the login mark sweep (it runs at start, before any count).
+      LOGIN_MARK_SWEEP_MS: '0',
       // Nor this process's heartbeat (its keys then name no owner, as with CLAIM_HEARTBEAT_MS=0 anywhere).
       CLAIM_HEARTBEAT_MS: '0',
       MONGODB_URI: withOption(inject('mongoUri'), 'monitorCommands=true'),
@@ -180,7 +182,7 @@ describe('store commands per claim', () => {
     expect(progress.commands.length, progress.commands.join(', ')).toBeLessThanOrEqual(2);
   });
 
-  it("a login-days progress reads the player's quarter-hour marks: 1 command, however many logins", async () => {
+  it("a login-days progress reads the player's quarter-hour marks: 1 command however many logins; +1 for a quarter hour the start cuts that its mark cannot decide", async () => {
     const player = t.as('USER');
     const logins = Array.from({ length: 200 }, (_, i) => ({
       userId: player.id,
@@ -203,6 +205,32 @@ describe('store commands per claim', () => {
     const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
     expect(progress.result.body).toMatchObject({ eligible: true, conditions: [{ type: 'LOGIN_DAYS', current: 1, met: true }] });
     expect(progress.commands).toEqual(['find login_quarters']);
+
+    // An event starting inside a quarter hour whose mark's login came before the start, that day counted by
+    // no other mark: one read with a limit of 1 asks whether that quarter hour holds a login after the start.
+    const late = t.as('USER');
+    const quarter = Math.floor((Date.now() - 3_600_000) / 900_000) * 900_000;
+    const lateLogins = [quarter + 60_000, quarter + 61_000].map((at) => ({
+      userId: late.id,
+      type: 'LOGIN',
+      occurredAt: new Date(at).toISOString(),
+    }));
+    expect((await t.request('POST', '/activities', { token: operator.token, body: { items: lateLogins } })).status).toBe(201);
+    const cut = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'logins, cut',
+        startAt: new Date(quarter + 60_500).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: { type: 'LOGIN_DAYS', days: 1 },
+      },
+    });
+    expect(cut.status).toBe(201);
+    const probed = await counted(() => t.request('GET', `/events/${cut.body.id}/progress`, { token: late.token }));
+    expect(probed.result.body).toMatchObject({ eligible: true, conditions: [{ current: 1, met: true }] });
+    expect(probed.commands).toEqual(['find login_quarters', 'find activities']);
   });
 
   it('cost independent of history: with 10,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {

@@ -32,7 +32,6 @@ export interface Evaluation {
 /**
  * What to read of a player's activities for a condition, and how much of it:
  * - `instants`: types whose every instant in the period matters (LOGIN for days and streaks);
- * - `quests`: whether quest clears (with their questId) are read;
  * - `loginDaysOnly`: LOGIN is read for its local days only (no leaf counts logins), so one login per
  *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity);
  * - `quests`: whether quest clears (with their questId) are read;
