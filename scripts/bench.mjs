@@ -789,6 +789,18 @@ const loginDays = factPlanOf({ type: 'LOGIN_DAYS', days: 3 });
 const everyLogin = { ...loginDays, loginDaysOnly: false };
 const loginsByMark = await latencies(SAMPLES, () => activities.findFacts(frequent, loginDays, period));
 const loginsEach = await latencies(SAMPLES, () => activities.findFacts(frequent, everyLogin, period));
+const loginEvent = await call(gatewayUrl, 'POST', '/events', token, {
+  title: 'bench logins',
+  startAt,
+  endAt,
+  status: 'ACTIVE',
+  approval: 'AUTO',
+  timezone: 'America/New_York',
+  condition: { type: 'LOGIN_DAYS', days: 3 },
+});
+const frequentProgress = () => send(gatewayUrl, 'GET', `/events/${loginEvent.id}/progress`, playerToken(frequent));
+await frequentProgress();
+counts['progress check, login days (1,000 logins)'] = await commandsOf(frequentProgress);
 const [markedFacts, everyFact] = [
   await activities.findFacts(frequent, loginDays, period),
   await activities.findFacts(frequent, everyLogin, period),
