@@ -183,52 +183,37 @@ describe('store commands per claim', () => {
   });
 
   it("a login-days progress reads the player's quarter-hour marks: 1 command however many logins; +1 for a quarter hour the start cuts that its mark cannot decide", async () => {
-    const player = t.as('USER');
-    const logins = Array.from({ length: 200 }, (_, i) => ({
-      userId: player.id,
-      type: 'LOGIN',
-      occurredAt: new Date(Date.now() - 3_600_000 + i * 1000).toISOString(),
-    }));
-    expect((await t.request('POST', '/activities', { token: operator.token, body: { items: logins } })).status).toBe(201);
-    const event = await t.request<{ id: string }>('POST', '/events', {
-      token: operator.token,
-      body: {
-        title: 'logins',
-        startAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
-        endAt: new Date(Date.now() + 3_600_000).toISOString(),
-        status: 'ACTIVE',
-        approval: 'AUTO',
-        condition: { type: 'LOGIN_DAYS', days: 1 },
-      },
-    });
-    expect(event.status).toBe(201);
-    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
-    expect(progress.result.body).toMatchObject({ eligible: true, conditions: [{ type: 'LOGIN_DAYS', current: 1, met: true }] });
-    expect(progress.commands).toEqual(['find login_quarters']);
+    /** A player with LOGINs at these instants (recorded in this order), and their progress on a login-days event starting at `startAt`. */
+    const progressOf = async (logins: number[], startAt: number) => {
+      const player = t.as('USER');
+      const items = logins.map((at) => ({ userId: player.id, type: 'LOGIN', occurredAt: new Date(at).toISOString() }));
+      expect((await t.request('POST', '/activities', { token: operator.token, body: { items } })).status).toBe(201);
+      const event = await t.request<{ id: string }>('POST', '/events', {
+        token: operator.token,
+        body: {
+          title: 'logins',
+          startAt: new Date(startAt).toISOString(),
+          endAt: new Date(Date.now() + 3_600_000).toISOString(),
+          status: 'ACTIVE',
+          approval: 'AUTO',
+          condition: { type: 'LOGIN_DAYS', days: 1 },
+        },
+      });
+      expect(event.status).toBe(201);
+      return counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+    };
+    const hourAgo = Date.now() - 3_600_000;
+    const many = await progressOf(
+      Array.from({ length: 200 }, (_, i) => hourAgo + i * 1000),
+      hourAgo - 3_600_000,
+    );
+    expect(many.result.body).toMatchObject({ eligible: true, conditions: [{ type: 'LOGIN_DAYS', current: 1, met: true }] });
+    expect(many.commands).toEqual(['find login_quarters']);
 
     // An event starting inside a quarter hour whose mark's login came before the start, that day counted by
     // no other mark: one read with a limit of 1 asks whether that quarter hour holds a login after the start.
-    const late = t.as('USER');
-    const quarter = Math.floor((Date.now() - 3_600_000) / 900_000) * 900_000;
-    const lateLogins = [quarter + 60_000, quarter + 61_000].map((at) => ({
-      userId: late.id,
-      type: 'LOGIN',
-      occurredAt: new Date(at).toISOString(),
-    }));
-    expect((await t.request('POST', '/activities', { token: operator.token, body: { items: lateLogins } })).status).toBe(201);
-    const cut = await t.request<{ id: string }>('POST', '/events', {
-      token: operator.token,
-      body: {
-        title: 'logins, cut',
-        startAt: new Date(quarter + 60_500).toISOString(),
-        endAt: new Date(Date.now() + 3_600_000).toISOString(),
-        status: 'ACTIVE',
-        approval: 'AUTO',
-        condition: { type: 'LOGIN_DAYS', days: 1 },
-      },
-    });
-    expect(cut.status).toBe(201);
-    const probed = await counted(() => t.request('GET', `/events/${cut.body.id}/progress`, { token: late.token }));
+    const quarter = Math.floor(hourAgo / 900_000) * 900_000;
+    const probed = await progressOf([quarter + 60_000, quarter + 61_000], quarter + 60_500);
     expect(probed.result.body).toMatchObject({ eligible: true, conditions: [{ current: 1, met: true }] });
     expect(probed.commands).toEqual(['find login_quarters', 'find activities']);
   });
