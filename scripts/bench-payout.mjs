@@ -62,6 +62,8 @@ const app = await createEventServer(
     CLAIM_RECONCILE_INTERVAL_MS: '0',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     PAYOUT_RELAY_INTERVAL_MS: RELAY_INTERVAL_MS,
+    // Every command is counted: no login mark sweep after the one at start.
+    LOGIN_MARK_SWEEP_MS: '0',
   }),
 );
 await app.listen({ host: '127.0.0.1', port: 0 });

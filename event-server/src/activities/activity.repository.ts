@@ -8,7 +8,7 @@ import { LocalDays } from '../conditions/local-days.js';
 import type { ActivityFilter, ActivityRecord, NewActivity } from './activity.js';
 import { type StoredActivity, toActivity } from './activity.mapper.js';
 import { ActivityEntity } from './activity.schema.js';
-import { type Login, LoginQuarterRepository } from './login-quarter.repository.js';
+import { LoginQuarterRepository, type RecordedLogin } from './login-quarter.repository.js';
 import { readMarks } from './login-quarter.rules.js';
 
 type Recorded = Pick<NewActivity, 'externalId' | 'userId' | 'type' | 'occurredAt'>;
@@ -66,9 +66,12 @@ export class ActivityRepository {
   }
 
   /** The LOGINs recorded since `since` (their `createdAt`; every one without it), read in batches. */
-  loginsRecordedSince(since: Date | undefined): AsyncIterable<Login> {
+  loginsRecordedSince(since: Date | undefined): AsyncIterable<RecordedLogin> {
     const filter = { type: ActivityType.LOGIN, ...(since && { createdAt: { $gte: since } }) };
-    return this.model.collection.find<Login>(filter, { projection: { _id: 0, userId: 1, occurredAt: 1 }, batchSize: 1000 });
+    return this.model.collection.find<RecordedLogin>(filter, {
+      projection: { _id: 0, userId: 1, occurredAt: 1, createdAt: 1 },
+      batchSize: 1000,
+    });
   }
 
   async findPage(filter: ActivityFilter, skip: number, limit: number): Promise<{ items: ActivityRecord[]; total: number }> {

@@ -10,6 +10,11 @@ export interface Login {
   occurredAt: Date;
 }
 
+/** A LOGIN as the sweep reads it: with when it was recorded. */
+export interface RecordedLogin extends Login {
+  createdAt: Date;
+}
+
 export interface LoginQuarter {
   quarter: Date;
   at: Date;
@@ -58,7 +63,8 @@ export class LoginQuarterRepository {
 
   /**
    * Records a finished sweep. Replicas sweeping at once may write in any order, so the record can go back
-   * to an earlier instant: the next sweep then reads a little more, never less.
+   * to an earlier instant: the next sweep then reads a little more, never less (each value written is the
+   * latest `createdAt` its sweep read, every LOGIN recorded before it marked).
    */
   async recordSweptUpTo(upTo: Date): Promise<void> {
     const [inserted] = await insertEach(() => this.swept().insertOne({ _id: SWEPT, upTo }), 1);
