@@ -43,8 +43,8 @@ export class ActivityRepository {
     });
     // The quarter hours of every LOGIN now recorded, those recorded before included (with the instant
     // recorded then): the marks come after the activities, so a crash in between leaves a login unmarked
-    // until the import is retried (the auth server's relay retries until it is answered), never a mark
-    // without its login.
+    // until the import is retried (the auth server's relay retries until it is answered) or the next sweep
+    // (LoginMarkSweep) finds it, never a mark without its login.
     const logins = activities.flatMap((activity, index) => {
       if (activity.type !== ActivityType.LOGIN) return [];
       if (stored[index]) return [activity];

@@ -67,7 +67,10 @@ export class LoginMarkSweep implements OnApplicationBootstrap, OnModuleDestroy {
       await this.sweep();
     } catch (error) {
       if (this.stopping) return;
-      this.logger.warn(`login mark sweep failed, tried again in ${this.config.activities.loginMarkSweepMs} ms: ${String(error)}`);
+      const every = this.config.activities.loginMarkSweepMs;
+      this.logger.warn(
+        `login mark sweep failed, tried again ${every > 0 ? `in ${every} ms` : 'at the next start'}: ${String(error)}`,
+      );
     }
   }
 
