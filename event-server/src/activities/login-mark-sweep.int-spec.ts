@@ -1,43 +1,23 @@
 import { Logger } from '@nestjs/common';
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { newId, startEventTestApp } from '../testing/event-test-app.js';
+import { marksOf, recordLoginsWithoutMarks } from '../testing/login-test-kit.js';
 import { LoginMarkSweep } from './login-mark-sweep.js';
 import { LoginQuarterRepository } from './login-quarter.repository.js';
 
 /** The sweep that marks LOGINs recorded without their mark: with clocks that disagree, and at shutdown. */
 describe('login mark sweep', () => {
-  const db = (app: EventTestApp) => app.app.get<Connection>(getConnectionToken()).db!;
-
   afterEach(() => {
     vi.useRealTimers();
     vi.restoreAllMocks();
   });
-
-  /** A LOGIN recorded without its mark (a crash between the two inserts), `createdAt` by its recorder's clock. */
-  async function unmarkedLogin(app: EventTestApp, userId: string, createdAt: Date): Promise<void> {
-    await db(app)
-      .collection('activities')
-      .insertOne({
-        userId,
-        type: 'LOGIN',
-        occurredAt: new Date(),
-        externalId: `unmarked-${userId}`,
-        source: 'AUTH',
-        recordedBy: 'auth-server',
-        createdAt,
-      });
-  }
-
-  const marksOf = (app: EventTestApp, userId: string) => db(app).collection('login_quarters').countDocuments({ userId });
 
   it('marks a login recorded by a replica whose clock is behind the sweeping one (the record is a createdAt, not the sweeper clock)', async () => {
     const app = await startEventTestApp('login_mark_sweep', { LOGIN_MARK_SWEEP_MS: '0' });
     const sweeper = app.app.get(LoginMarkSweep);
     try {
       const earlier = newId();
-      await unmarkedLogin(app, earlier, new Date());
+      await recordLoginsWithoutMarks(app, earlier, [new Date()]);
       // A sweep by a replica whose clock is two hours ahead (more than SWEEP_OVERLAP_MS); only the sweep runs
       // on that clock.
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 2 * 3_600_000, shouldAdvanceTime: true });
@@ -49,7 +29,7 @@ describe('login mark sweep', () => {
       expect(await marksOf(app, earlier)).toBe(1);
       // Then a login by a right clock, without its mark, and the next sweep.
       const player = newId();
-      await unmarkedLogin(app, player, new Date());
+      await recordLoginsWithoutMarks(app, player, [new Date()]);
       await sweeper.sweep();
       expect(await marksOf(app, player)).toBe(1);
     } finally {
@@ -61,7 +41,7 @@ describe('login mark sweep', () => {
     const warn = vi.spyOn(Logger.prototype, 'warn');
     const app = await startEventTestApp('login_mark_sweep', { LOGIN_MARK_SWEEP_MS: '0' });
     const player = newId();
-    await unmarkedLogin(app, player, new Date());
+    await recordLoginsWithoutMarks(app, player, [new Date()]);
     // The sweep holds at its marks insert until the server's close has reached the sweep.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -1,7 +1,6 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { marksOf, recordLoginsWithoutMarks, storeOf } from '../testing/login-test-kit.js';
 import { LoginMarkSweep } from './login-mark-sweep.js';
 
 /**
@@ -21,8 +20,6 @@ describe('login quarter-hour marks', () => {
   afterAll(async () => {
     await t?.close();
   });
-
-  const db = (app: EventTestApp) => app.app.get<Connection>(getConnectionToken()).db!;
 
   async function logins(items: Array<{ userId: string; occurredAt: string; externalId?: string }>): Promise<void> {
     const reply = await t.request('POST', '/activities', {
@@ -75,7 +72,7 @@ describe('login quarter-hour marks', () => {
       })),
       { userId: player, occurredAt: '2025-12-04T23:59:59.999Z' },
     ]);
-    expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(3);
+    expect(await marksOf(t, player)).toBe(3);
     const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 2);
     expect(await daysOf(t, event, player)).toBe(2);
   });
@@ -124,48 +121,31 @@ describe('login quarter-hour marks', () => {
     await logins([{ userId: player, occurredAt: '2025-12-02T09:00:00Z', externalId }]);
     const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 1);
     expect(await daysOf(t, event, player)).toBe(0);
-    const marks = await db(t).collection('login_quarters').find({ userId: player }).toArray();
+    const marks = await storeOf(t).collection('login_quarters').find({ userId: player }).toArray();
     expect(marks.map((mark) => (mark.at as Date).toISOString())).toEqual(['2025-11-30T23:00:00.000Z']);
   });
-
-  /** LOGINs written straight into the store, without their marks, as a version without marks recorded them. */
-  async function unmarkedLogins(app: EventTestApp, userId: string, instants: string[]): Promise<void> {
-    await db(app)
-      .collection('activities')
-      .insertMany(
-        instants.map((at, i) => ({
-          userId,
-          type: 'LOGIN',
-          occurredAt: new Date(at),
-          externalId: `unmarked-${userId}-${i}`,
-          source: 'IMPORT',
-          recordedBy: operator.id,
-          createdAt: new Date(),
-        })),
-      );
-  }
 
   it('marks, on its first start, the logins a database recorded before marks existed', async () => {
     const player = newId();
     const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 3);
-    await unmarkedLogins(t, player, [
+    await recordLoginsWithoutMarks(t, player, [
       '2025-12-05T01:00:00Z',
       '2025-12-05T02:00:00Z',
       '2025-12-06T01:00:00Z',
       '2025-12-07T01:00:00Z',
     ]);
     // As on a database where no sweep ever ran.
-    await db(t)
+    await storeOf(t)
       .collection('migrations')
       .deleteOne({ _id: 'login-quarters' as never });
     expect(await daysOf(t, event, player)).toBe(0);
 
-    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName });
+    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: storeOf(t).databaseName });
     try {
       expect(await daysOf(restarted, event, player)).toBe(3);
-      expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(4);
+      expect(await marksOf(t, player)).toBe(4);
       expect(
-        await db(t)
+        await storeOf(t)
           .collection('migrations')
           .countDocuments({ _id: 'login-quarters' as never }),
       ).toBe(1);
@@ -177,11 +157,11 @@ describe('login quarter-hour marks', () => {
   it('marks a login recorded without its mark since the last sweep (a crash between the two inserts, an older replica)', async () => {
     const player = newId();
     const event = await loginEvent('2025-12-01T00:00:00Z', '2025-12-31T00:00:00Z', 1);
-    await unmarkedLogins(t, player, ['2025-12-09T08:00:00Z']);
-    expect(await db(t).collection('login_quarters').countDocuments({ userId: player })).toBe(0);
+    await recordLoginsWithoutMarks(t, player, ['2025-12-09T08:00:00Z']);
+    expect(await marksOf(t, player)).toBe(0);
     // The next start's sweep reads what was recorded since the last one (in the background: the database
     // has a record of an earlier sweep, so the server does not wait for it; sweep() joins it).
-    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName });
+    const restarted = await startEventTestApp('login_quarters', { EVENT_DB_NAME: storeOf(t).databaseName });
     try {
       await restarted.app.get(LoginMarkSweep).sweep();
       expect(await daysOf(restarted, event, player)).toBe(1);
@@ -189,17 +169,17 @@ describe('login quarter-hour marks', () => {
       await restarted.close();
     }
     // And a running server's own sweep, every LOGIN_MARK_SWEEP_MS, without a restart.
-    const sweeping = await startEventTestApp('login_quarters', { EVENT_DB_NAME: db(t).databaseName, LOGIN_MARK_SWEEP_MS: '50' });
+    const sweeping = await startEventTestApp('login_quarters', {
+      EVENT_DB_NAME: storeOf(t).databaseName,
+      LOGIN_MARK_SWEEP_MS: '50',
+    });
     try {
       const later = newId();
-      await unmarkedLogins(sweeping, later, ['2025-12-10T08:00:00Z']);
-      await vi.waitFor(
-        async () => expect(await db(sweeping).collection('login_quarters').countDocuments({ userId: later })).toBe(1),
-        {
-          timeout: 60_000,
-          interval: 50,
-        },
-      );
+      await recordLoginsWithoutMarks(sweeping, later, ['2025-12-10T08:00:00Z']);
+      await vi.waitFor(async () => expect(await marksOf(sweeping, later)).toBe(1), {
+        timeout: 60_000,
+        interval: 50,
+      });
       expect(await daysOf(sweeping, event, later)).toBe(1);
     } finally {
       await sweeping.close();
