@@ -99,9 +99,11 @@ export class ActivityRepository {
   async findFacts(userId: string, plan: FactPlan, event: EventPeriod): Promise<ActivityFact[]> {
     const period = { $gte: event.startAt, $lte: event.endAt };
     const reads: Array<Promise<ActivityFact[]>> = [];
+    // Login days from the marks when the period's days start on quarter hours; every login otherwise.
     const days = plan.loginDaysOnly ? LocalDays.of(event.startAt, event.endAt, event.timezone) : undefined;
-    const instants = days?.quarterAligned ? plan.instants.filter((type) => type !== ActivityType.LOGIN) : plan.instants;
-    if (instants.length !== plan.instants.length) reads.push(this.loginsByQuarter(userId, days as LocalDays));
+    const byMarks = days?.quarterAligned ? days : undefined;
+    if (byMarks) reads.push(this.loginsByQuarter(userId, byMarks));
+    const instants = byMarks ? plan.instants.filter((type) => type !== ActivityType.LOGIN) : plan.instants;
     if (instants.length > 0) {
       const type = instants.length === 1 ? instants[0]! : { $in: instants };
       reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT));
