@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 
 /** The points between two writes of the claim path where a crash must leave nothing the reconciler cannot fix. */
 export const CLAIM_STEPS = [
+  // A request with an Idempotency-Key has taken its key and recorded nothing else yet.
+  'key-taken',
   'intent-inserted',
   'unit-taken',
   'decision-inserted',

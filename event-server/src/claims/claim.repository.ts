@@ -42,7 +42,7 @@ function updateOf(projection: ClaimProjection, clearRelease: boolean): Projectio
 
 const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
 
-export type ClaimInsert = 'INSERTED' | 'SLOT_HELD' | 'UNIT_HELD' | 'DUPLICATE';
+export type ClaimInsert = 'INSERTED' | 'SLOT_HELD' | 'UNIT_HELD' | 'ID_TAKEN' | 'DUPLICATE';
 
 @Injectable()
 export class ClaimRepository {
@@ -58,7 +58,8 @@ export class ClaimRepository {
 
   /**
    * Inserts the claim: INSERTED, or the unique key that refused it when the store names it (MongoDB's
-   * `keyPattern`: SLOT_HELD or UNIT_HELD), else DUPLICATE (FerretDB names no index).
+   * `keyPattern`: SLOT_HELD, UNIT_HELD, or ID_TAKEN: a claim with its id, see keyedClaimId), else DUPLICATE
+   * (FerretDB names no index).
    */
   async insert(claim: NewClaim): Promise<ClaimInsert> {
     try {
@@ -71,6 +72,7 @@ export class ClaimRepository {
       const keys = Object.keys((error as { keyPattern?: Record<string, unknown> }).keyPattern ?? {});
       if (keys.includes('slotKey')) return 'SLOT_HELD';
       if (keys.includes('unitKey')) return 'UNIT_HELD';
+      if (keys.includes('_id')) return 'ID_TAKEN';
       return 'DUPLICATE';
     }
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { type ClaimPayout, type PayoutStatus, payoutRecorded } from '../payout/payout.rules.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
@@ -103,6 +104,21 @@ export function newClaimId(): string {
 }
 
 /**
+ * The id of the claim a request with an Idempotency-Key records: the same for every run under one use of
+ * the key (`lineage`, an ObjectId: IdempotencyRecord.lineage), a run that took the key over from an owner
+ * judged dead included. So when that owner was only stalled (a long pause, a frozen VM) and wakes up to
+ * record its own claim, the unique `_id` refuses the second claim, and each run answers with the one that
+ * was recorded first: never a grant under a key that answers a refusal, nor two claims for one key. An
+ * ObjectId still: the time of the key's first use, then 8 bytes of a hash of the user, the key and the use.
+ */
+export function keyedClaimId(userId: string, key: string, lineage: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([userId, key, lineage]))
+    .digest('hex');
+  return new Types.ObjectId(`${lineage.slice(0, 8)}${digest.slice(0, 16)}`).toString();
+}
+
+/**
  * The claim as it stands: a claim still PROCESSING whose decision is already made (its projection has
  * not landed yet) is what that decision made of it.
  */
@@ -146,10 +162,11 @@ export function outcomeOf(claim: ClaimRecord): ClaimOutcome {
 /**
  * What a claim request with an Idempotency-Key recorded, judged from the newest claim carrying the key:
  * its outcome once that claim is settled; 'wait' while it is PROCESSING; 'forget' when the request recorded
- * nothing lasting (no claim, or one the reconciler rejected as INTERRUPTED, which the client is to retry).
+ * no claim; 'retry' when the reconciler rejected it as INTERRUPTED (the client is to retry: a new claim).
  */
-export function recordedOutcomeOf(claim: ClaimRecord | undefined): ClaimOutcome | 'wait' | 'forget' {
-  if (!claim || (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED')) return 'forget';
+export function recordedOutcomeOf(claim: ClaimRecord | undefined): ClaimOutcome | 'wait' | 'forget' | 'retry' {
+  if (!claim) return 'forget';
+  if (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED') return 'retry';
   if (claim.status === 'PROCESSING') return 'wait';
   return outcomeOf(claim);
 }

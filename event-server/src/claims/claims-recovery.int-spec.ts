@@ -537,6 +537,26 @@ describe('claims after a crash at any step', () => {
     await expectConsistent();
   });
 
+  it('a key whose claim the reconciler rejected as INTERRUPTED, taken over by a retry before the key was forgotten: a new claim, not that rejection', async () => {
+    const event = await twoLimitedRewards(3);
+    const [user] = await eligibleUsers(t, operator, 1);
+    crashAt('intent-inserted');
+    expect((await claim(t, event.id, user!, 'k-interrupted')).status).toBe(500);
+    vi.restoreAllMocks();
+    // The reconciler settles the stuck claim (nothing was decided) and has not come to the key yet.
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 3_600_000 });
+    expect(await claims.findOne({ userId: user!.id }).lean().exec()).toMatchObject({ status: 'REJECTED', reason: 'INTERRUPTED' });
+    expect(await keys.findOne({ key: 'k-interrupted', userId: user!.id }).lean().exec()).toMatchObject({ state: 'IN_PROGRESS' });
+    // The client is to retry an interrupted claim: its retry takes the abandoned key over and claims afresh.
+    const retried = await claim(t, event.id, user!, 'k-interrupted');
+    expect(retried.status).toBe(201);
+    expect(retried.body.status).toBe('GRANTED');
+    expect(await claims.countDocuments({ userId: user!.id })).toBe(2);
+    expect((await claim(t, event.id, user!, 'k-interrupted')).body).toEqual(retried.body);
+    expect(await remainingOf(t, event.id, user!)).toEqual([2, 2]);
+    await expectConsistent();
+  });
+
   it('one limited reward: a retry with the key of a request that died right after its insert gets that grant at once', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 2, couponCode: 'C' }],

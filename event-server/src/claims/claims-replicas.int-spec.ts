@@ -1,8 +1,9 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { ClaimFaults } from './claim-faults.js';
 
 /**
  * Two event-server processes on one store, as two replicas behind the gateway: each has its own unit
@@ -17,6 +18,10 @@ describe('claims on two replicas sharing one store', () => {
     const dbName = a.app.get<Connection>(getConnectionToken()).name;
     // One token issuer for both, as one auth server signs for every replica.
     b = await startEventTestApp('claims_replicas', { EVENT_DB_NAME: dbName, AUTH_JWKS_URL: a.issuer.jwksUrl });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 
   afterAll(async () => {
@@ -54,6 +59,70 @@ describe('claims on two replicas sharing one store', () => {
       const expected = rewards.length === 1 ? [0] : [0, 10];
       expect(await remainingOf(a, event.id, players[0]!)).toEqual(expected);
       expect(await remainingOf(b, event.id, players[0]!)).toEqual(expected);
+    },
+  );
+
+  it.each([
+    [
+      'one limited reward (its unit on the claim)',
+      [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+      [5],
+    ],
+    [
+      'two limited rewards (PROCESSING, units)',
+      [
+        { type: 'POINT' as const, name: 'A', quantity: 1, stock: 5 },
+        { type: 'ITEM' as const, name: 'B', quantity: 1, stock: 5, itemCode: 'B' },
+      ],
+      [5, 5],
+    ],
+  ])(
+    '%s: a replica judged dead that was only stalled, waking after a retry on the other recorded a refusal, records nothing and answers that refusal',
+    async (_label, rewards, untouched) => {
+      const operator = a.as('OPERATOR');
+      const event = await createClaimableEvent(a, operator, { rewards });
+      const [player] = await eligibleUsers(a, operator, 1);
+      const store = a.app.get<Connection>(getConnectionToken());
+      const long = new Date(Date.now() - 60_000);
+      await store
+        .collection<{ _id: string }>('event_server_instances')
+        .updateOne({ _id: 'replica-frozen' }, { $set: { startedAt: long, beatAt: long, heartbeatMs: 1_000 } }, { upsert: true });
+      // Replica a stalls right after taking the key (a long pause, a frozen VM), before it reads anything.
+      let release!: () => void;
+      const stalled = new Promise<void>((resolve) => (release = resolve));
+      let reached = false;
+      vi.spyOn(a.app.get(ClaimFaults), 'at').mockImplementation(async (at) => {
+        if (at !== 'key-taken' || reached) return;
+        reached = true;
+        await stalled;
+      });
+      const first = claim(a, event.id, player!, 'k-frozen');
+      await vi.waitFor(() => expect(reached).toBe(true), { timeout: 30_000, interval: 20 });
+      // Replica a falls silent for longer than its beats allow (its key names an owner judged dead), and
+      // the event is paused: the player's retry on replica b takes the key over and is refused.
+      await store
+        .collection('idempotency_keys')
+        .updateOne({ userId: player!.id, key: 'k-frozen' }, { $set: { owner: 'replica-frozen' } });
+      const patch = (status: string) => b.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
+      expect((await patch('INACTIVE')).status).toBe(200);
+      const retried = await claim(b, event.id, player!, 'k-frozen');
+      expect(retried.status).toBe(422);
+      expect(retried.body.code).toBe('EVENT_NOT_ACTIVE');
+      // The event is live again on replica a when it wakes (its write there drops a's cached copy): a would grant.
+      expect(
+        (await a.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status: 'ACTIVE' } })).status,
+      ).toBe(200);
+      release();
+      const woke = await first;
+      expect(woke.status).toBe(422);
+      expect(woke.body).toEqual(retried.body);
+      const recorded = await store.collection('claims').find({ userId: player!.id }).toArray();
+      expect(recorded.map((doc) => [doc.status, doc.reason])).toEqual([['REJECTED', 'EVENT_NOT_ACTIVE']]);
+      expect(recorded[0]!.unitKey).toBeUndefined();
+      expect(await store.collection('reward_units').countDocuments({ claimId: recorded[0]!._id.toString() })).toBe(0);
+      expect((await claim(a, event.id, player!, 'k-frozen')).body).toEqual(retried.body);
+      expect((await claim(b, event.id, player!, 'k-frozen')).body).toEqual(retried.body);
+      expect(await remainingOf(a, event.id, player!)).toEqual(untouched);
     },
   );
 });

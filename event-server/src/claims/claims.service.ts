@@ -21,6 +21,7 @@ import {
   type ClaimRecord,
   type NewClaim,
   SYSTEM_ACTOR,
+  keyedClaimId,
   newClaimId,
   outcomeOf,
   recordedOutcomeOf,
@@ -318,10 +319,14 @@ export class ClaimsService {
     run.admitted = true;
     return this.idempotency.execute(
       this.keyed(eventId, userId, idempotencyKey),
-      async () => {
+      async (lineage) => {
         // This request decides (the key is its own, or there is none), rather than replaying an answer.
         run.decided = true;
-        return outcomeOf(await this.run(eventId, userId, idempotencyKey));
+        // The claim's id: one per use of the key (see keyedClaimId), else a new one.
+        const id =
+          idempotencyKey !== undefined && lineage !== undefined ? keyedClaimId(userId, idempotencyKey, lineage) : newClaimId();
+        if (idempotencyKey !== undefined) await this.faults.at('key-taken');
+        return outcomeOf(await this.run(eventId, userId, id, idempotencyKey));
       },
       this.keyOptions,
     );
@@ -338,9 +343,11 @@ export class ClaimsService {
     recorded: async (record) => recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key)),
   };
 
-  private async run(eventId: string, userId: string, idempotencyKey?: string): Promise<ClaimRecord> {
+  /** Decides and records the request's one claim, under `id` (whatever its outcome: one document). */
+  private async run(eventId: string, userId: string, id: string, idempotencyKey?: string): Promise<ClaimRecord> {
     const { event, rewards, limited } = await this.catalog.require(eventId);
     const base = {
+      id,
       eventId,
       userId,
       rewards: rewards.map((reward) => ({
@@ -378,7 +385,7 @@ export class ClaimsService {
 
     // The unique slot key admits one blocking claim per (event, user): a second tap is refused here. The
     // claim takes the unit it holds on itself with this same insert.
-    const inserted = await this.insertHolding({ id: newClaimId(), ...base, status: 'PROCESSING', slotKey }, onClaim);
+    const inserted = await this.insertHolding({ ...base, status: 'PROCESSING', slotKey }, onClaim);
     if ('refused' in inserted) return this.recordRefusal(base, inserted.refused, inserted.holder);
     const claim: ClaimRecord = inserted.claim;
     await this.faults.at('intent-inserted');
@@ -439,10 +446,14 @@ export class ClaimsService {
         inserted = holding;
         return 'TAKEN';
       }
-      if (result === 'SLOT_HELD') return 'STOP';
+      // Its own id taken: this key's claim is recorded (keyedClaimId), the answer recordRefusal gives.
+      if (result === 'SLOT_HELD' || result === 'ID_TAKEN') return 'STOP';
       if (result === 'UNIT_HELD') return 'HELD';
       holder = await this.holderOf(claim.slotKey);
-      return holder ? 'STOP' : 'HELD';
+      if (holder) return 'STOP';
+      // The store did not say which index (FerretDB): with a key, its claim may be recorded already.
+      if (claim.idempotencyKey !== undefined && (await this.claims.findById(claim.id))) return 'STOP';
+      return 'HELD';
     });
     if (inserted) return { claim: inserted };
     if (taken === 'STOPPED') return { refused: 'ALREADY_CLAIMED', holder };
@@ -469,7 +480,7 @@ export class ClaimsService {
    * it the claim is final. Later moves (approval, rejection, revoke) are decisions as usual.
    */
   private async recordBornDecided(
-    base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>,
+    base: Omit<NewClaim, 'status' | 'slotKey'>,
     slotKey: string,
     status: 'GRANTED' | 'PENDING',
     onClaim: RewardRecord | undefined,
@@ -477,7 +488,6 @@ export class ClaimsService {
     const payoutEndpointIds = this.decisions.subscribersOf(status);
     const claim: NewClaim = {
       ...base,
-      id: newClaimId(),
       status,
       slotKey,
       decidedAt: base.createdAt,
@@ -504,7 +514,7 @@ export class ClaimsService {
    * (not stored on the key: a retry then gets that claim's outcome once it is decided).
    */
   private async recordRefusal(
-    base: Omit<NewClaim, 'id' | 'status' | 'slotKey'>,
+    base: Omit<NewClaim, 'status' | 'slotKey'>,
     reason: ClaimReason,
     holder?: ClaimRecord | null,
   ): Promise<ClaimRecord> {
@@ -518,17 +528,25 @@ export class ClaimsService {
         if ((held.status === 'GRANTED' || held.status === 'PENDING') && recent) return held;
       }
     }
-    const id = newClaimId();
     const claim: NewClaim = {
       ...base,
-      id,
       status: 'REJECTED',
       reason,
-      slotKey: ownSlotKey(id),
+      slotKey: ownSlotKey(base.id),
       decidedAt: base.createdAt,
       decidedBy: SYSTEM_ACTOR,
     };
-    await this.claims.tryInsert(claim);
-    return claim;
+    if (await this.claims.tryInsert(claim)) return claim;
+    // Only its own id refuses a refusal (its slot key is that id): a claim this request's key already
+    // recorded, by a run that took the key over or by the stalled owner it was taken from (keyedClaimId).
+    // That claim is the answer, and nothing new is recorded.
+    return (await this.recordedUnder(base.id)) ?? claim;
+  }
+
+  /** The claim recorded under `id`, if any; one still PROCESSING makes this request IDEMPOTENCY_IN_PROGRESS. */
+  private async recordedUnder(id: string): Promise<ClaimRecord | undefined> {
+    const recorded = await this.claims.findById(id);
+    if (recorded?.status === 'PROCESSING') throw idempotencyInProgress();
+    return recorded;
   }
 }

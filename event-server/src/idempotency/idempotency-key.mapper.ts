@@ -15,5 +15,6 @@ export function toIdempotencyRecord(doc: StoredIdempotencyKey): IdempotencyRecor
     ...(doc.error != null && { error: doc.error }),
     createdAt: doc.createdAt,
     ...(doc.owner != null && { owner: doc.owner }),
+    lineage: doc.lineage ?? doc._id.toString(),
   };
 }

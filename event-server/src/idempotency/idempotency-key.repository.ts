@@ -11,20 +11,29 @@ export class IdempotencyKeyRepository {
   constructor(@InjectModel(IdempotencyKeyEntity.name) private readonly model: Model<IdempotencyKeyEntity>) {}
 
   /**
-   * Claims the key for a request; undefined when the unique index says it is already used. This and
+   * Claims the key for a request; undefined when the unique index says it is already used. `lineage`: the
+   * key's first use, when this request takes it over from a dead owner (else this document starts one). This and
    * `complete` run on every keyed claim (every tap of a launch crowd that retries safely), so they are the
    * driver's own commands: Mongoose's document machinery (casting, validation, defaults, hooks) cost more
    * CPU than the command, and the record is already typed, its document built here.
    */
-  async tryStart(userId: string, key: string, requestHash: string, owner?: string): Promise<IdempotencyRecord | undefined> {
+  async tryStart(
+    userId: string,
+    key: string,
+    requestHash: string,
+    owner?: string,
+    lineage?: string,
+  ): Promise<IdempotencyRecord | undefined> {
+    const id = new Types.ObjectId();
     const doc: StoredIdempotencyKey & { _id: Types.ObjectId } = {
-      _id: new Types.ObjectId(),
+      _id: id,
       userId,
       key,
       requestHash,
       state: 'IN_PROGRESS',
       createdAt: new Date(),
       ...(owner !== undefined && { owner }),
+      lineage: lineage ?? id.toHexString(),
     };
     try {
       await this.model.collection.insertOne(doc);

@@ -27,6 +27,11 @@ export class IdempotencyKeyEntity {
   @Prop({ required: true }) createdAt!: Date;
   /** The process that took the key (InstanceLiveness), when it records that it is alive. */
   @Prop() owner?: string;
+  /**
+   * The key's first use: the id of the document its first request inserted, kept by a document that took
+   * the key over from a dead owner (IdempotencyService). Absent on keys from before it: their own id.
+   */
+  @Prop() lineage?: string;
 }
 
 export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyEntity);

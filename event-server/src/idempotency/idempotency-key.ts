@@ -11,6 +11,11 @@ export interface IdempotencyRecord {
   createdAt: Date;
   /** The process that took the key, when it records that it is alive. */
   owner?: string;
+  /**
+   * The key's first use (the id of the document its first request inserted), the same across takeovers:
+   * whatever that request records is recorded once under it (see keyedClaimId).
+   */
+  lineage: string;
 }
 
 /** A finished request's outcome: what its use case returned, or the refusal it threw. */

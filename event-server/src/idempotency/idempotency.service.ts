@@ -19,8 +19,13 @@ export interface IdempotentRequest {
   requestHash: string;
 }
 
-/** What to do with a key whose request died mid-way: store this outcome, forget the key, or wait. */
-export type StaleKeyResolution<T> = T | 'forget' | 'wait';
+/**
+ * What to do with a key whose request died mid-way: store this outcome, or wait, or forget the key: 'forget'
+ * when the request recorded nothing, 'retry' when all it recorded tells the client to try again (a claim
+ * the reconciler rejected as INTERRUPTED). A request taking over a forgotten key records under the key's
+ * first use (IdempotencyRecord.lineage) after 'forget', and as a new use after 'retry'.
+ */
+export type StaleKeyResolution<T> = T | 'forget' | 'retry' | 'wait';
 
 export interface ExecuteOptions<T> {
   /** False for an outcome that must not be replayed (the client should retry it): the key is left for the reconciler. */
@@ -40,8 +45,11 @@ export interface ExecuteOptions<T> {
 /** Abandoned keys remembered (see IdempotencyService.abandoned; about 50 bytes each). */
 const ABANDONED_KEYS_KEPT = 10_000;
 
-/** What replay found: an outcome to answer with, or a key whose dead owner recorded nothing, to take over. */
-type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord };
+/**
+ * What replay found: an outcome to answer with, or a key whose dead owner recorded nothing lasting, to take
+ * over (`lineage`: the key's first use, to record under; none after 'retry').
+ */
+type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord; lineage?: string };
 
 /**
  * Idempotency-Key handling: the unique (userId, key) insert decides which request runs; the others get
@@ -90,18 +98,29 @@ export class IdempotencyService {
     throw idempotencyInProgress();
   }
 
-  execute<T extends object>(request: IdempotentRequest, work: () => Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
+  /**
+   * Runs `work` once for the key (or for a request without one): `work` is given the key's first use
+   * (IdempotencyRecord.lineage; undefined without a key), the same for a run that took the key over from a
+   * dead owner, so that what it records can be made unique per key's use (see keyedClaimId): an owner judged
+   * dead that was only stalled, and wakes up to record its own, is then refused by a unique index.
+   */
+  execute<T extends object>(
+    request: IdempotentRequest,
+    work: (lineage: string | undefined) => Promise<T>,
+    options: ExecuteOptions<T> = {},
+  ): Promise<T> {
     return this.attempt(request, work, options, true);
   }
 
   private async attempt<T extends object>(
     request: IdempotentRequest,
-    work: () => Promise<T>,
+    work: (lineage: string | undefined) => Promise<T>,
     options: ExecuteOptions<T>,
     mayTakeOver: boolean,
+    lineage?: string,
   ): Promise<T> {
-    if (request.key === undefined) return work();
-    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner);
+    if (request.key === undefined) return work(undefined);
+    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner, lineage);
     if (!started) {
       const replayed = await this.replay<T>(request, await this.keys.find(request.userId, request.key), options, mayTakeOver);
       if ('outcome' in replayed) return replayed.outcome;
@@ -109,11 +128,11 @@ export class IdempotencyService {
       // meanwhile by another retry is a new document and stays), and this request starts afresh, once.
       await this.keys.delete(replayed.takeOver.id);
       this.abandoned.delete(replayed.takeOver.id);
-      return this.attempt(request, work, options, false);
+      return this.attempt(request, work, options, false, replayed.lineage);
     }
     let outcome: T;
     try {
-      outcome = await work();
+      outcome = await work(started.lineage);
     } catch (error) {
       // A refusal is an outcome like any other; anything else leaves the key IN_PROGRESS for the reconciler,
       // which can tell from the database whether the request got as far as recording something.
@@ -149,7 +168,7 @@ export class IdempotencyService {
     const stale = await this.keys.findInProgressBefore(new Date(now - staleAfterMs), 500);
     for (const record of stale) {
       const resolution = await resolve(record);
-      if (resolution === 'forget') await this.keys.delete(record.id);
+      if (resolution === 'forget' || resolution === 'retry') await this.keys.delete(record.id);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
     if (this.sweep.due(now)) await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
@@ -174,9 +193,9 @@ export class IdempotencyService {
     }
     if (existing?.state === 'IN_PROGRESS' && options.recorded) {
       const outcome = await options.recorded(existing);
-      if (outcome === 'forget') {
+      if (outcome === 'forget' || outcome === 'retry') {
         if (mayTakeOver && (this.abandoned.has(existing.id) || (await this.liveness.isDead(existing.owner)))) {
-          return { takeOver: existing };
+          return outcome === 'forget' ? { takeOver: existing, lineage: existing.lineage } : { takeOver: existing };
         }
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {
         // The first request, if it still runs, completes the key with this same outcome.

@@ -18,8 +18,9 @@ const FORGET_INSTANCES_AFTER_MS = 24 * 60 * 60 * 1000;
  * the reconciler's staleness). A key still IN_PROGRESS whose owner is dead (isOwnerDead) was left by a
  * process that died: SIGKILL, a crash, a lost host. It beats until its HTTP side has closed, so the
  * requests it still answers while stopping keep their keys. Judging a stalled owner dead costs no
- * invariant (the retry's claim insert meets the unique slot) nor a contradiction (a retry refused by a
- * claim carrying its own key answers with that claim, see ClaimsService.recordRefusal). With `heartbeatMs`
+ * invariant (the retry's claim insert meets the unique slot) nor a contradiction: the retry and the
+ * stalled owner, should it wake, record the key's claim under one id (keyedClaimId), so the second is
+ * refused and answers with the first's claim (ClaimsService.recordRefusal). With `heartbeatMs`
  * 0 this process never beats and its keys name no owner.
  */
 @Injectable()
