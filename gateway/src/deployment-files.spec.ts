@@ -37,6 +37,14 @@ describe('docker-compose.yml', () => {
     expect(published.map(([name]) => name)).toEqual(['gateway']);
   });
 
+  it('publishes it on loopback unless GATEWAY_PUBLISHED_ADDRESS opens it (the default stack has the default admin)', () => {
+    const ports = compose.services.gateway?.ports ?? [];
+    expect(ports).toEqual(['${GATEWAY_PUBLISHED_ADDRESS:-127.0.0.1}:${GATEWAY_PUBLISHED_PORT:-3000}:3000']);
+    // What Compose binds with nothing set: host address, host port, container port.
+    const bound = ports.map((port) => port.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
+    expect(bound).toEqual(['127.0.0.1:3000:3000']);
+  });
+
   it('fixes no subnet or address, which would collide with a network already on the host', () => {
     for (const network of Object.values(compose.networks ?? {})) expect(network?.ipam).toBeUndefined();
     for (const [name, service] of Object.entries(compose.services)) {
