@@ -183,6 +183,30 @@ describe('npm start with EVENT_REPLICAS=2', () => {
   }, 60_000);
 });
 
+describe('npm start with ports it cannot use', () => {
+  it('refuses a port that is not one, or one port for two servers, naming the variables, and starts nothing', async () => {
+    const refusals: [Record<string, string>, RegExp][] = [
+      [{ AUTH_PORT: 'abc' }, /^AUTH_PORT must be a whole number from 1 to 65535, got "abc"$/m],
+      [{ GATEWAY_PORT: '70000' }, /^GATEWAY_PORT must be a whole number from 1 to 65535, got "70000"$/m],
+      [
+        { AUTH_PORT: '47202', EVENT_PORT: '47202' },
+        /^GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=\d+, AUTH_PORT=47202, EVENT_PORT=47202$/m,
+      ],
+      // The second replica takes the port after EVENT_PORT.
+      [
+        { EVENT_REPLICAS: '2', EVENT_PORT: '47202', GATEWAY_PORT: '47203' },
+        /must each name a port of its own, got GATEWAY_PORT=47203, AUTH_PORT=\d+, EVENT_PORT=47202 \(with EVENT_REPLICAS=2: 47202-47203\)$/m,
+      ],
+    ];
+    for (const [env, message] of refusals) {
+      const { code, output } = await runToExit(env);
+      expect(code, JSON.stringify(env)).toBe(1);
+      expect(output, JSON.stringify(env)).toMatch(message);
+      expect(output, JSON.stringify(env)).not.toMatch(/RangeError|EADDRINUSE|\[(auth|event|gateway)\]/);
+    }
+  }, 60_000);
+});
+
 describe('npm start with a server that cannot start', () => {
   it('retries with a doubling delay, then gives up with the reason and stops the stack', async () => {
     // The event server's port is held on 127.0.0.2 only: free as the supervisor sees it (on 127.0.0.1),

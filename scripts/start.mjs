@@ -24,37 +24,67 @@ const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : 
  * EVENT_REPLICAS=N runs N event servers (default 1, at most 8) on EVENT_PORT, EVENT_PORT+1, ...: the
  * gateway balances over them (EVENT_SERVICE_URL lists them all, unless set), and the auth server's relay
  * delivers to the first. Each is supervised on its own: killing one leaves the others serving.
+ *
+ * The ports are judged here too, not left to the servers: this supervisor connects to each one (a port
+ * like "abc" or 70000 would crash it with a stack trace), and two servers given one port would each crash
+ * five times on EADDRINUSE before it gave up. Unset or blank is the default, as the servers read it; 0 (any
+ * free port), which a server accepts, is refused: the supervisor must know where each server listens.
  */
-function eventReplicas() {
+function stackPlan() {
   const whole = (text) => (/^\d+$/.test(text) ? Number(text) : NaN);
   const text = process.env.EVENT_REPLICAS ?? '1';
-  const portText = process.env.EVENT_PORT ?? '3002';
   const replicas = whole(text);
-  const basePort = whole(portText);
   if (!(replicas >= 1 && replicas <= 8)) return { problem: `EVENT_REPLICAS must be a whole number from 1 to 8, got "${text}"` };
-  if (replicas > 1 && !(basePort >= 1 && basePort + replicas - 1 <= 65_535)) {
-    return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${portText}"` };
+  const ports = {};
+  for (const [name, fallback] of [
+    ['AUTH_PORT', 3001],
+    ['EVENT_PORT', 3002],
+    ['GATEWAY_PORT', 3000],
+  ]) {
+    const portText = (process.env[name] ?? '').trim();
+    ports[name] = portText === '' ? fallback : whole(portText);
+    if (!(ports[name] >= 1 && ports[name] <= 65_535)) {
+      return { problem: `${name} must be a whole number from 1 to 65535, got "${portText}"` };
+    }
   }
-  return { replicas, basePort };
+  if (ports.EVENT_PORT + replicas - 1 > 65_535) {
+    return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${ports.EVENT_PORT}"` };
+  }
+  // The event servers take EVENT_PORT and the EVENT_REPLICAS - 1 ports after it.
+  const taken = [
+    ports.AUTH_PORT,
+    ports.GATEWAY_PORT,
+    ...Array.from({ length: replicas }, (_, index) => ports.EVENT_PORT + index),
+  ];
+  if (new Set(taken).size < taken.length) {
+    const event =
+      replicas > 1
+        ? `EVENT_PORT=${ports.EVENT_PORT} (with EVENT_REPLICAS=${replicas}: ${ports.EVENT_PORT}-${ports.EVENT_PORT + replicas - 1})`
+        : `EVENT_PORT=${ports.EVENT_PORT}`;
+    return {
+      problem: `GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=${ports.GATEWAY_PORT}, AUTH_PORT=${ports.AUTH_PORT}, ${event}`,
+    };
+  }
+  return { replicas, ports };
 }
-const replicaPlan = eventReplicas();
-if (replicaPlan.problem) {
-  process.stdout.write(`${paint(31, replicaPlan.problem)}\n`);
+const plan = stackPlan();
+if (plan.problem) {
+  process.stdout.write(`${paint(31, plan.problem)}\n`);
   process.exit(1);
 }
-const eventServers = Array.from({ length: replicaPlan.replicas }, (_, index) => ({
+const eventServers = Array.from({ length: plan.replicas }, (_, index) => ({
   name: index === 0 ? 'event' : `event-${index + 1}`,
   entry: 'event-server/dist/main.js',
   color: 35,
   host: 'EVENT_HOST',
-  port: ['EVENT_PORT', 3002],
-  // With one replica, EVENT_PORT stays as given (the server itself judges it).
-  ...(replicaPlan.replicas > 1 && { ownPort: replicaPlan.basePort + index }),
+  port: 'EVENT_PORT',
+  // With one replica, EVENT_PORT stays as given.
+  ...(plan.replicas > 1 && { ownPort: plan.ports.EVENT_PORT + index }),
 }));
 const services = [
-  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: ['AUTH_PORT', 3001] },
+  { name: 'auth', entry: 'auth-server/dist/main.js', color: 36, host: 'AUTH_HOST', port: 'AUTH_PORT' },
   ...eventServers,
-  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: ['GATEWAY_PORT', 3000] },
+  { name: 'gateway', entry: 'gateway/dist/main.js', color: 33, host: 'GATEWAY_HOST', port: 'GATEWAY_PORT' },
 ];
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 
@@ -178,7 +208,7 @@ const CONFIG_ERROR_EXIT_CODE = 78;
 /** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
 function addressOf(service) {
   const host = !env[service.host] || ['0.0.0.0', '::'].includes(env[service.host]) ? '127.0.0.1' : env[service.host];
-  return { host, port: service.ownPort ?? Number(env[service.port[0]] || service.port[1]) };
+  return { host, port: service.ownPort ?? plan.ports[service.port] };
 }
 function urlOf({ host, port }) {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -187,7 +217,7 @@ const gatewayUrl = urlOf(addressOf(services.at(-1)));
 
 /** What a server's process is given besides the supervisor's environment: its port, the event replicas. */
 function envOf(service) {
-  if (service.ownPort !== undefined) return { ...env, [service.port[0]]: String(service.ownPort) };
+  if (service.ownPort !== undefined) return { ...env, [service.port]: String(service.ownPort) };
   if (service.name === 'gateway' && eventServers.length > 1 && !env.EVENT_SERVICE_URL) {
     return { ...env, EVENT_SERVICE_URL: eventServers.map((replica) => urlOf(addressOf(replica))).join(',') };
   }
