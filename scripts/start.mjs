@@ -3,8 +3,8 @@
 // processes, each with its own readable log prefix. First it compiles what changed with SWC (scripts/build-fast.mjs), then
 // it starts the servers and prints the time to ready. A server that dies is restarted by this supervisor
 // (after 1 s, doubling up to 30 s while it keeps dying; the others keep running); only a server that crashes
-// again and again right after starting makes it give up and stop the stack. Ctrl-C (or SIGTERM) stops
-// them all gracefully.
+// again and again right after starting makes it give up and stop the stack. Ctrl-C (or SIGTERM, to this
+// process or to the npm that started it) stops them all gracefully.
 //
 // MONGODB_URI names the MongoDB server to use. Without it, an embedded MongoDB (mongodb-memory-server,
 // a real mongod) is started with its data under .data/mongo, so a restart keeps users and events.
@@ -392,3 +392,10 @@ process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
 // The terminal closed: nobody is left to press Ctrl-C, so stop rather than leave servers behind.
 process.on('SIGHUP', () => void shutdown());
+// `kill <npm's pid>` after `npm start &` ends npm alone (it runs this script through `sh -c`, which does not
+// pass the signal on): this process would be re-parented and keep the whole stack running, with nobody left
+// to stop it. So a parent that goes away stops the stack as SIGTERM does. (unref: it keeps nothing alive.)
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown();
+}, 1_000).unref();
