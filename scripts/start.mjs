@@ -14,7 +14,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { buildServers } from './build-fast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const useColor = process.stdout.isTTY;
@@ -121,6 +120,13 @@ if (nodeMajor !== 24) {
   process.exit(1);
 }
 
+// Imported here, not at the top: before `npm ci` its @swc/core is missing, and a static import would fail
+// with Node's ERR_MODULE_NOT_FOUND before any of the checks above could say anything useful.
+const { buildServers } = await import('./build-fast.mjs').catch((error) => {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  say(paint(31, `the dependencies are not installed (${error.message.split('\n')[0]}): run npm ci first`));
+  process.exit(1);
+});
 const buildStartedAt = performance.now();
 const built = (await buildServers()).filter((result) => result.built).map((result) => result.pkg);
 say(
