@@ -103,5 +103,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   trap ferretdb_store_stop EXIT
   trap 'exit 0' INT TERM
   echo "MONGODB_URI=$MONGODB_URI"
+  # The line above only shows the value: pasted as it is, it is not exported, and `npm start` (a new process)
+  # would not see it. This one is ready to paste. Its name is quoted so that the line does not contain
+  # "MONGODB_URI=": scripts that take the URI with `grep MONGODB_URI= | cut -d= -f2-` still find one line.
+  echo "export \"MONGODB_URI\"=$MONGODB_URI   # paste this, then in this shell: npm start"
   wait
 fi
