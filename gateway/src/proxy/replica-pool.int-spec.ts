@@ -148,7 +148,7 @@ describe('ReplicaPool', () => {
     const answer = await send(pool);
     expect(answer).toMatchObject({ error: { code: 'ECONNREFUSED' } });
     expect(downs.sort()).toEqual([dead, otherDead].sort());
-    // Every replica out of rotation: the next request still tries one (it may be back), not none.
+    // Every replica out of rotation: the next request still tries them (one may be back), not none.
     expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
   });
 
@@ -220,6 +220,65 @@ describe('ReplicaPool', () => {
     const late = await send(slow.pool, post('k1'));
     expect(late).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
     expect(dropped).toBe(1);
+  });
+
+  // Replica A refused (it was killed) and is back, but still in its cooldown; then replica B fails. The
+  // clock stands still, so A stays in its cooldown however long the test takes.
+  it('sends a request a refusing replica never received to a replica still in its cooldown when no other is in rotation', async () => {
+    const clock = { now: 1_000_000 };
+    const goingDown = createServer((request) => {
+      request.resume();
+      request.on('end', () => request.socket.destroy());
+    });
+    await new Promise<void>((resolve) => goingDown.listen(0, '127.0.0.1', resolve));
+    const b = url(goingDown);
+    const restarted = new FakeUpstream();
+    const a = await unusedUrl();
+    try {
+      const { pool, downs } = poolOf([a, b], { now: () => clock.now });
+      // A refuses and leaves the rotation; B receives the request and drops it (a GET: not sent again).
+      expect(await send(pool)).toMatchObject({ error: expect.any(Error) });
+      await restarted.start({ port: Number(new URL(a).port) });
+      // B is killed: it refuses. A is back, in its cooldown.
+      await new Promise((resolve) => goingDown.close(resolve));
+      expect(pool.inRotation()).toEqual([b]);
+      expect(await send(pool, { path: '/after' })).toMatchObject({ status: 200 });
+      expect(downs).toEqual([a, b]);
+      expect(restarted.seen.map((request) => request.url)).toEqual(['/after']);
+    } finally {
+      if (goingDown.listening) goingDown.close();
+      await restarted.stop();
+    }
+  });
+
+  it('sends a keyed request a replica dropped to a replica still in its cooldown when no other is in rotation', async () => {
+    const clock = { now: 1_000_000 };
+    const keyed = (request: { headers: unknown }) =>
+      (request.headers as Record<string, unknown> | undefined)?.['idempotency-key'] === 'k1';
+    const restarted = new FakeUpstream();
+    const a = await unusedUrl();
+    try {
+      const { pool, downs, resent } = poolOf([a, url(dropper)], { mayResendAfterDrop: keyed, now: () => clock.now });
+      // A refuses and leaves the rotation; the dropper receives the request and drops it (no key: not sent again).
+      expect(await send(pool)).toMatchObject({ error: expect.any(Error) });
+      await restarted.start({ port: Number(new URL(a).port) });
+      expect(pool.inRotation()).toEqual([url(dropper)]);
+      // The dropper crashes on a keyed claim: A, back though in its cooldown, answers for the key.
+      const claim = {
+        method: 'POST' as const,
+        path: '/events/e1/claims',
+        headers: { 'idempotency-key': 'k1' },
+        body: Buffer.from('{}'),
+      };
+      expect(await send(pool, claim)).toMatchObject({ status: 200 });
+      expect(dropped).toBe(2);
+      expect(resent).toEqual([url(dropper)]);
+      expect(downs).toEqual([a]);
+      expect(restarted.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/events/e1/claims' })]);
+      expect(restarted.seen[0]?.headers[RESENT_AFTER_DROP_HEADER]).toBe('1');
+    } finally {
+      await restarted.stop();
+    }
   });
 
   it('gives a request sent again after a drop only what is left of its time, and none once it is up', async () => {

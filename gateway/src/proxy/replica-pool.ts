@@ -146,15 +146,16 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
 /**
  * One upstream served by several replicas, as reply-from sees a dispatcher (`request(options, callback)`):
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
- * leaves the rotation for `cooldownMs`, and the request it never received is sent to the next replica in
- * rotation, each replica at most once. A request that may have reached a replica is not sent again,
- * whatever its method: the caller gets that replica's answer or error. The one exception is a request
- * that is idempotent by its key (`mayResendAfterDrop`), when the replica dropped the connection without
- * answering (it crashed): it goes to another replica in rotation not tried yet, which answers for the
- * key (its recorded outcome, 409 IDEMPOTENCY_IN_PROGRESS while it has none, or a fresh decision when the
- * key never reached the store), never with a second effect. A request sent again waits for its answer only
- * for what is left of `timeoutMs`, and is not sent again once that is up (the replica that gets it also
- * checks the request's start-by time before deciding anything: START_BY_HEADER).
+ * leaves the rotation for `cooldownMs`, and the request it never received is sent to the next replica not
+ * tried yet (in rotation, or else the one due back soonest: pick), each replica at most once. A request
+ * that may have reached a replica is not sent again, whatever its method: the caller gets that replica's
+ * answer or error. The one exception is a request that is idempotent by its key (`mayResendAfterDrop`),
+ * when the replica dropped the connection without answering (it crashed): it goes to another replica not
+ * tried yet (chosen the same way), which answers for the key (its recorded outcome, 409
+ * IDEMPOTENCY_IN_PROGRESS while it has none, or a fresh decision when the key never reached the store),
+ * never with a second effect. A request sent again waits for its answer only for what is left of
+ * `timeoutMs`, and is not sent again once that is up (the replica that gets it also checks the request's
+ * start-by time before deciding anything: START_BY_HEADER).
  */
 export class ReplicaPool {
   private replicas: Replica[] = [];
@@ -287,12 +288,12 @@ export class ReplicaPool {
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
-          const next = replayable && deadline > this.now() ? this.pick(tried, false) : undefined;
+          const next = replayable && deadline > this.now() ? this.pick(tried) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
           dropped ??= error;
           // Not when the time is up: the client is told of the drop (the request may have been acted on).
-          const next = deadline > this.now() ? this.pick(tried, false) : undefined;
+          const next = deadline > this.now() ? this.pick(tried) : undefined;
           if (next) {
             const headers = options.headers as Record<string, unknown> | undefined;
             const requestId = headers?.['x-request-id'];
@@ -307,7 +308,8 @@ export class ReplicaPool {
         else callback(null, data);
       });
     };
-    attempt(this.pick(tried, true) as Replica);
+    // Nothing tried yet: there is always one.
+    attempt(this.pick(tried) as Replica);
   }
 
   private mayResend(options: RequestOptions): boolean {
@@ -319,21 +321,26 @@ export class ReplicaPool {
   }
 
   /**
-   * The next replica in rotation that was not tried yet. For a first attempt with every replica out of
-   * rotation, the one whose time out ends first (it may be back; answering 503 without trying would
-   * keep a recovered upstream unused for a whole cooldown).
+   * The next replica in rotation that was not tried yet for this request; when every untried one is out
+   * of rotation, the one whose time out ends first (it may be back: answering 503, or 502 after a drop,
+   * without trying it would keep a recovered replica unused for a whole cooldown, as when one replica
+   * restarted a moment before the other died). The same for a first attempt and for a request sent on;
+   * undefined once every replica was tried.
    */
-  private pick(tried: Set<Replica>, first: boolean): Replica | undefined {
+  private pick(tried: Set<Replica>): Replica | undefined {
     const now = this.now();
     const count = this.replicas.length;
+    let soonest: Replica | undefined;
     for (let step = 0; step < count; step++) {
       const replica = this.replicas[(this.turn + step) % count] as Replica;
-      if (tried.has(replica) || replica.downUntil > now) continue;
-      this.turn = (this.turn + step + 1) % count;
-      return replica;
+      if (tried.has(replica)) continue;
+      if (replica.downUntil <= now) {
+        this.turn = (this.turn + step + 1) % count;
+        return replica;
+      }
+      if (soonest === undefined || replica.downUntil < soonest.downUntil) soonest = replica;
     }
-    if (!first) return undefined;
-    return this.replicas.reduce((soonest, replica) => (replica.downUntil < soonest.downUntil ? replica : soonest));
+    return soonest;
   }
 
   private takeOut(replica: Replica, error: Error): void {
