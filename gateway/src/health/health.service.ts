@@ -16,7 +16,11 @@ const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
 export class HealthService {
   constructor(private readonly probe: UpstreamProbe) {}
 
-  /** Ready when both servers are (probed in parallel); otherwise 503 naming the ones that are not. */
+  /**
+   * Ready when both servers are (probed in parallel); otherwise 503 naming the ones that are not. Without
+   * Retry-After, unlike the gateway's other 503s: this one reports a state to a probe (a container
+   * healthcheck, a load balancer) that asks again on its own schedule, not a request to send again.
+   */
   async check(): Promise<HealthReport> {
     const states = await Promise.all(UPSTREAMS.map(async (upstream) => ((await this.probe.isUp(upstream)) ? 'up' : 'down')));
     const services = Object.fromEntries(UPSTREAMS.map((upstream, index) => [upstream, states[index]])) as Record<

@@ -477,10 +477,13 @@ describe('upstream failures', () => {
       expectErrorBody(publicRoute, 503, 'UPSTREAM_UNAVAILABLE');
       expect(publicRoute.json()).toMatchObject({ message: 'auth server is unavailable' });
       expect(publicRoute.ms).toBeLessThan(2_000);
+      // Nothing was recorded: come back after the replica cooldown (UPSTREAM_REPLICA_COOLDOWN_MS, 5 s by default).
+      expect(publicRoute.headers['retry-after']).toBe('5');
 
       const protectedRoute = await rawRequest(down.url, 'GET', '/users/me', { headers: bearer(['USER']) });
       expectErrorBody(protectedRoute, 503, 'UPSTREAM_UNAVAILABLE');
       expect(protectedRoute.ms).toBeLessThan(2_000);
+      expect(protectedRoute.headers['retry-after']).toBe('5');
     } finally {
       await down.app.close();
     }

@@ -23,7 +23,10 @@ export interface GatewayProxyOptions {
   upstreams: Record<Upstream, readonly string[]>;
   timeoutMs: number;
   connectTimeoutMs: number;
-  /** How long a replica that refused a connection stays out of rotation. */
+  /**
+   * How long a replica that refused a connection stays out of rotation; also, in whole seconds, the
+   * Retry-After of the 503 answered when no replica can be reached (upstreamFailure).
+   */
   replicaCooldownMs: number;
   /** How often upstream host names are resolved again, each address a replica (0 or absent: never). */
   resolveIntervalMs?: number;
@@ -168,10 +171,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             }),
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {
-            const failure = upstreamFailure(error, upstream, options.timeoutMs);
+            const failure = upstreamFailure(error, upstream, options.timeoutMs, options.replicaCooldownMs);
             // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
             addRequestLineFields(reply.request, { upstream, code: failure.body.code });
-            void reply.code(failure.status).send(failure.body);
+            void reply.code(failure.status).headers(failure.headers).send(failure.body);
           },
           // An upstream's answer (a 503 included) is the client's answer: never replay a request.
           retryDelay: () => null,

@@ -7,26 +7,43 @@ function failure(code: string, wrapped = true): Error {
 }
 
 describe('upstreamFailure', () => {
-  it('answers 503 UPSTREAM_UNAVAILABLE when the upstream cannot be reached', () => {
+  it('answers 503 UPSTREAM_UNAVAILABLE when the upstream cannot be reached, with Retry-After', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) {
-      const { status, body } = upstreamFailure(failure(code), 'auth', 10_000);
+      const { status, body, headers } = upstreamFailure(failure(code), 'auth', 10_000, 5_000);
       expect(status, code).toBe(503);
       expect(body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'auth server is unavailable' });
+      expect(headers, code).toEqual({ 'retry-after': '5' });
+    }
+  });
+
+  it('tells the client to come back after the replica cooldown, in whole seconds and at least one', () => {
+    for (const [cooldownMs, seconds] of [
+      [1_500, '2'],
+      [2_000, '2'],
+      [1, '1'],
+      [0, '1'],
+      [600_000, '600'],
+    ] as const) {
+      expect(upstreamFailure(failure('ECONNREFUSED'), 'event', 10_000, cooldownMs).headers, String(cooldownMs)).toEqual({
+        'retry-after': seconds,
+      });
     }
   });
 
   it('answers 504 UPSTREAM_TIMEOUT when the upstream is too slow', () => {
     for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'FST_REPLY_FROM_GATEWAY_TIMEOUT']) {
-      const { status, body } = upstreamFailure(failure(code, false), 'event', 500);
+      const { status, body, headers } = upstreamFailure(failure(code, false), 'event', 500, 5_000);
       expect(status, code).toBe(504);
+      expect(headers).toEqual({});
       expect(body).toMatchObject({ code: 'UPSTREAM_TIMEOUT', message: 'event server did not answer within 500 ms' });
     }
   });
 
   it('answers 502 for anything else, never 500', () => {
     for (const error of [failure('ECONNRESET'), failure('UND_ERR_SOCKET'), new Error('odd'), 'not even an error']) {
-      const { status, body } = upstreamFailure(error, 'auth', 10_000);
+      const { status, body, headers } = upstreamFailure(error, 'auth', 10_000, 5_000);
       expect(status).toBe(502);
+      expect(headers).toEqual({});
       expect(body).toMatchObject({ statusCode: 502, error: 'Bad Gateway', code: 'UPSTREAM_ERROR' });
     }
   });

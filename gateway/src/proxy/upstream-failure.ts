@@ -37,17 +37,35 @@ function codesOf(error: unknown): string[] {
 /**
  * What the client hears when an upstream fails before answering: 503 when it cannot be reached, 504 when
  * it is too slow, 502 for anything else. Never a 500: the gateway itself did nothing wrong.
+ *
+ * The 503 carries Retry-After, as every 429 and 503 does (no replica received the request, so nothing was
+ * recorded: the client should come back): the replica cooldown (`cooldownMs`) in whole seconds, at least 1,
+ * the time the gateway itself gives a replica that refused before counting on it again.
  */
-export function upstreamFailure(error: unknown, upstream: string, timeoutMs: number): { status: number; body: ErrorBody } {
+export function upstreamFailure(
+  error: unknown,
+  upstream: string,
+  timeoutMs: number,
+  cooldownMs: number,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const codes = codesOf(error);
   if (codes.some((code) => UNREACHABLE_CODES.has(code))) {
-    return { status: 503, body: errorBody(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, `${upstream} server is unavailable`) };
+    return {
+      status: 503,
+      body: errorBody(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, `${upstream} server is unavailable`),
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(cooldownMs / 1000))) },
+    };
   }
   if (codes.some((code) => TIMEOUT_CODES.has(code))) {
     return {
       status: 504,
       body: errorBody(504, CommonErrorCode.UPSTREAM_TIMEOUT, `${upstream} server did not answer within ${timeoutMs} ms`),
+      headers: {},
     };
   }
-  return { status: 502, body: errorBody(502, GatewayErrorCode.UPSTREAM_ERROR, `${upstream} server failed to answer`) };
+  return {
+    status: 502,
+    body: errorBody(502, GatewayErrorCode.UPSTREAM_ERROR, `${upstream} server failed to answer`),
+    headers: {},
+  };
 }
