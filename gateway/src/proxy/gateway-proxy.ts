@@ -124,7 +124,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         onReplicaDown: (origin, error) =>
           fastify.log.warn(
             { upstream, replica: origin, code: (error as { code?: unknown }).code, cooldownMs: options.replicaCooldownMs },
-            'upstream replica out of rotation: it could not be connected to',
+            // `code`: a connect failure, or UND_ERR_HEADERS_TIMEOUT (it answered nothing for the whole timeout).
+            'upstream replica out of rotation: it could not be connected to, or answered nothing',
           ),
         mayResendAfterDrop: (request) => carriesHonouredKey(table, request),
         onResent: (origin, error, requestId) =>

@@ -323,6 +323,35 @@ describe('ReplicaPool', () => {
     }
   });
 
+  it("leaves a replica that answered nothing for a request's whole time out of rotation (stopped or frozen), not one that answered others meanwhile", async () => {
+    // Frozen: it holds the request and answers nothing; it leaves the rotation, and the next requests go to the other.
+    const frozen = poolOf([url(silent), one.url], { timeoutMs: 100 });
+    expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+    expect(frozen.downs).toEqual([url(silent)]);
+    expect(frozen.pool.inRotation()).toEqual([one.url]);
+    for (let index = 0; index < 3; index++) expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+    expect(one.seen).toHaveLength(3);
+
+    // Slow on one request, answering another while it waits: it stays in rotation.
+    const slowOnOne = createServer((request, response) => {
+      request.resume();
+      if (request.url !== '/slow') response.end('ok');
+    });
+    await new Promise<void>((resolve) => slowOnOne.listen(0, '127.0.0.1', resolve));
+    try {
+      // Its timeout is long enough for the other answer to come first on a busy machine: only the order matters.
+      const slow = poolOf([url(slowOnOne)], { timeoutMs: 5_000 });
+      const waiting = send(slow.pool, { path: '/slow' });
+      expect(await send(slow.pool, { path: '/fast' })).toMatchObject({ status: 200, text: 'ok' });
+      expect(await waiting).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(slow.downs).toEqual([]);
+      expect(slow.pool.inRotation()).toEqual([url(slowOnOne)]);
+    } finally {
+      slowOnOne.closeAllConnections();
+      await new Promise((resolve) => slowOnOne.close(resolve));
+    }
+  });
+
   it('does not send a request on to another replica once its time is up, even one the first never received', async () => {
     const clock = { now: 1_000_000 };
     const pool = new ReplicaPool({

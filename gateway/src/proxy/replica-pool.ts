@@ -44,6 +44,11 @@ export function isDroppedWithoutAnswer(error: unknown): boolean {
   return hasCodeIn(error, DROPPED_CODES);
 }
 
+/** No answer's headers within the time allowed (undici's headers timeout). */
+function isAnswerTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'UND_ERR_HEADERS_TIMEOUT';
+}
+
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
@@ -110,7 +115,7 @@ export interface ReplicaPoolOptions {
   /** Connections per replica (one request each); requests beyond them wait in the gateway. */
   maxConnections?: number;
   now?: () => number;
-  /** Told when a replica is taken out of rotation (for the log). */
+  /** Told when a replica is taken out of rotation (for the log), with the refusal or the answer timeout. */
   onReplicaDown?: (origin: string, error: Error) => void;
   /**
    * Whether a request that a replica may have received, and dropped without answering, may be sent to
@@ -127,6 +132,8 @@ interface Replica {
   pool: Pool;
   /** Out of rotation until then (ms); 0 when in rotation. */
   downUntil: number;
+  /** When it last answered a request (its answer's headers came; ms). */
+  answeredAt: number;
 }
 
 /** One configured origin and the replicas it stands for now. */
@@ -146,7 +153,8 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
 /**
  * One upstream served by several replicas, as reply-from sees a dispatcher (`request(options, callback)`):
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
- * leaves the rotation for `cooldownMs`, and the request it never received is sent to the next replica not
+ * leaves the rotation for `cooldownMs`, as does one that answered nothing at all (no request of any) while
+ * a request sent to it waited its whole time; the request a replica never received is sent to the next replica not
  * tried yet (in rotation, or else the one due back soonest: pick), each replica at most once. A request
  * that may have reached a replica is not sent again, whatever its method: the caller gets that replica's
  * answer or error. The one exception is a request that is idempotent by its key (`mayResendAfterDrop`),
@@ -246,6 +254,7 @@ export class ReplicaPool {
     return {
       origin,
       downUntil: 0,
+      answeredAt: 0,
       pool: new Pool(origin, {
         // One request per connection. Enough connections that a burst reaches the upstream, which decides
         // what to work on and sheds the rest at once (503 + Retry-After), instead of waiting here unseen
@@ -284,7 +293,14 @@ export class ReplicaPool {
       // Never 0, which undici reads as "no limit".
       if (tried.size > 0) options.headersTimeout = Math.max(1, deadline - this.now());
       tried.add(replica);
+      const sentAt = this.now();
       replica.pool.request(options, (error, data) => {
+        if (!error) replica.answeredAt = this.now();
+        // It answered nothing at all for the request's whole time, this request or any other: stopped or
+        // frozen (a process paused, a host that keeps its connections but runs nothing), not merely slow.
+        // Left in rotation, it would hold every request sent to it for the whole timeout and answer 504;
+        // out of it, the others answer. Not sent again: it may have received the request.
+        else if (isAnswerTimeout(error) && replica.answeredAt < sentAt) this.takeOut(replica, error);
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
