@@ -25,6 +25,8 @@ export class AppModule {
         MongooseModule.forRoot(config.database.uri, {
           dbName: config.database.dbName,
           serverSelectionTimeoutMS: 5_000,
+          // Each failed attempt's line says why (refused, timed out, authentication failed), not only that it failed.
+          verboseRetryLog: true,
         }),
         JwtAuthModule.forRootAsync({
           useFactory: () => ({
