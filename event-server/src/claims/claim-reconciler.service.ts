@@ -101,7 +101,7 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** A dead request's key: answer with the claim it recorded, or forget the key when it recorded nothing lasting. */
   private async resolveKey(record: IdempotencyRecord): Promise<StaleKeyResolution<ClaimOutcome>> {
-    return recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key));
+    return recordedOutcomeOf(await this.claims.findRecordedUnder(record));
   }
 
   private tick(): void {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import type { ClaimFilter, ClaimProjection, ClaimRecord, NewClaim } from './claim.js';
+import type { IdempotencyRecord } from '../idempotency/idempotency-key.js';
+import { type ClaimFilter, type ClaimProjection, type ClaimRecord, type NewClaim, keyedClaimId } from './claim.js';
 import { type StoredClaim, toClaim, toClaimDocument } from './claim.mapper.js';
 import { ClaimEntity } from './claim.schema.js';
 import type { ClaimStatus } from './claim.state-machine.js';
@@ -124,6 +125,15 @@ export class ClaimRepository {
   async findReleasePending(limit: number): Promise<ClaimRecord[]> {
     const docs = await this.model.find({ releasePending: true }).limit(limit).lean<StoredClaim[]>().exec();
     return docs.map(toClaim);
+  }
+
+  /**
+   * The claim a key's use recorded: the one under its keyed id (keyedClaimId, one read by `_id`); for a key
+   * stored before lineages were, the newest claim carrying the key text.
+   */
+  async findRecordedUnder(key: IdempotencyRecord): Promise<ClaimRecord | undefined> {
+    if (!key.lineageStored) return this.findLatestByIdempotencyKey(key.userId, key.key);
+    return this.findById(keyedClaimId(key.userId, key.key, key.lineage));
   }
 
   async findLatestByIdempotencyKey(userId: string, idempotencyKey: string): Promise<ClaimRecord | undefined> {

@@ -340,7 +340,7 @@ export class ClaimsService {
     // An interrupted request is retried by its client, not replayed: the reconciler forgets its key.
     final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
     // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
-    recorded: async (record) => recordedOutcomeOf(await this.claims.findLatestByIdempotencyKey(record.userId, record.key)),
+    recorded: async (record) => recordedOutcomeOf(await this.claims.findRecordedUnder(record)),
   };
 
   /** Decides and records the request's one claim, under `id` (whatever its outcome: one document). */
@@ -439,6 +439,8 @@ export class ClaimsService {
     if (!onClaim) return (await this.claims.tryInsert(claim)) ? { claim } : { refused: 'ALREADY_CLAIMED' };
     let inserted: T | undefined;
     let holder: ClaimRecord | undefined;
+    // Whether its own id was looked for (once: a later refusal by it still ends in recordRefusal's answer).
+    let probed = false;
     const taken = await this.stock.takeOnClaim(onClaim, async (unit) => {
       const holding = { ...claim, unit: { rewardId: onClaim.id, unit } };
       const result = await this.claims.insert(holding);
@@ -452,7 +454,10 @@ export class ClaimsService {
       holder = await this.holderOf(claim.slotKey);
       if (holder) return 'STOP';
       // The store did not say which index (FerretDB): with a key, its claim may be recorded already.
-      if (claim.idempotencyKey !== undefined && (await this.claims.findById(claim.id))) return 'STOP';
+      if (claim.idempotencyKey !== undefined && !probed) {
+        probed = true;
+        if (await this.claims.findById(claim.id)) return 'STOP';
+      }
       return 'HELD';
     });
     if (inserted) return { claim: inserted };

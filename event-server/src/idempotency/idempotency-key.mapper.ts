@@ -16,5 +16,6 @@ export function toIdempotencyRecord(doc: StoredIdempotencyKey): IdempotencyRecor
     createdAt: doc.createdAt,
     ...(doc.owner != null && { owner: doc.owner }),
     lineage: doc.lineage ?? doc._id.toString(),
+    lineageStored: doc.lineage != null,
   };
 }

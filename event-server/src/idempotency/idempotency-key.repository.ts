@@ -61,6 +61,17 @@ export class IdempotencyKeyRepository {
     );
   }
 
+  /**
+   * A key whose request died having recorded nothing: kept, so that the request taking it over records
+   * under its lineage (deleted, a stalled owner waking later would record a second claim for the key).
+   */
+  async markForgotten(id: string): Promise<void> {
+    await this.model.collection.updateOne(
+      { _id: new Types.ObjectId(id), state: 'IN_PROGRESS' },
+      { $set: { state: 'FORGOTTEN' } },
+    );
+  }
+
   async delete(id: string): Promise<void> {
     await this.model.deleteOne({ _id: id }).exec();
   }
@@ -76,7 +87,7 @@ export class IdempotencyKeyRepository {
   }
 
   async deleteCreatedBefore(cutoff: Date): Promise<number> {
-    const result = await this.model.deleteMany({ state: 'DONE', createdAt: { $lt: cutoff } }).exec();
+    const result = await this.model.deleteMany({ state: { $in: ['DONE', 'FORGOTTEN'] }, createdAt: { $lt: cutoff } }).exec();
     return result.deletedCount;
   }
 }

@@ -1,7 +1,12 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
 
-export const IDEMPOTENCY_STATES = ['IN_PROGRESS', 'DONE'] as const;
+/**
+ * IN_PROGRESS while its request runs (or died); DONE with its outcome; FORGOTTEN when the reconciler found
+ * that its request died having recorded nothing: the next request with the key takes it over, under the
+ * same lineage (IdempotencyService).
+ */
+export const IDEMPOTENCY_STATES = ['IN_PROGRESS', 'DONE', 'FORGOTTEN'] as const;
 export type IdempotencyState = (typeof IDEMPOTENCY_STATES)[number];
 
 /** A refusal a request's use case threw (a DomainError below 500), stored to be thrown again on replay. */

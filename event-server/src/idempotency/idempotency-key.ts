@@ -16,6 +16,8 @@ export interface IdempotencyRecord {
    * whatever that request records is recorded once under it (see keyedClaimId).
    */
   lineage: string;
+  /** False for a key stored before lineages were (its lineage is its own id, and its claim's id is random). */
+  lineageStored: boolean;
 }
 
 /** A finished request's outcome: what its use case returned, or the refusal it threw. */

@@ -159,7 +159,10 @@ export class IdempotencyService {
   /** The deletion of keys past retention (see IDEMPOTENCY_SWEEP_EVERY_MS): the first pass makes it. */
   private readonly sweep = new AtMostEvery(IDEMPOTENCY_SWEEP_EVERY_MS);
 
-  /** Finishes keys left IN_PROGRESS by a dead request and, every IDEMPOTENCY_SWEEP_EVERY_MS, deletes keys past their retention. */
+  /**
+   * Finishes keys left IN_PROGRESS by a dead request (its outcome; FORGOTTEN when it recorded nothing; gone
+   * when all it recorded is to be retried) and, every IDEMPOTENCY_SWEEP_EVERY_MS, deletes keys past their retention.
+   */
   async reconcile<T extends object>(
     resolve: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>,
     staleAfterMs: number = IDEMPOTENCY_STALE_MS,
@@ -168,7 +171,10 @@ export class IdempotencyService {
     const stale = await this.keys.findInProgressBefore(new Date(now - staleAfterMs), 500);
     for (const record of stale) {
       const resolution = await resolve(record);
-      if (resolution === 'forget' || resolution === 'retry') await this.keys.delete(record.id);
+      // Nothing recorded: kept, FORGOTTEN, so that the request taking it over records under its lineage (a
+      // deleted key would start a new one, and its owner, only stalled, could record a second claim).
+      if (resolution === 'forget') await this.keys.markForgotten(record.id);
+      else if (resolution === 'retry') await this.keys.delete(record.id);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
     if (this.sweep.due(now)) await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
@@ -191,10 +197,13 @@ export class IdempotencyService {
       const { status, code, message, details } = existing.error;
       throw new DomainError(status, code, message, details);
     }
-    if (existing?.state === 'IN_PROGRESS' && options.recorded) {
+    if ((existing?.state === 'IN_PROGRESS' || existing?.state === 'FORGOTTEN') && options.recorded) {
       const outcome = await options.recorded(existing);
       if (outcome === 'forget' || outcome === 'retry') {
-        if (mayTakeOver && (this.abandoned.has(existing.id) || (await this.liveness.isDead(existing.owner)))) {
+        // Forgotten by the reconciler, abandoned by this process, or its owner dead: nothing runs for it.
+        const idle =
+          existing.state === 'FORGOTTEN' || this.abandoned.has(existing.id) || (await this.liveness.isDead(existing.owner));
+        if (mayTakeOver && idle) {
           return outcome === 'forget' ? { takeOver: existing, lineage: existing.lineage } : { takeOver: existing };
         }
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {

@@ -1,0 +1,125 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { ClaimFaults } from './claim-faults.js';
+import { ClaimReconciler } from './claim-reconciler.service.js';
+
+/**
+ * A key's use keeps its lineage (keyedClaimId) on every path by which another request takes the key over
+ * from a run that is only stalled: the reconciler forgetting the key, and a second takeover after an
+ * INTERRUPTED claim. The stalled run, waking, is refused by the claim's unique id and answers that claim.
+ */
+describe('a stalled run of a keyed claim, its key taken over by another replica', () => {
+  let a: EventTestApp;
+  let b: EventTestApp;
+
+  beforeAll(async () => {
+    a = await startEventTestApp('claims_lineage', { CLAIM_RECONCILE_INTERVAL_MS: '0' });
+    const dbName = a.app.get<Connection>(getConnectionToken()).name;
+    b = await startEventTestApp('claims_lineage', {
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: a.issuer.jwksUrl,
+      CLAIM_RECONCILE_INTERVAL_MS: '0',
+    });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  function stallAtKeyTaken(app: EventTestApp, nth = 1, crashFirstAt?: string) {
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    const state = { reached: false, seen: 0 };
+    vi.spyOn(app.app.get(ClaimFaults), 'at').mockImplementation(async (at) => {
+      if (crashFirstAt !== undefined && at === crashFirstAt && state.seen === 0) {
+        state.seen++;
+        throw new Error('injected crash');
+      }
+      if (at !== 'key-taken') return;
+      if (crashFirstAt === undefined) state.seen++;
+      if (state.reached || (crashFirstAt === undefined && state.seen < nth)) return;
+      if (crashFirstAt !== undefined && state.seen === 0) return;
+      state.reached = true;
+      await stalled;
+    });
+    return { release: () => release(), state };
+  }
+
+  it('the reconciler forgot the key (FORGOTTEN, its lineage kept): the retry records under it, the woken run records nothing', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, {
+      rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [player] = await eligibleUsers(a, operator, 1);
+    const store = a.app.get<Connection>(getConnectionToken());
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, event.id, player!, 'k-rec');
+    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
+    // Past CLAIM_STALE_AFTER_MS (30 s by default) the reconciler of any replica forgets the key: nothing recorded.
+    await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 3_600_000, keyStaleAfterMs: 0 });
+    expect(await store.collection('idempotency_keys').findOne({ userId: player!.id, key: 'k-rec' })).toMatchObject({
+      state: 'FORGOTTEN',
+    });
+    const patch = (app: EventTestApp, status: string) =>
+      app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
+    expect((await patch(b, 'INACTIVE')).status).toBe(200);
+    const retried = await claim(b, event.id, player!, 'k-rec');
+    expect(retried.status).toBe(422);
+    expect((await patch(a, 'ACTIVE')).status).toBe(200);
+    stall.release();
+    const woke = await first;
+    const recorded = await store.collection('claims').find({ userId: player!.id }).toArray();
+    expect(recorded.map((doc) => [doc.status, doc.reason])).toEqual([['REJECTED', 'EVENT_NOT_ACTIVE']]);
+    expect(woke.body).toEqual(retried.body);
+  });
+
+  it('a key taken over after its claim was INTERRUPTED (a new use), then taken over again from that stalled use: one claim of that use', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, {
+      rewards: [
+        { type: 'POINT' as const, name: 'A', quantity: 1, stock: 5 },
+        { type: 'ITEM' as const, name: 'B', quantity: 1, stock: 5, itemCode: 'B' },
+      ],
+    });
+    const [player] = await eligibleUsers(a, operator, 1);
+    const store = a.app.get<Connection>(getConnectionToken());
+    const keys = store.collection('idempotency_keys');
+    // Run 1 on a: claim PROCESSING, then the process "dies" (crash: the key is abandoned in a's memory).
+    const stall = stallAtKeyTaken(a, 1, 'intent-inserted');
+    expect((await claim(a, event.id, player!, 'k-chain')).status).toBe(500);
+    // The reconciler rejects the stuck claim as INTERRUPTED (the key is not stale yet).
+    await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0, keyStaleAfterMs: 3_600_000 });
+    // Run 2 on a: 'retry' takes the key over (new lineage L2) and stalls right after taking it.
+    const second = claim(a, event.id, player!, 'k-chain');
+    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
+    const l2 = await keys.findOne({ userId: player!.id, key: 'k-chain' });
+    expect(l2?.lineage).toBeDefined();
+    // Run 2's replica is judged dead (missed beats), the event paused; run 3 on b takes the key over.
+    const long = new Date(Date.now() - 60_000);
+    await store
+      .collection<{ _id: string }>('event_server_instances')
+      .updateOne({ _id: 'replica-frozen' }, { $set: { startedAt: long, beatAt: long, heartbeatMs: 1_000 } }, { upsert: true });
+    await keys.updateOne({ userId: player!.id, key: 'k-chain' }, { $set: { owner: 'replica-frozen' } });
+    const patch = (app: EventTestApp, status: string) =>
+      app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
+    expect((await patch(b, 'INACTIVE')).status).toBe(200);
+    const third = await claim(b, event.id, player!, 'k-chain');
+    expect(third.status).toBe(422);
+    // The second takeover keeps the lineage of the use it took over (judged by that use's own claim, none).
+    expect((await keys.findOne({ userId: player!.id, key: 'k-chain' }))?.lineage).toBe(l2?.lineage);
+    expect((await patch(a, 'ACTIVE')).status).toBe(200);
+    stall.release();
+    const woke = await second;
+    const recorded = await store.collection('claims').find({ userId: player!.id }).toArray();
+    const decided = recorded.filter((d) => d.reason !== 'INTERRUPTED');
+    expect(decided).toHaveLength(1);
+    expect(woke.body).toEqual(third.body);
+  });
+});
