@@ -1,8 +1,8 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Dispatcher } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Dispatcher, Pool } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { TEST_AUDIENCE, TEST_ISSUER, fakeAuthServer, startGateway } from '../testing/gateway-harness.js';
@@ -148,8 +148,15 @@ describe('ReplicaPool', () => {
     const answer = await send(pool);
     expect(answer).toMatchObject({ error: { code: 'ECONNREFUSED' } });
     expect(downs.sort()).toEqual([dead, otherDead].sort());
-    // Every replica out of rotation: the next request still tries them (one may be back), not none.
-    expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+    // Every replica out of rotation: the next request still tries one (it may be back), not none, and
+    // only one: the one due back soonest (with every replica down, one connect attempt per request).
+    const sent = vi.spyOn(Pool.prototype, 'request');
+    try {
+      expect(await send(pool)).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+      expect(sent).toHaveBeenCalledTimes(1);
+    } finally {
+      sent.mockRestore();
+    }
   });
 
   it('never sends again a request a replica may have received, whatever the method, unless idempotent by its key', async () => {
@@ -309,6 +316,8 @@ describe('ReplicaPool', () => {
       });
       expect(await send(first.pool, post)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
       expect(first.resent).toEqual([url(slowDropper)]);
+      // Sent on with 50 ms left, its silence says nothing of the replica: it stays in rotation.
+      expect(first.downs).toEqual([]);
 
       // No time left: not sent again; the caller is told of the drop (the request may have been acted on).
       clock.spent = 60_000;

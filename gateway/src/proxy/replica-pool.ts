@@ -289,27 +289,32 @@ export class ReplicaPool {
     // (the request may have been acted on), not the refusal (which would say it never was); a later
     // replica's own failure after receiving it (a timeout, another drop) is reported as it is.
     let dropped: Error | undefined;
+    // Whether a replica out of rotation was tried: one per request at most (see pick).
+    let triedOutOfRotation = false;
     const attempt = (replica: Replica): void => {
-      // Never 0, which undici reads as "no limit".
-      if (tried.size > 0) options.headersTimeout = Math.max(1, deadline - this.now());
-      tried.add(replica);
       const sentAt = this.now();
+      if (replica.downUntil > sentAt) triedOutOfRotation = true;
+      // The first attempt has the request's whole time; a later one what is left (never 0: "no limit" to undici).
+      const whole = tried.size === 0;
+      if (!whole) options.headersTimeout = Math.max(1, deadline - sentAt);
+      tried.add(replica);
       replica.pool.request(options, (error, data) => {
         if (!error) replica.answeredAt = this.now();
         // It answered nothing at all for the request's whole time, this request or any other: stopped or
         // frozen (a process paused, a host that keeps its connections but runs nothing), not merely slow.
         // Left in rotation, it would hold every request sent to it for the whole timeout and answer 504;
-        // out of it, the others answer. Not sent again: it may have received the request.
-        else if (isAnswerTimeout(error) && replica.answeredAt < sentAt) this.takeOut(replica, error);
+        // out of it, the others answer. Not sent again: it may have received the request. Only after a
+        // whole wait: a request sent on with moments left says nothing of the replica that got it.
+        else if (whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.takeOut(replica, error);
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
-          const next = replayable && deadline > this.now() ? this.pick(tried) : undefined;
+          const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
           dropped ??= error;
           // Not when the time is up: the client is told of the drop (the request may have been acted on).
-          const next = deadline > this.now() ? this.pick(tried) : undefined;
+          const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation) : undefined;
           if (next) {
             const headers = options.headers as Record<string, unknown> | undefined;
             const requestId = headers?.['x-request-id'];
@@ -325,7 +330,7 @@ export class ReplicaPool {
       });
     };
     // Nothing tried yet: there is always one.
-    attempt(this.pick(tried) as Replica);
+    attempt(this.pick(tried, true) as Replica);
   }
 
   private mayResend(options: RequestOptions): boolean {
@@ -340,10 +345,11 @@ export class ReplicaPool {
    * The next replica in rotation that was not tried yet for this request; when every untried one is out
    * of rotation, the one whose time out ends first (it may be back: answering 503, or 502 after a drop,
    * without trying it would keep a recovered replica unused for a whole cooldown, as when one replica
-   * restarted a moment before the other died). The same for a first attempt and for a request sent on;
-   * undefined once every replica was tried.
+   * restarted a moment before the other died), when `outOfRotation` allows: one such try per request, so that
+   * with every replica down a request costs one connect attempt, not one per replica. The same for a first
+   * attempt and for a request sent on; undefined once every replica was tried.
    */
-  private pick(tried: Set<Replica>): Replica | undefined {
+  private pick(tried: Set<Replica>, outOfRotation: boolean): Replica | undefined {
     const now = this.now();
     const count = this.replicas.length;
     let soonest: Replica | undefined;
@@ -356,7 +362,7 @@ export class ReplicaPool {
       }
       if (soonest === undefined || replica.downUntil < soonest.downUntil) soonest = replica;
     }
-    return soonest;
+    return outOfRotation ? soonest : undefined;
   }
 
   private takeOut(replica: Replica, error: Error): void {
