@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
+import { RetryUnder } from '../idempotency/idempotency.rules.js';
 import { type ClaimPayout, type PayoutStatus, payoutRecorded } from '../payout/payout.rules.js';
 import type { ClaimReason, ClaimStatus } from './claim.state-machine.js';
 
@@ -162,11 +163,12 @@ export function outcomeOf(claim: ClaimRecord): ClaimOutcome {
 /**
  * What a claim request with an Idempotency-Key recorded, judged from the newest claim carrying the key:
  * its outcome once that claim is settled; 'wait' while it is PROCESSING; 'forget' when the request recorded
- * no claim; 'retry' when the reconciler rejected it as INTERRUPTED (the client is to retry: a new claim).
+ * no claim; RetryUnder when the reconciler rejected it as INTERRUPTED (the client is to retry: a new claim).
  */
-export function recordedOutcomeOf(claim: ClaimRecord | undefined): ClaimOutcome | 'wait' | 'forget' | 'retry' {
+export function recordedOutcomeOf(claim: ClaimRecord | undefined): ClaimOutcome | 'wait' | 'forget' | RetryUnder {
   if (!claim) return 'forget';
-  if (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED') return 'retry';
+  // The next use records under the interrupted claim's id: every request taking the key over agrees on it.
+  if (claim.status === 'REJECTED' && claim.reason === 'INTERRUPTED') return new RetryUnder(claim.id);
   if (claim.status === 'PROCESSING') return 'wait';
   return outcomeOf(claim);
 }

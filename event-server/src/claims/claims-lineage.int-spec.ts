@@ -1,24 +1,34 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { IdempotencyKeyRepository } from '../idempotency/idempotency-key.repository.js';
 import { ClaimFaults } from './claim-faults.js';
+import { ClaimRepository } from './claim.repository.js';
 import { ClaimReconciler } from './claim-reconciler.service.js';
 
 /**
  * A key's use keeps its lineage (keyedClaimId) on every path by which another request takes the key over
- * from a run that is only stalled: the reconciler forgetting the key, and a second takeover after an
- * INTERRUPTED claim. The stalled run, waking, is refused by the claim's unique id and answers that claim.
+ * from a run that is only stalled: the reconciler forgetting the key, a second takeover after an INTERRUPTED
+ * claim, two takeovers at once, a takeover whose write failed. The stalled run, waking, is refused by the
+ * claim's unique id and answers that claim.
  */
 describe('a stalled run of a keyed claim, its key taken over by another replica', () => {
   let a: EventTestApp;
   let b: EventTestApp;
+  /** A third replica, for a request with the key while a and b each hold one. */
+  let c: EventTestApp;
 
   beforeAll(async () => {
     a = await startEventTestApp('claims_lineage', { CLAIM_RECONCILE_INTERVAL_MS: '0' });
     const dbName = a.app.get<Connection>(getConnectionToken()).name;
     b = await startEventTestApp('claims_lineage', {
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: a.issuer.jwksUrl,
+      CLAIM_RECONCILE_INTERVAL_MS: '0',
+    });
+    c = await startEventTestApp('claims_lineage', {
       EVENT_DB_NAME: dbName,
       AUTH_JWKS_URL: a.issuer.jwksUrl,
       CLAIM_RECONCILE_INTERVAL_MS: '0',
@@ -30,7 +40,7 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
   });
 
   afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
+    await Promise.all([a?.close(), b?.close(), c?.close()]);
   });
 
   function stallAtKeyTaken(app: EventTestApp, nth = 1, crashFirstAt?: string) {
@@ -121,5 +131,107 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     const decided = recorded.filter((d) => d.reason !== 'INTERRUPTED');
     expect(decided).toHaveLength(1);
     expect(woke.body).toEqual(third.body);
+  });
+
+  /** An AUTO event with one limited reward, a player, and that player's first run with `key` stalled on a; the reconciler forgot the key. */
+  async function forgottenWhileStalled(key: string) {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, {
+      rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [player] = await eligibleUsers(a, operator, 1);
+    const store = a.app.get<Connection>(getConnectionToken());
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, event.id, player!, key);
+    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
+    await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 3_600_000, keyStaleAfterMs: 0 });
+    const forgotten = await store.collection('idempotency_keys').findOne({ userId: player!.id, key });
+    expect(forgotten).toMatchObject({ state: 'FORGOTTEN' });
+    const patch = (app: EventTestApp, status: string) =>
+      app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
+    return { event, player: player!, store, stall, first, lineage: forgotten!.lineage as string, patch };
+  }
+
+  it('two requests taking the forgotten key over at once, then the stalled run waking: one claim, one answer', async () => {
+    const { event, player, store, stall, first, lineage, patch } = await forgottenWhileStalled('k-twice');
+    // Replica b's takeover waits before its write, the key still FORGOTTEN; a second request takes it over meanwhile.
+    const keys = b.app.get(IdempotencyKeyRepository);
+    const takeOver = keys.takeOver.bind(keys);
+    let reachedTakeOver = false;
+    let releaseTakeOver!: () => void;
+    const held = new Promise<void>((resolve) => (releaseTakeOver = resolve));
+    vi.spyOn(keys, 'takeOver').mockImplementation(async (...args) => {
+      reachedTakeOver = true;
+      await held;
+      return takeOver(...args);
+    });
+    expect((await patch(b, 'INACTIVE')).status).toBe(200);
+    const onB = claim(b, event.id, player, 'k-twice');
+    await vi.waitFor(() => expect(reachedTakeOver).toBe(true), { timeout: 30_000, interval: 20 });
+    const onC = await claim(c, event.id, player, 'k-twice');
+    expect(onC.status).toBe(422);
+    releaseTakeOver();
+    expect((await onB).body).toEqual(onC.body);
+    expect((await store.collection('idempotency_keys').findOne({ userId: player.id, key: 'k-twice' }))?.lineage).toBe(lineage);
+    expect((await patch(a, 'ACTIVE')).status).toBe(200);
+    stall.release();
+    expect((await first).body).toEqual(onC.body);
+    expect(await store.collection('claims').countDocuments({ userId: player.id })).toBe(1);
+  });
+
+  it('a takeover whose write failed (the store failing over): the next request takes the key over under the same lineage', async () => {
+    const { event, player, store, stall, first, lineage, patch } = await forgottenWhileStalled('k-blip');
+    const keys = b.app.get(IdempotencyKeyRepository);
+    vi.spyOn(keys, 'takeOver').mockRejectedValueOnce(new Error('connection reset (the store failing over)'));
+    expect((await patch(b, 'INACTIVE')).status).toBe(200);
+    expect((await claim(b, event.id, player, 'k-blip')).status).toBeGreaterThanOrEqual(500);
+    const retried = await claim(b, event.id, player, 'k-blip');
+    expect(retried.status).toBe(422);
+    expect((await store.collection('idempotency_keys').findOne({ userId: player.id, key: 'k-blip' }))?.lineage).toBe(lineage);
+    expect((await patch(a, 'ACTIVE')).status).toBe(200);
+    stall.release();
+    expect((await first).body).toEqual(retried.body);
+    expect(await store.collection('claims').countDocuments({ userId: player.id })).toBe(1);
+  });
+
+  it('a keyed claim whose own id is taken while it tries units (the store naming no index, as FerretDB): answers that claim, does not walk the units for ever', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, {
+      rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
+    });
+    const [player] = await eligibleUsers(a, operator, 1);
+    const store = c.app.get<Connection>(getConnectionToken());
+    const claims = c.app.get(ClaimRepository);
+    const insert = claims.insert.bind(claims);
+    let calls = 0;
+    vi.spyOn(claims, 'insert').mockImplementation(async (doc) => {
+      calls++;
+      // A walk of the units that never ends fails here, as a state, not after a time.
+      if (calls > 50) throw new Error('still walking the units');
+      // First, a refusal the store does not name (a unit another replica took, on FerretDB).
+      if (calls === 1) return 'DUPLICATE';
+      // Then the stalled run of this key's use, waking, records its refusal under the same keyed id.
+      if (calls === 2) {
+        await store.collection('claims').insertOne({
+          _id: new Types.ObjectId(doc.id),
+          eventId: doc.eventId,
+          userId: doc.userId,
+          status: 'REJECTED',
+          reason: 'EVENT_NOT_ACTIVE',
+          slotKey: doc.id,
+          rewards: doc.rewards,
+          idempotencyKey: doc.idempotencyKey,
+          createdAt: new Date(),
+          decidedAt: new Date(),
+          decidedBy: 'system',
+        } as never);
+      }
+      return insert(doc);
+    });
+    const answer = await claim(c, event.id, player!, 'k-walk');
+    expect(answer.status).toBe(422);
+    expect(answer.body.code).toBe('EVENT_NOT_ACTIVE');
+    expect(calls).toBeLessThan(10);
+    expect(await store.collection('claims').countDocuments({ userId: player!.id })).toBe(1);
   });
 });

@@ -439,8 +439,6 @@ export class ClaimsService {
     if (!onClaim) return (await this.claims.tryInsert(claim)) ? { claim } : { refused: 'ALREADY_CLAIMED' };
     let inserted: T | undefined;
     let holder: ClaimRecord | undefined;
-    // Whether its own id was looked for (once: a later refusal by it still ends in recordRefusal's answer).
-    let probed = false;
     const taken = await this.stock.takeOnClaim(onClaim, async (unit) => {
       const holding = { ...claim, unit: { rewardId: onClaim.id, unit } };
       const result = await this.claims.insert(holding);
@@ -454,10 +452,8 @@ export class ClaimsService {
       holder = await this.holderOf(claim.slotKey);
       if (holder) return 'STOP';
       // The store did not say which index (FerretDB): with a key, its claim may be recorded already.
-      if (claim.idempotencyKey !== undefined && !probed) {
-        probed = true;
-        if (await this.claims.findById(claim.id)) return 'STOP';
-      }
+      // Every time: taken later (a stalled run of the key waking), it would refuse every unit, forever.
+      if (claim.idempotencyKey !== undefined && (await this.claims.findById(claim.id))) return 'STOP';
       return 'HELD';
     });
     if (inserted) return { claim: inserted };

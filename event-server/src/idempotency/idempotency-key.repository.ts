@@ -65,11 +65,27 @@ export class IdempotencyKeyRepository {
    * A key whose request died having recorded nothing: kept, so that the request taking it over records
    * under its lineage (deleted, a stalled owner waking later would record a second claim for the key).
    */
-  async markForgotten(id: string): Promise<void> {
+  async markForgotten(id: string, lineage: string): Promise<void> {
     await this.model.collection.updateOne(
       { _id: new Types.ObjectId(id), state: 'IN_PROGRESS' },
-      { $set: { state: 'FORGOTTEN' } },
+      { $set: { state: 'FORGOTTEN', lineage } },
     );
+  }
+
+  /**
+   * The key, taken over by a request (IdempotencyService): IN_PROGRESS again, named after its new owner,
+   * recording under `lineage`, started now. Undefined when the document is gone (past its retention).
+   */
+  async takeOver(id: string, owner: string | undefined, lineage: string): Promise<IdempotencyRecord | undefined> {
+    const doc = await this.model.collection.findOneAndUpdate(
+      { _id: new Types.ObjectId(id) },
+      {
+        $set: { state: 'IN_PROGRESS', lineage, createdAt: new Date(), ...(owner !== undefined && { owner }) },
+        $unset: { result: 1, error: 1, ...(owner === undefined && { owner: 1 }) },
+      },
+      { returnDocument: 'after' },
+    );
+    return doc ? toIdempotencyRecord(doc as unknown as StoredIdempotencyKey) : undefined;
   }
 
   async delete(id: string): Promise<void> {

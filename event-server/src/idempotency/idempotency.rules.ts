@@ -65,3 +65,11 @@ export function requestHash(target: string, body: unknown): string {
     .update(`${target}\n${JSON.stringify(canonical(body ?? {}))}`)
     .digest('hex');
 }
+
+/**
+ * 'retry', with the lineage the key's next use records under: derived from what the last one recorded (the
+ * interrupted claim's id), so that every request taking the key over agrees on it.
+ */
+export class RetryUnder {
+  constructor(readonly lineage: string) {}
+}

@@ -8,6 +8,7 @@ import {
   IDEMPOTENCY_STALE_MS,
   IDEMPOTENCY_SWEEP_EVERY_MS,
   IdempotencyErrorCode,
+  RetryUnder,
   idempotencyInProgress,
 } from './idempotency.rules.js';
 import { InstanceLiveness } from './instance-liveness.js';
@@ -21,11 +22,11 @@ export interface IdempotentRequest {
 
 /**
  * What to do with a key whose request died mid-way: store this outcome, or wait, or forget the key: 'forget'
- * when the request recorded nothing, 'retry' when all it recorded tells the client to try again (a claim
+ * when the request recorded nothing, RetryUnder when all it recorded tells the client to try again (a claim
  * the reconciler rejected as INTERRUPTED). A request taking over a forgotten key records under the key's
- * first use (IdempotencyRecord.lineage) after 'forget', and as a new use after 'retry'.
+ * lineage (IdempotencyRecord.lineage) after 'forget', and under RetryUnder's after that.
  */
-export type StaleKeyResolution<T> = T | 'forget' | 'retry' | 'wait';
+export type StaleKeyResolution<T> = T | 'forget' | RetryUnder | 'wait';
 
 export interface ExecuteOptions<T> {
   /** False for an outcome that must not be replayed (the client should retry it): the key is left for the reconciler. */
@@ -47,9 +48,9 @@ const ABANDONED_KEYS_KEPT = 10_000;
 
 /**
  * What replay found: an outcome to answer with, or a key whose dead owner recorded nothing lasting, to take
- * over (`lineage`: the key's first use, to record under; none after 'retry').
+ * over (`lineage`: what the taking request records under).
  */
-type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord; lineage?: string };
+type Replayed<T> = { outcome: T } | { takeOver: IdempotencyRecord; lineage: string };
 
 /**
  * Idempotency-Key handling: the unique (userId, key) insert decides which request runs; the others get
@@ -109,26 +110,30 @@ export class IdempotencyService {
     work: (lineage: string | undefined) => Promise<T>,
     options: ExecuteOptions<T> = {},
   ): Promise<T> {
-    return this.attempt(request, work, options, true);
+    return this.attempt(request, work, options);
   }
 
   private async attempt<T extends object>(
     request: IdempotentRequest,
     work: (lineage: string | undefined) => Promise<T>,
     options: ExecuteOptions<T>,
-    mayTakeOver: boolean,
-    lineage?: string,
   ): Promise<T> {
     if (request.key === undefined) return work(undefined);
-    const started = await this.keys.tryStart(request.userId, request.key, request.requestHash, this.liveness.owner, lineage);
+    const { userId, key, requestHash } = request;
+    let started = await this.keys.tryStart(userId, key, requestHash, this.liveness.owner);
     if (!started) {
-      const replayed = await this.replay<T>(request, await this.keys.find(request.userId, request.key), options, mayTakeOver);
+      const replayed = await this.replay<T>(request, await this.keys.find(userId, key), options, true);
       if ('outcome' in replayed) return replayed.outcome;
-      // The key's owner died before recording anything lasting: the key goes (by its id: a key taken over
-      // meanwhile by another retry is a new document and stays), and this request starts afresh, once.
-      await this.keys.delete(replayed.takeOver.id);
-      this.abandoned.delete(replayed.takeOver.id);
-      return this.attempt(request, work, options, false, replayed.lineage);
+      // Nothing runs for the key and its request recorded nothing lasting: this request takes it over, on
+      // the same document (never deleted and inserted again: between the two, a request with the key would
+      // start a new lineage, and the stalled run could record a second claim). Two requests taking it over
+      // at once both run, under one lineage: whatever they record is decided by a unique index.
+      const { takeOver, lineage } = replayed;
+      this.abandoned.delete(takeOver.id);
+      const taken = await this.keys.takeOver(takeOver.id, this.liveness.owner, lineage);
+      // Gone meanwhile (past its retention): a new document, under the same lineage.
+      started = taken ?? (await this.keys.tryStart(userId, key, requestHash, this.liveness.owner, lineage));
+      if (!started) throw idempotencyInProgress();
     }
     let outcome: T;
     try {
@@ -173,8 +178,8 @@ export class IdempotencyService {
       const resolution = await resolve(record);
       // Nothing recorded: kept, FORGOTTEN, so that the request taking it over records under its lineage (a
       // deleted key would start a new one, and its owner, only stalled, could record a second claim).
-      if (resolution === 'forget') await this.keys.markForgotten(record.id);
-      else if (resolution === 'retry') await this.keys.delete(record.id);
+      if (resolution === 'forget') await this.keys.markForgotten(record.id, record.lineage);
+      else if (resolution instanceof RetryUnder) await this.keys.markForgotten(record.id, resolution.lineage);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
     if (this.sweep.due(now)) await this.keys.deleteCreatedBefore(new Date(now - IDEMPOTENCY_RETENTION_MS));
@@ -199,12 +204,12 @@ export class IdempotencyService {
     }
     if ((existing?.state === 'IN_PROGRESS' || existing?.state === 'FORGOTTEN') && options.recorded) {
       const outcome = await options.recorded(existing);
-      if (outcome === 'forget' || outcome === 'retry') {
+      if (outcome === 'forget' || outcome instanceof RetryUnder) {
         // Forgotten by the reconciler, abandoned by this process, or its owner dead: nothing runs for it.
         const idle =
           existing.state === 'FORGOTTEN' || this.abandoned.has(existing.id) || (await this.liveness.isDead(existing.owner));
         if (mayTakeOver && idle) {
-          return outcome === 'forget' ? { takeOver: existing, lineage: existing.lineage } : { takeOver: existing };
+          return { takeOver: existing, lineage: outcome instanceof RetryUnder ? outcome.lineage : existing.lineage };
         }
       } else if (outcome !== 'wait' && (options.final?.(outcome) ?? true)) {
         // The first request, if it still runs, completes the key with this same outcome.
