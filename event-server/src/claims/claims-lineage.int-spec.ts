@@ -149,11 +149,19 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     expect(forgotten).toMatchObject({ state: 'FORGOTTEN' });
     const patch = (app: EventTestApp, status: string) =>
       app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
-    return { event, player: player!, store, stall, first, lineage: forgotten!.lineage as string, patch };
+    /** The key still under its lineage, the event live again, the stalled run wakes: it answers `body`, one claim in all. */
+    const wakeAndExpectOne = async (body: unknown): Promise<void> => {
+      expect((await store.collection('idempotency_keys').findOne({ userId: player!.id, key }))?.lineage).toBe(forgotten!.lineage);
+      expect((await patch(a, 'ACTIVE')).status).toBe(200);
+      stall.release();
+      expect((await first).body).toEqual(body);
+      expect(await store.collection('claims').countDocuments({ userId: player!.id })).toBe(1);
+    };
+    return { event, player: player!, patch, wakeAndExpectOne };
   }
 
   it('two requests taking the forgotten key over at once, then the stalled run waking: one claim, one answer', async () => {
-    const { event, player, store, stall, first, lineage, patch } = await forgottenWhileStalled('k-twice');
+    const { event, player, patch, wakeAndExpectOne } = await forgottenWhileStalled('k-twice');
     // Replica b's takeover waits before its write, the key still FORGOTTEN; a second request takes it over meanwhile.
     const keys = b.app.get(IdempotencyKeyRepository);
     const takeOver = keys.takeOver.bind(keys);
@@ -172,26 +180,18 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     expect(onC.status).toBe(422);
     releaseTakeOver();
     expect((await onB).body).toEqual(onC.body);
-    expect((await store.collection('idempotency_keys').findOne({ userId: player.id, key: 'k-twice' }))?.lineage).toBe(lineage);
-    expect((await patch(a, 'ACTIVE')).status).toBe(200);
-    stall.release();
-    expect((await first).body).toEqual(onC.body);
-    expect(await store.collection('claims').countDocuments({ userId: player.id })).toBe(1);
+    await wakeAndExpectOne(onC.body);
   });
 
   it('a takeover whose write failed (the store failing over): the next request takes the key over under the same lineage', async () => {
-    const { event, player, store, stall, first, lineage, patch } = await forgottenWhileStalled('k-blip');
+    const { event, player, patch, wakeAndExpectOne } = await forgottenWhileStalled('k-blip');
     const keys = b.app.get(IdempotencyKeyRepository);
     vi.spyOn(keys, 'takeOver').mockRejectedValueOnce(new Error('connection reset (the store failing over)'));
     expect((await patch(b, 'INACTIVE')).status).toBe(200);
     expect((await claim(b, event.id, player, 'k-blip')).status).toBeGreaterThanOrEqual(500);
     const retried = await claim(b, event.id, player, 'k-blip');
     expect(retried.status).toBe(422);
-    expect((await store.collection('idempotency_keys').findOne({ userId: player.id, key: 'k-blip' }))?.lineage).toBe(lineage);
-    expect((await patch(a, 'ACTIVE')).status).toBe(200);
-    stall.release();
-    expect((await first).body).toEqual(retried.body);
-    expect(await store.collection('claims').countDocuments({ userId: player.id })).toBe(1);
+    await wakeAndExpectOne(retried.body);
   });
 
   it('a keyed claim whose own id is taken while it tries units (the store naming no index, as FerretDB): answers that claim, does not walk the units for ever', async () => {
