@@ -1,10 +1,16 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import { type Connection, Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import {
+  type Actor,
+  claim,
+  createClaimableEvent,
+  eligibleUsers,
+  judgeOwnerDead,
+  stallAtKeyTaken,
+} from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { IdempotencyKeyRepository } from '../idempotency/idempotency-key.repository.js';
-import { ClaimFaults } from './claim-faults.js';
 import { ClaimRepository } from './claim.repository.js';
 import { ClaimReconciler } from './claim-reconciler.service.js';
 
@@ -43,51 +49,50 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     await Promise.all([a?.close(), b?.close(), c?.close()]);
   });
 
-  function stallAtKeyTaken(app: EventTestApp, nth = 1, crashFirstAt?: string) {
-    let release!: () => void;
-    const stalled = new Promise<void>((resolve) => (release = resolve));
-    const state = { reached: false, seen: 0 };
-    vi.spyOn(app.app.get(ClaimFaults), 'at').mockImplementation(async (at) => {
-      if (crashFirstAt !== undefined && at === crashFirstAt && state.seen === 0) {
-        state.seen++;
-        throw new Error('injected crash');
-      }
-      if (at !== 'key-taken') return;
-      if (crashFirstAt === undefined) state.seen++;
-      if (state.reached || (crashFirstAt === undefined && state.seen < nth)) return;
-      if (crashFirstAt !== undefined && state.seen === 0) return;
-      state.reached = true;
-      await stalled;
-    });
-    return { release: () => release(), state };
-  }
-
-  it('the reconciler forgot the key (FORGOTTEN, its lineage kept): the retry records under it, the woken run records nothing', async () => {
+  /** An AUTO event on a with one limited reward (5 coupons), and an eligible player. */
+  async function couponEvent(): Promise<{ operator: Actor; event: { id: string }; player: Actor }> {
     const operator = a.as('OPERATOR');
     const event = await createClaimableEvent(a, operator, {
       rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
     });
     const [player] = await eligibleUsers(a, operator, 1);
+    return { operator, event, player: player! };
+  }
+
+  /**
+   * A player's first run with `key` stalled on a, and the reconciler (on b) forgot its key: nothing recorded.
+   * `wakeAndExpectOne(body)`: the key still under its lineage, the event live again, the stalled run wakes; it
+   * answers `body`, and the one claim in all is the refusal EVENT_NOT_ACTIVE.
+   */
+  async function forgottenWhileStalled(key: string) {
+    const { operator, event, player } = await couponEvent();
     const store = a.app.get<Connection>(getConnectionToken());
     const stall = stallAtKeyTaken(a);
-    const first = claim(a, event.id, player!, 'k-rec');
-    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
+    const first = claim(a, event.id, player, key);
+    await stall.untilStalled();
     // Past CLAIM_STALE_AFTER_MS (30 s by default) the reconciler of any replica forgets the key: nothing recorded.
     await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 3_600_000, keyStaleAfterMs: 0 });
-    expect(await store.collection('idempotency_keys').findOne({ userId: player!.id, key: 'k-rec' })).toMatchObject({
-      state: 'FORGOTTEN',
-    });
+    const forgotten = await store.collection('idempotency_keys').findOne({ userId: player.id, key });
+    expect(forgotten).toMatchObject({ state: 'FORGOTTEN' });
     const patch = (app: EventTestApp, status: string) =>
       app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
+    const wakeAndExpectOne = async (body: unknown): Promise<void> => {
+      expect((await store.collection('idempotency_keys').findOne({ userId: player.id, key }))?.lineage).toBe(forgotten!.lineage);
+      expect((await patch(a, 'ACTIVE')).status).toBe(200);
+      stall.release();
+      expect((await first).body).toEqual(body);
+      const recorded = await store.collection('claims').find({ userId: player.id }).toArray();
+      expect(recorded.map((doc) => [doc.status, doc.reason])).toEqual([['REJECTED', 'EVENT_NOT_ACTIVE']]);
+    };
+    return { event, player, patch, wakeAndExpectOne };
+  }
+
+  it('the reconciler forgot the key (FORGOTTEN, its lineage kept): the retry records under it, the woken run records nothing', async () => {
+    const { event, player, patch, wakeAndExpectOne } = await forgottenWhileStalled('k-rec');
     expect((await patch(b, 'INACTIVE')).status).toBe(200);
-    const retried = await claim(b, event.id, player!, 'k-rec');
+    const retried = await claim(b, event.id, player, 'k-rec');
     expect(retried.status).toBe(422);
-    expect((await patch(a, 'ACTIVE')).status).toBe(200);
-    stall.release();
-    const woke = await first;
-    const recorded = await store.collection('claims').find({ userId: player!.id }).toArray();
-    expect(recorded.map((doc) => [doc.status, doc.reason])).toEqual([['REJECTED', 'EVENT_NOT_ACTIVE']]);
-    expect(woke.body).toEqual(retried.body);
+    await wakeAndExpectOne(retried.body);
   });
 
   it('a key taken over after its claim was INTERRUPTED (a new use), then taken over again from that stalled use: one claim of that use', async () => {
@@ -102,21 +107,17 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     const store = a.app.get<Connection>(getConnectionToken());
     const keys = store.collection('idempotency_keys');
     // Run 1 on a: claim PROCESSING, then the process "dies" (crash: the key is abandoned in a's memory).
-    const stall = stallAtKeyTaken(a, 1, 'intent-inserted');
+    const stall = stallAtKeyTaken(a, 'intent-inserted');
     expect((await claim(a, event.id, player!, 'k-chain')).status).toBe(500);
     // The reconciler rejects the stuck claim as INTERRUPTED (the key is not stale yet).
     await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0, keyStaleAfterMs: 3_600_000 });
     // Run 2 on a: 'retry' takes the key over (new lineage L2) and stalls right after taking it.
     const second = claim(a, event.id, player!, 'k-chain');
-    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
+    await stall.untilStalled();
     const l2 = await keys.findOne({ userId: player!.id, key: 'k-chain' });
     expect(l2?.lineage).toBeDefined();
     // Run 2's replica is judged dead (missed beats), the event paused; run 3 on b takes the key over.
-    const long = new Date(Date.now() - 60_000);
-    await store
-      .collection<{ _id: string }>('event_server_instances')
-      .updateOne({ _id: 'replica-frozen' }, { $set: { startedAt: long, beatAt: long, heartbeatMs: 1_000 } }, { upsert: true });
-    await keys.updateOne({ userId: player!.id, key: 'k-chain' }, { $set: { owner: 'replica-frozen' } });
+    await judgeOwnerDead(a, player!.id, 'k-chain');
     const patch = (app: EventTestApp, status: string) =>
       app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
     expect((await patch(b, 'INACTIVE')).status).toBe(200);
@@ -132,33 +133,6 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     expect(decided).toHaveLength(1);
     expect(woke.body).toEqual(third.body);
   });
-
-  /** An AUTO event with one limited reward, a player, and that player's first run with `key` stalled on a; the reconciler forgot the key. */
-  async function forgottenWhileStalled(key: string) {
-    const operator = a.as('OPERATOR');
-    const event = await createClaimableEvent(a, operator, {
-      rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
-    });
-    const [player] = await eligibleUsers(a, operator, 1);
-    const store = a.app.get<Connection>(getConnectionToken());
-    const stall = stallAtKeyTaken(a);
-    const first = claim(a, event.id, player!, key);
-    await vi.waitFor(() => expect(stall.state.reached).toBe(true), { timeout: 30_000, interval: 20 });
-    await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 3_600_000, keyStaleAfterMs: 0 });
-    const forgotten = await store.collection('idempotency_keys').findOne({ userId: player!.id, key });
-    expect(forgotten).toMatchObject({ state: 'FORGOTTEN' });
-    const patch = (app: EventTestApp, status: string) =>
-      app.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
-    /** The key still under its lineage, the event live again, the stalled run wakes: it answers `body`, one claim in all. */
-    const wakeAndExpectOne = async (body: unknown): Promise<void> => {
-      expect((await store.collection('idempotency_keys').findOne({ userId: player!.id, key }))?.lineage).toBe(forgotten!.lineage);
-      expect((await patch(a, 'ACTIVE')).status).toBe(200);
-      stall.release();
-      expect((await first).body).toEqual(body);
-      expect(await store.collection('claims').countDocuments({ userId: player!.id })).toBe(1);
-    };
-    return { event, player: player!, patch, wakeAndExpectOne };
-  }
 
   it('two requests taking the forgotten key over at once, then the stalled run waking: one claim, one answer', async () => {
     const { event, player, patch, wakeAndExpectOne } = await forgottenWhileStalled('k-twice');
@@ -195,11 +169,7 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
   });
 
   it('a keyed claim whose own id is taken while it tries units (the store naming no index, as FerretDB): answers that claim, does not walk the units for ever', async () => {
-    const operator = a.as('OPERATOR');
-    const event = await createClaimableEvent(a, operator, {
-      rewards: [{ type: 'COUPON' as const, name: 'C', quantity: 1, stock: 5, couponCode: 'C' }],
-    });
-    const [player] = await eligibleUsers(a, operator, 1);
+    const { event, player } = await couponEvent();
     const store = c.app.get<Connection>(getConnectionToken());
     const claims = c.app.get(ClaimRepository);
     const insert = claims.insert.bind(claims);
@@ -228,10 +198,10 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
       }
       return insert(doc);
     });
-    const answer = await claim(c, event.id, player!, 'k-walk');
+    const answer = await claim(c, event.id, player, 'k-walk');
     expect(answer.status).toBe(422);
     expect(answer.body.code).toBe('EVENT_NOT_ACTIVE');
     expect(calls).toBeLessThan(10);
-    expect(await store.collection('claims').countDocuments({ userId: player!.id })).toBe(1);
+    expect(await store.collection('claims').countDocuments({ userId: player.id })).toBe(1);
   });
 });

@@ -1,9 +1,15 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
+import {
+  claim,
+  createClaimableEvent,
+  eligibleUsers,
+  judgeOwnerDead,
+  remainingOf,
+  stallAtKeyTaken,
+} from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
-import { ClaimFaults } from './claim-faults.js';
 
 /**
  * Two event-server processes on one store, as two replicas behind the gateway: each has its own unit
@@ -83,26 +89,13 @@ describe('claims on two replicas sharing one store', () => {
       const event = await createClaimableEvent(a, operator, { rewards });
       const [player] = await eligibleUsers(a, operator, 1);
       const store = a.app.get<Connection>(getConnectionToken());
-      const long = new Date(Date.now() - 60_000);
-      await store
-        .collection<{ _id: string }>('event_server_instances')
-        .updateOne({ _id: 'replica-frozen' }, { $set: { startedAt: long, beatAt: long, heartbeatMs: 1_000 } }, { upsert: true });
       // Replica a stalls right after taking the key (a long pause, a frozen VM), before it reads anything.
-      let release!: () => void;
-      const stalled = new Promise<void>((resolve) => (release = resolve));
-      let reached = false;
-      vi.spyOn(a.app.get(ClaimFaults), 'at').mockImplementation(async (at) => {
-        if (at !== 'key-taken' || reached) return;
-        reached = true;
-        await stalled;
-      });
+      const stall = stallAtKeyTaken(a);
       const first = claim(a, event.id, player!, 'k-frozen');
-      await vi.waitFor(() => expect(reached).toBe(true), { timeout: 30_000, interval: 20 });
+      await stall.untilStalled();
       // Replica a falls silent for longer than its beats allow (its key names an owner judged dead), and
       // the event is paused: the player's retry on replica b takes the key over and is refused.
-      await store
-        .collection('idempotency_keys')
-        .updateOne({ userId: player!.id, key: 'k-frozen' }, { $set: { owner: 'replica-frozen' } });
+      await judgeOwnerDead(a, player!.id, 'k-frozen');
       const patch = (status: string) => b.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status } });
       expect((await patch('INACTIVE')).status).toBe(200);
       const retried = await claim(b, event.id, player!, 'k-frozen');
@@ -112,7 +105,7 @@ describe('claims on two replicas sharing one store', () => {
       expect(
         (await a.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { status: 'ACTIVE' } })).status,
       ).toBe(200);
-      release();
+      stall.release();
       const woke = await first;
       expect(woke.status).toBe(422);
       expect(woke.body).toEqual(retried.body);

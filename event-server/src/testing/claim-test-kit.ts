@@ -5,6 +5,10 @@ import {
   makeEligible,
   type RewardInput,
 } from '../../../test-support/claimable-event.js';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { expect, vi } from 'vitest';
+import { ClaimFaults, type ClaimStep } from '../claims/claim-faults.js';
 import type { EventTestApp } from '../testing/event-test-app.js';
 
 export type { RewardInput };
@@ -75,4 +79,42 @@ export function countBy<T>(items: T[], key: (item: T) => string): Record<string,
   const counts: Record<string, number> = {};
   for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * Stalls `t`'s next keyed claim right after it took its key (a long pause, a frozen VM: its replica still
+ * holds the request), after one crash at `crashFirstAt` when given (the run before it dies there). The spy
+ * is undone by the spec's vi.restoreAllMocks.
+ */
+export function stallAtKeyTaken(
+  t: EventTestApp,
+  crashFirstAt?: ClaimStep,
+): { untilStalled: () => Promise<void>; release: () => void } {
+  let release!: () => void;
+  const stalled = new Promise<void>((resolve) => (release = resolve));
+  let crashed = crashFirstAt === undefined;
+  let reached = false;
+  vi.spyOn(t.app.get(ClaimFaults), 'at').mockImplementation(async (at) => {
+    if (!crashed && at === crashFirstAt) {
+      crashed = true;
+      throw new Error(`injected crash at ${at}`);
+    }
+    if (at !== 'key-taken' || !crashed || reached) return;
+    reached = true;
+    await stalled;
+  });
+  return {
+    untilStalled: () => vi.waitFor(() => expect(reached).toBe(true), { timeout: 30_000, interval: 20 }),
+    release: () => release(),
+  };
+}
+
+/** The owner named on the user's key is judged dead: a replica whose last beat was a minute ago. */
+export async function judgeOwnerDead(t: EventTestApp, userId: string, key: string): Promise<void> {
+  const store = t.app.get<Connection>(getConnectionToken());
+  const long = new Date(Date.now() - 60_000);
+  await store
+    .collection<{ _id: string }>('event_server_instances')
+    .updateOne({ _id: 'replica-frozen' }, { $set: { startedAt: long, beatAt: long, heartbeatMs: 1_000 } }, { upsert: true });
+  await store.collection('idempotency_keys').updateOne({ userId, key }, { $set: { owner: 'replica-frozen' } });
 }
