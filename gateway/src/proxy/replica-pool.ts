@@ -45,8 +45,10 @@ export function isDroppedWithoutAnswer(error: unknown): boolean {
 }
 
 /** No answer's headers within the time allowed (undici's headers timeout). */
+const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT']);
+
 function isAnswerTimeout(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'UND_ERR_HEADERS_TIMEOUT';
+  return hasCodeIn(error, ANSWER_TIMEOUT_CODES);
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
