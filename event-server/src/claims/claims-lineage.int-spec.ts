@@ -111,7 +111,7 @@ describe('a stalled run of a keyed claim, its key taken over by another replica'
     expect((await claim(a, event.id, player!, 'k-chain')).status).toBe(500);
     // The reconciler rejects the stuck claim as INTERRUPTED (the key is not stale yet).
     await b.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0, keyStaleAfterMs: 3_600_000 });
-    // Run 2 on a: 'retry' takes the key over (new lineage L2) and stalls right after taking it.
+    // Run 2 on a takes the key over under a new lineage (RetryUnder: the interrupted claim's id) and stalls right after.
     const second = claim(a, event.id, player!, 'k-chain');
     await stall.untilStalled();
     const l2 = await keys.findOne({ userId: player!.id, key: 'k-chain' });

@@ -12,7 +12,8 @@ export class IdempotencyKeyRepository {
 
   /**
    * Claims the key for a request; undefined when the unique index says it is already used. `lineage`: the
-   * key's first use, when this request takes it over from a dead owner (else this document starts one). This and
+   * use this request records under, when it took over a key whose document is gone since (else this
+   * document starts one). This and
    * `complete` run on every keyed claim (every tap of a launch crowd that retries safely), so they are the
    * driver's own commands: Mongoose's document machinery (casting, validation, defaults, hooks) cost more
    * CPU than the command, and the record is already typed, its document built here.
@@ -62,13 +63,14 @@ export class IdempotencyKeyRepository {
   }
 
   /**
-   * A key whose request died having recorded nothing: kept, so that the request taking it over records
-   * under its lineage (deleted, a stalled owner waking later would record a second claim for the key).
+   * A key whose request died having recorded nothing lasting: kept, so that the request taking it over
+   * records under its lineage (deleted, a stalled owner waking later would record a second claim for the
+   * key); under `lineage` instead when given (RetryUnder).
    */
-  async markForgotten(id: string, lineage: string): Promise<void> {
+  async markForgotten(id: string, lineage?: string): Promise<void> {
     await this.model.collection.updateOne(
       { _id: new Types.ObjectId(id), state: 'IN_PROGRESS' },
-      { $set: { state: 'FORGOTTEN', lineage } },
+      { $set: { state: 'FORGOTTEN', ...(lineage !== undefined && { lineage }) } },
     );
   }
 

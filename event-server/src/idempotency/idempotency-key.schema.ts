@@ -33,8 +33,8 @@ export class IdempotencyKeyEntity {
   /** The process that took the key (InstanceLiveness), when it records that it is alive. */
   @Prop() owner?: string;
   /**
-   * The key's first use: the id of the document its first request inserted, kept by a document that took
-   * the key over from a dead owner (IdempotencyService). Absent on keys from before it: their own id.
+   * The key's use (IdempotencyRecord.lineage): the id of the document its first request inserted, kept
+   * when the key is taken over (IdempotencyService). Absent on keys from before it: their own id.
    */
   @Prop() lineage?: string;
 }

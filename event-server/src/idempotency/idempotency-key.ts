@@ -12,8 +12,9 @@ export interface IdempotencyRecord {
   /** The process that took the key, when it records that it is alive. */
   owner?: string;
   /**
-   * The key's first use (the id of the document its first request inserted), the same across takeovers:
-   * whatever that request records is recorded once under it (see keyedClaimId).
+   * The key's use: the id of the document its first request inserted, kept when the key is taken over, or,
+   * after a claim the reconciler rejected as INTERRUPTED, that claim's id (RetryUnder). Whatever the use
+   * records is recorded once under it (see keyedClaimId).
    */
   lineage: string;
   /** False for a key stored before lineages were (its lineage is its own id, and its claim's id is random). */

@@ -100,10 +100,10 @@ export class IdempotencyService {
   }
 
   /**
-   * Runs `work` once for the key (or for a request without one): `work` is given the key's first use
-   * (IdempotencyRecord.lineage; undefined without a key), the same for a run that took the key over from a
-   * dead owner, so that what it records can be made unique per key's use (see keyedClaimId): an owner judged
-   * dead that was only stalled, and wakes up to record its own, is then refused by a unique index.
+   * Runs `work` once for the key (or for a request without one): `work` is given the key's use
+   * (IdempotencyRecord.lineage; undefined without a key), the same for a run that took the key over, so
+   * that what it records can be made unique per use (see keyedClaimId): an owner judged dead that was
+   * only stalled, and wakes up to record its own, is then refused by a unique index.
    */
   execute<T extends object>(
     request: IdempotentRequest,
@@ -165,8 +165,9 @@ export class IdempotencyService {
   private readonly sweep = new AtMostEvery(IDEMPOTENCY_SWEEP_EVERY_MS);
 
   /**
-   * Finishes keys left IN_PROGRESS by a dead request (its outcome; FORGOTTEN when it recorded nothing; gone
-   * when all it recorded is to be retried) and, every IDEMPOTENCY_SWEEP_EVERY_MS, deletes keys past their retention.
+   * Finishes keys left IN_PROGRESS by a dead request (its outcome; FORGOTTEN when it recorded nothing, or
+   * only what is to be retried, then under RetryUnder's lineage) and, every IDEMPOTENCY_SWEEP_EVERY_MS,
+   * deletes keys past their retention.
    */
   async reconcile<T extends object>(
     resolve: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>,
@@ -178,7 +179,7 @@ export class IdempotencyService {
       const resolution = await resolve(record);
       // Nothing recorded: kept, FORGOTTEN, so that the request taking it over records under its lineage (a
       // deleted key would start a new one, and its owner, only stalled, could record a second claim).
-      if (resolution === 'forget') await this.keys.markForgotten(record.id, record.lineage);
+      if (resolution === 'forget') await this.keys.markForgotten(record.id);
       else if (resolution instanceof RetryUnder) await this.keys.markForgotten(record.id, resolution.lineage);
       else if (resolution !== 'wait') await this.keys.complete(record.id, { result: resolution as Record<string, unknown> });
     }
