@@ -127,6 +127,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             // `code`: a connect failure, or UND_ERR_HEADERS_TIMEOUT (it answered nothing for the whole timeout).
             'upstream replica out of rotation: it could not be connected to, or answered nothing',
           ),
+        onReplicaBack: (origin) =>
+          fastify.log.info({ upstream, replica: origin }, 'upstream replica answers again: back in rotation'),
         mayResendAfterDrop: (request) => carriesHonouredKey(table, request),
         onResent: (origin, error, requestId) =>
           fastify.log.warn(

@@ -69,10 +69,12 @@ function poolOf(
     cooldownMs?: number;
     timeoutMs?: number;
     now?: () => number;
+    probeTimeoutMs?: number;
     mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
   } = {},
 ) {
   const downs: string[] = [];
+  const backs: string[] = [];
   const resent: string[] = [];
   const pool = new ReplicaPool({
     origins,
@@ -81,12 +83,47 @@ function poolOf(
     timeoutMs: options.timeoutMs ?? 5_000,
     now: options.now,
     onReplicaDown: (origin) => downs.push(origin),
+    onReplicaBack: (origin) => backs.push(origin),
+    probeTimeoutMs: options.probeTimeoutMs,
     mayResendAfterDrop: options.mayResendAfterDrop,
     onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
-  return { pool, downs, resent };
+  return { pool, downs, backs, resent };
 }
+
+/**
+ * A replica that can be put to sleep: asleep, it reads each request and answers nothing (a paused process)
+ * until `answer(path)` answers the requests it holds for that path; awake, it answers every request 200.
+ */
+async function sleeper() {
+  const held: { path: string; answer: () => void }[] = [];
+  const seen: string[] = [];
+  const state = { asleep: true };
+  const server = createServer((request, response) => {
+    request.resume();
+    seen.push(request.url ?? '');
+    const answer = (): void => void response.end('ok');
+    if (state.asleep) held.push({ path: request.url ?? '', answer });
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: url(server),
+    seen,
+    state,
+    answer(path: string): void {
+      for (const entry of held.filter((each) => each.path === path)) entry.answer();
+    },
+    async close(): Promise<void> {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Until `check` holds: a state, however long the machine takes to get there. */
+const until = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 10 });
 
 function send(
   pool: ReplicaPool,
@@ -358,6 +395,60 @@ describe('ReplicaPool', () => {
     } finally {
       slowOnOne.closeAllConnections();
       await new Promise((resolve) => slowOnOne.close(resolve));
+    }
+  });
+
+  it('never sends a frozen replica a request past its cooldown, probes it until it answers, then takes it back', async () => {
+    const replica = await sleeper();
+    try {
+      let clock = 1_000;
+      const frozen = poolOf([replica.url, one.url], { timeoutMs: 100, cooldownMs: 50, probeTimeoutMs: 100, now: () => clock });
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(frozen.downs).toEqual([replica.url]);
+      // Long past its cooldown (the pool's clock): still out, and every request goes to the other replica.
+      clock += 60_000;
+      expect(frozen.pool.inRotation()).toEqual([one.url]);
+      for (let index = 0; index < 4; index++) expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+      expect(one.seen).toHaveLength(4);
+      // It was asked /health at once, and again after each unanswered probe; never sent another request.
+      await until(() => expect(replica.seen.filter((path) => path === '/health').length).toBeGreaterThanOrEqual(2));
+      expect(replica.seen.filter((path) => path !== '/health')).toEqual(['/x']);
+      expect(frozen.backs).toEqual([]);
+
+      // It wakes: the next probe is answered, and it is back in rotation.
+      replica.state.asleep = false;
+      await until(() => expect(frozen.backs).toEqual([replica.url]));
+      expect(frozen.pool.inRotation()).toEqual([replica.url, one.url]);
+      const answers = [await send(frozen.pool), await send(frozen.pool)];
+      expect(answers).toMatchObject([{ status: 200 }, { status: 200 }]);
+      expect(replica.seen.filter((path) => path === '/x')).toHaveLength(2);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('answers at once, sending nothing, while every replica is frozen; a request the frozen one held, answered late, takes it back', async () => {
+    const replica = await sleeper();
+    try {
+      // A cooldown longer than the test: no second probe; the first stays unanswered.
+      const frozen = poolOf([replica.url], { timeoutMs: 100, cooldownMs: 600_000, probeTimeoutMs: 600_000 });
+      // A request it holds with a long wait of its own, then one that waits its whole time: frozen.
+      const held = send(frozen.pool, { path: '/held', headersTimeout: 600_000 });
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(frozen.downs).toEqual([replica.url]);
+      await until(() => expect(replica.seen).toContain('/health'));
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'GW_NO_REPLICA' } });
+      expect(replica.seen.filter((path) => path !== '/health')).toEqual(['/held', '/x']);
+
+      // It answers the request it held: it runs again, and is back without waiting for a probe.
+      replica.state.asleep = false;
+      replica.answer('/held');
+      expect(await held).toMatchObject({ status: 200 });
+      expect(frozen.backs).toEqual([replica.url]);
+      expect(frozen.pool.inRotation()).toEqual([replica.url]);
+      expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+    } finally {
+      await replica.close();
     }
   });
 

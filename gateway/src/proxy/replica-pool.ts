@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
-import { type Dispatcher, Pool } from 'undici';
+import { Client, type Dispatcher, Pool } from 'undici';
 import { type HostLookup, systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
@@ -52,6 +52,25 @@ function isAnswerTimeout(error: unknown): boolean {
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+/**
+ * What a frozen replica (one that answered nothing for a request's whole time) is asked before it is sent
+ * requests again: every server answers `GET /health` (a database ping bounded at a second), and any answer
+ * at all, 503 included, says the process runs again.
+ */
+export const DEFAULT_PROBE_PATH = '/health';
+export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+
+/** The code of the error a request gets when no replica may be sent it: every one is frozen (see ReplicaPool). */
+export const NO_REPLICA_CODE = 'GW_NO_REPLICA';
+
+/** No replica may be sent the request (upstreamFailure: 503, nothing received it). */
+export class NoReplicaError extends Error {
+  readonly code = NO_REPLICA_CODE;
+  constructor() {
+    super('no upstream replica answers: every one is out of rotation until it answers a probe');
+  }
+}
 
 /**
  * The host name of an origin whose addresses are each a replica: an `http:` origin named by a host name
@@ -119,6 +138,12 @@ export interface ReplicaPoolOptions {
   now?: () => number;
   /** Told when a replica is taken out of rotation (for the log), with the refusal or the answer timeout. */
   onReplicaDown?: (origin: string, error: Error) => void;
+  /** Told when a frozen replica answered again (a probe or a late answer) and is back in rotation (for the log). */
+  onReplicaBack?: (origin: string) => void;
+  /** What a frozen replica is asked before it is sent requests again (default DEFAULT_PROBE_PATH). */
+  probePath?: string;
+  /** How long a probe waits for its answer (default DEFAULT_PROBE_TIMEOUT_MS); then the next comes after cooldownMs. */
+  probeTimeoutMs?: number;
   /**
    * Whether a request that a replica may have received, and dropped without answering, may be sent to
    * another replica: only when sending it twice is the same as sending it once (the upstream honours its
@@ -136,6 +161,15 @@ interface Replica {
   downUntil: number;
   /** When it last answered a request (its answer's headers came; ms). */
   answeredAt: number;
+  /**
+   * Out of rotation because it answered nothing for a request's whole time (stopped or frozen): never sent
+   * a request, not even as a last resort, until it answers again, a probe or a request it held.
+   */
+  frozen: boolean;
+  /** The next probe of a frozen replica, while one is due. */
+  probeTimer: NodeJS.Timeout | undefined;
+  /** Whether a probe is waiting for its answer. */
+  probing: boolean;
 }
 
 /** One configured origin and the replicas it stands for now. */
@@ -155,9 +189,13 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
 /**
  * One upstream served by several replicas, as reply-from sees a dispatcher (`request(options, callback)`):
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
- * leaves the rotation for `cooldownMs`, as does one that answered nothing at all (no request of any) while
- * a request sent to it waited its whole time; the request a replica never received is sent to the next replica not
- * tried yet (in rotation, or else the one due back soonest: pick), each replica at most once. A request
+ * leaves the rotation for `cooldownMs`. One that answered nothing at all (no request of any) while a request
+ * sent to it waited its whole time is frozen (a paused process, a blocked event loop): it leaves the rotation
+ * until it answers again, a probe (`GET probePath`, at once and then every `cooldownMs`) or a request it held,
+ * and is never sent a request meanwhile, so that it costs no further client a whole timeout; with every
+ * replica frozen a request is answered at once (NoReplicaError: 503). The request a replica never received is
+ * sent to the next replica not tried yet (in rotation, or else the one due back soonest: pick), each replica
+ * at most once. A request
  * that may have reached a replica is not sent again, whatever its method: the caller gets that replica's
  * answer or error. The one exception is a request that is idempotent by its key (`mayResendAfterDrop`),
  * when the replica dropped the connection without answering (it crashed): it goes to another replica not
@@ -176,6 +214,8 @@ export class ReplicaPool {
   /** Replicas' pools that left the rotation and are finishing their requests (closed with the pool). */
   private readonly retiring = new Set<Pool>();
   private resolving: Promise<void> | undefined;
+  /** The probes of frozen replicas waiting for their answer (destroyed with the pool). */
+  private readonly probes = new Set<Client>();
   private closed = false;
 
   constructor(private readonly options: ReplicaPoolOptions) {
@@ -239,7 +279,9 @@ export class ReplicaPool {
     this.turn %= this.replicas.length;
     for (const [origin, replica] of current) {
       // Gone: the requests it has under way finish, then its connections close.
-      if (!origins.includes(origin)) this.retire(replica.pool);
+      if (origins.includes(origin)) continue;
+      clearTimeout(replica.probeTimer);
+      this.retire(replica.pool);
     }
   }
 
@@ -257,6 +299,9 @@ export class ReplicaPool {
       origin,
       downUntil: 0,
       answeredAt: 0,
+      frozen: false,
+      probeTimer: undefined,
+      probing: false,
       pool: new Pool(origin, {
         // One request per connection. Enough connections that a burst reaches the upstream, which decides
         // what to work on and sheds the rest at once (503 + Retry-After), instead of waiting here unseen
@@ -273,7 +318,7 @@ export class ReplicaPool {
   /** The replicas now in rotation (for health reports and tests). */
   inRotation(): string[] {
     const now = this.now();
-    return this.replicas.filter((replica) => replica.downUntil <= now).map((replica) => replica.origin);
+    return this.replicas.filter((replica) => !replica.frozen && replica.downUntil <= now).map((replica) => replica.origin);
   }
 
   request(options: RequestOptions, callback: RequestCallback): void {
@@ -301,13 +346,17 @@ export class ReplicaPool {
       if (!whole) options.headersTimeout = Math.max(1, deadline - sentAt);
       tried.add(replica);
       replica.pool.request(options, (error, data) => {
-        if (!error) replica.answeredAt = this.now();
+        if (!error) {
+          replica.answeredAt = this.now();
+          // A frozen replica that answers a request it held runs again.
+          if (replica.frozen) this.bringBack(replica);
+        }
         // It answered nothing at all for the request's whole time, this request or any other: stopped or
         // frozen (a process paused, a host that keeps its connections but runs nothing), not merely slow.
         // Left in rotation, it would hold every request sent to it for the whole timeout and answer 504;
         // out of it, the others answer. Not sent again: it may have received the request. Only after a
         // whole wait: a request sent on with moments left says nothing of the replica that got it.
-        else if (whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.takeOut(replica, error);
+        else if (whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.freeze(replica, error);
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
@@ -331,8 +380,10 @@ export class ReplicaPool {
         else callback(null, data);
       });
     };
-    // Nothing tried yet: there is always one.
-    attempt(this.pick(tried, true) as Replica);
+    const first = this.pick(tried, true);
+    // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
+    if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
+    else attempt(first);
   }
 
   private mayResend(options: RequestOptions): boolean {
@@ -348,8 +399,9 @@ export class ReplicaPool {
    * of rotation, the one whose time out ends first (it may be back: answering 503, or 502 after a drop,
    * without trying it would keep a recovered replica unused for a whole cooldown, as when one replica
    * restarted a moment before the other died), when `outOfRotation` allows: one such try per request, so that
-   * with every replica down a request costs one connect attempt, not one per replica. The same for a first
-   * attempt and for a request sent on; undefined once every replica was tried.
+   * with every replica down a request costs one connect attempt, not one per replica. A frozen replica is
+   * never picked: it comes back through a probe. The same for a first attempt and for a request sent on;
+   * undefined once every replica was tried or is frozen.
    */
   private pick(tried: Set<Replica>, outOfRotation: boolean): Replica | undefined {
     const now = this.now();
@@ -357,7 +409,7 @@ export class ReplicaPool {
     let soonest: Replica | undefined;
     for (let step = 0; step < count; step++) {
       const replica = this.replicas[(this.turn + step) % count] as Replica;
-      if (tried.has(replica)) continue;
+      if (tried.has(replica) || replica.frozen) continue;
       if (replica.downUntil <= now) {
         this.turn = (this.turn + step + 1) % count;
         return replica;
@@ -368,20 +420,80 @@ export class ReplicaPool {
   }
 
   private takeOut(replica: Replica, error: Error): void {
-    const wasIn = replica.downUntil <= this.now();
+    const wasIn = !replica.frozen && replica.downUntil <= this.now();
     replica.downUntil = this.now() + this.options.cooldownMs;
     if (wasIn) this.options.onReplicaDown?.(replica.origin, error);
   }
 
+  /**
+   * Out of rotation until it answers again. Probed at once: a replica that was only slow on one request
+   * while nothing else reached it answers the probe and is back in moments.
+   */
+  private freeze(replica: Replica, error: Error): void {
+    this.takeOut(replica, error);
+    if (replica.frozen) return;
+    replica.frozen = true;
+    this.probe(replica);
+  }
+
+  private bringBack(replica: Replica): void {
+    replica.frozen = false;
+    replica.downUntil = 0;
+    clearTimeout(replica.probeTimer);
+    replica.probeTimer = undefined;
+    this.options.onReplicaBack?.(replica.origin);
+  }
+
+  /** Asks a frozen replica for `probePath` on a connection of its own (its pool may be full of held requests). */
+  private probe(replica: Replica): void {
+    replica.probeTimer = undefined;
+    if (this.closed || !replica.frozen || replica.probing) return;
+    replica.probing = true;
+    const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    const client = new Client(replica.origin, {
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    this.probes.add(client);
+    void client
+      .request({ method: 'GET', path: this.options.probePath ?? DEFAULT_PROBE_PATH })
+      .then(
+        // Any answer, a 503 included: the process runs.
+        async (answer) => {
+          await answer.body.dump().catch(() => undefined);
+          return true;
+        },
+        () => false,
+      )
+      .then((answered) => {
+        replica.probing = false;
+        this.probes.delete(client);
+        void client.destroy().catch(() => undefined);
+        // Back already (it answered a request it held), or gone from the rotation, or the pool closed.
+        if (!replica.frozen || this.closed || !this.replicas.includes(replica)) return;
+        if (answered) return this.bringBack(replica);
+        replica.downUntil = this.now() + this.options.cooldownMs;
+        replica.probeTimer = setTimeout(() => this.probe(replica), this.options.cooldownMs);
+        replica.probeTimer.unref();
+      });
+  }
+
   async close(): Promise<void> {
     this.stopResolving();
-    await Promise.all([...this.pools()].map((pool) => pool.close().catch(() => undefined)));
+    await Promise.all([
+      ...[...this.pools()].map((pool) => pool.close().catch(() => undefined)),
+      ...[...this.probes].map((client) => client.destroy().catch(() => undefined)),
+    ]);
   }
 
   /** reply-from's `destroyAgent` calls this when the gateway closes. */
   destroy(): Promise<void> {
     this.stopResolving();
-    return Promise.all([...this.pools()].map((pool) => pool.destroy())).then(() => undefined);
+    return Promise.all([
+      ...[...this.pools()].map((pool) => pool.destroy()),
+      ...[...this.probes].map((client) => client.destroy().catch(() => undefined)),
+    ]).then(() => undefined);
   }
 
   /** Every pool with connections: the replicas' and those of replicas that left the rotation. */
@@ -392,5 +504,6 @@ export class ReplicaPool {
   private stopResolving(): void {
     this.closed = true;
     clearInterval(this.resolveTimer);
+    for (const replica of this.replicas) clearTimeout(replica.probeTimer);
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NoReplicaError } from './replica-pool.js';
 import { upstreamFailure } from './upstream-failure.js';
 
 function failure(code: string, wrapped = true): Error {
@@ -8,12 +9,20 @@ function failure(code: string, wrapped = true): Error {
 
 describe('upstreamFailure', () => {
   it('answers 503 UPSTREAM_UNAVAILABLE when the upstream cannot be reached, with Retry-After', () => {
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'GW_NO_REPLICA']) {
       const { status, body, headers } = upstreamFailure(failure(code), 'auth', 10_000, 5_000);
       expect(status, code).toBe(503);
       expect(body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'auth server is unavailable' });
       expect(headers, code).toEqual({ 'retry-after': '5' });
     }
+  });
+
+  it('answers 503 UPSTREAM_UNAVAILABLE when every replica is frozen (none was sent the request)', () => {
+    expect(upstreamFailure(new NoReplicaError(), 'event', 10_000, 5_000)).toMatchObject({
+      status: 503,
+      body: { code: 'UPSTREAM_UNAVAILABLE' },
+      headers: { 'retry-after': '5' },
+    });
   });
 
   it('tells the client to come back after the replica cooldown, in whole seconds and at least one', () => {

@@ -1,4 +1,5 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
+import { NO_REPLICA_CODE } from './replica-pool.js';
 
 export const GatewayErrorCode = {
   /** The upstream accepted the connection but broke it or answered something unusable. */
@@ -20,6 +21,8 @@ const UNREACHABLE_CODES = new Set([
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
   'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
+  // Every replica frozen (ReplicaPool): none was sent the request.
+  NO_REPLICA_CODE,
 ]);
 
 /** Error codes along the cause chain (reply-from wraps undici's errors, undici wraps the socket's). */
