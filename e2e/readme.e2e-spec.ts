@@ -5,10 +5,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-/** Every bash block of the README that talks to the platform, in order. */
-const curlBlocks = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)]
-  .map((match) => match[1] as string)
-  .filter((block) => block.includes('curl '));
+/** Every shell block of the README (bash or sh), with where it starts. */
+const shellBlocks = [...readme.matchAll(/```(?:bash|sh)\n([\s\S]*?)```/g)].map((match) => ({
+  at: match.index,
+  text: match[1] as string,
+}));
+/** The bash blocks that talk to the platform, in order: the session that sets API, and every one after it. */
+const sessionStart = readme.indexOf('```bash\nAPI=');
+const curlBlocks = shellBlocks
+  .filter((block) => sessionStart >= 0 && block.at >= sessionStart && readme.startsWith('```bash', block.at))
+  .map((block) => block.text);
+
+describe("the README's shell blocks", () => {
+  // An interactive zsh treats `#` as a comment only with `setopt interactivecomments`, which is off by
+  // default: pasted there, `EMAIL=x   # a comment` runs the command `#` (and sets nothing). What a block
+  // needs to say goes in the prose around it.
+  it('hold no # comment, so each pastes into bash and zsh alike', () => {
+    const commented = shellBlocks.flatMap((block) => block.text.split('\n').filter((line) => /(^|\s)#/.test(line)));
+    expect(commented).toEqual([]);
+  });
+});
 
 describe("the README's curl commands", () => {
   let stack: Stack;
@@ -23,6 +39,7 @@ describe("the README's curl commands", () => {
 
   it('are there: the first-screen session and the whole walkthrough', () => {
     expect(curlBlocks.length).toBeGreaterThanOrEqual(2);
+    expect(curlBlocks.join('\n')).toContain('/claims/export');
   });
 
   /** The blocks pasted into a fresh bash, as a reader would. */
