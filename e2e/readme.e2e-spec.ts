@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,22 @@ describe("the README's shell blocks", () => {
   it('hold no # comment, so each pastes into bash and zsh alike', () => {
     const commented = shellBlocks.flatMap((block) => block.text.split('\n').filter((line) => /(^|\s)#/.test(line)));
     expect(commented).toEqual([]);
+  });
+
+  it("define a j that prints a JSON answer's field, or the whole answer (an error's body) when it has none", () => {
+    const definition = curlBlocks.flatMap((block) => block.split('\n')).find((line) => line.startsWith('j() '));
+    expect(definition).toBeDefined();
+    const j = (answer: string, field: string) =>
+      spawnSync('bash', ['-c', `${definition}\nj "$1"`, 'bash', field], { input: answer, encoding: 'utf8' });
+
+    const found = j('{"accessToken":"a.b.c","id":"1"}\n', 'accessToken');
+    expect([found.status, found.stdout, found.stderr]).toEqual([0, 'a.b.c\n', '']);
+    const error =
+      '{"statusCode":401,"error":"Unauthorized","message":"Email or password is incorrect","code":"INVALID_CREDENTIALS"}';
+    const refused = j(`${error}\n`, 'accessToken');
+    expect([refused.status, refused.stdout, refused.stderr]).toEqual([1, '', `${error}\n`]);
+    const nothing = j('', 'id');
+    expect([nothing.status, nothing.stdout, nothing.stderr]).toEqual([1, '', '(no answer)\n']);
   });
 });
 
