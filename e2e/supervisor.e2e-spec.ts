@@ -250,3 +250,21 @@ describe('npm start with a MONGODB_URI nobody answers on', () => {
     expect(output).not.toMatch(/\[(auth|event|gateway)\]/);
   }, 60_000);
 });
+
+describe('npm start with a malformed MONGODB_URI', () => {
+  it('says it is malformed, and why, not that nobody answers; the password stays hidden; it starts nothing', async () => {
+    const refusals: [string, RegExp][] = [
+      ['127.0.0.1:27017', /^.*MONGODB_URI=127\.0\.0\.1:27017 is malformed: Invalid scheme/m],
+      // A password with an unescaped "@": hidden whole, up to the host.
+      ['mongodb://reader:p@s3cret@127.0.0.1:27017/', /MONGODB_URI=mongodb:\/\/\*\*\*@127\.0\.0\.1:27017\/ is malformed: /],
+      [`${inject('mongoUri')}?noSuchOption=1`, /is malformed: option nosuchoption is not supported/i],
+    ];
+    for (const [uri, message] of refusals) {
+      const { code, output } = await runToExit({ MONGODB_URI: uri });
+      expect(code, uri).toBe(1);
+      expect(output, uri).toMatch(message);
+      expect(output, uri).toMatch(/percent-encoded/);
+      expect(output, uri).not.toMatch(/does not answer|s3cret|\[(auth|event|gateway)\]/);
+    }
+  }, 60_000);
+});

@@ -163,11 +163,24 @@ const mongo = process.env.MONGODB_URI
       process.exit(1);
     });
 const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getUri() };
-const shownUri = env.MONGODB_URI.replace(/\/\/[^@/]*@/, '//***@');
+// Up to the last "@" before the host: a password with an unescaped "@" (a malformed URI) is hidden whole too.
+const shownUri = env.MONGODB_URI.replace(/^([^:/]*:\/\/).*@/, '$1***@');
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
 else {
   say(`using MONGODB_URI=${shownUri}`);
-  await reachable(env.MONGODB_URI).catch((error) => {
+  const { MongoClient } = await import('mongodb');
+  let client;
+  try {
+    // The driver parses the URI here, before any connection: what it refuses is a bad setting, not a store
+    // that does not answer.
+    client = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 5_000 });
+  } catch (error) {
+    say(paint(31, `MONGODB_URI=${shownUri} is malformed: ${error.message}`));
+    say('it takes the form mongodb://[user:password@]host[:port][,host2...]/[?options] or mongodb+srv://user:password@host/');
+    say('(characters such as @ : / ? # [ ] % in the user name or password are written percent-encoded, @ as %40)');
+    process.exit(1);
+  }
+  await reachable(client).catch((error) => {
     // Otherwise each server retries for over a minute, saying only "Unable to connect", then dies and is
     // restarted, again and again: a wrong URI is a bad setting, told at once.
     say(paint(31, `MONGODB_URI=${shownUri} does not answer: ${error.message}`));
@@ -184,10 +197,8 @@ else {
   }
 }
 
-/** Resolves once the MongoDB server at `uri` answers a ping (within 5 s); rejects with the driver's reason. */
-async function reachable(uri) {
-  const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+/** Resolves once the client's MongoDB server answers a ping (within 5 s); rejects with the driver's reason. */
+async function reachable(client) {
   try {
     await client.db('admin').command({ ping: 1 });
   } finally {
