@@ -1,7 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
-import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
+import { readDatabase } from '@reward/server-kit/database-config';
+import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */

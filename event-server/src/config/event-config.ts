@@ -1,5 +1,6 @@
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
-import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv, readDatabase } from '@reward/server-kit/env';
+import { readDatabase } from '@reward/server-kit/database-config';
+import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 
 export interface EventConfig {
   nodeEnv: NodeEnv;

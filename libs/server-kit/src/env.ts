@@ -118,11 +118,3 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
-
-/** The database a server owns: `MONGODB_URI` names the server, `<PREFIX>_DB_NAME` the database. */
-export function readDatabase(reader: EnvReader, prefix: string, defaultName: string): { uri: string; dbName: string } {
-  return {
-    uri: reader.url('MONGODB_URI', { default: 'mongodb://127.0.0.1:27017/', protocols: ['mongodb:', 'mongodb+srv:'] }),
-    dbName: reader.string(`${prefix}_DB_NAME`, { default: defaultName, pattern: /^[A-Za-z0-9_-]{1,63}$/ }),
-  };
-}
