@@ -107,6 +107,14 @@ describe('npm start', () => {
     expect((await fetch(`${run!.gatewayUrl}/health`)).status).toBe(200);
   });
 
+  it("says ready last: after each server's own ready line and the lines of the /health look it took", () => {
+    const beforeReady = run!.output.slice(0, run!.output.search(/\[supervisor\] ready in /));
+    for (const server of ['auth', 'event', 'gateway']) {
+      expect(beforeReady, server).toMatch(new RegExp(`\\[${server}\\]\\s+\\S+: ready in \\d+ ms on http`));
+      expect(beforeReady, server).toMatch(new RegExp(`\\[${server}\\]\\s+request completed GET /health 200`));
+    }
+  });
+
   it('restarts a server that died, says so, and never asks for another npm start', async () => {
     const pid = Number(/event server starting \(pid (\d+)\)/.exec(run!.output)?.[1]);
     expect(pid).toBeGreaterThan(0);
@@ -135,6 +143,8 @@ describe('npm start with EVENT_REPLICAS=2', () => {
 
   it('runs two event servers behind the gateway, balances over both, and keeps answering when one is killed', async () => {
     expect(run!.output).toMatch(/2 event servers \(EVENT_REPLICAS\) on ports (\d+), (\d+): the gateway balances over them/);
+    const beforeReady = run!.output.slice(0, run!.output.search(/\[supervisor\] ready in /));
+    expect(beforeReady).toMatch(/\[event-2\]\s+request completed GET \/health 200/);
     const second = Number(/event-2 server starting \(pid (\d+)\)/.exec(run!.output)?.[1]);
     expect(second).toBeGreaterThan(0);
     expect(second).not.toBe(Number(/event server starting \(pid (\d+)\)/.exec(run!.output)?.[1]));

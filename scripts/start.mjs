@@ -91,14 +91,19 @@ function say(message) {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${paint(1, '[supervisor]')} ${message}\n`);
 }
 
-/** Pino's JSON lines, made readable: time, level, service, message, request id and method/url/status. */
-function readable(service, line) {
-  let entry;
+/** A server's log line as the JSON object it is, or undefined for any other text. */
+function logEntryOf(line) {
   try {
-    entry = JSON.parse(line);
+    const entry = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? entry : undefined;
   } catch {
-    return `${paint(service.color, `[${service.name}]`.padEnd(10))} ${line}`;
+    return undefined;
   }
+}
+
+/** Pino's JSON lines, made readable: time, level, service, message, request id and method/url/status. */
+function readable(service, line, entry) {
+  if (!entry) return `${paint(service.color, `[${service.name}]`.padEnd(10))} ${line}`;
   const time = new Date(entry.time ?? Date.now()).toISOString().slice(11, 19);
   const level = LEVELS[entry.level] ?? String(entry.level);
   const parts = [entry.msg ?? ''];
@@ -241,6 +246,14 @@ function envOf(service) {
   return env;
 }
 
+/**
+ * Whether the servers write their info lines (LOG_LEVEL, read as they read it): then the supervisor waits for
+ * the lines it summarises, so that its own summary comes after them, not among them.
+ */
+const writesInfo = ['info', 'debug', 'trace'].includes((env.LOG_LEVEL ?? '').trim() || 'info');
+/** A server's own line once it listens (main-runner's runServer). */
+const READY_LINE = /^ready in \d+ ms on /;
+
 /** Resolves once the port accepts a connection (the server listens), without a request in its log. */
 function listening({ host, port }, isCurrent) {
   return new Promise((resolve) => {
@@ -265,11 +278,21 @@ const timers = new Set();
 let stopping = false;
 let stackReady = false;
 
+/**
+ * Resolves with true once the server prints a line that `test` accepts (after this call), or with false if
+ * its process ends first.
+ */
+function printed(service, test) {
+  return new Promise((resolve) => state.get(service.name).awaited.push({ test, resolve }));
+}
+
 function launch(service) {
   const entry = state.get(service.name);
   entry.startedAt = performance.now();
   entry.ready = false;
   entry.lastLines = [];
+  for (const { resolve } of entry.awaited ?? []) resolve(false);
+  entry.awaited = [];
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, service.entry)], {
     cwd: root,
     env: envOf(service),
@@ -280,14 +303,31 @@ function launch(service) {
   else say(`${service.name} server starting (pid ${child.pid})`);
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
-      const text = readable(service, line);
+      const logEntry = logEntryOf(line);
+      const text = readable(service, line, logEntry);
       entry.lastLines.push(text);
       if (entry.lastLines.length > 5) entry.lastLines.shift();
       process.stdout.write(`${text}\n`);
+      if (logEntry && entry.awaited.length > 0) {
+        const met = entry.awaited.filter(({ test }) => test(logEntry));
+        entry.awaited = entry.awaited.filter((awaited) => !met.includes(awaited));
+        for (const { resolve } of met) resolve(true);
+      }
     });
   }
-  child.on('exit', (code, signal) => onExit(service, code, signal));
-  void listening(addressOf(service), () => running.get(service.name) === child && !stopping).then(() => onReady(service));
+  child.on('exit', (code, signal) => {
+    for (const { resolve } of entry.awaited) resolve(false);
+    entry.awaited = [];
+    onExit(service, code, signal);
+  });
+  const isCurrent = () => running.get(service.name) === child && !stopping;
+  // Started: it listens, and it has said so (its line comes before the supervisor's about it).
+  void Promise.all([
+    listening(addressOf(service), isCurrent),
+    writesInfo ? printed(service, (logEntry) => READY_LINE.test(String(logEntry.msg))) : true,
+  ]).then(([, said]) => {
+    if (said && isCurrent()) onReady(service);
+  });
 }
 
 function onReady(service) {
@@ -297,14 +337,31 @@ function onReady(service) {
   if (!stackReady && [...state.values()].every((other) => other.ready)) void announceReady();
 }
 
-/** Once every server said it listens, one look at the gateway's /health confirms the stack answers. */
+/**
+ * Once every server said it listens, one look at the gateway's /health confirms the stack answers. The
+ * summary is the last line of the start: it waits for the lines that look writes (the gateway's, and those of
+ * the servers the gateway asks in turn, unless their URLs were set to somewhere else), which each server
+ * writes in its next batch.
+ */
 async function announceReady() {
   stackReady = true;
+  const asked = services.filter(
+    (service) =>
+      service.name === 'gateway' ||
+      (service.port === 'AUTH_PORT' && !env.AUTH_SERVICE_URL) ||
+      (service.port === 'EVENT_PORT' && !env.EVENT_SERVICE_URL),
+  );
+  const logged = writesInfo
+    ? asked.map((service) => printed(service, (logEntry) => logEntry.req?.url === '/health' && logEntry.res !== undefined))
+    : [];
   const response = await fetch(`${gatewayUrl}/health`).catch(() => undefined);
   const seconds = (performance.now() / 1000).toFixed(1);
-  if (response?.ok) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
-  else
+  if (!response?.ok) {
     say(paint(33, `all servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`));
+    return;
+  }
+  await Promise.all(logged);
+  if (!stopping) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
 }
 
 function onExit(service, code, signal) {

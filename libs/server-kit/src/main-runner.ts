@@ -17,7 +17,8 @@ export async function runServer(service: string, start: () => Promise<INestAppli
   try {
     const app = await start();
     const ms = Math.round(performance.now() - startedAt);
-    // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other.
+    // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other. npm start
+    // (scripts/start.mjs, READY_LINE) waits for it before it calls the stack ready.
     new Logger(service).log(`ready in ${ms} ms on ${await app.getUrl()}`);
   } catch (error) {
     const config = error instanceof ConfigError;
