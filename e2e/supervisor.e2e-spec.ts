@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { testDatabaseName } from '../test-support/database.js';
+import { startStoreProxy } from '../test-support/store-proxy.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -34,7 +35,7 @@ async function freePortPair(): Promise<number> {
   }
 }
 
-async function startSupervisor(extraEnv: Record<string, string> = {}) {
+async function startSupervisor(extraEnv: Record<string, string> = {}, options: { ownProcessGroup?: boolean } = {}) {
   const [gateway, auth, event] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
@@ -52,6 +53,8 @@ async function startSupervisor(extraEnv: Record<string, string> = {}) {
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // As in a terminal, where Ctrl-C signals every process of the foreground group: npm start and its servers.
+    detached: options.ownProcessGroup ?? false,
   });
   const run = { child, output: '', gatewayUrl: `http://127.0.0.1:${gateway}` };
   const keep = (chunk: Buffer) => (run.output += chunk.toString());
@@ -275,6 +278,33 @@ describe('npm start with a malformed MONGODB_URI', () => {
       expect(output, uri).toMatch(message);
       expect(output, uri).toMatch(/percent-encoded/);
       expect(output, uri).not.toMatch(/does not answer|s3cret|\[(auth|event|gateway)\]/);
+    }
+  }, 60_000);
+});
+
+describe('npm start stopped with Ctrl-C while it starts', () => {
+  it('stops every server and says so in one line, without a stack trace', async () => {
+    // The store stops answering once the servers are launched, so none can be ready: the Ctrl-C comes
+    // while they start, whichever step each has reached (connecting, or building its indexes).
+    const store = await startStoreProxy(inject('mongoUri'));
+    const run = await startSupervisor({ MONGODB_URI: store.uri }, { ownProcessGroup: true });
+    try {
+      await vi.waitFor(() => expect(run.output).toMatch(/gateway server starting \(pid \d+\)/), {
+        timeout: 60_000,
+        interval: 10,
+      });
+      store.pause();
+      const exited = once(run.child, 'exit') as Promise<[number | null]>;
+      process.kill(-run.child.pid!, 'SIGINT');
+      store.resume();
+      const [code] = await exited;
+      expect(code).toBe(0);
+      const lines = run.output.trimEnd().split('\n');
+      expect(lines.at(-1)).toMatch(/\[supervisor\] stopped \(SIGINT before the stack was ready\)$/);
+      expect(run.output).not.toMatch(/FATAL|ERROR|\n\s+at |stopping all servers|\[supervisor\] ready in/);
+    } finally {
+      await stop(run.child);
+      await store.close();
     }
   }, 60_000);
 });

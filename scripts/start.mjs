@@ -125,6 +125,29 @@ if (nodeMajor !== 24) {
   process.exit(1);
 }
 
+/** What shutdown() reads: declared before anything it may interrupt. */
+let mongo;
+const running = new Map();
+const timers = new Set();
+let stopping = false;
+/** Every server started, so announceReady looks at the stack once. */
+let stackReady = false;
+/** 'ready in N s' was said. */
+let readySaid = false;
+
+// From here on a stop asked for (Ctrl-C, SIGTERM, ...) stops whatever has started, at any step.
+process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+// The terminal closed: nobody is left to press Ctrl-C, so stop rather than leave servers behind.
+process.on('SIGHUP', () => void shutdown(0, 'SIGHUP'));
+// `kill <npm's pid>` after `npm start &` ends npm alone (it runs this script through `sh -c`, which does not
+// pass the signal on): this process would be re-parented and keep the whole stack running, with nobody left
+// to stop it. So a parent that goes away stops the stack as SIGTERM does. (unref: it keeps nothing alive.)
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0, 'its parent process ended');
+}, 1_000).unref();
+
 // Imported here, not at the top: before `npm ci` its @swc/core is missing, and a static import would fail
 // with Node's ERR_MODULE_NOT_FOUND before any of the checks above could say anything useful.
 const { buildServers } = await import('./build-fast.mjs').catch((error) => {
@@ -158,7 +181,7 @@ async function embeddedMongo() {
   return server;
 }
 
-const mongo = process.env.MONGODB_URI
+mongo = process.env.MONGODB_URI
   ? undefined
   : await embeddedMongo().catch((error) => {
       say(`could not start an embedded MongoDB: ${error.message}`);
@@ -273,10 +296,6 @@ function listening({ host, port }, isCurrent) {
   });
 }
 const state = new Map(services.map((service) => [service.name, { delay: FIRST_DELAY_MS, immediateCrashes: 0 }]));
-const running = new Map();
-const timers = new Set();
-let stopping = false;
-let stackReady = false;
 
 /**
  * Resolves with true once the server prints a line that `test` accepts (after this call), or with false if
@@ -287,6 +306,7 @@ function printed(service, test) {
 }
 
 function launch(service) {
+  if (stopping) return;
   const entry = state.get(service.name);
   entry.startedAt = performance.now();
   entry.ready = false;
@@ -361,7 +381,9 @@ async function announceReady() {
     return;
   }
   await Promise.all(logged);
-  if (!stopping) say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
+  if (stopping) return;
+  readySaid = true;
+  say(paint(32, `ready in ${seconds} s: ${gatewayUrl} (Swagger UI at ${gatewayUrl}/docs)`));
 }
 
 function onExit(service, code, signal) {
@@ -445,31 +467,26 @@ if (eventServers.length > 1) {
 }
 for (const service of services) launch(service);
 
-async function shutdown(exitCode = 0) {
+/**
+ * Stops every server (SIGTERM, then SIGKILL after 10 s) and the embedded MongoDB, then exits. Asked for
+ * (`why`: a signal) before the stack was ready, it says one line once all is stopped: the servers it cuts
+ * short end quietly (main-runner), and their last lines come before it.
+ */
+async function shutdown(exitCode = 0, why = undefined) {
   if (stopping) return;
   stopping = true;
+  const whileStarting = why !== undefined && !readySaid;
   for (const timer of timers) clearTimeout(timer);
-  say('stopping all servers (in-flight requests finish first)');
-  const exits = [...running.values()].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+  if (!whileStarting) say('stopping all servers (in-flight requests finish first)');
+  // 'close': the process ended and its output was read to the end.
+  const closed = [...running.values()].map((child) => new Promise((resolve) => child.once('close', resolve)));
   for (const child of running.values()) child.kill('SIGTERM');
   const deadline = setTimeout(() => {
     for (const child of running.values()) child.kill('SIGKILL');
   }, 10_000);
-  await Promise.all(exits);
+  await Promise.all(closed);
   clearTimeout(deadline);
   if (mongo) await mongo.stop({ doCleanup: false });
-  say('stopped');
+  say(whileStarting ? `stopped (${why} before the stack was ready)` : 'stopped');
   process.exit(exitCode);
 }
-
-process.on('SIGINT', () => void shutdown());
-process.on('SIGTERM', () => void shutdown());
-// The terminal closed: nobody is left to press Ctrl-C, so stop rather than leave servers behind.
-process.on('SIGHUP', () => void shutdown());
-// `kill <npm's pid>` after `npm start &` ends npm alone (it runs this script through `sh -c`, which does not
-// pass the signal on): this process would be re-parented and keep the whole stack running, with nobody left
-// to stop it. So a parent that goes away stops the stack as SIGTERM does. (unref: it keeps nothing alive.)
-const parentPid = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parentPid) void shutdown();
-}, 1_000).unref();

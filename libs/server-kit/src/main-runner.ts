@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigError } from './env.js';
 
@@ -7,23 +8,47 @@ import { ConfigError } from './env.js';
  */
 export const CONFIG_ERROR_EXIT_CODE = 78;
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 /**
  * Starts a server process: a configuration problem (exit code CONFIG_ERROR_EXIT_CODE) or a failed start
  * (exit code 1) stops the process with a clear message instead of a stack trace; SIGTERM/SIGINT close it
  * gracefully (Nest's shutdown hooks let in-flight requests finish).
+ *
+ * A stop asked for while it starts (Ctrl-C reaches every process of the terminal, npm start's servers
+ * included; an orchestrator sends SIGTERM) ends the start quietly, with the shell's code for that signal
+ * (128 + its number): what it cuts short then fails (the store connection closed under a query, say),
+ * which is no failure to report with a stack trace.
  */
 export async function runServer(service: string, start: () => Promise<INestApplication>): Promise<void> {
   const startedAt = performance.now();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onStopSignal = (signal: NodeJS.Signals): void => {
+    stoppedBy ??= signal;
+    // Nothing else listens yet (the app has not installed its shutdown hooks), so nothing would stop it.
+    if (process.listenerCount(signal) === 0) exitStopped(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.once(signal, onStopSignal);
   try {
     const app = await start();
+    // Stopped while it started: its shutdown hooks are closing it.
+    if (stoppedBy) return;
     const ms = Math.round(performance.now() - startedAt);
     // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other. npm start
     // (scripts/start.mjs, READY_LINE) waits for it before it calls the stack ready.
     new Logger(service).log(`ready in ${ms} ms on ${await app.getUrl()}`);
   } catch (error) {
+    if (stoppedBy) exitStopped(stoppedBy);
     const config = error instanceof ConfigError;
     const message = config ? error.message : `failed to start: ${(error as Error).stack ?? String(error)}`;
     process.stderr.write(`${JSON.stringify({ level: 60, time: Date.now(), service, msg: message })}\n`);
     process.exit(config ? CONFIG_ERROR_EXIT_CODE : 1);
+  } finally {
+    // Once started, a stop signal is the app's to handle (a second one ends the process at once, as usual).
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
   }
+}
+
+function exitStopped(signal: NodeJS.Signals): never {
+  process.exit(128 + constants.signals[signal]);
 }
