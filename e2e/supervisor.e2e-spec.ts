@@ -203,12 +203,25 @@ describe('npm start with ports it cannot use', () => {
       [{ GATEWAY_PORT: '70000' }, /^GATEWAY_PORT must be a whole number from 1 to 65535, got "70000"$/m],
       [
         { AUTH_PORT: '47202', EVENT_PORT: '47202' },
-        /^GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=\d+, AUTH_PORT=47202, EVENT_PORT=47202$/m,
+        /^GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=\d+, AUTH_PORT=47202, EVENT_PORT=47202: AUTH_HOST=127\.0\.0\.1 and EVENT_HOST=127\.0\.0\.1 would both listen on port 47202 \(servers share a port only on different hosts; 0\.0\.0\.0 and :: are every host\)$/m,
       ],
       // The second replica takes the port after EVENT_PORT.
       [
         { EVENT_REPLICAS: '2', EVENT_PORT: '47202', GATEWAY_PORT: '47203' },
-        /must each name a port of its own, got GATEWAY_PORT=47203, AUTH_PORT=\d+, EVENT_PORT=47202 \(with EVENT_REPLICAS=2: 47202-47203\)$/m,
+        /must each name a port of its own, got GATEWAY_PORT=47203, AUTH_PORT=\d+, EVENT_PORT=47202 \(with EVENT_REPLICAS=2: 47202-47203\): GATEWAY_HOST=127\.0\.0\.1 and EVENT_HOST=127\.0\.0\.1 would both listen on port 47203/m,
+      ],
+      // Different hosts may share a port, but not with a wildcard, which takes it on every address.
+      [
+        { AUTH_HOST: '0.0.0.0', EVENT_HOST: '127.0.0.3', AUTH_PORT: '47202', EVENT_PORT: '47202' },
+        /AUTH_HOST=0\.0\.0\.0 and EVENT_HOST=127\.0\.0\.3 would both listen on port 47202/,
+      ],
+      [
+        { GATEWAY_HOST: '127.0.0.2', EVENT_HOST: '::', GATEWAY_PORT: '47202', EVENT_PORT: '47202' },
+        /GATEWAY_HOST=127\.0\.0\.2 and EVENT_HOST=:: would both listen on port 47202/,
+      ],
+      [
+        { AUTH_HOST: 'localhost', GATEWAY_PORT: '47202', AUTH_PORT: '47202' },
+        /AUTH_HOST=localhost and GATEWAY_HOST=127\.0\.0\.1 would both/,
       ],
     ];
     for (const [env, message] of refusals) {
@@ -218,6 +231,29 @@ describe('npm start with ports it cannot use', () => {
       expect(output, JSON.stringify(env)).not.toMatch(/RangeError|EADDRINUSE|\[(auth|event|gateway)\]/);
     }
   }, 60_000);
+});
+
+describe('npm start with two servers on one port and different hosts', () => {
+  let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+
+  afterAll(() => stop(run?.child));
+
+  it('starts them: only the same host and port is refused', async () => {
+    const port = String(await freePort());
+    run = await readySupervisor({
+      AUTH_HOST: '127.0.0.2',
+      EVENT_HOST: '127.0.0.3',
+      AUTH_PORT: port,
+      EVENT_PORT: port,
+      // Where the servers reach each other (the defaults name 127.0.0.1).
+      AUTH_SERVICE_URL: `http://127.0.0.2:${port}`,
+      EVENT_SERVICE_URL: `http://127.0.0.3:${port}`,
+      AUTH_JWKS_URL: `http://127.0.0.2:${port}/.well-known/jwks.json`,
+    });
+    expect(run.output).toMatch(new RegExp(`\\[auth\\]\\s+auth-server: ready in \\d+ ms on http://127\\.0\\.0\\.2:${port}`));
+    expect(run.output).toMatch(new RegExp(`\\[event\\]\\s+event-server: ready in \\d+ ms on http://127\\.0\\.0\\.3:${port}`));
+    expect((await fetch(`${run.gatewayUrl}/health`)).status).toBe(200);
+  }, 90_000);
 });
 
 describe('npm start with a server that cannot start', () => {

@@ -25,9 +25,11 @@ const paint = (color, text) => (useColor ? `\u001b[${color}m${text}\u001b[0m` : 
  * delivers to the first. Each is supervised on its own: killing one leaves the others serving.
  *
  * The ports are judged here too, not left to the servers: this supervisor connects to each one (a port
- * like "abc" or 70000 would crash it with a stack trace), and two servers given one port would each crash
- * five times on EADDRINUSE before it gave up. Unset or blank is the default, as the servers read it; 0 (any
- * free port), which a server accepts, is refused: the supervisor must know where each server listens.
+ * like "abc" or 70000 would crash it with a stack trace), and two servers given one address and port would
+ * each crash five times on EADDRINUSE before it gave up. Unset or blank is the default, as the servers read
+ * it; 0 (any free port), which a server accepts, is refused: the supervisor must know where each server
+ * listens. Two servers may share a port on different hosts (AUTH_HOST=127.0.0.2, EVENT_HOST=127.0.0.3);
+ * 0.0.0.0 and :: take the port on every address, so they share it with no other host.
  */
 function stackPlan() {
   const whole = (text) => (/^\d+$/.test(text) ? Number(text) : NaN);
@@ -49,22 +51,40 @@ function stackPlan() {
   if (ports.EVENT_PORT + replicas - 1 > 65_535) {
     return { problem: `EVENT_PORT must leave room for ${replicas} ports (EVENT_REPLICAS), got "${ports.EVENT_PORT}"` };
   }
+  // Blank is the servers' default host.
+  const hosts = {};
+  for (const name of ['AUTH_HOST', 'EVENT_HOST', 'GATEWAY_HOST']) hosts[name] = (process.env[name] ?? '').trim() || '127.0.0.1';
   // The event servers take EVENT_PORT and the EVENT_REPLICAS - 1 ports after it.
-  const taken = [
-    ports.AUTH_PORT,
-    ports.GATEWAY_PORT,
-    ...Array.from({ length: replicas }, (_, index) => ports.EVENT_PORT + index),
+  const listeners = [
+    { host: 'AUTH_HOST', port: ports.AUTH_PORT },
+    { host: 'GATEWAY_HOST', port: ports.GATEWAY_PORT },
+    ...Array.from({ length: replicas }, (_, index) => ({ host: 'EVENT_HOST', port: ports.EVENT_PORT + index })),
   ];
-  if (new Set(taken).size < taken.length) {
+  const [first, second] =
+    listeners
+      .flatMap((one, index) => listeners.slice(index + 1).map((other) => [one, other]))
+      .find(([one, other]) => one.port === other.port && sameAddress(hosts[one.host], hosts[other.host])) ?? [];
+  if (first) {
     const event =
       replicas > 1
         ? `EVENT_PORT=${ports.EVENT_PORT} (with EVENT_REPLICAS=${replicas}: ${ports.EVENT_PORT}-${ports.EVENT_PORT + replicas - 1})`
         : `EVENT_PORT=${ports.EVENT_PORT}`;
     return {
-      problem: `GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=${ports.GATEWAY_PORT}, AUTH_PORT=${ports.AUTH_PORT}, ${event}`,
+      problem:
+        `GATEWAY_PORT, AUTH_PORT and EVENT_PORT must each name a port of its own, got GATEWAY_PORT=${ports.GATEWAY_PORT}, ` +
+        `AUTH_PORT=${ports.AUTH_PORT}, ${event}: ${first.host}=${hosts[first.host]} and ${second.host}=${hosts[second.host]} ` +
+        `would both listen on port ${first.port} (servers share a port only on different hosts; 0.0.0.0 and :: are every host)`,
     };
   }
-  return { replicas, ports };
+  return { replicas, ports, hosts };
+}
+
+/** Whether two hosts name one address to listen on: the same, a wildcard (every address), or localhost's. */
+function sameAddress(one, other) {
+  const [a, b] = [one.toLowerCase(), other.toLowerCase()];
+  const wildcard = (host) => host === '0.0.0.0' || host === '::';
+  const loopback = (host) => host === '127.0.0.1' || host === '::1';
+  return a === b || wildcard(a) || wildcard(b) || (a === 'localhost' && loopback(b)) || (b === 'localhost' && loopback(a));
 }
 const plan = stackPlan();
 if (plan.problem) {
