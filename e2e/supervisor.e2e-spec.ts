@@ -256,6 +256,20 @@ describe('npm start with two servers on one port and different hosts', () => {
   }, 90_000);
 });
 
+describe('npm start with its settings padded with spaces', () => {
+  let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+
+  afterAll(() => stop(run?.child));
+
+  it('reads them trimmed, as the servers do, and gives the servers what it judged', async () => {
+    const port = await freePort();
+    run = await readySupervisor({ AUTH_HOST: ' 127.0.0.1 ', EVENT_PORT: ` ${port} `, MONGODB_URI: ` ${inject('mongoUri')} ` });
+    expect(run.output).toMatch(new RegExp(`\\[event\\]\\s+event-server: ready in \\d+ ms on http://127\\.0\\.0\\.1:${port}`));
+    expect(run.output).toMatch(/\[auth\]\s+auth-server: ready in \d+ ms on http:\/\/127\.0\.0\.1:\d+/);
+    expect((await fetch(`${run.gatewayUrl}/health`)).status).toBe(200);
+  }, 90_000);
+});
+
 describe('npm start with a server that cannot start', () => {
   it('retries with a doubling delay, then gives up with the reason and stops the stack', async () => {
     // The event server's port is held on 127.0.0.2 only: free as the supervisor sees it (on 127.0.0.1),

@@ -201,7 +201,9 @@ async function embeddedMongo() {
   return server;
 }
 
-mongo = process.env.MONGODB_URI
+// Blank is unset, and the value is taken trimmed, as the servers read it.
+const givenMongoUri = (process.env.MONGODB_URI ?? '').trim();
+mongo = givenMongoUri
   ? undefined
   : await embeddedMongo().catch((error) => {
       say(`could not start an embedded MongoDB: ${error.message}`);
@@ -210,7 +212,13 @@ mongo = process.env.MONGODB_URI
       say('`bash scripts/ferretdb-store.sh` builds and starts a FerretDB and prints its MONGODB_URI');
       process.exit(1);
     });
-const env = { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? mongo.getUri() };
+/** The servers' environment: the settings judged here are given as judged (trimmed, defaults filled in). */
+const env = {
+  ...process.env,
+  ...Object.fromEntries(Object.entries(plan.ports).map(([name, port]) => [name, String(port)])),
+  ...plan.hosts,
+  MONGODB_URI: givenMongoUri || mongo.getUri(),
+};
 // Up to the last "@" before the host: a password with an unescaped "@" (a malformed URI) is hidden whole too.
 const shownUri = env.MONGODB_URI.replace(/^([^:/]*:\/\/).*@/, '$1***@');
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
@@ -272,7 +280,7 @@ const CONFIG_ERROR_EXIT_CODE = 78;
 
 /** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
 function addressOf(service) {
-  const host = !env[service.host] || ['0.0.0.0', '::'].includes(env[service.host]) ? '127.0.0.1' : env[service.host];
+  const host = ['0.0.0.0', '::'].includes(plan.hosts[service.host]) ? '127.0.0.1' : plan.hosts[service.host];
   return { host, port: service.ownPort ?? plan.ports[service.port] };
 }
 function urlOf({ host, port }) {
