@@ -238,21 +238,26 @@ describe('npm start with two servers on one port and different hosts', () => {
 
   afterAll(() => stop(run?.child));
 
-  it('starts them: only the same host and port is refused', async () => {
+  it('starts them (only the same host and port is refused), and the servers reach each other on those hosts', async () => {
     const port = String(await freePort());
-    run = await readySupervisor({
-      AUTH_HOST: '127.0.0.2',
-      EVENT_HOST: '127.0.0.3',
-      AUTH_PORT: port,
-      EVENT_PORT: port,
-      // Where the servers reach each other (the defaults name 127.0.0.1).
-      AUTH_SERVICE_URL: `http://127.0.0.2:${port}`,
-      EVENT_SERVICE_URL: `http://127.0.0.3:${port}`,
-      AUTH_JWKS_URL: `http://127.0.0.2:${port}/.well-known/jwks.json`,
-    });
+    // No AUTH_SERVICE_URL, EVENT_SERVICE_URL or AUTH_JWKS_URL: npm start gives the hosts' ones.
+    run = await readySupervisor({ AUTH_HOST: '127.0.0.2', EVENT_HOST: '127.0.0.3', AUTH_PORT: port, EVENT_PORT: port });
     expect(run.output).toMatch(new RegExp(`\\[auth\\]\\s+auth-server: ready in \\d+ ms on http://127\\.0\\.0\\.2:${port}`));
     expect(run.output).toMatch(new RegExp(`\\[event\\]\\s+event-server: ready in \\d+ ms on http://127\\.0\\.0\\.3:${port}`));
     expect((await fetch(`${run.gatewayUrl}/health`)).status).toBe(200);
+    // Through the gateway to the auth server, then the event server checking that token with the auth server's keys.
+    const credentials = { email: `hosts-${Date.now()}@example.com`, password: 'hosts-password' };
+    const post = (path: string) =>
+      fetch(`${run!.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(credentials),
+      });
+    expect((await post('/auth/register')).status).toBe(201);
+    const { accessToken } = (await (await post('/auth/login')).json()) as { accessToken: string };
+    const events = await fetch(`${run.gatewayUrl}/events`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(events.status).toBe(200);
+    expect(run.output).toMatch(new RegExp(`\\[auth\\]\\s+OutboxRelay: delivering the outbox to http://127\\.0\\.0\\.3:${port}`));
   }, 90_000);
 });
 

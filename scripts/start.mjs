@@ -288,13 +288,25 @@ function urlOf({ host, port }) {
 }
 const gatewayUrl = urlOf(addressOf(services.at(-1)));
 
-/** What a server's process is given besides the supervisor's environment: its port, the event replicas. */
+/**
+ * What a server's process is given besides the supervisor's environment: a replica its port, and the URLs
+ * the servers reach each other by, unless set, where the others listen. (The servers' own defaults name
+ * 127.0.0.1 and follow the ports only: AUTH_HOST=127.0.0.2 would leave the gateway asking 127.0.0.1.)
+ */
 function envOf(service) {
-  if (service.ownPort !== undefined) return { ...env, [service.port]: String(service.ownPort) };
-  if (service.name === 'gateway' && eventServers.length > 1 && !env.EVENT_SERVICE_URL) {
-    return { ...env, EVENT_SERVICE_URL: eventServers.map((replica) => urlOf(addressOf(replica))).join(',') };
+  const own = { ...env };
+  if (service.ownPort !== undefined) own[service.port] = String(service.ownPort);
+  const authUrl = urlOf(addressOf(services.find((other) => other.name === 'auth')));
+  const eventUrls = eventServers.map((replica) => urlOf(addressOf(replica)));
+  if (service.name === 'gateway') {
+    own.AUTH_SERVICE_URL = env.AUTH_SERVICE_URL || authUrl;
+    // Every replica: the gateway balances over them.
+    own.EVENT_SERVICE_URL = env.EVENT_SERVICE_URL || eventUrls.join(',');
   }
-  return env;
+  // Its outbox relay delivers to one event server: the first.
+  if (service.name === 'auth') own.EVENT_SERVICE_URL = env.EVENT_SERVICE_URL || eventUrls[0];
+  if (service.port === 'EVENT_PORT') own.AUTH_JWKS_URL = env.AUTH_JWKS_URL || `${authUrl}/.well-known/jwks.json`;
+  return own;
 }
 
 /**
