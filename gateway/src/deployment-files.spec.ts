@@ -16,6 +16,8 @@ interface ComposeService {
   container_name?: string;
   networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   healthcheck?: unknown;
+  depends_on?: Record<string, { condition?: string; required?: boolean }>;
+  profiles?: string[];
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -23,6 +25,9 @@ interface ComposeFile {
 }
 
 const compose = load(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as ComposeFile;
+const externalStore = load(
+  readFileSync(new URL('../../docker-compose.external-store.yml', import.meta.url), 'utf8'),
+) as ComposeFile;
 const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 
 /** A service's environment as Compose hands it over with no .env and nothing exported: `${X:-d}` is d. */
@@ -61,6 +66,36 @@ describe('docker-compose.yml', () => {
     for (const service of ['auth', 'event-server']) {
       const uri = String(compose.services[service]?.environment?.MONGODB_URI);
       expect(uri, service).toBe('${COMPOSE_MONGODB_URI:-mongodb://mongo:27017/}');
+    }
+  });
+
+  it('waits for its own mongo while it is in the stack, and may leave it out: no server requires it', () => {
+    for (const service of ['auth', 'event-server']) {
+      expect(compose.services[service]?.depends_on?.mongo, service).toEqual({ condition: 'service_healthy', required: false });
+    }
+  });
+
+  it('on a store of your own (docker-compose.external-store.yml), neither starts nor waits for its mongo', () => {
+    // What Compose makes of the two files with no profile active: each service's keys, the second file's
+    // over the first's, and a service whose profiles are all inactive left out.
+    expect(Object.keys(externalStore.services).sort()).toEqual(['auth', 'event-server', 'mongo']);
+    const merged = Object.fromEntries(
+      Object.entries(compose.services).map(([name, service]) => {
+        const over = externalStore.services[name] ?? {};
+        return [name, { ...service, ...over, environment: { ...service.environment, ...over.environment } }];
+      }),
+    );
+    const inStack = Object.keys(merged).filter((name) => (merged[name]?.profiles ?? []).length === 0);
+    expect(inStack.sort()).toEqual(['auth', 'event-server', 'gateway']);
+    for (const [name, service] of Object.entries(merged).filter(([candidate]) => inStack.includes(candidate))) {
+      for (const [dependency, how] of Object.entries(service.depends_on ?? {})) {
+        // A dependency on a service left out must not be required, or Compose refuses the project.
+        if (!inStack.includes(dependency)) expect(how.required, `${name} -> ${dependency}`).toBe(false);
+      }
+    }
+    // Without COMPOSE_MONGODB_URI Compose refuses to start (${VAR:?message}), rather than use the absent mongo.
+    for (const service of ['auth', 'event-server']) {
+      expect(String(merged[service]?.environment?.MONGODB_URI), service).toMatch(/^\$\{COMPOSE_MONGODB_URI:\?[^}]+\}$/);
     }
   });
 
