@@ -95,16 +95,19 @@ function poolOf(
 /**
  * A replica that can be put to sleep: asleep, it reads each request and answers nothing (a paused process)
  * until `answer(path)` answers the requests it holds for that path; awake, it answers every request 200.
+ * With `health` set, it answers `/health` that status at once, asleep or not (a process whose store hangs:
+ * its ping times out, every other request waits).
  */
 async function sleeper() {
   const held: { path: string; answer: () => void }[] = [];
   const seen: string[] = [];
-  const state = { asleep: true };
+  const state: { asleep: boolean; health?: number } = { asleep: true };
   const server = createServer((request, response) => {
     request.resume();
     seen.push(request.url ?? '');
     const answer = (): void => void response.end('ok');
-    if (state.asleep) held.push({ path: request.url ?? '', answer });
+    if (request.url === '/health' && state.health !== undefined) response.writeHead(state.health).end();
+    else if (state.asleep) held.push({ path: request.url ?? '', answer });
     else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -447,6 +450,30 @@ describe('ReplicaPool', () => {
       expect(frozen.backs).toEqual([replica.url]);
       expect(frozen.pool.inRotation()).toEqual([replica.url]);
       expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('keeps a frozen replica out while its probe is answered with an error (its store hangs), and takes it back on a 2xx', async () => {
+    const replica = await sleeper();
+    try {
+      // Its /health answers 503 at once while every other request it gets waits (a store that hangs).
+      replica.state.health = 503;
+      const frozen = poolOf([replica.url, one.url], { timeoutMs: 100, cooldownMs: 50, probeTimeoutMs: 100 });
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(frozen.downs).toEqual([replica.url]);
+      // Its probes are answered, 503 each time: still out, never sent a request.
+      await until(() => expect(replica.seen.filter((path) => path === '/health').length).toBeGreaterThanOrEqual(3));
+      expect(frozen.backs).toEqual([]);
+      expect(frozen.pool.inRotation()).toEqual([one.url]);
+      for (let index = 0; index < 4; index++) expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+      expect(replica.seen.filter((path) => path !== '/health')).toEqual(['/x']);
+
+      // Its store answers again: /health 200, and it is back.
+      replica.state.health = 200;
+      await until(() => expect(frozen.backs).toEqual([replica.url]));
+      expect(frozen.pool.inRotation()).toEqual([replica.url, one.url]);
     } finally {
       await replica.close();
     }

@@ -55,8 +55,10 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
  * What a frozen replica (one that answered nothing for a request's whole time) is asked before it is sent
- * requests again: every server answers `GET /health` (a database ping bounded at a second), and any answer
- * at all, 503 included, says the process runs again.
+ * requests again: every server answers `GET /health` (a database ping bounded at a second). Only a 2xx
+ * brings it back: a 503 says the process runs but its store does not answer, and a replica whose store
+ * hangs holds every request for the whole timeout, as a frozen one does (the gateway's own /health counts
+ * it down too).
  */
 export const DEFAULT_PROBE_PATH = '/health';
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
@@ -191,7 +193,7 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
  * leaves the rotation for `cooldownMs`. One that answered nothing at all (no request of any) while a request
  * sent to it waited its whole time is frozen (a paused process, a blocked event loop): it leaves the rotation
- * until it answers again, a probe (`GET probePath`, at once and then every `cooldownMs`) or a request it held,
+ * until it answers again, a probe (`GET probePath` answered 2xx; at once, then every `cooldownMs`) or a request it held,
  * and is never sent a request meanwhile, so that it costs no further client a whole timeout; with every
  * replica frozen a request is answered at once (NoReplicaError: 503). The request a replica never received is
  * sent to the next replica not tried yet (in rotation, or else the one due back soonest: pick), each replica
@@ -459,10 +461,9 @@ export class ReplicaPool {
     void client
       .request({ method: 'GET', path: this.options.probePath ?? DEFAULT_PROBE_PATH })
       .then(
-        // Any answer, a 503 included: the process runs.
         async (answer) => {
           await answer.body.dump().catch(() => undefined);
-          return true;
+          return answer.statusCode >= 200 && answer.statusCode < 300;
         },
         () => false,
       )
