@@ -70,6 +70,7 @@ function poolOf(
     timeoutMs?: number;
     now?: () => number;
     probeTimeoutMs?: number;
+    probeIntervalMs?: number;
     mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
   } = {},
 ) {
@@ -85,6 +86,7 @@ function poolOf(
     onReplicaDown: (origin) => downs.push(origin),
     onReplicaBack: (origin) => backs.push(origin),
     probeTimeoutMs: options.probeTimeoutMs,
+    probeIntervalMs: options.probeIntervalMs,
     mayResendAfterDrop: options.mayResendAfterDrop,
     onResent: (origin) => resent.push(origin),
   });
@@ -96,18 +98,21 @@ function poolOf(
  * A replica that can be put to sleep: asleep, it reads each request and answers nothing (a paused process)
  * until `answer(path)` answers the requests it holds for that path; awake, it answers every request 200.
  * With `health` set, it answers `/health` that status at once, asleep or not (a process whose store hangs:
- * its ping times out, every other request waits).
+ * its ping times out, every other request waits), or with 'reset' drops the connection of each.
  */
 async function sleeper() {
   const held: { path: string; answer: () => void }[] = [];
   const seen: string[] = [];
-  const state: { asleep: boolean; health?: number } = { asleep: true };
+  const state: { asleep: boolean; health?: number | 'reset' } = { asleep: true };
   const server = createServer((request, response) => {
     request.resume();
     seen.push(request.url ?? '');
     const answer = (): void => void response.end('ok');
-    if (request.url === '/health' && state.health !== undefined) response.writeHead(state.health).end();
-    else if (state.asleep) held.push({ path: request.url ?? '', answer });
+    const { health } = state;
+    if (request.url === '/health' && health !== undefined) {
+      if (health === 'reset') request.socket.destroy();
+      else response.writeHead(health).end();
+    } else if (state.asleep) held.push({ path: request.url ?? '', answer });
     else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -126,7 +131,7 @@ async function sleeper() {
 }
 
 /** Until `check` holds: a state, however long the machine takes to get there. */
-const until = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 10 });
+const until = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 20_000, interval: 10 });
 
 function send(
   pool: ReplicaPool,
@@ -474,6 +479,65 @@ describe('ReplicaPool', () => {
       replica.state.health = 200;
       await until(() => expect(frozen.backs).toEqual([replica.url]));
       expect(frozen.pool.inRotation()).toEqual([replica.url, one.url]);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('keeps a probe waiting on a frozen replica, so that it is back the moment it runs again, not a cooldown later', async () => {
+    const replica = await sleeper();
+    try {
+      // The only replica (the default deployment), with a cooldown longer than the test.
+      const frozen = poolOf([replica.url], { timeoutMs: 100, cooldownMs: 600_000, probeTimeoutMs: 100, probeIntervalMs: 10 });
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      // Each probe it leaves unanswered is followed by the next at once, not a cooldown later.
+      await until(() => expect(replica.seen.filter((path) => path === '/health').length).toBeGreaterThanOrEqual(3));
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'GW_NO_REPLICA' } });
+
+      // It runs again: it answers the probe it holds (or the next), and is back.
+      replica.state.asleep = false;
+      replica.answer('/health');
+      await until(() => expect(frozen.backs).toEqual([replica.url]));
+      expect(await send(frozen.pool)).toMatchObject({ status: 200 });
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('takes back a frozen replica restarted on its port without waiting out a cooldown', async () => {
+    const replica = await sleeper();
+    const port = new URL(replica.url).port;
+    const restarted = createServer((request, response) => {
+      request.resume();
+      response.end('ok');
+    });
+    try {
+      const frozen = poolOf([replica.url], { timeoutMs: 100, cooldownMs: 600_000, probeTimeoutMs: 600_000, probeIntervalMs: 10 });
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      await until(() => expect(replica.seen).toContain('/health'));
+      // Killed (the probe it held is reset, its port refuses), then started again on the same port.
+      await replica.close();
+      await new Promise<void>((resolve) => restarted.listen(Number(port), '127.0.0.1', resolve));
+      await until(async () => expect(await send(frozen.pool)).toMatchObject({ status: 200 }));
+      expect(frozen.backs).toEqual([replica.url]);
+    } finally {
+      restarted.closeAllConnections();
+      await new Promise((resolve) => restarted.close(resolve));
+    }
+  });
+
+  it('probes a frozen replica that refuses or drops each probe at once at most once per probe interval, whatever the cooldown', async () => {
+    const replica = await sleeper();
+    try {
+      const frozen = poolOf([replica.url, one.url], { timeoutMs: 100, cooldownMs: 0, probeTimeoutMs: 100, probeIntervalMs: 100 });
+      replica.state.health = 'reset';
+      expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      const first = performance.now();
+      await until(() => expect(replica.seen.filter((path) => path === '/health').length).toBeGreaterThanOrEqual(5));
+      // Five probes, each dropped at once, began at least four intervals apart in all (a cooldown of 0 s
+      // would have them back to back: hundreds a second).
+      expect(performance.now() - first).toBeGreaterThanOrEqual(4 * 100 - 20);
+      expect(frozen.backs).toEqual([]);
     } finally {
       await replica.close();
     }

@@ -62,6 +62,8 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
  */
 export const DEFAULT_PROBE_PATH = '/health';
 export const DEFAULT_PROBE_TIMEOUT_MS = 2_000;
+/** The least time between the starts of two probes of one frozen replica. */
+export const DEFAULT_PROBE_INTERVAL_MS = 1_000;
 
 /** The code of the error a request gets when no replica may be sent it: every one is frozen (see ReplicaPool). */
 export const NO_REPLICA_CODE = 'GW_NO_REPLICA';
@@ -144,8 +146,10 @@ export interface ReplicaPoolOptions {
   onReplicaBack?: (origin: string) => void;
   /** What a frozen replica is asked before it is sent requests again (default DEFAULT_PROBE_PATH). */
   probePath?: string;
-  /** How long a probe waits for its answer (default DEFAULT_PROBE_TIMEOUT_MS); then the next comes after cooldownMs. */
+  /** How long a probe waits for its answer (default DEFAULT_PROBE_TIMEOUT_MS); then the next is sent. */
   probeTimeoutMs?: number;
+  /** The least time between the starts of two probes of one frozen replica (default DEFAULT_PROBE_INTERVAL_MS). */
+  probeIntervalMs?: number;
   /**
    * Whether a request that a replica may have received, and dropped without answering, may be sent to
    * another replica: only when sending it twice is the same as sending it once (the upstream honours its
@@ -193,7 +197,7 @@ type RequestCallback = (error: Error | null, data?: Dispatcher.ResponseData) => 
  * round robin over the replicas in rotation; a replica that refuses a connection (or cannot be reached)
  * leaves the rotation for `cooldownMs`. One that answered nothing at all (no request of any) while a request
  * sent to it waited its whole time is frozen (a paused process, a blocked event loop): it leaves the rotation
- * until it answers again, a probe (`GET probePath` answered 2xx; at once, then every `cooldownMs`) or a request it held,
+ * until it answers again, a probe (`GET probePath` answered 2xx; one always waiting on it) or a request it held,
  * and is never sent a request meanwhile, so that it costs no further client a whole timeout; with every
  * replica frozen a request is answered at once (NoReplicaError: 503). The request a replica never received is
  * sent to the next replica not tried yet (in rotation, or else the one due back soonest: pick), each replica
@@ -451,6 +455,7 @@ export class ReplicaPool {
     replica.probeTimer = undefined;
     if (this.closed || !replica.frozen || replica.probing) return;
     replica.probing = true;
+    const startedAt = performance.now();
     const timeoutMs = this.options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     const client = new Client(replica.origin, {
       connect: { timeout: timeoutMs },
@@ -474,8 +479,12 @@ export class ReplicaPool {
         // Back already (it answered a request it held), or gone from the rotation, or the pool closed.
         if (!replica.frozen || this.closed || !this.replicas.includes(replica)) return;
         if (answered) return this.bringBack(replica);
-        replica.downUntil = this.now() + this.options.cooldownMs;
-        replica.probeTimer = setTimeout(() => this.probe(replica), this.options.cooldownMs);
+        // A probe is always waiting on it, not one per cooldown: a paused process answers the one it holds
+        // the moment it runs again, and one restarted on its port the next, so that the only replica (the
+        // default deployment) is not left out for a cooldown after it is back. A probe interval apart at
+        // least, whatever the cooldown (0 is allowed): probes refused or dropped at once come no faster.
+        const intervalMs = this.options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+        replica.probeTimer = setTimeout(() => this.probe(replica), Math.max(0, startedAt + intervalMs - performance.now()));
         replica.probeTimer.unref();
       });
   }
