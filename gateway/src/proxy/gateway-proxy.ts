@@ -121,12 +121,21 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         connectTimeoutMs: options.connectTimeoutMs,
         timeoutMs: options.timeoutMs,
         ...(options.maxConnectionsPerReplica !== undefined && { maxConnections: options.maxConnectionsPerReplica }),
-        onReplicaDown: (origin, error) =>
-          fastify.log.warn(
-            { upstream, replica: origin, code: (error as { code?: unknown }).code, cooldownMs: options.replicaCooldownMs },
-            // `code`: a connect failure, or UND_ERR_HEADERS_TIMEOUT (it answered nothing for the whole timeout).
-            'upstream replica out of rotation: it could not be connected to, or answered nothing',
-          ),
+        onReplicaDown: (origin, error, frozen) => {
+          const code = (error as { code?: unknown }).code;
+          if (frozen) {
+            // `code`: UND_ERR_HEADERS_TIMEOUT (it answered nothing for the whole timeout).
+            fastify.log.warn(
+              { upstream, replica: origin, code },
+              'upstream replica out of rotation: it answered nothing (frozen), until it answers a /health probe',
+            );
+          } else {
+            fastify.log.warn(
+              { upstream, replica: origin, code, cooldownMs: options.replicaCooldownMs },
+              'upstream replica out of rotation: it could not be connected to',
+            );
+          }
+        },
         onReplicaBack: (origin) =>
           fastify.log.info({ upstream, replica: origin }, 'upstream replica answers again: back in rotation'),
         mayResendAfterDrop: (request) => carriesHonouredKey(table, request),

@@ -75,6 +75,8 @@ function poolOf(
   } = {},
 ) {
   const downs: string[] = [];
+  /** Those of `downs` taken out as frozen (until they answer again), not for the cooldown. */
+  const frozenDowns: string[] = [];
   const backs: string[] = [];
   const resent: string[] = [];
   const pool = new ReplicaPool({
@@ -83,7 +85,10 @@ function poolOf(
     connectTimeoutMs: 1_000,
     timeoutMs: options.timeoutMs ?? 5_000,
     now: options.now,
-    onReplicaDown: (origin) => downs.push(origin),
+    onReplicaDown: (origin, _error, frozen) => {
+      downs.push(origin);
+      if (frozen) frozenDowns.push(origin);
+    },
     onReplicaBack: (origin) => backs.push(origin),
     probeTimeoutMs: options.probeTimeoutMs,
     probeIntervalMs: options.probeIntervalMs,
@@ -91,7 +96,7 @@ function poolOf(
     onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
-  return { pool, downs, backs, resent };
+  return { pool, downs, frozenDowns, backs, resent };
 }
 
 /**
@@ -158,9 +163,11 @@ describe('ReplicaPool', () => {
 
   it('sends a request a refusing replica never received to the next one, and leaves that replica out for the cooldown', async () => {
     const clock = { now: 1_000_000 };
-    const { pool, downs } = poolOf([dead, one.url], { cooldownMs: 5_000, now: () => clock.now });
+    const { pool, downs, frozenDowns } = poolOf([dead, one.url], { cooldownMs: 5_000, now: () => clock.now });
     expect(await send(pool, { path: '/first' })).toMatchObject({ status: 200 });
     expect(downs).toEqual([dead]);
+    // Out for the cooldown, not frozen: a refusal says nothing was received, and it may be back soon.
+    expect(frozenDowns).toEqual([]);
     expect(pool.inRotation()).toEqual([one.url]);
     for (let index = 0; index < 3; index++) expect(await send(pool)).toMatchObject({ status: 200 });
     expect(one.seen).toHaveLength(4);
@@ -413,6 +420,7 @@ describe('ReplicaPool', () => {
       const frozen = poolOf([replica.url, one.url], { timeoutMs: 100, cooldownMs: 50, probeTimeoutMs: 100, now: () => clock });
       expect(await send(frozen.pool)).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
       expect(frozen.downs).toEqual([replica.url]);
+      expect(frozen.frozenDowns).toEqual([replica.url]);
       // Long past its cooldown (the pool's clock): still out, and every request goes to the other replica.
       clock += 60_000;
       expect(frozen.pool.inRotation()).toEqual([one.url]);

@@ -140,8 +140,11 @@ export interface ReplicaPoolOptions {
   /** Connections per replica (one request each); requests beyond them wait in the gateway. */
   maxConnections?: number;
   now?: () => number;
-  /** Told when a replica is taken out of rotation (for the log), with the refusal or the answer timeout. */
-  onReplicaDown?: (origin: string, error: Error) => void;
+  /**
+   * Told when a replica is taken out of rotation (for the log), with the refusal or the answer timeout;
+   * `frozen`: out until it answers again (a probe or a request it held), not for the cooldown.
+   */
+  onReplicaDown?: (origin: string, error: Error, frozen: boolean) => void;
   /** Told when a frozen replica answered again (a probe or a late answer) and is back in rotation (for the log). */
   onReplicaBack?: (origin: string) => void;
   /** What a frozen replica is asked before it is sent requests again (default DEFAULT_PROBE_PATH). */
@@ -425,10 +428,10 @@ export class ReplicaPool {
     return outOfRotation ? soonest : undefined;
   }
 
-  private takeOut(replica: Replica, error: Error): void {
+  private takeOut(replica: Replica, error: Error, frozen = false): void {
     const wasIn = !replica.frozen && replica.downUntil <= this.now();
     replica.downUntil = this.now() + this.options.cooldownMs;
-    if (wasIn) this.options.onReplicaDown?.(replica.origin, error);
+    if (wasIn) this.options.onReplicaDown?.(replica.origin, error, frozen);
   }
 
   /**
@@ -436,7 +439,7 @@ export class ReplicaPool {
    * while nothing else reached it answers the probe and is back in moments.
    */
   private freeze(replica: Replica, error: Error): void {
-    this.takeOut(replica, error);
+    this.takeOut(replica, error, true);
     if (replica.frozen) return;
     replica.frozen = true;
     this.probe(replica);
