@@ -326,6 +326,13 @@ describe('npm start with a malformed MONGODB_URI', () => {
       // A password with an unescaped "@": hidden whole, up to the host.
       ['mongodb://reader:p@s3cret@127.0.0.1:27017/', /MONGODB_URI=mongodb:\/\/\*\*\*@127\.0\.0\.1:27017\/ is malformed: /],
       [`${inject('mongoUri')}?noSuchOption=1`, /is malformed: option nosuchoption is not supported/i],
+      // Without its mongodb:// the password is as secret: hidden too.
+      ['reader:s3cret@127.0.0.1:27017', /MONGODB_URI=\*\*\*@127\.0\.0\.1:27017 is malformed: Invalid scheme/],
+      // Options that carry a secret are hidden, in the 'using' line as in this one.
+      [
+        `${inject('mongoUri')}?tlsCertificateKeyFilePassword=s3cret&authMechanismProperties=AWS_SESSION_TOKEN:s3cret&noSuchOption=1`,
+        /\?tlsCertificateKeyFilePassword=\*\*\*&authMechanismProperties=\*\*\*&noSuchOption=1 is malformed: /,
+      ],
     ];
     for (const [uri, message] of refusals) {
       const { code, output } = await runToExit({ MONGODB_URI: uri });
