@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -367,6 +368,31 @@ describe('npm start stopped with Ctrl-C while it starts', () => {
     } finally {
       await stop(run.child);
       await store.close();
+    }
+  }, 60_000);
+
+  it('says nothing of the /health look it cut short: every server had started, the stack was not yet ready', async () => {
+    // The gateway's look at the auth server is held here (taken, never answered), so the Ctrl-C comes while
+    // npm start looks at the stack; the servers then close under that look, which says nothing of the stack.
+    let looked = false;
+    const held = createHttpServer((request) => {
+      if (request.url === '/health') looked = true;
+    });
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const { port } = held.address() as { port: number };
+    const run = await startSupervisor({ AUTH_SERVICE_URL: `http://127.0.0.1:${port}` }, { ownProcessGroup: true });
+    try {
+      await vi.waitFor(() => expect(looked).toBe(true), { timeout: 60_000, interval: 10 });
+      const exited = once(run.child, 'exit') as Promise<[number | null]>;
+      process.kill(-run.child.pid!, 'SIGINT');
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(run.output.trimEnd().split('\n').at(-1)).toMatch(/\[supervisor\] stopped \(SIGINT before the stack was ready\)$/);
+      expect(run.output).not.toMatch(/all servers listen|\[supervisor\] ready in/);
+    } finally {
+      await stop(run.child);
+      held.closeAllConnections();
+      await new Promise((resolve) => held.close(resolve));
     }
   }, 60_000);
 });

@@ -420,6 +420,12 @@ async function announceReady() {
     ? asked.map((service) => printed(service, (logEntry) => logEntry.req?.url === '/health' && logEntry.res !== undefined))
     : [];
   const response = await fetch(`${gatewayUrl}/health`).catch(() => undefined);
+  // Stopped during the look (Ctrl-C just after the last server started): the servers were closing under it,
+  // so its answer says nothing about the stack, and shutdown() says the one line there is to say. Ctrl-C
+  // signals the servers and this process at once: a gateway that closed at once refuses the look, and that
+  // refusal may be read before this process's own signal, which waits in the same turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stopping) return;
   const seconds = (performance.now() / 1000).toFixed(1);
   if (!response?.ok) {
     say(paint(33, `all servers listen after ${seconds} s, but ${gatewayUrl}/health answered ${response?.status ?? 'nothing'}`));
