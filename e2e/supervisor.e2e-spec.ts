@@ -90,6 +90,20 @@ async function runToExit(extraEnv: Record<string, string>): Promise<{ code: numb
   }
 }
 
+/** A new player registered and signed in through the gateway at `gatewayUrl`: its access token. */
+async function signUpPlayer(gatewayUrl: string, name: string): Promise<string> {
+  const credentials = { email: `${name}-${Date.now()}@example.com`, password: `${name}-password` };
+  const post = (path: string) =>
+    fetch(`${gatewayUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(credentials),
+    });
+  expect((await post('/auth/register')).status).toBe(201);
+  const { accessToken } = (await (await post('/auth/login')).json()) as { accessToken: string };
+  return accessToken;
+}
+
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -154,15 +168,7 @@ describe('npm start with EVENT_REPLICAS=2', () => {
     expect(second).not.toBe(Number(/event server starting \(pid (\d+)\)/.exec(run!.output)?.[1]));
 
     // A player, through the gateway.
-    const credentials = { email: `replicas-${Date.now()}@example.com`, password: 'replicas-password' };
-    const post = (path: string) =>
-      fetch(`${run!.gatewayUrl}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(credentials),
-      });
-    expect((await post('/auth/register')).status).toBe(201);
-    const { accessToken } = (await (await post('/auth/login')).json()) as { accessToken: string };
+    const accessToken = await signUpPlayer(run!.gatewayUrl, 'replicas');
     const listEvents = () => fetch(`${run!.gatewayUrl}/events`, { headers: { authorization: `Bearer ${accessToken}` } });
 
     // Both replicas answer (each writes its own request line).
@@ -247,15 +253,7 @@ describe('npm start with two servers on one port and different hosts', () => {
     expect(run.output).toMatch(new RegExp(`\\[event\\]\\s+event-server: ready in \\d+ ms on http://127\\.0\\.0\\.3:${port}`));
     expect((await fetch(`${run.gatewayUrl}/health`)).status).toBe(200);
     // Through the gateway to the auth server, then the event server checking that token with the auth server's keys.
-    const credentials = { email: `hosts-${Date.now()}@example.com`, password: 'hosts-password' };
-    const post = (path: string) =>
-      fetch(`${run!.gatewayUrl}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(credentials),
-      });
-    expect((await post('/auth/register')).status).toBe(201);
-    const { accessToken } = (await (await post('/auth/login')).json()) as { accessToken: string };
+    const accessToken = await signUpPlayer(run.gatewayUrl, 'hosts');
     const events = await fetch(`${run.gatewayUrl}/events`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(events.status).toBe(200);
     expect(run.output).toMatch(new RegExp(`\\[auth\\]\\s+OutboxRelay: delivering the outbox to http://127\\.0\\.0\\.3:${port}`));
