@@ -79,12 +79,16 @@ function stackPlan() {
   return { replicas, ports, hosts };
 }
 
+/** Whether a host to listen on is every address of the machine. */
+function isWildcard(host) {
+  return host === '0.0.0.0' || host === '::';
+}
+
 /** Whether two hosts name one address to listen on: the same, a wildcard (every address), or localhost's. */
 function sameAddress(one, other) {
   const [a, b] = [one.toLowerCase(), other.toLowerCase()];
-  const wildcard = (host) => host === '0.0.0.0' || host === '::';
   const loopback = (host) => host === '127.0.0.1' || host === '::1';
-  return a === b || wildcard(a) || wildcard(b) || (a === 'localhost' && loopback(b)) || (b === 'localhost' && loopback(a));
+  return a === b || isWildcard(a) || isWildcard(b) || (a === 'localhost' && loopback(b)) || (b === 'localhost' && loopback(a));
 }
 const plan = stackPlan();
 if (plan.problem) {
@@ -285,7 +289,7 @@ const CONFIG_ERROR_EXIT_CODE = 78;
 
 /** Where a server listens, as this machine reaches it (a wildcard address is reached on loopback). */
 function addressOf(service) {
-  const host = ['0.0.0.0', '::'].includes(plan.hosts[service.host]) ? '127.0.0.1' : plan.hosts[service.host];
+  const host = isWildcard(plan.hosts[service.host]) ? '127.0.0.1' : plan.hosts[service.host];
   return { host, port: service.ownPort ?? plan.ports[service.port] };
 }
 function urlOf({ host, port }) {
