@@ -26,8 +26,11 @@ describe("the README's shell blocks", () => {
   });
 
   it("define a j that prints a JSON answer's field, or the whole answer (an error's body) when it has none", () => {
-    const definition = curlBlocks.flatMap((block) => block.split('\n')).find((line) => line.startsWith('j() '));
-    expect(definition).toBeDefined();
+    // The first session block defines it for its login, and the walkthrough again, for a reader who pastes only that.
+    const definitions = curlBlocks.flatMap((block) => block.split('\n')).filter((line) => line.startsWith('j() '));
+    expect(definitions.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(definitions).size).toBe(1);
+    const definition = definitions[0];
     const j = (answer: string, field: string) =>
       spawnSync('bash', ['-c', `${definition}\nj "$1"`, 'bash', field], { input: answer, encoding: 'utf8' });
 
