@@ -23,7 +23,15 @@ export class AuditLogController {
   list(@Query() query: AuditLogQueryDto): Promise<Page<AuditLogRecord>> {
     const { from, to } = toTimeRange(query.from, query.to);
     return this.auditLog.list(
-      { actorId: query.actorId, action: query.action, targetType: query.targetType, targetId: query.targetId, from, to },
+      // Ids are stored in lower case; an id is matched without regard to case, as on every other route.
+      {
+        actorId: query.actorId?.toLowerCase(),
+        action: query.action,
+        targetType: query.targetType,
+        targetId: query.targetId,
+        from,
+        to,
+      },
       query,
     );
   }

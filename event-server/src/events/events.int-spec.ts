@@ -173,6 +173,14 @@ describe('events and rewards', () => {
       targetType: 'EVENT',
       changes: { status: { before: 'ACTIVE', after: 'INACTIVE' }, title: { before: 'December login event', after: 'Renamed' } },
     });
+    // An actor's id in upper case is the same actor, as ids are everywhere else (/claims?userId, /activities?userId).
+    const byActor = await t.request<{ items: Array<Record<string, unknown>> }>(
+      'GET',
+      `/audit-logs?actorId=${operator.id.toUpperCase()}&targetId=${id}`,
+      { token: auditor.token },
+    );
+    expect(byActor.status).toBe(200);
+    expect(byActor.body.items.map((entry) => entry.action)).toEqual(['EVENT_UPDATED', 'EVENT_CREATED']);
   });
 
   it('applies concurrent changes to one event one after the other: both stand, each audited as it happened', async () => {
