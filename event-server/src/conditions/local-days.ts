@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { IANA_ZONE_NAMES } from './zone-names.js';
 
 /** An IANA zone is named (`Asia/Seoul`, `UTC`, `Etc/GMT+12`); an offset such as `+09:00` is not one. */
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
@@ -8,13 +9,22 @@ export function isValidTimeZone(zone: string): boolean {
   return ZONE_NAME.test(zone) && IANAZone.isValidZone(zone);
 }
 
+/** Zone names by their lower case: the database's names and aliases, then the platform's own names. */
+const ZONE_SPELLINGS = new Map<string, string>(
+  [...Intl.supportedValuesOf('timeZone'), ...IANA_ZONE_NAMES].map((name) => [name.toLowerCase(), name]),
+);
+
 /**
  * A valid zone's name as stored and shown: zone names are matched without regard to case, so one given in
- * another case is written as the platform spells it (`asia/seoul` is `Asia/Seoul`). Any other valid name is
- * kept as given: the platform's (ICU's) own name for a zone can be an older one (`Asia/Calcutta` for
- * `Asia/Kolkata`), and an alias (`US/Pacific`) is the operator's choice.
+ * another case is written as the time zone database spells it (`asia/seoul` is `Asia/Seoul`, `us/pacific`
+ * `US/Pacific`). The name itself is kept: the platform's (ICU's) own name for a zone can be an older one
+ * (`Asia/Calcutta` for `Asia/Kolkata`), and an alias (`US/Pacific`) is the operator's choice. A name neither
+ * the database nor the platform lists (only one the platform's Intl resolves) keeps its spelling unless the
+ * platform's name for it differs only in case.
  */
 export function canonicalTimeZone(zone: string): string {
+  const spelled = ZONE_SPELLINGS.get(zone.toLowerCase());
+  if (spelled !== undefined) return spelled;
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }

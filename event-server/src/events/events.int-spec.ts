@@ -345,6 +345,12 @@ describe('events and rewards', () => {
     for (const [given, stored] of [
       ['asia/seoul', 'Asia/Seoul'],
       ['US/Pacific', 'US/Pacific'],
+      // Aliases the platform's Intl resolves to another name: spelled as the time zone database does.
+      ['asia/kolkata', 'Asia/Kolkata'],
+      ['us/pacific', 'US/Pacific'],
+      ['europe/kyiv', 'Europe/Kyiv'],
+      ['etc/utc', 'Etc/UTC'],
+      ['AMERICA/ARGENTINA/BUENOS_AIRES', 'America/Argentina/Buenos_Aires'],
       ['Asia/Kolkata', 'Asia/Kolkata'],
       ['Europe/Kyiv', 'Europe/Kyiv'],
     ]) {
