@@ -1,6 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -42,6 +46,67 @@ describe("the README's shell blocks", () => {
     expect([refused.status, refused.stdout, refused.stderr]).toEqual([1, '', `${error}\n`]);
     const nothing = j('', 'id');
     expect([nothing.status, nothing.stdout, nothing.stderr]).toEqual([1, '', '(no answer)\n']);
+  });
+});
+
+describe("the README's webhook receiver", () => {
+  const recipe = /A receiver in Node[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+  it('verifies a webhook whose body arrives in pieces that split a character', async () => {
+    const sdk = pathToFileURL(fileURLToPath(new URL('../sdk/src/webhooks.ts', import.meta.url))).href;
+    expect(recipe).toContain("from '@reward/sdk'");
+    expect(recipe).toContain('.listen(8080)');
+    // The recipe as written, on a free port, with the game's own two functions.
+    const code = [
+      'const creditPlayer = (userId, rewards, claimId) => console.log(`credited ${claimId}`);',
+      'const takeBack = () => {};',
+      recipe
+        .replace("'@reward/sdk'", `'${sdk}'`)
+        .replace('.listen(8080)', '.listen(0, function () { console.log(`port ${this.address().port}`); })'),
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'readme-receiver-'));
+    const file = join(dir, 'receiver.mjs');
+    writeFileSync(file, code);
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const child = spawn(process.execPath, [file], { env: { ...process.env, REWARD_WEBHOOK_SECRET: secret } });
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const found = /port (\d+)/.exec(out);
+          if (found) resolve(Number(found[1]));
+        });
+        child.on('exit', (status) => reject(new Error(`the receiver exited (${status})`)));
+      });
+      const id = 'claim-1';
+      const timestamp = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({ id, type: 'claim.granted', data: { id, rewards: [{ name: '전설의 검' }] } });
+      const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+      const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+      const bytes = Buffer.from(body);
+      const head =
+        `POST /hook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nconnection: close\r\n` +
+        `content-length: ${bytes.length}\r\nwebhook-id: ${id}\r\nwebhook-timestamp: ${timestamp}\r\n` +
+        `webhook-signature: v1,${signature}\r\n\r\n`;
+      // As a network may cut it: the first piece ends inside the 3 bytes of a Korean character.
+      const cut = bytes.indexOf(Buffer.from('검')) + 1;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(Buffer.concat([Buffer.from(head), bytes.subarray(0, cut)]));
+          setTimeout(() => socket.end(bytes.subarray(cut)), 50);
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 204 No Content');
+      expect(out).toContain('credited claim-1');
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
