@@ -446,6 +446,21 @@ describe('payout webhooks', () => {
       expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, lastError: 'the receiver answered 410 Gone' });
       const now = await t.request('GET', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
       expect(now.body).toMatchObject({ enabled: false, disabledReason: 'the receiver answered 410 Gone' });
+      // A change of an endpoint like any other: the auditor sees who turned it off, and why.
+      const audit = await t.request<{ items: Array<{ actorId: string; action: string; targetId: string; changes: unknown }> }>(
+        'GET',
+        '/audit-logs?action=WEBHOOK_ENDPOINT_UPDATED&limit=100',
+        { token: admin.token },
+      );
+      expect(audit.body.items.filter((entry) => entry.targetId === endpoint.id)).toEqual([
+        expect.objectContaining({
+          actorId: 'system',
+          changes: {
+            enabled: { before: true, after: false },
+            disabledReason: { before: null, after: 'the receiver answered 410 Gone' },
+          },
+        }),
+      ]);
     });
 
     it('sends approvals (pending, then granted) and revocations; a rotation signs with both secrets', async () => {

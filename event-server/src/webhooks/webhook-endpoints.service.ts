@@ -3,6 +3,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { SYSTEM_ACTOR } from '../claims/claim.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
@@ -96,11 +97,24 @@ export class WebhookEndpointsService {
     });
   }
 
-  /** The relay's: a receiver that answered 410 Gone gets nothing more until an ADMIN enables it again. */
+  /**
+   * The relay's: a receiver that answered 410 Gone gets nothing more until an ADMIN enables it again. Audited
+   * as the system's change (once, when it turns the endpoint off), so the log explains an ADMIN's later re-enable.
+   */
   async disable(id: string, reason: string): Promise<void> {
     await this.editLock.runExclusive(lockKey(id), async (lease) => {
+      const before = await this.repository.findById(id);
+      if (!before?.enabled) return;
       lease.assertHeld();
-      await this.repository.update(id, { enabled: false, disabledReason: reason });
+      const updated = await this.repository.update(id, { enabled: false, disabledReason: reason });
+      if (!updated) return;
+      await this.audit.record({
+        actorId: SYSTEM_ACTOR,
+        action: 'WEBHOOK_ENDPOINT_UPDATED',
+        targetType: TARGET,
+        targetId: id,
+        changes: diffFields({ ...before }, { ...updated }, ['enabled', 'disabledReason']),
+      });
     });
   }
 
