@@ -55,7 +55,7 @@ export interface PayoutConfig {
   concurrency: number;
   /** A receiver's answer must come within this (ms). */
   timeoutMs: number;
-  /** Delay before each retry (ms), jittered by up to ±20 %; after the last one the delivery is FAILED. */
+  /** Delay before each retry (ms), jittered by up to ±10 %; after the last one the delivery is FAILED. */
   retryScheduleMs: number[];
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadEventConfig } from '../config/event-config.js';
 import { jittered, outcomeOf, payoutOf } from './payout.rules.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
@@ -28,9 +29,20 @@ describe('outcomeOf', () => {
     });
   });
 
-  it('jitters by at most 20 % either way', () => {
-    expect(jittered(1000, () => 0)).toBe(800);
-    expect(jittered(1000, () => 0.999_999)).toBe(1200);
+  it('jitters by at most 10 % either way', () => {
+    expect(jittered(1000, () => 0)).toBe(900);
+    expect(jittered(1000, () => 0.999_999)).toBe(1100);
+  });
+
+  it('keeps retrying for at least 24 h on the default schedule, even when every delay draws the shortest jitter', () => {
+    const { retryScheduleMs } = loadEventConfig({}).payout;
+    let at = now;
+    for (let retriesDone = 0; ; retriesDone++) {
+      const outcome = outcomeOf({ statusCode: 500, latencyMs: 1 }, retriesDone, retryScheduleMs, at, () => 0);
+      if (outcome.status !== 'PENDING') break;
+      at = outcome.nextAttemptAt;
+    }
+    expect(at.getTime() - now.getTime()).toBeGreaterThanOrEqual(24 * 3600 * 1000);
   });
 });
 

@@ -47,9 +47,12 @@ export function outcomeOf(
   return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + jittered(delay, random)), error };
 }
 
-/** ±20 % so that a receiver coming back is not hit by every retry at the same instant. */
+/**
+ * ±10 % so that a receiver coming back is not hit by every retry at the same instant; no more, so that the
+ * default schedule (27.6 h) still retries for at least 24 h when every delay draws the shortest.
+ */
 export function jittered(delayMs: number, random: () => number = Math.random): number {
-  return Math.round(delayMs * (0.8 + 0.4 * random()));
+  return Math.round(delayMs * (0.9 + 0.2 * random()));
 }
 
 export interface DeliveryProgress {
