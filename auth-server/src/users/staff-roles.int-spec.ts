@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Types, type default as mongoose } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import {
+  type Reply,
   TEST_ADMIN,
   call,
   login,
@@ -233,6 +235,25 @@ describe('POST /users/:id/logout-all', () => {
     const fresh = await login(app, admin.email, admin.password);
     const done = await call(app, 'POST', `/users/${victim.id}/logout-all`, { token: fresh.body.accessToken as string });
     expect(done.status).toBe(204);
+  });
+
+  it("racing a demotion, the user's own logout-all does not undo it (repeated rounds)", async () => {
+    // On the test store an update writes the whole document back: a bump of the session version that read the
+    // user before the demotion was written would write the old roles back over it.
+    const admin = await adminToken();
+    const user = await signedInUser(app);
+    for (let round = 0; round < 8; round += 1) {
+      expect((await setRoles(admin, user.id, ['OPERATOR'])).status).toBe(200);
+      const token = (await login(app, user.email, user.password)).body.accessToken as string;
+      const demotion = setRoles(admin, user.id, ['USER']);
+      const logouts: Array<Promise<unknown>> = [];
+      for (let delay = 0; delay < 16; delay += 2) {
+        logouts.push(sleep(delay).then(() => call(app, 'POST', `/users/${user.id}/logout-all`, { token })));
+      }
+      const [demoted] = await Promise.all([demotion, ...logouts]);
+      expect((demoted as Reply).status).toBe(200);
+      expect((await db.collection('users').findOne({ email: user.email }))?.roles, `round ${round}`).toEqual(['USER']);
+    }
   });
 
   it('is 400 for a malformed id, 404 for an unknown one, 401 without a token', async () => {

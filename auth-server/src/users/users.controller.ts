@@ -70,7 +70,7 @@ export class UsersController {
       "Every refresh token of the user stops working at once; the user's access tokens can make no staff write on " +
       "the event server from 60 s later, nor use the auth server's staff routes (this one included: 401 " +
       'STALE_ACCESS_TOKEN). An ADMIN is judged by current roles.',
-    errors: { 401: ['STALE_ACCESS_TOKEN'], 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'] },
+    errors: { 401: ['STALE_ACCESS_TOKEN'], 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'], 503: ['SERVICE_UNAVAILABLE'] },
   })
   @ApiNoContentResponse({ description: 'Logged out everywhere' })
   logoutEverywhere(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {

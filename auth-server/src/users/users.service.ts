@@ -160,22 +160,28 @@ export class UsersService {
   /**
    * "Log out everywhere" for `targetId`, by the user themselves or by an ADMIN (current roles, not the
    * token's): every refresh token stops working now, and the new access version reaches the event server
-   * through the outbox, which then refuses staff writes from older access tokens.
+   * through the outbox, which then refuses staff writes from older access tokens. It holds the role-change
+   * mutex too: on our store the bump writes the whole user back, so a bump that read the user before a role
+   * change was written would put the old roles back (a demotion undone by the demoted user's own logout-all).
    */
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
-    if (actorId !== targetId) {
-      const actor = await this.users.findById(actorId);
-      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
-      // A staff change goes to the audit log (outbox) before it is made: if the entry cannot be written,
-      // nothing changed. Undoing it instead would bring the ended sessions back.
-      const target = await this.users.findById(targetId);
-      if (!target) throw userNotFound(targetId);
-      const change = { actorId, targetId, before: target.accessVersion, after: target.accessVersion + 1 };
-      await this.outbox.enqueueLogoutEverywhere(change, new Date());
-    }
-    const user = await this.users.bumpSessions(targetId);
-    if (!user) throw userNotFound(targetId);
-    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+      if (actorId !== targetId) {
+        const actor = await this.users.findById(actorId);
+        if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+        // A staff change goes to the audit log (outbox) before it is made: if the entry cannot be written,
+        // nothing changed. Undoing it instead would bring the ended sessions back.
+        const target = await this.users.findById(targetId);
+        if (!target) throw userNotFound(targetId);
+        const change = { actorId, targetId, before: target.accessVersion, after: target.accessVersion + 1 };
+        lease.assertHeld();
+        await this.outbox.enqueueLogoutEverywhere(change, new Date());
+      }
+      lease.assertHeld();
+      const user = await this.users.bumpSessions(targetId);
+      if (!user) throw userNotFound(targetId);
+      await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+    });
   }
 }
 

@@ -83,6 +83,7 @@ export class UsersService {
         404: `Not found: USER_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
