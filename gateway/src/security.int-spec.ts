@@ -44,6 +44,23 @@ describe('JSON depth at the gateway', () => {
     expect(auth.seen).toHaveLength(0);
   });
 
+  it('refuses a JSON body over the size limit whose shape also breaks a bound (413) and keeps running', async () => {
+    // Refused by its Content-Length before it is read: the rest of it still flows through the shape check,
+    // whose error nobody then hears (it crashed the process, one unauthenticated request).
+    const fields = Array.from({ length: 300 }, (_, index) => `"f${index}":1`).join(',');
+    for (const body of [
+      `{${fields},"pad":"${'x'.repeat(1_100_000)}"}`,
+      `${'['.repeat(40)}${' '.repeat(1_100_000)}${']'.repeat(40)}`,
+    ]) {
+      const reply = await login(body, 'application/json');
+      expect(reply.status).toBe(413);
+      expect(reply.json()).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await login(nested(2), 'application/json')).status).toBe(200);
+    expect(auth.seen).toHaveLength(1);
+  });
+
   it('forwards a 32-level JSON body byte for byte', async () => {
     const body = nested(32);
     const reply = await login(body, 'application/json');

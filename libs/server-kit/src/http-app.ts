@@ -239,6 +239,9 @@ export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
     const checked = depthCheckedStream(maxDepth);
     // pipe() does not forward a source error (a client that hangs up); the reader must still hear of it.
     payload.on('error', (error) => checked.destroy(error));
+    // Fastify's body reader hears the check's error when it reads; a body refused unread (413 by its
+    // Content-Length) still flows through the check, and an error nobody listens for would end the process.
+    checked.on('error', () => undefined);
     done(null, payload.pipe(checked));
   });
 }
