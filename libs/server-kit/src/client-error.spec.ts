@@ -35,6 +35,7 @@ describe('a request Node cannot parse as HTTP', () => {
     const answers = rawAnswers(answerHeadersFor({ hstsMaxAgeSeconds: 0 }).api);
     app = Fastify({ clientErrorHandler: answers.clientError });
     app.server.on('checkExpectation', answers.unmetExpectation);
+    app.server.on('connect', answers.connectMethod);
     app.get('/', () => ({ ok: true }));
     app.post('/', () => ({ ok: true }));
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -90,6 +91,24 @@ describe('a request Node cannot parse as HTTP', () => {
       'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
     );
     expect(continued).toMatch(/HTTP\/1.1 200 /);
+  });
+
+  it('a CONNECT request (no route takes one): 405 with the error body and the connection closed, not a silent drop', async () => {
+    const answer = await raw(
+      port,
+      'CONNECT 127.0.0.1:3001 HTTP/1.1\r\nHost: 127.0.0.1:3001\r\nX-Request-Id: client-chosen-id\r\n\r\n',
+    );
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 405 /);
+    expect(head).toMatch(/\r\nconnection: close/i);
+    expectEveryAnswersHeaders(head!);
+    expect(head).toMatch(/\r\nx-request-id: client-chosen-id\r\n/i);
+    expect(JSON.parse(body!)).toEqual({
+      statusCode: 405,
+      error: 'Method Not Allowed',
+      code: 'METHOD_NOT_ALLOWED',
+      message: expect.any(String),
+    });
   });
 
   it('a well-formed request is answered as usual', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
-import { errorBody } from './errors.js';
+import { CommonErrorCode, errorBody } from './errors.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import type { AnswerHeaders } from './security-headers.js';
 
@@ -37,6 +38,11 @@ export interface RawAnswers {
    * discarded and the connection closed.
    */
   unmetExpectation(request: IncomingMessage, response: ServerResponse): void;
+  /**
+   * The server's `connect` listener: a CONNECT request (a tunnel; no route takes one), which Node alone
+   * answers by dropping the connection without a word. Answered 405 with the error body, then closed.
+   */
+  connectMethod(request: IncomingMessage, socket: Duplex): void;
 }
 
 /**
@@ -62,6 +68,18 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
         );
       }
       socket.destroy(error);
+    },
+    connectMethod(request, socket) {
+      const body = JSON.stringify(errorBody(405, CommonErrorCode.METHOD_NOT_ALLOWED, 'CONNECT is not supported'));
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 405 ${STATUS_CODES[405]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\n${headerLines}${REQUEST_ID_HEADER}: ${requestIdOf(request)}\r\n` +
+            `connection: close\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy();
+      }
     },
     unmetExpectation(request, response) {
       const body = JSON.stringify(

@@ -150,6 +150,7 @@ export async function createHttpApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', unrouted.unmetExpectation);
+  fastify.server.on('connect', unrouted.connectMethod);
   fastify.addHook('onClose', (_instance, done) => {
     proxies.resolver.stop();
     logs.close();
