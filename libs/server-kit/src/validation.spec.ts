@@ -148,6 +148,13 @@ describe('the validation pipe and null', () => {
     expect(error.messages).toEqual([`${path} must not be null`]);
   });
 
+  it('refuses a body that is null itself, which would otherwise be read as an empty object (a PATCH that does nothing)', async () => {
+    const error = await refusal(null);
+    expect(error).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(error.messages).toEqual(['the body must not be null']);
+    expect((await refusal(null, { type: 'body', metatype: Object })).messages).toEqual(['the body must not be null']);
+  });
+
   it('refuses a null in a body that no DTO describes, and lets one through in a query', async () => {
     const error = await refusal(parsed('{"a":[{"b":null}]}'), { type: 'body', metatype: Object });
     expect(error.messages).toEqual(['a[0].b must not be null']);

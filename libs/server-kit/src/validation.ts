@@ -183,6 +183,10 @@ class NullRefusingValidationPipe extends ValidationPipe {
       shadowed: this.toValidate(metadata),
     });
     if (nullPath !== undefined) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, [`${nullPath} must not be null`]);
+    // Nest's pipe reads a body of `null` as `{}`: a PATCH of nothing would answer 200.
+    if (value === null && metadata.type === 'body') {
+      throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, ['the body must not be null']);
+    }
     const transformed = await super.transform(value, metadata);
     // Almost always empty: then the transformed value is not walked.
     if (shadowed.size > 0 && isDtoInstance(transformed)) {
