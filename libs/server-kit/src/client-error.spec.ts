@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_CODES } from 'node:http';
@@ -109,6 +111,20 @@ describe('a request Node cannot parse as HTTP', () => {
       code: 'METHOD_NOT_ALLOWED',
       message: expect.any(String),
     });
+  });
+
+  it('a CONNECT client that resets its connection after the answer does not end the process', async () => {
+    // Node hands the socket over without its own error listener: a reset must be heard, or it is uncaught.
+    const handed = new Promise<Duplex>((resolve) => app.server.once('connect', (_request, socket: Duplex) => resolve(socket)));
+    const client = connect(port, '127.0.0.1', () => client.write('CONNECT 127.0.0.1:3001 HTTP/1.1\r\nHost: x\r\n\r\n'));
+    client.on('error', () => undefined);
+    await once(client, 'data');
+    const server = await handed;
+    // Not events.once: it would listen for 'error' itself, and the test would not see an error nobody hears.
+    const closed = new Promise((resolve) => server.on('close', resolve));
+    client.resetAndDestroy();
+    await closed;
+    expect(await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /);
   });
 
   it('a well-formed request is answered as usual', async () => {

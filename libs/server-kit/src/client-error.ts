@@ -70,6 +70,8 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
       socket.destroy(error);
     },
     connectMethod(request, socket) {
+      // Node hands the socket over without its own error listener: a client's reset would be uncaught.
+      socket.on('error', () => socket.destroy());
       const body = JSON.stringify(errorBody(405, CommonErrorCode.METHOD_NOT_ALLOWED, 'CONNECT is not supported'));
       if (socket.writable) {
         socket.end(
