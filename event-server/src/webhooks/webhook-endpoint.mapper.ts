@@ -14,6 +14,8 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
     ...(doc.description != null && { description: doc.description }),
     enabled: doc.enabled,
     ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
+    enabledAt: doc.enabledAt ?? doc.createdAt,
+    ...(doc.disabledAt != null && { disabledAt: doc.disabledAt }),
     secrets: doc.secrets.map((secret) => ({
       value: secret.value,
       createdAt: secret.createdAt,

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
+import { insertEach } from '@reward/server-kit/duplicate-key';
 import type { WebhookEndpointChanges, WebhookEndpointRecord } from './webhook-endpoint.js';
 import { type StoredWebhookEndpoint, toWebhookEndpoint } from './webhook-endpoint.mapper.js';
-import { WebhookEndpointEntity } from './webhook-endpoint.schema.js';
+import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from './webhook-endpoint.schema.js';
 
 @Injectable()
 export class WebhookEndpointRepository {
-  constructor(@InjectModel(WebhookEndpointEntity.name) private readonly model: Model<WebhookEndpointEntity>) {}
+  constructor(
+    @InjectModel(WebhookEndpointEntity.name) private readonly model: Model<WebhookEndpointEntity>,
+    @InjectModel(WebhookEndpointRemovalEntity.name) private readonly removals: Model<WebhookEndpointRemovalEntity>,
+  ) {}
 
   async insert(endpoint: Omit<WebhookEndpointRecord, 'id'>): Promise<WebhookEndpointRecord> {
     const created = await this.model.create(endpoint);
@@ -37,14 +41,25 @@ export class WebhookEndpointRepository {
     const { disabledReason, ...set } = changes;
     const update = {
       $set: { ...set, ...(disabledReason != null && { disabledReason }), updatedAt: new Date() },
-      ...(disabledReason === null && { $unset: { disabledReason: 1 } }),
+      ...(disabledReason === null && { $unset: { disabledReason: 1, disabledAt: 1 } }),
     };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;
   }
 
-  async delete(id: string): Promise<WebhookEndpointRecord | undefined> {
+  /**
+   * Deletes the endpoint, its removal time recorded first (a delete that fails after it leaves a removal of an
+   * endpoint still there, which only matters once it is gone). A second removal of one id keeps the first time.
+   */
+  async delete(id: string, at = new Date()): Promise<WebhookEndpointRecord | undefined> {
+    if (Types.ObjectId.isValid(id)) await insertEach(() => this.removals.collection.insertOne({ _id: id, at } as never), 1);
     const doc = await this.model.findByIdAndDelete(id).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;
+  }
+
+  /** When the endpoint was deleted, if it was (a read by _id; the relay's, for a delivery whose endpoint is gone). */
+  async removedAt(id: string): Promise<Date | undefined> {
+    const doc = await this.removals.findById(id).lean<{ at: Date }>().exec();
+    return doc?.at;
   }
 }

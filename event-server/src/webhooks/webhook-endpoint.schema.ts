@@ -17,6 +17,14 @@ export class WebhookEndpointEntity {
   @Prop({ required: true }) enabled!: boolean;
   /** Why the endpoint stopped receiving (e.g. it answered 410 Gone); cleared when enabled again. */
   @Prop() disabledReason?: string;
+  /**
+   * Since when it receives (creation or latest re-enabling): each replica's relay back-fills the transitions
+   * recorded since then by a replica whose copy did not list it yet. Absent on endpoints older than the field
+   * (their createdAt stands in).
+   */
+  @Prop() enabledAt?: Date;
+  /** When it was last disabled: a transition recorded from then on that still names it is not sent to it. */
+  @Prop() disabledAt?: Date;
   @Prop({ type: [WebhookSecretEntity], _id: false, required: true }) secrets!: WebhookSecretEntity[];
   @Prop({ required: true }) createdBy!: string;
   @Prop({ required: true }) createdAt!: Date;
@@ -26,3 +34,16 @@ export class WebhookEndpointEntity {
 export const WebhookEndpointSchema = SchemaFactory.createForClass(WebhookEndpointEntity);
 // The directory's refresh reads the enabled ones (an equality filter, pushed down on FerretDB too).
 WebhookEndpointSchema.index({ enabled: 1 });
+
+/**
+ * When an endpoint was deleted (`_id` is its id): a replica whose copy still listed it may record transitions for
+ * it afterwards, and the relay drops those deliveries instead of failing them. Insert-only, one small document
+ * per deleted endpoint.
+ */
+@Schema({ collection: 'webhook_endpoint_removals', versionKey: false })
+export class WebhookEndpointRemovalEntity {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) at!: Date;
+}
+
+export const WebhookEndpointRemovalSchema = SchemaFactory.createForClass(WebhookEndpointRemovalEntity);

@@ -11,6 +11,10 @@ export interface WebhookEndpointRecord {
   description?: string;
   enabled: boolean;
   disabledReason?: string;
+  /** Since when it receives: its creation, or its latest re-enabling (transitions from then on are sent to it). */
+  enabledAt: Date;
+  /** When it was last disabled (transitions recorded from then on are not sent to it, nor wait for it). */
+  disabledAt?: Date;
   secrets: WebhookSecret[];
   createdBy: string;
   createdAt: Date;
@@ -18,5 +22,5 @@ export interface WebhookEndpointRecord {
 }
 
 export type WebhookEndpointChanges = Partial<
-  Pick<WebhookEndpointRecord, 'url' | 'events' | 'description' | 'enabled' | 'secrets'>
+  Pick<WebhookEndpointRecord, 'url' | 'events' | 'description' | 'enabled' | 'secrets' | 'enabledAt' | 'disabledAt'>
 > & { disabledReason?: string | null };

@@ -43,6 +43,7 @@ export class WebhookEndpointsService {
       events: input.events,
       ...(input.description !== undefined && { description: input.description }),
       enabled: true,
+      enabledAt: now,
       secrets: [{ value: secret, createdAt: now }],
       createdBy: actor.id,
       createdAt: now,
@@ -71,9 +72,13 @@ export class WebhookEndpointsService {
     return this.editLock.runExclusive(lockKey(id), async (lease) => {
       const before = await this.found(id);
       lease.assertHeld();
+      const now = new Date();
       const updated = await this.repository.update(id, {
         ...input,
         ...(input.enabled === true && { disabledReason: null }),
+        // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
+        ...(input.enabled === true && !before.enabled && { enabledAt: now }),
+        ...(input.enabled === false && before.enabled && { disabledAt: now }),
       });
       if (!updated) throw this.notFound(id);
       await this.directory.changed(id, updated);
@@ -106,7 +111,7 @@ export class WebhookEndpointsService {
       const before = await this.repository.findById(id);
       if (!before?.enabled) return;
       lease.assertHeld();
-      const updated = await this.repository.update(id, { enabled: false, disabledReason: reason });
+      const updated = await this.repository.update(id, { enabled: false, disabledReason: reason, disabledAt: new Date() });
       if (!updated) return;
       await this.audit.record({
         actorId: SYSTEM_ACTOR,
