@@ -127,6 +127,15 @@ export class DeliveryRepository {
     return { items: await this.withAttempts(docs), total };
   }
 
+  /**
+   * Removes pending deliveries that are not to be sent (their endpoint was deleted or disabled before their
+   * transition was recorded): by their ids, written only by the holder of their lease.
+   */
+  async removePending(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.deleteMany({ status: 'PENDING', _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }).exec();
+  }
+
   /** Written only by the holder of the attempt's lease. */
   async recordAttempt(id: string, update: AttemptUpdate): Promise<void> {
     await this.recordAttempts([{ id, update }]);

@@ -59,6 +59,11 @@ interface Finished {
   result: AttemptResult;
   /** Nothing more will come of this attempt's endpoint (deleted or disabled): no retry schedule. */
   final: boolean;
+  /**
+   * Its endpoint was deleted or disabled before its transition was recorded (by a replica whose copy still
+   * listed it): not sent, removed, so that its claim's payout does not wait for it or fail because of it.
+   */
+  dropped?: boolean;
   /** When the attempt's lease was taken: what the attempt is recorded at (alike within one take, so grouped). */
   at: Date;
 }
@@ -315,7 +320,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const applied = pending.filter((candidate) => candidate.applied);
     await this.yieldToClaims();
     const claims = await this.outbox.findClaims([...new Set(applied.map((entry) => entry.claimId))]);
-    const built = applied.map((entry) => this.deliveriesOf(entry, claims.get(entry.claimId)));
+    const built = applied.map((entry) => deliveriesOf(entry, claims.get(entry.claimId)));
     const expanded = applied.filter((_entry, index) => built[index] !== undefined);
     // One insert for the whole batch; the unique (decision, endpoint) index makes a repeat harmless.
     await this.yieldToClaims();
@@ -323,44 +328,6 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     await this.yieldToClaims();
     await this.outbox.markExpanded(expanded);
     return { waiting: pending.length, fresh };
-  }
-
-  /** The deliveries of one decision, or undefined while its claim is not projected yet. */
-  private deliveriesOf(entry: OutboxEntry, claim: PayoutClaim | undefined): NewDelivery[] | undefined {
-    // A live claim's decision is born applied and its projection lands a moment later: wait for it (or
-    // for the reconciler), so that the projection's payout PENDING never lands after the relay's summary.
-    if (claim?.status === 'PROCESSING') return undefined;
-    const type = webhookEventFor(entry.toStatus);
-    if (!type || !claim) return [];
-    const body = JSON.stringify({
-      id: entry.decisionId,
-      type,
-      createdAt: entry.at.toISOString(),
-      data: {
-        id: claim.id,
-        eventId: claim.eventId,
-        userId: claim.userId,
-        status: entry.toStatus,
-        ...(entry.reason !== undefined && { reason: entry.reason }),
-        ...(entry.note !== undefined && { note: entry.note }),
-        rewards: claim.rewards,
-        createdAt: claim.createdAt.toISOString(),
-        decidedAt: entry.at.toISOString(),
-      },
-    });
-    return entry.endpointIds.map((endpointId) => ({
-      decisionId: entry.decisionId,
-      endpointId,
-      claimId: entry.claimId,
-      type,
-      webhookId: entry.decisionId,
-      body,
-      status: 'PENDING',
-      attempts: 0,
-      retryBase: 0,
-      nextAttemptAt: entry.at,
-      createdAt: entry.at,
-    }));
   }
 
   /** How many attempts this relay made (due deliveries another relay holds the lease of do not count). */
@@ -551,8 +518,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** One attempt, with the endpoint as it is right before sending (a change made through this process shows at once). */
   private async send(delivery: DeliveryRecord): Promise<Omit<Finished, 'at'>> {
     const endpoint = await this.endpointOf(delivery.endpointId);
-    if (!endpoint) return { delivery, result: { latencyMs: 0, error: 'the endpoint was deleted' }, final: true };
+    if (!endpoint) {
+      const removedAt = await this.endpoints.removedAt(delivery.endpointId);
+      const dropped = removedAt !== undefined && delivery.createdAt.getTime() >= removedAt.getTime();
+      return { delivery, result: { latencyMs: 0, error: 'the endpoint was deleted' }, final: true, dropped };
+    }
     if (!endpoint.enabled) {
+      if (endpoint.disabledAt && delivery.createdAt.getTime() >= endpoint.disabledAt.getTime())
+        return { delivery, result: { latencyMs: 0, error: 'the endpoint is disabled' }, final: true, dropped: true };
       const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
       return { delivery, result: { latencyMs: 0, error: why }, final: true };
     }
@@ -570,8 +543,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if (finished.length === 0) return;
     const now = new Date();
     const records: Array<{ id: string; update: AttemptUpdate }> = [];
+    const dropped: string[] = [];
     const disable = new Set<string>();
-    for (const { delivery, result, final, at } of finished) {
+    for (const { delivery, result, final, dropped: drop, at } of finished) {
+      if (drop) {
+        dropped.push(delivery.id);
+        continue;
+      }
       const number = delivery.attempts + 1;
       const retriesDone = number - delivery.retryBase - 1;
       const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
@@ -610,6 +588,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       finished.map(({ delivery }) => delivery.claimId),
       async () => {
         await this.deliveries.recordAttempts(records);
+        await this.deliveries.removePending(dropped);
         await this.yieldToClaims();
       },
     );
@@ -630,6 +609,44 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     return read;
   }
+}
+
+/** The deliveries of one decision, or undefined while its claim is not projected yet. */
+export function deliveriesOf(entry: OutboxEntry, claim: PayoutClaim | undefined): NewDelivery[] | undefined {
+  // A live claim's decision is born applied and its projection lands a moment later: wait for it (or
+  // for the reconciler), so that the projection's payout PENDING never lands after the relay's summary.
+  if (claim?.status === 'PROCESSING') return undefined;
+  const type = webhookEventFor(entry.toStatus);
+  if (!type || !claim) return [];
+  const body = JSON.stringify({
+    id: entry.decisionId,
+    type,
+    createdAt: entry.at.toISOString(),
+    data: {
+      id: claim.id,
+      eventId: claim.eventId,
+      userId: claim.userId,
+      status: entry.toStatus,
+      ...(entry.reason !== undefined && { reason: entry.reason }),
+      ...(entry.note !== undefined && { note: entry.note }),
+      rewards: claim.rewards,
+      createdAt: claim.createdAt.toISOString(),
+      decidedAt: entry.at.toISOString(),
+    },
+  });
+  return entry.endpointIds.map((endpointId) => ({
+    decisionId: entry.decisionId,
+    endpointId,
+    claimId: entry.claimId,
+    type,
+    webhookId: entry.decisionId,
+    body,
+    status: 'PENDING',
+    attempts: 0,
+    retryBase: 0,
+    nextAttemptAt: entry.at,
+    createdAt: entry.at,
+  }));
 }
 
 /** Adds `by` to a per-endpoint count; a count back at 0 leaves the map (so its keys are the endpoints counted). */
