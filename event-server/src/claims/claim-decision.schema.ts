@@ -38,3 +38,5 @@ ClaimDecisionSchema.index({ appliedAt: 1, at: 1 });
 ClaimDecisionSchema.index({ applyPending: 1, at: 1 });
 ClaimDecisionSchema.index({ payoutPending: 1 });
 ClaimDecisionSchema.index({ confirmPending: 1 });
+// The payout back-fill's read of the decisions recorded since an endpoint was enabled (oldest first, paged).
+ClaimDecisionSchema.index({ at: 1, _id: 1 });

@@ -19,6 +19,16 @@ import {
   toPayoutClaim,
 } from './payout-outbox.mapper.js';
 
+/** Where a page of a time-ordered read ended: its last document's time and id. */
+export interface PageMark {
+  at: Date;
+  id: unknown;
+}
+
+function afterMark(field: string, mark: PageMark): Record<string, unknown> {
+  return { $or: [{ [field]: { $gt: mark.at } }, { [field]: mark.at, _id: { $gt: mark.id } }] };
+}
+
 /** The outbox is the claim decisions still marked payoutPending; the claim's payout field is kept here. */
 @Injectable()
 export class PayoutOutboxRepository {
@@ -63,6 +73,49 @@ export class PayoutOutboxRepository {
       if (doc) found.set(id, toPayoutClaim(doc));
     });
     return found;
+  }
+
+  /**
+   * A page of the decisions recorded at or after `since`, oldest first, after `after` (the last of the previous
+   * page). The payout back-fill's, bounded by its window: the decisions since an endpoint was enabled.
+   */
+  async findDecisionsSince(
+    since: Date,
+    limit: number,
+    after?: PageMark,
+  ): Promise<Array<OutboxEntry & { fromStatus: string; mark: PageMark }>> {
+    const docs = await this.decisions
+      .find({ at: { $gte: since }, ...(after && afterMark('at', after)) })
+      .sort({ at: 1, _id: 1 })
+      .limit(limit)
+      .lean<StoredOutboxDecision[]>()
+      .exec();
+    return docs.map((doc) => ({ ...toOutboxEntry(doc), fromStatus: doc.fromStatus, mark: { at: doc.at, id: doc._id } }));
+  }
+
+  /**
+   * A page of the claims created at or after `since`, oldest first, after `after`: each as the transition it
+   * would be if born decided, with its own fields (the caller tells which were born decided).
+   */
+  async findClaimsSince(
+    since: Date,
+    limit: number,
+    after?: PageMark,
+  ): Promise<Array<{ entry: OutboxEntry; claim: PayoutClaim; mark: PageMark }>> {
+    const docs = await this.claims
+      .find(
+        { createdAt: { $gte: since }, ...(after && afterMark('createdAt', after)) },
+        { ...OUTBOX_CLAIM_FIELDS, ...CLAIM_FIELDS },
+      )
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<Array<StoredOutboxClaim & StoredClaimFields>>()
+      .exec();
+    return docs.map((doc) => ({
+      entry: claimOutboxEntry(doc),
+      claim: toPayoutClaim(doc),
+      mark: { at: doc.createdAt, id: doc._id },
+    }));
   }
 
   /** Clears the outbox mark of these entries, one command per source (pushed down on the mark, matched by id). */

@@ -20,6 +20,7 @@ import {
   PayoutSummaryLeaseEntity,
   PayoutSummaryLeaseSchema,
 } from './delivery.schema.js';
+import { PayoutBackfill } from './payout-backfill.service.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -38,6 +39,14 @@ import { PayoutRelay } from './payout-relay.service.js';
     AuditLogModule,
   ],
   controllers: [DeliveriesController],
-  providers: [ClaimLoad, DeliveryRepository, PayoutOutboxRepository, ClaimPayoutService, DeliveriesService, PayoutRelay],
+  providers: [
+    ClaimLoad,
+    DeliveryRepository,
+    PayoutOutboxRepository,
+    ClaimPayoutService,
+    DeliveriesService,
+    PayoutRelay,
+    PayoutBackfill,
+  ],
 })
 export class PayoutModule {}

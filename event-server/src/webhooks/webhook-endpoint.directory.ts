@@ -7,7 +7,10 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 /**
  * This process's copy of the enabled endpoints, so that the claim path learns who is subscribed without
  * a store command. Refreshed in the background every `WEBHOOK_ENDPOINT_CACHE_MS` (5 s by default) and
- * at once after a change made through this process; another replica's change shows within that time.
+ * at once after a change made through this process; another replica's change shows within that time (or
+ * later: timers run late under load). What a stale copy costs is repaired by the payout relay: transitions
+ * recorded without a new endpoint are back-filled once the copy lists it (onEnabled), and deliveries to an
+ * endpoint deleted or disabled before their transition are dropped when sent.
  */
 @Injectable()
 export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModuleDestroy {
@@ -16,6 +19,9 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
   private readonly subscribedListeners = new Set<() => void>();
+  private readonly enabledListeners = new Set<(endpoint: WebhookEndpointRecord) => void>();
+  /** Whether a load has succeeded: the first one's endpoints are not news (nothing was recorded without them). */
+  private loaded = false;
   /** Counts the changes made through this process, so that a reload begun before one is not kept. */
   private changes = 0;
   private stopped = false;
@@ -54,6 +60,15 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     this.subscribedListeners.add(listener);
   }
 
+  /**
+   * `listener` runs (synchronously; it must not throw or wait) when this copy starts listing an endpoint it did
+   * not list before (created or enabled again since): from this moment on this process's transitions name it,
+   * and the transitions it recorded before without it are what the payout back-fill looks for.
+   */
+  onEnabled(listener: (endpoint: WebhookEndpointRecord) => void): void {
+    this.enabledListeners.add(listener);
+  }
+
   hasEndpoints(): boolean {
     return this.endpoints.size > 0;
   }
@@ -75,7 +90,7 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     const endpoints = new Map(this.endpoints);
     if (now?.enabled) endpoints.set(id, now);
     else endpoints.delete(id);
-    this.endpoints = endpoints;
+    this.replace(endpoints);
     await this.refresh();
   }
 
@@ -89,13 +104,26 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     }
   }
 
+  /** Swaps the copy, and names to the listeners the endpoints it now lists since a later time than before. */
+  private replace(endpoints: ReadonlyMap<string, WebhookEndpointRecord>): void {
+    const before = this.endpoints;
+    this.endpoints = endpoints;
+    const news = this.loaded
+      ? [...endpoints.values()].filter(
+          (endpoint) => (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime(),
+        )
+      : [];
+    this.loaded = true;
+    for (const endpoint of news) for (const listener of this.enabledListeners) listener(endpoint);
+  }
+
   private load(): Promise<void> {
     const changesAtStart = this.changes;
     return this.repository
       .findEnabled()
       .then((list) => {
         // A read that started before a local change may show the endpoint as it was: it is not kept.
-        if (this.changes === changesAtStart) this.endpoints = new Map(list.map((endpoint) => [endpoint.id, endpoint]));
+        if (this.changes === changesAtStart) this.replace(new Map(list.map((endpoint) => [endpoint.id, endpoint])));
       })
       .catch((error: unknown) => this.logger.warn(`Webhook endpoint refresh failed: ${String(error)}`))
       .finally(() => {
