@@ -1,0 +1,141 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+
+/**
+ * The endpoint copy's background refresh (WEBHOOK_ENDPOINT_CACHE_MS) never runs during a test here: each test
+ * refreshes replica B's copy itself, where its timer would, so B's copy is stale exactly as long as the test says.
+ */
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  PAYOUT_RELAY_INTERVAL_MS: '20',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '600',
+  WEBHOOK_ENDPOINT_CACHE_MS: '60000',
+};
+const WAIT = { timeout: 20_000, interval: 20 };
+
+interface Delivery {
+  id: string;
+  endpointId: string;
+  claimId: string;
+  status: string;
+  lastError?: string;
+}
+
+describe('payout webhooks on two replicas whose endpoint copies differ', () => {
+  let a: EventTestApp;
+  let b: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    a = await startEventTestApp('payout_replicas', ENV);
+    const dbName = a.app.get<Connection>(getConnectionToken()).name;
+    // B's relay rounds wait a minute: A's relay sends every delivery, so what it does with B's is what is tested.
+    b = await startEventTestApp('payout_replicas', {
+      ...ENV,
+      PAYOUT_RELAY_INTERVAL_MS: '60000',
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: a.issuer.jwksUrl,
+    });
+    admin = a.as('ADMIN');
+    operator = a.as('OPERATOR');
+    receiver = await TestReceiver.start();
+  });
+
+  afterEach(async () => {
+    const list = await a.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+    for (const endpoint of list.body.items)
+      await a.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    await refreshB();
+  });
+
+  afterAll(async () => {
+    await receiver?.stop();
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  /** What B's background refresh does when its timer fires. */
+  async function refreshB(): Promise<void> {
+    await b.app.get(WebhookEndpointDirectory).refresh();
+  }
+
+  async function subscribe(url: string): Promise<string> {
+    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  }
+
+  /** `count` AUTO grants, alternating between the replicas (A first). */
+  async function grants(count: number): Promise<string[]> {
+    const event = await createClaimableEvent(a, operator, { approval: 'AUTO' });
+    const users = await eligibleUsers(a, operator, count);
+    const ids: string[] = [];
+    for (const [index, user] of users.entries()) {
+      const answer = await claim(index % 2 === 0 ? a : b, event.id, user);
+      expect(answer.status).toBe(201);
+      ids.push(answer.body.id as string);
+    }
+    return ids;
+  }
+
+  async function payoutOf(claimId: string): Promise<string> {
+    const found = await a.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+    return found.body.payout.status;
+  }
+
+  async function deliveriesTo(endpointId: string): Promise<Delivery[]> {
+    const list = await a.request<{ items: Delivery[] }>('GET', `/deliveries?endpointId=${endpointId}&limit=100`, {
+      token: operator.token,
+    });
+    return list.body.items;
+  }
+
+  it('grants recorded by a replica that does not know a new endpoint yet still reach it once that replica learns it', async () => {
+    const endpoint = await subscribe(receiver.url);
+    // Recorded at once after the 201, half of them by B, whose copy does not hold the endpoint yet.
+    const claims = await grants(10);
+    await refreshB();
+    await vi.waitFor(async () => {
+      const delivered = (await deliveriesTo(endpoint)).filter((delivery) => delivery.status === 'DELIVERED');
+      expect(new Set(delivered.map((delivery) => delivery.claimId))).toEqual(new Set(claims));
+    }, WAIT);
+    await vi.waitFor(async () => {
+      for (const id of claims) expect(await payoutOf(id)).toBe('DELIVERED');
+    }, WAIT);
+    for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
+  });
+
+  it.each([
+    ['deleted', (id: string) => a.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token }), 204],
+    [
+      'disabled',
+      (id: string) => a.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: false } }),
+      200,
+    ],
+  ] as const)(
+    'grants recorded after an endpoint was %s, by a replica that still lists it, are not FAILED for it',
+    async (_label, change, expected) => {
+      const live = await subscribe(receiver.url);
+      const gone = await subscribe(receiver.url);
+      await refreshB();
+      expect((await change(gone)).status).toBe(expected);
+      // B still holds `gone`: its grants name it, and the relay finds it gone when sending.
+      const claims = await grants(6);
+      await vi.waitFor(async () => {
+        const delivered = (await deliveriesTo(live)).filter((delivery) => delivery.status === 'DELIVERED');
+        expect(delivered).toHaveLength(claims.length);
+        for (const id of claims) expect(await payoutOf(id)).toBe('DELIVERED');
+      }, WAIT);
+      expect((await deliveriesTo(gone)).filter((delivery) => delivery.status !== 'DELIVERED')).toEqual([]);
+    },
+  );
+});
