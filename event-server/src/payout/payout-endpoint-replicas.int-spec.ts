@@ -114,6 +114,29 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
   });
 
+  it('grants of an event type an endpoint has just subscribed to reach it, though a replica still has its old list', async () => {
+    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.revoked'] },
+    });
+    expect(created.status).toBe(201);
+    const endpoint = created.body.id;
+    await refreshB();
+    const changed = await a.request('PATCH', `/webhook-endpoints/${endpoint}`, {
+      token: admin.token,
+      body: { events: ['claim.revoked', 'claim.granted'] },
+    });
+    expect(changed.status).toBe(200);
+    // B's copy still says the endpoint takes only revocations.
+    const claims = await grants(10);
+    await refreshB();
+    await vi.waitFor(async () => {
+      const delivered = (await deliveriesTo(endpoint)).filter((delivery) => delivery.status === 'DELIVERED');
+      expect(new Set(delivered.map((delivery) => delivery.claimId))).toEqual(new Set(claims));
+    }, WAIT);
+    for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
+  });
+
   it.each([
     ['deleted', (id: string) => a.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token }), 204],
     [

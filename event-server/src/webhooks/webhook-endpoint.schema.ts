@@ -18,9 +18,9 @@ export class WebhookEndpointEntity {
   /** Why the endpoint stopped receiving (e.g. it answered 410 Gone); cleared when enabled again. */
   @Prop() disabledReason?: string;
   /**
-   * Since when it receives (creation or latest re-enabling): each replica's relay back-fills the transitions
-   * recorded since then by a replica whose copy did not list it yet. Absent on endpoints older than the field
-   * (their createdAt stands in).
+   * Since when it receives (creation, latest re-enabling or latest new event type): each replica's relay
+   * back-fills the transitions recorded since then by a replica whose copy did not list it yet. Absent on
+   * endpoints older than the field (their createdAt stands in).
    */
   @Prop() enabledAt?: Date;
   /** When it was last disabled: a transition recorded from then on that still names it is not sent to it. */

@@ -11,7 +11,10 @@ export interface WebhookEndpointRecord {
   description?: string;
   enabled: boolean;
   disabledReason?: string;
-  /** Since when it receives: its creation, or its latest re-enabling (transitions from then on are sent to it). */
+  /**
+   * Since when it receives what it is subscribed to: its creation, its latest re-enabling, or its latest
+   * subscription to another event type (transitions from then on are sent to it).
+   */
   enabledAt: Date;
   /** When it was last disabled (transitions recorded from then on are not sent to it, nor wait for it). */
   disabledAt?: Date;

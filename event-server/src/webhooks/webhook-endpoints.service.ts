@@ -77,7 +77,12 @@ export class WebhookEndpointsService {
         ...input,
         ...(input.enabled === true && { disabledReason: null }),
         // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
-        ...(input.enabled === true && !before.enabled && { enabledAt: now }),
+        // An enabled endpoint that subscribes to another event type receives that type from now on: the same
+        // back-fill covers what a replica whose copy still has the old list records meanwhile.
+        ...((input.enabled === true && !before.enabled) ||
+        (before.enabled && input.enabled !== false && input.events?.some((type) => !before.events.includes(type)))
+          ? { enabledAt: now }
+          : {}),
         ...(input.enabled === false && before.enabled && { disabledAt: now }),
       });
       if (!updated) throw this.notFound(id);
