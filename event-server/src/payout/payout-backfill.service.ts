@@ -3,6 +3,7 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import type { WebhookEndpointRecord } from '../webhooks/webhook-endpoint.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
@@ -48,6 +49,7 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly claimPayout: ClaimPayoutService,
     private readonly relay: PayoutRelay,
     private readonly load: ClaimLoad,
+    private readonly endpoints: WebhookEndpointRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -98,10 +100,20 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
    * Returns how many such transitions were not applied or projected yet (looked at again later).
    */
   async pass(endpoint: WebhookEndpointRecord): Promise<number> {
+    // The endpoint as it is now: deleted since, nothing more is recorded for it; disabled since (and perhaps
+    // enabled again: a later enabling has a back-fill of its own), only what came before it was disabled.
+    const current = await this.endpoints.findById(endpoint.id);
+    if (!current) return 0;
     const since = endpoint.enabledAt;
+    const until = current.disabledAt && current.disabledAt.getTime() >= since.getTime() ? current.disabledAt.getTime() : Infinity;
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus);
-      return type !== undefined && endpoint.events.includes(type) && !entry.endpointIds.includes(endpoint.id);
+      return (
+        type !== undefined &&
+        endpoint.events.includes(type) &&
+        !entry.endpointIds.includes(endpoint.id) &&
+        entry.at.getTime() < until
+      );
     };
     let unready = 0;
     const entries: OutboxEntry[] = [];

@@ -5,6 +5,8 @@ import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testi
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import { PayoutBackfill } from './payout-backfill.service.js';
 
 /**
  * The endpoint copy's background refresh (WEBHOOK_ENDPOINT_CACHE_MS) never runs during a test here: each test
@@ -136,6 +138,35 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     }, WAIT);
     for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
   });
+
+  it.each([
+    ['disabled and enabled again', (id: string) => toggle(id)],
+    ['deleted', (id: string) => a.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token }).then(() => undefined)],
+  ] as const)(
+    "a back-fill of an endpoint's earlier enabling records nothing for transitions after it was %s",
+    async (_label, change) => {
+      const live = await subscribe(receiver.url);
+      const endpoint = await subscribe(receiver.url);
+      // What a replica's copy held when it started listing the endpoint (its back-fill passes run with this).
+      const asFirstListed = await a.app.get(WebhookEndpointRepository).findById(endpoint);
+      await a.request('PATCH', `/webhook-endpoints/${endpoint}`, { token: admin.token, body: { enabled: false } });
+      await refreshB();
+      const claims = await grants(6);
+      await change(endpoint);
+      await a.app.get(PayoutBackfill).pass(asFirstListed!);
+      await vi.waitFor(async () => {
+        for (const id of claims) expect(await payoutOf(id)).toBe('DELIVERED');
+      }, WAIT);
+      expect(await deliveriesTo(endpoint)).toEqual([]);
+      expect((await deliveriesTo(live)).map((delivery) => delivery.claimId).sort()).toEqual([...claims].sort());
+    },
+  );
+
+  /** Enables an endpoint that was disabled. */
+  async function toggle(id: string): Promise<void> {
+    const enabled = await a.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: true } });
+    expect(enabled.status).toBe(200);
+  }
 
   it.each([
     ['deleted', (id: string) => a.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token }), 204],

@@ -41,7 +41,8 @@ export class WebhookEndpointRepository {
     const { disabledReason, ...set } = changes;
     const update = {
       $set: { ...set, ...(disabledReason != null && { disabledReason }), updatedAt: new Date() },
-      ...(disabledReason === null && { $unset: { disabledReason: 1, disabledAt: 1 } }),
+      // disabledAt stays: the payout back-fill of an earlier enabling ends there (PayoutBackfill.pass).
+      ...(disabledReason === null && { $unset: { disabledReason: 1 } }),
     };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;

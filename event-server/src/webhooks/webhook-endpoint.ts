@@ -16,7 +16,10 @@ export interface WebhookEndpointRecord {
    * subscription to another event type (transitions from then on are sent to it).
    */
   enabledAt: Date;
-  /** When it was last disabled (transitions recorded from then on are not sent to it, nor wait for it). */
+  /**
+   * When it was last disabled (transitions recorded from then on are not sent to it, nor wait for it); kept
+   * when it is enabled again, as the end of the back-fill of the enabling before.
+   */
   disabledAt?: Date;
   secrets: WebhookSecret[];
   createdBy: string;
