@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
-import type { WebhookEndpointRecord } from '../webhooks/webhook-endpoint.js';
+import { type WebhookEndpointRecord, firstDisablingSince } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { ClaimLoad } from './claim-load.js';
@@ -101,11 +101,11 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async pass(endpoint: WebhookEndpointRecord): Promise<number> {
     // The endpoint as it is now: deleted since, nothing more is recorded for it; disabled since (and perhaps
-    // enabled again: a later enabling has a back-fill of its own), only what came before it was disabled.
+    // enabled again: a later enabling has a back-fill of its own), only what came before its first disabling.
     const current = await this.endpoints.findById(endpoint.id);
     if (!current) return 0;
     const since = endpoint.enabledAt;
-    const until = current.disabledAt && current.disabledAt.getTime() >= since.getTime() ? current.disabledAt.getTime() : Infinity;
+    const until = firstDisablingSince(current, since)?.getTime() ?? Infinity;
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus);
       return (
@@ -158,7 +158,11 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
       else built.push(...deliveries);
     }
     await this.load.gap(Date.now() + BACKFILL_SETTLE_MS);
-    const fresh = await this.deliveries.insertMissing(built);
+    // Read again just before recording: a deletion or disabling made during the pass ends its window too.
+    const last = await this.endpoints.findById(endpoint.id);
+    if (!last) return unready;
+    const end = firstDisablingSince(last, since)?.getTime() ?? Infinity;
+    const fresh = await this.deliveries.insertMissing(built.filter((delivery) => delivery.createdAt.getTime() < end));
     if (fresh.length > 0) {
       this.logger.log(`Payout back-fill recorded ${fresh.length} webhook(s) to endpoint ${endpoint.id}`);
       await this.claimPayout.refresh(fresh.map((delivery) => delivery.claimId));

@@ -141,6 +141,7 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
 
   it.each([
     ['disabled and enabled again', (id: string) => toggle(id)],
+    ['disabled, enabled and disabled again', (id: string) => toggle(id).then(() => disable(id))],
     ['deleted', (id: string) => a.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token }).then(() => undefined)],
   ] as const)(
     "a back-fill of an endpoint's earlier enabling records nothing for transitions after it was %s",
@@ -149,7 +150,7 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
       const endpoint = await subscribe(receiver.url);
       // What a replica's copy held when it started listing the endpoint (its back-fill passes run with this).
       const asFirstListed = await a.app.get(WebhookEndpointRepository).findById(endpoint);
-      await a.request('PATCH', `/webhook-endpoints/${endpoint}`, { token: admin.token, body: { enabled: false } });
+      await disable(endpoint);
       await refreshB();
       const claims = await grants(6);
       await change(endpoint);
@@ -161,6 +162,11 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
       expect((await deliveriesTo(live)).map((delivery) => delivery.claimId).sort()).toEqual([...claims].sort());
     },
   );
+
+  async function disable(id: string): Promise<void> {
+    const disabled = await a.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: false } });
+    expect(disabled.status).toBe(200);
+  }
 
   /** Enables an endpoint that was disabled. */
   async function toggle(id: string): Promise<void> {

@@ -16,6 +16,7 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
     ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
     enabledAt: doc.enabledAt ?? doc.createdAt,
     ...(doc.disabledAt != null && { disabledAt: doc.disabledAt }),
+    ...(doc.disablings != null && { disablings: doc.disablings }),
     secrets: doc.secrets.map((secret) => ({
       value: secret.value,
       createdAt: secret.createdAt,

@@ -25,6 +25,8 @@ export class WebhookEndpointEntity {
   @Prop() enabledAt?: Date;
   /** When it was last disabled: a transition recorded from then on that still names it is not sent to it. */
   @Prop() disabledAt?: Date;
+  /** Its latest disablings, oldest first: where the back-fill of an earlier enabling ends. */
+  @Prop({ type: [Date], default: undefined }) disablings?: Date[];
   @Prop({ type: [WebhookSecretEntity], _id: false, required: true }) secrets!: WebhookSecretEntity[];
   @Prop({ required: true }) createdBy!: string;
   @Prop({ required: true }) createdAt!: Date;

@@ -9,7 +9,7 @@ import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
-import type { WebhookEndpointRecord } from './webhook-endpoint.js';
+import { type WebhookEndpointRecord, disablingAt } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
@@ -83,7 +83,7 @@ export class WebhookEndpointsService {
         (before.enabled && input.enabled !== false && input.events?.some((type) => !before.events.includes(type)))
           ? { enabledAt: now }
           : {}),
-        ...(input.enabled === false && before.enabled && { disabledAt: now }),
+        ...(input.enabled === false && before.enabled && disablingAt(before, now)),
       });
       if (!updated) throw this.notFound(id);
       await this.directory.changed(id, updated);
@@ -116,7 +116,11 @@ export class WebhookEndpointsService {
       const before = await this.repository.findById(id);
       if (!before?.enabled) return;
       lease.assertHeld();
-      const updated = await this.repository.update(id, { enabled: false, disabledReason: reason, disabledAt: new Date() });
+      const updated = await this.repository.update(id, {
+        enabled: false,
+        disabledReason: reason,
+        ...disablingAt(before, new Date()),
+      });
       if (!updated) return;
       await this.audit.record({
         actorId: SYSTEM_ACTOR,
