@@ -101,19 +101,24 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     return list.body.items;
   }
 
+  /** Each of `claims` delivered to `endpoint`, and received exactly once. */
+  async function expectDeliveredOnce(endpoint: string, claims: readonly string[]): Promise<void> {
+    await vi.waitFor(async () => {
+      const delivered = (await deliveriesTo(endpoint)).filter((delivery) => delivery.status === 'DELIVERED');
+      expect(new Set(delivered.map((delivery) => delivery.claimId))).toEqual(new Set(claims));
+    }, WAIT);
+    for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
+  }
+
   it('grants recorded by a replica that does not know a new endpoint yet still reach it once that replica learns it', async () => {
     const endpoint = await subscribe(receiver.url);
     // Recorded at once after the 201, half of them by B, whose copy does not hold the endpoint yet.
     const claims = await grants(10);
     await refreshB();
-    await vi.waitFor(async () => {
-      const delivered = (await deliveriesTo(endpoint)).filter((delivery) => delivery.status === 'DELIVERED');
-      expect(new Set(delivered.map((delivery) => delivery.claimId))).toEqual(new Set(claims));
-    }, WAIT);
+    await expectDeliveredOnce(endpoint, claims);
     await vi.waitFor(async () => {
       for (const id of claims) expect(await payoutOf(id)).toBe('DELIVERED');
     }, WAIT);
-    for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
   });
 
   it('grants of an event type an endpoint has just subscribed to reach it, though a replica still has its old list', async () => {
@@ -132,11 +137,7 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     // B's copy still says the endpoint takes only revocations.
     const claims = await grants(10);
     await refreshB();
-    await vi.waitFor(async () => {
-      const delivered = (await deliveriesTo(endpoint)).filter((delivery) => delivery.status === 'DELIVERED');
-      expect(new Set(delivered.map((delivery) => delivery.claimId))).toEqual(new Set(claims));
-    }, WAIT);
-    for (const id of claims) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toHaveLength(1);
+    await expectDeliveredOnce(endpoint, claims);
   });
 
   it.each([
