@@ -4,7 +4,7 @@ import { AtMostEvery } from '../common/at-most-every.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
-import type { WebhookEndpointRecord } from '../webhooks/webhook-endpoint.js';
+import { type WebhookEndpointRecord, lastDisabling } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { WebhookEndpointsService } from '../webhooks/webhook-endpoints.service.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
@@ -524,7 +524,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       return { delivery, result: { latencyMs: 0, error: 'the endpoint was deleted' }, final: true, dropped };
     }
     if (!endpoint.enabled) {
-      if (endpoint.disabledAt && delivery.createdAt.getTime() >= endpoint.disabledAt.getTime())
+      const disabledAt = lastDisabling(endpoint);
+      if (disabledAt && delivery.createdAt.getTime() >= disabledAt.getTime())
         return { delivery, result: { latencyMs: 0, error: 'the endpoint is disabled' }, final: true, dropped: true };
       const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
       return { delivery, result: { latencyMs: 0, error: why }, final: true };

@@ -15,7 +15,6 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
     enabled: doc.enabled,
     ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
     enabledAt: doc.enabledAt ?? doc.createdAt,
-    ...(doc.disabledAt != null && { disabledAt: doc.disabledAt }),
     ...(doc.disablings != null && { disablings: doc.disablings }),
     secrets: doc.secrets.map((secret) => ({
       value: secret.value,

@@ -41,7 +41,7 @@ export class WebhookEndpointRepository {
     const { disabledReason, ...set } = changes;
     const update = {
       $set: { ...set, ...(disabledReason != null && { disabledReason }), updatedAt: new Date() },
-      // disabledAt stays: the payout back-fill of an earlier enabling ends there (PayoutBackfill.pass).
+      // disablings stay: the payout back-fill of an earlier enabling ends at its first one (PayoutBackfill.pass).
       ...(disabledReason === null && { $unset: { disabledReason: 1 } }),
     };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredWebhookEndpoint>().exec();

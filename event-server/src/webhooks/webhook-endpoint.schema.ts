@@ -23,9 +23,10 @@ export class WebhookEndpointEntity {
    * endpoints older than the field (their createdAt stands in).
    */
   @Prop() enabledAt?: Date;
-  /** When it was last disabled: a transition recorded from then on that still names it is not sent to it. */
-  @Prop() disabledAt?: Date;
-  /** Its latest disablings, oldest first: where the back-fill of an earlier enabling ends. */
+  /**
+   * Its latest disablings, oldest first: the last is when it was last disabled (a transition recorded from
+   * then on that still names it is not sent to it); the first after an enabling ends that enabling's back-fill.
+   */
   @Prop({ type: [Date], default: undefined }) disablings?: Date[];
   @Prop({ type: [WebhookSecretEntity], _id: false, required: true }) secrets!: WebhookSecretEntity[];
   @Prop({ required: true }) createdBy!: string;

@@ -17,13 +17,9 @@ export interface WebhookEndpointRecord {
    */
   enabledAt: Date;
   /**
-   * When it was last disabled (transitions recorded from then on are not sent to it, nor wait for it); kept
-   * when it is enabled again, as the end of the back-fill of the enabling before.
-   */
-  disabledAt?: Date;
-  /**
-   * Its latest disablings (up to DISABLINGS_KEPT, oldest first): a back-fill of an earlier enabling ends at the
-   * first one after it, whatever came later (disabled, enabled again and disabled again within its window).
+   * Its latest disablings (up to DISABLINGS_KEPT, oldest first). The last is when it was last disabled
+   * (transitions recorded from then on are not sent to it, nor wait for it: lastDisabling); a back-fill of an
+   * earlier enabling ends at the first one after it, whatever came later (firstDisablingSince).
    */
   disablings?: Date[];
   secrets: WebhookSecret[];
@@ -33,27 +29,25 @@ export interface WebhookEndpointRecord {
 }
 
 export type WebhookEndpointChanges = Partial<
-  Pick<
-    WebhookEndpointRecord,
-    'url' | 'events' | 'description' | 'enabled' | 'secrets' | 'enabledAt' | 'disabledAt' | 'disablings'
-  >
+  Pick<WebhookEndpointRecord, 'url' | 'events' | 'description' | 'enabled' | 'secrets' | 'enabledAt' | 'disablings'>
 > & { disabledReason?: string | null };
 
 /** How many of an endpoint's latest disablings it keeps (see WebhookEndpointRecord.disablings). */
 export const DISABLINGS_KEPT = 20;
 
-/** The changes that disable `endpoint` at `at`: its latest disabling, and that disabling kept with the others. */
-export function disablingAt(
-  endpoint: WebhookEndpointRecord,
-  at: Date,
-): Pick<WebhookEndpointChanges, 'disabledAt' | 'disablings'> {
-  return { disabledAt: at, disablings: [...(endpoint.disablings ?? []), at].slice(-DISABLINGS_KEPT) };
+/** The change that disables `endpoint` at `at`: that disabling kept with the latest others. */
+export function disablingAt(endpoint: WebhookEndpointRecord, at: Date): Pick<WebhookEndpointChanges, 'disablings'> {
+  return { disablings: [...(endpoint.disablings ?? []), at].slice(-DISABLINGS_KEPT) };
+}
+
+/** When `endpoint` was last disabled, if it ever was. */
+export function lastDisabling(endpoint: WebhookEndpointRecord): Date | undefined {
+  return endpoint.disablings?.at(-1);
 }
 
 /** The first time `endpoint` was disabled at or after `since`, if it was. */
 export function firstDisablingSince(endpoint: WebhookEndpointRecord, since: Date): Date | undefined {
-  const times = [...(endpoint.disablings ?? []), ...(endpoint.disabledAt ? [endpoint.disabledAt] : [])];
   let first: Date | undefined;
-  for (const time of times) if (time.getTime() >= since.getTime() && (!first || time < first)) first = time;
+  for (const time of endpoint.disablings ?? []) if (time.getTime() >= since.getTime() && (!first || time < first)) first = time;
   return first;
 }
