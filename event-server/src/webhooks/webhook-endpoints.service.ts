@@ -73,17 +73,17 @@ export class WebhookEndpointsService {
       const before = await this.found(id);
       lease.assertHeld();
       const now = new Date();
+      // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
+      const enabling = input.enabled === true && !before.enabled;
+      const disabling = input.enabled === false && before.enabled;
+      // An enabled endpoint that subscribes to another event type receives that type from now on: the same
+      // back-fill covers what a replica whose copy still has the old list records meanwhile.
+      const subscribing = before.enabled && !disabling && (input.events?.some((type) => !before.events.includes(type)) ?? false);
       const updated = await this.repository.update(id, {
         ...input,
         ...(input.enabled === true && { disabledReason: null }),
-        // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
-        // An enabled endpoint that subscribes to another event type receives that type from now on: the same
-        // back-fill covers what a replica whose copy still has the old list records meanwhile.
-        ...((input.enabled === true && !before.enabled) ||
-        (before.enabled && input.enabled !== false && input.events?.some((type) => !before.events.includes(type)))
-          ? { enabledAt: now }
-          : {}),
-        ...(input.enabled === false && before.enabled && disablingAt(before, now)),
+        ...((enabling || subscribing) && { enabledAt: now }),
+        ...(disabling && disablingAt(before, now)),
       });
       if (!updated) throw this.notFound(id);
       await this.directory.changed(id, updated);
