@@ -100,12 +100,16 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
    * Returns how many such transitions were not applied or projected yet (looked at again later).
    */
   async pass(endpoint: WebhookEndpointRecord): Promise<number> {
-    // The endpoint as it is now: deleted since, nothing more is recorded for it; disabled since (and perhaps
-    // enabled again: a later enabling has a back-fill of its own), only what came before its first disabling.
-    const current = await this.endpoints.findById(endpoint.id);
-    if (!current) return 0;
     const since = endpoint.enabledAt;
-    const until = firstDisablingSince(current, since)?.getTime() ?? Infinity;
+    // Where this enabling's window ends, by the endpoint as it is now (undefined: deleted, nothing more is
+    // recorded for it). Disabled since (and perhaps enabled again: a later enabling has a back-fill of its
+    // own), it covers only what came before its first disabling.
+    const windowEnd = async (): Promise<number | undefined> => {
+      const current = await this.endpoints.findById(endpoint.id);
+      return current ? (firstDisablingSince(current, since)?.getTime() ?? Infinity) : undefined;
+    };
+    const until = await windowEnd();
+    if (until === undefined) return 0;
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus);
       return (
@@ -159,9 +163,8 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await this.load.gap(Date.now() + BACKFILL_SETTLE_MS);
     // Read again just before recording: a deletion or disabling made during the pass ends its window too.
-    const last = await this.endpoints.findById(endpoint.id);
-    if (!last) return unready;
-    const end = firstDisablingSince(last, since)?.getTime() ?? Infinity;
+    const end = await windowEnd();
+    if (end === undefined) return unready;
     const fresh = await this.deliveries.insertMissing(built.filter((delivery) => delivery.createdAt.getTime() < end));
     if (fresh.length > 0) {
       this.logger.log(`Payout back-fill recorded ${fresh.length} webhook(s) to endpoint ${endpoint.id}`);
