@@ -36,6 +36,18 @@ describe('GET /docs', () => {
     expect(init.text).toContain('window.location.origin');
   });
 
+  it('is the same page at /docs/, and that opens no other path with a trailing slash', async () => {
+    const page = await rawRequest(gateway.url, 'GET', '/docs/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toBe((await rawRequest(gateway.url, 'GET', '/docs')).text);
+    for (const path of ['/docs//', '/openapi.json/', '/health/', '/docs/swagger-ui.css/', '/docs/docs-init.js/']) {
+      const response = await rawRequest(gateway.url, 'GET', path);
+      expect(response.status, path).toBe(404);
+      expect(response.json(), path).toMatchObject({ statusCode: 404, code: 'ROUTE_NOT_FOUND' });
+    }
+  });
+
   it('serves only the UI files: anything else under /docs is a 404 with the error body', async () => {
     for (const path of ['/docs/package.json', '/docs/..%2Fpackage.json', '/docs/index.html', '/docs/favicon-16x16.png']) {
       const response = await rawRequest(gateway.url, 'GET', path);

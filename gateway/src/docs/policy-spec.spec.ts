@@ -8,7 +8,7 @@ import { SWAGGER_UI_FILES } from './swagger-ui-assets.js';
 
 const document = JSON.parse(readFileSync(MERGED_OPENAPI_FILE, 'utf8')) as OpenAPIObject;
 /** Gateway lines that are not API operations: Swagger UI's page and files. */
-const NOT_IN_SPEC = new Set(['GET /docs', ...SWAGGER_UI_FILES.map((name) => `GET /docs/${name}`)]);
+const NOT_IN_SPEC = new Set(['GET /docs', 'GET /docs/', ...SWAGGER_UI_FILES.map((name) => `GET /docs/${name}`)]);
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 interface SpecOperation {

@@ -64,6 +64,7 @@ describe('every line of the route policy table', () => {
         'GET /health gateway public',
         'GET /openapi.json gateway public',
         'GET /docs gateway public',
+        'GET /docs/ gateway public',
         'GET /docs/swagger-ui.css gateway public',
         'GET /docs/swagger-ui-bundle.js gateway public',
         'GET /docs/favicon-32x32.png gateway public',

@@ -12,7 +12,7 @@ export type Access = 'public' | readonly Role[];
 
 export interface RoutePolicy {
   method: PolicyMethod;
-  /** Exact segments and `:param` segments, e.g. `/users/:id/roles`; no trailing slash. */
+  /** Exact segments and `:param` segments, e.g. `/users/:id/roles`; a trailing slash only as its own line (`/docs/`). */
   path: string;
   access: Access;
   upstream: RouteOwner;
@@ -38,6 +38,8 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/openapi.json', access: 'public', upstream: 'gateway' },
   // Swagger UI: its page and its files (not API operations, so not in the OpenAPI document).
   { method: 'GET', path: '/docs', access: 'public', upstream: 'gateway' },
+  // The same page: a browser or a reader may well add the slash.
+  { method: 'GET', path: '/docs/', access: 'public', upstream: 'gateway' },
   ...SWAGGER_UI_FILES.map((name): RoutePolicy => ({
     method: 'GET',
     path: `/docs/${name}`,

@@ -45,18 +45,18 @@ export function hasEncodedUnreserved(path: string): boolean {
 }
 
 function compile(policy: RoutePolicy): CompiledRoute {
-  if (!policy.path.startsWith('/') || policy.path === '/' || policy.path.endsWith('/')) {
-    throw new Error(`route policy path "${policy.path}" must start with "/" and not end with one`);
+  // A trailing slash only where a line names one (`/docs/`): it is then one more, empty, literal segment.
+  if (!policy.path.startsWith('/') || policy.path === '/') {
+    throw new Error(`route policy path "${policy.path}" must start with "/" and name something`);
   }
-  const segments = policy.path
-    .slice(1)
-    .split('/')
-    .map((part): Segment => {
-      const param = PARAM_SEGMENT.exec(part);
-      if (param) return { param: param[1] as string };
-      if (!LITERAL_SEGMENT.test(part)) throw new Error(`route policy path "${policy.path}" has an invalid segment "${part}"`);
-      return { literal: part };
-    });
+  const parts = policy.path.slice(1).split('/');
+  const segments = parts.map((part, index): Segment => {
+    if (part === '' && index === parts.length - 1) return { literal: '' };
+    const param = PARAM_SEGMENT.exec(part);
+    if (param) return { param: param[1] as string };
+    if (!LITERAL_SEGMENT.test(part)) throw new Error(`route policy path "${policy.path}" has an invalid segment "${part}"`);
+    return { literal: part };
+  });
   return { policy, segments };
 }
 

@@ -401,7 +401,7 @@ describe('unknown routes', () => {
     ['GET', '/events/x/y'],
     ['POST', '/internal/activities'],
     ['POST', '/internal/audit-logs'],
-    ['GET', '/docs/'],
+    ['GET', '/docs//'],
     ['GET', '/docs/package.json'],
     ['GET', '/docs/swagger-ui.css/x'],
     ['GET', '*'],
