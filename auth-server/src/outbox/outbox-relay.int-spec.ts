@@ -304,3 +304,24 @@ describe('outbox relay, driven one poll at a time', () => {
     expect(row!.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
   });
 });
+
+describe('outbox relay nudged by each new row', () => {
+  let receiver: FakeEventServer;
+  let app: NestFastifyApplication;
+  let db: mongoose.Connection;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    ({ app, db } = await startAuth('outbox-nudge', receiver, { ...FAST_RELAY, OUTBOX_RELAY_INTERVAL_MS: '60000' }));
+  });
+
+  it('delivers a LOGIN at once, not at the next poll: the write nudges the relay (interval a minute here)', async () => {
+    // The first poll runs at start; after it the relay would wait a minute.
+    for (let round = 0; round < 3; round++) {
+      const user = await signedInUser(app);
+      const [row] = await loginRowsOf(db, user.id);
+      const externalId = `auth:LOGIN:${row!._id.toHexString()}`;
+      await vi.waitFor(() => expect(receiver.activities.get(externalId)).toMatchObject({ userId: user.id }), WAIT);
+    }
+  });
+});

@@ -11,6 +11,12 @@ import { OutboxRepository, type RetrySchedule } from './outbox.repository.js';
 export const LEASE_MS = 3 * EVENT_SERVER_TIMEOUT_MS;
 export const DELIVERED_RETENTION_MS = 7 * 86_400_000;
 const SWEEP_EVERY_MS = 3_600_000;
+/**
+ * How soon a poll runs after a row is written (nudge), instead of at the next interval: a LOGIN counts for
+ * a player's progress a moment after signing in, and a demotion binds on the event server as fast. The rows
+ * written meanwhile (a burst of sign-ins) go in the same poll.
+ */
+export const NUDGE_DELAY_MS = 10;
 
 export interface RelayRunSummary {
   taken: number;
@@ -31,7 +37,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (Infinity when none is set). */
+  private timerDueAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
+  private polling = false;
+  /** A row was written during a poll: the next one runs after NUDGE_DELAY_MS, not the interval. */
+  private nudged = false;
+  /** The last poll had to schedule retries: the receiver is failing, so rows wait for the interval. */
+  private failing = false;
   private lastSweep = 0;
   private takes = 0;
 
@@ -55,6 +68,29 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.timer);
     // The in-flight poll sees the abort, gives its rows back and ends; the database is still open here.
     await this.running;
+  }
+
+  /**
+   * A row was just written (OutboxService): poll within NUDGE_DELAY_MS rather than at the next interval.
+   * At most one poll runs at a time, so a burst of rows costs polls back to back, not one each; while
+   * deliveries fail, rows wait for the interval as before (no request per sign-in to a failing receiver).
+   */
+  nudge(): void {
+    if (
+      !this.config.outbox.enabled ||
+      this.stopping.signal.aborted ||
+      this.failing ||
+      (this.timer === undefined && !this.polling)
+    ) {
+      return;
+    }
+    if (this.polling) {
+      this.nudged = true;
+      return;
+    }
+    if (this.timerDueAt - Date.now() <= NUDGE_DELAY_MS) return;
+    clearTimeout(this.timer);
+    this.schedule(NUDGE_DELAY_MS);
   }
 
   /** One poll: take due rows, deliver them, record the outcome. Public so tests can drive it directly. */
@@ -85,7 +121,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private schedule(delayMs: number): void {
     if (this.stopping.signal.aborted) return;
+    this.timerDueAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
+      this.timerDueAt = Number.POSITIVE_INFINITY;
       this.running = this.tick();
     }, delayMs);
     this.timer.unref();
@@ -93,12 +131,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async tick(): Promise<void> {
     let next = this.config.outbox.intervalMs;
+    this.polling = true;
+    this.nudged = false;
     try {
       const summary = await this.runOnce();
+      this.failing = summary.retried > 0;
       // A full batch means more is waiting: keep draining without the poll pause.
       if (summary.taken >= this.config.outbox.batchSize && summary.retried === 0) next = 0;
+      else if (this.nudged && !this.failing) next = NUDGE_DELAY_MS;
     } catch (error) {
+      this.failing = true;
       if (!this.stopping.signal.aborted) this.logger.warn(`outbox poll failed: ${(error as Error).message}`);
+    } finally {
+      this.polling = false;
     }
     this.schedule(next);
   }

@@ -9,15 +9,20 @@ import {
   logoutEverywhereAudit,
   roleChangeAudit,
 } from './outbox-message.js';
+import { OutboxRelay } from './outbox-relay.service.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 /**
  * The one way services report something to the event server: a row in this server's own database, written
- * in the caller's request path (a failure here fails the request), delivered later by the relay.
+ * in the caller's request path (a failure here fails the request), delivered by the relay, which is nudged
+ * to poll at once.
  */
 @Injectable()
 export class OutboxService {
-  constructor(private readonly outbox: OutboxRepository) {}
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly relay: OutboxRelay,
+  ) {}
 
   enqueueLogin(userId: string, at: Date): Promise<void> {
     return this.enqueue((id) => loginActivity(id, userId, at), at);
@@ -42,5 +47,6 @@ export class OutboxService {
   private async enqueue(build: (outboxId: string) => OutboxEnvelope, at: Date): Promise<void> {
     const id = this.outbox.newId();
     await this.outbox.insert({ ...build(id), id, createdAt: at });
+    this.relay.nudge();
   }
 }
