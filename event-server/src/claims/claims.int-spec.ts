@@ -340,6 +340,36 @@ describe('claims: outcomes, review, idempotency', () => {
       status: 400,
       body: { code: 'INVALID_JSON', message: 'Request body is not valid JSON' },
     });
+    // Half a surrogate pair, escaped: the store would keep U+FFFD in its place, so it is refused, in a value
+    // or in a key at any depth; a whole pair spelled as escapes is the character it names.
+    const before = (await t.request('GET', '/events?limit=100', { token: operator.token })).body as { total: number };
+    for (const payload of [
+      '{"title":"Launch \\ud800 day"}',
+      '{"title":"Launch \\udc00"}',
+      '{"title":"\\ude00\\ud83d"}',
+      '{"title":"ok","description":{"\\udfff":1}}',
+      '{"title":"ok","condition":{"type":"ACTIVITY_COUNT","activity":"A","count":1,"x":["\\ud83d"]}}',
+    ]) {
+      expect(await send('/events', operator.token, payload), payload).toMatchObject({
+        status: 400,
+        body: {
+          code: 'INVALID_JSON',
+          message:
+            'Request body has a string with a lone surrogate escape (\\ud800-\\udfff not in a pair): not valid Unicode text',
+        },
+      });
+    }
+    expect(((await t.request('GET', '/events?limit=100', { token: operator.token })).body as { total: number }).total).toBe(
+      before.total,
+    );
+    const paired = await t.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { authorization: `Bearer ${operator.token}`, 'content-type': 'application/json' },
+      payload: `{"title":"Launch \\ud83d\\ude00","status":"INACTIVE","approval":"AUTO","condition":{"type":"ACTIVITY_COUNT","activity":"A","count":1},"startAt":"${new Date(Date.now() + 3_600_000).toISOString()}","endAt":"${new Date(Date.now() + 7_200_000).toISOString()}"}`,
+    });
+    expect(paired.statusCode, paired.body).toBe(201);
+    expect((JSON.parse(paired.body) as { title: string }).title).toBe('Launch \u{1F600}');
   });
 });
 

@@ -136,7 +136,15 @@ export function mapError(error: unknown, { storeErrors = false }: { storeErrors?
 /** The parser's message for valid JSON with a `__proto__` or `constructor.prototype` key (see http-app). */
 export const FORBIDDEN_JSON_KEY = 'Request body has a forbidden key (__proto__ or constructor.prototype)';
 
-/** What is wrong with a body the JSON parser refused: a prototype key is valid JSON, refused on purpose. */
+/**
+ * The parser's message for valid JSON with a string (or key) holding half of a UTF-16 surrogate pair (`"\\ud800"`):
+ * not Unicode text, and stored it would not read back the same (the store writes UTF-8, which has no such
+ * character, and puts U+FFFD in its place). See http-app.
+ */
+export const LONE_SURROGATE_IN_JSON =
+  'Request body has a string with a lone surrogate escape (\\ud800-\\udfff not in a pair): not valid Unicode text';
+
+/** What is wrong with a body the JSON parser refused: these two are valid JSON, refused on purpose. */
 function jsonProblem(message: string | undefined): string {
-  return message === FORBIDDEN_JSON_KEY ? FORBIDDEN_JSON_KEY : 'Request body is not valid JSON';
+  return message === FORBIDDEN_JSON_KEY || message === LONE_SURROGATE_IN_JSON ? message : 'Request body is not valid JSON';
 }

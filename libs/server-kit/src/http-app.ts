@@ -14,7 +14,7 @@ import {
 } from './connection-limits.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
-import { FORBIDDEN_JSON_KEY, mapError } from './error-mapping.js';
+import { FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, mapError } from './error-mapping.js';
 import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -263,7 +263,16 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       return;
     }
     void parseJson(request, body as string, (error, parsed) => {
-      if (!error) return done(null, parsed);
+      if (!error) {
+        // Only an escape can spell a lone surrogate (bytes that are not UTF-8 were decoded to U+FFFD already).
+        if ((body as string).includes('\\u') && holdsLoneSurrogate(parsed)) {
+          return done(
+            Object.assign(new Error(LONE_SURROGATE_IN_JSON), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+            undefined,
+          );
+        }
+        return done(null, parsed);
+      }
       // Fastify says "not valid JSON" for a prototype key too: say which, when the JSON itself is valid.
       if (isValidJson(body as string))
         return done(
@@ -273,6 +282,16 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       done(error, undefined);
     });
   });
+}
+
+/** Whether a parsed JSON value has a string or a key that is not well-formed UTF-16 (its depth is bounded by guardJsonDepth). */
+export function holdsLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !(value as string & { isWellFormed(): boolean }).isWellFormed();
+  if (Array.isArray(value)) return value.some(holdsLoneSurrogate);
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) if (holdsLoneSurrogate(key) || holdsLoneSurrogate(inner)) return true;
+  }
+  return false;
 }
 
 function isValidJson(text: string): boolean {
