@@ -13,8 +13,12 @@ describe('parseIdempotencyKey', () => {
     expect(() => parseIdempotencyKey(value)).toThrow(expect.objectContaining({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY' }));
   });
 
-  it('refuses a repeated header', () => {
-    expect(() => parseIdempotencyKey(['a', 'b'])).toThrow(expect.objectContaining({ status: 400 }));
+  it('refuses a repeated header, as an array or as Node joins it, saying so', () => {
+    for (const header of [['a', 'b'], 'a, b']) {
+      expect(() => parseIdempotencyKey(header)).toThrow(
+        expect.objectContaining({ status: 400, message: 'Idempotency-Key must be given once (one header, one key)' }),
+      );
+    }
   });
 });
 

@@ -36,8 +36,9 @@ export function parseIdempotencyKey(header: string | string[] | undefined): stri
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? undefined : header;
   const problem =
-    value === undefined
-      ? 'Idempotency-Key must be given once'
+    // Node joins a repeated header into one value with ", " (a space is never part of a key).
+    value === undefined || value.includes(', ')
+      ? 'Idempotency-Key must be given once (one header, one key)'
       : value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH
         ? `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`
         : !VISIBLE_ASCII.test(value)
