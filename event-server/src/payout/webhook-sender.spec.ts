@@ -1,6 +1,8 @@
 import type { LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { guardedLookup } from './webhook-sender.js';
+import { guardedLookup, sendWebhook } from './webhook-sender.js';
 
 /** A resolver that answers every name with these addresses. */
 function resolvingTo(...addresses: string[]): typeof dnsLookup {
@@ -29,5 +31,24 @@ describe('the sender lookup', () => {
     expect((await lookUp(false, '64:ff9b:1::7f00:1')).error?.message).toMatch(/^refused: .*private/);
     expect(await lookUp(true, '64:ff9b:1::7f00:1')).toEqual({ address: '64:ff9b:1::7f00:1' });
     expect(await lookUp(false, '93.184.215.14')).toEqual({ address: '93.184.215.14' });
+  });
+});
+
+describe('sending', () => {
+  it("keeps a NUL out of the attempt's error: a receiver answering one made the attempt unrecordable on FerretDB (PostgreSQL refuses it), and the relay sent again four times a second, never backing off", async () => {
+    const receiver = createServer((_request, response) => {
+      response.writeHead(500);
+      response.end('bad\u0000thing');
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const result = await sendWebhook(`http://127.0.0.1:${port}/`, {}, '{}', { timeoutMs: 2000, allowPrivate: true });
+      expect(result.statusCode).toBe(500);
+      expect(result.error).toMatch(/^the receiver answered 500: bad.thing$/);
+      expect(result.error).not.toContain('\u0000');
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

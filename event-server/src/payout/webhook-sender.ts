@@ -56,7 +56,9 @@ export function sendWebhook(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(result);
+      // The error is stored with the attempt, and a store on PostgreSQL (FerretDB) refuses a NUL in a string:
+      // one in a receiver's answer would leave the attempt unrecorded and the delivery sent again at once.
+      resolve(result.error === undefined ? result : { ...result, error: result.error.replaceAll('\u0000', '\uFFFD') });
     };
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(
