@@ -13,6 +13,12 @@ export const HEALTH_PROBE_TIMEOUT_MS = 1_500;
 /** Asks an upstream's own /health: up only when it answers 200 in time. */
 @Injectable()
 export class UpstreamProbe {
+  /**
+   * The probe of each replica under way: /health requests arriving meanwhile share it, so a crowd of them
+   * (5,000 pipelined on one connection, no token needed) costs each replica one check, not one each.
+   */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Optional() @Inject(UPSTREAM_LOOKUP) private readonly lookup: HostLookup = systemLookup,
@@ -34,7 +40,15 @@ export class UpstreamProbe {
     return states.includes(true);
   }
 
-  private async isReplicaUp(origin: string): Promise<boolean> {
+  private isReplicaUp(origin: string): Promise<boolean> {
+    const shared = this.inFlight.get(origin);
+    if (shared) return shared;
+    const probe = this.askReplica(origin).finally(() => this.inFlight.delete(origin));
+    this.inFlight.set(origin, probe);
+    return probe;
+  }
+
+  private async askReplica(origin: string): Promise<boolean> {
     try {
       const response = await fetch(`${origin}/health`, {
         signal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS),

@@ -27,6 +27,8 @@ export class FakeUpstream {
   answer: (request: SeenRequest) => FakeAnswer | undefined = () => undefined;
   healthy = true;
   healthDelayMs = 0;
+  /** How many times its /health was asked. */
+  healthChecks = 0;
   private server: FastifyInstance | undefined;
 
   constructor(private readonly extraRoutes: (request: FastifyRequest) => FakeAnswer | undefined = () => undefined) {}
@@ -49,6 +51,7 @@ export class FakeUpstream {
     );
     server.all('*', async (request, reply) => {
       const path = request.url.split('?', 1)[0];
+      if (path === '/health') this.healthChecks += 1;
       if (path === '/health' && this.healthDelayMs) await new Promise((resolve) => setTimeout(resolve, this.healthDelayMs));
       if (path === '/health') return reply.code(this.healthy ? 200 : 503).send({ status: this.healthy ? 'ok' : 'error' });
       const fixed = this.extraRoutes(request);
