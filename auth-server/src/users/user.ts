@@ -50,7 +50,8 @@ export function normaliseEmail(email: string): string {
   const lowered = legacyEmailSpelling(email).normalize('NFC');
   const at = lowered.lastIndexOf('@');
   if (at < 0) return lowered;
-  // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came).
-  const ascii = domainToASCII(lowered.slice(at + 1));
+  // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came). A
+  // dot at the end (the DNS root; an ideographic full stop there maps to one) names the same domain.
+  const ascii = domainToASCII(lowered.slice(at + 1)).replace(/\.$/, '');
   return ascii === '' ? lowered : `${lowered.slice(0, at + 1)}${domainToUnicode(ascii)}`;
 }

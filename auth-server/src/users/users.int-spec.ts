@@ -76,6 +76,17 @@ describe('POST /auth/register', () => {
     expect((await login(app, 'JOSE\u0301@XN--EXMPLE-CUA.COM', 'first-password')).status).toBe(200);
   });
 
+  it('refuses the taken email spelt with an ideographic full stop at its end (IDNA maps it to a root dot) with 409, as it was stored "admin@example.com." beside the real account', async () => {
+    const first = await register(app, { email: 'root-dot@example.com', password: 'first-password' });
+    expect(first.status).toBe(201);
+    for (const email of ['root-dot@example.com\u3002', 'root-dot@example.com\uff61']) {
+      const again = await register(app, { email });
+      expect(again.status, email).toBe(409);
+      expect(again.body).toMatchObject({ code: 'EMAIL_TAKEN' });
+    }
+    expect(await userCount({ email: /^root-dot@/ })).toBe(1);
+  });
+
   it('still finds an account stored before emails were normalised as now, by the spelling it was stored under', async () => {
     // Stored as registrations stored it before (trimmed and lower-cased only): no migration rewrote it.
     const created = await register(app, { email: 'legacy@xn--exmple-cua.com', password: 'legacy-password' });
