@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { ROLES, type Role } from '@reward/server-kit/roles';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
@@ -315,6 +316,48 @@ describe('the request log', () => {
       expect(lines()[1]).not.toHaveProperty('userId');
       expect(written.join('')).not.toContain(token);
       expect(written.join('')).not.toContain('response errored');
+    } finally {
+      await logged.app.close();
+    }
+  });
+});
+
+describe('a client that hangs up before its answer', () => {
+  it('is no error line (live, 30 logins cut off after 20 ms, no token needed, wrote 30 ERROR "proxy request failed" lines with a stack each)', async () => {
+    const written: string[] = [];
+    const logged = await startGateway(
+      { auth: gateway.auth.url, event: gateway.event.url, jwks: gateway.auth.url },
+      { LOG_LEVEL: 'info' },
+      { logDestination: { write: (chunk) => written.push(Buffer.from(chunk).toString('utf8')) } },
+    );
+    auth.answer = () => ({ delayMs: 150, body: { accessToken: 'x' } });
+    try {
+      const { port } = new URL(logged.url);
+      for (let i = 0; i < 3; i += 1) {
+        await new Promise<void>((resolve) => {
+          const outgoing = request({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/auth/login',
+            headers: { 'content-type': 'application/json' },
+          });
+          outgoing.on('error', () => resolve());
+          outgoing.end('{}');
+          setTimeout(() => {
+            outgoing.destroy();
+            resolve();
+          }, 20);
+        });
+      }
+      await vi.waitFor(() => expect(auth.seen).toHaveLength(3));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const levels = written
+        .join('')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect(levels.filter((line) => line.level >= 50)).toEqual([]);
     } finally {
       await logged.app.close();
     }

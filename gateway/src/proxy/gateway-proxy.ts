@@ -64,7 +64,10 @@ function proxyErrorHandler(error: FastifyError, request: FastifyRequest, reply: 
       .code(status)
       .send(errorBody(status, status === 400 ? CommonErrorCode.VALIDATION_FAILED : 'HTTP_ERROR', error.message));
   }
-  request.log.error({ err: error }, 'proxy request failed');
+  // A client that hung up before its answer is not the platform's failure (the upstream's answer stream is
+  // aborted then): an error line for each would let anyone write error lines at will.
+  if (reply.raw.destroyed && !reply.raw.writableFinished) request.log.info('the client closed the connection before its answer');
+  else request.log.error({ err: error }, 'proxy request failed');
   return reply.code(mapped.status).send(mapped.body);
 }
 
