@@ -34,6 +34,7 @@ describe('connections at the gateway', () => {
   const event = new FakeUpstream();
   let limited: { app: NestFastifyApplication; url: string };
   let impatient: { app: NestFastifyApplication; url: string };
+  let frugal: { app: NestFastifyApplication; url: string };
   const probes: Probe[] = [];
 
   beforeAll(async () => {
@@ -41,6 +42,8 @@ describe('connections at the gateway', () => {
     const upstreams = { auth: auth.url, event: event.url, jwks: auth.url };
     limited = await startGateway(upstreams, { GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '3' });
     impatient = await startGateway(upstreams, {}, { requestTimeouts: { headersMs: 500, requestMs: 1_000 } });
+    // Room for three large bodies (over 1,000 bytes) of 100,000 bytes being received at once.
+    frugal = await startGateway(upstreams, {}, { bodyBudget: { bytes: 300_000, smallBodyBytes: 1_000 } });
   });
 
   afterEach(() => {
@@ -51,6 +54,7 @@ describe('connections at the gateway', () => {
   afterAll(async () => {
     await limited?.app.close();
     await impatient?.app.close();
+    await frugal?.app.close();
     await Promise.all([auth.stop(), event.stop()]);
   });
 
@@ -82,6 +86,53 @@ describe('connections at the gateway', () => {
       (reply) => reply?.status === 200,
     );
     expect(health?.status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After, before reading it, to a large body past the budget of bodies being received; small ones pass', async () => {
+    const LARGE = 100_000;
+    const login = (bytes: number) => {
+      const start = '{"email":"a@example.com","password":"';
+      return rawRequest(frugal.url, 'POST', '/auth/login', {
+        headers: { 'content-type': 'application/json', 'content-length': String(bytes) },
+        body: `${start}${'p'.repeat(bytes - start.length - 2)}"}`,
+      });
+    };
+    // Three large bodies half sent, held open: the budget is spent (the gateway sees them a moment later).
+    for (let i = 0; i < 3; i++) {
+      const holder = await open(frugal.url);
+      probes.push(holder);
+      holder.socket.write(
+        `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n{"email":`,
+      );
+    }
+    const refused = await until(
+      'a large body refused',
+      () => login(LARGE),
+      (reply) => reply.status === 503,
+    );
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.headers.connection).toBe('close');
+    expect(refused.headers['x-request-id']).toBeDefined();
+    expect(refused.json()).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'The server is receiving too many large request bodies at once; nothing was done, retry',
+      retryAfterSeconds: 1,
+    });
+    // Small bodies are not counted: a crowd's logins never wait for the budget.
+    const seenBefore = auth.seen.length;
+    expect((await login(200)).status).not.toBe(503);
+    expect(auth.seen.length).toBe(seenBefore + 1);
+    // Once the held bodies' connections are gone, a large body is taken again (the gateway notices a moment later).
+    for (const holder of probes.splice(0)) holder.socket.destroy();
+    const taken = await until(
+      'a large body taken again',
+      () => login(LARGE),
+      (reply) => reply.status !== 503,
+    );
+    expect(taken.status).toBe(200);
+    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 
   /** Sends `start` to the impatient gateway, then `more` every 100 ms (never idle, never done) until it closes. */

@@ -13,7 +13,7 @@ export type { GatewayConfig } from './config/gateway-config.js';
 /** The gateway, configured and initialised but not yet listening (tests pick the port and may read the logs). */
 export async function createGatewayServer(
   config: GatewayConfig,
-  options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts'> = {},
+  options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts' | 'bodyBudget'> = {},
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
     ...options,

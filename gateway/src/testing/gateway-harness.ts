@@ -17,7 +17,7 @@ export function fakeAuthServer(signer: TokenForge): FakeUpstream {
 export async function startGateway(
   upstreams: { auth: string; event: string; jwks: string },
   env: Record<string, string> = {},
-  options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts'> = {},
+  options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts' | 'bodyBudget'> = {},
 ): Promise<{ app: NestFastifyApplication; url: string }> {
   const config = loadGatewayConfig({
     AUTH_SERVICE_URL: upstreams.auth,

@@ -14,6 +14,7 @@ import {
 } from './connection-limits.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
+import { type BodyBudget, DEFAULT_BODY_BUDGET, limitBodiesInFlight } from './body-budget.js';
 import { FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, mapError } from './error-mapping.js';
 import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
@@ -48,6 +49,8 @@ export interface HttpAppOptions {
   connectionLimits?: ConnectionLimits;
   /** How long a client may take to send its headers and its whole request (default: connection-limits.ts). */
   requestTimeouts?: { headersMs: number; requestMs: number };
+  /** The memory the large request bodies being received at once may take (default: DEFAULT_BODY_BUDGET). */
+  bodyBudget?: BodyBudget;
 }
 
 /**
@@ -176,6 +179,8 @@ export async function createHttpApp(
   installSecurityHeaders(fastify, answerHeaders);
   configureFastify(fastify);
   boundGracefulClose(fastify);
+  // After the hooks that set every answer's headers (its 503 carries them), before any body is read.
+  limitBodiesInFlight(fastify, options.bodyBudget ?? DEFAULT_BODY_BUDGET, BODY_LIMIT_BYTES);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter({ storeErrors: options.storeErrors }));

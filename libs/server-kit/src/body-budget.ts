@@ -1,0 +1,67 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { CommonErrorCode, errorBody } from './errors.js';
+
+/**
+ * How much memory the request bodies being received at once may take, by the size each declares. A body is
+ * held whole until it is read (up to the 1 MB limit), so without a bound 3,000 connections sending 1 MB
+ * bodies slowly, from three addresses within the connection limits, took 3.2 GB of the gateway's memory.
+ */
+export interface BodyBudget {
+  /** Bytes of the bodies larger than `smallBodyBytes` being received at once, at most. */
+  bytes: number;
+  /**
+   * A body of at most this many bytes is not counted: those are bounded by the connection limits (10,000 x
+   * 16 KB: 160 MB), and a crowd's claims, logins and edits never wait for the budget.
+   */
+  smallBodyBytes: number;
+}
+
+export const DEFAULT_BODY_BUDGET: BodyBudget = { bytes: 64 * 1024 * 1024, smallBodyBytes: 16 * 1024 };
+
+export const BODY_BUDGET_SPENT_MESSAGE = 'The server is receiving too many large request bodies at once; nothing was done, retry';
+
+/**
+ * The bytes a request's body may take: what its Content-Length says, or the whole limit for a chunked one;
+ * 0 for none, and for one declared over the limit (refused 413 before it is read).
+ */
+export function declaredBodyBytes(headers: IncomingHttpHeaders, limitBytes: number): number {
+  const length = headers['content-length'];
+  if (length !== undefined) {
+    const bytes = Number(length);
+    return Number.isSafeInteger(bytes) && bytes > 0 && bytes <= limitBytes ? bytes : 0;
+  }
+  return headers['transfer-encoding'] !== undefined ? limitBytes : 0;
+}
+
+/**
+ * Counts the large bodies being received (from the request's first hook until its answer is sent or its
+ * connection is gone) and answers 503 SERVICE_UNAVAILABLE with Retry-After, before reading a byte of the
+ * body, to one that would take the count past the budget; the connection is closed with that answer, so
+ * the unread body is not read either. `inFlight` is for tests.
+ */
+export function limitBodiesInFlight(
+  fastify: FastifyInstance,
+  budget: BodyBudget,
+  limitBytes: number,
+): { inFlight: () => number } {
+  let inFlight = 0;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const bytes = declaredBodyBytes(request.headers, limitBytes);
+    if (bytes <= budget.smallBodyBytes) return done();
+    if (inFlight + bytes > budget.bytes) {
+      void reply
+        .header('connection', 'close')
+        .header('retry-after', '1')
+        .code(503)
+        .send(errorBody(503, CommonErrorCode.SERVICE_UNAVAILABLE, BODY_BUDGET_SPENT_MESSAGE, { retryAfterSeconds: 1 }));
+      return;
+    }
+    inFlight += bytes;
+    reply.raw.once('close', () => {
+      inFlight -= bytes;
+    });
+    done();
+  });
+  return { inFlight: () => inFlight };
+}
