@@ -127,6 +127,13 @@ describe('claims: outcomes, review, idempotency', () => {
     });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.code).toBe('VALIDATION_FAILED');
+    // A reason of nothing but spaces is no reason, as a title of spaces is no title: refused, the claim still PENDING.
+    const blank = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
+      token: operator.token,
+      body: { note: ' \t ' },
+    });
+    expect(blank.status).toBe(400);
+    expect(blank.body.code).toBe('VALIDATION_FAILED');
 
     const rejected = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
       token: operator.token,

@@ -3,5 +3,8 @@
 /* tslint:disable */
 /* eslint-disable */
 export type ReviewNoteDto = {
+  /**
+   * Not only spaces
+   */
   note: string;
 };
