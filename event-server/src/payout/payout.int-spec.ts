@@ -139,6 +139,24 @@ describe('payout webhooks', () => {
       expect(JSON.stringify(mine)).not.toContain('whsec_');
     });
 
+    it('a PATCH that changes nothing (no field, or the values it has) is no change: not written, not audited', async () => {
+      const endpoint = await subscribe(['claim.granted']);
+      const before = await t.request<{ updatedAt: string }>('GET', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+      for (const body of [{}, { enabled: true }, { url: receiver.url, events: ['claim.granted'] }]) {
+        const same = await t.request('PATCH', `/webhook-endpoints/${endpoint.id}`, { token: admin.token, body });
+        expect(same.status, JSON.stringify(body)).toBe(200);
+        expect(same.body, JSON.stringify(body)).toEqual(before.body);
+      }
+      const audit = await t.request<{ items: Array<{ action: string; targetId: string }> }>(
+        'GET',
+        `/audit-logs?actorId=${admin.id}&limit=100`,
+        { token: admin.token },
+      );
+      expect(audit.body.items.filter((entry) => entry.targetId === endpoint.id).map((entry) => entry.action)).toEqual([
+        'WEBHOOK_ENDPOINT_CREATED',
+      ]);
+    });
+
     it('keeps every secret it hands out when rotations and changes race: each admin gets one that signs', async () => {
       const created = await t.request<{ id: string; secret: string }>('POST', '/webhook-endpoints', {
         token: admin.token,

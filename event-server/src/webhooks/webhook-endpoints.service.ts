@@ -71,6 +71,10 @@ export class WebhookEndpointsService {
     if (input.url !== undefined) await this.checkUrl(input.url);
     return this.editLock.runExclusive(lockKey(id), async (lease) => {
       const before = await this.found(id);
+      // Saving the values it has is no change, as for an event: nothing written (updatedAt stays), nothing audited.
+      if (Object.keys(diffFields(pick(before), pick({ ...before, ...input }))).length === 0) {
+        return toWebhookEndpointResponse(before);
+      }
       lease.assertHeld();
       const now = new Date();
       // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
