@@ -210,6 +210,19 @@ describe('POST /users/:id/logout-all', () => {
     ]);
   });
 
+  it('takes no body but {}: a field is a 400 VALIDATION_FAILED (whitelist, as on every route) and nothing is logged out', async () => {
+    const user = await signedInUser(app);
+    const refused = await call(app, 'POST', `/users/${user.id}/logout-all`, {
+      token: user.accessToken,
+      body: { keepThisDevice: true },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', message: ['property keepThisDevice should not exist'] });
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(200);
+    expect(await accessNotices(user.id)).toHaveLength(0);
+    expect((await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken, body: {} })).status).toBe(204);
+  });
+
   it('refuses a token made stale by an earlier logout-all with 401 STALE_ACCESS_TOKEN, for the user themselves', async () => {
     const user = await signedInUser(app);
     expect((await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken })).status).toBe(204);

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { requireEmptyBody } from '@reward/server-kit/empty-body';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
@@ -73,7 +74,12 @@ export class UsersController {
     errors: { 401: ['STALE_ACCESS_TOKEN'], 403: ['FORBIDDEN'], 404: ['USER_NOT_FOUND'], 503: ['SERVICE_UNAVAILABLE'] },
   })
   @ApiNoContentResponse({ description: 'Logged out everywhere' })
-  logoutEverywhere(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+  logoutEverywhere(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
+  ): Promise<void> {
+    requireEmptyBody(body);
     return this.users.logoutEverywhere(caller.id, id);
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, R
 import type { FastifyReply } from 'fastify';
 import { ApiHeader, ApiOkResponse, ApiProduces, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { requireEmptyBody } from '@reward/server-kit/empty-body';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
@@ -27,7 +28,6 @@ import { ClaimReviewService } from './claim-review.service.js';
 import { ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
-import { requireEmptyBody } from './dto/empty-body.js';
 import { ReviewNoteDto } from './dto/review-note.dto.js';
 
 function filterOf(query: ClaimFilterDto): ClaimFilter {

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { requireEmptyBody } from '@reward/server-kit/empty-body';
 import { CommonErrorCode } from '@reward/server-kit/errors';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
-import { requireEmptyBody } from '../claims/dto/empty-body.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { ListDeliveriesQueryDto } from './dto/delivery-query.dto.js';
 import { DeliveryPageResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto.js';

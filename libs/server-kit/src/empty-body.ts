@@ -1,4 +1,4 @@
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError } from './errors.js';
 
 /**
  * Routes that take no body accept none or `{}`; any field is a 400 like everywhere else (whitelist
