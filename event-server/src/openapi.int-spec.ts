@@ -63,6 +63,36 @@ describe('requests the document calls invalid', () => {
   });
 });
 
+describe('error codes the server answers are in the document', () => {
+  const codesOf = (path: string, method: string, status: number): string[] => {
+    const operation = (buildEventOpenApi(t.app).paths[path] as Record<string, { responses: Record<string, unknown> }>)[method];
+    const response = operation?.responses[String(status)] as { description?: string } | undefined;
+    return response?.description?.split(': ')[1]?.split(', ') ?? [];
+  };
+
+  it('401 STALE_ACCESS_TOKEN, which any authenticated route answers a staff token older than its access version', async () => {
+    const operator = newId();
+    const service = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
+    const notice = { userId: operator, accessVersion: 1, reason: 'ROLES_CHANGED', at: new Date().toISOString() };
+    expect((await t.request('POST', '/internal/access-versions', { token: service, body: notice })).status).toBe(201);
+    const stale = t.issuer.token(operator, ['OPERATOR']);
+    for (const [method, url] of [
+      ['GET', '/events'],
+      ['GET', '/claims/me'],
+      ['PATCH', `/events/${newId()}`],
+    ] as const) {
+      const reply = await t.request(method, url, { token: stale, ...(method === 'PATCH' && { body: { title: 'x' } }) });
+      expect(reply.body, `${method} ${url}`).toMatchObject({ statusCode: 401, code: 'STALE_ACCESS_TOKEN' });
+    }
+    for (const [path, item] of Object.entries(buildEventOpenApi(t.app).paths)) {
+      for (const [method, operation] of Object.entries(item as Record<string, { security?: unknown }>)) {
+        if (operation.security === undefined) continue;
+        expect(codesOf(path, method, 401), `${method} ${path}`).toContain('STALE_ACCESS_TOKEN');
+      }
+    }
+  });
+});
+
 describe('examples in the document', () => {
   const document = (): ReturnType<typeof buildEventOpenApi> => buildEventOpenApi(t.app);
   const exampleOf = (path: string, method: 'post' | 'patch'): unknown =>

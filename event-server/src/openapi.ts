@@ -6,6 +6,7 @@ import { completeOpenApi, setRequestExamples } from '@reward/server-kit/openapi'
 import { AppModule } from './app.module.js';
 import { CONDITION_SCHEMAS } from './conditions/dto/condition.openapi.js';
 import { loadEventConfig } from './config/event-config.js';
+import { STALE_ACCESS_TOKEN } from './staff-access/staff-access.interceptor.js';
 
 /** What an operator would send first (an event that is open now and for years, so it can be claimed). */
 const REQUEST_EXAMPLES: Record<string, unknown> = {
@@ -50,7 +51,8 @@ export function buildEventOpenApi(app: INestApplication): OpenAPIObject {
     schemas: { ...document.components?.schemas, ...(CONDITION_SCHEMAS as NonNullable<OpenAPIObject['components']>['schemas']) },
   };
   setRequestExamples(document, REQUEST_EXAMPLES);
-  return completeOpenApi(app, document);
+  // The staff-access check is global: any route a staff token calls may find it stale.
+  return completeOpenApi(app, document, { unauthorizedCodes: [STALE_ACCESS_TOKEN] });
 }
 
 /**

@@ -235,7 +235,13 @@ function addCodes(errors: Map<number, Set<string>>, status: number, ...codes: st
   errors.set(status, set);
 }
 
-function complete(operation: Operation, handler: Handler, method: string): void {
+/** What a server adds to every operation it documents. */
+export interface OpenApiOptions {
+  /** 401 codes every authenticated route of the server may answer besides UNAUTHORIZED (a check they all share). */
+  unauthorizedCodes?: readonly string[];
+}
+
+function complete(operation: Operation, handler: Handler, method: string, options: OpenApiOptions): void {
   const errors = new Map<number, Set<string>>();
   // Any URL spelling the NUL character (%00) is refused (createHttpApp).
   addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
@@ -264,7 +270,7 @@ function complete(operation: Operation, handler: Handler, method: string): void 
   } else {
     operation.security = [{ [BEARER_SCHEME]: [] }];
     operation['x-roles'] = rolesAllowed(handler.access);
-    addCodes(errors, 401, CommonErrorCode.UNAUTHORIZED);
+    addCodes(errors, 401, CommonErrorCode.UNAUTHORIZED, ...(options.unauthorizedCodes ?? []));
     if (handler.access.length > 0) addCodes(errors, 403, CommonErrorCode.FORBIDDEN);
   }
   for (const [status, codes] of Object.entries(handler.doc.errors ?? {})) addCodes(errors, Number(status), ...(codes ?? []));
@@ -311,7 +317,7 @@ function closeRequestSchemas(document: OpenAPIObject): void {
  * Completes a document made by SwaggerModule.createDocument: security, `x-roles` and error responses
  * for every operation. A route without @ApiEndpoint is an error, so no route goes undocumented.
  */
-export function completeOpenApi(app: INestApplication, document: OpenAPIObject): OpenAPIObject {
+export function completeOpenApi(app: INestApplication, document: OpenAPIObject, options: OpenApiOptions = {}): OpenAPIObject {
   const handlers = documentedHandlers(app);
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of HTTP_METHODS) {
@@ -319,7 +325,7 @@ export function completeOpenApi(app: INestApplication, document: OpenAPIObject):
       if (!operation) continue;
       const handler = operation.operationId === undefined ? undefined : handlers.get(operation.operationId);
       if (!handler) throw new Error(`${method.toUpperCase()} ${path} has no @ApiEndpoint`);
-      complete(operation, handler, method);
+      complete(operation, handler, method, options);
     }
   }
   closeRequestSchemas(document);

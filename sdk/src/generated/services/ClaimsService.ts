@@ -66,7 +66,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
       },
     });
@@ -128,7 +128,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
       },
     });
@@ -164,7 +164,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
       },
     });
   }
@@ -185,7 +185,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: CLAIM_NOT_FOUND`,
       },
     });
@@ -207,7 +207,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
         409: `Conflict: INVALID_TRANSITION`,
@@ -235,7 +235,7 @@ export class ClaimsService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
         409: `Conflict: INVALID_TRANSITION`,
@@ -263,7 +263,7 @@ export class ClaimsService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
         409: `Conflict: INVALID_TRANSITION`,
@@ -301,7 +301,7 @@ export class ClaimsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
         409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,

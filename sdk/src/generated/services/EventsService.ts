@@ -46,7 +46,7 @@ export class EventsService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
       },
     });
   }
@@ -66,7 +66,7 @@ export class EventsService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
@@ -90,7 +90,7 @@ export class EventsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
       },
     });
@@ -114,7 +114,7 @@ export class EventsService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -152,7 +152,7 @@ export class EventsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
       },
@@ -175,7 +175,7 @@ export class EventsService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
       },
     });
@@ -199,7 +199,7 @@ export class EventsService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
         409: `Conflict: TOO_MANY_REWARDS`,

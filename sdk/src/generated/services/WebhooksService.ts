@@ -51,7 +51,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
       },
     });
@@ -73,7 +73,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND`,
         409: `Conflict: DELIVERY_ENDPOINT_DELETED, DELIVERY_NOT_FAILED`,
@@ -104,7 +104,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
       },
     });
@@ -129,7 +129,7 @@ export class WebhooksService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
@@ -153,7 +153,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
@@ -175,7 +175,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
       },
@@ -206,7 +206,7 @@ export class WebhooksService {
       mediaType: 'application/json',
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -232,7 +232,7 @@ export class WebhooksService {
       },
       errors: {
         400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
-        401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
