@@ -70,6 +70,21 @@ describe('error codes the server answers are in the document', () => {
     return response?.description?.split(': ')[1]?.split(', ') ?? [];
   };
 
+  it('400 JSON_TOO_DEEP, which any route that reads a body answers a body nested deeper than the bound', async () => {
+    const operator = t.as('OPERATOR');
+    const deep = `${'['.repeat(40)}${']'.repeat(40)}`;
+    for (const url of ['/events', '/activities']) {
+      const reply = await t.request('POST', url, { token: operator.token, raw: deep });
+      expect(reply.body, url).toMatchObject({ statusCode: 400, code: 'JSON_TOO_DEEP' });
+    }
+    for (const [path, item] of Object.entries(buildEventOpenApi(t.app).paths)) {
+      for (const [method, operation] of Object.entries(item as Record<string, { requestBody?: unknown }>)) {
+        if (operation.requestBody === undefined && !['post', 'put', 'patch'].includes(method)) continue;
+        expect(codesOf(path, method, 400), `${method} ${path}`).toContain('JSON_TOO_DEEP');
+      }
+    }
+  });
+
   it('401 STALE_ACCESS_TOKEN, which any authenticated route answers a staff token older than its access version', async () => {
     const operator = newId();
     const service = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });

@@ -106,6 +106,7 @@ describe('the committed OpenAPI documents', () => {
       'INVALID_JSON',
       'INVALID_PERIOD',
       'INVALID_TIMEZONE',
+      'JSON_TOO_DEEP',
       'VALIDATION_FAILED',
     ]);
     // VALIDATION_FAILED: a URL that spells the NUL character (%00), on every operation.

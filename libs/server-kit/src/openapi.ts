@@ -5,6 +5,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
 import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
+import { MAX_JSON_DEPTH } from './json-depth.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
 import { ROLES, Role, requiresRolesMessage } from './roles.js';
 
@@ -157,6 +158,7 @@ export function rolesAllowed(required: readonly Role[]): Role[] {
 const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.VALIDATION_FAILED]: ['email must be an email'],
   [CommonErrorCode.INVALID_JSON]: 'Body is not valid JSON',
+  [CommonErrorCode.JSON_TOO_DEEP]: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`,
   [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type: text/plain',
   [CommonErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is larger than the limit',
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
@@ -247,7 +249,8 @@ function complete(operation: Operation, handler: Handler, method: string, option
   addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
   // A body is read (and bounded, and must be JSON) on every POST, PUT and PATCH, one the route ignores too.
   if (operation.requestBody !== undefined || ['post', 'put', 'patch'].includes(method)) {
-    addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON);
+    // Its depth is checked as it arrives (guardJsonDepth, on every server): deeper than the bound is JSON_TOO_DEEP.
+    addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON, CommonErrorCode.JSON_TOO_DEEP);
     addCodes(errors, 413, CommonErrorCode.PAYLOAD_TOO_LARGE);
     addCodes(errors, 415, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE);
   }

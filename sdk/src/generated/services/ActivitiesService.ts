@@ -74,7 +74,7 @@ export class ActivitiesService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,

@@ -42,7 +42,7 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: INVALID_CREDENTIALS`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
@@ -66,7 +66,7 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
@@ -88,7 +88,7 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
@@ -110,7 +110,7 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, INVALID_REFERRAL_CODE, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, INVALID_REFERRAL_CODE, JSON_TOO_DEEP, VALIDATION_FAILED`,
         409: `Conflict: EMAIL_TAKEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,

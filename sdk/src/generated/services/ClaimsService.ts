@@ -206,7 +206,7 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
@@ -234,7 +234,7 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
@@ -262,7 +262,7 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
@@ -300,7 +300,7 @@ export class ClaimsService {
         'Idempotency-Key': idempotencyKey,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,

@@ -65,7 +65,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -113,7 +113,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
@@ -198,7 +198,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,

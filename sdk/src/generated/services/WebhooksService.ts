@@ -72,7 +72,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND`,
@@ -128,7 +128,7 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -205,7 +205,7 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -231,7 +231,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
