@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
+import { ERROR_BODY_SCHEMA } from '@reward/server-kit/openapi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
@@ -48,6 +49,9 @@ function expectThrottled(reply: Reply): void {
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(600);
+  // The body says it too, in a field the documented error body names (so the SDK's ErrorBody type has it).
+  expect(reply.body.retryAfterSeconds).toBe(retryAfter);
+  expect(Object.keys(ERROR_BODY_SCHEMA.properties)).toEqual(expect.arrayContaining(Object.keys(reply.body)));
 }
 
 describe('login throttling (failures only, per account and address, per account, per address)', () => {

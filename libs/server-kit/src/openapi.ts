@@ -69,6 +69,11 @@ export const ERROR_BODY_SCHEMA = {
       oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     },
     code: { type: 'string', description: 'Machine-readable error code', example: CommonErrorCode.VALIDATION_FAILED },
+    retryAfterSeconds: {
+      type: 'integer',
+      minimum: 1,
+      description: 'On answers that say when to come back (429, 503): the same seconds as the Retry-After header',
+    },
   },
 } as const;
 

@@ -15,5 +15,9 @@ export type ErrorBody = {
    * What is wrong; for validation errors a list of messages: at most 100, then one line counting the rest
    */
   message: string | Array<string>;
+  /**
+   * On answers that say when to come back (429, 503): the same seconds as the Retry-After header
+   */
+  retryAfterSeconds?: number;
   statusCode: number;
 };
