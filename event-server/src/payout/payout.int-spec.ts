@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
@@ -137,6 +138,38 @@ describe('payout webhooks', () => {
         'WEBHOOK_SECRET_ROTATED',
       ]);
       expect(JSON.stringify(mine)).not.toContain('whsec_');
+    });
+
+    it("audits a receiver's URL as its origin and a fingerprint: a token in its path or query is not shown to AUDITORs", async () => {
+      const url = `${receiver.url}/hooks/T0-s3cretpath?token=s3cretquery`;
+      const created = await t.request<{ id: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url, events: ['claim.granted'] },
+      });
+      expect(created.status).toBe(201);
+      const moved = `${receiver.url}/hooks/T0-s3cretpath?token=s3cretother`;
+      expect(
+        (await t.request('PATCH', `/webhook-endpoints/${created.body.id}`, { token: admin.token, body: { url: moved } })).status,
+      ).toBe(200);
+      const audit = await t.request<{ items: Array<{ action: string; targetId: string; changes: Record<string, unknown> }> }>(
+        'GET',
+        `/audit-logs?targetId=${created.body.id}&limit=100`,
+        { token: t.as('AUDITOR').token },
+      );
+      expect(audit.status).toBe(200);
+      const text = JSON.stringify(audit.body.items);
+      expect(text).not.toContain('s3cret');
+      const fingerprint = (of: string) =>
+        `${new URL(receiver.url).origin}/... (sha256 ${createHash('sha256').update(of).digest('hex').slice(0, 12)})`;
+      expect(audit.body.items.find((entry) => entry.action === 'WEBHOOK_ENDPOINT_CREATED')?.changes.url).toEqual({
+        before: null,
+        after: fingerprint(url),
+      });
+      // A change of the query alone is still a change.
+      expect(audit.body.items.find((entry) => entry.action === 'WEBHOOK_ENDPOINT_UPDATED')?.changes.url).toEqual({
+        before: fingerprint(url),
+        after: fingerprint(moved),
+      });
     });
 
     it('a PATCH that changes nothing (no field, or the values it has) is no change: not written, not audited', async () => {

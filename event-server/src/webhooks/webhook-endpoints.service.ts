@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
@@ -173,5 +174,22 @@ function lockKey(id: string): string {
 }
 
 function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {
-  return { url: endpoint.url, events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
+  return { url: auditedUrl(endpoint.url), events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
+}
+
+/**
+ * A receiver's URL as the audit log shows it: its origin and a fingerprint of the whole URL. Receivers often
+ * carry a credential in the path or the query (`?token=...`, `/services/T0/B0/XXXX`), and the audit log is read
+ * by AUDITORs, who may not read the endpoints themselves (ADMIN only); a change of any part still shows as a
+ * change, and an ADMIN can match the fingerprint to an endpoint's URL.
+ */
+export function auditedUrl(url: string): string {
+  const fingerprint = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    origin = '(not a URL)';
+  }
+  return `${origin}/... (sha256 ${fingerprint})`;
 }
