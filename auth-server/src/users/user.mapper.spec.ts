@@ -64,6 +64,9 @@ describe('normaliseEmail', () => {
     expect(normaliseEmail('p@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com')).toBe('p@example.com');
     // A dot at the end names the same domain (the DNS root); an ideographic full stop there is one after IDNA.
     expect(normaliseEmail('p@example.com\u3002')).toBe('p@example.com');
+    // Two of them pass the email validation too (its top-level label may hold one): both go.
+    expect(normaliseEmail('p@example.com\u3002\u3002')).toBe('p@example.com');
+    expect(normaliseEmail('p@example.com\uff61\u3002')).toBe('p@example.com');
     // Not a valid domain: kept as it came (validation says what is wrong with it).
     expect(normaliseEmail('p@ex ample.com')).toBe('p@ex ample.com');
     expect(normaliseEmail('no-at-sign')).toBe('no-at-sign');

@@ -50,8 +50,17 @@ export function normaliseEmail(email: string): string {
   const lowered = legacyEmailSpelling(email).normalize('NFC');
   const at = lowered.lastIndexOf('@');
   if (at < 0) return lowered;
-  // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came). A
-  // dot at the end (the DNS root; an ideographic full stop there maps to one) names the same domain.
-  const ascii = domainToASCII(lowered.slice(at + 1)).replace(/\.$/, '');
+  // domainToASCII applies IDNA's mapping ('' when the domain is not valid: then it is kept as it came). Dots
+  // at the end (the DNS root; an ideographic full stop there maps to one) name the same domain: all of them,
+  // since the email validation lets `example.com\u3002\u3002` through (a top-level label may hold U+3002).
+  // A loop, not /\.+$/: that regex is quadratic on a run of dots before the end, and the login throttle
+  // calls this on the body's email before validation bounds its length.
+  const ascii = withoutTrailingDots(domainToASCII(lowered.slice(at + 1)));
   return ascii === '' ? lowered : `${lowered.slice(0, at + 1)}${domainToUnicode(ascii)}`;
+}
+
+function withoutTrailingDots(domain: string): string {
+  let end = domain.length;
+  while (end > 0 && domain.charCodeAt(end - 1) === 0x2e) end -= 1;
+  return domain.slice(0, end);
 }

@@ -79,7 +79,7 @@ describe('POST /auth/register', () => {
   it('refuses the taken email spelt with an ideographic full stop at its end (IDNA maps it to a root dot) with 409, as it was stored "admin@example.com." beside the real account', async () => {
     const first = await register(app, { email: 'root-dot@example.com', password: 'first-password' });
     expect(first.status).toBe(201);
-    for (const email of ['root-dot@example.com\u3002', 'root-dot@example.com\uff61']) {
+    for (const email of ['root-dot@example.com\u3002', 'root-dot@example.com\uff61', 'root-dot@example.com\u3002\u3002']) {
       const again = await register(app, { email });
       expect(again.status, email).toBe(409);
       expect(again.body).toMatchObject({ code: 'EMAIL_TAKEN' });
