@@ -14,11 +14,12 @@ interface Probe {
   closed: Promise<void>;
 }
 
-function open(url: string): Promise<Probe> {
+/** `from`: the loopback address the connection comes from (127.0.0.2 is another client than 127.0.0.1). */
+function open(url: string, from?: string): Promise<Probe> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let received = '';
-    const socket = connect(Number(port), hostname);
+    const socket = connect({ port: Number(port), host: hostname, ...(from && { localAddress: from }) });
     const closed = new Promise<void>((done) => socket.once('close', () => done()));
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
     socket.on('error', () => undefined);
@@ -42,8 +43,12 @@ describe('connections at the gateway', () => {
     const upstreams = { auth: auth.url, event: event.url, jwks: auth.url };
     limited = await startGateway(upstreams, { GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '3' });
     impatient = await startGateway(upstreams, {}, { requestTimeouts: { headersMs: 500, requestMs: 1_000 } });
-    // Room for three large bodies (over 1,000 bytes) of 100,000 bytes being received at once.
-    frugal = await startGateway(upstreams, {}, { bodyBudget: { bytes: 300_000, smallBodyBytes: 1_000 } });
+    // Room for three large bodies (over 1,000 bytes) of 100,000 bytes being received at once, two from one client.
+    frugal = await startGateway(
+      upstreams,
+      {},
+      { bodyBudget: { bytes: 300_000, perClientBytes: 200_000, smallBodyBytes: 1_000 } },
+    );
   });
 
   afterEach(() => {
@@ -88,23 +93,27 @@ describe('connections at the gateway', () => {
     expect(health?.status).toBe(200);
   });
 
+  const LARGE = 100_000;
+  const login = (bytes: number) => {
+    const start = '{"email":"a@example.com","password":"';
+    return rawRequest(frugal.url, 'POST', '/auth/login', {
+      headers: { 'content-type': 'application/json', 'content-length': String(bytes) },
+      body: `${start}${'p'.repeat(bytes - start.length - 2)}"}`,
+    });
+  };
+  /** A large body half sent from `from`, held open. */
+  async function holdLargeBody(from: string): Promise<void> {
+    const holder = await open(frugal.url, from);
+    probes.push(holder);
+    holder.socket.write(
+      `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n{"email":`,
+    );
+  }
+
   it('answers 503 with Retry-After, before reading it, to a large body past the budget of bodies being received; small ones pass', async () => {
-    const LARGE = 100_000;
-    const login = (bytes: number) => {
-      const start = '{"email":"a@example.com","password":"';
-      return rawRequest(frugal.url, 'POST', '/auth/login', {
-        headers: { 'content-type': 'application/json', 'content-length': String(bytes) },
-        body: `${start}${'p'.repeat(bytes - start.length - 2)}"}`,
-      });
-    };
-    // Three large bodies half sent, held open: the budget is spent (the gateway sees them a moment later).
-    for (let i = 0; i < 3; i++) {
-      const holder = await open(frugal.url);
-      probes.push(holder);
-      holder.socket.write(
-        `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n{"email":`,
-      );
-    }
+    // Three large bodies half sent from two other clients, held open: the budget is spent (the gateway sees
+    // them a moment later).
+    for (const from of ['127.0.0.2', '127.0.0.2', '127.0.0.3']) await holdLargeBody(from);
     const refused = await until(
       'a large body refused',
       () => login(LARGE),
@@ -132,6 +141,37 @@ describe('connections at the gateway', () => {
       (reply) => reply.status !== 503,
     );
     expect(taken.status).toBe(200);
+    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+  });
+
+  it('keeps a share of the budget from any one client: its large bodies past the share are 503, another client is taken', async () => {
+    // One client (no token needed) holding the whole budget with a few slow bodies would refuse every large
+    // body (an activity import) to everyone for as long as it keeps them coming.
+    for (let i = 0; i < 2; i++) await holdLargeBody('127.0.0.2');
+    const refused = await until(
+      "the holder's share spent",
+      async () => {
+        // A whole body: taken (200) when nothing keeps the client to its share.
+        const probe = await open(frugal.url, '127.0.0.2');
+        probes.push(probe);
+        const start = '{"email":"a@example.com","password":"';
+        probe.socket.write(
+          `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n` +
+            `${start}${'p'.repeat(LARGE - start.length - 2)}"}`,
+        );
+        const answer = await until(
+          'an answer',
+          async () => probe.received(),
+          (text) => text.includes('\r\n\r\n{'),
+        );
+        // An error answer whole; of the echo of 100,000 bytes, its status line.
+        return answer.length > 2_000 ? answer.split('\r\n', 1)[0]! : answer;
+      },
+      (text) => text.startsWith('HTTP/1.1 503 '),
+    );
+    expect(refused).toContain('"code":"SERVICE_UNAVAILABLE"');
+    const other = await login(LARGE);
+    expect(other.status).toBe(200);
     expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PUBLIC_BODY_BUDGET } from '@reward/server-kit/body-budget';
 import { type HttpAppOptions, createHttpApp } from '@reward/server-kit/http-app';
 import { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import { AppModule } from './app.module.js';
@@ -16,6 +17,7 @@ export async function createGatewayServer(
   options: Pick<HttpAppOptions, 'logDestination' | 'requestTimeouts' | 'bodyBudget'> = {},
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
+    bodyBudget: PUBLIC_BODY_BUDGET,
     ...options,
     service: 'gateway',
     logLevel: config.logLevel,

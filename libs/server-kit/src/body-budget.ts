@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { clientKeyOf } from './connection-limits.js';
 import { CommonErrorCode, errorBody } from './errors.js';
 
 /**
@@ -11,6 +12,15 @@ export interface BodyBudget {
   /** Bytes of the bodies larger than `smallBodyBytes` being received at once, at most. */
   bytes: number;
   /**
+   * Of those, from one client at most (an IPv4 address or an IPv6 /64: clientKeyOf; behind a trusted proxy,
+   * the address it forwards for); none when absent. The public gateway's: without it one client, no token
+   * needed, holding 64 slow 1 MB bodies (well within its connection limit) had every large body (an activity
+   * import) refused to everyone meanwhile. Not the upstreams': every request there comes from the gateway
+   * (one address, as they trust no proxy), which already holds each client to its share. At least the body
+   * limit, or a client could send no chunked body at all.
+   */
+  perClientBytes?: number;
+  /**
    * A body of at most this many bytes is not counted: those are bounded by the connection limits (10,000 x
    * 16 KB: 160 MB), and a crowd's claims, logins and edits never wait for the budget.
    */
@@ -18,6 +28,9 @@ export interface BodyBudget {
 }
 
 export const DEFAULT_BODY_BUDGET: BodyBudget = { bytes: 64 * 1024 * 1024, smallBodyBytes: 16 * 1024 };
+
+/** The public gateway's: DEFAULT_BODY_BUDGET, of which one client may hold an eighth. */
+export const PUBLIC_BODY_BUDGET: BodyBudget = { ...DEFAULT_BODY_BUDGET, perClientBytes: 8 * 1024 * 1024 };
 
 export const BODY_BUDGET_SPENT_MESSAGE = 'The server is receiving too many large request bodies at once; nothing was done, retry';
 
@@ -36,9 +49,9 @@ export function declaredBodyBytes(headers: IncomingHttpHeaders, limitBytes: numb
 
 /**
  * Counts the large bodies being received (from the request's first hook until its answer is sent or its
- * connection is gone) and answers 503 SERVICE_UNAVAILABLE with Retry-After, before reading a byte of the
- * body, to one that would take the count past the budget; the connection is closed with that answer, so
- * the unread body is not read either. `inFlight` is for tests.
+ * connection is gone), in all and per client, and answers 503 SERVICE_UNAVAILABLE with Retry-After, before
+ * reading a byte of the body, to one that would take either count past the budget; the connection is closed
+ * with that answer, so the unread body is not read either. `inFlight` is for tests.
  */
 export function limitBodiesInFlight(
   fastify: FastifyInstance,
@@ -46,10 +59,13 @@ export function limitBodiesInFlight(
   limitBytes: number,
 ): { inFlight: () => number } {
   let inFlight = 0;
+  const byClient = new Map<string, number>();
   fastify.addHook('onRequest', (request, reply, done) => {
     const bytes = declaredBodyBytes(request.headers, limitBytes);
     if (bytes <= budget.smallBodyBytes) return done();
-    if (inFlight + bytes > budget.bytes) {
+    const client = clientKeyOf(request.ip);
+    const clientBytes = byClient.get(client) ?? 0;
+    if (inFlight + bytes > budget.bytes || clientBytes + bytes > (budget.perClientBytes ?? budget.bytes)) {
       void reply
         .header('connection', 'close')
         .header('retry-after', '1')
@@ -58,8 +74,12 @@ export function limitBodiesInFlight(
       return;
     }
     inFlight += bytes;
+    byClient.set(client, clientBytes + bytes);
     reply.raw.once('close', () => {
       inFlight -= bytes;
+      const left = (byClient.get(client) ?? 0) - bytes;
+      if (left > 0) byClient.set(client, left);
+      else byClient.delete(client);
     });
     done();
   });
