@@ -51,4 +51,23 @@ describe('sending', () => {
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
+
+  it("keeps the endpoint's path and query out of the attempt's error when the receiver echoes them (Express: 'Cannot POST /path'): they often hold its token, and OPERATORs and AUDITORs read the error, not the endpoint", async () => {
+    const receiver = createServer((request, response) => {
+      response.writeHead(404);
+      // As Express words it: the URL HTML-escaped.
+      response.end(`Cannot POST ${request.url?.replaceAll('&', '&amp;')}`);
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/services/T0/B0/s3cr3tPath?token=s3cr3tQuery&v=2`;
+      const result = await sendWebhook(url, {}, '{}', { timeoutMs: 2000, allowPrivate: true });
+      expect(result.statusCode).toBe(404);
+      expect(result.error).toMatch(/^the receiver answered 404: Cannot POST /);
+      expect(result.error).not.toMatch(/s3cr3t/);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
 });

@@ -7,6 +7,8 @@ import type { AttemptResult } from './payout.rules.js';
 
 /** At most this much of an error answer is kept (its start says what went wrong). */
 const BODY_EXCERPT = 200;
+/** A path segment or query value this long may be a receiver's credential: kept out of an error (withoutEndpointPath). */
+const MIN_SECRET_PIECE = 6;
 
 /**
  * The connection's own DNS lookup refuses forbidden addresses, so what is checked is what is dialled
@@ -76,14 +78,17 @@ export function sendWebhook(
       (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        // Past the excerpt by the URL's length: an echo of the URL that the excerpt starts is then whole.
+        const kept = BODY_EXCERPT + Buffer.byteLength(target.href);
         res.on('data', (chunk: Buffer) => {
-          if (size < BODY_EXCERPT) chunks.push(chunk);
+          if (size < kept) chunks.push(chunk);
           size += chunk.length;
         });
         res.on('end', () => {
           const code = res.statusCode ?? 0;
           if (code >= 200 && code < 300) return finish({ statusCode: code, latencyMs: elapsed() });
-          const excerpt = Buffer.concat(chunks).toString('utf8').slice(0, BODY_EXCERPT).trim();
+          const answer = withoutEndpointPath(Buffer.concat(chunks).toString('utf8'), target);
+          const excerpt = answer.slice(0, BODY_EXCERPT).trim();
           const redirect = code >= 300 && code < 400 ? ' (redirects are not followed)' : '';
           finish({
             statusCode: code,
@@ -103,4 +108,25 @@ export function sendWebhook(
     );
     req.end(body);
   });
+}
+
+/**
+ * A receiver's answer without its endpoint's path and query, which often hold its token (`?token=...`,
+ * `/services/T0/B0/XXXX`) and which a receiver may echo (Express answers 404 'Cannot POST /path', its `&`
+ * written `&amp;`): the attempt's error is read by OPERATORs and AUDITORs, the endpoint's URL by ADMINs only.
+ */
+function withoutEndpointPath(answer: string, target: URL): string {
+  // The whole, then each path segment and query value long enough to be a credential, however it is echoed.
+  const pieces = target.search
+    .slice(1)
+    .split('&')
+    .flatMap((pair) => pair.split('='))
+    .concat(target.pathname.split('/'))
+    .filter((piece) => piece.length >= MIN_SECRET_PIECE);
+  let redacted = answer;
+  // Longest first, so that a part of a longer one is not replaced alone.
+  for (const part of [target.href, `${target.pathname}${target.search}`, target.search, target.pathname, ...pieces]) {
+    if (part.length > 1) redacted = redacted.replaceAll(part, '...');
+  }
+  return redacted;
 }
