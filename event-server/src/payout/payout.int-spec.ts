@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { AuditLogRepository } from '../audit/audit-log.repository.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { ClaimLoad } from './claim-load.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -169,6 +170,33 @@ describe('payout webhooks', () => {
       expect(audit.body.items.find((entry) => entry.action === 'WEBHOOK_ENDPOINT_UPDATED')?.changes.url).toEqual({
         before: fingerprint(url),
         after: fingerprint(moved),
+      });
+    });
+
+    it("shows a receiver's URL recorded whole, before the audit log took its fingerprint, as origin and fingerprint too", async () => {
+      // As the version before wrote an endpoint's creation: the URL whole, token and all.
+      const url = `${receiver.url}/hooks/T0-s3cretpath?token=s3cretquery`;
+      const targetId = newId();
+      await t.app.get(AuditLogRepository).insert({
+        actorId: admin.id,
+        action: 'WEBHOOK_ENDPOINT_CREATED',
+        targetType: 'WebhookEndpoint',
+        targetId,
+        changes: { url: { before: null, after: url }, enabled: { before: null, after: true } },
+      });
+      const audit = await t.request<{ items: Array<{ changes: Record<string, unknown> }> }>(
+        'GET',
+        `/audit-logs?targetId=${targetId}`,
+        { token: t.as('AUDITOR').token },
+      );
+      expect(audit.status).toBe(200);
+      expect(JSON.stringify(audit.body.items)).not.toContain('s3cret');
+      expect(audit.body.items[0]?.changes).toEqual({
+        url: {
+          before: null,
+          after: `${new URL(receiver.url).origin}/... (sha256 ${createHash('sha256').update(url).digest('hex').slice(0, 12)})`,
+        },
+        enabled: { before: null, after: true },
       });
     });
 

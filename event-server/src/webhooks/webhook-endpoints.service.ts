@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
@@ -15,10 +14,10 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
 import { WebhookErrorCode } from './webhook.errors.js';
-import { checkWebhookUrl } from './webhook-url.rules.js';
+import { WEBHOOK_ENDPOINT_AUDIT_TARGET, auditedUrl, checkWebhookUrl } from './webhook-url.rules.js';
 import { newWebhookSecret, rotate } from './webhook-secret.js';
 
-const TARGET = 'WebhookEndpoint';
+const TARGET = WEBHOOK_ENDPOINT_AUDIT_TARGET;
 const AUDITED = ['url', 'events', 'description', 'enabled'] as const;
 
 /** Endpoints managed by ADMIN: every change audited (never with the secret in it). */
@@ -175,21 +174,4 @@ function lockKey(id: string): string {
 
 function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {
   return { url: auditedUrl(endpoint.url), events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
-}
-
-/**
- * A receiver's URL as the audit log shows it: its origin and a fingerprint of the whole URL. Receivers often
- * carry a credential in the path or the query (`?token=...`, `/services/T0/B0/XXXX`), and the audit log is read
- * by AUDITORs, who may not read the endpoints themselves (ADMIN only); a change of any part still shows as a
- * change, and an ADMIN can match the fingerprint to an endpoint's URL.
- */
-export function auditedUrl(url: string): string {
-  const fingerprint = createHash('sha256').update(url).digest('hex').slice(0, 12);
-  let origin: string;
-  try {
-    origin = new URL(url).origin;
-  } catch {
-    origin = '(not a URL)';
-  }
-  return `${origin}/... (sha256 ${fingerprint})`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { ipv6Groups } from '@reward/server-kit/ip-address';
@@ -151,4 +152,38 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promi
     if (problem) return { kind: 'refused', message: `url refused: ${problem}` };
   }
   return undefined;
+}
+
+/** The audit log's targetType of an endpoint's entries. */
+export const WEBHOOK_ENDPOINT_AUDIT_TARGET = 'WebhookEndpoint';
+
+/**
+ * A receiver's URL as the audit log shows it: its origin and a fingerprint of the whole URL. Receivers often
+ * carry a credential in the path or the query (`?token=...`, `/services/T0/B0/XXXX`), and the audit log is read
+ * by AUDITORs, who may not read the endpoints themselves (ADMIN only); a change of any part still shows as a
+ * change, and an ADMIN can match the fingerprint to an endpoint's URL.
+ */
+export function auditedUrl(url: string): string {
+  const fingerprint = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    origin = '(not a URL)';
+  }
+  return `${origin}/... (sha256 ${fingerprint})`;
+}
+
+const AUDITED_URL = /\/\.\.\. \(sha256 [0-9a-f]{12}\)$/;
+
+/**
+ * An endpoint's audit changes as they are shown: a URL recorded whole (by the versions before auditedUrl; no
+ * migration rewrote them) in auditedUrl's form too, so that the token of an endpoint created back then is
+ * not read by AUDITORs either.
+ */
+export function withAuditedUrls(changes: Record<string, unknown>): Record<string, unknown> {
+  const url = changes.url as { before?: unknown; after?: unknown } | undefined;
+  if (typeof url !== 'object' || url === null) return changes;
+  const shown = (value: unknown): unknown => (typeof value === 'string' && !AUDITED_URL.test(value) ? auditedUrl(value) : value);
+  return { ...changes, url: { ...url, before: shown(url.before), after: shown(url.after) } };
 }
