@@ -330,34 +330,36 @@ describe('a client that hangs up before its answer', () => {
       { LOG_LEVEL: 'info' },
       { logDestination: { write: (chunk) => written.push(Buffer.from(chunk).toString('utf8')) } },
     );
-    auth.answer = () => ({ delayMs: 150, body: { accessToken: 'x' } });
+    // The upstream answers late: each client hangs up once the upstream has its request, before the answer.
+    auth.answer = () => ({ delayMs: 2_000, body: { accessToken: 'x' } });
     try {
       const { port } = new URL(logged.url);
       for (let i = 0; i < 3; i += 1) {
-        await new Promise<void>((resolve) => {
-          const outgoing = request({
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path: '/auth/login',
-            headers: { 'content-type': 'application/json' },
-          });
-          outgoing.on('error', () => resolve());
-          outgoing.end('{}');
-          setTimeout(() => {
-            outgoing.destroy();
-            resolve();
-          }, 20);
+        const seen = auth.seen.length;
+        const outgoing = request({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/auth/login',
+          headers: { 'content-type': 'application/json' },
         });
+        outgoing.on('error', () => undefined);
+        outgoing.end('{}');
+        await vi.waitFor(() => expect(auth.seen).toHaveLength(seen + 1), { timeout: 10_000 });
+        outgoing.destroy();
       }
-      await vi.waitFor(() => expect(auth.seen).toHaveLength(3));
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      const levels = written
-        .join('')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as { level: number; msg: string });
-      expect(levels.filter((line) => line.level >= 50)).toEqual([]);
+      const lines = () =>
+        written
+          .join('')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as { level: number; msg: string });
+      // Wait for the gateway to have told each hang-up (its lines are written in batches), then read them all.
+      await vi.waitFor(
+        () => expect(lines().filter((line) => line.msg === 'the client closed the connection before its answer')).toHaveLength(3),
+        { timeout: 10_000 },
+      );
+      expect(lines().filter((line) => line.level >= 50)).toEqual([]);
     } finally {
       await logged.app.close();
     }
