@@ -51,13 +51,9 @@ export function declaredBodyBytes(headers: IncomingHttpHeaders, limitBytes: numb
  * Counts the large bodies being received (from the request's first hook until its answer is sent or its
  * connection is gone), in all and per client, and answers 503 SERVICE_UNAVAILABLE with Retry-After, before
  * reading a byte of the body, to one that would take either count past the budget; the connection is closed
- * with that answer, so the unread body is not read either. `inFlight` is for tests.
+ * with that answer, so the unread body is not read either.
  */
-export function limitBodiesInFlight(
-  fastify: FastifyInstance,
-  budget: BodyBudget,
-  limitBytes: number,
-): { inFlight: () => number } {
+export function limitBodiesInFlight(fastify: FastifyInstance, budget: BodyBudget, limitBytes: number): void {
   let inFlight = 0;
   const byClient = new Map<string, number>();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -83,5 +79,4 @@ export function limitBodiesInFlight(
     });
     done();
   });
-  return { inFlight: () => inFlight };
 }
