@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../test-support/store-proxy.js';
@@ -26,6 +30,35 @@ function open(url: string, from?: string): Promise<Probe> {
     socket.once('connect', () => resolve({ socket, received: () => received, closed }));
     socket.once('error', reject);
   });
+}
+
+/**
+ * A crowd, in a process of its own: once `<dir>/go` exists it opens `count` connections at once, and writes
+ * how many completed to `<dir>/done` once all have, or once `giveUpMs` passed without that.
+ */
+const CROWD = `
+import { connect } from 'node:net';
+import { existsSync, writeFileSync } from 'node:fs';
+const [host, port, count, dir, giveUpMs] = process.argv.slice(1);
+const waiting = setInterval(() => {
+  if (!existsSync(dir + '/go')) return;
+  clearInterval(waiting);
+  let connected = 0;
+  const sockets = [];
+  const finish = () => { writeFileSync(dir + '/done', String(connected)); for (const socket of sockets) socket.destroy(); process.exit(0); };
+  setTimeout(finish, Number(giveUpMs));
+  for (let i = 0; i < Number(count); i++) {
+    const socket = connect(Number(port), host);
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.once('connect', () => { connected += 1; if (connected === Number(count)) finish(); });
+  }
+}, 10);
+`;
+
+/** The most connections the kernel holds completed for a listener to accept (it caps every backlog there). */
+function somaxconn(): number {
+  return Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
 }
 
 // Runs without a database: the upstreams are fakes that record what reached them.
@@ -173,6 +206,40 @@ describe('connections at the gateway', () => {
     const other = await login(LARGE);
     expect(other.status).toBe(200);
     expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+  });
+
+  // A launch crowd's connections arrive together. The kernel completes each and holds it until the process
+  // accepts it, up to the listen backlog: past Node's default of 511 it drops the connection's SYN, and the client
+  // waits for its retransmission (1 s, then 3, 7, 15 s...) before the server even sees it. In a launch drill
+  // through the gateway, claims it would have shed at once (503, Retry-After) waited a minute to connect, or
+  // timed out. Here the gateway accepts nothing while the crowd connects (this process is held busy until the
+  // crowd says how many connections completed): all of them are held by the kernel, not 512.
+  it('has a listen backlog that holds a crowd of connections arriving while it is busy', async () => {
+    const count = Math.min(1_500, somaxconn() - 100);
+    expect(count, 'net.core.somaxconn must allow well over 511 waiting connections').toBeGreaterThan(700);
+    const dir = mkdtempSync(join(tmpdir(), 'crowd-'));
+    try {
+      const { hostname, port } = new URL(impatient.url);
+      const crowd = spawn(process.execPath, ['--input-type=module', '-e', CROWD, hostname, port, String(count), dir, '45000'], {
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => crowd.once('exit', resolve));
+      // Wait until the crowd process runs, then hold this process (and the gateway in it) busy until it is done.
+      await until(
+        'the crowd process running',
+        async () => crowd.pid !== undefined && crowd.exitCode === null,
+        (running) => running,
+      );
+      writeFileSync(join(dir, 'go'), '');
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(join(dir, 'done')) && Date.now() < deadline) {
+        // Busy on purpose: the gateway must not accept a connection meanwhile.
+      }
+      await exited;
+      expect(Number(readFileSync(join(dir, 'done'), 'utf8'))).toBe(count);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** Sends `start` to the impatient gateway, then `more` every 100 ms (never idle, never done) until it closes. */

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { HttpAppOptions } from '@reward/server-kit/http-app';
+import { type HttpAppOptions, listenOptions } from '@reward/server-kit/http-app';
 import { afterAll, beforeAll } from 'vitest';
 import { createGatewayServer, loadGatewayConfig } from '../server.js';
 import { TokenForge } from '../../../test-support/tokens.js';
@@ -30,7 +30,7 @@ export async function startGateway(
     ...env,
   });
   const app = await createGatewayServer(config, options);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen(listenOptions('127.0.0.1', 0));
   return { app, url: await app.getUrl() };
 }
 

@@ -29,6 +29,20 @@ import { type TrustProxySetting, TrustedProxies } from './trusted-proxies.js';
 export { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * The listen backlog: connections the kernel completes and holds until the process accepts them. Node's
+ * default, 511, is the first moment of a launch crowd: past it the kernel drops a new connection's SYN and its
+ * client waits for the retransmission (1 s, then 3, 7, 15 s...) before the server even sees it, so a claim the
+ * server would shed at once (503 with Retry-After) waits seconds to connect, or times out. As many as the
+ * host allows: the kernel caps it at net.core.somaxconn.
+ */
+export const LISTEN_BACKLOG = 65_535;
+
+/** What a server's `app.listen` takes: its address and the backlog above. */
+export function listenOptions(host: string, port: number): { host: string; port: number; backlog: number } {
+  return { host, port, backlog: LISTEN_BACKLOG };
+}
+
 export interface HttpAppOptions {
   service: string;
   logLevel: LogLevel;
