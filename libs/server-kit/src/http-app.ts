@@ -285,22 +285,20 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       if (!error) {
         // Only an escape can spell a lone surrogate (bytes that are not UTF-8 were decoded to U+FFFD already).
         if ((body as string).includes('\\u') && holdsLoneSurrogate(parsed)) {
-          return done(
-            Object.assign(new Error(LONE_SURROGATE_IN_JSON), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
-            undefined,
-          );
+          return done(refusedJson(LONE_SURROGATE_IN_JSON), undefined);
         }
         return done(null, parsed);
       }
       // Fastify says "not valid JSON" for a prototype key too: say which, when the JSON itself is valid.
-      if (isValidJson(body as string))
-        return done(
-          Object.assign(new Error(FORBIDDEN_JSON_KEY), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
-          undefined,
-        );
+      if (isValidJson(body as string)) return done(refusedJson(FORBIDDEN_JSON_KEY), undefined);
       done(error, undefined);
     });
   });
+}
+
+/** Valid JSON refused on purpose, as the parser's error (mapError names `message`: jsonProblem). */
+function refusedJson(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
 }
 
 /** Whether a parsed JSON value has a string or a key that is not well-formed UTF-16 (its depth is bounded by guardJsonDepth). */
