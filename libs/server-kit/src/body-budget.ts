@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { clientKeyOf } from './connection-limits.js';
-import { CommonErrorCode, errorBody } from './errors.js';
+import { refuseForNow } from './graceful-close.js';
 
 /**
  * How much memory the request bodies being received at once may take, by the size each declares. A body is
@@ -62,11 +62,7 @@ export function limitBodiesInFlight(fastify: FastifyInstance, budget: BodyBudget
     const client = clientKeyOf(request.ip);
     const clientBytes = byClient.get(client) ?? 0;
     if (inFlight + bytes > budget.bytes || clientBytes + bytes > (budget.perClientBytes ?? budget.bytes)) {
-      void reply
-        .header('connection', 'close')
-        .header('retry-after', '1')
-        .code(503)
-        .send(errorBody(503, CommonErrorCode.SERVICE_UNAVAILABLE, BODY_BUDGET_SPENT_MESSAGE, { retryAfterSeconds: 1 }));
+      refuseForNow(reply, BODY_BUDGET_SPENT_MESSAGE);
       return;
     }
     inFlight += bytes;

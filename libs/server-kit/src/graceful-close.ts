@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CommonErrorCode, errorBody } from './errors.js';
 
 /**
@@ -10,6 +10,18 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 
 /** While closing, how often connections that have become idle (their answer sent) are ended. */
 const IDLE_SWEEP_MS = 50;
+
+/**
+ * Answers a request the server will not work on now, before its body is read: 503 SERVICE_UNAVAILABLE with
+ * Retry-After 1 s (nothing was done), and the connection closed with the answer.
+ */
+export function refuseForNow(reply: FastifyReply, message: string): void {
+  void reply
+    .header('connection', 'close')
+    .header('retry-after', '1')
+    .code(503)
+    .send(errorBody(503, CommonErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds: 1 }));
+}
 
 /**
  * Bounds a graceful close. Node's `server.close()` (Fastify's `forceCloseConnections: 'idle'`) ends the
@@ -44,15 +56,7 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
   // own `return503OnClosing` answers before any hook, without a code, Retry-After or the answer headers.)
   fastify.addHook('onRequest', (_request, reply, done) => {
     if (!closing) return done();
-    void reply
-      .header('connection', 'close')
-      .header('retry-after', '1')
-      .code(503)
-      .send(
-        errorBody(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down; nothing was done, retry', {
-          retryAfterSeconds: 1,
-        }),
-      );
+    refuseForNow(reply, 'The server is shutting down; nothing was done, retry');
   });
   fastify.addHook('preClose', (done) => {
     closing = true;
