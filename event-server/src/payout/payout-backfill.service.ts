@@ -124,27 +124,24 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     const known = new Map<string, PayoutClaim>();
     // Claims first: a claim's first decision (out of PROCESSING) comes after it, so it is among the decisions read next.
     const born: OutboxEntry[] = [];
-    for (let mark: PageMark | undefined; ;) {
-      const page = await this.outbox.findClaimsSince(since, PAGE, mark);
+    for await (const page of pages((after) => this.outbox.findClaimsSince(since, PAGE, after))) {
       for (const { entry, claim } of page) {
         known.set(claim.id, claim);
         born.push(entry);
       }
-      if (page.length < PAGE) break;
-      mark = page.at(-1)?.mark;
     }
     const decided = new Set<string>();
-    for (let mark: PageMark | undefined; ;) {
+    const decisionPages = pages(async (after) => {
       await this.load.gap(Date.now() + BACKFILL_SETTLE_MS);
-      const page = await this.outbox.findDecisionsSince(since, PAGE, mark);
+      return this.outbox.findDecisionsSince(since, PAGE, after);
+    });
+    for await (const page of decisionPages) {
       for (const decision of page) {
         if (decision.fromStatus === 'PROCESSING') decided.add(decision.claimId);
         if (!wanted(decision)) continue;
         if (decision.applied) entries.push(decision);
         else unready += 1;
       }
-      if (page.length < PAGE) break;
-      mark = page.at(-1)?.mark;
     }
     // A claim that went through PROCESSING was not born decided: its moves are its decisions.
     for (const entry of born) {
@@ -172,5 +169,15 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
       this.relay.wake();
     }
     return unready;
+  }
+}
+
+/** The pages of a time-ordered read, each read after the last of the one before, until one is not full. */
+async function* pages<T extends { mark: PageMark }>(read: (after: PageMark | undefined) => Promise<T[]>): AsyncGenerator<T[]> {
+  for (let mark: PageMark | undefined; ;) {
+    const page = await read(mark);
+    yield page;
+    if (page.length < PAGE) return;
+    mark = page.at(-1)?.mark;
   }
 }
