@@ -14,7 +14,7 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
 import { WebhookErrorCode } from './webhook.errors.js';
-import { WEBHOOK_ENDPOINT_AUDIT_TARGET, auditedUrl, checkWebhookUrl } from './webhook-url.rules.js';
+import { WEBHOOK_ENDPOINT_AUDIT_TARGET, checkWebhookUrl, withAuditedUrls } from './webhook-url.rules.js';
 import { newWebhookSecret, rotate } from './webhook-secret.js';
 
 const TARGET = WEBHOOK_ENDPOINT_AUDIT_TARGET;
@@ -163,8 +163,9 @@ export class WebhookEndpointsService {
     return new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${id} not found`);
   }
 
+  /** Every entry of an endpoint's change: its URL as the audit log shows one (withAuditedUrls). */
   private async record(actor: AuthenticatedUser, action: string, targetId: string, changes: Record<string, unknown>) {
-    await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes });
+    await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
   }
 }
 
@@ -173,5 +174,5 @@ function lockKey(id: string): string {
 }
 
 function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {
-  return { url: auditedUrl(endpoint.url), events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
+  return { url: endpoint.url, events: endpoint.events, description: endpoint.description, enabled: endpoint.enabled };
 }

@@ -177,9 +177,9 @@ export function auditedUrl(url: string): string {
 const AUDITED_URL = /\/\.\.\. \(sha256 [0-9a-f]{12}\)$/;
 
 /**
- * An endpoint's audit changes as they are shown: a URL recorded whole (by the versions before auditedUrl; no
- * migration rewrote them) in auditedUrl's form too, so that the token of an endpoint created back then is
- * not read by AUDITORs either.
+ * An endpoint's audit changes with each URL in auditedUrl's form: as they are recorded, and as they are shown,
+ * where a URL recorded whole (by the versions before auditedUrl; no migration rewrote them) takes that form
+ * too, so that the token of an endpoint created back then is not read by AUDITORs either.
  */
 export function withAuditedUrls(changes: Record<string, unknown>): Record<string, unknown> {
   const url = changes.url as { before?: unknown; after?: unknown } | undefined;
