@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.rules.js';
 import { retryAfterOf } from './claim.errors.js';
 import { ClaimsService } from './claims.service.js';
 
@@ -16,7 +17,8 @@ export const CLAIM_ROUTE = '/events/:id/claims';
  * start-by time (the gateway may have stopped waiting for it: START_BY_HEADER). The gate still decides for every
  * request let through. Such a request is answered 503 before its token, id or body is checked: it learns
  * only that claims are saturated (through the gateway, only an authenticated player reaches this). A keyed
- * claim the gateway resent after another replica dropped it is never shed (see RESENT_AFTER_DROP_HEADER).
+ * claim the gateway resent after another replica dropped it is never shed (see RESENT_AFTER_DROP_HEADER), nor
+ * is a retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers).
  */
 export function shedClaimsOnArrival(app: NestFastifyApplication): void {
   const claims = app.get(ClaimsService);
@@ -28,6 +30,8 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
       if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
       // A keyed claim another replica dropped unanswered may have been recorded there: it is answered for.
       if (isResentAfterDrop(request.headers)) return done();
+      // A retry of a key answered IDEMPOTENCY_IN_PROGRESS here is owed its outcome (see OwedAnswers).
+      if (claims.owesAnswerFor(request.headers[IDEMPOTENCY_KEY_HEADER])) return done();
       // Shed too when it reached this process past its start-by time (see START_BY_HEADER).
       const busy = claims.shedOnArrival(msLeftToStart(request.headers));
       if (!busy) return done();

@@ -10,6 +10,8 @@ import {
   stallAtKeyTaken,
 } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { ClaimFaults } from './claim-faults.js';
 
 /**
  * Two event-server processes on one store, as two replicas behind the gateway: each has its own unit
@@ -118,4 +120,85 @@ describe('claims on two replicas sharing one store', () => {
       expect(await remainingOf(a, event.id, player!)).toEqual(untouched);
     },
   );
+});
+
+describe('a replica that told a client its keyed claim is still running', () => {
+  let a: EventTestApp;
+  let b: EventTestApp;
+
+  beforeAll(async () => {
+    a = await startEventTestApp('claims_owed');
+    const dbName = a.app.get<Connection>(getConnectionToken()).name;
+    // Replica b works on one claim at once and queues none: one held claim fills its gate.
+    b = await startEventTestApp('claims_owed', {
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: a.issuer.jwksUrl,
+      CLAIM_MAX_IN_FLIGHT: '1',
+      CLAIM_MAX_QUEUED: '0',
+    });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('answers the retry of that key with its outcome while its gate is full; nobody else gets past the gate', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [player, holder, stranger] = await eligibleUsers(a, operator, 3);
+    // Replica a has taken the player's key and recorded nothing yet.
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, event.id, player!, 'launch-tap');
+    await stall.untilStalled();
+    // The gateway resends the claim to b (a dropped it, as far as the gateway can tell): b answers for the key.
+    const resent = await b.app.inject({
+      method: 'POST',
+      url: `/events/${event.id}/claims`,
+      headers: { authorization: `Bearer ${player!.token}`, 'idempotency-key': 'launch-tap', [RESENT_AFTER_DROP_HEADER]: '1' },
+    });
+    expect(resent.statusCode).toBe(409);
+    expect(resent.json()).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    // Replica a records the grant; then another player's claim fills b's gate.
+    stall.release();
+    const granted = await first;
+    expect(granted.status).toBe(201);
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(b.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step !== 'claim-finished') return;
+      entered();
+      await held;
+    });
+    try {
+      const other = claim(b, event.id, holder!);
+      await inside;
+      // The same key string from another player passes the arrival check (the token is not verified there)
+      // but not the gate: it is owed nothing, and nothing is recorded.
+      const foreign = await claim(b, event.id, stranger!, 'launch-tap');
+      expect(foreign.status).toBe(503);
+      expect(foreign.body).toMatchObject({ code: 'CLAIMS_BUSY' });
+      // The player's retry on b gets the grant, where it used to be shed with CLAIMS_BUSY until the crowd was gone.
+      const retry = await claim(b, event.id, player!, 'launch-tap');
+      expect(retry.status).toBe(201);
+      expect(retry.body).toMatchObject({ id: granted.body.id, status: 'GRANTED' });
+      // Answered, nothing more is owed: another retry while the gate is full is shed like any claim.
+      const again = await claim(b, event.id, player!, 'launch-tap');
+      expect(again.status).toBe(503);
+      expect(again.body).toMatchObject({ code: 'CLAIMS_BUSY' });
+      release();
+      expect((await other).status).toBe(201);
+    } finally {
+      release();
+    }
+    const store = a.app.get<Connection>(getConnectionToken());
+    expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: stranger!.id })).toBe(0);
+    expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: player!.id })).toBe(1);
+    expect(await remainingOf(a, event.id, operator)).toEqual([3]);
+  });
 });

@@ -6,7 +6,12 @@ import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
 import { type ExecuteOptions, type IdempotentRequest, IdempotencyService } from '../idempotency/idempotency.service.js';
-import { IDEMPOTENCY_RETENTION_MS, idempotencyInProgress, requestHash } from '../idempotency/idempotency.rules.js';
+import {
+  IDEMPOTENCY_RETENTION_MS,
+  IdempotencyErrorCode,
+  idempotencyInProgress,
+  requestHash,
+} from '../idempotency/idempotency.rules.js';
 import { payoutRecorded } from '../payout/payout.rules.js';
 import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
@@ -27,6 +32,7 @@ import {
   recordedOutcomeOf,
 } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
+import { OwedAnswers } from './owed-answers.js';
 import { type ClaimReason, ownSlotKey, slotKeyOf, transitionFor } from './claim.state-machine.js';
 
 /** How often, at most, claims that arrived past their start-by time are reported in the log (ms). */
@@ -118,6 +124,8 @@ export class ClaimsService {
    * (see recordRefusal). Bounded: the oldest are forgotten first.
    */
   private readonly heldSlots = new Map<string, string | undefined>();
+  /** Keyed claims answered IDEMPOTENCY_IN_PROGRESS here, whose retries are answered rather than shed (see OwedAnswers). */
+  private readonly owedAnswers = new OwedAnswers();
   readonly load = (): { inFlight: number; queued: number } => {
     const { inFlight, queued } = this.admission.load;
     return { inFlight, queued: queued + this.waiting };
@@ -187,7 +195,36 @@ export class ClaimsService {
     void entry.done.then(() => {
       if (this.inFlight.get(slotKey) === entry) this.inFlight.delete(slotKey);
     });
-    return this.answeredInTime(attempt, entry.done, answerBy, idempotencyKey !== undefined, run);
+    const answer = this.answeredInTime(attempt, entry.done, answerBy, idempotencyKey !== undefined, run);
+    return idempotencyKey === undefined ? answer : this.noteOwed(answer, userId, idempotencyKey);
+  }
+
+  /**
+   * Whether a claim request that has only just arrived carries an Idempotency-Key some player is owed an
+   * answer for here (see OwedAnswers): such a request is not shed on arrival.
+   */
+  owesAnswerFor(idempotencyKeyHeader: string | string[] | undefined): boolean {
+    return this.owedAnswers.mayBeOwed(idempotencyKeyHeader);
+  }
+
+  /**
+   * Keeps OwedAnswers: a key answered IDEMPOTENCY_IN_PROGRESS is owed its outcome; one answered with an
+   * outcome, or refused for good (its key reused for something else), is not. A shed, a 429 or a store
+   * failure leaves it as it was.
+   */
+  private async noteOwed(answer: Promise<ClaimOutcome>, userId: string, key: string): Promise<ClaimOutcome> {
+    try {
+      const outcome = await answer;
+      this.owedAnswers.settle(userId, key);
+      return outcome;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
+        this.owedAnswers.owe(userId, key);
+      } else if (error instanceof DomainError && error.status < 500 && error.status !== 429) {
+        this.owedAnswers.settle(userId, key);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -258,6 +295,19 @@ export class ClaimsService {
     // or, the owner being dead, a decision), since 503 CLAIMS_BUSY would say that nothing was recorded. A key
     // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
+    // A retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers) gets its outcome once
+    // there is one, even while the gate sheds: one read, outside the gate. While there is none (its request is
+    // still running, or its dead owner recorded nothing), the gate decides as for any claim.
+    if (!resentAfterDrop && idempotencyKey !== undefined && this.owedAnswers.has(userId, idempotencyKey)) {
+      const owed = await this.idempotency.find(userId, idempotencyKey);
+      if (owed) {
+        try {
+          return await this.idempotency.answerStored(this.keyed(eventId, userId, owed.key), owed, this.keyOptions);
+        } catch (error) {
+          if (!(error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS)) throw error;
+        }
+      }
+    }
     const stored =
       resentAfterDrop && idempotencyKey !== undefined ? await this.idempotency.find(userId, idempotencyKey) : undefined;
     // Too late to start (the gateway may have answered 504 by the time a decision is made), judged after the
