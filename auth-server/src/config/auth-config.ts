@@ -40,6 +40,13 @@ export interface AuthConfig {
     failuresPerAccountAndAddress: number;
     failuresPerAccount: number;
     failuresPerAddress: number;
+    /**
+     * An address the account signed in from within this many days is "known" for it: the per-account
+     * ceiling does not refuse the owner there (the per-account-and-address one still does).
+     */
+    knownAddressDays: number;
+    /** How many known addresses are remembered per account (the most recent); 0 remembers none. */
+    knownAddressesPerAccount: number;
   };
   registrationThrottle: { perAddress: number; windowSeconds: number };
   outbox: OutboxConfig;
@@ -128,6 +135,10 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       failuresPerAccountAndAddress: reader.int('LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS', { default: 5, min: 1, max: 100_000 }),
       failuresPerAccount: reader.int('LOGIN_FAILURES_PER_ACCOUNT', { default: 20, min: 1, max: 100_000 }),
       failuresPerAddress: reader.int('LOGIN_FAILURES_PER_ADDRESS', { default: 200, min: 1, max: 1_000_000 }),
+      // Two months: longer than the refresh token's default 30 days, so a player who signs in once a month from
+      // home stays known there; short enough that an address the owner left (a café, an old flat) is forgotten.
+      knownAddressDays: reader.int('LOGIN_KNOWN_ADDRESS_DAYS', { default: 60, min: 1, max: 365 }),
+      knownAddressesPerAccount: reader.int('LOGIN_KNOWN_ADDRESSES_PER_ACCOUNT', { default: 10, min: 0, max: 100 }),
     },
     registrationThrottle: {
       perAddress: reader.int('REGISTRATIONS_PER_ADDRESS', { default: 100, min: 1, max: 1_000_000 }),

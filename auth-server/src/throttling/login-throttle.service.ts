@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
+import { KnownAddressRepository } from './known-address.repository.js';
 import { type AttemptKey, ThrottleAttemptRepository } from './throttle-attempt.repository.js';
-import { type ThrottleDecision, decideThrottle } from './throttle-window.js';
+import { decideThrottle } from './throttle-window.js';
 
 export type AttemptVerdict = { allowed: true; attemptId: string } | { allowed: false; retryAfterSeconds: number };
 
@@ -10,6 +11,8 @@ interface Limit {
   key: AttemptKey;
   max: number;
   windowMs: number;
+  /** Asked only when this limit alone refuses the attempt: true lifts it for this attempt. */
+  waived?: () => Promise<boolean>;
 }
 
 /**
@@ -21,6 +24,16 @@ interface Limit {
  * An attempt is recorded BEFORE it is decided (and before the password is checked), so parallel attempts
  * cannot all slip under a limit; a login that succeeds, tests no password (bad input) or is refused here is
  * removed again, so only real failures remain.
+ *
+ * The per-account ceiling would let anyone who knows a username lock its owner out (20 wrong passwords from
+ * a few addresses, again every window). So it does not refuse an attempt from a known address: one the account
+ * signed in from, with its password, within LOGIN_KNOWN_ADDRESS_DAYS (the newest LOGIN_KNOWN_ADDRESSES_PER_ACCOUNT
+ * of them). There the per-account-and-address limit still holds, so a guesser sharing that address is bounded
+ * as before; everywhere else the per-account ceiling still stops a distributed guess. Only a successful
+ * sign-in makes an address known, and the address is `request.ip`, which believes X-Forwarded-For only from
+ * AUTH_TRUSTED_PROXIES. It costs a successful sign-in one command (the address's upsert, beside the attempt's
+ * delete), and one or two more the first time at an address (trimming the account's list); the known-address
+ * read happens only when the per-account ceiling alone would refuse.
  */
 @Injectable()
 export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
@@ -30,6 +43,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly attempts: ThrottleAttemptRepository,
+    private readonly knownAddresses: KnownAddressRepository,
   ) {}
 
   private get longestWindowMs(): number {
@@ -53,7 +67,13 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     const windowMs = windowSeconds * 1000;
     return this.begin({ scope: 'LOGIN', ip, account }, now, [
       { key: { scope: 'LOGIN', account, ip }, max: failuresPerAccountAndAddress, windowMs },
-      { key: { scope: 'LOGIN', account }, max: failuresPerAccount, windowMs },
+      // The owner at an address they signed in from is not locked out by guesses made elsewhere.
+      {
+        key: { scope: 'LOGIN', account },
+        max: failuresPerAccount,
+        windowMs,
+        waived: () => this.isKnownAddress(account, ip, now),
+      },
       // Settled failures only: a crowd logging in at once from one address must not count its own logins.
       // Parallel guesses can therefore pass this ceiling by their number, each still under the two above.
       { key: { scope: 'LOGIN', ip, settledOnly: true }, max: failuresPerAddress, windowMs },
@@ -72,17 +92,51 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     await this.attempts.settle(attemptId);
   }
 
-  /** The attempt does not count after all (a successful login, or one that never tested a password). */
+  /** The attempt does not count after all (a login that never tested a password). */
   async forget(attemptId: string): Promise<void> {
     await this.attempts.remove(attemptId);
   }
 
+  /** The password was right: the attempt does not count, and the account now knows this address. */
+  async succeeded(attemptId: string, account: string, ip: string, now = new Date()): Promise<void> {
+    await Promise.all([this.attempts.remove(attemptId), this.rememberAddress(account, ip, now)]);
+  }
+
+  /** Attempts that left the window, and known addresses not signed in from for LOGIN_KNOWN_ADDRESS_DAYS. */
   async deleteExpired(now = new Date()): Promise<number> {
+    const sweeps = await Promise.allSettled([
+      this.attempts.deleteOlderThan(new Date(now.getTime() - this.longestWindowMs)),
+      this.knownAddresses.deleteOlderThan(this.knownSince(now)),
+    ]);
+    let deleted = 0;
+    for (const sweep of sweeps) {
+      if (sweep.status === 'fulfilled') deleted += sweep.value;
+      else this.logger.warn({ err: sweep.reason }, 'could not delete old throttle attempts or known addresses');
+    }
+    return deleted;
+  }
+
+  private knownSince(now: Date): Date {
+    return new Date(now.getTime() - this.config.loginThrottle.knownAddressDays * 86_400_000);
+  }
+
+  private async isKnownAddress(account: string, ip: string, now: Date): Promise<boolean> {
+    if (this.config.loginThrottle.knownAddressesPerAccount === 0) return false;
+    return this.knownAddresses.isKnown(account, ip, this.knownSince(now));
+  }
+
+  /**
+   * Not remembering an address only leaves its owner under the per-account ceiling, as before this existed;
+   * the tokens are issued by then, so a store hiccup here is logged, not turned into a failed sign-in.
+   */
+  private async rememberAddress(account: string, ip: string, now: Date): Promise<void> {
+    const keep = this.config.loginThrottle.knownAddressesPerAccount;
+    if (keep === 0) return;
     try {
-      return await this.attempts.deleteOlderThan(new Date(now.getTime() - this.longestWindowMs));
+      const inserted = await this.knownAddresses.touch(account, ip, now);
+      if (inserted) await this.knownAddresses.keepNewest(account, keep);
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not delete old throttle attempts');
-      return 0;
+      this.logger.warn({ err: error }, 'could not remember the address of a successful sign-in');
     }
   }
 
@@ -93,17 +147,22 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
   ): Promise<AttemptVerdict> {
     const settled = attempt.scope === 'REGISTER';
     const attemptId = await this.attempts.record({ ...attempt, account: attempt.account ?? null, at: now, settled });
-    const decisions: ThrottleDecision[] = await Promise.all(
-      limits.map(async ({ key, max, windowMs }) => {
-        const recent = await this.attempts.findRecentTimes(key, new Date(now.getTime() - windowMs), max + 1);
-        // This attempt is not settled yet, so a settled-only count does not hold it: count it in, as the others do.
-        return decideThrottle(key.settledOnly && !settled ? [now, ...recent] : recent, now, max, windowMs);
-      }),
-    );
-    const blocked = decisions.filter((decision) => !decision.allowed);
-    if (blocked.length === 0) return { allowed: true, attemptId };
+    const refusals = (
+      await Promise.all(
+        limits.map(async ({ key, max, windowMs, waived }) => {
+          const recent = await this.attempts.findRecentTimes(key, new Date(now.getTime() - windowMs), max + 1);
+          // This attempt is not settled yet, so a settled-only count does not hold it: count it in, as the others do.
+          const decision = decideThrottle(key.settledOnly && !settled ? [now, ...recent] : recent, now, max, windowMs);
+          return decision.allowed ? undefined : { retryAfterSeconds: decision.retryAfterSeconds, waived };
+        }),
+      )
+    ).filter((refusal) => refusal !== undefined);
+    // A waiver is read only when its limit alone stands between the attempt and a yes (one read, then).
+    const [only] = refusals;
+    const waived = refusals.length === 1 && only?.waived !== undefined && (await only.waived());
+    if (refusals.length === 0 || waived) return { allowed: true, attemptId };
     // A refused attempt tested nothing: it does not count (else hammering would keep an account locked).
     await this.attempts.remove(attemptId);
-    return { allowed: false, retryAfterSeconds: Math.max(...blocked.map((decision) => decision.retryAfterSeconds)) };
+    return { allowed: false, retryAfterSeconds: Math.max(...refusals.map((refusal) => refusal.retryAfterSeconds)) };
   }
 }

@@ -39,12 +39,14 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     // A crowd already ahead: turned away before any attempt is recorded (see PasswordGate).
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
-    const verdict: AttemptVerdict = await this.throttle.beginLogin(normaliseEmail(email).slice(0, 254), request.ip);
+    const account = normaliseEmail(email).slice(0, 254);
+    const verdict: AttemptVerdict = await this.throttle.beginLogin(account, request.ip);
     if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
     return next.handle().pipe(
+      // Only here, after the password matched, does the address become known for the account.
       mergeMap(async (value: unknown) => {
-        await this.throttle.forget(attemptId);
+        await this.throttle.succeeded(attemptId, account, request.ip);
         return value;
       }),
       settlingFailures(async (error) => {
