@@ -29,7 +29,7 @@ export class AuthService {
   }
   /**
    * Exchange email and password for an access and a refresh token
-   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). A successful login records a LOGIN activity. 503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing in at once): nothing was done and nothing counts; retry then.
+   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). The per-account ceiling does not refuse an address the account signed in from within the last 60 days (`LOGIN_KNOWN_ADDRESS_DAYS`), so guesses from elsewhere do not lock the owner out there. A successful login records a LOGIN activity. 503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing in at once): nothing was done and nothing counts; retry then.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
