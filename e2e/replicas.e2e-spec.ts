@@ -33,6 +33,9 @@ describe('two event-server replicas, one killed during a claim burst', () => {
         CLAIM_MAX_QUEUED: '8',
         // Well inside the gateway's UPSTREAM_TIMEOUT_MS (5 s here): a queued claim is shed, not answered 504.
         CLAIM_QUEUE_TIMEOUT_MS: '1000',
+        // The players below honour Retry-After: on a slow machine a long spell of shedding would tell them up
+        // to 30 s (see AdmissionGate), and the test would wait that out.
+        CLAIM_MAX_RETRY_AFTER_S: '5',
       },
       // Longer than the test: once refused, the dead replica is not tried again.
       gateway: { UPSTREAM_REPLICA_COOLDOWN_MS: '600000' },

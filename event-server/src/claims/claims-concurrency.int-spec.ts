@@ -149,7 +149,12 @@ describe('claims beyond what the server works on at once', () => {
   let t: EventTestApp;
 
   beforeAll(async () => {
-    t = await startEventTestApp('claims_shedding', { CLAIM_MAX_IN_FLIGHT: '1', CLAIM_MAX_QUEUED: '0' });
+    // Retry-After at most 5 s however long this file's tests keep the gate shedding (see AdmissionGate).
+    t = await startEventTestApp('claims_shedding', {
+      CLAIM_MAX_IN_FLIGHT: '1',
+      CLAIM_MAX_QUEUED: '0',
+      CLAIM_MAX_RETRY_AFTER_S: '5',
+    });
   });
 
   afterAll(async () => {

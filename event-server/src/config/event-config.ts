@@ -27,7 +27,7 @@ export interface EventConfig {
     maxInFlight: number;
     maxQueued: number;
     queueTimeoutMs: number;
-    /** The longest Retry-After a shed claim is told (seconds); 1 = retry every second. */
+    /** The longest Retry-After a shed claim is told (seconds), in a long spell of shedding (AdmissionGate); 1 = retry every second. */
     maxRetryAfterSeconds: number;
     /**
      * Claim requests one player may make to this process: a burst of `playerBurst` (0 = no limit), then
@@ -91,7 +91,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
       maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 128, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
-      maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 5, min: 1, max: 300 }),
+      maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
       playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
       playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
     },

@@ -138,8 +138,31 @@ describe('AdmissionGate Retry-After', () => {
     expect(delays[39]).toBe(4);
     expect(delays[49]).toBe(5);
     expect(delays).toEqual([...delays].sort((a, b) => a - b));
-    expect(delays[299]).toBe(30);
-    expect(delays[399]).toBe(30);
+    // In a spell of shedding's first seconds nobody is told more than 5 s.
+    expect(delays[299]).toBe(5);
+    expect(delays[399]).toBe(5);
+  });
+
+  it('lets the longest delay grow with a spell of shedding that lasts, to its maximum; a pause ends the spell', async () => {
+    const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 30 });
+    // A crowd far larger than 10/s can serve: 100 shed each second, for three minutes.
+    const longest: number[] = [];
+    for (let second = 0; second <= 180; second++) {
+      let most = 0;
+      for (let i = 0; i < 100; i++) most = Math.max(most, (await shedOnce()).retryAfterSeconds);
+      longest.push(most);
+      clock.now += 1_000;
+    }
+    // 5 s for the first 20 s, then a quarter of the spell's length, up to 30 s (after two minutes).
+    expect(longest.slice(0, 24)).toEqual(Array(24).fill(5));
+    expect(longest[40]).toBe(10);
+    expect(longest[100]).toBe(25);
+    expect(longest.slice(120)).toEqual(Array(61).fill(30));
+    expect(longest).toEqual([...longest].sort((a, b) => a - b));
+    // Ten seconds and more without a shed claim end the spell: the next crowd starts at 5 s again.
+    clock.now += 10_001;
+    expect((await shedOnce()).retryAfterSeconds).toBeLessThanOrEqual(5);
+    for (let i = 0; i < 200; i++) expect((await shedOnce()).retryAfterSeconds).toBeLessThanOrEqual(5);
   });
 
   it("rounds a turn up with the probability of its fraction of a second, so one second's crowd does not come back at once", async () => {

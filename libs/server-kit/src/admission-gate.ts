@@ -3,7 +3,10 @@ export interface AdmissionLimits {
   maxInFlight: number;
   maxQueued: number;
   queueTimeoutMs: number;
-  /** The longest Retry-After a shed claim is given (default 5 s). */
+  /**
+   * The longest Retry-After a shed claim is given (default 30 s), reached only by a long spell of shedding:
+   * see retryBoundSeconds. At most FIRST_RETRY_BOUND_S when lower.
+   */
   maxRetryAfterSeconds?: number;
   now?: () => number;
   random?: () => number;
@@ -29,6 +32,14 @@ const SERVICE_SMOOTHING = 16;
 /** The last finishes kept, and how far back they count for the current pace. */
 const FINISHED_RING = 64;
 const RECENT_MS = 2_000;
+/**
+ * The longest Retry-After in a spell of shedding's first seconds (s), and how fast it grows after: a spell
+ * that has lasted T seconds bounds it at T / RETRY_BOUND_GROWTH (never past maxRetryAfterSeconds). A spell
+ * ends after SPELL_GAP_MS without a shed claim.
+ */
+const FIRST_RETRY_BOUND_S = 5;
+const RETRY_BOUND_GROWTH = 4;
+const SPELL_GAP_MS = 10_000;
 
 interface Waiter {
   admit: () => void;
@@ -59,6 +70,9 @@ export class AdmissionGate {
   private finishedNext = 0;
   /** When the crowd already told to come back will have been served (ms): later shed claims queue behind it. */
   private promisedUntil = 0;
+  /** When the current spell of shedding began and when a claim was last shed (see retryBoundSeconds). */
+  private spellSince = 0;
+  private lastShedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -104,7 +118,7 @@ export class AdmissionGate {
    */
   private retryAfterSeconds(ahead: number): number {
     const now = this.now();
-    const max = Math.max(1, this.limits.maxRetryAfterSeconds ?? 5);
+    const max = this.retryBoundSeconds(now);
     const rate = this.finishRate();
     if (rate <= 0) return 1 + Math.floor(this.random() * max);
     const perClaimMs = 1000 / rate;
@@ -114,6 +128,23 @@ export class AdmissionGate {
     // Whole seconds, rounded at random (up with the probability of the fraction): those whose turns fall in
     // one second do not all come back at its start, and on average each comes back at its turn.
     return Math.min(max, Math.max(1, Math.floor((turn - now) / 1000 + this.random())));
+  }
+
+  /**
+   * The longest Retry-After a claim shed now may be told (s). In a spell of shedding's first seconds it is
+   * FIRST_RETRY_BOUND_S: a launch burst that the server works through in seconds is answered as fast as it
+   * can be, and the pace measured in a burst's first seconds is well below its pace later (a longer bound
+   * then sends the crowd away for longer than needed). A spell that lasts grows it, at a quarter of its
+   * length, up to maxRetryAfterSeconds: a crowd that takes minutes to serve came back every 5 s, 20 to 42
+   * times per tap in a launch drill (6,000 players), and the answers to those retries took more of the
+   * machine than the claims did. Each claim is still told its turn when that comes sooner.
+   */
+  private retryBoundSeconds(now: number): number {
+    if (now - this.lastShedAt > SPELL_GAP_MS) this.spellSince = now;
+    this.lastShedAt = now;
+    const ceiling = Math.max(1, this.limits.maxRetryAfterSeconds ?? 30);
+    const grown = Math.floor((now - this.spellSince) / 1000 / RETRY_BOUND_GROWTH);
+    return Math.min(ceiling, Math.max(FIRST_RETRY_BOUND_S, grown));
   }
 
   /**
