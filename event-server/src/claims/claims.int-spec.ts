@@ -378,6 +378,41 @@ describe('claims: outcomes, review, idempotency', () => {
     expect(paired.statusCode, paired.body).toBe(201);
     expect((JSON.parse(paired.body) as { title: string }).title).toBe('Launch \u{1F600}');
   });
+
+  it('takes JSON in UTF-8 only: bytes that are not UTF-8 are 400, another declared charset is 415, nothing is written', async () => {
+    const before = ((await t.request('GET', '/events?limit=100', { token: operator.token })).body as { total: number }).total;
+    const event = (title: string) =>
+      `{"title":"${title}","status":"INACTIVE","approval":"AUTO","condition":{"type":"ACTIVITY_COUNT","activity":"A","count":1},"startAt":"${new Date(Date.now() + 3_600_000).toISOString()}","endAt":"${new Date(Date.now() + 7_200_000).toISOString()}"}`;
+    const post = (payload: Buffer, contentType = 'application/json') =>
+      t.app.inject({
+        method: 'POST',
+        url: '/events',
+        headers: { authorization: `Bearer ${operator.token}`, 'content-type': contentType },
+        payload,
+      });
+    // "Café" in Latin-1 (é is the single byte 0xE9): it used to be stored as "Caf\ufffd".
+    const latin1 = await post(Buffer.from(event('Café'), 'latin1'));
+    expect(latin1.statusCode).toBe(400);
+    expect(latin1.json()).toMatchObject({
+      code: 'INVALID_JSON',
+      message: 'Request body is not valid UTF-8 text (JSON must be sent as UTF-8)',
+    });
+    for (const contentType of ['application/json; charset=latin1', 'application/json;charset="ISO-8859-1"']) {
+      const declared = await post(Buffer.from(event('Café'), 'latin1'), contentType);
+      expect(declared.statusCode, contentType).toBe(415);
+      expect(declared.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(declared.json().message).toMatch(/^JSON bodies are UTF-8 only; charset=(latin1|iso-8859-1) is not supported$/);
+    }
+    expect(((await t.request('GET', '/events?limit=100', { token: operator.token })).body as { total: number }).total).toBe(
+      before,
+    );
+    // UTF-8, with or without saying so.
+    for (const contentType of ['application/json', 'application/json; charset=utf-8', 'application/json; Charset="UTF-8"']) {
+      const created = await post(Buffer.from(event('Café'), 'utf8'), contentType);
+      expect(created.statusCode, contentType).toBe(201);
+      expect(created.json().title).toBe('Café');
+    }
+  });
 });
 
 describe('claims: a player over their claim rate', () => {

@@ -144,7 +144,15 @@ export const FORBIDDEN_JSON_KEY = 'Request body has a forbidden key (__proto__ o
 export const LONE_SURROGATE_IN_JSON =
   'Request body has a string with a lone surrogate escape (\\ud800-\\udfff not in a pair): not valid Unicode text';
 
-/** What is wrong with a body the JSON parser refused: these two are valid JSON, refused on purpose. */
+/**
+ * The parser's message for a body whose bytes are not UTF-8 (JSON is UTF-8, RFC 8259): decoded anyway, each bad
+ * byte would become U+FFFD, and a title sent in Latin-1 ("Café") would be stored as something else ("Caf\ufffd").
+ */
+export const NOT_UTF8_JSON = 'Request body is not valid UTF-8 text (JSON must be sent as UTF-8)';
+
+/** What is wrong with a body the JSON parser refused: these are refused on purpose, with their own message. */
+const OWN_JSON_PROBLEMS = new Set([FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, NOT_UTF8_JSON]);
+
 function jsonProblem(message: string | undefined): string {
-  return message === FORBIDDEN_JSON_KEY || message === LONE_SURROGATE_IN_JSON ? message : 'Request body is not valid JSON';
+  return message !== undefined && OWN_JSON_PROBLEMS.has(message) ? message : 'Request body is not valid JSON';
 }

@@ -15,7 +15,7 @@ import {
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
 import { type BodyBudget, DEFAULT_BODY_BUDGET, limitBodiesInFlight } from './body-budget.js';
-import { FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, mapError } from './error-mapping.js';
+import { FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, NOT_UTF8_JSON, mapError } from './error-mapping.js';
 import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
@@ -266,9 +266,23 @@ export function guardJsonDepth(fastify: FastifyInstance, maxDepth = MAX_JSON_DEP
   });
 }
 
+/** Decodes UTF-8 and throws on bytes that are not (rather than writing U+FFFD for them). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
- * `application/json` is the only body type (anything else, form-encoded and text/plain included, is 415);
- * `__proto__` and `constructor.prototype` keys are refused as Fastify does by default. An empty body sent
+ * The charset a Content-Type names, lower-cased, without quotes; undefined when it names none. JSON has no
+ * charset parameter (RFC 8259: it is UTF-8), but clients send `charset=utf-8`, and some another one.
+ */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType ?? '');
+  return match?.[2]?.toLowerCase();
+}
+
+/**
+ * `application/json` is the only body type (anything else, form-encoded and text/plain included, is 415),
+ * in UTF-8 only: a body declared in another charset is 415, one whose bytes are not UTF-8 is 400 INVALID_JSON
+ * (decoded anyway, each bad byte would be stored as U+FFFD); `__proto__` and `constructor.prototype` keys are
+ * refused as Fastify does by default. An empty body sent
  * as JSON is no body, as without the header (many clients send the header on every POST): a route that
  * takes no body (a claim, an approval, a rotation) accepts it, one that needs a body says what it lacks.
  */
@@ -276,24 +290,45 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
   guardJsonDepth(fastify);
   fastify.removeAllContentTypeParsers();
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (request, bytes, done) => {
+    const charset = declaredCharset(request.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return done(unsupportedCharset(charset), undefined);
+    }
+    let body: string;
+    try {
+      body = strictUtf8.decode(bytes as Buffer);
+    } catch {
+      return done(refusedJson(NOT_UTF8_JSON), undefined);
+    }
     if (body === '') {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, (error, parsed) => {
+    void parseJson(request, body, (error, parsed) => {
       if (!error) {
-        // Only an escape can spell a lone surrogate (bytes that are not UTF-8 were decoded to U+FFFD already).
-        if ((body as string).includes('\\u') && holdsLoneSurrogate(parsed)) {
+        // Only an escape can spell a lone surrogate (bytes that are not UTF-8 were refused above).
+        if (body.includes('\\u') && holdsLoneSurrogate(parsed)) {
           return done(refusedJson(LONE_SURROGATE_IN_JSON), undefined);
         }
         return done(null, parsed);
       }
       // Fastify says "not valid JSON" for a prototype key too: say which, when the JSON itself is valid.
-      if (isValidJson(body as string)) return done(refusedJson(FORBIDDEN_JSON_KEY), undefined);
+      if (isValidJson(body)) return done(refusedJson(FORBIDDEN_JSON_KEY), undefined);
       done(error, undefined);
     });
   });
+}
+
+/** 415 for a JSON body declared in a charset other than UTF-8 (mapError keeps the message). */
+function unsupportedCharset(charset: string): Error {
+  return Object.assign(
+    new Error(`JSON bodies are UTF-8 only; charset=${charset.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')} is not supported`),
+    {
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    },
+  );
 }
 
 /** Valid JSON refused on purpose, as the parser's error (mapError names `message`: jsonProblem). */
