@@ -90,6 +90,27 @@ export async function login(app: NestFastifyApplication, email: string, password
   return call(app, 'POST', '/auth/login', { body: { email, password } });
 }
 
+/** A login from `clientIp`, as the gateway (`remoteAddress`, trusted in tests) forwards it in X-Forwarded-For. */
+export async function loginFrom(
+  app: NestFastifyApplication,
+  clientIp: string,
+  email: string,
+  password: string,
+  remoteAddress = '127.0.0.1',
+): Promise<Reply> {
+  return call(app, 'POST', '/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': clientIp }, remoteAddress });
+}
+
+/** A freshly registered account (prefix names the test in its email). */
+export async function registeredAccount(
+  app: NestFastifyApplication,
+  prefix: string,
+): Promise<{ email: string; password: string }> {
+  const user = await register(app, { email: uniqueEmail(prefix) });
+  if (user.status !== 201) throw new Error(`register failed: ${JSON.stringify(user.body)}`);
+  return user;
+}
+
 /** Registers a fresh USER and logs in; returns its tokens and id. */
 export async function signedInUser(
   app: NestFastifyApplication,

@@ -9,11 +9,11 @@ import {
   type Reply,
   TEST_ADMIN,
   call,
+  loginFrom as loginFromAddress,
   openTestDatabase,
-  register,
+  registeredAccount,
   startTestApp,
   testConfig,
-  uniqueEmail,
 } from '../testing/auth-test-app.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 
@@ -60,14 +60,10 @@ afterAll(async () => {
 });
 
 // The gateway (127.0.0.1, trusted) forwards the client address in X-Forwarded-For.
-const loginFrom = (clientIp: string, email: string, password: string, remoteAddress = '127.0.0.1'): Promise<Reply> =>
-  call(app, 'POST', '/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': clientIp }, remoteAddress });
+const loginFrom = (clientIp: string, email: string, password: string, remoteAddress?: string): Promise<Reply> =>
+  loginFromAddress(app, clientIp, email, password, remoteAddress);
 
-async function account(): Promise<{ email: string; password: string }> {
-  const user = await register(app, { email: uniqueEmail('known') });
-  expect(user.status).toBe(201);
-  return user;
-}
+const account = (): Promise<{ email: string; password: string }> => registeredAccount(app, 'known');
 
 /** 20 wrong passwords, 5 from each of 4 addresses (none over the per-account-and-address limit): all tested. */
 async function distributedGuess(email: string, network: string): Promise<void> {

@@ -4,7 +4,16 @@ import { ERROR_BODY_SCHEMA } from '@reward/server-kit/openapi';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
-import { type Reply, call, openTestDatabase, register, startTestApp, testConfig, uniqueEmail } from '../testing/auth-test-app.js';
+import {
+  type Reply,
+  call,
+  loginFrom as loginFromAddress,
+  openTestDatabase,
+  registeredAccount,
+  startTestApp,
+  testConfig,
+  uniqueEmail,
+} from '../testing/auth-test-app.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 
 const dbName = testDatabaseName('throttle');
@@ -33,14 +42,10 @@ afterAll(async () => {
 });
 
 // The gateway (127.0.0.1, trusted) forwards the client address in X-Forwarded-For.
-const loginFrom = (clientIp: string, email: string, password: string, remoteAddress = '127.0.0.1'): Promise<Reply> =>
-  call(app, 'POST', '/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': clientIp }, remoteAddress });
+const loginFrom = (clientIp: string, email: string, password: string, remoteAddress?: string): Promise<Reply> =>
+  loginFromAddress(app, clientIp, email, password, remoteAddress);
 
-async function account(): Promise<{ email: string; password: string }> {
-  const user = await register(app, { email: uniqueEmail('throttle') });
-  expect(user.status).toBe(201);
-  return user;
-}
+const account = (): Promise<{ email: string; password: string }> => registeredAccount(app, 'throttle');
 
 function expectThrottled(reply: Reply): void {
   expect(reply.status).toBe(429);
