@@ -128,12 +128,16 @@ describe('claims: outcomes, review, idempotency', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.code).toBe('VALIDATION_FAILED');
     // A reason of nothing but spaces is no reason, as a title of spaces is no title: refused, the claim still PENDING.
-    const blank = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
-      token: operator.token,
-      body: { note: ' \t ' },
-    });
-    expect(blank.status).toBe(400);
-    expect(blank.body.code).toBe('VALIDATION_FAILED');
+    // So is one of characters that show as nothing (zero-width space and joiner, a Hangul filler).
+    for (const note of [' \t ', '\u200b', '\u200d\u3164 ']) {
+      const blank = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
+        token: operator.token,
+        body: { note },
+      });
+      expect(blank.status, JSON.stringify(note)).toBe(400);
+      expect(blank.body.code).toBe('VALIDATION_FAILED');
+      expect(JSON.stringify(blank.body.message)).toMatch(/note must not be blank/);
+    }
 
     const rejected = await t.request('POST', `/claims/${String(pending.body.id)}/reject`, {
       token: operator.token,

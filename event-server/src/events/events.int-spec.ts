@@ -101,6 +101,9 @@ describe('events and rewards', () => {
       [{ ...baseEvent, extra: 1 }, 'VALIDATION_FAILED', /property extra should not exist/],
       [{ ...baseEvent, title: 42 }, 'VALIDATION_FAILED', /title/],
       [{ ...baseEvent, title: '   ' }, 'VALIDATION_FAILED', /title must not be blank/],
+      // Characters that show as nothing: zero-width space, word joiner, BOM, a Hangul filler, the blank Braille cell.
+      [{ ...baseEvent, title: '\u200b\u2060' }, 'VALIDATION_FAILED', /title must not be blank/],
+      [{ ...baseEvent, title: ' \ufeff\u3164\u2800 ' }, 'VALIDATION_FAILED', /title must not be blank/],
       [{ ...baseEvent, status: 'LIVE' }, 'VALIDATION_FAILED', /status/],
       [{ ...baseEvent, startAt: 'yesterday' }, 'VALIDATION_FAILED', /startAt/],
       [
@@ -120,6 +123,13 @@ describe('events and rewards', () => {
     }
     const after = await t.request<{ total: number }>('GET', '/events?limit=1', { token: operator.token });
     expect(after.body.total).toBe(before.body.total);
+    // A title that shows something is taken as sent, joiners inside an emoji included.
+    const shown = await t.request<{ title: string }>('POST', '/events', {
+      token: operator.token,
+      body: { ...baseEvent, title: 'Launch \u{1F469}\u200d\u{1F4BB}' },
+    });
+    expect(shown.status).toBe(201);
+    expect(shown.body.title).toBe('Launch \u{1F469}\u200d\u{1F4BB}');
   });
 
   it('updates any subset, re-validating the whole event, and audits before/after', async () => {

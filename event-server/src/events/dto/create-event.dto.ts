@@ -1,3 +1,4 @@
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -24,10 +25,15 @@ export function IsInstant(): PropertyDecorator {
 }
 
 export class CreateEventDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: '7-day login event', description: 'Stored trimmed; not only spaces' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    example: '7-day login event',
+    description: 'Stored trimmed; not only spaces or invisible characters',
+  })
   @IsString()
   @IsNotEmpty()
-  @Matches(/\S/, { message: 'title must not be blank' })
+  @Matches(VISIBLE_CHARACTER, { message: 'title must not be blank (only spaces or invisible characters)' })
   @MaxLength(200)
   title!: string;
 

@@ -1,3 +1,4 @@
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { REWARD_TYPES, type RewardType } from '../reward.schema.js';
@@ -9,10 +10,15 @@ export class CreateRewardDto {
   @IsIn(REWARD_TYPES)
   type!: RewardType;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, example: '100 points', description: 'Stored trimmed; not only spaces' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 100,
+    example: '100 points',
+    description: 'Stored trimmed; not only spaces or invisible characters',
+  })
   @IsString()
   @IsNotEmpty()
-  @Matches(/\S/, { message: 'name must not be blank' })
+  @Matches(VISIBLE_CHARACTER, { message: 'name must not be blank (only spaces or invisible characters)' })
   @MaxLength(100)
   name!: string;
 

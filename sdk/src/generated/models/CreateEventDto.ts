@@ -29,7 +29,7 @@ export type CreateEventDto = {
    */
   timezone?: string;
   /**
-   * Stored trimmed; not only spaces
+   * Stored trimmed; not only spaces or invisible characters
    */
   title: string;
 };

@@ -13,7 +13,7 @@ export type CreateRewardDto = {
    */
   itemCode?: string;
   /**
-   * Stored trimmed; not only spaces
+   * Stored trimmed; not only spaces or invisible characters
    */
   name: string;
   /**

@@ -4,7 +4,7 @@
 /* eslint-disable */
 export type ReviewNoteDto = {
   /**
-   * Not only spaces
+   * Not only spaces or invisible characters
    */
   note: string;
 };
