@@ -30,7 +30,8 @@ export interface AuthConfig {
   };
   bcryptRounds: number;
   /** bcrypt work at once and waiting (see PasswordHasher); past them a sign-in or registration is shed. */
-  passwordGate: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
+  /** See PasswordGate; `maxRetryAfterSeconds` bounds AUTH_BUSY's Retry-After in a long crowd (AdmissionGate). */
+  passwordGate: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number; maxRetryAfterSeconds: number };
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
@@ -117,6 +118,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       maxInFlight: reader.int('PASSWORD_HASH_MAX_IN_FLIGHT', { default: Math.min(availableParallelism(), 3), min: 1, max: 64 }),
       maxQueued: reader.int('PASSWORD_HASH_MAX_QUEUED', { default: 1000, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('PASSWORD_HASH_QUEUE_TIMEOUT_MS', { default: 3000, min: 1, max: 60_000 }),
+      maxRetryAfterSeconds: reader.int('PASSWORD_HASH_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
     },
     admin: {
       email: reader.string('ADMIN_EMAIL', { default: DEFAULT_ADMIN_EMAIL, requiredInProduction: true }).toLowerCase(),
