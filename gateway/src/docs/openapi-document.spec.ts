@@ -107,12 +107,18 @@ describe('the committed OpenAPI documents', () => {
       'INVALID_PERIOD',
       'INVALID_TIMEZONE',
       'JSON_TOO_DEEP',
+      'MALFORMED_REQUEST',
       'VALIDATION_FAILED',
     ]);
-    // VALIDATION_FAILED: a URL that spells the NUL character (%00), on every operation.
-    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID', 'VALIDATION_FAILED']);
+    // On every operation: VALIDATION_FAILED for a URL that spells the NUL character (%00), MALFORMED_REQUEST
+    // for a request that is not HTTP.
+    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID', 'MALFORMED_REQUEST', 'VALIDATION_FAILED']);
     expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND']);
-    expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(['200', '400', '401', '404']);
+    // 408, 417 and 431 before any route, 503 from a closing server (or a spent body budget), 414 for a long id.
+    expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(
+      ['200', '400', '401', '404', '408', '414', '417', '431', '503'].sort(),
+    );
+    expect(codes('/events/{id}', 'get', 503)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(codes('/events/{id}/claims', 'post', 409)).toEqual(['ALREADY_CLAIMED', 'IDEMPOTENCY_IN_PROGRESS', 'OUT_OF_STOCK']);
     expect(codes('/events/{id}/claims', 'post', 422)).toEqual([
       'CONDITION_NOT_MET',
@@ -128,6 +134,10 @@ describe('the committed OpenAPI documents', () => {
       expect(codes(path, method, 413), path).toEqual(['PAYLOAD_TOO_LARGE']);
       expect(codes(path, method, 415), path).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
     }
+    // DELETE reads a body as POST does.
+    expect(codes('/webhook-endpoints/{id}', 'delete', 413)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(codes('/webhook-endpoints/{id}', 'delete', 415)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
+    expect(codes('/webhook-endpoints/{id}', 'delete', 400)).toEqual(expect.arrayContaining(['INVALID_JSON', 'JSON_TOO_DEEP']));
     expect(codes('/users', 'get', 403)).toEqual(['FORBIDDEN']);
     expect(Object.keys(responses('/auth/login', 'post'))).not.toContain('403');
   });

@@ -4,6 +4,7 @@ import { ModulesContainer } from '@nestjs/core';
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
+import { ClientErrorCode } from './client-error.js';
 import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
@@ -97,11 +98,15 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, invalid or expired bearer token',
   403: 'The caller lacks a required role',
   404: 'Not found',
+  408: 'The request took too long to arrive',
   409: 'Conflict',
   413: 'Body larger than 1 MB',
+  414: 'A path segment longer than 100 characters',
   415: 'Unsupported body media type',
+  417: 'An Expect header other than 100-continue',
   422: 'Unprocessable',
   429: 'Too many requests',
+  431: 'Request headers too large',
   503: 'Service unavailable, try again',
 };
 
@@ -171,6 +176,11 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR, ADMIN',
   [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many requests; try again in 9 s',
   [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
+  [CommonErrorCode.URI_TOO_LONG]: 'A part of the path is too long',
+  [ClientErrorCode.MALFORMED_REQUEST]: 'The request is not valid HTTP',
+  [ClientErrorCode.REQUEST_TIMEOUT]: 'The request took too long to arrive',
+  [ClientErrorCode.EXPECTATION_FAILED]: 'Only the expectation 100-continue is supported (the Expect header)',
+  [ClientErrorCode.HEADERS_TOO_LARGE]: 'Request headers are too large',
 };
 
 function sampleMessage(code: string, messages: Record<string, string>): string | string[] {
@@ -248,12 +258,24 @@ export interface OpenApiOptions {
   unauthorizedCodes?: readonly string[];
 }
 
+/** Methods whose body Fastify reads (bounded, JSON only), whether or not the route takes one. */
+const BODY_METHODS = ['post', 'put', 'patch', 'delete'];
+
 function complete(operation: Operation, handler: Handler, method: string, options: OpenApiOptions): void {
   const errors = new Map<number, Set<string>>();
   // Any URL spelling the NUL character (%00) is refused (createHttpApp).
   addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
-  // A body is read (and bounded, and must be JSON) on every POST, PUT and PATCH, one the route ignores too.
-  if (operation.requestBody !== undefined || ['post', 'put', 'patch'].includes(method)) {
+  // Requests Node's parser refuses, answered before any route (rawAnswers in createHttpApp).
+  addCodes(errors, 400, ClientErrorCode.MALFORMED_REQUEST);
+  addCodes(errors, 408, ClientErrorCode.REQUEST_TIMEOUT);
+  addCodes(errors, 417, ClientErrorCode.EXPECTATION_FAILED);
+  addCodes(errors, 431, ClientErrorCode.HEADERS_TOO_LARGE);
+  // Not worked on now, before the body is read (refuseForNow): the server is closing, or the request declares a
+  // body larger than 16 KB while the budget of large bodies in flight is spent (limitBodiesInFlight); a server
+  // with a store also answers it while the store is unavailable.
+  addCodes(errors, 503, CommonErrorCode.SERVICE_UNAVAILABLE);
+  // A body is read (and bounded, and must be JSON) on every POST, PUT, PATCH and DELETE, one the route ignores too.
+  if (operation.requestBody !== undefined || BODY_METHODS.includes(method)) {
     // Its depth is checked as it arrives (guardJsonDepth, on every server): deeper than the bound is JSON_TOO_DEEP.
     addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON, CommonErrorCode.JSON_TOO_DEEP);
     addCodes(errors, 413, CommonErrorCode.PAYLOAD_TOO_LARGE);
@@ -261,6 +283,8 @@ function complete(operation: Operation, handler: Handler, method: string, option
   }
   for (const parameter of operation.parameters ?? []) {
     if (parameter.in === 'query' || parameter.in === 'header') addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED);
+    // The router refuses a path parameter longer than 100 characters (find-my-way's maxParamLength).
+    if (parameter.in === 'path') addCodes(errors, 414, CommonErrorCode.URI_TOO_LONG);
     if (parameter.in === 'path' && handler.objectIdParams.includes(parameter.name)) {
       parameter.schema = { type: 'string', pattern: OBJECT_ID_SCHEMA_PATTERN, example: '665f1c2b9d3e4a0012345678' };
       addCodes(errors, 400, CommonErrorCode.INVALID_ID);

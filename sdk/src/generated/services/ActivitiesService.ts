@@ -49,9 +49,13 @@ export class ActivitiesService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -74,11 +78,15 @@ export class ActivitiesService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }

@@ -23,7 +23,11 @@ export class AuthService {
       method: 'GET',
       url: '/.well-known/jwks.json',
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -42,12 +46,15 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: INVALID_CREDENTIALS`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
-        503: `Service unavailable, try again: AUTH_BUSY`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: AUTH_BUSY, SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -66,10 +73,14 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -88,10 +99,14 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -110,12 +125,15 @@ export class AuthService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, INVALID_REFERRAL_CODE, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_JSON, INVALID_REFERRAL_CODE, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: EMAIL_TAKEN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
-        503: `Service unavailable, try again: AUTH_BUSY`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: AUTH_BUSY, SERVICE_UNAVAILABLE`,
       },
     });
   }

@@ -65,9 +65,13 @@ export class ClaimsService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -127,9 +131,13 @@ export class ClaimsService {
         bom: bom,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -163,8 +171,12 @@ export class ClaimsService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -184,9 +196,14 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: CLAIM_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -206,13 +223,18 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -234,13 +256,18 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -262,13 +289,18 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: CLAIM_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -300,15 +332,19 @@ export class ClaimsService {
         'Idempotency-Key': idempotencyKey,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED, SERVICE_UNAVAILABLE`,
       },
     });

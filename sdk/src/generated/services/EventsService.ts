@@ -45,8 +45,12 @@ export class EventsService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -65,11 +69,15 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -89,9 +97,14 @@ export class EventsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -113,12 +126,16 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -151,10 +168,15 @@ export class EventsService {
         userId: userId,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -174,9 +196,14 @@ export class EventsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -198,13 +225,18 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: TOO_MANY_REWARDS`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }

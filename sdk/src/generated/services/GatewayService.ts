@@ -20,7 +20,10 @@ export class GatewayService {
       method: 'GET',
       url: '/health',
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -36,7 +39,11 @@ export class GatewayService {
       method: 'GET',
       url: '/openapi.json',
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }

@@ -38,9 +38,13 @@ export class UsersService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -55,9 +59,13 @@ export class UsersService {
       method: 'GET',
       url: '/users/me',
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: USER_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -77,12 +85,16 @@ export class UsersService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: USER_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -105,13 +117,17 @@ export class UsersService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: USER_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: LAST_ADMIN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });

@@ -50,9 +50,13 @@ export class WebhooksService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -72,13 +76,18 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: DELIVERY_ENDPOINT_DELETED, DELIVERY_NOT_FAILED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -103,9 +112,13 @@ export class WebhooksService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: VALIDATION_FAILED`,
+        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -128,11 +141,15 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -152,10 +169,16 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -174,10 +197,15 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
   }
@@ -205,12 +233,16 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
@@ -231,12 +263,16 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, VALIDATION_FAILED`,
+        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: WEBHOOK_ENDPOINT_NOT_FOUND`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
       },
     });
