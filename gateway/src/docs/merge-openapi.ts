@@ -1,5 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { Upstream } from '../policy/route-policy.js';
+import { addGatewayAnswers } from './gateway-answers.js';
 
 export const GATEWAY_URL = 'http://localhost:3000';
 
@@ -17,9 +19,18 @@ function mergeNamed(target: Named, source: Named | undefined, what: string): voi
 /**
  * One document for the whole API as the gateway serves it: the paths of every part (a path may belong
  * to one part only), their components (a name defined twice must be identical), tags by name, and the
- * gateway as the server.
+ * gateway as the server. Each operation lists the answers the gateway gives on it itself as well
+ * (addGatewayAnswers): on its own routes, and on each upstream's, which it proxies.
  */
-export function mergeOpenApi(parts: readonly OpenAPIObject[], version = '1'): OpenAPIObject {
+export function mergeOpenApi(
+  gateway: OpenAPIObject,
+  upstreams: Readonly<Record<Upstream, OpenAPIObject>>,
+  version = '1',
+): OpenAPIObject {
+  const parts = [
+    addGatewayAnswers(structuredClone(gateway)),
+    ...Object.entries(upstreams).map(([name, part]) => addGatewayAnswers(structuredClone(part), name)),
+  ];
   const paths: Named = {};
   const schemas: Named = {};
   const securitySchemes: Named = {};

@@ -30,7 +30,7 @@ describe('the committed OpenAPI documents', () => {
   });
 
   it('openapi.json is the merge of the committed server documents and the gateway routes (not stale)', async () => {
-    const merged = mergeOpenApi([await generateGatewayOpenApi(), json('auth.json'), json('event.json')]);
+    const merged = mergeOpenApi(await generateGatewayOpenApi(), { auth: json('auth.json'), event: json('event.json') });
     expect(stableJson(merged)).toBe(readFileSync(MERGED_OPENAPI_FILE, 'utf8'));
     expect(merged.servers).toEqual([{ url: 'http://localhost:3000', description: 'The gateway' }]);
   });
@@ -102,6 +102,7 @@ describe('the committed OpenAPI documents', () => {
       JSON.parse(JSON.stringify(responses(path, method)[status])).content['application/json'].schema.anyOf[1].allOf[1].properties
         .code.enum;
     expect(codes('/events', 'post', 400)).toEqual([
+      'ENCODED_UNRESERVED_CHARACTER',
       'INVALID_CONDITION',
       'INVALID_JSON',
       'INVALID_PERIOD',
@@ -111,14 +112,17 @@ describe('the committed OpenAPI documents', () => {
       'VALIDATION_FAILED',
     ]);
     // On every operation: VALIDATION_FAILED for a URL that spells the NUL character (%00), MALFORMED_REQUEST
-    // for a request that is not HTTP.
-    expect(codes('/events/{id}', 'get', 400)).toEqual(['INVALID_ID', 'MALFORMED_REQUEST', 'VALIDATION_FAILED']);
-    expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND']);
-    // 408, 417 and 431 before any route, 503 from a closing server (or a spent body budget), 414 for a long id.
+    // for a request that is not HTTP, ENCODED_UNRESERVED_CHARACTER for a path the gateway refuses.
+    expect(codes('/events/{id}', 'get', 400)).toEqual([
+      'ENCODED_UNRESERVED_CHARACTER',
+      'INVALID_ID',
+      'MALFORMED_REQUEST',
+      'VALIDATION_FAILED',
+    ]);
+    expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND', 'ROUTE_NOT_FOUND']);
     expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(
-      ['200', '400', '401', '404', '408', '414', '417', '431', '503'].sort(),
+      ['200', '400', '401', '404', '405', '408', '414', '417', '431', '502', '503', '504'].sort(),
     );
-    expect(codes('/events/{id}', 'get', 503)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(codes('/events/{id}/claims', 'post', 409)).toEqual(['ALREADY_CLAIMED', 'IDEMPOTENCY_IN_PROGRESS', 'OUT_OF_STOCK']);
     expect(codes('/events/{id}/claims', 'post', 422)).toEqual([
       'CONDITION_NOT_MET',
@@ -140,6 +144,19 @@ describe('the committed OpenAPI documents', () => {
     expect(codes('/webhook-endpoints/{id}', 'delete', 400)).toEqual(expect.arrayContaining(['INVALID_JSON', 'JSON_TOO_DEEP']));
     expect(codes('/users', 'get', 403)).toEqual(['FORBIDDEN']);
     expect(Object.keys(responses('/auth/login', 'post'))).not.toContain('403');
+  });
+
+  it("lists the gateway's own answers on every operation: 405 with Allow, 5xx for a failed upstream on proxied ones", () => {
+    const document = json('openapi.json');
+    for (const [name, operation] of operations(document)) {
+      const responses = operation.responses as Record<string, { headers?: Record<string, unknown> }>;
+      for (const status of ['400', '405', '408', '417', '431', '503']) expect(Object.keys(responses), name).toContain(status);
+      expect(Object.keys(responses['405']?.headers ?? {}), name).toEqual(['Allow']);
+      const proxied = !operation.tags?.includes('gateway');
+      for (const status of ['502', '504']) expect(status in responses, `${name} ${status}`).toBe(proxied);
+      // A path parameter can be too long (414) or make the path another one (404 ROUTE_NOT_FOUND).
+      if (name.includes('{')) expect(Object.keys(responses), name).toEqual(expect.arrayContaining(['404', '414']));
+    }
   });
 
   it('gives the condition DSL a real schema and the activity body both of its shapes', () => {

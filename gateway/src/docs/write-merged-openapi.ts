@@ -10,5 +10,5 @@ import { MERGED_OPENAPI_FILE, OPENAPI_DIR } from './openapi-file.js';
  * merges openapi/auth.json, openapi/event.json and the gateway's own routes into openapi/openapi.json.
  */
 const part = (name: string): OpenAPIObject => JSON.parse(readFileSync(`${OPENAPI_DIR}${name}`, 'utf8')) as OpenAPIObject;
-const merged = mergeOpenApi([await generateGatewayOpenApi(), part('auth.json'), part('event.json')]);
+const merged = mergeOpenApi(await generateGatewayOpenApi(), { auth: part('auth.json'), event: part('event.json') });
 writeFileSync(MERGED_OPENAPI_FILE, stableJson(merged));

@@ -98,6 +98,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, invalid or expired bearer token',
   403: 'The caller lacks a required role',
   404: 'Not found',
+  405: 'Method not allowed on this path (the Allow header lists those it takes)',
   408: 'The request took too long to arrive',
   409: 'Conflict',
   413: 'Body larger than 1 MB',
@@ -107,7 +108,9 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'Unprocessable',
   429: 'Too many requests',
   431: 'Request headers too large',
+  502: 'The upstream server failed to answer',
   503: 'Service unavailable, try again',
+  504: 'The upstream server did not answer in time',
 };
 
 interface Handler {
@@ -222,6 +225,58 @@ function errorResponse(
     : errorSchema;
   const description = `${STATUS_TEXT[status] ?? 'Error'}: ${sorted.join(', ')}${extra ? `. ${extra.description}` : ''}`;
   return { description, content: { 'application/json': { schema, examples: errorExamples(status, sorted, messages) } } };
+}
+
+/** A response header as OpenAPI states it. */
+export interface ResponseHeaderDoc {
+  description: string;
+  schema: JsonObject;
+}
+
+/**
+ * Adds `codes` to an operation's error response for `status` (made as completeOpenApi makes it), or that
+ * response when it has none: for answers given in front of the server that documented the operation (the
+ * gateway's). The codes already there keep their examples, and a status's extra fields stay as they were.
+ */
+export function addErrorCodes(
+  operation: { responses: Record<string, unknown> },
+  status: number,
+  codes: readonly string[],
+  options: { messages?: Record<string, string>; headers?: Record<string, ResponseHeaderDoc> } = {},
+): void {
+  const key = String(status);
+  const existing = operation.responses[key] as JsonObject | undefined;
+  if (!existing) {
+    operation.responses[key] = errorResponse(status, codes, undefined, options.messages);
+  } else {
+    const media = (existing.content as Record<string, JsonObject> | undefined)?.['application/json'];
+    const examples = media?.examples as Record<string, unknown> | undefined;
+    if (!media || !examples) throw new Error(`response ${key} is not an error response made by completeOpenApi`);
+    const before = Object.keys(examples).sort();
+    const after = [...new Set([...before, ...codes])].sort();
+    const describedCodes = `: ${before.join(', ')}`;
+    if (typeof existing.description !== 'string' || !existing.description.includes(describedCodes)) {
+      throw new Error(`response ${key} does not list its codes in its description`);
+    }
+    existing.description = existing.description.replace(describedCodes, `: ${after.join(', ')}`);
+    // Every `code` enum of the schema (both branches when some bodies carry extra fields).
+    const visit = (node: unknown): void => {
+      if (Array.isArray(node)) return node.forEach(visit);
+      if (typeof node !== 'object' || node === null) return;
+      const properties = (node as JsonObject).properties as { code?: { enum?: string[] } } | undefined;
+      if (properties?.code?.enum) properties.code.enum = after;
+      Object.values(node).forEach(visit);
+    };
+    visit(media.schema);
+    const added = after.filter((code) => !before.includes(code));
+    media.examples = Object.fromEntries(
+      Object.entries({ ...examples, ...errorExamples(status, added, options.messages) }).sort(([a], [b]) => a.localeCompare(b)),
+    );
+  }
+  if (options.headers) {
+    const response = operation.responses[key] as JsonObject;
+    response.headers = { ...(response.headers as JsonObject | undefined), ...options.headers };
+  }
 }
 
 /**

@@ -65,13 +65,16 @@ export class ClaimsService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -131,13 +134,16 @@ export class ClaimsService {
         bom: bom,
       },
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -171,12 +177,15 @@ export class ClaimsService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -196,14 +205,17 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
-        404: `Not found: CLAIM_NOT_FOUND`,
+        404: `Not found: CLAIM_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -223,10 +235,11 @@ export class ClaimsService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: CLAIM_NOT_FOUND`,
+        404: `Not found: CLAIM_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -234,7 +247,9 @@ export class ClaimsService {
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -256,10 +271,11 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: CLAIM_NOT_FOUND`,
+        404: `Not found: CLAIM_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -267,7 +283,9 @@ export class ClaimsService {
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -289,10 +307,11 @@ export class ClaimsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: CLAIM_NOT_FOUND`,
+        404: `Not found: CLAIM_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: INVALID_TRANSITION`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -300,7 +319,9 @@ export class ClaimsService {
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -332,10 +353,11 @@ export class ClaimsService {
         'Idempotency-Key': idempotencyKey,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: EVENT_NOT_FOUND`,
+        404: `Not found: EVENT_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -345,7 +367,9 @@ export class ClaimsService {
         422: `Unprocessable: CONDITION_NOT_MET, EVENT_NOT_ACTIVE, IDEMPOTENCY_KEY_REUSED. CONDITION_NOT_MET and EVENT_NOT_ACTIVE carry the recorded claim`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED, SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: CLAIMS_BUSY, CLAIM_INTERRUPTED, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }

@@ -20,7 +20,8 @@ export class GatewayService {
       method: 'GET',
       url: '/health',
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
@@ -39,7 +40,8 @@ export class GatewayService {
       method: 'GET',
       url: '/openapi.json',
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,

@@ -38,13 +38,16 @@ export class UsersService {
         limit: limit,
       },
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -59,13 +62,16 @@ export class UsersService {
       method: 'GET',
       url: '/users/me',
       errors: {
-        400: `Bad request: MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: UNAUTHORIZED`,
         404: `Not found: USER_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -85,17 +91,20 @@ export class UsersService {
         id: id,
       },
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: USER_NOT_FOUND`,
+        404: `Not found: ROUTE_NOT_FOUND, USER_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
@@ -117,10 +126,11 @@ export class UsersService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
-        404: `Not found: USER_NOT_FOUND`,
+        404: `Not found: ROUTE_NOT_FOUND, USER_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: LAST_ADMIN`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
@@ -128,7 +138,9 @@ export class UsersService {
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
