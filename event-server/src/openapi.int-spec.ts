@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { stableJson } from '@reward/server-kit/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpenApiContract } from '../../test-support/openapi-contract.js';
 import { buildEventOpenApi, generateEventOpenApi } from './openapi.js';
 import { type EventTestApp, newId, startEventTestApp } from './testing/event-test-app.js';
 
@@ -105,6 +106,53 @@ describe('error codes the server answers are in the document', () => {
         expect(codesOf(path, method, 401), `${method} ${path}`).toContain('STALE_ACCESS_TOKEN');
       }
     }
+  });
+});
+
+describe('answers every route may give, checked strictly against the document', () => {
+  const contract = (): OpenApiContract =>
+    new OpenApiContract(buildEventOpenApi(t.app) as unknown as ConstructorParameters<typeof OpenApiContract>[0]);
+
+  it('DELETE reads a body as POST does: 400 INVALID_JSON, 400 JSON_TOO_DEEP, 415 and 413', async () => {
+    const admin = t.as('ADMIN');
+    const url = `/webhook-endpoints/${newId()}`;
+    for (const [contentType, payload, status, code] of [
+      ['application/json', '{bad', 400, 'INVALID_JSON'],
+      ['application/json', `${'['.repeat(40)}${']'.repeat(40)}`, 400, 'JSON_TOO_DEEP'],
+      ['text/plain', 'x', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['application/json', `"${'a'.repeat(1024 * 1024)}"`, 413, 'PAYLOAD_TOO_LARGE'],
+    ] as const) {
+      const reply = await t.app.inject({
+        method: 'DELETE',
+        url,
+        headers: { authorization: `Bearer ${admin.token}`, 'content-type': contentType },
+        payload,
+      });
+      const answer = { status: reply.statusCode, headers: reply.headers, text: reply.body };
+      expect({ status: answer.status, code: (reply.json() as { code: string }).code }, contentType).toEqual({ status, code });
+      expect(contract().problemWith('DELETE /webhook-endpoints/{id}', answer)).toBeUndefined();
+    }
+  });
+
+  it('414 URI_TOO_LONG for a path parameter longer than 100 characters', async () => {
+    const operator = t.as('OPERATOR');
+    const reply = await t.app.inject({
+      method: 'GET',
+      url: `/events/${'a'.repeat(101)}/progress`,
+      headers: { authorization: `Bearer ${operator.token}` },
+    });
+    expect(reply.statusCode).toBe(414);
+    expect(reply.json()).toMatchObject({ code: 'URI_TOO_LONG' });
+    const answer = { status: reply.statusCode, headers: reply.headers, text: reply.body };
+    expect(contract().problemWith('GET /events/{id}/progress', answer)).toBeUndefined();
+  });
+
+  it('notices an answer the document does not list (the check itself can fail)', () => {
+    const answer = { status: 418, headers: { 'content-type': 'application/json' }, text: '{}' };
+    expect(contract().problemWith('GET /events', answer)).toMatch(/does not list status 418/);
+    const unlisted = { statusCode: 400, error: 'Bad Request', message: 'x', code: 'NOT_A_CODE' };
+    const wrong = { status: 400, headers: { 'content-type': 'application/json' }, text: JSON.stringify(unlisted) };
+    expect(contract().problemWith('GET /events', wrong)).toMatch(/allowed values/);
   });
 });
 
