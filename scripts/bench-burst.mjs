@@ -6,10 +6,13 @@
 // Idempotency-Key until it has a final answer. Prints the first answers by status and code, p50/p99, the
 // time until the last player had a final answer, and the GRANTED count. Exported as benchBurst() for
 // `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
-// [--kill] (SIGKILL one replica once a tenth of the stock is granted).
+// [--kill] (SIGKILL one replica once a tenth of the stock is granted) [--readers N] (N staff readers, each
+// reading the CSV export and the claim list in turn while the burst runs: whether each export came whole,
+// the longest pause between its chunks, and each list's status).
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import { freePort, serverProcess as startServer } from './bench-gateway.mjs';
@@ -25,7 +28,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock = 100, kill = false } = {}) {
+export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock = 100, kill = false, readers = 0 } = {}) {
   if (!mongoUri) throw new Error('benchBurst needs a MongoDB URI');
   const run = `burst_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const forge = TokenForge.generate();
@@ -151,8 +154,50 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       lastFinal = Math.max(lastFinal, performance.now() - started);
       return reply;
     };
+    let bursting = true;
+    const reads = { exports: [], lists: [], store: [] };
+    const reader = async () => {
+      while (bursting) {
+        const exported = await readExport(base, admin, `/claims/export?eventId=${launch.id}`);
+        reads.exports.push(exported);
+        tell('export', exported);
+        if (!bursting) break;
+        const listed = await readList(base, admin, `/claims?eventId=${launch.id}&limit=20`);
+        reads.lists.push(listed);
+        tell('list', listed);
+      }
+    };
+    // The list's two store commands sent by a client of its own (not the event servers' connection pools):
+    // how long the store itself takes to answer them meanwhile.
+    const store = readers > 0 ? await new MongoClient(mongoUri).connect() : undefined;
+    const storeReader = async () => {
+      const claims = store.db(`${run}_event`).collection('claims');
+      while (bursting) {
+        const started = performance.now();
+        try {
+          await Promise.all([
+            claims.find({ eventId: launch.id }).sort({ createdAt: -1, _id: -1 }).limit(20).toArray(),
+            claims.countDocuments({ eventId: launch.id }),
+          ]);
+          reads.store.push({ ok: true, ms: performance.now() - started });
+          tell('store', reads.store.at(-1));
+        } catch {
+          reads.store.push({ ok: false, ms: performance.now() - started });
+        }
+        // A probe a second, not a loop that would add its own load to the store it measures.
+        await new Promise((done) => setTimeout(done, 1_000));
+      }
+    };
+    // Each read as it ends, on stderr: a burst of thousands of players runs for minutes.
+    const tell = (kind, read) =>
+      process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s ${kind} ${JSON.stringify(read)}\n`);
+    const readersDone = Promise.all([...Array.from({ length: readers }, reader), ...(store ? [storeReader()] : [])]).finally(() =>
+      store?.close(),
+    );
     const finals = await Promise.all(ids.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
     const wall = performance.now() - started;
+    bursting = false;
+    await readersDone;
     const byAnswer = {};
     for (const reply of firstWave) {
       const answer = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
@@ -175,9 +220,48 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       withoutFinalAnswer: finals.filter((reply) => !final(reply)).length,
       granted: grantedClaims.total,
       remaining: rewards[0]?.remaining,
+      reads,
     };
   } finally {
     for (const child of children.reverse()) await child.stop();
+  }
+}
+
+/**
+ * One CSV export read as a client would: its status, bytes, whether it ended cleanly (the chunked encoding's
+ * last chunk came) or with an error (a cut stream), the time to its headers, its whole time and its longest
+ * pause between two chunks.
+ */
+async function readExport(base, token, path) {
+  const started = performance.now();
+  let headersMs;
+  let bytes = 0;
+  let longestGapMs = 0;
+  try {
+    const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    headersMs = performance.now() - started;
+    let last = performance.now();
+    for await (const chunk of response.body) {
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+      bytes += chunk.length;
+    }
+    return { status: response.status, bytes, whole: true, headersMs, ms: performance.now() - started, longestGapMs };
+  } catch (error) {
+    const code = String(error.cause?.code ?? error.cause?.message ?? error.message);
+    return { status: 0, bytes, whole: false, error: code, headersMs, ms: performance.now() - started, longestGapMs };
+  }
+}
+
+async function readList(base, token, path) {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = await response.json().catch(() => undefined);
+    return { status: response.status, code: body?.code, ms: performance.now() - started };
+  } catch (error) {
+    return { status: 0, code: String(error.cause?.code ?? error.message), ms: performance.now() - started };
   }
 }
 
@@ -193,6 +277,36 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('until the last player had a final answer (s)', (result.lastFinalMs / 1000).toFixed(1));
   row('players without a final answer', result.withoutFinalAnswer);
   row(`GRANTED (must be ${result.stock}), remaining (must be 0)`, `${result.granted}, ${result.remaining}`);
+  const { exports, lists } = result.reads;
+  if (exports.length === 0 && lists.length === 0) return;
+  const range = (values) => {
+    const sorted = values.sort((a, b) => a - b);
+    return sorted.length === 0 ? '-' : `${(sorted[0] / 1000).toFixed(1)}-${(sorted.at(-1) / 1000).toFixed(1)} s`;
+  };
+  const cut = exports.filter((read) => !read.whole || read.status !== 200);
+  row('CSV exports during the burst: whole / cut or refused', `${exports.length - cut.length} / ${cut.length}`);
+  for (const read of cut) {
+    row(
+      `  cut: ${read.status || read.error}`,
+      `after ${(read.ms / 1000).toFixed(1)} s, ${read.bytes} bytes, longest pause ${(read.longestGapMs / 1000).toFixed(1)} s`,
+    );
+  }
+  row(
+    '  whole exports: time, longest pause between chunks',
+    `${range(exports.filter((r) => !cut.includes(r)).map((r) => r.ms))}, ${range(exports.filter((r) => !cut.includes(r)).map((r) => r.longestGapMs))}`,
+  );
+  row('  every export: time to headers', range(exports.map((r) => r.headersMs ?? r.ms)));
+  const byStatus = {};
+  for (const read of lists)
+    byStatus[`${read.status} ${read.code ?? ''}`.trim()] = (byStatus[`${read.status} ${read.code ?? ''}`.trim()] ?? 0) + 1;
+  row('GET /claims during the burst', JSON.stringify(byStatus));
+  row('  GET /claims time', range(lists.map((read) => read.ms)));
+  const store = result.reads.store;
+  const over = store.filter((read) => read.ms > 10_000).length;
+  row(
+    'the same find + count sent to the store directly',
+    `${store.length} reads, ${over} over 10 s, ${range(store.map((read) => read.ms))}`,
+  );
 }
 
 if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
@@ -206,6 +320,7 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
     players: Number(flag('--players') ?? 500),
     stock: Number(flag('--stock') ?? 100),
     kill: process.argv.includes('--kill'),
+    readers: Number(flag('--readers') ?? 0),
   });
   printBurst(result);
 }
