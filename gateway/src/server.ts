@@ -30,6 +30,7 @@ export async function createGatewayServer(
     table: new RouteTable(ROUTE_POLICIES),
     upstreams: config.upstreams,
     timeoutMs: config.upstreamTimeoutMs,
+    bodyIdleTimeoutMs: config.upstreamBodyIdleTimeoutMs,
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
     replicaCooldownMs: config.replicaCooldownMs,
     resolveIntervalMs: config.upstreamResolveIntervalMs,

@@ -15,6 +15,7 @@ describe('loadGatewayConfig', () => {
         audience: 'reward-platform',
       },
       upstreamTimeoutMs: 10_000,
+      upstreamBodyIdleTimeoutMs: 60_000,
       upstreamConnectTimeoutMs: 1_500,
       replicaCooldownMs: 5_000,
       upstreamResolveIntervalMs: 5_000,
@@ -64,6 +65,7 @@ describe('loadGatewayConfig', () => {
       JWT_ISSUER: 'iss',
       JWT_AUDIENCE: 'aud',
       UPSTREAM_TIMEOUT_MS: '2500',
+      UPSTREAM_BODY_IDLE_TIMEOUT_MS: '120000',
       UPSTREAM_CONNECT_TIMEOUT_MS: '300',
       UPSTREAM_REPLICA_COOLDOWN_MS: '2000',
       UPSTREAM_RESOLVE_INTERVAL_MS: '0',
@@ -77,6 +79,7 @@ describe('loadGatewayConfig', () => {
       upstreams: { event: ['http://event:3002'] },
       jwt: { issuer: 'iss', audience: 'aud' },
       upstreamTimeoutMs: 2500,
+      upstreamBodyIdleTimeoutMs: 120_000,
       upstreamConnectTimeoutMs: 300,
       replicaCooldownMs: 2000,
       upstreamResolveIntervalMs: 0,
@@ -102,6 +105,8 @@ describe('loadGatewayConfig', () => {
     expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: 'http://a:1,nope' })).toThrow(/EVENT_SERVICE_URL must be a URL/);
     expect(() => loadGatewayConfig({ EVENT_SERVICE_URL: 'http://a:1,http://b:1/x' })).toThrow(/without path/);
     expect(() => loadGatewayConfig({ UPSTREAM_REPLICA_COOLDOWN_MS: '-1' })).toThrow(/UPSTREAM_REPLICA_COOLDOWN_MS/);
+    expect(() => loadGatewayConfig({ UPSTREAM_BODY_IDLE_TIMEOUT_MS: '50' })).toThrow(/UPSTREAM_BODY_IDLE_TIMEOUT_MS/);
+    expect(() => loadGatewayConfig({ UPSTREAM_BODY_IDLE_TIMEOUT_MS: 'a minute' })).toThrow(/UPSTREAM_BODY_IDLE_TIMEOUT_MS/);
   });
 
   it('names every malformed variable at once', () => {

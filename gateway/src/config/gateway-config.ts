@@ -10,8 +10,13 @@ export interface GatewayConfig {
   /** Base URLs (origin only) of the servers the gateway proxies to: one or more replicas each. */
   upstreams: { auth: string[]; event: string[] };
   jwt: { jwksUrl: string; issuer: string; audience: string };
-  /** How long an upstream may take to answer (headers, then each body chunk) before the client gets 504. */
+  /** How long an upstream may take to send its answer's headers before the client gets 504. */
   upstreamTimeoutMs: number;
+  /**
+   * How long an answer's body may pause between two chunks once its headers came (a streamed CSV export
+   * waiting for its next page); past it the client's connection is cut, never ended as if whole.
+   */
+  upstreamBodyIdleTimeoutMs: number;
   /** How long connecting to an upstream may take before the client gets 503. */
   upstreamConnectTimeoutMs: number;
   /** How long a replica that refused a connection is left out of rotation. */
@@ -98,6 +103,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
     },
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
+    upstreamBodyIdleTimeoutMs: reader.int('UPSTREAM_BODY_IDLE_TIMEOUT_MS', { default: 60_000, min: 100, max: 600_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
     upstreamResolveIntervalMs: reader.int('UPSTREAM_RESOLVE_INTERVAL_MS', { default: 5_000, min: 0, max: 600_000 }),

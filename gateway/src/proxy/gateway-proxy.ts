@@ -21,7 +21,10 @@ export interface GatewayProxyOptions {
   table: RouteTable;
   /** Base URLs (origins) of each upstream's replicas. */
   upstreams: Record<Upstream, readonly string[]>;
+  /** How long an upstream may take to send its answer's headers (then the client gets 504). */
   timeoutMs: number;
+  /** How long an answer's body may pause between two chunks once its headers came (ReplicaPool). */
+  bodyIdleTimeoutMs?: number;
   connectTimeoutMs: number;
   /**
    * How long a replica that refused a connection stays out of rotation; also, in whole seconds, the
@@ -123,6 +126,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         },
         connectTimeoutMs: options.connectTimeoutMs,
         timeoutMs: options.timeoutMs,
+        ...(options.bodyIdleTimeoutMs !== undefined && { bodyIdleTimeoutMs: options.bodyIdleTimeoutMs }),
         ...(options.maxConnectionsPerReplica !== undefined && { maxConnections: options.maxConnectionsPerReplica }),
         onReplicaDown: (origin, error, frozen) => {
           const code = (error as { code?: unknown }).code;

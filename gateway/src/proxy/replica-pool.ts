@@ -134,9 +134,17 @@ export interface ReplicaPoolOptions {
   connectTimeoutMs: number;
   /**
    * Per request: the answer's headers (across every replica it is sent to: a second attempt waits only for
-   * what is left), then each body chunk.
+   * what is left).
    */
   timeoutMs: number;
+  /**
+   * Per request, once its answer's headers came: the longest pause between two chunks of its body (default
+   * `timeoutMs`). A streamed answer (the CSV export) may pause for as long as its next page takes to read,
+   * which on a busy store is longer than an answer may take to start; past it the body fails, and the
+   * client's connection is cut without the chunked encoding's last chunk, so a cut file never looks whole.
+   * An answer in one piece (every JSON answer) never pauses, so only streamed answers are given this time.
+   */
+  bodyIdleTimeoutMs?: number;
   /** Connections per replica (one request each); requests beyond them wait in the gateway. */
   maxConnections?: number;
   now?: () => number;
@@ -319,7 +327,7 @@ export class ReplicaPool {
         pipelining: 1,
         connect: { timeout: options.connectTimeoutMs },
         headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
+        bodyTimeout: options.bodyIdleTimeoutMs ?? options.timeoutMs,
       }),
     };
   }
