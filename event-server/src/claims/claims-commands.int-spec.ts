@@ -1,5 +1,5 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { grantedClaimHolding } from '../../../test-support/claimable-event.js';
@@ -242,5 +242,54 @@ describe('store commands per claim', () => {
     expect(later.commands).toEqual(first.commands);
     expect(await claimsCollection.countDocuments({ unitRewardId: rewardId })).toBe(10_004);
     expect(await claimsCollection.countDocuments({ unitKey: { $in: [`${rewardId}:1`, `${rewardId}:2`] } })).toBe(2);
+  });
+
+  it('a CSV export settles its PROCESSING claims with one read per chunk of 200 rows, not one per claim', async () => {
+    const eventId = newId();
+    const connection = t.app.get<Connection>(getConnectionToken());
+    const base = Date.parse('2020-01-01T00:00:00Z');
+    // Long-path claims caught mid-decision (a burst on an event with two limited rewards): every tenth has
+    // its decision recorded but not yet projected onto the claim.
+    const processing = Array.from({ length: 450 }, (_, i) => {
+      const id = new Types.ObjectId();
+      return {
+        _id: id,
+        eventId,
+        userId: newId(),
+        status: 'PROCESSING',
+        rewards: [],
+        slotKey: `${eventId}:${i}`,
+        createdAt: new Date(base + i * 1000),
+      };
+    });
+    await connection.collection('claims').insertMany(processing);
+    const decided = processing.filter((_, i) => i % 10 === 0);
+    await connection.collection('claim_decisions').insertMany(
+      decided.map((claim) => ({
+        claimId: claim._id.toString(),
+        fromStatus: 'PROCESSING',
+        toStatus: 'GRANTED',
+        decidedBy: 'system',
+        at: new Date(claim.createdAt.getTime() + 500),
+        appliedAt: new Date(claim.createdAt.getTime() + 500),
+      })),
+    );
+    const auditor = t.as('AUDITOR');
+    const exported = await counted(() =>
+      t.app.inject({
+        method: 'GET',
+        url: `/claims/export?eventId=${eventId}`,
+        headers: { authorization: `Bearer ${auditor.token}` },
+      }),
+    );
+    expect(exported.result.statusCode).toBe(200);
+    const rows = exported.result.body.trimEnd().split('\r\n').slice(1);
+    expect(rows).toHaveLength(450);
+    const granted = new Set(decided.map((claim) => claim._id.toString()));
+    for (const row of rows) {
+      const [id, , , status] = row.split(',');
+      expect(status, id).toBe(granted.has(id!) ? 'GRANTED' : 'PENDING');
+    }
+    expect(exported.commands.filter((command) => command === 'find claim_decisions')).toHaveLength(3);
   });
 });
