@@ -103,7 +103,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
     },
     upstreamTimeoutMs: reader.int('UPSTREAM_TIMEOUT_MS', { default: 10_000, min: 100, max: 300_000 }),
-    upstreamBodyIdleTimeoutMs: reader.int('UPSTREAM_BODY_IDLE_TIMEOUT_MS', { default: 60_000, min: 100, max: 600_000 }),
+    upstreamBodyIdleTimeoutMs: reader.int('UPSTREAM_BODY_IDLE_TIMEOUT_MS', { default: 120_000, min: 100, max: 600_000 }),
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
     upstreamResolveIntervalMs: reader.int('UPSTREAM_RESOLVE_INTERVAL_MS', { default: 5_000, min: 0, max: 600_000 }),
