@@ -165,6 +165,32 @@ describe('AdmissionGate Retry-After', () => {
     for (let i = 0; i < 200; i++) expect((await shedOnce()).retryAfterSeconds).toBeLessThanOrEqual(5);
   });
 
+  it('counts only a full gate shedding as a spell: one late claim every 9 s does not make the next crowd wait up to 30 s', async () => {
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({
+      maxInFlight: 1,
+      maxQueued: 0,
+      queueTimeoutMs: 5_000,
+      maxRetryAfterSeconds: 30,
+      now: () => clock.now,
+      random: () => 0.999,
+    });
+    // For three minutes, with the gate idle, one claim every 9 s reaches it past its time to start (a client
+    // that sends its request slowly, or a gateway that gave up on it): each is shed, and nobody else is.
+    for (let second = 0; second <= 180; second += 9) {
+      expect(gate.shedLate().retryAfterSeconds).toBeLessThanOrEqual(5);
+      await expect(gate.run(() => Promise.resolve(), { waitedMs: 6_000 })).rejects.toBeInstanceOf(ShedError);
+      clock.now += 9_000;
+    }
+    // Then a crowd fills the gate: its first seconds are told at most 5 s, as any crowd's.
+    void gate.run(() => new Promise(() => undefined));
+    for (let i = 0; i < 50; i++) {
+      const shed = (await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught)) as ShedError;
+      expect(shed).toBeInstanceOf(ShedError);
+      expect(shed.retryAfterSeconds).toBeLessThanOrEqual(5);
+    }
+  });
+
   it("rounds a turn up with the probability of its fraction of a second, so one second's crowd does not come back at once", async () => {
     const up = await busyGate({ random: 0.999 });
     const delays: number[] = [];

@@ -35,7 +35,7 @@ const RECENT_MS = 2_000;
 /**
  * The longest Retry-After in a spell of shedding's first seconds (s), and how fast it grows after: a spell
  * that has lasted T seconds bounds it at T / RETRY_BOUND_GROWTH (never past maxRetryAfterSeconds). A spell
- * ends after SPELL_GAP_MS without a shed claim.
+ * ends after SPELL_GAP_MS without a claim shed by a full gate.
  */
 const FIRST_RETRY_BOUND_S = 5;
 const RETRY_BOUND_GROWTH = 4;
@@ -140,10 +140,16 @@ export class AdmissionGate {
    * machine than the claims did. Each claim is still told its turn when that comes sooner.
    */
   private retryBoundSeconds(now: number): number {
-    if (now - this.lastShedAt > SPELL_GAP_MS) this.spellSince = now;
-    this.lastShedAt = now;
+    // Only a full gate's shedding makes or lengthens a spell: a lone claim shed for arriving too late (a slow
+    // client, one every few seconds) would otherwise keep a spell going on an idle gate, and the next crowd
+    // would be told up to the longest delay from its first second.
+    if (this.inFlight >= this.limits.maxInFlight) {
+      if (now - this.lastShedAt > SPELL_GAP_MS) this.spellSince = now;
+      this.lastShedAt = now;
+    }
+    const spellMs = now - this.lastShedAt > SPELL_GAP_MS ? 0 : now - this.spellSince;
     const ceiling = Math.max(1, this.limits.maxRetryAfterSeconds ?? 30);
-    const grown = Math.floor((now - this.spellSince) / 1000 / RETRY_BOUND_GROWTH);
+    const grown = Math.floor(spellMs / 1000 / RETRY_BOUND_GROWTH);
     return Math.min(ceiling, Math.max(FIRST_RETRY_BOUND_S, grown));
   }
 
