@@ -47,4 +47,17 @@ describe('OwedAnswers', () => {
     expect(owed.has('u4', 'd')).toBe(false);
     expect(owed.size).toBe(0);
   });
+
+  it('no longer lets a key past the arrival check once its time is up, though nobody asked for it since', () => {
+    let now = 0;
+    const owed = new OwedAnswers(10, 1_000, () => now);
+    owed.owe('u1', 'k');
+    now = 500;
+    owed.owe('u2', 'j');
+    now = 1_000;
+    // The (u1, k) pair is forgotten: a request with the key alone is shed on arrival like any other.
+    expect(owed.mayBeOwed('k')).toBe(false);
+    expect(owed.mayBeOwed('j')).toBe(true);
+    expect(owed.size).toBe(1);
+  });
 });

@@ -32,6 +32,7 @@ export class OwedAnswers {
 
   /** Whether some player may be owed an answer for this Idempotency-Key header (before the token is checked). */
   mayBeOwed(header: string | string[] | undefined): boolean {
+    this.forgetExpired();
     return typeof header === 'string' && this.keys.has(header);
   }
 
@@ -60,6 +61,19 @@ export class OwedAnswers {
   settle(userId: string, key: string): void {
     const id = pairOf(userId, key);
     if (this.owed.has(id)) this.remove(id, key);
+  }
+
+  /**
+   * Forgets the pairs whose time is up, oldest first (the map is in the order they were owed, each for the same
+   * time): else a key nobody asked for again would let requests with it past the arrival check until the bound
+   * pushed it out.
+   */
+  private forgetExpired(): void {
+    const now = this.now();
+    for (const [id, until] of this.owed) {
+      if (until > now) return;
+      this.remove(id, id.slice(id.indexOf('\n') + 1));
+    }
   }
 
   private remove(id: string, key: string): void {
