@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsArray, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from './errors.js';
-import { createValidationPipe, parsedValueFacts, shadowedKeysOf } from './validation.js';
+import { VISIBLE_CHARACTER, createValidationPipe, parsedValueFacts, shadowedKeysOf } from './validation.js';
 
 class ItemDto {
   @IsString()
@@ -193,5 +193,30 @@ describe('parsedValueFacts', () => {
     expect(shadowedOnly.nullPath).toBeUndefined();
     expect([...shadowedOnly.shadowed.values()].map(shadowedKeysOf)).toEqual([['valueOf'], ['toString']]);
     expect(parsedValueFacts(value, { nulls: true, shadowed: false })).toEqual({ nullPath: 'b[0].c', shadowed: new Map() });
+  });
+});
+
+describe('VISIBLE_CHARACTER', () => {
+  it('is not found in text that shows as nothing: controls, variation selectors, the grapheme joiner, other ignorables', () => {
+    for (const blank of [
+      ' \t ',
+      '\u200b',
+      '\u200d\u3164 ',
+      '\u115f\u1160\uffa0\u2800',
+      '\u0001\u0085',
+      '\ufe0f\ufe0f',
+      '\u034f',
+      '\u17b4\u180b',
+      '\u2065',
+      '\u{e0100}',
+    ]) {
+      expect(VISIBLE_CHARACTER.test(blank), JSON.stringify(blank)).toBe(false);
+    }
+  });
+
+  it('is found in text that shows, emoji sequences and combining marks included', () => {
+    for (const shown of ['a', '한', '😀', '\u{1f3f3}\ufe0f\u200d\u{1f308}', 'e\u0301', '\u200b7-day']) {
+      expect(VISIBLE_CHARACTER.test(shown), JSON.stringify(shown)).toBe(true);
+    }
   });
 });

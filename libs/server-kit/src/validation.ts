@@ -2,12 +2,14 @@ import { type ArgumentMetadata, type ValidationError, ValidationPipe } from '@ne
 import { CommonErrorCode, DomainError } from './errors.js';
 
 /**
- * A character that shows: not white space, not a format character (zero-width space and joiners, bidi marks,
- * the BOM, soft hyphen: Unicode's Cf) and not one of the fillers games see used for blank-looking names (the
- * Hangul fillers, the blank Braille pattern). A title, a name or a review note must hold one: made only of
- * such characters it shows as nothing in a list or in the audit log, as a title of spaces would.
+ * A character that shows: not white space, not a control character (Cc), not a format character (zero-width
+ * space and joiners, bidi marks, the BOM, soft hyphen: Unicode's Cf), not one that Unicode says renders as
+ * nothing (Default_Ignorable_Code_Point: the Hangul fillers games see used for blank-looking names, variation
+ * selectors, the combining grapheme joiner) and not the blank Braille pattern. A title, a name or a review
+ * note must hold one: made only of such characters it shows as nothing in a list or in the audit log, as a
+ * title of spaces would.
  */
-export const VISIBLE_CHARACTER = /[^\s\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/u;
+export const VISIBLE_CHARACTER = /[^\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {
