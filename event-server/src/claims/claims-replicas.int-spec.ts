@@ -135,6 +135,9 @@ describe('a replica that told a client its keyed claim is still running', () => 
       AUTH_JWKS_URL: a.issuer.jwksUrl,
       CLAIM_MAX_IN_FLIGHT: '1',
       CLAIM_MAX_QUEUED: '0',
+      // Two claim requests that count, then one a minute (see the last test).
+      CLAIM_PLAYER_BURST: '2',
+      CLAIM_PLAYER_PER_MINUTE: '1',
     });
   });
 
@@ -200,5 +203,34 @@ describe('a replica that told a client its keyed claim is still running', () => 
     expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: stranger!.id })).toBe(0);
     expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: player!.id })).toBe(1);
     expect(await remainingOf(a, event.id, operator)).toEqual([3]);
+  });
+
+  it("counts an owed key's reads against the player's claim rate while the key has no outcome", async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [player] = await eligibleUsers(a, operator, 1);
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, event.id, player!, 'stalled-tap');
+    await stall.untilStalled();
+    const resent = await b.app.inject({
+      method: 'POST',
+      url: `/events/${event.id}/claims`,
+      headers: { authorization: `Bearer ${player!.token}`, 'idempotency-key': 'stalled-tap', [RESENT_AFTER_DROP_HEADER]: '1' },
+    });
+    expect(resent.statusCode).toBe(409);
+    try {
+      // Each retry reads the key outside the gate and is told it is still running; a client retrying at once
+      // meets the rate (two, then one a minute) rather than reading the store without bound.
+      const retries = [];
+      for (let i = 0; i < 3; i++) retries.push(await claim(b, event.id, player!, 'stalled-tap'));
+      expect(retries.map((reply) => `${reply.status} ${String(reply.body.code)}`)).toEqual([
+        '409 IDEMPOTENCY_IN_PROGRESS',
+        '409 IDEMPOTENCY_IN_PROGRESS',
+        '429 TOO_MANY_REQUESTS',
+      ]);
+    } finally {
+      stall.release();
+    }
+    expect((await first).status).toBe(201);
   });
 });

@@ -44,10 +44,14 @@ const LATE_WARNING_EVERY_MS = 10_000;
  */
 const ANSWER_MARGIN_MS = 500;
 
-/** How far a claim request got: admitted past the gate, and deciding (rather than replaying a key's answer). */
+/**
+ * How far a claim request got: admitted past the gate, deciding (rather than replaying a key's answer), and
+ * reading an owed key's outcome outside the gate (see OwedAnswers).
+ */
 interface ClaimRun {
   decided: boolean;
   admitted: boolean;
+  readOwed: boolean;
 }
 
 /** Slot keys remembered as held for good (about 100 bytes each). */
@@ -156,7 +160,7 @@ export class ClaimsService {
     if (wait !== undefined) throw tooManyRequests('claim requests', wait);
     // Only a request that decides (and so records) a claim uses up the player's rate: a replay of a key's
     // answer, a poll of a key in progress and a shed request give theirs back.
-    const run = { decided: false, admitted: false };
+    const run: ClaimRun = { decided: false, admitted: false, readOwed: false };
     // A second tap of a player while their first is in flight in this process waits for it (outside the
     // gate, at most the queue's time limit, which the wait counts against), then is usually told at once
     // that the slot is held: one refusal insert instead of a read, a refused insert and a read of the slot.
@@ -181,7 +185,9 @@ export class ClaimsService {
       waited += performance.now() - since;
     }
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
-      if (charged && !run.decided) this.playerRate.refund(userId);
+      // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
+      // while its key has no outcome would otherwise make reads without bound, none of them shed.
+      if (charged && !run.decided && !run.readOwed) this.playerRate.refund(userId);
     });
     const entry = {
       done: attempt.then(
@@ -296,9 +302,12 @@ export class ClaimsService {
     // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
     // A retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers) gets its outcome once
-    // there is one, even while the gate sheds: one read, outside the gate. While there is none (its request is
-    // still running, or its dead owner recorded nothing), the gate decides as for any claim.
+    // there is one, even while the gate sheds: outside the gate, one read of the key (two more while it is still
+    // in progress: what its request recorded, and whether its owner lives), counted against the player's claim
+    // rate. While there is none (its request is still running, or its dead owner recorded nothing), the gate
+    // decides as for any claim.
     if (!resentAfterDrop && idempotencyKey !== undefined && this.owedAnswers.has(userId, idempotencyKey)) {
+      run.readOwed = true;
       const owed = await this.idempotency.find(userId, idempotencyKey);
       if (owed) {
         try {

@@ -4,11 +4,12 @@ export const OWED_ANSWER_TTL_MS = 5 * 60 * 1000;
 
 /**
  * Keyed claims this process answered 409 IDEMPOTENCY_IN_PROGRESS: it told the client that the claim may be
- * recorded and to ask again, so it owes that client the outcome. At a launch a retry of such a key was shed
+ * recorded and to ask again, so it owes that client the outcome (this process only: the gateway may send the
+ * retry to another replica, which sheds it as before). At a launch a retry of such a key was shed
  * with 503 CLAIMS_BUSY like a new tap for as long as the crowd lasted (up to minutes after the claim had been
  * granted, for the keys of a replica killed mid-burst that the gateway resent here), while players who tapped
  * later were already told OUT_OF_STOCK. A retry of an owed key is not shed on arrival: its stored outcome is
- * read (one read) and answered; only a key that still has no outcome goes to the gate, as any claim.
+ * read (counted against the player's claim rate) and answered; only a key that still has no outcome goes to the gate, as any claim.
  * The arrival check has only the header (the token is not verified yet), so it looks up the key alone; the
  * claim path then asks for the (user, key) pair, so someone else's key gets a request no further than the
  * gate. Bounded: the oldest are forgotten first, each after OWED_ANSWER_TTL_MS, and a key is forgotten once
