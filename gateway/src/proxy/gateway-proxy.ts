@@ -146,6 +146,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         onReplicaBack: (origin) =>
           fastify.log.info({ upstream, replica: origin }, 'upstream replica answers again: back in rotation'),
         mayResendAfterDrop: (request) => carriesHonouredKey(table, request),
+        // A client's retries with a key reach the replica that answered it (see ReplicaPool).
+        sameReplicaPerKey: true,
         onResent: (origin, error, requestId) =>
           fastify.log.warn(
             { upstream, replica: origin, code: (error as { code?: unknown }).code, reqId: requestId },

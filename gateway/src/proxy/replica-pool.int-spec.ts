@@ -10,7 +10,7 @@ import { rawRequest } from '../testing/raw-http.js';
 import { systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
-import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer } from './replica-pool.js';
+import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, replicaIndexOfKey } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
@@ -77,6 +77,7 @@ function poolOf(
     probeTimeoutMs?: number;
     probeIntervalMs?: number;
     mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
+    sameReplicaPerKey?: boolean;
   } = {},
 ) {
   const downs: string[] = [];
@@ -98,6 +99,7 @@ function poolOf(
     probeTimeoutMs: options.probeTimeoutMs,
     probeIntervalMs: options.probeIntervalMs,
     mayResendAfterDrop: options.mayResendAfterDrop,
+    sameReplicaPerKey: options.sameReplicaPerKey,
     onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
@@ -158,6 +160,58 @@ function send(
 }
 
 describe('ReplicaPool', () => {
+  it('sends every request with one Idempotency-Key to the replica the key goes to, and the others in turn', async () => {
+    const keyed = (request: { headers: unknown }) =>
+      typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
+    const clock = { now: 1_000_000 };
+    const { pool } = poolOf([one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true, now: () => clock.now });
+    const keys = Array.from({ length: 8 }, (_, index) => `tap-${index}`);
+    const claimWith = (key: string, round: number) =>
+      send(pool, { method: 'POST', path: `/c/${key}/${round}`, headers: { 'idempotency-key': key }, body: '' });
+    for (let round = 0; round < 3; round++) {
+      for (const key of keys) {
+        expect(await claimWith(key, round)).toMatchObject({ status: 200 });
+        // Requests without a key still take turns in between.
+        expect(await send(pool, { path: `/plain/${key}/${round}` })).toMatchObject({ status: 200 });
+      }
+    }
+    const replicaOf = (key: string) =>
+      [one, two].filter((replica) => replica.seen.some((seen) => seen.url?.startsWith(`/c/${key}/`)));
+    for (const key of keys) {
+      // All three requests with the key, at the replica it hashes to.
+      const [only, ...others] = replicaOf(key);
+      expect(others, key).toEqual([]);
+      expect(only, key).toBe([one, two][replicaIndexOfKey(key, 2)]);
+      expect(
+        only!.seen.filter((seen) => seen.url?.startsWith(`/c/${key}/`)),
+        key,
+      ).toHaveLength(3);
+    }
+    // Random keys spread over both, as turns do; the plain requests alternated.
+    expect(new Set(keys.map((key) => replicaIndexOfKey(key, 2))).size).toBe(2);
+    expect(one.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
+    expect(two.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
+  });
+
+  it('sends a key whose replica is out of rotation to the next one, the same for every request with it', async () => {
+    const keyed = (request: { headers: unknown }) =>
+      typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
+    // A key that goes to the refusing replica first (index 0 of three).
+    const key = Array.from({ length: 100 }, (_, index) => `k-${index}`).find((each) => replicaIndexOfKey(each, 3) === 0)!;
+    const { pool, downs } = poolOf([dead, one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
+    for (let round = 0; round < 4; round++) {
+      expect(
+        await send(pool, { method: 'POST', path: `/k/${round}`, headers: { 'idempotency-key': key }, body: '' }),
+      ).toMatchObject({
+        status: 200,
+      });
+    }
+    expect(downs).toEqual([dead]);
+    // The replica after the refusing one, every time: not one request elsewhere.
+    expect(one.seen.map((seen) => seen.url)).toEqual(['/k/0', '/k/1', '/k/2', '/k/3']);
+    expect(two.seen).toEqual([]);
+  });
+
   it('takes turns over the replicas', async () => {
     const { pool } = poolOf([one.url, two.url]);
     for (let index = 0; index < 6; index++) expect(await send(pool, { path: `/n/${index}` })).toMatchObject({ status: 200 });
@@ -791,13 +845,14 @@ describe('the gateway with several replicas per upstream', () => {
   it('sends a claim with an Idempotency-Key that a replica dropped unanswered to another replica (only there)', async () => {
     await withDroppingFirst(async (otherGateway) => {
       const user = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
-      const keyed = { ...user, 'idempotency-key': 'launch-1' };
-      // Round robin: the first request of this gateway goes to the dropping replica, then to the live one.
+      // A key that goes to the dropping replica first (the gateway sends each key to its own replica).
+      const key = Array.from({ length: 100 }, (_, index) => `launch-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      const keyed = { ...user, 'idempotency-key': key };
       const claim = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers: keyed, body: '{}' });
       expect(claim.status).toBe(200);
       expect(dropped).toBe(1);
       expect(one.seen).toEqual([expect.objectContaining({ method: 'POST', url: '/events/e1/claims' })]);
-      expect(one.seen[0]?.headers['idempotency-key']).toBe('launch-1');
+      expect(one.seen[0]?.headers['idempotency-key']).toBe(key);
 
       // A route whose upstream does not honour the key: the drop is answered 502, never sent again.
       const operator = {

@@ -169,6 +169,24 @@ export interface ReplicaPoolOptions {
   mayResendAfterDrop?: (request: { method: string; path: string; headers: unknown }) => boolean;
   /** Told when a request is sent again after a drop (for the log), with the request's x-request-id. */
   onResent?: (origin: string, error: Error, requestId: string | undefined) => void;
+  /**
+   * Requests idempotent by their key (`mayResendAfterDrop`) go to the replica their Idempotency-Key hashes to
+   * (or, that one out of rotation, the next in order), not to the next in turn: a client's retries with a key
+   * reach the replica that answered it, which answers a key it said was still running rather than shedding the
+   * retry (the event server's OwedAnswers), where with N replicas in turn only one retry in N did. Keys are
+   * chosen by clients at random, so they spread over the replicas as turns do.
+   */
+  sameReplicaPerKey?: boolean;
+}
+
+/** Which of `count` replicas a key goes to first (FNV-1a over its characters; see sameReplicaPerKey). */
+export function replicaIndexOfKey(key: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) {
+    hash ^= key.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
 }
 
 interface Replica {
@@ -355,6 +373,8 @@ export class ReplicaPool {
     let dropped: Error | undefined;
     // Whether a replica out of rotation was tried: one per request at most (see pick).
     let triedOutOfRotation = false;
+    // Where the replicas are walked from: the key's own replica (sameReplicaPerKey), else the next in turn.
+    const from = this.options.sameReplicaPerKey ? this.keyedStart(options) : undefined;
     const attempt = (replica: Replica): void => {
       const sentAt = this.now();
       if (replica.downUntil > sentAt) triedOutOfRotation = true;
@@ -377,12 +397,12 @@ export class ReplicaPool {
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
-          const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation) : undefined;
+          const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
           dropped ??= error;
           // Not when the time is up: the client is told of the drop (the request may have been acted on).
-          const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation) : undefined;
+          const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
           if (next) {
             const headers = options.headers as Record<string, unknown> | undefined;
             const requestId = headers?.['x-request-id'];
@@ -397,10 +417,18 @@ export class ReplicaPool {
         else callback(null, data);
       });
     };
-    const first = this.pick(tried, true);
+    const first = this.pick(tried, true, from);
     // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
     if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
     else attempt(first);
+  }
+
+  /** The index of the replica a request idempotent by its key goes to first; undefined for any other request. */
+  private keyedStart(options: RequestOptions): number | undefined {
+    if (this.replicas.length < 2) return undefined;
+    const key = (options.headers as Record<string, unknown> | undefined)?.['idempotency-key'];
+    if (typeof key !== 'string' || !this.mayResend(options)) return undefined;
+    return replicaIndexOfKey(key, this.replicas.length);
   }
 
   private mayResend(options: RequestOptions): boolean {
@@ -418,17 +446,19 @@ export class ReplicaPool {
    * restarted a moment before the other died), when `outOfRotation` allows: one such try per request, so that
    * with every replica down a request costs one connect attempt, not one per replica. A frozen replica is
    * never picked: it comes back through a probe. The same for a first attempt and for a request sent on;
-   * undefined once every replica was tried or is frozen.
+   * undefined once every replica was tried or is frozen. Walked from the next in turn, or from `from` (a
+   * key's own replica: see sameReplicaPerKey), which leaves the turn as it is.
    */
-  private pick(tried: Set<Replica>, outOfRotation: boolean): Replica | undefined {
+  private pick(tried: Set<Replica>, outOfRotation: boolean, from?: number): Replica | undefined {
     const now = this.now();
     const count = this.replicas.length;
+    const start = from === undefined ? this.turn : from % count;
     let soonest: Replica | undefined;
     for (let step = 0; step < count; step++) {
-      const replica = this.replicas[(this.turn + step) % count] as Replica;
+      const replica = this.replicas[(start + step) % count] as Replica;
       if (tried.has(replica) || replica.frozen) continue;
       if (replica.downUntil <= now) {
-        this.turn = (this.turn + step + 1) % count;
+        if (from === undefined) this.turn = (start + step + 1) % count;
         return replica;
       }
       if (soonest === undefined || replica.downUntil < soonest.downUntil) soonest = replica;
