@@ -2,6 +2,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  type Actor,
   claim,
   createClaimableEvent,
   eligibleUsers,
@@ -149,22 +150,30 @@ describe('a replica that told a client its keyed claim is still running', () => 
     await Promise.all([a?.close(), b?.close()]);
   });
 
+  /**
+   * The player's keyed claim has taken its key on replica a, which stalls before recording anything; the
+   * gateway resends it to b (a dropped it, as far as the gateway can tell), and b answers for the key: 409,
+   * still running. `first` is a's answer once `stall` is released.
+   */
+  async function toldStillRunning(eventId: string, player: Actor, key: string) {
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, eventId, player, key);
+    await stall.untilStalled();
+    const resent = await b.app.inject({
+      method: 'POST',
+      url: `/events/${eventId}/claims`,
+      headers: { authorization: `Bearer ${player.token}`, 'idempotency-key': key, [RESENT_AFTER_DROP_HEADER]: '1' },
+    });
+    expect(resent.statusCode).toBe(409);
+    expect(resent.json()).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    return { first, stall };
+  }
+
   it('answers the retry of that key with its outcome while its gate is full; nobody else gets past the gate', async () => {
     const operator = a.as('OPERATOR');
     const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
     const [player, holder, stranger] = await eligibleUsers(a, operator, 3);
-    // Replica a has taken the player's key and recorded nothing yet.
-    const stall = stallAtKeyTaken(a);
-    const first = claim(a, event.id, player!, 'launch-tap');
-    await stall.untilStalled();
-    // The gateway resends the claim to b (a dropped it, as far as the gateway can tell): b answers for the key.
-    const resent = await b.app.inject({
-      method: 'POST',
-      url: `/events/${event.id}/claims`,
-      headers: { authorization: `Bearer ${player!.token}`, 'idempotency-key': 'launch-tap', [RESENT_AFTER_DROP_HEADER]: '1' },
-    });
-    expect(resent.statusCode).toBe(409);
-    expect(resent.json()).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    const { first, stall } = await toldStillRunning(event.id, player!, 'launch-tap');
     // Replica a records the grant; then another player's claim fills b's gate.
     stall.release();
     const granted = await first;
@@ -209,15 +218,7 @@ describe('a replica that told a client its keyed claim is still running', () => 
     const operator = a.as('OPERATOR');
     const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
     const [player] = await eligibleUsers(a, operator, 1);
-    const stall = stallAtKeyTaken(a);
-    const first = claim(a, event.id, player!, 'stalled-tap');
-    await stall.untilStalled();
-    const resent = await b.app.inject({
-      method: 'POST',
-      url: `/events/${event.id}/claims`,
-      headers: { authorization: `Bearer ${player!.token}`, 'idempotency-key': 'stalled-tap', [RESENT_AFTER_DROP_HEADER]: '1' },
-    });
-    expect(resent.statusCode).toBe(409);
+    const { first, stall } = await toldStillRunning(event.id, player!, 'stalled-tap');
     try {
       // Each retry reads the key outside the gate and is told it is still running; a client retrying at once
       // meets the rate (two, then one a minute) rather than reading the store without bound.
