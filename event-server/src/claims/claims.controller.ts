@@ -16,6 +16,7 @@ import {
   IDEMPOTENCY_KEY_HEADER,
   IdempotencyErrorCode,
   MAX_IDEMPOTENCY_KEY_LENGTH,
+  isIdempotencyInProgress,
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
 import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
@@ -142,7 +143,7 @@ export class EventClaimsController {
         // (1 s for a 503 that does not say; a 429 says, and the exception filter sends it as Retry-After).
         if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
         // The key's first request is still running (or died before recording its claim): ask again shortly.
-        if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
+        if (isIdempotencyInProgress(error)) {
           void reply.header('retry-after', '1');
         }
         throw error;

@@ -8,8 +8,8 @@ import type { EventRecord } from '../events/event.js';
 import { type ExecuteOptions, type IdempotentRequest, IdempotencyService } from '../idempotency/idempotency.service.js';
 import {
   IDEMPOTENCY_RETENTION_MS,
-  IdempotencyErrorCode,
   idempotencyInProgress,
+  isIdempotencyInProgress,
   requestHash,
 } from '../idempotency/idempotency.rules.js';
 import { payoutRecorded } from '../payout/payout.rules.js';
@@ -224,7 +224,7 @@ export class ClaimsService {
       this.owedAnswers.settle(userId, key);
       return outcome;
     } catch (error) {
-      if (error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
+      if (isIdempotencyInProgress(error)) {
         this.owedAnswers.owe(userId, key);
       } else if (error instanceof DomainError && error.status < 500 && error.status !== 429) {
         this.owedAnswers.settle(userId, key);
@@ -313,7 +313,7 @@ export class ClaimsService {
         try {
           return await this.idempotency.answerStored(this.keyed(eventId, userId, owed.key), owed, this.keyOptions);
         } catch (error) {
-          if (!(error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS)) throw error;
+          if (!isIdempotencyInProgress(error)) throw error;
         }
       }
     }

@@ -17,6 +17,11 @@ export function idempotencyInProgress(): DomainError {
     'A request with this Idempotency-Key is still running',
   );
 }
+
+/** Whether `error` is that 409 (idempotencyInProgress): not an outcome, the key's first request still runs. */
+export function isIdempotencyInProgress(error: unknown): boolean {
+  return error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS;
+}
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Kept at least 24 h; deleted once older than this. */
 export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;

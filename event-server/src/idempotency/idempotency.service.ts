@@ -10,6 +10,7 @@ import {
   IdempotencyErrorCode,
   RetryUnder,
   idempotencyInProgress,
+  isIdempotencyInProgress,
 } from './idempotency.rules.js';
 import { InstanceLiveness } from './instance-liveness.js';
 
@@ -142,7 +143,7 @@ export class IdempotencyService {
       // A refusal is an outcome like any other; anything else leaves the key IN_PROGRESS for the reconciler,
       // which can tell from the database whether the request got as far as recording something.
       // Except "still in progress" (an earlier run of this request is unfinished): not an outcome at all.
-      if (error instanceof DomainError && error.status < 500 && error.code !== IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS) {
+      if (error instanceof DomainError && error.status < 500 && !isIdempotencyInProgress(error)) {
         await this.keys.complete(started.id, {
           error: {
             status: error.status,
@@ -151,7 +152,7 @@ export class IdempotencyService {
             ...(error.details !== undefined && { details: error.details }),
           },
         });
-      } else if (!(error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS)) {
+      } else if (!isIdempotencyInProgress(error)) {
         // Nothing runs for the key any more: its next request here takes it over (see abandoned).
         this.noteAbandoned(started.id);
       }
