@@ -42,17 +42,16 @@ export class OwedAnswers {
     const until = this.owed.get(id);
     if (until === undefined) return false;
     if (until > this.now()) return true;
-    this.remove(id, key);
+    this.remove(id);
     return false;
   }
 
   owe(userId: string, key: string): void {
     const id = pairOf(userId, key);
     // Owed again: moved to the newest end, with a new time.
-    if (this.owed.has(id)) this.remove(id, key);
+    if (this.owed.has(id)) this.remove(id);
     while (this.owed.size >= this.kept) {
-      const oldest = this.owed.keys().next().value!;
-      this.remove(oldest, oldest.slice(oldest.indexOf('\n') + 1));
+      this.remove(this.owed.keys().next().value!);
     }
     this.owed.set(id, this.now() + this.ttlMs);
     this.keys.set(key, (this.keys.get(key) ?? 0) + 1);
@@ -61,7 +60,7 @@ export class OwedAnswers {
   /** The key's outcome was answered (or it can have none): nothing is owed for it any more. */
   settle(userId: string, key: string): void {
     const id = pairOf(userId, key);
-    if (this.owed.has(id)) this.remove(id, key);
+    if (this.owed.has(id)) this.remove(id);
   }
 
   /**
@@ -73,12 +72,14 @@ export class OwedAnswers {
     const now = this.now();
     for (const [id, until] of this.owed) {
       if (until > now) return;
-      this.remove(id, id.slice(id.indexOf('\n') + 1));
+      this.remove(id);
     }
   }
 
-  private remove(id: string, key: string): void {
+  /** Forgets a pair (`pairOf`), and its key's count with it. */
+  private remove(id: string): void {
     this.owed.delete(id);
+    const key = id.slice(id.indexOf('\n') + 1);
     const left = (this.keys.get(key) ?? 1) - 1;
     if (left > 0) this.keys.set(key, left);
     else this.keys.delete(key);
