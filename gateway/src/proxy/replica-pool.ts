@@ -373,8 +373,15 @@ export class ReplicaPool {
     let dropped: Error | undefined;
     // Whether a replica out of rotation was tried: one per request at most (see pick).
     let triedOutOfRotation = false;
-    // Where the replicas are walked from: the key's own replica (sameReplicaPerKey), else the next in turn.
-    const from = this.options.sameReplicaPerKey ? this.keyedStart(options) : undefined;
+    // Whether it is idempotent by its key: asked at most once per request (the gateway resolves the route for it).
+    let resendable: boolean | undefined;
+    const mayResend = (): boolean => (resendable ??= this.mayResend(options));
+    // Walked from the key's own replica (sameReplicaPerKey) rather than the next in turn.
+    const key = (options.headers as Record<string, unknown> | undefined)?.['idempotency-key'];
+    const from =
+      this.options.sameReplicaPerKey && typeof key === 'string' && this.replicas.length > 1 && mayResend()
+        ? replicaIndexOfKey(key, this.replicas.length)
+        : undefined;
     const attempt = (replica: Replica): void => {
       const sentAt = this.now();
       if (replica.downUntil > sentAt) triedOutOfRotation = true;
@@ -399,7 +406,7 @@ export class ReplicaPool {
           // Not when the time is up: the client is told of the refusal (nothing received it).
           const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
           if (next) return attempt(next);
-        } else if (error && replayable && isDroppedWithoutAnswer(error) && this.mayResend(options)) {
+        } else if (error && replayable && isDroppedWithoutAnswer(error) && mayResend()) {
           dropped ??= error;
           // Not when the time is up: the client is told of the drop (the request may have been acted on).
           const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
@@ -421,14 +428,6 @@ export class ReplicaPool {
     // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
     if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
     else attempt(first);
-  }
-
-  /** The index of the replica a request idempotent by its key goes to first; undefined for any other request. */
-  private keyedStart(options: RequestOptions): number | undefined {
-    if (this.replicas.length < 2) return undefined;
-    const key = (options.headers as Record<string, unknown> | undefined)?.['idempotency-key'];
-    if (typeof key !== 'string' || !this.mayResend(options)) return undefined;
-    return replicaIndexOfKey(key, this.replicas.length);
   }
 
   private mayResend(options: RequestOptions): boolean {
