@@ -3,6 +3,7 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { loadAuthConfig } from '../../auth-server/src/config/auth-config.js';
 import { loadEventConfig } from '../../event-server/src/config/event-config.js';
+import { LISTEN_BACKLOG } from '@reward/server-kit/http-app';
 import { loadGatewayConfig } from './config/gateway-config.js';
 
 // What can be checked of docker-compose.yml and the Dockerfile without a Docker engine (none runs on CI):
@@ -18,6 +19,7 @@ interface ComposeService {
   healthcheck?: unknown;
   depends_on?: Record<string, { condition?: string; required?: boolean }>;
   profiles?: string[];
+  sysctls?: Record<string, string | number>;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -110,6 +112,11 @@ describe('docker-compose.yml', () => {
     expect(event.AUTH_JWKS_URL).toBe(`http://auth:${auth.AUTH_PORT}/.well-known/jwks.json`);
     // Only the gateway may speak for a client's address, named by its service (resolved, not fixed).
     expect(auth.AUTH_TRUSTED_PROXIES).toBe('gateway');
+  });
+
+  it("lets the gateway's listen queue hold the backlog it asks for (a launch crowd connects at once)", () => {
+    // The kernel caps a listen backlog at net.core.somaxconn, which a container has its own of (4,096 by default).
+    expect(Number(compose.services.gateway?.sysctls?.['net.core.somaxconn'])).toBeGreaterThanOrEqual(LISTEN_BACKLOG);
   });
 
   it('gives each server settings it accepts, listening on every interface at the port its image was built for', () => {
