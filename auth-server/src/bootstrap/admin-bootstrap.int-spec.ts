@@ -89,6 +89,39 @@ describe('admin bootstrap', () => {
     expect(await restarted.get(AdminBootstrapService).ensureAdmin()).toEqual({ outcome: 'unchanged', userId: user.body.id });
   });
 
+  it('reports the grant to the audit log and relays the access version, as any role change, when an ADMIN had removed it', async () => {
+    const email = 'demoted-bootstrap-admin@example.com';
+    const password = 'the-bootstrap-password';
+    const first = await start({ ADMIN_EMAIL: email, ADMIN_PASSWORD: password });
+    const account = await db.collection('users').findOne({ email });
+    const id = String(account?._id);
+    // Another ADMIN takes the role away (the audited change).
+    const admin = await login(first, TEST_ADMIN.email, TEST_ADMIN.password);
+    const demoted = await call(first, 'PATCH', `/users/${id}/roles`, {
+      token: admin.body.accessToken as string,
+      body: { roles: ['USER'] },
+    });
+    expect(demoted.status).toBe(200);
+    const versionAfterDemotion = (await db.collection('users').findOne({ email }))?.accessVersion as number;
+
+    // The next start gives it back (ADMIN_PASSWORD is still its password): not silently.
+    await start({ ADMIN_EMAIL: email, ADMIN_PASSWORD: password });
+    const after = await db.collection('users').findOne({ email });
+    expect(after?.roles).toEqual(['USER', 'ADMIN']);
+    expect(after?.accessVersion).toBe(versionAfterDemotion + 1);
+    const audit = await db
+      .collection('outbox')
+      .find({ kind: 'AUDIT', 'payload.action': 'USER_ROLES_CHANGED', 'payload.targetId': id })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+    expect(audit.map((row) => row.payload as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ changes: { roles: { before: ['ADMIN'], after: ['USER'] } } }),
+      expect.objectContaining({ actorId: id, changes: { roles: { before: ['USER'], after: ['USER', 'ADMIN'] } } }),
+    ]);
+    const notices = await db.collection('outbox').find({ kind: 'ACCESS', 'payload.userId': id }).toArray();
+    expect(notices.map((row) => (row.payload as { accessVersion: number }).accessVersion)).toContain(after?.accessVersion);
+  });
+
   it('tolerates several instances bootstrapping a new admin at once', async () => {
     const email = 'parallel-admin@example.com';
     await Promise.all([1, 2, 3].map(() => start({ ADMIN_EMAIL: email })));

@@ -107,14 +107,35 @@ export class UsersService {
 
   /**
    * The configured admin account gaining ADMIN at boot (the server's own doing, not a staff change), only when
-   * `password` (ADMIN_PASSWORD) is its password: whoever set it holds the deployment's secret. True if granted.
+   * `password` (ADMIN_PASSWORD) is its password: whoever set it holds the deployment's secret. True if granted
+   * (or held already). Made like any role change: under the role-change mutex, on the roles as they are now,
+   * reported to the audit log (the account itself as the actor: the holder of ADMIN_PASSWORD) and its access
+   * version relayed, in this call; if a row cannot be written the previous roles are put back and it throws.
+   * Unaudited, an ADMIN's removal of the role from this account came back silently at every restart.
    */
   async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
     const credentials = await this.users.findCredentialsByEmail(user.email);
     if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
-    const change = await this.users.replaceRoles(user.id, [...new Set([...user.roles, role])]);
-    if (!change) throw userNotFound(user.id);
-    return true;
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+      const current = await this.users.findById(user.id);
+      if (!current) throw userNotFound(user.id);
+      if (current.roles.includes(role)) return true;
+      lease.assertHeld();
+      const change = await this.users.replaceRoles(user.id, [...current.roles, role]);
+      if (!change) throw userNotFound(user.id);
+      const now = new Date();
+      try {
+        await this.outbox.enqueueRoleChange(
+          { actorId: user.id, targetId: user.id, before: change.before, after: change.user.roles },
+          now,
+        );
+        await this.outbox.enqueueAccessVersion(user.id, change.user.accessVersion, 'ROLES_CHANGED', now);
+      } catch (error) {
+        await this.users.replaceRoles(user.id, change.before).catch(() => undefined);
+        throw error;
+      }
+      return true;
+    });
   }
 
   async list(query: { role?: Role; page: number; limit: number }): Promise<Page<User>> {
