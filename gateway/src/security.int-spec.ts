@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { DOCS_CSP } from '@reward/server-kit/security-headers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_AUDIENCE, TEST_ISSUER, useGatewayWithFakes } from './testing/gateway-harness.js';
@@ -134,5 +135,39 @@ describe('access tokens at the gateway', () => {
       expect(reply.text).not.toContain(TEST_ISSUER);
       expect(reply.text).not.toContain(TEST_AUDIENCE);
     }
+  });
+});
+
+describe('the Host header at the gateway', () => {
+  /** Raw bytes on one connection, read until the gateway closes it. */
+  function rawBytes(bytes: string): Promise<string> {
+    const { port } = new URL(gateway.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers an HTTP/1.1 request without Host 400 with the error body, proxies nothing and closes the connection', async () => {
+    for (const request of ['GET /health HTTP/1.1\r\n\r\n', 'POST /auth/login HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}']) {
+      const answer = await rawBytes(request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1.1 400 /);
+      expect(head).toMatch(/\r\nconnection: close\r\n/i);
+      expect(head).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+      expect(JSON.parse(body!)).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'MALFORMED_REQUEST',
+        message: 'An HTTP/1.1 request must have a Host header',
+      });
+    }
+    expect(auth.seen).toHaveLength(0);
+    // HTTP/1.0 has no Host: still served.
+    expect(await rawBytes('GET /health HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /);
   });
 });

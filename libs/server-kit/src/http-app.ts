@@ -2,7 +2,7 @@ import { type LoggerService, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { rawAnswers } from './client-error.js';
+import { ClientErrorCode, rawAnswers } from './client-error.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { boundGracefulClose } from './graceful-close.js';
 import {
@@ -143,6 +143,8 @@ export async function createHttpApp(
     http: {
       headersTimeout: options.requestTimeouts?.headersMs ?? HEADERS_TIMEOUT_MS,
       connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      // Node alone answers an HTTP/1.1 request without Host with an empty 400; configureFastify answers it.
+      requireHostHeader: false,
     },
     trustProxy: proxies.setting,
     genReqId: requestIdOf,
@@ -236,6 +238,14 @@ export function configureFastify(fastify: FastifyInstance): void {
   // the raw response, as the security headers are (see installSecurityHeaders): no copy at send time.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is refused (Node's own refusal had no error body; see
+    // createHttpApp's requireHostHeader). First, so no route and no proxy works on it; the connection ends as
+    // Node ended it.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      reply.raw.setHeader('connection', 'close');
+      void reply.code(400).send(errorBody(400, ClientErrorCode.MALFORMED_REQUEST, 'An HTTP/1.1 request must have a Host header'));
+      return;
+    }
     if (request.url.includes('%00')) {
       void reply
         .code(400)
