@@ -134,6 +134,19 @@ describe('login throttling (failures only, per account and address, per account,
     expect(await db.collection('throttle_attempts').countDocuments({ ip: '192.0.2.200' })).toBe(0);
   });
 
+  it('counts an IPv6 client by its /64: a fresh address from the same network for every guess is the same client', async () => {
+    const victim = await account();
+    // One host's /64 (2001:db8:7:42::/64), a new address each time, written in several ways.
+    const guesses = ['2001:db8:7:42::1', '2001:db8:7:42:a:b:c:d', '2001:DB8:7:42:ffff:ffff:ffff:fffe'];
+    for (const ip of guesses) expect((await loginFrom(ip, victim.email, 'wrong-password')).status).toBe(401);
+    expectThrottled(await loginFrom('2001:db8:7:42::1234', victim.email, 'wrong-password'));
+    // Another /64 is another client; an IPv4-mapped address counts as its IPv4 address.
+    expect((await loginFrom('2001:db8:7:43::1', victim.email, victim.password)).status).toBe(200);
+    const mapped = await account();
+    for (let i = 0; i < 3; i += 1) expect((await loginFrom('203.0.113.70', mapped.email, 'wrong-password')).status).toBe(401);
+    expectThrottled(await loginFrom('::ffff:203.0.113.70', mapped.email, mapped.password));
+  });
+
   it('deletes attempts that left the window', async () => {
     await db
       .collection('throttle_attempts')
@@ -216,5 +229,23 @@ describe('registration throttling per address', () => {
       headers: { 'x-forwarded-for': '198.51.100.81' },
     });
     expect(other.status).toBe(201);
+  });
+
+  it('counts registrations from an IPv6 /64 together, whichever of its addresses each comes from', async () => {
+    const statuses = [];
+    for (let i = 0; i < 41; i += 1) {
+      const reply = await call(limited, 'POST', '/auth/register', {
+        body: { email: `v6-${i}@throttle.test`, password: 'password-123' },
+        headers: { 'x-forwarded-for': `2001:db8:9:9::${(i + 1).toString(16)}` },
+      });
+      statuses.push(reply.status);
+    }
+    expect(statuses.slice(0, 40)).toEqual(Array(40).fill(201));
+    expect(statuses[40]).toBe(429);
+    const elsewhere = await call(limited, 'POST', '/auth/register', {
+      body: { email: 'v6-elsewhere@throttle.test', password: 'password-123' },
+      headers: { 'x-forwarded-for': '2001:db8:9:a::1' },
+    });
+    expect(elsewhere.status).toBe(201);
   });
 });

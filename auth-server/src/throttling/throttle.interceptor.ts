@@ -1,4 +1,5 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import type { FastifyRequest } from 'fastify';
 import { type Observable, type OperatorFunction, catchError, from, mergeMap } from 'rxjs';
@@ -19,8 +20,9 @@ function settlingFailures<T>(settle: (error: unknown) => Promise<void>): Operato
 }
 
 /**
- * Throttles `POST /auth/login` (see LoginThrottleService) by the client address (`request.ip`: X-Forwarded-For
- * is believed only from AUTH_TRUSTED_PROXIES) and the email the body names. An interceptor, not a guard: it
+ * Throttles `POST /auth/login` (see LoginThrottleService) by the client (`request.ip`: X-Forwarded-For is
+ * believed only from AUTH_TRUSTED_PROXIES; an IPv6 address by its /64, clientKeyOf, since one host is commonly
+ * given a whole /64 and could otherwise take a fresh address for every guess) and the email the body names. An interceptor, not a guard: it
  * must see how the login ended (only INVALID_CREDENTIALS counts), and it runs before validation and bcrypt.
  */
 @Injectable()
@@ -40,13 +42,14 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
     const account = normaliseEmail(email).slice(0, 254);
-    const verdict: AttemptVerdict = await this.throttle.beginLogin(account, request.ip);
+    const client = clientKeyOf(request.ip);
+    const verdict: AttemptVerdict = await this.throttle.beginLogin(account, client);
     if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
     return next.handle().pipe(
       // Only here, after the password matched, does the address become known for the account.
       mergeMap(async (value: unknown) => {
-        await this.throttle.succeeded(attemptId, account, request.ip);
+        await this.throttle.succeeded(attemptId, account, client);
         return value;
       }),
       settlingFailures(async (error) => {
@@ -58,7 +61,7 @@ export class LoginThrottleInterceptor implements NestInterceptor {
 }
 
 /**
- * Throttles `POST /auth/register` per client address; every attempt counts (it also limits email probing),
+ * Throttles `POST /auth/register` per client (an IPv4 address or an IPv6 /64, as logins); every attempt counts (it also limits email probing),
  * except one shed before its password was hashed (503 AUTH_BUSY: nothing was done, and its client is told
  * to come back).
  */
@@ -73,7 +76,7 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
-    const verdict = await this.throttle.beginRegistration(http.getRequest<FastifyRequest>().ip);
+    const verdict = await this.throttle.beginRegistration(clientKeyOf(http.getRequest<FastifyRequest>().ip));
     if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
     const { attemptId } = verdict;
     return next.handle().pipe(
