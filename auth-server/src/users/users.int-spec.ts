@@ -65,6 +65,34 @@ describe('POST /auth/register', () => {
     expect(second.body).toMatchObject({ statusCode: 409, error: 'Conflict', code: 'EMAIL_TAKEN' });
   });
 
+  it('refuses invisible formatting characters in the email and bidirectional ones in the nickname with 400, creating nothing', async () => {
+    const before = await userCount();
+    for (const email of [
+      'admin\u200b@example.com',
+      '\u202eadmin@example.com',
+      'ad\u00admin@example.com',
+      'ad\ufeffmin@example.com',
+    ]) {
+      const reply = await call(app, 'POST', '/auth/register', { body: { email, password: 'password-123' } });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+      expect(JSON.stringify(reply.body.message)).toContain('email must not contain invisible formatting characters');
+    }
+    for (const nickname of ['\u202enimda', 'ad\u2066min\u2069', 'x\u200fy']) {
+      const reply = await call(app, 'POST', '/auth/register', {
+        body: { email: uniqueEmail(), password: 'password-123', nickname },
+      });
+      expect(reply.status).toBe(400);
+      expect(JSON.stringify(reply.body.message)).toContain('nickname must not contain bidirectional formatting characters');
+    }
+    expect(await userCount()).toBe(before);
+    // A zero-width joiner (an emoji family, several scripts) is still a nickname.
+    const family = await call(app, 'POST', '/auth/register', {
+      body: { email: uniqueEmail(), password: 'password-123', nickname: '\u{1F468}\u200d\u{1F469}\u200d\u{1F467}' },
+    });
+    expect(family.status).toBe(201);
+  });
+
   it('refuses a look-alike spelling of a taken email (combining accent, punycode domain) with 409, and logs in with either', async () => {
     const first = await register(app, { email: 'jos\u00e9@ex\u00e4mple.com', password: 'first-password' });
     expect(first.status).toBe(201);

@@ -27,18 +27,35 @@ export function NoControlCharacters(): PropertyDecorator {
   return Matches(NO_CONTROL_CHARACTERS, { message: ({ property }) => `${property} must not contain control characters` });
 }
 
+/**
+ * Unicode format characters (\p{Cf}: zero-width spaces and joiners, bidirectional marks and overrides, the BOM,
+ * the soft hyphen) draw nothing or reorder what follows: `admin\u200b@example.com` is another account that
+ * reads as `admin@example.com` in the users list an ADMIN grants roles from. No mailbox needs one.
+ */
+export const NO_FORMAT_CHARACTERS = /^[^\p{Cf}]*$/u;
+
+/**
+ * The characters that reorder the text around them (RFC 9839's bidi formatting characters: LRM, RLM, ALM,
+ * the embeddings, overrides and isolates): `\u202Enimda` shows as `admin`. Zero-width joiners stay allowed in a
+ * nickname (emoji sequences and several scripts need them).
+ */
+export const NO_BIDI_CONTROLS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u;
+
 export class RegisterUserDto {
   @ApiProperty({
     format: 'email',
     maxLength: 254,
     example: 'alice@example.com',
     description:
-      'One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode)',
+      'One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional)',
   })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? legacyEmailSpelling(value) : value))
   @IsString()
   @MaxLength(254)
   @IsEmail()
+  @Matches(NO_FORMAT_CHARACTERS, {
+    message: ({ property }) => `${property} must not contain invisible formatting characters (zero-width or bidirectional)`,
+  })
   email: string;
 
   @ApiProperty({
@@ -53,13 +70,19 @@ export class RegisterUserDto {
   @NoControlCharacters()
   password: string;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 32, example: 'alice', description: 'Trimmed; no control characters' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 32,
+    example: 'alice',
+    description: 'Trimmed; no control characters and no bidirectional formatting characters (they reorder the text shown)',
+  })
   @IsOptional()
   @Transform(trimmed)
   @IsString()
   @MinLength(1)
   @MaxLength(32)
   @NoControlCharacters()
+  @Matches(NO_BIDI_CONTROLS, { message: ({ property }) => `${property} must not contain bidirectional formatting characters` })
   nickname?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: "Another user's referral code", example: 'K7M2Q9XA' })

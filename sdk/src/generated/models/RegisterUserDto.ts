@@ -4,11 +4,11 @@
 /* eslint-disable */
 export type RegisterUserDto = {
   /**
-   * One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode)
+   * One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional)
    */
   email: string;
   /**
-   * Trimmed; no control characters
+   * Trimmed; no control characters and no bidirectional formatting characters (they reorder the text shown)
    */
   nickname?: string;
   /**
