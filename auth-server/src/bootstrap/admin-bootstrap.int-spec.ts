@@ -122,6 +122,18 @@ describe('admin bootstrap', () => {
     expect(notices.map((row) => (row.payload as { accessVersion: number }).accessVersion)).toContain(after?.accessVersion);
   });
 
+  it('several instances promoting the same account at once grant it once, with one audit row', async () => {
+    const email = 'parallel-promotion@example.com';
+    const user = await register(apps[0]!, { email, password: 'the-parallel-password' });
+    expect(user.status).toBe(201);
+    await Promise.all([1, 2, 3].map(() => start({ ADMIN_EMAIL: email, ADMIN_PASSWORD: 'the-parallel-password' })));
+    expect((await db.collection('users').findOne({ email }))?.roles).toEqual(['USER', 'ADMIN']);
+    const audit = await db
+      .collection('outbox')
+      .countDocuments({ kind: 'AUDIT', 'payload.action': 'USER_ROLES_CHANGED', 'payload.targetId': user.body.id });
+    expect(audit).toBe(1);
+  });
+
   it('tolerates several instances bootstrapping a new admin at once', async () => {
     const email = 'parallel-admin@example.com';
     await Promise.all([1, 2, 3].map(() => start({ ADMIN_EMAIL: email })));
