@@ -244,6 +244,38 @@ describe('store commands per claim', () => {
     expect(await claimsCollection.countDocuments({ unitKey: { $in: [`${rewardId}:1`, `${rewardId}:2`] } })).toBe(2);
   });
 
+  it("players' views of an event count its taken units once, however many ask: concurrent views share the count, later ones reuse it until this process takes a unit; staff's count every time", async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [
+        { type: 'POINT', name: 'On claims', quantity: 1, stock: 1_000 },
+        { type: 'POINT', name: 'In units', quantity: 1, stock: 1_000 },
+      ],
+    });
+    const [first, second] = await eligibleUsers(t, operator, 2);
+    expect((await claim(t, event.id, first!)).body.status).toBe('GRANTED');
+    const player = t.as('USER');
+    const view = (): Promise<{ status: number; body: { rewards: Array<{ remaining: number }> } }> =>
+      t.request('GET', `/events/${event.id}`, { token: player.token });
+    const counts = (commands: string[]): string[] => commands.filter((command) => command.startsWith('aggregate'));
+
+    // A crowd opening the event at once: one count per limited reward, not one per view.
+    const crowd = await counted(() => Promise.all(Array.from({ length: 10 }, view)));
+    for (const answer of crowd.result) expect(answer.body.rewards.map((reward) => reward.remaining)).toEqual([999, 999]);
+    expect(counts(crowd.commands)).toHaveLength(2);
+    // The next views reuse those counts.
+    const again = await counted(view);
+    expect(again.result.body.rewards.map((reward) => reward.remaining)).toEqual([999, 999]);
+    expect(counts(again.commands)).toEqual([]);
+    // A unit taken here is seen by the next view.
+    expect((await claim(t, event.id, second!)).body.status).toBe('GRANTED');
+    const afterClaim = await counted(view);
+    expect(afterClaim.result.body.rewards.map((reward) => reward.remaining)).toEqual([998, 998]);
+    expect(counts(afterClaim.commands)).toHaveLength(2);
+    // Staff read reports: counted every time.
+    const staff = await counted(() => t.request('GET', `/events/${event.id}/rewards`, { token: operator.token }));
+    expect(counts(staff.commands)).toHaveLength(2);
+  });
+
   it('a CSV export settles its PROCESSING claims with one read per chunk of 200 rows, not one per claim', async () => {
     const eventId = newId();
     const connection = t.app.get<Connection>(getConnectionToken());

@@ -11,7 +11,7 @@ import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from '
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventErrorCode } from './event.errors.js';
-import { rewardsFor } from '../rewards/reward.mapper.js';
+import { rewardsFor, seesExactStock } from '../rewards/reward.mapper.js';
 import { EventsService } from './events.service.js';
 
 const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIMEZONE, EventErrorCode.INVALID_CONDITION];
@@ -58,7 +58,7 @@ export class EventsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @CurrentUser() caller: AuthenticatedUser,
   ): Promise<EventDetailResponseDto> {
-    const event = await this.events.getWithRewards(id);
+    const event = await this.events.getWithRewards(id, { exact: seesExactStock(caller) });
     return { ...event, rewards: rewardsFor(caller, event.rewards) };
   }
 

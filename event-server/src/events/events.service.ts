@@ -78,9 +78,9 @@ export class EventsService {
     });
   }
 
-  async getWithRewards(id: string): Promise<EventDetailResponseDto> {
+  async getWithRewards(id: string, options: { exact: boolean }): Promise<EventDetailResponseDto> {
     const event = await this.require(id);
-    return toEventDetailResponse(event, await this.rewards.forEvent(id));
+    return toEventDetailResponse(event, await this.rewards.forEvent(id, options));
   }
 
   async list(query: ListEventsQueryDto): Promise<Page<EventResponseDto>> {

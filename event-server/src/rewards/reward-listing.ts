@@ -12,9 +12,13 @@ export class RewardListing {
     private readonly stock: StockService,
   ) {}
 
-  async forEvent(eventId: string): Promise<RewardResponseDto[]> {
+  /** `exact`: counted now rather than shared between views (see StockService.takenCounts). */
+  async forEvent(eventId: string, { exact }: { exact: boolean }): Promise<RewardResponseDto[]> {
     const rewards = await this.rewards.findByEvent(eventId);
-    const taken = await this.stock.takenCounts(rewards.filter((reward) => reward.stock !== undefined));
+    const taken = await this.stock.takenCounts(
+      rewards.filter((reward) => reward.stock !== undefined),
+      { exact },
+    );
     return rewards.map((reward) => toRewardResponse(reward, taken.get(reward.id) ?? 0));
   }
 }

@@ -38,6 +38,14 @@ export function toRewardResponse(reward: RewardRecord, unitsTaken: number): Rewa
 }
 
 /**
+ * Whether the caller is shown `remaining` counted at the moment (staff: OPERATOR, AUDITOR, ADMIN, few and
+ * reading reports) rather than a count shared between views (everyone else; see TakenCounts).
+ */
+export function seesExactStock(caller: AuthenticatedUser): boolean {
+  return hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR]);
+}
+
+/**
  * The rewards as a caller may see them: a coupon's code only to staff (OPERATOR, AUDITOR, ADMIN). For a
  * shared code the code is the reward itself; the game learns which reward a grant gave from the payout
  * webhook (`rewardId`) and reads the codes as staff. Shown to everyone, any registered player could read every

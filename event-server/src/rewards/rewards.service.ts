@@ -70,9 +70,9 @@ export class RewardsService {
     return view;
   }
 
-  async listForExistingEvent(eventId: string): Promise<RewardResponseDto[]> {
+  async listForExistingEvent(eventId: string, options: { exact: boolean }): Promise<RewardResponseDto[]> {
     await this.requireEvent(eventId);
-    return this.listing.forEvent(eventId);
+    return this.listing.forEvent(eventId, options);
   }
 
   private async requireEvent(eventId: string): Promise<void> {

@@ -4,6 +4,7 @@ import type { EventConfig } from '../config/event-config.js';
 import type { RewardRecord } from '../rewards/reward.js';
 import { ClaimUnitRepository } from './claim-unit.repository.js';
 import { RewardUnitRepository } from './reward-unit.repository.js';
+import { TakenCounts } from './taken-counts.js';
 import { type TakeResult, UnitAllocator, type UnitAttempt } from './unit-allocator.js';
 
 /**
@@ -15,6 +16,9 @@ import { type TakeResult, UnitAllocator, type UnitAttempt } from './unit-allocat
 export class StockService {
   private readonly documents: UnitAllocator;
   private readonly onClaims: UnitAllocator;
+  /** The counts behind `remaining`, shared between views (see TakenCounts). */
+  private readonly documentCounts: TakenCounts;
+  private readonly claimCounts: TakenCounts;
 
   constructor(
     private readonly units: RewardUnitRepository,
@@ -24,6 +28,9 @@ export class StockService {
     const options = { soldOutTtlMs: config.claims.soldOutTtlMs, maxCollisions: 4 };
     this.documents = new UnitAllocator(units, options);
     this.onClaims = new UnitAllocator(claimUnits, options);
+    // As long as the event itself is cached (CLAIM_CATALOG_TTL_MS): the rewards are shown with it.
+    this.documentCounts = new TakenCounts((rewardId) => units.countTaken(rewardId), config.claims.catalogTtlMs);
+    this.claimCounts = new TakenCounts((rewardId) => claimUnits.countTaken(rewardId), config.claims.catalogTtlMs);
   }
 
   /** True while this process believes every unit of the reward is held (no store command). */
@@ -36,15 +43,19 @@ export class StockService {
     const taken = await this.documents.take(reward.id, reward.stock!, async (unit) =>
       (await this.units.tryInsert(reward.id, unit, claimId)) ? 'TAKEN' : 'HELD',
     );
-    return typeof taken === 'number';
+    if (typeof taken !== 'number') return false;
+    this.documentCounts.changed([reward.id]);
+    return true;
   }
 
   /**
    * Takes one unit of a claim-held reward, each attempt being the insert of the claim that carries it
    * (see UnitAttempt): the unit number, SOLD_OUT, or STOPPED when an attempt said so.
    */
-  takeOnClaim(reward: RewardRecord, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
-    return this.onClaims.take(reward.id, reward.stock!, attempt);
+  async takeOnClaim(reward: RewardRecord, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
+    const taken = await this.onClaims.take(reward.id, reward.stock!, attempt);
+    if (typeof taken === 'number') this.claimCounts.changed([reward.id]);
+    return taken;
   }
 
   /**
@@ -63,14 +74,20 @@ export class StockService {
       this.documents.released(rewardId);
       this.onClaims.released(rewardId);
     }
+    this.documentCounts.changed(rewardIds);
+    this.claimCounts.changed(rewardIds);
   }
 
-  /** Units taken per limited reward (for reports such as an event's `remaining`; never on the claim path). */
-  async takenCounts(rewards: readonly RewardRecord[]): Promise<Map<string, number>> {
+  /**
+   * Units taken per limited reward, for an event's `remaining` (never on the claim path): counted now when
+   * `exact` (staff's reports), else shared between concurrent views and reused for a short time (see TakenCounts).
+   */
+  async takenCounts(rewards: readonly RewardRecord[], { exact }: { exact: boolean }): Promise<Map<string, number>> {
     const counts = await Promise.all(
-      rewards.map(
-        async (reward) => [reward.id, await (reward.unitsOnClaims ? this.claimUnits : this.units).countTaken(reward.id)] as const,
-      ),
+      rewards.map(async (reward) => {
+        const [store, shared] = reward.unitsOnClaims ? [this.claimUnits, this.claimCounts] : [this.units, this.documentCounts];
+        return [reward.id, await (exact ? store.countTaken(reward.id) : shared.get(reward.id))] as const;
+      }),
     );
     return new Map(counts);
   }

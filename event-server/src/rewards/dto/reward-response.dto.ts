@@ -20,7 +20,15 @@ export class RewardResponseDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 50, description: 'Total grants; null = unlimited' })
   stock!: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 49, description: 'Grants still available; null = unlimited' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 49,
+    description:
+      'Grants still available; null = unlimited. Counted at the moment for staff (OPERATOR, AUDITOR, ADMIN); for ' +
+      'players a count shared between views, up to CLAIM_CATALOG_TTL_MS (2 s) older than the last grant made ' +
+      'through another replica',
+  })
   remaining!: number | null;
 
   @ApiPropertyOptional({ example: 'SWORD_01' })
