@@ -1,3 +1,4 @@
+import { AuditAction, AuditTargetType, type ReportedAuditAction } from '@reward/server-kit/audit-actions';
 import type { Role } from '@reward/server-kit/roles';
 
 export type OutboxKind = 'ACTIVITY' | 'AUDIT' | 'ACCESS';
@@ -13,13 +14,17 @@ export interface ActivityItem {
 
 /** What an audit entry says happened to a user. */
 export type AuditFacts =
-  | { action: 'USER_ROLES_CHANGED'; changes: { roles: { before: Role[]; after: Role[] } } }
-  | { action: 'USER_LOGGED_OUT_EVERYWHERE'; changes: { accessVersion: { before: number; after: number } } };
+  | { action: typeof AuditAction.USER_ROLES_CHANGED; changes: { roles: { before: Role[]; after: Role[] } } }
+  | { action: typeof AuditAction.USER_LOGGED_OUT_EVERYWHERE; changes: { accessVersion: { before: number; after: number } } };
 
-/** The event server's `POST /internal/audit-logs` body, exactly as sent. */
+/**
+ * The event server's `POST /internal/audit-logs` body, exactly as sent. Its action is one that server accepts
+ * from here: an AuditFacts of any other action makes no AuditEntry (a compile error where it is built).
+ */
 export type AuditEntry = {
   actorId: string;
-  targetType: 'USER';
+  action: ReportedAuditAction;
+  targetType: typeof AuditTargetType.USER;
   targetId: string;
   at: string;
   externalId: string;
@@ -83,7 +88,7 @@ export function roleChangeAudit(
   at: Date,
 ): OutboxEnvelope {
   return userAudit(outboxId, change, at, {
-    action: 'USER_ROLES_CHANGED',
+    action: AuditAction.USER_ROLES_CHANGED,
     changes: { roles: { before: [...change.before], after: [...change.after] } },
   });
 }
@@ -95,7 +100,7 @@ export function logoutEverywhereAudit(
   at: Date,
 ): OutboxEnvelope {
   return userAudit(outboxId, change, at, {
-    action: 'USER_LOGGED_OUT_EVERYWHERE',
+    action: AuditAction.USER_LOGGED_OUT_EVERYWHERE,
     changes: { accessVersion: { before: change.before, after: change.after } },
   });
 }
@@ -106,7 +111,7 @@ function userAudit(outboxId: string, who: { actorId: string; targetId: string },
     kind: 'AUDIT',
     payload: {
       actorId: who.actorId,
-      targetType: 'USER',
+      targetType: AuditTargetType.USER,
       targetId: who.targetId,
       at: at.toISOString(),
       externalId: `auth:${facts.action}:${outboxId}`,

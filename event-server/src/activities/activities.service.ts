@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
@@ -75,8 +76,8 @@ export class ActivitiesService {
     const result = await this.record(prepared, 'IMPORT', actor.id);
     await this.auditLog.record({
       actorId: actor.id,
-      action: 'ACTIVITIES_IMPORTED',
-      targetType: 'ACTIVITY_IMPORT',
+      action: AuditAction.ACTIVITIES_IMPORTED,
+      targetType: AuditTargetType.ACTIVITY_IMPORT,
       targetId:
         prepared.length === 1
           ? (prepared[0] as PreparedActivity).externalId

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import { freeFormProblem } from '../common/free-form.rules.js';
@@ -10,8 +11,8 @@ export type AuditChanges = Record<string, { before: unknown; after: unknown }>;
 
 export interface AuditEntryInput {
   actorId: string;
-  action: string;
-  targetType: string;
+  action: AuditAction;
+  targetType: AuditTargetType;
   targetId: string;
   changes: AuditChanges | Record<string, unknown>;
 }

@@ -42,6 +42,23 @@ describe('audit entries reported by the auth server', () => {
     expect(asAdmin.status).toBe(401);
     const bad = await t.request('POST', '/internal/audit-logs', { token, body: { ...entry, action: 'lower case' } });
     expect(bad.status).toBe(400);
+    // Only the auth server's own names: an entry it reported under one of the event server's would pose as that.
+    for (const [field, value, message] of [
+      ['action', 'EVENT_CREATED', 'action must be one of the following values: USER_ROLES_CHANGED, USER_LOGGED_OUT_EVERYWHERE'],
+      [
+        'action',
+        'USER_ROLE_CHANGED',
+        'action must be one of the following values: USER_ROLES_CHANGED, USER_LOGGED_OUT_EVERYWHERE',
+      ],
+      ['targetType', 'EVENT', 'targetType must be one of the following values: USER'],
+    ]) {
+      const body = { ...entry, [field as string]: value, externalId: `auth:audit:${newId()}` };
+      const refused = await t.request('POST', '/internal/audit-logs', { token, body });
+      expect(refused.status, value).toBe(400);
+      expect(refused.body, value).toMatchObject({ code: 'VALIDATION_FAILED', message: [message] });
+    }
+    const after = await t.request<{ total: number }>('GET', `/audit-logs?actorId=${admin}`, { token: t.as('AUDITOR').token });
+    expect(after.body.total).toBe(1);
   });
 
   it('keeps keys of changes named after Object.prototype members', async () => {

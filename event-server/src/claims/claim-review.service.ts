@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
@@ -10,10 +11,10 @@ import { type ClaimStatus, transitionFor } from './claim.state-machine.js';
 
 export type ReviewAction = 'APPROVE' | 'REJECT' | 'REVOKE';
 
-const AUDIT_ACTION: Record<ReviewAction, string> = {
-  APPROVE: 'CLAIM_APPROVED',
-  REJECT: 'CLAIM_REJECTED',
-  REVOKE: 'CLAIM_REVOKED',
+const AUDIT_ACTION: Record<ReviewAction, AuditAction> = {
+  APPROVE: AuditAction.CLAIM_APPROVED,
+  REJECT: AuditAction.CLAIM_REJECTED,
+  REVOKE: AuditAction.CLAIM_REVOKED,
 };
 
 function invalidTransition(action: ReviewAction, status: ClaimStatus): Error {
@@ -53,7 +54,7 @@ export class ClaimReviewService {
         await this.auditLog.record({
           actorId: actor.id,
           action: AUDIT_ACTION[action],
-          targetType: 'CLAIM',
+          targetType: AuditTargetType.CLAIM,
           targetId: claimId,
           changes: {
             status: { before: decision.fromStatus, after: decision.toStatus },

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { canonicalTimeZone } from '../conditions/local-days.js';
 import { DomainError } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
@@ -34,8 +35,8 @@ export class EventsService {
     const view = toEventResponse(created);
     await this.auditLog.record({
       actorId: actor.id,
-      action: 'EVENT_CREATED',
-      targetType: 'EVENT',
+      action: AuditAction.EVENT_CREATED,
+      targetType: AuditTargetType.EVENT,
       targetId: created.id,
       changes: diffFields(undefined, view as unknown as Record<string, unknown>, AUDITED_EVENT_FIELDS),
     });
@@ -73,7 +74,13 @@ export class EventsService {
       const updated = await this.events.replaceFields(id, fields);
       this.catalog.invalidate(id);
       if (!updated) throw this.notFound(id);
-      await this.auditLog.record({ actorId: actor.id, action: 'EVENT_UPDATED', targetType: 'EVENT', targetId: id, changes });
+      await this.auditLog.record({
+        actorId: actor.id,
+        action: AuditAction.EVENT_UPDATED,
+        targetType: AuditTargetType.EVENT,
+        targetId: id,
+        changes,
+      });
       return toEventResponse(updated);
     });
   }

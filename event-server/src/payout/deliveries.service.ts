@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
@@ -52,8 +53,8 @@ export class DeliveriesService {
     if (!rescheduled) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
     await this.audit.record({
       actorId: actor.id,
-      action: 'DELIVERY_RETRIED',
-      targetType: 'Delivery',
+      action: AuditAction.DELIVERY_RETRIED,
+      targetType: AuditTargetType.DELIVERY,
       targetId: id,
       changes: { status: { before: 'FAILED', after: 'PENDING' }, claimId: delivery.claimId, endpointId: delivery.endpointId },
     });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
@@ -54,8 +55,8 @@ export class RewardsService {
     const view = toRewardResponse(created, 0);
     await this.auditLog.record({
       actorId: actor.id,
-      action: 'REWARD_CREATED',
-      targetType: 'REWARD',
+      action: AuditAction.REWARD_CREATED,
+      targetType: AuditTargetType.REWARD,
       targetId: created.id,
       changes: diffFields(undefined, { ...view } as Record<string, unknown>, [
         'eventId',

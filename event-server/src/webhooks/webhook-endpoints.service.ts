@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditAction } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
@@ -49,7 +50,7 @@ export class WebhookEndpointsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.record(actor, 'WEBHOOK_ENDPOINT_CREATED', endpoint.id, diffFields(undefined, pick(endpoint)));
+    await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_CREATED, endpoint.id, diffFields(undefined, pick(endpoint)));
     await this.directory.refresh();
     return { ...toWebhookEndpointResponse(endpoint), secret };
   }
@@ -91,7 +92,7 @@ export class WebhookEndpointsService {
       });
       if (!updated) throw this.notFound(id);
       await this.directory.changed(id, updated);
-      await this.record(actor, 'WEBHOOK_ENDPOINT_UPDATED', id, diffFields(pick(before), pick(updated)));
+      await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, diffFields(pick(before), pick(updated)));
       return toWebhookEndpointResponse(updated);
     });
   }
@@ -106,7 +107,7 @@ export class WebhookEndpointsService {
       if (!updated) throw this.notFound(id);
       const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
       await this.directory.changed(id, updated);
-      await this.record(actor, 'WEBHOOK_SECRET_ROTATED', id, { previousSecretExpiresAt: previousUntil });
+      await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
       return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
     });
   }
@@ -128,7 +129,7 @@ export class WebhookEndpointsService {
       if (!updated) return;
       await this.audit.record({
         actorId: SYSTEM_ACTOR,
-        action: 'WEBHOOK_ENDPOINT_UPDATED',
+        action: AuditAction.WEBHOOK_ENDPOINT_UPDATED,
         targetType: TARGET,
         targetId: id,
         changes: diffFields({ ...before }, { ...updated }, ['enabled', 'disabledReason']),
@@ -142,7 +143,7 @@ export class WebhookEndpointsService {
       const deleted = await this.repository.delete(id);
       if (!deleted) throw this.notFound(id);
       await this.directory.changed(id, null);
-      await this.record(actor, 'WEBHOOK_ENDPOINT_DELETED', id, diffFields(pick(deleted), {}, AUDITED));
+      await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(deleted), {}, AUDITED));
     });
   }
 
@@ -164,7 +165,7 @@ export class WebhookEndpointsService {
   }
 
   /** Every entry of an endpoint's change: its URL as the audit log shows one (withAuditedUrls). */
-  private async record(actor: AuthenticatedUser, action: string, targetId: string, changes: Record<string, unknown>) {
+  private async record(actor: AuthenticatedUser, action: AuditAction, targetId: string, changes: Record<string, unknown>) {
     await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { AuditTargetType } from '@reward/server-kit/audit-actions';
 import { ipv6Groups } from '@reward/server-kit/ip-address';
 
 /**
@@ -155,7 +156,7 @@ export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promi
 }
 
 /** The audit log's targetType of an endpoint's entries. */
-export const WEBHOOK_ENDPOINT_AUDIT_TARGET = 'WebhookEndpoint';
+export const WEBHOOK_ENDPOINT_AUDIT_TARGET = AuditTargetType.WEBHOOK_ENDPOINT;
 
 /**
  * A receiver's URL as the audit log shows it: its origin and a fingerprint of the whole URL. Receivers often

@@ -1,16 +1,18 @@
+import { AuditTargetType, REPORTED_AUDIT_ACTIONS, type ReportedAuditAction } from '@reward/server-kit/audit-actions';
 import { OBJECT_ID_PATTERN } from '@reward/server-kit/object-id.pipe';
-import { IsISO8601, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 
 /** A staff change made on another server (the auth server's role changes), reported server-to-server. */
 export class InternalAuditEntryDto {
   @Matches(OBJECT_ID_PATTERN, { message: 'actorId must be a valid id' })
   actorId!: string;
 
-  @Matches(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'action must be an upper-case word such as USER_ROLES_CHANGED' })
-  action!: string;
+  /** Only the auth server's own actions: an entry under any other name would pose as the event server's. */
+  @IsIn(REPORTED_AUDIT_ACTIONS)
+  action!: ReportedAuditAction;
 
-  @Matches(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'targetType must be an upper-case word such as USER' })
-  targetType!: string;
+  @IsIn([AuditTargetType.USER])
+  targetType!: typeof AuditTargetType.USER;
 
   @IsString()
   @MaxLength(128)
