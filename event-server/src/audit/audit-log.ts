@@ -1,3 +1,5 @@
+import type { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
+
 export interface AuditLogRecord {
   id: string;
   actorId: string;
@@ -10,8 +12,8 @@ export interface AuditLogRecord {
 
 export interface AuditLogFilter {
   actorId?: string;
-  action?: string;
-  targetType?: string;
+  action?: AuditAction;
+  targetType?: AuditTargetType;
   targetId?: string;
   from?: Date;
   to?: Date;

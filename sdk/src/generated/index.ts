@@ -17,8 +17,10 @@ export type { ActivityPageResponseDto } from './models/ActivityPageResponseDto.j
 export type { ActivityResponseDto } from './models/ActivityResponseDto.js';
 export type { ActivitySource } from './models/ActivitySource.js';
 export type { ApprovalMode } from './models/ApprovalMode.js';
+export type { AuditAction } from './models/AuditAction.js';
 export type { AuditLogPageResponseDto } from './models/AuditLogPageResponseDto.js';
 export type { AuditLogResponseDto } from './models/AuditLogResponseDto.js';
+export type { AuditTargetType } from './models/AuditTargetType.js';
 export type { ClaimPageResponseDto } from './models/ClaimPageResponseDto.js';
 export type { ClaimPayoutResponseDto } from './models/ClaimPayoutResponseDto.js';
 export type { ClaimReason } from './models/ClaimReason.js';

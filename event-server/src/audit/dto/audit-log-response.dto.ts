@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from '@reward/server-kit/audit-actions';
 import { PageResponseDto } from '@reward/server-kit/pagination';
 
 export class AuditLogResponseDto {
@@ -8,10 +9,10 @@ export class AuditLogResponseDto {
   @ApiProperty({ description: 'Who made the change' })
   actorId!: string;
 
-  @ApiProperty({ example: 'EVENT_CREATED' })
+  @ApiProperty({ enum: AUDIT_ACTIONS, enumName: 'AuditAction', example: 'EVENT_CREATED' })
   action!: string;
 
-  @ApiProperty({ example: 'EVENT' })
+  @ApiProperty({ enum: AUDIT_TARGET_TYPES, enumName: 'AuditTargetType', example: 'EVENT' })
   targetType!: string;
 
   @ApiProperty()
@@ -23,7 +24,7 @@ export class AuditLogResponseDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'What changed: for each field, `{before, after}` (or the facts of the action)',
+    description: 'What changed: for each field, `{before, after}` (or the facts of the action; see docs/api-rules.md)',
   })
   changes!: Record<string, unknown>;
 }

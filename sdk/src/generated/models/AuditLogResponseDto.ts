@@ -2,18 +2,20 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
+import type { AuditAction } from './AuditAction.js';
+import type { AuditTargetType } from './AuditTargetType.js';
 export type AuditLogResponseDto = {
-  action: string;
+  action: AuditAction;
   /**
    * Who made the change
    */
   actorId: string;
   at: string;
   /**
-   * What changed: for each field, `{before, after}` (or the facts of the action)
+   * What changed: for each field, `{before, after}` (or the facts of the action; see docs/api-rules.md)
    */
   changes: Record<string, any>;
   id: string;
   targetId: string;
-  targetType: string;
+  targetType: AuditTargetType;
 };

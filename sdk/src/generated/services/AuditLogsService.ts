@@ -2,7 +2,9 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
+import type { AuditAction } from '../models/AuditAction.js';
 import type { AuditLogPageResponseDto } from '../models/AuditLogPageResponseDto.js';
+import type { AuditTargetType } from '../models/AuditTargetType.js';
 import type { CancelablePromise } from '../core/CancelablePromise.js';
 import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
 export class AuditLogsService {
@@ -32,11 +34,14 @@ export class AuditLogsService {
      */
     to?: string;
     /**
-     * Who made the change
+     * Who made the change: a user id, or `system` for what the platform changed by itself
      */
     actorId?: string;
-    action?: string;
-    targetType?: string;
+    action?: AuditAction;
+    targetType?: AuditTargetType;
+    /**
+     * The id of what was changed; for an activity import, its externalId (or `batch:<first externalId>+<n>`)
+     */
     targetId?: string;
     page?: number;
     limit?: number;
