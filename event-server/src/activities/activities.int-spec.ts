@@ -112,6 +112,22 @@ describe('activities', () => {
     const again = await t.request<ImportReply>('POST', '/activities', { token: operator.token, body: { items } });
     expect(again.status).toBe(201);
     expect(again.body).toEqual({ received: 50, inserted: 0, duplicates: 50 });
+    // The repeat is audited too, as recording nothing: an operator's write into what claims are checked against.
+    const trail = await t.request<{ items: Array<{ actorId: string; changes: Record<string, unknown> }> }>(
+      'GET',
+      `/audit-logs?action=ACTIVITIES_IMPORTED&targetId=${encodeURIComponent(`batch:sheet-${userId}-0+49`)}`,
+      { token: t.as('AUDITOR').token },
+    );
+    expect(trail.body.items).toEqual([
+      expect.objectContaining({
+        actorId: operator.id,
+        changes: { received: 50, inserted: 0, duplicates: 50, types: ['LOGIN'], userCount: 1 },
+      }),
+      expect.objectContaining({
+        actorId: operator.id,
+        changes: { received: 50, inserted: 50, duplicates: 0, types: ['LOGIN'], userCount: 1 },
+      }),
+    ]);
     // Two imports of the same batch at once still record each activity once.
     const raced = items.map((item) => ({ ...item, externalId: `${item.externalId}-race` }));
     const both = await Promise.all([
