@@ -131,5 +131,15 @@ describe('GET /audit-logs filters', () => {
     expect(await refused('limit=101')).toEqual([expect.stringMatching(/^limit must not be greater than 100/)]);
     expect(await refused('limit=ten')).toContain('limit must be an integer number');
     expect(await refused('colour=red')).toEqual([expect.stringMatching(/colour/)]);
+    // A filter given twice is not a list of values: refused, never a 500.
+    for (const twice of [
+      'action=EVENT_CREATED&action=EVENT_UPDATED',
+      'targetType=EVENT&targetType=CLAIM',
+      'actorId=system&actorId=system',
+      'targetId=a&targetId=b',
+      'from=2031-01-01T00:00:00Z&from=2031-01-02T00:00:00Z',
+    ]) {
+      await refused(twice);
+    }
   });
 });
