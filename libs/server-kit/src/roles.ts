@@ -1,4 +1,4 @@
-/** Role names and the access-token claims: the only types the servers share besides errors. */
+/** Role names and the access-token claims, which every server shares (as it shares errors and the audit action names). */
 export const Role = {
   USER: 'USER',
   OPERATOR: 'OPERATOR',
