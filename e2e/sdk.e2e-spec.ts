@@ -70,8 +70,6 @@ describe('@reward/sdk against the gateway', () => {
         condition: { type: 'ACTIVITY_COUNT', activity: 'MATCH_WON', count: 3 },
       },
     });
-    // An event without a reward is not open yet (EVENT_NOT_ACTIVE): the refusal here is the condition's.
-    await admin.events.addReward({ id: event.id, requestBody: { type: 'POINT', name: 'Points', quantity: 10 } });
     const email = `sdk-refusal-${Date.now()}@example.com`;
     await admin.auth.register({ requestBody: { email, password: 'player-password' } });
     const player = createRewardClient({ baseUrl: stack.gatewayUrl });

@@ -44,7 +44,7 @@ function filterOf(query: ClaimFilterDto): ClaimFilter {
 }
 
 const REFUSAL_MESSAGE: Record<ClaimRefusal, string> = {
-  EVENT_NOT_ACTIVE: 'The event is not active now (inactive, not started, ended, or without rewards yet)',
+  EVENT_NOT_ACTIVE: 'The event is not active now',
   CONDITION_NOT_MET: "The event's conditions are not met",
   OUT_OF_STOCK: 'A reward of this event is out of stock',
   ALREADY_CLAIMED: 'You already have a claim for this event',
@@ -91,7 +91,7 @@ export class EventClaimsController {
     description:
       'Every request that is decided is recorded as a claim (one turned away with 429 or 503 records nothing). 201 GRANTED (approval AUTO) or PENDING (approval MANUAL, stock reserved). ' +
       'Refusals are recorded as REJECTED claims and answered with the claim plus `code`: 422 CONDITION_NOT_MET or ' +
-      'EVENT_NOT_ACTIVE (inactive, not started, ended, or no reward added yet), 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
+      'EVENT_NOT_ACTIVE, 409 OUT_OF_STOCK or ALREADY_CLAIMED. The same `Idempotency-Key` from the same user replays ' +
       'the first answer and records nothing new (409 IDEMPOTENCY_IN_PROGRESS, with `Retry-After`, while that first ' +
       'request has not recorded its outcome yet). 503 CLAIMS_BUSY (with `Retry-After`) when the server sheds load: ' +
       'this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. ' +

@@ -74,18 +74,8 @@ function busy(shed: ShedError): DomainError {
   });
 }
 
-/**
- * ACTIVE, within its period, and with a reward at least. An event's rewards are added after it is created, each
- * by a request of its own: a claim granted before the first would hold the player's slot for good with nothing
- * in it (a later claim is ALREADY_CLAIMED), so until then the event is not open, and the refusal does not block.
- */
-function isClaimable(event: EventRecord, rewards: readonly RewardRecord[], now: Date): boolean {
-  return (
-    event.status === 'ACTIVE' &&
-    rewards.length > 0 &&
-    event.startAt.getTime() <= now.getTime() &&
-    now.getTime() <= event.endAt.getTime()
-  );
+function isClaimable(event: EventRecord, now: Date): boolean {
+  return event.status === 'ACTIVE' && event.startAt.getTime() <= now.getTime() && now.getTime() <= event.endAt.getTime();
 }
 
 /**
@@ -428,7 +418,7 @@ export class ClaimsService {
       ...(idempotencyKey !== undefined && { idempotencyKey }),
       createdAt: new Date(),
     };
-    if (!isClaimable(event, rewards, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
+    if (!isClaimable(event, base.createdAt)) return this.recordRefusal(base, 'EVENT_NOT_ACTIVE');
     const slotKey = slotKeyOf(eventId, userId);
     if (this.heldSlots.has(slotKey)) {
       // Held by another request (another key, or none): refused without a read; by this very key: see recordRefusal.
