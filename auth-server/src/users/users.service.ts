@@ -121,19 +121,7 @@ export class UsersService {
       if (!current) throw userNotFound(user.id);
       if (current.roles.includes(role)) return true;
       lease.assertHeld();
-      const change = await this.users.replaceRoles(user.id, [...current.roles, role]);
-      if (!change) throw userNotFound(user.id);
-      const now = new Date();
-      try {
-        await this.outbox.enqueueRoleChange(
-          { actorId: user.id, targetId: user.id, before: change.before, after: change.user.roles },
-          now,
-        );
-        await this.outbox.enqueueAccessVersion(user.id, change.user.accessVersion, 'ROLES_CHANGED', now);
-      } catch (error) {
-        await this.users.replaceRoles(user.id, change.before).catch(() => undefined);
-        throw error;
-      }
+      await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
       return true;
     });
   }
@@ -163,19 +151,28 @@ export class UsersService {
         throw lastAdmin();
       }
       lease.assertHeld();
-      const change = await this.users.replaceRoles(id, after);
-      if (!change) throw userNotFound(id);
-      const { user, before } = change;
-      const now = new Date();
-      try {
-        await this.outbox.enqueueRoleChange({ actorId, targetId: id, before, after: user.roles }, now);
-        await this.outbox.enqueueAccessVersion(id, user.accessVersion, 'ROLES_CHANGED', now);
-      } catch (error) {
-        await this.users.replaceRoles(id, before).catch(() => undefined);
-        throw error;
-      }
-      return user;
+      return this.replaceRolesReported(actorId, id, after);
     });
+  }
+
+  /**
+   * Writes `roles` (under the role-change mutex, held by the caller) and reports the change through the
+   * outbox, in this call: the audit row and the access version. If a row cannot be written the previous
+   * roles are put back (best effort) and it throws, so an unaudited change does not stand.
+   */
+  private async replaceRolesReported(actorId: string, targetId: string, roles: Role[]): Promise<User> {
+    const change = await this.users.replaceRoles(targetId, roles);
+    if (!change) throw userNotFound(targetId);
+    const { user, before } = change;
+    const now = new Date();
+    try {
+      await this.outbox.enqueueRoleChange({ actorId, targetId, before, after: user.roles }, now);
+      await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'ROLES_CHANGED', now);
+    } catch (error) {
+      await this.users.replaceRoles(targetId, before).catch(() => undefined);
+      throw error;
+    }
+    return user;
   }
 
   /**
