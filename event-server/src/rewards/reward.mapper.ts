@@ -1,4 +1,5 @@
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
+import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
 import type { RewardRecord } from './reward.js';
 import type { RewardEntity } from './reward.schema.js';
 import type { RewardResponseDto } from './dto/reward-response.dto.js';
@@ -42,7 +43,7 @@ export function toRewardResponse(reward: RewardRecord, unitsTaken: number): Rewa
  * reading reports) rather than a count shared between views (everyone else; see TakenCounts).
  */
 export function seesExactStock(caller: AuthenticatedUser): boolean {
-  return hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR]);
+  return claimsStaffRole(caller.roles);
 }
 
 /**
