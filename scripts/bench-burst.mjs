@@ -131,7 +131,10 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
     const final = (reply) => [201, 409, 422].includes(reply.status) && reply.body?.code !== 'IDEMPOTENCY_IN_PROGRESS';
     const firstWave = [];
     const later = {};
+    const told = {};
+    let firstWaveEnd = 0;
     let granted = 0;
+    let lastGrant = 0;
     let killedAt;
     let lastFinal = 0;
     const started = performance.now();
@@ -139,14 +142,19 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       const key = `launch-${userId}-${index}`;
       let reply = await send(userId, key);
       firstWave.push(reply);
+      firstWaveEnd = Math.max(firstWaveEnd, performance.now() - started);
       for (let attempt = 0; !final(reply) && attempt < 200; attempt += 1) {
+        if (reply.retryAfter) told[reply.retryAfter] = (told[reply.retryAfter] ?? 0) + 1;
         const wait = reply.retryAfter ? Number(reply.retryAfter) * 1000 : 250;
         await new Promise((done) => setTimeout(done, wait * (0.5 + Math.random())));
         reply = await send(userId, key);
         const answer = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
         later[answer] = (later[answer] ?? 0) + 1;
       }
-      if (reply.status === 201) granted += 1;
+      if (reply.status === 201) {
+        granted += 1;
+        lastGrant = Math.max(lastGrant, performance.now() - started);
+      }
       if (kill && killedAt === undefined && granted >= Math.ceil(stock / 10) && events.length > 1) {
         killedAt = performance.now() - started;
         events[events.length - 1].kill();
@@ -212,6 +220,9 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       stock,
       wallMs: wall,
       lastFinalMs: lastFinal,
+      firstWaveEndMs: firstWaveEnd,
+      lastGrantMs: lastGrant,
+      retryAfterTold: told,
       killedAtMs: killedAt,
       firstAnswers: byAnswer,
       retryAnswers: later,
@@ -274,6 +285,15 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
+  row(
+    'Retry-After told (s: times)',
+    Object.entries(result.retryAfterTold)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([seconds, count]) => `${seconds}: ${count}`)
+      .join(', ') || '-',
+  );
+  row('until every tap had its first answer (s)', (result.firstWaveEndMs / 1000).toFixed(1));
+  row('until the last grant was answered (s)', (result.lastGrantMs / 1000).toFixed(1));
   row('until the last player had a final answer (s)', (result.lastFinalMs / 1000).toFixed(1));
   row('players without a final answer', result.withoutFinalAnswer);
   row(`GRANTED (must be ${result.stock}), remaining (must be 0)`, `${result.granted}, ${result.remaining}`);
