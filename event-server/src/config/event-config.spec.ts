@@ -13,4 +13,11 @@ describe('loadEventConfig', () => {
   it('names a malformed AUTH_PORT', () => {
     expect(() => loadEventConfig({ AUTH_PORT: 'three' })).toThrow(/AUTH_PORT must be an integer/);
   });
+
+  it("holds a launch crowd's claims in a queue of 1,000 for up to 4 s and tells the shed ones at most 2 s in a spell's first seconds", () => {
+    const claims = loadEventConfig({}).claims;
+    expect(claims).toMatchObject({ maxInFlight: 16, maxQueued: 1_000, queueTimeoutMs: 4_000, firstRetryAfterSeconds: 2 });
+    expect(loadEventConfig({ CLAIM_FIRST_RETRY_AFTER_S: '5' }).claims.firstRetryAfterSeconds).toBe(5);
+    expect(() => loadEventConfig({ CLAIM_FIRST_RETRY_AFTER_S: '0' })).toThrow(/CLAIM_FIRST_RETRY_AFTER_S/);
+  });
 });

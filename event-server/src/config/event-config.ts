@@ -29,6 +29,8 @@ export interface EventConfig {
     queueTimeoutMs: number;
     /** The longest Retry-After a shed claim is told (seconds), in a long spell of shedding (AdmissionGate); 1 = retry every second. */
     maxRetryAfterSeconds: number;
+    /** The longest Retry-After in a spell of shedding's first seconds (AdmissionGate). */
+    firstRetryAfterSeconds: number;
     /**
      * Claim requests one player may make to this process: a burst of `playerBurst` (0 = no limit), then
      * `playerPerMinute` a minute; more are answered 429 with Retry-After before anything is recorded.
@@ -89,9 +91,10 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       catalogTtlMs: reader.int('CLAIM_CATALOG_TTL_MS', { default: 2_000, min: 0, max: 60_000 }),
       soldOutTtlMs: reader.int('CLAIM_SOLD_OUT_TTL_MS', { default: 1_000, min: 0, max: 60_000 }),
       maxInFlight: reader.int('CLAIM_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
-      maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 128, min: 0, max: 100_000 }),
-      queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 2_000, min: 0, max: 60_000 }),
+      maxQueued: reader.int('CLAIM_MAX_QUEUED', { default: 1_000, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('CLAIM_QUEUE_TIMEOUT_MS', { default: 4_000, min: 0, max: 60_000 }),
       maxRetryAfterSeconds: reader.int('CLAIM_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
+      firstRetryAfterSeconds: reader.int('CLAIM_FIRST_RETRY_AFTER_S', { default: 2, min: 1, max: 300 }),
       playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
       playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
     },

@@ -165,6 +165,38 @@ describe('AdmissionGate Retry-After', () => {
     for (let i = 0; i < 200; i++) expect((await shedOnce()).retryAfterSeconds).toBeLessThanOrEqual(5);
   });
 
+  it("bounds a spell's first seconds at firstRetryAfterSeconds when given, and grows from there as before", async () => {
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({
+      maxInFlight: 1,
+      maxQueued: 0,
+      queueTimeoutMs: 60_000,
+      maxRetryAfterSeconds: 30,
+      firstRetryAfterSeconds: 2,
+      now: () => clock.now,
+      random: () => 0,
+    });
+    // 10/s learnt from the work, then a crowd far larger: 100 shed each second for a minute.
+    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
+    void gate.run(() => new Promise(() => undefined));
+    const longest: number[] = [];
+    for (let second = 0; second <= 60; second++) {
+      let most = 0;
+      for (let i = 0; i < 100; i++) {
+        const shed = (await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught)) as ShedError;
+        expect(shed).toBeInstanceOf(ShedError);
+        most = Math.max(most, shed.retryAfterSeconds);
+      }
+      longest.push(most);
+      clock.now += 1_000;
+    }
+    // 2 s until a quarter of the spell passes it (12 s), then a quarter of its length: 5 s at 20 s, 15 s at 60 s.
+    expect(longest.slice(0, 12)).toEqual(Array(12).fill(2));
+    expect(longest[12]).toBe(3);
+    expect(longest[20]).toBe(5);
+    expect(longest[60]).toBe(15);
+  });
+
   it('counts only a full gate shedding as a spell: one late claim every 9 s does not make the next crowd wait up to 30 s', async () => {
     const clock = { now: 0 };
     const gate = new AdmissionGate({

@@ -5,9 +5,11 @@ export interface AdmissionLimits {
   queueTimeoutMs: number;
   /**
    * The longest Retry-After a shed claim is given (default 30 s), reached only by a long spell of shedding:
-   * see retryBoundSeconds. At most FIRST_RETRY_BOUND_S when lower.
+   * see retryBoundSeconds. At most `firstRetryAfterSeconds` when lower.
    */
   maxRetryAfterSeconds?: number;
+  /** The longest Retry-After in a spell of shedding's first seconds (default 5 s): see retryBoundSeconds. */
+  firstRetryAfterSeconds?: number;
   now?: () => number;
   random?: () => number;
 }
@@ -33,9 +35,9 @@ const SERVICE_SMOOTHING = 16;
 const FINISHED_RING = 64;
 const RECENT_MS = 2_000;
 /**
- * The longest Retry-After in a spell of shedding's first seconds (s), and how fast it grows after: a spell
- * that has lasted T seconds bounds it at T / RETRY_BOUND_GROWTH (never past maxRetryAfterSeconds). A spell
- * ends after SPELL_GAP_MS without a claim shed by a full gate.
+ * The longest Retry-After in a spell of shedding's first seconds (s) unless the limits say otherwise, and how
+ * fast it grows after: a spell that has lasted T seconds bounds it at T / RETRY_BOUND_GROWTH (never past
+ * maxRetryAfterSeconds). A spell ends after SPELL_GAP_MS without a claim shed by a full gate.
  */
 const FIRST_RETRY_BOUND_S = 5;
 const RETRY_BOUND_GROWTH = 4;
@@ -132,9 +134,10 @@ export class AdmissionGate {
 
   /**
    * The longest Retry-After a claim shed now may be told (s). In a spell of shedding's first seconds it is
-   * FIRST_RETRY_BOUND_S: a launch burst that the server works through in seconds is answered as fast as it
-   * can be, and the pace measured in a burst's first seconds is well below its pace later (a longer bound
-   * then sends the crowd away for longer than needed). A spell that lasts grows it, at a quarter of its
+   * `firstRetryAfterSeconds` (FIRST_RETRY_BOUND_S unless set): a launch burst that the server works through
+   * in seconds is answered as fast as it can be, and the pace measured in a burst's first seconds is well
+   * below its pace later (a longer bound then sends the crowd away for longer than needed: claims set 2 s,
+   * see docs/benchmarks.md). A spell that lasts grows it, at a quarter of its
    * length, up to maxRetryAfterSeconds: a crowd that takes minutes to serve came back every 5 s, 20 to 42
    * times per tap in a launch drill (6,000 players), and the answers to those retries took more of the
    * machine than the claims did. Each claim is still told its turn when that comes sooner.
@@ -150,7 +153,8 @@ export class AdmissionGate {
     const spellMs = now - this.lastShedAt > SPELL_GAP_MS ? 0 : now - this.spellSince;
     const ceiling = Math.max(1, this.limits.maxRetryAfterSeconds ?? 30);
     const grown = Math.floor(spellMs / 1000 / RETRY_BOUND_GROWTH);
-    return Math.min(ceiling, Math.max(FIRST_RETRY_BOUND_S, grown));
+    const first = Math.max(1, this.limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S);
+    return Math.min(ceiling, Math.max(first, grown));
   }
 
   /**
