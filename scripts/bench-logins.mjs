@@ -102,6 +102,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
 
     const firstWave = [];
     const later = {};
+    const told = {};
     const signedInAt = [];
     let requests = 0;
     const started = performance.now();
@@ -112,6 +113,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
         firstWave.push(reply);
         while (reply.status !== 200) {
           if (reply.status === 401) throw new Error('a correct password was refused');
+          if (reply.retryAfter) told[reply.retryAfter] = (told[reply.retryAfter] ?? 0) + 1;
           const wait = reply.retryAfter && [429, 503].includes(reply.status) ? Number(reply.retryAfter) * 1000 : 1000;
           if (performance.now() + wait - started > deadlineS * 1000) return;
           await new Promise((done) => setTimeout(done, wait));
@@ -137,6 +139,12 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
       p50Ms: percentile(times, 50),
       p99Ms: percentile(times, 99),
       signedIn: signedInAt.length,
+      retryAfterTold: told,
+      signedInBySecond: signedInAt.reduce((counts, ms) => {
+        const second = Math.floor(ms / 1000);
+        counts[second] = (counts[second] ?? 0) + 1;
+        return counts;
+      }, []),
       lastSignedInMs: Math.max(0, ...signedInAt),
       requests,
     };
@@ -151,6 +159,14 @@ export function printLogins(result, row = (label, value) => console.log(`  ${lab
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
+  row(
+    'Retry-After told (s: times)',
+    Object.entries(result.retryAfterTold)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([seconds, count]) => `${seconds}: ${count}`)
+      .join(', ') || '-',
+  );
+  row('signed in, each second from the start', Array.from(result.signedInBySecond, (count) => count ?? 0).join(' '));
   row('until the last player was signed in (s)', (result.lastSignedInMs / 1000).toFixed(1));
   row(`players not signed in within ${result.deadlineS} s`, result.players - result.signedIn);
   row('sign-in requests in all', result.requests);
