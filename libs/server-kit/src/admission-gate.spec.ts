@@ -136,15 +136,15 @@ describe('AdmissionGate Retry-After', () => {
     // (rounded down here, where the random draw is 0), at least 1.
     expect(delays.slice(0, 20)).toEqual([...Array(19).fill(1), 2]);
     expect(delays[39]).toBe(4);
-    expect(delays[49]).toBe(5);
-    expect(delays).toEqual([...delays].sort((a, b) => a - b));
-    // In a spell of shedding's first seconds nobody is told more than 5 s.
-    expect(delays[299]).toBe(5);
-    expect(delays[399]).toBe(5);
+    expect(delays.slice(0, 40)).toEqual(delays.slice(0, 40).sort((a, b) => a - b));
+    // In a spell of shedding's first seconds nobody is told more than 5 s; a turn past 4 s (the longest
+    // delay's last second, or beyond it) is drawn from 3-5 s (3 here, where the draw is 0).
+    expect(delays.slice(40)).toEqual(Array(360).fill(3));
   });
 
   it('lets the longest delay grow with a spell of shedding that lasts, to its maximum; a pause ends the spell', async () => {
-    const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 30 });
+    // The draw is 0.999: a crowd beyond the longest delay is told the top of its range.
+    const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 30, random: 0.999 });
     // A crowd far larger than 10/s can serve: 100 shed each second, for three minutes.
     const longest: number[] = [];
     for (let second = 0; second <= 180; second++) {
@@ -174,7 +174,8 @@ describe('AdmissionGate Retry-After', () => {
       maxRetryAfterSeconds: 30,
       firstRetryAfterSeconds: 2,
       now: () => clock.now,
-      random: () => 0,
+      // A crowd beyond the longest delay is told the top of its range (the draw is 0.999).
+      random: () => 0.999,
     });
     // 10/s learnt from the work, then a crowd far larger: 100 shed each second for a minute.
     for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
@@ -234,9 +235,35 @@ describe('AdmissionGate Retry-After', () => {
   it('promises nothing beyond its maximum: once the crowd is served, the next one shed is told the short delay again', async () => {
     const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 5 });
     for (let i = 0; i < 200; i++) await shedOnce();
-    expect((await shedOnce()).retryAfterSeconds).toBe(5);
+    expect((await shedOnce()).retryAfterSeconds).toBe(3);
     clock.now += 5_000;
     expect((await shedOnce()).retryAfterSeconds).toBe(1);
+  });
+
+  it('spreads a crowd larger than the longest delay holds over its upper half, rather than telling it all that delay', async () => {
+    const draws = [0, 0.4, 0.8];
+    let next = 0;
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({
+      maxInFlight: 1,
+      maxQueued: 0,
+      queueTimeoutMs: 60_000,
+      now: () => clock.now,
+      random: () => draws[next++ % draws.length],
+    });
+    // 10/s learnt from the work; then 300 shed at once: 30 s of work, beyond the 5 s a spell's first seconds allow.
+    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
+    void gate.run(() => new Promise(() => undefined));
+    const told = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const shed = (await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught)) as ShedError;
+      expect(shed).toBeInstanceOf(ShedError);
+      told.set(shed.retryAfterSeconds, (told.get(shed.retryAfterSeconds) ?? 0) + 1);
+    }
+    // The first 40 are told their turns (1-4 s); the other 260 come back over 3, 4 and 5 s, a third each.
+    expect(Math.max(...told.keys())).toBe(5);
+    for (const seconds of [3, 4, 5]) expect(told.get(seconds)).toBeGreaterThanOrEqual(80);
+    expect(told.get(5)).toBeLessThan(100);
   });
 
   it('draws a random delay over the whole allowed range while it has not finished enough claims to know its rate', async () => {

@@ -115,8 +115,9 @@ export class AdmissionGate {
    * Retry-After for a claim shed now: its turn in a virtual queue. It comes after the claims running and
    * queued here and after the crowd already told to come back, each taking 1/rate at the rate this process
    * has been finishing claims; so the shed crowd returns about as fast as it can be served, neither all at
-   * once (to be shed again) nor later than needed (leaving the server idle). Until the rate is known (a
-   * fresh process, or one that has not been busy lately), each gets a random delay over the allowed range.
+   * once (to be shed again) nor later than needed (leaving the server idle); a crowd beyond the longest
+   * delay is spread over its upper half. Until the rate is known (a fresh process, or one that has not been
+   * busy lately), each gets a random delay over the allowed range.
    */
   private retryAfterSeconds(ahead: number): number {
     const now = this.now();
@@ -125,8 +126,15 @@ export class AdmissionGate {
     if (rate <= 0) return 1 + Math.floor(this.random() * max);
     const perClaimMs = 1000 / rate;
     const turn = Math.max(now + ahead * perClaimMs, this.promisedUntil);
-    // Never promised beyond the longest delay given: past it, every shed claim is told that longest delay.
+    // Never promised beyond the longest delay given: past it, every shed claim would be told that delay.
     this.promisedUntil = Math.min(turn + perClaimMs, now + max * 1000);
+    // A turn in the longest delay's last second or past it: the crowd is larger than that delay can hold.
+    // Told the longest delay, all of it would come back in one second, more than the queue takes, and the
+    // server would then sit idle until the next such wave (sign-ins at a launch: 25-30 a second for four
+    // seconds, then none for one to three). Spread over the upper half of the range instead, it comes back
+    // as a stream that keeps the queue fed; those that come back before their turn are shed again, cheaply.
+    const low = Math.floor(max / 2) + 1;
+    if (low < max && turn - now > (max - 1) * 1000) return low + Math.floor(this.random() * (max - low + 1));
     // Whole seconds, rounded at random (up with the probability of the fraction): those whose turns fall in
     // one second do not all come back at its start, and on average each comes back at its turn.
     return Math.min(max, Math.max(1, Math.floor((turn - now) / 1000 + this.random())));
