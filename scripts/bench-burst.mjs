@@ -112,6 +112,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
 
     const send = async (userId, key) => {
       const started = performance.now();
+      requestAt.push(started);
       try {
         const response = await fetch(`${base}/events/${launch.id}/claims`, {
           method: 'POST',
@@ -135,6 +136,8 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
     let firstWaveEnd = 0;
     let granted = 0;
     let lastGrant = 0;
+    const finalAt = [];
+    const requestAt = [];
     let killedAt;
     let lastFinal = 0;
     const started = performance.now();
@@ -160,6 +163,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
         events[events.length - 1].kill();
       }
       lastFinal = Math.max(lastFinal, performance.now() - started);
+      if (final(reply)) finalAt.push(lastFinal);
       return reply;
     };
     let bursting = true;
@@ -223,6 +227,9 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       firstWaveEndMs: firstWaveEnd,
       lastGrantMs: lastGrant,
       retryAfterTold: told,
+      // Final answers and requests sent, each 5 s from the start (requestAt is on the same clock).
+      finalsBy5s: perFiveSeconds(finalAt),
+      requestsBy5s: perFiveSeconds(requestAt.map((at) => at - started)),
       killedAtMs: killedAt,
       firstAnswers: byAnswer,
       retryAnswers: later,
@@ -276,6 +283,15 @@ async function readList(base, token, path) {
   }
 }
 
+function perFiveSeconds(times) {
+  const counts = [];
+  for (const ms of times) {
+    const slot = Math.max(0, Math.floor(ms / 5_000));
+    counts[slot] = (counts[slot] ?? 0) + 1;
+  }
+  return Array.from(counts, (count) => count ?? 0);
+}
+
 /** Prints one burst's figures as rows. */
 export function printBurst(result, row = (label, value) => console.log(`  ${label.padEnd(52)}  ${value}`)) {
   console.log(
@@ -292,6 +308,8 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
       .map(([seconds, count]) => `${seconds}: ${count}`)
       .join(', ') || '-',
   );
+  row('final answers, each 5 s from the start', result.finalsBy5s.join(' '));
+  row('requests sent, each 5 s from the start', result.requestsBy5s.join(' '));
   row('until every tap had its first answer (s)', (result.firstWaveEndMs / 1000).toFixed(1));
   row('until the last grant was answered (s)', (result.lastGrantMs / 1000).toFixed(1));
   row('until the last player had a final answer (s)', (result.lastFinalMs / 1000).toFixed(1));
