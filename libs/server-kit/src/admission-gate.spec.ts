@@ -153,11 +153,11 @@ describe('AdmissionGate Retry-After', () => {
       longest.push(most);
       clock.now += 1_000;
     }
-    // 5 s for the first 20 s, then a quarter of the spell's length, up to 30 s (after two minutes).
-    expect(longest.slice(0, 24)).toEqual(Array(24).fill(5));
-    expect(longest[40]).toBe(10);
-    expect(longest[100]).toBe(25);
-    expect(longest.slice(120)).toEqual(Array(61).fill(30));
+    // 5 s for the first 5 s, then the spell's length, up to 30 s (after half a minute).
+    expect(longest.slice(0, 6)).toEqual(Array(6).fill(5));
+    expect(longest[10]).toBe(10);
+    expect(longest[25]).toBe(25);
+    expect(longest.slice(30)).toEqual(Array(151).fill(30));
     expect(longest).toEqual([...longest].sort((a, b) => a - b));
     // Ten seconds and more without a shed claim end the spell: the next crowd starts at 5 s again.
     clock.now += 10_001;
@@ -191,11 +191,11 @@ describe('AdmissionGate Retry-After', () => {
       longest.push(most);
       clock.now += 1_000;
     }
-    // 2 s until a quarter of the spell passes it (12 s), then a quarter of its length: 5 s at 20 s, 15 s at 60 s.
-    expect(longest.slice(0, 12)).toEqual(Array(12).fill(2));
-    expect(longest[12]).toBe(3);
-    expect(longest[20]).toBe(5);
-    expect(longest[60]).toBe(15);
+    // 2 s until the spell has lasted longer (2 s), then its length: 3 s at 3 s, 20 s at 20 s, 30 s from 30 s.
+    expect(longest.slice(0, 3)).toEqual(Array(3).fill(2));
+    expect(longest[3]).toBe(3);
+    expect(longest[20]).toBe(20);
+    expect(longest.slice(30)).toEqual(Array(31).fill(30));
   });
 
   it('counts only a full gate shedding as a spell: one late claim every 9 s does not make the next crowd wait up to 30 s', async () => {

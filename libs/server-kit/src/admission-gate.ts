@@ -35,12 +35,11 @@ const SERVICE_SMOOTHING = 16;
 const FINISHED_RING = 64;
 const RECENT_MS = 2_000;
 /**
- * The longest Retry-After in a spell of shedding's first seconds (s) unless the limits say otherwise, and how
- * fast it grows after: a spell that has lasted T seconds bounds it at T / RETRY_BOUND_GROWTH (never past
- * maxRetryAfterSeconds). A spell ends after SPELL_GAP_MS without a claim shed by a full gate.
+ * The longest Retry-After in a spell of shedding's first seconds (s) unless the limits say otherwise; after
+ * them, a spell that has lasted T seconds bounds it at T (never past maxRetryAfterSeconds). A spell ends
+ * after SPELL_GAP_MS without a claim shed by a full gate.
  */
 const FIRST_RETRY_BOUND_S = 5;
-const RETRY_BOUND_GROWTH = 4;
 const SPELL_GAP_MS = 10_000;
 
 interface Waiter {
@@ -145,10 +144,12 @@ export class AdmissionGate {
    * `firstRetryAfterSeconds` (FIRST_RETRY_BOUND_S unless set): a launch burst that the server works through
    * in seconds is answered as fast as it can be, and the pace measured in a burst's first seconds is well
    * below its pace later (a longer bound then sends the crowd away for longer than needed: claims set 2 s,
-   * see docs/benchmarks.md). A spell that lasts grows it, at a quarter of its
-   * length, up to maxRetryAfterSeconds: a crowd that takes minutes to serve came back every 5 s, 20 to 42
-   * times per tap in a launch drill (6,000 players), and the answers to those retries took more of the
-   * machine than the claims did. Each claim is still told its turn when that comes sooner.
+   * see docs/benchmarks.md). A spell that lasts grows it to its length so far, up to maxRetryAfterSeconds:
+   * by then the pace is known, and a crowd that takes minutes to serve, told short delays, comes back again
+   * and again (every 5 s: 20 to 42 times per tap in a launch drill of 6,000 players, the answers to those
+   * retries taking more of the machine than the claims did; growing at a quarter of the spell's length: 7.4
+   * times per tap for 5,000 players, against 2.8-2.9 now). Each claim is still told its turn when that
+   * comes sooner.
    */
   private retryBoundSeconds(now: number): number {
     // Only a full gate's shedding makes or lengthens a spell: a lone claim shed for arriving too late (a slow
@@ -160,7 +161,7 @@ export class AdmissionGate {
     }
     const spellMs = now - this.lastShedAt > SPELL_GAP_MS ? 0 : now - this.spellSince;
     const ceiling = Math.max(1, this.limits.maxRetryAfterSeconds ?? 30);
-    const grown = Math.floor(spellMs / 1000 / RETRY_BOUND_GROWTH);
+    const grown = Math.floor(spellMs / 1000);
     const first = Math.max(1, this.limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S);
     return Math.min(ceiling, Math.max(first, grown));
   }
