@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
-import { freePort, serverProcess as startServer } from './bench-gateway.mjs';
+import { freePort, retryAfterTally, serverProcess as startServer } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -301,13 +301,7 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
-  row(
-    'Retry-After told (s: times)',
-    Object.entries(result.retryAfterTold)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([seconds, count]) => `${seconds}: ${count}`)
-      .join(', ') || '-',
-  );
+  row('Retry-After told (s: times)', retryAfterTally(result.retryAfterTold));
   row('final answers, each 5 s from the start', result.finalsBy5s.join(' '));
   row('requests sent, each 5 s from the start', result.requestsBy5s.join(' '));
   row('until every tap had its first answer (s)', (result.firstWaveEndMs / 1000).toFixed(1));

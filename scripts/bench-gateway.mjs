@@ -131,6 +131,16 @@ export function serverProcess(entry, env, port, { profileDir } = {}) {
   return { ...child, url };
 }
 
+/** `{ seconds: times }` of the Retry-After values a burst was told, as one line: "1: 40, 2: 9" ('-' for none). */
+export function retryAfterTally(told) {
+  return (
+    Object.entries(told)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([seconds, count]) => `${seconds}: ${count}`)
+      .join(', ') || '-'
+  );
+}
+
 export async function freePort() {
   const server = createServer();
   await new Promise((done) => server.listen(0, '127.0.0.1', done));

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startChild } from './bench-gateway.mjs';
+import { freePort, retryAfterTally, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -159,13 +159,7 @@ export function printLogins(result, row = (label, value) => console.log(`  ${lab
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
-  row(
-    'Retry-After told (s: times)',
-    Object.entries(result.retryAfterTold)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([seconds, count]) => `${seconds}: ${count}`)
-      .join(', ') || '-',
-  );
+  row('Retry-After told (s: times)', retryAfterTally(result.retryAfterTold));
   row('signed in, each second from the start', Array.from(result.signedInBySecond, (count) => count ?? 0).join(' '));
   row('until the last player was signed in (s)', (result.lastSignedInMs / 1000).toFixed(1));
   row(`players not signed in within ${result.deadlineS} s`, result.players - result.signedIn);
