@@ -198,6 +198,33 @@ describe('AdmissionGate Retry-After', () => {
     expect(longest.slice(30)).toEqual(Array(31).fill(30));
   });
 
+  it('sheds a waiter whose time is up when a slot frees before its timer has fired, and starts the next one in time', async () => {
+    const clock = { now: 0 };
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 60_000, now: () => clock.now });
+    const release = deferred();
+    const started: string[] = [];
+    const work = (name: string) => async (): Promise<string> => {
+      started.push(name);
+      if (name === 'held') await release.promise;
+      return name;
+    };
+    const held = gate.run(work('held'));
+    const late = gate.run(work('late')).catch((caught: unknown) => caught);
+    clock.now = 30_000;
+    const inTime = gate.run(work('in time'));
+    // The clock passes the first waiter's time (60 s), not the second's (90 s); their timers have not fired
+    // (as on an event loop busy past them), and the held claim ends now.
+    clock.now = 60_001;
+    release.resolve();
+    await expect(held).resolves.toBe('held');
+    const shed = (await late) as ShedError;
+    expect(shed).toBeInstanceOf(ShedError);
+    expect(shed.why).toBe('QUEUE_TIMEOUT');
+    await expect(inTime).resolves.toBe('in time');
+    expect(started).toEqual(['held', 'in time']);
+    expect(gate.load).toEqual({ inFlight: 0, queued: 0 });
+  });
+
   it('counts only a full gate shedding as a spell: one late claim every 9 s does not make the next crowd wait up to 30 s', async () => {
     const clock = { now: 0 };
     const gate = new AdmissionGate({

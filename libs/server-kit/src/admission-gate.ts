@@ -5,7 +5,7 @@ export interface AdmissionLimits {
   queueTimeoutMs: number;
   /**
    * The longest Retry-After a shed claim is given (default 30 s), reached only by a long spell of shedding:
-   * see retryBoundSeconds. At most `firstRetryAfterSeconds` when lower.
+   * see retryBoundSeconds. It also caps `firstRetryAfterSeconds` when that is higher.
    */
   maxRetryAfterSeconds?: number;
   /** The longest Retry-After in a spell of shedding's first seconds (default 5 s): see retryBoundSeconds. */
@@ -44,6 +44,10 @@ const SPELL_GAP_MS = 10_000;
 
 interface Waiter {
   admit: () => void;
+  /** Shed for having waited its whole time (its timer, or a slot freed after its time was up). */
+  expire: () => void;
+  /** When its time in the queue is up (this.now()). */
+  deadline: number;
   timer: NodeJS.Timeout;
 }
 
@@ -143,13 +147,11 @@ export class AdmissionGate {
    * The longest Retry-After a claim shed now may be told (s). In a spell of shedding's first seconds it is
    * `firstRetryAfterSeconds` (FIRST_RETRY_BOUND_S unless set): a launch burst that the server works through
    * in seconds is answered as fast as it can be, and the pace measured in a burst's first seconds is well
-   * below its pace later (a longer bound then sends the crowd away for longer than needed: claims set 2 s,
-   * see docs/benchmarks.md). A spell that lasts grows it to its length so far, up to maxRetryAfterSeconds:
-   * by then the pace is known, and a crowd that takes minutes to serve, told short delays, comes back again
-   * and again (every 5 s: 20 to 42 times per tap in a launch drill of 6,000 players, the answers to those
-   * retries taking more of the machine than the claims did; growing at a quarter of the spell's length: 7.4
-   * times per tap for 5,000 players, against 2.8-2.9 now). Each claim is still told its turn when that
-   * comes sooner.
+   * below its pace later (a longer bound then sends the crowd away for longer than needed). A spell that
+   * lasts grows it to its length so far, up to maxRetryAfterSeconds: by then the pace is known, and a crowd
+   * that takes minutes to serve, told short delays, comes back again and again, and the answers to those
+   * retries take more of the machine than the claims do (docs/benchmarks.md has the launch drills that set
+   * these bounds). Each claim is still told its turn when that comes sooner.
    */
   private retryBoundSeconds(now: number): number {
     // Only a full gate's shedding makes or lengthens a spell: a lone claim shed for arriving too late (a slow
@@ -160,9 +162,10 @@ export class AdmissionGate {
       this.lastShedAt = now;
     }
     const spellMs = now - this.lastShedAt > SPELL_GAP_MS ? 0 : now - this.spellSince;
-    const ceiling = Math.max(1, this.limits.maxRetryAfterSeconds ?? 30);
+    // Whole seconds, at least 1 (a header value; a limit that is not a number counts as unset).
+    const ceiling = Math.max(1, Math.floor(this.limits.maxRetryAfterSeconds ?? 30) || 30);
     const grown = Math.floor(spellMs / 1000);
-    const first = Math.max(1, this.limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S);
+    const first = Math.max(1, Math.floor(this.limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S) || FIRST_RETRY_BOUND_S);
     return Math.min(ceiling, Math.max(first, grown));
   }
 
@@ -224,18 +227,22 @@ export class AdmissionGate {
       return Promise.resolve();
     }
     if (this.queueRefuses(waitedMs)) return Promise.reject(this.shed('QUEUE_FULL'));
+    const left = this.limits.queueTimeoutMs - waitedMs;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         admit: () => {
           clearTimeout(waiter.timer);
           resolve();
         },
-        timer: setTimeout(() => {
+        expire: () => {
+          clearTimeout(waiter.timer);
           const index = this.queue.indexOf(waiter);
           if (index >= 0) this.queue.splice(index, 1);
           // Those queued after it are not in front of it (they are shed after it, or served).
           reject(this.shed('QUEUE_TIMEOUT', this.inFlight + Math.max(0, index)));
-        }, this.limits.queueTimeoutMs - waitedMs),
+        },
+        deadline: this.now() + left,
+        timer: setTimeout(() => waiter.expire(), left),
       };
       this.queue.push(waiter);
     });
@@ -254,7 +261,13 @@ export class AdmissionGate {
       this.finishedNext = (this.finishedNext + 1) % FINISHED_RING;
     }
     // Beyond the limit (claims run at once): the slot is given up, not passed on.
-    const next = this.inFlight > this.limits.maxInFlight ? undefined : this.queue.shift();
+    let next = this.inFlight > this.limits.maxInFlight ? undefined : this.queue.shift();
+    // A waiter whose time is up is shed, not started, even when its timer has not fired yet (a busy event
+    // loop runs it late): for a claim that time is its start-by time, after which the gateway may answer 504.
+    while (next && this.now() >= next.deadline) {
+      next.expire();
+      next = this.queue.shift();
+    }
     // The slot passes straight to the next waiter: inFlight stays the same.
     if (next) next.admit();
     else this.inFlight--;
