@@ -19,7 +19,7 @@ describe('loadGatewayConfig', () => {
       upstreamConnectTimeoutMs: 1_500,
       replicaCooldownMs: 5_000,
       upstreamResolveIntervalMs: 5_000,
-      upstreamMaxConnections: 1_024,
+      upstreamMaxConnections: 2_048,
       trustedProxies: [],
       connectionLimits: { total: 10_000, perAddress: 1_000 },
       securityHeaders: { hstsMaxAgeSeconds: 0 },

@@ -107,7 +107,7 @@ export function loadGatewayConfig(env: Record<string, string | undefined>): Gate
     upstreamConnectTimeoutMs: reader.int('UPSTREAM_CONNECT_TIMEOUT_MS', { default: 1_500, min: 50, max: 60_000 }),
     replicaCooldownMs: reader.int('UPSTREAM_REPLICA_COOLDOWN_MS', { default: 5_000, min: 0, max: 600_000 }),
     upstreamResolveIntervalMs: reader.int('UPSTREAM_RESOLVE_INTERVAL_MS', { default: 5_000, min: 0, max: 600_000 }),
-    upstreamMaxConnections: reader.int('UPSTREAM_MAX_CONNECTIONS', { default: 1_024, min: 1, max: 65_536 }),
+    upstreamMaxConnections: reader.int('UPSTREAM_MAX_CONNECTIONS', { default: 2_048, min: 1, max: 65_536 }),
     trustedProxies,
     connectionLimits: {
       total: reader.int('GATEWAY_MAX_CONNECTIONS', { default: 10_000, min: 0, max: 1_000_000 }),

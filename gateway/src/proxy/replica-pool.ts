@@ -51,7 +51,7 @@ function isAnswerTimeout(error: unknown): boolean {
   return hasCodeIn(error, ANSWER_TIMEOUT_CODES);
 }
 
-export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_MAX_CONNECTIONS = 2048;
 
 /**
  * What a frozen replica (one that answered nothing for a request's whole time) is asked before it is sent
