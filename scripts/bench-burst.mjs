@@ -301,7 +301,7 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
-  row('Retry-After told (s: times)', retryAfterTally(result.retryAfterTold));
+  row('Retry-After told, any answer that had one (s: times)', retryAfterTally(result.retryAfterTold));
   row('final answers, each 5 s from the start', result.finalsBy5s.join(' '));
   row('requests sent, each 5 s from the start', result.requestsBy5s.join(' '));
   row('until every tap had its first answer (s)', (result.firstWaveEndMs / 1000).toFixed(1));
