@@ -148,8 +148,10 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       firstWaveEnd = Math.max(firstWaveEnd, performance.now() - started);
       for (let attempt = 0; !final(reply) && attempt < 200; attempt += 1) {
         if (reply.retryAfter) told[reply.retryAfter] = (told[reply.retryAfter] ?? 0) + 1;
+        // Never sooner than told (Retry-After), and up to half as long again, so that one second's crowd
+        // does not come back at once (a client's own jitter); 250 ms when told nothing (a lost connection).
         const wait = reply.retryAfter ? Number(reply.retryAfter) * 1000 : 250;
-        await new Promise((done) => setTimeout(done, wait * (0.5 + Math.random())));
+        await new Promise((done) => setTimeout(done, wait * (1 + Math.random() / 2)));
         reply = await send(userId, key);
         const answer = `${reply.status} ${reply.body?.code ?? reply.body?.status ?? ''}`.trim();
         later[answer] = (later[answer] ?? 0) + 1;
