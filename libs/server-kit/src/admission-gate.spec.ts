@@ -105,16 +105,26 @@ describe('AdmissionGate Retry-After', () => {
    * quiet spell of 10 s, and now one claim in flight: shedOnce() is turned away and says when to come back.
    */
   async function busyGate(
-    options: { maxQueued?: number; queueTimeoutMs?: number; maxRetryAfterSeconds?: number; random?: number } = {},
+    options: {
+      maxQueued?: number;
+      queueTimeoutMs?: number;
+      maxRetryAfterSeconds?: number;
+      firstRetryAfterSeconds?: number;
+      /** The random draw: always this one, or the next of these in turn. */
+      random?: number | number[];
+    } = {},
   ): Promise<{ gate: AdmissionGate; shedOnce: () => Promise<ShedError>; clock: { now: number } }> {
     const clock = { now: 0 };
+    const draws = Array.isArray(options.random) ? options.random : [options.random ?? 0];
+    let draw = 0;
     const gate = new AdmissionGate({
       maxInFlight: 1,
       maxQueued: options.maxQueued ?? 0,
       queueTimeoutMs: options.queueTimeoutMs ?? 60_000,
       maxRetryAfterSeconds: options.maxRetryAfterSeconds ?? 30,
+      ...(options.firstRetryAfterSeconds !== undefined && { firstRetryAfterSeconds: options.firstRetryAfterSeconds }),
       now: () => clock.now,
-      random: () => options.random ?? 0,
+      random: () => draws[draw++ % draws.length],
     });
     for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
     clock.now += 10_000;
@@ -125,6 +135,21 @@ describe('AdmissionGate Retry-After', () => {
       return error as ShedError;
     };
     return { gate, shedOnce, clock };
+  }
+
+  /** The longest delay told to 100 claims shed in each second of a crowd lasting `seconds` + 1 seconds. */
+  async function longestEachSecond(
+    { shedOnce, clock }: { shedOnce: () => Promise<ShedError>; clock: { now: number } },
+    seconds: number,
+  ): Promise<number[]> {
+    const longest: number[] = [];
+    for (let second = 0; second <= seconds; second++) {
+      let most = 0;
+      for (let i = 0; i < 100; i++) most = Math.max(most, (await shedOnce()).retryAfterSeconds);
+      longest.push(most);
+      clock.now += 1_000;
+    }
+    return longest;
   }
 
   it('gives each shed claim its turn behind the crowd already shed, at the rate claims are finished, and never beyond its maximum', async () => {
@@ -146,13 +171,7 @@ describe('AdmissionGate Retry-After', () => {
     // The draw is 0.999: a crowd beyond the longest delay is told the top of its range.
     const { shedOnce, clock } = await busyGate({ maxRetryAfterSeconds: 30, random: 0.999 });
     // A crowd far larger than 10/s can serve: 100 shed each second, for three minutes.
-    const longest: number[] = [];
-    for (let second = 0; second <= 180; second++) {
-      let most = 0;
-      for (let i = 0; i < 100; i++) most = Math.max(most, (await shedOnce()).retryAfterSeconds);
-      longest.push(most);
-      clock.now += 1_000;
-    }
+    const longest = await longestEachSecond({ shedOnce, clock }, 180);
     // 5 s for the first 5 s, then the spell's length, up to 30 s (after half a minute).
     expect(longest.slice(0, 6)).toEqual(Array(6).fill(5));
     expect(longest[10]).toBe(10);
@@ -166,31 +185,10 @@ describe('AdmissionGate Retry-After', () => {
   });
 
   it("bounds a spell's first seconds at firstRetryAfterSeconds when given, and grows from there as before", async () => {
-    const clock = { now: 0 };
-    const gate = new AdmissionGate({
-      maxInFlight: 1,
-      maxQueued: 0,
-      queueTimeoutMs: 60_000,
-      maxRetryAfterSeconds: 30,
-      firstRetryAfterSeconds: 2,
-      now: () => clock.now,
-      // A crowd beyond the longest delay is told the top of its range (the draw is 0.999).
-      random: () => 0.999,
-    });
+    // A crowd beyond the longest delay is told the top of its range (the draw is 0.999).
+    const busy = await busyGate({ maxRetryAfterSeconds: 30, firstRetryAfterSeconds: 2, random: 0.999 });
     // 10/s learnt from the work, then a crowd far larger: 100 shed each second for a minute.
-    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
-    void gate.run(() => new Promise(() => undefined));
-    const longest: number[] = [];
-    for (let second = 0; second <= 60; second++) {
-      let most = 0;
-      for (let i = 0; i < 100; i++) {
-        const shed = (await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught)) as ShedError;
-        expect(shed).toBeInstanceOf(ShedError);
-        most = Math.max(most, shed.retryAfterSeconds);
-      }
-      longest.push(most);
-      clock.now += 1_000;
-    }
+    const longest = await longestEachSecond(busy, 60);
     // 2 s until the spell has lasted longer (2 s), then its length: 3 s at 3 s, 20 s at 20 s, 30 s from 30 s.
     expect(longest.slice(0, 3)).toEqual(Array(3).fill(2));
     expect(longest[3]).toBe(3);
@@ -268,24 +266,12 @@ describe('AdmissionGate Retry-After', () => {
   });
 
   it('spreads a crowd larger than the longest delay holds over its upper half, rather than telling it all that delay', async () => {
-    const draws = [0, 0.4, 0.8];
-    let next = 0;
-    const clock = { now: 0 };
-    const gate = new AdmissionGate({
-      maxInFlight: 1,
-      maxQueued: 0,
-      queueTimeoutMs: 60_000,
-      now: () => clock.now,
-      random: () => draws[next++ % draws.length],
-    });
+    const { shedOnce } = await busyGate({ random: [0, 0.4, 0.8] });
     // 10/s learnt from the work; then 300 shed at once: 30 s of work, beyond the 5 s a spell's first seconds allow.
-    for (let i = 0; i < 10; i++) await gate.run(async () => void (clock.now += 100));
-    void gate.run(() => new Promise(() => undefined));
     const told = new Map<number, number>();
     for (let i = 0; i < 300; i++) {
-      const shed = (await gate.run(() => Promise.resolve()).catch((caught: unknown) => caught)) as ShedError;
-      expect(shed).toBeInstanceOf(ShedError);
-      told.set(shed.retryAfterSeconds, (told.get(shed.retryAfterSeconds) ?? 0) + 1);
+      const { retryAfterSeconds } = await shedOnce();
+      told.set(retryAfterSeconds, (told.get(retryAfterSeconds) ?? 0) + 1);
     }
     // The first 40 are told their turns (1-4 s); the other 260 come back over 3, 4 and 5 s, a third each.
     expect(Math.max(...told.keys())).toBe(5);
