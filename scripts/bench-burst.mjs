@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
-import { freePort, retryAfterTally, serverProcess as startServer } from './bench-gateway.mjs';
+import { countsPerSlot, freePort, retryAfterTally, serverProcess as startServer } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -230,8 +230,11 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       lastGrantMs: lastGrant,
       retryAfterTold: told,
       // Final answers and requests sent, each 5 s from the start (requestAt is on the same clock).
-      finalsBy5s: perFiveSeconds(finalAt),
-      requestsBy5s: perFiveSeconds(requestAt.map((at) => at - started)),
+      finalsBy5s: countsPerSlot(finalAt, 5_000),
+      requestsBy5s: countsPerSlot(
+        requestAt.map((at) => at - started),
+        5_000,
+      ),
       killedAtMs: killedAt,
       firstAnswers: byAnswer,
       retryAnswers: later,
@@ -283,15 +286,6 @@ async function readList(base, token, path) {
   } catch (error) {
     return { status: 0, code: String(error.cause?.code ?? error.message), ms: performance.now() - started };
   }
-}
-
-function perFiveSeconds(times) {
-  const counts = [];
-  for (const ms of times) {
-    const slot = Math.max(0, Math.floor(ms / 5_000));
-    counts[slot] = (counts[slot] ?? 0) + 1;
-  }
-  return Array.from(counts, (count) => count ?? 0);
 }
 
 /** Prints one burst's figures as rows. */

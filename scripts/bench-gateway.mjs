@@ -141,6 +141,16 @@ export function retryAfterTally(told) {
   );
 }
 
+/** How many of `times` (ms from a run's start) fall in each slot of `slotMs`, from the first slot on (0 for none). */
+export function countsPerSlot(times, slotMs) {
+  const counts = [];
+  for (const ms of times) {
+    const slot = Math.max(0, Math.floor(ms / slotMs));
+    counts[slot] = (counts[slot] ?? 0) + 1;
+  }
+  return Array.from(counts, (count) => count ?? 0);
+}
+
 export async function freePort() {
   const server = createServer();
   await new Promise((done) => server.listen(0, '127.0.0.1', done));

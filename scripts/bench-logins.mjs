@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, retryAfterTally, startChild } from './bench-gateway.mjs';
+import { countsPerSlot, freePort, retryAfterTally, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -140,11 +140,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
       p99Ms: percentile(times, 99),
       signedIn: signedInAt.length,
       retryAfterTold: told,
-      signedInBySecond: signedInAt.reduce((counts, ms) => {
-        const second = Math.floor(ms / 1000);
-        counts[second] = (counts[second] ?? 0) + 1;
-        return counts;
-      }, []),
+      signedInBySecond: countsPerSlot(signedInAt, 1_000),
       lastSignedInMs: Math.max(0, ...signedInAt),
       requests,
     };
@@ -160,7 +156,7 @@ export function printLogins(result, row = (label, value) => console.log(`  ${lab
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
   row('Retry-After told (s: times)', retryAfterTally(result.retryAfterTold));
-  row('signed in, each second from the start', Array.from(result.signedInBySecond, (count) => count ?? 0).join(' '));
+  row('signed in, each second from the start', result.signedInBySecond.join(' '));
   row('until the last player was signed in (s)', (result.lastSignedInMs / 1000).toFixed(1));
   row(`players not signed in within ${result.deadlineS} s`, result.players - result.signedIn);
   row('sign-in requests in all', result.requests);
