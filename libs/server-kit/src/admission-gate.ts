@@ -80,11 +80,17 @@ export class AdmissionGate {
   private lastShedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** The longest Retry-After ever told, and the longest in a spell's first seconds (see retryBoundSeconds). */
+  private readonly ceilingSeconds: number;
+  private readonly firstBoundSeconds: number;
 
   constructor(private readonly limits: AdmissionLimits) {
     // Monotonic: a wall clock stepped back (NTP) would make past finishes look recent.
     this.now = limits.now ?? (() => performance.now());
     this.random = limits.random ?? Math.random;
+    // Whole seconds, at least 1 (a header value; a limit that is not a number counts as unset).
+    this.ceilingSeconds = Math.max(1, Math.floor(limits.maxRetryAfterSeconds ?? 30) || 30);
+    this.firstBoundSeconds = Math.max(1, Math.floor(limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S) || FIRST_RETRY_BOUND_S);
   }
 
   /**
@@ -162,11 +168,7 @@ export class AdmissionGate {
       this.lastShedAt = now;
     }
     const spellMs = now - this.lastShedAt > SPELL_GAP_MS ? 0 : now - this.spellSince;
-    // Whole seconds, at least 1 (a header value; a limit that is not a number counts as unset).
-    const ceiling = Math.max(1, Math.floor(this.limits.maxRetryAfterSeconds ?? 30) || 30);
-    const grown = Math.floor(spellMs / 1000);
-    const first = Math.max(1, Math.floor(this.limits.firstRetryAfterSeconds ?? FIRST_RETRY_BOUND_S) || FIRST_RETRY_BOUND_S);
-    return Math.min(ceiling, Math.max(first, grown));
+    return Math.min(this.ceilingSeconds, Math.max(this.firstBoundSeconds, Math.floor(spellMs / 1000)));
   }
 
   /**
