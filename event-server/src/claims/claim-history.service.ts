@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
-import { CLAIM_CSV_HEADER, claimCsvRow } from './claim-csv.js';
+import { CLAIM_CSV_HEADER, claimCsvRow, withUtf8Bom } from './claim-csv.js';
 import { claimError } from './claim.errors.js';
 import { type ClaimFilter, type ClaimRecord, settled } from './claim.js';
 import { toClaimResponse } from './claim.mapper.js';
@@ -13,13 +15,23 @@ import { ClaimRepository } from './claim.repository.js';
 /** Rows written to the stream per chunk: fewer, larger writes, still a bounded amount of memory. */
 const ROWS_PER_CHUNK = 200;
 
+/** Retry-After (s) of an export turned away because as many as the server streams at once are running. */
+const EXPORT_RETRY_AFTER_SECONDS = 5;
+
 /** History, single claims and the CSV export. */
 @Injectable()
 export class ClaimHistoryService {
   constructor(
     private readonly claims: ClaimRepository,
     private readonly decisions: ClaimDecisionRepository,
-  ) {}
+    @Inject(EVENT_CONFIG) config: EventConfig,
+  ) {
+    this.exportsAtOnce = config.claims.exportsAtOnce;
+  }
+
+  private readonly exportsAtOnce: number;
+  /** CSV exports being streamed by this process now. */
+  private exportsRunning = 0;
 
   async list(filter: ClaimFilter, page: { page: number; limit: number }): Promise<Page<ClaimRecord>> {
     const { items, total } = await this.claims.findPage(filter, skipOf(page), page.limit);
@@ -45,8 +57,30 @@ export class ClaimHistoryService {
    * Each chunk of rows settles its PROCESSING claims with one read, not one per claim, so that no chunk
    * waits on a store round trip per row.
    */
-  exportCsv(filter: ClaimFilter): Readable {
-    return Readable.from(this.csvChunks(filter), { objectMode: false });
+  exportCsv(filter: ClaimFilter, { bom = false }: { bom?: boolean } = {}): Readable {
+    // Each export reads every matching claim, so their number at once is bounded (CLAIM_EXPORTS_AT_ONCE). A
+    // slot is held until the stream sent is read to its end, fails, or is destroyed when the client went away
+    // (Fastify destroys a stream whose response closed first).
+    if (this.exportsRunning >= this.exportsAtOnce) {
+      throw claimError('EXPORTS_BUSY', `${this.exportsRunning} claim exports are running; nothing was read, retry later`, {
+        retryAfterSeconds: EXPORT_RETRY_AFTER_SECONDS,
+      });
+    }
+    const csv = Readable.from(this.csvChunks(filter), { objectMode: false });
+    const sent = bom ? withUtf8Bom(csv) : csv;
+    this.exportsRunning++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.exportsRunning--;
+      // With a byte order mark in front, the CSV stream may not have been read at all yet.
+      csv.destroy();
+    };
+    // 'end' as soon as the last bytes are handed on (before the response ends, so a client that asks again at
+    // once finds the slot free); 'close' for a stream destroyed or failed before its end.
+    sent.once('end', release).once('close', release);
+    return sent;
   }
 
   private async *csvChunks(filter: ClaimFilter): AsyncGenerator<string> {

@@ -9,6 +9,7 @@ export const ClaimErrorCode = {
   ALREADY_CLAIMED: 'ALREADY_CLAIMED',
   CLAIM_INTERRUPTED: 'CLAIM_INTERRUPTED',
   CLAIMS_BUSY: 'CLAIMS_BUSY',
+  EXPORTS_BUSY: 'EXPORTS_BUSY',
 } as const;
 export type ClaimErrorCode = (typeof ClaimErrorCode)[keyof typeof ClaimErrorCode];
 
@@ -23,6 +24,8 @@ export const CLAIM_ERROR_STATUS: Record<ClaimErrorCode, number> = {
   // The request lost to the reconciler, or was shed before anything was recorded: retry (Retry-After).
   CLAIM_INTERRUPTED: 503,
   CLAIMS_BUSY: 503,
+  // As many CSV exports as the server streams at once are running: retry (Retry-After).
+  EXPORTS_BUSY: 503,
 };
 
 /** A claim error with the status the table gives its code. */

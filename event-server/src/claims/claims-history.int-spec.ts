@@ -1,9 +1,12 @@
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { getModelToken } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { CLAIM_CSV_COLUMNS } from './claim-csv.js';
+import { ClaimHistoryService } from './claim-history.service.js';
 import { ClaimEntity } from './claim.schema.js';
 
 interface ClaimItem {
@@ -222,5 +225,73 @@ describe('claim history and export', () => {
     expect(rows[1]![0]).toBe(docs[1199]!._id.toString());
     expect(rows[1200]![0]).toBe(docs[0]!._id.toString());
     expect(rows.filter((row) => row[5] === "'@bulk")).toHaveLength(600);
+  });
+});
+
+describe('claim exports at once (CLAIM_EXPORTS_AT_ONCE)', () => {
+  let t: EventTestApp;
+  let auditor: Actor;
+  const exportAs = (query = '') =>
+    t.app.inject({ method: 'GET', url: `/claims/export${query}`, headers: { authorization: `Bearer ${auditor.token}` } });
+
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_export_bound', { CLAIM_EXPORTS_AT_ONCE: '1' });
+    auditor = t.as('AUDITOR');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('turns an export away with 503 EXPORTS_BUSY and Retry-After while the bound is taken, and takes it again once the running one closes', async () => {
+    for (const bom of [false, true]) {
+      // An export the server has started and nobody has read yet holds the one slot.
+      const running = t.app.get(ClaimHistoryService).exportCsv({}, { bom });
+      const refused = await exportAs();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(JSON.parse(refused.body)).toMatchObject({ statusCode: 503, code: 'EXPORTS_BUSY', retryAfterSeconds: 5 });
+      // Destroyed unread, as Fastify destroys the stream of a response whose client went away.
+      running.destroy();
+      await once(running, 'close');
+      const next = await exportAs(bom ? '?bom=true' : '');
+      expect(next.statusCode).toBe(200);
+      expect(parseCsv(next.body.replace(/^\uFEFF/, ''))[0]).toEqual([...CLAIM_CSV_COLUMNS]);
+    }
+    // An export read to its end gives its slot back too.
+    expect((await exportAs()).statusCode).toBe(200);
+  });
+
+  it('gives the slot back when the client goes away in the middle of the file', async () => {
+    // Enough rows that the file is still being read from the store when the client goes away.
+    const claims: Model<ClaimEntity> = t.app.get(getModelToken(ClaimEntity.name));
+    const eventId = newId();
+    await claims.insertMany(
+      Array.from({ length: 3000 }, (_, i) => {
+        const id = new Types.ObjectId();
+        const at = new Date(Date.parse('2020-01-01T00:00:00Z') + i * 1000);
+        const rest = { status: 'REJECTED', reason: 'CONDITION_NOT_MET', rewards: [], createdAt: at, decidedAt: at };
+        return { _id: id, eventId, userId: newId(), slotKey: `own:${id.toString()}`, ...rest };
+      }),
+    );
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as { port: number };
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/claims/export',
+      headers: { authorization: `Bearer ${auditor.token}` },
+    });
+    request.end();
+    const [response] = (await once(request, 'response')) as [import('node:http').IncomingMessage];
+    expect(response.statusCode).toBe(200);
+    request.destroy();
+    // Until the server has seen the connection close and closed the export, the next one is turned away.
+    await vi.waitFor(
+      async () => {
+        expect((await exportAs()).statusCode).toBe(200);
+      },
+      { timeout: 25_000, interval: 50 },
+    );
   });
 });

@@ -20,7 +20,6 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
 import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
-import { withUtf8Bom } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
 import { toClaimResponse, toPlayerClaimResponse } from './claim.mapper.js';
@@ -175,13 +174,16 @@ export class ClaimsController {
     summary: 'All claims matching the filters as CSV, one row per claim',
     description:
       'Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: ' +
-      'the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text.',
+      'the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text. ' +
+      'Each server streams a bounded number of exports at once (CLAIM_EXPORTS_AT_ONCE, 2 by default); another is ' +
+      'answered 503 EXPORTS_BUSY with `Retry-After` before anything is read.',
+    errors: { 503: [ClaimErrorCode.EXPORTS_BUSY] },
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV with a header row', content: { 'text/csv': { schema: { type: 'string' } } } })
   export(@Query() query: ExportClaimsQueryDto): StreamableFile {
-    const csv = this.history.exportCsv(filterOf(query));
-    return new StreamableFile(query.bom === 'true' ? withUtf8Bom(csv) : csv, { type: 'text/csv; charset=utf-8' });
+    const csv = this.history.exportCsv(filterOf(query), { bom: query.bom === 'true' });
+    return new StreamableFile(csv, { type: 'text/csv; charset=utf-8' });
   }
 
   @Get()

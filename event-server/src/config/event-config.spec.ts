@@ -20,4 +20,10 @@ describe('loadEventConfig', () => {
     expect(loadEventConfig({ CLAIM_FIRST_RETRY_AFTER_S: '5' }).claims.firstRetryAfterSeconds).toBe(5);
     expect(() => loadEventConfig({ CLAIM_FIRST_RETRY_AFTER_S: '0' })).toThrow(/CLAIM_FIRST_RETRY_AFTER_S/);
   });
+
+  it('streams 2 claim exports at once unless CLAIM_EXPORTS_AT_ONCE says otherwise, at least 1', () => {
+    expect(loadEventConfig({}).claims.exportsAtOnce).toBe(2);
+    expect(loadEventConfig({ CLAIM_EXPORTS_AT_ONCE: '5' }).claims.exportsAtOnce).toBe(5);
+    expect(() => loadEventConfig({ CLAIM_EXPORTS_AT_ONCE: '0' })).toThrow(/CLAIM_EXPORTS_AT_ONCE/);
+  });
 });

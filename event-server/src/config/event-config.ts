@@ -37,6 +37,11 @@ export interface EventConfig {
      */
     playerBurst: number;
     playerPerMinute: number;
+    /**
+     * CSV exports this process streams at once (each reads every matching claim from the store); more are
+     * answered 503 EXPORTS_BUSY with Retry-After, before anything is read.
+     */
+    exportsAtOnce: number;
   };
   activities: {
     /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
@@ -97,6 +102,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       firstRetryAfterSeconds: reader.int('CLAIM_FIRST_RETRY_AFTER_S', { default: 2, min: 1, max: 300 }),
       playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
       playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
+      exportsAtOnce: reader.int('CLAIM_EXPORTS_AT_ONCE', { default: 2, min: 1, max: 100 }),
     },
     activities: {
       loginMarkSweepMs: reader.int('LOGIN_MARK_SWEEP_MS', { default: 600_000, min: 0, max: 86_400_000 }),

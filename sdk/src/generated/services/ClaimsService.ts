@@ -80,7 +80,7 @@ export class ClaimsService {
   }
   /**
    * All claims matching the filters as CSV, one row per claim
-   * Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text.
+   * Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text. Each server streams a bounded number of exports at once (CLAIM_EXPORTS_AT_ONCE, 2 by default); another is answered 503 EXPORTS_BUSY with `Retry-After` before anything is read.
    *
    * Access: roles OPERATOR, AUDITOR, ADMIN.
    * @returns string CSV with a header row
@@ -142,7 +142,7 @@ export class ClaimsService {
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: EXPORTS_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
