@@ -13,7 +13,9 @@
 // with node --cpu-prof; gateway.cpuprofile, gateway-warn.cpuprofile and bare.cpuprofile, then -2, -3... for
 // the other processes of a kind, are written there when they stop), withoutLogging (default true;
 // --no-quiet turns it off: a second kind of gateway at LOG_LEVEL=warn, which writes no line per request,
-// runs in the same rounds, so the cost of logging shows).
+// runs in the same rounds, so the cost of logging shows), upstreamDelayMs (--upstream-delay MS, default 0:
+// the stub answers each request that many ms after it arrived, as a server doing work would; the goal is
+// stated for 0, the instant upstream).
 // Besides req/s and latency, each proxy's own CPU time per request is read from /proc (Linux): on a shared
 // machine it moves far less than req/s, and says which process the time goes to.
 import { spawn } from 'node:child_process';
@@ -31,14 +33,25 @@ const ISSUER = 'bench-issuer';
 const AUDIENCE = 'bench-audience';
 const PATH = '/events/64b7f0c2a1b2c3d4e5f60718';
 
-/** The upstream: answers every request at once with a small JSON body, and the JWKS the tokens verify with. */
-function serveStub(jwks) {
+/**
+ * The upstream: answers every request with a small JSON body (at once, or `delayMs` after it arrived), and
+ * the JWKS the tokens verify with.
+ */
+function serveStub(jwks, delayMs = 0) {
   const body = JSON.stringify({ id: '64b7f0c2a1b2c3d4e5f60718', title: 'bench', status: 'ACTIVE' });
   const jwksBody = JSON.stringify(jwks);
   const server = createServer((request, response) => {
-    const payload = request.url === '/.well-known/jwks.json' ? jwksBody : body;
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
-    response.end(payload);
+    const keys = request.url === '/.well-known/jwks.json';
+    const payload = keys ? jwksBody : body;
+    const answer = () => {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(payload),
+      });
+      response.end(payload);
+    };
+    if (delayMs > 0 && !keys) setTimeout(answer, delayMs);
+    else answer();
   });
   server.keepAliveTimeout = 60_000;
   return server;
@@ -57,7 +70,7 @@ async function serveBareProxy(upstream) {
 async function serveChild(role) {
   const input = JSON.parse(process.env.BENCH_CHILD ?? '{}');
   if (role === 'stub') {
-    const server = serveStub(input.jwks);
+    const server = serveStub(input.jwks, input.delayMs);
     await new Promise((done) => server.listen(0, '127.0.0.1', done));
     process.stdout.write(`${server.address().port}\n`);
   } else {
@@ -241,9 +254,11 @@ export async function benchGateway(options = {}) {
     profileDir,
     withoutLogging = true,
     processes = 2,
+    upstreamDelayMs = 0,
     log = () => {},
   } = options;
   if (!Number.isInteger(processes) || processes < 1) throw new Error(`processes must be a whole number from 1, got ${processes}`);
+  if (!(upstreamDelayMs >= 0)) throw new Error(`the upstream's delay must be 0 ms or more, got ${upstreamDelayMs}`);
   // The tests' token forge: the stub upstream publishes its JWKS, the gateway verifies with it.
   const forge = TokenForge.generate({ issuer: ISSUER, audience: AUDIENCE });
   const jwks = forge.jwks;
@@ -252,7 +267,11 @@ export async function benchGateway(options = {}) {
 
   const children = [];
   try {
-    const stub = startChild([SELF, '--serve', 'stub'], { BENCH_CHILD: JSON.stringify({ jwks }) }, { readPort: true });
+    const stub = startChild(
+      [SELF, '--serve', 'stub'],
+      { BENCH_CHILD: JSON.stringify({ jwks, delayMs: upstreamDelayMs }) },
+      { readPort: true },
+    );
     children.push(stub);
     const upstream = await stub.ready;
     // The first process of a kind writes `<kind>.cpuprofile`, the others `<kind>-2.cpuprofile` and so on.
@@ -351,6 +370,7 @@ export async function benchGateway(options = {}) {
     });
     return {
       connections,
+      upstreamDelayMs,
       rounds,
       secondsPerRound: seconds,
       processes,
@@ -382,6 +402,7 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
       profileDir: flag('--cpu-prof'),
       withoutLogging: !process.argv.includes('--no-quiet'),
       processes: number('--processes'),
+      upstreamDelayMs: number('--upstream-delay'),
       log: (line) => console.log(line),
     });
     const signed = (value, digits) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
@@ -398,7 +419,7 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
     const ratioLine = (name, r) =>
       `${name.padEnd(30)} throughput ${(r.throughput * 100).toFixed(1)} %, p50 ${signed(r.p50DeltaMs, 2)} ms, p99 ${signed(r.p99DeltaMs, 2)} ms${r.cpu === undefined ? '' : `, cpu per request x${r.cpu.toFixed(2)}`}`;
     console.log(
-      `\nauthenticated GET ${PATH}, ${figures.connections} in flight, ${figures.rounds} interleaved rounds of ${figures.secondsPerRound} s, ${figures.processes} process(es) of each`,
+      `\nauthenticated GET ${PATH}, ${figures.connections} in flight, ${figures.rounds} interleaved rounds of ${figures.secondsPerRound} s, ${figures.processes} process(es) of each, upstream answering ${figures.upstreamDelayMs > 0 ? `after ${figures.upstreamDelayMs} ms` : 'at once'}`,
     );
     console.log(row('bare @fastify/http-proxy', figures.bare));
     console.log(row(`gateway (LOG_LEVEL=${process.env.LOG_LEVEL ?? 'info'})`, figures.gateway));
