@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseName } from '../../test-support/database.js';
 import { openTestDatabase, register, startTestApp, testConfig } from './testing/auth-test-app.js';
@@ -23,6 +24,28 @@ afterAll(async () => {
 
 const post = (url: string, payload: string, contentType: string) =>
   app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
+
+describe('late starts', () => {
+  it('answers a registration that reaches the server past its start-by time 503 with Retry-After, and registers nothing', async () => {
+    // The gateway may have answered 504 already: an account made now would be one its client never heard of.
+    const email = 'late-start@example.com';
+    const payload = JSON.stringify({ email, password: 'password-123', nickname: 'late' });
+    const send = (startBy: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload,
+        headers: { 'content-type': 'application/json', [START_BY_HEADER]: String(startBy) },
+      });
+    const refused = await send(Date.now() - 1);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect(await db.collection('users').countDocuments({ email })).toBe(0);
+    expect((await send(Date.now() + 60_000)).statusCode).toBe(201);
+    expect(await db.collection('users').countDocuments({ email })).toBe(1);
+  });
+});
 
 describe('bodies', () => {
   it('refuses JSON nested deeper than 32 levels with 400 JSON_TOO_DEEP, and writes nothing', async () => {

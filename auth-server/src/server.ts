@@ -17,6 +17,7 @@ export async function createAuthServer(config: AuthConfig): Promise<NestFastifyA
     storeErrors: true,
     trustedProxies: config.trustedProxies,
     securityHeaders: config.securityHeaders,
+    lateStarts: {},
   });
   await app.init();
   return app;

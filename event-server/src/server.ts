@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@reward/server-kit/http-app';
 import type { Connection } from 'mongoose';
 import { AppModule } from './app.module.js';
-import { shedClaimsOnArrival } from './claims/claim-shedding.hook.js';
+import { CLAIM_ROUTE, shedClaimsOnArrival } from './claims/claim-shedding.hook.js';
 import type { EventConfig } from './config/event-config.js';
 
 export { loadEventConfig } from './config/event-config.js';
@@ -15,6 +15,8 @@ export async function createEventServer(config: EventConfig): Promise<NestFastif
     logLevel: config.logLevel,
     storeErrors: true,
     securityHeaders: config.securityHeaders,
+    // A claim past its start-by time is shed or answered for its key by the claim path (shedClaimsOnArrival).
+    lateStarts: { except: [CLAIM_ROUTE] },
   });
   // The invariants (one claim per slot, stock units, activity externalIds) are unique indexes: they must
   // exist before the reconciler or the first request runs, not whenever Mongoose's background build gets there.

@@ -1,5 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
@@ -243,6 +244,32 @@ describe('events and rewards', () => {
     expect(busy.headers['retry-after']).toBe('1');
     expect(JSON.parse(busy.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
     expect((await t.request('GET', `/events/${id}`, { token: operator.token })).body).toMatchObject({ title: baseEvent.title });
+  });
+
+  it('answers a change that reaches the server past its start-by time 503 with Retry-After, and changes nothing', async () => {
+    // The gateway may have answered 504 already: a change made now would be one its client never heard of.
+    const late = { [START_BY_HEADER]: String(Date.now() - 1), 'content-type': 'application/json' };
+    const title = `Late ${newId()}`;
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { authorization: `Bearer ${operator.token}`, ...late },
+      payload: JSON.stringify({ ...baseEvent, title }),
+    });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    const events = t.app.get<Connection>(getConnectionToken()).collection('events');
+    expect(await events.countDocuments({ title })).toBe(0);
+    // The same request within its time is made.
+    const inTime = await t.app.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { authorization: `Bearer ${operator.token}`, ...late, [START_BY_HEADER]: String(Date.now() + 60_000) },
+      payload: JSON.stringify({ ...baseEvent, title }),
+    });
+    expect(inTime.statusCode).toBe(201);
+    expect(await events.countDocuments({ title })).toBe(1);
   });
 
   it('attaches rewards with stock and lists them with the event', async () => {

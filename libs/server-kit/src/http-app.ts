@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ClientErrorCode, rawAnswers } from './client-error.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { boundGracefulClose } from './graceful-close.js';
+import { refuseLateStarts } from './start-by.js';
 import {
   CONNECTIONS_CHECK_INTERVAL_MS,
   type ConnectionLimits,
@@ -65,6 +66,12 @@ export interface HttpAppOptions {
   requestTimeouts?: { headersMs: number; requestMs: number };
   /** The memory the large request bodies being received at once may take (default: DEFAULT_BODY_BUDGET). */
   bodyBudget?: BodyBudget;
+  /**
+   * A server behind the gateway: a request that may record something and arrives past its start-by time is
+   * answered 503 before anything is read (refuseLateStarts), but on the routes in `except`, which judge it
+   * themselves.
+   */
+  lateStarts?: { except?: readonly string[] };
 }
 
 /**
@@ -195,6 +202,7 @@ export async function createHttpApp(
   installSecurityHeaders(fastify, answerHeaders);
   configureFastify(fastify);
   boundGracefulClose(fastify);
+  if (options.lateStarts) refuseLateStarts(fastify, options.lateStarts);
   // After the hooks that set every answer's headers (its 503 carries them), before any body is read.
   limitBodiesInFlight(fastify, options.bodyBudget ?? DEFAULT_BODY_BUDGET, BODY_LIMIT_BYTES);
   acceptJsonBodiesOnly(fastify);

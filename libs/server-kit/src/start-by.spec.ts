@@ -1,5 +1,13 @@
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { START_BY_HEADER, START_BY_PLAUSIBLE_MS, msLeftToStart, startByValue } from './start-by.js';
+import {
+  LATE_START_MESSAGE,
+  START_BY_HEADER,
+  START_BY_PLAUSIBLE_MS,
+  msLeftToStart,
+  refuseLateStarts,
+  startByValue,
+} from './start-by.js';
 
 describe('start-by time', () => {
   it('is half the timeout after the gateway sends the request', () => {
@@ -45,5 +53,55 @@ describe('start-by time', () => {
     ]) {
       expect(msLeftToStart({ [START_BY_HEADER]: value }, now), value).toBeUndefined();
     }
+  });
+});
+
+describe('refuseLateStarts', () => {
+  async function serve(except?: string[]): Promise<FastifyInstance> {
+    const app = Fastify();
+    refuseLateStarts(app, { except });
+    const done: string[] = [];
+    app.decorate('done', done);
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE'] as const) {
+      app.route({
+        method,
+        url: '/things/:id',
+        handler: async (request) => (done.push(`${method} ${request.url}`), { ok: true }),
+      });
+    }
+    app.post('/own', async () => (done.push('POST /own'), { ok: true }));
+    await app.ready();
+    return app;
+  }
+  const doneOf = (app: FastifyInstance) => (app as unknown as { done: string[] }).done;
+
+  it('answers a write past its start-by time 503 with Retry-After, before its handler runs', async () => {
+    const app = await serve();
+    const past = String(Date.now() - 1);
+    for (const method of ['POST', 'PATCH', 'DELETE'] as const) {
+      const response = await app.inject({ method, url: '/things/1', headers: { [START_BY_HEADER]: past }, payload: { a: 1 } });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.headers.connection).toBe('close');
+      expect(response.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: LATE_START_MESSAGE });
+    }
+    expect(doneOf(app)).toEqual([]);
+    await app.close();
+  });
+
+  it('lets through reads, writes within their time, writes without one, and the routes that judge it themselves', async () => {
+    const app = await serve(['/own']);
+    const past = String(Date.now() - 1);
+    const future = String(Date.now() + 60_000);
+    const answers = [
+      await app.inject({ method: 'GET', url: '/things/1', headers: { [START_BY_HEADER]: past } }),
+      await app.inject({ method: 'POST', url: '/things/2', headers: { [START_BY_HEADER]: future } }),
+      await app.inject({ method: 'POST', url: '/things/3' }),
+      await app.inject({ method: 'POST', url: '/things/4', headers: { [START_BY_HEADER]: '0' } }),
+      await app.inject({ method: 'POST', url: '/own', headers: { [START_BY_HEADER]: past } }),
+    ];
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(doneOf(app)).toEqual(['GET /things/1', 'POST /things/2', 'POST /things/3', 'POST /things/4', 'POST /own']);
+    await app.close();
   });
 });

@@ -1,3 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+import { refuseForNow } from './graceful-close.js';
+
 /**
  * Set by the gateway, and only by it, on every request it proxies that may record something (any but GET and
  * HEAD): the time (ms since the epoch) after which
@@ -42,4 +45,28 @@ export function msLeftToStart(headers: Record<string, string | string[] | undefi
   if (typeof value !== 'string' || !EPOCH_MS.test(value)) return undefined;
   const left = Number(value) - nowMs;
   return Math.abs(left) > START_BY_PLAUSIBLE_MS ? undefined : left;
+}
+
+/** Methods that record nothing: the gateway sets no start-by time on them. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export const LATE_START_MESSAGE =
+  'The request reached the server after the time it had to be started by (the gateway may have stopped waiting for ' +
+  'it); nothing was done, retry';
+
+/**
+ * A request that may record something (any method but GET, HEAD and OPTIONS) that reaches this server past its
+ * start-by time (START_BY_HEADER) is answered 503 SERVICE_UNAVAILABLE with Retry-After before any of it is read
+ * or done: the gateway may already have answered 504, and a change made now would be one its client was never
+ * told of (an account registered, a role changed, a claim approved, an import recorded after a 504 and recorded
+ * again by the retry). Routes in `except` judge the time themselves (the claim route: see ClaimsService). Only
+ * for the servers behind the gateway: a client's own `x-internal-*` headers never get past it.
+ */
+export function refuseLateStarts(fastify: FastifyInstance, { except = [] }: { except?: readonly string[] } = {}): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (READS.has(request.method)) return done();
+    const left = msLeftToStart(request.headers);
+    if (left === undefined || left > 0 || except.includes(request.routeOptions.url ?? '')) return done();
+    refuseForNow(reply, LATE_START_MESSAGE);
+  });
 }
