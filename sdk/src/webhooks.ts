@@ -7,7 +7,7 @@ export interface WebhookClaim {
   id: string;
   eventId: string;
   userId: string;
-  status: 'GRANTED' | 'REVOKED' | 'PENDING';
+  status: 'GRANTED' | 'REVOKED' | 'PENDING' | 'REJECTED';
   reason?: string;
   note?: string;
   rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
@@ -15,7 +15,7 @@ export interface WebhookClaim {
   decidedAt: string;
 }
 
-export type WebhookPayloadType = 'claim.granted' | 'claim.revoked' | 'claim.pending';
+export type WebhookPayloadType = 'claim.granted' | 'claim.revoked' | 'claim.pending' | 'claim.rejected';
 
 /** The JSON body of every payout webhook. */
 export interface WebhookPayload<T extends WebhookPayloadType = WebhookPayloadType> {

@@ -185,13 +185,13 @@ export class ClaimDecisionsService {
    * (from the in-memory directory, no store command), none when nobody is subscribed.
    */
   private payoutOutbox(transition: Transition): { payoutPending?: true; payoutEndpointIds?: string[] } {
-    const payoutEndpointIds = this.subscribersOf(transition.to);
+    const payoutEndpointIds = this.subscribersOf(transition.to, transition.from);
     return payoutEndpointIds.length > 0 ? { payoutPending: true, payoutEndpointIds } : {};
   }
 
-  /** The enabled endpoints subscribed to a move into this status (no store command). */
-  subscribersOf(status: ClaimStatus): string[] {
-    const event = webhookEventFor(status);
+  /** The enabled endpoints subscribed to a move into this status, from `from` for a decision (no store command). */
+  subscribersOf(status: ClaimStatus, from?: ClaimStatus): string[] {
+    const event = webhookEventFor(status, from);
     return event ? this.webhooks.subscribers(event) : [];
   }
 

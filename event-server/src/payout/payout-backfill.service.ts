@@ -111,7 +111,7 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     const until = await windowEnd();
     if (until === undefined) return 0;
     const wanted = (entry: OutboxEntry): boolean => {
-      const type = webhookEventFor(entry.toStatus);
+      const type = webhookEventFor(entry.toStatus, entry.fromStatus);
       return (
         type !== undefined &&
         endpoint.events.includes(type) &&

@@ -38,6 +38,7 @@ export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
     decisionId: doc._id.toString(),
     claimId: doc.claimId,
     toStatus: doc.toStatus,
+    fromStatus: doc.fromStatus,
     ...(doc.reason != null && { reason: doc.reason }),
     ...(doc.note != null && { note: doc.note }),
     decidedBy: doc.decidedBy,

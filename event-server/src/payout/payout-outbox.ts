@@ -7,6 +7,8 @@ export interface OutboxEntry {
   decisionId: string;
   claimId: string;
   toStatus: string;
+  /** The status a decision moved the claim out of (none for a claim born decided). */
+  fromStatus?: string;
   reason?: string;
   note?: string;
   decidedBy: string;

@@ -617,7 +617,7 @@ export function deliveriesOf(entry: OutboxEntry, claim: PayoutClaim | undefined)
   // A live claim's decision is born applied and its projection lands a moment later: wait for it (or
   // for the reconciler), so that the projection's payout PENDING never lands after the relay's summary.
   if (claim?.status === 'PROCESSING') return undefined;
-  const type = webhookEventFor(entry.toStatus);
+  const type = webhookEventFor(entry.toStatus, entry.fromStatus);
   if (!type || !claim) return [];
   const body = JSON.stringify({
     id: entry.decisionId,

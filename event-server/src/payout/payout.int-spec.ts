@@ -567,6 +567,32 @@ describe('payout webhooks', () => {
       expect(verifyWebhook(rotated.body.secret, headers, webhook!.body).type).toBe('claim.revoked');
       expect(new Webhook(rotated.body.secret).verify(webhook!.body, headers)).toMatchObject({ type: 'claim.revoked' });
     });
+
+    it("sends a reviewer's rejection of a pending claim (claim.rejected), and nothing for a claim refused when made", async () => {
+      const endpoint = await subscribe(['claim.pending', 'claim.rejected']);
+      const pending = await grantedClaim({ approval: 'MANUAL' });
+      await settled(pending.id, 1);
+      const rejected = await t.request('POST', `/claims/${pending.id}/reject`, {
+        token: operator.token,
+        body: { note: 'duplicate account' },
+      });
+      expect(rejected.status).toBe(200);
+      const deliveries = await settled(pending.id, 2);
+      expect(deliveries.map((delivery) => delivery.type).sort()).toEqual(['claim.pending', 'claim.rejected']);
+      const rejection = deliveries.find((delivery) => delivery.type === 'claim.rejected')!;
+      expect(rejection.status).toBe('DELIVERED');
+      const [webhook] = receiver.withId(rejection.webhookId);
+      const payload = verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body);
+      expect(payload).toMatchObject({
+        type: 'claim.rejected',
+        data: { id: pending.id, status: 'REJECTED', reason: 'REVIEW_REJECTED', note: 'duplicate account' },
+      });
+      // A player who is not eligible is refused at once (422, recorded REJECTED): the game never heard of that claim.
+      const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+      const refused = await claim(t, event.id, t.as('USER'));
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ status: 'REJECTED', reason: 'CONDITION_NOT_MET', payout: { status: 'NOT_REQUIRED' } });
+    });
   });
 });
 

@@ -2,4 +2,4 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
-export type WebhookEventType = 'claim.granted' | 'claim.revoked' | 'claim.pending';
+export type WebhookEventType = 'claim.granted' | 'claim.revoked' | 'claim.pending' | 'claim.rejected';
