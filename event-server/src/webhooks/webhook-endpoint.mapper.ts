@@ -29,7 +29,10 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
 
 /** An endpoint without its secrets (only creation and rotation show the new secret, once). */
 export function toWebhookEndpointResponse(endpoint: WebhookEndpointRecord, now = new Date()): WebhookEndpointResponseDto {
-  const previous = endpoint.secrets.find((secret) => secret.expiresAt && secret.expiresAt > now);
+  // The rotated-out secret that signs longest (the latest rotation's).
+  const previous = endpoint.secrets
+    .filter((secret) => secret.expiresAt && secret.expiresAt > now)
+    .sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime())[0];
   return {
     id: endpoint.id,
     url: endpoint.url,

@@ -84,7 +84,9 @@ export class WebhookEndpointsController {
     summary: 'Replace the signing secret (shown once); the previous one still signs for 24 h',
     description:
       'Until `previousSecretExpiresAt` every request carries two signatures, one per secret, so the receiver can ' +
-      'switch without a gap. No body (or `{}`). Recorded in the audit log.',
+      'switch without a gap; secrets rotated out earlier keep signing until their own 24 h end (at most three ' +
+      'rotated-out secrets at once). Other replicas sign with the old secret alone for up to ' +
+      'WEBHOOK_ENDPOINT_CACHE_MS (5 s) after the rotation. No body (or `{}`). Recorded in the audit log.',
     errors: { 400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON], ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiOkResponse({ type: WebhookEndpointWithSecretResponseDto })

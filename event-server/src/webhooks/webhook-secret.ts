@@ -14,10 +14,22 @@ export function signingSecrets(secrets: readonly WebhookSecret[], now: Date): st
   return secrets.filter((secret) => !secret.expiresAt || secret.expiresAt > now).map((secret) => secret.value);
 }
 
-/** After a rotation: the new secret, and the old current one until the overlap ends (older ones dropped). */
+/**
+ * Rotated-out secrets that still sign at most, each until its own overlap ends: a second rotation within a
+ * day does not cut short the overlap the first one announced (its answer and audit entry gave its end).
+ * Beyond this many, the ones whose overlap ends first are dropped, so a request never carries more than
+ * this many signatures plus one.
+ */
+export const MAX_PREVIOUS_SECRETS = 3;
+
+/**
+ * After a rotation: the new secret, the old current one until the overlap ends, and the secrets rotated out
+ * before whose overlaps have not ended (at most MAX_PREVIOUS_SECRETS in all, the latest-ending kept).
+ */
 export function rotate(secrets: readonly WebhookSecret[], now: Date): WebhookSecret[] {
   const current = secrets.find((secret) => !secret.expiresAt);
-  const next: WebhookSecret[] = [{ value: newWebhookSecret(), createdAt: now }];
-  if (current) next.push({ ...current, expiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS) });
-  return next;
+  const previous = secrets.filter((secret) => secret.expiresAt && secret.expiresAt > now).map((secret) => ({ ...secret }));
+  if (current) previous.push({ ...current, expiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS) });
+  previous.sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime());
+  return [{ value: newWebhookSecret(), createdAt: now }, ...previous.slice(0, MAX_PREVIOUS_SECRETS)];
 }
