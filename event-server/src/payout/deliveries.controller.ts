@@ -46,11 +46,16 @@ export class DeliveriesController {
     description:
       'Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of ' +
       'one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted ' +
-      'is 409 `DELIVERY_ENDPOINT_DELETED`.',
+      'is 409 `DELIVERY_ENDPOINT_DELETED`, one whose endpoint is disabled 409 `DELIVERY_ENDPOINT_DISABLED` (enable it, ' +
+      'then retry).',
     errors: {
       400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
       404: [PayoutErrorCode.DELIVERY_NOT_FOUND],
-      409: [PayoutErrorCode.DELIVERY_NOT_FAILED, PayoutErrorCode.DELIVERY_ENDPOINT_DELETED],
+      409: [
+        PayoutErrorCode.DELIVERY_NOT_FAILED,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DELETED,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
+      ],
     },
   })
   @ApiOkResponse({ type: DeliveryResponseDto })

@@ -38,11 +38,21 @@ export class DeliveriesService {
     if (delivery.status !== 'FAILED') {
       throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is ${delivery.status}, not FAILED`);
     }
-    if (!(await this.endpoints.findById(delivery.endpointId))) {
+    const endpoint = await this.endpoints.findById(delivery.endpointId);
+    if (!endpoint) {
       throw new DomainError(
         409,
         PayoutErrorCode.DELIVERY_ENDPOINT_DELETED,
         `Delivery ${id} cannot be sent again: its webhook endpoint ${delivery.endpointId} was deleted`,
+      );
+    }
+    // The relay would fail it again at once ("the endpoint is disabled"), one more attempt that reached nobody.
+    if (!endpoint.enabled) {
+      throw new DomainError(
+        409,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
+        `Delivery ${id} cannot be sent now: its webhook endpoint ${delivery.endpointId} is disabled; enable it ` +
+          '(PATCH /webhook-endpoints/{id} with enabled: true), then retry',
       );
     }
     const now = new Date();

@@ -518,6 +518,27 @@ describe('payout webhooks', () => {
       expect(after).toMatchObject({ status: 'FAILED', attempts: failed!.attempts });
     });
 
+    it('a delivery whose endpoint is disabled is not retried until it is enabled: 409 DELIVERY_ENDPOINT_DISABLED', async () => {
+      const endpoint = await subscribe(['claim.granted']);
+      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+      const granted = await grantedClaim();
+      const [failed] = await settled(granted.id);
+      expect(failed).toMatchObject({ status: 'FAILED' });
+      const disable = (enabled: boolean) =>
+        t.request('PATCH', `/webhook-endpoints/${endpoint.id}`, { token: admin.token, body: { enabled } });
+      expect((await disable(false)).status).toBe(200);
+      const refused = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: 'DELIVERY_ENDPOINT_DISABLED', message: expect.stringMatching(/is disabled/) });
+      const [still] = await deliveriesOf(granted.id);
+      expect(still).toMatchObject({ status: 'FAILED', attempts: failed!.attempts });
+      receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+      expect((await disable(true)).status).toBe(200);
+      expect((await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token })).status).toBe(200);
+      const [delivered] = await settled(granted.id);
+      expect(delivered).toMatchObject({ status: 'DELIVERED' });
+    });
+
     it('a 410 Gone disables the endpoint and fails the delivery', async () => {
       const endpoint = await subscribe(['claim.granted']);
       receiver.answer = (_i, _w, res) => res.writeHead(410).end();

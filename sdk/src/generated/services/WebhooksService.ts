@@ -65,7 +65,7 @@ export class WebhooksService {
   }
   /**
    * Send a FAILED delivery again (a fresh retry schedule)
-   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted is 409 `DELIVERY_ENDPOINT_DELETED`.
+   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted is 409 `DELIVERY_ENDPOINT_DELETED`, one whose endpoint is disabled 409 `DELIVERY_ENDPOINT_DISABLED` (enable it, then retry).
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns DeliveryResponseDto OK
@@ -85,7 +85,7 @@ export class WebhooksService {
         404: `Not found: DELIVERY_NOT_FOUND, ROUTE_NOT_FOUND`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
-        409: `Conflict: DELIVERY_ENDPOINT_DELETED, DELIVERY_NOT_FAILED`,
+        409: `Conflict: DELIVERY_ENDPOINT_DELETED, DELIVERY_ENDPOINT_DISABLED, DELIVERY_NOT_FAILED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
