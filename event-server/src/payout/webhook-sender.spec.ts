@@ -70,4 +70,24 @@ describe('sending', () => {
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
+
+  it("keeps them out when the receiver echoes them decoded (a framework's 'no route for /path', its query parsed)", async () => {
+    const receiver = createServer((request, response) => {
+      const target = new URL(request.url ?? '/', 'http://receiver');
+      response.writeHead(404);
+      // Percent-decoded, and the query's values form-decoded (`+` a space), as many frameworks report them.
+      response.end(`no route for ${decodeURIComponent(target.pathname)} token=${target.searchParams.get('token')}`);
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/hooks/s%65cr3tPathXYZ?token=tok%2Bs3cr3t+value`;
+      const result = await sendWebhook(url, {}, '{}', { timeoutMs: 2000, allowPrivate: true });
+      expect(result.statusCode).toBe(404);
+      expect(result.error).toMatch(/^the receiver answered 404: no route for /);
+      expect(result.error).not.toMatch(/s3cr3t|secr3t|scr3t/);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
 });

@@ -123,10 +123,21 @@ function withoutEndpointPath(answer: string, target: URL): string {
     .flatMap((pair) => pair.split('='))
     .concat(target.pathname.split('/'))
     .filter((piece) => piece.length >= MIN_SECRET_PIECE);
+  const parts = [target.href, `${target.pathname}${target.search}`, target.search, target.pathname, ...pieces];
+  // Each also as a receiver that decodes what it echoes writes it: percent-decoded, and in a query `+` as a space.
+  const forms = new Set(parts.flatMap((part) => [part, decoded(part), decoded(part.replaceAll('+', ' '))]));
   let redacted = answer;
   // Longest first, so that a part of a longer one is not replaced alone.
-  for (const part of [target.href, `${target.pathname}${target.search}`, target.search, target.pathname, ...pieces]) {
+  for (const part of [...forms].sort((a, b) => b.length - a.length)) {
     if (part.length > 1) redacted = redacted.replaceAll(part, '...');
   }
   return redacted;
+}
+
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
