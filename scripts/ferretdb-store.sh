@@ -106,6 +106,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   # The line above only shows the value: pasted as it is, it is not exported, and `npm start` (a new process)
   # would not see it. This one is ready to paste. Its name is quoted so that the line does not contain
   # "MONGODB_URI=": scripts that take the URI with `grep MONGODB_URI= | cut -d= -f2-` still find one line.
-  echo "export \"MONGODB_URI\"=$MONGODB_URI   # paste this, then in this shell: npm start"
+  # No comment on the pasted line itself: zsh, as macOS starts it, takes `#` there for an argument.
+  echo "To use it in a shell of your own, paste the next line there, then run npm start in it:"
+  echo "export \"MONGODB_URI\"=$MONGODB_URI"
   wait
 fi
