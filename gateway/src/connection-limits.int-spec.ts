@@ -177,6 +177,28 @@ describe('connections at the gateway', () => {
     expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 
+  it('lets no large body without a valid token hold any of the budget: refused 401 before it is read', async () => {
+    // From four addresses, each past the budget with the others: large bodies to a route that needs a token,
+    // sent without one and held open, as a client would to keep the memory for large bodies from everyone.
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      const holder = await open(frugal.url, from);
+      probes.push(holder);
+      holder.socket.write(
+        `POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n{"title":`,
+      );
+      const answer = await until(
+        'an answer before the body',
+        async () => holder.received(),
+        (text) => text.includes('\r\n\r\n{'),
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    }
+    // The budget is all there: a large body from a client entitled to send it is taken at once.
+    const taken = await login(LARGE);
+    expect(taken.status).toBe(200);
+    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+  });
+
   it('keeps a share of the budget from any one client: its large bodies past the share are 503, another client is taken', async () => {
     // One client (no token needed) holding the whole budget with a few slow bodies would refuse every large
     // body (an activity import) to everyone for as long as it keeps them coming.

@@ -43,7 +43,10 @@ const UPSTREAMS: readonly Upstream[] = ['auth', 'event'];
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The route step's decision for this request, made once (onRequest) and read again by the proxy's preHandler. */
+    /**
+     * The policy's whole decision for this request (the route, then its token and roles), made once before its
+     * body is read (onRequest) and read again by the proxy's preHandler.
+     */
     gatewayRoute: AccessDecision | null;
     /** The caller of a proxied request whose token was verified (its id goes on the request's log line). */
     user: AuthenticatedUser | undefined;
@@ -94,10 +97,19 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
   fastify.decorateRequest('gatewayRoute', null);
   fastify.decorateRequest('user', undefined);
   fastify.addHook('onRequest', (request, reply, done) => {
-    const decision = decideRoute(table, request.method, request.url);
-    request.gatewayRoute = decision;
-    if (!decision.allowed) return void refuse(reply, decision);
-    done();
+    const route = decideRoute(table, request.method, request.url);
+    request.gatewayRoute = route;
+    if (!route.allowed) return void refuse(reply, route);
+    // The token and the roles too, before the body is read: a request without a valid token is refused
+    // before it can hold any of the memory set aside for large bodies (limitBodiesInFlight, at preParsing).
+    const settle = (decision: AccessDecision): void => {
+      request.gatewayRoute = decision;
+      if (!decision.allowed) return void refuse(reply, decision);
+      done();
+    };
+    const access = authorize(route, request.raw, tokens);
+    if (access instanceof Promise) access.then(settle, done);
+    else settle(access);
   });
 
   void fastify.register(async (scope) => {
@@ -174,8 +186,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             request.user = decision.user;
             done();
           };
-          const route = request.gatewayRoute ?? decideRoute(table, request.method, request.url);
-          const decision = authorize(route, request.raw, tokens);
+          // Decided at onRequest; a request that somehow was not is decided now.
+          const decided = request.gatewayRoute;
+          if (decided) return proceed(decided);
+          const decision = authorize(decideRoute(table, request.method, request.url), request.raw, tokens);
           if (decision instanceof Promise) decision.then(proceed, done);
           else proceed(decision);
         },

@@ -48,17 +48,19 @@ export function declaredBodyBytes(headers: IncomingHttpHeaders, limitBytes: numb
 }
 
 /**
- * Counts the large bodies being received (from the request's first hook until its answer is sent or its
- * connection is gone), in all and per client, and answers 503 SERVICE_UNAVAILABLE with Retry-After, before
- * reading a byte of the body, to one that would take either count past the budget; the connection is closed
- * with that answer, so the unread body is not read either.
+ * Counts the large bodies being received (from just before the body is read, when every `onRequest` hook has
+ * let the request through, until its answer is sent or its connection is gone), in all and per client, and
+ * answers 503 SERVICE_UNAVAILABLE with Retry-After, before reading a byte of the body, to one that would take
+ * either count past the budget; the connection is closed with that answer, so the unread body is not read
+ * either. A request refused at `onRequest` (the gateway's route and token checks, a shed claim) holds none of
+ * it: a client without a valid token cannot take the budget from the ones that have one.
  */
 export function limitBodiesInFlight(fastify: FastifyInstance, budget: BodyBudget, limitBytes: number): void {
   let inFlight = 0;
   const byClient = new Map<string, number>();
-  fastify.addHook('onRequest', (request, reply, done) => {
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
     const bytes = declaredBodyBytes(request.headers, limitBytes);
-    if (bytes <= budget.smallBodyBytes) return done();
+    if (bytes <= budget.smallBodyBytes) return done(null, payload);
     const client = clientKeyOf(request.ip);
     const clientBytes = byClient.get(client) ?? 0;
     if (inFlight + bytes > budget.bytes || clientBytes + bytes > (budget.perClientBytes ?? budget.bytes)) {
@@ -73,6 +75,6 @@ export function limitBodiesInFlight(fastify: FastifyInstance, budget: BodyBudget
       if (left > 0) byClient.set(client, left);
       else byClient.delete(client);
     });
-    done();
+    done(null, payload);
   });
 }
