@@ -127,6 +127,18 @@ describe('connections at the gateway', () => {
   });
 
   const LARGE = 100_000;
+  // Large bodies come from staff with a token (an activity import): a route that needs none takes small ones only.
+  const operatorToken = signer.sign({ roles: ['OPERATOR'] }, { expiresInSeconds: 3600 });
+  const IMPORT_HEAD = `POST /activities HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${operatorToken}\r\nContent-Type: application/json\r\n`;
+  const importBody = (bytes: number) => {
+    const start = '{"items":[],"pad":"';
+    return `${start}${'p'.repeat(bytes - start.length - 2)}"}`;
+  };
+  const importActivities = (bytes: number) =>
+    rawRequest(frugal.url, 'POST', '/activities', {
+      headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json', 'content-length': String(bytes) },
+      body: importBody(bytes),
+    });
   const login = (bytes: number) => {
     const start = '{"email":"a@example.com","password":"';
     return rawRequest(frugal.url, 'POST', '/auth/login', {
@@ -138,9 +150,7 @@ describe('connections at the gateway', () => {
   async function holdLargeBody(from: string): Promise<void> {
     const holder = await open(frugal.url, from);
     probes.push(holder);
-    holder.socket.write(
-      `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n{"email":`,
-    );
+    holder.socket.write(`${IMPORT_HEAD}Content-Length: ${LARGE}\r\n\r\n{"items":`);
   }
 
   it('answers 503 with Retry-After, before reading it, to a large body past the budget of bodies being received; small ones pass', async () => {
@@ -149,7 +159,7 @@ describe('connections at the gateway', () => {
     for (const from of ['127.0.0.2', '127.0.0.2', '127.0.0.3']) await holdLargeBody(from);
     const refused = await until(
       'a large body refused',
-      () => login(LARGE),
+      () => importActivities(LARGE),
       (reply) => reply.status === 503,
     );
     expect(refused.headers['retry-after']).toBe('1');
@@ -170,11 +180,11 @@ describe('connections at the gateway', () => {
     for (const holder of probes.splice(0)) holder.socket.destroy();
     const taken = await until(
       'a large body taken again',
-      () => login(LARGE),
+      () => importActivities(LARGE),
       (reply) => reply.status !== 503,
     );
     expect(taken.status).toBe(200);
-    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+    expect(event.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 
   it('lets no large body without a valid token hold any of the budget: refused 401 before it is read', async () => {
@@ -193,10 +203,14 @@ describe('connections at the gateway', () => {
       );
       expect(answer).toMatch(/^HTTP\/1\.1 401 /);
     }
+    // Nor a large body to a route that needs no token: 413 before it is read.
+    const tooLarge = await login(LARGE);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     // The budget is all there: a large body from a client entitled to send it is taken at once.
-    const taken = await login(LARGE);
+    const taken = await importActivities(LARGE);
     expect(taken.status).toBe(200);
-    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+    expect(event.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 
   it('keeps a share of the budget from any one client: its large bodies past the share are 503, another client is taken', async () => {
@@ -209,11 +223,7 @@ describe('connections at the gateway', () => {
         // A whole body: taken (200) when nothing keeps the client to its share.
         const probe = await open(frugal.url, '127.0.0.2');
         probes.push(probe);
-        const start = '{"email":"a@example.com","password":"';
-        probe.socket.write(
-          `POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LARGE}\r\n\r\n` +
-            `${start}${'p'.repeat(LARGE - start.length - 2)}"}`,
-        );
+        probe.socket.write(`${IMPORT_HEAD}Content-Length: ${LARGE}\r\n\r\n${importBody(LARGE)}`);
         const answer = await until(
           'an answer',
           async () => probe.received(),
@@ -225,9 +235,9 @@ describe('connections at the gateway', () => {
       (text) => text.startsWith('HTTP/1.1 503 '),
     );
     expect(refused).toContain('"code":"SERVICE_UNAVAILABLE"');
-    const other = await login(LARGE);
+    const other = await importActivities(LARGE);
     expect(other.status).toBe(200);
-    expect(auth.seen.at(-1)?.body).toHaveLength(LARGE);
+    expect(event.seen.at(-1)?.body).toHaveLength(LARGE);
   });
 
   // A launch crowd's connections arrive together. The kernel completes each and holds it until the process

@@ -478,26 +478,47 @@ describe('unknown routes', () => {
 
 describe('body size', () => {
   it('refuses a body over 1 MB with 413 and the error body, and forwards one of exactly 1 MB', async () => {
-    const tooLarge = await send('POST', '/auth/register', {
-      headers: { 'content-type': 'application/json' },
+    const operator = bearer(['OPERATOR']);
+    const tooLarge = await send('POST', '/activities', {
+      headers: { ...operator, 'content-type': 'application/json' },
       body: 'x'.repeat(1024 * 1024 + 1),
     });
     expectErrorBody(tooLarge, 413, 'PAYLOAD_TOO_LARGE');
 
-    const chunked = await send('POST', '/auth/register', {
-      headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+    const chunked = await send('POST', '/activities', {
+      headers: { ...operator, 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
       body: 'y'.repeat(1024 * 1024 + 1),
     });
     expectErrorBody(chunked, 413, 'PAYLOAD_TOO_LARGE');
-    expect(auth.seen).toHaveLength(0);
+    expect(event.seen).toHaveLength(0);
 
+    event.answer = (seen) => ({ body: { length: seen.body.length } });
+    try {
+      const fits = await send('POST', '/activities', {
+        headers: { ...operator, 'content-type': 'text/plain' },
+        body: 'z'.repeat(1024 * 1024),
+      });
+      expect(fits.status).toBe(200);
+      expect(fits.json()).toEqual({ length: 1024 * 1024 });
+    } finally {
+      event.answer = () => undefined;
+    }
+  });
+
+  it('takes at most 16 KB on a route that needs no token, chunked too: nobody without a token holds memory for large bodies', async () => {
+    const limit = 16 * 1024;
+    const bodies: Array<Record<string, string>> = [
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' },
+    ];
+    for (const headers of bodies) {
+      expectErrorBody(await send('POST', '/auth/register', { headers, body: 'x'.repeat(limit + 1) }), 413, 'PAYLOAD_TOO_LARGE');
+    }
+    expect(auth.seen).toHaveLength(0);
     auth.answer = (seen) => ({ body: { length: seen.body.length } });
-    const fits = await send('POST', '/auth/register', {
-      headers: { 'content-type': 'text/plain' },
-      body: 'z'.repeat(1024 * 1024),
-    });
+    const fits = await send('POST', '/auth/register', { headers: { 'content-type': 'text/plain' }, body: 'z'.repeat(limit) });
     expect(fits.status).toBe(200);
-    expect(fits.json()).toEqual({ length: 1024 * 1024 });
+    expect(fits.json()).toEqual({ length: limit });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import httpProxy from '@fastify/http-proxy';
 import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
+import { PUBLIC_BODY_BUDGET } from '@reward/server-kit/body-budget';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
@@ -119,6 +120,17 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
+    // A route that needs no token (sign-in, registration, refresh) takes small bodies only, chunked ones too:
+    // nobody without a token can send one large enough to count against the budget for large bodies
+    // (limitBodiesInFlight counts a body by its route's limit at most).
+    scope.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const isPublic = methods.some((method) => {
+        const decision = decideRoute(table, method, route.url);
+        return decision.allowed && decision.policy.access === 'public';
+      });
+      if (isPublic) route.bodyLimit = PUBLIC_BODY_BUDGET.smallBodyBytes;
+    });
 
     for (const upstream of UPSTREAMS) {
       const { paths, methods } = table.routesOf(upstream);

@@ -59,7 +59,8 @@ export function limitBodiesInFlight(fastify: FastifyInstance, budget: BodyBudget
   let inFlight = 0;
   const byClient = new Map<string, number>();
   fastify.addHook('preParsing', (request, reply, payload, done) => {
-    const bytes = declaredBodyBytes(request.headers, limitBytes);
+    // By the route's own limit where it has a smaller one (a chunked body is read up to it at most).
+    const bytes = declaredBodyBytes(request.headers, Math.min(limitBytes, request.routeOptions.bodyLimit ?? limitBytes));
     if (bytes <= budget.smallBodyBytes) return done(null, payload);
     const client = clientKeyOf(request.ip);
     const clientBytes = byClient.get(client) ?? 0;
