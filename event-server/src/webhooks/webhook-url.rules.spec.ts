@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressProblem, parseWebhookUrl } from './webhook-url.rules.js';
+import { addressProblem, checkWebhookUrl, parseWebhookUrl } from './webhook-url.rules.js';
 import { rotate, signingSecrets } from './webhook-secret.js';
 
 describe('addressProblem', () => {
@@ -79,6 +79,26 @@ describe('parseWebhookUrl', () => {
     expect(parseWebhookUrl('file:///etc/passwd')).toMatchObject({ kind: 'invalid' });
     expect(parseWebhookUrl('https://a:b@example.com/')).toMatchObject({ kind: 'invalid' });
     expect(parseWebhookUrl('https://example.com/#x')).toMatchObject({ kind: 'invalid' });
+  });
+});
+
+describe('checkWebhookUrl', () => {
+  it('refuses a URL with spaces, tabs, line breaks or control characters (the parser would drop them silently)', async () => {
+    for (const raw of [
+      ' https://example.com/hook',
+      'https://example.com/hook ',
+      '\thttps://example.com/hook\n',
+      'https://example.com/a\tb',
+      'https://example.com/a\r\nb',
+      'https://example.com/a b',
+      'https://example.com/a\u0000b',
+    ]) {
+      expect(await checkWebhookUrl(raw, true), JSON.stringify(raw)).toMatchObject({
+        kind: 'invalid',
+        message: expect.stringMatching(/control characters/),
+      });
+    }
+    expect(await checkWebhookUrl('https://127.0.0.1:8443/hooks/a%20b?token=x', true)).toBeUndefined();
   });
 });
 

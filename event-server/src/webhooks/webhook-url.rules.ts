@@ -135,6 +135,11 @@ export function hostOf(url: URL): string {
  * public ones is refused). Checked when the endpoint is saved and again by the sender's own lookup.
  */
 export async function checkWebhookUrl(raw: string, allowPrivate: boolean): Promise<UrlProblem | undefined> {
+  // The URL parser drops spaces around it and tabs and line breaks within it, so the endpoint would be stored
+  // (and shown, and fingerprinted in the audit log) as something other than the address it is sent to.
+  if ([...raw].some((char) => /\s/u.test(char) || char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) {
+    return { kind: 'invalid', message: 'url must not contain spaces, tabs, line breaks or other control characters' };
+  }
   const url = parseWebhookUrl(raw);
   if (!(url instanceof URL)) return url;
   const host = hostOf(url);
