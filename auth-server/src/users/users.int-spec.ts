@@ -85,6 +85,14 @@ describe('POST /auth/register', () => {
       expect(reply.status).toBe(400);
       expect(JSON.stringify(reply.body.message)).toContain('nickname must not contain bidirectional formatting characters');
     }
+    // A nickname of invisible characters only shows as nothing.
+    for (const nickname of ['\u200b', '\u200b\u200d', '\u2800', '\u3164']) {
+      const reply = await call(app, 'POST', '/auth/register', {
+        body: { email: uniqueEmail(), password: 'password-123', nickname },
+      });
+      expect(reply.status, JSON.stringify(nickname)).toBe(400);
+      expect(JSON.stringify(reply.body.message)).toContain('nickname must not be blank');
+    }
     expect(await userCount()).toBe(before);
     // A zero-width joiner (an emoji family, several scripts) is still a nickname.
     const family = await call(app, 'POST', '/auth/register', {

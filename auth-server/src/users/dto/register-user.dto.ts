@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
 import { legacyEmailSpelling } from '../user.js';
 
@@ -74,7 +75,8 @@ export class RegisterUserDto {
     minLength: 1,
     maxLength: 32,
     example: 'alice',
-    description: 'Trimmed; no control characters and no bidirectional formatting characters (they reorder the text shown)',
+    description:
+      'Trimmed; at least one visible character; no control characters and no bidirectional formatting characters (they reorder the text shown)',
   })
   @IsOptional()
   @Transform(trimmed)
@@ -83,6 +85,9 @@ export class RegisterUserDto {
   @MaxLength(32)
   @NoControlCharacters()
   @Matches(NO_BIDI_CONTROLS, { message: ({ property }) => `${property} must not contain bidirectional formatting characters` })
+  @Matches(VISIBLE_CHARACTER, {
+    message: ({ property }) => `${property} must not be blank (only spaces or invisible characters)`,
+  })
   nickname?: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: "Another user's referral code", example: 'K7M2Q9XA' })

@@ -8,7 +8,7 @@ export type RegisterUserDto = {
    */
   email: string;
   /**
-   * Trimmed; no control characters and no bidirectional formatting characters (they reorder the text shown)
+   * Trimmed; at least one visible character; no control characters and no bidirectional formatting characters (they reorder the text shown)
    */
   nickname?: string;
   /**
