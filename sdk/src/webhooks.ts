@@ -10,7 +10,8 @@ export interface WebhookClaim {
   status: 'GRANTED' | 'REVOKED' | 'PENDING' | 'REJECTED';
   reason?: string;
   note?: string;
-  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
+  /** `itemCode` (an ITEM) and `couponCode` (a COUPON): what to give in the game, as the reward had them then. */
+  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number; itemCode?: string; couponCode?: string }>;
   createdAt: string;
   decidedAt: string;
 }

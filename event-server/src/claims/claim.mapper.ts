@@ -2,7 +2,15 @@ import { Types } from 'mongoose';
 import type { ClaimPayout } from '../payout/payout.rules.js';
 import type { ClaimDecisionEntity } from './claim-decision.schema.js';
 import type { ClaimEntity } from './claim.schema.js';
-import { type ClaimDecisionRecord, type ClaimRecord, type NewClaim, SYSTEM_ACTOR, unitKeyOf, unitNumberOf } from './claim.js';
+import {
+  type ClaimDecisionRecord,
+  type ClaimRecord,
+  type NewClaim,
+  SYSTEM_ACTOR,
+  claimRewardOf,
+  unitKeyOf,
+  unitNumberOf,
+} from './claim.js';
 import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 
 /** A claim's stored document, as a lean read returns it. */
@@ -17,12 +25,7 @@ export function toClaim(doc: StoredClaim): ClaimRecord {
     status: doc.status,
     ...(doc.reason != null && { reason: doc.reason }),
     ...(doc.note != null && { note: doc.note }),
-    rewards: (doc.rewards ?? []).map((reward) => ({
-      rewardId: reward.rewardId,
-      type: reward.type,
-      name: reward.name,
-      quantity: reward.quantity,
-    })),
+    rewards: (doc.rewards ?? []).map(claimRewardOf),
     slotKey: doc.slotKey,
     ...(doc.idempotencyKey != null && { idempotencyKey: doc.idempotencyKey }),
     createdAt: doc.createdAt,
@@ -54,12 +57,7 @@ export function toClaimDocument(claim: NewClaim): StoredClaim {
     status: claim.status,
     ...(claim.reason !== undefined && { reason: claim.reason }),
     ...(claim.note !== undefined && { note: claim.note }),
-    rewards: claim.rewards.map((reward) => ({
-      rewardId: reward.rewardId,
-      type: reward.type,
-      name: reward.name,
-      quantity: reward.quantity,
-    })),
+    rewards: claim.rewards.map(claimRewardOf),
     slotKey: claim.slotKey,
     ...(claim.idempotencyKey !== undefined && { idempotencyKey: claim.idempotencyKey }),
     createdAt: claim.createdAt,
@@ -95,7 +93,7 @@ export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
     status: claim.status === 'PROCESSING' ? 'PENDING' : claim.status,
     ...(claim.reason !== undefined && { reason: claim.reason }),
     ...(claim.note !== undefined && { note: claim.note }),
-    rewards: claim.rewards.map((reward) => ({ ...reward })),
+    rewards: claim.rewards.map(claimRewardOf),
     createdAt: claim.createdAt.toISOString(),
     ...(decided && claim.decidedAt !== undefined && { decidedAt: claim.decidedAt.toISOString() }),
     ...(decided && claim.decidedBy !== undefined && claim.decidedBy !== SYSTEM_ACTOR && { decidedBy: claim.decidedBy }),

@@ -7,6 +7,8 @@ export class ClaimRewardEntity {
   @Prop({ required: true }) type!: string;
   @Prop({ required: true }) name!: string;
   @Prop({ required: true }) quantity!: number;
+  @Prop() itemCode?: string;
+  @Prop() couponCode?: string;
 }
 
 export class ClaimPayoutEntity {

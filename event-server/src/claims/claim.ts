@@ -10,6 +10,28 @@ export interface ClaimReward {
   type: string;
   name: string;
   quantity: number;
+  /** The game's own code for what to give (an ITEM's item, a COUPON's coupon), as the reward had it then. */
+  itemCode?: string;
+  couponCode?: string;
+}
+
+/** A copy of a claim's reward as stored or shown: the codes only where the reward has them. */
+export function claimRewardOf(reward: {
+  rewardId: string;
+  type: string;
+  name: string;
+  quantity: number;
+  itemCode?: string | null;
+  couponCode?: string | null;
+}): ClaimReward {
+  return {
+    rewardId: reward.rewardId,
+    type: reward.type,
+    name: reward.name,
+    quantity: reward.quantity,
+    ...(reward.itemCode != null && { itemCode: reward.itemCode }),
+    ...(reward.couponCode != null && { couponCode: reward.couponCode }),
+  };
 }
 
 export interface ClaimRecord {

@@ -26,6 +26,7 @@ import {
   type ClaimRecord,
   type NewClaim,
   SYSTEM_ACTOR,
+  claimRewardOf,
   keyedClaimId,
   newClaimId,
   outcomeOf,
@@ -409,12 +410,7 @@ export class ClaimsService {
       id,
       eventId,
       userId,
-      rewards: rewards.map((reward) => ({
-        rewardId: reward.id,
-        type: reward.type,
-        name: reward.name,
-        quantity: reward.quantity,
-      })),
+      rewards: rewards.map((reward) => claimRewardOf({ ...reward, rewardId: reward.id })),
       ...(idempotencyKey !== undefined && { idempotencyKey }),
       createdAt: new Date(),
     };

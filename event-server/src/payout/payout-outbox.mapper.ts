@@ -1,5 +1,5 @@
 import type { ClaimDecisionEntity } from '../claims/claim-decision.schema.js';
-import { SYSTEM_ACTOR } from '../claims/claim.js';
+import { SYSTEM_ACTOR, claimRewardOf } from '../claims/claim.js';
 import type { ClaimEntity } from '../claims/claim.schema.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 
@@ -22,12 +22,7 @@ export function toPayoutClaim(doc: StoredClaimFields): PayoutClaim {
     eventId: doc.eventId,
     userId: doc.userId,
     status: doc.status,
-    rewards: (doc.rewards ?? []).map((reward) => ({
-      rewardId: reward.rewardId,
-      type: reward.type,
-      name: reward.name,
-      quantity: reward.quantity,
-    })),
+    rewards: (doc.rewards ?? []).map(claimRewardOf),
     createdAt: doc.createdAt,
   };
 }

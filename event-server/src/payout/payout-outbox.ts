@@ -1,3 +1,5 @@
+import type { ClaimReward } from '../claims/claim.js';
+
 /**
  * One transition whose webhooks are not recorded yet: a claim decision marked payoutPending, or a claim
  * born decided (`source: 'claim'`, decisionId = the claim's id: it is its own first decision).
@@ -23,6 +25,6 @@ export interface PayoutClaim {
   eventId: string;
   userId: string;
   status: string;
-  rewards: Array<{ rewardId: string; type: string; name: string; quantity: number }>;
+  rewards: ClaimReward[];
   createdAt: Date;
 }

@@ -590,6 +590,30 @@ describe('payout webhooks', () => {
       expect(new Webhook(rotated.body.secret).verify(webhook!.body, headers)).toMatchObject({ type: 'claim.revoked' });
     });
 
+    it("carries each reward's item or coupon code, as the reward had it, in the claim and in its webhook", async () => {
+      const endpoint = await subscribe(['claim.granted']);
+      const event = await createClaimableEvent(t, operator, {
+        rewards: [
+          { type: 'ITEM', name: 'Dragon sword', quantity: 1, itemCode: 'SWORD_DRAGON_01' },
+          { type: 'COUPON', name: '10% off', quantity: 1, couponCode: 'WINTER-10' },
+          { type: 'POINT', name: 'Points', quantity: 100 },
+        ],
+      });
+      const [user] = await eligibleUsers(t, operator, 1);
+      const granted = await claim(t, event.id, user!);
+      expect(granted.status).toBe(201);
+      const rewards = [
+        { rewardId: event.rewardIds[0], type: 'ITEM', name: 'Dragon sword', quantity: 1, itemCode: 'SWORD_DRAGON_01' },
+        { rewardId: event.rewardIds[1], type: 'COUPON', name: '10% off', quantity: 1, couponCode: 'WINTER-10' },
+        { rewardId: event.rewardIds[2], type: 'POINT', name: 'Points', quantity: 100 },
+      ];
+      expect(granted.body.rewards).toEqual(rewards);
+      const [delivery] = await settled(granted.body.id as string);
+      const [webhook] = receiver.withId(delivery!.webhookId);
+      const payload = verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body);
+      expect(payload.data.rewards).toEqual(rewards);
+    });
+
     it("sends a reviewer's rejection of a pending claim (claim.rejected), and nothing for a claim refused when made", async () => {
       const endpoint = await subscribe(['claim.pending', 'claim.rejected']);
       const pending = await grantedClaim({ approval: 'MANUAL' });

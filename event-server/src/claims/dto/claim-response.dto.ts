@@ -16,6 +16,12 @@ export class ClaimRewardResponseDto {
 
   @ApiProperty({ type: 'integer', example: 100 })
   quantity!: number;
+
+  @ApiPropertyOptional({ description: "An ITEM reward's item code in the game, as the reward had it when the claim was made" })
+  itemCode?: string;
+
+  @ApiPropertyOptional({ description: "A COUPON reward's coupon code, as the reward had it when the claim was made" })
+  couponCode?: string;
 }
 
 export class ClaimPayoutResponseDto {

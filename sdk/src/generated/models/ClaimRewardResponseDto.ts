@@ -4,6 +4,14 @@
 /* eslint-disable */
 import type { RewardType } from './RewardType.js';
 export type ClaimRewardResponseDto = {
+  /**
+   * A COUPON reward's coupon code, as the reward had it when the claim was made
+   */
+  couponCode?: string;
+  /**
+   * An ITEM reward's item code in the game, as the reward had it when the claim was made
+   */
+  itemCode?: string;
   name: string;
   quantity: number;
   rewardId: string;
