@@ -108,6 +108,9 @@ export function toClaimResponse(claim: ClaimRecord): ClaimResponseDto {
 export function toPlayerClaimResponse(claim: ClaimRecord): ClaimResponseDto {
   const response = toClaimResponse(claim);
   delete response.payout.lastError;
+  // A coupon's code is for staff and the game (a shared code is the reward itself): a refused claim would
+  // otherwise show it to a player who was never granted it.
+  response.rewards = response.rewards.map(({ couponCode: _hidden, ...shown }) => shown);
   return response;
 }
 

@@ -607,7 +607,17 @@ describe('payout webhooks', () => {
         { rewardId: event.rewardIds[1], type: 'COUPON', name: '10% off', quantity: 1, couponCode: 'WINTER-10' },
         { rewardId: event.rewardIds[2], type: 'POINT', name: 'Points', quantity: 100 },
       ];
-      expect(granted.body.rewards).toEqual(rewards);
+      // The player's own answer shows the coupon without its code (staff and the game see it).
+      const { couponCode: _staffOnly, ...couponAsShown } = rewards[1]!;
+      expect(granted.body.rewards).toEqual([rewards[0], couponAsShown, rewards[2]]);
+      const asStaff = await t.request<{ rewards: unknown[] }>('GET', `/claims/${granted.body.id as string}`, {
+        token: operator.token,
+      });
+      expect(asStaff.body.rewards).toEqual(rewards);
+      // Nor does a player who is refused learn it.
+      const refused = await claim(t, event.id, t.as('USER'));
+      expect(refused.status).toBe(422);
+      expect(JSON.stringify(refused.body)).not.toContain('WINTER-10');
       const [delivery] = await settled(granted.body.id as string);
       const [webhook] = receiver.withId(delivery!.webhookId);
       const payload = verifyWebhook(endpoint.secret, webhook!.headers as Record<string, string>, webhook!.body);

@@ -20,7 +20,10 @@ export class ClaimRewardResponseDto {
   @ApiPropertyOptional({ description: "An ITEM reward's item code in the game, as the reward had it when the claim was made" })
   itemCode?: string;
 
-  @ApiPropertyOptional({ description: "A COUPON reward's coupon code, as the reward had it when the claim was made" })
+  @ApiPropertyOptional({
+    description:
+      "A COUPON reward's coupon code, as the reward had it when the claim was made; shown to staff (OPERATOR, AUDITOR, ADMIN) and in the payout webhook only",
+  })
   couponCode?: string;
 }
 

@@ -5,7 +5,7 @@
 import type { RewardType } from './RewardType.js';
 export type ClaimRewardResponseDto = {
   /**
-   * A COUPON reward's coupon code, as the reward had it when the claim was made
+   * A COUPON reward's coupon code, as the reward had it when the claim was made; shown to staff (OPERATOR, AUDITOR, ADMIN) and in the payout webhook only
    */
   couponCode?: string;
   /**
