@@ -58,6 +58,13 @@ function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed
   return reply.code(decision.status).headers(decision.headers).send(decision.body);
 }
 
+/** Keeps the request's access decision for the proxy's preHandler, and refuses it or lets it on. */
+function settleAccess(request: FastifyRequest, reply: FastifyReply, done: () => void, decision: AccessDecision): void {
+  request.gatewayRoute = decision;
+  if (!decision.allowed) return void refuse(reply, decision);
+  done();
+}
+
 /**
  * Errors raised on the proxy routes (the body limit, a malformed body, anything unexpected): these are
  * plain Fastify routes where Nest's exception filter does not run, so they get the error body here.
@@ -103,14 +110,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
     if (!route.allowed) return void refuse(reply, route);
     // The token and the roles too, before the body is read: a request without a valid token is refused
     // before it can hold any of the memory set aside for large bodies (limitBodiesInFlight, at preParsing).
-    const settle = (decision: AccessDecision): void => {
-      request.gatewayRoute = decision;
-      if (!decision.allowed) return void refuse(reply, decision);
-      done();
-    };
+    // A remembered token is judged at once (no closure, no promise: this runs on every request).
     const access = authorize(route, request.raw, tokens);
-    if (access instanceof Promise) access.then(settle, done);
-    else settle(access);
+    if (access instanceof Promise) access.then((decision) => settleAccess(request, reply, done, decision), done);
+    else settleAccess(request, reply, done, access);
   });
 
   void fastify.register(async (scope) => {
