@@ -343,6 +343,29 @@ describe('npm start with a malformed MONGODB_URI', () => {
   }, 60_000);
 });
 
+describe('npm start killed with SIGKILL', () => {
+  it('leaves no server running: each stops when its supervisor is gone, freeing its port', async () => {
+    const run = await readySupervisor();
+    const pids = [...run.output.matchAll(/(?:auth|event|gateway) server starting \(pid (\d+)\)/g)].map((match) =>
+      Number(match[1]),
+    );
+    expect(pids).toHaveLength(3);
+    const exited = once(run.child, 'exit');
+    run.child.kill('SIGKILL');
+    await exited;
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await vi.waitFor(() => expect(pids.filter(alive)).toEqual([]), { timeout: 30_000, interval: 100 });
+    expect((await fetch(`${run.gatewayUrl}/health`).catch(() => undefined))?.status).toBeUndefined();
+  }, 90_000);
+});
+
 describe('npm start stopped with Ctrl-C while it starts', () => {
   it('stops every server and says so in one line, without a stack trace', async () => {
     // The store stops answering once the servers are launched, so none can be ready: the Ctrl-C comes

@@ -365,7 +365,8 @@ function launch(service) {
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, service.entry)], {
     cwd: root,
     env: envOf(service),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The channel closes when this process ends, however (SIGKILL too): the server then stops (runServer).
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   running.set(service.name, child);
   if (entry.restarts > 0) say(`${service.name} server restarting (pid ${child.pid})`);

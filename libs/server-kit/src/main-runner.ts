@@ -29,6 +29,7 @@ export async function runServer(service: string, start: () => Promise<INestAppli
     if (process.listenerCount(signal) === 0) exitStopped(signal);
   };
   for (const signal of STOP_SIGNALS) process.once(signal, onStopSignal);
+  stopWithSupervisor();
   try {
     const app = await start();
     // Stopped while it started: its shutdown hooks are closing it.
@@ -47,6 +48,18 @@ export async function runServer(service: string, start: () => Promise<INestAppli
     // Once started, a stop signal is the app's to handle (a second one ends the process at once, as usual).
     for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
   }
+}
+
+/**
+ * A server started by a supervisor over an IPC channel (`npm start`) stops as on SIGTERM when that channel
+ * closes: when the supervisor ends, even killed with SIGKILL (the OOM killer, `kill -9`), which leaves it no
+ * time to stop its servers. Otherwise they would run on without it, holding their ports, and the next
+ * `npm start` would only find the ports taken. The channel does not keep the process alive by itself.
+ */
+function stopWithSupervisor(): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
 function exitStopped(signal: NodeJS.Signals): never {
