@@ -96,3 +96,21 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'POST', path: '/deliveries/:id/retry', access: [Role.OPERATOR], upstream: 'event' },
   // /internal/** (server-to-server) is deliberately absent: unreachable from outside.
 ];
+
+/**
+ * Whether a path takes large bodies (up to the 1 MB limit): only when a line that may carry one (any method
+ * but GET) is for staff alone (a role list without USER: an activity import, an event's conditions). Every
+ * other path takes small ones (SMALL_BODY_BYTES at the gateway): sign-in, registration and refresh need no
+ * token, and any player can have a token for free, so neither may send a body large enough to count against
+ * the memory set aside for large bodies (limitBodiesInFlight).
+ */
+export function takesLargeBodies(path: string, policies: readonly RoutePolicy[] = ROUTE_POLICIES): boolean {
+  return policies.some(
+    (policy) =>
+      policy.path === path &&
+      policy.method !== 'GET' &&
+      policy.access !== 'public' &&
+      policy.access.length > 0 &&
+      !policy.access.includes(Role.USER),
+  );
+}

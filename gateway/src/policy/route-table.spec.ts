@@ -1,6 +1,6 @@
 import { Role } from '@reward/server-kit/roles';
 import { describe, expect, it } from 'vitest';
-import type { RoutePolicy } from './route-policy.js';
+import { ROUTE_POLICIES, type RoutePolicy, takesLargeBodies } from './route-policy.js';
 import { RouteTable } from './route-table.js';
 
 const table = new RouteTable([
@@ -156,5 +156,39 @@ describe('RouteTable construction', () => {
   it('lists the paths and methods of each owner', () => {
     expect(table.routesOf('event')).toEqual({ paths: ['/events/:id/claims'], methods: ['POST', 'GET'] });
     expect(table.routesOf('gateway')).toEqual({ paths: [], methods: [] });
+  });
+});
+
+describe('takesLargeBodies', () => {
+  it('lets only staff write routes take large bodies: none that a player or nobody may call', () => {
+    const large = ROUTE_POLICIES.map((policy) => policy.path).filter(
+      (path, index, all) => all.indexOf(path) === index && takesLargeBodies(path),
+    );
+    expect(large.sort()).toEqual(
+      [
+        '/activities',
+        '/claims/:id/approve',
+        '/claims/:id/reject',
+        '/claims/:id/revoke',
+        '/deliveries/:id/retry',
+        '/events',
+        '/events/:id',
+        '/events/:id/rewards',
+        '/users/:id/roles',
+        '/webhook-endpoints',
+        '/webhook-endpoints/:id',
+        '/webhook-endpoints/:id/rotate-secret',
+      ].sort(),
+    );
+    for (const path of [
+      '/auth/register',
+      '/auth/login',
+      '/auth/refresh',
+      '/auth/logout',
+      '/users/:id/logout-all',
+      '/events/:id/claims',
+    ]) {
+      expect(takesLargeBodies(path), path).toBe(false);
+    }
   });
 });

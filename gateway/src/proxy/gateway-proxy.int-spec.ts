@@ -505,7 +505,7 @@ describe('body size', () => {
     }
   });
 
-  it('takes at most 16 KB on a route that needs no token, chunked too: nobody without a token holds memory for large bodies', async () => {
+  it("takes at most 16 KB on a route that needs no token or a player's, chunked too: only staff send large bodies", async () => {
     const limit = 16 * 1024;
     const bodies: Array<Record<string, string>> = [
       { 'content-type': 'text/plain' },
@@ -515,6 +515,14 @@ describe('body size', () => {
       expectErrorBody(await send('POST', '/auth/register', { headers, body: 'x'.repeat(limit + 1) }), 413, 'PAYLOAD_TOO_LARGE');
     }
     expect(auth.seen).toHaveLength(0);
+    // Nor a route any player may call with a token anyone can have for free.
+    const player = bearer(['USER']);
+    const claim = await send('POST', '/events/665f1c2b9d3e4a0012345678/claims', {
+      headers: { ...player, 'content-type': 'application/json' },
+      body: `{"pad":"${'x'.repeat(limit)}"}`,
+    });
+    expectErrorBody(claim, 413, 'PAYLOAD_TOO_LARGE');
+    expect(event.seen).toHaveLength(0);
     auth.answer = (seen) => ({ body: { length: seen.body.length } });
     const fits = await send('POST', '/auth/register', { headers: { 'content-type': 'text/plain' }, body: 'z'.repeat(limit) });
     expect(fits.status).toBe(200);

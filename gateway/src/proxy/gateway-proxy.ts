@@ -10,7 +10,7 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
-import type { Upstream } from '../policy/route-policy.js';
+import { type Upstream, takesLargeBodies } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
 import { carriesHonouredKey } from '../policy/idempotent-resend.js';
 import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
@@ -123,16 +123,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
       done(null, new RawBody(body as Buffer));
     });
     scope.setErrorHandler(proxyErrorHandler);
-    // A route that needs no token (sign-in, registration, refresh) takes small bodies only, chunked ones too:
-    // nobody without a token can send one large enough to count against the budget for large bodies
-    // (limitBodiesInFlight counts a body by its route's limit at most).
+    // Only staff write routes take large bodies; every other route small ones, chunked ones too (see
+    // takesLargeBodies; limitBodiesInFlight counts a body by its route's limit at most).
     scope.addHook('onRoute', (route) => {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const isPublic = methods.some((method) => {
-        const decision = decideRoute(table, method, route.url);
-        return decision.allowed && decision.policy.access === 'public';
-      });
-      if (isPublic) route.bodyLimit = PUBLIC_BODY_BUDGET.smallBodyBytes;
+      if (!takesLargeBodies(route.url, table.policies)) route.bodyLimit = PUBLIC_BODY_BUDGET.smallBodyBytes;
     });
 
     for (const upstream of UPSTREAMS) {
