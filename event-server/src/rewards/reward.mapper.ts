@@ -48,9 +48,9 @@ export function seesExactStock(caller: AuthenticatedUser): boolean {
 
 /**
  * The rewards as a caller may see them: a coupon's code only to staff (OPERATOR, AUDITOR, ADMIN). For a
- * shared code the code is the reward itself; the game learns which reward a grant gave from the payout
- * webhook (`rewardId`) and reads the codes as staff. Shown to everyone, any registered player could read every
- * event's codes, inactive and future ones included, without claiming.
+ * shared code the code is the reward itself; the game learns it from the payout webhook, whose claim carries
+ * each reward's code. Shown to everyone, any registered player could read every event's codes, inactive and
+ * future ones included, without claiming.
  */
 export function rewardsFor(caller: AuthenticatedUser, rewards: RewardResponseDto[]): RewardResponseDto[] {
   if (hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR])) return rewards;

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
   LATE_START_MESSAGE,
@@ -86,6 +87,27 @@ describe('refuseLateStarts', () => {
       expect(response.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: LATE_START_MESSAGE });
     }
     expect(doneOf(app)).toEqual([]);
+    await app.close();
+  });
+
+  it('says so in one warning line for a spell of refusals, with how many and the latest, not one per request', async () => {
+    const lines: string[] = [];
+    const app = Fastify({ loggerInstance: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
+    refuseLateStarts(app as unknown as FastifyInstance);
+    app.post('/things', async () => ({ ok: true }));
+    await app.ready();
+    for (const lateMs of [5, 900, 40]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/things',
+        headers: { [START_BY_HEADER]: String(Date.now() - lateMs) },
+      });
+      expect(response.statusCode).toBe(503);
+    }
+    const warnings = lines.map((line) => JSON.parse(line) as { msg: string; refused: number; mostLateMs: number });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ refused: 1, msg: expect.stringMatching(/past their start-by time/) });
+    expect(warnings[0]!.mostLateMs).toBeGreaterThanOrEqual(5);
     await app.close();
   });
 

@@ -63,10 +63,29 @@ export const LATE_START_MESSAGE =
  * for the servers behind the gateway: a client's own `x-internal-*` headers never get past it.
  */
 export function refuseLateStarts(fastify: FastifyInstance, { except = [] }: { except?: readonly string[] } = {}): void {
+  // One warning per LATE_START_WARNING_MS at most, with how many and the latest: every write refused at once
+  // means the server is far behind, or its clock is ahead of the gateway's by more than half its timeout.
+  let refused = 0;
+  let mostLateMs = 0;
+  let warnedAt = 0;
   fastify.addHook('onRequest', (request, reply, done) => {
     if (READS.has(request.method)) return done();
     const left = msLeftToStart(request.headers);
     if (left === undefined || left > 0 || except.includes(request.routeOptions.url ?? '')) return done();
+    refused++;
+    mostLateMs = Math.max(mostLateMs, -left);
+    const now = Date.now();
+    if (now - warnedAt >= LATE_START_WARNING_MS) {
+      fastify.log.warn(
+        { refused, mostLateMs },
+        "writes reached this server past their start-by time and were refused 503: it is far behind, or its clock is ahead of the gateway's",
+      );
+      warnedAt = now;
+      refused = 0;
+      mostLateMs = 0;
+    }
     refuseForNow(reply, LATE_START_MESSAGE);
   });
 }
+
+const LATE_START_WARNING_MS = 10_000;
