@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import type { WebhookEndpointRecord } from './webhook-endpoint.js';
 import type { WebhookEndpointEntity } from './webhook-endpoint.schema.js';
+import { previousSecrets } from './webhook-secret.js';
 
 /** An endpoint's stored document, as a lean read returns it. */
 export type StoredWebhookEndpoint = WebhookEndpointEntity & { _id: Types.ObjectId };
@@ -30,9 +31,7 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
 /** An endpoint without its secrets (only creation and rotation show the new secret, once). */
 export function toWebhookEndpointResponse(endpoint: WebhookEndpointRecord, now = new Date()): WebhookEndpointResponseDto {
   // The rotated-out secret that signs longest (the latest rotation's).
-  const previous = endpoint.secrets
-    .filter((secret) => secret.expiresAt && secret.expiresAt > now)
-    .sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime())[0];
+  const [previous] = previousSecrets(endpoint.secrets, now);
   return {
     id: endpoint.id,
     url: endpoint.url,

@@ -16,7 +16,7 @@ import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
 import { WebhookErrorCode } from './webhook.errors.js';
 import { WEBHOOK_ENDPOINT_AUDIT_TARGET, checkWebhookUrl, withAuditedUrls } from './webhook-url.rules.js';
-import { newWebhookSecret, rotate } from './webhook-secret.js';
+import { newWebhookSecret, previousSecrets, rotate } from './webhook-secret.js';
 
 const TARGET = WEBHOOK_ENDPOINT_AUDIT_TARGET;
 const AUDITED = ['url', 'events', 'description', 'enabled'] as const;
@@ -105,7 +105,7 @@ export class WebhookEndpointsService {
       lease.assertHeld();
       const updated = await this.repository.update(id, { secrets });
       if (!updated) throw this.notFound(id);
-      const previousUntil = secrets[1]?.expiresAt?.toISOString() ?? null;
+      const previousUntil = previousSecrets(secrets, now)[0]?.expiresAt?.toISOString() ?? null;
       await this.directory.changed(id, updated);
       await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
       return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };

@@ -28,8 +28,14 @@ export const MAX_PREVIOUS_SECRETS = 3;
  */
 export function rotate(secrets: readonly WebhookSecret[], now: Date): WebhookSecret[] {
   const current = secrets.find((secret) => !secret.expiresAt);
-  const previous = secrets.filter((secret) => secret.expiresAt && secret.expiresAt > now).map((secret) => ({ ...secret }));
-  if (current) previous.push({ ...current, expiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS) });
-  previous.sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime());
+  const rotatedOut = current ? [{ ...current, expiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS) }] : [];
+  const previous = previousSecrets([...secrets, ...rotatedOut], now).map((secret) => ({ ...secret }));
   return [{ value: newWebhookSecret(), createdAt: now }, ...previous.slice(0, MAX_PREVIOUS_SECRETS)];
+}
+
+/** The rotated-out secrets that still sign at `now`, the one that signs longest (the latest rotation's) first. */
+export function previousSecrets(secrets: readonly WebhookSecret[], now: Date): WebhookSecret[] {
+  return secrets
+    .filter((secret) => secret.expiresAt && secret.expiresAt > now)
+    .sort((a, b) => b.expiresAt!.getTime() - a.expiresAt!.getTime());
 }
