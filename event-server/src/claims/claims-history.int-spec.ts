@@ -262,6 +262,23 @@ describe('claim exports at once (CLAIM_EXPORTS_AT_ONCE)', () => {
     expect((await exportAs()).statusCode).toBe(200);
   });
 
+  it('answers HEAD with the headers alone, making no file and taking no place', async () => {
+    const running = t.app.get(ClaimHistoryService).exportCsv({});
+    try {
+      const head = await t.app.inject({
+        method: 'HEAD',
+        url: '/claims/export',
+        headers: { authorization: `Bearer ${auditor.token}` },
+      });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(head.body).toBe('');
+    } finally {
+      running.destroy();
+      await once(running, 'close');
+    }
+  });
+
   it('gives the slot back when the client goes away in the middle of the file', async () => {
     // Enough rows that the file is still being read from the store when the client goes away.
     const claims: Model<ClaimEntity> = t.app.get(getModelToken(ClaimEntity.name));

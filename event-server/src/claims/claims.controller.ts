@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiHeader, ApiOkResponse, ApiProduces, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { requireEmptyBody } from '@reward/server-kit/empty-body';
@@ -181,7 +182,10 @@ export class ClaimsController {
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV with a header row', content: { 'text/csv': { schema: { type: 'string' } } } })
-  export(@Query() query: ExportClaimsQueryDto): StreamableFile {
+  export(@Query() query: ExportClaimsQueryDto, @Req() request: FastifyRequest): StreamableFile {
+    // HEAD (Fastify answers it with this GET's handler and drains the body): the headers alone. Making the
+    // file would read every matching claim, and hold an export's place, for an answer without a body.
+    if (request.method === 'HEAD') return new StreamableFile(Readable.from([]), { type: 'text/csv; charset=utf-8' });
     const csv = this.history.exportCsv(filterOf(query), { bom: query.bom === 'true' });
     return new StreamableFile(csv, { type: 'text/csv; charset=utf-8' });
   }
