@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
-import { AtMostEvery } from '../common/at-most-every.js';
+import { AtMostEvery } from '@reward/server-kit/at-most-every';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import type { IdempotencyRecord } from '../idempotency/idempotency-key.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommonErrorCode, DomainError, tooManyRequests } from '@reward/server-kit/errors';
-import { AtMostEvery } from '../common/at-most-every.js';
+import { AtMostEvery } from '@reward/server-kit/at-most-every';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
@@ -17,6 +17,7 @@ import { ProgressService } from '../progress/progress.service.js';
 import type { RewardRecord } from '../rewards/reward.js';
 import { StockService } from '../stock/stock.service.js';
 import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import { LateStarts } from '@reward/server-kit/start-by';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
 import { PlayerClaimRate } from './player-claim-rate.js';
@@ -108,9 +109,8 @@ export class ClaimsService {
 
   private readonly admission: AdmissionGate;
   private readonly logger = new Logger(ClaimsService.name);
-  /** Claims that arrived past their start-by time since the last warning, and the most any was past it (ms). */
-  private late = { count: 0, worstMs: 0 };
-  private readonly lateWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
+  /** Claims that arrived past their start-by time, for a warning at most every LATE_WARNING_EVERY_MS. */
+  private readonly late = new LateStarts(LATE_WARNING_EVERY_MS);
   /** Claims answered before they finished since the last warning (see answeredInTime). */
   private unfinished = 0;
   private readonly unfinishedWarning = new AtMostEvery(LATE_WARNING_EVERY_MS);
@@ -365,14 +365,12 @@ export class ClaimsService {
    * is ahead of the gateway's by more than half its timeout, and every claim through the gateway is shed.
    */
   private noteLate(startWithinMs: number): void {
-    this.late.count++;
-    this.late.worstMs = Math.max(this.late.worstMs, -startWithinMs);
-    if (!this.lateWarning.due(Date.now())) return;
+    const spell = this.late.note(-startWithinMs);
+    if (!spell) return;
     this.logger.warn(
-      `${this.late.count} claim(s) arrived past their start-by time (up to ${Math.round(this.late.worstMs)} ms) and were not ` +
+      `${spell.count} claim(s) arrived past their start-by time (up to ${Math.round(spell.worstMs)} ms) and were not ` +
         "started: this server is saturated, or its clock is ahead of the gateway's (see X-Internal-Start-By)",
     );
-    this.late = { count: 0, worstMs: 0 };
   }
 
   private admitted(eventId: string, userId: string, idempotencyKey: string | undefined, run: ClaimRun): Promise<ClaimOutcome> {

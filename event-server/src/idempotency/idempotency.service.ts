@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
-import { AtMostEvery } from '../common/at-most-every.js';
+import { AtMostEvery } from '@reward/server-kit/at-most-every';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import {

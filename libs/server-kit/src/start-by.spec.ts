@@ -3,6 +3,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
   LATE_START_MESSAGE,
+  LateStarts,
   START_BY_HEADER,
   START_BY_PLAUSIBLE_MS,
   msLeftToStart,
@@ -125,5 +126,17 @@ describe('refuseLateStarts', () => {
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 200]);
     expect(doneOf(app)).toEqual(['GET /things/1', 'POST /things/2', 'POST /things/3', 'POST /things/4', 'POST /own']);
     await app.close();
+  });
+});
+
+describe('LateStarts', () => {
+  it('reports the requests counted since the last warning, and the most any was late, at most every interval', () => {
+    const late = new LateStarts(1_000);
+    const start = Date.now();
+    expect(late.note(5, start)).toEqual({ count: 1, worstMs: 5 });
+    expect(late.note(900, start + 10)).toBeUndefined();
+    expect(late.note(40, start + 500)).toBeUndefined();
+    expect(late.note(7, start + 1_000)).toEqual({ count: 3, worstMs: 900 });
+    expect(late.note(1, start + 1_001)).toBeUndefined();
   });
 });

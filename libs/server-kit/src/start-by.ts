@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { AtMostEvery } from './at-most-every.js';
 import { refuseForNow } from './graceful-close.js';
 
 /**
@@ -63,29 +64,49 @@ export const LATE_START_MESSAGE =
  * for the servers behind the gateway: a client's own `x-internal-*` headers never get past it.
  */
 export function refuseLateStarts(fastify: FastifyInstance, { except = [] }: { except?: readonly string[] } = {}): void {
-  // One warning per LATE_START_WARNING_MS at most, with how many and the latest: every write refused at once
-  // means the server is far behind, or its clock is ahead of the gateway's by more than half its timeout.
-  let refused = 0;
-  let mostLateMs = 0;
-  let warnedAt = 0;
+  // Every write refused at once means the server is far behind, or its clock is ahead of the gateway's by more
+  // than half its timeout: said in one warning at a time (LateStarts).
+  const late = new LateStarts();
   fastify.addHook('onRequest', (request, reply, done) => {
     if (READS.has(request.method)) return done();
     const left = msLeftToStart(request.headers);
     if (left === undefined || left > 0 || except.includes(request.routeOptions.url ?? '')) return done();
-    refused++;
-    mostLateMs = Math.max(mostLateMs, -left);
-    const now = Date.now();
-    if (now - warnedAt >= LATE_START_WARNING_MS) {
+    const spell = late.note(-left);
+    if (spell) {
       fastify.log.warn(
-        { refused, mostLateMs },
+        { refused: spell.count, mostLateMs: spell.worstMs },
         "writes reached this server past their start-by time and were refused 503: it is far behind, or its clock is ahead of the gateway's",
       );
-      warnedAt = now;
-      refused = 0;
-      mostLateMs = 0;
     }
     refuseForNow(reply, LATE_START_MESSAGE);
   });
 }
 
-const LATE_START_WARNING_MS = 10_000;
+/**
+ * Requests that arrived past their start-by time, counted for a warning at most every `everyMs`: expected now
+ * and then on a saturated machine, but on an idle one it means this host's clock is ahead of the gateway's by
+ * more than half its timeout, and every such request through the gateway is turned away.
+ */
+export class LateStarts {
+  private count = 0;
+  private worstMs = 0;
+  private readonly warning: AtMostEvery;
+
+  constructor(everyMs = 10_000) {
+    this.warning = new AtMostEvery(everyMs);
+  }
+
+  /**
+   * Counts one request `lateMs` past its time; when a warning is due, the requests counted since the last one
+   * (this one included) and the most any was late, and the count starts over.
+   */
+  note(lateMs: number, now = Date.now()): { count: number; worstMs: number } | undefined {
+    this.count++;
+    this.worstMs = Math.max(this.worstMs, lateMs);
+    if (!this.warning.due(now)) return undefined;
+    const spell = { count: this.count, worstMs: this.worstMs };
+    this.count = 0;
+    this.worstMs = 0;
+    return spell;
+  }
+}
