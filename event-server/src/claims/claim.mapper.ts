@@ -11,6 +11,7 @@ import {
   unitKeyOf,
   unitNumberOf,
 } from './claim.js';
+import { withoutCouponCode } from '../rewards/reward.mapper.js';
 import type { ClaimPayoutResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
 
 /** A claim's stored document, as a lean read returns it. */
@@ -110,7 +111,7 @@ export function toPlayerClaimResponse(claim: ClaimRecord): ClaimResponseDto {
   delete response.payout.lastError;
   // A coupon's code is for staff and the game (a shared code is the reward itself): a refused claim would
   // otherwise show it to a player who was never granted it.
-  response.rewards = response.rewards.map(({ couponCode: _hidden, ...shown }) => shown);
+  response.rewards = response.rewards.map(withoutCouponCode);
   return response;
 }
 

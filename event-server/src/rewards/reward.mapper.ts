@@ -54,9 +54,12 @@ export function seesExactStock(caller: AuthenticatedUser): boolean {
  */
 export function rewardsFor(caller: AuthenticatedUser, rewards: RewardResponseDto[]): RewardResponseDto[] {
   if (hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR])) return rewards;
-  return rewards.map((reward) => {
-    if (reward.couponCode === undefined) return reward;
-    const { couponCode: _hidden, ...shown } = reward;
-    return shown;
-  });
+  return rewards.map(withoutCouponCode);
+}
+
+/** A reward as a player sees it (an event's reward, or one a claim gave): without its coupon code (see rewardsFor). */
+export function withoutCouponCode<T extends { couponCode?: string }>(reward: T): Omit<T, 'couponCode'> {
+  if (reward.couponCode === undefined) return reward;
+  const { couponCode: _hidden, ...shown } = reward;
+  return shown;
 }

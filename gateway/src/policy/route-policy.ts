@@ -100,7 +100,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
 /**
  * Whether a path takes large bodies (up to the 1 MB limit): only when a line that may carry one (any method
  * but GET) is for staff alone (a role list without USER: an activity import, an event's conditions). Every
- * other path takes small ones (SMALL_BODY_BYTES at the gateway): sign-in, registration and refresh need no
+ * other path takes small ones (16 KB at the gateway, the large-body budget's small size): sign-in, registration and refresh need no
  * token, and any player can have a token for free, so neither may send a body large enough to count against
  * the memory set aside for large bodies (limitBodiesInFlight).
  */
