@@ -82,6 +82,19 @@ describe('payout webhooks', () => {
     return { id: answer.body.id as string, body: answer.body, player: user! };
   }
 
+  /** A grant whose one delivery (to an endpoint subscribed to grants, its receiver answering 500) ended FAILED. */
+  async function failedGrant(): Promise<{
+    endpoint: Endpoint;
+    granted: Awaited<ReturnType<typeof grantedClaim>>;
+    failed: Delivery;
+  }> {
+    const endpoint = await subscribe(['claim.granted']);
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    const granted = await grantedClaim();
+    const [failed] = await settled(granted.id);
+    return { endpoint, granted, failed: failed! };
+  }
+
   async function deliveriesOf(claimId: string): Promise<Delivery[]> {
     const list = await t.request<{ items: Delivery[] }>('GET', `/deliveries?claimId=${claimId}`, { token: operator.token });
     expect(list.status).toBe(200);
@@ -477,14 +490,11 @@ describe('payout webhooks', () => {
     });
 
     it('of concurrent retries of one failure exactly one succeeds and is audited once', async () => {
-      await subscribe(['claim.granted']);
-      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
-      const granted = await grantedClaim();
-      const [failed] = await settled(granted.id);
+      const { granted, failed } = await failedGrant();
       expect(failed).toMatchObject({ status: 'FAILED', attempts: 4 });
       receiver.answer = (_i, _w, res) => res.writeHead(204).end();
       const answers = await Promise.all(
-        Array.from({ length: 10 }, () => t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token })),
+        Array.from({ length: 10 }, () => t.request('POST', `/deliveries/${failed.id}/retry`, { token: operator.token })),
       );
       expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
       for (const answer of answers.filter((one) => one.status !== 200)) {
@@ -499,42 +509,36 @@ describe('payout webhooks', () => {
         `/audit-logs?actorId=${operator.id}&limit=100`,
         { token: admin.token },
       );
-      const retried = audit.body.items.filter((entry) => entry.targetId === failed!.id && entry.action === 'DELIVERY_RETRIED');
+      const retried = audit.body.items.filter((entry) => entry.targetId === failed.id && entry.action === 'DELIVERY_RETRIED');
       expect(retried).toHaveLength(1);
     });
 
     it('a delivery whose endpoint was deleted is not retried: 409 DELIVERY_ENDPOINT_DELETED', async () => {
-      const endpoint = await subscribe(['claim.granted']);
-      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
-      const granted = await grantedClaim();
-      const [failed] = await settled(granted.id);
+      const { endpoint, granted, failed } = await failedGrant();
       expect(failed).toMatchObject({ status: 'FAILED' });
       expect((await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token })).status).toBe(204);
-      const retried = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      const retried = await t.request('POST', `/deliveries/${failed.id}/retry`, { token: operator.token });
       expect(retried.status).toBe(409);
       expect(retried.body.code).toBe('DELIVERY_ENDPOINT_DELETED');
       expect(retried.body.message).toMatch(/endpoint .* was deleted/);
       const [after] = await deliveriesOf(granted.id);
-      expect(after).toMatchObject({ status: 'FAILED', attempts: failed!.attempts });
+      expect(after).toMatchObject({ status: 'FAILED', attempts: failed.attempts });
     });
 
     it('a delivery whose endpoint is disabled is not retried until it is enabled: 409 DELIVERY_ENDPOINT_DISABLED', async () => {
-      const endpoint = await subscribe(['claim.granted']);
-      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
-      const granted = await grantedClaim();
-      const [failed] = await settled(granted.id);
+      const { endpoint, granted, failed } = await failedGrant();
       expect(failed).toMatchObject({ status: 'FAILED' });
       const disable = (enabled: boolean) =>
         t.request('PATCH', `/webhook-endpoints/${endpoint.id}`, { token: admin.token, body: { enabled } });
       expect((await disable(false)).status).toBe(200);
-      const refused = await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token });
+      const refused = await t.request('POST', `/deliveries/${failed.id}/retry`, { token: operator.token });
       expect(refused.status).toBe(409);
       expect(refused.body).toMatchObject({ code: 'DELIVERY_ENDPOINT_DISABLED', message: expect.stringMatching(/is disabled/) });
       const [still] = await deliveriesOf(granted.id);
-      expect(still).toMatchObject({ status: 'FAILED', attempts: failed!.attempts });
+      expect(still).toMatchObject({ status: 'FAILED', attempts: failed.attempts });
       receiver.answer = (_i, _w, res) => res.writeHead(204).end();
       expect((await disable(true)).status).toBe(200);
-      expect((await t.request('POST', `/deliveries/${failed!.id}/retry`, { token: operator.token })).status).toBe(200);
+      expect((await t.request('POST', `/deliveries/${failed.id}/retry`, { token: operator.token })).status).toBe(200);
       const [delivered] = await settled(granted.id);
       expect(delivered).toMatchObject({ status: 'DELIVERED' });
     });
