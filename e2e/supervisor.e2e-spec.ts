@@ -5,34 +5,16 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { testDatabaseName } from '../test-support/database.js';
+import { canListen, freePort } from './support/ports.js';
 import { startStoreProxy } from '../test-support/store-proxy.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
 
 /** A free port whose next one is free too (for two event-server replicas: EVENT_PORT and EVENT_PORT + 1). */
 async function freePortPair(): Promise<number> {
   for (;;) {
     const port = await freePort();
-    if (port >= 65_535) continue;
-    const next = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      next.once('error', () => resolve(false));
-      next.listen(port + 1, '127.0.0.1', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((resolve) => next.close(resolve));
-      return port;
-    }
+    if (await canListen(port + 1)) return port;
   }
 }
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAuthServer, loadAuthConfig } from '@reward/auth-server/server';
 import { createEventServer, loadEventConfig } from '@reward/event-server/server';
@@ -7,6 +6,7 @@ import { testDatabaseName } from '../../test-support/database.js';
 import { UNHURRIED_CLAIM_QUEUE } from '../../test-support/event-env.js';
 import { rsaPrivateKeyPem } from '../../test-support/tokens.js';
 import { eventServerProcess } from './event-process.js';
+import { freePort } from './ports.js';
 import { inject } from 'vitest';
 
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
@@ -32,14 +32,7 @@ async function listen(app: NestFastifyApplication, port = 0): Promise<string> {
   return (await app.getUrl()).replace('[::1]', '127.0.0.1');
 }
 
-/** A port nobody listens on right now, so servers that must know each other's address can be wired first. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 export interface StackOptions {
   auth?: Record<string, string>;
