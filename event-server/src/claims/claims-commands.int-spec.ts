@@ -60,7 +60,7 @@ describe('store commands per claim', () => {
     await t?.close();
   });
 
-  it('AUTO with one limited reward: 2 (its unit rides on the claim); +2 with an Idempotency-Key; a second tap 1, or 4 when another replica recorded the claim; a non-eligible player 2; known sold out 2', async () => {
+  it('AUTO with one limited reward: 2 (its unit rides on the claim); +2 with an Idempotency-Key; a second tap 1, or 4 when another replica recorded the claim; a non-eligible player 3 (the slot read: a holder is told ALREADY_CLAIMED); known sold out 2', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'COUPON', name: 'C', quantity: 1, stock: 3, couponCode: 'X' }],
     });
@@ -102,7 +102,7 @@ describe('store commands per claim', () => {
     const stranger = t.as('USER');
     const notEligible = await counted(() => claim(t, event.id, stranger));
     expect(notEligible.result.body.code).toBe('CONDITION_NOT_MET');
-    expect(notEligible.commands).toEqual(['find activities', 'insert claims']);
+    expect(notEligible.commands).toEqual(['find activities', 'find claims', 'insert claims']);
 
     // The stock (3) is gone: the first one to find out lists the units once; after that refusals are cheap.
     const [late, later] = await eligibleUsers(t, operator, 2);

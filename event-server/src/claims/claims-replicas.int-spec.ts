@@ -71,6 +71,27 @@ describe('claims on two replicas sharing one store', () => {
     },
   );
 
+  it('a player who holds a claim is told ALREADY_CLAIMED after the condition was raised, by either replica', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [holder, other] = await eligibleUsers(a, operator, 2);
+    expect((await claim(a, event.id, holder!)).status).toBe(201);
+    // The operator raises the condition: neither player meets it now.
+    const raised = await a.request('PATCH', `/events/${event.id}`, {
+      token: operator.token,
+      body: { condition: { type: 'ACTIVITY_COUNT', activity: 'CLAIM_TEST', count: 2 } },
+    });
+    expect(raised.status).toBe(200);
+    // Replica a remembers the holder's slot; replica b never saw it (as after a restart): the same answer.
+    for (const replica of [a, b]) {
+      const again = await claim(replica, event.id, holder!);
+      expect([again.status, again.body.code]).toEqual([409, 'ALREADY_CLAIMED']);
+      const refused = await claim(replica, event.id, other!);
+      expect([refused.status, refused.body.code]).toEqual([422, 'CONDITION_NOT_MET']);
+    }
+    expect(await remainingOf(b, event.id, holder!)).toEqual([4]);
+  });
+
   it.each([
     [
       'one limited reward (its unit on the claim)',

@@ -428,7 +428,13 @@ export class ClaimsService {
       return this.recordRefusal(base, reason, holder);
     }
     const progress = await this.progress.evaluate(event, userId);
-    if (!progress.eligible) return this.recordRefusal(base, 'CONDITION_NOT_MET');
+    if (!progress.eligible) {
+      // Already claimed comes before the condition, whichever server answers and whatever it remembers: a player
+      // who holds a claim (granted, then the condition was raised) is told so, not to go and meet it. One read of
+      // the slot, for a refusal only (an eligible claim's insert is refused by the slot's unique index).
+      const holder = await this.holderOf(slotKey);
+      return holder ? this.recordRefusal(base, 'ALREADY_CLAIMED', holder) : this.recordRefusal(base, 'CONDITION_NOT_MET');
+    }
 
     const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
     // At most one limited reward of an event has its units recorded on the claims themselves.
