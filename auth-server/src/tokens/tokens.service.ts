@@ -76,6 +76,9 @@ export class TokensService {
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
+    // A session resumed with a refresh token is a sign-in to the game as much as a password is (a game client
+    // keeps its refresh token for weeks and opens with it): it counts for the login conditions alike.
+    await this.outbox.enqueueLogin(token.userId, now);
     // The winner answers 200 even if a concurrent loser revokes the family a moment later: its new refresh
     // token is then dead at its next use, and its access token lives no longer than any other.
     return this.pair(user, value, now);
