@@ -55,6 +55,28 @@ describe('evaluateCondition', () => {
     expect(result.eligible).toBe(false);
   });
 
+  it('counts each leaf up to its own requirement, whatever another leaf of the same type asks', () => {
+    // Reads of a counted type stop at the largest count asked (10 here): the leaf asking for 2 shows 2 of 2.
+    const condition: Condition = {
+      type: 'ANY',
+      conditions: [
+        { type: 'INVITE_FRIENDS', count: 2 },
+        { type: 'ACTIVITY_COUNT', activity: 'FRIEND_INVITE', count: 10 },
+        { type: 'LOGIN_DAYS', days: 1 },
+      ],
+    };
+    const invites = Array.from({ length: 4 }, (_, index) => ({
+      type: 'FRIEND_INVITE',
+      occurredAt: new Date(`2025-12-0${index + 2}T10:00:00+09:00`),
+    }));
+    const activities = [...invites, login('2025-12-03T10:00:00+09:00'), login('2025-12-04T10:00:00+09:00')];
+    expect(evaluateCondition(condition, period, activities).conditions).toEqual([
+      { type: 'INVITE_FRIENDS', required: 2, current: 2, met: true },
+      { type: 'ACTIVITY_COUNT', activity: 'FRIEND_INVITE', required: 10, current: 4, met: false },
+      { type: 'LOGIN_DAYS', required: 1, current: 1, met: true },
+    ]);
+  });
+
   it('is not eligible on no activity at all', () => {
     const result = evaluateCondition({ type: 'ANY', conditions: [{ type: 'LOGIN_DAYS', days: 1 }] }, period, []);
     expect(result).toEqual({ eligible: false, conditions: [{ type: 'LOGIN_DAYS', required: 1, current: 0, met: false }] });

@@ -37,7 +37,8 @@ export interface Evaluation {
  * - `quests`: whether quest clears (with their questId) are read;
  * - `counts`: types only ever counted, each with the largest count a leaf requires. Reading stops there
  *   (a limit): a player with 50,000 BOSS_KILLs and a leaf asking for 5 costs 5 documents, and the progress
- *   shows 5 of 5 — the answer is the same. A type also in `instants` or read as quests is not capped.
+ *   shows 5 of 5 — the answer is the same (every leaf's `current` stops at its `required`). A type also in
+ *   `instants` or read as quests is not capped.
  */
 export interface FactPlan {
   instants: string[];
@@ -132,6 +133,9 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
       return node.type === 'ALL' ? results.every(Boolean) : results.some(Boolean);
     }
     const progress = evaluateLeaf(node);
+    // `current` stops at `required` (met is decided before): a count read stops at the largest count any leaf
+    // asks for of that type (FactPlan), so past its own requirement a leaf would show another leaf's cap.
+    progress.current = Math.min(progress.current, progress.required);
     leaves.push(progress);
     return progress.met;
   };

@@ -8,7 +8,7 @@ export class LeafProgressResponseDto {
   @ApiProperty({ type: 'integer', example: 3 })
   required!: number;
 
-  @ApiProperty({ type: 'integer', example: 2 })
+  @ApiProperty({ type: 'integer', example: 2, description: 'How much the player has, counted up to `required`' })
   current!: number;
 
   @ApiProperty()

@@ -8,6 +8,9 @@ export type LeafProgressResponseDto = {
    * ACTIVITY_COUNT: the activity type counted
    */
   activity?: string;
+  /**
+   * How much the player has, counted up to `required`
+   */
   current: number;
   met: boolean;
   /**
