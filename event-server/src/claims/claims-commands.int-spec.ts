@@ -218,6 +218,21 @@ describe('store commands per claim', () => {
     expect(probed.commands).toEqual(['find login_quarters', 'find activities']);
   });
 
+  it("one player's progress requests at once share one read; another player's is read apart; later ones read again", async () => {
+    const event = await createClaimableEvent(t, operator);
+    const [player, other] = await eligibleUsers(t, operator, 2);
+    const view = (who: Actor) => t.request('GET', `/events/${event.id}/progress`, { token: who.token });
+    const burst = await counted(() => Promise.all([...Array.from({ length: 10 }, () => view(player!)), view(other!)]));
+    expect(burst.result.map((reply) => reply.status)).toEqual(Array.from({ length: 11 }, () => 200));
+    expect(new Set(burst.result.slice(0, 10).map((reply) => JSON.stringify(reply.body))).size).toBe(1);
+    expect(burst.result[0]!.body).toMatchObject({ userId: player!.id, eligible: true });
+    expect(burst.result[10]!.body).toMatchObject({ userId: other!.id, eligible: true });
+    expect(burst.commands).toEqual(['find activities', 'find activities']);
+    // Once answered, the next request reads afresh (nothing is kept past the read).
+    const later = await counted(() => view(player!));
+    expect(later.commands).toEqual(['find activities']);
+  });
+
   it('cost independent of history: with 10,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [{ type: 'POINT', name: 'Gems', quantity: 5, stock: 1_000_000 }],

@@ -27,8 +27,21 @@ export class ProgressService {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, "Only OPERATOR or ADMIN may see another user's progress");
     }
     const { event } = await this.catalog.require(eventId);
-    return this.evaluate(event, subject);
+    // One read at a time per player and event: requests that come while it runs share its answer. A condition
+    // may ask for up to 1,000,000 of an activity, and a player who has that many costs the store that many
+    // documents per read: ten taps at once made ten such reads, held every other request to the store for
+    // their whole time, and the gateway took the server out of rotation. A player polling (or a client
+    // retrying) now costs one read however many requests are in flight.
+    const key = `${event.id}:${subject}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const read = this.evaluate(event, subject).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, read);
+    return read;
   }
+
+  /** The progress reads running now, by event and player (see forCaller). */
+  private readonly inFlight = new Map<string, Promise<ProgressView>>();
 
   /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
   async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {
