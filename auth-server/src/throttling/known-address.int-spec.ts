@@ -132,6 +132,27 @@ describe('the owner at a known address (signed in there before) is not locked ou
     expectThrottled(await loginFrom(shared, owner.email, owner.password));
   });
 
+  it('the owner at a known address is not locked out by the ceiling of the address, filled with guesses at other emails', async () => {
+    const owner = await account();
+    const newcomer = await account();
+    const shared = '198.51.100.35';
+    expect((await loginFrom(shared, owner.email, owner.password)).status).toBe(200);
+    // 200 wrong passwords from the owner's address (a café, an office NAT), at made-up emails, 20 at a time.
+    for (let batch = 0; batch < 10; batch += 1) {
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => loginFrom(shared, `nobody-${batch}-${i}@example.com`, 'wrong-password')),
+      );
+      expect(replies.map((reply) => reply.status)).toEqual(Array(20).fill(401));
+    }
+    // The address's ceiling is full: whoever never signed in there is refused, right password or not...
+    expectThrottled(await loginFrom(shared, 'nobody-else@example.com', 'wrong-password'));
+    expectThrottled(await loginFrom(shared, newcomer.email, newcomer.password));
+    // ...and the owner, who did, is not; their own guesser there still has 5 tries and no more.
+    expect((await loginFrom(shared, owner.email, owner.password)).status).toBe(200);
+    for (let i = 0; i < 5; i += 1) expect((await loginFrom(shared, owner.email, 'wrong-password')).status).toBe(401);
+    expectThrottled(await loginFrom(shared, owner.email, 'wrong-password'));
+  });
+
   it('a failed, refused or malformed attempt never makes an address known', async () => {
     const owner = await account();
     const attacker = '203.0.113.40';

@@ -65,18 +65,18 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
   async beginLogin(account: string, ip: string, now = new Date()): Promise<AttemptVerdict> {
     const { windowSeconds, failuresPerAccountAndAddress, failuresPerAccount, failuresPerAddress } = this.config.loginThrottle;
     const windowMs = windowSeconds * 1000;
+    // One read at most, whichever limits ask it.
+    let known: Promise<boolean> | undefined;
+    const atKnownAddress = (): Promise<boolean> => (known ??= this.isKnownAddress(account, ip, now));
     return this.begin({ scope: 'LOGIN', ip, account }, now, [
       { key: { scope: 'LOGIN', account, ip }, max: failuresPerAccountAndAddress, windowMs },
       // The owner at an address they signed in from is not locked out by guesses made elsewhere.
-      {
-        key: { scope: 'LOGIN', account },
-        max: failuresPerAccount,
-        windowMs,
-        waived: () => this.isKnownAddress(account, ip, now),
-      },
+      { key: { scope: 'LOGIN', account }, max: failuresPerAccount, windowMs, waived: atKnownAddress },
       // Settled failures only: a crowd logging in at once from one address must not count its own logins.
       // Parallel guesses can therefore pass this ceiling by their number, each still under the two above.
-      { key: { scope: 'LOGIN', ip, settledOnly: true }, max: failuresPerAddress, windowMs },
+      // Nor is the owner at a known address locked out by failures made there for other accounts (anyone sharing
+      // the address, guessing at made-up emails): guesses at that account there stay bounded by the limit above.
+      { key: { scope: 'LOGIN', ip, settledOnly: true }, max: failuresPerAddress, windowMs, waived: atKnownAddress },
     ]);
   }
 
@@ -157,9 +157,12 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
         }),
       )
     ).filter((refusal) => refusal !== undefined);
-    // A waiver is read only when its limit alone stands between the attempt and a yes (one read, then).
-    const [only] = refusals;
-    const waived = refusals.length === 1 && only?.waived !== undefined && (await only.waived());
+    // A waiver is read only when waivable limits alone stand between the attempt and a yes.
+    const waivers = refusals.map((refusal) => refusal.waived);
+    const waived =
+      refusals.length > 0 &&
+      waivers.every((waiver) => waiver !== undefined) &&
+      (await Promise.all(waivers.map((waiver) => waiver!()))).every(Boolean);
     if (refusals.length === 0 || waived) return { allowed: true, attemptId };
     // A refused attempt tested nothing: it does not count (else hammering would keep an account locked).
     await this.attempts.remove(attemptId);
