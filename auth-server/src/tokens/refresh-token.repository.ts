@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, Types } from 'mongoose';
+import { type Model, Types, trusted } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { SuccessorInsertOutcome } from './refresh-rotation.js';
 import { toRefreshToken } from './refresh-token.mapper.js';
@@ -55,6 +55,21 @@ export class RefreshTokenRepository implements OnModuleInit {
 
   async isFamilyRevoked(familyId: string): Promise<boolean> {
     return (await this.revocations.exists({ _id: familyId }).exec()) !== null;
+  }
+
+  /**
+   * Tokens that expired before `before`: an expired token is refused whatever else is known of it (and a
+   * replay of one is INVALID_REFRESH_TOKEN, never reuse), so its row decides nothing any more.
+   */
+  async deleteExpiredBefore(before: Date): Promise<number> {
+    const result = await this.tokens.deleteMany({ expiresAt: trusted({ $lt: before }) }).exec();
+    return result.deletedCount;
+  }
+
+  /** Revocations made before `before`, which the caller picks so that every token of such a family has expired. */
+  async deleteRevocationsBefore(before: Date): Promise<number> {
+    const result = await this.revocations.deleteMany({ revokedAt: trusted({ $lt: before }) }).exec();
+    return result.deletedCount;
   }
 
   /** Idempotent: the first revocation is kept, later ones are no-ops. */

@@ -33,6 +33,8 @@ RefreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'token_hash_uni
 // The rotation invariant: the one insert that wins this index is the one rotation.
 RefreshTokenSchema.index({ parentId: 1 }, { unique: true, sparse: true, name: 'one_successor_per_token' });
 RefreshTokenSchema.index({ familyId: 1 }, { name: 'by_family' });
+// The sweep of expired tokens (TokensService.deleteExpired) reads by expiry.
+RefreshTokenSchema.index({ expiresAt: 1 }, { name: 'by_expiry' });
 
 /** A revoked login: `_id` is the family id, so revoking twice is one record (idempotent insert). */
 @Schema({ collection: 'refresh_token_family_revocations', versionKey: false, _id: false })
@@ -51,3 +53,4 @@ export class TokenFamilyRevocationEntity {
 }
 
 export const TokenFamilyRevocationSchema = SchemaFactory.createForClass(TokenFamilyRevocationEntity);
+TokenFamilyRevocationSchema.index({ revokedAt: 1 }, { name: 'by_revoked_at' });

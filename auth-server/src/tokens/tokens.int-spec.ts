@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { TokenForge, rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import { call, login, openTestDatabase, register, signedInUser, startTestApp, testConfig } from '../testing/auth-test-app.js';
+import { TokensService } from './tokens.service.js';
 
 const dbName = testDatabaseName('tokens');
 const privateKeyPem = rsaPrivateKeyPem();
@@ -137,6 +138,34 @@ describe('POST /auth/refresh', () => {
   it('refuses an operator instead of a token', async () => {
     const reply = await refresh({ $ne: null });
     expect(reply.status).toBe(400);
+  });
+});
+
+describe('expired refresh tokens are deleted', () => {
+  it('deletes expired tokens and revocations older than a lifetime, keeps the rest, and answers as before', async () => {
+    const expired = await signedInUser(app);
+    const live = await signedInUser(app);
+    const revoked = await signedInUser(app);
+    expect(
+      (await call(app, 'POST', '/auth/logout', { token: revoked.accessToken, body: { refreshToken: revoked.refreshToken } }))
+        .status,
+    ).toBe(204);
+    await db
+      .collection('refresh_tokens')
+      .updateMany({ userId: expired.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const longAgo = new Date(Date.now() - 31 * 86_400_000 - 86_400_000 - 1000);
+    const oldRevocation = { _id: 'a'.repeat(24), userId: revoked.id, reason: 'LOGOUT', revokedAt: longAgo };
+    await db.collection('refresh_token_family_revocations').insertOne(oldRevocation as never);
+
+    expect(await app.get(TokensService).deleteExpired()).toBeGreaterThanOrEqual(2);
+
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: expired.id })).toBe(0);
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: live.id })).toBe(1);
+    expect(await db.collection('refresh_token_family_revocations').countDocuments({ _id: 'a'.repeat(24) } as never)).toBe(0);
+    // The recent revocation stays: the logged-out login is still refused, the expired one as before.
+    expect((await refresh(revoked.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');
+    expect((await refresh(expired.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');
+    expect((await refresh(live.refreshToken)).status).toBe(200);
   });
 });
 

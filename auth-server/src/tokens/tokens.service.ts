@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
@@ -14,8 +14,19 @@ import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-err
 
 export type TokenPair = TokenPairResponseDto;
 
+/** How often each replica deletes expired refresh tokens and old family revocations. */
+export const REFRESH_TOKEN_SWEEP_MS = 600_000;
+/**
+ * How long a family revocation outlives the refresh-token lifetime: a rotation that read the family as live just
+ * before it was revoked inserts one successor after it, which expires at most a lifetime after that insert.
+ */
+const REVOCATION_MARGIN_MS = 86_400_000;
+
 @Injectable()
-export class TokensService {
+export class TokensService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(TokensService.name);
+  private sweepTimer: NodeJS.Timeout | undefined;
+
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly users: UsersService,
@@ -24,6 +35,36 @@ export class TokensService {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly outbox: OutboxService,
   ) {}
+
+  onModuleInit(): void {
+    // Every replica sweeps; deleting what another already deleted is harmless.
+    this.sweepTimer = setInterval(() => void this.deleteExpired(), REFRESH_TOKEN_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /**
+   * Deletes the refresh tokens that have expired (every login and every refresh inserts one, and none was ever
+   * deleted: the collection grew by a row per rotation for good) and the family revocations no unexpired token
+   * can belong to any more. An expired token is refused before anything else is read for it, so neither deletion
+   * changes an answer. Returns how many rows went.
+   */
+  async deleteExpired(now = new Date()): Promise<number> {
+    const revokedBefore = new Date(now.getTime() - this.config.jwt.refreshTokenTtlSeconds * 1000 - REVOCATION_MARGIN_MS);
+    const sweeps = await Promise.allSettled([
+      this.refreshTokens.deleteExpiredBefore(now),
+      this.refreshTokens.deleteRevocationsBefore(revokedBefore),
+    ]);
+    let deleted = 0;
+    for (const sweep of sweeps) {
+      if (sweep.status === 'fulfilled') deleted += sweep.value;
+      else this.logger.warn({ err: sweep.reason }, 'could not delete expired refresh tokens or old revocations');
+    }
+    return deleted;
+  }
 
   /** Unknown email and wrong password cost the same bcrypt compare and get the same answer. */
   async login(email: string, password: string): Promise<TokenPair> {
