@@ -31,7 +31,14 @@ export interface AuthConfig {
   bcryptRounds: number;
   /** bcrypt work at once and waiting (see PasswordHasher); past them a sign-in or registration is shed. */
   /** See PasswordGate; `maxRetryAfterSeconds` bounds AUTH_BUSY's Retry-After in a long crowd (AdmissionGate). */
-  passwordGate: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number; maxRetryAfterSeconds: number };
+  passwordGate: {
+    maxInFlight: number;
+    maxQueued: number;
+    queueTimeoutMs: number;
+    maxRetryAfterSeconds: number;
+    /** Sign-ins and registrations one client (address, IPv6 /64) may have in the password path at once. */
+    perClient: number;
+  };
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
   securityHeaders: SecurityHeadersConfig;
@@ -119,6 +126,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       maxQueued: reader.int('PASSWORD_HASH_MAX_QUEUED', { default: 1000, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('PASSWORD_HASH_QUEUE_TIMEOUT_MS', { default: 3000, min: 1, max: 60_000 }),
       maxRetryAfterSeconds: reader.int('PASSWORD_HASH_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
+      perClient: reader.int('PASSWORD_HASH_PER_CLIENT', { default: 8, min: 1, max: 100_000 }),
     },
     admin: {
       email: reader.string('ADMIN_EMAIL', { default: DEFAULT_ADMIN_EMAIL, requiredInProduction: true }).toLowerCase(),

@@ -2,7 +2,7 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import type { FastifyRequest } from 'fastify';
-import { type Observable, type OperatorFunction, catchError, from, mergeMap } from 'rxjs';
+import { type Observable, type OperatorFunction, catchError, finalize, from, mergeMap } from 'rxjs';
 import { TokenErrorCode } from '../tokens/token-errors.js';
 import { normaliseEmail } from '../users/user.js';
 import { type AttemptVerdict, LoginThrottleService } from './login-throttle.service.js';
@@ -43,8 +43,20 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     if (busy) throw busy;
     const account = normaliseEmail(email).slice(0, 254);
     const client = clientKeyOf(request.ip);
-    const verdict: AttemptVerdict = await this.throttle.beginLogin(account, client);
-    if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
+    // So is a client that already has its share of the password path (PasswordGate.holdFor).
+    const release = this.passwords.holdFor(client);
+    if (release instanceof DomainError) throw release;
+    let verdict: AttemptVerdict;
+    try {
+      verdict = await this.throttle.beginLogin(account, client);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (!verdict.allowed) {
+      release();
+      throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
+    }
     const { attemptId } = verdict;
     return next.handle().pipe(
       // Only here, after the password matched, does the address become known for the account.
@@ -56,6 +68,8 @@ export class LoginThrottleInterceptor implements NestInterceptor {
         const failed = error instanceof DomainError && error.code === TokenErrorCode.INVALID_CREDENTIALS;
         await (failed ? this.throttle.failed(attemptId) : this.throttle.forget(attemptId));
       }),
+      // The client's place is given back once the attempt is settled, however it ended.
+      finalize(release),
     );
   }
 }
@@ -76,13 +90,26 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
-    const verdict = await this.throttle.beginRegistration(clientKeyOf(http.getRequest<FastifyRequest>().ip));
-    if (!verdict.allowed) throw tooManyRequests('registrations', verdict.retryAfterSeconds);
+    const client = clientKeyOf(http.getRequest<FastifyRequest>().ip);
+    const release = this.passwords.holdFor(client);
+    if (release instanceof DomainError) throw release;
+    let verdict: AttemptVerdict;
+    try {
+      verdict = await this.throttle.beginRegistration(client);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (!verdict.allowed) {
+      release();
+      throw tooManyRequests('registrations', verdict.retryAfterSeconds);
+    }
     const { attemptId } = verdict;
     return next.handle().pipe(
       settlingFailures(async (error) => {
         if (error instanceof DomainError && error.code === TokenErrorCode.AUTH_BUSY) await this.throttle.forget(attemptId);
       }),
+      finalize(release),
     );
   }
 }

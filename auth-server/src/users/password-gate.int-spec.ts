@@ -7,6 +7,7 @@ import {
   type Reply,
   call,
   login,
+  loginFrom,
   openTestDatabase,
   register,
   startTestApp,
@@ -91,5 +92,78 @@ describe('the password gate', () => {
     // Once the crowd is gone, the same requests are served.
     expect((await login(app, second.email, second.password)).status).toBe(200);
     expect((await login(app, second.email, 'a-wrong-password')).status).toBe(401);
+  });
+});
+
+/**
+ * One client's share of the password path: a few accounts signing in correctly in a loop from one address
+ * (successful logins are not throttled) must not keep the gate's queue to themselves.
+ */
+describe('the password gate, per client', () => {
+  const dbName = testDatabaseName('password_gate_client');
+  let app: NestFastifyApplication;
+  let db: mongoose.Connection;
+
+  beforeAll(async () => {
+    app = await startTestApp(
+      testConfig(dbName, { PASSWORD_HASH_PER_CLIENT: '2', PASSWORD_HASH_MAX_IN_FLIGHT: '4', PASSWORD_HASH_MAX_QUEUED: '100' }),
+    );
+    db = await openTestDatabase(dbName);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.dropDatabase();
+    await db?.close();
+  });
+
+  const attempts = () => db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' });
+
+  it('answers a client that already has its share, while another waits, 503 AUTH_BUSY at once, records nothing for it, and serves everyone else', async () => {
+    const accounts = [];
+    for (let index = 0; index < 4; index += 1) {
+      const account = await register(app, { email: uniqueEmail('share') });
+      expect(account.status).toBe(201);
+      accounts.push(account);
+    }
+    const [a, b, c, d] = accounts as [(typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0]];
+    // The first three comparisons are held until released; any later one runs as usual.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    let calls = 0;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      calls += 1;
+      if (calls <= 3) await released;
+      return realCompare(data, encrypted);
+    }) as never);
+    const crowd = '198.51.100.7';
+    // The crowd's address takes its two places; another client is waiting too.
+    const holding = [
+      loginFrom(app, crowd, a.email, a.password),
+      loginFrom(app, crowd, b.email, b.password),
+      loginFrom(app, '198.51.100.8', d.email, d.password),
+    ];
+    await vi.waitFor(() => expect(calls).toBe(3), { timeout: 10_000, interval: 5 });
+
+    const third = await loginFrom(app, crowd, c.email, c.password);
+    expect(third.status).toBe(503);
+    expect(third.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+    expect(third.headers['retry-after']).toBe('1');
+    // Nothing recorded for it: the three held attempts only.
+    expect(await attempts()).toBe(3);
+    // Another address is served meanwhile.
+    expect((await loginFrom(app, '198.51.100.9', d.email, d.password)).status).toBe(200);
+
+    release();
+    expect((await Promise.all(holding)).map((reply) => reply.status)).toEqual([200, 200, 200]);
+    // Its places are given back: the same client is served again, a wrong password counted as ever.
+    expect((await loginFrom(app, crowd, c.email, c.password)).status).toBe(200);
+    expect((await loginFrom(app, crowd, c.email, 'a-wrong-password')).status).toBe(401);
+    expect(await attempts()).toBe(1);
   });
 });
