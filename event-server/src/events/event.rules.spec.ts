@@ -43,4 +43,54 @@ describe('checkEventDraft', () => {
       'condition.days must be a positive integer',
     ]);
   });
+
+  it('refuses a login-days or streak leaf that asks for more local days than the period has, naming it', () => {
+    // Two local days in Seoul: Dec 1 15:00Z is Dec 2 00:00 there, Dec 3 14:59Z is Dec 3 23:59.
+    const twoDays = {
+      ...valid,
+      startAt: new Date('2025-12-01T15:00:00Z'),
+      endAt: new Date('2025-12-03T14:59:00Z'),
+      timezone: 'asia/seoul',
+    };
+    expect(checkEventDraft({ ...twoDays, condition: { type: 'LOGIN_STREAK', days: 2 } })).toEqual({
+      type: 'LOGIN_STREAK',
+      days: 2,
+    });
+    const error = failure({
+      ...twoDays,
+      condition: {
+        type: 'ANY',
+        conditions: [
+          { type: 'INVITE_FRIENDS', count: 3 },
+          {
+            type: 'ALL',
+            conditions: [
+              { type: 'LOGIN_DAYS', days: 3 },
+              { type: 'LOGIN_STREAK', days: 3660 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('INVALID_CONDITION');
+    expect(error.messages).toEqual([
+      'condition.conditions[1].conditions[0].days is 3, more than the 2 local days of the period in asia/seoul: nobody could meet it',
+      'condition.conditions[1].conditions[1].days is 3660, more than the 2 local days of the period in asia/seoul: nobody could meet it',
+    ]);
+    // One local day in UTC for the same hours of a single date, and the check can be left out (an unrelated change).
+    const oneDay = {
+      ...valid,
+      startAt: new Date('2025-12-01T01:00:00Z'),
+      endAt: new Date('2025-12-01T02:00:00Z'),
+      timezone: 'UTC',
+    };
+    expect(failure({ ...oneDay, condition: { type: 'LOGIN_DAYS', days: 2 } }).messages).toEqual([
+      'condition.days is 2, more than the 1 local day of the period in UTC: nobody could meet it',
+    ]);
+    expect(checkEventDraft({ ...oneDay, condition: { type: 'LOGIN_DAYS', days: 2 } }, { reachable: false })).toEqual({
+      type: 'LOGIN_DAYS',
+      days: 2,
+    });
+  });
 });

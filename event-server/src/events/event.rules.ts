@@ -1,7 +1,7 @@
 import { DomainError } from '@reward/server-kit/errors';
-import type { Condition } from '../conditions/condition.types.js';
+import { type Condition, isComposite } from '../conditions/condition.types.js';
 import { validateCondition } from '../conditions/condition.validator.js';
-import { isValidTimeZone } from '../conditions/local-days.js';
+import { LocalDays, isValidTimeZone } from '../conditions/local-days.js';
 import { EventErrorCode } from './event.errors.js';
 
 export const DEFAULT_TIMEZONE = 'Asia/Seoul';
@@ -16,10 +16,34 @@ export interface EventDraft {
 }
 
 /**
- * Checks an event as a whole (after a partial update too): the period, the zone and the condition.
- * Returns the condition in its clean form; throws a 400 naming every problem.
+ * What to say of each LOGIN_DAYS or LOGIN_STREAK leaf that asks for more local days than the period has (in
+ * the event's zone): nobody could ever meet it, and nobody would be told why.
  */
-export function checkEventDraft(draft: EventDraft): Condition {
+function unreachableDays(condition: Condition, draft: EventDraft): string[] {
+  const problems: string[] = [];
+  let dayCount: number | undefined;
+  const walk = (node: Condition, path: string): void => {
+    if (isComposite(node)) return node.conditions.forEach((child, index) => walk(child, `${path}.conditions[${index}]`));
+    if (node.type !== 'LOGIN_DAYS' && node.type !== 'LOGIN_STREAK') return;
+    dayCount ??= LocalDays.of(draft.startAt, draft.endAt, draft.timezone).dayCount;
+    if (node.days > dayCount) {
+      problems.push(
+        `${path}.days is ${node.days}, more than the ${dayCount} local day${dayCount === 1 ? '' : 's'} of the period in ${draft.timezone}: nobody could meet it`,
+      );
+    }
+  };
+  walk(condition, 'condition');
+  return problems;
+}
+
+/**
+ * Checks an event as a whole (after a partial update too): the period, the zone and the condition.
+ * Returns the condition in its clean form; throws a 400 naming every problem. `reachable`: a login-days or
+ * streak leaf may not ask for more days than the period has (checked when an event is created, and when a
+ * change touches its period, zone or condition: an event made before the check can still be renamed or
+ * deactivated).
+ */
+export function checkEventDraft(draft: EventDraft, { reachable = true }: { reachable?: boolean } = {}): Condition {
   const problems: Array<{ code: string; message: string }> = [];
   if (!(draft.startAt.getTime() < draft.endAt.getTime())) {
     problems.push({ code: EventErrorCode.INVALID_PERIOD, message: 'startAt must be before endAt' });
@@ -35,6 +59,10 @@ export function checkEventDraft(draft: EventDraft): Condition {
   const condition = validateCondition(draft.condition);
   if (!condition.ok) {
     problems.push(...condition.errors.map((message) => ({ code: EventErrorCode.INVALID_CONDITION, message })));
+  } else if (reachable && problems.length === 0) {
+    problems.push(
+      ...unreachableDays(condition.condition, draft).map((message) => ({ code: EventErrorCode.INVALID_CONDITION, message })),
+    );
   }
   if (problems.length > 0 || !condition.ok) {
     throw new DomainError(

@@ -1,8 +1,9 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { EventCatalog } from './event-catalog.js';
 
 const baseEvent = {
   title: 'December login event',
@@ -192,6 +193,36 @@ describe('events and rewards', () => {
     );
     expect(byActor.status).toBe(200);
     expect(byActor.body.items.map((entry) => entry.action)).toEqual(['EVENT_UPDATED', 'EVENT_CREATED']);
+  });
+
+  it('refuses a login condition the period cannot meet when an event is made or its period or condition changes, not otherwise', async () => {
+    const short = { ...baseEvent, startAt: '2025-12-01T00:00:00+09:00', endAt: '2025-12-02T23:59:59+09:00' };
+    const refused = await t.request('POST', '/events', { token: operator.token, body: short });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('INVALID_CONDITION');
+    expect(refused.body.message).toEqual([
+      'condition.days is 3, more than the 2 local days of the period in Asia/Seoul: nobody could meet it',
+    ]);
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const shortened = await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { endAt: short.endAt } });
+    expect([shortened.status, shortened.body.code]).toEqual([400, 'INVALID_CONDITION']);
+    const raised = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: { condition: { type: 'LOGIN_STREAK', days: 32 } },
+    });
+    expect([raised.status, raised.body.code]).toEqual([400, 'INVALID_CONDITION']);
+    // An event stored before the check (written straight into the store) can still be renamed and deactivated.
+    const events = t.app.get<Connection>(getConnectionToken()).collection('events');
+    await events.updateOne({ _id: new Types.ObjectId(id) }, { $set: { endAt: new Date(short.endAt) } });
+    t.app.get(EventCatalog).invalidate(id);
+    const renamed = await t.request('PATCH', `/events/${id}`, {
+      token: operator.token,
+      body: { title: 'Two-day login event', status: 'INACTIVE' },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ title: 'Two-day login event', status: 'INACTIVE' });
   });
 
   it('applies concurrent changes to one event one after the other: both stand, each audited as it happened', async () => {

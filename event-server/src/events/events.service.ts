@@ -62,7 +62,9 @@ export class EventsService {
         timezone: patch.timezone ?? existing.timezone,
         condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
       };
-      const fields = this.fieldsFrom(merged);
+      // A condition the period cannot meet is refused when the change touches either (see checkEventDraft).
+      const reachable = [patch.startAt, patch.endAt, patch.timezone, patch.condition].some((field) => field !== undefined);
+      const fields = this.fieldsFrom(merged, { reachable });
       const before = toEventResponse(existing) as unknown as Record<string, unknown>;
       const changes = diffFields(
         before,
@@ -110,11 +112,11 @@ export class EventsService {
     return new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${id} does not exist`);
   }
 
-  private fieldsFrom(input: CreateEventDto): EventFields {
+  private fieldsFrom(input: CreateEventDto, options: { reachable?: boolean } = {}): EventFields {
     const startAt = new Date(input.startAt);
     const endAt = new Date(input.endAt);
     const timezone = input.timezone ?? DEFAULT_TIMEZONE;
-    const condition = checkEventDraft({ startAt, endAt, timezone, condition: input.condition });
+    const condition = checkEventDraft({ startAt, endAt, timezone, condition: input.condition }, options);
     return {
       title: input.title.trim(),
       ...(input.description !== undefined && { description: input.description }),
