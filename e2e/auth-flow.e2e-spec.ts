@@ -207,6 +207,21 @@ describe('auth through the gateway', () => {
     expect(owner.status).toBe(401);
   });
 
+  it('changes a password through the gateway: the old one and every session end, the new one signs in', async () => {
+    const player = await signUp(api, 'changer');
+    const changed = await api.post(
+      '/users/me/password',
+      { currentPassword: player.password, newPassword: 'another-horse-battery' },
+      player.tokens.accessToken,
+    );
+    expect(changed.status).toBe(204);
+    expect((await api.post('/auth/refresh', { refreshToken: player.tokens.refreshToken })).status).toBe(401);
+    expect((await api.post('/auth/login', { email: player.email, password: player.password })).status).toBe(401);
+    expect((await api.post('/auth/login', { email: player.email, password: 'another-horse-battery' })).status).toBe(200);
+    const wrong = await api.post('/users/me/password', { currentPassword: 'x', newPassword: 'password-123' });
+    expect(wrong.status).toBe(401);
+  });
+
   it('lets exactly one of 20 parallel refreshes with one token succeed', async () => {
     const player = await signUp(api);
     const replies = await Promise.all(

@@ -32,6 +32,7 @@ describe('auth OpenAPI document', () => {
         'GET /.well-known/jwks.json',
         'GET /users',
         'GET /users/me',
+        'POST /users/me/password',
         'PATCH /users/{id}/roles',
         'POST /auth/login',
         'POST /auth/logout',

@@ -6,6 +6,7 @@ export const UserErrorCode = {
   INVALID_REFERRAL_CODE: 'INVALID_REFERRAL_CODE',
   USER_NOT_FOUND: 'USER_NOT_FOUND',
   LAST_ADMIN: 'LAST_ADMIN',
+  WRONG_PASSWORD: 'WRONG_PASSWORD',
 } as const;
 
 export const lastAdmin = (): DomainError =>
@@ -22,3 +23,6 @@ export const invalidReferralCode = (): DomainError =>
 
 export const userNotFound = (id: string): DomainError =>
   new DomainError(404, UserErrorCode.USER_NOT_FOUND, `User ${id} not found`);
+
+export const wrongPassword = (): DomainError =>
+  new DomainError(403, UserErrorCode.WRONG_PASSWORD, "currentPassword is not the account's password");

@@ -104,6 +104,27 @@ export class UserRepository implements OnModuleInit {
     });
   }
 
+  /**
+   * A new password hash, with every session ended as by bumpSessions (in one write: on our store an update
+   * writes the whole user back, so the caller holds the role-change mutex).
+   */
+  async replacePassword(id: string, passwordHash: string): Promise<User | undefined> {
+    const previous = await this.model
+      .findByIdAndUpdate(
+        id,
+        { $set: { passwordHash }, $inc: { accessVersion: 1, sessionEpoch: 1 } },
+        { returnDocument: 'before' },
+      )
+      .lean<UserEntity>()
+      .exec();
+    if (!previous) return undefined;
+    return toUser({
+      ...previous,
+      accessVersion: (previous.accessVersion ?? 0) + 1,
+      sessionEpoch: (previous.sessionEpoch ?? 0) + 1,
+    });
+  }
+
   /** Undoes a registration whose required side effect (its outbox row) could not be written. */
   async deleteById(id: string): Promise<void> {
     await this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec();

@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { requireEmptyBody } from '@reward/server-kit/empty-body';
+import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import type { FastifyRequest } from 'fastify';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateRolesDto } from './dto/update-roles.dto.js';
 import { UserPageResponseDto, UserResponseDto } from './dto/user-response.dto.js';
@@ -23,6 +26,35 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto })
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<UserResponseDto> {
     return toUserResponse(await this.users.get(caller.id));
+  }
+
+  @Post('me/password')
+  @HttpCode(204)
+  // A token made stale by "log out everywhere" (or an earlier change of password) must not change it.
+  @CurrentAccount()
+  @ApiEndpoint({
+    operationId: 'changePassword',
+    summary: "Change the caller's password (given the current one); every session ends",
+    description:
+      "Every refresh token of the account stops working at once, this session's too: sign in again with the new " +
+      'password. Access tokens can make no staff write on the event server from 60 s later, nor use the auth ' +
+      "server's staff routes. A wrong current password is 403 WRONG_PASSWORD and counts as a failed login of the " +
+      'account from this address (429 with Retry-After once throttled, as POST /auth/login).',
+    errors: {
+      401: ['STALE_ACCESS_TOKEN'],
+      403: ['WRONG_PASSWORD'],
+      404: ['USER_NOT_FOUND'],
+      429: ['TOO_MANY_REQUESTS'],
+      503: ['AUTH_BUSY', 'SERVICE_UNAVAILABLE'],
+    },
+  })
+  @ApiNoContentResponse({ description: 'Changed; every session ended' })
+  changePassword(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Body() body: ChangePasswordDto,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    return this.users.changePassword(caller.id, body.currentPassword, body.newPassword, clientKeyOf(request.ip));
   }
 
   @Get()

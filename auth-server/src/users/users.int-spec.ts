@@ -6,6 +6,7 @@ import { rsaPrivateKeyPem } from '../../../test-support/tokens.js';
 import {
   call,
   login,
+  loginFrom,
   openTestDatabase,
   register,
   signedInAdmin,
@@ -345,5 +346,66 @@ describe('GET /health', () => {
     const reply = await call(app, 'GET', '/health');
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+});
+
+describe('POST /users/me/password', () => {
+  const change = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+    call(app, 'POST', '/users/me/password', { token, body, headers });
+
+  it('changes the password given the current one and ends every session, this one included', async () => {
+    const user = await signedInUser(app);
+    const other = await login(app, user.email, user.password);
+    const changed = await change(user.accessToken, { currentPassword: user.password, newPassword: 'a-new-password-1' });
+    expect(changed.status).toBe(204);
+    expect((await login(app, user.email, user.password)).status).toBe(401);
+    expect((await login(app, user.email, 'a-new-password-1')).status).toBe(200);
+    for (const refreshToken of [user.refreshToken, other.body.refreshToken]) {
+      const refreshed = await call(app, 'POST', '/auth/refresh', { body: { refreshToken } });
+      expect(refreshed.status).toBe(401);
+    }
+    // The token it was changed with is stale now: it cannot change the password again.
+    const again = await change(user.accessToken, { currentPassword: 'a-new-password-1', newPassword: 'a-third-password' });
+    expect([again.status, again.body.code]).toEqual([401, 'STALE_ACCESS_TOKEN']);
+    const stored = await db.collection('users').findOne({ email: user.email });
+    expect(stored?.passwordHash).toMatch(/^\$2[aby]\$04\$/);
+  });
+
+  it('refuses a wrong current password 403 (a failed login: throttled), a weak new one 400, and changes nothing', async () => {
+    // The production limit of failed logins per account and address (this file's app takes 1,000).
+    const strict = await startTestApp(
+      testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem(), LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '5' }),
+    );
+    try {
+      const user = await signedInUser(strict);
+      const address = { 'x-forwarded-for': '198.51.100.70' };
+      const changeOn = (body: unknown) =>
+        call(strict, 'POST', '/users/me/password', { token: user.accessToken, body, headers: address });
+      const weak = await changeOn({ currentPassword: user.password, newPassword: 'short' });
+      expect([weak.status, weak.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect((await changeOn({ newPassword: 'a-new-password-1' })).status).toBe(400);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt += 1) {
+        const wrong = await changeOn({ currentPassword: 'not-my-password', newPassword: 'a-new-password-1' });
+        statuses.push(wrong.status);
+        if (wrong.status === 403) expect(wrong.body.code).toBe('WRONG_PASSWORD');
+        else expect(Number(wrong.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      // Five wrong guesses from one address, then 429 there, the right password too; a login from there as well.
+      expect(statuses).toEqual([403, 403, 403, 403, 403, 429]);
+      expect((await changeOn({ currentPassword: user.password, newPassword: 'x-new-password' })).status).toBe(429);
+      expect((await loginFrom(strict, '198.51.100.70', user.email, user.password)).status).toBe(429);
+      // Nothing changed: the old password still signs in from elsewhere, the session still refreshes.
+      expect((await login(strict, user.email, user.password)).status).toBe(200);
+      expect((await call(strict, 'POST', '/auth/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('needs a token', async () => {
+    const reply = await call(app, 'GET', '/users/me');
+    expect(reply.status).toBe(401);
+    expect(reply.body.code).toBe('UNAUTHORIZED');
   });
 });

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { tooManyRequests } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { ADMIN_ROLES_MUTEX, RoleChangeLock } from '../role-lock/role-change-lock.js';
+import { LoginThrottleService } from '../throttling/login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
-import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound } from './user-errors.js';
+import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound, wrongPassword } from './user-errors.js';
 import { UserRepository } from './user.repository.js';
 import { type User, type UserCredentials, legacyEmailSpelling, normaliseEmail } from './user.js';
 
@@ -26,6 +28,7 @@ export class UsersService {
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxService,
     private readonly roleLock: RoleChangeLock,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   /** Public sign-up: always a plain USER; a referral code must name an existing user. */
@@ -182,6 +185,36 @@ export class UsersService {
    * mutex too: on our store the bump writes the whole user back, so a bump that read the user before a role
    * change was written would put the old roles back (a demotion undone by the demoted user's own logout-all).
    */
+  /**
+   * The caller's new password, given the current one: every session ends (refresh tokens at once, access
+   * tokens for staff routes as after "log out everywhere"), the caller's too, so whoever knew the old password
+   * is signed out and cannot sign in again. A wrong current password is 403 WRONG_PASSWORD and counts as a
+   * failed login of the account from `client` (the same throttle: an access token alone must not let anyone
+   * guess the password at leisure); 429 once throttled.
+   */
+  async changePassword(userId: string, currentPassword: string, newPassword: string, client: string): Promise<void> {
+    const user = await this.get(userId);
+    const verdict = await this.throttle.beginLogin(user.email, client);
+    if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
+    let failed = false;
+    try {
+      const credentials = await this.users.findCredentialsByEmail(user.email);
+      if (!(await this.passwords.verify(currentPassword, credentials?.passwordHash))) {
+        failed = true;
+        throw wrongPassword();
+      }
+      const passwordHash = await this.passwords.hash(newPassword);
+      await this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+        lease.assertHeld();
+        const changed = await this.users.replacePassword(userId, passwordHash);
+        if (!changed) throw userNotFound(userId);
+        await this.outbox.enqueueAccessVersion(userId, changed.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+      });
+    } finally {
+      await (failed ? this.throttle.failed(verdict.attemptId) : this.throttle.forget(verdict.attemptId));
+    }
+  }
+
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
     return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
       if (actorId !== targetId) {

@@ -44,6 +44,7 @@ describe('the committed OpenAPI documents', () => {
         'refreshTokens',
         'logout',
         'getMe',
+        'changePassword',
         'listUsers',
         'updateUserRoles',
         'logoutEverywhere',

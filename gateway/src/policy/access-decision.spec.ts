@@ -74,6 +74,7 @@ describe('every line of the route policy table', () => {
         'POST /auth/refresh auth public',
         'POST /auth/logout auth ',
         'GET /users/me auth ',
+        'POST /users/me/password auth ',
         'GET /users auth ADMIN',
         'PATCH /users/:id/roles auth ADMIN',
         'POST /users/:id/logout-all auth ',

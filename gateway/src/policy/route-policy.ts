@@ -53,6 +53,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'POST', path: '/auth/refresh', access: 'public', upstream: 'auth' },
   { method: 'POST', path: '/auth/logout', access: ANY_USER, upstream: 'auth' },
   { method: 'GET', path: '/users/me', access: ANY_USER, upstream: 'auth' },
+  { method: 'POST', path: '/users/me/password', access: ANY_USER, upstream: 'auth' },
   { method: 'GET', path: '/users', access: [Role.ADMIN], upstream: 'auth' },
   { method: 'PATCH', path: '/users/:id/roles', access: [Role.ADMIN], upstream: 'auth' },
   // The user themselves or an ADMIN: the auth server decides on the caller's current roles.

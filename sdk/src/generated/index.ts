@@ -21,6 +21,7 @@ export type { AuditAction } from './models/AuditAction.js';
 export type { AuditLogPageResponseDto } from './models/AuditLogPageResponseDto.js';
 export type { AuditLogResponseDto } from './models/AuditLogResponseDto.js';
 export type { AuditTargetType } from './models/AuditTargetType.js';
+export type { ChangePasswordDto } from './models/ChangePasswordDto.js';
 export type { ClaimPageResponseDto } from './models/ClaimPageResponseDto.js';
 export type { ClaimPayoutResponseDto } from './models/ClaimPayoutResponseDto.js';
 export type { ClaimReason } from './models/ClaimReason.js';

@@ -2,6 +2,7 @@
 /* istanbul ignore file */
 /* tslint:disable */
 /* eslint-disable */
+import type { ChangePasswordDto } from '../models/ChangePasswordDto.js';
 import type { UpdateRolesDto } from '../models/UpdateRolesDto.js';
 import type { UserPageResponseDto } from '../models/UserPageResponseDto.js';
 import type { UserResponseDto } from '../models/UserResponseDto.js';
@@ -71,6 +72,38 @@ export class UsersService {
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
+      },
+    });
+  }
+  /**
+   * Change the caller's password (given the current one); every session ends
+   * Every refresh token of the account stops working at once, this session's too: sign in again with the new password. Access tokens can make no staff write on the event server from 60 s later, nor use the auth server's staff routes. A wrong current password is 403 WRONG_PASSWORD and counts as a failed login of the account from this address (429 with Retry-After once throttled, as POST /auth/login).
+   *
+   * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
+   * @returns void
+   * @throws ApiError
+   */
+  public changePassword({ requestBody }: { requestBody: ChangePasswordDto }): CancelablePromise<void> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/users/me/password',
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        403: `The caller lacks a required role: WRONG_PASSWORD`,
+        404: `Not found: USER_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: AUTH_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });

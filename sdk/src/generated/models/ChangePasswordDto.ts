@@ -1,0 +1,14 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+export type ChangePasswordDto = {
+  /**
+   * The account's password now
+   */
+  currentPassword: string;
+  /**
+   * The new password, as at registration: at most 72 bytes (UTF-8); no control characters
+   */
+  newPassword: string;
+};
