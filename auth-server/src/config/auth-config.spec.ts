@@ -192,6 +192,20 @@ describe('loadAuthConfig', () => {
     expect(config.admin.usingDefaults).toBe(false);
   });
 
+  it('hashes passwords at cost 10 at least in production (4 is for tests)', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_PRIVATE_KEY: rsaPrivateKeyPem(),
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'a-long-secret',
+    };
+    expect(problemsOf({ ...production, BCRYPT_ROUNDS: '4' })).toEqual([
+      'BCRYPT_ROUNDS must be an integer between 10 and 15, got "4"',
+    ]);
+    expect(loadAuthConfig({ ...production, BCRYPT_ROUNDS: '12' }).bcryptRounds).toBe(12);
+    expect(loadAuthConfig({ BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);
+  });
+
   it('names malformed values without quoting key material', () => {
     const problems = problemsOf({
       JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----',

@@ -118,7 +118,8 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       refreshTokenTtlSeconds: reader.int('REFRESH_TOKEN_TTL_SECONDS', { default: 30 * 86_400, min: 60, max: 365 * 86_400 }),
       serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
     },
-    bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: 4, max: 15 }),
+    // Tests and development may hash fast (4); production at least 10 (about 50 ms of CPU a password: OWASP's floor).
+    bcryptRounds: reader.int('BCRYPT_ROUNDS', { default: 10, min: reader.isProduction ? 10 : 4, max: 15 }),
     passwordGate: {
       // bcrypt runs on libuv's thread pool (4 threads): one hash per core at most, and a thread left in the
       // pool for the rest (DNS lookups, the file system).

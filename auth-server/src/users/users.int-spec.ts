@@ -193,6 +193,13 @@ describe('POST /auth/register', () => {
         { email: 'x10@example.com', password: 'password\u001b[0m' },
         'VALIDATION_FAILED',
       ],
+      ['a password of spaces only', { email: 'x13@example.com', password: ' '.repeat(8) }, 'VALIDATION_FAILED'],
+      [
+        'a password of invisible characters only',
+        { email: 'x14@example.com', password: '\u200b'.repeat(8) },
+        'VALIDATION_FAILED',
+      ],
+      ['one of the most common passwords, in any case', { email: 'x15@example.com', password: 'PassWord1' }, 'VALIDATION_FAILED'],
       ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
       ['a missing password', { email: 'x6@example.com' }, 'VALIDATION_FAILED'],
       ['a field named toString', { email: 'x11@example.com', password: 'password-123', toString: 1 }, 'VALIDATION_FAILED'],
@@ -381,8 +388,12 @@ describe('POST /users/me/password', () => {
       const address = { 'x-forwarded-for': '198.51.100.70' };
       const changeOn = (body: unknown) =>
         call(strict, 'POST', '/users/me/password', { token: user.accessToken, body, headers: address });
-      const weak = await changeOn({ currentPassword: user.password, newPassword: 'short' });
-      expect([weak.status, weak.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      for (const newPassword of ['short', '12345678', ' '.repeat(9)]) {
+        const weak = await changeOn({ currentPassword: user.password, newPassword });
+        expect([weak.status, weak.body.code], newPassword).toEqual([400, 'VALIDATION_FAILED']);
+      }
+      const common = await changeOn({ currentPassword: user.password, newPassword: 'qwerty123' });
+      expect(common.body.message).toEqual(['newPassword is one of the most common passwords: choose another']);
       expect((await changeOn({ newPassword: 'a-new-password-1' })).status).toBe(400);
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 6; attempt += 1) {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
+import { AcceptablePassword } from './password-rules.js';
 import { MaxUtf8Bytes, NoControlCharacters } from './register-user.dto.js';
 
 export class ChangePasswordDto {
@@ -15,11 +16,12 @@ export class ChangePasswordDto {
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_BYTES,
     example: 'a new horse battery staple',
-    description: `The new password, as at registration: at most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters`,
+    description: `The new password, as at registration: at most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords`,
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
   @NoControlCharacters()
+  @AcceptablePassword()
   newPassword: string;
 }

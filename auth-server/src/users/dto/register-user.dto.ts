@@ -4,6 +4,7 @@ import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateB
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
 import { legacyEmailSpelling } from '../user.js';
+import { AcceptablePassword } from './password-rules.js';
 
 const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -63,12 +64,13 @@ export class RegisterUserDto {
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_BYTES,
     example: 'correct horse battery staple',
-    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters`,
+    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678")`,
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
   @NoControlCharacters()
+  @AcceptablePassword()
   password: string;
 
   @ApiPropertyOptional({

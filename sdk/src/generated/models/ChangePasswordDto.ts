@@ -8,7 +8,7 @@ export type ChangePasswordDto = {
    */
   currentPassword: string;
   /**
-   * The new password, as at registration: at most 72 bytes (UTF-8); no control characters
+   * The new password, as at registration: at most 72 bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords
    */
   newPassword: string;
 };

@@ -12,7 +12,7 @@ export type RegisterUserDto = {
    */
   nickname?: string;
   /**
-   * At most 72 bytes (UTF-8); no control characters
+   * At most 72 bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678")
    */
   password: string;
   /**
