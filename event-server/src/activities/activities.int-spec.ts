@@ -50,6 +50,7 @@ describe('activities', () => {
     const items = [
       { userId, type: 'BOSS_KILL', externalId: 'mine-1' },
       { userId, type: 'BOSS_KILL', externalId: `auth:LOGIN:${userId}:2026-12-03T10:15:00.000Z` },
+      { userId, type: 'BOSS_KILL', externalId: 'Auth:FRIEND_INVITE:x' },
     ];
     const reply = await t.request<{ code: string; message: string[] }>('POST', '/activities', {
       token: operator.token,
@@ -58,6 +59,7 @@ describe('activities', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.message).toEqual([
       'items[1].externalId must not start with "auth:" (the platform\'s own activities use it)',
+      'items[2].externalId must not start with "auth:" (the platform\'s own activities use it)',
     ]);
     expect(await countFor(userId)).toBe(0);
   });

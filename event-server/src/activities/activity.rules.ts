@@ -35,7 +35,7 @@ export function prepareActivities(
     const at = label(index);
     // The platform's own activities are keyed `auth:...` (an invite's key is its invitee's id, easy to guess):
     // an import under such a key would take the place of a login or an invite still to be recorded.
-    if (!fromService && item.externalId?.startsWith(SERVICE_ID_PREFIX)) {
+    if (!fromService && item.externalId?.toLowerCase().startsWith(SERVICE_ID_PREFIX)) {
       problems.push(`${at}externalId must not start with "${SERVICE_ID_PREFIX}" (the platform's own activities use it)`);
     }
     const occurredAt = item.occurredAt ? new Date(item.occurredAt) : now;
