@@ -1,6 +1,6 @@
 import { DomainError } from '@reward/server-kit/errors';
 import { describe, expect, it } from 'vitest';
-import { checkEventDraft } from './event.rules.js';
+import { type EventDraft, checkEventDraft } from './event.rules.js';
 
 const valid = {
   startAt: new Date('2025-12-01T00:00:00Z'),
@@ -9,7 +9,7 @@ const valid = {
   condition: { type: 'LOGIN_DAYS', days: 3 },
 };
 
-function failure(draft: typeof valid): DomainError {
+function failure(draft: EventDraft): DomainError {
   try {
     checkEventDraft(draft);
   } catch (error) {
