@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { RewardRecord } from './reward.js';
 import { type StoredReward, toReward } from './reward.mapper.js';
@@ -34,6 +34,24 @@ export class RewardRepository {
         if (unitsOnClaims && !(await this.model.exists({ position }).exec())) unitsOnClaims = false;
       }
     }
+  }
+
+  async findInEvent(eventId: string, id: string): Promise<RewardRecord | undefined> {
+    if (!Types.ObjectId.isValid(id)) return undefined;
+    const doc = await this.model
+      .findOne({ _id: new Types.ObjectId(id), eventId })
+      .lean<StoredReward>()
+      .exec();
+    return doc ? toReward(doc) : undefined;
+  }
+
+  /** Writes the changed fields of a reward (its caller holds the reward's edit lock: one change at a time). */
+  async update(
+    id: string,
+    fields: Partial<Pick<RewardRecord, 'name' | 'quantity' | 'stock' | 'itemCode' | 'couponCode'>>,
+  ): Promise<RewardRecord | undefined> {
+    const doc = await this.model.findByIdAndUpdate(id, { $set: fields }, { returnDocument: 'after' }).lean<StoredReward>().exec();
+    return doc ? toReward(doc) : undefined;
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {

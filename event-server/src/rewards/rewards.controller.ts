@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
@@ -7,6 +7,7 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
+import { UpdateRewardDto } from './dto/update-reward.dto.js';
 import { rewardsFor, seesExactStock } from './reward.mapper.js';
 import { MAX_REWARDS_PER_EVENT, RewardsService } from './rewards.service.js';
 
@@ -38,6 +39,33 @@ export class RewardsController {
     @CurrentUser() actor: AuthenticatedUser,
   ): Promise<RewardResponseDto> {
     return this.rewards.create(id, body, actor);
+  }
+
+  @Patch(':rewardId')
+  @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'updateReward',
+    summary: "Change a reward's name, quantity or code, or raise its stock",
+    description:
+      'Any subset of `name`, `quantity`, `itemCode` / `couponCode` (as its type takes) and, for a limited reward, a ' +
+      '`stock` at least what it is now (a top-up: claims refused OUT_OF_STOCK may claim again). Lowering the stock, ' +
+      'a stock on an unlimited reward and another type are refused (400 INVALID_REWARD). A claim keeps the reward ' +
+      'as it was when it was made. Recorded in the audit log (REWARD_UPDATED); other replicas see it within ' +
+      'CLAIM_CATALOG_TTL_MS.',
+    errors: {
+      400: [EventErrorCode.INVALID_REWARD],
+      404: [EventErrorCode.EVENT_NOT_FOUND, EventErrorCode.REWARD_NOT_FOUND],
+      503: ['SERVICE_UNAVAILABLE'],
+    },
+  })
+  @ApiOkResponse({ type: RewardResponseDto })
+  update(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Param('rewardId', ParseObjectIdPipe) rewardId: string,
+    @Body() body: UpdateRewardDto,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<RewardResponseDto> {
+    return this.rewards.update(id, rewardId, body, actor);
   }
 
   @Get()

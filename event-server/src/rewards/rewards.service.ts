@@ -6,7 +6,10 @@ import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import { EventRepository } from '../events/event.repository.js';
+import { EditLock } from '../edit-lock/edit-lock.js';
+import { StockService } from '../stock/stock.service.js';
 import type { CreateRewardDto } from './dto/create-reward.dto.js';
+import type { UpdateRewardDto } from './dto/update-reward.dto.js';
 import { RewardRepository } from './reward.repository.js';
 import { checkRewardCodes } from './reward.rules.js';
 import { RewardListing } from './reward-listing.js';
@@ -27,6 +30,8 @@ export class RewardsService {
     private readonly auditLog: AuditLogService,
     private readonly listing: RewardListing,
     private readonly catalog: EventCatalog,
+    private readonly editLock: EditLock,
+    private readonly stock: StockService,
   ) {}
 
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
@@ -69,6 +74,70 @@ export class RewardsService {
       ]),
     });
     return view;
+  }
+
+  /**
+   * Changes a reward's name, quantity or codes, or raises a limited reward's stock (a top-up of a sold-out
+   * reward, a wrong coupon code): one change at a time per reward (EditLock), audited with what changed. A claim
+   * keeps the reward as it was when it was made. Lowering the stock is refused (units granted stay granted, and
+   * counting them is what the claim path never does), so is a stock on an unlimited reward, and a code its type
+   * does not take. This server answers with the change at once; another replica within CLAIM_CATALOG_TTL_MS.
+   */
+  async update(eventId: string, rewardId: string, patch: UpdateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
+    await this.requireEvent(eventId);
+    return this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
+      const existing = await this.rewards.findInEvent(eventId, rewardId);
+      if (!existing)
+        throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+      const problems: string[] = [];
+      if (patch.stock !== undefined) {
+        if (existing.stock === undefined)
+          problems.push('stock: this reward is unlimited and stays so (add a limited reward instead)');
+        else if (patch.stock < existing.stock) {
+          problems.push(`stock may only be raised: it is ${existing.stock} (units granted stay granted)`);
+        }
+      }
+      if (problems.length > 0) throw new DomainError(400, EventErrorCode.INVALID_REWARD, problems);
+      checkRewardCodes({
+        type: existing.type,
+        itemCode: patch.itemCode ?? existing.itemCode,
+        couponCode: patch.couponCode ?? existing.couponCode,
+      });
+      const fields = {
+        ...(patch.name !== undefined && { name: patch.name.trim() }),
+        ...(patch.quantity !== undefined && { quantity: patch.quantity }),
+        ...(patch.stock !== undefined && { stock: patch.stock }),
+        ...(patch.itemCode !== undefined && { itemCode: patch.itemCode }),
+        ...(patch.couponCode !== undefined && { couponCode: patch.couponCode }),
+      };
+      const audited: Array<keyof typeof fields> = ['name', 'quantity', 'stock', 'itemCode', 'couponCode'];
+      const changes = diffFields(
+        existing as unknown as Record<string, unknown>,
+        { ...existing, ...fields } as unknown as Record<string, unknown>,
+        audited,
+      );
+      if (Object.keys(changes).length > 0) {
+        lease.assertHeld();
+        if (!(await this.rewards.update(rewardId, fields))) {
+          throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+        }
+        this.catalog.invalidate(eventId);
+        // This process believed the old stock sold out: it looks again now (another within CLAIM_SOLD_OUT_TTL_MS).
+        if (changes.stock !== undefined) this.stock.reopened([rewardId]);
+        await this.auditLog.record({
+          actorId: actor.id,
+          action: AuditAction.REWARD_UPDATED,
+          targetType: AuditTargetType.REWARD,
+          targetId: rewardId,
+          changes,
+        });
+      }
+      const listed = await this.listing.forEvent(eventId, { exact: true });
+      const view = listed.find((reward) => reward.id === rewardId);
+      if (!view)
+        throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+      return view;
+    });
   }
 
   async listForExistingEvent(eventId: string, options: { exact: boolean }): Promise<RewardResponseDto[]> {

@@ -54,6 +54,7 @@ describe('the committed OpenAPI documents', () => {
         'getEvent',
         'updateEvent',
         'addReward',
+        'updateReward',
         'listRewards',
         'getProgress',
         'claimReward',

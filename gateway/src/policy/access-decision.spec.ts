@@ -84,6 +84,7 @@ describe('every line of the route policy table', () => {
         'GET /events/:id event ',
         'PATCH /events/:id event OPERATOR',
         'POST /events/:id/rewards event OPERATOR',
+        'PATCH /events/:id/rewards/:rewardId event OPERATOR',
         'GET /events/:id/rewards event ',
         'GET /events/:id/progress event ',
         'POST /events/:id/claims event USER',

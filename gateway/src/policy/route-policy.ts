@@ -66,6 +66,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/events/:id', access: ANY_USER, upstream: 'event' },
   { method: 'PATCH', path: '/events/:id', access: [Role.OPERATOR], upstream: 'event' },
   { method: 'POST', path: '/events/:id/rewards', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'PATCH', path: '/events/:id/rewards/:rewardId', access: [Role.OPERATOR], upstream: 'event' },
   { method: 'GET', path: '/events/:id/rewards', access: ANY_USER, upstream: 'event' },
   // Any role for oneself; ?userId of someone else is checked by the event server (OPERATOR/ADMIN only).
   { method: 'GET', path: '/events/:id/progress', access: ANY_USER, upstream: 'event' },

@@ -174,6 +174,7 @@ describe('takesLargeBodies', () => {
         '/events',
         '/events/:id',
         '/events/:id/rewards',
+        '/events/:id/rewards/:rewardId',
         '/users/:id/roles',
         '/webhook-endpoints',
         '/webhook-endpoints/:id',
@@ -186,6 +187,7 @@ describe('takesLargeBodies', () => {
       '/auth/refresh',
       '/auth/logout',
       '/users/:id/logout-all',
+      '/users/me/password',
       '/events/:id/claims',
     ]) {
       expect(takesLargeBodies(path), path).toBe(false);

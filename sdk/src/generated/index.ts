@@ -65,6 +65,7 @@ export type { Role } from './models/Role.js';
 export type { ServiceStatesDto } from './models/ServiceStatesDto.js';
 export type { TokenPairResponseDto } from './models/TokenPairResponseDto.js';
 export type { UpdateEventDto } from './models/UpdateEventDto.js';
+export type { UpdateRewardDto } from './models/UpdateRewardDto.js';
 export type { UpdateRolesDto } from './models/UpdateRolesDto.js';
 export type { UpdateWebhookEndpointDto } from './models/UpdateWebhookEndpointDto.js';
 export type { UserPageResponseDto } from './models/UserPageResponseDto.js';

@@ -6,6 +6,7 @@ export type AuditAction =
   | 'EVENT_CREATED'
   | 'EVENT_UPDATED'
   | 'REWARD_CREATED'
+  | 'REWARD_UPDATED'
   | 'CLAIM_APPROVED'
   | 'CLAIM_REJECTED'
   | 'CLAIM_REVOKED'

@@ -11,6 +11,7 @@ import type { EventStatus } from '../models/EventStatus.js';
 import type { ProgressResponseDto } from '../models/ProgressResponseDto.js';
 import type { RewardResponseDto } from '../models/RewardResponseDto.js';
 import type { UpdateEventDto } from '../models/UpdateEventDto.js';
+import type { UpdateRewardDto } from '../models/UpdateRewardDto.js';
 import type { CancelablePromise } from '../core/CancelablePromise.js';
 import type { BaseHttpRequest } from '../core/BaseHttpRequest.js';
 export class EventsService {
@@ -250,6 +251,50 @@ export class EventsService {
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: TOO_MANY_REWARDS`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
+      },
+    });
+  }
+  /**
+   * Change a reward's name, quantity or code, or raise its stock
+   * Any subset of `name`, `quantity`, `itemCode` / `couponCode` (as its type takes) and, for a limited reward, a `stock` at least what it is now (a top-up: claims refused OUT_OF_STOCK may claim again). Lowering the stock, a stock on an unlimited reward and another type are refused (400 INVALID_REWARD). A claim keeps the reward as it was when it was made. Recorded in the audit log (REWARD_UPDATED); other replicas see it within CLAIM_CATALOG_TTL_MS.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns RewardResponseDto OK
+   * @throws ApiError
+   */
+  public updateReward({
+    id,
+    rewardId,
+    requestBody,
+  }: {
+    id: string;
+    rewardId: string;
+    requestBody: UpdateRewardDto;
+  }): CancelablePromise<RewardResponseDto> {
+    return this.httpRequest.request({
+      method: 'PATCH',
+      url: '/events/{id}/rewards/{rewardId}',
+      path: {
+        id: id,
+        rewardId: rewardId,
+      },
+      body: requestBody,
+      mediaType: 'application/json',
+      errors: {
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: EVENT_NOT_FOUND, REWARD_NOT_FOUND, ROUTE_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
