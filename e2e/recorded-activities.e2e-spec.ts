@@ -79,21 +79,6 @@ describe('activities the platform records by itself (auth outbox -> event server
     await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(5), { timeout: 15_000, interval: 100 });
   });
 
-  it('counts a session resumed with a refresh token as a login; a refused refresh records nothing', async () => {
-    const player = await signUp(api, 'resumer');
-    await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(1), { timeout: 15_000, interval: 100 });
-    // A game client opens with the refresh token it kept, no password: that is the player's sign-in of the day.
-    const resumed = await api.post<TokenPair>('/auth/refresh', { refreshToken: player.tokens.refreshToken });
-    expect(resumed.status).toBe(200);
-    await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(2), { timeout: 15_000, interval: 100 });
-    // The used token again (refused: the family is revoked) and a made-up one: no LOGIN.
-    expect((await api.post('/auth/refresh', { refreshToken: player.tokens.refreshToken })).status).toBe(401);
-    expect((await api.post('/auth/refresh', { refreshToken: 'x'.repeat(43) })).status).toBe(401);
-    // A login after them is counted: once it is, the refused refreshes' rows would have been too.
-    expect((await api.post('/auth/login', { email: player.email, password: player.password })).status).toBe(200);
-    await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(3), { timeout: 15_000, interval: 100 });
-  });
-
   it('writes an ADMIN role change into the audit log', async () => {
     const player = await signUp(api, 'promoted');
     expect((await api.patch(`/users/${player.id}/roles`, { roles: ['USER', 'AUDITOR'] }, admin.accessToken)).status).toBe(200);

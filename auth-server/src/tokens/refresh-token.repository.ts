@@ -66,9 +66,23 @@ export class RefreshTokenRepository implements OnModuleInit {
     return result.deletedCount;
   }
 
-  /** Revocations made before `before`, which the caller picks so that every token of such a family has expired. */
-  async deleteRevocationsBefore(before: Date): Promise<number> {
-    const result = await this.revocations.deleteMany({ revokedAt: trusted({ $lt: before }) }).exec();
+  /**
+   * Revocations made before `before` whose login has no token row left (the expired ones are deleted first), at
+   * most `max` of them: a revocation must outlive every token of its login, whatever lifetime each was issued
+   * with (REFRESH_TOKEN_TTL_SECONDS may have been lowered since), or a revoked token would work again.
+   */
+  async deleteRevocationsBefore(before: Date, max = 1000): Promise<number> {
+    const old = await this.revocations
+      .find({ revokedAt: trusted({ $lt: before }) }, { _id: 1 })
+      .limit(max)
+      .lean<Array<{ _id: string }>>()
+      .exec();
+    if (old.length === 0) return 0;
+    const ids = old.map((revocation) => revocation._id);
+    const live = new Set((await this.tokens.distinct('familyId', { familyId: trusted({ $in: ids }) }).exec()).map(String));
+    const gone = ids.filter((id) => !live.has(id));
+    if (gone.length === 0) return 0;
+    const result = await this.revocations.deleteMany({ _id: trusted({ $in: gone }) }).exec();
     return result.deletedCount;
   }
 

@@ -44,7 +44,8 @@ export class TokensController {
     summary: 'Exchange a refresh token for a new pair (the old refresh token stops working)',
     description:
       'Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful ' +
-      'refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions).',
+      'refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), ' +
+      'at most one per quarter hour of a session.',
     errors: { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })

@@ -141,6 +141,33 @@ describe('POST /auth/refresh', () => {
   });
 });
 
+describe('a refresh is a sign-in', () => {
+  const logins = (userId: string) =>
+    db.collection('outbox').countDocuments({ kind: 'ACTIVITY', 'payload.userId': userId, 'payload.type': 'LOGIN' });
+
+  it('records a LOGIN for a session resumed in a later quarter hour, at most one per quarter hour, none when refused', async () => {
+    const user = await signedInUser(app);
+    expect(await logins(user.id)).toBe(1);
+    // Refreshed at once (the same quarter hour as the login): its LOGIN is the login's, nothing more.
+    const soon = await refresh(user.refreshToken);
+    expect(soon.status).toBe(200);
+    expect(await logins(user.id)).toBe(1);
+    // The client comes back 20 minutes later with the token it kept: a sign-in of its own.
+    await db
+      .collection('refresh_tokens')
+      .updateOne({ userId: user.id, parentId: { $ne: null } }, { $set: { createdAt: new Date(Date.now() - 20 * 60_000) } });
+    const later = await refresh(soon.body.refreshToken);
+    expect(later.status).toBe(200);
+    expect(await logins(user.id)).toBe(2);
+    // A client refreshing in a loop records nothing more; a refused refresh records nothing.
+    let token = later.body.refreshToken;
+    for (let round = 0; round < 5; round += 1) token = (await refresh(token)).body.refreshToken;
+    expect((await refresh(user.refreshToken)).status).toBe(401);
+    expect((await refresh('y'.repeat(43))).status).toBe(401);
+    expect(await logins(user.id)).toBe(2);
+  });
+});
+
 describe('expired refresh tokens are deleted', () => {
   it('deletes expired tokens and revocations older than a lifetime, keeps the rest, and answers as before', async () => {
     const expired = await signedInUser(app);
@@ -156,12 +183,21 @@ describe('expired refresh tokens are deleted', () => {
     const longAgo = new Date(Date.now() - 31 * 86_400_000 - 86_400_000 - 1000);
     const oldRevocation = { _id: 'a'.repeat(24), userId: revoked.id, reason: 'LOGOUT', revokedAt: longAgo };
     await db.collection('refresh_token_family_revocations').insertOne(oldRevocation as never);
+    // As old, but its login still has a token that has not expired (issued with a longer lifetime than today's):
+    // the revocation stays, or that token would work again.
+    const stillLive = await signedInUser(app);
+    const stillLiveFamily = (await db.collection('refresh_tokens').findOne({ userId: stillLive.id }))!.familyId as string;
+    await db
+      .collection('refresh_token_family_revocations')
+      .insertOne({ _id: stillLiveFamily, userId: stillLive.id, reason: 'LOGOUT', revokedAt: longAgo } as never);
 
     expect(await app.get(TokensService).deleteExpired()).toBeGreaterThanOrEqual(2);
 
     expect(await db.collection('refresh_tokens').countDocuments({ userId: expired.id })).toBe(0);
     expect(await db.collection('refresh_tokens').countDocuments({ userId: live.id })).toBe(1);
     expect(await db.collection('refresh_token_family_revocations').countDocuments({ _id: 'a'.repeat(24) } as never)).toBe(0);
+    expect(await db.collection('refresh_token_family_revocations').countDocuments({ _id: stillLiveFamily } as never)).toBe(1);
+    expect((await refresh(stillLive.refreshToken)).status).toBe(401);
     // The recent revocation stays: the logged-out login is still refused, the expired one as before.
     expect((await refresh(revoked.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');
     expect((await refresh(expired.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');

@@ -14,6 +14,9 @@ import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-err
 
 export type TokenPair = TokenPairResponseDto;
 
+const QUARTER_HOUR_MS = 15 * 60_000;
+const quarterHourOf = (at: Date): number => Math.floor(at.getTime() / QUARTER_HOUR_MS);
+
 /** How often each replica deletes expired refresh tokens and old family revocations. */
 export const REFRESH_TOKEN_SWEEP_MS = 600_000;
 /**
@@ -54,16 +57,14 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
    */
   async deleteExpired(now = new Date()): Promise<number> {
     const revokedBefore = new Date(now.getTime() - this.config.jwt.refreshTokenTtlSeconds * 1000 - REVOCATION_MARGIN_MS);
-    const sweeps = await Promise.allSettled([
-      this.refreshTokens.deleteExpiredBefore(now),
-      this.refreshTokens.deleteRevocationsBefore(revokedBefore),
-    ]);
-    let deleted = 0;
-    for (const sweep of sweeps) {
-      if (sweep.status === 'fulfilled') deleted += sweep.value;
-      else this.logger.warn({ err: sweep.reason }, 'could not delete expired refresh tokens or old revocations');
+    try {
+      // The tokens first: a revocation goes only once its login has no token row left (deleteRevocationsBefore).
+      const tokens = await this.refreshTokens.deleteExpiredBefore(now);
+      return tokens + (await this.refreshTokens.deleteRevocationsBefore(revokedBefore));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not delete expired refresh tokens or old revocations');
+      return 0;
     }
-    return deleted;
   }
 
   /** Unknown email and wrong password cost the same bcrypt compare and get the same answer. */
@@ -118,8 +119,16 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       throw refreshRejected(outcome.rejection);
     }
     // A session resumed with a refresh token is a sign-in to the game as much as a password is (a game client
-    // keeps its refresh token for weeks and opens with it): it counts for the login conditions alike.
-    await this.outbox.enqueueLogin(token.userId, now);
+    // keeps its refresh token for weeks and opens with it): it counts for the login conditions alike. At most one
+    // per quarter hour of a session (the presented token's own quarter hour has its LOGIN already: the login's or
+    // an earlier refresh's), so a client refreshing in a loop records nothing more; and best effort: the
+    // rotation is made, so a 503 now would send the client back with a spent token (REFRESH_TOKEN_REUSED, the
+    // whole session revoked). A lost one costs at most that quarter hour's login.
+    if (quarterHourOf(token.createdAt) !== quarterHourOf(now)) {
+      await this.outbox.enqueueLogin(token.userId, now).catch((error: unknown) => {
+        this.logger.warn({ err: error, userId: token.userId }, 'the LOGIN of a refresh was not recorded');
+      });
+    }
     // The winner answers 200 even if a concurrent loser revokes the family a moment later: its new refresh
     // token is then dead at its next use, and its access token lives no longer than any other.
     return this.pair(user, value, now);
