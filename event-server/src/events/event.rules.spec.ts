@@ -44,7 +44,7 @@ describe('checkEventDraft', () => {
     ]);
   });
 
-  it('refuses a login-days or streak leaf that asks for more local days than the period has, naming it', () => {
+  it('refuses a condition that cannot be met for asking more local days than the period has, naming the leaves', () => {
     // Two local days in Seoul: Dec 1 15:00Z is Dec 2 00:00 there, Dec 3 14:59Z is Dec 3 23:59.
     const twoDays = {
       ...valid,
@@ -56,14 +56,30 @@ describe('checkEventDraft', () => {
       type: 'LOGIN_STREAK',
       days: 2,
     });
+    // An ANY another branch of which can be met is let be (a shared template on a short event).
+    const anyOf = {
+      type: 'ANY',
+      conditions: [
+        { type: 'INVITE_FRIENDS', count: 3 },
+        {
+          type: 'ALL',
+          conditions: [
+            { type: 'LOGIN_DAYS', days: 3 },
+            { type: 'LOGIN_STREAK', days: 3660 },
+          ],
+        },
+      ],
+    };
+    expect(checkEventDraft({ ...twoDays, condition: anyOf })).toEqual(anyOf);
+    // An ALL with such a branch, or an ANY of such branches only, cannot be met: the leaves that make it so are named.
     const error = failure({
       ...twoDays,
       condition: {
-        type: 'ANY',
+        type: 'ALL',
         conditions: [
           { type: 'INVITE_FRIENDS', count: 3 },
           {
-            type: 'ALL',
+            type: 'ANY',
             conditions: [
               { type: 'LOGIN_DAYS', days: 3 },
               { type: 'LOGIN_STREAK', days: 3660 },

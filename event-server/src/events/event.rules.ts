@@ -16,24 +16,29 @@ export interface EventDraft {
 }
 
 /**
- * What to say of each LOGIN_DAYS or LOGIN_STREAK leaf that asks for more local days than the period has (in
- * the event's zone): nobody could ever meet it, and nobody would be told why.
+ * What to say when the condition as a whole asks for more local days than the period has (in the event's zone):
+ * nobody could ever meet it, and nobody would be told why. A LOGIN_DAYS or LOGIN_STREAK leaf asking for more
+ * days than there are cannot be met; an ALL cannot when one of its conditions cannot, an ANY when none can. The
+ * leaves that make it so are named; a leaf that cannot be met inside an ANY that can is let be.
  */
 function unreachableDays(condition: Condition, draft: EventDraft): string[] {
-  const problems: string[] = [];
   let dayCount: number | undefined;
-  const walk = (node: Condition, path: string): void => {
-    if (isComposite(node)) return node.conditions.forEach((child, index) => walk(child, `${path}.conditions[${index}]`));
-    if (node.type !== 'LOGIN_DAYS' && node.type !== 'LOGIN_STREAK') return;
-    dayCount ??= LocalDays.of(draft.startAt, draft.endAt, draft.timezone).dayCount;
-    if (node.days > dayCount) {
-      problems.push(
-        `${path}.days is ${node.days}, more than the ${dayCount} local day${dayCount === 1 ? '' : 's'} of the period in ${draft.timezone}: nobody could meet it`,
-      );
+  // The leaves that keep `node` from being met, or undefined when it can be.
+  const blockers = (node: Condition, path: string): string[] | undefined => {
+    if (isComposite(node)) {
+      const children = node.conditions.map((child, index) => blockers(child, `${path}.conditions[${index}]`));
+      const blocked = children.filter((child): child is string[] => child !== undefined);
+      if (node.type === 'ALL') return blocked.length > 0 ? blocked.flat() : undefined;
+      return blocked.length === children.length ? blocked.flat() : undefined;
     }
+    if (node.type !== 'LOGIN_DAYS' && node.type !== 'LOGIN_STREAK') return undefined;
+    dayCount ??= LocalDays.of(draft.startAt, draft.endAt, draft.timezone).dayCount;
+    if (node.days <= dayCount) return undefined;
+    return [
+      `${path}.days is ${node.days}, more than the ${dayCount} local day${dayCount === 1 ? '' : 's'} of the period in ${draft.timezone}: nobody could meet it`,
+    ];
   };
-  walk(condition, 'condition');
-  return problems;
+  return blockers(condition, 'condition') ?? [];
 }
 
 /**
