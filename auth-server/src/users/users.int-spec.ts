@@ -17,12 +17,13 @@ import {
 } from '../testing/auth-test-app.js';
 
 const dbName = testDatabaseName('users');
+const signingKey = rsaPrivateKeyPem();
 let app: NestFastifyApplication;
 let db: mongoose.Connection;
 let admin: { accessToken: string };
 
 beforeAll(async () => {
-  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem() }));
+  app = await startTestApp(testConfig(dbName, { JWT_PRIVATE_KEY: signingKey }));
   db = await openTestDatabase(dbName);
   admin = await signedInAdmin(app);
 });
@@ -379,9 +380,10 @@ describe('POST /users/me/password', () => {
   });
 
   it('refuses a wrong current password 403 (a failed login: throttled), a weak new one 400, and changes nothing', async () => {
-    // The production limit of failed logins per account and address (this file's app takes 1,000).
+    // The production limit of failed logins per account and address (this file's app takes 1,000); the same key
+    // (another would become the database's signing key and turn the other app's tokens away).
     const strict = await startTestApp(
-      testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem(), LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '5' }),
+      testConfig(dbName, { JWT_PRIVATE_KEY: signingKey, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS: '5' }),
     );
     try {
       const user = await signedInUser(strict);
@@ -414,8 +416,29 @@ describe('POST /users/me/password', () => {
     }
   });
 
+  it('of two changes at once with the same old password (the owner and a thief), one stands; the other is refused', async () => {
+    const owner = await signedInUser(app);
+    const thief = await login(app, owner.email, owner.password);
+    const [mine, theirs] = await Promise.all([
+      change(owner.accessToken, { currentPassword: owner.password, newPassword: 'owners-new-password' }),
+      change(thief.body.accessToken as string, { currentPassword: owner.password, newPassword: 'thiefs-new-password' }),
+    ]);
+    const statuses = [mine.status, theirs.status].sort();
+    // The later one finds the password changed (403) or its token stale (401), whichever check it meets first.
+    expect(statuses[0]).toBe(204);
+    expect([401, 403]).toContain(statuses[1]);
+    const signIns = await Promise.all(
+      ['owners-new-password', 'thiefs-new-password', owner.password].map(
+        async (password) => (await login(app, owner.email, password)).status,
+      ),
+    );
+    expect(signIns).toEqual(mine.status === 204 ? [200, 401, 401] : [401, 200, 401]);
+  });
+
   it('needs a token', async () => {
-    const reply = await call(app, 'GET', '/users/me');
+    const reply = await call(app, 'POST', '/users/me/password', {
+      body: { currentPassword: 'x', newPassword: 'a-new-password-1' },
+    });
     expect(reply.status).toBe(401);
     expect(reply.body.code).toBe('UNAUTHORIZED');
   });

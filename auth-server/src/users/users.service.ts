@@ -179,32 +179,33 @@ export class UsersService {
   }
 
   /**
-   * "Log out everywhere" for `targetId`, by the user themselves or by an ADMIN (current roles, not the
-   * token's): every refresh token stops working now, and the new access version reaches the event server
-   * through the outbox, which then refuses staff writes from older access tokens. It holds the role-change
-   * mutex too: on our store the bump writes the whole user back, so a bump that read the user before a role
-   * change was written would put the old roles back (a demotion undone by the demoted user's own logout-all).
-   */
-  /**
    * The caller's new password, given the current one: every session ends (refresh tokens at once, access
    * tokens for staff routes as after "log out everywhere"), the caller's too, so whoever knew the old password
    * is signed out and cannot sign in again. A wrong current password is 403 WRONG_PASSWORD and counts as a
-   * failed login of the account from `client` (the same throttle: an access token alone must not let anyone
-   * guess the password at leisure); 429 once throttled.
+   * failed login of the account from `client` (the same throttle, under the account's sign-in name: an access
+   * token alone must not let anyone guess the password at leisure); 429 once throttled. Under the role-change
+   * mutex (every write of a user holds it) the password is read again: of two changes at once (the owner's and
+   * a thief's with the same old password) the second finds it changed and is 403, not a silent overwrite. As
+   * with "log out everywhere", the new access version's notice follows the write: if it cannot be written (503),
+   * the password is changed and every refresh token refused, and the event server learns of the version with
+   * the next notice (a staff token issued before keeps its staff writes there until it expires, 15 minutes).
    */
   async changePassword(userId: string, currentPassword: string, newPassword: string, client: string): Promise<void> {
     const user = await this.get(userId);
-    const verdict = await this.throttle.beginLogin(user.email, client);
+    const verdict = await this.throttle.beginLogin(normaliseEmail(user.email).slice(0, 254), client);
     if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     let failed = false;
     try {
-      const credentials = await this.users.findCredentialsByEmail(user.email);
-      if (!(await this.passwords.verify(currentPassword, credentials?.passwordHash))) {
+      const checked = (await this.users.findCredentialsByEmail(user.email))?.passwordHash;
+      if (!(await this.passwords.verify(currentPassword, checked))) {
         failed = true;
         throw wrongPassword();
       }
       const passwordHash = await this.passwords.hash(newPassword);
       await this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+        const current = await this.users.findCredentialsByEmail(user.email);
+        if (!current) throw userNotFound(userId);
+        if (current.passwordHash !== checked) throw wrongPassword();
         lease.assertHeld();
         const changed = await this.users.replacePassword(userId, passwordHash);
         if (!changed) throw userNotFound(userId);
@@ -215,6 +216,13 @@ export class UsersService {
     }
   }
 
+  /**
+   * "Log out everywhere" for `targetId`, by the user themselves or by an ADMIN (current roles, not the
+   * token's): every refresh token stops working now, and the new access version reaches the event server
+   * through the outbox, which then refuses staff writes from older access tokens. It holds the role-change
+   * mutex too: on our store the bump writes the whole user back, so a bump that read the user before a role
+   * change was written would put the old roles back (a demotion undone by the demoted user's own logout-all).
+   */
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
     return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
       if (actorId !== targetId) {
