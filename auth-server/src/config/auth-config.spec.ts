@@ -206,6 +206,14 @@ describe('loadAuthConfig', () => {
     expect(loadAuthConfig({ BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);
   });
 
+  it('refuses in production an ADMIN_PASSWORD no one could choose at registration (blank, one of the most common)', () => {
+    const production = { NODE_ENV: 'production', JWT_PRIVATE_KEY: rsaPrivateKeyPem(), ADMIN_EMAIL: 'ops@example.com' };
+    expect(problemsOf({ ...production, ADMIN_PASSWORD: 'Password123' })).toEqual([
+      'ADMIN_PASSWORD is one of the most common passwords: choose another',
+    ]);
+    expect(problemsOf({ ...production, ADMIN_PASSWORD: 'a-long-secret' })).toEqual([]);
+  });
+
   it('names malformed values without quoting key material', () => {
     const problems = problemsOf({
       JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----',

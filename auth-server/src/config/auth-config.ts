@@ -4,6 +4,7 @@ import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/s
 import { readDatabase } from '@reward/server-kit/database-config';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
+import { passwordProblem } from '../users/dto/password-rules.js';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -178,6 +179,10 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   if (/\p{Cc}/u.test(config.admin.password)) {
     reader.problem('ADMIN_PASSWORD must not contain control characters (bcrypt stops at a NUL)');
   }
+  // The rules a password chosen at registration meets, for the most powerful account (in production only: the
+  // development default is known to everyone anyway, and the log says so).
+  const adminPasswordProblem = passwordProblem(config.admin.password);
+  if (reader.isProduction && adminPasswordProblem) reader.problem(`ADMIN_PASSWORD ${adminPasswordProblem}`);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
     reader.problem('ADMIN_EMAIL must be an email address');
   }

@@ -18,12 +18,14 @@ import { authBusy } from '../tokens/token-errors.js';
 export class PasswordGate {
   private readonly gate: AdmissionGate;
   private readonly perClient: number;
+  private readonly maxInFlight: number;
   /** Places held in the password path, by client (holdFor); a client holding none has no entry. */
   private readonly heldByClient = new Map<string, number>();
 
   constructor(@Inject(AUTH_CONFIG) config: AuthConfig) {
     this.gate = new AdmissionGate(config.passwordGate);
     this.perClient = config.passwordGate.perClient;
+    this.maxInFlight = config.passwordGate.maxInFlight;
   }
 
   /** `work` once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it. */
@@ -49,16 +51,19 @@ export class PasswordGate {
   /**
    * One of a client's places in the password path (a sign-in or registration from its address, from arrival to
    * answer), released by the function returned; AUTH_BUSY (Retry-After 1) when the client already has
-   * PASSWORD_HASH_PER_CLIENT of them while another client has one too. The gate is first come, first served:
+   * PASSWORD_HASH_PER_CLIENT of them while another client has one too and the gate is full. The gate is first
+   * come, first served:
    * without this, a few accounts signing in correctly in a loop from one address (successful logins are not
    * throttled) kept its queue full, and everyone else was shed or waited seconds (9 of 11 refused in an
-   * attacker's pass). A client alone (a PC café's crowd at a quiet moment) may have any number: its share is
-   * taken only when someone else needs the room.
+   * attacker's pass). A client alone (a PC café's crowd at a quiet moment), or any client while the gate has
+   * room, may have any number: its share is taken only when someone else needs the room.
    */
   holdFor(client: string): (() => void) | DomainError {
     const held = this.heldByClient.get(client) ?? 0;
     const othersWaiting = this.heldByClient.size > (held > 0 ? 1 : 0);
-    if (held >= this.perClient && othersWaiting) return authBusy(1);
+    // Only while the gate is full (a request now would wait): an idle server serves everyone who comes.
+    const full = this.gate.load.inFlight >= this.maxInFlight;
+    if (held >= this.perClient && othersWaiting && full) return authBusy(1);
     this.heldByClient.set(client, held + 1);
     let released = false;
     return () => {

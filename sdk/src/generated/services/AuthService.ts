@@ -95,7 +95,7 @@ export class AuthService {
   }
   /**
    * Exchange a refresh token for a new pair (the old refresh token stops working)
-   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions).
+   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), at most one per quarter hour of a session.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
