@@ -1,9 +1,11 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import { type Connection, Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { grantedClaimHolding } from '../../../test-support/claimable-event.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { ActivityRepository } from '../activities/activity.repository.js';
+import { ProgressService } from '../progress/progress.service.js';
 
 function withOption(uri: string, option: string): string {
   return `${uri}${uri.includes('?') ? '&' : '?'}${option}`;
@@ -222,7 +224,24 @@ describe('store commands per claim', () => {
     const event = await createClaimableEvent(t, operator);
     const [player, other] = await eligibleUsers(t, operator, 2);
     const view = (who: Actor) => t.request('GET', `/events/${event.id}/progress`, { token: who.token });
-    const burst = await counted(() => Promise.all([...Array.from({ length: 10 }, () => view(player!)), view(other!)]));
+    // The store's reads are held until all 11 requests have come in, whatever the machine's speed.
+    const progress = t.app.get(ProgressService);
+    const activities = t.app.get(ActivityRepository);
+    const arrivals = vi.spyOn(progress, 'forCaller');
+    const read = activities.findFacts.bind(activities);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(activities, 'findFacts').mockImplementation(async (...args) => {
+      await released;
+      return read(...args);
+    });
+    const burst = await counted(async () => {
+      const answers = Promise.all([...Array.from({ length: 10 }, () => view(player!)), view(other!)]);
+      await vi.waitFor(() => expect(arrivals).toHaveBeenCalledTimes(11), { timeout: 10_000, interval: 5 });
+      release();
+      return answers;
+    });
+    vi.restoreAllMocks();
     expect(burst.result.map((reply) => reply.status)).toEqual(Array.from({ length: 11 }, () => 200));
     expect(new Set(burst.result.slice(0, 10).map((reply) => JSON.stringify(reply.body))).size).toBe(1);
     expect(burst.result[0]!.body).toMatchObject({ userId: player!.id, eligible: true });

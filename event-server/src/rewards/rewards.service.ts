@@ -22,6 +22,9 @@ import { toRewardResponse } from './reward.mapper.js';
  */
 export const MAX_REWARDS_PER_EVENT = 20;
 
+const rewardNotFound = (eventId: string, rewardId: string): DomainError =>
+  new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+
 @Injectable()
 export class RewardsService {
   constructor(
@@ -85,10 +88,9 @@ export class RewardsService {
    */
   async update(eventId: string, rewardId: string, patch: UpdateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
     await this.requireEvent(eventId);
-    return this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
+    await this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
       const existing = await this.rewards.findInEvent(eventId, rewardId);
-      if (!existing)
-        throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+      if (!existing) throw rewardNotFound(eventId, rewardId);
       const problems: string[] = [];
       if (patch.stock !== undefined) {
         if (existing.stock === undefined)
@@ -119,7 +121,7 @@ export class RewardsService {
       if (Object.keys(changes).length > 0) {
         lease.assertHeld();
         if (!(await this.rewards.update(rewardId, fields))) {
-          throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
+          throw rewardNotFound(eventId, rewardId);
         }
         this.catalog.invalidate(eventId);
         // This process believed the old stock sold out: it looks again now (another within CLAIM_SOLD_OUT_TTL_MS).
@@ -132,12 +134,11 @@ export class RewardsService {
           changes,
         });
       }
-      const listed = await this.listing.forEvent(eventId, { exact: true });
-      const view = listed.find((reward) => reward.id === rewardId);
-      if (!view)
-        throw new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
-      return view;
     });
+    // The reward as it is now, with its remaining stock (read after the lock is given back).
+    const view = (await this.listing.forEvent(eventId, { exact: true })).find((reward) => reward.id === rewardId);
+    if (!view) throw rewardNotFound(eventId, rewardId);
+    return view;
   }
 
   async listForExistingEvent(eventId: string, options: { exact: boolean }): Promise<RewardResponseDto[]> {
