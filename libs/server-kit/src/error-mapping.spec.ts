@@ -63,6 +63,21 @@ describe('mapError', () => {
       new mongo.MongoServerError({ message: 'not primary', code: 10107 }),
       new MongooseError('Operation `claims.insertOne()` buffering timed out after 10000ms'),
       Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write', errno: -104 }),
+      // FerretDB whose PostgreSQL is down, restarting or cut the connection (code 1, InternalError).
+      new mongo.MongoServerError({
+        message:
+          '[msg_insert.go:168 handler.(*Handler).MsgInsert] failed to connect to `user=postgres database=ferretdb`:\n\t127.0.0.1:38941 (127.0.0.1): dial error: dial tcp 127.0.0.1:38941: connect: connection refused',
+        code: 1,
+      }),
+      new mongo.MongoServerError({
+        message:
+          '[msg_find.go:344 handler.handleMaxTimeMSError] [query_iterator.go:92 postgresql.(*queryIterator).Next] unexpected EOF',
+        code: 1,
+      }),
+      // insertMany over a pooled connection cut under it: a bulk write error of no write errors.
+      new mongo.MongoBulkWriteError(new mongo.MongoNetworkError('connection 24 to 127.0.0.1:39659 closed'), {} as never),
+      // A layer that wrapped the driver's error.
+      new Error('could not record the import', { cause: new mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017') }),
     ];
     for (const error of unavailable) {
       // Only for a server that owns a store: the gateway's raw socket errors are not its database's.
@@ -85,6 +100,8 @@ describe('mapError', () => {
   it("keeps the database's other errors (and other system errors) a 500 marked for logging", () => {
     for (const error of [
       new mongo.MongoServerError({ message: 'E11000 duplicate key error', code: 11000 }),
+      // An internal error of the store that is not its backend going away.
+      new mongo.MongoServerError({ message: '[msg_aggregate.go:310] $group by date is not implemented', code: 1 }),
       new MongooseError('Cast to ObjectId failed'),
       Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' }),
     ]) {

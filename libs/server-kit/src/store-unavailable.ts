@@ -58,6 +58,21 @@ function isSocketError(error: Error): boolean {
   return typeof code === 'string' && SOCKET_CODES.has(code) && typeof syscall === 'string' && SOCKET_CALLS.has(syscall);
 }
 
+/**
+ * A MongoDB-wire server in front of another database (FerretDB on PostgreSQL) that lost its own connection
+ * reports it as a plain server error (code 1, InternalError) naming the cause: its backend refused, reset or cut
+ * the connection. A PostgreSQL restart made every request a 500 with a stack trace before; it is the store being
+ * unavailable as much as a refused connection to it is.
+ */
+const BACKEND_CONNECTION_LOST =
+  /failed to connect to `|unexpected EOF|connection reset by peer|broken pipe|connect: connection refused|conn closed|the database system is (starting up|shutting down)/;
+
+/**
+ * The driver's own message for a pooled connection cut under a command, which a bulk write (insertMany)
+ * rethrows as a MongoBulkWriteError of no write errors instead of the network error it was.
+ */
+const CONNECTION_CLOSED = /^connection \d+ to \S+ (closed|timed out)/;
+
 /** Mongoose's own: a command waited for a connection longer than `bufferTimeoutMS`. */
 const BUFFERING_TIMED_OUT = /buffering timed out after/;
 
@@ -66,15 +81,26 @@ const BUFFERING_TIMED_OUT = /buffering timed out after/;
  * unreachable), rather than that the request or the code is wrong: such a request is answered 503 with
  * Retry-After, not 500. What the request did before the failure stands as it would after any failure.
  */
-export function isStoreUnavailable(error: unknown): boolean {
+export function isStoreUnavailable(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error)) return false;
   if (UNAVAILABLE_NAMES.has(error.name) || isSocketError(error)) return true;
-  if (error.name === 'MongoServerError') {
-    const { code, errorLabels } = error as Error & { code?: unknown; errorLabels?: unknown };
-    return (
-      (typeof code === 'number' && TRANSIENT_SERVER_CODES.has(code)) ||
-      (Array.isArray(errorLabels) && errorLabels.includes('RetryableWriteError'))
-    );
+  if (error.name === 'MongoBulkWriteError') {
+    const { writeErrors } = error as Error & { writeErrors?: unknown };
+    const none = writeErrors === undefined || (Array.isArray(writeErrors) && writeErrors.length === 0);
+    if (none && CONNECTION_CLOSED.test(error.message)) return true;
   }
+  if (error.name === 'MongoServerError' || error.name === 'MongoBulkWriteError') {
+    const { code, errorLabels } = error as Error & { code?: unknown; errorLabels?: unknown };
+    if (
+      (typeof code === 'number' && TRANSIENT_SERVER_CODES.has(code)) ||
+      (Array.isArray(errorLabels) && errorLabels.includes('RetryableWriteError')) ||
+      (code === 1 && BACKEND_CONNECTION_LOST.test(error.message))
+    ) {
+      return true;
+    }
+  }
+  // What the error was caused by, when a layer wrapped it (a few levels at most).
+  if (depth < 3 && error.cause !== undefined && isStoreUnavailable(error.cause, depth + 1)) return true;
+  if (error.name === 'MongoServerError') return false;
   return error.name === 'MongooseError' && BUFFERING_TIMED_OUT.test(error.message);
 }
