@@ -55,6 +55,33 @@ describe('JwksKeyResolver', () => {
     const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k1' })).toString('base64url')}.e30.sig`;
     await expect(keyForToken(token, resolver)).rejects.toBeInstanceOf(SigningKeysUnavailableError);
   });
+
+  it('keeps saying unavailable, not unknown key, after a failed fetch, and fetches again a moment later', async () => {
+    // A process started while the auth server was down: its key set is empty.
+    let up = false;
+    const flaky = createServer((_request, response) => {
+      if (!up) return void response.writeHead(503).end();
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}/jwks`;
+      const resolver = new JwksKeyResolver(flakyUrl, { minRefreshMs: 60_000, retryAfterFailureMs: 60_000 });
+      const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k1' })).toString('base64url')}.e30.sig`;
+      await expect(keyForToken(token, resolver)).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+      // Within the refresh interval: still unavailable (503), never "unknown signing key" (401).
+      await expect(keyForToken(token, resolver)).rejects.toBeInstanceOf(SigningKeysUnavailableError);
+      up = true;
+      const soon = new JwksKeyResolver(flakyUrl, { minRefreshMs: 60_000, retryAfterFailureMs: 0 });
+      up = false;
+      await expect(soon.getKey('k1')).rejects.toThrow();
+      up = true;
+      // Once the auth server answers, the next request after the failure's short wait fetches and finds the key.
+      expect(await soon.getKey('k1')).toBeDefined();
+    } finally {
+      await new Promise<void>((resolve) => flaky.close(() => resolve()));
+    }
+  });
 });
 
 describe('tokens whose header or claims are JSON but no object', () => {

@@ -33,19 +33,31 @@ interface JwkSet {
 export class JwksKeyResolver implements KeyResolver {
   private keys = new Map<string, KeyObject>();
   private lastFetch = 0;
+  /** The last fetch failed (the auth server down or unreachable): the key set says nothing of a kid it lacks. */
+  private lastFetchFailed = false;
   private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly url: string,
-    private readonly options: { timeoutMs?: number; minRefreshMs?: number } = {},
+    private readonly options: { timeoutMs?: number; minRefreshMs?: number; retryAfterFailureMs?: number } = {},
   ) {}
 
+  /**
+   * The key of `kid`; undefined when the auth server's key set, fetched just now or lately, does not have it;
+   * throws when it could not be fetched (the caller answers 503: a gateway or server started while the auth
+   * server is down must not turn valid tokens away as unknown, which sends clients to refresh or sign in again).
+   */
   async getKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
     // Callers arriving while a fetch is under way wait for it rather than judging the old key set.
+    const since = Date.now() - this.lastFetch;
     if (this.inFlight) await this.inFlight;
-    else if (Date.now() - this.lastFetch >= (this.options.minRefreshMs ?? 10_000)) await this.refresh();
+    else if (
+      since >= (this.lastFetchFailed ? (this.options.retryAfterFailureMs ?? 1_000) : (this.options.minRefreshMs ?? 10_000))
+    ) {
+      await this.refresh();
+    } else if (this.lastFetchFailed) throw new Error(`the signing keys at ${this.url} could not be fetched`);
     return this.keys.get(kid);
   }
 
@@ -58,6 +70,16 @@ export class JwksKeyResolver implements KeyResolver {
 
   private async fetchKeys(): Promise<void> {
     this.lastFetch = Date.now();
+    try {
+      await this.fetchKeySet();
+      this.lastFetchFailed = false;
+    } catch (error) {
+      this.lastFetchFailed = true;
+      throw error;
+    }
+  }
+
+  private async fetchKeySet(): Promise<void> {
     const response = await fetch(this.url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 2_000) });
     if (!response.ok) throw new Error(`JWKS ${this.url} answered ${response.status}`);
     const set = (await response.json()) as JwkSet;
