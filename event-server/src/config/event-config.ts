@@ -47,6 +47,11 @@ export interface EventConfig {
     /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
     loginMarkSweepMs: number;
   };
+  /**
+   * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
+   * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate).
+   */
+  progress: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
   securityHeaders: SecurityHeadersConfig;
   payout: PayoutConfig;
 }
@@ -106,6 +111,11 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     },
     activities: {
       loginMarkSweepMs: reader.int('LOGIN_MARK_SWEEP_MS', { default: 600_000, min: 0, max: 86_400_000 }),
+    },
+    progress: {
+      maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
+      maxQueued: reader.int('PROGRESS_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('PROGRESS_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     payout: {

@@ -19,8 +19,15 @@ export class ProgressController {
   @ApiEndpoint({
     operationId: 'getProgress',
     summary: "How far a player is with an event's condition (a dry run of the claim check)",
-    description: "The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise).",
-    errors: { 403: [CommonErrorCode.FORBIDDEN], 404: [EventErrorCode.EVENT_NOT_FOUND] },
+    description:
+      "The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise). One player's requests " +
+      'for one event made while its read runs share that read. 503 PROGRESS_BUSY with `Retry-After` when the server ' +
+      'is already making as many progress reads as it can (PROGRESS_MAX_IN_FLIGHT): nothing was read; retry then.',
+    errors: {
+      403: [CommonErrorCode.FORBIDDEN],
+      404: [EventErrorCode.EVENT_NOT_FOUND],
+      503: ['PROGRESS_BUSY', 'SERVICE_UNAVAILABLE'],
+    },
   })
   @ApiOkResponse({ type: ProgressResponseDto })
   get(

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ActivityRepository } from '../activities/activity.repository.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
 describe('progress', () => {
@@ -112,5 +113,61 @@ describe('progress', () => {
       eligible: true,
       conditions: [{ type: 'ACTIVITY_COUNT', required: 3, current: 3, met: true }],
     });
+  });
+});
+
+describe('progress under a flood', () => {
+  let t: EventTestApp;
+
+  beforeAll(async () => {
+    // One read at a time and no queue: while one is held, every other player's is turned away.
+    t = await startEventTestApp('progress_flood', { PROGRESS_MAX_IN_FLIGHT: '1', PROGRESS_MAX_QUEUED: '0' });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers reads past what it makes at once 503 PROGRESS_BUSY with Retry-After at once, and serves them after', async () => {
+    const operator = t.as('OPERATOR');
+    const created = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'flood',
+        startAt: '2025-12-01T00:00:00Z',
+        endAt: '2025-12-31T00:00:00Z',
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 3 },
+      },
+    });
+    const [first, second] = [t.as('USER'), t.as('USER')];
+    const activities = t.app.get(ActivityRepository);
+    const read = activities.findFacts.bind(activities);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = vi.spyOn(activities, 'findFacts').mockImplementationOnce(async (...args) => {
+      await released;
+      return read(...args);
+    });
+    const view = (who: { token: string }) => t.request('GET', `/events/${created.body.id}/progress`, { token: who.token });
+    const holding = view(first);
+    await vi.waitFor(() => expect(held).toHaveBeenCalledTimes(1), { timeout: 10_000, interval: 5 });
+    const turnedAway = await t.app.inject({
+      method: 'GET',
+      url: `/events/${created.body.id}/progress`,
+      headers: { authorization: `Bearer ${second.token}` },
+    });
+    expect(turnedAway.statusCode).toBe(503);
+    expect(turnedAway.json()).toMatchObject({ code: 'PROGRESS_BUSY' });
+    expect(Number(turnedAway.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(held).toHaveBeenCalledTimes(1);
+    release();
+    expect((await holding).status).toBe(200);
+    expect((await view(second)).body).toMatchObject({ userId: second.id, eligible: false });
   });
 });

@@ -1,10 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { type LeafProgress, evaluateCondition, factPlanOf } from '../conditions/condition.evaluator.js';
 import type { EventRecord } from '../events/event.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
 import { EventCatalog } from '../events/event-catalog.js';
+
+const progressBusy = (retryAfterSeconds: number): DomainError =>
+  new DomainError(503, 'PROGRESS_BUSY', 'Too many progress reads are being made; nothing was read, retry after Retry-After', {
+    retryAfterSeconds,
+  });
 
 export interface ProgressView {
   eventId: string;
@@ -15,10 +23,22 @@ export interface ProgressView {
 
 @Injectable()
 export class ProgressService {
+  /**
+   * The progress reads this process makes at once (PROGRESS_MAX_IN_FLIGHT, a bounded queue behind them): a
+   * player's progress may read up to a condition's count of activities, and a flood of them (a launch crowd
+   * polling) held every other request's store time until the gateway answered 504 and /health went 503 (5,000
+   * at once in an SRE's pass: 3,513 answered 504 after 14-38 s). The rest are answered 503 PROGRESS_BUSY with
+   * Retry-After at once, having read nothing. The claim path reads progress outside this gate (it has its own).
+   */
+  private readonly gate: AdmissionGate;
+
   constructor(
     private readonly catalog: EventCatalog,
     private readonly activities: ActivityRepository,
-  ) {}
+    @Inject(EVENT_CONFIG) config: EventConfig,
+  ) {
+    this.gate = new AdmissionGate({ ...config.progress, maxRetryAfterSeconds: 10 });
+  }
 
   /** The caller's progress, or (OPERATOR/ADMIN only) another user's: a dry run of the claim check. */
   async forCaller(eventId: string, caller: AuthenticatedUser, userId?: string): Promise<ProgressView> {
@@ -35,7 +55,13 @@ export class ProgressService {
     const key = `${event.id}:${subject}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = this.evaluate(event, subject).finally(() => this.inFlight.delete(key));
+    const read = this.gate
+      .run(() => this.evaluate(event, subject))
+      .catch((error: unknown) => {
+        if (error instanceof ShedError) throw progressBusy(error.retryAfterSeconds);
+        throw error;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

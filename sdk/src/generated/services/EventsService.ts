@@ -155,7 +155,7 @@ export class EventsService {
   }
   /**
    * How far a player is with an event's condition (a dry run of the claim check)
-   * The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise).
+   * The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise). One player's requests for one event made while its read runs share that read. 503 PROGRESS_BUSY with `Retry-After` when the server is already making as many progress reads as it can (PROGRESS_MAX_IN_FLIGHT): nothing was read; retry then.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns ProgressResponseDto OK
@@ -191,7 +191,7 @@ export class EventsService {
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: PROGRESS_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
