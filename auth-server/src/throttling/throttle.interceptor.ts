@@ -20,6 +20,28 @@ function settlingFailures<T>(settle: (error: unknown) => Promise<void>): Operato
 }
 
 /**
+ * Takes one of the client's places in the password path, then records the attempt (`start`): its id and the
+ * place's release; the place is given back at once when the attempt is refused (429) or cannot be recorded.
+ */
+async function begin(
+  passwords: PasswordGate,
+  client: string,
+  what: string,
+  start: () => Promise<AttemptVerdict>,
+): Promise<{ release: () => void; attemptId: string }> {
+  const release = passwords.holdFor(client);
+  if (release instanceof DomainError) throw release;
+  try {
+    const verdict = await start();
+    if (!verdict.allowed) throw tooManyRequests(what, verdict.retryAfterSeconds);
+    return { release, attemptId: verdict.attemptId };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
  * Throttles `POST /auth/login` (see LoginThrottleService) by the client (`request.ip`: X-Forwarded-For is
  * believed only from AUTH_TRUSTED_PROXIES; an IPv6 address by its /64, clientKeyOf, since one host is commonly
  * given a whole /64 and could otherwise take a fresh address for every guess) and the email the body names. An interceptor, not a guard: it
@@ -44,20 +66,9 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     const account = normaliseEmail(email).slice(0, 254);
     const client = clientKeyOf(request.ip);
     // So is a client that already has its share of the password path (PasswordGate.holdFor).
-    const release = this.passwords.holdFor(client);
-    if (release instanceof DomainError) throw release;
-    let verdict: AttemptVerdict;
-    try {
-      verdict = await this.throttle.beginLogin(account, client);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    if (!verdict.allowed) {
-      release();
-      throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
-    }
-    const { attemptId } = verdict;
+    const { release, attemptId } = await begin(this.passwords, client, 'failed logins', () =>
+      this.throttle.beginLogin(account, client),
+    );
     return next.handle().pipe(
       // Only here, after the password matched, does the address become known for the account.
       mergeMap(async (value: unknown) => {
@@ -91,20 +102,9 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
     const client = clientKeyOf(http.getRequest<FastifyRequest>().ip);
-    const release = this.passwords.holdFor(client);
-    if (release instanceof DomainError) throw release;
-    let verdict: AttemptVerdict;
-    try {
-      verdict = await this.throttle.beginRegistration(client);
-    } catch (error) {
-      release();
-      throw error;
-    }
-    if (!verdict.allowed) {
-      release();
-      throw tooManyRequests('registrations', verdict.retryAfterSeconds);
-    }
-    const { attemptId } = verdict;
+    const { release, attemptId } = await begin(this.passwords, client, 'registrations', () =>
+      this.throttle.beginRegistration(client),
+    );
     return next.handle().pipe(
       settlingFailures(async (error) => {
         if (error instanceof DomainError && error.code === TokenErrorCode.AUTH_BUSY) await this.throttle.forget(attemptId);

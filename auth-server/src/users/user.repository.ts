@@ -91,28 +91,24 @@ export class UserRepository implements OnModuleInit {
   }
 
   /** "Log out everywhere": refresh tokens of older epochs and access tokens of older versions stop working. */
-  async bumpSessions(id: string): Promise<User | undefined> {
-    const previous = await this.model
-      .findByIdAndUpdate(id, { $inc: { accessVersion: 1, sessionEpoch: 1 } }, { returnDocument: 'before' })
-      .lean<UserEntity>()
-      .exec();
-    if (!previous) return undefined;
-    return toUser({
-      ...previous,
-      accessVersion: (previous.accessVersion ?? 0) + 1,
-      sessionEpoch: (previous.sessionEpoch ?? 0) + 1,
-    });
+  bumpSessions(id: string): Promise<User | undefined> {
+    return this.endSessions(id);
   }
 
   /**
    * A new password hash, with every session ended as by bumpSessions (in one write: on our store an update
    * writes the whole user back, so the caller holds the role-change mutex).
    */
-  async replacePassword(id: string, passwordHash: string): Promise<User | undefined> {
+  replacePassword(id: string, passwordHash: string): Promise<User | undefined> {
+    return this.endSessions(id, { passwordHash });
+  }
+
+  /** Bumps the access version and the session epoch (and sets `set`): the user as it is after. */
+  private async endSessions(id: string, set?: Partial<Pick<UserEntity, 'passwordHash'>>): Promise<User | undefined> {
     const previous = await this.model
       .findByIdAndUpdate(
         id,
-        { $set: { passwordHash }, $inc: { accessVersion: 1, sessionEpoch: 1 } },
+        { ...(set && { $set: set }), $inc: { accessVersion: 1, sessionEpoch: 1 } },
         { returnDocument: 'before' },
       )
       .lean<UserEntity>()
@@ -120,6 +116,7 @@ export class UserRepository implements OnModuleInit {
     if (!previous) return undefined;
     return toUser({
       ...previous,
+      ...set,
       accessVersion: (previous.accessVersion ?? 0) + 1,
       sessionEpoch: (previous.sessionEpoch ?? 0) + 1,
     });
