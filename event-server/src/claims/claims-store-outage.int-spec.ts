@@ -116,6 +116,12 @@ describe('claims while the database is unavailable', () => {
     expect(unfinished.status).toBe(409);
     expect(unfinished.body).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
     expect(unfinished.retryAfter).toBe('1');
+    // Its retry while the store still does not answer is owed the key's outcome and reads it outside the gate:
+    // answered in time too (it held on until the gateway's 504 before), recording nothing.
+    const retried = await tap(event.id, player!, 'k-hung', 2_500);
+    expect(retried.status).toBe(409);
+    expect(retried.body).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(retried.retryAfter).toBe('1');
 
     proxy.resume();
     const answer = await until(

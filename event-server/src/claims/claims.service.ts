@@ -265,8 +265,10 @@ export class ClaimsService {
       }),
       answerBy - performance.now(),
     );
-    // Finished, or never admitted (it is being shed, or answered for a resent key): that answer comes at once.
-    if (finished || !run.admitted) return attempt;
+    // Finished, or never admitted (it is being shed, or answered for a resent key): that answer comes at once. A
+    // retry owed its key's outcome reads the store outside the gate: a store that does not answer holds it as
+    // long as an admitted claim, so it is answered in time as one (it records nothing itself).
+    if (finished || (!run.admitted && !run.readOwed)) return attempt;
     this.noteUnfinished();
     if (keyed) throw idempotencyInProgress();
     throw new DomainError(
