@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { NoControlCharacters } from '../../users/dto/register-user.dto.js';
+import { PresentedPassword } from '../../users/dto/register-user.dto.js';
 import { legacyEmailSpelling } from '../../users/user.js';
 
 export class LoginDto {
@@ -18,9 +18,6 @@ export class LoginDto {
     example: 'correct horse battery staple',
     description: 'No control characters (no account can have them)',
   })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(1024)
-  @NoControlCharacters()
+  @PresentedPassword()
   password: string;
 }

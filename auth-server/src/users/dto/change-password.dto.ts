@@ -1,15 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
-import { AcceptablePassword } from './password-rules.js';
-import { MaxUtf8Bytes, NoControlCharacters } from './register-user.dto.js';
+import { ChosenPassword, PresentedPassword } from './register-user.dto.js';
 
 export class ChangePasswordDto {
   @ApiProperty({ minLength: 1, maxLength: 1024, description: "The account's password now" })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(1024)
-  @NoControlCharacters()
+  @PresentedPassword()
   currentPassword: string;
 
   @ApiProperty({
@@ -18,10 +13,6 @@ export class ChangePasswordDto {
     example: 'a new horse battery staple',
     description: `The new password, as at registration: at most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords`,
   })
-  @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
-  @NoControlCharacters()
-  @AcceptablePassword()
+  @ChosenPassword()
   newPassword: string;
 }

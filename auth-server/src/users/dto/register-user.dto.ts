@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
@@ -43,6 +44,25 @@ export const NO_FORMAT_CHARACTERS = /^[^\p{Cf}]*$/u;
  */
 export const NO_BIDI_CONTROLS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u;
 
+/** A password being chosen (registration's `password`, a change's `newPassword`): every rule a new one meets. */
+export function ChosenPassword(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    MinLength(PASSWORD_MIN_LENGTH),
+    MaxUtf8Bytes(PASSWORD_MAX_BYTES),
+    NoControlCharacters(),
+    AcceptablePassword(),
+  );
+}
+
+/**
+ * A password presented to be checked (a login's, a change's `currentPassword`): any account's, so only bounded
+ * (no account can have a control character, nor one longer than this).
+ */
+export function PresentedPassword(): PropertyDecorator {
+  return applyDecorators(IsString(), MinLength(1), MaxLength(1024), NoControlCharacters());
+}
+
 export class RegisterUserDto {
   @ApiProperty({
     format: 'email',
@@ -66,11 +86,7 @@ export class RegisterUserDto {
     example: 'correct horse battery staple',
     description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678")`,
   })
-  @IsString()
-  @MinLength(PASSWORD_MIN_LENGTH)
-  @MaxUtf8Bytes(PASSWORD_MAX_BYTES)
-  @NoControlCharacters()
-  @AcceptablePassword()
+  @ChosenPassword()
   password: string;
 
   @ApiPropertyOptional({
