@@ -11,7 +11,7 @@ import { StockService } from '../stock/stock.service.js';
 import type { CreateRewardDto } from './dto/create-reward.dto.js';
 import type { UpdateRewardDto } from './dto/update-reward.dto.js';
 import { RewardRepository } from './reward.repository.js';
-import { checkRewardCodes } from './reward.rules.js';
+import { checkRewardCodes, checkStockChange } from './reward.rules.js';
 import { RewardListing } from './reward-listing.js';
 import type { RewardResponseDto } from './dto/reward-response.dto.js';
 import { toRewardResponse } from './reward.mapper.js';
@@ -91,15 +91,7 @@ export class RewardsService {
     await this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
       const existing = await this.rewards.findInEvent(eventId, rewardId);
       if (!existing) throw rewardNotFound(eventId, rewardId);
-      const problems: string[] = [];
-      if (patch.stock !== undefined) {
-        if (existing.stock === undefined)
-          problems.push('stock: this reward is unlimited and stays so (add a limited reward instead)');
-        else if (patch.stock < existing.stock) {
-          problems.push(`stock may only be raised: it is ${existing.stock} (units granted stay granted)`);
-        }
-      }
-      if (problems.length > 0) throw new DomainError(400, EventErrorCode.INVALID_REWARD, problems);
+      checkStockChange(existing.stock, patch.stock);
       checkRewardCodes({
         type: existing.type,
         itemCode: patch.itemCode ?? existing.itemCode,
