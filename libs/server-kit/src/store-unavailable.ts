@@ -101,6 +101,5 @@ export function isStoreUnavailable(error: unknown, depth = 0): boolean {
   }
   // What the error was caused by, when a layer wrapped it (a few levels at most).
   if (depth < 3 && error.cause !== undefined && isStoreUnavailable(error.cause, depth + 1)) return true;
-  if (error.name === 'MongoServerError') return false;
   return error.name === 'MongooseError' && BUFFERING_TIMED_OUT.test(error.message);
 }
