@@ -1,4 +1,6 @@
 import { ApiError, claimRefusalOf, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
@@ -37,6 +39,53 @@ describe('@reward/sdk against the gateway', () => {
     expect(seen).toHaveLength(1);
     expect(client.tokens?.refreshToken).toBe(seen[0]?.refreshToken);
     expect(client.tokens?.refreshToken).not.toBe(start.refreshToken);
+  });
+
+  it('keeps the login when a refresh answer is lost: sent again with its Idempotency-Key, it gets the same new token', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    // In front of the gateway: the first refresh reaches the platform and is stored, but its answer is lost (504).
+    const keys: Array<string | undefined> = [];
+    const relay = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const headers = { ...request.headers };
+        for (const name of ['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']) delete headers[name];
+        void fetch(`${stack.gatewayUrl}${request.url ?? '/'}`, {
+          method: request.method ?? 'GET',
+          headers: headers as Record<string, string>,
+          ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
+        }).then(async (upstream) => {
+          const body = await upstream.text();
+          if (request.url === '/auth/refresh') keys.push(request.headers['idempotency-key'] as string | undefined);
+          const lost = request.url === '/auth/refresh' && keys.length === 1;
+          response.writeHead(lost ? 504 : upstream.status, { 'content-type': 'application/json' });
+          response.end(lost ? JSON.stringify({ statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' }) : body);
+        });
+      });
+    });
+    await new Promise<void>((listening) => relay.listen(0, '127.0.0.1', listening));
+    try {
+      const seen: TokenPairResponseDto[] = [];
+      const client = createRewardClient({
+        baseUrl: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+        token: 'not-a-valid-token',
+        refreshToken: start.refreshToken,
+        onTokens: (pair) => seen.push(pair),
+      });
+      expect((await client.users.getMe()).email).toBe(ADMIN.email);
+      expect(keys).toHaveLength(2);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(keys[1]).toBe(keys[0]);
+      expect(seen).toHaveLength(1);
+      // The login lives on: the token the retry got rotates again.
+      const next = await createRewardClient({ baseUrl: stack.gatewayUrl }).auth.refreshTokens({
+        requestBody: { refreshToken: seen[0]!.refreshToken },
+      });
+      expect(next.refreshToken).not.toBe(seen[0]!.refreshToken);
+    } finally {
+      await new Promise((closed) => relay.close(closed));
+    }
   });
 
   it('surfaces the 401 as an ApiError when there is no way to refresh', async () => {

@@ -91,6 +91,28 @@ class RefreshingHttpRequest extends FetchHttpRequest {
   }
 }
 
+/** How often a refresh whose answer was lost (a 502/503/504 or a network failure) is sent again with its key. */
+const REFRESH_ATTEMPTS = 4;
+
+/**
+ * One refresh under one `Idempotency-Key`: if its answer is lost (a 502, 503 or 504, or no answer at all), it is
+ * sent again with the same token and key, which the auth server answers with the same new refresh token rather
+ * than ending the login as a second use of the token (REFRESH_TOKEN_REUSED). A 4xx is final.
+ */
+async function refreshWithRetries(plain: RewardApiClient, refreshToken: string): Promise<TokenPairResponseDto> {
+  const idempotencyKey = globalThis.crypto.randomUUID();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await plain.auth.refreshTokens({ requestBody: { refreshToken }, idempotencyKey });
+    } catch (error) {
+      const lost = error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
+      if (!lost || attempt >= REFRESH_ATTEMPTS) throw error;
+      // 1, 2, then 4 s (the answers' Retry-After is 1 s or a few: the generated client does not expose it).
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 export function createRewardClient(options: RewardClientOptions): RewardClient {
   let tokens: Tokens | undefined = options.token ? { accessToken: options.token, refreshToken: options.refreshToken } : undefined;
   let refreshing: Promise<boolean> | undefined;
@@ -111,8 +133,7 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
     const refreshToken = tokens?.refreshToken;
     if (!refreshToken) return Promise.resolve(false);
     // Concurrent 401s share one refresh: refresh tokens are single use.
-    refreshing ??= plain.auth
-      .refreshTokens({ requestBody: { refreshToken } })
+    refreshing ??= refreshWithRetries(plain, refreshToken)
       .then(
         (pair) => (store(pair), true),
         () => false,

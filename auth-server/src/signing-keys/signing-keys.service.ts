@@ -1,4 +1,4 @@
-import { generateKeyPair } from 'node:crypto';
+import { createHmac, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
@@ -18,6 +18,7 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 export class SigningKeysService implements OnModuleInit, KeyResolver {
   private readonly logger = new Logger(SigningKeysService.name);
   private current: SigningKey | undefined;
+  private readonly secrets = new Map<string, Buffer>();
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -42,6 +43,19 @@ export class SigningKeysService implements OnModuleInit, KeyResolver {
   signingKey(): SigningKey {
     if (!this.current) throw new Error('signing key is not loaded yet');
     return this.current;
+  }
+
+  /**
+   * A secret for `purpose`, derived from the signing key (HMAC-SHA256 of its PKCS#8 bytes): every replica that
+   * signs with the same key derives the same secret, and nothing else needs configuring.
+   */
+  derivedSecret(purpose: string): Buffer {
+    const known = this.secrets.get(purpose);
+    if (known) return known;
+    const keyBytes = this.signingKey().privateKey.export({ type: 'pkcs8', format: 'der' });
+    const secret = createHmac('sha256', keyBytes).update(`reward-platform:${purpose}`, 'utf8').digest();
+    this.secrets.set(purpose, secret);
+    return secret;
   }
 
   publicJwks(): { keys: PublicJwk[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessPresentedToken, rotationOutcome } from './refresh-rotation.js';
+import { KEYED_REFRESH_RETRY_MS, assessPresentedToken, keyedRetryVerdict, rotationOutcome } from './refresh-rotation.js';
 import { generateRefreshTokenValue, hashRefreshToken, type RefreshToken } from './refresh-token.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
@@ -53,5 +53,25 @@ describe('refresh token values', () => {
     expect(hashRefreshToken(value)).toBe(hashRefreshToken(value));
     expect(hashRefreshToken(value)).not.toContain(value);
     expect(hashRefreshToken('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+});
+
+describe('keyedRetryVerdict', () => {
+  const successor = { id: 'c'.repeat(24), tokenHash: 'hash-of-keyed', createdAt: now };
+  const at = (ms: number) => new Date(now.getTime() + ms);
+
+  it('replays the successor this token and key made, while it is unused and within the window', () => {
+    expect(
+      keyedRetryVerdict(successor, { tokenHash: 'hash-of-keyed', successorRotated: false, now: at(KEYED_REFRESH_RETRY_MS) }),
+    ).toBe('replay');
+  });
+
+  it.each([
+    ['no successor', undefined, 'hash-of-keyed', false, 0],
+    ['a successor made by another key or none', successor, 'hash-of-other', false, 0],
+    ['a successor already used', successor, 'hash-of-keyed', true, 0],
+    ['a retry after the window', successor, 'hash-of-keyed', false, KEYED_REFRESH_RETRY_MS + 1],
+  ] as const)('treats %s as reuse', (_name, stored, tokenHash, successorRotated, later) => {
+    expect(keyedRetryVerdict(stored, { tokenHash, successorRotated, now: at(later) })).toBe('reuse');
   });
 });

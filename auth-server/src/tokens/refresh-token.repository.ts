@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types, trusted } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import type { SuccessorInsertOutcome } from './refresh-rotation.js';
+import type { StoredSuccessor, SuccessorInsertOutcome } from './refresh-rotation.js';
 import { toRefreshToken } from './refresh-token.mapper.js';
 import { RefreshTokenEntity, TokenFamilyRevocationEntity } from './refresh-token.schema.js';
 import type { NewRefreshToken, RefreshToken } from './refresh-token.js';
@@ -26,8 +26,8 @@ export class RefreshTokenRepository implements OnModuleInit {
   }
 
   /**
-   * Inserts a token. A duplicate key can only be the parent's one-successor index (the hash is 256
-   * random bits), i.e. the parent was already rotated.
+   * Inserts a token. A duplicate key is the parent's one-successor index, i.e. the parent was already rotated (or
+   * the hash index, for a keyed successor made before by the same token and key: its parent was rotated too).
    */
   async insert(token: NewRefreshToken): Promise<SuccessorInsertOutcome> {
     try {
@@ -51,6 +51,22 @@ export class RefreshTokenRepository implements OnModuleInit {
   async findByHash(tokenHash: string): Promise<RefreshToken | undefined> {
     const document = await this.tokens.findOne({ tokenHash }).lean<RefreshTokenEntity>().exec();
     return document ? toRefreshToken(document) : undefined;
+  }
+
+  /** The token that replaced `parentId`, if any (the one-successor index). */
+  async findSuccessor(parentId: string): Promise<StoredSuccessor | undefined> {
+    const document = await this.tokens
+      .findOne({ parentId }, { _id: 1, tokenHash: 1, createdAt: 1 })
+      .lean<Pick<RefreshTokenEntity, '_id' | 'tokenHash' | 'createdAt'>>()
+      .exec();
+    return document
+      ? { id: document._id.toHexString(), tokenHash: document.tokenHash, createdAt: document.createdAt }
+      : undefined;
+  }
+
+  /** Whether `id` was itself rotated (has a successor). */
+  async hasSuccessor(id: string): Promise<boolean> {
+    return (await this.tokens.exists({ parentId: id }).exec()) !== null;
   }
 
   async isFamilyRevoked(familyId: string): Promise<boolean> {

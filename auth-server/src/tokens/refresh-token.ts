@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** A stored refresh token: the token itself is never stored, only its SHA-256. */
 export interface RefreshToken {
@@ -24,4 +24,14 @@ export function generateRefreshTokenValue(): string {
 /** A plain SHA-256 suffices (no salt, no bcrypt): the input is 256 random bits, not a password. */
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/**
+ * The successor a refresh sent with an Idempotency-Key makes: the same for every request that presents this token
+ * under this key, so a retry of a refresh whose answer was lost is answered the token the first request stored
+ * (see keyedRetryVerdict). Keyed with the server's secret: nobody can work out a successor without the server.
+ * 32 bytes, base64url, like a random token.
+ */
+export function keyedSuccessorValue(secret: Buffer, presentedToken: string, idempotencyKey: string): string {
+  return createHmac('sha256', secret).update(`${presentedToken}\n${idempotencyKey}`, 'utf8').digest('base64url');
 }

@@ -1,6 +1,12 @@
-import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public } from '@reward/server-kit/auth.guards';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_SCHEMA,
+  INVALID_IDEMPOTENCY_KEY,
+  parseIdempotencyKey,
+} from '@reward/server-kit/idempotency-key';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { LoginThrottleInterceptor } from '../throttling/throttle.interceptor.js';
@@ -45,12 +51,25 @@ export class TokensController {
     description:
       'Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful ' +
       'refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), ' +
-      'at most one per quarter hour of a session.',
-    errors: { 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
+      'at most one per quarter hour of a session. Send an `Idempotency-Key` (a new one for each refresh, kept with ' +
+      'the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a ' +
+      'dropped connection), the same token with the same key within 5 minutes is answered the same new refresh ' +
+      'token (and a fresh access token) instead of REFRESH_TOKEN_REUSED, as long as that new refresh token has not ' +
+      'been used. Without a key, or with another one, a second use of a token ends the login as before.',
+    errors: { 400: [INVALID_IDEMPOTENCY_KEY], 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retry a refresh whose answer was lost: the same token and key within 5 minutes get the same new refresh token',
+    schema: { ...IDEMPOTENCY_KEY_SCHEMA },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })
-  refresh(@Body() body: RefreshTokenDto): Promise<TokenPairResponseDto> {
-    return this.tokens.refresh(body.refreshToken);
+  refresh(
+    @Body() body: RefreshTokenDto,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
+  ): Promise<TokenPairResponseDto> {
+    return this.tokens.refresh(body.refreshToken, parseIdempotencyKey(idempotencyKey));
   }
 
   @Post('logout')

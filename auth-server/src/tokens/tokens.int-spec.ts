@@ -141,6 +141,99 @@ describe('POST /auth/refresh', () => {
   });
 });
 
+describe('POST /auth/refresh with an Idempotency-Key (a retry of a refresh whose answer was lost)', () => {
+  const keyed = (refreshToken: string, key: string) =>
+    call(app, 'POST', '/auth/refresh', { body: { refreshToken }, headers: { 'idempotency-key': key } });
+  const liveFamily = async (userId: string) =>
+    (await db.collection('refresh_token_family_revocations').countDocuments({ userId })) === 0;
+
+  it('answers the same new refresh token again, which then works; the login lives on', async () => {
+    const user = await signedInUser(app);
+    const first = await keyed(user.refreshToken, 'refresh-1');
+    expect(first.status).toBe(200);
+    // The answer was lost: the client sends the same token with the same key.
+    const retry = await keyed(user.refreshToken, 'refresh-1');
+    expect(retry.status).toBe(200);
+    expect(retry.body.refreshToken).toBe(first.body.refreshToken);
+    expect(retry.body.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await call(app, 'GET', '/users/me', { token: retry.body.accessToken as string })).status).toBe(200);
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id, parentId: { $exists: true } })).toBe(1);
+    expect(await liveFamily(user.id)).toBe(true);
+    // The new token rotates as any other, with or without a key.
+    expect((await refresh(retry.body.refreshToken)).status).toBe(200);
+  });
+
+  it('lets 20 parallel sends of one token under one key all succeed with one new token', async () => {
+    const user = await signedInUser(app);
+    const replies = await Promise.all(Array.from({ length: 20 }, () => keyed(user.refreshToken, 'same-key')));
+    expect(replies.map((reply) => reply.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(new Set(replies.map((reply) => reply.body.refreshToken)).size).toBe(1);
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id, parentId: { $exists: true } })).toBe(1);
+    expect(await liveFamily(user.id)).toBe(true);
+    expect((await refresh(replies[0]!.body.refreshToken as string)).status).toBe(200);
+  });
+
+  it.each([
+    ['another key', 'refresh-a', 'refresh-b'],
+    ['no key', 'refresh-a', undefined],
+  ] as const)('treats the token sent again with %s as reuse: the login ends', async (_name, firstKey, secondKey) => {
+    const user = await signedInUser(app);
+    const first = await keyed(user.refreshToken, firstKey);
+    expect(first.status).toBe(200);
+    const again = secondKey === undefined ? await refresh(user.refreshToken) : await keyed(user.refreshToken, secondKey);
+    expect(again.status).toBe(401);
+    expect(again.body.code).toBe('REFRESH_TOKEN_REUSED');
+    expect((await refresh(first.body.refreshToken as string)).body.code).toBe('INVALID_REFRESH_TOKEN');
+  });
+
+  it('treats a keyed retry as reuse once the new token was used, or after the retry window', async () => {
+    const used = await signedInUser(app);
+    const first = await keyed(used.refreshToken, 'k');
+    expect((await refresh(first.body.refreshToken as string)).status).toBe(200);
+    const late = await keyed(used.refreshToken, 'k');
+    expect(late.status).toBe(401);
+    expect(late.body.code).toBe('REFRESH_TOKEN_REUSED');
+    expect(await liveFamily(used.id)).toBe(false);
+
+    const slow = await signedInUser(app);
+    expect((await keyed(slow.refreshToken, 'k')).status).toBe(200);
+    await db
+      .collection('refresh_tokens')
+      .updateOne(
+        { userId: slow.id, parentId: { $exists: true } },
+        { $set: { createdAt: new Date(Date.now() - 5 * 60_000 - 1000) } },
+      );
+    const afterWindow = await keyed(slow.refreshToken, 'k');
+    expect(afterWindow.status).toBe(401);
+    expect(afterWindow.body.code).toBe('REFRESH_TOKEN_REUSED');
+  });
+
+  it('makes a different new token for each token and key, none the token itself', async () => {
+    const a = await signedInUser(app);
+    const b = await signedInUser(app);
+    const [ak, bk] = await Promise.all([keyed(a.refreshToken, 'k'), keyed(b.refreshToken, 'k')]);
+    expect(ak.body.refreshToken).not.toBe(bk.body.refreshToken);
+    const ak2 = await keyed(ak.body.refreshToken as string, 'k');
+    expect(ak2.status).toBe(200);
+    expect(ak2.body.refreshToken).not.toBe(ak.body.refreshToken);
+    // Only hashes are stored, keyed tokens included.
+    const stored = await db.collection('refresh_tokens').find({ userId: a.id }).toArray();
+    expect(JSON.stringify(stored)).not.toContain(ak2.body.refreshToken as string);
+  });
+
+  it.each([
+    ['an empty key', ''],
+    ['a key with a space', 'has space'],
+    ['a key of 256 characters', 'k'.repeat(256)],
+  ])('refuses %s with 400 INVALID_IDEMPOTENCY_KEY, rotating nothing', async (_name, key) => {
+    const user = await signedInUser(app);
+    const reply = await keyed(user.refreshToken, key);
+    expect(reply.status).toBe(400);
+    expect(reply.body.code).toBe('INVALID_IDEMPOTENCY_KEY');
+    expect((await refresh(user.refreshToken)).status).toBe(200);
+  });
+});
+
 describe('a refresh is a sign-in', () => {
   const logins = (userId: string) =>
     db.collection('outbox').countDocuments({ kind: 'ACTIVITY', 'payload.userId': userId, 'payload.type': 'LOGIN' });

@@ -5,11 +5,12 @@ import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { UsersService } from '../users/users.service.js';
+import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { AccessTokenIssuer } from './access-token.issuer.js';
 import type { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
-import { assessPresentedToken, rotationOutcome } from './refresh-rotation.js';
+import { assessPresentedToken, keyedRetryVerdict, rotationOutcome } from './refresh-rotation.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
-import { generateRefreshTokenValue, hashRefreshToken } from './refresh-token.js';
+import { generateRefreshTokenValue, hashRefreshToken, keyedSuccessorValue } from './refresh-token.js';
 import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-errors.js';
 
 export type TokenPair = TokenPairResponseDto;
@@ -37,6 +38,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     private readonly refreshTokens: RefreshTokenRepository,
     private readonly accessTokens: AccessTokenIssuer,
     private readonly outbox: OutboxService,
+    private readonly signingKeys: SigningKeysService,
   ) {}
 
   onModuleInit(): void {
@@ -86,8 +88,13 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
   /**
    * Rotation: the successor is inserted under the unique "one successor per token" index; losing that
    * insert means the presented token was already used, so the whole login (family) is revoked.
+   *
+   * With an `idempotencyKey` the successor is not random but made from the presented token and the key
+   * (keyedSuccessorValue): a retry whose first answer was lost (the rotation stored, the answer a 503, a 504 or a
+   * dropped connection) makes the same successor, loses the insert to it, and is answered that token again
+   * instead of ending the login (keyedRetryVerdict: within KEYED_REFRESH_RETRY_MS, while the new token is unused).
    */
-  async refresh(presentedToken: string): Promise<TokenPair> {
+  async refresh(presentedToken: string, idempotencyKey?: string): Promise<TokenPair> {
     const now = new Date();
     const presented = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
     const familyRevoked = presented ? await this.refreshTokens.isFamilyRevoked(presented.familyId) : false;
@@ -101,11 +108,15 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     // "Log out everywhere" bumped the epoch after this login began.
     if (token.sessionEpoch < user.sessionEpoch) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
 
-    const value = generateRefreshTokenValue();
+    const value =
+      idempotencyKey === undefined
+        ? generateRefreshTokenValue()
+        : keyedSuccessorValue(this.signingKeys.derivedSecret('refresh-token-retry'), presentedToken, idempotencyKey);
+    const tokenHash = hashRefreshToken(value);
     const outcome = rotationOutcome(
       await this.refreshTokens.insert({
         id: this.refreshTokens.newId(),
-        tokenHash: hashRefreshToken(value),
+        tokenHash,
         userId: token.userId,
         familyId: token.familyId,
         parentId: token.id,
@@ -115,6 +126,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       }),
     );
     if (!outcome.rotated) {
+      if (idempotencyKey !== undefined && (await this.isKeyedRetry(token.id, tokenHash, now))) return this.pair(user, value, now);
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
@@ -123,7 +135,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     // per quarter hour of a session (the presented token's own quarter hour has its LOGIN already: the login's or
     // an earlier refresh's), so a client refreshing in a loop records nothing more; and best effort: the
     // rotation is made, so a 503 now would send the client back with a spent token (REFRESH_TOKEN_REUSED, the
-    // whole session revoked). A lost one costs at most that quarter hour's login.
+    // whole session revoked, unless it sent an Idempotency-Key). A lost one costs at most that quarter hour's login.
     if (quarterHourOf(token.createdAt) !== quarterHourOf(now)) {
       await this.outbox.enqueueLogin(token.userId, now).catch((error: unknown) => {
         this.logger.warn({ err: error, userId: token.userId }, 'the LOGIN of a refresh was not recorded');
@@ -132,6 +144,14 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     // The winner answers 200 even if a concurrent loser revokes the family a moment later: its new refresh
     // token is then dead at its next use, and its access token lives no longer than any other.
     return this.pair(user, value, now);
+  }
+
+  /** Whether the presented token's successor is the one this request's token and key make, and may be answered again. */
+  private async isKeyedRetry(presentedId: string, tokenHash: string, now: Date): Promise<boolean> {
+    const successor = await this.refreshTokens.findSuccessor(presentedId);
+    if (!successor || successor.tokenHash !== tokenHash) return false;
+    const successorRotated = await this.refreshTokens.hasSuccessor(successor.id);
+    return keyedRetryVerdict(successor, { tokenHash, successorRotated, now }) === 'replay';
   }
 
   /** Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. */

@@ -5,6 +5,7 @@ import { ApiHeader, ApiOkResponse, ApiProduces, ApiCreatedResponse, ApiTags } fr
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { requireEmptyBody } from '@reward/server-kit/empty-body';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { IDEMPOTENCY_KEY_SCHEMA } from '@reward/server-kit/idempotency-key';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
@@ -16,7 +17,6 @@ import { EventErrorCode } from '../events/event.errors.js';
 import {
   IDEMPOTENCY_KEY_HEADER,
   IdempotencyErrorCode,
-  MAX_IDEMPOTENCY_KEY_LENGTH,
   isIdempotencyInProgress,
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
@@ -118,7 +118,7 @@ export class EventClaimsController {
     name: 'Idempotency-Key',
     required: false,
     description: 'Repeat a request safely: the same key from the same user returns the first answer (kept 24 h at least)',
-    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH, pattern: '^[\\x21-\\x7e]+$' },
+    schema: { ...IDEMPOTENCY_KEY_SCHEMA },
   })
   @ApiCreatedResponse({ type: ClaimResponseDto, description: 'GRANTED or PENDING' })
   claim(

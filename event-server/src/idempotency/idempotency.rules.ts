@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '@reward/server-kit/errors';
+import { INVALID_IDEMPOTENCY_KEY } from '@reward/server-kit/idempotency-key';
 
 export const IdempotencyErrorCode = {
-  INVALID_IDEMPOTENCY_KEY: 'INVALID_IDEMPOTENCY_KEY',
+  INVALID_IDEMPOTENCY_KEY,
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
 } as const;
 
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export { IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, parseIdempotencyKey } from '@reward/server-kit/idempotency-key';
 
 /** 409: the first request with this key has not recorded its outcome yet (the client retries, Retry-After). */
 export function idempotencyInProgress(): DomainError {
@@ -22,7 +23,6 @@ export function idempotencyInProgress(): DomainError {
 export function isIdempotencyInProgress(error: unknown): boolean {
   return error instanceof DomainError && error.code === IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS;
 }
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Kept at least 24 h; deleted once older than this. */
 export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;
 /**
@@ -33,25 +33,6 @@ export const IDEMPOTENCY_RETENTION_MS = 48 * 60 * 60 * 1000;
 export const IDEMPOTENCY_SWEEP_EVERY_MS = 10 * 60 * 1000;
 /** An IN_PROGRESS key older than this belongs to a request whose process died. */
 export const IDEMPOTENCY_STALE_MS = 60 * 1000;
-
-const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
-
-/** The header's value as a key, undefined when absent; anything else than 1..255 visible ASCII is a 400. */
-export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const value = Array.isArray(header) ? undefined : header;
-  const problem =
-    // Node joins a repeated header into one value with ", " (a space is never part of a key).
-    value === undefined || value.includes(', ')
-      ? 'Idempotency-Key must be given once (one header, one key)'
-      : value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH
-        ? `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`
-        : !VISIBLE_ASCII.test(value)
-          ? 'Idempotency-Key must contain only visible ASCII characters'
-          : undefined;
-  if (problem) throw new DomainError(400, IdempotencyErrorCode.INVALID_IDEMPOTENCY_KEY, problem);
-  return value;
-}
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);

@@ -33,8 +33,8 @@ describe('carriesHonouredKey', () => {
     expect(carriesHonouredKey(table, { method: 'POST', path: '/nowhere', headers: keyed })).toBe(false);
   });
 
-  it('the policy table marks only the claim route: the only one whose server records Idempotency-Keys', () => {
+  it('the policy table marks the claim route and the refresh: the only ones whose servers honour Idempotency-Keys', () => {
     const marked = ROUTE_POLICIES.filter((policy) => policy.idempotencyKey).map((policy) => `${policy.method} ${policy.path}`);
-    expect(marked).toEqual(['POST /events/:id/claims']);
+    expect(marked).toEqual(['POST /auth/refresh', 'POST /events/:id/claims']);
   });
 });

@@ -18,9 +18,10 @@ export interface RoutePolicy {
   upstream: RouteOwner;
   /**
    * The upstream honours an `Idempotency-Key` on this route: the same key from the same caller is one
-   * request, however often it is sent (a second send is answered with the first's recorded outcome, or
-   * 409 IDEMPOTENCY_IN_PROGRESS while it has none). So a request carrying one may be sent to another
-   * replica when the first dropped the connection without answering (see ReplicaPool).
+   * request, however often it is sent (a claim's second send is answered with the first's recorded outcome,
+   * or 409 IDEMPOTENCY_IN_PROGRESS while it has none; a refresh's with the same new refresh token). So a
+   * request carrying one may be sent to another replica when the first dropped the connection without
+   * answering (see ReplicaPool).
    */
   idempotencyKey?: true;
 }
@@ -50,7 +51,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   // --- auth server ---------------------------------------------------------------------------------
   { method: 'POST', path: '/auth/register', access: 'public', upstream: 'auth' },
   { method: 'POST', path: '/auth/login', access: 'public', upstream: 'auth' },
-  { method: 'POST', path: '/auth/refresh', access: 'public', upstream: 'auth' },
+  { method: 'POST', path: '/auth/refresh', access: 'public', upstream: 'auth', idempotencyKey: true },
   { method: 'POST', path: '/auth/logout', access: ANY_USER, upstream: 'auth' },
   { method: 'GET', path: '/users/me', access: ANY_USER, upstream: 'auth' },
   { method: 'POST', path: '/users/me/password', access: ANY_USER, upstream: 'auth' },

@@ -95,20 +95,32 @@ export class AuthService {
   }
   /**
    * Exchange a refresh token for a new pair (the old refresh token stops working)
-   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), at most one per quarter hour of a session.
+   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), at most one per quarter hour of a session. Send an `Idempotency-Key` (a new one for each refresh, kept with the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a dropped connection), the same token with the same key within 5 minutes is answered the same new refresh token (and a fresh access token) instead of REFRESH_TOKEN_REUSED, as long as that new refresh token has not been used. Without a key, or with another one, a second use of a token ends the login as before.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
    * @throws ApiError
    */
-  public refreshTokens({ requestBody }: { requestBody: RefreshTokenDto }): CancelablePromise<TokenPairResponseDto> {
+  public refreshTokens({
+    requestBody,
+    idempotencyKey,
+  }: {
+    requestBody: RefreshTokenDto;
+    /**
+     * Retry a refresh whose answer was lost: the same token and key within 5 minutes get the same new refresh token
+     */
+    idempotencyKey?: string;
+  }): CancelablePromise<TokenPairResponseDto> {
     return this.httpRequest.request({
       method: 'POST',
       url: '/auth/refresh',
+      headers: {
+        'Idempotency-Key': idempotencyKey,
+      },
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_IDEMPOTENCY_KEY, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: INVALID_REFRESH_TOKEN, REFRESH_TOKEN_REUSED`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
