@@ -41,10 +41,14 @@ describe('@reward/sdk against the gateway', () => {
     expect(client.tokens?.refreshToken).not.toBe(start.refreshToken);
   });
 
-  it('keeps the login when a refresh answer is lost: sent again with its Idempotency-Key, it gets the same new token', async () => {
-    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
-    // In front of the gateway: the first refresh reaches the platform and is stored, but its answer is lost (504).
-    const keys: Array<string | undefined> = [];
+  /**
+   * A relay in front of the gateway whose refreshes reach the platform (and are stored) but whose answers are lost
+   * (504) while `lose(n)` says so for the n-th refresh (1-based); it notes each refresh's Idempotency-Key.
+   */
+  async function lossyRelay(
+    lose: (refreshes: number) => boolean,
+  ): Promise<{ url: string; keys: string[]; close: () => Promise<void> }> {
+    const keys: string[] = [];
     const relay = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -57,26 +61,37 @@ describe('@reward/sdk against the gateway', () => {
           ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
         }).then(async (upstream) => {
           const body = await upstream.text();
-          if (request.url === '/auth/refresh') keys.push(request.headers['idempotency-key'] as string | undefined);
-          const lost = request.url === '/auth/refresh' && keys.length === 1;
+          const refresh = request.url === '/auth/refresh';
+          if (refresh) keys.push(String(request.headers['idempotency-key']));
+          const lost = refresh && lose(keys.length);
           response.writeHead(lost ? 504 : upstream.status, { 'content-type': 'application/json' });
           response.end(lost ? JSON.stringify({ statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' }) : body);
         });
       });
     });
     await new Promise<void>((listening) => relay.listen(0, '127.0.0.1', listening));
+    return {
+      url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+      keys,
+      close: () => new Promise((closed) => relay.close(() => closed())),
+    };
+  }
+
+  it('keeps the login when a refresh answer is lost: sent again with its Idempotency-Key, it gets the same new token', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    const relay = await lossyRelay((refreshes) => refreshes === 1);
     try {
       const seen: TokenPairResponseDto[] = [];
       const client = createRewardClient({
-        baseUrl: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+        baseUrl: relay.url,
         token: 'not-a-valid-token',
         refreshToken: start.refreshToken,
         onTokens: (pair) => seen.push(pair),
       });
       expect((await client.users.getMe()).email).toBe(ADMIN.email);
-      expect(keys).toHaveLength(2);
-      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
-      expect(keys[1]).toBe(keys[0]);
+      expect(relay.keys).toHaveLength(2);
+      expect(relay.keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(relay.keys[1]).toBe(relay.keys[0]);
       expect(seen).toHaveLength(1);
       // The login lives on: the token the retry got rotates again.
       const next = await createRewardClient({ baseUrl: stack.gatewayUrl }).auth.refreshTokens({
@@ -84,7 +99,28 @@ describe('@reward/sdk against the gateway', () => {
       });
       expect(next.refreshToken).not.toBe(seen[0]!.refreshToken);
     } finally {
-      await new Promise((closed) => relay.close(closed));
+      await relay.close();
+    }
+  });
+
+  it('keeps the key of a refresh that never got an answer: the next refresh of that token is its retry, not a reuse', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    let losing = true;
+    const relay = await lossyRelay(() => losing);
+    try {
+      const client = createRewardClient({ baseUrl: relay.url, token: 'not-a-valid-token', refreshToken: start.refreshToken });
+      // Every attempt's answer is lost: the call fails (401, its refresh failed) after the SDK's retries.
+      await expect(client.users.getMe()).rejects.toMatchObject({ status: 401 });
+      const attempts = relay.keys.length;
+      expect(attempts).toBeGreaterThan(1);
+      losing = false;
+      expect((await client.users.getMe()).email).toBe(ADMIN.email);
+      expect(new Set(relay.keys).size).toBe(1);
+      expect(relay.keys.length).toBe(attempts + 1);
+      expect(client.tokens?.refreshToken).not.toBe(start.refreshToken);
+      expect((await client.users.getMe()).email).toBe(ADMIN.email);
+    } finally {
+      await relay.close();
     }
   });
 

@@ -99,14 +99,19 @@ const REFRESH_ATTEMPTS = 4;
  * sent again with the same token and key, which the auth server answers with the same new refresh token rather
  * than ending the login as a second use of the token (REFRESH_TOKEN_REUSED). A 4xx is final.
  */
-async function refreshWithRetries(plain: RewardApiClient, refreshToken: string): Promise<TokenPairResponseDto> {
-  const idempotencyKey = globalThis.crypto.randomUUID();
+const isLostAnswer = (error: unknown): boolean =>
+  error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
+
+async function refreshWithRetries(
+  plain: RewardApiClient,
+  refreshToken: string,
+  idempotencyKey: string,
+): Promise<TokenPairResponseDto> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await plain.auth.refreshTokens({ requestBody: { refreshToken }, idempotencyKey });
     } catch (error) {
-      const lost = error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
-      if (!lost || attempt >= REFRESH_ATTEMPTS) throw error;
+      if (!isLostAnswer(error) || attempt >= REFRESH_ATTEMPTS) throw error;
       // 1, 2, then 4 s (the answers' Retry-After is 1 s or a few: the generated client does not expose it).
       await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
     }
@@ -116,6 +121,9 @@ async function refreshWithRetries(plain: RewardApiClient, refreshToken: string):
 export function createRewardClient(options: RewardClientOptions): RewardClient {
   let tokens: Tokens | undefined = options.token ? { accessToken: options.token, refreshToken: options.refreshToken } : undefined;
   let refreshing: Promise<boolean> | undefined;
+  // The key of a refresh whose answer never came, kept with its token until one does (a later refresh of the same
+  // token must be a retry of it, not a second use: REFRESH_TOKEN_REUSED).
+  let unanswered: { refreshToken: string; idempotencyKey: string } | undefined;
   const config: Partial<OpenAPIConfig> = {
     BASE: options.baseUrl.replace(/\/+$/, ''),
     // Resolved per request, so a refreshed token is used from then on.
@@ -133,10 +141,15 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
     const refreshToken = tokens?.refreshToken;
     if (!refreshToken) return Promise.resolve(false);
     // Concurrent 401s share one refresh: refresh tokens are single use.
-    refreshing ??= refreshWithRetries(plain, refreshToken)
+    if (unanswered?.refreshToken !== refreshToken) unanswered = { refreshToken, idempotencyKey: globalThis.crypto.randomUUID() };
+    const pending = unanswered;
+    refreshing ??= refreshWithRetries(plain, refreshToken, pending.idempotencyKey)
       .then(
-        (pair) => (store(pair), true),
-        () => false,
+        (pair) => ((unanswered = undefined), store(pair), true),
+        (error: unknown) => {
+          if (!isLostAnswer(error) && unanswered === pending) unanswered = undefined;
+          return false;
+        },
       )
       .finally(() => (refreshing = undefined));
     return refreshing;
