@@ -1,11 +1,11 @@
-import { createHmac, generateKeyPair } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import type { KeyResolver } from '@reward/server-kit/access-token';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
-import { SigningKeyRepository } from './signing-key.repository.js';
+import { REFRESH_RETRY_SECRET_ID, SigningKeyRepository } from './signing-key.repository.js';
 import { type PublicJwk, type SigningKey, signingKeyFromPem } from './signing-key.js';
 
 const generateRsaKeyPair = promisify(generateKeyPair);
@@ -18,7 +18,7 @@ const generateRsaKeyPair = promisify(generateKeyPair);
 export class SigningKeysService implements OnModuleInit, KeyResolver {
   private readonly logger = new Logger(SigningKeysService.name);
   private current: SigningKey | undefined;
-  private readonly secrets = new Map<string, Buffer>();
+  private retrySecret: Buffer | undefined;
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -28,6 +28,10 @@ export class SigningKeysService implements OnModuleInit, KeyResolver {
   async onModuleInit(): Promise<void> {
     this.current = await signingKeyFromPem(this.config.jwt.privateKeyPem ?? (await this.storedOrGeneratedPem()));
     this.logger.log(`signing access tokens with kid ${this.current.kid}`);
+    // Not derived from the signing key: a rotation of JWT_PRIVATE_KEY (replicas with the old and the new key side
+    // by side) must not make a retry's successor differ from its first request's, which would read as theft.
+    const secret = await this.repository.storedOrInsertSecret(REFRESH_RETRY_SECRET_ID, randomBytes(32).toString('base64url'));
+    this.retrySecret = Buffer.from(secret, 'base64url');
   }
 
   private async storedOrGeneratedPem(): Promise<string> {
@@ -45,17 +49,10 @@ export class SigningKeysService implements OnModuleInit, KeyResolver {
     return this.current;
   }
 
-  /**
-   * A secret for `purpose`, derived from the signing key (HMAC-SHA256 of its PKCS#8 bytes): every replica that
-   * signs with the same key derives the same secret, and nothing else needs configuring.
-   */
-  derivedSecret(purpose: string): Buffer {
-    const known = this.secrets.get(purpose);
-    if (known) return known;
-    const keyBytes = this.signingKey().privateKey.export({ type: 'pkcs8', format: 'der' });
-    const secret = createHmac('sha256', keyBytes).update(`reward-platform:${purpose}`, 'utf8').digest();
-    this.secrets.set(purpose, secret);
-    return secret;
+  /** The secret keyed refresh successors are made with (see keyedSuccessorValue): the same on every replica, always. */
+  refreshRetrySecret(): Buffer {
+    if (!this.retrySecret) throw new Error('refresh retry secret is not loaded yet');
+    return this.retrySecret;
   }
 
   publicJwks(): { keys: PublicJwk[] } {

@@ -111,7 +111,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     const value =
       idempotencyKey === undefined
         ? generateRefreshTokenValue()
-        : keyedSuccessorValue(this.signingKeys.derivedSecret('refresh-token-retry'), presentedToken, idempotencyKey);
+        : keyedSuccessorValue(this.signingKeys.refreshRetrySecret(), presentedToken, idempotencyKey);
     const tokenHash = hashRefreshToken(value);
     const outcome = rotationOutcome(
       await this.refreshTokens.insert({
@@ -126,7 +126,10 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       }),
     );
     if (!outcome.rotated) {
-      if (idempotencyKey !== undefined && (await this.isKeyedRetry(token.id, tokenHash, now))) return this.pair(user, value, now);
+      // A replay's access token is the first answer's again (issued at the rotation, not now): replays never
+      // outlive the answer they stand for, so a thief holding the old token and its key gains no time by them.
+      const replayOf = idempotencyKey === undefined ? undefined : await this.keyedRetryOf(token.id, tokenHash, now);
+      if (replayOf) return this.pair(user, value, replayOf);
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
@@ -146,12 +149,12 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     return this.pair(user, value, now);
   }
 
-  /** Whether the presented token's successor is the one this request's token and key make, and may be answered again. */
-  private async isKeyedRetry(presentedId: string, tokenHash: string, now: Date): Promise<boolean> {
+  /** When the successor this request's token and key make was stored, if it may be answered again (else undefined). */
+  private async keyedRetryOf(presentedId: string, tokenHash: string, now: Date): Promise<Date | undefined> {
     const successor = await this.refreshTokens.findSuccessor(presentedId);
-    if (!successor || successor.tokenHash !== tokenHash) return false;
+    if (!successor || successor.tokenHash !== tokenHash) return undefined;
     const successorRotated = await this.refreshTokens.hasSuccessor(successor.id);
-    return keyedRetryVerdict(successor, { tokenHash, successorRotated, now }) === 'replay';
+    return keyedRetryVerdict(successor, { tokenHash, successorRotated, now }) === 'replay' ? successor.createdAt : undefined;
   }
 
   /** Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. */
