@@ -186,6 +186,20 @@ describe('POST /auth/refresh with an Idempotency-Key (a retry of a refresh whose
     expect((await refresh(first.body.refreshToken as string)).body.code).toBe('INVALID_REFRESH_TOKEN');
   });
 
+  it("answers a replay with the first answer's access token lifetime: replays never extend a session", async () => {
+    const user = await signedInUser(app);
+    const first = await keyed(user.refreshToken, 'k');
+    // The rotation was stored four minutes ago (as if): the replay's access token expires when the first one's does.
+    await db
+      .collection('refresh_tokens')
+      .updateOne({ userId: user.id, parentId: { $exists: true } }, { $set: { createdAt: new Date(Date.now() - 4 * 60_000) } });
+    const replay = await keyed(user.refreshToken, 'k');
+    expect(replay.status).toBe(200);
+    const expiry = (token: unknown) => decode(token as string, 1).exp as number;
+    expect(expiry(replay.body.accessToken)).toBeLessThanOrEqual(expiry(first.body.accessToken) - 4 * 60 + 1);
+    expect((await call(app, 'GET', '/users/me', { token: replay.body.accessToken as string })).status).toBe(200);
+  });
+
   it('treats a keyed retry as reuse once the new token was used, or after the retry window', async () => {
     const used = await signedInUser(app);
     const first = await keyed(used.refreshToken, 'k');
@@ -295,6 +309,27 @@ describe('expired refresh tokens are deleted', () => {
     expect((await refresh(revoked.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');
     expect((await refresh(expired.refreshToken)).body.code).toBe('INVALID_REFRESH_TOKEN');
     expect((await refresh(live.refreshToken)).status).toBe(200);
+  });
+
+  it("keeps an expired successor while its parent lives (a lifetime lowered since): the stolen parent's reuse is still found", async () => {
+    const user = await signedInUser(app);
+    const owner = await refresh(user.refreshToken);
+    expect(owner.status).toBe(200);
+    // The successor was issued under a lower lifetime than its parent's and has expired; the parent has not.
+    await db
+      .collection('refresh_tokens')
+      .updateOne({ userId: user.id, parentId: { $exists: true } }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await app.get(TokensService).deleteExpired();
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id })).toBe(2);
+    const thief = await refresh(user.refreshToken);
+    expect(thief.status).toBe(401);
+    expect(thief.body.code).toBe('REFRESH_TOKEN_REUSED');
+
+    // Once the parent has expired too, both go.
+    await db.collection('refresh_tokens').updateMany({ userId: user.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await app.get(TokensService).deleteExpired();
+    await app.get(TokensService).deleteExpired();
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id })).toBe(0);
   });
 });
 
