@@ -14,8 +14,21 @@ export type AccessDecision =
   | { allowed: true; policy: RoutePolicy; user: AuthenticatedUser | undefined }
   | { allowed: false; status: number; body: ErrorBody; headers: Record<string, string> };
 
-function refused(status: number, code: string, message: string, headers: Record<string, string> = {}): AccessDecision {
-  return { allowed: false, status, body: errorBody(status, code, message), headers };
+function refused(
+  status: number,
+  code: string,
+  message: string,
+  { headers = {}, retryAfterSeconds }: { headers?: Record<string, string>; retryAfterSeconds?: number } = {},
+): AccessDecision {
+  // A wait is said twice, as every server says it: the header, and `retryAfterSeconds` in the body (a client
+  // whose HTTP library hides the headers still learns it).
+  if (retryAfterSeconds === undefined) return { allowed: false, status, body: errorBody(status, code, message), headers };
+  return {
+    allowed: false,
+    status,
+    body: errorBody(status, code, message, { retryAfterSeconds }),
+    headers: { ...headers, 'retry-after': String(retryAfterSeconds) },
+  };
 }
 
 function shown(url: string): string {
@@ -46,7 +59,7 @@ export function decideRoute(table: RouteTable, method: string, url: string): Acc
   }
   if (resolution.kind === 'method-not-allowed') {
     return refused(405, CommonErrorCode.METHOD_NOT_ALLOWED, `${method} is not allowed on ${shown(url)}`, {
-      allow: resolution.allowed.join(', '),
+      headers: { allow: resolution.allowed.join(', ') },
     });
   }
   return { allowed: true, policy: resolution.policy, user: undefined };
@@ -57,7 +70,7 @@ function judged(route: Extract<AccessDecision, { allowed: true }>, authenticatio
   if (!authentication.user) {
     // Without the auth server's keys a token cannot be judged either way: unavailable, not unauthorized.
     if (authentication.keysUnavailable)
-      return refused(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, authentication.reason, { 'retry-after': '5' });
+      return refused(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, authentication.reason, { retryAfterSeconds: 5 });
     return refused(401, CommonErrorCode.UNAUTHORIZED, authentication.reason);
   }
   const required = route.policy.access;

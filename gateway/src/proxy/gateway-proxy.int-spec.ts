@@ -553,11 +553,13 @@ describe('upstream failures', () => {
       expect(publicRoute.ms).toBeLessThan(2_000);
       // Nothing was recorded: come back after the replica cooldown (UPSTREAM_REPLICA_COOLDOWN_MS, 5 s by default).
       expect(publicRoute.headers['retry-after']).toBe('5');
+      expect(publicRoute.json()).toMatchObject({ retryAfterSeconds: 5 });
 
       const protectedRoute = await rawRequest(down.url, 'GET', '/users/me', { headers: bearer(['USER']) });
       expectErrorBody(protectedRoute, 503, 'UPSTREAM_UNAVAILABLE');
       expect(protectedRoute.ms).toBeLessThan(2_000);
       expect(protectedRoute.headers['retry-after']).toBe('5');
+      expect(protectedRoute.json()).toMatchObject({ retryAfterSeconds: 5 });
     } finally {
       await down.app.close();
     }

@@ -12,7 +12,12 @@ describe('upstreamFailure', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'GW_NO_REPLICA']) {
       const { status, body, headers } = upstreamFailure(failure(code), 'auth', 10_000, 5_000);
       expect(status, code).toBe(503);
-      expect(body).toMatchObject({ statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'auth server is unavailable' });
+      expect(body).toMatchObject({
+        statusCode: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'auth server is unavailable',
+        retryAfterSeconds: 5,
+      });
       expect(headers, code).toEqual({ 'retry-after': '5' });
     }
   });

@@ -53,10 +53,11 @@ export function upstreamFailure(
 ): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const codes = codesOf(error);
   if (codes.some((code) => UNREACHABLE_CODES.has(code))) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(cooldownMs / 1000));
     return {
       status: 503,
-      body: errorBody(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, `${upstream} server is unavailable`),
-      headers: { 'retry-after': String(Math.max(1, Math.ceil(cooldownMs / 1000))) },
+      body: errorBody(503, CommonErrorCode.UPSTREAM_UNAVAILABLE, `${upstream} server is unavailable`, { retryAfterSeconds }),
+      headers: { 'retry-after': String(retryAfterSeconds) },
     };
   }
   if (codes.some((code) => TIMEOUT_CODES.has(code))) {

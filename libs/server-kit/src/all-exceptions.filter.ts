@@ -30,9 +30,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (mapped.storeUnavailable) this.noteStoreUnavailable(exception as Error);
     if (reply.sent) return;
-    // "Come back later" answers (429, 503) that say when carry it as Retry-After too, whoever threw them.
-    const retryAfter = (mapped.body as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-    if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(retryAfter));
+    // "Come back later" answers (429, 503) say when twice, whoever threw them: `retryAfterSeconds` in the body as
+    // Retry-After too, and a Retry-After a handler set (the claim route's) in the body too, for clients whose HTTP
+    // library shows only the body.
+    const body = mapped.body as { retryAfterSeconds?: unknown };
+    if (typeof body.retryAfterSeconds === 'number') {
+      if (!reply.hasHeader('retry-after')) void reply.header('retry-after', String(body.retryAfterSeconds));
+    } else if (mapped.status === 429 || mapped.status === 503) {
+      const seconds = Number(reply.getHeader('retry-after'));
+      if (Number.isInteger(seconds) && seconds >= 0) body.retryAfterSeconds = seconds;
+    }
     void reply.status(mapped.status).send(mapped.body);
   }
 

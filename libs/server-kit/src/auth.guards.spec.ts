@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
-import type { KeyResolver } from './access-token.js';
+import { type KeyResolver, SigningKeysUnavailableError } from './access-token.js';
 import { CurrentUser, Roles } from './auth.guards.js';
 import { createHttpApp } from './http-app.js';
 import { JwtAuthModule } from './jwt-auth.module.js';
@@ -16,7 +16,10 @@ const forge = TokenForge.generate({ issuer: 'guard-issuer', audience: 'guard-aud
 /** The forge's key, counting how often a verification asked for it (once per RSA verification). */
 class CountingKeys implements KeyResolver {
   lookups = 0;
+  /** The auth server cannot be reached: the keys cannot be fetched. */
+  down = false;
   getKey(kid: string): Promise<KeyObject | undefined> {
+    if (this.down) return Promise.reject(new SigningKeysUnavailableError('The keys that verify access tokens are unavailable'));
     this.lookups += 1;
     return Promise.resolve(kid === forge.kid ? forge.publicKey : undefined);
   }
@@ -70,6 +73,18 @@ describe('JwtAuthGuard', () => {
       expect(reply.json()).toEqual({ id: '64b7f0c2a1b2c3d4e5f60719', roles: ['USER'], accessVersion: 3 });
     }
     expect(keys.lookups - before).toBe(1);
+  });
+
+  it('answers 503 with Retry-After (header and body) when the keys cannot be fetched: the token is not known to be bad', async () => {
+    keys.down = true;
+    try {
+      const reply = await get('/me', `Bearer ${forge.sign({ roles: ['USER'] })}`);
+      expect(reply.statusCode).toBe(503);
+      expect(reply.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+      expect(reply.headers['retry-after']).toBe('1');
+    } finally {
+      keys.down = false;
+    }
   });
 
   it('still judges the roles of a remembered token on every request', async () => {

@@ -66,8 +66,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override handleRequest<TUser = AuthenticatedUser>(error: unknown, user: TUser | false, info: unknown): TUser {
+    // Retry-After (the exception filter sends retryAfterSeconds as the header): the keys are fetched again after 1 s.
     if (isKeysUnavailable(error ?? info))
-      throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, describeFailure(error ?? info));
+      throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, describeFailure(error ?? info), { retryAfterSeconds: 1 });
     if (error || !user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, describeFailure(error ?? info));
     return user;
   }
