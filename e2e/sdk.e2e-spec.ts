@@ -47,9 +47,15 @@ describe('@reward/sdk against the gateway', () => {
    */
   async function lossyRelay(
     lose: (refreshes: number) => boolean,
+    options: { holdSecondMe?: boolean; lostBody?: object } = {},
   ): Promise<{ url: string; keys: string[]; close: () => Promise<void> }> {
     const keys: string[] = [];
+    let meRequests = 0;
+    let refreshAnswered: () => void = () => undefined;
+    const refreshed = new Promise<void>((done) => (refreshAnswered = done));
     const relay = createServer((request, response) => {
+      // The second GET /users/me is answered only after a refresh was: its 401 comes after its token was replaced.
+      const held = request.url === '/users/me' && ++meRequests === 2 && options.holdSecondMe === true;
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
@@ -64,8 +70,13 @@ describe('@reward/sdk against the gateway', () => {
           const refresh = request.url === '/auth/refresh';
           if (refresh) keys.push(String(request.headers['idempotency-key']));
           const lost = refresh && lose(keys.length);
-          response.writeHead(lost ? 504 : upstream.status, { 'content-type': 'application/json' });
-          response.end(lost ? JSON.stringify({ statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' }) : body);
+          if (held) await refreshed;
+          const lostBody = options.lostBody ?? { statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' };
+          response.writeHead(lost ? (lostBody as { statusCode: number }).statusCode : upstream.status, {
+            'content-type': 'application/json',
+          });
+          response.end(lost ? JSON.stringify(lostBody) : body);
+          if (refresh && !lost) refreshAnswered();
         });
       });
     });
@@ -106,11 +117,20 @@ describe('@reward/sdk against the gateway', () => {
   it('keeps the key of a refresh that never got an answer: the next refresh of that token is its retry, not a reuse', async () => {
     const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
     let losing = true;
-    const relay = await lossyRelay(() => losing);
+    // Lost answers that ask for no wait (retryAfterSeconds 0), so the SDK's five attempts follow each other at once.
+    const lostBody = { statusCode: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'lost', retryAfterSeconds: 0 };
+    const relay = await lossyRelay(() => losing, { lostBody });
     try {
-      const client = createRewardClient({ baseUrl: relay.url, token: 'not-a-valid-token', refreshToken: start.refreshToken });
-      // Every attempt's answer is lost: the call fails (401, its refresh failed) after the SDK's retries.
-      await expect(client.users.getMe()).rejects.toMatchObject({ status: 401 });
+      const ended: unknown[] = [];
+      const client = createRewardClient({
+        baseUrl: relay.url,
+        token: 'not-a-valid-token',
+        refreshToken: start.refreshToken,
+        onSessionEnded: (error) => ended.push(error),
+      });
+      // Every attempt's answer is lost: the call fails with the refresh's 503 (not a 401: the session is not over).
+      await expect(client.users.getMe()).rejects.toMatchObject({ status: 503, body: { code: 'UPSTREAM_UNAVAILABLE' } });
+      expect(ended).toEqual([]);
       const attempts = relay.keys.length;
       expect(attempts).toBeGreaterThan(1);
       losing = false;
@@ -122,6 +142,37 @@ describe('@reward/sdk against the gateway', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('sends a call whose 401 came after the token it used was replaced again with the new token, without refreshing', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    const relay = await lossyRelay(() => false, { holdSecondMe: true });
+    try {
+      const client = createRewardClient({ baseUrl: relay.url, token: 'not-a-valid-token', refreshToken: start.refreshToken });
+      const first = client.users.getMe();
+      const second = client.users.getMe();
+      expect((await first).email).toBe(ADMIN.email);
+      expect((await second).email).toBe(ADMIN.email);
+      expect(relay.keys).toHaveLength(1);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('fails a call with the refresh refusal and says the session ended when the refresh token is spent', async () => {
+    const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
+    await createRewardClient({ baseUrl: stack.gatewayUrl }).auth.refreshTokens({
+      requestBody: { refreshToken: start.refreshToken },
+    });
+    const ended: ApiError[] = [];
+    const client = createRewardClient({
+      baseUrl: stack.gatewayUrl,
+      token: 'not-a-valid-token',
+      refreshToken: start.refreshToken,
+      onSessionEnded: (error) => ended.push(error),
+    });
+    await expect(client.users.getMe()).rejects.toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_REUSED' } });
+    expect(ended.map((error) => (error.body as { code: string }).code)).toEqual(['REFRESH_TOKEN_REUSED']);
   });
 
   it('surfaces the 401 as an ApiError when there is no way to refresh', async () => {

@@ -56,6 +56,12 @@ export interface RewardClientOptions {
   refreshToken?: string;
   /** Called whenever the client obtains new tokens (login or refresh), e.g. to persist them. */
   onTokens?: (tokens: TokenPairResponseDto) => void;
+  /**
+   * Called when a refresh is refused (401 REFRESH_TOKEN_REUSED or INVALID_REFRESH_TOKEN): the session has ended,
+   * sign in again. Not called when the auth server could not be reached (the session may still be alive: the
+   * next call refreshes again, as a retry of the same refresh).
+   */
+  onSessionEnded?: (error: ApiError) => void;
 }
 
 export interface RewardClient extends RewardApiClient {
@@ -65,22 +71,37 @@ export interface RewardClient extends RewardApiClient {
   readonly tokens: Tokens | undefined;
 }
 
-/** The one retry after a refresh only happens for calls that sent a token and got 401 back. */
+/** What a failed refresh leaves the call that needed it: `true` when new tokens came, else the error to throw. */
+type RefreshOutcome = true | { failure: unknown } | undefined;
+
+/**
+ * The one retry after a refresh only happens for calls that sent a token and got 401 back. A call whose 401 came
+ * after another call's refresh had already replaced the token it was sent with is sent again with the new one,
+ * without refreshing again. When the refresh fails, the call fails with the refresh's error (a 401
+ * REFRESH_TOKEN_REUSED or INVALID_REFRESH_TOKEN: the session has ended; a 502/503/504 or a network error: the
+ * auth server could not be reached, the session may still be alive), or with its own 401 when there is no
+ * refresh token.
+ */
 class RefreshingHttpRequest extends FetchHttpRequest {
   constructor(
     config: OpenAPIConfig,
-    private readonly refresh: () => Promise<boolean>,
+    private readonly session: { accessToken: () => string | undefined; refresh: () => Promise<RefreshOutcome> },
   ) {
     super(config);
   }
 
   public override request<T>(options: ApiRequestOptions): CancelablePromise<T> {
     return new CancelablePromise<T>((resolve, reject, onCancel) => {
+      const sentWith = this.session.accessToken();
       let current = super.request<T>(options);
       onCancel(() => current.cancel());
       current.then(resolve, async (error: unknown) => {
         try {
-          if (!(error instanceof ApiError && error.status === 401) || !(await this.refresh())) throw error;
+          if (!(error instanceof ApiError && error.status === 401)) throw error;
+          if (this.session.accessToken() === sentWith) {
+            const outcome = await this.session.refresh();
+            if (outcome !== true) throw outcome ? outcome.failure : error;
+          }
           current = super.request<T>(options);
           resolve(await current);
         } catch (failure) {
@@ -91,17 +112,28 @@ class RefreshingHttpRequest extends FetchHttpRequest {
   }
 }
 
-/** How often a refresh whose answer was lost (a 502/503/504 or a network failure) is sent again with its key. */
-const REFRESH_ATTEMPTS = 4;
+/** How often a refresh is sent in all when its answers are lost (a 502/503/504 or a network failure). */
+const REFRESH_ATTEMPTS = 5;
+/** The longest wait between two of them, whatever an answer's `retryAfterSeconds` says. */
+const REFRESH_MAX_WAIT_SECONDS = 10;
+
+const isLostAnswer = (error: unknown): boolean =>
+  error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
+
+/** The wait an error body asks for (`retryAfterSeconds`, which every 503 and 429 carries), if any. */
+function retryAfterSecondsOf(error: unknown): number | undefined {
+  const body: unknown = error instanceof ApiError ? error.body : undefined;
+  const seconds =
+    typeof body === 'object' && body !== null ? (body as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
 
 /**
  * One refresh under one `Idempotency-Key`: if its answer is lost (a 502, 503 or 504, or no answer at all), it is
  * sent again with the same token and key, which the auth server answers with the same new refresh token rather
- * than ending the login as a second use of the token (REFRESH_TOKEN_REUSED). A 4xx is final.
+ * than ending the login as a second use of the token (REFRESH_TOKEN_REUSED), after the answer's
+ * `retryAfterSeconds` (else 1, 2, 4, 8 s). A 4xx is final.
  */
-const isLostAnswer = (error: unknown): boolean =>
-  error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
-
 async function refreshWithRetries(
   plain: RewardApiClient,
   refreshToken: string,
@@ -112,15 +144,15 @@ async function refreshWithRetries(
       return await plain.auth.refreshTokens({ requestBody: { refreshToken }, idempotencyKey });
     } catch (error) {
       if (!isLostAnswer(error) || attempt >= REFRESH_ATTEMPTS) throw error;
-      // 1, 2, then 4 s (the answers' Retry-After is 1 s or a few: the generated client does not expose it).
-      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
+      const seconds = Math.min(retryAfterSecondsOf(error) ?? 2 ** (attempt - 1), REFRESH_MAX_WAIT_SECONDS);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
   }
 }
 
 export function createRewardClient(options: RewardClientOptions): RewardClient {
   let tokens: Tokens | undefined = options.token ? { accessToken: options.token, refreshToken: options.refreshToken } : undefined;
-  let refreshing: Promise<boolean> | undefined;
+  let refreshing: Promise<RefreshOutcome> | undefined;
   // The key of a refresh whose answer never came, kept with its token until one does (a later refresh of the same
   // token must be a retry of it, not a second use: REFRESH_TOKEN_REUSED).
   let unanswered: { refreshToken: string; idempotencyKey: string } | undefined;
@@ -137,18 +169,19 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
 
   // A plain client for login/refresh, so a failing refresh never recurses into another refresh.
   const plain = new RewardApiClient({ BASE: config.BASE });
-  const refresh = (): Promise<boolean> => {
+  const refresh = (): Promise<RefreshOutcome> => {
     const refreshToken = tokens?.refreshToken;
-    if (!refreshToken) return Promise.resolve(false);
+    if (!refreshToken) return Promise.resolve(undefined);
     // Concurrent 401s share one refresh: refresh tokens are single use.
     if (unanswered?.refreshToken !== refreshToken) unanswered = { refreshToken, idempotencyKey: globalThis.crypto.randomUUID() };
     const pending = unanswered;
     refreshing ??= refreshWithRetries(plain, refreshToken, pending.idempotencyKey)
       .then(
-        (pair) => ((unanswered = undefined), store(pair), true),
-        (error: unknown) => {
-          if (!isLostAnswer(error) && unanswered === pending) unanswered = undefined;
-          return false;
+        (pair): RefreshOutcome => ((unanswered = undefined), store(pair), true),
+        (failure: unknown): RefreshOutcome => {
+          if (!isLostAnswer(failure) && unanswered === pending) unanswered = undefined;
+          if (failure instanceof ApiError && failure.status === 401) options.onSessionEnded?.(failure);
+          return { failure };
         },
       )
       .finally(() => (refreshing = undefined));
@@ -159,7 +192,7 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
     config,
     class extends RefreshingHttpRequest {
       constructor(resolved: OpenAPIConfig) {
-        super(resolved, refresh);
+        super(resolved, { accessToken: () => tokens?.accessToken, refresh });
       }
     },
   );
