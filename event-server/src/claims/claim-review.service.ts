@@ -7,7 +7,7 @@ import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { claimError } from './claim.errors.js';
 import type { ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
-import { type ClaimStatus, transitionFor } from './claim.state-machine.js';
+import { type ClaimStatus, transitionFor, transitionOf } from './claim.state-machine.js';
 
 export type ReviewAction = 'APPROVE' | 'REJECT' | 'REVOKE';
 
@@ -39,7 +39,12 @@ export class ClaimReviewService {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, 'A claim is not reviewed by the player who made it');
     }
     const transition = transitionFor(action, claim.status);
-    if (!transition) throw invalidTransition(action, claim.status);
+    if (!transition) {
+      // The same reviewer's decision again (a retry whose answer was lost, a double click): answered with the claim
+      // as that decision left it, nothing recorded again. Another reviewer's, or another decision, is refused.
+      if (claim.status === transitionOf(action).to && claim.decidedBy === actor.id) return claim;
+      throw invalidTransition(action, claim.status);
+    }
     const outcome = await this.decisions.decide(
       claimId,
       transition,
@@ -64,6 +69,8 @@ export class ClaimReviewService {
       },
     );
     if (!outcome.won) {
+      // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did.
+      if (outcome.decision.decidedBy === actor.id && outcome.decision.toStatus === transition.to) return outcome.claim;
       throw claimError(
         'INVALID_TRANSITION',
         `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,

@@ -42,6 +42,11 @@ const TRANSITIONS: Record<ClaimAction, Transition> = {
   REVOKE: { from: 'GRANTED', to: 'REVOKED' },
 };
 
+/** The transition an action makes (from the one status it leaves). */
+export function transitionOf(action: ClaimAction): Transition {
+  return TRANSITIONS[action];
+}
+
 /** The transition an action makes from the claim's current status, or undefined when it does not fit. */
 export function transitionFor(action: ClaimAction, current: ClaimStatus): Transition | undefined {
   const transition = TRANSITIONS[action];

@@ -151,6 +151,10 @@ export class EventClaimsController {
   }
 }
 
+const SAME_REVIEWER_AGAIN =
+  " The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as " +
+  "that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.";
+
 @ApiTags('claims')
 @Controller('claims')
 export class ClaimsController {
@@ -217,7 +221,7 @@ export class ClaimsController {
   @ApiEndpoint({
     operationId: 'approveClaim',
     summary: 'Approve a PENDING claim (-> GRANTED)',
-    description: 'No body (or `{}`). Recorded in the audit log.',
+    description: 'No body (or `{}`). Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
     errors: { 400: EMPTY_BODY_ERRORS, 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
@@ -236,7 +240,7 @@ export class ClaimsController {
   @ApiEndpoint({
     operationId: 'rejectClaim',
     summary: 'Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)',
-    description: 'The rejection blocks later claims of the user for this event. Recorded in the audit log.',
+    description: 'The rejection blocks later claims of the user for this event. Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
     errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
@@ -254,7 +258,8 @@ export class ClaimsController {
   @ApiEndpoint({
     operationId: 'revokeClaim',
     summary: 'Revoke a GRANTED claim (-> REVOKED, its stock returned)',
-    description: 'The revocation blocks later claims of the user for this event. Recorded in the audit log.',
+    description:
+      'The revocation blocks later claims of the user for this event. Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
     errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })

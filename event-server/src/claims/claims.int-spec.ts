@@ -160,9 +160,20 @@ describe('claims: outcomes, review, idempotency', () => {
     const approved = await t.request('POST', `/claims/${String(second1.body.id)}/approve`, { token: operator.token });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ status: 'GRANTED', decidedBy: operator.id });
+    // The same reviewer again (an answer lost, a double click): the claim as approved, nothing recorded again.
     const twice = await t.request('POST', `/claims/${String(second1.body.id)}/approve`, { token: operator.token });
-    expect(twice.status).toBe(409);
-    expect(twice.body.code).toBe('INVALID_TRANSITION');
+    expect(twice.status).toBe(200);
+    expect(twice.body).toEqual(approved.body);
+    // Another reviewer is told it was decided already.
+    const other = await t.request('POST', `/claims/${String(second1.body.id)}/approve`, { token: t.as('OPERATOR').token });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('INVALID_TRANSITION');
+    const rejectNow = await t.request('POST', `/claims/${String(second1.body.id)}/reject`, {
+      token: operator.token,
+      body: { note: 'changed my mind' },
+    });
+    expect(rejectNow.status).toBe(409);
+    expect(rejectNow.body.code).toBe('INVALID_TRANSITION');
     expect(await remainingOf(t, event.id, first!)).toEqual([1]);
 
     const revoked = await t.request('POST', `/claims/${String(second1.body.id)}/revoke`, {
@@ -177,7 +188,9 @@ describe('claims: outcomes, review, idempotency', () => {
       token: operator.token,
       body: { note: 'again' },
     });
-    expect(revokeAgain.body.code).toBe('INVALID_TRANSITION');
+    // The first revocation stands, its note too.
+    expect(revokeAgain.status).toBe(200);
+    expect(revokeAgain.body).toMatchObject({ status: 'REVOKED', note: '=cheating' });
 
     // The third user can still get one of the two units.
     expect((await claim(t, event.id, third!)).body.status).toBe('PENDING');

@@ -221,7 +221,7 @@ export class ClaimsService {
   }
   /**
    * Approve a PENDING claim (-> GRANTED)
-   * No body (or `{}`). Recorded in the audit log.
+   * No body (or `{}`). Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
@@ -255,7 +255,7 @@ export class ClaimsService {
   }
   /**
    * Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)
-   * The rejection blocks later claims of the user for this event. Recorded in the audit log.
+   * The rejection blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
@@ -291,7 +291,7 @@ export class ClaimsService {
   }
   /**
    * Revoke a GRANTED claim (-> REVOKED, its stock returned)
-   * The revocation blocks later claims of the user for this event. Recorded in the audit log.
+   * The revocation blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
