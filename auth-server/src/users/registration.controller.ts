@@ -24,7 +24,8 @@ export class RegistrationController {
       "With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited " +
       'per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`. ' +
       '503 AUTH_BUSY with `Retry-After` when the server is already hashing as many passwords as it can: nothing was ' +
-      'done and the attempt does not count; retry then.',
+      'done and the attempt does not count; retry then. A registration whose answer was lost (a 502/503/504, a dropped ' +
+      'connection) may have made the account: if its retry is 409 EMAIL_TAKEN, log in with the same email and password.',
     errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })

@@ -136,7 +136,7 @@ export class AuthService {
   }
   /**
    * Create an account (roles ["USER"])
-   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`. 503 AUTH_BUSY with `Retry-After` when the server is already hashing as many passwords as it can: nothing was done and the attempt does not count; retry then.
+   * With another user's `referralCode`, a FRIEND_INVITE activity is recorded for that user. Attempts are limited per client address (REGISTRATIONS_PER_ADDRESS per REGISTRATION_WINDOW_SECONDS): 429 with `Retry-After`. 503 AUTH_BUSY with `Retry-After` when the server is already hashing as many passwords as it can: nothing was done and the attempt does not count; retry then. A registration whose answer was lost (a 502/503/504, a dropped connection) may have made the account: if its retry is 409 EMAIL_TAKEN, log in with the same email and password.
    *
    * Access: public (no token).
    * @returns UserResponseDto The new account
