@@ -46,7 +46,7 @@ describe('AllExceptionsFilter: a wait is said in the header and in the body', ()
     await app?.close();
   });
 
-  it('copies a Retry-After header a handler set into the body of a 503', async () => {
+  it('copies a Retry-After header a handler set into the body', async () => {
     const reply = await app.inject({ method: 'GET', url: '/header-only' });
     expect(reply.statusCode).toBe(503);
     expect(reply.headers['retry-after']).toBe('3');

@@ -30,13 +30,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (mapped.storeUnavailable) this.noteStoreUnavailable(exception as Error);
     if (reply.sent) return;
-    // "Come back later" answers (429, 503) say when twice, whoever threw them: `retryAfterSeconds` in the body as
-    // Retry-After too, and a Retry-After a handler set (the claim route's) in the body too, for clients whose HTTP
-    // library shows only the body.
+    // "Come back later" answers (429, 503, a claim's 409 IDEMPOTENCY_IN_PROGRESS) say when twice, whoever threw
+    // them: `retryAfterSeconds` in the body as Retry-After too, and a Retry-After a handler set (the claim route's)
+    // in the body too, for clients whose HTTP library shows only the body.
     const body = mapped.body as { retryAfterSeconds?: unknown };
     if (typeof body.retryAfterSeconds === 'number') {
       if (!reply.hasHeader('retry-after')) void reply.header('retry-after', String(body.retryAfterSeconds));
-    } else if (mapped.status === 429 || mapped.status === 503) {
+    } else if (reply.hasHeader('retry-after')) {
       const seconds = Number(reply.getHeader('retry-after'));
       if (Number.isInteger(seconds) && seconds >= 0) body.retryAfterSeconds = seconds;
     }
