@@ -1,5 +1,5 @@
-import { ApiError, claimRefusalOf, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
-import { createServer } from 'node:http';
+import { ApiError, claimRefusalOf, claimUntilAnswered, createRewardClient, type TokenPairResponseDto } from '@reward/sdk';
+import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
@@ -42,23 +42,34 @@ describe('@reward/sdk against the gateway', () => {
   });
 
   /**
-   * A relay in front of the gateway whose refreshes reach the platform (and are stored) but whose answers are lost
-   * (504) while `lose(n)` says so for the n-th refresh (1-based); it notes each refresh's Idempotency-Key.
+   * A relay in front of the gateway. Requests to `path` (default POST /auth/refresh) are counted and their
+   * Idempotency-Keys noted; `lose(n)` decides the n-th one's fate (1-based): false, it goes through; true, it
+   * reaches the platform (and is recorded there) but its answer is lost (`lostBody`, 504 UPSTREAM_TIMEOUT by
+   * default); 'unsent', it is answered `lostBody` without reaching the platform.
    */
   async function lossyRelay(
-    lose: (refreshes: number) => boolean,
-    options: { holdSecondMe?: boolean; lostBody?: object } = {},
+    lose: (sends: number) => boolean | 'unsent',
+    options: { holdSecondMe?: boolean; lostBody?: object; path?: RegExp } = {},
   ): Promise<{ url: string; keys: string[]; close: () => Promise<void> }> {
     const keys: string[] = [];
+    const path = options.path ?? /^\/auth\/refresh$/;
+    const lostBody = options.lostBody ?? { statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' };
+    const answerLost = (response: ServerResponse): void => {
+      response.writeHead((lostBody as { statusCode: number }).statusCode, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(lostBody));
+    };
     let meRequests = 0;
     let refreshAnswered: () => void = () => undefined;
     const refreshed = new Promise<void>((done) => (refreshAnswered = done));
     const relay = createServer((request, response) => {
       // The second GET /users/me is answered only after a refresh was: its 401 comes after its token was replaced.
       const held = request.url === '/users/me' && ++meRequests === 2 && options.holdSecondMe === true;
+      const counted = request.method === 'POST' && path.test(request.url ?? '');
+      const fate = counted ? (keys.push(String(request.headers['idempotency-key'])), lose(keys.length)) : false;
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        if (fate === 'unsent') return answerLost(response);
         const headers = { ...request.headers };
         for (const name of ['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']) delete headers[name];
         void fetch(`${stack.gatewayUrl}${request.url ?? '/'}`, {
@@ -67,16 +78,11 @@ describe('@reward/sdk against the gateway', () => {
           ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
         }).then(async (upstream) => {
           const body = await upstream.text();
-          const refresh = request.url === '/auth/refresh';
-          if (refresh) keys.push(String(request.headers['idempotency-key']));
-          const lost = refresh && lose(keys.length);
           if (held) await refreshed;
-          const lostBody = options.lostBody ?? { statusCode: 504, code: 'UPSTREAM_TIMEOUT', message: 'lost' };
-          response.writeHead(lost ? (lostBody as { statusCode: number }).statusCode : upstream.status, {
-            'content-type': 'application/json',
-          });
-          response.end(lost ? JSON.stringify(lostBody) : body);
-          if (refresh && !lost) refreshAnswered();
+          if (fate === true) return answerLost(response);
+          response.writeHead(upstream.status, { 'content-type': 'application/json' });
+          response.end(body);
+          if (request.url === '/auth/refresh') refreshAnswered();
         });
       });
     });
@@ -218,5 +224,51 @@ describe('@reward/sdk against the gateway', () => {
 
     expect(claimRefusalOf(await player.users.listUsers({}).catch((error: unknown) => error))).toBeUndefined();
     expect(claimRefusalOf(new Error('network down'))).toBeUndefined();
+  });
+
+  it('claimUntilAnswered: sends one key again after a shed claim and a lost answer, and ends with the one claim', async () => {
+    const admin = createRewardClient({ baseUrl: stack.gatewayUrl });
+    await admin.login(ADMIN.email, ADMIN.password);
+    const event = await admin.events.createEvent({
+      requestBody: {
+        title: 'Launch day',
+        startAt: new Date(Date.now() - 86_400_000).toISOString(),
+        endAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+        status: 'INACTIVE',
+        approval: 'AUTO',
+        condition: { type: 'LOGIN_DAYS', days: 1 },
+      },
+    });
+    await admin.events.addReward({ id: event.id, requestBody: { type: 'POINT', name: '10 points', quantity: 10, stock: 5 } });
+    await admin.events.updateEvent({ id: event.id, requestBody: { status: 'ACTIVE' } });
+    const email = `sdk-launch-${Date.now()}@example.com`;
+    await admin.auth.register({ requestBody: { email, password: 'player-password' } });
+    const tokens = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(email, 'player-password');
+
+    // The first send is shed before it reaches the platform (asking for no wait), the second is recorded but its
+    // answer lost, the third gets through.
+    const shed = { statusCode: 503, code: 'CLAIMS_BUSY', message: 'busy', retryAfterSeconds: 0 };
+    const relay = await lossyRelay((sends) => (sends === 1 ? 'unsent' : sends === 2), {
+      path: /^\/events\/[^/]+\/claims$/,
+      lostBody: shed,
+    });
+    try {
+      const player = createRewardClient({ baseUrl: relay.url, token: tokens.accessToken });
+      // The login's LOGIN activity reaches the event server a moment after the login: wait for that state.
+      await expect.poll(async () => (await player.events.getProgress({ id: event.id })).eligible, { timeout: 20_000 }).toBe(true);
+      const outcome = await claimUntilAnswered(player, event.id, { maxWaitSeconds: 0 });
+      expect(outcome).toMatchObject({ status: 'GRANTED', eventId: event.id });
+      expect(relay.keys).toHaveLength(3);
+      expect(new Set(relay.keys).size).toBe(1);
+      const mine = await player.claims.listMyClaims({ eventId: event.id });
+      expect(mine.items.map((claim) => claim.id)).toEqual([(outcome as { id: string }).id]);
+
+      // A recorded refusal is an answer too: returned, not retried.
+      const again = await claimUntilAnswered(player, event.id);
+      expect(again).toMatchObject({ code: 'ALREADY_CLAIMED', status: 'REJECTED' });
+      expect(relay.keys).toHaveLength(4);
+    } finally {
+      await relay.close();
+    }
   });
 });

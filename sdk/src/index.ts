@@ -42,6 +42,55 @@ export function claimRefusalOf(error: unknown): ClaimRefusal | undefined {
   return recorded ? (body as ClaimRefusal) : undefined;
 }
 
+/** Options of `claimUntilAnswered`. */
+export interface ClaimRetryOptions {
+  /** The claim's key (a new UUID when not given): pass the same one to go on with a claim begun earlier. */
+  idempotencyKey?: string;
+  /** How many times the claim is sent at most (default 8). */
+  maxAttempts?: number;
+  /** The longest wait between two sends, whatever an answer asks (seconds, default 10). */
+  maxWaitSeconds?: number;
+}
+
+/**
+ * Claims a reward the way an event's launch needs: under one `Idempotency-Key`, sent again after an answer that
+ * says nothing was decided yet (503 CLAIMS_BUSY or SERVICE_UNAVAILABLE, 429, 409 IDEMPOTENCY_IN_PROGRESS) or
+ * that was lost (502, 504, a network failure), waiting what each answer's `retryAfterSeconds` says (else 1, 2,
+ * 4... s). Resolves with the claim (GRANTED or PENDING) or its recorded refusal (ALREADY_CLAIMED, OUT_OF_STOCK,
+ * CONDITION_NOT_MET, EVENT_NOT_ACTIVE: see `claimRefusalOf`), the same answer for every send of the key; rejects
+ * with any other error (404, 401, ...) or the last one after `maxAttempts` sends.
+ *
+ *     const outcome = await claimUntilAnswered(api, event.id);
+ *     if ('code' in outcome) console.log('refused', outcome.code); else console.log(outcome.status);
+ */
+export async function claimUntilAnswered(
+  api: Pick<RewardApiClient, 'claims'>,
+  eventId: string,
+  options: ClaimRetryOptions = {},
+): Promise<ClaimResponseDto | ClaimRefusal> {
+  const idempotencyKey = options.idempotencyKey ?? globalThis.crypto.randomUUID();
+  const maxAttempts = options.maxAttempts ?? 8;
+  const maxWaitSeconds = options.maxWaitSeconds ?? 10;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await api.claims.claimReward({ id: eventId, idempotencyKey });
+    } catch (error) {
+      const refusal = claimRefusalOf(error);
+      if (refusal) return refusal;
+      if (!isUndecided(error) || attempt >= maxAttempts) throw error;
+      const seconds = Math.min(retryAfterSecondsOf(error) ?? 2 ** (attempt - 1), maxWaitSeconds);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    }
+  }
+}
+
+/** An answer after which the claim is not decided yet, or not known to be: its key is sent again. */
+function isUndecided(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return error instanceof TypeError;
+  if (error.status === 409) return (error.body as { code?: unknown } | undefined)?.code === 'IDEMPOTENCY_IN_PROGRESS';
+  return error.status === 429 || (error.status >= 502 && error.status <= 504);
+}
+
 export interface Tokens {
   accessToken: string;
   refreshToken?: string;
