@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KEYED_REFRESH_RETRY_MS, assessPresentedToken, keyedRetryVerdict, rotationOutcome } from './refresh-rotation.js';
-import { generateRefreshTokenValue, hashRefreshToken, type RefreshToken } from './refresh-token.js';
+import { generateRefreshTokenValue, hashRefreshToken, keepRowUntil, type RefreshToken } from './refresh-token.js';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const token: RefreshToken = {
@@ -73,5 +73,15 @@ describe('keyedRetryVerdict', () => {
     ['a retry after the window', successor, 'hash-of-keyed', false, KEYED_REFRESH_RETRY_MS + 1],
   ] as const)('treats %s as reuse', (_name, stored, tokenHash, successorRotated, later) => {
     expect(keyedRetryVerdict(stored, { tokenHash, successorRotated, now: at(later) })).toBe('reuse');
+  });
+});
+
+describe('keepRowUntil', () => {
+  const at = (ms: number) => new Date(now.getTime() + ms);
+
+  it("keeps a row until its own expiry, or its parent's when that is later", () => {
+    expect(keepRowUntil(at(1000))).toEqual(at(1000));
+    expect(keepRowUntil(at(1000), { expiresAt: at(500) })).toEqual(at(1000));
+    expect(keepRowUntil(at(1000), { expiresAt: at(5000) })).toEqual(at(5000));
   });
 });

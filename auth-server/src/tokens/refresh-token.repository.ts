@@ -39,6 +39,7 @@ export class RefreshTokenRepository implements OnModuleInit {
         ...(token.parentId !== null && { parentId: token.parentId }),
         sessionEpoch: token.sessionEpoch,
         expiresAt: token.expiresAt,
+        keepUntil: token.keepUntil,
         createdAt: token.createdAt,
       });
       return 'inserted';
@@ -74,59 +75,22 @@ export class RefreshTokenRepository implements OnModuleInit {
   }
 
   /**
-   * Tokens that expired before `before`: an expired token is refused whatever else is known of it (and a
-   * replay of one is INVALID_REFRESH_TOKEN, never reuse), so its row decides nothing any more; except while its
-   * parent is still there and has not expired (a successor issued under a lifetime lowered since expires before
-   * its parent): its row is what holds the parent's one-successor place, and deleting it would let a stolen,
-   * already rotated parent rotate again unnoticed. Such a row goes once its parent has. Reads and deletes
-   * `batch` expired tokens at a time, at most `maxBatches` batches per call.
+   * Tokens whose rows may go (keepUntil before `before`; for rows stored without one, their expiry): an expired
+   * token is refused whatever else is known of it (and a replay of one is INVALID_REFRESH_TOKEN, never reuse), so
+   * its row decides nothing any more, except while its parent could still be presented: the row holds the
+   * parent's one-successor place, and deleting it would let a stolen, already rotated parent rotate again
+   * unnoticed. keepUntil covers that (keepRowUntil).
    */
-  async deleteExpiredBefore(before: Date, batch = 1000, maxBatches = 20): Promise<number> {
-    let deleted = 0;
-    const kept = new Set<string>();
-    for (let round = 0; round < maxBatches; round++) {
-      const expired = await this.tokens
-        .find(
-          { expiresAt: trusted({ $lt: before }), ...(kept.size > 0 && { _id: trusted({ $nin: [...kept] }) }) },
-          {
-            _id: 1,
-            parentId: 1,
-          },
-        )
-        .limit(batch)
-        .lean<Array<Pick<RefreshTokenEntity, '_id' | 'parentId'>>>()
-        .exec();
-      if (expired.length === 0) break;
-      const expiredIds = new Set(expired.map((token) => token._id.toHexString()));
-      const parentIds = [
-        ...new Set(expired.flatMap((token) => (token.parentId && !expiredIds.has(token.parentId) ? [token.parentId] : []))),
-      ];
-      const liveParents =
-        parentIds.length === 0
-          ? new Set<string>()
-          : new Set(
-              (
-                await this.tokens
-                  .find(
-                    {
-                      _id: trusted({ $in: parentIds.map((id) => new Types.ObjectId(id)) }),
-                      expiresAt: trusted({ $gte: before }),
-                    },
-                    { _id: 1 },
-                  )
-                  .lean<Array<Pick<RefreshTokenEntity, '_id'>>>()
-                  .exec()
-              ).map((token) => token._id.toHexString()),
-            );
-      const gone = expired.filter((token) => !(token.parentId && liveParents.has(token.parentId)));
-      for (const token of expired) if (token.parentId && liveParents.has(token.parentId)) kept.add(token._id.toHexString());
-      if (gone.length > 0) {
-        const result = await this.tokens.deleteMany({ _id: trusted({ $in: gone.map((token) => token._id) }) }).exec();
-        deleted += result.deletedCount;
-      }
-      if (expired.length < batch) break;
-    }
-    return deleted;
+  async deleteExpiredBefore(before: Date): Promise<number> {
+    const result = await this.tokens
+      .deleteMany({
+        $or: [
+          { keepUntil: trusted({ $lt: before }) },
+          { keepUntil: trusted({ $exists: false }), expiresAt: trusted({ $lt: before }) },
+        ],
+      })
+      .exec();
+    return result.deletedCount;
   }
 
   /**

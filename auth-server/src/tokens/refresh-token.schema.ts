@@ -24,6 +24,13 @@ export class RefreshTokenEntity {
   @Prop({ type: Date, required: true })
   expiresAt: Date;
 
+  /**
+   * When the sweep may delete the row: its expiry, or its parent's if later (the row holds the parent's
+   * one-successor place). Absent on rows stored before it existed: their expiry is used.
+   */
+  @Prop({ type: Date })
+  keepUntil?: Date;
+
   @Prop({ type: Date, required: true })
   createdAt: Date;
 }
@@ -33,8 +40,9 @@ RefreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'token_hash_uni
 // The rotation invariant: the one insert that wins this index is the one rotation.
 RefreshTokenSchema.index({ parentId: 1 }, { unique: true, sparse: true, name: 'one_successor_per_token' });
 RefreshTokenSchema.index({ familyId: 1 }, { name: 'by_family' });
-// The sweep of expired tokens (TokensService.deleteExpired) reads by expiry.
+// The sweep of expired tokens (TokensService.deleteExpired) reads by keepUntil, and by expiry for older rows.
 RefreshTokenSchema.index({ expiresAt: 1 }, { name: 'by_expiry' });
+RefreshTokenSchema.index({ keepUntil: 1 }, { name: 'by_keep_until' });
 
 /** A revoked login: `_id` is the family id, so revoking twice is one record (idempotent insert). */
 @Schema({ collection: 'refresh_token_family_revocations', versionKey: false, _id: false })

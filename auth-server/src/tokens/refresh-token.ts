@@ -14,7 +14,17 @@ export interface RefreshToken {
   createdAt: Date;
 }
 
-export type NewRefreshToken = RefreshToken & { tokenHash: string };
+/**
+ * A token to store: its hash, and until when its row must stay (`keepUntil`, at least its expiry): a successor's
+ * row holds its parent's one-successor place, so it stays as long as the parent could be presented (a successor
+ * issued under a lifetime lowered since expires before its parent); see keepRowUntil.
+ */
+export type NewRefreshToken = RefreshToken & { tokenHash: string; keepUntil: Date };
+
+/** Until when a token's row must stay: its own expiry, or its parent's if that is later. */
+export function keepRowUntil(expiresAt: Date, parent?: { expiresAt: Date }): Date {
+  return parent && parent.expiresAt.getTime() > expiresAt.getTime() ? parent.expiresAt : expiresAt;
+}
 
 /** 32 random bytes, base64url: opaque, unguessable, and useless to whoever reads the database. */
 export function generateRefreshTokenValue(): string {

@@ -54,7 +54,8 @@ export class TokensController {
       'at most one per quarter hour of a session. Send an `Idempotency-Key` (a new one for each refresh, kept with ' +
       'the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a ' +
       'dropped connection), the same token with the same key within 5 minutes is answered the same new refresh ' +
-      'token (and a fresh access token) instead of REFRESH_TOKEN_REUSED, as long as that new refresh token has not ' +
+      "token (and an access token that expires when the first answer's does, `expiresIn` saying what is left) instead of " +
+      'REFRESH_TOKEN_REUSED, as long as that new refresh token has not ' +
       'been used. Without a key, or with another one, a second use of a token ends the login as before.',
     errors: { 400: [INVALID_IDEMPOTENCY_KEY], 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
   })

@@ -197,6 +197,9 @@ describe('POST /auth/refresh with an Idempotency-Key (a retry of a refresh whose
     expect(replay.status).toBe(200);
     const expiry = (token: unknown) => decode(token as string, 1).exp as number;
     expect(expiry(replay.body.accessToken)).toBeLessThanOrEqual(expiry(first.body.accessToken) - 4 * 60 + 1);
+    // And it says so: what is left of its lifetime, not the whole of it.
+    expect(replay.body.expiresIn).toBeLessThanOrEqual(900 - 4 * 60 + 1);
+    expect(replay.body.expiresIn).toBeGreaterThan(900 - 4 * 60 - 60);
     expect((await call(app, 'GET', '/users/me', { token: replay.body.accessToken as string })).status).toBe(200);
   });
 
@@ -286,7 +289,10 @@ describe('expired refresh tokens are deleted', () => {
     ).toBe(204);
     await db
       .collection('refresh_tokens')
-      .updateMany({ userId: expired.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+      .updateMany(
+        { userId: expired.id },
+        { $set: { expiresAt: new Date(Date.now() - 1000), keepUntil: new Date(Date.now() - 1000) } },
+      );
     const longAgo = new Date(Date.now() - 31 * 86_400_000 - 86_400_000 - 1000);
     const oldRevocation = { _id: 'a'.repeat(24), userId: revoked.id, reason: 'LOGOUT', revokedAt: longAgo };
     await db.collection('refresh_token_family_revocations').insertOne(oldRevocation as never);
@@ -315,21 +321,27 @@ describe('expired refresh tokens are deleted', () => {
     const user = await signedInUser(app);
     const owner = await refresh(user.refreshToken);
     expect(owner.status).toBe(200);
-    // The successor was issued under a lower lifetime than its parent's and has expired; the parent has not.
-    await db
-      .collection('refresh_tokens')
-      .updateOne({ userId: user.id, parentId: { $exists: true } }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const tokens = db.collection('refresh_tokens');
+    const parent = (await tokens.findOne({ userId: user.id, parentId: { $exists: false } }))!;
+    const successor = (await tokens.findOne({ userId: user.id, parentId: { $exists: true } }))!;
+    // As stored by a rotation: the successor's row stays at least as long as its parent can be presented.
+    expect((successor.keepUntil as Date).getTime()).toBeGreaterThanOrEqual((parent.expiresAt as Date).getTime());
+    // The successor was issued under a lower lifetime than its parent's and has expired (its row kept for the parent).
+    await tokens.updateOne(
+      { _id: successor._id },
+      { $set: { expiresAt: new Date(Date.now() - 1000), keepUntil: parent.expiresAt } },
+    );
     await app.get(TokensService).deleteExpired();
-    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id })).toBe(2);
+    expect(await tokens.countDocuments({ userId: user.id })).toBe(2);
     const thief = await refresh(user.refreshToken);
     expect(thief.status).toBe(401);
     expect(thief.body.code).toBe('REFRESH_TOKEN_REUSED');
 
     // Once the parent has expired too, both go.
-    await db.collection('refresh_tokens').updateMany({ userId: user.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const past = new Date(Date.now() - 1000);
+    await tokens.updateMany({ userId: user.id }, { $set: { expiresAt: past, keepUntil: past } });
     await app.get(TokensService).deleteExpired();
-    await app.get(TokensService).deleteExpired();
-    expect(await db.collection('refresh_tokens').countDocuments({ userId: user.id })).toBe(0);
+    expect(await tokens.countDocuments({ userId: user.id })).toBe(0);
   });
 });
 

@@ -10,7 +10,7 @@ import { AccessTokenIssuer } from './access-token.issuer.js';
 import type { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
 import { assessPresentedToken, keyedRetryVerdict, rotationOutcome } from './refresh-rotation.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
-import { generateRefreshTokenValue, hashRefreshToken, keyedSuccessorValue } from './refresh-token.js';
+import { generateRefreshTokenValue, hashRefreshToken, keepRowUntil, keyedSuccessorValue } from './refresh-token.js';
 import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-errors.js';
 
 export type TokenPair = TokenPairResponseDto;
@@ -122,6 +122,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         parentId: token.id,
         sessionEpoch: token.sessionEpoch,
         expiresAt: this.refreshExpiry(now),
+        keepUntil: keepRowUntil(this.refreshExpiry(now), token),
         createdAt: now,
       }),
     );
@@ -129,7 +130,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       // A replay's access token is the first answer's again (issued at the rotation, not now): replays never
       // outlive the answer they stand for, so a thief holding the old token and its key gains no time by them.
       const replayOf = idempotencyKey === undefined ? undefined : await this.keyedRetryOf(token.id, tokenHash, now);
-      if (replayOf) return this.pair(user, value, replayOf);
+      if (replayOf) return this.pair(user, value, replayOf, now);
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
@@ -173,6 +174,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       ...token,
       tokenHash: hashRefreshToken(value),
       expiresAt: this.refreshExpiry(now),
+      keepUntil: this.refreshExpiry(now),
       createdAt: now,
     });
     return value;
@@ -182,16 +184,22 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     return new Date(now.getTime() + this.config.jwt.refreshTokenTtlSeconds * 1000);
   }
 
+  /**
+   * The answer: an access token issued at `issuedAt` (now, or for a keyed replay the first answer's time), and
+   * `expiresIn` what is left of its lifetime now (the whole of it unless replayed).
+   */
   private async pair(
     subject: { id: string; roles: Role[]; accessVersion: number },
     refreshToken: string,
-    now: Date,
+    issuedAt: Date,
+    now = issuedAt,
   ): Promise<TokenPair> {
+    const elapsedSeconds = Math.floor(now.getTime() / 1000) - Math.floor(issuedAt.getTime() / 1000);
     return {
-      accessToken: await this.accessTokens.issue(subject, now),
+      accessToken: await this.accessTokens.issue(subject, issuedAt),
       refreshToken,
       tokenType: 'Bearer',
-      expiresIn: this.accessTokens.ttlSeconds,
+      expiresIn: Math.max(0, this.accessTokens.ttlSeconds - elapsedSeconds),
     };
   }
 }
