@@ -141,6 +141,24 @@ export class ClaimDecisionsService {
   }
 
   /**
+   * The claim as `decidedBy`'s own decision `transition` left it, when that decision (the record the unique index
+   * admitted out of `transition.from`) is theirs, went to `transition.to`, and no decision has followed it:
+   * `current` when it already shows that, else projected again (a stale write-back undone, as the reconciler
+   * would). Undefined otherwise: another's decision, another decision, or one since superseded.
+   */
+  async ownStanding(
+    claimId: string,
+    transition: Transition,
+    decidedBy: string,
+    current?: ClaimRecord,
+  ): Promise<ClaimRecord | undefined> {
+    const decision = await this.decisions.find(claimId, transition.from);
+    if (!decision || decision.decidedBy !== decidedBy || decision.toStatus !== transition.to) return undefined;
+    if (await this.next(decision)) return undefined;
+    return current?.status === transition.to && current.decidedBy === decidedBy ? current : this.apply(decision);
+  }
+
+  /**
    * Brings the claim document in line with the decision, or with the latest decision after it: a stale
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
    * projecting we look for a decision out of the new status and apply that one too.

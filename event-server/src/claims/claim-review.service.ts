@@ -41,8 +41,10 @@ export class ClaimReviewService {
     const transition = transitionFor(action, claim.status);
     if (!transition) {
       // The same reviewer's decision again (a retry whose answer was lost, a double click): answered with the claim
-      // as that decision left it, nothing recorded again. Another reviewer's, or another decision, is refused.
-      if (claim.status === transitionOf(action).to && claim.decidedBy === actor.id) return claim;
+      // as that decision left it, nothing recorded again, as long as it stands (read from the decision records, not
+      // from the claim document, which a stale write-back may show otherwise). Anything else is refused.
+      const standing = await this.decisions.ownStanding(claimId, transitionOf(action), actor.id, claim);
+      if (standing) return standing;
       throw invalidTransition(action, claim.status);
     }
     const outcome = await this.decisions.decide(
@@ -70,7 +72,8 @@ export class ClaimReviewService {
     );
     if (!outcome.won) {
       // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did.
-      if (outcome.decision.decidedBy === actor.id && outcome.decision.toStatus === transition.to) return outcome.claim;
+      const standing = await this.decisions.ownStanding(claimId, transition, actor.id, outcome.claim);
+      if (standing) return standing;
       throw claimError(
         'INVALID_TRANSITION',
         `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,

@@ -244,6 +244,36 @@ describe('claims after a crash at any step', () => {
     },
   );
 
+  it("a reviewer's repeated decision is answered only while it stands: two at once both 200 and one audit entry; after another's revoke, 409 even when a stale write-back shows it again", async () => {
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const pending = await claim(t, event.id, user!);
+    expect(pending.body.status).toBe('PENDING');
+    const id = String(pending.body.id);
+    const approve = () => t.request('POST', `/claims/${id}/approve`, { token: operator.token });
+    const both = await Promise.all([approve(), approve()]);
+    expect(both.map((reply) => [reply.status, reply.body.status])).toEqual([
+      [200, 'GRANTED'],
+      [200, 'GRANTED'],
+    ]);
+    const approved = await claims.collection.findOne({ slotKey: `${event.id}:${user!.id}` });
+    expect(approved?.status).toBe('GRANTED');
+    const revoke = await t.request('POST', `/claims/${id}/revoke`, { token: t.as('OPERATOR').token, body: { note: 'fraud' } });
+    expect(revoke.status).toBe(200);
+    // An update that read the claim before the revoke writes it back: the document shows the approval again.
+    await claims.collection.replaceOne({ _id: approved!._id }, approved!);
+    const again = await approve();
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('INVALID_TRANSITION');
+    const trail = await t.request<{ items: Array<{ action: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+      token: t.as('AUDITOR').token,
+    });
+    expect(trail.body.items.map((entry) => entry.action)).toEqual(['CLAIM_REVOKED', 'CLAIM_APPROVED']);
+  });
+
   it("a reviewer's decision undone by a stale write-back of its claim (FerretDB's read-then-write updates) is applied again by the reconciler", async () => {
     const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }] });
     const [user] = await eligibleUsers(t, operator, 1);
