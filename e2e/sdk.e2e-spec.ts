@@ -49,7 +49,7 @@ describe('@reward/sdk against the gateway', () => {
    */
   async function lossyRelay(
     lose: (sends: number) => boolean | 'unsent',
-    options: { holdSecondMe?: boolean; lostBody?: object; path?: RegExp } = {},
+    options: { holdSecondMeUntil?: Promise<unknown>; lostBody?: object; path?: RegExp } = {},
   ): Promise<{ url: string; keys: string[]; close: () => Promise<void> }> {
     const keys: string[] = [];
     const path = options.path ?? /^\/auth\/refresh$/;
@@ -59,11 +59,9 @@ describe('@reward/sdk against the gateway', () => {
       response.end(JSON.stringify(lostBody));
     };
     let meRequests = 0;
-    let refreshAnswered: () => void = () => undefined;
-    const refreshed = new Promise<void>((done) => (refreshAnswered = done));
     const relay = createServer((request, response) => {
-      // The second GET /users/me is answered only after a refresh was: its 401 comes after its token was replaced.
-      const held = request.url === '/users/me' && ++meRequests === 2 && options.holdSecondMe === true;
+      // The second GET /users/me is answered only once `holdSecondMeUntil` resolved.
+      const held = request.url === '/users/me' && ++meRequests === 2 ? options.holdSecondMeUntil : undefined;
       const counted = request.method === 'POST' && path.test(request.url ?? '');
       const fate = counted ? (keys.push(String(request.headers['idempotency-key'])), lose(keys.length)) : false;
       const chunks: Buffer[] = [];
@@ -78,11 +76,10 @@ describe('@reward/sdk against the gateway', () => {
           ...(chunks.length > 0 && { body: Buffer.concat(chunks) }),
         }).then(async (upstream) => {
           const body = await upstream.text();
-          if (held) await refreshed;
+          await held;
           if (fate === true) return answerLost(response);
           response.writeHead(upstream.status, { 'content-type': 'application/json' });
           response.end(body);
-          if (request.url === '/auth/refresh') refreshAnswered();
         });
       });
     });
@@ -152,9 +149,17 @@ describe('@reward/sdk against the gateway', () => {
 
   it('sends a call whose 401 came after the token it used was replaced again with the new token, without refreshing', async () => {
     const start = await createRewardClient({ baseUrl: stack.gatewayUrl }).login(ADMIN.email, ADMIN.password);
-    const relay = await lossyRelay(() => false, { holdSecondMe: true });
+    // The second call's 401 is answered only once the client has stored the tokens the first call's refresh got.
+    let stored: () => void = () => undefined;
+    const tokensStored = new Promise<void>((done) => (stored = done));
+    const relay = await lossyRelay(() => false, { holdSecondMeUntil: tokensStored });
     try {
-      const client = createRewardClient({ baseUrl: relay.url, token: 'not-a-valid-token', refreshToken: start.refreshToken });
+      const client = createRewardClient({
+        baseUrl: relay.url,
+        token: 'not-a-valid-token',
+        refreshToken: start.refreshToken,
+        onTokens: () => stored(),
+      });
       const first = client.users.getMe();
       const second = client.users.getMe();
       expect((await first).email).toBe(ADMIN.email);
@@ -179,6 +184,10 @@ describe('@reward/sdk against the gateway', () => {
     });
     await expect(client.users.getMe()).rejects.toMatchObject({ status: 401, body: { code: 'REFRESH_TOKEN_REUSED' } });
     expect(ended.map((error) => (error.body as { code: string }).code)).toEqual(['REFRESH_TOKEN_REUSED']);
+    // The spent refresh token is not sent again: the next call fails with its own 401, and nothing more is said.
+    await expect(client.users.getMe()).rejects.toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+    expect(ended).toHaveLength(1);
+    expect(client.tokens?.refreshToken).toBeUndefined();
   });
 
   it('surfaces the 401 as an ApiError when there is no way to refresh', async () => {

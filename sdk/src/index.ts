@@ -69,15 +69,30 @@ export async function claimUntilAnswered(
   options: ClaimRetryOptions = {},
 ): Promise<ClaimResponseDto | ClaimRefusal> {
   const idempotencyKey = options.idempotencyKey ?? globalThis.crypto.randomUUID();
-  const maxAttempts = options.maxAttempts ?? 8;
-  const maxWaitSeconds = options.maxWaitSeconds ?? 10;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await api.claims.claimReward({ id: eventId, idempotencyKey });
-    } catch (error) {
+  const send = (): Promise<ClaimResponseDto | ClaimRefusal> =>
+    api.claims.claimReward({ id: eventId, idempotencyKey }).catch((error: unknown) => {
       const refusal = claimRefusalOf(error);
       if (refusal) return refusal;
-      if (!isUndecided(error) || attempt >= maxAttempts) throw error;
+      throw error;
+    });
+  return sendUntilAnswered(send, isUndecided, options.maxAttempts ?? 8, options.maxWaitSeconds ?? 10);
+}
+
+/**
+ * Sends `send()` until it resolves, again after each failure `again` accepts (up to `maxAttempts` sends), waiting
+ * what the failure's body asks (`retryAfterSeconds`), else 1, 2, 4... s, at most `maxWaitSeconds`.
+ */
+async function sendUntilAnswered<T>(
+  send: () => Promise<T>,
+  again: (error: unknown) => boolean,
+  maxAttempts: number,
+  maxWaitSeconds: number,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!again(error) || attempt >= maxAttempts) throw error;
       const seconds = Math.min(retryAfterSecondsOf(error) ?? 2 ** (attempt - 1), maxWaitSeconds);
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     }
@@ -183,20 +198,13 @@ function retryAfterSecondsOf(error: unknown): number | undefined {
  * than ending the login as a second use of the token (REFRESH_TOKEN_REUSED), after the answer's
  * `retryAfterSeconds` (else 1, 2, 4, 8 s). A 4xx is final.
  */
-async function refreshWithRetries(
-  plain: RewardApiClient,
-  refreshToken: string,
-  idempotencyKey: string,
-): Promise<TokenPairResponseDto> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await plain.auth.refreshTokens({ requestBody: { refreshToken }, idempotencyKey });
-    } catch (error) {
-      if (!isLostAnswer(error) || attempt >= REFRESH_ATTEMPTS) throw error;
-      const seconds = Math.min(retryAfterSecondsOf(error) ?? 2 ** (attempt - 1), REFRESH_MAX_WAIT_SECONDS);
-      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    }
-  }
+function refreshWithRetries(plain: RewardApiClient, refreshToken: string, idempotencyKey: string): Promise<TokenPairResponseDto> {
+  return sendUntilAnswered(
+    () => plain.auth.refreshTokens({ requestBody: { refreshToken }, idempotencyKey }),
+    isLostAnswer,
+    REFRESH_ATTEMPTS,
+    REFRESH_MAX_WAIT_SECONDS,
+  );
 }
 
 export function createRewardClient(options: RewardClientOptions): RewardClient {
@@ -229,7 +237,11 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
         (pair): RefreshOutcome => ((unanswered = undefined), store(pair), true),
         (failure: unknown): RefreshOutcome => {
           if (!isLostAnswer(failure) && unanswered === pending) unanswered = undefined;
-          if (failure instanceof ApiError && failure.status === 401) options.onSessionEnded?.(failure);
+          if (failure instanceof ApiError && failure.status === 401) {
+            // The session is over: its refresh token is not sent again (each send would be refused, and said again).
+            if (tokens?.refreshToken === refreshToken) tokens = { accessToken: tokens.accessToken };
+            options.onSessionEnded?.(failure);
+          }
           return { failure };
         },
       )

@@ -8,7 +8,7 @@ export const IdempotencyErrorCode = {
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
 } as const;
 
-export { IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, parseIdempotencyKey } from '@reward/server-kit/idempotency-key';
+export { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from '@reward/server-kit/idempotency-key';
 
 /** 409: the first request with this key has not recorded its outcome yet (the client retries, Retry-After). */
 export function idempotencyInProgress(): DomainError {

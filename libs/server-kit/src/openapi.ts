@@ -72,8 +72,9 @@ export const ERROR_BODY_SCHEMA = {
     code: { type: 'string', description: 'Machine-readable error code', example: CommonErrorCode.VALIDATION_FAILED },
     retryAfterSeconds: {
       type: 'integer',
-      minimum: 1,
-      description: 'On answers that say when to come back (429, 503): the same seconds as the Retry-After header',
+      minimum: 0,
+      description:
+        "On answers that say when to come back (429, 503, a claim's 409 IDEMPOTENCY_IN_PROGRESS): the same seconds as the Retry-After header",
     },
   },
 } as const;

@@ -16,7 +16,7 @@ export type ErrorBody = {
    */
   message: string | Array<string>;
   /**
-   * On answers that say when to come back (429, 503): the same seconds as the Retry-After header
+   * On answers that say when to come back (429, 503, a claim's 409 IDEMPOTENCY_IN_PROGRESS): the same seconds as the Retry-After header
    */
   retryAfterSeconds?: number;
   statusCode: number;
