@@ -19,35 +19,36 @@ export class SigningKeyRepository implements OnModuleInit {
   }
 
   async findCurrent(): Promise<StoredSigningKey | undefined> {
-    const document = await this.model.findById(CURRENT_SIGNING_KEY_ID).lean<SigningKeyEntity>().exec();
-    return document ? toStoredSigningKey(document) : undefined;
+    return this.find(CURRENT_SIGNING_KEY_ID);
   }
 
   /** Stores the key unless another replica stored one first; returns whichever key is now the current one. */
-  async insertCurrentOrGetExisting(key: StoredSigningKey): Promise<StoredSigningKey> {
-    try {
-      await this.model.create({ _id: CURRENT_SIGNING_KEY_ID, privateKeyPem: key.privateKeyPem, createdAt: key.createdAt });
-      return key;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const winner = await this.findCurrent();
-      if (!winner) throw new Error('signing key insert collided but no stored key was found');
-      return winner;
-    }
+  insertCurrentOrGetExisting(key: StoredSigningKey): Promise<StoredSigningKey> {
+    return this.insertOrGetWinner(CURRENT_SIGNING_KEY_ID, key);
   }
 
   /** The value stored under `id`, or `candidate` stored there if none was (the first insert of the unique `_id` wins). */
   async storedOrInsertSecret(id: string, candidate: string): Promise<string> {
-    const stored = await this.model.findById(id).lean<SigningKeyEntity>().exec();
-    if (stored) return stored.privateKeyPem;
+    const stored =
+      (await this.find(id)) ?? (await this.insertOrGetWinner(id, { privateKeyPem: candidate, createdAt: new Date() }));
+    return stored.privateKeyPem;
+  }
+
+  private async find(id: string): Promise<StoredSigningKey | undefined> {
+    const document = await this.model.findById(id).lean<SigningKeyEntity>().exec();
+    return document ? toStoredSigningKey(document) : undefined;
+  }
+
+  /** Inserts `value` under `id` unless another replica did first; returns what is stored there now. */
+  private async insertOrGetWinner(id: string, value: StoredSigningKey): Promise<StoredSigningKey> {
     try {
-      await this.model.create({ _id: id, privateKeyPem: candidate, createdAt: new Date() });
-      return candidate;
+      await this.model.create({ _id: id, privateKeyPem: value.privateKeyPem, createdAt: value.createdAt });
+      return value;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const winner = await this.model.findById(id).lean<SigningKeyEntity>().exec();
-      if (!winner) throw new Error('secret insert collided but no stored secret was found');
-      return winner.privateKeyPem;
+      const winner = await this.find(id);
+      if (!winner) throw new Error(`insert of ${id} collided but nothing was found stored under it`);
+      return winner;
     }
   }
 }
