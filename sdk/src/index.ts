@@ -99,11 +99,16 @@ async function sendUntilAnswered<T>(
   }
 }
 
+/** A request whose answer was lost, or never came (502, 503, 504, a network failure): nothing is known of it. */
+const isLostAnswer = (error: unknown): boolean =>
+  error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
+
 /** An answer after which the claim is not decided yet, or not known to be: its key is sent again. */
 function isUndecided(error: unknown): boolean {
-  if (!(error instanceof ApiError)) return error instanceof TypeError;
+  if (isLostAnswer(error)) return true;
+  if (!(error instanceof ApiError)) return false;
   if (error.status === 409) return (error.body as { code?: unknown } | undefined)?.code === 'IDEMPOTENCY_IN_PROGRESS';
-  return error.status === 429 || (error.status >= 502 && error.status <= 504);
+  return error.status === 429;
 }
 
 export interface Tokens {
@@ -180,9 +185,6 @@ class RefreshingHttpRequest extends FetchHttpRequest {
 const REFRESH_ATTEMPTS = 5;
 /** The longest wait between two of them, whatever an answer's `retryAfterSeconds` says. */
 const REFRESH_MAX_WAIT_SECONDS = 10;
-
-const isLostAnswer = (error: unknown): boolean =>
-  error instanceof ApiError ? error.status >= 502 && error.status <= 504 : error instanceof TypeError;
 
 /** The wait an error body asks for (`retryAfterSeconds`, which every 503 and 429 carries), if any. */
 function retryAfterSecondsOf(error: unknown): number | undefined {

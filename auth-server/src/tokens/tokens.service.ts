@@ -113,6 +113,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         ? generateRefreshTokenValue()
         : keyedSuccessorValue(this.signingKeys.refreshRetrySecret(), presentedToken, idempotencyKey);
     const tokenHash = hashRefreshToken(value);
+    const expiresAt = this.refreshExpiry(now);
     const outcome = rotationOutcome(
       await this.refreshTokens.insert({
         id: this.refreshTokens.newId(),
@@ -121,8 +122,8 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
         familyId: token.familyId,
         parentId: token.id,
         sessionEpoch: token.sessionEpoch,
-        expiresAt: this.refreshExpiry(now),
-        keepUntil: keepRowUntil(this.refreshExpiry(now), token),
+        expiresAt,
+        keepUntil: keepRowUntil(expiresAt, token),
         createdAt: now,
       }),
     );
@@ -170,11 +171,12 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     now: Date,
   ): Promise<string> {
     const value = generateRefreshTokenValue();
+    const expiresAt = this.refreshExpiry(now);
     await this.refreshTokens.insert({
       ...token,
       tokenHash: hashRefreshToken(value),
-      expiresAt: this.refreshExpiry(now),
-      keepUntil: this.refreshExpiry(now),
+      expiresAt,
+      keepUntil: keepRowUntil(expiresAt),
       createdAt: now,
     });
     return value;
