@@ -939,6 +939,7 @@ for (const [label, rounds] of [
   ['    claim through the gateway', claimRounds.gateway],
   ['    claim direct to the event server', claimRounds.direct],
   ['    claim through the gateway, servers as processes', claimRounds.processes],
+  ['      the same, two event-server replicas', claimRounds.processesTwoReplicas],
   ['    claim through the gateway, no limited reward', claimRounds.unlimited],
   ['    the store alone, one insertOne', claimRounds.store],
   ["    the store alone, a claim's find + insert", claimRounds.storeClaim],
