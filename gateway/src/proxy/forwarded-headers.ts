@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '@reward/server-kit/http-app';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
+import { REPLICA_KEY_HEADER } from './replica-pool.js';
 
 /**
  * Headers by which a caller could claim an identity, an address or an original URL that an upstream
@@ -23,6 +24,8 @@ export interface ForwardingFacts {
   bodyLength: number | undefined;
   /** When the upstream should no longer start work on the request (START_BY_HEADER's value); none for a read. */
   startBy: string | undefined;
+  /** What the replica pool chooses the request's first replica by (REPLICA_KEY_HEADER); none for most requests. */
+  replicaKey?: string | undefined;
 }
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) that describe one connection and are never forwarded. */
@@ -52,6 +55,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, facts: ForwardingF
   result[REQUEST_ID_HEADER] = facts.requestId;
   result['x-forwarded-for'] = facts.clientIp;
   if (facts.startBy !== undefined) result[START_BY_HEADER] = facts.startBy;
+  if (facts.replicaKey !== undefined) result[REPLICA_KEY_HEADER] = facts.replicaKey;
   if (facts.bodyLength !== undefined) result['content-length'] = String(facts.bodyLength);
   return result;
 }

@@ -58,6 +58,16 @@ function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed
   return reply.code(decision.status).headers(decision.headers).send(decision.body);
 }
 
+/**
+ * What a request's first replica is chosen by (ReplicaPool's sameReplicaPerKey): the caller's id on a route
+ * that honours an Idempotency-Key and has one (a player's claims), so that all of a player's taps and
+ * retries meet in one replica; nothing on any other request (in turn, or by its Idempotency-Key).
+ */
+function replicaKeyOf(request: Pick<FastifyRequest, 'gatewayRoute' | 'user'>): string | undefined {
+  const decided = request.gatewayRoute;
+  return decided?.allowed && decided.policy.idempotencyKey && request.user ? request.user.id : undefined;
+}
+
 /** Keeps the request's access decision for the proxy's preHandler, and refuses it or lets it on. */
 function settleAccess(request: FastifyRequest, reply: FastifyReply, done: () => void, decision: AccessDecision): void {
   request.gatewayRoute = decision;
@@ -212,6 +222,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               // timeoutMs (a resend to another replica keeps it: ReplicaPool).
               startBy:
                 request.method === 'GET' || request.method === 'HEAD' ? undefined : startByValue(Date.now(), options.timeoutMs),
+              replicaKey: replicaKeyOf(request),
             }),
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {

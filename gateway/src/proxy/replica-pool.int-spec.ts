@@ -10,7 +10,7 @@ import { rawRequest } from '../testing/raw-http.js';
 import { systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
-import { ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, replicaIndexOfKey } from './replica-pool.js';
+import { REPLICA_KEY_HEADER, ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, replicaIndexOfKey } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
@@ -191,6 +191,40 @@ describe('ReplicaPool', () => {
     expect(new Set(keys.map((key) => replicaIndexOfKey(key, 2))).size).toBe(2);
     expect(one.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
     expect(two.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
+  });
+
+  it('sends requests by their replica key when they carry one, whatever their Idempotency-Key', async () => {
+    const keyed = (request: { headers: unknown }) =>
+      typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
+    const { pool } = poolOf([one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
+    const players = Array.from({ length: 6 }, (_, index) => `player-${index}`);
+    for (const player of players) {
+      for (let tap = 0; tap < 3; tap++) {
+        // Each tap a key of its own (one hashing to each replica among them), the player's replica key the same.
+        const headers = { 'idempotency-key': `${player}-tap-${tap}`, [REPLICA_KEY_HEADER]: player };
+        expect(await send(pool, { method: 'POST', path: `/c/${player}/${tap}`, headers, body: '' })).toMatchObject({
+          status: 200,
+        });
+      }
+      // Without a key too.
+      const plain = { [REPLICA_KEY_HEADER]: player };
+      expect(await send(pool, { method: 'POST', path: `/c/${player}/plain`, headers: plain, body: '' })).toMatchObject({
+        status: 200,
+      });
+    }
+    for (const player of players) {
+      const own = [one, two][replicaIndexOfKey(player, 2)]!;
+      const other = own === one ? two : one;
+      expect(
+        own.seen.filter((seen) => seen.url?.startsWith(`/c/${player}/`)),
+        player,
+      ).toHaveLength(4);
+      expect(
+        other.seen.filter((seen) => seen.url?.startsWith(`/c/${player}/`)),
+        player,
+      ).toEqual([]);
+    }
+    expect(new Set(players.map((player) => replicaIndexOfKey(player, 2))).size).toBe(2);
   });
 
   it('sends a key whose replica is out of rotation to the next one, the same for every request with it', async () => {
@@ -833,7 +867,9 @@ describe('the gateway with several replicas per upstream', () => {
 
   it('answers 502 (not a retry) when a replica drops a request it received', async () => {
     await withDroppingFirst(async (otherGateway) => {
-      const headers = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
+      // A player whose claims go to the dropping replica (each player's to its own replica).
+      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      const headers = { authorization: `Bearer ${signer.sign({ sub, roles: ['USER'] })}`, 'content-type': 'application/json' };
       const answer = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers, body: '{}' });
       expect(answer.status).toBe(502);
       expect(answer.json()).toMatchObject({ statusCode: 502, code: 'UPSTREAM_ERROR' });
@@ -844,9 +880,10 @@ describe('the gateway with several replicas per upstream', () => {
 
   it('sends a claim with an Idempotency-Key that a replica dropped unanswered to another replica (only there)', async () => {
     await withDroppingFirst(async (otherGateway) => {
-      const user = { authorization: `Bearer ${signer.sign({ roles: ['USER'] })}`, 'content-type': 'application/json' };
-      // A key that goes to the dropping replica first (the gateway sends each key to its own replica).
-      const key = Array.from({ length: 100 }, (_, index) => `launch-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      // A player whose claims go to the dropping replica first (the gateway sends each player's to its own replica).
+      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      const user = { authorization: `Bearer ${signer.sign({ sub, roles: ['USER'] })}`, 'content-type': 'application/json' };
+      const key = 'launch-1';
       const keyed = { ...user, 'idempotency-key': key };
       const claim = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers: keyed, body: '{}' });
       expect(claim.status).toBe(200);
@@ -871,5 +908,49 @@ describe('the gateway with several replicas per upstream', () => {
       // The live replica saw only the /events requests answered 200 by it, not the dropped one.
       expect(one.seen.filter((seen) => seen.url === '/events')).toHaveLength(answers.filter((a) => a.status === 200).length);
     });
+  });
+
+  it("sends each of a player's claims to the player's replica, whatever its key, and a client cannot choose the replica", async () => {
+    // Three origins, the second refusing: a player of index 1 goes on to the third.
+    const players = Array.from({ length: 40 }, (_, index) => `player-${index}`);
+    const live = (player: string) => [one, two, two][replicaIndexOfKey(player, 3)]!;
+    const [first, second] = [players.find((p) => live(p) === one)!, players.find((p) => live(p) === two)!];
+    for (const player of [first, second]) {
+      const user = {
+        authorization: `Bearer ${signer.sign({ sub: player, roles: ['USER'] })}`,
+        'content-type': 'application/json',
+      };
+      const taps = [
+        { ...user, 'idempotency-key': `${player}-a` },
+        { ...user, 'idempotency-key': `${player}-b` },
+        user,
+        // A replica key of the client's own is dropped like every x-internal- header: the gateway sets its own.
+        { ...user, 'idempotency-key': `${player}-c`, [REPLICA_KEY_HEADER]: first === player ? second : first },
+      ];
+      for (const headers of taps) {
+        expect((await rawRequest(gateway, 'POST', `/events/${player}/claims`, { headers, body: '{}' })).status).toBe(200);
+      }
+    }
+    for (const player of [first, second]) {
+      const own = live(player);
+      const other = own === one ? two : one;
+      const claims = own.seen.filter((seen) => seen.url === `/events/${player}/claims`);
+      expect(claims, player).toHaveLength(4);
+      expect(
+        claims.map((seen) => seen.headers[REPLICA_KEY_HEADER]),
+        player,
+      ).toEqual([player, player, player, player]);
+      expect(
+        other.seen.filter((seen) => seen.url === `/events/${player}/claims`),
+        player,
+      ).toEqual([]);
+    }
+    // Reads carry no replica key and take turns.
+    const reader = { authorization: `Bearer ${signer.sign({ sub: first, roles: ['USER'] })}` };
+    for (let index = 0; index < 4; index++) await rawRequest(gateway, 'GET', `/events/r${index}`, { headers: reader });
+    const reads = [...one.seen, ...two.seen].filter((seen) => seen.url?.startsWith('/events/r'));
+    expect(reads.every((seen) => seen.headers[REPLICA_KEY_HEADER] === undefined)).toBe(true);
+    expect(one.seen.filter((seen) => seen.url?.startsWith('/events/r')).length).toBeGreaterThanOrEqual(1);
+    expect(two.seen.filter((seen) => seen.url?.startsWith('/events/r')).length).toBeGreaterThanOrEqual(1);
   });
 });

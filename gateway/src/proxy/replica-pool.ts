@@ -170,14 +170,24 @@ export interface ReplicaPoolOptions {
   /** Told when a request is sent again after a drop (for the log), with the request's x-request-id. */
   onResent?: (origin: string, error: Error, requestId: string | undefined) => void;
   /**
-   * Requests idempotent by their key (`mayResendAfterDrop`) go to the replica their Idempotency-Key hashes to
-   * (or, that one out of rotation, the next in order), not to the next in turn: a client's retries with a key
-   * reach the replica that answered it, which answers a key it said was still running rather than shedding the
-   * retry (the event server's OwedAnswers), where with N replicas in turn only one retry in N did. Keys are
-   * chosen by clients at random, so they spread over the replicas as turns do.
+   * Requests that carry REPLICA_KEY_HEADER (the gateway sets it to the caller's id on the routes that honour
+   * an Idempotency-Key: a player's claims) go to the replica that key hashes to, and requests idempotent by
+   * their Idempotency-Key (`mayResendAfterDrop`) without one to the replica their key hashes to (or, that one
+   * out of rotation, the next in order), not to the next in turn. A client's retries reach the replica that
+   * answered it, which answers a key it said was still running rather than shedding the retry (the event
+   * server's OwedAnswers), where with N replicas in turn only one retry in N did; and a player's taps, each
+   * with a key of its own, meet in one replica, which answers the second from the first's outcome (one store
+   * command) where another replica found the claim by a refused insert and reads (four). Keys and ids spread
+   * over the replicas as turns do.
    */
   sameReplicaPerKey?: boolean;
 }
+
+/**
+ * The header by which the gateway names what a request's first replica is chosen by (see sameReplicaPerKey).
+ * Internal (`x-internal-`): removed from every client request, and read by no server.
+ */
+export const REPLICA_KEY_HEADER = 'x-internal-replica-key';
 
 /** Which of `count` replicas a key goes to first (FNV-1a over its characters; see sameReplicaPerKey). */
 export function replicaIndexOfKey(key: string, count: number): number {
@@ -377,11 +387,7 @@ export class ReplicaPool {
     let resendable: boolean | undefined;
     const mayResend = (): boolean => (resendable ??= this.mayResend(options));
     // Walked from the key's own replica (sameReplicaPerKey) rather than the next in turn.
-    const key = (options.headers as Record<string, unknown> | undefined)?.['idempotency-key'];
-    const from =
-      this.options.sameReplicaPerKey && typeof key === 'string' && this.replicas.length > 1 && mayResend()
-        ? replicaIndexOfKey(key, this.replicas.length)
-        : undefined;
+    const from = this.options.sameReplicaPerKey && this.replicas.length > 1 ? this.keyedReplica(options, mayResend) : undefined;
     const attempt = (replica: Replica): void => {
       const sentAt = this.now();
       if (replica.downUntil > sentAt) triedOutOfRotation = true;
@@ -428,6 +434,15 @@ export class ReplicaPool {
     // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
     if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
     else attempt(first);
+  }
+
+  /** The replica a request goes to first by its replica key, or by its Idempotency-Key (see sameReplicaPerKey). */
+  private keyedReplica(options: RequestOptions, mayResend: () => boolean): number | undefined {
+    const headers = options.headers as Record<string, unknown> | undefined;
+    const replicaKey = headers?.[REPLICA_KEY_HEADER];
+    if (typeof replicaKey === 'string') return replicaIndexOfKey(replicaKey, this.replicas.length);
+    const key = headers?.['idempotency-key'];
+    return typeof key === 'string' && mayResend() ? replicaIndexOfKey(key, this.replicas.length) : undefined;
   }
 
   private mayResend(options: RequestOptions): boolean {
