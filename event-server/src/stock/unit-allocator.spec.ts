@@ -40,8 +40,8 @@ async function take(units: UnitAllocator, store: SetStore, stock: number, claimI
   return typeof (await units.take('r', stock, store.insert('r', claimId))) === 'number';
 }
 
-function allocator(store: UnitStore, now = () => 0, random = () => 0.5): UnitAllocator {
-  return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, blockSize: 32, now, random });
+function allocator(store: UnitStore, now = () => 0, random = () => 0.5, probeWaitMs = 250): UnitAllocator {
+  return new UnitAllocator(store, { soldOutTtlMs: 1_000, maxCollisions: 4, blockSize: 32, now, random, probeWaitMs });
 }
 
 describe('UnitAllocator', () => {
@@ -240,6 +240,29 @@ describe('UnitAllocator between replicas', () => {
     const after = take(units, store, 1_000, 'after');
     expect(await stopping).toBe('STOPPED');
     expect(await after).toBe(true);
+  });
+});
+
+describe('UnitAllocator probes', () => {
+  it("a probe whose insert hangs holds the process's other takers no longer than probeWaitMs", async () => {
+    const store = new SetStore();
+    const units = allocator(
+      store,
+      () => 0,
+      () => 0.5,
+      20,
+    );
+    store.holdUnits('r', 1, 1);
+    expect(await take(units, store, 1_000, 'shares')).toBe(true); // 33: shared, block by block from now on
+    await Promise.all(Array.from({ length: 31 }, (_, i) => take(units, store, 1_000, `fill-${i}`))); // 34..64
+    // The next take opens block 65 with a probe whose insert never answers.
+    const hanging = units.take('r', 1_000, () => new Promise<UnitAttempt>(() => {}));
+    const others = await Promise.all(Array.from({ length: 7 }, (_, i) => take(units, store, 1_000, `other-${i}`)));
+    expect(others).toEqual(Array.from({ length: 7 }, () => true));
+    expect([66, 67, 68, 69, 70, 71, 72].map((unit) => store.held.get(`r:${unit}`)?.startsWith('other-'))).toEqual(
+      Array.from({ length: 7 }, () => true),
+    );
+    void hanging;
   });
 });
 

@@ -60,8 +60,9 @@ function refuse(reply: FastifyReply, decision: Extract<AccessDecision, { allowed
 
 /**
  * What a request's first replica is chosen by (ReplicaPool's sameReplicaPerKey): the caller's id on a route
- * that honours an Idempotency-Key and has one (a player's claims), so that all of a player's taps and
- * retries meet in one replica; nothing on any other request (in turn, or by its Idempotency-Key).
+ * that honours an Idempotency-Key, with a key or without (a player's claims), so that all of a player's taps
+ * and retries meet in one replica; nothing on any other request (in turn, or by its Idempotency-Key: a
+ * refresh, which has no verified caller).
  */
 function replicaKeyOf(request: Pick<FastifyRequest, 'gatewayRoute' | 'user'>): string | undefined {
   const decided = request.gatewayRoute;
