@@ -10,7 +10,7 @@ import { rawRequest } from '../testing/raw-http.js';
 import { systemLookup } from '@reward/server-kit/host-lookup';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { RawBody } from './raw-body.js';
-import { REPLICA_KEY_HEADER, ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, replicaIndexOfKey } from './replica-pool.js';
+import { REPLICA_KEY_HEADER, ReplicaPool, isConnectFailure, isDroppedWithoutAnswer, replicaOrderOfKey } from './replica-pool.js';
 
 // Real sockets on loopback: live replicas (fake upstreams), a port where nothing listens (refused), and
 // a replica that reads a request and then drops the connection without answering (a crash mid-request).
@@ -28,6 +28,11 @@ const pools: ReplicaPool[] = [];
 
 function url(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The index in `origins` of the replica a key goes to first. */
+function firstOf(key: string, origins: readonly string[]): number {
+  return replicaOrderOfKey(key, origins)[0]!;
 }
 
 /** Closes a test server now: the connections it holds (a request it never answers) are cut, not waited for. */
@@ -181,14 +186,14 @@ describe('ReplicaPool', () => {
       // All three requests with the key, at the replica it hashes to.
       const [only, ...others] = replicaOf(key);
       expect(others, key).toEqual([]);
-      expect(only, key).toBe([one, two][replicaIndexOfKey(key, 2)]);
+      expect(only, key).toBe([one, two][firstOf(key, [one.url, two.url])]);
       expect(
         only!.seen.filter((seen) => seen.url?.startsWith(`/c/${key}/`)),
         key,
       ).toHaveLength(3);
     }
     // Random keys spread over both, as turns do; the plain requests alternated.
-    expect(new Set(keys.map((key) => replicaIndexOfKey(key, 2))).size).toBe(2);
+    expect(new Set(keys.map((key) => firstOf(key, [one.url, two.url]))).size).toBe(2);
     expect(one.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
     expect(two.seen.filter((seen) => seen.url?.startsWith('/plain/'))).toHaveLength(12);
   });
@@ -213,7 +218,7 @@ describe('ReplicaPool', () => {
       });
     }
     for (const player of players) {
-      const own = [one, two][replicaIndexOfKey(player, 2)]!;
+      const own = [one, two][firstOf(player, [one.url, two.url])]!;
       const other = own === one ? two : one;
       expect(
         own.seen.filter((seen) => seen.url?.startsWith(`/c/${player}/`)),
@@ -224,15 +229,16 @@ describe('ReplicaPool', () => {
         player,
       ).toEqual([]);
     }
-    expect(new Set(players.map((player) => replicaIndexOfKey(player, 2))).size).toBe(2);
+    expect(new Set(players.map((player) => firstOf(player, [one.url, two.url]))).size).toBe(2);
   });
 
   it('sends a key whose replica is out of rotation to the next one, the same for every request with it', async () => {
     const keyed = (request: { headers: unknown }) =>
       typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
     // A key that goes to the refusing replica first (index 0 of three).
-    const key = Array.from({ length: 100 }, (_, index) => `k-${index}`).find((each) => replicaIndexOfKey(each, 3) === 0)!;
-    const { pool, downs } = poolOf([dead, one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
+    const origins = [dead, one.url, two.url];
+    const key = Array.from({ length: 100 }, (_, index) => `k-${index}`).find((each) => firstOf(each, origins) === 0)!;
+    const { pool, downs } = poolOf(origins, { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
     for (let round = 0; round < 4; round++) {
       expect(
         await send(pool, { method: 'POST', path: `/k/${round}`, headers: { 'idempotency-key': key }, body: '' }),
@@ -241,9 +247,33 @@ describe('ReplicaPool', () => {
       });
     }
     expect(downs).toEqual([dead]);
-    // The replica after the refusing one, every time: not one request elsewhere.
-    expect(one.seen.map((seen) => seen.url)).toEqual(['/k/0', '/k/1', '/k/2', '/k/3']);
-    expect(two.seen).toEqual([]);
+    // The key's second replica, every time: not one request elsewhere.
+    const [second, other] = replicaOrderOfKey(key, origins)[1] === 1 ? [one, two] : [two, one];
+    expect(second.seen.map((seen) => seen.url)).toEqual(['/k/0', '/k/1', '/k/2', '/k/3']);
+    expect(other.seen).toEqual([]);
+  });
+
+  it("spreads the keys of a replica out of rotation over the others, each key's over the same one every time", async () => {
+    const keyed = (request: { headers: unknown }) =>
+      typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
+    const origins = [dead, one.url, two.url];
+    const keys = Array.from({ length: 200 }, (_, index) => `k-${index}`).filter((each) => firstOf(each, origins) === 0);
+    const { pool } = poolOf(origins, { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
+    for (const key of keys) {
+      const headers = { 'idempotency-key': key };
+      expect(await send(pool, { method: 'POST', path: `/s/${key}`, headers, body: '' })).toMatchObject({ status: 200 });
+    }
+    const at = (replica: FakeUpstream) => replica.seen.filter((seen) => seen.url?.startsWith('/s/')).length;
+    // About half each (a fixed next one would take them all).
+    expect(at(one) + at(two)).toBe(keys.length);
+    expect(Math.min(at(one), at(two))).toBeGreaterThanOrEqual(keys.length / 4);
+    for (const key of keys) {
+      const second = replicaOrderOfKey(key, origins)[1] === 1 ? one : two;
+      expect(
+        second.seen.some((seen) => seen.url === `/s/${key}`),
+        key,
+      ).toBe(true);
+    }
   });
 
   it('takes turns over the replicas', async () => {
@@ -868,7 +898,9 @@ describe('the gateway with several replicas per upstream', () => {
   it('answers 502 (not a retry) when a replica drops a request it received', async () => {
     await withDroppingFirst(async (otherGateway) => {
       // A player whose claims go to the dropping replica (each player's to its own replica).
-      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find(
+        (each) => firstOf(each, [url(dropper), one.url]) === 0,
+      )!;
       const headers = { authorization: `Bearer ${signer.sign({ sub, roles: ['USER'] })}`, 'content-type': 'application/json' };
       const answer = await rawRequest(otherGateway, 'POST', '/events/e1/claims', { headers, body: '{}' });
       expect(answer.status).toBe(502);
@@ -881,7 +913,9 @@ describe('the gateway with several replicas per upstream', () => {
   it('sends a claim with an Idempotency-Key that a replica dropped unanswered to another replica (only there)', async () => {
     await withDroppingFirst(async (otherGateway) => {
       // A player whose claims go to the dropping replica first (the gateway sends each player's to its own replica).
-      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find((each) => replicaIndexOfKey(each, 2) === 0)!;
+      const sub = Array.from({ length: 100 }, (_, index) => `player-${index}`).find(
+        (each) => firstOf(each, [url(dropper), one.url]) === 0,
+      )!;
       const user = { authorization: `Bearer ${signer.sign({ sub, roles: ['USER'] })}`, 'content-type': 'application/json' };
       const key = 'launch-1';
       const keyed = { ...user, 'idempotency-key': key };
@@ -911,9 +945,10 @@ describe('the gateway with several replicas per upstream', () => {
   });
 
   it("sends each of a player's claims to the player's replica, whatever its key, and a client cannot choose the replica", async () => {
-    // Three origins, the second refusing: a player of index 1 goes on to the third.
+    // Three origins, the second refusing: a player whose first is that one goes on to its second.
     const players = Array.from({ length: 40 }, (_, index) => `player-${index}`);
-    const live = (player: string) => [one, two, two][replicaIndexOfKey(player, 3)]!;
+    const origins = [one.url, dead, two.url];
+    const live = (player: string) => (replicaOrderOfKey(player, origins).find((index) => index !== 1) === 0 ? one : two);
     const [first, second] = [players.find((p) => live(p) === one)!, players.find((p) => live(p) === two)!];
     for (const player of [first, second]) {
       const user = {

@@ -173,7 +173,7 @@ export interface ReplicaPoolOptions {
    * Requests that carry REPLICA_KEY_HEADER (the gateway sets it to the caller's id on the routes that honour
    * an Idempotency-Key: a player's claims) go to the replica that key hashes to, and requests idempotent by
    * their Idempotency-Key (`mayResendAfterDrop`) without one to the replica their key hashes to (or, that one
-   * out of rotation, the next in order), not to the next in turn. A client's retries reach the replica that
+   * out of rotation, the key's next: replicaOrderOfKey), not to the next in turn. A client's retries reach the replica that
    * answered it, which answers a key it said was still running rather than shedding the retry (the event
    * server's OwedAnswers), where with N replicas in turn only one retry in N did; and a player's taps, each
    * with a key of its own, meet in one replica, which answers the second from the first's outcome (one store
@@ -189,14 +189,34 @@ export interface ReplicaPoolOptions {
  */
 export const REPLICA_KEY_HEADER = 'x-internal-replica-key';
 
-/** Which of `count` replicas a key goes to first (FNV-1a over its characters; see sameReplicaPerKey). */
-export function replicaIndexOfKey(key: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < key.length; index++) {
-    hash ^= key.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
+/**
+ * The order in which a key tries the replicas (see sameReplicaPerKey): by highest random weight, each
+ * replica's weight the FNV-1a hash of the key and its origin. A key keeps its replica while others come and
+ * go, and the keys of a replica out of rotation spread over all the others (taking the next in a fixed
+ * order, with three replicas and one out, one of the two got two thirds of the claims). Indexes of `origins`.
+ */
+export function replicaOrderOfKey(key: string, origins: readonly string[]): number[] {
+  const keyHash = fnv1a(key, 0x811c9dc5);
+  const weights = origins.map((origin) => mixed(fnv1a(origin, keyHash ^ 0x0a)));
+  return origins.map((_, index) => index).sort((a, b) => weights[b]! - weights[a]! || a - b);
+}
+
+/** MurmurHash3's finaliser: every bit of the input moves about half of the output's (FNV-1a alone barely moves its high bits for the last characters). */
+function mixed(hash: number): number {
+  let value = hash;
+  value = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
+  value = Math.imul(value ^ (value >>> 13), 0xc2b2ae35);
+  return (value ^ (value >>> 16)) >>> 0;
+}
+
+/** FNV-1a over the characters of `text`, from `hash` (32 bits, unsigned). */
+function fnv1a(text: string, hash: number): number {
+  let value = hash;
+  for (let index = 0; index < text.length; index++) {
+    value ^= text.charCodeAt(index);
+    value = Math.imul(value, 0x01000193);
   }
-  return (hash >>> 0) % count;
+  return value >>> 0;
 }
 
 interface Replica {
@@ -386,8 +406,8 @@ export class ReplicaPool {
     // Whether it is idempotent by its key: asked at most once per request (the gateway resolves the route for it).
     let resendable: boolean | undefined;
     const mayResend = (): boolean => (resendable ??= this.mayResend(options));
-    // Walked from the key's own replica (sameReplicaPerKey) rather than the next in turn.
-    const from = this.options.sameReplicaPerKey && this.replicas.length > 1 ? this.keyedReplica(options, mayResend) : undefined;
+    // Walked in the key's own order (sameReplicaPerKey) rather than from the next in turn.
+    const order = this.options.sameReplicaPerKey && this.replicas.length > 1 ? this.keyedOrder(options, mayResend) : undefined;
     const attempt = (replica: Replica): void => {
       const sentAt = this.now();
       if (replica.downUntil > sentAt) triedOutOfRotation = true;
@@ -410,12 +430,12 @@ export class ReplicaPool {
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
-          const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
+          const next = replayable && deadline > this.now() ? this.pick(tried, !triedOutOfRotation, order) : undefined;
           if (next) return attempt(next);
         } else if (error && replayable && isDroppedWithoutAnswer(error) && mayResend()) {
           dropped ??= error;
           // Not when the time is up: the client is told of the drop (the request may have been acted on).
-          const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation, from) : undefined;
+          const next = deadline > this.now() ? this.pick(tried, !triedOutOfRotation, order) : undefined;
           if (next) {
             const headers = options.headers as Record<string, unknown> | undefined;
             const requestId = headers?.['x-request-id'];
@@ -430,19 +450,23 @@ export class ReplicaPool {
         else callback(null, data);
       });
     };
-    const first = this.pick(tried, true, from);
+    const first = this.pick(tried, true, order);
     // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
     if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
     else attempt(first);
   }
 
-  /** The replica a request goes to first by its replica key, or by its Idempotency-Key (see sameReplicaPerKey). */
-  private keyedReplica(options: RequestOptions, mayResend: () => boolean): number | undefined {
+  /** The replicas a request tries, in order, by its replica key or its Idempotency-Key (see sameReplicaPerKey). */
+  private keyedOrder(options: RequestOptions, mayResend: () => boolean): Replica[] | undefined {
     const headers = options.headers as Record<string, unknown> | undefined;
     const replicaKey = headers?.[REPLICA_KEY_HEADER];
-    if (typeof replicaKey === 'string') return replicaIndexOfKey(replicaKey, this.replicas.length);
-    const key = headers?.['idempotency-key'];
-    return typeof key === 'string' && mayResend() ? replicaIndexOfKey(key, this.replicas.length) : undefined;
+    const key = typeof replicaKey === 'string' ? replicaKey : headers?.['idempotency-key'];
+    if (typeof key !== 'string' || (key !== replicaKey && !mayResend())) return undefined;
+    const { replicas } = this;
+    return replicaOrderOfKey(
+      key,
+      replicas.map((replica) => replica.origin),
+    ).map((index) => replicas[index] as Replica);
   }
 
   private mayResend(options: RequestOptions): boolean {
@@ -460,19 +484,20 @@ export class ReplicaPool {
    * restarted a moment before the other died), when `outOfRotation` allows: one such try per request, so that
    * with every replica down a request costs one connect attempt, not one per replica. A frozen replica is
    * never picked: it comes back through a probe. The same for a first attempt and for a request sent on;
-   * undefined once every replica was tried or is frozen. Walked from the next in turn, or from `from` (a
-   * key's own replica: see sameReplicaPerKey), which leaves the turn as it is.
+   * undefined once every replica was tried or is frozen. Walked from the next in turn, or in `order` (a
+   * key's own: see sameReplicaPerKey), which leaves the turn as it is.
    */
-  private pick(tried: Set<Replica>, outOfRotation: boolean, from?: number): Replica | undefined {
+  private pick(tried: Set<Replica>, outOfRotation: boolean, order?: readonly Replica[]): Replica | undefined {
     const now = this.now();
     const count = this.replicas.length;
-    const start = from === undefined ? this.turn : from % count;
+    const start = this.turn;
     let soonest: Replica | undefined;
-    for (let step = 0; step < count; step++) {
-      const replica = this.replicas[(start + step) % count] as Replica;
-      if (tried.has(replica) || replica.frozen) continue;
+    for (let step = 0; step < (order ? order.length : count); step++) {
+      const replica = order ? order[step] : this.replicas[(start + step) % count];
+      // A request's order is taken when it starts: a replica gone from the rotation since is not tried.
+      if (replica === undefined || tried.has(replica) || replica.frozen || !this.replicas.includes(replica)) continue;
       if (replica.downUntil <= now) {
-        if (from === undefined) this.turn = (start + step + 1) % count;
+        if (!order) this.turn = (start + step + 1) % count;
         return replica;
       }
       if (soonest === undefined || replica.downUntil < soonest.downUntil) soonest = replica;
