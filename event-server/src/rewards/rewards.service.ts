@@ -116,7 +116,8 @@ export class RewardsService {
           throw rewardNotFound(eventId, rewardId);
         }
         this.catalog.invalidate(eventId);
-        // This process believed the old stock sold out: it looks again now (another within CLAIM_SOLD_OUT_TTL_MS).
+        // This process believed the old stock sold out: it looks again now (another replica once it reads the
+        // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
         if (changes.stock !== undefined) this.stock.reopened([rewardId]);
         await this.auditLog.record({
           actorId: actor.id,

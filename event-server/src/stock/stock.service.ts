@@ -35,7 +35,7 @@ export class StockService {
 
   /** True while this process believes every unit of the reward is held (no store command). */
   believedSoldOut(reward: RewardRecord): boolean {
-    return this.allocatorOf(reward).isSoldOut(reward.id);
+    return this.allocatorOf(reward).isSoldOut(reward.id, reward.stock!);
   }
 
   /** Takes one `reward_units` unit of the reward for the claim; false when every unit is held. Never counts the taken units. */

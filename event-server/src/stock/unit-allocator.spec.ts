@@ -9,7 +9,7 @@ class SetStore implements UnitStore {
   }
 
   readonly held = new Map<string, string>();
-  calls = { insert: 0, exists: 0, list: 0 };
+  calls = { insert: 0, exists: 0, list: 0, count: 0 };
 
   tryInsert(rewardId: string, unit: number, claimId: string): Promise<boolean> {
     this.calls.insert++;
@@ -28,6 +28,11 @@ class SetStore implements UnitStore {
     this.calls.list++;
     const units = [...this.held.keys()].filter((key) => key.startsWith(`${rewardId}:`)).map((key) => Number(key.split(':')[1]));
     return Promise.resolve(units.sort((a, b) => a - b));
+  }
+
+  countTaken(rewardId: string): Promise<number> {
+    this.calls.count++;
+    return Promise.resolve([...this.held.keys()].filter((key) => key.startsWith(`${rewardId}:`)).length);
   }
 
   holdUnits(rewardId: string, from: number, to: number): void {
@@ -49,7 +54,7 @@ describe('UnitAllocator', () => {
     const store = new SetStore();
     const units = allocator(store);
     for (let claim = 1; claim <= 50; claim++) expect(await take(units, store, 100, `c${claim}`)).toBe(true);
-    expect(store.calls).toEqual({ insert: 50, exists: 0, list: 0 });
+    expect(store.calls).toEqual({ insert: 50, exists: 0, list: 0, count: 0 });
     expect(store.held.get('r:50')).toBe('c50');
   });
 
@@ -105,14 +110,53 @@ describe('UnitAllocator', () => {
     expect(await take(units, store, 5, 'hole')).toBe(true);
     expect(store.held.get('r:3')).toBe('hole');
     expect(await take(units, store, 5, 'late')).toBe(false);
-    expect(units.isSoldOut('r')).toBe(true);
+    expect(units.isSoldOut('r', 5)).toBe(true);
     const listed = store.calls.list;
     expect(await take(units, store, 5, 'later')).toBe(false);
     expect(store.calls.list).toBe(listed);
     clock = 1_001;
-    expect(units.isSoldOut('r')).toBe(false);
+    expect(units.isSoldOut('r', 5)).toBe(false);
     store.held.delete('r:1');
     expect(await take(units, store, 5, 'after-ttl')).toBe(true);
+  });
+
+  it('looks at a sold-out reward less and less often (1, 2, 4 s… up to 30 s), by a count after the first listing', async () => {
+    let clock = 0;
+    const store = new SetStore();
+    const units = allocator(store, () => clock);
+    for (let i = 0; i < 5; i++) await take(units, store, 5, `c${i}`);
+    expect(await take(units, store, 5, 'late')).toBe(false); // lists: sold out for 1 s
+    expect(store.calls).toMatchObject({ list: 1, count: 0 });
+    const looks: number[] = [];
+    for (clock = 0; clock <= 120_000; clock += 250) {
+      const before = store.calls.count;
+      expect(await take(units, store, 5, `t${clock}`)).toBe(false);
+      if (store.calls.count > before) looks.push(clock);
+    }
+    expect(store.calls.list).toBe(1);
+    // A look after 1, 2, 4, 8 and 16 s, then every 30 s.
+    expect(looks.slice(0, 7)).toEqual([1_000, 3_000, 7_000, 15_000, 31_000, 61_000, 91_000]);
+    // A unit given back through another replica is found by a count that no longer says sold out.
+    store.held.delete('r:2');
+    clock = 200_000;
+    expect(await take(units, store, 5, 'hole')).toBe(true);
+    expect(store.held.get('r:2')).toBe('hole');
+    expect(await take(units, store, 5, 'after')).toBe(false); // listed again: believed for 1 s, not 30
+    clock += 1_001;
+    const listed = store.calls.list;
+    expect(await take(units, store, 5, 'later')).toBe(false);
+    expect(store.calls.list).toBe(listed); // a count
+  });
+
+  it('a larger stock (a top-up made through another replica) ends the sold-out belief at once', async () => {
+    const store = new SetStore();
+    const units = allocator(store, () => 0);
+    for (let i = 0; i < 3; i++) await take(units, store, 3, `c${i}`);
+    expect(await take(units, store, 3, 'late')).toBe(false);
+    expect(units.isSoldOut('r', 3)).toBe(true);
+    expect(units.isSoldOut('r', 4)).toBe(false);
+    expect(await take(units, store, 4, 'topped-up')).toBe(true);
+    expect(store.held.get('r:4')).toBe('topped-up');
   });
 
   it('a release in this process ends the sold-out belief at once', async () => {

@@ -4,10 +4,15 @@ export interface UnitStore {
   exists(rewardId: string, unit: number): Promise<boolean>;
   /** The held unit numbers, ascending: only read when the frontier has passed the stock (sold out or holes). */
   takenUnits(rewardId: string): Promise<number[]>;
+  /** How many units are held: asked instead of the list when the reward was found sold out at the last look. */
+  countTaken(rewardId: string): Promise<number>;
 }
 
 export interface AllocatorOptions {
-  /** How long "every unit is held" is believed without looking again. */
+  /**
+   * How long "every unit is held" is first believed without looking again; each look that finds it still
+   * so doubles it, up to SOLD_OUT_TTL_MAX_MS (or this, if longer).
+   */
   soldOutTtlMs: number;
   /** Refused inserts in a row (another replica is ahead) before the frontier is searched again. */
   maxCollisions: number;
@@ -42,6 +47,10 @@ interface Cursor {
   /** Units seen free below `next` (holes from released claims, found by the last scan). */
   free: number[];
   soldOutUntil: number;
+  /** Looks in a row that found every unit held (each doubles how long the next belief lasts). */
+  soldOutLooks: number;
+  /** The stock the belief was formed with: a larger one (a top-up through another replica) ends it. */
+  soldOutStock: number;
   /** Another process takes units of this reward too: blocks are opened one probe at a time (see AllocatorOptions.blockSize). */
   shared: boolean;
   /** The next unit taken at the frontier is a probe: tried alone, the other takers waiting for its outcome. */
@@ -55,6 +64,14 @@ interface Cursor {
   /** A scan for holes in progress: concurrent takers at the end of the stock share it. */
   refilling?: Promise<boolean>;
 }
+
+/**
+ * The longest a sold-out belief lasts. A look lists the taken units (or counts them), on FerretDB decoding
+ * every claim that holds one (about 140 µs each): at 1 s, a sold-out reward of 100,000 units that players
+ * kept tapping cost the store 14 s of CPU each second, per replica. Doubling each look, a unit given back
+ * through another replica (a rejection, a revoke) waits up to this long to be offered again by this one.
+ */
+const SOLD_OUT_TTL_MAX_MS = 30_000;
 
 /** Blocks opened without a refusal before a process that shared a reward's units believes it takes them alone. */
 const QUIET_BLOCKS_TO_UNSHARE = 8;
@@ -74,7 +91,8 @@ const QUIET_BLOCKS_TO_UNSHARE = 8;
  * replica ahead), by probing single units (galloping, then bisecting: about 2·log2(taken) point reads), so
  * a claim's cost does not grow with the units already taken. Only when the frontier passes the stock
  * are the taken units listed, to find the holes released claims (and other processes' unfinished blocks)
- * left; when there are none, the reward is believed sold out for `soldOutTtlMs` (a refusal then costs no
+ * left; when there are none, the reward is believed sold out for `soldOutTtlMs`, doubled at each look that
+ * finds it still so up to SOLD_OUT_TTL_MAX_MS, the later looks a count (a refusal meanwhile costs no
  * store command). Which unit to try is only a hint: the unique insert is what makes overselling impossible.
  */
 export class UnitAllocator {
@@ -94,16 +112,16 @@ export class UnitAllocator {
     this.probeWaitMs = options.probeWaitMs ?? 250;
   }
 
-  /** True while the reward is believed sold out (an early, free answer; a take still checks). */
-  isSoldOut(rewardId: string): boolean {
+  /** True while the reward, of this stock, is believed sold out (an early, free answer; a take still checks). */
+  isSoldOut(rewardId: string, stock: number): boolean {
     const cursor = this.cursors.get(rewardId);
-    return cursor !== undefined && this.believedSoldOut(cursor);
+    return cursor !== undefined && this.believedSoldOut(cursor, stock);
   }
 
   /** Takes one unit of the reward, each attempt an insert made by `attempt` (see UnitAttempt). */
   async take(rewardId: string, stock: number, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
     const cursor = await this.cursorFor(rewardId);
-    if (this.believedSoldOut(cursor)) return 'SOLD_OUT';
+    if (this.believedSoldOut(cursor, stock)) return 'SOLD_OUT';
     let collisions = 0;
     for (;;) {
       const hole = cursor.free.shift();
@@ -114,7 +132,7 @@ export class UnitAllocator {
       }
       const unit = hole ?? (cursor.next <= stock ? cursor.next++ : undefined);
       if (unit === undefined) {
-        if (cursor.soldOutUntil > this.now()) return 'SOLD_OUT';
+        if (cursor.soldOutUntil > this.now() && stock <= cursor.soldOutStock) return 'SOLD_OUT';
         cursor.refilling ??= this.refill(rewardId, stock, cursor).finally(() => {
           cursor.refilling = undefined;
         });
@@ -203,22 +221,37 @@ export class UnitAllocator {
     return end;
   }
 
-  /** Sold out for now: believed so, and no unit is waiting in `free` (one a stopped take gave back may be free). */
-  private believedSoldOut(cursor: Cursor): boolean {
-    return cursor.soldOutUntil > this.now() && cursor.free.length === 0;
+  /**
+   * Sold out for now: believed so, of a stock no smaller, and no unit is waiting in `free` (one a stopped take
+   * gave back may be free).
+   */
+  private believedSoldOut(cursor: Cursor, stock: number): boolean {
+    return cursor.soldOutUntil > this.now() && stock <= cursor.soldOutStock && cursor.free.length === 0;
   }
 
   /** A claim of this process gave units back: they may be taken again (found by the next scan). */
   released(rewardId: string): void {
     const cursor = this.cursors.get(rewardId);
-    if (cursor) cursor.soldOutUntil = 0;
+    if (cursor) {
+      cursor.soldOutUntil = 0;
+      cursor.soldOutLooks = 0;
+    }
   }
 
   private async cursorFor(rewardId: string): Promise<Cursor> {
     let cursor = this.cursors.get(rewardId);
     if (!cursor) {
       // Optimistic: a reward is usually new when its first claims come. Collisions find the frontier.
-      cursor = { next: 1, free: [], soldOutUntil: 0, shared: false, probeNext: false, quietBlocks: 0 };
+      cursor = {
+        next: 1,
+        free: [],
+        soldOutUntil: 0,
+        soldOutLooks: 0,
+        soldOutStock: 0,
+        shared: false,
+        probeNext: false,
+        quietBlocks: 0,
+      };
       this.cursors.set(rewardId, cursor);
     }
     if (cursor.searching) await cursor.searching;
@@ -251,18 +284,38 @@ export class UnitAllocator {
     }
   }
 
-  /** The frontier passed the stock: list the holes, or believe the reward sold out for a while. */
+  /**
+   * The frontier passed the stock: list the holes, or believe the reward sold out for a while. A reward found
+   * sold out at the last look is counted first (on MongoDB an index count, not a read of every unit's claim):
+   * as many held as the stock, it still is.
+   */
   private async refill(rewardId: string, stock: number, cursor: Cursor): Promise<boolean> {
+    if (cursor.soldOutLooks > 0 && (await this.store.countTaken(rewardId)) >= stock) {
+      // A unit given back by a stopped take while the count was read is in `free`: not sold out.
+      if (cursor.free.length > 0) return true;
+      this.believeSoldOut(cursor, stock);
+      return false;
+    }
     const taken = await this.store.takenUnits(rewardId);
     const holes = freeUnits(taken, stock, 64).filter((unit) => !cursor.free.includes(unit));
     // Units given back by a stopped take while the list was read are in `free` already: not sold out.
     if (holes.length === 0 && cursor.free.length === 0) {
-      cursor.soldOutUntil = this.now() + this.options.soldOutTtlMs;
+      this.believeSoldOut(cursor, stock);
       return false;
     }
+    cursor.soldOutLooks = 0;
     // In random order: every process that scans finds the same holes, and would refuse each other in turn.
     cursor.free.push(...shuffled(holes, this.random));
     return true;
+  }
+
+  /** Every unit is held: believed for soldOutTtlMs, twice as long for each look in a row that found so. */
+  private believeSoldOut(cursor: Cursor, stock: number): void {
+    const longest = Math.max(this.options.soldOutTtlMs, SOLD_OUT_TTL_MAX_MS);
+    const ttl = Math.min(longest, this.options.soldOutTtlMs * 2 ** Math.min(cursor.soldOutLooks, 30));
+    cursor.soldOutLooks++;
+    cursor.soldOutUntil = this.now() + ttl;
+    cursor.soldOutStock = stock;
   }
 }
 
