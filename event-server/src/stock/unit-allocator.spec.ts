@@ -159,6 +159,38 @@ describe('UnitAllocator', () => {
     expect(store.held.get('r:4')).toBe('topped-up');
   });
 
+  it('a top-up that sells out again is believed sold out afresh (1 s), and its units listed, not counted', async () => {
+    let clock = 0;
+    const store = new SetStore();
+    const units = allocator(store, () => clock);
+    for (let i = 0; i < 5; i++) await take(units, store, 5, `c${i}`);
+    for (clock = 0; clock <= 120_000; clock += 1_000) await take(units, store, 5, `t${clock}`); // believed 30 s by now
+    for (let i = 0; i < 5; i++) expect(await take(units, store, 10, `more${i}`)).toBe(true); // topped up to 10
+    const listed = store.calls.list;
+    expect(await take(units, store, 10, 'late')).toBe(false);
+    expect(store.calls.list).toBe(listed + 1);
+    store.held.delete('r:7'); // given back through another replica
+    clock += 1_001;
+    expect(await take(units, store, 10, 'after-a-second')).toBe(true);
+    expect(store.held.get('r:7')).toBe('after-a-second');
+  });
+
+  it('a unit released here while a look is being read is not hidden by that look', async () => {
+    const store = new SetStore();
+    const units = allocator(store, () => 0);
+    for (let i = 0; i < 3; i++) await take(units, store, 3, `c${i}`);
+    // The look lists the units; meanwhile a claim of this process gives unit 2 back.
+    const list = store.takenUnits.bind(store);
+    store.takenUnits = async (rewardId) => {
+      const taken = await list(rewardId);
+      store.held.delete('r:2');
+      units.released('r');
+      return taken;
+    };
+    expect(await take(units, store, 3, 'racing')).toBe(true);
+    expect(store.held.get('r:2')).toBe('racing');
+  });
+
   it('a release in this process ends the sold-out belief at once', async () => {
     const store = new SetStore();
     const units = allocator(store);

@@ -51,6 +51,8 @@ interface Cursor {
   soldOutLooks: number;
   /** The stock the belief was formed with: a larger one (a top-up through another replica) ends it. */
   soldOutStock: number;
+  /** Units given back through this process so far (released): a look read before one says nothing of it. */
+  releases: number;
   /** Another process takes units of this reward too: blocks are opened one probe at a time (see AllocatorOptions.blockSize). */
   shared: boolean;
   /** The next unit taken at the frontier is a probe: tried alone, the other takers waiting for its outcome. */
@@ -235,6 +237,7 @@ export class UnitAllocator {
     if (cursor) {
       cursor.soldOutUntil = 0;
       cursor.soldOutLooks = 0;
+      cursor.releases++;
     }
   }
 
@@ -248,6 +251,7 @@ export class UnitAllocator {
         soldOutUntil: 0,
         soldOutLooks: 0,
         soldOutStock: 0,
+        releases: 0,
         shared: false,
         probeNext: false,
         quietBlocks: 0,
@@ -290,16 +294,20 @@ export class UnitAllocator {
    * as many held as the stock, it still is.
    */
   private async refill(rewardId: string, stock: number, cursor: Cursor): Promise<boolean> {
-    if (cursor.soldOutLooks > 0 && (await this.store.countTaken(rewardId)) >= stock) {
-      // A unit given back by a stopped take while the count was read is in `free`: not sold out.
-      if (cursor.free.length > 0) return true;
+    // Counted only for the stock last found sold out: after a top-up the new units are listed like any.
+    const releases = cursor.releases;
+    if (cursor.soldOutLooks > 0 && stock === cursor.soldOutStock && (await this.store.countTaken(rewardId)) >= stock) {
+      // A unit given back while the count was read (a stopped take's, in `free`; or released): not sold out.
+      if (cursor.free.length > 0 || cursor.releases !== releases) return true;
       this.believeSoldOut(cursor, stock);
       return false;
     }
     const taken = await this.store.takenUnits(rewardId);
     const holes = freeUnits(taken, stock, 64).filter((unit) => !cursor.free.includes(unit));
-    // Units given back by a stopped take while the list was read are in `free` already: not sold out.
+    // Units given back by a stopped take while the list was read are in `free` already, and one released
+    // meanwhile may be missing from it: not sold out.
     if (holes.length === 0 && cursor.free.length === 0) {
+      if (cursor.releases !== releases) return true;
       this.believeSoldOut(cursor, stock);
       return false;
     }
@@ -311,6 +319,8 @@ export class UnitAllocator {
 
   /** Every unit is held: believed for soldOutTtlMs, twice as long for each look in a row that found so. */
   private believeSoldOut(cursor: Cursor, stock: number): void {
+    // A larger stock sold out (a top-up, taken since): believed afresh, from soldOutTtlMs.
+    if (stock !== cursor.soldOutStock) cursor.soldOutLooks = 0;
     const longest = Math.max(this.options.soldOutTtlMs, SOLD_OUT_TTL_MAX_MS);
     const ttl = Math.min(longest, this.options.soldOutTtlMs * 2 ** Math.min(cursor.soldOutLooks, 30));
     cursor.soldOutLooks++;

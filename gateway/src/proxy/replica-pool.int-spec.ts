@@ -756,6 +756,52 @@ describe('ReplicaPool with an origin named by a host name (a Compose service: on
     return { pool, resolved, downs };
   }
 
+  it('sends a keyed request dropped after its name resolved again to the replicas the name has now', async () => {
+    // Two replicas of a service that read the request and hold it, then drop it when told to (crashed).
+    const holding: Array<() => void> = [];
+    let heldOne!: () => void;
+    const oneHeld = new Promise<void>((resolve) => (heldOne = resolve));
+    const hold = (request: IncomingMessage): void => {
+      request.resume();
+      request.on('end', () => {
+        holding.push(() => request.socket.destroy());
+        heldOne();
+      });
+    };
+    const [third, fourth] = [createServer(hold), createServer(hold)];
+    await new Promise<void>((resolve) => third.listen(0, '127.0.0.3', resolve));
+    const servicePort = (third.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => fourth.listen(servicePort, '127.0.0.4', resolve));
+    const fifth = new FakeUpstream();
+    await fifth.start({ host: '127.0.0.5', port: servicePort });
+    let addresses = ['127.0.0.3', '127.0.0.4'];
+    const pool = new ReplicaPool({
+      origins: [`http://claims.test:${servicePort}`],
+      cooldownMs: 5_000,
+      connectTimeoutMs: 1_000,
+      timeoutMs: 5_000,
+      resolveIntervalMs: 600_000,
+      lookup: async () => addresses,
+      mayResendAfterDrop: () => true,
+      sameReplicaPerKey: true,
+    });
+    pools.push(pool);
+    try {
+      await pool.resolveNames();
+      const pending = send(pool, { method: 'POST', path: '/k', headers: { 'idempotency-key': 'k-1' }, body: '' });
+      await oneHeld;
+      // The service is redeployed: its name now gives a new replica, and the old one drops what it held.
+      addresses = ['127.0.0.5'];
+      await pool.resolveNames();
+      for (const drop of holding) drop();
+      expect(await pending).toMatchObject({ status: 200 });
+      expect(fifth.seen.map((seen) => seen.url)).toEqual(['/k']);
+    } finally {
+      for (const server of [third, fourth]) await closeNow(server);
+      await fifth.stop();
+    }
+  });
+
   it('takes turns over every address the name resolves to, and follows the name as its addresses change', async () => {
     answer = ['127.0.0.1'];
     const { pool, resolved } = namedPool([name]);

@@ -183,6 +183,13 @@ export interface ReplicaPoolOptions {
   sameReplicaPerKey?: boolean;
 }
 
+/** A request's key, and the rotation's replicas in its order (`of`: the rotation they were ordered from). */
+interface KeyedOrder {
+  key: string;
+  of: readonly Replica[];
+  replicas: Replica[];
+}
+
 /**
  * The header by which the gateway names what a request's first replica is chosen by (see sameReplicaPerKey).
  * Internal (`x-internal-`): removed from every client request, and read by no server.
@@ -457,11 +464,16 @@ export class ReplicaPool {
   }
 
   /** The replicas a request tries, in order, by its replica key or its Idempotency-Key (see sameReplicaPerKey). */
-  private keyedOrder(options: RequestOptions, mayResend: () => boolean): Replica[] | undefined {
+  private keyedOrder(options: RequestOptions, mayResend: () => boolean): KeyedOrder | undefined {
     const headers = options.headers as Record<string, unknown> | undefined;
     const replicaKey = headers?.[REPLICA_KEY_HEADER];
     const key = typeof replicaKey === 'string' ? replicaKey : headers?.['idempotency-key'];
     if (typeof key !== 'string' || (key !== replicaKey && !mayResend())) return undefined;
+    return { key, of: this.replicas, replicas: this.orderOf(key) };
+  }
+
+  /** The rotation's replicas in a key's order (replicaOrderOfKey). */
+  private orderOf(key: string): Replica[] {
     const { replicas } = this;
     return replicaOrderOfKey(
       key,
@@ -487,15 +499,21 @@ export class ReplicaPool {
    * undefined once every replica was tried or is frozen. Walked from the next in turn, or in `order` (a
    * key's own: see sameReplicaPerKey), which leaves the turn as it is.
    */
-  private pick(tried: Set<Replica>, outOfRotation: boolean, order?: readonly Replica[]): Replica | undefined {
+  private pick(tried: Set<Replica>, outOfRotation: boolean, keyed?: KeyedOrder): Replica | undefined {
+    // The rotation changed since the key's order was made (a name resolved again): made again, so that a
+    // request sent on reaches the replicas that came, not those that left (`tried` still holds).
+    if (keyed && keyed.of !== this.replicas) {
+      keyed.of = this.replicas;
+      keyed.replicas = this.orderOf(keyed.key);
+    }
+    const order = keyed?.replicas;
     const now = this.now();
     const count = this.replicas.length;
     const start = this.turn;
     let soonest: Replica | undefined;
     for (let step = 0; step < (order ? order.length : count); step++) {
       const replica = order ? order[step] : this.replicas[(start + step) % count];
-      // A request's order is taken when it starts: a replica gone from the rotation since is not tried.
-      if (replica === undefined || tried.has(replica) || replica.frozen || !this.replicas.includes(replica)) continue;
+      if (replica === undefined || tried.has(replica) || replica.frozen) continue;
       if (replica.downUntil <= now) {
         if (!order) this.turn = (start + step + 1) % count;
         return replica;
