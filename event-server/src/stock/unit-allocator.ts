@@ -134,7 +134,7 @@ export class UnitAllocator {
       }
       const unit = hole ?? (cursor.next <= stock ? cursor.next++ : undefined);
       if (unit === undefined) {
-        if (cursor.soldOutUntil > this.now() && stock <= cursor.soldOutStock) return 'SOLD_OUT';
+        if (this.believedSoldOut(cursor, stock)) return 'SOLD_OUT';
         cursor.refilling ??= this.refill(rewardId, stock, cursor).finally(() => {
           cursor.refilling = undefined;
         });

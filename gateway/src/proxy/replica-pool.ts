@@ -173,12 +173,12 @@ export interface ReplicaPoolOptions {
    * Requests that carry REPLICA_KEY_HEADER (the gateway sets it to the caller's id on the routes that honour
    * an Idempotency-Key: a player's claims) go to the replica that key hashes to, and requests idempotent by
    * their Idempotency-Key (`mayResendAfterDrop`) without one to the replica their key hashes to (or, that one
-   * out of rotation, the key's next: replicaOrderOfKey), not to the next in turn. A client's retries reach the replica that
-   * answered it, which answers a key it said was still running rather than shedding the retry (the event
-   * server's OwedAnswers), where with N replicas in turn only one retry in N did; and a player's taps, each
-   * with a key of its own, meet in one replica, which answers the second from the first's outcome (one store
-   * command) where another replica found the claim by a refused insert and reads (four). Keys and ids spread
-   * over the replicas as turns do.
+   * out of rotation, the key's next: replicaOrderOfKey), not to the next in turn. A client's retries reach
+   * the replica that answered it, which answers a key it said was still running rather than shedding the
+   * retry (the event server's OwedAnswers), where with N replicas in turn only one retry in N did; and a
+   * player's taps, each with a key of its own, meet in one replica, which answers the second from the first's
+   * outcome (one store command) where another replica found the claim by a refused insert and reads (four).
+   * Keys and ids spread over the replicas as turns do.
    */
   sameReplicaPerKey?: boolean;
 }
@@ -198,7 +198,7 @@ export const REPLICA_KEY_HEADER = 'x-internal-replica-key';
 
 /**
  * The order in which a key tries the replicas (see sameReplicaPerKey): by highest random weight, each
- * replica's weight the FNV-1a hash of the key and its origin. A key keeps its replica while others come and
+ * replica's weight the FNV-1a hash of the key and its origin, mixed. A key keeps its replica while others come and
  * go, and the keys of a replica out of rotation spread over all the others (taking the next in a fixed
  * order, with three replicas and one out, one of the two got two thirds of the claims). Indexes of `origins`.
  */
@@ -208,7 +208,10 @@ export function replicaOrderOfKey(key: string, origins: readonly string[]): numb
   return origins.map((_, index) => index).sort((a, b) => weights[b]! - weights[a]! || a - b);
 }
 
-/** MurmurHash3's finaliser: every bit of the input moves about half of the output's (FNV-1a alone barely moves its high bits for the last characters). */
+/**
+ * MurmurHash3's finaliser: every bit of the input moves about half of the output's (FNV-1a alone barely
+ * moves its high bits for the last characters).
+ */
 function mixed(hash: number): number {
   let value = hash;
   value = Math.imul(value ^ (value >>> 16), 0x85ebca6b);
@@ -511,9 +514,10 @@ export class ReplicaPool {
     const count = this.replicas.length;
     const start = this.turn;
     let soonest: Replica | undefined;
-    for (let step = 0; step < (order ? order.length : count); step++) {
-      const replica = order ? order[step] : this.replicas[(start + step) % count];
-      if (replica === undefined || tried.has(replica) || replica.frozen) continue;
+    for (let step = 0; step < count; step++) {
+      // A key's order holds every replica of the rotation (made again above when it changed).
+      const replica = (order ? order[step] : this.replicas[(start + step) % count]) as Replica;
+      if (tried.has(replica) || replica.frozen) continue;
       if (replica.downUntil <= now) {
         if (!order) this.turn = (start + step + 1) % count;
         return replica;
