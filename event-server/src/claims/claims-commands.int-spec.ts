@@ -6,6 +6,8 @@ import { grantedClaimHolding } from '../../../test-support/claimable-event.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { ProgressService } from '../progress/progress.service.js';
+import { GroupedWrites } from '../idempotency/grouped-writes.js';
+import { IdempotencyKeyRepository } from '../idempotency/idempotency-key.repository.js';
 
 function withOption(uri: string, option: string): string {
   return `${uri}${uri.includes('?') ? '&' : '?'}${option}`;
@@ -122,6 +124,75 @@ describe('store commands per claim', () => {
     const grantedAgain = await counted(() => claim(t, event.id, first!));
     expect(grantedAgain.result.body.code).toBe('ALREADY_CLAIMED');
     expect(grantedAgain.commands).toEqual(['insert claims']);
+  });
+
+  it('keyed refusals: the key is completed without a copy of the refusal (one update for the refusals made meanwhile), and a replay reads the refusal', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }] });
+    const [warm] = await eligibleUsers(t, operator, 1);
+    expect((await claim(t, event.id, warm!)).status).toBe(201);
+    const keys = t.app.get<Connection>(getConnectionToken()).collection('idempotency_keys');
+
+    const stranger = t.as('USER');
+    const refused = await counted(() => claim(t, event.id, stranger, 'refused-1'));
+    expect(refused.result.status).toBe(422);
+    expect(refused.result.body.code).toBe('CONDITION_NOT_MET');
+    expect(refused.commands).toEqual([
+      'insert idempotency_keys',
+      'find activities',
+      'find claims',
+      'insert claims',
+      'update idempotency_keys',
+    ]);
+    const stored = await keys.findOne({ userId: stranger.id, key: 'refused-1' });
+    expect(stored).toMatchObject({ state: 'DONE', recorded: true });
+    expect(stored).not.toHaveProperty('result');
+    expect(stored).not.toHaveProperty('error');
+
+    // The replay answers exactly the first answer, read from the refusal recorded under the key.
+    const replay = await counted(() => claim(t, event.id, stranger, 'refused-1'));
+    expect(replay.result.status).toBe(422);
+    expect(replay.result.body).toEqual(refused.result.body);
+    expect(replay.commands).toEqual(['insert idempotency_keys', 'find idempotency_keys', 'find claims']);
+    expect(await t.app.get<Connection>(getConnectionToken()).collection('claims').countDocuments({ userId: stranger.id })).toBe(
+      1,
+    );
+
+    // 12 strangers at once (within CLAIM_MAX_IN_FLIGHT): the first completion is held until every one of them
+    // has asked for its own, so the 11 others wait for it and are then written together, whatever the
+    // machine's speed.
+    const repository = t.app.get(IdempotencyKeyRepository);
+    const complete = repository.completeRecorded.bind(repository);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const asked = vi.spyOn(GroupedWrites.prototype, 'add');
+    const writes = vi.spyOn(repository, 'completeRecorded').mockImplementation(async (ids) => {
+      await released;
+      return complete(ids);
+    });
+    const crowd = Array.from({ length: 12 }, () => t.as('USER'));
+    const burst = await counted(async () => {
+      const answers = Promise.all(crowd.map((player) => claim(t, event.id, player, 'crowd-key')));
+      try {
+        await vi.waitFor(() => expect(asked).toHaveBeenCalledTimes(12), { timeout: 10_000, interval: 5 });
+      } finally {
+        release();
+      }
+      return answers;
+    });
+    const groups = writes.mock.calls.map(([ids]) => ids.length);
+    vi.restoreAllMocks();
+    expect(burst.result.map((reply) => reply.body.code)).toEqual(crowd.map(() => 'CONDITION_NOT_MET'));
+    expect(groups).toEqual([1, 11]);
+    expect(burst.commands.filter((command) => command === 'update idempotency_keys')).toHaveLength(2);
+    expect(await keys.countDocuments({ key: 'crowd-key', state: 'DONE', recorded: true })).toBe(12);
+
+    // A grant is kept on its key as it was answered (the claim itself changes later: review, payout).
+    const [player] = await eligibleUsers(t, operator, 1);
+    expect((await claim(t, event.id, player!, 'granted-1')).body.status).toBe('GRANTED');
+    expect(await keys.findOne({ userId: player!.id, key: 'granted-1' })).toMatchObject({
+      state: 'DONE',
+      result: { claim: { status: 'GRANTED' } },
+    });
   });
 
   it('no limited reward: the claim is born decided, 2 commands (AUTO and MANUAL); a second tap 1; no decision, no update', async () => {

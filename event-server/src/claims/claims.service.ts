@@ -401,7 +401,18 @@ export class ClaimsService {
     final: (outcome) => outcome.refusal !== 'CLAIM_INTERRUPTED',
     // A key left IN_PROGRESS by a request that recorded its claim (then died, or is finishing): that claim.
     recorded: async (record) => recordedOutcomeOf(await this.claims.findRecordedUnder(record)),
+    // A refusal born final under the key's own claim id never changes: the key needs no copy of it.
+    recordedForGood: (outcome, key) =>
+      this.bornFinal.has(outcome.claim) &&
+      key.lineageStored &&
+      outcome.claim.id === keyedClaimId(key.userId, key.key, key.lineage),
   };
+
+  /**
+   * Refusals as this process recorded them (or read them from the store): system rejections, born final, that
+   * no decision ever changes (see recordedForGood). Held weakly, by the record an outcome carries.
+   */
+  private readonly bornFinal = new WeakSet<ClaimRecord>();
 
   /** Decides and records the request's one claim, under `id` (whatever its outcome: one document). */
   private async run(eventId: string, userId: string, id: string, idempotencyKey?: string): Promise<ClaimRecord> {
@@ -598,7 +609,10 @@ export class ClaimsService {
       decidedAt: base.createdAt,
       decidedBy: SYSTEM_ACTOR,
     };
-    if (await this.claims.tryInsert(claim)) return claim;
+    if (await this.claims.tryInsert(claim)) {
+      this.bornFinal.add(claim);
+      return claim;
+    }
     // Only its own id refuses a refusal (its slot key is that id): a claim this request's key already
     // recorded, by a run that took the key over or by the stalled owner it was taken from (keyedClaimId).
     // That claim is the answer, and nothing new is recorded.

@@ -13,6 +13,7 @@ export function toIdempotencyRecord(doc: StoredIdempotencyKey): IdempotencyRecor
     state: doc.state,
     ...(doc.result != null && { result: doc.result }),
     ...(doc.error != null && { error: doc.error }),
+    ...(doc.recorded === true && { recorded: true }),
     createdAt: doc.createdAt,
     ...(doc.owner != null && { owner: doc.owner }),
     lineage: doc.lineage ?? doc._id.toString(),

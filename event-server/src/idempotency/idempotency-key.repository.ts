@@ -63,6 +63,19 @@ export class IdempotencyKeyRepository {
   }
 
   /**
+   * Completes keys whose outcome is a record of the use's own that never changes (IdempotencyRecord.recorded):
+   * one command for them all, where `complete` is one each. On FerretDB an update reads every document of the
+   * collection (no index serves its filter): the state filter is the part it pushes down, so only the keys
+   * in progress are decoded. A key no longer IN_PROGRESS (the reconciler completed it) is left as it is.
+   */
+  async completeRecorded(ids: readonly string[]): Promise<void> {
+    await this.model.collection.updateMany(
+      { state: 'IN_PROGRESS', _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+      { $set: { state: 'DONE', recorded: true } },
+    );
+  }
+
+  /**
    * A key whose request died having recorded nothing lasting: kept, so that the request taking it over
    * records under its lineage (deleted, a stalled owner waking later would record a second claim for the
    * key); under `lineage` instead when given (RetryUnder).

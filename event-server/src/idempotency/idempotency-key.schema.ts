@@ -29,6 +29,11 @@ export class IdempotencyKeyEntity {
   @Prop({ type: MongooseSchema.Types.Mixed }) result?: Record<string, unknown>;
   /** …or the refusal it threw. */
   @Prop({ type: MongooseSchema.Types.Mixed }) error?: StoredError;
+  /**
+   * …or, DONE without either, true: the outcome is what the use recorded under the key's lineage, a record
+   * that never changes (a claim refused for good), read from there on replay.
+   */
+  @Prop() recorded?: boolean;
   @Prop({ required: true }) createdAt!: Date;
   /** The process that took the key (InstanceLiveness), when it records that it is alive. */
   @Prop() owner?: string;

@@ -8,6 +8,8 @@ export interface IdempotencyRecord {
   state: IdempotencyState;
   result?: Record<string, unknown>;
   error?: StoredError;
+  /** DONE with neither result nor error: the outcome is the use's own record under the lineage (see schema). */
+  recorded?: true;
   createdAt: Date;
   /** The process that took the key, when it records that it is alive. */
   owner?: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { AtMostEvery } from '@reward/server-kit/at-most-every';
+import { GroupedWrites } from './grouped-writes.js';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import {
@@ -42,6 +43,15 @@ export interface ExecuteOptions<T> {
    * Otherwise the answer is IDEMPOTENCY_IN_PROGRESS.
    */
   recorded?: (record: IdempotencyRecord) => Promise<StaleKeyResolution<T>>;
+  /**
+   * Whether the outcome is what the request recorded under the key's lineage (`key`: the key it ran under)
+   * and that record never changes: the key is then completed without a copy of the outcome, together with the
+   * other keys completed meanwhile (one command for them all, see GroupedWrites), and a replay reads the
+   * outcome with `recorded`. At a launch most keyed claims are refused (the stock is gone), each refusal a
+   * claim of its own that never changes: a copy on the key was an update each, on FerretDB the dearest
+   * command of the claim (read-then-write of the document, and a read of the whole collection to find it).
+   */
+  recordedForGood?: (outcome: T, key: IdempotencyRecord) => boolean;
 }
 
 /** Abandoned keys remembered (see IdempotencyService.abandoned; about 50 bytes each). */
@@ -74,6 +84,9 @@ export class IdempotencyService {
    * judged by the key's owner, which a process whose heartbeats fail (the store away) writes on no key.
    */
   private readonly abandoned = new Set<string>();
+
+  /** Keys completed as `recorded` (see ExecuteOptions.recordedForGood), grouped. */
+  private readonly recordedKeys = new GroupedWrites<string>((ids) => this.keys.completeRecorded(ids));
 
   private noteAbandoned(keyId: string): void {
     if (this.abandoned.size >= ABANDONED_KEYS_KEPT) this.abandoned.delete(this.abandoned.values().next().value!);
@@ -158,7 +171,10 @@ export class IdempotencyService {
       }
       throw error;
     }
-    if (options.final?.(outcome) ?? true) await this.keys.complete(started.id, { result: outcome as Record<string, unknown> });
+    if (options.final?.(outcome) ?? true) {
+      if (options.recorded && options.recordedForGood?.(outcome, started)) await this.recordedKeys.add(started.id);
+      else await this.keys.complete(started.id, { result: outcome as Record<string, unknown> });
+    }
     return outcome;
   }
 
@@ -199,6 +215,13 @@ export class IdempotencyService {
         IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED,
         'This Idempotency-Key was already used for a different request',
       );
+    }
+    if (existing?.state === 'DONE' && existing.recorded) {
+      // The outcome is the use's own record under the lineage, which never changes (recordedForGood).
+      const recorded = options.recorded ? await options.recorded(existing) : 'wait';
+      if (typeof recorded === 'object' && !(recorded instanceof RetryUnder)) return { outcome: recorded };
+      // Not so (the record gone?): nothing to answer with; the client may retry.
+      throw idempotencyInProgress();
     }
     if (existing?.state === 'DONE' && existing.error) {
       const { status, code, message, details } = existing.error;
