@@ -170,21 +170,41 @@ describe('store commands per claim', () => {
       return complete(ids);
     });
     const crowd = Array.from({ length: 12 }, () => t.as('USER'));
-    const burst = await counted(async () => {
-      const answers = Promise.all(crowd.map((player) => claim(t, event.id, player, 'crowd-key')));
-      try {
-        await vi.waitFor(() => expect(asked).toHaveBeenCalledTimes(12), { timeout: 10_000, interval: 5 });
-      } finally {
-        release();
-      }
-      return answers;
-    });
-    const groups = writes.mock.calls.map(([ids]) => ids.length);
-    vi.restoreAllMocks();
+    let groups: number[];
+    let burst: Counted<Awaited<ReturnType<typeof claim>>[]>;
+    try {
+      burst = await counted(async () => {
+        const answers = Promise.all(crowd.map((player) => claim(t, event.id, player, 'crowd-key')));
+        try {
+          await vi.waitFor(() => expect(asked).toHaveBeenCalledTimes(12), { timeout: 10_000, interval: 5 });
+        } finally {
+          release();
+        }
+        return answers;
+      });
+      groups = writes.mock.calls.map(([ids]) => ids.length);
+    } finally {
+      vi.restoreAllMocks();
+    }
     expect(burst.result.map((reply) => reply.body.code)).toEqual(crowd.map(() => 'CONDITION_NOT_MET'));
     expect(groups).toEqual([1, 11]);
     expect(burst.commands.filter((command) => command === 'update idempotency_keys')).toHaveLength(2);
     expect(await keys.countDocuments({ key: 'crowd-key', state: 'DONE', recorded: true })).toBe(12);
+
+    // The key's write failing, the refusal is answered all the same; the key stays IN_PROGRESS, and a retry
+    // with it reads the refusal.
+    const unlucky = t.as('USER');
+    vi.spyOn(repository, 'completeRecorded').mockRejectedValueOnce(new Error('store away'));
+    let failed: Awaited<ReturnType<typeof claim>>;
+    try {
+      failed = await claim(t, event.id, unlucky, 'failed-write');
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(failed.status).toBe(422);
+    expect(failed.body.code).toBe('CONDITION_NOT_MET');
+    expect(await keys.findOne({ userId: unlucky.id, key: 'failed-write' })).toMatchObject({ state: 'IN_PROGRESS' });
+    expect((await claim(t, event.id, unlucky, 'failed-write')).body).toEqual(failed.body);
 
     // A grant is kept on its key as it was answered (the claim itself changes later: review, payout).
     const [player] = await eligibleUsers(t, operator, 1);
@@ -219,6 +239,28 @@ describe('store commands per claim', () => {
       'GRANTED',
     ]);
     expect(both.commands).toEqual(['find activities', 'insert claims', 'insert claims']);
+  });
+
+  it('two taps of one player at once, both refused: the second does not read the slot the first just found free', async () => {
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 1 }] });
+    const [winner, finder, player] = await eligibleUsers(t, operator, 3);
+    expect((await claim(t, event.id, winner!)).body.status).toBe('GRANTED');
+    expect((await claim(t, event.id, finder!)).body.code).toBe('OUT_OF_STOCK');
+    // Known sold out: the first tap reads the slot and records its refusal; the second only records its own.
+    const soldOut = await counted(() => Promise.all([claim(t, event.id, player!), claim(t, event.id, player!)]));
+    expect(soldOut.result.map((reply) => reply.body.code)).toEqual(['OUT_OF_STOCK', 'OUT_OF_STOCK']);
+    expect(soldOut.commands).toEqual(['find claims', 'insert claims', 'insert claims']);
+    // Not eligible: each tap reads the player's activities, only the first their slot.
+    const other = await createClaimableEvent(t, operator);
+    const [warm] = await eligibleUsers(t, operator, 1);
+    expect((await claim(t, other.id, warm!)).status).toBe(201);
+    const stranger = t.as('USER');
+    const notEligible = await counted(() => Promise.all([claim(t, other.id, stranger), claim(t, other.id, stranger)]));
+    expect(notEligible.result.map((reply) => reply.body.code)).toEqual(['CONDITION_NOT_MET', 'CONDITION_NOT_MET']);
+    expect(notEligible.commands).toEqual(['find activities', 'find claims', 'insert claims', 'find activities', 'insert claims']);
+    // A later tap, which waited for none, reads the slot again: a claim may hold it since.
+    const later = await counted(() => claim(t, event.id, player!));
+    expect(later.commands).toEqual(['find claims', 'insert claims']);
   });
 
   it('two limited rewards, the second sold out: once found out, later claims are refused from memory (2 commands)', async () => {

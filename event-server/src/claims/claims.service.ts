@@ -54,6 +54,13 @@ interface ClaimRun {
   decided: boolean;
   admitted: boolean;
   readOwed: boolean;
+  /**
+   * This request ended refused after a read of the player's slot found no claim holding it (see
+   * slotHolder): the tap of the same player that waited for it need not read it again.
+   */
+  sawSlotFree?: boolean;
+  /** The player's earlier tap, which this request waited for, saw the slot free so (sawSlotFree). */
+  slotSeenFree?: boolean;
 }
 
 /** Slot keys remembered as held for good (about 100 bytes each). */
@@ -118,7 +125,7 @@ export class ClaimsService {
    * Per slot key, the claim request of this process in flight for it (`done` settles, never rejects) and
    * whether another tap already waits for it (one may; any more go their own way).
    */
-  private readonly inFlight = new Map<string, { done: Promise<void>; waited: boolean }>();
+  private readonly inFlight = new Map<string, { done: Promise<void>; waited: boolean; run: ClaimRun }>();
   /** Taps waiting for their player's claim in flight (counted as queued). */
   private waiting = 0;
   private readonly queueTimeoutMs: number;
@@ -184,6 +191,7 @@ export class ClaimsService {
         this.waiting--;
       }
       waited += performance.now() - since;
+      if (earlier.run.sawSlotFree) run.slotSeenFree = true;
     }
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
       // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
@@ -196,6 +204,7 @@ export class ClaimsService {
         () => undefined,
       ),
       waited: false,
+      run,
     };
     if (!this.inFlight.has(slotKey)) this.inFlight.set(slotKey, entry);
     // Forgotten when the attempt ends, which may be after this request was answered (see answeredInTime).
@@ -305,8 +314,9 @@ export class ClaimsService {
     // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
     // A retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers) gets its outcome once
-    // there is one, even while the gate sheds: outside the gate, one read of the key (two more while it is still
-    // in progress: what its request recorded, and whether its owner lives), counted against the player's claim
+    // there is one, even while the gate sheds: outside the gate, one read of the key (one more for a refusal kept
+    // as its claim, see recordedForGood; two more while it is still in progress: what its request recorded, and
+    // whether its owner lives), counted against the player's claim
     // rate. While there is none (its request is still running, or its dead owner recorded nothing), the gate
     // decides as for any claim.
     if (!resentAfterDrop && idempotencyKey !== undefined && this.owedAnswers.has(userId, idempotencyKey)) {
@@ -386,7 +396,7 @@ export class ClaimsService {
         const id =
           idempotencyKey !== undefined && lineage !== undefined ? keyedClaimId(userId, idempotencyKey, lineage) : newClaimId();
         if (idempotencyKey !== undefined) await this.faults.at('key-taken');
-        return outcomeOf(await this.run(eventId, userId, id, idempotencyKey));
+        return outcomeOf(await this.run(eventId, userId, id, run, idempotencyKey));
       },
       this.keyOptions,
     );
@@ -415,7 +425,13 @@ export class ClaimsService {
   private readonly bornFinal = new WeakSet<ClaimRecord>();
 
   /** Decides and records the request's one claim, under `id` (whatever its outcome: one document). */
-  private async run(eventId: string, userId: string, id: string, idempotencyKey?: string): Promise<ClaimRecord> {
+  private async run(
+    eventId: string,
+    userId: string,
+    id: string,
+    claimRun: ClaimRun,
+    idempotencyKey?: string,
+  ): Promise<ClaimRecord> {
     const { event, rewards, limited } = await this.catalog.require(eventId);
     const base = {
       id,
@@ -437,7 +453,7 @@ export class ClaimsService {
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
     if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
-      const { reason, holder } = await this.soldOut(slotKey);
+      const { reason, holder } = await this.soldOut(slotKey, claimRun);
       return this.recordRefusal(base, reason, holder);
     }
     const progress = await this.progress.evaluate(event, userId);
@@ -445,7 +461,7 @@ export class ClaimsService {
       // Already claimed comes before the condition, whichever server answers and whatever it remembers: a player
       // who holds a claim (granted, then the condition was raised) is told so, not to go and meet it. One read of
       // the slot, for a refusal only (an eligible claim's insert is refused by the slot's unique index).
-      const holder = await this.holderOf(slotKey);
+      const holder = await this.slotHolder(slotKey, claimRun);
       return holder ? this.recordRefusal(base, 'ALREADY_CLAIMED', holder) : this.recordRefusal(base, 'CONDITION_NOT_MET');
     }
 
@@ -480,9 +496,26 @@ export class ClaimsService {
   }
 
   /** The stock is gone: a player who already holds a claim is told so, not that (one read of their slot). */
-  private async soldOut(slotKey: string): Promise<{ reason: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
-    const holder = await this.holderOf(slotKey);
+  private async soldOut(
+    slotKey: string,
+    claimRun?: ClaimRun,
+  ): Promise<{ reason: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
+    const holder = claimRun ? await this.slotHolder(slotKey, claimRun) : await this.holderOf(slotKey);
     return holder ? { reason: 'ALREADY_CLAIMED', holder } : { reason: 'OUT_OF_STOCK' };
+  }
+
+  /**
+   * The claim holding the slot, for a request about to be refused for what it holds or not (sold out, or
+   * not eligible). A player's taps that reach this process at once go one after the other (see claim): when
+   * the one this request waited for read the slot and found it free, it is not read again, the two reads
+   * being as far apart as two taps of one player at once (on FerretDB each read of a slot reads the whole
+   * `claims` table: at a launch, where a player's second tap follows a refused first, half of those reads).
+   */
+  private async slotHolder(slotKey: string, claimRun: ClaimRun): Promise<ClaimRecord | undefined> {
+    if (claimRun.slotSeenFree) return undefined;
+    const holder = await this.holderOf(slotKey);
+    if (!holder) claimRun.sawSlotFree = true;
+    return holder;
   }
 
   /** The claim holding the slot, if any (one read); remembered when it holds the slot for good. */

@@ -96,7 +96,7 @@ export class IdempotencyKeyRepository {
       { _id: new Types.ObjectId(id) },
       {
         $set: { state: 'IN_PROGRESS', lineage, createdAt: new Date(), ...(owner !== undefined && { owner }) },
-        $unset: { result: 1, error: 1, ...(owner === undefined && { owner: 1 }) },
+        $unset: { result: 1, error: 1, recorded: 1, ...(owner === undefined && { owner: 1 }) },
       },
       { returnDocument: 'after' },
     );

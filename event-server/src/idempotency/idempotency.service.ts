@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { AtMostEvery } from '@reward/server-kit/at-most-every';
 import { GroupedWrites } from './grouped-writes.js';
@@ -87,6 +87,21 @@ export class IdempotencyService {
 
   /** Keys completed as `recorded` (see ExecuteOptions.recordedForGood), grouped. */
   private readonly recordedKeys = new GroupedWrites<string>((ids) => this.keys.completeRecorded(ids));
+  private readonly logger = new Logger(IdempotencyService.name);
+
+  /**
+   * Completes a key whose outcome the request recorded for good (recordedForGood). When that write fails, the
+   * outcome is answered all the same: the key stays IN_PROGRESS with the outcome recorded under its lineage,
+   * which a retry with the key, or the reconciler, reads as for a request that died at this point. (Failing
+   * the request would fail every request of its group, up to GROUPED_WRITE_MAX, for one write.)
+   */
+  private async completeRecorded(id: string): Promise<void> {
+    try {
+      await this.recordedKeys.add(id);
+    } catch (error) {
+      this.logger.warn(`Idempotency keys whose outcome is recorded were not completed (a retry reads it): ${String(error)}`);
+    }
+  }
 
   private noteAbandoned(keyId: string): void {
     if (this.abandoned.size >= ABANDONED_KEYS_KEPT) this.abandoned.delete(this.abandoned.values().next().value!);
@@ -172,7 +187,7 @@ export class IdempotencyService {
       throw error;
     }
     if (options.final?.(outcome) ?? true) {
-      if (options.recorded && options.recordedForGood?.(outcome, started)) await this.recordedKeys.add(started.id);
+      if (options.recorded && options.recordedForGood?.(outcome, started)) await this.completeRecorded(started.id);
       else await this.keys.complete(started.id, { result: outcome as Record<string, unknown> });
     }
     return outcome;
