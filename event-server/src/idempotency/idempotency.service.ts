@@ -85,23 +85,23 @@ export class IdempotencyService {
    */
   private readonly abandoned = new Set<string>();
 
-  /** Keys completed as `recorded` (see ExecuteOptions.recordedForGood), grouped. */
-  private readonly recordedKeys = new GroupedWrites<string>((ids) => this.keys.completeRecorded(ids));
   private readonly logger = new Logger(IdempotencyService.name);
 
   /**
-   * Completes a key whose outcome the request recorded for good (recordedForGood). When that write fails, the
-   * outcome is answered all the same: the key stays IN_PROGRESS with the outcome recorded under its lineage,
-   * which a retry with the key, or the reconciler, reads as for a request that died at this point. (Failing
-   * the request would fail every request of its group, up to GROUPED_WRITE_MAX, for one write.)
+   * Keys completed as `recorded` (see ExecuteOptions.recordedForGood), grouped. When a write fails, its
+   * requests are answered all the same: each key stays IN_PROGRESS with its outcome recorded under its lineage,
+   * which a retry with the key, or the reconciler, reads as for a request that died at this point (failing
+   * them would fail every request of the group, up to GROUPED_WRITE_MAX, for one write). Said once per write.
    */
-  private async completeRecorded(id: string): Promise<void> {
+  private readonly recordedKeys = new GroupedWrites<string>(async (ids) => {
     try {
-      await this.recordedKeys.add(id);
+      await this.keys.completeRecorded(ids);
     } catch (error) {
-      this.logger.warn(`Idempotency keys whose outcome is recorded were not completed (a retry reads it): ${String(error)}`);
+      this.logger.warn(
+        `${ids.length} idempotency key(s) whose outcome is recorded were not completed (a retry reads it): ${String(error)}`,
+      );
     }
-  }
+  });
 
   private noteAbandoned(keyId: string): void {
     if (this.abandoned.size >= ABANDONED_KEYS_KEPT) this.abandoned.delete(this.abandoned.values().next().value!);
@@ -187,7 +187,7 @@ export class IdempotencyService {
       throw error;
     }
     if (options.final?.(outcome) ?? true) {
-      if (options.recorded && options.recordedForGood?.(outcome, started)) await this.completeRecorded(started.id);
+      if (options.recorded && options.recordedForGood?.(outcome, started)) await this.recordedKeys.add(started.id);
       else await this.keys.complete(started.id, { result: outcome as Record<string, unknown> });
     }
     return outcome;
