@@ -55,11 +55,11 @@ interface ClaimRun {
   admitted: boolean;
   readOwed: boolean;
   /**
-   * This request ended refused after a read of the player's slot found no claim holding it (see
-   * slotHolder): the tap of the same player that waited for it need not read it again.
+   * When the read of the player's slot started that found no claim holding it, this request having then
+   * recorded its refusal (see slotHolder): the tap of the same player that waited for it may use that read.
    */
-  sawSlotFree?: boolean;
-  /** The player's earlier tap, which this request waited for, saw the slot free so (sawSlotFree). */
+  slotFreeReadAt?: number;
+  /** The player's earlier tap, which this request waited for, read the slot free after this one arrived. */
   slotSeenFree?: boolean;
 }
 
@@ -163,6 +163,7 @@ export class ClaimsService {
   ): Promise<ClaimOutcome> {
     // A player over their rate is told when to come back, before anything is read or recorded. A claim the
     // gateway resent after another replica dropped it is that replica's request, answered for its key.
+    const arrivedAt = performance.now();
     const charged = !resentAfterDrop;
     const wait = charged ? this.playerRate.take(userId) : undefined;
     if (wait !== undefined) throw tooManyRequests('claim requests', wait);
@@ -191,7 +192,9 @@ export class ClaimsService {
         this.waiting--;
       }
       waited += performance.now() - since;
-      if (earlier.run.sawSlotFree) run.slotSeenFree = true;
+      // Only a read made while this request was under way answers for it (see slotHolder).
+      const freeReadAt = earlier.run.slotFreeReadAt;
+      if (freeReadAt !== undefined && freeReadAt >= arrivedAt) run.slotSeenFree = true;
     }
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
       // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
@@ -453,16 +456,18 @@ export class ClaimsService {
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
     if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
-      const { reason, holder } = await this.soldOut(slotKey, claimRun);
-      return this.recordRefusal(base, reason, holder);
+      const { holder, freeReadAt } = await this.slotHolder(slotKey, claimRun);
+      if (holder) return this.recordRefusal(base, 'ALREADY_CLAIMED', holder);
+      return this.refusedOnFreeSlot(claimRun, freeReadAt, await this.recordRefusal(base, 'OUT_OF_STOCK'));
     }
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) {
       // Already claimed comes before the condition, whichever server answers and whatever it remembers: a player
       // who holds a claim (granted, then the condition was raised) is told so, not to go and meet it. One read of
       // the slot, for a refusal only (an eligible claim's insert is refused by the slot's unique index).
-      const holder = await this.slotHolder(slotKey, claimRun);
-      return holder ? this.recordRefusal(base, 'ALREADY_CLAIMED', holder) : this.recordRefusal(base, 'CONDITION_NOT_MET');
+      const { holder, freeReadAt } = await this.slotHolder(slotKey, claimRun);
+      if (holder) return this.recordRefusal(base, 'ALREADY_CLAIMED', holder);
+      return this.refusedOnFreeSlot(claimRun, freeReadAt, await this.recordRefusal(base, 'CONDITION_NOT_MET'));
     }
 
     const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
@@ -496,26 +501,34 @@ export class ClaimsService {
   }
 
   /** The stock is gone: a player who already holds a claim is told so, not that (one read of their slot). */
-  private async soldOut(
-    slotKey: string,
-    claimRun?: ClaimRun,
-  ): Promise<{ reason: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
-    const holder = claimRun ? await this.slotHolder(slotKey, claimRun) : await this.holderOf(slotKey);
+  private async soldOut(slotKey: string): Promise<{ reason: 'ALREADY_CLAIMED' | 'OUT_OF_STOCK'; holder?: ClaimRecord }> {
+    const holder = await this.holderOf(slotKey);
     return holder ? { reason: 'ALREADY_CLAIMED', holder } : { reason: 'OUT_OF_STOCK' };
   }
 
   /**
    * The claim holding the slot, for a request about to be refused for what it holds or not (sold out, or
-   * not eligible). A player's taps that reach this process at once go one after the other (see claim): when
-   * the one this request waited for read the slot and found it free, it is not read again, the two reads
-   * being as far apart as two taps of one player at once (on FerretDB each read of a slot reads the whole
-   * `claims` table: at a launch, where a player's second tap follows a refused first, half of those reads).
+   * not eligible), and, when none does, when the read that found it free started. A player's taps that
+   * reach this process at once go one after the other (see claim): when the one this request waited for
+   * read the slot free after this request arrived, and then recorded its refusal (refusedOnFreeSlot), that
+   * read answers for this request too, as its own would have (on FerretDB each read of a slot reads the
+   * whole `claims` table). A read made before this request arrived is not used: the player may have been
+   * granted elsewhere since, and told so.
    */
-  private async slotHolder(slotKey: string, claimRun: ClaimRun): Promise<ClaimRecord | undefined> {
-    if (claimRun.slotSeenFree) return undefined;
+  private async slotHolder(slotKey: string, claimRun: ClaimRun): Promise<{ holder?: ClaimRecord; freeReadAt?: number }> {
+    if (claimRun.slotSeenFree) return {};
+    const startedAt = performance.now();
     const holder = await this.holderOf(slotKey);
-    if (!holder) claimRun.sawSlotFree = true;
-    return holder;
+    return holder ? { holder } : { freeReadAt: startedAt };
+  }
+
+  /**
+   * `refusal`, noting on the run when its read found the slot free, if this request recorded that refusal
+   * itself (it may instead have found its own id taken by a claim of its key's: see recordRefusal).
+   */
+  private refusedOnFreeSlot(claimRun: ClaimRun, freeReadAt: number | undefined, refusal: ClaimRecord): ClaimRecord {
+    if (freeReadAt !== undefined && this.bornFinal.has(refusal)) claimRun.slotFreeReadAt = freeReadAt;
+    return refusal;
   }
 
   /** The claim holding the slot, if any (one read); remembered when it holds the slot for good. */
