@@ -194,7 +194,7 @@ export class ClaimsService {
       waited += performance.now() - since;
       // Only a read made while this request was under way answers for it (see slotHolder).
       const freeReadAt = earlier.run.slotFreeReadAt;
-      if (freeReadAt !== undefined && freeReadAt >= arrivedAt) run.slotSeenFree = true;
+      if (freeReadAt !== undefined && freeReadAt > arrivedAt) run.slotSeenFree = true;
     }
     const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
       // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
