@@ -14,7 +14,7 @@ import { ProgressService } from '../progress/progress.service.js';
 import { ClaimRepository } from './claim.repository.js';
 import { ClaimsService } from './claims.service.js';
 
-/** Holds the next call of `object[method]` until released, saying when it was reached. */
+/** Holds the next call of `object[method]` (before it, or after it returned) until released. */
 function holdNext<T extends object, K extends keyof T>(object: T, method: K, after: 'before' | 'after') {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -31,12 +31,12 @@ function holdNext<T extends object, K extends keyof T>(object: T, method: K, aft
     await gate;
     return result;
   }) as never);
-  return { release, reached: () => reached };
+  return { release, untilReached: () => vi.waitFor(() => expect(reached).toBe(true), { timeout: 10_000, interval: 5 }) };
 }
 
 /**
  * A player's tap that waited for their earlier tap in one process may answer from that tap's read of the
- * slot (ClaimsService.slotHolder) only when the read came after it arrived and that tap ended refused: two
+ * slot (ClaimsService.refuseUnlessHeld) only when the read came after it arrived and that tap ended refused: two
  * replicas sharing one store, the other one granting the player in between.
  */
 describe("a waiting tap and its player's slot read", () => {
@@ -91,7 +91,7 @@ describe("a waiting tap and its player's slot read", () => {
     // Tap 1 on a: not eligible, reads the slot (free), then is slow to record its refusal.
     const slotRead = holdNext(a.app.get(ClaimRepository), 'findBySlot', 'after');
     const first = claim(a, event.id, player);
-    await vi.waitFor(() => expect(slotRead.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    await slotRead.untilReached();
     // Meanwhile replica b (old condition) grants the player, and the player sees it.
     expect((await claim(b, event.id, player)).body.status).toBe('GRANTED');
     // Tap 2 on a, sent after that grant was answered: it waits for tap 1.
@@ -109,7 +109,7 @@ describe("a waiting tap and its player's slot read", () => {
     // The retry on a takes the key over, is not eligible, finds the slot free.
     const slotRead = holdNext(a.app.get(ClaimRepository), 'findBySlot', 'after');
     const retry = claim(a, event.id, player, 'k1');
-    await vi.waitFor(() => expect(slotRead.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    await slotRead.untilReached();
     // Another tap of the player (no key) on a waits for it.
     const second = claim(a, event.id, player);
     await vi.waitFor(() => expect(waitingTaps()).toBe(1), { timeout: 10_000, interval: 5 });
@@ -127,11 +127,11 @@ describe("a waiting tap and its player's slot read", () => {
     const evaluation = holdNext(a.app.get(ProgressService), 'evaluate', 'before');
     const slotRead = holdNext(a.app.get(ClaimRepository), 'findBySlot', 'after');
     const retry = claim(a, event.id, player, 'k1');
-    await vi.waitFor(() => expect(evaluation.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    await evaluation.untilReached();
     const second = claim(a, event.id, player);
     await vi.waitFor(() => expect(waitingTaps()).toBe(1), { timeout: 10_000, interval: 5 });
     evaluation.release();
-    await vi.waitFor(() => expect(slotRead.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    await slotRead.untilReached();
     stall.release();
     expect((await stalled).body.status).toBe('GRANTED');
     slotRead.release();

@@ -56,7 +56,7 @@ interface ClaimRun {
   readOwed: boolean;
   /**
    * When the read of the player's slot started that found no claim holding it, this request having then
-   * recorded its refusal (see slotHolder): the tap of the same player that waited for it may use that read.
+   * recorded its refusal (see refuseUnlessHeld): the tap of the same player that waited for it may use that read.
    */
   slotFreeReadAt?: number;
   /** The player's earlier tap, which this request waited for, read the slot free after this one arrived. */
@@ -192,7 +192,7 @@ export class ClaimsService {
         this.waiting--;
       }
       waited += performance.now() - since;
-      // Only a read made while this request was under way answers for it (see slotHolder).
+      // Only a read made while this request was under way answers for it (see refuseUnlessHeld).
       const freeReadAt = earlier.run.slotFreeReadAt;
       if (freeReadAt !== undefined && freeReadAt > arrivedAt) run.slotSeenFree = true;
     }
@@ -456,18 +456,14 @@ export class ClaimsService {
     // nothing left to grant them. A player who already holds a claim is told so, not that the stock is
     // gone: one read of their slot.
     if (limited.some((reward) => this.stock.believedSoldOut(reward))) {
-      const { holder, freeReadAt } = await this.slotHolder(slotKey, claimRun);
-      if (holder) return this.recordRefusal(base, 'ALREADY_CLAIMED', holder);
-      return this.refusedOnFreeSlot(claimRun, freeReadAt, await this.recordRefusal(base, 'OUT_OF_STOCK'));
+      return this.refuseUnlessHeld(base, slotKey, claimRun, 'OUT_OF_STOCK');
     }
     const progress = await this.progress.evaluate(event, userId);
     if (!progress.eligible) {
       // Already claimed comes before the condition, whichever server answers and whatever it remembers: a player
       // who holds a claim (granted, then the condition was raised) is told so, not to go and meet it. One read of
       // the slot, for a refusal only (an eligible claim's insert is refused by the slot's unique index).
-      const { holder, freeReadAt } = await this.slotHolder(slotKey, claimRun);
-      if (holder) return this.recordRefusal(base, 'ALREADY_CLAIMED', holder);
-      return this.refusedOnFreeSlot(claimRun, freeReadAt, await this.recordRefusal(base, 'CONDITION_NOT_MET'));
+      return this.refuseUnlessHeld(base, slotKey, claimRun, 'CONDITION_NOT_MET');
     }
 
     const outcome = event.approval === 'AUTO' ? 'GRANTED' : 'PENDING';
@@ -507,27 +503,27 @@ export class ClaimsService {
   }
 
   /**
-   * The claim holding the slot, for a request about to be refused for what it holds or not (sold out, or
-   * not eligible), and, when none does, when the read that found it free started. A player's taps that
-   * reach this process at once go one after the other (see claim): when the one this request waited for
-   * read the slot free after this request arrived, and then recorded its refusal (refusedOnFreeSlot), that
+   * Records the refusal of a request refused for what it holds or not (`reason`: sold out, or not
+   * eligible): ALREADY_CLAIMED when a claim holds the player's slot (one read), else `reason`. A player's
+   * taps that reach this process at once go one after the other (see claim): when the one this request
+   * waited for read the slot free after this request arrived, and then recorded its refusal itself, that
    * read answers for this request too, as its own would have (on FerretDB each read of a slot reads the
-   * whole `claims` table). A read made before this request arrived is not used: the player may have been
-   * granted elsewhere since, and told so.
+   * whole `claims` table). A read made before this request arrived is not used (the player may have been
+   * granted elsewhere since, and told so), nor one after which the refusal found its own id taken by a claim
+   * of its key's (see recordRefusal).
    */
-  private async slotHolder(slotKey: string, claimRun: ClaimRun): Promise<{ holder?: ClaimRecord; freeReadAt?: number }> {
-    if (claimRun.slotSeenFree) return {};
-    const startedAt = performance.now();
+  private async refuseUnlessHeld(
+    base: Omit<NewClaim, 'status' | 'slotKey'>,
+    slotKey: string,
+    claimRun: ClaimRun,
+    reason: 'OUT_OF_STOCK' | 'CONDITION_NOT_MET',
+  ): Promise<ClaimRecord> {
+    if (claimRun.slotSeenFree) return this.recordRefusal(base, reason);
+    const readAt = performance.now();
     const holder = await this.holderOf(slotKey);
-    return holder ? { holder } : { freeReadAt: startedAt };
-  }
-
-  /**
-   * `refusal`, noting on the run when its read found the slot free, if this request recorded that refusal
-   * itself (it may instead have found its own id taken by a claim of its key's: see recordRefusal).
-   */
-  private refusedOnFreeSlot(claimRun: ClaimRun, freeReadAt: number | undefined, refusal: ClaimRecord): ClaimRecord {
-    if (freeReadAt !== undefined && this.bornFinal.has(refusal)) claimRun.slotFreeReadAt = freeReadAt;
+    if (holder) return this.recordRefusal(base, 'ALREADY_CLAIMED', holder);
+    const refusal = await this.recordRefusal(base, reason);
+    if (this.bornFinal.has(refusal)) claimRun.slotFreeReadAt = readAt;
     return refusal;
   }
 
