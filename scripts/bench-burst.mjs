@@ -78,7 +78,8 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       'gateway/dist/main.js',
       {
         GATEWAY_PORT: String(gatewayPort),
-        // Every player of the burst is this one address: no per-address limit (the platform's own is 1,000).
+        // Every player of the burst is this one address: no per-address limit (the platform's own, 1,000, answers
+        // 429 with Retry-After past it: docs/design.md).
         GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0',
         AUTH_SERVICE_URL: auth.url,
         EVENT_SERVICE_URL: events.map((event) => event.url).join(','),

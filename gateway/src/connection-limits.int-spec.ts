@@ -96,13 +96,23 @@ describe('connections at the gateway', () => {
     await Promise.all([auth.stop(), event.stop()]);
   });
 
-  it('closes at once a connection over the per-address limit, and takes one again when another closed', async () => {
+  it('answers 429 with Retry-After on a connection over the per-address limit, routes nothing, and takes one again when another closed', async () => {
     for (let i = 0; i < 3; i++) probes.push(await open(limited.url));
     const over = await open(limited.url);
     probes.push(over);
-    // Closed by the gateway before any byte: no answer, no request.
+    const seenBefore = event.seen.length;
+    const player = signer.sign({ roles: ['USER'] }, { expiresInSeconds: 3600 });
+    over.socket.write(`GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${player}\r\n\r\n`);
+    // Answered by the gateway itself (nothing was done), then closed.
     await over.closed;
-    expect(over.received()).toBe('');
+    const [head = '', body = ''] = over.received().split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 429 /);
+    expect(head).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(head).toMatch(/\r\nconnection: close\r\n/i);
+    expect(head).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+    expect(head).toMatch(/\r\ncache-control: no-store\r\n/i);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 1 });
+    expect(event.seen.length).toBe(seenBefore);
     // The three admitted are open and served.
     for (const probe of probes.slice(0, 3)) {
       probe.socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');

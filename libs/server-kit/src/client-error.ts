@@ -5,6 +5,7 @@ import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:ht
 import { CommonErrorCode, errorBody } from './errors.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import type { AnswerHeaders } from './security-headers.js';
+import type { OverLimit } from './connection-limits.js';
 
 /** Codes of the answers Node gives a request it could not parse as HTTP (no route ever sees it). */
 export const ClientErrorCode = {
@@ -24,7 +25,7 @@ function answerOf(error: NodeJS.ErrnoException): [status: number, code: string, 
 /** Headers these answers set themselves. */
 const FRAMING = new Set(['content-type', 'content-length', 'connection', REQUEST_ID_HEADER]);
 
-/** The two answers to a request no route sees, each with the error body of API.md. */
+/** The answers to a request no route sees, each with the error body of API.md. */
 export interface RawAnswers {
   /**
    * Fastify's `clientErrorHandler`: a request Node's parser refused (a NUL in a header, both Content-Length
@@ -43,7 +44,16 @@ export interface RawAnswers {
    * answers by dropping the connection without a word. Answered 405 with the error body, then closed.
    */
   connectMethod(request: IncomingMessage, socket: Duplex): void;
+  /**
+   * limitConnections' answer to the request on a connection over a limit: 429 `TOO_MANY_REQUESTS` over its
+   * client's limit, 503 `SERVICE_UNAVAILABLE` over the total, each with `Retry-After: 1` (nothing was done);
+   * its body (if any) is discarded and the connection closed.
+   */
+  overLimit(request: IncomingMessage, response: ServerResponse, over: OverLimit): void;
 }
+
+/** How soon a client refused for its connections is told to come back (s). */
+export const OVER_LIMIT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The answers to requests no route sees, carrying `headers` (every API answer's: the security headers and
@@ -91,6 +101,32 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
         ...otherHeaders,
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
+        [REQUEST_ID_HEADER]: requestIdOf(request),
+        connection: 'close',
+      });
+      response.end(body);
+      request.resume();
+    },
+    overLimit(request, response, over) {
+      const retryAfterSeconds = OVER_LIMIT_RETRY_AFTER_SECONDS;
+      const [status, code, message] =
+        over === 'client'
+          ? [
+              429,
+              CommonErrorCode.TOO_MANY_REQUESTS,
+              `Too many connections from one address; nothing was done, try again in ${retryAfterSeconds} s`,
+            ]
+          : [
+              503,
+              CommonErrorCode.SERVICE_UNAVAILABLE,
+              `The server has too many connections open; nothing was done, try again in ${retryAfterSeconds} s`,
+            ];
+      const body = JSON.stringify(errorBody(status, code, message, { retryAfterSeconds }));
+      response.writeHead(status, {
+        ...otherHeaders,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'retry-after': String(retryAfterSeconds),
         [REQUEST_ID_HEADER]: requestIdOf(request),
         connection: 'close',
       });

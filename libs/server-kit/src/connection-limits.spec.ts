@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { clientKeyOf, isLoopback, limitConnections } from './connection-limits.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type OverLimit,
+  REFUSED_HELD_MAX,
+  REFUSED_HELD_MS,
+  clientKeyOf,
+  isLoopback,
+  limitConnections,
+} from './connection-limits.js';
 
 /** A socket as limitConnections sees one: its address, destroy() (which closes it), close. */
 class FakeSocket extends EventEmitter {
@@ -89,5 +96,66 @@ describe('limitConnections', () => {
     for (let i = 0; i < 5; i++) expect(connect('10.0.0.5').destroyed).toBe(false);
     expect(connect('10.0.0.6').destroyed).toBe(false);
     expect(connect('10.0.0.6').destroyed).toBe(true);
+  });
+});
+
+describe('limitConnections with an answer for the connections it refuses', () => {
+  afterEach(() => vi.useRealTimers());
+
+  /** A server whose one request listener (Fastify's) records what reached it; refused ones are answered. */
+  function answeringServer(total: number, perAddress: number) {
+    const server = new EventEmitter();
+    const routed: string[] = [];
+    const answered: [string, OverLimit][] = [];
+    server.on('request', (request: { url: string }) => routed.push(request.url));
+    const { refused } = limitConnections(
+      server as unknown as Server,
+      { total, perAddress },
+      undefined,
+      (request, _response, over) => answered.push([request.url ?? '', over]),
+    );
+    const connect = (address: string) => {
+      const socket = new FakeSocket(address);
+      server.emit('connection', socket);
+      return socket;
+    };
+    const request = (socket: FakeSocket, url: string) => server.emit('request', { socket, url }, {});
+    return { connect, request, refused, routed, answered };
+  }
+
+  it('holds a connection over a limit for its one request, which is answered and never routed', () => {
+    const { connect, request, refused, routed, answered } = answeringServer(3, 1);
+    const admitted = connect('203.0.113.7');
+    const overClient = connect('203.0.113.7');
+    connect('198.51.100.1');
+    connect('198.51.100.2');
+    const overTotal = connect('198.51.100.3');
+    expect([admitted, overClient, overTotal].map((socket) => socket.destroyed)).toEqual([false, false, false]);
+    expect(refused()).toBe(2);
+    request(admitted, '/a');
+    request(overClient, '/b');
+    request(overTotal, '/c');
+    expect(routed).toEqual(['/a']);
+    expect(answered).toEqual([
+      ['/b', 'client'],
+      ['/c', 'total'],
+    ]);
+  });
+
+  it('closes at once a connection past the ones it may hold, and one held too long', () => {
+    vi.useFakeTimers();
+    const { connect } = answeringServer(0, 1);
+    connect('203.0.113.7');
+    const held = Array.from({ length: REFUSED_HELD_MAX }, () => connect('203.0.113.7'));
+    expect(held.some((socket) => socket.destroyed)).toBe(false);
+    expect(connect('203.0.113.7').destroyed).toBe(true);
+    held[0]!.destroy(); // answered and closed: its place is free again
+    const another = connect('203.0.113.7');
+    expect(another.destroyed).toBe(false);
+    vi.advanceTimersByTime(REFUSED_HELD_MS - 1);
+    expect(another.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(another.destroyed).toBe(true);
+    expect(held.every((socket) => socket.destroyed)).toBe(true);
   });
 });

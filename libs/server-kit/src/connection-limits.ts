@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ipv6Groups } from './ip-address.js';
 
@@ -13,11 +13,27 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 export const CONNECTIONS_CHECK_INTERVAL_MS = 2_000;
 
 export interface ConnectionLimits {
-  /** Open connections at most (0: no limit): beyond it, a new connection is closed at once (loopback's excepted). */
+  /** Open connections at most (0: no limit): beyond it, a new connection is refused (loopback's excepted). */
   total: number;
   /** Open connections from one client at most (0: no limit): an IPv4 address, or an IPv6 /64 (clientKeyOf). */
   perAddress: number;
 }
+
+/** Which limit a refused connection is over: its client's (`client`) or the total (`total`). */
+export type OverLimit = 'client' | 'total';
+
+/**
+ * Answers the one request a connection over a limit may send (429 over its client's limit, 503 over the
+ * total, each with Retry-After), and closes the connection after it.
+ */
+export type OverLimitAnswer = (request: IncomingMessage, response: ServerResponse, over: OverLimit) => void;
+
+/**
+ * Connections over a limit held at once for their one answer, and how long each is held at most for its
+ * request to arrive. Past either, such a connection is closed without a word, as every one was before.
+ */
+export const REFUSED_HELD_MAX = 1_000;
+export const REFUSED_HELD_MS = 10_000;
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
@@ -44,21 +60,29 @@ export function clientKeyOf(address: string): string {
 }
 
 /**
- * Closes at once a connection beyond the limits, so that one host opening connections by the thousand (and
- * sending nothing, or a byte now and then) cannot take the file descriptors every other client and the
- * upstream connections need. Closed before any byte is read: no request, no log line per connection. The
- * total leaves room for loopback (a container's health check is answered whatever the load), and a
- * connection from an address `unlimited` names (a trusted proxy in front, through which many clients come)
- * is not counted per address. Returns how many were refused so far, for the log.
+ * Refuses a connection beyond the limits, so that one host opening connections by the thousand (and sending
+ * nothing, or a byte now and then) cannot take the file descriptors every other client and the upstream
+ * connections need. With `answer`, a refused connection is held (up to REFUSED_HELD_MAX at once, each at most
+ * REFUSED_HELD_MS) for its first request, which `answer` answers (429 or 503 with Retry-After: nothing was
+ * done) before the connection closes: a player at a launch, behind an address many share, is told to come
+ * back rather than cut off with no answer. Without `answer`, or past those bounds, it is closed at once,
+ * before any byte is read. The total leaves room for loopback (a container's health check is answered
+ * whatever the load), and a connection from an address `unlimited` names (a trusted proxy in front, through
+ * which many clients come) is not counted per address. Returns how many were refused so far, for the log.
  */
 export function limitConnections(
   server: Server,
   limits: ConnectionLimits,
   unlimited: (address: string) => boolean = () => false,
+  answer?: OverLimitAnswer,
 ): { refused: () => number } {
   let open = 0;
   let refused = 0;
+  let held = 0;
   const perClient = new Map<string, number>();
+  /** The connections held for their one answer, and which limit each is over. */
+  const refusedSockets = new WeakMap<Socket, OverLimit>();
+  if (answer) answerRefused(server, refusedSockets, () => held > 0, answer);
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
     const key = limits.perAddress > 0 && !unlimited(address) ? clientKeyOf(address) : undefined;
@@ -66,7 +90,18 @@ export function limitConnections(
     const overTotal = limits.total > 0 && open >= limits.total && !isLoopback(address);
     if (overTotal || (key !== undefined && count > limits.perAddress)) {
       refused++;
-      socket.destroy();
+      if (!answer || held >= REFUSED_HELD_MAX) {
+        socket.destroy();
+        return;
+      }
+      held++;
+      refusedSockets.set(socket, overTotal ? 'total' : 'client');
+      const giveUp = setTimeout(() => socket.destroy(), REFUSED_HELD_MS);
+      giveUp.unref();
+      socket.once('close', () => {
+        held--;
+        clearTimeout(giveUp);
+      });
       return;
     }
     open++;
@@ -80,4 +115,31 @@ export function limitConnections(
     });
   });
   return { refused: () => refused };
+}
+
+/**
+ * Puts one check in front of the server's request listeners (Fastify's): a request on a refused connection
+ * is answered by `answer` and never reaches a route; any other passes on as it came (while no refused
+ * connection is held, without a look).
+ */
+function answerRefused(
+  server: Server,
+  refusedSockets: WeakMap<Socket, OverLimit>,
+  anyHeld: () => boolean,
+  answer: OverLimitAnswer,
+): void {
+  type Listener = (request: IncomingMessage, response: ServerResponse) => void;
+  const listeners = server.listeners('request') as Listener[];
+  const pass: Listener =
+    listeners.length === 1
+      ? (listeners[0] as Listener)
+      : (request, response) => {
+          for (const listener of listeners) listener.call(server, request, response);
+        };
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const over = anyHeld() ? refusedSockets.get(request.socket) : undefined;
+    if (over === undefined) pass.call(server, request, response);
+    else answer(request, response, over);
+  });
 }

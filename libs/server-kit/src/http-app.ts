@@ -185,12 +185,21 @@ export async function createHttpApp(
   if (options.connectionLimits) {
     const limits = options.connectionLimits;
     // Many clients come through a trusted proxy: its connections are not counted per address.
-    const { refused } = limitConnections(fastify.server, limits, (address) => proxies.resolver.trusts(address));
+    const { refused } = limitConnections(
+      fastify.server,
+      limits,
+      (address) => proxies.resolver.trusts(address),
+      unrouted.overLimit,
+    );
     // One line every 10 s at most while connections are being refused, not one per connection.
     let told = 0;
     const report = setInterval(() => {
       const now = refused();
-      if (now > told) logger.warn({ refused: now - told, ...limits }, 'connections over the limits closed at once');
+      if (now > told)
+        logger.warn(
+          { refused: now - told, ...limits },
+          'connections over the limits refused (answered 429/503 and closed, or closed at once)',
+        );
       told = now;
     }, 10_000);
     report.unref();
