@@ -13,7 +13,9 @@ const ALLOW_HEADER = {
 /**
  * What the gateway itself answers on an operation before (or instead of) the server that documented it:
  * - every path: 405 with Allow for a method the route table does not name on it, 400 for a path that
- *   percent-encodes an unreserved character (decideRoute);
+ *   percent-encodes an unreserved character (decideRoute), 429 with Retry-After on a connection over its
+ *   address's limit (limitConnections; over the total it is a 503 SERVICE_UNAVAILABLE, which every operation
+ *   lists already);
  * - a path with parameters: 404 ROUTE_NOT_FOUND when a parameter's value makes it another path (an empty
  *   id, an encoded slash);
  * - a proxied path (`upstream` names its server): 503 when no replica can be reached (or, on a protected
@@ -33,6 +35,11 @@ export function addGatewayAnswers(document: OpenAPIObject, upstream?: string): O
         messages: {
           [PathErrorCode.ENCODED_UNRESERVED_CHARACTER]:
             'The path must not percent-encode letters, digits or "-._~"; send them as they are',
+        },
+      });
+      addErrorCodes(operation, 429, [CommonErrorCode.TOO_MANY_REQUESTS], {
+        messages: {
+          [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many connections from one address; nothing was done, try again in 1 s',
         },
       });
       if (path.includes('{')) {

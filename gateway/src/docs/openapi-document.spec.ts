@@ -123,7 +123,7 @@ describe('the committed OpenAPI documents', () => {
     ]);
     expect(codes('/events/{id}', 'get', 404)).toEqual(['EVENT_NOT_FOUND', 'ROUTE_NOT_FOUND']);
     expect(Object.keys(responses('/events/{id}', 'get')).sort()).toEqual(
-      ['200', '400', '401', '404', '405', '408', '414', '417', '431', '502', '503', '504'].sort(),
+      ['200', '400', '401', '404', '405', '408', '414', '417', '429', '431', '502', '503', '504'].sort(),
     );
     expect(codes('/events/{id}/claims', 'post', 409)).toEqual(['ALREADY_CLAIMED', 'IDEMPOTENCY_IN_PROGRESS', 'OUT_OF_STOCK']);
     expect(codes('/events/{id}/claims', 'post', 422)).toEqual([

@@ -1,10 +1,12 @@
-import { EventEmitter } from 'node:events';
-import type { Server } from 'node:http';
+import { EventEmitter, once } from 'node:events';
+import { type Server, createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type OverLimit,
   REFUSED_HELD_MAX,
   REFUSED_HELD_MS,
+  REFUSED_HELD_PER_CLIENT_MAX,
   clientKeyOf,
   isLoopback,
   limitConnections,
@@ -145,17 +147,70 @@ describe('limitConnections with an answer for the connections it refuses', () =>
   it('closes at once a connection past the ones it may hold, and one held too long', () => {
     vi.useFakeTimers();
     const { connect } = answeringServer(0, 1);
-    connect('203.0.113.7');
-    const held = Array.from({ length: REFUSED_HELD_MAX }, () => connect('203.0.113.7'));
+    const addresses = Array.from({ length: REFUSED_HELD_MAX / REFUSED_HELD_PER_CLIENT_MAX }, (_, i) => `203.0.113.${i + 1}`);
+    for (const address of addresses) connect(address);
+    const held = addresses.flatMap((address) => Array.from({ length: REFUSED_HELD_PER_CLIENT_MAX }, () => connect(address)));
     expect(held.some((socket) => socket.destroyed)).toBe(false);
-    expect(connect('203.0.113.7').destroyed).toBe(true);
+    connect('198.51.100.1');
+    expect(connect('198.51.100.1').destroyed).toBe(true);
     held[0]!.destroy(); // answered and closed: its place is free again
-    const another = connect('203.0.113.7');
+    const another = connect('203.0.113.1');
     expect(another.destroyed).toBe(false);
     vi.advanceTimersByTime(REFUSED_HELD_MS - 1);
     expect(another.destroyed).toBe(false);
     vi.advanceTimersByTime(1);
     expect(another.destroyed).toBe(true);
     expect(held.every((socket) => socket.destroyed)).toBe(true);
+  });
+
+  it('holds at most REFUSED_HELD_PER_CLIENT_MAX for one client: one host cannot take every place', () => {
+    const { connect } = answeringServer(0, 1);
+    connect('203.0.113.7');
+    const held = Array.from({ length: REFUSED_HELD_PER_CLIENT_MAX }, () => connect('203.0.113.7'));
+    expect(held.some((socket) => socket.destroyed)).toBe(false);
+    expect(connect('203.0.113.7').destroyed).toBe(true);
+    connect('198.51.100.1');
+    expect(connect('198.51.100.1').destroyed).toBe(false);
+    held[0]!.destroy();
+    expect(connect('203.0.113.7').destroyed).toBe(false);
+  });
+
+  it('does not send 100 Continue on a refused connection: its request is answered before its body is asked for', async () => {
+    const server = createServer((_request, response) => response.end('routed'));
+    limitConnections(server, { total: 0, perAddress: 1 }, undefined, (request, response, over) => {
+      response.writeHead(over === 'client' ? 429 : 503, { connection: 'close' });
+      response.end();
+      request.resume();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    /** Sends `text` on a new connection; what came back once it matches `enough`, or once the server closed. */
+    const exchange = async (text: string, enough: RegExp) => {
+      const socket = connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      let received = '';
+      const done = new Promise<void>((resolve) => {
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (enough.test(received)) resolve();
+        });
+        socket.once('close', () => resolve());
+      });
+      socket.write(text);
+      await done;
+      return { socket, received };
+    };
+    const expecting = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n';
+    // Admitted: Node's own handling, 100 Continue then the route's answer.
+    const admitted = await exchange(expecting, /routed$/);
+    expect(admitted.received).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*routed$/);
+    // Refused: the answer at once, no invitation to send the body, and the connection closed.
+    const refused = await exchange(expecting, /^$/);
+    expect(refused.received).toMatch(/^HTTP\/1\.1 429 /);
+    expect(refused.received).not.toMatch(/100 Continue/);
+    expect(refused.socket.destroyed).toBe(true);
+    admitted.socket.destroy();
+    server.close();
   });
 });

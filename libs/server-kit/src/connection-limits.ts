@@ -32,8 +32,15 @@ export type OverLimitAnswer = (request: IncomingMessage, response: ServerRespons
  * Connections over a limit held at once for their one answer, and how long each is held at most for its
  * request to arrive. Past either, such a connection is closed without a word, as every one was before.
  */
-export const REFUSED_HELD_MAX = 1_000;
+export const REFUSED_HELD_MAX = 2_000;
 export const REFUSED_HELD_MS = 10_000;
+/**
+ * Of those, held at once for one client (clientKeyOf) at most: one host opening silent connections faster
+ * than they time out (200 a second) would otherwise take every place, and every other client over a limit
+ * (players behind a shared address) would again be closed without a word. As many as the default
+ * per-address limit: a launch drill from one machine, 2,000 connections at once, is answered whole.
+ */
+export const REFUSED_HELD_PER_CLIENT_MAX = 1_000;
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
@@ -80,6 +87,7 @@ export function limitConnections(
   let refused = 0;
   let held = 0;
   const perClient = new Map<string, number>();
+  const heldPerClient = new Map<string, number>();
   /** The connections held for their one answer, and which limit each is over. */
   const refusedSockets = new WeakMap<Socket, OverLimit>();
   if (answer) answerRefused(server, refusedSockets, () => held > 0, answer);
@@ -90,17 +98,24 @@ export function limitConnections(
     const overTotal = limits.total > 0 && open >= limits.total && !isLoopback(address);
     if (overTotal || (key !== undefined && count > limits.perAddress)) {
       refused++;
-      if (!answer || held >= REFUSED_HELD_MAX) {
+      const heldKey = key ?? (unlimited(address) ? undefined : clientKeyOf(address));
+      const heldForClient = heldKey === undefined ? 0 : (heldPerClient.get(heldKey) ?? 0);
+      if (!answer || held >= REFUSED_HELD_MAX || heldForClient >= REFUSED_HELD_PER_CLIENT_MAX) {
         socket.destroy();
         return;
       }
       held++;
+      if (heldKey !== undefined) heldPerClient.set(heldKey, heldForClient + 1);
       refusedSockets.set(socket, overTotal ? 'total' : 'client');
       const giveUp = setTimeout(() => socket.destroy(), REFUSED_HELD_MS);
       giveUp.unref();
       socket.once('close', () => {
         held--;
         clearTimeout(giveUp);
+        if (heldKey === undefined) return;
+        const left = (heldPerClient.get(heldKey) ?? 1) - 1;
+        if (left <= 0) heldPerClient.delete(heldKey);
+        else heldPerClient.set(heldKey, left);
       });
       return;
     }
@@ -120,7 +135,8 @@ export function limitConnections(
 /**
  * Puts one check in front of the server's request listeners (Fastify's): a request on a refused connection
  * is answered by `answer` and never reaches a route; any other passes on as it came (while no refused
- * connection is held, without a look).
+ * connection is held, without a look). A request that expects 100-continue is checked before Node would send
+ * `100 Continue`: a refused one is not invited to send a body it would send for nothing.
  */
 function answerRefused(
   server: Server,
@@ -141,5 +157,12 @@ function answerRefused(
     const over = anyHeld() ? refusedSockets.get(request.socket) : undefined;
     if (over === undefined) pass.call(server, request, response);
     else answer(request, response, over);
+  });
+  // Node's own handling of Expect: 100-continue when nobody listens: send it, then the request.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const over = anyHeld() ? refusedSockets.get(request.socket) : undefined;
+    if (over !== undefined) return answer(request, response, over);
+    response.writeContinue();
+    server.emit('request', request, response);
   });
 }

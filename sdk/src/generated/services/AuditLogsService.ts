@@ -66,6 +66,7 @@ export class AuditLogsService {
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
         503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
