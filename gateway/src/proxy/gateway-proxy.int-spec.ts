@@ -541,6 +541,32 @@ describe('upstream failures', () => {
     expect(response.ms).toBeLessThan(2_000);
   });
 
+  it('answers a claim with an Idempotency-Key that got no answer in time 409 IDEMPOTENCY_IN_PROGRESS with Retry-After, not 504', async () => {
+    event.answer = () => ({ delayMs: 2_500 });
+    try {
+      const headers = { ...bearer(['USER']), 'content-type': 'application/json' };
+      const [keyed, unkeyed] = await Promise.all([
+        send('POST', '/events/64b7f0c2a1b2c3d4e5f60718/claims', {
+          headers: { ...headers, 'idempotency-key': 'launch-1' },
+          body: '{}',
+        }),
+        send('POST', '/events/64b7f0c2a1b2c3d4e5f60718/claims', { headers, body: '{}' }),
+      ]);
+      // It may be recorded, or still running: a retry with the key learns which, as the event server says itself.
+      expectErrorBody(keyed, 409, 'IDEMPOTENCY_IN_PROGRESS');
+      expect(keyed.headers['retry-after']).toBe('1');
+      expect(keyed.json()).toMatchObject({
+        retryAfterSeconds: 1,
+        message: expect.stringContaining('send it again with the same Idempotency-Key'),
+      });
+      // Without a key there is no such retry: the timeout is said as it is.
+      expectErrorBody(unkeyed, 504, 'UPSTREAM_TIMEOUT');
+      expect(event.seen).toHaveLength(2);
+    } finally {
+      event.answer = () => undefined;
+    }
+  });
+
   it('answers 503 UPSTREAM_UNAVAILABLE fast when the upstream is down', async () => {
     const down = await startGateway({ auth: await unusedUrl(), event: event.url, jwks: auth.url });
     try {

@@ -227,7 +227,13 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             }),
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {
-            const failure = upstreamFailure(error, upstream, options.timeoutMs, options.replicaCooldownMs);
+            // A claim with its key (the event server's keyed route) is told to ask again with it (upstreamFailure);
+            // a keyed refresh keeps its 502/504, which the auth server's key and the SDK retry as they are.
+            const { request } = reply;
+            const keyed =
+              upstream === 'event' &&
+              carriesHonouredKey(table, { method: request.method, path: request.url, headers: request.headers });
+            const failure = upstreamFailure(error, upstream, options.timeoutMs, options.replicaCooldownMs, keyed);
             // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
             addRequestLineFields(reply.request, { upstream, code: failure.body.code });
             void reply.code(failure.status).headers(failure.headers).send(failure.body);

@@ -61,4 +61,20 @@ describe('upstreamFailure', () => {
       expect(body).toMatchObject({ statusCode: 502, error: 'Bad Gateway', code: 'UPSTREAM_ERROR' });
     }
   });
+
+  it('answers a keyed claim that may have been received 409 IDEMPOTENCY_IN_PROGRESS with Retry-After; one never received 503', () => {
+    for (const error of [failure('UND_ERR_HEADERS_TIMEOUT', false), failure('ECONNRESET'), new Error('odd')]) {
+      const { status, body, headers } = upstreamFailure(error, 'event', 500, 5_000, true);
+      expect(status).toBe(409);
+      expect(headers).toEqual({ 'retry-after': '1' });
+      expect(body).toMatchObject({ statusCode: 409, code: 'IDEMPOTENCY_IN_PROGRESS', retryAfterSeconds: 1 });
+    }
+    expect(upstreamFailure(failure('UND_ERR_HEADERS_TIMEOUT', false), 'event', 500, 5_000, true).body.message).toMatch(
+      /^event server did not answer within 500 ms: /,
+    );
+    expect(upstreamFailure(failure('ECONNREFUSED'), 'event', 500, 5_000, true)).toMatchObject({
+      status: 503,
+      body: { code: 'UPSTREAM_UNAVAILABLE' },
+    });
+  });
 });
