@@ -223,6 +223,11 @@ describe('registration throttling per address', () => {
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(60);
     const throttled = replies.find((reply) => reply.status === 429)!;
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // It says what is limited: the address, not the account (a drill from one machine would think otherwise).
+    expect(throttled.body).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringMatching(/^Too many registrations from this address; /),
+    });
     // Another address registers normally.
     const other = await call(limited, 'POST', '/auth/register', {
       body: { email: 'other@throttle.test', password: 'password-123' },

@@ -102,7 +102,7 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
     const client = clientKeyOf(http.getRequest<FastifyRequest>().ip);
-    const { release, attemptId } = await begin(this.passwords, client, 'registrations', () =>
+    const { release, attemptId } = await begin(this.passwords, client, 'registrations from this address', () =>
       this.throttle.beginRegistration(client),
     );
     return next.handle().pipe(
