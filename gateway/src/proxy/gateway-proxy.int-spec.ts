@@ -9,6 +9,7 @@ import { type SeenRequest, unusedUrl } from '../testing/fake-upstream.js';
 import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { concretePath } from '../testing/policy-samples.js';
 import { type RawResponse, rawRequest } from '../testing/raw-http.js';
+import { until } from '../../../test-support/store-proxy.js';
 
 // Runs without a database: the gateway has none, and its upstreams here are fakes.
 const UPSTREAM_TIMEOUT_MS = 400;
@@ -565,6 +566,35 @@ describe('upstream failures', () => {
     } finally {
       event.answer = () => undefined;
     }
+  });
+
+  it('marks the next send of a key it answered IDEMPOTENCY_IN_PROGRESS itself, once, so the event server answers it for its key', async () => {
+    const user = { ...bearer(['USER']), 'content-type': 'application/json' };
+    const path = '/events/64b7f0c2a1b2c3d4e5f60718/claims';
+    // A replica that answered nothing for a request's whole time is out until it answers a probe: wait for that.
+    const inRotation = () =>
+      until(
+        'the event server in rotation',
+        () => send('GET', '/events/64b7f0c2a1b2c3d4e5f60718', { headers: bearer(['USER']) }),
+        (answer) => answer.status === 200,
+      );
+    await inRotation();
+    event.answer = () => ({ delayMs: 2_500 });
+    try {
+      const unanswered = await send('POST', path, { headers: { ...user, 'idempotency-key': 'late-1' }, body: '{}' });
+      expectErrorBody(unanswered, 409, 'IDEMPOTENCY_IN_PROGRESS');
+    } finally {
+      event.answer = () => undefined;
+    }
+    await inRotation();
+    event.seen.length = 0;
+    // No event server owes this client the key's outcome (it said nothing): without the mark, a busy one would
+    // shed the retry 503 CLAIMS_BUSY "nothing was recorded", which the 409 just said may not be so.
+    for (const key of ['late-1', 'late-1', 'other-1']) {
+      const answer = await send('POST', path, { headers: { ...user, 'idempotency-key': key }, body: '{}' });
+      expect(answer.status).toBe(200);
+    }
+    expect(event.seen.map((seen) => seen.headers[RESENT_AFTER_DROP_HEADER])).toEqual(['1', undefined, undefined]);
   });
 
   it('answers 503 UPSTREAM_UNAVAILABLE fast when the upstream is down', async () => {

@@ -5,6 +5,7 @@ import { PUBLIC_BODY_BUDGET } from '@reward/server-kit/body-budget';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
+import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { startByValue } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
@@ -69,6 +70,61 @@ function replicaKeyOf(request: Pick<FastifyRequest, 'gatewayRoute' | 'user'>): s
   return decided?.allowed && decided.policy.idempotencyKey && request.user ? request.user.id : undefined;
 }
 
+/** Keyed claims remembered as answered 409 IDEMPOTENCY_IN_PROGRESS by the gateway itself, and for how long (ms). */
+const UNANSWERED_KEYS_KEPT = 10_000;
+const UNANSWERED_KEY_TTL_MS = 5 * 60 * 1000;
+
+/** What UnansweredKeys reads of a request: its key and its caller. */
+type KeyedRequest = Pick<FastifyRequest, 'headers' | 'user'>;
+
+/**
+ * Keyed claims the gateway told IDEMPOTENCY_IN_PROGRESS itself (no event server said so, so none owes the
+ * client its outcome: the event server's OwedAnswers). The next send of such a key is marked as a resend
+ * (RESENT_AFTER_DROP_HEADER): the event server answers it for its key (the recorded outcome,
+ * IDEMPOTENCY_IN_PROGRESS, which it then owes, or a decision if the key was never stored) instead of shedding
+ * it 503 CLAIMS_BUSY "nothing was recorded", which the 409 said may not be so. Once per such answer (a marked
+ * send that no replica received is noted again); at most UNANSWERED_KEYS_KEPT, oldest first, each for
+ * UNANSWERED_KEY_TTL_MS. Kept by this gateway process: behind several gateways, a retry that reaches another
+ * one is not marked (it may then be shed, and its next retry answered).
+ */
+class UnansweredKeys {
+  private readonly until = new Map<string, number>();
+  /** The requests whose send was marked (see take): one that no replica received is noted again. */
+  private readonly marked = new WeakSet<KeyedRequest>();
+
+  /** Notes the request's key, if it has one: its next send is marked. */
+  note(request: KeyedRequest): void {
+    const id = UnansweredKeys.idOf(request);
+    if (id === undefined) return;
+    this.until.delete(id);
+    while (this.until.size >= UNANSWERED_KEYS_KEPT) this.until.delete(this.until.keys().next().value!);
+    this.until.set(id, performance.now() + UNANSWERED_KEY_TTL_MS);
+  }
+
+  /** Whether this send of a keyed claim is to be marked (its key noted and not expired); forgets the note. */
+  take(request: KeyedRequest): boolean {
+    if (this.until.size === 0) return false;
+    const id = UnansweredKeys.idOf(request);
+    const until = id === undefined ? undefined : this.until.get(id);
+    if (until === undefined) return false;
+    this.until.delete(id!);
+    if (until <= performance.now()) return false;
+    this.marked.add(request);
+    return true;
+  }
+
+  /** Whether this request's send was marked. */
+  wasMarked(request: KeyedRequest): boolean {
+    return this.marked.has(request);
+  }
+
+  private static idOf(request: KeyedRequest): string | undefined {
+    const key = request.headers['idempotency-key'];
+    const userId = request.user?.id;
+    return typeof key === 'string' && userId !== undefined ? `${userId}\n${key}` : undefined;
+  }
+}
+
 /** Keeps the request's access decision for the proxy's preHandler, and refuses it or lets it on. */
 function settleAccess(request: FastifyRequest, reply: FastifyReply, done: () => void, decision: AccessDecision): void {
   request.gatewayRoute = decision;
@@ -110,6 +166,7 @@ export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
  */
 export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
   const { table, tokens } = options;
+  const unanswered = new UnansweredKeys();
 
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
   // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.
@@ -214,8 +271,9 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
           else proceed(decision);
         },
         replyOptions: {
-          rewriteRequestHeaders: (request, headers) =>
-            upstreamHeaders(headers as Record<string, string | string[] | undefined>, {
+          rewriteRequestHeaders: (request, headers) => {
+            const replicaKey = replicaKeyOf(request);
+            const forwarded = upstreamHeaders(headers as Record<string, string | string[] | undefined>, {
               requestId: request.id,
               clientIp: request.ip,
               bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
@@ -223,8 +281,14 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               // timeoutMs (a resend to another replica keeps it: ReplicaPool).
               startBy:
                 request.method === 'GET' || request.method === 'HEAD' ? undefined : startByValue(Date.now(), options.timeoutMs),
-              replicaKey: replicaKeyOf(request),
-            }),
+              replicaKey,
+            });
+            // A keyed claim (replicaKey: its route honours the key) that this gateway answered itself last time.
+            if (upstream === 'event' && replicaKey !== undefined && unanswered.take(request)) {
+              forwarded[RESENT_AFTER_DROP_HEADER] = '1';
+            }
+            return forwarded;
+          },
           rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
           onError: (reply, { error }) => {
             // A claim with its key (the event server's keyed route) is told to ask again with it (upstreamFailure);
@@ -234,7 +298,10 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               upstream === 'event' &&
               carriesHonouredKey(table, { method: request.method, path: request.url, headers: request.headers });
             const failure = upstreamFailure(error, upstream, options.timeoutMs, options.replicaCooldownMs, keyed);
-            // The request's one line (a warn: it is a 5xx) names the upstream and what the client was told.
+            // Told to come back with the key, or marked but received by no replica (503): its next send is marked.
+            if (keyed && (failure.status === 409 || unanswered.wasMarked(request))) unanswered.note(request);
+            // The request's one line (a warn: an upstream failure, the keyed 409 too) names the upstream and what
+            // the client was told.
             addRequestLineFields(reply.request, { upstream, code: failure.body.code });
             void reply.code(failure.status).headers(failure.headers).send(failure.body);
           },

@@ -51,6 +51,10 @@ describe('OneLinePerRequest', () => {
       addRequestLineFields(request, { upstream: 'event', code: 'UPSTREAM_TIMEOUT' });
       return reply.code(504).send({ late: true });
     });
+    app.get('/unanswered', async (request, reply) => {
+      addRequestLineFields(request, { upstream: 'event', code: 'IDEMPOTENCY_IN_PROGRESS' });
+      return reply.code(409).send({ unanswered: true });
+    });
     app.get('/down', async (_request, reply) => reply.code(503).send({ down: true }));
     app.get('/boom', async () => {
       throw new Error('boom');
@@ -102,14 +106,16 @@ describe('OneLinePerRequest', () => {
     ]);
   });
 
-  it('makes the line of a 5xx answer a warn line', async () => {
+  it('makes the line of a 5xx answer a warn line, and of any answer to an upstream that failed (a 409 for a key)', async () => {
     const { app, lines } = await appLogging('info');
     await app.inject({ method: 'GET', url: '/down' });
     await app.inject({ method: 'GET', url: '/boom' });
+    await app.inject({ method: 'GET', url: '/unanswered' });
     const levels = lines.filter((line) => line.msg === 'request completed' || line.msg === 'request errored');
     expect(levels.map((line) => [line.level, (line.res as { statusCode: number }).statusCode])).toEqual([
       [40, 503],
       [40, 500],
+      [40, 409],
     ]);
   });
 

@@ -105,7 +105,9 @@ export class OneLinePerRequest extends LogController {
       reply.log.error({ ...this.fields(request, reply), err: error }, 'request errored');
       return;
     }
-    const level = reply.statusCode >= 500 ? 'warn' : 'info';
+    const fields = (request as FastifyRequest & WithLineFields)[LINE_FIELDS];
+    // An upstream that failed to answer is a warn whatever the client was told (a keyed claim's 409 too).
+    const level = reply.statusCode >= 500 || fields?.upstream !== undefined ? 'warn' : 'info';
     if (!this.logger.isLevelEnabled(level)) return;
     // Values only (no request or reply kept): the line is made from them later, with others (BatchedLogDestination).
     this.writeLine([
@@ -118,7 +120,7 @@ export class OneLinePerRequest extends LogController {
       reply.statusCode,
       reply.elapsedTime,
       userIdOf(request),
-      (request as FastifyRequest & WithLineFields)[LINE_FIELDS],
+      fields,
     ]);
   }
 
