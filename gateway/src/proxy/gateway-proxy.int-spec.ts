@@ -581,8 +581,13 @@ describe('upstream failures', () => {
     await inRotation();
     event.answer = () => ({ delayMs: 2_500 });
     try {
-      const unanswered = await send('POST', path, { headers: { ...user, 'idempotency-key': 'late-1' }, body: '{}' });
-      expectErrorBody(unanswered, 409, 'IDEMPOTENCY_IN_PROGRESS');
+      // And a key longer than the event server takes (it would refuse it 400, nothing recorded): not kept.
+      const unanswered = await Promise.all(
+        ['late-1', 'k'.repeat(256)].map((key) =>
+          send('POST', path, { headers: { ...user, 'idempotency-key': key }, body: '{}' }),
+        ),
+      );
+      for (const answer of unanswered) expectErrorBody(answer, 409, 'IDEMPOTENCY_IN_PROGRESS');
     } finally {
       event.answer = () => undefined;
     }
@@ -590,11 +595,11 @@ describe('upstream failures', () => {
     event.seen.length = 0;
     // No event server owes this client the key's outcome (it said nothing): without the mark, a busy one would
     // shed the retry 503 CLAIMS_BUSY "nothing was recorded", which the 409 just said may not be so.
-    for (const key of ['late-1', 'late-1', 'other-1']) {
+    for (const key of ['late-1', 'late-1', 'other-1', 'k'.repeat(256)]) {
       const answer = await send('POST', path, { headers: { ...user, 'idempotency-key': key }, body: '{}' });
       expect(answer.status).toBe(200);
     }
-    expect(event.seen.map((seen) => seen.headers[RESENT_AFTER_DROP_HEADER])).toEqual(['1', undefined, undefined]);
+    expect(event.seen.map((seen) => seen.headers[RESENT_AFTER_DROP_HEADER])).toEqual(['1', undefined, undefined, undefined]);
   });
 
   it('answers 503 UPSTREAM_UNAVAILABLE fast when the upstream is down', async () => {

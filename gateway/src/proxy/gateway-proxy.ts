@@ -4,6 +4,7 @@ import { CommonErrorCode, errorBody } from '@reward/server-kit/errors';
 import { PUBLIC_BODY_BUDGET } from '@reward/server-kit/body-budget';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '@reward/server-kit/idempotency-key';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { startByValue } from '@reward/server-kit/start-by';
@@ -96,9 +97,14 @@ class UnansweredKeys {
   note(request: KeyedRequest): void {
     const id = UnansweredKeys.idOf(request);
     if (id === undefined) return;
+    const now = performance.now();
     this.until.delete(id);
-    while (this.until.size >= UNANSWERED_KEYS_KEPT) this.until.delete(this.until.keys().next().value!);
-    this.until.set(id, performance.now() + UNANSWERED_KEY_TTL_MS);
+    // Oldest first (all are kept alike): the expired ones, then any over the bound.
+    for (const [oldest, until] of this.until) {
+      if (until > now && this.until.size < UNANSWERED_KEYS_KEPT) break;
+      this.until.delete(oldest);
+    }
+    this.until.set(id, now + UNANSWERED_KEY_TTL_MS);
   }
 
   /** Whether this send of a keyed claim is to be marked (its key noted and not expired); forgets the note. */
@@ -121,7 +127,10 @@ class UnansweredKeys {
   private static idOf(request: KeyedRequest): string | undefined {
     const key = request.headers['idempotency-key'];
     const userId = request.user?.id;
-    return typeof key === 'string' && userId !== undefined ? `${userId}\n${key}` : undefined;
+    // A key the event server refuses (400, nothing recorded) needs no mark, and is not kept at any length.
+    return typeof key === 'string' && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH && userId !== undefined
+      ? `${userId}\n${key}`
+      : undefined;
   }
 }
 

@@ -14,8 +14,8 @@ interface WithLineFields {
 
 /**
  * Adds fields to the line written when the request is answered (the gateway: which upstream failed and
- * the error code the client was told). Their names must not be the line's own (level, time, reqId, req,
- * res, responseTime, userId, msg).
+ * the error code the client was told; a line with an `upstream` field is a warn line, whatever its status).
+ * Their names must not be the line's own (level, time, reqId, req, res, responseTime, userId, msg).
  */
 export function addRequestLineFields(request: object, fields: Record<string, LineFieldValue>): void {
   const holder = request as WithLineFields;
@@ -68,7 +68,8 @@ function roundedMs(ms: number): number {
  *    "remoteAddress":"…"},"res":{"statusCode":200},"responseTime":1.234,"userId":"…","msg":"request completed"}
  *
  * `userId` only when the caller was authenticated, then any fields added by `addRequestLineFields`. No
- * header is written (the Authorization header and cookies never are). A 5xx answer is a warn line (the
+ * header is written (the Authorization header and cookies never are). A 5xx answer is a warn line, and so is
+ * any answer to a request whose upstream failed (an `upstream` field: the gateway's keyed 409 too) (the
  * exception filter logs an unexpected error itself, with its stack); a request that failed with an error
  * is an error line through pino, with the error serialised. Fastify's own two lines ("incoming request",
  * "request completed") are not written.
