@@ -65,6 +65,25 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
   const otherHeaders = Object.fromEntries(others);
   // Written as bytes on the socket for a request that is not HTTP: the same lines, in the same order.
   const headerLines = others.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  /** Answers with the error body and every answer's headers, discards the request's body, closes the connection. */
+  const answerAndClose = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    status: number,
+    body: string,
+    extra: Record<string, string> = {},
+  ): void => {
+    response.writeHead(status, {
+      ...otherHeaders,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      ...extra,
+      [REQUEST_ID_HEADER]: requestIdOf(request),
+      connection: 'close',
+    });
+    response.end(body);
+    request.resume();
+  };
   return {
     clientError(error, socket) {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -97,15 +116,7 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
       const body = JSON.stringify(
         errorBody(417, ClientErrorCode.EXPECTATION_FAILED, 'Only the expectation 100-continue is supported (the Expect header)'),
       );
-      response.writeHead(417, {
-        ...otherHeaders,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        [REQUEST_ID_HEADER]: requestIdOf(request),
-        connection: 'close',
-      });
-      response.end(body);
-      request.resume();
+      answerAndClose(request, response, 417, body);
     },
     overLimit(request, response, over) {
       const retryAfterSeconds = OVER_LIMIT_RETRY_AFTER_SECONDS;
@@ -122,16 +133,7 @@ export function rawAnswers(headers: AnswerHeaders['api']): RawAnswers {
               `The server has too many connections open; nothing was done, try again in ${retryAfterSeconds} s`,
             ];
       const body = JSON.stringify(errorBody(status, code, message, { retryAfterSeconds }));
-      response.writeHead(status, {
-        ...otherHeaders,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'retry-after': String(retryAfterSeconds),
-        [REQUEST_ID_HEADER]: requestIdOf(request),
-        connection: 'close',
-      });
-      response.end(body);
-      request.resume();
+      answerAndClose(request, response, status, body, { 'retry-after': String(retryAfterSeconds) });
     },
   };
 }

@@ -93,12 +93,13 @@ export function limitConnections(
   if (answer) answerRefused(server, refusedSockets, () => held > 0, answer);
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? '';
-    const key = limits.perAddress > 0 && !unlimited(address) ? clientKeyOf(address) : undefined;
+    const trusted = unlimited(address);
+    const key = limits.perAddress > 0 && !trusted ? clientKeyOf(address) : undefined;
     const count = key === undefined ? 0 : (perClient.get(key) ?? 0) + 1;
     const overTotal = limits.total > 0 && open >= limits.total && !isLoopback(address);
     if (overTotal || (key !== undefined && count > limits.perAddress)) {
       refused++;
-      const heldKey = key ?? (unlimited(address) ? undefined : clientKeyOf(address));
+      const heldKey = key ?? (trusted ? undefined : clientKeyOf(address));
       const heldForClient = heldKey === undefined ? 0 : (heldPerClient.get(heldKey) ?? 0);
       if (!answer || held >= REFUSED_HELD_MAX || heldForClient >= REFUSED_HELD_PER_CLIENT_MAX) {
         socket.destroy();
@@ -112,10 +113,7 @@ export function limitConnections(
       socket.once('close', () => {
         held--;
         clearTimeout(giveUp);
-        if (heldKey === undefined) return;
-        const left = (heldPerClient.get(heldKey) ?? 1) - 1;
-        if (left <= 0) heldPerClient.delete(heldKey);
-        else heldPerClient.set(heldKey, left);
+        if (heldKey !== undefined) countDown(heldPerClient, heldKey);
       });
       return;
     }
@@ -123,13 +121,17 @@ export function limitConnections(
     if (key !== undefined) perClient.set(key, count);
     socket.once('close', () => {
       open--;
-      if (key === undefined) return;
-      const left = (perClient.get(key) ?? 1) - 1;
-      if (left <= 0) perClient.delete(key);
-      else perClient.set(key, left);
+      if (key !== undefined) countDown(perClient, key);
     });
   });
   return { refused: () => refused };
+}
+
+/** One connection of `key` fewer in `counts` (a client with none left is not kept). */
+function countDown(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
 }
 
 /**
@@ -153,14 +155,16 @@ function answerRefused(
           for (const listener of listeners) listener.call(server, request, response);
         };
   server.removeAllListeners('request');
+  const overOf = (request: IncomingMessage): OverLimit | undefined =>
+    anyHeld() ? refusedSockets.get(request.socket) : undefined;
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const over = anyHeld() ? refusedSockets.get(request.socket) : undefined;
+    const over = overOf(request);
     if (over === undefined) pass.call(server, request, response);
     else answer(request, response, over);
   });
   // Node's own handling of Expect: 100-continue when nobody listens: send it, then the request.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    const over = anyHeld() ? refusedSockets.get(request.socket) : undefined;
+    const over = overOf(request);
     if (over !== undefined) return answer(request, response, over);
     response.writeContinue();
     server.emit('request', request, response);
