@@ -56,14 +56,10 @@ describe("the README's webhook receiver", () => {
     const sdk = pathToFileURL(fileURLToPath(new URL('../sdk/src/webhooks.ts', import.meta.url))).href;
     expect(recipe).toContain("from '@reward/sdk'");
     expect(recipe).toContain('.listen(8080)');
-    // The recipe as written, on a free port, with the game's own two functions.
-    const code = [
-      'const creditPlayer = (userId, rewards, claimId) => console.log(`credited ${claimId}`);',
-      'const takeBack = () => {};',
-      recipe
-        .replace("'@reward/sdk'", `'${sdk}'`)
-        .replace('.listen(8080)', '.listen(0, function () { console.log(`port ${this.address().port}`); })'),
-    ].join('\n');
+    // The recipe as written (it runs as pasted: the game's two steps are stubs in it), on a free port.
+    const code = recipe
+      .replace("'@reward/sdk'", `'${sdk}'`)
+      .replace('.listen(8080)', '.listen(0, function () { console.log(`port ${this.address().port}`); })');
     const dir = mkdtempSync(join(tmpdir(), 'readme-receiver-'));
     const file = join(dir, 'receiver.mjs');
     writeFileSync(file, code);
