@@ -14,6 +14,12 @@ COPY sdk/package.json sdk/
 RUN npm ci --no-audit --no-fund
 COPY libs/server-kit libs/server-kit
 ARG SERVICE
+ARG PORT
+# Built for one server at a time: docker-compose.yml passes both; by hand, say so rather than fail on a COPY.
+RUN case "$SERVICE" in auth-server | event-server | gateway) ;; *) \
+      echo "build with --build-arg SERVICE=auth-server|event-server|gateway and --build-arg PORT=<its port>," \
+        "as docker-compose.yml does (SERVICE is '$SERVICE')" >&2; exit 1 ;; esac \
+  && case "$PORT" in '' | *[!0-9]*) echo "build with --build-arg PORT=<the port $SERVICE listens on> (PORT is '$PORT')" >&2; exit 1 ;; esac
 COPY ${SERVICE} ${SERVICE}
 RUN npm run build -w libs/server-kit && npm run build -w ${SERVICE}
 

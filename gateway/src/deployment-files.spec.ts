@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -110,8 +111,16 @@ describe('docker-compose.yml', () => {
     expect(gateway.EVENT_SERVICE_URL).toBe(`http://event-server:${event.EVENT_PORT}`);
     expect(auth.EVENT_SERVICE_URL).toBe(`http://event-server:${event.EVENT_PORT}`);
     expect(event.AUTH_JWKS_URL).toBe(`http://auth:${auth.AUTH_PORT}/.well-known/jwks.json`);
+    // Named here, so a URL in .env (every service's env_file, often written for npm start's loopback) never applies.
+    expect(gateway.AUTH_JWKS_URL).toBe(`http://auth:${auth.AUTH_PORT}/.well-known/jwks.json`);
     // Only the gateway may speak for a client's address, named by its service (resolved, not fixed).
     expect(auth.AUTH_TRUSTED_PROXIES).toBe('gateway');
+  });
+
+  it("hands the auth server's secrets, which .env carries for it, to no other server", () => {
+    for (const service of ['gateway', 'event-server']) {
+      expect(environmentOf(service), service).toMatchObject({ JWT_PRIVATE_KEY: '', ADMIN_PASSWORD: '' });
+    }
   });
 
   it("lets the gateway's listen queue hold the backlog it asks for (a launch crowd connects at once)", () => {
@@ -139,5 +148,21 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^HEALTHCHECK /m);
     // The code stays root's: the user the server runs as cannot rewrite it.
     expect(runtime).not.toMatch(/--chown/);
+  });
+
+  it('refuses, saying how, a build without the server and its port (docker compose passes both)', () => {
+    const guard = /^RUN (case "\$SERVICE"[\s\S]*?esac)\n/m.exec(dockerfile.replace(/\\\n/g, ''))?.[1];
+    expect(guard).toBeDefined();
+    const run = (env: Record<string, string>) => spawnSync('sh', ['-c', guard ?? 'exit 0'], { env, encoding: 'utf8' });
+    expect(run({ SERVICE: 'gateway', PORT: '3000' }).status).toBe(0);
+    for (const env of [
+      { SERVICE: '', PORT: '3000' },
+      { SERVICE: 'gateway', PORT: '' },
+      { SERVICE: 'sdk', PORT: '3000' },
+    ]) {
+      const outcome = run(env);
+      expect(outcome.status, JSON.stringify(env)).toBe(1);
+      expect(outcome.stderr).toMatch(/--build-arg/);
+    }
   });
 });
