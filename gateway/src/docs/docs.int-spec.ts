@@ -14,8 +14,25 @@ describe('GET /openapi.json', () => {
     const response = await rawRequest(gateway.url, 'GET', '/openapi.json');
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    expect(response.json()).toEqual(JSON.parse(readFileSync(MERGED_OPENAPI_FILE, 'utf8')));
+    const committed = JSON.parse(readFileSync(MERGED_OPENAPI_FILE, 'utf8')) as { servers: unknown[] };
+    // But for its first server: the gateway it came from, on its own address and port, then the committed one.
+    const { host } = new URL(gateway.url);
+    expect(response.json()).toEqual({
+      ...committed,
+      servers: [{ url: `http://${host}`, description: expect.stringMatching(/This gateway/) }, ...committed.servers],
+    });
     expect(event.seen.length).toBe(before);
+  });
+
+  it('names no host it was not asked by a plain name: anything else gets the committed servers', async () => {
+    const committed = JSON.parse(readFileSync(MERGED_OPENAPI_FILE, 'utf8')) as { servers: unknown[] };
+    for (const host of ['evil.example/path', 'a b', 'x"y', 'h:99999999']) {
+      const response = await rawRequest(gateway.url, 'GET', '/openapi.json', { headers: { host } });
+      expect(response.status, host).toBe(200);
+      expect(response.json<{ servers: unknown[] }>().servers, host).toEqual(committed.servers);
+    }
+    const named = await rawRequest(gateway.url, 'GET', '/openapi.json', { headers: { host: 'api.example.com:8443' } });
+    expect(named.json<{ servers: unknown[] }>().servers[0]).toMatchObject({ url: 'http://api.example.com:8443' });
   });
 });
 

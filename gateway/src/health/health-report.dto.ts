@@ -15,3 +15,9 @@ export class HealthReportDto {
   @ApiProperty({ type: ServiceStatesDto })
   services!: ServiceStatesDto;
 }
+
+/** What /health's 503 adds to the error body: the state of each server. */
+export class HealthFailureDto {
+  @ApiProperty({ type: ServiceStatesDto, example: { auth: 'up', event: 'down' } })
+  services!: ServiceStatesDto;
+}

@@ -1,12 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode } from '@reward/server-kit/errors';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
-import { HealthReportDto } from './health-report.dto.js';
+import { HealthFailureDto, HealthReportDto } from './health-report.dto.js';
 import { type HealthReport, HealthService } from './health.service.js';
 
 @ApiTags('gateway')
+@ApiExtraModels(HealthFailureDto)
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
@@ -19,6 +20,7 @@ export class HealthController {
     summary: 'Whether the gateway and both servers are ready',
     description: '503 names the servers that are not ready (`services`).',
     errors: { 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
+    errorExtras: { 503: { schema: 'HealthFailureDto', description: 'a server that is not ready: `services` says which' } },
   })
   @ApiOkResponse({ type: HealthReportDto })
   check(): Promise<HealthReport> {

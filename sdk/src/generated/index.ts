@@ -42,6 +42,7 @@ export type { EventDetailResponseDto } from './models/EventDetailResponseDto.js'
 export type { EventPageResponseDto } from './models/EventPageResponseDto.js';
 export type { EventResponseDto } from './models/EventResponseDto.js';
 export type { EventStatus } from './models/EventStatus.js';
+export type { HealthFailureDto } from './models/HealthFailureDto.js';
 export type { HealthReportDto } from './models/HealthReportDto.js';
 export type { ImportConflictResponseDto } from './models/ImportConflictResponseDto.js';
 export type { ImportResultResponseDto } from './models/ImportResultResponseDto.js';

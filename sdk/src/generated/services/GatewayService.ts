@@ -26,7 +26,7 @@ export class GatewayService {
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE. a server that is not ready: \`services\` says which`,
       },
     });
   }
