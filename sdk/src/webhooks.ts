@@ -13,7 +13,8 @@ export interface WebhookClaim {
   /** `itemCode` (an ITEM) and `couponCode` (a COUPON): what to give in the game, as the reward had them then. */
   rewards: Array<{ rewardId: string; type: string; name: string; quantity: number; itemCode?: string; couponCode?: string }>;
   createdAt: string;
-  decidedAt: string;
+  /** When it was decided; absent from `claim.pending` (not decided yet). */
+  decidedAt?: string;
 }
 
 export type WebhookPayloadType = 'claim.granted' | 'claim.revoked' | 'claim.pending' | 'claim.rejected';

@@ -632,7 +632,8 @@ export function deliveriesOf(entry: OutboxEntry, claim: PayoutClaim | undefined)
       ...(entry.note !== undefined && { note: entry.note }),
       rewards: claim.rewards,
       createdAt: claim.createdAt.toISOString(),
-      decidedAt: entry.at.toISOString(),
+      // As the claim reads: a PENDING claim is not decided yet, so it has no decidedAt.
+      ...(entry.toStatus !== 'PENDING' && { decidedAt: entry.at.toISOString() }),
     },
   });
   return entry.endpointIds.map((endpointId) => ({

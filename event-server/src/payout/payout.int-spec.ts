@@ -647,6 +647,17 @@ describe('payout webhooks', () => {
         type: 'claim.rejected',
         data: { id: pending.id, status: 'REJECTED', reason: 'REVIEW_REJECTED', note: 'duplicate account' },
       });
+      expect(typeof payload.data.decidedAt).toBe('string');
+      // The pending one reads as the claim did then: not decided yet, so no decidedAt.
+      const pendingDelivery = deliveries.find((delivery) => delivery.type === 'claim.pending')!;
+      const [pendingWebhook] = receiver.withId(pendingDelivery.webhookId);
+      const pendingPayload = verifyWebhook(
+        endpoint.secret,
+        pendingWebhook!.headers as Record<string, string>,
+        pendingWebhook!.body,
+      );
+      expect(pendingPayload.data).toMatchObject({ id: pending.id, status: 'PENDING' });
+      expect(pendingPayload.data).not.toHaveProperty('decidedAt');
       // A player who is not eligible is refused at once (422, recorded REJECTED): the game never heard of that claim.
       const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
       const refused = await claim(t, event.id, t.as('USER'));
