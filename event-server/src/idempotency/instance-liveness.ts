@@ -80,6 +80,8 @@ export class InstanceLiveness implements OnApplicationBootstrap, OnApplicationSh
       if (this.failing) this.logger.log('heartbeat stored again');
       this.failing = false;
     } catch (error) {
+      // A beat cut off by this process's own shutdown (the store's connection closed under it) is no problem.
+      if (this.timer === undefined) return;
       // Said once per failing spell, not once per beat.
       if (!this.failing) this.logger.warn(`heartbeat not stored: ${(error as Error).message}`);
       this.failing = true;
