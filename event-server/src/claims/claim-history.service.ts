@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
@@ -11,6 +11,7 @@ import { claimError } from './claim.errors.js';
 import { type ClaimFilter, type ClaimRecord, settled } from './claim.js';
 import { toClaimResponse } from './claim.mapper.js';
 import { ClaimRepository } from './claim.repository.js';
+import { dropWhenStalled } from './stalled-reader.js';
 
 /** Rows written to the stream per chunk: fewer, larger writes, still a bounded amount of memory. */
 const ROWS_PER_CHUNK = 200;
@@ -27,9 +28,11 @@ export class ClaimHistoryService {
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.exportsAtOnce = config.claims.exportsAtOnce;
+    this.exportStallMs = config.claims.exportStallMs;
   }
 
   private readonly exportsAtOnce: number;
+  private readonly exportStallMs: number;
   /** CSV exports being streamed by this process now. */
   private exportsRunning = 0;
 
@@ -57,7 +60,7 @@ export class ClaimHistoryService {
    * Each chunk of rows settles its PROCESSING claims with one read, not one per claim, so that no chunk
    * waits on a store round trip per row.
    */
-  exportCsv(filter: ClaimFilter, { bom = false }: { bom?: boolean } = {}): Readable {
+  exportCsv(filter: ClaimFilter, { bom = false, response }: { bom?: boolean; response?: Writable } = {}): Readable {
     // Each export reads every matching claim, so their number at once is bounded (CLAIM_EXPORTS_AT_ONCE). A
     // slot is held until the stream sent is read to its end, fails, or is destroyed when the client went away
     // (Fastify destroys a stream whose response closed first).
@@ -80,6 +83,8 @@ export class ClaimHistoryService {
     // 'end' as soon as the last bytes are handed on (before the response ends, so a client that asks again at
     // once finds the slot free); 'close' for a stream destroyed or failed before its end.
     sent.once('end', release).once('close', release);
+    // A client that stops reading with its connection open would hold the slot, and a cursor, for good.
+    if (response) dropWhenStalled(sent, response, this.exportStallMs);
     return sent;
   }
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
 import { getModelToken } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -8,6 +9,7 @@ import { type EventTestApp, newId, startEventTestApp } from '../testing/event-te
 import { CLAIM_CSV_COLUMNS } from './claim-csv.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import { ClaimEntity } from './claim.schema.js';
+import { StalledReaderError } from './stalled-reader.js';
 
 interface ClaimItem {
   id: string;
@@ -235,7 +237,7 @@ describe('claim exports at once (CLAIM_EXPORTS_AT_ONCE)', () => {
     t.app.inject({ method: 'GET', url: `/claims/export${query}`, headers: { authorization: `Bearer ${auditor.token}` } });
 
   beforeAll(async () => {
-    t = await startEventTestApp('claims_export_bound', { CLAIM_EXPORTS_AT_ONCE: '1' });
+    t = await startEventTestApp('claims_export_bound', { CLAIM_EXPORTS_AT_ONCE: '1', CLAIM_EXPORT_STALL_MS: '300' });
     auditor = t.as('AUDITOR');
   });
 
@@ -259,6 +261,21 @@ describe('claim exports at once (CLAIM_EXPORTS_AT_ONCE)', () => {
       expect(parseCsv(next.body.replace(/^\uFEFF/, ''))[0]).toEqual([...CLAIM_CSV_COLUMNS]);
     }
     // An export read to its end gives its slot back too.
+    expect((await exportAs()).statusCode).toBe(200);
+  });
+
+  it('gives the place back once its client stops reading with its connection open (CLAIM_EXPORT_STALL_MS)', async () => {
+    // A response whose client never reads: its buffer is full after the first bytes.
+    const client = new Writable({ highWaterMark: 1, write: () => undefined });
+    const running = t.app.get(ClaimHistoryService).exportCsv({}, { response: client });
+    const errors: unknown[] = [];
+    running.on('error', (error) => errors.push(error));
+    running.pipe(client);
+    expect((await exportAs()).statusCode).toBe(503);
+    // Dropped (not ended): 'close' after its 'error', which events.once would throw.
+    await new Promise((closed) => running.once('close', closed));
+    expect(errors).toEqual([expect.any(StalledReaderError)]);
+    expect(client.destroyed).toBe(true);
     expect((await exportAs()).statusCode).toBe(200);
   });
 

@@ -181,16 +181,21 @@ export class ClaimsController {
       'Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: ' +
       'the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text. ' +
       'Each server streams a bounded number of exports at once (CLAIM_EXPORTS_AT_ONCE, 2 by default); another is ' +
-      'answered 503 EXPORTS_BUSY with `Retry-After` before anything is read.',
+      'answered 503 EXPORTS_BUSY with `Retry-After` before anything is read. An export whose client reads nothing for ' +
+      'CLAIM_EXPORT_STALL_MS (60 s by default) while its connection stays open is dropped.',
     errors: { 503: [ClaimErrorCode.EXPORTS_BUSY] },
   })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV with a header row', content: { 'text/csv': { schema: { type: 'string' } } } })
-  export(@Query() query: ExportClaimsQueryDto, @Req() request: FastifyRequest): StreamableFile {
+  export(
+    @Query() query: ExportClaimsQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): StreamableFile {
     // HEAD (Fastify answers it with this GET's handler and drains the body): the headers alone. Making the
     // file would read every matching claim, and hold an export's place, for an answer without a body.
     if (request.method === 'HEAD') return new StreamableFile(Readable.from([]), { type: 'text/csv; charset=utf-8' });
-    const csv = this.history.exportCsv(filterOf(query), { bom: query.bom === 'true' });
+    const csv = this.history.exportCsv(filterOf(query), { bom: query.bom === 'true', response: reply.raw });
     return new StreamableFile(csv, { type: 'text/csv; charset=utf-8' });
   }
 

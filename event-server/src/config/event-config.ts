@@ -42,6 +42,11 @@ export interface EventConfig {
      * answered 503 EXPORTS_BUSY with Retry-After, before anything is read.
      */
     exportsAtOnce: number;
+    /**
+     * How long an export may wait for its client to read on (ms): one that stopped reading with its connection
+     * open is then dropped, giving back its place among CLAIM_EXPORTS_AT_ONCE and its database cursor.
+     */
+    exportStallMs: number;
   };
   activities: {
     /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
@@ -108,6 +113,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       playerBurst: reader.int('CLAIM_PLAYER_BURST', { default: 10, min: 0, max: 100_000 }),
       playerPerMinute: reader.int('CLAIM_PLAYER_PER_MINUTE', { default: 60, min: 1, max: 6_000_000 }),
       exportsAtOnce: reader.int('CLAIM_EXPORTS_AT_ONCE', { default: 2, min: 1, max: 100 }),
+      exportStallMs: reader.int('CLAIM_EXPORT_STALL_MS', { default: 60_000, min: 100, max: 3_600_000 }),
     },
     activities: {
       loginMarkSweepMs: reader.int('LOGIN_MARK_SWEEP_MS', { default: 600_000, min: 0, max: 86_400_000 }),

@@ -81,7 +81,7 @@ export class ClaimsService {
   }
   /**
    * All claims matching the filters as CSV, one row per claim
-   * Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text. Each server streams a bounded number of exports at once (CLAIM_EXPORTS_AT_ONCE, 2 by default); another is answered 503 EXPORTS_BUSY with `Retry-After` before anything is read.
+   * Streamed, UTF-8; cells that a spreadsheet would read as a formula are escaped. For Excel add `bom=true`: the file then starts with a byte order mark, without which Excel misreads non-Latin (e.g. Korean) text. Each server streams a bounded number of exports at once (CLAIM_EXPORTS_AT_ONCE, 2 by default); another is answered 503 EXPORTS_BUSY with `Retry-After` before anything is read. An export whose client reads nothing for CLAIM_EXPORT_STALL_MS (60 s by default) while its connection stays open is dropped.
    *
    * Access: roles OPERATOR, AUDITOR, ADMIN.
    * @returns string CSV with a header row
