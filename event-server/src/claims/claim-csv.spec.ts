@@ -34,6 +34,18 @@ describe('csvCell', () => {
   it('does not escape a formula character later in the text', () => {
     expect(csvCell('a=b')).toBe('a=b');
   });
+
+  it("escapes a formula after a ';', where Excel in a ';' locale starts a cell whatever the quotes", () => {
+    expect(csvCell("x;=cmd|' /C calc'!A0;")).toBe("x;'=cmd|' /C calc'!A0;");
+    expect(csvCell('ok;=1+1;')).toBe("ok;'=1+1;");
+    expect(csvCell('a; -1;b')).toBe("a; '-1;b");
+    expect(csvCell('a;b;c')).toBe('a;b;c');
+    // Split as such an Excel splits the row: no piece starts as a formula, quoted or not.
+    for (const note of ['x;=cmd', 'say "hi";"=HYPERLINK(""x"")"', 'a, b;@SUM(1);+2', '=1;=2', ';\t=3']) {
+      const row = csvRow(['id', note, 'GRANTED']);
+      for (const piece of row.split(';')) expect(piece, `${note} -> ${row}`).not.toMatch(/^[\s"]*[=+\-@]/);
+    }
+  });
 });
 
 describe('rows', () => {

@@ -21,14 +21,20 @@ export const CLAIM_CSV_COLUMNS = [
  */
 const FORMULA_START = /^[\s]*[=+\-@]|^[\t\r\n]/;
 const NEEDS_QUOTES = /[",\r\n]/;
+/**
+ * Excel where the list separator is `;` (German, French, Spanish... locales) opens a comma-separated file
+ * split at every `;`, quotes or not: what follows a `;` starts a cell there, and is a formula if it looks like one.
+ */
+const FORMULA_AFTER_SEMICOLON = /;([\s"]*)(?=[=+\-@])/g;
 
 /**
- * One CSV cell: formula-like text is prefixed with `'` so spreadsheets show it as text, then RFC 4180
- * quoting (quotes doubled, the cell quoted when it holds a quote, comma or line break).
+ * One CSV cell: formula-like text is prefixed with `'` so spreadsheets show it as text, at the start and after
+ * every `;`, then RFC 4180 quoting (quotes doubled, the cell quoted when it holds a quote, comma or line break).
  */
 export function csvCell(value: string | undefined): string {
   if (value === undefined || value === '') return '';
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  const led = FORMULA_START.test(value) ? `'${value}` : value;
+  const safe = led.includes(';') ? led.replace(FORMULA_AFTER_SEMICOLON, ";$1'") : led;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
