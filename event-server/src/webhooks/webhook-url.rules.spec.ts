@@ -10,6 +10,8 @@ describe('addressProblem', () => {
       '::ffff:169.254.169.254',
       '::ffff:a9fe:a9fe',
       '169.254.170.2', // AWS ECS task credentials
+      '169.254.0.23', // Tencent Cloud
+      '169.254.10.1', // any IPv4 link-local address: where clouds put theirs
       '100.100.100.200', // Alibaba
       // IPv6 forms that carry 169.254.169.254: NAT64 (well-known and local-use), compatible, translated,
       // 6to4, Teredo, ISATAP, link-local.
@@ -36,7 +38,6 @@ describe('addressProblem', () => {
       '10.0.0.1',
       '172.31.255.255',
       '192.168.0.1',
-      '169.254.10.1',
       '0.0.0.0',
       '::1',
       'fe80::1',

@@ -6,13 +6,13 @@ import { ipv6Groups } from '@reward/server-kit/ip-address';
 
 /**
  * Cloud instance-metadata and credential addresses: refused whatever the configuration says, also when an
- * IPv6 address carries one of them (see `carriedIPv4`).
+ * IPv6 address carries one of them (see `carriedIPv4`). All of IPv4 link-local is: that is where clouds put
+ * them (169.254.169.254 for AWS, GCP, Azure, OpenStack and Oracle; 169.254.170.2 and .23 for AWS's task and pod
+ * credentials; 169.254.0.23 for Tencent Cloud; others may add more), and no game receives webhooks there.
  */
 const METADATA = new BlockList();
+METADATA.addSubnet('169.254.0.0', 16, 'ipv4');
 for (const address of [
-  '169.254.169.254', // AWS, GCP, Azure, OpenStack, Oracle
-  '169.254.170.2', // AWS ECS task credentials
-  '169.254.170.23', // AWS EKS pod identity
   '100.100.100.200', // Alibaba Cloud
   '192.0.0.192', // Oracle Cloud
   '168.63.129.16', // Azure platform (WireServer)
