@@ -97,6 +97,7 @@ export class EventClaimsController {
       'this request recorded nothing (an earlier one with the same key may have), retry after it with the same `Idempotency-Key`. ' +
       '429 TOO_MANY_REQUESTS (with `Retry-After`) when the player has made more claim requests than the server allows ' +
       '(CLAIM_PLAYER_BURST, then CLAIM_PLAYER_PER_MINUTE): nothing recorded either. ' +
+      '403 FORBIDDEN, nothing recorded, for a caller who created or changed the event or its rewards (staff who also play). ' +
       '503 SERVICE_UNAVAILABLE (with `Retry-After`) when the database cannot be reached, fails mid-request or does not let the claim ' +
       'finish before the gateway would stop waiting (a request with an `Idempotency-Key` is then answered 409 IDEMPOTENCY_IN_PROGRESS): ' +
       'this request may have recorded its claim; retry with the same `Idempotency-Key`, which answers with that claim or decides. ' +

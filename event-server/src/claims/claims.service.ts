@@ -436,6 +436,15 @@ export class ClaimsService {
     idempotencyKey?: string,
   ): Promise<ClaimRecord> {
     const { event, rewards, limited } = await this.catalog.require(eventId);
+    // Separation of duties, as for reviews and imports: staff who also play do not claim an event they set up or
+    // changed (they could have made its condition, approval or rewards theirs). Refused, nothing recorded.
+    if (event.editorIds.includes(userId)) {
+      throw new DomainError(
+        403,
+        CommonErrorCode.FORBIDDEN,
+        'An event is not claimed by anyone who created or changed it or its rewards; another player may claim it',
+      );
+    }
     const base = {
       id,
       eventId,

@@ -18,6 +18,7 @@ export function toEvent(doc: StoredEvent): EventRecord {
     timezone: doc.timezone,
     condition: doc.condition,
     createdBy: doc.createdBy,
+    editorIds: doc.editorIds?.includes(doc.createdBy) ? doc.editorIds : [doc.createdBy, ...(doc.editorIds ?? [])],
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

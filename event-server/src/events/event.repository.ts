@@ -10,7 +10,7 @@ export class EventRepository {
   constructor(@InjectModel(EventEntity.name) private readonly model: Model<EventEntity>) {}
 
   async create(fields: EventFields & { createdBy: string }): Promise<EventRecord> {
-    const created = await this.model.create(fields);
+    const created = await this.model.create({ ...fields, editorIds: [fields.createdBy] });
     return toEvent(created.toObject() as StoredEvent);
   }
 
@@ -19,13 +19,29 @@ export class EventRepository {
     return doc ? toEvent(doc) : undefined;
   }
 
-  /** Replaces the editable fields (the service has validated the merged event as a whole). */
-  async replaceFields(id: string, fields: EventFields): Promise<EventRecord | undefined> {
+  /**
+   * Replaces the editable fields (the service has validated the merged event as a whole), and names `editorId`
+   * among its editors in the same write. Called under the event's edit lock, as addEditor is.
+   */
+  async replaceFields(id: string, fields: EventFields, editorId: string): Promise<EventRecord | undefined> {
     const unset = fields.description === undefined ? { $unset: { description: 1 } } : {};
     const { description, ...rest } = fields;
-    const update = { $set: { ...rest, ...(description !== undefined && { description }) }, ...unset };
+    const update = {
+      $set: { ...rest, ...(description !== undefined && { description }) },
+      $addToSet: { editorIds: editorId },
+      ...unset,
+    };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredEvent>().exec();
     return doc ? toEvent(doc) : undefined;
+  }
+
+  /**
+   * Names `editorId` among the event's editors (a change to one of its rewards). Under the event's edit lock: on
+   * a store whose updates write the whole document back (FerretDB), two writes of one event at once could undo
+   * each other's.
+   */
+  async addEditor(id: string, editorId: string): Promise<void> {
+    await this.model.updateOne({ _id: id }, { $addToSet: { editorIds: editorId } }).exec();
   }
 
   async findPage(

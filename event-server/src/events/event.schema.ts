@@ -18,6 +18,8 @@ export class EventEntity {
   @Prop({ required: true }) timezone!: string;
   @Prop({ type: MongooseSchema.Types.Mixed, required: true }) condition!: Condition;
   @Prop({ required: true }) createdBy!: string;
+  /** Everyone who changed the event or its rewards (createdBy too; an event from before it was kept: absent). */
+  @Prop({ type: [String], default: undefined }) editorIds?: string[];
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -13,8 +13,13 @@ export interface EventRecord {
   timezone: string;
   condition: Condition;
   createdBy: string;
+  /**
+   * Who created or changed the event or its rewards: none of them claims it (they could have made it theirs).
+   * Not shown by the API; the audit log says who changed what.
+   */
+  editorIds: string[];
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy'>;
+export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy' | 'editorIds'>;

@@ -73,7 +73,7 @@ export class EventsService {
       );
       if (Object.keys(changes).length === 0) return toEventResponse(existing);
       lease.assertHeld();
-      const updated = await this.events.replaceFields(id, fields);
+      const updated = await this.events.replaceFields(id, fields, actor.id);
       this.catalog.invalidate(id);
       if (!updated) throw this.notFound(id);
       await this.auditLog.record({

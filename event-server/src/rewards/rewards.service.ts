@@ -39,7 +39,7 @@ export class RewardsService {
 
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
     checkRewardCodes(input);
-    await this.requireEvent(eventId);
+    await this.requireEvent(eventId, actor.id);
     const created = await this.rewards.create(
       {
         eventId,
@@ -87,7 +87,7 @@ export class RewardsService {
    * does not take. This server answers with the change at once; another replica within CLAIM_CATALOG_TTL_MS.
    */
   async update(eventId: string, rewardId: string, patch: UpdateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
-    await this.requireEvent(eventId);
+    await this.requireEvent(eventId, actor.id);
     await this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
       const existing = await this.rewards.findInEvent(eventId, rewardId);
       if (!existing) throw rewardNotFound(eventId, rewardId);
@@ -139,9 +139,16 @@ export class RewardsService {
     return this.listing.forEvent(eventId, options);
   }
 
-  private async requireEvent(eventId: string): Promise<void> {
-    if (!(await this.events.findById(eventId))) {
-      throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
-    }
+  /**
+   * The event exists (or 404). `editorId`: who is about to change one of its rewards, named among the event's
+   * editors first (under the event's edit lock, as its own changes are), so that no claim sees the change
+   * before it sees them as an editor (see EventRecord.editorIds).
+   */
+  private async requireEvent(eventId: string, editorId?: string): Promise<void> {
+    const event = await this.events.findById(eventId);
+    if (!event) throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
+    if (editorId === undefined || event.editorIds.includes(editorId)) return;
+    await this.editLock.runExclusive(`event:${eventId}`, () => this.events.addEditor(eventId, editorId));
+    this.catalog.invalidate(eventId);
   }
 }
