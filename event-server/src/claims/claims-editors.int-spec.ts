@@ -78,6 +78,35 @@ describe('claims by those who set up or changed the event', () => {
     expect(granted.body).toMatchObject({ status: 'GRANTED' });
   });
 
+  it('binds no one whose change was refused or changed nothing', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'POINT', name: 'Points', quantity: 10 }],
+    });
+    const other = await createClaimableEvent(t, operator);
+    const unchanged = t.as('OPERATOR', 'USER');
+    const refused = t.as('OPERATOR', 'USER');
+    const elsewhere = t.as('OPERATOR', 'USER');
+    const noop = t.as('OPERATOR', 'USER');
+    const patch = (actor: Actor, url: string, payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url, headers: { authorization: `Bearer ${actor.token}` }, payload });
+    // The values it already has; a stock on an unlimited reward (400); another event's reward (404); the event's title as it is.
+    expect((await patch(unchanged, `/events/${event.id}/rewards/${event.rewardIds[0]}`, { quantity: 10 })).statusCode).toBe(200);
+    expect((await patch(refused, `/events/${event.id}/rewards/${event.rewardIds[0]}`, { stock: 5 })).statusCode).toBe(400);
+    expect((await patch(elsewhere, `/events/${event.id}/rewards/${other.rewardIds[0]}`, { quantity: 2 })).statusCode).toBe(404);
+    const title = (
+      await t.app.inject({ method: 'GET', url: `/events/${event.id}`, headers: { authorization: `Bearer ${operator.token}` } })
+    ).json<{ title: string }>().title;
+    expect((await patch(noop, `/events/${event.id}`, { title })).statusCode).toBe(200);
+    const players = [unchanged, refused, elsewhere, noop];
+    await makeEligible(
+      t,
+      operator.token,
+      ELIGIBLE_ACTIVITY,
+      players.map((actor) => actor.id),
+    );
+    for (const player of players) expect((await claim(t, event.id, player)).status).toBe(201);
+  });
+
   it('binds only the event they touched: its editors claim another event as any player', async () => {
     const creator = t.as('OPERATOR', 'USER');
     await createClaimableEvent(t, creator);

@@ -78,7 +78,11 @@ export class EventCatalog {
   }
 
   private async load(eventId: string): Promise<CatalogEntry | undefined> {
-    const [event, rewards] = await Promise.all([this.events.findById(eventId), this.rewards.findByEvent(eventId)]);
+    // The rewards first, the event after them: a reward change names its author among the event's editors
+    // before it writes the reward (RewardsService), so rewards read with a change come with an event read
+    // after that author was named (read at once, the two could pair a new reward with an older event).
+    const rewards = await this.rewards.findByEvent(eventId);
+    const event = await this.events.findById(eventId);
     if (!event) return undefined;
     const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
     return { event, rewards, limited };

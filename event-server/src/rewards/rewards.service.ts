@@ -5,6 +5,7 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventCatalog } from '../events/event-catalog.js';
+import type { EventRecord } from '../events/event.js';
 import { EventRepository } from '../events/event.repository.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { StockService } from '../stock/stock.service.js';
@@ -39,7 +40,9 @@ export class RewardsService {
 
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
     checkRewardCodes(input);
-    await this.requireEvent(eventId, actor.id);
+    const event = await this.requireEvent(eventId);
+    // Named before the reward can be seen (an event already full of rewards leaves them named, nothing added).
+    await this.noteEditor(event, actor.id);
     const created = await this.rewards.create(
       {
         eventId,
@@ -87,7 +90,7 @@ export class RewardsService {
    * does not take. This server answers with the change at once; another replica within CLAIM_CATALOG_TTL_MS.
    */
   async update(eventId: string, rewardId: string, patch: UpdateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
-    await this.requireEvent(eventId, actor.id);
+    const event = await this.requireEvent(eventId);
     await this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
       const existing = await this.rewards.findInEvent(eventId, rewardId);
       if (!existing) throw rewardNotFound(eventId, rewardId);
@@ -111,6 +114,7 @@ export class RewardsService {
         audited,
       );
       if (Object.keys(changes).length > 0) {
+        await this.noteEditor(event, actor.id);
         lease.assertHeld();
         if (!(await this.rewards.update(rewardId, fields))) {
           throw rewardNotFound(eventId, rewardId);
@@ -139,16 +143,21 @@ export class RewardsService {
     return this.listing.forEvent(eventId, options);
   }
 
-  /**
-   * The event exists (or 404). `editorId`: who is about to change one of its rewards, named among the event's
-   * editors first (under the event's edit lock, as its own changes are), so that no claim sees the change
-   * before it sees them as an editor (see EventRecord.editorIds).
-   */
-  private async requireEvent(eventId: string, editorId?: string): Promise<void> {
+  /** The event, or a 404. */
+  private async requireEvent(eventId: string): Promise<EventRecord> {
     const event = await this.events.findById(eventId);
     if (!event) throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
-    if (editorId === undefined || event.editorIds.includes(editorId)) return;
-    await this.editLock.runExclusive(`event:${eventId}`, () => this.events.addEditor(eventId, editorId));
-    this.catalog.invalidate(eventId);
+    return event;
+  }
+
+  /**
+   * Names `editorId`, who is about to change one of the event's rewards (the change decided, just before it is
+   * written), among the event's editors, under the event's edit lock as its own changes are: no claim sees the
+   * change before it sees them as an editor (see EventRecord.editorIds and EventCatalog's load).
+   */
+  private async noteEditor(event: EventRecord, editorId: string): Promise<void> {
+    if (event.editorIds.includes(editorId)) return;
+    await this.editLock.runExclusive(`event:${event.id}`, () => this.events.addEditor(event.id, editorId));
+    this.catalog.invalidate(event.id);
   }
 }
