@@ -2,16 +2,19 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StalledReaderError, dropWhenStalled } from './stalled-reader.js';
 
-/** A response whose client reads only when the test says so: each write waits for `read()`. */
-function slowClient(): Writable & { read(): void } {
+/** A response whose client reads only when the test says so: each write waits for `read()` (all) or `readOne()`. */
+function slowClient(highWaterMark = 4): Writable & { read(): void; readOne(): void } {
   const waiting: Array<() => void> = [];
   const client = new Writable({
-    highWaterMark: 4,
+    highWaterMark,
     write(_chunk, _encoding, done) {
       waiting.push(() => done());
     },
   });
-  return Object.assign(client, { read: () => waiting.splice(0).forEach((done) => done()) });
+  return Object.assign(client, {
+    read: () => waiting.splice(0).forEach((done) => done()),
+    readOne: () => waiting.shift()?.(),
+  });
 }
 
 /** Lets the streams move (their own ticks and immediates run for real; only the clock is the test's). */
@@ -57,6 +60,27 @@ describe('dropWhenStalled', () => {
     // All of it read, 700 ms of the clock per chunk, each step shorter than the limit, the whole far longer.
     expect(source.readableEnded).toBe(true);
     expect(steps).toBeGreaterThan(20);
+    expect(source.errored).toBeFalsy();
+    expect(client.destroyed).toBe(false);
+  });
+
+  it('never drops a client that reads slowly, part of what is buffered at a time, never all of it', async () => {
+    // Chunks of 100 bytes, 1,000 buffered before the response asks to be waited for: each read takes one chunk,
+    // and the buffer, refilled at once, is never drained ('drain' never comes) while the source lasts.
+    const source = Readable.from(
+      Array.from({ length: 40 }, (_, index) => `${index % 10}`.repeat(100)),
+      { objectMode: false },
+    );
+    const client = slowClient(1_000);
+    source.pipe(client);
+    dropWhenStalled(source, client, 1_000);
+    await settle();
+    expect(client.writableNeedDrain).toBe(true);
+    for (let step = 0; step < 30; step++) {
+      await vi.advanceTimersByTimeAsync(700);
+      client.readOne();
+      await settle();
+    }
     expect(source.errored).toBeFalsy();
     expect(client.destroyed).toBe(false);
   });

@@ -13,16 +13,21 @@ export class StalledReaderError extends Error {
  * reading nothing, for `stallMs`. No timeout runs while a stream waits on a reader whose connection stays
  * open with its window shut, so without this such a client holds what the stream holds (a place among a
  * bounded number, a database cursor) for as long as it likes. Time the source takes to produce does not
- * count: only a destination that asked to be waited for ('drain') and was not drained.
+ * count, nor a client that reads slowly: only a destination that asked to be waited for ('drain') and of
+ * whose buffered bytes none went out (its `writableLength`, the socket's included, did not go down) all that time.
  */
 export function dropWhenStalled(source: Readable, destination: Writable, stallMs: number): void {
   let fullSince: number | undefined;
+  let buffered = destination.writableLength;
   const drained = (): void => {
     fullSince = undefined;
   };
   const check = setInterval(
     () => {
-      if (!destination.writableNeedDrain) return drained();
+      const length = destination.writableLength;
+      const moved = length < buffered;
+      buffered = length;
+      if (!destination.writableNeedDrain || moved) return drained();
       const now = Date.now();
       fullSince ??= now;
       if (now - fullSince < stallMs) return;
