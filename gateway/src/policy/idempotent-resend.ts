@@ -13,3 +13,13 @@ export function carriesHonouredKey(table: RouteTable, request: { method: string;
   const route = table.resolve(request.method, request.path);
   return route.kind === 'found' && route.policy.idempotencyKey === true;
 }
+
+/**
+ * Whether a request may be sent to another replica after one dropped it unanswered: sending it twice is the
+ * same as sending it once, by its key (carriesHonouredKey) or by its route (the table's `repeatable`).
+ */
+export function mayResendAfterDrop(table: RouteTable, request: { method: string; path: string; headers: unknown }): boolean {
+  if (carriesHonouredKey(table, request)) return true;
+  const route = table.resolve(request.method, request.path);
+  return route.kind === 'found' && route.policy.repeatable === true;
+}

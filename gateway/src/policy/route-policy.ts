@@ -24,6 +24,14 @@ export interface RoutePolicy {
    * answering (see ReplicaPool).
    */
   idempotencyKey?: true;
+  /**
+   * The upstream answers the same request from the same caller, sent again, as it answered the first, with no
+   * second effect, without a key: a reviewer's approve, reject or revoke (the same decision again is answered
+   * 200 with the claim as that decision left it, and a decision is recorded once, by a unique insert). So it
+   * too may be sent to another replica when the first dropped the connection without answering (a replica
+   * killed in the middle of a review), rather than answered 502 and left to the reviewer to send again.
+   */
+  repeatable?: true;
 }
 
 const ANY_USER: readonly Role[] = [];
@@ -79,9 +87,9 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'GET', path: '/claims', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
   // The owner or staff; the event server answers 404 for another user's claim.
   { method: 'GET', path: '/claims/:id', access: ANY_USER, upstream: 'event' },
-  { method: 'POST', path: '/claims/:id/approve', access: [Role.OPERATOR], upstream: 'event' },
-  { method: 'POST', path: '/claims/:id/reject', access: [Role.OPERATOR], upstream: 'event' },
-  { method: 'POST', path: '/claims/:id/revoke', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'POST', path: '/claims/:id/approve', access: [Role.OPERATOR], upstream: 'event', repeatable: true },
+  { method: 'POST', path: '/claims/:id/reject', access: [Role.OPERATOR], upstream: 'event', repeatable: true },
+  { method: 'POST', path: '/claims/:id/revoke', access: [Role.OPERATOR], upstream: 'event', repeatable: true },
 
   // --- event server: activities and audit log ------------------------------------------------------
   { method: 'POST', path: '/activities', access: [Role.OPERATOR], upstream: 'event' },

@@ -14,7 +14,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../policy/access-decision.js';
 import { type Upstream, takesLargeBodies } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
-import { carriesHonouredKey } from '../policy/idempotent-resend.js';
+import { carriesHonouredKey, mayResendAfterDrop } from '../policy/idempotent-resend.js';
 import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool } from './replica-pool.js';
@@ -243,7 +243,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         },
         onReplicaBack: (origin) =>
           fastify.log.info({ upstream, replica: origin }, 'upstream replica answers again: back in rotation'),
-        mayResendAfterDrop: (request) => carriesHonouredKey(table, request),
+        mayResendAfterDrop: (request) => mayResendAfterDrop(table, request),
         // A client's retries with a key reach the replica that answered it (see ReplicaPool).
         sameReplicaPerKey: true,
         onResent: (origin, error, requestId) =>

@@ -999,6 +999,20 @@ describe('the gateway with several replicas per upstream', () => {
     });
   });
 
+  it('sends a review that a replica dropped unanswered to another replica: the same decision again is one decision', async () => {
+    await withDroppingFirst(async (otherGateway) => {
+      const operator = { authorization: `Bearer ${signer.sign({ roles: ['OPERATOR'] })}`, 'content-type': 'application/json' };
+      // Sent until one reaches the dropping replica (round robin: within two); that one is answered by the other.
+      const answers = [];
+      while (dropped === 0 && answers.length < 2) {
+        answers.push(await rawRequest(otherGateway, 'POST', '/claims/c1/approve', { headers: operator, body: '{}' }));
+      }
+      expect(dropped).toBe(1);
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+      expect(one.seen.filter((seen) => seen.url === '/claims/c1/approve')).toHaveLength(answers.length);
+    });
+  });
+
   it("sends each of a player's claims to the player's replica, whatever its key, and a client cannot choose the replica", async () => {
     // Three origins, the second refusing: a player whose first is that one goes on to its second.
     const players = Array.from({ length: 40 }, (_, index) => `player-${index}`);
