@@ -42,6 +42,14 @@ export class AuditLogService {
   }
 
   /**
+   * An entry that more than one request may write for one change (`once`: what names the change, say a
+   * decision's id): the first is kept, the others record nothing (the unique externalId decides).
+   */
+  recordOnce(entry: AuditEntryInput, once: string): Promise<{ inserted: boolean }> {
+    return this.repository.insertOnce({ ...entry, at: new Date(), externalId: once });
+  }
+
+  /**
    * An entry reported by another server (its role changes); redelivery records nothing new. Its changes are
    * stored as sent, so what no store keeps as sent (`$` or dotted keys, arrays in arrays, 1e309) is a 400.
    */

@@ -151,11 +151,12 @@ export class ClaimDecisionsService {
     transition: Transition,
     decidedBy: string,
     current?: ClaimRecord,
-  ): Promise<ClaimRecord | undefined> {
+  ): Promise<{ claim: ClaimRecord; decision: ClaimDecisionRecord } | undefined> {
     const decision = await this.decisions.find(claimId, transition.from);
     if (!decision || decision.decidedBy !== decidedBy || decision.toStatus !== transition.to) return undefined;
     if (await this.next(decision)) return undefined;
-    return current?.status === transition.to && current.decidedBy === decidedBy ? current : this.apply(decision);
+    const claim = current?.status === transition.to && current.decidedBy === decidedBy ? current : await this.apply(decision);
+    return { claim, decision };
   }
 
   /**

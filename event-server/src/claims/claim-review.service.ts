@@ -5,7 +5,7 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { claimError } from './claim.errors.js';
-import type { ClaimRecord } from './claim.js';
+import type { ClaimDecisionRecord, ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimStatus, transitionFor, transitionOf } from './claim.state-machine.js';
 
@@ -44,7 +44,10 @@ export class ClaimReviewService {
       // as that decision left it, nothing recorded again, as long as it stands (read from the decision records, not
       // from the claim document, which a stale write-back may show otherwise). Anything else is refused.
       const standing = await this.decisions.ownStanding(claimId, transitionOf(action), actor.id, claim);
-      if (standing) return standing;
+      if (standing) {
+        await this.audit(action, standing.decision, claim);
+        return standing.claim;
+      }
       throw invalidTransition(action, claim.status);
     }
     const outcome = await this.decisions.decide(
@@ -57,28 +60,44 @@ export class ClaimReviewService {
         confirmLater: true,
       },
       // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
-      async (decision) => {
-        await this.auditLog.record({
-          actorId: actor.id,
-          action: AUDIT_ACTION[action],
-          targetType: AuditTargetType.CLAIM,
-          targetId: claimId,
-          changes: {
-            status: { before: decision.fromStatus, after: decision.toStatus },
-            ...(note !== undefined && { note: { before: claim.note ?? null, after: note } }),
-          },
-        });
-      },
+      (decision) => this.audit(action, decision, claim),
     );
     if (!outcome.won) {
-      // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did.
+      // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did,
+      // and writes the decision's entry should the winner have died before it did (the same request sent on).
       const standing = await this.decisions.ownStanding(claimId, transition, actor.id, outcome.claim);
-      if (standing) return standing;
+      if (standing) {
+        await this.audit(action, standing.decision, claim);
+        return standing.claim;
+      }
       throw claimError(
         'INVALID_TRANSITION',
         `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,
       );
     }
     return outcome.claim;
+  }
+
+  /**
+   * The decision's one audit entry, by its reviewer: written by the request that made the decision, and again by
+   * the same reviewer's request for it sent later (a double click, or the gateway sending it on after the
+   * replica that decided died before writing the entry); the decision's id makes it one entry. `claim`: as the
+   * review read it (its note before the decision, when the claim did not show the decision yet).
+   */
+  private async audit(action: ReviewAction, decision: ClaimDecisionRecord, claim: ClaimRecord): Promise<void> {
+    const noteBefore = claim.status === decision.fromStatus ? (claim.note ?? null) : null;
+    await this.auditLog.recordOnce(
+      {
+        actorId: decision.decidedBy,
+        action: AUDIT_ACTION[action],
+        targetType: AuditTargetType.CLAIM,
+        targetId: decision.claimId,
+        changes: {
+          status: { before: decision.fromStatus, after: decision.toStatus },
+          ...(decision.note !== undefined && { note: { before: noteBefore, after: decision.note } }),
+        },
+      },
+      `decision:${decision.id}`,
+    );
   }
 }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuditLogService } from '../audit/audit-log.service.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { createClaimableEvent as createEvent } from '../../../test-support/claimable-event.js';
@@ -212,6 +213,41 @@ describe('claims: outcomes, review, idempotency', () => {
       { token: auditor.token },
     );
     expect(rejectTrail.body.items.map((entry) => entry.action)).toEqual(['CLAIM_REJECTED']);
+  });
+
+  it("writes a decision's audit entry once, also when the request that decided died before writing it and is sent again", async () => {
+    const event = await createClaimableEvent(t, operator, { approval: 'MANUAL' });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const pending = await claim(t, event.id, user!);
+    expect(pending.body.status).toBe('PENDING');
+    const claimId = String(pending.body.id);
+    // The replica that decides dies between the decision and its audit entry (as far as this request goes).
+    const audit = t.app.get(AuditLogService);
+    const spy = vi.spyOn(audit, 'recordOnce').mockRejectedValueOnce(new Error('replica killed'));
+    try {
+      const cut = await t.request('POST', `/claims/${claimId}/reject`, { token: operator.token, body: { note: 'bot' } });
+      expect(cut.status).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+    // The gateway sends the same review on (or the reviewer again): the decision stands, and its entry is written.
+    for (let send = 0; send < 2; send++) {
+      const again = await t.request('POST', `/claims/${claimId}/reject`, { token: operator.token, body: { note: 'bot' } });
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ status: 'REJECTED', reason: 'REVIEW_REJECTED', note: 'bot' });
+    }
+    const trail = await t.request<{ items: Array<{ action: string; actorId: string; changes: Record<string, unknown> }> }>(
+      'GET',
+      `/audit-logs?targetId=${claimId}`,
+      { token: t.as('AUDITOR').token },
+    );
+    expect(trail.body.items).toEqual([
+      expect.objectContaining({
+        action: 'CLAIM_REJECTED',
+        actorId: operator.id,
+        changes: { status: { before: 'PENDING', after: 'REJECTED' }, note: { before: null, after: 'bot' } },
+      }),
+    ]);
   });
 
   it('answers 404 CLAIM_NOT_FOUND for unknown claims and INVALID_TRANSITION for review of system rejections', async () => {
