@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import {
+  LATE_RESEND_MESSAGE,
   LATE_START_MESSAGE,
   LateStarts,
   START_BY_HEADER,
@@ -10,6 +11,7 @@ import {
   refuseLateStarts,
   startByValue,
 } from './start-by.js';
+import { RESENT_AFTER_DROP_HEADER } from './resent-after-drop.js';
 
 describe('start-by time', () => {
   it('is half the timeout after the gateway sends the request', () => {
@@ -87,6 +89,20 @@ describe('refuseLateStarts', () => {
       expect(response.headers.connection).toBe('close');
       expect(response.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', message: LATE_START_MESSAGE });
     }
+    expect(doneOf(app)).toEqual([]);
+    await app.close();
+  });
+
+  it('does not say "nothing was done" of a request the gateway sent on after another replica dropped it', async () => {
+    const app = await serve();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/things/1',
+      headers: { [START_BY_HEADER]: String(Date.now() - 1), [RESENT_AFTER_DROP_HEADER]: '1' },
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: LATE_RESEND_MESSAGE });
+    expect(response.json().message).toMatch(/may have acted on it/);
     expect(doneOf(app)).toEqual([]);
     await app.close();
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AtMostEvery } from './at-most-every.js';
 import { refuseForNow } from './graceful-close.js';
+import { RESENT_AFTER_DROP_HEADER } from './resent-after-drop.js';
 
 /**
  * Set by the gateway, and only by it, on every request it proxies that may record something (any but GET and
@@ -56,6 +57,15 @@ export const LATE_START_MESSAGE =
   'it); nothing was done, retry';
 
 /**
+ * The same for a request the gateway sent on after another replica dropped it unanswered (RESENT_AFTER_DROP_HEADER):
+ * this server did nothing, but the replica that dropped it may have, so "nothing was done" would not be true.
+ */
+export const LATE_RESEND_MESSAGE =
+  'The request reached this server, sent on after another server dropped it unanswered, after the time it had to be ' +
+  'started by: this server did nothing, but the server that dropped it may have acted on it; send it again to learn ' +
+  'its outcome';
+
+/**
  * A request that may record something (any method but GET, HEAD and OPTIONS) that reaches this server past its
  * start-by time (START_BY_HEADER) is answered 503 SERVICE_UNAVAILABLE with Retry-After before any of it is read
  * or done: the gateway may already have answered 504, and a change made now would be one its client was never
@@ -78,7 +88,7 @@ export function refuseLateStarts(fastify: FastifyInstance, { except = [] }: { ex
         "writes reached this server past their start-by time and were refused 503: it is far behind, or its clock is ahead of the gateway's",
       );
     }
-    refuseForNow(reply, LATE_START_MESSAGE);
+    refuseForNow(reply, request.headers[RESENT_AFTER_DROP_HEADER] === undefined ? LATE_START_MESSAGE : LATE_RESEND_MESSAGE);
   });
 }
 
