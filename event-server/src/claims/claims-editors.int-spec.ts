@@ -97,6 +97,21 @@ describe('claims by those who set up or changed the event', () => {
       await t.app.inject({ method: 'GET', url: `/events/${event.id}`, headers: { authorization: `Bearer ${operator.token}` } })
     ).json<{ title: string }>().title;
     expect((await patch(noop, `/events/${event.id}`, { title })).statusCode).toBe(200);
+    // A reward added to an event that has all it may have: refused (409) before its author is named.
+    const full = await createClaimableEvent(t, operator, {
+      rewards: Array.from({ length: 20 }, (_, index) => ({ type: 'POINT' as const, name: `Points ${index}`, quantity: 1 })),
+    });
+    const overflow = t.as('OPERATOR', 'USER');
+    const added = await t.app.inject({
+      method: 'POST',
+      url: `/events/${full.id}/rewards`,
+      headers: { authorization: `Bearer ${overflow.token}` },
+      payload: { type: 'POINT', name: 'One more', quantity: 1 },
+    });
+    expect(added.statusCode).toBe(409);
+    expect(added.json()).toMatchObject({ code: 'TOO_MANY_REWARDS' });
+    await makeEligible(t, operator.token, ELIGIBLE_ACTIVITY, [overflow.id]);
+    expect((await claim(t, full.id, overflow)).status).toBe(201);
     const players = [unchanged, refused, elsewhere, noop];
     await makeEligible(
       t,

@@ -36,6 +36,11 @@ export class RewardRepository {
     }
   }
 
+  /** How many rewards the event has (a count for the limit's check before a create, not a listing). */
+  countInEvent(eventId: string): Promise<number> {
+    return this.model.countDocuments({ eventId }).exec();
+  }
+
   async findInEvent(eventId: string, id: string): Promise<RewardRecord | undefined> {
     if (!Types.ObjectId.isValid(id)) return undefined;
     const doc = await this.model

@@ -26,6 +26,14 @@ export const MAX_REWARDS_PER_EVENT = 20;
 const rewardNotFound = (eventId: string, rewardId: string): DomainError =>
   new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
 
+function tooManyRewards(): DomainError {
+  return new DomainError(
+    409,
+    EventErrorCode.TOO_MANY_REWARDS,
+    `An event has at most ${MAX_REWARDS_PER_EVENT} rewards; this one has them all`,
+  );
+}
+
 @Injectable()
 export class RewardsService {
   constructor(
@@ -41,7 +49,9 @@ export class RewardsService {
   async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
     checkRewardCodes(input);
     const event = await this.requireEvent(eventId);
-    // Named before the reward can be seen (an event already full of rewards leaves them named, nothing added).
+    // An event already full of rewards is refused before its author is named (two creates racing for its last
+    // place may leave the loser named: on the safe side); then named before the reward can be seen.
+    if ((await this.rewards.countInEvent(eventId)) >= MAX_REWARDS_PER_EVENT) throw tooManyRewards();
     await this.noteEditor(event, actor.id);
     const created = await this.rewards.create(
       {
@@ -55,13 +65,7 @@ export class RewardsService {
       },
       MAX_REWARDS_PER_EVENT,
     );
-    if (!created) {
-      throw new DomainError(
-        409,
-        EventErrorCode.TOO_MANY_REWARDS,
-        `An event has at most ${MAX_REWARDS_PER_EVENT} rewards; this one has them all`,
-      );
-    }
+    if (!created) throw tooManyRewards();
     this.catalog.invalidate(eventId);
     const view = toRewardResponse(created, 0);
     await this.auditLog.record({
