@@ -249,7 +249,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
         onResent: (origin, error, requestId) =>
           fastify.log.warn(
             { upstream, replica: origin, code: (error as { code?: unknown }).code, reqId: requestId },
-            'upstream replica dropped a request with an Idempotency-Key unanswered: sent to another replica',
+            'upstream replica dropped a request unanswered that is the same sent twice (its Idempotency-Key, or a review): sent to another replica',
           ),
       });
       await scope.register(httpProxy, {
