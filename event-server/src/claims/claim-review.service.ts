@@ -7,7 +7,7 @@ import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { claimError } from './claim.errors.js';
 import type { ClaimDecisionRecord, ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
-import { type ClaimStatus, transitionFor, transitionOf } from './claim.state-machine.js';
+import { type ClaimStatus, type Transition, transitionFor, transitionOf } from './claim.state-machine.js';
 
 export type ReviewAction = 'APPROVE' | 'REJECT' | 'REVOKE';
 
@@ -43,11 +43,8 @@ export class ClaimReviewService {
       // The same reviewer's decision again (a retry whose answer was lost, a double click): answered with the claim
       // as that decision left it, nothing recorded again, as long as it stands (read from the decision records, not
       // from the claim document, which a stale write-back may show otherwise). Anything else is refused.
-      const standing = await this.decisions.ownStanding(claimId, transitionOf(action), actor.id, claim);
-      if (standing) {
-        await this.audit(action, standing.decision, claim);
-        return standing.claim;
-      }
+      const standing = await this.ownStanding(action, transitionOf(action), actor, claim, claim);
+      if (standing) return standing;
       throw invalidTransition(action, claim.status);
     }
     const outcome = await this.decisions.decide(
@@ -65,17 +62,32 @@ export class ClaimReviewService {
     if (!outcome.won) {
       // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did,
       // and writes the decision's entry should the winner have died before it did (the same request sent on).
-      const standing = await this.decisions.ownStanding(claimId, transition, actor.id, outcome.claim);
-      if (standing) {
-        await this.audit(action, standing.decision, claim);
-        return standing.claim;
-      }
+      const standing = await this.ownStanding(action, transition, actor, claim, outcome.claim);
+      if (standing) return standing;
       throw claimError(
         'INVALID_TRANSITION',
         `The claim was already decided (${outcome.decision.fromStatus} -> ${outcome.decision.toStatus}) by another request`,
       );
     }
     return outcome.claim;
+  }
+
+  /**
+   * The claim as this reviewer's own standing decision left it (ClaimDecisionsService.ownStanding), with that
+   * decision's audit entry written should the request that decided have died before writing it; undefined when
+   * the decision is not theirs or no longer stands. `claim`: as the review read it; `current`: as it is now.
+   */
+  private async ownStanding(
+    action: ReviewAction,
+    transition: Transition,
+    actor: AuthenticatedUser,
+    claim: ClaimRecord,
+    current: ClaimRecord,
+  ): Promise<ClaimRecord | undefined> {
+    const standing = await this.decisions.ownStanding(claim.id, transition, actor.id, current);
+    if (!standing) return undefined;
+    await this.audit(action, standing.decision, claim);
+    return standing.claim;
   }
 
   /**
