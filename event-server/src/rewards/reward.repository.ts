@@ -18,11 +18,18 @@ export class RewardRepository {
    * `reward_units` documents). A store that does not name the index a duplicate broke (FerretDB) is asked
    * which: whether the place was taken.
    */
-  async create(fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>, max: number): Promise<RewardRecord | undefined> {
+  /** `counted`: the event's rewards as the caller just counted them (countInEvent), the first place to try. */
+  async create(
+    fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>,
+    max: number,
+    counted?: number,
+  ): Promise<RewardRecord | undefined> {
     let unitsOnClaims = fields.stock !== undefined;
+    let known = counted;
     // Ends: each lost place means one more reward counted (until `max`), and the claim-held units are lost once.
     for (;;) {
-      const taken = await this.model.countDocuments({ eventId: fields.eventId }).exec();
+      const taken = known ?? (await this.countInEvent(fields.eventId));
+      known = undefined;
       if (taken >= max) return undefined;
       const position = `${fields.eventId}:${taken}`;
       try {

@@ -26,13 +26,12 @@ export const MAX_REWARDS_PER_EVENT = 20;
 const rewardNotFound = (eventId: string, rewardId: string): DomainError =>
   new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
 
-function tooManyRewards(): DomainError {
-  return new DomainError(
+const tooManyRewards = (): DomainError =>
+  new DomainError(
     409,
     EventErrorCode.TOO_MANY_REWARDS,
     `An event has at most ${MAX_REWARDS_PER_EVENT} rewards; this one has them all`,
   );
-}
 
 @Injectable()
 export class RewardsService {
@@ -51,7 +50,8 @@ export class RewardsService {
     const event = await this.requireEvent(eventId);
     // An event already full of rewards is refused before its author is named (two creates racing for its last
     // place may leave the loser named: on the safe side); then named before the reward can be seen.
-    if ((await this.rewards.countInEvent(eventId)) >= MAX_REWARDS_PER_EVENT) throw tooManyRewards();
+    const counted = await this.rewards.countInEvent(eventId);
+    if (counted >= MAX_REWARDS_PER_EVENT) throw tooManyRewards();
     await this.noteEditor(event, actor.id);
     const created = await this.rewards.create(
       {
@@ -64,6 +64,7 @@ export class RewardsService {
         ...(input.couponCode !== undefined && { couponCode: input.couponCode }),
       },
       MAX_REWARDS_PER_EVENT,
+      counted,
     );
     if (!created) throw tooManyRewards();
     this.catalog.invalidate(eventId);
