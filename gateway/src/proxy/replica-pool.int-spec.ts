@@ -35,6 +35,25 @@ function firstOf(key: string, origins: readonly string[]): number {
   return replicaOrderOfKey(key, origins)[0]!;
 }
 
+/**
+ * `perReplica` names (`<prefix>-<n>`) that go first to each of `origins`: where a name goes depends on the
+ * replicas' ports, which differ from run to run, so names taken as they come may all go to one replica (eight
+ * keys did in one run of 128; six players in one CI run).
+ */
+function namesPerReplica(prefix: string, perReplica: number, origins: readonly string[]): string[] {
+  const names: string[] = [];
+  const counts = origins.map(() => 0);
+  for (let index = 0; names.length < perReplica * origins.length; index++) {
+    const name = `${prefix}-${index}`;
+    const replica = firstOf(name, origins);
+    if (counts[replica]! < perReplica) {
+      counts[replica]!++;
+      names.push(name);
+    }
+  }
+  return names;
+}
+
 /** Closes a test server now: the connections it holds (a request it never answers) are cut, not waited for. */
 async function closeNow(server: Server): Promise<void> {
   server.closeAllConnections();
@@ -170,17 +189,8 @@ describe('ReplicaPool', () => {
       typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
     const clock = { now: 1_000_000 };
     const { pool } = poolOf([one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true, now: () => clock.now });
-    // Four keys that go to each replica (the replicas' ports, and so where a key goes, differ from run to run:
-    // eight keys taken at random all went to one replica in one run of 128).
-    const keys: string[] = [];
-    for (let index = 0, counts = [0, 0]; keys.length < 8; index++) {
-      const key = `tap-${index}`;
-      const replica = firstOf(key, [one.url, two.url]);
-      if (counts[replica]! < 4) {
-        counts[replica]!++;
-        keys.push(key);
-      }
-    }
+    // Four keys that go to each replica.
+    const keys = namesPerReplica('tap', 4, [one.url, two.url]);
     const claimWith = (key: string, round: number) =>
       send(pool, { method: 'POST', path: `/c/${key}/${round}`, headers: { 'idempotency-key': key }, body: '' });
     for (let round = 0; round < 3; round++) {
@@ -211,7 +221,8 @@ describe('ReplicaPool', () => {
     const keyed = (request: { headers: unknown }) =>
       typeof (request.headers as Record<string, unknown>)['idempotency-key'] === 'string';
     const { pool } = poolOf([one.url, two.url], { mayResendAfterDrop: keyed, sameReplicaPerKey: true });
-    const players = Array.from({ length: 6 }, (_, index) => `player-${index}`);
+    // Three players whose replica is each of the two.
+    const players = namesPerReplica('player', 3, [one.url, two.url]);
     for (const player of players) {
       for (let tap = 0; tap < 3; tap++) {
         // Each tap a key of its own (one hashing to each replica among them), the player's replica key the same.
