@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { requireEmptyBody } from '@reward/server-kit/empty-body';
 import { CommonErrorCode } from '@reward/server-kit/errors';
@@ -9,8 +9,9 @@ import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { DeliveriesService } from './deliveries.service.js';
 import { ListDeliveriesQueryDto } from './dto/delivery-query.dto.js';
-import { DeliveryPageResponseDto, DeliveryResponseDto } from './dto/delivery-response.dto.js';
+import { DeliveryPageResponseDto, DeliveryResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
 import { PayoutErrorCode } from './payout.errors.js';
+import { WebhookErrorCode } from '../webhooks/webhook.errors.js';
 
 @ApiTags('webhooks')
 @Controller('deliveries')
@@ -66,5 +67,40 @@ export class DeliveriesController {
   ): Promise<DeliveryResponseDto> {
     requireEmptyBody(body);
     return this.deliveries.retry(id, actor);
+  }
+}
+
+/** An endpoint's deliveries as a whole (the endpoints themselves are managed by WebhookEndpointsController). */
+@ApiTags('webhooks')
+@Controller('webhook-endpoints')
+export class EndpointDeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Post(':id/send-pending')
+  @HttpCode(202)
+  @Roles(Role.OPERATOR, Role.ADMIN)
+  @ApiEndpoint({
+    operationId: 'sendPendingDeliveries',
+    summary: "Send an endpoint's PENDING deliveries now, not at their next retry time (after a receiver outage)",
+    description:
+      'Every PENDING delivery to the endpoint last attempted before this request gets its next attempt within ' +
+      'seconds (on every replica; those never attempted are due anyway), with the same `webhook-id` and body, and ' +
+      'that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery being sent at ' +
+      'that moment is not sent twice for it. FAILED deliveries are not touched (`POST /deliveries/{id}/retry`). ' +
+      'No body (or `{}`). Recorded in the audit log.',
+    errors: {
+      400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
+      404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND],
+      409: [PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED],
+    },
+  })
+  @ApiAcceptedResponse({ type: SendPendingResponseDto })
+  sendPending(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<SendPendingResponseDto> {
+    requireEmptyBody(body);
+    return this.deliveries.sendPending(id, actor);
   }
 }

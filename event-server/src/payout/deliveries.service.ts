@@ -8,10 +8,11 @@ import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.reposito
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { DeliveryFilter } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
-import type { DeliveryResponseDto } from './dto/delivery-response.dto.js';
+import type { DeliveryResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
 import { toDeliveryResponse } from './delivery.mapper.js';
 import { PayoutRelay } from './payout-relay.service.js';
 import { PayoutErrorCode } from './payout.errors.js';
+import { WebhookErrorCode } from '../webhooks/webhook.errors.js';
 
 @Injectable()
 export class DeliveriesService {
@@ -71,5 +72,37 @@ export class DeliveriesService {
     await this.claimPayout.refresh([delivery.claimId]);
     this.relay.wake();
     return toDeliveryResponse({ ...rescheduled, log: delivery.log });
+  }
+
+  /**
+   * The endpoint's PENDING deliveries are sent now rather than at their next retry time (after the receiver
+   * came back): each one last attempted before now gets its next attempt within seconds, and that attempt
+   * starts its retry schedule over. Only a request is recorded (an insert): the relays send, each attempt by
+   * the one whose lease insert wins, so a delivery being sent right now is not sent twice for it.
+   */
+  async sendPending(endpointId: string, actor: AuthenticatedUser): Promise<SendPendingResponseDto> {
+    const endpoint = await this.endpoints.findById(endpointId);
+    if (!endpoint) {
+      throw new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${endpointId} not found`);
+    }
+    if (!endpoint.enabled) {
+      throw new DomainError(
+        409,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
+        `Webhook endpoint ${endpointId} is disabled: enable it (PATCH /webhook-endpoints/{id} with enabled: true), ` +
+          'then send its pending deliveries',
+      );
+    }
+    const pending = await this.deliveries.countPending(endpointId);
+    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date());
+    await this.audit.record({
+      actorId: actor.id,
+      action: AuditAction.DELIVERIES_SEND_NOW_REQUESTED,
+      targetType: AuditTargetType.WEBHOOK_ENDPOINT,
+      targetId: endpointId,
+      changes: { pending },
+    });
+    this.relay.sendNow(request);
+    return { endpointId, requestedAt: request.at.toISOString(), pending };
   }
 }

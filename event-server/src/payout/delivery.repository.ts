@@ -2,9 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
-import type { AttemptUpdate, DeliveryFilter, DeliveryRecord, DeliveryWithAttempts, LeaseKey, NewDelivery } from './delivery.js';
+import type {
+  AttemptUpdate,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryWithAttempts,
+  LeaseKey,
+  NewDelivery,
+  SendRequest,
+} from './delivery.js';
 import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
-import { DeliveryAttemptLogEntity, DeliveryEntity, DeliveryLeaseEntity, DeliveryRetryEntity } from './delivery.schema.js';
+import {
+  DeliveryAttemptLogEntity,
+  DeliveryEntity,
+  DeliveryLeaseEntity,
+  DeliveryRetryEntity,
+  DeliverySendRequestEntity,
+} from './delivery.schema.js';
 import { fewAtATime, groupAlike } from './few-at-a-time.js';
 
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
@@ -19,11 +33,12 @@ export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attem
  * answer and next time) change their deliveries alike: the round's writes are grouped by this.
  */
 function attemptChange(update: AttemptUpdate): UpdateQuery<DeliveryEntity> {
-  const { attempt, status, nextAttemptAt, deliveredAt } = update;
+  const { attempt, status, nextAttemptAt, deliveredAt, retryBase } = update;
   return {
     $set: {
       status,
       attempts: attempt.attempt,
+      ...(retryBase !== undefined && { retryBase }),
       lastAttemptAt: attempt.at,
       ...(nextAttemptAt && { nextAttemptAt }),
       ...(deliveredAt && { deliveredAt }),
@@ -54,6 +69,7 @@ export class DeliveryRepository {
     @InjectModel(DeliveryLeaseEntity.name) private readonly leases: Model<DeliveryLeaseEntity>,
     @InjectModel(DeliveryAttemptLogEntity.name) private readonly attemptLog: Model<DeliveryAttemptLogEntity>,
     @InjectModel(DeliveryRetryEntity.name) private readonly retries: Model<DeliveryRetryEntity>,
+    @InjectModel(DeliverySendRequestEntity.name) private readonly sendRequests: Model<DeliverySendRequestEntity>,
   ) {}
 
   /**
@@ -98,6 +114,48 @@ export class DeliveryRepository {
       .lean<StoredDelivery[]>()
       .exec();
     return docs.map(toDelivery);
+  }
+
+  /**
+   * Pending deliveries to `endpointId` last attempted before `before` (those a send-now request made at
+   * `before` is for), soonest due first, at most `limit`. The status and endpoint equalities are what
+   * FerretDB filters in the database; the time is compared after.
+   */
+  async findAttemptedBefore(endpointId: string, before: Date, limit: number): Promise<DeliveryRecord[]> {
+    const docs = await this.model
+      .find({ status: 'PENDING', endpointId, lastAttemptAt: { $lt: before } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(limit)
+      .lean<StoredDelivery[]>()
+      .exec();
+    return docs.map(toDelivery);
+  }
+
+  /** How many deliveries to the endpoint are PENDING. */
+  async countPending(endpointId: string): Promise<number> {
+    return this.model.countDocuments({ status: 'PENDING', endpointId }).exec();
+  }
+
+  /** Records a send-now request (an insert; nothing else is written for it). */
+  async recordSendRequest(endpointId: string, actorId: string, at: Date): Promise<SendRequest> {
+    const _id = new Types.ObjectId();
+    await this.sendRequests.collection.insertOne({ _id, endpointId, actorId, at } as never);
+    return { id: _id.toString(), endpointId, at };
+  }
+
+  /** The latest send-now request of each endpoint made at `since` or later. */
+  async latestSendRequests(since: Date): Promise<SendRequest[]> {
+    const docs = await this.sendRequests
+      .find({ at: { $gte: since } })
+      .sort({ at: -1 })
+      .lean<Array<DeliverySendRequestEntity & { _id: Types.ObjectId }>>()
+      .exec();
+    const latest = new Map<string, SendRequest>();
+    for (const doc of docs) {
+      if (!latest.has(doc.endpointId))
+        latest.set(doc.endpointId, { id: doc._id.toString(), endpointId: doc.endpointId, at: doc.at });
+    }
+    return [...latest.values()];
   }
 
   async findByClaim(claimId: string): Promise<DeliveryRecord[]> {

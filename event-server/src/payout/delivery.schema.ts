@@ -105,6 +105,22 @@ export const DeliveryRetrySchema = SchemaFactory.createForClass(DeliveryRetryEnt
 DeliveryRetrySchema.index({ deliveryId: 1, fromAttempt: 1, take: -1 });
 
 /**
+ * An operator's request to send an endpoint's pending deliveries now, not at their next retry time (after
+ * the receiver came back from an outage). Insert-only: the relays do not change a delivery for it, they
+ * send each delivery of that endpoint last attempted before `at` as their next attempt (its lease insert
+ * still decides who sends), and the attempt starts the delivery's retry schedule over.
+ */
+@Schema({ collection: 'payout_send_requests', versionKey: false })
+export class DeliverySendRequestEntity {
+  @Prop({ required: true }) endpointId!: string;
+  @Prop({ required: true }) actorId!: string;
+  @Prop({ required: true }) at!: Date;
+}
+
+export const DeliverySendRequestSchema = SchemaFactory.createForClass(DeliverySendRequestEntity);
+DeliverySendRequestSchema.index({ at: -1 });
+
+/**
  * Who recomputes a claim's payout summary right now: `_id` is the claim id. Holders run one after another,
  * so the last summary written was computed after every delivery change before it (a later change's relay
  * waits for the lease and recomputes). Removed when done; one whose holder died is removed by its age.

@@ -52,4 +52,13 @@ export interface AttemptUpdate {
   status: DeliveryStatus;
   nextAttemptAt?: Date;
   deliveredAt?: Date;
+  /** Set when the attempt was sent before its time (a send-now request): the retry schedule starts over. */
+  retryBase?: number;
+}
+
+/** An operator's request to send an endpoint's pending deliveries now (those last attempted before `at`). */
+export interface SendRequest {
+  id: string;
+  endpointId: string;
+  at: Date;
 }

@@ -9,7 +9,7 @@ import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.reposito
 import { WebhookEndpointsService } from '../webhooks/webhook-endpoints.service.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
-import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery } from './delivery.js';
+import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery, SendRequest } from './delivery.js';
 import { DeliveryRepository, leaseId } from './delivery.repository.js';
 import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
@@ -53,6 +53,10 @@ const IDLE_BACKOFF_FACTOR = 16;
 export const MAX_CLAIM_DEFER_MS = 1_500;
 /** Past that bound, the longest one step waits for a moment with no claim in flight. */
 const GAP_WAIT_MS = 50;
+/** Send-now requests made through other replicas are read this often (those made through this one at once). */
+export const SEND_REQUESTS_POLL_MS = 5_000;
+/** A send-now request older than this is not looked at any more (one is done within seconds of being made). */
+const SEND_REQUEST_WINDOW_MS = 24 * 3600_000;
 
 interface Finished {
   delivery: DeliveryRecord;
@@ -123,6 +127,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** A round left due work for want of a slot: a slot that frees starts the next round. */
   private starved = false;
   private readonly endpointReads = new Map<string, Promise<WebhookEndpointRecord | undefined>>();
+  /** The latest send-now request of each endpoint that still has deliveries last attempted before it. */
+  private readonly sendRequests = new Map<string, SendRequest>();
+  /** Send-now requests a look found nothing left of (by id: when they were made). */
+  private readonly sendRequestsDone = new Map<string, number>();
+  private sendRequestsReadAt = 0;
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -256,6 +265,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     // replicas' decisions, retries) when this round has none of its own, and otherwise now and then.
     const retryDue = this.retryTimes.some((time) => time <= now.getTime());
     let foundFull = false;
+    let earlyLeft = false;
     if (fresh.length === 0 || retryDue || now.getTime() - this.lastDueCheck >= interval * IDLE_BACKOFF_FACTOR) {
       this.lastDueCheck = now.getTime();
       this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
@@ -267,7 +277,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (full.length > 0) this.starved = true;
       const found = await this.deliveries.findDue(now, limit, full);
       foundFull = found.length === limit;
-      for (const delivery of found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
+      for (const delivery of found) {
+        if (due.length < limit && !known.has(delivery.id)) {
+          due.push(delivery);
+          known.add(delivery.id);
+        }
+      }
+      const early = await this.requestedEarly(now, limit - due.length, full);
+      earlyLeft = early.more;
+      for (const delivery of early.found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
     const { taken: made } = await this.take(this.room(due));
     if (this.summarySweep.due(now.getTime())) {
@@ -275,11 +293,65 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await this.claimPayout.sweep(now);
     }
     // More fresh deliveries than one round sends (or than the pool had room for) are found by the next round's due query.
-    if (fresh.length > limit || this.starved) this.lastDueCheck = 0;
+    if (fresh.length > limit || this.starved || earlyLeft) this.lastDueCheck = 0;
     this.lastRound = {
       busy: waiting + made > 0,
-      backlog: waiting === batch || fresh.length > limit || (foundFull && made > 0),
+      backlog: waiting === batch || fresh.length > limit || ((foundFull || earlyLeft) && made > 0),
     };
+  }
+
+  /**
+   * A send-now request made through this process: the endpoint's deliveries last attempted before it are
+   * sent in the next round (other replicas read it within SEND_REQUESTS_POLL_MS).
+   */
+  sendNow(request: SendRequest): void {
+    this.noteSendRequest(request);
+    this.lastDueCheck = 0;
+    this.wake();
+  }
+
+  private noteSendRequest(request: SendRequest): void {
+    if (this.sendRequestsDone.has(request.id)) return;
+    const known = this.sendRequests.get(request.endpointId);
+    if (!known || known.at.getTime() < request.at.getTime()) this.sendRequests.set(request.endpointId, request);
+  }
+
+  /**
+   * The deliveries send-now requests ask for (at most `room`): of each requested endpoint (but `skipEndpoints`),
+   * those PENDING and last attempted before its latest request. A request is done once a look finds none: each
+   * delivery attempted since has a later last attempt. `more`: some may be left for the next round.
+   */
+  private async requestedEarly(
+    now: Date,
+    room: number,
+    skipEndpoints: readonly string[],
+  ): Promise<{ found: DeliveryRecord[]; more: boolean }> {
+    if (now.getTime() - this.sendRequestsReadAt >= SEND_REQUESTS_POLL_MS) {
+      this.sendRequestsReadAt = now.getTime();
+      const since = now.getTime() - SEND_REQUEST_WINDOW_MS;
+      for (const [id, at] of this.sendRequestsDone) if (at < since) this.sendRequestsDone.delete(id);
+      await this.yieldToClaims();
+      for (const request of await this.deliveries.latestSendRequests(new Date(since))) this.noteSendRequest(request);
+    }
+    const found: DeliveryRecord[] = [];
+    let more = false;
+    for (const [endpointId, request] of this.sendRequests) {
+      const left = room - found.length;
+      if (left <= 0) return { found, more: true };
+      if (skipEndpoints.includes(endpointId)) {
+        more = true;
+        continue;
+      }
+      await this.yieldToClaims();
+      const deliveries = await this.deliveries.findAttemptedBefore(endpointId, request.at, left);
+      if (deliveries.length === 0) {
+        this.sendRequests.delete(endpointId);
+        this.sendRequestsDone.set(request.id, request.at.getTime());
+      }
+      if (deliveries.length === left) more = true;
+      found.push(...deliveries);
+    }
+    return { found, more };
   }
 
   private get heldPerEndpointLimit(): number {
@@ -552,7 +624,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       const number = delivery.attempts + 1;
-      const retriesDone = number - delivery.retryBase - 1;
+      // Sent before its time (a send-now request): like a manual retry, its retry schedule starts over.
+      const early = delivery.nextAttemptAt.getTime() > at.getTime();
+      const retryBase = early ? delivery.attempts : delivery.retryBase;
+      const retriesDone = number - retryBase - 1;
       const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
       const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
       if (outcome.status === 'FAILED' && outcome.disableEndpoint) disable.add(delivery.endpointId);
@@ -570,6 +645,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           status: outcome.status,
           ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
           ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
+          ...(early && { retryBase }),
         },
       });
     }

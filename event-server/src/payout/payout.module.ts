@@ -5,7 +5,7 @@ import { ClaimsModule } from '../claims/claims.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
-import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveriesController, EndpointDeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import {
@@ -17,6 +17,8 @@ import {
   DeliveryRetryEntity,
   DeliveryRetrySchema,
   DeliverySchema,
+  DeliverySendRequestEntity,
+  DeliverySendRequestSchema,
   PayoutSummaryLeaseEntity,
   PayoutSummaryLeaseSchema,
 } from './delivery.schema.js';
@@ -32,13 +34,14 @@ import { PayoutRelay } from './payout-relay.service.js';
       { name: DeliveryLeaseEntity.name, schema: DeliveryLeaseSchema },
       { name: DeliveryAttemptLogEntity.name, schema: DeliveryAttemptLogSchema },
       { name: DeliveryRetryEntity.name, schema: DeliveryRetrySchema },
+      { name: DeliverySendRequestEntity.name, schema: DeliverySendRequestSchema },
       { name: PayoutSummaryLeaseEntity.name, schema: PayoutSummaryLeaseSchema },
     ]),
     ClaimsModule,
     WebhooksModule,
     AuditLogModule,
   ],
-  controllers: [DeliveriesController],
+  controllers: [DeliveriesController, EndpointDeliveriesController],
   providers: [
     ClaimLoad,
     DeliveryRepository,

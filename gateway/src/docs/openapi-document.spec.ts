@@ -73,6 +73,7 @@ describe('the committed OpenAPI documents', () => {
         'getWebhookEndpoint',
         'updateWebhookEndpoint',
         'rotateWebhookSecret',
+        'sendPendingDeliveries',
         'deleteWebhookEndpoint',
         'listDeliveries',
         'retryDelivery',

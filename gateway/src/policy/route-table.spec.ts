@@ -179,6 +179,7 @@ describe('takesLargeBodies', () => {
         '/webhook-endpoints',
         '/webhook-endpoints/:id',
         '/webhook-endpoints/:id/rotate-secret',
+        '/webhook-endpoints/:id/send-pending',
       ].sort(),
     );
     for (const path of [

@@ -63,6 +63,7 @@ export type { ReviewNoteDto } from './models/ReviewNoteDto.js';
 export type { RewardResponseDto } from './models/RewardResponseDto.js';
 export type { RewardType } from './models/RewardType.js';
 export type { Role } from './models/Role.js';
+export type { SendPendingResponseDto } from './models/SendPendingResponseDto.js';
 export type { ServiceStatesDto } from './models/ServiceStatesDto.js';
 export type { TokenPairResponseDto } from './models/TokenPairResponseDto.js';
 export type { UpdateEventDto } from './models/UpdateEventDto.js';

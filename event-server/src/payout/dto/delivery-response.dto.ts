@@ -71,3 +71,18 @@ export class DeliveryPageResponseDto extends PageResponseDto {
   @ApiProperty({ type: [DeliveryResponseDto] })
   items!: DeliveryResponseDto[];
 }
+
+export class SendPendingResponseDto {
+  @ApiProperty({ example: '665f1c2b9d3e4a00123456aa' })
+  endpointId!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'Deliveries last attempted before this time are sent now' })
+  requestedAt!: string;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 42,
+    description: "The endpoint's PENDING deliveries when the request was made (those never attempted are due anyway)",
+  })
+  pending!: number;
+}

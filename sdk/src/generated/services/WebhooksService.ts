@@ -6,6 +6,7 @@ import type { CreateWebhookEndpointDto } from '../models/CreateWebhookEndpointDt
 import type { DeliveryPageResponseDto } from '../models/DeliveryPageResponseDto.js';
 import type { DeliveryResponseDto } from '../models/DeliveryResponseDto.js';
 import type { DeliveryStatus } from '../models/DeliveryStatus.js';
+import type { SendPendingResponseDto } from '../models/SendPendingResponseDto.js';
 import type { UpdateWebhookEndpointDto } from '../models/UpdateWebhookEndpointDto.js';
 import type { WebhookEndpointPageResponseDto } from '../models/WebhookEndpointPageResponseDto.js';
 import type { WebhookEndpointResponseDto } from '../models/WebhookEndpointResponseDto.js';
@@ -297,6 +298,41 @@ export class WebhooksService {
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
+      },
+    });
+  }
+  /**
+   * Send an endpoint's PENDING deliveries now, not at their next retry time (after a receiver outage)
+   * Every PENDING delivery to the endpoint last attempted before this request gets its next attempt within seconds (on every replica; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery being sent at that moment is not sent twice for it. FAILED deliveries are not touched (`POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns SendPendingResponseDto Success
+   * @throws ApiError
+   */
+  public sendPendingDeliveries({ id }: { id: string }): CancelablePromise<SendPendingResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/webhook-endpoints/{id}/send-pending',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        409: `Conflict: DELIVERY_ENDPOINT_DISABLED`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,

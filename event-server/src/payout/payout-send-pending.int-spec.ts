@@ -1,0 +1,215 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+
+/**
+ * A receiver that was down: after two failed attempts a delivery waits an hour for its third. Sending an
+ * endpoint's pending deliveries now must not wait for it.
+ */
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  PAYOUT_RELAY_INTERVAL_MS: '20',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05,3600,3600',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_ENDPOINT_CACHE_MS: '100',
+};
+const WAIT = { timeout: 20_000, interval: 30 };
+const HOUR_MS = 3600_000;
+
+interface Delivery {
+  id: string;
+  status: string;
+  attempts: number;
+  webhookId: string;
+  nextAttemptAt?: string;
+  attemptLog: Array<{ attempt: number; statusCode?: number }>;
+}
+
+describe('sending an endpoint pending deliveries now', () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('payout_send_pending', ENV);
+    admin = t.as('ADMIN');
+    operator = t.as('OPERATOR');
+    receiver = await TestReceiver.start();
+  });
+
+  afterEach(async () => {
+    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+    for (const endpoint of list.body.items)
+      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  async function subscribe(app: EventTestApp = t): Promise<string> {
+    const created = await app.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  }
+
+  /** A grant through `app` (the players and staff are the main app's: every replica trusts its tokens). */
+  async function grant(app: EventTestApp = t): Promise<string> {
+    const event = await createClaimableEvent(app, operator, { approval: 'AUTO' });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const answer = await claim(app, event.id, user!);
+    expect(answer.status).toBe(201);
+    return answer.body.id as string;
+  }
+
+  async function deliveryOf(claimId: string, app: EventTestApp = t): Promise<Delivery> {
+    const list = await app.request<{ items: Delivery[] }>('GET', `/deliveries?claimId=${claimId}`, { token: operator.token });
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    return list.body.items[0]!;
+  }
+
+  /** The claim's one delivery once it failed twice and waits about an hour for its next attempt. */
+  async function waitingAnHour(claimId: string, app: EventTestApp = t): Promise<Delivery> {
+    return vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId, app);
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 2 });
+      expect(Date.parse(delivery.nextAttemptAt!) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
+      return delivery;
+    }, WAIT);
+  }
+
+  function sendPending(endpointId: string, token = operator.token, app: EventTestApp = t, body?: unknown) {
+    return app.request<Record<string, unknown>>('POST', `/webhook-endpoints/${endpointId}/send-pending`, {
+      token,
+      ...(body !== undefined && { body }),
+    });
+  }
+
+  it('sends a delivery waiting for its next retry at once, with the same webhook-id, and audits the request', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(503).end();
+    const claimId = await grant();
+    const waiting = await waitingAnHour(claimId);
+
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const before = Date.now();
+    const answer = await sendPending(endpointId);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ endpointId, pending: 1 });
+    expect(Date.parse(answer.body.requestedAt as string)).toBeGreaterThanOrEqual(before - 1000);
+
+    const delivered = await vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId);
+      expect(delivery.status).toBe('DELIVERED');
+      return delivery;
+    }, WAIT);
+    expect(delivered.attempts).toBe(3);
+    expect(delivered.attemptLog.map((attempt) => attempt.statusCode)).toEqual([503, 503, 204]);
+    // The same webhook, three times: the receiver dedupes by its id.
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(3);
+    const claimNow = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+    expect(claimNow.body.payout.status).toBe('DELIVERED');
+
+    const auditor = t.as('AUDITOR');
+    const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
+      'GET',
+      `/audit-logs?targetType=WebhookEndpoint&targetId=${endpointId}`,
+      { token: auditor.token },
+    );
+    const entries = audit.body.items.filter((entry) => entry.action === 'DELIVERIES_SEND_NOW_REQUESTED');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actorId: operator.id, changes: { pending: 1 } });
+  });
+
+  it('starts the retry schedule over when the receiver is still down, and sends once per request', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    const claimId = await grant();
+    const waiting = await waitingAnHour(claimId);
+
+    expect((await sendPending(endpointId)).status).toBe(202);
+    // The early attempt (3) restarts the schedule: attempt 4 comes 0.05 s later, then an hour's wait again.
+    const after = await vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId);
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 4 });
+      expect(Date.parse(delivery.nextAttemptAt!) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
+      return delivery;
+    }, WAIT);
+    expect(after.attemptLog.map((attempt) => attempt.attempt)).toEqual([1, 2, 3, 4]);
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(4);
+
+    // A second request: one more early attempt and its restarted schedule's first retry, no more.
+    expect((await sendPending(endpointId, admin.token)).status).toBe(202);
+    await vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId);
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 6 });
+      expect(Date.parse(delivery.nextAttemptAt!) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
+    }, WAIT);
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(6);
+  });
+
+  it('answers 404 for an unknown endpoint, 409 for a disabled one, 400 for a body, and only to OPERATOR and ADMIN', async () => {
+    const missing = await sendPending(newId());
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, code: 'WEBHOOK_ENDPOINT_NOT_FOUND' });
+    expect((await sendPending('not-an-id')).status).toBe(400);
+
+    const endpointId = await subscribe();
+    const withBody = await sendPending(endpointId, operator.token, t, { endpointId });
+    expect(withBody.status).toBe(400);
+    for (const role of ['USER', 'AUDITOR']) {
+      const refused = await sendPending(endpointId, t.as(role).token);
+      expect(refused.status).toBe(403);
+    }
+    const patched = await t.request('PATCH', `/webhook-endpoints/${endpointId}`, {
+      token: admin.token,
+      body: { enabled: false },
+    });
+    expect(patched.status).toBe(200);
+    const disabled = await sendPending(endpointId);
+    expect(disabled.status).toBe(409);
+    expect(disabled.body).toMatchObject({ code: 'DELIVERY_ENDPOINT_DISABLED', message: expect.stringMatching(/enable it/) });
+
+    const auditor = t.as('AUDITOR');
+    const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
+      'GET',
+      `/audit-logs?targetType=WebhookEndpoint&targetId=${endpointId}&action=DELIVERIES_SEND_NOW_REQUESTED`,
+      { token: auditor.token },
+    );
+    expect(audit.body.items).toHaveLength(0);
+  });
+
+  it("is carried out by another replica's relay when the one that took it sends nothing", async () => {
+    const dbName = t.app.get<Connection>(getConnectionToken()).name;
+    // Replica A takes the requests and relays nothing (its relay is off); replica B sends every attempt.
+    const a = await startEventTestApp('payout_send_pending', {
+      ...ENV,
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: t.issuer.jwksUrl,
+    });
+    try {
+      const endpointId = await subscribe(a);
+      receiver.answer = (_i, _w, res) => res.writeHead(502).end();
+      const claimId = await grant(a);
+      const waiting = await waitingAnHour(claimId, a);
+      receiver.answer = (_i, _w, res) => res.writeHead(200).end();
+      const answer = await sendPending(endpointId, operator.token, a);
+      expect(answer.status).toBe(202);
+      await vi.waitFor(async () => expect((await deliveryOf(claimId, a)).status).toBe('DELIVERED'), WAIT);
+      expect(receiver.withId(waiting.webhookId)).toHaveLength(3);
+    } finally {
+      await a.close();
+    }
+  });
+});
