@@ -121,6 +121,25 @@ describe('hardening across the platform', () => {
     expect((await api.post('/events', event, fresh.accessToken)).status).toBe(201);
   });
 
+  it("a staff member's logout ends the staff writes of the access tokens issued before it, on the event server too", async () => {
+    const operator = await signUp(api, 'operator');
+    expect((await api.patch(`/users/${operator.id}/roles`, { roles: ['OPERATOR'] }, admin.accessToken)).status).toBe(200);
+    const staff = (await api.post<TokenPair>('/auth/login', { email: operator.email, password: operator.password })).body;
+    const other = (await api.post<TokenPair>('/auth/login', { email: operator.email, password: operator.password })).body;
+    expect((await api.post('/events', event, staff.accessToken)).status).toBe(201);
+
+    expect((await api.post('/auth/logout', { refreshToken: staff.refreshToken }, staff.accessToken)).status).toBe(204);
+    await vi.waitFor(async () => {
+      const refused = await api.post('/events', event, staff.accessToken);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toMatchObject({ code: 'STALE_ACCESS_TOKEN' });
+    }, WAIT);
+    // The operator's other session goes on, with a token of the new version from its next refresh.
+    const refreshed = await api.post<TokenPair>('/auth/refresh', { refreshToken: other.refreshToken });
+    expect(refreshed.status).toBe(200);
+    expect((await api.post('/events', event, refreshed.body.accessToken)).status).toBe(201);
+  });
+
   it('the only ADMIN cannot demote themselves', async () => {
     const me = await api.get<{ id: string }>('/users/me', admin.accessToken);
     const reply = await api.patch(`/users/${me.body.id}/roles`, { roles: ['USER'] }, admin.accessToken);

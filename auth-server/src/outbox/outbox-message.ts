@@ -32,12 +32,13 @@ export type AuditEntry = {
 
 /**
  * The event server's `POST /internal/access-versions` body: from `accessVersion` on, the user's older access
- * tokens may no longer make staff writes (their roles changed, or they logged out everywhere).
+ * tokens may no longer make staff writes (their roles changed, they logged out everywhere, or a staff member
+ * logged out).
  */
 export interface AccessVersionNotice {
   userId: string;
   accessVersion: number;
-  reason: 'ROLES_CHANGED' | 'LOGGED_OUT_EVERYWHERE';
+  reason: 'ROLES_CHANGED' | 'LOGGED_OUT_EVERYWHERE' | 'LOGGED_OUT';
   at: string;
 }
 

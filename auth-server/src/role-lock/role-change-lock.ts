@@ -5,6 +5,16 @@ import { RoleChangeLockRepository } from './role-change-lock.repository.js';
 /** The one mutex every role change holds: "is anyone else an ADMIN?" and the write happen under it. */
 export const ADMIN_ROLES_MUTEX = 'admin-roles';
 
+/**
+ * The mutex of one user's document: every write of a user holds it (on our store an update writes the whole
+ * document back, so two writes of different fields at once could undo each other). A role change takes it
+ * inside ADMIN_ROLES_MUTEX, never the other way round; a user's own writes (password, sessions) take it alone,
+ * so that no number of users logging out can hold up a role change.
+ */
+export function userMutex(userId: string): string {
+  return `user:${userId}`;
+}
+
 /** The role-change mutex (a LeaseMutex): a crashed holder blocks role changes for at most 10 s. */
 @Injectable()
 export class RoleChangeLock extends LeaseMutex {

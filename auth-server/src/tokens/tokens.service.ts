@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordHasher } from '../users/password-hasher.js';
@@ -159,11 +159,17 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     return keyedRetryVerdict(successor, { tokenHash, successorRotated, now }) === 'replay' ? successor.createdAt : undefined;
   }
 
-  /** Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. */
+  /**
+   * Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. A
+   * staff member's logout also ends the staff powers of the access tokens issued before it (UsersService
+   * .endStaffAccess): one taken from a shared machine or a log must not keep its staff writes for the rest of
+   * its 15 minutes after its owner logged out.
+   */
   async logout(caller: AuthenticatedUser, presentedToken: string): Promise<void> {
     const token = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
     if (!token || token.userId !== caller.id) return;
     await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
+    if (caller.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(caller.id);
   }
 
   private async storeRefreshToken(

@@ -279,6 +279,78 @@ describe('POST /users/:id/logout-all', () => {
   });
 });
 
+describe("a staff member's logout, and a user's own writes beside role changes", () => {
+  it('a staff logout ends the staff powers of the access tokens issued before it; other sessions refresh on', async () => {
+    const admin = await newAdmin(await adminToken());
+    const other = await login(app, admin.email, admin.password);
+    const version = decode(other.body.accessToken as string).av as number;
+    expect((await call(app, 'GET', '/users', { token: admin.accessToken })).status).toBe(200);
+
+    const out = await call(app, 'POST', '/auth/logout', { token: admin.accessToken, body: { refreshToken: admin.refreshToken } });
+    expect(out.status).toBe(204);
+    // The token used to log out, and the other session's access token, no longer make staff requests...
+    for (const token of [admin.accessToken, other.body.accessToken as string]) {
+      const refused = await call(app, 'GET', '/users', { token });
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe('STALE_ACCESS_TOKEN');
+    }
+    expect((await setRoles(admin.accessToken, admin.id, ['USER'])).status).toBe(401);
+    // ...the event server is told (the new version, through the outbox)...
+    expect((await accessNotices(admin.id)).map((row) => row.payload)).toContainEqual(
+      expect.objectContaining({ userId: admin.id, accessVersion: version + 1, reason: 'LOGGED_OUT' }),
+    );
+    // ...the logged-out session is over, and the other one refreshes into a token that works.
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: admin.refreshToken } })).status).toBe(401);
+    const refreshed = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: other.body.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    expect(decode(refreshed.body.accessToken as string).av).toBe(version + 1);
+    expect((await call(app, 'GET', '/users', { token: refreshed.body.accessToken as string })).status).toBe(200);
+  });
+
+  it("a player's logout, or one with a refresh token not the caller's, changes no access version", async () => {
+    const player = await signedInUser(app);
+    const staff = await newAdmin(await adminToken());
+    const foreign = await call(app, 'POST', '/auth/logout', {
+      token: staff.accessToken,
+      body: { refreshToken: player.refreshToken },
+    });
+    expect(foreign.status).toBe(204);
+    expect((await call(app, 'GET', '/users', { token: staff.accessToken })).status).toBe(200);
+    expect(
+      await call(app, 'POST', '/auth/logout', { token: player.accessToken, body: { refreshToken: player.refreshToken } }),
+    ).toMatchObject({
+      status: 204,
+    });
+    expect(await accessNotices(player.id)).toHaveLength(0);
+    expect((await db.collection('users').findOne({ email: player.email }))?.accessVersion ?? 0).toBe(0);
+  });
+
+  it("a user's own logout-all, password change and logout do not wait for the role-change mutex", async () => {
+    // Held by someone else for a minute: a role change would wait for it (see above), a user's own writes must not.
+    const locks = db.collection<{ _id: string; holder: string; expiresAt: Date }>('role_change_locks');
+    const staff = await newAdmin(await adminToken());
+    const user = await signedInUser(app);
+    await locks.insertOne({ _id: 'admin-roles', holder: 'busy', expiresAt: new Date(Date.now() + 60_000) });
+    try {
+      expect((await call(app, 'POST', `/users/${user.id}/logout-all`, { token: user.accessToken })).status).toBe(204);
+      const session = await login(app, user.email, user.password);
+      const changed = await call(app, 'POST', '/users/me/password', {
+        token: session.body.accessToken as string,
+        body: { currentPassword: user.password, newPassword: `${user.password}-2` },
+      });
+      expect(changed.status).toBe(204);
+      const out = await call(app, 'POST', '/auth/logout', {
+        token: staff.accessToken,
+        body: { refreshToken: staff.refreshToken },
+      });
+      expect(out.status).toBe(204);
+      expect(await locks.countDocuments({ _id: { $ne: 'admin-roles' } as never })).toBe(0);
+    } finally {
+      await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
+    }
+  });
+});
+
 function decode(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
 }

@@ -77,8 +77,8 @@ export class UserRepository implements OnModuleInit {
 
   /**
    * A plain overwrite, and a bump of the access version (tokens issued before carry an older one). Callers
-   * hold the role-change mutex, which is what keeps "at least one ADMIN" true; the write itself need not be
-   * atomic. Returns the roles this write replaced, for the audit entry.
+   * hold the role-change mutex, which is what keeps "at least one ADMIN" true, and the user's (the write
+   * itself is not atomic). Returns the roles this write replaced, for the audit entry.
    */
   async replaceRoles(id: string, roles: Role[]): Promise<{ user: User; before: Role[] } | undefined> {
     const previous = await this.model
@@ -90,6 +90,20 @@ export class UserRepository implements OnModuleInit {
     return { user, before: [...previous.roles] };
   }
 
+  /**
+   * Access tokens of older versions stop making staff writes; refresh tokens keep working (a logout: the
+   * user's other sessions get a token of the new version at their next refresh). The caller holds the user's
+   * mutex (the update writes the whole user back on our store).
+   */
+  async bumpAccessVersion(id: string): Promise<User | undefined> {
+    const previous = await this.model
+      .findByIdAndUpdate(id, { $inc: { accessVersion: 1 } }, { returnDocument: 'before' })
+      .lean<UserEntity>()
+      .exec();
+    if (!previous) return undefined;
+    return toUser({ ...previous, accessVersion: (previous.accessVersion ?? 0) + 1 });
+  }
+
   /** "Log out everywhere": refresh tokens of older epochs and access tokens of older versions stop working. */
   bumpSessions(id: string): Promise<User | undefined> {
     return this.endSessions(id);
@@ -97,7 +111,7 @@ export class UserRepository implements OnModuleInit {
 
   /**
    * A new password hash, with every session ended as by bumpSessions (in one write: on our store an update
-   * writes the whole user back, so the caller holds the role-change mutex).
+   * writes the whole user back, so the caller holds the user's mutex).
    */
   replacePassword(id: string, passwordHash: string): Promise<User | undefined> {
     return this.endSessions(id, { passwordHash });

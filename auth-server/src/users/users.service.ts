@@ -3,7 +3,7 @@ import { tooManyRequests } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { ADMIN_ROLES_MUTEX, RoleChangeLock } from '../role-lock/role-change-lock.js';
+import { ADMIN_ROLES_MUTEX, RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
@@ -119,14 +119,17 @@ export class UsersService {
   async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
     const credentials = await this.users.findCredentialsByEmail(user.email);
     if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
-      const current = await this.users.findById(user.id);
-      if (!current) throw userNotFound(user.id);
-      if (current.roles.includes(role)) return true;
-      lease.assertHeld();
-      await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
-      return true;
-    });
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (lease) =>
+      this.roleLock.runExclusive(userMutex(user.id), async (userLease) => {
+        const current = await this.users.findById(user.id);
+        if (!current) throw userNotFound(user.id);
+        if (current.roles.includes(role)) return true;
+        lease.assertHeld();
+        userLease.assertHeld();
+        await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
+        return true;
+      }),
+    );
   }
 
   async list(query: { role?: Role; page: number; limit: number }): Promise<Page<User>> {
@@ -136,7 +139,8 @@ export class UsersService {
 
   /**
    * An ADMIN's role change. Every role change holds the one role-change mutex (a unique insert, see
-   * RoleChangeLock), so "does another ADMIN exist?" and the write cannot interleave with another change:
+   * RoleChangeLock), and then the user's (userMutex), so "does another ADMIN exist?" and the write cannot
+   * interleave with another change, nor the write with another write of the user:
    * two admins demoting each other at once leave one of them ADMIN (the second gets 409 LAST_ADMIN), and an
    * actor demoted a moment ago is refused. The access version is bumped with the roles and relayed to the
    * event server (staff writes from older tokens stop within 60 s). A change that changes something is
@@ -145,21 +149,24 @@ export class UsersService {
    */
   async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
     const after = [...new Set(roles)];
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
-      const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
-      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
-      if (!target) throw userNotFound(id);
-      if (sameRoles(target.roles, after)) return target;
-      if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
-        throw lastAdmin();
-      }
-      lease.assertHeld();
-      return this.replaceRolesReported(actorId, id, after);
-    });
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (lease) =>
+      this.roleLock.runExclusive(userMutex(id), async (userLease) => {
+        const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
+        if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+        if (!target) throw userNotFound(id);
+        if (sameRoles(target.roles, after)) return target;
+        if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
+          throw lastAdmin();
+        }
+        lease.assertHeld();
+        userLease.assertHeld();
+        return this.replaceRolesReported(actorId, id, after);
+      }),
+    );
   }
 
   /**
-   * Writes `roles` (under the role-change mutex, held by the caller) and reports the change through the
+   * Writes `roles` (under the role-change mutex and the user's, held by the caller) and reports the change through the
    * outbox, in this call: the audit row and the access version. If a row cannot be written the previous
    * roles are put back (best effort) and it throws, so an unaudited change does not stand.
    */
@@ -183,7 +190,7 @@ export class UsersService {
    * tokens for staff routes as after "log out everywhere"), the caller's too, so whoever knew the old password
    * is signed out and cannot sign in again. A wrong current password is 403 WRONG_PASSWORD and counts as a
    * failed login of the account from `client` (the same throttle, under the account's sign-in name: an access
-   * token alone must not let anyone guess the password at leisure); 429 once throttled. Under the role-change
+   * token alone must not let anyone guess the password at leisure); 429 once throttled. Under the user's
    * mutex (every write of a user holds it) the password is read again: of two changes at once (the owner's and
    * a thief's with the same old password) the second finds it changed and is 403, not a silent overwrite. As
    * with "log out everywhere", the new access version's notice follows the write: if it cannot be written (503),
@@ -202,7 +209,7 @@ export class UsersService {
         throw wrongPassword();
       }
       const passwordHash = await this.passwords.hash(newPassword);
-      await this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+      await this.roleLock.runExclusive(userMutex(userId), async (lease) => {
         const current = await this.users.findCredentialsByEmail(user.email);
         if (!current) throw userNotFound(userId);
         if (current.passwordHash !== checked) throw wrongPassword();
@@ -219,28 +226,56 @@ export class UsersService {
   /**
    * "Log out everywhere" for `targetId`, by the user themselves or by an ADMIN (current roles, not the
    * token's): every refresh token stops working now, and the new access version reaches the event server
-   * through the outbox, which then refuses staff writes from older access tokens. It holds the role-change
-   * mutex too: on our store the bump writes the whole user back, so a bump that read the user before a role
-   * change was written would put the old roles back (a demotion undone by the demoted user's own logout-all).
+   * through the outbox, which then refuses staff writes from older access tokens. It holds the user's mutex,
+   * as a role change does: on our store the bump writes the whole user back, so a bump that read the user
+   * before a role change was written would put the old roles back (a demotion undone by the demoted user's own
+   * logout-all). An ADMIN's on another user holds the role-change mutex first, as any staff change, so that an
+   * ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd of users logging
+   * themselves out holds up a role change.
    */
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
-      if (actorId !== targetId) {
-        const actor = await this.users.findById(actorId);
-        if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
-        // A staff change goes to the audit log (outbox) before it is made: if the entry cannot be written,
-        // nothing changed. Undoing it instead would bring the ended sessions back.
-        const target = await this.users.findById(targetId);
-        if (!target) throw userNotFound(targetId);
-        const change = { actorId, targetId, before: target.accessVersion, after: target.accessVersion + 1 };
-        lease.assertHeld();
-        await this.outbox.enqueueLogoutEverywhere(change, new Date());
-      }
+    if (actorId === targetId) {
+      return this.roleLock.runExclusive(userMutex(targetId), (lease) => this.endSessions(actorId, targetId, lease));
+    }
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (adminLease) =>
+      this.roleLock.runExclusive(userMutex(targetId), (lease) =>
+        this.endSessions(actorId, targetId, { assertHeld: () => (adminLease.assertHeld(), lease.assertHeld()) }),
+      ),
+    );
+  }
+
+  /**
+   * A staff member's logout (TokensService.logout): access tokens issued before stop making staff writes,
+   * here and on the event server (the new access version, relayed through the outbox), as after "log out
+   * everywhere", while the user's other sessions keep their refresh tokens and get a token of the new version
+   * at their next refresh. A player's logout needs none of it (player routes do not look at the version).
+   */
+  async endStaffAccess(userId: string): Promise<void> {
+    await this.roleLock.runExclusive(userMutex(userId), async (lease) => {
       lease.assertHeld();
-      const user = await this.users.bumpSessions(targetId);
-      if (!user) throw userNotFound(targetId);
-      await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+      const user = await this.users.bumpAccessVersion(userId);
+      if (!user) throw userNotFound(userId);
+      await this.outbox.enqueueAccessVersion(userId, user.accessVersion, 'LOGGED_OUT', new Date());
     });
+  }
+
+  /** Log out everywhere's work, under the mutexes its caller holds (`lease` says whether they still are). */
+  private async endSessions(actorId: string, targetId: string, lease: { assertHeld(): void }): Promise<void> {
+    if (actorId !== targetId) {
+      const actor = await this.users.findById(actorId);
+      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+      // A staff change goes to the audit log (outbox) before it is made: if the entry cannot be written,
+      // nothing changed. Undoing it instead would bring the ended sessions back.
+      const target = await this.users.findById(targetId);
+      if (!target) throw userNotFound(targetId);
+      const change = { actorId, targetId, before: target.accessVersion, after: target.accessVersion + 1 };
+      lease.assertHeld();
+      await this.outbox.enqueueLogoutEverywhere(change, new Date());
+    }
+    lease.assertHeld();
+    const user = await this.users.bumpSessions(targetId);
+    if (!user) throw userNotFound(targetId);
+    await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
   }
 }
 

@@ -11,7 +11,7 @@ export class AccessVersionNoticeDto {
   @Max(Number.MAX_SAFE_INTEGER)
   accessVersion!: number;
 
-  @IsIn(['ROLES_CHANGED', 'LOGGED_OUT_EVERYWHERE'])
+  @IsIn(['ROLES_CHANGED', 'LOGGED_OUT_EVERYWHERE', 'LOGGED_OUT'])
   reason!: string;
 
   @IsISO8601({ strict: true })

@@ -67,7 +67,7 @@ export class AuthService {
   }
   /**
    * End the login a refresh token belongs to
-   * A token that is unknown or not the caller's changes nothing (still 204).
+   * A token that is unknown or not the caller's changes nothing (still 204). A staff member's logout (a token with a role besides USER) also ends the staff powers of every access token of the account issued before it: 401 STALE_ACCESS_TOKEN on staff routes (on the event server within moments). The account's other sessions go on: their next refresh gives a token that works.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns void
