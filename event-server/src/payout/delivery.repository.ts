@@ -33,12 +33,13 @@ export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attem
  * answer and next time) change their deliveries alike: the round's writes are grouped by this.
  */
 function attemptChange(update: AttemptUpdate): UpdateQuery<DeliveryEntity> {
-  const { attempt, status, nextAttemptAt, deliveredAt, retryBase } = update;
+  const { attempt, status, nextAttemptAt, deliveredAt, retryBase, sendRequestId } = update;
   return {
     $set: {
       status,
       attempts: attempt.attempt,
       ...(retryBase !== undefined && { retryBase }),
+      ...(sendRequestId !== undefined && { sendRequestId }),
       lastAttemptAt: attempt.at,
       ...(nextAttemptAt && { nextAttemptAt }),
       ...(deliveredAt && { deliveredAt }),
@@ -117,13 +118,18 @@ export class DeliveryRepository {
   }
 
   /**
-   * Pending deliveries to `endpointId` last attempted before `before` (those a send-now request made at
-   * `before` is for), soonest due first, at most `limit`. The status and endpoint equalities are what
-   * FerretDB filters in the database; the time is compared after.
+   * Pending deliveries to the request's endpoint last attempted before it and not attempted for it yet, soonest
+   * due first, at most `limit`. The status and endpoint equalities are what FerretDB filters in the database;
+   * the rest is compared after.
    */
-  async findAttemptedBefore(endpointId: string, before: Date, limit: number): Promise<DeliveryRecord[]> {
+  async findOwedTo(request: SendRequest, limit: number): Promise<DeliveryRecord[]> {
     const docs = await this.model
-      .find({ status: 'PENDING', endpointId, lastAttemptAt: { $lt: before } })
+      .find({
+        status: 'PENDING',
+        endpointId: request.endpointId,
+        lastAttemptAt: { $lt: request.at },
+        sendRequestId: { $ne: request.id },
+      })
       .sort({ nextAttemptAt: 1 })
       .limit(limit)
       .lean<StoredDelivery[]>()
@@ -141,6 +147,11 @@ export class DeliveryRepository {
     const _id = new Types.ObjectId();
     await this.sendRequests.collection.insertOne({ _id, endpointId, actorId, at } as never);
     return { id: _id.toString(), endpointId, at };
+  }
+
+  /** Removes the send-now requests made before `before` (none is looked at then; nothing else writes them). */
+  async pruneSendRequests(before: Date): Promise<void> {
+    await this.sendRequests.deleteMany({ at: { $lt: before } }).exec();
   }
 
   /** The latest send-now request of each endpoint made at `since` or later. */

@@ -32,6 +32,8 @@ export class DeliveryEntity {
   @Prop() lastStatusCode?: number;
   @Prop() lastError?: string;
   @Prop() deliveredAt?: Date;
+  /** The latest send-now request an attempt of this delivery was made for (DeliverySendRequestEntity's id). */
+  @Prop() sendRequestId?: string;
   /**
    * Attempts made before the attempts log existed (deliveries recorded then kept their log and latency
    * here); later attempts are in payout_delivery_attempts only.

@@ -52,8 +52,13 @@ export interface AttemptUpdate {
   status: DeliveryStatus;
   nextAttemptAt?: Date;
   deliveredAt?: Date;
-  /** Set when the attempt was sent before its time (a send-now request): the retry schedule starts over. */
+  /** Set when the attempt was made for a send-now request: the retry schedule starts over. */
   retryBase?: number;
+  /**
+   * The send-now request the attempt was made for: no later look for that request finds the delivery again,
+   * whatever the replicas' clocks say (its attempts after this one keep the mark).
+   */
+  sendRequestId?: string;
 }
 
 /** An operator's request to send an endpoint's pending deliveries now (those last attempted before `at`). */

@@ -55,8 +55,14 @@ export const MAX_CLAIM_DEFER_MS = 1_500;
 const GAP_WAIT_MS = 50;
 /** Send-now requests made through other replicas are read this often (those made through this one at once). */
 export const SEND_REQUESTS_POLL_MS = 5_000;
-/** A send-now request older than this is not looked at any more (one is done within seconds of being made). */
+/**
+ * A send-now request older than this is not looked at any more, and is removed (a backlog of an endpoint
+ * drains at its share of the relay's sends, 5 s at most each: an hour for some 10,000 deliveries to a receiver
+ * that times out on every one).
+ */
 const SEND_REQUEST_WINDOW_MS = 24 * 3600_000;
+/** How often a relay removes the send-now requests past the window. */
+const SEND_REQUEST_PRUNE_MS = 3600_000;
 
 interface Finished {
   delivery: DeliveryRecord;
@@ -132,6 +138,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Send-now requests a look found nothing left of (by id: when they were made). */
   private readonly sendRequestsDone = new Map<string, number>();
   private sendRequestsReadAt = 0;
+  private readonly sendRequestsPrune = new AtMostEvery(SEND_REQUEST_PRUNE_MS);
+  /** The deliveries a look for a send-now request found, while this relay may attempt them: for which request. */
+  private readonly requestedFor = new Map<string, SendRequest>();
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -288,6 +297,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       for (const delivery of early.found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
     }
     const { taken: made } = await this.take(this.room(due));
+    // A delivery found for a request but not taken now (its lease lost, or no room) is found again while owed.
+    for (const id of this.requestedFor.keys()) if (!this.held.has(id)) this.requestedFor.delete(id);
     if (this.summarySweep.due(now.getTime())) {
       await this.yieldToClaims();
       await this.claimPayout.sweep(now);
@@ -328,10 +339,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   ): Promise<{ found: DeliveryRecord[]; more: boolean }> {
     if (now.getTime() - this.sendRequestsReadAt >= SEND_REQUESTS_POLL_MS) {
       this.sendRequestsReadAt = now.getTime();
-      const since = now.getTime() - SEND_REQUEST_WINDOW_MS;
-      for (const [id, at] of this.sendRequestsDone) if (at < since) this.sendRequestsDone.delete(id);
+      const since = new Date(now.getTime() - SEND_REQUEST_WINDOW_MS);
+      for (const [id, at] of this.sendRequestsDone) if (at < since.getTime()) this.sendRequestsDone.delete(id);
       await this.yieldToClaims();
-      for (const request of await this.deliveries.latestSendRequests(new Date(since))) this.noteSendRequest(request);
+      // The collection stays a day's requests (it is read whole on FerretDB, where the time is not pushed down).
+      if (this.sendRequestsPrune.due(now.getTime())) await this.deliveries.pruneSendRequests(since);
+      for (const request of await this.deliveries.latestSendRequests(since)) this.noteSendRequest(request);
     }
     const found: DeliveryRecord[] = [];
     let more = false;
@@ -343,12 +356,14 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       await this.yieldToClaims();
-      const deliveries = await this.deliveries.findAttemptedBefore(endpointId, request.at, left);
+      const deliveries = await this.deliveries.findOwedTo(request, left);
       if (deliveries.length === 0) {
-        this.sendRequests.delete(endpointId);
+        // Unless a newer request of the endpoint came in meanwhile (it is looked for at the next round).
+        if (this.sendRequests.get(endpointId) === request) this.sendRequests.delete(endpointId);
         this.sendRequestsDone.set(request.id, request.at.getTime());
       }
       if (deliveries.length === left) more = true;
+      for (const delivery of deliveries) this.requestedFor.set(delivery.id, request);
       found.push(...deliveries);
     }
     return { found, more };
@@ -496,6 +511,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private unhold(delivery: DeliveryRecord): void {
     if (this.held.delete(delivery.id)) count(this.heldPerEndpoint, delivery.endpointId, -1);
+    this.requestedFor.delete(delivery.id);
   }
 
   /** A leased delivery waits for a free slot; resolves once its attempt is recorded (false: let go unsent). */
@@ -624,9 +640,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       const number = delivery.attempts + 1;
-      // Sent before its time (a send-now request): like a manual retry, its retry schedule starts over.
-      const early = delivery.nextAttemptAt.getTime() > at.getTime();
-      const retryBase = early ? delivery.attempts : delivery.retryBase;
+      // Made for a send-now request: like a manual retry, its retry schedule starts over, and the delivery is
+      // marked with the request, so that no look for it finds the delivery again (whatever the clocks say).
+      const request = this.requestedFor.get(delivery.id);
+      const retryBase = request ? delivery.attempts : delivery.retryBase;
       const retriesDone = number - retryBase - 1;
       const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
       const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
@@ -645,7 +662,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           status: outcome.status,
           ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
           ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
-          ...(early && { retryBase }),
+          ...(request && { retryBase, sendRequestId: request.id }),
         },
       });
     }

@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutRelay } from './payout-relay.service.js';
 
 /**
  * A receiver that was down: after two failed attempts a delivery waits an hour for its third. Sending an
@@ -28,7 +30,7 @@ interface Delivery {
   attemptLog: Array<{ attempt: number; statusCode?: number }>;
 }
 
-describe('sending an endpoint pending deliveries now', () => {
+describe("sending an endpoint's pending deliveries now", () => {
   let t: EventTestApp;
   let admin: Actor;
   let operator: Actor;
@@ -88,6 +90,12 @@ describe('sending an endpoint pending deliveries now', () => {
     }, WAIT);
   }
 
+  /** Whether the app's relay is done with the request (a look found nothing left of it). Test-only peek. */
+  function relayDoneWith(app: EventTestApp, requestId: string): boolean {
+    const relay = app.app.get(PayoutRelay) as unknown as { sendRequestsDone: Map<string, number> };
+    return relay.sendRequestsDone.has(requestId);
+  }
+
   function sendPending(endpointId: string, token = operator.token, app: EventTestApp = t, body?: unknown) {
     return app.request<Record<string, unknown>>('POST', `/webhook-endpoints/${endpointId}/send-pending`, {
       token,
@@ -117,8 +125,11 @@ describe('sending an endpoint pending deliveries now', () => {
     expect(delivered.attemptLog.map((attempt) => attempt.statusCode)).toEqual([503, 503, 204]);
     // The same webhook, three times: the receiver dedupes by its id.
     expect(receiver.withId(waiting.webhookId)).toHaveLength(3);
-    const claimNow = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
-    expect(claimNow.body.payout.status).toBe('DELIVERED');
+    // The claim's payout summary follows its delivery (written right after the attempt).
+    await vi.waitFor(async () => {
+      const claimNow = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+      expect(claimNow.body.payout.status).toBe('DELIVERED');
+    }, WAIT);
 
     const auditor = t.as('AUDITOR');
     const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
@@ -158,6 +169,58 @@ describe('sending an endpoint pending deliveries now', () => {
     expect(receiver.withId(waiting.webhookId)).toHaveLength(6);
   });
 
+  it("sends only the endpoint's own deliveries: another endpoint's go on waiting", async () => {
+    const first = await subscribe();
+    await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(503).end();
+    const claimId = await grant();
+    const both = await vi.waitFor(async () => {
+      const list = await t.request<{ items: Array<Delivery & { endpointId: string }> }>('GET', `/deliveries?claimId=${claimId}`, {
+        token: operator.token,
+      });
+      expect(list.body.items).toHaveLength(2);
+      for (const delivery of list.body.items) {
+        expect(delivery).toMatchObject({ status: 'PENDING', attempts: 2 });
+        expect(Date.parse(delivery.nextAttemptAt!) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
+      }
+      return list.body.items;
+    }, WAIT);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    expect((await sendPending(first)).body).toMatchObject({ pending: 1 });
+    const other = both.find((delivery) => delivery.endpointId !== first)!;
+    await vi.waitFor(async () => {
+      const list = await t.request<{ items: Array<Delivery & { endpointId: string }> }>('GET', `/deliveries?claimId=${claimId}`, {
+        token: operator.token,
+      });
+      const mine = list.body.items.find((delivery) => delivery.endpointId === first)!;
+      expect(mine).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+      expect(list.body.items.find((delivery) => delivery.id === other.id)).toMatchObject({ status: 'PENDING', attempts: 2 });
+    }, WAIT);
+    const requests = await t.app.get(DeliveryRepository).latestSendRequests(new Date(0));
+    const request = requests.find((candidate) => candidate.endpointId === first)!;
+    await vi.waitFor(() => expect(relayDoneWith(t, request.id)).toBe(true), WAIT);
+    const after = await t.request<{ items: Delivery[] }>('GET', `/deliveries?claimId=${claimId}`, { token: operator.token });
+    expect(after.body.items.find((delivery) => delivery.id === other.id)).toMatchObject({ status: 'PENDING', attempts: 2 });
+  });
+
+  it('sends a delivery once for a request made on a replica whose clock is ahead (the request marks it)', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(503).end();
+    const claimId = await grant();
+    const waiting = await waitingAnHour(claimId);
+    // As if taken by a replica whose clock is 5 s ahead: every attempt made here in the next 5 s is "before" it.
+    const request = await t.app.get(DeliveryRepository).recordSendRequest(endpointId, operator.id, new Date(Date.now() + 5_000));
+    t.app.get(PayoutRelay).sendNow(request);
+    // One attempt for the request (3), the restarted schedule's first retry (4), then an hour's wait.
+    await vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId);
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 4 });
+      expect(Date.parse(delivery.nextAttemptAt!) - Date.now()).toBeGreaterThan(HOUR_MS / 2);
+      expect(relayDoneWith(t, request.id)).toBe(true);
+    }, WAIT);
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(4);
+  });
+
   it('answers 404 for an unknown endpoint, 409 for a disabled one, 400 for a body, and only to OPERATOR and ADMIN', async () => {
     const missing = await sendPending(newId());
     expect(missing.status).toBe(404);
@@ -189,15 +252,13 @@ describe('sending an endpoint pending deliveries now', () => {
     expect(audit.body.items).toHaveLength(0);
   });
 
-  it("is carried out by another replica's relay when the one that took it sends nothing", async () => {
+  it("is carried out by the other replicas' relays, once, when the one that took it sends nothing", async () => {
     const dbName = t.app.get<Connection>(getConnectionToken()).name;
-    // Replica A takes the requests and relays nothing (its relay is off); replica B sends every attempt.
-    const a = await startEventTestApp('payout_send_pending', {
-      ...ENV,
-      PAYOUT_RELAY_INTERVAL_MS: '0',
-      EVENT_DB_NAME: dbName,
-      AUTH_JWKS_URL: t.issuer.jwksUrl,
-    });
+    const replica = (env: Record<string, string>) =>
+      startEventTestApp('payout_send_pending', { ...ENV, ...env, EVENT_DB_NAME: dbName, AUTH_JWKS_URL: t.issuer.jwksUrl });
+    // Replica A takes the requests and relays nothing (its relay is off); the main app and replica B both relay.
+    const a = await replica({ PAYOUT_RELAY_INTERVAL_MS: '0' });
+    const b = await replica({});
     try {
       const endpointId = await subscribe(a);
       receiver.answer = (_i, _w, res) => res.writeHead(502).end();
@@ -207,9 +268,14 @@ describe('sending an endpoint pending deliveries now', () => {
       const answer = await sendPending(endpointId, operator.token, a);
       expect(answer.status).toBe(202);
       await vi.waitFor(async () => expect((await deliveryOf(claimId, a)).status).toBe('DELIVERED'), WAIT);
+      // Both relays learn of the request (each polls) and look for what it is owed: it was sent once.
+      const [request] = await a.app
+        .get(DeliveryRepository)
+        .latestSendRequests(new Date(Date.parse(answer.body.requestedAt as string)));
+      await vi.waitFor(() => expect(relayDoneWith(t, request!.id) && relayDoneWith(b, request!.id)).toBe(true), WAIT);
       expect(receiver.withId(waiting.webhookId)).toHaveLength(3);
     } finally {
-      await a.close();
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -104,7 +104,7 @@ describe('every line of the route policy table', () => {
         'PATCH /webhook-endpoints/:id event ADMIN',
         'DELETE /webhook-endpoints/:id event ADMIN',
         'POST /webhook-endpoints/:id/rotate-secret event ADMIN',
-        'POST /webhook-endpoints/:id/send-pending event OPERATOR,ADMIN',
+        'POST /webhook-endpoints/:id/send-pending event OPERATOR',
         'GET /deliveries event OPERATOR,AUDITOR',
         'POST /deliveries/:id/retry event OPERATOR',
       ],

@@ -312,7 +312,7 @@ export class WebhooksService {
   }
   /**
    * Send an endpoint's PENDING deliveries now, not at their next retry time (after a receiver outage)
-   * Every PENDING delivery to the endpoint last attempted before this request gets its next attempt within seconds (on every replica; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery being sent at that moment is not sent twice for it. FAILED deliveries are not touched (`POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.
+   * For OPERATOR (and ADMIN). Every PENDING delivery to the endpoint last attempted before this request gets one attempt now, by whichever replica's relay takes it (another replica learns of the request within about 10 s; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery is sent once for the request, whichever replicas know of it (replicas' clocks must agree, NTP). FAILED deliveries are not touched (`POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns SendPendingResponseDto Success
