@@ -115,6 +115,8 @@ describe('admin bootstrap', () => {
       .sort({ createdAt: 1, _id: 1 })
       .toArray();
     expect(audit.map((row) => row.payload as Record<string, unknown>)).toEqual([
+      // Its creation at the first start: an ADMIN from nothing, by the holder of ADMIN_PASSWORD.
+      expect.objectContaining({ actorId: id, changes: { roles: { before: [], after: ['ADMIN'] } } }),
       expect.objectContaining({ changes: { roles: { before: ['ADMIN'], after: ['USER'] } } }),
       expect.objectContaining({ actorId: id, changes: { roles: { before: ['USER'], after: ['USER', 'ADMIN'] } } }),
     ]);
@@ -138,6 +140,15 @@ describe('admin bootstrap', () => {
     const email = 'parallel-admin@example.com';
     await Promise.all([1, 2, 3].map(() => start({ ADMIN_EMAIL: email })));
     expect(await db.collection('users').countDocuments({ email })).toBe(1);
-    expect((await db.collection('users').findOne({ email }))?.roles).toEqual(['ADMIN']);
+    const account = await db.collection('users').findOne({ email });
+    expect(account?.roles).toEqual(['ADMIN']);
+    // One creation, audited once: the instances that lost the insert added nothing.
+    const audit = await db
+      .collection('outbox')
+      .find({ kind: 'AUDIT', 'payload.action': 'USER_ROLES_CHANGED', 'payload.targetId': String(account?._id) })
+      .toArray();
+    expect(audit.map((row) => row.payload as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ actorId: String(account?._id), changes: { roles: { before: [], after: ['ADMIN'] } } }),
+    ]);
   });
 });

@@ -55,11 +55,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
     const existing = await this.users.findByEmail(this.config.admin.email);
     if (existing) return this.promote(existing);
     try {
-      const created = await this.users.createAccount({
-        email: this.config.admin.email,
-        password: this.config.admin.password,
-        roles: [Role.ADMIN],
-      });
+      const created = await this.users.createAdmin(this.config.admin.email, this.config.admin.password);
       return { outcome: 'created', userId: created.id };
     } catch (error) {
       // The unique email index let another replica (or a sign-up) insert the address first: that account stays

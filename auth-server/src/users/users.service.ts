@@ -89,6 +89,26 @@ export class UsersService {
     throw new Error(`no free referral code after ${REFERRAL_CODE_ATTEMPTS} attempts`);
   }
 
+  /**
+   * The configured admin account, created at boot with ADMIN (AdminBootstrapService): reported to the audit log
+   * as a role change from none to ADMIN by the account itself (the holder of ADMIN_PASSWORD), as a promotion at
+   * boot is, in this call; if that row cannot be written the account is removed again and it throws, so that
+   * no ADMIN appears unaudited (a changed ADMIN_EMAIL adds one).
+   */
+  async createAdmin(email: string, password: string): Promise<User> {
+    const user = await this.createAccount({ email, password, roles: [Role.ADMIN] });
+    try {
+      await this.outbox.enqueueRoleChange(
+        { actorId: user.id, targetId: user.id, before: [], after: [...user.roles] },
+        new Date(),
+      );
+    } catch (error) {
+      await this.users.deleteById(user.id).catch(() => undefined);
+      throw error;
+    }
+    return user;
+  }
+
   find(id: string): Promise<User | undefined> {
     return this.users.findById(id);
   }
