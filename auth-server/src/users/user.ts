@@ -64,3 +64,31 @@ function withoutTrailingDots(domain: string): string {
   while (end > 0 && domain.charCodeAt(end - 1) === 0x2e) end -= 1;
   return domain.slice(0, end);
 }
+
+/** Scripts with letters that look like Latin ones, or like one another's (Unicode TR39's usual suspects). */
+const LOOKALIKE_SCRIPTS = [
+  /\p{Script=Latin}/u,
+  /\p{Script=Cyrillic}/u,
+  /\p{Script=Greek}/u,
+  /\p{Script=Armenian}/u,
+  /\p{Script=Cherokee}/u,
+];
+
+/**
+ * Why an address could pass for another one in a list (the users list an ADMIN grants roles from), or
+ * undefined: a part before the @ that is not ASCII (`ａdmin`, `аdmin` with a Cyrillic а, `admın`), or a domain
+ * label that mixes letters of two of LOOKALIKE_SCRIPTS (`exаmple.com`; the domain as normaliseEmail keeps it,
+ * so a punycode spelling of it too). A label wholly in another script that happens to read as a Latin word is
+ * not caught (that needs Unicode's confusables table).
+ */
+export function lookalikeEmailProblem(email: string): string | undefined {
+  const normalised = normaliseEmail(email);
+  const at = normalised.lastIndexOf('@');
+  if (at < 0) return undefined;
+  if (!/^[\x21-\x7e]*$/.test(normalised.slice(0, at))) return 'the part before the @ must be ASCII';
+  for (const label of normalised.slice(at + 1).split('.')) {
+    const scripts = LOOKALIKE_SCRIPTS.filter((script) => script.test(label));
+    if (scripts.length > 1) return 'a part of the domain mixes letters of two scripts (a look-alike spelling)';
+  }
+  return undefined;
+}

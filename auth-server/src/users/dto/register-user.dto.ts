@@ -4,7 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
-import { legacyEmailSpelling } from '../user.js';
+import { legacyEmailSpelling, lookalikeEmailProblem } from '../user.js';
 import { AcceptablePassword } from './password-rules.js';
 
 const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
@@ -63,13 +63,28 @@ export function PresentedPassword(): PropertyDecorator {
   return applyDecorators(IsString(), MinLength(1), MaxLength(1024), NoControlCharacters());
 }
 
+/**
+ * An address that cannot pass for another in the users list (lookalikeEmailProblem): fullwidth, Cyrillic or
+ * dotless-i letters before the @, or a domain label mixing scripts, are refused at registration.
+ */
+function NotLookalike(): PropertyDecorator {
+  return ValidateBy({
+    name: 'notLookalike',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || lookalikeEmailProblem(value) === undefined,
+      defaultMessage: (args) =>
+        `${args?.property ?? 'email'}: ${typeof args?.value === 'string' ? (lookalikeEmailProblem(args.value) ?? '') : ''}`,
+    },
+  });
+}
+
 export class RegisterUserDto {
   @ApiProperty({
     format: 'email',
     maxLength: 254,
     example: 'alice@example.com',
     description:
-      'One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional)',
+      'One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional); ASCII before the @, and no domain label mixing Latin, Cyrillic, Greek, Armenian or Cherokee letters (look-alike spellings)',
   })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? legacyEmailSpelling(value) : value))
   @IsString()
@@ -78,6 +93,7 @@ export class RegisterUserDto {
   @Matches(NO_FORMAT_CHARACTERS, {
     message: ({ property }) => `${property} must not contain invisible formatting characters (zero-width or bidirectional)`,
   })
+  @NotLookalike()
   email: string;
 
   @ApiProperty({
