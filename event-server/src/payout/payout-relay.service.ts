@@ -76,6 +76,8 @@ interface Finished {
   dropped?: boolean;
   /** When the attempt's lease was taken: what the attempt is recorded at (alike within one take, so grouped). */
   at: Date;
+  /** The attempt of a relay that died mid-attempt, recorded by another: nothing is known to have been sent. */
+  cutOff?: boolean;
 }
 
 /**
@@ -452,11 +454,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const lost = unheld.filter((_delivery, index) => !won[index]);
     for (const delivery of leased) this.hold(delivery);
     let lapsed: DeliveryRecord[] = [];
+    let taken = new Map<string, Date>();
     try {
       // A lease still there long after the send timeout belongs to a relay that died mid-attempt.
       if (lost.length > 0) {
         await this.yieldToClaims();
-        const taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
+        taken = await this.deliveries.leasesTakenAt(lost.map((delivery) => this.keyOf(delivery)));
         const deadAfter = this.config.payout.timeoutMs + LEASE_GRACE_MS;
         lapsed = lost.filter((delivery) => {
           const takenAt = taken.get(leaseId(this.keyOf(delivery)));
@@ -486,8 +489,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       for (const delivery of lapsed) {
         const due = stillDue(delivery);
         const result = { latencyMs: 0, error: 'the sending process stopped mid-attempt' };
+        // Recorded at the time the dead relay took it (when the attempt began), not now: a send-now request made
+        // between the two still finds the delivery, which never reached the receiver.
+        const at = taken.get(leaseId(this.keyOf(delivery))) ?? startedAt;
         done.push(
-          due ? this.settle(due, { delivery: due, result, final: false, at: startedAt }) : this.settle(delivery, undefined),
+          due ? this.settle(due, { delivery: due, result, final: false, at, cutOff: true }) : this.settle(delivery, undefined),
         );
       }
       this.pump();
@@ -634,14 +640,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const records: Array<{ id: string; update: AttemptUpdate }> = [];
     const dropped: string[] = [];
     const disable = new Set<string>();
-    for (const { delivery, result, final, dropped: drop, at } of finished) {
+    for (const { delivery, result, final, dropped: drop, at, cutOff } of finished) {
       if (drop) {
         dropped.push(delivery.id);
         continue;
       }
       const number = delivery.attempts + 1;
       // Made for a send-now request: like a manual retry, its retry schedule starts over, and the delivery is
-      // marked with the request, so that no look for it finds the delivery again (whatever the clocks say).
+      // marked with the request, so that no look for it finds the delivery again (whatever the clocks say). An
+      // attempt cut off by a relay's death is not marked: the request still owes the delivery its attempt.
       const request = this.requestedFor.get(delivery.id);
       const retryBase = request ? delivery.attempts : delivery.retryBase;
       const retriesDone = number - retryBase - 1;
@@ -662,7 +669,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           status: outcome.status,
           ...(outcome.status === 'PENDING' && { nextAttemptAt: outcome.nextAttemptAt }),
           ...(outcome.status === 'DELIVERED' && { deliveredAt: now }),
-          ...(request && { retryBase, sendRequestId: request.id }),
+          ...(request && { retryBase }),
+          ...(request && !cutOff && { sendRequestId: request.id }),
         },
       });
     }

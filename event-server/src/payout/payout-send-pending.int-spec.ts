@@ -221,6 +221,30 @@ describe("sending an endpoint's pending deliveries now", () => {
     expect(receiver.withId(waiting.webhookId)).toHaveLength(4);
   });
 
+  it('still sends a delivery whose attempt a relay that died had begun before the request', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(503).end();
+    const claimId = await grant();
+    const waiting = await waitingAnHour(claimId);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const repository = t.app.get(DeliveryRepository);
+    // A relay leased attempt 3 a minute ago and died; the delivery is due (its next retry an hour after a failure).
+    expect(await repository.tryLease(waiting.id, 3, new Date(Date.now() - 60_000))).toBe(true);
+    const requestedAt = new Date();
+    await repository.reschedule(waiting.id, requestedAt, 1);
+    // The running relay finds the dead lease and records attempt 3 as cut off; nothing reached the receiver.
+    await vi.waitFor(async () => {
+      const delivery = await deliveryOf(claimId);
+      expect(delivery).toMatchObject({ status: 'PENDING', attempts: 3 });
+      expect(delivery.attemptLog.at(-1)).toMatchObject({ attempt: 3, error: 'the sending process stopped mid-attempt' });
+    }, WAIT);
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(2);
+    // A request made after the attempt began (and before it was found cut off) is still owed that attempt.
+    t.app.get(PayoutRelay).sendNow(await repository.recordSendRequest(endpointId, operator.id, requestedAt));
+    await vi.waitFor(async () => expect(await deliveryOf(claimId)).toMatchObject({ status: 'DELIVERED', attempts: 4 }), WAIT);
+    expect(receiver.withId(waiting.webhookId)).toHaveLength(3);
+  });
+
   it('answers 404 for an unknown endpoint, 409 for a disabled one, 400 for a body, and only to OPERATOR and ADMIN', async () => {
     const missing = await sendPending(newId());
     expect(missing.status).toBe(404);
