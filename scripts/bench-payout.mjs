@@ -4,7 +4,11 @@
 //   1. a claim's latency with no webhook endpoint vs two endpoints subscribed, in alternating rounds (each
 //      longer than the relay's longest wait for quiet claims, so its work under sustained claims is in them);
 //   2. a burst of 1,000 grants all delivered to a receiver that answers at once: deliveries/s and the lag
-//      from each grant's answer to its webhook's arrival (p50/p99).
+//      from each grant's answer to its webhook's arrival (p50/p99);
+//   3. an outage: 300 grants (BENCH_PAYOUT_OUTAGE) to a receiver answering 503: how fast the relay records the
+//      failed attempts (each then waits 10 minutes for its retry) and its store commands per attempt; then
+//      the receiver answers again and an operator sends the pending deliveries now (send-pending): the time
+//      until the last one arrived. `--outage-only` runs this part alone.
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
 import { benchStore } from './bench-store.mjs';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +24,8 @@ const IN_FLIGHT = 16;
 const LATENCY_ROUNDS = 4;
 const LATENCY_CLAIMS_PER_ROUND = Number(process.env.BENCH_PAYOUT_ROUND_CLAIMS ?? 200);
 const RELAY_INTERVAL_MS = process.env.PAYOUT_RELAY_INTERVAL_MS ?? '100';
+const OUTAGE = Number(process.env.BENCH_PAYOUT_OUTAGE ?? 300);
+const OUTAGE_ONLY = process.argv.includes('--outage-only');
 const run = `benchpay_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
 const benchDb = await benchStore();
@@ -38,10 +44,18 @@ const newId = () => randomBytes(12).toString('hex');
 const arrivals = new Map();
 const copies = new Map();
 let received = 0;
+/** The receiver's answer: 204, or 503 while the game is down (part 3). */
+let receiverStatus = 204;
+let refused = 0;
 const receiver = createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
+    if (receiverStatus !== 204) {
+      refused += 1;
+      res.writeHead(receiverStatus).end();
+      return;
+    }
     received += 1;
     const claimId = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.id;
     if (!arrivals.has(claimId)) arrivals.set(claimId, performance.now());
@@ -62,6 +76,8 @@ const app = await createEventServer(
     CLAIM_RECONCILE_INTERVAL_MS: '0',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     PAYOUT_RELAY_INTERVAL_MS: RELAY_INTERVAL_MS,
+    // Part 3's failed attempts wait for their retry for the whole of the bench.
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: '600,3600',
     // Every command is counted: no login mark sweep after the one at start.
     LOGIN_MARK_SWEEP_MS: '0',
   }),
@@ -131,7 +147,7 @@ const event = await createClaimableEvent(api, admin, {
   activity: 'BENCH_PAYOUT',
   rewards: [{ type: 'POINT', name: 'Gems', quantity: 10 }],
 });
-const players = await eligiblePlayers(BURST + LATENCY_ROUNDS * LATENCY_CLAIMS_PER_ROUND * 2 + 10);
+const players = await eligiblePlayers((OUTAGE_ONLY ? 0 : BURST + LATENCY_ROUNDS * LATENCY_CLAIMS_PER_ROUND * 2) + OUTAGE + 10);
 let nextPlayer = 0;
 const player = () => players[nextPlayer++];
 await claimOnce(event.id, player()); // warms the event cache and the connection pool
@@ -158,115 +174,173 @@ async function settle(claimIds, count) {
   }
 }
 
-// 1. Claim latency, side by side: rounds alternate between no endpoint and two endpoints subscribed. Each
-// round's webhooks are all delivered (and its claims' payout summaries written) before the next round
-// starts, so the relay's work lands in the round that caused it and never in a "none" round.
-const latency = { none: [], two: [] };
-const roundRatios = [];
-const latencyCommands = { none: { total: 0, byKind: new Map() }, two: { total: 0, byKind: new Map() } };
-for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
-  const inRound = { none: [], two: [] };
-  for (const mode of round % 2 === 0 ? ['none', 'two'] : ['two', 'none']) {
-    const endpoints = [];
-    if (mode === 'two') {
-      for (const path of ['/a', '/b']) {
-        endpoints.push(
-          await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}${path}`, events: ['claim.granted'] }),
-        );
-      }
-    }
-    const ids = [];
-    polls = 0;
-    const counted = await countCommands(async () => {
-      for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) {
-        const grant = await claimOnce(event.id, player());
-        latency[mode].push(grant.ms);
-        inRound[mode].push(grant.ms);
-        ids.push(grant.id);
-      }
-      if (mode === 'two') await settle(ids, endpoints.length);
-    });
-    latencyCommands[mode].total += counted.total - polls * pollCost.total;
-    for (const [kind, n] of counted.byKind)
-      latencyCommands[mode].byKind.set(
-        kind,
-        (latencyCommands[mode].byKind.get(kind) ?? 0) + n - polls * (pollCost.byKind.get(kind) ?? 0),
-      );
-    for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
-  }
-  roundRatios.push({ none: percentile(inRound.none, 50), two: percentile(inRound.two, 50) });
-}
-
-// 2. The burst: one endpoint, BURST grants with IN_FLIGHT claims at a time, every webhook awaited.
-const endpoint = await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}/burst`, events: ['claim.granted'] });
-arrivals.clear();
-const grants = [];
-commands.clear();
-counting = true;
-const burstStart = performance.now();
-const burstPlayers = Array.from({ length: BURST }, player);
-let cursor = 0;
-await Promise.all(
-  Array.from({ length: IN_FLIGHT }, async () => {
-    while (cursor < burstPlayers.length) grants.push(await claimOnce(event.id, burstPlayers[cursor++]));
-  }),
-);
-const grantsDone = performance.now();
-const deadline = Date.now() + 10 * 60_000;
-while (grants.some((grant) => !arrivals.has(grant.id)) && Date.now() < deadline) {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
-await settle(
-  grants.map((grant) => grant.id),
-  1,
-).catch(() => undefined);
-counting = false;
-const burstCommands = new Map(commands);
-const lastArrival = Math.max(...grants.map((grant) => arrivals.get(grant.id) ?? 0));
-const delivered = grants.filter((grant) => arrivals.has(grant.id));
-const lags = delivered.map((grant) => arrivals.get(grant.id) - grant.at);
-const payoutDelivered = (await call('GET', `/claims?eventId=${event.id}&payoutStatus=DELIVERED&limit=1`, admin)).total;
-await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
-
-console.log(
-  `\npayout bench  (store: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded MongoDB'}, relay every ${RELAY_INTERVAL_MS} ms, load average ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')})`,
-);
-console.log('\nclaim latency (ms), sequential claims, rounds alternating          p50      p99');
-console.log(
-  `  no webhook endpoint (${latency.none.length} claims)                              ${fmt(percentile(latency.none, 50))} ${fmt(percentile(latency.none, 99))}`,
-);
-console.log(
-  `  two endpoints subscribed (${latency.two.length} claims)                         ${fmt(percentile(latency.two, 50))} ${fmt(percentile(latency.two, 99))}`,
-);
-console.log(
-  `  ratio two / none                                                ${ratio(percentile(latency.two, 50) / percentile(latency.none, 50))} ${ratio(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
-);
-console.log(
-  `  each round pair, p50 none / two = ratio                        ${roundRatios.map(({ none, two }) => `${none.toFixed(1)}/${two.toFixed(1)}=${(two / none).toFixed(2)}`).join('  ')}`,
-);
-const perClaim = (mode) => latencyCommands[mode].total / latency[mode].length;
-console.log(`  store commands per claim, incl. the relay's work (none / two)   ${fmt(perClaim('none'))} ${fmt(perClaim('two'))}`);
-console.log(`  the relay's commands per delivery (two - none, / 2)             ${fmt((perClaim('two') - perClaim('none')) / 2)}`);
 const kinds = (byKind, per) =>
   [...byKind]
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
     .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`)
     .join(', ');
-console.log(`    none, per claim: ${kinds(latencyCommands.none.byKind, latency.none.length)}`);
-console.log(`    two, per claim:  ${kinds(latencyCommands.two.byKind, latency.two.length)}`);
-console.log(`\nburst of ${BURST} grants (${IN_FLIGHT} claims in flight), one endpoint answering at once`);
-console.log(`  grants/s                                  ${fmt(BURST / ((grantsDone - burstStart) / 1000))}`);
-console.log(
-  `  delivered                                 ${String(delivered.length).padStart(8)} of ${BURST} (requests received: ${received}, claims with payout DELIVERED: ${payoutDelivered})`,
-);
-console.log(`  deliveries/s (burst start -> last webhook) ${fmt(delivered.length / ((lastArrival - burstStart) / 1000))}`);
-console.log(`  grant -> delivery lag (ms)          p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}`);
-const burstTotal = [...burstCommands.values()].reduce((sum, n) => sum + n, 0);
-console.log(`  store commands per grant, claim and delivery together  ${fmt(burstTotal / BURST)}`);
-console.log(`    per grant: ${kinds(burstCommands, BURST)}`);
+
+if (!OUTAGE_ONLY) {
+  // 1. Claim latency, side by side: rounds alternate between no endpoint and two endpoints subscribed. Each
+  // round's webhooks are all delivered (and its claims' payout summaries written) before the next round
+  // starts, so the relay's work lands in the round that caused it and never in a "none" round.
+  const latency = { none: [], two: [] };
+  const roundRatios = [];
+  const latencyCommands = { none: { total: 0, byKind: new Map() }, two: { total: 0, byKind: new Map() } };
+  for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+    const inRound = { none: [], two: [] };
+    for (const mode of round % 2 === 0 ? ['none', 'two'] : ['two', 'none']) {
+      const endpoints = [];
+      if (mode === 'two') {
+        for (const path of ['/a', '/b']) {
+          endpoints.push(
+            await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}${path}`, events: ['claim.granted'] }),
+          );
+        }
+      }
+      const ids = [];
+      polls = 0;
+      const counted = await countCommands(async () => {
+        for (let i = 0; i < LATENCY_CLAIMS_PER_ROUND; i += 1) {
+          const grant = await claimOnce(event.id, player());
+          latency[mode].push(grant.ms);
+          inRound[mode].push(grant.ms);
+          ids.push(grant.id);
+        }
+        if (mode === 'two') await settle(ids, endpoints.length);
+      });
+      latencyCommands[mode].total += counted.total - polls * pollCost.total;
+      for (const [kind, n] of counted.byKind)
+        latencyCommands[mode].byKind.set(
+          kind,
+          (latencyCommands[mode].byKind.get(kind) ?? 0) + n - polls * (pollCost.byKind.get(kind) ?? 0),
+        );
+      for (const endpoint of endpoints) await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
+    }
+    roundRatios.push({ none: percentile(inRound.none, 50), two: percentile(inRound.two, 50) });
+  }
+
+  // 2. The burst: one endpoint, BURST grants with IN_FLIGHT claims at a time, every webhook awaited.
+  const endpoint = await call('POST', '/webhook-endpoints', admin, { url: `${receiverUrl}/burst`, events: ['claim.granted'] });
+  arrivals.clear();
+  const grants = [];
+  commands.clear();
+  counting = true;
+  const burstStart = performance.now();
+  const burstPlayers = Array.from({ length: BURST }, player);
+  let cursor = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (cursor < burstPlayers.length) grants.push(await claimOnce(event.id, burstPlayers[cursor++]));
+    }),
+  );
+  const grantsDone = performance.now();
+  const deadline = Date.now() + 10 * 60_000;
+  while (grants.some((grant) => !arrivals.has(grant.id)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await settle(
+    grants.map((grant) => grant.id),
+    1,
+  ).catch(() => undefined);
+  counting = false;
+  const burstCommands = new Map(commands);
+  const lastArrival = Math.max(...grants.map((grant) => arrivals.get(grant.id) ?? 0));
+  const delivered = grants.filter((grant) => arrivals.has(grant.id));
+  const lags = delivered.map((grant) => arrivals.get(grant.id) - grant.at);
+  const payoutDelivered = (await call('GET', `/claims?eventId=${event.id}&payoutStatus=DELIVERED&limit=1`, admin)).total;
+  await call('DELETE', `/webhook-endpoints/${endpoint.id}`, admin);
+
+  console.log(
+    `\npayout bench  (store: ${process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded MongoDB'}, relay every ${RELAY_INTERVAL_MS} ms, load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')})`,
+  );
+  console.log('\nclaim latency (ms), sequential claims, rounds alternating          p50      p99');
+  console.log(
+    `  no webhook endpoint (${latency.none.length} claims)                              ${fmt(percentile(latency.none, 50))} ${fmt(percentile(latency.none, 99))}`,
+  );
+  console.log(
+    `  two endpoints subscribed (${latency.two.length} claims)                         ${fmt(percentile(latency.two, 50))} ${fmt(percentile(latency.two, 99))}`,
+  );
+  console.log(
+    `  ratio two / none                                                ${ratio(percentile(latency.two, 50) / percentile(latency.none, 50))} ${ratio(percentile(latency.two, 99) / percentile(latency.none, 99))}`,
+  );
+  console.log(
+    `  each round pair, p50 none / two = ratio                        ${roundRatios.map(({ none, two }) => `${none.toFixed(1)}/${two.toFixed(1)}=${(two / none).toFixed(2)}`).join('  ')}`,
+  );
+  const perClaim = (mode) => latencyCommands[mode].total / latency[mode].length;
+  console.log(
+    `  store commands per claim, incl. the relay's work (none / two)   ${fmt(perClaim('none'))} ${fmt(perClaim('two'))}`,
+  );
+  console.log(
+    `  the relay's commands per delivery (two - none, / 2)             ${fmt((perClaim('two') - perClaim('none')) / 2)}`,
+  );
+
+  console.log(`    none, per claim: ${kinds(latencyCommands.none.byKind, latency.none.length)}`);
+  console.log(`    two, per claim:  ${kinds(latencyCommands.two.byKind, latency.two.length)}`);
+  console.log(`\nburst of ${BURST} grants (${IN_FLIGHT} claims in flight), one endpoint answering at once`);
+  console.log(`  grants/s                                  ${fmt(BURST / ((grantsDone - burstStart) / 1000))}`);
+  console.log(
+    `  delivered                                 ${String(delivered.length).padStart(8)} of ${BURST} (requests received: ${received}, claims with payout DELIVERED: ${payoutDelivered})`,
+  );
+  console.log(`  deliveries/s (burst start -> last webhook) ${fmt(delivered.length / ((lastArrival - burstStart) / 1000))}`);
+  console.log(`  grant -> delivery lag (ms)          p50 ${fmt(percentile(lags, 50))}   p99 ${fmt(percentile(lags, 99))}`);
+  const burstTotal = [...burstCommands.values()].reduce((sum, n) => sum + n, 0);
+  console.log(`  store commands per grant, claim and delivery together  ${fmt(burstTotal / BURST)}`);
+  console.log(`    per grant: ${kinds(burstCommands, BURST)}`);
+}
+
+// 3. An outage: the receiver answers 503; every grant's first attempt fails and is recorded (its retry ten
+// minutes away). Then the receiver is back and an operator sends the pending deliveries now.
+{
+  const outageEndpoint = await call('POST', '/webhook-endpoints', admin, {
+    url: `${receiverUrl}/outage`,
+    events: ['claim.granted'],
+  });
+  const deliveries = app.get(getConnectionToken()).collection('payout_deliveries');
+  const attempted = () => deliveries.countDocuments({ endpointId: outageEndpoint.id, attempts: { $gte: 1 } });
+  receiverStatus = 503;
+  refused = 0;
+  arrivals.clear();
+  const outageGrants = [];
+  const outagePlayers = Array.from({ length: OUTAGE }, player);
+  let next = 0;
+  const started = performance.now();
+  const counted = await countCommands(async () => {
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < outagePlayers.length) outageGrants.push(await claimOnce(event.id, outagePlayers[next++]));
+      }),
+    );
+    const until = Date.now() + 10 * 60_000;
+    while ((await attempted()) < OUTAGE && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+  const recorded = performance.now();
+  const failed = await attempted();
+  receiverStatus = 204;
+  const sent = performance.now();
+  const answer = await call('POST', `/webhook-endpoints/${outageEndpoint.id}/send-pending`, admin);
+  const until = Date.now() + 10 * 60_000;
+  while (outageGrants.some((grant) => !arrivals.has(grant.id)) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const arrived = outageGrants.filter((grant) => arrivals.has(grant.id)).map((grant) => arrivals.get(grant.id) - sent);
+  await call('DELETE', `/webhook-endpoints/${outageEndpoint.id}`, admin);
+  const updates = [...counted.byKind].filter(([kind]) => kind.startsWith('update')).reduce((sum, [, n]) => sum + n, 0);
+  console.log(`
+an outage: ${OUTAGE} grants to a receiver answering 503, then send-pending once it answers`);
+  console.log(`  first attempts recorded (of ${OUTAGE})          ${String(failed).padStart(8)}   (receiver refused ${refused})`);
+  console.log(`  failed attempts recorded/s (first grant -> last recorded)  ${fmt(failed / ((recorded - started) / 1000))}`);
+  console.log(
+    `  store commands per failed attempt, grant included  ${fmt(counted.total / OUTAGE)}   updates ${fmt(updates / OUTAGE)}`,
+  );
+  console.log(`    per attempt: ${kinds(counted.byKind, OUTAGE)}`);
+  console.log(
+    `  send-pending (pending ${answer.pending}): all ${arrived.length} delivered after ${(Math.max(...arrived) / 1000).toFixed(1)} s, p50 ${(percentile(arrived, 50) / 1000).toFixed(1)} s`,
+  );
+}
 
 await app.close();
 await new Promise((resolve) => receiver.close(resolve));

@@ -637,6 +637,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async finishAll(finished: readonly Finished[]): Promise<void> {
     if (finished.length === 0) return;
     const now = new Date();
+    // One jitter draw for the attempts recorded together: those that failed alike retry at one time and are
+    // written by one update (a draw each made one update per failed attempt, and a receiver's outage was
+    // recorded at ~19 attempts/s). The relay's concurrency still paces their retries when they fall due.
+    const draw = Math.random();
     const records: Array<{ id: string; update: AttemptUpdate }> = [];
     const dropped: string[] = [];
     const disable = new Set<string>();
@@ -652,7 +656,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const request = this.requestedFor.get(delivery.id);
       const retryBase = request ? delivery.attempts : delivery.retryBase;
       const retriesDone = number - retryBase - 1;
-      const outcome = outcomeOf(result, final ? Number.MAX_SAFE_INTEGER : retriesDone, this.config.payout.retryScheduleMs, now);
+      const outcome = outcomeOf(
+        result,
+        final ? Number.MAX_SAFE_INTEGER : retriesDone,
+        this.config.payout.retryScheduleMs,
+        now,
+        () => draw,
+      );
       const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
       if (outcome.status === 'FAILED' && outcome.disableEndpoint) disable.add(delivery.endpointId);
       if (outcome.status === 'PENDING') this.retryTimes.push(outcome.nextAttemptAt.getTime());

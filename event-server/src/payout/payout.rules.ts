@@ -48,8 +48,9 @@ export function outcomeOf(
 }
 
 /**
- * ±10 % so that a receiver coming back is not hit by every retry at the same instant; no more, so that the
- * default schedule (27.6 h) still retries for at least 24 h when every delay draws the shortest.
+ * ±10 % so that a receiver coming back is not hit by every retry at the same instant (the relay draws once for
+ * the attempts it records together: those failed together already); no more, so that the default schedule
+ * (27.6 h) still retries for at least 24 h when every delay draws the shortest.
  */
 export function jittered(delayMs: number, random: () => number = Math.random): number {
   return Math.round(delayMs * (0.9 + 0.2 * random()));
