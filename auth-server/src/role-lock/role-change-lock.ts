@@ -8,8 +8,9 @@ export const ADMIN_ROLES_MUTEX = 'admin-roles';
 /**
  * The mutex of one user's document: every write of a user holds it (on our store an update writes the whole
  * document back, so two writes of different fields at once could undo each other). A role change takes it
- * inside ADMIN_ROLES_MUTEX, never the other way round; a user's own writes (password, sessions) take it alone,
- * so that no number of users logging out can hold up a role change.
+ * first and ADMIN_ROLES_MUTEX inside it, never the other way round (so that waiting for a busy user holds up
+ * no other role change); a user's own writes (password, sessions) take it alone, so that no number of users
+ * logging out can hold up a role change.
  */
 export function userMutex(userId: string): string {
   return `user:${userId}`;
@@ -19,6 +20,9 @@ export function userMutex(userId: string): string {
 @Injectable()
 export class RoleChangeLock extends LeaseMutex {
   constructor(leases: RoleChangeLockRepository) {
-    super(leases, shortWorkLease('Another role change is in progress; try again', new Logger(RoleChangeLock.name)));
+    super(
+      leases,
+      shortWorkLease('Another change of roles or of this account is in progress; try again', new Logger(RoleChangeLock.name)),
+    );
   }
 }

@@ -114,11 +114,14 @@ export class RefreshTokenRepository implements OnModuleInit {
   }
 
   /** Idempotent: the first revocation is kept, later ones are no-ops. */
-  async revokeFamily(familyId: string, userId: string, reason: FamilyRevocationReason, at: Date): Promise<void> {
+  /** True when this call revoked the family; false when it was revoked already (the unique insert decides). */
+  async revokeFamily(familyId: string, userId: string, reason: FamilyRevocationReason, at: Date): Promise<boolean> {
     try {
       await this.revocations.create({ _id: familyId, userId, reason, revokedAt: at });
+      return true;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
+      return false;
     }
   }
 }

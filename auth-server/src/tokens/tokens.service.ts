@@ -163,13 +163,15 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
    * Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. A
    * staff member's logout also ends the staff powers of the access tokens issued before it (UsersService
    * .endStaffAccess): one taken from a shared machine or a log must not keep its staff writes for the rest of
-   * its 15 minutes after its owner logged out.
+   * its 15 minutes after its owner logged out. Only the call that ended the login does so (a replay of a
+   * logout, with a token already revoked, changes nothing).
    */
   async logout(caller: AuthenticatedUser, presentedToken: string): Promise<void> {
     const token = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
     if (!token || token.userId !== caller.id) return;
-    await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
-    if (caller.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(caller.id);
+    const ended = await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
+    // Once per login, by the call that ended it: a replayed logout bumps nothing (it would hold the user's mutex).
+    if (ended && caller.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(caller.id);
   }
 
   private async storeRefreshToken(

@@ -309,6 +309,18 @@ describe("a staff member's logout, and a user's own writes beside role changes",
     expect((await call(app, 'GET', '/users', { token: refreshed.body.accessToken as string })).status).toBe(200);
   });
 
+  it('a replayed staff logout (its login ended already) bumps nothing more', async () => {
+    const staff = await newAdmin(await adminToken());
+    const logout = () =>
+      call(app, 'POST', '/auth/logout', { token: staff.accessToken, body: { refreshToken: staff.refreshToken } });
+    expect((await logout()).status).toBe(204);
+    const version = (await db.collection('users').findOne({ email: staff.email }))?.accessVersion as number;
+    const notices = (await accessNotices(staff.id)).length;
+    for (let i = 0; i < 3; i += 1) expect((await logout()).status).toBe(204);
+    expect((await db.collection('users').findOne({ email: staff.email }))?.accessVersion).toBe(version);
+    expect(await accessNotices(staff.id)).toHaveLength(notices);
+  });
+
   it("a player's logout, or one with a refresh token not the caller's, changes no access version", async () => {
     const player = await signedInUser(app);
     const staff = await newAdmin(await adminToken());

@@ -25,7 +25,8 @@ export class UserRepository implements OnModuleInit {
    */
   async insert(user: NewUser): Promise<UserInsertResult> {
     try {
-      const document = await this.model.create(user);
+      const { id, ...fields } = user;
+      const document = await this.model.create(id === undefined ? fields : { ...fields, _id: new Types.ObjectId(id) });
       return { inserted: toUser(document.toObject()) };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;

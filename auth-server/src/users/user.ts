@@ -24,6 +24,8 @@ export interface UserCredentials {
 }
 
 export interface NewUser {
+  /** The id to store it under (made by the caller when it must name the user before the insert), else a new one. */
+  id?: string;
   email: string;
   passwordHash: string;
   nickname: string | null;
@@ -65,30 +67,51 @@ function withoutTrailingDots(domain: string): string {
   return domain.slice(0, end);
 }
 
-/** Scripts with letters that look like Latin ones, or like one another's (Unicode TR39's usual suspects). */
+/** The part before the @ as RFC 5322's dot-atom: ASCII letters, digits and these symbols, dots between (no quotes). */
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
+const LETTER = /\p{L}/u;
+const LATIN = /\p{Script=Latin}/u;
+/** Scripts with letters that look like one another's (beside Latin, which may mix with none). */
 const LOOKALIKE_SCRIPTS = [
-  /\p{Script=Latin}/u,
   /\p{Script=Cyrillic}/u,
   /\p{Script=Greek}/u,
+  /\p{Script=Coptic}/u,
   /\p{Script=Armenian}/u,
   /\p{Script=Cherokee}/u,
+  /\p{Script=Lisu}/u,
 ];
 
 /**
  * Why an address could pass for another one in a list (the users list an ADMIN grants roles from), or
- * undefined: a part before the @ that is not ASCII (`ａdmin`, `аdmin` with a Cyrillic а, `admın`), or a domain
- * label that mixes letters of two of LOOKALIKE_SCRIPTS (`exаmple.com`; the domain as normaliseEmail keeps it,
- * so a punycode spelling of it too). A label wholly in another script that happens to read as a Latin word is
- * not caught (that needs Unicode's confusables table).
+ * undefined. Checked on the address as normaliseEmail keeps it (so a punycode or fullwidth spelling too):
+ * - the part before the @ must be a plain dot-atom in ASCII (`ａdmin`, `аdmin` with a Cyrillic а, `admın`,
+ *   `josé`, a quoted `"admin@example.com"@evil.com` are refused);
+ * - in the domain (but for a last label in ASCII, `com`, under which a name keeps to its own script), Latin
+ *   letters must be ASCII ones, accents allowed (`exämple` is fine, `gmaıl` with a dotless ı or `exɑmple` is
+ *   not), may not mix with another script's (`exаmple.com`, `example.сом`, `gⲟⲟgle.com` with Coptic o), and
+ *   Cyrillic, Greek, Coptic, Armenian, Cherokee and Lisu letters may not mix with one another.
+ * A name wholly in one non-Latin script that reads as a Latin word is not caught (that needs Unicode's
+ * confusables table), nor a Latin letter beyond ASCII that is not a look-alike (`ø`, `ł`: refused too).
  */
 export function lookalikeEmailProblem(email: string): string | undefined {
   const normalised = normaliseEmail(email);
   const at = normalised.lastIndexOf('@');
   if (at < 0) return undefined;
-  if (!/^[\x21-\x7e]*$/.test(normalised.slice(0, at))) return 'the part before the @ must be ASCII';
-  for (const label of normalised.slice(at + 1).split('.')) {
-    const scripts = LOOKALIKE_SCRIPTS.filter((script) => script.test(label));
-    if (scripts.length > 1) return 'a part of the domain mixes letters of two scripts (a look-alike spelling)';
+  if (!DOT_ATOM.test(normalised.slice(0, at))) {
+    return "the part before the @ must be ASCII: letters, digits, dots and ! # $ % & ' * + - / = ? ^ _ ` { | } ~ (no quotes or spaces)";
+  }
+  const labels = normalised.slice(at + 1).split('.');
+  const named = /^[\x20-\x7e]*$/.test(labels.at(-1) ?? '') ? labels.slice(0, -1) : labels;
+  const letters = [...named.join('')].filter((char) => LETTER.test(char));
+  const latin = letters.filter((char) => LATIN.test(char));
+  if (latin.some((char) => (char.normalize('NFD').codePointAt(0) ?? 0) > 0x7f)) {
+    return 'the domain has a Latin letter that is not an ASCII letter with or without accents (a look-alike spelling)';
+  }
+  if (latin.length > 0 && latin.length < letters.length) {
+    return 'the domain mixes letters of two scripts, Latin and another (a look-alike spelling)';
+  }
+  if (LOOKALIKE_SCRIPTS.filter((script) => letters.some((char) => script.test(char))).length > 1) {
+    return 'the domain mixes letters of two scripts (a look-alike spelling)';
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { tooManyRequests } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
@@ -14,6 +15,8 @@ import { type User, type UserCredentials, legacyEmailSpelling, normaliseEmail } 
 const REFERRAL_CODE_ATTEMPTS = 5;
 
 export interface NewAccount {
+  /** The id to store it under, when the caller must name the account before it exists. */
+  id?: string;
   email: string;
   password: string;
   nickname?: string;
@@ -76,6 +79,7 @@ export class UsersService {
     const passwordHash = await this.passwords.hash(account.password);
     for (let attempt = 0; attempt < REFERRAL_CODE_ATTEMPTS; attempt += 1) {
       const result = await this.users.insert({
+        ...(account.id !== undefined && { id: account.id }),
         email,
         passwordHash,
         nickname: account.nickname ?? null,
@@ -92,21 +96,18 @@ export class UsersService {
   /**
    * The configured admin account, created at boot with ADMIN (AdminBootstrapService): reported to the audit log
    * as a role change from none to ADMIN by the account itself (the holder of ADMIN_PASSWORD), as a promotion at
-   * boot is, in this call; if that row cannot be written the account is removed again and it throws, so that
-   * no ADMIN appears unaudited (a changed ADMIN_EMAIL adds one).
+   * boot is. Under the role-change mutex (instances starting at once make it one at a time; the second finds it
+   * and throws EMAIL_TAKEN), the entry is written first, naming the id the account is then stored under: a
+   * crash in between leaves an entry for an account that was never made, never an ADMIN without an entry.
    */
   async createAdmin(email: string, password: string): Promise<User> {
-    const user = await this.createAccount({ email, password, roles: [Role.ADMIN] });
-    try {
-      await this.outbox.enqueueRoleChange(
-        { actorId: user.id, targetId: user.id, before: [], after: [...user.roles] },
-        new Date(),
-      );
-    } catch (error) {
-      await this.users.deleteById(user.id).catch(() => undefined);
-      throw error;
-    }
-    return user;
+    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
+      if (await this.findByEmail(email)) throw emailTaken();
+      const id = new Types.ObjectId().toString();
+      lease.assertHeld();
+      await this.outbox.enqueueRoleChange({ actorId: id, targetId: id, before: [], after: [Role.ADMIN] }, new Date());
+      return this.createAccount({ id, email, password, roles: [Role.ADMIN] });
+    });
   }
 
   find(id: string): Promise<User | undefined> {
@@ -139,8 +140,8 @@ export class UsersService {
   async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
     const credentials = await this.users.findCredentialsByEmail(user.email);
     if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (lease) =>
-      this.roleLock.runExclusive(userMutex(user.id), async (userLease) => {
+    return this.roleLock.runExclusive(userMutex(user.id), (userLease) =>
+      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
         const current = await this.users.findById(user.id);
         if (!current) throw userNotFound(user.id);
         if (current.roles.includes(role)) return true;
@@ -159,7 +160,7 @@ export class UsersService {
 
   /**
    * An ADMIN's role change. Every role change holds the one role-change mutex (a unique insert, see
-   * RoleChangeLock), and then the user's (userMutex), so "does another ADMIN exist?" and the write cannot
+   * RoleChangeLock), taken once it holds the user's (userMutex), so "does another ADMIN exist?" and the write cannot
    * interleave with another change, nor the write with another write of the user:
    * two admins demoting each other at once leave one of them ADMIN (the second gets 409 LAST_ADMIN), and an
    * actor demoted a moment ago is refused. The access version is bumped with the roles and relayed to the
@@ -169,8 +170,8 @@ export class UsersService {
    */
   async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
     const after = [...new Set(roles)];
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (lease) =>
-      this.roleLock.runExclusive(userMutex(id), async (userLease) => {
+    return this.roleLock.runExclusive(userMutex(id), (userLease) =>
+      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
         const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
         if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
         if (!target) throw userNotFound(id);
@@ -249,16 +250,16 @@ export class UsersService {
    * through the outbox, which then refuses staff writes from older access tokens. It holds the user's mutex,
    * as a role change does: on our store the bump writes the whole user back, so a bump that read the user
    * before a role change was written would put the old roles back (a demotion undone by the demoted user's own
-   * logout-all). An ADMIN's on another user holds the role-change mutex first, as any staff change, so that an
-   * ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd of users logging
+   * logout-all). An ADMIN's on another user holds the role-change mutex too (after the user's), as any staff
+   * change, so that an ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd of users logging
    * themselves out holds up a role change.
    */
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
     if (actorId === targetId) {
       return this.roleLock.runExclusive(userMutex(targetId), (lease) => this.endSessions(actorId, targetId, lease));
     }
-    return this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (adminLease) =>
-      this.roleLock.runExclusive(userMutex(targetId), (lease) =>
+    return this.roleLock.runExclusive(userMutex(targetId), (lease) =>
+      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (adminLease) =>
         this.endSessions(actorId, targetId, { assertHeld: () => (adminLease.assertHeld(), lease.assertHeld()) }),
       ),
     );
@@ -271,8 +272,7 @@ export class UsersService {
    * at their next refresh. A player's logout needs none of it (player routes do not look at the version).
    */
   async endStaffAccess(userId: string): Promise<void> {
-    await this.roleLock.runExclusive(userMutex(userId), async (lease) => {
-      lease.assertHeld();
+    await this.roleLock.runExclusive(userMutex(userId), async () => {
       const user = await this.users.bumpAccessVersion(userId);
       if (!user) throw userNotFound(userId);
       await this.outbox.enqueueAccessVersion(userId, user.accessVersion, 'LOGGED_OUT', new Date());
