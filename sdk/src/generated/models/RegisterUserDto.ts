@@ -4,7 +4,7 @@
 /* eslint-disable */
 export type RegisterUserDto = {
   /**
-   * One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional); ASCII before the @, and no domain label mixing Latin, Cyrillic, Greek, Armenian or Cherokee letters (look-alike spellings)
+   * One account per address: compared trimmed, lower-cased, in Unicode NFC and with an internationalised domain in one form (Unicode or punycode); no invisible formatting characters (zero-width or bidirectional); a plain ASCII part before the @, and a domain whose letters keep to one script, Latin ones being ASCII letters with or without accents (look-alike spellings are refused)
    */
   email: string;
   /**
