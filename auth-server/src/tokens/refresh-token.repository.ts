@@ -113,8 +113,7 @@ export class RefreshTokenRepository implements OnModuleInit {
     return result.deletedCount;
   }
 
-  /** Idempotent: the first revocation is kept, later ones are no-ops. */
-  /** True when this call revoked the family; false when it was revoked already (the unique insert decides). */
+  /** Idempotent: the first revocation is kept, later ones are no-ops (false; true when this call revoked it). */
   async revokeFamily(familyId: string, userId: string, reason: FamilyRevocationReason, at: Date): Promise<boolean> {
     try {
       await this.revocations.create({ _id: familyId, userId, reason, revokedAt: at });

@@ -163,15 +163,16 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
    * Ends the login the token belongs to, if it is the caller's; otherwise does nothing and says nothing. A
    * staff member's logout also ends the staff powers of the access tokens issued before it (UsersService
    * .endStaffAccess): one taken from a shared machine or a log must not keep its staff writes for the rest of
-   * its 15 minutes after its owner logged out. Only the call that ended the login does so (a replay of a
-   * logout, with a token already revoked, changes nothing).
+   * its 15 minutes after its owner logged out. Only while the presented access token is current: a replay of
+   * a logout (its token stale since the first) changes nothing and takes no lock.
    */
   async logout(caller: AuthenticatedUser, presentedToken: string): Promise<void> {
     const token = await this.refreshTokens.findByHash(hashRefreshToken(presentedToken));
     if (!token || token.userId !== caller.id) return;
-    const ended = await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
-    // Once per login, by the call that ended it: a replayed logout bumps nothing (it would hold the user's mutex).
-    if (ended && caller.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(caller.id);
+    await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'LOGOUT', new Date());
+    // Whatever ended the login before (a reuse detected, a logout whose bump failed), as long as this access
+    // token is still current; a replay with a token made stale by the first bump does nothing.
+    if (caller.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(caller.id, caller.accessVersion ?? 0);
   }
 
   private async storeRefreshToken(

@@ -321,6 +321,26 @@ describe("a staff member's logout, and a user's own writes beside role changes",
     expect(await accessNotices(staff.id)).toHaveLength(notices);
   });
 
+  it('a staff logout whose bump failed, or whose login was ended before, still ends the staff powers when sent again', async () => {
+    const locks = db.collection<{ _id: string; holder: string; expiresAt: Date }>('role_change_locks');
+    const staff = await newAdmin(await adminToken());
+    const logout = () =>
+      call(app, 'POST', '/auth/logout', { token: staff.accessToken, body: { refreshToken: staff.refreshToken } });
+    // The user's mutex is busy: the login is ended, the bump is not made (503).
+    await locks.insertOne({ _id: `user:${staff.id}`, holder: 'busy', expiresAt: new Date(Date.now() + 60_000) });
+    try {
+      expect((await logout()).status).toBe(503);
+    } finally {
+      await locks.deleteOne({ _id: `user:${staff.id}`, holder: 'busy' });
+    }
+    expect((await call(app, 'GET', '/users', { token: staff.accessToken })).status).toBe(200);
+    // Sent again, with its login revoked already: the bump is made now.
+    expect((await logout()).status).toBe(204);
+    const refused = await call(app, 'GET', '/users', { token: staff.accessToken });
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('STALE_ACCESS_TOKEN');
+  });
+
   it("a player's logout, or one with a refresh token not the caller's, changes no access version", async () => {
     const player = await signedInUser(app);
     const staff = await newAdmin(await adminToken());

@@ -70,6 +70,8 @@ function withoutTrailingDots(domain: string): string {
 /** The part before the @ as RFC 5322's dot-atom: ASCII letters, digits and these symbols, dots between (no quotes). */
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
 const LETTER = /\p{L}/u;
+const MARK = /\p{M}/u;
+const DIGIT = /\p{N}/u;
 const LATIN = /\p{Script=Latin}/u;
 /** Scripts with letters that look like one another's (beside Latin, which may mix with none). */
 const LOOKALIKE_SCRIPTS = [
@@ -102,7 +104,13 @@ export function lookalikeEmailProblem(email: string): string | undefined {
   }
   const labels = normalised.slice(at + 1).split('.');
   const named = /^[\x20-\x7e]*$/.test(labels.at(-1) ?? '') ? labels.slice(0, -1) : labels;
-  const letters = [...named.join('')].filter((char) => LETTER.test(char));
+  const checked = [...named.join('')];
+  // Marks left after NFC (a low line under a letter composes with none) and digits of other scripts (an Odia or
+  // Myanmar zero for an o) draw like what they are not.
+  if (checked.some((char) => MARK.test(char) || (DIGIT.test(char) && char > '\x7f'))) {
+    return 'the domain has a combining mark or a non-ASCII digit (a look-alike spelling)';
+  }
+  const letters = checked.filter((char) => LETTER.test(char));
   const latin = letters.filter((char) => LATIN.test(char));
   if (latin.some((char) => (char.normalize('NFD').codePointAt(0) ?? 0) > 0x7f)) {
     return 'the domain has a Latin letter that is not an ASCII letter with or without accents (a look-alike spelling)';

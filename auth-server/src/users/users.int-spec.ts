@@ -133,11 +133,15 @@ describe('POST /auth/register', () => {
       'lookalike-admin@ex\u0251mple.com', // Latin alpha
       'lookalike-admin@g\u2c9f\u2c9fgle.com', // Coptic o
       '"lookalike-admin@example.com"@example.org', // a quoted part before the @
+      'lookalike-admin@example.c\u0b66m', // an Odia zero
+      'lookalike-admin@exa\u0332mple.com', // a combining low line
     ]) {
       const reply = await call(app, 'POST', '/auth/register', { body: { email, password: 'password-123' } });
       expect(reply.status, email).toBe(400);
       expect(reply.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
-      expect(JSON.stringify(reply.body.message), email).toMatch(/must be ASCII|mixes letters of two scripts|not an ASCII letter/);
+      expect(JSON.stringify(reply.body.message), email).toMatch(
+        /must be ASCII|mixes letters of two scripts|not an ASCII letter|combining mark or a non-ASCII digit/,
+      );
     }
     expect(await userCount()).toBe(before);
     // A domain wholly in one script, a name in one script under an ASCII top-level domain, accented Latin letters: fine.

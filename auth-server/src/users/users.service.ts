@@ -266,13 +266,20 @@ export class UsersService {
   }
 
   /**
-   * A staff member's logout (TokensService.logout): access tokens issued before stop making staff writes,
+   * A staff member's logout (TokensService.logout), made with an access token of version `tokenVersion`: if
+   * that is still the user's, access tokens issued before stop making staff writes,
    * here and on the event server (the new access version, relayed through the outbox), as after "log out
    * everywhere", while the user's other sessions keep their refresh tokens and get a token of the new version
    * at their next refresh. A player's logout needs none of it (player routes do not look at the version).
    */
-  async endStaffAccess(userId: string): Promise<void> {
-    await this.roleLock.runExclusive(userMutex(userId), async () => {
+  async endStaffAccess(userId: string, tokenVersion: number): Promise<void> {
+    // A stale token (a replayed logout) is told apart without the user's mutex: replays cannot hold it.
+    if ((await this.users.findById(userId))?.accessVersion !== tokenVersion) return;
+    await this.roleLock.runExclusive(userMutex(userId), async (lease) => {
+      const current = await this.users.findById(userId);
+      if (!current) throw userNotFound(userId);
+      if (current.accessVersion !== tokenVersion) return;
+      lease.assertHeld();
       const user = await this.users.bumpAccessVersion(userId);
       if (!user) throw userNotFound(userId);
       await this.outbox.enqueueAccessVersion(userId, user.accessVersion, 'LOGGED_OUT', new Date());

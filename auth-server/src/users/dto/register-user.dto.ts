@@ -73,7 +73,7 @@ function NotLookalike(): PropertyDecorator {
     validator: {
       validate: (value: unknown) => typeof value !== 'string' || lookalikeEmailProblem(value) === undefined,
       defaultMessage: (args) =>
-        `${args?.property ?? 'email'}: ${typeof args?.value === 'string' ? (lookalikeEmailProblem(args.value) ?? '') : ''}`,
+        `${args?.property ?? 'email'} is refused: ${typeof args?.value === 'string' ? (lookalikeEmailProblem(args.value) ?? '') : ''}`,
     },
   });
 }
