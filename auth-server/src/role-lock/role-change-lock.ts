@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LeaseMutex, shortWorkLease } from '@reward/server-kit/lease-mutex';
+import { type HeldLease, LeaseMutex, shortWorkLease } from '@reward/server-kit/lease-mutex';
 import { RoleChangeLockRepository } from './role-change-lock.repository.js';
 
 /** The one mutex every role change holds: "is anyone else an ADMIN?" and the write happen under it. */
@@ -23,6 +23,24 @@ export class RoleChangeLock extends LeaseMutex {
     super(
       leases,
       shortWorkLease('Another change of roles or of this account is in progress; try again', new Logger(RoleChangeLock.name)),
+    );
+  }
+
+  /**
+   * A staff change of a user (a role change, an ADMIN's "log out everywhere"): under the user's mutex, then
+   * ADMIN_ROLES_MUTEX inside it, the one order every such change takes them in. The lease `work` gets checks
+   * both.
+   */
+  runStaffChange<T>(userId: string, work: (lease: HeldLease) => Promise<T>): Promise<T> {
+    return this.runExclusive(userMutex(userId), (userLease) =>
+      this.runExclusive(ADMIN_ROLES_MUTEX, (rolesLease) =>
+        work({
+          assertHeld: () => {
+            userLease.assertHeld();
+            rolesLease.assertHeld();
+          },
+        }),
+      ),
     );
   }
 }

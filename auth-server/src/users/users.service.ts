@@ -140,17 +140,14 @@ export class UsersService {
   async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
     const credentials = await this.users.findCredentialsByEmail(user.email);
     if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
-    return this.roleLock.runExclusive(userMutex(user.id), (userLease) =>
-      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
-        const current = await this.users.findById(user.id);
-        if (!current) throw userNotFound(user.id);
-        if (current.roles.includes(role)) return true;
-        lease.assertHeld();
-        userLease.assertHeld();
-        await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
-        return true;
-      }),
-    );
+    return this.roleLock.runStaffChange(user.id, async (lease) => {
+      const current = await this.users.findById(user.id);
+      if (!current) throw userNotFound(user.id);
+      if (current.roles.includes(role)) return true;
+      lease.assertHeld();
+      await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
+      return true;
+    });
   }
 
   async list(query: { role?: Role; page: number; limit: number }): Promise<Page<User>> {
@@ -160,8 +157,8 @@ export class UsersService {
 
   /**
    * An ADMIN's role change. Every role change holds the one role-change mutex (a unique insert, see
-   * RoleChangeLock), taken once it holds the user's (userMutex), so "does another ADMIN exist?" and the write cannot
-   * interleave with another change, nor the write with another write of the user:
+   * RoleChangeLock), inside the user's (RoleChangeLock.runStaffChange), so "does another ADMIN exist?" and the
+   * write cannot interleave with another change, nor the write with another write of the user:
    * two admins demoting each other at once leave one of them ADMIN (the second gets 409 LAST_ADMIN), and an
    * actor demoted a moment ago is refused. The access version is bumped with the roles and relayed to the
    * event server (staff writes from older tokens stop within 60 s). A change that changes something is
@@ -170,25 +167,22 @@ export class UsersService {
    */
   async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
     const after = [...new Set(roles)];
-    return this.roleLock.runExclusive(userMutex(id), (userLease) =>
-      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, async (lease) => {
-        const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
-        if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
-        if (!target) throw userNotFound(id);
-        if (sameRoles(target.roles, after)) return target;
-        if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
-          throw lastAdmin();
-        }
-        lease.assertHeld();
-        userLease.assertHeld();
-        return this.replaceRolesReported(actorId, id, after);
-      }),
-    );
+    return this.roleLock.runStaffChange(id, async (lease) => {
+      const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
+      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+      if (!target) throw userNotFound(id);
+      if (sameRoles(target.roles, after)) return target;
+      if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
+        throw lastAdmin();
+      }
+      lease.assertHeld();
+      return this.replaceRolesReported(actorId, id, after);
+    });
   }
 
   /**
-   * Writes `roles` (under the role-change mutex and the user's, held by the caller) and reports the change through the
-   * outbox, in this call: the audit row and the access version. If a row cannot be written the previous
+   * Writes `roles` (under the role-change mutex and the user's, held by the caller) and reports the change
+   * through the outbox, in this call: the audit row and the access version. If a row cannot be written the previous
    * roles are put back (best effort) and it throws, so an unaudited change does not stand.
    */
   private async replaceRolesReported(actorId: string, targetId: string, roles: Role[]): Promise<User> {
@@ -250,25 +244,20 @@ export class UsersService {
    * through the outbox, which then refuses staff writes from older access tokens. It holds the user's mutex,
    * as a role change does: on our store the bump writes the whole user back, so a bump that read the user
    * before a role change was written would put the old roles back (a demotion undone by the demoted user's own
-   * logout-all). An ADMIN's on another user holds the role-change mutex too (after the user's), as any staff
-   * change, so that an ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd of users logging
-   * themselves out holds up a role change.
+   * logout-all). An ADMIN's on another user holds the role-change mutex too (runStaffChange), as any staff
+   * change, so that an ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd
+   * of users logging themselves out holds up a role change.
    */
   async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
     if (actorId === targetId) {
       return this.roleLock.runExclusive(userMutex(targetId), (lease) => this.endSessions(actorId, targetId, lease));
     }
-    return this.roleLock.runExclusive(userMutex(targetId), (lease) =>
-      this.roleLock.runExclusive(ADMIN_ROLES_MUTEX, (adminLease) =>
-        this.endSessions(actorId, targetId, { assertHeld: () => (adminLease.assertHeld(), lease.assertHeld()) }),
-      ),
-    );
+    return this.roleLock.runStaffChange(targetId, (lease) => this.endSessions(actorId, targetId, lease));
   }
 
   /**
    * A staff member's logout (TokensService.logout), made with an access token of version `tokenVersion`: if
-   * that is still the user's, access tokens issued before stop making staff writes,
-   * here and on the event server (the new access version, relayed through the outbox), as after "log out
+   * that is still the user's, access tokens issued before stop making staff writes here and on the event server (the new access version, relayed through the outbox), as after "log out
    * everywhere", while the user's other sessions keep their refresh tokens and get a token of the new version
    * at their next refresh. A player's logout needs none of it (player routes do not look at the version).
    */

@@ -12,7 +12,7 @@ import type { DeliveryResponseDto, SendPendingResponseDto } from './dto/delivery
 import { toDeliveryResponse } from './delivery.mapper.js';
 import { PayoutRelay } from './payout-relay.service.js';
 import { PayoutErrorCode } from './payout.errors.js';
-import { WebhookErrorCode } from '../webhooks/webhook.errors.js';
+import { webhookEndpointNotFound } from '../webhooks/webhook.errors.js';
 
 @Injectable()
 export class DeliveriesService {
@@ -82,9 +82,7 @@ export class DeliveriesService {
    */
   async sendPending(endpointId: string, actor: AuthenticatedUser): Promise<SendPendingResponseDto> {
     const endpoint = await this.endpoints.findById(endpointId);
-    if (!endpoint) {
-      throw new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${endpointId} not found`);
-    }
+    if (!endpoint) throw webhookEndpointNotFound(endpointId);
     if (!endpoint.enabled) {
       throw new DomainError(
         409,

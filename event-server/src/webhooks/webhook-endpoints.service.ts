@@ -14,7 +14,7 @@ import { type WebhookEndpointRecord, disablingAt } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
-import { WebhookErrorCode } from './webhook.errors.js';
+import { WebhookErrorCode, webhookEndpointNotFound } from './webhook.errors.js';
 import { WEBHOOK_ENDPOINT_AUDIT_TARGET, checkWebhookUrl, withAuditedUrls } from './webhook-url.rules.js';
 import { newWebhookSecret, previousSecrets, rotate } from './webhook-secret.js';
 
@@ -90,7 +90,7 @@ export class WebhookEndpointsService {
         ...((enabling || subscribing) && { enabledAt: now }),
         ...(disabling && disablingAt(before, now)),
       });
-      if (!updated) throw this.notFound(id);
+      if (!updated) throw webhookEndpointNotFound(id);
       await this.directory.changed(id, updated);
       await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, diffFields(pick(before), pick(updated)));
       return toWebhookEndpointResponse(updated);
@@ -104,7 +104,7 @@ export class WebhookEndpointsService {
       const secrets = rotate(before.secrets, now);
       lease.assertHeld();
       const updated = await this.repository.update(id, { secrets });
-      if (!updated) throw this.notFound(id);
+      if (!updated) throw webhookEndpointNotFound(id);
       const previousUntil = previousSecrets(secrets, now)[0]?.expiresAt?.toISOString() ?? null;
       await this.directory.changed(id, updated);
       await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
@@ -141,7 +141,7 @@ export class WebhookEndpointsService {
     await this.editLock.runExclusive(lockKey(id), async (lease) => {
       lease.assertHeld();
       const deleted = await this.repository.delete(id);
-      if (!deleted) throw this.notFound(id);
+      if (!deleted) throw webhookEndpointNotFound(id);
       await this.directory.changed(id, null);
       await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(deleted), {}, AUDITED));
     });
@@ -156,12 +156,8 @@ export class WebhookEndpointsService {
 
   private async found(id: string): Promise<WebhookEndpointRecord> {
     const endpoint = await this.repository.findById(id);
-    if (!endpoint) throw this.notFound(id);
+    if (!endpoint) throw webhookEndpointNotFound(id);
     return endpoint;
-  }
-
-  private notFound(id: string): DomainError {
-    return new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${id} not found`);
   }
 
   /** Every entry of an endpoint's change: its URL as the audit log shows one (withAuditedUrls). */

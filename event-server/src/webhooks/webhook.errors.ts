@@ -1,5 +1,12 @@
+import { DomainError } from '@reward/server-kit/errors';
+
 export const WebhookErrorCode = {
   WEBHOOK_ENDPOINT_NOT_FOUND: 'WEBHOOK_ENDPOINT_NOT_FOUND',
   INVALID_WEBHOOK_URL: 'INVALID_WEBHOOK_URL',
   WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
 } as const;
+
+/** 404 for an endpoint id that names none (the endpoints' routes and the deliveries' alike). */
+export function webhookEndpointNotFound(id: string): DomainError {
+  return new DomainError(404, WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, `Webhook endpoint ${id} not found`);
+}
