@@ -108,9 +108,10 @@ DeliveryRetrySchema.index({ deliveryId: 1, fromAttempt: 1, take: -1 });
 
 /**
  * An operator's request to send an endpoint's pending deliveries now, not at their next retry time (after
- * the receiver came back from an outage). Insert-only: the relays do not change a delivery for it, they
- * send each delivery of that endpoint last attempted before `at` as their next attempt (its lease insert
- * still decides who sends), and the attempt starts the delivery's retry schedule over.
+ * the receiver came back from an outage). Insert-only: the relays send each delivery of that endpoint last
+ * attempted before `at` and not yet attempted for this request as its next attempt (its lease insert still
+ * decides who sends); that attempt's own write marks the delivery (`sendRequestId`) and starts its retry
+ * schedule over.
  */
 @Schema({ collection: 'payout_send_requests', versionKey: false })
 export class DeliverySendRequestEntity {

@@ -64,8 +64,9 @@ export function PresentedPassword(): PropertyDecorator {
 }
 
 /**
- * An address that cannot pass for another in the users list (lookalikeEmailProblem): fullwidth, Cyrillic or
- * dotless-i letters before the @, or a domain label mixing scripts, are refused at registration.
+ * An address that cannot pass for another in the users list (lookalikeEmailProblem): anything but a plain
+ * ASCII dot-atom before the @, or a domain mixing scripts or holding look-alike letters, digits or marks, is
+ * refused at registration.
  */
 function NotLookalike(): PropertyDecorator {
   return ValidateBy({
