@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
@@ -157,6 +157,39 @@ describe("the README's curl commands", () => {
     expect(out).toContain('CLAIM_APPROVED');
     expect(out).not.toMatch(/"statusCode":[45]\d\d/);
   }
+
+  it("the typed SDK's examples run as written, one after another in one module, against the gateway", async () => {
+    const section = readme.slice(readme.indexOf('**The typed SDK**'), readme.indexOf('## Payout webhooks'));
+    const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] as string);
+    expect(blocks.length).toBe(4);
+    // As a reader pastes them into one .mts file; only the address and the admin's password are this stack's.
+    const adminLogin = "api.login('admin@example.com', 'change-me-admin-password')";
+    const code = blocks
+      .join('\n')
+      .replaceAll("'http://localhost:3000'", JSON.stringify(stack.gatewayUrl))
+      .replace(adminLogin, `api.login(${JSON.stringify(ADMIN.email)}, ${JSON.stringify(ADMIN.password)})`);
+    expect(blocks.join('\n')).toContain(adminLogin);
+    // Inside the repository (where '@reward/sdk' resolves), in the ignored .tmp/.
+    const dir = fileURLToPath(new URL('../.tmp/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `readme-sdk-${process.pid}-${Date.now()}.ts`);
+    writeFileSync(file, `${code}\nexport {};\n`);
+    const printed: unknown[][] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...line: unknown[]) => void printed.push(line));
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      log.mockRestore();
+      rmSync(file, { force: true });
+    }
+    expect(printed).toEqual([
+      // A new event: no claims yet, the CSV's header.
+      [0, expect.stringMatching(/^id,eventId,userId,status,/)],
+      // The player's claim, refused and recorded; then claimUntilAnswered's, decided (refused again: no wins yet).
+      ['CONDITION_NOT_MET', expect.stringMatching(/^[0-9a-f]{24}$/), 'REJECTED'],
+      ['refused:', 'CONDITION_NOT_MET'],
+    ]);
+  });
 
   it('work as written, pasted into bash against a running gateway, and again on the same database', async () => {
     const first = await paste();

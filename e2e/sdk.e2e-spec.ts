@@ -205,7 +205,21 @@ describe('@reward/sdk against the gateway', () => {
     const failure = await client.login(ADMIN.email, 'wrong-password').catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect(failure).toMatchObject({ status: 401, body: { code: 'INVALID_CREDENTIALS' } });
+    // The message is the server's (the generated client's alone would be "Unauthorized").
+    expect((failure as ApiError).message).toBe('401 INVALID_CREDENTIALS: Email or password is incorrect');
     expect(client.tokens).toBeUndefined();
+
+    // Through the refreshing client too, and a validation failure's list of messages as one line.
+    await client.login(ADMIN.email, ADMIN.password);
+    const missing = await client.events.getEvent({ id: '0123456789abcdef01234567' }).catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect((missing as ApiError).message).toMatch(/^404 EVENT_NOT_FOUND: \S/);
+    const invalid = await client.events.createEvent({ requestBody: { title: '' } as never }).then(
+      () => undefined,
+      (error: unknown) => error as ApiError,
+    );
+    expect(invalid).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(invalid?.message).toMatch(/^400 VALIDATION_FAILED: \S.*; \S/);
   });
 
   it('types a refused claim: the recorded claim with its code, and nothing for other failures', async () => {

@@ -144,6 +144,35 @@ export interface RewardClient extends RewardApiClient {
 type RefreshOutcome = true | { failure: unknown } | undefined;
 
 /**
+ * An ApiError's message as the server gave it: `403 FORBIDDEN: An event is not claimed by anyone who created or
+ * changed it...`. The generated client names only the status's generic text (`Forbidden`, or the OpenAPI's one
+ * description of that status for the route, which may be about another cause), so a thrown error said nothing of
+ * why. Changed in place (the same ApiError, its `body` and `status` as they were); an answer without the error
+ * body (not JSON, a proxy's page) keeps the generated message.
+ */
+export function withServerMessage(error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const body: unknown = error.body;
+  if (typeof body !== 'object' || body === null) return error;
+  const { code, message } = body as { code?: unknown; message?: unknown };
+  const text = Array.isArray(message) ? message.filter((line) => typeof line === 'string').join('; ') : message;
+  if (typeof text !== 'string' || text === '') return error;
+  error.message = `${error.status}${typeof code === 'string' ? ` ${code}` : ''}: ${text}`;
+  return error;
+}
+
+/** Every call's ApiError carries the server's own message (withServerMessage). */
+class ExplainingHttpRequest extends FetchHttpRequest {
+  public override request<T>(options: ApiRequestOptions): CancelablePromise<T> {
+    return new CancelablePromise<T>((resolve, reject, onCancel) => {
+      const call = super.request<T>(options);
+      onCancel(() => call.cancel());
+      call.then(resolve, (error: unknown) => reject(withServerMessage(error)));
+    });
+  }
+}
+
+/**
  * The one retry after a refresh only happens for calls that sent a token and got 401 back. A call whose 401 came
  * after another call's refresh had already replaced the token it was sent with is sent again with the new one,
  * without refreshing again. When the refresh fails, the call fails with the refresh's error (a 401
@@ -151,7 +180,7 @@ type RefreshOutcome = true | { failure: unknown } | undefined;
  * auth server could not be reached, the session may still be alive), or with its own 401 when there is no
  * refresh token.
  */
-class RefreshingHttpRequest extends FetchHttpRequest {
+class RefreshingHttpRequest extends ExplainingHttpRequest {
   constructor(
     config: OpenAPIConfig,
     private readonly session: { accessToken: () => string | undefined; refresh: () => Promise<RefreshOutcome> },
@@ -227,7 +256,7 @@ export function createRewardClient(options: RewardClientOptions): RewardClient {
   };
 
   // A plain client for login/refresh, so a failing refresh never recurses into another refresh.
-  const plain = new RewardApiClient({ BASE: config.BASE });
+  const plain = new RewardApiClient({ BASE: config.BASE }, ExplainingHttpRequest);
   const refresh = (): Promise<RefreshOutcome> => {
     const refreshToken = tokens?.refreshToken;
     if (!refreshToken) return Promise.resolve(undefined);
