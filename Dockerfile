@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # One image recipe for the three servers: docker-compose.yml builds it with SERVICE=auth-server,
 # event-server or gateway. Multi-stage: the toolchain and dev dependencies never reach the final image.
 ARG NODE_IMAGE=node:24-bookworm-slim

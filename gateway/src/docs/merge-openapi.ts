@@ -53,7 +53,7 @@ export function mergeOpenApi(
         '(from `POST /auth/login`) to protected routes; `x-roles` lists the roles that may call each one.',
       version,
     },
-    servers: [{ url: GATEWAY_URL, description: 'The gateway' }],
+    servers: [{ url: GATEWAY_URL, description: 'A local stack on its default port (npm start, docker compose up)' }],
     tags: [...tags.values()].sort((a, b) => a.name.localeCompare(b.name)),
     paths: paths as OpenAPIObject['paths'],
     components: { schemas: schemas as never, securitySchemes: securitySchemes as never },

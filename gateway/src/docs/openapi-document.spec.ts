@@ -32,7 +32,9 @@ describe('the committed OpenAPI documents', () => {
   it('openapi.json is the merge of the committed server documents and the gateway routes (not stale)', async () => {
     const merged = mergeOpenApi(await generateGatewayOpenApi(), { auth: json('auth.json'), event: json('event.json') });
     expect(stableJson(merged)).toBe(readFileSync(MERGED_OPENAPI_FILE, 'utf8'));
-    expect(merged.servers).toEqual([{ url: 'http://localhost:3000', description: 'The gateway' }]);
+    expect(merged.servers).toEqual([
+      { url: 'http://localhost:3000', description: 'A local stack on its default port (npm start, docker compose up)' },
+    ]);
   });
 
   it('names every operation with a stable operationId and a tag', () => {
