@@ -96,6 +96,38 @@ describe('GET /audit-logs filters', () => {
     }
   });
 
+  it('finds a target by its id in any case, and an import by its externalId as written', async () => {
+    const operator = t.as('OPERATOR');
+    const body = {
+      title: 'Audit target case',
+      startAt: '2031-01-01T00:00:00Z',
+      endAt: '2031-01-08T00:00:00Z',
+      status: 'INACTIVE',
+      approval: 'AUTO',
+      condition: { type: 'LOGIN_DAYS', days: 1 },
+    };
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const mixed = `${id.slice(0, 12)}${id.slice(12).toUpperCase()}`;
+    for (const targetId of [id, id.toUpperCase(), mixed]) {
+      const trail = await t.request<Trail>('GET', `/audit-logs?targetId=${targetId}`, { token: auditor });
+      expect(trail.status, targetId).toBe(200);
+      expect(trail.body.items, targetId).toEqual([expect.objectContaining({ action: 'EVENT_CREATED', targetId: id })]);
+    }
+    // An externalId that looks like an id in upper case is case-sensitive: found as written, not by its lower case.
+    const externalId = 'ABCDEF0123456789ABCDEF01';
+    const imported = await t.request('POST', '/activities', {
+      token: operator.token,
+      body: { userId: newId(), type: 'BOSS_KILL', externalId },
+    });
+    expect(imported.status).toBe(201);
+    const asWritten = await t.request<Trail>('GET', `/audit-logs?targetId=${externalId}`, { token: auditor });
+    expect(asWritten.body.items).toEqual([expect.objectContaining({ action: 'ACTIVITIES_IMPORTED', targetId: externalId })]);
+    const lower = await t.request<Trail>('GET', `/audit-logs?targetId=${externalId.toLowerCase()}`, { token: auditor });
+    expect(lower.body.total).toBe(0);
+  });
+
   it('finds an import by an externalId of any length the import accepts', async () => {
     const operator = t.as('OPERATOR');
     const externalId = `sheet-${'x'.repeat(122)}`;

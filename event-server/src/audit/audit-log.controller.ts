@@ -10,6 +10,18 @@ import { AuditLogService } from './audit-log.service.js';
 import { AuditLogQueryDto } from './dto/audit-log-query.dto.js';
 import { AuditLogPageResponseDto } from './dto/audit-log-response.dto.js';
 
+/** An object id in upper or mixed case (ids are stored in lower case). */
+const MIXED_CASE_OBJECT_ID = /^(?=.*[A-F])[0-9a-fA-F]{24}$/;
+
+/**
+ * What a targetId filter matches: the id as written and, for an object id in upper or mixed case, its lower-case
+ * form (as `actorId` and every route's ids are matched), the written form kept for an import's externalId, which is
+ * case-sensitive and may look like one.
+ */
+export function targetIdForms(targetId: string): string[] {
+  return MIXED_CASE_OBJECT_ID.test(targetId) ? [targetId, targetId.toLowerCase()] : [targetId];
+}
+
 @ApiTags('audit-logs')
 @Controller('audit-logs')
 export class AuditLogController {
@@ -28,7 +40,7 @@ export class AuditLogController {
         actorId: query.actorId?.toLowerCase(),
         action: query.action,
         targetType: query.targetType,
-        targetId: query.targetId,
+        targetId: query.targetId === undefined ? undefined : targetIdForms(query.targetId),
         from,
         to,
       },

@@ -45,7 +45,9 @@ export class AuditLogRepository {
     if (filter.actorId) query.actorId = filter.actorId;
     if (filter.action) query.action = filter.action;
     if (filter.targetType) query.targetType = filter.targetType;
-    if (filter.targetId) query.targetId = filter.targetId;
+    // One form is an equality (the store can push it down); more than one, `$in`.
+    if (filter.targetId?.length === 1) query.targetId = filter.targetId[0];
+    else if (filter.targetId?.length) query.targetId = { $in: [...filter.targetId] };
     if (filter.from || filter.to) {
       query.at = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }

@@ -14,7 +14,8 @@ export interface AuditLogFilter {
   actorId?: string;
   action?: AuditAction;
   targetType?: AuditTargetType;
-  targetId?: string;
+  /** Any of these (targetIdForms). */
+  targetId?: readonly string[];
   from?: Date;
   to?: Date;
 }
