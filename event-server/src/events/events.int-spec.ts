@@ -116,6 +116,17 @@ describe('events and rewards', () => {
       // ISO-8601 forms JavaScript's Date cannot read (they became an Invalid Date): refused as such, not as a period.
       [{ ...baseEvent, startAt: '20251201T000000Z' }, 'VALIDATION_FAILED', /startAt must be an ISO-8601 date-time/],
       [{ ...baseEvent, endAt: '2026-W01-1T00:00:00Z' }, 'VALIDATION_FAILED', /endAt must be an ISO-8601 date-time/],
+      // In year 10000 once in UTC: an answer would write it +010000-01-01T22:59:00.000Z, which no field accepts.
+      [
+        { ...baseEvent, startAt: '9999-12-31T00:00:00-23:59', endAt: '9999-12-31T23:00:00-23:59' },
+        'VALIDATION_FAILED',
+        /endAt must fall in the years 0000 to 9999 in UTC/,
+      ],
+      [
+        { ...baseEvent, startAt: '0000-01-01T00:00:00+01:00' },
+        'VALIDATION_FAILED',
+        /startAt must fall in the years 0000 to 9999/,
+      ],
     ];
     for (const [body, code, message] of cases) {
       const reply = await t.request('POST', '/events', { token: operator.token, body });

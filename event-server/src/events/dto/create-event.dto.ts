@@ -1,7 +1,7 @@
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { CONDITION_PROPERTY } from '../../conditions/dto/condition.openapi.js';
 import { APPROVAL_MODES, type ApprovalMode, EVENT_STATUSES, type EventStatus } from '../event.schema.js';
 
@@ -13,13 +13,38 @@ import { APPROVAL_MODES, type ApprovalMode, EVENT_STATUSES, type EventStatus } f
  */
 export const INSTANT_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
-/** An instant field: ISO-8601 (strict: a real date) in the extended form with its zone (INSTANT_WITH_ZONE). */
+/** The first and last instants an API date-time names in UTC (a four-digit year, as every answer writes it). */
+const FIRST_INSTANT_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Whether an instant written with its zone falls in years 0000-9999 once in UTC: `9999-12-31T23:00:00-23:59` is
+ * in year 10000 there, which an answer writes `+010000-01-01T22:59:00.000Z`, a date-time the API itself refuses.
+ * True for what the other checks refuse (they say why).
+ */
+export function isInWrittenYears(value: unknown): boolean {
+  if (typeof value !== 'string' || !INSTANT_WITH_ZONE.test(value)) return true;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) || (ms >= FIRST_INSTANT_MS && ms <= LAST_INSTANT_MS);
+}
+
+/**
+ * An instant field: ISO-8601 (strict: a real date) in the extended form with its zone (INSTANT_WITH_ZONE), in years
+ * 0000-9999 in UTC.
+ */
 export function IsInstant(): PropertyDecorator {
   return applyDecorators(
     IsISO8601({ strict: true }),
     Matches(INSTANT_WITH_ZONE, {
       message:
         '$property must be an ISO-8601 date-time that names its zone, like 2030-01-01T00:00:00Z or 2030-01-01T09:00:00+09:00',
+    }),
+    ValidateBy({
+      name: 'isInWrittenYears',
+      validator: {
+        validate: isInWrittenYears,
+        defaultMessage: () => '$property must fall in the years 0000 to 9999 in UTC',
+      },
     }),
   );
 }
