@@ -102,6 +102,33 @@ describe('bodies', () => {
     expect(text.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
+  it('answers 415 to a body in a content coding (gzip, br), stores nothing, and takes identity as no coding', async () => {
+    const email = 'encoded@example.com';
+    const body = JSON.stringify({ email, password: 'password-123' });
+    for (const coding of ['gzip', 'br', 'identity, gzip', 'X-Unknown']) {
+      const reply = await app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload: body,
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      });
+      expect(reply.statusCode, coding).toBe(415);
+      expect(reply.json(), coding).toMatchObject({
+        statusCode: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `Bodies are taken uncompressed; Content-Encoding: ${coding} is not supported`,
+      });
+    }
+    expect(await db.collection('users').countDocuments({ email })).toBe(0);
+    const plain = await app.inject({
+      method: 'POST',
+      url: '/auth/register',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'Identity' },
+    });
+    expect(plain.statusCode).toBe(201);
+  });
+
   it('refuses __proto__ keys with 400', async () => {
     const reply = await post(
       '/auth/login',

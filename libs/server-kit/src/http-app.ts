@@ -322,6 +322,9 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return done(unsupportedCharset(charset), undefined);
     }
+    // A compressed body is not read as it came (its bytes would be taken for the JSON itself): 415 (RFC 9110 8.4).
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && !isIdentityEncoding(encoding)) return done(unsupportedEncoding(encoding), undefined);
     let body: string;
     try {
       body = strictUtf8.decode(bytes as Buffer);
@@ -344,6 +347,21 @@ function acceptJsonBodiesOnly(fastify: FastifyInstance): void {
       if (isValidJson(body)) return done(refusedJson(FORBIDDEN_JSON_KEY), undefined);
       done(error, undefined);
     });
+  });
+}
+
+/** Whether a Content-Encoding header names no coding but `identity` (each listed coding; empty ones skipped). */
+export function isIdentityEncoding(header: string | string[]): boolean {
+  const codings = (Array.isArray(header) ? header.join(',') : header).split(',').map((coding) => coding.trim().toLowerCase());
+  return codings.every((coding) => coding === '' || coding === 'identity');
+}
+
+/** 415 for a body in a content coding (gzip, br...): bodies are taken as they are (mapError keeps the message). */
+function unsupportedEncoding(header: string | string[]): Error {
+  const named = (Array.isArray(header) ? header.join(', ') : header).slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
+  return Object.assign(new Error(`Bodies are taken uncompressed; Content-Encoding: ${named} is not supported`), {
+    statusCode: 415,
+    code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
   });
 }
 
