@@ -786,7 +786,7 @@ await call(gatewayUrl, 'POST', '/activities', token, {
   })),
 });
 const loginDays = factPlanOf({ type: 'LOGIN_DAYS', days: 3 });
-const everyLogin = { ...loginDays, loginDaysOnly: false };
+const everyLogin = { ...loginDays, loginDaysByMarks: false };
 const loginsByMark = await latencies(SAMPLES, () => activities.findFacts(frequent, loginDays, period));
 const loginsEach = await latencies(SAMPLES, () => activities.findFacts(frequent, everyLogin, period));
 const loginEvent = await call(gatewayUrl, 'POST', '/events', token, {

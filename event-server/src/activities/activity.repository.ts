@@ -100,16 +100,18 @@ export class ActivityRepository {
     const period = { $gte: event.startAt, $lte: event.endAt };
     const reads: Array<Promise<ActivityFact[]>> = [];
     // Login days from the marks when the period's days start on quarter hours; every login otherwise.
-    const days = plan.loginDaysOnly ? LocalDays.of(event.startAt, event.endAt, event.timezone) : undefined;
+    const days = plan.loginDaysByMarks ? LocalDays.of(event.startAt, event.endAt, event.timezone) : undefined;
     const byMarks = days?.quarterAligned ? days : undefined;
-    if (byMarks) reads.push(this.loginsByQuarter(userId, byMarks));
+    const marked = byMarks ? this.loginsByQuarter(userId, byMarks) : undefined;
     const instants = byMarks ? plan.instants.filter((type) => type !== ActivityType.LOGIN) : plan.instants;
     if (instants.length > 0) {
       const type = instants.length === 1 ? instants[0]! : { $in: instants };
       reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT));
     }
-    for (const [type, required] of plan.counts)
-      reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT, required));
+    for (const [type, required] of plan.counts) {
+      // A type whose every instant is read above needs no count of its own.
+      if (!instants.includes(type)) reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT, required));
+    }
     if (plan.quests) {
       reads.push(
         this.read(
@@ -118,7 +120,14 @@ export class ActivityRepository {
         ),
       );
     }
-    return (await Promise.all(reads)).flat();
+    const [facts, marks] = await Promise.all([Promise.all(reads).then((found) => found.flat()), marked]);
+    if (!marks) return facts;
+    if (!plan.counts.has(ActivityType.LOGIN)) return facts.concat(marks);
+    // Logins both counted (a capped read) and read by their marks: a mark's login (each mark names a recorded
+    // login's instant) already among the counted ones is left out, so the count is the capped read's, or more
+    // only by logins it did not reach (then the count is met anyway), and no login is counted twice.
+    const counted = new Set(facts.flatMap((fact) => (fact.type === ActivityType.LOGIN ? [fact.occurredAt.getTime()] : [])));
+    return facts.concat(marks.filter((fact) => !counted.has(fact.occurredAt.getTime())));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { marksOf, recordLoginsWithoutMarks, storeOf } from '../testing/login-test-kit.js';
+import { ActivityRepository } from './activity.repository.js';
 import { LoginMarkSweep } from './login-mark-sweep.js';
 
 /**
@@ -99,6 +100,72 @@ describe('login quarter-hour marks', () => {
     expect(await daysOf(t, event, inside)).toBe(2);
     expect(await daysOf(t, event, afterThenIn)).toBe(2);
     expect(await daysOf(t, event, after)).toBe(1);
+  });
+
+  it('counts logins (a capped read) beside their days (the marks) exactly, without reading every login', async () => {
+    const create = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'login days and count',
+        // Starts at 00:07 on Dec 1, inside the quarter hour 00:00-00:15 (a probe reads the logins of its cut part).
+        startAt: '2025-12-01T00:07:00Z',
+        endAt: '2025-12-31T00:00:00Z',
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        timezone: 'UTC',
+        condition: {
+          type: 'ALL',
+          conditions: [
+            { type: 'LOGIN_DAYS', days: 2 },
+            { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 3 },
+          ],
+        },
+      },
+    });
+    expect(create.status).toBe(201);
+    const progressOf = async (userId: string) => {
+      const reply = await t.request<{ eligible: boolean; conditions: Array<{ current: number }> }>(
+        'GET',
+        `/events/${create.body.id}/progress?userId=${userId}`,
+        { token: operator.token },
+      );
+      expect(reply.status).toBe(200);
+      return [reply.body.conditions.map((leaf) => leaf.current), reply.body.eligible];
+    };
+    const [frequent, twoDays, oneQuarter, cut] = Array.from({ length: 4 }, () => newId());
+    // 200 logins in one quarter hour of each of two days: two days, the count capped at 3.
+    await logins(
+      Array.from({ length: 200 }, (_, i) => ({
+        userId: frequent,
+        occurredAt: new Date(
+          Date.parse(i < 100 ? '2025-12-02T10:00:00Z' : '2025-12-03T10:00:00Z') + (i % 100) * 1000,
+        ).toISOString(),
+      })),
+    );
+    // Each login is both a mark's and a counted one: counted once (2, not 4).
+    await logins([
+      { userId: twoDays, occurredAt: '2025-12-02T10:00:00Z' },
+      { userId: twoDays, occurredAt: '2025-12-03T10:00:00Z' },
+    ]);
+    await logins(['10:00:01', '10:00:02', '10:00:03'].map((at) => ({ userId: oneQuarter, occurredAt: `2025-12-02T${at}Z` })));
+    // The quarter hour cut by the start: its mark's login is before the start, the probe finds the one after.
+    await logins([{ userId: cut, occurredAt: '2025-12-01T00:02:00Z' }]);
+    await logins([
+      { userId: cut, occurredAt: '2025-12-01T00:10:00Z' },
+      { userId: cut, occurredAt: '2025-12-02T10:00:00Z' },
+    ]);
+    expect(await progressOf(frequent)).toEqual([[2, 3], true]);
+    expect(await progressOf(twoDays)).toEqual([[2, 2], false]);
+    expect(await progressOf(oneQuarter)).toEqual([[1, 3], false]);
+    expect(await progressOf(cut)).toEqual([[2, 2], false]);
+    // What was read for the frequent player: a fact per marked quarter hour (2) and 3 counted logins, not 200.
+    const read = vi.spyOn(ActivityRepository.prototype, 'findFacts');
+    await progressOf(frequent);
+    const facts = (await read.mock.results[0]!.value) as unknown[];
+    read.mockRestore();
+    // (a mark's login among the counted ones is there once)
+    expect(facts.length).toBeGreaterThanOrEqual(3);
+    expect(facts.length).toBeLessThanOrEqual(2 + 3);
   });
 
   it('reads every login of a period whose local days do not start on quarter hours', async () => {

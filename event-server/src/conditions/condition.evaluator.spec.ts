@@ -97,19 +97,20 @@ describe('evaluateCondition', () => {
             ],
           },
           { type: 'QUEST_CLEAR', questId: 'Q' },
-          // Counted, but also read whole for another leaf: not capped.
-          { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 1 },
+          // Counted, and read for its days too: the days from the marks, the count capped.
+          { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 2 },
+          // Counted, but also read whole (with questIds) for another leaf: not capped.
           { type: 'ACTIVITY_COUNT', activity: 'QUEST_CLEAR', count: 1 },
         ],
       }),
     ).toEqual({
       instants: ['LOGIN'],
-      // A leaf counts logins: every instant is read, not one per quarter hour.
-      loginDaysOnly: false,
+      loginDaysByMarks: true,
       quests: true,
       counts: new Map([
         ['PVP_WIN', 10],
         ['FRIEND_INVITE', 2],
+        ['LOGIN', 2],
       ]),
     });
   });
@@ -123,10 +124,10 @@ describe('evaluateCondition', () => {
         { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 4 },
       ],
     });
-    expect(plan).toEqual({ instants: ['LOGIN'], loginDaysOnly: true, quests: false, counts: new Map([['PVP_WIN', 4]]) });
+    expect(plan).toEqual({ instants: ['LOGIN'], loginDaysByMarks: true, quests: false, counts: new Map([['PVP_WIN', 4]]) });
     expect(factPlanOf({ type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 5 })).toEqual({
       instants: [],
-      loginDaysOnly: false,
+      loginDaysByMarks: false,
       quests: false,
       counts: new Map([['LOGIN', 5]]),
     });

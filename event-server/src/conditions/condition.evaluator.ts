@@ -32,17 +32,19 @@ export interface Evaluation {
 /**
  * What to read of a player's activities for a condition, and how much of it:
  * - `instants`: types whose every instant in the period matters (LOGIN for days and streaks);
- * - `loginDaysOnly`: LOGIN is read for its local days only (no leaf counts logins), so one login per
- *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity);
+ * - `loginDaysByMarks`: LOGIN's instants matter for their local days only (days and streaks), so one login per
+ *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity); a leaf that counts
+ *   logins too gets its capped count read beside them (`counts`), so no leaf reads every login a player made;
  * - `quests`: whether quest clears (with their questId) are read;
  * - `counts`: types only ever counted, each with the largest count a leaf requires. Reading stops there
  *   (a limit): a player with 50,000 BOSS_KILLs and a leaf asking for 5 costs 5 documents, and the progress
- *   shows 5 of 5 — the answer is the same (every leaf's `current` stops at its `required`). A type also in
- *   `instants` or read as quests is not capped.
+ *   shows 5 of 5 — the answer is the same (every leaf's `current` stops at its `required`). A type read as
+ *   quests is not capped, nor is LOGIN where its days cannot be read from the marks (ActivityRepository.findFacts
+ *   then reads every login in the period).
  */
 export interface FactPlan {
   instants: string[];
-  loginDaysOnly: boolean;
+  loginDaysByMarks: boolean;
   quests: boolean;
   counts: Map<string, number>;
 }
@@ -76,10 +78,9 @@ export function factPlanOf(condition: Condition): FactPlan {
     }
   };
   walk(condition);
-  const loginDaysOnly = instants.has(ActivityType.LOGIN) && !counts.has(ActivityType.LOGIN);
-  for (const type of instants) counts.delete(type);
+  const loginDaysByMarks = instants.has(ActivityType.LOGIN);
   if (quests) counts.delete(ActivityType.QUEST_CLEAR);
-  return { instants: [...instants].sort(), loginDaysOnly, quests, counts };
+  return { instants: [...instants].sort(), loginDaysByMarks, quests, counts };
 }
 
 /**
