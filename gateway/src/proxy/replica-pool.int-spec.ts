@@ -102,6 +102,7 @@ function poolOf(
     probeIntervalMs?: number;
     mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
     sameReplicaPerKey?: boolean;
+    maxConnections?: number;
   } = {},
 ) {
   const downs: string[] = [];
@@ -124,6 +125,7 @@ function poolOf(
     probeIntervalMs: options.probeIntervalMs,
     mayResendAfterDrop: options.mayResendAfterDrop,
     sameReplicaPerKey: options.sameReplicaPerKey,
+    maxConnections: options.maxConnections,
     onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
@@ -685,6 +687,30 @@ describe('ReplicaPool', () => {
       // would have them back to back: hundreds a second).
       expect(performance.now() - first).toBeGreaterThanOrEqual(4 * 100 - 20);
       expect(frozen.backs).toEqual([]);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('answers a request that waited to be sent (no connection free) when its time is up, not once it is sent and timed', async () => {
+    const replica = await sleeper();
+    try {
+      // One connection, held by a request with a long time of its own: the next waits in the pool, unsent.
+      const { pool, downs } = poolOf([replica.url], { timeoutMs: 200, maxConnections: 1, probeTimeoutMs: 600_000 });
+      const first = send(pool, { path: '/first', headersTimeout: 600_000 });
+      await until(() => expect(replica.seen).toEqual(['/first']));
+      // undici's own headers timeout starts only once a request is written: without the pool's deadline, this
+      // one would wait for the first's answer (600 s) and then 200 ms more.
+      expect(await send(pool, { path: '/second' })).toMatchObject({ error: { code: 'UND_ERR_HEADERS_TIMEOUT' } });
+      expect(replica.seen).toEqual(['/first']);
+      // The replica answered nothing for the request's whole time: out of rotation, as after undici's own timeout.
+      expect(downs).toEqual([replica.url]);
+      // Once the first is answered the second is sent after all; its late answer is read and dropped, and the
+      // pool's one connection serves again.
+      replica.state.asleep = false;
+      replica.answer('/first');
+      expect(await first).toMatchObject({ status: 200 });
+      await until(() => expect(replica.seen).toContain('/second'));
     } finally {
       await replica.close();
     }

@@ -68,6 +68,20 @@ export const DEFAULT_PROBE_INTERVAL_MS = 1_000;
 /** The code of the error a request gets when no replica may be sent it: every one is frozen (see ReplicaPool). */
 export const NO_REPLICA_CODE = 'GW_NO_REPLICA';
 
+/**
+ * A request that had no answer's headers within its whole time (`timeoutMs` from when the gateway sent it on),
+ * whatever held it: a connection slow to be made (an upstream too busy to accept: undici's own headers timeout only
+ * starts once the request is written, and fires up to a second late) or the wait for the answer. It is that same
+ * failure, so it carries undici's code (the client hears 504; a replica that answered nothing meanwhile is frozen);
+ * the replica may still be at the request, and its late answer is read and dropped.
+ */
+export class AnswerDeadlineError extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
 /** No replica may be sent the request (upstreamFailure: 503, nothing received it). */
 export class NoReplicaError extends Error {
   readonly code = NO_REPLICA_CODE;
@@ -405,7 +419,32 @@ export class ReplicaPool {
     options.origin = undefined;
     options.body = body;
     // The request's whole time: a second attempt gets what is left of it, so the client hears within timeoutMs.
-    const deadline = this.now() + this.options.timeoutMs;
+    // (A request may say its own, as undici's option; the gateway's never do.)
+    const allowedMs = options.headersTimeout ?? this.options.timeoutMs;
+    const deadline = this.now() + allowedMs;
+    // The client is answered once: by the first of a replica's answer (or failure) and the deadline's timer.
+    // An answer that comes after the deadline was told is read to its end and dropped (the connection stays).
+    let settled = false;
+    /** The attempt under way: the deadline judges its replica as undici's headers timeout would. */
+    let current: { replica: Replica; sentAt: number; whole: boolean } | undefined;
+    const settle = (error: Error | null, data?: Dispatcher.ResponseData): void => {
+      if (settled) {
+        data?.body.dump().catch(() => undefined);
+        return;
+      }
+      settled = true;
+      clearTimeout(expiry);
+      if (error) callback(error);
+      else callback(null, data as Dispatcher.ResponseData);
+    };
+    // One timer per request: undici's headers timeout does not count the time to connect (a busy upstream may
+    // take seconds to accept) and fires up to a second late, so it alone let clients wait well past timeoutMs.
+    const expiry = setTimeout(() => {
+      const error = new AnswerDeadlineError(allowedMs);
+      // Sent with its whole time and nothing at all answered by that replica since: stopped or frozen (below).
+      if (current?.whole && current.replica.answeredAt < current.sentAt) this.freeze(current.replica, error);
+      settle(error);
+    }, allowedMs);
     const tried = new Set<Replica>();
     // The first drop of a request sent again: if every later replica refuses it, that is the caller's error
     // (the request may have been acted on), not the refusal (which would say it never was); a later
@@ -425,7 +464,18 @@ export class ReplicaPool {
       const whole = tried.size === 0;
       if (!whole) options.headersTimeout = Math.max(1, deadline - sentAt);
       tried.add(replica);
+      current = { replica, sentAt, whole };
       replica.pool.request(options, (error, data) => {
+        if (settled) {
+          // Told already (the deadline): what this replica did still counts for its rotation, then dropped.
+          if (!error) {
+            replica.answeredAt = this.now();
+            if (replica.frozen) this.bringBack(replica);
+          } else if (whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.freeze(replica, error);
+          else if (isConnectFailure(error)) this.takeOut(replica, error);
+          settle(null, error ? undefined : data);
+          return;
+        }
         if (!error) {
           replica.answeredAt = this.now();
           // A frozen replica that answers a request it held runs again.
@@ -456,13 +506,13 @@ export class ReplicaPool {
           }
         }
         // A later replica's refusal would say the request was never received; the drop says it may have been.
-        if (error) callback(dropped !== undefined && isConnectFailure(error) ? dropped : error);
-        else callback(null, data);
+        if (error) settle(dropped !== undefined && isConnectFailure(error) ? dropped : error);
+        else settle(null, data);
       });
     };
     const first = this.pick(tried, true, order);
     // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
-    if (first === undefined) queueMicrotask(() => callback(new NoReplicaError()));
+    if (first === undefined) queueMicrotask(() => settle(new NoReplicaError()));
     else attempt(first);
   }
 
