@@ -5,7 +5,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { toTimeRange } from '../common/time-range.js';
-import type { AuditLogRecord } from './audit-log.js';
+import type { AuditLogRecord, AuditTargetIdFilter } from './audit-log.js';
 import { AuditLogService } from './audit-log.service.js';
 import { AuditLogQueryDto } from './dto/audit-log-query.dto.js';
 import { AuditLogPageResponseDto } from './dto/audit-log-response.dto.js';
@@ -15,11 +15,11 @@ const MIXED_CASE_OBJECT_ID = /^(?=.*[A-F])[0-9a-fA-F]{24}$/;
 
 /**
  * What a targetId filter matches: the id as written and, for an object id in upper or mixed case, its lower-case
- * form (as `actorId` and every route's ids are matched), the written form kept for an import's externalId, which is
- * case-sensitive and may look like one.
+ * form as the id of anything but an import (as `actorId` and every route's ids are matched): an import's targetId
+ * is its externalId, which is case-sensitive and may look like an object id, so it is matched as written only.
  */
-export function targetIdForms(targetId: string): string[] {
-  return MIXED_CASE_OBJECT_ID.test(targetId) ? [targetId, targetId.toLowerCase()] : [targetId];
+export function targetIdFilter(targetId: string): AuditTargetIdFilter {
+  return MIXED_CASE_OBJECT_ID.test(targetId) ? { written: targetId, lowerForIds: targetId.toLowerCase() } : { written: targetId };
 }
 
 @ApiTags('audit-logs')
@@ -40,7 +40,7 @@ export class AuditLogController {
         actorId: query.actorId?.toLowerCase(),
         action: query.action,
         targetType: query.targetType,
-        targetId: query.targetId === undefined ? undefined : targetIdForms(query.targetId),
+        targetId: query.targetId === undefined ? undefined : targetIdFilter(query.targetId),
         from,
         to,
       },

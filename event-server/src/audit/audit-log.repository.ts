@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import { AuditTargetType } from '@reward/server-kit/audit-actions';
 import { type Model, type QueryFilter, mongo } from 'mongoose';
 import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
 import { type StoredAuditLogEntry, toAuditLogRecord } from './audit-log.mapper.js';
@@ -45,9 +46,17 @@ export class AuditLogRepository {
     if (filter.actorId) query.actorId = filter.actorId;
     if (filter.action) query.action = filter.action;
     if (filter.targetType) query.targetType = filter.targetType;
-    // One form is an equality (the store can push it down); more than one, `$in`.
-    if (filter.targetId?.length === 1) query.targetId = filter.targetId[0];
-    else if (filter.targetId?.length) query.targetId = { $in: [...filter.targetId] };
+    const target = filter.targetId;
+    // An equality where one form can match (the store can push it down); both forms only with no targetType.
+    if (target?.lowerForIds === undefined || filter.targetType === AuditTargetType.ACTIVITY_IMPORT) {
+      if (target) query.targetId = target.written;
+    } else if (filter.targetType) query.targetId = target.lowerForIds;
+    else {
+      query.$or = [
+        { targetId: target.written },
+        { targetId: target.lowerForIds, targetType: { $ne: AuditTargetType.ACTIVITY_IMPORT } },
+      ];
+    }
     if (filter.from || filter.to) {
       query.at = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }

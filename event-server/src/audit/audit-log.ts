@@ -10,12 +10,17 @@ export interface AuditLogRecord {
   changes: Record<string, unknown>;
 }
 
+/** A targetId as asked (targetIdFilter): `written` matches any entry, `lowerForIds` any but an import's. */
+export interface AuditTargetIdFilter {
+  written: string;
+  lowerForIds?: string;
+}
+
 export interface AuditLogFilter {
   actorId?: string;
   action?: AuditAction;
   targetType?: AuditTargetType;
-  /** Any of these (targetIdForms). */
-  targetId?: readonly string[];
+  targetId?: AuditTargetIdFilter;
   from?: Date;
   to?: Date;
 }
