@@ -34,7 +34,7 @@ _pg_bin() {
       apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
       dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     else
-      echo "store: PostgreSQL is not installed (apt-get install postgresql), or use: $0 sqlite" >&2
+      echo "store: PostgreSQL is not installed (apt-get install postgresql), or use: bash ${BASH_SOURCE[0]} sqlite" >&2
       return 1
     fi
   fi
