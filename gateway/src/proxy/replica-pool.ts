@@ -82,41 +82,6 @@ export class AnswerDeadlineError extends Error {
   }
 }
 
-/**
- * The abort signal of one request (undici's `signal` option in its EventEmitter form, which undici listens to with
- * `once('abort')` and leaves with `removeListener`): one listener at a time, as a request has one attempt under way.
- * An AbortController with its listener cost about twice as much per request on the gateway's path.
- */
-class DeadlineSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listener: (() => void) | undefined = undefined;
-
-  /** undici checks that a signal has `on`; it listens with `once`. Either keeps the one listener. */
-  on(_event: 'abort', listener: () => void): this {
-    this.listener = listener;
-    return this;
-  }
-
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener);
-  }
-
-  removeListener(_event: 'abort', listener: () => void): this {
-    if (this.listener === listener) this.listener = undefined;
-    return this;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.();
-  }
-}
-
 /** No replica may be sent the request (upstreamFailure: 503, nothing received it). */
 export class NoReplicaError extends Error {
   readonly code = NO_REPLICA_CODE;
@@ -464,7 +429,7 @@ export class ReplicaPool {
     let current: { replica: Replica; sentAt: number; whole: boolean } | undefined;
     const settle = (error: Error | null, data?: Dispatcher.ResponseData): void => {
       if (settled) {
-        // An answer that came as the deadline was told (a race of moments): read and dropped.
+        // An answer that came after the deadline was told: read and dropped.
         data?.body.dump().catch(() => undefined);
         return;
       }
@@ -473,11 +438,6 @@ export class ReplicaPool {
       if (error) callback(error);
       else callback(null, data as Dispatcher.ResponseData);
     };
-    // Aborts the attempt under way when the deadline is told: one still waiting for a connection is never sent
-    // (the client already heard 504: under overload a queued request would be worked on for nobody), one sent
-    // has its connection closed, as undici's own headers timeout does.
-    const abort = new DeadlineSignal();
-    options.signal = abort;
     // One timer per request: undici's headers timeout does not count the time to connect (a busy upstream may
     // take seconds to accept) and fires up to a second late, so it alone let clients wait well past timeoutMs.
     const expiry = setTimeout(() => {
@@ -485,7 +445,6 @@ export class ReplicaPool {
       // Sent with its whole time and nothing at all answered by that replica since: stopped or frozen (below).
       if (current?.whole && current.replica.answeredAt < current.sentAt) this.freeze(current.replica, error);
       settle(error);
-      abort.abort(error);
     }, allowedMs);
     const tried = new Set<Replica>();
     // The first drop of a request sent again: if every later replica refuses it, that is the caller's error
@@ -509,12 +468,15 @@ export class ReplicaPool {
       current = { replica, sentAt, whole };
       replica.pool.request(options, (error, data) => {
         if (settled) {
-          // Told already (the deadline, which judged this attempt): an answer that came in the same moment
-          // still counts for the replica's rotation, and is dropped; the abort's own error says nothing more.
+          // Told already by the deadline, which judged this attempt (undici's own headers timeout that follows
+          // does not judge it again). What the replica did since still counts for its rotation: an answer (then
+          // read and dropped), or a connection it refused. The request is not aborted: one still waiting for its
+          // connection would be written on it and then abort it (undici closes a socket for each), where sent
+          // late it is refused at once for its start-by time (a write) or answered to nobody (a read).
           if (!error) {
             replica.answeredAt = this.now();
             if (replica.frozen) this.bringBack(replica);
-          }
+          } else if (isConnectFailure(error)) this.takeOut(replica, error);
           settle(null, error ? undefined : data);
           return;
         }
