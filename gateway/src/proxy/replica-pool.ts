@@ -423,7 +423,7 @@ export class ReplicaPool {
     const allowedMs = options.headersTimeout ?? this.options.timeoutMs;
     const deadline = this.now() + allowedMs;
     // The client is answered once: by the first of a replica's answer (or failure) and the deadline's timer.
-    // An answer that comes after the deadline was told is read to its end and dropped (the connection stays).
+    // An answer that comes after the deadline was told is read and dropped.
     let settled = false;
     /** The attempt under way: the deadline judges its replica as undici's headers timeout would. */
     let current: { replica: Replica; sentAt: number; whole: boolean } | undefined;
@@ -467,30 +467,27 @@ export class ReplicaPool {
       tried.add(replica);
       current = { replica, sentAt, whole };
       replica.pool.request(options, (error, data) => {
-        if (settled) {
-          // Told already by the deadline, which judged this attempt (undici's own headers timeout that follows
-          // does not judge it again). What the replica did since still counts for its rotation: an answer (then
-          // read and dropped), or a connection it refused. The request is not aborted: one still waiting for its
-          // connection would be written on it and then abort it (undici closes a socket for each), where sent
-          // late it is refused at once for its start-by time (a write) or answered to nobody (a read).
-          if (!error) {
-            replica.answeredAt = this.now();
-            if (replica.frozen) this.bringBack(replica);
-          } else if (isConnectFailure(error)) this.takeOut(replica, error);
-          settle(null, error ? undefined : data);
-          return;
-        }
         if (!error) {
           replica.answeredAt = this.now();
           // A frozen replica that answers a request it held runs again.
           if (replica.frozen) this.bringBack(replica);
+        }
+        if (settled) {
+          // Told already by the deadline, which judged this attempt (undici's own headers timeout that follows
+          // does not judge it again). A connection the replica refused still takes it out; an answer is read and
+          // dropped. The request is not aborted: one still waiting for its connection would be written on it and
+          // then abort it (undici closes a socket for each), where sent late it is refused at once for its
+          // start-by time (a write) or answered to nobody (a read).
+          if (error && isConnectFailure(error)) this.takeOut(replica, error);
+          settle(null, error ? undefined : data);
+          return;
         }
         // It answered nothing at all for the request's whole time, this request or any other: stopped or
         // frozen (a process paused, a host that keeps its connections but runs nothing), not merely slow.
         // Left in rotation, it would hold every request sent to it for the whole timeout and answer 504;
         // out of it, the others answer. Not sent again: it may have received the request. Only after a
         // whole wait: a request sent on with moments left says nothing of the replica that got it.
-        else if (whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.freeze(replica, error);
+        if (error && whole && isAnswerTimeout(error) && replica.answeredAt < sentAt) this.freeze(replica, error);
         if (error && isConnectFailure(error)) {
           this.takeOut(replica, error);
           // Not when the time is up: the client is told of the refusal (nothing received it).
