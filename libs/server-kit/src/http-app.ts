@@ -356,24 +356,22 @@ export function isIdentityEncoding(header: string | string[]): boolean {
   return codings.every((coding) => coding === '' || coding === 'identity');
 }
 
-/** 415 for a body in a content coding (gzip, br...): bodies are taken as they are (mapError keeps the message). */
+/** 415 for a body in a content coding (gzip, br...): bodies are taken as they are. */
 function unsupportedEncoding(header: string | string[]): Error {
   const named = (Array.isArray(header) ? header.join(', ') : header).slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
-  return Object.assign(new Error(`Bodies are taken uncompressed; Content-Encoding: ${named} is not supported`), {
-    statusCode: 415,
-    code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-  });
+  return unsupportedMediaType(`Bodies are taken uncompressed; Content-Encoding: ${named} is not supported`);
 }
 
-/** 415 for a JSON body declared in a charset other than UTF-8 (mapError keeps the message). */
+/** 415 for a JSON body declared in a charset other than UTF-8. */
 function unsupportedCharset(charset: string): Error {
-  return Object.assign(
-    new Error(`JSON bodies are UTF-8 only; charset=${charset.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')} is not supported`),
-    {
-      statusCode: 415,
-      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-    },
+  return unsupportedMediaType(
+    `JSON bodies are UTF-8 only; charset=${charset.slice(0, 40).replace(/[^\x21-\x7e]/g, '?')} is not supported`,
   );
+}
+
+/** A body refused 415, as the parser's error (mapError keeps the message). */
+function unsupportedMediaType(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
 }
 
 /** Valid JSON refused on purpose, as the parser's error (mapError names `message`: jsonProblem). */
