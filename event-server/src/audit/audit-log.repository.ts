@@ -48,14 +48,11 @@ export class AuditLogRepository {
     if (filter.targetType) query.targetType = filter.targetType;
     const target = filter.targetId;
     // An equality where one form can match (the store can push it down); both forms only with no targetType.
-    if (target?.lowerForIds === undefined || filter.targetType === AuditTargetType.ACTIVITY_IMPORT) {
-      if (target) query.targetId = target.written;
-    } else if (filter.targetType) query.targetId = target.lowerForIds;
-    else {
-      query.$or = [
-        { targetId: target.written },
-        { targetId: target.lowerForIds, targetType: { $ne: AuditTargetType.ACTIVITY_IMPORT } },
-      ];
+    if (target) {
+      const { written, lowerForIds } = target;
+      if (lowerForIds === undefined || filter.targetType === AuditTargetType.ACTIVITY_IMPORT) query.targetId = written;
+      else if (filter.targetType) query.targetId = lowerForIds;
+      else query.$or = [{ targetId: written }, { targetId: lowerForIds, targetType: { $ne: AuditTargetType.ACTIVITY_IMPORT } }];
     }
     if (filter.from || filter.to) {
       query.at = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
