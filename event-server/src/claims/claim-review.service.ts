@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { claimError } from './claim.errors.js';
 import type { ClaimDecisionRecord, ClaimRecord } from './claim.js';
@@ -22,16 +25,72 @@ function invalidTransition(action: ReviewAction, status: ClaimStatus): Error {
   return claimError('INVALID_TRANSITION', `Cannot ${action.toLowerCase()} a claim that is ${shown}`);
 }
 
+const reviewsBusy = (retryAfterSeconds: number): DomainError =>
+  claimError(
+    'REVIEWS_BUSY',
+    'Too many review decisions are being made on this server; nothing was decided, retry after Retry-After',
+    { retryAfterSeconds },
+  );
+
+/** How a review request reached this process (see ClaimReviewService.review). */
+export interface ReviewArrival {
+  /** What is left of its time to be started (START_BY_HEADER), when it came through the gateway. */
+  startWithinMs?: number;
+  /** The gateway sent it on after another replica dropped it unanswered: that replica may have decided it. */
+  resentAfterDrop?: boolean;
+}
+
 /** Approve, reject and revoke: each a decision record that only one reviewer (or the reconciler) can win. */
 @Injectable()
 export class ClaimReviewService {
+  /**
+   * The review decisions this process works on at once (REVIEW_MAX_IN_FLIGHT, a bounded queue behind them). Each
+   * is several store commands (the claim, the decision, the stock, the audit entry); a script approving a launch's
+   * 2,000 MANUAL claims at once held the store from every player's claim, and its requests were answered 504 after
+   * the gateway's timeout while their decisions went on being made. The rest are answered 503 REVIEWS_BUSY with
+   * Retry-After at once, nothing decided; a request waits in the queue no longer than it has to be started.
+   */
+  private readonly gate: AdmissionGate;
+  private readonly queueTimeoutMs: number;
+
   constructor(
     private readonly claims: ClaimRepository,
     private readonly decisions: ClaimDecisionsService,
     private readonly auditLog: AuditLogService,
-  ) {}
+    @Inject(EVENT_CONFIG) config: EventConfig,
+  ) {
+    this.gate = new AdmissionGate({ ...config.reviews, maxRetryAfterSeconds: 10 });
+    this.queueTimeoutMs = config.reviews.queueTimeoutMs;
+  }
 
-  async review(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimRecord> {
+  /** The decisions being made and waiting in this process now (the gate's counts). */
+  get load(): { inFlight: number; queued: number } {
+    return this.gate.load;
+  }
+
+  /**
+   * Decides a claim through the gate. A request the gateway sent on after another replica dropped it is never
+   * shed (that replica may have decided it, so "nothing was decided" could be untrue): it runs at once, and the
+   * same reviewer's decision again is answered as that decision left the claim.
+   */
+  async review(
+    claimId: string,
+    action: ReviewAction,
+    actor: AuthenticatedUser,
+    note?: string,
+    { startWithinMs, resentAfterDrop = false }: ReviewArrival = {},
+  ): Promise<ClaimRecord> {
+    // Time already gone from what the request had to be started in counts against the queue's limit.
+    const waitedMs = startWithinMs === undefined ? 0 : Math.max(0, this.queueTimeoutMs - startWithinMs);
+    return this.gate
+      .run(() => this.decide(claimId, action, actor, note), { waitedMs, atOnce: resentAfterDrop })
+      .catch((error: unknown) => {
+        if (error instanceof ShedError) throw reviewsBusy(error.retryAfterSeconds);
+        throw error;
+      });
+  }
+
+  private async decide(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimRecord> {
     const claim = await this.claims.findById(claimId);
     if (!claim) throw claimError('CLAIM_NOT_FOUND', `Claim ${claimId} does not exist`);
     // Separation of duties: staff who also play do not decide their own claims.

@@ -10,6 +10,7 @@ export const ClaimErrorCode = {
   CLAIM_INTERRUPTED: 'CLAIM_INTERRUPTED',
   CLAIMS_BUSY: 'CLAIMS_BUSY',
   EXPORTS_BUSY: 'EXPORTS_BUSY',
+  REVIEWS_BUSY: 'REVIEWS_BUSY',
 } as const;
 export type ClaimErrorCode = (typeof ClaimErrorCode)[keyof typeof ClaimErrorCode];
 
@@ -26,6 +27,8 @@ export const CLAIM_ERROR_STATUS: Record<ClaimErrorCode, number> = {
   CLAIMS_BUSY: 503,
   // As many CSV exports as the server streams at once are running: retry (Retry-After).
   EXPORTS_BUSY: 503,
+  // As many review decisions as the server makes at once are running, and its queue is full: retry (Retry-After).
+  REVIEWS_BUSY: 503,
 };
 
 /** A claim error with the status the table gives its code. */

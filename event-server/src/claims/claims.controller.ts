@@ -10,7 +10,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
-import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { RESENT_AFTER_DROP_HEADER, isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
 import { toTimeRange } from '../common/time-range.js';
 import { EventErrorCode } from '../events/event.errors.js';
@@ -25,7 +25,7 @@ import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
 import { toClaimResponse, toPlayerClaimResponse } from './claim.mapper.js';
 import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
-import { ClaimReviewService } from './claim-review.service.js';
+import { ClaimReviewService, type ReviewArrival } from './claim-review.service.js';
 import { ClaimsService } from './claims.service.js';
 import { ClaimFilterDto, ExportClaimsQueryDto, ListClaimsQueryDto, MyClaimsQueryDto } from './dto/claim-query.dto.js';
 import { ClaimPageResponseDto, ClaimResponseDto } from './dto/claim-response.dto.js';
@@ -154,7 +154,20 @@ export class EventClaimsController {
 
 const SAME_REVIEWER_AGAIN =
   " The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as " +
-  "that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.";
+  "that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION. 503 REVIEWS_BUSY with " +
+  '`Retry-After` when the server is already making as many review decisions as it can (REVIEW_MAX_IN_FLIGHT): nothing ' +
+  'was decided; retry then.';
+
+/** The review routes' 503s: shed by the reviews gate, or the server's own (a late start, a store down). */
+const REVIEWS_BUSY_ERRORS = { 503: [ClaimErrorCode.REVIEWS_BUSY, CommonErrorCode.SERVICE_UNAVAILABLE] };
+
+/** How a review request reached this process, from the headers only the gateway sets (see ReviewArrival). */
+function arrivalOf(request: FastifyRequest): ReviewArrival {
+  return {
+    startWithinMs: msLeftToStart(request.headers),
+    resentAfterDrop: request.headers[RESENT_AFTER_DROP_HEADER] === '1',
+  };
+}
 
 @ApiTags('claims')
 @Controller('claims')
@@ -228,16 +241,22 @@ export class ClaimsController {
     operationId: 'approveClaim',
     summary: 'Approve a PENDING claim (-> GRANTED)',
     description: 'No body (or `{}`). Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
-    errors: { 400: EMPTY_BODY_ERRORS, 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+    errors: {
+      400: EMPTY_BODY_ERRORS,
+      404: [ClaimErrorCode.CLAIM_NOT_FOUND],
+      409: [ClaimErrorCode.INVALID_TRANSITION],
+      ...REVIEWS_BUSY_ERRORS,
+    },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
   async approve(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<ClaimResponseDto> {
     requireEmptyBody(body);
-    return toClaimResponse(await this.review.review(id, 'APPROVE', actor));
+    return toClaimResponse(await this.review.review(id, 'APPROVE', actor, undefined, arrivalOf(request)));
   }
 
   @Post(':id/reject')
@@ -247,15 +266,16 @@ export class ClaimsController {
     operationId: 'rejectClaim',
     summary: 'Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)',
     description: 'The rejection blocks later claims of the user for this event. Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
-    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION], ...REVIEWS_BUSY_ERRORS },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
   async reject(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<ClaimResponseDto> {
-    return toClaimResponse(await this.review.review(id, 'REJECT', actor, body.note));
+    return toClaimResponse(await this.review.review(id, 'REJECT', actor, body.note, arrivalOf(request)));
   }
 
   @Post(':id/revoke')
@@ -266,14 +286,15 @@ export class ClaimsController {
     summary: 'Revoke a GRANTED claim (-> REVOKED, its stock returned)',
     description:
       'The revocation blocks later claims of the user for this event. Recorded in the audit log.' + SAME_REVIEWER_AGAIN,
-    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION] },
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 409: [ClaimErrorCode.INVALID_TRANSITION], ...REVIEWS_BUSY_ERRORS },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
   async revoke(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: ReviewNoteDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<ClaimResponseDto> {
-    return toClaimResponse(await this.review.review(id, 'REVOKE', actor, body.note));
+    return toClaimResponse(await this.review.review(id, 'REVOKE', actor, body.note, arrivalOf(request)));
   }
 }

@@ -57,6 +57,11 @@ export interface EventConfig {
    * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate).
    */
   progress: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
+  /**
+   * Review decisions (approve, reject, revoke) this process works on at once; more wait in a queue of `maxQueued`
+   * for `queueTimeoutMs`, the rest are answered 503 REVIEWS_BUSY with Retry-After, nothing decided (AdmissionGate).
+   */
+  reviews: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
   securityHeaders: SecurityHeadersConfig;
   payout: PayoutConfig;
 }
@@ -122,6 +127,11 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
       maxQueued: reader.int('PROGRESS_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('PROGRESS_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
+    },
+    reviews: {
+      maxInFlight: reader.int('REVIEW_MAX_IN_FLIGHT', { default: 8, min: 1, max: 10_000 }),
+      maxQueued: reader.int('REVIEW_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
+      queueTimeoutMs: reader.int('REVIEW_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     payout: {

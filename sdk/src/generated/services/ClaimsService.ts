@@ -225,7 +225,7 @@ export class ClaimsService {
   }
   /**
    * Approve a PENDING claim (-> GRANTED)
-   * No body (or `{}`). Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
+   * No body (or `{}`). Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION. 503 REVIEWS_BUSY with `Retry-After` when the server is already making as many review decisions as it can (REVIEW_MAX_IN_FLIGHT): nothing was decided; retry then.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
@@ -253,14 +253,14 @@ export class ClaimsService {
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: REVIEWS_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
   /**
    * Reject a PENDING claim (-> REJECTED, reason REVIEW_REJECTED, stock released)
-   * The rejection blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
+   * The rejection blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION. 503 REVIEWS_BUSY with `Retry-After` when the server is already making as many review decisions as it can (REVIEW_MAX_IN_FLIGHT): nothing was decided; retry then.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
@@ -290,14 +290,14 @@ export class ClaimsService {
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: REVIEWS_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
   }
   /**
    * Revoke a GRANTED claim (-> REVOKED, its stock returned)
-   * The revocation blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION.
+   * The revocation blocks later claims of the user for this event. Recorded in the audit log. The same reviewer's decision again (a retry after a lost answer, a double click) is answered 200 with the claim as that decision left it, nothing recorded again; another reviewer's is 409 INVALID_TRANSITION. 503 REVIEWS_BUSY with `Retry-After` when the server is already making as many review decisions as it can (REVIEW_MAX_IN_FLIGHT): nothing was decided; retry then.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ClaimResponseDto OK
@@ -327,7 +327,7 @@ export class ClaimsService {
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: REVIEWS_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });
