@@ -73,6 +73,8 @@ const LETTER = /\p{L}/u;
 const MARK = /\p{M}/u;
 const DIGIT = /\p{N}/u;
 const LATIN = /\p{Script=Latin}/u;
+/** What a domain's labels are made of, in their Unicode form (marks and digits are judged further below). */
+const NAME_CHARACTER = /[\p{L}\p{M}\p{N}]/u;
 /** Scripts with letters that look like one another's (beside Latin, which may mix with none). */
 const LOOKALIKE_SCRIPTS = [
   /\p{Script=Cyrillic}/u,
@@ -92,6 +94,8 @@ const LOOKALIKE_SCRIPTS = [
  *   letters must be ASCII ones, accents allowed (`exämple` is fine, `gmaıl` with a dotless ı or `exɑmple` is
  *   not), may not mix with another script's (`exаmple.com`, `example.сом`, `gⲟⲟgle.com` with Coptic o), and
  *   Cyrillic, Greek, Coptic, Armenian, Cherokee and Lisu letters may not mix with one another.
+ * - the domain must be one IDNA accepts, made of letters, digits and hyphens (no symbol that reads as a letter,
+ *   `℮xample.com`, no blank that shows as nothing, `example.com` + U+2800).
  * A name wholly in one non-Latin script that reads as a Latin word is not caught (that needs Unicode's
  * confusables table), nor a Latin letter beyond ASCII that is not a look-alike (`ø`, `ł`: refused too).
  */
@@ -102,7 +106,15 @@ export function lookalikeEmailProblem(email: string): string | undefined {
   if (!DOT_ATOM.test(normalised.slice(0, at))) {
     return "the part before the @ must be ASCII: letters, digits, dots and ! # $ % & ' * + - / = ? ^ _ ` { | } ~ (no quotes or spaces)";
   }
-  const labels = normalised.slice(at + 1).split('.');
+  const domain = normalised.slice(at + 1);
+  // A domain IDNA refuses (an unassigned code point, say) would be stored as it came, unchecked by what follows.
+  if (domainToASCII(domain) === '') return 'the domain is not a valid domain name';
+  // A domain name is letters, digits and hyphens: a symbol that reads as a letter (`℮`, `◦`, `⍺`, `∣`), a blank
+  // that shows as nothing (U+2800) or any other punctuation, space or control character is refused.
+  if ([...domain].some((char) => char !== '.' && char !== '-' && !NAME_CHARACTER.test(char))) {
+    return 'the domain has a character that is not a letter, a digit or a hyphen (a look-alike spelling)';
+  }
+  const labels = domain.split('.');
   const named = /^[\x20-\x7e]*$/.test(labels.at(-1) ?? '') ? labels.slice(0, -1) : labels;
   const checked = [...named.join('')];
   // Marks left after NFC (a low line under a letter composes with none) and digits of other scripts (an Odia or
