@@ -135,12 +135,20 @@ describe('POST /auth/register', () => {
       '"lookalike-admin@example.com"@example.org', // a quoted part before the @
       'lookalike-admin@example.c\u0b66m', // an Odia zero
       'lookalike-admin@exa\u0332mple.com', // a combining low line
+      'lookalike-admin@example.com\u2800', // a braille blank, which shows as nothing
+      'lookalike-admin@\u212example.com', // an estimated sign for an e
+      'lookalike-admin@g\u25e6\u25e6gle.com', // white bullets for o
+      'lookalike-admin@ex\u237ample.com', // an APL alpha
+      'lookalike-admin@examp\u2223e.com', // a divides sign for an l
+      'lookalike-admin@examp\u2502e.com', // a box-drawing line for an l
+      'lookalike-admin@micr\u2b58soft.com', // a heavy circle for an o
+      'lookalike-admin@example.com\u0378', // an unassigned code point (IDNA refuses the domain)
     ]) {
       const reply = await call(app, 'POST', '/auth/register', { body: { email, password: 'password-123' } });
       expect(reply.status, email).toBe(400);
       expect(reply.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
       expect(JSON.stringify(reply.body.message), email).toMatch(
-        /must be ASCII|mixes letters of two scripts|not an ASCII letter|combining mark or a non-ASCII digit/,
+        /must be ASCII|mixes letters of two scripts|not an ASCII letter|combining mark or a non-ASCII digit|not a letter, a digit or a hyphen|not a valid domain name/,
       );
     }
     expect(await userCount()).toBe(before);
@@ -248,6 +256,13 @@ describe('POST /auth/register', () => {
         'VALIDATION_FAILED',
       ],
       ['one of the most common passwords, in any case', { email: 'x15@example.com', password: 'PassWord1' }, 'VALIDATION_FAILED'],
+      ['one character repeated', { email: 'x16@example.com', password: 'aaaaaaaaaa' }, 'VALIDATION_FAILED'],
+      ['spaces and one letter', { email: 'x17@example.com', password: '       a' }, 'VALIDATION_FAILED'],
+      ['a common password twice', { email: 'x18@example.com', password: 'passwordpassword' }, 'VALIDATION_FAILED'],
+      ['a short part repeated', { email: 'x19@example.com', password: 'ab1ab1ab1ab1' }, 'VALIDATION_FAILED'],
+      ["the account's email", { email: 'Long-Name@example.com', password: 'long-name@example.com' }, 'VALIDATION_FAILED'],
+      ['the part before the @', { email: 'long-name-2@example.com', password: 'Long-Name-2' }, 'VALIDATION_FAILED'],
+      ['the development admin password', { email: 'x20@example.com', password: 'change-me-admin-password' }, 'VALIDATION_FAILED'],
       ['a malformed email', { email: 'not-an-email', password: 'password-123' }, 'VALIDATION_FAILED'],
       ['a missing password', { email: 'x6@example.com' }, 'VALIDATION_FAILED'],
       ['a field named toString', { email: 'x11@example.com', password: 'password-123', toString: 1 }, 'VALIDATION_FAILED'],
@@ -443,6 +458,13 @@ describe('POST /users/me/password', () => {
       }
       const common = await changeOn({ currentPassword: user.password, newPassword: 'qwerty123' });
       expect(common.body.message).toEqual(['newPassword is one of the most common passwords: choose another']);
+      const same = await changeOn({ currentPassword: user.password, newPassword: user.password });
+      expect([same.status, same.body.message]).toEqual([400, ['newPassword must differ from the current password']]);
+      const ownEmail = await changeOn({ currentPassword: user.password, newPassword: user.email.toUpperCase() });
+      expect([ownEmail.status, ownEmail.body.message]).toEqual([
+        400,
+        ["newPassword must not be the account's email or the part before its @"],
+      ]);
       expect((await changeOn({ newPassword: 'a-new-password-1' })).status).toBe(400);
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 6; attempt += 1) {

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { tooManyRequests } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { ADMIN_ROLES_MUTEX, RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
+import { passwordProblem } from './dto/password-rules.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound, wrongPassword } from './user-errors.js';
@@ -214,6 +215,9 @@ export class UsersService {
    */
   async changePassword(userId: string, currentPassword: string, newPassword: string, client: string): Promise<void> {
     const user = await this.get(userId);
+    // The body's own rules were checked by its DTO (the current password among them); the account's email is here.
+    const problem = passwordProblem(newPassword, { email: user.email });
+    if (problem) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, [`newPassword ${problem}`]);
     const verdict = await this.throttle.beginLogin(normaliseEmail(user.email).slice(0, 254), client);
     if (!verdict.allowed) throw tooManyRequests('failed logins', verdict.retryAfterSeconds);
     let failed = false;

@@ -69,13 +69,60 @@ const COMMON_PASSWORDS = new Set([
   'qazwsxedc',
   'zaq12wsx',
   '!qaz2wsx',
+  // This platform's own development default for the first admin (printed in its README): the first one tried.
+  'change-me-admin-password',
 ]);
 
-/** Why a password may not be chosen, or undefined when it may. */
-export function passwordProblem(value: string): string | undefined {
+/** Different characters a password must hold: `aaaaaaaa` or seven spaces and an `a` are guessed at once. */
+const MIN_DISTINCT_CHARACTERS = 4;
+
+/** What else a chosen password is compared with: the account's email, the password it replaces. */
+export interface PasswordContext {
+  email?: unknown;
+  current?: unknown;
+}
+
+/**
+ * Why a password may not be chosen, or undefined when it may (NIST SP 800-63B 3.1.1.2: refuse what is in
+ * breach lists, repetitive or sequential, or specific to the context, the account's own name).
+ */
+export function passwordProblem(value: string, { email, current }: PasswordContext = {}): string | undefined {
   if (!VISIBLE_CHARACTER.test(value)) return 'must hold a visible character (not only spaces or invisible ones)';
-  if (COMMON_PASSWORDS.has(value.toLowerCase())) return 'is one of the most common passwords: choose another';
+  const lower = value.toLowerCase();
+  if (COMMON_PASSWORDS.has(lower)) return 'is one of the most common passwords: choose another';
+  const characters = [...lower];
+  if (new Set(characters).size < MIN_DISTINCT_CHARACTERS) {
+    return `must hold at least ${MIN_DISTINCT_CHARACTERS} different characters (one repeated is guessed at once)`;
+  }
+  const unit = repeatedUnit(characters);
+  if (unit !== undefined && (COMMON_PASSWORDS.has(unit) || new Set(unit).size < MIN_DISTINCT_CHARACTERS * 2)) {
+    return 'is a short or common password repeated: choose another';
+  }
+  if (typeof email === 'string') {
+    const address = email.trim().toLowerCase();
+    const name = address.slice(0, Math.max(0, address.lastIndexOf('@')));
+    if (lower === address || lower === name) return "must not be the account's email or the part before its @";
+  }
+  if (typeof current === 'string' && value === current) return 'must differ from the current password';
   return undefined;
+}
+
+/** The shortest part of which `characters` is two or more copies (`passwordpassword`: `password`), if any. */
+function repeatedUnit(characters: string[]): string | undefined {
+  const text = characters.join('');
+  for (let length = 1; length <= characters.length / 2; length += 1) {
+    if (characters.length % length !== 0) continue;
+    const unit = characters.slice(0, length).join('');
+    if (unit.repeat(characters.length / length) === text) return unit;
+  }
+  return undefined;
+}
+
+/** The body's other fields a chosen password is compared with: a registration's `email`, a change's `currentPassword`. */
+function contextOf(body: unknown): PasswordContext {
+  if (typeof body !== 'object' || body === null) return {};
+  const { email, currentPassword } = body as { email?: unknown; currentPassword?: unknown };
+  return { email, current: currentPassword };
 }
 
 /** A password one may choose (registration, a change): see passwordProblem. */
@@ -83,9 +130,10 @@ export function AcceptablePassword(): PropertyDecorator {
   return ValidateBy({
     name: 'acceptablePassword',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && passwordProblem(value) === undefined,
+      validate: (value: unknown, args) =>
+        typeof value === 'string' && passwordProblem(value, contextOf(args?.object)) === undefined,
       defaultMessage: (args) =>
-        `${args?.property ?? 'password'} ${typeof args?.value === 'string' ? (passwordProblem(args.value) ?? '') : 'must be a string'}`,
+        `${args?.property ?? 'password'} ${typeof args?.value === 'string' ? (passwordProblem(args.value, contextOf(args.object)) ?? '') : 'must be a string'}`,
     },
   });
 }
