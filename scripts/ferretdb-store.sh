@@ -68,7 +68,12 @@ ferretdb_store_start() {
       >/dev/null || { cat "$STORE_DIR/pg.log" >&2; return 1; }
     _as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ferretdb || return 1
     STORE_PG_CTL="$pg_bin/pg_ctl"
-    handler_args=(--handler=postgresql "--postgresql-url=postgres://postgres@127.0.0.1:$pg_port/ferretdb")
+    # FerretDB's own pool to PostgreSQL (50 connections unless told) is raised to near max_connections: in v1.24.2 a
+    # collection being created holds FerretDB's metadata lock while it waits for a pooled connection, and requests
+    # holding the pool's connections wait for that lock, so with the pool exhausted (a burst of 100+ commands at once,
+    # two servers' driver pools of 100) the first createCollection (a test app starting) wedged the whole store:
+    # every PostgreSQL connection idle, every command hanging, for good. With 450 the drivers' pools run out first.
+    handler_args=(--handler=postgresql "--postgresql-url=postgres://postgres@127.0.0.1:$pg_port/ferretdb?pool_max_conns=450")
   elif [ "$backend" = sqlite ]; then
     handler_args=(--handler=sqlite "--sqlite-url=file:$STORE_DIR/")
   else
