@@ -47,4 +47,32 @@ describe('the auth server while its database is unavailable', () => {
     expect(signedIn.status).toBe(200);
     expect(signedIn.body).toMatchObject({ accessToken: expect.any(String) });
   });
+
+  it('stays ready while the store is only slow (it answered a ping lately), and reports it once it stays silent', async () => {
+    const health = () => call(app, 'GET', '/health');
+    expect((await health()).body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    // Silent but connected, as a store busy with a launch's crowd is for a second or two: still ready.
+    proxy.pause();
+    try {
+      const slow = await health();
+      expect(slow.status).toBe(200);
+      expect(slow.body).toMatchObject({ status: 'ok', info: { database: { status: 'up', slow: true } } });
+      // Silent for longer than STORE_SLOW_GRACE_MS since its last answer: 503.
+      const silent = await until(
+        'a 503 once the store has stayed silent',
+        () => health(),
+        (reply) => reply.status !== 200,
+      );
+      expect(silent.status).toBe(503);
+      expect(silent.body).toMatchObject({ statusCode: 503 });
+    } finally {
+      proxy.resume();
+    }
+    const back = await until(
+      'ready again once the store answers',
+      () => health(),
+      (reply) => reply.status === 200,
+    );
+    expect(back.body).toMatchObject({ info: { database: { status: 'up' } } });
+  });
 });
