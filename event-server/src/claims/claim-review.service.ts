@@ -25,10 +25,13 @@ function invalidTransition(action: ReviewAction, status: ClaimStatus): Error {
   return claimError('INVALID_TRANSITION', `Cannot ${action.toLowerCase()} a claim that is ${shown}`);
 }
 
-const reviewsBusy = (retryAfterSeconds: number): DomainError =>
+const reviewsBusy = (retryAfterSeconds: number, resentAfterDrop: boolean): DomainError =>
   claimError(
     'REVIEWS_BUSY',
-    'Too many review decisions are being made on this server; nothing was decided, retry after Retry-After',
+    resentAfterDrop
+      ? 'Too many review decisions are being made on this server; it did nothing, but the server that dropped this ' +
+          'request may have decided it: send it again after Retry-After to learn its outcome'
+      : 'Too many review decisions are being made on this server; nothing was decided, retry after Retry-After',
     { retryAfterSeconds },
   );
 
@@ -69,9 +72,10 @@ export class ClaimReviewService {
   }
 
   /**
-   * Decides a claim through the gate. A request the gateway sent on after another replica dropped it is never
-   * shed (that replica may have decided it, so "nothing was decided" could be untrue): it runs at once, and the
-   * same reviewer's decision again is answered as that decision left the claim.
+   * Decides a claim through the gate. A request the gateway sent on after another replica dropped it goes through
+   * the gate too (a replica dying with its queue full would otherwise send all of it here at once, past the
+   * bound); shed, it is told that the server that dropped it may have decided it (so not "nothing was decided"),
+   * and sending it again answers as that decision left the claim.
    */
   async review(
     claimId: string,
@@ -83,9 +87,9 @@ export class ClaimReviewService {
     // Time already gone from what the request had to be started in counts against the queue's limit.
     const waitedMs = startWithinMs === undefined ? 0 : Math.max(0, this.queueTimeoutMs - startWithinMs);
     return this.gate
-      .run(() => this.decide(claimId, action, actor, note), { waitedMs, atOnce: resentAfterDrop })
+      .run(() => this.decide(claimId, action, actor, note), { waitedMs })
       .catch((error: unknown) => {
-        if (error instanceof ShedError) throw reviewsBusy(error.retryAfterSeconds);
+        if (error instanceof ShedError) throw reviewsBusy(error.retryAfterSeconds, resentAfterDrop);
         throw error;
       });
   }

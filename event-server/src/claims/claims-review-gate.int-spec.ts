@@ -99,20 +99,27 @@ describe('claims: the review decisions one process makes at once', () => {
     expect(await statusOf(queuedId!)).toBe('GRANTED');
   });
 
-  it('never turns away a decision the gateway sent on after another replica dropped it', async () => {
+  it('turns away a decision the gateway sent on after another replica dropped it as any other, saying that replica may have made it', async () => {
     const [heldId, queuedId, resentId] = await pendingClaims(3);
     const hold = holdNextReview();
     const holding = decide(heldId!, 'approve');
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     const queued = decide(queuedId!, 'approve');
     await vi.waitFor(() => expect(reviews().load).toEqual({ inFlight: 1, queued: 1 }), { timeout: 10_000, interval: 5 });
-    // The gate is full and so is its queue: the resent decision runs beyond them, while the first is still held.
+    // The gate is full and so is its queue: a replica that died with its own full would send all of it here.
     const resent = await decide(resentId!, 'approve', { [RESENT_AFTER_DROP_HEADER]: '1' });
-    expect(resent.statusCode).toBe(200);
-    expect(resent.json()).toMatchObject({ status: 'GRANTED', decidedBy: operator.id });
+    expect(resent.statusCode).toBe(503);
+    expect(resent.json()).toMatchObject({ code: 'REVIEWS_BUSY' });
+    expect(JSON.stringify(resent.json().message)).toMatch(/may have decided it: send it again/);
+    expect(Number(resent.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     hold.release();
     expect((await holding).statusCode).toBe(200);
     expect((await queued).statusCode).toBe(200);
+    expect(reviews().load).toEqual({ inFlight: 0, queued: 0 });
+    // Sent again, it is decided (or, had the dropped replica decided it, answered as that decision left it).
+    const again = await decide(resentId!, 'approve', { [RESENT_AFTER_DROP_HEADER]: '1' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ status: 'GRANTED', decidedBy: operator.id });
   });
 
   it('sheds a queued decision once its start-by time has passed, not after the queue’s own limit', async () => {

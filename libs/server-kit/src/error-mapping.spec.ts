@@ -1,10 +1,4 @@
-import {
-  BadRequestException,
-  HttpException,
-  InternalServerErrorException,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { MongooseError, mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { mapError } from './error-mapping.js';
@@ -55,12 +49,6 @@ describe('mapError', () => {
     expect(mapped.status).toBe(500);
     expect(mapped.internal).toBe(true);
     expect(JSON.stringify(mapped.body)).not.toContain('secret');
-  });
-
-  it('does not mark a 503 thrown on purpose (a /health report) for logging, as it does any other 5xx Nest exception', () => {
-    const report = mapError(new ServiceUnavailableException({ status: 'error', error: { database: { status: 'down' } } }));
-    expect([report.status, report.internal]).toEqual([503, false]);
-    expect(mapError(new InternalServerErrorException('broken')).internal).toBe(true);
   });
 
   it('answers 503 with Retry-After when the database is unavailable, for every way the driver says so (servers with a store)', () => {

@@ -71,9 +71,7 @@ export function mapError(error: unknown, { storeErrors = false }: { storeErrors?
       if (typeof responseCode === 'string') code = responseCode;
       details = rest;
     }
-    // A 503 thrown on purpose (a /health report of a database not ready, made by every probe while it lasts) is an
-    // answer, not a failure of the server's own: no error line with a stack trace per probe.
-    return { status, body: errorBody(status, code, message, details), internal: status >= 500 && status !== 503 };
+    return { status, body: errorBody(status, code, message, details), internal: status >= 500 };
   }
   if (isFastifyError(error)) {
     const fastifyError = error;
