@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Module } from '@nestjs/common';
+import { Controller, Get, Inject, Module, ServiceUnavailableException } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import {
   HealthCheck,
@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import type { Connection } from 'mongoose';
 import { Public } from './auth.guards.js';
+import { CommonErrorCode, DomainError } from './errors.js';
 
 /** How long a health check waits for the store's answer to a ping. */
 export const STORE_PING_TIMEOUT_MS = 1_000;
@@ -24,7 +25,10 @@ type PingOutcome = 'answered' | 'failed' | 'slow';
 
 @Controller('health')
 export class DatabaseHealthController {
-  /** When the store last answered a ping (performance.now()); a ping answered after its check gave up counts too. */
+  /**
+   * When the last ping the store answered was sent (performance.now()); one answered after its check gave up
+   * counts too.
+   */
   private answeredAt = Number.NEGATIVE_INFINITY;
   /** The ping under way: checks arriving meanwhile wait for it rather than pile more onto a slow store. */
   private pinging: Promise<PingOutcome> | undefined;
@@ -42,8 +46,19 @@ export class DatabaseHealthController {
   @Public()
   @Get()
   @HealthCheck()
-  check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database()]);
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database()]);
+    } catch (error) {
+      // Terminus reports "not ready" as a Nest 503, which the exception filter would log as a failure of the
+      // server's own (an error line with a stack, for every probe while it lasts): it is an answer.
+      if (error instanceof ServiceUnavailableException) {
+        throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'The database is not ready', {
+          ...(error.getResponse() as Record<string, unknown>),
+        });
+      }
+      throw error;
+    }
   }
 
   private async database() {
@@ -72,11 +87,14 @@ export class DatabaseHealthController {
   }
 
   private async askStore(): Promise<PingOutcome> {
+    // When it was sent: a store that takes seconds to answer each ping must not look as if it answered just now.
+    const sentAt = performance.now();
     try {
       const db = this.connection.db;
       if (!db) return 'failed';
-      await db.command({ ping: 1 });
-      this.answeredAt = performance.now();
+      // Bounded, so that a ping the store never answers does not hold every later check to itself.
+      await db.command({ ping: 1 }, { timeoutMS: STORE_SLOW_GRACE_MS });
+      this.answeredAt = Math.max(this.answeredAt, sentAt);
       return 'answered';
     } catch {
       return 'failed';
