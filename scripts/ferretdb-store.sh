@@ -62,7 +62,7 @@ ferretdb_store_start() {
     [ "$(id -u)" = 0 ] && chown postgres "$STORE_DIR"
     _as_pg "$pg_bin/initdb" -D "$STORE_DIR/pg" -A trust -U postgres --no-sync >"$STORE_DIR/initdb.log" 2>&1 ||
       { cat "$STORE_DIR/initdb.log" >&2; return 1; }
-    # Enough connections for several FerretDB clients at 50+ connections each (the default 100 is not).
+    # Enough connections for FerretDB's pool below (the default 100 is not).
     _as_pg "$pg_bin/pg_ctl" -D "$STORE_DIR/pg" -l "$STORE_DIR/pg.log" -w -t 120 start -o \
       "-p $pg_port -k $STORE_DIR -c listen_addresses=127.0.0.1 -c max_connections=500 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       >/dev/null || { cat "$STORE_DIR/pg.log" >&2; return 1; }
@@ -72,7 +72,8 @@ ferretdb_store_start() {
     # collection being created holds FerretDB's metadata lock while it waits for a pooled connection, and requests
     # holding the pool's connections wait for that lock, so with the pool exhausted (a burst of 100+ commands at once,
     # two servers' driver pools of 100) the first createCollection (a test app starting) wedged the whole store:
-    # every PostgreSQL connection idle, every command hanging, for good. With 450 the drivers' pools run out first.
+    # every PostgreSQL connection idle, every command hanging, for good. With 450 it takes 450
+    # commands at once (the driver's pool is 100 per process: a stack's three servers and a test run's apps).
     handler_args=(--handler=postgresql "--postgresql-url=postgres://postgres@127.0.0.1:$pg_port/ferretdb?pool_max_conns=450")
   elif [ "$backend" = sqlite ]; then
     handler_args=(--handler=sqlite "--sqlite-url=file:$STORE_DIR/")

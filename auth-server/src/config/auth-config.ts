@@ -181,7 +181,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   }
   // The rules a password chosen at registration meets, for the most powerful account (in production only: the
   // development default is known to everyone anyway, and the log says so).
-  const adminPasswordProblem = passwordProblem(config.admin.password);
+  const adminPasswordProblem = passwordProblem(config.admin.password, { email: config.admin.email });
   if (reader.isProduction && adminPasswordProblem) reader.problem(`ADMIN_PASSWORD ${adminPasswordProblem}`);
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.admin.email)) {
     reader.problem('ADMIN_EMAIL must be an email address');
