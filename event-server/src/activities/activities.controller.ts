@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiBody, ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
+import { CommonErrorCode } from '@reward/server-kit/errors';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import type { Page } from '@reward/server-kit/pagination';
 import { createValidationPipe } from '@reward/server-kit/validation';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { msLeftToStart } from '@reward/server-kit/start-by';
 import { type ActivityView, ActivitiesService, type ImportResult } from './activities.service.js';
 import { ActivityBatchDto, ActivityInputDto } from './dto/activity-input.dto.js';
 import { ActivityQueryDto } from './dto/activity-query.dto.js';
@@ -39,15 +42,22 @@ export class ActivitiesController {
       'All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice ' +
       'records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their ' +
       'attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the ' +
-      "caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities).",
+      "caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities). 503 " +
+      'ACTIVITIES_BUSY with `Retry-After` when the server is already making as many activity writes as it can ' +
+      '(ACTIVITY_MAX_IN_FLIGHT): nothing was written; retry then (the same `externalId`s record each activity once).',
+    errors: { 503: ['ACTIVITIES_BUSY', CommonErrorCode.SERVICE_UNAVAILABLE] },
   })
   @ApiBody({
     schema: { oneOf: [{ $ref: getSchemaPath(ActivityInputDto) }, { $ref: getSchemaPath(ActivityBatchDto) }] },
   })
   @ApiCreatedResponse({ type: ImportResultResponseDto })
-  async import(@Body() body: unknown, @CurrentUser() actor: AuthenticatedUser): Promise<ImportResult> {
+  async import(
+    @Body() body: unknown,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<ImportResult> {
     const { items, batch } = await parseActivityBody(body);
-    return this.activities.import(items, batch, actor);
+    return this.activities.import(items, batch, actor, msLeftToStart(request.headers));
   }
 
   @Get()

@@ -26,6 +26,8 @@ describe('store commands per claim', () => {
   let t: EventTestApp;
   let operator: Actor;
   let seen: string[] | undefined;
+  /** The filters of the find commands sent while `filters` is set. */
+  let filters: unknown[] | undefined;
 
   async function counted<T>(work: () => Promise<T>): Promise<Counted<T>> {
     seen = [];
@@ -57,6 +59,7 @@ describe('store commands per claim', () => {
     client.on('commandStarted', (event) => {
       const collection = (event.command as Record<string, unknown>)[event.commandName];
       seen?.push(`${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim());
+      if (event.commandName === 'find') filters?.push((event.command as { filter?: unknown }).filter);
     });
   });
 
@@ -470,5 +473,27 @@ describe('store commands per claim', () => {
       expect(status, id).toBe(granted.has(id!) ? 'GRANTED' : 'PENDING');
     }
     expect(exported.commands.filter((command) => command === 'find claim_decisions')).toHaveLength(3);
+  });
+
+  it('an activity sent again is found by one equality of its externalId (FerretDB reads the whole collection for $in); a large batch sent again by one $in', async () => {
+    const userId = newId();
+    const item = (externalId: string) => ({ userId, type: 'PVP_WIN', occurredAt: '2025-12-02T00:00:00Z', externalId });
+    const post = (body: unknown) => t.request('POST', '/activities', { token: operator.token, body });
+    const batch = { items: Array.from({ length: 20 }, (_, index) => item(`again-batch-${userId}-${index}`)) };
+    expect((await post(item(`again-${userId}`))).status).toBe(201);
+    expect((await post(batch)).status).toBe(201);
+
+    filters = [];
+    const once = await counted(() => post(item(`again-${userId}`)));
+    const single = filters;
+    filters = [];
+    const many = await counted(() => post(batch));
+    const batched = filters;
+    filters = undefined;
+    expect(once.result.body).toMatchObject({ received: 1, inserted: 0, duplicates: 1 });
+    expect(once.commands).toContain('find activities');
+    expect(single).toContainEqual({ externalId: `again-${userId}` });
+    expect(many.result.body).toMatchObject({ received: 20, inserted: 0, duplicates: 20 });
+    expect(batched).toContainEqual({ externalId: { $in: batch.items.map((one) => one.externalId) } });
   });
 });

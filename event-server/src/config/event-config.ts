@@ -51,6 +51,12 @@ export interface EventConfig {
   activities: {
     /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
     loginMarkSweepMs: number;
+    /**
+     * Activity writes (an operator's import, the auth server's reports) this process makes at once; more wait in a
+     * queue of `maxQueued` for `queueTimeoutMs`, the rest are answered 503 ACTIVITIES_BUSY with Retry-After,
+     * nothing written (AdmissionGate).
+     */
+    writes: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
   };
   /**
    * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
@@ -122,6 +128,11 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     },
     activities: {
       loginMarkSweepMs: reader.int('LOGIN_MARK_SWEEP_MS', { default: 600_000, min: 0, max: 86_400_000 }),
+      writes: {
+        maxInFlight: reader.int('ACTIVITY_MAX_IN_FLIGHT', { default: 8, min: 1, max: 10_000 }),
+        maxQueued: reader.int('ACTIVITY_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
+        queueTimeoutMs: reader.int('ACTIVITY_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
+      },
     },
     progress: {
       maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),

@@ -65,7 +65,7 @@ export class ActivitiesService {
   }
   /**
    * Record player activities: one, or a batch of up to 1000
-   * All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities).
+   * All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities). 503 ACTIVITIES_BUSY with `Retry-After` when the server is already making as many activity writes as it can (ACTIVITY_MAX_IN_FLIGHT): nothing was written; retry then (the same `externalId`s record each activity once).
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns ImportResultResponseDto Created
@@ -93,7 +93,7 @@ export class ActivitiesService {
         429: `Too many requests: TOO_MANY_REQUESTS`,
         431: `Request headers too large: HEADERS_TOO_LARGE`,
         502: `The upstream server failed to answer: UPSTREAM_ERROR`,
-        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        503: `Service unavailable, try again: ACTIVITIES_BUSY, SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
         504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
       },
     });

@@ -1,0 +1,111 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { ActivitiesService } from './activities.service.js';
+import { ActivityRepository } from './activity.repository.js';
+
+/**
+ * The activity writes one process makes at once: past the gate and its queue, an operator's import and the auth
+ * server's report are answered 503 ACTIVITIES_BUSY with Retry-After at once, nothing written; a queued import
+ * waits no longer than the gateway gave it to be started.
+ */
+describe('activities: the writes one process makes at once', () => {
+  let t: EventTestApp;
+  const serviceToken = (): string => t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
+
+  beforeAll(async () => {
+    // One write at a time; a queue of one that would hold its request for a minute but for its start-by time.
+    t = await startEventTestApp('activities_gate', {
+      ACTIVITY_MAX_IN_FLIGHT: '1',
+      ACTIVITY_MAX_QUEUED: '1',
+      ACTIVITY_QUEUE_TIMEOUT_MS: '60000',
+    });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const activity = () => ({
+    userId: newId(),
+    type: 'PVP_WIN',
+    occurredAt: '2025-12-02T00:00:00Z',
+    externalId: `gate-${newId()}`,
+  });
+  const load = () => t.app.get(ActivitiesService).load;
+  const operator = () => t.as('OPERATOR');
+
+  /** Holds the next write at its insert until the returned release is called. */
+  function holdNextWrite(): { reached: () => boolean; release: () => void } {
+    const activities = t.app.get(ActivityRepository);
+    const insert = activities.insertNew.bind(activities);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = vi.spyOn(activities, 'insertNew').mockImplementationOnce(async (...args) => {
+      await released;
+      return insert(...args);
+    });
+    return { reached: () => held.mock.calls.length > 0, release };
+  }
+
+  const post = (path: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      payload: body as Record<string, unknown>,
+    });
+
+  const recorded = async (externalId: string) =>
+    (await t.request<{ total: number }>('GET', `/activities?limit=1&userId=${externalId}`, { token: t.as('AUDITOR').token })).body
+      .total;
+
+  it('answers imports and service reports past the gate 503 ACTIVITIES_BUSY with Retry-After, nothing written; retried, they are', async () => {
+    const importer = operator();
+    const [held, queued, shedImport, shedReport] = [activity(), activity(), activity(), activity()];
+    const hold = holdNextWrite();
+    const holding = post('/activities', importer.token, held);
+    await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    const waiting = post('/activities', importer.token, queued);
+    await vi.waitFor(() => expect(load()).toEqual({ inFlight: 1, queued: 1 }), { timeout: 10_000, interval: 5 });
+
+    const turnedAway = await post('/activities', importer.token, shedImport);
+    expect(turnedAway.statusCode).toBe(503);
+    expect(turnedAway.json()).toMatchObject({ code: 'ACTIVITIES_BUSY', statusCode: 503 });
+    expect(Number(turnedAway.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const report = await post('/internal/activities', serviceToken(), { items: [shedReport] });
+    expect(report.statusCode).toBe(503);
+    expect(report.json()).toMatchObject({ code: 'ACTIVITIES_BUSY' });
+    expect(await recorded(shedImport.userId)).toBe(0);
+    expect(await recorded(shedReport.userId)).toBe(0);
+
+    hold.release();
+    expect((await holding).statusCode).toBe(201);
+    expect((await waiting).statusCode).toBe(201);
+    expect((await post('/activities', importer.token, shedImport)).json()).toEqual({ received: 1, inserted: 1, duplicates: 0 });
+    expect((await post('/internal/activities', serviceToken(), { items: [shedReport] })).statusCode).toBe(201);
+    expect(await recorded(shedImport.userId)).toBe(1);
+    expect(await recorded(shedReport.userId)).toBe(1);
+  });
+
+  it('sheds a queued import once its start-by time has passed, not after the queue’s own limit', async () => {
+    const importer = operator();
+    const [held, late] = [activity(), activity()];
+    const hold = holdNextWrite();
+    const holding = post('/activities', importer.token, held);
+    await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    // It may be started for another 3 s: it waits that long in the queue (which would hold it a minute), and is
+    // answered while the first write is still held.
+    const shed = await post('/activities', importer.token, late, { [START_BY_HEADER]: String(Date.now() + 3_000) });
+    expect(shed.statusCode).toBe(503);
+    expect(shed.json()).toMatchObject({ code: 'ACTIVITIES_BUSY' });
+    expect(load()).toEqual({ inFlight: 1, queued: 0 });
+    hold.release();
+    expect((await holding).statusCode).toBe(201);
+    expect(await recorded(late.userId)).toBe(0);
+  });
+});
