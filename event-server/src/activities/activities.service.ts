@@ -66,7 +66,7 @@ const activitiesBusy = (retryAfterSeconds: number): DomainError =>
 @Injectable()
 export class ActivitiesService {
   /**
-   * The activity writes this process makes at once (ACTIVITY_MAX_IN_FLIGHT, a bounded queue behind them): a
+   * The activity imports this process makes at once (ACTIVITY_MAX_IN_FLIGHT, a bounded queue behind them): a
    * launch-day drill's 3,000 imports at once, with a game server's retries of the ones answered 504, held the store
    * from every player's claim for minutes (none recorded in 13 minutes with 300 retries among 1,500 new posts), and
    * were still being recorded long after the gateway had answered 504. The rest are answered 503 ACTIVITIES_BUSY
@@ -93,9 +93,9 @@ export class ActivitiesService {
    * `work` through the gate; `startWithinMs`: what is left of the request's time to be started (START_BY_HEADER),
    * which bounds its wait in the queue.
    */
-  private admitted<T>(work: () => Promise<T>, startWithinMs: number | undefined): Promise<T> {
+  private admitted<T>(work: () => Promise<T>, startWithinMs: number | undefined, atOnce = false): Promise<T> {
     const waitedMs = startWithinMs === undefined ? 0 : Math.max(0, this.queueTimeoutMs - startWithinMs);
-    return this.gate.run(work, { waitedMs }).catch((error: unknown) => {
+    return this.gate.run(work, { waitedMs, atOnce }).catch((error: unknown) => {
       if (error instanceof ShedError) throw activitiesBusy(error.retryAfterSeconds);
       throw error;
     });
@@ -148,7 +148,9 @@ export class ActivitiesService {
   /** Activities the platform itself reports (the auth server's LOGIN and FRIEND_INVITE). */
   async recordFromService(items: ActivityInputDto[], service: string): Promise<ImportResult> {
     const prepared = prepareActivities(items, new Date(), (index) => `items[${index}].`, { fromService: true });
-    return this.admitted(() => this.record(prepared, 'AUTH', service), undefined);
+    // Never shed: players' login conditions wait for these, and the auth server's relay sends one request at a time
+    // per process (its own bound), so a flood of imports does not hold back the logins players just made.
+    return this.admitted(() => this.record(prepared, 'AUTH', service), undefined, true);
   }
 
   async list(query: ActivityQueryDto): Promise<Page<ActivityView>> {

@@ -52,7 +52,7 @@ export interface EventConfig {
     /** How often the login mark sweep runs (LoginMarkSweep; 0 = only at start). */
     loginMarkSweepMs: number;
     /**
-     * Activity writes (an operator's import, the auth server's reports) this process makes at once; more wait in a
+     * Activity imports this process makes at once (the auth server's reports count, but are never shed); more wait in a
      * queue of `maxQueued` for `queueTimeoutMs`, the rest are answered 503 ACTIVITIES_BUSY with Retry-After,
      * nothing written (AdmissionGate).
      */
