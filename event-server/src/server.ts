@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp } from '@reward/server-kit/http-app';
 import type { Connection } from 'mongoose';
 import { AppModule } from './app.module.js';
+import { shedImportsOnArrival } from './activities/import-shedding.hook.js';
 import { CLAIM_ROUTE, shedClaimsOnArrival } from './claims/claim-shedding.hook.js';
 import type { EventConfig } from './config/event-config.js';
 
@@ -24,6 +25,7 @@ export async function createEventServer(config: EventConfig): Promise<NestFastif
   await Promise.all(Object.values(connection.models).map((model) => model.init()));
   // Before init: the hook must be there when the routes are.
   shedClaimsOnArrival(app);
+  shedImportsOnArrival(app);
   await app.init();
   return app;
 }

@@ -78,6 +78,14 @@ describe('activities: the writes one process makes at once', () => {
     expect(turnedAway.statusCode).toBe(503);
     expect(turnedAway.json()).toMatchObject({ code: 'ACTIVITIES_BUSY', statusCode: 503 });
     expect(Number(turnedAway.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Answered as soon as its headers are read: its body is not parsed (no INVALID_JSON) and its connection ends.
+    const unread = await t.app.inject({
+      method: 'POST',
+      url: '/activities',
+      headers: { authorization: `Bearer ${importer.token}`, 'content-type': 'application/json' },
+      payload: '{"not json',
+    });
+    expect([unread.statusCode, unread.json().code, unread.headers.connection]).toEqual([503, 'ACTIVITIES_BUSY', 'close']);
     expect(await recorded(shedImport.userId)).toBe(0);
     // The auth server's report of a login is let through however full the gate is (its relay sends one at a time).
     const report = await post('/internal/activities', serviceToken(), { items: [login] });

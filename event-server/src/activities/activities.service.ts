@@ -84,6 +84,15 @@ export class ActivitiesService {
     this.queueTimeoutMs = config.activities.writes.queueTimeoutMs;
   }
 
+  /**
+   * ACTIVITIES_BUSY for an import that has only just arrived, when the gate would shed it now; undefined when it
+   * may go on (see AdmissionGate.shedOnArrival and shedImportsOnArrival).
+   */
+  shedOnArrival(): DomainError | undefined {
+    const shed = this.gate.shedOnArrival();
+    return shed && activitiesBusy(shed.retryAfterSeconds);
+  }
+
   /** The writes being made and waiting in this process now (the gate's counts). */
   get load(): { inFlight: number; queued: number } {
     return this.gate.load;

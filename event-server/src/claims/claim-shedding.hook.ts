@@ -45,7 +45,8 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
     });
 }
 
-function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+/** Whether a request carries a body (one a hook that answers early does not read: its connection is then closed). */
+export function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
