@@ -1,7 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mapError } from '@reward/server-kit/error-mapping';
-import { retryAfterOf } from '../claims/claim.errors.js';
-import { hasBody } from '../claims/claim-shedding.hook.js';
+import { answerShedNow } from '../claims/claim-shedding.hook.js';
 import { ActivitiesService } from './activities.service.js';
 
 /** The import route as Fastify knows it (the controller's `activities`). */
@@ -25,12 +23,6 @@ export function shedImportsOnArrival(app: NestFastifyApplication): void {
       if (request.method !== 'POST' || request.routeOptions.url !== IMPORT_ROUTE) return done();
       const busy = activities.shedOnArrival();
       if (!busy) return done();
-      const { status, body } = mapError(busy);
-      // A body is never read here: the connection ends with the answer rather than reading it to stay open.
-      if (hasBody(request.headers)) void reply.header('connection', 'close');
-      void reply
-        .header('retry-after', String(retryAfterOf(busy)))
-        .code(status)
-        .send(body);
+      answerShedNow(request, reply, busy);
     });
 }

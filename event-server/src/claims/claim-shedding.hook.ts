@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DomainError } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
 import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
@@ -35,18 +37,24 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
       // Shed too when it reached this process past its start-by time (see START_BY_HEADER).
       const busy = claims.shedOnArrival(msLeftToStart(request.headers));
       if (!busy) return done();
-      const { status, body } = mapError(busy);
-      // A body is never read here: the connection ends with the answer rather than reading it to stay open.
-      if (hasBody(request.headers)) void reply.header('connection', 'close');
-      void reply
-        .header('retry-after', String(retryAfterOf(busy)))
-        .code(status)
-        .send(body);
+      answerShedNow(request, reply, busy);
     });
 }
 
-/** Whether a request carries a body (one a hook that answers early does not read: its connection is then closed). */
-export function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+/**
+ * Answers a request shed by an `onRequest` hook (a 503 with its Retry-After), which ends its lifecycle there. Its
+ * body is never read: the connection ends with the answer rather than reading it to stay open.
+ */
+export function answerShedNow(request: FastifyRequest, reply: FastifyReply, busy: DomainError): void {
+  const { status, body } = mapError(busy);
+  if (hasBody(request.headers)) void reply.header('connection', 'close');
+  void reply
+    .header('retry-after', String(retryAfterOf(busy)))
+    .code(status)
+    .send(body);
+}
+
+function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
