@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import type { DomainError } from '@reward/server-kit/errors';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
@@ -29,13 +29,8 @@ export class PasswordGate {
   }
 
   /** `work` once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await this.gate.run(work);
-    } catch (error) {
-      if (error instanceof ShedError) throw authBusy(error.retryAfterSeconds);
-      throw error;
-    }
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return answeringShed(this.gate.run(work), authBusy);
   }
 
   /**

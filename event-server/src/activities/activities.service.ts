@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
@@ -73,7 +73,6 @@ export class ActivitiesService {
    * with Retry-After at once, nothing written; a request waits in the queue no longer than it has to be started.
    */
   private readonly gate: AdmissionGate;
-  private readonly queueTimeoutMs: number;
 
   constructor(
     private readonly activities: ActivityRepository,
@@ -81,7 +80,6 @@ export class ActivitiesService {
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.gate = new AdmissionGate({ ...config.activities.writes, maxRetryAfterSeconds: 10 });
-    this.queueTimeoutMs = config.activities.writes.queueTimeoutMs;
   }
 
   /**
@@ -103,11 +101,7 @@ export class ActivitiesService {
    * which bounds its wait in the queue.
    */
   private admitted<T>(work: () => Promise<T>, startWithinMs: number | undefined, atOnce = false): Promise<T> {
-    const waitedMs = startWithinMs === undefined ? 0 : Math.max(0, this.queueTimeoutMs - startWithinMs);
-    return this.gate.run(work, { waitedMs, atOnce }).catch((error: unknown) => {
-      if (error instanceof ShedError) throw activitiesBusy(error.retryAfterSeconds);
-      throw error;
-    });
+    return answeringShed(this.gate.run(work, { startWithinMs, atOnce }), activitiesBusy);
   }
 
   /** An operator's import: all items are checked first; one bad item writes nothing. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
@@ -54,7 +54,6 @@ export class ClaimReviewService {
    * Retry-After at once, nothing decided; a request waits in the queue no longer than it has to be started.
    */
   private readonly gate: AdmissionGate;
-  private readonly queueTimeoutMs: number;
 
   constructor(
     private readonly claims: ClaimRepository,
@@ -63,7 +62,6 @@ export class ClaimReviewService {
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.gate = new AdmissionGate({ ...config.reviews, maxRetryAfterSeconds: 10 });
-    this.queueTimeoutMs = config.reviews.queueTimeoutMs;
   }
 
   /** The decisions being made and waiting in this process now (the gate's counts). */
@@ -84,14 +82,10 @@ export class ClaimReviewService {
     note?: string,
     { startWithinMs, resentAfterDrop = false }: ReviewArrival = {},
   ): Promise<ClaimRecord> {
-    // Time already gone from what the request had to be started in counts against the queue's limit.
-    const waitedMs = startWithinMs === undefined ? 0 : Math.max(0, this.queueTimeoutMs - startWithinMs);
-    return this.gate
-      .run(() => this.decide(claimId, action, actor, note), { waitedMs })
-      .catch((error: unknown) => {
-        if (error instanceof ShedError) throw reviewsBusy(error.retryAfterSeconds, resentAfterDrop);
-        throw error;
-      });
+    return answeringShed(
+      this.gate.run(() => this.decide(claimId, action, actor, note), { startWithinMs }),
+      (seconds) => reviewsBusy(seconds, resentAfterDrop),
+    );
   }
 
   private async decide(claimId: string, action: ReviewAction, actor: AuthenticatedUser, note?: string): Promise<ClaimRecord> {

@@ -10,7 +10,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
-import { RESENT_AFTER_DROP_HEADER, isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { isResentAfterDrop, wasSentOnAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
 import { toTimeRange } from '../common/time-range.js';
 import { EventErrorCode } from '../events/event.errors.js';
@@ -165,7 +165,7 @@ const REVIEWS_BUSY_ERRORS = { 503: [ClaimErrorCode.REVIEWS_BUSY, CommonErrorCode
 function arrivalOf(request: FastifyRequest): ReviewArrival {
   return {
     startWithinMs: msLeftToStart(request.headers),
-    resentAfterDrop: request.headers[RESENT_AFTER_DROP_HEADER] === '1',
+    resentAfterDrop: wasSentOnAfterDrop(request.headers),
   };
 }
 

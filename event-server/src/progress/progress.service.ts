@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AdmissionGate, ShedError } from '@reward/server-kit/admission-gate';
+import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import { ActivityRepository } from '../activities/activity.repository.js';
@@ -55,13 +55,10 @@ export class ProgressService {
     const key = `${event.id}:${subject}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = this.gate
-      .run(() => this.evaluate(event, subject))
-      .catch((error: unknown) => {
-        if (error instanceof ShedError) throw progressBusy(error.retryAfterSeconds);
-        throw error;
-      })
-      .finally(() => this.inFlight.delete(key));
+    const read = answeringShed(
+      this.gate.run(() => this.evaluate(event, subject)),
+      progressBusy,
+    ).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, read);
     return read;
   }

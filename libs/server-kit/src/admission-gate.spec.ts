@@ -93,6 +93,19 @@ describe('AdmissionGate and time already spent', () => {
     expect(ran).toBe(false);
     await expect(gate.run(() => Promise.resolve('fresh'), { waitedMs: 10 })).resolves.toBe('fresh');
   });
+
+  it('never runs a request past its start-by time: the time gone from it counts as waited', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 5, queueTimeoutMs: 60_000 });
+    let ran = false;
+    await expect(gate.run(async () => void (ran = true), { startWithinMs: -1 })).rejects.toMatchObject({ why: 'QUEUE_TIMEOUT' });
+    expect(ran).toBe(false);
+    // Plenty of time left: admitted as any other; and the larger of the two waits is the one that counts.
+    await expect(gate.run(() => Promise.resolve('in time'), { startWithinMs: 59_000 })).resolves.toBe('in time');
+    await expect(gate.run(async () => void (ran = true), { waitedMs: 60_001, startWithinMs: 59_000 })).rejects.toMatchObject({
+      why: 'QUEUE_TIMEOUT',
+    });
+    expect(ran).toBe(false);
+  });
 });
 
 describe('AdmissionGate Retry-After', () => {

@@ -28,6 +28,17 @@ export class ShedError extends Error {
   }
 }
 
+/**
+ * `running` (a gate's run), with a ShedError replaced by what `busy` makes of its Retry-After: the answer a route
+ * gives a request it sheds (503 CLAIMS_BUSY, PROGRESS_BUSY, AUTH_BUSY, ...). Any other error passes as it is.
+ */
+export function answeringShed<T>(running: Promise<T>, busy: (retryAfterSeconds: number) => Error): Promise<T> {
+  return running.catch((error: unknown) => {
+    if (error instanceof ShedError) throw busy(error.retryAfterSeconds);
+    throw error;
+  });
+}
+
 /** Claims seen before a rate is trusted, and the weight of the newest in the moving average (1/n). */
 const RATE_SAMPLES = 8;
 const SERVICE_SMOOTHING = 16;
@@ -97,15 +108,18 @@ export class AdmissionGate {
    * Runs `work` when admitted; rejects with ShedError when not, without running it. `waitedMs` is how long
    * the request has already waited before it got here (in the event loop, reading its body): it counts
    * against the queue's time limit, so a request that arrives late in a burst is shed, not started late.
+   * `startWithinMs`: what is left of the time the request may still be started in (the gateway's start-by time,
+   * START_BY_HEADER), when it has one: it never waits in the queue past it (the time gone counts as waited).
    * `atOnce`: runs now, even beyond `maxInFlight`, and is never shed (a claim another replica may have
    * recorded before it died, which must be answered for: see ClaimsService); such a run is not timed.
    */
   async run<T>(
     work: () => Promise<T>,
-    { waitedMs = 0, atOnce = false }: { waitedMs?: number; atOnce?: boolean } = {},
+    { waitedMs = 0, startWithinMs, atOnce = false }: { waitedMs?: number; startWithinMs?: number; atOnce?: boolean } = {},
   ): Promise<T> {
+    const waited = startWithinMs === undefined ? waitedMs : Math.max(waitedMs, this.limits.queueTimeoutMs - startWithinMs);
     if (atOnce) this.inFlight++;
-    else await this.enter(Math.max(0, waitedMs));
+    else await this.enter(Math.max(0, waited));
     const admittedAt = this.now();
     // Timed only as a claim of a full gate (see serviceMs); one run beyond the limit would make it look slower.
     const full = !atOnce && this.inFlight >= this.limits.maxInFlight;

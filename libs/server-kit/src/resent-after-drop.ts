@@ -12,7 +12,12 @@
  */
 export const RESENT_AFTER_DROP_HEADER = 'x-internal-resent-after-drop';
 
+/** Whether the gateway sent a request on after another replica dropped it (see RESENT_AFTER_DROP_HEADER). */
+export function wasSentOnAfterDrop(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers[RESENT_AFTER_DROP_HEADER] === '1';
+}
+
 /** Whether a request is a keyed request the gateway resent after a drop (see RESENT_AFTER_DROP_HEADER). */
 export function isResentAfterDrop(headers: Record<string, string | string[] | undefined>): boolean {
-  return headers[RESENT_AFTER_DROP_HEADER] === '1' && headers['idempotency-key'] !== undefined;
+  return wasSentOnAfterDrop(headers) && headers['idempotency-key'] !== undefined;
 }
