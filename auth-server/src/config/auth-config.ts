@@ -4,7 +4,7 @@ import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/s
 import { readDatabase } from '@reward/server-kit/database-config';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
-import { passwordProblem } from '../users/dto/password-rules.js';
+import { passwordProblem } from '../users/password-policy.js';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
 export const PASSWORD_MIN_LENGTH = 8;

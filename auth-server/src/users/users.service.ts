@@ -6,7 +6,7 @@ import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { ADMIN_ROLES_MUTEX, RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
-import { passwordProblem } from './dto/password-rules.js';
+import { passwordProblem } from './password-policy.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound, wrongPassword } from './user-errors.js';

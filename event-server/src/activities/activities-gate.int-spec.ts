@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdNextCall } from '../../../test-support/hold-next-call.js';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { ActivitiesService } from './activities.service.js';
@@ -39,19 +40,6 @@ describe('activities: the writes one process makes at once', () => {
   const load = () => t.app.get(ActivitiesService).load;
   const operator = () => t.as('OPERATOR');
 
-  /** Holds the next write at its insert until the returned release is called. */
-  function holdNextWrite(): { reached: () => boolean; release: () => void } {
-    const activities = t.app.get(ActivityRepository);
-    const insert = activities.insertNew.bind(activities);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held = vi.spyOn(activities, 'insertNew').mockImplementationOnce(async (...args) => {
-      await released;
-      return insert(...args);
-    });
-    return { reached: () => held.mock.calls.length > 0, release };
-  }
-
   const post = (path: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
     t.app.inject({
       method: 'POST',
@@ -68,7 +56,7 @@ describe('activities: the writes one process makes at once', () => {
     const importer = operator();
     const [held, queued, shedImport] = [activity(), activity(), activity()];
     const login = { userId: newId(), type: 'LOGIN', occurredAt: '2025-12-02T00:00:00Z', externalId: `auth:login:${newId()}` };
-    const hold = holdNextWrite();
+    const hold = holdNextCall(t.app.get(ActivityRepository), 'insertNew');
     const holding = post('/activities', importer.token, held);
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     const waiting = post('/activities', importer.token, queued);
@@ -104,7 +92,7 @@ describe('activities: the writes one process makes at once', () => {
   it('sheds a queued import once its start-by time has passed, not after the queue’s own limit', async () => {
     const importer = operator();
     const [held, late] = [activity(), activity()];
-    const hold = holdNextWrite();
+    const hold = holdNextCall(t.app.get(ActivityRepository), 'insertNew');
     const holding = post('/activities', importer.token, held);
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     // It may be started for another 3 s: it waits that long in the queue (which would hold it a minute), and is

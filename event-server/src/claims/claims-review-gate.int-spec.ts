@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdNextCall } from '../../../test-support/hold-next-call.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
@@ -49,19 +50,6 @@ describe('claims: the review decisions one process makes at once', () => {
     return ids;
   }
 
-  /** Holds the next review at its first store read until the returned release is called. */
-  function holdNextReview(): { reached: () => boolean; release: () => void } {
-    const claims = t.app.get(ClaimRepository);
-    const read = claims.findById.bind(claims);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held = vi.spyOn(claims, 'findById').mockImplementationOnce(async (...args) => {
-      await released;
-      return read(...args);
-    });
-    return { reached: () => held.mock.calls.length > 0, release };
-  }
-
   const decide = (id: string, action: 'approve' | 'reject', headers: Record<string, string> = {}) =>
     t.app.inject({
       method: 'POST',
@@ -77,7 +65,7 @@ describe('claims: the review decisions one process makes at once', () => {
 
   it('answers decisions past the gate 503 REVIEWS_BUSY with Retry-After, nothing decided; they are made when retried', async () => {
     const [heldId, queuedId, shedId] = await pendingClaims(3);
-    const hold = holdNextReview();
+    const hold = holdNextCall(t.app.get(ClaimRepository), 'findById');
     const holding = decide(heldId!, 'approve');
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     // The one place in the queue is taken by the next decision; the one after it is turned away at once.
@@ -101,7 +89,7 @@ describe('claims: the review decisions one process makes at once', () => {
 
   it('turns away a decision the gateway sent on after another replica dropped it as any other, saying that replica may have made it', async () => {
     const [heldId, queuedId, resentId] = await pendingClaims(3);
-    const hold = holdNextReview();
+    const hold = holdNextCall(t.app.get(ClaimRepository), 'findById');
     const holding = decide(heldId!, 'approve');
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     const queued = decide(queuedId!, 'approve');
@@ -124,7 +112,7 @@ describe('claims: the review decisions one process makes at once', () => {
 
   it('sheds a queued decision once its start-by time has passed, not after the queue’s own limit', async () => {
     const [heldId, lateId] = await pendingClaims(2);
-    const hold = holdNextReview();
+    const hold = holdNextCall(t.app.get(ClaimRepository), 'findById');
     const holding = decide(heldId!, 'approve');
     await vi.waitFor(() => expect(hold.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     // It may be started for another 3 s: it waits that long in the queue (which would hold it a minute), and is

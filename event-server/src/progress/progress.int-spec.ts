@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdNextCall } from '../../../test-support/hold-next-call.js';
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 
@@ -146,17 +147,10 @@ describe('progress under a flood', () => {
       },
     });
     const [first, second] = [t.as('USER'), t.as('USER')];
-    const activities = t.app.get(ActivityRepository);
-    const read = activities.findFacts.bind(activities);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const held = vi.spyOn(activities, 'findFacts').mockImplementationOnce(async (...args) => {
-      await released;
-      return read(...args);
-    });
+    const held = holdNextCall(t.app.get(ActivityRepository), 'findFacts');
     const view = (who: { token: string }) => t.request('GET', `/events/${created.body.id}/progress`, { token: who.token });
     const holding = view(first);
-    await vi.waitFor(() => expect(held).toHaveBeenCalledTimes(1), { timeout: 10_000, interval: 5 });
+    await vi.waitFor(() => expect(held.reached()).toBe(true), { timeout: 10_000, interval: 5 });
     const turnedAway = await t.app.inject({
       method: 'GET',
       url: `/events/${created.body.id}/progress`,
@@ -165,8 +159,8 @@ describe('progress under a flood', () => {
     expect(turnedAway.statusCode).toBe(503);
     expect(turnedAway.json()).toMatchObject({ code: 'PROGRESS_BUSY' });
     expect(Number(turnedAway.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(held).toHaveBeenCalledTimes(1);
-    release();
+    expect(held.calls()).toBe(1);
+    held.release();
     expect((await holding).status).toBe(200);
     expect((await view(second)).body).toMatchObject({ userId: second.id, eligible: false });
   });

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Module, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, ServiceUnavailableException } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import {
   HealthCheck,
@@ -10,42 +10,27 @@ import {
 import type { Connection } from 'mongoose';
 import { Public } from './auth.guards.js';
 import { CommonErrorCode, DomainError } from './errors.js';
+import { StoreReadiness } from './store-readiness.js';
 
-/** How long a health check waits for the store's answer to a ping. */
-export const STORE_PING_TIMEOUT_MS = 1_000;
-/**
- * How long after the store last answered a ping a slow ping (no answer yet, no error either) still counts as up:
- * a store busy with an event's launch answers in 1-2 s and is serving every request, and a 503 then would take
- * the server out of its load balancer's rotation (and the gateway's /health with it) when it is needed most. A
- * store that refuses or errs is down at once; one that stays silent, after this.
- */
-export const STORE_SLOW_GRACE_MS = 5_000;
-
-type PingOutcome = 'answered' | 'failed' | 'slow';
-
-@Controller('health')
-export class DatabaseHealthController {
-  /**
-   * When the last ping the store answered was sent (performance.now()); one answered after its check gave up
-   * counts too.
-   */
-  private answeredAt = Number.NEGATIVE_INFINITY;
-  /** The ping under way: checks arriving meanwhile wait for it rather than pile more onto a slow store. */
-  private pinging: Promise<PingOutcome> | undefined;
+/** The health report of a server that owns a database: its store's readiness (StoreReadiness) in Terminus's shape. */
+@Injectable()
+export class DatabaseHealthService {
+  private readonly readiness: StoreReadiness;
 
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(getConnectionToken()) private readonly connection: Connection,
-  ) {}
+    @Inject(getConnectionToken()) connection: Connection,
+  ) {
+    this.readiness = new StoreReadiness({
+      ping: async (timeoutMs) => {
+        const db = connection.db;
+        if (!db) throw new Error('not connected');
+        await db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+      },
+    });
+  }
 
-  /**
-   * Ready when the server's database answers a ping within a second, or is only slow (no answer yet, no error)
-   * and answered one within the last STORE_SLOW_GRACE_MS; 503 otherwise.
-   */
-  @Public()
-  @Get()
-  @HealthCheck()
   async check(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([() => this.database()]);
@@ -63,42 +48,22 @@ export class DatabaseHealthController {
 
   private async database() {
     const indicator = this.indicators.check('database');
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      this.ping(),
-      new Promise<PingOutcome>((resolve) => (timer = setTimeout(() => resolve('slow'), STORE_PING_TIMEOUT_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (outcome === 'answered') return indicator.up();
-    if (outcome === 'slow' && performance.now() - this.answeredAt <= STORE_SLOW_GRACE_MS) {
-      return indicator.up({ slow: true });
-    }
-    return indicator.down({
-      message: outcome === 'slow' ? 'the database did not answer in time' : 'the database refused the ping',
-    });
+    const outcome = await this.readiness.check();
+    if (!outcome.ready) return indicator.down({ message: outcome.reason });
+    return outcome.slow ? indicator.up({ slow: true }) : indicator.up();
   }
+}
 
-  private ping(): Promise<PingOutcome> {
-    if (this.pinging) return this.pinging;
-    const pinging = this.askStore().finally(() => {
-      if (this.pinging === pinging) this.pinging = undefined;
-    });
-    this.pinging = pinging;
-    return pinging;
-  }
+@Controller('health')
+export class DatabaseHealthController {
+  constructor(private readonly health: DatabaseHealthService) {}
 
-  private async askStore(): Promise<PingOutcome> {
-    // When it was sent: a store that takes seconds to answer each ping must not look as if it answered just now.
-    const sentAt = performance.now();
-    try {
-      const db = this.connection.db;
-      if (!db) return 'failed';
-      // Bounded, so that a ping the store never answers does not hold every later check to itself.
-      await db.command({ ping: 1 }, { timeoutMS: STORE_SLOW_GRACE_MS });
-      this.answeredAt = Math.max(this.answeredAt, sentAt);
-      return 'answered';
-    } catch {
-      return 'failed';
-    }
+  /** Ready when the server's database answers a ping, or is only slow and answered one lately (StoreReadiness); 503 otherwise. */
+  @Public()
+  @Get()
+  @HealthCheck()
+  check(): Promise<HealthCheckResult> {
+    return this.health.check();
   }
 }
 
@@ -106,5 +71,6 @@ export class DatabaseHealthController {
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [DatabaseHealthController],
+  providers: [DatabaseHealthService],
 })
 export class DatabaseHealthModule {}
