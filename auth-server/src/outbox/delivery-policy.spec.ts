@@ -24,6 +24,21 @@ describe('classifyDelivery', () => {
     });
   });
 
+  it.each(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'])('marks a failure to connect (%s) unreachable: nothing was sent', (code) => {
+    expect(classifyDelivery({ kind: 'network', error: `fetch failed (${code})`, code })).toEqual({
+      verdict: 'retry',
+      error: `network: fetch failed (${code})`,
+      unreachable: true,
+    });
+  });
+
+  it('does not call a failure after connecting (a reset, a timeout) unreachable', () => {
+    expect(classifyDelivery({ kind: 'network', error: 'fetch failed (ECONNRESET)', code: 'ECONNRESET' })).toEqual({
+      verdict: 'retry',
+      error: 'network: fetch failed (ECONNRESET)',
+    });
+  });
+
   it('abandons (no attempt counted) when the relay stopped mid-request', () => {
     expect(classifyDelivery({ kind: 'aborted' })).toEqual({ verdict: 'abandoned' });
   });

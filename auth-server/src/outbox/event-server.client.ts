@@ -44,7 +44,8 @@ export class EventServerClient {
       return { kind: 'response', status: response.status, body: text.slice(0, MAX_BODY_KEPT) };
     } catch (error) {
       if (signal.aborted) return { kind: 'aborted' };
-      return { kind: 'network', error: describe(error) };
+      const code = ((error as { cause?: { code?: unknown } }).cause ?? {}).code;
+      return { kind: 'network', error: describe(error), ...(typeof code === 'string' && { code }) };
     }
   }
 }

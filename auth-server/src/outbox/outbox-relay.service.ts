@@ -45,6 +45,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private nudged = false;
   /** The last poll had to schedule retries: the receiver is failing, so rows wait for the interval. */
   private failing = false;
+  /**
+   * The event server has answered this process at least once. Until then a refused connection is most likely
+   * one started beside it that is not listening yet (npm start, Compose): said at info, not as a warning.
+   */
+  private eventServerAnswered = false;
   private lastSweep = 0;
   private takes = 0;
 
@@ -166,6 +171,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     options: { recordPoison: boolean } = { recordPoison: true },
   ): Promise<DeliveryVerdict['verdict']> {
     const outcome = classifyDelivery(await send(this.stopping.signal));
+    if (outcome.verdict !== 'abandoned' && !(outcome.verdict === 'retry' && outcome.unreachable)) this.eventServerAnswered = true;
     const now = new Date();
     const ids = messages.map((message) => message.id);
     switch (outcome.verdict) {
@@ -185,7 +191,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         }));
         await this.outbox.scheduleRetries(schedules);
         summary.retried += messages.length;
-        this.logger.warn(`event server did not take ${messages.length} outbox message(s), will retry: ${outcome.error}`);
+        if (outcome.unreachable && !this.eventServerAnswered) {
+          this.logger.log(
+            `event server not reachable yet (starting?): ${messages.length} outbox message(s) wait and will be retried: ${outcome.error}`,
+          );
+        } else this.logger.warn(`event server did not take ${messages.length} outbox message(s), will retry: ${outcome.error}`);
         break;
       }
       case 'poison':

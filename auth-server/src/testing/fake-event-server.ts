@@ -50,12 +50,17 @@ export class FakeEventServer {
   hanging = 0;
 
   private server: Server | undefined;
-  private resolver: JwksKeyResolver | undefined;
+  private trustedJwks!: (resolver: JwksKeyResolver) => void;
+  private readonly jwks = new Promise<JwksKeyResolver>((resolve) => (this.trustedJwks = resolve));
   private port = 0;
 
-  /** The auth server's JWKS is known only once it listens, which is after this server got its port. */
+  /**
+   * The auth server's JWKS is known only once it listens, which is after this server got its port, and after the
+   * auth server's relay may have sent its first message (its admin's audit entry, say): requests that come
+   * before wait for it, as a real event server would serve them once it could check them.
+   */
   trustJwks(jwksUrl: string): void {
-    this.resolver = new JwksKeyResolver(jwksUrl, { minRefreshMs: 0 });
+    this.trustedJwks(new JwksKeyResolver(jwksUrl, { minRefreshMs: 0 }));
   }
 
   get url(): string {
@@ -101,11 +106,10 @@ export class FakeEventServer {
     }
     const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
     try {
-      if (!this.resolver) throw new Error('no JWKS configured');
       const caller = await verifyAccessToken(token, {
         issuer: 'reward-platform-auth',
         audience: 'reward-platform-internal',
-        keys: this.resolver,
+        keys: await this.jwks,
       });
       if (caller.id !== 'auth-server' || caller.roles.length !== 0) throw new Error(`unexpected caller ${caller.id}`);
     } catch (error) {
