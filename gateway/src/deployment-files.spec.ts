@@ -21,6 +21,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition?: string; required?: boolean }>;
   profiles?: string[];
   sysctls?: Record<string, string | number>;
+  ulimits?: { nofile?: { soft?: number; hard?: number } };
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -123,9 +124,11 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("lets the gateway's listen queue hold the backlog it asks for (a launch crowd connects at once)", () => {
+  it("lets the gateway's listen queue hold the backlog it asks for (a launch crowd connects at once), and open the files its connections need", () => {
     // The kernel caps a listen backlog at net.core.somaxconn, which a container has its own of (4,096 by default).
     expect(Number(compose.services.gateway?.sysctls?.['net.core.somaxconn'])).toBeGreaterThanOrEqual(LISTEN_BACKLOG);
+    // Client connections (10,000 by default) and upstream ones need a descriptor each.
+    expect(compose.services.gateway?.ulimits?.nofile?.soft).toBeGreaterThanOrEqual(32_768);
   });
 
   it('gives each server settings it accepts, listening on every interface at the port its image was built for', () => {

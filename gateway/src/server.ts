@@ -23,7 +23,11 @@ export async function createGatewayServer(
     logLevel: config.logLevel,
     trustedProxies: config.trustedProxies,
     securityHeaders: config.securityHeaders,
-    connectionLimits: config.connectionLimits,
+    // Each upstream replica may take up to upstreamMaxConnections descriptors, plus the files and the JWKS's.
+    connectionLimits: {
+      ...config.connectionLimits,
+      reservedFiles: (config.upstreams.auth.length + config.upstreams.event.length) * config.upstreamMaxConnections + 256,
+    },
     droppedLogMessages: [REPLY_FROM_FAILURE_MESSAGE],
   });
   installGatewayProxy(app.getHttpAdapter().getInstance(), {

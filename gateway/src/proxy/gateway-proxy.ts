@@ -18,7 +18,7 @@ import { carriesHonouredKey, mayResendAfterDrop } from '../policy/idempotent-res
 import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool } from './replica-pool.js';
-import { upstreamFailure } from './upstream-failure.js';
+import { rootCodeOf, upstreamFailure } from './upstream-failure.js';
 
 export interface GatewayProxyOptions {
   table: RouteTable;
@@ -311,7 +311,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             if (keyed && (failure.status === 409 || unanswered.wasMarked(request))) unanswered.note(request);
             // The request's one line (a warn: an upstream failure, the keyed 409 too) names the upstream and what
             // the client was told.
-            addRequestLineFields(reply.request, { upstream, code: failure.body.code });
+            const cause = rootCodeOf(error);
+            addRequestLineFields(reply.request, { upstream, code: failure.body.code, ...(cause !== undefined && { cause }) });
             void reply.code(failure.status).headers(failure.headers).send(failure.body);
           },
           // An upstream's answer (a 503 included) is the client's answer: never replay a request.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NoReplicaError } from './replica-pool.js';
-import { upstreamFailure } from './upstream-failure.js';
+import { rootCodeOf, upstreamFailure } from './upstream-failure.js';
 
 function failure(code: string, wrapped = true): Error {
   const cause = Object.assign(new Error('low level'), { code });
@@ -76,5 +76,22 @@ describe('upstreamFailure', () => {
       status: 503,
       body: { code: 'UPSTREAM_UNAVAILABLE' },
     });
+  });
+
+  it('answers 503 with Retry-After when the gateway is out of file descriptors: nothing was sent, a keyed claim too', () => {
+    for (const code of ['EMFILE', 'ENFILE']) {
+      for (const keyed of [false, true]) {
+        const { status, body, headers } = upstreamFailure(failure(code), 'event', 10_000, 5_000, keyed);
+        expect(status, code).toBe(503);
+        expect(headers).toEqual({ 'retry-after': '1' });
+        expect(body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+        expect(body.message).toMatch(/nothing was sent/);
+      }
+    }
+  });
+
+  it('names the code a failure began with (for the log line)', () => {
+    expect(rootCodeOf(failure('EMFILE'))).toBe('EMFILE');
+    expect(rootCodeOf(new Error('odd'))).toBeUndefined();
   });
 });

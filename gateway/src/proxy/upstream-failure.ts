@@ -33,6 +33,17 @@ const UNREACHABLE_CODES = new Set([
   NO_REPLICA_CODE,
 ]);
 
+/**
+ * The gateway itself could not open a connection: it is at its limit of open files (or the system's). No
+ * replica was sent the request (the socket was never made), and none is to blame for it.
+ */
+const OUT_OF_FILES_CODES = new Set(['EMFILE', 'ENFILE']);
+
+/** The code an upstream failure began with (the last along its cause chain), for the request's log line. */
+export function rootCodeOf(error: unknown): string | undefined {
+  return codesOf(error).at(-1);
+}
+
 /** Error codes along the cause chain (reply-from wraps undici's errors, undici wraps the socket's). */
 function codesOf(error: unknown): string[] {
   const codes: string[] = [];
@@ -67,6 +78,18 @@ export function upstreamFailure(
   keyed = false,
 ): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const codes = codesOf(error);
+  if (codes.some((code) => OUT_OF_FILES_CODES.has(code))) {
+    return {
+      status: 503,
+      body: errorBody(
+        503,
+        CommonErrorCode.SERVICE_UNAVAILABLE,
+        `the gateway cannot open a connection to the ${upstream} server now (too many open connections); nothing was sent`,
+        { retryAfterSeconds: 1 },
+      ),
+      headers: { 'retry-after': '1' },
+    };
+  }
   if (codes.some((code) => UNREACHABLE_CODES.has(code))) {
     const retryAfterSeconds = Math.max(1, Math.ceil(cooldownMs / 1000));
     return {

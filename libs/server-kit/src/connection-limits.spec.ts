@@ -8,7 +8,10 @@ import {
   REFUSED_HELD_MS,
   REFUSED_HELD_PER_CLIENT_MAX,
   clientKeyOf,
+  LOOPBACK_ROOM,
+  fitToOpenFiles,
   isLoopback,
+  openFilesLimit,
   limitConnections,
 } from './connection-limits.js';
 
@@ -91,6 +94,18 @@ describe('limitConnections', () => {
     expect(refused()).toBe(1);
     first.destroy();
     expect(connect('203.0.113.3').destroyed).toBe(true); // the loopback ones count towards the total too
+  });
+
+  it('leaves loopback LOOPBACK_ROOM connections past the total, not more (a local proxy or load test is bounded too)', () => {
+    const { connect, refused } = limitedServer(2, 0);
+    connect('203.0.113.1');
+    connect('203.0.113.2');
+    const local = Array.from({ length: LOOPBACK_ROOM }, () => connect('127.0.0.1'));
+    expect(local.every((socket) => !socket.destroyed)).toBe(true);
+    expect(connect('::1').destroyed).toBe(true);
+    expect(refused()).toBe(1);
+    local[0]!.destroy();
+    expect(connect('::1').destroyed).toBe(false);
   });
 
   it('does not count per address the connections of a trusted proxy, through which many clients come', () => {
@@ -212,5 +227,54 @@ describe('limitConnections with an answer for the connections it refuses', () =>
     expect(refused.socket.destroyed).toBe(true);
     admitted.socket.destroy();
     server.close();
+  });
+});
+
+describe('openFilesLimit', () => {
+  const limits = (line: string) =>
+    [
+      'Limit                     Soft Limit           Hard Limit           Units',
+      'Max cpu time              unlimited            unlimited            seconds',
+      line,
+    ].join('\n');
+
+  it("reads the process's soft limit of open files", () => {
+    expect(openFilesLimit(() => limits('Max open files            20000                20000                files'))).toBe(
+      20_000,
+    );
+    expect(openFilesLimit(() => limits('Max open files            1024                 524288               files'))).toBe(1_024);
+  });
+
+  it('gives nothing where there is no limit to read, or none at all', () => {
+    expect(
+      openFilesLimit(() => limits('Max open files            unlimited            unlimited            files')),
+    ).toBeUndefined();
+    expect(
+      openFilesLimit(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toBeUndefined();
+  });
+});
+
+describe('fitToOpenFiles', () => {
+  it('keeps a total the open files allow once the reserve is set aside', () => {
+    expect(fitToOpenFiles({ total: 10_000, perAddress: 1_000 }, 6_352, 20_000)).toEqual({
+      limits: { total: 10_000, perAddress: 1_000 },
+      lowered: 0,
+    });
+    expect(fitToOpenFiles({ total: 10_000, perAddress: 0 }, 6_352, undefined).lowered).toBe(0);
+  });
+
+  it('lowers a total (or no limit) past them, and says by how much', () => {
+    expect(fitToOpenFiles({ total: 10_000, perAddress: 1_000 }, 6_352, 16_000)).toEqual({
+      limits: { total: 16_000 - 6_352 - LOOPBACK_ROOM, perAddress: 1_000 },
+      lowered: 10_000 - (16_000 - 6_352 - LOOPBACK_ROOM),
+    });
+    expect(fitToOpenFiles({ total: 0, perAddress: 0 }, 6_352, 65_536).limits.total).toBe(65_536 - 6_352 - LOOPBACK_ROOM);
+  });
+
+  it('leaves clients half the descriptors at least when the reserve alone would take them all', () => {
+    expect(fitToOpenFiles({ total: 10_000, perAddress: 0 }, 6_352, 1_024).limits.total).toBe(512);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ipv6Groups } from './ip-address.js';
@@ -13,7 +14,7 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 export const CONNECTIONS_CHECK_INTERVAL_MS = 2_000;
 
 export interface ConnectionLimits {
-  /** Open connections at most (0: no limit): beyond it, a new connection is refused (loopback's excepted). */
+  /** Open connections at most (0: no limit): beyond it, a new connection is refused (loopback has LOOPBACK_ROOM more). */
   total: number;
   /** Open connections from one client at most (0: no limit): an IPv4 address, or an IPv6 /64 (clientKeyOf). */
   perAddress: number;
@@ -41,6 +42,14 @@ export const REFUSED_HELD_MS = 10_000;
  * per-address limit: a launch drill from one machine, 2,000 connections at once, is answered whole.
  */
 export const REFUSED_HELD_PER_CLIENT_MAX = 1_000;
+
+/**
+ * Connections from loopback (a container's health check, a local tool) accepted past the total: a health check
+ * is answered whatever the load, but a client on this machine (a reverse proxy on the same host, a load test)
+ * cannot open connections without bound either: a launch drill of 9,000 players x 2 connections from loopback
+ * took all 20,000 of the gateway's file descriptors, and it could then connect to no replica.
+ */
+export const LOOPBACK_ROOM = 64;
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
@@ -73,8 +82,8 @@ export function clientKeyOf(address: string): string {
  * REFUSED_HELD_MS) for its first request, which `answer` answers (429 or 503 with Retry-After: nothing was
  * done) before the connection closes: a player at a launch, behind an address many share, is told to come
  * back rather than cut off with no answer. Without `answer`, or past those bounds, it is closed at once,
- * before any byte is read. The total leaves room for loopback (a container's health check is answered
- * whatever the load), and a connection from an address `unlimited` names (a trusted proxy in front, through
+ * before any byte is read. The total leaves LOOPBACK_ROOM more for loopback (a container's health check is
+ * answered whatever the load), and a connection from an address `unlimited` names (a trusted proxy in front, through
  * which many clients come) is not counted per address. Returns how many were refused so far, for the log.
  */
 export function limitConnections(
@@ -96,7 +105,7 @@ export function limitConnections(
     const trusted = unlimited(address);
     const key = limits.perAddress > 0 && !trusted ? clientKeyOf(address) : undefined;
     const count = key === undefined ? 0 : (perClient.get(key) ?? 0) + 1;
-    const overTotal = limits.total > 0 && open >= limits.total && !isLoopback(address);
+    const overTotal = limits.total > 0 && open >= limits.total + (isLoopback(address) ? LOOPBACK_ROOM : 0);
     if (overTotal || (key !== undefined && count > limits.perAddress)) {
       refused++;
       const heldKey = key ?? (trusted ? undefined : clientKeyOf(address));
@@ -125,6 +134,40 @@ export function limitConnections(
     });
   });
   return { refused: () => refused };
+}
+
+/**
+ * The process's limit of open files (its soft RLIMIT_NOFILE), read from /proc/self/limits; undefined where there
+ * is none to read (not Linux) or it is unlimited.
+ */
+export function openFilesLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const line = /^Max open files\s+(\S+)/m.exec(read());
+    const soft = line ? Number(line[1]) : Number.NaN;
+    return Number.isSafeInteger(soft) && soft > 0 ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The limits as configured, or with a total lowered to what the process's open files allow once `reserved`
+ * descriptors (upstream connections, refused connections held for their answer, files, the store) are set
+ * aside: a total past them would let clients take the descriptors the server needs to do their requests.
+ * `lowered` says by how much it was lowered, for the log (0 when it fit).
+ */
+export function fitToOpenFiles(
+  limits: ConnectionLimits,
+  reserved: number,
+  openFiles: number | undefined,
+): { limits: ConnectionLimits; lowered: number } {
+  if (openFiles === undefined) return { limits, lowered: 0 };
+  // Half the descriptors at least: a limit too small for the reserve is a misconfiguration to fix (logged), and
+  // clients still need to connect meanwhile.
+  const room = Math.max(Math.floor(openFiles / 2), openFiles - reserved - LOOPBACK_ROOM);
+  if (limits.total > 0 && limits.total <= room) return { limits, lowered: 0 };
+  const lowered = limits.total === 0 ? Number.POSITIVE_INFINITY : limits.total - room;
+  return { limits: { ...limits, total: room }, lowered };
 }
 
 /** One connection of `key` fewer in `counts` (a client with none left is not kept). */

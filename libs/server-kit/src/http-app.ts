@@ -10,8 +10,11 @@ import {
   CONNECTIONS_CHECK_INTERVAL_MS,
   type ConnectionLimits,
   HEADERS_TIMEOUT_MS,
+  REFUSED_HELD_MAX,
   REQUEST_TIMEOUT_MS,
+  fitToOpenFiles,
   limitConnections,
+  openFilesLimit,
 } from './connection-limits.js';
 import { MAX_JSON_DEPTH, depthCheckedStream, isJsonMediaType } from './json-depth.js';
 import { type SecurityHeadersConfig, answerHeadersFor, installSecurityHeaders, setHeaders } from './security-headers.js';
@@ -60,8 +63,12 @@ export interface HttpAppOptions {
   logDestination?: LogOutput;
   /** The server owns a database: its being unavailable is answered 503 with Retry-After, not 500 (see mapError). */
   storeErrors?: boolean;
-  /** Open connections at most, in all and per client address (the public gateway's): see limitConnections. */
-  connectionLimits?: ConnectionLimits;
+  /**
+   * Open connections at most, in all and per client address (the public gateway's): see limitConnections.
+   * `reservedFiles`: file descriptors the server needs besides its clients' connections (its upstream
+   * connections, say); the total is lowered to what the process's open-files limit leaves (fitToOpenFiles).
+   */
+  connectionLimits?: ConnectionLimits & { reservedFiles?: number };
   /** How long a client may take to send its headers and its whole request (default: connection-limits.ts). */
   requestTimeouts?: { headersMs: number; requestMs: number };
   /** The memory the large request bodies being received at once may take (default: DEFAULT_BODY_BUDGET). */
@@ -183,7 +190,15 @@ export async function createHttpApp(
     done();
   });
   if (options.connectionLimits) {
-    const limits = options.connectionLimits;
+    const { reservedFiles = 0, ...configured } = options.connectionLimits;
+    const openFiles = openFilesLimit();
+    const { limits, lowered } = fitToOpenFiles(configured, reservedFiles + REFUSED_HELD_MAX, openFiles);
+    if (lowered > 0) {
+      logger.warn(
+        { configured: configured.total, total: limits.total, openFiles, reservedFiles },
+        'client connections limited below the configured total: the open-files limit (ulimit -n) leaves no more once the upstream connections are set aside; raise it to allow more',
+      );
+    }
     // Many clients come through a trusted proxy: its connections are not counted per address.
     const { refused } = limitConnections(
       fastify.server,
