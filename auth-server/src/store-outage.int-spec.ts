@@ -57,7 +57,7 @@ describe('the auth server while its database is unavailable', () => {
       const slow = await health();
       expect(slow.status).toBe(200);
       expect(slow.body).toMatchObject({ status: 'ok', info: { database: { status: 'up', slow: true } } });
-      // Silent for longer than STORE_SLOW_GRACE_MS (store-readiness.ts) since its last answer: 503.
+      // Silent for longer than SLOW_GRACE_MS (readiness.ts) since its last answer: 503.
       const silent = await until(
         'a 503 once the store has stayed silent',
         () => health(),

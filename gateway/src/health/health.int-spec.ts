@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeUpstream, unusedUrl } from '../testing/fake-upstream.js';
 import { startGateway, useGatewayWithFakes } from '../testing/gateway-harness.js';
 import { rawRequest } from '../testing/raw-http.js';
@@ -47,12 +47,43 @@ describe('GET /health', () => {
     });
   });
 
-  it('counts a server that answers too slowly as down, and answers within 2 s', async () => {
+  it('counts a server that never answered in time as down, and answers within 2 s', async () => {
     event.healthDelayMs = 3_000;
-    const response = await rawRequest(gateway.url, 'GET', '/health');
-    expect(response.status).toBe(503);
-    expect(response.json()).toMatchObject({ services: { auth: 'up', event: 'down' } });
-    expect(response.ms).toBeLessThan(2_000);
+    // A gateway of its own, whose probes never had an answer from this event server.
+    const fresh = await startGateway({ auth: auth.url, event: event.url, jwks: auth.url });
+    try {
+      const response = await rawRequest(fresh.url, 'GET', '/health');
+      expect(response.status).toBe(503);
+      expect(response.json()).toMatchObject({ services: { auth: 'up', event: 'down' } });
+      expect(response.ms).toBeLessThan(2_000);
+    } finally {
+      await fresh.app.close();
+    }
+  });
+
+  it('keeps a server that answered lately up while it is only slow (a launch), and down once silent past the grace', async () => {
+    expect((await rawRequest(gateway.url, 'GET', '/health')).status).toBe(200);
+    event.healthDelayMs = 60_000;
+    const slow = await rawRequest(gateway.url, 'GET', '/health');
+    expect(slow.status).toBe(200);
+    expect(slow.json()).toMatchObject({ services: { auth: 'up', event: 'up' } });
+    expect(slow.ms).toBeLessThan(2_000);
+    await vi.waitFor(
+      async () => {
+        const silent = await rawRequest(gateway.url, 'GET', '/health');
+        expect(silent.status).toBe(503);
+        expect(silent.json()).toMatchObject({ services: { auth: 'up', event: 'down' } });
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    // A refusal is not a silence: down at once, whatever came before.
+    event.healthDelayMs = 0;
+    await vi.waitFor(async () => expect((await rawRequest(gateway.url, 'GET', '/health')).status).toBe(200), {
+      timeout: 30_000,
+      interval: 200,
+    });
+    event.healthy = false;
+    expect((await rawRequest(gateway.url, 'GET', '/health')).status).toBe(503);
   });
 
   it('asks each server once for all the /health requests that arrive while it is being asked: 5,000 pipelined on one connection (165 kB, no token) made 10,000 upstream checks, each a database ping, and every answer a 503', async () => {

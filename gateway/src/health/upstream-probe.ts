@@ -4,20 +4,26 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Upstream } from '../policy/route-policy.js';
 import { type HostLookup, systemLookup } from '@reward/server-kit/host-lookup';
 import { replicaOrigins } from '../proxy/replica-pool.js';
+import { Readiness } from '@reward/server-kit/readiness';
 
 /** The resolver the probe expands upstream host names with (tests give their own). */
 export const UPSTREAM_LOOKUP = Symbol('UPSTREAM_LOOKUP');
 
 export const HEALTH_PROBE_TIMEOUT_MS = 1_500;
 
-/** Asks an upstream's own /health: up only when it answers 200 in time. */
+/**
+ * Asks an upstream's own /health: up when a replica answers 200 in time, or is only slow (no answer yet, no
+ * refusal) and answered 200 to a probe sent within the last SLOW_GRACE_MS (Readiness): under a launch's load the
+ * gateway's own event loop may read a replica's answer after 1.5 s, and a 503 then would have an orchestrator
+ * take the gateway out (or restart it) when it is needed most. A refusal or any other answer is down at once.
+ */
 @Injectable()
 export class UpstreamProbe {
   /**
-   * The probe of each replica under way: /health requests arriving meanwhile share it, so a crowd of them
-   * (5,000 pipelined on one connection, no token needed) costs each replica one check, not one each.
+   * Each replica's readiness: one probe of a replica at a time, so /health requests arriving meanwhile share it
+   * (a crowd of them, 5,000 pipelined on one connection, no token needed, costs each replica one check).
    */
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly replicas = new Map<string, Readiness>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -36,28 +42,27 @@ export class UpstreamProbe {
         expand ? replicaOrigins(origin, this.lookup).catch(() => [origin]) : [origin],
       ),
     );
-    const states = await Promise.all(origins.flat().map((origin) => this.isReplicaUp(origin)));
-    return states.includes(true);
+    const states = await Promise.all(origins.flat().map((origin) => this.readinessOf(origin).check()));
+    return states.some((state) => state.ready);
   }
 
-  private isReplicaUp(origin: string): Promise<boolean> {
-    const shared = this.inFlight.get(origin);
-    if (shared) return shared;
-    const probe = this.askReplica(origin).finally(() => this.inFlight.delete(origin));
-    this.inFlight.set(origin, probe);
-    return probe;
-  }
-
-  private async askReplica(origin: string): Promise<boolean> {
-    try {
-      const response = await fetch(`${origin}/health`, {
-        signal: AbortSignal.timeout(HEALTH_PROBE_TIMEOUT_MS),
-        redirect: 'manual',
-      });
-      await response.body?.cancel();
-      return response.status === 200;
-    } catch {
-      return false;
+  private readinessOf(origin: string): Readiness {
+    let readiness = this.replicas.get(origin);
+    if (!readiness) {
+      // Replicas come and go with the name's addresses: a bound on what is remembered of ones gone.
+      if (this.replicas.size >= MAX_REPLICAS_REMEMBERED) this.replicas.clear();
+      readiness = new Readiness({ ping: (timeoutMs) => askReplica(origin, timeoutMs), pingTimeoutMs: HEALTH_PROBE_TIMEOUT_MS });
+      this.replicas.set(origin, readiness);
     }
+    return readiness;
   }
+}
+
+const MAX_REPLICAS_REMEMBERED = 1_000;
+
+/** One /health request to a replica: resolves on 200, rejects on anything else (bounded by `timeoutMs`). */
+async function askReplica(origin: string, timeoutMs: number): Promise<void> {
+  const response = await fetch(`${origin}/health`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+  await response.body?.cancel();
+  if (response.status !== 200) throw new Error(`${origin}/health answered ${response.status}`);
 }

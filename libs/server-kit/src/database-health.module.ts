@@ -10,19 +10,19 @@ import {
 import type { Connection } from 'mongoose';
 import { Public } from './auth.guards.js';
 import { CommonErrorCode, DomainError } from './errors.js';
-import { StoreReadiness } from './store-readiness.js';
+import { Readiness } from './readiness.js';
 
-/** The health report of a server that owns a database: its store's readiness (StoreReadiness) in Terminus's shape. */
+/** The health report of a server that owns a database: its store's readiness (Readiness) in Terminus's shape. */
 @Injectable()
 export class DatabaseHealthService {
-  private readonly readiness: StoreReadiness;
+  private readonly readiness: Readiness;
 
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(getConnectionToken()) connection: Connection,
   ) {
-    this.readiness = new StoreReadiness({
+    this.readiness = new Readiness({
       ping: async (timeoutMs) => {
         const db = connection.db;
         if (!db) throw new Error('not connected');
@@ -49,7 +49,10 @@ export class DatabaseHealthService {
   private async database() {
     const indicator = this.indicators.check('database');
     const outcome = await this.readiness.check();
-    if (!outcome.ready) return indicator.down({ message: outcome.reason });
+    if (!outcome.ready) {
+      const message = outcome.reason === 'silent' ? 'the database did not answer in time' : 'the database refused the ping';
+      return indicator.down({ message });
+    }
     return outcome.slow ? indicator.up({ slow: true }) : indicator.up();
   }
 }
@@ -58,7 +61,7 @@ export class DatabaseHealthService {
 export class DatabaseHealthController {
   constructor(private readonly health: DatabaseHealthService) {}
 
-  /** Ready when the server's database answers a ping, or is only slow and answered one lately (StoreReadiness); 503 otherwise. */
+  /** Ready when the server's database answers a ping, or is only slow and answered one lately (Readiness); 503 otherwise. */
   @Public()
   @Get()
   @HealthCheck()

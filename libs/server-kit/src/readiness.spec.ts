@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StoreReadiness } from './store-readiness.js';
+import { Readiness } from './readiness.js';
 
 /** A store whose pings the test answers, refuses or leaves unanswered, one at a time. */
 function scriptedStore() {
@@ -17,7 +17,7 @@ function scriptedStore() {
   };
 }
 
-describe('StoreReadiness', () => {
+describe('Readiness', () => {
   let clock = 0;
   beforeEach(() => {
     vi.useFakeTimers();
@@ -26,7 +26,7 @@ describe('StoreReadiness', () => {
   afterEach(() => vi.useRealTimers());
 
   const readinessOf = (store: ReturnType<typeof scriptedStore>) =>
-    new StoreReadiness({ ping: store.ping, now: () => clock, pingTimeoutMs: 1_000, slowGraceMs: 5_000 });
+    new Readiness({ ping: store.ping, now: () => clock, pingTimeoutMs: 1_000, slowGraceMs: 5_000 });
 
   it('is ready when the store answers, and gives the ping the grace as its own bound', async () => {
     const store = scriptedStore();
@@ -44,7 +44,7 @@ describe('StoreReadiness', () => {
     await first;
     const second = readiness.check();
     store.refuse();
-    await expect(second).resolves.toEqual({ ready: false, reason: 'the database refused the ping' });
+    await expect(second).resolves.toEqual({ ready: false, reason: 'refused' });
   });
 
   it('stays ready while only slow, for the grace after the last answered ping was sent, then is not', async () => {
@@ -62,7 +62,7 @@ describe('StoreReadiness', () => {
     clock = 5_001;
     const silent = readiness.check();
     await vi.advanceTimersByTimeAsync(1_000);
-    await expect(silent).resolves.toEqual({ ready: false, reason: 'the database did not answer in time' });
+    await expect(silent).resolves.toEqual({ ready: false, reason: 'silent' });
     // Both checks waited for the one ping under way rather than sending another.
     expect(store.pings()).toBe(1);
   });
@@ -73,20 +73,20 @@ describe('StoreReadiness', () => {
     clock = 0;
     const check = readiness.check();
     await vi.advanceTimersByTimeAsync(1_000);
-    await expect(check).resolves.toEqual({ ready: false, reason: 'the database did not answer in time' });
+    await expect(check).resolves.toEqual({ ready: false, reason: 'silent' });
     // The store answers that ping 30 s after it was sent: not an answer "just now".
     clock = 30_000;
     store.answer();
     await vi.advanceTimersByTimeAsync(0);
     const next = readiness.check();
     await vi.advanceTimersByTimeAsync(1_000);
-    await expect(next).resolves.toEqual({ ready: false, reason: 'the database did not answer in time' });
+    await expect(next).resolves.toEqual({ ready: false, reason: 'silent' });
   });
 
   it('is not ready when the store never answered, however early', async () => {
     const store = scriptedStore();
     const check = readinessOf(store).check();
     await vi.advanceTimersByTimeAsync(1_000);
-    await expect(check).resolves.toEqual({ ready: false, reason: 'the database did not answer in time' });
+    await expect(check).resolves.toEqual({ ready: false, reason: 'silent' });
   });
 });
