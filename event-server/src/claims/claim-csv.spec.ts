@@ -23,8 +23,8 @@ describe('csvCell', () => {
       const cell = csvCell(value);
       const unquoted = cell.startsWith('"') ? cell.slice(1, -1) : cell;
       expect(unquoted.startsWith("'")).toBe(true);
-      // The text as it was, but for the same quote after a line break that a formula follows (see below).
-      expect(unquoted.slice(1).replace(/([\r\n]\s*)'/g, '$1')).toBe(value);
+      // The text as it was, but for the same quote after a line break or tab that a formula follows (see below).
+      expect(unquoted.slice(1).replace(/([\t\r\n]\s*)'/g, '$1')).toBe(value);
     },
   );
 
@@ -55,6 +55,15 @@ describe('csvCell', () => {
     ]) {
       const row = csvRow(['id', note, 'GRANTED']);
       for (const piece of row.split(/[;\r\n]/)) expect(piece, `${note} -> ${row}`).not.toMatch(/^[\s"]*[=+\-@]/);
+    }
+  });
+
+  it('quotes a tab and escapes a formula after one, where an import split at tabs starts a cell', () => {
+    expect(csvCell('ok\t=1+1')).toBe('"ok\t\'=1+1"');
+    expect(csvCell('a\tb')).toBe('"a\tb"');
+    for (const note of ['ok\t=1+1', 'x\t\t@SUM(1)', 'a\t "+cmd', 'tab\t-2;=3']) {
+      const row = csvRow(['id', note, 'GRANTED']);
+      for (const piece of row.split(/[;\t\r\n]/)) expect(piece, `${note} -> ${row}`).not.toMatch(/^[\s"]*[=+\-@]/);
     }
   });
 });

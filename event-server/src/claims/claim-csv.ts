@@ -20,22 +20,24 @@ export const CLAIM_CSV_COLUMNS = [
  * spaces or line breaks, which some of them trim first.
  */
 const FORMULA_START = /^[\s]*[=+\-@]|^[\t\r\n]/;
-const NEEDS_QUOTES = /[",\r\n]/;
+const NEEDS_QUOTES = /[",\t\r\n]/;
 /**
  * Excel where the list separator is `;` (German, French, Spanish... locales) opens a comma-separated file
  * split at every `;` and line break, quotes or not (a quote opens a quoted cell there only at a cell's start):
- * what follows one starts a cell, and is a formula if it looks like one.
+ * what follows one starts a cell, and is a formula if it looks like one. A tab too: Excel's text import and
+ * LibreOffice split at tabs when asked to (Tab is the import wizard's default).
  */
-const FORMULA_AFTER_BREAK = /([;\r\n])([\s"]*)(?=[=+\-@])/g;
+const FORMULA_AFTER_BREAK = /([;\t\r\n])([\s"]*)(?=[=+\-@])/g;
 
 /**
  * One CSV cell: formula-like text is prefixed with `'` so spreadsheets show it as text, at the start and after
- * every `;` and line break, then RFC 4180 quoting (quotes doubled, the cell quoted when it holds a quote, comma or line break).
+ * every `;`, tab and line break, then RFC 4180 quoting (quotes doubled, the cell quoted when it holds a quote,
+ * comma, tab or line break).
  */
 export function csvCell(value: string | undefined): string {
   if (value === undefined || value === '') return '';
   const led = FORMULA_START.test(value) ? `'${value}` : value;
-  const safe = /[;\r\n]/.test(led) ? led.replace(FORMULA_AFTER_BREAK, "$1$2'") : led;
+  const safe = /[;\t\r\n]/.test(led) ? led.replace(FORMULA_AFTER_BREAK, "$1$2'") : led;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
