@@ -47,17 +47,25 @@ export class OutboxRepository implements OnModuleInit {
    * Takes up to `limit` due rows for `leaseUntil`: a plain update marks them with this take's token, and a
    * re-read returns the rows that still carry it. Two relays racing on FerretDB's read-then-write update
    * can both believe they won a row; that only means one harmless duplicate send (externalId dedupes).
+   * Due access notices (a demotion, a log-out everywhere) are taken first, whatever waits before them: the
+   * event server's bound on a demoted operator's token rests on them, and a launch's logins (thousands of
+   * activity rows, taken oldest first) held one back for seconds while the old token still approved claims.
    */
   async lease(now: Date, limit: number, token: string, leaseUntil: Date): Promise<OutboxMessage[]> {
-    const due = await this.model
-      .find({ ...PENDING, nextAttemptAt: trusted({ $lte: now }) })
-      .sort({ nextAttemptAt: 1 })
-      .limit(limit)
-      .select({ _id: 1 })
-      .lean<Array<Pick<OutboxEntity, '_id'>>>()
-      .exec();
-    if (due.length === 0) return [];
-    const ids = due.map((row) => row._id);
+    const dueFilter = { ...PENDING, nextAttemptAt: trusted({ $lte: now }) };
+    const dueIds = (filter: Record<string, unknown>, count: number) =>
+      this.model
+        .find(filter)
+        .sort({ nextAttemptAt: 1 })
+        .limit(count)
+        .select({ _id: 1 })
+        .lean<Array<Pick<OutboxEntity, '_id'>>>()
+        .exec();
+    const notices = await dueIds({ ...dueFilter, kind: 'ACCESS' }, limit);
+    const others =
+      notices.length < limit ? await dueIds({ ...dueFilter, kind: trusted({ $ne: 'ACCESS' }) }, limit - notices.length) : [];
+    const ids = [...notices, ...others].map((row) => row._id);
+    if (ids.length === 0) return [];
     await this.model
       .updateMany(
         { _id: trusted({ $in: ids }), ...PENDING, nextAttemptAt: trusted({ $lte: now }) },

@@ -44,3 +44,5 @@ export class OutboxEntity {
 export const OutboxSchema = SchemaFactory.createForClass(OutboxEntity);
 // Pending rows are `deliveredAt: null, failedAt: null` ordered by due time; delivered ones are swept by deliveredAt.
 OutboxSchema.index({ deliveredAt: 1, failedAt: 1, nextAttemptAt: 1 }, { name: 'pending_by_due_time' });
+// Access notices are taken before the rest (OutboxRepository.lease), without passing over every due row.
+OutboxSchema.index({ kind: 1, deliveredAt: 1, failedAt: 1, nextAttemptAt: 1 }, { name: 'pending_by_kind_and_due_time' });
