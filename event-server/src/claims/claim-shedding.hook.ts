@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DomainError } from '@reward/server-kit/errors';
 import { mapError } from '@reward/server-kit/error-mapping';
-import { isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { isAnswerOwed, isResentAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.rules.js';
 import { retryAfterOf } from './claim.errors.js';
@@ -20,7 +20,8 @@ export const CLAIM_ROUTE = '/events/:id/claims';
  * request let through. Such a request is answered 503 before its token, id or body is checked: it learns
  * only that claims are saturated (through the gateway, only an authenticated player reaches this). A keyed
  * claim the gateway resent after another replica dropped it is never shed (see RESENT_AFTER_DROP_HEADER), nor
- * is a retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers).
+ * is a retry of a key this process (see OwedAnswers) or another replica (ANSWER_OWED_HEADER) answered
+ * IDEMPOTENCY_IN_PROGRESS.
  */
 export function shedClaimsOnArrival(app: NestFastifyApplication): void {
   const claims = app.get(ClaimsService);
@@ -32,8 +33,9 @@ export function shedClaimsOnArrival(app: NestFastifyApplication): void {
       if (request.method !== 'POST' || request.routeOptions.url !== CLAIM_ROUTE) return done();
       // A keyed claim another replica dropped unanswered may have been recorded there: it is answered for.
       if (isResentAfterDrop(request.headers)) return done();
-      // A retry of a key answered IDEMPOTENCY_IN_PROGRESS here is owed its outcome (see OwedAnswers).
-      if (claims.owesAnswerFor(request.headers[IDEMPOTENCY_KEY_HEADER])) return done();
+      // A retry of a key answered IDEMPOTENCY_IN_PROGRESS, here (see OwedAnswers) or by another replica (the
+      // gateway says so: ANSWER_OWED_HEADER), is owed its outcome.
+      if (claims.owesAnswerFor(request.headers[IDEMPOTENCY_KEY_HEADER]) || isAnswerOwed(request.headers)) return done();
       // Shed too when it reached this process past its start-by time (see START_BY_HEADER).
       const busy = claims.shedOnArrival(msLeftToStart(request.headers));
       if (!busy) return done();

@@ -11,7 +11,7 @@ import {
   stallAtKeyTaken,
 } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
-import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { ANSWER_OWED_HEADER, RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { ClaimFaults } from './claim-faults.js';
 
 /**
@@ -187,6 +187,8 @@ describe('a replica that told a client its keyed claim is still running', () => 
     });
     expect(resent.statusCode).toBe(409);
     expect(resent.json()).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    // The answer tells the gateway that this key is owed its outcome, whichever replica the retry reaches.
+    expect(resent.headers[ANSWER_OWED_HEADER]).toBe('1');
     return { first, stall };
   }
 
@@ -233,6 +235,61 @@ describe('a replica that told a client its keyed claim is still running', () => 
     expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: stranger!.id })).toBe(0);
     expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: player!.id })).toBe(1);
     expect(await remainingOf(a, event.id, operator)).toEqual([3]);
+  });
+
+  it('answers a retry the gateway marks owed (a replica told it IDEMPOTENCY_IN_PROGRESS) for its key while the gate is full, where an unmarked one is shed', async () => {
+    const operator = a.as('OPERATOR');
+    const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
+    const [player, holder] = await eligibleUsers(a, operator, 2);
+    // Replica a takes the player's key and stalls (it told the client "still running", then was killed, say).
+    const stall = stallAtKeyTaken(a);
+    const first = claim(a, event.id, player!, 'killed-tap');
+    await stall.untilStalled();
+    // Replica b's gate is full; b never answered this key.
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(b.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step !== 'claim-finished') return;
+      entered();
+      await held;
+    });
+    try {
+      const other = claim(b, event.id, holder!);
+      await inside;
+      const retry = (marked: boolean) =>
+        b.app.inject({
+          method: 'POST',
+          url: `/events/${event.id}/claims`,
+          headers: {
+            authorization: `Bearer ${player!.token}`,
+            'idempotency-key': 'killed-tap',
+            ...(marked && { [ANSWER_OWED_HEADER]: '1' }),
+          },
+        });
+      // Unmarked, b owes it nothing: shed, "nothing recorded", as before.
+      const unmarked = await retry(false);
+      expect(unmarked.statusCode).toBe(503);
+      expect(unmarked.json()).toMatchObject({ code: 'CLAIMS_BUSY' });
+      // Once a has recorded the grant, a retry the gateway marks owed gets it, the gate still full (while the key
+      // had no outcome it went to the gate as any claim: see the last test).
+      stall.release();
+      const granted = await first;
+      expect(granted.status).toBe(201);
+      const answered = await retry(true);
+      expect(answered.statusCode).toBe(201);
+      expect(answered.json()).toMatchObject({ id: granted.body.id, status: 'GRANTED' });
+      // A decision's answer carries no such mark.
+      expect(answered.headers[ANSWER_OWED_HEADER]).toBeUndefined();
+      release();
+      expect((await other).status).toBe(201);
+    } finally {
+      stall.release();
+      release();
+    }
+    const store = a.app.get<Connection>(getConnectionToken());
+    expect(await store.collection('claims').countDocuments({ eventId: event.id, userId: player!.id })).toBe(1);
   });
 
   it("counts an owed key's reads against the player's claim rate while the key has no outcome", async () => {

@@ -10,7 +10,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
-import { isResentAfterDrop, wasSentOnAfterDrop } from '@reward/server-kit/resent-after-drop';
+import { ANSWER_OWED_HEADER, isAnswerOwed, isResentAfterDrop, wasSentOnAfterDrop } from '@reward/server-kit/resent-after-drop';
 import { msLeftToStart } from '@reward/server-kit/start-by';
 import { toTimeRange } from '../common/time-range.js';
 import { EventErrorCode } from '../events/event.errors.js';
@@ -137,6 +137,7 @@ export class EventClaimsController {
         waitedMs: reply.elapsedTime,
         resentAfterDrop: isResentAfterDrop(reply.request.headers),
         startWithinMs: msLeftToStart(reply.request.headers),
+        answerOwed: isAnswerOwed(reply.request.headers),
       })
       .then(answerFor(user))
       .catch((error: unknown) => {
@@ -144,8 +145,9 @@ export class EventClaimsController {
         // (1 s for a 503 that does not say; a 429 says, and the exception filter sends it as Retry-After).
         if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
         // The key's first request is still running (or died before recording its claim): ask again shortly.
+        // The gateway notes that this key is owed its outcome, whichever replica its retry reaches.
         if (isIdempotencyInProgress(error)) {
-          void reply.header('retry-after', '1');
+          void reply.header('retry-after', '1').header(ANSWER_OWED_HEADER, '1');
         }
         throw error;
       });

@@ -149,7 +149,8 @@ export class ClaimsService {
    * request waited before it reached the claim path (it counts against the queue's limit).
    * `resentAfterDrop`: the gateway sent this keyed claim here after another replica dropped it unanswered
    * (see attempt). `startWithinMs`: how long the claim may still be started, by the gateway's clock
-   * (START_BY_HEADER); none for a request that did not come through the gateway.
+   * (START_BY_HEADER); none for a request that did not come through the gateway. `answerOwed`: the gateway says a
+   * replica (this one or another) answered this key IDEMPOTENCY_IN_PROGRESS (ANSWER_OWED_HEADER): as OwedAnswers.
    */
   async claim(
     eventId: string,
@@ -159,7 +160,14 @@ export class ClaimsService {
       waitedMs = 0,
       resentAfterDrop = false,
       startWithinMs,
-    }: { idempotencyKey?: string; waitedMs?: number; resentAfterDrop?: boolean; startWithinMs?: number } = {},
+      answerOwed = false,
+    }: {
+      idempotencyKey?: string;
+      waitedMs?: number;
+      resentAfterDrop?: boolean;
+      startWithinMs?: number;
+      answerOwed?: boolean;
+    } = {},
   ): Promise<ClaimOutcome> {
     // A player over their rate is told when to come back, before anything is read or recorded. A claim the
     // gateway resent after another replica dropped it is that replica's request, answered for its key.
@@ -196,7 +204,8 @@ export class ClaimsService {
       const freeReadAt = earlier.run.slotFreeReadAt;
       if (freeReadAt !== undefined && freeReadAt > arrivedAt) run.slotSeenFree = true;
     }
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, resentAfterDrop, startBy, run).finally(() => {
+    const sent = { resentAfterDrop, answerOwed };
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, sent, startBy, run).finally(() => {
       // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
       // while its key has no outcome would otherwise make reads without bound, none of them shed.
       if (charged && !run.decided && !run.readOwed) this.playerRate.refund(userId);
@@ -307,7 +316,7 @@ export class ClaimsService {
     userId: string,
     idempotencyKey: string | undefined,
     waitedMs: number,
-    resentAfterDrop: boolean,
+    { resentAfterDrop, answerOwed }: { resentAfterDrop: boolean; answerOwed: boolean },
     startBy: number | undefined,
     run: ClaimRun,
   ): Promise<ClaimOutcome> {
@@ -316,13 +325,14 @@ export class ClaimsService {
     // or, the owner being dead, a decision), since 503 CLAIMS_BUSY would say that nothing was recorded. A key
     // never stored means nothing was recorded under it (a key is taken before its claim): then the gate decides as
     // for any claim. Keys are taken inside the gate, so there are at most as many as the dead replica had in flight.
-    // A retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers) gets its outcome once
+    // A retry of a key this process answered IDEMPOTENCY_IN_PROGRESS (see OwedAnswers), or that the gateway says a
+    // replica answered so (`answerOwed`: one killed since, say; see ANSWER_OWED_HEADER), gets its outcome once
     // there is one, even while the gate sheds: outside the gate, one read of the key (one more for a refusal kept
     // as its claim, see recordedForGood; two more while it is still in progress: what its request recorded, and
     // whether its owner lives), counted against the player's claim
     // rate. While there is none (its request is still running, or its dead owner recorded nothing), the gate
     // decides as for any claim.
-    if (!resentAfterDrop && idempotencyKey !== undefined && this.owedAnswers.has(userId, idempotencyKey)) {
+    if (!resentAfterDrop && idempotencyKey !== undefined && (answerOwed || this.owedAnswers.has(userId, idempotencyKey))) {
       run.readOwed = true;
       const owed = await this.idempotency.find(userId, idempotencyKey);
       if (owed) {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '@reward/server-kit/http-app';
+import { ANSWER_OWED_HEADER } from '@reward/server-kit/resent-after-drop';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { REPLICA_KEY_HEADER } from './replica-pool.js';
 
@@ -70,10 +71,13 @@ export function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHea
   const named = typeof headers.connection === 'string' ? connectionTokens(headers.connection) : undefined;
   const result: IncomingHttpHeaders = {};
   for (const name in headers) {
-    if (!HOP_BY_HOP.has(name) && !named?.has(name)) result[name] = headers[name];
+    if (!NOT_ANSWERED.has(name) && !named?.has(name)) result[name] = headers[name];
   }
   return result;
 }
+
+/** An upstream's answer headers that never reach a client: the hop-by-hop ones, and what it tells the gateway alone. */
+const NOT_ANSWERED = new Set([...HOP_BY_HOP, ANSWER_OWED_HEADER]);
 
 /** The header names a Connection header lists, lower-cased ("keep-alive" alone, the usual case, names no other). */
 function connectionTokens(connection: string): Set<string> | undefined {

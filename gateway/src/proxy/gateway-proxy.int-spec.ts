@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { ROLES, type Role } from '@reward/server-kit/roles';
-import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { ANSWER_OWED_HEADER, RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROUTE_POLICIES } from '../policy/route-policy.js';
@@ -600,6 +600,34 @@ describe('upstream failures', () => {
       expect(answer.status).toBe(200);
     }
     expect(event.seen.map((seen) => seen.headers[RESENT_AFTER_DROP_HEADER])).toEqual(['1', undefined, undefined, undefined]);
+  });
+
+  it('marks the next send of a key an event server answered owed (IDEMPOTENCY_IN_PROGRESS), once, and never shows the client that header', async () => {
+    const user = { ...bearer(['USER']), 'content-type': 'application/json' };
+    const path = '/events/64b7f0c2a1b2c3d4e5f60718/claims';
+    const inProgress = {
+      status: 409,
+      headers: { [ANSWER_OWED_HEADER]: '1', 'retry-after': '1' },
+      body: { statusCode: 409, error: 'Conflict', code: 'IDEMPOTENCY_IN_PROGRESS', message: 'still running' },
+    };
+    event.answer = (seen) => (seen.headers['idempotency-key'] === 'owed-1' && event.seen.length === 1 ? inProgress : undefined);
+    event.seen.length = 0;
+    try {
+      const told = await send('POST', path, { headers: { ...user, 'idempotency-key': 'owed-1' }, body: '{}' });
+      expectErrorBody(told, 409, 'IDEMPOTENCY_IN_PROGRESS');
+      expect(told.headers[ANSWER_OWED_HEADER]).toBeUndefined();
+      for (const key of ['other-2', 'owed-1', 'owed-1']) {
+        expect((await send('POST', path, { headers: { ...user, 'idempotency-key': key }, body: '{}' })).status).toBe(200);
+      }
+    } finally {
+      event.answer = () => undefined;
+    }
+    expect(event.seen.map((seen) => seen.headers[ANSWER_OWED_HEADER])).toEqual([undefined, undefined, '1', undefined]);
+    expect(event.seen.every((seen) => seen.headers[RESENT_AFTER_DROP_HEADER] === undefined)).toBe(true);
+    // A client's own mark never reaches an event server (every x-internal-* header is dropped).
+    event.seen.length = 0;
+    await send('POST', path, { headers: { ...user, 'idempotency-key': 'forged-1', [ANSWER_OWED_HEADER]: '1' }, body: '{}' });
+    expect(event.seen[0]?.headers[ANSWER_OWED_HEADER]).toBeUndefined();
   });
 
   it('answers 503 UPSTREAM_UNAVAILABLE fast when the upstream is down', async () => {

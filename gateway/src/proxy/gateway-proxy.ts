@@ -6,7 +6,7 @@ import { mapError } from '@reward/server-kit/error-mapping';
 import { BODY_LIMIT_BYTES } from '@reward/server-kit/http-app';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '@reward/server-kit/idempotency-key';
 import { addRequestLineFields } from '@reward/server-kit/request-log';
-import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
+import { ANSWER_OWED_HEADER, RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { startByValue } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
@@ -176,6 +176,9 @@ export const REPLY_FROM_FAILURE_MESSAGE = 'response errored';
 export function installGatewayProxy(fastify: FastifyInstance, options: GatewayProxyOptions): void {
   const { table, tokens } = options;
   const unanswered = new UnansweredKeys();
+  // Keyed claims an event server answered IDEMPOTENCY_IN_PROGRESS (ANSWER_OWED_HEADER): the next send of one is
+  // marked so, and whichever replica it reaches answers it for its key, as the one that answered would have.
+  const owed = new UnansweredKeys();
 
   // Runs for every request, Nest's own routes and unmatched ones included: deny by default. The hooks on
   // this path are plain callbacks (a promise per hook per request costs), and the table is matched once.
@@ -293,12 +296,24 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
               replicaKey,
             });
             // A keyed claim (replicaKey: its route honours the key) that this gateway answered itself last time.
-            if (upstream === 'event' && replicaKey !== undefined && unanswered.take(request)) {
-              forwarded[RESENT_AFTER_DROP_HEADER] = '1';
+            if (upstream === 'event' && replicaKey !== undefined) {
+              if (unanswered.take(request)) forwarded[RESENT_AFTER_DROP_HEADER] = '1';
+              else if (owed.take(request)) forwarded[ANSWER_OWED_HEADER] = '1';
             }
             return forwarded;
           },
-          rewriteHeaders: (headers) => downstreamHeaders(headers as IncomingHttpHeaders),
+          rewriteHeaders: (headers, request) => {
+            // An event server told this keyed claim IDEMPOTENCY_IN_PROGRESS: its next send is marked so.
+            if (
+              upstream === 'event' &&
+              request !== undefined &&
+              headers[ANSWER_OWED_HEADER] === '1' &&
+              replicaKeyOf(request) !== undefined
+            ) {
+              owed.note(request);
+            }
+            return downstreamHeaders(headers as IncomingHttpHeaders);
+          },
           onError: (reply, { error }) => {
             // A claim with its key (the event server's keyed route) is told to ask again with it (upstreamFailure);
             // a keyed refresh keeps its 502/504, which the auth server's key and the SDK retry as they are.

@@ -76,8 +76,11 @@ export class FakeUpstream {
     return this;
   }
 
+  /** Stops at once: a request it still holds (a /health it delays) and kept-alive connections are cut, not waited for. */
   async stop(): Promise<void> {
-    await this.server?.close();
+    const closing = this.server?.close();
+    this.server?.server.closeAllConnections();
+    await closing;
   }
 }
 

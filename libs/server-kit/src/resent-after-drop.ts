@@ -21,3 +21,20 @@ export function wasSentOnAfterDrop(headers: Record<string, string | string[] | u
 export function isResentAfterDrop(headers: Record<string, string | string[] | undefined>): boolean {
   return wasSentOnAfterDrop(headers) && headers['idempotency-key'] !== undefined;
 }
+
+/**
+ * On an event server's answer: this keyed claim was answered 409 IDEMPOTENCY_IN_PROGRESS, so its client is owed the
+ * key's outcome. On a request, set by the gateway, and only by it, on the next send of such a key: whichever replica
+ * it reaches answers it for its key (its stored outcome, read outside the claims gate and counted against the
+ * player's claim rate, as OwedAnswers does for a key the same process answered so) instead of shedding it 503
+ * CLAIMS_BUSY "nothing was recorded". Without it, the keys a replica killed mid-burst had told to come back were
+ * shed by the survivor for as long as the crowd lasted: in a 10,000-player drill some winners learnt of their grant
+ * 4-5 minutes after it was recorded. The gateway removes the header from every client request (`x-internal-*`)
+ * and from every answer to a client.
+ */
+export const ANSWER_OWED_HEADER = 'x-internal-answer-owed';
+
+/** Whether the gateway says this keyed claim is owed its key's outcome (see ANSWER_OWED_HEADER). */
+export function isAnswerOwed(headers: Record<string, string | string[] | undefined>): boolean {
+  return headers[ANSWER_OWED_HEADER] === '1' && headers['idempotency-key'] !== undefined;
+}
