@@ -68,8 +68,8 @@ export class ProgressService {
 
   /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
   async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {
-    const facts = await this.activities.findFacts(userId, factPlanOf(event.condition), event);
-    const { eligible, conditions } = evaluateCondition(event.condition, event, facts);
+    const { facts, counts } = await this.activities.findFacts(userId, factPlanOf(event.condition), event);
+    const { eligible, conditions } = evaluateCondition(event.condition, event, facts, counts);
     return { eventId: event.id, userId, eligible, conditions };
   }
 }
