@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter } from 'mongoose';
-import type { ActivityFact, EventPeriod, FactPlan } from '../conditions/condition.evaluator.js';
+import type { ActivityCounts, ActivityFact, EventPeriod, FactPlan } from '../conditions/condition.evaluator.js';
 import { ActivityType } from '../conditions/condition.types.js';
 import { LocalDays } from '../conditions/local-days.js';
 import type { ActivityFilter, ActivityRecord, NewActivity } from './activity.js';
@@ -104,43 +104,46 @@ export class ActivityRepository {
   /**
    * What the condition evaluator needs of one user's activities inside an event's period, as the plan says:
    * only the type and instant are read, which the (userId, type, occurredAt) index holds on its own (on
-   * MongoDB the query is covered: no document is fetched). Types that are only counted are read up to the
-   * count a leaf requires. Quest clears also need their questId, so they are read apart. Logins read for
-   * their days only are read from their quarter-hour marks. One query per part, in parallel: one or two
-   * for most conditions.
+   * MongoDB the query is covered: no document is fetched). Types that are only counted are counted by the store
+   * up to the count a leaf requires (no document is sent). Each quest a leaf names is one read of a clear of
+   * that quest, limit 1 (the (userId, type, attributes.questId, occurredAt) index on MongoDB; FerretDB hands
+   * PostgreSQL the userId and type but not the dotted questId, so it still looks through the player's clears,
+   * without sending them). Logins read for their days only are read from their quarter-hour marks. One command
+   * per part, in parallel: one or two for most conditions.
    */
-  async findFacts(userId: string, plan: FactPlan, event: EventPeriod): Promise<ActivityFact[]> {
+  async findFacts(
+    userId: string,
+    plan: FactPlan,
+    event: EventPeriod,
+  ): Promise<{ facts: ActivityFact[]; counts: ActivityCounts }> {
     const period = { $gte: event.startAt, $lte: event.endAt };
     const reads: Array<Promise<ActivityFact[]>> = [];
     // Login days from the marks when the period's days start on quarter hours; every login otherwise.
     const days = plan.loginDaysByMarks ? LocalDays.of(event.startAt, event.endAt, event.timezone) : undefined;
     const byMarks = days?.quarterAligned ? days : undefined;
-    const marked = byMarks ? this.loginsByQuarter(userId, byMarks) : undefined;
+    if (byMarks) reads.push(this.loginsByQuarter(userId, byMarks));
     const instants = byMarks ? plan.instants.filter((type) => type !== ActivityType.LOGIN) : plan.instants;
     if (instants.length > 0) {
       const type = instants.length === 1 ? instants[0]! : { $in: instants };
       reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT));
     }
-    for (const [type, required] of plan.counts) {
-      // A type whose every instant is read above needs no count of its own.
-      if (!instants.includes(type)) reads.push(this.read({ userId, type, occurredAt: period }, TYPE_AND_INSTANT, required));
+    // One equality per quest (FerretDB reads the whole collection for `$in`), each stopping at its first clear.
+    for (const questId of plan.questIds) {
+      const filter = { userId, type: ActivityType.QUEST_CLEAR, 'attributes.questId': questId, occurredAt: period };
+      reads.push(this.read(filter, { ...TYPE_AND_INSTANT, 'attributes.questId': 1 }, 1));
     }
-    if (plan.quests) {
-      reads.push(
-        this.read(
-          { userId, type: ActivityType.QUEST_CLEAR, occurredAt: period },
-          { ...TYPE_AND_INSTANT, 'attributes.questId': 1 },
-        ),
-      );
-    }
-    const [facts, marks] = await Promise.all([Promise.all(reads).then((found) => found.flat()), marked]);
-    if (!marks) return facts;
-    if (!plan.counts.has(ActivityType.LOGIN)) return facts.concat(marks);
-    // Logins both counted (a capped read) and read by their marks: a mark's login (each mark names a recorded
-    // login's instant) already among the counted ones is left out, so the count is the capped read's, or more
-    // only by logins it did not reach (then the count is met anyway), and no login is counted twice.
-    const counted = new Set(facts.flatMap((fact) => (fact.type === ActivityType.LOGIN ? [fact.occurredAt.getTime()] : [])));
-    return facts.concat(marks.filter((fact) => !counted.has(fact.occurredAt.getTime())));
+    // A type whose every instant is read above needs no count of its own (the evaluator counts those).
+    const counted = [...plan.counts].filter(([type]) => !instants.includes(type));
+    const [facts, counts] = await Promise.all([
+      Promise.all(reads).then((found) => found.flat()),
+      Promise.all(
+        counted.map(async ([type, required]) => {
+          const filter = { userId, type, occurredAt: period };
+          return [type, await this.model.collection.countDocuments(filter, { limit: required })] as const;
+        }),
+      ),
+    ]);
+    return { facts, counts: new Map(counts) };
   }
 
   /**

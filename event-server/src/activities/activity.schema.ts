@@ -29,3 +29,5 @@ ActivitySchema.index({ occurredAt: -1, _id: -1 });
 ActivitySchema.index({ type: 1, occurredAt: -1 });
 // The login mark sweep: the LOGINs recorded since its last run.
 ActivitySchema.index({ type: 1, createdAt: 1 });
+// Progress: whether one user cleared a quest a condition names inside an event's period (one read per quest).
+ActivitySchema.index({ userId: 1, type: 1, 'attributes.questId': 1, occurredAt: 1 });

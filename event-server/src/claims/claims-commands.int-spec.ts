@@ -16,11 +16,15 @@ function withOption(uri: string, option: string): string {
 interface Counted<T> {
   result: T;
   commands: string[];
+  /** The documents the store sent back in cursors (a count's answer is one). */
+  documents: number;
 }
 
 /**
  * The claim path's budget in store commands (each a round trip on MongoDB, a query on FerretDB), counted
  * with the driver's command monitoring: a number, not a time, so it holds on any machine and any store.
+ * The shared fixture's condition counts one activity: its read of the player's activities is one count with a
+ * limit (`aggregate activities`, the driver's countDocuments), no activity sent.
  */
 describe('store commands per claim', () => {
   let t: EventTestApp;
@@ -28,14 +32,22 @@ describe('store commands per claim', () => {
   let seen: string[] | undefined;
   /** The filters of the find commands sent while `filters` is set. */
   let filters: unknown[] | undefined;
+  /** The activities sent back in cursors while `seen` is set (a count's answer is one document), and the commands reading them. */
+  let documents = 0;
+  const activityReads = new Set<number>();
 
   async function counted<T>(work: () => Promise<T>): Promise<Counted<T>> {
     seen = [];
+    documents = 0;
     const result = await work();
     const commands = seen;
     seen = undefined;
     // An expired event cache entry (read again at most once per TTL, not per claim) is not the claim's cost.
-    return { result, commands: commands.filter((command) => command !== 'find events' && command !== 'find rewards') };
+    return {
+      result,
+      commands: commands.filter((command) => command !== 'find events' && command !== 'find rewards'),
+      documents,
+    };
   }
 
   beforeAll(async () => {
@@ -60,6 +72,12 @@ describe('store commands per claim', () => {
       const collection = (event.command as Record<string, unknown>)[event.commandName];
       seen?.push(`${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim());
       if (event.commandName === 'find') filters?.push((event.command as { filter?: unknown }).filter);
+      if (collection === 'activities') activityReads.add(event.requestId);
+    });
+    client.on('commandSucceeded', (event) => {
+      if (!activityReads.delete(event.requestId)) return;
+      const cursor = (event.reply as { cursor?: { firstBatch?: unknown[]; nextBatch?: unknown[] } }).cursor;
+      if (seen) documents += (cursor?.firstBatch ?? cursor?.nextBatch ?? []).length;
     });
   });
 
@@ -77,7 +95,7 @@ describe('store commands per claim', () => {
     // The event's first limited reward holds its units on the claims: the claim's own insert takes one.
     const granted = await counted(() => claim(t, event.id, first!));
     expect(granted.result.body.status).toBe('GRANTED');
-    expect(granted.commands).toEqual(['find activities', 'insert claims']);
+    expect(granted.commands).toEqual(['aggregate activities', 'insert claims']);
 
     // This process recorded the first claim, which keeps the slot for good: only the refusal is written.
     const again = await counted(() => claim(t, event.id, first!));
@@ -100,7 +118,7 @@ describe('store commands per claim', () => {
     });
     const otherReplica = await counted(() => claim(t, event.id, elsewhere!));
     expect(otherReplica.result.body.code).toBe('ALREADY_CLAIMED');
-    expect(otherReplica.commands).toEqual(['find activities', 'insert claims', 'find claims', 'insert claims']);
+    expect(otherReplica.commands).toEqual(['aggregate activities', 'insert claims', 'find claims', 'insert claims']);
 
     const withKey = await counted(() => claim(t, event.id, keyed!, 'key-1'));
     expect(withKey.result.body.status).toBe('GRANTED');
@@ -109,7 +127,7 @@ describe('store commands per claim', () => {
     const stranger = t.as('USER');
     const notEligible = await counted(() => claim(t, event.id, stranger));
     expect(notEligible.result.body.code).toBe('CONDITION_NOT_MET');
-    expect(notEligible.commands).toEqual(['find activities', 'find claims', 'insert claims']);
+    expect(notEligible.commands).toEqual(['aggregate activities', 'find claims', 'insert claims']);
 
     // The stock (3) is gone: the first one to find out lists the units once; after that refusals are cheap.
     const [late, later] = await eligibleUsers(t, operator, 2);
@@ -141,7 +159,7 @@ describe('store commands per claim', () => {
     expect(refused.result.body.code).toBe('CONDITION_NOT_MET');
     expect(refused.commands).toEqual([
       'insert idempotency_keys',
-      'find activities',
+      'aggregate activities',
       'find claims',
       'insert claims',
       'update idempotency_keys',
@@ -225,7 +243,7 @@ describe('store commands per claim', () => {
       expect((await claim(t, event.id, warm!)).status).toBe(201);
       const born = await counted(() => claim(t, event.id, player!));
       expect(born.result.body.status).toBe(approval === 'AUTO' ? 'GRANTED' : 'PENDING');
-      expect(born.commands).toEqual(['find activities', 'insert claims']);
+      expect(born.commands).toEqual(['aggregate activities', 'insert claims']);
       const again = await counted(() => claim(t, event.id, player!));
       expect(again.result.body.code).toBe('ALREADY_CLAIMED');
       expect(again.commands).toEqual(['insert claims']);
@@ -241,7 +259,7 @@ describe('store commands per claim', () => {
       'ALREADY_CLAIMED',
       'GRANTED',
     ]);
-    expect(both.commands).toEqual(['find activities', 'insert claims', 'insert claims']);
+    expect(both.commands).toEqual(['aggregate activities', 'insert claims', 'insert claims']);
   });
 
   it('two taps of one player at once, both refused: the second does not read the slot the first just found free', async () => {
@@ -260,7 +278,13 @@ describe('store commands per claim', () => {
     const stranger = t.as('USER');
     const notEligible = await counted(() => Promise.all([claim(t, other.id, stranger), claim(t, other.id, stranger)]));
     expect(notEligible.result.map((reply) => reply.body.code)).toEqual(['CONDITION_NOT_MET', 'CONDITION_NOT_MET']);
-    expect(notEligible.commands).toEqual(['find activities', 'find claims', 'insert claims', 'find activities', 'insert claims']);
+    expect(notEligible.commands).toEqual([
+      'aggregate activities',
+      'find claims',
+      'insert claims',
+      'aggregate activities',
+      'insert claims',
+    ]);
     // A later tap, which waited for none, reads the slot again: a claim may hold it since.
     const later = await counted(() => claim(t, event.id, player!));
     expect(later.commands).toEqual(['find claims', 'insert claims']);
@@ -293,7 +317,7 @@ describe('store commands per claim', () => {
     expect((await claim(t, event.id, warm!)).status).toBe(201);
     const pending = await counted(() => claim(t, event.id, player!));
     expect(pending.result.body.status).toBe('PENDING');
-    expect(pending.commands).toEqual(['find activities', 'insert claims']);
+    expect(pending.commands).toEqual(['aggregate activities', 'insert claims']);
 
     const progress = await counted(() => t.request('GET', `/events/${event.id}/progress`, { token: player!.token }));
     expect(progress.result.status).toBe(200);
@@ -336,6 +360,95 @@ describe('store commands per claim', () => {
     expect(probed.commands).toEqual(['find login_quarters', 'find activities']);
   });
 
+  it('a counted type is counted by the store up to the count asked, no document sent: a player with 1,500 BOSS_KILLs on a leaf asking for 1,000,000 costs one count', async () => {
+    const player = t.as('USER');
+    const base = Date.now() - 3_600_000;
+    const items = Array.from({ length: 1_500 }, (_, i) => ({
+      userId: player.id,
+      type: 'BOSS_KILL',
+      occurredAt: new Date(base + i * 1000).toISOString(),
+    }));
+    for (let start = 0; start < items.length; start += 1_000) {
+      const body = { items: items.slice(start, start + 1_000) };
+      expect((await t.request('POST', '/activities', { token: operator.token, body })).status).toBe(201);
+    }
+    const event = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'bosses',
+        startAt: new Date(base - 3_600_000).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: {
+          type: 'ANY',
+          conditions: [
+            { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 1_000_000 },
+            { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 5 },
+          ],
+        },
+      },
+    });
+    expect(event.status).toBe(201);
+    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+    expect(progress.result.body).toMatchObject({
+      eligible: true,
+      conditions: [
+        { required: 1_000_000, current: 1_500, met: false },
+        { required: 5, current: 5, met: true },
+      ],
+    });
+    expect(progress.commands).toEqual(['aggregate activities']);
+    expect(progress.documents).toBe(1);
+  });
+
+  it("a quest clear is looked for by its quest: one read of limit 1 per quest named, the player's clears of other quests never sent", async () => {
+    const player = t.as('USER');
+    const base = Date.now() - 3_600_000;
+    const clear = (questId: string, i: number) => ({
+      userId: player.id,
+      type: 'QUEST_CLEAR',
+      occurredAt: new Date(base + i * 1000).toISOString(),
+      attributes: { questId },
+    });
+    const items = [...Array.from({ length: 300 }, (_, i) => clear(`OTHER-${i}`, i)), clear('Q-17', 300)];
+    expect((await t.request('POST', '/activities', { token: operator.token, body: { items } })).status).toBe(201);
+    const event = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title: 'quests',
+        startAt: new Date(base - 3_600_000).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition: {
+          type: 'ANY',
+          conditions: [
+            { type: 'QUEST_CLEAR', questId: 'Q-17' },
+            { type: 'QUEST_CLEAR', questId: 'Q-99' },
+          ],
+        },
+      },
+    });
+    expect(event.status).toBe(201);
+    filters = [];
+    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+    const sent = filters;
+    filters = undefined;
+    expect(progress.result.body).toMatchObject({
+      eligible: true,
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-17', met: true },
+        { type: 'QUEST_CLEAR', questId: 'Q-99', met: false },
+      ],
+    });
+    expect(progress.commands).toEqual(['find activities', 'find activities']);
+    expect(progress.documents).toBe(1);
+    expect(sent).toEqual(
+      expect.arrayContaining(['Q-17', 'Q-99'].map((questId) => expect.objectContaining({ 'attributes.questId': questId }))),
+    );
+  });
+
   it("one player's progress requests at once share one read; another player's is read apart; later ones read again", async () => {
     const event = await createClaimableEvent(t, operator);
     const [player, other] = await eligibleUsers(t, operator, 2);
@@ -362,10 +475,10 @@ describe('store commands per claim', () => {
     expect(new Set(burst.result.slice(0, 10).map((reply) => JSON.stringify(reply.body))).size).toBe(1);
     expect(burst.result[0]!.body).toMatchObject({ userId: player!.id, eligible: true });
     expect(burst.result[10]!.body).toMatchObject({ userId: other!.id, eligible: true });
-    expect(burst.commands).toEqual(['find activities', 'find activities']);
+    expect(burst.commands).toEqual(['aggregate activities', 'aggregate activities']);
     // Once answered, the next request reads afresh (nothing is kept past the read).
     const later = await counted(() => view(player!));
-    expect(later.commands).toEqual(['find activities']);
+    expect(later.commands).toEqual(['aggregate activities']);
   });
 
   it('cost independent of history: with 10,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {
@@ -388,7 +501,7 @@ describe('store commands per claim', () => {
     expect((await claim(t, event.id, warm!)).body.status).toBe('GRANTED'); // finds the new frontier once
     const later = await counted(() => claim(t, event.id, player!));
     expect(later.result.body.status).toBe('GRANTED');
-    expect(first.commands).toEqual(['find activities', 'insert claims']);
+    expect(first.commands).toEqual(['aggregate activities', 'insert claims']);
     expect(later.commands).toEqual(first.commands);
     expect(await claimsCollection.countDocuments({ unitRewardId: rewardId })).toBe(10_004);
     expect(await claimsCollection.countDocuments({ unitKey: { $in: [`${rewardId}:1`, `${rewardId}:2`] } })).toBe(2);

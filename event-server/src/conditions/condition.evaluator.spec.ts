@@ -99,19 +99,52 @@ describe('evaluateCondition', () => {
           { type: 'QUEST_CLEAR', questId: 'Q' },
           // Counted, and read for its days too: the days from the marks, the count capped.
           { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 2 },
-          // Counted, but also read whole (with questIds) for another leaf: not capped.
+          // Counted apart from the named quests' reads (those read one clear of each named quest only).
           { type: 'ACTIVITY_COUNT', activity: 'QUEST_CLEAR', count: 1 },
+          { type: 'QUEST_CLEAR', questId: 'A' },
+          { type: 'QUEST_CLEAR', questId: 'Q' },
         ],
       }),
     ).toEqual({
       instants: ['LOGIN'],
       loginDaysByMarks: true,
-      quests: true,
+      questIds: ['A', 'Q'],
       counts: new Map([
         ['PVP_WIN', 10],
         ['FRIEND_INVITE', 2],
         ['LOGIN', 2],
+        ['QUEST_CLEAR', 1],
       ]),
+    });
+  });
+
+  it("takes a counted type from the store's counts (inside the period), any other from the facts; current stops at required", () => {
+    const condition: Condition = {
+      type: 'ALL',
+      conditions: [
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 3 },
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 1_000_000 },
+        { type: 'INVITE_FRIENDS', count: 2 },
+        { type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 2 },
+        { type: 'LOGIN_DAYS', days: 1 },
+      ],
+    };
+    // One login instant (its day, from a mark) and a count of 5 logins: the count decides ACTIVITY_COUNT LOGIN.
+    const facts = [login('2025-12-05T10:00:00+09:00')];
+    const counts = new Map([
+      ['BOSS_KILL', 30_000],
+      ['FRIEND_INVITE', 1],
+      ['LOGIN', 5],
+    ]);
+    expect(evaluateCondition(condition, period, facts, counts)).toEqual({
+      eligible: false,
+      conditions: [
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', required: 3, current: 3, met: true },
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', required: 1_000_000, current: 30_000, met: false },
+        { type: 'INVITE_FRIENDS', required: 2, current: 1, met: false },
+        { type: 'ACTIVITY_COUNT', activity: 'LOGIN', required: 2, current: 2, met: true },
+        { type: 'LOGIN_DAYS', required: 1, current: 1, met: true },
+      ],
     });
   });
 
@@ -124,11 +157,11 @@ describe('evaluateCondition', () => {
         { type: 'ACTIVITY_COUNT', activity: 'PVP_WIN', count: 4 },
       ],
     });
-    expect(plan).toEqual({ instants: ['LOGIN'], loginDaysByMarks: true, quests: false, counts: new Map([['PVP_WIN', 4]]) });
+    expect(plan).toEqual({ instants: ['LOGIN'], loginDaysByMarks: true, questIds: [], counts: new Map([['PVP_WIN', 4]]) });
     expect(factPlanOf({ type: 'ACTIVITY_COUNT', activity: 'LOGIN', count: 5 })).toEqual({
       instants: [],
       loginDaysByMarks: false,
-      quests: false,
+      questIds: [],
       counts: new Map([['LOGIN', 5]]),
     });
   });

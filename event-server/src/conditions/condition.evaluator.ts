@@ -8,6 +8,13 @@ export interface ActivityFact {
   attributes?: Record<string, unknown>;
 }
 
+/**
+ * How many activities of a type the player has in the period, counted by the store (ActivityRepository.findFacts)
+ * up to the largest count a leaf asks for (FactPlan.counts): a type counted here is taken from here, not from
+ * the facts, which then hold none of it.
+ */
+export type ActivityCounts = ReadonlyMap<string, number>;
+
 export interface EventPeriod {
   startAt: Date;
   endAt: Date;
@@ -35,24 +42,25 @@ export interface Evaluation {
  * - `loginDaysByMarks`: LOGIN's instants matter for their local days only (days and streaks), so one login per
  *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity); a leaf that counts
  *   logins too gets its capped count read beside them (`counts`), so no leaf reads every login a player made;
- * - `quests`: whether quest clears (with their questId) are read;
- * - `counts`: types only ever counted, each with the largest count a leaf requires. Reading stops there
- *   (a limit): a player with 50,000 BOSS_KILLs and a leaf asking for 5 costs 5 documents, and the progress
- *   shows 5 of 5 — the answer is the same (every leaf's `current` stops at its `required`). A type read as
- *   quests is not capped, nor is LOGIN where its days cannot be read from the marks (ActivityRepository.findFacts
- *   then reads every login in the period).
+ * - `questIds`: the quests whose clear a leaf asks for (sorted, each once): each is one read of a clear of that quest
+ *   with a limit of 1, so a player's clears of other quests are never read;
+ * - `counts`: types only ever counted, each with the largest count a leaf requires. They are counted by the store
+ *   with that limit (ActivityCounts), no document sent: a player with 50,000 BOSS_KILLs and a leaf asking for 5
+ *   counts 5, and the progress shows 5 of 5 — the answer is the same (every leaf's `current` stops at its
+ *   `required`). LOGIN is not counted where its days cannot be read from the marks (ActivityRepository.findFacts
+ *   then reads every login in the period, and counts those).
  */
 export interface FactPlan {
   instants: string[];
   loginDaysByMarks: boolean;
-  quests: boolean;
+  questIds: string[];
   counts: Map<string, number>;
 }
 
 export function factPlanOf(condition: Condition): FactPlan {
   const instants = new Set<string>();
   const counts = new Map<string, number>();
-  let quests = false;
+  const questIds = new Set<string>();
   const count = (type: string, required: number): void => {
     counts.set(type, Math.max(counts.get(type) ?? 0, required));
   };
@@ -70,7 +78,7 @@ export function factPlanOf(condition: Condition): FactPlan {
         count(ActivityType.FRIEND_INVITE, node.count);
         return;
       case 'QUEST_CLEAR':
-        quests = true;
+        questIds.add(node.questId);
         return;
       case 'ACTIVITY_COUNT':
         count(node.activity, node.count);
@@ -79,16 +87,21 @@ export function factPlanOf(condition: Condition): FactPlan {
   };
   walk(condition);
   const loginDaysByMarks = instants.has(ActivityType.LOGIN);
-  if (quests) counts.delete(ActivityType.QUEST_CLEAR);
-  return { instants: [...instants].sort(), loginDaysByMarks, quests, counts };
+  return { instants: [...instants].sort(), loginDaysByMarks, questIds: [...questIds].sort(), counts };
 }
 
 /**
  * Decides whether a player meets an event's condition from their recorded activities. Pure: no clock,
  * no database. A "day" is a calendar date in the event's time zone; only activities inside
- * [startAt, endAt] count; a streak is consecutive local dates inside the period.
+ * [startAt, endAt] count; a streak is consecutive local dates inside the period. A type in `counts` (counted by
+ * the store inside the period) is counted from there; any other from `activities`.
  */
-export function evaluateCondition(condition: Condition, period: EventPeriod, activities: readonly ActivityFact[]): Evaluation {
+export function evaluateCondition(
+  condition: Condition,
+  period: EventPeriod,
+  activities: readonly ActivityFact[],
+  counts: ActivityCounts = new Map(),
+): Evaluation {
   const days = LocalDays.of(period.startAt, period.endAt, period.timezone);
   const byType = new Map<string, ActivityFact[]>();
   for (const activity of activities) {
@@ -97,6 +110,7 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
     if (list) list.push(activity);
     else byType.set(activity.type, [activity]);
   }
+  const countOf = (type: string): number => counts.get(type) ?? (byType.get(type) ?? []).length;
   const instantsOf = (type: string): number[] => (byType.get(type) ?? []).map((activity) => activity.occurredAt.getTime());
   const leaves: LeafProgress[] = [];
 
@@ -111,7 +125,7 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
         return { type: leaf.type, required: leaf.days, current, met: current >= leaf.days };
       }
       case 'INVITE_FRIENDS': {
-        const current = (byType.get(ActivityType.FRIEND_INVITE) ?? []).length;
+        const current = countOf(ActivityType.FRIEND_INVITE);
         return { type: leaf.type, required: leaf.count, current, met: current >= leaf.count };
       }
       case 'QUEST_CLEAR': {
@@ -121,7 +135,7 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
         return { type: leaf.type, required: 1, current: cleared ? 1 : 0, met: cleared, questId: leaf.questId };
       }
       case 'ACTIVITY_COUNT': {
-        const current = (byType.get(leaf.activity) ?? []).length;
+        const current = countOf(leaf.activity);
         return { type: leaf.type, required: leaf.count, current, met: current >= leaf.count, activity: leaf.activity };
       }
     }
@@ -134,7 +148,7 @@ export function evaluateCondition(condition: Condition, period: EventPeriod, act
       return node.type === 'ALL' ? results.every(Boolean) : results.some(Boolean);
     }
     const progress = evaluateLeaf(node);
-    // `current` stops at `required` (met is decided before): a count read stops at the largest count any leaf
+    // `current` stops at `required` (met is decided before): a count stops at the largest count any leaf
     // asks for of that type (FactPlan), so past its own requirement a leaf would show another leaf's cap.
     progress.current = Math.min(progress.current, progress.required);
     leaves.push(progress);

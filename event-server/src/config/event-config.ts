@@ -60,9 +60,11 @@ export interface EventConfig {
   };
   /**
    * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
-   * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate).
+   * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate). One player's
+   * reads of different events at once are at most `playerMaxInFlight`; more are answered 429 TOO_MANY_REQUESTS
+   * with Retry-After, nothing read.
    */
-  progress: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
+  progress: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number; playerMaxInFlight: number };
   /**
    * Review decisions (approve, reject, revoke) this process works on at once; more wait in a queue of `maxQueued`
    * for `queueTimeoutMs`, the rest are answered 503 REVIEWS_BUSY with Retry-After, nothing decided (AdmissionGate).
@@ -138,6 +140,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),
       maxQueued: reader.int('PROGRESS_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
       queueTimeoutMs: reader.int('PROGRESS_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
+      playerMaxInFlight: reader.int('PROGRESS_PLAYER_MAX_IN_FLIGHT', { default: 2, min: 1, max: 10_000 }),
     },
     reviews: {
       maxInFlight: reader.int('REVIEW_MAX_IN_FLIGHT', { default: 8, min: 1, max: 10_000 }),

@@ -22,10 +22,14 @@ export class ProgressController {
     description:
       "The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise). One player's requests " +
       'for one event made while its read runs share that read. 503 PROGRESS_BUSY with `Retry-After` when the server ' +
-      'is already making as many progress reads as it can (PROGRESS_MAX_IN_FLIGHT): nothing was read; retry then.',
+      'is already making as many progress reads as it can (PROGRESS_MAX_IN_FLIGHT): nothing was read; retry then. ' +
+      "429 TOO_MANY_REQUESTS with `Retry-After` when the server is already reading as many of that player's " +
+      'progress checks of other events as it makes at once for one player (PROGRESS_PLAYER_MAX_IN_FLIGHT, 2): ' +
+      'nothing was read; retry then.',
     errors: {
       403: [CommonErrorCode.FORBIDDEN],
       404: [EventErrorCode.EVENT_NOT_FOUND],
+      429: [CommonErrorCode.TOO_MANY_REQUESTS],
       503: ['PROGRESS_BUSY', 'SERVICE_UNAVAILABLE'],
     },
   })

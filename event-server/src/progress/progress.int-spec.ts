@@ -165,3 +165,79 @@ describe('progress under a flood', () => {
     expect((await view(second)).body).toMatchObject({ userId: second.id, eligible: false });
   });
 });
+
+describe("one player's progress reads at once", () => {
+  let t: EventTestApp;
+
+  beforeAll(async () => {
+    // Room in the gate for every read here: only the per-player bound (2, the default) turns one away.
+    t = await startEventTestApp('progress_player', { PROGRESS_MAX_IN_FLIGHT: '4', PROGRESS_MAX_QUEUED: '0' });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("answers a player's third check at once (of a third event) 429 TOO_MANY_REQUESTS with Retry-After, nothing read, while another player's passes", async () => {
+    const operator = t.as('OPERATOR');
+    const events = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const created = await t.request<{ id: string }>('POST', '/events', {
+          token: operator.token,
+          body: {
+            title: 'poll',
+            startAt: '2025-12-01T00:00:00Z',
+            endAt: '2025-12-31T00:00:00Z',
+            status: 'ACTIVE',
+            approval: 'AUTO',
+            condition: { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 1_000_000 },
+          },
+        });
+        expect(created.status).toBe(201);
+        return created.body.id;
+      }),
+    );
+    const [heavy, other] = [t.as('USER'), t.as('USER')];
+    const view = (who: { token: string }, event: string) =>
+      t.app.inject({ method: 'GET', url: `/events/${event}/progress`, headers: { authorization: `Bearer ${who.token}` } });
+    // The heavy player's reads are held in the store until released: two of them are in flight.
+    const activities = t.app.get(ActivityRepository);
+    const read = activities.findFacts.bind(activities);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const reads = vi.spyOn(activities, 'findFacts').mockImplementation(async (userId, ...rest) => {
+      if (userId === heavy.id) await released;
+      return read(userId, ...rest);
+    });
+    const holding = [view(heavy, events[0]!), view(heavy, events[1]!)];
+    await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(2), { timeout: 10_000, interval: 5 });
+
+    const third = await view(heavy, events[2]!);
+    expect(third.statusCode).toBe(429);
+    expect(third.json()).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringContaining('progress checks') as unknown,
+      code: 'TOO_MANY_REQUESTS',
+    });
+    expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(reads).toHaveBeenCalledTimes(2);
+    // The same check again shares the read in flight (not a third read, not refused).
+    const again = view(heavy, events[0]!);
+    // Another player is served while the heavy player's two reads are held.
+    const others = await view(other, events[2]!);
+    expect(others.statusCode).toBe(200);
+    expect(others.json()).toMatchObject({ userId: other.id, eligible: false });
+
+    release();
+    const answers = await Promise.all([...holding, again]);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200]);
+    expect(reads).toHaveBeenCalledTimes(3);
+    // Once they are answered, the player may check the third event.
+    expect((await view(heavy, events[2]!)).statusCode).toBe(200);
+  });
+});

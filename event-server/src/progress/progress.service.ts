@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { CommonErrorCode, DomainError, tooManyRequests } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
 import { ActivityRepository } from '../activities/activity.repository.js';
 import { type LeafProgress, evaluateCondition, factPlanOf } from '../conditions/condition.evaluator.js';
@@ -31,6 +31,8 @@ export class ProgressService {
    * Retry-After at once, having read nothing. The claim path reads progress outside this gate (it has its own).
    */
   private readonly gate: AdmissionGate;
+  /** PROGRESS_PLAYER_MAX_IN_FLIGHT: one player's progress reads (of different events) this process makes at once. */
+  private readonly playerMaxInFlight: number;
 
   constructor(
     private readonly catalog: EventCatalog,
@@ -38,6 +40,7 @@ export class ProgressService {
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.gate = new AdmissionGate({ ...config.progress, maxRetryAfterSeconds: 10 });
+    this.playerMaxInFlight = config.progress.playerMaxInFlight;
   }
 
   /** The caller's progress, or (OPERATOR/ADMIN only) another user's: a dry run of the claim check. */
@@ -46,30 +49,47 @@ export class ProgressService {
     if (subject !== caller.id && !hasRequiredRole(caller.roles, [Role.OPERATOR])) {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, "Only OPERATOR or ADMIN may see another user's progress");
     }
-    const { event } = await this.catalog.require(eventId);
     // One read at a time per player and event: requests that come while it runs share its answer. A condition
-    // may ask for up to 1,000,000 of an activity, and a player who has that many costs the store that many
-    // documents per read: ten taps at once made ten such reads, held every other request to the store for
-    // their whole time, and the gateway took the server out of rotation. A player polling (or a client
-    // retrying) now costs one read however many requests are in flight.
-    const key = `${event.id}:${subject}`;
+    // may ask for up to 1,000,000 of an activity, and a player who has that many costs the store up to that
+    // many documents per read (FerretDB decodes each match of a count): ten taps at once made ten such reads,
+    // held every other request to the store for their whole time, and the gateway took the server out of
+    // rotation. A player polling (or a client retrying) now costs one read however many requests are in flight.
+    const key = `${eventId}:${subject}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = answeringShed(
-      this.gate.run(() => this.evaluate(event, subject)),
-      progressBusy,
-    ).finally(() => this.inFlight.delete(key));
+    // And at most `playerMaxInFlight` reads of one player at once (of different events), before anything is
+    // read: one player polling 24 events at once filled the gate that every player shares, and another
+    // player's progress was answered PROGRESS_BUSY on 10 of 15 calls.
+    const mine = this.playerReads.get(subject) ?? 0;
+    if (mine >= this.playerMaxInFlight) throw tooManyRequests('progress checks at once for this player', 1);
+    this.playerReads.set(subject, mine + 1);
+    const read = this.read(eventId, subject).finally(() => {
+      this.inFlight.delete(key);
+      const left = (this.playerReads.get(subject) ?? 1) - 1;
+      if (left > 0) this.playerReads.set(subject, left);
+      else this.playerReads.delete(subject);
+    });
     this.inFlight.set(key, read);
     return read;
   }
 
+  private async read(eventId: string, subject: string): Promise<ProgressView> {
+    const { event } = await this.catalog.require(eventId);
+    return answeringShed(
+      this.gate.run(() => this.evaluate(event, subject)),
+      progressBusy,
+    );
+  }
+
   /** The progress reads running now, by event and player (see forCaller). */
   private readonly inFlight = new Map<string, Promise<ProgressView>>();
+  /** How many of those are each player's (only players with one are kept). */
+  private readonly playerReads = new Map<string, number>();
 
   /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
   async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {
-    const facts = await this.activities.findFacts(userId, factPlanOf(event.condition), event);
-    const { eligible, conditions } = evaluateCondition(event.condition, event, facts);
+    const { facts, counts } = await this.activities.findFacts(userId, factPlanOf(event.condition), event);
+    const { eligible, conditions } = evaluateCondition(event.condition, event, facts, counts);
     return { eventId: event.id, userId, eligible, conditions };
   }
 }
