@@ -31,6 +31,9 @@ export interface RelayRunSummary {
  * same row twice in the common case, and the receiver's externalId makes the rare double send harmless.
  * Timers are unref'd and cleared on shutdown; an in-flight request is aborted and its rows given back.
  */
+/** How long after start an event server that cannot be reached yet is taken for one still starting (see OutboxRelay). */
+const STARTING_GRACE_MS = 60_000;
+
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
@@ -46,10 +49,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** The last poll had to schedule retries: the receiver is failing, so rows wait for the interval. */
   private failing = false;
   /**
-   * The event server has answered this process at least once. Until then a refused connection is most likely
-   * one started beside it that is not listening yet (npm start, Compose): said at info, not as a warning.
+   * The event server has answered this process at least once. Until then, for STARTING_GRACE_MS after this process
+   * started, a refused connection is most likely one started beside it that is not listening yet (npm start,
+   * Compose): said at info, not as a warning. Past that (a wrong EVENT_SERVICE_URL, a server that never came up),
+   * a warning.
    */
   private eventServerAnswered = false;
+  private readonly startedAt = Date.now();
   private lastSweep = 0;
   private takes = 0;
 
@@ -191,7 +197,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         }));
         await this.outbox.scheduleRetries(schedules);
         summary.retried += messages.length;
-        if (outcome.unreachable && !this.eventServerAnswered) {
+        if (outcome.unreachable && !this.eventServerAnswered && Date.now() - this.startedAt < STARTING_GRACE_MS) {
           this.logger.log(
             `event server not reachable yet (starting?): ${messages.length} outbox message(s) wait and will be retried: ${outcome.error}`,
           );

@@ -192,6 +192,22 @@ describe('a replica that told a client its keyed claim is still running', () => 
     return { first, stall };
   }
 
+  /** Fills `t`'s gate (one claim at once, none queued) with `holder`'s claim, held until `release`. */
+  async function fillGate(t: EventTestApp, eventId: string, holder: Actor) {
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(t.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step !== 'claim-finished') return;
+      entered();
+      await held;
+    });
+    const other = claim(t, eventId, holder);
+    await inside;
+    return { other, release };
+  }
+
   it('answers the retry of that key with its outcome while its gate is full; nobody else gets past the gate', async () => {
     const operator = a.as('OPERATOR');
     const event = await createClaimableEvent(a, operator, { rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 5 }] });
@@ -201,18 +217,8 @@ describe('a replica that told a client its keyed claim is still running', () => 
     stall.release();
     const granted = await first;
     expect(granted.status).toBe(201);
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    vi.spyOn(b.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
-      if (step !== 'claim-finished') return;
-      entered();
-      await held;
-    });
+    const { other, release } = await fillGate(b, event.id, holder!);
     try {
-      const other = claim(b, event.id, holder!);
-      await inside;
       // The same key string from another player passes the arrival check (the token is not verified there)
       // but not the gate: it is owed nothing, and nothing is recorded.
       const foreign = await claim(b, event.id, stranger!, 'launch-tap');
@@ -246,18 +252,8 @@ describe('a replica that told a client its keyed claim is still running', () => 
     const first = claim(a, event.id, player!, 'killed-tap');
     await stall.untilStalled();
     // Replica b's gate is full; b never answered this key.
-    let entered!: () => void;
-    const inside = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    vi.spyOn(b.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
-      if (step !== 'claim-finished') return;
-      entered();
-      await held;
-    });
+    const { other, release } = await fillGate(b, event.id, holder!);
     try {
-      const other = claim(b, event.id, holder!);
-      await inside;
       const retry = (marked: boolean) =>
         b.app.inject({
           method: 'POST',
@@ -282,6 +278,11 @@ describe('a replica that told a client its keyed claim is still running', () => 
       expect(answered.json()).toMatchObject({ id: granted.body.id, status: 'GRANTED' });
       // A decision's answer carries no such mark.
       expect(answered.headers[ANSWER_OWED_HEADER]).toBeUndefined();
+      // A marked retry turned away before its outcome was read (over the player's rate here) keeps its mark, so
+      // that the gateway marks the next one too.
+      const replies = [await retry(true), await retry(true)];
+      expect(replies.map((reply) => reply.statusCode)).toEqual([201, 429]);
+      expect(replies[1]!.headers[ANSWER_OWED_HEADER]).toBe('1');
       release();
       expect((await other).status).toBe(201);
     } finally {

@@ -145,13 +145,19 @@ export class EventClaimsController {
         // (1 s for a 503 that does not say; a 429 says, and the exception filter sends it as Retry-After).
         if (error instanceof DomainError && error.status === 503) void reply.header('retry-after', String(retryAfterOf(error)));
         // The key's first request is still running (or died before recording its claim): ask again shortly.
-        // The gateway notes that this key is owed its outcome, whichever replica its retry reaches.
-        if (isIdempotencyInProgress(error)) {
-          void reply.header('retry-after', '1').header(ANSWER_OWED_HEADER, '1');
-        }
+        if (isIdempotencyInProgress(error)) void reply.header('retry-after', '1');
+        // The gateway notes that this key is owed its outcome, whichever replica its retry reaches: told so now, or
+        // marked so and turned away before its outcome was read (over the player's rate, shed).
+        if (owesOutcome(error, reply.request.headers)) void reply.header(ANSWER_OWED_HEADER, '1');
         throw error;
       });
   }
+}
+
+/** Whether a claim's error answer leaves its key owed its outcome (ANSWER_OWED_HEADER). */
+function owesOutcome(error: unknown, headers: Record<string, string | string[] | undefined>): boolean {
+  if (isIdempotencyInProgress(error)) return true;
+  return isAnswerOwed(headers) && error instanceof DomainError && (error.status === 429 || error.status === 503);
 }
 
 const SAME_REVIEWER_AGAIN =

@@ -5,8 +5,9 @@ export const OWED_ANSWER_TTL_MS = 5 * 60 * 1000;
 /**
  * Keyed claims this process answered 409 IDEMPOTENCY_IN_PROGRESS: it told the client that the claim may be
  * recorded and to ask again, so it owes that client the outcome (this process; a retry the gateway sends to
- * another replica carries ANSWER_OWED_HEADER, which the 409 asked it for, and is answered there alike). At a launch a retry of such a key was shed
- * with 503 CLAIMS_BUSY like a new tap for as long as the crowd lasted (up to minutes after the claim had been
+ * another replica carries ANSWER_OWED_HEADER, which the 409 asked it for, and is answered there alike). At a
+ * launch a retry of such a key was shed with 503 CLAIMS_BUSY like a new tap for as long as the crowd lasted (up to
+ * minutes after the claim had been
  * granted, for the keys of a replica killed mid-burst that the gateway resent here), while players who tapped
  * later were already told OUT_OF_STOCK. A retry of an owed key is not shed on arrival: its stored outcome is
  * read (counted against the player's claim rate) and answered; only a key that still has no outcome goes to the gate, as any claim.

@@ -60,7 +60,7 @@ export interface EventConfig {
   };
   /**
    * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
-   * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate). One player's
+   * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate). One caller's
    * reads of different events at once are at most `playerMaxInFlight`; more are answered 429 TOO_MANY_REQUESTS
    * with Retry-After, nothing read.
    */

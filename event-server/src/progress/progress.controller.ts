@@ -23,9 +23,9 @@ export class ProgressController {
       "The caller's progress; `userId` of another user needs OPERATOR or ADMIN (403 otherwise). One player's requests " +
       'for one event made while its read runs share that read. 503 PROGRESS_BUSY with `Retry-After` when the server ' +
       'is already making as many progress reads as it can (PROGRESS_MAX_IN_FLIGHT): nothing was read; retry then. ' +
-      "429 TOO_MANY_REQUESTS with `Retry-After` when the server is already reading as many of that player's " +
-      'progress checks of other events as it makes at once for one player (PROGRESS_PLAYER_MAX_IN_FLIGHT, 2): ' +
-      'nothing was read; retry then.',
+      '429 TOO_MANY_REQUESTS with `Retry-After` when the server is already reading as many progress checks (of other ' +
+      'events) for this caller as it makes at once for one caller (PROGRESS_PLAYER_MAX_IN_FLIGHT, 2): nothing was ' +
+      "read; retry then. An operator's checks of a player count as the operator's.",
     errors: {
       403: [CommonErrorCode.FORBIDDEN],
       404: [EventErrorCode.EVENT_NOT_FOUND],

@@ -57,17 +57,18 @@ export class ProgressService {
     const key = `${eventId}:${subject}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    // And at most `playerMaxInFlight` reads of one player at once (of different events), before anything is
-    // read: one player polling 24 events at once filled the gate that every player shares, and another
-    // player's progress was answered PROGRESS_BUSY on 10 of 15 calls.
-    const mine = this.playerReads.get(subject) ?? 0;
-    if (mine >= this.playerMaxInFlight) throw tooManyRequests('progress checks at once for this player', 1);
-    this.playerReads.set(subject, mine + 1);
+    // And at most `playerMaxInFlight` reads started by one caller at once (of different events), before anything
+    // is read: one player polling 24 events at once filled the gate that every player shares, and another
+    // player's progress was answered PROGRESS_BUSY on 10 of 15 calls. Counted against the caller: an operator's
+    // dry runs of a player's progress use none of that player's.
+    const mine = this.callerReads.get(caller.id) ?? 0;
+    if (mine >= this.playerMaxInFlight) throw tooManyRequests('progress checks at once by this caller', 1);
+    this.callerReads.set(caller.id, mine + 1);
     const read = this.read(eventId, subject).finally(() => {
       this.inFlight.delete(key);
-      const left = (this.playerReads.get(subject) ?? 1) - 1;
-      if (left > 0) this.playerReads.set(subject, left);
-      else this.playerReads.delete(subject);
+      const left = (this.callerReads.get(caller.id) ?? 1) - 1;
+      if (left > 0) this.callerReads.set(caller.id, left);
+      else this.callerReads.delete(caller.id);
     });
     this.inFlight.set(key, read);
     return read;
@@ -83,8 +84,8 @@ export class ProgressService {
 
   /** The progress reads running now, by event and player (see forCaller). */
   private readonly inFlight = new Map<string, Promise<ProgressView>>();
-  /** How many of those are each player's (only players with one are kept). */
-  private readonly playerReads = new Map<string, number>();
+  /** How many of those each caller started (only callers with one are kept). */
+  private readonly callerReads = new Map<string, number>();
 
   /** Evaluates an event's condition for a user from the recorded activities (also used by claims). */
   async evaluate(event: EventRecord, userId: string): Promise<ProgressView> {

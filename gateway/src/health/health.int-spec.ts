@@ -63,7 +63,7 @@ describe('GET /health', () => {
 
   it('keeps a server that answered lately up while it is only slow (a launch), and down once silent past the grace', async () => {
     expect((await rawRequest(gateway.url, 'GET', '/health')).status).toBe(200);
-    // Longer than the grace, short enough that the fake has answered it all before the suite closes it.
+    // Longer than the grace (and the probe's own bound): the probe sent now is never answered in time.
     event.healthDelayMs = 8_000;
     const slow = await rawRequest(gateway.url, 'GET', '/health');
     expect(slow.status).toBe(200);

@@ -79,7 +79,8 @@ const UNANSWERED_KEY_TTL_MS = 5 * 60 * 1000;
 type KeyedRequest = Pick<FastifyRequest, 'headers' | 'user'>;
 
 /**
- * Keyed claims the gateway told IDEMPOTENCY_IN_PROGRESS itself (no event server said so, so none owes the
+ * Keyed claims the gateway marks on their next send (one instance per kind of mark: see installGatewayProxy). As
+ * written for the first kind: keyed claims the gateway told IDEMPOTENCY_IN_PROGRESS itself (no event server said so, so none owes the
  * client its outcome: the event server's OwedAnswers). The next send of such a key is marked as a resend
  * (RESENT_AFTER_DROP_HEADER): the event server answers it for its key (the recorded outcome,
  * IDEMPOTENCY_IN_PROGRESS, which it then owes, or a decision if the key was never stored) instead of shedding
@@ -324,6 +325,8 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             const failure = upstreamFailure(error, upstream, options.timeoutMs, options.replicaCooldownMs, keyed);
             // Told to come back with the key, or marked but received by no replica (503): its next send is marked.
             if (keyed && (failure.status === 409 || unanswered.wasMarked(request))) unanswered.note(request);
+            // Marked owed but received by no replica: its next send is marked owed again.
+            else if (keyed && owed.wasMarked(request)) owed.note(request);
             // The request's one line (a warn: an upstream failure, the keyed 409 too) names the upstream and what
             // the client was told.
             const cause = rootCodeOf(error);

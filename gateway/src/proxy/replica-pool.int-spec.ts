@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Dispatcher, Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -416,6 +416,30 @@ describe('ReplicaPool', () => {
     expect(isDroppedWithoutAnswer((answer as { error: Error }).error)).toBe(true);
     expect(dropped).toBe(1);
     expect(refusing.downs).toEqual([dead]);
+
+    // Dropped, then no connection could be opened to the other replica at all (the gateway out of file
+    // descriptors): the caller is told of the drop, not "nothing was sent", and that replica stays in rotation.
+    dropped = 0;
+    const onePort = Number(new URL(one.url).port);
+    const connect = net.connect.bind(net);
+    const outOfFiles = vi.spyOn(net, 'connect').mockImplementation(((...args: Parameters<typeof net.connect>) => {
+      const [options] = args as unknown as [{ port?: number | string }];
+      if (typeof options === 'object' && Number(options.port) === onePort) {
+        throw Object.assign(new Error('connect EMFILE'), { code: 'EMFILE' });
+      }
+      return connect(...args);
+    }) as typeof net.connect);
+    try {
+      const starved = poolOf([url(dropper), one.url], { mayResendAfterDrop: keyed });
+      const told = await send(starved.pool, post('k1'));
+      expect(told).toMatchObject({ error: expect.any(Error) });
+      expect(isDroppedWithoutAnswer((told as { error: Error }).error)).toBe(true);
+      expect(dropped).toBe(1);
+      expect(outOfFiles).toHaveBeenCalled();
+      expect(starved.downs).toEqual([]);
+    } finally {
+      outOfFiles.mockRestore();
+    }
 
     // Dropped, then received by a replica that does not answer in time: that replica's timeout is the answer.
     dropped = 0;

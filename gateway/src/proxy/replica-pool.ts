@@ -34,6 +34,16 @@ export function isConnectFailure(error: unknown): boolean {
 }
 
 /**
+ * The gateway could not open a connection at all: it is out of file descriptors (its own limit or the system's).
+ * Nothing was written, and no replica is to blame: none is taken out of rotation for it (upstreamFailure: 503).
+ */
+const OUT_OF_FILES_CODES = new Set(['EMFILE', 'ENFILE']);
+
+function isOutOfFiles(error: unknown): boolean {
+  return hasCodeIn(error, OUT_OF_FILES_CODES);
+}
+
+/**
  * Errors that mean the replica's connection went away before any answer came: the other side closed or
  * reset it, or it broke while the request was being written (a replica that crashed). The replica may
  * have received the request and acted on it. A timeout is not one of them: the replica may still be at it.
@@ -506,8 +516,9 @@ export class ReplicaPool {
             return attempt(next);
           }
         }
-        // A later replica's refusal would say the request was never received; the drop says it may have been.
-        if (error) settle(dropped !== undefined && isConnectFailure(error) ? dropped : error);
+        // A later replica's refusal (or no connection to it at all) would say the request was never received; the
+        // drop says it may have been.
+        if (error) settle(dropped !== undefined && (isConnectFailure(error) || isOutOfFiles(error)) ? dropped : error);
         else settle(null, data);
       });
     };
