@@ -324,25 +324,33 @@ describe('store commands per claim', () => {
     expect(progress.commands.length, progress.commands.join(', ')).toBeLessThanOrEqual(2);
   });
 
+  /**
+   * An ACTIVE AUTO event with `condition`, from `startAt` (ms) until an hour from now, and the player's progress on it
+   * with the store commands it made.
+   */
+  const progressOnNewEvent = async (player: { token: string }, title: string, startAt: number, condition: unknown) => {
+    const event = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: {
+        title,
+        startAt: new Date(startAt).toISOString(),
+        endAt: new Date(Date.now() + 3_600_000).toISOString(),
+        status: 'ACTIVE',
+        approval: 'AUTO',
+        condition,
+      },
+    });
+    expect(event.status).toBe(201);
+    return counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+  };
+
   it("a login-days progress reads the player's quarter-hour marks: 1 command however many logins; +1 for a quarter hour the start cuts that its mark cannot decide", async () => {
     /** A player with LOGINs at these instants (recorded in this order), and their progress on a login-days event starting at `startAt`. */
     const progressOf = async (logins: number[], startAt: number) => {
       const player = t.as('USER');
       const items = logins.map((at) => ({ userId: player.id, type: 'LOGIN', occurredAt: new Date(at).toISOString() }));
       expect((await t.request('POST', '/activities', { token: operator.token, body: { items } })).status).toBe(201);
-      const event = await t.request<{ id: string }>('POST', '/events', {
-        token: operator.token,
-        body: {
-          title: 'logins',
-          startAt: new Date(startAt).toISOString(),
-          endAt: new Date(Date.now() + 3_600_000).toISOString(),
-          status: 'ACTIVE',
-          approval: 'AUTO',
-          condition: { type: 'LOGIN_DAYS', days: 1 },
-        },
-      });
-      expect(event.status).toBe(201);
-      return counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+      return progressOnNewEvent(player, 'logins', startAt, { type: 'LOGIN_DAYS', days: 1 });
     };
     const hourAgo = Date.now() - 3_600_000;
     const many = await progressOf(
@@ -372,25 +380,13 @@ describe('store commands per claim', () => {
       const body = { items: items.slice(start, start + 1_000) };
       expect((await t.request('POST', '/activities', { token: operator.token, body })).status).toBe(201);
     }
-    const event = await t.request<{ id: string }>('POST', '/events', {
-      token: operator.token,
-      body: {
-        title: 'bosses',
-        startAt: new Date(base - 3_600_000).toISOString(),
-        endAt: new Date(Date.now() + 3_600_000).toISOString(),
-        status: 'ACTIVE',
-        approval: 'AUTO',
-        condition: {
-          type: 'ANY',
-          conditions: [
-            { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 1_000_000 },
-            { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 5 },
-          ],
-        },
-      },
+    const progress = await progressOnNewEvent(player, 'bosses', base - 3_600_000, {
+      type: 'ANY',
+      conditions: [
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 1_000_000 },
+        { type: 'ACTIVITY_COUNT', activity: 'BOSS_KILL', count: 5 },
+      ],
     });
-    expect(event.status).toBe(201);
-    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
     expect(progress.result.body).toMatchObject({
       eligible: true,
       conditions: [
@@ -413,26 +409,15 @@ describe('store commands per claim', () => {
     });
     const items = [...Array.from({ length: 300 }, (_, i) => clear(`OTHER-${i}`, i)), clear('Q-17', 300)];
     expect((await t.request('POST', '/activities', { token: operator.token, body: { items } })).status).toBe(201);
-    const event = await t.request<{ id: string }>('POST', '/events', {
-      token: operator.token,
-      body: {
-        title: 'quests',
-        startAt: new Date(base - 3_600_000).toISOString(),
-        endAt: new Date(Date.now() + 3_600_000).toISOString(),
-        status: 'ACTIVE',
-        approval: 'AUTO',
-        condition: {
-          type: 'ANY',
-          conditions: [
-            { type: 'QUEST_CLEAR', questId: 'Q-17' },
-            { type: 'QUEST_CLEAR', questId: 'Q-99' },
-          ],
-        },
-      },
-    });
-    expect(event.status).toBe(201);
+    // The filters of the finds from here on (the quests' reads are looked for among them below).
     filters = [];
-    const progress = await counted(() => t.request('GET', `/events/${event.body.id}/progress`, { token: player.token }));
+    const progress = await progressOnNewEvent(player, 'quests', base - 3_600_000, {
+      type: 'ANY',
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-17' },
+        { type: 'QUEST_CLEAR', questId: 'Q-99' },
+      ],
+    });
     const sent = filters;
     filters = undefined;
     expect(progress.result.body).toMatchObject({
