@@ -37,7 +37,7 @@ export function isConnectFailure(error: unknown): boolean {
  * The gateway could not open a connection at all: it is out of file descriptors (its own limit or the system's).
  * Nothing was written, and no replica is to blame: none is taken out of rotation for it (upstreamFailure: 503).
  */
-const OUT_OF_FILES_CODES = new Set(['EMFILE', 'ENFILE']);
+export const OUT_OF_FILES_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
 function isOutOfFiles(error: unknown): boolean {
   return hasCodeIn(error, OUT_OF_FILES_CODES);

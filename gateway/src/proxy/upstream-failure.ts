@@ -1,5 +1,5 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
-import { NO_REPLICA_CODE } from './replica-pool.js';
+import { NO_REPLICA_CODE, OUT_OF_FILES_CODES } from './replica-pool.js';
 
 export const GatewayErrorCode = {
   /** The upstream accepted the connection but broke it or answered something unusable. */
@@ -32,12 +32,6 @@ const UNREACHABLE_CODES = new Set([
   // Every replica frozen (ReplicaPool): none was sent the request.
   NO_REPLICA_CODE,
 ]);
-
-/**
- * The gateway itself could not open a connection: it is at its limit of open files (or the system's). No
- * replica was sent the request (the socket was never made), and none is to blame for it.
- */
-const OUT_OF_FILES_CODES = new Set(['EMFILE', 'ENFILE']);
 
 /** The code an upstream failure began with (the last along its cause chain), for the request's log line. */
 export function rootCodeOf(error: unknown): string | undefined {
