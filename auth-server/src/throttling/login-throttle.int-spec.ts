@@ -15,6 +15,7 @@ import {
   uniqueEmail,
 } from '../testing/auth-test-app.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { createAuthServer } from '../server.js';
 
 const dbName = testDatabaseName('throttle');
 let app: NestFastifyApplication;
@@ -188,6 +189,34 @@ describe('the gateway named by its host name (AUTH_TRUSTED_PROXIES=localhost, as
     expect(await attempts.countDocuments({ ip: '203.0.113.90' })).toBe(1);
     expect(await attempts.countDocuments({ ip: '198.51.100.9' })).toBe(1);
     expect(await attempts.countDocuments({ ip: '203.0.113.91' })).toBe(0);
+  });
+});
+
+describe('a proxy in front of the auth server that it does not trust', () => {
+  it('is told in one warning, naming AUTH_TRUSTED_PROXIES, at the first request that carries X-Forwarded-For from it', async () => {
+    const written: string[] = [];
+    // Outside production loopback is trusted (npm start's gateway); 198.51.100.7 stands for a gateway not named.
+    const app = await createAuthServer(testConfig(dbName, { JWT_PRIVATE_KEY: rsaPrivateKeyPem(), LOG_LEVEL: 'warn' }), {
+      logDestination: { write: (chunk) => void written.push(Buffer.from(chunk).toString('utf8')) },
+    });
+    const warnings = () =>
+      written
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes('does not trust'))
+        .map((line) => JSON.parse(line) as { level: number; peer: string; variable: string; msg: string });
+    try {
+      const login = (headers: Record<string, string>, remoteAddress: string) =>
+        call(app, 'POST', '/auth/login', { body: { email: 'nobody@proxy.test', password: 'wrong' }, headers, remoteAddress });
+      // From a trusted proxy, and without the header: nothing to tell.
+      expect((await login({ 'x-forwarded-for': '203.0.113.5' }, '127.0.0.1')).status).toBe(401);
+      expect((await login({}, '198.51.100.7')).status).toBe(401);
+      for (let i = 0; i < 3; i += 1) expect((await login({ 'x-forwarded-for': '203.0.113.6' }, '198.51.100.7')).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+    expect(warnings()).toEqual([expect.objectContaining({ level: 40, peer: '198.51.100.7', variable: 'AUTH_TRUSTED_PROXIES' })]);
+    expect(warnings()[0]!.msg).toContain('name the proxy in AUTH_TRUSTED_PROXIES');
   });
 });
 

@@ -56,6 +56,12 @@ export interface HttpAppOptions {
    * TrustedProxies).
    */
   trustedProxies?: string[];
+  /**
+   * The variable that names the trusted proxies, for a server whose limits are per client address (the auth
+   * server's): the first request that carries X-Forwarded-For from a peer not trusted is told in a warning,
+   * once per process (warnOfUntrustedForwarding).
+   */
+  trustedProxiesVariable?: string;
   securityHeaders?: SecurityHeadersConfig;
   /** Messages of lines never written: a library's line that the server says better itself. */
   droppedLogMessages?: readonly string[];
@@ -225,6 +231,14 @@ export async function createHttpApp(
   }
   installSecurityHeaders(fastify, answerHeaders);
   configureFastify(fastify);
+  if (options.trustedProxiesVariable) {
+    // A name is resolved once more before the peer is called untrusted: at a Compose start the gateway's name may
+    // not have resolved yet when its first request arrives.
+    warnOfUntrustedForwarding(fastify, logger, options.trustedProxiesVariable, async (peer) => {
+      if (proxies.resolver.hasNames) await proxies.resolver.resolve();
+      return !proxies.resolver.trusts(peer);
+    });
+  }
   boundGracefulClose(fastify);
   if (options.lateStarts) refuseLateStarts(fastify, options.lateStarts);
   // After the hooks that set every answer's headers (its 503 carries them), before any body is read.
@@ -258,6 +272,47 @@ async function trustedProxiesFor(
   if (!resolver.hasNames) return { setting: entries.length > 0 ? [...entries] : false, resolver };
   await resolver.start();
   return { setting: (address) => resolver.trusts(address), resolver };
+}
+
+/**
+ * Warns once per process of the first request that carries X-Forwarded-For from a peer this server does not
+ * trust: a proxy in front of it (the gateway always sets the header) that is not named in `variable`. Its
+ * clients then all count as the proxy's one address: on the auth server, five wrong passwords for an account
+ * from anyone refuse it to everyone behind that proxy for the throttle's window, and the registrations an
+ * address may make are the whole platform's. (Production trusts no proxy unless told; Compose names the gateway.)
+ * A header from a peer that is trusted leaves `request.ips` with the peer and at least one forwarded address.
+ */
+export function warnOfUntrustedForwarding(
+  fastify: FastifyInstance,
+  logger: Logger,
+  variable: string,
+  stillUntrusted: (peer: string) => Promise<boolean>,
+): void {
+  // watching -> checking (one peer at a time, the request not held) -> told, or back to watching.
+  let state: 'watching' | 'checking' | 'told' = 'watching';
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const peer = request.raw.socket.remoteAddress;
+    if (
+      state === 'watching' &&
+      peer !== undefined &&
+      request.headers['x-forwarded-for'] !== undefined &&
+      (request.ips?.length ?? 0) < 2
+    ) {
+      state = 'checking';
+      stillUntrusted(peer).then(
+        (untrusted) => {
+          if (!untrusted) return void (state = 'watching');
+          state = 'told';
+          logger.warn(
+            { peer, variable },
+            `a request came through a proxy this server does not trust (X-Forwarded-For from an address not in ${variable}): every client behind it counts as that one address for the per-address limits; name the proxy in ${variable}`,
+          );
+        },
+        () => void (state = 'watching'),
+      );
+    }
+    done();
+  });
 }
 
 /**
