@@ -121,6 +121,35 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     }, WAIT);
   });
 
+  it('claims refused by a replica that does not know a new endpoint yet send nothing once it learns it; the held ones are told', async () => {
+    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.pending', 'claim.granted', 'claim.rejected'] },
+    });
+    expect(created.status).toBe(201);
+    const endpoint = created.body.id;
+    // On B, whose copy does not hold the endpoint yet: a MANUAL event's claims, two held for review and two refused
+    // (their players never met the condition).
+    const event = await createClaimableEvent(a, operator, { approval: 'MANUAL' });
+    const held: string[] = [];
+    for (const user of await eligibleUsers(a, operator, 2)) {
+      const answer = await claim(b, event.id, user);
+      expect(answer.body.status).toBe('PENDING');
+      held.push(answer.body.id as string);
+    }
+    const refused: string[] = [];
+    for (const user of [a.as('USER'), a.as('USER')]) {
+      const answer = await claim(b, event.id, user);
+      expect(answer).toMatchObject({ status: 422, body: { code: 'CONDITION_NOT_MET' } });
+      refused.push(answer.body.id as string);
+    }
+    await refreshB();
+    await expectDeliveredOnce(endpoint, held);
+    // The back-fill that recorded the held claims' webhooks read the refused ones too, and recorded none.
+    expect((await deliveriesTo(endpoint)).filter((delivery) => refused.includes(delivery.claimId))).toEqual([]);
+    for (const id of refused) expect(receiver.received.filter((webhook) => webhook.body.includes(id))).toEqual([]);
+  });
+
   it('grants of an event type an endpoint has just subscribed to reach it, though a replica still has its old list', async () => {
     const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
       token: admin.token,

@@ -40,6 +40,9 @@ describe('claimOutboxEntry', () => {
     expect(born('GRANTED', 'operator-1')).toBe('PENDING');
     expect(born('PENDING', SYSTEM_ACTOR)).toBe('PENDING');
     expect(born('REJECTED', 'operator-1')).toBe('PENDING');
+    // Refused when it was made: born REJECTED, which no webhook announces.
+    expect(born('REJECTED', SYSTEM_ACTOR)).toBe('REJECTED');
+    expect(born('REJECTED')).toBe('REJECTED');
     expect(born('REVOKED', 'operator-1')).toBe('GRANTED');
   });
 });

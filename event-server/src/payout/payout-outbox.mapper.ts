@@ -46,12 +46,17 @@ export function toOutboxEntry(doc: StoredOutboxDecision): OutboxEntry {
 export const OUTBOX_CLAIM_FIELDS = { status: 1, bornStatus: 1, decidedBy: 1, createdAt: 1, payoutEndpointIds: 1 } as const;
 
 /**
- * The status a claim recorded before bornStatus was written was born with (GRANTED or PENDING), from where it
- * is now: a rejection is only of a PENDING claim, an approval leaves a reviewer as decidedBy, a revocation is
- * only of a GRANTED claim (born so, as an AUTO grant is; one approved and then revoked cannot be told apart).
+ * The status a claim without bornStatus was born with, from where it is now. bornStatus is written only on a
+ * claim born GRANTED or PENDING with subscribers when it was made: a claim recorded before it existed, or made
+ * while no subscriber was known (the back-fill of a new endpoint reads those), has none. A REJECTED claim
+ * decided by the system was refused when it was made (born REJECTED: no webhook; once read as born PENDING, a
+ * new endpoint's back-fill sent a `claim.pending` for each refusal of its first seconds); one decided by a
+ * reviewer was PENDING (only a review rejects a PENDING claim). An approval leaves a reviewer as decidedBy; a
+ * revocation is only of a GRANTED claim (born so, as an AUTO grant is; one approved and then revoked cannot be
+ * told apart).
  */
 function inferredBornStatus(doc: StoredOutboxClaim): string {
-  if (doc.status === 'REJECTED') return 'PENDING';
+  if (doc.status === 'REJECTED') return doc.decidedBy === undefined || doc.decidedBy === SYSTEM_ACTOR ? 'REJECTED' : 'PENDING';
   if (doc.status === 'GRANTED' && doc.decidedBy !== undefined && doc.decidedBy !== SYSTEM_ACTOR) return 'PENDING';
   if (doc.status === 'REVOKED') return 'GRANTED';
   return doc.status;
