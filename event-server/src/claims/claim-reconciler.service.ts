@@ -9,6 +9,7 @@ import { IdempotencyService, type StaleKeyResolution } from '../idempotency/idem
 import { StockService } from '../stock/stock.service.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
+import { ClaimReviewService } from './claim-review.service.js';
 import { type ClaimOutcome, SYSTEM_ACTOR, recordedOutcomeOf } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { transitionFor } from './claim.state-machine.js';
@@ -49,6 +50,7 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly decisions: ClaimDecisionsService,
     private readonly stock: StockService,
     private readonly idempotency: IdempotencyService,
+    private readonly review: ClaimReviewService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -81,6 +83,8 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);
     const unmarkedToo = this.unmarkedSearch.due(now);
     for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH, { unmarkedToo })) {
+      // A reviewer's decision is a staff change: its audit entry first (written once, by the decision's id).
+      await this.review.auditUnapplied(decision);
       await this.decisions.apply(decision);
     }
     // (b2) Reviewers' decisions projected once more: a concurrent update may have written the claim back.

@@ -8,7 +8,7 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { claimError } from './claim.errors.js';
-import type { ClaimDecisionRecord, ClaimRecord } from './claim.js';
+import { type ClaimDecisionRecord, type ClaimRecord, SYSTEM_ACTOR } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
 import { type ClaimStatus, type Transition, transitionFor, transitionOf } from './claim.state-machine.js';
 
@@ -19,6 +19,17 @@ const AUDIT_ACTION: Record<ReviewAction, AuditAction> = {
   REJECT: AuditAction.CLAIM_REJECTED,
   REVOKE: AuditAction.CLAIM_REVOKED,
 };
+
+const REVIEW_ACTIONS: readonly ReviewAction[] = ['APPROVE', 'REJECT', 'REVOKE'];
+
+/** The review a decision record is (its move matches the action's), or undefined for the system's own moves. */
+function reviewActionOf(decision: Pick<ClaimDecisionRecord, 'fromStatus' | 'toStatus' | 'decidedBy'>): ReviewAction | undefined {
+  if (decision.decidedBy === SYSTEM_ACTOR) return undefined;
+  return REVIEW_ACTIONS.find((action) => {
+    const transition = transitionOf(action);
+    return transition.from === decision.fromStatus && transition.to === decision.toStatus;
+  });
+}
 
 function invalidTransition(action: ReviewAction, status: ClaimStatus): Error {
   const shown = status === 'PROCESSING' ? 'still being processed' : status;
@@ -145,6 +156,19 @@ export class ClaimReviewService {
     if (!standing) return undefined;
     await this.audit(action, standing.decision, claim);
     return standing.claim;
+  }
+
+  /**
+   * A reviewer's decision that the reconciler is about to apply (its request died or was cut off after recording it)
+   * gets its audit entry now, if it has none: the request writes it right after the decision, but a replica killed
+   * between the two left a decision that took effect with no entry, unless the same review was sent again. Nothing
+   * for the system's own decisions (a claim's own outcome, INTERRUPTED), which are no staff change.
+   */
+  async auditUnapplied(decision: ClaimDecisionRecord): Promise<void> {
+    const action = reviewActionOf(decision);
+    if (action === undefined) return;
+    const claim = await this.claims.findById(decision.claimId);
+    if (claim) await this.audit(action, decision, claim);
   }
 
   /**

@@ -8,6 +8,7 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.schema.js';
 import { IDEMPOTENCY_RETENTION_MS, IDEMPOTENCY_SWEEP_EVERY_MS, requestHash } from '../idempotency/idempotency.rules.js';
 import { InstanceLiveness } from '../idempotency/instance-liveness.js';
 import { InstanceEntity } from '../idempotency/instance.schema.js';
+import { AuditLogService } from '../audit/audit-log.service.js';
 import { RewardUnitEntity } from '../stock/reward-unit.schema.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
@@ -323,6 +324,50 @@ describe('claims after a crash at any step', () => {
     await expectConsistent();
     expect((await t.request('GET', `/claims/${id}`, { token: user.token })).body.status).toBe('GRANTED');
     expect(await remainingOf(t, event.id, user!)).toEqual([2]);
+  });
+
+  it("a reviewer's decision whose request died before its audit entry, never sent again: the reconciler applies it and writes the entry, once", async () => {
+    const reviewed: Array<{ id: string; action: 'approve' | 'reject' | 'revoke'; entry: string; after: string }> = [];
+    for (const [action, entry, after] of [
+      ['approve', 'CLAIM_APPROVED', 'GRANTED'],
+      ['reject', 'CLAIM_REJECTED', 'REJECTED'],
+    ] as const) {
+      const { id } = await pendingClaim(3);
+      reviewed.push({ id, action, entry, after });
+    }
+    {
+      const { id } = await pendingClaim(3);
+      expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(200);
+      reviewed.push({ id, action: 'revoke', entry: 'CLAIM_REVOKED', after: 'REVOKED' });
+    }
+    const audit = t.app.get(AuditLogService);
+    for (const { id, action } of reviewed) {
+      // The replica dies right after the decision record, before its entry (as far as this request goes): nobody
+      // sends the review again.
+      const spy = vi.spyOn(audit, 'recordOnce').mockRejectedValueOnce(new Error('replica killed'));
+      try {
+        const cut = await t.request('POST', `/claims/${id}/${action}`, {
+          token: operator.token,
+          ...(action !== 'approve' && { body: { note: 'n' } }),
+        });
+        expect(cut.status).toBe(500);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    await recover();
+    await recover();
+    await expectConsistent();
+    const auditor = t.as('AUDITOR');
+    for (const { id, entry, after } of reviewed) {
+      expect((await t.request('GET', `/claims/${id}`, { token: operator.token })).body.status).toBe(after);
+      const trail = await t.request<{ items: Array<{ action: string; actorId: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+        token: auditor.token,
+      });
+      expect(trail.body.items.filter((item) => item.action === entry)).toEqual([
+        expect.objectContaining({ action: entry, actorId: operator.id }),
+      ]);
+    }
   });
 
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
