@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamHeaders, isSpoofableHeader, upstreamHeaders } from './forwarded-headers.js';
+import { downstreamHeaders, isSpoofableHeader, upstreamHeaders, vouchedClientIp } from './forwarded-headers.js';
 import { RESENT_AFTER_DROP_HEADER } from '@reward/server-kit/resent-after-drop';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 
@@ -133,5 +133,15 @@ describe('downstreamHeaders', () => {
     });
     expect(downstreamHeaders({ connection: 'close', 'x-end': 'kept' })).toEqual({ 'x-end': 'kept' });
     expect(answer['x-hop']).toBe('1');
+  });
+});
+
+describe('vouchedClientIp', () => {
+  it("vouches for request.ip when it is an IP address, else for the peer's own (a trusted proxy that passed junk on)", () => {
+    expect(vouchedClientIp('203.0.113.9', '10.0.0.5')).toBe('203.0.113.9');
+    expect(vouchedClientIp('2001:db8::7', '10.0.0.5')).toBe('2001:db8::7');
+    for (const junk of ['foo', '999.1.1.1', '1.2.3.4:5555', '[::1]:80', '', 'x'.repeat(3_000)]) {
+      expect(vouchedClientIp(junk, '10.0.0.5')).toBe('10.0.0.5');
+    }
   });
 });

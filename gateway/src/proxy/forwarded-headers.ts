@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { REQUEST_ID_HEADER } from '@reward/server-kit/http-app';
 import { ANSWER_OWED_HEADER } from '@reward/server-kit/resent-after-drop';
@@ -41,6 +42,16 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upg
  * upstream would wait for it).
  */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'transfer-encoding', 'content-length']);
+
+/**
+ * The client address the gateway vouches for (X-Forwarded-For): Fastify's `request.ip`, the peer or, behind a
+ * trusted proxy, the address that proxy forwarded, when it is an IP address. A trusted proxy that passes on what
+ * its client wrote could make it anything (`foo`, `999.1.1.1`, 3,000 characters): the auth server's throttles key
+ * on it and its log prints it, so then the proxy's own address stands for the client.
+ */
+export function vouchedClientIp(ip: string, peer: string | undefined): string {
+  return isIP(ip) !== 0 || peer === undefined ? ip : peer;
+}
 
 /**
  * The headers an upstream receives: the client's, minus those of its connection with the gateway (and any

@@ -15,7 +15,7 @@ import { type AccessDecision, authorize, decideRoute, routeNotFound } from '../p
 import { type Upstream, takesLargeBodies } from '../policy/route-policy.js';
 import type { RouteTable } from '../policy/route-table.js';
 import { carriesHonouredKey, mayResendAfterDrop } from '../policy/idempotent-resend.js';
-import { downstreamHeaders, upstreamHeaders } from './forwarded-headers.js';
+import { downstreamHeaders, upstreamHeaders, vouchedClientIp } from './forwarded-headers.js';
 import { RawBody } from './raw-body.js';
 import { ReplicaPool } from './replica-pool.js';
 import { rootCodeOf, upstreamFailure } from './upstream-failure.js';
@@ -288,7 +288,7 @@ export function installGatewayProxy(fastify: FastifyInstance, options: GatewayPr
             const replicaKey = replicaKeyOf(request);
             const forwarded = upstreamHeaders(headers as Record<string, string | string[] | undefined>, {
               requestId: request.id,
-              clientIp: request.ip,
+              clientIp: vouchedClientIp(request.ip, request.raw.socket.remoteAddress),
               bodyLength: request.body instanceof RawBody ? request.body.bytes.length : undefined,
               // For a request that may record something (a read records nothing): sent now, waited for
               // timeoutMs (a resend to another replica keeps it: ReplicaPool).
