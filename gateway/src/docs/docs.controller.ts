@@ -31,7 +31,9 @@ export class DocsController {
   @Get('openapi.json')
   @ApiEndpoint({ operationId: 'getOpenApi', summary: 'This document: the merged OpenAPI of the whole platform' })
   @ApiOkResponse({ description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } })
-  openApi(@Req() request: FastifyRequest): OpenAPIObject {
+  openApi(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): OpenAPIObject {
+    // Its first server names the Host it was asked by: a cache in front must not hand one Host's copy to another.
+    void reply.header('vary', 'Host');
     return servedOpenApi(this.document, request.protocol, request.host);
   }
 

@@ -34,6 +34,7 @@ describe('GET /openapi.json', () => {
     const named = await rawRequest(gateway.url, 'GET', '/openapi.json', { headers: { host: 'api.example.com:8443' } });
     // It differs by the host it was asked by: no cache keeps one client's copy for another.
     expect(named.headers['cache-control']).toBe('no-store');
+    expect(named.headers.vary).toBe('Host');
     expect(named.json<{ servers: unknown[] }>().servers[0]).toMatchObject({ url: 'http://api.example.com:8443' });
   });
 });
@@ -53,6 +54,8 @@ describe('GET /docs', () => {
     const init = await rawRequest(gateway.url, 'GET', '/docs/docs-init.js');
     expect(init.text).toContain("fetch('/openapi.json')");
     expect(init.text).toContain('window.location.origin');
+    // A token typed into the page is not kept in the browser's storage past the tab.
+    expect(init.text).toContain('persistAuthorization: false');
   });
 
   it('is the same page at /docs/, and that opens no other path with a trailing slash', async () => {

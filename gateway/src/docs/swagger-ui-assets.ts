@@ -29,7 +29,8 @@ const INIT_SCRIPT = `window.addEventListener('load', function () {
         presets: [SwaggerUIBundle.presets.apis],
         layout: 'BaseLayout',
         deepLinking: true,
-        persistAuthorization: true,
+        // The token typed in stays in the page only: kept, it outlived the tab in the browser's localStorage.
+        persistAuthorization: false,
         displayOperationId: true,
       });
     });
