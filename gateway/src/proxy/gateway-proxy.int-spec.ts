@@ -393,7 +393,13 @@ describe('access tokens', () => {
     }
     const basic = await send('GET', '/users/me', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
     expectErrorBody(basic, 401, 'UNAUTHORIZED');
+    // A genuine token written with something more than the one plain `Bearer <token>` is not read past.
+    const genuine = signer.sign({ roles: ['ADMIN'] });
+    for (const authorization of [`Bearer ${genuine} junk`, `Bearer\t${genuine}`, `Bearer ${genuine},x`]) {
+      expectErrorBody(await send('GET', '/users', { headers: { authorization } }), 401, 'UNAUTHORIZED');
+    }
     expect(auth.seen).toHaveLength(0);
+    expect((await send('GET', '/users', { headers: { authorization: `bearer ${genuine}` } })).status).toBe(200);
   });
 
   it('refuses a valid token without the role with 403, and lets the role through', async () => {

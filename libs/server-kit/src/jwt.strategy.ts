@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
 import {
   type AccessTokenPolicy,
   SigningKeysUnavailableError,
@@ -10,10 +10,23 @@ import {
   userFromClaims,
 } from './access-token.js';
 import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
+import { bearerTokenOf } from './verified-token-cache.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
 
 export const JWT_STRATEGY = 'jwt';
+
+/**
+ * A request's access token: the token of its `Authorization: Bearer <token>` header (bearerTokenOf). A Bearer
+ * header written any other way (text after the token, a tab, two spaces) is handed on whole, to be refused as
+ * an invalid token: passport-jwt's own extractor took the first word after `Bearer` and ignored the rest. No
+ * header, or another scheme: no token ("Missing bearer token").
+ */
+export function accessTokenOf(request: { headers?: Record<string, unknown> }): string | null {
+  const header = request.headers?.authorization;
+  if (typeof header !== 'string' || !/^bearer[ \t]/i.test(header)) return null;
+  return bearerTokenOf(header) ?? header;
+}
 
 /**
  * The one Passport strategy for access tokens, in every server and the gateway: RS256 only, the key
@@ -23,7 +36,7 @@ export const JWT_STRATEGY = 'jwt';
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor(@Inject(ACCESS_TOKEN_POLICY) policy: AccessTokenPolicy) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: accessTokenOf,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       issuer: policy.issuer,
       audience: policy.audience,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
+import { accessTokenOf } from './jwt.strategy.js';
 import { VerifiedTokenCache, bearerTokenOf, lookupKeyOf } from './verified-token-cache.js';
 
 const signer = TokenForge.generate({ issuer: 'test-issuer', audience: 'test-audience' });
@@ -167,5 +168,18 @@ describe('bearerTokenOf', () => {
     ]) {
       expect(bearerTokenOf(header), String(header)).toBeUndefined();
     }
+  });
+});
+
+describe('accessTokenOf', () => {
+  it("is the plain Bearer header's token; any other Bearer spelling whole (to be refused); no token otherwise", () => {
+    const of = (authorization?: string) => accessTokenOf({ headers: authorization === undefined ? {} : { authorization } });
+    expect(of('Bearer a.b.c')).toBe('a.b.c');
+    expect(of('bearer a.b.c')).toBe('a.b.c');
+    expect(of('Bearer a.b.c junk')).toBe('Bearer a.b.c junk');
+    expect(of('Bearer\ta.b.c')).toBe('Bearer\ta.b.c');
+    expect(of(undefined)).toBeNull();
+    expect(of('Basic YWRtaW46YWRtaW4=')).toBeNull();
+    expect(of('Bearertoken')).toBeNull();
   });
 });
