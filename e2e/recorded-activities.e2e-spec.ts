@@ -2,12 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Client, type TokenPair, signUp, uniqueEmail } from './support/client.js';
 import { ADMIN, type Stack, startStack } from './support/stack.js';
 
-/** An access token's `iat` (seconds): the instant its sign-in wrote its LOGIN (both are the login's one clock reading). */
-function issuedAtSeconds(accessToken: string): number {
-  const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iat: number };
-  return payload.iat;
-}
-
 interface Page<T> {
   items: T[];
   total: number;
@@ -75,21 +69,14 @@ describe('activities the platform records by itself (auth outbox -> event server
 
   it('loses no LOGIN while the event server is down, and answers every login meanwhile', async () => {
     const player = await signUp(api, 'steady');
-    const tokens = [player.tokens];
     await stack.stopEvent();
     for (let login = 0; login < 4; login += 1) {
-      const reply = await api.post<TokenPair>('/auth/login', { email: player.email, password: player.password });
+      const reply = await api.post('/auth/login', { email: player.email, password: player.password });
       expect(reply.status).toBe(200);
-      tokens.push(reply.body);
     }
     await stack.restartEvent();
-    // One LOGIN per UTC quarter hour with a sign-in (the sign-up's login and the 4 made while the event server was
-    // down), each sign-in's instant its access token's iat (issued at the instant its LOGIN was written).
-    const quarters = new Set(tokens.map(({ accessToken }) => Math.floor(issuedAtSeconds(accessToken) / (15 * 60))));
-    await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(quarters.size), {
-      timeout: 15_000,
-      interval: 100,
-    });
+    // 1 login at sign-up + 4 while the event server was down.
+    await vi.waitFor(async () => expect(await countOf(player.id, 'LOGIN')).toBe(5), { timeout: 15_000, interval: 100 });
   });
 
   it('writes an ADMIN role change into the audit log', async () => {

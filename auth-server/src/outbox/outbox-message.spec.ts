@@ -5,7 +5,6 @@ import {
   type AuditEntry,
   friendInviteActivity,
   loginActivity,
-  loginQuarterOf,
   logoutEverywhereAudit,
   roleChangeAudit,
 } from './outbox-message.js';
@@ -17,29 +16,11 @@ const admin = '65f1c0ffee0000000000000c';
 const outboxId = '65f1c0ffee00000000000099';
 
 describe('outbox payloads', () => {
-  it('maps a login to a LOGIN activity for the user, in UTC, keyed by the user and the UTC quarter hour', () => {
-    expect(loginActivity(user, at)).toEqual({
+  it('maps a login to a LOGIN activity for the user, in UTC, keyed by the outbox row', () => {
+    expect(loginActivity(outboxId, user, at)).toEqual({
       kind: 'ACTIVITY',
-      payload: {
-        userId: user,
-        type: 'LOGIN',
-        occurredAt: '2025-03-01T00:30:00.123Z',
-        externalId: `auth:LOGIN:${user}:2025-03-01T00:30:00.000Z`,
-      },
+      payload: { userId: user, type: 'LOGIN', occurredAt: '2025-03-01T00:30:00.123Z', externalId: `auth:LOGIN:${outboxId}` },
     });
-  });
-
-  it('gives every sign-in of a quarter hour one key (recorded once), and the next quarter hour, or another player, another', () => {
-    const keyOf = (who: string, iso: string) => (loginActivity(who, new Date(iso)).payload as ActivityItem).externalId;
-    const first = keyOf(user, '2025-03-01T00:30:00.000Z');
-    expect(keyOf(user, '2025-03-01T00:37:12.345Z')).toBe(first);
-    expect(keyOf(user, '2025-03-01T00:44:59.999Z')).toBe(first);
-    expect(keyOf(user, '2025-03-01T00:45:00.000Z')).toBe(`auth:LOGIN:${user}:2025-03-01T00:45:00.000Z`);
-    expect(keyOf(user, '2025-03-01T00:29:59.999Z')).toBe(`auth:LOGIN:${user}:2025-03-01T00:15:00.000Z`);
-    expect(keyOf(friend, '2025-03-01T00:37:12.345Z')).toBe(`auth:LOGIN:${friend}:2025-03-01T00:30:00.000Z`);
-    // What the quarter hour of a refresh is judged by (TokensService.refresh) is the same rule.
-    expect(loginQuarterOf(new Date('2025-03-01T00:44:59.999Z'))).toBe(loginQuarterOf(new Date('2025-03-01T00:30:00.000Z')));
-    expect(loginQuarterOf(new Date('2025-03-01T00:45:00.000Z'))).toBe(loginQuarterOf(new Date('2025-03-01T00:30:00.000Z')) + 1);
   });
 
   it('maps a referral to a FRIEND_INVITE for the code owner, naming the invitee, keyed by the invitee', () => {
@@ -81,7 +62,7 @@ describe('outbox payloads', () => {
   it('gives every activity and audit payload an externalId within the event server limit of 128 characters', () => {
     // Access-version notices need none: the event server keys them by (userId, accessVersion).
     const payloads: Array<{ externalId: string }> = [
-      loginActivity(user, at).payload as ActivityItem,
+      loginActivity(outboxId, user, at).payload as ActivityItem,
       friendInviteActivity(user, friend, at).payload as ActivityItem,
       roleChangeAudit(outboxId, { actorId: admin, targetId: user, before: [], after: [Role.ADMIN] }, at).payload as AuditEntry,
       logoutEverywhereAudit(outboxId, { actorId: admin, targetId: user, before: 4, after: 5 }, at).payload as AuditEntry,

@@ -58,25 +58,11 @@ export type OutboxMessage = NewOutboxMessage & {
   lastError: string | null;
 };
 
-/** A UTC quarter hour: the most LOGIN activities a player's sign-ins record is one in each. */
-export const LOGIN_QUARTER_MS = 15 * 60_000;
-
-/** The number of the UTC quarter hour an instant lies in (since the epoch). */
-export function loginQuarterOf(at: Date): number {
-  return Math.floor(at.getTime() / LOGIN_QUARTER_MS);
-}
-
-/**
- * A sign-in's LOGIN, keyed by the player and the UTC quarter hour it lies in: the event server records one
- * activity per externalId (a repeated one, the relay's redelivery or another sign-in of the same quarter hour,
- * is a duplicate), so signing in again and again counts once per quarter hour, however often it is done. Its
- * `occurredAt` is the first recorded sign-in's.
- */
-export function loginActivity(userId: string, at: Date): OutboxEnvelope {
-  const quarter = new Date(loginQuarterOf(at) * LOGIN_QUARTER_MS).toISOString();
+/** One LOGIN per successful login; the outbox row's own id makes the externalId stable across redeliveries. */
+export function loginActivity(outboxId: string, userId: string, at: Date): OutboxEnvelope {
   return {
     kind: 'ACTIVITY',
-    payload: { userId, type: 'LOGIN', occurredAt: at.toISOString(), externalId: `auth:LOGIN:${userId}:${quarter}` },
+    payload: { userId, type: 'LOGIN', occurredAt: at.toISOString(), externalId: `auth:LOGIN:${outboxId}` },
   };
 }
 

@@ -30,7 +30,7 @@ describe('OutboxRepository.lease', () => {
     for (let minute = 0; minute < 6; minute += 1) {
       const id = outbox.newId();
       logins.push(id);
-      await outbox.insert({ id, createdAt: at(minute), ...loginActivity(`player-${minute}`, at(minute)) });
+      await outbox.insert({ id, createdAt: at(minute), ...loginActivity(id, `player-${minute}`, at(minute)) });
     }
     const notice = outbox.newId();
     await outbox.insert({ id: notice, createdAt: at(10), ...accessVersionNotice('operator-1', 2, 'ROLES_CHANGED', at(10)) });

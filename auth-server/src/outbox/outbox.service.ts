@@ -25,7 +25,7 @@ export class OutboxService {
   ) {}
 
   enqueueLogin(userId: string, at: Date): Promise<void> {
-    return this.enqueue(() => loginActivity(userId, at), at);
+    return this.enqueue((id) => loginActivity(id, userId, at), at);
   }
 
   enqueueFriendInvite(referrerId: string, inviteeId: string, at: Date): Promise<void> {

@@ -32,8 +32,7 @@ export class TokensController {
       'throttled per account and address, per account, and (a much higher ceiling) per address; a successful login ' +
       'never counts: 429 with a `Retry-After` header (seconds). The per-account ceiling does not refuse an address ' +
       'the account signed in from within the last 60 days (`LOGIN_KNOWN_ADDRESS_DAYS`), so guesses from elsewhere ' +
-      'do not lock the owner out there. A successful login records a LOGIN activity, at most one per player per UTC quarter ' +
-      'hour (signing in again within it records nothing). ' +
+      'do not lock the owner out there. A successful login records a LOGIN activity. ' +
       '503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing ' +
       'in at once): nothing was done and nothing counts; retry then.',
     errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
@@ -52,7 +51,7 @@ export class TokensController {
     description:
       'Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful ' +
       'refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), ' +
-      'at most one per player per UTC quarter hour, as for logins. Send an `Idempotency-Key` (a new one for each refresh, kept with ' +
+      'at most one per quarter hour of a session. Send an `Idempotency-Key` (a new one for each refresh, kept with ' +
       'the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a ' +
       'dropped connection), the same token with the same key within 5 minutes is answered the same new refresh ' +
       "token (and an access token that expires when the first answer's does, `expiresIn` saying what is left) instead of " +

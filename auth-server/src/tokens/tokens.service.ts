@@ -4,7 +4,6 @@ import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { loginQuarterOf } from '../outbox/outbox-message.js';
 import { UsersService } from '../users/users.service.js';
 import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { AccessTokenIssuer } from './access-token.issuer.js';
@@ -15,6 +14,9 @@ import { generateRefreshTokenValue, hashRefreshToken, keepRowUntil, keyedSuccess
 import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-errors.js';
 
 export type TokenPair = TokenPairResponseDto;
+
+const QUARTER_HOUR_MS = 15 * 60_000;
+const quarterHourOf = (at: Date): number => Math.floor(at.getTime() / QUARTER_HOUR_MS);
 
 /** How often each replica deletes expired refresh tokens and old family revocations. */
 export const REFRESH_TOKEN_SWEEP_MS = 600_000;
@@ -139,7 +141,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     // an earlier refresh's), so a client refreshing in a loop records nothing more; and best effort: the
     // rotation is made, so a 503 now would send the client back with a spent token (REFRESH_TOKEN_REUSED, the
     // whole session revoked, unless it sent an Idempotency-Key). A lost one costs at most that quarter hour's login.
-    if (loginQuarterOf(token.createdAt) !== loginQuarterOf(now)) {
+    if (quarterHourOf(token.createdAt) !== quarterHourOf(now)) {
       await this.outbox.enqueueLogin(token.userId, now).catch((error: unknown) => {
         this.logger.warn({ err: error, userId: token.userId }, 'the LOGIN of a refresh was not recorded');
       });

@@ -37,7 +37,7 @@ export class AuthService {
   }
   /**
    * Exchange email and password for an access and a refresh token
-   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). The per-account ceiling does not refuse an address the account signed in from within the last 60 days (`LOGIN_KNOWN_ADDRESS_DAYS`), so guesses from elsewhere do not lock the owner out there. A successful login records a LOGIN activity, at most one per player per UTC quarter hour (signing in again within it records nothing). 503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing in at once): nothing was done and nothing counts; retry then.
+   * The same 401 INVALID_CREDENTIALS answers an unknown email and a wrong password. Failed attempts are throttled per account and address, per account, and (a much higher ceiling) per address; a successful login never counts: 429 with a `Retry-After` header (seconds). The per-account ceiling does not refuse an address the account signed in from within the last 60 days (`LOGIN_KNOWN_ADDRESS_DAYS`), so guesses from elsewhere do not lock the owner out there. A successful login records a LOGIN activity. 503 AUTH_BUSY with `Retry-After` when the server is already checking as many passwords as it can (a crowd signing in at once): nothing was done and nothing counts; retry then.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
@@ -97,7 +97,7 @@ export class AuthService {
   }
   /**
    * Exchange a refresh token for a new pair (the old refresh token stops working)
-   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), at most one per player per UTC quarter hour, as for logins. Send an `Idempotency-Key` (a new one for each refresh, kept with the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a dropped connection), the same token with the same key within 5 minutes is answered the same new refresh token (and an access token that expires when the first answer's does, `expiresIn` saying what is left) instead of REFRESH_TOKEN_REUSED, as long as that new refresh token has not been used. Without a key, or with another one, a second use of a token ends the login as before.
+   * Presenting a refresh token that was already rotated revokes the whole login (REFRESH_TOKEN_REUSED). A successful refresh records a LOGIN activity, as a login does (a session resumed is a sign-in for the login conditions), at most one per quarter hour of a session. Send an `Idempotency-Key` (a new one for each refresh, kept with the refresh token until the answer arrives) to retry safely: if the answer was lost (a 502, 503 or 504, a dropped connection), the same token with the same key within 5 minutes is answered the same new refresh token (and an access token that expires when the first answer's does, `expiresIn` saying what is left) instead of REFRESH_TOKEN_REUSED, as long as that new refresh token has not been used. Without a key, or with another one, a second use of a token ends the login as before.
    *
    * Access: public (no token).
    * @returns TokenPairResponseDto OK
