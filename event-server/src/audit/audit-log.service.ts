@@ -43,10 +43,11 @@ export class AuditLogService {
 
   /**
    * An entry that more than one request may write for one change (`once`: what names the change, say a
-   * decision's id): the first is kept, the others record nothing (the unique externalId decides).
+   * decision's id): the first is kept, the others record nothing (the unique externalId decides). `at`: when
+   * the change was made (now unless given: a decision's entry written later says when it was decided).
    */
-  recordOnce(entry: AuditEntryInput, once: string): Promise<{ inserted: boolean }> {
-    return this.repository.insertOnce({ ...entry, at: new Date(), externalId: once });
+  recordOnce(entry: AuditEntryInput, once: string, at: Date = new Date()): Promise<{ inserted: boolean }> {
+    return this.repository.insertOnce({ ...entry, at, externalId: once });
   }
 
   /**

@@ -83,12 +83,23 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
     const grace = Math.min(options.staleAfterMs, DECISION_GRACE_MS);
     const unmarkedToo = this.unmarkedSearch.due(now);
     for (const decision of await this.decisionRecords.findUnappliedBefore(new Date(now - grace), BATCH, { unmarkedToo })) {
-      // A reviewer's decision is a staff change: its audit entry first (written once, by the decision's id).
-      await this.review.auditUnapplied(decision);
+      // A reviewer's decision is a staff change: its audit entry first (written once, by the decision's id). One
+      // that cannot be written now leaves its decision for the next pass, and the rest of this pass goes on.
+      try {
+        await this.review.auditUnapplied(decision);
+      } catch (error) {
+        this.logger.warn(
+          { err: error, decisionId: decision.id, claimId: decision.claimId },
+          "a reviewer's decision waits for its audit entry",
+        );
+        continue;
+      }
       await this.decisions.apply(decision);
     }
     // (b2) Reviewers' decisions projected once more: a concurrent update may have written the claim back.
     for (const decision of await this.decisionRecords.findConfirmPendingBefore(new Date(now - grace), BATCH)) {
+      // One not applied yet is (b)'s, after its audit entry: projected here, it took effect without one.
+      if (decision.appliedAt === undefined) continue;
       await this.decisions.confirm(decision);
     }
     // (c) Claims whose stock was to be given back when their request stopped.

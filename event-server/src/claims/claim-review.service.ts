@@ -191,6 +191,7 @@ export class ClaimReviewService {
         },
       },
       `decision:${decision.id}`,
+      decision.at,
     );
   }
 }

@@ -370,6 +370,47 @@ describe('claims after a crash at any step', () => {
     }
   });
 
+  it("a reviewer's decision whose audit entry cannot be written waits for the next pass; the rest of the pass goes on", async () => {
+    const [first, second] = [await pendingClaim(3), await pendingClaim(3)];
+    const audit = t.app.get(AuditLogService);
+    for (const { id } of [first, second]) {
+      const spy = vi.spyOn(audit, 'recordOnce').mockRejectedValueOnce(new Error('replica killed'));
+      try {
+        expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(500);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    // The store refuses the first decision's entry, pass after pass.
+    const recordOnce = audit.recordOnce.bind(audit);
+    const refusing = vi
+      .spyOn(audit, 'recordOnce')
+      .mockImplementation((entry, once, at) =>
+        entry.targetId === first.id ? Promise.reject(new Error('audit store refuses')) : recordOnce(entry, once, at),
+      );
+    // The stored claim (the API shows a claim as its decision made it, applied or not).
+    const status = async (id: string) => (await claims.findById(id).lean().exec())?.status;
+    try {
+      await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+      await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+      expect(await status(second.id)).toBe('GRANTED');
+      // Not applied without its entry: the stored claim still waits for review.
+      expect(await status(first.id)).toBe('PENDING');
+    } finally {
+      refusing.mockRestore();
+    }
+    await recover();
+    expect(await status(first.id)).toBe('GRANTED');
+    const auditor = t.as('AUDITOR');
+    for (const { id } of [first, second]) {
+      const trail = await t.request<{ items: Array<{ action: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+        token: auditor.token,
+      });
+      expect(trail.body.items.map((item) => item.action)).toEqual(['CLAIM_APPROVED']);
+    }
+    await expectConsistent();
+  });
+
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
     // Two limited rewards: the claim takes the long path (PROCESSING, units, decision), with every step to crash at.
     const event = await twoLimitedRewards(3);
