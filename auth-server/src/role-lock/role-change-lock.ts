@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type HeldLease, LeaseMutex, shortWorkLease } from '@reward/server-kit/lease-mutex';
+import { type ExclusiveRun, type HeldLease, LeaseMutex, shortWorkLease } from '@reward/server-kit/lease-mutex';
 import { RoleChangeLockRepository } from './role-change-lock.repository.js';
 
 /** The one mutex every role change holds: "is anyone else an ADMIN?" and the write happen under it. */
@@ -29,18 +29,24 @@ export class RoleChangeLock extends LeaseMutex {
   /**
    * A staff change of a user (a role change, an ADMIN's "log out everywhere"): under the user's mutex, then
    * ADMIN_ROLES_MUTEX inside it, the one order every such change takes them in. The lease `work` gets checks
-   * both.
+   * both. `run.startBy` (a request's start-by time) bounds both waits and the writes' start.
    */
-  runStaffChange<T>(userId: string, work: (lease: HeldLease) => Promise<T>): Promise<T> {
-    return this.runExclusive(userMutex(userId), (userLease) =>
-      this.runExclusive(ADMIN_ROLES_MUTEX, (rolesLease) =>
-        work({
-          assertHeld: () => {
-            userLease.assertHeld();
-            rolesLease.assertHeld();
-          },
-        }),
-      ),
+  runStaffChange<T>(userId: string, work: (lease: HeldLease) => Promise<T>, run: ExclusiveRun = {}): Promise<T> {
+    return this.runExclusive(
+      userMutex(userId),
+      (userLease) =>
+        this.runExclusive(
+          ADMIN_ROLES_MUTEX,
+          (rolesLease) =>
+            work({
+              assertHeld: () => {
+                userLease.assertHeld();
+                rolesLease.assertHeld();
+              },
+            }),
+          run,
+        ),
+      run,
     );
   }
 }

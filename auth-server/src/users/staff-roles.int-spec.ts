@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Types, type default as mongoose } from 'mongoose';
+import { LATE_WAIT_MESSAGE } from '@reward/server-kit/lease-mutex';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
+import { RoleChangeLockRepository } from '../role-lock/role-change-lock.repository.js';
 import {
   type Reply,
   TEST_ADMIN,
@@ -117,6 +120,42 @@ describe('the last ADMIN', () => {
     await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
     expect((await pending).status).toBe(200);
     expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['AUDITOR']);
+  });
+
+  it('a change whose start-by time passes while it waits for a held lease is 503 and changes nothing', async () => {
+    const admin = await newAdmin(await adminToken());
+    const user = await signedInUser(app);
+    const locks = db.collection<{ _id: string; holder: string; expiresAt: Date }>('role_change_locks');
+    await locks.insertOne({ _id: 'admin-roles', holder: 'busy', expiresAt: new Date(Date.now() + 60_000) });
+    const leases = app.get(RoleChangeLockRepository);
+    const tryInsert = leases.tryInsert.bind(leases);
+    let refused = 0;
+    const spy = vi.spyOn(leases, 'tryInsert').mockImplementation(async (key, lease) => {
+      const won = await tryInsert(key, lease);
+      if (!won && key === 'admin-roles') refused++;
+      return won;
+    });
+    // Sent as the gateway sends it: to be started within 1.5 s (half its timeout, after which it may answer 504).
+    const startBy = Date.now() + 1_500;
+    let answered = false;
+    const pending = call(app, 'PATCH', `/users/${user.id}/roles`, {
+      token: admin.accessToken,
+      body: { roles: ['OPERATOR'] },
+      headers: { [START_BY_HEADER]: String(startBy) },
+    }).finally(() => (answered = true));
+    await vi.waitFor(() => expect(refused > 0 || answered).toBe(true), { timeout: 10_000, interval: 5 });
+    expect(refused).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(startBy), { timeout: 10_000, interval: 5 });
+    spy.mockRestore();
+    // Let go once its time has passed: a change that went on now would be made after the client's 504.
+    await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
+    const reply = await pending;
+    expect(reply.status).toBe(503);
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(reply.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, message: LATE_WAIT_MESSAGE });
+    expect((await db.collection('users').findOne({ email: user.email }))?.roles).toEqual(['USER']);
+    expect(await audits(user.id)).toEqual([]);
+    expect(await locks.countDocuments()).toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@ import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { startByOf } from '@reward/server-kit/start-by';
 import type { FastifyRequest } from 'fastify';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -54,7 +55,13 @@ export class UsersController {
     @Body() body: ChangePasswordDto,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    return this.users.changePassword(caller.id, body.currentPassword, body.newPassword, clientKeyOf(request.ip));
+    return this.users.changePassword(
+      caller.id,
+      body.currentPassword,
+      body.newPassword,
+      clientKeyOf(request.ip),
+      startByOf(request.headers),
+    );
   }
 
   @Get()
@@ -88,8 +95,9 @@ export class UsersController {
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateRolesDto,
+    @Req() request: FastifyRequest,
   ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.changeRoles(caller.id, id, body.roles));
+    return toUserResponse(await this.users.changeRoles(caller.id, id, body.roles, startByOf(request.headers)));
   }
 
   @Post(':id/logout-all')
@@ -110,8 +118,9 @@ export class UsersController {
     @CurrentUser() caller: AuthenticatedUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<void> {
     requireEmptyBody(body);
-    return this.users.logoutEverywhere(caller.id, id);
+    return this.users.logoutEverywhere(caller.id, id, startByOf(request.headers));
   }
 }

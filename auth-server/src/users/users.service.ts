@@ -168,21 +168,26 @@ export class UsersService {
    * actor demoted a moment ago is refused. The access version is bumped with the roles and relayed to the
    * event server (staff writes from older tokens stop within 60 s). A change that changes something is
    * reported to the audit log through the outbox, in this request; if a row cannot be written the request
-   * fails and the previous roles are put back (best effort), so an unaudited change does not stand.
+   * fails and the previous roles are put back (best effort), so an unaudited change does not stand. `startBy`: the
+   * request's start-by time (startByOf), which bounds the waits for both mutexes and the write's start (503).
    */
-  async changeRoles(actorId: string, id: string, roles: Role[]): Promise<User> {
+  async changeRoles(actorId: string, id: string, roles: Role[], startBy?: number): Promise<User> {
     const after = [...new Set(roles)];
-    return this.roleLock.runStaffChange(id, async (lease) => {
-      const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
-      if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
-      if (!target) throw userNotFound(id);
-      if (sameRoles(target.roles, after)) return target;
-      if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
-        throw lastAdmin();
-      }
-      lease.assertHeld();
-      return this.replaceRolesReported(actorId, id, after);
-    });
+    return this.roleLock.runStaffChange(
+      id,
+      async (lease) => {
+        const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
+        if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
+        if (!target) throw userNotFound(id);
+        if (sameRoles(target.roles, after)) return target;
+        if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
+          throw lastAdmin();
+        }
+        lease.assertHeld();
+        return this.replaceRolesReported(actorId, id, after);
+      },
+      { startBy },
+    );
   }
 
   /**
@@ -216,8 +221,16 @@ export class UsersService {
    * with "log out everywhere", the new access version's notice follows the write: if it cannot be written (503),
    * the password is changed and every refresh token refused, and the event server learns of the version with
    * the next notice (a staff token issued before keeps its staff writes there until it expires, 15 minutes).
+   * `startBy`: the request's start-by time (startByOf): the password is not written past it (503), however long the
+   * hashing and the user's mutex made it wait.
    */
-  async changePassword(userId: string, currentPassword: string, newPassword: string, client: string): Promise<void> {
+  async changePassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    client: string,
+    startBy?: number,
+  ): Promise<void> {
     const user = await this.get(userId);
     // The body's own rules were checked by its DTO (the current password among them); the account's email is here.
     const problem = passwordProblem(newPassword, { email: user.email });
@@ -232,15 +245,19 @@ export class UsersService {
         throw wrongPassword();
       }
       const passwordHash = await this.passwords.hash(newPassword);
-      await this.roleLock.runExclusive(userMutex(userId), async (lease) => {
-        const current = await this.users.findCredentialsByEmail(user.email);
-        if (!current) throw userNotFound(userId);
-        if (current.passwordHash !== checked) throw wrongPassword();
-        lease.assertHeld();
-        const changed = await this.users.replacePassword(userId, passwordHash);
-        if (!changed) throw userNotFound(userId);
-        await this.outbox.enqueueAccessVersion(userId, changed.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
-      });
+      await this.roleLock.runExclusive(
+        userMutex(userId),
+        async (lease) => {
+          const current = await this.users.findCredentialsByEmail(user.email);
+          if (!current) throw userNotFound(userId);
+          if (current.passwordHash !== checked) throw wrongPassword();
+          lease.assertHeld();
+          const changed = await this.users.replacePassword(userId, passwordHash);
+          if (!changed) throw userNotFound(userId);
+          await this.outbox.enqueueAccessVersion(userId, changed.accessVersion, 'LOGGED_OUT_EVERYWHERE', new Date());
+        },
+        { startBy },
+      );
     } finally {
       await (failed ? this.throttle.failed(verdict.attemptId) : this.throttle.forget(verdict.attemptId));
     }
@@ -254,13 +271,16 @@ export class UsersService {
    * before a role change was written would put the old roles back (a demotion undone by the demoted user's own
    * logout-all). An ADMIN's on another user holds the role-change mutex too (runStaffChange), as any staff
    * change, so that an ADMIN demoted a moment ago is refused; a user's own takes the user's alone, so no crowd
-   * of users logging themselves out holds up a role change.
+   * of users logging themselves out holds up a role change. `startBy`: the request's start-by time (startByOf),
+   * which bounds the waits for the mutexes and the writes' start (503).
    */
-  async logoutEverywhere(actorId: string, targetId: string): Promise<void> {
+  async logoutEverywhere(actorId: string, targetId: string, startBy?: number): Promise<void> {
     if (actorId === targetId) {
-      return this.roleLock.runExclusive(userMutex(targetId), (lease) => this.endSessions(actorId, targetId, lease));
+      return this.roleLock.runExclusive(userMutex(targetId), (lease) => this.endSessions(actorId, targetId, lease), {
+        startBy,
+      });
     }
-    return this.roleLock.runStaffChange(targetId, (lease) => this.endSessions(actorId, targetId, lease));
+    return this.roleLock.runStaffChange(targetId, (lease) => this.endSessions(actorId, targetId, lease), { startBy });
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode } from '@reward/server-kit/errors';
@@ -6,6 +7,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { startByOf } from '@reward/server-kit/start-by';
 import { CreateEventDto } from './dto/create-event.dto.js';
 import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from './dto/event-response.dto.js';
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
@@ -68,7 +70,8 @@ export class EventsController {
     operationId: 'updateEvent',
     summary: 'Change any fields of an event',
     description: 'The event as changed is checked as a whole (period, zone, condition). Recorded in the audit log.',
-    // 503: another change to the same event held it for 5 s (EditLock); nothing changed.
+    // 503: another change to the same event held it for 5 s, or until this one's start-by time (EditLock); nothing
+    // changed.
     errors: { 400: INVALID_EVENT, 404: [EventErrorCode.EVENT_NOT_FOUND], 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
   })
   @ApiOkResponse({ type: EventResponseDto })
@@ -76,7 +79,8 @@ export class EventsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateEventDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<EventResponseDto> {
-    return this.events.update(id, body, actor);
+    return this.events.update(id, body, actor, startByOf(request.headers));
   }
 }

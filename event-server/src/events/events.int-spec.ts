@@ -3,6 +3,7 @@ import { type Connection, Types } from 'mongoose';
 import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { expectRefusedLate, holdEditLock, pastStartByWhileWaiting } from '../testing/held-edit-lock.js';
 import { EventCatalog } from './event-catalog.js';
 
 const baseEvent = {
@@ -286,6 +287,26 @@ describe('events and rewards', () => {
     expect(busy.headers['retry-after']).toBe('1');
     expect(JSON.parse(busy.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
     expect((await t.request('GET', `/events/${id}`, { token: operator.token })).body).toMatchObject({ title: baseEvent.title });
+  });
+
+  it('answers a change whose start-by time passes while it waits for the event 503, and changes nothing', async () => {
+    const created = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    const id = created.body.id;
+    const held = await holdEditLock(t, `event:${id}`);
+    const reply = await pastStartByWhileWaiting(held, (headers) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/events/${id}`,
+        headers: { authorization: `Bearer ${operator.token}`, 'content-type': 'application/json', ...headers },
+        payload: JSON.stringify({ title: 'Never applied' }),
+      }),
+    );
+    expectRefusedLate(reply);
+    expect((await t.request('GET', `/events/${id}`, { token: operator.token })).body).toMatchObject({ title: baseEvent.title });
+    const trail = await t.request<{ items: unknown[] }>('GET', `/audit-logs?targetId=${id}&action=EVENT_UPDATED`, {
+      token: t.as('AUDITOR').token,
+    });
+    expect(trail.body.items).toHaveLength(0);
   });
 
   it('answers a change that reaches the server past its start-by time 503 with Retry-After, and changes nothing', async () => {

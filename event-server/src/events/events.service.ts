@@ -47,44 +47,49 @@ export class EventsService {
    * Applies any subset of fields; the merged event is validated as a whole before anything is written.
    * One change at a time per event (EditLock): the patch is merged into the event as it is when this change
    * has it, so two operators' changes at once both stand (a deactivation racing a rename is not undone by it),
-   * and the audit log says what each changed, in order.
+   * and the audit log says what each changed, in order. `startBy`: the request's start-by time (startByOf), which
+   * bounds the wait for the lock and the write's start (503, nothing changed, past it).
    */
-  async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
-    return this.editLock.runExclusive(`event:${id}`, async (lease) => {
-      const existing = await this.require(id);
-      const merged: CreateEventDto = {
-        title: patch.title ?? existing.title,
-        description: patch.description ?? existing.description,
-        startAt: patch.startAt ?? existing.startAt.toISOString(),
-        endAt: patch.endAt ?? existing.endAt.toISOString(),
-        status: patch.status ?? existing.status,
-        approval: patch.approval ?? existing.approval,
-        timezone: patch.timezone ?? existing.timezone,
-        condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
-      };
-      // A condition the period cannot meet is refused when the change touches either (see checkEventDraft).
-      const reachable = [patch.startAt, patch.endAt, patch.timezone, patch.condition].some((field) => field !== undefined);
-      const fields = this.fieldsFrom(merged, { reachable });
-      const before = toEventResponse(existing) as unknown as Record<string, unknown>;
-      const changes = diffFields(
-        before,
-        toEventResponse({ ...existing, ...fields }) as unknown as Record<string, unknown>,
-        AUDITED_EVENT_FIELDS,
-      );
-      if (Object.keys(changes).length === 0) return toEventResponse(existing);
-      lease.assertHeld();
-      const updated = await this.events.replaceFields(id, fields, actor.id);
-      this.catalog.invalidate(id);
-      if (!updated) throw this.notFound(id);
-      await this.auditLog.record({
-        actorId: actor.id,
-        action: AuditAction.EVENT_UPDATED,
-        targetType: AuditTargetType.EVENT,
-        targetId: id,
-        changes,
-      });
-      return toEventResponse(updated);
-    });
+  async update(id: string, patch: UpdateEventDto, actor: AuthenticatedUser, startBy?: number): Promise<EventResponseDto> {
+    return this.editLock.runExclusive(
+      `event:${id}`,
+      async (lease) => {
+        const existing = await this.require(id);
+        const merged: CreateEventDto = {
+          title: patch.title ?? existing.title,
+          description: patch.description ?? existing.description,
+          startAt: patch.startAt ?? existing.startAt.toISOString(),
+          endAt: patch.endAt ?? existing.endAt.toISOString(),
+          status: patch.status ?? existing.status,
+          approval: patch.approval ?? existing.approval,
+          timezone: patch.timezone ?? existing.timezone,
+          condition: patch.condition ?? (existing.condition as unknown as Record<string, unknown>),
+        };
+        // A condition the period cannot meet is refused when the change touches either (see checkEventDraft).
+        const reachable = [patch.startAt, patch.endAt, patch.timezone, patch.condition].some((field) => field !== undefined);
+        const fields = this.fieldsFrom(merged, { reachable });
+        const before = toEventResponse(existing) as unknown as Record<string, unknown>;
+        const changes = diffFields(
+          before,
+          toEventResponse({ ...existing, ...fields }) as unknown as Record<string, unknown>,
+          AUDITED_EVENT_FIELDS,
+        );
+        if (Object.keys(changes).length === 0) return toEventResponse(existing);
+        lease.assertHeld();
+        const updated = await this.events.replaceFields(id, fields, actor.id);
+        this.catalog.invalidate(id);
+        if (!updated) throw this.notFound(id);
+        await this.auditLog.record({
+          actorId: actor.id,
+          action: AuditAction.EVENT_UPDATED,
+          targetType: AuditTargetType.EVENT,
+          targetId: id,
+          changes,
+        });
+        return toEventResponse(updated);
+      },
+      { startBy },
+    );
   }
 
   async getWithRewards(id: string, options: { exact: boolean }): Promise<EventDetailResponseDto> {

@@ -5,6 +5,7 @@ import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { expectRefusedLate, holdEditLock, pastStartByWhileWaiting } from '../testing/held-edit-lock.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { ClaimLoad } from './claim-load.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -255,6 +256,38 @@ describe('payout webhooks', () => {
         expect(stored.description).toBe(`raced ${round}`);
       }
       expect((await t.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token })).status).toBe(204);
+    });
+
+    it('rotates, changes and removes nothing when the start-by time passes while another change holds the endpoint', async () => {
+      const created = await t.request<{ id: string; secret: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'], description: 'kept' },
+      });
+      const id = created.body.id;
+      const sends: Array<[string, string, unknown]> = [
+        ['POST', `/webhook-endpoints/${id}/rotate-secret`, undefined],
+        ['PATCH', `/webhook-endpoints/${id}`, { description: 'never applied' }],
+        ['DELETE', `/webhook-endpoints/${id}`, undefined],
+      ];
+      for (const [method, url, body] of sends) {
+        const held = await holdEditLock(t, `webhook-endpoint:${id}`);
+        const reply = await pastStartByWhileWaiting(held, (headers) =>
+          t.app.inject({
+            method: method as 'POST' | 'PATCH' | 'DELETE',
+            url,
+            headers: {
+              authorization: `Bearer ${admin.token}`,
+              ...(body !== undefined && { 'content-type': 'application/json' }),
+              ...headers,
+            },
+            ...(body !== undefined && { payload: JSON.stringify(body) }),
+          }),
+        );
+        expectRefusedLate(reply);
+      }
+      const stored = (await t.app.get(WebhookEndpointRepository).findById(id))!;
+      expect(stored.description).toBe('kept');
+      expect(stored.secrets.map((secret) => secret.value)).toEqual([created.body.secret]);
     });
 
     it('refuses bad input with a code and writes nothing; only ADMIN manages endpoints', async () => {

@@ -1,8 +1,10 @@
 import { getConnectionToken } from '@nestjs/mongoose';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers, remainingOf } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { expectRefusedLate, holdEditLock, pastStartByWhileWaiting } from '../testing/held-edit-lock.js';
 
 /** An operator fixing a live event's reward: a top-up of a sold-out stock, a wrong coupon code. */
 describe('PATCH /events/{id}/rewards/{rewardId}', () => {
@@ -114,5 +116,77 @@ describe('PATCH /events/{id}/rewards/{rewardId}', () => {
     expect((await patch(newId(), event.rewardIds[0]!, { name: 'x' })).body.code).toBe('EVENT_NOT_FOUND');
     expect((await patch(event.id, event.rewardIds[0]!, { name: 'x' }, t.as('USER').token)).status).toBe(403);
     expect((await patch(event.id, 'not-an-id', { name: 'x' })).status).toBe(400);
+  });
+
+  describe('sent by the gateway (a start-by time) while another change holds a lock it needs', () => {
+    const patchSentAs = (actor: Actor, eventId: string, rewardId: string, body: unknown) => (headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/events/${eventId}/rewards/${rewardId}`,
+        headers: { authorization: `Bearer ${actor.token}`, 'content-type': 'application/json', ...headers },
+        payload: JSON.stringify(body),
+      });
+
+    const stockOf = async (eventId: string, rewardId: string) => {
+      const rewards = await t.request<Array<{ id: string; stock: number }>>('GET', `/events/${eventId}/rewards`, {
+        token: operator.token,
+      });
+      return rewards.body.find((reward) => reward.id === rewardId)?.stock;
+    };
+
+    const updatesAudited = async (rewardId: string) =>
+      (
+        await t.request<{ items: unknown[] }>('GET', `/audit-logs?targetId=${rewardId}&action=REWARD_UPDATED`, {
+          token: t.as('AUDITOR').token,
+        })
+      ).body.items.length;
+
+    it("is refused 503 and changes nothing when its time passes while it waits for the reward's lock", async () => {
+      const event = await createClaimableEvent(t, operator, {
+        rewards: [{ type: 'ITEM', name: 'Sword', quantity: 1, stock: 150, itemCode: 'SWORD' }],
+      });
+      const rewardId = event.rewardIds[0]!;
+      const held = await holdEditLock(t, `reward:${rewardId}`);
+      expectRefusedLate(await pastStartByWhileWaiting(held, patchSentAs(operator, event.id, rewardId, { stock: 200 })));
+      expect(await stockOf(event.id, rewardId)).toBe(150);
+      expect(await updatesAudited(rewardId)).toBe(0);
+      // With time left, the same change is made.
+      const inTime = await patchSentAs(operator, event.id, rewardId, { stock: 200 })({
+        [START_BY_HEADER]: String(Date.now() + 60_000),
+      });
+      expect([inTime.statusCode, inTime.json().stock]).toEqual([200, 200]);
+    });
+
+    it("is refused 503 and changes nothing when its time passes while it waits for the event's lock to name its author", async () => {
+      const event = await createClaimableEvent(t, operator, {
+        rewards: [{ type: 'ITEM', name: 'Sword', quantity: 1, stock: 150, itemCode: 'SWORD' }],
+      });
+      const rewardId = event.rewardIds[0]!;
+      // An operator who has not changed this event yet: named among its editors, under its lock, before the write.
+      const newcomer = t.as('OPERATOR');
+      const held = await holdEditLock(t, `event:${event.id}`);
+      expectRefusedLate(await pastStartByWhileWaiting(held, patchSentAs(newcomer, event.id, rewardId, { stock: 300 })));
+      expect(await stockOf(event.id, rewardId)).toBe(150);
+      expect(await updatesAudited(rewardId)).toBe(0);
+      const events = t.app.get<Connection>(getConnectionToken()).collection('events');
+      expect(await events.countDocuments({ editorIds: newcomer.id })).toBe(0);
+    });
+
+    it('adds no reward when its time passes while it waits to name its author (POST)', async () => {
+      const event = await createClaimableEvent(t, operator);
+      const newcomer = t.as('OPERATOR');
+      const held = await holdEditLock(t, `event:${event.id}`);
+      const reply = await pastStartByWhileWaiting(held, (headers) =>
+        t.app.inject({
+          method: 'POST',
+          url: `/events/${event.id}/rewards`,
+          headers: { authorization: `Bearer ${newcomer.token}`, 'content-type': 'application/json', ...headers },
+          payload: JSON.stringify({ type: 'POINT', name: 'Late points', quantity: 5 }),
+        }),
+      );
+      expectRefusedLate(reply);
+      const rewards = await t.request<Array<{ name: string }>>('GET', `/events/${event.id}/rewards`, { token: operator.token });
+      expect(rewards.body.map((reward) => reward.name)).not.toContain('Late points');
+    });
   });
 });

@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { startByOf } from '@reward/server-kit/start-by';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
@@ -30,6 +32,7 @@ export class RewardsController {
       400: [EventErrorCode.INVALID_REWARD],
       404: [EventErrorCode.EVENT_NOT_FOUND],
       409: [EventErrorCode.TOO_MANY_REWARDS],
+      503: ['SERVICE_UNAVAILABLE'],
     },
   })
   @ApiCreatedResponse({ type: RewardResponseDto })
@@ -37,8 +40,9 @@ export class RewardsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: CreateRewardDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<RewardResponseDto> {
-    return this.rewards.create(id, body, actor);
+    return this.rewards.create(id, body, actor, startByOf(request.headers));
   }
 
   @Patch(':rewardId')
@@ -64,8 +68,9 @@ export class RewardsController {
     @Param('rewardId', ParseObjectIdPipe) rewardId: string,
     @Body() body: UpdateRewardDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<RewardResponseDto> {
-    return this.rewards.update(id, rewardId, body, actor);
+    return this.rewards.update(id, rewardId, body, actor, startByOf(request.headers));
   }
 
   @Get()

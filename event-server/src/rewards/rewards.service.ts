@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventCatalog } from '../events/event-catalog.js';
@@ -45,14 +46,20 @@ export class RewardsService {
     private readonly stock: StockService,
   ) {}
 
-  async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
+  /**
+   * `startBy`: the request's start-by time (startByOf). The wait to name the author (the event's EditLock) ends at
+   * it, and past it nothing is created (503): the gateway may have stopped waiting for the answer.
+   */
+  async create(eventId: string, input: CreateRewardDto, actor: AuthenticatedUser, startBy?: number): Promise<RewardResponseDto> {
     checkRewardCodes(input);
     const event = await this.requireEvent(eventId);
     // An event already full of rewards is refused before its author is named (two creates racing for its last
     // place may leave the loser named: on the safe side); then named before the reward can be seen.
     const counted = await this.rewards.countInEvent(eventId);
     if (counted >= MAX_REWARDS_PER_EVENT) throw tooManyRewards();
-    await this.noteEditor(event, actor.id);
+    await this.noteEditor(event, actor.id, startBy);
+    // Named but past its time (the event's lock was held): on the safe side, as above, and nothing created.
+    refuseWriteAfterStartBy(startBy);
     const created = await this.rewards.create(
       {
         eventId,
@@ -93,50 +100,64 @@ export class RewardsService {
    * keeps the reward as it was when it was made. Lowering the stock is refused (units granted stay granted, and
    * counting them is what the claim path never does), so is a stock on an unlimited reward, and a code its type
    * does not take. This server answers with the change at once; another replica within CLAIM_CATALOG_TTL_MS.
+   * `startBy`: the request's start-by time (startByOf). Both waits for a lock (the reward's, then the event's to
+   * name the author) end at it, and the reward is not written past it (503, unchanged): a change made later
+   * could be one the client was told 504 of, seconds before (three operators topping up one reward during a
+   * claim burst saw that).
    */
-  async update(eventId: string, rewardId: string, patch: UpdateRewardDto, actor: AuthenticatedUser): Promise<RewardResponseDto> {
+  async update(
+    eventId: string,
+    rewardId: string,
+    patch: UpdateRewardDto,
+    actor: AuthenticatedUser,
+    startBy?: number,
+  ): Promise<RewardResponseDto> {
     const event = await this.requireEvent(eventId);
-    await this.editLock.runExclusive(`reward:${rewardId}`, async (lease) => {
-      const existing = await this.rewards.findInEvent(eventId, rewardId);
-      if (!existing) throw rewardNotFound(eventId, rewardId);
-      checkStockChange(existing.stock, patch.stock);
-      checkRewardCodes({
-        type: existing.type,
-        itemCode: patch.itemCode ?? existing.itemCode,
-        couponCode: patch.couponCode ?? existing.couponCode,
-      });
-      const fields = {
-        ...(patch.name !== undefined && { name: patch.name.trim() }),
-        ...(patch.quantity !== undefined && { quantity: patch.quantity }),
-        ...(patch.stock !== undefined && { stock: patch.stock }),
-        ...(patch.itemCode !== undefined && { itemCode: patch.itemCode }),
-        ...(patch.couponCode !== undefined && { couponCode: patch.couponCode }),
-      };
-      const audited: Array<keyof typeof fields> = ['name', 'quantity', 'stock', 'itemCode', 'couponCode'];
-      const changes = diffFields(
-        existing as unknown as Record<string, unknown>,
-        { ...existing, ...fields } as unknown as Record<string, unknown>,
-        audited,
-      );
-      if (Object.keys(changes).length > 0) {
-        await this.noteEditor(event, actor.id);
-        lease.assertHeld();
-        if (!(await this.rewards.update(rewardId, fields))) {
-          throw rewardNotFound(eventId, rewardId);
-        }
-        this.catalog.invalidate(eventId);
-        // This process believed the old stock sold out: it looks again now (another replica once it reads the
-        // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
-        if (changes.stock !== undefined) this.stock.reopened([rewardId]);
-        await this.auditLog.record({
-          actorId: actor.id,
-          action: AuditAction.REWARD_UPDATED,
-          targetType: AuditTargetType.REWARD,
-          targetId: rewardId,
-          changes,
+    await this.editLock.runExclusive(
+      `reward:${rewardId}`,
+      async (lease) => {
+        const existing = await this.rewards.findInEvent(eventId, rewardId);
+        if (!existing) throw rewardNotFound(eventId, rewardId);
+        checkStockChange(existing.stock, patch.stock);
+        checkRewardCodes({
+          type: existing.type,
+          itemCode: patch.itemCode ?? existing.itemCode,
+          couponCode: patch.couponCode ?? existing.couponCode,
         });
-      }
-    });
+        const fields = {
+          ...(patch.name !== undefined && { name: patch.name.trim() }),
+          ...(patch.quantity !== undefined && { quantity: patch.quantity }),
+          ...(patch.stock !== undefined && { stock: patch.stock }),
+          ...(patch.itemCode !== undefined && { itemCode: patch.itemCode }),
+          ...(patch.couponCode !== undefined && { couponCode: patch.couponCode }),
+        };
+        const audited: Array<keyof typeof fields> = ['name', 'quantity', 'stock', 'itemCode', 'couponCode'];
+        const changes = diffFields(
+          existing as unknown as Record<string, unknown>,
+          { ...existing, ...fields } as unknown as Record<string, unknown>,
+          audited,
+        );
+        if (Object.keys(changes).length > 0) {
+          await this.noteEditor(event, actor.id, startBy);
+          lease.assertHeld();
+          if (!(await this.rewards.update(rewardId, fields))) {
+            throw rewardNotFound(eventId, rewardId);
+          }
+          this.catalog.invalidate(eventId);
+          // This process believed the old stock sold out: it looks again now (another replica once it reads the
+          // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
+          if (changes.stock !== undefined) this.stock.reopened([rewardId]);
+          await this.auditLog.record({
+            actorId: actor.id,
+            action: AuditAction.REWARD_UPDATED,
+            targetType: AuditTargetType.REWARD,
+            targetId: rewardId,
+            changes,
+          });
+        }
+      },
+      { startBy },
+    );
     // The reward as it is now, with its remaining stock (read after the lock is given back).
     const view = (await this.listing.forEvent(eventId, { exact: true })).find((reward) => reward.id === rewardId);
     if (!view) throw rewardNotFound(eventId, rewardId);
@@ -158,11 +179,19 @@ export class RewardsService {
   /**
    * Names `editorId`, who is about to change one of the event's rewards (the change decided, just before it is
    * written), among the event's editors, under the event's edit lock as its own changes are: no claim sees the
-   * change before it sees them as an editor (see EventRecord.editorIds and EventCatalog's load).
+   * change before it sees them as an editor (see EventRecord.editorIds and EventCatalog's load). `startBy`: the
+   * request's, which bounds the wait for the event's lock (a 503 then, nothing written).
    */
-  private async noteEditor(event: EventRecord, editorId: string): Promise<void> {
+  private async noteEditor(event: EventRecord, editorId: string, startBy: number | undefined): Promise<void> {
     if (event.editorIds.includes(editorId)) return;
-    await this.editLock.runExclusive(`event:${event.id}`, () => this.events.addEditor(event.id, editorId));
+    await this.editLock.runExclusive(
+      `event:${event.id}`,
+      async (lease) => {
+        lease.assertHeld();
+        await this.events.addEditor(event.id, editorId);
+      },
+      { startBy },
+    );
     this.catalog.invalidate(event.id);
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles } from '@reward/server-kit/auth.guards';
 import { requireEmptyBody } from '@reward/server-kit/empty-body';
@@ -7,6 +8,7 @@ import { ApiEndpoint, ApiPageQuery } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type Page, PaginationQueryDto } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { startByOf } from '@reward/server-kit/start-by';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import {
   WebhookEndpointPageResponseDto,
@@ -18,7 +20,10 @@ import { WebhookErrorCode } from './webhook.errors.js';
 
 const URL_ERRORS = [WebhookErrorCode.INVALID_WEBHOOK_URL, WebhookErrorCode.WEBHOOK_URL_REFUSED];
 const NOT_FOUND = { 404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND] };
-/** A change that waited 5 s for another change to the same endpoint (EditLock), having changed nothing. */
+/**
+ * A change that waited 5 s for another change to the same endpoint (EditLock), or until its start-by time, having
+ * changed nothing.
+ */
 const EDIT_BUSY = { 503: [CommonErrorCode.SERVICE_UNAVAILABLE] };
 
 @ApiTags('webhooks')
@@ -36,14 +41,16 @@ export class WebhookEndpointsController {
       'The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and ' +
       'link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. ' +
       'Recorded in the audit log.',
-    errors: { 400: URL_ERRORS },
+    // 503: the URL's lookup took it past its start-by time; nothing created.
+    errors: { 400: URL_ERRORS, 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
   })
   @ApiCreatedResponse({ type: WebhookEndpointWithSecretResponseDto })
   create(
     @Body() body: CreateWebhookEndpointDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointResponseDto & { secret: string }> {
-    return this.endpoints.create(body, actor);
+    return this.endpoints.create(body, actor, startByOf(request.headers));
   }
 
   @Get()
@@ -73,8 +80,9 @@ export class WebhookEndpointsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateWebhookEndpointDto,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointResponseDto> {
-    return this.endpoints.update(id, body, actor);
+    return this.endpoints.update(id, body, actor, startByOf(request.headers));
   }
 
   @Post(':id/rotate-secret')
@@ -94,9 +102,10 @@ export class WebhookEndpointsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     requireEmptyBody(body);
-    return this.endpoints.rotateSecret(id, actor);
+    return this.endpoints.rotateSecret(id, actor, startByOf(request.headers));
   }
 
   @Delete(':id')
@@ -108,7 +117,11 @@ export class WebhookEndpointsController {
     errors: { ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  async remove(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() actor: AuthenticatedUser): Promise<void> {
-    await this.endpoints.remove(id, actor);
+  async remove(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await this.endpoints.remove(id, actor, startByOf(request.headers));
   }
 }

@@ -3,6 +3,7 @@ import { AuditAction } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { SYSTEM_ACTOR } from '../claims/claim.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
@@ -21,7 +22,11 @@ import { newWebhookSecret, previousSecrets, rotate } from './webhook-secret.js';
 const TARGET = WEBHOOK_ENDPOINT_AUDIT_TARGET;
 const AUDITED = ['url', 'events', 'description', 'enabled'] as const;
 
-/** Endpoints managed by ADMIN: every change audited (never with the secret in it). */
+/**
+ * Endpoints managed by ADMIN: every change audited (never with the secret in it). `startBy` on an ADMIN's change:
+ * the request's start-by time (startByOf), which bounds its waits (the URL's lookup, the endpoint's EditLock): past
+ * it nothing is written (503), since the gateway may have stopped waiting for the answer.
+ */
 @Injectable()
 export class WebhookEndpointsService {
   constructor(
@@ -35,8 +40,10 @@ export class WebhookEndpointsService {
   async create(
     input: CreateWebhookEndpointDto,
     actor: AuthenticatedUser,
+    startBy?: number,
   ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     await this.checkUrl(input.url);
+    refuseWriteAfterStartBy(startBy);
     const now = new Date();
     const secret = newWebhookSecret();
     const endpoint = await this.repository.insert({
@@ -68,48 +75,66 @@ export class WebhookEndpointsService {
    * Settings, secrets and removal change an endpoint one at a time (EditLock): two rotations at once would each
    * write back their own secret list, and the secret handed to one of the admins would never sign anything.
    */
-  async update(id: string, input: UpdateWebhookEndpointDto, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto> {
+  async update(
+    id: string,
+    input: UpdateWebhookEndpointDto,
+    actor: AuthenticatedUser,
+    startBy?: number,
+  ): Promise<WebhookEndpointResponseDto> {
     if (input.url !== undefined) await this.checkUrl(input.url);
-    return this.editLock.runExclusive(lockKey(id), async (lease) => {
-      const before = await this.found(id);
-      // Saving the values it has is no change, as for an event: nothing written (updatedAt stays), nothing audited.
-      if (Object.keys(diffFields(pick(before), pick({ ...before, ...input }))).length === 0) {
-        return toWebhookEndpointResponse(before);
-      }
-      lease.assertHeld();
-      const now = new Date();
-      // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
-      const enabling = input.enabled === true && !before.enabled;
-      const disabling = input.enabled === false && before.enabled;
-      // An enabled endpoint that subscribes to another event type receives that type from now on: the same
-      // back-fill covers what a replica whose copy still has the old list records meanwhile.
-      const subscribing = before.enabled && !disabling && (input.events?.some((type) => !before.events.includes(type)) ?? false);
-      const updated = await this.repository.update(id, {
-        ...input,
-        ...(input.enabled === true && { disabledReason: null }),
-        ...((enabling || subscribing) && { enabledAt: now }),
-        ...(disabling && disablingAt(before, now)),
-      });
-      if (!updated) throw webhookEndpointNotFound(id);
-      await this.directory.changed(id, updated);
-      await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, diffFields(pick(before), pick(updated)));
-      return toWebhookEndpointResponse(updated);
-    });
+    return this.editLock.runExclusive(
+      lockKey(id),
+      async (lease) => {
+        const before = await this.found(id);
+        // Saving the values it has is no change, as for an event: nothing written (updatedAt stays), nothing audited.
+        if (Object.keys(diffFields(pick(before), pick({ ...before, ...input }))).length === 0) {
+          return toWebhookEndpointResponse(before);
+        }
+        lease.assertHeld();
+        const now = new Date();
+        // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
+        const enabling = input.enabled === true && !before.enabled;
+        const disabling = input.enabled === false && before.enabled;
+        // An enabled endpoint that subscribes to another event type receives that type from now on: the same
+        // back-fill covers what a replica whose copy still has the old list records meanwhile.
+        const subscribing =
+          before.enabled && !disabling && (input.events?.some((type) => !before.events.includes(type)) ?? false);
+        const updated = await this.repository.update(id, {
+          ...input,
+          ...(input.enabled === true && { disabledReason: null }),
+          ...((enabling || subscribing) && { enabledAt: now }),
+          ...(disabling && disablingAt(before, now)),
+        });
+        if (!updated) throw webhookEndpointNotFound(id);
+        await this.directory.changed(id, updated);
+        await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, diffFields(pick(before), pick(updated)));
+        return toWebhookEndpointResponse(updated);
+      },
+      { startBy },
+    );
   }
 
-  async rotateSecret(id: string, actor: AuthenticatedUser): Promise<WebhookEndpointResponseDto & { secret: string }> {
-    return this.editLock.runExclusive(lockKey(id), async (lease) => {
-      const before = await this.found(id);
-      const now = new Date();
-      const secrets = rotate(before.secrets, now);
-      lease.assertHeld();
-      const updated = await this.repository.update(id, { secrets });
-      if (!updated) throw webhookEndpointNotFound(id);
-      const previousUntil = previousSecrets(secrets, now)[0]?.expiresAt?.toISOString() ?? null;
-      await this.directory.changed(id, updated);
-      await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
-      return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
-    });
+  async rotateSecret(
+    id: string,
+    actor: AuthenticatedUser,
+    startBy?: number,
+  ): Promise<WebhookEndpointResponseDto & { secret: string }> {
+    return this.editLock.runExclusive(
+      lockKey(id),
+      async (lease) => {
+        const before = await this.found(id);
+        const now = new Date();
+        const secrets = rotate(before.secrets, now);
+        lease.assertHeld();
+        const updated = await this.repository.update(id, { secrets });
+        if (!updated) throw webhookEndpointNotFound(id);
+        const previousUntil = previousSecrets(secrets, now)[0]?.expiresAt?.toISOString() ?? null;
+        await this.directory.changed(id, updated);
+        await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
+        return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
+      },
+      { startBy },
+    );
   }
 
   /**
@@ -137,14 +162,18 @@ export class WebhookEndpointsService {
     });
   }
 
-  async remove(id: string, actor: AuthenticatedUser): Promise<void> {
-    await this.editLock.runExclusive(lockKey(id), async (lease) => {
-      lease.assertHeld();
-      const deleted = await this.repository.delete(id);
-      if (!deleted) throw webhookEndpointNotFound(id);
-      await this.directory.changed(id, null);
-      await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(deleted), {}, AUDITED));
-    });
+  async remove(id: string, actor: AuthenticatedUser, startBy?: number): Promise<void> {
+    await this.editLock.runExclusive(
+      lockKey(id),
+      async (lease) => {
+        lease.assertHeld();
+        const deleted = await this.repository.delete(id);
+        if (!deleted) throw webhookEndpointNotFound(id);
+        await this.directory.changed(id, null);
+        await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(deleted), {}, AUDITED));
+      },
+      { startBy },
+    );
   }
 
   private async checkUrl(url: string): Promise<void> {

@@ -24,6 +24,12 @@ class MemoryLeaseStore implements LeaseStore {
 }
 
 const busy = () => new Error('busy');
+const late = () => new Error('late');
+
+/** Resolves once `done()` holds, looking again on each turn of the event loop (a state, not a time). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('LeaseMutex', () => {
   it('runs the works for one key one at a time, in turn, and lets go after each', async () => {
@@ -106,5 +112,76 @@ describe('LeaseMutex', () => {
     });
     await expect(mutex.runExclusive('event:1', async () => 'done')).resolves.toBe('done');
     expect(failures).toHaveLength(1);
+  });
+
+  describe('with a start-by time (a request the gateway may stop waiting for)', () => {
+    it('waits for a held mutex only until then, runs nothing and takes nothing: late(), not after waitMs', async () => {
+      const store = new MemoryLeaseStore();
+      const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy, late });
+      let release!: () => void;
+      const held = mutex.runExclusive('reward:1', () => new Promise<void>((resolve) => (release = resolve)));
+      await until(() => store.leases.has('reward:1'));
+      const holder = store.leases.get('reward:1')?.holder;
+      let ran = false;
+      // Without the bound this waits its whole minute (waitMs) and then writes, long after the gateway's 504.
+      const waiting = mutex.runExclusive(
+        'reward:1',
+        async () => {
+          ran = true;
+        },
+        { startBy: Date.now() + 50 },
+      );
+      await expect(waiting).rejects.toThrow('late');
+      expect(ran).toBe(false);
+      expect(store.leases.get('reward:1')?.holder).toBe(holder);
+      release();
+      await held;
+      expect(store.leases.size).toBe(0);
+    });
+
+    it('does not take the mutex at all once the time has passed', async () => {
+      const store = new MemoryLeaseStore();
+      const inserts: string[] = [];
+      const insert = store.tryInsert.bind(store);
+      store.tryInsert = (key, lease) => {
+        inserts.push(key);
+        return insert(key, lease);
+      };
+      const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy, late });
+      await expect(mutex.runExclusive('event:1', async () => 'never', { startBy: Date.now() - 1 })).rejects.toThrow('late');
+      expect(inserts).toEqual([]);
+    });
+
+    it('refuses a write begun past it (assertHeld) and lets go; in time, the work runs as before', async () => {
+      const store = new MemoryLeaseStore();
+      const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy, late });
+      const startBy = Date.now() + 20;
+      const slowRead = mutex.runExclusive(
+        'event:1',
+        async (lease) => {
+          await until(() => Date.now() > startBy);
+          lease.assertHeld();
+          return 'written';
+        },
+        { startBy },
+      );
+      await expect(slowRead).rejects.toThrow('late');
+      expect(store.leases.size).toBe(0);
+      const inTime = mutex.runExclusive(
+        'event:1',
+        async (lease) => {
+          lease.assertHeld();
+          return 'written';
+        },
+        { startBy: Date.now() + 60_000 },
+      );
+      await expect(inTime).resolves.toBe('written');
+    });
+
+    it('says busy() when no late() is given', async () => {
+      const store = new MemoryLeaseStore();
+      const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy });
+      await expect(mutex.runExclusive('event:1', async () => 'never', { startBy: Date.now() - 1 })).rejects.toThrow('busy');
+    });
   });
 });

@@ -17,10 +17,17 @@ export interface LeaseStore {
   deleteHeld(key: string, holder: string): Promise<void>;
 }
 
+/** shortWorkLease's `late()`: a request whose start-by time came while it waited for another change to finish. */
+export const LATE_WAIT_MESSAGE =
+  'This request waited for another change to the same thing until the time it had to be started by, after which the ' +
+  'gateway may stop waiting for its answer; nothing was done, retry';
+
 /**
  * A mutex around short work (a few store round trips): a lease of 10 s, far longer than the work, which is what
  * a crashed holder can block at most; no write with less than 2 s of it left; a caller waits 5 s, then gets a
- * 503 (with Retry-After: 1) saying `busyMessage`, having changed nothing. A failed release is told to `log`.
+ * 503 (with Retry-After: 1) saying `busyMessage`, having changed nothing. A caller with a start-by time waits no
+ * longer than it, and gets a 503 (with Retry-After: 1) saying so, having changed nothing. A failed release is
+ * told to `log`.
  */
 export function shortWorkLease(busyMessage: string, log: { warn(message: string): void }): LeaseMutexOptions {
   return {
@@ -28,6 +35,7 @@ export function shortWorkLease(busyMessage: string, log: { warn(message: string)
     safetyMs: 2_000,
     waitMs: 5_000,
     busy: () => new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, busyMessage, { retryAfterSeconds: 1 }),
+    late: () => new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, LATE_WAIT_MESSAGE, { retryAfterSeconds: 1 }),
     onReleaseFailed: (error) => log.warn(`A lease was not let go (it expires in 10 s): ${String(error)}`),
   };
 }
@@ -41,13 +49,30 @@ export interface LeaseMutexOptions {
   waitMs: number;
   /** The error thrown when the mutex cannot be had in time, or a holder's lease is about to run out. */
   busy: () => Error;
+  /** The error thrown when a caller's start-by time (ExclusiveRun.startBy) comes before its write; `busy()` if unset. */
+  late?: () => Error;
   /** Told when letting go failed (the work is done; the lease then expires and is cleared by takeover). */
   onReleaseFailed?: (error: unknown) => void;
 }
 
 export interface HeldLease {
-  /** Throws `busy()` when the lease is about to run out: the work must not write after it may have lost the mutex. */
+  /**
+   * Goes right before each write. Throws `busy()` when the lease is about to run out (the work must not write after
+   * it may have lost the mutex), and `late()` once the caller's start-by time has passed (ExclusiveRun.startBy).
+   */
   assertHeld(): void;
+}
+
+export interface ExclusiveRun {
+  /**
+   * The time (ms since the epoch, Date.now()'s clock) after which the work must not begin a write: a request's
+   * start-by time (START_BY_HEADER in start-by.ts). A request waits for the mutex until then at most (the wait
+   * stays bounded by `waitMs` too), and `assertHeld()` throws `late()` past it. The gateway waits for the answer
+   * as long again after that time, so a write begun before it is answered in time unless the store stalls, and one
+   * that would begin after it is refused (nothing done) rather than made after the client may have been told 504.
+   * None (a direct call): `waitMs` alone bounds the wait.
+   */
+  startBy?: number;
 }
 
 /**
@@ -62,13 +87,14 @@ export class LeaseMutex {
     private readonly options: LeaseMutexOptions,
   ) {}
 
-  async runExclusive<T>(mutex: string, work: (lease: HeldLease) => Promise<T>): Promise<T> {
+  async runExclusive<T>(mutex: string, work: (lease: HeldLease) => Promise<T>, { startBy }: ExclusiveRun = {}): Promise<T> {
     const holder = randomUUID();
-    const acquiredAt = await this.acquire(mutex, holder);
+    const acquiredAt = await this.acquire(mutex, holder, startBy);
     const mayHaveLapsed = () => Date.now() > acquiredAt + this.options.leaseMs - this.options.safetyMs;
     const lease: HeldLease = {
       assertHeld: () => {
         if (mayHaveLapsed()) throw this.options.busy();
+        if (this.pastStartBy(startBy)) throw this.late();
       },
     };
     try {
@@ -83,7 +109,17 @@ export class LeaseMutex {
     }
   }
 
-  private async acquire(mutex: string, holder: string): Promise<number> {
+  private pastStartBy(startBy: number | undefined): boolean {
+    return startBy !== undefined && Date.now() >= startBy;
+  }
+
+  private late(): Error {
+    return (this.options.late ?? this.options.busy)();
+  }
+
+  private async acquire(mutex: string, holder: string, startBy: number | undefined): Promise<number> {
+    // Past its start-by time a request does not even take the mutex: it could write nothing under it.
+    if (this.pastStartBy(startBy)) throw this.late();
     const giveUpAt = Date.now() + this.options.waitMs;
     const tryNow = async (): Promise<number | undefined> => {
       const now = Date.now();
@@ -92,9 +128,11 @@ export class LeaseMutex {
     for (let attempt = 0; ; attempt += 1) {
       const acquired = (await tryNow()) ?? ((await this.clearIfExpired(mutex, holder)) ? await tryNow() : undefined);
       if (acquired !== undefined) return acquired;
+      if (this.pastStartBy(startBy)) throw this.late();
       if (Date.now() >= giveUpAt) throw this.options.busy();
-      // The guarded work takes milliseconds: a short, growing, jittered pause.
-      await sleep(Math.min(5 * 2 ** Math.min(attempt, 5), 100) + Math.random() * 10);
+      // The guarded work takes milliseconds: a short, growing, jittered pause (never past the start-by time).
+      const pause = Math.min(5 * 2 ** Math.min(attempt, 5), 100) + Math.random() * 10;
+      await sleep(startBy === undefined ? pause : Math.max(0, Math.min(pause, startBy - Date.now())));
     }
   }
 

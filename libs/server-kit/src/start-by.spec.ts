@@ -9,6 +9,8 @@ import {
   START_BY_PLAUSIBLE_MS,
   msLeftToStart,
   refuseLateStarts,
+  refuseWriteAfterStartBy,
+  startByOf,
   startByValue,
 } from './start-by.js';
 import { RESENT_AFTER_DROP_HEADER } from './resent-after-drop.js';
@@ -56,6 +58,27 @@ describe('start-by time', () => {
       '999999999999999',
     ]) {
       expect(msLeftToStart({ [START_BY_HEADER]: value }, now), value).toBeUndefined();
+    }
+  });
+});
+
+describe('a write that waited since its arrival', () => {
+  it('reads the start-by time as an epoch time, none when the header sets no limit', () => {
+    const now = 1_796_300_000_000;
+    expect(startByOf({ [START_BY_HEADER]: String(now + 5_000) }, now)).toBe(now + 5_000);
+    expect(startByOf({ [START_BY_HEADER]: String(now - 1) }, now)).toBe(now - 1);
+    for (const headers of [{}, { [START_BY_HEADER]: '0' }, { [START_BY_HEADER]: 'soon' }]) {
+      expect(startByOf(headers, now), JSON.stringify(headers)).toBeUndefined();
+    }
+  });
+
+  it('is refused 503 SERVICE_UNAVAILABLE with Retry-After once the time has passed, and never without one', () => {
+    expect(() => refuseWriteAfterStartBy(1_000, 999)).not.toThrow();
+    expect(() => refuseWriteAfterStartBy(undefined, 1_000)).not.toThrow();
+    for (const now of [1_000, 1_001]) {
+      expect(() => refuseWriteAfterStartBy(1_000, now)).toThrow(
+        expect.objectContaining({ status: 503, code: 'SERVICE_UNAVAILABLE', details: { retryAfterSeconds: 1 } }),
+      );
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AtMostEvery } from './at-most-every.js';
+import { CommonErrorCode, DomainError } from './errors.js';
 import { refuseForNow } from './graceful-close.js';
 import { RESENT_AFTER_DROP_HEADER } from './resent-after-drop.js';
 
@@ -47,6 +48,31 @@ export function msLeftToStart(headers: Record<string, string | string[] | undefi
   if (typeof value !== 'string' || !EPOCH_MS.test(value)) return undefined;
   const left = Number(value) - nowMs;
   return Math.abs(left) > START_BY_PLAUSIBLE_MS ? undefined : left;
+}
+
+/**
+ * The request's start-by time (ms since the epoch, as Date.now()), or undefined when it sets no limit (as for
+ * msLeftToStart): what a write that may wait after the arrival check (for a lock, a lookup) must begin by.
+ */
+export function startByOf(headers: Record<string, string | string[] | undefined>, nowMs = Date.now()): number | undefined {
+  const left = msLeftToStart(headers, nowMs);
+  return left === undefined ? undefined : nowMs + left;
+}
+
+export const LATE_WRITE_MESSAGE =
+  'The request reached its write after the time it had to be started by (the gateway may stop waiting for its ' +
+  'answer); nothing was done, retry';
+
+/**
+ * For a write that waited since the request's arrival (refuseLateStarts checked its start-by time then): throws
+ * 503 SERVICE_UNAVAILABLE with Retry-After: 1 when `startBy` (startByOf) has passed, so that nothing is begun that
+ * the client may never be told of. Goes right before the first write; none for a request without a start-by time.
+ * Writes under a LeaseMutex have the same check in `assertHeld()` (ExclusiveRun.startBy).
+ */
+export function refuseWriteAfterStartBy(startBy: number | undefined, nowMs = Date.now()): void {
+  if (startBy !== undefined && nowMs >= startBy) {
+    throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, LATE_WRITE_MESSAGE, { retryAfterSeconds: 1 });
+  }
 }
 
 /** Methods that record nothing: the gateway sets no start-by time on them. */

@@ -1,0 +1,70 @@
+import { LATE_WAIT_MESSAGE } from '@reward/server-kit/lease-mutex';
+import { START_BY_HEADER } from '@reward/server-kit/start-by';
+import type { LightMyRequestResponse } from 'fastify';
+import { expect, vi } from 'vitest';
+import { EditLockRepository } from '../edit-lock/edit-lock.repository.js';
+import type { EventTestApp } from './event-test-app.js';
+
+/** An EditLock key the test holds, as another change in progress would. */
+export interface HeldEditLock {
+  /** How many times a request was refused the key while the test held it: above 0, one is waiting for it. */
+  refused: () => number;
+  /** Lets go of the key (the waiting request may then take it). */
+  release: () => Promise<void>;
+}
+
+const TEST_HOLDER = 'another change (the test)';
+
+/**
+ * Takes `key` (`reward:<id>`, `event:<id>`) in the EditLock's store for a minute, as a change in progress
+ * would, and counts the refused attempts of others to take it: a test sees a request waiting for it (a state),
+ * and decides when it is let go. Undone by `release()`.
+ */
+export async function holdEditLock(t: EventTestApp, key: string): Promise<HeldEditLock> {
+  const leases = t.app.get(EditLockRepository);
+  const tryInsert = leases.tryInsert.bind(leases);
+  if (!(await tryInsert(key, { holder: TEST_HOLDER, expiresAt: new Date(Date.now() + 60_000) }))) {
+    throw new Error(`${key} is held already`);
+  }
+  let refused = 0;
+  const spy = vi.spyOn(leases, 'tryInsert').mockImplementation(async (tried, lease) => {
+    const won = await tryInsert(tried, lease);
+    if (!won && tried === key) refused++;
+    return won;
+  });
+  return {
+    refused: () => refused,
+    release: async () => {
+      spy.mockRestore();
+      await leases.deleteHeld(key, TEST_HOLDER);
+    },
+  };
+}
+
+/**
+ * Sends, through `send`, a request with a start-by time 1.5 s away (as the gateway stamps it), sees it waiting
+ * for `held`, and lets `held` go once that time has passed: a change that went on then would be made after the
+ * client may have been told 504 (three operators topping up one reward in a claim burst saw their PATCH answered
+ * 504 and applied 1.7 s later). The request's answer.
+ */
+export async function pastStartByWhileWaiting(
+  held: HeldEditLock,
+  send: (headers: Record<string, string>) => Promise<LightMyRequestResponse>,
+): Promise<LightMyRequestResponse> {
+  const startBy = Date.now() + 1_500;
+  let answered = false;
+  const answer = send({ [START_BY_HEADER]: String(startBy) }).finally(() => (answered = true));
+  await vi.waitFor(() => expect(held.refused() > 0 || answered).toBe(true), { timeout: 10_000, interval: 5 });
+  // Seen waiting for the lock, not turned away on arrival (by a machine too busy to reach the handler in 1.5 s).
+  expect(held.refused()).toBeGreaterThan(0);
+  await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(startBy), { timeout: 10_000, interval: 5 });
+  await held.release();
+  return answer;
+}
+
+/** The answer to a write whose start-by time came while it waited for a lock: 503, Retry-After, nothing done. */
+export function expectRefusedLate(reply: LightMyRequestResponse): void {
+  expect(reply.statusCode).toBe(503);
+  expect(reply.headers['retry-after']).toBe('1');
+  expect(reply.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, message: LATE_WAIT_MESSAGE });
+}
