@@ -107,4 +107,52 @@ describe("payout relay: one endpoint's backlog of retries does not hold back its
     await vi.waitFor(async () => expect(await repository.countPending(endpointId)).toBe(0), WAIT);
     expect(receiver.received).toHaveLength(60);
   });
+
+  it("does not keep offering an endpoint's room to deliveries whose lease a relay that died holds", async () => {
+    const created = await t.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    const endpointId = created.body.id;
+    const repository = t.app.get(DeliveryRepository);
+    const later = new Date(Date.now() + 3600_000);
+    const stored = await repository.insertMissing(
+      Array.from({ length: 10 }, (_, i) => ({
+        decisionId: newId(),
+        endpointId,
+        claimId: newId(),
+        type: 'claim.granted',
+        webhookId: `after-death-${i}`,
+        body: JSON.stringify({ id: i }),
+        status: 'PENDING' as const,
+        attempts: 0,
+        retryBase: 0,
+        nextAttemptAt: later,
+        createdAt: new Date(),
+      })),
+    );
+    const [dead, alive] = [stored.slice(0, 4), stored.slice(4)];
+    // A relay leased the four oldest (as many as this relay holds of one endpoint) and died: the leases lapse
+    // only after the send timeout (60 s) and the grace, after this test.
+    expect(
+      await repository.tryLeases(
+        dead.map((delivery) => ({ deliveryId: delivery.id, attempt: 1 })),
+        new Date(),
+      ),
+    ).toEqual(dead.map(() => true));
+    for (const delivery of dead) await repository.reschedule(delivery.id, new Date(Date.now() - 60_000), 0);
+    for (const delivery of alive) await repository.reschedule(delivery.id, new Date(), 0);
+
+    await vi.waitFor(async () => {
+      const pending = await t.request<{ items: Array<{ id: string; status: string; attempts: number }> }>(
+        'GET',
+        `/deliveries?endpointId=${endpointId}&limit=100`,
+        { token: operator.token },
+      );
+      const byId = new Map(pending.body.items.map((delivery) => [delivery.id, delivery]));
+      for (const delivery of alive) expect(byId.get(delivery.id)).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+      for (const delivery of dead) expect(byId.get(delivery.id)).toMatchObject({ status: 'PENDING', attempts: 0 });
+    }, WAIT);
+  });
 });

@@ -32,6 +32,12 @@ const LEASE_GRACE_MS = 30_000;
  * so that no other relay takes a waiting lease for one whose holder died.
  */
 const QUEUE_WAIT_MS = LEASE_GRACE_MS / 2;
+/**
+ * A delivery whose lease another relay held is not offered room again for this long (or until the lease could
+ * lapse, if sooner): a dead relay's leases, the oldest due, then cost an endpoint's room once in a while, not
+ * every round; one let go unsent (a replica that stopped) is taken within this time.
+ */
+const LEASED_ELSEWHERE_RECHECK_MS = 5_000;
 /** The relay holds (sending or waiting for a slot) at most this many leased deliveries per slot. */
 const HELD_PER_SLOT = 8;
 /** One endpoint's deliveries held at most this many times its share of the slots. */
@@ -111,6 +117,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private idleDelay: number;
+  /**
+   * Leases of other relays this relay lost (by lease id: the delivery and its next attempt), and until when
+   * they are not tried again. An attempt recorded meanwhile names another lease.
+   */
+  private readonly leasedElsewhere = new Map<string, number>();
   /** Which kind of work goes first in this round's turns (see takeTurns). */
   private firstTurn = 0;
   /** Set by each round: whether work was found, and whether more was left than one round takes. */
@@ -401,6 +412,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * goes first every third round, even when an endpoint has room for one delivery a round).
    */
   private takeTurns(lists: ReadonlyArray<readonly DeliveryRecord[]>, limit: number): DeliveryRecord[] {
+    const now = Date.now();
+    for (const [key, until] of this.leasedElsewhere) if (until <= now) this.leasedElsewhere.delete(key);
     const first = this.firstTurn;
     this.firstTurn = (first + 1) % lists.length;
     const order = [...lists.slice(first), ...lists.slice(0, first)];
@@ -411,7 +424,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       order.forEach((list, index) => {
         for (let at = next[index] as number; at < list.length; at += 1) {
           const delivery = list[at] as DeliveryRecord;
-          if (this.held.has(delivery.id) || chosen.has(delivery.id)) continue;
+          if (this.held.has(delivery.id) || chosen.has(delivery.id) || this.isLeasedElsewhere(delivery, now)) continue;
           if (chosen.size < limit) chosen.set(delivery.id, delivery);
           next[index] = at + 1;
           found = true;
@@ -421,6 +434,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       });
     }
     return [...chosen.values()];
+  }
+
+  /** Whether another relay held the lease of the delivery's next attempt at the last try, and may still. */
+  private isLeasedElsewhere(delivery: DeliveryRecord, now: number): boolean {
+    return (this.leasedElsewhere.get(leaseId(this.keyOf(delivery))) ?? 0) > now;
   }
 
   /** The due deliveries the pool has room for (in all, and per endpoint); leaving any marks the relay starved. */
@@ -507,6 +525,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           const takenAt = taken.get(leaseId(this.keyOf(delivery)));
           return !this.held.has(delivery.id) && takenAt !== undefined && startedAt.getTime() - takenAt.getTime() > deadAfter;
         });
+        // The others are another relay's attempts in flight (or a dead relay's, not lapsed yet): not offered room
+        // again for a while, so that the oldest due, found first every round, do not take it every round.
+        const recheckAt = Date.now() + LEASED_ELSEWHERE_RECHECK_MS;
+        for (const delivery of lost) {
+          const key = leaseId(this.keyOf(delivery));
+          const takenAt = taken.get(key);
+          if (takenAt !== undefined && !lapsed.includes(delivery))
+            this.leasedElsewhere.set(key, Math.min(takenAt.getTime() + deadAfter, recheckAt));
+        }
       }
       for (const delivery of lapsed) this.hold(delivery);
       // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
