@@ -41,6 +41,7 @@ export function toDelivery(doc: StoredDelivery): DeliveryRecord {
     ...(doc.lastStatusCode != null && { lastStatusCode: doc.lastStatusCode }),
     ...(doc.lastError != null && { lastError: doc.lastError }),
     ...(doc.deliveredAt != null && { deliveredAt: doc.deliveredAt }),
+    ...(doc.sendRequestId != null && { sendRequestId: doc.sendRequestId }),
     createdAt: doc.createdAt,
   };
 }

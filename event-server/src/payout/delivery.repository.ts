@@ -28,6 +28,17 @@ const RETRY_ABANDONED_MS = 30_000;
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
 
+/** Whether the request still owes the delivery an attempt (what findOwedTo looks for, on a delivery in hand). */
+export function owedTo(request: SendRequest, delivery: DeliveryRecord): boolean {
+  return (
+    delivery.status === 'PENDING' &&
+    delivery.endpointId === request.endpointId &&
+    delivery.lastAttemptAt !== undefined &&
+    delivery.lastAttemptAt.getTime() < request.at.getTime() &&
+    delivery.sendRequestId !== request.id
+  );
+}
+
 /**
  * What an attempt changes on its delivery document. Attempts that ended alike (same status, attempt number,
  * answer and next time) change their deliveries alike: the round's writes are grouped by this.
@@ -102,12 +113,21 @@ export class DeliveryRepository {
     );
   }
 
-  /** Pending deliveries whose time has come, oldest due first (bounded: at most `limit`), except those to `skipEndpoints`. */
-  async findDue(now: Date, limit: number, skipEndpoints: readonly string[] = []): Promise<DeliveryRecord[]> {
+  /**
+   * Pending deliveries whose time has come, oldest due first (bounded: at most `limit`), except those to
+   * `skipEndpoints`. `attempted`: only those never attempted (false) or only retries (true), so that neither
+   * kind's backlog fills the other's look.
+   */
+  async findDue(
+    now: Date,
+    limit: number,
+    { skipEndpoints = [], attempted }: { skipEndpoints?: readonly string[]; attempted?: boolean } = {},
+  ): Promise<DeliveryRecord[]> {
     const docs = await this.model
       .find({
         status: 'PENDING',
         nextAttemptAt: { $lte: now },
+        ...(attempted !== undefined && { attempts: attempted ? { $gt: 0 } : 0 }),
         ...(skipEndpoints.length > 0 && { endpointId: { $nin: [...skipEndpoints] } }),
       })
       .sort({ nextAttemptAt: 1 })
@@ -118,9 +138,10 @@ export class DeliveryRepository {
   }
 
   /**
-   * Pending deliveries to the request's endpoint last attempted before it and not attempted for it yet, soonest
-   * due first, at most `limit`. The status and endpoint equalities are what FerretDB filters in the database;
-   * the rest is compared after.
+   * Pending deliveries to the request's endpoint last attempted before it and not attempted for it yet (see
+   * owedTo), latest due first, at most `limit`: those whose time is furthest off gain most from the request,
+   * and those already due are found by the due look as well. The status and endpoint equalities are what
+   * FerretDB filters in the database; the rest is compared after.
    */
   async findOwedTo(request: SendRequest, limit: number): Promise<DeliveryRecord[]> {
     const docs = await this.model
@@ -130,7 +151,7 @@ export class DeliveryRepository {
         lastAttemptAt: { $lt: request.at },
         sendRequestId: { $ne: request.id },
       })
-      .sort({ nextAttemptAt: 1 })
+      .sort({ nextAttemptAt: -1 })
       .limit(limit)
       .lean<StoredDelivery[]>()
       .exec();

@@ -24,6 +24,8 @@ export interface DeliveryRecord {
   lastStatusCode?: number;
   lastError?: string;
   deliveredAt?: Date;
+  /** The latest send-now request an attempt was made for. */
+  sendRequestId?: string;
   createdAt: Date;
 }
 

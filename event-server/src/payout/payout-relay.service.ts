@@ -10,7 +10,7 @@ import { WebhookEndpointsService } from '../webhooks/webhook-endpoints.service.j
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery, SendRequest } from './delivery.js';
-import { DeliveryRepository, leaseId } from './delivery.repository.js';
+import { DeliveryRepository, leaseId, owedTo } from './delivery.repository.js';
 import { ClaimLoad } from './claim-load.js';
 import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
@@ -32,6 +32,12 @@ const LEASE_GRACE_MS = 30_000;
  * so that no other relay takes a waiting lease for one whose holder died.
  */
 const QUEUE_WAIT_MS = LEASE_GRACE_MS / 2;
+/**
+ * A delivery whose lease another relay held is not offered room again for this long (or until the lease could
+ * lapse, if sooner): a dead relay's leases, the oldest due, then cost an endpoint's room once in a while, not
+ * every round; one let go unsent (a replica that stopped) is taken within this time.
+ */
+const LEASED_ELSEWHERE_RECHECK_MS = 5_000;
 /** The relay holds (sending or waiting for a slot) at most this many leased deliveries per slot. */
 const HELD_PER_SLOT = 8;
 /** One endpoint's deliveries held at most this many times its share of the slots. */
@@ -111,6 +117,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private idleDelay: number;
+  /**
+   * Leases of other relays this relay lost (by lease id: the delivery and its next attempt), and until when
+   * they are not tried again. An attempt recorded meanwhile names another lease.
+   */
+  private readonly leasedElsewhere = new Map<string, number>();
+  /** Which kind of work goes first in this round's turns (see takeTurns). */
+  private firstTurn = 0;
   /** Set by each round: whether work was found, and whether more was left than one round takes. */
   private lastRound = { busy: false, backlog: false };
   private lastDueCheck = 0;
@@ -270,7 +283,11 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const batch = pressed ? PRESSED_OUTBOX_BATCH : OUTBOX_BATCH;
     const { waiting, fresh } = await this.expandOutbox(batch);
     const limit = pressed ? PRESSED_OUTBOX_BATCH * 2 : this.config.payout.concurrency * HELD_PER_SLOT;
-    const due = fresh.slice(0, limit);
+    // Three kinds of work take turns (see takeTurns): first attempts, attempts a send-now request asks for, and
+    // due retries. Each is looked for on its own, so that no kind's backlog hides the others from the look.
+    let firsts: DeliveryRecord[] = fresh.slice(0, limit);
+    let owed: DeliveryRecord[] = [];
+    let retries: DeliveryRecord[] = [];
     const interval = this.config.payout.relayIntervalMs;
     // The deliveries just recorded are due now and known; the store is asked for other due ones (other
     // replicas' decisions, retries) when this round has none of its own, and otherwise now and then.
@@ -280,24 +297,29 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     if (fresh.length === 0 || retryDue || now.getTime() - this.lastDueCheck >= interval * IDLE_BACKOFF_FACTOR) {
       this.lastDueCheck = now.getTime();
       this.retryTimes = this.retryTimes.filter((time) => time > now.getTime());
-      const known = new Set(due.map((delivery) => delivery.id));
-      await this.yieldToClaims();
       // Endpoints whose share this relay holds already are left out: their backlog must not hide the others'.
       // Their due deliveries wait for held ones to be let go, which starts the next round (see flush).
       const full = this.fullEndpoints();
       if (full.length > 0) this.starved = true;
-      const found = await this.deliveries.findDue(now, limit, full);
-      foundFull = found.length === limit;
-      for (const delivery of found) {
-        if (due.length < limit && !known.has(delivery.id)) {
-          due.push(delivery);
-          known.add(delivery.id);
-        }
-      }
-      const early = await this.requestedEarly(now, limit - due.length, full);
+      await this.yieldToClaims();
+      const foundFirsts = await this.deliveries.findDue(now, limit, { skipEndpoints: full, attempted: false });
+      await this.yieldToClaims();
+      retries = await this.deliveries.findDue(now, limit, { skipEndpoints: full, attempted: true });
+      foundFull = foundFirsts.length === limit || retries.length === limit;
+      // Oldest first among first attempts too: one dropped for want of room (below) goes before newer ones.
+      firsts = [...new Map([...firsts, ...foundFirsts].map((delivery) => [delivery.id, delivery])).values()].sort(
+        (a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime(),
+      );
+      const early = await this.requestedEarly(now, limit, full);
       earlyLeft = early.more;
-      for (const delivery of early.found) if (due.length < limit && !known.has(delivery.id)) due.push(delivery);
+      owed = early.found;
+      // A due retry a request still owes an attempt is sent for the request, whichever look found it.
+      for (const delivery of retries) {
+        const request = this.sendRequests.get(delivery.endpointId);
+        if (request && owedTo(request, delivery)) this.requestedFor.set(delivery.id, request);
+      }
     }
+    const due = this.takeTurns([firsts, owed, retries], limit);
     const { taken: made } = await this.take(this.room(due));
     // A delivery found for a request but not taken now (its lease lost, or no room) is found again while owed.
     for (const id of this.requestedFor.keys()) if (!this.held.has(id)) this.requestedFor.delete(id);
@@ -351,9 +373,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const found: DeliveryRecord[] = [];
     let more = false;
     for (const [endpointId, request] of this.sendRequests) {
-      const left = room - found.length;
-      if (left <= 0) return { found, more: true };
-      if (skipEndpoints.includes(endpointId)) {
+      if (room - found.length <= 0) return { found, more: true };
+      // No more of one endpoint than this relay may still hold of it: the rest of the room goes to the next.
+      const left = Math.min(room - found.length, this.heldPerEndpointLimit - (this.heldPerEndpoint.get(endpointId) ?? 0));
+      if (left <= 0 || skipEndpoints.includes(endpointId)) {
         more = true;
         continue;
       }
@@ -379,6 +402,43 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private fullEndpoints(): string[] {
     const limit = this.heldPerEndpointLimit;
     return [...this.heldPerEndpoint].filter(([, count]) => count >= limit).map(([endpointId]) => endpointId);
+  }
+
+  /**
+   * The candidates in the order they are offered to the pool (at most `limit`, none held already): the next
+   * of each list in turn, the list that goes first changing every round. Each endpoint's room is handed out
+   * in that order (see room), so its new deliveries, the attempts a send-now request asks for and its due
+   * retries go out side by side: none waits for another's backlog, however long, and none starves (each list
+   * goes first every third round, even when an endpoint has room for one delivery a round).
+   */
+  private takeTurns(lists: ReadonlyArray<readonly DeliveryRecord[]>, limit: number): DeliveryRecord[] {
+    const now = Date.now();
+    for (const [key, until] of this.leasedElsewhere) if (until <= now) this.leasedElsewhere.delete(key);
+    const first = this.firstTurn;
+    this.firstTurn = (first + 1) % lists.length;
+    const order = [...lists.slice(first), ...lists.slice(0, first)];
+    const next = order.map(() => 0);
+    const chosen = new Map<string, DeliveryRecord>();
+    for (let found = true; found && chosen.size < limit;) {
+      found = false;
+      order.forEach((list, index) => {
+        for (let at = next[index] as number; at < list.length; at += 1) {
+          const delivery = list[at] as DeliveryRecord;
+          if (this.held.has(delivery.id) || chosen.has(delivery.id) || this.isLeasedElsewhere(delivery, now)) continue;
+          if (chosen.size < limit) chosen.set(delivery.id, delivery);
+          next[index] = at + 1;
+          found = true;
+          return;
+        }
+        next[index] = list.length;
+      });
+    }
+    return [...chosen.values()];
+  }
+
+  /** Whether another relay held the lease of the delivery's next attempt at the last try, and may still. */
+  private isLeasedElsewhere(delivery: DeliveryRecord, now: number): boolean {
+    return (this.leasedElsewhere.get(leaseId(this.keyOf(delivery))) ?? 0) > now;
   }
 
   /** The due deliveries the pool has room for (in all, and per endpoint); leaving any marks the relay starved. */
@@ -465,6 +525,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           const takenAt = taken.get(leaseId(this.keyOf(delivery)));
           return !this.held.has(delivery.id) && takenAt !== undefined && startedAt.getTime() - takenAt.getTime() > deadAfter;
         });
+        // The others are another relay's attempts in flight (or a dead relay's, not lapsed yet): not offered room
+        // again for a while, so that the oldest due, found first every round, do not take it every round.
+        const recheckAt = Date.now() + LEASED_ELSEWHERE_RECHECK_MS;
+        for (const delivery of lost) {
+          const key = leaseId(this.keyOf(delivery));
+          const takenAt = taken.get(key);
+          if (takenAt !== undefined && !lapsed.includes(delivery))
+            this.leasedElsewhere.set(key, Math.min(takenAt.getTime() + deadAfter, recheckAt));
+        }
       }
       for (const delivery of lapsed) this.hold(delivery);
       // Leases are removed once their attempt is recorded, so winning one proves nothing on its own: the
