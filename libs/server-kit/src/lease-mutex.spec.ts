@@ -178,6 +178,28 @@ describe('LeaseMutex', () => {
       await expect(inTime).resolves.toBe('written');
     });
 
+    it('finishes a change begun in time: only its first write is refused past it, not the next ones', async () => {
+      const store = new MemoryLeaseStore();
+      const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy, late });
+      const startBy = Date.now() + 20;
+      const writes: string[] = [];
+      const change = mutex.runExclusive(
+        'user:1',
+        async (lease) => {
+          lease.assertHeld();
+          writes.push('audit row');
+          // The time passes between the change's two writes: cut here, the audit row would name a change never made.
+          await until(() => Date.now() > startBy);
+          lease.assertHeld();
+          writes.push('the change');
+          return 'done';
+        },
+        { startBy },
+      );
+      await expect(change).resolves.toBe('done');
+      expect(writes).toEqual(['audit row', 'the change']);
+    });
+
     it('says busy() when no late() is given', async () => {
       const store = new MemoryLeaseStore();
       const mutex = new LeaseMutex(store, { leaseMs: 60_000, safetyMs: 1_000, waitMs: 60_000, busy });

@@ -58,7 +58,8 @@ export interface LeaseMutexOptions {
 export interface HeldLease {
   /**
    * Goes right before each write. Throws `busy()` when the lease is about to run out (the work must not write after
-   * it may have lost the mutex), and `late()` once the caller's start-by time has passed (ExclusiveRun.startBy).
+   * it may have lost the mutex), and, before the work's first write only, `late()` once the caller's start-by time
+   * has passed (ExclusiveRun.startBy): a change begun in time is finished, not cut between two of its writes.
    */
   assertHeld(): void;
 }
@@ -91,10 +92,14 @@ export class LeaseMutex {
     const holder = randomUUID();
     const acquiredAt = await this.acquire(mutex, holder, startBy);
     const mayHaveLapsed = () => Date.now() > acquiredAt + this.options.leaseMs - this.options.safetyMs;
+    // The start-by time bounds when the work may begin writing, not each of its writes: a change of several writes
+    // (an audit row, then the change) cut after its first would be half made.
+    let writing = false;
     const lease: HeldLease = {
       assertHeld: () => {
         if (mayHaveLapsed()) throw this.options.busy();
-        if (this.pastStartBy(startBy)) throw this.late();
+        if (!writing && this.pastStartBy(startBy)) throw this.late();
+        writing = true;
       },
     };
     try {
