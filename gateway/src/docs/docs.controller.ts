@@ -33,7 +33,8 @@ export class DocsController {
   @ApiOkResponse({ description: 'OpenAPI 3 document', content: { 'application/json': { schema: { type: 'object' } } } })
   openApi(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): OpenAPIObject {
     // Its first server names the Host it was asked by: a cache in front must not hand one Host's copy to another.
-    void reply.header('vary', 'Host');
+    // (behind a trusted proxy, the Host and scheme it forwarded).
+    void reply.header('vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto');
     return servedOpenApi(this.document, request.protocol, request.host);
   }
 

@@ -34,7 +34,7 @@ describe('GET /openapi.json', () => {
     const named = await rawRequest(gateway.url, 'GET', '/openapi.json', { headers: { host: 'api.example.com:8443' } });
     // It differs by the host it was asked by: no cache keeps one client's copy for another.
     expect(named.headers['cache-control']).toBe('no-store');
-    expect(named.headers.vary).toBe('Host');
+    expect(named.headers.vary).toBe('Host, X-Forwarded-Host, X-Forwarded-Proto');
     expect(named.json<{ servers: unknown[] }>().servers[0]).toMatchObject({ url: 'http://api.example.com:8443' });
   });
 });
@@ -56,6 +56,7 @@ describe('GET /docs', () => {
     expect(init.text).toContain('window.location.origin');
     // A token typed into the page is not kept in the browser's storage past the tab.
     expect(init.text).toContain('persistAuthorization: false');
+    expect(init.text).toContain("localStorage.removeItem('authorized')");
   });
 
   it('is the same page at /docs/, and that opens no other path with a trailing slash', async () => {

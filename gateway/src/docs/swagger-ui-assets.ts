@@ -16,9 +16,11 @@ export const SWAGGER_UI_FILES: readonly string[] = [...Object.keys(DIST_FILES), 
 
 /**
  * Loads the merged document, points "Try it out" at the gateway the page came from (whatever host and
- * port it is reached on), and keeps the bearer token from "Authorize" across reloads.
+ * port it is reached on); the bearer token from "Authorize" stays in the page only, and one an earlier version
+ * kept in the browser's storage is removed.
  */
 const INIT_SCRIPT = `window.addEventListener('load', function () {
+  try { window.localStorage.removeItem('authorized'); } catch (ignored) {}
   fetch('/openapi.json')
     .then(function (response) { return response.json(); })
     .then(function (spec) {

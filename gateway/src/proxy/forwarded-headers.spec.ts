@@ -140,7 +140,11 @@ describe('vouchedClientIp', () => {
   it("vouches for request.ip when it is an IP address, else for the peer's own (a trusted proxy that passed junk on)", () => {
     expect(vouchedClientIp('203.0.113.9', '10.0.0.5')).toBe('203.0.113.9');
     expect(vouchedClientIp('2001:db8::7', '10.0.0.5')).toBe('2001:db8::7');
-    for (const junk of ['foo', '999.1.1.1', '1.2.3.4:5555', '[::1]:80', '', 'x'.repeat(3_000)]) {
+    // A port some proxies add is dropped, the address kept.
+    expect(vouchedClientIp('203.0.113.9:5555', '10.0.0.5')).toBe('203.0.113.9');
+    expect(vouchedClientIp('[2001:db8::7]:5555', '10.0.0.5')).toBe('2001:db8::7');
+    expect(vouchedClientIp('[2001:db8::7]', '10.0.0.5')).toBe('2001:db8::7');
+    for (const junk of ['foo', '999.1.1.1', '999.1.1.1:80', '[nope]:80', '1.2.3.4:5555:6', '', 'x'.repeat(3_000)]) {
       expect(vouchedClientIp(junk, '10.0.0.5')).toBe('10.0.0.5');
     }
   });

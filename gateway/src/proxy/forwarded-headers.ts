@@ -45,13 +45,20 @@ const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'transfer-encoding', 'co
 
 /**
  * The client address the gateway vouches for (X-Forwarded-For): Fastify's `request.ip`, the peer or, behind a
- * trusted proxy, the address that proxy forwarded, when it is an IP address. A trusted proxy that passes on what
+ * trusted proxy, the address that proxy forwarded, when it is an IP address (with a port some proxies add, the address alone). A trusted proxy that passes on what
  * its client wrote could make it anything (`foo`, `999.1.1.1`, 3,000 characters): the auth server's throttles key
  * on it and its log prints it, so then the proxy's own address stands for the client.
  */
 export function vouchedClientIp(ip: string, peer: string | undefined): string {
-  return isIP(ip) !== 0 || peer === undefined ? ip : peer;
+  if (isIP(ip) !== 0) return ip;
+  // Some proxies write the client's port too (`203.0.113.9:5555`, `[2001:db8::7]:5555`): the address is kept.
+  const withPort = IPV4_WITH_PORT.exec(ip) ?? BRACKETED_IPV6.exec(ip);
+  if (withPort && isIP(withPort[1] as string) !== 0) return withPort[1] as string;
+  return peer ?? ip;
 }
+
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const BRACKETED_IPV6 = /^\[([0-9A-Fa-f:.]{2,45})\](?::\d{1,5})?$/;
 
 /**
  * The headers an upstream receives: the client's, minus those of its connection with the gateway (and any

@@ -267,7 +267,10 @@ describe('client address', () => {
       await rawRequest(behindProxy.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': '203.0.113.7' }, body: '' });
       expect(lastSeen().headers['x-forwarded-for']).toBe('203.0.113.7');
       // What the trusted proxy passed on is not an address: the proxy's own stands for the client.
-      for (const junk of ['foo', '999.1.1.1', '1.2.3.4:5555', 'x'.repeat(3_000)]) {
+      auth.seen.length = 0;
+      await rawRequest(behindProxy.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': '203.0.113.8:5555' }, body: '' });
+      expect(lastSeen().headers['x-forwarded-for']).toBe('203.0.113.8');
+      for (const junk of ['foo', '999.1.1.1', '1.2.3.4:5555:6', 'x'.repeat(3_000)]) {
         auth.seen.length = 0;
         await rawRequest(behindProxy.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': junk }, body: '' });
         expect(lastSeen().headers['x-forwarded-for']).toBe('127.0.0.1');
