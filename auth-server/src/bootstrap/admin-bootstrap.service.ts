@@ -8,12 +8,10 @@ import type { User } from '../users/user.js';
 import { UsersService } from '../users/users.service.js';
 
 /**
- * `promoted`: an existing account whose password is ADMIN_PASSWORD gained ADMIN, no other account holding it;
- * `not-admin`: the address belongs to an account without ADMIN whose password is another, which is left as it
- * is; `left-to-admins`: the account (ADMIN_PASSWORD its password) is not an ADMIN while others are, and is left
- * as it is (an ADMIN took the role from it, or never gave it).
+ * `promoted`: an existing account whose password is ADMIN_PASSWORD gained ADMIN; `not-admin`: the address
+ * belongs to an account without ADMIN whose password is another, which is left as it is.
  */
-export type AdminBootstrapOutcome = 'created' | 'promoted' | 'unchanged' | 'not-admin' | 'left-to-admins';
+export type AdminBootstrapOutcome = 'created' | 'promoted' | 'unchanged' | 'not-admin';
 
 export interface AdminBootstrapResult {
   outcome: AdminBootstrapOutcome;
@@ -23,10 +21,9 @@ export interface AdminBootstrapResult {
 /**
  * Makes sure the configured ADMIN account exists before the server takes requests, by creating it. An
  * existing account keeps its password (never overwritten), and gains ADMIN only when that password is
- * ADMIN_PASSWORD (anyone may have signed up with the address first, with a password of their own, and
- * making that account ADMIN would hand the role to them; otherwise the log says why at error level) and no
- * other account is ADMIN (a start gives the platform back an ADMIN, and never undoes an ADMIN's removal of
- * the role). The server starts either way (other admins can give the role through the audited change).
+ * ADMIN_PASSWORD: anyone may have signed up with the address first, with a password of their own, and
+ * making that account ADMIN would hand the role to them. Otherwise it is left as it is and the log says why
+ * at error level; the server starts either way (other admins can give the role through the audited change).
  */
 @Injectable()
 export class AdminBootstrapService implements OnApplicationBootstrap {
@@ -48,11 +45,6 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
         `admin account ${email} (id ${userId}): the account exists and is not an ADMIN; it was not promoted, because its ` +
           'password is not ADMIN_PASSWORD (anyone may have registered the address). To make it an ADMIN, an ADMIN ' +
           'gives it the role with PATCH /users/{id}/roles; or choose another ADMIN_EMAIL.',
-      );
-    } else if (outcome === 'left-to-admins') {
-      this.logger.warn(
-        `admin account ${email} (id ${userId}): not an ADMIN, and other accounts are: a start does not give it the ` +
-          'role (an ADMIN took it away, or never gave it). An ADMIN gives it with PATCH /users/{id}/roles.',
       );
     } else {
       this.logger.log(`admin account ${email}: ${outcome}`);
@@ -77,8 +69,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
 
   private async promote(user: User): Promise<AdminBootstrapResult> {
     if (user.roles.includes(Role.ADMIN)) return { outcome: 'unchanged', userId: user.id };
-    const verdict = await this.users.grantAdminToHolderOf(user, this.config.admin.password);
-    const outcome = verdict === 'granted' ? 'promoted' : verdict === 'wrong-password' ? 'not-admin' : 'left-to-admins';
-    return { outcome, userId: user.id };
+    const granted = await this.users.grantRoleToHolderOf(user, Role.ADMIN, this.config.admin.password);
+    return { outcome: granted ? 'promoted' : 'not-admin', userId: user.id };
   }
 }

@@ -132,26 +132,22 @@ export class UsersService {
 
   /**
    * The configured admin account gaining ADMIN at boot (the server's own doing, not a staff change), only when
-   * `password` (ADMIN_PASSWORD) is its password (whoever set it holds the deployment's secret) and no other
-   * account is ADMIN: a start recovers a platform left without an ADMIN, and never undoes an ADMIN's decision
-   * (an ADMIN who took the role from this account, a compromised one say, had it back at the next restart, a
-   * crash's included). `granted` (or held already), `wrong-password`, or `other-admins` (the ADMINs give it with
-   * the audited role change). Made like any role change: under the role-change mutex (so "no other ADMIN" is
-   * judged as every demotion judges "another ADMIN"), on the roles as they are now, reported to the audit log
-   * (the account itself as the actor: the holder of ADMIN_PASSWORD) and its access version relayed, in this
-   * call; if a row cannot be written the previous roles are put back and it throws.
+   * `password` (ADMIN_PASSWORD) is its password: whoever set it holds the deployment's secret. True if granted
+   * (or held already). Made like any role change: under the role-change mutex, on the roles as they are now,
+   * reported to the audit log (the account itself as the actor: the holder of ADMIN_PASSWORD) and its access
+   * version relayed, in this call; if a row cannot be written the previous roles are put back and it throws.
+   * Unaudited, an ADMIN's removal of the role from this account came back silently at every restart.
    */
-  async grantAdminToHolderOf(user: User, password: string): Promise<'granted' | 'wrong-password' | 'other-admins'> {
+  async grantRoleToHolderOf(user: User, role: Role, password: string): Promise<boolean> {
     const credentials = await this.users.findCredentialsByEmail(user.email);
-    if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return 'wrong-password';
+    if (!credentials || !(await this.passwords.verify(password, credentials.passwordHash))) return false;
     return this.roleLock.runStaffChange(user.id, async (lease) => {
       const current = await this.users.findById(user.id);
       if (!current) throw userNotFound(user.id);
-      if (current.roles.includes(Role.ADMIN)) return 'granted';
-      if (await this.users.anotherAdminExists(user.id)) return 'other-admins';
+      if (current.roles.includes(role)) return true;
       lease.assertHeld();
-      await this.replaceRolesReported(user.id, user.id, [...current.roles, Role.ADMIN]);
-      return 'granted';
+      await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
+      return true;
     });
   }
 
