@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Types, type default as mongoose } from 'mongoose';
 import { LATE_WAIT_MESSAGE } from '@reward/server-kit/lease-mutex';
-import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
+import { pastStartByWhileWaiting } from '../../../test-support/past-start-by.js';
 import { RoleChangeLockRepository } from '../role-lock/role-change-lock.repository.js';
 import {
   type Reply,
@@ -135,33 +135,17 @@ describe('the last ADMIN', () => {
       if (!won && key === 'admin-roles') refused++;
       return won;
     });
-    // Sent as the gateway sends it: to be started within 1.5 s (half its timeout, after which it may answer 504). A
-    // machine too busy to bring it to the lease within that time (turned away on arrival, nothing done) sends it
-    // again with 5 s, then 20 s: the state tested is waiting for the lease when its time comes.
-    let pending: Promise<Awaited<ReturnType<typeof call>>> | undefined;
-    for (const aheadMs of [1_500, 5_000, 20_000]) {
-      const refusedBefore = refused;
-      const startBy = Date.now() + aheadMs;
-      let answered = false;
-      const sent = call(app, 'PATCH', `/users/${user.id}/roles`, {
-        token: admin.accessToken,
-        body: { roles: ['OPERATOR'] },
-        headers: { [START_BY_HEADER]: String(startBy) },
-      }).finally(() => (answered = true));
-      await vi.waitFor(() => expect(refused > refusedBefore || answered).toBe(true), { timeout: 60_000, interval: 5 });
-      if (refused === refusedBefore) {
-        await sent;
-        continue;
-      }
-      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(startBy), { timeout: aheadMs + 10_000, interval: 5 });
-      pending = sent;
-      break;
-    }
-    if (!pending) throw new Error('the role change never reached the lease before its start-by time, even 20 s ahead');
-    spy.mockRestore();
-    // Let go once its time has passed: a change that went on now would be made after the client's 504.
-    await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
-    const reply = await pending;
+    // Sent as the gateway sends it (to be started within 1.5 s, half its timeout), seen waiting for the lease, which
+    // is let go once its time has passed: a change that went on now would be made after the client's 504.
+    const reply = await pastStartByWhileWaiting(
+      () => refused,
+      (headers) =>
+        call(app, 'PATCH', `/users/${user.id}/roles`, { token: admin.accessToken, body: { roles: ['OPERATOR'] }, headers }),
+      async () => {
+        spy.mockRestore();
+        await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
+      },
+    );
     expect(reply.status).toBe(503);
     expect(reply.headers['retry-after']).toBe('1');
     expect(reply.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1, message: LATE_WAIT_MESSAGE });

@@ -1,7 +1,7 @@
 import { LATE_WAIT_MESSAGE } from '@reward/server-kit/lease-mutex';
-import { START_BY_HEADER } from '@reward/server-kit/start-by';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, vi } from 'vitest';
+import { pastStartByWhileWaiting as sendPastStartBy } from '../../../test-support/past-start-by.js';
 import { EditLockRepository } from '../edit-lock/edit-lock.repository.js';
 import type { EventTestApp } from './event-test-app.js';
 
@@ -41,34 +41,12 @@ export async function holdEditLock(t: EventTestApp, key: string): Promise<HeldEd
   };
 }
 
-/**
- * Sends, through `send`, a request with a start-by time 1.5 s away (as the gateway stamps it), sees it waiting
- * for `held`, and lets `held` go once that time has passed: a change that went on then would be made after the
- * client may have been told 504 (three operators topping up one reward in a claim burst saw their PATCH answered
- * 504 and applied 1.7 s later). The request's answer. A machine too busy to bring the request to the lock within
- * that time (it is then turned away on arrival, nothing done) gets the same request again with 5 s, then 20 s:
- * what is tested is the state (waiting for the lock when its time comes), not how fast the machine is.
- */
-export async function pastStartByWhileWaiting(
+/** pastStartByWhileWaiting (test-support) for a held EditLock key: the request's answer. */
+export function pastStartByWhileWaiting(
   held: HeldEditLock,
   send: (headers: Record<string, string>) => Promise<LightMyRequestResponse>,
 ): Promise<LightMyRequestResponse> {
-  for (const aheadMs of [1_500, 5_000, 20_000]) {
-    const refusedBefore = held.refused();
-    const startBy = Date.now() + aheadMs;
-    let answered = false;
-    const answer = send({ [START_BY_HEADER]: String(startBy) }).finally(() => (answered = true));
-    await vi.waitFor(() => expect(held.refused() > refusedBefore || answered).toBe(true), { timeout: 60_000, interval: 5 });
-    // Turned away on arrival (not seen waiting for the lock): sent again with more time.
-    if (held.refused() === refusedBefore) {
-      await answer;
-      continue;
-    }
-    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(startBy), { timeout: aheadMs + 10_000, interval: 5 });
-    await held.release();
-    return answer;
-  }
-  throw new Error('the request never reached the lock before its start-by time, even 20 s ahead');
+  return sendPastStartBy(held.refused, send, held.release);
 }
 
 /** The answer to a write whose start-by time came while it waited for a lock: 503, Retry-After, nothing done. */
