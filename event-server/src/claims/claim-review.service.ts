@@ -20,7 +20,7 @@ const AUDIT_ACTION: Record<ReviewAction, AuditAction> = {
   REVOKE: AuditAction.CLAIM_REVOKED,
 };
 
-const REVIEW_ACTIONS: readonly ReviewAction[] = ['APPROVE', 'REJECT', 'REVOKE'];
+const REVIEW_ACTIONS = Object.keys(AUDIT_ACTION) as ReviewAction[];
 
 /** The review a decision record is (its move matches the action's), or undefined for the system's own moves. */
 function reviewActionOf(decision: Pick<ClaimDecisionRecord, 'fromStatus' | 'toStatus' | 'decidedBy'>): ReviewAction | undefined {
