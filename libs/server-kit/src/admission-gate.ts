@@ -1,3 +1,5 @@
+import { withoutStackTrace } from './errors.js';
+
 /** Bounds on the claims one process works on at once. */
 export interface AdmissionLimits {
   maxInFlight: number;
@@ -208,7 +210,7 @@ export class AdmissionGate {
 
   /** `ahead`: the claims in front of the shed one (all running and queued, or those queued before it). */
   private shed(why: Shed, ahead = this.inFlight + this.queue.length): ShedError {
-    return new ShedError(why, this.retryAfterSeconds(ahead));
+    return withoutStackTrace(() => new ShedError(why, this.retryAfterSeconds(ahead)));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError, MAX_LISTED_PROBLEMS, errorBody, listedProblems, statusText } from './errors.js';
+import { DomainError, MAX_LISTED_PROBLEMS, errorBody, listedProblems, statusText, withoutStackTrace } from './errors.js';
 
 describe('error body', () => {
   it('names the status the way HTTP does', () => {
@@ -40,5 +40,27 @@ describe('error body', () => {
       `...and ${20_000 - MAX_LISTED_PROBLEMS} more problems (only the first ${MAX_LISTED_PROBLEMS} are listed)`,
     );
     expect(error.message.split('; ')).toEqual(error.messages);
+  });
+});
+
+describe('stack traces', () => {
+  it('an expected answer captures none (a 4xx, a 503), a 500 keeps its own, and the limit is put back', () => {
+    const limit = Error.stackTraceLimit;
+    expect(new DomainError(409, 'OUT_OF_STOCK', 'gone').stack).toBe('DomainError: gone');
+    expect(new DomainError(503, 'CLAIMS_BUSY', 'busy').stack).toBe('DomainError: busy');
+    expect(new DomainError(500, 'INTERNAL_ERROR', 'broken').stack).toMatch(/^DomainError: broken\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it('withoutStackTrace makes an error without one, and puts the limit back even when the making throws', () => {
+    const limit = Error.stackTraceLimit;
+    expect(withoutStackTrace(() => new Error('shed')).stack).toBe('Error: shed');
+    expect(() =>
+      withoutStackTrace(() => {
+        throw new Error('thrown');
+      }),
+    ).toThrow('thrown');
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('after').stack).toMatch(/\n\s+at /);
   });
 });
