@@ -4,10 +4,13 @@ import bcrypt from 'bcrypt';
 import { type AuthConfig, PASSWORD_MAX_BYTES } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordGate } from '../throttling/password-gate.js';
+import { normalizedPassword, passwordBytes } from './password-policy.js';
 
 /**
  * bcrypt with the configured cost; verifying an unknown user costs the same as verifying a known one. Every
  * hash and comparison passes the password gate (PasswordGate: 503 AUTH_BUSY when a crowd is ahead).
+ * Passwords are hashed in NFC (normalizedPassword); a hash made before that, of a password typed in another
+ * form, still matches the password as typed then.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
@@ -24,7 +27,7 @@ export class PasswordHasher implements OnModuleInit {
   }
 
   hash(password: string): Promise<string> {
-    return this.gate.run(() => bcrypt.hash(password, this.config.bcryptRounds));
+    return this.gate.run(() => bcrypt.hash(normalizedPassword(password), this.config.bcryptRounds));
   }
 
   /**
@@ -32,8 +35,12 @@ export class PasswordHasher implements OnModuleInit {
    * password. Passwords longer than bcrypt reads are never accepted (their tail would be ignored).
    */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const tooLong = Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES;
-    const matches = await this.gate.run(async () => bcrypt.compare(password, hash ?? (await this.dummy())));
+    const tooLong = passwordBytes(password) > PASSWORD_MAX_BYTES;
+    const normalized = normalizedPassword(password);
+    const against = hash ?? (await this.dummy());
+    let matches = await this.gate.run(() => bcrypt.compare(normalized, against));
+    // A hash made before passwords were normalized, of the password as typed then (unknown users too: same cost).
+    if (!matches && normalized !== password) matches = await this.gate.run(() => bcrypt.compare(password, against));
     return matches && hash !== undefined && !tooLong;
   }
 

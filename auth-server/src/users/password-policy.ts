@@ -82,6 +82,20 @@ const COMMON_PASSWORDS = new Set([
 const MIN_DISTINCT_CHARACTERS = 4;
 
 /** What else a chosen password is compared with: the account's email, the password it replaces. */
+/**
+ * A password as it is hashed: Unicode NFC. One password typed on two devices can arrive as two byte sequences
+ * ("é" as one code point, or "e" and a combining accent; Hangul as syllables or as jamo, as macOS may send it),
+ * and bcrypt compares bytes: without this the player is refused on the other device.
+ */
+export function normalizedPassword(password: string): string {
+  return password.normalize('NFC');
+}
+
+/** A password's bytes as bcrypt reads them: the larger of its own and its normalized form's (see normalizedPassword). */
+export function passwordBytes(password: string): number {
+  return Math.max(Buffer.byteLength(password, 'utf8'), Buffer.byteLength(normalizedPassword(password), 'utf8'));
+}
+
 export interface PasswordContext {
   email?: unknown;
   current?: unknown;
@@ -91,7 +105,9 @@ export interface PasswordContext {
  * Why a password may not be chosen, or undefined when it may (NIST SP 800-63B 3.1.1.2: refuse what is in
  * breach lists, repetitive or sequential, or specific to the context, the account's own name).
  */
-export function passwordProblem(value: string, { email, current }: PasswordContext = {}): string | undefined {
+export function passwordProblem(typed: string, { email, current }: PasswordContext = {}): string | undefined {
+  // Judged as it is hashed (normalizedPassword): "é" typed as two code points is one character.
+  const value = normalizedPassword(typed);
   if (!VISIBLE_CHARACTER.test(value)) return 'must hold a visible character (not only spaces or invisible ones)';
   const lower = value.toLowerCase();
   if (COMMON_PASSWORDS.has(lower)) return 'is one of the most common passwords: choose another';
@@ -108,7 +124,7 @@ export function passwordProblem(value: string, { email, current }: PasswordConte
     const name = address.slice(0, Math.max(0, address.lastIndexOf('@')));
     if (lower === address || lower === name) return "must not be the account's email or the part before its @";
   }
-  if (typeof current === 'string' && value === current) return 'must differ from the current password';
+  if (typeof current === 'string' && value === normalizedPassword(current)) return 'must differ from the current password';
   return undefined;
 }
 

@@ -194,6 +194,35 @@ describe('POST /auth/register', () => {
     expect(await db.collection('users').countDocuments({ email: /^legacy@/ })).toBe(1);
   });
 
+  it('takes a password typed in another Unicode form (composed or not) as the same password; an older hash still matches as typed then', async () => {
+    // "é" as one code point or as "e" and a combining accent; Hangul as syllables or as jamo (as macOS may send it).
+    const composed = 'caf\u00e9 \uac8c\uc784 pass';
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    const user = await register(app, { email: uniqueEmail('nfd'), password: decomposed });
+    expect(user.status).toBe(201);
+    expect((await login(app, user.email, composed)).status).toBe(200);
+    expect((await login(app, user.email, decomposed)).status).toBe(200);
+    expect((await login(app, user.email, 'cafe \uac8c\uc784 pass')).status).toBe(401);
+
+    // A hash made before passwords were normalized: of the bytes as typed then (decomposed).
+    const legacy = await register(app, { email: uniqueEmail('nfd-legacy') });
+    const bcrypt = (await import('bcrypt')).default;
+    await db.collection('users').updateOne({ email: legacy.email }, { $set: { passwordHash: await bcrypt.hash(decomposed, 4) } });
+    expect((await login(app, legacy.email, decomposed)).status).toBe(200);
+  });
+
+  it('counts a password as hashed against the 72-byte limit: one that normalization lengthens past it is refused', async () => {
+    // U+0958 (DEVANAGARI LETTER QA) is 3 bytes, and 6 in NFC (it decomposes: a composition exclusion).
+    const qa = '\u0958';
+    expect(Buffer.byteLength(qa.normalize('NFC'))).toBe(6);
+    const password = `pw-${qa.repeat(12)}x`;
+    expect(Buffer.byteLength(password)).toBeLessThanOrEqual(72);
+    const reply = await register(app, { email: uniqueEmail('nfc-long'), password });
+    expect(reply.status).toBe(400);
+    expect(JSON.stringify(reply.body.message)).toContain('at most 72 bytes');
+  });
+
   it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));

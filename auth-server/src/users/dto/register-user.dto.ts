@@ -5,16 +5,20 @@ import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateB
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
 import { legacyEmailSpelling, lookalikeEmailProblem } from '../user.js';
+import { passwordBytes } from '../password-policy.js';
 import { AcceptablePassword } from './password-rules.js';
 
 const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
-/** bcrypt reads at most 72 bytes; a longer password would be silently cut, so it is refused instead. */
+/**
+ * bcrypt reads at most 72 bytes; a longer password would be silently cut, so it is refused instead. Counted
+ * as hashed too (NFC, which lengthens a few characters: passwordBytes).
+ */
 export function MaxUtf8Bytes(max: number): PropertyDecorator {
   return ValidateBy({
     name: 'maxUtf8Bytes',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= max,
+      validate: (value: unknown) => typeof value === 'string' && passwordBytes(value) <= max,
       defaultMessage: (args) => `${args?.property ?? 'value'} must be at most ${max} bytes (UTF-8)`,
     },
   });
