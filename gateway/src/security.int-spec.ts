@@ -174,4 +174,25 @@ describe('the Host header at the gateway', () => {
     // HTTP/1.0 has no Host: still served.
     expect(await rawBytes('GET /health HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /);
   });
+
+  it('answers a request with two Host lines (in any case) 400 with the error body, proxies nothing and closes the connection', async () => {
+    const requests = [
+      'GET /health HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n',
+      'POST /auth/login HTTP/1.1\r\nHost: a.example\r\nContent-Length: 2\r\nhOST: b.example\r\n\r\n{}',
+    ];
+    for (const request of requests) {
+      const answer = await rawBytes(request);
+      const [head, body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1.1 400 /);
+      expect(head).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(body!)).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'MALFORMED_REQUEST',
+        message: 'A request must have one Host header, not several',
+      });
+    }
+    expect(auth.seen).toHaveLength(0);
+    expect(await rawBytes('GET /health HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1.1 200 /);
+  });
 });

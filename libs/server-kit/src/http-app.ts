@@ -333,6 +333,14 @@ export function configureFastify(fastify: FastifyInstance): void {
       void reply.code(400).send(errorBody(400, ClientErrorCode.MALFORMED_REQUEST, 'An HTTP/1.1 request must have a Host header'));
       return;
     }
+    // The same rule refuses two Host lines: Node keeps the first, a proxy in front may have routed by the last.
+    if (hostLines(request.raw.rawHeaders) > 1) {
+      reply.raw.setHeader('connection', 'close');
+      void reply
+        .code(400)
+        .send(errorBody(400, ClientErrorCode.MALFORMED_REQUEST, 'A request must have one Host header, not several'));
+      return;
+    }
     if (request.url.includes('%00')) {
       void reply
         .code(400)
@@ -466,4 +474,14 @@ function isValidJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** How many Host header lines a request has (its raw headers: names and values in turn). */
+function hostLines(rawHeaders: readonly string[]): number {
+  let lines = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') lines += 1;
+  }
+  return lines;
 }
