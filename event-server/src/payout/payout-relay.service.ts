@@ -403,7 +403,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     for (const [endpointId, request] of this.retryRequests) {
       if (room - found.length <= 0) return { found, more: true };
-      const left = Math.min(room - found.length, this.heldPerEndpointLimit - (this.heldPerEndpoint.get(endpointId) ?? 0));
+      // Nor more than the pool has room for: those made PENDING and not taken would pile up while it is full.
+      const free = this.config.payout.concurrency * HELD_PER_SLOT - this.held.size - found.length;
+      const left = Math.min(room - found.length, free, this.heldPerEndpointLimit - (this.heldPerEndpoint.get(endpointId) ?? 0));
       if (left <= 0 || skipEndpoints.includes(endpointId)) {
         more = true;
         continue;

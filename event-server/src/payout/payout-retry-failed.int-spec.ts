@@ -8,10 +8,14 @@ import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
-/** One retry 0.05 s after the first attempt, then FAILED: a receiver's outage fails a delivery within moments. */
+/**
+ * One retry 0.05 s after the first attempt, then FAILED: a receiver's outage fails a delivery within moments.
+ * Two send slots: an endpoint's share is one, and a relay holds at most 4 of its deliveries at once.
+ */
 const ENV = {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   PAYOUT_RELAY_INTERVAL_MS: '20',
+  PAYOUT_RELAY_CONCURRENCY: '2',
   WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05',
   WEBHOOK_TIMEOUT_MS: '2000',
   WEBHOOK_ENDPOINT_CACHE_MS: '100',
@@ -155,6 +159,27 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     );
     expect(audit.body.items).toHaveLength(1);
     expect(audit.body.items[0]).toMatchObject({ actorId: operator.id, changes: { failed: 3 } });
+  });
+
+  it("makes the FAILED deliveries PENDING a few at a time, as fast as the endpoint's share sends them, not all at once", async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    await grants(10);
+    const failed = await allOf(endpointId, 10, 'FAILED', 2);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const repository = t.app.get(DeliveryRepository);
+    const reopen = vi.spyOn(repository, 'reopenFailed');
+    try {
+      expect((await retryFailed(endpointId)).body).toMatchObject({ failed: 10 });
+      await allOf(endpointId, 10, 'DELIVERED', 3);
+      const batches = reopen.mock.calls.map(([deliveries]) => deliveries.length);
+      expect(batches.reduce((sum, size) => sum + size, 0)).toBe(10);
+      // The endpoint's share here is one send slot, of which a relay holds at most 4 deliveries.
+      for (const size of batches) expect(size).toBeLessThanOrEqual(4);
+      for (const delivery of failed) expect(receiver.withId(delivery.webhookId)).toHaveLength(3);
+    } finally {
+      reopen.mockRestore();
+    }
   });
 
   it('after a stray 410 disabled the endpoint and failed its deliveries: 409 until it is enabled, then all are sent', async () => {
