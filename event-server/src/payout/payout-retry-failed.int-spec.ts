@@ -255,6 +255,30 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     for (const delivery of [held!, other!]) expect(receiver.withId(delivery.webhookId)).toHaveLength(4);
   });
 
+  it("stops when the endpoint is deleted meanwhile: a deleted endpoint's FAILED deliveries are not sent again", async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    await grants(2);
+    const [held, other] = await allOf(endpointId, 2, 'FAILED', 2);
+    // An operator's retry of `held` is under way: the request stays open until it is let go of.
+    expect(await t.app.get(DeliveryRepository).tryRetry(held!.id, 2, operator.id, new Date())).toBe(true);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const answer = await retryFailed(endpointId);
+    expect(answer.status).toBe(202);
+    await vi.waitFor(async () => {
+      const now = await deliveriesTo(endpointId);
+      expect(now.find((delivery) => delivery.id === other!.id)).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+    }, WAIT);
+    const requestId = await requestOf(t, endpointId, answer.body.requestedAt as string);
+    expect(relayDoneWith(t, requestId)).toBe(false);
+    expect((await t.request('DELETE', `/webhook-endpoints/${endpointId}`, { token: admin.token })).status).toBe(204);
+    await t.app.get<Connection>(getConnectionToken()).collection('payout_delivery_retries').deleteMany({ deliveryId: held!.id });
+    await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
+    const [still] = (await deliveriesTo(endpointId)).filter((delivery) => delivery.id === held!.id);
+    expect(still).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(receiver.withId(held!.webhookId)).toHaveLength(2);
+  });
+
   it('two operators on two replicas at once: every FAILED delivery is sent once per request, by the relays of three replicas', async () => {
     const dbName = t.app.get<Connection>(getConnectionToken()).name;
     const replica = () =>
