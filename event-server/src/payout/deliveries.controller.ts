@@ -9,7 +9,12 @@ import type { Page } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { DeliveriesService } from './deliveries.service.js';
 import { ListDeliveriesQueryDto } from './dto/delivery-query.dto.js';
-import { DeliveryPageResponseDto, DeliveryResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
+import {
+  DeliveryPageResponseDto,
+  DeliveryResponseDto,
+  RetryFailedResponseDto,
+  SendPendingResponseDto,
+} from './dto/delivery-response.dto.js';
 import { PayoutErrorCode } from './payout.errors.js';
 import { WebhookErrorCode } from '../webhooks/webhook.errors.js';
 
@@ -48,7 +53,7 @@ export class DeliveriesController {
       'Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of ' +
       'one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted ' +
       'is 409 `DELIVERY_ENDPOINT_DELETED`, one whose endpoint is disabled 409 `DELIVERY_ENDPOINT_DISABLED` (enable it, ' +
-      'then retry).',
+      "then retry). All of an endpoint's FAILED deliveries at once: `POST /webhook-endpoints/{id}/retry-failed`.",
     errors: {
       400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
       404: [PayoutErrorCode.DELIVERY_NOT_FOUND],
@@ -88,7 +93,8 @@ export class EndpointDeliveriesController {
       'about 10 s; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt ' +
       'starts its retry schedule over (as a retry of a FAILED one does). A delivery is sent once for the request, ' +
       "whichever replicas know of it (replicas' clocks must agree, NTP). FAILED deliveries are not touched " +
-      '(`POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.',
+      '(`POST /webhook-endpoints/{id}/retry-failed`, or one by one `POST /deliveries/{id}/retry`). No body (or ' +
+      '`{}`). Recorded in the audit log.',
     errors: {
       400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
       404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND],
@@ -103,5 +109,36 @@ export class EndpointDeliveriesController {
   ): Promise<SendPendingResponseDto> {
     requireEmptyBody(body);
     return this.deliveries.sendPending(id, actor);
+  }
+
+  @Post(':id/retry-failed')
+  @HttpCode(202)
+  @Roles(Role.OPERATOR)
+  @ApiEndpoint({
+    operationId: 'retryFailedDeliveries',
+    summary: "Send an endpoint's FAILED deliveries again (after an outage, or after a stray 410 disabled it)",
+    description:
+      'For OPERATOR (and ADMIN). Every FAILED delivery to the endpoint last attempted before this request is made ' +
+      'PENDING again with a fresh retry schedule, as `POST /deliveries/{id}/retry` does one, and sent with the same ' +
+      "`webhook-id` and body: the first within seconds, the rest steadily at the endpoint's share of the relay's " +
+      "sends, by whichever replica's relay takes them (another replica learns of the request within about 10 s). " +
+      'Each is sent once for the request, whichever replicas and operators ask at once; one that fails again ' +
+      'follows its new schedule. A disabled endpoint is 409 `DELIVERY_ENDPOINT_DISABLED`: enable it first (a ' +
+      "deleted one's deliveries cannot be sent again). Call it once the receiver answers again. No body (or `{}`). " +
+      'Recorded in the audit log.',
+    errors: {
+      400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON],
+      404: [WebhookErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND],
+      409: [PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED],
+    },
+  })
+  @ApiAcceptedResponse({ type: RetryFailedResponseDto })
+  retryFailed(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
+    @CurrentUser() actor: AuthenticatedUser,
+  ): Promise<RetryFailedResponseDto> {
+    requireEmptyBody(body);
+    return this.deliveries.retryFailed(id, actor);
   }
 }

@@ -8,7 +8,7 @@ import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.reposito
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { DeliveryFilter } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
-import type { DeliveryResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
+import type { DeliveryResponseDto, RetryFailedResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
 import { toDeliveryResponse } from './delivery.mapper.js';
 import { PayoutRelay } from './payout-relay.service.js';
 import { PayoutErrorCode } from './payout.errors.js';
@@ -102,5 +102,38 @@ export class DeliveriesService {
     });
     this.relay.sendNow(request);
     return { endpointId, requestedAt: request.at.toISOString(), pending };
+  }
+
+  /**
+   * The endpoint's FAILED deliveries are sent again (after an outage outlasted their schedule, or a stray 410
+   * disabled the endpoint and failed them): each one last attempted before now is made PENDING again with a
+   * fresh retry schedule, as a retry of one does, and sent at the endpoint's share. As for send-pending only a
+   * request is recorded (an insert): the relays work it off a few at a time (so the request costs the same
+   * however many failed), each retry decided by its retry record's unique insert and each attempt by its lease,
+   * so every FAILED delivery is sent once for it, whichever replicas and operators ask at once.
+   */
+  async retryFailed(endpointId: string, actor: AuthenticatedUser): Promise<RetryFailedResponseDto> {
+    const endpoint = await this.endpoints.findById(endpointId);
+    if (!endpoint) throw webhookEndpointNotFound(endpointId);
+    // The relay would fail each again at once ("the endpoint is disabled"), attempts that reached nobody.
+    if (!endpoint.enabled) {
+      throw new DomainError(
+        409,
+        PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
+        `Webhook endpoint ${endpointId} is disabled: enable it (PATCH /webhook-endpoints/{id} with enabled: true), ` +
+          'then retry its failed deliveries',
+      );
+    }
+    const failed = await this.deliveries.countFailed(endpointId);
+    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date(), 'RETRY_FAILED');
+    await this.audit.record({
+      actorId: actor.id,
+      action: AuditAction.DELIVERIES_RETRY_FAILED_REQUESTED,
+      targetType: AuditTargetType.WEBHOOK_ENDPOINT,
+      targetId: endpointId,
+      changes: { failed },
+    });
+    this.relay.sendNow(request);
+    return { endpointId, requestedAt: request.at.toISOString(), failed };
   }
 }

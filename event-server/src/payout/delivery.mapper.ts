@@ -42,6 +42,7 @@ export function toDelivery(doc: StoredDelivery): DeliveryRecord {
     ...(doc.lastError != null && { lastError: doc.lastError }),
     ...(doc.deliveredAt != null && { deliveredAt: doc.deliveredAt }),
     ...(doc.sendRequestId != null && { sendRequestId: doc.sendRequestId }),
+    ...(doc.retryRequestId != null && { retryRequestId: doc.retryRequestId }),
     createdAt: doc.createdAt,
   };
 }

@@ -10,6 +10,7 @@ import type {
   LeaseKey,
   NewDelivery,
   SendRequest,
+  SendRequestKind,
 } from './delivery.js';
 import { type StoredDelivery, toDelivery, withAttempts } from './delivery.mapper.js';
 import {
@@ -158,16 +159,52 @@ export class DeliveryRepository {
     return docs.map(toDelivery);
   }
 
+  /**
+   * FAILED deliveries to the request's endpoint last attempted before it and not made PENDING again for it
+   * yet, oldest first, at most `limit`. The status and endpoint equalities are what FerretDB filters in the
+   * database; the rest is compared after.
+   */
+  async findFailedOwedTo(request: SendRequest, limit: number): Promise<DeliveryRecord[]> {
+    const docs = await this.model
+      .find({
+        status: 'FAILED',
+        endpointId: request.endpointId,
+        lastAttemptAt: { $lt: request.at },
+        retryRequestId: { $ne: request.id },
+      })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit)
+      .lean<StoredDelivery[]>()
+      .exec();
+    return docs.map(toDelivery);
+  }
+
   /** How many deliveries to the endpoint are PENDING. */
   async countPending(endpointId: string): Promise<number> {
     return this.model.countDocuments({ status: 'PENDING', endpointId }).exec();
   }
 
-  /** Records a send-now request (an insert; nothing else is written for it). */
-  async recordSendRequest(endpointId: string, actorId: string, at: Date): Promise<SendRequest> {
+  /** How many deliveries to the endpoint are FAILED. */
+  async countFailed(endpointId: string): Promise<number> {
+    return this.model.countDocuments({ status: 'FAILED', endpointId }).exec();
+  }
+
+  /** Records a send-now or retry-failed request (an insert; nothing else is written for it). */
+  async recordSendRequest(
+    endpointId: string,
+    actorId: string,
+    at: Date,
+    kind: SendRequestKind = 'SEND_PENDING',
+  ): Promise<SendRequest> {
     const _id = new Types.ObjectId();
-    await this.sendRequests.collection.insertOne({ _id, endpointId, actorId, at } as never);
-    return { id: _id.toString(), endpointId, at };
+    await this.sendRequests.collection.insertOne({
+      _id,
+      endpointId,
+      actorId,
+      at,
+      ...(kind === 'RETRY_FAILED' && { kind }),
+    } as never);
+    return { id: _id.toString(), endpointId, at, kind, actorId };
   }
 
   /** Removes the send-now requests made before `before` (none is looked at then; nothing else writes them). */
@@ -175,7 +212,7 @@ export class DeliveryRepository {
     await this.sendRequests.deleteMany({ at: { $lt: before } }).exec();
   }
 
-  /** The latest send-now request of each endpoint made at `since` or later. */
+  /** The latest request of each kind (send-pending, retry-failed) of each endpoint made at `since` or later. */
   async latestSendRequests(since: Date): Promise<SendRequest[]> {
     const docs = await this.sendRequests
       .find({ at: { $gte: since } })
@@ -184,8 +221,10 @@ export class DeliveryRepository {
       .exec();
     const latest = new Map<string, SendRequest>();
     for (const doc of docs) {
-      if (!latest.has(doc.endpointId))
-        latest.set(doc.endpointId, { id: doc._id.toString(), endpointId: doc.endpointId, at: doc.at });
+      const kind: SendRequestKind = doc.kind ?? 'SEND_PENDING';
+      const key = `${doc.endpointId}:${kind}`;
+      if (!latest.has(key))
+        latest.set(key, { id: doc._id.toString(), endpointId: doc.endpointId, at: doc.at, kind, actorId: doc.actorId });
     }
     return [...latest.values()];
   }
@@ -269,6 +308,49 @@ export class DeliveryRepository {
     const doc = { _id: `${deliveryId}:${fromAttempt}:${take}`, deliveryId, fromAttempt, take, actorId, at };
     const [won] = await insertEach(() => this.retries.collection.insertOne(doc as never), 1);
     return won === true;
+  }
+
+  /**
+   * tryRetry for many failures at once (a retry-failed request's look): one insert of their first retry
+   * records; only a failure whose first record is taken already (another relay or an operator retrying it
+   * right now, or a holder that died) is then tried alone, as tryRetry does. True where this caller now holds
+   * the retry. Called only with deliveries seen FAILED after those attempts.
+   */
+  async tryRetries(
+    failures: ReadonlyArray<{ deliveryId: string; fromAttempt: number }>,
+    actorId: string,
+    at: Date,
+  ): Promise<boolean[]> {
+    if (failures.length === 0) return [];
+    const docs = failures.map(({ deliveryId, fromAttempt }) => ({
+      _id: `${deliveryId}:${fromAttempt}:1`,
+      deliveryId,
+      fromAttempt,
+      take: 1,
+      actorId,
+      at,
+    }));
+    const first = await insertEach(() => this.retries.collection.insertMany(docs as never[], { ordered: false }), docs.length);
+    return fewAtATime(failures.entries(), async ([index, { deliveryId, fromAttempt }]) =>
+      first[index] === true ? true : this.tryRetry(deliveryId, fromAttempt, actorId, at),
+    );
+  }
+
+  /**
+   * Makes these FAILED deliveries PENDING again, due at `now`, each with its retry schedule started over
+   * (after the attempts it had), marked with the retry-failed request: one update per group with as many
+   * attempts. Written only by the holder of each one's retry record (tryRetries).
+   */
+  async reopenFailed(deliveries: readonly DeliveryRecord[], now: Date, retryRequestId: string): Promise<void> {
+    const groups = groupAlike(deliveries.map((delivery) => [new Types.ObjectId(delivery.id), delivery.attempts] as const));
+    await fewAtATime(groups, async ({ value: attempts, keys: ids }) => {
+      await this.model
+        .updateMany(
+          { status: 'FAILED', _id: { $in: ids } },
+          { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: attempts, retryRequestId } },
+        )
+        .exec();
+    });
   }
 
   /** A FAILED delivery due again at `now`, its backoff schedule started over after `retryBase` attempts. */

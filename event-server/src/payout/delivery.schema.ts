@@ -34,6 +34,8 @@ export class DeliveryEntity {
   @Prop() deliveredAt?: Date;
   /** The latest send-now request an attempt of this delivery was made for (DeliverySendRequestEntity's id). */
   @Prop() sendRequestId?: string;
+  /** The latest retry-failed request that made it PENDING again (a DeliverySendRequestEntity's id). */
+  @Prop() retryRequestId?: string;
   /**
    * Attempts made before the attempts log existed (deliveries recorded then kept their log and latency
    * here); later attempts are in payout_delivery_attempts only.
@@ -88,9 +90,10 @@ export class DeliveryLeaseEntity {
 export const DeliveryLeaseSchema = SchemaFactory.createForClass(DeliveryLeaseEntity);
 
 /**
- * One manual retry of a FAILED delivery: `_id` is `<deliveryId>:<fromAttempt>:<take>`, where `fromAttempt`
- * is the number of attempts the delivery had when it failed. Of concurrent retries of one failure only one
- * insert succeeds and only that one reschedules the delivery (a conditional update would not decide it on
+ * One retry of a FAILED delivery (manual, or for a retry-failed request): `_id` is
+ * `<deliveryId>:<fromAttempt>:<take>`, where `fromAttempt` is the number of attempts the delivery had when it
+ * failed. Of concurrent retries of one failure (operators, relays of several replicas) only one insert
+ * succeeds and only that one reschedules the delivery (a conditional update would not decide it on
  * FerretDB). `take` is 1, or one more when the previous holder died before rescheduling (found by its age).
  */
 @Schema({ collection: 'payout_delivery_retries', versionKey: false })
@@ -112,12 +115,18 @@ DeliveryRetrySchema.index({ deliveryId: 1, fromAttempt: 1, take: -1 });
  * attempted before `at` and not yet attempted for this request as its next attempt (its lease insert still
  * decides who sends); that attempt's own write marks the delivery (`sendRequestId`) and starts its retry
  * schedule over.
+ *
+ * With `kind: RETRY_FAILED` (absent: send-pending), a request to send the endpoint's FAILED deliveries last
+ * attempted before `at` again: the relays make each PENDING again as a manual retry does (a retry record's
+ * unique insert decides who, DeliveryRetryEntity), marked with the request (`retryRequestId`), a few per round,
+ * and send them at the endpoint's share.
  */
 @Schema({ collection: 'payout_send_requests', versionKey: false })
 export class DeliverySendRequestEntity {
   @Prop({ required: true }) endpointId!: string;
   @Prop({ required: true }) actorId!: string;
   @Prop({ required: true }) at!: Date;
+  @Prop({ type: String }) kind?: 'RETRY_FAILED';
 }
 
 export const DeliverySendRequestSchema = SchemaFactory.createForClass(DeliverySendRequestEntity);

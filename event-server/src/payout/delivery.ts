@@ -26,6 +26,8 @@ export interface DeliveryRecord {
   deliveredAt?: Date;
   /** The latest send-now request an attempt was made for. */
   sendRequestId?: string;
+  /** The latest retry-failed request that made it PENDING again (no later look for that request finds it). */
+  retryRequestId?: string;
   createdAt: Date;
 }
 
@@ -63,9 +65,18 @@ export interface AttemptUpdate {
   sendRequestId?: string;
 }
 
-/** An operator's request to send an endpoint's pending deliveries now (those last attempted before `at`). */
+/**
+ * What an operator asks of an endpoint's deliveries last attempted before a time: SEND_PENDING, that the
+ * PENDING ones be sent now (send-pending); RETRY_FAILED, that the FAILED ones be sent again (retry-failed).
+ */
+export type SendRequestKind = 'SEND_PENDING' | 'RETRY_FAILED';
+
+/** An operator's request about an endpoint's deliveries last attempted before `at` (see SendRequestKind). */
 export interface SendRequest {
   id: string;
   endpointId: string;
   at: Date;
+  kind: SendRequestKind;
+  /** Who asked (a retry-failed request's retries are recorded under their name). */
+  actorId: string;
 }

@@ -150,7 +150,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly endpointReads = new Map<string, Promise<WebhookEndpointRecord | undefined>>();
   /** The latest send-now request of each endpoint that still has deliveries last attempted before it. */
   private readonly sendRequests = new Map<string, SendRequest>();
-  /** Send-now requests a look found nothing left of (by id: when they were made). */
+  /** The latest retry-failed request of each endpoint that may still have FAILED deliveries last attempted before it. */
+  private readonly retryRequests = new Map<string, SendRequest>();
+  /** Send-now and retry-failed requests a look found nothing left of (by id: when they were made). */
   private readonly sendRequestsDone = new Map<string, number>();
   private sendRequestsReadAt = 0;
   private readonly sendRequestsPrune = new AtMostEvery(SEND_REQUEST_PRUNE_MS);
@@ -336,8 +338,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A send-now request made through this process: the endpoint's deliveries last attempted before it are
-   * sent in the next round (other replicas read it within SEND_REQUESTS_POLL_MS).
+   * A send-now or retry-failed request made through this process: the endpoint's deliveries last attempted
+   * before it (PENDING, or FAILED) are sent from the next round on (other replicas read it within
+   * SEND_REQUESTS_POLL_MS).
    */
   sendNow(request: SendRequest): void {
     this.noteSendRequest(request);
@@ -347,14 +350,24 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private noteSendRequest(request: SendRequest): void {
     if (this.sendRequestsDone.has(request.id)) return;
-    const known = this.sendRequests.get(request.endpointId);
-    if (!known || known.at.getTime() < request.at.getTime()) this.sendRequests.set(request.endpointId, request);
+    const requests = request.kind === 'RETRY_FAILED' ? this.retryRequests : this.sendRequests;
+    const known = requests.get(request.endpointId);
+    if (!known || known.at.getTime() < request.at.getTime()) requests.set(request.endpointId, request);
+  }
+
+  /** A look found nothing left of the request: it is forgotten, unless a newer one of its endpoint came in meanwhile. */
+  private requestDone(request: SendRequest): void {
+    const requests = request.kind === 'RETRY_FAILED' ? this.retryRequests : this.sendRequests;
+    if (requests.get(request.endpointId) === request) requests.delete(request.endpointId);
+    this.sendRequestsDone.set(request.id, request.at.getTime());
   }
 
   /**
-   * The deliveries send-now requests ask for (at most `room`): of each requested endpoint (but `skipEndpoints`),
-   * those PENDING and last attempted before its latest request. A request is done once a look finds none: each
-   * delivery attempted since has a later last attempt. `more`: some may be left for the next round.
+   * The deliveries send-now and retry-failed requests ask for (at most `room`): of each requested endpoint (but
+   * `skipEndpoints`), those PENDING and last attempted before its latest send-now request, and those FAILED and
+   * last attempted before its latest retry-failed request, made PENDING again here (see reopenFailed). A request
+   * is done once a look finds none: each delivery attempted since has a later last attempt (or, made PENDING
+   * for the request, its mark). `more`: some may be left for the next round.
    */
   private async requestedEarly(
     now: Date,
@@ -382,16 +395,77 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       }
       await this.yieldToClaims();
       const deliveries = await this.deliveries.findOwedTo(request, left);
-      if (deliveries.length === 0) {
-        // Unless a newer request of the endpoint came in meanwhile (it is looked for at the next round).
-        if (this.sendRequests.get(endpointId) === request) this.sendRequests.delete(endpointId);
-        this.sendRequestsDone.set(request.id, request.at.getTime());
-      }
+      // Unless a newer request of the endpoint came in meanwhile (it is looked for at the next round).
+      if (deliveries.length === 0) this.requestDone(request);
       if (deliveries.length === left) more = true;
       for (const delivery of deliveries) this.requestedFor.set(delivery.id, request);
       found.push(...deliveries);
     }
+    for (const [endpointId, request] of this.retryRequests) {
+      if (room - found.length <= 0) return { found, more: true };
+      // Nor more than the pool has room for: those made PENDING and not taken would pile up while it is full.
+      const free = this.config.payout.concurrency * HELD_PER_SLOT - this.held.size - found.length;
+      const left = Math.min(room - found.length, free, this.heldPerEndpointLimit - (this.heldPerEndpoint.get(endpointId) ?? 0));
+      if (left <= 0 || skipEndpoints.includes(endpointId)) {
+        more = true;
+        continue;
+      }
+      const reopened = await this.reopenFailed(request, left, now);
+      if (reopened.more) more = true;
+      found.push(...reopened.found);
+    }
     return { found, more };
+  }
+
+  /**
+   * Makes up to `limit` of the FAILED deliveries a retry-failed request asks for PENDING again, due now, with a
+   * fresh retry schedule, as POST /deliveries/{id}/retry does one: of the relays (and operators) retrying one
+   * failure at once, the retry record's unique insert lets one through. Returns those this relay made PENDING:
+   * they are then sent like the deliveries a send-now request asks for, at the endpoint's share (and, if this
+   * relay stops first, by any relay as due retries). So a request costs the relays a bounded look per round,
+   * however many deliveries failed, and makes PENDING no more than the endpoint's share is about to send.
+   */
+  private async reopenFailed(
+    request: SendRequest,
+    limit: number,
+    now: Date,
+  ): Promise<{ found: DeliveryRecord[]; more: boolean }> {
+    const endpoint = await this.endpointOf(request.endpointId);
+    // Deleted or disabled since the request: each would fail again at once, reaching nobody (the route refuses both).
+    if (!endpoint?.enabled) {
+      this.requestDone(request);
+      return { found: [], more: false };
+    }
+    await this.yieldToClaims();
+    const failed = await this.deliveries.findFailedOwedTo(request, limit);
+    if (failed.length === 0) {
+      this.requestDone(request);
+      return { found: [], more: false };
+    }
+    await this.yieldToClaims();
+    const won = await this.deliveries.tryRetries(
+      failed.map((delivery) => ({ deliveryId: delivery.id, fromAttempt: delivery.attempts })),
+      request.actorId,
+      now,
+    );
+    // Those another holds are made PENDING by it (or, if it died, by a later look here once its hold lapses).
+    const mine = failed.filter((_delivery, index) => won[index]);
+    if (mine.length > 0) {
+      await this.yieldToClaims();
+      // The summary leases are taken before the deliveries change: a crash in between leaves them for the sweep.
+      await this.claimPayout.refresh(
+        mine.map((delivery) => delivery.claimId),
+        () => this.deliveries.reopenFailed(mine, now, request.id),
+      );
+    }
+    const reopened = mine.map((delivery): DeliveryRecord => ({
+      ...delivery,
+      status: 'PENDING',
+      nextAttemptAt: now,
+      retryBase: delivery.attempts,
+      retryRequestId: request.id,
+    }));
+    return { found: reopened, more: failed.length === limit || mine.length < failed.length };
   }
 
   private get heldPerEndpointLimit(): number {

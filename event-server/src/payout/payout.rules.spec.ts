@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadEventConfig } from '../config/event-config.js';
-import { jittered, outcomeOf, payoutOf } from './payout.rules.js';
+import { jittered, outcomeOf, payoutOf, retryAfterTime } from './payout.rules.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const schedule = [5_000, 300_000];
@@ -43,6 +43,74 @@ describe('outcomeOf', () => {
       at = outcome.nextAttemptAt;
     }
     expect(at.getTime() - now.getTime()).toBeGreaterThanOrEqual(24 * 3600 * 1000);
+  });
+});
+
+describe("a 429 or 503 answer's Retry-After", () => {
+  const answered = (statusCode: number, retryAfter: string) => ({
+    statusCode,
+    latencyMs: 3,
+    error: `the receiver answered ${statusCode}`,
+    retryAfter,
+  });
+  const waitOf = (outcome: ReturnType<typeof outcomeOf>): number =>
+    outcome.status === 'PENDING' ? outcome.nextAttemptAt.getTime() - now.getTime() : Number.NaN;
+
+  it('reads delay-seconds and an HTTP date, and nothing else', () => {
+    expect(retryAfterTime('120', now)).toEqual(new Date(now.getTime() + 120_000));
+    expect(retryAfterTime(' 0 ', now)).toEqual(now);
+    expect(retryAfterTime('Thu, 01 Jan 2026 00:10:00 GMT', now)).toEqual(new Date(now.getTime() + 600_000));
+    // A date already past asks for nothing later than now.
+    expect(retryAfterTime('Wed, 31 Dec 2025 23:00:00 GMT', now)).toEqual(now);
+    for (const invalid of ['soon', '-5', '1.5', '2026-01-01T00:10:00Z', '', '0x10', 'Thu, 01 Jan 2026 00:10:00 CET'])
+      expect(retryAfterTime(invalid, now), invalid).toBeUndefined();
+  });
+
+  it('puts the next attempt off until then when that is after the schedule, and says so in the error', () => {
+    const outcome = outcomeOf(answered(503, '120'), 0, schedule, now, () => 0.5);
+    expect(outcome).toEqual({
+      status: 'PENDING',
+      nextAttemptAt: new Date(now.getTime() + 120_000),
+      error: 'the receiver answered 503 (Retry-After "120": next attempt not before 2026-01-01T00:02:00.000Z)',
+    });
+    expect(waitOf(outcomeOf(answered(429, 'Thu, 01 Jan 2026 00:03:00 GMT'), 0, schedule, now, () => 0.5))).toBe(180_000);
+  });
+
+  it("keeps the schedule's time when that is later", () => {
+    const outcome = outcomeOf(answered(503, '2'), 1, schedule, now, () => 0.5);
+    expect(waitOf(outcome)).toBe(300_000);
+    expect(outcome).toMatchObject({ error: expect.stringContaining("the retry schedule's next attempt is later") });
+  });
+
+  it("clamps a far-off Retry-After to the schedule's longest wait, and to a day whatever the schedule", () => {
+    const far = outcomeOf(answered(503, '9999999999999999999999'), 0, schedule, now, () => 0.5);
+    expect(waitOf(far)).toBe(300_000);
+    expect(far).toMatchObject({ error: expect.stringContaining('clamped to the longest wait (300 s)') });
+    expect(waitOf(outcomeOf(answered(429, 'Fri, 01 Jan 2100 00:00:00 GMT'), 0, schedule, now))).toBe(300_000);
+    const week = [5_000, 7 * 24 * 3600_000];
+    expect(waitOf(outcomeOf(answered(503, String(3 * 24 * 3600)), 0, week, now, () => 0.5))).toBe(24 * 3600_000);
+  });
+
+  it('ignores an invalid one (saying so), and the header on any other answer', () => {
+    const invalid = outcomeOf(answered(503, 'in a minute'), 0, schedule, now, () => 0.5);
+    expect(invalid).toEqual({
+      status: 'PENDING',
+      nextAttemptAt: new Date(now.getTime() + 5_000),
+      error: 'the receiver answered 503 (Retry-After "in a minute" ignored: neither seconds nor an HTTP date)',
+    });
+    expect(outcomeOf(answered(500, '120'), 0, schedule, now, () => 0.5)).toEqual({
+      status: 'PENDING',
+      nextAttemptAt: new Date(now.getTime() + 5_000),
+      error: 'the receiver answered 500',
+    });
+  });
+
+  it('still counts as an attempt: the schedule ends in FAILED, Retry-After or not', () => {
+    expect(outcomeOf(answered(503, '60'), schedule.length, schedule, now)).toEqual({
+      status: 'FAILED',
+      disableEndpoint: false,
+      error: 'the receiver answered 503',
+    });
   });
 });
 

@@ -23,6 +23,63 @@ export interface AttemptResult {
   statusCode?: number;
   latencyMs: number;
   error?: string;
+  /** The `Retry-After` header of a 429 or 503 answer, as the receiver wrote it. */
+  retryAfter?: string;
+}
+
+/** The answers whose `Retry-After` is honoured (RFC 9110 gives it to 503 and RFC 6585 to 429). */
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+/** However long the schedule's longest wait, a receiver's `Retry-After` holds a delivery back for a day at most. */
+export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+/** How much of a `Retry-After` the receiver wrote is quoted in the attempt's error (a header can be long). */
+const RETRY_AFTER_QUOTE = 40;
+/** IMF-fixdate, the HTTP date senders write (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * The time a `Retry-After` asks the next attempt not to come before: delay-seconds (digits only) from `now`,
+ * or an HTTP date (IMF-fixdate); undefined for anything else (ignored, not guessed at). A date in the past is
+ * `now`.
+ */
+export function retryAfterTime(value: string, now: Date): Date | undefined {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) {
+    // Digits too many for a number are simply far away: clamped like any long wait.
+    const seconds = Math.min(Number(text), Number.MAX_SAFE_INTEGER / 1000);
+    return new Date(Math.min(now.getTime() + seconds * 1000, 8.64e15));
+  }
+  if (!IMF_FIXDATE.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (!Number.isFinite(at)) return undefined;
+  return new Date(Math.max(at, now.getTime()));
+}
+
+/**
+ * The next attempt's delay after a failed attempt: the schedule's (jittered), or later when a 429 or 503
+ * answer's `Retry-After` asks for later, clamped to the schedule's longest wait (and to MAX_RETRY_AFTER_MS) so
+ * that a receiver cannot hold deliveries back indefinitely. `note` says what was made of the header, for the
+ * attempt's error (what an operator reads in GET /deliveries).
+ */
+export function retryDelay(
+  result: AttemptResult,
+  scheduledMs: number,
+  scheduleMs: readonly number[],
+  now: Date,
+): { delayMs: number; note?: string } {
+  if (result.retryAfter === undefined || result.statusCode === undefined || !RETRY_AFTER_STATUSES.has(result.statusCode))
+    return { delayMs: scheduledMs };
+  const quoted = JSON.stringify(result.retryAfter.slice(0, RETRY_AFTER_QUOTE));
+  const asked = retryAfterTime(result.retryAfter, now);
+  if (!asked) return { delayMs: scheduledMs, note: `Retry-After ${quoted} ignored: neither seconds nor an HTTP date` };
+  const longest = Math.min(Math.max(...scheduleMs), MAX_RETRY_AFTER_MS);
+  const askedMs = asked.getTime() - now.getTime();
+  const honouredMs = Math.min(askedMs, longest);
+  if (honouredMs <= scheduledMs)
+    return { delayMs: scheduledMs, note: `Retry-After ${quoted}: the retry schedule's next attempt is later` };
+  const notBefore = new Date(now.getTime() + honouredMs).toISOString();
+  const clamped = askedMs > longest ? `, clamped to the longest wait (${Math.round(longest / 1000)} s)` : '';
+  return { delayMs: honouredMs, note: `Retry-After ${quoted}${clamped}: next attempt not before ${notBefore}` };
 }
 
 export type AttemptOutcome =
@@ -30,7 +87,10 @@ export type AttemptOutcome =
   | { status: 'FAILED'; disableEndpoint: boolean; error: string }
   | { status: 'PENDING'; nextAttemptAt: Date; error: string };
 
-/** How one attempt ends the delivery or schedules the next: 2xx delivered, 410 gone, else retry until the schedule ends. */
+/**
+ * How one attempt ends the delivery or schedules the next: 2xx delivered, 410 gone, else retry until the
+ * schedule ends (not before a 429 or 503 answer's Retry-After asks, see retryDelay).
+ */
 export function outcomeOf(
   result: AttemptResult,
   retriesDone: number,
@@ -44,7 +104,13 @@ export function outcomeOf(
   const error = result.error ?? `the receiver answered ${code}`;
   const delay = scheduleMs[retriesDone];
   if (delay === undefined) return { status: 'FAILED', disableEndpoint: false, error };
-  return { status: 'PENDING', nextAttemptAt: new Date(now.getTime() + jittered(delay, random)), error };
+  // A Retry-After still counts as an attempt: a receiver answering 503 for ever is not retried for ever.
+  const { delayMs, note } = retryDelay(result, jittered(delay, random), scheduleMs, now);
+  return {
+    status: 'PENDING',
+    nextAttemptAt: new Date(now.getTime() + delayMs),
+    error: note === undefined ? error : `${error} (${note})`,
+  };
 }
 
 /**

@@ -90,10 +90,13 @@ export function sendWebhook(
           const answer = withoutEndpointPath(Buffer.concat(chunks).toString('utf8'), target);
           const excerpt = answer.slice(0, BODY_EXCERPT).trim();
           const redirect = code >= 300 && code < 400 ? ' (redirects are not followed)' : '';
+          // Node keeps the first of repeated Retry-After headers; whether it is honoured is the rules' call.
+          const retryAfter = res.headers['retry-after'];
           finish({
             statusCode: code,
             latencyMs: elapsed(),
             error: `the receiver answered ${code}${redirect}${excerpt ? `: ${excerpt}` : ''}`,
+            ...(retryAfter !== undefined && { retryAfter }),
           });
         });
         res.on('error', (error) => finish({ statusCode: res.statusCode, latencyMs: elapsed(), error: error.message }));

@@ -76,6 +76,7 @@ describe('the committed OpenAPI documents', () => {
         'updateWebhookEndpoint',
         'rotateWebhookSecret',
         'sendPendingDeliveries',
+        'retryFailedDeliveries',
         'deleteWebhookEndpoint',
         'listDeliveries',
         'retryDelivery',

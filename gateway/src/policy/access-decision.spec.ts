@@ -105,6 +105,7 @@ describe('every line of the route policy table', () => {
         'DELETE /webhook-endpoints/:id event ADMIN',
         'POST /webhook-endpoints/:id/rotate-secret event ADMIN',
         'POST /webhook-endpoints/:id/send-pending event OPERATOR',
+        'POST /webhook-endpoints/:id/retry-failed event OPERATOR',
         'GET /deliveries event OPERATOR,AUDITOR',
         'POST /deliveries/:id/retry event OPERATOR',
       ],

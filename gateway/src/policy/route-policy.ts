@@ -104,6 +104,7 @@ export const ROUTE_POLICIES: readonly RoutePolicy[] = [
   { method: 'DELETE', path: '/webhook-endpoints/:id', access: [Role.ADMIN], upstream: 'event' },
   { method: 'POST', path: '/webhook-endpoints/:id/rotate-secret', access: [Role.ADMIN], upstream: 'event' },
   { method: 'POST', path: '/webhook-endpoints/:id/send-pending', access: [Role.OPERATOR], upstream: 'event' },
+  { method: 'POST', path: '/webhook-endpoints/:id/retry-failed', access: [Role.OPERATOR], upstream: 'event' },
   { method: 'GET', path: '/deliveries', access: [Role.OPERATOR, Role.AUDITOR], upstream: 'event' },
   { method: 'POST', path: '/deliveries/:id/retry', access: [Role.OPERATOR], upstream: 'event' },
   // /internal/** (server-to-server) is deliberately absent: unreachable from outside.

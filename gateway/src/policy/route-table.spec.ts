@@ -180,6 +180,7 @@ describe('takesLargeBodies', () => {
         '/webhook-endpoints/:id',
         '/webhook-endpoints/:id/rotate-secret',
         '/webhook-endpoints/:id/send-pending',
+        '/webhook-endpoints/:id/retry-failed',
       ].sort(),
     );
     for (const path of [

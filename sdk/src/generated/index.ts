@@ -59,6 +59,7 @@ export type { ProgressResponseDto } from './models/ProgressResponseDto.js';
 export type { QuestClearCondition } from './models/QuestClearCondition.js';
 export type { RefreshTokenDto } from './models/RefreshTokenDto.js';
 export type { RegisterUserDto } from './models/RegisterUserDto.js';
+export type { RetryFailedResponseDto } from './models/RetryFailedResponseDto.js';
 export type { ReviewNoteDto } from './models/ReviewNoteDto.js';
 export type { RewardResponseDto } from './models/RewardResponseDto.js';
 export type { RewardType } from './models/RewardType.js';

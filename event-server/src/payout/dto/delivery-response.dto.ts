@@ -86,3 +86,18 @@ export class SendPendingResponseDto {
   })
   pending!: number;
 }
+
+export class RetryFailedResponseDto {
+  @ApiProperty({ example: '665f1c2b9d3e4a00123456aa' })
+  endpointId!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'FAILED deliveries last attempted before this time are sent again' })
+  requestedAt!: string;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 120,
+    description: "The endpoint's FAILED deliveries when the request was made",
+  })
+  failed!: number;
+}

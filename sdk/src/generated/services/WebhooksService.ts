@@ -6,6 +6,7 @@ import type { CreateWebhookEndpointDto } from '../models/CreateWebhookEndpointDt
 import type { DeliveryPageResponseDto } from '../models/DeliveryPageResponseDto.js';
 import type { DeliveryResponseDto } from '../models/DeliveryResponseDto.js';
 import type { DeliveryStatus } from '../models/DeliveryStatus.js';
+import type { RetryFailedResponseDto } from '../models/RetryFailedResponseDto.js';
 import type { SendPendingResponseDto } from '../models/SendPendingResponseDto.js';
 import type { UpdateWebhookEndpointDto } from '../models/UpdateWebhookEndpointDto.js';
 import type { WebhookEndpointPageResponseDto } from '../models/WebhookEndpointPageResponseDto.js';
@@ -67,7 +68,7 @@ export class WebhooksService {
   }
   /**
    * Send a FAILED delivery again (a fresh retry schedule)
-   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted is 409 `DELIVERY_ENDPOINT_DELETED`, one whose endpoint is disabled 409 `DELIVERY_ENDPOINT_DISABLED` (enable it, then retry).
+   * Same `webhook-id` and body as before. No body (or `{}`). Recorded in the audit log. Of concurrent retries of one failure one succeeds, the others are 409 `DELIVERY_NOT_FAILED`; a delivery whose endpoint was deleted is 409 `DELIVERY_ENDPOINT_DELETED`, one whose endpoint is disabled 409 `DELIVERY_ENDPOINT_DISABLED` (enable it, then retry). All of an endpoint's FAILED deliveries at once: `POST /webhook-endpoints/{id}/retry-failed`.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns DeliveryResponseDto OK
@@ -277,6 +278,41 @@ export class WebhooksService {
     });
   }
   /**
+   * Send an endpoint's FAILED deliveries again (after an outage, or after a stray 410 disabled it)
+   * For OPERATOR (and ADMIN). Every FAILED delivery to the endpoint last attempted before this request is made PENDING again with a fresh retry schedule, as `POST /deliveries/{id}/retry` does one, and sent with the same `webhook-id` and body: the first within seconds, the rest steadily at the endpoint's share of the relay's sends, by whichever replica's relay takes them (another replica learns of the request within about 10 s). Each is sent once for the request, whichever replicas and operators ask at once; one that fails again follows its new schedule. A disabled endpoint is 409 `DELIVERY_ENDPOINT_DISABLED`: enable it first (a deleted one's deliveries cannot be sent again). Call it once the receiver answers again. No body (or `{}`). Recorded in the audit log.
+   *
+   * Access: roles OPERATOR, ADMIN.
+   * @returns RetryFailedResponseDto Success
+   * @throws ApiError
+   */
+  public retryFailedDeliveries({ id }: { id: string }): CancelablePromise<RetryFailedResponseDto> {
+    return this.httpRequest.request({
+      method: 'POST',
+      url: '/webhook-endpoints/{id}/retry-failed',
+      path: {
+        id: id,
+      },
+      errors: {
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
+        403: `The caller lacks a required role: FORBIDDEN`,
+        404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
+        405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
+        408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        409: `Conflict: DELIVERY_ENDPOINT_DISABLED`,
+        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        414: `A path segment longer than 100 characters: URI_TOO_LONG`,
+        415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
+        417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
+        429: `Too many requests: TOO_MANY_REQUESTS`,
+        431: `Request headers too large: HEADERS_TOO_LARGE`,
+        502: `The upstream server failed to answer: UPSTREAM_ERROR`,
+        503: `Service unavailable, try again: SERVICE_UNAVAILABLE, UPSTREAM_UNAVAILABLE`,
+        504: `The upstream server did not answer in time: UPSTREAM_TIMEOUT`,
+      },
+    });
+  }
+  /**
    * Replace the signing secret (shown once); the previous one still signs for 24 h
    * Until `previousSecretExpiresAt` every request carries two signatures, one per secret, so the receiver can switch without a gap; secrets rotated out earlier keep signing until their own 24 h end (at most three rotated-out secrets at once). Other replicas sign with the old secret alone for up to WEBHOOK_ENDPOINT_CACHE_MS (5 s) after the rotation. No body (or `{}`). Recorded in the audit log.
    *
@@ -312,7 +348,7 @@ export class WebhooksService {
   }
   /**
    * Send an endpoint's PENDING deliveries now, not at their next retry time (after a receiver outage)
-   * For OPERATOR (and ADMIN). Every PENDING delivery to the endpoint last attempted before this request gets one attempt now, by whichever replica's relay takes it (another replica learns of the request within about 10 s; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery is sent once for the request, whichever replicas know of it (replicas' clocks must agree, NTP). FAILED deliveries are not touched (`POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.
+   * For OPERATOR (and ADMIN). Every PENDING delivery to the endpoint last attempted before this request gets one attempt now, by whichever replica's relay takes it (another replica learns of the request within about 10 s; those never attempted are due anyway), with the same `webhook-id` and body, and that attempt starts its retry schedule over (as a retry of a FAILED one does). A delivery is sent once for the request, whichever replicas know of it (replicas' clocks must agree, NTP). FAILED deliveries are not touched (`POST /webhook-endpoints/{id}/retry-failed`, or one by one `POST /deliveries/{id}/retry`). No body (or `{}`). Recorded in the audit log.
    *
    * Access: roles OPERATOR, ADMIN.
    * @returns SendPendingResponseDto Success

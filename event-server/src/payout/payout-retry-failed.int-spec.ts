@@ -1,0 +1,358 @@
+import type { ServerResponse } from 'node:http';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutRelay } from './payout-relay.service.js';
+
+/**
+ * One retry 0.05 s after the first attempt, then FAILED: a receiver's outage fails a delivery within moments.
+ * Two send slots: an endpoint's share is one, and a relay holds at most 4 of its deliveries at once.
+ */
+const ENV = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  PAYOUT_RELAY_INTERVAL_MS: '20',
+  PAYOUT_RELAY_CONCURRENCY: '2',
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.05',
+  WEBHOOK_TIMEOUT_MS: '2000',
+  WEBHOOK_ENDPOINT_CACHE_MS: '100',
+};
+const WAIT = { timeout: 30_000, interval: 50 };
+
+interface Delivery {
+  id: string;
+  claimId: string;
+  endpointId: string;
+  status: string;
+  attempts: number;
+  webhookId: string;
+  lastError?: string;
+  attemptLog: Array<{ attempt: number; statusCode?: number }>;
+}
+
+describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
+  let t: EventTestApp;
+  let admin: Actor;
+  let operator: Actor;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    t = await startEventTestApp('payout_retry_failed', ENV);
+    admin = t.as('ADMIN');
+    operator = t.as('OPERATOR');
+    receiver = await TestReceiver.start();
+  });
+
+  afterEach(async () => {
+    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+    for (const endpoint of list.body.items)
+      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.stop();
+  });
+
+  async function subscribe(app: EventTestApp = t): Promise<string> {
+    const created = await app.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  }
+
+  /** `count` grants of one event, made through `app`; their claim ids. */
+  async function grants(count: number, app: EventTestApp = t): Promise<string[]> {
+    const event = await createClaimableEvent(app, operator, { approval: 'AUTO' });
+    const users = await eligibleUsers(t, operator, count);
+    const ids: string[] = [];
+    for (const user of users) {
+      const answer = await claim(app, event.id, user);
+      expect(answer.status).toBe(201);
+      ids.push(answer.body.id as string);
+    }
+    return ids;
+  }
+
+  async function deliveriesTo(endpointId: string, app: EventTestApp = t): Promise<Delivery[]> {
+    const list = await app.request<{ items: Delivery[] }>('GET', `/deliveries?endpointId=${endpointId}&limit=100`, {
+      token: operator.token,
+    });
+    expect(list.status).toBe(200);
+    return list.body.items;
+  }
+
+  /** The endpoint's `count` deliveries once each is in `status` (with `attempts`, when given). */
+  async function allOf(endpointId: string, count: number, status: string, attempts?: number): Promise<Delivery[]> {
+    return vi.waitFor(async () => {
+      const deliveries = await deliveriesTo(endpointId);
+      expect(deliveries).toHaveLength(count);
+      for (const delivery of deliveries) {
+        expect(delivery.status).toBe(status);
+        if (attempts !== undefined) expect(delivery.attempts).toBe(attempts);
+      }
+      return deliveries;
+    }, WAIT);
+  }
+
+  function retryFailed(endpointId: string, token = operator.token, app: EventTestApp = t, body?: unknown) {
+    return app.request<Record<string, unknown>>('POST', `/webhook-endpoints/${endpointId}/retry-failed`, {
+      token,
+      ...(body !== undefined && { body }),
+    });
+  }
+
+  /** Whether the app's relay is done with the request (a look found nothing left of it). Test-only peek. */
+  function relayDoneWith(app: EventTestApp, requestId: string): boolean {
+    const relay = app.app.get(PayoutRelay) as unknown as { sendRequestsDone: Map<string, number> };
+    return relay.sendRequestsDone.has(requestId);
+  }
+
+  async function requestOf(app: EventTestApp, endpointId: string, requestedAt: string): Promise<string> {
+    const requests = await app.app.get(DeliveryRepository).latestSendRequests(new Date(Date.parse(requestedAt)));
+    const request = requests.find((candidate) => candidate.endpointId === endpointId && candidate.kind === 'RETRY_FAILED');
+    expect(request).toBeDefined();
+    return request!.id;
+  }
+
+  it("sends each of the endpoint's FAILED deliveries again, once, with the same webhook-id; another endpoint's stay FAILED; audited", async () => {
+    const mine = await subscribe();
+    const other = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    const claimIds = await grants(3);
+    const failed = await allOf(mine, 3, 'FAILED', 2);
+    await allOf(other, 3, 'FAILED', 2);
+    for (const claimId of claimIds) {
+      const answer = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+      expect(answer.body.payout.status).toBe('FAILED');
+    }
+
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const answer = await retryFailed(mine);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ endpointId: mine, failed: 3 });
+
+    const delivered = await allOf(mine, 3, 'DELIVERED', 3);
+    for (const delivery of delivered) expect(delivery.attemptLog.map((attempt) => attempt.statusCode)).toEqual([500, 500, 204]);
+    // Both endpoints are this receiver, and a webhook has one id whatever the endpoint: three sends to this
+    // endpoint (one for the request) and the other endpoint's two.
+    for (const delivery of failed) expect(receiver.withId(delivery.webhookId)).toHaveLength(5);
+    const requestId = await requestOf(t, mine, answer.body.requestedAt as string);
+    await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
+    await allOf(other, 3, 'FAILED', 2);
+    // A claim's payout is FAILED while any of its deliveries is: the other endpoint's still are.
+    const claimNow = await t.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${claimIds[0]}`, {
+      token: operator.token,
+    });
+    expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 5 });
+
+    const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
+      'GET',
+      `/audit-logs?targetType=WebhookEndpoint&targetId=${mine}&action=DELIVERIES_RETRY_FAILED_REQUESTED`,
+      { token: t.as('AUDITOR').token },
+    );
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0]).toMatchObject({ actorId: operator.id, changes: { failed: 3 } });
+  });
+
+  it("makes the FAILED deliveries PENDING a few at a time, as fast as the endpoint's share sends them, not all at once", async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    await grants(10);
+    const failed = await allOf(endpointId, 10, 'FAILED', 2);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const repository = t.app.get(DeliveryRepository);
+    const reopen = vi.spyOn(repository, 'reopenFailed');
+    try {
+      expect((await retryFailed(endpointId)).body).toMatchObject({ failed: 10 });
+      await allOf(endpointId, 10, 'DELIVERED', 3);
+      const batches = reopen.mock.calls.map(([deliveries]) => deliveries.length);
+      expect(batches.reduce((sum, size) => sum + size, 0)).toBe(10);
+      // The endpoint's share here is one send slot, of which a relay holds at most 4 deliveries.
+      for (const size of batches) expect(size).toBeLessThanOrEqual(4);
+      for (const delivery of failed) expect(receiver.withId(delivery.webhookId)).toHaveLength(3);
+    } finally {
+      reopen.mockRestore();
+    }
+  });
+
+  it('after a stray 410 disabled the endpoint and failed its deliveries: 409 until it is enabled, then all are sent', async () => {
+    const endpointId = await subscribe();
+    // Both grants' deliveries are recorded before the 410 (a grant after it would owe the endpoint nothing).
+    const held: ServerResponse[] = [];
+    receiver.answer = (_i, _w, res) => held.push(res);
+    const claimIds = await grants(2);
+    await vi.waitFor(async () => expect(await deliveriesTo(endpointId)).toHaveLength(2), WAIT);
+    receiver.answer = (_i, _w, res) => res.writeHead(410).end();
+    // One the sender gave up waiting for is answered to nobody (it is retried, and then answered 410).
+    for (const res of held) if (!res.destroyed) res.writeHead(410).end();
+    await allOf(endpointId, 2, 'FAILED');
+    const disabled = await retryFailed(endpointId);
+    expect(disabled.status).toBe(409);
+    expect(disabled.body).toMatchObject({ code: 'DELIVERY_ENDPOINT_DISABLED', message: expect.stringMatching(/enable it/) });
+
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const enabled = await t.request('PATCH', `/webhook-endpoints/${endpointId}`, { token: admin.token, body: { enabled: true } });
+    expect(enabled.status).toBe(200);
+    const answer = await retryFailed(endpointId, admin.token);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ failed: 2 });
+    await allOf(endpointId, 2, 'DELIVERED');
+    await vi.waitFor(async () => {
+      for (const claimId of claimIds) {
+        const claimNow = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+        expect(claimNow.body.payout.status).toBe('DELIVERED');
+      }
+    }, WAIT);
+  });
+
+  it('a delivery that fails again follows its fresh schedule to FAILED and is not sent again for the same request', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(503).end();
+    await grants(2);
+    const failed = await allOf(endpointId, 2, 'FAILED', 2);
+    const answer = await retryFailed(endpointId);
+    expect(answer.status).toBe(202);
+    // The retry (3) restarts the schedule: one more retry (4), then FAILED again.
+    await allOf(endpointId, 2, 'FAILED', 4);
+    const requestId = await requestOf(t, endpointId, answer.body.requestedAt as string);
+    await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
+    await allOf(endpointId, 2, 'FAILED', 4);
+    for (const delivery of failed) expect(receiver.withId(delivery.webhookId)).toHaveLength(4);
+  });
+
+  it('sends a delivery once for a request made on a replica whose clock is ahead, however long the request stays open (the request marks it)', async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    await grants(2);
+    const [held, other] = await allOf(endpointId, 2, 'FAILED', 2);
+    // An operator's retry of `held` is under way (its retry record is taken): the request stays open meanwhile.
+    expect(await t.app.get(DeliveryRepository).tryRetry(held!.id, 2, operator.id, new Date())).toBe(true);
+    // As if taken by a replica whose clock is a minute ahead: every attempt made here meanwhile is "before" it.
+    const request = await t.app
+      .get(DeliveryRepository)
+      .recordSendRequest(endpointId, operator.id, new Date(Date.now() + 60_000), 'RETRY_FAILED');
+    t.app.get(PayoutRelay).sendNow(request);
+    // `other` is made PENDING for the request: its retry (3), the fresh schedule's one retry (4), FAILED again.
+    await vi.waitFor(async () => {
+      const now = await deliveriesTo(endpointId);
+      expect(now.find((delivery) => delivery.id === other!.id)).toMatchObject({ status: 'FAILED', attempts: 4 });
+    }, WAIT);
+    expect(relayDoneWith(t, request.id)).toBe(false);
+    // The operator's retry is let go of (as if it never took place): the request then makes `held` PENDING too.
+    await t.app.get<Connection>(getConnectionToken()).collection('payout_delivery_retries').deleteMany({ deliveryId: held!.id });
+    await vi.waitFor(async () => {
+      await allOf(endpointId, 2, 'FAILED', 4);
+      expect(relayDoneWith(t, request.id)).toBe(true);
+    }, WAIT);
+    // Each was sent once for the request, though `other` failed again "before" it while it was open.
+    for (const delivery of [held!, other!]) expect(receiver.withId(delivery.webhookId)).toHaveLength(4);
+  });
+
+  it("stops when the endpoint is deleted meanwhile: a deleted endpoint's FAILED deliveries are not sent again", async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    await grants(2);
+    const [held, other] = await allOf(endpointId, 2, 'FAILED', 2);
+    // An operator's retry of `held` is under way: the request stays open until it is let go of.
+    expect(await t.app.get(DeliveryRepository).tryRetry(held!.id, 2, operator.id, new Date())).toBe(true);
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const answer = await retryFailed(endpointId);
+    expect(answer.status).toBe(202);
+    await vi.waitFor(async () => {
+      const now = await deliveriesTo(endpointId);
+      expect(now.find((delivery) => delivery.id === other!.id)).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+    }, WAIT);
+    const requestId = await requestOf(t, endpointId, answer.body.requestedAt as string);
+    expect(relayDoneWith(t, requestId)).toBe(false);
+    expect((await t.request('DELETE', `/webhook-endpoints/${endpointId}`, { token: admin.token })).status).toBe(204);
+    await t.app.get<Connection>(getConnectionToken()).collection('payout_delivery_retries').deleteMany({ deliveryId: held!.id });
+    await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
+    const [still] = (await deliveriesTo(endpointId)).filter((delivery) => delivery.id === held!.id);
+    expect(still).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(receiver.withId(held!.webhookId)).toHaveLength(2);
+  });
+
+  it('two operators on two replicas at once: every FAILED delivery is sent once per request, by the relays of three replicas', async () => {
+    const dbName = t.app.get<Connection>(getConnectionToken()).name;
+    const replica = () =>
+      startEventTestApp('payout_retry_failed', { ...ENV, EVENT_DB_NAME: dbName, AUTH_JWKS_URL: t.issuer.jwksUrl });
+    const [a, b] = await Promise.all([replica(), replica()]);
+    try {
+      const endpointId = await subscribe(a);
+      receiver.answer = (_i, _w, res) => res.writeHead(502).end();
+      await grants(12, a);
+      const failed = await allOf(endpointId, 12, 'FAILED', 2);
+      receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+      const [first, second] = await Promise.all([
+        retryFailed(endpointId, operator.token, a),
+        retryFailed(endpointId, admin.token, b),
+      ]);
+      expect([first.status, second.status]).toEqual([202, 202]);
+      await allOf(endpointId, 12, 'DELIVERED', 3);
+      const requests = [
+        await requestOf(a, endpointId, first.body.requestedAt as string),
+        await requestOf(b, endpointId, second.body.requestedAt as string),
+      ];
+      // Every relay is done with the latest request it knows of (each polls the others' within seconds).
+      await vi.waitFor(() => {
+        for (const app of [t, a, b]) expect(requests.some((id) => relayDoneWith(app, id))).toBe(true);
+      }, WAIT);
+      for (const delivery of failed) expect(receiver.withId(delivery.webhookId)).toHaveLength(3);
+      await allOf(endpointId, 12, 'DELIVERED', 3);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('is carried out when the replica that took it relays nothing, and past a retry whose holder died before making it PENDING', async () => {
+    const dbName = t.app.get<Connection>(getConnectionToken()).name;
+    const a = await startEventTestApp('payout_retry_failed', {
+      ...ENV,
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      EVENT_DB_NAME: dbName,
+      AUTH_JWKS_URL: t.issuer.jwksUrl,
+    });
+    try {
+      const endpointId = await subscribe();
+      receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+      await grants(2);
+      const [stuck, other] = await allOf(endpointId, 2, 'FAILED', 2);
+      // A relay took the retry of `stuck` a minute ago and died before making it PENDING.
+      expect(await t.app.get(DeliveryRepository).tryRetry(stuck!.id, 2, newId(), new Date(Date.now() - 60_000))).toBe(true);
+      receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+      expect((await retryFailed(endpointId, operator.token, a)).status).toBe(202);
+      await allOf(endpointId, 2, 'DELIVERED', 3);
+      expect(receiver.withId(stuck!.webhookId)).toHaveLength(3);
+      expect(receiver.withId(other!.webhookId)).toHaveLength(3);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('answers 404 for an unknown or deleted endpoint, 400 for a body or a bad id, and only to OPERATOR and ADMIN', async () => {
+    const missing = await retryFailed(newId());
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, code: 'WEBHOOK_ENDPOINT_NOT_FOUND' });
+    expect((await retryFailed('not-an-id')).status).toBe(400);
+
+    const endpointId = await subscribe();
+    expect((await retryFailed(endpointId, operator.token, t, { all: true })).status).toBe(400);
+    for (const role of ['USER', 'AUDITOR']) expect((await retryFailed(endpointId, t.as(role).token)).status).toBe(403);
+    expect((await t.request('DELETE', `/webhook-endpoints/${endpointId}`, { token: admin.token })).status).toBe(204);
+    expect((await retryFailed(endpointId)).status).toBe(404);
+
+    const audit = await t.request<{ items: unknown[] }>(
+      'GET',
+      `/audit-logs?targetType=WebhookEndpoint&targetId=${endpointId}&action=DELIVERIES_RETRY_FAILED_REQUESTED`,
+      { token: t.as('AUDITOR').token },
+    );
+    expect(audit.body.items).toHaveLength(0);
+  });
+});

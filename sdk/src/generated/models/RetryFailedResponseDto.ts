@@ -1,0 +1,15 @@
+/* generated using openapi-typescript-codegen -- do not edit */
+/* istanbul ignore file */
+/* tslint:disable */
+/* eslint-disable */
+export type RetryFailedResponseDto = {
+  endpointId: string;
+  /**
+   * The endpoint's FAILED deliveries when the request was made
+   */
+  failed: number;
+  /**
+   * FAILED deliveries last attempted before this time are sent again
+   */
+  requestedAt: string;
+};
