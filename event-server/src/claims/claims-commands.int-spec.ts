@@ -32,6 +32,8 @@ describe('store commands per claim', () => {
   let seen: string[] | undefined;
   /** The filters of the find commands sent while `filters` is set. */
   let filters: unknown[] | undefined;
+  /** The pipelines of the aggregations of activities sent while `filters` is set. */
+  let pipelines: unknown[] = [];
   /** The activities sent back in cursors while `seen` is set (a count's answer is one document), and the commands reading them. */
   let documents = 0;
   const activityReads = new Set<number>();
@@ -72,6 +74,8 @@ describe('store commands per claim', () => {
       const collection = (event.command as Record<string, unknown>)[event.commandName];
       seen?.push(`${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim());
       if (event.commandName === 'find') filters?.push((event.command as { filter?: unknown }).filter);
+      if (event.commandName === 'aggregate' && collection === 'activities' && filters)
+        pipelines.push((event.command as { pipeline?: unknown }).pipeline);
       if (collection === 'activities') activityReads.add(event.requestId);
     });
     client.on('commandSucceeded', (event) => {
@@ -398,7 +402,7 @@ describe('store commands per claim', () => {
     expect(progress.documents).toBe(1);
   });
 
-  it("a quest clear is looked for by its quest: one read of limit 1 per quest named, the player's clears of other quests never sent", async () => {
+  it("quest clears are looked for by their quests: one read however many quests are named (one of limit 1 for one), the player's clears of other quests never sent", async () => {
     const player = t.as('USER');
     const base = Date.now() - 3_600_000;
     const clear = (questId: string, i: number) => ({
@@ -411,6 +415,7 @@ describe('store commands per claim', () => {
     expect((await t.request('POST', '/activities', { token: operator.token, body: { items } })).status).toBe(201);
     // The filters of the finds from here on (the quests' reads are looked for among them below).
     filters = [];
+    pipelines = [];
     const progress = await progressOnNewEvent(player, 'quests', base - 3_600_000, {
       type: 'ANY',
       conditions: [
@@ -427,11 +432,45 @@ describe('store commands per claim', () => {
         { type: 'QUEST_CLEAR', questId: 'Q-99', met: false },
       ],
     });
-    expect(progress.commands).toEqual(['find activities', 'find activities']);
+    // One read for both quests (FerretDB looked through the player's clears once per quest named): one group back.
+    expect(progress.commands).toEqual(['aggregate activities']);
     expect(progress.documents).toBe(1);
-    expect(sent).toEqual(
-      expect.arrayContaining(['Q-17', 'Q-99'].map((questId) => expect.objectContaining({ 'attributes.questId': questId }))),
-    );
+    expect(pipelines).toEqual([
+      expect.arrayContaining([
+        { $match: expect.objectContaining({ userId: player.id, 'attributes.questId': { $in: ['Q-17', 'Q-99'] } }) },
+      ]),
+    ]);
+
+    // One quest: one read of limit 1.
+    filters = [];
+    const one = await progressOnNewEvent(player, 'one quest', base - 3_600_000, { type: 'QUEST_CLEAR', questId: 'Q-17' });
+    const oneSent = filters;
+    filters = undefined;
+    expect(one.result.body).toMatchObject({ eligible: true, conditions: [{ type: 'QUEST_CLEAR', questId: 'Q-17', met: true }] });
+    expect(one.commands).toEqual(['find activities']);
+    expect(one.documents).toBe(1);
+    expect(oneSent).toEqual(expect.arrayContaining([expect.objectContaining({ 'attributes.questId': 'Q-17' })]));
+
+    // Clears outside the period, another player's, and a quest not named are not a clear of the event's quests.
+    const other = t.as('USER');
+    const early = { ...clear('Q-99', 0), occurredAt: new Date(base - 7_200_000).toISOString() };
+    const others = [early, { ...clear('Q-98', 1), userId: other.id }, clear('Q-97', 2)];
+    expect((await t.request('POST', '/activities', { token: operator.token, body: { items: others } })).status).toBe(201);
+    const none = await progressOnNewEvent(player, 'quests again', base - 3_600_000, {
+      type: 'ANY',
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-99' },
+        { type: 'QUEST_CLEAR', questId: 'Q-98' },
+      ],
+    });
+    expect(none.result.body).toMatchObject({
+      eligible: false,
+      conditions: [
+        { type: 'QUEST_CLEAR', questId: 'Q-99', met: false },
+        { type: 'QUEST_CLEAR', questId: 'Q-98', met: false },
+      ],
+    });
+    expect(none.commands).toEqual(['aggregate activities']);
   });
 
   it("one player's progress requests at once share one read; another player's is read apart; later ones read again", async () => {

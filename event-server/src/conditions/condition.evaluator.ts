@@ -42,8 +42,9 @@ export interface Evaluation {
  * - `loginDaysByMarks`: LOGIN's instants matter for their local days only (days and streaks), so one login per
  *   quarter hour answers as well as all of them (the login marks, see LoginQuarterEntity); a leaf that counts
  *   logins too gets its capped count read beside them (`counts`), so no leaf reads every login a player made;
- * - `questIds`: the quests whose clear a leaf asks for (sorted, each once): each is one read of a clear of that quest
- *   with a limit of 1, so a player's clears of other quests are never read;
+ * - `questIds`: the quests whose clear a leaf asks for (sorted, each once): one quest is one read of a clear of it
+ *   with a limit of 1, several are one read of which of them were cleared (their clears counted, not sent), so a
+ *   player's clears of other quests are never sent;
  * - `counts`: types only ever counted, each with the largest count a leaf requires. They are counted by the store
  *   with that limit (ActivityCounts), no document sent: a player with 50,000 BOSS_KILLs and a leaf asking for 5
  *   counts 5, and the progress shows 5 of 5 — the answer is the same (every leaf's `current` stops at its
