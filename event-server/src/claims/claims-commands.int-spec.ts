@@ -434,6 +434,7 @@ describe('store commands per claim', () => {
     });
     // One read for both quests (FerretDB looked through the player's clears once per quest named): one group back.
     expect(progress.commands).toEqual(['aggregate activities']);
+    expect(sent).not.toEqual(expect.arrayContaining([expect.objectContaining({ 'attributes.questId': expect.anything() })]));
     expect(progress.documents).toBe(1);
     expect(pipelines).toEqual([
       expect.arrayContaining([
