@@ -237,6 +237,17 @@ describe('POST /auth/register', () => {
     expect((await login(app, legacy.email, cut)).status).toBe(401);
   });
 
+  it('counts the 8 characters as hashed: a 4-syllable Hangul password sent as jamo (9 code points) is refused as its composed form is', async () => {
+    const composed = '\uac8c\uc784\ud558\uc790';
+    const jamo = composed.normalize('NFD');
+    expect(jamo.length).toBeGreaterThanOrEqual(8);
+    for (const password of [composed, jamo]) {
+      const reply = await register(app, { email: uniqueEmail('nfc-short'), password });
+      expect(reply.status).toBe(400);
+      expect(JSON.stringify(reply.body.message)).toContain('longer than or equal to 8 characters');
+    }
+  });
+
   it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));
