@@ -336,6 +336,89 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     }
   });
 
+  it("stamps a retry record when it is taken, not when the relay's round began: an operator's retry meanwhile does not take it over", async () => {
+    // A replica whose relay runs only when told (its own database): this round is one that began 40 s ago.
+    const a = await startEventTestApp('payout_retry_failed_stale', {
+      ...ENV,
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      AUTH_JWKS_URL: t.issuer.jwksUrl,
+    });
+    try {
+      const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'] },
+      });
+      expect(created.status).toBe(201);
+      const endpointId = created.body.id;
+      const repository = a.app.get(DeliveryRepository);
+      const longAgo = new Date(Date.now() - 3600_000);
+      const decisionId = newId();
+      const [delivery] = await repository.insertMissing([
+        {
+          decisionId,
+          endpointId,
+          claimId: newId(),
+          type: 'claim.granted',
+          webhookId: decisionId,
+          body: '{}',
+          status: 'PENDING',
+          attempts: 0,
+          retryBase: 0,
+          nextAttemptAt: longAgo,
+          createdAt: longAgo,
+        },
+      ]);
+      await a.app
+        .get<Connection>(getConnectionToken())
+        .collection('payout_deliveries')
+        .updateOne({}, { $set: { status: 'FAILED', attempts: 2, lastAttemptAt: longAgo } });
+      const request = await repository.recordSendRequest(endpointId, operator.id, new Date(), 'RETRY_FAILED');
+      const relay = a.app.get(PayoutRelay);
+      relay.sendNow(request);
+      // The relay holds the retry of the failure and is about to make it PENDING when the operator asks.
+      let entered!: () => void;
+      const reached = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const reopen = repository.reopenFailed.bind(repository);
+      const spy = vi.spyOn(repository, 'reopenFailed').mockImplementation(async (...args) => {
+        entered();
+        await released;
+        return reopen(...args);
+      });
+      try {
+        const round = (relay as unknown as { work(now: Date, pressed: boolean): Promise<void> }).work(
+          new Date(Date.now() - 40_000),
+          false,
+        );
+        await reached;
+        const manual = await a.request('POST', `/deliveries/${delivery!.id}/retry`, { token: operator.token });
+        expect(manual.body).toMatchObject({ code: 'DELIVERY_NOT_FAILED' });
+        expect(manual.status).toBe(409);
+        release();
+        await round;
+      } finally {
+        release();
+        spy.mockRestore();
+      }
+      const records = await a.app
+        .get<Connection>(getConnectionToken())
+        .collection('payout_delivery_retries')
+        .find({ deliveryId: delivery!.id })
+        .toArray();
+      expect(records).toHaveLength(1);
+      await vi.waitFor(async () => {
+        const list = await a.request<{ items: Delivery[] }>('GET', `/deliveries?endpointId=${endpointId}`, {
+          token: operator.token,
+        });
+        expect(list.body.items[0]).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+      }, WAIT);
+      expect(receiver.withId(decisionId)).toHaveLength(1);
+    } finally {
+      await a.close();
+    }
+  });
+
   it('answers 404 for an unknown or deleted endpoint, 400 for a body or a bad id, and only to OPERATOR and ADMIN', async () => {
     const missing = await retryFailed(newId());
     expect(missing.status).toBe(404);
