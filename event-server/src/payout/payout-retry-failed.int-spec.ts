@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
@@ -417,6 +417,50 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     } finally {
       await a.close();
     }
+  });
+
+  it('a retry holder taken over as dead that writes late leaves a delivery that moved on as it is (DELIVERED, or FAILED again)', async () => {
+    const repository = t.app.get(DeliveryRepository);
+    const deliveries = t.app.get<Connection>(getConnectionToken()).collection('payout_deliveries');
+    const longAgo = new Date(Date.now() - 3600_000);
+    // To an endpoint that does not exist: nothing here is for the relay to send.
+    const stored = await repository.insertMissing(
+      ['DELIVERED', 'FAILED'].map(() => {
+        const decisionId = newId();
+        return {
+          decisionId,
+          endpointId: newId(),
+          claimId: newId(),
+          type: 'claim.granted',
+          webhookId: decisionId,
+          body: '{}',
+          status: 'PENDING' as const,
+          attempts: 0,
+          retryBase: 0,
+          nextAttemptAt: longAgo,
+          createdAt: longAgo,
+        };
+      }),
+    );
+    const [delivered, failedAgain] = stored as [(typeof stored)[0], (typeof stored)[0]];
+    // Both failed after 2 attempts, were retried by a new holder, and were then DELIVERED, or FAILED again after 4.
+    await deliveries.updateOne({ _id: new Types.ObjectId(delivered.id) }, { $set: { status: 'DELIVERED', attempts: 3 } });
+    await deliveries.updateOne({ _id: new Types.ObjectId(failedAgain.id) }, { $set: { status: 'FAILED', attempts: 4 } });
+    // The first holders, which read them FAILED after 2 attempts, write now.
+    const stale = (delivery: typeof delivered) => ({ ...delivery, status: 'FAILED' as const, attempts: 2 });
+    await repository.reopenFailed([stale(delivered), stale(failedAgain)], new Date(), newId());
+    expect(await repository.rescheduleFailed(delivered.id, new Date(), 2)).toBeUndefined();
+    expect(await repository.rescheduleFailed(failedAgain.id, new Date(), 2)).toBeUndefined();
+    expect(await deliveries.findOne({ _id: new Types.ObjectId(delivered.id) })).toMatchObject({
+      status: 'DELIVERED',
+      attempts: 3,
+    });
+    expect(await deliveries.findOne({ _id: new Types.ObjectId(failedAgain.id) })).toMatchObject({
+      status: 'FAILED',
+      attempts: 4,
+    });
+    // The holder of the failure as it is still makes it PENDING.
+    expect(await repository.rescheduleFailed(failedAgain.id, new Date(), 4)).toMatchObject({ status: 'PENDING', retryBase: 4 });
   });
 
   it('answers 404 for an unknown or deleted endpoint, 400 for a body or a bad id, and only to OPERATOR and ADMIN', async () => {
