@@ -128,10 +128,13 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     const claimIds = await grants(3);
     const failed = await allOf(mine, 3, 'FAILED', 2);
     await allOf(other, 3, 'FAILED', 2);
-    for (const claimId of claimIds) {
-      const answer = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
-      expect(answer.body.payout.status).toBe('FAILED');
-    }
+    // A claim's payout summary is written after its deliveries change: waited for, not read once.
+    await vi.waitFor(async () => {
+      for (const claimId of claimIds) {
+        const answer = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+        expect(answer.body.payout.status).toBe('FAILED');
+      }
+    }, WAIT);
 
     receiver.answer = (_i, _w, res) => res.writeHead(204).end();
     const answer = await retryFailed(mine);
@@ -147,10 +150,12 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
     await allOf(other, 3, 'FAILED', 2);
     // A claim's payout is FAILED while any of its deliveries is: the other endpoint's still are.
-    const claimNow = await t.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${claimIds[0]}`, {
-      token: operator.token,
-    });
-    expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 5 });
+    await vi.waitFor(async () => {
+      const claimNow = await t.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${claimIds[0]}`, {
+        token: operator.token,
+      });
+      expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 5 });
+    }, WAIT);
 
     const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
       'GET',
