@@ -249,6 +249,12 @@ describe('loadAuthConfig', () => {
       'ADMIN_PASSWORD must be at most 72 bytes (bcrypt ignores the rest)',
     ]);
   });
+
+  it('refuses an admin password whose NFC form (what is hashed) is over 72 bytes', () => {
+    // 40 bytes as given, 76 in NFC (U+0958 decomposes): bcrypt would read only part of what is hashed.
+    const problems = problemsOf({ ADMIN_PASSWORD: `pw-${'\u0958'.repeat(12)}x` });
+    expect(problems).toEqual(['ADMIN_PASSWORD must be at most 72 bytes (bcrypt ignores the rest)']);
+  });
 });
 
 describe('normalisePem', () => {

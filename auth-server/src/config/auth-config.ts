@@ -173,7 +173,12 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       retryMaxMs: reader.int('OUTBOX_RETRY_MAX_MS', { default: 30_000, min: 10, max: 3_600_000 }),
     },
   };
-  if (Buffer.byteLength(config.admin.password, 'utf8') > PASSWORD_MAX_BYTES) {
+  // Hashed in NFC (users/password-policy.ts), which lengthens a few characters: both forms must fit.
+  const adminPassword = config.admin.password;
+  if (
+    Math.max(Buffer.byteLength(adminPassword, 'utf8'), Buffer.byteLength(adminPassword.normalize('NFC'), 'utf8')) >
+    PASSWORD_MAX_BYTES
+  ) {
     reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
   }
   if (/\p{Cc}/u.test(config.admin.password)) {

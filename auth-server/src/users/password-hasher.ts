@@ -4,7 +4,7 @@ import bcrypt from 'bcrypt';
 import { type AuthConfig, PASSWORD_MAX_BYTES } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordGate } from '../throttling/password-gate.js';
-import { normalizedPassword, passwordBytes } from './password-policy.js';
+import { normalizedPassword } from './password-policy.js';
 
 /**
  * bcrypt with the configured cost; verifying an unknown user costs the same as verifying a known one. Every
@@ -32,20 +32,28 @@ export class PasswordHasher implements OnModuleInit {
 
   /**
    * Compares against a dummy hash when there is no user, so an unknown email takes as long as a wrong
-   * password. Passwords longer than bcrypt reads are never accepted (their tail would be ignored).
+   * password. A form longer than bcrypt reads never matches (its tail would be ignored); each form is judged
+   * by its own length: a password hashed as typed before passwords were normalized was at most 72 bytes as
+   * typed, though its NFC form may be longer (a composition exclusion such as U+0958 doubles), and is not
+   * locked out for it.
    */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
-    const tooLong = passwordBytes(password) > PASSWORD_MAX_BYTES;
     const normalized = normalizedPassword(password);
     const against = hash ?? (await this.dummy());
-    let matches = await this.gate.run(() => bcrypt.compare(normalized, against));
+    let matches = (await this.gate.run(() => bcrypt.compare(normalized, against))) && fitsBcrypt(normalized);
     // A hash made before passwords were normalized, of the password as typed then (unknown users too: same cost).
-    if (!matches && normalized !== password) matches = await this.gate.run(() => bcrypt.compare(password, against));
-    return matches && hash !== undefined && !tooLong;
+    if (!matches && normalized !== password)
+      matches = (await this.gate.run(() => bcrypt.compare(password, against))) && fitsBcrypt(password);
+    return matches && hash !== undefined;
   }
 
   private dummy(): Promise<string> {
     this.dummyHash ??= bcrypt.hash(randomBytes(32).toString('base64url'), this.config.bcryptRounds);
     return this.dummyHash;
   }
+}
+
+/** Whether bcrypt reads all of it (it ignores what comes after 72 bytes). */
+function fitsBcrypt(form: string): boolean {
+  return Buffer.byteLength(form, 'utf8') <= PASSWORD_MAX_BYTES;
 }

@@ -223,6 +223,31 @@ describe('POST /auth/register', () => {
     expect(JSON.stringify(reply.body.message)).toContain('at most 72 bytes');
   });
 
+  it('still lets in an account hashed before normalization whose password NFC lengthens past 72 bytes', async () => {
+    // 40 bytes as typed (and so accepted at registration then), 76 in NFC: U+0958 is a composition exclusion.
+    const typed = `pw-${'\u0958'.repeat(12)}x`;
+    expect(Buffer.byteLength(typed)).toBe(40);
+    expect(Buffer.byteLength(typed.normalize('NFC'))).toBe(76);
+    const legacy = await register(app, { email: uniqueEmail('nfc-longer-legacy') });
+    const bcrypt = (await import('bcrypt')).default;
+    await db.collection('users').updateOne({ email: legacy.email }, { $set: { passwordHash: await bcrypt.hash(typed, 4) } });
+    expect((await login(app, legacy.email, typed)).status).toBe(200);
+    // What bcrypt would read of the NFC form (its first 72 bytes) is still not the password.
+    const cut = Buffer.from(typed.normalize('NFC')).subarray(0, 72).toString('utf8');
+    expect((await login(app, legacy.email, cut)).status).toBe(401);
+  });
+
+  it('counts the 8 characters as hashed: a 4-syllable Hangul password sent as jamo (9 code points) is refused as its composed form is', async () => {
+    const composed = '\uac8c\uc784\ud558\uc790';
+    const jamo = composed.normalize('NFD');
+    expect(jamo.length).toBeGreaterThanOrEqual(8);
+    for (const password of [composed, jamo]) {
+      const reply = await register(app, { email: uniqueEmail('nfc-short'), password });
+      expect(reply.status).toBe(400);
+      expect(JSON.stringify(reply.body.message)).toContain('longer than or equal to 8 characters');
+    }
+  });
+
   it('lets exactly one of 20 parallel registrations of one email succeed', async () => {
     const email = uniqueEmail('race');
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => register(app, { email, password: `password-${i}` })));

@@ -60,8 +60,9 @@ export class DeliveriesService {
     if (!(await this.deliveries.tryRetry(id, delivery.attempts, actor.id, now))) {
       throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is already being retried, not FAILED`);
     }
-    const rescheduled = await this.deliveries.reschedule(id, now, delivery.attempts);
-    if (!rescheduled) throw new DomainError(404, PayoutErrorCode.DELIVERY_NOT_FOUND, `Delivery ${id} not found`);
+    const rescheduled = await this.deliveries.rescheduleFailed(id, now, delivery.attempts);
+    // A FAILED delivery is never removed: it moved on (sent again by a retry this one was taken over from).
+    if (!rescheduled) throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is no longer FAILED`);
     await this.audit.record({
       actorId: actor.id,
       action: AuditAction.DELIVERY_RETRIED,

@@ -339,21 +339,41 @@ export class DeliveryRepository {
   /**
    * Makes these FAILED deliveries PENDING again, due at `now`, each with its retry schedule started over
    * (after the attempts it had), marked with the retry-failed request: one update per group with as many
-   * attempts. Written only by the holder of each one's retry record (tryRetries).
+   * attempts. Written only by the holder of each one's retry record (tryRetries), and only while the delivery
+   * is still at the failure that record is for (`attempts`): a holder taken over as dead that writes late
+   * must not reopen a later failure (the request already sent it once).
    */
   async reopenFailed(deliveries: readonly DeliveryRecord[], now: Date, retryRequestId: string): Promise<void> {
     const groups = groupAlike(deliveries.map((delivery) => [new Types.ObjectId(delivery.id), delivery.attempts] as const));
     await fewAtATime(groups, async ({ value: attempts, keys: ids }) => {
       await this.model
         .updateMany(
-          { status: 'FAILED', _id: { $in: ids } },
+          { status: 'FAILED', attempts, _id: { $in: ids } },
           { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: attempts, retryRequestId } },
         )
         .exec();
     });
   }
 
-  /** A FAILED delivery due again at `now`, its backoff schedule started over after `retryBase` attempts. */
+  /**
+   * A FAILED delivery due again at `now`, its backoff schedule started over after `fromAttempt` attempts (the
+   * failure the caller holds the retry record of); undefined when it is no longer at that failure: a holder
+   * taken over as dead that writes late, after the new holder's attempt was DELIVERED or FAILED again, must
+   * not make it PENDING (it would be sent again).
+   */
+  async rescheduleFailed(id: string, now: Date, fromAttempt: number): Promise<DeliveryRecord | undefined> {
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: new Types.ObjectId(id), status: 'FAILED', attempts: fromAttempt },
+        { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: fromAttempt } },
+        { returnDocument: 'after' },
+      )
+      .lean<StoredDelivery>()
+      .exec();
+    return doc ? toDelivery(doc) : undefined;
+  }
+
+  /** A delivery due again at `now`, its backoff schedule started over after `retryBase` attempts. */
   async reschedule(id: string, now: Date, retryBase: number): Promise<DeliveryRecord | undefined> {
     const doc = await this.model
       .findByIdAndUpdate(id, { $set: { status: 'PENDING', nextAttemptAt: now, retryBase } }, { returnDocument: 'after' })

@@ -443,10 +443,12 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       return { found: [], more: false };
     }
     await this.yieldToClaims();
+    // Stamped when taken, not when the round began (`now`, maybe long before on a busy store): a record that
+    // looks older than it is would be taken over as a dead holder's by an operator's retry or another relay.
     const won = await this.deliveries.tryRetries(
       failed.map((delivery) => ({ deliveryId: delivery.id, fromAttempt: delivery.attempts })),
       request.actorId,
-      now,
+      new Date(),
     );
     // Those another holds are made PENDING by it (or, if it died, by a later look here once its hold lapses).
     const mine = failed.filter((_delivery, index) => won[index]);

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { type Connection, Types } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
@@ -128,10 +128,13 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     const claimIds = await grants(3);
     const failed = await allOf(mine, 3, 'FAILED', 2);
     await allOf(other, 3, 'FAILED', 2);
-    for (const claimId of claimIds) {
-      const answer = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
-      expect(answer.body.payout.status).toBe('FAILED');
-    }
+    // A claim's payout summary is written after its deliveries change: waited for, not read once.
+    await vi.waitFor(async () => {
+      for (const claimId of claimIds) {
+        const answer = await t.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+        expect(answer.body.payout.status).toBe('FAILED');
+      }
+    }, WAIT);
 
     receiver.answer = (_i, _w, res) => res.writeHead(204).end();
     const answer = await retryFailed(mine);
@@ -147,10 +150,12 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
     await allOf(other, 3, 'FAILED', 2);
     // A claim's payout is FAILED while any of its deliveries is: the other endpoint's still are.
-    const claimNow = await t.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${claimIds[0]}`, {
-      token: operator.token,
-    });
-    expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 5 });
+    await vi.waitFor(async () => {
+      const claimNow = await t.request<{ payout: { status: string; attempts: number } }>('GET', `/claims/${claimIds[0]}`, {
+        token: operator.token,
+      });
+      expect(claimNow.body.payout).toMatchObject({ status: 'FAILED', attempts: 5 });
+    }, WAIT);
 
     const audit = await t.request<{ items: Array<Record<string, unknown>> }>(
       'GET',
@@ -334,6 +339,133 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     } finally {
       await a.close();
     }
+  });
+
+  it("stamps a retry record when it is taken, not when the relay's round began: an operator's retry meanwhile does not take it over", async () => {
+    // A replica whose relay runs only when told (its own database): this round is one that began 40 s ago.
+    const a = await startEventTestApp('payout_retry_failed_stale', {
+      ...ENV,
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      AUTH_JWKS_URL: t.issuer.jwksUrl,
+    });
+    try {
+      const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'] },
+      });
+      expect(created.status).toBe(201);
+      const endpointId = created.body.id;
+      const repository = a.app.get(DeliveryRepository);
+      const longAgo = new Date(Date.now() - 3600_000);
+      const decisionId = newId();
+      const [delivery] = await repository.insertMissing([
+        {
+          decisionId,
+          endpointId,
+          claimId: newId(),
+          type: 'claim.granted',
+          webhookId: decisionId,
+          body: '{}',
+          status: 'PENDING',
+          attempts: 0,
+          retryBase: 0,
+          nextAttemptAt: longAgo,
+          createdAt: longAgo,
+        },
+      ]);
+      await a.app
+        .get<Connection>(getConnectionToken())
+        .collection('payout_deliveries')
+        .updateOne({}, { $set: { status: 'FAILED', attempts: 2, lastAttemptAt: longAgo } });
+      const request = await repository.recordSendRequest(endpointId, operator.id, new Date(), 'RETRY_FAILED');
+      const relay = a.app.get(PayoutRelay);
+      relay.sendNow(request);
+      // The relay holds the retry of the failure and is about to make it PENDING when the operator asks.
+      let entered!: () => void;
+      const reached = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const reopen = repository.reopenFailed.bind(repository);
+      const spy = vi.spyOn(repository, 'reopenFailed').mockImplementation(async (...args) => {
+        entered();
+        await released;
+        return reopen(...args);
+      });
+      try {
+        const round = (relay as unknown as { work(now: Date, pressed: boolean): Promise<void> }).work(
+          new Date(Date.now() - 40_000),
+          false,
+        );
+        await reached;
+        const manual = await a.request('POST', `/deliveries/${delivery!.id}/retry`, { token: operator.token });
+        expect(manual.body).toMatchObject({ code: 'DELIVERY_NOT_FAILED' });
+        expect(manual.status).toBe(409);
+        release();
+        await round;
+      } finally {
+        release();
+        spy.mockRestore();
+      }
+      const records = await a.app
+        .get<Connection>(getConnectionToken())
+        .collection('payout_delivery_retries')
+        .find({ deliveryId: delivery!.id })
+        .toArray();
+      expect(records).toHaveLength(1);
+      await vi.waitFor(async () => {
+        const list = await a.request<{ items: Delivery[] }>('GET', `/deliveries?endpointId=${endpointId}`, {
+          token: operator.token,
+        });
+        expect(list.body.items[0]).toMatchObject({ status: 'DELIVERED', attempts: 3 });
+      }, WAIT);
+      expect(receiver.withId(decisionId)).toHaveLength(1);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a retry holder taken over as dead that writes late leaves a delivery that moved on as it is (DELIVERED, or FAILED again)', async () => {
+    const repository = t.app.get(DeliveryRepository);
+    const deliveries = t.app.get<Connection>(getConnectionToken()).collection('payout_deliveries');
+    const longAgo = new Date(Date.now() - 3600_000);
+    // To an endpoint that does not exist: nothing here is for the relay to send.
+    const stored = await repository.insertMissing(
+      ['DELIVERED', 'FAILED'].map(() => {
+        const decisionId = newId();
+        return {
+          decisionId,
+          endpointId: newId(),
+          claimId: newId(),
+          type: 'claim.granted',
+          webhookId: decisionId,
+          body: '{}',
+          status: 'PENDING' as const,
+          attempts: 0,
+          retryBase: 0,
+          nextAttemptAt: longAgo,
+          createdAt: longAgo,
+        };
+      }),
+    );
+    const [delivered, failedAgain] = stored as [(typeof stored)[0], (typeof stored)[0]];
+    // Both failed after 2 attempts, were retried by a new holder, and were then DELIVERED, or FAILED again after 4.
+    await deliveries.updateOne({ _id: new Types.ObjectId(delivered.id) }, { $set: { status: 'DELIVERED', attempts: 3 } });
+    await deliveries.updateOne({ _id: new Types.ObjectId(failedAgain.id) }, { $set: { status: 'FAILED', attempts: 4 } });
+    // The first holders, which read them FAILED after 2 attempts, write now.
+    const stale = (delivery: typeof delivered) => ({ ...delivery, status: 'FAILED' as const, attempts: 2 });
+    await repository.reopenFailed([stale(delivered), stale(failedAgain)], new Date(), newId());
+    expect(await repository.rescheduleFailed(delivered.id, new Date(), 2)).toBeUndefined();
+    expect(await repository.rescheduleFailed(failedAgain.id, new Date(), 2)).toBeUndefined();
+    expect(await deliveries.findOne({ _id: new Types.ObjectId(delivered.id) })).toMatchObject({
+      status: 'DELIVERED',
+      attempts: 3,
+    });
+    expect(await deliveries.findOne({ _id: new Types.ObjectId(failedAgain.id) })).toMatchObject({
+      status: 'FAILED',
+      attempts: 4,
+    });
+    // The holder of the failure as it is still makes it PENDING.
+    expect(await repository.rescheduleFailed(failedAgain.id, new Date(), 4)).toMatchObject({ status: 'PENDING', retryBase: 4 });
   });
 
   it('answers 404 for an unknown or deleted endpoint, 400 for a body or a bad id, and only to OPERATOR and ADMIN', async () => {

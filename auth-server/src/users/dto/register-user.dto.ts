@@ -5,7 +5,7 @@ import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateB
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../config/auth-config.js';
 import { legacyEmailSpelling, lookalikeEmailProblem } from '../user.js';
-import { passwordBytes } from '../password-policy.js';
+import { normalizedPassword, passwordBytes } from '../password-policy.js';
 import { AcceptablePassword } from './password-rules.js';
 
 const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
@@ -48,11 +48,26 @@ export const NO_FORMAT_CHARACTERS = /^[^\p{Cf}]*$/u;
  */
 export const NO_BIDI_CONTROLS = /^[^\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u;
 
+/**
+ * At least `min` characters as hashed (NFC, see normalizedPassword): Hangul sent as jamo is two or three code
+ * points a syllable, so a 4-syllable password would otherwise pass a minimum of 8 in one form and not the other.
+ */
+export function MinNormalizedLength(min: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'minNormalizedLength',
+    constraints: [min],
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && normalizedPassword(value).length >= min,
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be longer than or equal to ${min} characters`,
+    },
+  });
+}
+
 /** A password being chosen (registration's `password`, a change's `newPassword`): every rule a new one meets. */
 export function ChosenPassword(): PropertyDecorator {
   return applyDecorators(
     IsString(),
-    MinLength(PASSWORD_MIN_LENGTH),
+    MinNormalizedLength(PASSWORD_MIN_LENGTH),
     MaxUtf8Bytes(PASSWORD_MAX_BYTES),
     NoControlCharacters(),
     AcceptablePassword(),
