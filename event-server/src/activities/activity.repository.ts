@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
 import { type Model, type QueryFilter } from 'mongoose';
@@ -10,6 +10,9 @@ import { type StoredActivity, toActivity } from './activity.mapper.js';
 import { ActivityEntity } from './activity.schema.js';
 import { LoginQuarterRepository, type RecordedLogin } from './login-quarter.repository.js';
 import { readMarks } from './login-quarter.rules.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 type Recorded = Pick<NewActivity, 'externalId' | 'userId' | 'type' | 'occurredAt'>;
 
@@ -23,6 +26,7 @@ export class ActivityRepository {
   constructor(
     @InjectModel(ActivityEntity.name) private readonly model: Model<ActivityEntity>,
     private readonly loginQuarters: LoginQuarterRepository,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
   ) {}
 
   /**
@@ -94,10 +98,11 @@ export class ActivityRepository {
     if (filter.from || filter.to) {
       query.occurredAt = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }
-    const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredActivity[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredActivity[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+    );
     return { items: docs.map(toActivity), total };
   }
 

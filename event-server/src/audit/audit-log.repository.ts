@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { AuditTargetType } from '@reward/server-kit/audit-actions';
@@ -6,10 +6,16 @@ import { type Model, type QueryFilter, mongo } from 'mongoose';
 import type { AuditLogFilter, AuditLogRecord } from './audit-log.js';
 import { type StoredAuditLogEntry, toAuditLogRecord } from './audit-log.mapper.js';
 import { AuditLogEntity } from './audit-log.schema.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 @Injectable()
 export class AuditLogRepository {
-  constructor(@InjectModel(AuditLogEntity.name) private readonly model: Model<AuditLogEntity>) {}
+  constructor(
+    @InjectModel(AuditLogEntity.name) private readonly model: Model<AuditLogEntity>,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+  ) {}
 
   async insert(entry: Omit<AuditLogEntity, 'at'> & { at?: Date }): Promise<AuditLogRecord> {
     const created = await this.model.create({ ...entry, at: entry.at ?? new Date() });
@@ -57,10 +63,11 @@ export class AuditLogRepository {
     if (filter.from || filter.to) {
       query.at = { ...(filter.from && { $gte: filter.from }), ...(filter.to && { $lte: filter.to }) };
     }
-    const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredAuditLogEntry[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredAuditLogEntry[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+    );
     return { items: docs.map(toAuditLogRecord), total };
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
@@ -7,6 +7,9 @@ import { type ClaimFilter, type ClaimProjection, type ClaimRecord, type NewClaim
 import { type StoredClaim, toClaim, toClaimDocument } from './claim.mapper.js';
 import { ClaimEntity } from './claim.schema.js';
 import type { ClaimStatus } from './claim.state-machine.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 function queryOf(filter: ClaimFilter): QueryFilter<ClaimEntity> {
   const query: QueryFilter<ClaimEntity> = {};
@@ -47,7 +50,10 @@ export type ClaimInsert = 'INSERTED' | 'SLOT_HELD' | 'UNIT_HELD' | 'ID_TAKEN' | 
 
 @Injectable()
 export class ClaimRepository {
-  constructor(@InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>) {}
+  constructor(
+    @InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+  ) {}
 
   /**
    * Inserts the claim; false when the unique index refused it: its slot key is already held, or (when it
@@ -143,10 +149,11 @@ export class ClaimRepository {
 
   async findPage(filter: ClaimFilter, skip: number, limit: number): Promise<{ items: ClaimRecord[]; total: number }> {
     const query = queryOf(filter);
-    const [docs, total] = await Promise.all([
-      this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<StoredClaim[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<StoredClaim[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+    );
     return { items: docs.map(toClaim), total };
   }
 

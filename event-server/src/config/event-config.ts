@@ -59,6 +59,14 @@ export interface EventConfig {
     writes: { maxInFlight: number; maxQueued: number; queueTimeoutMs: number };
   };
   /**
+   * The store time each of a list's two commands (its page and its count) may take (`GET /activities`, `/claims`,
+   * `/claims/me`, `/audit-logs`, `/deliveries`, `/events`, `/webhook-endpoints`): past it the store stops the command
+   * and the list is answered 503 SERVICE_UNAVAILABLE with Retry-After (readListPage). Default: a second under the
+   * gateway's UPSTREAM_TIMEOUT_MS (10 s), after which no client waits for the answer: one through the gateway is
+   * told why (503) rather than 504.
+   */
+  lists: { readMaxMs: number };
+  /**
    * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
    * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate). One caller's
    * reads of different events at once are at most `playerMaxInFlight`; more are answered 429 TOO_MANY_REQUESTS
@@ -135,6 +143,9 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
         maxQueued: reader.int('ACTIVITY_MAX_QUEUED', { default: 200, min: 0, max: 100_000 }),
         queueTimeoutMs: reader.int('ACTIVITY_QUEUE_TIMEOUT_MS', { default: 3_000, min: 0, max: 60_000 }),
       },
+    },
+    lists: {
+      readMaxMs: reader.int('LIST_READ_MAX_MS', { default: 9_000, min: 100, max: 300_000 }),
     },
     progress: {
       maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),

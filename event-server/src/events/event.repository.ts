@@ -1,13 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, QueryFilter } from 'mongoose';
 import type { EventFields, EventRecord } from './event.js';
 import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 @Injectable()
 export class EventRepository {
-  constructor(@InjectModel(EventEntity.name) private readonly model: Model<EventEntity>) {}
+  constructor(
+    @InjectModel(EventEntity.name) private readonly model: Model<EventEntity>,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+  ) {}
 
   async create(fields: EventFields & { createdBy: string }): Promise<EventRecord> {
     const created = await this.model.create({ ...fields, editorIds: [fields.createdBy] });
@@ -55,10 +61,11 @@ export class EventRepository {
       query.startAt = { $lte: filter.activeAt };
       query.endAt = { $gte: filter.activeAt };
     }
-    const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+    );
     return { items: docs.map(toEvent), total };
   }
 }

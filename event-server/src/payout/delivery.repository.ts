@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type QueryFilter, Types, type UpdateQuery } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
@@ -21,6 +21,9 @@ import {
   DeliverySendRequestEntity,
 } from './delivery.schema.js';
 import { fewAtATime, groupAlike } from './few-at-a-time.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
 const LOG_READS_AT_ONCE = 4;
@@ -83,6 +86,7 @@ export class DeliveryRepository {
     @InjectModel(DeliveryAttemptLogEntity.name) private readonly attemptLog: Model<DeliveryAttemptLogEntity>,
     @InjectModel(DeliveryRetryEntity.name) private readonly retries: Model<DeliveryRetryEntity>,
     @InjectModel(DeliverySendRequestEntity.name) private readonly sendRequests: Model<DeliverySendRequestEntity>,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
   ) {}
 
   /**
@@ -249,10 +253,11 @@ export class DeliveryRepository {
 
   async findPage(filter: DeliveryFilter, skip: number, limit: number): Promise<{ items: DeliveryWithAttempts[]; total: number }> {
     const query = queryOf(filter);
-    const [docs, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredDelivery[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredDelivery[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+    );
     return { items: await this.withAttempts(docs), total };
   }
 

@@ -1,16 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
 import type { WebhookEndpointChanges, WebhookEndpointRecord } from './webhook-endpoint.js';
 import { type StoredWebhookEndpoint, toWebhookEndpoint } from './webhook-endpoint.mapper.js';
 import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from './webhook-endpoint.schema.js';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { readListPage } from '../common/list-read.js';
 
 @Injectable()
 export class WebhookEndpointRepository {
   constructor(
     @InjectModel(WebhookEndpointEntity.name) private readonly model: Model<WebhookEndpointEntity>,
     @InjectModel(WebhookEndpointRemovalEntity.name) private readonly removals: Model<WebhookEndpointRemovalEntity>,
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
   ) {}
 
   async insert(endpoint: Omit<WebhookEndpointRecord, 'id'>): Promise<WebhookEndpointRecord> {
@@ -29,10 +33,11 @@ export class WebhookEndpointRepository {
   }
 
   async findPage(skip: number, limit: number): Promise<{ items: WebhookEndpointRecord[]; total: number }> {
-    const [docs, total] = await Promise.all([
-      this.model.find().sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredWebhookEndpoint[]>().exec(),
-      this.model.countDocuments().exec(),
-    ]);
+    const { docs, total } = await readListPage(
+      this.model.find().sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredWebhookEndpoint[]>(),
+      this.model.countDocuments(),
+      this.config.lists.readMaxMs,
+    );
     return { items: docs.map(toWebhookEndpoint), total };
   }
 

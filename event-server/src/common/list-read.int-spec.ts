@@ -1,0 +1,86 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import { type Connection, type Query, mongo } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { LIST_TOO_SLOW_RETRY_AFTER_SECONDS, readListPage } from './list-read.js';
+
+/** The store's time each list command is given here: a value no driver or store default has. */
+const READ_MAX_MS = 7_321;
+
+/**
+ * A list the store could not answer quickly (FerretDB v1 sorts every matching document in memory: about 8 s for
+ * 60,000 activities) went on after the gateway had answered 504: ten GET /activities of one AUDITOR kept the store
+ * busy for two minutes and grew its memory by 5 GB. Each list command now carries a time limit the store enforces.
+ */
+describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
+  let t: EventTestApp;
+  /** What the server asked of the store through its models: collection, method and the method's options. */
+  const sent: Array<{ collection: string; method: string; options: Record<string, unknown> | undefined }> = [];
+
+  beforeAll(async () => {
+    t = await startEventTestApp('list_read', { LIST_READ_MAX_MS: String(READ_MAX_MS) });
+    // Mongoose's debug hook is told of every collection method its models call, with their arguments.
+    t.app.get<Connection>(getConnectionToken()).set('debug', (collection: string, method: string, ...args: unknown[]) => {
+      const options = args.find((arg, index) => index > 0 && typeof arg === 'object' && arg !== null);
+      sent.push({ collection, method, options: options as Record<string, unknown> | undefined });
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** The finds and counts one request made on `collection`, each with its maxTimeMS. */
+  const commandsOf = async (
+    url: string,
+    token: string,
+    collection: string,
+  ): Promise<Array<{ name: string; maxTimeMS: unknown }>> => {
+    sent.length = 0;
+    const reply = await t.request('GET', url, { token });
+    expect(reply.status, url).toBe(200);
+    // Only this collection's: the server's own work (heartbeats, the payout relay) runs meanwhile.
+    return sent
+      .filter((call) => ['find', 'countDocuments'].includes(call.method) && call.collection === collection)
+      .map((call) => ({ name: call.method, maxTimeMS: call.options?.maxTimeMS }));
+  };
+
+  it.each([
+    ['/activities?limit=5', 'AUDITOR', 'activities'],
+    ['/claims?limit=5', 'AUDITOR', 'claims'],
+    ['/claims/me', 'USER', 'claims'],
+    ['/audit-logs?limit=5', 'AUDITOR', 'audit_logs'],
+    ['/deliveries?limit=5', 'AUDITOR', 'payout_deliveries'],
+    ['/events?limit=5', 'USER', 'events'],
+    ['/webhook-endpoints?limit=5', 'ADMIN', 'webhook_endpoints'],
+  ])('GET %s sends its page and its count with maxTimeMS', async (url, role, collection) => {
+    const commands = await commandsOf(url, t.as(role).token, collection);
+    expect(commands.map((command) => command.name).sort(), url).toEqual(['countDocuments', 'find']);
+    for (const command of commands) expect(command, url).toEqual({ name: command.name, maxTimeMS: READ_MAX_MS });
+  });
+
+  it('answers a list the store stopped for its time 503 with Retry-After, not 500', async () => {
+    // The store's own answer to a command past its maxTimeMS, as MongoDB and FerretDB send it.
+    const expired = new mongo.MongoServerError({
+      ok: 0,
+      code: 50,
+      codeName: 'MaxTimeMSExpired',
+      errmsg: 'operation exceeded time limit',
+    });
+    const query = <T>(result: Promise<T>): Query<T, unknown> => {
+      const fake = { maxTimeMS: () => fake, exec: () => result };
+      return fake as unknown as Query<T, unknown>;
+    };
+    await expect(readListPage(query(Promise.reject(expired)), query(Promise.resolve(0)), READ_MAX_MS)).rejects.toMatchObject({
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      details: { retryAfterSeconds: LIST_TOO_SLOW_RETRY_AFTER_SECONDS },
+    });
+    await expect(readListPage(query(Promise.resolve([])), query(Promise.reject(expired)), READ_MAX_MS)).rejects.toMatchObject({
+      status: 503,
+    });
+    // Any other failure is left to the error mapping as it was.
+    const other = new Error('boom');
+    await expect(readListPage(query(Promise.reject(other)), query(Promise.resolve(0)), READ_MAX_MS)).rejects.toBe(other);
+  });
+});
