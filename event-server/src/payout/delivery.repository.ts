@@ -25,6 +25,9 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { readListPage } from '../common/list-read.js';
 
+/** The most FAILED deliveries a retry-failed request counts for its answer (FAILED_COUNT_MAX means at least that many). */
+export const FAILED_COUNT_MAX = 10_000;
+
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
 const LOG_READS_AT_ONCE = 4;
 /** A retry whose delivery is still FAILED this long after its record was inserted was abandoned by a dead process. */
@@ -165,8 +168,11 @@ export class DeliveryRepository {
 
   /**
    * FAILED deliveries to the request's endpoint last attempted before it and not made PENDING again for it
-   * yet, oldest first, at most `limit`. The status and endpoint equalities are what FerretDB filters in the
-   * database; the rest is compared after.
+   * yet, at most `limit`. The status and endpoint equalities are what FerretDB filters in the database; the rest
+   * is compared after. Not sorted: FerretDB sorts in memory, so a sort read every FAILED delivery of the endpoint
+   * (bodies included) on every round to reopen 32 (1.27 s against 0.15 s among 20,000 measured here, and growing
+   * with them); without one it stops at the limit. On MongoDB the (endpointId, status, createdAt) index gives
+   * them oldest first all the same.
    */
   async findFailedOwedTo(request: SendRequest, limit: number): Promise<DeliveryRecord[]> {
     const docs = await this.model
@@ -176,7 +182,6 @@ export class DeliveryRepository {
         lastAttemptAt: { $lt: request.at },
         retryRequestId: { $ne: request.id },
       })
-      .sort({ createdAt: 1, _id: 1 })
       .limit(limit)
       .lean<StoredDelivery[]>()
       .exec();
@@ -190,7 +195,8 @@ export class DeliveryRepository {
 
   /** How many deliveries to the endpoint are FAILED. */
   async countFailed(endpointId: string): Promise<number> {
-    return this.model.countDocuments({ status: 'FAILED', endpointId }).exec();
+    // Counted up to a bound: a count reads every match on FerretDB (1.1 s for 20,000, growing with them).
+    return this.model.countDocuments({ status: 'FAILED', endpointId }, { limit: FAILED_COUNT_MAX }).exec();
   }
 
   /** Records a send-now or retry-failed request (an insert; nothing else is written for it). */

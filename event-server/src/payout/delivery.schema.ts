@@ -51,6 +51,8 @@ DeliverySchema.index({ decisionId: 1, endpointId: 1 }, { unique: true });
 DeliverySchema.index({ status: 1, nextAttemptAt: 1 });
 DeliverySchema.index({ claimId: 1 });
 DeliverySchema.index({ endpointId: 1, createdAt: -1, _id: -1 });
+// A retry-failed request's look: an endpoint's FAILED deliveries, oldest first (DeliveryRepository.findFailedOwedTo).
+DeliverySchema.index({ endpointId: 1, status: 1, createdAt: 1 });
 DeliverySchema.index({ status: 1, createdAt: -1, _id: -1 });
 DeliverySchema.index({ createdAt: -1, _id: -1 });
 

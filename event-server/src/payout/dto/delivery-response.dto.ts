@@ -97,7 +97,8 @@ export class RetryFailedResponseDto {
   @ApiProperty({
     type: 'integer',
     example: 120,
-    description: "The endpoint's FAILED deliveries when the request was made",
+    description:
+      "The endpoint's FAILED deliveries when the request was made, counted up to 10,000 (10,000 means at least that many)",
   })
   failed!: number;
 }

@@ -5,7 +5,7 @@
 export type RetryFailedResponseDto = {
   endpointId: string;
   /**
-   * The endpoint's FAILED deliveries when the request was made
+   * The endpoint's FAILED deliveries when the request was made, counted up to 10,000 (10,000 means at least that many)
    */
   failed: number;
   /**
