@@ -6,7 +6,7 @@ import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
-import type { DeliveryFilter } from './delivery.js';
+import type { DeliveryFilter, SendRequest, SendRequestKind } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import type { DeliveryResponseDto, RetryFailedResponseDto, SendPendingResponseDto } from './dto/delivery-response.dto.js';
 import { toDeliveryResponse } from './delivery.mapper.js';
@@ -82,27 +82,8 @@ export class DeliveriesService {
    * the one whose lease insert wins, so a delivery being sent right now is not sent twice for it.
    */
   async sendPending(endpointId: string, actor: AuthenticatedUser): Promise<SendPendingResponseDto> {
-    const endpoint = await this.endpoints.findById(endpointId);
-    if (!endpoint) throw webhookEndpointNotFound(endpointId);
-    if (!endpoint.enabled) {
-      throw new DomainError(
-        409,
-        PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
-        `Webhook endpoint ${endpointId} is disabled: enable it (PATCH /webhook-endpoints/{id} with enabled: true), ` +
-          'then send its pending deliveries',
-      );
-    }
-    const pending = await this.deliveries.countPending(endpointId);
-    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date());
-    await this.audit.record({
-      actorId: actor.id,
-      action: AuditAction.DELIVERIES_SEND_NOW_REQUESTED,
-      targetType: AuditTargetType.WEBHOOK_ENDPOINT,
-      targetId: endpointId,
-      changes: { pending },
-    });
-    this.relay.sendNow(request);
-    return { endpointId, requestedAt: request.at.toISOString(), pending };
+    const { request, count } = await this.requestSends(endpointId, actor, 'SEND_PENDING');
+    return { endpointId, requestedAt: request.at.toISOString(), pending: count };
   }
 
   /**
@@ -114,27 +95,42 @@ export class DeliveriesService {
    * so every FAILED delivery is sent once for it, whichever replicas and operators ask at once.
    */
   async retryFailed(endpointId: string, actor: AuthenticatedUser): Promise<RetryFailedResponseDto> {
+    const { request, count } = await this.requestSends(endpointId, actor, 'RETRY_FAILED');
+    return { endpointId, requestedAt: request.at.toISOString(), failed: count };
+  }
+
+  /**
+   * Records a send-pending or retry-failed request of an enabled endpoint, audited with how many deliveries it
+   * concerns, and hands it to this replica's relay (the others find it within about 10 s). A disabled endpoint is
+   * refused: the relay would fail each delivery again at once ("the endpoint is disabled"), attempts that reached
+   * nobody.
+   */
+  private async requestSends(
+    endpointId: string,
+    actor: AuthenticatedUser,
+    kind: SendRequestKind,
+  ): Promise<{ request: SendRequest; count: number }> {
     const endpoint = await this.endpoints.findById(endpointId);
     if (!endpoint) throw webhookEndpointNotFound(endpointId);
-    // The relay would fail each again at once ("the endpoint is disabled"), attempts that reached nobody.
+    const pending = kind === 'SEND_PENDING';
     if (!endpoint.enabled) {
       throw new DomainError(
         409,
         PayoutErrorCode.DELIVERY_ENDPOINT_DISABLED,
         `Webhook endpoint ${endpointId} is disabled: enable it (PATCH /webhook-endpoints/{id} with enabled: true), ` +
-          'then retry its failed deliveries',
+          (pending ? 'then send its pending deliveries' : 'then retry its failed deliveries'),
       );
     }
-    const failed = await this.deliveries.countFailed(endpointId);
-    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date(), 'RETRY_FAILED');
+    const count = pending ? await this.deliveries.countPending(endpointId) : await this.deliveries.countFailed(endpointId);
+    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date(), kind);
     await this.audit.record({
       actorId: actor.id,
-      action: AuditAction.DELIVERIES_RETRY_FAILED_REQUESTED,
+      action: pending ? AuditAction.DELIVERIES_SEND_NOW_REQUESTED : AuditAction.DELIVERIES_RETRY_FAILED_REQUESTED,
       targetType: AuditTargetType.WEBHOOK_ENDPOINT,
       targetId: endpointId,
-      changes: { failed },
+      changes: pending ? { pending: count } : { failed: count },
     });
     this.relay.sendNow(request);
-    return { endpointId, requestedAt: request.at.toISOString(), failed };
+    return { request, count };
   }
 }
