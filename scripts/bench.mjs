@@ -917,7 +917,7 @@ rateRow(
   failed(claimFailures(claimRounds.monitored)),
 );
 rateRow('gateway / direct', medianRate(claimRounds.gateway) / medianRate(claimRounds.direct), 2);
-rateRow('gateway / store alone (goal >= 0.25)', medianRate(claimRounds.gateway) / medianRate(claimRounds.store), 2);
+rateRow('gateway / store alone (goal >= 0.25)', medianRate(claimRounds.gateway) / medianRate(claimRounds.store), 3);
 rateRow('  the same, no limited reward', medianRate(claimRounds.unlimited) / medianRate(claimRounds.store), 2);
 rateRow('  the same, servers as processes', medianRate(claimRounds.processes) / medianRate(claimRounds.store), 2);
 rateRow(
@@ -990,7 +990,7 @@ for (const [label, f] of [
 ]) {
   console.log(`  ${label.padEnd(52)}  ${fmt(f.reqPerSec, 0)} ${fmt(f.p50Ms, 2)} ${fmt(f.p99Ms, 2)}`);
 }
-rateRow('gateway / bare throughput (goal >= 0.85)', proxy.ratio.throughput, 2);
+rateRow('gateway / bare throughput (goal >= 0.85)', proxy.ratio.throughput, 3);
 rateRow('gateway - bare p50 ms (goal <= +1)', proxy.ratio.p50DeltaMs, 2);
 if (proxy.ratio.cpu !== undefined) rateRow('gateway / bare CPU per request (each process: /proc)', proxy.ratio.cpu, 2);
 
