@@ -82,7 +82,8 @@ export class SendPendingResponseDto {
   @ApiProperty({
     type: 'integer',
     example: 42,
-    description: "The endpoint's PENDING deliveries when the request was made (those never attempted are due anyway)",
+    description:
+      "The endpoint's PENDING deliveries when the request was made (those never attempted are due anyway), counted up to 10,000 (10,000 means at least that many)",
   })
   pending!: number;
 }

@@ -5,7 +5,7 @@
 export type SendPendingResponseDto = {
   endpointId: string;
   /**
-   * The endpoint's PENDING deliveries when the request was made (those never attempted are due anyway)
+   * The endpoint's PENDING deliveries when the request was made (those never attempted are due anyway), counted up to 10,000 (10,000 means at least that many)
    */
   pending: number;
   /**
