@@ -4,7 +4,7 @@ import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/s
 import { readDatabase } from '@reward/server-kit/database-config';
 import { EnvReader, LOG_LEVELS, type LogLevel, NODE_ENVS, type NodeEnv } from '@reward/server-kit/env';
 import { isHostName, isProxyAddressEntry } from '@reward/server-kit/trusted-proxies';
-import { passwordProblem } from '../users/password-policy.js';
+import { passwordBytes, passwordProblem } from '../users/password-policy.js';
 
 /** bcrypt only looks at the first 72 bytes of a password; longer ones would be silently truncated. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -173,12 +173,8 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       retryMaxMs: reader.int('OUTBOX_RETRY_MAX_MS', { default: 30_000, min: 10, max: 3_600_000 }),
     },
   };
-  // Hashed in NFC (users/password-policy.ts), which lengthens a few characters: both forms must fit.
-  const adminPassword = config.admin.password;
-  if (
-    Math.max(Buffer.byteLength(adminPassword, 'utf8'), Buffer.byteLength(adminPassword.normalize('NFC'), 'utf8')) >
-    PASSWORD_MAX_BYTES
-  ) {
+  // Hashed in NFC, which lengthens a few characters: both forms must fit (passwordBytes).
+  if (passwordBytes(config.admin.password) > PASSWORD_MAX_BYTES) {
     reader.problem(`ADMIN_PASSWORD must be at most ${PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)`);
   }
   if (/\p{Cc}/u.test(config.admin.password)) {
