@@ -389,15 +389,6 @@ export class DeliveryRepository {
     return doc ? toDelivery(doc) : undefined;
   }
 
-  /** A delivery due again at `now`, its backoff schedule started over after `retryBase` attempts. */
-  async reschedule(id: string, now: Date, retryBase: number): Promise<DeliveryRecord | undefined> {
-    const doc = await this.model
-      .findByIdAndUpdate(id, { $set: { status: 'PENDING', nextAttemptAt: now, retryBase } }, { returnDocument: 'after' })
-      .lean<StoredDelivery>()
-      .exec();
-    return doc ? toDelivery(doc) : undefined;
-  }
-
   /** True when this caller now holds attempt `attempt` of the delivery (the unique _id decides). */
   async tryLease(deliveryId: string, attempt: number, at: Date): Promise<boolean> {
     const [won] = await this.tryLeases([{ deliveryId, attempt }], at);

@@ -5,6 +5,7 @@ import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { makeDeliveryDue } from '../testing/delivery-state.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
@@ -115,7 +116,7 @@ describe('payout across crashes and replicas', () => {
     const before = receiver.withId(delivery.webhookId).length;
     receiver.answer = (_i, _w, res) => setTimeout(() => res.writeHead(200).end(), 50);
     // Pending again, due only in an hour: the running relay leaves it to the two handed it here.
-    const due = (await repository.reschedule(delivery.id, new Date(Date.now() + 3600_000), delivery.attempts))!;
+    const due = (await makeDeliveryDue(live.app, delivery.id, new Date(Date.now() + 3600_000), delivery.attempts))!;
     await Promise.all([live.app.get(PayoutRelay).attempt(due), replica.app.get(PayoutRelay).attempt(due)]);
     expect(receiver.withId(delivery.webhookId)).toHaveLength(before + 1);
     const after = await repository.findById(delivery.id);
@@ -130,7 +131,7 @@ describe('payout across crashes and replicas', () => {
   it('an attempt whose sender died (its lease left behind) is counted as failed and retried, not lost', async () => {
     const repository = live.app.get(DeliveryRepository);
     const found = (await repository.findPage({}, 0, 1)).items[0]!;
-    const delivery = (await repository.reschedule(found.id, new Date(Date.now() + 3600_000), found.attempts))!;
+    const delivery = (await makeDeliveryDue(live.app, found.id, new Date(Date.now() + 3600_000), found.attempts))!;
     const number = delivery.attempts + 1;
     // A relay took the lease of the next attempt a minute ago and never wrote its result.
     expect(await repository.tryLease(delivery.id, number, new Date(Date.now() - 60_000))).toBe(true);
@@ -158,7 +159,7 @@ describe('payout across crashes and replicas', () => {
     const repository = live.app.get(DeliveryRepository);
     const outbox = live.app.get(PayoutOutboxRepository);
     const found = (await repository.findPage({}, 0, 1)).items[0]!;
-    const delivery = (await repository.reschedule(found.id, new Date(Date.now() + 3600_000), found.attempts))!;
+    const delivery = (await makeDeliveryDue(live.app, found.id, new Date(Date.now() + 3600_000), found.attempts))!;
     receiver.answer = (_i, _w, res) => res.writeHead(200).end();
     // Another replica is recomputing this claim's summary from deliveries it read before this attempt...
     await takeSummaryLease(outbox, delivery.claimId, () => new Date());

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Actor } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { makeDeliveryDue } from '../testing/delivery-state.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import type { NewDelivery } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -141,8 +142,8 @@ describe("payout relay: one endpoint's backlog of retries does not hold back its
         new Date(),
       ),
     ).toEqual(dead.map(() => true));
-    for (const delivery of dead) await repository.reschedule(delivery.id, new Date(Date.now() - 60_000), 0);
-    for (const delivery of alive) await repository.reschedule(delivery.id, new Date(), 0);
+    for (const delivery of dead) await makeDeliveryDue(t.app, delivery.id, new Date(Date.now() - 60_000), 0);
+    for (const delivery of alive) await makeDeliveryDue(t.app, delivery.id, new Date(), 0);
 
     await vi.waitFor(async () => {
       const pending = await t.request<{ items: Array<{ id: string; status: string; attempts: number }> }>(

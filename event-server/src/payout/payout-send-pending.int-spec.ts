@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { makeDeliveryDue } from '../testing/delivery-state.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
@@ -231,7 +232,7 @@ describe("sending an endpoint's pending deliveries now", () => {
     // A relay leased attempt 3 a minute ago and died; the delivery is due (its next retry an hour after a failure).
     expect(await repository.tryLease(waiting.id, 3, new Date(Date.now() - 60_000))).toBe(true);
     const requestedAt = new Date();
-    await repository.reschedule(waiting.id, requestedAt, 1);
+    await makeDeliveryDue(t.app, waiting.id, requestedAt, 1);
     // The running relay finds the dead lease and records attempt 3 as cut off; nothing reached the receiver.
     await vi.waitFor(async () => {
       const delivery = await deliveryOf(claimId);
