@@ -1,7 +1,7 @@
 import { Role } from '@reward/server-kit/roles';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_POLICIES, type RoutePolicy, takesLargeBodies } from './route-policy.js';
-import { RouteTable } from './route-table.js';
+import { RouteTable, segmentsOf } from './route-table.js';
 
 const table = new RouteTable([
   { method: 'GET', path: '/users/me', access: [], upstream: 'auth' },
@@ -122,10 +122,39 @@ describe('RouteTable.resolve', () => {
     });
   });
 
+  it('matches a line whose first segment is a parameter, beside lines whose first segment is a literal', () => {
+    const mixed = new RouteTable([
+      { method: 'GET', path: '/:tenant/items', access: [], upstream: 'event' },
+      { method: 'POST', path: '/shop/items', access: [Role.OPERATOR], upstream: 'event' },
+      { method: 'GET', path: '/shop', access: [], upstream: 'event' },
+    ]);
+    // The literal line wins where it names the method; the parameter line serves the rest, any first segment.
+    expect(mixed.resolve('POST', '/shop/items')).toMatchObject({ kind: 'found', policy: { path: '/shop/items' } });
+    expect(mixed.resolve('GET', '/shop/items')).toMatchObject({
+      kind: 'found',
+      policy: { path: '/:tenant/items' },
+      params: { tenant: 'shop' },
+    });
+    expect(mixed.resolve('GET', '/other/items')).toMatchObject({ kind: 'found', params: { tenant: 'other' } });
+    expect(mixed.resolve('DELETE', '/shop/items')).toEqual({ kind: 'method-not-allowed', allowed: ['GET', 'HEAD', 'POST'] });
+    expect(mixed.resolve('DELETE', '/other/items')).toEqual({ kind: 'method-not-allowed', allowed: ['GET', 'HEAD'] });
+    expect(mixed.resolve('GET', '/shop')).toMatchObject({ kind: 'found', policy: { path: '/shop' } });
+    expect(mixed.resolve('GET', '/other')).toEqual({ kind: 'not-found' });
+    expect(mixed.resolve('GET', '/other/things')).toEqual({ kind: 'not-found' });
+  });
+
   it('treats HEAD as the GET line, and nothing else as another', () => {
     expect(table.resolve('HEAD', '/users/me')).toMatchObject({ kind: 'found', policy: { method: 'GET' } });
     expect(table.resolve('HEAD', '/users/x/roles')).toMatchObject({ kind: 'method-not-allowed' });
     expect(table.resolve('OPTIONS', '/users/me')).toMatchObject({ kind: 'method-not-allowed' });
+  });
+});
+
+describe('segmentsOf', () => {
+  it('cuts a path as slice(1).split("/") does, empty segments included', () => {
+    for (const path of ['/', '/a', '/a/b', '/a//b', '/a/b/', '//', '/events/64b7f0c2a1b2c3d4e5f60718/claims', '/docs/']) {
+      expect(segmentsOf(path), path).toEqual(path.slice(1).split('/'));
+    }
   });
 });
 

@@ -112,6 +112,22 @@ describe('upstreamHeaders', () => {
   });
 });
 
+describe('upstreamHeaders, names judged once each', () => {
+  it('judges a name alike the first time and every time after, also once many made-up names came first', () => {
+    const facts = { requestId: 'req-1', clientIp: '203.0.113.9', bodyLength: undefined, startBy: undefined };
+    const sent = { accept: 'application/json', 'x-user-id': 'admin', 'X-Forwarded-Host': 'evil', 'x-custom': '1' };
+    const expected = { accept: 'application/json', 'x-custom': '1', 'x-request-id': 'req-1', 'x-forwarded-for': '203.0.113.9' };
+    expect(upstreamHeaders(sent, facts)).toEqual(expected);
+    expect(upstreamHeaders(sent, facts)).toEqual(expected);
+    // More names than are remembered, spoofable ones among them: each is still judged by the rule.
+    for (let index = 0; index < 1_000; index++) {
+      const made = upstreamHeaders({ [`x-made-${index}`]: 'v', [`x-user-${index}`]: 'admin' }, facts);
+      expect(Object.keys(made)).toEqual([`x-made-${index}`, 'x-request-id', 'x-forwarded-for']);
+    }
+    expect(upstreamHeaders({ ...sent, 'x-roles': 'ADMIN', 'x-late': '2' }, facts)).toEqual({ ...expected, 'x-late': '2' });
+  });
+});
+
 describe('downstreamHeaders', () => {
   it('drops the hop-by-hop headers and those the Connection header names (any case), keeps the rest', () => {
     const answer = {
