@@ -3,7 +3,8 @@
 // replicas and the gateway each run as a process of their own (built dist/, as deployed), on MONGODB_URI.
 // PLAYERS players tap twice at once for a reward of stock STOCK; each player retries what was not final
 // (503/429 honouring Retry-After, IDEMPOTENCY_IN_PROGRESS, a lost connection) with the same
-// Idempotency-Key until it has a final answer. Prints the first answers by status and code, p50/p99, the
+// Idempotency-Key until it has a final answer. Prints the first answers by status and code, p50/p99 (also
+// apart for the taps turned away 429/503 and the others), the
 // time until the last player had a final answer, and the GRANTED count. Exported as benchBurst() for
 // `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
 // [--kill] (SIGKILL one replica once a tenth of the stock is granted) [--readers N] (N staff readers, each
@@ -83,6 +84,9 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
         GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '0',
         AUTH_SERVICE_URL: auth.url,
         EVENT_SERVICE_URL: events.map((event) => event.url).join(','),
+        // Any GATEWAY_* or UPSTREAM_* setting of this run's environment (UPSTREAM_MAX_CONNECTIONS, ...) replaces
+        // the above, to try others.
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(GATEWAY|UPSTREAM)_/.test(name))),
       },
       gatewayPort,
     );
@@ -219,6 +223,16 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       byAnswer[answer] = (byAnswer[answer] ?? 0) + 1;
     }
     const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
+    // A turned-away tap (429/503 with Retry-After) is to be told quickly; the others waited for their decision.
+    const turnedAway = (reply) => reply.status === 429 || reply.status === 503;
+    const shedTimes = firstWave
+      .filter(turnedAway)
+      .map((reply) => reply.ms)
+      .sort((a, b) => a - b);
+    const decidedTimes = firstWave
+      .filter((reply) => !turnedAway(reply))
+      .map((reply) => reply.ms)
+      .sort((a, b) => a - b);
     const grantedClaims = await staff('GET', `/claims?eventId=${launch.id}&status=GRANTED&limit=1`);
     const rewards = await staff('GET', `/events/${launch.id}/rewards`);
     return {
@@ -241,6 +255,10 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       retryAnswers: later,
       p50Ms: percentile(times, 50),
       p99Ms: percentile(times, 99),
+      shedP50Ms: percentile(shedTimes, 50),
+      shedP99Ms: percentile(shedTimes, 99),
+      decidedP50Ms: percentile(decidedTimes, 50),
+      decidedP99Ms: percentile(decidedTimes, 99),
       withoutFinalAnswer: finals.filter((reply) => !final(reply)).length,
       granted: grantedClaims.total,
       remaining: rewards[0]?.remaining,
@@ -296,6 +314,10 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
       `replica(s)${result.killedAtMs !== undefined ? `, one SIGKILLed at ${(result.killedAtMs / 1000).toFixed(1)} s` : ''}`,
   );
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
+  row(
+    '  of those turned away (429/503) / the others',
+    `${result.shedP50Ms.toFixed(0)} / ${result.shedP99Ms.toFixed(0)}, ${result.decidedP50Ms.toFixed(0)} / ${result.decidedP99Ms.toFixed(0)}`,
+  );
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
   row('Retry-After told, any answer that had one (s: times)', retryAfterTally(result.retryAfterTold));
