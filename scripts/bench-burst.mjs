@@ -14,11 +14,14 @@ import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
+import { Pool } from 'undici';
 import { createClaimableEvent, fetchApi, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import { countsPerSlot, freePort, retryAfterTally, serverProcess as startServer } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
+/** The load generator's connection pools (see send). */
+const CLIENT_POOLS = 64;
 
 /** A built server as a child process (bench-gateway.mjs); BURST_PROFILE_DIR=dir: each writes a CPU profile there. */
 function serverProcess(entry, env, port) {
@@ -35,6 +38,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
   const forge = TokenForge.generate();
   const mint = (sub, roles) => forge.sign({ sub, roles }, { expiresInSeconds: 3600 });
   const children = [];
+  const clients = [];
   try {
     const authPort = await freePort();
     const eventPorts = await Promise.all(Array.from({ length: replicas }, freePort));
@@ -114,24 +118,40 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
     const ids = Array.from({ length: players }, () => randomBytes(12).toString('hex'));
     await makeEligible(api, admin, launch.activity, ids);
     const tokens = new Map(ids.map((id) => [id, mint(id, ['USER'])]));
+    // The players' connections, spread over CLIENT_POOLS pools (undici.request, not fetch). The load generator
+    // shares the machine with the servers, and what it costs is not theirs: through one pool (fetch's) each
+    // request walked all of a crowd's connections for a free one, and fetch's streams cost more again; profiled
+    // at 3,000 players, this process was busy throughout the first wave, so the answers waited for it too.
+    const pools = Array.from({ length: CLIENT_POOLS }, () => new Pool(base));
+    clients.push(...pools);
+    const poolOf = new Map(ids.map((id, index) => [id, pools[index % CLIENT_POOLS]]));
+    const path = `/events/${launch.id}/claims`;
 
     const send = async (userId, key) => {
       const started = performance.now();
       requestAt.push(started);
       try {
-        const response = await fetch(`${base}/events/${launch.id}/claims`, {
+        const response = await poolOf.get(userId).request({
           method: 'POST',
+          path,
           headers: { authorization: `Bearer ${tokens.get(userId)}`, 'idempotency-key': key },
         });
-        const body = await response.json().catch(() => undefined);
+        const text = await response.body.text();
+        let body;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        const retryAfter = response.headers['retry-after'];
         return {
-          status: response.status,
+          status: response.statusCode,
           body,
-          retryAfter: response.headers.get('retry-after'),
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
           ms: performance.now() - started,
         };
       } catch (error) {
-        return { status: 0, body: { code: String(error.cause?.code ?? error.message) }, ms: performance.now() - started };
+        return { status: 0, body: { code: String(error.code ?? error.message) }, ms: performance.now() - started };
       }
     };
     const final = (reply) => [201, 409, 422].includes(reply.status) && reply.body?.code !== 'IDEMPOTENCY_IN_PROGRESS';
@@ -265,6 +285,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       reads,
     };
   } finally {
+    await Promise.all(clients.map((client) => client.destroy()));
     for (const child of children.reverse()) await child.stop();
   }
 }
