@@ -6,7 +6,7 @@ import { completeOpenApi, setRequestExamples } from '@reward/server-kit/openapi'
 import { AppModule } from './app.module.js';
 import { CONDITION_SCHEMAS } from './conditions/dto/condition.openapi.js';
 import { loadEventConfig } from './config/event-config.js';
-import { STALE_ACCESS_TOKEN } from './staff-access/staff-access.interceptor.js';
+import { STALE_ACCESS_TOKEN } from './staff-access/staff-access.check.js';
 
 /** What an operator would send first (an event that is open now and for years, so it can be claimed). */
 const REQUEST_EXAMPLES: Record<string, unknown> = {
