@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import type { KeyObject } from 'node:crypto';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Global, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenForge } from '../../../test-support/tokens.js';
 import { type KeyResolver, SigningKeysUnavailableError } from './access-token.js';
-import { CurrentUser, Roles } from './auth.guards.js';
+import { CURRENT_ACCESS_CHECK, type CurrentAccessCheck, CurrentUser, Public, Roles } from './auth.guards.js';
+import { DomainError } from './errors.js';
 import { createHttpApp } from './http-app.js';
 import { JwtAuthModule } from './jwt-auth.module.js';
 import type { AuthenticatedUser } from './roles.js';
@@ -149,6 +150,121 @@ describe('JwtAuthGuard', () => {
       expect(keys.lookups - before).toBe(2);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+/** A base controller whose handler two controllers inherit under different class-level roles. */
+class InheritedProbe {
+  @Get('inherited')
+  inherited(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Roles('AUDITOR')
+@Controller('auditors')
+class AuditorsController extends InheritedProbe {
+  @Get('any')
+  any(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Roles('USER')
+  @Get('players')
+  players(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Public()
+  @Get('open')
+  open(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Roles('OPERATOR')
+@Controller('operators')
+class OperatorsController extends InheritedProbe {}
+
+describe('RolesGuard', () => {
+  const keys = new CountingKeys();
+  /** Callers the app's current-state check refuses, and whether it answers through a promise. */
+  const refused = new Set<string>();
+  let asynchronous = false;
+  const checked: string[] = [];
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const check: CurrentAccessCheck = {
+      check(user) {
+        checked.push(user.id);
+        const judge = (): void => {
+          if (refused.has(user.id)) throw new DomainError(401, 'STALE', 'refused by the current state');
+        };
+        if (asynchronous) return Promise.resolve().then(judge);
+        judge();
+      },
+    };
+    @Global()
+    @Module({ providers: [{ provide: CURRENT_ACCESS_CHECK, useValue: check }], exports: [CURRENT_ACCESS_CHECK] })
+    class CheckModule {}
+    @Module({
+      imports: [
+        CheckModule,
+        JwtAuthModule.forRootAsync({ useFactory: () => ({ issuer: forge.issuer, audience: forge.audience, keys }) }),
+      ],
+      controllers: [AuditorsController, OperatorsController],
+    })
+    class ProbeModule {}
+    app = await createHttpApp(ProbeModule, { service: 'roles-spec', logLevel: 'silent' });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const statusOf = async (url: string, roles?: string[], sub = '64b7f0c2a1b2c3d4e5f60720'): Promise<number> => {
+    const headers = roles === undefined ? {} : { authorization: `Bearer ${forge.sign({ sub, roles })}` };
+    return (await app.inject({ method: 'GET', url, headers })).statusCode;
+  };
+
+  it('judges each route by its own decorators, the handler over its class, however often it is asked', async () => {
+    for (let round = 0; round < 3; round++) {
+      expect(await statusOf('/auditors/any', ['AUDITOR'])).toBe(200);
+      expect(await statusOf('/auditors/any', ['USER'])).toBe(403);
+      expect(await statusOf('/auditors/players', ['USER'])).toBe(200);
+      expect(await statusOf('/auditors/players', ['AUDITOR'])).toBe(403);
+      expect(await statusOf('/auditors/open')).toBe(200);
+      expect(await statusOf('/auditors/any')).toBe(401);
+      // One handler, two classes: each class's roles.
+      expect(await statusOf('/auditors/inherited', ['AUDITOR'])).toBe(200);
+      expect(await statusOf('/auditors/inherited', ['OPERATOR'])).toBe(403);
+      expect(await statusOf('/operators/inherited', ['OPERATOR'])).toBe(200);
+      expect(await statusOf('/operators/inherited', ['AUDITOR'])).toBe(403);
+    }
+  });
+
+  it("makes the app's current-state check last, for every route with a caller, answered or through a promise", async () => {
+    const stale = '64b7f0c2a1b2c3d4e5f60721';
+    refused.add(stale);
+    try {
+      for (const through of [false, true]) {
+        asynchronous = through;
+        checked.length = 0;
+        expect(await statusOf('/auditors/any', ['AUDITOR'], stale)).toBe(401);
+        expect(await statusOf('/auditors/players', ['USER'], stale)).toBe(401);
+        expect(await statusOf('/auditors/players', ['USER'])).toBe(200);
+        // Not for a caller the roles refuse already (403), nor on a public route.
+        expect(await statusOf('/auditors/any', ['USER'], stale)).toBe(403);
+        expect(await statusOf('/auditors/open', ['AUDITOR'], stale)).toBe(200);
+        expect(checked).toEqual([stale, stale, '64b7f0c2a1b2c3d4e5f60720']);
+      }
+    } finally {
+      refused.clear();
+      asynchronous = false;
     }
   });
 });

