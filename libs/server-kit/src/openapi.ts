@@ -5,6 +5,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
 import { ClientErrorCode } from './client-error.js';
+import { NOT_JSON_BODY_MESSAGE } from './error-mapping.js';
 import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
 import { MAX_JSON_DEPTH, MAX_JSON_OBJECT_KEYS } from './json-depth.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
@@ -174,7 +175,7 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.INVALID_JSON]: 'Body is not valid JSON',
   [CommonErrorCode.JSON_TOO_DEEP]: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`,
   [CommonErrorCode.JSON_TOO_MANY_VALUES]: `A JSON object in the body holds more than ${MAX_JSON_OBJECT_KEYS} fields`,
-  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type: text/plain',
+  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: NOT_JSON_BODY_MESSAGE,
   [CommonErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is larger than the limit',
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
   [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
