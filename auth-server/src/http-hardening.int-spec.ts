@@ -100,6 +100,8 @@ describe('bodies', () => {
     const text = await post('/auth/login', JSON.stringify({ email: user.email, password: user.password }), 'text/plain');
     expect(text.statusCode).toBe(415);
     expect(text.json()).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    // Says what to send: a body without its header (`curl -d`) is the usual cause.
+    expect(form.json<{ message: string }>().message).toContain('content-type: application/json');
   });
 
   it('answers 415 to a body in a content coding (gzip, br), stores nothing, and takes identity as no coding', async () => {

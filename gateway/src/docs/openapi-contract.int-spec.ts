@@ -142,7 +142,7 @@ describe('answers the gateway gives on its own, as the merged document lists the
     );
   });
 
-  it('DELETE reads a body as POST does: 413 and 400 JSON_TOO_DEEP before the upstream (415: the upstream)', async () => {
+  it('DELETE reads a body as POST does: 413 and 400 JSON_TOO_DEEP or JSON_TOO_MANY_VALUES before the upstream (415: the upstream)', async () => {
     const before = gateway.event.seen.length;
     const request = (body: string): { headers: Record<string, string>; body: string } => {
       const { body: text, ...length } = framed(body);
@@ -162,6 +162,8 @@ describe('answers the gateway gives on its own, as the merged document lists the
       400,
       'JSON_TOO_DEEP',
     );
+    const manyFields = JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`f${index}`, 0])));
+    expectDocumented(operation, await rawRequest(gateway.url, 'DELETE', path, request(manyFields)), 400, 'JSON_TOO_MANY_VALUES');
     expect(gateway.event.seen.length).toBe(before);
   });
 });

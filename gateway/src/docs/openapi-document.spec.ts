@@ -114,6 +114,7 @@ describe('the committed OpenAPI documents', () => {
       'INVALID_PERIOD',
       'INVALID_TIMEZONE',
       'JSON_TOO_DEEP',
+      'JSON_TOO_MANY_VALUES',
       'MALFORMED_REQUEST',
       'VALIDATION_FAILED',
     ]);
@@ -147,7 +148,9 @@ describe('the committed OpenAPI documents', () => {
     // DELETE reads a body as POST does.
     expect(codes('/webhook-endpoints/{id}', 'delete', 413)).toEqual(['PAYLOAD_TOO_LARGE']);
     expect(codes('/webhook-endpoints/{id}', 'delete', 415)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
-    expect(codes('/webhook-endpoints/{id}', 'delete', 400)).toEqual(expect.arrayContaining(['INVALID_JSON', 'JSON_TOO_DEEP']));
+    expect(codes('/webhook-endpoints/{id}', 'delete', 400)).toEqual(
+      expect.arrayContaining(['INVALID_JSON', 'JSON_TOO_DEEP', 'JSON_TOO_MANY_VALUES']),
+    );
     expect(codes('/users', 'get', 403)).toEqual(['FORBIDDEN']);
     expect(Object.keys(responses('/auth/login', 'post'))).not.toContain('403');
   });

@@ -1,7 +1,7 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { MongooseError, mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { mapError } from './error-mapping.js';
+import { NOT_JSON_BODY_MESSAGE, mapError } from './error-mapping.js';
 import { DomainError, MAX_LISTED_PROBLEMS } from './errors.js';
 
 function fastifyError(code: string, statusCode: number, message: string): Error {
@@ -26,6 +26,14 @@ describe('mapError', () => {
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.code).toBe('PAYLOAD_TOO_LARGE');
     expect(mapError(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'nope')).body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it("says what a 415 body lacks where Fastify's own message does not, and keeps a message that says it", () => {
+    const bare = mapError(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 'Unsupported Media Type')).body;
+    expect(bare).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: NOT_JSON_BODY_MESSAGE });
+    expect(bare.message).toContain('content-type: application/json');
+    const charset = 'JSON bodies are UTF-8 only; charset=latin1 is not supported';
+    expect(mapError(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, charset)).body.message).toBe(charset);
   });
 
   it('gives Nest exceptions a code by status', () => {

@@ -42,6 +42,15 @@ export interface MappedError {
 export const STORE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again shortly';
 
 /**
+ * The message of a body that is not declared as JSON. Fastify's own says only "Unsupported Media Type", which
+ * leaves the usual cause unsaid: a body sent without its header (`curl -d` sends it form-encoded).
+ */
+export const NOT_JSON_BODY_MESSAGE =
+  'Bodies are JSON: send this one with content-type: application/json (form-encoded, text/plain and other types are refused)';
+/** What Fastify says when no parser takes the body's content type (our own 415s say what is wrong instead). */
+const FASTIFY_UNSUPPORTED_MEDIA_TYPE = 'Unsupported Media Type';
+
+/**
  * The one mapping from anything thrown to the error body, used by the Nest exception filter and by
  * Fastify's own error handler (body parsing fails before Nest sees the request).
  */
@@ -86,7 +95,13 @@ export function mapError(error: unknown, { storeErrors = false }: { storeErrors?
     if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) {
       return {
         status,
-        body: errorBody(status, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE, fastifyError.message ?? 'Unsupported media type'),
+        body: errorBody(
+          status,
+          CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          fastifyError.message === undefined || fastifyError.message === FASTIFY_UNSUPPORTED_MEDIA_TYPE
+            ? NOT_JSON_BODY_MESSAGE
+            : fastifyError.message,
+        ),
         internal: false,
       };
     }

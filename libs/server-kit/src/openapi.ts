@@ -5,8 +5,9 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiQuery, type OpenAPIObject } from '@nestjs/swagger';
 import { Public, Roles } from './auth.guards.js';
 import { ClientErrorCode } from './client-error.js';
+import { NOT_JSON_BODY_MESSAGE } from './error-mapping.js';
 import { CommonErrorCode, MAX_LISTED_PROBLEMS, statusText } from './errors.js';
-import { MAX_JSON_DEPTH } from './json-depth.js';
+import { MAX_JSON_DEPTH, MAX_JSON_OBJECT_KEYS } from './json-depth.js';
 import { OBJECT_ID_SCHEMA_PATTERN, ParseObjectIdPipe } from './object-id.pipe.js';
 import { ROLES, Role, requiresRolesMessage } from './roles.js';
 
@@ -173,7 +174,8 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.VALIDATION_FAILED]: ['email must be an email'],
   [CommonErrorCode.INVALID_JSON]: 'Body is not valid JSON',
   [CommonErrorCode.JSON_TOO_DEEP]: `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`,
-  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type: text/plain',
+  [CommonErrorCode.JSON_TOO_MANY_VALUES]: `A JSON object in the body holds more than ${MAX_JSON_OBJECT_KEYS} fields`,
+  [CommonErrorCode.UNSUPPORTED_MEDIA_TYPE]: NOT_JSON_BODY_MESSAGE,
   [CommonErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is larger than the limit',
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
   [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
@@ -332,8 +334,16 @@ function complete(operation: Operation, handler: Handler, method: string, option
   addCodes(errors, 503, CommonErrorCode.SERVICE_UNAVAILABLE);
   // A body is read (and bounded, and must be JSON) on every POST, PUT, PATCH and DELETE, one the route ignores too.
   if (operation.requestBody !== undefined || BODY_METHODS.includes(method)) {
-    // Its depth is checked as it arrives (guardJsonDepth, on every server): deeper than the bound is JSON_TOO_DEEP.
-    addCodes(errors, 400, CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON, CommonErrorCode.JSON_TOO_DEEP);
+    // Its shape is checked as it arrives (guardJsonDepth, on every server): deeper than the bound is JSON_TOO_DEEP,
+    // more values in all or more fields in one object than the bounds is JSON_TOO_MANY_VALUES.
+    addCodes(
+      errors,
+      400,
+      CommonErrorCode.VALIDATION_FAILED,
+      CommonErrorCode.INVALID_JSON,
+      CommonErrorCode.JSON_TOO_DEEP,
+      CommonErrorCode.JSON_TOO_MANY_VALUES,
+    );
     addCodes(errors, 413, CommonErrorCode.PAYLOAD_TOO_LARGE);
     addCodes(errors, 415, CommonErrorCode.UNSUPPORTED_MEDIA_TYPE);
   }

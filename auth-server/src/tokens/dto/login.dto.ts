@@ -16,7 +16,8 @@ export class LoginDto {
     minLength: 1,
     maxLength: 1024,
     example: 'correct horse battery staple',
-    description: 'No control characters (no account can have them)',
+    description:
+      'Compared in Unicode NFC (also as typed, for a password chosen before passwords were normalised); no control characters (no account can have them)',
   })
   @PresentedPassword()
   password: string;

@@ -120,7 +120,7 @@ export class RegisterUserDto {
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_BYTES,
     example: 'correct horse battery staple',
-    description: `At most ${PASSWORD_MAX_BYTES} bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678"); at least 4 different characters, not a short or common part repeated ("passwordpassword"); not the email or the part before its @`,
+    description: `Hashed and compared in Unicode NFC, so the same password typed with a combining accent or as Hangul jamo signs in too: at least ${PASSWORD_MIN_LENGTH} characters in NFC, at most ${PASSWORD_MAX_BYTES} bytes (UTF-8) as typed and in NFC; no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678"); at least 4 different characters, not a short or common part repeated ("passwordpassword"); not the email or the part before its @`,
   })
   @ChosenPassword()
   password: string;

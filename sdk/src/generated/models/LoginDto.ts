@@ -5,7 +5,7 @@
 export type LoginDto = {
   email: string;
   /**
-   * No control characters (no account can have them)
+   * Compared in Unicode NFC (also as typed, for a password chosen before passwords were normalised); no control characters (no account can have them)
    */
   password: string;
 };

@@ -12,7 +12,7 @@ export type RegisterUserDto = {
    */
   nickname?: string;
   /**
-   * At most 72 bytes (UTF-8); no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678"); at least 4 different characters, not a short or common part repeated ("passwordpassword"); not the email or the part before its @
+   * Hashed and compared in Unicode NFC, so the same password typed with a combining accent or as Hangul jamo signs in too: at least 8 characters in NFC, at most 72 bytes (UTF-8) as typed and in NFC; no control characters; at least one visible character; not one of the most common passwords ("password1", "12345678"); at least 4 different characters, not a short or common part repeated ("passwordpassword"); not the email or the part before its @
    */
   password: string;
   /**

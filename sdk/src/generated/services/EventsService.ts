@@ -74,7 +74,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_CONDITION, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
@@ -139,7 +139,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_CONDITION, INVALID_ID, INVALID_JSON, INVALID_PERIOD, INVALID_TIMEZONE, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND, ROUTE_NOT_FOUND`,
@@ -250,7 +250,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND, ROUTE_NOT_FOUND`,
@@ -296,7 +296,7 @@ export class EventsService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_REWARD, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: EVENT_NOT_FOUND, REWARD_NOT_FOUND, ROUTE_NOT_FOUND`,

@@ -82,7 +82,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: DELIVERY_NOT_FOUND, ROUTE_NOT_FOUND`,
@@ -155,7 +155,7 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
@@ -187,7 +187,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -259,7 +259,7 @@ export class WebhooksService {
       body: requestBody,
       mediaType: 'application/json',
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, INVALID_WEBHOOK_URL, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED, WEBHOOK_URL_REFUSED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -293,7 +293,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -328,7 +328,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
@@ -362,7 +362,7 @@ export class WebhooksService {
         id: id,
       },
       errors: {
-        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, MALFORMED_REQUEST, VALIDATION_FAILED`,
+        400: `Bad request: ENCODED_UNRESERVED_CHARACTER, INVALID_ID, INVALID_JSON, JSON_TOO_DEEP, JSON_TOO_MANY_VALUES, MALFORMED_REQUEST, VALIDATION_FAILED`,
         401: `Missing, invalid or expired bearer token: STALE_ACCESS_TOKEN, UNAUTHORIZED`,
         403: `The caller lacks a required role: FORBIDDEN`,
         404: `Not found: ROUTE_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND`,
