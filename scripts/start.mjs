@@ -326,6 +326,18 @@ const writesInfo = ['info', 'debug', 'trace'].includes((env.LOG_LEVEL ?? '').tri
 /** A server's own line once it listens (main-runner's runServer). */
 const READY_LINE = /^ready in \d+ ms on /;
 
+/**
+ * Whether a probe's connection is to itself, not to a server: a port in the ephemeral range that nothing listens
+ * on yet may be given to the probe as its own source port, and TCP then connects the two ends (simultaneous
+ * open). Closed normally, that connection would then hold the port in TIME-WAIT for a minute and the server
+ * could not listen on it (EADDRINUSE, restarted in a loop): it is reset instead.
+ */
+function connectedToItself(socket) {
+  if (socket.localPort !== socket.remotePort || socket.localAddress !== socket.remoteAddress) return false;
+  socket.resetAndDestroy();
+  return true;
+}
+
 /** Resolves once the port accepts a connection (the server listens), without a request in its log. */
 function listening({ host, port }, isCurrent) {
   return new Promise((resolve) => {
@@ -333,6 +345,7 @@ function listening({ host, port }, isCurrent) {
       if (!isCurrent()) return;
       const socket = connect({ host, port });
       socket.once('connect', () => {
+        if (connectedToItself(socket)) return void setTimeout(attempt, 100);
         socket.destroy();
         resolve();
       });
@@ -504,9 +517,12 @@ function onExit(service, code, signal) {
 function answers({ host, port }) {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    socket.once('connect', () => resolve(true));
+    socket.once('connect', () => {
+      if (connectedToItself(socket)) return resolve(false);
+      resolve(true);
+      socket.destroy();
+    });
     socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.destroy());
   });
 }
 const taken = [];
