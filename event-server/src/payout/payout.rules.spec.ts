@@ -66,6 +66,25 @@ describe("a 429 or 503 answer's Retry-After", () => {
       expect(retryAfterTime(invalid, now), invalid).toBeUndefined();
   });
 
+  it("reads an HTTP date's two obsolete forms too, as RFC 9110 has recipients do, and no date that does not exist", () => {
+    const tenMinutesOn = new Date(now.getTime() + 600_000);
+    expect(retryAfterTime('Thursday, 01-Jan-26 00:10:00 GMT', now)).toEqual(tenMinutesOn);
+    expect(retryAfterTime('Thu Jan  1 00:10:00 2026', now)).toEqual(tenMinutesOn);
+    expect(retryAfterTime('Thu Jan 01 00:10:00 2026', now)).toEqual(tenMinutesOn);
+    // A two-digit year more than 50 years ahead is the century before: long past, so now.
+    expect(retryAfterTime('Sunday, 06-Nov-94 08:49:37 GMT', now)).toEqual(now);
+    expect(retryAfterTime('Friday, 01-Jan-27 00:00:00 GMT', now)).toEqual(new Date('2027-01-01T00:00:00Z'));
+    for (const invalid of [
+      'Thu, 31 Feb 2026 00:10:00 GMT',
+      'Thu, 01 Jan 2026 24:10:00 GMT',
+      'Thursday, 01-Jan-2026 00:10:00 GMT',
+      'Thu, 01-Jan-26 00:10:00 GMT',
+      'Thu Jan  1 00:10:00 2026 GMT',
+      'Thu Jan 32 00:10:00 2026',
+    ])
+      expect(retryAfterTime(invalid, now), invalid).toBeUndefined();
+  });
+
   it('puts the next attempt off until then when that is after the schedule, and says so in the error', () => {
     const outcome = outcomeOf(answered(503, '120'), 0, schedule, now, () => 0.5);
     expect(outcome).toEqual({

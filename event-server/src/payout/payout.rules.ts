@@ -35,11 +35,49 @@ export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 const RETRY_AFTER_QUOTE = 40;
 /** IMF-fixdate, the HTTP date senders write (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
 const IMF_FIXDATE =
-  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+/** RFC 850's date, obsolete but to be accepted (RFC 9110 5.6.7): `Sunday, 06-Nov-94 08:49:37 GMT`. */
+const RFC850_DATE =
+  /^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
+/** ANSI C's asctime() date, obsolete but to be accepted (RFC 9110 5.6.7), in UTC: `Sun Nov  6 08:49:37 1994`. */
+const ASCTIME_DATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * The instant (ms) an HTTP date names, in any of its three forms (RFC 9110 5.6.7: a recipient must accept all
+ * three), or undefined for anything else, a day or time that does not exist included. RFC 850's two-digit year
+ * is the one in this century unless that is more than 50 years after `now`, then the century before.
+ */
+function httpDate(text: string, now: Date): number | undefined {
+  let parts: [day: string, month: string, year: number, hours: string, minutes: string, seconds: string];
+  const imf = IMF_FIXDATE.exec(text);
+  const rfc850 = imf ? null : RFC850_DATE.exec(text);
+  const asctime = imf || rfc850 ? null : ASCTIME_DATE.exec(text);
+  if (imf) parts = [imf[1]!, imf[2]!, Number(imf[3]), imf[4]!, imf[5]!, imf[6]!];
+  else if (rfc850) {
+    const thisYear = now.getUTCFullYear();
+    let year = thisYear - (thisYear % 100) + Number(rfc850[3]);
+    if (year > thisYear + 50) year -= 100;
+    parts = [rfc850[1]!, rfc850[2]!, year, rfc850[4]!, rfc850[5]!, rfc850[6]!];
+  } else if (asctime) parts = [asctime[2]!.trim(), asctime[1]!, Number(asctime[6]), asctime[3]!, asctime[4]!, asctime[5]!];
+  else return undefined;
+  const [day, month, year, hours, minutes, seconds] = parts;
+  const fields = [Number(day), MONTHS.indexOf(month), Number(hours), Number(minutes), Number(seconds)] as const;
+  const [d, m, h, min, sec] = fields;
+  if (h > 23 || min > 59 || sec > 60) return undefined;
+  const at = Date.UTC(year, m, d, h, min, Math.min(sec, 59));
+  // 31 Feb and the like roll over into the next month: not a date.
+  const check = new Date(at);
+  if (check.getUTCDate() !== d || check.getUTCMonth() !== m || check.getUTCFullYear() !== year) return undefined;
+  // A leap second (60) stands for the second after the 59th.
+  return sec === 60 ? at + 1000 : at;
+}
 
 /**
  * The time a `Retry-After` asks the next attempt not to come before: delay-seconds (digits only) from `now`,
- * or an HTTP date (IMF-fixdate); undefined for anything else (ignored, not guessed at). A date in the past is
+ * or an HTTP date (IMF-fixdate, or either obsolete form: httpDate); undefined for anything else (ignored, not
+ * guessed at). A date in the past is
  * `now`.
  */
 export function retryAfterTime(value: string, now: Date): Date | undefined {
@@ -49,9 +87,8 @@ export function retryAfterTime(value: string, now: Date): Date | undefined {
     const seconds = Math.min(Number(text), Number.MAX_SAFE_INTEGER / 1000);
     return new Date(Math.min(now.getTime() + seconds * 1000, 8.64e15));
   }
-  if (!IMF_FIXDATE.test(text)) return undefined;
-  const at = Date.parse(text);
-  if (!Number.isFinite(at)) return undefined;
+  const at = httpDate(text, now);
+  if (at === undefined) return undefined;
   return new Date(Math.max(at, now.getTime()));
 }
 
