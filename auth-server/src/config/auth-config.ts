@@ -59,6 +59,8 @@ export interface AuthConfig {
   };
   registrationThrottle: { perAddress: number; windowSeconds: number };
   outbox: OutboxConfig;
+  /** The store time a list (`GET /users`) may take, its page and its count each; past it the client is told 503. */
+  lists: { readMaxMs: number };
 }
 
 /** The relay that delivers LOGIN / FRIEND_INVITE activities and role-change audit entries to the event server. */
@@ -172,6 +174,8 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       retryBaseMs: reader.int('OUTBOX_RETRY_BASE_MS', { default: 1000, min: 10, max: 60_000 }),
       retryMaxMs: reader.int('OUTBOX_RETRY_MAX_MS', { default: 30_000, min: 10, max: 3_600_000 }),
     },
+    // Under the gateway's 10 s wait for an answer, as on the event server.
+    lists: { readMaxMs: reader.int('LIST_READ_MAX_MS', { default: 9_000, min: 100, max: 300_000 }) },
   };
   // Hashed in NFC, which lengthens a few characters: both forms must fit (passwordBytes).
   if (passwordBytes(config.admin.password) > PASSWORD_MAX_BYTES) {

@@ -1,8 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Role } from '@reward/server-kit/roles';
 import { Types, type Model, trusted } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import { readBoundedListPage } from '@reward/server-kit/list-read';
+import { AUTH_CONFIG } from '../config/config.module.js';
+import type { AuthConfig } from '../config/auth-config.js';
 import { toUser, toUserCredentials } from './user.mapper.js';
 import { UserEntity } from './user.schema.js';
 import type { NewUser, User, UserCredentials } from './user.js';
@@ -10,9 +13,16 @@ import type { NewUser, User, UserCredentials } from './user.js';
 /** Why an insert was refused: the two unique indexes of `users`. */
 export type UserInsertResult = { inserted: User } | { duplicate: 'email' | 'referralCode' };
 
+export const USER_LIST_TOO_SLOW_MESSAGE =
+  'The user list took longer to read than the server spends on one (LIST_READ_MAX_MS); nothing was changed: ' +
+  'narrow it with its role filter or try again later';
+
 @Injectable()
 export class UserRepository implements OnModuleInit {
-  constructor(@InjectModel(UserEntity.name) private readonly model: Model<UserEntity>) {}
+  constructor(
+    @InjectModel(UserEntity.name) private readonly model: Model<UserEntity>,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
 
   /** The unique indexes are the invariants: they must exist before the first request. */
   async onModuleInit(): Promise<void> {
@@ -60,14 +70,20 @@ export class UserRepository implements OnModuleInit {
     return document?._id.toHexString();
   }
 
-  /** Newest first; `role` matches users holding that role among others. */
+  /**
+   * Newest first; `role` matches users holding that role among others. Its page and count are each bounded in
+   * store time (LIST_READ_MAX_MS): with a launch's players registered, the store may take seconds over every
+   * user (FerretDB reads and sorts them all), and the store that reads them also signs everyone in.
+   */
   async findPage(filter: { role?: Role }, skip: number, limit: number): Promise<{ items: User[]; total: number }> {
     const query = filter.role ? { roles: filter.role } : {};
-    const [documents, total] = await Promise.all([
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<UserEntity[]>().exec(),
-      this.model.countDocuments(query).exec(),
-    ]);
-    return { items: documents.map(toUser), total };
+    const { docs, total } = await readBoundedListPage(
+      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<UserEntity[]>(),
+      this.model.countDocuments(query),
+      this.config.lists.readMaxMs,
+      USER_LIST_TOO_SLOW_MESSAGE,
+    );
+    return { items: docs.map(toUser), total };
   }
 
   /** Whether any user other than `exceptId` holds ADMIN (one indexed probe, not a count). */

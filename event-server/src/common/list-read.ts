@@ -1,46 +1,17 @@
-import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { LIST_TOO_SLOW_RETRY_AFTER_SECONDS, readBoundedListPage } from '@reward/server-kit/list-read';
 import type { Query } from 'mongoose';
 
-/** How long a client is told to wait before it asks again for a list that took too long to read (Retry-After, s). */
-export const LIST_TOO_SLOW_RETRY_AFTER_SECONDS = 5;
+export { LIST_TOO_SLOW_RETRY_AFTER_SECONDS };
 
 export const LIST_TOO_SLOW_MESSAGE =
   'The list took longer to read than the server spends on one (LIST_READ_MAX_MS); nothing was changed: narrow it ' +
   'with its filters (from/to, userId, eventId, type) or try again later';
 
-/** The store's own error for a command that ran past its `maxTimeMS` (MaxTimeMSExpired). */
-const MAX_TIME_MS_EXPIRED = 50;
-
-function ranPastItsTime(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'MongoServerError' &&
-    (error as Error & { code?: unknown }).code === MAX_TIME_MS_EXPIRED
-  );
-}
-
-/**
- * A list's two store commands, its page and its count, each bounded to `maxTimeMs` of the store's time
- * (LIST_READ_MAX_MS). Without a bound, a list the store cannot answer quickly (FerretDB v1 reads and sorts every
- * matching document in memory: about 8 s and hundreds of MB for 60,000 activities) went on after the gateway had
- * answered 504 and its client had gone, and every repeat added one more: ten requests of an AUDITOR kept the store
- * busy for two minutes and grew its memory by 5 GB, while every player's request waited behind them. Past the
- * bound the store stops the command and the client is answered 503 SERVICE_UNAVAILABLE with Retry-After.
- */
-export async function readListPage<T>(
+/** An event-server list's page and count, bounded in store time (server-kit's readBoundedListPage). */
+export function readListPage<T>(
   page: Query<T[], unknown>,
   count: Query<number, unknown>,
   maxTimeMs: number,
 ): Promise<{ docs: T[]; total: number }> {
-  try {
-    const [docs, total] = await Promise.all([page.maxTimeMS(maxTimeMs).exec(), count.maxTimeMS(maxTimeMs).exec()]);
-    return { docs, total };
-  } catch (error) {
-    if (ranPastItsTime(error)) {
-      throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, LIST_TOO_SLOW_MESSAGE, {
-        retryAfterSeconds: LIST_TOO_SLOW_RETRY_AFTER_SECONDS,
-      });
-    }
-    throw error;
-  }
+  return readBoundedListPage(page, count, maxTimeMs, LIST_TOO_SLOW_MESSAGE);
 }
