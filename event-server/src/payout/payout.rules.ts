@@ -45,6 +45,17 @@ const ASCTIME_DATE =
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
+ * The instant (ms) of a UTC date and time, the year as written: Date.UTC takes a year from 0 to 99 for 1900 to
+ * 1999, so `Thu, 01 Jan 0026 00:10:00 GMT`, a date long past, was taken for 1926 and then refused as no date.
+ */
+function utcInstant(year: number, month: number, day: number, hours: number, minutes: number, seconds: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, seconds, 0);
+  return date.getTime();
+}
+
+/**
  * The instant (ms) an HTTP date names, in any of its three forms (RFC 9110 5.6.7: a recipient must accept all
  * three), or undefined for anything else, a day or time that does not exist included. RFC 850's two-digit year
  * is the one in this century unless that is more than 50 years after `now`, then the century before.
@@ -66,7 +77,7 @@ function httpDate(text: string, now: Date): number | undefined {
   const fields = [Number(day), MONTHS.indexOf(month), Number(hours), Number(minutes), Number(seconds)] as const;
   const [d, m, h, min, sec] = fields;
   if (h > 23 || min > 59 || sec > 60) return undefined;
-  const at = Date.UTC(year, m, d, h, min, Math.min(sec, 59));
+  const at = utcInstant(year, m, d, h, min, Math.min(sec, 59));
   // 31 Feb and the like roll over into the next month: not a date.
   const check = new Date(at);
   if (check.getUTCDate() !== d || check.getUTCMonth() !== m || check.getUTCFullYear() !== year) return undefined;
