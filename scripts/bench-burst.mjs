@@ -22,6 +22,8 @@ import { countsPerSlot, freePort, retryAfterTally, serverProcess as startServer 
 const SELF = fileURLToPath(import.meta.url);
 /** The load generator's connection pools (see send). */
 const CLIENT_POOLS = 64;
+/** The gateway settings of where it listens, which the environment passed on to the burst's gateway must not move. */
+const GATEWAY_ADDRESS = new Set(['GATEWAY_PORT', 'GATEWAY_HOST']);
 
 /** A built server as a child process (bench-gateway.mjs); BURST_PROFILE_DIR=dir: each writes a CPU profile there. */
 function serverProcess(entry, env, port) {
@@ -89,8 +91,11 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
         AUTH_SERVICE_URL: auth.url,
         EVENT_SERVICE_URL: events.map((event) => event.url).join(','),
         // Any GATEWAY_* or UPSTREAM_* setting of this run's environment (UPSTREAM_MAX_CONNECTIONS, ...) replaces
-        // the above, to try others.
-        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(GATEWAY|UPSTREAM)_/.test(name))),
+        // the above, to try others; but where the gateway listens: the players send to gatewayPort (a shell that
+        // exported GATEWAY_PORT for its own stack, as README suggests, had the gateway listen there, never ready).
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => /^(GATEWAY|UPSTREAM)_/.test(name) && !GATEWAY_ADDRESS.has(name)),
+        ),
       },
       gatewayPort,
     );

@@ -85,6 +85,25 @@ describe("a 429 or 503 answer's Retry-After", () => {
       expect(retryAfterTime(invalid, now), invalid).toBeUndefined();
   });
 
+  it('reads a year before 100 as that year, long past (Date.UTC would take 0026 for 1926 and the check refuse it)', () => {
+    for (const past of ['Thu, 01 Jan 0026 00:10:00 GMT', 'Sat, 01 Jan 0000 00:00:00 GMT', 'Thu Jan  1 00:10:00 0099'])
+      expect(retryAfterTime(past, now), past).toEqual(now);
+    expect(retryAfterTime('Thu, 29 Feb 0096 00:00:00 GMT', now)).toEqual(now);
+    // 1900 was no leap year, 0 (1 BC) was: each is judged as itself.
+    expect(retryAfterTime('Thu, 29 Feb 0000 00:00:00 GMT', now)).toEqual(now);
+    expect(retryAfterTime('Thu, 29 Feb 0001 00:00:00 GMT', now)).toBeUndefined();
+  });
+
+  it("takes an RFC 850 date more than 50 years ahead, to the second, for the century before's", () => {
+    // 50 years on from now exactly is not more than 50 years ahead; a second later is.
+    expect(retryAfterTime('Wednesday, 01-Jan-76 00:00:00 GMT', now)).toEqual(new Date('2076-01-01T00:00:00Z'));
+    expect(retryAfterTime('Wednesday, 01-Jan-76 00:00:01 GMT', now)).toEqual(now);
+    expect(retryAfterTime('Thursday, 31-Dec-76 23:59:59 GMT', now)).toEqual(now);
+    const midyear = new Date('2026-06-15T12:00:00Z');
+    expect(retryAfterTime('Monday, 15-Jun-76 11:59:59 GMT', midyear)).toEqual(new Date('2076-06-15T11:59:59Z'));
+    expect(retryAfterTime('Monday, 15-Jun-76 12:00:01 GMT', midyear)).toEqual(midyear);
+  });
+
   it('puts the next attempt off until then when that is after the schedule, and says so in the error', () => {
     const outcome = outcomeOf(answered(503, '120'), 0, schedule, now, () => 0.5);
     expect(outcome).toEqual({

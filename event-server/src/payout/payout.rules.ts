@@ -45,9 +45,20 @@ const ASCTIME_DATE =
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
+ * The instant (ms) of a UTC date and time, the year as written: Date.UTC takes a year from 0 to 99 for 1900 to
+ * 1999, so `Thu, 01 Jan 0026 00:10:00 GMT`, a date long past, was taken for 1926 and then refused as no date.
+ */
+function utcInstant(year: number, month: number, day: number, hours: number, minutes: number, seconds: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, seconds, 0);
+  return date.getTime();
+}
+
+/**
  * The instant (ms) an HTTP date names, in any of its three forms (RFC 9110 5.6.7: a recipient must accept all
  * three), or undefined for anything else, a day or time that does not exist included. RFC 850's two-digit year
- * is the one in this century unless that is more than 50 years after `now`, then the century before.
+ * is the one in this century unless the date is then more than 50 years after `now`, then the century before.
  */
 function httpDate(text: string, now: Date): number | undefined {
   let parts: [day: string, month: string, year: number, hours: string, minutes: string, seconds: string];
@@ -58,15 +69,21 @@ function httpDate(text: string, now: Date): number | undefined {
   else if (rfc850) {
     const thisYear = now.getUTCFullYear();
     let year = thisYear - (thisYear % 100) + Number(rfc850[3]);
-    if (year > thisYear + 50) year -= 100;
-    parts = [rfc850[1]!, rfc850[2]!, year, rfc850[4]!, rfc850[5]!, rfc850[6]!];
+    // "A timestamp that appears to be more than 50 years in the future" (RFC 9110 5.6.7): the timestamp, to the
+    // second, not its year (31-Dec-76 read on 6 Dec 2026 is more than 50 years ahead).
+    const fiftyYearsOn = new Date(now.getTime());
+    fiftyYearsOn.setUTCFullYear(thisYear + 50);
+    const [day, month, hours, minutes, seconds] = [rfc850[1]!, rfc850[2]!, rfc850[4]!, rfc850[5]!, rfc850[6]!];
+    const asWritten = utcInstant(year, MONTHS.indexOf(month), Number(day), Number(hours), Number(minutes), Number(seconds));
+    if (asWritten > fiftyYearsOn.getTime()) year -= 100;
+    parts = [day, month, year, hours, minutes, seconds];
   } else if (asctime) parts = [asctime[2]!.trim(), asctime[1]!, Number(asctime[6]), asctime[3]!, asctime[4]!, asctime[5]!];
   else return undefined;
   const [day, month, year, hours, minutes, seconds] = parts;
   const fields = [Number(day), MONTHS.indexOf(month), Number(hours), Number(minutes), Number(seconds)] as const;
   const [d, m, h, min, sec] = fields;
   if (h > 23 || min > 59 || sec > 60) return undefined;
-  const at = Date.UTC(year, m, d, h, min, Math.min(sec, 59));
+  const at = utcInstant(year, m, d, h, min, Math.min(sec, 59));
   // 31 Feb and the like roll over into the next month: not a date.
   const check = new Date(at);
   if (check.getUTCDate() !== d || check.getUTCMonth() !== m || check.getUTCFullYear() !== year) return undefined;

@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+import { AccessVersionRepository } from './access-version.repository.js';
 
 const event = {
   title: 'Staff access',
@@ -13,9 +16,18 @@ const event = {
 describe('staff tokens older than the newest access version', () => {
   let t: EventTestApp;
   let service: string;
+  /** The store commands on the access versions so far (the staff check's reads). */
+  let versionReads = 0;
 
   beforeAll(async () => {
-    t = await startEventTestApp('staff_access');
+    const uri = inject('mongoUri');
+    t = await startEventTestApp('staff_access', { MONGODB_URI: `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true` });
+    t.app
+      .get<Connection>(getConnectionToken())
+      .getClient()
+      .on('commandStarted', (event) => {
+        if ((event.command as Record<string, unknown>)[event.commandName] === 'staff_access_versions') versionReads++;
+      });
     service = t.issuer.token('auth-server', [], { audience: 'reward-platform-internal' });
   });
 
@@ -115,5 +127,48 @@ describe('staff tokens older than the newest access version', () => {
       body: { ...body, reason: 'A_REASON_FROM_A_NEWER_SERVER' },
     });
     expect(newer.status).toBeLessThan(300);
+  });
+
+  it("reads the newest version once per staff request, and never for a player's, a service's or a public request", async () => {
+    const player = tokenOf(newId(), ['USER']);
+    const operator = tokenOf(newId(), ['OPERATOR']);
+    let before = versionReads;
+    expect((await t.request('GET', '/claims/me', { token: player })).status).toBe(200);
+    expect((await t.request('POST', `/events/${newId()}/claims`, { token: player })).status).toBe(404);
+    expect((await t.request('GET', '/health')).status).toBeLessThan(500);
+    expect((await notify(newId(), 1)).status).toBe(201);
+    // The notice itself is one insert, not a read.
+    expect(versionReads - before).toBe(1);
+    before = versionReads;
+    expect((await t.request('GET', '/events?limit=1', { token: operator })).status).toBe(200);
+    expect((await t.request('GET', '/claims/me', { token: operator })).status).toBe(200);
+    expect(versionReads - before).toBe(2);
+  });
+
+  it('answers 503 with Retry-After, not 500, when the store cannot tell the newest version, and lets no staff request through', async () => {
+    const versions = t.app.get(AccessVersionRepository);
+    const unavailable = Object.assign(new Error('connection refused'), { name: 'MongoServerSelectionError' });
+    const spy = vi.spyOn(versions, 'findLatestVersion').mockRejectedValue(unavailable);
+    try {
+      const reply = await t.app.inject({
+        method: 'POST',
+        url: '/events',
+        headers: { authorization: `Bearer ${tokenOf(newId(), ['OPERATOR'])}` },
+        payload: event,
+      });
+      expect(reply.statusCode).toBe(503);
+      expect(reply.json()).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+      expect(reply.headers['retry-after']).toMatch(/^\d+$/);
+      // Any other failure of the read is the server's (500), and lets nothing through either.
+      spy.mockRejectedValue(new TypeError('a bug in the check'));
+      const failed = await t.request('GET', '/claims', { token: tokenOf(newId(), ['AUDITOR']) });
+      expect(failed.status).toBe(500);
+      // A player's request never asks.
+      spy.mockClear();
+      expect((await t.request('GET', '/claims/me', { token: tokenOf(newId(), ['USER']) })).status).toBe(200);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -150,6 +150,76 @@ describe('RouteTable.resolve', () => {
   });
 });
 
+describe('RouteTable.resolve, by length and first segment', () => {
+  /**
+   * The answer walking every line, each alone: the lines the path matches, the more literal first at the first
+   * place they differ; the first of the wanted method, else the methods of all. What the lookup by length and
+   * first segment must answer for any path.
+   */
+  function walkingEveryLine(alone: ReadonlyArray<[RoutePolicy, RouteTable]>, method: string, url: string): unknown {
+    const upper = method.toUpperCase();
+    const wanted = upper === 'HEAD' ? 'GET' : upper;
+    const shapeOf = (policy: RoutePolicy): string =>
+      policy.path
+        .slice(1)
+        .split('/')
+        .map((part) => (part.startsWith(':') ? '1' : '0'))
+        .join('');
+    const matching = alone
+      .map(([policy, itsTable]) => ({ policy, alone: itsTable.resolve(policy.method, url) }))
+      .filter(({ alone }) => alone.kind === 'found')
+      .sort((a, b) => shapeOf(a.policy).localeCompare(shapeOf(b.policy)));
+    const found = matching.find(({ policy }) => policy.method === wanted);
+    if (found) return found.alone;
+    if (matching.length === 0) return new RouteTable([]).resolve(method, url);
+    const allowed = new Set(matching.flatMap(({ policy }) => (policy.method === 'GET' ? ['GET', 'HEAD'] : [policy.method])));
+    return { kind: 'method-not-allowed', allowed: [...allowed].sort() };
+  }
+
+  it('answers every generated path as a walk over every line does, lines whose first segment is a parameter included', () => {
+    const policies: RoutePolicy[] = [
+      ...ROUTE_POLICIES,
+      { method: 'GET', path: '/:tenant', access: 'public', upstream: 'event' },
+      { method: 'POST', path: '/:tenant/claims', access: 'public', upstream: 'event' },
+      { method: 'PUT', path: '/:a/:b', access: 'public', upstream: 'event' },
+      { method: 'DELETE', path: '/:tenant/', access: 'public', upstream: 'event' },
+      { method: 'PATCH', path: '/:tenant/me/:c', access: 'public', upstream: 'event' },
+      { method: 'GET', path: '/constructor', access: 'public', upstream: 'event' },
+      { method: 'GET', path: '/__proto__/:z', access: 'public', upstream: 'event' },
+    ];
+    const table = new RouteTable(policies);
+    const alone = policies.map((policy): [RoutePolicy, RouteTable] => [policy, new RouteTable([policy])]);
+    const words = new Set([
+      '',
+      '.',
+      '..',
+      '%2e%2e',
+      '%2F',
+      '%6de',
+      '%40',
+      '%zz',
+      'ME',
+      'Users',
+      '__proto__',
+      'toString',
+      'hasOwnProperty',
+    ]);
+    for (const policy of policies) for (const part of policy.path.split('/')) words.add(part.startsWith(':') ? 'x1' : part);
+    const list = [...words];
+    let seed = 37;
+    const next = (below: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % below;
+    const urls = ['/', '//', '?', '#', '', '*', 'users', '/users?x=/a/b', '/users#/me'];
+    for (let index = 0; index < 4_000; index++) {
+      let url = '';
+      for (let count = 1 + next(4); count > 0; count--) url += `/${list[next(list.length)]}`;
+      urls.push(next(8) === 0 ? `${url}/` : url);
+    }
+    for (const url of urls)
+      for (const method of ['GET', 'head', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'get', 'FOO'])
+        expect(table.resolve(method, url), `${method} ${url}`).toEqual(walkingEveryLine(alone, method, url));
+  });
+});
+
 describe('segmentsOf', () => {
   it('cuts a path as slice(1).split("/") does, empty segments included', () => {
     for (const path of ['/', '/a', '/a/b', '/a//b', '/a/b/', '//', '/events/64b7f0c2a1b2c3d4e5f60718/claims', '/docs/']) {

@@ -128,6 +128,32 @@ describe('upstreamHeaders, names judged once each', () => {
   });
 });
 
+describe('upstreamHeaders, a remembered name', () => {
+  const facts = { requestId: 'req-2', clientIp: '203.0.113.9', bodyLength: undefined, startBy: undefined };
+
+  it('is still dropped where the Connection header names it, and a spoofable one in any case or repeated', () => {
+    expect(upstreamHeaders({ 'x-trace': 'a' }, facts)).toHaveProperty('x-trace', 'a');
+    // Remembered as forwarded, then named by a request's Connection header: not forwarded on that request.
+    const named = upstreamHeaders({ connection: 'close, X-Trace', 'x-trace': 'a' }, facts);
+    expect(named).not.toHaveProperty('x-trace');
+    expect(upstreamHeaders({ 'x-trace': 'b' }, facts)).toHaveProperty('x-trace', 'b');
+    for (let round = 0; round < 2; round++) {
+      const sent = { 'X-USER-ID': 'admin', 'x-user-id': ['admin', 'root'], 'X-Forwarded-Host': 'evil', FORWARDED: 'for=1.2.3.4' };
+      expect(Object.keys(upstreamHeaders(sent, facts))).toEqual(['x-request-id', 'x-forwarded-for']);
+    }
+  });
+
+  it('that is a property of every object (__proto__, constructor) is judged as any other name', () => {
+    const sent = JSON.parse('{"__proto__": "x", "constructor": "y", "x-roles": "ADMIN"}') as Record<string, string>;
+    for (let round = 0; round < 2; round++) {
+      const passed = upstreamHeaders(sent, facts);
+      expect(Object.getPrototypeOf(passed)).toBe(Object.prototype);
+      expect(passed).toHaveProperty('constructor', 'y');
+      expect(passed).not.toHaveProperty('x-roles');
+    }
+  });
+});
+
 describe('downstreamHeaders', () => {
   it('drops the hop-by-hop headers and those the Connection header names (any case), keeps the rest', () => {
     const answer = {
