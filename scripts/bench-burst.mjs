@@ -342,7 +342,10 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   row(
     '  of those turned away (429/503) / the others',
-    `${result.shedP50Ms.toFixed(0)} / ${result.shedP99Ms.toFixed(0)}, ${result.decidedP50Ms.toFixed(0)} / ${result.decidedP99Ms.toFixed(0)}`,
+    [result.shedP50Ms, result.shedP99Ms, result.decidedP50Ms, result.decidedP99Ms]
+      .map((ms) => (Number.isFinite(ms) ? ms.toFixed(0) : '-'))
+      .join(' / ')
+      .replace(/ \/ (?=[^/]+ \/ [^/]+$)/, ', '),
   );
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);

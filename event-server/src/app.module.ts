@@ -34,6 +34,8 @@ export class AppModule {
             audience: config.jwt.audience,
             keys: new JwksKeyResolver(config.jwt.jwksUrl),
           }),
+          // StaffAccessModule's check of staff tokens against the newest access version.
+          requireCurrentAccessCheck: true,
         }),
         DatabaseHealthModule,
         AuditLogModule,

@@ -1,8 +1,8 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, Reflector } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import type { AccessTokenPolicy } from './access-token.js';
-import { JwtAuthGuard, RolesGuard } from './auth.guards.js';
+import { CURRENT_ACCESS_CHECK, type CurrentAccessCheck, JwtAuthGuard, RolesGuard } from './auth.guards.js';
 import { ACCESS_TOKEN_POLICY, JwtStrategy } from './jwt.strategy.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -16,6 +16,11 @@ export class JwtAuthModule {
     imports?: ModuleMetadata['imports'];
     inject?: Array<string | symbol | (abstract new (...args: never[]) => unknown)>;
     useFactory: (...args: never[]) => AccessTokenPolicy | Promise<AccessTokenPolicy>;
+    /**
+     * The app provides a CURRENT_ACCESS_CHECK (from a global module) that RolesGuard must make: the app does not
+     * start without it, rather than run without the check.
+     */
+    requireCurrentAccessCheck?: boolean;
   }): DynamicModule {
     return {
       module: JwtAuthModule,
@@ -27,7 +32,11 @@ export class JwtAuthModule {
         // One per app: the tokens its guard has verified (see JwtAuthGuard).
         { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache() },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: RolesGuard },
+        {
+          provide: APP_GUARD,
+          useFactory: (reflector: Reflector, check?: CurrentAccessCheck) => new RolesGuard(reflector, check),
+          inject: [Reflector, { token: CURRENT_ACCESS_CHECK, optional: options.requireCurrentAccessCheck !== true }],
+        },
       ],
       exports: [ACCESS_TOKEN_POLICY, VerifiedTokenCache],
     };
