@@ -81,7 +81,6 @@ const COMMON_PASSWORDS = new Set([
 /** Different characters a password must hold: `aaaaaaaa` or seven spaces and an `a` are guessed at once. */
 const MIN_DISTINCT_CHARACTERS = 4;
 
-/** What else a chosen password is compared with: the account's email, the password it replaces. */
 /**
  * A password as it is hashed: Unicode NFC. One password typed on two devices can arrive as two byte sequences
  * ("é" as one code point, or "e" and a combining accent; Hangul as syllables or as jamo, as macOS may send it),
@@ -96,6 +95,7 @@ export function passwordBytes(password: string): number {
   return Math.max(Buffer.byteLength(password, 'utf8'), Buffer.byteLength(normalizedPassword(password), 'utf8'));
 }
 
+/** What else a chosen password is compared with: the account's email, the password it replaces. */
 export interface PasswordContext {
   email?: unknown;
   current?: unknown;

@@ -113,8 +113,9 @@ export class ActivityRepository {
    * up to the count a leaf requires (no document is sent). A quest a leaf names is one read of a clear of
    * it, limit 1 (the (userId, type, attributes.questId, occurredAt) index on MongoDB; FerretDB hands PostgreSQL
    * the userId and type but not the dotted questId, so it still looks through the player's clears, without
-   * sending them); several quests are one read of which of them were cleared (questsCleared). Logins read for their days only are read from their quarter-hour marks. One command
-   * per part, in parallel: one or two for most conditions.
+   * sending them); several quests are one read of which of them were cleared (questsCleared). Logins read for
+   * their days only are read from their quarter-hour marks. One command per part, in parallel: one or two for
+   * most conditions.
    */
   async findFacts(
     userId: string,
