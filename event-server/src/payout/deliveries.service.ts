@@ -121,7 +121,7 @@ export class DeliveriesService {
           (pending ? 'then send its pending deliveries' : 'then retry its failed deliveries'),
       );
     }
-    const count = pending ? await this.deliveries.countPending(endpointId) : await this.deliveries.countFailed(endpointId);
+    const count = await this.deliveries.countWithStatus(endpointId, pending ? 'PENDING' : 'FAILED');
     const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date(), kind);
     await this.audit.record({
       actorId: actor.id,

@@ -191,17 +191,13 @@ export class DeliveryRepository {
     return docs.map(toDelivery);
   }
 
-  /** How many deliveries to the endpoint are PENDING. */
-  async countPending(endpointId: string): Promise<number> {
-    // Counted up to a bound, as FAILED ones are: after an outage during a launch every grant is PENDING, and a
-    // count reads every match on FerretDB (14 s for 100,000: the operator's request would end in 504).
-    return this.model.countDocuments({ status: 'PENDING', endpointId }, { limit: DELIVERY_COUNT_MAX }).exec();
-  }
-
-  /** How many deliveries to the endpoint are FAILED. */
-  async countFailed(endpointId: string): Promise<number> {
-    // Counted up to a bound: a count reads every match on FerretDB (1.1 s for 20,000, growing with them).
-    return this.model.countDocuments({ status: 'FAILED', endpointId }, { limit: DELIVERY_COUNT_MAX }).exec();
+  /**
+   * How many deliveries to the endpoint are in `status`, counted up to DELIVERY_COUNT_MAX: a count reads every match
+   * on FerretDB, and after a receiver's outage during a launch every grant is PENDING or FAILED (14 s for 100,000:
+   * the operator's send-pending or retry-failed request would end in 504).
+   */
+  async countWithStatus(endpointId: string, status: 'PENDING' | 'FAILED'): Promise<number> {
+    return this.model.countDocuments({ status, endpointId }, { limit: DELIVERY_COUNT_MAX }).exec();
   }
 
   /** Records a send-now or retry-failed request (an insert; nothing else is written for it). */

@@ -105,7 +105,7 @@ describe("payout relay: one endpoint's backlog of retries does not hold back its
       () => expect(new Set(receiver.received.map((webhook) => webhook.headers['webhook-id'])).size).toBe(60),
       WAIT,
     );
-    await vi.waitFor(async () => expect(await repository.countPending(endpointId)).toBe(0), WAIT);
+    await vi.waitFor(async () => expect(await repository.countWithStatus(endpointId, 'PENDING')).toBe(0), WAIT);
     expect(receiver.received).toHaveLength(60);
   });
 
