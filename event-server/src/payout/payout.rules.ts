@@ -55,47 +55,59 @@ function utcInstant(year: number, month: number, day: number, hours: number, min
   return date.getTime();
 }
 
+/** A date and time as written: year, month (0-11, -1 for none), day, hours, minutes, seconds. */
+type DateFields = [year: number, month: number, day: number, hours: number, minutes: number, seconds: number];
+
+/** The fields of a date's match, given which group holds each (in DateFields' order); asctime's ` 6` reads as 6. */
+function fieldsOf(match: RegExpExecArray, groups: readonly number[]): DateFields {
+  const [year, month, day, hours, minutes, seconds] = groups.map((group) => match[group]!);
+  return [Number(year), MONTHS.indexOf(month!), Number(day), Number(hours), Number(minutes), Number(seconds)];
+}
+
 /**
- * The instant (ms) an HTTP date names, in any of its three forms (RFC 9110 5.6.7: a recipient must accept all
- * three), or undefined for anything else, a day or time that does not exist included. RFC 850's two-digit year
- * is the one in this century unless the date is then more than 50 years after `now`, then the century before.
+ * The fields of an HTTP date in any of its three forms (RFC 9110 5.6.7: a recipient must accept all three), or
+ * undefined for anything else. RFC 850's two-digit year is the one in this century unless the date is then more
+ * than 50 years after `now`, then the century before.
+ */
+function httpDateFields(text: string, now: Date): DateFields | undefined {
+  const imf = IMF_FIXDATE.exec(text);
+  if (imf) return fieldsOf(imf, [3, 2, 1, 4, 5, 6]);
+  const asctime = ASCTIME_DATE.exec(text);
+  if (asctime) return fieldsOf(asctime, [6, 1, 2, 3, 4, 5]);
+  const rfc850 = RFC850_DATE.exec(text);
+  if (!rfc850) return undefined;
+  const fields = fieldsOf(rfc850, [3, 2, 1, 4, 5, 6]);
+  const thisYear = now.getUTCFullYear();
+  fields[0] += thisYear - (thisYear % 100);
+  // "A timestamp that appears to be more than 50 years in the future" (RFC 9110 5.6.7): the timestamp, to the
+  // second, not its year (31-Dec-76 read on 6 Dec 2026 is more than 50 years ahead).
+  const fiftyYearsOn = new Date(now.getTime());
+  fiftyYearsOn.setUTCFullYear(thisYear + 50);
+  if (utcInstant(...fields) > fiftyYearsOn.getTime()) fields[0] -= 100;
+  return fields;
+}
+
+/**
+ * The instant (ms) an HTTP date names (httpDateFields), or undefined for anything else, a day or time that does
+ * not exist included.
  */
 function httpDate(text: string, now: Date): number | undefined {
-  let parts: [day: string, month: string, year: number, hours: string, minutes: string, seconds: string];
-  const imf = IMF_FIXDATE.exec(text);
-  const rfc850 = imf ? null : RFC850_DATE.exec(text);
-  const asctime = imf || rfc850 ? null : ASCTIME_DATE.exec(text);
-  if (imf) parts = [imf[1]!, imf[2]!, Number(imf[3]), imf[4]!, imf[5]!, imf[6]!];
-  else if (rfc850) {
-    const thisYear = now.getUTCFullYear();
-    let year = thisYear - (thisYear % 100) + Number(rfc850[3]);
-    // "A timestamp that appears to be more than 50 years in the future" (RFC 9110 5.6.7): the timestamp, to the
-    // second, not its year (31-Dec-76 read on 6 Dec 2026 is more than 50 years ahead).
-    const fiftyYearsOn = new Date(now.getTime());
-    fiftyYearsOn.setUTCFullYear(thisYear + 50);
-    const [day, month, hours, minutes, seconds] = [rfc850[1]!, rfc850[2]!, rfc850[4]!, rfc850[5]!, rfc850[6]!];
-    const asWritten = utcInstant(year, MONTHS.indexOf(month), Number(day), Number(hours), Number(minutes), Number(seconds));
-    if (asWritten > fiftyYearsOn.getTime()) year -= 100;
-    parts = [day, month, year, hours, minutes, seconds];
-  } else if (asctime) parts = [asctime[2]!.trim(), asctime[1]!, Number(asctime[6]), asctime[3]!, asctime[4]!, asctime[5]!];
-  else return undefined;
-  const [day, month, year, hours, minutes, seconds] = parts;
-  const fields = [Number(day), MONTHS.indexOf(month), Number(hours), Number(minutes), Number(seconds)] as const;
-  const [d, m, h, min, sec] = fields;
-  if (h > 23 || min > 59 || sec > 60) return undefined;
-  const at = utcInstant(year, m, d, h, min, Math.min(sec, 59));
+  const fields = httpDateFields(text, now);
+  if (!fields) return undefined;
+  const [year, month, day, hours, minutes, seconds] = fields;
+  if (hours > 23 || minutes > 59 || seconds > 60) return undefined;
+  const at = utcInstant(year, month, day, hours, minutes, Math.min(seconds, 59));
   // 31 Feb and the like roll over into the next month: not a date.
   const check = new Date(at);
-  if (check.getUTCDate() !== d || check.getUTCMonth() !== m || check.getUTCFullYear() !== year) return undefined;
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month || check.getUTCFullYear() !== year) return undefined;
   // A leap second (60) stands for the second after the 59th.
-  return sec === 60 ? at + 1000 : at;
+  return seconds === 60 ? at + 1000 : at;
 }
 
 /**
  * The time a `Retry-After` asks the next attempt not to come before: delay-seconds (digits only) from `now`,
  * or an HTTP date (IMF-fixdate, or either obsolete form: httpDate); undefined for anything else (ignored, not
- * guessed at). A date in the past is
- * `now`.
+ * guessed at). A date in the past is `now`.
  */
 export function retryAfterTime(value: string, now: Date): Date | undefined {
   const text = value.trim();
