@@ -1,4 +1,4 @@
-import { type ExecutionContext, Inject, Injectable, Optional, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
@@ -119,16 +119,16 @@ export interface CurrentAccessCheck {
   check(user: AuthenticatedUser): void | Promise<void>;
 }
 
-@Injectable()
+/** Made by JwtAuthModule (a factory provider: the app's CURRENT_ACCESS_CHECK, required or not). */
 export class RolesGuard {
   constructor(
     private readonly reflector: Reflector,
-    @Optional() @Inject(CURRENT_ACCESS_CHECK) private readonly current?: CurrentAccessCheck,
+    private readonly current?: CurrentAccessCheck,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (isPublic(this.reflector, context)) return true;
-    const required = requiredRolesOf(this.reflector, context);
+    const { isPublic, roles: required } = routeAccessOf(this.reflector, context);
+    if (isPublic) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
     if (!user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, 'Missing or invalid bearer token');
     if (!hasRequiredRole(user.roles, required)) {
