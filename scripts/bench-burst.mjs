@@ -34,7 +34,15 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock = 100, kill = false, readers = 0 } = {}) {
+export async function benchBurst({
+  mongoUri,
+  replicas = 1,
+  players = 500,
+  stock = 100,
+  kill = false,
+  readers = 0,
+  browse = false,
+} = {}) {
   if (!mongoUri) throw new Error('benchBurst needs a MongoDB URI');
   const run = `burst_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const forge = TokenForge.generate();
@@ -238,7 +246,31 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
     const readersDone = Promise.all([...Array.from({ length: readers }, reader), ...(store ? [storeReader()] : [])]).finally(() =>
       store?.close(),
     );
+    // A player's app opening the event's page and its own claims as it taps (browse): each read's status and time.
+    const views = [];
+    const view = async (userId, viewPath) => {
+      const sent = performance.now();
+      let status = 0;
+      let code;
+      try {
+        const response = await poolOf.get(userId).request({
+          method: 'GET',
+          path: viewPath,
+          headers: { authorization: `Bearer ${tokens.get(userId)}` },
+        });
+        status = response.statusCode;
+        const text = await response.body.text();
+        if (status !== 200) code = text.match(/"code":"([A-Z_]+)"/)?.[1];
+      } catch (error) {
+        code = String(error.code ?? error.message);
+      }
+      views.push({ status, code, ms: performance.now() - sent });
+    };
+    const browsing = browse
+      ? Promise.all(ids.flatMap((userId) => [view(userId, `/events/${launch.id}`), view(userId, '/claims/me?limit=20')]))
+      : Promise.resolve();
     const finals = await Promise.all(ids.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
+    await browsing;
     const wall = performance.now() - started;
     bursting = false;
     await readersDone;
@@ -286,6 +318,7 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
       decidedP99Ms: percentile(decidedTimes, 99),
       withoutFinalAnswer: finals.filter((reply) => !final(reply)).length,
       granted: grantedClaims.total,
+      ...(browse && { views: viewSummary(views) }),
       remaining: rewards[0]?.remaining,
       reads,
     };
@@ -293,6 +326,17 @@ export async function benchBurst({ mongoUri, replicas = 1, players = 500, stock 
     await Promise.all(clients.map((client) => client.destroy()));
     for (const child of children.reverse()) await child.stop();
   }
+}
+
+/** The browsing reads' answers by status (and code), and their p50/p99 (ms). */
+function viewSummary(views) {
+  const byAnswer = {};
+  for (const { status, code } of views) {
+    const answer = `${status}${code ? ` ${code}` : ''}`;
+    byAnswer[answer] = (byAnswer[answer] ?? 0) + 1;
+  }
+  const times = views.map((read) => read.ms).sort((a, b) => a - b);
+  return { byAnswer, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
 }
 
 /**
@@ -357,6 +401,10 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('until the last player had a final answer (s)', (result.lastFinalMs / 1000).toFixed(1));
   row('players without a final answer', result.withoutFinalAnswer);
   row(`GRANTED (must be ${result.stock}), remaining (must be 0)`, `${result.granted}, ${result.remaining}`);
+  if (result.views) {
+    row('views (the event, own claims) by answer', JSON.stringify(result.views.byAnswer));
+    row('  views p50 / p99 ms', `${result.views.p50Ms.toFixed(0)} / ${result.views.p99Ms.toFixed(0)}`);
+  }
   const { exports, lists } = result.reads;
   if (exports.length === 0 && lists.length === 0) return;
   const range = (values) => {
@@ -401,6 +449,7 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
     stock: Number(flag('--stock') ?? 100),
     kill: process.argv.includes('--kill'),
     readers: Number(flag('--readers') ?? 0),
+    browse: process.argv.includes('--browse'),
   });
   printBurst(result);
 }

@@ -564,6 +564,61 @@ describe('store commands per claim', () => {
     expect(counts(staff.commands)).toHaveLength(2);
   });
 
+  it("players' views of an event and of its rewards are served from the event catalog (no command once it holds the event); staff's read both now; a change made here is seen at once", async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'POINT', name: 'Limited', quantity: 1, stock: 10 }],
+    });
+    const player = t.as('USER');
+    const all = async <T>(work: () => Promise<T>): Promise<{ result: T; commands: string[] }> => {
+      seen = [];
+      const result = await work();
+      const commands = seen;
+      seen = undefined;
+      return { result, commands };
+    };
+    type Reward = { remaining: number };
+    // The body: an event with its rewards, the rewards alone, or an error.
+    type Answer = { status: number; body: { title?: string; code?: string; rewards?: Reward[] } & Reward[] };
+    const view = (path: string, token: string): Promise<Answer> => t.request('GET', path, { token });
+    // The first view reads the event and its rewards (and counts the units) into the catalog.
+    expect((await view(`/events/${event.id}`, player.token)).status).toBe(200);
+
+    // A crowd of views, of the event and of its rewards: not one command.
+    const crowd = await all(() =>
+      Promise.all([
+        ...Array.from({ length: 5 }, () => view(`/events/${event.id}`, player.token)),
+        ...Array.from({ length: 5 }, () => view(`/events/${event.id}/rewards`, player.token)),
+      ]),
+    );
+    expect(crowd.commands).toEqual([]);
+    for (const answer of crowd.result.slice(0, 5)) {
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id: event.id, title: 'Claim test', status: 'ACTIVE' });
+      expect(answer.body.rewards?.map((reward) => reward.remaining)).toEqual([10]);
+    }
+    for (const answer of crowd.result.slice(5)) {
+      expect(answer.status).toBe(200);
+      expect(answer.body.map((reward) => reward.remaining)).toEqual([10]);
+    }
+
+    // Staff read the event and its rewards now, and count the units now.
+    const staff = await all(() => view(`/events/${event.id}`, operator.token));
+    expect(staff.commands).toEqual(expect.arrayContaining(['find events', 'find rewards']));
+    expect(staff.commands.some((command) => command.startsWith('aggregate'))).toBe(true);
+
+    // A change made through this process drops the catalog's copy: the next player's view shows it.
+    const patched = await t.request('PATCH', `/events/${event.id}`, { token: operator.token, body: { title: 'Renamed' } });
+    expect(patched.status).toBe(200);
+    expect((await view(`/events/${event.id}`, player.token)).body.title).toBe('Renamed');
+
+    // An event that does not exist is 404 to a player too, each time (a miss is not kept).
+    const missing = newId();
+    for (const path of [`/events/${missing}`, `/events/${missing}/rewards`]) {
+      const answer = await view(path, player.token);
+      expect(answer.status).toBe(404);
+      expect(answer.body.code).toBe('EVENT_NOT_FOUND');
+    }
+  });
   it('a CSV export settles its PROCESSING claims with one read per chunk of 200 rows, not one per claim', async () => {
     const eventId = newId();
     const connection = t.app.get<Connection>(getConnectionToken());

@@ -92,7 +92,17 @@ export class EventsService {
     );
   }
 
+  /**
+   * `exact` (staff): the event and its rewards read now, each limited reward's units counted now. Otherwise (a
+   * player's view, which every player's app asks for at an event's launch, by the thousand) the event catalog's
+   * copy, at most `CLAIM_CATALOG_TTL_MS` old (the one the claims are checked against), with the shared counts: no
+   * store command for most views, where reading both for each held the store the claims were waiting for.
+   */
   async getWithRewards(id: string, options: { exact: boolean }): Promise<EventDetailResponseDto> {
+    if (!options.exact) {
+      const { event, rewards } = await this.catalog.require(id);
+      return toEventDetailResponse(event, await this.rewards.of(rewards, options));
+    }
     const event = await this.require(id);
     return toEventDetailResponse(event, await this.rewards.forEvent(id, options));
   }

@@ -164,7 +164,9 @@ export class RewardsService {
     return view;
   }
 
+  /** Read now for staff (`exact`), from the event catalog for a player (see EventsService.getWithRewards). */
   async listForExistingEvent(eventId: string, options: { exact: boolean }): Promise<RewardResponseDto[]> {
+    if (!options.exact) return this.listing.of((await this.catalog.require(eventId)).rewards, options);
     await this.requireEvent(eventId);
     return this.listing.forEvent(eventId, options);
   }
