@@ -26,4 +26,10 @@ describe('loadEventConfig', () => {
     expect(loadEventConfig({ CLAIM_EXPORTS_AT_ONCE: '5' }).claims.exportsAtOnce).toBe(5);
     expect(() => loadEventConfig({ CLAIM_EXPORTS_AT_ONCE: '0' })).toThrow(/CLAIM_EXPORTS_AT_ONCE/);
   });
+
+  it('sends 16 webhooks at once unless PAYOUT_RELAY_CONCURRENCY says otherwise, at least 2 (one endpoint holds at most half)', () => {
+    expect(loadEventConfig({}).payout.concurrency).toBe(16);
+    expect(loadEventConfig({ PAYOUT_RELAY_CONCURRENCY: '2' }).payout.concurrency).toBe(2);
+    expect(() => loadEventConfig({ PAYOUT_RELAY_CONCURRENCY: '1' })).toThrow(/PAYOUT_RELAY_CONCURRENCY/);
+  });
 });

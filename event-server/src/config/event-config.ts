@@ -166,7 +166,9 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
         }) === 'true',
       endpointCacheMs: reader.int('WEBHOOK_ENDPOINT_CACHE_MS', { default: 5_000, min: 100, max: 60_000 }),
       relayIntervalMs: reader.int('PAYOUT_RELAY_INTERVAL_MS', { default: 250, min: 0, max: 60_000 }),
-      concurrency: reader.int('PAYOUT_RELAY_CONCURRENCY', { default: 16, min: 1, max: 256 }),
+      // At least 2: one endpoint holds at most half the slots, so with one a receiver that hangs until the
+      // timeout would hold every other endpoint's webhooks (README, "Payout webhooks").
+      concurrency: reader.int('PAYOUT_RELAY_CONCURRENCY', { default: 16, min: 2, max: 256 }),
       timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', { default: 5_000, min: 100, max: 60_000 }),
       retryScheduleMs: retrySchedule(reader),
     },
