@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
-import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { describe, expect, it, vi } from 'vitest';
+import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { usePayoutSpec } from '../testing/payout-test-kit.js';
 
 /**
  * The schedule's first retry comes 0.05 s after a failure, so any later attempt is the receiver's Retry-After
@@ -29,37 +28,7 @@ interface Delivery {
 }
 
 describe("a receiver's Retry-After on 429 and 503", () => {
-  let t: EventTestApp;
-  let admin: Actor;
-  let operator: Actor;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    t = await startEventTestApp('payout_retry_after', ENV);
-    admin = t.as('ADMIN');
-    operator = t.as('OPERATOR');
-    receiver = await TestReceiver.start();
-  });
-
-  afterEach(async () => {
-    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items)
-      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
-    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.stop();
-  });
-
-  async function subscribe(): Promise<void> {
-    const created = await t.request('POST', '/webhook-endpoints', {
-      token: admin.token,
-      body: { url: receiver.url, events: ['claim.granted'] },
-    });
-    expect(created.status).toBe(201);
-  }
+  const { t, operator, receiver, subscribe } = usePayoutSpec('payout_retry_after', ENV);
 
   /** Grants a claim (its one delivery to the receiver) and returns the claim id. */
   async function grant(): Promise<string> {

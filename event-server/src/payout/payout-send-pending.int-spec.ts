@@ -1,10 +1,10 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { describe, expect, it, vi } from 'vitest';
+import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { makeDeliveryDue } from '../testing/delivery-state.js';
-import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { usePayoutSpec } from '../testing/payout-test-kit.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -32,38 +32,7 @@ interface Delivery {
 }
 
 describe("sending an endpoint's pending deliveries now", () => {
-  let t: EventTestApp;
-  let admin: Actor;
-  let operator: Actor;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    t = await startEventTestApp('payout_send_pending', ENV);
-    admin = t.as('ADMIN');
-    operator = t.as('OPERATOR');
-    receiver = await TestReceiver.start();
-  });
-
-  afterEach(async () => {
-    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items)
-      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
-    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.stop();
-  });
-
-  async function subscribe(app: EventTestApp = t): Promise<string> {
-    const created = await app.request<{ id: string }>('POST', '/webhook-endpoints', {
-      token: admin.token,
-      body: { url: receiver.url, events: ['claim.granted'] },
-    });
-    expect(created.status).toBe(201);
-    return created.body.id;
-  }
+  const { t, admin, operator, receiver, subscribe } = usePayoutSpec('payout_send_pending', ENV);
 
   /** A grant through `app` (the players and staff are the main app's: every replica trusts its tokens). */
   async function grant(app: EventTestApp = t): Promise<string> {

@@ -32,9 +32,18 @@ export class TestReceiver {
   }
 
   static async start(): Promise<TestReceiver> {
-    const receiver = new TestReceiver();
-    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    const receiver = TestReceiver.create();
+    await receiver.listen();
     return receiver;
+  }
+
+  /** A receiver that is not listening yet (a suite declares it, its beforeAll calls `listen`). */
+  static create(): TestReceiver {
+    return new TestReceiver();
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
   }
 
   get url(): string {
