@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyWebhook, WebhookVerificationError } from '@reward/sdk';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
 import { expectRefusedLate, holdEditLock, pastStartByWhileWaiting } from '../testing/held-edit-lock.js';
+import { usePayoutSpec } from '../testing/payout-test-kit.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { ClaimLoad } from './claim-load.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -41,31 +42,7 @@ interface Delivery {
 }
 
 describe('payout webhooks', () => {
-  let t: EventTestApp;
-  let admin: Actor;
-  let operator: Actor;
-  let receiver: TestReceiver;
-
-  beforeAll(async () => {
-    t = await startEventTestApp('payout', FAST);
-    admin = t.as('ADMIN');
-    operator = t.as('OPERATOR');
-    receiver = await TestReceiver.start();
-  });
-
-  afterEach(async () => {
-    // Each test subscribes its own endpoints; none may leak deliveries into the next test.
-    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items) {
-      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
-    }
-    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await receiver?.stop();
-  });
+  const { t, admin, operator, receiver } = usePayoutSpec('payout', FAST);
 
   async function subscribe(events = ['claim.granted', 'claim.revoked', 'claim.pending'], url = receiver.url): Promise<Endpoint> {
     const created = await t.request<Endpoint>('POST', '/webhook-endpoints', { token: admin.token, body: { url, events } });
