@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
+import { PlayerReads } from '../common/player-reads.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';
@@ -25,6 +26,7 @@ export class ClaimHistoryService {
   constructor(
     private readonly claims: ClaimRepository,
     private readonly decisions: ClaimDecisionRepository,
+    private readonly playerReads: PlayerReads,
     @Inject(EVENT_CONFIG) config: EventConfig,
   ) {
     this.exportsAtOnce = config.claims.exportsAtOnce;
@@ -36,13 +38,29 @@ export class ClaimHistoryService {
   /** CSV exports being streamed by this process now. */
   private exportsRunning = 0;
 
+  /** The caller's own claims (GET /claims/me): a player's count among their reads (PlayerReads). */
+  mine(
+    filter: Omit<ClaimFilter, 'userId'>,
+    page: { page: number; limit: number },
+    caller: AuthenticatedUser,
+  ): Promise<Page<ClaimRecord>> {
+    return this.playerReads.run(caller, () => this.list({ ...filter, userId: caller.id }, page));
+  }
+
   async list(filter: ClaimFilter, page: { page: number; limit: number }): Promise<Page<ClaimRecord>> {
     const { items, total } = await this.claims.findPage(filter, skipOf(page), page.limit);
     return { items: await this.settledAll(items), page: page.page, limit: page.limit, total };
   }
 
-  /** The owner and staff see a claim; anyone else gets the same 404 as for a claim that does not exist. */
+  /**
+   * The owner and staff see a claim; anyone else gets the same 404 as for a claim that does not exist. A player's
+   * read counts among their reads (PlayerReads).
+   */
   async get(id: string, caller: AuthenticatedUser): Promise<ClaimRecord> {
+    return this.playerReads.run(caller, () => this.read(id, caller));
+  }
+
+  private async read(id: string, caller: AuthenticatedUser): Promise<ClaimRecord> {
     const claim = await this.claims.findById(id);
     const staff = hasRequiredRole(caller.roles, [Role.OPERATOR, Role.AUDITOR]);
     if (!claim || (claim.userId !== caller.id && !staff)) {

@@ -21,6 +21,7 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
 import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
+import { PLAYER_READS } from '../common/player-reads.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
 import { toClaimResponse, toPlayerClaimResponse } from './claim.mapper.js';
@@ -186,11 +187,16 @@ export class ClaimsController {
   ) {}
 
   @Get('me')
-  @ApiEndpoint({ operationId: 'listMyClaims', summary: "The caller's claims, newest first" })
+  @ApiEndpoint({
+    operationId: 'listMyClaims',
+    summary: "The caller's claims, newest first",
+    description: PLAYER_READS,
+    errors: { 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
+  })
   @ApiPageQuery()
   @ApiOkResponse({ type: ClaimPageResponseDto })
   async mine(@Query() query: MyClaimsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<Page<ClaimResponseDto>> {
-    return pageOf(await this.history.list({ ...filterOf(query), userId: user.id }, query), viewFor(user));
+    return pageOf(await this.history.mine(filterOf(query), query, user), viewFor(user));
   }
 
   @Get('export')
@@ -234,8 +240,8 @@ export class ClaimsController {
   @ApiEndpoint({
     operationId: 'getClaim',
     summary: 'A claim',
-    description: "The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404.",
-    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND] },
+    description: `The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404. ${PLAYER_READS}`,
+    errors: { 404: [ClaimErrorCode.CLAIM_NOT_FOUND], 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
   })
   @ApiOkResponse({ type: ClaimResponseDto })
   async get(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() user: AuthenticatedUser): Promise<ClaimResponseDto> {

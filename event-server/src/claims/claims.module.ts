@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
+import { PlayerReadsModule } from '../common/player-reads.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ProgressModule } from '../progress/progress.module.js';
@@ -31,6 +32,7 @@ import { ClaimsService } from './claims.service.js';
     IdempotencyModule,
     WebhooksModule,
     StockModule,
+    PlayerReadsModule,
   ],
   controllers: [EventClaimsController, ClaimsController],
   providers: [

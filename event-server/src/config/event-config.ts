@@ -67,6 +67,13 @@ export interface EventConfig {
    */
   lists: { readMaxMs: number };
   /**
+   * One player's reads that go to the store (`GET /events`, `/claims/me`, `/claims/{id}`, and `GET /events/{id}` or
+   * its rewards when the event catalog does not hold the event) this process makes at once
+   * (PLAYER_READ_MAX_IN_FLIGHT); more are answered 429 TOO_MANY_REQUESTS with Retry-After, nothing read. Staff's are
+   * not counted.
+   */
+  playerReads: { maxInFlight: number };
+  /**
    * Progress reads (`GET /events/{id}/progress`) this process makes at once; more wait in a queue of `maxQueued`
    * for `queueTimeoutMs`, the rest are answered 503 PROGRESS_BUSY with Retry-After (AdmissionGate). One caller's
    * reads of different events at once are at most `playerMaxInFlight`; more are answered 429 TOO_MANY_REQUESTS
@@ -146,6 +153,9 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
     },
     lists: {
       readMaxMs: reader.int('LIST_READ_MAX_MS', { default: 9_000, min: 100, max: 300_000 }),
+    },
+    playerReads: {
+      maxInFlight: reader.int('PLAYER_READ_MAX_IN_FLIGHT', { default: 4, min: 1, max: 10_000 }),
     },
     progress: {
       maxInFlight: reader.int('PROGRESS_MAX_IN_FLIGHT', { default: 16, min: 1, max: 10_000 }),

@@ -48,6 +48,15 @@ export class EventCatalog {
     return entry;
   }
 
+  /**
+   * Whether `require` would answer without a read of its own: the event is held (or being read) and not expired.
+   * A read that finds no event is dropped once it is back, so a made-up id is never held for long.
+   */
+  holds(eventId: string): boolean {
+    const cached = this.entries.get(eventId);
+    return cached !== undefined && cached.expiresAt > Date.now();
+  }
+
   /** Called after this process changed an event or its rewards. */
   invalidate(eventId: string): void {
     this.entries.delete(eventId);

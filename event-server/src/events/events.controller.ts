@@ -15,6 +15,7 @@ import { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventErrorCode } from './event.errors.js';
 import { rewardsFor, seesExactStock } from '../rewards/reward.mapper.js';
 import { EventsService } from './events.service.js';
+import { PLAYER_READS, PLAYER_VIEW_READS } from '../common/player-reads.js';
 
 const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIMEZONE, EventErrorCode.INVALID_CONDITION];
 
@@ -41,26 +42,28 @@ export class EventsController {
   @ApiEndpoint({
     operationId: 'listEvents',
     summary: 'Events, newest first; filter by status or by an instant within their period',
+    description: PLAYER_READS,
+    errors: { 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
   })
   @ApiPageQuery()
   @ApiOkResponse({ type: EventPageResponseDto })
-  list(@Query() query: ListEventsQueryDto): Promise<Page<EventResponseDto>> {
-    return this.events.list(query);
+  list(@Query() query: ListEventsQueryDto, @CurrentUser() caller: AuthenticatedUser): Promise<Page<EventResponseDto>> {
+    return this.events.list(query, caller);
   }
 
   @Get(':id')
   @ApiEndpoint({
     operationId: 'getEvent',
     summary: 'An event with its rewards',
-    description: 'A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).',
-    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
+    description: `A COUPON reward shows its \`couponCode\` to staff only (OPERATOR, AUDITOR, ADMIN). ${PLAYER_VIEW_READS}`,
+    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND], 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
   })
   @ApiOkResponse({ type: EventDetailResponseDto })
   async get(
     @Param('id', ParseObjectIdPipe) id: string,
     @CurrentUser() caller: AuthenticatedUser,
   ): Promise<EventDetailResponseDto> {
-    const event = await this.events.getWithRewards(id, { exact: seesExactStock(caller) });
+    const event = await this.events.getWithRewards(id, caller, { exact: seesExactStock(caller) });
     return { ...event, rewards: rewardsFor(caller, event.rewards) };
   }
 

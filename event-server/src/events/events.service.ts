@@ -5,6 +5,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { PlayerReads } from '../common/player-reads.js';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
@@ -27,6 +28,7 @@ export class EventsService {
     private readonly auditLog: AuditLogService,
     private readonly catalog: EventCatalog,
     private readonly editLock: EditLock,
+    private readonly playerReads: PlayerReads,
   ) {}
 
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
@@ -96,22 +98,28 @@ export class EventsService {
    * `exact` (staff): the event and its rewards read now, each limited reward's units counted now. Otherwise (a
    * player's view, which every player's app asks for at an event's launch, by the thousand) the event catalog's
    * copy, at most `CLAIM_CATALOG_TTL_MS` old (the one the claims are checked against), with the shared counts: no
-   * store command for most views, where reading both for each held the store the claims were waiting for.
+   * store command for most views, where reading both for each held the store the claims were waiting for. A view the
+   * catalog must read for (an event it does not hold, a made-up id) counts among the player's reads (PlayerReads).
    */
-  async getWithRewards(id: string, options: { exact: boolean }): Promise<EventDetailResponseDto> {
+  async getWithRewards(id: string, caller: AuthenticatedUser, options: { exact: boolean }): Promise<EventDetailResponseDto> {
     if (!options.exact) {
-      const { event, rewards } = await this.catalog.require(id);
+      const { event, rewards } = await (this.catalog.holds(id)
+        ? this.catalog.require(id)
+        : this.playerReads.run(caller, () => this.catalog.require(id)));
       return toEventDetailResponse(event, await this.rewards.of(rewards, options));
     }
     const event = await this.require(id);
     return toEventDetailResponse(event, await this.rewards.forEvent(id, options));
   }
 
-  async list(query: ListEventsQueryDto): Promise<Page<EventResponseDto>> {
-    const { items, total } = await this.events.findPage(
-      { status: query.status, activeAt: query.activeAt ? new Date(query.activeAt) : undefined },
-      skipOf(query),
-      query.limit,
+  /** A page of events; a player's counts among their reads (PlayerReads). */
+  async list(query: ListEventsQueryDto, caller: AuthenticatedUser): Promise<Page<EventResponseDto>> {
+    const { items, total } = await this.playerReads.run(caller, () =>
+      this.events.findPage(
+        { status: query.status, activeAt: query.activeAt ? new Date(query.activeAt) : undefined },
+        skipOf(query),
+        query.limit,
+      ),
     );
     return { items: items.map((event) => toEventResponse(event)), page: query.page, limit: query.limit, total };
   }

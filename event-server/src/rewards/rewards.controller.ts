@@ -6,6 +6,8 @@ import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { startByOf } from '@reward/server-kit/start-by';
+import { CommonErrorCode } from '@reward/server-kit/errors';
+import { PLAYER_VIEW_READS } from '../common/player-reads.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
@@ -77,11 +79,11 @@ export class RewardsController {
   @ApiEndpoint({
     operationId: 'listRewards',
     summary: "An event's rewards with their remaining stock, in creation order",
-    description: 'A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).',
-    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND] },
+    description: `A COUPON reward shows its \`couponCode\` to staff only (OPERATOR, AUDITOR, ADMIN). ${PLAYER_VIEW_READS}`,
+    errors: { 404: [EventErrorCode.EVENT_NOT_FOUND], 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
   })
   @ApiOkResponse({ type: [RewardResponseDto] })
   async list(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() caller: AuthenticatedUser): Promise<RewardResponseDto[]> {
-    return rewardsFor(caller, await this.rewards.listForExistingEvent(id, { exact: seesExactStock(caller) }));
+    return rewardsFor(caller, await this.rewards.listForExistingEvent(id, caller, { exact: seesExactStock(caller) }));
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditLogModule } from '../audit/audit-log.module.js';
+import { PlayerReadsModule } from '../common/player-reads.module.js';
 import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { StockModule } from '../stock/stock.module.js';
@@ -9,7 +10,7 @@ import { RewardsService } from './rewards.service.js';
 
 /** The rewards of an event: adding one, changing one, listing them with their remaining stock. */
 @Module({
-  imports: [RewardStoreModule, EventsModule, AuditLogModule, EditLockModule, StockModule],
+  imports: [RewardStoreModule, EventsModule, AuditLogModule, EditLockModule, StockModule, PlayerReadsModule],
   controllers: [RewardsController],
   providers: [RewardsService],
 })

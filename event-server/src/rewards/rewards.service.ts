@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import { PlayerReads } from '../common/player-reads.js';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
@@ -44,6 +45,7 @@ export class RewardsService {
     private readonly catalog: EventCatalog,
     private readonly editLock: EditLock,
     private readonly stock: StockService,
+    private readonly playerReads: PlayerReads,
   ) {}
 
   /**
@@ -164,9 +166,21 @@ export class RewardsService {
     return view;
   }
 
-  /** Read now for staff (`exact`), from the event catalog for a player (see EventsService.getWithRewards). */
-  async listForExistingEvent(eventId: string, options: { exact: boolean }): Promise<RewardResponseDto[]> {
-    if (!options.exact) return this.listing.of((await this.catalog.require(eventId)).rewards, options);
+  /**
+   * Read now for staff (`exact`), from the event catalog for a player (see EventsService.getWithRewards; a read the
+   * catalog makes for it counts among the player's reads).
+   */
+  async listForExistingEvent(
+    eventId: string,
+    caller: AuthenticatedUser,
+    options: { exact: boolean },
+  ): Promise<RewardResponseDto[]> {
+    if (!options.exact) {
+      const { rewards } = await (this.catalog.holds(eventId)
+        ? this.catalog.require(eventId)
+        : this.playerReads.run(caller, () => this.catalog.require(eventId)));
+      return this.listing.of(rewards, options);
+    }
     await this.requireEvent(eventId);
     return this.listing.forEvent(eventId, options);
   }

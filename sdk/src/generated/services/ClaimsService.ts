@@ -151,6 +151,8 @@ export class ClaimsService {
   }
   /**
    * The caller's claims, newest first
+   * A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
+   *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns ClaimPageResponseDto OK
    * @throws ApiError
@@ -194,7 +196,7 @@ export class ClaimsService {
   }
   /**
    * A claim
-   * The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404.
+   * The owner, OPERATOR, AUDITOR or ADMIN; another user's claim is a 404. A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns ClaimResponseDto OK

@@ -18,6 +18,8 @@ export class EventsService {
   constructor(public readonly httpRequest: BaseHttpRequest) {}
   /**
    * Events, newest first; filter by status or by an instant within their period
+   * A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
+   *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns EventPageResponseDto OK
    * @throws ApiError
@@ -92,7 +94,7 @@ export class EventsService {
   }
   /**
    * An event with its rewards
-   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).
+   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN). A player's view counts among their reads only when the server must read the event (not held in its cache for CLAIM_CATALOG_TTL_MS): A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns EventDetailResponseDto OK
@@ -203,7 +205,7 @@ export class EventsService {
   }
   /**
    * An event's rewards with their remaining stock, in creation order
-   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN).
+   * A COUPON reward shows its `couponCode` to staff only (OPERATOR, AUDITOR, ADMIN). A player's view counts among their reads only when the server must read the event (not held in its cache for CLAIM_CATALOG_TTL_MS): A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns RewardResponseDto OK

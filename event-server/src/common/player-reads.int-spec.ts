@@ -1,0 +1,108 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdNextCall } from '../../../test-support/hold-next-call.js';
+import { ClaimRepository } from '../claims/claim.repository.js';
+import { EventRepository } from '../events/event.repository.js';
+import { RewardRepository } from '../rewards/reward.repository.js';
+import { createClaimableEvent } from '../testing/claim-test-kit.js';
+import { type EventTestApp, newId, startEventTestApp } from '../testing/event-test-app.js';
+
+/**
+ * One player's reads that go to the store are bounded per process (PLAYER_READ_MAX_IN_FLIGHT, 4): one player
+ * sending a hundred `GET /claims/me`, `GET /events` or views of made-up event ids at once held the store from every
+ * other player's claim (300 claims answered within 1.5 s alone took 11 to 59 s).
+ */
+describe("a player's reads at once", () => {
+  let t: EventTestApp;
+
+  beforeAll(async () => {
+    // Nothing of the server's own reads claims meanwhile (the reconciler's, the relay's).
+    t = await startEventTestApp('player_reads', {
+      CLAIM_RECONCILE_INTERVAL_MS: '0',
+      PAYOUT_RELAY_INTERVAL_MS: '0',
+      LOGIN_MARK_SWEEP_MS: '0',
+    });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers a fifth read at once 429 TOO_MANY_REQUESTS with Retry-After, nothing read; views the cache answers, another player and staff pass', async () => {
+    const operator = t.as('OPERATOR');
+    const event = await createClaimableEvent(t, operator);
+    const [heavy, other] = [t.as('USER'), t.as('USER')];
+    const get = (who: { token: string }, url: string) =>
+      t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who.token}` } });
+    // The event is in the cache (a view read it): viewing it reads nothing.
+    expect((await get(heavy, `/events/${event.id}`)).statusCode).toBe(200);
+
+    // Four of the heavy player's reads, each held in the store until released.
+    const claims = t.app.get(ClaimRepository);
+    const findPage = claims.findPage.bind(claims);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const pages = vi.spyOn(claims, 'findPage').mockImplementation(async (filter, ...rest) => {
+      if (filter.userId === heavy.id) await released;
+      return findPage(filter, ...rest);
+    });
+    const held = [
+      holdNextCall(t.app.get(EventRepository), 'findPage'),
+      holdNextCall(claims, 'findById'),
+      holdNextCall(t.app.get(RewardRepository), 'findByEvent'),
+    ];
+    const missing = newId();
+    const holding = [
+      get(heavy, '/claims/me'),
+      get(heavy, '/events?limit=5'),
+      get(heavy, `/claims/${newId()}`),
+      get(heavy, `/events/${missing}`),
+    ];
+    await vi.waitFor(
+      () => {
+        expect(pages).toHaveBeenCalledTimes(1);
+        for (const call of held) expect(call.reached()).toBe(true);
+      },
+      { timeout: 10_000, interval: 5 },
+    );
+
+    // A fifth, to a store read that is not held: refused before it reads.
+    const fifth = await get(heavy, '/events?limit=5');
+    expect(fifth.statusCode).toBe(429);
+    expect(fifth.json()).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringContaining('reads at once by this player') as unknown,
+      code: 'TOO_MANY_REQUESTS',
+      retryAfterSeconds: 1,
+    });
+    expect(fifth.headers['retry-after']).toBe('1');
+    expect(held[0]!.calls()).toBe(1);
+    // So is a view of an event the cache does not hold, and of its rewards.
+    for (const url of [`/events/${newId()}`, `/events/${newId()}/rewards`]) {
+      expect((await get(heavy, url)).statusCode, url).toBe(429);
+    }
+    expect(held[2]!.calls()).toBe(1);
+
+    // A view the cache answers reads nothing: not refused.
+    const view = await get(heavy, `/events/${event.id}/rewards`);
+    expect(view.statusCode).toBe(200);
+    // Another player's reads and staff's pass.
+    expect((await get(other, '/claims/me')).statusCode).toBe(200);
+    expect((await get(other, '/events?limit=5')).statusCode).toBe(200);
+    expect((await get(operator, '/events?limit=5')).statusCode).toBe(200);
+    expect((await get(operator, `/events/${newId()}`)).statusCode).toBe(404);
+
+    release();
+    for (const call of held) call.release();
+    const answers = await Promise.all(holding);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 404, 404]);
+    expect(answers[3]!.json()).toMatchObject({ code: 'EVENT_NOT_FOUND' });
+    // Once they are answered, the player reads again.
+    expect((await get(heavy, '/events?limit=5')).statusCode).toBe(200);
+    expect((await get(heavy, '/claims/me')).statusCode).toBe(200);
+  });
+});
