@@ -71,8 +71,8 @@ describe("a player's reads at once", () => {
       { timeout: 10_000, interval: 5 },
     );
 
-    // A fifth, to a store read that is not held: refused before it reads.
-    const fifth = await get(heavy, '/events?limit=5');
+    // A fifth, to a store read that is not held (another page): refused before it reads.
+    const fifth = await get(heavy, '/events?limit=6');
     expect(fifth.statusCode).toBe(429);
     expect(fifth.json()).toMatchObject({
       statusCode: 429,
@@ -94,17 +94,58 @@ describe("a player's reads at once", () => {
     expect(view.statusCode).toBe(200);
     // Another player's reads and staff's pass.
     expect((await get(other, '/claims/me')).statusCode).toBe(200);
-    expect((await get(other, '/events?limit=5')).statusCode).toBe(200);
+    expect((await get(other, '/events?limit=4')).statusCode).toBe(200);
     expect((await get(operator, '/events?limit=5')).statusCode).toBe(200);
     expect((await get(operator, `/events/${newId()}`)).statusCode).toBe(404);
 
+    // The same page as one of theirs being read: joins that read, which is not another of theirs.
+    const joined = get(heavy, '/events?limit=5');
+
     release();
     for (const call of held) call.release();
+    expect((await joined).statusCode).toBe(200);
     const answers = await Promise.all(holding);
     expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 404, 404]);
     expect(answers[3]!.json()).toMatchObject({ code: 'EVENT_NOT_FOUND' });
     // Once they are answered, the player reads again.
     expect((await get(heavy, '/events?limit=5')).statusCode).toBe(200);
     expect((await get(heavy, '/claims/me')).statusCode).toBe(200);
+  });
+
+  it('players asking for the same page of events at once share one read; the same instant written otherwise too; another page or instant is read apart; staff read their own', async () => {
+    const operator = t.as('OPERATOR');
+    await createClaimableEvent(t, operator);
+    const players = Array.from({ length: 6 }, () => t.as('USER'));
+    const get = (who: { token: string }, url: string) =>
+      t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who.token}` } });
+    const held = holdNextCall(t.app.get(EventRepository), 'findPage');
+    const instant = new Date().toISOString();
+    const page = (written: string) => `/events?limit=3&activeAt=${encodeURIComponent(written)}`;
+    const first = get(players[0]!, page(instant));
+    await vi.waitFor(() => expect(held.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+
+    // The same page by five more players, its instant written otherwise by some: they join the read.
+    const same = players
+      .slice(1)
+      .map((player, index) => get(player, page(index % 2 === 0 ? instant : instant.replace('Z', '+00:00'))));
+    // Another page, another instant, no instant: each read apart (the held read does not hold them).
+    for (const url of [`${page(instant)}&page=2`, page(new Date(Date.now() + 1).toISOString()), '/events?limit=3']) {
+      expect((await get(players[1]!, url)).statusCode, url).toBe(200);
+    }
+    // Staff read their own, now.
+    const staff = await get(operator, page(instant));
+    expect(staff.statusCode).toBe(200);
+    expect(held.calls()).toBe(5);
+
+    held.release();
+    const answers = await Promise.all([first, ...same]);
+    for (const answer of answers) {
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toEqual(answers[0]!.json());
+    }
+    expect(answers[0]!.json()).toEqual(staff.json());
+    expect(answers[0]!.json()).toMatchObject({ page: 1, limit: 3 });
+    expect(answers[0]!.json().total).toBeGreaterThanOrEqual(1);
+    expect(held.calls()).toBe(5);
   });
 });

@@ -38,18 +38,46 @@ export class PlayerReads {
 
   /** `read` for `caller`, or a 429 when as many reads of theirs are running already (staff: `read`, uncounted). */
   async run<T>(caller: AuthenticatedUser, read: () => Promise<T>): Promise<T> {
-    if (claimsStaffRole(caller.roles)) return read();
+    const done = this.start(caller);
+    try {
+      return await read();
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * `read` for `caller` as `run` makes it, shared with every caller who asks for the same `key` of `running` while
+   * it runs (a read that is the same for everyone, a page of events): one read however many players ask at once,
+   * and one who joins a read someone else started uses none of their reads.
+   */
+  shared<T>(running: Map<string, Promise<T>>, key: string, caller: AuthenticatedUser, read: () => Promise<T>): Promise<T> {
+    const joined = running.get(key);
+    if (joined) return joined;
+    // Refused here (429) before the read is kept, so that no one joins a refusal.
+    const done = this.start(caller);
+    const reading = Promise.resolve()
+      .then(read)
+      .finally(() => {
+        done();
+        if (running.get(key) === reading) running.delete(key);
+      });
+    running.set(key, reading);
+    return reading;
+  }
+
+  /** Counts a read of `caller`'s as running (none for staff), or throws the 429; the function given back ends it. */
+  private start(caller: AuthenticatedUser): () => void {
+    if (claimsStaffRole(caller.roles)) return () => {};
     const mine = this.running.get(caller.id) ?? 0;
     if (mine >= this.maxInFlight) {
       throw tooManyRequests('reads at once by this player', PLAYER_READ_RETRY_AFTER_SECONDS);
     }
     this.running.set(caller.id, mine + 1);
-    try {
-      return await read();
-    } finally {
+    return () => {
       const left = (this.running.get(caller.id) ?? 1) - 1;
       if (left > 0) this.running.set(caller.id, left);
       else this.running.delete(caller.id);
-    }
+    };
   }
 }

@@ -6,6 +6,7 @@ import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { PlayerReads } from '../common/player-reads.js';
+import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
@@ -30,6 +31,9 @@ export class EventsService {
     private readonly editLock: EditLock,
     private readonly playerReads: PlayerReads,
   ) {}
+
+  /** Players' pages of events being read now, by query (see list). */
+  private readonly playerPages = new Map<string, Promise<{ items: EventRecord[]; total: number }>>();
 
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
     const fields = this.fieldsFrom(input);
@@ -112,15 +116,19 @@ export class EventsService {
     return toEventDetailResponse(event, await this.rewards.forEvent(id, options));
   }
 
-  /** A page of events; a player's counts among their reads (PlayerReads). */
+  /**
+   * A page of events. A player's is shared with every player who asks for the same page while it is read (every
+   * player's app lists the events at a launch: one read however many ask) and counts among their reads when they
+   * start it (PlayerReads). Staff read their own: one who just changed an event sees the change.
+   */
   async list(query: ListEventsQueryDto, caller: AuthenticatedUser): Promise<Page<EventResponseDto>> {
-    const { items, total } = await this.playerReads.run(caller, () =>
-      this.events.findPage(
-        { status: query.status, activeAt: query.activeAt ? new Date(query.activeAt) : undefined },
-        skipOf(query),
-        query.limit,
-      ),
-    );
+    const activeAt = query.activeAt ? new Date(query.activeAt) : undefined;
+    const read = () => this.events.findPage({ status: query.status, activeAt }, skipOf(query), query.limit);
+    // One key per page however its instant is written (`+09:00` or `Z`, with or without milliseconds).
+    const key = [query.status ?? '', activeAt?.toISOString() ?? '', query.page, query.limit].join('|');
+    const { items, total } = await (claimsStaffRole(caller.roles)
+      ? read()
+      : this.playerReads.shared(this.playerPages, key, caller, read));
     return { items: items.map((event) => toEventResponse(event)), page: query.page, limit: query.limit, total };
   }
 
