@@ -44,7 +44,7 @@ export class StockService {
       (await this.units.tryInsert(reward.id, unit, claimId)) ? 'TAKEN' : 'HELD',
     );
     if (typeof taken !== 'number') return false;
-    this.documentCounts.changed([reward.id]);
+    this.documentCounts.took([reward.id]);
     return true;
   }
 
@@ -54,7 +54,7 @@ export class StockService {
    */
   async takeOnClaim(reward: RewardRecord, attempt: (unit: number) => Promise<UnitAttempt>): Promise<TakeResult> {
     const taken = await this.onClaims.take(reward.id, reward.stock!, attempt);
-    if (typeof taken === 'number') this.claimCounts.changed([reward.id]);
+    if (typeof taken === 'number') this.claimCounts.took([reward.id]);
     return taken;
   }
 
