@@ -405,6 +405,59 @@ describe('events and rewards', () => {
     }
   });
 
+  it('shows a player the event and its rewards as staff see them, in the same fields and order, less coupon codes; an INACTIVE one too; a reward added or changed here at once', async () => {
+    const created = await t.request<{ id: string }>('POST', '/events', {
+      token: operator.token,
+      body: { ...baseEvent, title: 'Same answer', description: 'both', status: 'INACTIVE' },
+    });
+    const id = created.body.id;
+    for (const reward of [
+      { type: 'COUPON', name: 'Coupon', quantity: 1, stock: 3, couponCode: 'HIDDEN' },
+      { type: 'POINT', name: 'Points', quantity: 100 },
+      { type: 'ITEM', name: 'Sled', quantity: 1, stock: 2, itemCode: 'SLED' },
+    ]) {
+      expect((await t.request('POST', `/events/${id}/rewards`, { token: operator.token, body: reward })).status).toBe(201);
+    }
+    const player = t.as('USER');
+    type Reward = { id: string; name: string; couponCode?: string };
+    const withoutCodes = (rewards: Reward[]) => rewards.map(({ couponCode: _code, ...reward }) => reward);
+    const views = async () => {
+      const [playerEvent, staffEvent, playerRewards, staffRewards] = await Promise.all([
+        t.request<{ rewards: Reward[] }>('GET', `/events/${id}`, { token: player.token }),
+        t.request<{ rewards: Reward[] }>('GET', `/events/${id}`, { token: operator.token }),
+        t.request<Reward[]>('GET', `/events/${id}/rewards`, { token: player.token }),
+        t.request<Reward[]>('GET', `/events/${id}/rewards`, { token: operator.token }),
+      ]);
+      // The same text but for the coupon's code: fields in the same order.
+      expect(JSON.stringify(playerEvent.body)).toBe(
+        JSON.stringify({ ...staffEvent.body, rewards: withoutCodes(staffEvent.body.rewards) }),
+      );
+      expect(JSON.stringify(playerRewards.body)).toBe(JSON.stringify(withoutCodes(staffRewards.body)));
+      expect(JSON.stringify(playerRewards.body)).toBe(JSON.stringify(playerEvent.body.rewards));
+      return playerEvent.body;
+    };
+    const first = await views();
+    expect(first).toMatchObject({ status: 'INACTIVE', description: 'both' });
+    expect(first.rewards.map((reward) => reward.name)).toEqual(['Coupon', 'Points', 'Sled']);
+    expect(JSON.stringify(first)).not.toContain('HIDDEN');
+
+    // Added and changed through this server: a player's next view shows both.
+    const added = await t.request<{ id: string }>('POST', `/events/${id}/rewards`, {
+      token: operator.token,
+      body: { type: 'CURRENCY', name: 'Gems', quantity: 5, stock: 4 },
+    });
+    expect(added.status).toBe(201);
+    const sled = first.rewards[2]!;
+    const changed = await t.request('PATCH', `/events/${id}/rewards/${sled.id}`, {
+      token: operator.token,
+      body: { name: 'Golden sled', stock: 3 },
+    });
+    expect(changed.status).toBe(200);
+    const after = await views();
+    expect(after.rewards.map((reward) => reward.name)).toEqual(['Coupon', 'Points', 'Golden sled', 'Gems']);
+    expect(after.rewards[2]).toMatchObject({ stock: 3, remaining: 3 });
+  });
+
   it('filters the list by status and by the instant an event is active at', async () => {
     const march = { ...baseEvent, title: 'March', startAt: '2031-03-01T00:00:00Z', endAt: '2031-03-31T00:00:00Z' };
     await t.request('POST', '/events', { token: operator.token, body: march });
