@@ -619,6 +619,7 @@ describe('store commands per claim', () => {
       expect(answer.body.code).toBe('EVENT_NOT_FOUND');
     }
   });
+
   it("a player's view after a launch's claims made here counts nothing; after a unit given back here (a revocation) it counts again", async () => {
     // The first limited reward holds its units on the claims, the second as unit documents.
     const event = await createClaimableEvent(t, operator, {
