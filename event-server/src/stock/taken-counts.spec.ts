@@ -37,6 +37,23 @@ describe('TakenCounts', () => {
     expect(calls).toEqual(['r', 'r']);
   });
 
+  it('a count that came back more than twice the TTL ago (no view meanwhile) is not shown: the view waits for a new one', async () => {
+    const { counts, calls, answer, clock } = counter();
+    const first = counts.get('r');
+    answer(2);
+    expect(await first).toBe(2);
+    // An hour without a view, units taken through other replicas meanwhile: the hour-old count is not the answer.
+    clock.now = 3_600_000;
+    const late = counts.get('r');
+    expect(calls).toEqual(['r', 'r']);
+    answer(40);
+    expect(await late).toBe(40);
+    // Past the TTL by less than the TTL again: answered with the count it has while one new count runs.
+    clock.now = 3_601_500;
+    expect(await counts.get('r')).toBe(40);
+    expect(calls).toEqual(['r', 'r', 'r']);
+  });
+
   it('a unit taken here is added to the count it has, without counting again; one taken during a count is taken as seen by it', async () => {
     const { counts, calls, answer, clock } = counter();
     const first = counts.get('r');

@@ -20,10 +20,12 @@ interface Entry {
  * it has (`took`): at a launch, where this process takes units all the time, a view that waited for a count after
  * each one waited as long as a count takes (7 s at 20,000 units, 30 s for five claims each followed by a view),
  * and the store counted back to back. Once the TTL is over, a view is answered with the count it has (and the
- * units taken since) while one new count runs. A unit this process gives back (`changed`: a rejection, a
- * revocation, a stock raised) makes the next view wait for a new count, once the count in flight, if any, is
- * back. So a change made through another replica shows at most `ttlMs` plus one count's time late, and at most
- * one count per reward is in flight in a process, whatever the number of views.
+ * units taken since) while one new count runs, if that count came back less than twice the TTL ago (views kept
+ * coming); an older one (no view for a while, hours maybe) is not shown: the view waits for the new count. A unit
+ * this process gives back (`changed`: a rejection, a revocation, a stock raised) makes the next view wait for a new
+ * count, once the count in flight, if any, is back. So a change made through another replica shows at most twice
+ * `ttlMs` plus two counts' time late (the count shown was read while it ran, and is shown while the next one runs),
+ * and at most one count per reward is in flight in a process, whatever the number of views.
  */
 export class TakenCounts {
   private readonly entries = new Map<string, Entry>();
@@ -39,9 +41,13 @@ export class TakenCounts {
     if (!entry) return this.count(rewardId, this.added(rewardId));
     const { settled } = entry;
     if (settled === undefined || entry.stale) return entry.counting ?? this.count(rewardId, entry);
-    if (this.now() - settled.at >= this.ttlMs && entry.counting === undefined) {
-      // Counted again for the next views; this one is not kept waiting for it.
-      void this.count(rewardId, entry).catch(() => undefined);
+    const age = this.now() - settled.at;
+    if (age >= this.ttlMs && entry.counting === undefined) {
+      const counting = this.count(rewardId, entry);
+      // No view for a while (its count came back twice the TTL ago or more): that count may be hours old, so this
+      // view waits for the new one. Otherwise it is counted again for the next views; this one is not kept waiting.
+      if (age >= 2 * this.ttlMs) return counting;
+      void counting.catch(() => undefined);
     }
     return Promise.resolve(settled.count + entry.takenSince);
   }
