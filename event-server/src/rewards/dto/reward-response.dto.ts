@@ -26,8 +26,8 @@ export class RewardResponseDto {
     example: 49,
     description:
       'Grants still available; null = unlimited. Counted at the moment for staff (OPERATOR, AUDITOR, ADMIN); for ' +
-      'players a count shared between views, up to CLAIM_CATALOG_TTL_MS (2 s) older than the last grant made ' +
-      'through another replica',
+      'players a count shared between views, which shows a grant made through another replica within twice ' +
+      'CLAIM_CATALOG_TTL_MS (2 s) plus the time two counts of the units take',
   })
   remaining!: number | null;
 

@@ -18,7 +18,7 @@ export type RewardResponseDto = {
    */
   quantity: number;
   /**
-   * Grants still available; null = unlimited. Counted at the moment for staff (OPERATOR, AUDITOR, ADMIN); for players a count shared between views, up to CLAIM_CATALOG_TTL_MS (2 s) older than the last grant made through another replica
+   * Grants still available; null = unlimited. Counted at the moment for staff (OPERATOR, AUDITOR, ADMIN); for players a count shared between views, which shows a grant made through another replica within twice CLAIM_CATALOG_TTL_MS (2 s) plus the time two counts of the units take
    */
   remaining: number | null;
   /**
