@@ -43,18 +43,19 @@ export class EventCatalog {
 
   /** The event with its rewards, or a 404 EVENT_NOT_FOUND. */
   async require(eventId: string): Promise<CatalogEntry> {
-    const entry = await this.get(eventId);
-    if (!entry) throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
-    return entry;
+    return found(eventId, await this.get(eventId));
   }
 
   /**
-   * Whether `require` would answer without a read of its own: the event is held (or being read) and not expired.
-   * A read that finds no event is dropped once it is back, so a made-up id is never held for long.
+   * As `require`, with the read the catalog makes for it (the event not held, or held too long) made through
+   * `reading`: a player's view counts among their reads only then (PlayerReads). Held or not is judged once, here:
+   * judged apart from the read, an entry that expired in between was read uncounted. A read that finds no event is
+   * dropped once it is back, so a made-up id is never held for long.
    */
-  holds(eventId: string): boolean {
+  requireReading(eventId: string, reading: (read: () => Promise<CatalogEntry>) => Promise<CatalogEntry>): Promise<CatalogEntry> {
     const cached = this.entries.get(eventId);
-    return cached !== undefined && cached.expiresAt > Date.now();
+    if (cached && cached.expiresAt > Date.now()) return cached.entry.then((entry) => found(eventId, entry));
+    return reading(() => this.require(eventId));
   }
 
   /** Called after this process changed an event or its rewards. */
@@ -96,4 +97,10 @@ export class EventCatalog {
     const limited = rewards.filter((reward) => reward.stock !== undefined).sort((a, b) => a.id.localeCompare(b.id));
     return { event, rewards, limited };
   }
+}
+
+/** The entry, or a 404 EVENT_NOT_FOUND when there is none. */
+function found(eventId: string, entry: CatalogEntry | undefined): CatalogEntry {
+  if (!entry) throw new DomainError(404, EventErrorCode.EVENT_NOT_FOUND, `Event ${eventId} does not exist`);
+  return entry;
 }

@@ -107,9 +107,7 @@ export class EventsService {
    */
   async getWithRewards(id: string, caller: AuthenticatedUser, options: { exact: boolean }): Promise<EventDetailResponseDto> {
     if (!options.exact) {
-      const { event, rewards } = await (this.catalog.holds(id)
-        ? this.catalog.require(id)
-        : this.playerReads.run(caller, () => this.catalog.require(id)));
+      const { event, rewards } = await this.catalog.requireReading(id, (read) => this.playerReads.run(caller, read));
       return toEventDetailResponse(event, await this.rewards.of(rewards, options));
     }
     const event = await this.require(id);

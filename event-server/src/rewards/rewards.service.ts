@@ -176,9 +176,7 @@ export class RewardsService {
     options: { exact: boolean },
   ): Promise<RewardResponseDto[]> {
     if (!options.exact) {
-      const { rewards } = await (this.catalog.holds(eventId)
-        ? this.catalog.require(eventId)
-        : this.playerReads.run(caller, () => this.catalog.require(eventId)));
+      const { rewards } = await this.catalog.requireReading(eventId, (read) => this.playerReads.run(caller, read));
       return this.listing.of(rewards, options);
     }
     await this.requireEvent(eventId);
