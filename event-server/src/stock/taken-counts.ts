@@ -42,11 +42,13 @@ export class TakenCounts {
     const { settled } = entry;
     if (settled === undefined || entry.stale) return entry.counting ?? this.count(rewardId, entry);
     const age = this.now() - settled.at;
-    // No view for a while (its count came back twice the TTL ago or more), or a count that has taken that long: the
-    // count it has may be hours old, so this view waits for the new one (the one in flight, if any).
-    if (age >= 2 * this.ttlMs) return entry.counting ?? this.count(rewardId, entry);
-    // Otherwise it is counted again for the next views; this one is not kept waiting.
-    if (age >= this.ttlMs && entry.counting === undefined) void this.count(rewardId, entry).catch(() => undefined);
+    if (age >= this.ttlMs && entry.counting === undefined) {
+      const counting = this.count(rewardId, entry);
+      // No view for a while (its count came back twice the TTL ago or more): that count may be hours old, so this
+      // view waits for the new one. Otherwise it is counted again for the next views; this one is not kept waiting.
+      if (age >= 2 * this.ttlMs) return counting;
+      void counting.catch(() => undefined);
+    }
     return Promise.resolve(settled.count + entry.takenSince);
   }
 
