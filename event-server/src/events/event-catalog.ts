@@ -53,8 +53,8 @@ export class EventCatalog {
    * dropped once it is back, so a made-up id is never held for long.
    */
   requireReading(eventId: string, reading: (read: () => Promise<CatalogEntry>) => Promise<CatalogEntry>): Promise<CatalogEntry> {
-    const cached = this.entries.get(eventId);
-    if (cached && cached.expiresAt > Date.now()) return cached.entry.then((entry) => found(eventId, entry));
+    const held = this.held(eventId, Date.now());
+    if (held) return held.then((entry) => found(eventId, entry));
     return reading(() => this.require(eventId));
   }
 
@@ -63,10 +63,16 @@ export class EventCatalog {
     this.entries.delete(eventId);
   }
 
+  /** The entry held for the event (its read may still be in flight), unless there is none or it expired. */
+  private held(eventId: string, now: number): Promise<CatalogEntry | undefined> | undefined {
+    const cached = this.entries.get(eventId);
+    return cached && cached.expiresAt > now ? cached.entry : undefined;
+  }
+
   private get(eventId: string): Promise<CatalogEntry | undefined> {
     const now = Date.now();
-    const cached = this.entries.get(eventId);
-    if (cached && cached.expiresAt > now) return cached.entry;
+    const held = this.held(eventId, now);
+    if (held) return held;
     const entry = this.load(eventId);
     const ttl = this.config.claims.catalogTtlMs;
     if (ttl > 0) {
