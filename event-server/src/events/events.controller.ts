@@ -13,7 +13,7 @@ import { EventDetailResponseDto, EventPageResponseDto, EventResponseDto } from '
 import { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventErrorCode } from './event.errors.js';
-import { rewardsFor, seesExactStock } from '../rewards/reward.mapper.js';
+import { rewardsFor } from '../rewards/reward.mapper.js';
 import { EventsService } from './events.service.js';
 import { PLAYER_READS, PLAYER_VIEW_READS } from '../common/player-reads.js';
 
@@ -63,7 +63,7 @@ export class EventsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @CurrentUser() caller: AuthenticatedUser,
   ): Promise<EventDetailResponseDto> {
-    const event = await this.events.getWithRewards(id, caller, { exact: seesExactStock(caller) });
+    const event = await this.events.getWithRewards(id, caller);
     return { ...event, rewards: rewardsFor(caller, event.rewards) };
   }
 

@@ -10,6 +10,7 @@ import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
+import { seesExactStock } from '../rewards/reward.mapper.js';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import type { ListEventsQueryDto } from './dto/list-events-query.dto.js';
 import type { UpdateEventDto } from './dto/update-event.dto.js';
@@ -99,19 +100,20 @@ export class EventsService {
   }
 
   /**
-   * `exact` (staff): the event and its rewards read now, each limited reward's units counted now. Otherwise (a
+   * Staff (seesExactStock): the event and its rewards read now, each limited reward's units counted now. Otherwise (a
    * player's view, which every player's app asks for at an event's launch, by the thousand) the event catalog's
    * copy, at most `CLAIM_CATALOG_TTL_MS` old (the one the claims are checked against), with the shared counts: no
    * store command for most views, where reading both for each held the store the claims were waiting for. A view the
    * catalog must read for (an event it does not hold, a made-up id) counts among the player's reads (PlayerReads).
    */
-  async getWithRewards(id: string, caller: AuthenticatedUser, options: { exact: boolean }): Promise<EventDetailResponseDto> {
-    if (!options.exact) {
+  async getWithRewards(id: string, caller: AuthenticatedUser): Promise<EventDetailResponseDto> {
+    const exact = seesExactStock(caller);
+    if (!exact) {
       const { event, rewards } = await this.catalog.requireReading(id, (read) => this.playerReads.run(caller, read));
-      return toEventDetailResponse(event, await this.rewards.of(rewards, options));
+      return toEventDetailResponse(event, await this.rewards.of(rewards, { exact }));
     }
     const event = await this.require(id);
-    return toEventDetailResponse(event, await this.rewards.forEvent(id, options));
+    return toEventDetailResponse(event, await this.rewards.forEvent(id, { exact }));
   }
 
   /**

@@ -12,7 +12,7 @@ import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';
 import { UpdateRewardDto } from './dto/update-reward.dto.js';
-import { rewardsFor, seesExactStock } from './reward.mapper.js';
+import { rewardsFor } from './reward.mapper.js';
 import { MAX_REWARDS_PER_EVENT, RewardsService } from './rewards.service.js';
 
 // A reward exists only inside its event: the routes are the event's, and so is the OpenAPI tag.
@@ -84,6 +84,6 @@ export class RewardsController {
   })
   @ApiOkResponse({ type: [RewardResponseDto] })
   async list(@Param('id', ParseObjectIdPipe) id: string, @CurrentUser() caller: AuthenticatedUser): Promise<RewardResponseDto[]> {
-    return rewardsFor(caller, await this.rewards.listForExistingEvent(id, caller, { exact: seesExactStock(caller) }));
+    return rewardsFor(caller, await this.rewards.listForExistingEvent(id, caller));
   }
 }

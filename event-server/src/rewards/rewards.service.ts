@@ -17,7 +17,7 @@ import { RewardRepository } from './reward.repository.js';
 import { checkRewardCodes, checkStockChange } from './reward.rules.js';
 import { RewardListing } from './reward-listing.js';
 import type { RewardResponseDto } from './dto/reward-response.dto.js';
-import { toRewardResponse } from './reward.mapper.js';
+import { seesExactStock, toRewardResponse } from './reward.mapper.js';
 
 /**
  * The most rewards an event may have: every claim copies them all and an event is shown with all of them,
@@ -167,20 +167,17 @@ export class RewardsService {
   }
 
   /**
-   * Read now for staff (`exact`), from the event catalog for a player (see EventsService.getWithRewards; a read the
+   * Read now for staff (seesExactStock), from the event catalog for a player (see EventsService.getWithRewards; a read the
    * catalog makes for it counts among the player's reads).
    */
-  async listForExistingEvent(
-    eventId: string,
-    caller: AuthenticatedUser,
-    options: { exact: boolean },
-  ): Promise<RewardResponseDto[]> {
-    if (!options.exact) {
+  async listForExistingEvent(eventId: string, caller: AuthenticatedUser): Promise<RewardResponseDto[]> {
+    const exact = seesExactStock(caller);
+    if (!exact) {
       const { rewards } = await this.catalog.requireReading(eventId, (read) => this.playerReads.run(caller, read));
-      return this.listing.of(rewards, options);
+      return this.listing.of(rewards, { exact });
     }
     await this.requireEvent(eventId);
-    return this.listing.forEvent(eventId, options);
+    return this.listing.forEvent(eventId, { exact });
   }
 
   /** The event, or a 404. */
