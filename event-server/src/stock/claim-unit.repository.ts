@@ -26,7 +26,8 @@ export class ClaimUnitRepository implements UnitStore {
     return docs.map((doc) => unitNumberOf(String(doc.unitKey), rewardId)).sort((a, b) => a - b);
   }
 
-  countTaken(rewardId: string): Promise<number> {
-    return this.claims.countDocuments({ unitRewardId: rewardId });
+  /** The units held for a reward; the store stops the count past `maxTimeMs` when given (MaxTimeMSExpired). */
+  countTaken(rewardId: string, maxTimeMs?: number): Promise<number> {
+    return this.claims.countDocuments({ unitRewardId: rewardId }, maxTimeMs === undefined ? {} : { maxTimeMS: maxTimeMs });
   }
 }

@@ -26,8 +26,10 @@ export class RewardUnitRepository implements UnitStore {
     return (await this.model.exists({ rewardId, unit }).exec()) !== null;
   }
 
-  countTaken(rewardId: string): Promise<number> {
-    return this.model.countDocuments({ rewardId }).exec();
+  /** The units held for a reward; the store stops the count past `maxTimeMs` when given (MaxTimeMSExpired). */
+  countTaken(rewardId: string, maxTimeMs?: number): Promise<number> {
+    const count = this.model.countDocuments({ rewardId });
+    return (maxTimeMs === undefined ? count : count.maxTimeMS(maxTimeMs)).exec();
   }
 
   /** The unit numbers held for a reward, ascending (projection only). */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { withinStoreTime } from '@reward/server-kit/list-read';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import type { RewardRecord } from '../rewards/reward.js';
@@ -6,6 +7,10 @@ import { ClaimUnitRepository } from './claim-unit.repository.js';
 import { RewardUnitRepository } from './reward-unit.repository.js';
 import { TakenCounts } from './taken-counts.js';
 import { type TakeResult, UnitAllocator, type UnitAttempt } from './unit-allocator.js';
+
+export const COUNT_TOO_SLOW_MESSAGE =
+  "Counting a reward's taken units took longer than the server spends on one read (LIST_READ_MAX_MS); nothing was " +
+  'changed: try again later';
 
 /**
  * Limited stock as units a unique index decides. A reward's units are recorded in one place for good: on
@@ -19,6 +24,8 @@ export class StockService {
   /** The counts behind `remaining`, shared between views (see TakenCounts). */
   private readonly documentCounts: TakenCounts;
   private readonly claimCounts: TakenCounts;
+  /** The store's time a count for `remaining` may take (LIST_READ_MAX_MS): past it, the view is answered 503. */
+  private readonly countMaxMs: number;
 
   constructor(
     private readonly units: RewardUnitRepository,
@@ -28,9 +35,10 @@ export class StockService {
     const options = { soldOutTtlMs: config.claims.soldOutTtlMs, maxCollisions: 4 };
     this.documents = new UnitAllocator(units, options);
     this.onClaims = new UnitAllocator(claimUnits, options);
+    this.countMaxMs = config.lists.readMaxMs;
     // As long as the event itself is cached (CLAIM_CATALOG_TTL_MS): the rewards are shown with it.
-    this.documentCounts = new TakenCounts((rewardId) => units.countTaken(rewardId), config.claims.catalogTtlMs);
-    this.claimCounts = new TakenCounts((rewardId) => claimUnits.countTaken(rewardId), config.claims.catalogTtlMs);
+    this.documentCounts = new TakenCounts((rewardId) => this.boundedCount(units, rewardId), config.claims.catalogTtlMs);
+    this.claimCounts = new TakenCounts((rewardId) => this.boundedCount(claimUnits, rewardId), config.claims.catalogTtlMs);
   }
 
   /** True while this process believes every unit of the reward is held (no store command). */
@@ -86,10 +94,19 @@ export class StockService {
     const counts = await Promise.all(
       rewards.map(async (reward) => {
         const [store, shared] = reward.unitsOnClaims ? [this.claimUnits, this.claimCounts] : [this.units, this.documentCounts];
-        return [reward.id, await (exact ? store.countTaken(reward.id) : shared.get(reward.id))] as const;
+        return [reward.id, await (exact ? this.boundedCount(store, reward.id) : shared.get(reward.id))] as const;
       }),
     );
     return new Map(counts);
+  }
+
+  /**
+   * A count for `remaining`, stopped by the store past LIST_READ_MAX_MS (503 with Retry-After): it reads every
+   * unit taken, so without a bound a count the store could not finish held its views (and the shared count
+   * every later view waits for) for as long as it ran.
+   */
+  private boundedCount(store: RewardUnitRepository | ClaimUnitRepository, rewardId: string): Promise<number> {
+    return withinStoreTime(store.countTaken(rewardId, this.countMaxMs), COUNT_TOO_SLOW_MESSAGE);
   }
 
   private allocatorOf(reward: RewardRecord): UnitAllocator {

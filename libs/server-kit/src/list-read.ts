@@ -30,9 +30,20 @@ export async function readBoundedListPage<T>(
   maxTimeMs: number,
   message: string,
 ): Promise<{ docs: T[]; total: number }> {
+  const [docs, total] = await withinStoreTime(
+    Promise.all([page.maxTimeMS(maxTimeMs).exec(), count.maxTimeMS(maxTimeMs).exec()]),
+    message,
+  );
+  return { docs, total };
+}
+
+/**
+ * A read sent with a `maxTimeMS`: past it, the store stops the command and the client is answered 503
+ * SERVICE_UNAVAILABLE with Retry-After and `message`; any other failure is left as it is.
+ */
+export async function withinStoreTime<T>(read: Promise<T>, message: string): Promise<T> {
   try {
-    const [docs, total] = await Promise.all([page.maxTimeMS(maxTimeMs).exec(), count.maxTimeMS(maxTimeMs).exec()]);
-    return { docs, total };
+    return await read;
   } catch (error) {
     if (ranPastItsTime(error)) {
       throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, message, {
