@@ -112,30 +112,27 @@ describe("a player's reads at once", () => {
     expect((await get(heavy, '/claims/me')).statusCode).toBe(200);
   });
 
-  it('players asking for the same page of events at once share one read; the same instant written otherwise too; another page or instant is read apart; staff read their own', async () => {
+  it('players asking for the same page of events at once share one read; another page, status or size is read apart; staff read their own', async () => {
     const operator = t.as('OPERATOR');
     await createClaimableEvent(t, operator);
     const players = Array.from({ length: 6 }, () => t.as('USER'));
     const get = (who: { token: string }, url: string) =>
       t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who.token}` } });
     const held = holdNextCall(t.app.get(EventRepository), 'findPage');
-    const instant = new Date().toISOString();
-    const page = (written: string) => `/events?limit=3&activeAt=${encodeURIComponent(written)}`;
-    const first = get(players[0]!, page(instant));
+    const page = '/events?limit=3&status=ACTIVE';
+    const first = get(players[0]!, page);
     await vi.waitFor(() => expect(held.reached()).toBe(true), { timeout: 10_000, interval: 5 });
 
-    // The same page by five more players, its instant written otherwise by some: they join the read.
-    const same = players
-      .slice(1)
-      .map((player, index) => get(player, page(index % 2 === 0 ? instant : instant.replace('Z', '+00:00'))));
-    // Another page, another instant, no instant: each read apart (the held read does not hold them).
-    for (const url of [`${page(instant)}&page=2`, page(new Date(Date.now() + 1).toISOString()), '/events?limit=3']) {
+    // The same page by five more players: they join the read.
+    const same = players.slice(1).map((player) => get(player, page));
+    // Another page, another status, another size, no filter: each read apart (the held read does not hold them).
+    for (const url of [`${page}&page=2`, '/events?limit=3&status=INACTIVE', '/events?limit=4&status=ACTIVE', '/events']) {
       expect((await get(players[1]!, url)).statusCode, url).toBe(200);
     }
     // Staff read their own, now.
-    const staff = await get(operator, page(instant));
+    const staff = await get(operator, page);
     expect(staff.statusCode).toBe(200);
-    expect(held.calls()).toBe(5);
+    expect(held.calls()).toBe(6);
 
     held.release();
     const answers = await Promise.all([first, ...same]);
@@ -146,6 +143,83 @@ describe("a player's reads at once", () => {
     expect(answers[0]!.json()).toEqual(staff.json());
     expect(answers[0]!.json()).toMatchObject({ page: 1, limit: 3 });
     expect(answers[0]!.json().total).toBeGreaterThanOrEqual(1);
-    expect(held.calls()).toBe(5);
+    expect(held.calls()).toBe(6);
+  });
+
+  it("players listing the events active at their own instants within one second share one read, each answered the events active at its instant, as staff's exact read", async () => {
+    const operator = t.as('OPERATOR');
+    // A second of 2031 (no other test's event meets it), with periods that start and end inside it.
+    const second = Date.UTC(2031, 0, 1, 0, 0, 0);
+    const at = (ms: number) => new Date(second + ms).toISOString();
+    const periods = [
+      ['ends at .300', at(-3_600_000), at(300)],
+      ['starts at .500', at(500), at(3_600_000)],
+      ['spans the second', at(-3_600_000), at(3_600_000)],
+      ['ends at .000', at(-3_600_000), at(0)],
+      ['starts at .999', at(999), at(3_600_000)],
+      ['the second before', at(-3_600_000), at(-1)],
+      ['the second after', at(1_000), at(3_600_000)],
+    ] as const;
+    for (const [title, startAt, endAt] of periods) {
+      const created = await t.request('POST', '/events', {
+        token: operator.token,
+        body: {
+          title,
+          startAt,
+          endAt,
+          status: 'ACTIVE',
+          approval: 'AUTO',
+          condition: { type: 'ACTIVITY_COUNT', activity: 'PLAY', count: 1 },
+        },
+      });
+      expect(created.status, title).toBe(201);
+    }
+    const get = (who: { token: string }, url: string) =>
+      t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${who.token}` } });
+    const titles = (answer: { json(): { items: Array<{ title: string }> } }) => answer.json().items.map((event) => event.title);
+    const list = (instant: string, more = '') => `/events?activeAt=${encodeURIComponent(instant)}${more}`;
+
+    const held = holdNextCall(t.app.get(EventRepository), 'findMeeting');
+    const first = get(t.as('USER'), list(at(0)));
+    await vi.waitFor(() => expect(held.reached()).toBe(true), { timeout: 10_000, interval: 5 });
+    // Instants of the same second, one written with +00:00, pages of it: they join the read.
+    const asked = [at(100), at(299), at(300).replace('Z', '+00:00'), at(301), at(500), at(998), at(999)];
+    const joined = asked.map((instant) => get(t.as('USER'), list(instant)));
+    const paged = get(t.as('USER'), list(at(600), '&limit=1&page=2'));
+    // Another second: read apart (the held read does not hold it).
+    const after = await get(t.as('USER'), list(at(1_000)));
+    expect(after.statusCode).toBe(200);
+    expect(held.calls()).toBe(2);
+
+    held.release();
+    const answers = await Promise.all([first, ...joined]);
+    expect(held.calls()).toBe(2);
+    for (const [index, instant] of [at(0), ...asked].entries()) {
+      const exact = await get(operator, list(instant));
+      expect(answers[index]!.statusCode, instant).toBe(200);
+      expect(answers[index]!.json(), instant).toEqual(exact.json());
+    }
+    expect(titles(answers[0]!)).toEqual(['ends at .000', 'spans the second', 'ends at .300']);
+    expect(titles(answers[4]!)).toEqual(['spans the second']);
+    expect(titles(answers[7]!)).toEqual(['starts at .999', 'spans the second', 'starts at .500']);
+    expect((await paged).json()).toEqual((await get(operator, list(at(600), '&limit=1&page=2'))).json());
+    expect((await paged).json()).toMatchObject({ items: [{ title: 'starts at .500' }], page: 2, limit: 1, total: 2 });
+    expect(titles(after)).toEqual(['the second after', 'starts at .999', 'spans the second', 'starts at .500']);
+  });
+  it("a second holding more events than one read may carry is listed a page at a time, each as staff's", async () => {
+    const operator = t.as('OPERATOR');
+    await createClaimableEvent(t, operator);
+    const events = t.app.get(EventRepository);
+    // As findMeeting answers for a second with more than ACTIVE_WINDOW_MAX_EVENTS events.
+    const meeting = vi.spyOn(events, 'findMeeting').mockResolvedValue(undefined);
+    const pages = vi.spyOn(events, 'findPage');
+    const url = `/events?limit=2&status=ACTIVE&activeAt=${encodeURIComponent(new Date().toISOString())}`;
+    const player = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.as('USER').token}` } });
+    expect(meeting).toHaveBeenCalledTimes(1);
+    expect(pages).toHaveBeenCalledTimes(1);
+    const staff = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${operator.token}` } });
+    expect(player.statusCode).toBe(200);
+    expect(player.json()).toEqual(staff.json());
+    expect(player.json().total).toBeGreaterThanOrEqual(1);
   });
 });

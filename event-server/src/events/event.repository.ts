@@ -6,7 +6,8 @@ import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import { readListPage } from '../common/list-read.js';
+import { LIST_TOO_SLOW_MESSAGE, readListPage } from '../common/list-read.js';
+import { withinStoreTime } from '@reward/server-kit/list-read';
 
 @Injectable()
 export class EventRepository {
@@ -67,5 +68,25 @@ export class EventRepository {
       this.config.lists.readMaxMs,
     );
     return { items: docs.map(toEvent), total };
+  }
+
+  /**
+   * Every event (of `status`, if given) whose period meets `[from, to]`, in the order of a page (newest first), or
+   * undefined when there are more than `max`: one command, no count.
+   */
+  async findMeeting(filter: { status?: EventStatus; from: Date; to: Date }, max: number): Promise<EventRecord[] | undefined> {
+    const query: QueryFilter<EventEntity> = { startAt: { $lte: filter.to }, endAt: { $gte: filter.from } };
+    if (filter.status) query.status = filter.status;
+    const docs = await withinStoreTime(
+      this.model
+        .find(query)
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(max + 1)
+        .lean<StoredEvent[]>()
+        .maxTimeMS(this.config.lists.readMaxMs)
+        .exec(),
+      LIST_TOO_SLOW_MESSAGE,
+    );
+    return docs.length > max ? undefined : docs.map(toEvent);
   }
 }

@@ -42,7 +42,7 @@ export class EventsController {
   @ApiEndpoint({
     operationId: 'listEvents',
     summary: 'Events, newest first; filter by status or by an instant within their period',
-    description: `A player asking for a page that is being read for another player (the same query) shares that read. ${PLAYER_READS}`,
+    description: `A player asking for a page that is being read for another player (the same query) shares that read; a player's list at an instant (\`activeAt\`) shares one read of the events meeting that instant's second with the players asking about it meanwhile, each answered exactly for its own instant. ${PLAYER_READS}`,
     errors: { 429: [CommonErrorCode.TOO_MANY_REQUESTS] },
   })
   @ApiPageQuery()

@@ -22,6 +22,15 @@ import { DEFAULT_TIMEZONE, checkEventDraft } from './event.rules.js';
 import type { EventDetailResponseDto, EventResponseDto } from './dto/event-response.dto.js';
 import { AUDITED_EVENT_FIELDS, toEventDetailResponse, toEventResponse } from './event.mapper.js';
 
+/**
+ * A player's list at an instant (`activeAt`) is cut from the events whose period meets the window of this length
+ * that holds the instant, read once for every player asking within the same window meanwhile.
+ */
+export const ACTIVE_WINDOW_MS = 1_000;
+
+/** The most events one window's read holds; past it, each instant's page is read on its own. */
+export const ACTIVE_WINDOW_MAX_EVENTS = 500;
+
 @Injectable()
 export class EventsService {
   constructor(
@@ -35,6 +44,8 @@ export class EventsService {
 
   /** Players' pages of events being read now, by query (see list). */
   private readonly playerPages = new Map<string, Promise<{ items: EventRecord[]; total: number }>>();
+  /** Players' windows of events being read now, by status and window (see list). */
+  private readonly playerWindows = new Map<string, Promise<EventRecord[] | undefined>>();
 
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
     const fields = this.fieldsFrom(input);
@@ -119,17 +130,43 @@ export class EventsService {
   /**
    * A page of events. A player's is shared with every player who asks for the same page while it is read (every
    * player's app lists the events at a launch: one read however many ask) and counts among their reads when they
-   * start it (PlayerReads). Staff read their own: one who just changed an event sees the change.
+   * start it (PlayerReads). A player's list at an instant (`activeAt`, which an app sets to its own clock, so no two
+   * players ask for the same one) is cut from the events whose period meets that instant's second, one read shared
+   * by every player asking within that second meanwhile (fewer commands than one page and its count), each
+   * answer exactly the events active at its own instant. Staff read their own: one who just changed an event lists
+   * it changed.
    */
   async list(query: ListEventsQueryDto, caller: AuthenticatedUser): Promise<Page<EventResponseDto>> {
     const activeAt = query.activeAt ? new Date(query.activeAt) : undefined;
+    const page = ({ items, total }: { items: EventRecord[]; total: number }): Page<EventResponseDto> => ({
+      items: items.map((event) => toEventResponse(event)),
+      page: query.page,
+      limit: query.limit,
+      total,
+    });
     const read = () => this.events.findPage({ status: query.status, activeAt }, skipOf(query), query.limit);
+    if (claimsStaffRole(caller.roles)) return page(await read());
+    if (activeAt) {
+      const active = await this.activeFromWindow(query.status, activeAt, caller);
+      if (active) return page({ items: active.slice(skipOf(query), skipOf(query) + query.limit), total: active.length });
+    }
     // One key per page however its instant is written (`+09:00` or `Z`, with or without milliseconds).
     const key = [query.status ?? '', activeAt?.toISOString() ?? '', query.page, query.limit].join('|');
-    const { items, total } = await (claimsStaffRole(caller.roles)
-      ? read()
-      : this.playerReads.shared(this.playerPages, key, caller, read));
-    return { items: items.map((event) => toEventResponse(event)), page: query.page, limit: query.limit, total };
+    return page(await this.playerReads.shared(this.playerPages, key, caller, read));
+  }
+
+  /** The events (of `status`) active at `activeAt`, cut from its window's shared read; undefined if that holds too many. */
+  private async activeFromWindow(
+    status: ListEventsQueryDto['status'],
+    activeAt: Date,
+    caller: AuthenticatedUser,
+  ): Promise<EventRecord[] | undefined> {
+    const from = Math.floor(activeAt.getTime() / ACTIVE_WINDOW_MS) * ACTIVE_WINDOW_MS;
+    const window = { status, from: new Date(from), to: new Date(from + ACTIVE_WINDOW_MS - 1) };
+    const meeting = await this.playerReads.shared(this.playerWindows, `${status ?? ''}|${from}`, caller, () =>
+      this.events.findMeeting(window, ACTIVE_WINDOW_MAX_EVENTS),
+    );
+    return meeting?.filter((event) => event.startAt <= activeAt && event.endAt >= activeAt);
   }
 
   /** The event or a 404 EVENT_NOT_FOUND. */

@@ -18,7 +18,7 @@ export class EventsService {
   constructor(public readonly httpRequest: BaseHttpRequest) {}
   /**
    * Events, newest first; filter by status or by an instant within their period
-   * A player asking for a page that is being read for another player (the same query) shares that read. A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
+   * A player asking for a page that is being read for another player (the same query) shares that read; a player's list at an instant (`activeAt`) shares one read of the events meeting that instant's second with the players asking about it meanwhile, each answered exactly for its own instant. A player with PLAYER_READ_MAX_IN_FLIGHT (4) reads of lists, claims or events not in the cache running on the server gets 429 TOO_MANY_REQUESTS with `Retry-After`, nothing read; staff are not counted.
    *
    * Access: any authenticated user (USER, OPERATOR, AUDITOR, ADMIN).
    * @returns EventPageResponseDto OK
