@@ -98,6 +98,8 @@ eventClient.on('commandSucceeded', (done) => {
 eventClient.on('commandFailed', (failed) => commandNames.delete(failed.requestId));
 /** The operation whose event and rewards reads are its own, not a cache's refresh (see CACHE_REFRESH). */
 const STAFF_VIEW = "staff's view of an event (read and counted now)";
+/** Players listing the active events at once, for the store commands their lists cost together. */
+const LISTING_PLAYERS = 50;
 /** The store commands the event server makes while `fn` runs (run it alone). */
 async function commandsOf(fn) {
   commandLog = [];
@@ -467,6 +469,16 @@ const counts = {};
     send(gatewayUrl, 'GET', `/events/${auto.id}`, playerToken(a1)),
   );
   counts[STAFF_VIEW] = await commandsOf(() => send(gatewayUrl, 'GET', `/events/${auto.id}`, token));
+  // A launch's crowd of apps listing the events active now, each at its own clock (a millisecond apart here).
+  counts[`${LISTING_PLAYERS} players listing the active events at once, each at its own instant`] = await commandsOf(() => {
+    const now = Date.now();
+    const instant = (index) => encodeURIComponent(new Date(now + index).toISOString());
+    return Promise.all(
+      Array.from({ length: LISTING_PLAYERS }, (_, index) =>
+        send(gatewayUrl, 'GET', `/events?status=ACTIVE&activeAt=${instant(index)}`, playerToken(objectId())),
+      ),
+    );
+  });
   counts['AUTO claim, two limited rewards (the long path)'] = await commandsOf(() => claimOnce(gatewayUrl, twoLimited.id, t1));
   counts['refusal: already claimed (this process saw the claim)'] = await commandsOf(() => claimOnce(gatewayUrl, auto.id, a1));
   // A claim another replica recorded: written straight into the store, as that replica's insert would.
