@@ -418,6 +418,26 @@ describe("a staff member's logout, and a user's own writes beside role changes",
       await locks.deleteOne({ _id: 'admin-roles', holder: 'busy' });
     }
   });
+
+  it("a USER's logout-all of another user is refused 403 without waiting for either mutex", async () => {
+    // Any player may send it: were it to take the target's mutex and the role-change one before being refused, a
+    // crowd of such requests would hold up ADMINs' role changes and the target's own writes (503 after 5 s).
+    const locks = db.collection<{ _id: string; holder: string; expiresAt: Date }>('role_change_locks');
+    const user = await signedInUser(app);
+    const target = await signedInUser(app);
+    await locks.insertMany([
+      { _id: 'admin-roles', holder: 'busy', expiresAt: new Date(Date.now() + 60_000) },
+      { _id: `user:${target.id}`, holder: 'busy', expiresAt: new Date(Date.now() + 60_000) },
+    ]);
+    try {
+      const refused = await call(app, 'POST', `/users/${target.id}/logout-all`, { token: user.accessToken });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('FORBIDDEN');
+    } finally {
+      await locks.deleteMany({ holder: 'busy' });
+    }
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: target.refreshToken } })).status).toBe(200);
+  });
 });
 
 function decode(token: string): Record<string, unknown> {

@@ -276,6 +276,10 @@ export class UsersService {
         startBy,
       });
     }
+    // Any signed-in user may send this for anyone: one who is no ADMIN is refused before taking the target's mutex
+    // and the role-change one, so that no crowd of such requests holds up role changes or the target's own writes.
+    // endSessions asks again under the mutexes (an ADMIN demoted meanwhile).
+    if (!(await this.users.findById(actorId))?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
     return this.roleLock.runStaffChange(targetId, (lease) => this.endSessions(actorId, targetId, lease), { startBy });
   }
 
