@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
+import { OutboxService } from './outbox.service.js';
 import { call, login, openTestDatabase, register, signedInAdmin, startTestApp, testConfig } from '../testing/auth-test-app.js';
 
 /**
@@ -78,5 +79,27 @@ describe('outbox rows in the request path', () => {
     const retried = await register(app, { referralCode: owner.body.referralCode as string });
     expect(retried.status).toBe(201);
     expect(await outbox().countDocuments({ 'payload.externalId': `auth:FRIEND_INVITE:${retried.body.id as string}` })).toBe(1);
+  });
+
+  it('leaves no audit entry for a role change put back because its access notice could not be written', async () => {
+    const target = await register(app);
+    const admin = await signedInAdmin(app);
+    const outboxService = app.get(OutboxService);
+    // The role change's rows are written one after the other: the store failing between them (the audit entry
+    // written, the access notice not) must not leave the audit log saying the user was given a role they lack.
+    const spy = vi
+      .spyOn(outboxService, 'enqueueAccessVersion')
+      .mockRejectedValueOnce(Object.assign(new Error('the store went away'), { name: 'MongoNetworkError' }));
+    try {
+      const change = await call(app, 'PATCH', `/users/${target.body.id as string}/roles`, {
+        token: admin.accessToken,
+        body: { roles: ['ADMIN'] },
+      });
+      expect(change.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await db.collection('users').findOne({ email: target.email }))!.roles).toEqual(['USER']);
+    expect(await outbox().countDocuments({ kind: 'AUDIT', 'payload.targetId': target.body.id as string })).toBe(0);
   });
 });

@@ -197,8 +197,10 @@ export class UsersService {
     const { user, before } = change;
     const now = new Date();
     try {
-      await this.outbox.enqueueRoleChange({ actorId, targetId, before, after: user.roles }, now);
+      // The access notice first: should the audit entry then fail, the change is put back and its notice only
+      // makes the user's older tokens stale. The other way round, an entry would stand for a change put back.
       await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'ROLES_CHANGED', now);
+      await this.outbox.enqueueRoleChange({ actorId, targetId, before, after: user.roles }, now);
     } catch (error) {
       await this.users.replaceRoles(targetId, before).catch(() => undefined);
       throw error;
