@@ -1,5 +1,6 @@
 // The platform's story told through the typed SDK only: `npm run demo` against a running gateway.
-//   GATEWAY_URL (default http://localhost:3000), ADMIN_EMAIL / ADMIN_PASSWORD (the seeded ADMIN).
+//   GATEWAY_URL, else the README's API, else http://localhost:$GATEWAY_PORT (3000 when unset), as `npm start`
+//   runs it; ADMIN_EMAIL / ADMIN_PASSWORD (the seeded ADMIN, as the auth server reads them).
 // Node 24 runs this file directly (type stripping), so it keeps to erasable TypeScript syntax.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -62,14 +63,16 @@ export async function runDemo({ gatewayUrl, adminEmail, adminPassword, log }: De
   const period = { startAt: new Date(now - DAY_MS).toISOString(), endAt: new Date(now + 7 * DAY_MS).toISOString() };
   const wins: Condition = { type: 'ACTIVITY_COUNT', activity: 'DEMO_MATCH_WON', count: 3 };
   const autoEvent = await operator.api.events.createEvent({
-    requestBody: { title: `Win 3 matches (${run})`, ...period, status: 'ACTIVE', approval: 'AUTO', condition: wins },
+    // Created closed and opened once its reward is there: a claim is decided with the rewards the event has then.
+    requestBody: { title: `Win 3 matches (${run})`, ...period, status: 'INACTIVE', approval: 'AUTO', condition: wins },
   });
   const coupon = await operator.api.events.addReward({
     id: autoEvent.id,
     requestBody: { type: 'COUPON', name: 'Winter coupon', quantity: 1, couponCode: `WINTER-${run}`, stock: 100 },
   });
+  await operator.api.events.updateEvent({ id: autoEvent.id, requestBody: { status: 'ACTIVE' } });
   log(
-    `5. OPERATOR created AUTO event "${autoEvent.title}" (3 x DEMO_MATCH_WON) with reward "${coupon.name}", stock ${coupon.stock}`,
+    `5. OPERATOR created AUTO event "${autoEvent.title}" (3 x DEMO_MATCH_WON) with reward "${coupon.name}", stock ${coupon.stock}, and opened it`,
   );
 
   const quest: Condition = {
@@ -77,14 +80,15 @@ export async function runDemo({ gatewayUrl, adminEmail, adminPassword, log }: De
     conditions: [{ type: 'QUEST_CLEAR', questId: `dragon-${run}` }, wins],
   };
   const manualEvent = await operator.api.events.createEvent({
-    requestBody: { title: `Slay the dragon (${run})`, ...period, status: 'ACTIVE', approval: 'MANUAL', condition: quest },
+    requestBody: { title: `Slay the dragon (${run})`, ...period, status: 'INACTIVE', approval: 'MANUAL', condition: quest },
   });
   const sword = await operator.api.events.addReward({
     id: manualEvent.id,
     requestBody: { type: 'ITEM', name: 'Dragon sword', quantity: 1, itemCode: 'SWORD-DRAGON', stock: 5 },
   });
+  await operator.api.events.updateEvent({ id: manualEvent.id, requestBody: { status: 'ACTIVE' } });
   log(
-    `6. OPERATOR created MANUAL event "${manualEvent.title}" (quest + 3 wins) with reward "${sword.name}", stock ${sword.stock}`,
+    `6. OPERATOR created MANUAL event "${manualEvent.title}" (quest + 3 wins) with reward "${sword.name}", stock ${sword.stock}, and opened it`,
   );
 
   const imported = await operator.api.activities.importActivities({
@@ -146,17 +150,20 @@ export function describeFailure(error: unknown): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const gatewayUrl = process.env.GATEWAY_URL ?? 'http://localhost:3000';
+  const given = (name: string): string | undefined => process.env[name]?.trim() || undefined;
+  const gatewayUrl = given('GATEWAY_URL') ?? given('API') ?? `http://localhost:${given('GATEWAY_PORT') ?? '3000'}`;
   try {
     await runDemo({
       gatewayUrl,
-      adminEmail: process.env.ADMIN_EMAIL ?? 'admin@example.com',
-      adminPassword: process.env.ADMIN_PASSWORD ?? 'change-me-admin-password',
+      adminEmail: given('ADMIN_EMAIL') ?? 'admin@example.com',
+      adminPassword: given('ADMIN_PASSWORD') ?? 'change-me-admin-password',
       log: (line) => console.log(line),
     });
     console.log('demo: done');
   } catch (error) {
     console.error(`demo failed against ${gatewayUrl}: ${describeFailure(error)}`);
+    if (!(error instanceof ApiError))
+      console.error('is the stack running there? (npm start, docker compose up; or set GATEWAY_URL)');
     process.exitCode = 1;
   }
 }
