@@ -153,6 +153,9 @@ describe('activities', () => {
       [{ items: [good, { ...good, type: 'login' }] }, /items\.1\.type must be an upper-case word/],
       [{ items: [good, { ...good, userId: 'bob' }] }, /items\.1\.userId must be a valid user id/],
       [{ items: [{ ...good, extra: true }] }, /items\.0\.extra: property extra should not exist/],
+      // An array where an item's object belongs passed the nested validation (whose each-rule takes arrays too).
+      [{ items: [good, [good]] }, /each value in items must be an object/],
+      [{ items: [[]] }, /each value in items must be an object/],
       [{ items: Array.from({ length: 1001 }, () => good) }, /items must contain no more than 1000 elements/],
       [{ items: [] }, /items must contain at least 1 elements/],
       [{ ...good, occurredAt: 'last tuesday' }, /occurredAt/],

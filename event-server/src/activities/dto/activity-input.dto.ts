@@ -66,6 +66,9 @@ export class ActivityBatchDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_SIZE)
+  // ValidateNested's each-rule takes an array in an item's place (and validates what it holds), so an item that
+  // is an array reached the service, which read its fields: a 500.
+  @IsObject({ each: true, message: 'each value in items must be an object' })
   @ValidateNested({ each: true })
   @Type(() => ActivityInputDto)
   items!: ActivityInputDto[];
