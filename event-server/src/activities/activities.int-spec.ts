@@ -156,6 +156,9 @@ describe('activities', () => {
       // An array where an item's object belongs passed the nested validation (whose each-rule takes arrays too).
       [{ items: [good, [good]] }, /each value in items must be an object/],
       [{ items: [[]] }, /each value in items must be an object/],
+      // A blank externalId (a spreadsheet's cell of spaces) is no id: as the empty one, not a key shared by every such row.
+      [{ items: [good, { ...good, externalId: '   ' }] }, /items\.1\.externalId must not be blank/],
+      [{ ...good, externalId: '\u3000' }, /externalId must not be blank/],
       [{ items: Array.from({ length: 1001 }, () => good) }, /items must contain no more than 1000 elements/],
       [{ items: [] }, /items must contain at least 1 elements/],
       [{ ...good, occurredAt: 'last tuesday' }, /occurredAt/],

@@ -1,4 +1,5 @@
 import { OBJECT_ID_PATTERN, OBJECT_ID_SCHEMA_PATTERN } from '@reward/server-kit/object-id.pipe';
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -52,12 +53,14 @@ export class ActivityInputDto {
     minLength: 1,
     maxLength: 128,
     example: 'game-7:quest:123',
-    description: 'Makes the import idempotent: the same externalId twice records one activity',
+    description:
+      'Makes the import idempotent: the same externalId twice records one activity; not blank (only spaces or invisible characters)',
   })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @Matches(VISIBLE_CHARACTER, { message: 'externalId must not be blank (only spaces or invisible characters)' })
   externalId?: string;
 }
 

@@ -8,7 +8,7 @@ export type ActivityInputDto = {
    */
   attributes?: Record<string, any>;
   /**
-   * Makes the import idempotent: the same externalId twice records one activity
+   * Makes the import idempotent: the same externalId twice records one activity; not blank (only spaces or invisible characters)
    */
   externalId?: string;
   /**
