@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import { type AuthenticatedUser, Role, hasRequiredRole } from '@reward/server-kit/roles';
-import { PlayerReads } from '../common/player-reads.js';
+import { PlayerReads } from '../player-reads/player-reads.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { ClaimDecisionRepository } from './claim-decision.repository.js';

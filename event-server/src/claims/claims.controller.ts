@@ -21,7 +21,7 @@ import {
   parseIdempotencyKey,
 } from '../idempotency/idempotency.rules.js';
 import { ClaimErrorCode, claimError, retryAfterOf } from './claim.errors.js';
-import { PLAYER_READS } from '../common/player-reads.js';
+import { PLAYER_READS } from '../player-reads/player-reads.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import type { ClaimFilter, ClaimOutcome, ClaimRecord, ClaimRefusal } from './claim.js';
 import { toClaimResponse, toPlayerClaimResponse } from './claim.mapper.js';

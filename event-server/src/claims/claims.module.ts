@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
-import { PlayerReadsModule } from '../common/player-reads.module.js';
+import { PlayerReadsModule } from '../player-reads/player-reads.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { ProgressModule } from '../progress/progress.module.js';

@@ -15,7 +15,7 @@ import { UpdateEventDto } from './dto/update-event.dto.js';
 import { EventErrorCode } from './event.errors.js';
 import { rewardsFor } from '../rewards/reward.mapper.js';
 import { EventsService } from './events.service.js';
-import { PLAYER_READS, PLAYER_VIEW_READS } from '../common/player-reads.js';
+import { PLAYER_READS, PLAYER_VIEW_READS } from '../player-reads/player-reads.js';
 
 const INVALID_EVENT = [EventErrorCode.INVALID_PERIOD, EventErrorCode.INVALID_TIMEZONE, EventErrorCode.INVALID_CONDITION];
 

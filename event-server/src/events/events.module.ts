@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module.js';
-import { PlayerReadsModule } from '../common/player-reads.module.js';
+import { PlayerReadsModule } from '../player-reads/player-reads.module.js';
 import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { RewardStoreModule } from '../rewards/reward-store.module.js';
 import { EventCatalog } from './event-catalog.js';

@@ -5,7 +5,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import type { Page } from '@reward/server-kit/pagination';
 import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { PlayerReads } from '../common/player-reads.js';
+import { PlayerReads } from '../player-reads/player-reads.js';
 import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';

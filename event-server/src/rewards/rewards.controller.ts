@@ -7,7 +7,7 @@ import { ParseObjectIdPipe } from '@reward/server-kit/object-id.pipe';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { startByOf } from '@reward/server-kit/start-by';
 import { CommonErrorCode } from '@reward/server-kit/errors';
-import { PLAYER_VIEW_READS } from '../common/player-reads.js';
+import { PLAYER_VIEW_READS } from '../player-reads/player-reads.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { CreateRewardDto } from './dto/create-reward.dto.js';
 import { RewardResponseDto } from './dto/reward-response.dto.js';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditLogModule } from '../audit/audit-log.module.js';
-import { PlayerReadsModule } from '../common/player-reads.module.js';
+import { PlayerReadsModule } from '../player-reads/player-reads.module.js';
 import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { StockModule } from '../stock/stock.module.js';

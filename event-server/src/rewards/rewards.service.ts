@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { PlayerReads } from '../common/player-reads.js';
+import { PlayerReads } from '../player-reads/player-reads.js';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
