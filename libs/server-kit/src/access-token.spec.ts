@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   InvalidTokenError,
   JwksKeyResolver,
@@ -81,6 +81,97 @@ describe('JwksKeyResolver', () => {
     } finally {
       await new Promise<void>((resolve) => flaky.close(() => resolve()));
     }
+  });
+});
+
+describe('JwksKeyResolver during a rotation of the signing key', () => {
+  const jwkOf = (kid: string) => ({
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  });
+  const old = jwkOf('old');
+  const next = jwkOf('next');
+  /** The key set each auth replica publishes; a fetch reaches them in turn, as a load balancer spreads it. */
+  let replicas: Array<Array<Record<string, unknown>>> = [];
+  let fetches = 0;
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      const keys = replicas[fetches % replicas.length];
+      fetches += 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('has, after a fetch from any replica, every kid a valid token carries at each step of the documented procedure', async () => {
+    // docs/design.md, "Rotating the signing key": [replicas' key sets, the kids of tokens still valid].
+    const steps: Array<[Array<Array<Record<string, unknown>>>, string[]]> = [
+      [[[old]], ['old']],
+      // 1. The next key published beside the old one, replica by replica; nobody signs with it yet.
+      [[[old], [old, next]], ['old']],
+      // 2. Signing with the next key, replica by replica, the old one still published everywhere.
+      [
+        [
+          [old, next],
+          [next, old],
+        ],
+        ['old', 'next'],
+      ],
+      [[[next, old]], ['old', 'next']],
+      // 3. Once the old key's tokens have expired, it is withdrawn, replica by replica.
+      [[[next, old], [next]], ['next']],
+      [[[next]], ['next']],
+    ];
+    const resolver = new JwksKeyResolver(url, { minRefreshMs: 60_000 });
+    for (const [sets, valid] of steps) {
+      replicas = sets;
+      for (let turn = 0; turn < 2 * sets.length; turn++) {
+        await resolver.refresh();
+        for (const kid of valid)
+          expect(
+            await resolver.getKey(kid),
+            `kid ${kid} after a fetch from ${JSON.stringify(sets.map((set) => set.map((key) => key.kid)))}`,
+          ).toBeDefined();
+      }
+    }
+  });
+
+  it('fetches again for the next key when it fetched before that key was published', async () => {
+    replicas = [[old]];
+    // A refresh interval of 0: the procedure waits longer than the real one (10 s) between publishing and signing.
+    const resolver = new JwksKeyResolver(url, { minRefreshMs: 0 });
+    expect(await resolver.getKey('old')).toBeDefined();
+    expect(await resolver.getKey('next')).toBeUndefined();
+    replicas = [[old, next]];
+    expect(await resolver.getKey('next')).toBeDefined();
+  });
+
+  it('stops accepting a withdrawn key once its set is older than maxAgeMs, and not before', async () => {
+    replicas = [[next, old]];
+    const fresh = new JwksKeyResolver(url);
+    const stale = new JwksKeyResolver(url, { maxAgeMs: 0 });
+    expect(await fresh.getKey('old')).toBeDefined();
+    expect(await stale.getKey('old')).toBeDefined();
+    replicas = [[next]];
+    fetches = 0;
+    // Still known: the request is answered at once, and the stale set is fetched again behind it.
+    expect(await stale.getKey('old')).toBeDefined();
+    await vi.waitFor(async () => expect(await stale.getKey('old')).toBeUndefined());
+    expect(await stale.getKey('next')).toBeDefined();
+    // Within its 5 minutes, the set is used as fetched: no request for it.
+    const before = fetches;
+    expect(await fresh.getKey('old')).toBeDefined();
+    expect(fetches).toBe(before);
   });
 });
 

@@ -28,7 +28,12 @@ interface JwkSet {
 
 /**
  * The auth server's JWKS over HTTP, cached. A token with an unknown `kid` triggers one refresh (at most
- * every `minRefreshMs`, so a flood of forged kids cannot hammer the auth server).
+ * every `minRefreshMs`, so a flood of forged kids cannot hammer the auth server). Each fetch replaces the
+ * whole set, so a key the auth server stopped publishing stops being accepted once the set is fetched again:
+ * a set older than `maxAgeMs` (5 minutes, the JWKS's own Cache-Control max-age) is, in the background, by the
+ * next request that uses it. A rotation of the signing key keeps every key that may still sign, or whose
+ * tokens are still valid, published by every auth replica (docs/design.md), so whichever replica a fetch
+ * reaches, the set has every key a valid token needs.
  */
 export class JwksKeyResolver implements KeyResolver {
   private keys = new Map<string, KeyObject>();
@@ -39,7 +44,7 @@ export class JwksKeyResolver implements KeyResolver {
 
   constructor(
     private readonly url: string,
-    private readonly options: { timeoutMs?: number; minRefreshMs?: number; retryAfterFailureMs?: number } = {},
+    private readonly options: { timeoutMs?: number; minRefreshMs?: number; retryAfterFailureMs?: number; maxAgeMs?: number } = {},
   ) {}
 
   /**
@@ -49,7 +54,10 @@ export class JwksKeyResolver implements KeyResolver {
    */
   async getKey(kid: string): Promise<KeyObject | undefined> {
     const known = this.keys.get(kid);
-    if (known) return known;
+    if (known) {
+      this.refreshIfStale();
+      return known;
+    }
     // Callers arriving while a fetch is under way wait for it rather than judging the old key set.
     const since = Date.now() - this.lastFetch;
     if (this.inFlight) await this.inFlight;
@@ -59,6 +67,16 @@ export class JwksKeyResolver implements KeyResolver {
       await this.refresh();
     } else if (this.lastFetchFailed) throw new Error(`the signing keys at ${this.url} could not be fetched`);
     return this.keys.get(kid);
+  }
+
+  /**
+   * Starts a fetch of a set older than `maxAgeMs`, not awaited: the request that noticed is answered from the
+   * set it has, and an auth server that is down does not turn known keys away (the failure is retried a
+   * `maxAgeMs` later, as `lastFetch` counts from each attempt).
+   */
+  private refreshIfStale(): void {
+    if (this.inFlight || Date.now() - this.lastFetch < (this.options.maxAgeMs ?? 300_000)) return;
+    this.refresh().catch(() => undefined);
   }
 
   refresh(): Promise<void> {
