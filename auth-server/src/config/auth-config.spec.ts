@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '@reward/server-kit/env';
 import { describe, expect, it } from 'vitest';
@@ -254,6 +255,50 @@ describe('loadAuthConfig', () => {
     // 40 bytes as given, 76 in NFC (U+0958 decomposes): bcrypt would read only part of what is hashed.
     const problems = problemsOf({ ADMIN_PASSWORD: `pw-${'\u0958'.repeat(12)}x` });
     expect(problems).toEqual(['ADMIN_PASSWORD must be at most 72 bytes (bcrypt ignores the rest)']);
+  });
+});
+
+describe('JWT_ADDITIONAL_PUBLIC_KEYS', () => {
+  const publicPem = (privatePem: string, type: 'spki' | 'pkcs1' = 'spki'): string =>
+    createPublicKey(privatePem).export({ type, format: 'pem' }).toString();
+  const signing = rsaPrivateKeyPem();
+  const [first, second] = [publicPem(rsaPrivateKeyPem()), publicPem(rsaPrivateKeyPem(), 'pkcs1')];
+
+  it('is none by default', () => {
+    expect(loadAuthConfig({}).jwt.additionalPublicKeyPems).toEqual([]);
+    expect(loadAuthConfig({ JWT_ADDITIONAL_PUBLIC_KEYS: ' ' }).jwt.additionalPublicKeyPems).toEqual([]);
+  });
+
+  it('reads PEM public keys one after another, on lines of their own or \\n-escaped on one line', () => {
+    const config = loadAuthConfig({ JWT_PRIVATE_KEY: signing, JWT_ADDITIONAL_PUBLIC_KEYS: `${first}\n${second}` });
+    expect(config.jwt.additionalPublicKeyPems).toEqual([first.trim(), second.trim()]);
+    const oneLine = `${first}${second}`.replace(/\n/g, '\\n');
+    expect(loadAuthConfig({ JWT_ADDITIONAL_PUBLIC_KEYS: oneLine }).jwt.additionalPublicKeyPems).toEqual([
+      first.trim(),
+      second.trim(),
+    ]);
+  });
+
+  it('refuses at start what is not a list of other RSA public keys, naming the variable and not quoting the keys', () => {
+    const refusals: Array<[string, string]> = [
+      ['not a key', 'JWT_ADDITIONAL_PUBLIC_KEYS must be PEM public keys'],
+      [`${first}, ${second}`, 'JWT_ADDITIONAL_PUBLIC_KEYS must be PEM public keys'],
+      [
+        '-----BEGIN PUBLIC KEY-----\nbm90LWEta2V5\n-----END PUBLIC KEY-----',
+        'JWT_ADDITIONAL_PUBLIC_KEYS key 1 is not a readable PEM public key',
+      ],
+      [`${first}${rsaPrivateKeyPem()}`, 'JWT_ADDITIONAL_PUBLIC_KEYS key 2 is a PRIVATE KEY, not a public key'],
+      [publicPem(rsaPrivateKeyPem(1024)), 'JWT_ADDITIONAL_PUBLIC_KEYS key 1 must be an RSA public key of at least 2048 bits'],
+      [`${first}${first}`, 'JWT_ADDITIONAL_PUBLIC_KEYS key 2 is listed twice'],
+      // The likeliest slip of a rotation: the new private key given with the new public key still listed, not the old.
+      [`${first}${publicPem(signing, 'pkcs1')}`, "JWT_ADDITIONAL_PUBLIC_KEYS key 2 is JWT_PRIVATE_KEY's own public key"],
+    ];
+    for (const [value, problem] of refusals) {
+      const problems = problemsOf({ JWT_PRIVATE_KEY: signing, JWT_ADDITIONAL_PUBLIC_KEYS: value });
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0], value).toContain(problem);
+      expect(problems[0], value).not.toMatch(/MII|bm90/);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { type SecurityHeadersConfig, readSecurityHeadersConfig } from '@reward/server-kit/security-headers';
 import { readDatabase } from '@reward/server-kit/database-config';
@@ -24,6 +24,12 @@ export interface AuthConfig {
     audience: string;
     /** PEM of the RSA signing key; absent outside production means "generate once and keep it in the database". */
     privateKeyPem: string | undefined;
+    /**
+     * PEM public keys published in the JWKS and accepted beside the signing key's (JWT_ADDITIONAL_PUBLIC_KEYS):
+     * during a rotation, the next key before any replica signs with it, or the previous one until the tokens
+     * it signed have expired (docs/design.md, "Rotating the signing key"). Empty outside a rotation.
+     */
+    additionalPublicKeyPems: string[];
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     /** Audience of the service tokens the outbox relay presents to the event server's internal routes. */
@@ -102,11 +108,71 @@ function readPrivateKey(reader: EnvReader): string | undefined {
   return pem;
 }
 
+/** One PEM block; base64 has no `-`, so a block ends at the first END line (which must name the same label). */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[^-]*-----END \1-----/g;
+
+/** The key's SubjectPublicKeyInfo: the same key reads the same, whichever PEM form it was written in. */
+const spkiOf = (key: KeyObject): string => key.export({ type: 'spki', format: 'der' }).toString('base64');
+
+/**
+ * JWT_ADDITIONAL_PUBLIC_KEYS: PEM public keys one after another (newlines may be `\n`, as in JWT_PRIVATE_KEY).
+ * The signing key's own public key is refused rather than ignored: during a rotation it means a replica was
+ * given the new private key but still the new public key as "additional", not the old one, so it would stop
+ * publishing the key its not yet restarted peers sign with, which is the failure this setting exists to avoid.
+ */
+function readAdditionalPublicKeys(reader: EnvReader, privateKeyPem: string | undefined): string[] {
+  const name = 'JWT_ADDITIONAL_PUBLIC_KEYS';
+  const raw = reader.optionalString(name);
+  if (raw === undefined) return [];
+  const text = normalisePem(raw);
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  if (blocks.length === 0 || text.replace(PEM_BLOCK, '').trim() !== '') {
+    reader.problem(
+      `${name} must be PEM public keys ("-----BEGIN PUBLIC KEY-----" ... "-----END PUBLIC KEY-----"), one after another`,
+    );
+    return [];
+  }
+  let signing: string | undefined;
+  try {
+    signing = privateKeyPem === undefined ? undefined : spkiOf(createPublicKey(createPrivateKey(privateKeyPem)));
+  } catch {
+    // JWT_PRIVATE_KEY's own problem is reported already.
+  }
+  const seen = new Set<string>();
+  const pems: string[] = [];
+  blocks.forEach(([pem, label], index) => {
+    const which = `${name} key ${index + 1}`;
+    if (!label?.endsWith('PUBLIC KEY')) {
+      reader.problem(`${which} is a ${label ?? 'PEM block'}, not a public key (openssl pkey -pubout gives the public key)`);
+      return;
+    }
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      // The parser's message could quote key material; say only what is wrong.
+      reader.problem(`${which} is not a readable PEM public key`);
+      return;
+    }
+    if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+      reader.problem(`${which} must be an RSA public key of at least 2048 bits`);
+      return;
+    }
+    const spki = spkiOf(key);
+    if (spki === signing) reader.problem(`${which} is JWT_PRIVATE_KEY's own public key: list only other keys`);
+    else if (seen.has(spki)) reader.problem(`${which} is listed twice`);
+    seen.add(spki);
+    pems.push(pem);
+  });
+  return pems;
+}
+
 /** The auth server's whole configuration, validated once at boot; nothing else reads process.env. */
 export function loadAuthConfig(env: Record<string, string | undefined>): AuthConfig {
   const reader = new EnvReader(env);
   const adminEmailGiven = reader.optionalString('ADMIN_EMAIL') !== undefined;
   const adminPasswordGiven = reader.optionalString('ADMIN_PASSWORD') !== undefined;
+  const privateKeyPem = readPrivateKey(reader);
   const config: AuthConfig = {
     nodeEnv: reader.oneOf('NODE_ENV', NODE_ENVS, { default: 'development' }),
     host: reader.string('AUTH_HOST', { default: '127.0.0.1' }),
@@ -116,7 +182,8 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     jwt: {
       issuer: reader.string('JWT_ISSUER', { default: 'reward-platform-auth' }),
       audience: reader.string('JWT_AUDIENCE', { default: 'reward-platform' }),
-      privateKeyPem: readPrivateKey(reader),
+      privateKeyPem,
+      additionalPublicKeyPems: readAdditionalPublicKeys(reader, privateKeyPem),
       accessTokenTtlSeconds: reader.int('ACCESS_TOKEN_TTL_SECONDS', { default: 900, min: 30, max: 86_400 }),
       refreshTokenTtlSeconds: reader.int('REFRESH_TOKEN_TTL_SECONDS', { default: 30 * 86_400, min: 60, max: 365 * 86_400 }),
       serviceAudience: reader.string('JWT_SERVICE_AUDIENCE', { default: 'reward-platform-internal' }),
