@@ -21,6 +21,11 @@ export class JwkResponseDto {
 }
 
 export class JwksResponseDto {
-  @ApiProperty({ type: [JwkResponseDto] })
+  @ApiProperty({
+    type: [JwkResponseDto],
+    description:
+      'The key new tokens are signed with first; during a rotation of the signing key also the next or the previous one. ' +
+      "Pick a token's key by its `kid`; fetch the set again for a `kid` it lacks.",
+  })
   keys: JwkResponseDto[];
 }
