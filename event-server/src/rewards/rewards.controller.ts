@@ -57,7 +57,8 @@ export class RewardsController {
       '`stock` at least what it is now (a top-up: claims refused OUT_OF_STOCK may claim again). Lowering the stock, ' +
       'a stock on an unlimited reward and another type are refused (400 INVALID_REWARD). A claim keeps the reward ' +
       'as it was when it was made. Recorded in the audit log (REWARD_UPDATED); other replicas see it within ' +
-      'CLAIM_CATALOG_TTL_MS.',
+      'CLAIM_CATALOG_TTL_MS. Answered with `remaining` counted after the write: should that count take longer than ' +
+      'LIST_READ_MAX_MS, the answer is 503 SERVICE_UNAVAILABLE saying the reward was changed.',
     errors: {
       400: [EventErrorCode.INVALID_REWARD],
       404: [EventErrorCode.EVENT_NOT_FOUND, EventErrorCode.REWARD_NOT_FOUND],

@@ -28,6 +28,22 @@ export const MAX_REWARDS_PER_EVENT = 20;
 const rewardNotFound = (eventId: string, rewardId: string): DomainError =>
   new DomainError(404, EventErrorCode.REWARD_NOT_FOUND, `Reward ${rewardId} of event ${eventId} does not exist`);
 
+/**
+ * A 503 of the view read after a reward's change was written (its units' count stopped past LIST_READ_MAX_MS), told
+ * as what it is: the change stands, its `remaining` was not counted; any other failure as it is.
+ */
+const changedUncounted = (error: unknown): unknown =>
+  error instanceof DomainError && error.status === 503
+    ? new DomainError(
+        503,
+        error.code,
+        'The reward was changed, but counting its taken units for `remaining` took longer than the server spends on ' +
+          'one read (LIST_READ_MAX_MS): read it again later (GET /events/{id}/rewards); sending the same change again ' +
+          'changes nothing more',
+        error.details,
+      )
+    : error;
+
 const tooManyRewards = (): DomainError =>
   new DomainError(
     409,
@@ -115,6 +131,7 @@ export class RewardsService {
     startBy?: number,
   ): Promise<RewardResponseDto> {
     const event = await this.requireEvent(eventId);
+    let written = false;
     await this.editLock.runExclusive(
       `reward:${rewardId}`,
       async (lease) => {
@@ -145,6 +162,7 @@ export class RewardsService {
           if (!(await this.rewards.update(rewardId, fields))) {
             throw rewardNotFound(eventId, rewardId);
           }
+          written = true;
           this.catalog.invalidate(eventId);
           // This process believed the old stock sold out: it looks again now (another replica once it reads the
           // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
@@ -160,8 +178,15 @@ export class RewardsService {
       },
       { startBy },
     );
-    // The reward as it is now, with its remaining stock (read after the lock is given back).
-    const view = (await this.listing.forEvent(eventId, { exact: true })).find((reward) => reward.id === rewardId);
+    // The reward as it is now, with its remaining stock (read after the lock is given back). A count the store
+    // stopped (LIST_READ_MAX_MS) is a 503 whose own message says nothing was changed: not so once this one is.
+    let listed: RewardResponseDto[];
+    try {
+      listed = await this.listing.forEvent(eventId, { exact: true });
+    } catch (error) {
+      throw written ? changedUncounted(error) : error;
+    }
+    const view = listed.find((reward) => reward.id === rewardId);
     if (!view) throw rewardNotFound(eventId, rewardId);
     return view;
   }

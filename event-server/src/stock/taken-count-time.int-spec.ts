@@ -100,4 +100,47 @@ describe("the counts behind a reward's remaining are bounded in store time (LIST
       expect(again.json<{ rewards: Array<{ remaining: number }> }>().rewards.map((reward) => reward.remaining)).toEqual([10, 10]);
     },
   );
+
+  it("a reward's change whose count of the units after the write the store stopped is a 503 that says the change was made", async () => {
+    const event = await twoLimited();
+    const rewardId = event.rewardIds[0]!;
+    vi.spyOn(t.app.get(ClaimUnitRepository), 'countTaken').mockRejectedValueOnce(expired());
+    const changed = await t.app.inject({
+      method: 'PATCH',
+      url: `/events/${event.id}/rewards/${rewardId}`,
+      headers: { authorization: `Bearer ${operator.token}` },
+      payload: { name: 'Renamed', stock: 12 },
+    });
+    expect(changed.statusCode).toBe(503);
+    expect(changed.headers['retry-after']).toBe('5');
+    const { message } = changed.json<{ message: string }>();
+    // It was: "...; nothing was changed: try again later", of a change that stands.
+    expect(message).not.toContain('nothing was changed');
+    expect(message).toContain('The reward was changed');
+
+    const rewards = await t.app.inject({
+      method: 'GET',
+      url: `/events/${event.id}/rewards`,
+      headers: { authorization: `Bearer ${operator.token}` },
+    });
+    expect(
+      rewards.json<Array<{ id: string; name: string; remaining: number }>>().find((reward) => reward.id === rewardId),
+    ).toMatchObject({
+      name: 'Renamed',
+      remaining: 12,
+    });
+  });
+
+  it("a reward's change that changes nothing, whose count the store stopped, is the view's 503: nothing was changed", async () => {
+    const event = await twoLimited();
+    vi.spyOn(t.app.get(ClaimUnitRepository), 'countTaken').mockRejectedValueOnce(expired());
+    const same = await t.app.inject({
+      method: 'PATCH',
+      url: `/events/${event.id}/rewards/${event.rewardIds[0]!}`,
+      headers: { authorization: `Bearer ${operator.token}` },
+      payload: { name: 'On claims' },
+    });
+    expect(same.statusCode).toBe(503);
+    expect(same.json<{ message: string }>().message).toContain('nothing was changed');
+  });
 });
