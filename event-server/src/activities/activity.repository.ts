@@ -102,6 +102,7 @@ export class ActivityRepository {
       this.model.find(query).sort({ occurredAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredActivity[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
+      'userId, type, from/to',
     );
     return { items: docs.map(toActivity), total };
   }

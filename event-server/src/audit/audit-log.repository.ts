@@ -67,6 +67,7 @@ export class AuditLogRepository {
       this.model.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredAuditLogEntry[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
+      'actorId, action, targetType, targetId, from/to',
     );
     return { items: docs.map(toAuditLogRecord), total };
   }

@@ -153,6 +153,7 @@ export class ClaimRepository {
       this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<StoredClaim[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
+      'eventId, status; for staff also userId, payoutStatus, from/to',
     );
     return { items: docs.map(toClaim), total };
   }

@@ -79,6 +79,13 @@ describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
     await expect(readListPage(query(Promise.resolve([])), query(Promise.reject(expired)), READ_MAX_MS)).rejects.toMatchObject({
       status: 503,
     });
+    // The message names the list's own filters, or none when it has none.
+    await expect(
+      readListPage(query(Promise.reject(expired)), query(Promise.resolve(0)), READ_MAX_MS, 'status, activeAt'),
+    ).rejects.toMatchObject({ message: expect.stringContaining('narrow it with its filters (status, activeAt)') });
+    await expect(readListPage(query(Promise.reject(expired)), query(Promise.resolve(0)), READ_MAX_MS)).rejects.toMatchObject({
+      message: expect.not.stringContaining('narrow'),
+    });
     // Any other failure is left to the error mapping as it was.
     const other = new Error('boom');
     await expect(readListPage(query(Promise.reject(other)), query(Promise.resolve(0)), READ_MAX_MS)).rejects.toBe(other);

@@ -6,7 +6,7 @@ import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import { LIST_TOO_SLOW_MESSAGE, readListPage } from '../common/list-read.js';
+import { listTooSlowMessage, readListPage } from '../common/list-read.js';
 import { withinStoreTime } from '@reward/server-kit/list-read';
 
 @Injectable()
@@ -66,6 +66,7 @@ export class EventRepository {
       this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
+      'status, activeAt',
     );
     return { items: docs.map(toEvent), total };
   }
@@ -85,7 +86,7 @@ export class EventRepository {
         .lean<StoredEvent[]>()
         .maxTimeMS(this.config.lists.readMaxMs)
         .exec(),
-      LIST_TOO_SLOW_MESSAGE,
+      listTooSlowMessage('status, activeAt'),
     );
     return docs.length > max ? undefined : docs.map(toEvent);
   }

@@ -264,6 +264,7 @@ export class DeliveryRepository {
       this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredDelivery[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
+      'status, endpointId, claimId',
     );
     return { items: await this.withAttempts(docs), total };
   }
