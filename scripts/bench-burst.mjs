@@ -9,7 +9,8 @@
 // `npm run bench`; run directly: node scripts/bench-burst.mjs [--replicas 2] [--players 500] [--stock 100]
 // [--kill] (SIGKILL one replica once a tenth of the stock is granted) [--readers N] (N staff readers, each
 // reading the CSV export and the claim list in turn while the burst runs: whether each export came whole,
-// the longest pause between its chunks, and each list's status).
+// the longest pause between its chunks, and each list's status) [--browse] (each player also opens the event,
+// lists the events active at its own clock and lists its claims, as an app would: those reads' answers and times).
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -246,7 +247,8 @@ export async function benchBurst({
     const readersDone = Promise.all([...Array.from({ length: readers }, reader), ...(store ? [storeReader()] : [])]).finally(() =>
       store?.close(),
     );
-    // A player's app opening the event's page and its own claims as it taps (browse): each read's status and time.
+    // A player's app opening the event's page, the events active now (at its own clock) and its own claims as it
+    // taps (browse): each read's status and time.
     const views = [];
     const view = async (userId, viewPath) => {
       const sent = performance.now();
@@ -267,7 +269,13 @@ export async function benchBurst({
       views.push({ status, code, ms: performance.now() - sent });
     };
     const browsing = browse
-      ? Promise.all(ids.flatMap((userId) => [view(userId, `/events/${launch.id}`), view(userId, '/claims/me?limit=20')]))
+      ? Promise.all(
+          ids.flatMap((userId) => [
+            view(userId, `/events/${launch.id}`),
+            view(userId, `/events?status=ACTIVE&activeAt=${encodeURIComponent(new Date().toISOString())}`),
+            view(userId, '/claims/me?limit=20'),
+          ]),
+        )
       : Promise.resolve();
     const finals = await Promise.all(ids.flatMap((userId) => [tap(userId, 0), tap(userId, 1)]));
     await browsing;
@@ -402,7 +410,7 @@ export function printBurst(result, row = (label, value) => console.log(`  ${labe
   row('players without a final answer', result.withoutFinalAnswer);
   row(`GRANTED (must be ${result.stock}), remaining (must be 0)`, `${result.granted}, ${result.remaining}`);
   if (result.views) {
-    row('views (the event, own claims) by answer', JSON.stringify(result.views.byAnswer));
+    row('views (the event, the active events, own claims) by answer', JSON.stringify(result.views.byAnswer));
     row('  views p50 / p99 ms', `${result.views.p50Ms.toFixed(0)} / ${result.views.p99Ms.toFixed(0)}`);
   }
   const { exports, lists } = result.reads;
