@@ -28,8 +28,11 @@ import { AUDITED_EVENT_FIELDS, toEventDetailResponse, toEventResponse } from './
  */
 export const ACTIVE_WINDOW_MS = 1_000;
 
-/** The most events one window's read holds; past it, each instant's page is read on its own. */
-export const ACTIVE_WINDOW_MAX_EVENTS = 500;
+/**
+ * The most events one window's read holds (twice the largest page: a player asking about many different seconds
+ * costs a read at most that much larger than a page's); past it, each instant's page is read on its own.
+ */
+export const ACTIVE_WINDOW_MAX_EVENTS = 200;
 
 @Injectable()
 export class EventsService {

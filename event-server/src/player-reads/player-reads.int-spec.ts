@@ -231,14 +231,14 @@ describe("a player's reads at once", () => {
 
     // The player's list falls back to the page read, and answers what staff's does.
     const pages = vi.spyOn(events, 'findPage');
-    const url = `/events?limit=100&page=6&activeAt=${encodeURIComponent(new Date(second + 500).toISOString())}`;
+    const url = `/events?limit=100&page=3&activeAt=${encodeURIComponent(new Date(second + 500).toISOString())}`;
     const player = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t.as('USER').token}` } });
     expect(pages).toHaveBeenCalledTimes(1);
     const staff = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${operator.token}` } });
     expect(player.statusCode).toBe(200);
     expect(player.json()).toEqual(staff.json());
     expect(player.json()).toMatchObject({
-      page: 6,
+      page: 3,
       limit: 100,
       total: ACTIVE_WINDOW_MAX_EVENTS + 1,
       items: [{ title: 'Crowded 0' }],
