@@ -9,6 +9,15 @@ import type { EventConfig } from '../config/event-config.js';
 import { listTooSlowMessage, readListPage } from '../common/list-read.js';
 import { withinStoreTime } from '@reward/server-kit/list-read';
 
+/**
+ * The order of a page of events, newest first: findMeeting reads in it too, since a player's page is cut from its
+ * read in memory and must be the page findPage would read.
+ */
+const NEWEST_FIRST = { createdAt: -1, _id: -1 } as const;
+
+/** The filters a list of events takes, for the message of one the store stopped (listTooSlowMessage). */
+const EVENT_LIST_FILTERS = 'status, activeAt';
+
 @Injectable()
 export class EventRepository {
   constructor(
@@ -63,10 +72,10 @@ export class EventRepository {
       query.endAt = { $gte: filter.activeAt };
     }
     const { docs, total } = await readListPage(
-      this.model.find(query).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>(),
+      this.model.find(query).sort(NEWEST_FIRST).skip(skip).limit(limit).lean<StoredEvent[]>(),
       this.model.countDocuments(query),
       this.config.lists.readMaxMs,
-      'status, activeAt',
+      EVENT_LIST_FILTERS,
     );
     return { items: docs.map(toEvent), total };
   }
@@ -81,12 +90,12 @@ export class EventRepository {
     const docs = await withinStoreTime(
       this.model
         .find(query)
-        .sort({ createdAt: -1, _id: -1 })
+        .sort(NEWEST_FIRST)
         .limit(max + 1)
         .lean<StoredEvent[]>()
         .maxTimeMS(this.config.lists.readMaxMs)
         .exec(),
-      listTooSlowMessage('status, activeAt'),
+      listTooSlowMessage(EVENT_LIST_FILTERS),
     );
     return docs.length > max ? undefined : docs.map(toEvent);
   }

@@ -147,11 +147,12 @@ export class EventsService {
       limit: query.limit,
       total,
     });
-    const read = () => this.events.findPage({ status: query.status, activeAt }, skipOf(query), query.limit);
+    const skip = skipOf(query);
+    const read = () => this.events.findPage({ status: query.status, activeAt }, skip, query.limit);
     if (claimsStaffRole(caller.roles)) return page(await read());
     if (activeAt) {
       const active = await this.activeFromWindow(query.status, activeAt, caller);
-      if (active) return page({ items: active.slice(skipOf(query), skipOf(query) + query.limit), total: active.length });
+      if (active) return page({ items: active.slice(skip, skip + query.limit), total: active.length });
     }
     // One key per page however its instant is written (`+09:00` or `Z`, with or without milliseconds).
     const key = [query.status ?? '', activeAt?.toISOString() ?? '', query.page, query.limit].join('|');
