@@ -10,6 +10,7 @@ import type { ClaimStatus } from './claim.state-machine.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { readListPage } from '../common/list-read.js';
+import { groupedInserts } from '../common/grouped-writes.js';
 
 function queryOf(filter: ClaimFilter): QueryFilter<ClaimEntity> {
   const query: QueryFilter<ClaimEntity> = {};
@@ -53,7 +54,15 @@ export class ClaimRepository {
   constructor(
     @InjectModel(ClaimEntity.name) private readonly model: Model<ClaimEntity>,
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
-  ) {}
+  ) {
+    this.inserts = groupedInserts(this.model.collection);
+  }
+
+  /**
+   * Every claim's insert (grants, refusals, PROCESSING): a launch crowd's go to the store together, one
+   * unordered command for those given while the last was under way (see groupedInserts).
+   */
+  private readonly inserts;
 
   /**
    * Inserts the claim; false when the unique index refused it: its slot key is already held, or (when it
@@ -70,9 +79,9 @@ export class ClaimRepository {
    */
   async insert(claim: NewClaim): Promise<ClaimInsert> {
     try {
-      // The driver's own insert: on the claim path Mongoose's document machinery (casting, validation,
+      // The driver's own insert, grouped: on the claim path Mongoose's document machinery (casting, validation,
       // defaults) cost more CPU than the command; the record is already typed, so its document is built here.
-      await this.model.collection.insertOne(toClaimDocument(claim));
+      await this.inserts.add(toClaimDocument(claim));
       return 'INSERTED';
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;

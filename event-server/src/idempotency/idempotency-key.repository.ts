@@ -5,10 +5,16 @@ import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { IdempotencyRecord, StoredOutcome } from './idempotency-key.js';
 import { type StoredIdempotencyKey, toIdempotencyRecord } from './idempotency-key.mapper.js';
 import { IdempotencyKeyEntity } from './idempotency-key.schema.js';
+import { groupedInserts } from '../common/grouped-writes.js';
 
 @Injectable()
 export class IdempotencyKeyRepository {
-  constructor(@InjectModel(IdempotencyKeyEntity.name) private readonly model: Model<IdempotencyKeyEntity>) {}
+  constructor(@InjectModel(IdempotencyKeyEntity.name) private readonly model: Model<IdempotencyKeyEntity>) {
+    this.inserts = groupedInserts(this.model.collection);
+  }
+
+  /** Keys taken at once (a launch crowd's keyed taps) go to the store together (see groupedInserts). */
+  private readonly inserts;
 
   /**
    * Claims the key for a request; undefined when the unique index says it is already used. `lineage`: the
@@ -37,7 +43,7 @@ export class IdempotencyKeyRepository {
       lineage: lineage ?? id.toHexString(),
     };
     try {
-      await this.model.collection.insertOne(doc);
+      await this.inserts.add(doc);
     } catch (error) {
       if (isDuplicateKeyError(error)) return undefined;
       throw error;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '@reward/server-kit/errors';
 import { AtMostEvery } from '@reward/server-kit/at-most-every';
-import { GroupedWrites } from './grouped-writes.js';
+import { GroupedWrites } from '../common/grouped-writes.js';
 import type { IdempotencyRecord } from './idempotency-key.js';
 import { IdempotencyKeyRepository } from './idempotency-key.repository.js';
 import {
