@@ -2,7 +2,9 @@ import { type Connection, createConnection, mongo } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 import { testDatabaseName } from '../../../test-support/database.js';
+import { type StoreProxy, startStoreProxy } from '../../../test-support/store-proxy.js';
 import { groupedInserts } from './grouped-writes.js';
 
 interface Doc {
@@ -86,5 +88,47 @@ describe('groupedInserts on the store', () => {
     // Each admitted document is the one whose caller was told so.
     const admitted = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [`a${index}`] : []));
     expect((await docs.find().toArray()).map((doc) => doc._id).sort()).toEqual(admitted.sort());
+  });
+});
+
+/**
+ * A store that goes away under grouped inserts: every caller, alone or in a group, gets an error that says the
+ * store is unavailable (isStoreUnavailable: a claim answered 503 with Retry-After), as insertOne's did.
+ */
+describe('groupedInserts while the store is away', () => {
+  let proxy: StoreProxy;
+  let connection: Connection;
+
+  beforeAll(async () => {
+    proxy = await startStoreProxy(inject('mongoUri'));
+    connection = await createConnection(proxy.uri, {
+      dbName: testDatabaseName('grouped_inserts_away'),
+      serverSelectionTimeoutMS: 1_500,
+    }).asPromise();
+  });
+
+  afterAll(async () => {
+    proxy?.restore();
+    await connection?.dropDatabase();
+    await connection?.close();
+    await proxy?.close();
+  });
+
+  it('fails each caller with an error that says the store is unavailable, alone or grouped', async () => {
+    const docs = connection.collection<Doc>('away') as unknown as mongo.Collection<Doc>;
+    await docs.insertOne({ _id: 'warm', key: 'k0' });
+    const grouped = groupedInserts(docs);
+    proxy.cut();
+    for (let round = 0; round < 3; round++) {
+      // The first goes alone, the other two together while it is under way.
+      const outcomes = await Promise.allSettled(
+        [1, 2, 3].map((n) => grouped.add({ _id: `r${round}d${n}`, key: `r${round}k${n}` })),
+      );
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        const reason = (outcome as PromiseRejectedResult).reason as Error;
+        expect(isStoreUnavailable(reason), `${reason.name}: ${reason.message}`).toBe(true);
+      }
+    }
   });
 });

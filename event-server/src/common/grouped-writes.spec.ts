@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mongo } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 import { GroupedWrites, groupedInserts } from './grouped-writes.js';
 
 /** A write that ends when the test says so, recording what each write carried. */
@@ -77,17 +78,42 @@ describe('GroupedWrites, item by item', () => {
   });
 });
 
-/** A collection whose insertMany records what it was given and answers as `answer` says. */
+/**
+ * A collection whose inserts record what they were given and answer as `answer` says: insertMany as a bulk
+ * write, insertOne as the driver's single insert (`answer` sees the one document).
+ */
 function collectionAnswering(answer: (docs: object[]) => void) {
-  const calls: Array<{ docs: object[]; options: unknown }> = [];
+  const calls: Array<{ docs: object[]; options: unknown; one?: true }> = [];
   const collection = {
     insertMany: async (docs: object[], options: unknown) => {
       calls.push({ docs, options });
       answer(docs);
       return { insertedCount: docs.length };
     },
+    insertOne: async (doc: object, options: unknown) => {
+      calls.push({ docs: [doc], options, one: true });
+      answer([doc]);
+      return { insertedId: undefined };
+    },
   };
   return { calls, collection: collection as unknown as mongo.Collection<{ k: string }> };
+}
+
+/**
+ * The MongoBulkWriteError the driver throws for an unordered insert some of whose documents were refused, as
+ * its bulk write builds it (mongodb lib/bulk/common.js mergeBatchResults): of each server entry it keeps only
+ * index, code, errmsg, errInfo and the document (`op`); MongoDB's keyPattern and keyValue are not kept.
+ */
+function bulkRefusal(entries: Array<{ index: number; code: number; errmsg: string }>): Error {
+  const writeErrors = entries.map((entry) => ({
+    err: { ...entry, errInfo: undefined, op: {} },
+    code: entry.code,
+    index: entry.index,
+  }));
+  return new mongo.MongoBulkWriteError(
+    { message: entries[0]!.errmsg, code: entries[0]!.code, writeErrors } as never,
+    {} as never,
+  );
 }
 
 describe('groupedInserts', () => {
@@ -97,25 +123,28 @@ describe('groupedInserts', () => {
     const all = ['a', 'b', 'c'].map((k) => inserts.add({ k }));
     await Promise.all(all);
     expect(calls.map((call) => call.docs)).toEqual([[{ k: 'a' }], [{ k: 'b' }, { k: 'c' }]]);
-    expect(calls.every((call) => (call.options as { ordered?: boolean }).ordered === false)).toBe(true);
+    expect((calls[1]!.options as { ordered?: boolean }).ordered).toBe(false);
   });
 
-  it("gives each refused document its own error, as insertOne throws it (code, keyPattern), and stores the others'", async () => {
+  it("sends a document given alone by insertOne, whose caller gets insertOne's own error (keyPattern and all)", async () => {
+    const refusal = new mongo.MongoServerError({
+      code: 11000,
+      errmsg: 'E11000 duplicate key',
+      keyPattern: { slotKey: 1 },
+      keyValue: { slotKey: 'x' },
+    });
+    const { calls, collection } = collectionAnswering(() => {
+      throw refusal;
+    });
+    const inserts = groupedInserts(collection);
+    await expect(inserts.add({ k: 'alone' })).rejects.toBe(refusal);
+    expect(calls).toEqual([{ docs: [{ k: 'alone' }], options: undefined, one: true }]);
+  });
+
+  it("gives each refused document of a group its own error (a MongoServerError with its code and message), and stores the others'", async () => {
     const { collection } = collectionAnswering((docs) => {
       if (docs.length < 3) return;
-      throw Object.assign(new Error('bulk'), {
-        writeErrors: [
-          {
-            err: {
-              index: 1,
-              code: 11000,
-              errmsg: 'E11000 duplicate key',
-              keyPattern: { slotKey: 1 },
-              keyValue: { slotKey: 'x' },
-            },
-          },
-        ],
-      });
+      throw bulkRefusal([{ index: 1, code: 11000, errmsg: 'E11000 duplicate key' }]);
     });
     const inserts = groupedInserts(collection);
     const first = inserts.add({ k: 'first' });
@@ -127,10 +156,33 @@ describe('groupedInserts', () => {
     expect(b!.status).toBe('rejected');
     const error = (b as PromiseRejectedResult).reason as mongo.MongoServerError;
     expect(error).toBeInstanceOf(mongo.MongoServerError);
+    expect(error.name).toBe('MongoServerError');
     expect(isDuplicateKeyError(error)).toBe(true);
-    expect(error.keyPattern).toEqual({ slotKey: 1 });
     expect(error.message).toBe('E11000 duplicate key');
   });
+
+  it.each([
+    ['a network error', () => new mongo.MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017')],
+    ['no server to select', () => new mongo.MongoServerSelectionError('Server selection timed out after 30000 ms', {} as never)],
+  ])(
+    "fails a group's callers with the driver error that its bulk write wrapped (%s), as insertOne throws it",
+    async (_label, make) => {
+      const cause = make();
+      const { collection } = collectionAnswering((docs) => {
+        if (docs.length > 1) throw new mongo.MongoBulkWriteError(cause, {} as never);
+      });
+      const inserts = groupedInserts(collection);
+      const first = inserts.add({ k: 'first' });
+      const outcomes = Promise.allSettled(['a', 'b'].map((k) => inserts.add({ k })));
+      await first;
+      expect(await outcomes).toEqual([
+        { status: 'rejected', reason: cause },
+        { status: 'rejected', reason: cause },
+      ]);
+      // The wrapper would not have said so: the request would be answered 500, not 503 with Retry-After.
+      expect(isStoreUnavailable(cause)).toBe(true);
+    },
+  );
 
   it.each([
     ['a network error', () => Object.assign(new Error('connection closed'), { name: 'MongoNetworkError' })],

@@ -59,12 +59,19 @@ export const GROUPED_INSERT_MAX = 100;
 /**
  * Single-document inserts into `collection`, grouped (GroupedWrites): one unordered insert command for the
  * documents given while the previous command was under way. Each caller learns what its own insert alone
- * would have told it: nothing when stored, else the error that refused its document, as the driver's
- * `insertOne` throws it (a MongoServerError with its code, and MongoDB's `keyPattern` and `keyValue` for a
- * duplicate key). A unique index decides each document on its own as it would a single insert: unordered, a
- * refused document stops none of the others (on FerretDB too). A command that fails as a whole (the store
- * unreachable, a write concern error) fails every caller in it, each of whose documents may or may not be
- * stored, as with a single insert that failed so.
+ * would have told it: nothing when stored, else the error that refused its document. A document sent alone
+ * (no insert under way: every insert outside a crowd) goes by the driver's `insertOne`, so its caller gets
+ * exactly what it got before grouping: the same error classes, MongoDB's `keyPattern` and `keyValue` on a
+ * duplicate key, the driver's retryable write. A document sent in a group is refused by a MongoServerError
+ * built from its write error as the driver reports it, which has its code and message but, on MongoDB too,
+ * no `keyPattern` (the driver's bulk write keeps only index, code, errmsg and errInfo of each server entry):
+ * callers that tell the indexes apart handle it as they do FerretDB's refusals, which name no index. A unique
+ * index decides each document on its own as it would a single insert: unordered, a refused document stops
+ * none of the others (on FerretDB too). A command that fails as a whole (the store unreachable, a write
+ * concern error) fails every caller in it, each of whose documents may or may not be stored, with the error a
+ * single insert would have thrown: the driver wraps a grouped command's failure (a network error, no server
+ * to select) in a MongoBulkWriteError, which does not say the store is unavailable (isStoreUnavailable), so
+ * the error it wraps is what the callers get.
  *
  * On FerretDB an insert command costs about as much for 16 documents as for 4 single ones: a launch crowd's
  * claims and keys, recorded so, cost the store a fraction of their commands (see docs/benchmarks.md).
@@ -73,17 +80,33 @@ export function groupedInserts<T extends mongo.Document>(
   collection: mongo.Collection<T>,
 ): GroupedWrites<mongo.OptionalUnlessRequiredId<T>> {
   return new GroupedWrites<mongo.OptionalUnlessRequiredId<T>>(async (docs) => {
+    if (docs.length === 1) {
+      await collection.insertOne(docs[0]!);
+      return undefined;
+    }
     try {
       await collection.insertMany(docs, { ordered: false });
       return undefined;
     } catch (error) {
       const refused = writeErrorsOf(error);
-      if (!refused) throw error;
+      if (!refused) throw unwrapped(error);
       const errors: (Error | undefined)[] = new Array(docs.length).fill(undefined);
       for (const entry of refused) errors[entry.index] = new mongo.MongoServerError(entry);
       return errors;
     }
   }, GROUPED_INSERT_MAX);
+}
+
+/**
+ * The driver's own error that a bulk write's MongoBulkWriteError of no write errors wraps (it keeps it as
+ * `errorResponse`): a MongoNetworkError, a MongoServerSelectionError, a pool cleared... as insertOne throws
+ * them; else the error itself (a server's answer is copied onto it, code and labels included).
+ */
+function unwrapped(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name !== 'MongoBulkWriteError') return error;
+  const { errorResponse, writeErrors } = error as Error & { errorResponse?: unknown; writeErrors?: unknown };
+  if (Array.isArray(writeErrors) && writeErrors.length > 0) return error;
+  return errorResponse instanceof Error ? errorResponse : error;
 }
 
 type RawWriteError = { index: number; code: number; errmsg?: string; [field: string]: unknown };
