@@ -44,7 +44,7 @@ describe('groupedInserts on the store', () => {
   it('stores the documents given while an insert was under way with one more command, refusing each duplicate on its own', async () => {
     const docs = await collection('each');
     await docs.insertOne({ _id: 'held', key: 'k0' });
-    const grouped = groupedInserts(docs);
+    const grouped = groupedInserts(docs, 1);
     inserts.length = 0;
     const first = grouped.add({ _id: 'd1', key: 'k1' });
     // Given while the first is under way: one command for the five, two of them refused by the unique index
@@ -117,7 +117,7 @@ describe('groupedInserts while the store is away', () => {
   it('fails each caller with an error that says the store is unavailable, alone or grouped', async () => {
     const docs = connection.collection<Doc>('away') as unknown as mongo.Collection<Doc>;
     await docs.insertOne({ _id: 'warm', key: 'k0' });
-    const grouped = groupedInserts(docs);
+    const grouped = groupedInserts(docs, 1);
     proxy.cut();
     for (let round = 0; round < 3; round++) {
       // The first goes alone, the other two together while it is under way.

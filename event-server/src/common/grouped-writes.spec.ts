@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mongo } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
-import { GroupedWrites, groupedInserts } from './grouped-writes.js';
+import { GroupedWrites, groupedInserts, withKeyPattern } from './grouped-writes.js';
 
 /** A write that ends when the test says so, recording what each write carried. */
 function heldWrites() {
@@ -65,6 +65,54 @@ describe('GroupedWrites', () => {
   });
 });
 
+describe('GroupedWrites with two lanes', () => {
+  it('writes a second item at once while the first write hangs, and groups the items given while both are under way', async () => {
+    const { writes, ends, write } = heldWrites();
+    const grouped = new GroupedWrites<number>(write, 256, 2);
+    const first = grouped.add(1);
+    const second = grouped.add(2);
+    expect(writes).toEqual([[1], [2]]);
+    const rest = [grouped.add(3), grouped.add(4)];
+    expect(writes).toEqual([[1], [2]]);
+    // The first write hangs; the second lane ends and carries the rest.
+    ends[1]!();
+    await second;
+    await Promise.resolve();
+    expect(writes).toEqual([[1], [2], [3, 4]]);
+    ends[2]!();
+    await Promise.all(rest);
+    ends[0]!();
+    await first;
+  });
+});
+
+describe('withKeyPattern', () => {
+  it.each([
+    ['slotKey_1', { slotKey: 1 }],
+    ['userId_1_key_1', { userId: 1, key: 1 }],
+    ['_id_', { _id: 1 }],
+    ['createdAt_-1__id_-1', { createdAt: -1, _id: -1 }],
+  ])("names MongoDB's index %s by its key, as insertOne's error does", (name, keyPattern) => {
+    const entry = {
+      index: 3,
+      code: 11000,
+      errmsg: `E11000 duplicate key error collection: db.claims index: ${name} dup key: { x: "y" }`,
+    };
+    expect(withKeyPattern(entry)).toEqual({ ...entry, keyPattern });
+  });
+
+  it.each([
+    ['FerretDB names no index', { index: 0, code: 11000, errmsg: 'E11000 duplicate key error collection: db.claims' }],
+    [
+      'a name given by hand',
+      { index: 0, code: 11000, errmsg: 'E11000 duplicate key error collection: db.c index: bySlot dup key: {}' },
+    ],
+    ['not a duplicate', { index: 0, code: 121, errmsg: 'Document failed validation index: a_1 dup key' }],
+  ])('leaves the entry as it is: %s', (_label, entry) => {
+    expect(withKeyPattern(entry)).toBe(entry);
+  });
+});
+
 describe('GroupedWrites, item by item', () => {
   it('fails only the callers of the items a write refused', async () => {
     const refused = new Error('refused: 2');
@@ -119,7 +167,7 @@ function bulkRefusal(entries: Array<{ index: number; code: number; errmsg: strin
 describe('groupedInserts', () => {
   it('sends one unordered insert for the documents given while one was under way', async () => {
     const { calls, collection } = collectionAnswering(() => undefined);
-    const inserts = groupedInserts(collection);
+    const inserts = groupedInserts(collection, 1);
     const all = ['a', 'b', 'c'].map((k) => inserts.add({ k }));
     await Promise.all(all);
     expect(calls.map((call) => call.docs)).toEqual([[{ k: 'a' }], [{ k: 'b' }, { k: 'c' }]]);
@@ -136,7 +184,7 @@ describe('groupedInserts', () => {
     const { calls, collection } = collectionAnswering(() => {
       throw refusal;
     });
-    const inserts = groupedInserts(collection);
+    const inserts = groupedInserts(collection, 1);
     await expect(inserts.add({ k: 'alone' })).rejects.toBe(refusal);
     expect(calls).toEqual([{ docs: [{ k: 'alone' }], options: undefined, one: true }]);
   });
@@ -146,7 +194,7 @@ describe('groupedInserts', () => {
       if (docs.length < 3) return;
       throw bulkRefusal([{ index: 1, code: 11000, errmsg: 'E11000 duplicate key' }]);
     });
-    const inserts = groupedInserts(collection);
+    const inserts = groupedInserts(collection, 1);
     const first = inserts.add({ k: 'first' });
     const outcomes = Promise.allSettled(['a', 'b', 'c'].map((k) => inserts.add({ k })));
     await first;
@@ -171,7 +219,7 @@ describe('groupedInserts', () => {
       const { collection } = collectionAnswering((docs) => {
         if (docs.length > 1) throw new mongo.MongoBulkWriteError(cause, {} as never);
       });
-      const inserts = groupedInserts(collection);
+      const inserts = groupedInserts(collection, 1);
       const first = inserts.add({ k: 'first' });
       const outcomes = Promise.allSettled(['a', 'b'].map((k) => inserts.add({ k })));
       await first;
@@ -200,7 +248,7 @@ describe('groupedInserts', () => {
     const { collection } = collectionAnswering(() => {
       throw failure;
     });
-    const inserts = groupedInserts(collection);
+    const inserts = groupedInserts(collection, 1);
     const outcomes = await Promise.allSettled(['a', 'b'].map((k) => inserts.add({ k })));
     expect(outcomes).toEqual([
       { status: 'rejected', reason: failure },

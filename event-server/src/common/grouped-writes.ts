@@ -1,4 +1,5 @@
 import { mongo } from 'mongoose';
+import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
 
 /** The most items one write of GroupedWrites carries. */
 export const GROUPED_WRITE_MAX = 256;
@@ -10,29 +11,34 @@ export const GROUPED_WRITE_MAX = 256;
 export type ItemErrors = ReadonlyArray<Error | undefined>;
 
 /**
- * Group commit: items given while a write is under way wait for it to end, and then go in one write
- * together (at most `max` per write); an item given while none is under way is written at once. A caller's
+ * Group commit: items given while every lane's write is under way wait for one to end, and then go in one
+ * write together (at most `max` per write); an item given while a lane is free is written at once. A caller's
  * promise settles when the write carrying its item did: a failed write fails every caller in it, and a write
  * that reports errors item by item (ItemErrors) fails only the callers of the items it refused. Alone, an
- * item costs one write as before; under a crowd, one write serves many.
+ * item costs one write as before; under a crowd, one write serves many. `lanes` (default 1): how many writes
+ * may be under way at once; with more than one, a write that hangs (one dead connection of the pool) holds
+ * only the items it carries, the others going on through the other lanes.
  */
 export class GroupedWrites<T> {
   private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private writing = false;
+  /** Lanes with a write under way. */
+  private writing = 0;
 
   constructor(
     private readonly write: (items: T[]) => Promise<ItemErrors | void>,
     private readonly max = GROUPED_WRITE_MAX,
+    private readonly lanes = 1,
   ) {}
 
   add(item: T): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.pending.push({ item, resolve, reject }));
-    if (!this.writing) void this.drain();
+    if (this.writing < this.lanes) void this.drain();
     return done;
   }
 
+  /** One lane: writes what is waiting, a group at a time, until nothing is. */
   private async drain(): Promise<void> {
-    this.writing = true;
+    this.writing++;
     try {
       while (this.pending.length > 0) {
         const group = this.pending.splice(0, this.max);
@@ -48,13 +54,21 @@ export class GroupedWrites<T> {
         }
       }
     } finally {
-      this.writing = false;
+      this.writing--;
     }
   }
 }
 
 /** The most documents one grouped insert carries (a claim's document is well under 2 KB). */
 export const GROUPED_INSERT_MAX = 100;
+
+/**
+ * Insert commands under way at once per collection and process: one hanging (a connection the network
+ * dropped without a word, found dead only by TCP keepalive minutes later) holds only its own documents,
+ * the claims given meanwhile going by the other. On FerretDB two lanes of a crowd stored 5,200-6,000
+ * documents/s against 6,700-7,300 with one (the driver alone, 16 in flight).
+ */
+export const GROUPED_INSERT_LANES = 2;
 
 /**
  * Single-document inserts into `collection`, grouped (GroupedWrites): one unordered insert command for the
@@ -78,23 +92,28 @@ export const GROUPED_INSERT_MAX = 100;
  */
 export function groupedInserts<T extends mongo.Document>(
   collection: mongo.Collection<T>,
+  lanes = GROUPED_INSERT_LANES,
 ): GroupedWrites<mongo.OptionalUnlessRequiredId<T>> {
-  return new GroupedWrites<mongo.OptionalUnlessRequiredId<T>>(async (docs) => {
-    if (docs.length === 1) {
-      await collection.insertOne(docs[0]!);
-      return undefined;
-    }
-    try {
-      await collection.insertMany(docs, { ordered: false });
-      return undefined;
-    } catch (error) {
-      const refused = writeErrorsOf(error);
-      if (!refused) throw unwrapped(error);
-      const errors: (Error | undefined)[] = new Array(docs.length).fill(undefined);
-      for (const entry of refused) errors[entry.index] = new mongo.MongoServerError(entry);
-      return errors;
-    }
-  }, GROUPED_INSERT_MAX);
+  return new GroupedWrites<mongo.OptionalUnlessRequiredId<T>>(
+    async (docs) => {
+      if (docs.length === 1) {
+        await collection.insertOne(docs[0]!);
+        return undefined;
+      }
+      try {
+        await collection.insertMany(docs, { ordered: false });
+        return undefined;
+      } catch (error) {
+        const refused = writeErrorsOf(error);
+        if (!refused) throw unwrapped(error);
+        const errors: (Error | undefined)[] = new Array(docs.length).fill(undefined);
+        for (const entry of refused) errors[entry.index] = new mongo.MongoServerError(withKeyPattern(entry));
+        return errors;
+      }
+    },
+    GROUPED_INSERT_MAX,
+    lanes,
+  );
 }
 
 /**
@@ -107,6 +126,36 @@ function unwrapped(error: unknown): unknown {
   const { errorResponse, writeErrors } = error as Error & { errorResponse?: unknown; writeErrors?: unknown };
   if (Array.isArray(writeErrors) && writeErrors.length > 0) return error;
   return errorResponse instanceof Error ? errorResponse : error;
+}
+
+/**
+ * A grouped write error with the `keyPattern` of the index that refused it when the store named one in its
+ * message (MongoDB: `E11000 duplicate key error collection: db.claims index: slotKey_1 dup key: {...}`): the
+ * driver's bulk write keeps only index, code, errmsg and errInfo of each entry, and a caller telling indexes
+ * apart (ClaimRepository.insert) would read the store to learn which. FerretDB names none: left as it is.
+ */
+export function withKeyPattern(entry: RawWriteError): RawWriteError {
+  if (entry.keyPattern !== undefined || entry.code !== DUPLICATE_KEY_CODE || typeof entry.errmsg !== 'string') return entry;
+  const name = / index: (\S+) dup key/.exec(entry.errmsg)?.[1];
+  const keyPattern = name === undefined ? undefined : keyPatternOfIndexName(name);
+  return keyPattern ? { ...entry, keyPattern } : entry;
+}
+
+/**
+ * The key of an index from its default name (`slotKey_1`, `userId_1_key_1`, `_id_`), undefined for a name
+ * that is not one (given by hand).
+ */
+function keyPatternOfIndexName(name: string): Record<string, number> | undefined {
+  if (name === '_id_') return { _id: 1 };
+  const keyPattern: Record<string, number> = {};
+  const part = /(.+?)_(-?1)(?:_|$)/gy;
+  let match: RegExpExecArray | null;
+  let end = 0;
+  while ((match = part.exec(name)) !== null) {
+    keyPattern[match[1]!] = Number(match[2]);
+    end = part.lastIndex;
+  }
+  return end === name.length && Object.keys(keyPattern).length > 0 ? keyPattern : undefined;
 }
 
 type RawWriteError = { index: number; code: number; errmsg?: string; [field: string]: unknown };
