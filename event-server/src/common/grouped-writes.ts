@@ -71,21 +71,22 @@ export const GROUPED_INSERT_MAX = 100;
 export const GROUPED_INSERT_LANES = 2;
 
 /**
- * Single-document inserts into `collection`, grouped (GroupedWrites): one unordered insert command for the
- * documents given while the previous command was under way. Each caller learns what its own insert alone
- * would have told it: nothing when stored, else the error that refused its document. A document sent alone
- * (no insert under way: every insert outside a crowd) goes by the driver's `insertOne`, so its caller gets
- * exactly what it got before grouping: the same error classes, MongoDB's `keyPattern` and `keyValue` on a
- * duplicate key, the driver's retryable write. A document sent in a group is refused by a MongoServerError
- * built from its write error as the driver reports it, which has its code and message but, on MongoDB too,
- * no `keyPattern` (the driver's bulk write keeps only index, code, errmsg and errInfo of each server entry):
- * callers that tell the indexes apart handle it as they do FerretDB's refusals, which name no index. A unique
- * index decides each document on its own as it would a single insert: unordered, a refused document stops
- * none of the others (on FerretDB too). A command that fails as a whole (the store unreachable, a write
- * concern error) fails every caller in it, each of whose documents may or may not be stored, with the error a
- * single insert would have thrown: the driver wraps a grouped command's failure (a network error, no server
- * to select) in a MongoBulkWriteError, which does not say the store is unavailable (isStoreUnavailable), so
- * the error it wraps is what the callers get.
+ * Single-document inserts into `collection`, grouped (GroupedWrites, `lanes` commands under way at once): one
+ * unordered insert command for the documents given while every lane had one under way. Each caller learns
+ * what its own insert alone would have told it: nothing when stored, else the error that refused its
+ * document. A document sent alone (a lane free: every insert outside a crowd) goes by the driver's
+ * `insertOne`, so its caller gets exactly what it got before grouping: the same error classes, MongoDB's
+ * `keyPattern` and `keyValue` on a duplicate key, the driver's retryable write. A document sent in a group is
+ * refused by a MongoServerError built from its write error as the driver reports it: its code and message,
+ * and the `keyPattern` read from the index name in MongoDB's message (withKeyPattern: the driver's bulk write
+ * keeps only index, code, errmsg and errInfo of each server entry); FerretDB names no index, and callers that
+ * tell the indexes apart handle that as they always did there. A unique index decides each document on its
+ * own as it would a single insert: unordered, a refused document stops none of the others (on FerretDB too).
+ * A command that fails as a whole (the store unreachable, a write concern error) fails every caller in it,
+ * each of whose documents may or may not be stored, with the error a single insert would have thrown: the
+ * driver wraps a grouped command's failure (a network error, no server to select) in a MongoBulkWriteError,
+ * which does not say the store is unavailable (isStoreUnavailable), so the error it wraps is what the callers
+ * get.
  *
  * On FerretDB an insert command costs about as much for 16 documents as for 4 single ones: a launch crowd's
  * claims and keys, recorded so, cost the store a fraction of their commands (see docs/benchmarks.md).
