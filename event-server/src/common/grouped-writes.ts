@@ -1,5 +1,5 @@
 import { mongo } from 'mongoose';
-import { DUPLICATE_KEY_CODE } from '@reward/server-kit/duplicate-key';
+import { DUPLICATE_KEY_CODE, type WriteErrorEntry, writeErrorEntries } from '@reward/server-kit/duplicate-key';
 
 /** The most items one write of GroupedWrites carries. */
 export const GROUPED_WRITE_MAX = 256;
@@ -159,7 +159,7 @@ function keyPatternOfIndexName(name: string): Record<string, number> | undefined
   return end === name.length && Object.keys(keyPattern).length > 0 ? keyPattern : undefined;
 }
 
-type RawWriteError = { index: number; code: number; errmsg?: string; [field: string]: unknown };
+type RawWriteError = WriteErrorEntry & { index: number; code: number };
 
 /**
  * The documents an unordered insert refused one by one (the driver's MongoBulkWriteError: each entry's raw
@@ -168,12 +168,11 @@ type RawWriteError = { index: number; code: number; errmsg?: string; [field: str
  */
 function writeErrorsOf(error: unknown): RawWriteError[] | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { writeErrors, writeConcernErrors } = error as { writeErrors?: unknown; writeConcernErrors?: unknown[] };
+  const { writeConcernErrors } = error as { writeConcernErrors?: unknown[] };
   if (writeConcernErrors && writeConcernErrors.length > 0) return undefined;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0) return undefined;
-  const raw = list.map((entry) => (entry as { err?: RawWriteError }).err);
-  return raw.every((entry) => entry !== undefined && typeof entry.index === 'number' && typeof entry.code === 'number')
-    ? (raw as RawWriteError[])
+  const entries = writeErrorEntries(error);
+  if (entries.length === 0) return undefined;
+  return entries.every((entry) => typeof entry.index === 'number' && typeof entry.code === 'number')
+    ? (entries as RawWriteError[])
     : undefined;
 }
