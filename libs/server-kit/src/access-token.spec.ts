@@ -1,14 +1,17 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { constants, generateKeyPairSync, sign } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TokenForge } from '../../../test-support/tokens.js';
 import {
+  ExpiredTokenError,
   InvalidTokenError,
   JwksKeyResolver,
   type KeyResolver,
   SigningKeysUnavailableError,
   keyForToken,
   userFromClaims,
+  verifiedClaimsOf,
 } from './access-token.js';
 import { describeFailure } from './jwt.strategy.js';
 
@@ -209,5 +212,130 @@ describe('tokens whose header or claims are JSON but no object', () => {
       roles: ['USER'],
       accessVersion: 2,
     });
+  });
+});
+
+describe('verifiedClaimsOf', () => {
+  const forge = TokenForge.generate();
+  const policy = {
+    issuer: forge.issuer,
+    audience: forge.audience,
+    keys: { getKey: (kid: string) => Promise.resolve(kid === forge.kid ? forge.publicKey : undefined) },
+  };
+  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const now = () => Math.floor(Date.now() / 1000);
+  /** RS256 by our key over any header and payload text: only what the test names differs from a valid token. */
+  const signed = (payload: unknown, header: unknown = { alg: 'RS256', typ: 'JWT', kid: forge.kid }, key = forge.privateKey) => {
+    const data = `${b64(header)}.${b64(payload)}`;
+    return `${data}.${sign('sha256', Buffer.from(data), key).toString('base64url')}`;
+  };
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    sub: 'u1',
+    roles: ['USER'],
+    iss: forge.issuer,
+    aud: forge.audience,
+    iat: now(),
+    exp: now() + 900,
+    ...extra,
+  });
+  const refusal = (token: string) =>
+    verifiedClaimsOf(token, policy).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+
+  it('hands back the claims of a token signed as the auth server signs, and of one signed by hand', async () => {
+    expect(await verifiedClaimsOf(forge.sign({ sub: 'u1', roles: ['USER'] }), policy)).toMatchObject({
+      sub: 'u1',
+      roles: ['USER'],
+      iss: forge.issuer,
+      aud: forge.audience,
+    });
+    expect(await verifiedClaimsOf(signed(claims({ aud: ['another-app', forge.audience] })), policy)).toMatchObject({ sub: 'u1' });
+  });
+
+  it.each([
+    ['expired a second ago', claims({ exp: now() - 1 }), ExpiredTokenError, /^jwt expired$/],
+    ['expiring this very second', claims({ exp: now() }), ExpiredTokenError, /^jwt expired$/],
+    ['without exp', claims({ exp: undefined }), InvalidTokenError, /^token has no expiry$/],
+    ['with exp as text', claims({ exp: String(now() + 900) }), InvalidTokenError, /^token has no expiry$/],
+    ['not valid before a minute from now', claims({ nbf: now() + 60 }), InvalidTokenError, /^jwt not active$/],
+    ['with nbf as text', claims({ nbf: '0' }), InvalidTokenError, /^invalid nbf value$/],
+    ['of another issuer', claims({ iss: 'someone-else' }), InvalidTokenError, /^jwt issuer invalid$/],
+    ['without an issuer', claims({ iss: undefined }), InvalidTokenError, /^jwt issuer invalid$/],
+    ['for another audience', claims({ aud: 'another-app' }), InvalidTokenError, /^jwt audience invalid$/],
+    ['for other audiences only', claims({ aud: ['a', 'b'] }), InvalidTokenError, /^jwt audience invalid$/],
+    ['without an audience', claims({ aud: undefined }), InvalidTokenError, /^jwt audience invalid$/],
+    ['a JSON array', [claims()], InvalidTokenError, /^malformed token$/],
+    ['JSON null', null, InvalidTokenError, /^malformed token$/],
+    ['not JSON', 'sub=u1', InvalidTokenError, /^malformed token$/],
+  ])('refuses a correctly signed token whose claims are %s', async (_name, payload, type, message) => {
+    const error = await refusal(signed(payload));
+    expect(error).toBeInstanceOf(type);
+    expect(error?.message).toMatch(message);
+  });
+
+  it('accepts a token whose nbf has come', async () => {
+    expect(await verifiedClaimsOf(signed(claims({ nbf: now() })), policy)).toMatchObject({ sub: 'u1' });
+  });
+
+  it.each([
+    [
+      'tampered after signing',
+      () => TokenForge.tampered(forge.sign({ roles: ['USER'] }), { roles: ['ADMIN'] }),
+      /^invalid signature$/,
+    ],
+    ['signed by another key under our kid', () => forge.wrongKeySameKid({ roles: ['USER'] }), /^invalid signature$/],
+    [
+      'signed by RSA-PSS under RS256',
+      () => {
+        const data = `${b64({ alg: 'RS256', kid: forge.kid })}.${b64(claims())}`;
+        const pss = sign('sha256', Buffer.from(data), { key: forge.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING });
+        return `${data}.${pss.toString('base64url')}`;
+      },
+      /^invalid signature$/,
+    ],
+    ['alg none', () => forge.unsigned({ roles: ['USER'] }), /^algorithm none is not accepted$/],
+    ['HS256 with the public key', () => forge.hmacWithPublicKey({ roles: ['USER'] }), /^algorithm HS256 is not accepted$/],
+    ['under an unknown kid', () => forge.unknownKid({ roles: ['USER'] }), /^unknown signing key$/],
+    [
+      'of two segments',
+      () =>
+        forge
+          .sign({ roles: ['USER'] })
+          .split('.')
+          .slice(0, 2)
+          .join('.'),
+      /^malformed token$/,
+    ],
+    ['of four segments', () => `${forge.sign({ roles: ['USER'] })}.e30`, /^malformed token$/],
+    ['with a padded signature', () => `${forge.sign({ roles: ['USER'] })}==`, /^malformed token$/],
+    ['with a space in its payload', () => forge.sign({ roles: ['USER'] }).replace('.', '. '), /^malformed token$/],
+    ['with an empty payload', () => forge.sign({ roles: ['USER'] }).replace(/\.[^.]+\./, '..'), /^malformed token$/],
+  ])('refuses a token %s', async (_name, token, message) => {
+    const error = await refusal(token());
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).not.toBeInstanceOf(ExpiredTokenError);
+    expect(error?.message).toMatch(message);
+  });
+
+  it('refuses a token whose kid names a key that is not an RSA public key', async () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    for (const key of [ec.publicKey, pss.publicKey]) {
+      const error = await verifiedClaimsOf(forge.sign({ roles: ['USER'] }), {
+        ...policy,
+        keys: { getKey: () => Promise.resolve(key) },
+      }).then(
+        () => undefined,
+        (refused: unknown) => refused as Error,
+      );
+      expect(error?.message, key.asymmetricKeyType).toBe('signing key is not an RSA public key');
+    }
+  });
+
+  it('tells the client an expired token has expired, and why any other was refused', async () => {
+    expect(describeFailure(await refusal(signed(claims({ exp: now() - 1 }))))).toBe('Access token has expired');
+    expect(describeFailure(await refusal(signed(claims({ iss: 'x' }))))).toBe('Invalid access token: jwt issuer invalid');
   });
 });

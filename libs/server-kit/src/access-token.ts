@@ -1,5 +1,4 @@
-import { type KeyObject, createPublicKey } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import { type KeyObject, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_VERSION_CLAIM, type AuthenticatedUser, isRole } from './roles.js';
 
 /** Finds the public key for a token's `kid`; undefined when no such key is known. */
@@ -15,6 +14,11 @@ export interface AccessTokenPolicy {
 
 export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError';
+}
+
+/** Signed by a published key, but past its `exp`: the client refreshes it (describeFailure says so). */
+export class ExpiredTokenError extends InvalidTokenError {
+  override name = 'TokenExpiredError';
 }
 
 /** The keys could not be fetched (the auth server is down): the token is not known to be bad, so this is a 503. */
@@ -171,18 +175,54 @@ export function publicTokenReason(message: string): string {
   return expected === -1 ? message : message.slice(0, expected);
 }
 
-/** Verifies an access token completely (signature, alg, kid, iss, aud, exp); used outside Passport. */
-export async function verifyAccessToken(token: string, policy: AccessTokenPolicy): Promise<AuthenticatedUser> {
+/** A JWS compact segment: base64url without padding, nothing else (no space, no `=`, never empty). */
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The claims of an access token once verified completely: three base64url segments; RS256 and a `kid` the
+ * auth server published (keyForToken); an RSA key; the RSASSA-PKCS1-v1_5 SHA-256 signature over the first
+ * two segments; a JSON object as payload; `nbf` (when present) reached and `exp` (required) not; `iss` ours
+ * and `aud` ours (or an array holding ours). What jsonwebtoken's `verify` checked with our options, in one
+ * pass: its generic path (re-decoding the token, key-type dispatch, a streaming verifier, the error
+ * classes) cost about as much CPU again as the RSA verification itself, paid on every fresh token, which
+ * at an event's launch is every player's first request to each server (profiled: docs/benchmarks.md).
+ */
+export async function verifiedClaimsOf(token: string, policy: AccessTokenPolicy): Promise<Record<string, unknown>> {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new InvalidTokenError('malformed token');
+  // The header first, so that an `alg: none` token (no signature) is refused as such.
   const key = await keyForToken(token, policy.keys);
-  let payload: unknown;
+  if (!parts.every((part) => SEGMENT.test(part))) throw new InvalidTokenError('malformed token');
+  // RS256 is RSASSA-PKCS1-v1_5: a key of another type (an RSA-PSS or EC key under our kid) must not verify it.
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'rsa')
+    throw new InvalidTokenError('signing key is not an RSA public key');
+  const signingInput = Buffer.from(token.slice(0, token.length - parts[2]!.length - 1), 'latin1');
+  if (!verifySignature('sha256', signingInput, key, Buffer.from(parts[2]!, 'base64url')))
+    throw new InvalidTokenError('invalid signature');
+  let decoded: unknown;
   try {
-    payload = jwt.verify(token, key, {
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      issuer: policy.issuer,
-      audience: policy.audience,
-    });
-  } catch (error) {
-    throw new InvalidTokenError(publicTokenReason((error as Error).message));
+    decoded = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidTokenError('malformed token');
   }
-  return userFromClaims(payload);
+  const claims = asJsonObject(decoded);
+  if (!claims) throw new InvalidTokenError('malformed token');
+  // Whole seconds, as the claims are and as jsonwebtoken compared them.
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.nbf !== undefined) {
+    if (typeof claims.nbf !== 'number' || !Number.isFinite(claims.nbf)) throw new InvalidTokenError('invalid nbf value');
+    if (claims.nbf > now) throw new InvalidTokenError('jwt not active');
+  }
+  // Required: a token without `exp` would never expire.
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new InvalidTokenError('token has no expiry');
+  if (now >= claims.exp) throw new ExpiredTokenError('jwt expired');
+  const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(policy.audience)) throw new InvalidTokenError('jwt audience invalid');
+  if (claims.iss !== policy.issuer) throw new InvalidTokenError('jwt issuer invalid');
+  return claims;
+}
+
+/** Verifies an access token completely (verifiedClaimsOf) and reads its caller; used outside Passport. */
+export async function verifyAccessToken(token: string, policy: AccessTokenPolicy): Promise<AuthenticatedUser> {
+  return userFromClaims(await verifiedClaimsOf(token, policy));
 }

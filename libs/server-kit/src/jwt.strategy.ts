@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import passport from 'passport';
-import { Strategy } from 'passport-jwt';
 import {
   type AccessTokenPolicy,
+  ExpiredTokenError,
   SigningKeysUnavailableError,
-  keyForToken,
   publicTokenReason,
   userFromClaims,
+  verifiedClaimsOf,
 } from './access-token.js';
-import { ACCESS_TOKEN_ALGORITHM, type AuthenticatedUser } from './roles.js';
+import type { AuthenticatedUser } from './roles.js';
 import { bearerTokenOf } from './verified-token-cache.js';
 
 export const ACCESS_TOKEN_POLICY = Symbol('ACCESS_TOKEN_POLICY');
@@ -28,33 +28,59 @@ export function accessTokenOf(request: { headers?: Record<string, unknown> }): s
   return bearerTokenOf(header) ?? header;
 }
 
+/** What Passport gives each authentication attempt of a strategy (passport.authenticate). */
+interface StrategyAttempt {
+  success(user: unknown, info?: unknown): void;
+  fail(challenge?: unknown): void;
+  error(error: unknown): void;
+}
+
+type VerifiedCallback = (error: unknown, user?: unknown, info?: unknown) => void;
+
+/**
+ * A Passport strategy of bearer access tokens: the token of the request (accessTokenOf), verified completely
+ * (verifiedClaimsOf), its claims handed to `verify` (the Nest strategy's `validate`). It answers Passport as
+ * passport-jwt did, which it replaced for its verification's CPU (verifiedClaimsOf): no token, or one refused,
+ * fails with the reason as the challenge; an error of `verify` is an error.
+ */
+export class AccessTokenStrategy {
+  readonly name = JWT_STRATEGY;
+
+  constructor(
+    private readonly policy: AccessTokenPolicy,
+    private readonly verify: (claims: Record<string, unknown>, done: VerifiedCallback) => void,
+  ) {}
+
+  authenticate(this: AccessTokenStrategy & StrategyAttempt, request: { headers?: Record<string, unknown> }): void {
+    const token = accessTokenOf(request);
+    if (token === null) {
+      this.fail(new Error('No auth token'));
+      return;
+    }
+    verifiedClaimsOf(token, this.policy).then(
+      (claims) =>
+        this.verify(claims, (error, user, info) => {
+          if (error) this.error(error);
+          else if (!user) this.fail(info);
+          else this.success(user, info);
+        }),
+      (refusal: unknown) => this.fail(refusal),
+    );
+  }
+}
+
 /**
  * The one Passport strategy for access tokens, in every server and the gateway: RS256 only, the key
- * picked by `kid` from the auth server's published keys, `iss`, `aud` and `exp` checked.
+ * picked by `kid` from the auth server's published keys, `iss`, `aud` and `exp` checked (verifiedClaimsOf).
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
+export class JwtStrategy extends PassportStrategy(AccessTokenStrategy, JWT_STRATEGY) {
   constructor(@Inject(ACCESS_TOKEN_POLICY) policy: AccessTokenPolicy) {
-    super({
-      jwtFromRequest: accessTokenOf,
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      issuer: policy.issuer,
-      audience: policy.audience,
-      ignoreExpiration: false,
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: unknown, key?: string) => void) => {
-        keyForToken(rawToken, policy.keys).then(
-          // The resolver's KeyObject itself: jsonwebtoken uses a KeyObject as it is, whereas from PEM text
-          // (all that passport-jwt's types admit) it parsed a new public key on every verification.
-          // algorithms: ['RS256'] keeps a key from being used as an HMAC secret either way.
-          (key) => done(null, key as unknown as string),
-          (error: unknown) => done(error),
-        );
-      },
-    });
+    super(policy);
   }
 
-  validate(payload: unknown): AuthenticatedUser {
-    return userFromClaims(payload);
+  validate(claims: unknown): AuthenticatedUser {
+    return userFromClaims(claims);
   }
 }
 
@@ -88,7 +114,7 @@ export function isKeysUnavailable(info: unknown): boolean {
 export function describeFailure(info: unknown): string {
   if (info instanceof SigningKeysUnavailableError) return info.message;
   if (info instanceof Error) {
-    if (info.name === 'TokenExpiredError') return 'Access token has expired';
+    if (info instanceof ExpiredTokenError) return 'Access token has expired';
     if (info.message === 'No auth token') return 'Missing bearer token';
     return `Invalid access token: ${publicTokenReason(info.message)}`;
   }
