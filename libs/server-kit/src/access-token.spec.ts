@@ -197,6 +197,18 @@ describe('tokens whose header or claims are JSON but no object', () => {
     expect(describeFailure(await refusal.catch((error: unknown) => error))).toBe('Invalid access token: malformed token');
   });
 
+  // String() of an object whose toString is no function throws a TypeError, whose text reached the client as
+  // the reason ("Cannot convert object to primitive value"); an array alg was named as its elements ("RS256").
+  it.each([
+    ['an object whose toString is no function', '{"alg":{"toString":1}}', 'algorithm object is not accepted'],
+    ['an array holding RS256', '{"alg":["RS256"],"kid":"k"}', 'algorithm object is not accepted'],
+    ['absent', '{"kid":"k"}', 'algorithm undefined is not accepted'],
+  ])('refuses a header whose alg is %s as such, without an internal error text', async (_name, header, reason) => {
+    const refusal = keyForToken(`${segment(header)}.e30.AAAA`, noKeys);
+    await expect(refusal).rejects.toBeInstanceOf(InvalidTokenError);
+    expect(describeFailure(await refusal.catch((error: unknown) => error))).toBe(`Invalid access token: ${reason}`);
+  });
+
   it.each([
     ['null', null],
     ['an array', [{ sub: 'x', roles: ['USER'], exp: 1 }]],

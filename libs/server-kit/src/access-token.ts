@@ -138,7 +138,12 @@ function decodeHeader(token: string): { alg?: unknown; kid?: unknown } {
 /** Picks the verification key for a raw token: RS256 only, and a `kid` the auth server published. */
 export async function keyForToken(token: string, keys: KeyResolver): Promise<KeyObject> {
   const header = decodeHeader(token);
-  if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new InvalidTokenError(`algorithm ${String(header.alg)} is not accepted`);
+  // A string alg is named as it is; any other by its type: String() of an object whose toString is no function
+  // throws a TypeError, whose text would reach the client, and an array would read as its elements ("RS256").
+  if (header.alg !== ACCESS_TOKEN_ALGORITHM) {
+    const named = typeof header.alg === 'string' ? header.alg : header.alg === null ? 'null' : typeof header.alg;
+    throw new InvalidTokenError(`algorithm ${named} is not accepted`);
+  }
   if (typeof header.kid !== 'string' || header.kid.length === 0) throw new InvalidTokenError('token has no kid');
   let key: KeyObject | undefined;
   try {
