@@ -1,5 +1,10 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { type AccessTokenPolicy, verifyAccessToken } from '@reward/server-kit/access-token';
+import {
+  type AccessTokenPolicy,
+  InvalidTokenError,
+  SigningKeysUnavailableError,
+  verifyAccessToken,
+} from '@reward/server-kit/access-token';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ACCESS_TOKEN_POLICY } from '@reward/server-kit/jwt.strategy';
 import type { EventConfig } from '../config/event-config.js';
@@ -29,7 +34,10 @@ export class ServiceTokenGuard implements CanActivate {
     try {
       subject = (await verifyAccessToken(token, { ...this.policy, audience: this.config.jwt.serviceAudience })).id;
     } catch (error) {
-      throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, `Invalid service token: ${(error as Error).message}`);
+      // The verifier's own reasons only: any other error's text is no caller's business.
+      const reason =
+        error instanceof InvalidTokenError || error instanceof SigningKeysUnavailableError ? error.message : 'unreadable';
+      throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, `Invalid service token: ${reason}`);
     }
     if (!(INTERNAL_CALLERS as readonly string[]).includes(subject)) {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, `${subject} may not call internal routes`);

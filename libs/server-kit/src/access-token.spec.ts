@@ -351,3 +351,12 @@ describe('verifiedClaimsOf', () => {
     expect(describeFailure(await refusal(signed(claims({ iss: 'x' }))))).toBe('Invalid access token: jwt issuer invalid');
   });
 });
+
+describe('describeFailure', () => {
+  it("quotes the verifier's reasons and no other error's text", () => {
+    expect(describeFailure(new InvalidTokenError('jwt issuer invalid'))).toBe('Invalid access token: jwt issuer invalid');
+    expect(describeFailure(new ExpiredTokenError('jwt expired'))).toBe('Access token has expired');
+    expect(describeFailure(new TypeError('Cannot convert object to primitive value'))).toBe('Missing or invalid bearer token');
+    expect(describeFailure(undefined)).toBe('Missing or invalid bearer token');
+  });
+});

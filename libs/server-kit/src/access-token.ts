@@ -160,7 +160,7 @@ export function userFromClaims(payload: unknown): AuthenticatedUser {
   const object = asJsonObject(payload);
   if (!object) throw new InvalidTokenError('malformed token');
   const claims = object as { sub?: unknown; roles?: unknown; exp?: unknown } & Record<string, unknown>;
-  // jsonwebtoken checks `exp` only when present: a token without one would never expire.
+  // Required: a token without `exp` would never expire.
   if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new InvalidTokenError('token has no expiry');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new InvalidTokenError('token has no subject');
   if (!Array.isArray(claims.roles) || !claims.roles.every(isRole)) throw new InvalidTokenError('token roles are malformed');
@@ -168,16 +168,6 @@ export function userFromClaims(payload: unknown): AuthenticatedUser {
   if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) >= 0))
     throw new InvalidTokenError('token access version is malformed');
   return { id: claims.sub, roles: [...claims.roles], accessVersion: (version as number | undefined) ?? 0 };
-}
-
-/**
- * What a client is told about a token the verifier refused: the reason, never the expected issuer or
- * audience (jsonwebtoken's messages quote them).
- */
-export function publicTokenReason(message: string): string {
-  // "jwt issuer invalid. expected: <issuer>" and the like: keep what failed, drop what was expected.
-  const expected = message.indexOf('. expected');
-  return expected === -1 ? message : message.slice(0, expected);
 }
 
 /** A JWS compact segment: base64url without padding, nothing else (no space, no `=`, never empty). */

@@ -122,7 +122,7 @@ describe('JwtAuthGuard', () => {
     const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 60 });
     expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
     const exp = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).exp as number;
-    // The clock (read by jsonwebtoken and the cache alike) moved past the token's exp.
+    // The clock (read by the verifier and the cache alike) moved past the token's exp.
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(exp * 1000 + 1);

@@ -4,8 +4,8 @@ import passport from 'passport';
 import {
   type AccessTokenPolicy,
   ExpiredTokenError,
+  InvalidTokenError,
   SigningKeysUnavailableError,
-  publicTokenReason,
   userFromClaims,
   verifiedClaimsOf,
 } from './access-token.js';
@@ -26,6 +26,11 @@ export function accessTokenOf(request: { headers?: Record<string, unknown> }): s
   const header = request.headers?.authorization;
   if (typeof header !== 'string' || !/^bearer[ \t]/i.test(header)) return null;
   return bearerTokenOf(header) ?? header;
+}
+
+/** No `Authorization: Bearer` header at all (or another scheme). */
+class MissingTokenError extends Error {
+  override name = 'MissingTokenError';
 }
 
 /** What Passport gives each authentication attempt of a strategy (passport.authenticate). */
@@ -54,7 +59,7 @@ export class AccessTokenStrategy {
   authenticate(this: AccessTokenStrategy & StrategyAttempt, request: { headers?: Record<string, unknown> }): void {
     const token = accessTokenOf(request);
     if (token === null) {
-      this.fail(new Error('No auth token'));
+      this.fail(new MissingTokenError());
       return;
     }
     verifiedClaimsOf(token, this.policy).then(
@@ -111,12 +116,14 @@ export function isKeysUnavailable(info: unknown): boolean {
   return info instanceof SigningKeysUnavailableError;
 }
 
+/**
+ * What a client is told about a request the strategy refused: the verifier's own reason (it names what failed,
+ * never what was expected), and nothing of any other error's text, which is no client's business.
+ */
 export function describeFailure(info: unknown): string {
   if (info instanceof SigningKeysUnavailableError) return info.message;
-  if (info instanceof Error) {
-    if (info instanceof ExpiredTokenError) return 'Access token has expired';
-    if (info.message === 'No auth token') return 'Missing bearer token';
-    return `Invalid access token: ${publicTokenReason(info.message)}`;
-  }
+  if (info instanceof ExpiredTokenError) return 'Access token has expired';
+  if (info instanceof InvalidTokenError) return `Invalid access token: ${info.message}`;
+  if (info instanceof MissingTokenError) return 'Missing bearer token';
   return 'Missing or invalid bearer token';
 }
