@@ -405,7 +405,7 @@ async function claimShapedCollection(name) {
 
 /**
  * The store alone doing what a claim makes it do, `concurrency` in flight: the claim's activity read for a
- * fresh eligible player (its own filter, projection and limit), then the insert of a claim-shaped document
+ * fresh eligible player (its own count command: filter and limit), then the insert of a claim-shaped document
  * into a scratch collection with the claims collection's indexes. No server can decide claims faster than
  * this on the store at hand, so it tells how much of the floor's rate a claim can reach at best here.
  */
@@ -418,14 +418,12 @@ async function storeClaimCommandsRate(players, concurrency) {
     ids.length,
     async (index) => {
       const userId = ids[index];
-      const facts = await store
-        .collection('activities')
-        .find(
-          { userId, type: 'BENCH_ELIGIBLE', occurredAt: period },
-          { projection: { _id: 0, type: 1, occurredAt: 1 }, limit: 1 },
-        )
-        .toArray();
-      if (facts.length !== 1) throw new Error(`player ${userId} is not eligible in the store`);
+      const { n } = await store.db.command({
+        count: 'activities',
+        query: { userId, type: 'BENCH_ELIGIBLE', occurredAt: period },
+        limit: 1,
+      });
+      if (n !== 1) throw new Error(`player ${userId} is not eligible in the store`);
       await shaped.insertOne({
         eventId,
         userId,
@@ -620,6 +618,14 @@ const commandCosts = {};
       .find({ userId: players[index], type: 'BENCH_ELIGIBLE' }, { projection: { type: 1, occurredAt: 1, _id: 0 } })
       .limit(1)
       .toArray(),
+  );
+  // What a claim sends for a condition that only counts (the count command), and the driver's countDocuments
+  // (an aggregation) that it replaced, side by side.
+  commandCosts["count a player's activities of one type"] = await storeCommandCost(COMMAND_SAMPLES, (index) =>
+    store.db.command({ count: 'activities', query: { userId: players[index], type: 'BENCH_ELIGIBLE' }, limit: 1 }),
+  );
+  commandCosts['the same by countDocuments (an aggregation)'] = await storeCommandCost(COMMAND_SAMPLES, (index) =>
+    store.collection('activities').countDocuments({ userId: players[index], type: 'BENCH_ELIGIBLE' }, { limit: 1 }),
   );
   await shaped.drop();
 }

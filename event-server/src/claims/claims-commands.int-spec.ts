@@ -23,8 +23,8 @@ interface Counted<T> {
 /**
  * The claim path's budget in store commands (each a round trip on MongoDB, a query on FerretDB), counted
  * with the driver's command monitoring: a number, not a time, so it holds on any machine and any store.
- * The shared fixture's condition counts one activity: its read of the player's activities is one count with a
- * limit (`aggregate activities`, the driver's countDocuments), no activity sent.
+ * The shared fixture's condition counts one activity: its read of the player's activities is one `count` command
+ * with a limit (`count activities`), no activity sent.
  */
 describe('store commands per claim', () => {
   let t: EventTestApp;
@@ -34,7 +34,7 @@ describe('store commands per claim', () => {
   let filters: unknown[] | undefined;
   /** The pipelines of the aggregations of activities sent while `filters` is set. */
   let pipelines: unknown[] = [];
-  /** The activities sent back in cursors while `seen` is set (a count's answer is one document), and the commands reading them. */
+  /** The activities sent back in cursors while `seen` is set (a count command's answer has none), and the commands reading them. */
   let documents = 0;
   const activityReads = new Set<number>();
 
@@ -99,7 +99,7 @@ describe('store commands per claim', () => {
     // The event's first limited reward holds its units on the claims: the claim's own insert takes one.
     const granted = await counted(() => claim(t, event.id, first!));
     expect(granted.result.body.status).toBe('GRANTED');
-    expect(granted.commands).toEqual(['aggregate activities', 'insert claims']);
+    expect(granted.commands).toEqual(['count activities', 'insert claims']);
 
     // This process recorded the first claim, which keeps the slot for good: only the refusal is written.
     const again = await counted(() => claim(t, event.id, first!));
@@ -122,7 +122,7 @@ describe('store commands per claim', () => {
     });
     const otherReplica = await counted(() => claim(t, event.id, elsewhere!));
     expect(otherReplica.result.body.code).toBe('ALREADY_CLAIMED');
-    expect(otherReplica.commands).toEqual(['aggregate activities', 'insert claims', 'find claims', 'insert claims']);
+    expect(otherReplica.commands).toEqual(['count activities', 'insert claims', 'find claims', 'insert claims']);
 
     const withKey = await counted(() => claim(t, event.id, keyed!, 'key-1'));
     expect(withKey.result.body.status).toBe('GRANTED');
@@ -131,7 +131,7 @@ describe('store commands per claim', () => {
     const stranger = t.as('USER');
     const notEligible = await counted(() => claim(t, event.id, stranger));
     expect(notEligible.result.body.code).toBe('CONDITION_NOT_MET');
-    expect(notEligible.commands).toEqual(['aggregate activities', 'find claims', 'insert claims']);
+    expect(notEligible.commands).toEqual(['count activities', 'find claims', 'insert claims']);
 
     // The stock (3) is gone: the first one to find out lists the units once; after that refusals are cheap.
     const [late, later] = await eligibleUsers(t, operator, 2);
@@ -163,7 +163,7 @@ describe('store commands per claim', () => {
     expect(refused.result.body.code).toBe('CONDITION_NOT_MET');
     expect(refused.commands).toEqual([
       'insert idempotency_keys',
-      'aggregate activities',
+      'count activities',
       'find claims',
       'insert claims',
       'update idempotency_keys',
@@ -249,7 +249,7 @@ describe('store commands per claim', () => {
       expect((await claim(t, event.id, warm!)).status).toBe(201);
       const born = await counted(() => claim(t, event.id, player!));
       expect(born.result.body.status).toBe(approval === 'AUTO' ? 'GRANTED' : 'PENDING');
-      expect(born.commands).toEqual(['aggregate activities', 'insert claims']);
+      expect(born.commands).toEqual(['count activities', 'insert claims']);
       const again = await counted(() => claim(t, event.id, player!));
       expect(again.result.body.code).toBe('ALREADY_CLAIMED');
       expect(again.commands).toEqual(['insert claims']);
@@ -265,7 +265,7 @@ describe('store commands per claim', () => {
       'ALREADY_CLAIMED',
       'GRANTED',
     ]);
-    expect(both.commands).toEqual(['aggregate activities', 'insert claims', 'insert claims']);
+    expect(both.commands).toEqual(['count activities', 'insert claims', 'insert claims']);
   });
 
   it('two taps of one player at once, both refused: the second does not read the slot the first just found free', async () => {
@@ -285,10 +285,10 @@ describe('store commands per claim', () => {
     const notEligible = await counted(() => Promise.all([claim(t, other.id, stranger), claim(t, other.id, stranger)]));
     expect(notEligible.result.map((reply) => reply.body.code)).toEqual(['CONDITION_NOT_MET', 'CONDITION_NOT_MET']);
     expect(notEligible.commands).toEqual([
-      'aggregate activities',
+      'count activities',
       'find claims',
       'insert claims',
-      'aggregate activities',
+      'count activities',
       'insert claims',
     ]);
     // A later tap, which waited for none, reads the slot again: a claim may hold it since.
@@ -323,7 +323,7 @@ describe('store commands per claim', () => {
     expect((await claim(t, event.id, warm!)).status).toBe(201);
     const pending = await counted(() => claim(t, event.id, player!));
     expect(pending.result.body.status).toBe('PENDING');
-    expect(pending.commands).toEqual(['aggregate activities', 'insert claims']);
+    expect(pending.commands).toEqual(['count activities', 'insert claims']);
 
     const progress = await counted(() => t.request('GET', `/events/${event.id}/progress`, { token: player!.token }));
     expect(progress.result.status).toBe(200);
@@ -400,8 +400,8 @@ describe('store commands per claim', () => {
         { required: 5, current: 5, met: true },
       ],
     });
-    expect(progress.commands).toEqual(['aggregate activities']);
-    expect(progress.documents).toBe(1);
+    expect(progress.commands).toEqual(['count activities']);
+    expect(progress.documents).toBe(0);
   });
 
   it("quest clears are looked for by their quests: one read however many quests are named (one of limit 1 for one), the player's clears of other quests never sent", async () => {
@@ -502,10 +502,10 @@ describe('store commands per claim', () => {
     expect(new Set(burst.result.slice(0, 10).map((reply) => JSON.stringify(reply.body))).size).toBe(1);
     expect(burst.result[0]!.body).toMatchObject({ userId: player!.id, eligible: true });
     expect(burst.result[10]!.body).toMatchObject({ userId: other!.id, eligible: true });
-    expect(burst.commands).toEqual(['aggregate activities', 'aggregate activities']);
+    expect(burst.commands).toEqual(['count activities', 'count activities']);
     // Once answered, the next request reads afresh (nothing is kept past the read).
     const later = await counted(() => view(player!));
-    expect(later.commands).toEqual(['aggregate activities']);
+    expect(later.commands).toEqual(['count activities']);
   });
 
   it('cost independent of history: with 10,000 of 1,000,000 units taken, a claim costs what the first one did and never reads the units', async () => {
@@ -528,7 +528,7 @@ describe('store commands per claim', () => {
     expect((await claim(t, event.id, warm!)).body.status).toBe('GRANTED'); // finds the new frontier once
     const later = await counted(() => claim(t, event.id, player!));
     expect(later.result.body.status).toBe('GRANTED');
-    expect(first.commands).toEqual(['aggregate activities', 'insert claims']);
+    expect(first.commands).toEqual(['count activities', 'insert claims']);
     expect(later.commands).toEqual(first.commands);
     expect(await claimsCollection.countDocuments({ unitRewardId: rewardId })).toBe(10_004);
     expect(await claimsCollection.countDocuments({ unitKey: { $in: [`${rewardId}:1`, `${rewardId}:2`] } })).toBe(2);
