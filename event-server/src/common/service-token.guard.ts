@@ -34,9 +34,12 @@ export class ServiceTokenGuard implements CanActivate {
     try {
       subject = (await verifyAccessToken(token, { ...this.policy, audience: this.config.jwt.serviceAudience })).id;
     } catch (error) {
+      // The keys cannot be fetched: the token is not known to be bad, so 503 with Retry-After (as for a player's
+      // token); the auth server's outbox retries it either way, but its log and metrics then say why.
+      if (error instanceof SigningKeysUnavailableError)
+        throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, error.message, { retryAfterSeconds: 1 });
       // The verifier's own reasons only: any other error's text is no caller's business.
-      const reason =
-        error instanceof InvalidTokenError || error instanceof SigningKeysUnavailableError ? error.message : 'unreadable';
+      const reason = error instanceof InvalidTokenError ? error.message : 'unreadable';
       throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, `Invalid service token: ${reason}`);
     }
     if (!(INTERNAL_CALLERS as readonly string[]).includes(subject)) {
