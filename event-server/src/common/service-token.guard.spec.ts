@@ -62,7 +62,7 @@ describe('ServiceTokenGuard', () => {
     const missing = await judge(guard);
     expect(missing).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     expect((missing as DomainError).message).toBe('Missing service token');
-    expect(await judge(guard, `Bearer ${forge.unknownKid({ sub: 'auth-server' })}`)).toMatchObject({ status: 401 });
+    expect(await judge(guard, `Bearer ${forge.unknownKid({ sub: 'auth-server', roles: [] })}`)).toMatchObject({ status: 401 });
     const player = forge.sign({ sub: 'auth-server', roles: [] }, { audience: 'reward-platform-users' });
     expect(await judge(guard, `Bearer ${player}`)).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
     const stranger = forge.sign({ sub: 'game-server', roles: [] });
