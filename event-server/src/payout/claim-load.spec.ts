@@ -1,6 +1,6 @@
 import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CLAIM_QUIET_MS, ClaimLoad } from './claim-load.js';
+import { CLAIM_QUIET_MS, ClaimLoad, loadClock } from './claim-load.js';
 
 describe('ClaimLoad', () => {
   let inFlight: number;
@@ -31,9 +31,9 @@ describe('ClaimLoad', () => {
   });
 
   it('quiet: at once when no claim runs; while claims run, only once none has run for the quiet time', async () => {
-    await expect(load.quiet(Date.now() + 10_000)).resolves.toBe(false);
+    await expect(load.quiet(loadClock() + 10_000)).resolves.toBe(false);
     inFlight = 1;
-    track(load.quiet(Date.now() + 10_000));
+    track(load.quiet(loadClock() + 10_000));
     await vi.advanceTimersByTimeAsync(500);
     expect(settled).toBe(false);
     inFlight = 0;
@@ -50,7 +50,7 @@ describe('ClaimLoad', () => {
   });
 
   it('quiet from now waits the quiet time even when no claim runs at this instant (it may be a gap between two)', async () => {
-    track(load.quiet(Date.now() + 10_000, true));
+    track(load.quiet(loadClock() + 10_000, true));
     await vi.advanceTimersByTimeAsync(CLAIM_QUIET_MS - 5);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(10);
@@ -59,23 +59,45 @@ describe('ClaimLoad', () => {
 
   it('quiet ends at its bound under claims that never pause', async () => {
     inFlight = 1;
-    track(load.quiet(Date.now() + 1_000));
+    track(load.quiet(loadClock() + 1_000));
     await vi.advanceTimersByTimeAsync(990);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(20);
     expect(settled).toBe(true);
   });
 
+  it('a wall clock set back an hour (or moved ahead) does not stretch or cut a wait: its bound is on a monotonic clock', async () => {
+    inFlight = 1;
+    track(load.quiet(loadClock() + 1_000));
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(990);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(settled).toBe(true);
+    track(load.gap(loadClock() + 1_000));
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(990);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(settled).toBe(true);
+    // No claim has run for the quiet time: a wall clock set back does not make the last claim seem later.
+    track(load.quiet(loadClock() + 10_000, true));
+    inFlight = 0;
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await vi.advanceTimersByTimeAsync(CLAIM_QUIET_MS + 5);
+    expect(settled).toBe(true);
+  });
+
   it('gap: at the first moment no claim is in flight, or at its bound', async () => {
     inFlight = 1;
-    track(load.gap(Date.now() + 1_000));
+    track(load.gap(loadClock() + 1_000));
     await vi.advanceTimersByTimeAsync(100);
     expect(settled).toBe(false);
     inFlight = 0;
     await vi.advanceTimersByTimeAsync(2);
     expect(settled).toBe(true);
     inFlight = 1;
-    track(load.gap(Date.now() + 50));
+    track(load.gap(loadClock() + 50));
     await vi.advanceTimersByTimeAsync(60);
     expect(settled).toBe(true);
   });

@@ -10,6 +10,14 @@ export const CLAIM_QUIET_MS = 15;
 /** How often the claim path's load is looked at while the relay waits for a quiet moment. */
 const SAMPLE_MS = 1;
 
+/**
+ * The clock of `gap`'s and `quiet`'s deadlines: monotonic (performance.now()), not the wall clock. A wall
+ * clock set back (NTP stepping it, an operator) would stretch a wait meant to last a moment by as much as
+ * it moved, and the relay, whose round awaits it, would deliver nothing meanwhile (as seen when a test moved
+ * Date.now ahead while a round began: closing the server then waited for the wall clock to catch up).
+ */
+export const loadClock = (): number => performance.now();
+
 /** Claims in flight in this process now, as the claim path's admission gate counts them. */
 export type LoadProbe = () => { inFlight: number; queued: number };
 
@@ -44,23 +52,23 @@ export class ClaimLoad implements OnApplicationBootstrap {
     return inFlight + queued > 0;
   }
 
-  /** Resolves as soon as no claim is in flight (at once when none is), or at `until` (epoch ms) at the latest. */
+  /** Resolves as soon as no claim is in flight (at once when none is), or at `until` (loadClock ms) at the latest. */
   async gap(until: number): Promise<void> {
-    while (this.busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
+    while (this.busy() && loadClock() < until) await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
   }
 
   /**
-   * Resolves once no claim has run for CLAIM_QUIET_MS, or at `until` (epoch ms) at the latest; true when
+   * Resolves once no claim has run for CLAIM_QUIET_MS, or at `until` (loadClock ms) at the latest; true when
    * it had to wait. `fromNow`: count the quiet time from now even when no claim is running (the start of
    * a round may fall into the gap between two claims); otherwise an idle claim path resolves at once.
    */
   async quiet(until: number, fromNow = false): Promise<boolean> {
-    if (Date.now() >= until || (!fromNow && !this.busy())) return false;
-    let lastBusy = Date.now();
-    while (Date.now() < until) {
+    if (loadClock() >= until || (!fromNow && !this.busy())) return false;
+    let lastBusy = loadClock();
+    while (loadClock() < until) {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS));
-      if (this.busy()) lastBusy = Date.now();
-      else if (Date.now() - lastBusy >= CLAIM_QUIET_MS) return true;
+      if (this.busy()) lastBusy = loadClock();
+      else if (loadClock() - lastBusy >= CLAIM_QUIET_MS) return true;
     }
     return true;
   }

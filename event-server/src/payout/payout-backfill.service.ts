@@ -5,7 +5,7 @@ import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory
 import { type WebhookEndpointRecord, firstDisablingSince } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
-import { ClaimLoad } from './claim-load.js';
+import { ClaimLoad, loadClock } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { NewDelivery } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -66,7 +66,7 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private schedule(endpoint: WebhookEndpointRecord): void {
-    const swappedAt = Date.now();
+    const swappedAt = loadClock();
     // The first pass once this process has no claim in flight (at the latest after the settle time).
     this.after(0, async () => {
       await this.load.gap(swappedAt + BACKFILL_SETTLE_MS);
@@ -132,7 +132,7 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const decided = new Set<string>();
     const decisionPages = pages(async (after) => {
-      await this.load.gap(Date.now() + BACKFILL_SETTLE_MS);
+      await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
       return this.outbox.findDecisionsSince(since, PAGE, after);
     });
     for await (const page of decisionPages) {
@@ -158,7 +158,7 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
       if (deliveries === undefined) unready += 1;
       else built.push(...deliveries);
     }
-    await this.load.gap(Date.now() + BACKFILL_SETTLE_MS);
+    await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
     // Read again just before recording: a deletion or disabling made during the pass ends its window too.
     const end = await windowEnd();
     if (end === undefined) return unready;

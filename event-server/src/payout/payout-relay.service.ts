@@ -11,7 +11,7 @@ import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { signingSecrets } from '../webhooks/webhook-secret.js';
 import type { AttemptUpdate, DeliveryRecord, LeaseKey, NewDelivery, SendRequest } from './delivery.js';
 import { DeliveryRepository, leaseId, owedTo } from './delivery.repository.js';
-import { ClaimLoad } from './claim-load.js';
+import { ClaimLoad, loadClock } from './claim-load.js';
 import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
@@ -130,7 +130,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly summarySweep = new AtMostEvery(SUMMARY_SWEEP_MS);
   /** When retries this relay scheduled fall due (it polls for them then, not only when its backoff says). */
   private retryTimes: number[] = [];
-  /** Until when this round's store steps wait for the claim path to be quiet (0: they do not). */
+  /** Until when (loadClock) this round's store steps wait for the claim path to be quiet (0: they do not). */
   private yieldUntil = 0;
   /** A round was held back as long as allowed and left a backlog: rounds do not wait for quiet until it is gone. */
   private owed = false;
@@ -261,13 +261,13 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One round: record the deliveries of new decisions, then send what is due. Exposed for tests. */
   async runOnce(): Promise<void> {
-    this.yieldUntil = this.owed ? 0 : Date.now() + MAX_CLAIM_DEFER_MS;
+    this.yieldUntil = this.owed ? 0 : loadClock() + MAX_CLAIM_DEFER_MS;
     try {
       // Claims first: the round starts once no claim has run for a moment (or when it may wait no longer).
       await this.load.quiet(this.yieldUntil, true);
       await this.work(new Date(), this.load.busy());
     } finally {
-      this.owed = this.lastRound.backlog && (this.owed || Date.now() >= this.yieldUntil);
+      this.owed = this.lastRound.backlog && (this.owed || loadClock() >= this.yieldUntil);
       this.yieldUntil = 0;
     }
   }
@@ -277,8 +277,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
    * the bound the relay still slips its steps between claims, waiting a moment at most for each gap.
    */
   private async yieldToClaims(): Promise<void> {
-    if (Date.now() < this.yieldUntil) await this.load.quiet(this.yieldUntil);
-    else await this.load.gap(Date.now() + GAP_WAIT_MS);
+    if (loadClock() < this.yieldUntil) await this.load.quiet(this.yieldUntil);
+    else await this.load.gap(loadClock() + GAP_WAIT_MS);
   }
 
   private async work(now: Date, pressed: boolean): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { UNHURRIED_CLAIM_QUEUE } from '../../../test-support/event-env.js';
@@ -55,8 +56,45 @@ export async function startEventTestApp(label: string, env: Record<string, strin
       return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined };
     },
     async close() {
-      await app.close();
+      await closeWatched(app, label);
       await issuer.stop();
     },
   };
+}
+
+/**
+ * Closes the app; while that takes more than 10 s, says every 10 s which lifecycle hooks have not returned
+ * yet (a close that hangs then names its cause in the test's output instead of a bare hook timeout).
+ */
+async function closeWatched(app: NestFastifyApplication, label: string): Promise<void> {
+  const pending = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      for (const hook of ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown']) {
+        const original = instance[hook];
+        if (typeof original !== 'function') continue;
+        const name = `${String(wrapper.name)}.${hook}`;
+        instance[hook] = async (...args: unknown[]) => {
+          pending.add(name);
+          try {
+            return await (original as (...hookArgs: unknown[]) => unknown).apply(instance, args);
+          } finally {
+            pending.delete(name);
+          }
+        };
+      }
+    }
+  }
+  const started = Date.now();
+  const watch = setInterval(() => {
+    const hooks = [...pending].join(', ') || 'none (the HTTP server or the store connection)';
+    console.error(`[${label}] closing for ${Date.now() - started} ms; waiting for ${hooks}`);
+  }, 10_000);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(watch);
+  }
 }
