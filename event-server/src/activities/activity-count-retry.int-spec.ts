@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { type StoreProxy, startStoreProxy } from '../../../test-support/store-proxy.js';
 import { type Actor, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
@@ -12,11 +14,21 @@ describe('activity count when its connection is reset under it', () => {
   let proxy: StoreProxy;
   let t: EventTestApp;
   let operator: Actor;
+  /** The count commands the event server has sent (written to its socket) so far. */
+  let counts = 0;
 
   beforeAll(async () => {
     proxy = await startStoreProxy(inject('mongoUri'));
-    t = await startEventTestApp('activity_count_retry', { MONGODB_URI: proxy.uri });
+    const uri = `${proxy.uri}${proxy.uri.includes('?') ? '&' : '?'}monitorCommands=true`;
+    // The event stays in the catalog between the two checks, on a slow machine too: the count is the one command.
+    t = await startEventTestApp('activity_count_retry', { MONGODB_URI: uri, CLAIM_CATALOG_TTL_MS: '60000' });
     operator = t.as('OPERATOR');
+    t.app
+      .get<Connection>(getConnectionToken())
+      .getClient()
+      .on('commandStarted', (event) => {
+        if (event.commandName === 'count') counts += 1;
+      });
   });
 
   afterAll(async () => {
@@ -34,14 +46,17 @@ describe('activity count when its connection is reset under it', () => {
     expect((await progress()).status).toBe(200);
 
     proxy.pause();
+    const before = counts;
     const pending = progress();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // The count is on the wire: its connection is reset, and new ones go through.
+    // Once the count is on the wire (held by the paused relay): its connection is reset, and new ones go through.
+    await vi.waitFor(() => expect(counts).toBe(before + 1), { timeout: 30_000, interval: 5 });
     proxy.cut();
     proxy.restore();
     proxy.resume();
     const answer = await pending;
     expect(answer.body).toMatchObject({ eligible: true });
     expect(answer.status).toBe(200);
+    // Sent again on a new connection: the driver's retry, not a count that had not gone out before the cut.
+    expect(counts).toBe(before + 2);
   });
 });
