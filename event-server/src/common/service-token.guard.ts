@@ -5,6 +5,7 @@ import {
   SigningKeysUnavailableError,
   verifyAccessToken,
 } from '@reward/server-kit/access-token';
+import { signingKeysUnavailable } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ACCESS_TOKEN_POLICY } from '@reward/server-kit/jwt.strategy';
 import type { EventConfig } from '../config/event-config.js';
@@ -34,10 +35,8 @@ export class ServiceTokenGuard implements CanActivate {
     try {
       subject = (await verifyAccessToken(token, { ...this.policy, audience: this.config.jwt.serviceAudience })).id;
     } catch (error) {
-      // The keys cannot be fetched: the token is not known to be bad, so 503 with Retry-After (as for a player's
-      // token); the auth server's outbox retries it either way, but its log and metrics then say why.
-      if (error instanceof SigningKeysUnavailableError)
-        throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, error.message, { retryAfterSeconds: 1 });
+      // As for a player's token (the auth server's outbox retries it either way, but its log then says why).
+      if (error instanceof SigningKeysUnavailableError) throw signingKeysUnavailable(error.message);
       // The verifier's own reasons only: any other error's text is no caller's business.
       const reason = error instanceof InvalidTokenError ? error.message : 'unreadable';
       throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, `Invalid service token: ${reason}`);

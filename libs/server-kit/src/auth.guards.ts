@@ -6,6 +6,15 @@ import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy
 import { type AuthenticatedUser, type Role, hasRequiredRole, requiresRolesMessage } from './roles.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
+/**
+ * A token that cannot be judged because the keys that verify it cannot be fetched: 503, not 401 (the token is
+ * not known to be bad), with Retry-After (the exception filter sends retryAfterSeconds as the header): the keys
+ * are fetched again after 1 s. Every server's guards answer so, for players' tokens and service tokens alike.
+ */
+export function signingKeysUnavailable(message: string): DomainError {
+  return new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, message, { retryAfterSeconds: 1 });
+}
+
 const IS_PUBLIC = 'auth:public';
 const REQUIRED_ROLES = 'auth:roles';
 
@@ -97,9 +106,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override handleRequest<TUser = AuthenticatedUser>(error: unknown, user: TUser | false, info: unknown): TUser {
-    // Retry-After (the exception filter sends retryAfterSeconds as the header): the keys are fetched again after 1 s.
-    if (isKeysUnavailable(error ?? info))
-      throw new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, describeFailure(error ?? info), { retryAfterSeconds: 1 });
+    if (isKeysUnavailable(error ?? info)) throw signingKeysUnavailable(describeFailure(error ?? info));
     if (error || !user) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, describeFailure(error ?? info));
     return user;
   }
