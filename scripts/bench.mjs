@@ -13,6 +13,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchLogins, printLogins } from './bench-logins.mjs';
 import { benchGateway, cpuMsOf, freePort, serverProcess } from './bench-gateway.mjs';
+import { storeApart } from './bench-affinity.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
@@ -557,6 +558,8 @@ const claimRounds = {
   twoReplicas: [],
   processes: [],
   processesTwoReplicas: [],
+  processesStoreApart: [],
+  storeApart: [],
   unlimited: [],
   store: [],
   storeClaim: [],
@@ -581,6 +584,14 @@ const claimSteps = [
   ],
   ['store', () => storeInsertRate(perRound * 4, 16)],
 ];
+// The same claims as processes, and the store's floor, with the store on cores of its own (see bench-affinity).
+const apart = storeApart(() => serverProcesses.map(({ pid }) => pid));
+if (apart.run) {
+  claimSteps.push(
+    ['processesStoreApart', () => apart.run(() => claimThroughput(processGatewayUrl, perRound, 16))],
+    ['storeApart', () => apart.run(() => storeInsertRate(perRound * 4, 16))],
+  );
+}
 for (let round = 0; round < CLAIM_ROUNDS; round += 1) {
   for (const [kind, step] of round % 2 === 0 ? claimSteps : [...claimSteps].reverse()) claimRounds[kind].push(await step());
 }
@@ -931,6 +942,16 @@ rateRow(
   0,
   failed(claimFailures(claimRounds.processesTwoReplicas)),
 );
+if (apart.run) {
+  const cores = (list) => (list.length === 1 ? `CPU ${list[0]}` : `CPUs ${list.join(',')}`);
+  rateRow(
+    `  the same, the store on ${cores(apart.cores.store)}, the rest on ${cores(apart.cores.servers)}`,
+    medianRate(claimRounds.processesStoreApart),
+    0,
+    failed(claimFailures(claimRounds.processesStoreApart)),
+  );
+  rateRow(`  the store alone (driver insertOne) on ${cores(apart.cores.store)}`, medianRate(claimRounds.storeApart));
+} else console.log(`  the same, the store on cores of its own: not measured (${apart.reason})`);
 rateRow(
   'through the gateway, no limited reward (born decided)',
   medianRate(claimRounds.unlimited),
@@ -949,6 +970,13 @@ rateRow('gateway / direct', medianRate(claimRounds.gateway) / medianRate(claimRo
 rateRow('gateway / store alone (goal >= 0.25)', medianRate(claimRounds.gateway) / medianRate(claimRounds.store), 3);
 rateRow('  the same, no limited reward', medianRate(claimRounds.unlimited) / medianRate(claimRounds.store), 2);
 rateRow('  the same, servers as processes', medianRate(claimRounds.processes) / medianRate(claimRounds.store), 2);
+if (apart.run) {
+  rateRow(
+    '  the same, the store on cores of its own (both rates)',
+    medianRate(claimRounds.processesStoreApart) / medianRate(claimRounds.storeApart),
+    2,
+  );
+}
 rateRow(
   '  the best possible here: its two commands / alone',
   medianRate(claimRounds.storeClaim) / medianRate(claimRounds.store),
@@ -969,10 +997,13 @@ for (const [label, rounds] of [
   ['    claim direct to the event server', claimRounds.direct],
   ['    claim through the gateway, servers as processes', claimRounds.processes],
   ['      the same, two event-server replicas', claimRounds.processesTwoReplicas],
+  ['      the same, the store on cores of its own', claimRounds.processesStoreApart],
   ['    claim through the gateway, no limited reward', claimRounds.unlimited],
   ['    the store alone, one insertOne', claimRounds.store],
+  ['      the same, the store on cores of its own', claimRounds.storeApart],
   ["    the store alone, a claim's find + insert", claimRounds.storeClaim],
 ]) {
+  if (rounds.length === 0) continue;
   const store = medianCpu(rounds, 'store');
   console.log(
     `  ${label.padEnd(52)}  ${fmt(medianCpu(rounds, 'node'), 2)} | ${store === undefined ? '     n/a' : fmt(store, 2)}`,
