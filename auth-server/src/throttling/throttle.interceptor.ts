@@ -65,10 +65,18 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     if (busy) throw busy;
     const account = normaliseEmail(email).slice(0, 254);
     const client = clientKeyOf(request.ip);
+    // More attempts at one account from one address than may fail there: refused before the store is asked.
+    const releaseAttempt = this.throttle.holdLogin(account, client);
+    if (releaseAttempt === undefined) throw tooManyRequests('failed logins', 1);
     // So is a client that already has its share of the password path (PasswordGate.holdFor).
-    const { release, attemptId } = await begin(this.passwords, client, 'failed logins', () =>
-      this.throttle.beginLogin(account, client),
-    );
+    let started: { release: () => void; attemptId: string };
+    try {
+      started = await begin(this.passwords, client, 'failed logins', () => this.throttle.beginLogin(account, client));
+    } catch (error) {
+      releaseAttempt();
+      throw error;
+    }
+    const { release, attemptId } = started;
     return next.handle().pipe(
       // Only here, after the password matched, does the address become known for the account.
       mergeMap(async (value: unknown) => {
@@ -80,7 +88,10 @@ export class LoginThrottleInterceptor implements NestInterceptor {
         await (failed ? this.throttle.failed(attemptId) : this.throttle.forget(attemptId));
       }),
       // The client's place is given back once the attempt is settled, however it ended.
-      finalize(release),
+      finalize(() => {
+        release();
+        releaseAttempt();
+      }),
     );
   }
 }
