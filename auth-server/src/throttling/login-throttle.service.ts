@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { KnownAddressRepository } from './known-address.repository.js';
 import { type AttemptKey, ThrottleAttemptRepository } from './throttle-attempt.repository.js';
 import { decideThrottle } from './throttle-window.js';
+import { authBusy } from '../tokens/token-errors.js';
 
 export type AttemptVerdict = { allowed: true; attemptId: string } | { allowed: false; retryAfterSeconds: number };
 
@@ -41,6 +43,8 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
   private cleanupTimer: NodeJS.Timeout | undefined;
   /** This process's sign-in attempts not yet settled, per account and address (see holdLogin). */
   private readonly loginsInFlight = new Map<string, number>();
+  /** Per client, the gate its attempts' store work goes through (see begin); dropped once idle. */
+  private readonly clientGates = new Map<string, AdmissionGate>();
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -165,7 +169,36 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * The attempt's store work (a write, the counts, a delete when refused), a client's attempts at most
+   * PASSWORD_HASH_PER_CLIENT at a time, the others waiting their turn (as long as the password gate's queue lets
+   * a sign-in wait), then 503 AUTH_BUSY: it was unbounded, and a refused attempt never reaches the password gate, so
+   * one client's few hundred sign-ins at once, all refused (its address over its failures, at any accounts), kept
+   * the store busy past the gateway's timeout (504 for them, and for everyone else's sign-ins meanwhile).
+   */
   private async begin(
+    attempt: { scope: 'LOGIN' | 'REGISTER'; ip: string; account?: string },
+    now: Date,
+    limits: Limit[],
+  ): Promise<AttemptVerdict> {
+    const { perClient, maxQueued, queueTimeoutMs, maxRetryAfterSeconds } = this.config.passwordGate;
+    let gate = this.clientGates.get(attempt.ip);
+    if (gate === undefined) {
+      gate = new AdmissionGate({ maxInFlight: perClient, maxQueued, queueTimeoutMs, maxRetryAfterSeconds });
+      this.clientGates.set(attempt.ip, gate);
+    }
+    try {
+      return await answeringShed(
+        gate.run(() => this.decide(attempt, now, limits)),
+        authBusy,
+      );
+    } finally {
+      const { inFlight, queued } = gate.load;
+      if (inFlight === 0 && queued === 0 && this.clientGates.get(attempt.ip) === gate) this.clientGates.delete(attempt.ip);
+    }
+  }
+
+  private async decide(
     attempt: { scope: 'LOGIN' | 'REGISTER'; ip: string; account?: string },
     now: Date,
     limits: Limit[],
