@@ -27,4 +27,19 @@ describe('activity rules', () => {
       ]);
     }
   });
+
+  it("stores a clear's questId in Unicode NFC, as a QUEST_CLEAR condition holds it, and leaves other attributes as sent", () => {
+    const now = new Date('2025-12-01T00:00:00Z');
+    const userId = '0123456789abcdef01234567';
+    const [clear, other] = prepareActivities(
+      [
+        { userId, type: 'QUEST_CLEAR', attributes: { questId: '\u1112\u1161\u11ab-cafe\u0301', stage: 'cafe\u0301' } },
+        { userId, type: 'BOSS_KILL', attributes: { questId: 'cafe\u0301' } },
+      ],
+      now,
+      () => '',
+    );
+    expect(clear?.attributes).toEqual({ questId: '\ud55c-caf\u00e9', stage: 'cafe\u0301' });
+    expect(other?.attributes).toEqual({ questId: 'cafe\u0301' });
+  });
 });

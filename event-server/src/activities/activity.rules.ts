@@ -55,10 +55,22 @@ export function prepareActivities(
       userId: item.userId.toLowerCase(),
       type: item.type,
       occurredAt,
-      ...(item.attributes !== undefined && { attributes: item.attributes }),
+      ...(item.attributes !== undefined && { attributes: withComposedQuestId(item.type, item.attributes) }),
       externalId: item.externalId ?? `generated:${randomUUID()}`,
     };
   });
   if (problems.length > 0) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, problems);
   return prepared;
+}
+
+/**
+ * A clear's questId in Unicode NFC, as a QUEST_CLEAR condition's questId is stored: the condition matches it
+ * exactly, and the same quest name typed or exported in another composition (NFD from macOS tools and
+ * spreadsheets: 한 as three jamo, é as e + U+0301) would otherwise never count.
+ */
+function withComposedQuestId(type: string, attributes: Record<string, unknown>): Record<string, unknown> {
+  const questId = attributes.questId;
+  if (type !== ActivityType.QUEST_CLEAR || typeof questId !== 'string') return attributes;
+  const composed = questId.normalize('NFC');
+  return composed === questId ? attributes : { ...attributes, questId: composed };
 }

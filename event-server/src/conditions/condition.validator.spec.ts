@@ -72,4 +72,12 @@ describe('validateCondition', () => {
     const wide = { type: 'ALL', conditions: [leaves(15), leaves(15)] };
     expect(errorsOf(wide)).toEqual(['condition has 30 leaf conditions; at most 20 are allowed']);
   });
+
+  it("stores a quest's id in Unicode NFC, however it was composed", () => {
+    const decomposed = '\u1112\u1161\u11ab-cafe\u0301'; // 한-café as macOS tools write it (NFD)
+    expect(validateCondition({ type: 'QUEST_CLEAR', questId: decomposed })).toEqual({
+      ok: true,
+      condition: { type: 'QUEST_CLEAR', questId: '\ud55c-caf\u00e9' },
+    });
+  });
 });

@@ -91,7 +91,10 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
         if (typeof questId !== 'string' || questId.trim().length === 0 || questId.length > CONDITION_LIMITS.maxQuestIdLength) {
           errors.push(`${at}.questId must be a non-empty string of at most ${CONDITION_LIMITS.maxQuestIdLength} characters`);
         }
-        return { type: conditionType, questId: questId as string };
+        // Compared with the imported clears' questId, which is stored in NFC too: a quest named in Hangul or
+        // with accents matches however the operator's or the game's tooling composed it (macOS and many
+        // spreadsheets write NFD, where 한 is three jamo), instead of never matching anyone.
+        return { type: conditionType, questId: typeof questId === 'string' ? questId.normalize('NFC') : (questId as string) };
       }
       case 'ACTIVITY_COUNT': {
         leaves += 1;

@@ -61,6 +61,31 @@ describe('progress', () => {
     expect(inUtc.body).toMatchObject({ eligible: false, conditions: [{ current: 1, met: false }] });
   });
 
+  it('counts a quest clear whose questId was imported in another Unicode composition than the condition names it', async () => {
+    const player = t.as('USER');
+    // The operator types the quest in NFC (한-café); the game's spreadsheet, saved on a Mac, sends it in NFD.
+    const nfc = await createEvent({ type: 'QUEST_CLEAR', questId: '\ud55c-caf\u00e9' });
+    const nfd = await createEvent({ type: 'QUEST_CLEAR', questId: '\u1112\u1161\u11ab-cafe\u0301' });
+    const imported = await t.request('POST', '/activities', {
+      token: operator.token,
+      body: {
+        userId: player.id,
+        type: 'QUEST_CLEAR',
+        occurredAt: '2025-12-10T00:00:00Z',
+        attributes: { questId: '\u1112\u1161\u11ab-cafe\u0301' },
+      },
+    });
+    expect(imported.status).toBe(201);
+    for (const event of [nfc, nfd]) {
+      const progress = await t.request('GET', `/events/${event}/progress`, { token: player.token });
+      expect(progress.status).toBe(200);
+      expect(progress.body).toMatchObject({
+        eligible: true,
+        conditions: [{ type: 'QUEST_CLEAR', met: true, questId: '\ud55c-caf\u00e9' }],
+      });
+    }
+  });
+
   it('lets OPERATOR dry-run another user, and refuses a USER asking about someone else', async () => {
     const player = t.as('USER');
     const event = await createEvent({
