@@ -267,6 +267,24 @@ describe('payout webhooks', () => {
       expect(stored.secrets.map((secret) => secret.value)).toEqual([created.body.secret]);
     });
 
+    it('refuses a DELETE with a body field (400, the endpoint kept, nothing audited) and takes one with {}', async () => {
+      const created = await t.request<{ id: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: receiver.url, events: ['claim.granted'] },
+      });
+      const id = created.body.id;
+      // A client that meant "disable" (PATCH {enabled: false}) and sent it with the wrong method.
+      const refused = await t.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: false } });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', message: ['property enabled should not exist'] });
+      expect((await t.request('GET', `/webhook-endpoints/${id}`, { token: admin.token })).status).toBe(200);
+      const audit = await t.request<{ items: Array<{ action: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+        token: admin.token,
+      });
+      expect(audit.body.items.map((entry) => entry.action)).toEqual(['WEBHOOK_ENDPOINT_CREATED']);
+      expect((await t.request('DELETE', `/webhook-endpoints/${id}`, { token: admin.token, body: {} })).status).toBe(204);
+    });
+
     it('refuses bad input with a code and writes nothing; only ADMIN manages endpoints', async () => {
       const before = await t.request<{ total: number }>('GET', '/webhook-endpoints', { token: admin.token });
       const cases: Array<[unknown, string]> = [

@@ -113,15 +113,19 @@ export class WebhookEndpointsController {
   @ApiEndpoint({
     operationId: 'deleteWebhookEndpoint',
     summary: 'Delete an endpoint; its pending deliveries end as FAILED',
-    description: 'Recorded in the audit log.',
-    errors: { ...NOT_FOUND, ...EDIT_BUSY },
+    description: 'No body (or `{}`). Recorded in the audit log.',
+    errors: { 400: [CommonErrorCode.VALIDATION_FAILED, CommonErrorCode.INVALID_JSON], ...NOT_FOUND, ...EDIT_BUSY },
   })
   @ApiNoContentResponse({ description: 'Deleted' })
   async remove(
     @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: unknown,
     @CurrentUser() actor: AuthenticatedUser,
     @Req() request: FastifyRequest,
   ): Promise<void> {
+    // As every route without a body: a field is refused, not ignored (`{"enabled": false}` meant as "disable"
+    // must not delete the endpoint and drop what it is still owed).
+    requireEmptyBody(body);
     await this.endpoints.remove(id, actor, startByOf(request.headers));
   }
 }

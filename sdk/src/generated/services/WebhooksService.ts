@@ -173,7 +173,7 @@ export class WebhooksService {
   }
   /**
    * Delete an endpoint; its pending deliveries end as FAILED
-   * Recorded in the audit log.
+   * No body (or `{}`). Recorded in the audit log.
    *
    * Access: roles ADMIN.
    * @returns void
