@@ -42,4 +42,12 @@ describe('activity rules', () => {
     expect(clear?.attributes).toEqual({ questId: '\ud55c-caf\u00e9', stage: 'cafe\u0301' });
     expect(other?.attributes).toEqual({ questId: 'cafe\u0301' });
   });
+
+  it('refuses a clear whose questId is only spaces or invisible characters', () => {
+    const now = new Date('2025-12-01T00:00:00Z');
+    const clear = (questId: string) => ({ userId: '0123456789abcdef01234567', type: 'QUEST_CLEAR', attributes: { questId } });
+    expect(() => prepareActivities([clear('\u200b')], now, () => '')).toThrow(/attributes\.questId is required/);
+    expect(() => prepareActivities([clear(' \u00a0')], now, () => '')).toThrow(/attributes\.questId is required/);
+    expect(prepareActivities([clear('Q-17')], now, () => '')).toHaveLength(1);
+  });
 });

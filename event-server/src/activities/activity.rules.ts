@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import { ActivityType } from '../conditions/condition.types.js';
 import { freeFormProblem } from '../common/free-form.rules.js';
 import type { ActivityInputDto } from './dto/activity-input.dto.js';
@@ -42,7 +43,8 @@ export function prepareActivities(
     if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) problems.push(`${at}occurredAt must not be in the future`);
     if (item.type === ActivityType.QUEST_CLEAR) {
       const questId = item.attributes?.questId;
-      if (typeof questId !== 'string' || questId.trim().length === 0) {
+      // Only spaces or invisible characters (a zero-width space) name no quest, as a condition's questId cannot.
+      if (typeof questId !== 'string' || !VISIBLE_CHARACTER.test(questId)) {
         problems.push(`${at}attributes.questId is required for a QUEST_CLEAR activity`);
       }
     }

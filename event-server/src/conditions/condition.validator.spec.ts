@@ -80,4 +80,10 @@ describe('validateCondition', () => {
       condition: { type: 'QUEST_CLEAR', questId: '\ud55c-caf\u00e9' },
     });
   });
+
+  it('refuses a questId of only spaces or invisible characters, as a title', () => {
+    for (const questId of ['\u200b', ' \u200d\u00a0', '\u2060\ufeff']) {
+      expect(errorsOf({ type: 'QUEST_CLEAR', questId })[0]).toMatch(/^condition\.questId must be a non-empty string/);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
 import {
   ACTIVITY_TYPE_PATTERN,
   CONDITION_LIMITS,
@@ -88,7 +89,13 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
       case 'QUEST_CLEAR': {
         leaves += 1;
         const questId = node.questId;
-        if (typeof questId !== 'string' || questId.trim().length === 0 || questId.length > CONDITION_LIMITS.maxQuestIdLength) {
+        // Not only spaces or invisible characters (a zero-width space), as a title or a reward's name: such an id
+        // is a paste slip no game reports on purpose.
+        if (
+          typeof questId !== 'string' ||
+          !VISIBLE_CHARACTER.test(questId) ||
+          questId.length > CONDITION_LIMITS.maxQuestIdLength
+        ) {
           errors.push(`${at}.questId must be a non-empty string of at most ${CONDITION_LIMITS.maxQuestIdLength} characters`);
         }
         // Compared with the imported clears' questId, which is stored in NFC too: a quest named in Hangul or

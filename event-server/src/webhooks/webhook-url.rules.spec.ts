@@ -80,6 +80,12 @@ describe('parseWebhookUrl', () => {
     expect(parseWebhookUrl('file:///etc/passwd')).toMatchObject({ kind: 'invalid' });
     expect(parseWebhookUrl('https://a:b@example.com/')).toMatchObject({ kind: 'invalid' });
     expect(parseWebhookUrl('https://example.com/#x')).toMatchObject({ kind: 'invalid' });
+    expect(parseWebhookUrl('http://127.0.0.1:0/hook')).toEqual({
+      kind: 'invalid',
+      message: 'url must name a port from 1 to 65535',
+    });
+    expect(parseWebhookUrl('https://example.com:00/hook')).toMatchObject({ kind: 'invalid' });
+    expect(parseWebhookUrl('https://example.com:1/hook')).toBeInstanceOf(URL);
   });
 });
 

@@ -122,6 +122,8 @@ export function parseWebhookUrl(raw: string): URL | UrlProblem {
   }
   if (url.username || url.password) return { kind: 'invalid', message: 'url must not carry credentials' };
   if (url.hash) return { kind: 'invalid', message: 'url must not have a fragment' };
+  // Port 0 parses but reaches no receiver: every delivery would fail for the whole retry schedule.
+  if (url.port === '0') return { kind: 'invalid', message: 'url must name a port from 1 to 65535' };
   return url;
 }
 
