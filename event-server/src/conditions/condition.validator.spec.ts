@@ -81,6 +81,13 @@ describe('validateCondition', () => {
     });
   });
 
+  it('bounds the questId as stored (composed)', () => {
+    // 128 decomposed Hangul syllables (384 code units) are 128 once composed: within the bound.
+    expect(validateCondition({ type: 'QUEST_CLEAR', questId: '\u1112\u1161\u11ab'.repeat(128) }).ok).toBe(true);
+    // U+0958 has no composed form: NFC writes it as two code units, so 65 of them are 130.
+    expect(errorsOf({ type: 'QUEST_CLEAR', questId: '\u0958'.repeat(65) })[0]).toMatch(/at most 128 characters/);
+  });
+
   it('refuses a questId of only spaces or invisible characters, as a title', () => {
     for (const questId of ['\u200b', ' \u200d\u00a0', '\u2060\ufeff']) {
       expect(errorsOf({ type: 'QUEST_CLEAR', questId })[0]).toMatch(/^condition\.questId must be a non-empty string/);

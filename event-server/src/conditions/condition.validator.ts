@@ -88,7 +88,10 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
         return { type: conditionType, count: positiveInt(node, 'count', CONDITION_LIMITS.maxCount, at) };
       case 'QUEST_CLEAR': {
         leaves += 1;
-        const questId = node.questId;
+        // Compared with the imported clears' questId, which is stored in NFC too: a quest named in Hangul or
+        // with accents matches however the operator's or the game's tooling composed it (macOS and many
+        // spreadsheets write NFD, where 한 is three jamo), instead of never matching anyone. Bounded as stored.
+        const questId = typeof node.questId === 'string' ? node.questId.normalize('NFC') : node.questId;
         // Not only spaces or invisible characters (a zero-width space), as a title or a reward's name: such an id
         // is a paste slip no game reports on purpose.
         if (
@@ -98,10 +101,7 @@ export function validateCondition(input: unknown, path = 'condition'): Condition
         ) {
           errors.push(`${at}.questId must be a non-empty string of at most ${CONDITION_LIMITS.maxQuestIdLength} characters`);
         }
-        // Compared with the imported clears' questId, which is stored in NFC too: a quest named in Hangul or
-        // with accents matches however the operator's or the game's tooling composed it (macOS and many
-        // spreadsheets write NFD, where 한 is three jamo), instead of never matching anyone.
-        return { type: conditionType, questId: typeof questId === 'string' ? questId.normalize('NFC') : (questId as string) };
+        return { type: conditionType, questId: questId as string };
       }
       case 'ACTIVITY_COUNT': {
         leaves += 1;
