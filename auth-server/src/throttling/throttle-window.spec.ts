@@ -31,6 +31,11 @@ describe('decideThrottle', () => {
     expect(decideThrottle(old, now, 2, WINDOW)).toEqual({ allowed: false, retryAfterSeconds: 1 });
   });
 
+  it('never tells more than the window, though parallel attempts were recorded after this one decided', () => {
+    const later = [new Date(now.getTime() + 400), new Date(now.getTime() + 300), now];
+    expect(decideThrottle(later, now, 1, WINDOW)).toEqual({ allowed: false, retryAfterSeconds: 60 });
+  });
+
   it('with limit 1, a blocked attempt itself counts: wait a full window', () => {
     expect(decideThrottle(secondsAgo(0, 5), now, 1, WINDOW)).toEqual({ allowed: false, retryAfterSeconds: 60 });
   });

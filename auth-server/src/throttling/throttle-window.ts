@@ -13,5 +13,8 @@ export function decideThrottle(recentDesc: readonly Date[], now: Date, limit: nu
   const inWindow = recentDesc.filter((at) => at.getTime() > windowStart);
   if (inWindow.length <= limit) return { allowed: true, remaining: limit - inWindow.length };
   const freedAt = inWindow[limit - 1]!.getTime() + windowMs;
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000)) };
+  // A parallel attempt recorded just after `now` leaves the window just after a full window from now: told the
+  // window itself (600 for a 600 s window), not a second more than the window a client was told about.
+  const wait = Math.min(Math.ceil((freedAt - now.getTime()) / 1000), Math.ceil(windowMs / 1000));
+  return { allowed: false, retryAfterSeconds: Math.max(1, wait) };
 }
