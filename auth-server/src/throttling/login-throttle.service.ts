@@ -4,6 +4,7 @@ import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { KnownAddressRepository } from './known-address.repository.js';
 import { type AttemptKey, ThrottleAttemptRepository } from './throttle-attempt.repository.js';
+import { takePlace } from './held-places.js';
 import { decideThrottle } from './throttle-window.js';
 import { authBusy } from '../tokens/token-errors.js';
 
@@ -79,15 +80,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     const key = `${account}\n${ip}`;
     const held = this.loginsInFlight.get(key) ?? 0;
     if (held >= this.config.loginThrottle.failuresPerAccountAndAddress) return undefined;
-    this.loginsInFlight.set(key, held + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.loginsInFlight.get(key) ?? 1) - 1;
-      if (left > 0) this.loginsInFlight.set(key, left);
-      else this.loginsInFlight.delete(key);
-    };
+    return takePlace(this.loginsInFlight, key);
   }
 
   /** Records a login attempt as a failure-to-be and decides on the counts that include it. */

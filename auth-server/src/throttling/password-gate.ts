@@ -4,6 +4,7 @@ import type { DomainError } from '@reward/server-kit/errors';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { authBusy } from '../tokens/token-errors.js';
+import { takePlace } from './held-places.js';
 
 /**
  * The admission gate of password work (bcrypt: PasswordHasher), PASSWORD_HASH_MAX_IN_FLIGHT at once,
@@ -59,14 +60,6 @@ export class PasswordGate {
     // Only while the gate is full (a request now would wait): an idle server serves everyone who comes.
     const full = this.gate.load.inFlight >= this.maxInFlight;
     if (held >= this.perClient && othersWaiting && full) return authBusy(1);
-    this.heldByClient.set(client, held + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.heldByClient.get(client) ?? 1) - 1;
-      if (left > 0) this.heldByClient.set(client, left);
-      else this.heldByClient.delete(client);
-    };
+    return takePlace(this.heldByClient, client);
   }
 }
