@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** The local store's processes: FerretDB, its PostgreSQL, a mongod (by their command name, as cpuNow reads them). */
+/** The local store's processes: FerretDB, its PostgreSQL, a mongod (by their command name; bench.mjs's cpuNow reads their CPU). */
 export function storeProcessIds() {
   const ids = [];
   for (const pid of readdirSync('/proc')) {
@@ -36,13 +36,12 @@ function allowedCpus() {
   return cpus;
 }
 
-/** Every thread of `pid` on `cpus` (taskset -a); false when it could not (the process ended, not ours). */
+/** Every thread of `pid` on `cpus` (taskset -a); nothing when it cannot (the process ended, or is not ours). */
 function pin(pid, cpus) {
   try {
     execFileSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(pid)], { stdio: 'ignore' });
-    return true;
   } catch {
-    return false;
+    // left where it was
   }
 }
 

@@ -7,13 +7,13 @@
 // Uses MONGODB_URI when set; otherwise starts an embedded MongoDB (mongodb-memory-server).
 import { benchStore } from './bench-store.mjs';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchLogins, printLogins } from './bench-logins.mjs';
 import { benchGateway, cpuMsOf, freePort, serverProcess } from './bench-gateway.mjs';
-import { storeApart } from './bench-affinity.mjs';
+import { storeApart, storeProcessIds } from './bench-affinity.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
 import mongoose from 'mongoose';
@@ -289,10 +289,8 @@ function cpuNow() {
   const own = process.cpuUsage();
   let store;
   try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
+    for (const pid of storeProcessIds()) {
       try {
-        if (!/^(ferretdb|postgres|mongod)/.test(readFileSync(`/proc/${pid}/comm`, 'utf8'))) continue;
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
         // Its own CPU and that of its children which have ended (cutime, cstime): a PostgreSQL backend that
         // exits between two readings has its CPU moved to the postmaster's, rather than lost (which made
