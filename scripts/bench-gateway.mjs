@@ -81,6 +81,14 @@ async function serveChild(role) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
+/**
+ * A bare @fastify/http-proxy (see serveBareProxy) as a process of its own in front of `upstream`: the bench's
+ * claim rounds put it where the gateway process stands, to show what the gateway's own work costs a claim.
+ */
+export function bareProxyProcess(upstream) {
+  return startChild([SELF, '--serve', 'bare'], { BENCH_CHILD: JSON.stringify({ upstream }) }, { readPort: true });
+}
+
 /** A node process of the bench; ready when it prints its port (`readPort`) or when `healthUrl` answers 200. */
 export function startChild(args, env, { readPort, healthUrl, readyWithinMs = 30_000 }) {
   const child = spawn(process.execPath, args, {

@@ -12,7 +12,7 @@ import jwt from 'jsonwebtoken';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { benchBurst, printBurst } from './bench-burst.mjs';
 import { benchLogins, printLogins } from './bench-logins.mjs';
-import { benchGateway, cpuMsOf, freePort, serverProcess } from './bench-gateway.mjs';
+import { bareProxyProcess, benchGateway, cpuMsOf, freePort, serverProcess } from './bench-gateway.mjs';
 import { storeApart, storeProcessIds } from './bench-affinity.mjs';
 import { createClaimableEvent, fetchApi, grantedClaimHolding, makeEligible } from '../test-support/claimable-event.ts';
 import { TokenForge } from '../test-support/tokens.ts';
@@ -306,8 +306,13 @@ function cpuNow() {
   }
   // The servers that run as processes of their own (see claimPathProcess): their CPU counts as this process's.
   let servers = 0;
-  for (const { pid } of serverProcesses) servers += cpuMsOf(pid) ?? 0;
-  return { node: (own.user + own.system) / 1000, store, servers };
+  const each = new Map();
+  for (const { pid } of serverProcesses) {
+    const ms = cpuMsOf(pid) ?? 0;
+    servers += ms;
+    each.set(pid, ms);
+  }
+  return { node: (own.user + own.system) / 1000, store, servers, each };
 }
 /** CPU ms per operation since `before` (see cpuNow). */
 function cpuPer(before, operations) {
@@ -315,6 +320,8 @@ function cpuPer(before, operations) {
   return {
     node: (after.node - before.node + (after.servers ?? 0) - (before.servers ?? 0)) / operations,
     store: before.store === undefined || after.store === undefined ? undefined : (after.store - before.store) / operations,
+    // Each server process's own, by process id.
+    each: new Map([...after.each].map(([pid, ms]) => [pid, (ms - (before.each.get(pid) ?? 0)) / operations])),
   };
 }
 
@@ -524,7 +531,13 @@ const gatewayProcess = (upstreams) =>
     EVENT_SERVICE_URL: upstreams.join(','),
   });
 const processGatewayUrl = await gatewayProcess(eventProcessUrls.slice(0, 1));
+const gatewayProcessId = serverProcesses.at(-1).pid;
 const processTwoReplicaUrl = await gatewayProcess(eventProcessUrls);
+// A bare @fastify/http-proxy process where the gateway process stands, before the same event-server process:
+// the difference is what the gateway's own work (the token checked, the policy, the headers) costs a claim.
+const bareProxy = bareProxyProcess(eventProcessUrls[0]);
+serverProcesses.push(bareProxy);
+const processBareUrl = await bareProxy.ready;
 
 // Claims/s at 16 players in flight against the store's own insert rate at 16 in flight, interleaved.
 // BENCH_CLAIM_PLAYERS players claim through each path in all, over BENCH_CLAIM_ROUNDS rounds. A round of 200
@@ -544,8 +557,10 @@ for (const base of [
   gatewayUrl,
   processGatewayUrl,
   processTwoReplicaUrl,
+  processBareUrl,
   processGatewayUrl,
   processTwoReplicaUrl,
+  processBareUrl,
 ]) {
   await claimThroughput(base, 300, 16);
 }
@@ -556,6 +571,7 @@ const claimRounds = {
   twoReplicas: [],
   processes: [],
   processesTwoReplicas: [],
+  processesBare: [],
   processesStoreApart: [],
   storeApart: [],
   unlimited: [],
@@ -573,6 +589,7 @@ const claimSteps = [
   ['twoReplicas', () => claimThroughput(twoReplicaUrl, perRound, 16)],
   ['processes', () => claimThroughput(processGatewayUrl, perRound, 16)],
   ['processesTwoReplicas', () => claimThroughput(processTwoReplicaUrl, perRound, 16)],
+  ['processesBare', () => claimThroughput(processBareUrl, perRound, 16)],
   ['unlimited', () => claimThroughput(plainGatewayUrl, perRound, 16, { unlimited: true })],
   // The same claims through the monitored server: the commands each makes while 16 are in flight.
   ['monitored', () => claimThroughput(gatewayUrl, perRound, 16, { commands: claimCommands.limited })],
@@ -940,6 +957,12 @@ rateRow(
   0,
   failed(claimFailures(claimRounds.processesTwoReplicas)),
 );
+rateRow(
+  '  the same, a bare @fastify/http-proxy for the gateway',
+  medianRate(claimRounds.processesBare),
+  0,
+  failed(claimFailures(claimRounds.processesBare)),
+);
 if (apart.run) {
   const cores = (list) => (list.length === 1 ? `CPU ${list[0]}` : `CPUs ${list.join(',')}`);
   rateRow(
@@ -968,6 +991,7 @@ rateRow('gateway / direct', medianRate(claimRounds.gateway) / medianRate(claimRo
 rateRow('gateway / store alone (goal >= 0.25)', medianRate(claimRounds.gateway) / medianRate(claimRounds.store), 3);
 rateRow('  the same, no limited reward', medianRate(claimRounds.unlimited) / medianRate(claimRounds.store), 2);
 rateRow('  the same, servers as processes', medianRate(claimRounds.processes) / medianRate(claimRounds.store), 2);
+rateRow('  the same, a bare proxy for the gateway', medianRate(claimRounds.processesBare) / medianRate(claimRounds.store), 2);
 if (apart.run) {
   rateRow(
     '  the same, the store on cores of its own (both rates)',
@@ -995,6 +1019,7 @@ for (const [label, rounds] of [
   ['    claim direct to the event server', claimRounds.direct],
   ['    claim through the gateway, servers as processes', claimRounds.processes],
   ['      the same, two event-server replicas', claimRounds.processesTwoReplicas],
+  ['      the same, a bare proxy for the gateway', claimRounds.processesBare],
   ['      the same, the store on cores of its own', claimRounds.processesStoreApart],
   ['    claim through the gateway, no limited reward', claimRounds.unlimited],
   ['    the store alone, one insertOne', claimRounds.store],
@@ -1006,6 +1031,20 @@ for (const [label, rounds] of [
   console.log(
     `  ${label.padEnd(52)}  ${fmt(medianCpu(rounds, 'node'), 2)} | ${store === undefined ? '     n/a' : fmt(store, 2)}`,
   );
+}
+{
+  // The process in front of the event server, on its own: the gateway's CPU per claim against a bare proxy's.
+  const ownCpu = (rounds, pid) => {
+    const values = rounds.map((round) => round.cpu?.each?.get(pid)).filter((value) => value !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  const gatewayCpu = ownCpu(claimRounds.processes, gatewayProcessId);
+  const bareCpu = ownCpu(claimRounds.processesBare, bareProxy.pid);
+  if (gatewayCpu !== undefined && bareCpu !== undefined) {
+    console.log(
+      `  CPU ms per claim of the process in front of the event server: the gateway ${gatewayCpu.toFixed(2)}, a bare proxy ${bareCpu.toFixed(2)} (x${(gatewayCpu / bareCpu).toFixed(2)})`,
+    );
+  }
 }
 console.log("  the store's own cost per command a claim makes (driver alone, 16 in flight)   /s   CPU ms: node | store");
 for (const [label, { rate, cpu }] of Object.entries(commandCosts)) {
