@@ -15,7 +15,7 @@ import { ClaimLoad, loadClock } from './claim-load.js';
 import { ClaimPayoutService, SUMMARY_SWEEP_MS } from './claim-payout.service.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
-import { type AttemptResult, outcomeOf } from './payout.rules.js';
+import { type AttemptResult, goneAtOldUrl, outcomeOf } from './payout.rules.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
 
@@ -84,6 +84,8 @@ interface Finished {
   at: Date;
   /** The attempt of a relay that died mid-attempt, recorded by another: nothing is known to have been sent. */
   cutOff?: boolean;
+  /** The endpoint's url the attempt was sent to (a 410 speaks for that address only: see movedAway). */
+  sentTo?: string;
 }
 
 /**
@@ -775,7 +777,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       timeoutMs: this.config.payout.timeoutMs,
       allowPrivate: this.config.payout.allowPrivateNetworks,
     });
-    return { delivery, result, final: false };
+    return { delivery, result, final: false, sentTo: endpoint.url };
   }
 
   /** Records the attempts (grouped writes) under their claims' summary leases, then the claims' payout summaries. */
@@ -788,8 +790,9 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     const draw = Math.random();
     const records: Array<{ id: string; update: AttemptUpdate }> = [];
     const dropped: string[] = [];
-    const disable = new Set<string>();
-    for (const { delivery, result, final, dropped: drop, at, cutOff } of finished) {
+    const disable = new Map<string, string>();
+    const moved = await this.movedAway(finished);
+    for (const { delivery, result: answered, final, dropped: drop, at, cutOff, sentTo } of finished) {
       if (drop) {
         dropped.push(delivery.id);
         continue;
@@ -801,6 +804,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const request = this.requestedFor.get(delivery.id);
       const retryBase = request ? delivery.attempts : delivery.retryBase;
       const retriesDone = number - retryBase - 1;
+      // A 410 from the address the endpoint had before it was moved is an attempt that failed, retried at the new one.
+      const result = moved.has(delivery.id) ? goneAtOldUrl(answered) : answered;
       const outcome = outcomeOf(
         result,
         final ? Number.MAX_SAFE_INTEGER : retriesDone,
@@ -809,7 +814,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         () => draw,
       );
       const error = outcome.status === 'DELIVERED' ? undefined : outcome.error;
-      if (outcome.status === 'FAILED' && outcome.disableEndpoint) disable.add(delivery.endpointId);
+      if (outcome.status === 'FAILED' && outcome.disableEndpoint && sentTo !== undefined)
+        disable.set(delivery.endpointId, sentTo);
       if (outcome.status === 'PENDING') this.retryTimes.push(outcome.nextAttemptAt.getTime());
       records.push({
         id: delivery.id,
@@ -817,7 +823,7 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
           attempt: {
             attempt: number,
             at,
-            ...(result.statusCode !== undefined && { statusCode: result.statusCode }),
+            ...(answered.statusCode !== undefined && { statusCode: answered.statusCode }),
             latencyMs: result.latencyMs,
             ...(error !== undefined && { error }),
           },
@@ -830,15 +836,15 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       });
     }
     // The endpoint is disabled before the delivery is recorded FAILED: whoever sees the FAILED sees why.
-    for (const endpointId of disable) {
+    for (const [endpointId, sentTo] of disable) {
       // An admin changing this endpoint right now holds it: the attempts are still recorded, and the next 410 disables it.
       await this.endpointSettings
-        .disable(endpointId, 'the receiver answered 410 Gone')
+        .disable(endpointId, 'the receiver answered 410 Gone', sentTo)
         .catch((error: unknown) =>
           this.logger.warn(`Endpoint ${endpointId} answered 410 but was not disabled: ${String(error)}`),
         );
     }
-    for (const endpointId of disable) await this.directory.changed(endpointId, null);
+    for (const endpointId of disable.keys()) await this.directory.changed(endpointId, null);
     await this.yieldToClaims();
     // The summary leases are taken before the attempts are written: a crash in between leaves them for the sweep.
     await this.claimPayout.refresh(
@@ -849,6 +855,33 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
         await this.yieldToClaims();
       },
     );
+  }
+
+  /**
+   * The deliveries whose attempt was answered 410 at a url their endpoint no longer has: it was moved (PATCH url)
+   * while the attempt was in flight, or this replica's copy still had the old url. A receiver being moved is often
+   * retired with a 410 at its old address, which says nothing of the new one: that 410 must neither disable the
+   * endpoint nor fail the webhook, still owed at the new address. Read from the store (a 410 is rare), since this
+   * replica's copy may be the stale one.
+   */
+  private async movedAway(finished: readonly Finished[]): Promise<Set<string>> {
+    const moved = new Set<string>();
+    const gone = finished.filter(({ result, sentTo }) => result.statusCode === 410 && sentTo !== undefined);
+    const urls = new Map<string, Promise<string | undefined>>();
+    for (const { delivery, sentTo } of gone) {
+      let url = urls.get(delivery.endpointId);
+      if (!url) {
+        // Unread (the store failing): judged as before, and disable() still compares the url under its lock.
+        url = this.endpoints
+          .findById(delivery.endpointId)
+          .then((endpoint) => endpoint?.url)
+          .catch(() => undefined);
+        urls.set(delivery.endpointId, url);
+      }
+      const now = await url;
+      if (now !== undefined && now !== sentTo) moved.add(delivery.id);
+    }
+    return moved;
   }
 
   /**

@@ -180,6 +180,15 @@ export function outcomeOf(
 }
 
 /**
+ * A 410 answered at the address the endpoint had before it was moved (PATCH url): an attempt that failed there,
+ * retried on the schedule at the new address, not a Gone of the endpoint (its status code is still recorded).
+ */
+export function goneAtOldUrl(result: AttemptResult): AttemptResult {
+  const { statusCode: _gone, ...rest } = result;
+  return { ...rest, error: "the receiver answered 410 Gone at the endpoint's previous url (it was moved meanwhile)" };
+}
+
+/**
  * ±10 % so that a receiver coming back is not hit by every retry at the same instant (the relay draws once for
  * the attempts it records together: those failed together already); no more, so that the default schedule
  * (27.6 h) still retries for at least 24 h when every delay draws the shortest.

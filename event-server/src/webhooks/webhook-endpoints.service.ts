@@ -140,11 +140,14 @@ export class WebhookEndpointsService {
   /**
    * The relay's: a receiver that answered 410 Gone gets nothing more until an ADMIN enables it again. Audited
    * as the system's change (once, when it turns the endpoint off), so the log explains an ADMIN's later re-enable.
+   * `sentTo`: the url that answered; an endpoint moved to another url since keeps receiving (the answer was the
+   * old address's).
    */
-  async disable(id: string, reason: string): Promise<void> {
+  async disable(id: string, reason: string, sentTo?: string): Promise<void> {
     await this.editLock.runExclusive(lockKey(id), async (lease) => {
       const before = await this.repository.findById(id);
       if (!before?.enabled) return;
+      if (sentTo !== undefined && before.url !== sentTo) return;
       lease.assertHeld();
       const updated = await this.repository.update(id, {
         enabled: false,
