@@ -35,6 +35,46 @@ describe('the sender lookup', () => {
 });
 
 describe('sending', () => {
+  it('counts a 2xx as delivered once its status arrives, not when its body ends: a receiver that answered 200 and kept streaming was timed out, sent the webhook again and again, and its claim ended FAILED', async () => {
+    const open = new Set<import('node:http').ServerResponse>();
+    const receiver = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('accepted, working...');
+      open.add(response); // the body is never ended
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const result = await sendWebhook(`http://127.0.0.1:${port}/`, {}, '{}', { timeoutMs: 10_000, allowPrivate: true });
+      expect(result).toMatchObject({ statusCode: 200 });
+      expect(result.error).toBeUndefined();
+    } finally {
+      for (const response of open) response.destroy();
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 30_000);
+
+  it("keeps an error answer's status (and its Retry-After) when its body does not end within the timeout", async () => {
+    const open = new Set<import('node:http').ServerResponse>();
+    const receiver = createServer((_request, response) => {
+      response.writeHead(503, { 'retry-after': '120' });
+      response.write('busy');
+      open.add(response);
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const result = await sendWebhook(`http://127.0.0.1:${port}/`, {}, '{}', { timeoutMs: 1_000, allowPrivate: true });
+      expect(result).toMatchObject({ statusCode: 503, retryAfter: '120' });
+      expect(result.error).toMatch(/^the receiver answered 503: busy/);
+    } finally {
+      for (const response of open) response.destroy();
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 30_000);
+
   it("keeps a NUL out of the attempt's error: a receiver answering one made the attempt unrecordable on FerretDB (PostgreSQL refuses it), and the relay sent again four times a second, never backing off", async () => {
     const receiver = createServer((_request, response) => {
       response.writeHead(500);

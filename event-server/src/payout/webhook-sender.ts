@@ -54,6 +54,7 @@ export function sendWebhook(
       return;
     }
     let settled = false;
+    let onTimeout = (): void => finish({ latencyMs: elapsed(), error: `no answer within ${options.timeoutMs} ms` });
     const finish = (result: AttemptResult): void => {
       if (settled) return;
       settled = true;
@@ -76,6 +77,19 @@ export function sendWebhook(
         },
       },
       (res: IncomingMessage) => {
+        const code = res.statusCode ?? 0;
+        // A 2xx is the receiver's acceptance as soon as its status line arrives; its body says nothing more. Waiting
+        // for the body's end timed out a receiver that answered 200 and went on streaming (or held the body open):
+        // sent again and again, and its claim ended FAILED although every attempt was accepted.
+        if (code >= 200 && code < 300) {
+          finish({ statusCode: code, latencyMs: elapsed() });
+          // Read and discarded, so that the connection serves the next webhook (keep-alive); one whose body does
+          // not end within the timeout is cut instead, not left open.
+          const cut = setTimeout(() => req.destroy(), options.timeoutMs);
+          res.once('close', () => clearTimeout(cut));
+          res.resume();
+          return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         // Past the excerpt by the URL's length: an echo of the URL that the excerpt starts is then whole.
@@ -84,26 +98,28 @@ export function sendWebhook(
           if (size < kept) chunks.push(chunk);
           size += chunk.length;
         });
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) return finish({ statusCode: code, latencyMs: elapsed() });
+        const answered = (): AttemptResult => {
           const answer = withoutEndpointPath(Buffer.concat(chunks).toString('utf8'), target);
           const excerpt = answer.slice(0, BODY_EXCERPT).trim();
           const redirect = code >= 300 && code < 400 ? ' (redirects are not followed)' : '';
           // Node keeps the first of repeated Retry-After headers; whether it is honoured is the rules' call.
           const retryAfter = res.headers['retry-after'];
-          finish({
+          return {
             statusCode: code,
             latencyMs: elapsed(),
             error: `the receiver answered ${code}${redirect}${excerpt ? `: ${excerpt}` : ''}`,
             ...(retryAfter !== undefined && { retryAfter }),
-          });
-        });
+          };
+        };
+        // An error answer whose body does not end within the timeout is still that answer (its status, its
+        // Retry-After), with what came of its body, not "no answer".
+        onTimeout = () => finish(answered());
+        res.on('end', () => finish(answered()));
         res.on('error', (error) => finish({ statusCode: res.statusCode, latencyMs: elapsed(), error: error.message }));
       },
     );
     const timer = setTimeout(() => {
-      finish({ latencyMs: elapsed(), error: `no answer within ${options.timeoutMs} ms` });
+      onTimeout();
       req.destroy();
     }, options.timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) =>
