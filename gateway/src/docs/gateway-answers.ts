@@ -1,7 +1,9 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { CommonErrorCode } from '@reward/server-kit/errors';
+import { PUBLIC_BODY_BUDGET } from '@reward/server-kit/body-budget';
 import { addErrorCodes } from '@reward/server-kit/openapi';
 import { PathErrorCode } from '../policy/access-decision.js';
+import { takesLargeBodies } from '../policy/route-policy.js';
 import { GatewayErrorCode } from '../proxy/upstream-failure.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -20,7 +22,9 @@ const ALLOW_HEADER = {
  *   id, an encoded slash);
  * - a proxied path (`upstream` names its server): 503 when no replica can be reached (or, on a protected
  *   route, its signing keys cannot be fetched), 504 when it does not answer in time, 502 when it fails
- *   otherwise (upstreamFailure).
+ *   otherwise (upstreamFailure);
+ * - a path that does not take large bodies (takesLargeBodies: sign-in, registration, a claim, ...): its 413 at the
+ *   gateway's small limit (16 KB), not the server's 1 MB that the server's own document states.
  */
 export function addGatewayAnswers(document: OpenAPIObject, upstream?: string): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
@@ -42,6 +46,13 @@ export function addGatewayAnswers(document: OpenAPIObject, upstream?: string): O
           [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many connections from one address; nothing was done, try again in 1 s',
         },
       });
+      const tooLarge = operation.responses['413'] as { description?: string } | undefined;
+      if (tooLarge && !takesLargeBodies(path.replace(/\{([^}]+)\}/g, ':$1'))) {
+        tooLarge.description = tooLarge.description?.replace(
+          /^[^:]*/,
+          `Body larger than ${PUBLIC_BODY_BUDGET.smallBodyBytes / 1024} KB`,
+        );
+      }
       if (path.includes('{')) {
         addErrorCodes(operation, 404, [CommonErrorCode.ROUTE_NOT_FOUND], {
           messages: { [CommonErrorCode.ROUTE_NOT_FOUND]: `No route ${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '')}` },

@@ -168,6 +168,24 @@ describe('the committed OpenAPI documents', () => {
     }
   });
 
+  it("states each route's body limit at the gateway in its 413: 16 KB unless the route is a staff write", () => {
+    const limits = Object.fromEntries(
+      operations(json('openapi.json'))
+        .filter(([, operation]) => '413' in operation.responses)
+        .map(([name, operation]) => [name, (operation.responses['413'] as { description: string }).description.split(':')[0]]),
+    );
+    expect(limits).toMatchObject({
+      'POST /auth/login': 'Body larger than 16 KB',
+      'POST /auth/register': 'Body larger than 16 KB',
+      'POST /events/{id}/claims': 'Body larger than 16 KB',
+      'POST /users/me/password': 'Body larger than 16 KB',
+      'POST /events': 'Body larger than 1 MB',
+      'POST /activities': 'Body larger than 1 MB',
+      'PATCH /events/{id}/rewards/{rewardId}': 'Body larger than 1 MB',
+    });
+    expect(new Set(Object.values(limits))).toEqual(new Set(['Body larger than 16 KB', 'Body larger than 1 MB']));
+  });
+
   it('gives the condition DSL a real schema and the activity body both of its shapes', () => {
     const document = json('openapi.json');
     const schemas = document.components!.schemas as Record<string, { oneOf?: Array<{ $ref: string }> }>;

@@ -369,7 +369,7 @@ export class ClaimsService {
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
         409: `Conflict: ALREADY_CLAIMED, IDEMPOTENCY_IN_PROGRESS, OUT_OF_STOCK. ALREADY_CLAIMED and OUT_OF_STOCK carry the recorded claim`,
-        413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
+        413: `Body larger than 16 KB: PAYLOAD_TOO_LARGE`,
         414: `A path segment longer than 100 characters: URI_TOO_LONG`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
