@@ -21,13 +21,13 @@ interface OpenApiDocument {
 
 /**
  * An OpenAPI 3.0 schema as JSON Schema: `#/components/schemas/X` becomes `#/$defs/X`, `nullable: true` adds
- * `null` to the type, and `example` (documentation only) is dropped, so Ajv's strict mode refuses whatever
- * else it does not know.
+ * `null` to the type, and `example` and `discriminator` (documentation only: the `oneOf` beside a
+ * discriminator still decides) are dropped, so Ajv's strict mode refuses whatever else it does not know.
  */
 function jsonSchemaOf(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(jsonSchemaOf);
   if (typeof node !== 'object' || node === null) return node;
-  const { example: _example, nullable, ...rest } = node as JsonObject;
+  const { example: _example, discriminator: _discriminator, nullable, ...rest } = node as JsonObject;
   const converted = Object.fromEntries(
     Object.entries(rest).map(([key, value]) => [
       key,
