@@ -186,6 +186,14 @@ describe('the committed OpenAPI documents', () => {
     expect(new Set(Object.values(limits))).toEqual(new Set(['Body larger than 16 KB', 'Body larger than 1 MB']));
   });
 
+  it('types the token pair as the auth server answers it: tokenType the one word Bearer, expiresIn whole seconds', () => {
+    const schemas = json('openapi.json').components!.schemas as Record<string, { properties: Record<string, unknown> }>;
+    expect(schemas.TokenPairResponseDto!.properties).toMatchObject({
+      tokenType: { type: 'string', enum: ['Bearer'] },
+      expiresIn: { type: 'integer', minimum: 0 },
+    });
+  });
+
   it('gives the condition DSL a real schema and the activity body both of its shapes', () => {
     const document = json('openapi.json');
     const schemas = document.components!.schemas as Record<string, { oneOf?: Array<{ $ref: string }> }>;

@@ -7,9 +7,9 @@ export class TokenPairResponseDto {
   @ApiProperty({ description: 'Opaque; single use: each refresh returns a new one' })
   refreshToken: string;
 
-  @ApiProperty({ example: 'Bearer' })
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   tokenType: 'Bearer';
 
-  @ApiProperty({ example: 900, description: 'Seconds until the access token expires' })
+  @ApiProperty({ type: 'integer', minimum: 0, example: 900, description: 'Whole seconds until the access token expires' })
   expiresIn: number;
 }

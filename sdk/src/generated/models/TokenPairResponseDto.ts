@@ -8,12 +8,12 @@ export type TokenPairResponseDto = {
    */
   accessToken: string;
   /**
-   * Seconds until the access token expires
+   * Whole seconds until the access token expires
    */
   expiresIn: number;
   /**
    * Opaque; single use: each refresh returns a new one
    */
   refreshToken: string;
-  tokenType: string;
+  tokenType: 'Bearer';
 };
