@@ -194,6 +194,18 @@ describe('the committed OpenAPI documents', () => {
     });
   });
 
+  it('declares Retry-After and requires retryAfterSeconds on every 429 and 503 (not the readiness report of GET /health)', () => {
+    for (const [name, operation] of operations(json('openapi.json'))) {
+      for (const status of ['429', '503']) {
+        const response = operation.responses[status] as { headers?: Record<string, { required?: boolean }> } | undefined;
+        if (!response) continue;
+        const saysWhen = !(name === 'GET /health' && status === '503');
+        expect(response.headers?.['Retry-After']?.required, `${name} ${status}`).toBe(saysWhen ? true : undefined);
+        expect(JSON.stringify(response).includes('"required":["retryAfterSeconds"]'), `${name} ${status}`).toBe(saysWhen);
+      }
+    }
+  });
+
   it('gives the condition DSL a real schema and the activity body both of its shapes', () => {
     const document = json('openapi.json');
     const schemas = document.components!.schemas as Record<string, { oneOf?: Array<{ $ref: string }> }>;

@@ -210,6 +210,25 @@ export function errorExamples(
   );
 }
 
+/** The answers that say when to come back: both the header and `retryAfterSeconds` in the body (docs/api-rules.md). */
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before sending again (the same as `retryAfterSeconds` in the body)',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 1 },
+  },
+};
+
+/** An example's body as a status that says when to come back has it: with `retryAfterSeconds`. */
+function withRetryAfter(
+  examples: Record<string, { summary: string; value: JsonObject }>,
+): Record<string, { summary: string; value: JsonObject }> {
+  return Object.fromEntries(
+    Object.entries(examples).map(([code, example]) => [code, { ...example, value: { ...example.value, retryAfterSeconds: 1 } }]),
+  );
+}
+
 function errorResponse(
   status: number,
   codes: readonly string[],
@@ -217,17 +236,29 @@ function errorResponse(
   messages: Record<string, string> = {},
 ): JsonObject {
   const sorted = [...new Set(codes)].sort();
+  // A 429 or 503 always says when to come back, except one with fields of its own (the gateway's readiness
+  // report, GET /health, which probes read and which carries no wait).
+  const saysWhen = RETRY_AFTER_STATUSES.has(status) && !extra;
   const errorSchema = {
     allOf: [
       { $ref: `#/components/schemas/${ERROR_BODY_SCHEMA_NAME}` },
-      { type: 'object', properties: { statusCode: { type: 'integer', enum: [status] }, code: { type: 'string', enum: sorted } } },
+      {
+        type: 'object',
+        ...(saysWhen && { required: ['retryAfterSeconds'] }),
+        properties: { statusCode: { type: 'integer', enum: [status] }, code: { type: 'string', enum: sorted } },
+      },
     ],
   };
   const schema = extra
     ? { anyOf: [{ allOf: [...errorSchema.allOf, { $ref: `#/components/schemas/${extra.schema}` }] }, errorSchema] }
     : errorSchema;
   const description = `${STATUS_TEXT[status] ?? 'Error'}: ${sorted.join(', ')}${extra ? `. ${extra.description}` : ''}`;
-  return { description, content: { 'application/json': { schema, examples: errorExamples(status, sorted, messages) } } };
+  const examples = errorExamples(status, sorted, messages);
+  return {
+    description,
+    ...(saysWhen && { headers: RETRY_AFTER_HEADER }),
+    content: { 'application/json': { schema, examples: saysWhen ? withRetryAfter(examples) : examples } },
+  };
 }
 
 /** A response header as OpenAPI states it. */
@@ -272,8 +303,12 @@ export function addErrorCodes(
     };
     visit(media.schema);
     const added = after.filter((code) => !before.includes(code));
+    const addedExamples = errorExamples(status, added, options.messages);
+    const saysWhen = (existing.headers as JsonObject | undefined)?.['Retry-After'] !== undefined;
     media.examples = Object.fromEntries(
-      Object.entries({ ...examples, ...errorExamples(status, added, options.messages) }).sort(([a], [b]) => a.localeCompare(b)),
+      Object.entries({ ...examples, ...(saysWhen ? withRetryAfter(addedExamples) : addedExamples) }).sort(([a], [b]) =>
+        a.localeCompare(b),
+      ),
     );
   }
   if (options.headers) {
