@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
@@ -15,6 +16,25 @@ export interface AuditEntryInput {
   targetType: AuditTargetType;
   targetId: string;
   changes: AuditChanges | Record<string, unknown>;
+}
+
+/**
+ * A staff change's audit entry, written onto the changed document in the same write as the change (one document
+ * write lands whole or not at all), then recorded (AuditLogService.recordPending) and taken off the document. A
+ * change whose entry could not be recorded after its write (the store failed, the process died in between) keeps
+ * it on the document, and whoever comes next records it, once (its `key`): the same change sent again, the
+ * document's next change, or PendingAuditSweep. Before, such a change stood with no entry for good: sent again,
+ * it found nothing left to change.
+ */
+export interface PendingAudit extends AuditEntryInput {
+  key: string;
+  /** When the change was made (the entry says so, however late it is recorded). */
+  at: Date;
+}
+
+/** The entry of a change about to be written, to go onto the document with it (see PendingAudit). */
+export function pendingAudit(entry: AuditEntryInput): PendingAudit {
+  return { ...entry, key: randomUUID(), at: new Date() };
 }
 
 /** Before/after of the fields that differ (compared by value, so dates and objects compare right). */
@@ -48,6 +68,12 @@ export class AuditLogService {
    */
   recordOnce(entry: AuditEntryInput, once: string, at: Date = new Date()): Promise<{ inserted: boolean }> {
     return this.repository.insertOnce({ ...entry, at, externalId: once });
+  }
+
+  /** A change's entry carried on its document (PendingAudit): recorded once, whoever records it. */
+  recordPending(pending: PendingAudit): Promise<{ inserted: boolean }> {
+    const { key, at, actorId, action, targetType, targetId, changes } = pending;
+    return this.recordOnce({ actorId, action, targetType, targetId, changes }, `change:${key}`, new Date(at));
   }
 
   /**

@@ -19,6 +19,7 @@ export function toEvent(doc: StoredEvent): EventRecord {
     condition: doc.condition,
     createdBy: doc.createdBy,
     editorIds: doc.editorIds?.includes(doc.createdBy) ? doc.editorIds : [doc.createdBy, ...(doc.editorIds ?? [])],
+    ...(doc.pendingAudit && { pendingAudit: doc.pendingAudit }),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

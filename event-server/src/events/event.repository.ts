@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, QueryFilter } from 'mongoose';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import type { EventFields, EventRecord } from './event.js';
 import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
@@ -39,16 +40,37 @@ export class EventRepository {
    * Replaces the editable fields (the service has validated the merged event as a whole), and names `editorId`
    * among its editors in the same write. Called under the event's edit lock, as addEditor is.
    */
-  async replaceFields(id: string, fields: EventFields, editorId: string): Promise<EventRecord | undefined> {
+  async replaceFields(
+    id: string,
+    fields: EventFields,
+    editorId: string,
+    pendingAudit: PendingAudit,
+  ): Promise<EventRecord | undefined> {
     const unset = fields.description === undefined ? { $unset: { description: 1 } } : {};
     const { description, ...rest } = fields;
     const update = {
-      $set: { ...rest, ...(description !== undefined && { description }) },
+      // The change's audit entry rides on the change's own write (PendingAudit).
+      $set: { ...rest, ...(description !== undefined && { description }), pendingAudit },
       $addToSet: { editorIds: editorId },
       ...unset,
     };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredEvent>().exec();
     return doc ? toEvent(doc) : undefined;
+  }
+
+  /** Takes a recorded entry off the event (PendingAudit); under the event's edit lock, as every write of it. */
+  async clearPendingAudit(id: string, key: string): Promise<void> {
+    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  }
+
+  /** Ids of events that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
+  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    const docs = await this.model
+      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: unknown }>>()
+      .exec();
+    return docs.map((doc) => String(doc._id));
   }
 
   /**

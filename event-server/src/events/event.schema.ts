@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import type { Condition } from '../conditions/condition.types.js';
 
 export const EVENT_STATUSES = ['ACTIVE', 'INACTIVE'] as const;
@@ -20,6 +21,8 @@ export class EventEntity {
   @Prop({ required: true }) createdBy!: string;
   /** Everyone who changed the event or its rewards (createdBy too; an event from before it was kept: absent). */
   @Prop({ type: [String], default: undefined }) editorIds?: string[];
+  /** The audit entry of a change written with it and not recorded yet (PendingAudit); absent otherwise. */
+  @Prop({ type: MongooseSchema.Types.Mixed }) pendingAudit?: PendingAudit;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -1,3 +1,4 @@
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import type { Condition } from '../conditions/condition.types.js';
 import type { ApprovalMode, EventStatus } from './event.schema.js';
 
@@ -18,8 +19,10 @@ export interface EventRecord {
    * Not shown by the API; the audit log says who changed what.
    */
   editorIds: string[];
+  /** A change's audit entry not recorded yet (see PendingAudit); not shown by the API. */
+  pendingAudit?: PendingAudit;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy' | 'editorIds'>;
+export type EventFields = Omit<EventRecord, 'id' | 'createdAt' | 'updatedAt' | 'createdBy' | 'editorIds' | 'pendingAudit'>;

@@ -9,6 +9,7 @@ import { EventRepository } from './event.repository.js';
 import { EventEntity, EventSchema } from './event.schema.js';
 import { EventsController } from './events.controller.js';
 import { EventsService } from './events.service.js';
+import { PendingAuditSweep } from './pending-audit.sweep.js';
 
 /** Events: their routes, their data, and the catalog the claim and progress paths read them from. */
 @Module({
@@ -20,7 +21,7 @@ import { EventsService } from './events.service.js';
     PlayerReadsModule,
   ],
   controllers: [EventsController],
-  providers: [EventRepository, EventsService, EventCatalog],
+  providers: [EventRepository, EventsService, EventCatalog, PendingAuditSweep],
   exports: [EventRepository, EventCatalog],
 })
 export class EventsModule {}

@@ -7,7 +7,7 @@ import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { PlayerReads } from '../player-reads/player-reads.js';
 import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
-import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { AuditLogService, diffFields, pendingAudit } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
 import { seesExactStock } from '../rewards/reward.mapper.js';
@@ -76,6 +76,8 @@ export class EventsService {
       `event:${id}`,
       async (lease) => {
         const existing = await this.require(id);
+        // A change before this one whose entry was not recorded (see PendingAudit): recorded first, in order.
+        await this.recordPendingAudit(existing, lease);
         const merged: CreateEventDto = {
           title: patch.title ?? existing.title,
           description: patch.description ?? existing.description,
@@ -97,16 +99,17 @@ export class EventsService {
         );
         if (Object.keys(changes).length === 0) return toEventResponse(existing);
         lease.assertHeld();
-        const updated = await this.events.replaceFields(id, fields, actor.id);
-        this.catalog.invalidate(id);
-        if (!updated) throw this.notFound(id);
-        await this.auditLog.record({
+        const entry = pendingAudit({
           actorId: actor.id,
           action: AuditAction.EVENT_UPDATED,
           targetType: AuditTargetType.EVENT,
           targetId: id,
           changes,
         });
+        const updated = await this.events.replaceFields(id, fields, actor.id, entry);
+        this.catalog.invalidate(id);
+        if (!updated) throw this.notFound(id);
+        await this.recordPendingAudit(updated, lease);
         return toEventResponse(updated);
       },
       { startBy },
@@ -171,6 +174,18 @@ export class EventsService {
       this.events.findMeeting(window, ACTIVE_WINDOW_MAX_EVENTS),
     );
     return meeting?.filter((event) => event.startAt <= activeAt && event.endAt >= activeAt);
+  }
+
+  /**
+   * Records the entry of the event's last change if it is still on the event (PendingAudit), then takes it off;
+   * under the event's edit lock (`lease`). Also PendingAuditSweep's, for an event nobody changes again.
+   */
+  async recordPendingAudit(event: EventRecord, lease: { assertHeld(): void }): Promise<void> {
+    const pending = event.pendingAudit;
+    if (!pending) return;
+    await this.auditLog.recordPending(pending);
+    lease.assertHeld();
+    await this.events.clearPendingAudit(event.id, pending.key);
   }
 
   /** The event or a 404 EVENT_NOT_FOUND. */

@@ -1,0 +1,138 @@
+import { mongo } from 'mongoose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuditLogRepository } from '../audit/audit-log.repository.js';
+import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { PendingAuditSweep } from './pending-audit.sweep.js';
+
+const baseEvent = {
+  title: 'Audit recovery event',
+  startAt: '2025-12-01T00:00:00+09:00',
+  endAt: '2025-12-31T23:59:59+09:00',
+  status: 'ACTIVE',
+  approval: 'AUTO',
+  condition: { type: 'LOGIN_DAYS', days: 3 },
+};
+
+interface Entry {
+  action: string;
+  actorId: string;
+  changes: Record<string, { before: unknown; after: unknown }>;
+}
+
+/**
+ * An event's change written, its audit entry not (the store failed between the two, or the process died there):
+ * the change stands, so its entry must be written later, once: by the same change sent again, by the next change
+ * of the event, or by the sweep when nobody sends anything. Before, a retry found nothing left to change and the
+ * entry was never written.
+ */
+describe('an event change whose audit entry was not written', () => {
+  let t: EventTestApp;
+  let operator: { id: string; token: string };
+  let auditor: { id: string; token: string };
+
+  beforeAll(async () => {
+    // No sweep but the test's own (the one at start finds nothing of these tests').
+    t = await startEventTestApp('event-edit-audit', { CLAIM_RECONCILE_INTERVAL_MS: '0' });
+    operator = t.as('OPERATOR');
+    auditor = t.as('AUDITOR');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** The next audit write for the action fails as a store gone away does; every other write goes on. */
+  function failNextAuditOf(action: string): void {
+    const repository = t.app.get(AuditLogRepository);
+    const unavailable = () => new mongo.MongoNetworkError('connection reset (injected)');
+    let failed = false;
+    const insert = repository.insert.bind(repository);
+    const insertOnce = repository.insertOnce.bind(repository);
+    vi.spyOn(repository, 'insert').mockImplementation(async (entry) => {
+      if (!failed && entry.action === action) {
+        failed = true;
+        throw unavailable();
+      }
+      return insert(entry);
+    });
+    vi.spyOn(repository, 'insertOnce').mockImplementation(async (entry) => {
+      if (!failed && entry.action === action) {
+        failed = true;
+        throw unavailable();
+      }
+      return insertOnce(entry);
+    });
+  }
+
+  async function created(): Promise<string> {
+    const answer = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
+    expect(answer.status).toBe(201);
+    return answer.body.id;
+  }
+
+  async function updates(id: string): Promise<Entry[]> {
+    const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${id}&action=EVENT_UPDATED&limit=100`, {
+      token: auditor.token,
+    });
+    expect(trail.status).toBe(200);
+    return trail.body.items.reverse();
+  }
+
+  it('is written once by the same change sent again', async () => {
+    const id = await created();
+    failNextAuditOf('EVENT_UPDATED');
+    const failed = await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Renamed' } });
+    expect(failed.status).toBe(503);
+    vi.restoreAllMocks();
+    const stands = await t.request<{ title: string }>('GET', `/events/${id}`, { token: operator.token });
+    expect(stands.body.title).toBe('Renamed');
+
+    const again = await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Renamed' } });
+    expect(again.status).toBe(200);
+    const entries = await updates(id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      actorId: operator.id,
+      changes: { title: { before: 'Audit recovery event', after: 'Renamed' } },
+    });
+    // Sent once more, and swept: still the one entry.
+    await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Renamed' } });
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await updates(id)).toHaveLength(1);
+  });
+
+  it('is written by the next change of the event, before that change', async () => {
+    const id = await created();
+    failNextAuditOf('EVENT_UPDATED');
+    expect((await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'First' } })).status).toBe(503);
+    vi.restoreAllMocks();
+    const other = t.as('OPERATOR');
+    const next = await t.request('PATCH', `/events/${id}`, { token: other.token, body: { status: 'INACTIVE' } });
+    expect(next.status).toBe(200);
+    const entries = await updates(id);
+    expect(entries.map((entry) => [entry.actorId, Object.keys(entry.changes)])).toEqual([
+      [operator.id, ['title']],
+      [other.id, ['status']],
+    ]);
+  });
+
+  it('is written by the sweep when nobody sends anything again', async () => {
+    const id = await created();
+    failNextAuditOf('EVENT_UPDATED');
+    expect((await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Swept' } })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect(await updates(id)).toHaveLength(0);
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    const entries = await updates(id);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      actorId: operator.id,
+      changes: { title: { before: 'Audit recovery event', after: 'Swept' } },
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
+import { EVENT_CONFIG } from '../config/config.module.js';
+import type { EventConfig } from '../config/event-config.js';
+import { EditLock } from '../edit-lock/edit-lock.js';
+import { EventRepository } from './event.repository.js';
+import { EventsService } from './events.service.js';
+
+/** Documents looked at per sweep: only changes whose entry could not be recorded carry one, a handful at most. */
+const SWEEP_BATCH = 100;
+
+/**
+ * Records the audit entries that changes left on their documents (PendingAudit) when the store failed or the
+ * process died between the change and its entry, and nobody changed the document again or sent the change again
+ * (either of which records it first): when the server starts, then every `CLAIM_RECONCILE_INTERVAL_MS` with the
+ * rest of what crashed requests left behind. Each under the document's edit lock, as its changes are, so that it
+ * never writes back over a change being made (updates are read-then-write on our store). The entry's key makes it
+ * one entry whoever records it.
+ */
+@Injectable()
+export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PendingAuditSweep.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    private readonly events: EventRepository,
+    private readonly eventsService: EventsService,
+    private readonly editLock: EditLock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.sweepInBackground();
+    const every = this.config.claims.reconcileIntervalMs;
+    if (every > 0) this.timer = setInterval(() => void this.sweepInBackground(), every).unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep (joining the one under way, if any). */
+  sweep(): Promise<void> {
+    this.running ??= this.sweepOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async sweepInBackground(): Promise<void> {
+    try {
+      await this.sweep();
+    } catch (error) {
+      if (isStoreUnavailable(error)) this.logger.warn(`pending audit sweep failed, tried again later: ${String(error)}`);
+      else this.logger.error({ err: error }, 'pending audit sweep failed');
+    }
+  }
+
+  private async sweepOnce(): Promise<void> {
+    for (const id of await this.events.findIdsWithPendingAudit(SWEEP_BATCH)) {
+      try {
+        await this.editLock.runExclusive(`event:${id}`, async (lease) => {
+          const event = await this.events.findById(id);
+          if (event) await this.eventsService.recordPendingAudit(event, lease);
+        });
+      } catch (error) {
+        // A change of that event under way (it records the entry first) or the store away: the next sweep's.
+        this.logger.warn(`the audit entry left on event ${id} waits for the next sweep: ${String(error)}`);
+      }
+    }
+  }
+}
