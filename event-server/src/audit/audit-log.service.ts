@@ -37,6 +37,23 @@ export function pendingAudit(entry: AuditEntryInput): PendingAudit {
   return { ...entry, key: randomUUID(), at: new Date() };
 }
 
+/**
+ * Records the entry of a document's last change if it is still on it (PendingAudit), then takes it off (`store`);
+ * under the document's edit lock (`lease`), as every change of it.
+ */
+export async function recordPendingAudit(
+  document: { id: string; pendingAudit?: PendingAudit },
+  auditLog: AuditLogService,
+  store: { clearPendingAudit(id: string, key: string): Promise<void> },
+  lease: { assertHeld(): void },
+): Promise<void> {
+  const pending = document.pendingAudit;
+  if (!pending) return;
+  await auditLog.recordPending(pending);
+  lease.assertHeld();
+  await store.clearPendingAudit(document.id, pending.key);
+}
+
 /** Before/after of the fields that differ (compared by value, so dates and objects compare right). */
 export function diffFields(
   before: Record<string, unknown> | undefined,

@@ -135,4 +135,55 @@ describe('an event change whose audit entry was not written', () => {
       changes: { title: { before: 'Audit recovery event', after: 'Swept' } },
     });
   });
+
+  async function rewardUpdates(rewardId: string): Promise<Entry[]> {
+    const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${rewardId}&action=REWARD_UPDATED&limit=100`, {
+      token: auditor.token,
+    });
+    expect(trail.status).toBe(200);
+    return trail.body.items.reverse();
+  }
+
+  async function createdReward(): Promise<{ eventId: string; rewardId: string }> {
+    const eventId = await created();
+    const reward = await t.request<{ id: string }>('POST', `/events/${eventId}/rewards`, {
+      token: operator.token,
+      body: { type: 'POINT', name: 'Points', quantity: 100, stock: 5 },
+    });
+    expect(reward.status).toBe(201);
+    return { eventId, rewardId: reward.body.id };
+  }
+
+  it("is written for a reward's stock top-up by the same top-up sent again, or by the next change", async () => {
+    const { eventId, rewardId } = await createdReward();
+    failNextAuditOf('REWARD_UPDATED');
+    const topUp = { stock: 10 };
+    const url = `/events/${eventId}/rewards/${rewardId}`;
+    expect((await t.request('PATCH', url, { token: operator.token, body: topUp })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect((await t.request('PATCH', url, { token: operator.token, body: topUp })).status).toBe(200);
+    expect(await rewardUpdates(rewardId)).toMatchObject([{ actorId: operator.id, changes: { stock: { before: 5, after: 10 } } }]);
+
+    failNextAuditOf('REWARD_UPDATED');
+    expect((await t.request('PATCH', url, { token: operator.token, body: { stock: 20 } })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect((await t.request('PATCH', url, { token: operator.token, body: { name: 'More points' } })).status).toBe(200);
+    expect((await rewardUpdates(rewardId)).map((entry) => entry.changes)).toEqual([
+      { stock: { before: 5, after: 10 } },
+      { stock: { before: 10, after: 20 } },
+      { name: { before: 'Points', after: 'More points' } },
+    ]);
+  });
+
+  it("is written for a reward's change by the sweep when nobody sends anything again", async () => {
+    const { eventId, rewardId } = await createdReward();
+    failNextAuditOf('REWARD_UPDATED');
+    const url = `/events/${eventId}/rewards/${rewardId}`;
+    expect((await t.request('PATCH', url, { token: operator.token, body: { stock: 7 } })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect(await rewardUpdates(rewardId)).toHaveLength(0);
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await rewardUpdates(rewardId)).toMatchObject([{ actorId: operator.id, changes: { stock: { before: 5, after: 7 } } }]);
+  });
 });

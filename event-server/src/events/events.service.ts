@@ -7,7 +7,7 @@ import { skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { PlayerReads } from '../player-reads/player-reads.js';
 import { claimsStaffRole } from '../staff-access/staff-access.rules.js';
-import { AuditLogService, diffFields, pendingAudit } from '../audit/audit-log.service.js';
+import { AuditLogService, diffFields, pendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { RewardListing } from '../rewards/reward-listing.js';
 import { seesExactStock } from '../rewards/reward.mapper.js';
@@ -180,12 +180,8 @@ export class EventsService {
    * Records the entry of the event's last change if it is still on the event (PendingAudit), then takes it off;
    * under the event's edit lock (`lease`). Also PendingAuditSweep's, for an event nobody changes again.
    */
-  async recordPendingAudit(event: EventRecord, lease: { assertHeld(): void }): Promise<void> {
-    const pending = event.pendingAudit;
-    if (!pending) return;
-    await this.auditLog.recordPending(pending);
-    lease.assertHeld();
-    await this.events.clearPendingAudit(event.id, pending.key);
+  recordPendingAudit(event: EventRecord, lease: { assertHeld(): void }): Promise<void> {
+    return recordPendingAudit(event, this.auditLog, this.events, lease);
   }
 
   /** The event or a 404 EVENT_NOT_FOUND. */

@@ -3,8 +3,9 @@ import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
+import { AuditLogService, type PendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
+import { RewardRepository } from '../rewards/reward.repository.js';
 import { EventRepository } from './event.repository.js';
-import { EventsService } from './events.service.js';
 
 /** Documents looked at per sweep: only changes whose entry could not be recorded carry one, a handful at most. */
 const SWEEP_BATCH = 100;
@@ -26,7 +27,8 @@ export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
     private readonly events: EventRepository,
-    private readonly eventsService: EventsService,
+    private readonly rewards: RewardRepository,
+    private readonly auditLog: AuditLogService,
     private readonly editLock: EditLock,
   ) {}
 
@@ -60,15 +62,28 @@ export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async sweepOnce(): Promise<void> {
-    for (const id of await this.events.findIdsWithPendingAudit(SWEEP_BATCH)) {
+    await this.sweepOf('event', this.events);
+    await this.sweepOf('reward', this.rewards);
+  }
+
+  /** The documents of one kind (edit lock `<kind>:<id>`, as their changes take) that carry an entry. */
+  private async sweepOf(
+    kind: string,
+    store: {
+      findIdsWithPendingAudit(limit: number): Promise<string[]>;
+      findById(id: string): Promise<{ id: string; pendingAudit?: PendingAudit } | undefined>;
+      clearPendingAudit(id: string, key: string): Promise<void>;
+    },
+  ): Promise<void> {
+    for (const id of await store.findIdsWithPendingAudit(SWEEP_BATCH)) {
       try {
-        await this.editLock.runExclusive(`event:${id}`, async (lease) => {
-          const event = await this.events.findById(id);
-          if (event) await this.eventsService.recordPendingAudit(event, lease);
+        await this.editLock.runExclusive(`${kind}:${id}`, async (lease) => {
+          const document = await store.findById(id);
+          if (document) await recordPendingAudit(document, this.auditLog, store, lease);
         });
       } catch (error) {
-        // A change of that event under way (it records the entry first) or the store away: the next sweep's.
-        this.logger.warn(`the audit entry left on event ${id} waits for the next sweep: ${String(error)}`);
+        // A change of that document under way (it records the entry first) or the store away: the next sweep's.
+        this.logger.warn(`the audit entry left on ${kind} ${id} waits for the next sweep: ${String(error)}`);
       }
     }
   }

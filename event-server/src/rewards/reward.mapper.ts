@@ -18,6 +18,7 @@ export function toReward(doc: StoredReward): RewardRecord {
     ...(doc.itemCode !== undefined && { itemCode: doc.itemCode }),
     ...(doc.couponCode !== undefined && { couponCode: doc.couponCode }),
     ...(doc.claimUnitsOf != null && { unitsOnClaims: true }),
+    ...(doc.pendingAudit && { pendingAudit: doc.pendingAudit }),
     createdAt: doc.createdAt,
   };
 }

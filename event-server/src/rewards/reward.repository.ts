@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import type { RewardRecord } from './reward.js';
 import { type StoredReward, toReward } from './reward.mapper.js';
 import { RewardEntity } from './reward.schema.js';
@@ -61,9 +62,32 @@ export class RewardRepository {
   async update(
     id: string,
     fields: Partial<Pick<RewardRecord, 'name' | 'quantity' | 'stock' | 'itemCode' | 'couponCode'>>,
+    pendingAudit: PendingAudit,
   ): Promise<RewardRecord | undefined> {
-    const doc = await this.model.findByIdAndUpdate(id, { $set: fields }, { returnDocument: 'after' }).lean<StoredReward>().exec();
+    // The change's audit entry rides on the change's own write (PendingAudit).
+    const update = { $set: { ...fields, pendingAudit } };
+    const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredReward>().exec();
     return doc ? toReward(doc) : undefined;
+  }
+
+  async findById(id: string): Promise<RewardRecord | undefined> {
+    const doc = await this.model.findById(id).lean<StoredReward>().exec();
+    return doc ? toReward(doc) : undefined;
+  }
+
+  /** Takes a recorded entry off the reward (PendingAudit); under the reward's edit lock, as every change of it. */
+  async clearPendingAudit(id: string, key: string): Promise<void> {
+    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  }
+
+  /** Ids of rewards that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
+  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    const docs = await this.model
+      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: unknown }>>()
+      .exec();
+    return docs.map((doc) => String(doc._id));
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {

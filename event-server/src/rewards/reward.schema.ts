@@ -1,4 +1,6 @@
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 
 export const REWARD_TYPES = ['POINT', 'ITEM', 'COUPON', 'CURRENCY'] as const;
 export type RewardType = (typeof REWARD_TYPES)[number];
@@ -13,6 +15,8 @@ export class RewardEntity {
   @Prop() stock?: number;
   @Prop() itemCode?: string;
   @Prop() couponCode?: string;
+  /** The audit entry of a change written with it and not recorded yet (PendingAudit); absent otherwise. */
+  @Prop({ type: MongooseSchema.Types.Mixed }) pendingAudit?: PendingAudit;
   /**
    * The event's id on the one limited reward per event whose units are recorded on the claims themselves
    * (a claim's `unitKey`), so that a claim taking only that reward is one insert. Unique: the first limited

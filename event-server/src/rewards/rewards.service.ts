@@ -4,7 +4,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { PlayerReads } from '../player-reads/player-reads.js';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
-import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { AuditLogService, diffFields, pendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { EventErrorCode } from '../events/event.errors.js';
 import { EventCatalog } from '../events/event-catalog.js';
 import type { EventRecord } from '../events/event.js';
@@ -137,6 +137,8 @@ export class RewardsService {
       async (lease) => {
         const existing = await this.rewards.findInEvent(eventId, rewardId);
         if (!existing) throw rewardNotFound(eventId, rewardId);
+        // A change before this one whose entry was not recorded (see PendingAudit): recorded first, in order.
+        await recordPendingAudit(existing, this.auditLog, this.rewards, lease);
         checkStockChange(existing.stock, patch.stock);
         checkRewardCodes({
           type: existing.type,
@@ -159,21 +161,21 @@ export class RewardsService {
         if (Object.keys(changes).length > 0) {
           await this.noteEditor(event, actor.id, startBy);
           lease.assertHeld();
-          if (!(await this.rewards.update(rewardId, fields))) {
-            throw rewardNotFound(eventId, rewardId);
-          }
-          written = true;
-          this.catalog.invalidate(eventId);
-          // This process believed the old stock sold out: it looks again now (another replica once it reads the
-          // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
-          if (changes.stock !== undefined) this.stock.reopened([rewardId]);
-          await this.auditLog.record({
+          const entry = pendingAudit({
             actorId: actor.id,
             action: AuditAction.REWARD_UPDATED,
             targetType: AuditTargetType.REWARD,
             targetId: rewardId,
             changes,
           });
+          const updated = await this.rewards.update(rewardId, fields, entry);
+          if (!updated) throw rewardNotFound(eventId, rewardId);
+          written = true;
+          this.catalog.invalidate(eventId);
+          // This process believed the old stock sold out: it looks again now (another replica once it reads the
+          // larger stock with the event, within CLAIM_CATALOG_TTL_MS).
+          if (changes.stock !== undefined) this.stock.reopened([rewardId]);
+          await recordPendingAudit(updated, this.auditLog, this.rewards, lease);
         }
       },
       { startBy },
