@@ -43,6 +43,11 @@ export class OutboxRepository implements OnModuleInit {
     });
   }
 
+  /** Whether the row is stored (delivered or not). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.model.exists({ _id: toObjectId(id) }).exec()) !== null;
+  }
+
   /**
    * Takes up to `limit` due rows for `leaseUntil`: a plain update marks them with this take's token, and a
    * re-read returns the rows that still carry it. Two relays racing on FerretDB's read-then-write update

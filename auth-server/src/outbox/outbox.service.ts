@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
 import type { Role } from '@reward/server-kit/roles';
 import {
   type AccessVersionNotice,
@@ -32,21 +34,44 @@ export class OutboxService {
     return this.enqueue(() => friendInviteActivity(referrerId, inviteeId, at), at);
   }
 
-  enqueueRoleChange(change: { actorId: string; targetId: string; before: Role[]; after: Role[] }, at: Date): Promise<void> {
-    return this.enqueue((id) => roleChangeAudit(id, change, at), at);
+  /** `once`: names the change; its row is written once however often it is reported (see onceId). */
+  enqueueRoleChange(
+    change: { actorId: string; targetId: string; before: Role[]; after: Role[] },
+    at: Date,
+    once?: string,
+  ): Promise<void> {
+    return this.enqueue((id) => roleChangeAudit(id, change, at), at, once && onceId(once, 'audit'));
   }
 
   enqueueLogoutEverywhere(change: { actorId: string; targetId: string; before: number; after: number }, at: Date): Promise<void> {
     return this.enqueue((id) => logoutEverywhereAudit(id, change, at), at);
   }
 
-  enqueueAccessVersion(userId: string, accessVersion: number, reason: AccessVersionNotice['reason'], at: Date): Promise<void> {
-    return this.enqueue(() => accessVersionNotice(userId, accessVersion, reason, at), at);
+  /** `once`: names the change; its row is written once however often it is reported (see onceId). */
+  enqueueAccessVersion(
+    userId: string,
+    accessVersion: number,
+    reason: AccessVersionNotice['reason'],
+    at: Date,
+    once?: string,
+  ): Promise<void> {
+    return this.enqueue(() => accessVersionNotice(userId, accessVersion, reason, at), at, once && onceId(once, 'access'));
   }
 
-  private async enqueue(build: (outboxId: string) => OutboxEnvelope, at: Date): Promise<void> {
-    const id = this.outbox.newId();
-    await this.outbox.insert({ ...build(id), id, createdAt: at });
+  /** `id`: the row's own, when it must be one row however often it is written (a duplicate is that row, written). */
+  private async enqueue(build: (outboxId: string) => OutboxEnvelope, at: Date, id?: string): Promise<void> {
+    const rowId = id ?? this.outbox.newId();
+    try {
+      await this.outbox.insert({ ...build(rowId), id: rowId, createdAt: at });
+    } catch (error) {
+      // Refused as a duplicate: written before only if that is this very row (another index may have refused it).
+      if (id === undefined || !isDuplicateKeyError(error) || !(await this.outbox.exists(id))) throw error;
+    }
     this.relay.nudge();
   }
+}
+
+/** An outbox row id (an ObjectId's 24 hex digits) made from what names a change and which of its rows it is. */
+function onceId(once: string, part: string): string {
+  return createHash('sha256').update(`${once}:${part}`).digest('hex').slice(0, 24);
 }

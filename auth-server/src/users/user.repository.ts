@@ -7,7 +7,7 @@ import { readBoundedListPage } from '@reward/server-kit/list-read';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import type { AuthConfig } from '../config/auth-config.js';
 import { toUser, toUserCredentials } from './user.mapper.js';
-import { UserEntity } from './user.schema.js';
+import { type PendingRoleReport, UserEntity } from './user.schema.js';
 import type { NewUser, User, UserCredentials } from './user.js';
 
 /** Why an insert was refused: the two unique indexes of `users`. */
@@ -97,14 +97,36 @@ export class UserRepository implements OnModuleInit {
    * hold the role-change mutex, which is what keeps "at least one ADMIN" true, and the user's (the write
    * itself is not atomic). Returns the roles this write replaced, for the audit entry.
    */
-  async replaceRoles(id: string, roles: Role[]): Promise<{ user: User; before: Role[] } | undefined> {
-    const previous = await this.model
-      .findByIdAndUpdate(id, { $set: { roles }, $inc: { accessVersion: 1 } }, { returnDocument: 'before' })
-      .lean<UserEntity>()
-      .exec();
+  async replaceRoles(id: string, roles: Role[], report?: PendingRoleReport): Promise<{ user: User; before: Role[] } | undefined> {
+    // The change's report rides on its own write (one document: both or neither); a put-back takes it off.
+    const update = report
+      ? { $set: { roles, pendingRoleReport: report }, $inc: { accessVersion: 1 } }
+      : { $set: { roles }, $unset: { pendingRoleReport: 1 }, $inc: { accessVersion: 1 } };
+    const previous = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'before' }).lean<UserEntity>().exec();
     if (!previous) return undefined;
     const user = toUser({ ...previous, roles, accessVersion: (previous.accessVersion ?? 0) + 1 });
     return { user, before: [...previous.roles] };
+  }
+
+  /** The report of the user's last role change if it was not made yet (UserEntity.pendingRoleReport). */
+  async findPendingRoleReport(id: string): Promise<PendingRoleReport | undefined> {
+    const doc = await this.model.findById(id, { pendingRoleReport: 1 }).lean<Pick<UserEntity, 'pendingRoleReport'>>().exec();
+    return doc?.pendingRoleReport ?? undefined;
+  }
+
+  /** Takes a made report off the user; the caller holds the user's mutex (the update writes the user back). */
+  async clearPendingRoleReport(id: string, key: string): Promise<void> {
+    await this.model.updateOne({ _id: id, 'pendingRoleReport.key': key }, { $unset: { pendingRoleReport: 1 } }).exec();
+  }
+
+  /** Ids of users whose last role change was not reported (PendingRoleReportSweep), at most `limit`. */
+  async findIdsWithPendingRoleReport(limit: number): Promise<string[]> {
+    const docs = await this.model
+      .find({ pendingRoleReport: trusted({ $exists: true }) }, { _id: 1 })
+      .limit(limit)
+      .lean<Array<Pick<UserEntity, '_id'>>>()
+      .exec();
+    return docs.map((doc) => doc._id.toHexString());
   }
 
   /**

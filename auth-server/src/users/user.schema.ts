@@ -2,6 +2,18 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { ROLES, type Role } from '@reward/server-kit/roles';
 import type { Types } from 'mongoose';
 
+/** What a role change reports through the outbox (see UserEntity.pendingRoleReport). */
+export interface PendingRoleReport {
+  /** Names the change: its outbox rows' ids are made from it, so that reporting it again writes nothing more. */
+  key: string;
+  actorId: string;
+  before: Role[];
+  after: Role[];
+  /** The user's access version once the change is written. */
+  accessVersion: number;
+  at: Date;
+}
+
 @Schema({ collection: 'users', versionKey: false, timestamps: true })
 export class UserEntity {
   _id: Types.ObjectId;
@@ -33,6 +45,13 @@ export class UserEntity {
    */
   @Prop({ type: Number, default: 0 })
   accessVersion: number;
+
+  /**
+   * A role change's report (its access notice and audit entry, see UsersService) written with the roles and not
+   * made yet: absent once made. A change cut off before its report (a crash, the store failing) is reported from it.
+   */
+  @Prop({ type: Object, default: undefined })
+  pendingRoleReport?: PendingRoleReport;
 
   /** Bumped by "log out everywhere": refresh tokens of an older epoch are refused. */
   @Prop({ type: Number, default: 0 })

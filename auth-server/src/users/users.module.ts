@@ -10,6 +10,7 @@ import { UserRepository } from './user.repository.js';
 import { UserEntity, UserSchema } from './user.schema.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
+import { PendingRoleReportSweep } from './pending-role-report.sweep.js';
 
 @Module({
   imports: [
@@ -19,7 +20,7 @@ import { UsersService } from './users.service.js';
     ThrottlingModule,
   ],
   controllers: [RegistrationController, UsersController],
-  providers: [UserRepository, UsersService, PasswordHasher, CurrentRolesGuard],
+  providers: [UserRepository, UsersService, PasswordHasher, CurrentRolesGuard, PendingRoleReportSweep],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { CommonErrorCode, DomainError, tooManyRequests } from '@reward/server-kit/errors';
@@ -11,6 +12,7 @@ import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
 import { emailTaken, invalidReferralCode, lastAdmin, notAdminAnymore, userNotFound, wrongPassword } from './user-errors.js';
 import { UserRepository } from './user.repository.js';
+import type { PendingRoleReport } from './user.schema.js';
 import { type User, type UserCredentials, legacyEmailSpelling, normaliseEmail } from './user.js';
 
 const REFERRAL_CODE_ATTEMPTS = 5;
@@ -144,9 +146,10 @@ export class UsersService {
     return this.roleLock.runStaffChange(user.id, async (lease) => {
       const current = await this.users.findById(user.id);
       if (!current) throw userNotFound(user.id);
+      await this.reportPendingRoleChange(user.id, lease);
       if (current.roles.includes(role)) return true;
       lease.assertHeld();
-      await this.replaceRolesReported(user.id, user.id, [...current.roles, role]);
+      await this.replaceRolesReported(user.id, current, [...current.roles, role]);
       return true;
     });
   }
@@ -175,12 +178,14 @@ export class UsersService {
         const [actor, target] = await Promise.all([this.users.findById(actorId), this.users.findById(id)]);
         if (!actor?.roles.includes(Role.ADMIN)) throw notAdminAnymore();
         if (!target) throw userNotFound(id);
+        // The user's last change, if it was cut off before its report (the same change sent again comes here too).
+        await this.reportPendingRoleChange(id, lease);
         if (sameRoles(target.roles, after)) return target;
         if (target.roles.includes(Role.ADMIN) && !after.includes(Role.ADMIN) && !(await this.users.anotherAdminExists(id))) {
           throw lastAdmin();
         }
         lease.assertHeld();
-        return this.replaceRolesReported(actorId, id, after);
+        return this.replaceRolesReported(actorId, target, after);
       },
       { startBy },
     );
@@ -188,24 +193,53 @@ export class UsersService {
 
   /**
    * Writes `roles` (under the role-change mutex and the user's, held by the caller) and reports the change
-   * through the outbox, in this call: the audit row and the access version. If a row cannot be written the previous
-   * roles are put back (best effort) and it throws, so an unaudited change does not stand.
+   * through the outbox, in this call: the access version and the audit row. The report rides on the roles' own
+   * write (UserEntity.pendingRoleReport) and is taken off once made: a change cut off before its rows (the process
+   * dying, the store failing and failing the put-back too) is reported later, once (reportPendingRoleChange: the
+   * user's next role change, PendingRoleReportSweep), never left standing unreported. If a row cannot be written
+   * the previous roles are put back (best effort) and it throws, so an unaudited change does not stand.
    */
-  private async replaceRolesReported(actorId: string, targetId: string, roles: Role[]): Promise<User> {
-    const change = await this.users.replaceRoles(targetId, roles);
-    if (!change) throw userNotFound(targetId);
+  private async replaceRolesReported(actorId: string, target: User, roles: Role[]): Promise<User> {
+    const report: PendingRoleReport = {
+      key: randomUUID(),
+      actorId,
+      before: [...target.roles],
+      after: [...roles],
+      accessVersion: target.accessVersion + 1,
+      at: new Date(),
+    };
+    const change = await this.users.replaceRoles(target.id, roles, report);
+    if (!change) throw userNotFound(target.id);
     const { user, before } = change;
-    const now = new Date();
     try {
-      // The access notice first: should the audit entry then fail, the change is put back and its notice only
-      // makes the user's older tokens stale. The other way round, an entry would stand for a change put back.
-      await this.outbox.enqueueAccessVersion(targetId, user.accessVersion, 'ROLES_CHANGED', now);
-      await this.outbox.enqueueRoleChange({ actorId, targetId, before, after: user.roles }, now);
+      await this.report(target.id, { ...report, before, accessVersion: user.accessVersion });
     } catch (error) {
-      await this.users.replaceRoles(targetId, before).catch(() => undefined);
+      await this.users.replaceRoles(target.id, before).catch(() => undefined);
       throw error;
     }
     return user;
+  }
+
+  /**
+   * Makes the report of the user's last role change if it was not made (see replaceRolesReported), then takes it
+   * off; the caller holds the user's mutex (`lease`).
+   */
+  async reportPendingRoleChange(userId: string, lease: { assertHeld(): void }): Promise<void> {
+    const pending = await this.users.findPendingRoleReport(userId);
+    if (!pending) return;
+    lease.assertHeld();
+    await this.report(userId, pending);
+  }
+
+  /** A role change's rows, each written once however often it is reported, then its report taken off the user. */
+  private async report(targetId: string, report: PendingRoleReport): Promise<void> {
+    const at = new Date(report.at);
+    // The access notice first: should the audit entry then fail, the change is put back and its notice only
+    // makes the user's older tokens stale. The other way round, an entry would stand for a change put back.
+    await this.outbox.enqueueAccessVersion(targetId, report.accessVersion, 'ROLES_CHANGED', at, report.key);
+    const { actorId, before, after } = report;
+    await this.outbox.enqueueRoleChange({ actorId, targetId, before, after }, at, report.key);
+    await this.users.clearPendingRoleReport(targetId, report.key);
   }
 
   /**

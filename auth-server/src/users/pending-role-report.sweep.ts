@@ -1,0 +1,67 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
+import { RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
+import { UserRepository } from './user.repository.js';
+import { UsersService } from './users.service.js';
+
+/** How often the users are looked through for a role change not reported (as often as expired tokens are swept). */
+export const ROLE_REPORT_SWEEP_MS = 10 * 60 * 1000;
+const SWEEP_BATCH = 100;
+
+/**
+ * Reports the role changes that were written but cut off before their outbox rows (the process died, or the store
+ * failed and failed the put-back too: UserEntity.pendingRoleReport) and that no later role change of the user has
+ * reported: when the server starts (a crashed server is restarted) and then every ROLE_REPORT_SWEEP_MS. Each under
+ * the user's mutex, as every write of a user; one whose mutex is busy (a dead holder's lease runs 10 s) waits
+ * for the next sweep. The rows' ids come from the change, so a report made twice is one row each.
+ */
+@Injectable()
+export class PendingRoleReportSweep implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PendingRoleReportSweep.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly users: UserRepository,
+    private readonly service: UsersService,
+    private readonly roleLock: RoleChangeLock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.sweepInBackground();
+    this.timer = setInterval(() => void this.sweepInBackground(), ROLE_REPORT_SWEEP_MS).unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep (joining the one under way, if any). */
+  sweep(): Promise<void> {
+    this.running ??= this.sweepOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async sweepInBackground(): Promise<void> {
+    try {
+      await this.sweep();
+    } catch (error) {
+      if (isStoreUnavailable(error)) this.logger.warn(`role report sweep failed, tried again later: ${String(error)}`);
+      else this.logger.error({ err: error }, 'role report sweep failed');
+    }
+  }
+
+  private async sweepOnce(): Promise<void> {
+    for (const id of await this.users.findIdsWithPendingRoleReport(SWEEP_BATCH)) {
+      try {
+        await this.roleLock.runExclusive(userMutex(id), (lease) => this.service.reportPendingRoleChange(id, lease));
+      } catch (error) {
+        this.logger.warn(`the role change of user ${id} waits for the next sweep to be reported: ${String(error)}`);
+      }
+    }
+  }
+}
