@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { testDatabaseName } from '../../../test-support/database.js';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { call, openTestDatabase, register, signedInAdmin, startTestApp, testConfig } from '../testing/auth-test-app.js';
-import { PendingRoleReportSweep } from './pending-role-report.sweep.js';
+import { PendingUserReportSweep } from './pending-user-report.sweep.js';
 import { UserRepository } from './user.repository.js';
 
 const storeGone = (): Error => Object.assign(new Error('the store went away (injected)'), { name: 'MongoNetworkError' });
@@ -67,8 +67,8 @@ describe('a role change cut off between its write and its report', () => {
     const stored = await db.collection('users').findOne({ email: target.email });
     expect(stored!.roles).toEqual(['OPERATOR']);
 
-    await app.get(PendingRoleReportSweep).sweep();
-    await app.get(PendingRoleReportSweep).sweep();
+    await app.get(PendingUserReportSweep).sweep();
+    await app.get(PendingUserReportSweep).sweep();
     const notices = await rows(targetId, 'ACCESS');
     expect(notices.map((row) => row.payload.accessVersion)).toEqual([stored!.accessVersion]);
     const audits = await rows(targetId, 'AUDIT');
@@ -92,7 +92,7 @@ describe('a role change cut off between its write and its report', () => {
     expect(again.status).toBe(200);
     const demote = await call(app, 'PATCH', `/users/${targetId}/roles`, { token: admin.accessToken, body: { roles: ['USER'] } });
     expect(demote.status).toBe(200);
-    await app.get(PendingRoleReportSweep).sweep();
+    await app.get(PendingUserReportSweep).sweep();
     const audits = (await rows(targetId, 'AUDIT')).map((row) => row.payload.changes.roles);
     expect(audits).toEqual([
       { before: ['USER'], after: ['OPERATOR'] },

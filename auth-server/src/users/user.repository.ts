@@ -35,7 +35,9 @@ export class UserRepository implements OnModuleInit {
    */
   async insert(user: NewUser): Promise<UserInsertResult> {
     try {
-      const { id, ...fields } = user;
+      const { id, ...rest } = user;
+      // A referral's invite is still to be written (cleared by clearInvitePending once it is).
+      const fields = rest.referredBy ? { ...rest, invitePending: true } : rest;
       const document = await this.model.create(id === undefined ? fields : { ...fields, _id: new Types.ObjectId(id) });
       return { inserted: toUser(document.toObject()) };
     } catch (error) {
@@ -119,7 +121,7 @@ export class UserRepository implements OnModuleInit {
     await this.model.updateOne({ _id: id, 'pendingRoleReport.key': key }, { $unset: { pendingRoleReport: 1 } }).exec();
   }
 
-  /** Ids of users whose last role change was not reported (PendingRoleReportSweep), at most `limit`. */
+  /** Ids of users whose last role change was not reported (PendingUserReportSweep), at most `limit`. */
   async findIdsWithPendingRoleReport(limit: number): Promise<string[]> {
     const docs = await this.model
       .find({ pendingRoleReport: trusted({ $exists: true }) }, { _id: 1 })
@@ -176,6 +178,23 @@ export class UserRepository implements OnModuleInit {
   }
 
   /** Undoes a registration whose required side effect (its outbox row) could not be written. */
+  /** The referral's invite is written (see UserEntity.invitePending); the caller holds the user's mutex, or made it now. */
+  async clearInvitePending(id: string): Promise<void> {
+    await this.model.updateOne({ _id: new Types.ObjectId(id), invitePending: true }, { $unset: { invitePending: 1 } }).exec();
+  }
+
+  /** Accounts made before `before` whose referral's invite was not written (PendingUserReportSweep), at most `limit`. */
+  async findInvitesPending(before: Date, limit: number): Promise<Array<{ id: string; referredBy: string; createdAt: Date }>> {
+    const docs = await this.model
+      .find({ invitePending: true, createdAt: trusted({ $lt: before }) }, { _id: 1, referredBy: 1, createdAt: 1 })
+      .limit(limit)
+      .lean<Array<Pick<UserEntity, '_id' | 'referredBy' | 'createdAt'>>>()
+      .exec();
+    return docs.flatMap((doc) =>
+      doc.referredBy ? [{ id: doc._id.toHexString(), referredBy: doc.referredBy, createdAt: doc.createdAt }] : [],
+    );
+  }
+
   async deleteById(id: string): Promise<void> {
     await this.model.deleteOne({ _id: new Types.ObjectId(id) }).exec();
   }

@@ -47,6 +47,13 @@ export class UserEntity {
   accessVersion: number;
 
   /**
+   * Set from a referral sign-up's insert until its invite's outbox row is written (UsersService.register): an
+   * account left with it (a crash between the two) has its invite written by PendingUserReportSweep.
+   */
+  @Prop({ type: Boolean, default: undefined })
+  invitePending?: boolean;
+
+  /**
    * A role change's report (its access notice and audit entry, see UsersService) written with the roles and not
    * made yet: absent once made. A change cut off before its report (a crash, the store failing) is reported from it.
    */

@@ -10,7 +10,7 @@ import { UserRepository } from './user.repository.js';
 import { UserEntity, UserSchema } from './user.schema.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
-import { PendingRoleReportSweep } from './pending-role-report.sweep.js';
+import { PendingUserReportSweep } from './pending-user-report.sweep.js';
 
 @Module({
   imports: [
@@ -20,7 +20,7 @@ import { PendingRoleReportSweep } from './pending-role-report.sweep.js';
     ThrottlingModule,
   ],
   controllers: [RegistrationController, UsersController],
-  providers: [UserRepository, UsersService, PasswordHasher, CurrentRolesGuard, PendingRoleReportSweep],
+  providers: [UserRepository, UsersService, PasswordHasher, CurrentRolesGuard, PendingUserReportSweep],
   exports: [UsersService, PasswordHasher],
 })
 export class UsersModule {}

@@ -67,6 +67,17 @@ export class UsersService {
       await this.users.deleteById(invitee.id).catch(() => undefined);
       throw error;
     }
+    // The account carried `invitePending` from its insert: a crash before the row leaves it for the sweep
+    // (PendingUserReportSweep). Not cleared (a store gone now), the sweep writes the row again: the event server
+    // records the invite once (its externalId).
+    await this.users.clearInvitePending(invitee.id).catch(() => undefined);
+  }
+
+  /** A referral's invite that its sign-up did not write (see recordInvite), written now; under the user's mutex. */
+  async writePendingInvite(invite: { id: string; referredBy: string; createdAt: Date }, lease: { assertHeld(): void }) {
+    await this.outbox.enqueueFriendInvite(invite.referredBy, invite.id, invite.createdAt);
+    lease.assertHeld();
+    await this.users.clearInvitePending(invite.id);
   }
 
   /**
@@ -196,7 +207,7 @@ export class UsersService {
    * through the outbox, in this call: the access version and the audit row. The report rides on the roles' own
    * write (UserEntity.pendingRoleReport) and is taken off once made: a change cut off before its rows (the process
    * dying, the store failing and failing the put-back too) is reported later, once (reportPendingRoleChange: the
-   * user's next role change, PendingRoleReportSweep), never left standing unreported. If a row cannot be written
+   * user's next role change, PendingUserReportSweep), never left standing unreported. If a row cannot be written
    * the previous roles are put back (best effort) and it throws, so an unaudited change does not stand.
    */
   private async replaceRolesReported(actorId: string, target: User, roles: Role[]): Promise<User> {
