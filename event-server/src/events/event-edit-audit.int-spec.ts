@@ -186,4 +186,38 @@ describe('an event change whose audit entry was not written', () => {
     await t.app.get(PendingAuditSweep).sweep();
     expect(await rewardUpdates(rewardId)).toMatchObject([{ actorId: operator.id, changes: { stock: { before: 5, after: 7 } } }]);
   });
+
+  it("is written for a webhook endpoint's change by the same change sent again, or by the sweep", async () => {
+    const admin = t.as('ADMIN');
+    const endpoint = await t.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: 'http://127.0.0.1:9/hook', events: ['claim.granted'] },
+    });
+    expect(endpoint.status).toBe(201);
+    const url = `/webhook-endpoints/${endpoint.body.id}`;
+    const endpointUpdates = async (): Promise<Entry[]> => {
+      const trail = await t.request<{ items: Entry[] }>(
+        'GET',
+        `/audit-logs?targetId=${endpoint.body.id}&action=WEBHOOK_ENDPOINT_UPDATED&limit=100`,
+        { token: auditor.token },
+      );
+      return trail.body.items.reverse();
+    };
+
+    failNextAuditOf('WEBHOOK_ENDPOINT_UPDATED');
+    expect((await t.request('PATCH', url, { token: admin.token, body: { enabled: false } })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect((await t.request('PATCH', url, { token: admin.token, body: { enabled: false } })).status).toBe(200);
+    expect((await endpointUpdates()).map((entry) => entry.changes)).toEqual([{ enabled: { before: true, after: false } }]);
+
+    failNextAuditOf('WEBHOOK_ENDPOINT_UPDATED');
+    expect((await t.request('PATCH', url, { token: admin.token, body: { description: 'game server' } })).status).toBe(503);
+    vi.restoreAllMocks();
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect((await endpointUpdates()).map((entry) => entry.changes)).toEqual([
+      { enabled: { before: true, after: false } },
+      { description: { before: null, after: 'game server' } },
+    ]);
+  });
 });

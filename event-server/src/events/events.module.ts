@@ -4,6 +4,7 @@ import { AuditLogModule } from '../audit/audit-log.module.js';
 import { PlayerReadsModule } from '../player-reads/player-reads.module.js';
 import { EditLockModule } from '../edit-lock/edit-lock.module.js';
 import { RewardStoreModule } from '../rewards/reward-store.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { EventCatalog } from './event-catalog.js';
 import { EventRepository } from './event.repository.js';
 import { EventEntity, EventSchema } from './event.schema.js';
@@ -19,6 +20,8 @@ import { PendingAuditSweep } from './pending-audit.sweep.js';
     AuditLogModule,
     EditLockModule,
     PlayerReadsModule,
+    // PendingAuditSweep records the entries left on endpoints too.
+    WebhooksModule,
   ],
   controllers: [EventsController],
   providers: [EventRepository, EventsService, EventCatalog, PendingAuditSweep],

@@ -5,6 +5,7 @@ import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import { AuditLogService, type PendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { RewardRepository } from '../rewards/reward.repository.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { EventRepository } from './event.repository.js';
 
 /** Documents looked at per sweep: only changes whose entry could not be recorded carry one, a handful at most. */
@@ -28,6 +29,7 @@ export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestro
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
     private readonly events: EventRepository,
     private readonly rewards: RewardRepository,
+    private readonly webhookEndpoints: WebhookEndpointRepository,
     private readonly auditLog: AuditLogService,
     private readonly editLock: EditLock,
   ) {}
@@ -64,6 +66,7 @@ export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestro
   private async sweepOnce(): Promise<void> {
     await this.sweepOf('event', this.events);
     await this.sweepOf('reward', this.rewards);
+    await this.sweepOf('webhook-endpoint', this.webhookEndpoints);
   }
 
   /** The documents of one kind (edit lock `<kind>:<id>`, as their changes take) that carry an entry. */

@@ -23,6 +23,7 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
       ...(secret.expiresAt != null && { expiresAt: secret.expiresAt }),
     })),
     createdBy: doc.createdBy,
+    ...(doc.pendingAudit && { pendingAudit: doc.pendingAudit }),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };

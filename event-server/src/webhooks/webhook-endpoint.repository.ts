@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import type { WebhookEndpointChanges, WebhookEndpointRecord } from './webhook-endpoint.js';
 import { type StoredWebhookEndpoint, toWebhookEndpoint } from './webhook-endpoint.mapper.js';
 import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from './webhook-endpoint.schema.js';
@@ -42,15 +43,40 @@ export class WebhookEndpointRepository {
   }
 
   /** A plain update by _id: its callers hold the endpoint's EditLock (WebhookEndpointsService). */
-  async update(id: string, changes: WebhookEndpointChanges): Promise<WebhookEndpointRecord | undefined> {
+  /** `pendingAudit`: the change's audit entry, riding on the change's own write (PendingAudit). */
+  async update(
+    id: string,
+    changes: WebhookEndpointChanges,
+    pendingAudit?: PendingAudit,
+  ): Promise<WebhookEndpointRecord | undefined> {
     const { disabledReason, ...set } = changes;
     const update = {
-      $set: { ...set, ...(disabledReason != null && { disabledReason }), updatedAt: new Date() },
+      $set: {
+        ...set,
+        ...(disabledReason != null && { disabledReason }),
+        ...(pendingAudit && { pendingAudit }),
+        updatedAt: new Date(),
+      },
       // disablings stay: the payout back-fill of an earlier enabling ends at its first one (PayoutBackfill.pass).
       ...(disabledReason === null && { $unset: { disabledReason: 1 } }),
     };
     const doc = await this.model.findByIdAndUpdate(id, update, { returnDocument: 'after' }).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;
+  }
+
+  /** Takes a recorded entry off the endpoint (PendingAudit); under the endpoint's edit lock, as every change of it. */
+  async clearPendingAudit(id: string, key: string): Promise<void> {
+    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  }
+
+  /** Ids of endpoints that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
+  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    const docs = await this.model
+      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
+      .limit(limit)
+      .lean<Array<{ _id: unknown }>>()
+      .exec();
+    return docs.map((doc) => String(doc._id));
   }
 
   /**

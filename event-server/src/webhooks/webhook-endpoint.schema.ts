@@ -1,4 +1,6 @@
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 import { WEBHOOK_EVENT_TYPES } from './webhook-events.js';
 
 export class WebhookSecretEntity {
@@ -30,6 +32,8 @@ export class WebhookEndpointEntity {
   @Prop({ type: [Date], default: undefined }) disablings?: Date[];
   @Prop({ type: [WebhookSecretEntity], _id: false, required: true }) secrets!: WebhookSecretEntity[];
   @Prop({ required: true }) createdBy!: string;
+  /** The audit entry of a change written with it and not recorded yet (PendingAudit); absent otherwise. */
+  @Prop({ type: MongooseSchema.Types.Mixed }) pendingAudit?: PendingAudit;
   @Prop({ required: true }) createdAt!: Date;
   @Prop({ required: true }) updatedAt!: Date;
 }

@@ -1,3 +1,4 @@
+import type { PendingAudit } from '../audit/audit-log.service.js';
 export interface WebhookSecret {
   value: string;
   createdAt: Date;
@@ -24,6 +25,8 @@ export interface WebhookEndpointRecord {
   disablings?: Date[];
   secrets: WebhookSecret[];
   createdBy: string;
+  /** A change's audit entry not recorded yet (see PendingAudit); not shown by the API. */
+  pendingAudit?: PendingAudit;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -4,7 +4,7 @@ import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
-import { AuditLogService, diffFields } from '../audit/audit-log.service.js';
+import { AuditLogService, diffFields, pendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { SYSTEM_ACTOR } from '../claims/claim.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
@@ -86,8 +86,11 @@ export class WebhookEndpointsService {
       lockKey(id),
       async (lease) => {
         const before = await this.found(id);
+        // A change before this one whose entry was not recorded (see PendingAudit): recorded first, in order.
+        await recordPendingAudit(before, this.audit, this.repository, lease);
         // Saving the values it has is no change, as for an event: nothing written (updatedAt stays), nothing audited.
-        if (Object.keys(diffFields(pick(before), pick({ ...before, ...input }))).length === 0) {
+        const changes = diffFields(pick(before), pick({ ...before, ...input }));
+        if (Object.keys(changes).length === 0) {
           return toWebhookEndpointResponse(before);
         }
         lease.assertHeld();
@@ -99,15 +102,20 @@ export class WebhookEndpointsService {
         // back-fill covers what a replica whose copy still has the old list records meanwhile.
         const subscribing =
           before.enabled && !disabling && (input.events?.some((type) => !before.events.includes(type)) ?? false);
-        const updated = await this.repository.update(id, {
-          ...input,
-          ...(input.enabled === true && { disabledReason: null }),
-          ...((enabling || subscribing) && { enabledAt: now }),
-          ...(disabling && disablingAt(before, now)),
-        });
+        const entry = this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, changes);
+        const updated = await this.repository.update(
+          id,
+          {
+            ...input,
+            ...(input.enabled === true && { disabledReason: null }),
+            ...((enabling || subscribing) && { enabledAt: now }),
+            ...(disabling && disablingAt(before, now)),
+          },
+          entry,
+        );
         if (!updated) throw webhookEndpointNotFound(id);
         await this.directory.changed(id, updated);
-        await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, diffFields(pick(before), pick(updated)));
+        await recordPendingAudit(updated, this.audit, this.repository, lease);
         return toWebhookEndpointResponse(updated);
       },
       { startBy },
@@ -123,14 +131,16 @@ export class WebhookEndpointsService {
       lockKey(id),
       async (lease) => {
         const before = await this.found(id);
+        await recordPendingAudit(before, this.audit, this.repository, lease);
         const now = new Date();
         const secrets = rotate(before.secrets, now);
-        lease.assertHeld();
-        const updated = await this.repository.update(id, { secrets });
-        if (!updated) throw webhookEndpointNotFound(id);
         const previousUntil = previousSecrets(secrets, now)[0]?.expiresAt?.toISOString() ?? null;
+        const entry = this.entry(actor.id, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
+        lease.assertHeld();
+        const updated = await this.repository.update(id, { secrets }, entry);
+        if (!updated) throw webhookEndpointNotFound(id);
         await this.directory.changed(id, updated);
-        await this.record(actor, AuditAction.WEBHOOK_SECRET_ROTATED, id, { previousSecretExpiresAt: previousUntil });
+        await recordPendingAudit(updated, this.audit, this.repository, lease);
         return { ...toWebhookEndpointResponse(updated, now), secret: (secrets[0] as { value: string }).value };
       },
       { startBy },
@@ -146,22 +156,28 @@ export class WebhookEndpointsService {
   async disable(id: string, reason: string, sentTo?: string): Promise<void> {
     await this.editLock.runExclusive(lockKey(id), async (lease) => {
       const before = await this.repository.findById(id);
+      if (before) await recordPendingAudit(before, this.audit, this.repository, lease);
       if (!before?.enabled) return;
       if (sentTo !== undefined && before.url !== sentTo) return;
-      lease.assertHeld();
-      const updated = await this.repository.update(id, {
-        enabled: false,
-        disabledReason: reason,
-        ...disablingAt(before, new Date()),
-      });
-      if (!updated) return;
-      await this.audit.record({
+      const changes = diffFields({ ...before }, { ...before, enabled: false, disabledReason: reason }, [
+        'enabled',
+        'disabledReason',
+      ]);
+      const entry = pendingAudit({
         actorId: SYSTEM_ACTOR,
         action: AuditAction.WEBHOOK_ENDPOINT_UPDATED,
         targetType: TARGET,
         targetId: id,
-        changes: diffFields({ ...before }, { ...updated }, ['enabled', 'disabledReason']),
+        changes,
       });
+      lease.assertHeld();
+      const updated = await this.repository.update(
+        id,
+        { enabled: false, disabledReason: reason, ...disablingAt(before, new Date()) },
+        entry,
+      );
+      if (!updated) return;
+      await recordPendingAudit(updated, this.audit, this.repository, lease);
     });
   }
 
@@ -190,6 +206,11 @@ export class WebhookEndpointsService {
     const endpoint = await this.repository.findById(id);
     if (!endpoint) throw webhookEndpointNotFound(id);
     return endpoint;
+  }
+
+  /** A change's entry to write with it (PendingAudit): its URL as the audit log shows one (withAuditedUrls). */
+  private entry(actorId: string, action: AuditAction, targetId: string, changes: Record<string, unknown>) {
+    return pendingAudit({ actorId, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
   }
 
   /** Every entry of an endpoint's change: its URL as the audit log shows one (withAuditedUrls). */
