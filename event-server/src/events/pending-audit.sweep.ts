@@ -46,15 +46,22 @@ export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestro
     await this.running?.catch(() => undefined);
   }
 
-  /** One sweep (joining the one under way, if any). */
+  /**
+   * A whole sweep that starts after this call (after the one under way, if any, which may have listed the documents
+   * before the latest were left so).
+   */
   sweep(): Promise<void> {
-    this.running ??= this.sweepOnce().finally(() => {
-      this.running = undefined;
+    const next = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.sweepOnce());
+    const settled = next.finally(() => {
+      if (this.running === settled) this.running = undefined;
     });
-    return this.running;
+    this.running = settled;
+    return settled;
   }
 
   private async sweepInBackground(): Promise<void> {
+    // One at a time: a timer's sweep while one is under way would only repeat it.
+    if (this.running) return;
     try {
       await this.sweep();
     } catch (error) {
