@@ -124,7 +124,7 @@ export class UserRepository implements OnModuleInit {
   /** Ids of users whose last role change was not reported (PendingUserReportSweep), at most `limit`. */
   async findIdsWithPendingRoleReport(limit: number): Promise<string[]> {
     const docs = await this.model
-      .find({ pendingRoleReport: trusted({ $exists: true }) }, { _id: 1 })
+      .find({ 'pendingRoleReport.key': trusted({ $exists: true }) }, { _id: 1 })
       .limit(limit)
       .lean<Array<Pick<UserEntity, '_id'>>>()
       .exec();

@@ -73,3 +73,7 @@ UserSchema.index({ email: 1 }, { unique: true, name: 'email_unique' });
 UserSchema.index({ referralCode: 1 }, { unique: true, name: 'referral_code_unique' });
 UserSchema.index({ createdAt: -1, _id: -1 }, { name: 'newest_first' });
 UserSchema.index({ roles: 1, createdAt: -1, _id: -1 }, { name: 'by_role_newest_first' });
+// The sweep's two reads (PendingUserReportSweep): only the few users left with a report or an invite to write are
+// in these (sparse), so on MongoDB a sweep reads them, not every user.
+UserSchema.index({ invitePending: 1 }, { sparse: true, name: 'invite_pending' });
+UserSchema.index({ 'pendingRoleReport.key': 1 }, { sparse: true, name: 'role_report_pending' });
