@@ -1,5 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
+import { Injectable, Logger } from '@nestjs/common';
+import { PeriodicSweep } from '@reward/server-kit/periodic-sweep';
 import { RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
@@ -19,53 +19,18 @@ const INVITE_GRACE_MS = 60_000;
  * for the next sweep. The rows' ids come from the change, so a report made twice is one row each.
  */
 @Injectable()
-export class PendingUserReportSweep implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(PendingUserReportSweep.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class PendingUserReportSweep extends PeriodicSweep {
+  protected readonly logger = new Logger(PendingUserReportSweep.name);
 
   constructor(
     private readonly users: UserRepository,
     private readonly service: UsersService,
     private readonly roleLock: RoleChangeLock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    void this.sweepInBackground();
-    this.timer = setInterval(() => void this.sweepInBackground(), ROLE_REPORT_SWEEP_MS).unref();
+  ) {
+    super('role report sweep', ROLE_REPORT_SWEEP_MS);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /**
-   * A whole sweep that starts after this call (after the one under way, if any, which may have listed the documents
-   * before the latest were left so), `now`: its clock.
-   */
-  sweep(now = new Date()): Promise<void> {
-    const next = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.sweepOnce(now));
-    const settled = next.finally(() => {
-      if (this.running === settled) this.running = undefined;
-    });
-    this.running = settled;
-    return settled;
-  }
-
-  private async sweepInBackground(): Promise<void> {
-    // One at a time: a timer's sweep while one is under way would only repeat it.
-    if (this.running) return;
-    try {
-      await this.sweep();
-    } catch (error) {
-      if (isStoreUnavailable(error)) this.logger.warn(`role report sweep failed, tried again later: ${String(error)}`);
-      else this.logger.error({ err: error }, 'role report sweep failed');
-    }
-  }
-
-  private async sweepOnce(now: Date): Promise<void> {
+  protected async sweepOnce(now: Date): Promise<void> {
     // A sign-up under way writes its own invite (or removes its account when it cannot): a minute is left to it.
     for (const invite of await this.users.findInvitesPending(new Date(now.getTime() - INVITE_GRACE_MS), SWEEP_BATCH)) {
       try {

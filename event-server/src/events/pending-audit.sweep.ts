@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { isStoreUnavailable } from '@reward/server-kit/store-unavailable';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PeriodicSweep } from '@reward/server-kit/periodic-sweep';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
@@ -20,57 +20,21 @@ const SWEEP_BATCH = 100;
  * one entry whoever records it.
  */
 @Injectable()
-export class PendingAuditSweep implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(PendingAuditSweep.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+export class PendingAuditSweep extends PeriodicSweep {
+  protected readonly logger = new Logger(PendingAuditSweep.name);
 
   constructor(
-    @Inject(EVENT_CONFIG) private readonly config: EventConfig,
+    @Inject(EVENT_CONFIG) config: EventConfig,
     private readonly events: EventRepository,
     private readonly rewards: RewardRepository,
     private readonly webhookEndpoints: WebhookEndpointRepository,
     private readonly auditLog: AuditLogService,
     private readonly editLock: EditLock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    void this.sweepInBackground();
-    const every = this.config.claims.reconcileIntervalMs;
-    if (every > 0) this.timer = setInterval(() => void this.sweepInBackground(), every).unref();
+  ) {
+    super('pending audit sweep', config.claims.reconcileIntervalMs);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /**
-   * A whole sweep that starts after this call (after the one under way, if any, which may have listed the documents
-   * before the latest were left so).
-   */
-  sweep(): Promise<void> {
-    const next = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.sweepOnce());
-    const settled = next.finally(() => {
-      if (this.running === settled) this.running = undefined;
-    });
-    this.running = settled;
-    return settled;
-  }
-
-  private async sweepInBackground(): Promise<void> {
-    // One at a time: a timer's sweep while one is under way would only repeat it.
-    if (this.running) return;
-    try {
-      await this.sweep();
-    } catch (error) {
-      if (isStoreUnavailable(error)) this.logger.warn(`pending audit sweep failed, tried again later: ${String(error)}`);
-      else this.logger.error({ err: error }, 'pending audit sweep failed');
-    }
-  }
-
-  private async sweepOnce(): Promise<void> {
+  protected async sweepOnce(): Promise<void> {
     await this.sweepOf('event', this.events);
     await this.sweepOf('reward', this.rewards);
     await this.sweepOf('webhook-endpoint', this.webhookEndpoints);
