@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { Model } from 'mongoose';
 import type { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
@@ -52,6 +53,30 @@ export async function recordPendingAudit(
   await auditLog.recordPending(pending);
   lease.assertHeld();
   await store.clearPendingAudit(document.id, pending.key);
+}
+
+/**
+ * The two store calls of a collection whose documents carry PendingAudit (events, rewards, webhook endpoints):
+ * taking a recorded entry off a document (`clear`, under its edit lock, as every change of it), and the ids of
+ * those that still carry one (`idsCarrying`, PendingAuditSweep's, at most `limit`).
+ */
+export function pendingAuditStore<T>(model: Model<T>): {
+  clear(id: string, key: string): Promise<void>;
+  idsCarrying(limit: number): Promise<string[]>;
+} {
+  return {
+    async clear(id, key) {
+      await model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+    },
+    async idsCarrying(limit) {
+      const docs = await model
+        .find({ pendingAudit: { $exists: true } }, { _id: 1 })
+        .limit(limit)
+        .lean<Array<{ _id: unknown }>>()
+        .exec();
+      return docs.map((doc) => String(doc._id));
+    },
+  };
 }
 
 /** Before/after of the fields that differ (compared by value, so dates and objects compare right). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, QueryFilter } from 'mongoose';
-import type { PendingAudit } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
 import type { EventFields, EventRecord } from './event.js';
 import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
@@ -24,7 +24,11 @@ export class EventRepository {
   constructor(
     @InjectModel(EventEntity.name) private readonly model: Model<EventEntity>,
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
-  ) {}
+  ) {
+    this.pendingAudits = pendingAuditStore(model);
+  }
+
+  private readonly pendingAudits: ReturnType<typeof pendingAuditStore>;
 
   async create(fields: EventFields & { createdBy: string }): Promise<EventRecord> {
     const created = await this.model.create({ ...fields, editorIds: [fields.createdBy] });
@@ -58,19 +62,14 @@ export class EventRepository {
     return doc ? toEvent(doc) : undefined;
   }
 
-  /** Takes a recorded entry off the event (PendingAudit); under the event's edit lock, as every write of it. */
-  async clearPendingAudit(id: string, key: string): Promise<void> {
-    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  /** Takes a recorded entry off the event (PendingAudit); under its edit lock. */
+  clearPendingAudit(id: string, key: string): Promise<void> {
+    return this.pendingAudits.clear(id, key);
   }
 
   /** Ids of events that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
-  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
-    const docs = await this.model
-      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
-      .limit(limit)
-      .lean<Array<{ _id: unknown }>>()
-      .exec();
-    return docs.map((doc) => String(doc._id));
+  findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    return this.pendingAudits.idsCarrying(limit);
   }
 
   /**

@@ -2,14 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import type { PendingAudit } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
 import type { RewardRecord } from './reward.js';
 import { type StoredReward, toReward } from './reward.mapper.js';
 import { RewardEntity } from './reward.schema.js';
 
 @Injectable()
 export class RewardRepository {
-  constructor(@InjectModel(RewardEntity.name) private readonly model: Model<RewardEntity>) {}
+  constructor(@InjectModel(RewardEntity.name) private readonly model: Model<RewardEntity>) {
+    this.pendingAudits = pendingAuditStore(model);
+  }
+
+  private readonly pendingAudits: ReturnType<typeof pendingAuditStore>;
 
   /**
    * Inserts the reward at the next place among its event's rewards, or answers undefined when the event
@@ -75,19 +79,14 @@ export class RewardRepository {
     return doc ? toReward(doc) : undefined;
   }
 
-  /** Takes a recorded entry off the reward (PendingAudit); under the reward's edit lock, as every change of it. */
-  async clearPendingAudit(id: string, key: string): Promise<void> {
-    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  /** Takes a recorded entry off the reward (PendingAudit); under its edit lock. */
+  clearPendingAudit(id: string, key: string): Promise<void> {
+    return this.pendingAudits.clear(id, key);
   }
 
   /** Ids of rewards that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
-  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
-    const docs = await this.model
-      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
-      .limit(limit)
-      .lean<Array<{ _id: unknown }>>()
-      .exec();
-    return docs.map((doc) => String(doc._id));
+  findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    return this.pendingAudits.idsCarrying(limit);
   }
 
   async findByEvent(eventId: string): Promise<RewardRecord[]> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
-import type { PendingAudit } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
 import type { WebhookEndpointChanges, WebhookEndpointRecord } from './webhook-endpoint.js';
 import { type StoredWebhookEndpoint, toWebhookEndpoint } from './webhook-endpoint.mapper.js';
 import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from './webhook-endpoint.schema.js';
@@ -16,7 +16,11 @@ export class WebhookEndpointRepository {
     @InjectModel(WebhookEndpointEntity.name) private readonly model: Model<WebhookEndpointEntity>,
     @InjectModel(WebhookEndpointRemovalEntity.name) private readonly removals: Model<WebhookEndpointRemovalEntity>,
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
-  ) {}
+  ) {
+    this.pendingAudits = pendingAuditStore(model);
+  }
+
+  private readonly pendingAudits: ReturnType<typeof pendingAuditStore>;
 
   async insert(endpoint: Omit<WebhookEndpointRecord, 'id'>): Promise<WebhookEndpointRecord> {
     const created = await this.model.create(endpoint);
@@ -64,19 +68,14 @@ export class WebhookEndpointRepository {
     return doc ? toWebhookEndpoint(doc) : undefined;
   }
 
-  /** Takes a recorded entry off the endpoint (PendingAudit); under the endpoint's edit lock, as every change of it. */
-  async clearPendingAudit(id: string, key: string): Promise<void> {
-    await this.model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+  /** Takes a recorded entry off the endpoint (PendingAudit); under its edit lock. */
+  clearPendingAudit(id: string, key: string): Promise<void> {
+    return this.pendingAudits.clear(id, key);
   }
 
   /** Ids of endpoints that carry an entry not recorded yet (PendingAuditSweep), at most `limit`. */
-  async findIdsWithPendingAudit(limit: number): Promise<string[]> {
-    const docs = await this.model
-      .find({ pendingAudit: { $exists: true } }, { _id: 1 })
-      .limit(limit)
-      .lean<Array<{ _id: unknown }>>()
-      .exec();
-    return docs.map((doc) => String(doc._id));
+  findIdsWithPendingAudit(limit: number): Promise<string[]> {
+    return this.pendingAudits.idsCarrying(limit);
   }
 
   /**
