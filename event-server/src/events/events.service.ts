@@ -77,7 +77,7 @@ export class EventsService {
       async (lease) => {
         const existing = await this.require(id);
         // A change before this one whose entry was not recorded (see PendingAudit): recorded first, in order.
-        await this.recordPendingAudit(existing, lease);
+        await recordPendingAudit(existing, this.auditLog, this.events, lease);
         const merged: CreateEventDto = {
           title: patch.title ?? existing.title,
           description: patch.description ?? existing.description,
@@ -109,7 +109,7 @@ export class EventsService {
         const updated = await this.events.replaceFields(id, fields, actor.id, entry);
         this.catalog.invalidate(id);
         if (!updated) throw this.notFound(id);
-        await this.recordPendingAudit(updated, lease);
+        await recordPendingAudit(updated, this.auditLog, this.events, lease);
         return toEventResponse(updated);
       },
       { startBy },
@@ -174,14 +174,6 @@ export class EventsService {
       this.events.findMeeting(window, ACTIVE_WINDOW_MAX_EVENTS),
     );
     return meeting?.filter((event) => event.startAt <= activeAt && event.endAt >= activeAt);
-  }
-
-  /**
-   * Records the entry of the event's last change if it is still on the event (PendingAudit), then takes it off;
-   * under the event's edit lock (`lease`). Also PendingAuditSweep's, for an event nobody changes again.
-   */
-  recordPendingAudit(event: EventRecord, lease: { assertHeld(): void }): Promise<void> {
-    return recordPendingAudit(event, this.auditLog, this.events, lease);
   }
 
   /** The event or a 404 EVENT_NOT_FOUND. */

@@ -163,13 +163,7 @@ export class WebhookEndpointsService {
         'enabled',
         'disabledReason',
       ]);
-      const entry = pendingAudit({
-        actorId: SYSTEM_ACTOR,
-        action: AuditAction.WEBHOOK_ENDPOINT_UPDATED,
-        targetType: TARGET,
-        targetId: id,
-        changes,
-      });
+      const entry = this.entry(SYSTEM_ACTOR, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, changes);
       lease.assertHeld();
       const updated = await this.repository.update(
         id,
