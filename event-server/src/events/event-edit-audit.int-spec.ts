@@ -1,8 +1,10 @@
-import { mongo } from 'mongoose';
+import { type Model, mongo } from 'mongoose';
+import { getModelToken } from '@nestjs/mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { PendingAuditSweep } from './pending-audit.sweep.js';
+import { WebhookEndpointEntity } from '../webhooks/webhook-endpoint.schema.js';
 
 const baseEvent = {
   title: 'Audit recovery event',
@@ -219,5 +221,68 @@ describe('an event change whose audit entry was not written', () => {
       { enabled: { before: true, after: false } },
       { description: { before: null, after: 'game server' } },
     ]);
+  });
+
+  it("is written once for a webhook endpoint's deletion by the removal sent again, or by the sweep; never for a delete that failed", async () => {
+    const admin = t.as('ADMIN');
+    const newEndpoint = async (): Promise<string> => {
+      const answer = await t.request<{ id: string }>('POST', '/webhook-endpoints', {
+        token: admin.token,
+        body: { url: 'http://127.0.0.1:9/hook', events: ['claim.granted'], description: 'to delete' },
+      });
+      expect(answer.status).toBe(201);
+      return answer.body.id;
+    };
+    const deletions = async (id: string): Promise<Entry[]> => {
+      const trail = await t.request<{ items: Entry[] }>(
+        'GET',
+        `/audit-logs?targetId=${id}&action=WEBHOOK_ENDPOINT_DELETED&limit=100`,
+        { token: auditor.token },
+      );
+      return trail.body.items;
+    };
+    // The URL as the audit log shows one (its path hashed: withAuditedUrls).
+    const asDeleted = {
+      url: { before: expect.stringMatching(/^http:\/\/127\.0\.0\.1:9\/\.\.\. \(sha256 [0-9a-f]+\)$/), after: null },
+      events: { before: ['claim.granted'], after: null },
+      description: { before: 'to delete', after: null },
+      enabled: { before: true, after: null },
+    };
+
+    // The entry failed after the delete: the removal sent again (404) records it.
+    const first = await newEndpoint();
+    failNextAuditOf('WEBHOOK_ENDPOINT_DELETED');
+    expect((await t.request('DELETE', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(503);
+    vi.restoreAllMocks();
+    expect((await t.request('GET', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(404);
+    expect(await deletions(first)).toEqual([]);
+    expect((await t.request('DELETE', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(404);
+    expect((await t.request('DELETE', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(404);
+    expect(await deletions(first)).toMatchObject([{ actorId: admin.id, changes: asDeleted }]);
+
+    // The same, nobody sending it again: the sweep records it, once.
+    const second = await newEndpoint();
+    failNextAuditOf('WEBHOOK_ENDPOINT_DELETED');
+    expect((await t.request('DELETE', `/webhook-endpoints/${second}`, { token: admin.token })).status).toBe(503);
+    vi.restoreAllMocks();
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await deletions(second)).toMatchObject([{ actorId: admin.id, changes: asDeleted }]);
+
+    // The delete itself failed after its removal was written: the endpoint stands, and no deletion is recorded,
+    // by the sweep or later; deleting it afterwards records that deletion, once.
+    const third = await newEndpoint();
+    const endpoints = t.app.get<Model<WebhookEndpointEntity>>(getModelToken(WebhookEndpointEntity.name));
+    vi.spyOn(endpoints, 'findByIdAndDelete').mockImplementationOnce(() => {
+      throw new mongo.MongoNetworkError('connection reset (injected)');
+    });
+    expect((await t.request('DELETE', `/webhook-endpoints/${third}`, { token: admin.token })).status).toBe(503);
+    vi.restoreAllMocks();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect((await t.request('GET', `/webhook-endpoints/${third}`, { token: admin.token })).status).toBe(200);
+    expect(await deletions(third)).toEqual([]);
+    expect((await t.request('DELETE', `/webhook-endpoints/${third}`, { token: admin.token })).status).toBe(204);
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await deletions(third)).toMatchObject([{ actorId: admin.id, changes: asDeleted }]);
   });
 });

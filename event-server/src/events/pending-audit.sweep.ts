@@ -6,6 +6,7 @@ import { EditLock } from '../edit-lock/edit-lock.js';
 import { AuditLogService, type PendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { RewardRepository } from '../rewards/reward.repository.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import { settleRemovalAudit } from '../webhooks/webhook-endpoints.service.js';
 import { EventRepository } from './event.repository.js';
 
 /** Documents looked at per sweep: only changes whose entry could not be recorded carry one, a handful at most. */
@@ -38,6 +39,22 @@ export class PendingAuditSweep extends PeriodicSweep {
     await this.sweepOf('event', this.events);
     await this.sweepOf('reward', this.rewards);
     await this.sweepOf('webhook-endpoint', this.webhookEndpoints);
+    await this.sweepRemovals();
+  }
+
+  /** Deleted webhook endpoints whose deletion's entry is still on their removal (settleRemovalAudit). */
+  private async sweepRemovals(): Promise<void> {
+    for (const id of await this.webhookEndpoints.findRemovalIdsWithPendingAudit(SWEEP_BATCH)) {
+      try {
+        await this.editLock.runExclusive(`webhook-endpoint:${id}`, (lease) =>
+          settleRemovalAudit(id, this.webhookEndpoints, this.auditLog, lease),
+        );
+      } catch (error) {
+        this.logger.warn(
+          `the audit entry left on the removal of webhook-endpoint ${id} waits for the next sweep: ${String(error)}`,
+        );
+      }
+    }
   }
 
   /** The documents of one kind (edit lock `<kind>:<id>`, as their changes take) that carry an entry. */

@@ -18,9 +18,12 @@ export class WebhookEndpointRepository {
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
   ) {
     this.pendingAudits = pendingAuditStore(model);
+    this.removalAudits = pendingAuditStore(removals);
   }
 
   private readonly pendingAudits: ReturnType<typeof pendingAuditStore>;
+  /** The deletions' entries, riding on their removals (WebhookEndpointRemovalEntity). */
+  private readonly removalAudits: ReturnType<typeof pendingAuditStore>;
 
   async insert(endpoint: Omit<WebhookEndpointRecord, 'id'>): Promise<WebhookEndpointRecord> {
     const created = await this.model.create(endpoint);
@@ -79,13 +82,35 @@ export class WebhookEndpointRepository {
   }
 
   /**
-   * Deletes the endpoint, its removal time recorded first (a delete that fails after it leaves a removal of an
-   * endpoint still there, which only matters once it is gone). A second removal of one id keeps the first time.
+   * Deletes the endpoint, its removal recorded first with the deletion's audit entry (`pendingAudit`: a delete
+   * that fails after it leaves a removal of an endpoint still there, which only matters once it is gone, and whose
+   * entry is void: see settleRemovalAudit). Under the endpoint's edit lock. An earlier removal of the id that did
+   * not delete it keeps its time and takes this one's entry.
    */
-  async delete(id: string, at = new Date()): Promise<WebhookEndpointRecord | undefined> {
-    if (Types.ObjectId.isValid(id)) await insertEach(() => this.removals.collection.insertOne({ _id: id, at } as never), 1);
+  async delete(id: string, pendingAudit: PendingAudit, at = new Date()): Promise<WebhookEndpointRecord | undefined> {
+    if (Types.ObjectId.isValid(id)) {
+      const [stored] = await insertEach(() => this.removals.collection.insertOne({ _id: id, at, pendingAudit } as never), 1);
+      if (!stored) await this.removals.updateOne({ _id: id }, { $set: { pendingAudit } }).exec();
+    }
     const doc = await this.model.findByIdAndDelete(id).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;
+  }
+
+  /** The deletion's audit entry still on the endpoint's removal (not recorded yet), if there is one. */
+  async findRemovalAudit(id: string): Promise<PendingAudit | undefined> {
+    if (!Types.ObjectId.isValid(id)) return undefined;
+    const doc = await this.removals.findById(id, { pendingAudit: 1 }).lean<{ pendingAudit?: PendingAudit }>().exec();
+    return doc?.pendingAudit ?? undefined;
+  }
+
+  /** Takes a deletion's entry off its removal (recorded, or void); under the endpoint's edit lock. */
+  clearRemovalAudit(id: string, key: string): Promise<void> {
+    return this.removalAudits.clear(id, key);
+  }
+
+  /** Ids of removed endpoints whose deletion's entry is not recorded yet (PendingAuditSweep), at most `limit`. */
+  findRemovalIdsWithPendingAudit(limit: number): Promise<string[]> {
+    return this.removalAudits.idsCarrying(limit);
   }
 
   /** When the endpoint was deleted, if it was (a read by _id; the relay's, for a delivery whose endpoint is gone). */

@@ -44,13 +44,15 @@ WebhookEndpointSchema.index({ enabled: 1 });
 
 /**
  * When an endpoint was deleted (`_id` is its id): a replica whose copy still listed it may record transitions for
- * it afterwards, and the relay drops those deliveries instead of failing them. Insert-only, one small document
- * per deleted endpoint.
+ * it afterwards, and the relay drops those deliveries instead of failing them. One small document per deleted
+ * endpoint, written before the endpoint is deleted, with the deletion's audit entry until it is recorded
+ * (`pendingAudit`, as a change's rides on the changed document: the deleted one is gone with the write).
  */
 @Schema({ collection: 'webhook_endpoint_removals', versionKey: false })
 export class WebhookEndpointRemovalEntity {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ required: true }) at!: Date;
+  @Prop({ type: MongooseSchema.Types.Mixed }) pendingAudit?: PendingAudit;
 }
 
 export const WebhookEndpointRemovalSchema = SchemaFactory.createForClass(WebhookEndpointRemovalEntity);

@@ -180,10 +180,17 @@ export class WebhookEndpointsService {
       lockKey(id),
       async (lease) => {
         lease.assertHeld();
-        const deleted = await this.repository.delete(id);
+        const endpoint = await this.repository.findById(id);
+        if (!endpoint) {
+          // Deleted already: by this same removal sent again, perhaps, whose entry was never recorded.
+          await settleRemovalAudit(id, this.repository, this.audit, lease);
+          throw webhookEndpointNotFound(id);
+        }
+        const entry = this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(endpoint), {}, AUDITED));
+        const deleted = await this.repository.delete(id, entry);
         if (!deleted) throw webhookEndpointNotFound(id);
         await this.directory.changed(id, null);
-        await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, diffFields(pick(deleted), {}, AUDITED));
+        await recordPendingAudit({ id, pendingAudit: entry }, this.audit, removalAudits(this.repository), lease);
       },
       { startBy },
     );
@@ -215,6 +222,33 @@ export class WebhookEndpointsService {
 
 function lockKey(id: string): string {
   return `webhook-endpoint:${id}`;
+}
+
+/** Taking a deletion's entry off the endpoint's removal, as recordPendingAudit takes a change's off its document. */
+function removalAudits(repository: WebhookEndpointRepository) {
+  return { clearPendingAudit: (id: string, key: string) => repository.clearRemovalAudit(id, key) };
+}
+
+/**
+ * Records the deletion's audit entry still on an endpoint's removal (its delete wrote the removal, then failed or
+ * died before the entry was recorded), once (its key); if the endpoint is still there, the delete never happened
+ * and the entry is void: taken off unrecorded. Under the endpoint's edit lock (`lease`): the removal sent again,
+ * or PendingAuditSweep.
+ */
+export async function settleRemovalAudit(
+  id: string,
+  repository: WebhookEndpointRepository,
+  auditLog: AuditLogService,
+  lease: { assertHeld(): void },
+): Promise<void> {
+  const pending = await repository.findRemovalAudit(id);
+  if (!pending) return;
+  if (await repository.findById(id)) {
+    lease.assertHeld();
+    await repository.clearRemovalAudit(id, pending.key);
+    return;
+  }
+  await recordPendingAudit({ id, pendingAudit: pending }, auditLog, removalAudits(repository), lease);
 }
 
 function pick(endpoint: WebhookEndpointRecord): Record<string, unknown> {
