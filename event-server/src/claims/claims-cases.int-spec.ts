@@ -1,6 +1,6 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, countBy, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 
@@ -255,5 +255,43 @@ describe('claims: limited rewards added while a burst runs', () => {
     expect(problems).toEqual([]);
     expect(perReward[b!] ?? 0).toBeLessThanOrEqual(5);
     expect(perReward[c!] ?? 0).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('claims: at the edges of the period', () => {
+  let t: EventTestApp;
+  beforeAll(async () => {
+    t = await startEventTestApp('claims_cases_edges');
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await t?.close();
+  });
+
+  it('a claim at exactly startAt or endAt is decided (both ends included), a millisecond outside is not', async () => {
+    const operator = t.as('OPERATOR');
+    const startAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+    const endAt = new Date(startAt.getTime() + 120_000);
+    const event = await createClaimableEvent(t, operator, { startAt, endAt });
+    // Only Date is faked (no timer): the players' activity is recorded at startAt, inside the period, and each
+    // claim is made with the server's clock at the instant tried.
+    vi.useFakeTimers({ toFake: ['Date'], now: startAt.getTime() });
+    const users = await eligibleUsers(t, operator, 4);
+    vi.useRealTimers();
+    const at = async (instant: number, user: (typeof users)[number]) => {
+      vi.useFakeTimers({ toFake: ['Date'], now: instant });
+      try {
+        return await claim(t, event.id, user);
+      } finally {
+        vi.useRealTimers();
+      }
+    };
+    const results = [
+      await at(startAt.getTime() - 1, users[0]!),
+      await at(startAt.getTime(), users[1]!),
+      await at(endAt.getTime(), users[2]!),
+      await at(endAt.getTime() + 1, users[3]!),
+    ].map((reply) => `${reply.status}:${String(reply.body.code ?? reply.body.status)}`);
+    expect(results).toEqual(['422:EVENT_NOT_ACTIVE', '201:GRANTED', '201:GRANTED', '422:EVENT_NOT_ACTIVE']);
   });
 });
