@@ -156,4 +156,28 @@ describe('UpstreamProbe with an upstream named by a host name (a Compose service
       await Promise.all([first.stop(), second.stop()]);
     }
   });
+
+  it('resolves the name once for all the /health requests that arrive while it is being resolved (a lookup each queued without bound on libuv threads the JWKS fetch needs)', async () => {
+    const replica = await new FakeUpstream().start();
+    let lookups = 0;
+    let answer: (addresses: string[]) => void = () => undefined;
+    const pending = new Promise<string[]>((resolve) => {
+      answer = resolve;
+    });
+    const probe = new UpstreamProbe(loadGatewayConfig({ EVENT_SERVICE_URL: `http://event-server.test:${replica.port}` }), () => {
+      lookups += 1;
+      return pending;
+    });
+    try {
+      const checks = Array.from({ length: 50 }, () => probe.isUp('event'));
+      expect(lookups).toBe(1);
+      answer(['127.0.0.1']);
+      expect(await Promise.all(checks)).toEqual(checks.map(() => true));
+      // Shared while under way, never kept: a later request resolves the name again.
+      expect(await probe.isUp('event')).toBe(true);
+      expect(lookups).toBe(2);
+    } finally {
+      await replica.stop();
+    }
+  });
 });

@@ -24,6 +24,14 @@ export class UpstreamProbe {
    * (a crowd of them, 5,000 pipelined on one connection, no token needed, costs each replica one check).
    */
   private readonly replicas = new Map<string, Readiness>();
+  /**
+   * Each host-named upstream URL's resolution under way: /health requests arriving meanwhile share it. A lookup
+   * per request let anonymous /health requests queue getaddrinfo calls without bound on libuv's four threads,
+   * which the gateway's JWKS fetch (undici resolves the auth server's name there) and the replica pool's
+   * resolution wait behind: measured here with a resolver that did not answer, 2,000 queued lookups held a
+   * lookup made after them for 391 s.
+   */
+  private readonly resolving = new Map<string, Promise<string[]>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -38,12 +46,22 @@ export class UpstreamProbe {
   async isUp(upstream: Upstream): Promise<boolean> {
     const expand = this.config.upstreamResolveIntervalMs > 0;
     const origins = await Promise.all(
-      this.config.upstreams[upstream].map(async (origin) =>
-        expand ? replicaOrigins(origin, this.lookup).catch(() => [origin]) : [origin],
-      ),
+      this.config.upstreams[upstream].map(async (origin) => (expand ? this.resolve(origin) : [origin])),
     );
     const states = await Promise.all(origins.flat().map((origin) => this.readinessOf(origin).check()));
     return states.some((state) => state.ready);
+  }
+
+  /** The replicas a URL names now (replicaOrigins; the URL itself when its name does not resolve), one lookup at a time. */
+  private resolve(origin: string): Promise<string[]> {
+    let resolution = this.resolving.get(origin);
+    if (!resolution) {
+      resolution = replicaOrigins(origin, this.lookup)
+        .catch(() => [origin])
+        .finally(() => this.resolving.delete(origin));
+      this.resolving.set(origin, resolution);
+    }
+    return resolution;
   }
 
   private readinessOf(origin: string): Readiness {
