@@ -94,6 +94,12 @@ describe('loadAuthConfig', () => {
     expect(config.jwt.serviceAudience).toBe('internal-x');
   });
 
+  it("refuses a service audience that is the users' one (its own service token would pass for a user's)", () => {
+    expect(problemsOf({ JWT_AUDIENCE: 'games', JWT_SERVICE_AUDIENCE: 'games' })).toContainEqual(
+      expect.stringMatching(/^JWT_SERVICE_AUDIENCE must differ from JWT_AUDIENCE/),
+    );
+  });
+
   it('refuses outbox settings the relay cannot honour, naming each variable', () => {
     const problems = problemsOf({
       OUTBOX_ENABLED: 'yes',

@@ -261,6 +261,10 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
   if (config.outbox.retryMaxMs < config.outbox.retryBaseMs) {
     reader.problem('OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_BASE_MS');
   }
+  // A service token (the auth server's own, no roles) must never pass where a user's token is asked for.
+  if (config.jwt.serviceAudience === config.jwt.audience) {
+    reader.problem("JWT_SERVICE_AUDIENCE must differ from JWT_AUDIENCE (a service token would pass for a user's)");
+  }
   for (const proxy of config.trustedProxies) {
     if (!isProxyAddressEntry(proxy) && !isHostName(proxy)) {
       reader.problem(`AUTH_TRUSTED_PROXIES must list IP addresses, CIDR blocks or host names, got "${proxy}"`);

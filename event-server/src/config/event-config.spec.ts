@@ -10,6 +10,13 @@ describe('loadEventConfig', () => {
     );
   });
 
+  it("refuses a service audience that is the users' one (a service token would pass for a user's)", () => {
+    expect(() => loadEventConfig({ JWT_AUDIENCE: 'games', JWT_SERVICE_AUDIENCE: 'games' })).toThrow(
+      /JWT_SERVICE_AUDIENCE must differ from JWT_AUDIENCE/,
+    );
+    expect(() => loadEventConfig({ JWT_SERVICE_AUDIENCE: 'reward-platform' })).toThrow(/JWT_SERVICE_AUDIENCE must differ/);
+  });
+
   it('names a malformed AUTH_PORT', () => {
     expect(() => loadEventConfig({ AUTH_PORT: 'three' })).toThrow(/AUTH_PORT must be an integer/);
   });

@@ -183,6 +183,10 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
       retryScheduleMs: retrySchedule(reader),
     },
   };
+  // A service token (the auth server's own, no roles) must never pass where a user's token is asked for.
+  if (config.jwt.serviceAudience === config.jwt.audience) {
+    reader.problem("JWT_SERVICE_AUDIENCE must differ from JWT_AUDIENCE (a service token would pass for a user's)");
+  }
   reader.done();
   return config;
 }
