@@ -300,6 +300,29 @@ describe('npm start with a MONGODB_URI nobody answers on', () => {
   }, 60_000);
 });
 
+describe('npm start while another stack holds its ports', () => {
+  it('says so before it compiles or touches the store, and starts nothing', async () => {
+    // The other stack's gateway: its port answers. A second start (the same ports, in another terminal) must
+    // neither rewrite the dist/ folders the running servers use nor reach for a store (the embedded one's
+    // .data/ would be held by the running mongod): the store named here answers nobody, and is not asked.
+    const held = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    const { port } = held.address() as { port: number };
+    try {
+      const { code, output } = await runToExit({
+        GATEWAY_PORT: String(port),
+        MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/`,
+      });
+      expect(code).toBe(1);
+      expect(output).toMatch(new RegExp(`port already in use \\(gateway ${port}\\): is the stack already running\\?`));
+      expect(output).not.toMatch(/compiled|nothing to compile|MONGODB_URI|does not answer/);
+      expect(output).not.toMatch(/\[(auth|event|gateway)\]/);
+    } finally {
+      await new Promise<void>((resolve) => held.close(() => resolve()));
+    }
+  }, 60_000);
+});
+
 describe('npm start with a malformed MONGODB_URI', () => {
   it('says it is malformed, and why, not that nobody answers; the password stays hidden; it starts nothing', async () => {
     const refusals: [string, RegExp][] = [

@@ -172,6 +172,17 @@ setInterval(() => {
   if (process.ppid !== parentPid) void shutdown(0, 'its parent process ended');
 }, 1_000).unref();
 
+// Another stack (another npm start?) on these ports is told before anything is done: compiling would rewrite
+// the dist/ folders its servers run from, and an embedded MongoDB would be refused the .data/ folder its
+// mongod holds, which the download failure's hint would then misreport. (answers() is declared below.)
+const taken = [];
+for (const service of services) if (await answers(addressOf(service))) taken.push(`${service.name} ${addressOf(service).port}`);
+if (taken.length > 0) {
+  say(paint(31, `port already in use (${taken.join(', ')}): is the stack already running? Stop it first, or move this one with`));
+  say(paint(31, 'GATEWAY_PORT, AUTH_PORT and EVENT_PORT.'));
+  process.exit(1);
+}
+
 // Imported here, not at the top: before `npm ci` its @swc/core is missing, and a static import would fail
 // with Node's ERR_MODULE_NOT_FOUND before any of the checks above could say anything useful.
 const { buildServers } = await import('./build-fast.mjs').catch((error) => {
@@ -524,14 +535,6 @@ function answers({ host, port }) {
     });
     socket.once('error', () => resolve(false));
   });
-}
-const taken = [];
-for (const service of services) if (await answers(addressOf(service))) taken.push(`${service.name} ${addressOf(service).port}`);
-if (taken.length > 0) {
-  say(paint(31, `port already in use (${taken.join(', ')}): is the stack already running? Stop it first, or move this one with`));
-  say(paint(31, 'GATEWAY_PORT, AUTH_PORT and EVENT_PORT.'));
-  if (mongo) await mongo.stop({ doCleanup: false });
-  process.exit(1);
 }
 if (eventServers.length > 1) {
   const ports = eventServers.map((replica) => addressOf(replica).port).join(', ');
