@@ -16,7 +16,7 @@ export function shownMongoUri(uri: string): string {
  * MONGODB_URI (scripts/ferretdb-store.sh picks a new port at every start) let every test file time out in
  * its first hook, a minute each, and the run say "Hook timed out" for each without naming the database.
  */
-export async function checkStore(uri: string, timeoutMs = 5_000): Promise<void> {
+export async function checkStore(uri: string, timeoutMs = 10_000): Promise<void> {
   const shown = shownMongoUri(uri);
   let connection: mongoose.Connection;
   try {
