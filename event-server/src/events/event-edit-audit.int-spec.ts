@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { PendingAuditSweep } from './pending-audit.sweep.js';
-import { WebhookEndpointEntity } from '../webhooks/webhook-endpoint.schema.js';
+import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from '../webhooks/webhook-endpoint.schema.js';
 
 const baseEvent = {
   title: 'Audit recovery event',
@@ -281,7 +281,12 @@ describe('an event change whose audit entry was not written', () => {
     await t.app.get(PendingAuditSweep).sweep();
     expect((await t.request('GET', `/webhook-endpoints/${third}`, { token: admin.token })).status).toBe(200);
     expect(await deletions(third)).toEqual([]);
+    const deletedFrom = Date.now();
     expect((await t.request('DELETE', `/webhook-endpoints/${third}`, { token: admin.token })).status).toBe(204);
+    // The removal's time is the deletion's, not the failed one's (the relay fails the deliveries made before it).
+    const removals = t.app.get<Model<WebhookEndpointRemovalEntity>>(getModelToken(WebhookEndpointRemovalEntity.name));
+    const removal = await removals.findById(third).lean<{ at: Date }>().exec();
+    expect(removal?.at.getTime()).toBeGreaterThanOrEqual(deletedFrom);
     await t.app.get(PendingAuditSweep).sweep();
     expect(await deletions(third)).toMatchObject([{ actorId: admin.id, changes: asDeleted }]);
   });

@@ -84,13 +84,14 @@ export class WebhookEndpointRepository {
   /**
    * Deletes the endpoint, its removal recorded first with the deletion's audit entry (`pendingAudit`: a delete
    * that fails after it leaves a removal of an endpoint still there, which only matters once it is gone, and whose
-   * entry is void: see settleRemovalAudit). Under the endpoint's edit lock. An earlier removal of the id that did
-   * not delete it keeps its time and takes this one's entry.
+   * entry is void: see settleRemovalAudit). Under the endpoint's edit lock, its callers having found it there: an
+   * earlier removal of the id did not delete it, so this one's time and entry replace its (the relay drops, rather
+   * than fails, the deliveries made from the removal's time on: those made while the endpoint stood are failed).
    */
   async delete(id: string, pendingAudit: PendingAudit, at = new Date()): Promise<WebhookEndpointRecord | undefined> {
     if (Types.ObjectId.isValid(id)) {
       const [stored] = await insertEach(() => this.removals.collection.insertOne({ _id: id, at, pendingAudit } as never), 1);
-      if (!stored) await this.removals.updateOne({ _id: id }, { $set: { pendingAudit } }).exec();
+      if (!stored) await this.removals.updateOne({ _id: id }, { $set: { at, pendingAudit } }).exec();
     }
     const doc = await this.model.findByIdAndDelete(id).lean<StoredWebhookEndpoint>().exec();
     return doc ? toWebhookEndpoint(doc) : undefined;
