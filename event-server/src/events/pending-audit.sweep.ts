@@ -39,22 +39,13 @@ export class PendingAuditSweep extends PeriodicSweep {
     await this.sweepOf('event', this.events);
     await this.sweepOf('reward', this.rewards);
     await this.sweepOf('webhook-endpoint', this.webhookEndpoints);
-    await this.sweepRemovals();
-  }
-
-  /** Deleted webhook endpoints whose deletion's entry is still on their removal (settleRemovalAudit). */
-  private async sweepRemovals(): Promise<void> {
-    for (const id of await this.webhookEndpoints.findRemovalIdsWithPendingAudit(SWEEP_BATCH)) {
-      try {
-        await this.editLock.runExclusive(`webhook-endpoint:${id}`, (lease) =>
-          settleRemovalAudit(id, this.webhookEndpoints, this.auditLog, lease),
-        );
-      } catch (error) {
-        this.logger.warn(
-          `the audit entry left on the removal of webhook-endpoint ${id} waits for the next sweep: ${String(error)}`,
-        );
-      }
-    }
+    // Deleted webhook endpoints whose deletion's entry is still on their removal (settleRemovalAudit).
+    await this.settleEach(
+      'webhook-endpoint',
+      'the removal of ',
+      await this.webhookEndpoints.findRemovalIdsWithPendingAudit(SWEEP_BATCH),
+      (id, lease) => settleRemovalAudit(id, this.webhookEndpoints, this.auditLog, lease),
+    );
   }
 
   /** The documents of one kind (edit lock `<kind>:<id>`, as their changes take) that carry an entry. */
@@ -66,15 +57,25 @@ export class PendingAuditSweep extends PeriodicSweep {
       clearPendingAudit(id: string, key: string): Promise<void>;
     },
   ): Promise<void> {
-    for (const id of await store.findIdsWithPendingAudit(SWEEP_BATCH)) {
+    await this.settleEach(kind, '', await store.findIdsWithPendingAudit(SWEEP_BATCH), async (id, lease) => {
+      const document = await store.findById(id);
+      if (document) await recordPendingAudit(document, this.auditLog, store, lease);
+    });
+  }
+
+  /** Settles each id's entry under its edit lock (`<kind>:<id>`); one that cannot be settled now waits for the next sweep. */
+  private async settleEach(
+    kind: string,
+    where: string,
+    ids: readonly string[],
+    settle: (id: string, lease: { assertHeld(): void }) => Promise<void>,
+  ): Promise<void> {
+    for (const id of ids) {
       try {
-        await this.editLock.runExclusive(`${kind}:${id}`, async (lease) => {
-          const document = await store.findById(id);
-          if (document) await recordPendingAudit(document, this.auditLog, store, lease);
-        });
+        await this.editLock.runExclusive(`${kind}:${id}`, (lease) => settle(id, lease));
       } catch (error) {
         // A change of that document under way (it records the entry first) or the store away: the next sweep's.
-        this.logger.warn(`the audit entry left on ${kind} ${id} waits for the next sweep: ${String(error)}`);
+        this.logger.warn(`the audit entry left on ${where}${kind} ${id} waits for the next sweep: ${String(error)}`);
       }
     }
   }
