@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { checkStore, shownMongoUri } from '../test-support/store-check.js';
+import { shownMongoUri } from '../scripts/mongo-uri.js';
+import { checkStore } from '../test-support/store-check.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -234,13 +234,9 @@ const env = {
   ...plan.hosts,
   MONGODB_URI: givenMongoUri || mongo.getUri(),
 };
-// Up to the last "@" before the host: a password with an unescaped "@" (a malformed URI) is hidden whole too,
-// and so is one in a URI that lacks its mongodb:// (malformed, and as secret). The options that carry a
-// secret (a key file's password, an AWS session token) are hidden as well.
-const shownUri = env.MONGODB_URI.replace(/^([^:/]*:\/\/)?.*@/, '$1***@').replace(
-  /([?&](?:tlsCertificateKeyFilePassword|authMechanismProperties)=)[^&#]*/gi,
-  '$1***',
-);
+// Node 24 runs the .ts module as it is (its types stripped), as `npm run demo` does.
+const { shownMongoUri } = await import('./mongo-uri.ts');
+const shownUri = shownMongoUri(env.MONGODB_URI);
 if (mongo) say(`using MongoDB at ${env.MONGODB_URI}`);
 else {
   say(`using MONGODB_URI=${shownUri}`);

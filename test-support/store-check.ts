@@ -1,14 +1,5 @@
 import mongoose from 'mongoose';
-
-/**
- * MONGODB_URI as it may be printed: the credentials (up to the last "@") and the options that carry a secret
- * hidden, as `npm start` shows it.
- */
-export function shownMongoUri(uri: string): string {
-  return uri
-    .replace(/^([^:/]*:\/\/)?.*@/, '$1***@')
-    .replace(/([?&](?:tlsCertificateKeyFilePassword|authMechanismProperties)=)[^&#]*/gi, '$1***');
-}
+import { shownMongoUri } from '../scripts/mongo-uri.js';
 
 /**
  * Resolves once the server MONGODB_URI names answers a ping (within `timeoutMs`); otherwise rejects with an
