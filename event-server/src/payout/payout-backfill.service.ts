@@ -131,6 +131,10 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     const decided = new Set<string>();
+    // A claim with a decision out of PENDING and none out of PROCESSING was born PENDING, whatever it is now: one
+    // recorded without a subscriber has no born status, and approved then revoked it reads as born GRANTED (its
+    // approval's claim.granted was then sent twice, and its claim.pending never).
+    const heldFirst = new Set<string>();
     const decisionPages = pages(async (after) => {
       await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
       return this.outbox.findDecisionsSince(since, PAGE, after);
@@ -138,14 +142,16 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     for await (const page of decisionPages) {
       for (const decision of page) {
         if (decision.fromStatus === 'PROCESSING') decided.add(decision.claimId);
+        if (decision.fromStatus === 'PENDING') heldFirst.add(decision.claimId);
         if (!wanted(decision)) continue;
         if (decision.applied) entries.push(decision);
         else unready += 1;
       }
     }
     // A claim that went through PROCESSING was not born decided: its moves are its decisions.
-    for (const entry of born) {
-      if (decided.has(entry.claimId)) continue;
+    for (const read of born) {
+      if (decided.has(read.claimId)) continue;
+      const entry: OutboxEntry = heldFirst.has(read.claimId) ? { ...read, toStatus: 'PENDING' } : read;
       if (known.get(entry.claimId)?.status === 'PROCESSING') unready += 1;
       else if (wanted(entry)) entries.push(entry);
     }

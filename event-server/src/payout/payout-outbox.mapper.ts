@@ -52,8 +52,8 @@ export const OUTBOX_CLAIM_FIELDS = { status: 1, bornStatus: 1, decidedBy: 1, cre
  * decided by the system was refused when it was made (born REJECTED: no webhook; once read as born PENDING, a
  * new endpoint's back-fill sent a `claim.pending` for each refusal of its first seconds); one decided by a
  * reviewer was PENDING (only a review rejects a PENDING claim). An approval leaves a reviewer as decidedBy; a
- * revocation is only of a GRANTED claim (born so, as an AUTO grant is; one approved and then revoked cannot be
- * told apart).
+ * revocation is only of a GRANTED claim (born so, as an AUTO grant is; one approved and then revoked is told
+ * apart by its approval, a decision out of PENDING, which the back-fill reads: PayoutBackfill.pass).
  */
 function inferredBornStatus(doc: StoredOutboxClaim): string {
   if (doc.status === 'REJECTED') return doc.decidedBy === undefined || doc.decidedBy === SYSTEM_ACTOR ? 'REJECTED' : 'PENDING';
