@@ -4,7 +4,7 @@ import { AtMostEvery } from '@reward/server-kit/at-most-every';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, lastDisabling } from '../webhooks/webhook-endpoint.js';
+import { type WebhookEndpointRecord, lastDisabling, wasDisabledAt } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { WebhookEndpointsService } from '../webhooks/webhook-endpoints.service.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
@@ -771,6 +771,10 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
       const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
       return { delivery, result: { latencyMs: 0, error: why }, final: true };
     }
+    // Enabled again since: a transition recorded while it was disabled (by a replica whose copy still listed it)
+    // was owed nothing, as when it is found still disabled.
+    if (wasDisabledAt(endpoint, delivery.createdAt))
+      return { delivery, result: { latencyMs: 0, error: 'the endpoint was disabled then' }, final: true, dropped: true };
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = webhookHeaders(signingSecrets(endpoint.secrets, new Date()), delivery.webhookId, timestamp, delivery.body);
     const result = await sendWebhook(endpoint.url, headers, delivery.body, {

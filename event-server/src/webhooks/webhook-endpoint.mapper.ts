@@ -17,6 +17,7 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
     ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
     enabledAt: doc.enabledAt ?? doc.createdAt,
     ...(doc.disablings != null && { disablings: doc.disablings }),
+    ...(doc.enablings != null && { enablings: doc.enablings }),
     secrets: doc.secrets.map((secret) => ({
       value: secret.value,
       createdAt: secret.createdAt,

@@ -30,6 +30,8 @@ export class WebhookEndpointEntity {
    * then on that still names it is not sent to it); the first after an enabling ends that enabling's back-fill.
    */
   @Prop({ type: [Date], default: undefined }) disablings?: Date[];
+  /** Its latest enablings, oldest first (its creation, then each re-enabling): see WebhookEndpointRecord.enablings. */
+  @Prop({ type: [Date], default: undefined }) enablings?: Date[];
   @Prop({ type: [WebhookSecretEntity], _id: false, required: true }) secrets!: WebhookSecretEntity[];
   @Prop({ required: true }) createdBy!: string;
   /** The audit entry of a change written with it and not recorded yet (PendingAudit); absent otherwise. */

@@ -11,7 +11,7 @@ import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, disablingAt } from './webhook-endpoint.js';
+import { type WebhookEndpointRecord, disablingAt, enablingAt } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
@@ -52,6 +52,7 @@ export class WebhookEndpointsService {
       ...(input.description !== undefined && { description: input.description }),
       enabled: true,
       enabledAt: now,
+      enablings: [now],
       secrets: [{ value: secret, createdAt: now }],
       createdBy: actor.id,
       createdAt: now,
@@ -110,6 +111,7 @@ export class WebhookEndpointsService {
             ...(input.enabled === true && { disabledReason: null }),
             ...((enabling || subscribing) && { enabledAt: now }),
             ...(disabling && disablingAt(before, now)),
+            ...(enabling && enablingAt(before, now)),
           },
           entry,
         );
