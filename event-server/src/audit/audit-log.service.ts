@@ -66,7 +66,8 @@ export function pendingAuditStore<T>(model: Model<T>): {
 } {
   return {
     async clear(id, key) {
-      await model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }).exec();
+      // Bookkeeping, not a change: the document's updatedAt stays the change's (the one its answer gave).
+      await model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }, { timestamps: false }).exec();
     },
     async idsCarrying(limit) {
       const docs = await model

@@ -189,6 +189,56 @@ describe('an event change whose audit entry was not written', () => {
     expect(await rewardUpdates(rewardId)).toMatchObject([{ actorId: operator.id, changes: { stock: { before: 5, after: 7 } } }]);
   });
 
+  /** The entries of `action` about `targetId`, oldest first. */
+  async function entriesOf(targetId: string, action: string): Promise<Entry[]> {
+    const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${targetId}&action=${action}&limit=100`, {
+      token: auditor.token,
+    });
+    expect(trail.status).toBe(200);
+    return trail.body.items.reverse();
+  }
+
+  /** The id of the one event titled `title` (a create answered 503 gives none). */
+  async function eventTitled(title: string): Promise<string> {
+    const listed = await t.request<{ items: Array<{ id: string; title: string }> }>('GET', '/events?limit=100', {
+      token: operator.token,
+    });
+    const found = listed.body.items.filter((event) => event.title === title);
+    expect(found).toHaveLength(1);
+    return (found[0] as { id: string }).id;
+  }
+
+  it("is written for an event's creation by the sweep, or by the event's next change before that change", async () => {
+    failNextAuditOf('EVENT_CREATED');
+    const swept = { ...baseEvent, title: 'Created, entry swept' };
+    expect((await t.request('POST', '/events', { token: operator.token, body: swept })).status).toBe(503);
+    vi.restoreAllMocks();
+    const sweptId = await eventTitled(swept.title);
+    expect(await entriesOf(sweptId, 'EVENT_CREATED')).toHaveLength(0);
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await entriesOf(sweptId, 'EVENT_CREATED')).toMatchObject([
+      { actorId: operator.id, changes: { title: { before: null, after: swept.title } } },
+    ]);
+
+    failNextAuditOf('EVENT_CREATED');
+    const changed = { ...baseEvent, title: 'Created, entry by the next change' };
+    expect((await t.request('POST', '/events', { token: operator.token, body: changed })).status).toBe(503);
+    vi.restoreAllMocks();
+    const changedId = await eventTitled(changed.title);
+    const other = t.as('OPERATOR');
+    expect((await t.request('PATCH', `/events/${changedId}`, { token: other.token, body: { status: 'INACTIVE' } })).status).toBe(
+      200,
+    );
+    const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${changedId}&limit=100`, {
+      token: auditor.token,
+    });
+    expect(trail.body.items.reverse().map((entry) => [entry.action, entry.actorId])).toEqual([
+      ['EVENT_CREATED', operator.id],
+      ['EVENT_UPDATED', other.id],
+    ]);
+  });
+
   it("is written for a webhook endpoint's change by the same change sent again, or by the sweep", async () => {
     const admin = t.as('ADMIN');
     const endpoint = await t.request<{ id: string }>('POST', '/webhook-endpoints', {

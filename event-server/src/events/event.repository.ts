@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, QueryFilter } from 'mongoose';
+import { type Model, type QueryFilter, Types } from 'mongoose';
 import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
 import type { EventFields, EventRecord } from './event.js';
 import { type StoredEvent, toEvent } from './event.mapper.js';
@@ -30,8 +30,19 @@ export class EventRepository {
 
   private readonly pendingAudits: ReturnType<typeof pendingAuditStore>;
 
-  async create(fields: EventFields & { createdBy: string }): Promise<EventRecord> {
-    const created = await this.model.create({ ...fields, editorIds: [fields.createdBy] });
+  /**
+   * Inserts the event with its creation's audit entry on it (`entryFor`, given the new event's id: PendingAudit), in
+   * the one insert, so that an event never stands without its EVENT_CREATED entry (a test's seed may go without).
+   */
+  async create(fields: EventFields & { createdBy: string }, entryFor?: (id: string) => PendingAudit): Promise<EventRecord> {
+    const _id = new Types.ObjectId();
+    const pendingAudit = entryFor?.(_id.toHexString());
+    const created = await this.model.create({
+      _id,
+      ...fields,
+      editorIds: [fields.createdBy],
+      ...(pendingAudit && { pendingAudit }),
+    });
     return toEvent(created.toObject() as StoredEvent);
   }
 

@@ -50,18 +50,28 @@ export class EventsService {
   /** Players' windows of events being read now, by status and window (see list). */
   private readonly playerWindows = new Map<string, Promise<EventRecord[] | undefined>>();
 
+  /**
+   * The event is inserted with its EVENT_CREATED entry on it (PendingAudit), then the entry is recorded and taken
+   * off under the event's edit lock, as a change's is. An entry the store failed to record (the answer is then a
+   * 503 or a 500) is recorded by the event's next change, before that change, or by PendingAuditSweep: before, the
+   * event stood with no entry for good (nothing about it was left to send again).
+   */
   async create(input: CreateEventDto, actor: AuthenticatedUser): Promise<EventResponseDto> {
     const fields = this.fieldsFrom(input);
-    const created = await this.events.create({ ...fields, createdBy: actor.id });
-    const view = toEventResponse(created);
-    await this.auditLog.record({
-      actorId: actor.id,
-      action: AuditAction.EVENT_CREATED,
-      targetType: AuditTargetType.EVENT,
-      targetId: created.id,
-      changes: diffFields(undefined, view as unknown as Record<string, unknown>, AUDITED_EVENT_FIELDS),
+    const created = await this.events.create({ ...fields, createdBy: actor.id }, (id) => {
+      const draft = { ...fields, id, createdBy: actor.id, editorIds: [], createdAt: new Date(), updatedAt: new Date() };
+      return pendingAudit({
+        actorId: actor.id,
+        action: AuditAction.EVENT_CREATED,
+        targetType: AuditTargetType.EVENT,
+        targetId: id,
+        changes: diffFields(undefined, toEventResponse(draft) as unknown as Record<string, unknown>, AUDITED_EVENT_FIELDS),
+      });
     });
-    return view;
+    await this.editLock.runExclusive(`event:${created.id}`, (lease) =>
+      recordPendingAudit(created, this.auditLog, this.events, lease),
+    );
+    return toEventResponse(created);
   }
 
   /**
