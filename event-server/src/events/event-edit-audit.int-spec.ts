@@ -239,6 +239,48 @@ describe('an event change whose audit entry was not written', () => {
     ]);
   });
 
+  it("is written for a reward's creation by the sweep, or by the reward's next change before that change", async () => {
+    const eventId = await created();
+    const rewardNamed = async (name: string): Promise<string> => {
+      const listed = await t.request<Array<{ id: string; name: string }>>('GET', `/events/${eventId}/rewards`, {
+        token: operator.token,
+      });
+      const found = listed.body.filter((reward) => reward.name === name);
+      expect(found).toHaveLength(1);
+      return (found[0] as { id: string }).id;
+    };
+    const add = (name: string) =>
+      t.request('POST', `/events/${eventId}/rewards`, {
+        token: operator.token,
+        body: { type: 'POINT', name, quantity: 1, stock: 3 },
+      });
+
+    failNextAuditOf('REWARD_CREATED');
+    expect((await add('Swept points')).status).toBe(503);
+    vi.restoreAllMocks();
+    const swept = await rewardNamed('Swept points');
+    expect(await entriesOf(swept, 'REWARD_CREATED')).toHaveLength(0);
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await entriesOf(swept, 'REWARD_CREATED')).toMatchObject([
+      { actorId: operator.id, changes: { eventId: { before: null, after: eventId }, stock: { before: null, after: 3 } } },
+    ]);
+
+    failNextAuditOf('REWARD_CREATED');
+    expect((await add('Changed points')).status).toBe(503);
+    vi.restoreAllMocks();
+    const changed = await rewardNamed('Changed points');
+    const topUp = await t.request('PATCH', `/events/${eventId}/rewards/${changed}`, {
+      token: operator.token,
+      body: { stock: 4 },
+    });
+    expect(topUp.status).toBe(200);
+    const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${changed}&limit=100`, {
+      token: auditor.token,
+    });
+    expect(trail.body.items.reverse().map((entry) => entry.action)).toEqual(['REWARD_CREATED', 'REWARD_UPDATED']);
+  });
+
   it("is written for a webhook endpoint's change by the same change sent again, or by the sweep", async () => {
     const admin = t.as('ADMIN');
     const endpoint = await t.request<{ id: string }>('POST', '/webhook-endpoints', {

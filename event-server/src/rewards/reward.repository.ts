@@ -23,12 +23,19 @@ export class RewardRepository {
    * `reward_units` documents). A store that does not name the index a duplicate broke (FerretDB) is asked
    * which: whether the place was taken.
    */
-  /** `counted`: the event's rewards as the caller just counted them (countInEvent), the first place to try. */
+  /**
+   * `counted`: the event's rewards as the caller just counted them (countInEvent), the first place to try.
+   * `entryFor`: the creation's audit entry, given the new reward's id, inserted with it (PendingAudit), so that a
+   * reward never stands without its REWARD_CREATED entry (a test's seed may go without).
+   */
   async create(
     fields: Omit<RewardRecord, 'id' | 'createdAt' | 'unitsOnClaims'>,
     max: number,
     counted?: number,
+    entryFor?: (id: string) => PendingAudit,
   ): Promise<RewardRecord | undefined> {
+    const _id = new Types.ObjectId();
+    const pendingAudit = entryFor?.(_id.toHexString());
     let unitsOnClaims = fields.stock !== undefined;
     let known = counted;
     // Ends: each lost place means one more reward counted (until `max`), and the claim-held units are lost once.
@@ -38,7 +45,13 @@ export class RewardRepository {
       if (taken >= max) return undefined;
       const position = `${fields.eventId}:${taken}`;
       try {
-        const created = await this.model.create({ ...fields, position, ...(unitsOnClaims && { claimUnitsOf: fields.eventId }) });
+        const created = await this.model.create({
+          _id,
+          ...fields,
+          position,
+          ...(unitsOnClaims && { claimUnitsOf: fields.eventId }),
+          ...(pendingAudit && { pendingAudit }),
+        });
         return toReward(created.toObject() as StoredReward);
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;

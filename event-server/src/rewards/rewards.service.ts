@@ -78,38 +78,41 @@ export class RewardsService {
     await this.noteEditor(event, actor.id, startBy);
     // Named but past its time (the event's lock was held): on the safe side, as above, and nothing created.
     refuseWriteAfterStartBy(startBy);
-    const created = await this.rewards.create(
-      {
-        eventId,
-        type: input.type,
-        name: input.name.trim(),
-        quantity: input.quantity,
-        ...(input.stock !== undefined && { stock: input.stock }),
-        ...(input.itemCode !== undefined && { itemCode: input.itemCode }),
-        ...(input.couponCode !== undefined && { couponCode: input.couponCode }),
-      },
-      MAX_REWARDS_PER_EVENT,
-      counted,
+    const fields = {
+      eventId,
+      type: input.type,
+      name: input.name.trim(),
+      quantity: input.quantity,
+      ...(input.stock !== undefined && { stock: input.stock }),
+      ...(input.itemCode !== undefined && { itemCode: input.itemCode }),
+      ...(input.couponCode !== undefined && { couponCode: input.couponCode }),
+    };
+    // The REWARD_CREATED entry rides on the insert (PendingAudit) and is recorded under the reward's edit lock, as a
+    // change's is: one the store failed to record (a 503 or a 500) is recorded by the reward's next change, before
+    // it, or by PendingAuditSweep. Before, the reward stood with no entry for good.
+    const created = await this.rewards.create(fields, MAX_REWARDS_PER_EVENT, counted, (id) =>
+      pendingAudit({
+        actorId: actor.id,
+        action: AuditAction.REWARD_CREATED,
+        targetType: AuditTargetType.REWARD,
+        targetId: id,
+        changes: diffFields(undefined, { ...toRewardResponse({ ...fields, id, createdAt: new Date() }, 0) }, [
+          'eventId',
+          'type',
+          'name',
+          'quantity',
+          'stock',
+          'itemCode',
+          'couponCode',
+        ]),
+      }),
     );
     if (!created) throw tooManyRewards();
     this.catalog.invalidate(eventId);
-    const view = toRewardResponse(created, 0);
-    await this.auditLog.record({
-      actorId: actor.id,
-      action: AuditAction.REWARD_CREATED,
-      targetType: AuditTargetType.REWARD,
-      targetId: created.id,
-      changes: diffFields(undefined, { ...view } as Record<string, unknown>, [
-        'eventId',
-        'type',
-        'name',
-        'quantity',
-        'stock',
-        'itemCode',
-        'couponCode',
-      ]),
-    });
-    return view;
+    await this.editLock.runExclusive(`reward:${created.id}`, (lease) =>
+      recordPendingAudit(created, this.auditLog, this.rewards, lease),
+    );
+    return toRewardResponse(created, 0);
   }
 
   /**
