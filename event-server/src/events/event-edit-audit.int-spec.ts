@@ -281,6 +281,24 @@ describe('an event change whose audit entry was not written', () => {
     expect(trail.body.items.reverse().map((entry) => entry.action)).toEqual(['REWARD_CREATED', 'REWARD_UPDATED']);
   });
 
+  it("is written for a webhook endpoint's creation by the sweep", async () => {
+    const admin = t.as('ADMIN');
+    failNextAuditOf('WEBHOOK_ENDPOINT_CREATED');
+    const url = 'http://127.0.0.1:9/created-hook';
+    const made = await t.request('POST', '/webhook-endpoints', { token: admin.token, body: { url, events: ['claim.granted'] } });
+    expect(made.status).toBe(503);
+    vi.restoreAllMocks();
+    const listed = await t.request<{ items: Array<{ id: string; url: string }> }>('GET', '/webhook-endpoints?limit=100', {
+      token: admin.token,
+    });
+    const id = listed.body.items.find((endpoint) => endpoint.url === url)?.id as string;
+    expect(id).toBeDefined();
+    expect(await entriesOf(id, 'WEBHOOK_ENDPOINT_CREATED')).toHaveLength(0);
+    await t.app.get(PendingAuditSweep).sweep();
+    await t.app.get(PendingAuditSweep).sweep();
+    expect(await entriesOf(id, 'WEBHOOK_ENDPOINT_CREATED')).toMatchObject([{ actorId: admin.id }]);
+  });
+
   it("is written for a webhook endpoint's change by the same change sent again, or by the sweep", async () => {
     const admin = t.as('ADMIN');
     const endpoint = await t.request<{ id: string }>('POST', '/webhook-endpoints', {

@@ -25,8 +25,17 @@ export class WebhookEndpointRepository {
   /** The deletions' entries, riding on their removals (WebhookEndpointRemovalEntity). */
   private readonly removalAudits: ReturnType<typeof pendingAuditStore>;
 
-  async insert(endpoint: Omit<WebhookEndpointRecord, 'id'>): Promise<WebhookEndpointRecord> {
-    const created = await this.model.create(endpoint);
+  /**
+   * `entryFor`: the creation's audit entry, given the new endpoint's id, inserted with it (PendingAudit), so that an
+   * endpoint never stands without its WEBHOOK_ENDPOINT_CREATED entry.
+   */
+  async insert(
+    endpoint: Omit<WebhookEndpointRecord, 'id'>,
+    entryFor?: (id: string) => PendingAudit,
+  ): Promise<WebhookEndpointRecord> {
+    const _id = new Types.ObjectId();
+    const pendingAudit = entryFor?.(_id.toHexString());
+    const created = await this.model.create({ _id, ...endpoint, ...(pendingAudit && { pendingAudit }) });
     return toWebhookEndpoint(created.toObject() as StoredWebhookEndpoint);
   }
 

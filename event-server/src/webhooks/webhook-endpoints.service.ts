@@ -46,7 +46,7 @@ export class WebhookEndpointsService {
     refuseWriteAfterStartBy(startBy);
     const now = new Date();
     const secret = newWebhookSecret();
-    const endpoint = await this.repository.insert({
+    const fields = {
       url: input.url,
       events: input.events,
       ...(input.description !== undefined && { description: input.description }),
@@ -57,8 +57,15 @@ export class WebhookEndpointsService {
       createdBy: actor.id,
       createdAt: now,
       updatedAt: now,
-    });
-    await this.record(actor, AuditAction.WEBHOOK_ENDPOINT_CREATED, endpoint.id, diffFields(undefined, pick(endpoint)));
+    };
+    // The entry rides on the insert (PendingAudit), recorded under the endpoint's edit lock as a change's is: one the
+    // store failed to record is recorded by the endpoint's next change or PendingAuditSweep, not lost for good.
+    const endpoint = await this.repository.insert(fields, (id) =>
+      this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_CREATED, id, diffFields(undefined, pick({ ...fields, id }))),
+    );
+    await this.editLock.runExclusive(lockKey(endpoint.id), (lease) =>
+      recordPendingAudit(endpoint, this.audit, this.repository, lease),
+    );
     await this.directory.refresh();
     return { ...toWebhookEndpointResponse(endpoint), secret };
   }
@@ -214,11 +221,6 @@ export class WebhookEndpointsService {
   /** A change's entry to write with it (PendingAudit): its URL as the audit log shows one (withAuditedUrls). */
   private entry(actorId: string, action: AuditAction, targetId: string, changes: Record<string, unknown>) {
     return pendingAudit({ actorId, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
-  }
-
-  /** Every entry of an endpoint's change: its URL as the audit log shows one (withAuditedUrls). */
-  private async record(actor: AuthenticatedUser, action: AuditAction, targetId: string, changes: Record<string, unknown>) {
-    await this.audit.record({ actorId: actor.id, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
   }
 }
 
