@@ -41,7 +41,9 @@ export class ActivitiesController {
     description:
       'All items are checked before anything is written (one bad item writes nothing). The same `externalId` twice ' +
       'records one activity. The whole body is at most 1 MiB (413 PAYLOAD_TOO_LARGE): 1000 items fit when their ' +
-      'attributes average under about 900 bytes; split larger imports. Recorded in the audit log. An item for the ' +
+      'attributes average under about 900 bytes, and it holds at most 100,000 values in all (400 ' +
+      'JSON_TOO_MANY_VALUES: about 8 per item plus 2 per attribute field, so 1000 items of up to about 45 ' +
+      'attribute fields); split larger imports. Recorded in the audit log. An item for the ' +
       "caller's own user id is 403 FORBIDDEN (staff who also play do not record their own activities). 503 " +
       'ACTIVITIES_BUSY with `Retry-After` when the server is already making as many activity writes as it can ' +
       '(ACTIVITY_MAX_IN_FLIGHT): nothing was written; retry then (the same `externalId`s record each activity once).',

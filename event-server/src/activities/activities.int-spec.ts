@@ -195,6 +195,27 @@ describe('activities', () => {
     expect(await countFor(userId)).toBe(0);
   });
 
+  it('takes a 1,000-item batch of about 45 attribute fields each; one past 100,000 values in all is refused whole', async () => {
+    // Each item is about 2 values per field of its attributes plus 8 of its own: 1,000 items of 45 fields are
+    // 98,000, of 50 fields 108,000 (still far under the 4,096 bytes of attributes and the 1 MB body).
+    const userId = newId();
+    const batch = (fields: number, tag: string) => ({
+      items: Array.from({ length: 1000 }, (_, index) => ({
+        userId,
+        type: 'TELEMETRY',
+        externalId: `${tag}-${index}`,
+        attributes: Object.fromEntries(Array.from({ length: fields }, (_, field) => [`f${field}`, field])),
+      })),
+    });
+    const refused = await t.request<{ code: string }>('POST', '/activities', { token: operator.token, body: batch(50, 'wide') });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('JSON_TOO_MANY_VALUES');
+    expect(await countFor(userId)).toBe(0);
+    const taken = await t.request<ImportReply>('POST', '/activities', { token: operator.token, body: batch(45, 'narrow') });
+    expect(taken.status).toBe(201);
+    expect(taken.body).toEqual({ received: 1000, inserted: 1000, duplicates: 0 });
+  });
+
   it('accepts QUEST_CLEAR with a questId and lists with filters', async () => {
     const userId = newId();
     const reply = await t.request<ImportReply>('POST', '/activities', {

@@ -6,7 +6,8 @@ export const MAX_JSON_DEPTH = 32;
 /**
  * The most separators (`,` and `:` outside strings, about one per value) a JSON body may hold: validation
  * and transformation cost grows with the number of values, and a 1 MB body of `0,0,0,…` has half a million.
- * The largest legitimate body (1,000 activities in one import) needs a tenth of this.
+ * A 1,000-activity import needs about 8,000 plus two per attribute field: room for about 45 fields per item
+ * (docs/api-rules.md tells importers so; the attributes' 4,096 bytes would allow several hundred).
  */
 export const MAX_JSON_SEPARATORS = 100_000;
 /**
