@@ -167,6 +167,16 @@ describe('GET /audit-logs filters', () => {
     expect(await refused('limit=101')).toEqual([expect.stringMatching(/^limit must not be greater than 100/)]);
     expect(await refused('limit=ten')).toContain('limit must be an integer number');
     expect(await refused('colour=red')).toEqual([expect.stringMatching(/colour/)]);
+    // An offset's + written unencoded in a query reads as a space: the answer says so, not "name its zone like +09:00".
+    for (const query of ['from=2031-01-01T09:00:00+09:00', 'to=2031-01-01T09:00+0900']) {
+      const field = query.slice(0, query.indexOf('='));
+      expect(await refused(query)).toContain(
+        `${field} has a space where its offset's + belongs: in a URL's query a + reads as a space, so write it %2B (2031-01-01T09:00:00%2B09:00)`,
+      );
+    }
+    expect(await t.request('GET', '/audit-logs?from=2031-01-01T09:00:00%2B09:00', { token: auditor })).toMatchObject({
+      status: 200,
+    });
     // A filter given twice is not a list of values: refused, never a 500.
     for (const twice of [
       'action=EVENT_CREATED&action=EVENT_UPDATED',

@@ -29,6 +29,12 @@ export function isInWrittenYears(value: unknown): boolean {
 }
 
 /**
+ * An instant whose offset's `+` became a space: what `?from=2031-01-01T09:00:00+09:00` reads as, a `+` in a URL's
+ * query being a space (form encoding). Told as such: the other messages asked for "+09:00", which is what was sent.
+ */
+const OFFSET_PLUS_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}:?\d{2}$/;
+
+/**
  * An instant field: ISO-8601 (strict: a real date) in the extended form with its zone (INSTANT_WITH_ZONE), in years
  * 0000-9999 in UTC.
  */
@@ -38,6 +44,15 @@ export function IsInstant(): PropertyDecorator {
     Matches(INSTANT_WITH_ZONE, {
       message:
         '$property must be an ISO-8601 date-time that names its zone, like 2030-01-01T00:00:00Z or 2030-01-01T09:00:00+09:00',
+    }),
+    ValidateBy({
+      name: 'isOffsetPlusNotSpace',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || !OFFSET_PLUS_AS_SPACE.test(value),
+        defaultMessage: () =>
+          "$property has a space where its offset's + belongs: in a URL's query a + reads as a space, so write it %2B " +
+          '(2031-01-01T09:00:00%2B09:00)',
+      },
     }),
     ValidateBy({
       name: 'isInWrittenYears',
