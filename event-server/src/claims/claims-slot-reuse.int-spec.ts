@@ -1,6 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import {
   type Actor,
   claim,
@@ -9,7 +7,7 @@ import {
   judgeOwnerDead,
   stallAtKeyTaken,
 } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { ProgressService } from '../progress/progress.service.js';
 import { ClaimRepository } from './claim.repository.js';
 import { ClaimsService } from './claims.service.js';
@@ -46,8 +44,7 @@ describe("a waiting tap and its player's slot read", () => {
   beforeAll(async () => {
     const env = { CLAIM_CATALOG_TTL_MS: '60000' };
     a = await startEventTestApp('claims_slot_reuse', env);
-    const dbName = a.app.get<Connection>(getConnectionToken()).name;
-    b = await startEventTestApp('claims_slot_reuse', { ...env, EVENT_DB_NAME: dbName, AUTH_JWKS_URL: a.issuer.jwksUrl });
+    b = await startReplicaOf(a, 'claims_slot_reuse', env);
   });
   afterEach(() => vi.restoreAllMocks());
   afterAll(async () => {

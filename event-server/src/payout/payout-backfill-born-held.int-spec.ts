@@ -1,10 +1,9 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { deleteEveryEndpoint } from '../testing/payout-test-kit.js';
 
 /**
  * A claim held for review by a replica whose copy does not list a new endpoint yet carries no born status: the
@@ -36,22 +35,14 @@ describe('payout webhooks of a MANUAL claim held by a replica whose copy does no
 
   beforeAll(async () => {
     a = await startEventTestApp('payout_stale_enabling', ENV);
-    const dbName = a.app.get<Connection>(getConnectionToken()).name;
-    b = await startEventTestApp('payout_stale_enabling', {
-      ...ENV,
-      PAYOUT_RELAY_INTERVAL_MS: '60000',
-      EVENT_DB_NAME: dbName,
-      AUTH_JWKS_URL: a.issuer.jwksUrl,
-    });
+    b = await startReplicaOf(a, 'payout_stale_enabling', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '60000' });
     admin = a.as('ADMIN');
     operator = a.as('OPERATOR');
     receiver = await TestReceiver.start();
   });
 
   afterEach(async () => {
-    const list = await a.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items)
-      await a.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    await deleteEveryEndpoint(a, admin);
     await b.app.get(WebhookEndpointDirectory).refresh();
   });
 

@@ -1,8 +1,6 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { PayoutRelay } from './payout-relay.service.js';
@@ -29,8 +27,7 @@ describe('payout webhooks of transitions recorded while their endpoint was disab
 
   beforeAll(async () => {
     a = await startEventTestApp('payout_disabled_window', ENV);
-    const dbName = a.app.get<Connection>(getConnectionToken()).name;
-    b = await startEventTestApp('payout_disabled_window', { ...ENV, EVENT_DB_NAME: dbName, AUTH_JWKS_URL: a.issuer.jwksUrl });
+    b = await startReplicaOf(a, 'payout_disabled_window', ENV);
     admin = a.as('ADMIN');
     operator = a.as('OPERATOR');
     receiver = await TestReceiver.start();

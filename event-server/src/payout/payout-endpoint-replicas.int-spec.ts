@@ -1,12 +1,11 @@
-import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
-import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
+import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { PayoutBackfill } from './payout-backfill.service.js';
+import { deleteEveryEndpoint } from '../testing/payout-test-kit.js';
 
 /**
  * The endpoint copy's background refresh (WEBHOOK_ENDPOINT_CACHE_MS) never runs during a test here: each test
@@ -37,23 +36,15 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
 
   beforeAll(async () => {
     a = await startEventTestApp('payout_replicas', ENV);
-    const dbName = a.app.get<Connection>(getConnectionToken()).name;
     // B's relay rounds wait a minute: A's relay sends every delivery, so what it does with B's is what is tested.
-    b = await startEventTestApp('payout_replicas', {
-      ...ENV,
-      PAYOUT_RELAY_INTERVAL_MS: '60000',
-      EVENT_DB_NAME: dbName,
-      AUTH_JWKS_URL: a.issuer.jwksUrl,
-    });
+    b = await startReplicaOf(a, 'payout_replicas', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '60000' });
     admin = a.as('ADMIN');
     operator = a.as('OPERATOR');
     receiver = await TestReceiver.start();
   });
 
   afterEach(async () => {
-    const list = await a.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items)
-      await a.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    await deleteEveryEndpoint(a, admin);
     await refreshB();
   });
 

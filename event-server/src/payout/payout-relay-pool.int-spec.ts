@@ -4,6 +4,7 @@ import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testi
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { deleteEveryEndpoint } from '../testing/payout-test-kit.js';
 
 /**
  * Two send slots (one per endpoint at most), and a send timeout (60 s) longer than any test may last (30 s):
@@ -51,9 +52,7 @@ describe('payout relay: a hanging receiver delays only its own webhooks', () => 
 
   afterEach(async () => {
     release();
-    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items)
-      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
+    await deleteEveryEndpoint(t, admin);
   });
 
   afterAll(async () => {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ModulesContainer } from '@nestjs/core';
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Connection } from 'mongoose';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { UNHURRIED_CLAIM_QUEUE } from '../../../test-support/event-env.js';
 import { TestTokenIssuer } from '../../../test-support/token-issuer.js';
@@ -21,6 +23,19 @@ export interface EventTestApp {
 }
 
 export const newId = (): string => randomBytes(12).toString('hex');
+
+/**
+ * Another replica of `first`: the same database, and tokens from `first`'s issuer (one auth server signs for every
+ * replica). `env` is its own settings (`first`'s are not copied).
+ */
+export async function startReplicaOf(
+  first: EventTestApp,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<EventTestApp> {
+  const dbName = first.app.get<Connection>(getConnectionToken()).name;
+  return startEventTestApp(label, { ...env, EVENT_DB_NAME: dbName, AUTH_JWKS_URL: first.issuer.jwksUrl });
+}
 
 /** The event server on the real test database, with a stand-in auth server for its tokens. */
 export async function startEventTestApp(label: string, env: Record<string, string> = {}): Promise<EventTestApp> {

@@ -49,10 +49,7 @@ export function usePayoutSpec(label: string, env: Record<string, string>): Payou
 
   afterEach(async () => {
     // Each test subscribes its own endpoints; none may leak deliveries into the next test.
-    const list = await t.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
-    for (const endpoint of list.body.items) {
-      await t.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
-    }
+    await deleteEveryEndpoint(t, admin);
     receiver.answer = (_i, _w, res) => res.writeHead(204).end();
   });
 
@@ -75,6 +72,13 @@ export function usePayoutSpec(label: string, env: Record<string, string>): Payou
       return created.body.id;
     },
   };
+}
+
+/** Deletes every webhook endpoint of `app` (the first 100), as `admin`: none may leak deliveries into the next test. */
+export async function deleteEveryEndpoint(app: EventTestApp, admin: Actor): Promise<void> {
+  const list = await app.request<{ items: Array<{ id: string }> }>('GET', '/webhook-endpoints?limit=100', { token: admin.token });
+  for (const endpoint of list.body.items)
+    await app.request('DELETE', `/webhook-endpoints/${endpoint.id}`, { token: admin.token });
 }
 
 /** A user with `role`, as `t.as(role)` makes one; its token is signed when first read (the server is up by then). */
