@@ -47,9 +47,12 @@ const opt = {
   ineligible: Number(flag('--ineligible', 0)),
   revoke: Number(flag('--revoke', 0)),
   topup: Number(flag('--topup', 0)),
+  term: has('--term'),
+  gwterm: has('--gwterm'),
+  allterm: has('--allterm'),
 };
 const mongoUri = process.env.MONGODB_URI;
-const run = `hd_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+const run = `${process.env.BURST_RUN_PREFIX ?? 'hd'}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 const forge = TokenForge.generate();
 const mint = (sub, roles) => forge.sign({ sub, roles }, { expiresInSeconds: 3600 });
 const children = [];
@@ -59,40 +62,32 @@ try {
   const authPort = await freePort();
   const eventPorts = await Promise.all(Array.from({ length: opt.replicas }, freePort));
   const gatewayPort = await freePort();
-  const auth = serverProcess(
-    'auth-server/dist/main.js',
-    {
-      MONGODB_URI: mongoUri,
-      AUTH_PORT: String(authPort),
-      AUTH_DB_NAME: `${run}_auth`,
-      JWT_PRIVATE_KEY: forge.privateKeyPem,
-      BCRYPT_ROUNDS: '4',
-      ADMIN_EMAIL: 'hd-admin@example.com',
-      ADMIN_PASSWORD: 'hd-admin-password',
-      EVENT_SERVICE_URL: `http://127.0.0.1:${eventPorts[0]}`,
-    },
-    authPort,
-  );
+  const authEnv = {
+    MONGODB_URI: mongoUri,
+    AUTH_PORT: String(authPort),
+    AUTH_DB_NAME: `${run}_auth`,
+    JWT_PRIVATE_KEY: forge.privateKeyPem,
+    BCRYPT_ROUNDS: '4',
+    ADMIN_EMAIL: 'hd-admin@example.com',
+    ADMIN_PASSWORD: 'hd-admin-password',
+    EVENT_SERVICE_URL: `http://127.0.0.1:${eventPorts[0]}`,
+  };
+  let auth = serverProcess('auth-server/dist/main.js', authEnv, authPort);
   children.push(auth);
   await auth.ready;
-  const events = eventPorts.map((port) =>
-    serverProcess(
-      'event-server/dist/main.js',
-      {
-        MONGODB_URI: mongoUri,
-        EVENT_PORT: String(port),
-        EVENT_DB_NAME: `${run}_event`,
-        AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
-        CLAIM_RECONCILE_INTERVAL_MS: '1000',
-        CLAIM_STALE_AFTER_MS: '5000',
-        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-        // A failed delivery retried each second (the default waits 5 min before the third attempt).
-        WEBHOOK_RETRY_SCHEDULE_SECONDS: Array(20).fill('1').join(','),
-        ...Object.fromEntries(Object.entries(process.env).filter(([n]) => n.startsWith('CLAIM_'))),
-      },
-      port,
-    ),
-  );
+  const eventEnv = (port) => ({
+    MONGODB_URI: mongoUri,
+    EVENT_PORT: String(port),
+    EVENT_DB_NAME: `${run}_event`,
+    AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+    CLAIM_RECONCILE_INTERVAL_MS: '1000',
+    CLAIM_STALE_AFTER_MS: '5000',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    // A failed delivery retried each second (the default waits 5 min before the third attempt).
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: Array(20).fill('1').join(','),
+    ...Object.fromEntries(Object.entries(process.env).filter(([n]) => n.startsWith('CLAIM_') || n.startsWith('WEBHOOK_'))),
+  });
+  const events = eventPorts.map((port) => serverProcess('event-server/dist/main.js', eventEnv(port), port));
   children.push(...events);
   await Promise.all(events.map((e) => e.ready));
   const gatewayEnv = {
@@ -231,6 +226,51 @@ try {
       children.push(gateway);
       await gateway.ready;
       log('gateway back');
+    }
+    if (opt.term && !restarted) {
+      restarted = true;
+      const index = events.length - 1;
+      const stopping = events[index];
+      const t = performance.now();
+      log('SIGTERM replica', stopping.pid);
+      await stopping.stop();
+      log('replica exited after', Math.round(performance.now() - t), 'ms');
+      events[index] = serverProcess('event-server/dist/main.js', eventEnv(eventPorts[index]), eventPorts[index]);
+      children.push(events[index]);
+      await events[index].ready;
+      log('replica back on the same port');
+    }
+    if (opt.gwterm && !restarted) {
+      restarted = true;
+      const t = performance.now();
+      log('SIGTERM gateway', gateway.pid);
+      await gateway.stop();
+      log('gateway exited after', Math.round(performance.now() - t), 'ms');
+      gateway = serverProcess('gateway/dist/main.js', gatewayEnv, gatewayPort);
+      children.push(gateway);
+      await gateway.ready;
+      log('gateway back');
+    }
+    if (opt.allterm && !restarted) {
+      restarted = true;
+      const t = performance.now();
+      log('SIGTERM all');
+      const took = await Promise.all(
+        [gateway, ...events, auth].map((c) => c.stop().then(() => Math.round(performance.now() - t))),
+      );
+      log('exited after (gateway, replicas..., auth)', took.join(', '), 'ms');
+      auth = serverProcess('auth-server/dist/main.js', authEnv, authPort);
+      children.push(auth);
+      await auth.ready;
+      for (let index = 0; index < events.length; index += 1) {
+        events[index] = serverProcess('event-server/dist/main.js', eventEnv(eventPorts[index]), eventPorts[index]);
+        children.push(events[index]);
+      }
+      await Promise.all(events.map((e) => e.ready));
+      gateway = serverProcess('gateway/dist/main.js', gatewayEnv, gatewayPort);
+      children.push(gateway);
+      await gateway.ready;
+      log('all back');
     }
   };
   const tap = async (userId, eventId, index) => {
