@@ -41,6 +41,20 @@ export function eventServerProcess(env: Record<string, string>, port: number) {
       child.stderr?.on('data', keep);
       await waitUntilHealthy(child);
     },
+    /**
+     * SIGTERM, as an orchestrator stops it (a rolling deploy): `exited` settles with how the process ended,
+     * which the caller awaits when it chooses (the stop may be held by what the test holds).
+     */
+    terminate(): { exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) throw new Error('event server not running');
+      const exited = once(running, 'exit').then(([code, signal]) => ({
+        code: code as number | null,
+        signal: signal as NodeJS.Signals | null,
+      }));
+      running.kill('SIGTERM');
+      return { exited };
+    },
     /** SIGKILL, then wait until the process is gone (its port is free again). */
     async stop(): Promise<void> {
       const running = child;

@@ -15,6 +15,10 @@ export interface ReplicaStack {
   eventDatabase: { uri: string; name: string };
   /** SIGKILLs one event-server replica and waits until its process is gone. */
   killEvent(index: number): Promise<void>;
+  /** SIGTERMs one event-server replica (a rolling deploy's stop); `exited` settles when its process ends. */
+  terminateEvent(index: number): { exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> };
+  /** Starts a stopped replica again on its port, against the same database. */
+  restartEvent(index: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,6 +78,8 @@ export async function startReplicaStack(
     eventUrls,
     eventDatabase: { uri: mongoUri, name: eventDbName },
     killEvent: (index) => (events[index] as (typeof events)[number]).stop(),
+    terminateEvent: (index) => (events[index] as (typeof events)[number]).terminate(),
+    restartEvent: (index) => (events[index] as (typeof events)[number]).start(),
     async close() {
       await gateway.close();
       // The auth server first: its outbox relay keeps posting to the event servers while they close.

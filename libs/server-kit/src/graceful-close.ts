@@ -39,7 +39,7 @@ export function refuseForNow(reply: FastifyReply, message: string): void {
  * has begun is answered 503 SERVICE_UNAVAILABLE with Retry-After. Install it after the hooks that set every
  * answer's headers (its onRequest hook answers from there).
  */
-export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): void {
+export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): GracefulClose {
   const sockets = new Set<Socket>();
   fastify.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -51,14 +51,8 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
   let sweep: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let closing = false;
-  // A request that arrives on an open connection once the close has begun is not worked on: it is told to
-  // retry (nothing was done), in the error body of API.md, and its connection ends with the answer. (Fastify's
-  // own `return503OnClosing` answers before any hook, without a code, Retry-After or the answer headers.)
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    if (!closing) return done();
-    refuseForNow(reply, 'The server is shutting down; nothing was done, retry');
-  });
-  fastify.addHook('preClose', (done) => {
+  const begin = (): void => {
+    if (closing) return;
     closing = true;
     endSilent();
     sweep = setInterval(() => {
@@ -70,11 +64,45 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
       for (const socket of sockets) socket.destroy();
     }, graceMs);
     deadline.unref();
+  };
+  // A request that arrives on an open connection once the close has begun is not worked on: it is told to
+  // retry (nothing was done), in the error body of API.md, and its connection ends with the answer. (Fastify's
+  // own `return503OnClosing` answers before any hook, without a code, Retry-After or the answer headers.)
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    refuseForNow(reply, 'The server is shutting down; nothing was done, retry');
+  });
+  fastify.addHook('preClose', (done) => {
+    begin();
     done();
   });
   fastify.addHook('onClose', (_instance, done) => {
-    clearInterval(sweep);
-    clearTimeout(deadline);
-    done();
+    // Stopped listening at the stop signal (beginAtSignal), Fastify's own close no longer waits for the
+    // connections: the requests still being answered finish (or are dropped at the deadline) before the
+    // shutdown goes on to close the store under them.
+    const finish = (): void => {
+      if (sockets.size > 0) return void setTimeout(finish, IDLE_SWEEP_MS).unref();
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      done();
+    };
+    finish();
   });
+  return {
+    beginAtSignal() {
+      begin();
+      if (fastify.server.listening) fastify.server.close();
+    },
+  };
+}
+
+export interface GracefulClose {
+  /**
+   * Begins the close at once, before the application's own shutdown hooks run (Nest runs every module's
+   * onModuleDestroy, a payout relay waiting for its sends, a sweep finishing its pass, before it closes the
+   * HTTP server): no new connection is accepted (a gateway sends the request to another replica), a request
+   * on an open one is answered 503 (`/health` included: unhealthy first), and the grace period counts from
+   * the signal, so the process still ends within it.
+   */
+  beginAtSignal(): void;
 }

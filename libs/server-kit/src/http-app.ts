@@ -33,6 +33,9 @@ import { type TrustProxySetting, TrustedProxies } from './trusted-proxies.js';
 export { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** The signals that stop a server (Nest's shutdown hooks listen to these too). */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 /**
  * The listen backlog: connections the kernel completes and holds until the process accepts them. Node's
  * default, 511, is the first moment of a launch crowd: past it the kernel drops a new connection's SYN and its
@@ -239,13 +242,20 @@ export async function createHttpApp(
       return !proxies.resolver.trusts(peer);
     });
   }
-  boundGracefulClose(fastify);
+  const gracefulClose = boundGracefulClose(fastify);
   if (options.lateStarts) refuseLateStarts(fastify, options.lateStarts);
   // After the hooks that set every answer's headers (its 503 carries them), before any body is read.
   limitBodiesInFlight(fastify, options.bodyBudget ?? DEFAULT_BODY_BUDGET, BODY_LIMIT_BYTES);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter({ storeErrors: options.storeErrors }));
+  // The HTTP side stops taking work at the signal itself, before Nest runs the modules' shutdown hooks.
+  const beginClose = (): void => gracefulClose.beginAtSignal();
+  for (const signal of STOP_SIGNALS) process.once(signal, beginClose);
+  fastify.addHook('onClose', (_instance, done) => {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, beginClose);
+    done();
+  });
   app.enableShutdownHooks();
   return app;
 }
