@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
@@ -31,11 +31,13 @@ const PAGE = 500;
  * this records the deliveries to it of every transition recorded since it was enabled that lacks one: once no
  * claim is in flight here (those that read the old copy are recorded then), again BACKFILL_SETTLE_MS after,
  * and again while some of those transitions were not applied or projected yet. Every replica does so for its
- * own swap, so the last replica to learn the endpoint covers everything recorded before it learned it. Safe
+ * own swap, so the last replica to learn the endpoint covers everything recorded before it learned it; and a
+ * replica starting covers the endpoints enabled within FIRST_LOAD_NEWS_MS before (its first load names them), for
+ * the replicas that recorded transitions without them and stopped before their back-fill covered them. Safe
  * to race: deliveries are unique per (transition, endpoint), and a repeat is refused by the index.
  */
 @Injectable()
-export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
+export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PayoutBackfill.name);
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
@@ -52,9 +54,11 @@ export class PayoutBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly endpoints: WebhookEndpointRepository,
   ) {}
 
-  onApplicationBootstrap(): void {
+  onModuleInit(): void {
     // No relay in this process (PAYOUT_RELAY_INTERVAL_MS=0): another process's back-fill covers its transitions.
     if (this.config.payout.relayIntervalMs === 0) return;
+    // Before the directory's first load (its onApplicationBootstrap), which names the endpoints enabled shortly
+    // before this process started: the replicas that recorded transitions without them may have stopped since.
     this.directory.onEnabled((endpoint) => this.schedule(endpoint));
   }
 

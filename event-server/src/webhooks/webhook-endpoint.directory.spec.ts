@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventConfig } from '../config/event-config.js';
-import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
+import { FIRST_LOAD_NEWS_MS, WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
 import type { WebhookEndpointRecord } from './webhook-endpoint.js';
 import type { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 
@@ -39,6 +39,16 @@ describe('WebhookEndpointDirectory.onEnabled', () => {
     await directory.refresh();
     await directory.refresh();
     expect(announced).toEqual(['new@2']);
+  });
+
+  it('announces on the first load an endpoint enabled within FIRST_LOAD_NEWS_MS: replicas stopped since may have left it out', async () => {
+    const now = Date.now();
+    const stored = [endpoint('recent', now - FIRST_LOAD_NEWS_MS + 60_000), endpoint('older', now - FIRST_LOAD_NEWS_MS - 60_000)];
+    const { directory, announced } = directoryOver(stored);
+    await directory.refresh();
+    expect(announced).toEqual([`recent@${now - FIRST_LOAD_NEWS_MS + 60_000}`]);
+    await directory.refresh();
+    expect(announced).toHaveLength(1);
   });
 
   it('announces an endpoint enabled again since the copy last listed it (disabled and enabled between two loads)', async () => {

@@ -5,6 +5,13 @@ import type { WebhookEndpointRecord } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 
 /**
+ * On this process's first load, an endpoint enabled within this long before is news too: the transitions recorded
+ * without it by replicas that stopped before their own back-fill covered them (a whole stack stopped or crashed
+ * seconds after the endpoint's creation) are then covered once any replica starts again within that time.
+ */
+export const FIRST_LOAD_NEWS_MS = 60 * 60_000;
+
+/**
  * This process's copy of the enabled endpoints, so that the claim path learns who is subscribed without
  * a store command. Refreshed in the background every `WEBHOOK_ENDPOINT_CACHE_MS` (5 s by default) and
  * at once after a change made through this process; another replica's change shows within that time (or
@@ -20,7 +27,10 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private refreshing?: Promise<void>;
   private readonly subscribedListeners = new Set<() => void>();
   private readonly enabledListeners = new Set<(endpoint: WebhookEndpointRecord) => void>();
-  /** Whether a load has succeeded: the first one's endpoints are not news (nothing was recorded without them). */
+  /**
+   * Whether a load has succeeded: the first one's endpoints are news only if enabled within FIRST_LOAD_NEWS_MS
+   * (this process recorded nothing without them, but replicas stopped since may have).
+   */
   private loaded = false;
   /** Counts the changes made through this process, so that a reload begun before one is not kept. */
   private changes = 0;
@@ -104,15 +114,19 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
     }
   }
 
-  /** Swaps the copy, and names to the listeners the endpoints it now lists since a later time than before. */
+  /**
+   * Swaps the copy, and names to the listeners the endpoints it now lists since a later time than before (on the
+   * first load, those enabled within FIRST_LOAD_NEWS_MS).
+   */
   private replace(endpoints: ReadonlyMap<string, WebhookEndpointRecord>): void {
     const before = this.endpoints;
     this.endpoints = endpoints;
-    const news = this.loaded
-      ? [...endpoints.values()].filter(
-          (endpoint) => (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime(),
-        )
-      : [];
+    const recently = Date.now() - FIRST_LOAD_NEWS_MS;
+    const news = [...endpoints.values()].filter((endpoint) =>
+      this.loaded
+        ? (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime()
+        : endpoint.enabledAt.getTime() >= recently,
+    );
     this.loaded = true;
     for (const endpoint of news) for (const listener of this.enabledListeners) listener(endpoint);
   }
