@@ -4,7 +4,9 @@
 // reward) --manual (MANUAL approval; a reviewer approves/rejects while the burst runs) --impatient (retry at once,
 // ignoring Retry-After) --abort F (fraction of requests hung up after sending) --taps N (taps at once per player)
 // --nokey (no Idempotency-Key) --kill (SIGKILL a replica) --freeze MS (SIGSTOP a replica MS, then SIGCONT)
-// --gwrestart (restart the gateway mid-burst) --events N (bursts on N events at once) --samekey (a player's taps
+// --gwrestart (restart the gateway mid-burst) --term / --gwterm / --allterm (SIGTERM a replica, the gateway, or the
+// whole stack mid-burst, as a rolling deploy or `docker compose down` does, each exit timed, and start it again on
+// the same ports) --events N (bursts on N events at once) --samekey (a player's taps
 // share one key) --crosskey (one key across events) --ineligible F (fraction of players not eligible) --countdown MS
 // (the event starts MS after it is created; players become eligible after it starts; each refused EVENT_NOT_ACTIVE
 // or CONDITION_NOT_MET taps again with a new key) --webhook (a receiver failing 1 in 5: each grant delivered, under
