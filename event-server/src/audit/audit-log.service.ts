@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import type { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
@@ -36,6 +36,19 @@ export interface PendingAudit extends AuditEntryInput {
 /** The entry of a change about to be written, to go onto the document with it (see PendingAudit). */
 export function pendingAudit(entry: AuditEntryInput): PendingAudit {
   return { ...entry, key: randomUUID(), at: new Date() };
+}
+
+/**
+ * A new document's `_id` and its creation's entry (`entryFor`, given that id: PendingAudit), to go into its insert,
+ * so that it never stands without its entry (without `entryFor`, as a test's seed, none).
+ */
+export function withCreationEntry(entryFor?: (id: string) => PendingAudit): {
+  _id: Types.ObjectId;
+  pendingAudit?: PendingAudit;
+} {
+  const _id = new Types.ObjectId();
+  const pendingAudit = entryFor?.(_id.toHexString());
+  return { _id, ...(pendingAudit && { pendingAudit }) };
 }
 
 /**

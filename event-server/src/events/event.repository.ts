@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, type QueryFilter, Types } from 'mongoose';
-import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
+import type { Model, QueryFilter } from 'mongoose';
+import { type PendingAudit, pendingAuditStore, withCreationEntry } from '../audit/audit-log.service.js';
 import type { EventFields, EventRecord } from './event.js';
 import { type StoredEvent, toEvent } from './event.mapper.js';
 import { EventEntity, type EventStatus } from './event.schema.js';
@@ -35,14 +35,7 @@ export class EventRepository {
    * the one insert, so that an event never stands without its EVENT_CREATED entry (a test's seed may go without).
    */
   async create(fields: EventFields & { createdBy: string }, entryFor?: (id: string) => PendingAudit): Promise<EventRecord> {
-    const _id = new Types.ObjectId();
-    const pendingAudit = entryFor?.(_id.toHexString());
-    const created = await this.model.create({
-      _id,
-      ...fields,
-      editorIds: [fields.createdBy],
-      ...(pendingAudit && { pendingAudit }),
-    });
+    const created = await this.model.create({ ...withCreationEntry(entryFor), ...fields, editorIds: [fields.createdBy] });
     return toEvent(created.toObject() as StoredEvent);
   }
 

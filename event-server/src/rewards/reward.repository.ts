@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '@reward/server-kit/duplicate-key';
-import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore, withCreationEntry } from '../audit/audit-log.service.js';
 import type { RewardRecord } from './reward.js';
 import { type StoredReward, toReward } from './reward.mapper.js';
 import { RewardEntity } from './reward.schema.js';
@@ -34,8 +34,7 @@ export class RewardRepository {
     counted?: number,
     entryFor?: (id: string) => PendingAudit,
   ): Promise<RewardRecord | undefined> {
-    const _id = new Types.ObjectId();
-    const pendingAudit = entryFor?.(_id.toHexString());
+    const creation = withCreationEntry(entryFor);
     let unitsOnClaims = fields.stock !== undefined;
     let known = counted;
     // Ends: each lost place means one more reward counted (until `max`), and the claim-held units are lost once.
@@ -46,11 +45,10 @@ export class RewardRepository {
       const position = `${fields.eventId}:${taken}`;
       try {
         const created = await this.model.create({
-          _id,
+          ...creation,
           ...fields,
           position,
           ...(unitsOnClaims && { claimUnitsOf: fields.eventId }),
-          ...(pendingAudit && { pendingAudit }),
         });
         return toReward(created.toObject() as StoredReward);
       } catch (error) {

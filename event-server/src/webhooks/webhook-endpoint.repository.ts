@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { insertEach } from '@reward/server-kit/duplicate-key';
-import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore, withCreationEntry } from '../audit/audit-log.service.js';
 import type { WebhookEndpointChanges, WebhookEndpointRecord } from './webhook-endpoint.js';
 import { type StoredWebhookEndpoint, toWebhookEndpoint } from './webhook-endpoint.mapper.js';
 import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from './webhook-endpoint.schema.js';
@@ -33,9 +33,7 @@ export class WebhookEndpointRepository {
     endpoint: Omit<WebhookEndpointRecord, 'id'>,
     entryFor?: (id: string) => PendingAudit,
   ): Promise<WebhookEndpointRecord> {
-    const _id = new Types.ObjectId();
-    const pendingAudit = entryFor?.(_id.toHexString());
-    const created = await this.model.create({ _id, ...endpoint, ...(pendingAudit && { pendingAudit }) });
+    const created = await this.model.create({ ...withCreationEntry(entryFor), ...endpoint });
     return toWebhookEndpoint(created.toObject() as StoredWebhookEndpoint);
   }
 
