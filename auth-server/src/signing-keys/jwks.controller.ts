@@ -2,10 +2,12 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { AnyQuery } from '@reward/server-kit/query-whitelist';
 import { JwksResponseDto } from './dto/jwks-response.dto.js';
 import { SigningKeysService } from './signing-keys.service.js';
 
 @ApiTags('auth')
+@AnyQuery()
 @Controller('.well-known')
 export class JwksController {
   constructor(private readonly keys: SigningKeysService) {}

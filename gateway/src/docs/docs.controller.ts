@@ -3,6 +3,7 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiTags, type OpenAPIObject } from '
 import { Public } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { AnyQuery } from '@reward/server-kit/query-whitelist';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DOCS_PAGE, swaggerUiAsset } from './swagger-ui-assets.js';
 
@@ -23,6 +24,7 @@ export function servedOpenApi(document: OpenAPIObject, protocol: string, host: s
 }
 
 @ApiTags('gateway')
+@AnyQuery()
 @Controller()
 export class DocsController {
   constructor(@Inject(MERGED_OPENAPI) private readonly document: OpenAPIObject) {}

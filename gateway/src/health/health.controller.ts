@@ -3,11 +3,13 @@ import { ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
 import { CommonErrorCode } from '@reward/server-kit/errors';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { AnyQuery } from '@reward/server-kit/query-whitelist';
 import { HealthFailureDto, HealthReportDto } from './health-report.dto.js';
 import { type HealthReport, HealthService } from './health.service.js';
 
 @ApiTags('gateway')
 @ApiExtraModels(HealthFailureDto)
+@AnyQuery()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/terminus';
 import type { Connection } from 'mongoose';
 import { Public } from './auth.guards.js';
+import { AnyQuery } from './query-whitelist.js';
 import { CommonErrorCode, DomainError } from './errors.js';
 import { Readiness } from './readiness.js';
 
@@ -57,6 +58,7 @@ export class DatabaseHealthService {
   }
 }
 
+@AnyQuery()
 @Controller('health')
 export class DatabaseHealthController {
   constructor(private readonly health: DatabaseHealthService) {}

@@ -27,6 +27,7 @@ import type { LogLevel } from './env.js';
 import { BatchedLogDestination, type LogOutput } from './log-destination.js';
 import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
+import { QueryWhitelistInterceptor } from './query-whitelist.js';
 import { type TrustProxySetting, TrustedProxies } from './trusted-proxies.js';
 
 // Kept in their own module (client-error.ts needs them too); exported here, where the servers import them from.
@@ -248,6 +249,7 @@ export async function createHttpApp(
   limitBodiesInFlight(fastify, options.bodyBudget ?? DEFAULT_BODY_BUDGET, BODY_LIMIT_BYTES);
   acceptJsonBodiesOnly(fastify);
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new QueryWhitelistInterceptor());
   app.useGlobalFilters(new AllExceptionsFilter({ storeErrors: options.storeErrors }));
   // The HTTP side stops taking work at the signal itself, before Nest runs the modules' shutdown hooks.
   const beginClose = (): void => gracefulClose.beginAtSignal();
