@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
 import { countsPerSlot, freePort, retryAfterTally, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -20,7 +21,7 @@ function percentile(sorted, p) {
 
 export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } = {}) {
   if (!mongoUri) throw new Error('benchLogins needs a MongoDB URI');
-  const run = `logins_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  const run = `${process.env.BURST_RUN_PREFIX ?? 'logins'}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const children = [];
   try {
     const authPort = await freePort();
@@ -106,11 +107,14 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
     const signedInAt = [];
     let requests = 0;
     const started = performance.now();
+    // Each player's answers, to be set against the sessions the auth server recorded for them afterwards.
+    const answersOf = new Map(accounts.map((account) => [account.email, []]));
     await Promise.all(
       accounts.map(async (account) => {
         let reply = await post('/auth/login', account);
         requests++;
         firstWave.push(reply);
+        answersOf.get(account.email).push(reply);
         while (reply.status !== 200) {
           if (reply.status === 401) throw new Error('a correct password was refused');
           if (reply.retryAfter) told[reply.retryAfter] = (told[reply.retryAfter] ?? 0) + 1;
@@ -119,12 +123,34 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
           await new Promise((done) => setTimeout(done, wait));
           reply = await post('/auth/login', account);
           requests++;
+          answersOf.get(account.email).push(reply);
           const answer = `${reply.status} ${reply.code ?? ''}`.trim();
           later[answer] = (later[answer] ?? 0) + 1;
         }
         signedInAt.push(performance.now() - started);
       }),
     );
+    // A session (a refresh-token family) the player never received a token for: recorded behind an answer that
+    // was not 200 (a 504 or a dropped connection; a 429 or 503 says that nothing was recorded).
+    const store = await new MongoClient(mongoUri).connect();
+    const unreceived = {};
+    try {
+      const db = store.db(`${run}_auth`);
+      const ids = new Map((await db.collection('users').find({}).toArray()).map((u) => [String(u._id), u.email]));
+      const sessions = new Map();
+      for (const token of await db.collection('refresh_tokens').find({ parentId: null }).toArray()) {
+        const email = ids.get(String(token.userId));
+        sessions.set(email, (sessions.get(email) ?? 0) + 1);
+      }
+      for (const [email, answers] of answersOf) {
+        const extra = (sessions.get(email) ?? 0) - answers.filter((reply) => reply.status === 200).length;
+        if (extra <= 0) continue;
+        const behind = [...new Set(answers.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.code ?? ''}`.trim()))];
+        unreceived[behind.join(', ')] = (unreceived[behind.join(', ')] ?? 0) + extra;
+      }
+    } finally {
+      await store.close();
+    }
     const byAnswer = {};
     for (const reply of firstWave) {
       const answer = `${reply.status} ${reply.code ?? ''}`.trim();
@@ -143,6 +169,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
       signedInBySecond: countsPerSlot(signedInAt, 1_000),
       lastSignedInMs: Math.max(0, ...signedInAt),
       requests,
+      unreceivedSessions: unreceived,
     };
   } finally {
     for (const child of children.reverse()) await child.stop();
@@ -160,6 +187,8 @@ export function printLogins(result, row = (label, value) => console.log(`  ${lab
   row('until the last player was signed in (s)', (result.lastSignedInMs / 1000).toFixed(1));
   row(`players not signed in within ${result.deadlineS} s`, result.players - result.signedIn);
   row('sign-in requests in all', result.requests);
+  for (const [behind, count] of Object.entries(result.unreceivedSessions ?? {}))
+    row(`  sessions never received, the player told ${behind}`, count);
 }
 
 if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {

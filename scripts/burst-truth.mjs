@@ -11,11 +11,12 @@
 // (the event starts MS after it is created; players become eligible after it starts; each refused EVENT_NOT_ACTIVE
 // or CONDITION_NOT_MET taps again with a new key) --webhook (a receiver failing 1 in 5: each grant delivered, under
 // one webhook-id, none for other claims) --revoke N (staff revoke N grants meanwhile) --topup N (stock raised by N
-// halfway). Checks, from the store afterwards: each decided answer is its recorded claim; a key, or an unkeyed
+// halfway) --sockets N (the client's connections in all, 0: one per request in flight) --profile DIR (the event servers write CPU profiles there when they stop). Checks, from the store afterwards: each decided answer is its recorded claim; a key, or an unkeyed
 // player, answered only 429/503 recorded nothing, and no claim was created inside only shed requests of its key;
 // no player holds two blocking claims; no keyed 502/504 and no 500; stock neither oversold nor held by a claim that
 // no longer holds it; nothing left PROCESSING. Prints the answers, the claims by status and PROBLEMS.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { MongoClient } from 'mongodb';
 import { Pool } from 'undici';
@@ -52,6 +53,8 @@ const opt = {
   term: has('--term'),
   gwterm: has('--gwterm'),
   allterm: has('--allterm'),
+  profile: flag('--profile'),
+  sockets: Number(flag('--sockets', 0)),
 };
 const mongoUri = process.env.MONGODB_URI;
 const run = `${process.env.BURST_RUN_PREFIX ?? 'hd'}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
@@ -89,7 +92,9 @@ try {
     WEBHOOK_RETRY_SCHEDULE_SECONDS: Array(20).fill('1').join(','),
     ...Object.fromEntries(Object.entries(process.env).filter(([n]) => n.startsWith('CLAIM_') || n.startsWith('WEBHOOK_'))),
   });
-  const events = eventPorts.map((port) => serverProcess('event-server/dist/main.js', eventEnv(port), port));
+  const events = eventPorts.map((port) =>
+    serverProcess('event-server/dist/main.js', eventEnv(port), port, { profileDir: opt.profile }),
+  );
   children.push(...events);
   await Promise.all(events.map((e) => e.ready));
   const gatewayEnv = {
@@ -160,9 +165,31 @@ try {
     log('webhook endpoint', ep.status);
   }
   const tokens = new Map(ids.map((id) => [id, mint(id, ['USER'])]));
-  for (let i = 0; i < 64; i += 1) pools.push(new Pool(base));
+  // --sockets N: the client's connections in all (spread over its 64 pools; 0: one per request in flight). A crowd of
+  // 10,000 players x 2 taps would otherwise open 20,000 sockets from this one process, past its own open-file limit
+  // and past the gateway's GATEWAY_MAX_CONNECTIONS: the script's limits, not the platform's.
+  const perPool = opt.sockets > 0 ? Math.max(1, Math.ceil(opt.sockets / 64)) : undefined;
+  for (let i = 0; i < 64; i += 1) pools.push(new Pool(base, perPool === undefined ? {} : { connections: perPool }));
   const poolOf = new Map(ids.map((id, i) => [id, pools[i % pools.length]]));
   const records = [];
+  // Peak RSS (MB) and open fds of each process (and this client) while the burst runs, read from /proc.
+  const peaks = {};
+  const sample = () => {
+    const procs = { client: process.pid, auth: auth.pid, gateway: gateway.pid };
+    events.forEach((e, i) => (procs[`event${i}`] = e.pid));
+    for (const [name, pid] of Object.entries(procs)) {
+      try {
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+        const fds = readdirSync(`/proc/${pid}/fd`).length;
+        const p = (peaks[name] ??= { rssMb: 0, fds: 0 });
+        p.rssMb = Math.max(p.rssMb, Math.round(rss));
+        p.fds = Math.max(p.fds, fds);
+      } catch {
+        // the process is gone (a kill/restart flag)
+      }
+    }
+  };
+  const sampler = setInterval(sample, 250);
   const t0 = performance.now();
   const t0Wall = Date.now();
   const send = async (userId, eventId, key) => {
@@ -391,6 +418,7 @@ try {
     launches.flatMap((l) => ids.flatMap((u) => Array.from({ length: opt.taps }, (_, i) => tap(u, l.id, i)))),
   );
   bursting = false;
+  clearInterval(sampler);
   await reviewing;
   const wall = performance.now() - t0;
   log('burst done', (wall / 1000).toFixed(1), 's');
@@ -653,6 +681,15 @@ try {
         rewards: rewardsOut,
         reviews: reviewTally,
         withoutFinal: finals.filter((f) => !final(f)).length,
+        lastFinalS: +(Math.max(...finals.map((f) => f.endAt)) / 1000).toFixed(1),
+        ...(() => {
+          const ms = records.map((r) => r.endAt - r.sentAt).sort((a, b) => a - b);
+          const at = (q) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]);
+          const retryAfter = {};
+          for (const r of records) if (r.retryAfter) retryAfter[r.retryAfter] = (retryAfter[r.retryAfter] ?? 0) + 1;
+          return { requestMs: { p50: at(0.5), p99: at(0.99), max: Math.round(ms.at(-1)) }, retryAfter };
+        })(),
+        peaks,
         unansweredGroups: unanswered,
       },
       null,
