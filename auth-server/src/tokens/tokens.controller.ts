@@ -8,6 +8,7 @@ import {
   parseIdempotencyKey,
 } from '@reward/server-kit/idempotency-key';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { startByOf } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import { LoginThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -38,8 +39,11 @@ export class TokensController {
     errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })
-  login(@Body() body: LoginDto): Promise<TokenPairResponseDto> {
-    return this.tokens.login(body.email, body.password);
+  login(
+    @Body() body: LoginDto,
+    @Headers() headers: Record<string, string | string[] | undefined>,
+  ): Promise<TokenPairResponseDto> {
+    return this.tokens.login(body.email, body.password, startByOf(headers));
   }
 
   @Public()

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
+import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { PasswordHasher } from '../users/password-hasher.js';
@@ -69,11 +70,16 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Unknown email and wrong password cost the same bcrypt compare and get the same answer. */
-  async login(email: string, password: string): Promise<TokenPair> {
+  /**
+   * Unknown email and wrong password cost the same bcrypt compare and get the same answer. `startBy`: the request's
+   * start-by time (startByOf): a crowd ahead (the store's reads, the password gate's queue) may bring the session's
+   * write past it, when the gateway may already have answered 504; then nothing is written (503, retry).
+   */
+  async login(email: string, password: string, startBy?: number): Promise<TokenPair> {
     const credentials = await this.users.findCredentials(email);
     const matches = await this.passwords.verify(password, credentials?.passwordHash);
     if (!credentials || !matches) throw invalidCredentials();
+    refuseWriteAfterStartBy(startBy);
     const now = new Date();
     const familyId = this.refreshTokens.newId();
     const refreshToken = await this.storeRefreshToken(

@@ -167,3 +167,65 @@ describe('the password gate, per client', () => {
     expect(await attempts()).toBe(1);
   });
 });
+
+/**
+ * A sign-in that reaches its session write after the time the gateway gave it to start (X-Internal-Start-By: half
+ * the gateway's timeout) may be answered 504 by the gateway before its answer comes: a session (a refresh token)
+ * written then belongs to a client that was told the sign-in failed. Such a sign-in is refused 503 with
+ * Retry-After instead, having written no session.
+ */
+describe('a sign-in past its start-by time', () => {
+  const dbName = testDatabaseName('password_gate_start_by');
+  let app: NestFastifyApplication;
+  let db: mongoose.Connection;
+
+  beforeAll(async () => {
+    app = await startTestApp(testConfig(dbName));
+    db = await openTestDatabase(dbName);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.dropDatabase();
+    await db?.close();
+  });
+
+  it('writes no session and answers 503 with Retry-After when the password check ends after the start-by time', async () => {
+    const account = await register(app, { email: uniqueEmail('late') });
+    expect(account.status).toBe(201);
+    const user = await db.collection('users').findOne({ email: account.email });
+    const sessions = () => db.collection('refresh_tokens').countDocuments({ userId: String(user?._id) });
+    const before = await sessions();
+    const startBy = Date.now() + 60_000;
+    // The comparison is held until the clock has passed the start-by time (as a crowd ahead of it would make it).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    let began = false;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      began = true;
+      await released;
+      return realCompare(data, encrypted);
+    }) as never);
+    const answer = call(app, 'POST', '/auth/login', {
+      body: { email: account.email, password: account.password },
+      headers: { 'x-internal-start-by': String(startBy) },
+    });
+    while (!began) await new Promise((resolve) => setTimeout(resolve, 5));
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+    release();
+    const reply = await answer;
+    vi.restoreAllMocks();
+    expect(reply.status).toBe(503);
+    expect(reply.body).toMatchObject({ statusCode: 503 });
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await sessions()).toBe(before);
+    // In time, the same sign-in is served.
+    expect((await login(app, account.email, account.password)).status).toBe(200);
+  });
+});
