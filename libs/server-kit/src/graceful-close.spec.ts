@@ -37,14 +37,45 @@ describe('boundGracefulClose', () => {
     return socket;
   }
 
-  it('ends at once a connection that has sent nothing (Node would wait a minute for its headers)', async () => {
-    // A grace period longer than any test: only the at-once rule can let this close finish.
+  it('ends a connection that has sent nothing (Node would wait a minute for its headers)', async () => {
+    // A grace period longer than any test: only the rule for silent connections can let this close finish.
     const { app, port } = await serve(600_000, async () => ({ ok: true }));
     const silent = await accepted(app, port);
     const ended = once(silent, 'close');
     await app.close();
     await ended;
     expect(silent.destroyed).toBe(true);
+  });
+
+  it('answers 503, not with a reset, a request sent on a connection accepted but not yet read when the close began', async () => {
+    // A proxy writes its request the moment it has connected; a stop signal that comes between the accept and the
+    // read of those bytes reset the connection, and the proxy, its request sent, could only answer 502 (it may
+    // have been received). Nothing of it was read: it is answered as any request that arrives while closing.
+    let calls = 0;
+    let closeBegan!: () => void;
+    const closing = new Promise<void>((resolve) => (closeBegan = resolve));
+    const { app, port } = await serve(
+      600_000,
+      async () => {
+        calls++;
+        return { done: true };
+      },
+      () => closeBegan(),
+    );
+    const client = await accepted(app, port);
+    let answer = '';
+    client.setEncoding('utf8');
+    client.on('data', (chunk: string) => (answer += chunk));
+    const ended = once(client, 'close');
+    const closed = app.close();
+    await closing;
+    client.write('GET /work HTTP/1.1\r\nHost: x\r\n\r\n');
+    await ended;
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 503 /);
+    expect(JSON.parse(body!)).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 });
+    expect(calls).toBe(0);
+    await closed;
   });
 
   it('lets a request in flight finish after the close began, then ends its keep-alive connection', async () => {

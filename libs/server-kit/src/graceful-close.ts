@@ -12,6 +12,15 @@ export const SHUTDOWN_GRACE_MS = 8_000;
 const IDLE_SWEEP_MS = 50;
 
 /**
+ * While closing, how long a connection that has sent nothing yet is given to send its request (from the start
+ * of the close, or from its accept if later), which is then answered 503 (nothing was done). A proxy writes its
+ * request the moment it has connected: ended at once instead, a connection accepted just before the stop lost a
+ * request already on its way, and the proxy, seeing a reset after it had sent, could only answer 502 (it may
+ * have been received). A spare connection of a client's pool stays silent, and is ended after this.
+ */
+export const SILENT_CONNECTION_WAIT_MS = 1_000;
+
+/**
  * Answers a request the server will not work on now, before its body is read: 503 SERVICE_UNAVAILABLE with
  * Retry-After 1 s (nothing was done), and the connection closed with the answer.
  */
@@ -31,8 +40,8 @@ export function refuseForNow(reply: FastifyReply, message: string): void {
  *   a minute;
  * - a connection whose answer is sent after the close began stays open as keep-alive until its client
  *   leaves.
- * So while closing: connections that have sent nothing are ended (no request of theirs was read; the client
- * sees a reset, safe to retry), connections that became idle are ended every IDLE_SWEEP_MS, and after
+ * So while closing: connections that have sent nothing for SILENT_CONNECTION_WAIT_MS are ended (no request of
+ * theirs was read; the client sees a reset, safe to retry), connections that became idle are ended every IDLE_SWEEP_MS, and after
  * `graceMs` whatever is still open is dropped (a request that never finishes cannot keep the process up
  * until the orchestrator kills it; a claim cut off that way is finished by the reconciler, like a crash).
  * Requests being answered are left to finish within the grace period; a request that arrives once the close
@@ -40,13 +49,18 @@ export function refuseForNow(reply: FastifyReply, message: string): void {
  * answer's headers (its onRequest hook answers from there).
  */
 export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_GRACE_MS): GracefulClose {
-  const sockets = new Set<Socket>();
+  // Each open connection, and when it was accepted (ms, performance.now()).
+  const sockets = new Map<Socket, number>();
   fastify.server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
+    sockets.set(socket, performance.now());
     socket.once('close', () => sockets.delete(socket));
   });
+  let closingSince = 0;
   const endSilent = (): void => {
-    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    const now = performance.now();
+    for (const [socket, acceptedAt] of sockets) {
+      if (socket.bytesRead === 0 && now - Math.max(acceptedAt, closingSince) >= SILENT_CONNECTION_WAIT_MS) socket.destroy();
+    }
   };
   let sweep: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
@@ -54,14 +68,14 @@ export function boundGracefulClose(fastify: FastifyInstance, graceMs = SHUTDOWN_
   const begin = (): void => {
     if (closing) return;
     closing = true;
-    endSilent();
+    closingSince = performance.now();
     sweep = setInterval(() => {
       endSilent();
       fastify.server.closeIdleConnections();
     }, IDLE_SWEEP_MS);
     sweep.unref();
     deadline = setTimeout(() => {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
     }, graceMs);
     deadline.unref();
   };
