@@ -11,6 +11,16 @@ export const CONFIG_ERROR_EXIT_CODE = 78;
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
+ * How long a stop may take from its signal before the process ends anyway: the requests in flight have 8 s
+ * (SHUTDOWN_GRACE_MS), the background work (a payout relay's sends, WEBHOOK_TIMEOUT_MS) its time beside them, and
+ * compose sends SIGKILL 20 s after SIGTERM (stop_grace_period). A store that stops answering held the shutdown
+ * for as long as it did, up to the driver's own timeouts (30 s with a store paused 30 s; 38 s with one that never
+ * answered again), past compose's SIGKILL. What is cut off then is cut off as by a crash, which the reconciler
+ * finishes or undoes.
+ */
+export const STOP_DEADLINE_MS = 15_000;
+
+/**
  * Starts a server process: a configuration problem (exit code CONFIG_ERROR_EXIT_CODE) or a failed start
  * (exit code 1) stops the process with a clear message instead of a stack trace; SIGTERM/SIGINT close it
  * gracefully (Nest's shutdown hooks let in-flight requests finish).
@@ -38,6 +48,7 @@ export async function runServer(service: string, start: () => Promise<INestAppli
     // Through the app's logger, so LOG_LEVEL decides whether this line is written like any other. npm start
     // (scripts/start.mjs, READY_LINE) waits for it before it calls the stack ready.
     new Logger(service).log(`ready in ${ms} ms on ${await app.getUrl()}`);
+    for (const signal of STOP_SIGNALS) process.once(signal, () => endStopBy(service, signal, STOP_DEADLINE_MS));
   } catch (error) {
     if (stoppedBy) exitStopped(stoppedBy);
     const config = error instanceof ConfigError;
@@ -60,6 +71,15 @@ function stopWithSupervisor(): void {
   if (!process.channel) return;
   process.channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/** Ends the process `ms` after its stop signal if the shutdown has not ended it by then (see STOP_DEADLINE_MS). */
+function endStopBy(service: string, signal: NodeJS.Signals, ms: number): void {
+  setTimeout(() => {
+    const message = `the stop (${signal}) did not end within ${ms} ms (a store or a receiver not answering?): ending the process`;
+    process.stderr.write(`${JSON.stringify({ level: 50, time: Date.now(), service, msg: message })}\n`);
+    exitStopped(signal);
+  }, ms).unref();
 }
 
 function exitStopped(signal: NodeJS.Signals): never {
