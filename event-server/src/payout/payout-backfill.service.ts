@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
+import { type EndpointNews, WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { type WebhookEndpointRecord, firstDisablingSince } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
@@ -9,6 +9,7 @@ import { ClaimLoad, loadClock } from './claim-load.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { NewDelivery } from './delivery.js';
 import { DeliveryRepository } from './delivery.repository.js';
+import { PayoutBackfillMarkRepository } from './payout-backfill-mark.repository.js';
 import type { OutboxEntry, PayoutClaim } from './payout-outbox.js';
 import { type PageMark, PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay, deliveriesOf } from './payout-relay.service.js';
@@ -19,6 +20,14 @@ import { PayoutRelay, deliveriesOf } from './payout-relay.service.js';
  * back-fill's second pass runs then.
  */
 export const BACKFILL_SETTLE_MS = 10_000;
+/**
+ * How long after an endpoint's enabling a replica may still record a transition without it: its copy reloads every
+ * `WEBHOOK_ENDPOINT_CACHE_MS` (5 s), and a request reads the copy at most seconds before it records. A replica
+ * starting covers, for the replicas stopped since, what they may have recorded without an endpoint: the transitions
+ * of this span after its enabling that the back-fill's mark does not cover yet. Once the mark reaches its end, a start
+ * reads nothing for that endpoint, however long the stack was down.
+ */
+export const BACKFILL_HORIZON_MS = 60 * 60_000;
 /** A transition not applied or projected yet is looked at again this often, this many times at most. */
 const UNREADY_PASSES = 6;
 /** Transitions read per page. */
@@ -31,10 +40,15 @@ const PAGE = 500;
  * this records the deliveries to it of every transition recorded since it was enabled that lacks one: once no
  * claim is in flight here (those that read the old copy are recorded then), again BACKFILL_SETTLE_MS after,
  * and again while some of those transitions were not applied or projected yet. Every replica does so for its
- * own swap, so the last replica to learn the endpoint covers everything recorded before it learned it; and a
- * replica starting covers the endpoints enabled within FIRST_LOAD_NEWS_MS before (its first load names them), for
- * the replicas that recorded transitions without them and stopped before their back-fill covered them. Safe
+ * own swap, so the last replica to learn the endpoint covers everything recorded before it learned it. Safe
  * to race: deliveries are unique per (transition, endpoint), and a repeat is refused by the index.
+ *
+ * A pass that completed (nothing left unapplied) leaves a mark in the store (PayoutBackfillMarkEntity): the enabling
+ * is covered up to BACKFILL_SETTLE_MS before the pass began. A replica starting looks at every enabled endpoint's
+ * mark (its first load names them all) and covers what the mark does not yet, within BACKFILL_HORIZON_MS of the
+ * enabling: the transitions of replicas that recorded them without the endpoint and stopped before their own
+ * back-fill covered them, however long the stack stayed down. An endpoint whose mark reached the horizon costs a
+ * start one read.
  */
 @Injectable()
 export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
@@ -42,6 +56,8 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
+  /** This process recorded nothing before it started: its own swaps look no further back (see pass). */
+  private readonly startedAt = Date.now();
 
   constructor(
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
@@ -52,6 +68,7 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     private readonly relay: PayoutRelay,
     private readonly load: ClaimLoad,
     private readonly endpoints: WebhookEndpointRepository,
+    private readonly marks: PayoutBackfillMarkRepository,
   ) {}
 
   onModuleInit(): void {
@@ -59,7 +76,7 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     if (this.config.payout.relayIntervalMs === 0) return;
     // Before the directory's first load (its onApplicationBootstrap), which names the endpoints enabled shortly
     // before this process started: the replicas that recorded transitions without them may have stopped since.
-    this.directory.onEnabled((endpoint) => this.schedule(endpoint));
+    this.directory.onEnabled((endpoint, news) => this.schedule(endpoint, news));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -69,19 +86,19 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     await Promise.all([...this.running]);
   }
 
-  private schedule(endpoint: WebhookEndpointRecord): void {
+  private schedule(endpoint: WebhookEndpointRecord, news: EndpointNews): void {
     const swappedAt = loadClock();
     // The first pass once this process has no claim in flight (at the latest after the settle time).
     this.after(0, async () => {
       await this.load.gap(swappedAt + BACKFILL_SETTLE_MS);
-      await this.pass(endpoint);
+      await this.pass(endpoint, news);
     });
-    this.after(BACKFILL_SETTLE_MS, () => this.passUntilReady(endpoint, UNREADY_PASSES));
+    this.after(BACKFILL_SETTLE_MS, () => this.passUntilReady(endpoint, news, UNREADY_PASSES));
   }
 
-  private async passUntilReady(endpoint: WebhookEndpointRecord, left: number): Promise<void> {
-    const unready = await this.pass(endpoint);
-    if (unready > 0 && left > 1) this.after(BACKFILL_SETTLE_MS, () => this.passUntilReady(endpoint, left - 1));
+  private async passUntilReady(endpoint: WebhookEndpointRecord, news: EndpointNews, left: number): Promise<void> {
+    const unready = await this.pass(endpoint, news);
+    if (unready > 0 && left > 1) this.after(BACKFILL_SETTLE_MS, () => this.passUntilReady(endpoint, news, left - 1));
   }
 
   private after(delay: number, work: () => Promise<unknown>): void {
@@ -100,11 +117,21 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One pass: the deliveries to `endpoint` of the transitions recorded since it was enabled that lack one.
-   * Returns how many such transitions were not applied or projected yet (looked at again later).
+   * One pass: the deliveries to `endpoint` of the transitions recorded since it was enabled that lack one. On this
+   * process's own swap (`firstLoad` false), those since it was enabled or this process started, whichever is later:
+   * what this process may have recorded without it. On its first load, those after the back-fill's mark (or the
+   * enabling) and within BACKFILL_HORIZON_MS of the enabling: what replicas stopped since may have. A pass that
+   * completed with nothing left unapplied and read on from the mark moves the mark. Returns how many such
+   * transitions were not applied or projected yet (looked at again later).
    */
-  async pass(endpoint: WebhookEndpointRecord): Promise<number> {
-    const since = endpoint.enabledAt;
+  async pass(endpoint: WebhookEndpointRecord, { firstLoad }: EndpointNews = { firstLoad: false }): Promise<number> {
+    const startedAt = Date.now();
+    const enabledAt = endpoint.enabledAt.getTime();
+    const covered = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
+    const from = firstLoad ? covered : Math.max(enabledAt, this.startedAt - BACKFILL_SETTLE_MS);
+    const to = firstLoad ? enabledAt + BACKFILL_HORIZON_MS : Infinity;
+    if (from >= to) return 0;
+    const since = new Date(from);
     // Where this enabling's window ends, by the endpoint as it is now (undefined: deleted, nothing more is
     // recorded for it). Disabled since (and perhaps enabled again: a later enabling has a back-fill of its
     // own), it covers only what came before its first disabling.
@@ -112,8 +139,9 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
       const current = await this.endpoints.findById(endpoint.id);
       return current ? (firstDisablingSince(current, since)?.getTime() ?? Infinity) : undefined;
     };
-    const until = await windowEnd();
-    if (until === undefined) return 0;
+    const ends = await windowEnd();
+    if (ends === undefined) return 0;
+    const until = Math.min(ends, to);
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus, entry.fromStatus);
       return (
@@ -128,7 +156,8 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     const known = new Map<string, PayoutClaim>();
     // Claims first: a claim's first decision (out of PROCESSING) comes after it, so it is among the decisions read next.
     const born: OutboxEntry[] = [];
-    for await (const page of pages((after) => this.outbox.findClaimsSince(since, PAGE, after))) {
+    const before = Number.isFinite(to) ? new Date(to) : undefined;
+    for await (const page of pages((after) => this.outbox.findClaimsSince(since, PAGE, after, before))) {
       for (const { entry, claim } of page) {
         known.set(claim.id, claim);
         born.push(entry);
@@ -141,7 +170,7 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     const heldFirst = new Set<string>();
     const decisionPages = pages(async (after) => {
       await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
-      return this.outbox.findDecisionsSince(since, PAGE, after);
+      return this.outbox.findDecisionsSince(since, PAGE, after, before);
     });
     for await (const page of decisionPages) {
       for (const decision of page) {
@@ -159,7 +188,7 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
       if (known.get(entry.claimId)?.status === 'PROCESSING') unready += 1;
       else if (wanted(entry)) entries.push(entry);
     }
-    if (entries.length === 0) return unready;
+    if (entries.length === 0) return this.covered(endpoint, { from, covered, to, startedAt, unready });
     const missing = [...new Set(entries.map((entry) => entry.claimId))].filter((id) => !known.has(id));
     for (const [id, claim] of await this.outbox.findClaims(missing)) known.set(id, claim);
     const built: NewDelivery[] = [];
@@ -177,6 +206,22 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
       this.logger.log(`Payout back-fill recorded ${fresh.length} webhook(s) to endpoint ${endpoint.id}`);
       await this.claimPayout.refresh(fresh.map((delivery) => delivery.claimId));
       this.relay.wake();
+    }
+    return this.covered(endpoint, { from, covered, to, startedAt, unready });
+  }
+
+  /**
+   * After a pass's deliveries are recorded: the mark moves to BACKFILL_SETTLE_MS before the pass began (a transition
+   * stamped earlier was recorded by then: the window every back-fill pass relies on), at most to the pass's end, if
+   * the pass read on from the mark (`from` at or before it) and left nothing unapplied. Returns `unready`.
+   */
+  private async covered(
+    endpoint: WebhookEndpointRecord,
+    { from, covered, to, startedAt, unready }: { from: number; covered: number; to: number; startedAt: number; unready: number },
+  ): Promise<number> {
+    const mark = Math.min(startedAt - BACKFILL_SETTLE_MS, to);
+    if (unready === 0 && from <= covered && mark > covered) {
+      await this.marks.advance(endpoint.id, endpoint.enabledAt, new Date(mark), new Date());
     }
     return unready;
   }

@@ -76,16 +76,18 @@ export class PayoutOutboxRepository {
   }
 
   /**
-   * A page of the decisions recorded at or after `since`, oldest first, after `after` (the last of the previous
-   * page). The payout back-fill's, bounded by its window: the decisions since an endpoint was enabled.
+   * A page of the decisions recorded at or after `since` (and before `before`, if given), oldest first, after `after`
+   * (the last of the previous page). The payout back-fill's, bounded by its window: the decisions since an endpoint
+   * was enabled.
    */
   async findDecisionsSince(
     since: Date,
     limit: number,
     after?: PageMark,
+    before?: Date,
   ): Promise<Array<OutboxEntry & { fromStatus: string; mark: PageMark }>> {
     const docs = await this.decisions
-      .find({ at: { $gte: since }, ...(after && afterMark('at', after)) })
+      .find({ at: { $gte: since, ...(before && { $lt: before }) }, ...(after && afterMark('at', after)) })
       .sort({ at: 1, _id: 1 })
       .limit(limit)
       .lean<StoredOutboxDecision[]>()
@@ -94,17 +96,18 @@ export class PayoutOutboxRepository {
   }
 
   /**
-   * A page of the claims created at or after `since`, oldest first, after `after`: each as the transition it
-   * would be if born decided, with its own fields (the caller tells which were born decided).
+   * A page of the claims created at or after `since` (and before `before`, if given), oldest first, after `after`:
+   * each as the transition it would be if born decided, with its own fields (the caller tells which were born decided).
    */
   async findClaimsSince(
     since: Date,
     limit: number,
     after?: PageMark,
+    before?: Date,
   ): Promise<Array<{ entry: OutboxEntry; claim: PayoutClaim; mark: PageMark }>> {
     const docs = await this.claims
       .find(
-        { createdAt: { $gte: since }, ...(after && afterMark('createdAt', after)) },
+        { createdAt: { $gte: since, ...(before && { $lt: before }) }, ...(after && afterMark('createdAt', after)) },
         { ...OUTBOX_CLAIM_FIELDS, ...CLAIM_FIELDS },
       )
       .sort({ createdAt: 1, _id: 1 })

@@ -23,6 +23,8 @@ import {
   PayoutSummaryLeaseSchema,
 } from './delivery.schema.js';
 import { PayoutBackfill } from './payout-backfill.service.js';
+import { PayoutBackfillMarkRepository } from './payout-backfill-mark.repository.js';
+import { PayoutBackfillMarkEntity, PayoutBackfillMarkSchema } from './payout-backfill-mark.schema.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -36,6 +38,7 @@ import { PayoutRelay } from './payout-relay.service.js';
       { name: DeliveryRetryEntity.name, schema: DeliveryRetrySchema },
       { name: DeliverySendRequestEntity.name, schema: DeliverySendRequestSchema },
       { name: PayoutSummaryLeaseEntity.name, schema: PayoutSummaryLeaseSchema },
+      { name: PayoutBackfillMarkEntity.name, schema: PayoutBackfillMarkSchema },
     ]),
     ClaimsModule,
     WebhooksModule,
@@ -50,6 +53,7 @@ import { PayoutRelay } from './payout-relay.service.js';
     DeliveriesService,
     PayoutRelay,
     PayoutBackfill,
+    PayoutBackfillMarkRepository,
   ],
 })
 export class PayoutModule {}

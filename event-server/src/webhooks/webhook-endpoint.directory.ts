@@ -5,11 +5,14 @@ import type { WebhookEndpointRecord } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 
 /**
- * On this process's first load, an endpoint enabled within this long before is news too: the transitions recorded
- * without it by replicas that stopped before their own back-fill covered them (a whole stack stopped or crashed
- * seconds after the endpoint's creation) are then covered once any replica starts again within that time.
+ * How an endpoint became news to this process (see onEnabled). `firstLoad`: this process's copy never lacked it (its
+ * first load listed it), so only replicas stopped since may have recorded transitions without it; otherwise this
+ * process may have too (created or enabled again since its copy was loaded, or its first load failed while claims
+ * were served from an empty copy).
  */
-export const FIRST_LOAD_NEWS_MS = 60 * 60_000;
+export interface EndpointNews {
+  firstLoad: boolean;
+}
 
 /**
  * This process's copy of the enabled endpoints, so that the claim path learns who is subscribed without
@@ -26,12 +29,11 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
   private readonly subscribedListeners = new Set<() => void>();
-  private readonly enabledListeners = new Set<(endpoint: WebhookEndpointRecord) => void>();
-  /**
-   * Whether a load has succeeded: the first one's endpoints are news only if enabled within FIRST_LOAD_NEWS_MS
-   * (this process recorded nothing without them, but replicas stopped since may have).
-   */
+  private readonly enabledListeners = new Set<(endpoint: WebhookEndpointRecord, news: EndpointNews) => void>();
+  /** Whether a load has succeeded: the first one names every endpoint it lists, as news of a first load. */
   private loaded = false;
+  /** Whether a load failed before the first succeeded: this process then served claims from an empty copy. */
+  private failedBeforeLoaded = false;
   /** Counts the changes made through this process, so that a reload begun before one is not kept. */
   private changes = 0;
   private stopped = false;
@@ -73,9 +75,11 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   /**
    * `listener` runs (synchronously; it must not throw or wait) when this copy starts listing an endpoint it did
    * not list before (created or enabled again since): from this moment on this process's transitions name it,
-   * and the transitions it recorded before without it are what the payout back-fill looks for.
+   * and the transitions it recorded before without it are what the payout back-fill looks for. The first load names
+   * every endpoint it lists (`firstLoad`): replicas stopped since may have recorded transitions without them, and
+   * the back-fill's mark in the store tells what is still owed.
    */
-  onEnabled(listener: (endpoint: WebhookEndpointRecord) => void): void {
+  onEnabled(listener: (endpoint: WebhookEndpointRecord, news: EndpointNews) => void): void {
     this.enabledListeners.add(listener);
   }
 
@@ -116,19 +120,17 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
 
   /**
    * Swaps the copy, and names to the listeners the endpoints it now lists since a later time than before (on the
-   * first load, those enabled within FIRST_LOAD_NEWS_MS).
+   * first load, every one: see onEnabled).
    */
   private replace(endpoints: ReadonlyMap<string, WebhookEndpointRecord>): void {
     const before = this.endpoints;
     this.endpoints = endpoints;
-    const recently = Date.now() - FIRST_LOAD_NEWS_MS;
-    const news = [...endpoints.values()].filter((endpoint) =>
-      this.loaded
-        ? (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime()
-        : endpoint.enabledAt.getTime() >= recently,
+    const news: EndpointNews = { firstLoad: !this.loaded && !this.failedBeforeLoaded };
+    const named = [...endpoints.values()].filter(
+      (endpoint) => !this.loaded || (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime(),
     );
     this.loaded = true;
-    for (const endpoint of news) for (const listener of this.enabledListeners) listener(endpoint);
+    for (const endpoint of named) for (const listener of this.enabledListeners) listener(endpoint, news);
   }
 
   private load(): Promise<void> {
@@ -139,7 +141,10 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
         // A read that started before a local change may show the endpoint as it was: it is not kept.
         if (this.changes === changesAtStart) this.replace(new Map(list.map((endpoint) => [endpoint.id, endpoint])));
       })
-      .catch((error: unknown) => this.logger.warn(`Webhook endpoint refresh failed: ${String(error)}`))
+      .catch((error: unknown) => {
+        if (!this.loaded) this.failedBeforeLoaded = true;
+        this.logger.warn(`Webhook endpoint refresh failed: ${String(error)}`);
+      })
       .finally(() => {
         this.refreshing = undefined;
       });
