@@ -104,6 +104,12 @@ describe('QueryWhitelistInterceptor (createHttpApp)', () => {
     expect(unknown.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: ['foo: property foo should not exist'] });
   });
 
+  it('refuses a parameter given twice with one message naming it', async () => {
+    const twice = await app.inject({ method: 'GET', url: '/things?status=A&status=B' });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json()).toMatchObject({ code: 'VALIDATION_FAILED', message: ['status: given 2 times; give it once'] });
+  });
+
   it('lets the guards answer first, and ignores the query where a route or its controller says so', async () => {
     expect((await app.inject({ method: 'GET', url: '/things/-/forbidden?x=1' })).statusCode).toBe(403);
     expect((await app.inject({ method: 'GET', url: '/things/-/probe?cache=1' })).json()).toEqual({ up: true });
