@@ -3,7 +3,7 @@ import { AuditAction, AuditTargetType } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { AuditLogService } from '../audit/audit-log.service.js';
+import { AuditLogService, pendingAudit } from '../audit/audit-log.service.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { ClaimPayoutService } from './claim-payout.service.js';
 import type { DeliveryFilter, SendRequest, SendRequestKind } from './delivery.js';
@@ -57,19 +57,28 @@ export class DeliveriesService {
       );
     }
     const now = new Date();
-    if (!(await this.deliveries.tryRetry(id, delivery.attempts, actor.id, now))) {
-      throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is already being retried, not FAILED`);
-    }
-    const rescheduled = await this.deliveries.rescheduleFailed(id, now, delivery.attempts);
-    // A FAILED delivery is never removed: it moved on (sent again by a retry this one was taken over from).
-    if (!rescheduled) throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is no longer FAILED`);
-    await this.audit.record({
+    // The entry rides on the retry record's insert (PendingAudit) and the reschedule lists the record on the delivery:
+    // a retry whose entry the store failed to record, or whose process died first, is recorded by PayoutAuditSweep.
+    const entry = pendingAudit({
       actorId: actor.id,
       action: AuditAction.DELIVERY_RETRIED,
       targetType: AuditTargetType.DELIVERY,
       targetId: id,
       changes: { status: { before: 'FAILED', after: 'PENDING' }, claimId: delivery.claimId, endpointId: delivery.endpointId },
     });
+    const retryId = await this.deliveries.takeRetry(id, delivery.attempts, actor.id, now, entry);
+    if (retryId === undefined) {
+      throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is already being retried, not FAILED`);
+    }
+    const rescheduled = await this.deliveries.rescheduleFailed(id, now, delivery.attempts, retryId);
+    if (!rescheduled) {
+      // Nothing changed by this retry: its entry is void.
+      await this.deliveries.clearRetryAudit(retryId, entry.key);
+      // A FAILED delivery is never removed: it moved on (sent again by a retry this one was taken over from).
+      throw new DomainError(409, PayoutErrorCode.DELIVERY_NOT_FAILED, `Delivery ${id} is no longer FAILED`);
+    }
+    await this.audit.recordPending(entry);
+    await this.deliveries.clearRetryAudit(retryId, entry.key);
     await this.claimPayout.refresh([delivery.claimId]);
     this.relay.wake();
     return toDeliveryResponse({ ...rescheduled, log: delivery.log });
@@ -122,14 +131,18 @@ export class DeliveriesService {
       );
     }
     const count = await this.deliveries.countWithStatus(endpointId, pending ? 'PENDING' : 'FAILED');
-    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, new Date(), kind);
-    await this.audit.record({
+    // The entry rides on the request's insert (PendingAudit): one the store failed to record, or whose process died
+    // first, is recorded by PayoutAuditSweep, as the request is worked off all the same.
+    const entry = pendingAudit({
       actorId: actor.id,
       action: pending ? AuditAction.DELIVERIES_SEND_NOW_REQUESTED : AuditAction.DELIVERIES_RETRY_FAILED_REQUESTED,
       targetType: AuditTargetType.WEBHOOK_ENDPOINT,
       targetId: endpointId,
       changes: pending ? { pending: count } : { failed: count },
     });
+    const request = await this.deliveries.recordSendRequest(endpointId, actor.id, entry.at, kind, entry);
+    await this.audit.recordPending(entry);
+    await this.deliveries.clearSendRequestAudit(request.id, entry.key);
     this.relay.sendNow(request);
     return { request, count };
   }

@@ -24,6 +24,7 @@ import { fewAtATime, groupAlike } from './few-at-a-time.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { readListPage } from '../common/list-read.js';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 
 /**
  * The most deliveries a send-pending or retry-failed request counts for its answer (DELIVERY_COUNT_MAX means at
@@ -34,7 +35,17 @@ export const DELIVERY_COUNT_MAX = 10_000;
 /** How many deliveries' attempt logs a page read fetches at once (one equality read each, pushed down on FerretDB). */
 const LOG_READS_AT_ONCE = 4;
 /** A retry whose delivery is still FAILED this long after its record was inserted was abandoned by a dead process. */
-const RETRY_ABANDONED_MS = 30_000;
+export const RETRY_ABANDONED_MS = 30_000;
+
+/** A retry record or a send request that still carries its audit entry (PendingAudit), for PayoutAuditSweep. */
+export interface CarriedAudit {
+  id: string;
+  pendingAudit: PendingAudit;
+  /** A retry record's: the delivery, the failure it retried (its attempts then) and when it was taken. */
+  deliveryId?: string;
+  fromAttempt?: number;
+  at: Date;
+}
 
 export const leaseId = (key: LeaseKey): string => `${key.deliveryId}:${key.attempt}`;
 
@@ -200,12 +211,16 @@ export class DeliveryRepository {
     return this.model.countDocuments({ status, endpointId }, { limit: DELIVERY_COUNT_MAX }).exec();
   }
 
-  /** Records a send-now or retry-failed request (an insert; nothing else is written for it). */
+  /**
+   * Records a send-now or retry-failed request (an insert), with its audit entry on it (`entry`, PendingAudit: the
+   * request never stands without it); nothing else is written for it but taking the entry off once recorded.
+   */
   async recordSendRequest(
     endpointId: string,
     actorId: string,
     at: Date,
     kind: SendRequestKind = 'SEND_PENDING',
+    entry?: PendingAudit,
   ): Promise<SendRequest> {
     const _id = new Types.ObjectId();
     await this.sendRequests.collection.insertOne({
@@ -214,13 +229,36 @@ export class DeliveryRepository {
       actorId,
       at,
       ...(kind === 'RETRY_FAILED' && { kind }),
+      ...(entry && { pendingAudit: entry, auditPending: true }),
     } as never);
     return { id: _id.toString(), endpointId, at, kind, actorId };
   }
 
-  /** Removes the send-now requests made before `before` (none is looked at then; nothing else writes them). */
+  /** Takes a recorded audit entry off its send request (nobody else writes a request). */
+  async clearSendRequestAudit(id: string, key: string): Promise<void> {
+    await this.sendRequests
+      .updateOne({ _id: new Types.ObjectId(id), 'pendingAudit.key': key }, { $unset: { pendingAudit: 1, auditPending: 1 } })
+      .exec();
+  }
+
+  /** Send requests that still carry their audit entry, at most `limit` (an equality, pushed down on FerretDB). */
+  async sendRequestsCarryingAudit(limit: number): Promise<CarriedAudit[]> {
+    const docs = await this.sendRequests
+      .find({ auditPending: true })
+      .limit(limit)
+      .lean<Array<DeliverySendRequestEntity & { _id: Types.ObjectId }>>()
+      .exec();
+    return docs.flatMap((doc) =>
+      doc.pendingAudit ? [{ id: doc._id.toString(), pendingAudit: doc.pendingAudit, at: doc.at }] : [],
+    );
+  }
+
+  /**
+   * Removes the send-now requests made before `before` (none is looked at then; nothing else writes them), but for
+   * those whose audit entry is not recorded yet (the sweep's).
+   */
   async pruneSendRequests(before: Date): Promise<void> {
-    await this.sendRequests.deleteMany({ at: { $lt: before } }).exec();
+    await this.sendRequests.deleteMany({ at: { $lt: before }, auditPending: { $ne: true } }).exec();
   }
 
   /** The latest request of each kind (send-pending, retry-failed) of each endpoint made at `since` or later. */
@@ -314,13 +352,60 @@ export class DeliveryRepository {
    * unique _id decides between concurrent callers). Called only while the delivery was seen FAILED there.
    */
   async tryRetry(deliveryId: string, fromAttempt: number, actorId: string, at: Date): Promise<boolean> {
+    return (await this.takeRetry(deliveryId, fromAttempt, actorId, at)) !== undefined;
+  }
+
+  /**
+   * tryRetry that answers the retry record's id (undefined: another caller holds the retry), with the retry's audit
+   * entry (`entry`, PendingAudit) inserted with the record.
+   */
+  async takeRetry(
+    deliveryId: string,
+    fromAttempt: number,
+    actorId: string,
+    at: Date,
+    entry?: PendingAudit,
+  ): Promise<string | undefined> {
     const latest = await this.retries.findOne({ deliveryId, fromAttempt }).sort({ take: -1 }).lean<DeliveryRetryEntity>().exec();
     // A retry taken recently is in progress (or done): this one lost. An old one's holder died before rescheduling.
-    if (latest && at.getTime() - latest.at.getTime() < RETRY_ABANDONED_MS) return false;
+    if (latest && at.getTime() - latest.at.getTime() < RETRY_ABANDONED_MS) return undefined;
     const take = (latest?.take ?? 0) + 1;
-    const doc = { _id: `${deliveryId}:${fromAttempt}:${take}`, deliveryId, fromAttempt, take, actorId, at };
+    const _id = `${deliveryId}:${fromAttempt}:${take}`;
+    const doc = {
+      _id,
+      deliveryId,
+      fromAttempt,
+      take,
+      actorId,
+      at,
+      ...(entry && { pendingAudit: entry, auditPending: true }),
+    };
     const [won] = await insertEach(() => this.retries.collection.insertOne(doc as never), 1);
-    return won === true;
+    return won === true ? _id : undefined;
+  }
+
+  /** Takes an audit entry off its retry record, recorded or void (nobody else writes a retry record). */
+  async clearRetryAudit(id: string, key: string): Promise<void> {
+    await this.retries.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1, auditPending: 1 } }).exec();
+  }
+
+  /** Retry records that still carry their audit entry, at most `limit` (an equality, pushed down on FerretDB). */
+  async retriesCarryingAudit(limit: number): Promise<CarriedAudit[]> {
+    const docs = await this.retries.find({ auditPending: true }).limit(limit).lean<DeliveryRetryEntity[]>().exec();
+    return docs.flatMap((doc) =>
+      doc.pendingAudit
+        ? [{ id: doc._id, pendingAudit: doc.pendingAudit, deliveryId: doc.deliveryId, fromAttempt: doc.fromAttempt, at: doc.at }]
+        : [],
+    );
+  }
+
+  /** What tells whether a retry happened: the delivery's status, attempts and the retries that rescheduled it. */
+  async findRetryState(id: string): Promise<{ status: string; attempts: number; retriedBy: readonly string[] } | undefined> {
+    const doc = await this.model
+      .findById(id, { status: 1, attempts: 1, retriedBy: 1 })
+      .lean<{ status: string; attempts: number; retriedBy?: string[] }>()
+      .exec();
+    return doc ? { status: doc.status, attempts: doc.attempts, retriedBy: doc.retriedBy ?? [] } : undefined;
   }
 
   /**
@@ -372,13 +457,17 @@ export class DeliveryRepository {
    * A FAILED delivery due again at `now`, its backoff schedule started over after `fromAttempt` attempts (the
    * failure the caller holds the retry record of); undefined when it is no longer at that failure: a holder
    * taken over as dead that writes late, after the new holder's attempt was DELIVERED or FAILED again, must
-   * not make it PENDING (it would be sent again).
+   * not make it PENDING (it would be sent again). `retryId`: the retry record, listed on the delivery by the same
+   * update (`retriedBy`), so that whoever finds the retry's audit entry left on its record knows it happened.
    */
-  async rescheduleFailed(id: string, now: Date, fromAttempt: number): Promise<DeliveryRecord | undefined> {
+  async rescheduleFailed(id: string, now: Date, fromAttempt: number, retryId?: string): Promise<DeliveryRecord | undefined> {
     const doc = await this.model
       .findOneAndUpdate(
         { _id: new Types.ObjectId(id), status: 'FAILED', attempts: fromAttempt },
-        { $set: { status: 'PENDING', nextAttemptAt: now, retryBase: fromAttempt } },
+        {
+          $set: { status: 'PENDING', nextAttemptAt: now, retryBase: fromAttempt },
+          ...(retryId !== undefined && { $addToSet: { retriedBy: retryId } }),
+        },
         { returnDocument: 'after' },
       )
       .lean<StoredDelivery>()

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { PendingAudit } from '../audit/audit-log.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from './payout.rules.js';
 
 export class DeliveryAttemptEntity {
@@ -36,6 +37,11 @@ export class DeliveryEntity {
   @Prop() sendRequestId?: string;
   /** The latest retry-failed request that made it PENDING again (a DeliverySendRequestEntity's id). */
   @Prop() retryRequestId?: string;
+  /**
+   * The retry records (DeliveryRetryEntity's ids) of the manual retries that made it PENDING again, each written by
+   * the retry's own update: what tells the sweep that a retry whose audit entry is still on its record happened.
+   */
+  @Prop({ type: [String], default: undefined }) retriedBy?: string[];
   /**
    * Attempts made before the attempts log existed (deliveries recorded then kept their log and latency
    * here); later attempts are in payout_delivery_attempts only.
@@ -106,10 +112,19 @@ export class DeliveryRetryEntity {
   @Prop({ required: true }) take!: number;
   @Prop({ required: true }) actorId!: string;
   @Prop({ required: true }) at!: Date;
+  /**
+   * A manual retry's audit entry, inserted with the record (PendingAudit) and taken off once recorded: a retry whose
+   * entry the store failed to record, or whose process died first, is recorded by PayoutAuditSweep if the delivery
+   * lists the record in `retriedBy` (the retry happened), and dropped unrecorded if it did not.
+   */
+  @Prop({ type: Object }) pendingAudit?: PendingAudit;
+  /** True while `pendingAudit` is on the record: an equality FerretDB filters in the database (the sweep's look). */
+  @Prop() auditPending?: boolean;
 }
 
 export const DeliveryRetrySchema = SchemaFactory.createForClass(DeliveryRetryEntity);
 DeliveryRetrySchema.index({ deliveryId: 1, fromAttempt: 1, take: -1 });
+DeliveryRetrySchema.index({ auditPending: 1 }, { sparse: true });
 
 /**
  * An operator's request to send an endpoint's pending deliveries now, not at their next retry time (after
@@ -129,10 +144,18 @@ export class DeliverySendRequestEntity {
   @Prop({ required: true }) actorId!: string;
   @Prop({ required: true }) at!: Date;
   @Prop({ type: String }) kind?: 'RETRY_FAILED';
+  /**
+   * The request's audit entry, inserted with it (PendingAudit) and taken off once recorded: one the store failed to
+   * record, or whose process died first, is recorded by PayoutAuditSweep (the request is the change: it stands).
+   */
+  @Prop({ type: Object }) pendingAudit?: PendingAudit;
+  /** True while `pendingAudit` is on the request (the sweep's look; the prune keeps such a request). */
+  @Prop() auditPending?: boolean;
 }
 
 export const DeliverySendRequestSchema = SchemaFactory.createForClass(DeliverySendRequestEntity);
 DeliverySendRequestSchema.index({ at: -1 });
+DeliverySendRequestSchema.index({ auditPending: 1 }, { sparse: true });
 
 /**
  * Who recomputes a claim's payout summary right now: `_id` is the claim id. Holders run one after another,

@@ -22,6 +22,7 @@ import {
   PayoutSummaryLeaseEntity,
   PayoutSummaryLeaseSchema,
 } from './delivery.schema.js';
+import { PayoutAuditSweep } from './payout-audit.sweep.js';
 import { PayoutBackfill } from './payout-backfill.service.js';
 import { PayoutBackfillMarkRepository } from './payout-backfill-mark.repository.js';
 import { PayoutBackfillMarkEntity, PayoutBackfillMarkSchema } from './payout-backfill-mark.schema.js';
@@ -54,6 +55,7 @@ import { PayoutRelay } from './payout-relay.service.js';
     PayoutRelay,
     PayoutBackfill,
     PayoutBackfillMarkRepository,
+    PayoutAuditSweep,
   ],
 })
 export class PayoutModule {}
