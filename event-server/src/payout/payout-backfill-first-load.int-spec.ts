@@ -2,12 +2,17 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
+import { BACKFILL_HORIZON_MS, PayoutBackfill } from './payout-backfill.service.js';
+import { PayoutBackfillMarkRepository } from './payout-backfill-mark.repository.js';
+import { PayoutOutboxRepository } from './payout-outbox.repository.js';
 
 /**
  * A stack stopped seconds after an endpoint's creation: replica B recorded grants from a copy that did not list the
  * endpoint yet and stopped, and A, which learned the endpoint, stopped before its back-fill covered them (here A
- * stays up, for its token issuer, but runs no relay, so it has no back-fill). A replica started afterwards covers them: its first load names the endpoint,
- * enabled shortly before it started. Before, those grants stayed NOT_REQUIRED for good and the game never got them.
+ * stays up, for its token issuer, but runs no relay, so it has no back-fill). A replica started afterwards covers
+ * them, however long the stack stayed down: what the back-fill has covered is a mark in the store. Before, those
+ * grants stayed NOT_REQUIRED for good (at first whatever the downtime; then after an hour's).
  */
 const ENV = {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
@@ -15,21 +20,25 @@ const ENV = {
   WEBHOOK_ENDPOINT_CACHE_MS: '60000',
 };
 const WAIT = { timeout: 30_000, interval: 50 };
+const DOWNTIME_MS = 3 * 60 * 60_000;
 
 describe('payout webhooks of transitions recorded without a new endpoint by replicas stopped since', () => {
   const apps: EventTestApp[] = [];
-  let receiver: TestReceiver | undefined;
+  const receivers: TestReceiver[] = [];
 
   afterAll(async () => {
-    await receiver?.stop();
+    vi.useRealTimers();
+    await Promise.all(receivers.map((receiver) => receiver.stop()));
     await Promise.all(apps.map((app) => app.close()));
   });
 
-  it('are recorded and sent by a replica started afterwards', async () => {
-    receiver = await TestReceiver.start();
-    const a = await startEventTestApp('payout_first_load', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0' });
+  /** A (no relay) and the endpoint made through it; B's grants, recorded without it; B stopped. */
+  async function grantsRecordedWithoutEndpoint(name: string) {
+    const receiver = await TestReceiver.start();
+    receivers.push(receiver);
+    const a = await startEventTestApp(name, { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0' });
     apps.push(a);
-    const b = await startReplicaOf(a, 'payout_first_load', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0' });
+    const b = await startReplicaOf(a, name, { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '0' });
     const admin: Actor = a.as('ADMIN');
     const operator: Actor = a.as('OPERATOR');
     const event = await createClaimableEvent(a, operator, { approval: 'AUTO' });
@@ -45,17 +54,60 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
       expect(answer.body.status).toBe('GRANTED');
       granted.push(answer.body.id as string);
     }
+    // A token minted at each read: the clock may have moved hours on since.
     const payoutOf = async (app: EventTestApp, id: string): Promise<string> =>
-      (await app.request<{ payout: { status: string } }>('GET', `/claims/${id}`, { token: operator.token })).body.payout.status;
+      (await app.request<{ payout: { status: string } }>('GET', `/claims/${id}`, { token: a.as('OPERATOR').token })).body.payout
+        .status;
     for (const id of granted) expect(await payoutOf(a, id)).toBe('NOT_REQUIRED');
     await b.close();
+    const start = async (): Promise<EventTestApp> => {
+      const replica = await startReplicaOf(a, name, { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '20' });
+      apps.push(replica);
+      return replica;
+    };
+    const receivedIds = () => receiver.received.map((webhook) => (JSON.parse(webhook.body) as { data: { id: string } }).data.id);
+    return { endpointId: created.body.id, granted, payoutOf, start, receivedIds };
+  }
 
-    const c = await startReplicaOf(a, 'payout_first_load', { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '20' });
-    apps.push(c);
+  it('are recorded and sent by a replica started afterwards', async () => {
+    const { granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_first_load');
+    const c = await start();
     await vi.waitFor(async () => {
       for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');
     }, WAIT);
-    const received = receiver.received.map((webhook) => (JSON.parse(webhook.body) as { data: { id: string } }).data.id);
-    expect(received.sort()).toEqual([...granted].sort());
+    expect(receivedIds().sort()).toEqual([...granted].sort());
   });
+
+  it('are sent once by a replica started after more than an hour down; a later start reads no transition again', async () => {
+    const { endpointId, granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_backfill_mark');
+    // The stack stays down for three hours: only the clock moves (timers run as before).
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: Date.now() + DOWNTIME_MS });
+    const c = await start();
+    await vi.waitFor(async () => {
+      for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');
+    }, WAIT);
+    expect(receivedIds().sort()).toEqual([...granted].sort());
+
+    // The pass left its mark at the horizon's end: the endpoint is covered for good.
+    const endpoint = await c.app.get(WebhookEndpointRepository).findById(endpointId);
+    const marks = c.app.get(PayoutBackfillMarkRepository);
+    await vi.waitFor(async () => {
+      const mark = await marks.coveredUntil(endpointId, endpoint!.enabledAt);
+      expect(mark?.getTime()).toBe(endpoint!.enabledAt.getTime() + BACKFILL_HORIZON_MS);
+    }, WAIT);
+    // Another start looks at the mark and reads no claim or decision for that endpoint; nothing is sent twice.
+    const passes = vi.spyOn(PayoutBackfill.prototype, 'pass');
+    const claimsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findClaimsSince');
+    const decisionsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findDecisionsSince');
+    const d = await start();
+    const dBackfill = d.app.get(PayoutBackfill);
+    const dOutbox = d.app.get(PayoutOutboxRepository);
+    await vi.waitFor(() => expect(passes.mock.contexts).toContain(dBackfill), WAIT);
+    const dPass = passes.mock.results[passes.mock.contexts.indexOf(dBackfill)];
+    expect(await (dPass?.value as Promise<number>)).toBe(0);
+    expect(claimsRead.mock.contexts).not.toContain(dOutbox);
+    expect(decisionsRead.mock.contexts).not.toContain(dOutbox);
+    for (const id of granted) expect(await payoutOf(d, id)).toBe('DELIVERED');
+    expect(receivedIds().sort()).toEqual([...granted].sort());
+  }, 90_000);
 });
