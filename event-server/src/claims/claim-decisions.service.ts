@@ -141,6 +141,22 @@ export class ClaimDecisionsService {
   }
 
   /**
+   * The claim's status as its decisions leave it: the document's, or a later one when a stale write-back (an update
+   * that read the claim before a reviewer's decision was projected: DecisionInput.confirmLater) shows an earlier
+   * status until the reconciler projects it again. One read per decision followed; none for a claim still
+   * PROCESSING (its own request projects its outcome).
+   */
+  async standingStatus(claim: ClaimRecord): Promise<ClaimStatus> {
+    let status = claim.status;
+    while (status !== 'PROCESSING' && NON_FINAL.includes(status)) {
+      const later = await this.decisions.find(claim.id, status);
+      if (!later) break;
+      status = later.toStatus;
+    }
+    return status;
+  }
+
+  /**
    * The claim as `decidedBy`'s own decision `transition` left it, when that decision (the record the unique index
    * admitted out of `transition.from`) is theirs, went to `transition.to`, and no decision has followed it:
    * `current` when it already shows that, else projected again (a stale write-back undone, as the reconciler

@@ -106,14 +106,21 @@ export class ClaimReviewService {
     if (claim.userId === actor.id) {
       throw new DomainError(403, CommonErrorCode.FORBIDDEN, 'A claim is not reviewed by the player who made it');
     }
-    const transition = transitionFor(action, claim.status);
+    let status = claim.status;
+    let transition = transitionFor(action, status);
+    if (!transition) {
+      // The document may show a status a reviewer's decision has left (a stale write-back, until the reconciler
+      // projects it again): a revoke right after an approval is decided from the decisions, not refused.
+      status = await this.decisions.standingStatus(claim);
+      transition = transitionFor(action, status);
+    }
     if (!transition) {
       // The same reviewer's decision again (a retry whose answer was lost, a double click): answered with the claim
       // as that decision left it, nothing recorded again, as long as it stands (read from the decision records, not
       // from the claim document, which a stale write-back may show otherwise). Anything else is refused.
       const standing = await this.ownStanding(action, transitionOf(action), actor, claim, claim);
       if (standing) return standing;
-      throw invalidTransition(action, claim.status);
+      throw invalidTransition(action, status);
     }
     const outcome = await this.decisions.decide(
       claimId,

@@ -275,6 +275,26 @@ describe('claims after a crash at any step', () => {
     expect(trail.body.items.map((entry) => entry.action)).toEqual(['CLAIM_REVOKED', 'CLAIM_APPROVED']);
   });
 
+  it('a revoke right after an approval whose projection a stale write-back undid is decided from the decisions, not refused', async () => {
+    const { event, user, id } = await pendingClaim(3);
+    // The claim as an update running alongside (the payout relay's) read it before the approval.
+    const stale = await claims.collection.findOne({ slotKey: `${event.id}:${user!.id}` });
+    expect(stale?.status).toBe('PENDING');
+    const approved = await t.request('POST', `/claims/${id}/approve`, { token: operator.token });
+    expect(approved.body.status).toBe('GRANTED');
+    // That update writes the whole document back before the reconciler projects the approval again.
+    await claims.collection.replaceOne({ _id: stale!._id }, stale!);
+    const revoke = await t.request('POST', `/claims/${id}/revoke`, { token: t.as('OPERATOR').token, body: { note: 'fraud' } });
+    expect([revoke.status, revoke.body.status, revoke.body.code]).toEqual([200, 'REVOKED', undefined]);
+    await recover();
+    expect((await t.request('GET', `/claims/${id}`, { token: user!.token })).body).toMatchObject({
+      status: 'REVOKED',
+      note: 'fraud',
+    });
+    expect(await remainingOf(t, event.id, user!)).toEqual([3]);
+    await expectConsistent();
+  });
+
   it("a reviewer's decision undone by a stale write-back of its claim (FerretDB's read-then-write updates) is applied again by the reconciler", async () => {
     const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }] });
     const [user] = await eligibleUsers(t, operator, 1);
