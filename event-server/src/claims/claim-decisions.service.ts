@@ -148,9 +148,8 @@ export class ClaimDecisionsService {
    */
   async standingStatus(claim: ClaimRecord): Promise<ClaimStatus> {
     let status = claim.status;
-    while (status !== 'PROCESSING' && NON_FINAL.includes(status)) {
-      const later = await this.decisions.find(claim.id, status);
-      if (!later) break;
+    if (status === 'PROCESSING') return status;
+    for (let later = await this.decidedOutOf(claim.id, status); later; later = await this.decidedOutOf(claim.id, status)) {
       status = later.toStatus;
     }
     return status;
@@ -231,8 +230,13 @@ export class ClaimDecisionsService {
   }
 
   private next(decision: ClaimDecisionRecord): Promise<ClaimDecisionRecord | undefined> {
-    if (!NON_FINAL.includes(decision.toStatus)) return Promise.resolve(undefined);
-    return this.decisions.find(decision.claimId, decision.toStatus);
+    return this.decidedOutOf(decision.claimId, decision.toStatus);
+  }
+
+  /** The decision out of `status` (unique per claim and status), if any; none out of a final status. */
+  private decidedOutOf(claimId: string, status: ClaimStatus): Promise<ClaimDecisionRecord | undefined> {
+    if (!NON_FINAL.includes(status)) return Promise.resolve(undefined);
+    return this.decisions.find(claimId, status);
   }
 
   /** Projects the decision onto its claim and gives back its stock if it releases it; `keepPayout`: leaves the payout field as it is. */
