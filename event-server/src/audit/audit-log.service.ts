@@ -69,26 +69,37 @@ export async function recordPendingAudit(
 }
 
 /**
- * The two store calls of a collection whose documents carry PendingAudit (events, rewards, webhook endpoints):
- * taking a recorded entry off a document (`clear`, under its edit lock, as every change of it), and the ids of
- * those that still carry one (`idsCarrying`, PendingAuditSweep's, at most `limit`).
+ * The store calls of a collection whose documents carry PendingAudit (events, rewards, webhook endpoints and their
+ * removals, payout's send requests and retry records): taking a recorded entry off a document (`clear`, under its
+ * edit lock where it has one, as every change of it), and those that still carry one, at most `limit` (`carrying`,
+ * the sweeps': the whole documents; `idsCarrying`: their ids). `flagged`: a document that carries an entry also
+ * carries `auditPending: true` (set with the entry by its insert), an equality FerretDB pushes down to PostgreSQL
+ * where `pendingAudit: { $exists: true }` decodes every document of the collection: for collections that grow
+ * (payout's); both are taken off together.
  */
-export function pendingAuditStore<T>(model: Model<T>): {
+export function pendingAuditStore<T>(
+  model: Model<T>,
+  { flagged = false }: { flagged?: boolean } = {},
+): {
   clear(id: string, key: string): Promise<void>;
+  carrying<D>(limit: number): Promise<Array<D & { _id: unknown; pendingAudit: PendingAudit }>>;
   idsCarrying(limit: number): Promise<string[]>;
 } {
+  const filter = flagged ? { auditPending: true } : { pendingAudit: { $exists: true } };
+  const unset = flagged ? { pendingAudit: 1, auditPending: 1 } : { pendingAudit: 1 };
+  const find = <D>(limit: number, projection?: Record<string, 1>) =>
+    model.find(filter, projection).limit(limit).lean<Array<D & { _id: unknown; pendingAudit: PendingAudit }>>().exec();
   return {
     async clear(id, key) {
       // Bookkeeping, not a change: the document's updatedAt stays the change's (the one its answer gave).
-      await model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1 } }, { timestamps: false }).exec();
+      await model.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: unset }, { timestamps: false }).exec();
+    },
+    async carrying<D>(limit: number) {
+      // A flag without its entry (never written so, but cheap to tell) is nothing to record.
+      return (await find<D>(limit)).filter((doc) => doc.pendingAudit !== undefined);
     },
     async idsCarrying(limit) {
-      const docs = await model
-        .find({ pendingAudit: { $exists: true } }, { _id: 1 })
-        .limit(limit)
-        .lean<Array<{ _id: unknown }>>()
-        .exec();
-      return docs.map((doc) => String(doc._id));
+      return (await find(limit, { _id: 1 })).map((doc) => String(doc._id));
     },
   };
 }

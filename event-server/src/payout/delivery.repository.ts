@@ -24,7 +24,7 @@ import { fewAtATime, groupAlike } from './few-at-a-time.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { readListPage } from '../common/list-read.js';
-import type { PendingAudit } from '../audit/audit-log.service.js';
+import { type PendingAudit, pendingAuditStore } from '../audit/audit-log.service.js';
 
 /**
  * The most deliveries a send-pending or retry-failed request counts for its answer (DELIVERY_COUNT_MAX means at
@@ -104,7 +104,13 @@ export class DeliveryRepository {
     @InjectModel(DeliveryRetryEntity.name) private readonly retries: Model<DeliveryRetryEntity>,
     @InjectModel(DeliverySendRequestEntity.name) private readonly sendRequests: Model<DeliverySendRequestEntity>,
     @Inject(EVENT_CONFIG) private readonly config: EventConfig,
-  ) {}
+  ) {
+    this.sendRequestAudits = pendingAuditStore(sendRequests, { flagged: true });
+    this.retryAudits = pendingAuditStore(retries, { flagged: true });
+  }
+
+  private readonly sendRequestAudits: ReturnType<typeof pendingAuditStore>;
+  private readonly retryAudits: ReturnType<typeof pendingAuditStore>;
 
   /**
    * Records the deliveries in one command and returns those this call stored; those already recorded
@@ -235,22 +241,14 @@ export class DeliveryRepository {
   }
 
   /** Takes a recorded audit entry off its send request (nobody else writes a request). */
-  async clearSendRequestAudit(id: string, key: string): Promise<void> {
-    await this.sendRequests
-      .updateOne({ _id: new Types.ObjectId(id), 'pendingAudit.key': key }, { $unset: { pendingAudit: 1, auditPending: 1 } })
-      .exec();
+  clearSendRequestAudit(id: string, key: string): Promise<void> {
+    return this.sendRequestAudits.clear(id, key);
   }
 
-  /** Send requests that still carry their audit entry, at most `limit` (an equality, pushed down on FerretDB). */
+  /** Send requests that still carry their audit entry, at most `limit`. */
   async sendRequestsCarryingAudit(limit: number): Promise<CarriedAudit[]> {
-    const docs = await this.sendRequests
-      .find({ auditPending: true })
-      .limit(limit)
-      .lean<Array<DeliverySendRequestEntity & { _id: Types.ObjectId }>>()
-      .exec();
-    return docs.flatMap((doc) =>
-      doc.pendingAudit ? [{ id: doc._id.toString(), pendingAudit: doc.pendingAudit, at: doc.at }] : [],
-    );
+    const docs = await this.sendRequestAudits.carrying<DeliverySendRequestEntity>(limit);
+    return docs.map((doc) => ({ id: String(doc._id), pendingAudit: doc.pendingAudit, at: doc.at }));
   }
 
   /**
@@ -385,18 +383,20 @@ export class DeliveryRepository {
   }
 
   /** Takes an audit entry off its retry record, recorded or void (nobody else writes a retry record). */
-  async clearRetryAudit(id: string, key: string): Promise<void> {
-    await this.retries.updateOne({ _id: id, 'pendingAudit.key': key }, { $unset: { pendingAudit: 1, auditPending: 1 } }).exec();
+  clearRetryAudit(id: string, key: string): Promise<void> {
+    return this.retryAudits.clear(id, key);
   }
 
-  /** Retry records that still carry their audit entry, at most `limit` (an equality, pushed down on FerretDB). */
+  /** Retry records that still carry their audit entry, at most `limit`. */
   async retriesCarryingAudit(limit: number): Promise<CarriedAudit[]> {
-    const docs = await this.retries.find({ auditPending: true }).limit(limit).lean<DeliveryRetryEntity[]>().exec();
-    return docs.flatMap((doc) =>
-      doc.pendingAudit
-        ? [{ id: doc._id, pendingAudit: doc.pendingAudit, deliveryId: doc.deliveryId, fromAttempt: doc.fromAttempt, at: doc.at }]
-        : [],
-    );
+    const docs = await this.retryAudits.carrying<DeliveryRetryEntity>(limit);
+    return docs.map((doc) => ({
+      id: String(doc._id),
+      pendingAudit: doc.pendingAudit,
+      deliveryId: doc.deliveryId,
+      fromAttempt: doc.fromAttempt,
+      at: doc.at,
+    }));
   }
 
   /** What tells whether a retry happened: the delivery's status, attempts and the retries that rescheduled it. */
