@@ -18,8 +18,9 @@ describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
   const sent: Array<{ collection: string; method: string; options: Record<string, unknown> | undefined }> = [];
 
   beforeAll(async () => {
-    // No reconciler, payout relay or back-fill: their own finds on claims, landing while a request runs on a
-    // slow machine, read as that request's (CI saw ['countDocuments', 'find', 'find'] for GET /claims).
+    // No reconciler or payout relay on a timer: their own finds on claims, landing while a request runs on a slow
+    // machine, read as that request's (CI saw ['countDocuments', 'find', 'find'] for GET /claims). Their pass at
+    // start still runs (and landed in a request once more on a busy machine): see commandsOf.
     t = await startEventTestApp('list_read', {
       LIST_READ_MAX_MS: String(READ_MAX_MS),
       CLAIM_RECONCILE_INTERVAL_MS: '0',
@@ -36,7 +37,11 @@ describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
     await t?.close();
   });
 
-  /** The finds and counts one request made on `collection`, each with its maxTimeMS. */
+  /**
+   * The finds and counts one request made on `collection` with the list's time limit. The server's own work
+   * (heartbeats, instance liveness, the sweeps' passes at start) runs meanwhile and sends none with it; a list
+   * command sent without it is missing here, so the test still fails for it.
+   */
   const commandsOf = async (
     url: string,
     token: string,
@@ -45,9 +50,13 @@ describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
     sent.length = 0;
     const reply = await t.request('GET', url, { token });
     expect(reply.status, url).toBe(200);
-    // Only this collection's: the server's own work (heartbeats, instance liveness) runs meanwhile.
     return sent
-      .filter((call) => ['find', 'countDocuments'].includes(call.method) && call.collection === collection)
+      .filter(
+        (call) =>
+          ['find', 'countDocuments'].includes(call.method) &&
+          call.collection === collection &&
+          call.options?.maxTimeMS === READ_MAX_MS,
+      )
       .map((call) => ({ name: call.method, maxTimeMS: call.options?.maxTimeMS }));
   };
 
@@ -59,10 +68,9 @@ describe('list reads are bounded in store time (LIST_READ_MAX_MS)', () => {
     ['/deliveries?limit=5', 'AUDITOR', 'payout_deliveries'],
     ['/events?limit=5', 'USER', 'events'],
     ['/webhook-endpoints?limit=5', 'ADMIN', 'webhook_endpoints'],
-  ])('GET %s sends its page and its count with maxTimeMS', async (url, role, collection) => {
+  ])('GET %s sends its page and its count, each with maxTimeMS', async (url, role, collection) => {
     const commands = await commandsOf(url, t.as(role).token, collection);
     expect(commands.map((command) => command.name).sort(), url).toEqual(['countDocuments', 'find']);
-    for (const command of commands) expect(command, url).toEqual({ name: command.name, maxTimeMS: READ_MAX_MS });
   });
 
   it('answers a list the store stopped for its time 503 with Retry-After, not 500', async () => {

@@ -249,7 +249,11 @@ describe("sending an endpoint's FAILED deliveries again (retry-failed)", () => {
     await t.app.get<Connection>(getConnectionToken()).collection('payout_delivery_retries').deleteMany({ deliveryId: held!.id });
     await vi.waitFor(() => expect(relayDoneWith(t, requestId)).toBe(true), WAIT);
     const [still] = (await deliveriesTo(endpointId)).filter((delivery) => delivery.id === held!.id);
-    expect(still).toMatchObject({ status: 'FAILED', attempts: 2 });
+    // Not sent again. A relay round that found the endpoint still there just before the DELETE may have reopened
+    // `held` once its retry was let go of: its attempt then finds the endpoint gone and records so, sending
+    // nothing (CI on a busy machine saw attempts 3).
+    if (still?.attempts === 3) expect(still).toMatchObject({ status: 'FAILED', lastError: 'the endpoint was deleted' });
+    else expect(still).toMatchObject({ status: 'FAILED', attempts: 2 });
     expect(receiver.withId(held!.webhookId)).toHaveLength(2);
   });
 
