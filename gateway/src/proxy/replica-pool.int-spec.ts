@@ -103,7 +103,6 @@ function poolOf(
     mayResendAfterDrop?: (request: { headers: unknown }) => boolean;
     sameReplicaPerKey?: boolean;
     maxConnections?: number;
-    maxQueued?: number;
   } = {},
 ) {
   const downs: string[] = [];
@@ -127,7 +126,6 @@ function poolOf(
     mayResendAfterDrop: options.mayResendAfterDrop,
     sameReplicaPerKey: options.sameReplicaPerKey,
     maxConnections: options.maxConnections,
-    maxQueued: options.maxQueued,
     onResent: (origin) => resent.push(origin),
   });
   pools.push(pool);
@@ -738,49 +736,6 @@ describe('ReplicaPool', () => {
       expect(await first).toMatchObject({ status: 200 });
       expect(await send(pool, { path: '/third' })).toMatchObject({ status: 200 });
       expect(replica.seen.filter((path) => path !== '/health')).toEqual(['/first', '/second', '/third']);
-    } finally {
-      await replica.close();
-    }
-  });
-
-  it('turns a request away at once, sending nothing, past the requests a replica may have under way and waiting', async () => {
-    const replica = await sleeper();
-    try {
-      // Two connections and two more waiting: the fifth request has nowhere to wait.
-      const { pool } = poolOf([replica.url], { maxConnections: 2, maxQueued: 2, timeoutMs: 600_000, probeTimeoutMs: 600_000 });
-      const held = ['/a', '/b', '/c', '/d'].map((path) => send(pool, { path }));
-      await until(() => expect(replica.seen.sort()).toEqual(['/a', '/b']));
-      expect(await send(pool, { path: '/e' })).toMatchObject({ error: { code: 'GW_QUEUE_FULL' } });
-      // Answered, its place is free again: the waiting ones are sent, and a new one may wait.
-      replica.state.asleep = false;
-      replica.answer('/a');
-      replica.answer('/b');
-      expect(await Promise.all(held)).toEqual(['/a', '/b', '/c', '/d'].map(() => ({ status: 200, text: 'ok' })));
-      expect(await send(pool, { path: '/f' })).toMatchObject({ status: 200 });
-      expect(replica.seen.sort()).toEqual(['/a', '/b', '/c', '/d', '/f']);
-    } finally {
-      await replica.close();
-    }
-  });
-
-  it('sends a request to another replica while the first one it would go to has its queue full', async () => {
-    const replica = await sleeper();
-    try {
-      const { pool } = poolOf([replica.url, one.url], {
-        maxConnections: 1,
-        maxQueued: 0,
-        timeoutMs: 600_000,
-        probeTimeoutMs: 600_000,
-      });
-      // Turns: the first goes to the sleeper and stays; the next two would take turns, but the sleeper is full.
-      const held = send(pool, { path: '/held' });
-      await until(() => expect(replica.seen).toEqual(['/held']));
-      expect(await send(pool, { path: '/1' })).toMatchObject({ status: 200 });
-      expect(await send(pool, { path: '/2' })).toMatchObject({ status: 200 });
-      expect(one.seen.map((request) => request.url)).toEqual(['/1', '/2']);
-      replica.state.asleep = false;
-      replica.answer('/held');
-      expect(await held).toMatchObject({ status: 200 });
     } finally {
       await replica.close();
     }

@@ -64,15 +64,6 @@ function isAnswerTimeout(error: unknown): boolean {
 export const DEFAULT_MAX_CONNECTIONS = 2048;
 
 /**
- * Requests that may wait in the gateway for one of a replica's connections (past its `maxConnections` under way).
- * Beyond them a request is not queued: it goes to another replica, or is answered at once, 503 with Retry-After
- * (QueueFullError; nothing was sent). Each waiting request holds its client's socket, its headers and body and a
- * timer in the gateway; unbounded, a crowd of 10,000 tapping at once left 8,000 waiting and took the gateway to
- * 0.7-1.7 GB, and a request waits there past its 10 s deadline only to be refused by its replica once sent.
- */
-export const DEFAULT_MAX_QUEUED = 2048;
-
-/**
  * What a frozen replica (one that answered nothing for a request's whole time) is asked before it is sent
  * requests again: every server answers `GET /health` (a database ping bounded at a second). Only a 2xx
  * brings it back: a 503 says the process runs but its store does not answer, and a replica whose store
@@ -98,17 +89,6 @@ export class AnswerDeadlineError extends Error {
   readonly code = 'UND_ERR_HEADERS_TIMEOUT';
   constructor(timeoutMs: number) {
     super(`no answer within ${timeoutMs} ms`);
-  }
-}
-
-/** The code of the error a request gets when every replica it may go to has its queue full (see ReplicaPool). */
-export const QUEUE_FULL_CODE = 'GW_QUEUE_FULL';
-
-/** Every replica in rotation has `maxConnections` requests under way and `maxQueued` waiting: nothing was sent. */
-export class QueueFullError extends Error {
-  readonly code = QUEUE_FULL_CODE;
-  constructor() {
-    super('every upstream replica has as many requests under way and waiting as the gateway lets it have');
   }
 }
 
@@ -191,8 +171,6 @@ export interface ReplicaPoolOptions {
   bodyIdleTimeoutMs?: number;
   /** Connections per replica (one request each); requests beyond them wait in the gateway. */
   maxConnections?: number;
-  /** Requests that may wait per replica past its `maxConnections` (default DEFAULT_MAX_QUEUED); see QueueFullError. */
-  maxQueued?: number;
   now?: () => number;
   /**
    * Told when a replica is taken out of rotation (for the log), with the refusal or the answer timeout;
@@ -291,11 +269,6 @@ interface Replica {
   probeTimer: NodeJS.Timeout | undefined;
   /** Whether a probe is waiting for its answer. */
   probing: boolean;
-  /**
-   * Requests handed to its pool that have no answer's headers (or failure) yet: under way or waiting for a
-   * connection. Counted down in the pool's callback, which undici calls once for every request.
-   */
-  waiting: number;
 }
 
 /** One configured origin and the replicas it stands for now. */
@@ -428,7 +401,6 @@ export class ReplicaPool {
       frozen: false,
       probeTimer: undefined,
       probing: false,
-      waiting: 0,
       pool: new Pool(origin, {
         // One request per connection. Enough connections that a burst reaches the upstream, which decides
         // what to work on and sheds the rest at once (503 + Retry-After), instead of waiting here unseen
@@ -504,9 +476,7 @@ export class ReplicaPool {
       if (!whole) options.headersTimeout = Math.max(1, deadline - sentAt);
       tried.add(replica);
       current = { replica, sentAt, whole };
-      replica.waiting++;
       replica.pool.request(options, (error, data) => {
-        replica.waiting--;
         if (!error) {
           replica.answeredAt = this.now();
           // A frozen replica that answers a request it held runs again.
@@ -553,12 +523,9 @@ export class ReplicaPool {
       });
     };
     const first = this.pick(tried, true, order);
-    // Every replica is frozen, or has its queue full: answered now (503, nothing received it), never held for a
-    // whole timeout.
-    if (first === undefined) {
-      const full = this.replicas.some((replica) => !replica.frozen && this.isFull(replica));
-      queueMicrotask(() => settle(full ? new QueueFullError() : new NoReplicaError()));
-    } else attempt(first);
+    // Every replica is frozen: answered now (503, nothing received it), never held for a whole timeout.
+    if (first === undefined) queueMicrotask(() => settle(new NoReplicaError()));
+    else attempt(first);
   }
 
   /** The replicas a request tries, in order, by its replica key or its Idempotency-Key (see sameReplicaPerKey). */
@@ -593,7 +560,7 @@ export class ReplicaPool {
    * without trying it would keep a recovered replica unused for a whole cooldown, as when one replica
    * restarted a moment before the other died), when `outOfRotation` allows: one such try per request, so that
    * with every replica down a request costs one connect attempt, not one per replica. A frozen replica is
-   * never picked: it comes back through a probe; nor one whose queue is full (isFull). The same for a first attempt and for a request sent on;
+   * never picked: it comes back through a probe. The same for a first attempt and for a request sent on;
    * undefined once every replica was tried or is frozen. Walked from the next in turn, or in `order` (a
    * key's own: see sameReplicaPerKey), which leaves the turn as it is.
    */
@@ -612,7 +579,7 @@ export class ReplicaPool {
     for (let step = 0; step < count; step++) {
       // A key's order holds every replica of the rotation (made again above when it changed).
       const replica = (order ? order[step] : this.replicas[(start + step) % count]) as Replica;
-      if (tried.has(replica) || replica.frozen || this.isFull(replica)) continue;
+      if (tried.has(replica) || replica.frozen) continue;
       if (replica.downUntil <= now) {
         if (!order) this.turn = (start + step + 1) % count;
         return replica;
@@ -620,12 +587,6 @@ export class ReplicaPool {
       if (soonest === undefined || replica.downUntil < soonest.downUntil) soonest = replica;
     }
     return outOfRotation ? soonest : undefined;
-  }
-
-  /** Whether it has as many requests under way and waiting as it may have (maxConnections + maxQueued). */
-  private isFull(replica: Replica): boolean {
-    const { maxConnections = DEFAULT_MAX_CONNECTIONS, maxQueued = DEFAULT_MAX_QUEUED } = this.options;
-    return replica.waiting >= maxConnections + maxQueued;
   }
 
   private takeOut(replica: Replica, error: Error, frozen = false): void {

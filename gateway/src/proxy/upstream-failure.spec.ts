@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoReplicaError, QueueFullError } from './replica-pool.js';
+import { NoReplicaError } from './replica-pool.js';
 import { rootCodeOf, upstreamFailure } from './upstream-failure.js';
 
 function failure(code: string, wrapped = true): Error {
@@ -28,25 +28,6 @@ describe('upstreamFailure', () => {
       body: { code: 'UPSTREAM_UNAVAILABLE' },
       headers: { 'retry-after': '5' },
     });
-  });
-
-  it('answers 503 SERVICE_UNAVAILABLE when every replica has its queue full, keyed or not, spread over 1-5 s', () => {
-    for (const keyed of [false, true]) {
-      for (const [random, seconds] of [
-        [0, '1'],
-        [0.5, '3'],
-        [0.999, '5'],
-      ] as const) {
-        const { status, body, headers } = upstreamFailure(new QueueFullError(), 'event', 10_000, 5_000, keyed, () => random);
-        expect(status).toBe(503);
-        expect(headers).toEqual({ 'retry-after': seconds });
-        expect(body).toMatchObject({
-          code: 'SERVICE_UNAVAILABLE',
-          message: 'the event server has too many requests waiting at the gateway; nothing was sent',
-          retryAfterSeconds: Number(seconds),
-        });
-      }
-    }
   });
 
   it('tells the client to come back after the replica cooldown, in whole seconds and at least one', () => {

@@ -1,5 +1,5 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
-import { NO_REPLICA_CODE, OUT_OF_FILES_CODES, QUEUE_FULL_CODE } from './replica-pool.js';
+import { NO_REPLICA_CODE, OUT_OF_FILES_CODES } from './replica-pool.js';
 
 export const GatewayErrorCode = {
   /** The upstream accepted the connection but broke it or answered something unusable. */
@@ -10,12 +10,6 @@ export const GatewayErrorCode = {
    */
   IDEMPOTENCY_IN_PROGRESS: 'IDEMPOTENCY_IN_PROGRESS',
 } as const;
-
-/**
- * How soon a request turned away because its replicas' queues were full (QueueFullError) is told to come back (s):
- * spread over this range, so that a crowd turned away together does not come back together.
- */
-export const QUEUE_FULL_RETRY_AFTER_SECONDS = { min: 1, max: 5 } as const;
 
 /** How soon a keyed claim that got no answer is told to ask again with its key (s). */
 export const UNANSWERED_KEY_RETRY_AFTER_SECONDS = 1;
@@ -68,9 +62,7 @@ function codesOf(error: unknown): string[] {
  *
  * The 503 carries Retry-After, as every 429 and 503 does (no replica received the request, so nothing was
  * recorded: the client should come back): the replica cooldown (`cooldownMs`) in whole seconds, at least 1,
- * the time the gateway itself gives a replica that refused before counting on it again. A request turned away
- * because every replica's queue was full (QueueFullError; nothing was sent, keyed or not) is a 503
- * SERVICE_UNAVAILABLE told to come back after QUEUE_FULL_RETRY_AFTER_SECONDS (`random` picks in the range).
+ * the time the gateway itself gives a replica that refused before counting on it again.
  */
 export function upstreamFailure(
   error: unknown,
@@ -78,23 +70,8 @@ export function upstreamFailure(
   timeoutMs: number,
   cooldownMs: number,
   keyed = false,
-  random: () => number = Math.random,
 ): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const codes = codesOf(error);
-  if (codes.includes(QUEUE_FULL_CODE)) {
-    const { min, max } = QUEUE_FULL_RETRY_AFTER_SECONDS;
-    const retryAfterSeconds = min + Math.floor(random() * (max - min + 1));
-    return {
-      status: 503,
-      body: errorBody(
-        503,
-        CommonErrorCode.SERVICE_UNAVAILABLE,
-        `the ${upstream} server has too many requests waiting at the gateway; nothing was sent`,
-        { retryAfterSeconds },
-      ),
-      headers: { 'retry-after': String(retryAfterSeconds) },
-    };
-  }
   if (codes.some((code) => OUT_OF_FILES_CODES.has(code))) {
     return {
       status: 503,
