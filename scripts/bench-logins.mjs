@@ -6,11 +6,14 @@
 // signed in or DEADLINE_S after the start. Prints the first answers by status and code, p50/p99, the time
 // until the last player was signed in, who was not by the deadline, and how many requests it took. Exported
 // as benchLogins() for `npm run bench`; run directly: node scripts/bench-logins.mjs [--players 500]
-// [--deadline 120].
+// [--deadline 120] [--addresses 0]. ADDRESSES > 0: the players sign in from that many loopback addresses (127.1.x.y,
+// player i from the (i mod ADDRESSES)-th), as a real crowd does from its own; 0 (the default): all from 127.0.0.1,
+// as one PC café, where the auth server's per-client bounds apply to the whole crowd.
 import { randomBytes } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
+import { Agent, fetch as fetchVia } from 'undici';
 import { countsPerSlot, freePort, retryAfterTally, startChild } from './bench-gateway.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -19,7 +22,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } = {}) {
+export async function benchLogins({ mongoUri, players = 500, deadlineS = 120, addresses = 0 } = {}) {
   if (!mongoUri) throw new Error('benchLogins needs a MongoDB URI');
   const run = `${process.env.BURST_RUN_PREFIX ?? 'logins'}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const children = [];
@@ -63,14 +66,20 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
     await gateway.ready;
     const base = `http://127.0.0.1:${gatewayPort}`;
 
-    const post = async (path, body) => {
+    // One connection pool per client address (linux answers on all of 127.0.0.0/8).
+    const agents = Array.from(
+      { length: addresses },
+      (_, index) => new Agent({ localAddress: `127.1.${Math.floor(index / 250)}.${(index % 250) + 1}` }),
+    );
+    children.push({ stop: () => Promise.all(agents.map((agent) => agent.close())) });
+    const post = async (path, body, player) => {
       const started = performance.now();
       try {
-        const response = await fetch(`${base}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
+        const request = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+        const response =
+          player === undefined || agents.length === 0
+            ? await fetch(`${base}${path}`, request)
+            : await fetchVia(`${base}${path}`, { ...request, dispatcher: agents[player % agents.length] });
         const answer = await response.json().catch(() => undefined);
         return {
           status: response.status,
@@ -112,8 +121,8 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
     // Each player's answers, to be set against the sessions the auth server recorded for them afterwards.
     const answersOf = new Map(accounts.map((account) => [account.email, []]));
     await Promise.all(
-      accounts.map(async (account) => {
-        let reply = await post('/auth/login', account);
+      accounts.map(async (account, player) => {
+        let reply = await post('/auth/login', account, player);
         requests++;
         firstWave.push(reply);
         answersOf.get(account.email).push(reply);
@@ -123,7 +132,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
           const wait = reply.retryAfter && [429, 503].includes(reply.status) ? Number(reply.retryAfter) * 1000 : 1000;
           if (performance.now() + wait - started > deadlineS * 1000) return;
           await new Promise((done) => setTimeout(done, wait));
-          reply = await post('/auth/login', account);
+          reply = await post('/auth/login', account, player);
           requests++;
           answersOf.get(account.email).push(reply);
           const answer = `${reply.status} ${reply.code ?? ''}`.trim();
@@ -161,6 +170,7 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
     const times = firstWave.map((reply) => reply.ms).sort((a, b) => a - b);
     return {
       players,
+      addresses,
       deadlineS,
       firstAnswers: byAnswer,
       retryAnswers: later,
@@ -180,7 +190,8 @@ export async function benchLogins({ mongoUri, players = 500, deadlineS = 120 } =
 
 /** Prints one sign-in burst's figures as rows. */
 export function printLogins(result, row = (label, value) => console.log(`  ${label.padEnd(52)}  ${value}`)) {
-  console.log(`\nsign-in burst: ${result.players} players sign in at once through the gateway (bcrypt as configured)`);
+  const from = result.addresses > 0 ? `from ${result.addresses} addresses` : 'from one address';
+  console.log(`\nsign-in burst: ${result.players} players sign in at once ${from} through the gateway (bcrypt as configured)`);
   row('first answers p50 / p99 ms', `${result.p50Ms.toFixed(0)} / ${result.p99Ms.toFixed(0)}`);
   for (const [answer, count] of Object.entries(result.firstAnswers).sort()) row(`  first answer ${answer}`, count);
   for (const [answer, count] of Object.entries(result.retryAnswers).sort()) row(`  retry answer ${answer}`, count);
@@ -203,6 +214,7 @@ if (process.argv[1] && resolvePath(process.argv[1]) === SELF) {
       mongoUri: process.env.MONGODB_URI,
       players: Number(flag('--players') ?? 500),
       deadlineS: Number(flag('--deadline') ?? 120),
+      addresses: Number(flag('--addresses') ?? 0),
     }),
   );
 }
