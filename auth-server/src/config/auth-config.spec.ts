@@ -153,6 +153,7 @@ describe('loadAuthConfig', () => {
       PASSWORD_HASH_MAX_QUEUED: '50',
       PASSWORD_HASH_QUEUE_TIMEOUT_MS: '1500',
       PASSWORD_HASH_MAX_RETRY_AFTER_S: '12',
+      PASSWORD_HASH_STORE_MAX_IN_FLIGHT: '5',
     });
     expect(config).toMatchObject({
       host: '0.0.0.0',
@@ -160,7 +161,7 @@ describe('loadAuthConfig', () => {
       database: { dbName: 'auth_x' },
       jwt: { issuer: 'iss', audience: 'aud', accessTokenTtlSeconds: 300, refreshTokenTtlSeconds: 3600 },
       bcryptRounds: 4,
-      passwordGate: { maxInFlight: 2, maxQueued: 50, queueTimeoutMs: 1500, maxRetryAfterSeconds: 12 },
+      passwordGate: { maxInFlight: 2, maxQueued: 50, queueTimeoutMs: 1500, maxRetryAfterSeconds: 12, storeMaxInFlight: 5 },
       admin: { email: 'boss@example.com', password: 'boss-password', usingDefaults: false },
       trustedProxies: ['10.0.0.0/8', '172.16.0.1', 'fd00::/8'],
       loginThrottle: {

@@ -45,6 +45,8 @@ export interface AuthConfig {
     maxRetryAfterSeconds: number;
     /** Sign-ins and registrations one client (address, IPv6 /64) may have in the password path at once. */
     perClient: number;
+    /** Sign-ins and registrations doing their store work before the password at once (PasswordGate.runStoreWork). */
+    storeMaxInFlight: number;
   };
   admin: { email: string; password: string; usingDefaults: boolean };
   trustedProxies: string[];
@@ -198,6 +200,7 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
       queueTimeoutMs: reader.int('PASSWORD_HASH_QUEUE_TIMEOUT_MS', { default: 3000, min: 1, max: 60_000 }),
       maxRetryAfterSeconds: reader.int('PASSWORD_HASH_MAX_RETRY_AFTER_S', { default: 30, min: 1, max: 300 }),
       perClient: reader.int('PASSWORD_HASH_PER_CLIENT', { default: 8, min: 1, max: 100_000 }),
+      storeMaxInFlight: reader.int('PASSWORD_HASH_STORE_MAX_IN_FLIGHT', { default: 8, min: 1, max: 1000 }),
     },
     admin: {
       email: reader.string('ADMIN_EMAIL', { default: DEFAULT_ADMIN_EMAIL, requiredInProduction: true }).toLowerCase(),

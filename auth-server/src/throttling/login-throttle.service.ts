@@ -5,6 +5,7 @@ import { AUTH_CONFIG } from '../config/config.module.js';
 import { KnownAddressRepository } from './known-address.repository.js';
 import { type AttemptKey, ThrottleAttemptRepository } from './throttle-attempt.repository.js';
 import { takePlace } from './held-places.js';
+import { PasswordGate } from './password-gate.js';
 import { decideThrottle } from './throttle-window.js';
 import { authBusy } from '../tokens/token-errors.js';
 
@@ -51,6 +52,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly attempts: ThrottleAttemptRepository,
     private readonly knownAddresses: KnownAddressRepository,
+    private readonly passwords: PasswordGate,
   ) {}
 
   private get longestWindowMs(): number {
@@ -167,7 +169,9 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
    * PASSWORD_HASH_PER_CLIENT at a time, the others waiting their turn (as long as the password gate's queue lets
    * a sign-in wait), then 503 AUTH_BUSY: it was unbounded, and a refused attempt never reaches the password gate, so
    * one client's few hundred sign-ins at once, all refused (its address over its failures, at any accounts), kept
-   * the store busy past the gateway's timeout (504 for them, and for everyone else's sign-ins meanwhile).
+   * the store busy past the gateway's timeout (504 for them, and for everyone else's sign-ins meanwhile). Inside
+   * it, every client's attempts pass the password gate's store gate together (PasswordGate.runStoreWork): a crowd
+   * from many addresses is one attempt per client, which the client's gate alone does not bound.
    */
   private async begin(
     attempt: { scope: 'LOGIN' | 'REGISTER'; ip: string; account?: string },
@@ -182,7 +186,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     }
     try {
       return await answeringShed(
-        gate.run(() => this.decide(attempt, now, limits)),
+        gate.run(() => this.passwords.runStoreWork(() => this.decide(attempt, now, limits))),
         authBusy,
       );
     } finally {

@@ -14,6 +14,7 @@ import {
   testConfig,
   uniqueEmail,
 } from '../testing/auth-test-app.js';
+import { ThrottleAttemptRepository } from '../throttling/throttle-attempt.repository.js';
 
 /**
  * A crowd signing in at once: the server checks at most PASSWORD_HASH_MAX_IN_FLIGHT passwords at a time and
@@ -165,6 +166,110 @@ describe('the password gate, per client', () => {
     expect((await loginFrom(app, crowd, c.email, c.password)).status).toBe(200);
     expect((await loginFrom(app, crowd, c.email, 'a-wrong-password')).status).toBe(401);
     expect(await attempts()).toBe(1);
+  });
+});
+
+/**
+ * A crowd signing in at once from as many addresses (an event's launch): each client has one attempt, so the
+ * per-client bound on the throttle's store work does not hold the crowd back. Unbounded, their store work (the
+ * attempt's insert and counts, the user lookup) queued in the driver until sign-ins whose password had matched
+ * wrote their sessions after the gateway's 504. At most PASSWORD_HASH_STORE_MAX_IN_FLIGHT of them ask the store
+ * at once; the rest are answered 503 AUTH_BUSY with Retry-After, nothing recorded for them.
+ */
+describe('the store work before the password, all clients together', () => {
+  const dbName = testDatabaseName('password_gate_store');
+  let app: NestFastifyApplication;
+  let db: mongoose.Connection;
+
+  beforeAll(async () => {
+    // Two sign-ins in the store work at once and no queue anywhere: while two are held there, every other is shed.
+    app = await startTestApp(
+      testConfig(dbName, {
+        PASSWORD_HASH_STORE_MAX_IN_FLIGHT: '2',
+        PASSWORD_HASH_MAX_IN_FLIGHT: '2',
+        PASSWORD_HASH_MAX_QUEUED: '0',
+      }),
+    );
+    db = await openTestDatabase(dbName);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.dropDatabase();
+    await db?.close();
+  });
+
+  it('lets two of a crowd from six addresses ask the store, answers the others 503 AUTH_BUSY at once, and records nothing for them', async () => {
+    const players: { email: string; password: string }[] = [];
+    for (let index = 0; index < 6; index += 1) {
+      const account = await register(app, { email: uniqueEmail('crowd') });
+      expect(account.status).toBe(201);
+      players.push(account);
+    }
+    // One of them mistypes: a wrong password goes the same way as a right one.
+    const attemptsOf = players.map((player, index) => ({
+      ...player,
+      password: index === 5 ? 'a-wrong-password' : player.password,
+    }));
+    // The store is slow: every attempt's insert waits until released (then it is made as usual).
+    const repository = app.get(ThrottleAttemptRepository);
+    const record = repository.record.bind(repository);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const recording = vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
+      await released;
+      return record(attempt);
+    });
+    const answered: Reply[] = [];
+    const crowd = attemptsOf.map((player, index) =>
+      loginFrom(app, `198.51.100.${120 + index}`, player.email, player.password).then((reply) => {
+        answered.push(reply);
+        return reply;
+      }),
+    );
+    // Every sign-in of the crowd has either been answered or is asking the store.
+    await vi.waitFor(() => expect(answered.length + recording.mock.calls.length).toBe(crowd.length), {
+      timeout: 10_000,
+      interval: 5,
+    });
+    expect(recording.mock.calls.length).toBe(2);
+    for (const reply of answered) {
+      expect(reply.status).toBe(503);
+      expect(reply.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+      expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+
+    release();
+    const replies = await Promise.all(crowd);
+    expect(replies.filter((reply) => reply.status === 503)).toHaveLength(4);
+    const ids = new Map(
+      (
+        await db
+          .collection('users')
+          .find({ email: { $in: players.map((player) => player.email) } })
+          .toArray()
+      ).map((user) => [user.email as string, String(user._id)]),
+    );
+    for (const [index, reply] of replies.entries()) {
+      // A right password gets in, a wrong one is refused, and a shed one has no session, whichever it was.
+      expect(reply.status).toBe(reply.status === 503 ? 503 : index === 5 ? 401 : 200);
+      const sessions = await db.collection('refresh_tokens').countDocuments({ userId: ids.get(players[index]!.email) });
+      expect(sessions).toBe(reply.status === 200 ? 1 : 0);
+    }
+    // Only a wrong password that was checked counts against the throttle; nothing was recorded for a shed one.
+    const failed = replies.filter((reply) => reply.status === 401).length;
+    await vi.waitFor(async () =>
+      expect(await db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' })).toBe(failed),
+    );
+    // Once the crowd is gone, the same sign-ins are served.
+    for (const [index, player] of attemptsOf.entries()) {
+      const again = await loginFrom(app, `198.51.100.${120 + index}`, player.email, player.password);
+      expect(again.status).toBe(index === 5 ? 401 : 200);
+    }
   });
 });
 

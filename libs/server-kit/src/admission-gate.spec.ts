@@ -377,4 +377,20 @@ describe('AdmissionGate Retry-After', () => {
     expect(gate.load).toEqual({ inFlight: 1, queued: 10 });
     expect(gate.shedOnArrival()?.why).toBe('QUEUE_FULL');
   });
+
+  it('counts the requests let in that will reach it first (comingAhead) as taking its free places, then as queued', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // Idle, at 10/s with a 1 s limit: an arrival behind up to ten on their way would still be started in time.
+    const gate = new AdmissionGate({ maxInFlight: 2, maxQueued: 100, queueTimeoutMs: 1_000 });
+    expect(gate.shedOnArrival(1)).toBeUndefined();
+    expect(gate.shedOnArrival(2)).toBeUndefined();
+    const { gate: busy } = await busyGate({ maxQueued: 100, queueTimeoutMs: 1_000 });
+    // Full, nobody queued: nine on their way leave room for a tenth in the queue, ten on their way do not.
+    expect(busy.shedOnArrival(9)).toBeUndefined();
+    expect(busy.shedOnArrival(10)?.why).toBe('QUEUE_FULL');
+    // And by the queue's length alone, before any rate is known.
+    const small = new AdmissionGate({ maxInFlight: 2, maxQueued: 3, queueTimeoutMs: 1_000 });
+    expect(small.shedOnArrival(4)).toBeUndefined();
+    expect(small.shedOnArrival(5)?.why).toBe('QUEUE_FULL');
+  });
 });

@@ -216,11 +216,13 @@ export class AdmissionGate {
   /**
    * For a claim whose request has only just arrived (not yet authenticated nor parsed): the ShedError it
    * would get at the gate now, counted as shed; undefined when it may go on to the gate, which decides again.
-   * Turning a crowd away here costs none of the work a request does before it reaches the gate.
+   * Turning a crowd away here costs none of the work a request does before it reaches the gate. `comingAhead`:
+   * requests already let in that will reach this gate before this one (they count as queued in front of it).
    */
-  shedOnArrival(): ShedError | undefined {
-    if (this.inFlight < this.limits.maxInFlight || !this.queueRefuses(0)) return undefined;
-    return this.shed('QUEUE_FULL');
+  shedOnArrival(comingAhead = 0): ShedError | undefined {
+    const free = this.limits.maxInFlight - this.inFlight;
+    if (comingAhead < free || !this.queueRefuses(0, comingAhead - Math.max(0, free))) return undefined;
+    return this.shed('QUEUE_FULL', this.inFlight + this.queue.length + comingAhead);
   }
 
   /** The ShedError for a claim that may no longer be started (its time to start is up), counted as shed. */
@@ -232,10 +234,11 @@ export class AdmissionGate {
    * The queue is full, or a claim joining it would wait out its time limit at the rate claims are
    * finished: better told at once than after the whole wait, when its turn would have come no sooner.
    */
-  private queueRefuses(waitedMs: number): boolean {
-    if (this.queue.length >= this.limits.maxQueued) return true;
+  private queueRefuses(waitedMs: number, alsoQueued = 0): boolean {
+    const queued = this.queue.length + alsoQueued;
+    if (queued >= this.limits.maxQueued) return true;
     const rate = this.finishRate();
-    return rate > 0 && waitedMs + ((this.queue.length + 1) * 1000) / rate > this.limits.queueTimeoutMs;
+    return rate > 0 && waitedMs + ((queued + 1) * 1000) / rate > this.limits.queueTimeoutMs;
   }
 
   private enter(waitedMs: number): Promise<void> {
