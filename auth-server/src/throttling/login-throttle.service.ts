@@ -85,14 +85,17 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     return takePlace(this.loginsInFlight, key);
   }
 
-  /** Records a login attempt as a failure-to-be and decides on the counts that include it. */
-  async beginLogin(account: string, ip: string, now = new Date()): Promise<AttemptVerdict> {
+  /**
+   * Records a login attempt as a failure-to-be and decides on the counts that include it. `startBy`: the request's
+   * start-by time (startByOf), past which its store work is not begun (503 AUTH_BUSY, nothing recorded).
+   */
+  async beginLogin(account: string, ip: string, now = new Date(), startBy?: number): Promise<AttemptVerdict> {
     const { windowSeconds, failuresPerAccountAndAddress, failuresPerAccount, failuresPerAddress } = this.config.loginThrottle;
     const windowMs = windowSeconds * 1000;
     // One read at most, whichever limits ask it.
     let known: Promise<boolean> | undefined;
     const atKnownAddress = (): Promise<boolean> => (known ??= this.isKnownAddress(account, ip, now));
-    return this.begin({ scope: 'LOGIN', ip, account }, now, [
+    return this.begin({ scope: 'LOGIN', ip, account }, now, startBy, [
       { key: { scope: 'LOGIN', account, ip }, max: failuresPerAccountAndAddress, windowMs },
       // The owner at an address they signed in from is not locked out by guesses made elsewhere.
       { key: { scope: 'LOGIN', account }, max: failuresPerAccount, windowMs, waived: atKnownAddress },
@@ -104,9 +107,9 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     ]);
   }
 
-  async beginRegistration(ip: string, now = new Date()): Promise<AttemptVerdict> {
+  async beginRegistration(ip: string, now = new Date(), startBy?: number): Promise<AttemptVerdict> {
     const { perAddress, windowSeconds } = this.config.registrationThrottle;
-    return this.begin({ scope: 'REGISTER', ip }, now, [
+    return this.begin({ scope: 'REGISTER', ip }, now, startBy, [
       { key: { scope: 'REGISTER', ip }, max: perAddress, windowMs: windowSeconds * 1000 },
     ]);
   }
@@ -176,6 +179,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
   private async begin(
     attempt: { scope: 'LOGIN' | 'REGISTER'; ip: string; account?: string },
     now: Date,
+    startBy: number | undefined,
     limits: Limit[],
   ): Promise<AttemptVerdict> {
     const { perClient, maxQueued, queueTimeoutMs, maxRetryAfterSeconds } = this.config.passwordGate;
@@ -186,7 +190,9 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     }
     try {
       return await answeringShed(
-        gate.run(() => this.passwords.runStoreWork(() => this.decide(attempt, now, limits))),
+        gate.run(() => this.passwords.runStoreWork(() => this.decide(attempt, now, limits), startBy), {
+          startWithinMs: startBy === undefined ? undefined : startBy - Date.now(),
+        }),
         authBusy,
       );
     } finally {

@@ -21,6 +21,7 @@ import { takePlace } from './held-places.js';
  * in at once from 2,000 addresses had 850 commands waiting for a connection in the driver: the attempts' writes
  * and counts, the user lookups, and behind them the sessions of those whose password had matched, many written
  * after the gateway had answered 504 (13 of the first 32 sign-ins answered 200 took more than 10 s).
+ * Neither gate starts a request past its start-by time (startByOf): it is shed instead, nothing done for it.
  */
 @Injectable()
 export class PasswordGate {
@@ -38,14 +39,17 @@ export class PasswordGate {
     this.maxInFlight = config.passwordGate.maxInFlight;
   }
 
-  /** `work` (bcrypt) once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it. */
-  run<T>(work: () => Promise<T>): Promise<T> {
-    return answeringShed(this.gate.run(work), authBusy);
+  /**
+   * `work` (bcrypt) once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it, or when it
+   * could not start by `startBy` (ms since the epoch, startByOf).
+   */
+  run<T>(work: () => Promise<T>, startBy?: number): Promise<T> {
+    return answeringShed(this.gate.run(work, { startWithinMs: msUntil(startBy) }), authBusy);
   }
 
   /** The same for the store work a sign-in or registration does before its password (see the class comment). */
-  runStoreWork<T>(work: () => Promise<T>): Promise<T> {
-    return answeringShed(this.storeGate.run(work), authBusy);
+  runStoreWork<T>(work: () => Promise<T>, startBy?: number): Promise<T> {
+    return answeringShed(this.storeGate.run(work, { startWithinMs: msUntil(startBy) }), authBusy);
   }
 
   /**
@@ -77,4 +81,9 @@ export class PasswordGate {
     if (held >= this.perClient && othersWaiting && full) return authBusy(1);
     return takePlace(this.heldByClient, client);
   }
+}
+
+/** The ms left until `startBy` (ms since the epoch), or undefined for a request without one. */
+function msUntil(startBy: number | undefined): number | undefined {
+  return startBy === undefined ? undefined : startBy - Date.now();
 }

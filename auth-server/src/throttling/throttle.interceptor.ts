@@ -1,6 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { DomainError, tooManyRequests } from '@reward/server-kit/errors';
+import { startByOf } from '@reward/server-kit/start-by';
 import type { FastifyRequest } from 'fastify';
 import { type Observable, type OperatorFunction, catchError, finalize, from, mergeMap } from 'rxjs';
 import { TokenErrorCode } from '../tokens/token-errors.js';
@@ -71,7 +72,10 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     // So is a client that already has its share of the password path (PasswordGate.holdFor).
     let started: { release: () => void; attemptId: string };
     try {
-      started = await begin(this.passwords, client, 'failed logins', () => this.throttle.beginLogin(account, client));
+      const startBy = startByOf(request.headers);
+      started = await begin(this.passwords, client, 'failed logins', () =>
+        this.throttle.beginLogin(account, client, new Date(), startBy),
+      );
     } catch (error) {
       releaseAttempt();
       throw error;
@@ -112,9 +116,11 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const busy = this.passwords.shedOnArrival();
     if (busy) throw busy;
-    const client = clientKeyOf(http.getRequest<FastifyRequest>().ip);
+    const request = http.getRequest<FastifyRequest>();
+    const client = clientKeyOf(request.ip);
+    const startBy = startByOf(request.headers);
     const { release, attemptId } = await begin(this.passwords, client, 'registrations from this address', () =>
-      this.throttle.beginRegistration(client),
+      this.throttle.beginRegistration(client, new Date(), startBy),
     );
     return next.handle().pipe(
       settlingFailures(async (error) => {

@@ -77,7 +77,8 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
    */
   async login(email: string, password: string, startBy?: number): Promise<TokenPair> {
     const credentials = await this.users.findCredentials(email);
-    const matches = await this.passwords.verify(password, credentials?.passwordHash);
+    // Not started past the start-by time: 503 AUTH_BUSY before bcrypt, not a check whose session may not be written.
+    const matches = await this.passwords.verify(password, credentials?.passwordHash, startBy);
     if (!credentials || !matches) throw invalidCredentials();
     refuseWriteAfterStartBy(startBy);
     const now = new Date();

@@ -285,7 +285,8 @@ describe('a sign-in past its start-by time', () => {
   let db: mongoose.Connection;
 
   beforeAll(async () => {
-    app = await startTestApp(testConfig(dbName));
+    // One password at a time, and a queue that would hold a sign-in for a minute if its start-by time did not.
+    app = await startTestApp(testConfig(dbName, { PASSWORD_HASH_MAX_IN_FLIGHT: '1', PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000' }));
     db = await openTestDatabase(dbName);
   });
 
@@ -332,5 +333,53 @@ describe('a sign-in past its start-by time', () => {
     expect(await sessions()).toBe(before);
     // In time, the same sign-in is served.
     expect((await login(app, account.email, account.password)).status).toBe(200);
+  });
+
+  it('sheds a sign-in still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never compared, nothing counted or written', async () => {
+    const first = await register(app, { email: uniqueEmail('ahead') });
+    const late = await register(app, { email: uniqueEmail('late') });
+    expect([first.status, late.status]).toEqual([201, 201]);
+    const lateUser = await db.collection('users').findOne({ email: late.email });
+    // The first comparison is held: the gate, one at a time, is full.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    const compared: string[] = [];
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      compared.push(data);
+      if (compared.length === 1) await released;
+      return realCompare(data, encrypted);
+    }) as never);
+    const holding = login(app, first.email, first.password);
+    await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
+    // The late sign-in's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
+    const startBy = Date.now() + 60_000;
+    const repository = app.get(ThrottleAttemptRepository);
+    const record = repository.record.bind(repository);
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
+      const id = await record(attempt);
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+      return id;
+    });
+    let reply: Reply | undefined;
+    void call(app, 'POST', '/auth/login', {
+      body: { email: late.email, password: late.password },
+      headers: { 'x-internal-start-by': String(startBy) },
+    }).then((answer) => (reply = answer));
+    try {
+      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
+      await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
+    } finally {
+      vi.restoreAllMocks();
+      release();
+    }
+    expect(reply?.status).toBe(503);
+    expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+    expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(compared).toEqual([first.password]);
+    expect(await db.collection('throttle_attempts').countDocuments({ account: late.email })).toBe(0);
+    expect(await db.collection('refresh_tokens').countDocuments({ userId: String(lateUser?._id) })).toBe(0);
+    expect((await holding).status).toBe(200);
   });
 });

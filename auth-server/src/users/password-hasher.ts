@@ -37,13 +37,13 @@ export class PasswordHasher implements OnModuleInit {
    * typed, though its NFC form may be longer (a composition exclusion such as U+0958 doubles), and is not
    * locked out for it.
    */
-  async verify(password: string, hash: string | undefined): Promise<boolean> {
+  async verify(password: string, hash: string | undefined, startBy?: number): Promise<boolean> {
     const normalized = normalizedPassword(password);
     const against = hash ?? (await this.dummy());
-    let matches = (await this.gate.run(() => bcrypt.compare(normalized, against))) && fitsBcrypt(normalized);
+    let matches = (await this.gate.run(() => bcrypt.compare(normalized, against), startBy)) && fitsBcrypt(normalized);
     // A hash made before passwords were normalized, of the password as typed then (unknown users too: same cost).
     if (!matches && normalized !== password)
-      matches = (await this.gate.run(() => bcrypt.compare(password, against))) && fitsBcrypt(password);
+      matches = (await this.gate.run(() => bcrypt.compare(password, against), startBy)) && fitsBcrypt(password);
     return matches && hash !== undefined;
   }
 
