@@ -1,7 +1,7 @@
 import { type Model, mongo } from 'mongoose';
 import { getModelToken } from '@nestjs/mongoose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AuditLogRepository } from '../audit/audit-log.repository.js';
+import { failNextAuditOf } from '../testing/failing-audit.js';
 import { type EventTestApp, startEventTestApp } from '../testing/event-test-app.js';
 import { PendingAuditSweep } from './pending-audit.sweep.js';
 import { WebhookEndpointEntity, WebhookEndpointRemovalEntity } from '../webhooks/webhook-endpoint.schema.js';
@@ -47,29 +47,6 @@ describe('an event change whose audit entry was not written', () => {
     await t?.close();
   });
 
-  /** The next audit write for the action fails as a store gone away does; every other write goes on. */
-  function failNextAuditOf(action: string): void {
-    const repository = t.app.get(AuditLogRepository);
-    const unavailable = () => new mongo.MongoNetworkError('connection reset (injected)');
-    let failed = false;
-    const insert = repository.insert.bind(repository);
-    const insertOnce = repository.insertOnce.bind(repository);
-    vi.spyOn(repository, 'insert').mockImplementation(async (entry) => {
-      if (!failed && entry.action === action) {
-        failed = true;
-        throw unavailable();
-      }
-      return insert(entry);
-    });
-    vi.spyOn(repository, 'insertOnce').mockImplementation(async (entry) => {
-      if (!failed && entry.action === action) {
-        failed = true;
-        throw unavailable();
-      }
-      return insertOnce(entry);
-    });
-  }
-
   async function created(): Promise<string> {
     const answer = await t.request<{ id: string }>('POST', '/events', { token: operator.token, body: baseEvent });
     expect(answer.status).toBe(201);
@@ -86,7 +63,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it('is written once by the same change sent again', async () => {
     const id = await created();
-    failNextAuditOf('EVENT_UPDATED');
+    failNextAuditOf(t, 'EVENT_UPDATED');
     const failed = await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Renamed' } });
     expect(failed.status).toBe(503);
     vi.restoreAllMocks();
@@ -109,7 +86,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it('is written by the next change of the event, before that change', async () => {
     const id = await created();
-    failNextAuditOf('EVENT_UPDATED');
+    failNextAuditOf(t, 'EVENT_UPDATED');
     expect((await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'First' } })).status).toBe(503);
     vi.restoreAllMocks();
     const other = t.as('OPERATOR');
@@ -124,7 +101,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it('is written by the sweep when nobody sends anything again', async () => {
     const id = await created();
-    failNextAuditOf('EVENT_UPDATED');
+    failNextAuditOf(t, 'EVENT_UPDATED');
     expect((await t.request('PATCH', `/events/${id}`, { token: operator.token, body: { title: 'Swept' } })).status).toBe(503);
     vi.restoreAllMocks();
     expect(await updates(id)).toHaveLength(0);
@@ -158,7 +135,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it("is written for a reward's stock top-up by the same top-up sent again, or by the next change", async () => {
     const { eventId, rewardId } = await createdReward();
-    failNextAuditOf('REWARD_UPDATED');
+    failNextAuditOf(t, 'REWARD_UPDATED');
     const topUp = { stock: 10 };
     const url = `/events/${eventId}/rewards/${rewardId}`;
     expect((await t.request('PATCH', url, { token: operator.token, body: topUp })).status).toBe(503);
@@ -166,7 +143,7 @@ describe('an event change whose audit entry was not written', () => {
     expect((await t.request('PATCH', url, { token: operator.token, body: topUp })).status).toBe(200);
     expect(await rewardUpdates(rewardId)).toMatchObject([{ actorId: operator.id, changes: { stock: { before: 5, after: 10 } } }]);
 
-    failNextAuditOf('REWARD_UPDATED');
+    failNextAuditOf(t, 'REWARD_UPDATED');
     expect((await t.request('PATCH', url, { token: operator.token, body: { stock: 20 } })).status).toBe(503);
     vi.restoreAllMocks();
     expect((await t.request('PATCH', url, { token: operator.token, body: { name: 'More points' } })).status).toBe(200);
@@ -179,7 +156,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it("is written for a reward's change by the sweep when nobody sends anything again", async () => {
     const { eventId, rewardId } = await createdReward();
-    failNextAuditOf('REWARD_UPDATED');
+    failNextAuditOf(t, 'REWARD_UPDATED');
     const url = `/events/${eventId}/rewards/${rewardId}`;
     expect((await t.request('PATCH', url, { token: operator.token, body: { stock: 7 } })).status).toBe(503);
     vi.restoreAllMocks();
@@ -209,7 +186,7 @@ describe('an event change whose audit entry was not written', () => {
   }
 
   it("is written for an event's creation by the sweep, or by the event's next change before that change", async () => {
-    failNextAuditOf('EVENT_CREATED');
+    failNextAuditOf(t, 'EVENT_CREATED');
     const swept = { ...baseEvent, title: 'Created, entry swept' };
     expect((await t.request('POST', '/events', { token: operator.token, body: swept })).status).toBe(503);
     vi.restoreAllMocks();
@@ -221,7 +198,7 @@ describe('an event change whose audit entry was not written', () => {
       { actorId: operator.id, changes: { title: { before: null, after: swept.title } } },
     ]);
 
-    failNextAuditOf('EVENT_CREATED');
+    failNextAuditOf(t, 'EVENT_CREATED');
     const changed = { ...baseEvent, title: 'Created, entry by the next change' };
     expect((await t.request('POST', '/events', { token: operator.token, body: changed })).status).toBe(503);
     vi.restoreAllMocks();
@@ -255,7 +232,7 @@ describe('an event change whose audit entry was not written', () => {
         body: { type: 'POINT', name, quantity: 1, stock: 3 },
       });
 
-    failNextAuditOf('REWARD_CREATED');
+    failNextAuditOf(t, 'REWARD_CREATED');
     expect((await add('Swept points')).status).toBe(503);
     vi.restoreAllMocks();
     const swept = await rewardNamed('Swept points');
@@ -266,7 +243,7 @@ describe('an event change whose audit entry was not written', () => {
       { actorId: operator.id, changes: { eventId: { before: null, after: eventId }, stock: { before: null, after: 3 } } },
     ]);
 
-    failNextAuditOf('REWARD_CREATED');
+    failNextAuditOf(t, 'REWARD_CREATED');
     expect((await add('Changed points')).status).toBe(503);
     vi.restoreAllMocks();
     const changed = await rewardNamed('Changed points');
@@ -283,7 +260,7 @@ describe('an event change whose audit entry was not written', () => {
 
   it("is written for a webhook endpoint's creation by the sweep", async () => {
     const admin = t.as('ADMIN');
-    failNextAuditOf('WEBHOOK_ENDPOINT_CREATED');
+    failNextAuditOf(t, 'WEBHOOK_ENDPOINT_CREATED');
     const url = 'http://127.0.0.1:9/created-hook';
     const made = await t.request('POST', '/webhook-endpoints', { token: admin.token, body: { url, events: ['claim.granted'] } });
     expect(made.status).toBe(503);
@@ -316,13 +293,13 @@ describe('an event change whose audit entry was not written', () => {
       return trail.body.items.reverse();
     };
 
-    failNextAuditOf('WEBHOOK_ENDPOINT_UPDATED');
+    failNextAuditOf(t, 'WEBHOOK_ENDPOINT_UPDATED');
     expect((await t.request('PATCH', url, { token: admin.token, body: { enabled: false } })).status).toBe(503);
     vi.restoreAllMocks();
     expect((await t.request('PATCH', url, { token: admin.token, body: { enabled: false } })).status).toBe(200);
     expect((await endpointUpdates()).map((entry) => entry.changes)).toEqual([{ enabled: { before: true, after: false } }]);
 
-    failNextAuditOf('WEBHOOK_ENDPOINT_UPDATED');
+    failNextAuditOf(t, 'WEBHOOK_ENDPOINT_UPDATED');
     expect((await t.request('PATCH', url, { token: admin.token, body: { description: 'game server' } })).status).toBe(503);
     vi.restoreAllMocks();
     await t.app.get(PendingAuditSweep).sweep();
@@ -361,7 +338,7 @@ describe('an event change whose audit entry was not written', () => {
 
     // The entry failed after the delete: the removal sent again (404) records it.
     const first = await newEndpoint();
-    failNextAuditOf('WEBHOOK_ENDPOINT_DELETED');
+    failNextAuditOf(t, 'WEBHOOK_ENDPOINT_DELETED');
     expect((await t.request('DELETE', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(503);
     vi.restoreAllMocks();
     expect((await t.request('GET', `/webhook-endpoints/${first}`, { token: admin.token })).status).toBe(404);
@@ -372,7 +349,7 @@ describe('an event change whose audit entry was not written', () => {
 
     // The same, nobody sending it again: the sweep records it, once.
     const second = await newEndpoint();
-    failNextAuditOf('WEBHOOK_ENDPOINT_DELETED');
+    failNextAuditOf(t, 'WEBHOOK_ENDPOINT_DELETED');
     expect((await t.request('DELETE', `/webhook-endpoints/${second}`, { token: admin.token })).status).toBe(503);
     vi.restoreAllMocks();
     await t.app.get(PendingAuditSweep).sweep();

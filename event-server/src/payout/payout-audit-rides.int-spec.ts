@@ -1,7 +1,7 @@
 import { mongo } from 'mongoose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
+import { failNextAuditOf } from '../testing/failing-audit.js';
 import { type EventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { usePayoutSpec } from '../testing/payout-test-kit.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -41,29 +41,6 @@ describe('a payout change whose audit entry was not written', () => {
     await Promise.all(replicas.splice(0).map((replica) => replica.close()));
   });
 
-  /** The next audit write of `action` fails as a store gone away does; every other write goes on. */
-  function failNextAuditOf(action: string): void {
-    const repository = t.app.get(AuditLogRepository);
-    const unavailable = () => new mongo.MongoNetworkError('connection reset (injected)');
-    let failed = false;
-    const insert = repository.insert.bind(repository);
-    const insertOnce = repository.insertOnce.bind(repository);
-    vi.spyOn(repository, 'insert').mockImplementation(async (entry) => {
-      if (!failed && entry.action === action) {
-        failed = true;
-        throw unavailable();
-      }
-      return insert(entry);
-    });
-    vi.spyOn(repository, 'insertOnce').mockImplementation(async (entry) => {
-      if (!failed && entry.action === action) {
-        failed = true;
-        throw unavailable();
-      }
-      return insertOnce(entry);
-    });
-  }
-
   async function entries(targetId: string, action: string): Promise<Entry[]> {
     auditor.token ||= t.as('AUDITOR').token;
     const trail = await t.request<{ items: Entry[] }>('GET', `/audit-logs?targetId=${targetId}&action=${action}&limit=100`, {
@@ -102,7 +79,7 @@ describe('a payout change whose audit entry was not written', () => {
   it('is written once for a delivery retry, by the sweep of a replica started afterwards', async () => {
     const { deliveryId } = await failedDelivery();
     receiver.answer = (_i, _w, res) => res.writeHead(204).end();
-    failNextAuditOf('DELIVERY_RETRIED');
+    failNextAuditOf(t, 'DELIVERY_RETRIED');
     const answer = await t.request('POST', `/deliveries/${deliveryId}/retry`, { token: operator.token });
     expect(answer.status).toBe(503);
     vi.restoreAllMocks();
@@ -145,7 +122,7 @@ describe('a payout change whose audit entry was not written', () => {
     ['retry-failed', 'DELIVERIES_RETRY_FAILED_REQUESTED', 'failed'],
   ])('is written once for a %s request, by the sweep of a replica started afterwards', async (route, action, field) => {
     const { endpointId } = await failedDelivery();
-    failNextAuditOf(action);
+    failNextAuditOf(t, action);
     const answer = await t.request('POST', `/webhook-endpoints/${endpointId}/${route}`, { token: operator.token });
     expect(answer.status).toBe(503);
     vi.restoreAllMocks();
