@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import mongoose from 'mongoose';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject, vi } from 'vitest';
 import { type AuthConfig, loadAuthConfig } from '../config/auth-config.js';
 import { createAuthServer } from '../server.js';
 
@@ -33,6 +33,44 @@ export async function startTestApp(config: AuthConfig): Promise<NestFastifyAppli
 /** Direct access to the test database, to check what was (not) written. */
 export async function openTestDatabase(dbName: string): Promise<mongoose.Connection> {
   return mongoose.createConnection(inject('mongoUri'), { dbName }).asPromise();
+}
+
+/** An app and its database for the tests of one `describe` block (see appPerBlock). */
+export interface BlockApp {
+  readonly app: NestFastifyApplication;
+  readonly db: mongoose.Connection;
+}
+
+/**
+ * Starts an app on a database of its own for the enclosing `describe` block, with `env` over the tests' config,
+ * and a direct connection to that database; puts back every spy after each test (vi.restoreAllMocks); closes
+ * the app and drops its database after the block. Call it in the block's body; read `app` and `db` in tests.
+ */
+export function appPerBlock(dbName: string, env: Record<string, string | undefined> = {}): BlockApp {
+  let app: NestFastifyApplication | undefined;
+  let db: mongoose.Connection | undefined;
+  beforeAll(async () => {
+    app = await startTestApp(testConfig(dbName, env));
+    db = await openTestDatabase(dbName);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.dropDatabase();
+    await db?.close();
+  });
+  return {
+    get app() {
+      if (!app) throw new Error('appPerBlock: the app is started in beforeAll; read it in a test');
+      return app;
+    },
+    get db() {
+      if (!db) throw new Error('appPerBlock: the database is opened in beforeAll; read it in a test');
+      return db;
+    },
+  };
 }
 
 export interface Reply {

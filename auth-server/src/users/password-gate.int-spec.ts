@@ -1,19 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import bcrypt from 'bcrypt';
-import type mongoose from 'mongoose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
-import {
-  type Reply,
-  call,
-  login,
-  loginFrom,
-  openTestDatabase,
-  register,
-  startTestApp,
-  testConfig,
-  uniqueEmail,
-} from '../testing/auth-test-app.js';
+import { type Reply, appPerBlock, call, login, loginFrom, register, uniqueEmail } from '../testing/auth-test-app.js';
 import { ThrottleAttemptRepository } from '../throttling/throttle-attempt.repository.js';
 
 /**
@@ -22,24 +10,10 @@ import { ThrottleAttemptRepository } from '../throttling/throttle-attempt.reposi
  * every one wait until the gateway gives up.
  */
 describe('the password gate', () => {
-  const dbName = testDatabaseName('password_gate');
-  let app: NestFastifyApplication;
-  let db: mongoose.Connection;
-
-  beforeAll(async () => {
-    // One password at a time and no queue: while one is held, every other is shed.
-    app = await startTestApp(testConfig(dbName, { PASSWORD_HASH_MAX_IN_FLIGHT: '1', PASSWORD_HASH_MAX_QUEUED: '0' }));
-    db = await openTestDatabase(dbName);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await db?.dropDatabase();
-    await db?.close();
+  // One password at a time and no queue: while one is held, every other is shed.
+  const block = appPerBlock(testDatabaseName('password_gate'), {
+    PASSWORD_HASH_MAX_IN_FLIGHT: '1',
+    PASSWORD_HASH_MAX_QUEUED: '0',
   });
 
   /**
@@ -47,7 +21,7 @@ describe('the password gate', () => {
    * is called; `held` resolves once it has begun.
    */
   async function holdNextComparison(email: string, password: string): Promise<{ held: Promise<void>; release: () => void }> {
-    const stored = await db.collection('users').findOne({ email });
+    const stored = await block.db.collection('users').findOne({ email });
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     // Once its one value is taken, the spy calls bcrypt itself again.
@@ -60,21 +34,21 @@ describe('the password gate', () => {
     return { held, release };
   }
 
-  const attempts = (scope: 'LOGIN' | 'REGISTER') => db.collection('throttle_attempts').countDocuments({ scope });
+  const attempts = (scope: 'LOGIN' | 'REGISTER') => block.db.collection('throttle_attempts').countDocuments({ scope });
 
   it('sheds sign-ins and registrations beyond it with 503 AUTH_BUSY and Retry-After, doing and counting nothing', async () => {
-    const first = await register(app, { email: uniqueEmail('gate') });
-    const second = await register(app, { email: uniqueEmail('gate') });
+    const first = await register(block.app, { email: uniqueEmail('gate') });
+    const second = await register(block.app, { email: uniqueEmail('gate') });
     expect([first.status, second.status]).toEqual([201, 201]);
     const registrationsBefore = await attempts('REGISTER');
 
     const { held, release } = await holdNextComparison(first.email, first.password);
-    const holding = login(app, first.email, first.password);
+    const holding = login(block.app, first.email, first.password);
     await held;
     const shed: Reply[] = [
-      await login(app, second.email, second.password),
-      await login(app, second.email, 'a-wrong-password'),
-      await call(app, 'POST', '/auth/register', { body: { email: uniqueEmail('gate'), password: 'password-123' } }),
+      await login(block.app, second.email, second.password),
+      await login(block.app, second.email, 'a-wrong-password'),
+      await call(block.app, 'POST', '/auth/register', { body: { email: uniqueEmail('gate'), password: 'password-123' } }),
     ];
     for (const reply of shed) {
       expect(reply.status).toBe(503);
@@ -84,15 +58,15 @@ describe('the password gate', () => {
     // Nothing was done for them, not even for a moment: turned away before the throttle recorded an attempt
     // (the one sign-in attempt recorded is the held one's), no account, no registration attempt counted.
     expect(await attempts('LOGIN')).toBe(1);
-    expect(await db.collection('users').countDocuments({ email: { $regex: /^gate-/ } })).toBe(2);
+    expect(await block.db.collection('users').countDocuments({ email: { $regex: /^gate-/ } })).toBe(2);
     expect(await attempts('REGISTER')).toBe(registrationsBefore);
 
     release();
     expect((await holding).status).toBe(200);
     expect(await attempts('LOGIN')).toBe(0);
     // Once the crowd is gone, the same requests are served.
-    expect((await login(app, second.email, second.password)).status).toBe(200);
-    expect((await login(app, second.email, 'a-wrong-password')).status).toBe(401);
+    expect((await login(block.app, second.email, second.password)).status).toBe(200);
+    expect((await login(block.app, second.email, 'a-wrong-password')).status).toBe(401);
   });
 });
 
@@ -101,33 +75,18 @@ describe('the password gate', () => {
  * (successful logins are not throttled) must not keep the gate's queue to themselves.
  */
 describe('the password gate, per client', () => {
-  const dbName = testDatabaseName('password_gate_client');
-  let app: NestFastifyApplication;
-  let db: mongoose.Connection;
-
-  beforeAll(async () => {
-    app = await startTestApp(
-      testConfig(dbName, { PASSWORD_HASH_PER_CLIENT: '2', PASSWORD_HASH_MAX_IN_FLIGHT: '3', PASSWORD_HASH_MAX_QUEUED: '100' }),
-    );
-    db = await openTestDatabase(dbName);
+  const block = appPerBlock(testDatabaseName('password_gate_client'), {
+    PASSWORD_HASH_PER_CLIENT: '2',
+    PASSWORD_HASH_MAX_IN_FLIGHT: '3',
+    PASSWORD_HASH_MAX_QUEUED: '100',
   });
 
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await db?.dropDatabase();
-    await db?.close();
-  });
-
-  const attempts = () => db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' });
+  const attempts = () => block.db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' });
 
   it('answers a client that already has its share, while another waits, 503 AUTH_BUSY at once, records nothing for it, and serves everyone else', async () => {
     const accounts = [];
     for (let index = 0; index < 4; index += 1) {
-      const account = await register(app, { email: uniqueEmail('share') });
+      const account = await register(block.app, { email: uniqueEmail('share') });
       expect(account.status).toBe(201);
       accounts.push(account);
     }
@@ -145,26 +104,26 @@ describe('the password gate, per client', () => {
     const crowd = '198.51.100.7';
     // The crowd's address takes its two places, another client the gate's third: the gate is full.
     const holding = [
-      loginFrom(app, crowd, a.email, a.password),
-      loginFrom(app, crowd, b.email, b.password),
-      loginFrom(app, '198.51.100.8', d.email, d.password),
+      loginFrom(block.app, crowd, a.email, a.password),
+      loginFrom(block.app, crowd, b.email, b.password),
+      loginFrom(block.app, '198.51.100.8', d.email, d.password),
     ];
     await vi.waitFor(() => expect(calls).toBe(3), { timeout: 10_000, interval: 5 });
 
-    const third = await loginFrom(app, crowd, c.email, c.password);
+    const third = await loginFrom(block.app, crowd, c.email, c.password);
     expect(third.status).toBe(503);
     expect(third.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
     expect(third.headers['retry-after']).toBe('1');
     // Nothing recorded for it: the three held attempts only.
     expect(await attempts()).toBe(3);
     // Another address is let in (it waits in the queue for its turn, served once the held ones finish).
-    const other = loginFrom(app, '198.51.100.9', d.email, d.password);
+    const other = loginFrom(block.app, '198.51.100.9', d.email, d.password);
     await vi.waitFor(async () => expect(await attempts()).toBe(4), { timeout: 10_000, interval: 5 });
     release();
     expect((await Promise.all([...holding, other])).map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
     // Its places are given back: the same client is served again, a wrong password counted as ever.
-    expect((await loginFrom(app, crowd, c.email, c.password)).status).toBe(200);
-    expect((await loginFrom(app, crowd, c.email, 'a-wrong-password')).status).toBe(401);
+    expect((await loginFrom(block.app, crowd, c.email, c.password)).status).toBe(200);
+    expect((await loginFrom(block.app, crowd, c.email, 'a-wrong-password')).status).toBe(401);
     expect(await attempts()).toBe(1);
   });
 });
@@ -177,36 +136,17 @@ describe('the password gate, per client', () => {
  * at once; the rest are answered 503 AUTH_BUSY with Retry-After, nothing recorded for them.
  */
 describe('the store work before the password, all clients together', () => {
-  const dbName = testDatabaseName('password_gate_store');
-  let app: NestFastifyApplication;
-  let db: mongoose.Connection;
-
-  beforeAll(async () => {
-    // Two sign-ins in the store work at once and no queue anywhere: while two are held there, every other is shed.
-    app = await startTestApp(
-      testConfig(dbName, {
-        PASSWORD_HASH_STORE_MAX_IN_FLIGHT: '2',
-        PASSWORD_HASH_MAX_IN_FLIGHT: '2',
-        PASSWORD_HASH_MAX_QUEUED: '0',
-      }),
-    );
-    db = await openTestDatabase(dbName);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await db?.dropDatabase();
-    await db?.close();
+  // Two sign-ins in the store work at once and no queue anywhere: while two are held there, every other is shed.
+  const block = appPerBlock(testDatabaseName('password_gate_store'), {
+    PASSWORD_HASH_STORE_MAX_IN_FLIGHT: '2',
+    PASSWORD_HASH_MAX_IN_FLIGHT: '2',
+    PASSWORD_HASH_MAX_QUEUED: '0',
   });
 
   it('lets two of a crowd from six addresses ask the store, answers the others 503 AUTH_BUSY at once, and records nothing for them', async () => {
     const players: { email: string; password: string }[] = [];
     for (let index = 0; index < 6; index += 1) {
-      const account = await register(app, { email: uniqueEmail('crowd') });
+      const account = await register(block.app, { email: uniqueEmail('crowd') });
       expect(account.status).toBe(201);
       players.push(account);
     }
@@ -216,7 +156,7 @@ describe('the store work before the password, all clients together', () => {
       password: index === 5 ? 'a-wrong-password' : player.password,
     }));
     // The store is slow: every attempt's insert waits until released (then it is made as usual).
-    const repository = app.get(ThrottleAttemptRepository);
+    const repository = block.app.get(ThrottleAttemptRepository);
     const record = repository.record.bind(repository);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -226,7 +166,7 @@ describe('the store work before the password, all clients together', () => {
     });
     const answered: Reply[] = [];
     const crowd = attemptsOf.map((player, index) =>
-      loginFrom(app, `198.51.100.${120 + index}`, player.email, player.password).then((reply) => {
+      loginFrom(block.app, `198.51.100.${120 + index}`, player.email, player.password).then((reply) => {
         answered.push(reply);
         return reply;
       }),
@@ -248,7 +188,7 @@ describe('the store work before the password, all clients together', () => {
     expect(replies.filter((reply) => reply.status === 503)).toHaveLength(4);
     const ids = new Map(
       (
-        await db
+        await block.db
           .collection('users')
           .find({ email: { $in: players.map((player) => player.email) } })
           .toArray()
@@ -257,17 +197,17 @@ describe('the store work before the password, all clients together', () => {
     for (const [index, reply] of replies.entries()) {
       // A right password gets in, a wrong one is refused, and a shed one has no session, whichever it was.
       expect(reply.status).toBe(reply.status === 503 ? 503 : index === 5 ? 401 : 200);
-      const sessions = await db.collection('refresh_tokens').countDocuments({ userId: ids.get(players[index]!.email) });
+      const sessions = await block.db.collection('refresh_tokens').countDocuments({ userId: ids.get(players[index]!.email) });
       expect(sessions).toBe(reply.status === 200 ? 1 : 0);
     }
     // Only a wrong password that was checked counts against the throttle; nothing was recorded for a shed one.
     const failed = replies.filter((reply) => reply.status === 401).length;
     await vi.waitFor(async () =>
-      expect(await db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' })).toBe(failed),
+      expect(await block.db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' })).toBe(failed),
     );
     // Once the crowd is gone, the same sign-ins are served.
     for (const [index, player] of attemptsOf.entries()) {
-      const again = await loginFrom(app, `198.51.100.${120 + index}`, player.email, player.password);
+      const again = await loginFrom(block.app, `198.51.100.${120 + index}`, player.email, player.password);
       expect(again.status).toBe(index === 5 ? 401 : 200);
     }
   });
@@ -280,31 +220,17 @@ describe('the store work before the password, all clients together', () => {
  * Retry-After instead, having written no session.
  */
 describe('a sign-in past its start-by time', () => {
-  const dbName = testDatabaseName('password_gate_start_by');
-  let app: NestFastifyApplication;
-  let db: mongoose.Connection;
-
-  beforeAll(async () => {
-    // One password at a time, and a queue that would hold a sign-in for a minute if its start-by time did not.
-    app = await startTestApp(testConfig(dbName, { PASSWORD_HASH_MAX_IN_FLIGHT: '1', PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000' }));
-    db = await openTestDatabase(dbName);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await db?.dropDatabase();
-    await db?.close();
+  // One password at a time, and a queue that would hold a sign-in for a minute if its start-by time did not.
+  const block = appPerBlock(testDatabaseName('password_gate_start_by'), {
+    PASSWORD_HASH_MAX_IN_FLIGHT: '1',
+    PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
   });
 
   it('writes no session and answers 503 with Retry-After when the password check ends after the start-by time', async () => {
-    const account = await register(app, { email: uniqueEmail('late') });
+    const account = await register(block.app, { email: uniqueEmail('late') });
     expect(account.status).toBe(201);
-    const user = await db.collection('users').findOne({ email: account.email });
-    const sessions = () => db.collection('refresh_tokens').countDocuments({ userId: String(user?._id) });
+    const user = await block.db.collection('users').findOne({ email: account.email });
+    const sessions = () => block.db.collection('refresh_tokens').countDocuments({ userId: String(user?._id) });
     const before = await sessions();
     const startBy = Date.now() + 60_000;
     // The comparison is held until the clock has passed the start-by time (as a crowd ahead of it would make it).
@@ -317,7 +243,7 @@ describe('a sign-in past its start-by time', () => {
       await released;
       return realCompare(data, encrypted);
     }) as never);
-    const answer = call(app, 'POST', '/auth/login', {
+    const answer = call(block.app, 'POST', '/auth/login', {
       body: { email: account.email, password: account.password },
       headers: { 'x-internal-start-by': String(startBy) },
     });
@@ -332,14 +258,14 @@ describe('a sign-in past its start-by time', () => {
     expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(await sessions()).toBe(before);
     // In time, the same sign-in is served.
-    expect((await login(app, account.email, account.password)).status).toBe(200);
+    expect((await login(block.app, account.email, account.password)).status).toBe(200);
   });
 
   it('sheds a sign-in still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never compared, nothing counted or written', async () => {
-    const first = await register(app, { email: uniqueEmail('ahead') });
-    const late = await register(app, { email: uniqueEmail('late') });
+    const first = await register(block.app, { email: uniqueEmail('ahead') });
+    const late = await register(block.app, { email: uniqueEmail('late') });
     expect([first.status, late.status]).toEqual([201, 201]);
-    const lateUser = await db.collection('users').findOne({ email: late.email });
+    const lateUser = await block.db.collection('users').findOne({ email: late.email });
     // The first comparison is held: the gate, one at a time, is full.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -350,11 +276,11 @@ describe('a sign-in past its start-by time', () => {
       if (compared.length === 1) await released;
       return realCompare(data, encrypted);
     }) as never);
-    const holding = login(app, first.email, first.password);
+    const holding = login(block.app, first.email, first.password);
     await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
     // The late sign-in's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
     const startBy = Date.now() + 60_000;
-    const repository = app.get(ThrottleAttemptRepository);
+    const repository = block.app.get(ThrottleAttemptRepository);
     const record = repository.record.bind(repository);
     const realNow = Date.now.bind(Date);
     vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
@@ -363,7 +289,7 @@ describe('a sign-in past its start-by time', () => {
       return id;
     });
     let reply: Reply | undefined;
-    void call(app, 'POST', '/auth/login', {
+    void call(block.app, 'POST', '/auth/login', {
       body: { email: late.email, password: late.password },
       headers: { 'x-internal-start-by': String(startBy) },
     }).then((answer) => (reply = answer));
@@ -378,8 +304,8 @@ describe('a sign-in past its start-by time', () => {
     expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
     expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(compared).toEqual([first.password]);
-    expect(await db.collection('throttle_attempts').countDocuments({ account: late.email })).toBe(0);
-    expect(await db.collection('refresh_tokens').countDocuments({ userId: String(lateUser?._id) })).toBe(0);
+    expect(await block.db.collection('throttle_attempts').countDocuments({ account: late.email })).toBe(0);
+    expect(await block.db.collection('refresh_tokens').countDocuments({ userId: String(lateUser?._id) })).toBe(0);
     expect((await holding).status).toBe(200);
   });
 });
