@@ -24,6 +24,10 @@ import { createGatewayServer, loadGatewayConfig } from '@reward/gateway/server';
 // The event server's own diagnostics entry, to time the store's share and the evaluator's share on their own.
 import { ActivityRepository, ClaimRepository, evaluateCondition, factPlanOf } from '@reward/event-server/diagnostics';
 
+// This one process runs a dozen servers, each listening for SIGTERM and SIGINT to close gracefully (and Nest's
+// shutdown hooks): more than the 10 listeners after which Node warns of a leak, which this is not.
+process.setMaxListeners(64);
+
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 const run = `bench_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
 
