@@ -1,9 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type mongoose from 'mongoose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { call, openTestDatabase, register, signedInAdmin, startTestApp, testConfig } from '../testing/auth-test-app.js';
+import { appPerBlock, call, register, signedInAdmin } from '../testing/auth-test-app.js';
 import { PendingUserReportSweep } from './pending-user-report.sweep.js';
 import { UserRepository } from './user.repository.js';
 
@@ -18,29 +16,12 @@ const storeGone = (): Error => Object.assign(new Error('the store went away (inj
  * and is made, once, by the sweep or by the user's next role change.
  */
 describe('a role change cut off between its write and its report', () => {
-  const dbName = testDatabaseName('role_report');
-  let app: NestFastifyApplication;
-  let db: mongoose.Connection;
-
-  beforeAll(async () => {
-    app = await startTestApp(testConfig(dbName));
-    db = await openTestDatabase(dbName);
-  });
-
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  afterAll(async () => {
-    await app.close();
-    await db.dropDatabase();
-    await db.close();
-  });
+  const block = appPerBlock(testDatabaseName('role_report'));
 
   /** The role change's first outbox row fails, and so does the put-back of the roles: as if the process died there. */
   async function changeCutOff(targetId: string, adminToken: string, roles: string[]): Promise<void> {
-    vi.spyOn(app.get(OutboxService), 'enqueueAccessVersion').mockRejectedValueOnce(storeGone());
-    const users = app.get(UserRepository);
+    vi.spyOn(block.app.get(OutboxService), 'enqueueAccessVersion').mockRejectedValueOnce(storeGone());
+    const users = block.app.get(UserRepository);
     const replaceRoles = users.replaceRoles.bind(users);
     let calls = 0;
     vi.spyOn(users, 'replaceRoles').mockImplementation(async (...args: Parameters<UserRepository['replaceRoles']>) => {
@@ -48,27 +29,27 @@ describe('a role change cut off between its write and its report', () => {
       if (calls > 1) throw storeGone();
       return replaceRoles(...args);
     });
-    const change = await call(app, 'PATCH', `/users/${targetId}/roles`, { token: adminToken, body: { roles } });
+    const change = await call(block.app, 'PATCH', `/users/${targetId}/roles`, { token: adminToken, body: { roles } });
     expect(change.status).toBeGreaterThanOrEqual(500);
     vi.restoreAllMocks();
   }
 
   const rows = (targetId: string, kind: 'ACCESS' | 'AUDIT') =>
-    db
+    block.db
       .collection('outbox')
       .find(kind === 'ACCESS' ? { kind, 'payload.userId': targetId } : { kind, 'payload.targetId': targetId })
       .toArray();
 
   it('is reported by the sweep, once', async () => {
-    const target = await register(app);
+    const target = await register(block.app);
     const targetId = target.body.id as string;
-    const admin = await signedInAdmin(app);
+    const admin = await signedInAdmin(block.app);
     await changeCutOff(targetId, admin.accessToken, ['OPERATOR']);
-    const stored = await db.collection('users').findOne({ email: target.email });
+    const stored = await block.db.collection('users').findOne({ email: target.email });
     expect(stored!.roles).toEqual(['OPERATOR']);
 
-    await app.get(PendingUserReportSweep).sweep();
-    await app.get(PendingUserReportSweep).sweep();
+    await block.app.get(PendingUserReportSweep).sweep();
+    await block.app.get(PendingUserReportSweep).sweep();
     const notices = await rows(targetId, 'ACCESS');
     expect(notices.map((row) => row.payload.accessVersion)).toEqual([stored!.accessVersion]);
     const audits = await rows(targetId, 'AUDIT');
@@ -80,19 +61,22 @@ describe('a role change cut off between its write and its report', () => {
   });
 
   it("is reported by the user's next role change, before that change", async () => {
-    const target = await register(app);
+    const target = await register(block.app);
     const targetId = target.body.id as string;
-    const admin = await signedInAdmin(app);
+    const admin = await signedInAdmin(block.app);
     await changeCutOff(targetId, admin.accessToken, ['OPERATOR']);
     // The same change sent again (its answer was a 5xx) finds nothing to change, and reports the first.
-    const again = await call(app, 'PATCH', `/users/${targetId}/roles`, {
+    const again = await call(block.app, 'PATCH', `/users/${targetId}/roles`, {
       token: admin.accessToken,
       body: { roles: ['OPERATOR'] },
     });
     expect(again.status).toBe(200);
-    const demote = await call(app, 'PATCH', `/users/${targetId}/roles`, { token: admin.accessToken, body: { roles: ['USER'] } });
+    const demote = await call(block.app, 'PATCH', `/users/${targetId}/roles`, {
+      token: admin.accessToken,
+      body: { roles: ['USER'] },
+    });
     expect(demote.status).toBe(200);
-    await app.get(PendingUserReportSweep).sweep();
+    await block.app.get(PendingUserReportSweep).sweep();
     const audits = (await rows(targetId, 'AUDIT')).map((row) => row.payload.changes.roles);
     expect(audits).toEqual([
       { before: ['USER'], after: ['OPERATOR'] },
