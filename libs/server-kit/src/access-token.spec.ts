@@ -87,6 +87,31 @@ describe('JwksKeyResolver', () => {
   });
 });
 
+describe('JwksKeyResolver started beside the auth server', () => {
+  it('fetches again within moments, not after the usual wait, while the auth server refuses connections and no key set was ever fetched', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+    // A port nothing listens on yet (npm start and Compose start the servers at once).
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const resolver = new JwksKeyResolver(`http://127.0.0.1:${port}/jwks`, { minRefreshMs: 60_000, retryAfterFailureMs: 60_000 });
+    await expect(resolver.getKey('k1')).rejects.toThrow();
+    // The auth server now listens: a request a moment later finds the key, rather than 503 for retryAfterFailureMs.
+    const auth = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
+    await new Promise<void>((resolve) => auth.listen(port, '127.0.0.1', resolve));
+    try {
+      await vi.waitFor(async () => expect(await resolver.getKey('k1')).toBeDefined(), { timeout: 10_000, interval: 20 });
+    } finally {
+      auth.closeAllConnections();
+      await new Promise<void>((resolve) => auth.close(() => resolve()));
+    }
+  });
+});
+
 describe('JwksKeyResolver during a rotation of the signing key', () => {
   const jwkOf = (kid: string) => ({
     ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }),

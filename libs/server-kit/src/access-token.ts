@@ -26,6 +26,14 @@ export class SigningKeysUnavailableError extends Error {
   override name = 'SigningKeysUnavailableError';
 }
 
+/** See JwksKeyResolver.refusedAtStart. */
+const RETRY_REFUSED_AT_START_MS = 100;
+
+/** The `code` of a failed fetch's cause (undici puts the socket's error there: ECONNREFUSED, ...), if any. */
+function causeCodeOf(error: unknown): unknown {
+  return (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+}
+
 interface JwkSet {
   keys: Array<Record<string, unknown>>;
 }
@@ -44,6 +52,15 @@ export class JwksKeyResolver implements KeyResolver {
   private lastFetch = 0;
   /** The last fetch failed (the auth server down or unreachable): the key set says nothing of a kid it lacks. */
   private lastFetchFailed = false;
+  /**
+   * No key set was fetched yet and the last fetch found nothing listening (a refused connection): most likely an
+   * auth server started beside this process (npm start, Compose) that does not listen yet. The next request may
+   * fetch again after RETRY_REFUSED_AT_START_MS rather than retryAfterFailureMs: a refused connection costs the auth
+   * server nothing, and a player's request in this process's first second is not told 503 for the order in which
+   * the servers came up.
+   */
+  private refusedAtStart = false;
+  private everFetched = false;
   private inFlight: Promise<void> | undefined;
 
   constructor(
@@ -65,9 +82,7 @@ export class JwksKeyResolver implements KeyResolver {
     // Callers arriving while a fetch is under way wait for it rather than judging the old key set.
     const since = Date.now() - this.lastFetch;
     if (this.inFlight) await this.inFlight;
-    else if (
-      since >= (this.lastFetchFailed ? (this.options.retryAfterFailureMs ?? 1_000) : (this.options.minRefreshMs ?? 10_000))
-    ) {
+    else if (since >= (this.lastFetchFailed ? this.retryAfterFailureMs() : (this.options.minRefreshMs ?? 10_000))) {
       await this.refresh();
     } else if (this.lastFetchFailed) throw new Error(`the signing keys at ${this.url} could not be fetched`);
     return this.keys.get(kid);
@@ -95,10 +110,18 @@ export class JwksKeyResolver implements KeyResolver {
     try {
       await this.fetchKeySet();
       this.lastFetchFailed = false;
+      this.everFetched = true;
     } catch (error) {
       this.lastFetchFailed = true;
+      this.refusedAtStart = !this.everFetched && causeCodeOf(error) === 'ECONNREFUSED';
       throw error;
     }
+  }
+
+  /** How long after a failed fetch the next may be made (see refusedAtStart). */
+  private retryAfterFailureMs(): number {
+    const usual = this.options.retryAfterFailureMs ?? 1_000;
+    return this.refusedAtStart ? Math.min(usual, RETRY_REFUSED_AT_START_MS) : usual;
   }
 
   private async fetchKeySet(): Promise<void> {
