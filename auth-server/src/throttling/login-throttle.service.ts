@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
+import { msUntilStartBy } from '@reward/server-kit/start-by';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { KnownAddressRepository } from './known-address.repository.js';
@@ -191,7 +192,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     try {
       return await answeringShed(
         gate.run(() => this.passwords.runStoreWork(() => this.decide(attempt, now, limits), startBy), {
-          startWithinMs: startBy === undefined ? undefined : startBy - Date.now(),
+          startWithinMs: msUntilStartBy(startBy),
         }),
         authBusy,
       );

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
 import type { DomainError } from '@reward/server-kit/errors';
+import { msUntilStartBy } from '@reward/server-kit/start-by';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { authBusy } from '../tokens/token-errors.js';
@@ -44,12 +45,12 @@ export class PasswordGate {
    * could not start by `startBy` (ms since the epoch, startByOf).
    */
   run<T>(work: () => Promise<T>, startBy?: number): Promise<T> {
-    return answeringShed(this.gate.run(work, { startWithinMs: msUntil(startBy) }), authBusy);
+    return answeringShed(this.gate.run(work, { startWithinMs: msUntilStartBy(startBy) }), authBusy);
   }
 
   /** The same for the store work a sign-in or registration does before its password (see the class comment). */
   runStoreWork<T>(work: () => Promise<T>, startBy?: number): Promise<T> {
-    return answeringShed(this.storeGate.run(work, { startWithinMs: msUntil(startBy) }), authBusy);
+    return answeringShed(this.storeGate.run(work, { startWithinMs: msUntilStartBy(startBy) }), authBusy);
   }
 
   /**
@@ -81,9 +82,4 @@ export class PasswordGate {
     if (held >= this.perClient && othersWaiting && full) return authBusy(1);
     return takePlace(this.heldByClient, client);
   }
-}
-
-/** The ms left until `startBy` (ms since the epoch), or undefined for a request without one. */
-function msUntil(startBy: number | undefined): number | undefined {
-  return startBy === undefined ? undefined : startBy - Date.now();
 }

@@ -59,6 +59,11 @@ export function startByOf(headers: Record<string, string | string[] | undefined>
   return left === undefined ? undefined : nowMs + left;
 }
 
+/** The ms left until a start-by time from startByOf (zero or less once it has passed), or undefined without one. */
+export function msUntilStartBy(startBy: number | undefined, nowMs = Date.now()): number | undefined {
+  return startBy === undefined ? undefined : startBy - nowMs;
+}
+
 export const LATE_WRITE_MESSAGE =
   'The request reached its write after the time it had to be started by (the gateway may stop waiting for its ' +
   'answer); nothing was done, retry';
