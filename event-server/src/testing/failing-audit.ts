@@ -11,20 +11,16 @@ export function failNextAuditOf(t: EventTestApp, action: string): void {
   const repository = t.app.get(AuditLogRepository);
   const unavailable = () => new mongo.MongoNetworkError('connection reset (injected)');
   let failed = false;
-  const insert = repository.insert.bind(repository);
-  const insertOnce = repository.insertOnce.bind(repository);
-  vi.spyOn(repository, 'insert').mockImplementation(async (entry) => {
-    if (!failed && entry.action === action) {
-      failed = true;
-      throw unavailable();
-    }
-    return insert(entry);
-  });
-  vi.spyOn(repository, 'insertOnce').mockImplementation(async (entry) => {
-    if (!failed && entry.action === action) {
-      failed = true;
-      throw unavailable();
-    }
-    return insertOnce(entry);
-  });
+  /** `write` as it is, but for the first entry of `action`, which fails. */
+  const failingFirst =
+    <E extends { action: string }, R>(write: (entry: E) => Promise<R>) =>
+    async (entry: E): Promise<R> => {
+      if (!failed && entry.action === action) {
+        failed = true;
+        throw unavailable();
+      }
+      return write(entry);
+    };
+  vi.spyOn(repository, 'insert').mockImplementation(failingFirst(repository.insert.bind(repository)));
+  vi.spyOn(repository, 'insertOnce').mockImplementation(failingFirst(repository.insertOnce.bind(repository)));
 }
