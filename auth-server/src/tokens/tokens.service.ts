@@ -140,6 +140,11 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       const replayOf = idempotencyKey === undefined ? undefined : await this.keyedRetryOf(token.id, tokenHash, now);
       if (replayOf) return this.pair(user, value, replayOf, now);
       await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
+      // Taken for theft, so for staff it ends what a staff logout ends: the staff powers of every access token
+      // issued before, a thief's among them (refreshed from the stolen token), which kept its staff writes (an
+      // ADMIN's role changes included) for the rest of its 15 minutes after the login was revoked. Once per
+      // family: the token presented again is refused above as revoked, so replays bump nothing.
+      if (user.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(user.id, user.accessVersion);
       throw refreshRejected(outcome.rejection);
     }
     // A session resumed with a refresh token is a sign-in to the game as much as a password is (a game client

@@ -344,6 +344,41 @@ describe("a staff member's logout, and a user's own writes beside role changes",
     expect((await call(app, 'GET', '/users', { token: refreshed.body.accessToken as string })).status).toBe(200);
   });
 
+  it("a detected reuse of a staff login's refresh token ends the staff powers of the tokens issued before it, a thief's too", async () => {
+    const staff = await newAdmin(await adminToken());
+    const version = decode(staff.accessToken).av as number;
+    // A thief refreshes with the stolen token first; the owner's own refresh then finds it used.
+    const stolen = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
+    expect(stolen.status).toBe(200);
+    const reused = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
+    expect(reused.status).toBe(401);
+    expect(reused.body.code).toBe('REFRESH_TOKEN_REUSED');
+    // The thief's access token, as the owner's, no longer makes staff requests here, and the event server is told.
+    for (const token of [stolen.body.accessToken as string, staff.accessToken]) {
+      const refused = await call(app, 'GET', '/users', { token });
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe('STALE_ACCESS_TOKEN');
+    }
+    expect((await accessNotices(staff.id)).map((row) => row.payload)).toContainEqual(
+      expect.objectContaining({ userId: staff.id, accessVersion: version + 1 }),
+    );
+    // Presenting the revoked token again changes nothing more.
+    const again = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
+    expect(again.status).toBe(401);
+    expect((await db.collection('users').findOne({ email: staff.email }))?.accessVersion).toBe(version + 1);
+    // A new sign-in works as staff.
+    const fresh = await login(app, staff.email, staff.password);
+    expect((await call(app, 'GET', '/users', { token: fresh.body.accessToken as string })).status).toBe(200);
+  });
+
+  it("a detected reuse of a player's refresh token changes no access version", async () => {
+    const player = await signedInUser(app);
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: player.refreshToken } })).status).toBe(200);
+    expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: player.refreshToken } })).status).toBe(401);
+    expect(await accessNotices(player.id)).toHaveLength(0);
+    expect((await db.collection('users').findOne({ email: player.email }))?.accessVersion ?? 0).toBe(0);
+  });
+
   it('a replayed staff logout (its login ended already) bumps nothing more', async () => {
     const staff = await newAdmin(await adminToken());
     const logout = () =>
