@@ -66,6 +66,8 @@ export interface AuthConfig {
     knownAddressesPerAccount: number;
   };
   registrationThrottle: { perAddress: number; windowSeconds: number };
+  /** Refreshes per login: `burst` at once, then one per `intervalSeconds` (RefreshPace, per process). */
+  refreshPace: { burst: number; intervalSeconds: number };
   outbox: OutboxConfig;
   /** The store time a list (`GET /users`) may take, its page and its count each; past it the client is told 503. */
   lists: { readMaxMs: number };
@@ -227,6 +229,12 @@ export function loadAuthConfig(env: Record<string, string | undefined>): AuthCon
     registrationThrottle: {
       perAddress: reader.int('REGISTRATIONS_PER_ADDRESS', { default: 100, min: 1, max: 1_000_000 }),
       windowSeconds: reader.int('REGISTRATION_WINDOW_SECONDS', { default: 3600, min: 1, max: 86_400 }),
+    },
+    // A login's refreshes (see RefreshPace): enough at once for a client told STALE_ACCESS_TOKEN or retrying a
+    // lost answer, where an access token lasts 15 minutes; every refresh stores a row for the token's lifetime.
+    refreshPace: {
+      burst: reader.int('REFRESH_BURST_PER_LOGIN', { default: 10, min: 1, max: 10_000 }),
+      intervalSeconds: reader.int('REFRESH_INTERVAL_SECONDS_PER_LOGIN', { default: 60, min: 1, max: 86_400 }),
     },
     securityHeaders: readSecurityHeadersConfig(reader),
     outbox: {

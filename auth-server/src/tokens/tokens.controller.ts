@@ -60,8 +60,15 @@ export class TokensController {
       'dropped connection), the same token with the same key within 5 minutes is answered the same new refresh ' +
       "token (and an access token that expires when the first answer's does, `expiresIn` saying what is left) instead of " +
       'REFRESH_TOKEN_REUSED, as long as that new refresh token has not ' +
-      'been used. Without a key, or with another one, a second use of a token ends the login as before.',
-    errors: { 400: [INVALID_IDEMPOTENCY_KEY], 401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'] },
+      'been used. Without a key, or with another one, a second use of a token ends the login as before. ' +
+      'A login may refresh 10 times at once, then once a minute (`REFRESH_BURST_PER_LOGIN`, ' +
+      '`REFRESH_INTERVAL_SECONDS_PER_LOGIN`; per auth replica): past that, 429 TOO_MANY_REQUESTS with `Retry-After`, ' +
+      'nothing written, and the token still works then.',
+    errors: {
+      400: [INVALID_IDEMPOTENCY_KEY],
+      401: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'],
+      429: ['TOO_MANY_REQUESTS'],
+    },
   })
   @ApiHeader({
     name: 'Idempotency-Key',

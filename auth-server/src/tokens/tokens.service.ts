@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { tooManyRequests } from '@reward/server-kit/errors';
 import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import type { AuthConfig } from '../config/auth-config.js';
@@ -10,6 +11,7 @@ import { SigningKeysService } from '../signing-keys/signing-keys.service.js';
 import { AccessTokenIssuer } from './access-token.issuer.js';
 import type { TokenPairResponseDto } from './dto/token-pair-response.dto.js';
 import { assessPresentedToken, keyedRetryVerdict, rotationOutcome } from './refresh-rotation.js';
+import { RefreshPace } from './refresh-pace.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
 import { generateRefreshTokenValue, hashRefreshToken, keepRowUntil, keyedSuccessorValue } from './refresh-token.js';
 import { TokenErrorCode, invalidCredentials, refreshRejected } from './token-errors.js';
@@ -31,6 +33,7 @@ const REVOCATION_MARGIN_MS = 86_400_000;
 export class TokensService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TokensService.name);
   private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly pace: RefreshPace;
 
   constructor(
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
@@ -40,7 +43,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     private readonly accessTokens: AccessTokenIssuer,
     private readonly outbox: OutboxService,
     private readonly signingKeys: SigningKeysService,
-  ) {}
+  ) {
+    this.pace = new RefreshPace(config.refreshPace.burst, config.refreshPace.intervalSeconds * 1000);
+  }
 
   onModuleInit(): void {
     // Every replica sweeps; deleting what another already deleted is harmless.
@@ -114,6 +119,13 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     if (!user) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
     // "Log out everywhere" bumped the epoch after this login began.
     if (token.sessionEpoch < user.sessionEpoch) throw refreshRejected(TokenErrorCode.INVALID_REFRESH_TOKEN);
+    // A login that refreshed its burst is told when it may again, nothing written, the token still good. Unless the
+    // token was rotated already: then no row is written either, and the answer must stay what it is (a keyed retry
+    // answered again, or the reuse that ends the login, a thief's included).
+    const waitSeconds = this.pace.waitSeconds(token.familyId, now.getTime());
+    if (waitSeconds > 0 && !(await this.refreshTokens.hasSuccessor(token.id))) {
+      throw tooManyRequests('refreshes of this login', waitSeconds);
+    }
 
     const value =
       idempotencyKey === undefined
@@ -147,6 +159,7 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       if (user.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(user.id, user.accessVersion);
       throw refreshRejected(outcome.rejection);
     }
+    this.pace.spend(token.familyId, now.getTime());
     // A session resumed with a refresh token is a sign-in to the game as much as a password is (a game client
     // keeps its refresh token for weeks and opens with it): it counts for the login conditions alike. At most one
     // per quarter hour of a session (the presented token's own quarter hour has its LOGIN already: the login's or

@@ -180,7 +180,7 @@ const SAMPLE_MESSAGES: Record<string, string | string[]> = {
   [CommonErrorCode.INVALID_ID]: '"42" is not a valid id',
   [CommonErrorCode.UNAUTHORIZED]: 'Missing or invalid bearer token',
   [CommonErrorCode.FORBIDDEN]: 'Requires one of the roles: OPERATOR, ADMIN',
-  [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many requests; try again in 9 s',
+  [CommonErrorCode.TOO_MANY_REQUESTS]: 'Too many requests; try again in 1 s',
   [CommonErrorCode.SERVICE_UNAVAILABLE]: 'Service unavailable, try again',
   [CommonErrorCode.URI_TOO_LONG]: 'A part of the path is too long',
   [ClientErrorCode.MALFORMED_REQUEST]: 'The request is not valid HTTP',
