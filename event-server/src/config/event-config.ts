@@ -94,6 +94,8 @@ export interface PayoutConfig {
   allowPrivateNetworks: boolean;
   /** How long a process trusts its copy of the enabled endpoints (other replicas' changes show after this). */
   endpointCacheMs: number;
+  /** Endpoints that may exist at once: each grant is recorded and sent once per subscribed endpoint. */
+  maxEndpoints: number;
   /** How often the relay looks for work (ms); 0 = this process sends nothing (the outbox still fills). */
   relayIntervalMs: number;
   /** Deliveries in flight at once per process. */
@@ -175,6 +177,7 @@ export function loadEventConfig(env: Record<string, string | undefined>): EventC
           default: reader.isProduction ? 'false' : 'true',
         }) === 'true',
       endpointCacheMs: reader.int('WEBHOOK_ENDPOINT_CACHE_MS', { default: 5_000, min: 100, max: 60_000 }),
+      maxEndpoints: reader.int('WEBHOOK_ENDPOINTS_MAX', { default: 20, min: 1, max: 1_000 }),
       relayIntervalMs: reader.int('PAYOUT_RELAY_INTERVAL_MS', { default: 250, min: 0, max: 60_000 }),
       // At least 2: one endpoint holds at most half the slots, so with one a receiver that hangs until the
       // timeout would hold every other endpoint's webhooks (README, "Payout webhooks").

@@ -42,6 +42,11 @@ export class WebhookEndpointRepository {
     return doc ? toWebhookEndpoint(doc) : undefined;
   }
 
+  /** How many endpoints exist. */
+  async count(): Promise<number> {
+    return this.model.countDocuments().exec();
+  }
+
   async findEnabled(): Promise<WebhookEndpointRecord[]> {
     const docs = await this.model.find({ enabled: true }).lean<StoredWebhookEndpoint[]>().exec();
     return docs.map(toWebhookEndpoint);

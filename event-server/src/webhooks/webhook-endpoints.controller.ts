@@ -40,9 +40,14 @@ export class WebhookEndpointsController {
     description:
       'The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and ' +
       'link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. ' +
-      'Recorded in the audit log.',
-    // 503: the URL's lookup took it past its start-by time; nothing created.
-    errors: { 400: URL_ERRORS, 503: [CommonErrorCode.SERVICE_UNAVAILABLE] },
+      'Recorded in the audit log. At most 20 endpoints exist at once (`WEBHOOK_ENDPOINTS_MAX`): one more is ' +
+      '409 WEBHOOK_ENDPOINT_LIMIT, nothing created (every grant is sent to each subscribed endpoint).',
+    // 503: the URL's lookup or another creation took it past its start-by time; nothing created.
+    errors: {
+      400: URL_ERRORS,
+      409: [WebhookErrorCode.WEBHOOK_ENDPOINT_LIMIT],
+      503: [CommonErrorCode.SERVICE_UNAVAILABLE],
+    },
   })
   @ApiCreatedResponse({ type: WebhookEndpointWithSecretResponseDto })
   create(

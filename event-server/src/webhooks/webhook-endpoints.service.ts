@@ -3,7 +3,6 @@ import { AuditAction } from '@reward/server-kit/audit-actions';
 import { DomainError } from '@reward/server-kit/errors';
 import { type Page, skipOf } from '@reward/server-kit/pagination';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
-import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import { AuditLogService, diffFields, pendingAudit, recordPendingAudit } from '../audit/audit-log.service.js';
 import { SYSTEM_ACTOR } from '../claims/claim.js';
 import { EVENT_CONFIG } from '../config/config.module.js';
@@ -15,7 +14,7 @@ import { type WebhookEndpointRecord, disablingAt, enablingAt } from './webhook-e
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
-import { WebhookErrorCode, webhookEndpointNotFound } from './webhook.errors.js';
+import { WebhookErrorCode, webhookEndpointLimit, webhookEndpointNotFound } from './webhook.errors.js';
 import { WEBHOOK_ENDPOINT_AUDIT_TARGET, checkWebhookUrl, withAuditedUrls } from './webhook-url.rules.js';
 import { newWebhookSecret, previousSecrets, rotate } from './webhook-secret.js';
 
@@ -43,7 +42,6 @@ export class WebhookEndpointsService {
     startBy?: number,
   ): Promise<WebhookEndpointResponseDto & { secret: string }> {
     await this.checkUrl(input.url);
-    refuseWriteAfterStartBy(startBy);
     const now = new Date();
     const secret = newWebhookSecret();
     const fields = {
@@ -58,10 +56,23 @@ export class WebhookEndpointsService {
       createdAt: now,
       updatedAt: now,
     };
-    // The entry rides on the insert (PendingAudit), recorded under the endpoint's edit lock as a change's is: one the
-    // store failed to record is recorded by the endpoint's next change or PendingAuditSweep, not lost for good.
-    const endpoint = await this.repository.insert(fields, (id) =>
-      this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_CREATED, id, diffFields(undefined, pick({ ...fields, id }))),
+    // Every grant is recorded and sent once per subscribed endpoint, so how many may exist is bounded
+    // (WEBHOOK_ENDPOINTS_MAX): counted and inserted under one lock for every creation, since two creations at once
+    // would each count the one place left. The entry rides on the insert (PendingAudit), recorded under the
+    // endpoint's edit lock as a change's is: one the store failed to record is recorded by the endpoint's next change
+    // or PendingAuditSweep, not lost for good.
+    const endpoint = await this.editLock.runExclusive(
+      CREATION_LOCK,
+      async (lease) => {
+        if ((await this.repository.count()) >= this.config.payout.maxEndpoints) {
+          throw webhookEndpointLimit(this.config.payout.maxEndpoints);
+        }
+        lease.assertHeld();
+        return this.repository.insert(fields, (id) =>
+          this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_CREATED, id, diffFields(undefined, pick({ ...fields, id }))),
+        );
+      },
+      { startBy },
     );
     await this.editLock.runExclusive(lockKey(endpoint.id), (lease) =>
       recordPendingAudit(endpoint, this.audit, this.repository, lease),
@@ -223,6 +234,9 @@ export class WebhookEndpointsService {
     return pendingAudit({ actorId, action, targetType: TARGET, targetId, changes: withAuditedUrls(changes) });
   }
 }
+
+/** The lock every creation of an endpoint takes (see create). */
+const CREATION_LOCK = 'webhook-endpoints:create';
 
 function lockKey(id: string): string {
   return `webhook-endpoint:${id}`;

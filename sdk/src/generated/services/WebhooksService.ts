@@ -138,7 +138,7 @@ export class WebhooksService {
   }
   /**
    * Subscribe a receiver to claim events (payout webhooks)
-   * The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. Recorded in the audit log.
+   * The answer carries the signing `secret`, shown only this once. http(s) only; loopback, private and link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true, cloud metadata addresses always. Recorded in the audit log. At most 20 endpoints exist at once (`WEBHOOK_ENDPOINTS_MAX`): one more is 409 WEBHOOK_ENDPOINT_LIMIT, nothing created (every grant is sent to each subscribed endpoint).
    *
    * Access: roles ADMIN.
    * @returns WebhookEndpointWithSecretResponseDto Created
@@ -160,6 +160,7 @@ export class WebhooksService {
         403: `The caller lacks a required role: FORBIDDEN`,
         405: `Method not allowed on this path (the Allow header lists those it takes): METHOD_NOT_ALLOWED`,
         408: `The request took too long to arrive: REQUEST_TIMEOUT`,
+        409: `Conflict: WEBHOOK_ENDPOINT_LIMIT`,
         413: `Body larger than 1 MB: PAYLOAD_TOO_LARGE`,
         415: `Unsupported body media type: UNSUPPORTED_MEDIA_TYPE`,
         417: `An Expect header other than 100-continue: EXPECTATION_FAILED`,
