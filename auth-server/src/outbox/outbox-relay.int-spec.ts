@@ -325,3 +325,26 @@ describe('outbox relay nudged by each new row', () => {
     }
   });
 });
+
+describe('outbox relay: the first poll', () => {
+  it('waits until the auth server listens (the event server fetches the keys for its tokens there)', async () => {
+    const receiver = await startReceiver();
+    const dbName = testDatabaseName('outbox_first_poll');
+    const app = await startTestApp(testConfig(dbName, { ...FAST_RELAY, EVENT_SERVICE_URL: receiver.url }));
+    apps.push(app);
+    const db = await openTestDatabase(dbName);
+    connections.push(db);
+    // Initialised, not listening: a sign-in's LOGIN is stored and waits, no poll begun.
+    const user = await signedInUser(app);
+    const relay = app.get(OutboxRelay);
+    expect(relay.started).toBe(false);
+    expect(await loginRowsOf(db, user.id)).toHaveLength(1);
+
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    expect(relay.started).toBe(true);
+    receiver.trustJwks(`${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/.well-known/jwks.json`);
+    const [row] = await loginRowsOf(db, user.id);
+    await vi.waitFor(() => expect(receiver.activities.get(`auth:LOGIN:${row!._id.toHexString()}`)).toBeDefined(), WAIT);
+    expect(receiver.rejectedTokens).toEqual([]);
+  });
+});

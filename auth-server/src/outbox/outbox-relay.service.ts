@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { type DeliveryResult, type DeliveryVerdict, backoffDelayMs, classifyDelivery } from './delivery-policy.js';
@@ -40,6 +42,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** Its polls have begun (see started). */
+  private polls = false;
   /** When the timer fires (Infinity when none is set). */
   private timerDueAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
@@ -63,6 +67,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly outbox: OutboxRepository,
     private readonly eventServer: EventServerClient,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -71,6 +76,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     this.logger.log(`delivering the outbox to ${this.config.outbox.eventServiceUrl}`);
+    // The first poll once this server listens: the event server verifies the relay's tokens with the keys it
+    // fetches from here, so a poll before that was answered 503 "keys unavailable" and retried, with a warning
+    // in both servers' logs at every start. An app that is never made to listen (tests drive runOnce) relays nothing.
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!server || server.listening) this.start();
+    else server.once('listening', () => this.start());
+  }
+
+  /** Whether its polls have begun (once the server listens). */
+  get started(): boolean {
+    return this.polls;
+  }
+
+  private start(): void {
+    this.polls = true;
     this.schedule(0);
   }
 
