@@ -151,12 +151,14 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
       // outlive the answer they stand for, so a thief holding the old token and its key gains no time by them.
       const replayOf = idempotencyKey === undefined ? undefined : await this.keyedRetryOf(token.id, tokenHash, now);
       if (replayOf) return this.pair(user, value, replayOf, now);
-      await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       // Taken for theft, so for staff it ends what a staff logout ends: the staff powers of every access token
       // issued before, a thief's among them (refreshed from the stolen token), which kept its staff writes (an
-      // ADMIN's role changes included) for the rest of its 15 minutes after the login was revoked. Once per
-      // family: the token presented again is refused above as revoked, so replays bump nothing.
+      // ADMIN's role changes included) for the rest of its 15 minutes after the login was revoked. Before the
+      // revocation: when it cannot be done now (503, the user's lock busy), the retry finds the reuse again, where
+      // after it the retry would find a revoked login and leave the thief's token its powers. Once the login is
+      // revoked, the token presented again is refused above, so replays bump nothing.
       if (user.roles.some((role) => role !== Role.USER)) await this.users.endStaffAccess(user.id, user.accessVersion);
+      await this.refreshTokens.revokeFamily(token.familyId, token.userId, 'REUSE_DETECTED', now);
       throw refreshRejected(outcome.rejection);
     }
     this.pace.spend(token.familyId, now.getTime());

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Types, type default as mongoose } from 'mongoose';
+import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { LATE_WAIT_MESSAGE } from '@reward/server-kit/lease-mutex';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { pastStartByWhileWaiting } from '../../../test-support/past-start-by.js';
 import { RoleChangeLockRepository } from '../role-lock/role-change-lock.repository.js';
+import { UsersService } from './users.service.js';
 import {
   type Reply,
   TEST_ADMIN,
@@ -369,6 +371,30 @@ describe("a staff member's logout, and a user's own writes beside role changes",
     // A new sign-in works as staff.
     const fresh = await login(app, staff.email, staff.password);
     expect((await call(app, 'GET', '/users', { token: fresh.body.accessToken as string })).status).toBe(200);
+  });
+
+  it("a detected reuse whose staff powers could not be ended now (the user's lock busy) ends them at the retry", async () => {
+    const staff = await newAdmin(await adminToken());
+    const version = decode(staff.accessToken).av as number;
+    const stolen = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
+    expect(stolen.status).toBe(200);
+    const busy = new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'busy', { retryAfterSeconds: 1 });
+    const endStaffAccess = vi.spyOn(app.get(UsersService), 'endStaffAccess').mockRejectedValueOnce(busy);
+    try {
+      expect((await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } })).status).toBe(503);
+      // The owner's client sends it again: the reuse is found again, and this time the powers end with the login.
+      const reused = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
+      expect(reused.status).toBe(401);
+      expect(reused.body.code).toBe('REFRESH_TOKEN_REUSED');
+    } finally {
+      endStaffAccess.mockRestore();
+    }
+    expect((await db.collection('users').findOne({ email: staff.email }))?.accessVersion).toBe(version + 1);
+    const refused = await call(app, 'GET', '/users', { token: stolen.body.accessToken as string });
+    expect(refused.body.code).toBe('STALE_ACCESS_TOKEN');
+    expect(
+      (await call(app, 'POST', '/auth/refresh', { body: { refreshToken: stolen.body.refreshToken as string } })).status,
+    ).toBe(401);
   });
 
   it("a detected reuse of a player's refresh token changes no access version", async () => {
