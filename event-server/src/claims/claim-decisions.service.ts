@@ -71,13 +71,17 @@ export class ClaimDecisionsService {
 
   /**
    * Decides the transition and applies it. `onDecided` runs right after the decision record is written
-   * and only for the winner (used for the audit entry of a reviewer's decision).
+   * and only for the winner (used for the audit entry of a reviewer's decision). `onLost` runs for the
+   * winner's decision when another request's decision won and is not applied yet, before this request
+   * applies it: its own request may have died before its audit entry, and once applied, the reconciler no
+   * longer looks for it.
    */
   async decide(
     claimId: string,
     transition: Transition,
     input: DecisionInput,
     onDecided?: (decision: ClaimDecisionRecord) => Promise<void>,
+    onLost?: (winner: ClaimDecisionRecord) => Promise<void>,
   ): Promise<DecisionOutcome> {
     const inserted = await this.decisions.tryInsert({
       claimId,
@@ -93,6 +97,7 @@ export class ClaimDecisionsService {
     if (!inserted) {
       const winner = await this.decisions.find(claimId, transition.from);
       if (!winner) throw new Error(`Decision for claim ${claimId} out of ${transition.from} refused but not found`);
+      if (!winner.appliedAt) await onLost?.(winner);
       return { won: false, decision: winner, claim: await this.apply(winner) };
     }
     await onDecided?.(inserted);

@@ -133,6 +133,9 @@ export class ClaimReviewService {
       },
       // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
       (decision) => this.audit(action, decision, claim),
+      // Another reviewer's decision won, and this request applies it: its entry first (its request may have died
+      // before writing it, and the reconciler, which writes such entries, looks only for decisions not applied).
+      (winner) => this.auditReview(winner, claim),
     );
     if (!outcome.won) {
       // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did,
@@ -172,10 +175,15 @@ export class ClaimReviewService {
    * for the system's own decisions (a claim's own outcome, INTERRUPTED), which are no staff change.
    */
   async auditUnapplied(decision: ClaimDecisionRecord): Promise<void> {
-    const action = reviewActionOf(decision);
-    if (action === undefined) return;
+    if (reviewActionOf(decision) === undefined) return;
     const claim = await this.claims.findById(decision.claimId);
-    if (claim) await this.audit(action, decision, claim);
+    if (claim) await this.auditReview(decision, claim);
+  }
+
+  /** The audit entry of a reviewer's decision (none for the system's own), as `audit` writes it. */
+  private async auditReview(decision: ClaimDecisionRecord, claim: ClaimRecord): Promise<void> {
+    const action = reviewActionOf(decision);
+    if (action !== undefined) await this.audit(action, decision, claim);
   }
 
   /**

@@ -431,6 +431,26 @@ describe('claims after a crash at any step', () => {
     await expectConsistent();
   });
 
+  it("a reviewer's decision whose request died before its audit entry, then lost to by another reviewer's request: still audited, once", async () => {
+    const { id } = await pendingClaim(3);
+    const audit = t.app.get(AuditLogService);
+    const spy = vi.spyOn(audit, 'recordOnce').mockRejectedValueOnce(new Error('replica killed'));
+    try {
+      expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+    // Another operator's rejection meets the approval's decision and applies it (the claim still shows PENDING).
+    const lost = await t.request('POST', `/claims/${id}/reject`, { token: t.as('OPERATOR').token, body: { note: 'n' } });
+    expect([lost.status, lost.body.code]).toEqual([409, 'INVALID_TRANSITION']);
+    await recover();
+    await expectConsistent();
+    const trail = await t.request<{ items: Array<{ action: string; actorId: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+      token: t.as('AUDITOR').token,
+    });
+    expect(trail.body.items).toEqual([expect.objectContaining({ action: 'CLAIM_APPROVED', actorId: operator.id })]);
+  });
+
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
     // Two limited rewards: the claim takes the long path (PROCESSING, units, decision), with every step to crash at.
     const event = await twoLimitedRewards(3);
