@@ -71,10 +71,9 @@ export class ClaimDecisionsService {
 
   /**
    * Decides the transition and applies it. `onDecided` runs right after the decision record is written
-   * and only for the winner (used for the audit entry of a reviewer's decision). `onLost` runs for the
-   * winner's decision when another request's decision won and is not applied yet, before this request
-   * applies it: its own request may have died before its audit entry, and once applied, the reconciler no
-   * longer looks for it.
+   * and only for the winner (used for the audit entry of a reviewer's decision). `onLost` runs, when another
+   * request's decision won, for each decision not applied yet that this request is about to apply (see apply's
+   * `beforeApplying`): the winner's own request may have died before its audit entry.
    */
   async decide(
     claimId: string,
@@ -97,8 +96,7 @@ export class ClaimDecisionsService {
     if (!inserted) {
       const winner = await this.decisions.find(claimId, transition.from);
       if (!winner) throw new Error(`Decision for claim ${claimId} out of ${transition.from} refused but not found`);
-      if (!winner.appliedAt) await onLost?.(winner);
-      return { won: false, decision: winner, claim: await this.apply(winner) };
+      return { won: false, decision: winner, claim: await this.apply(winner, { beforeApplying: onLost }) };
     }
     await onDecided?.(inserted);
     await this.faults.at('decision-inserted');
@@ -182,13 +180,19 @@ export class ClaimDecisionsService {
   /**
    * Brings the claim document in line with the decision, or with the latest decision after it: a stale
    * re-application (the reconciler finishing an old decision) must never undo a later one, so after
-   * projecting we look for a decision out of the new status and apply that one too.
+   * projecting we look for a decision out of the new status and apply that one too. `beforeApplying` runs for
+   * each decision not applied yet, before it takes effect or is marked applied (a reviewer's audit entry: once
+   * applied, the reconciler no longer looks for the decision, nor writes its entry).
    */
-  async apply(decision: ClaimDecisionRecord, options: { fresh?: boolean } = {}): Promise<ClaimRecord> {
+  async apply(
+    decision: ClaimDecisionRecord,
+    options: { fresh?: boolean; beforeApplying?: (decision: ClaimDecisionRecord) => Promise<void> } = {},
+  ): Promise<ClaimRecord> {
     let current = decision;
     // A decision this request has just made cannot have been followed yet: nobody has seen its status.
     let checkFirst = !options.fresh;
     for (;;) {
+      if (!current.appliedAt) await options.beforeApplying?.(current);
       const superseding = checkFirst ? await this.next(current) : undefined;
       checkFirst = true;
       if (superseding) {

@@ -94,7 +94,11 @@ export class ClaimReconciler implements OnApplicationBootstrap, OnModuleDestroy 
         );
         continue;
       }
-      await this.decisions.apply(decision);
+      // A later reviewer's decision that this one's application carries along may be too young for this pass's
+      // search, and once applied it is never searched for again: its entry too, before it takes effect.
+      await this.decisions.apply(decision, {
+        beforeApplying: (later) => (later.id === decision.id ? Promise.resolve() : this.review.auditUnapplied(later)),
+      });
     }
     // (b2) Reviewers' decisions projected once more: a concurrent update may have written the claim back.
     for (const decision of await this.decisionRecords.findConfirmPendingBefore(new Date(now - grace), BATCH)) {

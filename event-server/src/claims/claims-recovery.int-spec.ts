@@ -451,6 +451,40 @@ describe('claims after a crash at any step', () => {
     expect(trail.body.items).toEqual([expect.objectContaining({ action: 'CLAIM_APPROVED', actorId: operator.id })]);
   });
 
+  it('an unaudited decision applied by the reconciler carries along a later one too young for its pass: both audited, once', async () => {
+    const { id } = await pendingClaim(3);
+    const audit = t.app.get(AuditLogService);
+    const reviewer = t.as('OPERATOR');
+    for (const [action, actor] of [
+      ['approve', operator],
+      ['revoke', reviewer],
+    ] as const) {
+      const spy = vi.spyOn(audit, 'recordOnce').mockRejectedValueOnce(new Error('replica killed'));
+      try {
+        const cut = await t.request('POST', `/claims/${id}/${action}`, {
+          token: actor.token,
+          ...(action === 'revoke' && { body: { note: 'n' } }),
+        });
+        expect(cut.status).toBe(500);
+      } finally {
+        spy.mockRestore();
+      }
+      if (action === 'approve') await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    // A pass whose grace (300 ms) finds the approval but not the revoke made just now.
+    await reconciler.reconcile({ staleAfterMs: 300, keyStaleAfterMs: 0 });
+    await recover();
+    await expectConsistent();
+    expect((await t.request('GET', `/claims/${id}`, { token: operator.token })).body.status).toBe('REVOKED');
+    const trail = await t.request<{ items: Array<{ action: string; actorId: string }> }>('GET', `/audit-logs?targetId=${id}`, {
+      token: t.as('AUDITOR').token,
+    });
+    expect(trail.body.items).toEqual([
+      expect.objectContaining({ action: 'CLAIM_REVOKED', actorId: reviewer.id }),
+      expect.objectContaining({ action: 'CLAIM_APPROVED', actorId: operator.id }),
+    ]);
+  });
+
   it('Idempotency-Key of a crashed request: completed from its claim, or forgotten when nothing lasting was recorded', async () => {
     // Two limited rewards: the claim takes the long path (PROCESSING, units, decision), with every step to crash at.
     const event = await twoLimitedRewards(3);
