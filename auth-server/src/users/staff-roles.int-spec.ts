@@ -346,12 +346,17 @@ describe("a staff member's logout, and a user's own writes beside role changes",
     expect((await call(app, 'GET', '/users', { token: refreshed.body.accessToken as string })).status).toBe(200);
   });
 
-  it("a detected reuse of a staff login's refresh token ends the staff powers of the tokens issued before it, a thief's too", async () => {
+  /** A new ADMIN whose refresh token a thief refreshed with first: the owner's next refresh finds it used. */
+  async function staffRobbedOfRefresh() {
     const staff = await newAdmin(await adminToken());
     const version = decode(staff.accessToken).av as number;
-    // A thief refreshes with the stolen token first; the owner's own refresh then finds it used.
     const stolen = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
     expect(stolen.status).toBe(200);
+    return { staff, version, stolen };
+  }
+
+  it("a detected reuse of a staff login's refresh token ends the staff powers of the tokens issued before it, a thief's too", async () => {
+    const { staff, version, stolen } = await staffRobbedOfRefresh();
     const reused = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
     expect(reused.status).toBe(401);
     expect(reused.body.code).toBe('REFRESH_TOKEN_REUSED');
@@ -374,10 +379,7 @@ describe("a staff member's logout, and a user's own writes beside role changes",
   });
 
   it("a detected reuse whose staff powers could not be ended now (the user's lock busy) ends them at the retry", async () => {
-    const staff = await newAdmin(await adminToken());
-    const version = decode(staff.accessToken).av as number;
-    const stolen = await call(app, 'POST', '/auth/refresh', { body: { refreshToken: staff.refreshToken } });
-    expect(stolen.status).toBe(200);
+    const { staff, version, stolen } = await staffRobbedOfRefresh();
     const busy = new DomainError(503, CommonErrorCode.SERVICE_UNAVAILABLE, 'busy', { retryAfterSeconds: 1 });
     const endStaffAccess = vi.spyOn(app.get(UsersService), 'endStaffAccess').mockRejectedValueOnce(busy);
     try {
