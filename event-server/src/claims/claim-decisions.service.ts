@@ -80,7 +80,7 @@ export class ClaimDecisionsService {
     transition: Transition,
     input: DecisionInput,
     onDecided?: (decision: ClaimDecisionRecord) => Promise<void>,
-    onLost?: (winner: ClaimDecisionRecord) => Promise<void>,
+    onLost?: (unapplied: ClaimDecisionRecord) => Promise<void>,
   ): Promise<DecisionOutcome> {
     const inserted = await this.decisions.tryInsert({
       claimId,

@@ -133,9 +133,10 @@ export class ClaimReviewService {
       },
       // Recorded as soon as the decision exists: the decision is the fact, applying it is bookkeeping.
       (decision) => this.audit(action, decision, claim),
-      // Another reviewer's decision won, and this request applies it: its entry first (its request may have died
-      // before writing it, and the reconciler, which writes such entries, looks only for decisions not applied).
-      (winner) => this.auditReview(winner, claim),
+      // Another reviewer's decision won, and this request applies it (and any later one not applied yet): each one's
+      // entry first (its request may have died before writing it, and the reconciler, which writes such entries,
+      // looks only for decisions not applied).
+      (unapplied) => this.auditReview(unapplied, claim),
     );
     if (!outcome.won) {
       // Two of this reviewer's requests for the same decision at once: the one that lost answers as the winner did,
