@@ -213,13 +213,19 @@ export class ClaimDecisionsService {
 
   /**
    * Projects a reviewer's decision once more (see DecisionInput.confirmLater), or the latest decision after
-   * it, so that a later decision is never undone. The payout field is left alone: the relay keeps it once
-   * the decision is applied. Then the decision's mark is cleared.
+   * it, so that a later decision is never undone: one made while this projection was on its way (after the
+   * look for it) is projected again after it, as `apply` does. The payout field is left alone: the relay keeps
+   * it once the decision is applied. Then the decision's mark is cleared.
    */
   async confirm(decision: ClaimDecisionRecord): Promise<void> {
     let current = decision;
-    for (let later = await this.next(current); later; later = await this.next(current)) current = later;
-    await this.project(current, { keepPayout: true });
+    for (;;) {
+      for (let later = await this.next(current); later; later = await this.next(current)) current = later;
+      await this.project(current, { keepPayout: true });
+      const later = await this.next(current);
+      if (!later) break;
+      current = later;
+    }
     await this.decisions.clearConfirmPending(decision.id);
   }
 

@@ -336,6 +336,35 @@ describe('claims after a crash at any step', () => {
     await expectConsistent();
   });
 
+  it('a revoke made while the reconciler projects the approval once more is not undone by that projection', async () => {
+    const { event, user, id } = await pendingClaim(3);
+    expect((await t.request('POST', `/claims/${id}/approve`, { token: operator.token })).status).toBe(200);
+    // The reconciler looks for a decision after the approval, finds none, and before its projection lands a
+    // reviewer revokes the claim (decided and projected in full).
+    const records = t.app.get(ClaimDecisionRepository);
+    const find = records.find.bind(records);
+    let revoked: Promise<{ status: number }> | undefined;
+    vi.spyOn(records, 'find').mockImplementation(async (claimId, fromStatus) => {
+      const found = await find(claimId, fromStatus);
+      if (claimId === id && fromStatus === 'GRANTED' && revoked === undefined) {
+        revoked = t.request('POST', `/claims/${id}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+        expect((await revoked).status).toBe(200);
+      }
+      return found;
+    });
+    await reconciler.reconcile({ staleAfterMs: 0, keyStaleAfterMs: 0 });
+    expect(revoked).toBeDefined();
+    vi.restoreAllMocks();
+    expect((await t.request('GET', `/claims/${id}`, { token: user.token })).body).toMatchObject({
+      status: 'REVOKED',
+      note: 'fraud',
+    });
+    expect(await claims.countDocuments({ _id: id, status: 'REVOKED' })).toBe(1);
+    expect(await remainingOf(t, event.id, user)).toEqual([3]);
+    await recover();
+    await expectConsistent();
+  });
+
   it('approve crashing after its decision: the reconciler finishes the grant', async () => {
     const { event, user, id } = await pendingClaim(3);
     crashAt('decision-inserted');
