@@ -7,6 +7,11 @@ import { AUTH_CONFIG } from '../config/config.module.js';
 import { authBusy } from '../tokens/token-errors.js';
 import { takePlace } from './held-places.js';
 
+/** How late after its Retry-After a client turned away may come back and still count as waiting (s). */
+const EXPECTED_BACK_SLACK_S = 5;
+/** The clients turned away that are remembered (the latest): enough to know that someone is. */
+const TURNED_AWAY_KEPT = 64;
+
 /**
  * The admission gate of password work (bcrypt: PasswordHasher), PASSWORD_HASH_MAX_IN_FLIGHT at once,
  * PASSWORD_HASH_MAX_QUEUED waiting, each at most PASSWORD_HASH_QUEUE_TIMEOUT_MS. A crowd signing in at an
@@ -32,12 +37,24 @@ export class PasswordGate {
   private readonly maxInFlight: number;
   /** Places held in the password path, by client (holdFor); a client holding none has no entry. */
   private readonly heldByClient = new Map<string, number>();
+  /**
+   * Clients holding no place that were turned away on arrival, and until when they are expected back (their
+   * Retry-After and a little more): they are waiting too, only outside (see holdFor). The latest few only.
+   */
+  private readonly turnedAway = new Map<string, number>();
+  private readonly now: () => number;
 
   constructor(@Inject(AUTH_CONFIG) config: AuthConfig) {
     this.gate = new AdmissionGate(config.passwordGate);
     this.storeGate = new AdmissionGate({ ...config.passwordGate, maxInFlight: config.passwordGate.storeMaxInFlight });
     this.perClient = config.passwordGate.perClient;
     this.maxInFlight = config.passwordGate.maxInFlight;
+    this.now = () => performance.now();
+  }
+
+  /** The password checks running and waiting in this process now (the gate's counts). */
+  get load(): { inFlight: number; queued: number } {
+    return this.gate.load;
   }
 
   /**
@@ -54,20 +71,24 @@ export class PasswordGate {
   }
 
   /**
-   * AUTH_BUSY for a sign-in or registration that has only just arrived, when the gates would shed it now (those
-   * in the store work before their password counted as waiting for it): turned away before anything is read or
-   * recorded for it. Undefined when it may go on (each gate decides again when it gets there).
+   * AUTH_BUSY for a sign-in or registration that has only just arrived from `client`, when the gates would shed it
+   * now (those in the store work before their password counted as waiting for it): turned away before anything is
+   * read or recorded for it. Undefined when it may go on (each gate decides again when it gets there). A client
+   * turned away holding no place counts as waiting until it is expected back (holdFor).
    */
-  shedOnArrival(): DomainError | undefined {
+  shedOnArrival(client: string): DomainError | undefined {
     const { inFlight, queued } = this.storeGate.load;
     const shed = this.gate.shedOnArrival(inFlight + queued) ?? this.storeGate.shedOnArrival();
-    return shed && authBusy(shed.retryAfterSeconds);
+    if (!shed) return undefined;
+    if (!this.heldByClient.has(client)) this.expectBack(client, shed.retryAfterSeconds);
+    return authBusy(shed.retryAfterSeconds);
   }
 
   /**
    * One of a client's places in the password path (a sign-in or registration from its address, from arrival to
    * answer), released by the function returned; AUTH_BUSY (Retry-After 1) when the client already has
-   * PASSWORD_HASH_PER_CLIENT of them while another client has one too and the gate is full. The gate is first
+   * PASSWORD_HASH_PER_CLIENT of them while another client has one too (or was turned away on arrival and is not
+   * back yet) and the gate is full. The gate is first
    * come, first served:
    * without this, a few accounts signing in correctly in a loop from one address (successful logins are not
    * throttled) kept its queue full, and everyone else was shed or waited seconds (9 of 11 refused in an
@@ -76,10 +97,31 @@ export class PasswordGate {
    */
   holdFor(client: string): (() => void) | DomainError {
     const held = this.heldByClient.get(client) ?? 0;
-    const othersWaiting = this.heldByClient.size > (held > 0 ? 1 : 0);
     // Only while the gate is full (a request now would wait): an idle server serves everyone who comes.
     const full = this.gate.load.inFlight >= this.maxInFlight;
-    if (held >= this.perClient && othersWaiting && full) return authBusy(1);
+    if (held >= this.perClient && full && this.othersWaiting(client, held)) return authBusy(1);
     return takePlace(this.heldByClient, client);
+  }
+
+  /**
+   * Another client holds a place, or was turned away on arrival and is not back yet. The latter too: one address
+   * whose sign-ins filled the queue had every other client shed on arrival, before it held a place, so it never
+   * counted as waiting and the address kept the queue (a victim refused 22 of 24 sign-ins in an attacker's pass).
+   */
+  private othersWaiting(client: string, held: number): boolean {
+    if (this.heldByClient.size > (held > 0 ? 1 : 0)) return true;
+    const now = this.now();
+    for (const [other, until] of this.turnedAway) {
+      if (until <= now) this.turnedAway.delete(other);
+      else if (other !== client) return true;
+    }
+    return false;
+  }
+
+  /** Remembers `client`, turned away, until its Retry-After and a little more have passed (the latest few). */
+  private expectBack(client: string, retryAfterSeconds: number): void {
+    this.turnedAway.delete(client);
+    this.turnedAway.set(client, this.now() + (retryAfterSeconds + EXPECTED_BACK_SLACK_S) * 1000);
+    if (this.turnedAway.size > TURNED_AWAY_KEPT) this.turnedAway.delete(this.turnedAway.keys().next().value!);
   }
 }

@@ -61,11 +61,11 @@ export class LoginThrottleInterceptor implements NestInterceptor {
     const email = request.body?.email;
     // Without an email there is no password to test: validation refuses it.
     if (typeof email !== 'string') return next.handle();
+    const client = clientKeyOf(request.ip);
     // A crowd already ahead: turned away before any attempt is recorded (see PasswordGate).
-    const busy = this.passwords.shedOnArrival();
+    const busy = this.passwords.shedOnArrival(client);
     if (busy) throw busy;
     const account = normaliseEmail(email).slice(0, 254);
-    const client = clientKeyOf(request.ip);
     // More attempts at one account from one address than may fail there: refused before the store is asked.
     const releaseAttempt = this.throttle.holdLogin(account, client);
     if (releaseAttempt === undefined) throw tooManyRequests('failed logins', 1);
@@ -113,11 +113,10 @@ export class RegistrationThrottleInterceptor implements NestInterceptor {
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const http = context.switchToHttp();
-    const busy = this.passwords.shedOnArrival();
-    if (busy) throw busy;
-    const request = http.getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const client = clientKeyOf(request.ip);
+    const busy = this.passwords.shedOnArrival(client);
+    if (busy) throw busy;
     const startBy = startByOf(request.headers);
     const { release, attemptId } = await begin(this.passwords, client, 'registrations from this address', () =>
       this.throttle.beginRegistration(client, new Date(), startBy),

@@ -2,6 +2,7 @@ import bcrypt from 'bcrypt';
 import { describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
 import { type Reply, appPerBlock, call, login, loginFrom, register, uniqueEmail } from '../testing/auth-test-app.js';
+import { PasswordGate } from '../throttling/password-gate.js';
 import { ThrottleAttemptRepository } from '../throttling/throttle-attempt.repository.js';
 
 /**
@@ -125,6 +126,78 @@ describe('the password gate, per client', () => {
     expect((await loginFrom(block.app, crowd, c.email, c.password)).status).toBe(200);
     expect((await loginFrom(block.app, crowd, c.email, 'a-wrong-password')).status).toBe(401);
     expect(await attempts()).toBe(1);
+  });
+});
+
+/**
+ * One address whose sign-ins keep the queue full: every other client is turned away on arrival, before it holds a
+ * place, and still counts as waiting for the address's share (an attacker's pass: a victim refused 22 of 24).
+ */
+describe('the password gate, per client, against an address that fills the queue', () => {
+  const block = appPerBlock(testDatabaseName('password_gate_fill'), {
+    PASSWORD_HASH_PER_CLIENT: '2',
+    PASSWORD_HASH_MAX_IN_FLIGHT: '1',
+    PASSWORD_HASH_MAX_QUEUED: '2',
+    // Nothing queued is shed for its time while the test holds the comparisons, however slow the machine.
+    PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
+  });
+
+  it("answers the address's next sign-in beyond its share 503 once another client was turned away, so that one gets in when it comes back", async () => {
+    const accounts = [];
+    for (let index = 0; index < 5; index += 1) {
+      const account = await register(block.app, { email: uniqueEmail('fill') });
+      expect(account.status).toBe(201);
+      accounts.push(account);
+    }
+    const [a1, a2, a3, a4, victim] = accounts;
+    // Every comparison is held until the test lets it go, one at a time.
+    const held: Array<() => void> = [];
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return realCompare(data, encrypted);
+    }) as never);
+    const gate = block.app.get(PasswordGate);
+    // Its clock stands still: the client turned away is not back yet, however slow the machine running the test.
+    const now = performance.now();
+    vi.spyOn(gate as unknown as { now: () => number }, 'now').mockReturnValue(now);
+    const hog = '198.51.100.20';
+    // The address's three sign-ins: one being checked, two queued (the queue is full).
+    let answered = 0;
+    const hogs = [a1!, a2!, a3!].map((account) =>
+      loginFrom(block.app, hog, account.email, account.password).then((reply) => {
+        answered += 1;
+        return reply;
+      }),
+    );
+    await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 2 }), { timeout: 10_000, interval: 5 });
+
+    const turnedAway = await loginFrom(block.app, '198.51.100.21', victim!.email, victim!.password);
+    expect(turnedAway.status).toBe(503);
+    expect(turnedAway.body).toMatchObject({ code: 'AUTH_BUSY' });
+    // One of the address's sign-ins finishes and makes room in the queue.
+    held.shift()!();
+    await vi.waitFor(() => expect(answered).toBe(1), { timeout: 10_000, interval: 5 });
+    await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 1 }), { timeout: 10_000, interval: 5 });
+    // The address has its share (two) in the path while the other client waits outside: its next one is refused.
+    let beyondShare: Reply | undefined;
+    void loginFrom(block.app, hog, a4!.email, a4!.password).then((reply) => (beyondShare = reply));
+    // Answered, or let into the queue (where it would wait for a comparison the test holds).
+    await vi.waitFor(() => expect(beyondShare !== undefined || gate.load.queued === 2).toBe(true), {
+      timeout: 10_000,
+      interval: 5,
+    });
+    expect(beyondShare?.status).toBe(503);
+    expect(beyondShare?.body).toMatchObject({ code: 'AUTH_BUSY' });
+    expect(beyondShare?.headers['retry-after']).toBe('1');
+    // The client turned away comes back and has the room.
+    const back = loginFrom(block.app, '198.51.100.21', victim!.email, victim!.password);
+    await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 2 }), { timeout: 10_000, interval: 5 });
+    for (let left = 3; left > 0; left -= 1) {
+      await vi.waitFor(() => expect(held.length).toBe(1), { timeout: 10_000, interval: 5 });
+      held.shift()!();
+    }
+    expect((await Promise.all([...hogs, back])).map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
   });
 });
 
