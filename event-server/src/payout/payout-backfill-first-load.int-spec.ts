@@ -60,8 +60,8 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
         .status;
     for (const id of granted) expect(await payoutOf(a, id)).toBe('NOT_REQUIRED');
     await b.close();
-    const start = async (): Promise<EventTestApp> => {
-      const replica = await startReplicaOf(a, name, { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '20' });
+    const start = async (env: Record<string, string> = {}): Promise<EventTestApp> => {
+      const replica = await startReplicaOf(a, name, { ...ENV, PAYOUT_RELAY_INTERVAL_MS: '20', ...env });
       apps.push(replica);
       return replica;
     };
@@ -77,6 +77,26 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
     }, WAIT);
     expect(receivedIds().sort()).toEqual([...granted].sort());
   });
+
+  it('are recorded and sent by a replica started afterwards whose first load of the endpoints failed', async () => {
+    const { granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_first_load_failed');
+    // The stack stays down a minute, and the replica started then finds the store away at its first load of the
+    // endpoints (it serves claims from an empty copy until its next load, 200 ms later, succeeds).
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: Date.now() + 60_000 });
+    const firstLoad = vi
+      .spyOn(WebhookEndpointRepository.prototype, 'findEnabled')
+      .mockRejectedValueOnce(new Error('the store is away'));
+    try {
+      const c = await start({ WEBHOOK_ENDPOINT_CACHE_MS: '200' });
+      await vi.waitFor(async () => {
+        for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');
+      }, WAIT);
+      expect(receivedIds().sort()).toEqual([...granted].sort());
+    } finally {
+      firstLoad.mockRestore();
+      vi.useRealTimers();
+    }
+  }, 60_000);
 
   it('are sent once by a replica started after more than an hour down; a later start reads no transition again', async () => {
     const { endpointId, granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_backfill_mark');

@@ -87,6 +87,10 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   }
 
   private schedule(endpoint: WebhookEndpointRecord, news: EndpointNews): void {
+    // The first load failed: this process's own window (what it recorded from its empty copy) is not all that is
+    // owed. Replicas stopped since may have left transitions without the endpoint, as at any start: covered too
+    // (before, they waited for the next start of a replica whose first load succeeded).
+    if (news.afterFailedLoad) this.schedule(endpoint, { firstLoad: true });
     const swappedAt = loadClock();
     // The first pass once this process has no claim in flight (at the latest after the settle time).
     this.after(0, async () => {

@@ -12,6 +12,11 @@ import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
  */
 export interface EndpointNews {
   firstLoad: boolean;
+  /**
+   * Named by this process's first load that succeeded, after one that failed: this process may have recorded
+   * transitions without it (so `firstLoad` is false), and, as at any start, replicas stopped since may have too.
+   */
+  afterFailedLoad?: boolean;
 }
 
 /**
@@ -125,7 +130,10 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   private replace(endpoints: ReadonlyMap<string, WebhookEndpointRecord>): void {
     const before = this.endpoints;
     this.endpoints = endpoints;
-    const news: EndpointNews = { firstLoad: !this.loaded && !this.failedBeforeLoaded };
+    const news: EndpointNews = {
+      firstLoad: !this.loaded && !this.failedBeforeLoaded,
+      ...(!this.loaded && this.failedBeforeLoaded && { afterFailedLoad: true }),
+    };
     const named = [...endpoints.values()].filter(
       (endpoint) => !this.loaded || (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime(),
     );
