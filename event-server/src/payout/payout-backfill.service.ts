@@ -138,19 +138,22 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     const since = new Date(from);
     // Where this enabling's window ends, by the endpoint as it is now (undefined: deleted, nothing more is
     // recorded for it). Disabled since (and perhaps enabled again: a later enabling has a back-fill of its
-    // own), it covers only what came before its first disabling.
-    const windowEnd = async (): Promise<number | undefined> => {
+    // own), it covers only what came before its first disabling. And only the event types it still takes: one
+    // it has unsubscribed from since (PATCH {events}, which leaves enabledAt as it is) is owed nothing more.
+    const window = async (): Promise<{ end: number; events: readonly string[] } | undefined> => {
       const current = await this.endpoints.findById(endpoint.id);
-      return current ? (firstDisablingSince(current, since)?.getTime() ?? Infinity) : undefined;
+      if (!current) return undefined;
+      return { end: firstDisablingSince(current, since)?.getTime() ?? Infinity, events: current.events };
     };
-    const ends = await windowEnd();
+    const ends = await window();
     if (ends === undefined) return 0;
-    const until = Math.min(ends, to);
+    const until = Math.min(ends.end, to);
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus, entry.fromStatus);
       return (
         type !== undefined &&
         endpoint.events.includes(type) &&
+        ends.events.includes(type) &&
         !entry.endpointIds.includes(endpoint.id) &&
         entry.at.getTime() < until
       );
@@ -202,10 +205,12 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
       else built.push(...deliveries);
     }
     await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
-    // Read again just before recording: a deletion or disabling made during the pass ends its window too.
-    const end = await windowEnd();
+    // Read again just before recording: a deletion, disabling or unsubscription made during the pass counts too.
+    const end = await window();
     if (end === undefined) return unready;
-    const fresh = await this.deliveries.insertMissing(built.filter((delivery) => delivery.createdAt.getTime() < end));
+    const fresh = await this.deliveries.insertMissing(
+      built.filter((delivery) => delivery.createdAt.getTime() < end.end && end.events.includes(delivery.type)),
+    );
     if (fresh.length > 0) {
       this.logger.log(`Payout back-fill recorded ${fresh.length} webhook(s) to endpoint ${endpoint.id}`);
       await this.claimPayout.refresh(fresh.map((delivery) => delivery.claimId));

@@ -184,6 +184,32 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     },
   );
 
+  it("a back-fill of an endpoint's enabling records nothing of an event type the endpoint has unsubscribed from since", async () => {
+    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted', 'claim.revoked'] },
+    });
+    expect(created.status).toBe(201);
+    const endpoint = created.body.id;
+    // What a replica's copy held when it started listing the endpoint (its back-fill passes run with this).
+    const asFirstListed = await a.app.get(WebhookEndpointRepository).findById(endpoint);
+    const narrowed = await a.request('PATCH', `/webhook-endpoints/${endpoint}`, {
+      token: admin.token,
+      body: { events: ['claim.granted'] },
+    });
+    expect(narrowed.status).toBe(200);
+    await refreshB();
+    // Granted and revoked once every copy says the endpoint takes grants only: its revocation is owed to nobody.
+    const [granted] = await grants(1);
+    const revoked = await a.request('POST', `/claims/${granted}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+    expect(revoked.status).toBe(200);
+    await expectDeliveredOnce(endpoint, [granted!]);
+    await a.app.get(PayoutBackfill).pass(asFirstListed!);
+    await vi.waitFor(async () => expect(await payoutOf(granted!)).toBe('DELIVERED'), WAIT);
+    expect((await deliveriesTo(endpoint)).map((delivery) => delivery.claimId)).toEqual([granted]);
+    expect(receiver.received.filter((webhook) => webhook.body.includes('claim.revoked'))).toEqual([]);
+  });
+
   async function disable(id: string): Promise<void> {
     const disabled = await a.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: false } });
     expect(disabled.status).toBe(200);
