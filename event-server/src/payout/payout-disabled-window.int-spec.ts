@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Actor, claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { type EventTestApp, startEventTestApp, startReplicaOf } from '../testing/event-test-app.js';
 import { TestReceiver } from '../testing/webhook-test-receiver.js';
+import { deleteEveryEndpoint } from '../testing/payout-test-kit.js';
 import { WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
 import { PayoutRelay } from './payout-relay.service.js';
 
@@ -82,5 +83,34 @@ describe('payout webhooks of transitions recorded while their endpoint was disab
     for (const id of whileDisabled) expect(await payoutOf(id)).toBe('NOT_REQUIRED');
     const received = receiver.received.map((webhook) => (JSON.parse(webhook.body) as { data: { id: string } }).data.id);
     expect(received.sort()).toEqual([...afterwards].sort());
+  });
+
+  it('are not FAILED for an endpoint found disabled again, enabled between the transitions and the relay', async () => {
+    await deleteEveryEndpoint(a, admin);
+    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
+      token: admin.token,
+      body: { url: receiver.url, events: ['claim.granted'] },
+    });
+    expect(created.status).toBe(201);
+    const endpoint = created.body.id;
+    await b.app.get(WebhookEndpointDirectory).refresh();
+    const event = await createClaimableEvent(a, operator, { approval: 'AUTO' });
+    await patch(endpoint, { enabled: false });
+    // B's copy still lists the endpoint as enabled: its grants name it, though nothing is owed to it now.
+    const whileDisabled = await grantsOnB(event.id, 3);
+    await patch(endpoint, { enabled: true });
+    await patch(endpoint, { enabled: false });
+    const relay = a.app.get(PayoutRelay);
+    await vi.waitFor(async () => {
+      await relay.runOnce();
+      for (const id of whileDisabled) expect(await payoutOf(id)).not.toBe('PENDING');
+    }, WAIT);
+    // Owed nothing (disabled when they were recorded): dropped, not FAILED, so no retry-failed sends them later.
+    for (const id of whileDisabled) expect(await payoutOf(id)).toBe('NOT_REQUIRED');
+    const deliveries = await a.request<{ items: unknown[] }>('GET', `/deliveries?endpointId=${endpoint}`, {
+      token: operator.token,
+    });
+    expect(deliveries.body.items).toEqual([]);
+    expect(receiver.received.filter((webhook) => whileDisabled.some((id) => webhook.body.includes(id)))).toEqual([]);
   });
 });

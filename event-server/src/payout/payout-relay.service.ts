@@ -766,7 +766,8 @@ export class PayoutRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (!endpoint.enabled) {
       const disabledAt = lastDisabling(endpoint);
-      if (disabledAt && delivery.createdAt.getTime() >= disabledAt.getTime())
+      // Disabled since its transition, or already then (an earlier disabling, enabled again between): owed nothing.
+      if ((disabledAt && delivery.createdAt.getTime() >= disabledAt.getTime()) || wasDisabledAt(endpoint, delivery.createdAt))
         return { delivery, result: { latencyMs: 0, error: 'the endpoint is disabled' }, final: true, dropped: true };
       const why = `the endpoint is disabled${endpoint.disabledReason ? ` (${endpoint.disabledReason})` : ''}`;
       return { delivery, result: { latencyMs: 0, error: why }, final: true };
