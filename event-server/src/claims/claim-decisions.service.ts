@@ -132,7 +132,11 @@ export class ClaimDecisionsService {
     await this.faults.at('decision-inserted');
     const release = input.unitDocuments.length > 0 && releasesStock(inserted.toStatus);
     const projection = projectionOf(inserted, release);
-    if (!(await this.claims.projectIfStatus(claim.id, transition.from, projection))) return this.apply(inserted);
+    // No longer PROCESSING: the reconciler projected this decision (this request stalled past the stale limit), its
+    // payout PENDING with it, and the relay may have recorded the delivery since: applied again without the payout,
+    // which would write it back to PENDING for good (nothing recomputes a summary but a delivery's change).
+    if (!(await this.claims.projectIfStatus(claim.id, transition.from, projection)))
+      return this.apply({ ...inserted, payoutPending: false });
     await this.faults.at('claim-projected');
     const { releasePending: _pending, freeUnit, ...fields } = projection;
     const { unit: _freed, ...unitless } = claim;
