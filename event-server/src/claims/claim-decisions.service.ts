@@ -7,6 +7,7 @@ import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimFaults } from './claim-faults.js';
 import type { ClaimDecisionRecord, ClaimProjection, ClaimRecord } from './claim.js';
 import { ClaimRepository } from './claim.repository.js';
+import { PayoutSummaries } from './payout-summaries.js';
 import {
   type ClaimReason,
   type ClaimStatus,
@@ -67,6 +68,7 @@ export class ClaimDecisionsService {
     private readonly stock: StockService,
     private readonly faults: ClaimFaults,
     private readonly webhooks: WebhookEndpointDirectory,
+    private readonly payoutSummaries: PayoutSummaries,
   ) {}
 
   /**
@@ -265,6 +267,9 @@ export class ClaimDecisionsService {
     const projection = payout && !options.keepPayout ? { ...fields, payout } : fields;
     const claim = await this.claims.project(decision.claimId, projection);
     if (!claim) throw new Error(`Claim ${decision.claimId} of decision ${decision.id} does not exist`);
+    // The copy's payout PENDING may land after the relay recorded and sent its webhooks (a copy read before, or a
+    // request that stalled while the reconciler applied it): derived again from the deliveries once they exist.
+    if ('payout' in projection) await this.payoutSummaries.resettle(decision.claimId);
     await this.faults.at('claim-projected');
     if (!release) return claim;
     await this.releaseUnits(claim);

@@ -11,6 +11,7 @@ import { ClaimDecisionRepository } from './claim-decision.repository.js';
 import { ClaimDecisionEntity, ClaimDecisionSchema } from './claim-decision.schema.js';
 import { ClaimDecisionsService } from './claim-decisions.service.js';
 import { ClaimFaults } from './claim-faults.js';
+import { PayoutSummaries } from './payout-summaries.js';
 import { ClaimHistoryService } from './claim-history.service.js';
 import { ClaimReconciler } from './claim-reconciler.service.js';
 import { ClaimRepository } from './claim.repository.js';
@@ -44,8 +45,9 @@ import { ClaimsService } from './claims.service.js';
     ClaimHistoryService,
     ClaimReconciler,
     ClaimFaults,
+    PayoutSummaries,
   ],
   // The payout relay reads claims and decisions (the outbox) and keeps each claim's payout field.
-  exports: [MongooseModule, ClaimRepository, ClaimDecisionRepository],
+  exports: [MongooseModule, ClaimRepository, ClaimDecisionRepository, PayoutSummaries],
 })
 export class ClaimsModule {}

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { PayoutSummaries } from '../claims/payout-summaries.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { fewAtATime } from './few-at-a-time.js';
 import { PayoutOutboxRepository } from './payout-outbox.repository.js';
@@ -28,7 +29,10 @@ export class ClaimPayoutService implements OnModuleDestroy {
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly outbox: PayoutOutboxRepository,
-  ) {}
+    summaries: PayoutSummaries,
+  ) {
+    summaries.provide((claimId) => this.resettle(claimId));
+  }
 
   onModuleDestroy(): void {
     this.stopped = true;
@@ -76,6 +80,22 @@ export class ClaimPayoutService implements OnModuleDestroy {
       const lapsed = [...taken].filter(([, takenAt]) => at.getTime() - takenAt.getTime() > SUMMARY_LEASE_LAPSE_MS);
       await this.outbox.releaseSummaryLeases(lapsed.map(([claimId, takenAt]) => ({ claimId, at: takenAt })));
     }
+  }
+
+  /**
+   * After a write of the claim's payout that did not come from its deliveries (a projection's PENDING from a copy of
+   * its decision, or a whole-document update that may have put an old summary back): recomputes the summary, unless
+   * a transition of the claim has no delivery recorded yet. That one's deliveries are then recorded after this look,
+   * so after the write, and their attempts recompute it. The outbox is read before the deliveries: an entry the
+   * relay is recording (deliveries inserted, mark not cleared yet) counts as recorded.
+   */
+  async resettle(claimId: string): Promise<void> {
+    const awaiting = await this.outbox.awaitingOf(claimId);
+    if (awaiting.length > 0) {
+      const recorded = new Set((await this.deliveries.findByClaim(claimId)).map((delivery) => delivery.decisionId));
+      if (awaiting.some((id) => !recorded.has(id))) return;
+    }
+    await this.refresh([claimId]);
   }
 
   /**

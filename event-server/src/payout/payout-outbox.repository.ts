@@ -121,6 +121,19 @@ export class PayoutOutboxRepository {
     }));
   }
 
+  /**
+   * The claim's transitions whose deliveries are not recorded yet (their ids, a webhook's decisionId): its decisions
+   * still marked payoutPending, and the claim itself while it is (born decided). Equalities on the claim's id.
+   */
+  async awaitingOf(claimId: string): Promise<string[]> {
+    const decisions = await this.decisions
+      .find({ claimId, payoutPending: true }, { _id: 1 })
+      .lean<Array<{ _id: { toString(): string } }>>()
+      .exec();
+    const claim = await this.claims.findOne({ _id: claimId, payoutPending: true }, { _id: 1 }).lean().exec();
+    return [...decisions.map((doc) => doc._id.toString()), ...(claim ? [claimId] : [])];
+  }
+
   /** Clears the outbox mark of these entries, one command per source (pushed down on the mark, matched by id). */
   async markExpanded(entries: ReadonlyArray<Pick<OutboxEntry, 'source' | 'decisionId'>>): Promise<void> {
     const of = (source: OutboxEntry['source']) =>
