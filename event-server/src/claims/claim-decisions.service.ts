@@ -220,8 +220,9 @@ export class ClaimDecisionsService {
   /**
    * Projects a reviewer's decision once more (see DecisionInput.confirmLater), or the latest decision after
    * it, so that a later decision is never undone: one made while this projection was on its way (after the
-   * look for it) is projected again after it, as `apply` does. The payout field is left alone: the relay keeps
-   * it once the decision is applied. Then the decision's mark is cleared.
+   * look for it) is projected again after it, as `apply` does. The payout field is not projected (the relay keeps
+   * it once the decision is applied) but derived again from the deliveries: the first projection, a whole-document
+   * write on FerretDB, may have put back a summary the relay replaced meanwhile. Then the decision's mark is cleared.
    */
   async confirm(decision: ClaimDecisionRecord): Promise<void> {
     let current = decision;
@@ -232,6 +233,7 @@ export class ClaimDecisionsService {
       if (!later) break;
       current = later;
     }
+    await this.payoutSummaries.resettle(decision.claimId);
     await this.decisions.clearConfirmPending(decision.id);
   }
 

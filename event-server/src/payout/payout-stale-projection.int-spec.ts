@@ -1,4 +1,7 @@
+import { getModelToken } from '@nestjs/mongoose';
+import { type Model, Types } from 'mongoose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ClaimEntity } from '../claims/claim.schema.js';
 import { ClaimFaults } from '../claims/claim-faults.js';
 import { ClaimReconciler } from '../claims/claim-reconciler.service.js';
 import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
@@ -14,7 +17,7 @@ const WAIT = { timeout: 20_000, interval: 20 };
  * nothing else would ever recompute the summary.
  */
 describe('payout of a claim whose reviewer decision is projected again from a stale copy', () => {
-  const { t, operator, subscribe } = usePayoutSpec('payout_stale_projection', {
+  const { t, operator, receiver, subscribe } = usePayoutSpec('payout_stale_projection', {
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     PAYOUT_RELAY_INTERVAL_MS: '20',
     WEBHOOK_RETRY_SCHEDULE_SECONDS: '600',
@@ -58,5 +61,40 @@ describe('payout of a claim whose reviewer decision is projected again from a st
     vi.restoreAllMocks();
     await t.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0 });
     expect(await payoutOf(claimId)).toBe('DELIVERED');
+  });
+
+  it("re-derives the payout a reviewer's projection wrote back over the relay's summary (FerretDB's read-then-write)", async () => {
+    const endpointId = await subscribe();
+    receiver.answer = (_i, _w, res) => res.writeHead(500).end();
+    const event = await createClaimableEvent(t, operator, { rewards: [{ type: 'POINT', name: 'A', quantity: 1, stock: 5 }] });
+    const [user] = await eligibleUsers(t, operator, 1);
+    const granted = await claim(t, event.id, user!);
+    expect(granted.body.status).toBe('GRANTED');
+    const claimId = granted.body.id as string;
+    const claims = t.app.get<Model<ClaimEntity>>(getModelToken(ClaimEntity.name));
+    // The grant's webhook failed once and waits for its retry (600 s away).
+    await vi.waitFor(async () => {
+      const doc = await claims.collection.findOne({ _id: new Types.ObjectId(claimId) });
+      expect(doc?.payout).toMatchObject({ status: 'PENDING', attempts: 1 });
+    }, WAIT);
+    // The claim as the revoke's projection reads it (nobody is subscribed to claim.revoked: it writes no payout).
+    const read = await claims.collection.findOne({ _id: new Types.ObjectId(claimId) });
+    const revoked = await t.request('POST', `/claims/${claimId}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+    expect(revoked.status).toBe(200);
+    // Meanwhile the relay delivers the grant and records the claim's summary.
+    receiver.answer = (_i, _w, res) => res.writeHead(204).end();
+    const sent = await t.request('POST', `/webhook-endpoints/${endpointId}/send-pending`, { token: operator.token });
+    expect(sent.status).toBe(202);
+    await vi.waitFor(async () => expect(await payoutOf(claimId)).toBe('DELIVERED'), WAIT);
+    // Then the projection's write lands, the whole document it read: the revoke's fields over the old payout.
+    const now = await claims.collection.findOne({ _id: new Types.ObjectId(claimId) });
+    await claims.collection.replaceOne({ _id: now!._id }, { ...now!, payout: read!.payout });
+    expect(await payoutOf(claimId)).toBe('PENDING');
+    // The reconciler projects the revoke once more: the claim's payout is its deliveries' again.
+    await t.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0 });
+    const after = await t.request<{ status: string; payout?: { status: string } }>('GET', `/claims/${claimId}`, {
+      token: operator.token,
+    });
+    expect([after.body.status, after.body.payout?.status]).toEqual(['REVOKED', 'DELIVERED']);
   });
 });
