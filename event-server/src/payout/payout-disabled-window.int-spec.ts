@@ -54,12 +54,11 @@ describe('payout webhooks of transitions recorded while their endpoint was disab
     return ids;
   }
 
-  async function payoutOf(claimId: string): Promise<string> {
-    const found = await a.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
-    return found.body.payout.status;
-  }
-
-  it('are not sent once the endpoint is enabled again, by a replica whose copy still listed it', async () => {
+  /**
+   * An endpoint for claim.granted that B has loaded, then disabled, and three grants B records meanwhile: B's copy
+   * still lists the endpoint as enabled, so its grants name it, though nothing is owed to it now.
+   */
+  async function grantsOnBWhileDisabled(): Promise<{ endpoint: string; event: { id: string }; whileDisabled: string[] }> {
     const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
       token: admin.token,
       body: { url: receiver.url, events: ['claim.granted'] },
@@ -69,8 +68,17 @@ describe('payout webhooks of transitions recorded while their endpoint was disab
     await b.app.get(WebhookEndpointDirectory).refresh();
     const event = await createClaimableEvent(a, operator, { approval: 'AUTO' });
     await patch(endpoint, { enabled: false });
-    // B's copy still lists the endpoint as enabled: its grants name it, though nothing is owed to it now.
     const whileDisabled = await grantsOnB(event.id, 3);
+    return { endpoint, event, whileDisabled };
+  }
+
+  async function payoutOf(claimId: string): Promise<string> {
+    const found = await a.request<{ payout: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
+    return found.body.payout.status;
+  }
+
+  it('are not sent once the endpoint is enabled again, by a replica whose copy still listed it', async () => {
+    const { endpoint, event, whileDisabled } = await grantsOnBWhileDisabled();
     await patch(endpoint, { enabled: true });
     await b.app.get(WebhookEndpointDirectory).refresh();
     const afterwards = await grantsOnB(event.id, 2);
@@ -87,17 +95,7 @@ describe('payout webhooks of transitions recorded while their endpoint was disab
 
   it('are not FAILED for an endpoint found disabled again, enabled between the transitions and the relay', async () => {
     await deleteEveryEndpoint(a, admin);
-    const created = await a.request<{ id: string }>('POST', '/webhook-endpoints', {
-      token: admin.token,
-      body: { url: receiver.url, events: ['claim.granted'] },
-    });
-    expect(created.status).toBe(201);
-    const endpoint = created.body.id;
-    await b.app.get(WebhookEndpointDirectory).refresh();
-    const event = await createClaimableEvent(a, operator, { approval: 'AUTO' });
-    await patch(endpoint, { enabled: false });
-    // B's copy still lists the endpoint as enabled: its grants name it, though nothing is owed to it now.
-    const whileDisabled = await grantsOnB(event.id, 3);
+    const { endpoint, whileDisabled } = await grantsOnBWhileDisabled();
     await patch(endpoint, { enabled: true });
     await patch(endpoint, { enabled: false });
     const relay = a.app.get(PayoutRelay);

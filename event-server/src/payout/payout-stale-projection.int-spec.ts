@@ -4,19 +4,21 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClaimEntity } from '../claims/claim.schema.js';
 import { ClaimFaults } from '../claims/claim-faults.js';
 import { ClaimReconciler } from '../claims/claim-reconciler.service.js';
+import { ClaimRepository } from '../claims/claim.repository.js';
 import { claim, createClaimableEvent, eligibleUsers } from '../testing/claim-test-kit.js';
 import { usePayoutSpec } from '../testing/payout-test-kit.js';
 
 const WAIT = { timeout: 20_000, interval: 20 };
 
 /**
- * A reviewer's decision applied twice from copies read at different times: the reconciler applies it while its
- * request stalls between the decision and its projection, the relay delivers its webhook, then the request wakes up
- * and projects its own copy of the decision (still marked payoutPending when it was inserted). That late projection
- * must not leave the claim's payout PENDING over the DELIVERED the relay recorded: no delivery changes after it, so
- * nothing else would ever recompute the summary.
+ * A decision applied twice from copies read at different times: the reconciler applies it while its request stalls
+ * between the decision and its projection (longer than the stale limit: a long pause, a frozen VM), the relay
+ * delivers its webhook, then the request wakes up. A claim's own request (the long path: two limited rewards) finds
+ * the claim decided; a reviewer's projects its own copy of the decision (still marked payoutPending when it was
+ * inserted). Neither may leave the claim's payout PENDING over the DELIVERED the relay recorded: no delivery changes
+ * after it, so nothing else would ever recompute the summary.
  */
-describe('payout of a claim whose reviewer decision is projected again from a stale copy', () => {
+describe('payout of a claim whose decision is applied again from a stale copy', () => {
   const { t, operator, receiver, subscribe } = usePayoutSpec('payout_stale_projection', {
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     PAYOUT_RELAY_INTERVAL_MS: '20',
@@ -33,6 +35,30 @@ describe('payout of a claim whose reviewer decision is projected again from a st
     const found = await t.request<{ payout?: { status: string } }>('GET', `/claims/${claimId}`, { token: operator.token });
     return found.body.payout?.status;
   }
+
+  it("keeps the payout the relay recorded: a claim's own request waking up does not write it back to PENDING", async () => {
+    await subscribe();
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'AUTO',
+      rewards: [
+        { type: 'POINT', name: 'A', quantity: 1, stock: 5 },
+        { type: 'ITEM', name: 'B', quantity: 1, stock: 5, itemCode: 'B' },
+      ],
+    });
+    const [user] = await eligibleUsers(t, operator, 1);
+    let stalled: string | undefined;
+    vi.spyOn(t.app.get(ClaimFaults), 'at').mockImplementation(async (step) => {
+      if (step !== 'decision-inserted' || stalled !== undefined) return;
+      const [processing] = await t.app.get(ClaimRepository).findProcessingBefore(new Date(Date.now() + 1), 1);
+      stalled = processing!.id;
+      // Stalled past the stale limit: the reconciler applies the decision and the relay delivers its webhook.
+      await t.app.get(ClaimReconciler).reconcile({ staleAfterMs: 0 });
+      await vi.waitFor(async () => expect(await payoutOf(stalled!)).toBe('DELIVERED'), WAIT);
+    });
+    const answer = await claim(t, event.id, user!);
+    expect(answer).toMatchObject({ status: 201, body: { id: stalled, status: 'GRANTED' } });
+    expect(await payoutOf(stalled!)).toBe('DELIVERED');
+  });
 
   it("keeps the relay's DELIVERED when the approval's stalled request projects its copy afterwards", async () => {
     await subscribe();
