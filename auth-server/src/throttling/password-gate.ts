@@ -88,11 +88,9 @@ export class PasswordGate {
    * One of a client's places in the password path (a sign-in or registration from its address, from arrival to
    * answer), released by the function returned; AUTH_BUSY (Retry-After 1) when the client already has
    * PASSWORD_HASH_PER_CLIENT of them while another client has one too (or was turned away on arrival and is not
-   * back yet) and the gate is full. The gate is first
-   * come, first served:
-   * without this, a few accounts signing in correctly in a loop from one address (successful logins are not
-   * throttled) kept its queue full, and everyone else was shed or waited seconds (9 of 11 refused in an
-   * attacker's pass). A client alone (a PC café's crowd at a quiet moment), or any client while the gate has
+   * back yet) and the gate is full. The gate is first come, first served: without this, a few accounts signing in
+   * correctly in a loop from one address (successful logins are not throttled) kept its queue full, and everyone
+   * else was shed or waited seconds (9 of 11 refused in an attacker's pass). A client alone (a PC café's crowd at a quiet moment), or any client while the gate has
    * room, may have any number: its share is taken only when someone else needs the room.
    */
   holdFor(client: string): (() => void) | DomainError {
