@@ -1,9 +1,27 @@
 import bcrypt from 'bcrypt';
 import { describe, expect, it, vi } from 'vitest';
 import { testDatabaseName } from '../../../test-support/database.js';
-import { type Reply, appPerBlock, call, login, loginFrom, register, uniqueEmail } from '../testing/auth-test-app.js';
+import {
+  type Reply,
+  appPerBlock,
+  call,
+  login,
+  loginFrom,
+  register,
+  registeredAccount,
+  uniqueEmail,
+} from '../testing/auth-test-app.js';
 import { PasswordGate } from '../throttling/password-gate.js';
 import { ThrottleAttemptRepository } from '../throttling/throttle-attempt.repository.js';
+
+type Account = { email: string; password: string };
+
+/** `count` fresh accounts (`prefix` names the test in their emails), registered one after another. */
+async function freshAccounts(app: Parameters<typeof registeredAccount>[0], count: number, prefix: string): Promise<Account[]> {
+  const accounts: Account[] = [];
+  for (let index = 0; index < count; index += 1) accounts.push(await registeredAccount(app, prefix));
+  return accounts;
+}
 
 /**
  * A crowd signing in at once: the server checks at most PASSWORD_HASH_MAX_IN_FLIGHT passwords at a time and
@@ -85,13 +103,7 @@ describe('the password gate, per client', () => {
   const attempts = () => block.db.collection('throttle_attempts').countDocuments({ scope: 'LOGIN' });
 
   it('answers a client that already has its share, while another waits, 503 AUTH_BUSY at once, records nothing for it, and serves everyone else', async () => {
-    const accounts = [];
-    for (let index = 0; index < 4; index += 1) {
-      const account = await register(block.app, { email: uniqueEmail('share') });
-      expect(account.status).toBe(201);
-      accounts.push(account);
-    }
-    const [a, b, c, d] = accounts as [(typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0], (typeof accounts)[0]];
+    const [a, b, c, d] = (await freshAccounts(block.app, 4, 'share')) as [Account, Account, Account, Account];
     // The first three comparisons are held until released; any later one runs as usual.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -143,13 +155,7 @@ describe('the password gate, per client, against an address that fills the queue
   });
 
   it("answers the address's next sign-in beyond its share 503 once another client was turned away, so that one gets in when it comes back", async () => {
-    const accounts = [];
-    for (let index = 0; index < 5; index += 1) {
-      const account = await register(block.app, { email: uniqueEmail('fill') });
-      expect(account.status).toBe(201);
-      accounts.push(account);
-    }
-    const [a1, a2, a3, a4, victim] = accounts;
+    const [a1, a2, a3, a4, victim] = await freshAccounts(block.app, 5, 'fill');
     // Every comparison is held until the test lets it go, one at a time.
     const held: Array<() => void> = [];
     const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
@@ -217,12 +223,7 @@ describe('the store work before the password, all clients together', () => {
   });
 
   it('lets two of a crowd from six addresses ask the store, answers the others 503 AUTH_BUSY at once, and records nothing for them', async () => {
-    const players: { email: string; password: string }[] = [];
-    for (let index = 0; index < 6; index += 1) {
-      const account = await register(block.app, { email: uniqueEmail('crowd') });
-      expect(account.status).toBe(201);
-      players.push(account);
-    }
+    const players = await freshAccounts(block.app, 6, 'crowd');
     // One of them mistypes: a wrong password goes the same way as a right one.
     const attemptsOf = players.map((player, index) => ({
       ...player,
