@@ -66,11 +66,27 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
       return replica;
     };
     const receivedIds = () => receiver.received.map((webhook) => (JSON.parse(webhook.body) as { data: { id: string } }).data.id);
-    return { endpointId: created.body.id, granted, payoutOf, start, receivedIds };
+    return { a, endpointId: created.body.id, granted, payoutOf, start, receivedIds };
   }
 
   it('are recorded and sent by a replica started afterwards', async () => {
     const { granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_first_load');
+    const c = await start();
+    await vi.waitFor(async () => {
+      for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');
+    }, WAIT);
+    expect(receivedIds().sort()).toEqual([...granted].sort());
+  });
+
+  it('are recorded and sent by a replica started afterwards when the endpoint took another event type meanwhile', async () => {
+    const { a, endpointId, granted, payoutOf, start, receivedIds } =
+      await grantsRecordedWithoutEndpoint('payout_first_load_patched');
+    // The new type starts now; the grants B recorded before, of a type the endpoint already took, are still owed.
+    const patched = await a.request('PATCH', `/webhook-endpoints/${endpointId}`, {
+      token: a.as('ADMIN').token,
+      body: { events: ['claim.granted', 'claim.revoked'] },
+    });
+    expect(patched.status).toBe(200);
     const c = await start();
     await vi.waitFor(async () => {
       for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');

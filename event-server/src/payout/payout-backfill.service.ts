@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
 import { type EndpointNews, WebhookEndpointDirectory } from '../webhooks/webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, firstDisablingSince } from '../webhooks/webhook-endpoint.js';
+import { type WebhookEndpointRecord, firstDisablingSince, receivesSince } from '../webhooks/webhook-endpoint.js';
 import { WebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
 import { webhookEventFor } from '../webhooks/webhook-events.js';
 import { ClaimLoad, loadClock } from './claim-load.js';
@@ -46,7 +46,7 @@ const PAGE = 500;
  * A pass that completed (nothing left unapplied) leaves a mark in the store (PayoutBackfillMarkEntity): the enabling
  * is covered up to BACKFILL_SETTLE_MS before the pass began. A replica starting looks at every enabled endpoint's
  * mark (its first load names them all) and covers what the mark does not yet, within BACKFILL_HORIZON_MS of the
- * enabling: the transitions of replicas that recorded them without the endpoint and stopped before their own
+ * enabling (for an event type taken since, of when it was taken): the transitions of replicas that recorded them without the endpoint and stopped before their own
  * back-fill covered them, however long the stack stayed down. An endpoint whose mark reached the horizon costs a
  * start one read.
  */
@@ -121,42 +121,54 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * One pass: the deliveries to `endpoint` of the transitions recorded since it was enabled that lack one. On this
-   * process's own swap (`firstLoad` false), those since it was enabled or this process started, whichever is later:
-   * what this process may have recorded without it. On its first load, those after the back-fill's mark (or the
-   * enabling) and within BACKFILL_HORIZON_MS of the enabling: what replicas stopped since may have. A pass that
+   * One pass: the deliveries to `endpoint` of the transitions recorded since it was enabled that lack one, each of an
+   * event type it takes and from when it took it (its enabling, or later: eventsSince). On this process's own swap
+   * (`firstLoad` false), those since this copy lacked what it now receives (`news.since`) or this process started,
+   * whichever is later: what this process may have recorded without it. On its first load, those after the
+   * back-fill's mark (or the enabling) and within BACKFILL_HORIZON_MS of each type's start: what replicas stopped
+   * since may have. A pass that
    * completed with nothing left unapplied and read on from the mark moves the mark. Returns how many such
    * transitions were not applied or projected yet (looked at again later).
    */
-  async pass(endpoint: WebhookEndpointRecord, { firstLoad }: EndpointNews = { firstLoad: false }): Promise<number> {
+  async pass(
+    endpoint: WebhookEndpointRecord,
+    { firstLoad, since: newsSince }: EndpointNews = { firstLoad: false },
+  ): Promise<number> {
     const startedAt = Date.now();
     const enabledAt = endpoint.enabledAt.getTime();
-    const covered = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
-    const from = firstLoad ? covered : Math.max(enabledAt, this.startedAt - BACKFILL_SETTLE_MS);
-    const to = firstLoad ? enabledAt + BACKFILL_HORIZON_MS : Infinity;
+    // The endpoint as it is now (undefined: deleted, nothing more is recorded for it), read after this pass began:
+    // an event type it takes later starts after the mark this pass may leave (below startedAt).
+    const current = await this.endpoints.findById(endpoint.id);
+    if (!current) return 0;
+    // Since when this enabling takes each event type (it, or later for a type taken since: PATCH {events}), of the
+    // types the endpoint still takes (one it has unsubscribed from since is owed nothing more). Enabled again since,
+    // `endpoint` tells this enabling's (the later one has a back-fill of its own).
+    const startOf = (read: WebhookEndpointRecord, type: string): number | undefined =>
+      read.events.includes(type)
+        ? receivesSince(read.enabledAt.getTime() === enabledAt ? read : endpoint, type)?.getTime()
+        : undefined;
+    const starts = current.events.flatMap((type) => startOf(current, type) ?? []);
+    const marked = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
+    // The mark covers every type up to it; on a first load each type is owed BACKFILL_HORIZON_MS from its start, and
+    // the pass reads from the first start still owed.
+    const covered = Math.max(marked, Math.min(Infinity, ...starts.filter((start) => start + BACKFILL_HORIZON_MS > marked)));
+    const from = firstLoad ? covered : Math.max(newsSince?.getTime() ?? enabledAt, this.startedAt - BACKFILL_SETTLE_MS);
+    const to = firstLoad ? Math.max(-Infinity, ...starts) + BACKFILL_HORIZON_MS : Infinity;
     if (from >= to) return 0;
     const since = new Date(from);
-    // Where this enabling's window ends, by the endpoint as it is now (undefined: deleted, nothing more is
-    // recorded for it). Disabled since (and perhaps enabled again: a later enabling has a back-fill of its
-    // own), it covers only what came before its first disabling. And only the event types it still takes: one
-    // it has unsubscribed from since (PATCH {events}, which leaves enabledAt as it is) is owed nothing more.
-    const window = async (): Promise<{ end: number; events: readonly string[] } | undefined> => {
-      const current = await this.endpoints.findById(endpoint.id);
-      if (!current) return undefined;
-      return { end: firstDisablingSince(current, since)?.getTime() ?? Infinity, events: current.events };
+    // What `read` (the endpoint read now) still owes: before its first disabling since (disabled and perhaps
+    // enabled again since, this enabling's window ends there), of the types it takes, each from its start.
+    const owing = (read: WebhookEndpointRecord): ((type: string, at: number) => boolean) => {
+      const end = Math.min(firstDisablingSince(read, since)?.getTime() ?? Infinity, to);
+      return (type, at) => {
+        const start = startOf(read, type);
+        return start !== undefined && at >= start && at < end && (!firstLoad || at < start + BACKFILL_HORIZON_MS);
+      };
     };
-    const ends = await window();
-    if (ends === undefined) return 0;
-    const until = Math.min(ends.end, to);
+    const owes = owing(current);
     const wanted = (entry: OutboxEntry): boolean => {
       const type = webhookEventFor(entry.toStatus, entry.fromStatus);
-      return (
-        type !== undefined &&
-        endpoint.events.includes(type) &&
-        ends.events.includes(type) &&
-        !entry.endpointIds.includes(endpoint.id) &&
-        entry.at.getTime() < until
-      );
+      return type !== undefined && !entry.endpointIds.includes(endpoint.id) && owes(type, entry.at.getTime());
     };
     let unready = 0;
     const entries: OutboxEntry[] = [];
@@ -206,10 +218,11 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     }
     await this.load.gap(loadClock() + BACKFILL_SETTLE_MS);
     // Read again just before recording: a deletion, disabling or unsubscription made during the pass counts too.
-    const end = await window();
-    if (end === undefined) return unready;
+    const reread = await this.endpoints.findById(endpoint.id);
+    if (!reread) return unready;
+    const stillOwes = owing(reread);
     const fresh = await this.deliveries.insertMissing(
-      built.filter((delivery) => delivery.createdAt.getTime() < end.end && end.events.includes(delivery.type)),
+      built.filter((delivery) => stillOwes(delivery.type, delivery.createdAt.getTime())),
     );
     if (fresh.length > 0) {
       this.logger.log(`Payout back-fill recorded ${fresh.length} webhook(s) to endpoint ${endpoint.id}`);

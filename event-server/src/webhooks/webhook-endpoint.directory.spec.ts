@@ -19,6 +19,15 @@ function endpoint(id: string, enabledAt: number): WebhookEndpointRecord {
   };
 }
 
+/** `found`, which took `event` at `since` while enabled (PATCH {events}). */
+function taking(found: WebhookEndpointRecord, event: string, since: number): WebhookEndpointRecord {
+  return {
+    ...found,
+    events: [...found.events, event],
+    eventsSince: [...(found.eventsSince ?? []), { event, since: new Date(since) }],
+  };
+}
+
 /** A directory over a store whose enabled endpoints the test sets, and the endpoints it announced. */
 function directoryOver(stored: WebhookEndpointRecord[], failures = 0) {
   let failing = failures;
@@ -28,7 +37,7 @@ function directoryOver(stored: WebhookEndpointRecord[], failures = 0) {
   const directory = new WebhookEndpointDirectory(config, repository);
   const announced: string[] = [];
   directory.onEnabled((found, news) =>
-    announced.push(`${found.id}@${found.enabledAt.getTime()}${news.firstLoad ? ' (first load)' : ''}`),
+    announced.push(`${found.id}@${(news.since ?? found.enabledAt).getTime()}${news.firstLoad ? ' (first load)' : ''}`),
   );
   return { directory, announced };
 }
@@ -74,5 +83,23 @@ describe('WebhookEndpointDirectory.onEnabled', () => {
     await directory.changed('mine', { ...created, url: 'https://game.example/other' });
     expect(announced).toEqual(['mine@3']);
     expect(directory.subscribers('claim.granted')).toEqual(['mine']);
+  });
+
+  it('announces an endpoint that took another event type since the copy last listed it, from when it took it', async () => {
+    const stored = [endpoint('e', 1)];
+    const { directory, announced } = directoryOver(stored);
+    await directory.refresh();
+    stored[0] = taking(stored[0]!, 'claim.revoked', 7);
+    await directory.refresh();
+    // Dropping a type is no news, and taking it again starts it again.
+    stored[0] = { ...stored[0], events: ['claim.granted'], eventsSince: [] };
+    await directory.refresh();
+    stored[0] = taking(stored[0], 'claim.revoked', 9);
+    await directory.refresh();
+    expect(announced).toEqual(['e@1 (first load)', 'e@7', 'e@9']);
+    // A first load takes each endpoint from its enabling: replicas stopped since may have lacked every type.
+    const { directory: another, announced: fromStart } = directoryOver([...stored]);
+    await another.refresh();
+    expect(fromStart).toEqual(['e@1 (first load)']);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVENT_CONFIG } from '../config/config.module.js';
 import type { EventConfig } from '../config/event-config.js';
-import type { WebhookEndpointRecord } from './webhook-endpoint.js';
+import { type WebhookEndpointRecord, receivesMoreSince } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 
 /**
@@ -17,6 +17,11 @@ export interface EndpointNews {
    * transitions without it (so `firstLoad` is false), and, as at any start, replicas stopped since may have too.
    */
   afterFailedLoad?: boolean;
+  /**
+   * From when this copy lacked what the endpoint now receives (receivesMoreSince): its enabling, or when it took
+   * an event type this copy did not list. Absent: its enabling.
+   */
+  since?: Date;
 }
 
 /**
@@ -79,7 +84,7 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
 
   /**
    * `listener` runs (synchronously; it must not throw or wait) when this copy starts listing an endpoint it did
-   * not list before (created or enabled again since): from this moment on this process's transitions name it,
+   * not list before (created or enabled again since), or an event type the endpoint took since (`news.since`): from this moment on this process's transitions name it,
    * and the transitions it recorded before without it are what the payout back-fill looks for. The first load names
    * every endpoint it lists (`firstLoad`): replicas stopped since may have recorded transitions without them, and
    * the back-fill's mark in the store tells what is still owed.
@@ -124,8 +129,8 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
   }
 
   /**
-   * Swaps the copy, and names to the listeners the endpoints it now lists since a later time than before (on the
-   * first load, every one: see onEnabled).
+   * Swaps the copy, and names to the listeners the endpoints that now receive what the copy before did not list
+   * (on the first load, every one: see onEnabled).
    */
   private replace(endpoints: ReadonlyMap<string, WebhookEndpointRecord>): void {
     const before = this.endpoints;
@@ -134,11 +139,13 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
       firstLoad: !this.loaded && !this.failedBeforeLoaded,
       ...(!this.loaded && this.failedBeforeLoaded && { afterFailedLoad: true }),
     };
-    const named = [...endpoints.values()].filter(
-      (endpoint) => !this.loaded || (before.get(endpoint.id)?.enabledAt.getTime() ?? -1) < endpoint.enabledAt.getTime(),
-    );
+    const named: [WebhookEndpointRecord, EndpointNews][] = [];
+    for (const endpoint of endpoints.values()) {
+      const since = receivesMoreSince(this.loaded ? before.get(endpoint.id) : undefined, endpoint);
+      if (since) named.push([endpoint, { ...news, since }]);
+    }
     this.loaded = true;
-    for (const endpoint of named) for (const listener of this.enabledListeners) listener(endpoint, news);
+    for (const [endpoint, itsNews] of named) for (const listener of this.enabledListeners) listener(endpoint, itsNews);
   }
 
   private load(): Promise<void> {

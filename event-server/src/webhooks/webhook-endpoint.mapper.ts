@@ -16,6 +16,7 @@ export function toWebhookEndpoint(doc: StoredWebhookEndpoint): WebhookEndpointRe
     enabled: doc.enabled,
     ...(doc.disabledReason != null && { disabledReason: doc.disabledReason }),
     enabledAt: doc.enabledAt ?? doc.createdAt,
+    ...(doc.eventsSince != null && { eventsSince: doc.eventsSince.map(({ event, since }) => ({ event, since })) }),
     ...(doc.disablings != null && { disablings: doc.disablings }),
     ...(doc.enablings != null && { enablings: doc.enablings }),
     secrets: doc.secrets.map((secret) => ({

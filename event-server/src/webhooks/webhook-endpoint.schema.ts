@@ -10,6 +10,12 @@ export class WebhookSecretEntity {
   @Prop() expiresAt?: Date;
 }
 
+/** An event type an endpoint took while enabled (PATCH {events}), and since when it receives it. */
+export class WebhookEventSinceEntity {
+  @Prop({ required: true }) event!: string;
+  @Prop({ required: true }) since!: Date;
+}
+
 /** Where a game receives payout webhooks, and the secrets that sign them (the newest first). */
 @Schema({ collection: 'webhook_endpoints', versionKey: false })
 export class WebhookEndpointEntity {
@@ -20,11 +26,13 @@ export class WebhookEndpointEntity {
   /** Why the endpoint stopped receiving (e.g. it answered 410 Gone); cleared when enabled again. */
   @Prop() disabledReason?: string;
   /**
-   * Since when it receives (creation, latest re-enabling or latest new event type): each replica's relay
-   * back-fills the transitions recorded since then by a replica whose copy did not list it yet. Absent on
-   * endpoints older than the field (their createdAt stands in).
+   * Since when it receives (creation or latest re-enabling): each replica's relay back-fills the transitions
+   * recorded since then by a replica whose copy did not list it yet. Absent on endpoints older than the field
+   * (their createdAt stands in).
    */
   @Prop() enabledAt?: Date;
+  /** The event types it took since enabledAt (each received from its own time on); cleared at each enabling. */
+  @Prop({ type: [WebhookEventSinceEntity], _id: false, default: undefined }) eventsSince?: WebhookEventSinceEntity[];
   /**
    * Its latest disablings, oldest first: the last is when it was last disabled (a transition recorded from
    * then on that still names it is not sent to it); the first after an enabling ends that enabling's back-fill.

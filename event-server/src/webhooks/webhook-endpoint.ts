@@ -13,10 +13,15 @@ export interface WebhookEndpointRecord {
   enabled: boolean;
   disabledReason?: string;
   /**
-   * Since when it receives what it is subscribed to: its creation, its latest re-enabling, or its latest
-   * subscription to another event type (transitions from then on are sent to it).
+   * Since when it receives: its creation or its latest re-enabling (transitions from then on are sent to it). An
+   * event type it took since is received from its own time (eventsSince, receivesSince).
    */
   enabledAt: Date;
+  /**
+   * The event types it took since enabledAt (PATCH {events} while enabled), each with when: a replica whose copy
+   * still had the old list recorded transitions of that type without it from then on. Empty or absent: none.
+   */
+  eventsSince?: { event: string; since: Date }[];
   /**
    * Its latest disablings (up to DISABLINGS_KEPT, oldest first). The last is when it was last disabled
    * (transitions recorded from then on are not sent to it, nor wait for it: lastDisabling); a back-fill of an
@@ -38,8 +43,51 @@ export interface WebhookEndpointRecord {
 }
 
 export type WebhookEndpointChanges = Partial<
-  Pick<WebhookEndpointRecord, 'url' | 'events' | 'description' | 'enabled' | 'secrets' | 'enabledAt' | 'disablings' | 'enablings'>
+  Pick<
+    WebhookEndpointRecord,
+    'url' | 'events' | 'description' | 'enabled' | 'secrets' | 'enabledAt' | 'eventsSince' | 'disablings' | 'enablings'
+  >
 > & { disabledReason?: string | null };
+
+/**
+ * Since when `endpoint` receives webhooks of event type `type`: its enabling, or when it took that type if later
+ * (eventsSince); undefined when it does not take the type.
+ */
+export function receivesSince(endpoint: WebhookEndpointRecord, type: string): Date | undefined {
+  if (!endpoint.events.includes(type)) return undefined;
+  return endpoint.eventsSince?.find((entry) => entry.event === type)?.since ?? endpoint.enabledAt;
+}
+
+/**
+ * The earliest time from which `now` receives an event type that `before` (a copy of the same endpoint, or none)
+ * did not receive then: what a process that had `before` may have recorded without it. Undefined: nothing new.
+ */
+export function receivesMoreSince(before: WebhookEndpointRecord | undefined, now: WebhookEndpointRecord): Date | undefined {
+  let earliest: Date | undefined;
+  for (const type of now.events) {
+    const since = receivesSince(now, type)!;
+    const was = before && receivesSince(before, type);
+    if (was !== undefined && was.getTime() >= since.getTime()) continue;
+    if (earliest === undefined || since < earliest) earliest = since;
+  }
+  return earliest;
+}
+
+/**
+ * The change of `endpoint`'s `eventsSince` when its events become `events` at `at`: a type taken while it stays
+ * enabled is received from `at`; one dropped is forgotten (taken again, it starts again); an enabling starts them all.
+ */
+export function eventsSinceAt(
+  endpoint: WebhookEndpointRecord,
+  events: readonly string[],
+  at: Date,
+  { enabling }: { enabling: boolean },
+): Pick<WebhookEndpointChanges, 'eventsSince'> {
+  if (enabling || !endpoint.enabled) return { eventsSince: [] };
+  const kept = (endpoint.eventsSince ?? []).filter((entry) => events.includes(entry.event));
+  const taken = events.filter((type) => !endpoint.events.includes(type)).map((event) => ({ event, since: at }));
+  return { eventsSince: [...kept, ...taken] };
+}
 
 /** How many of an endpoint's latest disablings it keeps (see WebhookEndpointRecord.disablings). */
 export const DISABLINGS_KEPT = 20;

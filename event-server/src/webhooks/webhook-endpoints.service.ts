@@ -10,7 +10,7 @@ import type { EventConfig } from '../config/event-config.js';
 import { EditLock } from '../edit-lock/edit-lock.js';
 import type { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-input.dto.js';
 import { WebhookEndpointDirectory } from './webhook-endpoint.directory.js';
-import { type WebhookEndpointRecord, disablingAt, enablingAt } from './webhook-endpoint.js';
+import { type WebhookEndpointRecord, disablingAt, enablingAt, eventsSinceAt } from './webhook-endpoint.js';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository.js';
 import type { WebhookEndpointResponseDto } from './dto/webhook-endpoint-response.dto.js';
 import { toWebhookEndpointResponse } from './webhook-endpoint.mapper.js';
@@ -117,17 +117,19 @@ export class WebhookEndpointsService {
         // Only a change of state moves these: saving an enabled endpoint again must not restart its back-fill.
         const enabling = input.enabled === true && !before.enabled;
         const disabling = input.enabled === false && before.enabled;
-        // An enabled endpoint that subscribes to another event type receives that type from now on: the same
-        // back-fill covers what a replica whose copy still has the old list records meanwhile.
-        const subscribing =
-          before.enabled && !disabling && (input.events?.some((type) => !before.events.includes(type)) ?? false);
+        // An event type taken is received from now on (eventsSince), the others as before: the back-fill covers
+        // what a replica whose copy still has the old list records meanwhile, and what it owes of the types taken
+        // before still counts from the enabling (moving enabledAt skipped those for a replica starting later).
+        const eventsChange =
+          input.events !== undefined || enabling ? eventsSinceAt(before, input.events ?? before.events, now, { enabling }) : {};
         const entry = this.entry(actor.id, AuditAction.WEBHOOK_ENDPOINT_UPDATED, id, changes);
         const updated = await this.repository.update(
           id,
           {
             ...input,
             ...(input.enabled === true && { disabledReason: null }),
-            ...((enabling || subscribing) && { enabledAt: now }),
+            ...(enabling && { enabledAt: now }),
+            ...eventsChange,
             ...(disabling && disablingAt(before, now)),
             ...(enabling && enablingAt(before, now)),
           },
