@@ -394,3 +394,79 @@ describe('AdmissionGate Retry-After', () => {
     expect(small.shedOnArrival(5)?.why).toBe('QUEUE_FULL');
   });
 });
+
+/**
+ * A gate shared by clients (the auth server's password gate, by address): one client with many requests queued
+ * must not take every freed slot from another that has only one waiting.
+ */
+describe('AdmissionGate fair by client', () => {
+  /** Runs for `client` that start in the order `started` records and each end when the test says so. */
+  function clients(gate: AdmissionGate): {
+    started: string[];
+    run: (client: string, name: string) => Promise<string>;
+    finish: (name: string) => void;
+  } {
+    const started: string[] = [];
+    const ends = new Map<string, () => void>();
+    return {
+      started,
+      run: (client, name) =>
+        gate.run(
+          async () => {
+            started.push(name);
+            await new Promise<void>((resolve) => ends.set(name, resolve));
+            return name;
+          },
+          { fairBy: client },
+        ),
+      finish: (name) => ends.get(name)!(),
+    };
+  }
+
+  it('gives a freed slot to a client that has had none before another turn of a client with many queued', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 10, queueTimeoutMs: 60_000 });
+    const { started, run, finish } = clients(gate);
+    const runs = ['a1', 'a2', 'a3', 'a4', 'a5'].map((name) => run('A', name));
+    runs.push(run('B', 'b1'));
+    expect(gate.load).toEqual({ inFlight: 1, queued: 5 });
+    for (const name of ['a1', 'b1', 'a2', 'a3', 'a4', 'a5']) {
+      await vi.waitFor(() => expect(started.at(-1)).toBe(name), { interval: 1 });
+      finish(name);
+    }
+    await Promise.all(runs);
+    expect(started).toEqual(['a1', 'b1', 'a2', 'a3', 'a4', 'a5']);
+    expect(gate.load).toEqual({ inFlight: 0, queued: 0 });
+  });
+
+  it('gives a freed slot to the client with the fewest running, even one admitted more recently', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 2, maxQueued: 10, queueTimeoutMs: 60_000 });
+    const { started, run, finish } = clients(gate);
+    const runs = [run('B', 'b1'), run('A', 'a1'), run('B', 'b2'), run('A', 'a2')];
+    await vi.waitFor(() => expect(started).toEqual(['b1', 'a1']), { interval: 1 });
+    finish('a1');
+    await vi.waitFor(() => expect(started).toEqual(['b1', 'a1', 'a2']), { interval: 1 });
+    for (const name of ['b1', 'a2', 'b2']) {
+      await vi.waitFor(() => expect(started).toContain(name), { interval: 1 });
+      finish(name);
+    }
+    await Promise.all(runs);
+    expect(started).toEqual(['b1', 'a1', 'a2', 'b2']);
+  });
+
+  it('keeps nothing for a client once it has nothing running or waiting, however its runs ended', async () => {
+    const gate = new AdmissionGate({ maxInFlight: 1, maxQueued: 10, queueTimeoutMs: 20 });
+    const { run, finish } = clients(gate);
+    const kept = (): number => (gate as unknown as { clients: Map<unknown, unknown> }).clients.size;
+    const first = run('A', 'a1');
+    // Waits out its time behind a1 and is shed.
+    await expect(run('B', 'b1')).rejects.toBeInstanceOf(ShedError);
+    expect(kept()).toBe(1);
+    finish('a1');
+    await first;
+    expect(kept()).toBe(0);
+    // A failing run gives its place back too.
+    await expect(gate.run(() => Promise.reject(new Error('failed')), { fairBy: 'C' })).rejects.toThrow('failed');
+    expect(kept()).toBe(0);
+    expect(gate.load).toEqual({ inFlight: 0, queued: 0 });
+  });
+});

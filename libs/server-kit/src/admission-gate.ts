@@ -56,12 +56,22 @@ const FIRST_RETRY_BOUND_S = 5;
 const SPELL_GAP_MS = 10_000;
 
 interface Waiter {
+  /** The client it waits for (run's `fairBy`). */
+  client: string | undefined;
   admit: () => void;
   /** Shed for having waited its whole time (its timer, or a slot freed after its time was up). */
   expire: () => void;
   /** When its time in the queue is up (this.now()). */
   deadline: number;
   timer: NodeJS.Timeout;
+}
+
+/** A client's share of the gate: its runs admitted and not yet finished, its waiters, and its latest admission. */
+interface ClientShare {
+  running: number;
+  queued: number;
+  /** The gate's admission count when it was last admitted (0: not while it has had this entry). */
+  admittedAs: number;
 }
 
 /**
@@ -76,6 +86,13 @@ interface Waiter {
 export class AdmissionGate {
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
+  /**
+   * The clients with runs admitted or waiting (run's `fairBy`; runs without one count as one client), for the
+   * choice of the next waiter (takeNext). A client with none has no entry, so this holds at most as many as run
+   * and wait at once.
+   */
+  private readonly clients = new Map<string | undefined, ClientShare>();
+  private admissions = 0;
   /**
    * How long a claim takes once admitted while the gate is full (a moving average), and how many such
    * claims were timed. Only those: a claim that ran alone is much faster than one of `maxInFlight` sharing
@@ -114,21 +131,32 @@ export class AdmissionGate {
    * START_BY_HEADER), when it has one: it never waits in the queue past it (the time gone counts as waited).
    * `atOnce`: runs now, even beyond `maxInFlight`, and is never shed (a claim another replica may have
    * recorded before it died, which must be answered for: see ClaimsService); such a run is not timed.
+   * `fairBy`: the client it is run for. A slot freed goes to the waiting client with the fewest runs admitted, then
+   * to the one admitted longest ago, each client's waiters in their order: first come, first served, one client
+   * with many requests queued (one address signing in in a loop) would take nearly every slot freed from another
+   * with one. Runs without it count as one client; a gate none of whose runs gives one is first come, first served.
    */
   async run<T>(
     work: () => Promise<T>,
-    { waitedMs = 0, startWithinMs, atOnce = false }: { waitedMs?: number; startWithinMs?: number; atOnce?: boolean } = {},
+    {
+      waitedMs = 0,
+      startWithinMs,
+      atOnce = false,
+      fairBy,
+    }: { waitedMs?: number; startWithinMs?: number; atOnce?: boolean; fairBy?: string } = {},
   ): Promise<T> {
     const waited = startWithinMs === undefined ? waitedMs : Math.max(waitedMs, this.limits.queueTimeoutMs - startWithinMs);
-    if (atOnce) this.inFlight++;
-    else await this.enter(Math.max(0, waited));
+    if (atOnce) {
+      this.inFlight++;
+      this.admitted(this.shareOf(fairBy));
+    } else await this.enter(Math.max(0, waited), fairBy);
     const admittedAt = this.now();
     // Timed only as a claim of a full gate (see serviceMs); one run beyond the limit would make it look slower.
     const full = !atOnce && this.inFlight >= this.limits.maxInFlight;
     try {
       return await work();
     } finally {
-      this.leave(admittedAt, full);
+      this.leave(admittedAt, full, fairBy);
     }
   }
 
@@ -241,22 +269,30 @@ export class AdmissionGate {
     return rate > 0 && waitedMs + ((queued + 1) * 1000) / rate > this.limits.queueTimeoutMs;
   }
 
-  private enter(waitedMs: number): Promise<void> {
+  private enter(waitedMs: number, client: string | undefined): Promise<void> {
     if (waitedMs > this.limits.queueTimeoutMs) return Promise.reject(this.shed('QUEUE_TIMEOUT'));
     if (this.inFlight < this.limits.maxInFlight) {
       this.inFlight++;
+      this.admitted(this.shareOf(client));
       return Promise.resolve();
     }
     if (this.queueRefuses(waitedMs)) return Promise.reject(this.shed('QUEUE_FULL'));
     const left = this.limits.queueTimeoutMs - waitedMs;
+    const share = this.shareOf(client);
+    share.queued++;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
+        client,
         admit: () => {
           clearTimeout(waiter.timer);
+          share.queued--;
+          this.admitted(share);
           resolve();
         },
         expire: () => {
           clearTimeout(waiter.timer);
+          share.queued--;
+          this.forgetIfIdle(client, share);
           const index = this.queue.indexOf(waiter);
           if (index >= 0) this.queue.splice(index, 1);
           // Those queued after it are not in front of it (they are shed after it, or served).
@@ -269,7 +305,7 @@ export class AdmissionGate {
     });
   }
 
-  private leave(admittedAt: number, full: boolean): void {
+  private leave(admittedAt: number, full: boolean, client: string | undefined): void {
     if (full) {
       // The mean of the first ones, then a moving average: one slow first claim does not count in full.
       this.timed++;
@@ -281,16 +317,58 @@ export class AdmissionGate {
       this.finished[this.finishedNext] = this.now();
       this.finishedNext = (this.finishedNext + 1) % FINISHED_RING;
     }
+    const share = this.shareOf(client);
+    share.running--;
+    this.forgetIfIdle(client, share);
     // Beyond the limit (claims run at once): the slot is given up, not passed on.
-    let next = this.inFlight > this.limits.maxInFlight ? undefined : this.queue.shift();
+    let next = this.inFlight > this.limits.maxInFlight ? undefined : this.takeNext();
     // A waiter whose time is up is shed, not started, even when its timer has not fired yet (a busy event
     // loop runs it late): for a claim that time is its start-by time, after which the gateway may answer 504.
     while (next && this.now() >= next.deadline) {
       next.expire();
-      next = this.queue.shift();
+      next = this.takeNext();
     }
     // The slot passes straight to the next waiter: inFlight stays the same.
     if (next) next.admit();
     else this.inFlight--;
+  }
+
+  /**
+   * Takes out of the queue the waiter a freed slot goes to (see run's `fairBy`): that of the client with the fewest
+   * runs admitted, then the one admitted longest ago (one that has had none yet first), the earliest of its waiters.
+   * A scan of the queue, which maxQueued bounds; not needed when one client has it all (a gate whose runs give
+   * no `fairBy`, the claims'), whose waiters go in their order.
+   */
+  private takeNext(): Waiter | undefined {
+    if (this.clients.size <= 1) return this.queue.shift();
+    let best: { index: number; share: ClientShare } | undefined;
+    for (const [index, waiter] of this.queue.entries()) {
+      const share = this.shareOf(waiter.client);
+      if (
+        !best ||
+        share.running < best.share.running ||
+        (share.running === best.share.running && share.admittedAs < best.share.admittedAs)
+      )
+        best = { index, share };
+    }
+    return best && this.queue.splice(best.index, 1)[0];
+  }
+
+  private shareOf(client: string | undefined): ClientShare {
+    let share = this.clients.get(client);
+    if (!share) {
+      share = { running: 0, queued: 0, admittedAs: 0 };
+      this.clients.set(client, share);
+    }
+    return share;
+  }
+
+  private admitted(share: ClientShare): void {
+    share.running++;
+    share.admittedAs = ++this.admissions;
+  }
+
+  private forgetIfIdle(client: string | undefined, share: ClientShare): void {
+    if (share.running === 0 && share.queued === 0) this.clients.delete(client);
   }
 }
