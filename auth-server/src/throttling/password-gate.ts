@@ -13,6 +13,15 @@ const EXPECTED_BACK_SLACK_S = 5;
 const TURNED_AWAY_KEPT = 64;
 
 /**
+ * The request password work is done for: its start-by time (startByOf), past which it is not started, and its
+ * client (clientKeyOf, the key of the throttle and of holdFor), whose turn in the gate's queue it waits for.
+ */
+export interface PasswordRequest {
+  startBy?: number;
+  client?: string;
+}
+
+/**
  * The admission gate of password work (bcrypt: PasswordHasher), PASSWORD_HASH_MAX_IN_FLIGHT at once,
  * PASSWORD_HASH_MAX_QUEUED waiting, each at most PASSWORD_HASH_QUEUE_TIMEOUT_MS. A crowd signing in at an
  * event's launch costs about 50 ms of CPU per player (cost 10), and letting every request in at once only
@@ -27,6 +36,13 @@ const TURNED_AWAY_KEPT = 64;
  * in at once from 2,000 addresses had 850 commands waiting for a connection in the driver: the attempts' writes
  * and counts, the user lookups, and behind them the sessions of those whose password had matched, many written
  * after the gateway had answered 504 (13 of the first 32 sign-ins answered 200 took more than 10 s).
+ *
+ * The password gate's queue is fair by client (AdmissionGate's `fairBy`, the request's client): a freed place goes
+ * to the waiting client with the fewest passwords being checked, then to the one served longest ago. First come,
+ * first served, one address signing in correctly in a loop with 12 accounts, 5 at once, took nearly every place
+ * freed, its many requests queued ahead of another client's one (a victim retrying at once signed in 4-6 times in
+ * 10 s). The store gate stays first come, first served: a client's store work is bounded on its own (per client,
+ * LoginThrottleService.begin), and it is short.
  * Neither gate starts a request past its start-by time (startByOf): it is shed instead, nothing done for it.
  */
 @Injectable()
@@ -58,11 +74,12 @@ export class PasswordGate {
   }
 
   /**
-   * `work` (bcrypt) once the gate admits it; 503 AUTH_BUSY (with when to come back) when it sheds it, or when it
-   * could not start by `startBy` (ms since the epoch, startByOf).
+   * `work` (bcrypt) once the gate admits it, in its client's turn; 503 AUTH_BUSY (with when to come back) when it
+   * sheds it, or when it could not start by its start-by time. Work for no client (a password change, the admin
+   * account at boot) takes its turns as one client.
    */
-  run<T>(work: () => Promise<T>, startBy?: number): Promise<T> {
-    return answeringShed(this.gate.run(work, { startWithinMs: msUntilStartBy(startBy) }), authBusy);
+  run<T>(work: () => Promise<T>, { startBy, client }: PasswordRequest = {}): Promise<T> {
+    return answeringShed(this.gate.run(work, { startWithinMs: msUntilStartBy(startBy), fairBy: client }), authBusy);
   }
 
   /** The same for the store work a sign-in or registration does before its password (see the class comment). */
@@ -88,10 +105,12 @@ export class PasswordGate {
    * One of a client's places in the password path (a sign-in or registration from its address, from arrival to
    * answer), released by the function returned; AUTH_BUSY (Retry-After 1) when the client already has
    * PASSWORD_HASH_PER_CLIENT of them while another client has one too (or was turned away on arrival and is not
-   * back yet) and the gate is full. The gate is first come, first served: without this, a few accounts signing in
-   * correctly in a loop from one address (successful logins are not throttled) kept its queue full, and everyone
-   * else was shed or waited seconds (9 of 11 refused in an attacker's pass). A client alone (a PC café's crowd at a quiet moment), or any client while the gate has
-   * room, may have any number: its share is taken only when someone else needs the room.
+   * back yet) and the gate is full. The queue's order is fair by client (see the class comment), but that does not
+   * bound its room: without this, a few accounts signing in correctly in a loop from one address (successful logins
+   * are not throttled) kept the queue full, and everyone else was shed or waited seconds (9 of 11 refused in an
+   * attacker's pass, when the queue was first come, first served). A client alone (a PC café's crowd at a quiet
+   * moment), or any client while the gate has room, may have any number: its share is taken only when someone else
+   * needs the room.
    */
   holdFor(client: string): (() => void) | DomainError {
     const held = this.heldByClient.get(client) ?? 0;

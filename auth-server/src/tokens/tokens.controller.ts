@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Public } from '@reward/server-kit/auth.guards';
 import {
@@ -7,9 +7,11 @@ import {
   INVALID_IDEMPOTENCY_KEY,
   parseIdempotencyKey,
 } from '@reward/server-kit/idempotency-key';
+import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
 import { startByOf } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
+import type { FastifyRequest } from 'fastify';
 import { LoginThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
@@ -39,11 +41,10 @@ export class TokensController {
     errors: { 401: ['INVALID_CREDENTIALS'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiOkResponse({ type: TokenPairResponseDto })
-  login(
-    @Body() body: LoginDto,
-    @Headers() headers: Record<string, string | string[] | undefined>,
-  ): Promise<TokenPairResponseDto> {
-    return this.tokens.login(body.email, body.password, startByOf(headers));
+  login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairResponseDto> {
+    // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn.
+    const client = clientKeyOf(request.ip);
+    return this.tokens.login(body.email, body.password, { startBy: startByOf(request.headers), client });
   }
 
   @Public()

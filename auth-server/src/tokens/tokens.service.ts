@@ -4,6 +4,7 @@ import { type AuthenticatedUser, Role } from '@reward/server-kit/roles';
 import { refuseWriteAfterStartBy } from '@reward/server-kit/start-by';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
+import type { PasswordRequest } from '../throttling/password-gate.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -76,14 +77,16 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Unknown email and wrong password cost the same bcrypt compare and get the same answer. `startBy`: the request's
-   * start-by time (startByOf): a crowd ahead (the store's reads, the password gate's queue) may bring the session's
-   * write past it, when the gateway may already have answered 504; then nothing is written (503, retry).
+   * Unknown email and wrong password cost the same bcrypt compare and get the same answer. `request`: its client, whose
+   * turn its password waits for, and its start-by time (startByOf): a crowd ahead (the store's reads, the password
+   * gate's queue) may bring the session's write past it, when the gateway may already have answered 504; then
+   * nothing is written (503, retry).
    */
-  async login(email: string, password: string, startBy?: number): Promise<TokenPair> {
+  async login(email: string, password: string, request: PasswordRequest = {}): Promise<TokenPair> {
+    const { startBy } = request;
     const credentials = await this.users.findCredentials(email);
     // Not started past the start-by time: 503 AUTH_BUSY before bcrypt, not a check whose session may not be written.
-    const matches = await this.passwords.verify(password, credentials?.passwordHash, startBy);
+    const matches = await this.passwords.verify(password, credentials?.passwordHash, request);
     if (!credentials || !matches) throw invalidCredentials();
     refuseWriteAfterStartBy(startBy);
     const now = new Date();

@@ -208,6 +208,55 @@ describe('the password gate, per client, against an address that fills the queue
 });
 
 /**
+ * The gate's queue, fair by client: one address signing in correctly in a loop (many requests queued) must not take
+ * every place freed from another client with one sign-in waiting (first come, first served, a victim retrying at
+ * once signed in 4-6 times in 10 s).
+ */
+describe('the password gate, fair by client', () => {
+  const block = appPerBlock(testDatabaseName('password_gate_fair'), {
+    PASSWORD_HASH_MAX_IN_FLIGHT: '1',
+    PASSWORD_HASH_MAX_QUEUED: '100',
+    // Beyond the address's sign-ins here: the queue's order, not the address's share, is under test.
+    PASSWORD_HASH_PER_CLIENT: '100',
+    // Nothing queued is shed for its time while the test holds the comparisons, however slow the machine.
+    PASSWORD_HASH_QUEUE_TIMEOUT_MS: '60000',
+  });
+
+  it("checks another client's sign-in next when a place frees, before the rest of the address's queued ones", async () => {
+    const [a1, a2, a3, a4, victim] = (await freshAccounts(block.app, 5, 'fair')) as [Account, Account, Account, Account, Account];
+    // Every comparison is held until the test lets it go, and the hash it compares against is recorded (the
+    // accounts share their password, not their hash).
+    const compared: string[] = [];
+    const held: Array<() => void> = [];
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      compared.push(encrypted);
+      await new Promise<void>((resolve) => held.push(resolve));
+      return realCompare(data, encrypted);
+    }) as never);
+    const gate = block.app.get(PasswordGate);
+    const hog = '198.51.100.30';
+    const hogs = [a1, a2, a3, a4].map((account) => loginFrom(block.app, hog, account.email, account.password));
+    await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 3 }), { timeout: 10_000, interval: 5 });
+    const victims = loginFrom(block.app, '198.51.100.31', victim.email, victim.password);
+    await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 4 }), { timeout: 10_000, interval: 5 });
+
+    for (let checked = 1; checked <= 5; checked += 1) {
+      await vi.waitFor(() => expect(held).toHaveLength(1), { timeout: 10_000, interval: 5 });
+      expect(compared).toHaveLength(checked);
+      held.shift()!();
+    }
+    // One of the address's first (its sign-ins reach the gate in no set order among themselves), then the other
+    // client's, before the address's others.
+    const hashOf = async (account: Account) =>
+      String((await block.db.collection('users').findOne({ email: account.email }))?.passwordHash);
+    expect(compared[1]).toBe(await hashOf(victim));
+    expect(new Set(compared)).toEqual(new Set(await Promise.all([a1, a2, a3, a4, victim].map(hashOf))));
+    expect((await Promise.all([...hogs, victims])).map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+});
+
+/**
  * A crowd signing in at once from as many addresses (an event's launch): each client has one attempt, so the
  * per-client bound on the throttle's store work does not hold the crowd back. Unbounded, their store work (the
  * attempt's insert and counts, the user lookup) queued in the driver until sign-ins whose password had matched

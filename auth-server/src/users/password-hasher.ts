@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 import { type AuthConfig, PASSWORD_MAX_BYTES } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
-import { PasswordGate } from '../throttling/password-gate.js';
+import { PasswordGate, type PasswordRequest } from '../throttling/password-gate.js';
 import { normalizedPassword } from './password-policy.js';
 
 /**
@@ -26,8 +26,9 @@ export class PasswordHasher implements OnModuleInit {
     await this.dummy();
   }
 
-  hash(password: string): Promise<string> {
-    return this.gate.run(() => bcrypt.hash(normalizedPassword(password), this.config.bcryptRounds));
+  /** `request`: who asks, and by when (PasswordGate.run). */
+  hash(password: string, request?: PasswordRequest): Promise<string> {
+    return this.gate.run(() => bcrypt.hash(normalizedPassword(password), this.config.bcryptRounds), request);
   }
 
   /**
@@ -35,15 +36,15 @@ export class PasswordHasher implements OnModuleInit {
    * password. A form longer than bcrypt reads never matches (its tail would be ignored); each form is judged
    * by its own length: a password hashed as typed before passwords were normalized was at most 72 bytes as
    * typed, though its NFC form may be longer (a composition exclusion such as U+0958 doubles), and is not
-   * locked out for it.
+   * locked out for it. `request`: who asks, and by when (PasswordGate.run).
    */
-  async verify(password: string, hash: string | undefined, startBy?: number): Promise<boolean> {
+  async verify(password: string, hash: string | undefined, request?: PasswordRequest): Promise<boolean> {
     const normalized = normalizedPassword(password);
     const against = hash ?? (await this.dummy());
-    let matches = (await this.gate.run(() => bcrypt.compare(normalized, against), startBy)) && fitsBcrypt(normalized);
+    let matches = (await this.gate.run(() => bcrypt.compare(normalized, against), request)) && fitsBcrypt(normalized);
     // A hash made before passwords were normalized, of the password as typed then (unknown users too: same cost).
     if (!matches && normalized !== password)
-      matches = (await this.gate.run(() => bcrypt.compare(password, against), startBy)) && fitsBcrypt(password);
+      matches = (await this.gate.run(() => bcrypt.compare(password, against), request)) && fitsBcrypt(password);
     return matches && hash !== undefined;
   }
 

@@ -1,7 +1,9 @@
-import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
+import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import type { FastifyRequest } from 'fastify';
 import { RegistrationThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { RegisterUserDto } from './dto/register-user.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
@@ -29,7 +31,8 @@ export class RegistrationController {
     errors: { 400: ['INVALID_REFERRAL_CODE'], 409: ['EMAIL_TAKEN'], 429: ['TOO_MANY_REQUESTS'], 503: ['AUTH_BUSY'] },
   })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })
-  async register(@Body() body: RegisterUserDto): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.register(body));
+  async register(@Body() body: RegisterUserDto, @Req() request: FastifyRequest): Promise<UserResponseDto> {
+    // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn.
+    return toUserResponse(await this.users.register(body, { client: clientKeyOf(request.ip) }));
   }
 }

@@ -7,6 +7,7 @@ import { Role } from '@reward/server-kit/roles';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { ADMIN_ROLES_MUTEX, RoleChangeLock, userMutex } from '../role-lock/role-change-lock.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
+import type { PasswordRequest } from '../throttling/password-gate.js';
 import { passwordProblem } from './password-policy.js';
 import { PasswordHasher } from './password-hasher.js';
 import { generateReferralCode } from './referral-code.js';
@@ -37,20 +38,23 @@ export class UsersService {
     private readonly throttle: LoginThrottleService,
   ) {}
 
-  /** Public sign-up: always a plain USER; a referral code must name an existing user. */
-  async register(input: { email: string; password: string; nickname?: string; referralCode?: string }): Promise<User> {
+  /**
+   * Public sign-up: always a plain USER; a referral code must name an existing user. `request`: who asks, and by
+   * when (PasswordGate.run, for the password's hash).
+   */
+  async register(
+    input: { email: string; password: string; nickname?: string; referralCode?: string },
+    request?: PasswordRequest,
+  ): Promise<User> {
     let referredBy: string | undefined;
     if (input.referralCode !== undefined) {
       referredBy = await this.users.findIdByReferralCode(input.referralCode);
       if (!referredBy) throw invalidReferralCode();
     }
-    const user = await this.createAccount({
-      email: input.email,
-      password: input.password,
-      nickname: input.nickname,
-      roles: [Role.USER],
-      referredBy,
-    });
+    const user = await this.createAccount(
+      { email: input.email, password: input.password, nickname: input.nickname, roles: [Role.USER], referredBy },
+      request,
+    );
     if (referredBy) await this.recordInvite(referredBy, user);
     return user;
   }
@@ -82,15 +86,15 @@ export class UsersService {
 
   /**
    * Inserts the account; the unique email index decides who wins a race (409 for the others), the unique
-   * referral-code index makes a colliding random code draw again.
+   * referral-code index makes a colliding random code draw again. `request`: who asks, and by when (PasswordGate.run).
    */
-  async createAccount(account: NewAccount): Promise<User> {
+  async createAccount(account: NewAccount, request?: PasswordRequest): Promise<User> {
     const email = normaliseEmail(account.email);
     // An account stored before emails were normalised as now, under this very spelling (no unique index
     // sees it: its stored form differs from the normalised one).
     const legacy = legacyEmailSpelling(account.email);
     if (legacy !== email && (await this.users.findByEmail(legacy))) throw emailTaken();
-    const passwordHash = await this.passwords.hash(account.password);
+    const passwordHash = await this.passwords.hash(account.password, request);
     for (let attempt = 0; attempt < REFERRAL_CODE_ATTEMPTS; attempt += 1) {
       const result = await this.users.insert({
         ...(account.id !== undefined && { id: account.id }),
