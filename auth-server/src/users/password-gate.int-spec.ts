@@ -431,4 +431,52 @@ describe('a sign-in past its start-by time', () => {
     expect(await block.db.collection('refresh_tokens').countDocuments({ userId: String(lateUser?._id) })).toBe(0);
     expect((await holding).status).toBe(200);
   });
+
+  it('sheds a registration still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never hashed, no account made', async () => {
+    const first = await registeredAccount(block.app, 'ahead');
+    // A sign-in's comparison is held: the gate, one at a time, is full.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    let compared = 0;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      compared += 1;
+      if (compared === 1) await released;
+      return realCompare(data, encrypted);
+    }) as never);
+    const hashed = vi.spyOn(bcrypt, 'hash');
+    const holding = login(block.app, first.email, first.password);
+    await vi.waitFor(() => expect(compared).toBe(1), { timeout: 10_000, interval: 5 });
+    // The registration's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
+    const startBy = Date.now() + 60_000;
+    const repository = block.app.get(ThrottleAttemptRepository);
+    const record = repository.record.bind(repository);
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
+      const id = await record(attempt);
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+      return id;
+    });
+    const email = uniqueEmail('late-signup');
+    let reply: Reply | undefined;
+    void call(block.app, 'POST', '/auth/register', {
+      body: { email, password: 'password-123' },
+      headers: { 'x-internal-start-by': String(startBy) },
+    }).then((answer) => (reply = answer));
+    try {
+      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
+      await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
+    } finally {
+      vi.restoreAllMocks();
+      release();
+    }
+    expect(reply?.status).toBe(503);
+    expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+    expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(hashed).not.toHaveBeenCalled();
+    expect(await block.db.collection('users').countDocuments({ email })).toBe(0);
+    expect((await holding).status).toBe(200);
+    // In time, the same registration is served.
+    expect((await register(block.app, { email })).status).toBe(201);
+  });
 });

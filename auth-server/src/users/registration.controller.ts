@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
 import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
+import { startByOf } from '@reward/server-kit/start-by';
 import type { FastifyRequest } from 'fastify';
 import { RegistrationThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { RegisterUserDto } from './dto/register-user.dto.js';
@@ -32,7 +33,10 @@ export class RegistrationController {
   })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The new account' })
   async register(@Body() body: RegisterUserDto, @Req() request: FastifyRequest): Promise<UserResponseDto> {
-    // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn.
-    return toUserResponse(await this.users.register(body, { client: clientKeyOf(request.ip) }));
+    // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn. And
+    // not past the start-by time: the gateway may have answered 504 by then, and an account made after it is one
+    // its client was told failed (shed instead: 503 AUTH_BUSY, nothing made).
+    const passwordRequest = { client: clientKeyOf(request.ip), startBy: startByOf(request.headers) };
+    return toUserResponse(await this.users.register(body, passwordRequest));
   }
 }
