@@ -210,6 +210,36 @@ describe('payout webhooks on two replicas whose endpoint copies differ', () => {
     expect(receiver.received.filter((webhook) => webhook.body.includes('claim.revoked'))).toEqual([]);
   });
 
+  it.each([
+    ['took while disabled', ['disable', ['claim.granted', 'claim.revoked']]],
+    [
+      'took after the transition, when its types changed again while disabled',
+      [['claim.granted', 'claim.revoked'], 'disable', ['claim.granted', 'claim.revoked', 'claim.rejected']],
+    ],
+  ] as const)("a back-fill of an endpoint's enabling records nothing of an event type it %s", async (_label, changes) => {
+    const endpoint = await subscribe(receiver.url);
+    // What a replica's copy held when it started listing the endpoint (its back-fill passes run with this).
+    const asFirstListed = await a.app.get(WebhookEndpointRepository).findById(endpoint);
+    await refreshB();
+    // Revoked while the endpoint takes grants only: its revocation is owed to nobody, whatever it takes later.
+    const [granted] = await grants(1);
+    const revoked = await a.request('POST', `/claims/${granted}/revoke`, { token: operator.token, body: { note: 'fraud' } });
+    expect(revoked.status).toBe(200);
+    await expectDeliveredOnce(endpoint, [granted!]);
+    for (const change of changes) {
+      if (change === 'disable') await disable(endpoint);
+      else {
+        const changed = await a.request('PATCH', `/webhook-endpoints/${endpoint}`, {
+          token: admin.token,
+          body: { events: change },
+        });
+        expect(changed.status).toBe(200);
+      }
+    }
+    await a.app.get(PayoutBackfill).pass(asFirstListed!);
+    expect((await deliveriesTo(endpoint)).map((delivery) => delivery.claimId)).toEqual([granted]);
+  });
+
   async function disable(id: string): Promise<void> {
     const disabled = await a.request('PATCH', `/webhook-endpoints/${id}`, { token: admin.token, body: { enabled: false } });
     expect(disabled.status).toBe(200);

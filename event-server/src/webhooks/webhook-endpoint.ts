@@ -18,7 +18,7 @@ export interface WebhookEndpointRecord {
    */
   enabledAt: Date;
   /**
-   * The event types it took since enabledAt (PATCH {events} while enabled), each with when: a replica whose copy
+   * The event types it took since enabledAt (PATCH {events}, enabled or not), each with when: a replica whose copy
    * still had the old list recorded transitions of that type without it from then on. Empty or absent: none.
    */
   eventsSince?: { event: string; since: Date }[];
@@ -74,8 +74,9 @@ export function receivesMoreSince(before: WebhookEndpointRecord | undefined, now
 }
 
 /**
- * The change of `endpoint`'s `eventsSince` when its events become `events` at `at`: a type taken while it stays
- * enabled is received from `at`; one dropped is forgotten (taken again, it starts again); an enabling starts them all.
+ * The change of `endpoint`'s `eventsSince` when its events become `events` at `at`: a type taken is received from
+ * `at`, disabled or not (a back-fill of the enabling before the disabling may still run, and owes it nothing
+ * earlier); one dropped is forgotten (taken again, it starts again); an enabling starts them all.
  */
 export function eventsSinceAt(
   endpoint: WebhookEndpointRecord,
@@ -83,7 +84,7 @@ export function eventsSinceAt(
   at: Date,
   { enabling }: { enabling: boolean },
 ): Pick<WebhookEndpointChanges, 'eventsSince'> {
-  if (enabling || !endpoint.enabled) return { eventsSince: [] };
+  if (enabling) return { eventsSince: [] };
   const kept = (endpoint.eventsSince ?? []).filter((entry) => events.includes(entry.event));
   const taken = events.filter((type) => !endpoint.events.includes(type)).map((event) => ({ event, since: at }));
   return { eventsSince: [...kept, ...taken] };
