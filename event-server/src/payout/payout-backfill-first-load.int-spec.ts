@@ -94,6 +94,40 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
     expect(receivedIds().sort()).toEqual([...granted].sort());
   });
 
+  it('are recorded and sent by a replica started days later, once the endpoint took another event type, reading only the hours owed', async () => {
+    const { a, endpointId, granted, payoutOf, start, receivedIds } =
+      await grantsRecordedWithoutEndpoint('payout_first_load_days');
+    // The stack runs on for three days (no replica starts, so no mark reaches the enabling's hour), then the endpoint
+    // takes another event type: a start owes the hour after the enabling and the hour after that change, not the days
+    // between them.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: Date.now() + 3 * 24 * 60 * 60_000 });
+    try {
+      const patched = await a.request('PATCH', `/webhook-endpoints/${endpointId}`, {
+        token: a.as('ADMIN').token,
+        body: { events: ['claim.granted', 'claim.revoked'] },
+      });
+      expect(patched.status).toBe(200);
+      const claimsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findClaimsSince');
+      const decisionsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findDecisionsSince');
+      const c = await start();
+      await vi.waitFor(async () => {
+        for (const id of granted) expect(await payoutOf(c, id)).toBe('DELIVERED');
+      }, WAIT);
+      expect(receivedIds().sort()).toEqual([...granted].sort());
+      const cOutbox = c.app.get(PayoutOutboxRepository);
+      for (const read of [claimsRead, decisionsRead]) {
+        const spans = read.mock.calls
+          .filter((_call, index) => read.mock.contexts[index] === cOutbox)
+          .map(([since, , , before]) => (before?.getTime() ?? Infinity) - since.getTime());
+        expect(spans.length).toBeGreaterThan(0);
+        for (const span of spans) expect(span).toBeLessThanOrEqual(BACKFILL_HORIZON_MS);
+      }
+    } finally {
+      vi.restoreAllMocks();
+      vi.useRealTimers();
+    }
+  }, 60_000);
+
   it('are recorded and sent by a replica started afterwards whose first load of the endpoints failed', async () => {
     const { granted, payoutOf, start, receivedIds } = await grantsRecordedWithoutEndpoint('payout_first_load_failed');
     // The stack stays down a minute, and the replica started then finds the store away at its first load of the

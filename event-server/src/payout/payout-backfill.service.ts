@@ -149,17 +149,46 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
         : undefined;
     const starts = current.events.flatMap((type) => startOf(current, type) ?? []);
     const marked = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
-    // The mark covers every type up to it; on a first load each type is owed BACKFILL_HORIZON_MS from its start, and
-    // the pass reads from the first start still owed.
-    const covered = Math.max(marked, Math.min(Infinity, ...starts.filter((start) => start + BACKFILL_HORIZON_MS > marked)));
-    const from = firstLoad ? covered : Math.max(newsSince?.getTime() ?? enabledAt, this.startedAt - BACKFILL_SETTLE_MS);
-    const to = firstLoad ? Math.max(-Infinity, ...starts) + BACKFILL_HORIZON_MS : Infinity;
-    if (from >= to) return 0;
+    if (!firstLoad) {
+      // The mark covers every type up to it, and each type from its start: one past its horizon reads on from
+      // the first start still owed.
+      const covered = Math.max(marked, Math.min(Infinity, ...starts.filter((start) => start + BACKFILL_HORIZON_MS > marked)));
+      const from = Math.max(newsSince?.getTime() ?? enabledAt, this.startedAt - BACKFILL_SETTLE_MS);
+      return this.window(endpoint, current, startOf, { firstLoad, from, to: Infinity, covered, startedAt });
+    }
+    // On a first load each type is owed BACKFILL_HORIZON_MS from its start: the spans after the mark are read one by
+    // one (a type taken days after the enabling must not make a start read the days between), and the mark moves
+    // past a span only once those before it left nothing unapplied.
+    let unready = 0;
+    for (const { from, to } of owedSpans(starts, marked)) {
+      const covered = unready === 0 ? from : -Infinity;
+      unready += await this.window(endpoint, current, startOf, { firstLoad, from, to, covered, startedAt });
+    }
+    return unready;
+  }
+
+  /**
+   * The part of a pass that reads the transitions from `from` to `to`: records the deliveries owed among them, moves
+   * the mark (see covered) and returns how many were not applied or projected yet.
+   */
+  private async window(
+    endpoint: WebhookEndpointRecord,
+    current: WebhookEndpointRecord,
+    startOf: (read: WebhookEndpointRecord, type: string) => number | undefined,
+    {
+      firstLoad,
+      from,
+      to,
+      covered,
+      startedAt,
+    }: { firstLoad: boolean; from: number; to: number; covered: number; startedAt: number },
+  ): Promise<number> {
     const since = new Date(from);
-    // What `read` (the endpoint read now) still owes: before its first disabling since (disabled and perhaps
-    // enabled again since, this enabling's window ends there), of the types it takes, each from its start.
+    // What `read` (the endpoint read now) still owes: before its first disabling since this enabling (disabled and
+    // perhaps enabled again since, this enabling's window ends there, though a later span starts after it), of the
+    // types it takes, each from its start.
     const owing = (read: WebhookEndpointRecord): ((type: string, at: number) => boolean) => {
-      const end = Math.min(firstDisablingSince(read, since)?.getTime() ?? Infinity, to);
+      const end = Math.min(firstDisablingSince(read, endpoint.enabledAt)?.getTime() ?? Infinity, to);
       return (type, at) => {
         const start = startOf(read, type);
         return start !== undefined && at >= start && at < end && (!firstLoad || at < start + BACKFILL_HORIZON_MS);
@@ -247,6 +276,23 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
     }
     return unready;
   }
+}
+
+/**
+ * What a first load owes after the mark `marked`: the BACKFILL_HORIZON_MS after each start, in time order, those that
+ * overlap read as one.
+ */
+function owedSpans(starts: readonly number[], marked: number): { from: number; to: number }[] {
+  const spans: { from: number; to: number }[] = [];
+  for (const start of [...starts].sort((x, y) => x - y)) {
+    const from = Math.max(start, marked);
+    const to = start + BACKFILL_HORIZON_MS;
+    if (from >= to) continue;
+    const last = spans.at(-1);
+    if (last && from <= last.to) last.to = Math.max(last.to, to);
+    else spans.push({ from, to });
+  }
+  return spans;
 }
 
 /** The pages of a time-ordered read, each read after the last of the one before, until one is not full. */
