@@ -169,6 +169,8 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
     const passes = vi.spyOn(PayoutBackfill.prototype, 'pass');
     const claimsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findClaimsSince');
     const decisionsRead = vi.spyOn(PayoutOutboxRepository.prototype, 'findDecisionsSince');
+    const marksRead = vi.spyOn(PayoutBackfillMarkRepository.prototype, 'coveredUntil');
+    const endpointsRead = vi.spyOn(WebhookEndpointRepository.prototype, 'findById');
     const d = await start();
     const dBackfill = d.app.get(PayoutBackfill);
     const dOutbox = d.app.get(PayoutOutboxRepository);
@@ -177,6 +179,9 @@ describe('payout webhooks of transitions recorded without a new endpoint by repl
     expect(await (dPass?.value as Promise<number>)).toBe(0);
     expect(claimsRead.mock.contexts).not.toContain(dOutbox);
     expect(decisionsRead.mock.contexts).not.toContain(dOutbox);
+    // One read for the endpoint: its mark (the copy just loaded tells what it takes).
+    expect(marksRead.mock.contexts.filter((marksOf) => marksOf === d.app.get(PayoutBackfillMarkRepository))).toHaveLength(1);
+    expect(endpointsRead.mock.contexts).not.toContain(d.app.get(WebhookEndpointRepository));
     for (const id of granted) expect(await payoutOf(d, id)).toBe('DELIVERED');
     expect(receivedIds().sort()).toEqual([...granted].sort());
   }, 90_000);

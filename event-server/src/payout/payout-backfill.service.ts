@@ -136,6 +136,11 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
   ): Promise<number> {
     const startedAt = Date.now();
     const enabledAt = endpoint.enabledAt.getTime();
+    const marked = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
+    // On a first load, an endpoint whose mark reached the horizon of every type the copy just loaded takes costs this
+    // one read: a type it took after that load is news to this copy, whose own pass reads from the type's start.
+    const copied = endpoint.events.flatMap((type) => receivesSince(endpoint, type)?.getTime() ?? []);
+    if (firstLoad && owedSpans(copied, marked).length === 0) return 0;
     // The endpoint as it is now (undefined: deleted, nothing more is recorded for it), read after this pass began:
     // an event type it takes later starts after the mark this pass may leave (below startedAt).
     const current = await this.endpoints.findById(endpoint.id);
@@ -148,7 +153,6 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
         ? receivesSince(read.enabledAt.getTime() === enabledAt ? read : endpoint, type)?.getTime()
         : undefined;
     const starts = current.events.flatMap((type) => startOf(current, type) ?? []);
-    const marked = Math.max(enabledAt, (await this.marks.coveredUntil(endpoint.id, endpoint.enabledAt))?.getTime() ?? -Infinity);
     if (!firstLoad) {
       // The mark covers every type up to it, and each type from its start: one past its horizon reads on from
       // the first start still owed.
