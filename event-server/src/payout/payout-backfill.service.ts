@@ -126,9 +126,8 @@ export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {
    * (`firstLoad` false), those since this copy lacked what it now receives (`news.since`) or this process started,
    * whichever is later: what this process may have recorded without it. On its first load, those after the
    * back-fill's mark (or the enabling) and within BACKFILL_HORIZON_MS of each type's start: what replicas stopped
-   * since may have. A pass that
-   * completed with nothing left unapplied and read on from the mark moves the mark. Returns how many such
-   * transitions were not applied or projected yet (looked at again later).
+   * since may have. A pass that completed with nothing left unapplied and read on from the mark moves the mark.
+   * Returns how many such transitions were not applied or projected yet (looked at again later).
    */
   async pass(
     endpoint: WebhookEndpointRecord,
