@@ -75,8 +75,8 @@ export class PasswordGate {
 
   /**
    * `work` (bcrypt) once the gate admits it, in its client's turn; 503 AUTH_BUSY (with when to come back) when it
-   * sheds it, or when it could not start by its start-by time. Work for no client (a password change, the admin
-   * account at boot) takes its turns as one client.
+   * sheds it, or when it could not start by its start-by time. Work for no client (the admin account at boot) takes
+   * its turns as one client.
    */
   run<T>(work: () => Promise<T>, { startBy, client }: PasswordRequest = {}): Promise<T> {
     return answeringShed(this.gate.run(work, { startWithinMs: msUntilStartBy(startBy), fairBy: client }), authBusy);

@@ -9,6 +9,7 @@ import {
   loginFrom,
   register,
   registeredAccount,
+  signedInUser,
   uniqueEmail,
 } from '../testing/auth-test-app.js';
 import { PasswordGate } from '../throttling/password-gate.js';
@@ -253,6 +254,62 @@ describe('the password gate, fair by client', () => {
     expect(compared[1]).toBe(await hashOf(victim));
     expect(new Set(compared)).toEqual(new Set(await Promise.all([a1, a2, a3, a4, victim].map(hashOf))));
     expect((await Promise.all([...hogs, victims])).map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it("checks a password change in its own client's turn, not with every other client's password changes", async () => {
+    const [hog, signIn] = (await freshAccounts(block.app, 2, 'fair-change')) as [Account, Account];
+    const [first, second] = [await signedInUser(block.app), await signedInUser(block.app)];
+    // Their hashes before the changes replace them.
+    const hashOf = async (email: string) => String((await block.db.collection('users').findOne({ email }))?.passwordHash);
+    const [firstHash, secondHash, signInHash] = await Promise.all([first.email, second.email, signIn.email].map(hashOf));
+    const compared: string[] = [];
+    const held: Array<() => void> = [];
+    let holding = true;
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      compared.push(encrypted);
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return realCompare(data, encrypted);
+    }) as never);
+    const gate = block.app.get(PasswordGate);
+    const changeFrom = (address: string, user: typeof first) =>
+      call(block.app, 'POST', '/users/me/password', {
+        token: user.accessToken,
+        body: { currentPassword: user.password, newPassword: 'a-new-password-1' },
+        headers: { 'x-forwarded-for': address },
+        remoteAddress: '127.0.0.1',
+      });
+    const replies: Array<Promise<{ status: number }>> = [];
+    let order: string[] = [];
+    try {
+      replies.push(loginFrom(block.app, '198.51.100.40', hog.email, hog.password));
+      await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 0 }), { timeout: 10_000, interval: 5 });
+      // Two password changes from two addresses, then a sign-in from a third, each queued in turn.
+      replies.push(changeFrom('198.51.100.41', first));
+      await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 1 }), { timeout: 10_000, interval: 5 });
+      replies.push(changeFrom('198.51.100.42', second));
+      await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 2 }), { timeout: 10_000, interval: 5 });
+      replies.push(loginFrom(block.app, '198.51.100.43', signIn.email, signIn.password));
+      await vi.waitFor(() => expect(gate.load).toEqual({ inFlight: 1, queued: 3 }), { timeout: 10_000, interval: 5 });
+      for (let checked = 1; checked <= 2; checked += 1) {
+        await vi.waitFor(() => expect(held).toHaveLength(1), { timeout: 10_000, interval: 5 });
+        expect(compared).toHaveLength(checked);
+        held.shift()!();
+      }
+      await vi.waitFor(() => expect(compared).toHaveLength(3), { timeout: 10_000, interval: 5 });
+      order = compared.slice(1);
+    } finally {
+      holding = false;
+      for (const release of held.splice(0)) release();
+      vi.restoreAllMocks();
+    }
+    // Three clients with one each waiting, served in the order they came: the second change is not put behind the
+    // later sign-in because another client's password change was just served (all counted as one client).
+    expect(order.map((hash) => ({ [firstHash]: 'first', [secondHash]: 'second', [signInHash]: 'sign-in' })[hash])).toEqual([
+      'first',
+      'second',
+    ]);
+    expect((await Promise.all(replies)).map((reply) => reply.status)).toEqual([200, 204, 204, 200]);
   });
 });
 

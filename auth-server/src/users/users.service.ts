@@ -287,11 +287,12 @@ export class UsersService {
     let failed = false;
     try {
       const checked = (await this.users.findCredentialsByEmail(user.email))?.passwordHash;
-      if (!(await this.passwords.verify(currentPassword, checked))) {
+      // In the turns of the caller's client (the password gate is fair by client), not of every password change's.
+      if (!(await this.passwords.verify(currentPassword, checked, { client }))) {
         failed = true;
         throw wrongPassword();
       }
-      const passwordHash = await this.passwords.hash(newPassword);
+      const passwordHash = await this.passwords.hash(newPassword, { client });
       await this.roleLock.runExclusive(
         userMutex(userId),
         async (lease) => {
