@@ -46,9 +46,9 @@ const PAGE = 500;
  * A pass that completed (nothing left unapplied) leaves a mark in the store (PayoutBackfillMarkEntity): the enabling
  * is covered up to BACKFILL_SETTLE_MS before the pass began. A replica starting looks at every enabled endpoint's
  * mark (its first load names them all) and covers what the mark does not yet, within BACKFILL_HORIZON_MS of the
- * enabling (for an event type taken since, of when it was taken): the transitions of replicas that recorded them without the endpoint and stopped before their own
- * back-fill covered them, however long the stack stayed down. An endpoint whose mark reached the horizon costs a
- * start one read.
+ * enabling (for an event type taken since, of when it was taken): the transitions of replicas that recorded them
+ * without the endpoint and stopped before their own back-fill covered them, however long the stack stayed down. An
+ * endpoint whose mark reached the horizon costs a start one read.
  */
 @Injectable()
 export class PayoutBackfill implements OnModuleInit, OnModuleDestroy {

@@ -84,10 +84,10 @@ export class WebhookEndpointDirectory implements OnApplicationBootstrap, OnModul
 
   /**
    * `listener` runs (synchronously; it must not throw or wait) when this copy starts listing an endpoint it did
-   * not list before (created or enabled again since), or an event type the endpoint took since (`news.since`): from this moment on this process's transitions name it,
-   * and the transitions it recorded before without it are what the payout back-fill looks for. The first load names
-   * every endpoint it lists (`firstLoad`): replicas stopped since may have recorded transitions without them, and
-   * the back-fill's mark in the store tells what is still owed.
+   * not list before (created or enabled again since), or an event type the endpoint took since (`news.since`): from
+   * this moment on this process's transitions name it, and the transitions it recorded before without it are what
+   * the payout back-fill looks for. The first load names every endpoint it lists (`firstLoad`): replicas stopped
+   * since may have recorded transitions without them, and the back-fill's mark in the store tells what is still owed.
    */
   onEnabled(listener: (endpoint: WebhookEndpointRecord, news: EndpointNews) => void): void {
     this.enabledListeners.add(listener);

@@ -295,7 +295,8 @@ export class AdmissionGate {
           this.forgetIfIdle(client, share);
           const index = this.queue.indexOf(waiter);
           if (index >= 0) this.queue.splice(index, 1);
-          // Those queued after it are not in front of it (they are shed after it, or served).
+          // Those queued after it are not counted in front of it (they are shed after it, or served); with clients
+          // (fairBy) the order differs and those queued before it stand in for those served before it.
           reject(this.shed('QUEUE_TIMEOUT', this.inFlight + Math.max(0, index)));
         },
         deadline: this.now() + left,
