@@ -495,6 +495,55 @@ describe('a sign-in past its start-by time', () => {
     expect((await holding).status).toBe(200);
   });
 
+  it('sheds a password change still waiting for its password at its start-by time: 503 AUTH_BUSY, nothing compared or changed', async () => {
+    const first = await registeredAccount(block.app, 'ahead-of-change');
+    const user = await signedInUser(block.app);
+    const stored = async () => String((await block.db.collection('users').findOne({ email: user.email }))?.passwordHash);
+    const before = await stored();
+    // A sign-in's comparison is held: the gate, one at a time, is full.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
+    const compared: string[] = [];
+    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
+      compared.push(encrypted);
+      if (compared.length === 1) await released;
+      return realCompare(data, encrypted);
+    }) as never);
+    const holding = login(block.app, first.email, first.password);
+    await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
+    // The change's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
+    const startBy = Date.now() + 60_000;
+    const repository = block.app.get(ThrottleAttemptRepository);
+    const record = repository.record.bind(repository);
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
+      const id = await record(attempt);
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+      return id;
+    });
+    let reply: Reply | undefined;
+    void call(block.app, 'POST', '/users/me/password', {
+      token: user.accessToken,
+      body: { currentPassword: user.password, newPassword: 'a-new-password-1' },
+      headers: { 'x-internal-start-by': String(startBy) },
+    }).then((answer) => (reply = answer));
+    try {
+      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
+      await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
+    } finally {
+      vi.restoreAllMocks();
+      release();
+    }
+    expect(reply?.status).toBe(503);
+    expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
+    expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(compared).toHaveLength(1);
+    expect(await stored()).toBe(before);
+    expect((await holding).status).toBe(200);
+    expect((await login(block.app, user.email, user.password)).status).toBe(200);
+  });
+
   it('sheds a registration still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never hashed, no account made', async () => {
     const first = await registeredAccount(block.app, 'ahead');
     // A sign-in's comparison is held: the gate, one at a time, is full.

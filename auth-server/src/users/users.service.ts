@@ -287,12 +287,14 @@ export class UsersService {
     let failed = false;
     try {
       const checked = (await this.users.findCredentialsByEmail(user.email))?.passwordHash;
-      // In the turns of the caller's client (the password gate is fair by client), not of every password change's.
-      if (!(await this.passwords.verify(currentPassword, checked, { client }))) {
+      // In the turns of the caller's client (the password gate is fair by client), not of every password change's,
+      // and not started past the start-by time (shed: 503 AUTH_BUSY, nothing compared or written).
+      const passwordRequest = { client, startBy };
+      if (!(await this.passwords.verify(currentPassword, checked, passwordRequest))) {
         failed = true;
         throw wrongPassword();
       }
-      const passwordHash = await this.passwords.hash(newPassword, { client });
+      const passwordHash = await this.passwords.hash(newPassword, passwordRequest);
       await this.roleLock.runExclusive(
         userMutex(userId),
         async (lease) => {
