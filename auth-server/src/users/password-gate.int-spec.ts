@@ -447,12 +447,14 @@ describe('a sign-in past its start-by time', () => {
     expect((await login(block.app, account.email, account.password)).status).toBe(200);
   });
 
-  it('sheds a sign-in still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never compared, nothing counted or written', async () => {
-    const first = await register(block.app, { email: uniqueEmail('ahead') });
-    const late = await register(block.app, { email: uniqueEmail('late') });
-    expect([first.status, late.status]).toEqual([201, 201]);
-    const lateUser = await block.db.collection('users').findOne({ email: late.email });
-    // The first comparison is held: the gate, one at a time, is full.
+  /**
+   * `send` (given the start-by header) while a sign-in's comparison is held, so the gate, one at a time, is full, and
+   * with the clock past the start-by time once the request's throttle attempt is recorded, as a crowd ahead of it
+   * would make it: it is answered 503 AUTH_BUSY with Retry-After while the comparison ahead is still held (it did not
+   * wait for a turn it may not take), nothing compared or hashed for it, and the sign-in ahead is served.
+   */
+  async function answeredWhileAheadHeld(send: (headers: Record<string, string>) => Promise<Reply>) {
+    const first = await registeredAccount(block.app, 'ahead');
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
@@ -462,132 +464,67 @@ describe('a sign-in past its start-by time', () => {
       if (compared.length === 1) await released;
       return realCompare(data, encrypted);
     }) as never);
+    const hashed = vi.spyOn(bcrypt, 'hash');
     const holding = login(block.app, first.email, first.password);
-    await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
-    // The late sign-in's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
-    const startBy = Date.now() + 60_000;
-    const repository = block.app.get(ThrottleAttemptRepository);
-    const record = repository.record.bind(repository);
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
-      const id = await record(attempt);
-      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
-      return id;
-    });
     let reply: Reply | undefined;
-    void call(block.app, 'POST', '/auth/login', {
-      body: { email: late.email, password: late.password },
-      headers: { 'x-internal-start-by': String(startBy) },
-    }).then((answer) => (reply = answer));
+    let hashes: number;
     try {
-      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
+      await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
+      const startBy = Date.now() + 60_000;
+      const repository = block.app.get(ThrottleAttemptRepository);
+      const record = repository.record.bind(repository);
+      const realNow = Date.now.bind(Date);
+      vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
+        const id = await record(attempt);
+        vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
+        return id;
+      });
+      void send({ 'x-internal-start-by': String(startBy) }).then((answer) => (reply = answer));
       await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
     } finally {
+      hashes = hashed.mock.calls.length;
       vi.restoreAllMocks();
       release();
     }
+    expect(hashes).toBe(0);
     expect(reply?.status).toBe(503);
     expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
     expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(compared).toEqual([first.password]);
+    expect((await holding).status).toBe(200);
+  }
+
+  it('sheds a sign-in still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never compared, nothing counted or written', async () => {
+    const late = await registeredAccount(block.app, 'late');
+    const lateUser = await block.db.collection('users').findOne({ email: late.email });
+    await answeredWhileAheadHeld((headers) =>
+      call(block.app, 'POST', '/auth/login', { body: { email: late.email, password: late.password }, headers }),
+    );
     expect(await block.db.collection('throttle_attempts').countDocuments({ account: late.email })).toBe(0);
     expect(await block.db.collection('refresh_tokens').countDocuments({ userId: String(lateUser?._id) })).toBe(0);
-    expect((await holding).status).toBe(200);
   });
 
   it('sheds a password change still waiting for its password at its start-by time: 503 AUTH_BUSY, nothing compared or changed', async () => {
-    const first = await registeredAccount(block.app, 'ahead-of-change');
     const user = await signedInUser(block.app);
     const stored = async () => String((await block.db.collection('users').findOne({ email: user.email }))?.passwordHash);
     const before = await stored();
-    // A sign-in's comparison is held: the gate, one at a time, is full.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
-    const compared: string[] = [];
-    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
-      compared.push(encrypted);
-      if (compared.length === 1) await released;
-      return realCompare(data, encrypted);
-    }) as never);
-    const holding = login(block.app, first.email, first.password);
-    await vi.waitFor(() => expect(compared).toHaveLength(1), { timeout: 10_000, interval: 5 });
-    // The change's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
-    const startBy = Date.now() + 60_000;
-    const repository = block.app.get(ThrottleAttemptRepository);
-    const record = repository.record.bind(repository);
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
-      const id = await record(attempt);
-      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
-      return id;
-    });
-    let reply: Reply | undefined;
-    void call(block.app, 'POST', '/users/me/password', {
-      token: user.accessToken,
-      body: { currentPassword: user.password, newPassword: 'a-new-password-1' },
-      headers: { 'x-internal-start-by': String(startBy) },
-    }).then((answer) => (reply = answer));
-    try {
-      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
-      await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
-    } finally {
-      vi.restoreAllMocks();
-      release();
-    }
-    expect(reply?.status).toBe(503);
-    expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
-    expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(compared).toHaveLength(1);
+    await answeredWhileAheadHeld((headers) =>
+      call(block.app, 'POST', '/users/me/password', {
+        token: user.accessToken,
+        body: { currentPassword: user.password, newPassword: 'a-new-password-1' },
+        headers,
+      }),
+    );
     expect(await stored()).toBe(before);
-    expect((await holding).status).toBe(200);
     expect((await login(block.app, user.email, user.password)).status).toBe(200);
   });
 
   it('sheds a registration still waiting for its password at its start-by time: 503 AUTH_BUSY, its password never hashed, no account made', async () => {
-    const first = await registeredAccount(block.app, 'ahead');
-    // A sign-in's comparison is held: the gate, one at a time, is full.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const realCompare = bcrypt.compare.bind(bcrypt) as (data: string, encrypted: string) => Promise<boolean>;
-    let compared = 0;
-    vi.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, encrypted: string) => {
-      compared += 1;
-      if (compared === 1) await released;
-      return realCompare(data, encrypted);
-    }) as never);
-    const hashed = vi.spyOn(bcrypt, 'hash');
-    const holding = login(block.app, first.email, first.password);
-    await vi.waitFor(() => expect(compared).toBe(1), { timeout: 10_000, interval: 5 });
-    // The registration's clock passes its start-by time once its attempt is recorded, as a crowd ahead of it would.
-    const startBy = Date.now() + 60_000;
-    const repository = block.app.get(ThrottleAttemptRepository);
-    const record = repository.record.bind(repository);
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(repository, 'record').mockImplementation(async (attempt) => {
-      const id = await record(attempt);
-      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 120_000);
-      return id;
-    });
     const email = uniqueEmail('late-signup');
-    let reply: Reply | undefined;
-    void call(block.app, 'POST', '/auth/register', {
-      body: { email, password: 'password-123' },
-      headers: { 'x-internal-start-by': String(startBy) },
-    }).then((answer) => (reply = answer));
-    try {
-      // Answered while the password ahead of it is still being checked: it did not wait for a turn it may not take.
-      await vi.waitFor(() => expect(reply).toBeDefined(), { timeout: 10_000, interval: 5 });
-    } finally {
-      vi.restoreAllMocks();
-      release();
-    }
-    expect(reply?.status).toBe(503);
-    expect(reply?.body).toMatchObject({ statusCode: 503, code: 'AUTH_BUSY' });
-    expect(Number(reply?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(hashed).not.toHaveBeenCalled();
+    await answeredWhileAheadHeld((headers) =>
+      call(block.app, 'POST', '/auth/register', { body: { email, password: 'password-123' }, headers }),
+    );
     expect(await block.db.collection('users').countDocuments({ email })).toBe(0);
-    expect((await holding).status).toBe(200);
     // In time, the same registration is served.
     expect((await register(block.app, { email })).status).toBe(201);
   });
