@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AdmissionGate, answeringShed } from '@reward/server-kit/admission-gate';
+import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import type { DomainError } from '@reward/server-kit/errors';
-import { msUntilStartBy } from '@reward/server-kit/start-by';
+import { msUntilStartBy, startByOf } from '@reward/server-kit/start-by';
+import type { FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config/auth-config.js';
 import { AUTH_CONFIG } from '../config/config.module.js';
 import { authBusy } from '../tokens/token-errors.js';
@@ -19,6 +21,11 @@ const TURNED_AWAY_KEPT = 64;
 export interface PasswordRequest {
   startBy?: number;
   client?: string;
+}
+
+/** The password request of an HTTP request: its client as the throttle's interceptors key it, and its start-by time. */
+export function passwordRequestOf(request: FastifyRequest): PasswordRequest {
+  return { client: clientKeyOf(request.ip), startBy: startByOf(request.headers) };
 }
 
 /**

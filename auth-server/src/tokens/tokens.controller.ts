@@ -7,11 +7,10 @@ import {
   INVALID_IDEMPOTENCY_KEY,
   parseIdempotencyKey,
 } from '@reward/server-kit/idempotency-key';
-import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
-import { startByOf } from '@reward/server-kit/start-by';
 import type { AuthenticatedUser } from '@reward/server-kit/roles';
 import type { FastifyRequest } from 'fastify';
+import { passwordRequestOf } from '../throttling/password-gate.js';
 import { LoginThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
@@ -42,9 +41,8 @@ export class TokensController {
   })
   @ApiOkResponse({ type: TokenPairResponseDto })
   login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairResponseDto> {
-    // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn.
-    const client = clientKeyOf(request.ip);
-    return this.tokens.login(body.email, body.password, { startBy: startByOf(request.headers), client });
+    // Its password waits for its client's turn (the key of the throttle and holdFor), and not past its start-by time.
+    return this.tokens.login(body.email, body.password, passwordRequestOf(request));
   }
 
   @Public()

@@ -1,10 +1,9 @@
 import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '@reward/server-kit/auth.guards';
-import { clientKeyOf } from '@reward/server-kit/connection-limits';
 import { ApiEndpoint } from '@reward/server-kit/openapi';
-import { startByOf } from '@reward/server-kit/start-by';
 import type { FastifyRequest } from 'fastify';
+import { passwordRequestOf } from '../throttling/password-gate.js';
 import { RegistrationThrottleInterceptor } from '../throttling/throttle.interceptor.js';
 import { RegisterUserDto } from './dto/register-user.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
@@ -36,7 +35,6 @@ export class RegistrationController {
     // The client as the throttle's interceptor keys it (holdFor): its password waits for that client's turn. And
     // not past the start-by time: the gateway may have answered 504 by then, and an account made after it is one
     // its client was told failed (shed instead: 503 AUTH_BUSY, nothing made).
-    const passwordRequest = { client: clientKeyOf(request.ip), startBy: startByOf(request.headers) };
-    return toUserResponse(await this.users.register(body, passwordRequest));
+    return toUserResponse(await this.users.register(body, passwordRequestOf(request)));
   }
 }
