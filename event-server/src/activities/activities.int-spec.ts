@@ -150,6 +150,11 @@ describe('activities', () => {
         /items\[1\]\.occurredAt must not be in the future/,
       ],
       [{ items: [good, good, { ...good, type: 'QUEST_CLEAR' }] }, /items\[2\]\.attributes\.questId is required/],
+      // No QUEST_CLEAR condition can name a quest id over 128 characters: such a clear would never count.
+      [
+        { items: [good, { ...good, type: 'QUEST_CLEAR', attributes: { questId: 'q'.repeat(129) } }] },
+        /items\[1\]\.attributes\.questId must be at most 128 characters/,
+      ],
       [{ items: [good, { ...good, type: 'login' }] }, /items\.1\.type must be an upper-case word/],
       [{ items: [good, { ...good, userId: 'bob' }] }, /items\.1\.userId must be a valid user id/],
       [{ items: [{ ...good, extra: true }] }, /items\.0\.extra: property extra should not exist/],

@@ -50,4 +50,19 @@ describe('activity rules', () => {
     expect(() => prepareActivities([clear(' \u00a0')], now, () => '')).toThrow(/attributes\.questId is required/);
     expect(prepareActivities([clear('Q-17')], now, () => '')).toHaveLength(1);
   });
+
+  it('refuses a clear whose questId no QUEST_CLEAR condition could name (over 128 characters in NFC), or is not text', () => {
+    const now = new Date('2025-12-01T00:00:00Z');
+    const clear = (questId: unknown) => ({ userId: '0123456789abcdef01234567', type: 'QUEST_CLEAR', attributes: { questId } });
+    expect(prepareActivities([clear('q'.repeat(128))], now, () => '')).toHaveLength(1);
+    // 128 characters once composed (e + U+0301 is one é in NFC), as a condition's questId is measured.
+    expect(prepareActivities([clear('e\u0301'.repeat(128))], now, () => '')).toHaveLength(1);
+    expect(() => prepareActivities([clear('q'.repeat(129))], now, (index) => `items[${index}].`)).toThrow(
+      /items\[0\]\.attributes\.questId must be at most 128 characters/,
+    );
+    expect(() => prepareActivities([clear(17)], now, () => '')).toThrow(/attributes\.questId must be a string, not a number/);
+    expect(() => prepareActivities([clear(['Q-17'])], now, () => '')).toThrow(
+      /attributes\.questId must be a string, not an array/,
+    );
+  });
 });

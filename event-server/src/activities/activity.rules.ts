@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommonErrorCode, DomainError } from '@reward/server-kit/errors';
 import { VISIBLE_CHARACTER } from '@reward/server-kit/validation';
-import { ActivityType } from '../conditions/condition.types.js';
+import { ActivityType, CONDITION_LIMITS } from '../conditions/condition.types.js';
 import { freeFormProblem } from '../common/free-form.rules.js';
 import type { ActivityInputDto } from './dto/activity-input.dto.js';
 
@@ -42,11 +42,8 @@ export function prepareActivities(
     const occurredAt = item.occurredAt ? new Date(item.occurredAt) : now;
     if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) problems.push(`${at}occurredAt must not be in the future`);
     if (item.type === ActivityType.QUEST_CLEAR) {
-      const questId = item.attributes?.questId;
-      // Only spaces or invisible characters (a zero-width space) name no quest, as a condition's questId cannot.
-      if (typeof questId !== 'string' || !VISIBLE_CHARACTER.test(questId)) {
-        problems.push(`${at}attributes.questId is required for a QUEST_CLEAR activity`);
-      }
+      const problem = questIdProblem(item.attributes?.questId);
+      if (problem) problems.push(`${at}attributes.questId ${problem}`);
     }
     if (item.attributes && Buffer.byteLength(JSON.stringify(item.attributes), 'utf8') > MAX_ATTRIBUTES_BYTES) {
       problems.push(`${at}attributes must be at most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
@@ -63,6 +60,32 @@ export function prepareActivities(
   });
   if (problems.length > 0) throw new DomainError(400, CommonErrorCode.VALIDATION_FAILED, problems);
   return prepared;
+}
+
+/**
+ * What is wrong with a clear's questId, if anything. It names a quest as a QUEST_CLEAR condition's questId does:
+ * text with a visible character (only spaces or invisible characters, a zero-width space, name no quest), at most
+ * CONDITION_LIMITS.maxQuestIdLength characters once in NFC (as both are stored): a longer one was stored, and its
+ * import answered 201, though no condition could ever ask for it, so the clear never counted.
+ */
+function questIdProblem(questId: unknown): string | undefined {
+  if (questId === undefined) return 'is required for a QUEST_CLEAR activity';
+  if (typeof questId !== 'string') {
+    const kind =
+      questId === null
+        ? 'null'
+        : Array.isArray(questId)
+          ? 'an array'
+          : typeof questId === 'object'
+            ? 'an object'
+            : `a ${typeof questId}`;
+    return `must be a string, not ${kind}`;
+  }
+  if (!VISIBLE_CHARACTER.test(questId)) return 'is required for a QUEST_CLEAR activity';
+  if (questId.normalize('NFC').length > CONDITION_LIMITS.maxQuestIdLength) {
+    return `must be at most ${CONDITION_LIMITS.maxQuestIdLength} characters, as a QUEST_CLEAR condition's questId is`;
+  }
+  return undefined;
 }
 
 /**

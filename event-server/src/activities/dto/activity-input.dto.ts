@@ -42,7 +42,8 @@ export class ActivityInputDto {
     type: 'object',
     additionalProperties: true,
     example: { questId: 'main-quest-3' },
-    description: 'Small facts (at most 4096 bytes of JSON; keys may not start with $ or contain a dot)',
+    description:
+      'Small facts (at most 4096 bytes of JSON; keys may not start with $ or contain a dot); a QUEST_CLEAR needs questId, a string of at most 128 characters',
   })
   @IsOptional()
   @IsObject()

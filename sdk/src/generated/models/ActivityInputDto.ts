@@ -4,7 +4,7 @@
 /* eslint-disable */
 export type ActivityInputDto = {
   /**
-   * Small facts (at most 4096 bytes of JSON; keys may not start with $ or contain a dot)
+   * Small facts (at most 4096 bytes of JSON; keys may not start with $ or contain a dot); a QUEST_CLEAR needs questId, a string of at most 128 characters
    */
   attributes?: Record<string, any>;
   /**
