@@ -1,6 +1,6 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from './errors.js';
 import { VISIBLE_CHARACTER, createValidationPipe, parsedValueFacts, shadowedKeysOf } from './validation.js';
@@ -160,6 +160,48 @@ describe('the validation pipe and null', () => {
     expect(error.messages).toEqual(['a[0].b must not be null']);
     const query = { page: null };
     expect(await pipe.transform(query, { type: 'query', metatype: Object })).toBe(query);
+  });
+});
+
+class BoundedDto {
+  @IsArray()
+  @ArrayMaxSize(3)
+  @ValidateNested({ each: true })
+  @Type(() => ItemDto)
+  items!: ItemDto[];
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(2)
+  @IsIn(['A', 'B'], { each: true })
+  tags?: string[];
+}
+
+describe('the validation pipe and arrays longer than their DTO allows', () => {
+  const bounded: ArgumentMetadata = { type: 'body', metatype: BoundedDto };
+
+  // 100,000 empty objects (300 KB) in a list of at most 1000 held an event server's event loop for 5 s while
+  // every element was transformed and validated (about 2 s for a list of 4 roles); only the length is told.
+  it('refuses one at once, naming its bound, without transforming or validating its elements', async () => {
+    const error = await refusal({ items: Array.from({ length: 50_000 }, () => ({})) }, bounded);
+    expect(error.status).toBe(400);
+    expect(error.messages).toEqual(['items must contain no more than 3 elements']);
+    const both = await refusal({ items: [{}, {}, {}, {}], tags: [{}, {}, {}] }, bounded);
+    expect(both.messages).toEqual(['items must contain no more than 3 elements', 'tags must contain no more than 2 elements']);
+  });
+
+  it("refuses a list of DTOs holding a list in an element's place at once, the inner list not gone through", async () => {
+    const error = await refusal({ items: [Array.from({ length: 50_000 }, () => ({}))] }, bounded);
+    expect(error.messages).toEqual(['items: each value in items must be an object']);
+  });
+
+  it('validates a list within its bound element by element, as before', async () => {
+    const error = await refusal({ items: [{ type: 'A' }, {}], tags: ['A', 'C'] }, bounded);
+    expect(error.messages).toEqual([
+      'items.1.type must be a string',
+      'tags: each value in tags must be one of the following values: A, B',
+    ]);
+    await expect(pipe.transform({ items: [{ type: 'A' }], tags: ['B'] }, bounded)).resolves.toBeInstanceOf(BoundedDto);
   });
 });
 
