@@ -25,6 +25,9 @@ function servedServers(
 ): NonNullable<OpenAPIObject['servers']> {
   if (host === undefined || !PLAIN_HOST.test(host) || (protocol !== 'http' && protocol !== 'https')) return committed;
   const here = `${protocol}://${host}`;
+  // The pattern admits what only looks like a host (a port past 65535, a bracketed address that is no IPv6
+  // address): a client generated from the document would fail on such a server URL, so it is not named.
+  if (!URL.canParse(here)) return committed;
   return [
     { url: here, description: 'This gateway (the one that served this document)' },
     ...committed.filter((server) => server.url !== here),

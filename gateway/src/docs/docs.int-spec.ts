@@ -26,7 +26,9 @@ describe('GET /openapi.json', () => {
 
   it('names no host it was not asked by a plain name: anything else gets the committed servers', async () => {
     const committed = JSON.parse(readFileSync(MERGED_OPENAPI_FILE, 'utf8')) as { servers: unknown[] };
-    for (const host of ['evil.example/path', 'a b', 'x"y', 'h:99999999']) {
+    // Nor one that is no URL's host: a port past 65535 or a bracketed address that is no IPv6 address (a client
+    // generated from the document would call http://h:99999 and fail with "Invalid URL").
+    for (const host of ['evil.example/path', 'a b', 'x"y', 'h:99999999', 'h:99999', 'h:65536', '[::1::::]', '[1.2.3.4]']) {
       const response = await rawRequest(gateway.url, 'GET', '/openapi.json', { headers: { host } });
       expect(response.status, host).toBe(200);
       expect(response.json<{ servers: unknown[] }>().servers, host).toEqual(committed.servers);
