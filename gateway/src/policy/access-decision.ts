@@ -1,5 +1,10 @@
 import { CommonErrorCode, type ErrorBody, errorBody } from '@reward/server-kit/errors';
-import { type AuthenticationResult, authenticateWithPassport } from '@reward/server-kit/jwt.strategy';
+import {
+  type AuthenticationResult,
+  REPEATED_AUTHORIZATION,
+  authenticateWithPassport,
+  authorizationRepeated,
+} from '@reward/server-kit/jwt.strategy';
 import { type AuthenticatedUser, hasRequiredRole, requiresRolesMessage } from '@reward/server-kit/roles';
 import type { VerifiedTokenCache } from '@reward/server-kit/verified-token-cache';
 import type { RoutePolicy } from './route-policy.js';
@@ -89,10 +94,11 @@ function judged(route: Extract<AccessDecision, { allowed: true }>, authenticatio
  */
 export function authorize(
   route: AccessDecision,
-  rawRequest: { headers?: Record<string, unknown>; socket?: object | null },
+  rawRequest: { headers?: Record<string, unknown>; socket?: object | null; rawHeaders?: readonly string[] },
   tokens?: VerifiedTokenCache,
 ): AccessDecision | Promise<AccessDecision> {
   if (!route.allowed || route.policy.access === 'public') return route;
+  if (authorizationRepeated(rawRequest)) return refused(401, CommonErrorCode.UNAUTHORIZED, REPEATED_AUTHORIZATION);
   const authorization = rawRequest.headers?.authorization;
   const known = tokens?.getByHeader(authorization, rawRequest.socket ?? undefined);
   if (known) return judged(route, { user: known });

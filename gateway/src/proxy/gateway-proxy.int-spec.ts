@@ -26,7 +26,11 @@ function bearer(roles: Role[]): { authorization: string } {
   return { authorization: `Bearer ${signer.sign({ roles })}` };
 }
 
-function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}) {
+function send(
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string | string[]>; body?: string | Buffer } = {},
+) {
   return rawRequest(gateway.url, method, path, options);
 }
 
@@ -400,6 +404,18 @@ describe('access tokens', () => {
     const genuine = signer.sign({ roles: ['ADMIN'] });
     for (const authorization of [`Bearer ${genuine} junk`, `Bearer\t${genuine}`, `Bearer ${genuine},x`]) {
       expectErrorBody(await send('GET', '/users', { headers: { authorization } }), 401, 'UNAUTHORIZED');
+    }
+    // Two Authorization headers: Node keeps the first and drops the rest, so which one counted depended on the
+    // order (a proxy in front that reads the last, or adds its own, would judge another caller). Neither is read.
+    const user = signer.sign({ roles: ['USER'] });
+    for (const pair of [
+      [`Bearer ${genuine}`, 'Bearer abc.def.ghi'],
+      [`Bearer ${genuine}`, `Bearer ${user}`],
+      [`Bearer ${genuine}`, `Bearer ${genuine}`],
+    ]) {
+      const response = await send('GET', '/users', { headers: { authorization: pair } });
+      expectErrorBody(response, 401, 'UNAUTHORIZED');
+      expect(response.json()).toMatchObject({ message: 'Authorization must be given once (one header, one token)' });
     }
     expect(auth.seen).toHaveLength(0);
     expect((await send('GET', '/users', { headers: { authorization: `bearer ${genuine}` } })).status).toBe(200);

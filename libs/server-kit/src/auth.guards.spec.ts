@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { KeyObject } from 'node:crypto';
+import { request } from 'node:http';
 import { Controller, Get, Global, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'undici';
@@ -118,6 +119,43 @@ describe('JwtAuthGuard', () => {
     expect((await get('/me')).statusCode).toBe(401);
   });
 
+  it('refuses a request that gives Authorization twice, whichever comes first (Node reads only the first)', async () => {
+    if (!app.getHttpServer().listening) await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = new URL(await app.getUrl());
+    const twice = (first: string, second: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const outgoing = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/me',
+            headers: ['host', `127.0.0.1:${port}`, 'authorization', first, 'authorization', second],
+          },
+          (reply) => {
+            let text = '';
+            reply.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            reply.on('end', () => resolve({ status: reply.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    const token = `Bearer ${forge.sign({ roles: ['USER'] })}`;
+    // Remembered first: the second request must not be answered from what the first verified either.
+    expect((await get('/me', token)).statusCode).toBe(200);
+    for (const [first, second] of [
+      [token, 'Bearer abc.def.ghi'],
+      [token, token],
+    ] as const) {
+      const reply = await twice(first, second);
+      expect(reply.status).toBe(401);
+      expect(reply.body).toMatchObject({
+        code: 'UNAUTHORIZED',
+        message: 'Authorization must be given once (one header, one token)',
+      });
+    }
+  });
+
   it('forgets a token when it expires', async () => {
     const token = forge.sign({ roles: ['USER'] }, { expiresInSeconds: 60 });
     expect((await get('/me', `Bearer ${token}`)).statusCode).toBe(200);
@@ -135,7 +173,7 @@ describe('JwtAuthGuard', () => {
   });
 
   it('answers each request on one keep-alive connection with its own caller', async () => {
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    if (!app.getHttpServer().listening) await app.listen({ host: '127.0.0.1', port: 0 });
     const pool = new Pool(await app.getUrl(), { connections: 1 });
     try {
       const [a, b] = ['64b7f0c2a1b2c3d4e5f6071a', '64b7f0c2a1b2c3d4e5f6071b'];

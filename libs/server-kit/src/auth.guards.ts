@@ -2,7 +2,13 @@ import { type ExecutionContext, Inject, Injectable, SetMetadata, createParamDeco
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { CommonErrorCode, DomainError } from './errors.js';
-import { JWT_STRATEGY, describeFailure, isKeysUnavailable } from './jwt.strategy.js';
+import {
+  JWT_STRATEGY,
+  REPEATED_AUTHORIZATION,
+  authorizationRepeated,
+  describeFailure,
+  isKeysUnavailable,
+} from './jwt.strategy.js';
 import { type AuthenticatedUser, type Role, hasRequiredRole, requiresRolesMessage } from './roles.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -70,7 +76,7 @@ export function isPublic(reflector: Reflector, context: ExecutionContext): boole
 
 interface GuardedRequest {
   headers: Record<string, unknown>;
-  raw?: { socket?: object | null };
+  raw?: { socket?: object | null; rawHeaders?: readonly string[] };
   user?: AuthenticatedUser;
 }
 
@@ -92,6 +98,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   override canActivate(context: ExecutionContext): ReturnType<ReturnType<typeof AuthGuard>['prototype']['canActivate']> {
     if (isPublic(this.reflector, context)) return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
+    if (authorizationRepeated(request.raw)) throw new DomainError(401, CommonErrorCode.UNAUTHORIZED, REPEATED_AUTHORIZATION);
     const authorization = request.headers.authorization;
     const known = this.tokens.getByHeader(authorization, request.raw?.socket ?? undefined);
     if (known) {

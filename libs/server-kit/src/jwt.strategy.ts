@@ -28,6 +28,24 @@ export function accessTokenOf(request: { headers?: Record<string, unknown> }): s
   return bearerTokenOf(header) ?? header;
 }
 
+/** What a request with two Authorization headers is told (the gateway's and every server's 401). */
+export const REPEATED_AUTHORIZATION = 'Authorization must be given once (one header, one token)';
+
+/**
+ * Whether a request carries the Authorization header more than once. Node keeps the first in `headers` and drops
+ * the others without a word, so which token counted depended on the order of the lines, and a proxy in front that
+ * reads the last one (or adds its own) would have judged another caller than we did: neither is read.
+ */
+export function authorizationRepeated(request: { rawHeaders?: readonly string[] } | undefined): boolean {
+  const raw = request?.rawHeaders;
+  if (!raw) return false;
+  let seen = 0;
+  for (let index = 0; index < raw.length; index += 2) {
+    if (raw[index]?.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
+}
+
 /** No `Authorization: Bearer` header at all (or another scheme). */
 class MissingTokenError extends Error {
   override name = 'MissingTokenError';
