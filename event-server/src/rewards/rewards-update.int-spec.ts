@@ -75,7 +75,7 @@ describe('PATCH /events/{id}/rewards/{rewardId}', () => {
     const cases: Array<[string, unknown, RegExp]> = [
       [item, { stock: 9 }, /stock may only be raised: it is 10/],
       [points, { stock: 5 }, /unlimited and stays so/],
-      [item, { couponCode: 'X' }, /couponCode is not allowed for a ITEM reward/],
+      [item, { couponCode: 'X' }, /couponCode is not allowed for an ITEM reward/],
       [points, { itemCode: 'X' }, /itemCode is not allowed for a POINT reward/],
     ];
     for (const [rewardId, body, message] of cases) {
