@@ -287,6 +287,16 @@ describe('npm start with a server that cannot start', () => {
     expect(output).toMatch(/stopping the stack\. Fix the setting named above/);
     expect(output).not.toMatch(/restarting it in/);
   }, 60_000);
+
+  it('stops the stack at once, naming the variable, when a server is given a host that is no address here', async () => {
+    // A host name that never resolves (.invalid is reserved for that): the server cannot listen on it, and
+    // starting it again cannot help, as with a refused setting.
+    const { code, output } = await runToExit({ EVENT_HOST: 'no-such-host.invalid' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/event server refused its settings \(exit code 78\); restarting it would not help/);
+    expect(output).toMatch(/EVENT_HOST \(no-such-host\.invalid\) must be an address of this machine/);
+    expect(output).not.toMatch(/restarting it in/);
+  }, 60_000);
 });
 
 describe('npm start with a MONGODB_URI nobody answers on', () => {

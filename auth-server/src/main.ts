@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { listenOptions } from '@reward/server-kit/http-app';
+import { listenOn } from '@reward/server-kit/http-app';
 import { runServer } from '@reward/server-kit/main-runner';
 import { createAuthServer, loadAuthConfig } from './server.js';
 
 await runServer('auth-server', async () => {
   const config = loadAuthConfig(process.env);
   const app = await createAuthServer(config);
-  await app.listen(listenOptions(config.host, config.port));
+  await listenOn(app, 'AUTH_HOST', config.host, config.port);
   return app;
 });

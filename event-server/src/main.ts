@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { listenOptions } from '@reward/server-kit/http-app';
+import { listenOn } from '@reward/server-kit/http-app';
 import { runServer } from '@reward/server-kit/main-runner';
 import { createEventServer, loadEventConfig } from './server.js';
 
 await runServer('event-server', async () => {
   const config = loadEventConfig(process.env);
   const app = await createEventServer(config);
-  await app.listen(listenOptions(config.host, config.port));
+  await listenOn(app, 'EVENT_HOST', config.host, config.port);
   return app;
 });

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { listenOptions } from '@reward/server-kit/http-app';
+import { listenOn } from '@reward/server-kit/http-app';
 import { runServer } from '@reward/server-kit/main-runner';
 import { createGatewayServer, loadGatewayConfig } from './server.js';
 
 await runServer('gateway', async () => {
   const config = loadGatewayConfig(process.env);
   const app = await createGatewayServer(config);
-  await app.listen(listenOptions(config.host, config.port));
+  await listenOn(app, 'GATEWAY_HOST', config.host, config.port);
   return app;
 });

@@ -23,7 +23,7 @@ import { FORBIDDEN_JSON_KEY, LONE_SURROGATE_IN_JSON, NOT_UTF8_JSON, mapError } f
 import { CommonErrorCode, errorBody } from './errors.js';
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter.js';
-import type { LogLevel } from './env.js';
+import { ConfigError, type LogLevel } from './env.js';
 import { BatchedLogDestination, type LogOutput } from './log-destination.js';
 import { OneLinePerRequest, lazyRequestLogger } from './request-log.js';
 import { createValidationPipe } from './validation.js';
@@ -49,6 +49,31 @@ export const LISTEN_BACKLOG = 65_535;
 /** What a server's `app.listen` takes: its address and the backlog above. */
 export function listenOptions(host: string, port: number): { host: string; port: number; backlog: number } {
   return { host, port, backlog: LISTEN_BACKLOG };
+}
+
+/**
+ * Listens on the server's address, `hostVariable` naming the setting that gave `host`. A host that does not
+ * resolve (ENOTFOUND) or is no address of this machine (EADDRNOTAVAIL) is a setting to fix, not a failure a
+ * restart can cure: it is refused as a ConfigError naming the variable (exit code 78, so `npm start` stops at
+ * once), where Node's own error named neither the variable nor the cause and the supervisor restarted the server
+ * five times before giving up. Anything else (EADDRINUSE: a port a restart may find free) fails as before.
+ */
+export async function listenOn(
+  app: { listen(options: { host: string; port: number; backlog: number }): Promise<unknown> },
+  hostVariable: string,
+  host: string,
+  port: number,
+): Promise<void> {
+  try {
+    await app.listen(listenOptions(host, port));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTFOUND' && code !== 'EADDRNOTAVAIL') throw error;
+    const why = code === 'ENOTFOUND' ? 'the name does not resolve' : 'no interface here has it';
+    throw new ConfigError([
+      `${hostVariable} (${host}) must be an address of this machine or a name that resolves to one: ${why} (${code})`,
+    ]);
+  }
 }
 
 export interface HttpAppOptions {
