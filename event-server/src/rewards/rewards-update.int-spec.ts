@@ -64,6 +64,25 @@ describe('PATCH /events/{id}/rewards/{rewardId}', () => {
     });
   });
 
+  it('refuses a code starting with . _ : or -, and its message says what a code must start with', async () => {
+    const event = await createClaimableEvent(t, operator, {
+      rewards: [{ type: 'COUPON', name: 'Coupon', quantity: 1, couponCode: 'C-1' }],
+    });
+    const added = await t.request('POST', `/events/${event.id}/rewards`, {
+      token: operator.token,
+      body: { type: 'ITEM', name: 'Sword', quantity: 1, itemCode: '-SWORD' },
+    });
+    const changed = await patch(event.id, event.rewardIds[0]!, { couponCode: '_C1' });
+    for (const [reply, field] of [
+      [added, 'itemCode'],
+      [changed, 'couponCode'],
+    ] as const) {
+      expect([reply.status, reply.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+      // "1-64 letters, digits or . _ : -" alone describes '-SWORD' too: the message must name the rule it breaks.
+      expect(reply.body.message).toEqual([`${field} must be 1-64 letters, digits or . _ : -, starting with a letter or digit`]);
+    }
+  });
+
   it('refuses a lower stock, a stock on an unlimited reward, a code the type does not take, and changes nothing', async () => {
     const event = await createClaimableEvent(t, operator, {
       rewards: [

@@ -50,7 +50,7 @@ export class CreateRewardDto {
     description: 'Required for ITEM rewards, refused for the others',
   })
   @IsOptional()
-  @Matches(CODE, { message: 'itemCode must be 1-64 letters, digits or . _ : -' })
+  @Matches(CODE, { message: 'itemCode must be 1-64 letters, digits or . _ : -, starting with a letter or digit' })
   itemCode?: string;
 
   /** Required for COUPON rewards, refused for the others. */
@@ -60,6 +60,6 @@ export class CreateRewardDto {
     description: 'Required for COUPON rewards, refused for the others',
   })
   @IsOptional()
-  @Matches(CODE, { message: 'couponCode must be 1-64 letters, digits or . _ : -' })
+  @Matches(CODE, { message: 'couponCode must be 1-64 letters, digits or . _ : -, starting with a letter or digit' })
   couponCode?: string;
 }
