@@ -306,6 +306,35 @@ describe('claims: outcomes, review, idempotency', () => {
     expect((await claim(t, event.id, poor!, 'k'.repeat(255))).status).toBe(201);
   });
 
+  it('Idempotency-Key: a replay answers the claim as it stands now (PENDING since approved, rejected or revoked)', async () => {
+    // docs/api-rules.md, Idempotency: "The body is that claim as it stands now: a PENDING claim since approved comes
+    // back 201 GRANTED, one since rejected 201 REJECTED". The same status (201) and claim id; its current state.
+    const event = await createClaimableEvent(t, operator, {
+      approval: 'MANUAL',
+      rewards: [{ type: 'POINT', name: 'P', quantity: 1, stock: 10 }],
+    });
+    const [approved, rejected] = await eligibleUsers(t, operator, 2);
+    const review = (id: unknown, decision: string, body?: unknown) =>
+      t.request('POST', `/claims/${String(id)}/${decision}`, { token: operator.token, body });
+    const replayAfter = async (user: Actor, key: string, decide: (id: unknown) => Promise<unknown>) => {
+      const first = await claim(t, event.id, user, key);
+      expect([first.status, first.body.status]).toEqual([201, 'PENDING']);
+      await decide(first.body.id);
+      const replay = await claim(t, event.id, user, key);
+      expect(replay.body.id).toBe(first.body.id);
+      return replay;
+    };
+    const granted = await replayAfter(approved!, 'key-approved', (id) => review(id, 'approve'));
+    expect([granted.status, granted.body.status]).toEqual([201, 'GRANTED']);
+    expect(granted.body.decidedBy).toBe(operator.id);
+    const refused = await replayAfter(rejected!, 'key-rejected', (id) => review(id, 'reject', { note: 'no' }));
+    expect([refused.status, refused.body.status, refused.body.reason]).toEqual([201, 'REJECTED', 'REVIEW_REJECTED']);
+    // And a grant revoked since: REVOKED.
+    expect((await review(granted.body.id, 'revoke', { note: 'fraud' })).status).toBe(200);
+    const revoked = await claim(t, event.id, approved!, 'key-approved');
+    expect([revoked.status, revoked.body.id, revoked.body.status]).toEqual([201, granted.body.id, 'REVOKED']);
+  });
+
   it('refuses bad input with 400 and a code, writing nothing; enforces roles', async () => {
     const event = await createClaimableEvent(t, operator);
     const [user] = await eligibleUsers(t, operator, 1);

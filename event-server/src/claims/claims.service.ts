@@ -205,11 +205,13 @@ export class ClaimsService {
       if (freeReadAt !== undefined && freeReadAt > arrivedAt) run.slotSeenFree = true;
     }
     const sent = { resentAfterDrop, answerOwed };
-    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, sent, startBy, run).finally(() => {
-      // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
-      // while its key has no outcome would otherwise make reads without bound, none of them shed.
-      if (charged && !run.decided && !run.readOwed) this.playerRate.refund(userId);
-    });
+    const attempt = this.attempt(eventId, userId, idempotencyKey, waited, sent, startBy, run)
+      .then((outcome) => (run.decided ? outcome : this.asItStandsNow(outcome)))
+      .finally(() => {
+        // An owed key's read outside the gate counts too: a client retrying it at once, not after Retry-After,
+        // while its key has no outcome would otherwise make reads without bound, none of them shed.
+        if (charged && !run.decided && !run.readOwed) this.playerRate.refund(userId);
+      });
     const entry = {
       done: attempt.then(
         () => undefined,
@@ -225,6 +227,19 @@ export class ClaimsService {
     });
     const answer = this.answeredInTime(attempt, entry.done, answerBy, idempotencyKey !== undefined, run);
     return idempotencyKey === undefined ? answer : this.noteOwed(answer, userId, idempotencyKey);
+  }
+
+  /**
+   * A replayed answer (a key's stored outcome) with its claim as it stands now (docs/api-rules.md, Idempotency):
+   * a claim still open when the key stored its answer (PENDING, or GRANTED, which a revoke ends) may have been
+   * decided since, so it is read again by id; the answer keeps its status (201) and claim id, only the body is
+   * current. A refusal never changes: no read. Should the read fail (a store outage), the stored answer stands.
+   */
+  private async asItStandsNow(outcome: ClaimOutcome): Promise<ClaimOutcome> {
+    const { claim, refusal } = outcome;
+    if (refusal !== undefined || (claim.status !== 'PENDING' && claim.status !== 'GRANTED')) return outcome;
+    const current = await this.claims.findById(claim.id).catch(() => undefined);
+    return current && current.status !== 'PROCESSING' ? { ...outcome, claim: current } : outcome;
   }
 
   /**
